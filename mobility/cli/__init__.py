@@ -1,0 +1,97 @@
+"""The ``mobility`` command line: a thin layer over the library.
+
+Each command group lives in its own module and registers itself on :data:`app`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from mobility import __version__
+from mobility.cli.common import err_console
+from mobility.errors import MobilityError
+
+app = typer.Typer(
+    name="mobility",
+    help="Seoul bike-share (따릉이) optimizer: data, street network, demand, expansion plans, "
+    "nightly rebalancing, maps and the HTTP service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Command modules, in the order of the data flow. Each defines ``register(app)``.
+COMMAND_MODULES = (
+    "data",
+    "network",
+    "demand",
+    "plan",
+    "rebalance",
+    "export",
+    "bench",
+    "serve",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mobility {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Seoul bike-share (따릉이) optimizer."""
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(f"mobility.cli.{_name}")
+    except ModuleNotFoundError as exc:  # a command group not built yet
+        if exc.name != f"mobility.cli.{_name}":
+            raise
+        continue
+    _module.register(app)
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per invalid field: ``field: problem (got value)``."""
+    lines = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+        got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else ""
+        lines.append(f"  {loc}: {e['msg']}{got}")
+    return f"invalid {exc.title}:\n" + "\n".join(lines)
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into a message and exit code 2."""
+    try:
+        result = app(standalone_mode=False)
+    except MobilityError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except ValidationError as exc:
+        err_console.print(f"[bold red]error:[/] {format_validation_error(exc)}", highlight=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    if isinstance(result, int):  # click returns the exit code of ctx.exit() here
+        sys.exit(result)

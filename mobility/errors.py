@@ -1,0 +1,71 @@
+"""Errors that reach a user: each names what is wrong, with which value, and what is expected.
+
+The CLI turns :class:`MobilityError` into a one-line message and exit code 2; the API turns
+:class:`InputError` into a 422 response. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MobilityError(Exception):
+    """Base class of every error a user can act on (bad input, missing data, infeasible model)."""
+
+
+class DataNotFoundError(MobilityError):
+    """No data directory (or a required dataset in it) was found.
+
+    Parameters
+    ----------
+    what
+        The dataset or folder that was looked for.
+    looked_in
+        Every place that was tried, in order.
+    hint
+        How to get the data.
+    """
+
+    def __init__(self, what: str, looked_in: list[Path] | list[str], hint: str) -> None:
+        self.what = what
+        self.looked_in = [str(p) for p in looked_in]
+        self.hint = hint
+        places = "\n".join(f"  - {p}" for p in self.looked_in)
+        super().__init__(f"{what} not found. Looked in:\n{places}\n{hint}")
+
+
+class DataFileError(MobilityError):
+    """A file exists but cannot be read at all (encoding, missing columns, not a table)."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class InputError(MobilityError):
+    """A value given by a user (scenario field, CLI option, API body) is not acceptable.
+
+    Parameters
+    ----------
+    field
+        Dotted name of the field, e.g. ``"fleet.bikes_per_10k"``.
+    value
+        The value that was given.
+    expected
+        What would have been accepted.
+    """
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field}: got {value!r}; expected {expected}")
+
+
+class InfeasibleError(MobilityError):
+    """An optimization model has no solution; ``binding`` names the constraint(s) that cannot hold."""
+
+    def __init__(self, message: str, binding: list[str] | None = None) -> None:
+        self.binding = binding or []
+        super().__init__(message)

@@ -1,0 +1,83 @@
+"""Data-quality accounting: rows that cannot be used are counted with their reason, never silently dropped.
+
+Loaders return a table together with a :class:`QualityReport`; ``mobility data check`` prints the
+reports of every dataset.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class QualityReport:
+    """What happened to the rows of one dataset.
+
+    Attributes
+    ----------
+    dataset
+        Dataset name (e.g. ``"stations_2025-12"``).
+    rows_read
+        Records read from the source.
+    dropped
+        Reason -> number of records that were left out for that reason.
+    warnings
+        Reason -> number of records kept but flagged (e.g. a typo in a date that was repaired).
+    examples
+        Reason -> a few example values, to make a report actionable.
+    """
+
+    dataset: str
+    rows_read: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def rows_kept(self) -> int:
+        """Rows that made it into the table."""
+        return self.rows_read - sum(self.dropped.values())
+
+    def drop(self, reason: str, mask: pd.Series | None = None, *, count: int | None = None,
+             example: pd.Series | None = None) -> None:
+        """Record ``count`` rows (or the true entries of ``mask``) dropped for ``reason``."""
+        n = int(mask.sum()) if mask is not None else int(count or 0)
+        if n:
+            self.dropped[reason] += n
+            self._example(reason, example if example is not None else None, mask)
+
+    def warn(self, reason: str, mask: pd.Series | None = None, *, count: int | None = None,
+             example: pd.Series | None = None) -> None:
+        """Record ``count`` rows (or the true entries of ``mask``) kept but flagged for ``reason``."""
+        n = int(mask.sum()) if mask is not None else int(count or 0)
+        if n:
+            self.warnings[reason] += n
+            self._example(reason, example, mask)
+
+    def _example(self, reason: str, values: pd.Series | None, mask: pd.Series | None) -> None:
+        if values is None:
+            return
+        vals = values[mask] if mask is not None and len(values) == len(mask) else values
+        self.examples.setdefault(reason, [])
+        room = 3 - len(self.examples[reason])
+        self.examples[reason].extend(str(v) for v in vals.head(max(room, 0)).tolist())
+
+    @property
+    def ok(self) -> bool:
+        """True when no row was dropped."""
+        return not self.dropped
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return {
+            "dataset": self.dataset,
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "dropped": dict(self.dropped),
+            "warnings": dict(self.warnings),
+            "examples": self.examples,
+        }
