@@ -46,7 +46,9 @@ class Settings(BaseSettings):
 
     data_dir: Path | None = None
     cache_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / ".cache")
-    database_url: str = Field(default_factory=lambda: f"sqlite:///{PROJECT_ROOT / '.cache' / 'mobility.sqlite'}")
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{PROJECT_ROOT / '.cache' / 'mobility.sqlite'}"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -42,16 +42,28 @@ class QualityReport:
         """Rows that made it into the table."""
         return self.rows_read - sum(self.dropped.values())
 
-    def drop(self, reason: str, mask: pd.Series | None = None, *, count: int | None = None,
-             example: pd.Series | None = None) -> None:
+    def drop(
+        self,
+        reason: str,
+        mask: pd.Series | None = None,
+        *,
+        count: int | None = None,
+        example: pd.Series | None = None,
+    ) -> None:
         """Record ``count`` rows (or the true entries of ``mask``) dropped for ``reason``."""
         n = int(mask.sum()) if mask is not None else int(count or 0)
         if n:
             self.dropped[reason] += n
             self._example(reason, example if example is not None else None, mask)
 
-    def warn(self, reason: str, mask: pd.Series | None = None, *, count: int | None = None,
-             example: pd.Series | None = None) -> None:
+    def warn(
+        self,
+        reason: str,
+        mask: pd.Series | None = None,
+        *,
+        count: int | None = None,
+        example: pd.Series | None = None,
+    ) -> None:
         """Record ``count`` rows (or the true entries of ``mask``) kept but flagged for ``reason``."""
         n = int(mask.sum()) if mask is not None else int(count or 0)
         if n:
