@@ -1,0 +1,1 @@
+"""demand layer of mobility (see README)."""

@@ -1,0 +1,1 @@
+"""placement layer of mobility (see README)."""

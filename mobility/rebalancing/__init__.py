@@ -1,0 +1,1 @@
+"""rebalancing layer of mobility (see README)."""

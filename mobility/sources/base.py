@@ -1,0 +1,67 @@
+"""What every loader returns, and how a dataset is described to the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from mobility.quality import QualityReport
+
+CRS_WGS84 = "EPSG:4326"
+"""Longitude/latitude, for exchange (GeoJSON, GBFS, the API)."""
+
+CRS_METRIC = "EPSG:5179"
+"""Korea 2000 / Unified CS (metres), for every distance and area computed here."""
+
+T = TypeVar("T")
+
+
+@dataclass
+class Loaded(Generic[T]):
+    """A loaded table with the account of its rows.
+
+    Attributes
+    ----------
+    table
+        The validated table (``pandas.DataFrame`` or ``geopandas.GeoDataFrame``).
+    report
+        Rows read, dropped (with reasons) and flagged.
+    sources
+        The files it was read from.
+    """
+
+    table: T
+    report: QualityReport
+    sources: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset as the catalog (``mobility data info``/``check``) sees it.
+
+    Attributes
+    ----------
+    name
+        Short stable name, e.g. ``"stations_2025-12"``.
+    family
+        ``"stations"``, ``"trips"``, ``"usage"``, ``"population"``, ``"boundaries"``,
+        ``"layers"`` or ``"network"``.
+    relpath
+        Path relative to the data directory.
+    description
+        One line for humans.
+    load
+        ``load(data_dir) -> Loaded`` for tabular datasets; ``None`` for files the catalog only
+        fingerprints (e.g. street networks, summarised by ``mobility network info``).
+    expected_rows
+        The documented row count, checked by ``mobility data check`` (``None`` when unknown).
+    """
+
+    name: str
+    family: str
+    relpath: str
+    description: str
+    load: Callable[[Path], Loaded[Any]] | None = None
+    expected_rows: int | None = None
