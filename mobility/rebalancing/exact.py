@@ -7,7 +7,7 @@ Formulation (vertex 0 = depot, stations ``V = {1..n}``, capacity ``Q``, signed d
 
     \\min \\sum_{i \\ne j} c_{ij} x_{ij}
     \\quad\\text{s.t.}\\quad
-    x \\in \\text{circuit}(\\{0\\} \\cup V)\\ (\\text{1-PDTSP: one tour; BRP: any number of tours through } 0),
+    x \\in \\text{circuit}(\\{0\\} \\cup V)\\ (\\text{one tour, or several through } 0),
 
     y_i \\in [\\max(0, q_i), \\min(Q, Q + q_i)] \\quad (\\text{load after visiting } i,
     \\text{so the load before, } y_i - q_i, \\text{ is in } [0, Q]),
@@ -26,6 +26,7 @@ model is solved to proven optimality on the published 12–20-vertex instances i
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -82,38 +83,38 @@ def solve_benchmark(
     for i in range(n):
         for j in range(n):
             if i != j:
-                x[i, j] = m.NewBoolVar(f"x{i}_{j}")
+                x[i, j] = m.new_bool_var(f"x{i}_{j}")
                 arcs.append((i, j, x[i, j]))
     if inst.max_vehicles == 1:
-        m.AddCircuit(arcs)
+        m.add_circuit(arcs)
     else:
-        m.AddMultipleCircuit(arcs)
+        m.add_multiple_circuit(arcs)
         if inst.max_vehicles is not None:
-            m.Add(sum(x[0, j] for j in range(1, n)) <= inst.max_vehicles)
-    y = [m.NewIntVar(0, 0, "y0")]
+            m.add(sum(x[0, j] for j in range(1, n)) <= inst.max_vehicles)
+    y = [m.new_int_var(0, 0, "y0")]
     for i in range(1, n):
         lo, hi = max(0, int(q[i])), min(cap, cap + int(q[i]))
         if lo > hi:
             raise ValueError(f"{inst.name}: |q_{i}| = {abs(int(q[i]))} exceeds Q = {cap}")
-        y.append(m.NewIntVar(lo, hi, f"y{i}"))
+        y.append(m.new_int_var(lo, hi, f"y{i}"))
     for i in range(1, n):
         for j in range(1, n):
             if i != j:
-                m.Add(y[j] == y[i] + int(q[j])).OnlyEnforceIf(x[i, j])
-    m.Minimize(sum(int(c[i, j]) * v for (i, j), v in x.items()))
+                m.add(y[j] == y[i] + int(q[j])).only_enforce_if(x[i, j])
+    m.minimize(sum(int(c[i, j]) * v for (i, j), v in x.items()))
     if hint:
         succ = {}
         for r in hint:
             seq = [0, *r, 0]
-            for a, b in zip(seq[:-1], seq[1:], strict=True):
+            for a, b in itertools.pairwise(seq):
                 succ[a, b] = 1
         for k, v in x.items():
-            m.AddHint(v, succ.get(k, 0))
+            m.add_hint(v, succ.get(k, 0))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_search_workers = int(workers)
     solver.parameters.random_seed = int(seed)
-    status = solver.Solve(m)
+    status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return BenchmarkSolution(
             [],
@@ -127,16 +128,16 @@ def solve_benchmark(
                 seed,
             ),
         )
-    succ_of = {i: j for (i, j), v in x.items() if i != 0 and solver.BooleanValue(v)}
+    succ_of = {i: j for (i, j), v in x.items() if i != 0 and solver.boolean_value(v)}
     routes = []
     for j in range(1, n):
-        if solver.BooleanValue(x[0, j]):
+        if solver.boolean_value(x[0, j]):
             r = [j]
             while succ_of[r[-1]] != 0:
                 r.append(succ_of[r[-1]])
             routes.append(r)
     cost = inst.route_cost(routes)
-    bound = float(solver.BestObjectiveBound())
+    bound = float(solver.best_objective_bound)
     st = SolverStats(
         solver="cp-sat",
         status="optimal" if status == cp_model.OPTIMAL else "feasible",
@@ -145,6 +146,6 @@ def solve_benchmark(
         seconds=time.perf_counter() - t0,
         seed=seed,
         gap=SolverStats.relative_gap(float(cost), bound),
-        extra={"branches": int(solver.NumBranches()), "conflicts": int(solver.NumConflicts())},
+        extra={"branches": int(solver.num_branches), "conflicts": int(solver.num_conflicts)},
     )
     return BenchmarkSolution(routes, cost, st)

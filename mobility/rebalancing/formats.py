@@ -18,6 +18,7 @@ demand is kept in ``demand[0]`` but carries no constraint: the load leaving the 
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,7 @@ class BenchmarkInstance:
         total = 0
         for r in routes:
             seq = [0, *r, 0]
-            total += int(sum(self.cost[a, b] for a, b in zip(seq[:-1], seq[1:], strict=True)))
+            total += int(sum(self.cost[a, b] for a, b in itertools.pairwise(seq)))
         return total
 
     def check_routes(self, routes: list[list[int]]) -> list[str]:
