@@ -1,0 +1,144 @@
+"""``mobility bench pmedian DIR``: OR-Library p-median instances against their published optima."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mobility.cli.common import JsonOption, console, err_console, print_json
+from mobility.errors import DataFileError, DataNotFoundError
+from mobility.placement.models import ModelParams, PMedian
+from mobility.placement.orlib import read_pmed
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = None
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        ram = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    return {"cores": os.cpu_count(), "ram_gib": ram, "cpu": cpu}
+
+
+def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 0) -> dict[str, Any]:
+    """Solve every ``DIR/instances/*.txt`` and compare with ``DIR/bks.csv``.
+
+    Returns a JSON-ready dict with one row per instance and the totals.
+    """
+    inst_dir = directory / "instances"
+    bks_path = directory / "bks.csv"
+    if not inst_dir.is_dir() or not bks_path.is_file():
+        raise DataNotFoundError(
+            "p-median benchmark", [inst_dir, bks_path], "expected DIR/instances/*.txt and DIR/bks.csv"
+        )
+    with bks_path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or not {"instance", "best_known"} <= set(reader.fieldnames):
+            raise DataFileError(bks_path, "expected columns instance, best_known")
+        bks = {row["instance"]: float(row["best_known"]) for row in reader}
+    rows: list[dict[str, Any]] = []
+    files = sorted(inst_dir.glob("*.txt"), key=lambda p: (len(p.stem), p.stem))
+    for f in files:
+        inst = read_pmed(f)
+        t0 = time.perf_counter()
+        res = PMedian.from_cost_matrix(inst.distances, None, inst.p, name=inst.name).solve(
+            ModelParams(time_limit=time_limit, seed=seed)
+        )
+        best = bks.get(inst.name)
+        rows.append(
+            {
+                "instance": inst.name,
+                "n": inst.n,
+                "p": inst.p,
+                "best_known": best,
+                "objective": res.objective,
+                "heuristic": res.heuristic_objective,
+                "bound": res.stats.bound,
+                "status": res.stats.status,
+                "gap_to_bks": None if best is None else (res.objective - best) / best,
+                "matches": best is not None and abs(res.objective - best) < 1e-6,
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+        )
+    return {
+        "benchmark": "pmedian",
+        "directory": str(directory),
+        "instances": rows,
+        "solved": len(rows),
+        "matched": sum(r["matches"] for r in rows),
+        "all_match": bool(rows) and all(r["matches"] for r in rows),
+        "seconds": round(sum(r["seconds"] for r in rows), 3),
+        "machine": _machine(),
+    }
+
+
+def register(bench_app: typer.Typer) -> None:
+    """Add ``pmedian`` to the ``bench`` group."""
+
+    @bench_app.command("pmedian")
+    def pmedian(
+        directory: Annotated[Path, typer.Argument(help="Folder with instances/ and bks.csv.")],
+        time_limit: Annotated[
+            float, typer.Option("--time-limit", min=0.1, help="Seconds per instance for the exact solver.")
+        ] = 60.0,
+        seed: Annotated[int, typer.Option("--seed", min=0, help="Solver seed.")] = 0,
+        json_out: JsonOption = False,
+    ) -> None:
+        """Solve every OR-Library p-median instance in DIR and compare with DIR/bks.csv."""
+        with err_console.status("solving p-median instances ..."):
+            out = run_pmedian_bench(directory, time_limit=time_limit, seed=seed)
+        if json_out:
+            print_json(out)
+        else:
+            table = Table(title=f"p-median (OR-Library) — {directory}")
+            for col in (
+                "instance",
+                "n",
+                "p",
+                "best known",
+                "ours",
+                "greedy+swap",
+                "bound",
+                "status",
+                "s",
+                "ok",
+            ):
+                table.add_column(col, justify="right" if col not in ("instance", "status") else "left")
+            for r in out["instances"]:
+                table.add_row(
+                    r["instance"],
+                    str(r["n"]),
+                    str(r["p"]),
+                    "-" if r["best_known"] is None else f"{r['best_known']:.0f}",
+                    f"{r['objective']:.0f}",
+                    f"{r['heuristic']:.0f}",
+                    "-" if r["bound"] is None else f"{r['bound']:.0f}",
+                    r["status"],
+                    f"{r['seconds']:.2f}",
+                    "[green]yes[/]" if r["matches"] else "[red]no[/]",
+                )
+            console.print(table)
+            m = out["machine"]
+            console.print(
+                f"{out['matched']}/{out['solved']} optima reproduced in {out['seconds']:.1f} s "
+                f"({m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']})"
+            )
+            summary = {k: out[k] for k in ("benchmark", "solved", "matched", "all_match", "seconds")}
+            console.print(json.dumps(summary), markup=False, highlight=False, soft_wrap=True)
+        if not out["all_match"]:
+            raise typer.Exit(1)
