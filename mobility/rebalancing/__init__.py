@@ -1,1 +1,37 @@
-"""rebalancing layer of mobility (see README)."""
+"""Nightly rebalancing: truck routes with pick-up/drop-off quantities (see README, "Rebalancing").
+
+- :mod:`~mobility.rebalancing.problem`: :class:`RebalancingProblem` (stations, depots, trucks,
+  travel times), pure data.
+- :mod:`~mobility.rebalancing.plan`: :class:`RebalancingPlan`, the result, and its JSON schema.
+- :mod:`~mobility.rebalancing.solve`: ``solve(problem, params, stop) -> RebalancingPlan``.
+- :mod:`~mobility.rebalancing.validate`: the independent feasibility checker.
+- :mod:`~mobility.rebalancing.formats` / :mod:`~mobility.rebalancing.exact`: the BRP and
+  1-PDTSP benchmarks, read and solved exactly.
+"""
+
+from mobility.rebalancing.plan import (
+    ROUTES_JSON_SCHEMA,
+    PlanTotals,
+    RebalancingPlan,
+    RouteSpec,
+    Stop,
+    TruckRoute,
+    build_plan,
+)
+from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck
+from mobility.rebalancing.validate import ValidationReport, validate_plan
+
+__all__ = [
+    "ROUTES_JSON_SCHEMA",
+    "Depot",
+    "PlanTotals",
+    "RebalancingPlan",
+    "RebalancingProblem",
+    "RouteSpec",
+    "Stop",
+    "Truck",
+    "TruckRoute",
+    "ValidationReport",
+    "build_plan",
+    "validate_plan",
+]
