@@ -1,0 +1,716 @@
+"""Station lists: every official layout we have, one normalized table.
+
+The Seoul public-bike (따릉이) station files come in several layouts that differ in column names,
+zero-padding of station numbers, dock columns (one ``거치대수`` or ``LCD``/``QR`` counts), quoted
+line breaks inside addresses, typos in dates and encodings (cp949 or UTF-8). :func:`load_station_list`
+reads any of them -- a named vintage of the data directory or a file path -- detects the layout from
+its columns and returns one schema:
+
+============  ==========  ==============================================================
+column        dtype       meaning
+============  ==========  ==============================================================
+station_id    string      internal ID ``ST-xxx`` (from the file, else joined on ``number``)
+number        Int64       station number (대여소번호), zero-padding removed
+name          string      station name, stripped, without the ``"123. "`` prefix
+gu            string      district (자치구), Korean, e.g. ``"마포구"``
+address       string      address; line breaks inside it are replaced by a space
+lat, lon      float64     WGS84 (EPSG:4326) degrees
+docks         Int64       docks (거치대수); ``LCD + QR`` for the 2025-12 layout
+dock_type     string      ``"LCD"``, ``"QR"``, ``"LCD,QR"`` or <NA> (운영방식)
+installed_on  datetime64  installation / start-of-service date (midnight), <NaT> if unknown
+source        string      vintage name (``"2025-12"``) or file name
+============  ==========  ==============================================================
+
+Rows with unparseable or zero coordinates, coordinates outside Seoul, unparseable numbers or
+duplicate stations are dropped and counted with their reason in the :class:`QualityReport`;
+repaired values (e.g. the date typo ``202510-20``) are kept and counted as warnings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from mobility.config import resolve_data_dir
+from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.quality import QualityReport
+from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "COLUMNS",
+    "DATASETS",
+    "SEOUL_BBOX",
+    "STATION_VINTAGES",
+    "load_station_list",
+    "normalize_stations",
+    "read_table_text",
+    "station_number_lookup",
+    "station_number_lookup_loaded",
+    "stations_to_geodataframe",
+]
+
+STATION_VINTAGES: dict[str, str] = {
+    "2018-11": "ttareungi/stations_2018-11-29.csv",
+    "2019-12": "ttareungi/stations_2019-12-09.csv",
+    "2025-12": "ttareungi/stations_2025-12.csv",
+    "api-2025-05": "ttareungi/stations_api_tbCycleStationInfo_2025-05.csv",
+    "master": "ttareungi/station_master_OA-21235.csv",
+}
+"""Vintage name -> file path relative to the data directory."""
+
+TRIPS_WITH_BOTH_KEYS = "ttareungi/trips_2022-01-01_fullday.csv"
+"""The trip file whose rows carry both the station number and the ST-ID."""
+
+COLUMNS: tuple[str, ...] = (
+    "station_id",
+    "number",
+    "name",
+    "gu",
+    "address",
+    "lat",
+    "lon",
+    "docks",
+    "dock_type",
+    "installed_on",
+    "source",
+)
+"""The normalized station schema, in order."""
+
+SEOUL_BBOX: tuple[float, float, float, float] = (126.73, 37.40, 127.28, 37.72)
+"""(min lon, min lat, max lon, max lat) around Seoul's boundary (126.76-127.19 E, 37.41-37.72 N
+for the stations)."""
+
+ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp949")
+"""Encodings tried, in order (UTF-16 is accepted when the file starts with its BOM)."""
+
+_ST_ID = re.compile(r"^ST-\d+$")
+_INT = re.compile(r"^\s*(\d+)(?:\.0*)?\s*$")
+_NAME_PREFIX = re.compile(r"^\s*(\d+)\s*\.\s+")  # "2315. 봉은사역", not "4.19민주묘지역"
+_FORMULA = re.compile(r"^=\s*\d+(?:\s*\+\s*\d+)+$")  # Excel sums left in the 2019-12 sheet
+_GU_IN_ADDRESS = re.compile(r"(?:^|\s)([가-힣]{1,4}구)(?=\s|$)")
+_WS = re.compile(r"\s+")
+
+# Role -> normalized header names (exact match), in order of preference.
+_EXACT: dict[str, tuple[str, ...]] = {
+    "station_id": ("대여소_ID", "RENT_ID", "STATIONID", "STATION_ID"),
+    "number": ("대여소번호", "RENT_NO", "대여소번호(숫자)"),
+    "id_or_number": ("대여소ID",),
+    "name": ("대여소명", "보관소(대여소)명", "RENT_NM", "STATIONNAME", "NAME"),
+    "name_with_number": ("RENT_ID_NM",),
+    "gu": ("자치구", "대여소_구", "구분", "STA_LOC", "GU"),
+    "address": ("상세주소", "대여소주소", "주소", "주소1", "STA_ADD1", "ADDRESS"),
+    "address2": ("주소2", "STA_ADD2"),
+    "lat": ("위도", "STA_LAT", "STATIONLATITUDE", "LAT", "LATITUDE"),
+    "lon": ("경도", "STA_LONG", "STATIONLONGITUDE", "LON", "LONGITUDE"),
+    "docks": ("거치대수", "HOLD_NUM", "거치대개수", "RACKTOTCNT", "DOCKS"),
+    "dock_type": ("운영방식",),
+    "installed_on": ("설치시기", "기준시작일자", "설치일자", "INSTALLED_ON"),
+}
+# Role -> substrings that identify a header (for the official multi-row headers, e.g.
+# "설치형태LCD거치대수" or "소재지(위치)자치구").
+_CONTAINS: dict[str, tuple[str, ...]] = {
+    "number": ("대여소번호",),
+    "gu": ("자치구",),
+    "address": ("상세주소",),
+    "lat": ("위도",),
+    "lon": ("경도",),
+    "installed_on": ("설치시기",),
+    "dock_type": ("운영방식",),
+    "lcd": ("LCD",),
+    "qr": ("QR",),
+}
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which column of the file plays which role."""
+
+    roles: dict[str, int]
+    labels: list[str]
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+# --------------------------------------------------------------------------------------------
+# Reading text tables: encoding and header detection
+# --------------------------------------------------------------------------------------------
+
+
+def read_table_text(path: Path) -> tuple[str, str]:
+    """Read ``path`` as text, detecting its encoding.
+
+    Parameters
+    ----------
+    path
+        A CSV file.
+
+    Returns
+    -------
+    tuple[str, str]
+        The text (without BOM) and the encoding that decoded it.
+
+    Raises
+    ------
+    DataFileError
+        When the file cannot be read or is neither UTF-8, UTF-16 (with BOM) nor cp949/EUC-KR.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise DataFileError(path, f"has a UTF-16 byte-order mark but is not UTF-16 ({exc})") from exc
+    for enc in ENCODINGS:
+        try:
+            return raw.decode(enc), "utf-8" if enc == "utf-8-sig" else enc
+        except UnicodeDecodeError:
+            continue
+    bad = _first_undecodable(raw)
+    raise DataFileError(
+        path,
+        "unknown text encoding: not UTF-8, UTF-16 or cp949/EUC-KR "
+        f"(first byte invalid as UTF-8: 0x{raw[bad]:02x} at offset {bad}); save it as UTF-8 or cp949 CSV",
+    )
+
+
+def _first_undecodable(raw: bytes) -> int:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return int(exc.start)
+    return 0  # pragma: no cover - only called after UTF-8 failed
+
+
+def _normalize_header(text: str) -> str:
+    text = text.replace("\ufeff", "")
+    text = _WS.sub("", text).strip("\"'")
+    return text.upper() if text.isascii() else re.sub(r"[A-Za-z]+", lambda m: m.group(0).upper(), text)
+
+
+def _parse_csv(path: Path, text: str) -> list[list[str]]:
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise DataFileError(path, f"is not a readable CSV table ({exc})") from exc
+    return rows
+
+
+def _is_header_row(row: list[str]) -> bool:
+    """A header row has no purely numeric cell (data rows always carry a number or coordinate)."""
+    return not any(re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", c) for c in row)
+
+
+def _split_header(rows: list[list[str]], max_header_rows: int = 6) -> tuple[list[str], list[list[str]]]:
+    """Join the leading header rows (the official download has up to five) into one label each."""
+    if not rows:
+        return [], []
+    n = 1
+    while n < min(len(rows), max_header_rows) and _is_header_row(rows[n]):
+        n += 1
+    width = max(len(r) for r in rows[:n])
+    labels = []
+    for j in range(width):
+        parts = [rows[i][j] for i in range(n) if j < len(rows[i]) and rows[i][j].strip()]
+        labels.append(_normalize_header("".join(parts)))
+    return labels, rows[n:]
+
+
+def _detect_layout(labels: list[str]) -> _Layout:
+    roles: dict[str, int] = {}
+    for role, names in _EXACT.items():
+        for name in names:
+            if name in labels:
+                roles[role] = labels.index(name)
+                break
+    for role, subs in _CONTAINS.items():
+        if role in roles:
+            continue
+        for j, label in enumerate(labels):
+            if j in roles.values() or not label:
+                continue
+            if role in ("lcd", "qr") and "운영" in label:
+                continue
+            if any(s in label for s in subs):
+                roles[role] = j
+                break
+    return _Layout(roles=roles, labels=labels)
+
+
+# --------------------------------------------------------------------------------------------
+# Normalization
+# --------------------------------------------------------------------------------------------
+
+
+def _col(frame: pd.DataFrame, layout: _Layout, role: str) -> pd.Series | None:
+    if role not in layout.roles:
+        return None
+    return frame.iloc[:, layout.roles[role]].astype("string").str.strip()
+
+
+def _clean_text(s: pd.Series) -> pd.Series:
+    s = s.astype("string").str.replace(_WS, " ", regex=True).str.strip()
+    return s.mask(s == "", pd.NA)
+
+
+def _parse_int(s: pd.Series) -> pd.Series:
+    """Integers written as ``00102``, ``102`` or ``102.0``; anything else becomes <NA>."""
+    digits = s.astype("string").str.extract(_INT, expand=False)
+    return pd.to_numeric(digits, errors="coerce").astype("Int64")
+
+
+def _parse_docks(s: pd.Series, report: QualityReport) -> pd.Series:
+    """Dock counts; Excel sums such as ``=9+10`` (left in the 2019-12 sheet) are evaluated."""
+    s = s.astype("string").str.strip()
+    docks = _parse_int(s)
+    formula = s.str.fullmatch(_FORMULA.pattern).fillna(False)
+    if formula.any():
+        sums = s[formula].str.findall(r"\d+").map(lambda xs: sum(int(x) for x in xs))
+        docks[formula] = sums.astype("Int64")
+        report.warn("docks given as a formula (evaluated)", formula, example=s)
+    bad = docks.isna() & s.fillna("").ne("")
+    report.warn("docks unparseable (set to <NA>)", bad, example=s)
+    return docks
+
+
+def _parse_date(s: pd.Series, report: QualityReport) -> pd.Series:
+    """Dates as ``YYYY-MM-DD[ HH:MM:SS]``; repairs ``202510-20``, ``2018..10.02``, ``2018.7.4개통``."""
+    s = s.astype("string").str.strip()
+    blank = s.isna() | (s == "")
+    clean = s.str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?").fillna(False)
+    parts = s.str.extract(r"^\D*(\d{4})\D{0,3}?(\d{1,2})\D{1,3}(\d{1,2})(?!\d)")
+    text = parts[0] + "-" + parts[1].str.zfill(2) + "-" + parts[2].str.zfill(2)
+    out = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    other_format = s.str.fullmatch(r"\d{4}([./])\d{1,2}\1\d{1,2}\.?").fillna(False)
+    repaired = ~clean & ~other_format & out.notna()
+    bad = ~blank & out.isna()
+    report.warn("installed_on written YYYY.MM.DD (normalized)", other_format & out.notna(), example=s)
+    report.warn("installed_on repaired typo", repaired, example=s)
+    report.warn("installed_on unparseable (set to NaT)", bad, example=s)
+    return out.astype("datetime64[ns]")
+
+
+def _gu_from_address(address: pd.Series) -> pd.Series:
+    return address.astype("string").str.extract(_GU_IN_ADDRESS, expand=False).astype("string")
+
+
+def _normalize_dock_type(s: pd.Series) -> pd.Series:
+    s = s.astype("string").str.upper().str.replace(r"[\s/+·]+", ",", regex=True).str.strip(",")
+    s = s.mask(s == "", pd.NA)
+    return s.map(
+        lambda v: ",".join(sorted(set(v.split(",")))) if isinstance(v, str) else v, na_action="ignore"
+    ).astype("string")
+
+
+def _frame_from_rows(path: Path, rows: list[list[str]]) -> tuple[pd.DataFrame, _Layout]:
+    labels, body = _split_header(rows)
+    if not labels:
+        raise DataFileError(path, "is empty (no header row)")
+    width = len(labels)
+    body = [r + [""] * (width - len(r)) if len(r) < width else r[:width] for r in body]
+    frame = pd.DataFrame(body, columns=range(width), dtype="string")
+    return frame, _detect_layout(labels)
+
+
+def normalize_stations(
+    frame: pd.DataFrame,
+    layout: _Layout,
+    *,
+    path: Path,
+    source: str,
+    report: QualityReport,
+) -> pd.DataFrame:
+    """Map a raw station table (strings) onto the normalized schema, before any row is dropped.
+
+    Raises
+    ------
+    DataFileError
+        When the columns needed (coordinates and a station number or ID) are missing.
+    """
+    missing = []
+    if not (layout.has("lat") and layout.has("lon")):
+        missing.append("위도/경도 (lat/lon)")
+    if not (layout.has("number") or layout.has("station_id") or layout.has("id_or_number")):
+        missing.append("대여소번호 or 대여소ID (station number or ST-ID)")
+    if missing:
+        found = ", ".join(repr(x) for x in layout.labels if x) or "(none)"
+        raise DataFileError(
+            path,
+            f"missing columns {', '.join(missing)}; found columns {found}. "
+            "Expected a 따릉이 station list (OA-13252 2018/2019/2025 layouts, tbCycleStationInfo, "
+            "OA-21235 master).",
+        )
+    n = len(frame)
+    na_str = pd.Series(pd.NA, index=frame.index, dtype="string")
+    station_id = _col(frame, layout, "station_id")
+    number_raw = _col(frame, layout, "number")
+    number = _parse_int(number_raw) if number_raw is not None else None
+    either = _col(frame, layout, "id_or_number")
+    if either is not None:  # "대여소ID" is an ST-ID in 2018-11 but the station number in 2019-12
+        is_st = either.str.fullmatch(_ST_ID.pattern).fillna(False)
+        if station_id is None:
+            station_id = either.where(is_st)
+        if number is None:
+            number_raw = either.where(~is_st)
+            number = _parse_int(number_raw)
+    if station_id is None:
+        station_id = na_str.copy()
+    station_id = station_id.mask(~station_id.str.fullmatch(_ST_ID.pattern).fillna(False), pd.NA)
+
+    name = _col(frame, layout, "name")
+    if name is None:
+        name = _col(frame, layout, "name_with_number")
+    name = _clean_text(name) if name is not None else na_str.copy()
+    prefix = _parse_int(name.str.extract(_NAME_PREFIX, expand=False))
+    if number is None:
+        number = prefix
+        number_raw = name
+    else:
+        unparsed = number.isna() & prefix.notna()
+        number = number.fillna(prefix)
+        report.warn("number taken from the name prefix", unparsed, example=name)
+        differs = prefix.notna() & number.notna() & (prefix != number)
+        report.warn("name prefix differs from station number", differs.fillna(False), example=name)
+    name = _clean_text(name.str.replace(_NAME_PREFIX, "", regex=True))
+
+    address = _col(frame, layout, "address")
+    address2 = _col(frame, layout, "address2")
+    if address is not None and address2 is not None:
+        address = address.fillna("") + " " + address2.fillna("")
+    address = _clean_text(address) if address is not None else na_str.copy()
+    gu = _col(frame, layout, "gu")
+    gu = _clean_text(gu) if gu is not None else na_str.copy()
+    gu = gu.fillna(_gu_from_address(address))
+
+    lat_raw = _col(frame, layout, "lat")
+    lon_raw = _col(frame, layout, "lon")
+    assert lat_raw is not None and lon_raw is not None
+    lat = pd.to_numeric(lat_raw, errors="coerce").astype("float64")
+    lon = pd.to_numeric(lon_raw, errors="coerce").astype("float64")
+
+    lcd = _col(frame, layout, "lcd")
+    qr = _col(frame, layout, "qr")
+    dock_col = _col(frame, layout, "docks")
+    if lcd is not None or qr is not None:
+        parts = [_parse_int(c) for c in (lcd, qr) if c is not None]
+        docks = pd.concat(parts, axis=1).sum(axis=1, min_count=1).astype("Int64")
+        if dock_col is not None:
+            docks = docks.fillna(_parse_int(dock_col))
+    elif dock_col is not None:
+        docks = _parse_docks(dock_col, report)
+    else:
+        docks = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    dtype_col = _col(frame, layout, "dock_type")
+    dock_type = _normalize_dock_type(dtype_col) if dtype_col is not None else na_str.copy()
+
+    inst = _col(frame, layout, "installed_on")
+    installed_on = (
+        _parse_date(inst, report)
+        if inst is not None
+        else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    )
+    out = pd.DataFrame(
+        {
+            "station_id": station_id.astype("string"),
+            "number": number.astype("Int64"),
+            "name": name.astype("string"),
+            "gu": gu.astype("string"),
+            "address": address.astype("string"),
+            "lat": lat,
+            "lon": lon,
+            "docks": docks.astype("Int64"),
+            "dock_type": dock_type.astype("string"),
+            "installed_on": installed_on,
+            "source": pd.Series([source] * n, index=frame.index, dtype="string"),
+        }
+    )
+    out.attrs["number_raw"] = number_raw
+    out.attrs["lat_raw"] = lat_raw
+    out.attrs["lon_raw"] = lon_raw
+    return out
+
+
+def _drop_bad_rows(df: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
+    """Drop (and count) rows that cannot be used as stations."""
+    index = df.index
+    number_raw = df.attrs.get("number_raw")
+    lat_raw = df.attrs.get("lat_raw")
+    lon_raw = df.attrs.get("lon_raw")
+    keep = pd.Series(True, index=index)
+
+    def drop(reason: str, mask: pd.Series, example: pd.Series | None) -> None:
+        mask = (mask & keep).fillna(False).astype(bool)
+        report.drop(reason, mask, example=example)
+        keep[mask] = False
+
+    key_missing = df["number"].isna() & df["station_id"].isna()
+    drop("no station number or ST-ID", key_missing, number_raw)
+    unparsable = df["lat"].isna() | df["lon"].isna()
+    coords = (
+        lat_raw.fillna("") + "," + lon_raw.fillna("") if lat_raw is not None and lon_raw is not None else None
+    )
+    drop("coordinates unparseable", unparsable, coords)
+    zero = (df["lat"] == 0) | (df["lon"] == 0)
+    drop("zero coordinates", zero, df["station_id"].fillna(df["number"].astype("string")))
+    lon0, lat0, lon1, lat1 = SEOUL_BBOX
+    outside = ~(df["lat"].between(lat0, lat1) & df["lon"].between(lon0, lon1))
+    drop("coordinates outside Seoul", outside, coords)
+    has_number = df["number"].notna() & keep
+    dup_number = has_number & df["number"].where(has_number).duplicated(keep="first")
+    drop("duplicate station number", dup_number, df["number"].astype("string"))
+    has_id = df["station_id"].notna() & keep
+    dup_id = has_id & df["station_id"].where(has_id).duplicated(keep="first")
+    drop("duplicate station ID", dup_id, df["station_id"])
+    out = df.loc[keep].reset_index(drop=True)
+    out.attrs = {}
+    return out
+
+
+def _read_normalized(path: Path, source: str, report: QualityReport) -> pd.DataFrame:
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        raise DataFileError(path, "Excel files are not read directly; save the sheet as CSV (UTF-8 or cp949)")
+    text, _enc = read_table_text(path)
+    rows = _parse_csv(path, text)
+    frame, layout = _frame_from_rows(path, rows)
+    empty = frame.apply(lambda c: c.fillna("").str.strip() == "").all(axis=1)
+    report.rows_read = len(frame)
+    report.drop("empty row", empty)
+    frame = frame.loc[~empty]
+    return normalize_stations(frame, layout, path=path, source=source, report=report)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def _resolve_source(source: str | Path, data_dir: Path | None) -> tuple[Path, str]:
+    if isinstance(source, str) and source in STATION_VINTAGES:
+        root = resolve_data_dir(data_dir)
+        path = root / STATION_VINTAGES[source]
+        if not path.is_file():
+            raise DataNotFoundError(
+                f"station list {source!r}", [path], "The data directory lacks this file; see data/README.md."
+            )
+        return path, source
+    path = Path(source)
+    if path.is_file():
+        return path, path.name
+    if isinstance(source, str) and not any(sep in source for sep in ("/", "\\", ".")):
+        raise InputError(
+            "source", source, f"a station vintage ({', '.join(STATION_VINTAGES)}) or a path to a CSV file"
+        )
+    raise DataNotFoundError(f"station file {str(source)!r}", [path], "Give the path of an existing CSV file.")
+
+
+def load_station_list(
+    source: str | Path = "2025-12",
+    data_dir: Path | None = None,
+    *,
+    fill_ids: bool = True,
+) -> Loaded[pd.DataFrame]:
+    """Load one station list into the normalized station schema.
+
+    Parameters
+    ----------
+    source
+        A vintage name of :data:`STATION_VINTAGES` (``"2018-11"``, ``"2019-12"``, ``"2025-12"``,
+        ``"api-2025-05"``, ``"master"``) or the path of a station file in any supported layout,
+        including the official OA-13252 download (multi-row header, cp949 or UTF-8).
+    data_dir
+        The data directory (default: resolved by :func:`mobility.config.resolve_data_dir`).
+    fill_ids
+        Fill a missing ``station_id`` from the number <-> ST-ID lookup
+        (:func:`station_number_lookup`) when a data directory is available.
+
+    Returns
+    -------
+    Loaded[pandas.DataFrame]
+        One row per station with the columns of :data:`COLUMNS` and the quality report.
+
+    Raises
+    ------
+    DataFileError
+        Unknown encoding, not a CSV, or the coordinate / key columns are missing.
+    DataNotFoundError
+        The vintage's file (or the given path) does not exist.
+    InputError
+        ``source`` is neither a vintage nor a path.
+    """
+    path, label = _resolve_source(source, data_dir)
+    is_vintage = isinstance(source, str) and source in STATION_VINTAGES
+    report = QualityReport(dataset=f"stations_{label}" if is_vintage else f"stations:{label}")
+    df = _read_normalized(path, label, report)
+    df = _drop_bad_rows(df, report)
+    if fill_ids and df["station_id"].isna().any() and df["number"].notna().any():
+        try:
+            lookup = station_number_lookup(data_dir)
+        except DataNotFoundError:
+            report.warn("station_id not filled: no data directory for the number lookup", count=len(df))
+        else:
+            need = df["station_id"].isna() & df["number"].notna()
+            mapped = df["number"].map(lookup.set_index("number")["station_id"]).astype("string")
+            filled = need & mapped.notna()
+            df["station_id"] = df["station_id"].fillna(mapped.where(filled)).astype("string")
+            report.warn(
+                "station_id unknown (number not in the number-ID lookup)",
+                need & ~filled,
+                example=df["number"].astype("string"),
+            )
+    df = df.loc[:, list(COLUMNS)]
+    return Loaded(table=df, report=report, sources=[path])
+
+
+def _lookup_pairs(data_dir: Path) -> list[pd.DataFrame]:
+    pairs: list[pd.DataFrame] = []
+    for priority, vintage in enumerate(("api-2025-05", "2018-11")):
+        path = data_dir / STATION_VINTAGES[vintage]
+        if not path.is_file():
+            continue
+        df = _read_normalized(path, vintage, QualityReport(dataset=f"lookup_{vintage}"))
+        pairs.append(df[["station_id", "number"]].assign(priority=priority * 2, origin=vintage))
+    trips = data_dir / TRIPS_WITH_BOTH_KEYS
+    if trips.is_file():
+        cols = ["RENT_ID", "RENT_STATION_ID", "RTN_ID", "RETURN_STATION_ID"]
+        t = pd.read_csv(trips, usecols=cols, dtype="string", encoding="utf-8")
+        both = pd.concat(
+            [
+                pd.DataFrame({"station_id": t["RENT_STATION_ID"], "number": _parse_int(t["RENT_ID"])}),
+                pd.DataFrame({"station_id": t["RETURN_STATION_ID"], "number": _parse_int(t["RTN_ID"])}),
+            ]
+        ).drop_duplicates()
+        pairs.append(both.assign(priority=1, origin="trips_2022-01-01"))
+    return pairs
+
+
+@lru_cache(maxsize=4)
+def _lookup_cached(data_dir: Path, stamp: tuple[tuple[str, int, int], ...]) -> tuple[pd.DataFrame, dict]:
+    pairs = _lookup_pairs(data_dir)
+    if not pairs:
+        empty = pd.DataFrame({"station_id": pd.Series(dtype="string"), "number": pd.Series(dtype="Int64")})
+        return empty, {"pairs": 0}
+    allp = pd.concat(pairs, ignore_index=True)
+    allp = allp[allp["station_id"].str.fullmatch(_ST_ID.pattern).fillna(False) & allp["number"].notna()]
+    distinct = allp.drop_duplicates(["station_id", "number"])
+    ids_per_number = distinct.groupby("number")["station_id"].nunique()
+    numbers_per_id = distinct.groupby("station_id")["number"].nunique()
+    best = allp.sort_values(["priority"], kind="stable").drop_duplicates("number", keep="first")
+    best = best.sort_values("number").reset_index(drop=True)
+    table = pd.DataFrame(
+        {"station_id": best["station_id"].astype("string"), "number": best["number"].astype("Int64")}
+    )
+    stats = {
+        "pairs": len(distinct),
+        "numbers": len(table),
+        "number_conflicts": int((ids_per_number > 1).sum()),
+        "id_conflicts": int((numbers_per_id > 1).sum()),
+        "examples": [str(n) for n in ids_per_number[ids_per_number > 1].index[:3]],
+    }
+    return table, stats
+
+
+def _stamp(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    files = [STATION_VINTAGES["api-2025-05"], STATION_VINTAGES["2018-11"], TRIPS_WITH_BOTH_KEYS]
+    out = []
+    for rel in files:
+        p = data_dir / rel
+        st = p.stat() if p.is_file() else None
+        out.append((rel, st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    return tuple(out)
+
+
+def station_number_lookup_loaded(data_dir: Path | None = None) -> Loaded[pd.DataFrame]:
+    """The number <-> ST-ID lookup with its report (conflicts counted as warnings).
+
+    Built from the files that carry both keys: the 2025-05 ``tbCycleStationInfo`` dump (preferred),
+    the trips of 2022-01-01 and the 2018-11 list. When the files disagree on a number, the
+    preferred file wins and the number is counted under ``"number maps to several ST-IDs"``.
+    """
+    root = resolve_data_dir(data_dir)
+    table, stats = _lookup_cached(root, _stamp(root))
+    report = QualityReport(dataset="station_number_lookup", rows_read=int(stats.get("pairs", 0)))
+    report.warn("number maps to several ST-IDs", count=int(stats.get("number_conflicts", 0)))
+    report.warn("ST-ID maps to several numbers", count=int(stats.get("id_conflicts", 0)))
+    if stats.get("examples"):
+        report.examples["number maps to several ST-IDs"] = list(stats["examples"])
+    # distinct (ID, number) pairs read; pairs superseded by a preferred file are not rows of the table
+    report.dropped["pair superseded by a preferred file"] = int(stats.get("pairs", 0)) - len(table)
+    if not report.dropped["pair superseded by a preferred file"]:
+        del report.dropped["pair superseded by a preferred file"]
+    sources = [root / rel for rel, size, _ in _stamp(root) if size >= 0]
+    return Loaded(table=table.copy(), report=report, sources=sources)
+
+
+def station_number_lookup(data_dir: Path | None = None) -> pd.DataFrame:
+    """Station number -> ST-ID, one row per number (columns ``station_id``, ``number``).
+
+    ``attrs["number_conflicts"]`` / ``attrs["id_conflicts"]`` count the keys on which the source
+    files disagree.
+    """
+    loaded = station_number_lookup_loaded(data_dir)
+    table = loaded.table
+    table.attrs["number_conflicts"] = int(loaded.report.warnings.get("number maps to several ST-IDs", 0))
+    table.attrs["id_conflicts"] = int(loaded.report.warnings.get("ST-ID maps to several numbers", 0))
+    return table
+
+
+def stations_to_geodataframe(df: pd.DataFrame, crs: str = CRS_WGS84) -> gpd.GeoDataFrame:
+    """Points from ``lon``/``lat`` (WGS84), reprojected to ``crs`` (e.g. ``"EPSG:5179"``)."""
+    import geopandas as gpd
+
+    for c in ("lat", "lon"):
+        if c not in df.columns:
+            raise InputError(f"stations.{c}", list(df.columns), "a table with 'lat' and 'lon' columns")
+    gdf = gpd.GeoDataFrame(df.copy(), geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=CRS_WGS84)
+    if crs != CRS_WGS84:
+        gdf = gdf.to_crs(crs)
+    return gdf
+
+
+def _vintage_loader(vintage: str) -> Callable[[Path], Loaded[pd.DataFrame]]:
+    def load(data_dir: Path) -> Loaded[pd.DataFrame]:
+        return load_station_list(vintage, data_dir)
+
+    load.__name__ = f"load_stations_{vintage}"
+    return load
+
+
+_DESCRIPTIONS = {
+    "2018-11": ("Station list OA-13252 as of 2018-11-29 (ST-ID and number)", 1453),
+    "2019-12": ("Station list OA-13252 as of 2019-12-09 (with start-of-service dates)", 1540),
+    "2025-12": ("Station list OA-13252 as of 2025-12 (LCD/QR docks; the best current list)", 2799),
+    "api-2025-05": ("OpenAPI tbCycleStationInfo dump, about 2025-05 (3 rows with zero coordinates)", 3153),
+    "master": ("Station master OA-21235, every ST-ID ever issued (77 with zero coordinates)", 3344),
+}
+
+DATASETS: list[DatasetSpec] = [
+    DatasetSpec(
+        name=f"stations_{vintage}",
+        family="stations",
+        relpath=STATION_VINTAGES[vintage],
+        description=desc,
+        load=_vintage_loader(vintage),
+        expected_rows=expected,
+    )
+    for vintage, (desc, expected) in _DESCRIPTIONS.items()
+]
+"""The station datasets of the data directory, for the catalog."""
+
+
+def iter_vintages() -> Iterable[str]:
+    """The vintage names, oldest first."""
+    return iter(STATION_VINTAGES)

@@ -1,0 +1,243 @@
+"""Station lists: the real vintages, the official download layout and every bad-input case."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.quality import QualityReport
+from mobility.sources.base import CRS_METRIC
+from mobility.sources.stations import (
+    COLUMNS,
+    DATASETS,
+    SEOUL_BBOX,
+    STATION_VINTAGES,
+    _parse_date,
+    load_station_list,
+    station_number_lookup,
+    stations_to_geodataframe,
+)
+
+SEOUL_GU = 25
+
+
+@pytest.fixture(scope="module")
+def src(fixtures_dir: Path) -> Path:
+    return fixtures_dir / "sources"
+
+
+# ---------------------------------------------------------------- real files
+
+
+@pytest.mark.parametrize(("vintage", "rows"), [("2018-11", 1453), ("2019-12", 1540), ("2025-12", 2799)])
+def test_official_lists_have_documented_counts(data_dir: Path, vintage: str, rows: int) -> None:
+    loaded = load_station_list(vintage, data_dir)
+    df = loaded.table
+    assert len(df) == rows
+    assert list(df.columns) == list(COLUMNS)
+    assert loaded.report.rows_read == rows and loaded.report.ok
+    assert df["number"].is_unique and df["number"].notna().all()
+    assert df["gu"].nunique() == SEOUL_GU
+    lon0, lat0, lon1, lat1 = SEOUL_BBOX
+    assert df["lat"].between(lat0, lat1).all() and df["lon"].between(lon0, lon1).all()
+    assert (df["source"] == vintage).all()
+    assert not df["name"].str.match(r"^\s|^\d+\.\s").any()  # stripped, no "123. " prefix
+    assert loaded.sources == [data_dir / STATION_VINTAGES[vintage]]
+
+
+def test_2025_12_docks_types_dates_and_ids(data_dir: Path) -> None:
+    loaded = load_station_list("2025-12", data_dir)
+    df = loaded.table.set_index("number")
+    assert df.loc[102, "name"] == "망원역 1번출구 앞"
+    assert df.loc[102, "gu"] == "마포구"
+    assert df.loc[102, "station_id"] == "ST-4"
+    assert df["dock_type"].value_counts().to_dict() == {"QR": 1734, "LCD": 1059, "LCD,QR": 6}
+    assert df["docks"].notna().all() and (df["docks"] > 0).all()
+    # for the six "LCD,QR" stations LCD+QR equals the API's HOLD_NUM
+    api = load_station_list("api-2025-05", data_dir).table.set_index("number")
+    both = df[df["dock_type"] == "LCD,QR"]
+    assert (both["docks"] == api.loc[both.index, "docks"]).all()
+    # the source typo 202510-20 is repaired and flagged
+    assert loaded.report.warnings["installed_on repaired typo"] == 1
+    assert loaded.report.examples["installed_on repaired typo"] == ["202510-20"]
+    assert (df["installed_on"] == pd.Timestamp("2025-10-20")).any()
+    assert df["installed_on"].notna().all()
+    # quoted line breaks inside addresses: read as one record, line break replaced
+    assert not df["address"].str.contains("\n").any()
+    assert df["address"].str.contains("개포동역 4번출구").any()
+    # ST-ID joined through the number lookup for all but the newest stations
+    assert df["station_id"].notna().sum() >= 2744
+    assert loaded.report.warnings["station_id unknown (number not in the number-ID lookup)"] == (
+        df["station_id"].isna().sum()
+    )
+
+
+def test_2019_12_quirks(data_dir: Path) -> None:
+    loaded = load_station_list("2019-12", data_dir)
+    df = loaded.table.set_index("number")
+    # "대여소ID" holds the station number in this release
+    assert df.loc[101, "name"] == "(구)합정동 주민센터"
+    assert df.loc[101, "installed_on"] == pd.Timestamp("2015-09-06")
+    # Excel sums such as "=9+10" are evaluated and flagged
+    assert loaded.report.warnings["docks given as a formula (evaluated)"] == 14
+    assert df["docks"].notna().all()
+    assert "=9+10" in loaded.report.examples["docks given as a formula (evaluated)"]
+
+
+def test_2018_11_carries_both_keys(data_dir: Path) -> None:
+    df = load_station_list("2018-11", data_dir).table
+    assert df["station_id"].notna().all()
+    row = df.set_index("number").loc[2315]
+    assert row["station_id"] == "ST-799" and row["name"] == "봉은사역 5번출구 옆"
+
+
+def test_api_dump_and_master_drop_zero_coordinates(data_dir: Path) -> None:
+    api = load_station_list("api-2025-05", data_dir)
+    assert api.report.rows_read == 3156
+    assert api.report.dropped == {"zero coordinates": 3}
+    assert len(api.table) == 3153
+    master = load_station_list("master", data_dir)
+    assert master.report.rows_read == 3421
+    assert master.report.dropped == {"zero coordinates": 77}
+    assert master.table["station_id"].is_unique
+    assert master.table["number"].isna().all()  # the master has IDs only
+    assert master.table["gu"].notna().mean() > 0.95  # district taken from the address
+
+
+def test_number_lookup_agrees_with_files(data_dir: Path) -> None:
+    lookup = station_number_lookup(data_dir)
+    assert list(lookup.columns) == ["station_id", "number"]
+    assert lookup["number"].is_unique
+    assert len(lookup) > 3100
+    assert lookup.attrs["number_conflicts"] == 0  # SOURCES.md: the mapping is stable over time
+    assert lookup.set_index("number").loc[102, "station_id"] == "ST-4"
+    old = load_station_list("2018-11", data_dir).table
+    merged = old.merge(lookup, on="number", suffixes=("", "_lookup"))
+    assert (merged["station_id"] == merged["station_id_lookup"]).all()
+
+
+def test_geodataframe(data_dir: Path) -> None:
+    df = load_station_list("2025-12", data_dir).table
+    gdf = stations_to_geodataframe(df)
+    assert gdf.crs.to_epsg() == 4326 and len(gdf) == 2799
+    assert gdf.geometry.x.iloc[0] == pytest.approx(df["lon"].iloc[0])
+    metric = stations_to_geodataframe(df, crs=CRS_METRIC)
+    assert metric.crs.to_epsg() == 5179
+    assert 900_000 < metric.geometry.x.min() < metric.geometry.x.max() < 1_000_000
+
+
+def test_datasets_specs_load(data_dir: Path) -> None:
+    names = {d.name for d in DATASETS}
+    assert {f"stations_{v}" for v in STATION_VINTAGES} == names
+    spec = next(d for d in DATASETS if d.name == "stations_2025-12")
+    assert spec.load is not None and spec.expected_rows == 2799
+    assert len(spec.load(data_dir).table) == 2799
+
+
+# ---------------------------------------------------------------- official download layout
+
+
+@pytest.mark.parametrize("fname", ["stations_official_cp949.csv", "stations_official_utf8bom.csv"])
+def test_official_download_multirow_header(src: Path, data_dir: Path, fname: str) -> None:
+    loaded = load_station_list(src / fname, data_dir)
+    df = loaded.table.set_index("number")
+    assert list(df.index) == [301, 302, 303]
+    assert df.loc[301, "name"] == "경복궁역 7번출구 앞"
+    assert df.loc[301, "gu"] == "종로구"
+    assert df["docks"].tolist() == [10, 10, 10]
+    assert df["dock_type"].tolist() == ["QR", "LCD", "LCD,QR"]
+    assert loaded.table["source"].iloc[0] == fname
+    assert loaded.report.ok
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_edge_rows_dropped_with_reasons(src: Path, data_dir: Path) -> None:
+    loaded = load_station_list(src / "stations_2025_edge.csv", data_dir)
+    rep = loaded.report
+    assert rep.rows_read == 9
+    assert dict(rep.dropped) == {
+        "empty row": 1,
+        "no station number or ST-ID": 1,
+        "coordinates unparseable": 1,
+        "zero coordinates": 1,
+        "coordinates outside Seoul": 1,
+        "duplicate station number": 1,
+    }
+    assert rep.rows_kept == len(loaded.table) == 3
+    df = loaded.table.set_index("number")
+    assert df.loc[103, "address"] == "서울특별시 마포구 월드컵로 79 (망원역 2번출구)"  # quoted line break
+    assert df.loc[103, "installed_on"] == pd.Timestamp("2025-10-20")
+    assert rep.warnings["installed_on repaired typo"] == 1
+    assert pd.isna(df.loc[108, "installed_on"])
+    assert rep.warnings["installed_on unparseable (set to NaT)"] == 1
+    assert df.loc[108, "docks"] == 12 and df.loc[108, "dock_type"] == "LCD,QR"
+    assert df.loc[102, "name"] == "망원역 1번출구 앞"  # the first of the duplicates is kept
+    assert rep.examples["coordinates outside Seoul"] == ["35.1796,129.0756"]
+
+
+def test_unknown_encoding_names_file(src: Path) -> None:
+    with pytest.raises(DataFileError, match="unknown text encoding") as err:
+        load_station_list(src / "stations_unknown_encoding.csv", fill_ids=False)
+    assert "stations_unknown_encoding.csv" in str(err.value)
+
+
+def test_missing_columns_names_file_and_columns(src: Path) -> None:
+    with pytest.raises(DataFileError) as err:
+        load_station_list(src / "stations_missing_columns.csv", fill_ids=False)
+    msg = str(err.value)
+    assert "stations_missing_columns.csv" in msg and "위도/경도" in msg and "'대여소명'" in msg
+
+
+def test_missing_file_and_unknown_vintage(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="source"):
+        load_station_list("2031-01", tmp_path)
+    with pytest.raises(DataNotFoundError):
+        load_station_list(tmp_path / "nope.csv")
+    with pytest.raises(DataNotFoundError, match="2025-12"):
+        load_station_list("2025-12", tmp_path)
+
+
+def test_empty_and_excel_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(DataFileError, match="empty"):
+        load_station_list(empty, fill_ids=False)
+    xlsx = tmp_path / "list.xlsx"
+    xlsx.write_bytes(b"PK\x03\x04")
+    with pytest.raises(DataFileError, match="CSV"):
+        load_station_list(xlsx, fill_ids=False)
+
+
+def test_without_lookup_files_ids_stay_missing(tmp_path: Path, data_dir: Path) -> None:
+    (tmp_path / "ttareungi").mkdir()
+    shutil.copy(data_dir / STATION_VINTAGES["2025-12"], tmp_path / STATION_VINTAGES["2025-12"])
+    df = load_station_list("2025-12", tmp_path).table
+    assert len(df) == 2799 and df["station_id"].isna().all()
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=pd.Timestamp("2000-01-01").date(), max_value=pd.Timestamp("2039-12-31").date()))
+def test_date_forms_agree(day: object) -> None:
+    ts = pd.Timestamp(day)  # type: ignore[arg-type]
+    forms = [
+        ts.strftime("%Y-%m-%d"),
+        ts.strftime("%Y-%m-%d %H:%M:%S"),
+        ts.strftime("%Y.%m.%d"),
+        ts.strftime("%Y%m-%d"),
+        f"{ts.year}.{ts.month}.{ts.day}개통",
+    ]
+    rep = QualityReport("t")
+    out = _parse_date(pd.Series(forms, dtype="string"), rep)
+    assert (out == ts).all()
+    assert not rep.dropped and "installed_on unparseable (set to NaT)" not in rep.warnings
