@@ -1,0 +1,241 @@
+"""The expansion ``Plan``: what the planner decided and what it buys, as plain data.
+
+``Plan.to_dict()`` is what ``mobility plan`` writes to ``plan.json``; ``Plan.from_dict()`` reads
+it back (validated); :func:`plan_json_schema` returns the JSON Schema (draft 2020-12) of that
+document; :func:`plan_to_geojson` gives the stations as a GeoJSON FeatureCollection.
+
+JSON document (``schema_version`` ``"1"``)::
+
+    {
+      "schema_version": "1",
+      "scenario": "seoul-2019-30k",          # scenario name
+      "radius_m": 300.0,                      # coverage radius (walking network metres)
+      "min_spacing_m": 250.0,
+      "population_source": "grid",
+      "population_total": 9.4e6,              # residents counted
+      "new_stations": [                       # chosen sites, in the order of their marginal value
+        {"id": "NEW-0001", "lat": 37.5, "lon": 127.0, "gu": "강남구", "dong": "역삼1동",
+         "docks": 15, "bikes": 14,
+         "population_newly_covered": 812.0,   # residents first covered by this site
+         "predicted_trips": 23.1 | null,      # trips/day from the demand-potential model
+         "rank": 1, "candidate_id": 1234,     # candidate index in this run
+         "reason": "covers 812 residents not within 300 m of any station (…)"}
+      ],
+      "existing_stations": [                  # every baseline station, fixed, with its bikes
+        {"station_id": "ST-10", "number": 102, "name": "망원역 1번출구 앞", "gu": "마포구",
+         "lat": 37.55, "lon": 126.91, "docks": 15, "bikes": 12}
+      ],
+      "districts": [                          # one per gu (25)
+        {"gu": "강남구", "population": 5.4e5, "stations_before": 120, "stations": 150,
+         "docks": 2100, "bikes": 1800, "bikes_per_10k": 33.1, "min_bikes_per_10k": 25.0 | null,
+         "covered_share_before": 0.61, "covered_share": 0.78}
+      ],
+      "city_before": {"stations": …, "docks": …, "bikes": … | null, "population": …,
+                      "bikes_per_10k": … | null, "covered_population": …, "covered_share": …},
+      "city_after":  {same keys},
+      "siting_stats": {SolverStats},          # CP-SAT site selection
+      "fleet_stats":  {SolverStats},          # CP-SAT docks + bikes allocation
+      "greedy_covered_population": 1.2e6,     # the lazy-greedy baseline of the same run
+      "provenance": {Provenance}              # scenario, dataset fingerprints, code version, seed
+    }
+
+``SolverStats``: solver, status, objective, bound, seconds, seed, gap, extra (see
+:class:`mobility.stats.SolverStats`). ``Provenance``: code_version, datasets, scenario, seed,
+created_at, python (see :class:`mobility.provenance.Provenance`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from mobility.errors import InputError
+from mobility.provenance import Provenance
+from mobility.stats import SolverStats
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class NewStation:
+    """A chosen site.
+
+    Attributes
+    ----------
+    id
+        ``NEW-0001``, ``NEW-0002``, ... in rank order.
+    lat, lon
+        WGS84 position (a street-network node).
+    gu, dong
+        District and administrative dong (Korean names; empty when outside every polygon).
+    docks, bikes
+        Docks built and bikes placed.
+    population_newly_covered
+        Residents within the walking radius of this site and of no station before it in the rank
+        order (existing stations first).
+    predicted_trips
+        Trips/day predicted by the demand-potential model, ``None`` when it was not used.
+    rank
+        Order of marginal value (1 = most valuable).
+    candidate_id
+        Index of the candidate site in this run.
+    reason
+        One sentence saying why the site was chosen.
+    """
+
+    id: str
+    lat: float
+    lon: float
+    gu: str
+    dong: str
+    docks: int
+    bikes: int
+    population_newly_covered: float
+    predicted_trips: float | None
+    rank: int
+    candidate_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class StationAllocation:
+    """An existing (baseline) station and the bikes the plan gives it."""
+
+    station_id: str
+    number: int | None
+    name: str
+    gu: str
+    lat: float
+    lon: float
+    docks: int
+    bikes: int
+
+
+@dataclass(frozen=True)
+class DistrictKPI:
+    """Key figures of one district (gu) before and after the plan."""
+
+    gu: str
+    population: float
+    stations_before: int
+    stations: int
+    docks: int
+    bikes: int
+    bikes_per_10k: float
+    min_bikes_per_10k: float | None
+    covered_share_before: float
+    covered_share: float
+
+
+@dataclass(frozen=True)
+class CityKPI:
+    """Citywide key figures (``bikes`` and ``bikes_per_10k`` are ``None`` when unknown)."""
+
+    stations: int
+    docks: int
+    bikes: int | None
+    population: float
+    bikes_per_10k: float | None
+    covered_population: float
+    covered_share: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The result of an expansion run (JSON layout in the module docstring)."""
+
+    scenario: str
+    radius_m: float
+    min_spacing_m: float
+    population_source: str
+    population_total: float
+    new_stations: list[NewStation]
+    existing_stations: list[StationAllocation]
+    districts: list[DistrictKPI]
+    city_before: CityKPI
+    city_after: CityKPI
+    siting_stats: SolverStats
+    fleet_stats: SolverStats
+    provenance: Provenance
+    greedy_covered_population: float | None = None
+    schema_version: str = SCHEMA_VERSION
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_bikes(self) -> int:
+        """Bikes over all stations, old and new."""
+        return sum(s.bikes for s in self.new_stations) + sum(s.bikes for s in self.existing_stations)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (the ``plan.json`` document)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        """Validate and rebuild a plan from :meth:`to_dict` output (e.g. a parsed ``plan.json``)."""
+        try:
+            return _ADAPTER.validate_python(data)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+            raise InputError(f"plan.{loc}", e.get("input"), e["msg"]) from exc
+
+
+_ADAPTER: TypeAdapter[Plan] = TypeAdapter(Plan)
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """JSON Schema of the ``plan.json`` document (generated from the dataclasses)."""
+    schema = _ADAPTER.json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mobility expansion Plan"
+    schema["description"] = (
+        "Output of `mobility plan`: new stations, bikes per station, district and city KPIs, "
+        f"solver statistics and provenance. schema_version {SCHEMA_VERSION}."
+    )
+    return schema
+
+
+def plan_to_geojson(plan: Plan) -> dict[str, Any]:
+    """Stations as a GeoJSON FeatureCollection (``kind`` = ``"new"`` or ``"existing"``)."""
+    feats: list[dict[str, Any]] = []
+    for s in plan.new_stations:
+        props = {k: v for k, v in dataclasses.asdict(s).items() if k not in ("lat", "lon")}
+        props["kind"] = "new"
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                "properties": props,
+            }
+        )
+    for e in plan.existing_stations:
+        props = {k: v for k, v in dataclasses.asdict(e).items() if k not in ("lat", "lon")}
+        props["kind"] = "existing"
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [e.lon, e.lat]},
+                "properties": props,
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "name": plan.scenario,
+        "features": feats,
+    }
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CityKPI",
+    "DistrictKPI",
+    "NewStation",
+    "Plan",
+    "StationAllocation",
+    "plan_json_schema",
+    "plan_to_geojson",
+]

@@ -1,0 +1,326 @@
+"""The expansion scenario: where new stations may go and how the fleet must be spread.
+
+A scenario is a YAML file (see ``scenarios/``) validated by :class:`ExpansionScenario`. Every
+error names the field (dotted path), the value and what was expected.
+
+Example (``scenarios/seoul-2019-30k.yaml``)::
+
+    name: seoul-2019-30k
+    baseline: {stations: "2019-12"}
+    population: {source: grid}
+    fleet: {total_bikes: 30000}
+    new_stations: {max: 600}
+    docks: {min: 10, max: 20}
+    bikes_per_dock: {min: 0.5, max: 1.5}
+    coverage: {radius_m: 300}
+    spacing: {min_m: 250}
+    districts: {min_bikes_per_10k: 25}
+    solver: {time_limit: 60, seed: 0}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mobility.errors import InputError
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Baseline(_Strict):
+    """The existing network, kept fixed.
+
+    Attributes
+    ----------
+    stations
+        A vintage of the official station list (``"2019-12"``, ``"2025-12"``, ...) or a path to
+        a station file (relative paths: to the data directory).
+    bikes
+        Bikes in service at the baseline (only for the "before" KPIs; optional).
+    """
+
+    stations: str = Field(min_length=1)
+    bikes: int | None = Field(default=None, ge=0)
+
+
+class PopulationSpec(_Strict):
+    """Which residents count: ``grid`` (the 100 m grid), ``registered`` or ``census`` by district."""
+
+    source: Literal["grid", "registered", "census"] = "grid"
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    quarter: int | None = Field(default=None, ge=1, le=4)
+
+
+class FleetTarget(_Strict):
+    """Fleet size: a total, or bikes per 10,000 residents citywide (or both: both must hold).
+
+    Attributes
+    ----------
+    total_bikes
+        Exact number of bikes to allocate over all stations.
+    bikes_per_10k
+        Citywide ratio; with ``total_bikes`` it is a floor checked against the population, alone
+        it sets the total (rounded up).
+    """
+
+    total_bikes: int | None = Field(default=None, gt=0)
+    bikes_per_10k: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> FleetTarget:
+        if self.total_bikes is None and self.bikes_per_10k is None:
+            raise ValueError("give total_bikes and/or bikes_per_10k")
+        return self
+
+
+class NewStations(_Strict):
+    """How many stations to add: exactly ``exact`` or at most ``max`` (and/or what the budget allows)."""
+
+    exact: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _not_both(self) -> NewStations:
+        if self.exact is not None and self.max is not None:
+            raise ValueError("give either exact or max, not both")
+        return self
+
+
+class Budget(_Strict):
+    """Capital budget: each new station costs ``cost_per_station + docks * cost_per_dock``."""
+
+    total: PositiveFloat
+    cost_per_station: NonNegFloat = 0.0
+    cost_per_dock: NonNegFloat = 0.0
+    currency: str = "KRW"
+
+    @model_validator(mode="after")
+    def _some_cost(self) -> Budget:
+        if self.cost_per_station == 0 and self.cost_per_dock == 0:
+            raise ValueError("cost_per_station or cost_per_dock must be > 0")
+        return self
+
+
+class DockBounds(_Strict):
+    """Docks per NEW station."""
+
+    min: int = Field(default=10, ge=1)
+    max: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> DockBounds:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+        return self
+
+
+class BikesPerDock(_Strict):
+    """Bikes a station may hold per dock (every station, old and new)."""
+
+    min: NonNegFloat = 0.5
+    max: PositiveFloat = 1.5
+
+    @model_validator(mode="after")
+    def _order(self) -> BikesPerDock:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+        return self
+
+
+class Coverage(_Strict):
+    """A resident is covered when a station is within ``radius_m`` metres of walking (network)."""
+
+    radius_m: float = Field(default=300.0, gt=0, le=2000)
+    network: str = "osm-all"
+
+
+class Spacing(_Strict):
+    """Minimum straight-line distance between any two stations (new-new and new-existing)."""
+
+    min_m: float = Field(default=250.0, ge=0, le=5000)
+
+
+class Candidates(_Strict):
+    """Candidate sites: street nodes thinned to one per ``grid_m`` square (never later station lists)."""
+
+    grid_m: float = Field(default=100.0, ge=20, le=1000)
+    exclude_highways: list[str] = Field(
+        default_factory=lambda: ["motorway", "motorway_link", "trunk", "trunk_link"]
+    )
+
+
+class DistrictRules(_Strict):
+    """Bikes per 10,000 residents floors by district (``gu``, Korean name as in the data)."""
+
+    min_bikes_per_10k: NonNegFloat | None = None
+    per_district: dict[str, NonNegFloat] = Field(default_factory=dict)
+    min_new_stations: dict[str, int] = Field(default_factory=dict)
+
+
+class Polygon(_Strict):
+    """A polygon in longitude/latitude, GeoJSON-like: a list of rings, each a list of ``[lon, lat]``."""
+
+    name: str = ""
+    coordinates: list[list[tuple[float, float]]]
+
+    @field_validator("coordinates")
+    @classmethod
+    def _rings(cls, v: list[list[tuple[float, float]]]) -> list[list[tuple[float, float]]]:
+        if not v:
+            raise ValueError("at least one ring")
+        for k, ring in enumerate(v):
+            if len(ring) < 4:
+                raise ValueError(f"ring {k} has {len(ring)} points; a closed ring needs >= 4")
+            for lon, lat in ring:
+                if not (124.0 <= lon <= 132.0 and 33.0 <= lat <= 39.0):
+                    raise ValueError(f"ring {k}: ({lon}, {lat}) is not a Korean [lon, lat] pair")
+        return v
+
+
+class Areas(_Strict):
+    """No new station inside a ``forbidden`` polygon; at least one station inside each ``required``."""
+
+    forbidden: list[Polygon] = Field(default_factory=list)
+    required: list[Polygon] = Field(default_factory=list)
+
+
+class ObjectiveWeights(_Strict):
+    """Weights of the site-selection objective.
+
+    Attributes
+    ----------
+    population_covered
+        Per newly covered resident.
+    predicted_trips
+        Per predicted trip/day at the new site (demand-potential model; 0 switches it off).
+    imbalance
+        Penalty per unit of predicted |rentals - returns| a new site would add.
+    subway_weight
+        Resident-equivalents added at each subway station (trip generator) as demand.
+    """
+
+    population_covered: NonNegFloat = 1.0
+    predicted_trips: NonNegFloat = 0.0
+    imbalance: NonNegFloat = 0.0
+    subway_weight: NonNegFloat = 0.0
+
+
+class SolverSettings(_Strict):
+    """Time limit (seconds), seed and threads of the CP-SAT solves."""
+
+    time_limit: float = Field(default=60.0, gt=0, le=86400)
+    seed: int = Field(default=0, ge=0)
+    threads: int = Field(default=2, ge=1, le=64)
+    relative_gap: float = Field(default=0.001, ge=0, le=1)
+
+
+class ExpansionScenario(_Strict):
+    """An expansion scenario (see the module docstring for a YAML example)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    baseline: Baseline
+    population: PopulationSpec = PopulationSpec()
+    fleet: FleetTarget
+    new_stations: NewStations = NewStations()
+    budget: Budget | None = None
+    docks: DockBounds = DockBounds()
+    bikes_per_dock: BikesPerDock = BikesPerDock()
+    coverage: Coverage = Coverage()
+    spacing: Spacing = Spacing()
+    candidates: Candidates = Candidates()
+    districts: DistrictRules = DistrictRules()
+    areas: Areas = Areas()
+    objective: ObjectiveWeights = ObjectiveWeights()
+    solver: SolverSettings = SolverSettings()
+
+    @model_validator(mode="after")
+    def _limits(self) -> ExpansionScenario:
+        if self.new_stations.exact is None and self.new_stations.max is None and self.budget is None:
+            raise ValueError("limit the new stations: new_stations.exact, new_stations.max or budget")
+        return self
+
+    def max_new_stations(self) -> int:
+        """The largest number of new stations the count and the budget allow."""
+        limit = self.new_stations.exact if self.new_stations.exact is not None else self.new_stations.max
+        if self.budget is not None:
+            per = self.budget.cost_per_station + self.docks.min * self.budget.cost_per_dock
+            by_budget = int(self.budget.total // per)
+            limit = by_budget if limit is None else min(limit, by_budget)
+        assert limit is not None
+        return limit
+
+
+def _first_errors(exc: ValidationError) -> InputError:
+    errs = exc.errors()
+    parts = []
+    for e in errs:
+        loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+        parts.append(f"{loc}: {e['msg']}")
+    first = errs[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(root)"
+    value = first.get("input")
+    if isinstance(value, dict):
+        value = "{...}"
+    err = InputError(field, value, "; ".join(parts))
+    return err
+
+
+def scenario_from_dict(data: dict[str, Any]) -> ExpansionScenario:
+    """Validate a mapping; errors are :class:`InputError` naming the field(s)."""
+    if not isinstance(data, dict):
+        raise InputError("(root)", type(data).__name__, "a mapping of scenario fields")
+    try:
+        return ExpansionScenario.model_validate(data)
+    except ValidationError as exc:
+        raise _first_errors(exc) from exc
+
+
+def load_scenario(path: Path | str) -> ExpansionScenario:
+    """Read and validate a scenario YAML file.
+
+    Raises
+    ------
+    InputError
+        The file is not YAML or a field is invalid; ``field`` is the dotted path of the first
+        invalid field and the message lists all of them.
+    """
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError("scenario", str(p), "an existing YAML file") from exc
+    except yaml.YAMLError as exc:
+        raise InputError("scenario", str(p), f"valid YAML ({exc})") from exc
+    return scenario_from_dict(data)
+
+
+__all__ = [
+    "Areas",
+    "Baseline",
+    "BikesPerDock",
+    "Budget",
+    "Candidates",
+    "Coverage",
+    "DistrictRules",
+    "DockBounds",
+    "ExpansionScenario",
+    "FleetTarget",
+    "NewStations",
+    "ObjectiveWeights",
+    "Polygon",
+    "PopulationSpec",
+    "SolverSettings",
+    "Spacing",
+    "load_scenario",
+    "scenario_from_dict",
+]
