@@ -1,0 +1,437 @@
+"""The interactive map as ONE self-contained HTML file that works with the network off.
+
+Drawn with plotly on a plane (lon/lat axes with the x scale set to cos(latitude), i.e. a local
+equirectangular projection: shapes and distances look right over Seoul's 40 km). plotly.js is
+written inline from the installed ``plotly`` package (``include_plotlyjs=True``): no CDN, no
+tile server, no font or glyph server, no vendored JavaScript in this repository. Orientation
+offline comes from the district boundaries and the Han river (OSM water polygons).
+
+What the map shows, each as a legend entry that toggles it (click; double-click isolates):
+district choropleth (bikes per 10,000 residents, or a before/after change) with its colour bar,
+water, walking-catchment coverage, existing stations (size = docks, colour = bikes), new
+stations, one route per truck in its own colour and its stops numbered in visiting order.
+Hovering any station, stop or district shows its figures (Hangul names as in the source).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from mobility.export.layers import MapLayers
+from mobility.export.style import (
+    ATTRIBUTION,
+    COVERAGE_COLOR,
+    DISTRICT_EDGE,
+    NEW_COLOR,
+    STATION_CMAP,
+    WATER_COLOR,
+    Choropleth,
+    choropleth_for,
+)
+from mobility.io import atomic_write_text
+
+DIV_ID = "mobility-map"
+"""The plot's element id (tests and the API find the figure by it)."""
+
+HTML_SIMPLIFY_DEG = 0.00005
+"""Polygon simplification for the browser (~5 m): invisible at city scale, halves the file."""
+
+
+def _rings(geom: Any, tol: float) -> tuple[list[float | None], list[float | None]]:
+    """Polygon rings of ``geom`` as x/y lists separated by None (one fill trace per geometry set)."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    if geom is None or geom.is_empty:
+        return xs, ys
+    geom = shapely.simplify(geom, tol, preserve_topology=True) if tol else geom
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        for ring in [poly.exterior, *poly.interiors]:
+            c = np.round(np.asarray(ring.coords), 6)
+            xs.extend([*c[:, 0].tolist(), None])
+            ys.extend([*c[:, 1].tolist(), None])
+    return xs, ys
+
+
+def _fmt(v: Any, nd: int = 0) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return html.escape(str(v))
+    if not math.isfinite(f):
+        return "–"
+    return f"{f:,.{nd}f}"
+
+
+def district_hover(r: Any, chor: Choropleth) -> str:
+    """Hover text of one district (Korean and English labels)."""
+    lines = [
+        f"<b>{html.escape(str(r.gu_kr))}</b> ({html.escape(str(r.gu_en))})",
+        f"인구 residents: {_fmt(r.population)}",
+        f"대여소 stations: {_fmt(r.stations)} · 거치대 docks: {_fmt(r.docks)}",
+        f"자전거 bikes: {_fmt(r.bikes)}",
+        f"자전거/1만 명 bikes per 10k: {_fmt(r.bikes_per_10k, 1)}",
+        f"도보권 인구 coverage: {_fmt(100 * float(r.coverage_share), 1)}%",
+    ]
+    if hasattr(r, "bikes_per_10k_before"):
+        lines.append(
+            f"이전 before: {_fmt(r.bikes_per_10k_before, 1)} /1만 명, "
+            f"{_fmt(100 * float(r.coverage_share_before), 1)}%"
+        )
+        lines.append(
+            f"변화 change: {float(r.bikes_per_10k_change):+.1f} /1만 명, "
+            f"{100 * float(r.coverage_share_change):+.1f} %p"
+        )
+    return "<br>".join(lines)
+
+
+def build_figure(layers: MapLayers, *, choropleth: str | None = None, title: str | None = None) -> Any:
+    """The plotly Figure of ``layers`` (see the module docstring for its content)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    d = layers.districts
+    chor = choropleth_for(d, choropleth)
+    # Districts: one filled trace each (a single legend entry toggles them all).
+    if len(d):
+        colors = chor.colors(d[chor.column].astype(float).to_numpy())
+        for i, (r, color) in enumerate(zip(d.itertuples(index=False), colors, strict=True)):
+            xs, ys = _rings(r.geometry, HTML_SIMPLIFY_DEG)
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=color,
+                    line={"color": DISTRICT_EDGE, "width": 0.8},
+                    name="자치구 districts",
+                    legendgroup="districts",
+                    showlegend=i == 0,
+                    hoveron="fills",
+                    text=district_hover(r, chor),
+                    hoverinfo="text",
+                    meta="districts",
+                    legendrank=100,
+                )
+            )
+        # The colour bar: an invisible marker carrying the scale.
+        c = d.geometry.union_all().centroid
+        fig.add_trace(
+            go.Scatter(
+                x=[c.x],
+                y=[c.y],
+                mode="markers",
+                hoverinfo="skip",
+                showlegend=False,
+                meta="colorbar",
+                marker={
+                    "size": 0.1,
+                    "opacity": 0,
+                    "color": [chor.vmin],
+                    "cmin": chor.vmin,
+                    "cmax": chor.vmax,
+                    "colorscale": chor.plotly_scale(),
+                    "showscale": True,
+                    "colorbar": {
+                        "title": {"text": chor.label.replace(" (", "<br>("), "side": "right"},
+                        "x": 1.0,
+                        "len": 0.55,
+                        "y": 0.72,
+                        "thickness": 14,
+                    },
+                },
+            )
+        )
+    if len(layers.water):
+        xs, ys = _rings(layers.water.geometry.union_all(), 0.0)
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                fill="toself",
+                fillcolor=WATER_COLOR,
+                line={"color": WATER_COLOR, "width": 0.5},
+                name="한강·수계 water",
+                hoverinfo="skip",
+                meta="water",
+                legendrank=200,
+            )
+        )
+    for kind, label in (("existing", "도보권 coverage (existing)"), ("new", "도보권 coverage (new)")):
+        cov = layers.coverage[layers.coverage["kind"] == kind] if len(layers.coverage) else layers.coverage
+        if len(cov):
+            xs, ys = _rings(cov.geometry.union_all(), HTML_SIMPLIFY_DEG)
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    fill="toself",
+                    fillcolor="rgba(44,160,44,0.22)" if kind == "existing" else "rgba(214,39,40,0.22)",
+                    line={"color": COVERAGE_COLOR if kind == "existing" else NEW_COLOR, "width": 0.4},
+                    name=label,
+                    hoverinfo="skip",
+                    meta=f"coverage_{kind}",
+                    legendrank=300,
+                    visible=True if kind == "new" else "legendonly",
+                )
+            )
+    _add_stations(fig, layers)
+    _add_routes(fig, layers)
+    _layout(fig, layers, title or layers.title)
+    return fig
+
+
+def _station_sizes(docks: np.ndarray) -> np.ndarray:
+    return np.clip(np.sqrt(np.maximum(docks, 0)) * 2.2, 4, 22)
+
+
+def _add_stations(fig: Any, layers: MapLayers) -> None:
+    import plotly.graph_objects as go
+
+    ex = layers.existing_stations
+    if len(ex):
+        bikes = ex["bikes"].astype(float).to_numpy()
+        est = (
+            ex["bikes_estimated"].astype(bool).to_numpy()
+            if "bikes_estimated" in ex
+            else np.zeros(len(ex), bool)
+        )
+        custom = np.column_stack(
+            [
+                ex["name"].astype(str),
+                ex["station_id"].astype(str),
+                ex["gu"].astype(str),
+                ex["docks"].astype(int).astype(str),
+                bikes.astype(int).astype(str),
+                np.where(est, " (추정 estimated)", ""),
+            ]
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=np.round(ex.geometry.x, 6),
+                y=np.round(ex.geometry.y, 6),
+                mode="markers",
+                name=f"기존 대여소 existing stations ({len(ex):,})",
+                meta="existing_stations",
+                marker={
+                    "size": _station_sizes(ex["docks"].astype(float).to_numpy()),
+                    "color": bikes,
+                    "colorscale": STATION_CMAP,
+                    "cmin": 0,
+                    "cmax": float(np.percentile(bikes, 98)) or 1.0,
+                    "line": {"width": 0.4, "color": "#333"},
+                    "opacity": 0.85,
+                    "showscale": True,
+                    "colorbar": {
+                        "title": {"text": "자전거 bikes<br>per station", "side": "right"},
+                        "x": 1.0,
+                        "len": 0.35,
+                        "y": 0.22,
+                        "thickness": 14,
+                    },
+                },
+                customdata=custom,
+                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} · %{customdata[2]}<br>"
+                "거치대 docks: %{customdata[3]}<br>"
+                "자전거 bikes: %{customdata[4]}%{customdata[5]}<extra></extra>",
+                legendrank=400,
+            )
+        )
+    new = layers.new_stations
+    if len(new):
+        custom = np.column_stack(
+            [
+                new["name"].astype(str),
+                new["station_id"].astype(str),
+                new["gu"].astype(str),
+                new["docks"].astype(int).astype(str),
+                new["bikes"].astype(int).astype(str),
+                new["population_covered"].astype(float).round(0).astype(int).map("{:,}".format),
+                new["predicted_trips"].astype(float).round(1).astype(str),
+            ]
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=np.round(new.geometry.x, 6),
+                y=np.round(new.geometry.y, 6),
+                mode="markers",
+                name=f"신규 대여소 new stations ({len(new):,})",
+                meta="new_stations",
+                marker={
+                    "size": _station_sizes(new["docks"].astype(float).to_numpy()) + 3,
+                    "symbol": "star",
+                    "color": NEW_COLOR,
+                    "line": {"width": 0.8, "color": "#400"},
+                },
+                customdata=custom,
+                hovertemplate="<b>%{customdata[0]}</b> (신규 new)<br>%{customdata[1]} · %{customdata[2]}<br>"
+                "거치대 docks: %{customdata[3]} · 자전거 bikes: %{customdata[4]}<br>"
+                "새로 도보권 인구 newly covered: %{customdata[5]}<br>예상 이용 trips/day: %{customdata[6]}"
+                "<extra></extra>",
+                legendrank=500,
+            )
+        )
+
+
+def _add_routes(fig: Any, layers: MapLayers) -> None:
+    import plotly.graph_objects as go
+
+    stops = layers.stops
+    for i, r in enumerate(layers.routes.itertuples(index=False)):
+        coords = np.round(np.asarray(r.geometry.coords), 6)
+        group = f"truck-{r.truck_id}"
+        label = f"{r.truck} ({r.n_stops} stops, {r.distance_km:.1f} km)"
+        fig.add_trace(
+            go.Scatter(
+                x=coords[:, 0],
+                y=coords[:, 1],
+                mode="lines",
+                line={"color": r.color, "width": 3},
+                name=label,
+                legendgroup=group,
+                legendgrouptitle_text="트럭 경로 truck routes" if i == 0 else None,
+                meta="route",
+                hoverinfo="text",
+                text=label,
+                legendrank=600 + i,
+            )
+        )
+        s = stops[stops["truck_id"] == r.truck_id].sort_values("seq") if len(stops) else stops
+        if len(s):
+            action = np.where(
+                s["quantity"] > 0, "수거 pick up", np.where(s["quantity"] < 0, "배치 drop off", "visit")
+            )
+            custom = np.column_stack(
+                [
+                    s["seq"].astype(str),
+                    s["name"].astype(str),
+                    s["station_id"].astype(str),
+                    s["arrival"].astype(str),
+                    action,
+                    s["quantity"].abs().astype(str),
+                    s["load_after"].astype(str),
+                ]
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=np.round(s.geometry.x, 6),
+                    y=np.round(s.geometry.y, 6),
+                    mode="markers+text",
+                    text=s["seq"].astype(str),
+                    textfont={"color": "white", "size": 9},
+                    marker={"size": 15, "color": r.color, "line": {"width": 1, "color": "white"}},
+                    name=f"{r.truck} stops",
+                    legendgroup=group,
+                    showlegend=False,
+                    meta="stops",
+                    customdata=custom,
+                    hovertemplate=f"<b>{html.escape(str(r.truck))}</b> "
+                    "#%{customdata[0]}: %{customdata[1]}"
+                    "<br>%{customdata[2]} · 도착 arrival %{customdata[3]}"
+                    "<br>%{customdata[4]} %{customdata[5]}대"
+                    " · 적재 load after %{customdata[6]}<extra></extra>",
+                )
+            )
+
+
+def _layout(fig: Any, layers: MapLayers, title: str) -> None:
+    d = layers.districts if len(layers.districts) else layers.existing_stations
+    if len(d):
+        minx, miny, maxx, maxy = d.total_bounds
+    else:
+        minx, miny, maxx, maxy = 126.76, 37.41, 127.19, 37.72
+    lat0 = (miny + maxy) / 2
+    cw = layers.meta.get("citywide") or {}
+    sub = ""
+    if cw:
+        sub = (
+            f"대여소 {cw.get('stations', 0):,} · 거치대 {cw.get('docks', 0):,}"
+            f" · 자전거 {cw.get('bikes', 0):,}"
+            f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
+            f" · 도보권 {100 * cw.get('coverage_share', 0):.1f}%"
+        )
+    fig.update_layout(
+        title={"text": f"{html.escape(title)}<br><sup>{sub}</sup>", "x": 0.01},
+        xaxis={
+            "visible": False,
+            "range": [minx - 0.01, maxx + 0.01],
+            "scaleanchor": "y",
+            "scaleratio": math.cos(math.radians(lat0)),
+            "constrain": "domain",
+        },
+        yaxis={"visible": False, "range": [miny - 0.01, maxy + 0.01]},
+        plot_bgcolor="#f4f1ea",
+        paper_bgcolor="white",
+        hovermode="closest",
+        dragmode="pan",
+        legend={
+            "x": 0.0,
+            "y": 0.0,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "groupclick": "togglegroup",
+            "font": {"size": 11},
+        },
+        margin={"l": 10, "r": 10, "t": 70, "b": 30},
+        height=820,
+        annotations=[
+            {
+                "text": ATTRIBUTION,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "y": -0.03,
+                "xanchor": "right",
+                "showarrow": False,
+                "font": {"size": 9, "color": "#666"},
+            }
+        ],
+        font={
+            "family": "'Noto Sans CJK KR', 'NanumGothic', 'Malgun Gothic', 'Apple SD Gothic Neo', sans-serif"
+        },
+    )
+
+
+def write_html_map(
+    layers: MapLayers, path: Path | str, *, choropleth: str | None = None, title: str | None = None
+) -> Path:
+    """Write the single-file offline HTML map of ``layers`` to ``path`` (atomically)."""
+    fig = build_figure(layers, choropleth=choropleth, title=title)
+    text = fig.to_html(
+        include_plotlyjs=True,
+        full_html=True,
+        div_id=DIV_ID,
+        include_mathjax=False,
+        config={
+            "scrollZoom": True,
+            "displaylogo": False,
+            "responsive": True,
+            "toImageButtonOptions": {"filename": "mobility-map", "scale": 2},
+        },
+    )
+    text = text.replace("<head>", f"<head><title>{html.escape(title or layers.title)}</title>", 1)
+    return atomic_write_text(path, text)
+
+
+def layer_trace_counts(layers: MapLayers) -> dict[str, int]:
+    """What the browser should find: markers per layer and route lines (used by the tests)."""
+    return {
+        "existing_stations": len(layers.existing_stations),
+        "new_stations": len(layers.new_stations),
+        "routes": len(layers.routes),
+        "stops": len(layers.stops),
+    }
+
+
+__all__ = ["DIV_ID", "build_figure", "layer_trace_counts", "write_html_map"]

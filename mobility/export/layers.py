@@ -1,0 +1,655 @@
+"""The neutral layer model every map writer takes: :class:`MapLayers`.
+
+Writers (GeoJSON, GeoPackage, GBFS, CSV, HTML, PNG/SVG) never see a ``Plan`` or a
+``RebalancingPlan``; they see six GeoDataFrames in EPSG:4326 built once here:
+
+``existing_stations``
+    station_id, number, name, gu, docks, bikes, bikes_estimated (bool), kind="existing".
+``new_stations``
+    station_id, name, gu, docks, bikes, population_covered, predicted_trips, kind="new".
+``coverage``
+    walking catchments dissolved per district and kind (``existing``/``new``).
+``districts``
+    gu_kr, gu_en, code, population, stations, docks, bikes, bikes_per_10k, coverage_share and,
+    when a baseline is known, ``*_before`` and ``*_change`` columns.
+``routes``
+    truck_id, truck, n_stops, bikes_picked, bikes_dropped, distance_km, color (LineString).
+``stops``
+    truck_id, seq, station_id, name, arrival, quantity (+ pick-up, - drop-off), load_after.
+
+Builders: :func:`layers_from_network` (the current network from the data directory),
+:func:`layers_from_plan` and :func:`layers_from_routes` (thin adapters over the result objects
+or their JSON), :func:`load_layers` (CLI/API entry: a path or ``"current"``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString
+
+from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.quality import QualityReport
+from mobility.sources.base import CRS_METRIC, CRS_WGS84
+
+LAYER_NAMES = ("existing_stations", "new_stations", "coverage", "districts", "routes", "stops")
+"""Layer names, in drawing order from the bottom (districts first when drawing)."""
+
+DEFAULT_FLEET = 45_000
+"""Bikes in service (news, 2024-05; ``ttareungi/system_facts_from_news.csv``).
+
+No city-wide per-station bike snapshot exists in the data, so the current network's bikes are
+this fleet spread over stations in proportion to docks; such rows carry ``bikes_estimated``.
+"""
+
+DEFAULT_CATCHMENT_M = 300.0
+"""Walking catchment radius (straight line) used when a plan does not give its own coverage."""
+
+TRUCK_COLORS = (
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
+    "#469990", "#9a6324", "#800000", "#808000", "#000075", "#fabed4", "#dcbeff", "#aaffc3",
+)  # fmt: skip
+"""Distinct route colours (Sasha Trubetskoy's palette), cycled for more trucks."""
+
+
+def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=CRS_WGS84)
+
+
+STATION_COLUMNS = ("station_id", "number", "name", "gu", "docks", "bikes", "bikes_estimated", "kind")
+NEW_COLUMNS = ("station_id", "name", "gu", "docks", "bikes", "population_covered", "predicted_trips", "kind")
+ROUTE_COLUMNS = ("truck_id", "truck", "n_stops", "bikes_picked", "bikes_dropped", "distance_km", "color")
+STOP_COLUMNS = ("truck_id", "seq", "station_id", "name", "arrival", "quantity", "load_after", "color")
+
+
+@dataclass
+class MapLayers:
+    """Everything a map shows, as GeoDataFrames in EPSG:4326 (see the module docstring).
+
+    Attributes
+    ----------
+    existing_stations, new_stations, coverage, districts, routes, stops
+        The layers; any may be empty but all have their columns.
+    title
+        Human title (map heading, GBFS system name).
+    water
+        Basemap water polygons (not exported as a data layer).
+    meta
+        Provenance and figures to carry into outputs (citywide KPIs, source files).
+    """
+
+    existing_stations: gpd.GeoDataFrame = field(default_factory=lambda: _empty(STATION_COLUMNS))
+    new_stations: gpd.GeoDataFrame = field(default_factory=lambda: _empty(NEW_COLUMNS))
+    coverage: gpd.GeoDataFrame = field(default_factory=lambda: _empty(("gu", "kind")))
+    districts: gpd.GeoDataFrame = field(default_factory=lambda: _empty(("gu_kr", "gu_en")))
+    routes: gpd.GeoDataFrame = field(default_factory=lambda: _empty(ROUTE_COLUMNS))
+    stops: gpd.GeoDataFrame = field(default_factory=lambda: _empty(STOP_COLUMNS))
+    title: str = "따릉이 network"
+    water: gpd.GeoDataFrame = field(default_factory=lambda: _empty(("kind",)))
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """The six data layers by name (the GeoPackage/GeoJSON layer names)."""
+        return {name: getattr(self, name) for name in LAYER_NAMES}
+
+    def counts(self) -> dict[str, int]:
+        """Feature count of each data layer."""
+        return {name: len(gdf) for name, gdf in self.layers().items()}
+
+    def with_routes(self, other: MapLayers) -> MapLayers:
+        """These layers with ``other``'s routes and stops (a plan plus its night's routes)."""
+        return replace(self, routes=other.routes, stops=other.stops, meta={**self.meta, **other.meta})
+
+
+# ---------------------------------------------------------------------------------------------
+# Base data: stations, districts, population (helper loaders when present, files otherwise)
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_stations_file(data_dir: Path) -> pd.DataFrame:
+    """The 2025-12 station list straight from its CSV (used until ``sources.stations`` exists)."""
+    path = data_dir / "ttareungi" / "stations_2025-12.csv"
+    if not path.exists():
+        raise DataNotFoundError("station list stations_2025-12.csv", [path.parent], "see data/README.md")
+    raw = pd.read_csv(path, dtype=str, encoding="utf-8")
+    report = QualityReport("stations_2025-12", rows_read=len(raw))
+    docks = pd.to_numeric(raw["LCD거치대수"], errors="coerce").fillna(0) + pd.to_numeric(
+        raw["QR거치대수"], errors="coerce"
+    ).fillna(0)
+    df = pd.DataFrame(
+        {
+            "number": raw["대여소번호"].str.strip(),
+            "name": raw["대여소명"].str.strip(),
+            "gu": raw["자치구"].str.strip(),
+            "lat": pd.to_numeric(raw["위도"], errors="coerce"),
+            "lon": pd.to_numeric(raw["경도"], errors="coerce"),
+            "docks": docks.astype(int),
+        }
+    )
+    bad = df["lat"].isna() | df["lon"].isna() | (df["lat"] == 0)
+    report.drop("no coordinates", bad)
+    df = df[~bad].copy()
+    ids = data_dir / "ttareungi" / "stations_api_tbCycleStationInfo_2025-05.csv"
+    st_id: dict[int, str] = {}
+    if ids.exists():
+        api = pd.read_csv(ids, dtype=str, usecols=["RENT_ID", "RENT_NO"])
+        api = api.dropna()
+        st_id = {int(n): i for n, i in zip(api["RENT_NO"], api["RENT_ID"], strict=True) if n.isdigit()}
+    df["station_id"] = [st_id.get(int(n), f"NO-{n}") if n.isdigit() else f"NO-{n}" for n in df["number"]]
+    return df.reset_index(drop=True)
+
+
+def load_current_stations(data_dir: Path) -> pd.DataFrame:
+    """Current stations: station_id, number, name, gu, lat, lon, docks.
+
+    Uses ``mobility.sources.stations.load_station_list("2025-12")`` when that loader exists and
+    reads the CSV directly otherwise.
+    """
+    try:
+        from mobility.sources import stations as _stations  # type: ignore[attr-defined,unused-ignore]
+
+        df = pd.DataFrame(_stations.load_station_list("2025-12", data_dir=data_dir).table)
+        needed = {"station_id", "name", "gu", "lat", "lon", "docks"}
+        if needed <= set(df.columns):
+            if "number" not in df.columns:
+                df["number"] = df["station_id"]
+            df = df[["station_id", "number", "name", "gu", "lat", "lon", "docks"]].reset_index(drop=True)
+            df["number"] = [None if pd.isna(n) else str(n) for n in df["number"]]
+            df["station_id"] = [
+                f"NO-{n}" if pd.isna(i) else str(i)
+                for i, n in zip(df["station_id"], df["number"], strict=True)
+            ]
+            for col in ("name", "gu"):
+                df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
+            df["docks"] = pd.to_numeric(df["docks"], errors="coerce").fillna(0).astype(int)
+            df["lat"] = df["lat"].astype(float)
+            df["lon"] = df["lon"].astype(float)
+            return df
+    except (ImportError, AttributeError, TypeError):
+        pass
+    return _read_stations_file(data_dir)
+
+
+def _registered_population(data_dir: Path) -> dict[str, float]:
+    path = data_dir / "population" / "seoul_registered_population_by_gu_2020Q1-2025Q2.csv"
+    if not path.exists():
+        return {}
+    raw = pd.read_csv(path, encoding="utf-8-sig", header=None, skiprows=2, dtype=str)
+    last = raw.columns[-1]
+    return {
+        str(g).strip(): float(str(v).replace(",", ""))
+        for g, v in zip(raw[1], raw[last], strict=True)
+        if str(g).strip() != "소계"
+    }
+
+
+def load_current_districts(data_dir: Path) -> gpd.GeoDataFrame:
+    """The 25 gu (gu_kr, gu_en, code, population, geometry) in EPSG:4326.
+
+    Population: registered residents 2025 Q2 (Seoul statistics), or census 2020 when that file
+    is absent. Uses ``mobility.sources.boundaries.load_districts()`` when available.
+    """
+    gdf: gpd.GeoDataFrame | None = None
+    try:
+        from mobility.sources import boundaries as _b  # type: ignore[attr-defined,unused-ignore]
+
+        t = _b.load_districts(data_dir=data_dir).table
+        if {"gu_kr", "gu_en", "geometry"} <= set(t.columns):
+            gdf = gpd.GeoDataFrame(t).to_crs(CRS_WGS84).reset_index(drop=True)
+            gdf["gu_kr"] = gdf["gu_kr"].astype(str)
+            gdf["gu_en"] = gdf["gu_en"].astype(str)
+            code_col = "kostat_code" if "kostat_code" in gdf.columns else None
+            gdf["code"] = gdf[code_col].astype(str) if code_col else gdf["gu_kr"]
+    except (ImportError, AttributeError, TypeError):
+        gdf = None
+    if gdf is None:
+        path = data_dir / "boundaries" / "seoul_gu_2020_wgs84.geojson"
+        if not path.exists():
+            raise DataNotFoundError("district boundaries", [path.parent], "see data/README.md")
+        gdf = gpd.read_file(path)
+        gdf["code"] = gdf["adm2_code"].astype(str)
+    pop: Mapping[str, float] = {}
+    try:
+        from mobility.sources.population import gu_population  # type: ignore[attr-defined,unused-ignore]
+
+        pop = {str(k): float(v) for k, v in gu_population("registered", 2025, 2, data_dir=data_dir).items()}
+    except (ImportError, AttributeError, TypeError):
+        pop = _registered_population(data_dir)
+    fallback = gdf["pop_census2020"] if "pop_census2020" in gdf.columns else np.nan
+    gdf["population"] = gdf["gu_kr"].map(pop).fillna(pd.Series(fallback, index=gdf.index)).astype(float)
+    return gdf[["gu_kr", "gu_en", "code", "population", "geometry"]].reset_index(drop=True)
+
+
+def load_dongs(data_dir: Path) -> gpd.GeoDataFrame:
+    """Dong polygons with population (2025 census, 2020 where 2025 is missing), EPSG:5179."""
+    path = data_dir / "boundaries" / "seoul_dong_2020_wgs84.geojson"
+    if not path.exists():
+        return gpd.GeoDataFrame({"gu_kr": [], "population": []}, geometry=[], crs=CRS_METRIC)
+    d = gpd.read_file(path)
+    d["population"] = d["pop_census2025"].fillna(d["pop_census2020"]).astype(float)
+    return d[["gu_kr", "population", "geometry"]].to_crs(CRS_METRIC)
+
+
+# ---------------------------------------------------------------------------------------------
+# KPIs
+# ---------------------------------------------------------------------------------------------
+
+
+def catchments(points: gpd.GeoDataFrame, radius_m: float, *, kind: str) -> gpd.GeoDataFrame:
+    """Straight-line walking catchments around ``points``, dissolved per gu (EPSG:4326)."""
+    if points.empty:
+        return _empty(("gu", "kind"))
+    metric = points.to_crs(CRS_METRIC)
+    buf = gpd.GeoDataFrame({"gu": metric["gu"].values}, geometry=metric.buffer(radius_m, 16).values)
+    buf = buf.set_crs(CRS_METRIC)
+    out = buf.dissolve(by="gu", as_index=False)
+    out["kind"] = kind
+    out["geometry"] = out.geometry.simplify(5.0)
+    return out.to_crs(CRS_WGS84)[["gu", "kind", "geometry"]]
+
+
+def coverage_share(covered: gpd.GeoDataFrame, dongs: gpd.GeoDataFrame) -> dict[str, float]:
+    """Share of each gu's residents inside ``covered`` (population spread evenly over each dong)."""
+    if dongs.empty:
+        return {}
+    union = shapely.union_all(covered.to_crs(CRS_METRIC).geometry.values) if len(covered) else None
+    inside = np.zeros(len(dongs))
+    if union is not None and not union.is_empty:
+        inter = shapely.intersection(dongs.geometry.values, union)
+        inside = shapely.area(inter) / np.maximum(shapely.area(dongs.geometry.values), 1.0)
+    covered_pop = pd.Series(inside * dongs["population"].to_numpy(), index=dongs.index)
+    tot = dongs.groupby("gu_kr")["population"].sum()
+    cov = covered_pop.groupby(dongs["gu_kr"]).sum()
+    return {str(g): float(cov.get(g, 0.0) / tot[g]) if tot[g] > 0 else 0.0 for g in tot.index}
+
+
+def district_kpis(
+    districts: gpd.GeoDataFrame,
+    stations: Sequence[pd.DataFrame],
+    shares: Mapping[str, float],
+) -> gpd.GeoDataFrame:
+    """Stations, docks, bikes, bikes per 10,000 residents and coverage share per gu."""
+    parts = [s[["gu", "docks", "bikes"]] for s in stations if len(s)]
+    allst = pd.concat(parts) if parts else pd.DataFrame({"gu": [], "docks": [], "bikes": []})
+    g = allst.groupby("gu").agg(stations=("gu", "size"), docks=("docks", "sum"), bikes=("bikes", "sum"))
+    out = districts.copy()
+    for col in ("stations", "docks", "bikes"):
+        out[col] = out["gu_kr"].map(g[col]).fillna(0).astype(int)
+    out["bikes_per_10k"] = (out["bikes"] / out["population"] * 10_000).round(2)
+    out["coverage_share"] = out["gu_kr"].map(shares).fillna(0.0).round(4)
+    return out
+
+
+def citywide(districts: pd.DataFrame) -> dict[str, float]:
+    """Citywide stations, docks, bikes, bikes per 10k and population-weighted coverage share."""
+    pop = float(districts["population"].sum())
+    covered = float((districts["coverage_share"] * districts["population"]).sum())
+    return {
+        "stations": int(districts["stations"].sum()),
+        "docks": int(districts["docks"].sum()),
+        "bikes": int(districts["bikes"].sum()),
+        "population": pop,
+        "bikes_per_10k": round(float(districts["bikes"].sum()) / pop * 10_000, 2) if pop else 0.0,
+        "coverage_share": round(covered / pop, 4) if pop else 0.0,
+    }
+
+
+def with_baseline(after: gpd.GeoDataFrame, before: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Add ``<kpi>_before`` and ``<kpi>_change`` columns to ``after`` (joined on gu_kr)."""
+    out = after.copy()
+    b = before.set_index("gu_kr")
+    for col in ("stations", "docks", "bikes", "bikes_per_10k", "coverage_share"):
+        if col in b.columns and col in out.columns:
+            out[f"{col}_before"] = out["gu_kr"].map(b[col])
+            out[f"{col}_change"] = (out[col] - out[f"{col}_before"]).round(4)
+    return out
+
+
+def _points(df: pd.DataFrame) -> gpd.GeoDataFrame:
+    geom = gpd.points_from_xy(df["lon"].astype(float), df["lat"].astype(float))
+    return gpd.GeoDataFrame(df.drop(columns=["lat", "lon"]), geometry=geom, crs=CRS_WGS84)
+
+
+def estimate_bikes(docks: pd.Series, fleet: int) -> pd.Series:
+    """Spread ``fleet`` bikes over stations in proportion to docks (largest remainder, exact sum)."""
+    d = docks.astype(float).to_numpy()
+    if d.sum() <= 0:
+        return pd.Series(np.zeros(len(d), dtype=int), index=docks.index)
+    raw = d / d.sum() * fleet
+    base = np.floor(raw).astype(int)
+    rest = int(fleet - base.sum())
+    order = np.argsort(-(raw - base), kind="stable")[:rest]
+    base[order] += 1
+    return pd.Series(base, index=docks.index)
+
+
+def layers_from_network(
+    data_dir: Path,
+    *,
+    fleet: int = DEFAULT_FLEET,
+    catchment_m: float = DEFAULT_CATCHMENT_M,
+    with_water: bool = True,
+) -> MapLayers:
+    """The CURRENT network from the data directory: stations, catchments and district KPIs."""
+    st = load_current_stations(data_dir).copy()
+    st["bikes"] = estimate_bikes(st["docks"], fleet)
+    st["bikes_estimated"] = True
+    st["kind"] = "existing"
+    existing = _points(st)[[*STATION_COLUMNS, "geometry"]]
+    districts = load_current_districts(data_dir)
+    cov = catchments(existing, catchment_m, kind="existing")
+    shares = coverage_share(cov, load_dongs(data_dir))
+    dk = district_kpis(districts, [existing], shares)
+    layers = MapLayers(
+        existing_stations=existing,
+        coverage=cov,
+        districts=dk,
+        title="따릉이 현재 네트워크 (current network, 2025-12)",
+        water=_water(data_dir) if with_water else _empty(("kind",)),
+    )
+    layers.meta = {
+        "source": "current",
+        "stations_file": "ttareungi/stations_2025-12.csv",
+        "bikes": f"estimated: fleet {fleet} spread by docks",
+        "catchment_m": catchment_m,
+        "citywide": citywide(dk),
+    }
+    return layers
+
+
+def _water(data_dir: Path) -> gpd.GeoDataFrame:
+    from mobility.export.basemap import load_water
+
+    return load_water(data_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# Adapters: Plan / RebalancingPlan (objects with to_dict, or their JSON)
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if hasattr(obj, "to_dict"):
+        return dict(obj.to_dict())
+    raise InputError("plan", type(obj).__name__, "a Plan/RebalancingPlan, its to_dict() or its JSON")
+
+
+def _pick(d: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    for n in names:
+        if n in d and d[n] is not None:
+            return d[n]
+    return default
+
+
+def _num(d: Mapping[str, Any], *names: str, default: float = 0.0) -> float:
+    v = _pick(d, *names, default=default)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def is_routes_dict(d: Mapping[str, Any]) -> bool:
+    """Whether a JSON document looks like a RebalancingPlan (trucks/routes) rather than a Plan."""
+    return any(k in d for k in ("routes", "trucks")) and "new_stations" not in d
+
+
+def layers_from_plan(
+    plan: Any,
+    data_dir: Path,
+    *,
+    catchment_m: float | None = None,
+    with_water: bool = True,
+) -> MapLayers:
+    """Map layers of an expansion Plan (object with ``to_dict`` or its JSON dict).
+
+    Reads ``new_stations`` (lat/lon, gu, docks, bikes, population newly covered, predicted
+    trips), the bikes the plan gives each existing station (``existing_bikes`` mapping or
+    ``existing_stations`` rows with station_id and bikes) and, when present, the plan's own
+    district KPIs; KPIs it does not give are recomputed from the stations with the same rules
+    as the current network, and the current network is the baseline (``*_before`` columns).
+    """
+    d = _as_dict(plan)
+    base = layers_from_network(data_dir, with_water=with_water)
+    radius = float(
+        catchment_m or _num(d.get("params", {}) or {}, "catchment_m", "walk_radius_m", default=0.0)
+    )
+    radius = radius or DEFAULT_CATCHMENT_M
+    existing = base.existing_stations.copy()
+    bikes_map: dict[str, float] = {}
+    eb = _pick(d, "existing_bikes", "bikes_existing")
+    if isinstance(eb, Mapping):
+        bikes_map = {str(k): float(v) for k, v in eb.items()}
+    for row in _pick(d, "existing_stations", "existing", default=[]) or []:
+        if isinstance(row, Mapping) and "station_id" in row:
+            bikes_map[str(row["station_id"])] = _num(row, "bikes", "bikes_after", "bikes_allocated")
+    if bikes_map:
+        mapped = existing["station_id"].astype(str).map(bikes_map)
+        existing["bikes_estimated"] = mapped.isna()
+        existing["bikes"] = mapped.fillna(existing["bikes"]).astype(int)
+    rows = []
+    for i, s in enumerate(_pick(d, "new_stations", "stations_new", default=[]) or []):
+        lat, lon = _num(s, "lat", "latitude", default=np.nan), _num(s, "lon", "longitude", default=np.nan)
+        if not (np.isfinite(lat) and np.isfinite(lon)):
+            raise InputError(f"new_stations[{i}].lat/lon", (lat, lon), "finite WGS84 coordinates")
+        rows.append(
+            {
+                "station_id": str(_pick(s, "station_id", "id", "site_id", default=f"NEW-{i + 1:04d}")),
+                "name": str(_pick(s, "name", default=f"신규 대여소 {i + 1}")),
+                "gu": str(_pick(s, "gu", "gu_kr", "district", default="")),
+                "docks": int(_num(s, "docks")),
+                "bikes": int(_num(s, "bikes")),
+                "population_covered": float(
+                    _num(s, "population_covered", "newly_covered_population", "population_newly_covered")
+                ),
+                "predicted_trips": float(
+                    _num(s, "predicted_trips", "trips_per_day", "predicted_trips_per_day")
+                ),
+                "kind": "new",
+                "lat": lat,
+                "lon": lon,
+            }
+        )
+    new = _points(pd.DataFrame(rows)) if rows else _empty(NEW_COLUMNS)
+    if rows and (new["gu"] == "").any():  # fill missing districts by location
+        j = gpd.sjoin(new, base.districts[["gu_kr", "geometry"]], how="left", predicate="within")
+        new["gu"] = np.where(new["gu"] == "", j["gu_kr"].fillna("").to_numpy(), new["gu"])
+    cov_new = catchments(new, radius, kind="new")
+    cov = pd.concat([base.coverage, cov_new], ignore_index=True) if len(cov_new) else base.coverage
+    all_cov = gpd.GeoDataFrame(cov, geometry="geometry", crs=CRS_WGS84)
+    shares = coverage_share(all_cov, load_dongs(data_dir))
+    dk = district_kpis(
+        base.districts[["gu_kr", "gu_en", "code", "population", "geometry"]], [existing, new], shares
+    )
+    # The plan's own district KPIs win over the recomputed ones.
+    for row in _pick(d, "districts", "district_kpis", default=[]) or []:
+        if not isinstance(row, Mapping):
+            continue
+        gu = _pick(row, "gu", "gu_kr")
+        mask = dk["gu_kr"] == gu
+        for col in ("stations", "docks", "bikes", "bikes_per_10k", "coverage_share"):
+            v = _pick(row, col, f"{col}_after")
+            if v is not None and mask.any():
+                dk.loc[mask, col] = v
+    dk = with_baseline(dk, base.districts)
+    name = str(_pick(d, "name", "scenario", "scenario_name", default="plan"))
+    return MapLayers(
+        existing_stations=existing,
+        new_stations=new,
+        coverage=all_cov,
+        districts=dk,
+        title=f"따릉이 확충 계획 (expansion plan): {name}",
+        water=base.water,
+        meta={
+            "source": "plan",
+            "plan": name,
+            "catchment_m": radius,
+            "citywide_before": base.meta["citywide"],
+            "citywide": citywide(dk),
+            "provenance": d.get("provenance"),
+        },
+    )
+
+
+def layers_from_routes(rplan: Any, data_dir: Path | None = None, *, with_water: bool = True) -> MapLayers:
+    """Map layers of a RebalancingPlan (object with ``to_dict`` or its JSON dict).
+
+    Each truck (``routes`` or ``trucks`` list) gives ``stops`` in order (station_id, name,
+    arrival, quantity — positive = bikes picked up, negative = dropped off — load_after,
+    lat/lon) and a ``path`` polyline of [lon, lat] pairs along the streets; without a path the
+    route is drawn as straight segments between the stops. Stops without coordinates are
+    placed from the current station list (``data_dir``).
+    """
+    d = _as_dict(rplan)
+    trucks = _pick(d, "routes", "trucks", default=[]) or []
+    lookup: pd.DataFrame | None = None
+    route_rows, stop_rows = [], []
+    for ti, t in enumerate(trucks):
+        truck_id = str(_pick(t, "truck_id", "truck", "vehicle_id", "id", default=ti + 1))
+        color = TRUCK_COLORS[ti % len(TRUCK_COLORS)]
+        coords: list[tuple[float, float]] = []
+        picked = dropped = 0
+        stops = _pick(t, "stops", "visits", default=[]) or []
+        for si, s in enumerate(stops):
+            lat, lon = _num(s, "lat", "latitude", default=np.nan), _num(s, "lon", "longitude", default=np.nan)
+            sid = str(_pick(s, "station_id", "station", default=""))
+            if not (np.isfinite(lat) and np.isfinite(lon)):
+                if lookup is None:
+                    if data_dir is None:
+                        raise InputError(f"routes[{ti}].stops[{si}].lat", None, "coordinates or a data_dir")
+                    lookup = load_current_stations(data_dir).set_index("station_id")
+                if sid not in lookup.index:
+                    raise InputError(f"routes[{ti}].stops[{si}].station_id", sid, "a station of the list")
+                row: dict[Any, Any] = dict(lookup.loc[sid].to_dict())
+                lat, lon, name_default = float(row["lat"]), float(row["lon"]), str(row["name"])
+            else:
+                name_default = sid
+            q = int(_num(s, "quantity", "qty", "load_change", "delta"))
+            picked += max(q, 0)
+            dropped += max(-q, 0)
+            coords.append((lon, lat))
+            stop_rows.append(
+                {
+                    "truck_id": truck_id,
+                    "seq": int(_num(s, "seq", "order", default=si + 1)),
+                    "station_id": sid,
+                    "name": str(_pick(s, "name", "station_name", default=name_default)),
+                    "arrival": str(_pick(s, "arrival", "arrival_time", "time", default="")),
+                    "quantity": q,
+                    "load_after": int(_num(s, "load_after", "load")),
+                    "color": color,
+                    "lat": lat,
+                    "lon": lon,
+                }
+            )
+        path = _pick(t, "path", "polyline", "geometry", default=None)
+        if isinstance(path, Mapping):
+            path = path.get("coordinates")
+        line_coords = [(float(p[0]), float(p[1])) for p in path] if path else coords
+        if len(line_coords) < 2:
+            continue
+        line = LineString(line_coords)
+        km = float(gpd.GeoSeries([line], crs=CRS_WGS84).to_crs(CRS_METRIC).length.iloc[0]) / 1000
+        route_rows.append(
+            {
+                "truck_id": truck_id,
+                "truck": f"트럭 {truck_id}",
+                "n_stops": len(stops),
+                "bikes_picked": picked,
+                "bikes_dropped": dropped,
+                "distance_km": round(_num(t, "distance_km", default=km), 2),
+                "color": color,
+                "geometry": line,
+            }
+        )
+    routes = (
+        gpd.GeoDataFrame(route_rows, geometry="geometry", crs=CRS_WGS84)
+        if route_rows
+        else _empty(ROUTE_COLUMNS)
+    )
+    stops_gdf = _points(pd.DataFrame(stop_rows)) if stop_rows else _empty(STOP_COLUMNS)
+    layers = MapLayers(routes=routes, stops=stops_gdf, title="따릉이 야간 재배치 (nightly rebalancing)")
+    if data_dir is not None:
+        base = layers_from_network(data_dir, with_water=with_water)
+        layers = replace(base, routes=routes, stops=stops_gdf, title=layers.title)
+    layers.meta = {**layers.meta, "source": "routes", "totals": d.get("totals"), "trucks": len(route_rows)}
+    return layers
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a plan.json / routes.json, with a clear error for anything else."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(
+            "PLAN_OR_ROUTES", str(path), "an existing plan.json, routes.json or 'current'"
+        ) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataFileError(path, f"not UTF-8 JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise DataFileError(path, "expected a JSON object (a plan or routes document)")
+    return doc
+
+
+def load_layers(source: str | Path | Any, data_dir: Path, *, with_water: bool = True) -> MapLayers:
+    """Layers of ``"current"``, a plan.json / routes.json path, or a Plan / RebalancingPlan object."""
+    if isinstance(source, str | Path) and str(source) == "current":
+        return layers_from_network(data_dir, with_water=with_water)
+    doc = read_json(Path(source)) if isinstance(source, str | Path) else _as_dict(source)
+    if is_routes_dict(doc):
+        return layers_from_routes(doc, data_dir, with_water=with_water)
+    if "new_stations" in doc or "districts" in doc:
+        return layers_from_plan(doc, data_dir, with_water=with_water)
+    raise InputError(
+        "PLAN_OR_ROUTES",
+        str(source),
+        "a plan (with 'new_stations') or routes (with 'routes'/'trucks') document",
+    )
+
+
+def synthetic_routes(
+    stations: gpd.GeoDataFrame, *, trucks: int = 3, stops: int = 8, seed: int = 0
+) -> dict[str, Any]:
+    """A small routes document over real stations (for tests and the benchmark, until F's plans).
+
+    Each truck visits ``stops`` stations of one district in longitude order, alternately picking
+    up and dropping off, with its straight path; the document has the same shape
+    :func:`layers_from_routes` reads.
+    """
+    rng = np.random.default_rng(seed)
+    gus = sorted(stations["gu"].unique())
+    doc: dict[str, Any] = {"routes": [], "totals": {}}
+    for t in range(trucks):
+        gu = gus[t % len(gus)]
+        pool = stations[stations["gu"] == gu]
+        pick = pool.iloc[rng.choice(len(pool), size=min(stops, len(pool)), replace=False)]
+        pick = pick.assign(_x=pick.geometry.x).sort_values("_x")
+        load, rows = 0, []
+        for k, (_, r) in enumerate(pick.iterrows()):
+            q = int(rng.integers(3, 10)) if k % 2 == 0 or load == 0 else -min(load, int(rng.integers(3, 10)))
+            load += q
+            rows.append(
+                {
+                    "seq": k + 1,
+                    "station_id": r["station_id"],
+                    "name": r["name"],
+                    "arrival": f"{22 + k // 4:02d}:{(k % 4) * 15:02d}",
+                    "quantity": q,
+                    "load_after": load,
+                    "lat": r.geometry.y,
+                    "lon": r.geometry.x,
+                }
+            )
+        path = [[r["lon"], r["lat"]] for r in rows]
+        doc["routes"].append({"truck_id": f"T{t + 1}", "stops": rows, "path": path})
+    return doc

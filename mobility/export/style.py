@@ -1,0 +1,80 @@
+"""Shared cartography for the HTML and static maps: the choropleth's column, colours and labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import Normalize, to_hex
+
+WATER_COLOR = "#a8d5f2"
+DISTRICT_EDGE = "#555555"
+COVERAGE_COLOR = "#2ca02c"
+NEW_COLOR = "#d62728"
+STATION_CMAP = "YlOrBr"
+ATTRIBUTION = (
+    "Stations: Seoul Open Data Plaza (KOGL Type 1) · Districts: KOSTAT/SGIS · "
+    "Water: © OpenStreetMap contributors (ODbL)"
+)
+
+KPI_LABELS = {
+    "bikes_per_10k": "자전거 / 인구 1만 명 (bikes per 10,000 residents)",
+    "coverage_share": "도보권 인구 비율 (share of residents within walking distance)",
+    "bikes_per_10k_change": "변화: 자전거 / 인구 1만 명 (change in bikes per 10,000 residents)",
+    "coverage_share_change": "변화: 도보권 인구 비율 (change in coverage share)",
+}
+
+
+@dataclass(frozen=True)
+class Choropleth:
+    """What the district fill shows.
+
+    Attributes
+    ----------
+    column
+        District column (``bikes_per_10k``, or a ``*_change`` column for comparisons).
+    label
+        Legend title.
+    cmap
+        Matplotlib colormap name.
+    vmin, vmax
+        Colour range (symmetric around 0 for changes).
+    """
+
+    column: str
+    label: str
+    cmap: str
+    vmin: float
+    vmax: float
+
+    def colors(self, values: np.ndarray) -> list[str]:
+        """Hex fill colour of each value (grey for missing)."""
+        cmap = colormaps[self.cmap]
+        norm = Normalize(self.vmin, self.vmax)
+        return [to_hex(cmap(norm(v))) if np.isfinite(v) else "#dddddd" for v in values]
+
+    def plotly_scale(self, n: int = 11) -> list[list[float | str]]:
+        """The colormap as a plotly colorscale."""
+        cmap = colormaps[self.cmap]
+        return [[i / (n - 1), to_hex(cmap(i / (n - 1)))] for i in range(n)]
+
+
+def choropleth_for(districts: gpd.GeoDataFrame, column: str | None = None) -> Choropleth:
+    """The choropleth spec for ``column`` (default bikes per 10k), with a sensible range."""
+    col = column or "bikes_per_10k"
+    if col not in districts.columns:
+        col = "bikes_per_10k"
+    vals = districts[col].astype(float).to_numpy() if col in districts.columns else np.array([0.0])
+    finite = vals[np.isfinite(vals)] if len(vals) else np.array([0.0])
+    if finite.size == 0:
+        finite = np.array([0.0])
+    label = KPI_LABELS.get(col, col)
+    if col.endswith("_change"):
+        m = float(np.max(np.abs(finite))) or 1.0
+        return Choropleth(col, label, "RdBu", -m, m)
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        hi = lo + 1.0
+    return Choropleth(col, label, "YlGnBu", lo, hi)
