@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -48,15 +49,19 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 __all__ = [
+    "BIKE_LIST_COLUMNS",
     "COLUMNS",
     "DATASETS",
     "SEOUL_BBOX",
     "STATION_VINTAGES",
+    "load_bike_list",
     "load_station_list",
     "normalize_stations",
+    "parse_bike_list",
     "read_table_text",
     "station_number_lookup",
     "station_number_lookup_loaded",
+    "stations_from_records",
     "stations_to_geodataframe",
 ]
 
@@ -116,6 +121,8 @@ _EXACT: dict[str, tuple[str, ...]] = {
     "docks": ("거치대수", "HOLD_NUM", "거치대개수", "RACKTOTCNT", "DOCKS"),
     "dock_type": ("운영방식",),
     "installed_on": ("설치시기", "기준시작일자", "설치일자", "INSTALLED_ON"),
+    "bikes": ("PARKINGBIKETOTCNT",),
+    "shared": ("SHARED",),
 }
 # Role -> substrings that identify a header (for the official multi-row headers, e.g.
 # "설치형태LCD거치대수" or "소재지(위치)자치구").
@@ -444,7 +451,11 @@ def normalize_stations(
     return out
 
 
-def _drop_bad_rows(df: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
+def _drop_bad_rows(
+    df: pd.DataFrame,
+    report: QualityReport,
+    bbox: tuple[float, float, float, float] | None = SEOUL_BBOX,
+) -> pd.DataFrame:
     """Drop (and count) rows that cannot be used as stations."""
     index = df.index
     number_raw = df.attrs.get("number_raw")
@@ -466,9 +477,10 @@ def _drop_bad_rows(df: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
     drop("coordinates unparseable", unparsable, coords)
     zero = (df["lat"] == 0) | (df["lon"] == 0)
     drop("zero coordinates", zero, df["station_id"].fillna(df["number"].astype("string")))
-    lon0, lat0, lon1, lat1 = SEOUL_BBOX
-    outside = ~(df["lat"].between(lat0, lat1) & df["lon"].between(lon0, lon1))
-    drop("coordinates outside Seoul", outside, coords)
+    if bbox is not None:
+        lon0, lat0, lon1, lat1 = bbox
+        outside = ~(df["lat"].between(lat0, lat1) & df["lon"].between(lon0, lon1))
+        drop("coordinates outside Seoul", outside, coords)
     has_number = df["number"].notna() & keep
     dup_number = has_number & df["number"].where(has_number).duplicated(keep="first")
     drop("duplicate station number", dup_number, df["number"].astype("string"))
@@ -491,6 +503,153 @@ def _read_normalized(path: Path, source: str, report: QualityReport) -> pd.DataF
     report.drop("empty row", empty)
     frame = frame.loc[~empty]
     return normalize_stations(frame, layout, path=path, source=source, report=report)
+
+
+def records_frame(records: list[dict[str, object]]) -> tuple[pd.DataFrame, _Layout]:
+    """A raw string table (and its detected layout) from JSON records (API ``row`` arrays)."""
+    keys: list[str] = []
+    for rec in records:
+        for k in rec:
+            if k not in keys:
+                keys.append(k)
+    labels = [_normalize_header(k) for k in keys]
+    body = [["" if rec.get(k) is None else str(rec.get(k)) for k in keys] for rec in records]
+    frame = pd.DataFrame(body, columns=range(len(keys)), dtype="string")
+    if not records:
+        frame = pd.DataFrame({i: pd.Series(dtype="string") for i in range(len(keys))})
+    return frame, _detect_layout(labels)
+
+
+def stations_from_records(
+    records: list[dict[str, object]],
+    *,
+    source: str,
+    origin: Path | str = "<records>",
+    bbox: tuple[float, float, float, float] | None = SEOUL_BBOX,
+) -> Loaded[pd.DataFrame]:
+    """Normalize JSON station records (e.g. the OpenAPI ``tbCycleStationInfo`` rows).
+
+    Parameters
+    ----------
+    records
+        One dict per station, with the keys of any supported layout.
+    source
+        Value of the ``source`` column and name of the report.
+    origin
+        Named in errors (a file or URL).
+    bbox
+        Rows outside (min lon, min lat, max lon, max lat) are dropped; ``None`` keeps them.
+    """
+    report = QualityReport(dataset=f"stations_{source}", rows_read=len(records))
+    if not records:
+        empty = pd.DataFrame({c: pd.Series(dtype="string") for c in COLUMNS})
+        return Loaded(table=empty, report=report, sources=[])
+    frame, layout = records_frame(records)
+    df = normalize_stations(frame, layout, path=Path(str(origin)), source=source, report=report)
+    df = _drop_bad_rows(df, report, bbox)
+    return Loaded(table=df.loc[:, list(COLUMNS)], report=report, sources=[])
+
+
+BIKE_LIST_COLUMNS: tuple[str, ...] = (
+    "station_id",
+    "number",
+    "name",
+    "docks",
+    "bikes",
+    "shared_pct",
+    "lat",
+    "lon",
+)
+"""Columns of :func:`parse_bike_list`."""
+
+
+def _bike_list_rows(payload: dict[str, Any] | list[Any]) -> list[dict[str, object]]:
+    if isinstance(payload, list):
+        rows = payload
+    elif isinstance(payload, dict):
+        if "row" in payload:
+            rows = payload["row"]
+        elif isinstance(payload.get("rentBikeStatus"), dict):
+            rows = payload["rentBikeStatus"].get("row", [])
+        else:
+            raise InputError(
+                "bikeList payload",
+                sorted(payload)[:5],
+                "the OpenAPI response ({'rentBikeStatus': {'row': [...]}}), {'row': [...]} or a list of rows",
+            )
+    else:
+        raise InputError("bikeList payload", type(payload).__name__, "a dict or a list")
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise InputError("bikeList payload.row", type(rows).__name__, "a list of objects")
+    return rows
+
+
+def parse_bike_list(
+    payload: dict[str, Any] | list[Any],
+    *,
+    origin: Path | str = "<bikeList payload>",
+    bbox: tuple[float, float, float, float] | None = SEOUL_BBOX,
+) -> Loaded[pd.DataFrame]:
+    """Parse a real-time ``bikeList`` (따릉이 실시간 대여정보) payload.
+
+    Parameters
+    ----------
+    payload
+        The OpenAPI JSON response, its ``rentBikeStatus`` object, or a plain list of rows with the
+        fields ``stationId``, ``stationName``, ``rackTotCnt``, ``parkingBikeTotCnt``, ``shared``,
+        ``stationLatitude``, ``stationLongitude`` (values as strings or numbers).
+    origin
+        Named in errors.
+    bbox
+        Rows outside it are dropped (``None`` keeps every row).
+
+    Returns
+    -------
+    Loaded[pandas.DataFrame]
+        Columns :data:`BIKE_LIST_COLUMNS`: ``station_id`` (ST-xxx), ``number`` (from the
+        ``"102. "`` name prefix when present), ``name``, ``docks`` (rackTotCnt), ``bikes``
+        (parkingBikeTotCnt), ``shared_pct`` (bikes / docks in %, as published; may exceed 100),
+        ``lat``, ``lon``.
+    """
+    rows = _bike_list_rows(payload)
+    report = QualityReport(dataset="bikeList", rows_read=len(rows))
+    if not rows:
+        empty = pd.DataFrame({c: pd.Series(dtype="string") for c in BIKE_LIST_COLUMNS})
+        return Loaded(table=empty, report=report)
+    frame, layout = records_frame(rows)
+    if not layout.has("bikes"):
+        raise DataFileError(
+            origin, f"bikeList rows lack 'parkingBikeTotCnt'; found fields {', '.join(layout.labels)}"
+        )
+    df = normalize_stations(frame, layout, path=Path(str(origin)), source="bikeList", report=report)
+    bikes_raw = _col(frame, layout, "bikes")
+    assert bikes_raw is not None
+    df["bikes"] = _parse_int(bikes_raw)
+    report.warn("bikes unparseable (set to <NA>)", df["bikes"].isna(), example=bikes_raw)
+    shared = _col(frame, layout, "shared")
+    df["shared_pct"] = (
+        pd.to_numeric(shared, errors="coerce").astype("float64")
+        if shared is not None
+        else (100.0 * df["bikes"] / df["docks"]).astype("float64")
+    )
+    df = _drop_bad_rows(df, report, bbox)
+    return Loaded(table=df.loc[:, list(BIKE_LIST_COLUMNS)], report=report)
+
+
+def load_bike_list(path: Path | str) -> Loaded[pd.DataFrame]:
+    """Read a saved ``bikeList`` response (JSON file) with :func:`parse_bike_list`."""
+    path = Path(path)
+    text, _enc = read_table_text(path)
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFileError(path, f"is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    try:
+        loaded = parse_bike_list(payload, origin=path)
+    except InputError as exc:
+        raise DataFileError(path, str(exc)) from exc
+    loaded.sources = [path]
+    return loaded
 
 
 # --------------------------------------------------------------------------------------------
