@@ -1,0 +1,417 @@
+"""Large-neighbourhood search for the nightly rebalancing model, with exact loading per route.
+
+Model (one commodity, partial service)
+--------------------------------------
+For trucks ``t`` with capacity ``Q_t``, choose an ordered list of distinct stations
+``s_1 … s_m`` and signed quantities ``d_k`` (``> 0`` pick up) so that
+
+.. math::
+
+    \\min \\; \\sum_i f_i\\big(b_i - \\textstyle\\sum_{\\text{visits of } i} d\\big)
+          + c_{km} \\cdot \\text{km driven}
+
+    \\text{s.t.}\\quad 0 \\le L_0 + d_1 + \\dots + d_k \\le Q_t \\;\\;\\forall k, \\qquad
+    b_{s_k} - d_k \\ge 0, \\qquad
+    \\text{shift start} + \\text{travel} + \\sum_k (\\sigma + \\lambda |d_k|) \\le \\text{shift end},
+
+with ``f_i`` the station's final cost (:meth:`RebalancingProblem.final_cost`), ``L_0`` the
+start load (fixed, or free in ``[0, Q_t]``), the end load left at the depot, ``σ`` the fixed
+seconds per stop and ``λ`` the seconds per bike.
+
+Exact quantities for a fixed sequence
+-------------------------------------
+For a fixed order the best quantities are a shortest path over *load states* ``0..Q``: with
+``G_i[l, l'] = f_i(b_i - (l' - l)) - f_i(b_i) + ε|l' - l|`` (``+∞`` when the station would go
+negative), the forward values ``F_k = F_{k-1} ⊗ G_{s_k}`` (min-plus product) and backward values
+``B_{k-1} = G_{s_k} ⊗ B_k`` give the route's best value ``min F_m`` and, for any station ``p``
+and position ``k``, the exact value of inserting ``p`` after stop ``k`` in ``O(Q²)``:
+``min_{l,l'} F_k[l] + G_p[l, l'] + B_k[l']``. The search (ruin related stations around a random
+seed, recreate by best exact insertion, accept improvements with a small annealing
+temperature) only ever moves stations; quantities are always optimal for the order. Shift
+length is checked exactly (with the optimal quantities' handling time) before a move is kept.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mobility.rebalancing.plan import RouteSpec
+from mobility.rebalancing.problem import RebalancingProblem
+from mobility.stats import StoppingCriterion
+
+__all__ = ["LNSParams", "LNSResult", "RouteSearch"]
+
+_INF = np.inf
+
+
+@dataclass(frozen=True)
+class LNSParams:
+    """Knobs of the search (defaults suit 10–300-station zones)."""
+
+    time_limit: float = 10.0
+    seed: int = 0
+    eps_per_bike: float = 1e-6
+    neighbours: int = 25
+    min_remove: int = 2
+    max_remove: int = 10
+    start_temperature: float = 0.5
+    max_iterations: int | None = None
+
+
+@dataclass
+class LNSResult:
+    """Routes found, their objective (final costs + driving) and the search's counters."""
+
+    specs: list[RouteSpec]
+    objective: float
+    iterations: int
+    improvements: int
+    seconds: float
+    history: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Route:
+    truck: int
+    cap: int
+    depot: int
+    shift: float
+    stop_s: float
+    load_s: float
+    start_load: int | None
+    seq: list[int]
+    F: np.ndarray
+    B: np.ndarray
+    value: float
+    dist: float
+    travel: float
+    handling: float
+
+
+class RouteSearch:
+    """Routes of several trucks over one problem, with exact loading (module docstring).
+
+    Parameters
+    ----------
+    problem
+        The problem (a zone or the whole city).
+    params
+        Search parameters.
+    """
+
+    def __init__(self, problem: RebalancingProblem, params: LNSParams) -> None:
+        self.p = problem
+        self.params = params
+        self.rng = np.random.default_rng(params.seed)
+        self.nd = problem.n_depots
+        self.ckm = problem.drive_cost_per_km / 1000.0
+        self.base = np.array([problem.final_cost(i, int(b)) for i, b in enumerate(problem.bikes)])
+        self.G: dict[int, np.ndarray] = {}
+        for q in sorted({t.capacity for t in problem.trucks}):
+            self.G[q] = self._gmatrix(q)
+        qmax = problem.max_capacity
+        g = self.G[qmax]
+        # best single-visit improvement with an empty or a full truck (what a visit can buy)
+        best = np.minimum(g[:, 0, :].min(axis=1), g[:, qmax, :].min(axis=1))
+        best = np.minimum(best, g.min(axis=(1, 2)))
+        self.gain = -best
+        self.candidates = np.flatnonzero(self.gain > 1e-9)
+        self.is_cand = np.zeros(problem.n_stations, dtype=bool)
+        self.is_cand[self.candidates] = True
+        self.routes = [self._new_route(ti, []) for ti in range(len(problem.trucks))]
+        self.where = np.full(problem.n_stations, -1, dtype=np.int64)  # route of each station
+        self.knn = self._neighbours()
+
+    # ------------------------------------------------------------------ precomputation
+    def _gmatrix(self, q: int) -> np.ndarray:
+        p = self.p
+        tab = p.cost_table
+        lv = np.arange(q + 1)
+        d = lv[None, :] - lv[:, None]  # d[l, l'] = l' - l = bikes picked up
+        b = np.asarray(p.bikes, dtype=np.int64)
+        final = b[:, None, None] - d[None, :, :]
+        ok = final >= 0
+        idx = np.clip(final, 0, tab.shape[1] - 1)
+        rows = np.arange(p.n_stations)[:, None, None]
+        g = tab[rows, idx] - self.base[:, None, None] + self.params.eps_per_bike * np.abs(d)[None]
+        too_high = final >= tab.shape[1]
+        if np.any(too_high & ok):  # beyond the table (rare): exact values
+            for i, a, c in zip(*np.nonzero(too_high & ok), strict=True):
+                g[i, a, c] = p.final_cost(int(i), int(final[i, a, c])) - self.base[i]
+        return np.where(ok, g, _INF)
+
+    def _neighbours(self) -> np.ndarray:
+        c = self.candidates
+        if c.size == 0:
+            return np.zeros((0, 0), dtype=np.int64)
+        nodes = c + self.nd
+        t = self.p.travel_s[np.ix_(nodes, nodes)]
+        t = np.minimum(t, t.T)
+        k = min(self.params.neighbours, c.size)
+        nn = np.argpartition(t, kth=k - 1, axis=1)[:, :k]
+        out = np.full((self.p.n_stations, k), -1, dtype=np.int64)
+        out[c] = c[nn]
+        return out
+
+    # ------------------------------------------------------------------ route evaluation
+    def _new_route(self, ti: int, seq: list[int]) -> _Route:
+        t = self.p.trucks[ti]
+        r = _Route(
+            truck=ti,
+            cap=t.capacity,
+            depot=self.p.depot_index(t.depot),
+            shift=float(t.shift_end - t.shift_start),
+            stop_s=float(t.stop_seconds),
+            load_s=float(t.load_seconds_per_bike),
+            start_load=t.start_load,
+            seq=list(seq),
+            F=np.zeros((1, t.capacity + 1)),
+            B=np.zeros((1, t.capacity + 1)),
+            value=0.0,
+            dist=0.0,
+            travel=0.0,
+            handling=0.0,
+        )
+        self._evaluate(r)
+        return r
+
+    def _f0(self, r: _Route) -> np.ndarray:
+        f0 = np.zeros(r.cap + 1)
+        if r.start_load is not None:
+            f0[:] = _INF
+            f0[r.start_load] = 0.0
+        return f0
+
+    def _evaluate(self, r: _Route) -> None:
+        g = self.G[r.cap]
+        m = len(r.seq)
+        fw = np.empty((m + 1, r.cap + 1))
+        fw[0] = self._f0(r)
+        for k, s in enumerate(r.seq, start=1):
+            fw[k] = (fw[k - 1][:, None] + g[s]).min(axis=0)
+        bw = np.empty((m + 1, r.cap + 1))
+        bw[m] = 0.0
+        for k in range(m, 0, -1):
+            bw[k - 1] = (g[r.seq[k - 1]] + bw[k][None, :]).min(axis=1)
+        r.F, r.B = fw, bw
+        r.value = float(fw[m].min())
+        nodes = [r.depot, *(s + self.nd for s in r.seq), r.depot]
+        if m:
+            a = np.asarray(nodes[:-1])
+            b = np.asarray(nodes[1:])
+            r.dist = float(self.p.distance_m[a, b].sum())
+            r.travel = float(self.p.travel_s[a, b].sum())
+        else:
+            r.dist = r.travel = 0.0
+        r.handling = m * r.stop_s + r.load_s * float(np.abs(self._quantities(r)[1]).sum()) if m else 0.0
+
+    def _quantities(self, r: _Route) -> tuple[int, np.ndarray]:
+        """Start load and the optimal quantities of ``r.seq`` (backtracking ``F``)."""
+        g = self.G[r.cap]
+        m = len(r.seq)
+        loads = np.empty(m + 1, dtype=np.int64)
+        loads[m] = int(np.argmin(r.F[m]))
+        for k in range(m, 0, -1):
+            loads[k - 1] = int(np.argmin(r.F[k - 1] + g[r.seq[k - 1]][:, loads[k]]))
+        return int(loads[0]), np.diff(loads)
+
+    def _cost(self, r: _Route) -> float:
+        return r.value + self.ckm * r.dist
+
+    def _time(self, r: _Route) -> float:
+        return r.travel + r.handling
+
+    def objective(self) -> float:
+        """Final costs of all stations plus driving cost of the current routes."""
+        return float(self.base.sum() + sum(self._cost(r) for r in self.routes))
+
+    # ------------------------------------------------------------------ insertion
+    def _insertion_table(self, r: _Route, pool: np.ndarray) -> np.ndarray:
+        """``(len(pool), m+1)`` cost change of inserting each pool station at each position."""
+        if pool.size == 0:
+            return np.zeros((0, len(r.seq) + 1))
+        g = self.G[r.cap][pool]  # (P, Q+1, Q+1)
+        chunks = []
+        step = max(1, int(4_000_000 // max(1, (len(r.seq) + 1) * (r.cap + 1) ** 2)))
+        for a in range(0, pool.size, step):
+            part = (r.F[None, :, :, None] + g[a : a + step, None, :, :]).min(axis=2)  # (P, m+1, Q+1)
+            chunks.append((part + r.B[None]).min(axis=2))
+        val = np.concatenate(chunks, axis=0) - r.value
+        prev = np.asarray([r.depot, *(s + self.nd for s in r.seq)])
+        nxt = np.asarray([*(s + self.nd for s in r.seq), r.depot])
+        pn = pool + self.nd
+        dm = self.p.distance_m
+        tm = self.p.travel_s
+        ddist = dm[prev[None, :], pn[:, None]] + dm[pn[:, None], nxt[None, :]] - dm[prev, nxt][None, :]
+        dtime = tm[prev[None, :], pn[:, None]] + tm[pn[:, None], nxt[None, :]] - tm[prev, nxt][None, :]
+        delta = val + self.ckm * ddist
+        # lower bound on the new duration: travel + stops + current handling
+        too_long = self._time(r) + dtime + r.stop_s > r.shift + 1e-6
+        delta[too_long] = _INF
+        return delta
+
+    def _try_insert(self, r: _Route, s: int, pos: int) -> bool:
+        old = (list(r.seq), r.F, r.B, r.value, r.dist, r.travel, r.handling)
+        r.seq.insert(pos, s)
+        self._evaluate(r)
+        if self._time(r) <= r.shift + 1e-6:
+            return True
+        r.seq, r.F, r.B, r.value, r.dist, r.travel, r.handling = old
+        return False
+
+    def insert_greedy(self, pool: np.ndarray, routes: list[int], noise: float = 0.0) -> int:
+        """Insert pool stations one by one at the best (exact) position while that improves."""
+        pool = np.asarray([s for s in pool if self.where[s] < 0], dtype=np.int64)
+        if pool.size == 0 or not routes:
+            return 0
+        tables = {ri: self._insertion_table(self.routes[ri], pool) for ri in routes}
+        alive = np.ones(pool.size, dtype=bool)
+        inserted = 0
+        while alive.any():
+            best = (0.0, -1, -1, -1)
+            for ri, tab in tables.items():
+                if tab.size == 0:
+                    continue
+                t = tab if noise <= 0 else tab * (1.0 + noise * self.rng.uniform(-1, 1, size=tab.shape))
+                t = np.where(alive[:, None], t, _INF)
+                j = int(np.argmin(t))
+                pi, pos = divmod(j, t.shape[1])
+                if t[pi, pos] < best[0] - 1e-9:
+                    best = (float(t[pi, pos]), ri, pi, pos)
+            if best[1] < 0:
+                break
+            _, ri, pi, pos = best
+            r = self.routes[ri]
+            if self._try_insert(r, int(pool[pi]), pos):
+                self.where[pool[pi]] = ri
+                alive[pi] = False
+                inserted += 1
+                tables[ri] = self._insertion_table(r, pool)
+            else:
+                tables[ri][pi, pos] = _INF
+        return inserted
+
+    def remove(self, stations: list[int]) -> set[int]:
+        """Take stations out of their routes; returns the routes touched."""
+        touched: set[int] = set()
+        for s in stations:
+            ri = int(self.where[s])
+            if ri >= 0:
+                self.routes[ri].seq.remove(s)
+                self.where[s] = -1
+                touched.add(ri)
+        for ri in touched:
+            self._evaluate(self.routes[ri])
+        return touched
+
+    def drop_idle_stops(self) -> None:
+        """Remove stops whose optimal quantity is 0 (they only cost time and distance)."""
+        for r in self.routes:
+            while r.seq:
+                _, q = self._quantities(r)
+                idle = [s for s, d in zip(r.seq, q, strict=True) if d == 0]
+                if not idle:
+                    break
+                for s in idle:
+                    r.seq.remove(s)
+                    self.where[s] = -1
+                self._evaluate(r)
+
+    # ------------------------------------------------------------------ search
+    def set_routes(self, seqs: dict[int, list[int]]) -> None:
+        """Start from given station sequences per truck index (infeasible tails are cut)."""
+        for ti, seq in seqs.items():
+            r = self._new_route(ti, [])
+            self.routes[ti] = r
+            for s in seq:
+                if self.where[s] < 0 and self._try_insert(r, s, len(r.seq)):
+                    self.where[s] = ti
+
+    def construct(self) -> None:
+        """Best-insertion construction over all candidates and all trucks."""
+        self.insert_greedy(self.candidates, list(range(len(self.routes))))
+
+    def run(self, deadline: float, stop: StoppingCriterion | None = None) -> LNSResult:
+        """Ruin-and-recreate from the current routes until ``deadline`` (``time.perf_counter``).
+
+        ``stop`` (called with the best objective after every iteration) can end it earlier.
+        """
+        t0 = time.perf_counter()
+        cur = self.objective()
+        best = cur
+        best_seqs = [list(r.seq) for r in self.routes]
+        history = [(0.0, best)]
+        it = improvements = 0
+        n_c = self.candidates.size
+        if n_c == 0:
+            return self._result(best, it, improvements, t0, history)
+        total = max(1e-9, deadline - t0)
+        while time.perf_counter() < deadline:
+            if self.params.max_iterations is not None and it >= self.params.max_iterations:
+                break
+            if stop is not None and it > 0 and stop(best):
+                break
+            it += 1
+            frac = (time.perf_counter() - t0) / total
+            temp = self.params.start_temperature * (1.0 - frac)
+            seed_st = int(self.candidates[self.rng.integers(n_c)])
+            hood = self.knn[seed_st]
+            routed = [int(s) for s in hood if self.where[s] >= 0]
+            k = int(self.rng.integers(self.params.min_remove, self.params.max_remove + 1))
+            if len(routed) > k:
+                routed = list(self.rng.choice(routed, size=k, replace=False))
+            near_routes = {int(self.where[s]) for s in hood if self.where[s] >= 0}
+            near_routes |= {ri for ri, r in enumerate(self.routes) if not r.seq}
+            if len(near_routes) > 6:
+                near_routes = set(self.rng.choice(sorted(near_routes), size=6, replace=False).tolist())
+            saved = {ri: list(self.routes[ri].seq) for ri in range(len(self.routes))}
+            before = sum(self._cost(self.routes[ri]) for ri in range(len(self.routes)))
+            touched = self.remove(routed)
+            affected = sorted(near_routes | touched)
+            pool = np.unique(np.concatenate([hood, np.asarray(routed, dtype=np.int64)]))
+            self.insert_greedy(pool, affected, noise=0.1 if self.rng.random() < 0.5 else 0.0)
+            after = sum(self._cost(self.routes[ri]) for ri in range(len(self.routes)))
+            delta = after - before
+            if delta < -1e-9 or (temp > 0 and self.rng.random() < math.exp(-delta / max(temp, 1e-12))):
+                cur += delta
+                if cur < best - 1e-9:
+                    best = cur
+                    best_seqs = [list(r.seq) for r in self.routes]
+                    improvements += 1
+                    history.append((time.perf_counter() - t0, best))
+            else:
+                for ri in sorted(set(affected) | touched):
+                    for s in self.routes[ri].seq:
+                        self.where[s] = -1
+                for ri in sorted(set(affected) | touched):
+                    self.routes[ri].seq = saved[ri]
+                    for s in saved[ri]:
+                        self.where[s] = ri
+                    self._evaluate(self.routes[ri])
+        self.where[:] = -1
+        for ri, seq in enumerate(best_seqs):
+            self.routes[ri].seq = list(seq)
+            for s in seq:
+                self.where[s] = ri
+            self._evaluate(self.routes[ri])
+        self.drop_idle_stops()
+        return self._result(self.objective(), it, improvements, t0, history)
+
+    def _result(
+        self, obj: float, it: int, imp: int, t0: float, history: list[tuple[float, float]]
+    ) -> LNSResult:
+        return LNSResult(self.specs(), obj, it, imp, time.perf_counter() - t0, history)
+
+    def specs(self) -> list[RouteSpec]:
+        """Current routes as :class:`RouteSpec` (exact quantities)."""
+        out = []
+        for r in self.routes:
+            if not r.seq:
+                continue
+            l0, q = self._quantities(r)
+            out.append(RouteSpec(r.truck, l0, tuple((int(s), int(d)) for s, d in zip(r.seq, q, strict=True))))
+        return out

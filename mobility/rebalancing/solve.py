@@ -1,0 +1,175 @@
+"""``solve(problem, params, stop) -> RebalancingPlan``: the nightly rebalancing solver.
+
+Small problems are solved whole: best-insertion construction, then the large-neighbourhood
+search of :mod:`mobility.rebalancing.local_search` with exact loading quantities for every
+route order. Large problems (more candidate stations than ``zone_max_stations`` or more trucks
+than ``whole_max_trucks``) are decomposed (:mod:`mobility.rebalancing.decompose`): one zone per
+truck group solved in parallel processes (``concurrent.futures.ProcessPoolExecutor``), then the
+joined routes improved on the whole problem (border repair) for the remaining
+``repair_share`` of the time.
+
+Every returned plan has been built by :func:`~mobility.rebalancing.plan.build_plan`; the solver
+never checks itself: :func:`mobility.rebalancing.validate.validate_plan` does, independently.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from mobility.rebalancing.decompose import Zone, make_zones, subproblem
+from mobility.rebalancing.local_search import LNSParams, RouteSearch
+from mobility.rebalancing.plan import RebalancingPlan, RouteSpec, build_plan
+from mobility.rebalancing.problem import RebalancingProblem
+from mobility.stats import MaxRuntime, SolverStats, StoppingCriterion
+
+__all__ = ["SolveParams", "solve"]
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Solver settings.
+
+    Attributes
+    ----------
+    time_limit
+        Wall-time budget in seconds for the whole solve.
+    seed
+        Random seed (same seed and budget → same search path on the same machine).
+    workers
+        Processes for the zones (this machine has 2 cores).
+    decompose
+        ``"auto"`` (decompose when large), ``"always"`` or ``"never"``.
+    zone_max_stations
+        ``"auto"`` decomposes when more candidate stations than this.
+    whole_max_trucks
+        ``"auto"`` decomposes when more trucks than this.
+    trucks_per_zone
+        Trucks of one depot that share a zone.
+    repair_share
+        Share of the time spent improving the joined zone routes on the whole problem.
+    """
+
+    time_limit: float = 60.0
+    seed: int = 0
+    workers: int = 2
+    decompose: Literal["auto", "always", "never"] = "auto"
+    zone_max_stations: int = 300
+    whole_max_trucks: int = 4
+    trucks_per_zone: int = 1
+    repair_share: float = 0.25
+
+
+def _solve_zone(args: tuple[RebalancingProblem, LNSParams]) -> tuple[list[RouteSpec], float, int]:
+    """Worker: construct and search one zone (top level so that it pickles)."""
+    sub, lp = args
+    start = time.perf_counter()
+    rs = RouteSearch(sub, lp)
+    rs.construct()
+    res = rs.run(start + lp.time_limit)
+    return res.specs, res.objective, res.iterations
+
+
+def solve(
+    problem: RebalancingProblem,
+    params: SolveParams | None = None,
+    stop: StoppingCriterion | None = None,
+    *,
+    progress: object | None = None,
+) -> RebalancingPlan:
+    """Plan the night's truck routes.
+
+    Parameters
+    ----------
+    problem
+        The night (stations, trucks, travel times).
+    params
+        Solver settings (defaults: 60 s, seed 0, 2 workers, automatic decomposition).
+    stop
+        Optional extra stopping criterion for the final search phase (the time limit always holds).
+    progress
+        Optional callable ``progress(message: str)`` for status lines.
+
+    Returns
+    -------
+    RebalancingPlan
+        Routes with exact quantities; ``stats.extra`` holds the phases' figures.
+    """
+    params = params or SolveParams()
+    t0 = time.perf_counter()
+    deadline = t0 + params.time_limit
+    clock = MaxRuntime(params.time_limit)
+
+    def say(msg: str) -> None:
+        if callable(progress):
+            progress(msg)
+
+    lp = LNSParams(time_limit=params.time_limit, seed=params.seed)
+    whole = RouteSearch(problem, lp)
+    n_cand = int(whole.candidates.size)
+    big = n_cand > params.zone_max_stations or len(problem.trucks) > params.whole_max_trucks
+    use_zones = params.decompose == "always" or (params.decompose == "auto" and big)
+    extra: dict[str, object] = {"candidates": n_cand, "decomposed": use_zones}
+    if use_zones:
+        zones = make_zones(
+            problem, whole.candidates, whole.gain, trucks_per_zone=params.trucks_per_zone, seed=params.seed
+        )
+        zone_time = params.time_limit * (1.0 - params.repair_share)
+        say(f"{len(zones)} zones, {n_cand} candidate stations, {params.workers} workers")
+        seqs, zone_obj, zone_its = _run_zones(problem, zones, zone_time, params)
+        whole.set_routes(seqs)
+        joined = whole.objective()
+        extra.update(
+            zones=len(zones), zone_iterations=zone_its, zone_objective=zone_obj, joined_objective=joined
+        )
+        say(f"zones joined: objective {joined:,.1f}; repairing borders")
+    else:
+        whole.construct()
+        extra["construction_objective"] = whole.objective()
+    res = whole.run(deadline, stop=lambda best: clock(best) or (stop is not None and stop(best)))
+    extra.update(iterations=res.iterations, improvements=res.improvements)
+    status = "feasible"
+    stats = SolverStats(
+        solver="zones+lns" if use_zones else "lns",
+        status=status,
+        objective=round(res.objective, 4),
+        bound=None,
+        seconds=round(time.perf_counter() - t0, 3),
+        seed=params.seed,
+        extra=extra,
+    )
+    return build_plan(problem, res.specs, stats)
+
+
+def _run_zones(
+    problem: RebalancingProblem, zones: list[Zone], zone_time: float, params: SolveParams
+) -> tuple[dict[int, list[int]], float, int]:
+    """Solve the zones (in parallel when ``params.workers > 1``); sequences in whole-problem indices."""
+    work = [z for z in zones if z.stations.size]
+    if not work:
+        return {}, 0.0, 0
+    workers = max(1, min(params.workers, len(work)))
+    rounds = int(np.ceil(len(work) / workers))
+    per_zone = max(0.2, 0.95 * zone_time / rounds - 0.1)
+    jobs = [
+        (subproblem(problem, z.stations, z.trucks), LNSParams(time_limit=per_zone, seed=params.seed + k))
+        for k, z in enumerate(work)
+    ]
+    if workers == 1:
+        results = [_solve_zone(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_solve_zone, jobs))
+    seqs: dict[int, list[int]] = {}
+    total = 0.0
+    its = 0
+    for z, (specs, obj, it) in zip(work, results, strict=True):
+        total += obj
+        its += it
+        for sp in specs:
+            seqs[z.trucks[sp.truck]] = [int(z.stations[i]) for i, _ in sp.stops]
+    return seqs, total, its
