@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pyogrio
 
 from mobility.export.geojson import prepare
 from mobility.export.layers import LAYER_NAMES, MapLayers
-from mobility.io import atomic_path
 
 GEOMETRY_TYPES = {
     "existing_stations": "Point",
@@ -29,8 +30,11 @@ def write_gpkg(layers: MapLayers, path: Path | str) -> Path:
     import shapely
 
     target = Path(path)
-    with atomic_path(target) as tmp:
-        tmp.unlink()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # GDAL wants a .gpkg ending, so the temporary file beside the target keeps it; it is renamed
+    # over the target only when every layer is written (atomic like mobility.io.atomic_path).
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
+    try:
         for name in LAYER_NAMES:
             gdf = prepare(layers.layers()[name])
             gtype = GEOMETRY_TYPES[name]
@@ -50,4 +54,8 @@ def write_gpkg(layers: MapLayers, path: Path | str) -> Path:
                 promote_to_multi=gtype.startswith("Multi"),
                 append=False,
             )
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return target

@@ -1,0 +1,224 @@
+"""Print-quality static maps (PNG and SVG) with matplotlib/geopandas, drawn in EPSG:5179 (metres).
+
+Same content as the HTML map: district choropleth with a colour bar, the Han river, coverage,
+existing stations (size = docks), new stations, truck routes in distinct colours with numbered
+stops, plus a legend, a scale bar (``matplotlib-scalebar``; the axes are in metres so the bar
+is true), a north arrow and the district names in Korean.
+
+Hangul is rendered with NanumGothic from the ``koreanize-matplotlib`` package (importing it
+registers the font and makes it matplotlib's default family), so no glyph falls back to an
+empty box. SVGs keep text as ``<text>`` (``svg.fonttype = "none"``), so station
+and district names stay searchable and selectable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from mobility.export.layers import MapLayers
+from mobility.export.style import (
+    ATTRIBUTION,
+    COVERAGE_COLOR,
+    DISTRICT_EDGE,
+    NEW_COLOR,
+    WATER_COLOR,
+    choropleth_for,
+)
+from mobility.io import atomic_path
+from mobility.sources.base import CRS_METRIC
+
+EXISTING_COLOR = "#2b4a6f"
+
+
+@cache
+def korean_font() -> str:
+    """Register NanumGothic (from koreanize-matplotlib) and return its family name."""
+    from matplotlib import font_manager
+
+    with contextlib.suppress(ImportError):  # a dependency; Debian's Noto CJK is the fallback
+        import koreanize_matplotlib  # noqa: F401  (registers NanumGothic on import)
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for family in ("NanumGothic", "Noto Sans CJK KR", "Noto Sans CJK JP", "NanumBarunGothic"):
+        if family in names:
+            return family
+    return "DejaVu Sans"  # pragma: no cover
+
+
+def _north_arrow(ax: Any) -> None:
+    """An arrow pointing up (EPSG:5179 grid north is within 1° of true north over Seoul)."""
+    ax.annotate(
+        "",
+        xy=(0.955, 0.985),
+        xytext=(0.955, 0.9),
+        xycoords="axes fraction",
+        arrowprops={"facecolor": "black", "width": 4, "headwidth": 11, "headlength": 10},
+    )
+    ax.text(
+        0.955, 0.885, "N 북", transform=ax.transAxes, ha="center", va="top", fontsize=10, fontweight="bold"
+    )
+
+
+def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None = None) -> Any:
+    """Draw ``layers`` on a new matplotlib Figure (returned; the caller saves or closes it)."""
+    from matplotlib_scalebar.scalebar import ScaleBar  # type: ignore[import-untyped]
+
+    font = korean_font()
+    with plt.rc_context({"font.family": font, "axes.unicode_minus": False}):
+        fig, ax = plt.subplots(figsize=(11.5, 9.5), dpi=100)
+        d = layers.districts.to_crs(CRS_METRIC) if len(layers.districts) else layers.districts
+        handles: list[Any] = []
+        chor = choropleth_for(d, choropleth)
+        if len(d):
+            d.plot(
+                ax=ax,
+                column=chor.column,
+                cmap=chor.cmap,
+                vmin=chor.vmin,
+                vmax=chor.vmax,
+                edgecolor=DISTRICT_EDGE,
+                linewidth=0.6,
+                legend=True,
+                legend_kwds={"label": chor.label, "shrink": 0.55, "pad": 0.01},
+                missing_kwds={"color": "#dddddd"},
+            )
+        if len(layers.water):
+            layers.water.to_crs(CRS_METRIC).plot(ax=ax, color=WATER_COLOR, edgecolor="none", zorder=2)
+            handles.append(Patch(facecolor=WATER_COLOR, label="한강·수계 water"))
+        cov = layers.coverage
+        if len(cov):
+            for kind, color in (("existing", COVERAGE_COLOR), ("new", NEW_COLOR)):
+                part = cov[cov["kind"] == kind]
+                if len(part):
+                    alpha = 0.18 if kind == "existing" else 0.3
+                    part.to_crs(CRS_METRIC).plot(ax=ax, color=color, alpha=alpha, edgecolor="none", zorder=3)
+                    handles.append(Patch(facecolor=color, alpha=alpha, label=f"도보권 coverage ({kind})"))
+        ex = layers.existing_stations
+        if len(ex):
+            exm = ex.to_crs(CRS_METRIC)
+            ax.scatter(
+                exm.geometry.x,
+                exm.geometry.y,
+                s=np.clip(exm["docks"].astype(float).to_numpy(), 3, 60) * 0.5,
+                c=EXISTING_COLOR,
+                alpha=0.55,
+                linewidths=0,
+                zorder=4,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    ls="",
+                    color=EXISTING_COLOR,
+                    label=f"기존 대여소 existing ({len(ex):,})",
+                )
+            )
+        new = layers.new_stations
+        if len(new):
+            nm = new.to_crs(CRS_METRIC)
+            ax.scatter(
+                nm.geometry.x,
+                nm.geometry.y,
+                s=np.clip(nm["docks"].astype(float).to_numpy(), 5, 60) * 1.5,
+                marker="*",
+                c=NEW_COLOR,
+                edgecolors="#400",
+                linewidths=0.4,
+                zorder=5,
+            )
+            handles.append(
+                Line2D(
+                    [], [], marker="*", ms=10, ls="", color=NEW_COLOR, label=f"신규 대여소 new ({len(new):,})"
+                )
+            )
+        stops = layers.stops.to_crs(CRS_METRIC) if len(layers.stops) else layers.stops
+        for r in layers.routes.to_crs(CRS_METRIC).itertuples(index=False) if len(layers.routes) else []:
+            xy = np.asarray(r.geometry.coords)
+            ax.plot(xy[:, 0], xy[:, 1], color=r.color, lw=2.2, zorder=6, solid_capstyle="round")
+            handles.append(Line2D([], [], color=r.color, lw=2.5, label=f"{r.truck} ({r.n_stops} stops)"))
+            s = stops[stops["truck_id"] == r.truck_id] if len(stops) else stops
+            for st in s.itertuples(index=False):
+                ax.scatter(
+                    st.geometry.x,
+                    st.geometry.y,
+                    s=80,
+                    c=r.color,
+                    edgecolors="white",
+                    linewidths=0.8,
+                    zorder=7,
+                )
+                ax.text(
+                    st.geometry.x,
+                    st.geometry.y,
+                    str(st.seq),
+                    color="white",
+                    fontsize=6,
+                    ha="center",
+                    va="center",
+                    zorder=8,
+                    fontweight="bold",
+                )
+        if len(d):
+            # A light box instead of a stroke path effect: path effects turn SVG text into outlines.
+            box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.65}
+            for r in d.itertuples(index=False):
+                p = r.geometry.representative_point()
+                ax.text(p.x, p.y, str(r.gu_kr), fontsize=8, ha="center", va="center", zorder=9, bbox=box)
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        ax.add_artist(ScaleBar(1.0, units="m", location="lower right", box_alpha=0.8, length_fraction=0.2))
+        _north_arrow(ax)
+        if handles:
+            ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+        cw = layers.meta.get("citywide") or {}
+        sub = ""
+        if cw:
+            sub = (
+                f"\n대여소 {cw.get('stations', 0):,} · 자전거 {cw.get('bikes', 0):,}"
+                f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
+                f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%"
+            )
+        ax.set_title((title or layers.title) + sub, fontsize=12, loc="left")
+        fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=6, color="#666")
+        fig.tight_layout()
+    return fig
+
+
+def write_static_map(
+    layers: MapLayers,
+    path: Path | str,
+    *,
+    choropleth: str | None = None,
+    title: str | None = None,
+    dpi: int = 200,
+) -> Path:
+    """Write the map as PNG or SVG (by the file ending), atomically."""
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        from mobility.errors import InputError
+
+        raise InputError("out", str(target), "a path ending in .png or .svg")
+    fig = draw(layers, choropleth=choropleth, title=title)
+    try:
+        with (
+            plt.rc_context({"svg.fonttype": "none", "font.family": korean_font()}),
+            atomic_path(target) as tmp,
+        ):
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"Title": title or layers.title})
+    finally:
+        plt.close(fig)
+    return target
