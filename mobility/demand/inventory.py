@@ -49,13 +49,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from mobility.errors import InputError
+
+if TYPE_CHECKING:
+    from mobility.demand.profiles import StationProfiles
 
 _TAIL = 1e-12
 _BLOCK = 256
@@ -489,4 +492,24 @@ def targets_table(curves: Sequence[DissatisfactionCurve]) -> pd.DataFrame:
             "failed_returns_at_target": np.array([c.failed_returns[c.target] for c in curves]),
             "costs": [c.costs.round(6).tolist() for c in curves],
         }
+    )
+
+
+def curves_from_profiles(
+    profiles: StationProfiles,
+    *,
+    day_type: str = "weekday",
+    params: InventoryParams | None = None,
+) -> list[DissatisfactionCurve]:
+    """Dissatisfaction curves of every station of ``profiles`` for one day type's morning.
+
+    The hourly rates of the profiles are cut into the steps of ``params`` (start, horizon,
+    step) and handed to :func:`dissatisfaction_curves`; stations are keyed by number.
+    """
+    params = params or InventoryParams()
+    rent, ret = profiles.hourly(day_type)
+    docks = profiles.stations["docks"].fillna(0).astype("int64").to_numpy()
+    keys = profiles.stations["number"].astype("int64").tolist()
+    return dissatisfaction_curves(
+        step_rates(rent, params), step_rates(ret, params), docks, params=params, stations=keys
     )

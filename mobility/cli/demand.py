@@ -1,0 +1,289 @@
+"""``mobility demand``: station demand profiles, morning targets, snapshots, demand potential."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
+from mobility.errors import InputError
+from mobility.io import atomic_path
+
+demand_app = typer.Typer(
+    help="Station demand: hourly profiles, morning target inventories, evening snapshots, "
+    "and the demand a new station would attract.",
+    no_args_is_help=True,
+)
+
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``demand`` group."""
+    app.add_typer(demand_app, name="demand")
+
+
+def parse_clock(text: str) -> float:
+    """``"07:00"`` / ``"7"`` / ``"7:30"`` -> hours after midnight."""
+    m = re.fullmatch(r"\s*(\d{1,2})(?::(\d{2}))?\s*", text)
+    if not m or int(m.group(1)) > 23 or int(m.group(2) or 0) > 59:
+        raise InputError("--at", text, "a clock time HH:MM between 00:00 and 23:59")
+    return int(m.group(1)) + int(m.group(2) or 0) / 60.0
+
+
+def parse_duration(text: str) -> float:
+    """``"3h"``, ``"90min"``, ``"2.5"`` (hours) -> hours."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(h|hours?|m|min|minutes?)?\s*", text)
+    if not m:
+        raise InputError("--horizon", text, "a duration such as 3h or 90min")
+    value = float(m.group(1))
+    hours = value / 60.0 if (m.group(2) or "h").startswith("m") else value
+    if not 0 < hours <= 24:
+        raise InputError("--horizon", text, "a duration in (0, 24h]")
+    return hours
+
+
+def write_table(df: pd.DataFrame, out: Path) -> None:
+    """Write Parquet or CSV (by the file's extension) atomically."""
+    suffix = out.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise InputError("--out", str(out), "a file name ending in .parquet or .csv")
+    with atomic_path(out) as tmp:
+        if suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            flat = df.copy()
+            for col in flat.columns:
+                if flat[col].map(lambda v: isinstance(v, list)).any():
+                    flat[col] = flat[col].map(lambda v: " ".join(f"{x:g}" for x in v))
+            flat.to_csv(tmp, index=False, encoding="utf-8")
+
+
+def sparkline(values: list[float]) -> str:
+    """A one-line bar chart of ``values``."""
+    top = max(values) if values else 0.0
+    if top <= 0:
+        return _SPARK[0] * len(values)
+    return "".join(_SPARK[min(int(v / top * (len(_SPARK) - 1) + 0.5), len(_SPARK) - 1)] for v in values)
+
+
+@demand_app.command("build")
+def build_cmd(
+    data_dir: DataDirOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Ignore the cached table.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the station demand table (hourly rates per station and day type) into the cache."""
+    from mobility.demand.data import load_profiles
+
+    prof = load_profiles(data_dir, rebuild=rebuild)
+    st = prof.stations
+    summary: dict[str, Any] = {
+        "stations": len(st),
+        "with_2023_usage": int((st["level_source"] != "district median").sum()),
+        "with_trips": int((st["trip_rows"] > 0).sum()),
+        "rentals_per_weekday": float(prof.rent[:, 0].sum()),
+        "rentals_per_weekend_day": float(prof.rent[:, 1].sum()),
+        "returns_per_weekday": float(prof.ret[:, 0].sum()),
+        "od_rows": len(prof.od),
+        "shrinkage_alpha": prof.alpha,
+        "quality": prof.report.to_dict() if prof.report.rows_read else None,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    t = Table(title="Station demand profiles", show_header=False)
+    for k, v in summary.items():
+        if k != "quality":
+            t.add_row(k, f"{v:,.1f}" if isinstance(v, float) else str(v))
+    console.print(t)
+
+
+@demand_app.command("profile")
+def profile_cmd(
+    station: Annotated[str, typer.Argument(help="Station number (e.g. 2301) or name (e.g. 현대고등학교).")],
+    day_type: Annotated[
+        str, typer.Option("--day-type", help="weekday or weekend (weekends and Korean holidays).")
+    ] = "weekday",
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the profile to this PNG.")] = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print one station's 24-hour rental and return profile."""
+    from mobility.demand.data import load_profiles
+    from mobility.demand.profiles import profile_summary
+
+    prof = load_profiles(data_dir)
+    info = profile_summary(prof, station, day_type)
+    if plot is not None:
+        _plot_profile(info, plot)
+        info["plot"] = str(plot)
+    if as_json:
+        print_json(info)
+        return
+    rent = [h["rent_rate"] for h in info["hours"]]
+    ret = [h["return_rate"] for h in info["hours"]]
+    console.print(
+        f"[bold]{info['number']} {info['name']}[/] ({info['gu']}, {info['docks']} docks) — "
+        f"{info['day_type']}: {info['rentals_per_day']:.1f} rentals, "
+        f"{info['returns_per_day']:.1f} returns per day  [dim](level: {info['level_source']}, "
+        f"{info['trip_rows']} trip rows)[/]",
+        highlight=False,
+    )
+    console.print(f"rentals  {sparkline(rent)}")
+    console.print(f"returns  {sparkline(ret)}")
+    console.print("         0     6     12    18   23")
+    t = Table("hour", "rentals/h", "returns/h", "net/h")
+    for h in info["hours"]:
+        t.add_row(
+            f"{h['hour']:02d}",
+            f"{h['rent_rate']:.2f}",
+            f"{h['return_rate']:.2f}",
+            f"{h['return_rate'] - h['rent_rate']:+.2f}",
+        )
+    console.print(t)
+
+
+def _plot_profile(info: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    korean = [f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "Nanum" in f.name]
+    if korean:
+        plt.rcParams["font.family"] = [korean[0], "DejaVu Sans"]
+    hours = [h["hour"] for h in info["hours"]]
+    fig, ax = plt.subplots(figsize=(8, 3.5), dpi=120)
+    ax.bar([h - 0.2 for h in hours], [h["rent_rate"] for h in info["hours"]], width=0.4, label="rentals")
+    ax.bar([h + 0.2 for h in hours], [h["return_rate"] for h in info["hours"]], width=0.4, label="returns")
+    ax.set_xticks(range(0, 24, 2))
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("trips per hour")
+    ax.set_title(f"{info['number']} {info['name']} ({info['gu']}) — {info['day_type']}")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+@demand_app.command("targets")
+def targets_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
+    at: Annotated[str, typer.Option("--at", help="Start of the morning horizon (HH:MM).")] = "07:00",
+    horizon: Annotated[str, typer.Option("--horizon", help="Length of the horizon, e.g. 3h.")] = "3h",
+    step: Annotated[float, typer.Option("--step", min=1, max=60, help="Step length in minutes.")] = 15.0,
+    day_type: Annotated[str, typer.Option("--day-type", help="weekday or weekend.")] = "weekday",
+    max_overflow: Annotated[
+        int, typer.Option("--max-overflow", min=0, help="Bikes a station holds beyond its docks.")
+    ] = 10,
+    overflow_penalty: Annotated[
+        float, typer.Option("--overflow-penalty", min=0, help="Cost of a return beyond the docks.")
+    ] = 0.2,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Morning target inventory of every station, its interval and dissatisfaction curve."""
+    from mobility.demand.data import load_profiles
+    from mobility.demand.inventory import InventoryParams, curves_from_profiles, targets_table
+
+    params = InventoryParams(
+        start_hour=parse_clock(at),
+        horizon_hours=parse_duration(horizon),
+        step_minutes=step,
+        max_overflow=max_overflow,
+        overflow_penalty=overflow_penalty,
+    )
+    prof = load_profiles(data_dir)
+    curves = curves_from_profiles(prof, day_type=day_type, params=params)
+    table = targets_table(curves)
+    names = prof.stations[["number", "name", "gu"]].rename(columns={"number": "station"})
+    table = names.merge(table, on="station", how="right")
+    write_table(table, out)
+    summary = {
+        "out": str(out),
+        "stations": len(table),
+        "day_type": day_type,
+        "at": at,
+        "horizon_hours": params.horizon_hours,
+        "bikes_at_targets": int(table["target"].sum()),
+        "docks": int(table["docks"].sum()),
+        "expected_dissatisfied_at_targets": float(table["cost_at_target"].sum()),
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        for k, v in summary.items():
+            console.print(f"{k:34s} {v}", highlight=False)
+        err_console.print(f"wrote {out}")
+
+
+@demand_app.command("snapshot")
+def snapshot_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
+    date: Annotated[str, typer.Option("--date", help="Day whose net flows are applied (YYYY-MM-DD).")],
+    at: Annotated[str, typer.Option("--at", help="Clock time of the snapshot (HH:MM).")] = "22:00",
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Derive an evening station inventory (clearly labelled as derived) for nightly runs."""
+    from mobility.demand.data import load_profiles
+    from mobility.demand.snapshot import derive_snapshot_from_data
+
+    prof = load_profiles(data_dir)
+    snap = derive_snapshot_from_data(prof, date, at=parse_clock(at), data_dir=data_dir)
+    write_table(snap, out)
+    summary = {
+        "out": str(out),
+        "stations": len(snap),
+        "bikes": int(snap["bikes"].sum()),
+        "method": str(snap["method"].iloc[0]) if len(snap) else "",
+        "derived": True,
+        "empty": int((snap["bikes"] == 0).sum()),
+        "above_docks": int((snap["bikes"] > snap["docks"]).sum()),
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        for k, v in summary.items():
+            console.print(f"{k:12s} {v}", highlight=False)
+
+
+@demand_app.command("potential")
+def potential_cmd(
+    cv: Annotated[bool, typer.Option("--cv", help="Report spatial cross-validation (hold out gu).")] = False,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit the demand-potential model on 2023 usage; with --cv compare it with a baseline."""
+    from mobility.demand.potential import fit_from_data
+
+    model, report = fit_from_data(data_dir, cross_validate=cv)
+    payload: dict[str, Any] = {"model": model.describe()}
+    if report is not None:
+        payload["cv"] = report.to_dict()
+    if as_json:
+        print_json(payload)
+        return
+    console.print(f"fitted on {payload['model']['n_stations']} stations: {payload['model']['features']}")
+    if report is not None:
+        t = Table(title=f"Spatial CV ({report.folds} folds, whole districts held out)")
+        for col in ("model", "MAE", "RMSE", "R2", "MAE_log"):
+            t.add_column(col)
+        for row in report.rows():
+            t.add_row(
+                row["model"],
+                f"{row['mae']:.1f}",
+                f"{row['rmse']:.1f}",
+                f"{row['r2']:.3f}",
+                f"{row['mae_log']:.3f}",
+            )
+        console.print(t)
+        console.print("(trips per day: rentals + returns; 2023 mean)", style="dim")

@@ -1,0 +1,142 @@
+"""Wiring of the demand layer to the real data: loaders in, cached Parquet tables out.
+
+The demand algorithms (:mod:`~mobility.demand.profiles`, :mod:`~mobility.demand.inventory`,
+:mod:`~mobility.demand.snapshot`, :mod:`~mobility.demand.potential`) take tables and arrays; this
+module fetches those tables with the ``mobility.sources`` loaders and keeps the derived station
+demand table in the cache (``<cache>/demand/<key>.profiles.parquet`` and ``.od.parquet``), keyed
+on the fingerprints of every Ttareungi file and the profile parameters.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mobility.cache import cache_key
+from mobility.config import DATA_HINT, cache_dir, resolve_data_dir
+from mobility.demand.profiles import ProfileParams, StationProfiles, build_profiles
+from mobility.errors import DataFileError, DataNotFoundError
+from mobility.io import atomic_path, atomic_write_json
+
+TRIP_DATASETS: tuple[str, ...] = ("2016-03", "2018-sample", "2022-01-01")
+"""Trip datasets the profiles are built from (names of ``mobility.sources.trips.load_trips``)."""
+
+STATION_SOURCE = "2025-12"
+_SCHEMA = 1  # bump when the profile table changes meaning
+
+
+def _inputs(data_dir: Path) -> list[Path]:
+    folder = data_dir / "ttareungi"
+    return sorted(p for p in folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def load_stations(data_dir: Path | None = None) -> pd.DataFrame:
+    """The 2025-12 station list (number, station_id, name, gu, lat, lon, docks, ...)."""
+    from mobility.sources.stations import load_station_list
+
+    return load_station_list(STATION_SOURCE, data_dir=data_dir).table
+
+
+def load_trip_tables(
+    data_dir: Path | None = None, datasets: tuple[str, ...] = TRIP_DATASETS
+) -> dict[str, Any]:
+    """Every trip dataset as a normalized table, by name."""
+    from mobility.sources.trips import load_trips
+
+    return {name: load_trips(name, data_dir=data_dir).table for name in datasets}
+
+
+def load_usage(data_dir: Path | None = None) -> pd.DataFrame:
+    """2023 monthly rentals and returns per station (number, month ``YYYY-MM``, rentals, returns)."""
+    try:
+        usage_mod = importlib.import_module("mobility.sources.usage")
+    except ModuleNotFoundError as exc:  # the usage loader is not there yet: read the one file
+        if exc.name != "mobility.sources.usage":
+            raise
+        return _read_usage_2023(resolve_data_dir(data_dir))
+    table = usage_mod.load_station_monthly_usage(data_dir=data_dir).table
+    return normalize_usage(table)
+
+
+def _read_usage_2023(root: Path) -> pd.DataFrame:
+    """Minimal reader of ``ttareungi/station_monthly_usage_2023.csv`` (OA-15249, UTF-8)."""
+    path = root / "ttareungi" / "station_monthly_usage_2023.csv"
+    if not path.exists():
+        raise DataNotFoundError("2023 station monthly usage", [path], DATA_HINT)
+    raw = pd.read_csv(path, dtype=str, encoding="utf-8")
+    need = ["자치구", "대여소명", "기준년월", "대여건수", "반납건수"]
+    missing = [c for c in need if c not in raw.columns]
+    if missing:
+        raise DataFileError(path, f"missing columns {missing}; found {list(raw.columns)}")
+    number = pd.to_numeric(raw["대여소명"].str.extract(r"^\s*(\d+)", expand=False), errors="coerce")
+    ym = raw["기준년월"].str.strip()
+    out = pd.DataFrame(
+        {
+            "gu_kr": raw["자치구"],
+            "number": number.astype("Int64"),
+            "name": raw["대여소명"].str.replace(r"^\s*\d+\.\s*", "", regex=True),
+            "month": ym.str[:4] + "-" + ym.str[4:6],
+            "rentals": pd.to_numeric(raw["대여건수"], errors="coerce"),
+            "returns": pd.to_numeric(raw["반납건수"], errors="coerce"),
+        }
+    )
+    return out[out["number"].notna() & out["rentals"].notna() & out["returns"].notna()]
+
+
+def normalize_usage(table: pd.DataFrame) -> pd.DataFrame:
+    """Accept the usage loader's columns with small naming differences."""
+    u = table.copy()
+    if "month" in u.columns:
+        m = u["month"].astype("string").str.replace(r"^(\d{4})-?(\d{2}).*$", r"\1-\2", regex=True)
+        u["month"] = m
+    return u
+
+
+def load_profiles(
+    data_dir: Path | str | None = None,
+    *,
+    params: ProfileParams | None = None,
+    rebuild: bool = False,
+) -> StationProfiles:
+    """The station demand profiles, from the cache or built from the real data.
+
+    Parameters
+    ----------
+    data_dir
+        Seoul data folder (default: the usual search).
+    params
+        Profile estimation parameters.
+    rebuild
+        Ignore a cached table and build again.
+    """
+    params = params or ProfileParams()
+    root = resolve_data_dir(data_dir)
+    key = cache_key(_inputs(root), schema=_SCHEMA, params=asdict(params))
+    folder = cache_dir("demand")
+    table_path = folder / f"{key}.profiles.parquet"
+    od_path = folder / f"{key}.od.parquet"
+    meta_path = folder / f"{key}.meta.json"
+    if not rebuild and table_path.exists() and od_path.exists():
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        prof = StationProfiles.from_frame(pd.read_parquet(table_path), pd.read_parquet(od_path))
+        return StationProfiles(
+            stations=prof.stations, rent=prof.rent, ret=prof.ret, od=prof.od, alpha=meta.get("alpha", {})
+        )
+    prof = build_profiles(load_trip_tables(root), load_usage(root), load_stations(root), params=params)
+    write_profiles(prof, table_path, od_path)
+    atomic_write_json(meta_path, {"alpha": prof.alpha, "report": prof.report.to_dict()})
+    return prof
+
+
+def write_profiles(prof: StationProfiles, table_path: Path, od_path: Path | None = None) -> None:
+    """Write the station demand table (and the OD table) as Parquet, atomically."""
+    with atomic_path(table_path) as tmp:
+        prof.to_frame().to_parquet(tmp, index=False)
+    if od_path is not None:
+        with atomic_path(od_path) as tmp:
+            prof.od.to_parquet(tmp, index=False)
