@@ -1,0 +1,676 @@
+"""Bike trips (대여이력, OA-15182): every layout we have, normalized, streamed through DuckDB.
+
+Layouts recognised from the header (names compared without spaces, quotes, BOM, case and any
+parenthesised unit, so ``이용시간(분)`` = ``이용시간`` and ``대여 대여소번호`` = ``대여대여소번호``):
+
+* **2016-03** (``trips_2016-03_fullmonth.csv``): ``rent_datetime``, ``return_datetime``,
+  ``distance``, ``rent_station_id`` / ``return_station_id`` (ST-IDs only; numbers come from
+  :func:`mobility.sources.stations.station_number_lookup`); no duration column (computed).
+* **2018 1 % sample** (``trips_2018_1pct_sample.csv``): ``rent_time``, ``rent_station_no``,
+  ``return_time``, ``return_station_no``, ``use_time_min``, ``use_dist_m``; ``\\N`` means null.
+  Every row stands for 100 trips (``weight`` 100).
+* **OpenAPI tbCycleRentData** (``trips_2022-01-01_fullday.csv``): ``RENT_DT``, ``RENT_ID`` (the
+  station *number*, zero-padded), ``RTN_DT``, ``RTN_ID``, ``USE_MIN``, ``USE_DST``,
+  ``RENT_STATION_ID`` / ``RETURN_STATION_ID`` (ST-IDs).
+* **Official Seoul download** (서울 열린데이터광장 CSV, cp949 or UTF-8): ``자전거번호``, ``대여일시``,
+  ``대여 대여소번호``, ``대여 대여소명``, ``대여거치대``, ``반납일시``, ``반납대여소번호``,
+  ``반납대여소명``, ``반납거치대``, ``이용시간``/``이용시간(분)``, ``이용거리``/``이용거리(M)``, and in
+  later years ``대여대여소ID``/``반납대여소ID``. Values may be quoted or carry a leading ``'``.
+
+Normalized columns (one Parquet schema, :data:`COLUMNS`): ``rent_time``, ``return_time``
+(timestamps, Asia/Seoul local time without zone), ``rent_station``, ``return_station`` (station
+number, Int64), ``rent_station_id``, ``return_station_id`` (``ST-xxx`` where known),
+``duration_min`` (minutes; the file's value, else computed from the times), ``distance_m``
+(metres; null when absent or negative), ``weight`` (trips this row stands for), ``bike_id``,
+``source`` (file name).
+
+Rows that cannot be used are counted by reason, never silently dropped: unparseable rent or
+return time, return before rent, negative duration, unknown rent/return station (neither a
+positive number nor an ST-ID), a repeated header line, a malformed CSV line (wrong number of
+fields). ``rows_read = rows_kept + sum(rejected)``.
+
+:func:`ingest_trips` streams any number of (monthly, large) files into one Parquet file without
+loading them into pandas; :func:`load_trips` runs it into the cache and reads the result.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from mobility.cache import cache_key
+from mobility.config import cache_dir, resolve_data_dir
+from mobility.errors import DataFileError, DataNotFoundError
+from mobility.io import atomic_path, atomic_write_json
+from mobility.quality import QualityReport
+from mobility.sources.base import DatasetSpec, Loaded
+
+__all__ = [
+    "COLUMNS",
+    "DATASETS",
+    "TRIP_DATASETS",
+    "IngestResult",
+    "TripDataset",
+    "TripLayout",
+    "detect_encoding",
+    "detect_layout",
+    "ingest_trips",
+    "load_trips",
+]
+
+SCHEMA_VERSION = 1
+"""Bump when the normalized schema or the rejection rules change (invalidates cached tables)."""
+
+COLUMNS: tuple[str, ...] = (
+    "rent_time",
+    "return_time",
+    "rent_station",
+    "return_station",
+    "rent_station_id",
+    "return_station_id",
+    "duration_min",
+    "distance_m",
+    "weight",
+    "bike_id",
+    "source",
+)
+"""The normalized trip columns, in order."""
+
+
+@dataclass(frozen=True)
+class TripDataset:
+    """One trip file of the shared data folder."""
+
+    relpath: str
+    rows: int
+    """Data rows in the file (what ``rows_read`` must be)."""
+    kept: int
+    """Rows that survive the checks."""
+    weight: int
+    description: str
+
+
+TRIP_DATASETS: dict[str, TripDataset] = {
+    "2016-03": TripDataset(
+        "ttareungi/trips_2016-03_fullmonth.csv",
+        56_769,
+        56_769,
+        1,
+        "All trips of March 2016 (145 rental stations, ST-ID keys)",
+    ),
+    "2018-sample": TripDataset(
+        "ttareungi/trips_2018_1pct_sample.csv",
+        101_149,
+        100_715,
+        100,
+        "1 % systematic sample of the 2018 trips (weight 100; 432 without return station)",
+    ),
+    "2022-01-01": TripDataset(
+        "ttareungi/trips_2022-01-01_fullday.csv",
+        30_220,
+        30_124,
+        1,
+        "All trips of 2022-01-01 (a public holiday), OpenAPI tbCycleRentData fields (96 not returned)",
+    ),
+}
+"""The trip files in the data folder, by short name (``load_trips("2016-03")``)."""
+
+SAMPLE_WEIGHTS: dict[str, int] = {Path(d.relpath).name: d.weight for d in TRIP_DATASETS.values()}
+
+# --------------------------------------------------------------------------------------------
+# Header layout
+# --------------------------------------------------------------------------------------------
+
+_ROLE_ALIASES: dict[str, tuple[str, ...]] = {
+    "rent_time": ("rent_datetime", "rent_time", "rent_dt", "대여일시"),
+    "return_time": ("return_datetime", "return_time", "rtn_dt", "반납일시"),
+    "rent_no": ("rent_station_no", "rent_id", "rent_no", "대여대여소번호"),
+    "return_no": ("return_station_no", "rtn_id", "return_no", "rtn_no", "반납대여소번호"),
+    "rent_stid": ("rent_station_id", "대여대여소id"),
+    "return_stid": ("return_station_id", "rtn_station_id", "반납대여소id"),
+    "duration": ("use_time_min", "use_min", "이용시간", "이용시간분"),
+    "distance": ("distance", "use_dist_m", "use_dst", "이용거리", "이용거리m"),
+    "bike_id": ("bicycle_id", "bike_id", "자전거번호"),
+}
+
+_PAREN = re.compile(r"\([^)]*\)")
+
+
+def _norm_label(label: str) -> str:
+    text = label.replace("\ufeff", "").strip().strip("\"'")
+    text = _PAREN.sub("", text)
+    return re.sub(r"\s+", "", text).lower()
+
+
+@dataclass(frozen=True)
+class TripLayout:
+    """Which column (0-based index) of a trip file plays which role."""
+
+    labels: tuple[str, ...]
+    roles: dict[str, int]
+
+    def col(self, role: str) -> int | None:
+        """Index of the column for ``role`` or None."""
+        return self.roles.get(role)
+
+
+def detect_layout(labels: list[str], path: Path | str = "<trips>") -> TripLayout:
+    """Map a trip file's header to roles.
+
+    Parameters
+    ----------
+    labels
+        The header fields as read.
+    path
+        Named in the error.
+
+    Returns
+    -------
+    TripLayout
+
+    Raises
+    ------
+    DataFileError
+        When a required role is missing: rent and return time, and for each end a station
+        number or an ST-ID column. The message names the file and the columns it expected.
+    """
+    normed = [_norm_label(x) for x in labels]
+    roles: dict[str, int] = {}
+    for role, aliases in _ROLE_ALIASES.items():
+        for i, name in enumerate(normed):
+            if name in aliases:
+                roles[role] = i
+                break
+    missing: list[str] = []
+    for role in ("rent_time", "return_time"):
+        if role not in roles:
+            missing.append(f"{role} (one of {list(_ROLE_ALIASES[role])})")
+    for end in ("rent", "return"):
+        if f"{end}_no" not in roles and f"{end}_stid" not in roles:
+            names = [*_ROLE_ALIASES[f"{end}_no"], *_ROLE_ALIASES[f"{end}_stid"]]
+            missing.append(f"{end} station (one of {names})")
+    if missing:
+        raise DataFileError(
+            path, f"not a trip table: missing column(s) {'; '.join(missing)}; header is {list(labels)}"
+        )
+    return TripLayout(tuple(labels), roles)
+
+
+# --------------------------------------------------------------------------------------------
+# Encoding
+# --------------------------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """``"utf-8"`` (with or without BOM) or ``"cp949"``, from the first ``sample_bytes``.
+
+    Raises
+    ------
+    DataFileError
+        When the file cannot be read, is empty, or is neither UTF-8 nor cp949 (EUC-KR).
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(sample_bytes)
+    except OSError as exc:
+        raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if not head.strip():
+        raise DataFileError(path, "is empty; expected a CSV with a header line")
+    for enc in ("utf-8", "cp949"):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(head, final=len(head) < sample_bytes)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise DataFileError(path, "unknown text encoding: neither UTF-8 nor cp949/EUC-KR; save it as UTF-8 CSV")
+
+
+def _read_header(path: Path, encoding: str) -> tuple[list[str], int]:
+    """Header fields and the number of fields of the first data line (0 when none)."""
+    with path.open(encoding=encoding, newline="", errors="replace") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        first = next(reader, [])
+    if header:
+        header[0] = header[0].lstrip("\ufeff")
+    return header, len(first)
+
+
+def _transcode(src: Path, dst: Path, encoding: str, chunk: int = 1 << 24) -> None:
+    """Re-encode ``src`` to UTF-8 in bounded memory (``chunk`` bytes at a time)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        while block := fin.read(chunk):
+            fout.write(decoder.decode(block).encode("utf-8"))
+        fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------------
+# Ingest (DuckDB)
+# --------------------------------------------------------------------------------------------
+
+_TIME_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y%m%d%H%M%S",
+]
+
+
+@dataclass
+class IngestResult:
+    """What :func:`ingest_trips` wrote and what it left out.
+
+    Attributes
+    ----------
+    out
+        The Parquet file written (normalized columns :data:`COLUMNS`).
+    rows_read
+        Data lines read (``rows_kept + sum(rejected.values())``).
+    rows_kept
+        Rows written.
+    rejected
+        Reason -> rows left out.
+    warnings
+        Reason -> rows kept but flagged (e.g. an ST-ID with no known station number).
+    weighted_trips
+        Sum of ``weight`` over the rows kept (trips represented).
+    files
+        Input files, in order, with their encoding and rows.
+    seconds
+        Wall time.
+    """
+
+    out: Path
+    rows_read: int
+    rows_kept: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    weighted_trips: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def report(self, dataset: str) -> QualityReport:
+        """The same counts as a :class:`QualityReport`."""
+        rep = QualityReport(dataset, rows_read=self.rows_read)
+        for reason, n in self.rejected.items():
+            rep.drop(reason, count=n)
+        for reason, n in self.warnings.items():
+            rep.warn(reason, count=n)
+        return rep
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        d = asdict(self)
+        d["out"] = str(self.out)
+        return d
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _clean(col: str) -> str:
+    """SQL that trims spaces, quotes and a leading apostrophe; '' and \\N become NULL."""
+    return f"nullif(nullif(ltrim(trim({col}, ' \"'), ''''), ''), '\\N')"
+
+
+def _file_select(idx: int, path: Path, layout: TripLayout, ncols: int, weight: int, source: str) -> str:
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols)) + "}"
+    reader = (
+        f"read_csv({_sql_str(str(path))}, header=true, auto_detect=false, columns={columns}, "
+        f"delim=',', quote='\"', escape='\"', store_rejects=true, "
+        f"rejects_table='rej_{idx}', rejects_scan='scan_{idx}', max_line_size=1048576)"
+    )
+
+    def role(name: str) -> str:
+        i = layout.col(name)
+        return _clean(f"c{i}") if i is not None else "NULL::VARCHAR"
+
+    fmts = "[" + ", ".join(_sql_str(f) for f in _TIME_FORMATS) + "]"
+    rent_label = _sql_str(_norm_label(layout.labels[layout.roles["rent_time"]]))
+    return f"""
+    SELECT
+        try_strptime(rent_s, {fmts}) AS rent_time,
+        try_strptime(ret_s, {fmts}) AS return_time,
+        CASE WHEN try_cast(try_cast(rent_no_s AS DOUBLE) AS BIGINT) > 0
+             THEN try_cast(try_cast(rent_no_s AS DOUBLE) AS BIGINT) END AS rent_no,
+        CASE WHEN try_cast(try_cast(ret_no_s AS DOUBLE) AS BIGINT) > 0
+             THEN try_cast(try_cast(ret_no_s AS DOUBLE) AS BIGINT) END AS ret_no,
+        CASE WHEN regexp_full_match(upper(rent_id_s), 'ST-[0-9]+') THEN upper(rent_id_s) END AS rent_stid,
+        CASE WHEN regexp_full_match(upper(ret_id_s), 'ST-[0-9]+') THEN upper(ret_id_s) END AS ret_stid,
+        try_cast(dur_s AS DOUBLE) AS dur_given,
+        try_cast(dist_s AS DOUBLE) AS dist,
+        bike_s AS bike_id,
+        lower(replace(rent_s, ' ', '')) = {rent_label} AS is_header,
+        {int(weight)}::INTEGER AS weight,
+        {_sql_str(source)} AS source,
+        {idx}::INTEGER AS file_idx
+    FROM (
+        SELECT {role("rent_time")} AS rent_s, {role("return_time")} AS ret_s,
+               {role("rent_no")} AS rent_no_s, {role("return_no")} AS ret_no_s,
+               {role("rent_stid")} AS rent_id_s, {role("return_stid")} AS ret_id_s,
+               {role("duration")} AS dur_s, {role("distance")} AS dist_s, {role("bike_id")} AS bike_s
+        FROM {reader}
+    )"""
+
+
+_STAGE_SQL = """
+SELECT
+    t.rent_time, t.return_time,
+    coalesce(t.rent_no, li_r.number) AS rent_station,
+    coalesce(t.ret_no, li_t.number) AS return_station,
+    coalesce(t.rent_stid, ln_r.station_id) AS rent_station_id,
+    coalesce(t.ret_stid, ln_t.station_id) AS return_station_id,
+    coalesce(t.dur_given, date_diff('second', t.rent_time, t.return_time) / 60.0) AS duration_min,
+    CASE WHEN t.dist >= 0 THEN t.dist END AS distance_m,
+    t.weight, t.bike_id, t.source, t.file_idx,
+    CASE
+        WHEN t.is_header THEN 'repeated header line'
+        WHEN t.rent_time IS NULL THEN 'unparseable rent time'
+        WHEN t.return_time IS NULL THEN 'unparseable return time'
+        WHEN t.return_time < t.rent_time THEN 'return before rent'
+        WHEN t.dur_given < 0 THEN 'negative duration'
+        WHEN t.rent_no IS NULL AND t.rent_stid IS NULL THEN 'unknown rent station'
+        WHEN t.ret_no IS NULL AND t.ret_stid IS NULL THEN 'unknown return station'
+    END AS reject_reason,
+    (t.rent_no IS NULL AND t.rent_stid IS NOT NULL AND li_r.number IS NULL)
+        OR (t.ret_no IS NULL AND t.ret_stid IS NOT NULL AND li_t.number IS NULL) AS w_unmapped,
+    t.dist < 0 AS w_negdist,
+    (t.rent_no IS NOT NULL AND ln_r.station_id IS NULL AND t.rent_stid IS NULL)
+        OR (t.ret_no IS NOT NULL AND ln_t.station_id IS NULL AND t.ret_stid IS NULL) AS w_noid
+FROM ({union}) AS t
+LEFT JOIN lk_by_number AS ln_r ON ln_r.number = t.rent_no
+LEFT JOIN lk_by_number AS ln_t ON ln_t.number = t.ret_no
+LEFT JOIN lk_by_id AS li_r ON li_r.station_id = t.rent_stid
+LEFT JOIN lk_by_id AS li_t ON li_t.station_id = t.ret_stid
+"""
+
+
+def _empty_lookup() -> pd.DataFrame:
+    return pd.DataFrame({"station_id": pd.Series(dtype="string"), "number": pd.Series(dtype="Int64")})
+
+
+def _station_lookup(data_dir: Path | str | None) -> pd.DataFrame:
+    """Number <-> ST-ID pairs from the stations module (helper A), or an empty table."""
+    try:
+        from mobility.sources.stations import station_number_lookup
+    except ImportError:  # pragma: no cover - the stations module ships with the package
+        return _empty_lookup()
+    try:
+        table = station_number_lookup(resolve_data_dir(data_dir))
+    except DataNotFoundError:
+        return _empty_lookup()
+    return table[["station_id", "number"]]
+
+
+def ingest_trips(
+    paths: Iterable[Path | str],
+    out: Path | str,
+    *,
+    lookup: pd.DataFrame | None = None,
+    data_dir: Path | str | None = None,
+    weight: int | None = None,
+    threads: int | None = None,
+    memory_limit: str = "2GB",
+) -> IngestResult:
+    """Stream trip CSVs of any recognised layout into one normalized Parquet file.
+
+    Each file's encoding (UTF-8 or cp949) and layout are detected from its head; cp949 files are
+    re-encoded to a temporary UTF-8 file in bounded memory. DuckDB parses, normalizes and joins
+    station keys, writing a staging Parquet with a reject reason per row, from which the counts
+    and the final file (rows without a reason, :data:`COLUMNS`, ordered by rent time) are
+    taken. Nothing is held in pandas; the output is written atomically.
+
+    Parameters
+    ----------
+    paths
+        Trip CSV files (any mix of layouts).
+    out
+        Destination Parquet file.
+    lookup
+        Station ``number`` <-> ``station_id`` pairs; default
+        :func:`mobility.sources.stations.station_number_lookup` of ``data_dir`` (empty when no
+        data directory exists).
+    data_dir
+        Data directory for the default lookup.
+    weight
+        Trips each row stands for; default per file: 100 for the 2018 1 % sample, else 1.
+    threads, memory_limit
+        DuckDB limits (threads default: DuckDB's choice).
+
+    Returns
+    -------
+    IngestResult
+
+    Raises
+    ------
+    DataFileError
+        A file that cannot be read at all (missing, empty, unknown encoding, not a trip table).
+    """
+    started = time.perf_counter()
+    files = [Path(p) for p in paths]
+    if not files:
+        raise DataFileError("<no files>", "ingest_trips needs at least one trip CSV")
+    for f in files:
+        if not f.is_file():
+            raise DataFileError(f, "does not exist or is not a file")
+    out = Path(out)
+    lk = lookup if lookup is not None else _station_lookup(data_dir)
+    by_number = (
+        lk.dropna(subset=["number", "station_id"]).drop_duplicates("number")[["number", "station_id"]].copy()
+    )
+    by_id = lk.dropna(subset=["number", "station_id"]).drop_duplicates("station_id")[["station_id", "number"]]
+    by_number = by_number.astype({"number": "int64", "station_id": "object"})
+    by_id = by_id.astype({"number": "int64", "station_id": "object"})
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".trips-ingest-", dir=out.parent) as tmp_name:
+        tmp = Path(tmp_name)
+        config: dict[str, Any] = {"memory_limit": memory_limit, "temp_directory": str(tmp / "spill")}
+        if threads:
+            config["threads"] = threads
+        con = duckdb.connect(":memory:", config=config)
+        try:
+            con.register("lk_number_df", by_number)
+            con.register("lk_id_df", by_id)
+            con.execute(
+                "CREATE TEMP TABLE lk_by_number AS "
+                "SELECT number::BIGINT AS number, station_id FROM lk_number_df"
+            )
+            con.execute(
+                "CREATE TEMP TABLE lk_by_id AS SELECT station_id, number::BIGINT AS number FROM lk_id_df"
+            )
+            selects: list[str] = []
+            file_info: list[dict[str, Any]] = []
+            for i, src in enumerate(files):
+                enc = detect_encoding(src)
+                header, first_fields = _read_header(src, enc)
+                layout = detect_layout(header, src)
+                readable = src
+                if enc != "utf-8":
+                    readable = tmp / f"utf8_{i}.csv"
+                    _transcode(src, readable, enc)
+                ncols = max(len(header), first_fields)
+                w = weight if weight is not None else SAMPLE_WEIGHTS.get(src.name, 1)
+                selects.append(_file_select(i, readable, layout, ncols, w, src.name))
+                file_info.append({"path": str(src), "encoding": enc, "weight": w})
+            union = "\nUNION ALL\n".join(selects)
+            stage = tmp / "stage.parquet"
+            try:
+                con.execute(
+                    f"COPY ({_STAGE_SQL.format(union=union)}) TO {_sql_str(str(stage))} "
+                    "(FORMAT PARQUET, COMPRESSION ZSTD)"
+                )
+            except duckdb.Error as exc:
+                raise DataFileError(
+                    files[0] if len(files) == 1 else f"{len(files)} trip files",
+                    f"cannot be parsed as CSV ({str(exc).splitlines()[0]})",
+                ) from exc
+            malformed = 0
+            for i in range(len(files)):
+                n = con.execute(f"SELECT count(DISTINCT (file_id, line)) FROM rej_{i}").fetchone()
+                n_file = int(n[0]) if n else 0
+                file_info[i]["malformed_lines"] = n_file
+                malformed += n_file
+            counts = con.execute(
+                f"SELECT file_idx, reject_reason, count(*), sum(w_unmapped::INT), sum(w_negdist::INT), "
+                f"sum(w_noid::INT), sum(CASE WHEN reject_reason IS NULL THEN weight ELSE 0 END) "
+                f"FROM read_parquet({_sql_str(str(stage))}) GROUP BY ALL"
+            ).fetchall()
+            rejected: dict[str, int] = {}
+            warnings: dict[str, int] = {}
+            rows_per_file: dict[int, int] = {}
+            kept = 0
+            weighted = 0
+            for file_idx, reason, n, unmapped, negdist, noid, wsum in counts:
+                rows_per_file[file_idx] = rows_per_file.get(file_idx, 0) + int(n)
+                if reason is None:
+                    kept += int(n)
+                    weighted += int(wsum or 0)
+                    if unmapped:
+                        key = "station ST-ID without a known station number"
+                        warnings[key] = warnings.get(key, 0) + int(unmapped)
+                    if noid:
+                        key = "station number without a known ST-ID"
+                        warnings[key] = warnings.get(key, 0) + int(noid)
+                    if negdist:
+                        key = "negative distance (set to null)"
+                        warnings[key] = warnings.get(key, 0) + int(negdist)
+                else:
+                    rejected[reason] = rejected.get(reason, 0) + int(n)
+            if malformed:
+                rejected["malformed CSV line (wrong number of fields)"] = malformed
+            for i, info in enumerate(file_info):
+                info["rows"] = rows_per_file.get(i, 0) + info["malformed_lines"]
+            cols = ", ".join(COLUMNS)
+            with atomic_path(out) as final:
+                con.execute(
+                    f"COPY (SELECT {cols} FROM read_parquet({_sql_str(str(stage))}) "
+                    "WHERE reject_reason IS NULL ORDER BY rent_time, return_time, rent_station) "
+                    f"TO {_sql_str(str(final))} (FORMAT PARQUET, COMPRESSION ZSTD)"
+                )
+        finally:
+            con.close()
+    rows_read = kept + sum(rejected.values())
+    return IngestResult(
+        out=out,
+        rows_read=rows_read,
+        rows_kept=kept,
+        rejected=dict(sorted(rejected.items())),
+        warnings=dict(sorted(warnings.items())),
+        weighted_trips=weighted,
+        files=file_info,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading into pandas (through the cache)
+# --------------------------------------------------------------------------------------------
+
+
+def _resolve_source(source: str | Path | list[Path], data_dir: Path | str | None) -> tuple[list[Path], str]:
+    if isinstance(source, str) and source in TRIP_DATASETS:
+        root = resolve_data_dir(data_dir)
+        path = root / TRIP_DATASETS[source].relpath
+        if not path.is_file():
+            raise DataNotFoundError(f"trip dataset {source!r}", [path], "See ttareungi/SOURCES.md.")
+        return [path], f"trips_{source}"
+    paths = [Path(p) for p in source] if isinstance(source, list) else [Path(source)]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise DataNotFoundError(
+            "trip file(s)", missing, f"Give a path to a trip CSV or one of {sorted(TRIP_DATASETS)}."
+        )
+    name = f"trips_{paths[0].stem}" if len(paths) == 1 else f"trips_{len(paths)}_files"
+    return paths, name
+
+
+def _lookup_fingerprint(lk: pd.DataFrame) -> str:
+    return str(int(pd.util.hash_pandas_object(lk.reset_index(drop=True), index=False).sum()))
+
+
+def load_trips(source: str | Path | list[Path], data_dir: Path | str | None = None) -> Loaded[pd.DataFrame]:
+    """Trips as a normalized pandas table (via :func:`ingest_trips` and a cached Parquet file).
+
+    Parameters
+    ----------
+    source
+        A name of :data:`TRIP_DATASETS` (``"2016-03"``, ``"2018-sample"``, ``"2022-01-01"``), a
+        path to a trip CSV of any recognised layout, or a list of such paths.
+    data_dir
+        Data directory (for the dataset names and the station lookup); ``None`` resolves it.
+
+    Returns
+    -------
+    Loaded[pandas.DataFrame]
+        Columns :data:`COLUMNS`: ``rent_time``/``return_time`` datetime64 (Seoul local, naive),
+        ``rent_station``/``return_station`` Int64, ``rent_station_id``/``return_station_id``
+        string, ``duration_min``/``distance_m`` float64, ``weight`` int32, ``bike_id``, ``source``.
+        The report counts rows read, rejected (by reason) and flagged.
+    """
+    paths, name = _resolve_source(source, data_dir)
+    try:
+        lk = _station_lookup(data_dir)
+    except DataNotFoundError:  # pragma: no cover - _station_lookup already tolerates it
+        lk = _empty_lookup()
+    key = cache_key(paths, schema=SCHEMA_VERSION, lookup=_lookup_fingerprint(lk))
+    folder = cache_dir("trips")
+    parquet = folder / f"{key}.parquet"
+    meta = folder / f"{key}.json"
+    if parquet.is_file() and meta.is_file():
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        result = IngestResult(**{**info, "out": parquet})
+    else:
+        result = ingest_trips(paths, parquet, lookup=lk)
+        atomic_write_json(meta, result.to_dict())
+    table = pd.read_parquet(parquet)
+    table = table.astype(
+        {
+            "rent_station": "Int64",
+            "return_station": "Int64",
+            "rent_station_id": "string",
+            "return_station_id": "string",
+            "bike_id": "string",
+            "source": "string",
+            "duration_min": "float64",
+            "distance_m": "float64",
+        }
+    )
+    return Loaded(table, result.report(name), paths)
+
+
+def _spec_loader(name: str) -> Any:
+    def load(data_dir: Path) -> Loaded[Any]:
+        return load_trips(name, data_dir)
+
+    load.__name__ = f"load_trips_{name}"
+    return load
+
+
+DATASETS: list[DatasetSpec] = [
+    DatasetSpec(
+        name=f"trips_{name}",
+        family="trips",
+        relpath=d.relpath,
+        description=d.description,
+        load=_spec_loader(name),
+        expected_rows=d.kept,
+    )
+    for name, d in TRIP_DATASETS.items()
+]
