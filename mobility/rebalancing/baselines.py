@@ -1,0 +1,166 @@
+"""Baselines the solver is measured against (benchmarks only, not used by ``solve``).
+
+- :func:`greedy_dispatch`: what a dispatcher with a tablet does — each truck, whenever it is
+  free, drives to the most valuable station it can still serve and get home from in time
+  (value = cost saved by the best quantity for its current load, minus driving cost), until no
+  station is worth a trip.
+- :func:`ortools_routing`: a plain OR-Tools routing model. Each station gets a fixed quantity
+  (its best single-visit amount, at most the capacity), visits are optional with the gain as
+  the penalty for skipping (prize collecting), a signed load dimension of capacity ``Q`` whose
+  start cumul is free in ``[0, Q]`` (or fixed to the truck's start load), a time dimension with
+  service times and the shift length, arc costs = driving cost. Guided local search until the
+  time limit. Unlike :mod:`~mobility.rebalancing.local_search` it cannot choose partial
+  quantities.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from mobility.rebalancing.plan import RebalancingPlan, RouteSpec, build_plan
+from mobility.rebalancing.problem import RebalancingProblem
+from mobility.stats import SolverStats
+
+__all__ = ["greedy_dispatch", "ortools_routing"]
+
+
+def _base(problem: RebalancingProblem) -> np.ndarray:
+    return np.array([problem.final_cost(i, int(b)) for i, b in enumerate(problem.bikes)])
+
+
+def greedy_dispatch(problem: RebalancingProblem, *, seed: int = 0) -> RebalancingPlan:
+    """Greedy dispatcher baseline (module docstring)."""
+    t0 = time.perf_counter()
+    tab = problem.cost_table
+    bikes = np.array(problem.bikes, dtype=np.int64, copy=True)
+    base = _base(problem)
+    nd = problem.n_depots
+    ckm = problem.drive_cost_per_km / 1000.0
+    visited = np.zeros(problem.n_stations, dtype=bool)
+    state: list[list] = []
+    for ti, t in enumerate(problem.trucks):
+        d = problem.depot_index(t.depot)
+        state.append([float(t.shift_start), d, t.start_load if t.start_load is not None else 0, ti, []])
+    active = list(range(len(state)))
+    start_loads = [s[2] for s in state]
+    while active:
+        k = min(active, key=lambda a: state[a][0])
+        now, pos, load, ti, stops = state[k]
+        truck = problem.trucks[ti]
+        q = truck.capacity
+        dep = problem.depot_index(truck.depot)
+        dvals = np.arange(-load, q - load + 1)  # picked up
+        final = bikes[:, None] - dvals[None, :]
+        ok = final >= 0
+        cost = tab[np.arange(problem.n_stations)[:, None], np.clip(final, 0, tab.shape[1] - 1)]
+        value = np.where(ok, base[:, None] - cost, -np.inf)
+        value[:, dvals == 0] = -np.inf
+        j = np.argmax(value, axis=1)
+        best_v = value[np.arange(problem.n_stations), j]
+        best_d = dvals[j]
+        nodes = nd + np.arange(problem.n_stations)
+        arrive = now + problem.travel_s[pos, nodes]
+        done = arrive + truck.stop_seconds + truck.load_seconds_per_bike * np.abs(best_d)
+        back = done + problem.travel_s[nodes, dep]
+        score = best_v - ckm * problem.distance_m[pos, nodes]
+        score[visited | (back > truck.shift_end) | ~np.isfinite(best_v)] = -np.inf
+        i = int(np.argmax(score))
+        if not np.isfinite(score[i]) or score[i] <= 1e-9:
+            active.remove(k)
+            continue
+        visited[i] = True
+        bikes[i] -= int(best_d[i])
+        base[i] = tab[i, bikes[i]] if bikes[i] < tab.shape[1] else problem.final_cost(i, int(bikes[i]))
+        stops.append((i, int(best_d[i])))
+        state[k] = [float(done[i]), nd + i, load + int(best_d[i]), ti, stops]
+    specs = [RouteSpec(s[3], start_loads[s[3]], tuple(s[4])) for s in state if s[4]]
+    plan = build_plan(problem, specs, SolverStats("greedy", "feasible", 0.0, None, 0.0, seed))
+    stats = SolverStats("greedy", "feasible", plan.totals.objective, None, time.perf_counter() - t0, seed)
+    return build_plan(problem, specs, stats)
+
+
+def ortools_routing(
+    problem: RebalancingProblem, *, time_limit: float = 30.0, seed: int = 0
+) -> RebalancingPlan:
+    """Plain OR-Tools routing baseline (module docstring)."""
+    t0 = time.perf_counter()
+    tab = problem.cost_table
+    bikes = np.asarray(problem.bikes, dtype=np.int64)
+    base = _base(problem)
+    qmax = problem.max_capacity
+    dvals = np.arange(-qmax, qmax + 1)
+    final = bikes[:, None] - dvals[None, :]
+    cost = tab[np.arange(problem.n_stations)[:, None], np.clip(final, 0, tab.shape[1] - 1)]
+    gain = np.where(final >= 0, base[:, None] - cost, -np.inf)
+    j = np.argmax(gain, axis=1)
+    qty = dvals[j]
+    g = gain[np.arange(problem.n_stations), j]
+    cand = np.flatnonzero((g > 1e-9) & (qty != 0))
+    nd = problem.n_depots
+    nodes = np.concatenate([np.arange(nd), nd + cand])  # routing node -> problem node
+    n = nodes.size
+    scale = 1000.0
+    trucks = problem.trucks
+    starts = [problem.depot_index(t.depot) for t in trucks]
+    manager = pywrapcp.RoutingIndexManager(int(n), len(trucks), starts, starts)
+    routing = pywrapcp.RoutingModel(manager)
+    dist = np.rint(problem.distance_m[np.ix_(nodes, nodes)] * problem.drive_cost_per_km / 1000.0 * scale)
+    arc = routing.RegisterTransitMatrix(dist.astype(np.int64).tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(arc)
+    dem = [0] * nd + [int(qty[i]) for i in cand]
+    dem_cb = routing.RegisterUnaryTransitVector(dem)
+    caps = [t.capacity for t in trucks]
+    routing.AddDimensionWithVehicleCapacity(dem_cb, 0, caps, False, "load")
+    load_dim = routing.GetDimensionOrDie("load")
+    # per-node service (uniform stop/load times: those of the first truck)
+    t_stop, t_bike = trucks[0].stop_seconds, trucks[0].load_seconds_per_bike
+    service = np.array([0.0] * nd + [t_stop + t_bike * abs(int(qty[i])) for i in cand])
+    tt = np.ceil(problem.travel_s[np.ix_(nodes, nodes)] + service[:, None]).astype(np.int64)
+    time_cb = routing.RegisterTransitMatrix(tt.tolist())
+    routing.AddDimensionWithVehicleCapacity(
+        time_cb, 0, [int(t.shift_end - t.shift_start) for t in trucks], True, "time"
+    )
+    for v, t in enumerate(trucks):
+        if t.start_load is not None:
+            load_dim.CumulVar(routing.Start(v)).SetRange(t.start_load, t.start_load)
+    for k, i in enumerate(cand):
+        idx = manager.NodeToIndex(nd + k)
+        routing.AddDisjunction([idx], round(float(g[i]) * scale))
+    for d in range(nd):
+        if d not in starts:
+            routing.AddDisjunction([manager.NodeToIndex(d)], 0)
+    sp = pywrapcp.DefaultRoutingSearchParameters()
+    sp.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    sp.time_limit.FromMilliseconds(max(100, int(time_limit * 1000)))
+    sol = routing.SolveWithParameters(sp)
+    specs: list[RouteSpec] = []
+    if sol is not None:
+        for v in range(len(trucks)):
+            idx = routing.Start(v)
+            l0 = int(sol.Value(load_dim.CumulVar(idx)))
+            stops: list[tuple[int, int]] = []
+            idx = sol.Value(routing.NextVar(idx))
+            while not routing.IsEnd(idx):
+                node = manager.IndexToNode(idx)
+                if node >= nd:
+                    si = int(cand[node - nd])
+                    stops.append((si, int(qty[si])))
+                idx = sol.Value(routing.NextVar(idx))
+            if stops:
+                specs.append(RouteSpec(v, l0, tuple(stops)))
+    status = "feasible" if sol is not None else "time_limit"
+    plan = build_plan(problem, specs, SolverStats("ortools-routing", status, 0.0, None, 0.0, seed))
+    stats = SolverStats(
+        "ortools-routing",
+        status,
+        plan.totals.objective,
+        None,
+        time.perf_counter() - t0,
+        seed,
+        extra={"nodes": int(n), "found": sol is not None},
+    )
+    return build_plan(problem, specs, stats)
