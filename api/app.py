@@ -1,0 +1,259 @@
+"""The FastAPI application: middleware, error handling, lifespan (migrations, job cluster).
+
+``create_app()`` builds an app from :class:`api.settings.ApiSettings`; ``mobility serve`` runs it
+with uvicorn. Routers live in :mod:`api.routes`; an extra router (e.g. map exports) is added by
+listing ``"module:attribute"`` in :data:`api.routes.EXTRA_ROUTERS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import routes
+from api.auth import KeyStore, RateLimiter
+from api.db import migrate, session_factory
+from api.jobs import JobQueue
+from api.metrics import LATENCY, REQUESTS
+from api.settings import ApiSettings, get_api_settings
+from mobility import __version__
+from mobility.errors import DataNotFoundError, InputError
+
+log = logging.getLogger("mobility.api")
+
+DESCRIPTION = """
+Seoul bike-share (따릉이) planner and operations API.
+
+* **Planners** submit expansion scenarios (`POST /v1/scenarios`, the schema of `scenarios/*.yaml`)
+  and fetch the plans as JSON, GeoJSON or CSV.
+* **Operations** submit nightly rebalancing runs (`POST /v1/rebalancing/runs`) and fetch the
+  truck routes.
+* Jobs run on a Dask cluster; their records live in the database and survive restarts.
+
+Authenticate with `X-API-Key: <key>` (or `Authorization: Bearer <key>`); keys are created with
+`mobility keys create --role planner|ops|viewer|admin`.
+"""
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+def _json_bytes(status: int, payload: dict[str, Any]) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    return headers, body
+
+
+class GuardMiddleware:
+    """Request id, body size limit (413), latency metrics by route template (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        status_holder = {"status": 500, "started": False}
+
+        async def send_wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                message.setdefault("headers", [])
+                message["headers"] = [*list(message["headers"]), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        async def reject(status: int, detail: str) -> None:
+            headers, body = _json_bytes(status, {"detail": detail, "errors": [], "request_id": request_id})
+            await send_wrapped({"type": "http.response.start", "status": status, "headers": headers})
+            await send_wrapped({"type": "http.response.body", "body": body})
+
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        try:
+            if length is not None and int(length) > self.max_body:
+                await reject(413, f"request body larger than {self.max_body} bytes")
+                self._observe(scope, status_holder["status"], start)
+                return
+        except ValueError:
+            await reject(400, "invalid Content-Length")
+            return
+        seen = 0
+
+        async def receive_limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, receive_limited, send_wrapped)
+        except _BodyTooLargeError:
+            if not status_holder["started"]:
+                await reject(413, f"request body larger than {self.max_body} bytes")
+        self._observe(scope, status_holder["status"], start)
+
+    @staticmethod
+    def _observe(scope: Scope, status: int, start: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope.get("method", "?")
+        LATENCY.labels(method, template).observe(time.perf_counter() - start)
+        REQUESTS.labels(method, template, str(status)).inc()
+
+
+def _request_id(request: Request) -> str | None:
+    rid = getattr(request.state, "request_id", None)
+    return rid if isinstance(rid, str) else None
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc) or "(root)"
+
+
+async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming every invalid field and its problem."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": _field_of(e.get("loc", ())),
+            "problem": str(e.get("msg", "invalid")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors()
+    ][:50]
+    summary = "; ".join(f"{e['field']}: {e['problem']}" for e in errors[:5])
+    return JSONResponse(
+        {"detail": f"invalid request: {summary}", "errors": errors, "request_id": _request_id(request)},
+        status_code=422,
+    )
+
+
+async def http_handler(request: Request, exc: Exception) -> JSONResponse:
+    """HTTP errors raised by routes, in the common error body."""
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"detail": str(exc.detail), "errors": [], "request_id": _request_id(request)},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def input_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A library InputError: 422 with its field."""
+    assert isinstance(exc, InputError)
+    return JSONResponse(
+        {
+            "detail": str(exc),
+            "errors": [{"field": exc.field, "problem": f"expected {exc.expected}", "type": "input_error"}],
+            "request_id": _request_id(request),
+        },
+        status_code=422,
+    )
+
+
+async def data_missing_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Data the server lacks: 503 without the server's paths."""
+    assert isinstance(exc, DataNotFoundError)
+    return JSONResponse(
+        {
+            "detail": f"{exc.what} is not available on this server",
+            "errors": [],
+            "request_id": _request_id(request),
+        },
+        status_code=503,
+    )
+
+
+async def internal_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Anything else: logged with its traceback, answered without it."""
+    rid = _request_id(request)
+    log.error("unhandled error in %s %s (request %s)", request.method, request.url.path, rid, exc_info=exc)
+    return JSONResponse({"detail": "internal server error", "errors": [], "request_id": rid}, status_code=500)
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """Build the application (the job cluster starts with the app's lifespan)."""
+    settings = settings or get_api_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(migrate, settings.database_url)
+        queue = JobQueue(settings)
+        app.state.queue = queue
+        reaper: asyncio.Task[None] | None = None
+        if settings.run_jobs:
+            await asyncio.to_thread(queue.start)
+            await asyncio.to_thread(queue.recover)
+            reaper = asyncio.create_task(queue.reaper(max(1.0, settings.stale_after_seconds / 2)))
+        try:
+            yield
+        finally:
+            if reaper is not None:
+                reaper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reaper
+            await asyncio.to_thread(queue.close)
+
+    app = FastAPI(
+        title="mobility API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={
+            401: {"model": routes.common.ErrorBody, "description": "Missing or invalid API key."},
+            403: {"model": routes.common.ErrorBody, "description": "The key's role may not do this."},
+            429: {"model": routes.common.ErrorBody, "description": "Rate limit exceeded."},
+        },
+    )
+    app.state.settings = settings
+    app.state.sessions = session_factory(settings.database_url)
+    app.state.keys = KeyStore(app.state.sessions, settings.key_cache_seconds)
+    app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)
+    app.state.artifact_cache = routes.common.ArtifactCache(max_bytes=256 * 2**20)
+    app.add_exception_handler(RequestValidationError, validation_handler)
+    app.add_exception_handler(StarletteHTTPException, http_handler)
+    app.add_exception_handler(InputError, input_error_handler)
+    app.add_exception_handler(DataNotFoundError, data_missing_handler)
+    app.add_exception_handler(Exception, internal_handler)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+            expose_headers=["Location", "ETag", "X-Request-Id", "Retry-After"],
+        )
+    app.add_middleware(GuardMiddleware, max_body=settings.max_body_bytes)
+    for router in routes.ROUTERS:
+        app.include_router(router)
+    for target in routes.EXTRA_ROUTERS:
+        module, _, attr = target.partition(":")
+        try:
+            app.include_router(getattr(importlib.import_module(module), attr))
+        except ImportError:  # an optional extension (e.g. map exports) not installed yet
+            log.info("optional router %s not available", target)
+    return app

@@ -1,0 +1,164 @@
+"""API keys with roles, and the per-key rate limit.
+
+Keys are 256-bit random secrets (``mob_`` + 43 URL-safe characters), so a single SHA-256 is
+the right hash: a slow password hash (argon2) protects guessable secrets, and nobody can guess
+a 256-bit one, while argon2 would cost tens of milliseconds on every request. Only the digest is
+stored; a key is shown once, when created. Keys are sent as ``X-API-Key`` or
+``Authorization: Bearer``.
+
+Roles: ``viewer`` reads everything; ``planner`` also submits and cancels scenarios; ``ops`` also
+submits rebalancing runs and snapshots; ``admin`` can do all of it and manage keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import HTTPException, Request
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from api.db.models import ApiKey
+
+Role = Literal["planner", "ops", "viewer", "admin"]
+ROLES: tuple[Role, ...] = ("planner", "ops", "viewer", "admin")
+
+# What each role may do.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"read"}),
+    "planner": frozenset({"read", "scenarios:write"}),
+    "ops": frozenset({"read", "rebalancing:write"}),
+    "admin": frozenset({"read", "scenarios:write", "rebalancing:write", "keys:admin"}),
+}
+
+
+def hash_key(secret: str) -> str:
+    """SHA-256 hex digest of a key (what the database stores)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(sessions: sessionmaker[Session], role: str, name: str) -> tuple[str, ApiKey]:
+    """Create a key; returns the secret (shown once) and the stored record."""
+    if role not in ROLES:
+        raise ValueError(f"role: got {role!r}; expected one of {', '.join(ROLES)}")
+    secret = "mob_" + secrets.token_urlsafe(32)
+    record = ApiKey(id=uuid.uuid4().hex, name=name, role=role, key_hash=hash_key(secret))
+    with sessions() as s:
+        s.add(record)
+        s.commit()
+    return secret, record
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, name and role."""
+
+    key_id: str
+    name: str
+    role: str
+
+    def can(self, permission: str) -> bool:
+        """Whether the role grants ``permission``."""
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+
+class KeyStore:
+    """Looks keys up by digest, remembering verified ones for ``ttl`` seconds."""
+
+    def __init__(self, sessions: sessionmaker[Session], ttl: float) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def _lookup(self, digest: str) -> Principal | None:
+        with self._sessions() as s:
+            rec = s.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+        if rec is None or rec.revoked_at is not None:
+            return None
+        return Principal(key_id=rec.id, name=rec.name, role=rec.role)
+
+    async def verify(self, secret: str) -> Principal | None:
+        """The principal of a secret, or ``None`` if unknown or revoked."""
+        digest = hash_key(secret)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(digest)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        principal = await run_in_threadpool(self._lookup, digest)
+        with self._lock:
+            if len(self._cache) > 10_000:  # bounded: unknown keys must not grow it forever
+                self._cache.clear()
+            self._cache[digest] = (now, principal)
+        return principal
+
+    def forget(self) -> None:
+        """Drop remembered keys (after a revocation)."""
+        with self._lock:
+            self._cache.clear()
+
+
+class RateLimiter:
+    """Per-key moving-window limit (``limits`` library; memory or Redis storage)."""
+
+    def __init__(self, rate: str, storage_uri: str) -> None:
+        self.rate = parse(rate)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def hit(self, key_id: str) -> tuple[bool, float]:
+        """Count one request; returns (allowed, seconds until the window frees a slot)."""
+        ok = self._limiter.hit(self.rate, key_id)
+        if ok:
+            return True, 0.0
+        reset, _remaining = self._limiter.get_window_stats(self.rate, key_id)
+        return False, max(0.0, reset - time.time())
+
+
+def _secret_from(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    auth = request.headers.get("authorization")
+    if auth and auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return None
+
+
+def require(permission: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
+    """A FastAPI dependency: 401 without a valid key, 403 without ``permission``, 429 over the rate."""
+
+    async def dependency(request: Request) -> Principal:
+        secret = _secret_from(request)
+        unauthorized = {"WWW-Authenticate": 'Bearer realm="mobility"'}
+        if not secret:
+            raise HTTPException(
+                401, "missing API key: send it as X-API-Key or Authorization: Bearer", unauthorized
+            )
+        store: KeyStore = request.app.state.keys
+        principal = await store.verify(secret)
+        if principal is None:
+            raise HTTPException(401, "invalid or revoked API key", unauthorized)
+        limiter: RateLimiter = request.app.state.limiter
+        allowed, retry = limiter.hit(principal.key_id)
+        if not allowed:
+            raise HTTPException(
+                429, f"rate limit of {limiter.rate} exceeded", {"Retry-After": str(max(1, round(retry)))}
+            )
+        if not principal.can(permission):
+            raise HTTPException(403, f"role {principal.role!r} may not do this (needs {permission!r})")
+        request.state.principal = principal
+        return principal
+
+    return dependency

@@ -1,0 +1,227 @@
+"""Helpers shared by the job routes: creating jobs with idempotency, job views, artifact serving."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Principal
+from api.db.models import Job, JobArtifact
+from api.formats import negotiate
+from api.jobs import JobQueue
+from api.metrics import JOBS_SUBMITTED
+from api.schemas import ErrorBody, JobError, JobInfo, JobPage
+
+__all__ = ["ArtifactCache", "ErrorBody", "create_job", "get_job", "job_info", "list_jobs", "serve_artifact"]
+
+IDEMPOTENCY_MAX = 200
+
+
+def _request_hash(inputs: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def job_info(job: Job, base: str) -> JobInfo:
+    """Public view of a job row."""
+    links = {"self": f"{base}/{job.id}"}
+    result = job.result or {}
+    if job.status == "succeeded":
+        for name, sub in (result.get("links") or {}).items():
+            links[str(name)] = f"{base}/{job.id}/{sub}"
+    return JobInfo(
+        id=job.id,
+        kind=job.kind,
+        name=(job.inputs or {}).get("name"),
+        status=job.status,
+        progress=job.progress,
+        message=job.message,
+        author=job.author,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        attempts=job.attempts,
+        time_limit=job.time_limit,
+        kpis=result.get("kpis") if job.status == "succeeded" else None,
+        error=JobError(**{k: v for k, v in job.error.items() if k in ("type", "message", "field")})
+        if job.error and job.status in ("failed", "cancelled")
+        else None,
+        links=links,
+    )
+
+
+def create_job(
+    request: Request,
+    *,
+    kind: str,
+    inputs: dict[str, Any],
+    principal: Principal,
+    idempotency_key: str | None,
+    time_limit: float,
+) -> tuple[Job, bool]:
+    """Insert a queued job (or find the one with the same Idempotency-Key); returns (job, created)."""
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_MAX:
+        raise HTTPException(422, f"Idempotency-Key must have 1..{IDEMPOTENCY_MAX} characters")
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    digest = _request_hash(inputs)
+
+    def existing(s: Session) -> Job | None:
+        if idempotency_key is None:
+            return None
+        return s.scalar(
+            select(Job).where(
+                Job.owner_key_id == principal.key_id, Job.kind == kind, Job.idempotency_key == idempotency_key
+            )
+        )
+
+    def conflict_or(job: Job) -> tuple[Job, bool]:
+        if job.request_hash != digest:
+            raise HTTPException(409, "Idempotency-Key already used with a different request body")
+        return job, False
+
+    with sessions() as s:
+        found = existing(s)
+        if found is not None:
+            return conflict_or(found)
+        job = Job(
+            id=uuid.uuid4().hex,
+            kind=kind,
+            status="queued",
+            progress=0.0,
+            author=principal.name,
+            owner_key_id=principal.key_id,
+            idempotency_key=idempotency_key,
+            request_hash=digest,
+            inputs=inputs,
+            time_limit=time_limit,
+            attempts=0,
+            cancel_requested=False,
+        )
+        s.add(job)
+        try:
+            s.commit()
+        except IntegrityError:  # the same key raced us
+            s.rollback()
+            found = existing(s)
+            if found is None:
+                raise
+            return conflict_or(found)
+    JOBS_SUBMITTED.labels(kind).inc()
+    queue: JobQueue = request.app.state.queue
+    if request.app.state.settings.run_jobs:
+        queue.submit(job.id, job.attempts)
+    return job, True
+
+
+def get_job(request: Request, kind: str, job_id: str) -> Job:
+    """The job or 404."""
+    if len(job_id) > 64:
+        raise HTTPException(404, f"no {kind} job {job_id[:64]!r}")
+    with request.app.state.sessions() as s:
+        job: Job | None = s.get(Job, job_id)
+    if job is None or job.kind != kind:
+        raise HTTPException(404, f"no {kind} job {job_id!r}")
+    return job
+
+
+def list_jobs(
+    request: Request, kind: str, base: str, status: str | None, author: str | None, limit: int, offset: int
+) -> JobPage:
+    """A page of jobs of one kind, newest first."""
+    cond = [Job.kind == kind]
+    if status:
+        cond.append(Job.status == status)
+    if author:
+        cond.append(Job.author == author)
+    with request.app.state.sessions() as s:
+        total = s.scalar(select(func.count()).select_from(Job).where(*cond)) or 0
+        rows = s.scalars(
+            select(Job).where(*cond).order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
+        ).all()
+    return JobPage(items=[job_info(j, base) for j in rows], total=int(total), limit=limit, offset=offset)
+
+
+class ArtifactCache:
+    """Serialized representations of finished jobs (immutable once written), LRU by bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, str, str], tuple[bytes, str, str]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> tuple[bytes, str, str] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[str, str, str], value: tuple[bytes, str, str]) -> None:
+        with self._lock:
+            if key in self._items or len(value[0]) > self.max_bytes:
+                return
+            self._items[key] = value
+            self._size += len(value[0])
+            while self._size > self.max_bytes:
+                _, (body, _, _) = self._items.popitem(last=False)
+                self._size -= len(body)
+
+
+def _load_artifact(
+    sessions: sessionmaker[Session], kind: str, job_id: str, name: str
+) -> tuple[str, bytes, str] | None:
+    with sessions() as s:
+        job = s.get(Job, job_id)
+        if job is not None and job.kind != kind:
+            job = None
+        status = job.status if job is not None else None
+        art = s.get(JobArtifact, (job_id, name)) if status == "succeeded" else None
+    if job is None:
+        return None
+    return (status or "", art.body if art else b"", art.sha256 if art else "")
+
+
+async def serve_artifact(
+    request: Request, *, kind: str, job_id: str, artifact: str, fmt: str | None, filename: str
+) -> Response:
+    """Serve a stored artifact in the negotiated format, from memory after the first read; ETag/304."""
+    f = negotiate(kind, fmt, request.headers.get("accept"))
+    if f is None:
+        raise HTTPException(406, f"format {fmt!r} not available; use json, geojson or csv")
+    cache: ArtifactCache = request.app.state.artifact_cache
+    key = (job_id, artifact, f.name)
+    hit = cache.get(key)
+    if hit is None:
+        if len(job_id) > 64:
+            raise HTTPException(404, f"no {kind} job")
+        loaded = await run_in_threadpool(_load_artifact, request.app.state.sessions, kind, job_id, artifact)
+        if loaded is None:
+            raise HTTPException(404, f"no {kind} job {job_id!r}")
+        status, body, sha = loaded
+        if status != "succeeded":
+            raise HTTPException(409, f"job {job_id} is {status}; results exist once it has succeeded")
+        if not body:
+            raise HTTPException(404, f"job {job_id} has no {artifact}")
+        data = body if f.name == "json" else await run_in_threadpool(f.convert, body)
+        hit = (data, f.media_type, f'"{sha[:32]}-{f.name}"')
+        cache.put(key, hit)
+    data, media_type, etag = hit
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, max-age=3600",
+        "Content-Disposition": f'inline; filename="{filename}.{f.filename_suffix}"',
+        "Vary": "Accept",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(content=data, media_type=media_type, headers=headers)

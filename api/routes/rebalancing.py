@@ -1,0 +1,193 @@
+"""Nightly rebalancing: store snapshots, submit runs, inspect, cancel, fetch routes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.auth import Principal, require
+from api.db.models import Snapshot
+from api.routes.common import create_job, get_job, job_info, list_jobs, serve_artifact
+from api.routes.scenarios import IdempotencyKey, cancel
+from api.schemas import (
+    REBALANCING_EXAMPLE,
+    Accepted,
+    ErrorBody,
+    JobInfo,
+    JobPage,
+    JobStatus,
+    RebalancingRunRequest,
+    SnapshotIn,
+    SnapshotInfo,
+)
+
+router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
+BASE = "/v1/rebalancing/runs"
+
+
+@router.post(
+    "/snapshots",
+    status_code=201,
+    response_model=SnapshotInfo,
+    summary="Store a snapshot",
+    responses={422: {"model": ErrorBody}},
+)
+def store_snapshot(
+    request: Request,
+    response: Response,
+    snapshot: Annotated[
+        SnapshotIn, Body(openapi_examples={"two stations": {"value": REBALANCING_EXAMPLE["snapshot"]}})
+    ],
+    principal: Annotated[Principal, Depends(require("rebalancing:write"))],
+) -> SnapshotInfo:
+    """Store an evening inventory so that runs can reference it by ``snapshot_id``."""
+    rec = Snapshot(
+        id=uuid.uuid4().hex, name=snapshot.name, author=principal.name, data=snapshot.model_dump(mode="json")
+    )
+    with request.app.state.sessions() as s:
+        s.add(rec)
+        s.commit()
+    response.headers["Location"] = f"/v1/rebalancing/snapshots/{rec.id}"
+    return SnapshotInfo(
+        id=rec.id,
+        name=rec.name,
+        author=rec.author,
+        stations=len(snapshot.stations),
+        created_at=rec.created_at,
+    )
+
+
+@router.get(
+    "/snapshots/{snapshot_id}",
+    response_model=SnapshotIn,
+    summary="A stored snapshot",
+    responses={404: {"model": ErrorBody}},
+)
+def get_snapshot(
+    request: Request, snapshot_id: str, _p: Annotated[Principal, Depends(require("read"))]
+) -> SnapshotIn:
+    """The stations of a stored snapshot."""
+    with request.app.state.sessions() as s:
+        rec = s.get(Snapshot, snapshot_id[:64])
+    if rec is None:
+        raise HTTPException(404, f"no snapshot {snapshot_id!r}")
+    return SnapshotIn.model_validate(rec.data)
+
+
+@router.post(
+    "/runs",
+    status_code=202,
+    response_model=Accepted,
+    summary="Submit a rebalancing run",
+    responses={
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+        413: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+    },
+)
+def submit_run(
+    request: Request,
+    response: Response,
+    run: Annotated[RebalancingRunRequest, Body(openapi_examples={"tonight": {"value": REBALANCING_EXAMPLE}})],
+    principal: Annotated[Principal, Depends(require("rebalancing:write"))],
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    """Queue a run over an inline snapshot or a stored one (``snapshot_id``)."""
+    settings = request.app.state.settings
+    limit = float(run.time_limit or settings.default_time_limit)
+    if limit > settings.max_time_limit:
+        raise HTTPException(
+            422, f"time_limit: {limit:g} s is above this server's maximum of {settings.max_time_limit:g} s"
+        )
+    body = run.model_dump(mode="json")
+    if run.snapshot_id is not None:
+        with request.app.state.sessions() as s:
+            rec = s.get(Snapshot, run.snapshot_id)
+        if rec is None:
+            raise HTTPException(404, f"snapshot_id: no stored snapshot {run.snapshot_id!r}")
+        body["snapshot"] = rec.data
+    job, created = create_job(
+        request,
+        kind="rebalancing",
+        inputs=body,
+        principal=principal,
+        idempotency_key=idempotency_key,
+        time_limit=limit,
+    )
+    location = f"{BASE}/{job.id}"
+    response.headers["Location"] = location
+    if not created:
+        response.status_code = 200
+    return Accepted(id=job.id, status=job.status, location=location)
+
+
+@router.get("/runs", response_model=JobPage, summary="List rebalancing runs (newest first)")
+def list_runs(
+    request: Request,
+    _p: Annotated[Principal, Depends(require("read"))],
+    status: JobStatus | None = None,
+    author: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> JobPage:
+    """Page through runs, optionally by status and author."""
+    return list_jobs(request, "rebalancing", BASE, status, author, limit, offset)
+
+
+@router.get(
+    "/runs/{job_id}",
+    response_model=JobInfo,
+    summary="Status, progress, totals or error",
+    responses={404: {"model": ErrorBody}},
+)
+def get_run(request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]) -> JobInfo:
+    """One run: status and progress; totals once succeeded; the error once failed."""
+    return job_info(get_job(request, "rebalancing", job_id), BASE)
+
+
+@router.delete(
+    "/runs/{job_id}",
+    response_model=JobInfo,
+    summary="Cancel a run",
+    responses={202: {"model": JobInfo}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def cancel_run(
+    request: Request, job_id: str, _p: Annotated[Principal, Depends(require("rebalancing:write"))]
+) -> JSONResponse:
+    """Cancel a queued (200) or running (202) run."""
+    return cancel(request, "rebalancing", BASE, job_id)
+
+
+@router.get(
+    "/runs/{job_id}/routes",
+    summary="Truck routes as JSON, GeoJSON or a CSV route sheet",
+    responses={
+        200: {
+            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
+            "description": "The routes (format from ?format= or the Accept header).",
+        },
+        304: {"description": "Not modified (If-None-Match)."},
+        404: {"model": ErrorBody},
+        406: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+    },
+)
+async def get_routes(
+    request: Request,
+    job_id: str,
+    _p: Annotated[Principal, Depends(require("read"))],
+    format: Literal["json", "geojson", "csv"] | None = None,
+) -> Response:
+    """The ``routes.json`` document of the run, or its GeoJSON / CSV route sheet."""
+    return await serve_artifact(
+        request,
+        kind="rebalancing",
+        job_id=job_id,
+        artifact="routes",
+        fmt=format,
+        filename=f"routes-{job_id[:12]}",
+    )

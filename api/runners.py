@@ -1,0 +1,179 @@
+"""The production job kinds: an expansion scenario to a Plan, a rebalancing run to routes.
+
+Both are called in a worker by :func:`api.jobs.execute_job` with the job's stored inputs and a
+:class:`api.jobs.JobContext`, and return a :class:`api.jobs.JobOutput` whose main artifact is the
+library's own JSON document (``plan.json`` / ``routes.json``). Library modules are imported
+lazily so that a worker only loads what it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from api.jobs import JobContext, JobOutput
+from mobility.errors import MobilityError
+
+# Where the expansion pipeline's "scenario -> Plan" function may live (first found wins).
+EXPANSION_ENTRY_POINTS = (
+    "mobility.placement.pipeline:run_scenario",
+    "mobility.placement.expansion:run_scenario",
+    "mobility.placement.run:run_scenario",
+    "mobility.cli.plan:run_scenario",
+)
+
+# Straight-line travel model used when no street network is given: distance x detour at a speed.
+DEFAULT_DETOUR = 1.35
+DEFAULT_SPEED_KMH = 20.0
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def _expansion_entry() -> Callable[..., Any]:
+    for target in EXPANSION_ENTRY_POINTS:
+        module, _, attr = target.partition(":")
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        fn = getattr(mod, attr, None)
+        if callable(fn):
+            return fn
+    raise MobilityError("the expansion solver is not installed on this worker (no scenario -> Plan function)")
+
+
+def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
+    """Run an :class:`~mobility.scenario.expansion.ExpansionScenario` to a Plan."""
+    from mobility.scenario.expansion import scenario_from_dict
+
+    scenario = scenario_from_dict(inputs["scenario"])
+    ctx.report(0.02, "loading data")
+    run = _expansion_entry()
+    plan = run(scenario, stop=ctx.should_stop, progress=ctx.report)
+    doc = plan.to_dict()
+    city_before, city_after = doc.get("city_before", {}), doc.get("city_after", {})
+    kpis = {
+        "new_stations": len(doc.get("new_stations", [])),
+        "total_bikes": int(getattr(plan, "total_bikes", 0)),
+        "city_before": city_before,
+        "city_after": city_after,
+        "siting_status": (doc.get("siting_stats") or {}).get("status"),
+        "fleet_status": (doc.get("fleet_stats") or {}).get("status"),
+    }
+    return JobOutput(
+        result={"kpis": kpis, "links": {"plan": "plan"}},
+        artifacts={"plan": ("application/json", _dumps(doc))},
+    )
+
+
+def _haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    r = 6_371_000.0
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi, dlmb = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def build_problem(inputs: dict[str, Any]) -> Any:
+    """A :class:`~mobility.rebalancing.problem.RebalancingProblem` from a validated run request.
+
+    Travel: great-circle distance x ``options.detour`` (1.35) at ``options.speed_kmh`` (20 km/h).
+    Costs per station: ``|k - target|`` per bike when ``target`` is given, the band
+    ``[target_low, target_high]`` when given, else the band ``[25 %, 75 %]`` of the docks.
+    """
+    from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_interval
+
+    opts = inputs.get("options") or {}
+    detour = float(opts.get("detour", DEFAULT_DETOUR))
+    speed = float(opts.get("speed_kmh", DEFAULT_SPEED_KMH))
+    if not (1.0 <= detour <= 5.0):
+        raise MobilityError(f"options.detour: got {detour}; expected 1..5")
+    if not (1.0 <= speed <= 120.0):
+        raise MobilityError(f"options.speed_kmh: got {speed}; expected 1..120")
+    stations = inputs["snapshot"]["stations"]
+    fleet = inputs["fleet"]
+    curves = []
+    for s in stations:
+        docks, bikes = int(s["docks"]), int(s["bikes"])
+        kmax = max(docks, bikes, 1)
+        if s.get("target") is not None:
+            low = high = int(s["target"])
+        elif s.get("target_low") is not None or s.get("target_high") is not None:
+            low = int(s.get("target_low") or 0)
+            high = int(s["target_high"]) if s.get("target_high") is not None else max(low, docks)
+        else:
+            low, high = math.floor(0.25 * docks), math.ceil(0.75 * docks)
+        curves.append(curve_from_interval(low, max(low, high), kmax))
+    depots = tuple(
+        Depot(id=d["id"], name=d.get("name") or d["id"], lon=d["lon"], lat=d["lat"]) for d in fleet["depots"]
+    )
+    trucks = tuple(
+        Truck(
+            id=t["id"],
+            depot=t["depot"],
+            capacity=int(t["capacity"]),
+            shift_start=float(t["shift_start"]),
+            shift_end=float(t["shift_end"]),
+        )
+        for t in fleet["trucks"]
+    )
+    lon = np.array([d.lon for d in depots] + [s["lon"] for s in stations], dtype=np.float64)
+    lat = np.array([d.lat for d in depots] + [s["lat"] for s in stations], dtype=np.float64)
+    dist = _haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :]) * detour
+    travel = dist / (speed / 3.6)
+    return RebalancingProblem(
+        station_ids=tuple(s["station_id"] for s in stations),
+        names=tuple(s.get("name") or s["station_id"] for s in stations),
+        lon=lon[len(depots) :].copy(),
+        lat=lat[len(depots) :].copy(),
+        docks=np.array([s["docks"] for s in stations], dtype=np.int64),
+        bikes=np.array([s["bikes"] for s in stations], dtype=np.int64),
+        curves=tuple(curves),
+        depots=depots,
+        trucks=trucks,
+        travel_s=travel,
+        distance_m=dist,
+        meta={
+            "travel_model": f"great-circle x {detour} at {speed} km/h",
+            "snapshot": inputs["snapshot"].get("name"),
+        },
+    )
+
+
+def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
+    """Solve one night with :func:`mobility.rebalancing.solve.solve` and validate the plan."""
+    from mobility.rebalancing.solve import SolveParams, solve
+
+    ctx.report(0.05, "building the problem")
+    problem = build_problem(inputs)
+    params = SolveParams(
+        time_limit=max(0.5, ctx.remaining() * 0.9), seed=int(inputs.get("seed", 0)), workers=1
+    )
+    ctx.report(0.1, "solving")
+    plan = solve(problem, params, stop=ctx, progress=lambda msg: ctx.report(ctx.progress, str(msg)))
+    doc = plan.to_dict()
+    try:
+        from mobility.rebalancing.validate import validate_plan
+
+        report = validate_plan(problem, plan)
+        valid: Any = getattr(report, "ok", None)
+    except ImportError:
+        valid = None
+    kpis = {
+        **doc.get("totals", {}),
+        "still_empty": len(doc.get("still_empty", [])),
+        "still_full": len(doc.get("still_full", [])),
+        "valid": valid,
+        "solver_status": (doc.get("stats") or {}).get("status"),
+    }
+    return JobOutput(
+        result={"kpis": kpis, "links": {"routes": "routes"}},
+        artifacts={"routes": ("application/json", _dumps(doc))},
+    )

@@ -1,0 +1,84 @@
+"""Settings of the HTTP service, read from ``MOBILITY_*`` environment variables.
+
+The database URL is the project's (:attr:`mobility.config.Settings.database_url`, variable
+``MOBILITY_DATABASE_URL``): a SQLite file under ``.cache/`` by default, PostgreSQL with e.g.
+``postgresql+psycopg://user@host:5432/db``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mobility.config import get_settings
+
+
+class ApiSettings(BaseSettings):
+    """Everything the service and its job workers need to know.
+
+    Attributes
+    ----------
+    database_url
+        SQLAlchemy URL of the job store (default: the project's SQLite file).
+    scheduler_address
+        Address of a Dask scheduler (``tcp://host:8786``); ``None`` starts an in-process
+        :class:`distributed.LocalCluster` so that nothing else has to run.
+    local_workers
+        Worker processes of the in-process cluster.
+    local_processes
+        Whether the in-process cluster uses worker processes (``True``, isolation from the
+        API's event loop) or threads (tests, where fake job kinds live in the test process).
+    max_concurrent_jobs
+        Jobs run at once by each worker of the in-process cluster (its threads).
+    default_time_limit, max_time_limit
+        Solver wall-time limit (seconds) when the request names none, and the largest accepted.
+    grace_seconds
+        How long past its time limit a job may take to stop before it is marked failed.
+    heartbeat_seconds, stale_after_seconds, max_attempts
+        Running jobs write a heartbeat; one silent for ``stale_after_seconds`` is re-queued (up
+        to ``max_attempts`` runs in all) or marked failed with the reason.
+    rate_limit
+        Per-key request budget in the notation of the ``limits`` library (``"600/minute"``).
+    rate_limit_storage
+        ``memory://`` (one process) or ``redis://host:6379`` (shared by several API processes).
+    cors_origins
+        Origins allowed by CORS (empty: CORS headers are not sent).
+    max_body_bytes
+        Largest accepted request body (413 beyond).
+    key_cache_seconds
+        How long a verified API key is remembered in memory (revocation takes effect after it).
+    station_month
+        Station list served by ``GET /v1/stations``.
+    run_jobs
+        ``False``: this API process only records jobs (they stay queued until an API with
+        ``run_jobs`` starts and re-submits them); used by read replicas and the benchmark.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MOBILITY_", extra="ignore")
+
+    database_url: str = Field(default_factory=lambda: get_settings().database_url)
+    scheduler_address: str | None = None
+    local_workers: int = Field(default=1, ge=1, le=64)
+    local_processes: bool = True
+    max_concurrent_jobs: int = Field(default=2, ge=1, le=256)
+    default_time_limit: float = Field(default=300.0, gt=0)
+    max_time_limit: float = Field(default=3600.0, gt=0)
+    grace_seconds: float = Field(default=30.0, ge=0)
+    heartbeat_seconds: float = Field(default=2.0, gt=0)
+    stale_after_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=2, ge=1, le=10)
+    rate_limit: str = "600/minute"
+    rate_limit_storage: str = "memory://"
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    key_cache_seconds: float = Field(default=30.0, ge=0)
+    station_month: str = "2025-12"
+    run_jobs: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_api_settings() -> ApiSettings:
+    """The service settings of this process (read once)."""
+    return ApiSettings()
