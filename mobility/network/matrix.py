@@ -1,0 +1,411 @@
+"""Travel-time and distance queries: dense matrices, radius-bounded sparse matrices, paths.
+
+Dense many-to-many (:func:`travel_matrix`) uses a customizable contraction hierarchy (RoutingKit
+CCH through ``pyroutingkit``). The topology (nested-dissection order and chordal supergraph, about
+5 s for the 140k-node walk graph) is built once per profiled network and saved in
+``<cache>/cch/<fingerprint>/``; customizing it with a metric (ms or mm per arc) takes well under a
+second. Queries work on the exact integer weights of
+:class:`~mobility.network.profiles.ProfiledNetwork`, so results equal Dijkstra's exactly. Sources
+are split over threads (one metric per thread: a metric object is not thread-safe).
+
+Radius-bounded queries (:func:`within_radius`) run scipy's Dijkstra with ``limit`` from the
+smaller side (sources, or targets on the reversed graph), in chunks so memory stays bounded.
+
+Results are cached on disk keyed by network + profile + weight + point set
+(:func:`mobility.cache.array_key`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from mobility.cache import array_key
+from mobility.config import cache_dir
+from mobility.errors import InputError
+from mobility.io import atomic_path
+from mobility.network.profiles import ProfiledNetwork, Weight
+
+SCALE = 1000.0
+"""Integer weights are ms / mm: divide by this for seconds / metres."""
+
+
+def default_threads() -> int:
+    """Threads for matrix work: the CPUs this process may use, at most 2 by default.
+
+    ``MOBILITY_THREADS`` overrides it.
+    """
+    env = os.environ.get("MOBILITY_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 2))
+
+
+def _nodes(pnet: ProfiledNetwork, nodes: Any, what: str) -> np.ndarray:
+    arr = np.asarray(getattr(nodes, "node", nodes), dtype=np.int64).ravel()
+    if arr.size and (arr.min() < 0 or arr.max() >= pnet.n_nodes):
+        bad = arr[(arr < 0) | (arr >= pnet.n_nodes)][:5].tolist()
+        raise InputError(what, bad, f"node indices in 0..{pnet.n_nodes - 1} (use snap_points first)")
+    return arr
+
+
+# --------------------------------------------------------------------------------------------
+# contraction hierarchy engine
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Engine:
+    topology: Any
+    metrics: dict[tuple[str, int], Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_ENGINES: dict[str, _Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine(pnet: ProfiledNetwork, *, use_cache: bool = True) -> _Engine:
+    import pyroutingkit as rk
+
+    with _ENGINES_LOCK:
+        eng = _ENGINES.get(pnet.fingerprint)
+        if eng is not None:
+            return eng
+        topo = rk.CCHTopology()
+        folder = cache_dir("cch") / pnet.fingerprint
+        if use_cache and (folder / "node_count").exists():
+            topo.load(str(folder))
+        else:
+            topo.build(
+                pnet.tail.astype(np.uint32),
+                pnet.head.astype(np.uint32),
+                pnet.lat.astype(np.float32),
+                pnet.lon.astype(np.float32),
+                pnet.n_nodes,
+            )
+            if use_cache:
+                tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+                tmp.mkdir(parents=True, exist_ok=True)
+                topo.save(str(tmp))
+                try:
+                    tmp.rename(folder)
+                except OSError:  # another process won the race
+                    for p in tmp.iterdir():
+                        p.unlink()
+                    tmp.rmdir()
+        eng = _Engine(topology=topo)
+        _ENGINES[pnet.fingerprint] = eng
+        return eng
+
+
+def _metric(pnet: ProfiledNetwork, weight: Weight, slot: int = 0) -> Any:
+    import pyroutingkit as rk
+
+    eng = _engine(pnet)
+    with eng.lock:
+        m = eng.metrics.get((weight, slot))
+        if m is None:
+            w = pnet.weights(weight)
+            if w.size and int(w.max()) >= rk.INF_WEIGHT:
+                raise InputError("weight", int(w.max()), f"edge weights below {rk.INF_WEIGHT}")
+            m = rk.CCHMetric(eng.topology)
+            m.customize(w.astype(np.uint32))
+            eng.metrics[(weight, slot)] = m
+        return m
+
+
+def prepare(pnet: ProfiledNetwork, weight: Weight = "time", *, threads: int | None = None) -> None:
+    """Build (or load) the contraction hierarchy and customize it, ahead of the first query."""
+    for slot in range(threads or default_threads()):
+        _metric(pnet, weight, slot)
+
+
+def _m2m_int(
+    pnet: ProfiledNetwork, src: np.ndarray, tgt: np.ndarray, weight: Weight, threads: int
+) -> np.ndarray:
+    """Integer many-to-many distances (uint32, INF_WEIGHT where unreachable)."""
+    s32 = src.astype(np.uint32)
+    t32 = tgt.astype(np.uint32)
+    if len(s32) == 0 or len(t32) == 0:
+        return np.zeros((len(s32), len(t32)), dtype=np.uint32)
+    threads = max(1, min(threads, len(s32) // 64 or 1))
+    if threads == 1:
+        return np.asarray(_metric(pnet, weight, 0).distances_many_to_many(s32, t32))
+    chunks = np.array_split(np.arange(len(s32)), threads)
+    metrics = [_metric(pnet, weight, k) for k in range(threads)]
+
+    def run(k: int) -> np.ndarray:
+        return np.asarray(metrics[k].distances_many_to_many(s32[chunks[k]], t32))
+
+    with ThreadPoolExecutor(threads) as ex:
+        parts = list(ex.map(run, range(threads)))
+    return np.vstack(parts)
+
+
+def travel_matrix(
+    pnet: ProfiledNetwork,
+    sources: Any,
+    targets: Any | None = None,
+    *,
+    weight: Weight = "time",
+    threads: int | None = None,
+    use_cache: bool = True,
+) -> np.ndarray:
+    """Dense shortest-path matrix between node sets.
+
+    Parameters
+    ----------
+    pnet
+        Profiled network.
+    sources, targets
+        Local node indices (or :class:`~mobility.network.snap.Snapped` objects); ``targets``
+        defaults to ``sources``. Repeated nodes are computed once.
+    weight
+        ``"time"`` (seconds) or ``"length"`` (metres).
+    threads
+        Worker threads (default :func:`default_threads`).
+    use_cache
+        Read/write the result in ``<cache>/matrices`` keyed by network, profile, weight and nodes.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(sources), len(targets))`` float64 seconds or metres; ``inf`` where unreachable
+        (never within one profiled network, which is strongly connected).
+    """
+    src = _nodes(pnet, sources, "sources")
+    tgt = src if targets is None else _nodes(pnet, targets, "targets")
+    pnet.weights(weight)  # validates the name
+    key = array_key(np.frombuffer(f"{pnet.fingerprint}|{weight}|m2m".encode(), np.uint8), src, tgt)
+    path = cache_dir("matrices") / f"{key}.npy"
+    if use_cache and path.exists():
+        ints = np.load(path)
+    else:
+        us, inv_s = np.unique(src, return_inverse=True)
+        ut, inv_t = np.unique(tgt, return_inverse=True)
+        d = _m2m_int(pnet, us, ut, weight, threads or default_threads())
+        ints = d[np.ix_(inv_s, inv_t)]
+        if use_cache:
+            with atomic_path(path) as tmp, tmp.open("wb") as fh:
+                np.save(fh, ints)
+    return _to_float(ints)
+
+
+def _to_float(ints: np.ndarray) -> np.ndarray:
+    import pyroutingkit as rk
+
+    out = ints.astype(np.float64) / SCALE
+    out[ints >= rk.INF_WEIGHT] = np.inf
+    return out
+
+
+def one_to_many(pnet: ProfiledNetwork, source: int, targets: Any, *, weight: Weight = "time") -> np.ndarray:
+    """Shortest-path values from one node to many (a row of :func:`travel_matrix`)."""
+    return travel_matrix(pnet, np.array([source]), targets, weight=weight, threads=1, use_cache=False)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# radius-bounded
+# --------------------------------------------------------------------------------------------
+
+
+def within_radius(
+    pnet: ProfiledNetwork,
+    sources: Any,
+    targets: Any,
+    radius: float,
+    *,
+    weight: Weight = "length",
+    source_offsets: np.ndarray | None = None,
+    target_offsets: np.ndarray | None = None,
+    chunk: int = 64,
+    threads: int | None = None,
+    use_cache: bool = True,
+) -> sp.csr_matrix:
+    """All (source, target) pairs within ``radius``, as a sparse matrix of their distances.
+
+    Parameters
+    ----------
+    pnet
+        Profiled network.
+    sources, targets
+        Local node indices (or :class:`~mobility.network.snap.Snapped`).
+    radius
+        Bound in metres (``weight="length"``) or seconds (``"time"``); pairs with a value
+        ``<= radius`` are returned.
+    source_offsets, target_offsets
+        Optional per-point additions (e.g. ``Snapped.distance_m`` for walking from the point to
+        its node), included in the value compared with ``radius``.
+    chunk
+        Dijkstra roots per batch (memory: ``chunk × n_nodes × 8`` bytes per thread).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(len(sources), len(targets))`` float64. A pair at distance exactly 0 (same node, no
+        offsets) is stored as an explicit zero; absent entries mean "farther than ``radius``".
+    """
+    src = _nodes(pnet, sources, "sources")
+    tgt = _nodes(pnet, targets, "targets")
+    if not np.isfinite(radius) or radius < 0:
+        raise InputError("radius", radius, "a finite number >= 0")
+    pnet.weights(weight)
+    so = np.zeros(len(src)) if source_offsets is None else np.asarray(source_offsets, dtype=np.float64)
+    to = np.zeros(len(tgt)) if target_offsets is None else np.asarray(target_offsets, dtype=np.float64)
+    if so.shape != src.shape or to.shape != tgt.shape:
+        raise InputError("offsets", (so.shape, to.shape), "one offset per source / target")
+    key = array_key(
+        np.frombuffer(f"{pnet.fingerprint}|{weight}|r{radius!r}".encode(), np.uint8), src, tgt, so, to
+    )
+    path = cache_dir("matrices") / f"{key}.radius.npz"
+    if use_cache and path.exists():
+        return sp.load_npz(path).tocsr()
+    base = float(radius) - float(so.min(initial=0.0)) - float(to.min(initial=0.0))
+    limit_int = float(np.floor(base * SCALE + 1e-6))
+    us, inv_s = np.unique(src, return_inverse=True)
+    ut, inv_t = np.unique(tgt, return_inverse=True)
+    if len(ut) < len(us):  # search from the smaller side on the reversed graph
+        graph = pnet.csr(weight, integer=True).T.tocsr()
+        roots, others = ut, us
+    else:
+        graph = pnet.csr(weight, integer=True)
+        roots, others = us, ut
+    rows_all: list[np.ndarray] = []
+    cols_all: list[np.ndarray] = []
+    vals_all: list[np.ndarray] = []
+    batches = [roots[i : i + chunk] for i in range(0, len(roots), chunk)]
+    starts = list(range(0, len(roots), chunk))
+
+    def run(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        d = dijkstra(graph, directed=True, indices=batches[b], limit=limit_int)
+        sub = d[:, others]
+        r, c = np.nonzero(sub <= limit_int)
+        return r + starts[b], c, sub[r, c]
+
+    nthreads = threads or default_threads()
+    if nthreads > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(nthreads) as ex:
+            results = list(ex.map(run, range(len(batches))))
+    else:
+        results = [run(b) for b in range(len(batches))]
+    for r, c, v in results:
+        rows_all.append(r)
+        cols_all.append(c)
+        vals_all.append(v)
+    r = np.concatenate(rows_all) if rows_all else np.zeros(0, np.int64)
+    c = np.concatenate(cols_all) if cols_all else np.zeros(0, np.int64)
+    v = np.concatenate(vals_all) / SCALE if vals_all else np.zeros(0)
+    if len(ut) < len(us):
+        r, c = c, r  # rows index unique sources, cols unique targets
+    # expand unique nodes to points
+    out = _expand(r, c, v, inv_s, inv_t, len(us), len(ut), so, to, float(radius))
+    if use_cache:
+        with atomic_path(path) as tmp, tmp.open("wb") as fh:
+            sp.save_npz(fh, out, compressed=False)
+    return out
+
+
+def _group(inv: np.ndarray, n_unique: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points grouped by unique node: (indptr, point indices)."""
+    order = np.argsort(inv, kind="stable")
+    indptr = np.zeros(n_unique + 1, dtype=np.int64)
+    np.cumsum(np.bincount(inv, minlength=n_unique), out=indptr[1:])
+    return indptr, order
+
+
+def _expand(
+    r: np.ndarray,
+    c: np.ndarray,
+    v: np.ndarray,
+    inv_s: np.ndarray,
+    inv_t: np.ndarray,
+    n_us: int,
+    n_ut: int,
+    so: np.ndarray,
+    to: np.ndarray,
+    radius: float,
+) -> sp.csr_matrix:
+    ps, ords = _group(inv_s, n_us)
+    pt, ordt = _group(inv_t, n_ut)
+    # repeat each (unique-source, unique-target) entry for every point pair mapped to it
+    ns = ps[r + 1] - ps[r]
+    nt = pt[c + 1] - pt[c]
+    reps = ns * nt
+    total = int(reps.sum())
+    entry = np.repeat(np.arange(len(r)), reps)
+    within = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
+    si = ords[ps[r[entry]] + within // nt[entry]]
+    ti = ordt[pt[c[entry]] + within % nt[entry]]
+    val = v[entry] + so[si] + to[ti]
+    keep = val <= radius + 1e-9
+    si, ti, val = si[keep], ti[keep], val[keep]
+    order = np.lexsort((ti, si))
+    si, ti, val = si[order], ti[order], val[order]
+    indptr = np.zeros(len(inv_s) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(si, minlength=len(inv_s)), out=indptr[1:])
+    return sp.csr_matrix((val, ti, indptr), shape=(len(inv_s), len(inv_t)))
+
+
+# --------------------------------------------------------------------------------------------
+# paths
+# --------------------------------------------------------------------------------------------
+
+
+def shortest_paths(pnet: ProfiledNetwork, pairs: Any, *, weight: Weight = "time") -> list[list[int]]:
+    """Node paths (local indices, source first) for ``(source, target)`` node pairs."""
+    pr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    _nodes(pnet, pr.ravel(), "pairs")
+    m = _metric(pnet, weight, 0)
+    eng = _engine(pnet)
+    out: list[list[int]] = []
+    with eng.lock:
+        for s, t in pr:
+            _, nodes, _arcs = m.query(int(s), int(t))
+            out.append([int(n) for n in nodes])
+    return out
+
+
+def path_arcs(pnet: ProfiledNetwork, source: int, target: int, *, weight: Weight = "time") -> np.ndarray:
+    """Indices into ``pnet.tail/head`` of the arcs of one shortest path."""
+    m = _metric(pnet, weight, 0)
+    with _engine(pnet).lock:
+        _, _path, arcs = m.query(int(source), int(target))
+    return np.asarray(arcs, dtype=np.int64)
+
+
+def route_polylines(pnet: ProfiledNetwork, pairs: Any, *, weight: Weight = "time") -> list[np.ndarray]:
+    """Lon/lat polylines (``(k, 2)`` arrays) of shortest paths, following edge geometry."""
+    pr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    _nodes(pnet, pr.ravel(), "pairs")
+    base_ids = pnet.edge_time if weight == "time" else pnet.edge_length
+    out: list[np.ndarray] = []
+    for s, t in pr:
+        arcs = path_arcs(pnet, int(s), int(t), weight=weight)
+        if len(arcs) == 0:
+            out.append(np.array([[pnet.lon[s], pnet.lat[s]]]))
+            continue
+        parts: list[np.ndarray] = []
+        for a in arcs:
+            e = int(base_ids[a])
+            poly = pnet.net.edge_polyline(e) if e >= 0 else pnet.net.edge_polyline(-1 - e)[::-1]
+            parts.append(poly if not parts else poly[1:])
+        out.append(np.vstack(parts))
+    return out
+
+
+def cch_cache_folder(pnet: ProfiledNetwork) -> Path:
+    """Where the contraction hierarchy topology of ``pnet`` is saved."""
+    return cache_dir("cch") / pnet.fingerprint

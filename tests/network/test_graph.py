@@ -1,0 +1,108 @@
+"""StreetNetwork loaders and the parallel-edge rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mobility.errors import DataNotFoundError, InputError
+from mobility.network import apply_profile, load_network
+from mobility.network.graph import HIGHWAY_CODE, StreetNetwork, build_network
+
+
+def tiny(**kw: object) -> StreetNetwork:
+    """0 -> 1 twice (100 m and 40 m, same class), 1 -> 2, 2 -> 0, a self-loop on 2, a dangling edge."""
+    args: dict[str, object] = dict(
+        name="tiny",
+        fingerprint="tiny",
+        node_id=np.array([10, 11, 12]),
+        lon=np.array([127.0, 127.001, 127.002]),
+        lat=np.array([37.5, 37.5, 37.501]),
+        tail_id=np.array([10, 10, 11, 12, 12, 12]),
+        head_id=np.array([11, 11, 12, 10, 12, 99]),
+        length_m=np.array([100.0, 40.0, 50.0, 60.0, 5.0, 1.0]),
+        highway=np.full(6, HIGHWAY_CODE["residential"], dtype=np.uint8),
+        oneway=np.ones(6, dtype=bool),
+    )
+    args.update(kw)
+    return build_network(**args)  # type: ignore[arg-type]
+
+
+def test_parallel_edges_keep_the_shortest() -> None:
+    net = tiny()
+    assert net.n_edges == 3
+    assert net.info["dropped_parallel"] == 1
+    assert net.info["dropped_self_loops"] == 1
+    assert net.info["dropped_dangling"] == 1
+    e01 = np.flatnonzero((net.tail == 0) & (net.head == 1))
+    assert net.length_m[e01].tolist() == [40.0]
+
+
+def test_parallel_edges_of_different_classes_keep_the_minimum_per_weight() -> None:
+    # a 40 m footway and a 100 m residential street between the same nodes
+    net = tiny(
+        highway=np.array([HIGHWAY_CODE["residential"], HIGHWAY_CODE["footway"], 10, 10, 10, 10], np.uint8)
+    )
+    assert net.n_edges == 4  # both parallels kept in the base network (different classes)
+    walk = apply_profile(net, "walk")
+    csr = walk.csr("length")
+    # walking ignores one-way rules: 3 pairs and their reverses, one CSR entry each
+    assert csr.nnz == walk.n_edges == 6
+    assert csr[0, 1] == pytest.approx(40.0)  # not 140 (scipy would sum duplicates)
+    assert csr[1, 0] == pytest.approx(40.0)
+    truck = apply_profile(net, "truck")  # footway not allowed
+    assert truck.csr("length")[0, 1] == pytest.approx(100.0)
+
+
+def test_npz_round_trip(tmp_path: Path) -> None:
+    net = tiny()
+    p = tmp_path / "n.npz"
+    net.save_npz(p)
+    back = StreetNetwork.load_npz(p)
+    assert back.n_edges == net.n_edges and back.name == "tiny"
+    np.testing.assert_array_equal(back.length_m, net.length_m)
+    np.testing.assert_array_equal(back.x, net.x)
+
+
+def test_unknown_source_is_a_clear_error(data_dir: Path) -> None:
+    with pytest.raises(InputError, match="osm-all"):
+        load_network("osmall", data_dir)
+    with pytest.raises(DataNotFoundError):
+        load_network("no/such/file.graphml", data_dir)
+
+
+def test_moct_csv_real(data_dir: Path) -> None:
+    net = load_network("moct", data_dir)
+    assert net.n_nodes == 7405
+    assert net.info["dropped_dangling"] == 307  # links ending in Gangdong-gu / Gyeonggi
+    assert net.n_edges == 19660 - net.info["dropped_parallel"]
+    assert net.speed_kph is not None and np.nanmedian(net.speed_kph) > 0
+    assert bool(net.oneway.all())
+
+
+def test_ktdb_real(data_dir: Path) -> None:
+    net = load_network("ktdb", data_dir)
+    assert (net.n_nodes, net.n_edges) == (4000, 8531)
+    assert net.hourly_kph is not None and net.hourly_kph.shape == (8531, 24)
+    assert net.info["ktdb_speed_links_matched"] == 8529
+    assert net.length_m.sum() / 1000 == pytest.approx(3437, rel=0.01)
+    # night is faster than the evening peak on average
+    assert np.nanmean(net.hourly_kph[:, 3]) > np.nanmean(net.hourly_kph[:, 18])
+
+
+def test_moct_plus_ktdb_real(data_dir: Path) -> None:
+    net = load_network("moct+ktdb", data_dir)
+    assert net.n_nodes == 7543
+    assert net.hourly_kph is not None
+    assert net.info["ktdb_speed_links_matched"] > 1000
+
+
+def test_osm_all_counts(osm_all: StreetNetwork) -> None:
+    assert osm_all.n_nodes == 142_664
+    assert osm_all.n_edges + osm_all.info["dropped_parallel"] + osm_all.info["dropped_self_loops"] == 389_944
+    assert osm_all.x.min() > 900_000 and osm_all.y.min() > 1_900_000  # EPSG:5179 metres
+    km = osm_all.km_by_class()
+    assert km["residential"] > km["primary"] > 0
+    assert osm_all.geom_offsets is not None and osm_all.geom_offsets[-1] == len(osm_all.geom_lon)

@@ -1,0 +1,66 @@
+"""Dense and radius matrices against plain Dijkstra on the real network."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.sparse.csgraph import dijkstra
+
+from mobility.network import (
+    ProfiledNetwork,
+    route_polylines,
+    shortest_paths,
+    snap_points,
+    travel_matrix,
+    within_radius,
+)
+
+CITY_HALL = (126.9779, 37.5663)  # lon, lat
+GANGNAM = (127.0276, 37.4979)
+
+
+def test_city_hall_to_gangnam_station(any_net: ProfiledNetwork) -> None:
+    s = snap_points(any_net, [CITY_HALL[0], GANGNAM[0]], [CITY_HALL[1], GANGNAM[1]])
+    d = travel_matrix(any_net, s.node, weight="length", use_cache=False)
+    assert d[0, 1] == pytest.approx(9550, abs=150)  # GEO_SOURCES.md: 9.55 km
+    assert d[0, 0] == 0 and d[1, 1] == 0
+
+
+@pytest.mark.parametrize("weight", ["time", "length"])
+def test_matrix_equals_dijkstra(walk_net: ProfiledNetwork, weight: str) -> None:
+    rng = np.random.default_rng(7)
+    src = rng.choice(walk_net.n_nodes, 6, replace=False)
+    tgt = rng.choice(walk_net.n_nodes, 300, replace=False)
+    d = travel_matrix(walk_net, src, tgt, weight=weight, use_cache=False)  # type: ignore[arg-type]
+    ref = dijkstra(walk_net.csr(weight, integer=True), indices=src)[:, tgt] / 1000.0  # type: ignore[arg-type]
+    np.testing.assert_array_equal(d, ref)
+
+
+def test_radius_equals_dijkstra(walk_net: ProfiledNetwork) -> None:
+    rng = np.random.default_rng(3)
+    src = rng.choice(walk_net.n_nodes, 40, replace=False)
+    tgt = np.concatenate([src[:10], rng.choice(walk_net.n_nodes, 3000, replace=False)])
+    r = within_radius(walk_net, src, tgt, 800.0, weight="length", use_cache=False)
+    full = dijkstra(walk_net.csr("length", integer=True), indices=src)[:, tgt] / 1000.0
+    want = full <= 800.0
+    got = np.zeros_like(want)
+    coo = r.tocoo()
+    got[coo.row, coo.col] = True
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(r.toarray()[want], full[want])
+
+
+def test_paths_are_consistent(any_net: ProfiledNetwork) -> None:
+    s = snap_points(any_net, [CITY_HALL[0], GANGNAM[0]], [CITY_HALL[1], GANGNAM[1]])
+    a, b = int(s.node[0]), int(s.node[1])
+    (path,) = shortest_paths(any_net, [[a, b]], weight="length")
+    assert path[0] == a and path[-1] == b
+    csr = any_net.csr("length", integer=True)
+    total = sum(csr[u, v] for u, v in itertools.pairwise(path)) / 1000.0
+    assert total == pytest.approx(travel_matrix(any_net, [a], [b], weight="length", use_cache=False)[0, 0])
+    (poly,) = route_polylines(any_net, [[a, b]], weight="length")
+    assert poly.shape[1] == 2 and len(poly) >= len(path)
+    assert poly[0] == pytest.approx([any_net.lon[a], any_net.lat[a]])
+    assert poly[-1] == pytest.approx([any_net.lon[b], any_net.lat[b]])
