@@ -67,7 +67,10 @@ def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
 STATION_COLUMNS = ("station_id", "number", "name", "gu", "docks", "bikes", "bikes_estimated", "kind")
 NEW_COLUMNS = ("station_id", "name", "gu", "docks", "bikes", "population_covered", "predicted_trips", "kind")
 ROUTE_COLUMNS = ("truck_id", "truck", "n_stops", "bikes_picked", "bikes_dropped", "distance_km", "color")
-STOP_COLUMNS = ("truck_id", "seq", "station_id", "name", "arrival", "quantity", "load_after", "color")
+STOP_COLUMNS = (
+    "truck_id", "seq", "station_id", "name", "arrival", "quantity", "load_after",
+    "bikes_before", "bikes_after", "color",
+)  # fmt: skip
 
 
 @dataclass
@@ -400,7 +403,9 @@ def _num(d: Mapping[str, Any], *names: str, default: float = 0.0) -> float:
 
 
 def is_routes_dict(d: Mapping[str, Any]) -> bool:
-    """Whether a JSON document looks like a RebalancingPlan (trucks/routes) rather than a Plan."""
+    """Whether a JSON document is a RebalancingPlan (``routes.json``) rather than a Plan."""
+    if str(d.get("schema", "")).startswith("mobility/rebalancing-plan"):
+        return True
     return any(k in d for k in ("routes", "trucks")) and "new_stations" not in d
 
 
@@ -411,91 +416,121 @@ def layers_from_plan(
     catchment_m: float | None = None,
     with_water: bool = True,
 ) -> MapLayers:
-    """Map layers of an expansion Plan (object with ``to_dict`` or its JSON dict).
+    """Map layers of an expansion ``mobility.placement.plan.Plan`` (the object or its plan.json dict).
 
-    Reads ``new_stations`` (lat/lon, gu, docks, bikes, population newly covered, predicted
-    trips), the bikes the plan gives each existing station (``existing_bikes`` mapping or
-    ``existing_stations`` rows with station_id and bikes) and, when present, the plan's own
-    district KPIs; KPIs it does not give are recomputed from the stations with the same rules
-    as the current network, and the current network is the baseline (``*_before`` columns).
+    Reads (``schema_version`` "1"): ``new_stations`` (id, lat/lon, gu, docks, bikes,
+    population_newly_covered, predicted_trips), ``existing_stations`` (every baseline station
+    with the bikes the plan gives it), ``districts`` (population, stations_before, stations,
+    docks, bikes, bikes_per_10k, covered_share_before, covered_share), ``city_before`` /
+    ``city_after`` and ``radius_m``. District polygons come from the boundaries in ``data_dir``.
+    A plan without ``existing_stations`` is drawn over the current network (bikes estimated).
+
+    Coverage is drawn as straight-line circles of ``radius_m`` around the stations (the plan
+    counts residents along the walking network, so the drawn area is a slight over-estimate);
+    the district coverage shares shown are the plan's own.
     """
     d = _as_dict(plan)
-    base = layers_from_network(data_dir, with_water=with_water)
-    radius = float(
-        catchment_m or _num(d.get("params", {}) or {}, "catchment_m", "walk_radius_m", default=0.0)
-    )
-    radius = radius or DEFAULT_CATCHMENT_M
-    existing = base.existing_stations.copy()
-    bikes_map: dict[str, float] = {}
-    eb = _pick(d, "existing_bikes", "bikes_existing")
-    if isinstance(eb, Mapping):
-        bikes_map = {str(k): float(v) for k, v in eb.items()}
-    for row in _pick(d, "existing_stations", "existing", default=[]) or []:
-        if isinstance(row, Mapping) and "station_id" in row:
-            bikes_map[str(row["station_id"])] = _num(row, "bikes", "bikes_after", "bikes_allocated")
-    if bikes_map:
-        mapped = existing["station_id"].astype(str).map(bikes_map)
-        existing["bikes_estimated"] = mapped.isna()
-        existing["bikes"] = mapped.fillna(existing["bikes"]).astype(int)
+    radius = float(catchment_m or _num(d, "radius_m", "catchment_m", default=0.0) or DEFAULT_CATCHMENT_M)
+    districts = load_current_districts(data_dir)
+    ex_rows = [r for r in (_pick(d, "existing_stations", default=[]) or []) if isinstance(r, Mapping)]
+    if ex_rows:
+        ex = pd.DataFrame(ex_rows)
+        missing = [c for c in ("station_id", "lat", "lon", "docks", "bikes") if c not in ex.columns]
+        if missing:
+            raise InputError(
+                "plan.existing_stations", missing, "rows with station_id, lat, lon, docks, bikes"
+            )
+        for col, default in (("name", ""), ("gu", ""), ("number", None)):
+            if col not in ex.columns:
+                ex[col] = default
+        ex["number"] = [None if pd.isna(n) else str(n) for n in ex["number"]]
+        ex["station_id"] = ex["station_id"].astype(str)
+        ex["docks"] = pd.to_numeric(ex["docks"], errors="coerce").fillna(0).astype(int)
+        ex["bikes"] = pd.to_numeric(ex["bikes"], errors="coerce").fillna(0).astype(int)
+        ex["bikes_estimated"] = False
+        ex["kind"] = "existing"
+        existing = _points(ex[[*STATION_COLUMNS, "lat", "lon"]])
+    else:
+        existing = layers_from_network(data_dir, with_water=False).existing_stations
     rows = []
-    for i, s in enumerate(_pick(d, "new_stations", "stations_new", default=[]) or []):
-        lat, lon = _num(s, "lat", "latitude", default=np.nan), _num(s, "lon", "longitude", default=np.nan)
+    for i, s in enumerate(_pick(d, "new_stations", default=[]) or []):
+        lat, lon = _num(s, "lat", default=np.nan), _num(s, "lon", default=np.nan)
         if not (np.isfinite(lat) and np.isfinite(lon)):
-            raise InputError(f"new_stations[{i}].lat/lon", (lat, lon), "finite WGS84 coordinates")
+            raise InputError(f"plan.new_stations[{i}].lat/lon", (lat, lon), "finite WGS84 coordinates")
+        sid = str(_pick(s, "id", "station_id", default=f"NEW-{i + 1:04d}"))
+        dong = str(_pick(s, "dong", default=""))
         rows.append(
             {
-                "station_id": str(_pick(s, "station_id", "id", "site_id", default=f"NEW-{i + 1:04d}")),
-                "name": str(_pick(s, "name", default=f"신규 대여소 {i + 1}")),
-                "gu": str(_pick(s, "gu", "gu_kr", "district", default="")),
+                "station_id": sid,
+                "name": str(_pick(s, "name", default=f"신규 {sid}" + (f" ({dong})" if dong else ""))),
+                "gu": str(_pick(s, "gu", default="")),
                 "docks": int(_num(s, "docks")),
                 "bikes": int(_num(s, "bikes")),
-                "population_covered": float(
-                    _num(s, "population_covered", "newly_covered_population", "population_newly_covered")
-                ),
-                "predicted_trips": float(
-                    _num(s, "predicted_trips", "trips_per_day", "predicted_trips_per_day")
-                ),
+                "population_covered": _num(s, "population_newly_covered", "population_covered"),
+                "predicted_trips": _num(s, "predicted_trips", default=np.nan),
                 "kind": "new",
                 "lat": lat,
                 "lon": lon,
             }
         )
     new = _points(pd.DataFrame(rows)) if rows else _empty(NEW_COLUMNS)
-    if rows and (new["gu"] == "").any():  # fill missing districts by location
-        j = gpd.sjoin(new, base.districts[["gu_kr", "geometry"]], how="left", predicate="within")
-        new["gu"] = np.where(new["gu"] == "", j["gu_kr"].fillna("").to_numpy(), new["gu"])
+    cov_ex = catchments(existing, radius, kind="existing")
     cov_new = catchments(new, radius, kind="new")
-    cov = pd.concat([base.coverage, cov_new], ignore_index=True) if len(cov_new) else base.coverage
-    all_cov = gpd.GeoDataFrame(cov, geometry="geometry", crs=CRS_WGS84)
-    shares = coverage_share(all_cov, load_dongs(data_dir))
-    dk = district_kpis(
-        base.districts[["gu_kr", "gu_en", "code", "population", "geometry"]], [existing, new], shares
+    coverage = gpd.GeoDataFrame(
+        pd.concat([c for c in (cov_ex, cov_new) if len(c)] or [cov_ex], ignore_index=True),
+        geometry="geometry",
+        crs=CRS_WGS84,
     )
-    # The plan's own district KPIs win over the recomputed ones.
-    for row in _pick(d, "districts", "district_kpis", default=[]) or []:
-        if not isinstance(row, Mapping):
-            continue
-        gu = _pick(row, "gu", "gu_kr")
-        mask = dk["gu_kr"] == gu
-        for col in ("stations", "docks", "bikes", "bikes_per_10k", "coverage_share"):
-            v = _pick(row, col, f"{col}_after")
-            if v is not None and mask.any():
-                dk.loc[mask, col] = v
-    dk = with_baseline(dk, base.districts)
-    name = str(_pick(d, "name", "scenario", "scenario_name", default="plan"))
+    plan_rows = {str(_pick(r, "gu", "gu_kr")): r for r in (_pick(d, "districts", default=[]) or [])}
+    if plan_rows:
+        shares = {g: _num(r, "covered_share", "coverage_share") for g, r in plan_rows.items()}
+    else:
+        shares = coverage_share(coverage, load_dongs(data_dir))
+    dk = district_kpis(districts, [existing, new], shares)
+    for col, keys in (
+        ("population", ("population",)),
+        ("stations", ("stations",)),
+        ("docks", ("docks",)),
+        ("bikes", ("bikes",)),
+        ("bikes_per_10k", ("bikes_per_10k",)),
+    ):
+        vals = dk["gu_kr"].map({g: _pick(r, *keys) for g, r in plan_rows.items()})
+        dk[col] = pd.to_numeric(vals, errors="coerce").fillna(dk[col]).astype(dk[col].dtype)
+    if plan_rows:
+        dk["stations_before"] = dk["gu_kr"].map({g: _num(r, "stations_before") for g, r in plan_rows.items()})
+        dk["stations_change"] = dk["stations"] - dk["stations_before"]
+        dk["coverage_share_before"] = dk["gu_kr"].map(
+            {g: _num(r, "covered_share_before") for g, r in plan_rows.items()}
+        )
+        dk["coverage_share_change"] = (dk["coverage_share"] - dk["coverage_share_before"]).round(4)
+    name = str(_pick(d, "scenario", "name", default="plan"))
+
+    def city(key: str) -> dict[str, Any] | None:
+        c = d.get(key)
+        if not isinstance(c, Mapping):
+            return None
+        return {
+            "stations": int(_num(c, "stations")),
+            "docks": int(_num(c, "docks")),
+            "bikes": int(_num(c, "bikes")),
+            "population": _num(c, "population"),
+            "bikes_per_10k": _num(c, "bikes_per_10k"),
+            "coverage_share": _num(c, "covered_share", "coverage_share"),
+        }
+
     return MapLayers(
         existing_stations=existing,
         new_stations=new,
-        coverage=all_cov,
+        coverage=coverage,
         districts=dk,
         title=f"따릉이 확충 계획 (expansion plan): {name}",
-        water=base.water,
+        water=_water(data_dir) if with_water else _empty(("kind",)),
         meta={
             "source": "plan",
             "plan": name,
             "catchment_m": radius,
-            "citywide_before": base.meta["citywide"],
-            "citywide": citywide(dk),
+            "citywide_before": city("city_before"),
+            "citywide": city("city_after") or citywide(dk),
             "provenance": d.get("provenance"),
         },
     )
@@ -516,6 +551,8 @@ def layers_from_routes(rplan: Any, data_dir: Path | None = None, *, with_water: 
     route_rows, stop_rows = [], []
     for ti, t in enumerate(trucks):
         truck_id = str(_pick(t, "truck_id", "truck", "vehicle_id", "id", default=ti + 1))
+        if not (_pick(t, "stops", "visits", default=[]) or []):
+            continue  # an unused truck draws nothing
         color = TRUCK_COLORS[ti % len(TRUCK_COLORS)]
         coords: list[tuple[float, float]] = []
         picked = dropped = 0
@@ -547,6 +584,8 @@ def layers_from_routes(rplan: Any, data_dir: Path | None = None, *, with_water: 
                     "arrival": str(_pick(s, "arrival", "arrival_time", "time", default="")),
                     "quantity": q,
                     "load_after": int(_num(s, "load_after", "load")),
+                    "bikes_before": int(_num(s, "bikes_before", default=-1)),
+                    "bikes_after": int(_num(s, "bikes_after", default=-1)),
                     "color": color,
                     "lat": lat,
                     "lon": lon,
@@ -620,36 +659,186 @@ def load_layers(source: str | Path | Any, data_dir: Path, *, with_water: bool = 
 def synthetic_routes(
     stations: gpd.GeoDataFrame, *, trucks: int = 3, stops: int = 8, seed: int = 0
 ) -> dict[str, Any]:
-    """A small routes document over real stations (for tests and the benchmark, until F's plans).
+    """A small ``routes.json`` document (schema ``mobility/rebalancing-plan/1``) over real stations.
 
-    Each truck visits ``stops`` stations of one district in longitude order, alternately picking
-    up and dropping off, with its straight path; the document has the same shape
-    :func:`layers_from_routes` reads.
+    For tests and the benchmark: each truck visits ``stops`` stations of one district in
+    longitude order, picking up and dropping off alternately (load never negative), along the
+    straight path between them. Not an optimised plan.
     """
     rng = np.random.default_rng(seed)
     gus = sorted(stations["gu"].unique())
-    doc: dict[str, Any] = {"routes": [], "totals": {}}
+    routes: list[dict[str, Any]] = []
+    moved = 0
+    km_total = 0.0
     for t in range(trucks):
         gu = gus[t % len(gus)]
         pool = stations[stations["gu"] == gu]
         pick = pool.iloc[rng.choice(len(pool), size=min(stops, len(pool)), replace=False)]
         pick = pick.assign(_x=pick.geometry.x).sort_values("_x")
         load, rows = 0, []
+        t0 = 22 * 3600.0 + 600.0 * (t % 6)
         for k, (_, r) in enumerate(pick.iterrows()):
             q = int(rng.integers(3, 10)) if k % 2 == 0 or load == 0 else -min(load, int(rng.integers(3, 10)))
             load += q
+            moved += abs(q)
+            arr = t0 + 900.0 * (k + 1)
+            bikes = int(r["bikes"]) if "bikes" in r else 10
+            before = max(bikes, q)
+            m = round(arr / 60.0)
             rows.append(
                 {
                     "seq": k + 1,
-                    "station_id": r["station_id"],
-                    "name": r["name"],
-                    "arrival": f"{22 + k // 4:02d}:{(k % 4) * 15:02d}",
+                    "station_id": str(r["station_id"]),
+                    "name": str(r["name"]),
+                    "lon": float(r.geometry.x),
+                    "lat": float(r.geometry.y),
+                    "arrival_s": arr,
+                    "departure_s": arr + 300.0,
                     "quantity": q,
                     "load_after": load,
-                    "lat": r.geometry.y,
-                    "lon": r.geometry.x,
+                    "bikes_before": before,
+                    "bikes_after": before - q,
+                    "arrival": f"{(m // 60) % 24:02d}:{m % 60:02d}",
                 }
             )
         path = [[r["lon"], r["lat"]] for r in rows]
-        doc["routes"].append({"truck_id": f"T{t + 1}", "stops": rows, "path": path})
-    return doc
+        km = float(gpd.GeoSeries([LineString(path)], crs=CRS_WGS84).to_crs(CRS_METRIC).length.iloc[0]) / 1000
+        km_total += km
+        routes.append(
+            {
+                "truck_id": f"T{t + 1}",
+                "depot_id": "D1",
+                "capacity": 20,
+                "start_s": t0,
+                "end_s": t0 + 900.0 * (len(rows) + 1),
+                "start_load": 0,
+                "end_load": load,
+                "distance_km": round(km, 3),
+                "stops": rows,
+                "path": path,
+            }
+        )
+    zero = {
+        "dissatisfaction_before": 0.0,
+        "dissatisfaction_after": 0.0,
+        "driving_cost": 0.0,
+        "objective": 0.0,
+    }
+    return {
+        "schema": "mobility/rebalancing-plan/1",
+        "totals": {
+            "bikes_moved": moved,
+            "km": round(km_total, 3),
+            "truck_hours": 0.0,
+            "trucks_used": len(routes),
+            "stations_visited": sum(len(r["stops"]) for r in routes),
+            **zero,
+            "stations_empty_before": 0,
+            "stations_empty_after": 0,
+            "stations_full_before": 0,
+            "stations_full_after": 0,
+        },
+        "routes": routes,
+        "still_empty": [],
+        "still_full": [],
+        "stats": {
+            "solver": "synthetic", "status": "FEASIBLE", "objective": 0.0, "bound": None,
+            "seconds": 0.0, "seed": seed,
+        },
+        "provenance": None,
+        "meta": {"synthetic": True},
+    }  # fmt: skip
+
+
+def synthetic_plan(
+    data_dir: Path, *, new: int = 60, docks: int = 15, seed: int = 0, scenario: str = "synthetic"
+) -> dict[str, Any]:
+    """A ``plan.json`` document (Plan schema_version "1") over the current network, for tests and
+    the benchmark: ``new`` sites at random dong representative points (jittered), each with
+    ``docks`` docks and as many bikes, and the district/city KPIs recomputed with this module's
+    rules. Not an optimised plan.
+    """
+    rng = np.random.default_rng(seed)
+    base = layers_from_network(data_dir, with_water=False)
+    dongs = load_dongs(data_dir)
+    pts = dongs.geometry.representative_point()
+    idx = rng.choice(len(dongs), size=new, replace=new > len(dongs))
+    xy = np.column_stack([pts.x.to_numpy()[idx], pts.y.to_numpy()[idx]]) + rng.normal(0, 80, (new, 2))
+    ll = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS_METRIC).to_crs(CRS_WGS84)
+    gus = dongs["gu_kr"].to_numpy()[idx]
+    new_rows = [
+        {
+            "id": f"NEW-{i + 1:04d}", "lat": round(float(p.y), 6), "lon": round(float(p.x), 6), "gu": str(g),
+            "dong": "", "docks": docks, "bikes": docks,
+            "population_newly_covered": float(rng.integers(100, 2000)),
+            "predicted_trips": round(float(rng.uniform(5, 40)), 1), "rank": i + 1,
+            "candidate_id": int(idx[i]),
+            "reason": "synthetic site for tests",
+        }
+        for i, (p, g) in enumerate(zip(ll, gus, strict=True))
+    ]  # fmt: skip
+    ex = base.existing_stations
+    existing_rows = [
+        {
+            "station_id": str(r.station_id), "number": int(r.number) if str(r.number).isdigit() else None,
+            "name": str(r.name), "gu": str(r.gu), "lat": round(float(r.geometry.y), 6),
+            "lon": round(float(r.geometry.x), 6), "docks": int(r.docks), "bikes": int(r.bikes),
+        }
+        for r in ex.itertuples(index=False)
+    ]  # fmt: skip
+    new_gdf = _points(
+        pd.DataFrame([{**r, "station_id": r["id"], "name": r["id"], "kind": "new"} for r in new_rows])
+    )
+    cov = pd.concat([base.coverage, catchments(new_gdf, DEFAULT_CATCHMENT_M, kind="new")], ignore_index=True)
+    after = district_kpis(
+        base.districts[["gu_kr", "gu_en", "code", "population", "geometry"]],
+        [ex, new_gdf],
+        coverage_share(gpd.GeoDataFrame(cov, geometry="geometry", crs=CRS_WGS84), dongs),
+    )
+    before = base.districts.set_index("gu_kr")
+    districts = [
+        {
+            "gu": r.gu_kr, "population": float(r.population),
+            "stations_before": int(before.at[r.gu_kr, "stations"]),
+            "stations": int(r.stations), "docks": int(r.docks), "bikes": int(r.bikes),
+            "bikes_per_10k": float(r.bikes_per_10k), "min_bikes_per_10k": None,
+            "covered_share_before": float(before.at[r.gu_kr, "coverage_share"]),
+            "covered_share": float(r.coverage_share),
+        }
+        for r in after.itertuples(index=False)
+    ]  # fmt: skip
+
+    def city(c: Mapping[str, float]) -> dict[str, Any]:
+        return {
+            "stations": int(c["stations"]), "docks": int(c["docks"]), "bikes": int(c["bikes"]),
+            "population": float(c["population"]), "bikes_per_10k": float(c["bikes_per_10k"]),
+            "covered_population": float(c["coverage_share"] * c["population"]),
+            "covered_share": float(c["coverage_share"]),
+        }  # fmt: skip
+
+    stats = {
+        "solver": "synthetic",
+        "status": "FEASIBLE",
+        "objective": 0.0,
+        "bound": None,
+        "seconds": 0.0,
+        "seed": seed,
+    }
+    return {
+        "schema_version": "1",
+        "scenario": scenario,
+        "radius_m": DEFAULT_CATCHMENT_M,
+        "min_spacing_m": 250.0,
+        "population_source": "registered",
+        "population_total": float(base.districts["population"].sum()),
+        "new_stations": new_rows,
+        "existing_stations": existing_rows,
+        "districts": districts,
+        "city_before": city(citywide(base.districts)),
+        "city_after": city(citywide(after)),
+        "siting_stats": stats,
+        "fleet_stats": stats,
+        "provenance": {"code_version": "synthetic", "datasets": {}, "scenario": None, "seed": seed},
+        "greedy_covered_population": None,
+        "notes": ["synthetic plan for tests and benchmarks"],
+    }
