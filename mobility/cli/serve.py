@@ -1,0 +1,133 @@
+"""``mobility serve`` (the HTTP service) and ``mobility keys`` (API keys)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from mobility.cli.common import JsonOption, console, err_console, print_json
+
+if TYPE_CHECKING:
+    from api.settings import ApiSettings
+
+ROLE_HELP = "planner (scenarios), ops (rebalancing runs), viewer (read only) or admin (keys)."
+
+
+def _settings() -> ApiSettings:
+    from api.settings import ApiSettings
+
+    return ApiSettings()
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address (default: $MOBILITY_SCHEDULER_ADDRESS, else an in-process cluster).",
+        ),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP API (migrates the database first; jobs run on Dask)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.db import migrate
+
+    settings = _settings()
+    if scheduler:
+        settings = settings.model_copy(update={"scheduler_address": scheduler})
+    migrate(settings.database_url)
+    err_console.print(
+        f"mobility API on http://{host}:{port}  (docs: /docs, jobs: "
+        f"{settings.scheduler_address or 'in-process Dask cluster'})"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+
+
+keys_app = typer.Typer(help="API keys of the HTTP service (stored hashed).", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
+    name: Annotated[str | None, typer.Option("--name", help="Who holds it (shown as the author).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a key and print it once (only its SHA-256 is stored)."""
+    from api.auth import ROLES, create_key
+    from api.db import migrate, session_factory
+    from mobility.errors import InputError
+
+    if role not in ROLES:
+        raise InputError("--role", role, f"one of {', '.join(ROLES)}")
+    settings = _settings()
+    migrate(settings.database_url)
+    secret, rec = create_key(session_factory(settings.database_url), role, name or role)
+    if as_json:
+        print_json({"id": rec.id, "name": rec.name, "role": rec.role, "key": secret})
+        return
+    err_console.print(f"created {rec.role} key {rec.id} for {rec.name!r}; it is shown only now:")
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOption = False) -> None:
+    """List keys (ids, names, roles; never the secrets)."""
+    from sqlalchemy import select
+
+    from api.db import migrate, session_factory
+    from api.db.models import ApiKey
+
+    settings = _settings()
+    migrate(settings.database_url)
+    with session_factory(settings.database_url)() as s:
+        rows = s.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
+    data: list[dict[str, Any]] = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "role": r.role,
+            "created_at": r.created_at.isoformat(),
+            "revoked": r.revoked_at is not None,
+        }
+        for r in rows
+    ]
+    if as_json:
+        print_json(data)
+        return
+    from rich.table import Table
+
+    t = Table("id", "name", "role", "created", "revoked")
+    t.columns[0].no_wrap = True
+    for d in data:
+        t.add_row(d["id"], d["name"], d["role"], d["created_at"][:19], "yes" if d["revoked"] else "")
+    console.print(t)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (from `mobility keys list`).")]) -> None:
+    """Revoke a key."""
+    from api.db import migrate, session_factory
+    from api.db.models import ApiKey, utcnow
+    from mobility.errors import InputError
+
+    settings = _settings()
+    migrate(settings.database_url)
+    with session_factory(settings.database_url)() as s:
+        rec = s.get(ApiKey, key_id)
+        if rec is None:
+            raise InputError("key_id", key_id, "an id listed by `mobility keys list`")
+        rec.revoked_at = utcnow()
+        s.commit()
+    err_console.print(f"revoked {key_id}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and the ``keys`` group."""
+    app.command("serve")(serve)
+    app.add_typer(keys_app, name="keys")
