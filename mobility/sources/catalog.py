@@ -1,0 +1,459 @@
+"""The catalog: which datasets exist in a data directory, how many rows they have, whether they pass.
+
+Every module of :mod:`mobility.sources` exposes ``DATASETS: list[DatasetSpec]``; :func:`all_datasets`
+gathers them (modules not written yet are skipped) and adds the street networks as fingerprint-only
+specs (``load=None``: summarised by ``mobility network info``, not loaded here). Files of the data
+directory that no spec describes are listed too (family ``"other"``), so that ``mobility data info``
+shows everything that is there.
+
+:func:`dataset_info` loads each tabular dataset and reports rows, the period covered, the CRS and the
+checks: the file is present, it loads, and its row count equals the documented ``expected_rows``.
+Rows dropped by a loader (with their reasons) are reported but do not fail a dataset: the real files
+have known unusable rows (e.g. 77 stations with zero coordinates in the master), and the check guards
+the count that remains.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mobility.config import resolve_data_dir
+from mobility.errors import MobilityError
+from mobility.quality import QualityReport
+from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded
+
+__all__ = [
+    "NETWORK_DATASETS",
+    "SOURCE_MODULES",
+    "Check",
+    "DatasetCheck",
+    "DatasetInfo",
+    "all_datasets",
+    "data_check",
+    "dataset_info",
+    "discover_other_files",
+    "import_problems",
+]
+
+SOURCE_MODULES: tuple[str, ...] = (
+    "stations",
+    "gbfs",
+    "seoul_openapi",
+    "trips",
+    "usage",
+    "population",
+    "boundaries",
+    "layers",
+)
+"""Modules of :mod:`mobility.sources` whose ``DATASETS`` the catalog gathers, in this order."""
+
+_NETWORKS: tuple[tuple[str, str, str], ...] = (
+    ("network_best", "osm/seoul_best_graph.graphml.gz", "Best all-Seoul street graph (OSM, osmnx GraphML)"),
+    ("network_osm2021_drive", "osm/omt_tiles_2021/seoul_osm2021_drive.graphml.gz", "OSM 2021 drive graph"),
+    ("network_omt_tiles_2021", "osm/omt_tiles_2021/tiles", "OpenMapTiles vector tiles z14 (folder)"),
+    ("network_central_drive", "osm/osmnx_partial/central_seoul_drive_osmnx.graphml", "Central Seoul drive"),
+    ("network_yongsan_drive", "osm/osmnx_partial/yongsan_drive_osmnx.graphml", "Yongsan-gu drive graph"),
+    ("network_moct_2018", "osm/moct_nodelink_2018/seoul_moct2018_osmnx.graphml", "MOCT node-link 2018"),
+    ("network_moct_2018_nodes", "osm/moct_nodelink_2018/Seoul_node.csv", "MOCT 2018 nodes (raw)"),
+    ("network_moct_2018_links", "osm/moct_nodelink_2018/Seoul_link_utf8.csv", "MOCT 2018 links (raw)"),
+    ("network_moct_2018_links_cp949", "osm/moct_nodelink_2018/Seoul_link.csv", "MOCT 2018 links (cp949)"),
+    ("network_ktdb_2023", "osm/ktdb_lev55_2023/seoul_ktdb_lev55_2023_osmnx.graphml.gz", "KTDB level 5.5"),
+    (
+        "network_moct_ktdb_gangdong",
+        "osm/ktdb_lev55_2023/seoul_moct2018_plus_ktdb_gangdong.graphml.gz",
+        "MOCT 2018 + KTDB Gangdong",
+    ),
+    ("network_ktdb_2023_links", "osm/ktdb_lev55_2023/seoul_link_lev5.5_2023.shp", "KTDB links (shapefile)"),
+    ("network_ktdb_2023_speeds", "osm/ktdb_lev55_2023/AverageSpeed_LINK.csv", "KTDB average link speeds"),
+    ("network_topis", "osm/topis_links/seoul_topis_link_graph.graphml", "TOPIS link graph"),
+    ("network_bike_roads_2022", "osm/bike_roads_2022/seoul_bike_roads_2022_osmnx.graphml.gz", "Bike roads"),
+    ("network_bike_roads_2022_shp", "osm/bike_roads_2022/bike-roads.shp", "Bike roads 2022 (shapefile)"),
+)
+
+NETWORK_DATASETS: list[DatasetSpec] = [
+    DatasetSpec(name=n, family="network", relpath=p, description=d, load=None) for n, p, d in _NETWORKS
+]
+"""Street networks and their raw sources: fingerprinted (size, modification time), not loaded."""
+
+PERIODS: dict[str, str] = {
+    "stations_2018-11": "as of 2018-11-29",
+    "stations_2019-12": "as of 2019-12-09",
+    "stations_2025-12": "as of 2025-12",
+    "stations_api-2025-05": "as of 2025-05 (about)",
+    "stations_master": "undated (ST-IDs up to ST-3434)",
+}
+"""Periods that cannot be read from a table (a station list is a snapshot)."""
+
+_SIDECARS = {".dbf", ".prj", ".shx", ".cpg", ".qix", ".sbn", ".sbx"}
+_NOT_DATA = {".md", ".txt"}
+
+_import_problems: dict[str, str] = {}
+
+
+def import_problems() -> dict[str, str]:
+    """Source modules that exist but failed to import (module -> error), from the last gathering."""
+    return dict(_import_problems)
+
+
+def all_datasets(*, data_dir: Path | None = None) -> list[DatasetSpec]:
+    """Every dataset spec of the source modules, then the street networks.
+
+    Parameters
+    ----------
+    data_dir
+        When given, files of that directory no spec describes are appended (family ``"other"``,
+        fingerprint only).
+
+    Returns
+    -------
+    list[DatasetSpec]
+        Unique by name (the first spec of a name wins).
+    """
+    specs: list[DatasetSpec] = []
+    _import_problems.clear()
+    for name in SOURCE_MODULES:
+        module_name = f"mobility.sources.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # not written yet
+            _import_problems[module_name] = f"{type(exc).__name__}: {exc}"
+            continue
+        except Exception as exc:  # another module's bug must not hide every other dataset
+            _import_problems[module_name] = f"{type(exc).__name__}: {exc}"
+            continue
+        specs.extend(getattr(module, "DATASETS", []))
+    specs.extend(NETWORK_DATASETS)
+    seen: set[str] = set()
+    unique = []
+    for spec in specs:
+        if spec.name not in seen:
+            seen.add(spec.name)
+            unique.append(spec)
+    if data_dir is not None:
+        unique.extend(discover_other_files(Path(data_dir), unique))
+    return unique
+
+
+def discover_other_files(data_dir: Path, specs: Iterable[DatasetSpec]) -> list[DatasetSpec]:
+    """Fingerprint-only specs for data files that no spec describes (documentation excluded)."""
+    covered = [Path(s.relpath) for s in specs]
+    covered_files = {p.as_posix() for p in covered}
+    covered_dirs = [p for p in covered if (data_dir / p).is_dir()]
+    shapefiles = {p.with_suffix("").as_posix() for p in covered if p.suffix == ".shp"}
+    out: list[DatasetSpec] = []
+    if not data_dir.is_dir():
+        return out
+    for path in sorted(data_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(data_dir)
+        if rel.as_posix() in covered_files or rel.suffix.lower() in _NOT_DATA:
+            continue
+        if any(rel.is_relative_to(d) for d in covered_dirs) or any(
+            part.startswith(".") for part in rel.parts
+        ):
+            continue
+        if rel.suffix.lower() in _SIDECARS and rel.with_suffix("").as_posix() in shapefiles:
+            continue
+        out.append(
+            DatasetSpec(
+                name=f"other:{rel.as_posix()}",
+                family="other",
+                relpath=rel.as_posix(),
+                description="file without a loader (fingerprint only)",
+                load=None,
+            )
+        )
+    return out
+
+
+@dataclass
+class Check:
+    """One check of one dataset."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class DatasetInfo:
+    """One row of ``mobility data info``.
+
+    Attributes
+    ----------
+    name, family, relpath, description
+        From the spec.
+    exists
+        The file (or folder) is present in the data directory.
+    size_bytes
+        File size (total for a folder).
+    files
+        1 for a file, the number of files for a folder.
+    rows
+        Rows of the loaded table (``None`` for fingerprint-only datasets or when loading failed).
+    expected_rows
+        The documented count.
+    period
+        The period covered (e.g. ``"2016-03-01 .. 2016-03-31"``), ``""`` when unknown.
+    crs
+        ``"EPSG:4326"``, ``"EPSG:5179"``... or ``""`` for plain tables.
+    checks
+        Every check and its result.
+    report
+        The loader's quality report (``None`` when not loaded).
+    error
+        The loader's error message, if it failed.
+    seconds
+        Time to load.
+    """
+
+    name: str
+    family: str
+    relpath: str
+    description: str
+    exists: bool
+    size_bytes: int = 0
+    files: int = 0
+    rows: int | None = None
+    expected_rows: int | None = None
+    period: str = ""
+    crs: str = ""
+    checks: list[Check] = field(default_factory=list)
+    report: QualityReport | None = None
+    error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def checks_passed(self) -> int:
+        """Number of checks that passed."""
+        return sum(c.passed for c in self.checks)
+
+    @property
+    def checks_failed(self) -> int:
+        """Number of checks that failed."""
+        return sum(not c.passed for c in self.checks)
+
+    @property
+    def status(self) -> str:
+        """``"ok"``, ``"failed"``, ``"missing"`` or ``"present"`` (fingerprint only)."""
+        if not self.exists:
+            return "missing"
+        if self.checks_failed:
+            return "failed"
+        return "ok" if self.rows is not None else "present"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (report included)."""
+        d = asdict(self)
+        d["report"] = self.report.to_dict() if self.report is not None else None
+        d["checks"] = [asdict(c) for c in self.checks]
+        d["checks_passed"] = self.checks_passed
+        d["checks_failed"] = self.checks_failed
+        d["status"] = self.status
+        return d
+
+
+@dataclass
+class DatasetCheck:
+    """The verdict of ``mobility data check`` on one dataset."""
+
+    name: str
+    passed: bool
+    checks: list[Check]
+    report: QualityReport | None
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "checks": [asdict(c) for c in self.checks],
+            "report": self.report.to_dict() if self.report is not None else None,
+            "error": self.error,
+        }
+
+
+def _fingerprint(path: Path) -> tuple[int, int]:
+    if path.is_dir():
+        files = [p for p in path.rglob("*") if p.is_file()]
+        return sum(p.stat().st_size for p in files), len(files)
+    return path.stat().st_size, 1
+
+
+def _period(name: str, table: Any) -> str:
+    if name in PERIODS:
+        return PERIODS[name]
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        return ""
+    try:
+        for col in table.columns:
+            s = table[col]
+            if pd.api.types.is_datetime64_any_dtype(s) and s.notna().any():
+                return f"{s.min():%Y-%m-%d} .. {s.max():%Y-%m-%d}"
+        cols = set(table.columns)
+        for sub in ("quarter", "month"):
+            if {"year", sub} <= cols:
+                sep = "Q" if sub == "quarter" else "-"
+                width = 1 if sub == "quarter" else 2
+                keys = table[["year", sub]].dropna().astype(int).drop_duplicates()
+                if not keys.empty:
+                    first = keys.sort_values(["year", sub]).iloc[0]
+                    last = keys.sort_values(["year", sub]).iloc[-1]
+                    return (
+                        f"{first['year']}{sep}{int(first[sub]):0{width}d} .. "
+                        f"{last['year']}{sep}{int(last[sub]):0{width}d}"
+                    )
+        for col in ("year_month", "ym", "month", "기준년월", "연월", "quarter", "period", "year"):
+            if col in table.columns and table[col].notna().any():
+                values = table[col].dropna().astype(str)
+                return f"{values.min()} .. {values.max()}"
+    except (TypeError, ValueError):  # mixed types in a column: no period rather than a crash
+        return ""
+    return ""
+
+
+def _crs(table: Any) -> str:
+    crs = getattr(table, "crs", None)
+    if crs is not None:
+        try:
+            epsg = crs.to_epsg()
+        except Exception:  # pragma: no cover - pyproj edge cases
+            epsg = None
+        return f"EPSG:{epsg}" if epsg else str(crs)
+    if isinstance(table, pd.DataFrame) and {"lat", "lon"} <= set(table.columns):
+        return CRS_WGS84
+    return ""
+
+
+Progress = Callable[[str, int, int], None]
+"""``progress(dataset name, index, total)`` called before each dataset."""
+
+
+def _load_one(spec: DatasetSpec, root: Path) -> DatasetInfo:
+    path = root / spec.relpath
+    info = DatasetInfo(
+        name=spec.name,
+        family=spec.family,
+        relpath=spec.relpath,
+        description=spec.description,
+        exists=path.exists(),
+        expected_rows=spec.expected_rows,
+    )
+    if not info.exists:
+        return info
+    info.size_bytes, info.files = _fingerprint(path)
+    if spec.load is None:
+        return info
+    info.checks.append(Check("file present", True, spec.relpath))
+    t0 = time.perf_counter()
+    try:
+        loaded: Loaded[Any] = spec.load(root)
+    except MobilityError as exc:
+        info.error = str(exc)
+        info.checks.append(Check("loads", False, info.error))
+        return info
+    except Exception as exc:  # a loader bug: report it as a failed dataset, with its origin
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        info.error = f"{type(exc).__name__}: {exc} ({Path(frame.filename).name}:{frame.lineno})"
+        info.checks.append(Check("loads", False, info.error))
+        return info
+    finally:
+        info.seconds = round(time.perf_counter() - t0, 3)
+    table = loaded.table
+    info.rows = len(table) if hasattr(table, "__len__") else None
+    info.report = loaded.report
+    info.checks.append(Check("loads", True, f"{info.rows} rows"))
+    if spec.expected_rows is not None:
+        ok = info.rows == spec.expected_rows
+        detail = f"{info.rows} rows, expected {spec.expected_rows}"
+        info.checks.append(Check("row count", ok, detail))
+    info.period = _period(spec.name, table)
+    info.crs = _crs(table)
+    return info
+
+
+def dataset_info(
+    data_dir: Path | None = None,
+    *,
+    include_missing: bool = False,
+    families: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> list[DatasetInfo]:
+    """Load every dataset of the data directory and describe it.
+
+    Parameters
+    ----------
+    data_dir
+        The data directory (resolved with :func:`mobility.config.resolve_data_dir`).
+    include_missing
+        Also list the datasets whose file is absent.
+    families
+        Only these families (e.g. ``["stations"]``).
+    progress
+        Called before each dataset.
+
+    Returns
+    -------
+    list[DatasetInfo]
+        One row per dataset, in catalog order; source modules that failed to import are listed as
+        failed rows named ``module:<name>``.
+
+    Raises
+    ------
+    DataNotFoundError
+        No data directory.
+    """
+    root = resolve_data_dir(data_dir)
+    specs = all_datasets(data_dir=root)
+    wanted = set(families) if families is not None else None
+    if wanted is not None:
+        specs = [s for s in specs if s.family in wanted]
+    rows: list[DatasetInfo] = []
+    for module, problem in import_problems().items():
+        if wanted is None or module.rsplit(".", 1)[-1] in wanted:
+            rows.append(
+                DatasetInfo(
+                    name=f"module:{module}",
+                    family="module",
+                    relpath="",
+                    description="source module failed to import",
+                    exists=True,
+                    checks=[Check("imports", False, problem)],
+                    error=problem,
+                )
+            )
+    for i, spec in enumerate(specs):
+        if progress:
+            progress(spec.name, i, len(specs))
+        info = _load_one(spec, root)
+        if info.exists or include_missing:
+            rows.append(info)
+    return rows
+
+
+def data_check(data_dir: Path | None = None, *, progress: Progress | None = None) -> list[DatasetCheck]:
+    """The data-quality verdict of every tabular dataset present.
+
+    A dataset fails when it cannot be loaded or its row count differs from ``expected_rows``;
+    dropped and flagged rows are in its :class:`~mobility.quality.QualityReport`.
+    """
+    infos = dataset_info(data_dir, progress=progress)
+    return [
+        DatasetCheck(
+            name=i.name, passed=i.checks_failed == 0, checks=i.checks, report=i.report, error=i.error
+        )
+        for i in infos
+        if i.checks
+    ]
