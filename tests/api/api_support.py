@@ -1,0 +1,185 @@
+"""Test support for the API tests: fake job kinds, settings, a client wrapper, request bodies."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.auth import create_key
+from api.db import migrate, session_factory
+from api.jobs import JobContext, JobOutput
+from api.settings import ApiSettings
+
+# --- fake job kinds (test-only stand-ins for the solvers) -----------------------------------------
+FAKE_PLAN: dict[str, Any] = {
+    "scenario": "fake",
+    "new_stations": [
+        {
+            "id": "N1",
+            "lat": 37.55,
+            "lon": 126.91,
+            "gu": "마포구",
+            "dong": "망원동",
+            "docks": 12,
+            "bikes": 10,
+            "population_newly_covered": 1500.0,
+            "predicted_trips": None,
+            "rank": 1,
+            "candidate_id": 7,
+            "reason": "coverage",
+        },
+    ],
+    "existing_stations": [
+        {
+            "station_id": "ST-4",
+            "number": 102,
+            "name": "망원역 1번출구 앞",
+            "gu": "마포구",
+            "lat": 37.5556,
+            "lon": 126.9104,
+            "docks": 15,
+            "bikes": 12,
+        },
+    ],
+}
+FAKE_ROUTES: dict[str, Any] = {
+    "routes": [
+        {
+            "truck_id": "T01",
+            "depot_id": "D1",
+            "stops": [
+                {
+                    "seq": 1,
+                    "station_id": "ST-4",
+                    "name": "망원역",
+                    "lon": 126.9104,
+                    "lat": 37.5556,
+                    "arrival": "22:10",
+                    "quantity": 10,
+                    "load_after": 10,
+                    "bikes_before": 25,
+                    "bikes_after": 15,
+                },
+                {
+                    "seq": 2,
+                    "station_id": "ST-5",
+                    "name": "합정역",
+                    "lon": 126.9107,
+                    "lat": 37.5547,
+                    "arrival": "22:20",
+                    "quantity": -8,
+                    "load_after": 2,
+                    "bikes_before": 0,
+                    "bikes_after": 8,
+                },
+            ],
+        },
+    ],
+    "totals": {"bikes_moved": 18},
+}
+
+
+def fake_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
+    """Behaviour chosen by the scenario's description: ok / sleep / fail / crash / hang."""
+    mode = inputs["scenario"].get("description", "ok")
+    if mode == "sleep":
+        while not ctx.should_stop():
+            ctx.report(0.5, "working")
+            time.sleep(0.05)
+        ctx.check()
+    elif mode == "fail":
+        from mobility.errors import InputError
+
+        raise InputError("baseline.stations", "2030-01", "a known vintage")
+    elif mode == "crash":
+        raise RuntimeError("secret internal detail /etc/passwd")
+    elif mode == "hang":  # ignores the stop flag for a while
+        time.sleep(3.0)
+    body = json.dumps(FAKE_PLAN, ensure_ascii=False).encode()
+    return JobOutput(
+        result={"kpis": {"new_stations": 1}, "links": {"plan": "plan"}},
+        artifacts={"plan": ("application/json", body)},
+    )
+
+
+def fake_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
+    """Returns fixed routes."""
+    body = json.dumps(FAKE_ROUTES, ensure_ascii=False).encode()
+    return JobOutput(
+        result={"kpis": {"bikes_moved": 18}, "links": {"routes": "routes"}},
+        artifacts={"routes": ("application/json", body)},
+    )
+
+
+def make_settings(url: str, **over: Any) -> ApiSettings:
+    """Settings for an in-process test app (thread workers, fast heartbeats)."""
+    base: dict[str, Any] = {
+        "database_url": url,
+        "local_processes": False,
+        "local_workers": 1,
+        "max_concurrent_jobs": 2,
+        "heartbeat_seconds": 0.1,
+        "stale_after_seconds": 30,
+        "grace_seconds": 0.5,
+        "rate_limit": "100000/minute",
+        "key_cache_seconds": 0,
+        "max_body_bytes": 200_000,
+    }
+    base.update(over)
+    return ApiSettings(**base)
+
+
+class Api:
+    """A running test app with one key per role."""
+
+    def __init__(self, client: TestClient, keys: dict[str, str]) -> None:
+        self.client = client
+        self.keys = keys
+
+    def h(self, role: str, **extra: str) -> dict[str, str]:
+        return {"X-API-Key": self.keys[role], **extra}
+
+    def wait(self, path: str, role: str = "viewer", timeout: float = 20.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            body: dict[str, Any] = self.client.get(path, headers=self.h(role)).json()
+            if body["status"] in ("succeeded", "failed", "cancelled") or time.monotonic() > deadline:
+                return body
+            time.sleep(0.05)
+
+
+def keys_for(url: str) -> dict[str, str]:
+    migrate(url)
+    sessions = session_factory(url)
+    return {
+        role: create_key(sessions, role, f"{role}-user")[0] for role in ("planner", "ops", "viewer", "admin")
+    }
+
+
+SCENARIO: dict[str, Any] = {
+    "name": "test-scenario",
+    "description": "ok",
+    "baseline": {"stations": "2019-12"},
+    "fleet": {"total_bikes": 30000},
+    "new_stations": {"max": 600},
+    "solver": {"time_limit": 5},
+}
+
+RUN: dict[str, Any] = {
+    "name": "tonight",
+    "snapshot": {
+        "name": "s",
+        "stations": [
+            {"station_id": "ST-4", "lon": 126.9104, "lat": 37.5556, "bikes": 25, "docks": 15, "target": 10},
+            {"station_id": "ST-5", "lon": 126.9107, "lat": 37.5547, "bikes": 0, "docks": 15, "target": 8},
+        ],
+    },
+    "fleet": {
+        "depots": [{"id": "D1", "lon": 126.9016, "lat": 37.5663}],
+        "trucks": [{"id": "T01", "depot": "D1", "capacity": 20}],
+    },
+    "time_limit": 5,
+}

@@ -1,0 +1,105 @@
+"""Rebalancing endpoints: snapshots, runs, routes in three formats (solver replaced by a fake)."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+
+from api_support import RUN, Api
+
+
+def test_run_inline_snapshot_and_routes(api: Api) -> None:
+    r = api.client.post("/v1/rebalancing/runs", json=RUN, headers=api.h("ops"))
+    assert r.status_code == 202
+    loc = r.headers["Location"]
+    done = api.wait(loc)
+    assert done["status"] == "succeeded" and done["kind"] == "rebalancing"
+    assert done["kpis"] == {"bikes_moved": 18} and done["links"]["routes"] == f"{loc}/routes"
+    js = api.client.get(f"{loc}/routes", headers=api.h("viewer")).json()
+    assert js["routes"][0]["truck_id"] == "T01"
+    gj = api.client.get(f"{loc}/routes?format=geojson", headers=api.h("viewer")).json()
+    kinds = [f["geometry"]["type"] for f in gj["features"]]
+    assert kinds == ["LineString", "Point", "Point"]
+    sheet = api.client.get(f"{loc}/routes", headers=api.h("viewer", Accept="text/csv"))
+    rows = list(csv.DictReader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert [int(x["quantity"]) for x in rows] == [10, -8] and rows[1]["name"] == "합정역"
+    page = api.client.get("/v1/rebalancing/runs", headers=api.h("viewer")).json()
+    assert page["total"] == 1 and page["items"][0]["id"] == done["id"]
+
+
+def test_stored_snapshot_reference(api: Api) -> None:
+    s = api.client.post("/v1/rebalancing/snapshots", json=RUN["snapshot"], headers=api.h("ops"))
+    assert s.status_code == 201 and s.json()["stations"] == 2
+    sid = s.json()["id"]
+    back = api.client.get(f"/v1/rebalancing/snapshots/{sid}", headers=api.h("viewer")).json()
+    assert back["stations"][0]["station_id"] == "ST-4"
+    body = {k: v for k, v in RUN.items() if k != "snapshot"} | {"snapshot_id": sid}
+    r = api.client.post("/v1/rebalancing/runs", json=body, headers=api.h("ops"))
+    assert r.status_code == 202
+    assert api.wait(r.headers["Location"])["status"] == "succeeded"
+    missing = api.client.post(
+        "/v1/rebalancing/runs", json=body | {"snapshot_id": "nope"}, headers=api.h("ops")
+    )
+    assert missing.status_code == 404 and "snapshot_id" in missing.json()["detail"]
+    assert api.client.get("/v1/rebalancing/snapshots/nope", headers=api.h("viewer")).status_code == 404
+
+
+def test_run_validation_names_fields(api_lite: Api) -> None:
+    def post(body: dict) -> dict:  # type: ignore[type-arg]
+        r = api_lite.client.post("/v1/rebalancing/runs", json=body, headers=api_lite.h("ops"))
+        assert r.status_code == 422, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    outside = copy.deepcopy(RUN)
+    outside["snapshot"]["stations"][0]["lat"] = 35.1  # Busan
+    assert post(outside)["errors"][0]["field"] == "body.snapshot.stations.0.lat"
+    negative = copy.deepcopy(RUN)
+    negative["snapshot"]["stations"][1]["bikes"] = -1
+    assert post(negative)["errors"][0]["field"] == "body.snapshot.stations.1.bikes"
+    both = copy.deepcopy(RUN) | {"snapshot_id": "x"}
+    assert "exactly one" in post(both)["detail"]
+    dup = copy.deepcopy(RUN)
+    dup["snapshot"]["stations"][1]["station_id"] = "ST-4"
+    assert "appears twice" in post(dup)["detail"]
+    depot = copy.deepcopy(RUN)
+    depot["fleet"]["trucks"][0]["depot"] = "D9"
+    assert "not one of the depots" in post(depot)["detail"]
+    shift = copy.deepcopy(RUN)
+    shift["fleet"]["trucks"][0] |= {"shift_start": 100, "shift_end": 50}
+    assert "shift_end" in post(shift)["detail"]
+    many = copy.deepcopy(RUN)
+    st = many["snapshot"]["stations"][0]
+    many["snapshot"]["stations"] = [st | {"station_id": f"S{i}"} for i in range(5001)]
+    r = api_lite.client.post("/v1/rebalancing/runs", json=many, headers=api_lite.h("ops"))
+    assert r.status_code in (413, 422)  # too many stations: body cap or list bound, never accepted
+    too_long = copy.deepcopy(RUN) | {"time_limit": 80000}
+    assert "time_limit" in post(too_long)["detail"]
+
+
+def test_cancel_run(api_lite: Api) -> None:
+    api_lite.client.app.state.settings.run_jobs = False  # type: ignore[attr-defined]
+    try:
+        r = api_lite.client.post("/v1/rebalancing/runs", json=RUN, headers=api_lite.h("ops"))
+    finally:
+        api_lite.client.app.state.settings.run_jobs = True  # type: ignore[attr-defined]
+    loc = r.headers["Location"]
+    c = api_lite.client.delete(loc, headers=api_lite.h("ops"))
+    assert c.status_code == 200 and c.json()["status"] == "cancelled"
+    assert api_lite.client.delete(loc, headers=api_lite.h("ops")).status_code == 409
+    assert api_lite.client.get(f"{loc}/routes", headers=api_lite.h("viewer")).status_code == 409
+
+
+def test_scenario_id_is_not_a_run(api_lite: Api) -> None:
+    from api_support import SCENARIO
+
+    loc = api_lite.client.post("/v1/scenarios", json=SCENARIO, headers=api_lite.h("planner")).headers[
+        "Location"
+    ]
+    job_id = loc.rsplit("/", 1)[1]
+    api_lite.wait(loc)
+    assert (
+        api_lite.client.get(f"/v1/rebalancing/runs/{job_id}", headers=api_lite.h("viewer")).status_code == 404
+    )
+    r = api_lite.client.get(f"/v1/rebalancing/runs/{job_id}/routes", headers=api_lite.h("viewer"))
+    assert r.status_code == 404
