@@ -157,7 +157,14 @@ def register(app: typer.Typer) -> None:
         )
 
     @grp.command("check")
-    def check(data_dir: DataDirOption = None, json_out: JsonOption = False) -> None:
+    def check(
+        data_dir: DataDirOption = None,
+        json_out: JsonOption = False,
+        family: Annotated[
+            list[str] | None,
+            typer.Option("--family", "-f", help="Only this family (stations, trips, usage, ...)."),
+        ] = None,
+    ) -> None:
         """The data-quality report; exit code 1 when a dataset fails (load error, row count)."""
         from mobility.sources.catalog import data_check
 
@@ -167,7 +174,7 @@ def register(app: typer.Typer) -> None:
             def step(name: str, i: int, n: int) -> None:
                 bar.update(task, total=n, completed=i, description=f"checking {name}")
 
-            results = data_check(data_dir, progress=step)
+            results = data_check(data_dir, families=family, progress=step)
         failed = [r for r in results if not r.passed]
         if json_out:
             print_json(

@@ -443,13 +443,18 @@ def dataset_info(
     return rows
 
 
-def data_check(data_dir: Path | None = None, *, progress: Progress | None = None) -> list[DatasetCheck]:
+def data_check(
+    data_dir: Path | None = None,
+    *,
+    families: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> list[DatasetCheck]:
     """The data-quality verdict of every tabular dataset present.
 
     A dataset fails when it cannot be loaded or its row count differs from ``expected_rows``;
     dropped and flagged rows are in its :class:`~mobility.quality.QualityReport`.
     """
-    infos = dataset_info(data_dir, progress=progress)
+    infos = dataset_info(data_dir, families=families, progress=progress)
     return [
         DatasetCheck(
             name=i.name, passed=i.checks_failed == 0, checks=i.checks, report=i.report, error=i.error

@@ -1,0 +1,142 @@
+"""``mobility data``: exit codes 0/1/2, JSON that parses, Korean names intact (CliRunner, no network)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from mobility.cli import app
+from mobility.sources import seoul_openapi
+from mobility.sources.stations import STATION_VINTAGES
+
+runner = CliRunner()
+
+
+def _json(out: str) -> Any:
+    return json.loads(out)
+
+
+def test_info_json_stations(data_dir: Path) -> None:
+    res = runner.invoke(app, ["data", "info", "--data-dir", str(data_dir), "--json", "-f", "stations"])
+    assert res.exit_code == 0, res.output
+    doc = _json(res.stdout)
+    rows = {d["name"]: d for d in doc["datasets"]}
+    assert rows["stations_2025-12"]["rows"] == 2799
+    assert rows["stations_2019-12"]["rows"] == 1540
+    assert rows["stations_2018-11"]["rows"] == 1453
+    assert all(d["status"] == "ok" for d in doc["datasets"])
+
+
+def test_info_table_lists_networks(data_dir: Path) -> None:
+    args = ["data", "info", "--data-dir", str(data_dir), "-f", "network", "-f", "stations"]
+    res = runner.invoke(app, args, env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "2,799" in res.stdout and "network_best" in res.stdout
+
+
+def test_missing_data_dir_exit_2(tmp_path: Path) -> None:
+    where = tmp_path / "nowhere"
+    res = runner.invoke(app, ["data", "info", "--data-dir", str(where)])
+    assert res.exit_code == 2
+    assert "Looked in" in res.stderr and "nowhere" in res.stderr
+
+
+def test_check_passes_on_stations(data_dir: Path) -> None:
+    res = runner.invoke(app, ["data", "check", "--data-dir", str(data_dir), "--json", "-f", "stations"])
+    assert res.exit_code == 0, res.output
+    doc = _json(res.stdout)
+    assert doc["passed"] is True and doc["failed"] == []
+    api = next(d for d in doc["datasets"] if d["name"] == "stations_api-2025-05")
+    assert api["report"]["dropped"] == {"zero coordinates": 3}
+
+
+@pytest.mark.slow
+def test_check_whole_data_dir(data_dir: Path) -> None:
+    res = runner.invoke(app, ["data", "check", "--data-dir", str(data_dir), "--json"])
+    doc = _json(res.stdout)
+    assert res.exit_code == 0, doc["failed"]
+    assert len(doc["datasets"]) >= 5
+
+
+def test_check_fails_on_row_count_mismatch(tmp_path: Path, data_dir: Path) -> None:
+    (tmp_path / "ttareungi").mkdir()
+    lines = (data_dir / STATION_VINTAGES["2025-12"]).read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / STATION_VINTAGES["2025-12"]).write_text("".join(lines[:50]), encoding="utf-8")
+    res = runner.invoke(app, ["data", "check", "--data-dir", str(tmp_path), "--json"])
+    assert res.exit_code == 1
+    assert _json(res.stdout)["failed"] == ["stations_2025-12"]
+    human = runner.invoke(app, ["data", "check", "--data-dir", str(tmp_path)])
+    assert human.exit_code == 1 and "FAIL" in human.stdout
+
+
+def test_stations_by_gu_json_korean(data_dir: Path) -> None:
+    res = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "--gu", "마포구", "--json"])
+    assert res.exit_code == 0, res.output
+    assert "마포구" in res.stdout and "\\u" not in res.stdout  # Hangul unescaped
+    doc = _json(res.stdout)
+    assert doc["stations"] == len(doc["rows"]) > 100
+    assert {r["gu"] for r in doc["rows"]} == {"마포구"}
+    first = doc["rows"][0]
+    assert first["name"] == "망원역 1번출구 앞" and first["installed_on"] == "2015-09-06"
+
+
+def test_stations_table_and_bad_inputs(data_dir: Path, fixtures_dir: Path) -> None:
+    res = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-s", "2018-11", "-n", "5"])
+    assert res.exit_code == 0 and "1,453" in res.stdout
+    bad_gu = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "--gu", "없는구"])
+    assert bad_gu.exit_code == 2 and "--gu" in bad_gu.stderr
+    bad_file = fixtures_dir / "sources" / "stations_unknown_encoding.csv"
+    res = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-s", str(bad_file)])
+    assert res.exit_code == 2 and "stations_unknown_encoding.csv" in res.stderr
+    bad_vintage = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-s", "1999-01"])
+    assert bad_vintage.exit_code == 2
+
+
+def test_fetch_without_key_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEOUL_OPENAPI_KEY", raising=False)
+    res = runner.invoke(app, ["data", "fetch", "--what", "status", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "SEOUL_OPENAPI_KEY" in res.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_fetch_with_recorded_responses(
+    tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    src = fixtures_dir / "sources"
+    page1 = json.loads((src / "openapi_tbCycleStationInfo_page1.json").read_text(encoding="utf-8"))
+    page2 = json.loads((src / "openapi_tbCycleStationInfo_page2.json").read_text(encoding="utf-8"))
+    bikes = json.loads((src / "openapi_bikeList.json").read_text(encoding="utf-8"))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        service, start, _end = request.url.path.strip("/").split("/")[-3:]
+        if service == "bikeList":
+            return httpx.Response(200, json=bikes)
+        return httpx.Response(200, json=page1 if start == "1" else page2)
+
+    real = seoul_openapi.SeoulOpenAPI
+
+    def offline(key: str | None = None, **_: Any) -> seoul_openapi.SeoulOpenAPI:
+        return real(key, client=httpx.Client(transport=httpx.MockTransport(handler)))
+
+    monkeypatch.setattr(seoul_openapi, "SeoulOpenAPI", offline)
+    monkeypatch.setenv("SEOUL_OPENAPI_KEY", "test-key")
+    res = runner.invoke(app, ["data", "fetch", "--what", "stations", "--out", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = _json(res.stdout)
+    assert doc["rows"] == 5 and Path(doc["path"]).is_file()
+    listed = runner.invoke(
+        app, ["data", "stations", "--data-dir", str(data_dir), "-s", doc["path"], "--json"]
+    )
+    assert _json(listed.stdout)["stations"] == 5
+    res = runner.invoke(app, ["data", "fetch", "--what", "status", "--out", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    status = _json(res.stdout)
+    assert status["rows"] == 6 and status["report"]["rows_kept"] == 4
+    assert not list(tmp_path.rglob("*.tmp"))  # atomic writes leave no temporary file
+    shutil.rmtree(tmp_path / "ttareungi")
