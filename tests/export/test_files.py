@@ -39,10 +39,7 @@ def test_geojson_rfc7946(full_layers: MapLayers, tmp_path: Path) -> None:
 
 
 def test_geopackage_layers(full_layers: MapLayers, plan_layers: MapLayers, tmp_path: Path) -> None:
-    path = write_gpkg(
-        full_layers.with_routes(full_layers) if False else plan_layers.with_routes(full_layers),
-        tmp_path / "plan.gpkg",
-    )
+    path = write_gpkg(plan_layers.with_routes(full_layers), tmp_path / "plan.gpkg")
     info = {name: gtype for name, gtype in pyogrio.list_layers(path)}
     assert set(info) == set(LAYER_NAMES)
     assert info["districts"] == "MultiPolygon" and info["routes"] == "LineString"
@@ -116,8 +113,7 @@ def test_route_sheets_open_in_excel(full_layers: MapLayers, routes_doc: dict, tm
     assert t1["stop"].tolist() == [s["seq"] for s in want]
     assert t1["station_name"].tolist() == [s["name"] for s in want]
     assert t1["bikes"].tolist() == [abs(s["quantity"]) for s in want]
-    assert all(
-        a.startswith("pick up" if s["quantity"] > 0 else "drop off") for a, s in zip(t1["action"], want)
-    )
+    expected = ["pick up" if s["quantity"] > 0 else "drop off" for s in want]
+    assert [a.startswith(e) for a, e in zip(t1["action"], expected, strict=True)] == [True] * len(want)
     every = pd.read_csv(tmp_path / "routes_all.csv", encoding="utf-8-sig")
     assert len(every) == 24 and every["truck"].nunique() == 3
