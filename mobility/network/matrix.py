@@ -22,7 +22,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -231,6 +231,7 @@ def within_radius(
     weight: Weight = "length",
     source_offsets: np.ndarray | None = None,
     target_offsets: np.ndarray | None = None,
+    method: Literal["auto", "local", "global"] = "auto",
     chunk: int = 64,
     threads: int | None = None,
     use_cache: bool = True,
@@ -249,8 +250,13 @@ def within_radius(
     source_offsets, target_offsets
         Optional per-point additions (e.g. ``Snapped.distance_m`` for walking from the point to
         its node), included in the value compared with ``radius``.
+    method
+        ``"local"``: Dijkstra on the small subgraph around each tile of roots (exact: a path of
+        network length ``L`` never leaves the disc of radius ``L × max(chord / edge length)``
+        around its start); ``"global"``: scipy's Dijkstra with ``limit`` on the whole graph;
+        ``"auto"``: local unless an edge is shorter than the straight line between its ends.
     chunk
-        Dijkstra roots per batch (memory: ``chunk × n_nodes × 8`` bytes per thread).
+        Roots per batch for ``"global"`` (memory: ``chunk × n_nodes × 8`` bytes per thread).
 
     Returns
     -------
@@ -274,7 +280,6 @@ def within_radius(
     if use_cache and path.exists():
         return sp.load_npz(path).tocsr()
     base = float(radius) - float(so.min(initial=0.0)) - float(to.min(initial=0.0))
-    limit_int = float(np.floor(base * SCALE + 1e-6))
     us, inv_s = np.unique(src, return_inverse=True)
     ut, inv_t = np.unique(tgt, return_inverse=True)
     if len(ut) < len(us):  # search from the smaller side on the reversed graph
@@ -283,31 +288,15 @@ def within_radius(
     else:
         graph = pnet.csr(weight, integer=True)
         roots, others = us, ut
-    rows_all: list[np.ndarray] = []
-    cols_all: list[np.ndarray] = []
-    vals_all: list[np.ndarray] = []
-    batches = [roots[i : i + chunk] for i in range(0, len(roots), chunk)]
-    starts = list(range(0, len(roots), chunk))
-
-    def run(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        d = dijkstra(graph, directed=True, indices=batches[b], limit=limit_int)
-        sub = d[:, others]
-        r, c = np.nonzero(sub <= limit_int)
-        return r + starts[b], c, sub[r, c]
-
-    nthreads = threads or default_threads()
-    if nthreads > 1 and len(batches) > 1:
-        with ThreadPoolExecutor(nthreads) as ex:
-            results = list(ex.map(run, range(len(batches))))
+    limit_int = float(np.floor(base * SCALE + 1e-6))
+    reach = _euclidean_reach(pnet, weight, limit_int / SCALE)
+    if method == "global" or (method == "auto" and not np.isfinite(reach)):
+        r, c, v = _bounded_global(graph, roots, others, limit_int, chunk, threads or default_threads())
     else:
-        results = [run(b) for b in range(len(batches))]
-    for r, c, v in results:
-        rows_all.append(r)
-        cols_all.append(c)
-        vals_all.append(v)
-    r = np.concatenate(rows_all) if rows_all else np.zeros(0, np.int64)
-    c = np.concatenate(cols_all) if cols_all else np.zeros(0, np.int64)
-    v = np.concatenate(vals_all) / SCALE if vals_all else np.zeros(0)
+        if not np.isfinite(reach):
+            raise InputError("method", method, "'global' for this network (an edge is shorter than its chord)")
+        r, c, v = _bounded_local(pnet, graph, roots, others, limit_int, reach)
+    v = v / SCALE
     if len(ut) < len(us):
         r, c = c, r  # rows index unique sources, cols unique targets
     # expand unique nodes to points
@@ -318,12 +307,102 @@ def within_radius(
     return out
 
 
-def _group(inv: np.ndarray, n_unique: int) -> tuple[np.ndarray, np.ndarray]:
-    """Points grouped by unique node: (indptr, point indices)."""
-    order = np.argsort(inv, kind="stable")
-    indptr = np.zeros(n_unique + 1, dtype=np.int64)
-    np.cumsum(np.bincount(inv, minlength=n_unique), out=indptr[1:])
-    return indptr, order
+def _bounded_global(
+    graph: sp.csr_matrix, roots: np.ndarray, others: np.ndarray, limit: float, chunk: int, threads: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(root position, other position, integer value) of all pairs within ``limit``, whole graph."""
+    batches = [roots[i : i + chunk] for i in range(0, len(roots), chunk)]
+    starts = list(range(0, len(roots), chunk))
+
+    def run(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        d = dijkstra(graph, directed=True, indices=batches[b], limit=limit)
+        sub = d[:, others]
+        r, c = np.nonzero(sub <= limit)
+        return r + starts[b], c, sub[r, c]
+
+    if threads > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(threads) as ex:
+            results = list(ex.map(run, range(len(batches))))
+    else:
+        results = [run(b) for b in range(len(batches))]
+    return _concat(results)
+
+
+def _concat(
+    results: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not results:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return (
+        np.concatenate([r for r, _, _ in results]).astype(np.int64),
+        np.concatenate([c for _, c, _ in results]).astype(np.int64),
+        np.concatenate([v for _, _, v in results]).astype(np.float64),
+    )
+
+
+def _euclidean_reach(pnet: ProfiledNetwork, weight: Weight, radius: float) -> float:
+    """Straight-line distance (m) a path of ``radius`` (m or s) can reach at most; inf if unbounded.
+
+    Every edge's chord (straight line between its end nodes, EPSG:5179) is at most ``k`` times
+    its weight, ``k = max(chord / weight)``; a path of weight ``radius`` stays within
+    ``k × radius`` of its start (triangle inequality).
+    """
+    cache: dict[str, float] = pnet.info.setdefault("_chord_ratio", {})
+    if weight not in cache:
+        chord = np.hypot(pnet.x[pnet.tail] - pnet.x[pnet.head], pnet.y[pnet.tail] - pnet.y[pnet.head])
+        w = pnet.weights(weight) / SCALE
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(chord > 0, chord / w, 0.0)
+        cache[weight] = float(ratio.max(initial=0.0))
+    k = cache[weight]
+    if not np.isfinite(k):
+        return float("inf")
+    return max(k, 1.0 if weight == "length" else 0.0) * radius * 1.001 + 1.0
+
+
+def _bounded_local(
+    pnet: ProfiledNetwork,
+    graph: sp.csr_matrix,
+    roots: np.ndarray,
+    others: np.ndarray,
+    limit: float,
+    reach: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Like :func:`_bounded_global`, but each tile of roots searches only the nodes within ``reach``.
+
+    Roots are grouped in square tiles of side ``max(reach, 400 m)``; for each tile, the
+    subgraph induced by the nodes inside the tile's box grown by ``reach`` holds every path of
+    weight ``<= limit`` from its roots, so Dijkstra there is exact and touches ~1–5k nodes
+    instead of the whole city.
+    """
+    x, y = pnet.x, pnet.y
+    side = max(reach, 400.0)
+    tx = np.floor((x[roots] - x.min()) / side).astype(np.int64)
+    ty = np.floor((y[roots] - y.min()) / side).astype(np.int64)
+    tile = tx * (int(ty.max(initial=0)) + 1) + ty
+    order = np.argsort(tile, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, tile[order][1:] != tile[order][:-1], True])
+    by_x = np.argsort(x, kind="stable")
+    xs = x[by_x]
+    other_pos = np.full(pnet.n_nodes, -1, dtype=np.int64)
+    other_pos[others] = np.arange(len(others))
+    results: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        idx = order[a:b]  # positions in roots
+        rx, ry = x[roots[idx]], y[roots[idx]]
+        lo, hi = np.searchsorted(xs, [rx.min() - reach, rx.max() + reach])
+        cand = by_x[lo:hi]
+        cy = y[cand]
+        nodes = np.sort(cand[(cy >= ry.min() - reach) & (cy <= ry.max() + reach)])
+        sub = graph[nodes][:, nodes]
+        local_roots = np.searchsorted(nodes, roots[idx])
+        d = dijkstra(sub, directed=True, indices=local_roots, limit=limit)
+        op = other_pos[nodes]
+        cols = np.flatnonzero(op >= 0)
+        dd = d[:, cols]
+        r, c = np.nonzero(dd <= limit)
+        results.append((idx[r], op[cols[c]], dd[r, c]))
+    return _concat(results)
 
 
 def _expand(
@@ -338,25 +417,20 @@ def _expand(
     to: np.ndarray,
     radius: float,
 ) -> sp.csr_matrix:
-    ps, ords = _group(inv_s, n_us)
-    pt, ordt = _group(inv_t, n_ut)
-    # repeat each (unique-source, unique-target) entry for every point pair mapped to it
-    ns = ps[r + 1] - ps[r]
-    nt = pt[c + 1] - pt[c]
-    reps = ns * nt
-    total = int(reps.sum())
-    entry = np.repeat(np.arange(len(r)), reps)
-    within = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
-    si = ords[ps[r[entry]] + within // nt[entry]]
-    ti = ordt[pt[c[entry]] + within % nt[entry]]
-    val = v[entry] + so[si] + to[ti]
-    keep = val <= radius + 1e-9
-    si, ti, val = si[keep], ti[keep], val[keep]
-    order = np.lexsort((ti, si))
-    si, ti, val = si[order], ti[order], val[order]
-    indptr = np.zeros(len(inv_s) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(si, minlength=len(inv_s)), out=indptr[1:])
-    return sp.csr_matrix((val, ti, indptr), shape=(len(inv_s), len(inv_t)))
+    """Unique-node pairs -> point pairs (rows/cols repeated), offsets added, ``> radius`` removed."""
+    # +1 keeps exact zeros as stored entries through scipy's fancy indexing
+    m = sp.csr_matrix((v + 1.0, (r, c)), shape=(n_us, n_ut))
+    m = m[inv_s][:, inv_t].tocsr()
+    m.sort_indices()
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    m.data = m.data - 1.0 + so[rows] + to[m.indices]
+    keep = m.data <= radius + 1e-9
+    if not keep.all():
+        counts = np.bincount(rows[keep], minlength=m.shape[0])
+        indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        m = sp.csr_matrix((m.data[keep], m.indices[keep], indptr), shape=m.shape)
+    return m
 
 
 # --------------------------------------------------------------------------------------------

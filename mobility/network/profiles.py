@@ -117,7 +117,9 @@ class Profile(BaseModel):
 
     def key(self) -> str:
         """A stable hash of every parameter (for cache keys)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, default=sorted)
+        data = self.model_dump(mode="json")
+        data["allowed"] = sorted(self.allowed)  # a frozenset iterates in a per-process order
+        blob = json.dumps(data, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def class_speed_array(self) -> np.ndarray:
