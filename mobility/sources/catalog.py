@@ -132,7 +132,9 @@ def all_datasets(*, data_dir: Path | None = None) -> list[DatasetSpec]:
             _import_problems[module_name] = f"{type(exc).__name__}: {exc}"
             continue
         specs.extend(getattr(module, "DATASETS", []))
-    specs.extend(NETWORK_DATASETS)
+    loaded_paths = {s.relpath for s in specs if s.load is not None}
+    # a file some module loads is not listed again as a fingerprint-only network file
+    specs.extend(s for s in NETWORK_DATASETS if s.relpath not in loaded_paths)
     seen: set[str] = set()
     unique = []
     for spec in specs:

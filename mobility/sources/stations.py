@@ -870,6 +870,29 @@ DATASETS: list[DatasetSpec] = [
 """The station datasets of the data directory, for the catalog."""
 
 
+MASTER_COPY_RELPATH = "layers/seoul_bike_stations_master_utf8.csv"
+"""An older copy of the OA-21235 master (astrataraxia/Ddareungi_analysis, 3,385 rows, 13 with zero
+coordinates; about 115 coordinates differ from ``master``, apparently filled in)."""
+
+
+def _load_master_copy(data_dir: Path) -> Loaded[pd.DataFrame]:
+    loaded = load_station_list(Path(data_dir) / MASTER_COPY_RELPATH, data_dir)
+    loaded.report.dataset = "stations_master-copy-3385"
+    return loaded
+
+
+DATASETS.append(
+    DatasetSpec(
+        name="stations_master-copy-3385",
+        family="stations",
+        relpath=MASTER_COPY_RELPATH,
+        description="Older copy of the OA-21235 master (3,385 rows; 13 with zero coordinates)",
+        load=_load_master_copy,
+        expected_rows=3372,
+    )
+)
+
+
 def iter_vintages() -> Iterable[str]:
     """The vintage names, oldest first."""
     return iter(STATION_VINTAGES)

@@ -20,14 +20,17 @@ def test_all_datasets_gathers_modules_and_networks() -> None:
     names = [s.name for s in specs]
     assert len(names) == len(set(names))
     assert {f"stations_{v}" for v in STATION_VINTAGES} <= set(names)
-    assert {s.name for s in NETWORK_DATASETS} <= set(names)
+    loaded = {s.relpath for s in specs if s.load is not None}
+    assert {s.name for s in NETWORK_DATASETS if s.relpath not in loaded} <= set(names)
+    assert len({s.relpath for s in specs}) == len(specs)  # no file listed twice
     assert all(s.load is None for s in specs if s.family == "network")
     assert "network_best" in names
 
 
 def test_station_family_on_real_data(data_dir: Path) -> None:
     infos = {i.name: i for i in dataset_info(data_dir, families=["stations"])}
-    assert set(infos) == {f"stations_{v}" for v in STATION_VINTAGES}
+    assert set(infos) == {f"stations_{v}" for v in STATION_VINTAGES} | {"stations_master-copy-3385"}
+    assert infos["stations_master-copy-3385"].rows == 3372
     info = infos["stations_2025-12"]
     assert info.rows == 2799 and info.status == "ok" and info.crs == "EPSG:4326"
     assert info.checks_failed == 0 and info.checks_passed == 3
