@@ -1,0 +1,346 @@
+"""``mobility rebalance``: the nightly truck routes, from a scenario and a status snapshot.
+
+Writes, atomically, into ``--out``: ``routes.json`` (the :class:`RebalancingPlan`, schema
+``mobility/rebalancing-plan/1``, see :data:`mobility.rebalancing.plan.ROUTES_JSON_SCHEMA`),
+``routes.csv`` (one row per stop, grouped per truck with a depot row before and after: a
+printable route sheet) and ``routes.geojson`` (a LineString per truck along the streets, a Point
+per stop).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    console,
+    err_console,
+    print_json,
+)
+from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.io import atomic_write_json, atomic_write_text
+from mobility.quality import QualityReport
+
+__all__ = ["read_status", "register", "write_outputs"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``mobility rebalance``."""
+    app.command("rebalance")(rebalance_cmd)
+
+
+def read_status(path: Path) -> pd.DataFrame:
+    """A status snapshot: CSV / Parquet (``station_id``, ``number``, ``docks``, ``bikes``, ...) or
+    a real-time ``bikeList`` JSON response."""
+    if not path.exists():
+        raise InputError("--status", str(path), "an existing CSV, Parquet or bikeList JSON file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix == ".json":
+            from mobility.sources.stations import parse_bike_list
+
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            return parse_bike_list(payload, origin=path).table
+        return pd.read_csv(path, dtype={"station_id": "string"}, encoding="utf-8-sig")
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(path, f"cannot read as a status table ({exc})") from exc
+
+
+def _day_type(date: str) -> str:
+    """Day type of the morning after ``date`` (the morning the targets are for)."""
+    from mobility.demand.holidays import day_type
+
+    return str(day_type(pd.Timestamp(date) + pd.Timedelta(days=1)))
+
+
+def _matrices(scn: Any, lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -> tuple[Any, ...]:
+    """Travel seconds and metres over depots + stations, and the profiled network (or None)."""
+    from mobility.rebalancing.build import straight_line_matrices
+
+    ns = scn.network
+    if ns.source != "straight":
+        try:
+            from mobility.network import TRUCK, TRUCK_NIGHT, apply_profile, load_network
+            from mobility.network.matrix import travel_matrix
+            from mobility.network.snap import snap_points
+
+            net = load_network(ns.source, data_dir)
+            pnet = apply_profile(net, TRUCK_NIGHT if ns.profile == "truck_night" else TRUCK)
+            snapped = snap_points(pnet, lon, lat)
+            t = travel_matrix(pnet, snapped, weight="time")
+            d = travel_matrix(pnet, snapped, weight="length")
+            return t, d, pnet, snapped.node, f"{ns.source}/{ns.profile}"
+        except (DataNotFoundError, ImportError) as exc:
+            if not ns.fallback_to_straight:
+                raise
+            err_console.print(f"[yellow]street network unavailable ({exc}); using straight lines[/]")
+    t, d = straight_line_matrices(lon, lat, speed_kmh=ns.straight_speed_kmh, detour=ns.straight_detour)
+    return t, d, None, None, f"straight x{ns.straight_detour} @ {ns.straight_speed_kmh} km/h"
+
+
+def _add_paths(plan: Any, pnet: Any, nodes: np.ndarray, problem: Any) -> Any:
+    """Street polylines for every route (depot → stops → depot)."""
+    from dataclasses import replace
+
+    from mobility.network.matrix import route_polylines
+
+    routes = []
+    for r in plan.routes:
+        if not r.stops:
+            routes.append(r)
+            continue
+        seq = [problem.depot_index(r.depot_id)]
+        seq += [problem.n_depots + problem.index_of[s.station_id] for s in r.stops]
+        seq.append(seq[0])
+        pairs = [(int(nodes[a]), int(nodes[b])) for a, b in itertools.pairwise(seq)]
+        polys = route_polylines(pnet, pairs)
+        pts: list[list[float]] = []
+        for poly in polys:
+            for x, y in np.asarray(poly).reshape(-1, 2):
+                p = [round(float(x), 6), round(float(y), 6)]
+                if not pts or pts[-1] != p:
+                    pts.append(p)
+        routes.append(replace(r, path=pts))
+    return replace(plan, routes=tuple(routes))
+
+
+def _csv_text(plan: Any, problem: Any) -> str:
+    from mobility.rebalancing.plan import clock
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            "truck_id", "depot_id", "seq", "arrival", "arrival_s", "station_id", "name", "action",
+            "quantity", "load_after", "bikes_before", "bikes_after", "lon", "lat",
+        ]
+    )  # fmt: skip
+    depots = {d.id: d for d in problem.depots}
+    for r in plan.routes:
+        if not r.stops:
+            continue
+        dep = depots[r.depot_id]
+        w.writerow(
+            [r.truck_id, r.depot_id, 0, clock(r.start_s), r.start_s, r.depot_id, dep.name, "start",
+             r.start_load, r.start_load, "", "", dep.lon, dep.lat]
+        )  # fmt: skip
+        for s in r.stops:
+            action = "pick up" if s.quantity > 0 else "drop" if s.quantity < 0 else "check"
+            w.writerow(
+                [r.truck_id, r.depot_id, s.seq, s.arrival, s.arrival_s, s.station_id, s.name, action,
+                 abs(s.quantity), s.load_after, s.bikes_before, s.bikes_after, s.lon, s.lat]
+            )  # fmt: skip
+        w.writerow(
+            [r.truck_id, r.depot_id, len(r.stops) + 1, clock(r.end_s), r.end_s, r.depot_id, dep.name,
+             "end", r.end_load, r.end_load, "", "", dep.lon, dep.lat]
+        )  # fmt: skip
+    return buf.getvalue()
+
+
+def _geojson(plan: Any, problem: Any) -> dict[str, Any]:
+    depots = {d.id: d for d in problem.depots}
+    feats: list[dict[str, Any]] = []
+    for r in plan.routes:
+        if not r.stops:
+            continue
+        dep = depots[r.depot_id]
+        line = r.path or [[dep.lon, dep.lat], *[[s.lon, s.lat] for s in r.stops], [dep.lon, dep.lat]]
+        props = {
+            "kind": "route",
+            "truck_id": r.truck_id,
+            "depot_id": r.depot_id,
+            "stops": len(r.stops),
+            "picked_up": r.picked_up,
+            "dropped": r.dropped,
+            "distance_km": r.distance_km,
+            "hours": round(r.hours, 3),
+            "street_path": r.path is not None,
+        }
+        feats.append(
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": props}
+        )
+        for s in r.stops:
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                    "properties": {"kind": "stop", "truck_id": r.truck_id, **s.to_dict()},
+                }
+            )
+    for d in problem.depots:
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [d.lon, d.lat]},
+                "properties": {"kind": "depot", "depot_id": d.id, "name": d.name},
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def write_outputs(plan: Any, problem: Any, out: Path) -> list[Path]:
+    """``routes.json``, ``routes.csv``, ``routes.geojson`` in ``out`` (each written atomically)."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [
+        atomic_write_json(out / "routes.json", plan.to_dict()),
+        atomic_write_text(out / "routes.csv", _csv_text(plan, problem)),
+        atomic_write_text(
+            out / "routes.geojson", json.dumps(_geojson(plan, problem), ensure_ascii=False) + "\n"
+        ),
+    ]
+    return paths
+
+
+def rebalance_cmd(
+    scenario: Annotated[
+        Path, typer.Argument(help="Nightly scenario YAML (e.g. scenarios/seoul-nightly.yaml).")
+    ],
+    status: Annotated[
+        Path,
+        typer.Option(
+            "--status", help="Status snapshot: CSV/Parquet (mobility demand snapshot) or bikeList JSON."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for routes.json/.csv/.geojson.")],
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.1, help="Solver seconds (default: the scenario's).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
+    ] = None,
+    paths: Annotated[bool, typer.Option("--paths/--no-paths", help="Draw routes along the streets.")] = True,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Plan tonight's truck routes: which stations, in which order, how many bikes, when."""
+    from mobility.provenance import Provenance
+    from mobility.rebalancing.build import assemble_stations, problem_from_scenario
+    from mobility.rebalancing.solve import SolveParams, solve
+    from mobility.rebalancing.validate import validate_plan
+    from mobility.scenario.nightly import load_nightly
+
+    t0 = time.perf_counter()
+    scn = load_nightly(scenario)
+    report = QualityReport("status snapshot")
+    with err_console.status("reading the status snapshot and the demand model…") as st:
+        raw = read_status(status)
+        need_coords = not {"lon", "lat"} <= set(raw.columns)
+        prof = None
+        curves = None
+        day = "weekday"
+        if need_coords or scn.targets.source == "demand":
+            from mobility.demand.data import load_profiles
+
+            prof = load_profiles(data_dir)
+        stations = assemble_stations(raw, prof.stations if prof is not None else None, report)
+        if scn.targets.source == "demand" and prof is not None:
+            from mobility.demand.inventory import curves_from_profiles
+
+            day = _day_type(scn.night.date) if scn.targets.day_type == "auto" else scn.targets.day_type
+            st.update(f"dissatisfaction curves ({day} morning)…")
+            curves = {int(c.station): c.costs for c in curves_from_profiles(prof, day_type=day)}
+        st.update("truck travel times on the street network…")
+        lon = np.r_[[d.lon for d in scn.depots], stations["lon"].to_numpy(dtype=float)]
+        lat = np.r_[[d.lat for d in scn.depots], stations["lat"].to_numpy(dtype=float)]
+        travel, dist, pnet, nodes, network_name = _matrices(scn, lon, lat, data_dir)
+        problem = problem_from_scenario(
+            scn,
+            stations,
+            curves,
+            travel,
+            dist,
+            report=report,
+            meta={"network": network_name, "day_type": day},
+        )
+    params = SolveParams(
+        time_limit=time_limit if time_limit is not None else scn.solver.time_limit,
+        seed=seed if seed is not None else scn.solver.seed,
+        workers=scn.solver.workers,
+        decompose=scn.solver.decompose,
+        trucks_per_zone=scn.solver.trucks_per_zone,
+    )
+    with err_console.status(
+        f"routing {len(problem.trucks)} trucks, {problem.n_stations} stations ({params.time_limit:.0f} s)…"
+    ) as st:
+        plan = solve(problem, params, progress=lambda m: st.update(m))
+        if paths and pnet is not None:
+            st.update("drawing routes on the street network…")
+            plan = _add_paths(plan, pnet, nodes, problem)
+    check = validate_plan(problem, plan)
+    datasets: dict[str, Path | str] = {"status": status}
+    prov = Provenance.collect(datasets, scenario=scn.model_dump(mode="json"), seed=params.seed)
+    from dataclasses import replace
+
+    plan = replace(
+        plan.with_provenance(prov),
+        meta={
+            **plan.meta,
+            "scenario": scn.name,
+            "night": scn.night.date,
+            "network": network_name,
+            "targets": f"{scn.targets.source} ({day} morning)",
+            "status_report": report.to_dict(),
+            "valid": check.ok,
+        },
+    )
+    files = write_outputs(plan, problem, out)
+    tot = plan.totals
+    summary = {
+        "out": [str(p) for p in files],
+        "valid": check.ok,
+        "violations": check.violations[:20],
+        "totals": tot.__dict__,
+        "stats": plan.stats.to_dict(),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        tab = Table(title=f"{scn.name}: {problem.n_stations} stations, {len(problem.trucks)} trucks")
+        tab.add_column("figure")
+        tab.add_column("value", justify="right")
+        rows = [
+            ("trucks used", f"{tot.trucks_used}"),
+            ("stations visited", f"{tot.stations_visited}"),
+            ("bikes moved", f"{tot.bikes_moved}"),
+            ("km driven", f"{tot.km:,.1f}"),
+            ("truck-hours", f"{tot.truck_hours:,.1f}"),
+            (
+                "dissatisfaction before → after",
+                f"{tot.dissatisfaction_before:,.1f} → {tot.dissatisfaction_after:,.1f}",
+            ),
+            (
+                "stations expected empty before → after",
+                f"{tot.stations_empty_before} → {tot.stations_empty_after}",
+            ),
+            (
+                "stations expected full before → after",
+                f"{tot.stations_full_before} → {tot.stations_full_after}",
+            ),
+            ("objective", f"{tot.objective:,.2f}"),
+            ("solver", f"{plan.stats.solver} ({plan.stats.seconds:.0f} s)"),
+            ("valid (independent check)", "yes" if check.ok else f"NO: {len(check.violations)} violations"),
+        ]
+        for a, b in rows:
+            tab.add_row(a, b)
+        console.print(tab)
+        for p in files:
+            console.print(f"wrote {p}")
+    if not check.ok:
+        for v in check.violations[:10]:
+            err_console.print(f"[red]violation:[/] {v}")
+        raise typer.Exit(1)

@@ -1,0 +1,222 @@
+"""Assemble a :class:`RebalancingProblem` from a scenario, a status table and travel matrices.
+
+Pure: tables and arrays in, a problem out. Reading files, the street network and the demand
+model is the CLI's job (:mod:`mobility.cli.rebalance`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mobility.errors import InputError
+from mobility.quality import QualityReport
+from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_interval
+from mobility.scenario.nightly import NightlyScenario
+
+__all__ = ["assemble_stations", "expand_trucks", "problem_from_scenario", "straight_line_matrices"]
+
+STATION_COLUMNS = ("station_id", "number", "name", "docks", "bikes", "lon", "lat")
+
+
+def _number(v: Any) -> int | None:
+    try:
+        s = str(v).strip()
+        return int(float(s)) if s and s.lower() not in {"nan", "<na>", "none"} else None
+    except ValueError:
+        return None
+
+
+def assemble_stations(
+    status: pd.DataFrame, coords: pd.DataFrame | None, report: QualityReport
+) -> pd.DataFrame:
+    """One row per station with ``station_id, number, name, docks, bikes, lon, lat`` (+ targets).
+
+    ``status`` needs ``bikes`` and ``station_id`` or ``number``; ``docks``, ``name``, ``lon``,
+    ``lat`` come from ``status`` or else from ``coords`` (joined on ``number``, then on
+    ``station_id``). Rows without bikes or coordinates are dropped and counted in ``report``;
+    a negative inventory is an :class:`InputError`.
+    """
+    df = status.copy()
+    report.rows_read = len(df)
+    if "bikes" not in df.columns or not ({"station_id", "number"} & set(df.columns)):
+        raise InputError(
+            "status.columns", list(df.columns), "a table with 'bikes' and 'station_id' or 'number'"
+        )
+    if "number" not in df.columns:
+        df["number"] = pd.NA
+    if "station_id" not in df.columns:
+        df["station_id"] = pd.NA
+    df["number"] = [_number(v) for v in df["number"]]
+    df["station_id"] = df["station_id"].astype("string")
+    bikes = pd.to_numeric(df["bikes"], errors="coerce")
+    neg = bikes < 0
+    if bool(neg.any()):
+        row = df[neg].iloc[0]
+        key = row["station_id"] if pd.notna(row["station_id"]) else row["number"]
+        raise InputError(f"status[{key}].bikes", int(bikes[neg].iloc[0]), "an inventory >= 0")
+    bad = bikes.isna()
+    report.drop("bikes missing or not a number", bad, example=df["bikes"])
+    df = df[~bad].copy()
+    df["bikes"] = bikes[~bad].astype("int64")
+    if coords is not None:
+        c = coords.copy()
+        if "number" in c.columns:
+            c["number"] = [_number(v) for v in c["number"]]
+        for key in ("number", "station_id"):
+            if key not in c.columns:
+                continue
+            lut = c.dropna(subset=[key]).drop_duplicates(key).set_index(key)
+            for k in ("station_id", "number", "docks", "name", "lon", "lat"):
+                if k == key or k not in lut.columns:
+                    continue
+                if k not in df.columns:
+                    df[k] = pd.NA
+                df[k] = df[k].where(df[k].notna(), df[key].map(lut[k]))
+    for k in ("name", "docks", "lon", "lat"):
+        if k not in df.columns:
+            df[k] = pd.NA
+    df["station_id"] = df["station_id"].where(df["station_id"].notna(), "N" + df["number"].astype("string"))
+    df["name"] = df["name"].fillna("").astype(str)
+    df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
+    df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
+    nocoord = df["lon"].isna() | df["lat"].isna() | (df["lon"] == 0) | (df["lat"] == 0)
+    report.drop("no coordinates (not in the station list)", nocoord, example=df["station_id"])
+    df = df[~nocoord].copy()
+    df["docks"] = pd.to_numeric(df["docks"], errors="coerce")
+    nodocks = df["docks"].isna()
+    report.warn("docks unknown (taken as 0: every bike is overflow)", nodocks, example=df["station_id"])
+    df["docks"] = df["docks"].fillna(0).astype("int64")
+    dup = df["station_id"].duplicated()
+    report.drop("duplicate station", dup, example=df["station_id"])
+    df = df[~dup].reset_index(drop=True)
+    return df
+
+
+def expand_trucks(scn: NightlyScenario) -> tuple[Truck, ...]:
+    """One :class:`Truck` per truck of every group (ids ``<depot>-01``, ``<depot>-02``, ...)."""
+    out = []
+    per_depot: dict[str, int] = {}
+    for g in scn.trucks:
+        start, end = g.shift.seconds()
+        for _ in range(g.count):
+            per_depot[g.depot] = per_depot.get(g.depot, 0) + 1
+            out.append(
+                Truck(
+                    id=f"{g.depot}-{per_depot[g.depot]:02d}",
+                    depot=g.depot,
+                    capacity=g.capacity,
+                    shift_start=start,
+                    shift_end=end,
+                    load_seconds_per_bike=g.load_seconds_per_bike,
+                    stop_seconds=g.stop_seconds,
+                    start_load=None if g.start_load == "free" else int(g.start_load),
+                )
+            )
+    return tuple(out)
+
+
+def straight_line_matrices(
+    lon: np.ndarray, lat: np.ndarray, *, speed_kmh: float = 22.0, detour: float = 1.35
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds and metres between points from great-circle distance × ``detour`` at ``speed_kmh``."""
+    lo, la = np.radians(np.asarray(lon, dtype=float)), np.radians(np.asarray(lat, dtype=float))
+    dlat = la[:, None] - la[None, :]
+    dlon = lo[:, None] - lo[None, :]
+    a = np.sin(dlat / 2) ** 2 + np.cos(la[:, None]) * np.cos(la[None, :]) * np.sin(dlon / 2) ** 2
+    metres = 2 * 6_371_000.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1))) * detour
+    return metres / (speed_kmh / 3.6), metres
+
+
+def _override_index(stations: pd.DataFrame, token: str) -> int:
+    ids = stations["station_id"].astype(str).tolist()
+    if token in ids:
+        return ids.index(token)
+    num = _number(token)
+    if num is not None:
+        hits = np.flatnonzero(stations["number"].to_numpy() == num)
+        if hits.size:
+            return int(hits[0])
+    raise InputError(
+        "targets.overrides.station", token, "a station id (ST-…) or number in the status snapshot"
+    )
+
+
+def problem_from_scenario(
+    scn: NightlyScenario,
+    stations: pd.DataFrame,
+    curves: Mapping[int, np.ndarray] | None,
+    travel_s: np.ndarray,
+    distance_m: np.ndarray,
+    *,
+    report: QualityReport | None = None,
+    meta: dict[str, Any] | None = None,
+) -> RebalancingProblem:
+    """The night's :class:`RebalancingProblem`.
+
+    Parameters
+    ----------
+    scn
+        The scenario (depots, trucks, costs, targets).
+    stations
+        Output of :func:`assemble_stations`.
+    curves
+        Dissatisfaction costs by station number (``targets.source: demand``), or ``None``.
+    travel_s, distance_m
+        Square matrices over ``depots + stations`` (scenario depot order first).
+    report
+        Stations without a curve are counted here (they get the snapshot's target interval, or
+        ``[0, docks]``).
+    """
+    tol = scn.targets.tolerance
+    per_bike = scn.targets.per_bike
+    out_curves: list[np.ndarray] = []
+    missing = 0
+    for _, row in stations.iterrows():
+        docks = int(row["docks"])
+        kmax = max(docks, int(row["bikes"])) + 60
+        num = _number(row.get("number"))
+        if scn.targets.source == "demand" and curves is not None and num is not None and num in curves:
+            out_curves.append(np.asarray(curves[num], dtype=float))
+            continue
+        if scn.targets.source == "demand":
+            missing += 1
+        if pd.notna(row.get("target_low", np.nan)) and pd.notna(row.get("target_high", np.nan)):
+            lo, hi = int(row["target_low"]), int(row["target_high"])
+        elif pd.notna(row.get("target_morning", np.nan)):
+            t = int(row["target_morning"])
+            lo, hi = max(0, t - tol), t + tol
+        else:
+            lo, hi = 0, docks
+        out_curves.append(curve_from_interval(lo, max(lo, hi), kmax, per_bike=per_bike))
+    if report is not None and missing:
+        report.warn("no demand curve (snapshot target interval used)", count=missing)
+    for ov in scn.targets.overrides:
+        i = _override_index(stations, ov.station)
+        lo, hi = (ov.target, ov.target) if isinstance(ov.target, int) else ov.target
+        kmax = max(int(stations["docks"].iloc[i]), int(stations["bikes"].iloc[i])) + 60
+        out_curves[i] = curve_from_interval(lo, hi, kmax, per_bike=per_bike)
+    depots = tuple(Depot(d.id, d.name or d.id, d.lon, d.lat) for d in scn.depots)
+    c = scn.costs
+    return RebalancingProblem(
+        station_ids=tuple(str(s) for s in stations["station_id"]),
+        names=tuple(str(s) for s in stations["name"]),
+        lon=stations["lon"].to_numpy(dtype=float),
+        lat=stations["lat"].to_numpy(dtype=float),
+        docks=stations["docks"].to_numpy(dtype=np.int64),
+        bikes=stations["bikes"].to_numpy(dtype=np.int64),
+        curves=tuple(out_curves),
+        depots=depots,
+        trucks=expand_trucks(scn),
+        travel_s=np.asarray(travel_s, dtype=float),
+        distance_m=np.asarray(distance_m, dtype=float),
+        dissatisfaction_weight=c.dissatisfaction_weight,
+        drive_cost_per_km=c.drive_cost_per_km,
+        overflow_penalty=c.overflow_penalty,
+        max_visits=c.max_visits_per_station,
+        band_tolerance=c.band_tolerance,
+        meta=dict(meta or {}),
+    )

@@ -1,0 +1,230 @@
+"""The nightly rebalancing scenario: depots, trucks, shift, costs, targets, network.
+
+A scenario is a YAML file (``scenarios/seoul-nightly.yaml``) validated by
+:class:`NightlyScenario`; every error names the field, the value and what was expected.
+
+Example::
+
+    name: seoul-nightly
+    night: {date: "2022-01-01"}
+    depots:
+      - {id: NW, name: 상암 운영센터, lon: 126.8895, lat: 37.5792}
+    trucks:
+      - {depot: NW, count: 6, capacity: 18, shift: {start: "22:00", end: "06:00"},
+         load_seconds_per_bike: 30, stop_seconds: 180, start_load: 0}
+    targets: {source: demand, day_type: weekday}
+    costs: {dissatisfaction_weight: 1.0, drive_cost_per_km: 0.2, overflow_penalty: 1.0}
+    network: {source: osm-drive, profile: truck_night}
+    solver: {time_limit: 300, seed: 0}
+
+Clock times ``"HH:MM"``; a shift end at or before its start is the next morning. Internally all
+times are seconds since midnight of the evening (:func:`clock_seconds`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mobility.errors import InputError
+
+__all__ = [
+    "Costs",
+    "DepotSpec",
+    "NetworkSpec",
+    "NightSpec",
+    "NightlyScenario",
+    "Shift",
+    "SolverSpec",
+    "TargetOverride",
+    "TargetsSpec",
+    "TruckGroup",
+    "clock_seconds",
+    "load_nightly",
+    "nightly_from_dict",
+]
+
+NonNeg = Annotated[float, Field(ge=0)]
+
+
+def clock_seconds(text: str, *, after: float | None = None) -> float:
+    """``"HH:MM"`` → seconds since midnight; with ``after``, times not later than it are next day.
+
+    Examples
+    --------
+    >>> clock_seconds("22:00"), clock_seconds("06:00", after=79200)
+    (79200.0, 108000.0)
+    """
+    try:
+        hh, mm = (int(x) for x in str(text).strip().split(":"))
+    except ValueError as exc:
+        raise InputError("time", text, "a clock time HH:MM") from exc
+    if not (0 <= hh < 24 and 0 <= mm < 60):
+        raise InputError("time", text, "a clock time HH:MM between 00:00 and 23:59")
+    s = float(hh * 3600 + mm * 60)
+    if after is not None and s <= after:
+        s += 86400.0
+    return s
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NightSpec(_Strict):
+    """The night: the evening's date (for the snapshot and day type) and the status time."""
+
+    date: str = "2022-01-01"
+    status_at: str = "22:00"
+
+
+class DepotSpec(_Strict):
+    """An ops centre (WGS84 coordinates inside Seoul)."""
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    lon: float = Field(ge=126.7, le=127.3)
+    lat: float = Field(ge=37.4, le=37.75)
+
+
+class Shift(_Strict):
+    """A shift, ``"HH:MM"`` to ``"HH:MM"`` (end at or before start = next morning)."""
+
+    start: str = "22:00"
+    end: str = "06:00"
+
+    def seconds(self) -> tuple[float, float]:
+        """Start and end in seconds since midnight of the evening."""
+        s = clock_seconds(self.start)
+        return s, clock_seconds(self.end, after=s)
+
+
+class TruckGroup(_Strict):
+    """``count`` identical trucks based at ``depot``."""
+
+    depot: str = Field(min_length=1)
+    count: int = Field(default=1, ge=1, le=200)
+    capacity: int = Field(default=18, ge=1, le=100)
+    shift: Shift = Shift()
+    load_seconds_per_bike: NonNeg = 30.0
+    stop_seconds: NonNeg = 180.0
+    start_load: int | Literal["free"] = 0
+
+    @field_validator("start_load")
+    @classmethod
+    def _non_negative(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 0:
+            raise ValueError("start_load must be >= 0 or 'free'")
+        return v
+
+    @model_validator(mode="after")
+    def _fits(self) -> TruckGroup:
+        if isinstance(self.start_load, int) and self.start_load > self.capacity:
+            raise ValueError(f"start_load {self.start_load} exceeds capacity {self.capacity}")
+        return self
+
+
+class TargetOverride(_Strict):
+    """A station's target set by hand: a number (``target``) or ``[low, high]``."""
+
+    station: str = Field(min_length=1, description="ST-ID (ST-4) or station number (102).")
+    target: int | tuple[int, int]
+
+
+class TargetsSpec(_Strict):
+    """Where each station's morning dissatisfaction curve comes from.
+
+    ``demand``: the demand model's curves (:mod:`mobility.demand.inventory`), by day type of the
+    night's next morning (``auto``) or the given one. ``snapshot``: the snapshot's
+    ``target_low``/``target_high`` or ``target_morning`` columns, as a piecewise-linear cost of
+    ``per_bike`` per bike outside the interval. Overrides replace single stations' curves.
+    """
+
+    source: Literal["demand", "snapshot"] = "demand"
+    day_type: Literal["auto", "weekday", "weekend"] = "auto"
+    per_bike: float = Field(default=1.0, gt=0)
+    tolerance: int = Field(default=1, ge=0)
+    overrides: tuple[TargetOverride, ...] = ()
+
+
+class Costs(_Strict):
+    """Objective weights: dissatisfaction (per unit), driving (per km), bikes above docks."""
+
+    dissatisfaction_weight: float = Field(default=1.0, gt=0)
+    drive_cost_per_km: NonNeg = 0.2
+    overflow_penalty: NonNeg = 1.0
+    max_visits_per_station: int = Field(default=1, ge=1, le=5)
+    band_tolerance: float = Field(default=0.5, gt=0)
+
+
+class NetworkSpec(_Strict):
+    """Truck travel times: a street network and profile, or straight lines (``source: straight``)."""
+
+    source: str = "osm-drive"
+    profile: Literal["truck", "truck_night"] = "truck_night"
+    straight_speed_kmh: float = Field(default=22.0, gt=0)
+    straight_detour: float = Field(default=1.35, ge=1.0)
+    fallback_to_straight: bool = True
+
+
+class SolverSpec(_Strict):
+    """Solver settings (see :class:`mobility.rebalancing.solve.SolveParams`)."""
+
+    time_limit: float = Field(default=300.0, gt=0)
+    seed: int = Field(default=0, ge=0)
+    workers: int = Field(default=2, ge=1, le=64)
+    decompose: Literal["auto", "always", "never"] = "auto"
+    trucks_per_zone: int = Field(default=1, ge=1)
+
+
+class NightlyScenario(_Strict):
+    """A whole nightly rebalancing run (see the module docstring)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    night: NightSpec = NightSpec()
+    depots: tuple[DepotSpec, ...] = Field(min_length=1)
+    trucks: tuple[TruckGroup, ...] = Field(min_length=1)
+    targets: TargetsSpec = TargetsSpec()
+    costs: Costs = Costs()
+    network: NetworkSpec = NetworkSpec()
+    solver: SolverSpec = SolverSpec()
+
+    @model_validator(mode="after")
+    def _depots_exist(self) -> NightlyScenario:
+        ids = [d.id for d in self.depots]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"depot ids must be unique: {ids}")
+        for k, t in enumerate(self.trucks):
+            if t.depot not in ids:
+                raise ValueError(f"trucks[{k}].depot {t.depot!r} is not one of the depots {ids}")
+        return self
+
+
+def nightly_from_dict(data: object) -> NightlyScenario:
+    """Validate a parsed YAML/JSON document; errors become :class:`InputError` naming the field."""
+    if not isinstance(data, dict):
+        raise InputError("scenario", type(data).__name__, "a mapping with name, depots, trucks, ...")
+    try:
+        return NightlyScenario.model_validate(data)
+    except ValidationError as exc:
+        errs = exc.errors()
+        first = errs[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "(root)"
+        more = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errs)
+        raise InputError(loc, first.get("input"), more) from exc
+
+
+def load_nightly(path: Path | str) -> NightlyScenario:
+    """Read and validate a nightly scenario YAML file."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError("scenario", str(p), "an existing YAML file") from exc
+    except yaml.YAMLError as exc:
+        raise InputError("scenario", str(p), f"valid YAML ({exc})") from exc
+    return nightly_from_dict(data)
