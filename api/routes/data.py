@@ -6,6 +6,7 @@ import importlib
 import json
 import math
 import threading
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -106,12 +107,36 @@ async def stations(
     return Response(json.dumps(body, ensure_ascii=False, default=str), media_type="application/geo+json")
 
 
-@router.get("/datasets", summary="The datasets this server has", responses={503: {"model": ErrorBody}})
-async def datasets(_p: Annotated[Principal, Depends(require("read"))]) -> Any:
-    """What :func:`mobility.sources.catalog.dataset_info` reports (files, rows, checks)."""
+_datasets: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+DATASETS_TTL = 600.0
+
+
+def _dataset_rows(family: str | None) -> list[dict[str, Any]]:
+    """``dataset_info()`` as JSON rows, remembered for :data:`DATASETS_TTL` seconds."""
+    key = family or "*"
+    with _lock:
+        hit = _datasets.get(key)
+    if hit is not None and time.monotonic() - hit[0] < DATASETS_TTL:
+        return hit[1]
     try:
         catalog = importlib.import_module("mobility.sources.catalog")
     except ImportError:
         raise HTTPException(503, "the dataset catalogue is not available on this server") from None
-    info = await run_in_threadpool(catalog.dataset_info)
-    return json.loads(json.dumps(info, ensure_ascii=False, default=str))
+    infos = catalog.dataset_info(families=[family] if family else None)
+    rows = [i.to_dict() if hasattr(i, "to_dict") else dict(vars(i)) for i in infos]
+    rows = json.loads(json.dumps(rows, ensure_ascii=False, default=str))
+    with _lock:
+        _datasets[key] = (time.monotonic(), rows)
+    return rows
+
+
+@router.get("/datasets", summary="The datasets this server has", responses={503: {"model": ErrorBody}})
+async def datasets(
+    _p: Annotated[Principal, Depends(require("read"))],
+    family: Annotated[
+        str | None,
+        Query(max_length=40, pattern=r"^[a-z_]+$", description="Only this family.", examples=["stations"]),
+    ] = None,
+) -> list[dict[str, Any]]:
+    """What :func:`mobility.sources.catalog.dataset_info` reports: files, rows, period, checks."""
+    return await run_in_threadpool(_dataset_rows, family)
