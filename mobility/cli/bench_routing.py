@@ -1,0 +1,148 @@
+"""``mobility bench brp DIR`` and ``mobility bench pdtsp DIR``: published rebalancing instances.
+
+BRP (Dell'Amico et al. 2014: any number of vehicles, every station once, free start load) and
+1-PDTSP (Hernández-Pérez & Salazar-González 2004: one vehicle) are solved with the exact CP-SAT
+model of :mod:`mobility.rebalancing.exact`; every solution is re-checked by
+:meth:`BenchmarkInstance.check_routes` (independent of the model) and compared with
+``DIR/bks.csv`` (blank ``best_known`` = unknown).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mobility.cli.common import JsonOption, console, err_console, print_json
+from mobility.errors import DataNotFoundError
+from mobility.rebalancing.exact import solve_benchmark
+from mobility.rebalancing.formats import read_bks, read_brp, read_pdtsp
+
+__all__ = ["register", "run_routing_bench"]
+
+
+def _machine() -> dict[str, Any]:
+    from mobility.cli.bench_placement import _machine as m
+
+    return m()
+
+
+def _order(p: Path) -> tuple[int, str]:
+    m = re.match(r"(\d+)", p.stem)
+    return (int(m.group(1)) if m else 10**9, p.stem)
+
+
+def run_routing_bench(
+    kind: str, directory: Path, *, time_limit: float = 60.0, seed: int = 0
+) -> dict[str, Any]:
+    """Solve every instance of ``DIR/instances`` (``kind`` = ``"brp"`` or ``"pdtsp"``).
+
+    Returns a JSON-ready dict: one row per instance, the mean gap and the total time.
+    """
+    inst_dir = directory / "instances"
+    bks_path = directory / "bks.csv"
+    if not inst_dir.is_dir():
+        raise DataNotFoundError(f"{kind} benchmark", [inst_dir], "expected DIR/instances/ (and DIR/bks.csv)")
+    bks = read_bks(bks_path) if bks_path.is_file() else {}
+    reader = read_brp if kind == "brp" else read_pdtsp
+    pattern = "*.txt" if kind == "brp" else "*.tsp"
+    rows: list[dict[str, Any]] = []
+    for f in sorted(inst_dir.glob(pattern), key=_order):
+        inst = reader(f)
+        t0 = time.perf_counter()
+        sol = solve_benchmark(inst, time_limit=time_limit, seed=seed)
+        secs = time.perf_counter() - t0
+        problems = inst.check_routes(sol.routes) if sol.routes else ["no solution"]
+        best = bks.get(inst.name)
+        cost = sol.cost if not problems else None
+        gap = None if best is None or cost is None else 100.0 * (cost - best) / best
+        rows.append(
+            {
+                "instance": inst.name,
+                "stations": inst.n - 1,
+                "Q": inst.capacity,
+                "cost": cost,
+                "best_known": best,
+                "gap_pct": gap,
+                "reached": best is not None and cost is not None and cost <= best + 1e-9,
+                "status": sol.stats.status,
+                "vehicles": len(sol.routes),
+                "valid": not problems,
+                "violations": problems,
+                "seconds": round(secs, 3),
+            }
+        )
+    gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
+    return {
+        "benchmark": kind,
+        "directory": str(directory),
+        "instances": rows,
+        "solved": sum(r["valid"] for r in rows),
+        "reached_best_known": sum(r["reached"] for r in rows),
+        "with_best_known": sum(r["best_known"] is not None for r in rows),
+        "mean_gap_pct": round(sum(gaps) / len(gaps), 4) if gaps else None,
+        "total_seconds": round(sum(r["seconds"] for r in rows), 3),
+        "time_limit": time_limit,
+        "seed": seed,
+        "machine": _machine(),
+    }
+
+
+def _print(out: dict[str, Any], title: str) -> None:
+    import json
+
+    table = Table(title=title)
+    for col in ("instance", "stations", "Q", "cost", "best known", "gap %", "status", "vehicles", "seconds"):
+        table.add_column(col, justify="left" if col in ("instance", "status") else "right")
+    for r in out["instances"]:
+        table.add_row(
+            r["instance"],
+            str(r["stations"]),
+            str(r["Q"]),
+            "—" if r["cost"] is None else f"{r['cost']:,}",
+            "—" if r["best_known"] is None else f"{r['best_known']:,.0f}",
+            "—" if r["gap_pct"] is None else f"{r['gap_pct']:.2f}",
+            r["status"] if r["valid"] else "INVALID",
+            str(r["vehicles"]),
+            f"{r['seconds']:.1f}",
+        )
+    console.print(table)
+    m = out["machine"]
+    console.print(
+        f"reached {out['reached_best_known']}/{out['with_best_known']} best-known values; "
+        f"machine: {m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}"
+    )
+    last = {k: out[k] for k in ("benchmark", "solved", "reached_best_known", "mean_gap_pct", "total_seconds")}
+    print(json.dumps(last, ensure_ascii=False))
+
+
+def register(bench_app: typer.Typer) -> None:
+    """Add ``brp`` and ``pdtsp`` to the ``bench`` group."""
+
+    def _cmd(kind: str, title: str) -> None:
+        @bench_app.command(kind)
+        def command(
+            directory: Annotated[Path, typer.Argument(help="Folder with instances/ and bks.csv.")],
+            time_limit: Annotated[
+                float, typer.Option("--time-limit", min=0.1, help="Seconds per instance.")
+            ] = 60.0,
+            seed: Annotated[int, typer.Option("--seed", min=0, help="Solver seed.")] = 0,
+            json_out: JsonOption = False,
+        ) -> None:
+            with err_console.status(f"solving {kind} instances ..."):
+                out = run_routing_bench(kind, directory, time_limit=time_limit, seed=seed)
+            if json_out:
+                print_json(out)
+            else:
+                _print(out, f"{title} — {directory}")
+            if out["solved"] < len(out["instances"]):
+                raise typer.Exit(1)
+
+        command.__doc__ = f"Solve every {title} instance in DIR and compare with DIR/bks.csv."
+
+    _cmd("brp", "BRP (Dell'Amico et al. 2014)")
+    _cmd("pdtsp", "1-PDTSP (Hernández-Pérez & Salazar-González 2004)")
