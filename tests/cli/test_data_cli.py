@@ -34,10 +34,12 @@ def test_info_json_stations(data_dir: Path) -> None:
 
 
 def test_info_table_lists_networks(data_dir: Path) -> None:
-    args = ["data", "info", "--data-dir", str(data_dir), "-f", "network", "-f", "stations"]
+    args = ["data", "info", "--data-dir", str(data_dir), "-f", "network"]
     res = runner.invoke(app, args, env={"COLUMNS": "250"})
     assert res.exit_code == 0, res.output
-    assert "2,799" in res.stdout and "network_best" in res.stdout
+    assert "network_best" in res.stdout and "461 files" in res.stdout and "present" in res.stdout
+    table = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-n", "3"])
+    assert table.exit_code == 0 and "2,799" in table.stdout and "망원역 1번출구 앞" in table.stdout
 
 
 def test_missing_data_dir_exit_2(tmp_path: Path) -> None:

@@ -241,3 +241,64 @@ def test_date_forms_agree(day: object) -> None:
     out = _parse_date(pd.Series(forms, dtype="string"), rep)
     assert (out == ts).all()
     assert not rep.dropped and "installed_on unparseable (set to NaT)" not in rep.warnings
+
+
+_row = st.fixed_dictionaries(
+    {
+        "number": st.one_of(st.integers(1, 60), st.sampled_from(["", "abc", "00007"])),
+        "lat": st.one_of(st.floats(37.41, 37.71), st.sampled_from([0.0, 35.1, 38.5])),
+        "lon": st.one_of(st.floats(126.77, 127.18), st.sampled_from([0.0, 129.0])),
+        "name": st.sampled_from([" 망원역 1번출구 앞", "4.19민주묘지역", "12. 합정역", "서교동\n사거리"]),
+        "date": st.sampled_from(["2015-09-06", "202510-20", "2018.7.4개통", "", "언젠가"]),
+        "lcd": st.sampled_from(["", "10", "x"]),
+        "qr": st.sampled_from(["", "5"]),
+    }
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(_row, min_size=1, max_size=25))
+def test_loader_accounts_for_every_row(tmp_path_factory: pytest.TempPathFactory, rows: list[dict]) -> None:
+    import csv
+
+    path = tmp_path_factory.mktemp("prop") / "stations.csv"
+    with path.open("w", encoding="cp949", errors="strict", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "대여소번호",
+                "대여소명",
+                "자치구",
+                "상세주소",
+                "위도",
+                "경도",
+                "설치시기",
+                "LCD거치대수",
+                "QR거치대수",
+                "운영방식",
+            ]
+        )
+        for r in rows:
+            w.writerow(
+                [
+                    r["number"],
+                    r["name"],
+                    "마포구",
+                    "서울 마포구",
+                    r["lat"],
+                    r["lon"],
+                    r["date"],
+                    r["lcd"],
+                    r["qr"],
+                    "QR",
+                ]
+            )
+    loaded = load_station_list(path, fill_ids=False)
+    df, rep = loaded.table, loaded.report
+    assert rep.rows_read == len(rows)
+    assert rep.rows_kept == len(df) == rep.rows_read - sum(rep.dropped.values())
+    assert df["number"].is_unique and df["number"].notna().all()
+    lon0, lat0, lon1, lat1 = SEOUL_BBOX
+    assert df["lat"].between(lat0, lat1).all() and df["lon"].between(lon0, lon1).all()
+    assert not df["name"].str.contains("\n").any() and not df["name"].str.startswith(" ").any()
+    assert (df["installed_on"].isna() | (df["installed_on"].dt.year >= 2015)).all()
