@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import typer
 
 from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
-from mobility.errors import DataFileError, InputError
+from mobility.errors import DataFileError, InputError, MobilityError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _user_errors(fn: F) -> F:
+    """Print a :class:`MobilityError` as one line and exit 2; show warnings on stderr."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UserWarning)
+                result = fn(*args, **kwargs)
+            for w in caught:
+                if issubclass(w.category, UserWarning):
+                    err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+            return result
+        except MobilityError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from exc
+
+    return wrapper  # type: ignore[return-value]
+
 
 SourceOption = Annotated[
     str,
@@ -101,6 +127,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(grp, name="network")
 
     @grp.command("info")
+    @_user_errors
     def info(
         source: SourceOption = "osm-all",
         profile: Annotated[
@@ -187,6 +214,7 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"districts: {out['districts']}")
 
     @grp.command("matrix")
+    @_user_errors
     def matrix(
         points: Annotated[
             str,

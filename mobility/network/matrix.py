@@ -17,6 +17,7 @@ Results are cached on disk keyed by network + profile + weight + point set
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -294,7 +295,9 @@ def within_radius(
         r, c, v = _bounded_global(graph, roots, others, limit_int, chunk, threads or default_threads())
     else:
         if not np.isfinite(reach):
-            raise InputError("method", method, "'global' for this network (an edge is shorter than its chord)")
+            raise InputError(
+                "method", method, "'global' for this network (an edge is shorter than its chord)"
+            )
         r, c, v = _bounded_local(pnet, graph, roots, others, limit_int, reach)
     v = v / SCALE
     if len(ut) < len(us):
@@ -387,7 +390,7 @@ def _bounded_local(
     other_pos = np.full(pnet.n_nodes, -1, dtype=np.int64)
     other_pos[others] = np.arange(len(others))
     results: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         idx = order[a:b]  # positions in roots
         rx, ry = x[roots[idx]], y[roots[idx]]
         lo, hi = np.searchsorted(xs, [rx.min() - reach, rx.max() + reach])

@@ -106,3 +106,55 @@ def test_osm_all_counts(osm_all: StreetNetwork) -> None:
     km = osm_all.km_by_class()
     assert km["residential"] > km["primary"] > 0
     assert osm_all.geom_offsets is not None and osm_all.geom_offsets[-1] == len(osm_all.geom_lon)
+
+
+def test_moct_official_shapefile_layout(data_dir: Path, tmp_path: Path) -> None:
+    """MOCT_NODE/MOCT_LINK shapefiles (EPSG:5186, CP949), written from the real 2018 Jongno-gu tables."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import LineString
+
+    folder = data_dir / "osm" / "moct_nodelink_2018"
+    nodes = pd.read_csv(folder / "Seoul_node.csv")
+    links = pd.read_csv(folder / "Seoul_link_utf8.csv")
+    links = links[links["DEPT_CODE"] == 11110]
+    nodes = nodes[nodes["Id"].isin(set(links["Source"]) | set(links["Target"]))]
+    pos = nodes.set_index("Id")[["longitude", "latitude"]]
+    links = links[links["Source"].isin(pos.index) & links["Target"].isin(pos.index)]
+    node_gdf = gpd.GeoDataFrame(
+        {"NODE_ID": nodes["Id"].astype(str), "NODE_NAME": nodes["NODE_NAME"]},
+        geometry=gpd.points_from_xy(nodes["longitude"], nodes["latitude"]),
+        crs=4326,
+    ).to_crs(5186)
+    geoms = [
+        LineString([pos.loc[s].to_numpy(), pos.loc[t].to_numpy()])
+        for s, t in zip(links["Source"], links["Target"], strict=True)
+    ]
+    link_gdf = gpd.GeoDataFrame(
+        {
+            "LINK_ID": links["LINK_ID"].astype(str),
+            "F_NODE": links["Source"].astype(str),
+            "T_NODE": links["Target"].astype(str),
+            "ROAD_RANK": links["ROAD_RANK"].astype(str),
+            "ROAD_NAME": links["ROAD_NAME"].fillna(""),
+            "MAX_SPD": links["MAX_SPD"],
+            "LENGTH": links["SHAPE_STLe"],
+        },
+        geometry=geoms,
+        crs=4326,
+    ).to_crs(5186)
+    out = tmp_path / "moct"
+    out.mkdir()
+    node_gdf.to_file(out / "MOCT_NODE.shp", encoding="cp949")
+    link_gdf.to_file(out / "MOCT_LINK.shp", encoding="cp949")
+    net = load_network(out, use_cache=False)
+    csv_net = load_network("moct", data_dir)
+    assert net.n_nodes == len(nodes)
+    assert net.n_edges == len(links) - net.info["dropped_parallel"]
+    # coordinates survive the EPSG:5186 round trip to well under a metre
+    idx = np.searchsorted(np.sort(csv_net.node_id), net.node_id)
+    order = np.argsort(csv_net.node_id)
+    np.testing.assert_allclose(net.x, csv_net.x[order][idx], atol=0.5)
+    assert net.geom_offsets is not None
+    by_shp = load_network(out / "MOCT_LINK.shp", use_cache=False)
+    assert by_shp.n_edges == net.n_edges

@@ -64,3 +64,38 @@ def test_paths_are_consistent(any_net: ProfiledNetwork) -> None:
     assert poly.shape[1] == 2 and len(poly) >= len(path)
     assert poly[0] == pytest.approx([any_net.lon[a], any_net.lat[a]])
     assert poly[-1] == pytest.approx([any_net.lon[b], any_net.lat[b]])
+
+
+def test_radius_with_offsets_and_repeated_points(walk_net: ProfiledNetwork) -> None:
+    rng = np.random.default_rng(9)
+    base = rng.choice(walk_net.n_nodes, 30, replace=False)
+    src = np.concatenate([base, base[:5]])  # several points on one node
+    tgt = np.concatenate([base[::2], rng.choice(walk_net.n_nodes, 500, replace=False)])
+    so = rng.uniform(0, 100, len(src))
+    to = rng.uniform(0, 100, len(tgt))
+    r = within_radius(
+        walk_net, src, tgt, 600.0, weight="length", source_offsets=so, target_offsets=to, use_cache=False
+    )
+    full = (
+        dijkstra(walk_net.csr("length", integer=True), indices=src)[:, tgt] / 1000.0
+        + so[:, None]
+        + to[None, :]
+    )
+    want = full <= 600.0
+    dense = np.full(full.shape, np.nan)
+    coo = r.tocoo()
+    dense[coo.row, coo.col] = coo.data
+    np.testing.assert_array_equal(~np.isnan(dense), want)
+    np.testing.assert_allclose(dense[want], full[want], rtol=0, atol=1e-9)
+    g = within_radius(
+        walk_net, src, tgt, 600.0, source_offsets=so, target_offsets=to, method="global", use_cache=False
+    )
+    assert (g != r).nnz == 0
+
+
+def test_matrix_cache_round_trip(walk_net: ProfiledNetwork) -> None:
+    nodes = np.array([5, 17, 5, 99])
+    a = travel_matrix(walk_net, nodes, weight="time")
+    b = travel_matrix(walk_net, nodes, weight="time")  # from the disk cache
+    np.testing.assert_array_equal(a, b)
+    assert a[0, 2] == 0 and a.shape == (4, 4)

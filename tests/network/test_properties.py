@@ -1,0 +1,65 @@
+"""Metric properties of network distances on the real graphs (hypothesis)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mobility.network import ProfiledNetwork, load_network, profiled, travel_matrix
+
+N_WALK = 139_000  # a little under the walk network's node count; indices drawn below it
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, N_WALK - 1), min_size=3, max_size=3))
+def test_triangle_inequality_and_zero_diagonal(walk_net: ProfiledNetwork, nodes: list[int]) -> None:
+    for weight in ("time", "length"):
+        d = travel_matrix(walk_net, nodes, weight=weight, use_cache=False)  # type: ignore[arg-type]
+        assert np.all(np.diag(d) == 0)
+        a, b, c = 0, 1, 2
+        # exact integer sums: no tolerance needed beyond float division
+        assert d[a, c] <= d[a, b] + d[b, c] + 1e-9
+        assert d[c, a] <= d[c, b] + d[b, a] + 1e-9
+        assert np.all(np.isfinite(d))  # one strongly connected component
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(0, N_WALK - 1), min_size=2, max_size=6, unique=True))
+def test_walking_distance_is_symmetric(walk_net: ProfiledNetwork, nodes: list[int]) -> None:
+    d = travel_matrix(walk_net, nodes, weight="length", use_cache=False)
+    np.testing.assert_array_equal(d, d.T)
+
+
+@pytest.fixture(scope="module")
+def truck_drive(data_dir: Path) -> ProfiledNetwork:
+    return profiled("osm-drive", "truck", data_dir)
+
+
+def test_one_way_streets_make_driving_asymmetric(truck_drive: ProfiledNetwork) -> None:
+    rng = np.random.default_rng(11)
+    nodes = rng.choice(truck_drive.n_nodes, 40, replace=False)
+    d = travel_matrix(truck_drive, nodes, weight="length", use_cache=False)
+    asym = np.abs(d - d.T) > 1.0
+    assert asym.sum() > 40  # one-way streets (and divided roads) make most pairs differ
+    assert np.all(np.diag(d) == 0)
+
+
+def test_night_trucks_are_faster_than_daytime(data_dir: Path, truck_drive: ProfiledNetwork) -> None:
+    night = profiled("osm-drive", "truck-night", data_dir)
+    assert night.n_nodes == truck_drive.n_nodes  # same topology, other speeds
+    rng = np.random.default_rng(5)
+    nodes = rng.choice(night.n_nodes, 30, replace=False)
+    day_s = travel_matrix(truck_drive, nodes, use_cache=False)
+    night_s = travel_matrix(night, nodes, use_cache=False)
+    off = ~np.eye(len(nodes), dtype=bool)
+    assert np.median(night_s[off] / day_s[off]) < 0.95
+    drive = load_network("osm-drive", data_dir)
+    from mobility.network.ktdb import matched_hourly_speeds
+
+    hourly = matched_hourly_speeds(drive, data_dir)
+    matched = np.isfinite(hourly[:, 2])
+    assert drive.length_m[matched].sum() / 1000 > 1500  # km of OSM road carrying KTDB speeds
