@@ -38,7 +38,9 @@ def test_info_table_lists_networks(data_dir: Path) -> None:
     res = runner.invoke(app, args, env={"COLUMNS": "250"})
     assert res.exit_code == 0, res.output
     assert "network_best" in res.stdout and "461 files" in res.stdout and "present" in res.stdout
-    table = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-n", "3"])
+    table = runner.invoke(
+        app, ["data", "stations", "--data-dir", str(data_dir), "-n", "3"], env={"COLUMNS": "250"}
+    )
     assert table.exit_code == 0 and "2,799" in table.stdout and "망원역 1번출구 앞" in table.stdout
 
 
