@@ -336,17 +336,26 @@ def _fetch_network(target_dir: Path, network_type: str, stamp: str) -> Path:
 
     target = target_dir / "osm" / f"seoul_{network_type}_{stamp}.graphml"
     err_console.print(f"downloading the {network_type} network of Seoul from OpenStreetMap (several minutes)")
-    try:  # helper C's fetcher, when it exists, handles caching and settings
-        from mobility.network.graph import fetch_osm_graph  # type: ignore[attr-defined]
-    except ImportError:
-        fetch_osm_graph = None
-    with err_console.status("osmnx graph_from_place('Seoul, South Korea')"):
-        if fetch_osm_graph is not None:
-            graph = fetch_osm_graph(network_type=network_type)
-        else:
-            import osmnx as ox
+    # the network layer's fetcher (mobility.network.graph.fetch_osm_graph), when it exists, adds
+    # its own settings and caching; otherwise osmnx is called directly
+    import importlib
 
-            graph = ox.graph_from_place("Seoul, South Korea", network_type=network_type)
+    fetch_osm_graph = getattr(importlib.import_module("mobility.network.graph"), "fetch_osm_graph", None)
+    try:
+        with err_console.status("osmnx graph_from_place('Seoul, South Korea')"):
+            if fetch_osm_graph is not None:
+                graph = fetch_osm_graph(network_type=network_type)
+            else:
+                import osmnx as ox
+
+                graph = ox.graph_from_place("Seoul, South Korea", network_type=network_type)
+    except MobilityError:
+        raise
+    except Exception as exc:  # no internet, Overpass refusing, geocoder failing
+        raise MobilityError(
+            f"downloading the Seoul street network failed ({type(exc).__name__}: {exc}); "
+            "this needs internet access to OpenStreetMap (Nominatim and Overpass)"
+        ) from exc
     import osmnx as ox
 
     with atomic_path(target) as tmp:

@@ -144,3 +144,33 @@ def test_fetch_with_recorded_responses(
     assert status["rows"] == 6 and status["report"]["rows_kept"] == 4
     assert not list(tmp_path.rglob("*.tmp"))  # atomic writes leave no temporary file
     shutil.rmtree(tmp_path / "ttareungi")
+
+
+def test_fetch_network_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import networkx as nx
+    import osmnx as ox
+
+    def no_internet(*_: Any, **__: Any) -> Any:
+        raise ConnectionError("no route to nominatim.openstreetmap.org")
+
+    monkeypatch.setattr(ox, "graph_from_place", no_internet)
+    res = runner.invoke(app, ["data", "fetch", "--what", "network", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "internet" in res.stderr
+    assert not list(tmp_path.rglob("*.graphml*"))
+
+    def tiny(place: str, network_type: str) -> nx.MultiDiGraph:
+        assert place == "Seoul, South Korea" and network_type == "walk"
+        g = nx.MultiDiGraph(crs="EPSG:4326")
+        g.add_node(1, x=126.97, y=37.56)
+        g.add_node(2, x=126.98, y=37.57)
+        g.add_edge(1, 2, length=1400.0)
+        return g
+
+    monkeypatch.setattr(ox, "graph_from_place", tiny)
+    args = ["data", "fetch", "-w", "network", "--network-type", "walk", "--out", str(tmp_path), "--json"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    path = Path(_json(res.stdout)["path"])
+    assert path.is_file() and path.parent == tmp_path / "osm"
+    assert ox.load_graphml(path).number_of_edges() == 1
+    assert not list(tmp_path.rglob("*.tmp"))
