@@ -14,6 +14,7 @@ and district names stay searchable and selectable.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ def korean_font() -> str:
     """Register NanumGothic (from koreanize-matplotlib) and return its family name."""
     from matplotlib import font_manager
 
-    with contextlib.suppress(ImportError):  # a dependency; Debian's Noto CJK is the fallback
+    with contextlib.suppress(ImportError), warnings.catch_warnings():  # Debian's Noto CJK is the fallback
+        warnings.simplefilter("ignore", DeprecationWarning)  # its distutils LooseVersion
         import koreanize_matplotlib  # noqa: F401  (registers NanumGothic on import)
     names = {f.name for f in font_manager.fontManager.ttflist}
     for family in ("NanumGothic", "Noto Sans CJK KR", "Noto Sans CJK JP", "NanumBarunGothic"):
