@@ -19,13 +19,8 @@ import numpy as np
 from api.jobs import JobContext, JobOutput
 from mobility.errors import MobilityError
 
-# Where the expansion pipeline's "scenario -> Plan" function may live (first found wins).
-EXPANSION_ENTRY_POINTS = (
-    "mobility.placement.pipeline:run_scenario",
-    "mobility.placement.expansion:run_scenario",
-    "mobility.placement.run:run_scenario",
-    "mobility.cli.plan:run_scenario",
-)
+# Where the expansion pipeline's "scenario -> (Plan, result)" function lives (first found wins).
+EXPANSION_ENTRY_POINTS = ("mobility.placement.pipeline:plan_expansion",)
 
 # Straight-line travel model used when no street network is given: distance x detour at a speed.
 DEFAULT_DETOUR = 1.35
@@ -50,20 +45,29 @@ def _expansion_entry() -> Callable[..., Any]:
 
 
 def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
-    """Run an :class:`~mobility.scenario.expansion.ExpansionScenario` to a Plan."""
+    """Run an :class:`~mobility.scenario.expansion.ExpansionScenario` to a Plan.
+
+    :func:`mobility.placement.pipeline.plan_expansion` gets the scenario's solver time limit for
+    each of its two models (sites, then docks and bikes); its progress messages become the job's.
+    """
     from mobility.scenario.expansion import scenario_from_dict
 
     scenario = scenario_from_dict(inputs["scenario"])
-    ctx.report(0.02, "loading data")
     run = _expansion_entry()
-    plan = run(scenario, stop=ctx.should_stop, progress=ctx.report)
+    steps = iter(range(1, 1000))
+
+    def progress(message: str) -> None:
+        ctx.report(min(0.95, 0.1 * next(steps)), str(message))
+
+    ctx.report(0.01, "starting")
+    out = run(scenario, progress=progress)
+    plan = out[0] if isinstance(out, tuple) else out
     doc = plan.to_dict()
-    city_before, city_after = doc.get("city_before", {}), doc.get("city_after", {})
     kpis = {
         "new_stations": len(doc.get("new_stations", [])),
         "total_bikes": int(getattr(plan, "total_bikes", 0)),
-        "city_before": city_before,
-        "city_after": city_after,
+        "city_before": doc.get("city_before"),
+        "city_after": doc.get("city_after"),
         "siting_status": (doc.get("siting_stats") or {}).get("status"),
         "fleet_status": (doc.get("fleet_stats") or {}).get("status"),
     }
@@ -153,9 +157,8 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
 
     ctx.report(0.05, "building the problem")
     problem = build_problem(inputs)
-    params = SolveParams(
-        time_limit=max(0.5, ctx.remaining() * 0.9), seed=int(inputs.get("seed", 0)), workers=1
-    )
+    solver_seconds = min(float(inputs.get("time_limit") or ctx.remaining()), ctx.remaining())
+    params = SolveParams(time_limit=max(0.5, solver_seconds), seed=int(inputs.get("seed", 0)), workers=1)
     ctx.report(0.1, "solving")
     plan = solve(problem, params, stop=ctx, progress=lambda msg: ctx.report(ctx.progress, str(msg)))
     doc = plan.to_dict()

@@ -36,6 +36,9 @@ class ApiSettings(BaseSettings):
         Solver wall-time limit (seconds) when the request names none, and the largest accepted.
     grace_seconds
         How long past its time limit a job may take to stop before it is marked failed.
+    job_overhead_seconds
+        Wall time allowed on top of the solver time for loading data and building models: a
+        job's hard limit is (solver seconds x models) + this.
     heartbeat_seconds, stale_after_seconds, max_attempts
         Running jobs write a heartbeat; one silent for ``stale_after_seconds`` is re-queued (up
         to ``max_attempts`` runs in all) or marked failed with the reason.
@@ -66,6 +69,7 @@ class ApiSettings(BaseSettings):
     default_time_limit: float = Field(default=300.0, gt=0)
     max_time_limit: float = Field(default=3600.0, gt=0)
     grace_seconds: float = Field(default=30.0, ge=0)
+    job_overhead_seconds: float = Field(default=900.0, ge=0)
     heartbeat_seconds: float = Field(default=2.0, gt=0)
     stale_after_seconds: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=2, ge=1, le=10)

@@ -104,6 +104,7 @@ def submit_run(
             422, f"time_limit: {limit:g} s is above this server's maximum of {settings.max_time_limit:g} s"
         )
     body = run.model_dump(mode="json")
+    body["time_limit"] = limit
     if run.snapshot_id is not None:
         with request.app.state.sessions() as s:
             rec = s.get(Snapshot, run.snapshot_id)
@@ -116,7 +117,7 @@ def submit_run(
         inputs=body,
         principal=principal,
         idempotency_key=idempotency_key,
-        time_limit=limit,
+        time_limit=limit + settings.job_overhead_seconds,
     )
     location = f"{BASE}/{job.id}"
     response.headers["Location"] = location

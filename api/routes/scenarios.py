@@ -66,13 +66,14 @@ def submit_scenario(
             f"solver.time_limit: {limit:g} s is above this server's maximum of {settings.max_time_limit:g} s",
         )
     inputs = {"name": scenario.name, "scenario": scenario.model_dump(mode="json")}
+    # Two models get the solver time each (sites, then docks and bikes), plus loading time.
     job, created = create_job(
         request,
         kind="scenario",
         inputs=inputs,
         principal=principal,
         idempotency_key=idempotency_key,
-        time_limit=limit,
+        time_limit=2 * limit + settings.job_overhead_seconds,
     )
     location = f"{BASE}/{job.id}"
     response.headers["Location"] = location

@@ -124,6 +124,7 @@ def make_settings(url: str, **over: Any) -> ApiSettings:
         "heartbeat_seconds": 0.1,
         "stale_after_seconds": 30,
         "grace_seconds": 0.5,
+        "job_overhead_seconds": 0,
         "rate_limit": "100000/minute",
         "key_cache_seconds": 0,
         "max_body_bytes": 200_000,
