@@ -188,14 +188,12 @@ def parse_station_information(
             "source": pd.Series([label] * n, index=raw.index, dtype="string"),
         }
     )
-    df.attrs["number_raw"] = raw["station_id"].astype("string")
-    df.attrs["lat_raw"] = raw["lat"].astype("string")
-    df.attrs["lon_raw"] = raw["lon"].astype("string")
-    no_id = df["station_id"].isna() | (df["station_id"].str.strip() == "")
-    report.drop("no station_id", no_id, count=None)
-    df = df.loc[~no_id.fillna(True)]
-    for key in ("number_raw", "lat_raw", "lon_raw"):
-        df.attrs[key] = df.attrs[key].loc[df.index]
+    df["_number_raw"] = raw["station_id"].astype("string")
+    df["_lat_raw"] = raw["lat"].astype("string")
+    df["_lon_raw"] = raw["lon"].astype("string")
+    no_id = (df["station_id"].isna() | (df["station_id"].str.strip() == "")).fillna(True).astype(bool)
+    report.drop("no station_id", no_id)
+    df = df.loc[~no_id]
     # GBFS IDs are unique keys: a station without ST-ID is still a station here
     out = _drop_bad_rows(df, report, bbox)
     return Loaded(table=out.loc[:, list(COLUMNS)], report=report)

@@ -99,6 +99,7 @@ for the stations)."""
 ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp949")
 """Encodings tried, in order (UTF-16 is accepted when the file starts with its BOM)."""
 
+_RAW_COLUMNS = ("_number_raw", "_lat_raw", "_lon_raw")
 _ST_ID = re.compile(r"^ST-\d+$")
 _INT = re.compile(r"^\s*(\d+)(?:\.0*)?\s*$")
 _NAME_PREFIX = re.compile(r"^\s*(\d+)\s*\.\s+")  # "2315. 봉은사역", not "4.19민주묘지역"
@@ -343,6 +344,10 @@ def normalize_stations(
 ) -> pd.DataFrame:
     """Map a raw station table (strings) onto the normalized schema, before any row is dropped.
 
+    The result also carries the raw text of the key and coordinate columns (``_number_raw``,
+    ``_lat_raw``, ``_lon_raw``) for the examples of the quality report; dropping the bad rows
+    removes them.
+
     Raises
     ------
     DataFileError
@@ -445,9 +450,10 @@ def normalize_stations(
             "source": pd.Series([source] * n, index=frame.index, dtype="string"),
         }
     )
-    out.attrs["number_raw"] = number_raw
-    out.attrs["lat_raw"] = lat_raw
-    out.attrs["lon_raw"] = lon_raw
+    # the raw text, kept beside the values for the examples of the quality report
+    out["_number_raw"] = number_raw.astype("string") if number_raw is not None else na_str
+    out["_lat_raw"] = lat_raw.astype("string")
+    out["_lon_raw"] = lon_raw.astype("string")
     return out
 
 
@@ -458,9 +464,9 @@ def _drop_bad_rows(
 ) -> pd.DataFrame:
     """Drop (and count) rows that cannot be used as stations."""
     index = df.index
-    number_raw = df.attrs.get("number_raw")
-    lat_raw = df.attrs.get("lat_raw")
-    lon_raw = df.attrs.get("lon_raw")
+    number_raw = df.get("_number_raw")
+    lat_raw = df.get("_lat_raw")
+    lon_raw = df.get("_lon_raw")
     keep = pd.Series(True, index=index)
 
     def drop(reason: str, mask: pd.Series, example: pd.Series | None) -> None:
@@ -488,7 +494,7 @@ def _drop_bad_rows(
     dup_id = has_id & df["station_id"].where(has_id).duplicated(keep="first")
     drop("duplicate station ID", dup_id, df["station_id"])
     out = df.loc[keep].reset_index(drop=True)
-    out.attrs = {}
+    out = out.drop(columns=[c for c in _RAW_COLUMNS if c in out.columns])
     return out
 
 

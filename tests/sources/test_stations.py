@@ -302,3 +302,32 @@ def test_loader_accounts_for_every_row(tmp_path_factory: pytest.TempPathFactory,
     assert df["lat"].between(lat0, lat1).all() and df["lon"].between(lon0, lon1).all()
     assert not df["name"].str.contains("\n").any() and not df["name"].str.startswith(" ").any()
     assert (df["installed_on"].isna() | (df["installed_on"].dt.year >= 2015)).all()
+
+
+def test_lookup_counts_conflicts_and_prefers_the_api_dump(tmp_path: Path) -> None:
+    (tmp_path / "ttareungi").mkdir()
+    (tmp_path / STATION_VINTAGES["2018-11"]).write_text(
+        "연번, 구분,대여소ID,대여소번호,대여소명,거치대수,위도,경도\n"
+        "1,마포구,ST-4,102,102. 망원역 1번출구 앞,20,37.555649,126.910629\n"
+        "2,마포구,ST-5,103,103. 망원역 2번출구 앞,14,37.554951,126.910835\n",
+        encoding="utf-8",
+    )
+    (tmp_path / STATION_VINTAGES["api-2025-05"]).write_text(
+        "STA_LOC,RENT_ID,RENT_NO,RENT_NM,RENT_ID_NM,HOLD_NUM,STA_ADD1,STA_ADD2,STA_LAT,STA_LONG,RNUM\n"
+        "마포구,ST-4000,00102,망원역 1번출구 앞,102. 망원역 1번출구 앞,15,서울 마포구,,0,0,1\n"
+        "마포구,ST-5,00104,합정역 1번출구 앞,104. 합정역 1번출구 앞,13,서울 마포구,,37.5506,126.9149,2\n",
+        encoding="utf-8",
+    )
+    lookup = station_number_lookup(tmp_path)
+    by_number = lookup.set_index("number")["station_id"].to_dict()
+    # zero coordinates do not matter for the key pairs; the API dump wins on number 102
+    assert by_number == {102: "ST-4000", 103: "ST-5", 104: "ST-5"}
+    assert lookup.attrs["number_conflicts"] == 1  # 102 -> ST-4 / ST-4000
+    assert lookup.attrs["id_conflicts"] == 1  # ST-5 -> 103 / 104
+
+
+def test_utf16_with_bom_is_read(src: Path, tmp_path: Path) -> None:
+    text = (src / "stations_official_utf8bom.csv").read_text(encoding="utf-8-sig")
+    path = tmp_path / "utf16.csv"
+    path.write_bytes(text.encode("utf-16"))
+    assert load_station_list(path, fill_ids=False).table["number"].tolist() == [301, 302, 303]
