@@ -342,43 +342,48 @@ def _file_select(idx: int, path: Path, layout: TripLayout, ncols: int, weight: i
         return _clean(f"c{i}") if i is not None else "NULL::VARCHAR"
 
     fmts = "[" + ", ".join(_sql_str(f) for f in _TIME_FORMATS) + "]"
-    rent_label = _sql_str(_norm_label(layout.labels[layout.roles["rent_time"]]))
+    rent_label = _sql_str(layout.labels[layout.roles["rent_time"]].strip().strip('"').lstrip("'").strip())
+
+    # The fast ISO cast handles the usual "YYYY-MM-DD HH:MM:SS"; the format list only the rest.
+    def ts(col: str) -> str:
+        return f"coalesce(try_cast({col} AS TIMESTAMP), try_strptime({col}, {fmts}))"
+
+    def num(col: str) -> str:
+        return f"coalesce(try_cast({col} AS BIGINT), try_cast(try_cast({col} AS DOUBLE) AS BIGINT))"
+
+    def st_id(col: str) -> str:
+        return f"CASE WHEN {col} SIMILAR TO '[Ss][Tt]-[0-9]+' THEN upper({col}) END"
+
     return f"""
     SELECT
-        try_strptime(rent_s, {fmts}) AS rent_time,
-        try_strptime(ret_s, {fmts}) AS return_time,
-        CASE WHEN try_cast(try_cast(rent_no_s AS DOUBLE) AS BIGINT) > 0
-             THEN try_cast(try_cast(rent_no_s AS DOUBLE) AS BIGINT) END AS rent_no,
-        CASE WHEN try_cast(try_cast(ret_no_s AS DOUBLE) AS BIGINT) > 0
-             THEN try_cast(try_cast(ret_no_s AS DOUBLE) AS BIGINT) END AS ret_no,
-        CASE WHEN regexp_full_match(upper(rent_id_s), 'ST-[0-9]+') THEN upper(rent_id_s) END AS rent_stid,
-        CASE WHEN regexp_full_match(upper(ret_id_s), 'ST-[0-9]+') THEN upper(ret_id_s) END AS ret_stid,
+        {ts("rent_s")} AS rent_time,
+        {ts("ret_s")} AS return_time,
+        CASE WHEN rent_no_i > 0 THEN rent_no_i END AS rent_no,
+        CASE WHEN ret_no_i > 0 THEN ret_no_i END AS ret_no,
+        {st_id("rent_id_s")} AS rent_stid,
+        {st_id("ret_id_s")} AS ret_stid,
         try_cast(dur_s AS DOUBLE) AS dur_given,
         try_cast(dist_s AS DOUBLE) AS dist,
         bike_s AS bike_id,
-        lower(replace(rent_s, ' ', '')) = {rent_label} AS is_header,
+        coalesce(rent_s = {rent_label}, false) AS is_header,
         {int(weight)}::INTEGER AS weight,
         {_sql_str(source)} AS source,
         {idx}::INTEGER AS file_idx
     FROM (
-        SELECT {role("rent_time")} AS rent_s, {role("return_time")} AS ret_s,
-               {role("rent_no")} AS rent_no_s, {role("return_no")} AS ret_no_s,
-               {role("rent_stid")} AS rent_id_s, {role("return_stid")} AS ret_id_s,
-               {role("duration")} AS dur_s, {role("distance")} AS dist_s, {role("bike_id")} AS bike_s
-        FROM {reader}
+        SELECT *, {num("rent_no_s")} AS rent_no_i, {num("ret_no_s")} AS ret_no_i
+        FROM (
+            SELECT {role("rent_time")} AS rent_s, {role("return_time")} AS ret_s,
+                   {role("rent_no")} AS rent_no_s, {role("return_no")} AS ret_no_s,
+                   {role("rent_stid")} AS rent_id_s, {role("return_stid")} AS ret_id_s,
+                   {role("duration")} AS dur_s, {role("distance")} AS dist_s, {role("bike_id")} AS bike_s
+            FROM {reader}
+        )
     )"""
 
 
 _STAGE_SQL = """
 SELECT
-    t.rent_time, t.return_time,
-    coalesce(t.rent_no, li_r.number) AS rent_station,
-    coalesce(t.ret_no, li_t.number) AS return_station,
-    coalesce(t.rent_stid, ln_r.station_id) AS rent_station_id,
-    coalesce(t.ret_stid, ln_t.station_id) AS return_station_id,
-    coalesce(t.dur_given, date_diff('second', t.rent_time, t.return_time) / 60.0) AS duration_min,
-    CASE WHEN t.dist >= 0 THEN t.dist END AS distance_m,
-    t.weight, t.bike_id, t.source, t.file_idx,
+    t.*,
     CASE
         WHEN t.is_header THEN 'repeated header line'
         WHEN t.rent_time IS NULL THEN 'unparseable rent time'
@@ -387,18 +392,33 @@ SELECT
         WHEN t.dur_given < 0 THEN 'negative duration'
         WHEN t.rent_no IS NULL AND t.rent_stid IS NULL THEN 'unknown rent station'
         WHEN t.ret_no IS NULL AND t.ret_stid IS NULL THEN 'unknown return station'
-    END AS reject_reason,
+    END AS reject_reason
+FROM ({union}) AS t
+"""
+"""Pass 1: a pure streaming projection of the CSVs (no joins, so nothing is held in memory)."""
+
+_JOINED_SQL = """
+SELECT
+    t.rent_time, t.return_time,
+    coalesce(t.rent_no, li_r.number) AS rent_station,
+    coalesce(t.ret_no, li_t.number) AS return_station,
+    coalesce(t.rent_stid, ln_r.station_id) AS rent_station_id,
+    coalesce(t.ret_stid, ln_t.station_id) AS return_station_id,
+    coalesce(t.dur_given, date_diff('second', t.rent_time, t.return_time) / 60.0) AS duration_min,
+    CASE WHEN t.dist >= 0 THEN t.dist END AS distance_m,
+    t.weight, t.bike_id, t.source, t.file_idx, t.reject_reason,
     (t.rent_no IS NULL AND t.rent_stid IS NOT NULL AND li_r.number IS NULL)
         OR (t.ret_no IS NULL AND t.ret_stid IS NOT NULL AND li_t.number IS NULL) AS w_unmapped,
     t.dist < 0 AS w_negdist,
     (t.rent_no IS NOT NULL AND ln_r.station_id IS NULL AND t.rent_stid IS NULL)
         OR (t.ret_no IS NOT NULL AND ln_t.station_id IS NULL AND t.ret_stid IS NULL) AS w_noid
-FROM ({union}) AS t
+FROM read_parquet({stage}) AS t
 LEFT JOIN lk_by_number AS ln_r ON ln_r.number = t.rent_no
 LEFT JOIN lk_by_number AS ln_t ON ln_t.number = t.ret_no
 LEFT JOIN lk_by_id AS li_r ON li_r.station_id = t.rent_stid
 LEFT JOIN lk_by_id AS li_t ON li_t.station_id = t.ret_stid
 """
+"""Passes 2 and 3: station keys joined on the staged rows (the lookup is the build side)."""
 
 
 def _empty_lookup() -> pd.DataFrame:
@@ -427,14 +447,16 @@ def ingest_trips(
     weight: int | None = None,
     threads: int | None = None,
     memory_limit: str = "2GB",
+    sort: bool = True,
 ) -> IngestResult:
     """Stream trip CSVs of any recognised layout into one normalized Parquet file.
 
     Each file's encoding (UTF-8 or cp949) and layout are detected from its head; cp949 files are
     re-encoded to a temporary UTF-8 file in bounded memory. DuckDB parses, normalizes and joins
-    station keys, writing a staging Parquet with a reject reason per row, from which the counts
-    and the final file (rows without a reason, :data:`COLUMNS`, ordered by rent time) are
-    taken. Nothing is held in pandas; the output is written atomically.
+    station keys in three passes: (1) a streaming projection of every CSV to a staging Parquet
+    with a reject reason per row, (2) the counts, (3) the final file (rows without a reason,
+    :data:`COLUMNS`, ordered by rent time) with station numbers and ST-IDs completed from the
+    lookup. Nothing is held in pandas; the output is written atomically.
 
     Parameters
     ----------
@@ -451,7 +473,11 @@ def ingest_trips(
     weight
         Trips each row stands for; default per file: 100 for the 2018 1 % sample, else 1.
     threads, memory_limit
-        DuckDB limits (threads default: DuckDB's choice).
+        DuckDB limits (threads default: DuckDB's choice). Beyond ``memory_limit`` DuckDB spills
+        to a temporary folder beside ``out``.
+    sort
+        Order the output by rent time (an external sort for big inputs); ``False`` writes rows in
+        no particular order, faster.
 
     Returns
     -------
@@ -481,7 +507,11 @@ def ingest_trips(
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".trips-ingest-", dir=out.parent) as tmp_name:
         tmp = Path(tmp_name)
-        config: dict[str, Any] = {"memory_limit": memory_limit, "temp_directory": str(tmp / "spill")}
+        config: dict[str, Any] = {
+            "memory_limit": memory_limit,
+            "temp_directory": str(tmp / "spill"),
+            "preserve_insertion_order": False,
+        }
         if threads:
             config["threads"] = threads
         con = duckdb.connect(":memory:", config=config)
@@ -514,7 +544,7 @@ def ingest_trips(
             try:
                 con.execute(
                     f"COPY ({_STAGE_SQL.format(union=union)}) TO {_sql_str(str(stage))} "
-                    "(FORMAT PARQUET, COMPRESSION ZSTD)"
+                    "(FORMAT PARQUET, COMPRESSION SNAPPY)"
                 )
             except duckdb.Error as exc:
                 raise DataFileError(
@@ -527,10 +557,11 @@ def ingest_trips(
                 n_file = int(n[0]) if n else 0
                 file_info[i]["malformed_lines"] = n_file
                 malformed += n_file
+            joined = _JOINED_SQL.format(stage=_sql_str(str(stage)))
             counts = con.execute(
-                f"SELECT file_idx, reject_reason, count(*), sum(w_unmapped::INT), sum(w_negdist::INT), "
-                f"sum(w_noid::INT), sum(CASE WHEN reject_reason IS NULL THEN weight ELSE 0 END) "
-                f"FROM read_parquet({_sql_str(str(stage))}) GROUP BY ALL"
+                "SELECT file_idx, reject_reason, count(*), sum(w_unmapped::INT), sum(w_negdist::INT), "
+                "sum(w_noid::INT), sum(CASE WHEN reject_reason IS NULL THEN weight ELSE 0 END) "
+                f"FROM ({joined}) GROUP BY ALL"
             ).fetchall()
             rejected: dict[str, int] = {}
             warnings: dict[str, int] = {}
@@ -558,10 +589,10 @@ def ingest_trips(
             for i, info in enumerate(file_info):
                 info["rows"] = rows_per_file.get(i, 0) + info["malformed_lines"]
             cols = ", ".join(COLUMNS)
+            order = "ORDER BY rent_time, return_time, rent_station, return_station" if sort else ""
             with atomic_path(out) as final:
                 con.execute(
-                    f"COPY (SELECT {cols} FROM read_parquet({_sql_str(str(stage))}) "
-                    "WHERE reject_reason IS NULL ORDER BY rent_time, return_time, rent_station) "
+                    f"COPY (SELECT {cols} FROM ({joined}) WHERE reject_reason IS NULL {order}) "
                     f"TO {_sql_str(str(final))} (FORMAT PARQUET, COMPRESSION ZSTD)"
                 )
         finally:
