@@ -38,6 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from mobility.config import resolve_data_dir
@@ -498,11 +499,37 @@ def _drop_bad_rows(
     return out
 
 
+def _excel_rows(path: Path) -> list[list[str]]:
+    """The cells of the station sheet (``대여소현황`` when present, else the first) as text."""
+    if path.suffix.lower() == ".xls":
+        raise DataFileError(path, "old .xls workbooks are not read; save the sheet as .xlsx or CSV")
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
+    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
+        raise DataFileError(path, "reading .xlsx needs openpyxl (pip install openpyxl)") from exc
+    except Exception as exc:  # zip / XML errors of a broken workbook
+        raise DataFileError(path, f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+    if not sheets:
+        raise DataFileError(path, "has no sheet")
+    name = next((n for n in sheets if "대여소" in str(n)), next(iter(sheets)))
+    sheet = sheets[name]
+
+    def text(v: object) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    return [[text(v) for v in row] for row in sheet.itertuples(index=False, name=None)]
+
+
 def _read_normalized(path: Path, source: str, report: QualityReport) -> pd.DataFrame:
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        raise DataFileError(path, "Excel files are not read directly; save the sheet as CSV (UTF-8 or cp949)")
-    text, _enc = read_table_text(path)
-    rows = _parse_csv(path, text)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        rows = _excel_rows(path)
+    else:
+        text, _enc = read_table_text(path)
+        rows = _parse_csv(path, text)
     frame, layout = _frame_from_rows(path, rows)
     empty = frame.apply(lambda c: c.fillna("").str.strip() == "").all(axis=1)
     report.rows_read = len(frame)

@@ -212,8 +212,80 @@ def test_empty_and_excel_files(tmp_path: Path) -> None:
         load_station_list(empty, fill_ids=False)
     xlsx = tmp_path / "list.xlsx"
     xlsx.write_bytes(b"PK\x03\x04")
-    with pytest.raises(DataFileError, match="CSV"):
+    with pytest.raises(DataFileError, match=r"list\.xlsx: is not a readable \.xlsx"):
         load_station_list(xlsx, fill_ids=False)
+    xls = tmp_path / "list.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(DataFileError, match="xls"):
+        load_station_list(xls, fill_ids=False)
+
+
+def test_official_xlsx_with_merged_header(tmp_path: Path, data_dir: Path) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "대여소현황"
+    ws.append(
+        [
+            "대여소\n번호",
+            "보관소(대여소)명",
+            "소재지(위치)",
+            None,
+            None,
+            None,
+            "설치\n시기",
+            "설치형태",
+            None,
+            "운영\n방식",
+        ]
+    )
+    ws.append([None] * 7 + ["LCD", "QR", None])
+    ws.append([None, None, "자치구", "상세주소", "위도", "경도", None, None, None, None])
+    ws.append([None] * 7 + ["거치\n대수", "거치\n대수", None])
+    ws.append([None] * 10)
+    for cells in ("A1:A5", "B1:B5", "C1:F2", "G1:G5", "H1:I1", "J1:J5"):
+        ws.merge_cells(cells)
+    ws.append(
+        [
+            301,
+            "경복궁역 7번출구 앞",
+            "종로구",
+            "서울특별시 종로구 사직로 지하130",
+            37.57566,
+            126.97318,
+            datetime(2015, 10, 7),
+            None,
+            10,
+            "QR",
+        ]
+    )
+    ws.append(
+        [
+            "00302",
+            "경복궁역 4번출구 뒤",
+            "종로구",
+            "서울특별시 종로구 사직로 지하130",
+            37.57587,
+            126.97595,
+            "2015-10-07",
+            10,
+            None,
+            "LCD",
+        ]
+    )
+    ws.append(["합계", None, None, None, None, None, None, "=SUM(H6:H7)", "=SUM(I6:I7)", None])
+    path = tmp_path / "공공자전거 대여소 정보(25.12월 기준).xlsx"
+    wb.save(path)
+    loaded = load_station_list(path, data_dir)
+    df = loaded.table
+    assert df["number"].tolist() == [301, 302]
+    assert df["installed_on"].tolist() == [pd.Timestamp("2015-10-07")] * 2
+    assert df["docks"].tolist() == [10, 10] and df["gu"].tolist() == ["종로구"] * 2
+    assert df["station_id"].tolist() == ["ST-117", "ST-118"]
+    assert loaded.report.rows_read == 3 and sum(loaded.report.dropped.values()) == 1  # the 합계 row
 
 
 def test_without_lookup_files_ids_stay_missing(tmp_path: Path, data_dir: Path) -> None:
