@@ -97,7 +97,8 @@ def make_zones(
         labels = np.zeros(cand.size, dtype=np.int64)
     else:
         km = KMeans(n_clusters=k, n_init=4, random_state=seed)
-        labels = km.fit_predict(xy, sample_weight=np.maximum(gain[cand], 1e-6))
+        w = gain[cand] + 0.1 * max(float(gain[cand].mean()), 1e-6)  # donors count too
+        labels = km.fit_predict(xy, sample_weight=w)
     # cost of giving cluster c to truck group g: mean travel time from the group's depot
     cost = np.zeros((len(groups), k))
     for gi, g in enumerate(groups):

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,10 @@ class RouteSearch:
         best = np.minimum(g[:, 0, :].min(axis=1), g[:, qmax, :].min(axis=1))
         best = np.minimum(best, g.min(axis=(1, 2)))
         self.gain = -best
-        self.candidates = np.flatnonzero(self.gain > 1e-9)
+        # every station is a candidate: one that gains nothing alone may be the donor (or the
+        # sink) that makes a visit elsewhere pay off
+        movable = np.isfinite(g).sum(axis=(1, 2)) > qmax + 1
+        self.candidates = np.flatnonzero(movable)
         self.is_cand = np.zeros(problem.n_stations, dtype=bool)
         self.is_cand[self.candidates] = True
         self.routes = [self._new_route(ti, []) for ti in range(len(problem.trucks))]
@@ -263,37 +267,86 @@ class RouteSearch:
         r.seq, r.F, r.B, r.value, r.dist, r.travel, r.handling = old
         return False
 
-    def insert_greedy(self, pool: np.ndarray, routes: list[int], noise: float = 0.0) -> int:
-        """Insert pool stations one by one at the best (exact) position while that improves."""
+    def insert_greedy(self, pool: np.ndarray, routes: list[int], noise: float = 0.0, pairs: int = 3) -> int:
+        """Insert pool stations at their best (exact) positions while that improves the objective.
+
+        When no single insertion improves, up to ``pairs`` of the least bad single insertions
+        are tried with the best follow-up insertion into the same route (a pick-up that only
+        pays off with a drop-off after it, and vice versa); the pair is kept when it improves.
+        """
         pool = np.asarray([s for s in pool if self.where[s] < 0], dtype=np.int64)
         if pool.size == 0 or not routes:
             return 0
         tables = {ri: self._insertion_table(self.routes[ri], pool) for ri in routes}
         alive = np.ones(pool.size, dtype=bool)
         inserted = 0
-        while alive.any():
-            best = (0.0, -1, -1, -1)
-            for ri, tab in tables.items():
+
+        def best_of(tabs: dict[int, np.ndarray], jitter: bool) -> tuple[float, int, int, int]:
+            best = (_INF, -1, -1, -1)
+            for ri, tab in tabs.items():
                 if tab.size == 0:
                     continue
-                t = tab if noise <= 0 else tab * (1.0 + noise * self.rng.uniform(-1, 1, size=tab.shape))
+                t = tab
+                if jitter and noise > 0:
+                    t = tab * (1.0 + noise * self.rng.uniform(-1, 1, size=tab.shape))
                 t = np.where(alive[:, None], t, _INF)
                 j = int(np.argmin(t))
                 pi, pos = divmod(j, t.shape[1])
-                if t[pi, pos] < best[0] - 1e-9:
+                if t[pi, pos] < best[0]:
                     best = (float(t[pi, pos]), ri, pi, pos)
-            if best[1] < 0:
+            return best
+
+        while alive.any():
+            val, ri, pi, pos = best_of(tables, True)
+            if ri >= 0 and val < -1e-9:
+                r = self.routes[ri]
+                if self._try_insert(r, int(pool[pi]), pos):
+                    self.where[pool[pi]] = ri
+                    alive[pi] = False
+                    inserted += 1
+                    tables[ri] = self._insertion_table(r, pool)
+                else:
+                    tables[ri][pi, pos] = _INF
+                continue
+            if pairs <= 0 or not self._try_pair(pool, alive, tables, best_of):
                 break
-            _, ri, pi, pos = best
-            r = self.routes[ri]
-            if self._try_insert(r, int(pool[pi]), pos):
-                self.where[pool[pi]] = ri
-                alive[pi] = False
-                inserted += 1
-                tables[ri] = self._insertion_table(r, pool)
-            else:
-                tables[ri][pi, pos] = _INF
+            pairs -= 1
+            inserted += 2
         return inserted
+
+    def _try_pair(
+        self, pool: np.ndarray, alive: np.ndarray, tables: dict[int, np.ndarray], best_of: Any
+    ) -> bool:
+        """One look-ahead step of :meth:`insert_greedy` (see there); True when a pair was kept."""
+        tried = {ri: tab.copy() for ri, tab in tables.items()}
+        for _ in range(3):
+            val, ri, pi, pos = best_of(tried, False)
+            if ri < 0 or not np.isfinite(val):
+                return False
+            tried[ri][pi, pos] = _INF
+            r = self.routes[ri]
+            saved = list(r.seq)
+            before = self._cost(r)
+            if not self._try_insert(r, int(pool[pi]), pos):
+                continue
+            alive[pi] = False
+            tab2 = self._insertion_table(r, pool)
+            v2, _, pj, pos2 = best_of({ri: tab2}, False)
+            if (
+                pj >= 0
+                and (self._cost(r) - before) + v2 < -1e-9
+                and self._try_insert(r, int(pool[pj]), pos2)
+                and self._cost(r) - before < -1e-9
+            ):
+                self.where[pool[pi]] = ri
+                self.where[pool[pj]] = ri
+                alive[pj] = False
+                tables[ri] = self._insertion_table(r, pool)
+                return True
+            alive[pi] = True
+            r.seq = saved
+            self._evaluate(r)
+        return False
 
     def remove(self, stations: list[int]) -> set[int]:
         """Take stations out of their routes; returns the routes touched."""
@@ -332,8 +385,8 @@ class RouteSearch:
                     self.where[s] = ti
 
     def construct(self) -> None:
-        """Best-insertion construction over all candidates and all trucks."""
-        self.insert_greedy(self.candidates, list(range(len(self.routes))))
+        """Best-insertion construction (with pair look-ahead) over all candidates and trucks."""
+        self.insert_greedy(self.candidates, list(range(len(self.routes))), pairs=10**9)
 
     def run(self, deadline: float, stop: StoppingCriterion | None = None) -> LNSResult:
         """Ruin-and-recreate from the current routes until ``deadline`` (``time.perf_counter``).

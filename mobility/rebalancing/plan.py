@@ -295,8 +295,9 @@ def build_plan(
         )
     inv_before = np.asarray(problem.bikes, dtype=np.int64)
     risk_before = [problem.risk(i, int(k)) for i, k in enumerate(inv_before)]
-    risk_after = [problem.risk(i, int(k)) for i, k in enumerate(inv)]
-    final_cost = sum(problem.final_cost(i, int(k)) for i, k in enumerate(inv))
+    clipped = np.maximum(inv, 0)  # an invalid plan (negative stock) still gets totals
+    risk_after = [problem.risk(i, int(k)) for i, k in enumerate(clipped)]
+    final_cost = sum(problem.final_cost(i, int(k)) for i, k in enumerate(clipped))
     driving = problem.drive_cost_per_km * km_total
     totals = PlanTotals(
         bikes_moved=sum(r.picked_up for r in routes),
@@ -305,7 +306,7 @@ def build_plan(
         trucks_used=sum(1 for r in routes if r.stops),
         stations_visited=len({s.station_id for r in routes for s in r.stops}),
         dissatisfaction_before=round(problem.dissatisfaction(inv_before), 4),
-        dissatisfaction_after=round(problem.dissatisfaction(inv), 4),
+        dissatisfaction_after=round(problem.dissatisfaction(clipped), 4),
         driving_cost=round(driving, 4),
         objective=round(final_cost + driving, 4),
         stations_empty_before=risk_before.count("empty"),
