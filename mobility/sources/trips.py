@@ -51,7 +51,7 @@ import pandas as pd
 
 from mobility.cache import cache_key
 from mobility.config import cache_dir, resolve_data_dir
-from mobility.errors import DataFileError, DataNotFoundError
+from mobility.errors import DataFileError, DataNotFoundError, MobilityError
 from mobility.io import atomic_path, atomic_write_json
 from mobility.quality import QualityReport
 from mobility.sources.base import DatasetSpec, Loaded
@@ -546,6 +546,11 @@ def ingest_trips(
                     f"COPY ({_STAGE_SQL.format(union=union)}) TO {_sql_str(str(stage))} "
                     "(FORMAT PARQUET, COMPRESSION SNAPPY)"
                 )
+            except duckdb.OutOfMemoryException as exc:
+                raise MobilityError(
+                    f"trip ingest ran out of memory (memory_limit={memory_limit}); raise memory_limit "
+                    f"or ingest fewer files at a time ({str(exc).splitlines()[0]})"
+                ) from exc
             except duckdb.Error as exc:
                 raise DataFileError(
                     files[0] if len(files) == 1 else f"{len(files)} trip files",
