@@ -573,6 +573,40 @@ def _build_uncached(name: str, path: Path, fingerprint: str) -> StreetNetwork:
     raise InputError("source", str(path), "a .graphml, .graphml.gz, .shp or a MOCT folder")
 
 
+def fetch_osm_graph(
+    place: str = "Seoul, South Korea",
+    *,
+    network_type: str = "all",
+    simplify: bool = True,
+) -> Any:
+    """Download a street graph from OpenStreetMap with osmnx (needs internet; opt-in).
+
+    Used by ``mobility data fetch --what network``. osmnx's HTTP cache goes to
+    ``<cache>/osmnx_http`` so a repeated fetch does not query Overpass again. Save the result with
+    ``osmnx.save_graphml`` and load it with ``load_network(path)``.
+
+    Parameters
+    ----------
+    place
+        A Nominatim place name.
+    network_type
+        osmnx network type: ``all``, ``drive``, ``walk``, ``bike``, ...
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The osmnx graph (EPSG:4326).
+    """
+    import osmnx as ox
+
+    allowed = {"all", "all_public", "bike", "drive", "drive_service", "walk"}
+    if network_type not in allowed:
+        raise InputError("network_type", network_type, "one of " + ", ".join(sorted(allowed)))
+    ox.settings.use_cache = True
+    ox.settings.cache_folder = str(cache_dir("osmnx_http"))
+    return ox.graph_from_place(place, network_type=network_type, simplify=simplify)
+
+
 _MEMO: dict[str, StreetNetwork] = {}
 
 

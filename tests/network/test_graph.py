@@ -158,3 +158,30 @@ def test_moct_official_shapefile_layout(data_dir: Path, tmp_path: Path) -> None:
     assert net.geom_offsets is not None
     by_shp = load_network(out / "MOCT_LINK.shp", use_cache=False)
     assert by_shp.n_edges == net.n_edges
+
+
+def test_fetched_graph_round_trips_through_graphml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``fetch_osm_graph`` (no internet here: osmnx's download is replaced by a tiny graph)."""
+    import networkx as nx
+    import osmnx as ox
+
+    from mobility.network.graph import fetch_osm_graph
+
+    def fake(place: str, network_type: str, simplify: bool) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph(crs="epsg:4326")
+        g.add_node(1, x=126.9779, y=37.5663)
+        g.add_node(2, x=126.9790, y=37.5663)
+        g.add_edge(1, 2, length=97.0, highway="primary", oneway=False)
+        g.add_edge(2, 1, length=97.0, highway="primary", oneway=False)
+        g.add_edge(1, 2, length=120.0, highway="primary", oneway=False)  # a longer parallel
+        return g
+
+    monkeypatch.setattr(ox, "graph_from_place", fake)
+    g = fetch_osm_graph(network_type="drive")
+    path = tmp_path / "seoul_drive.graphml"
+    ox.save_graphml(g, filepath=path)
+    net = load_network(path, use_cache=False)
+    assert (net.n_nodes, net.n_edges) == (2, 2)
+    assert sorted(net.length_m.tolist()) == [97.0, 97.0]
+    with pytest.raises(InputError):
+        fetch_osm_graph(network_type="boat")
