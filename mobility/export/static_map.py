@@ -41,6 +41,8 @@ from mobility.io import atomic_path
 from mobility.sources.base import CRS_METRIC
 
 EXISTING_COLOR = "#2b4a6f"
+MAX_ROUTE_LEGEND = 12
+"""With more trucks than this, the legend shows one entry for all routes."""
 
 
 @cache
@@ -150,29 +152,18 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
         for r in layers.routes.to_crs(CRS_METRIC).itertuples(index=False) if len(layers.routes) else []:
             xy = np.asarray(r.geometry.coords)
             ax.plot(xy[:, 0], xy[:, 1], color=r.color, lw=2.2, zorder=6, solid_capstyle="round")
-            handles.append(Line2D([], [], color=r.color, lw=2.5, label=f"{r.truck} ({r.n_stops} stops)"))
+            if len(layers.routes) <= MAX_ROUTE_LEGEND:
+                handles.append(Line2D([], [], color=r.color, lw=2.5, label=f"{r.truck} ({r.n_stops} stops)"))
             s = stops[stops["truck_id"] == r.truck_id] if len(stops) else stops
-            for st in s.itertuples(index=False):
-                ax.scatter(
-                    st.geometry.x,
-                    st.geometry.y,
-                    s=80,
-                    c=r.color,
-                    edgecolors="white",
-                    linewidths=0.8,
-                    zorder=7,
-                )
-                ax.text(
-                    st.geometry.x,
-                    st.geometry.y,
-                    str(st.seq),
-                    color="white",
-                    fontsize=6,
-                    ha="center",
-                    va="center",
-                    zorder=8,
-                    fontweight="bold",
-                )
+            if len(s):  # one collection per truck (fast), one small label per stop
+                sx, sy = s.geometry.x.to_numpy(), s.geometry.y.to_numpy()
+                ax.scatter(sx, sy, s=80, c=r.color, edgecolors="white", linewidths=0.8, zorder=7)
+                for x, y, seq in zip(sx, sy, s["seq"].astype(str), strict=True):
+                    ax.text(x, y, seq, color="white", fontsize=6, ha="center", va="center", zorder=8)
+        if len(layers.routes) > MAX_ROUTE_LEGEND:
+            handles.append(
+                Line2D([], [], color="#444", lw=2.5, label=f"트럭 경로 truck routes ({len(layers.routes)})")
+            )
         if len(d):
             # A light box instead of a stroke path effect: path effects turn SVG text into outlines.
             box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.65}
