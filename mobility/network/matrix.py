@@ -70,8 +70,9 @@ def _nodes(pnet: ProfiledNetwork, nodes: Any, what: str) -> np.ndarray:
 @dataclass
 class _Engine:
     topology: Any
-    metrics: dict[tuple[str, int], Any] = field(default_factory=dict)
+    metrics: dict[tuple[str, int], tuple[Any, threading.Lock]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards creation of metrics; each metric has its own lock (a metric is not thread-safe)."""
 
 
 _ENGINES: dict[str, _Engine] = {}
@@ -112,20 +113,22 @@ def _engine(pnet: ProfiledNetwork, *, use_cache: bool = True) -> _Engine:
         return eng
 
 
-def _metric(pnet: ProfiledNetwork, weight: Weight, slot: int = 0) -> Any:
+def _metric(pnet: ProfiledNetwork, weight: Weight, slot: int = 0) -> tuple[Any, threading.Lock]:
+    """The customized metric of slot ``slot`` and the lock to hold while querying it."""
     import pyroutingkit as rk
 
     eng = _engine(pnet)
     with eng.lock:
-        m = eng.metrics.get((weight, slot))
-        if m is None:
+        entry = eng.metrics.get((weight, slot))
+        if entry is None:
             w = pnet.weights(weight)
             if w.size and int(w.max()) >= rk.INF_WEIGHT:
                 raise InputError("weight", int(w.max()), f"edge weights below {rk.INF_WEIGHT}")
             m = rk.CCHMetric(eng.topology)
             m.customize(w.astype(np.uint32))
-            eng.metrics[(weight, slot)] = m
-        return m
+            entry = (m, threading.Lock())
+            eng.metrics[(weight, slot)] = entry
+        return entry
 
 
 def prepare(pnet: ProfiledNetwork, weight: Weight = "time", *, threads: int | None = None) -> None:
@@ -143,14 +146,16 @@ def _m2m_int(
     if len(s32) == 0 or len(t32) == 0:
         return np.zeros((len(s32), len(t32)), dtype=np.uint32)
     threads = max(1, min(threads, len(s32) // 64 or 1))
-    if threads == 1:
-        return np.asarray(_metric(pnet, weight, 0).distances_many_to_many(s32, t32))
     chunks = np.array_split(np.arange(len(s32)), threads)
     metrics = [_metric(pnet, weight, k) for k in range(threads)]
 
     def run(k: int) -> np.ndarray:
-        return np.asarray(metrics[k].distances_many_to_many(s32[chunks[k]], t32))
+        m, lock = metrics[k]
+        with lock:
+            return np.asarray(m.distances_many_to_many(s32[chunks[k]], t32))
 
+    if threads == 1:
+        return run(0)
     with ThreadPoolExecutor(threads) as ex:
         parts = list(ex.map(run, range(threads)))
     return np.vstack(parts)
@@ -445,10 +450,9 @@ def shortest_paths(pnet: ProfiledNetwork, pairs: Any, *, weight: Weight = "time"
     """Node paths (local indices, source first) for ``(source, target)`` node pairs."""
     pr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     _nodes(pnet, pr.ravel(), "pairs")
-    m = _metric(pnet, weight, 0)
-    eng = _engine(pnet)
+    m, lock = _metric(pnet, weight, 0)
     out: list[list[int]] = []
-    with eng.lock:
+    with lock:
         for s, t in pr:
             _, nodes, _arcs = m.query(int(s), int(t))
             out.append([int(n) for n in nodes])
@@ -457,8 +461,8 @@ def shortest_paths(pnet: ProfiledNetwork, pairs: Any, *, weight: Weight = "time"
 
 def path_arcs(pnet: ProfiledNetwork, source: int, target: int, *, weight: Weight = "time") -> np.ndarray:
     """Indices into ``pnet.tail/head`` of the arcs of one shortest path."""
-    m = _metric(pnet, weight, 0)
-    with _engine(pnet).lock:
+    m, lock = _metric(pnet, weight, 0)
+    with lock:
         _, _path, arcs = m.query(int(source), int(target))
     return np.asarray(arcs, dtype=np.int64)
 

@@ -99,3 +99,18 @@ def test_matrix_cache_round_trip(walk_net: ProfiledNetwork) -> None:
     b = travel_matrix(walk_net, nodes, weight="time")  # from the disk cache
     np.testing.assert_array_equal(a, b)
     assert a[0, 2] == 0 and a.shape == (4, 4)
+
+
+def test_concurrent_calls_are_safe(walk_net: ProfiledNetwork) -> None:
+    """Service threads may query the same network at once (a CCH metric is not thread-safe)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(1)
+    sets = [rng.choice(walk_net.n_nodes, 150, replace=False) for _ in range(6)]
+    want = [travel_matrix(walk_net, s, weight="length", use_cache=False, threads=1) for s in sets]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(
+            ex.map(lambda s: travel_matrix(walk_net, s, weight="length", use_cache=False, threads=2), sets)
+        )
+    for a, b in zip(want, got, strict=True):
+        np.testing.assert_array_equal(a, b)
