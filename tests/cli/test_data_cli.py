@@ -158,7 +158,7 @@ def test_fetch_network_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert res.exit_code == 2 and "internet" in res.stderr
     assert not list(tmp_path.rglob("*.graphml*"))
 
-    def tiny(place: str, network_type: str) -> nx.MultiDiGraph:
+    def tiny(place: str, network_type: str, **_: Any) -> nx.MultiDiGraph:  # osmnx or the network layer
         assert place == "Seoul, South Korea" and network_type == "walk"
         g = nx.MultiDiGraph(crs="EPSG:4326")
         g.add_node(1, x=126.97, y=37.56)
