@@ -146,6 +146,7 @@ def test_fetch_with_recorded_responses(
     shutil.rmtree(tmp_path / "ttareungi")
 
 
+@pytest.mark.slow  # imports osmnx and the network layer (several seconds on a shared machine)
 def test_fetch_network_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import networkx as nx
     import osmnx as ox
