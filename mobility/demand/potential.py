@@ -16,6 +16,10 @@ Features of a location (all distances in EPSG:5179 metres)
 * ``dist_subway_m`` — distance to the nearest subway/rail station (log-scaled inside the models).
 * ``subway_within`` — subway stations within ``walk_radius_m``.
 * ``lane_m`` — length of bike roads (Seoul Smart Map 자전거도로) within ``lane_radius_m``.
+* ``subway_lines`` — lines serving the subway stations within ``walk_radius_m`` (hubs count more).
+* ``age_years`` — years the station had been in service by mid-2023 (older stations sit where
+  demand was proven and have built a habit); a new site is predicted at
+  ``new_site_age_years`` (1 year).
 * ``stations_within`` / ``dist_station_m`` — existing stations within ``station_radius_m`` and the
   distance to the nearest one (excluding the station itself when fitting): a new station next to
   existing ones shares their riders (cannibalisation), which the model learns from how usage of
@@ -56,6 +60,8 @@ FEATURES: tuple[str, ...] = (
     "lane_m",
     "stations_within",
     "dist_station_m",
+    "subway_lines",
+    "age_years",
 )
 _LOG_FEATURES = ("pop_walk", "pop_context", "dist_subway_m", "lane_m", "dist_station_m")
 
@@ -76,6 +82,9 @@ class PotentialParams:
         Radius for counting existing stations (cannibalisation).
     min_months
         Stations with fewer months of 2023 usage are left out of fitting (ramp-up).
+    new_site_age_years
+        Station age (years in service in mid-2023) assumed for a new site: predictions are
+        for a station in its first full year.
     folds
         Spatial CV folds (districts are split among them).
     seed
@@ -87,6 +96,7 @@ class PotentialParams:
     lane_radius_m: float = 500.0
     station_radius_m: float = 500.0
     min_months: int = 6
+    new_site_age_years: float = 1.0
     folds: int = 5
     seed: int = 0
 
@@ -107,8 +117,8 @@ class CatchmentLayers:
     ----------
     pop_xy, pop
         Population grid cell centres and residents.
-    subway_xy
-        Subway / rail station positions.
+    subway_xy, subway_lines
+        Subway / rail station positions and the number of lines serving each.
     lane_xy, lane_len
         Mid-points and lengths (m) of bike-road segments.
     station_xy, station_number
@@ -120,6 +130,7 @@ class CatchmentLayers:
     pop_xy: np.ndarray
     pop: np.ndarray
     subway_xy: np.ndarray
+    subway_lines: np.ndarray
     lane_xy: np.ndarray
     lane_len: np.ndarray
     station_xy: np.ndarray
@@ -153,6 +164,7 @@ def features_for_points(
     lon: np.ndarray | None = None,
     lat: np.ndarray | None = None,
     exclude_numbers: np.ndarray | None = None,
+    age_years: np.ndarray | None = None,
     params: PotentialParams | None = None,
 ) -> pd.DataFrame:
     """Catchment features of locations given in EPSG:5179 metres.
@@ -168,6 +180,9 @@ def features_for_points(
     exclude_numbers
         For each location, the station number to leave out of the station features (its own
         station when fitting on existing stations); ``None`` for new sites.
+    age_years
+        Years in service (mid-2023) of each location's station; default
+        ``params.new_site_age_years`` (a new site).
     params
         Radii.
 
@@ -213,7 +228,9 @@ def features_for_points(
     out["pop_context"] = _sum_within(layers.tree("pop"), layers.pop, xy, params.context_radius_m)
     d_sub, _ = layers.tree("subway").query(xy, k=1)
     out["dist_subway_m"] = d_sub
-    out["subway_within"] = [len(h) for h in layers.tree("subway").query_ball_point(xy, params.walk_radius_m)]
+    near = layers.tree("subway").query_ball_point(xy, params.walk_radius_m)
+    out["subway_within"] = [len(h) for h in near]
+    out["subway_lines"] = [float(layers.subway_lines[h].sum()) if len(h) else 0.0 for h in near]
     out["lane_m"] = _sum_within(layers.tree("lane"), layers.lane_len, xy, params.lane_radius_m)
 
     tree = layers.tree("station")
@@ -230,8 +247,19 @@ def features_for_points(
     if exclude_numbers is not None:
         counts -= own.any(axis=1) & (np.where(own, dist, np.inf).min(axis=1) <= params.station_radius_m)
     out["stations_within"] = counts
+    out["age_years"] = (
+        np.full(len(xy), params.new_site_age_years) if age_years is None else np.asarray(age_years, float)
+    )
     out["pop_walk_kind"] = kind
     return out
+
+
+def _one_thread() -> Any:
+    """Limit OpenMP to one thread: on a small shared machine the boosting model's threads
+    oversubscribe the cores and run many times slower; one thread is also reproducible."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    return threadpool_limits(limits=1, user_api="openmp")
 
 
 def _design(features: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
@@ -253,7 +281,7 @@ def _make_model(name: str, seed: int) -> Any:
     if name == "gbm":
         return HistGradientBoostingRegressor(
             loss="poisson",
-            max_iter=300,
+            max_iter=200,
             learning_rate=0.05,
             max_leaf_nodes=15,
             min_samples_leaf=30,
@@ -348,6 +376,7 @@ class DemandPotentialModel:
         lat: np.ndarray,
         *,
         exclude_numbers: np.ndarray | None = None,
+        age_years: np.ndarray | None = None,
     ) -> pd.DataFrame:
         """Catchment features of WGS84 locations (see :func:`features_for_points`)."""
         from mobility.network.graph import to_metric
@@ -355,7 +384,14 @@ class DemandPotentialModel:
         lon_a, lat_a = np.asarray(lon, float), np.asarray(lat, float)
         x, y = to_metric(lon_a, lat_a)
         return features_for_points(
-            self.layers, x, y, lon=lon_a, lat=lat_a, exclude_numbers=exclude_numbers, params=self.params
+            self.layers,
+            x,
+            y,
+            lon=lon_a,
+            lat=lat_a,
+            exclude_numbers=exclude_numbers,
+            age_years=age_years,
+            params=self.params,
         )
 
     def fit(self, features: pd.DataFrame, trips_per_day: np.ndarray) -> DemandPotentialModel:
@@ -365,8 +401,9 @@ class DemandPotentialModel:
             raise InputError("trips_per_day", len(y), f"{len(features)} values (one per row of features)")
         if np.any(y < 0) or not np.all(np.isfinite(y)):
             raise InputError("trips_per_day", "negative or non-finite values", "finite values >= 0")
-        for name, cols in MODEL_COLUMNS.items():
-            self._models[name] = _make_model(name, self.params.seed).fit(_design(features, cols), y)
+        with _one_thread():
+            for name, cols in MODEL_COLUMNS.items():
+                self._models[name] = _make_model(name, self.params.seed).fit(_design(features, cols), y)
         self.n_train = len(y)
         return self
 
@@ -377,7 +414,8 @@ class DemandPotentialModel:
             raise InputError("model", name, f"a fitted model ({', '.join(self._models) or 'call fit first'})")
         if len(features) == 0:
             return np.zeros(0)
-        return np.asarray(self._models[name].predict(_design(features, MODEL_COLUMNS[name])), float)
+        with _one_thread():
+            return np.asarray(self._models[name].predict(_design(features, MODEL_COLUMNS[name])), float)
 
     def predict_points(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Predicted trips per day of new stations at WGS84 locations."""
@@ -399,13 +437,14 @@ class DemandPotentialModel:
         preds = {name: np.zeros(len(y)) for name in MODEL_COLUMNS}
         per_fold: dict[str, list[dict[str, float]]] = {name: [] for name in MODEL_COLUMNS}
         held: list[list[str]] = []
-        for train, test in splitter.split(features, y, g):
-            held.append(sorted(set(g[test].tolist())))
-            for name, cols in MODEL_COLUMNS.items():
-                m = _make_model(name, self.params.seed).fit(_design(features.iloc[train], cols), y[train])
-                p = m.predict(_design(features.iloc[test], cols))
-                preds[name][test] = p
-                per_fold[name].append(_metrics(y[test], p))
+        with _one_thread():
+            for train, test in splitter.split(features, y, g):
+                held.append(sorted(set(g[test].tolist())))
+                for name, cols in MODEL_COLUMNS.items():
+                    m = _make_model(name, self.params.seed).fit(_design(features.iloc[train], cols), y[train])
+                    p = m.predict(_design(features.iloc[test], cols))
+                    preds[name][test] = p
+                    per_fold[name].append(_metrics(y[test], p))
         metrics = {name: _metrics(y, preds[name]) for name in MODEL_COLUMNS}
         return CVReport(folds, held, metrics, per_fold, len(y), float(y.mean()))
 
@@ -439,7 +478,8 @@ def training_table(
     u["month"] = u["month"].astype("string")
     u = u[u["month"].str.startswith(str(year)).fillna(False)]
     u = u[u["number"].notna()]
-    u["days"] = u["month"].map(lambda m: sum(month_day_types(str(m)).values()))
+    days_in = {m: float(sum(month_day_types(str(m)).values())) for m in u["month"].unique()}
+    u["days"] = u["month"].map(days_in).astype(float)
     g = u.groupby(u["number"].astype("int64")).agg(
         trips=("rentals", "sum"),
         returns=("returns", "sum"),
@@ -450,6 +490,13 @@ def training_table(
     st = stations.copy()
     st["number"] = st["number"].astype("int64")
     out = st.merge(g[["trips_per_day", "months"]], left_on="number", right_index=True, how="inner")
+    mid = pd.Timestamp(f"{year}-07-01")
+    if "installed_on" in out.columns:
+        age = (mid - pd.to_datetime(out["installed_on"])).dt.days.to_numpy(float) / 365.25
+    else:
+        age = np.full(len(out), np.nan)
+    age = np.clip(age, 0.0, None)
+    out["age_years"] = np.where(np.isfinite(age), age, np.nanmedian(age) if np.isfinite(age).any() else 1.0)
     return out[out["months"] >= min_months].reset_index(drop=True)
 
 
@@ -506,6 +553,7 @@ def build_layers(
         pop_xy=np.column_stack([grid["x_5179"].to_numpy(float), grid["y_5179"].to_numpy(float)]),
         pop=grid["population"].to_numpy(float),
         subway_xy=np.column_stack([sx, sy]),
+        subway_lines=subway["n_lines"].to_numpy(float),
         lane_xy=lane_xy,
         lane_len=lane_len,
         station_xy=np.column_stack([tx, ty]),
@@ -530,7 +578,10 @@ def fit_from_data(
     train = training_table(stations, load_usage(data_dir), min_months=params.min_months)
     model = DemandPotentialModel(layers, params)
     feats = model.features_for_points(
-        train["lon"].to_numpy(float), train["lat"].to_numpy(float), exclude_numbers=train["number"].to_numpy()
+        train["lon"].to_numpy(float),
+        train["lat"].to_numpy(float),
+        exclude_numbers=train["number"].to_numpy(),
+        age_years=train["age_years"].to_numpy(float),
     )
     y = train["trips_per_day"].to_numpy(float)
     report = model.cross_validate(feats, y, train["gu"].astype(str).to_numpy()) if cross_validate else None
