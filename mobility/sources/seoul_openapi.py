@@ -230,7 +230,8 @@ class SeoulOpenAPI:
         except httpx.HTTPStatusError as exc:
             raise SeoulOpenAPIError(f"HTTP-{exc.response.status_code}", "request failed", url) from exc
         except httpx.HTTPError as exc:
-            raise SeoulOpenAPIError("NETWORK", f"{type(exc).__name__}: {exc}", url) from exc
+            message = f"{type(exc).__name__}: {exc}".replace(self.key, "***") if self.key else str(exc)
+            raise SeoulOpenAPIError("NETWORK", message, url) from exc
         except ValueError as exc:
             raise SeoulOpenAPIError("BAD-SHAPE", "the answer is not JSON", url) from exc
         return parse_page(service, payload, url=url)
@@ -238,22 +239,26 @@ class SeoulOpenAPI:
     def fetch_all(
         self, service: str, *, page_size: int = PAGE_SIZE, progress: Progress | None = None
     ) -> list[dict[str, Any]]:
-        """Every row of ``service``: the first page tells the total, the rest are requested in turn."""
-        first = self.get_page(service, 1, page_size)
-        rows = list(first.rows)
-        total = max(first.total, len(rows))
-        if progress:
-            progress(len(rows), total)
-        # continue after the rows actually received (robust to a server that caps pages lower)
-        while first.rows and len(rows) < total:
+        """Every row of ``service``, page by page.
+
+        ``list_total_count`` is the grand total for ``tbCycleStationInfo`` but only the size of the
+        page for ``bikeList``, so the total is not trusted to stop: paging goes on while a page is
+        full or the announced total is not reached, and stops at a short or empty page.
+        """
+        if page_size < 1 or page_size > PAGE_SIZE:
+            raise InputError("page_size", page_size, f"1..{PAGE_SIZE}")
+        rows: list[dict[str, Any]] = []
+        total = 0
+        while True:
             start = len(rows) + 1
-            page = self.get_page(service, start, min(start + page_size - 1, total))
-            if not page.rows:
-                break
+            page = self.get_page(service, start, start + page_size - 1)
             rows.extend(page.rows)
+            total = max(total, page.total, len(rows))
             if progress:
                 progress(len(rows), total)
-        return rows
+            full = len(page.rows) >= page_size
+            if not page.rows or not (full or page.total > len(rows)):
+                return rows
 
     def bike_list(
         self, *, progress: Progress | None = None

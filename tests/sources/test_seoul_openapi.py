@@ -93,12 +93,12 @@ def _mock_client(src: Path, seen: list[str]) -> httpx.Client:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(str(request.url))
-        service, start, end = request.url.path.strip("/").split("/")[-3:]
+        service, start, _end = request.url.path.strip("/").split("/")[-3:]
         if service == "bikeList":
             return httpx.Response(200, json=_json(src / "openapi_bikeList.json"))
         if int(start) == 1:
             return httpx.Response(200, json=page1)
-        if (int(start), int(end)) == (4, 5):
+        if int(start) == 4:
             return httpx.Response(200, json=page2)
         return httpx.Response(200, json={"RESULT": {"CODE": "INFO-200", "MESSAGE": "no data"}})
 
@@ -112,7 +112,8 @@ def test_client_paginates_and_normalizes(src: Path, tmp_path: Path, data_dir: Pa
         rows = api.fetch_all("tbCycleStationInfo", page_size=3, progress=lambda d, t: progress.append((d, t)))
         assert [r["RENT_ID"] for r in rows] == ["ST-10", "ST-100", "ST-1000", "ST-1002", "ST-1003"]
         assert seen[0].endswith("/KEY/json/tbCycleStationInfo/1/3/")
-        assert seen[1].endswith("/KEY/json/tbCycleStationInfo/4/5/")
+        assert seen[1].endswith("/KEY/json/tbCycleStationInfo/4/6/")
+        assert len(seen) == 2  # the short second page ends the paging
         assert progress == [(3, 5), (5, 5)]
         raw, table = api.station_info()  # 1..1000 answered with 3 rows: continues at row 4
         assert len(raw) == 5 and len(table.table) == 5
@@ -160,3 +161,27 @@ def test_bike_list_bad_payloads(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="parkingBikeTotCnt"):
         parse_bike_list(no_bikes)
     assert parse_bike_list([]).table.empty
+
+
+def test_bike_list_paging_with_per_page_totals(src: Path) -> None:
+    """bikeList's list_total_count is the size of the page: paging must not stop at it."""
+    rows = _json(src / "openapi_bikeList.json")["rentBikeStatus"]["row"]
+    seen: list[tuple[int, int]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        start, end = (int(x) for x in request.url.path.strip("/").split("/")[-2:])
+        seen.append((start, end))
+        chunk = rows[start - 1 : end]
+        if not chunk:
+            return httpx.Response(
+                200, json={"RESULT": {"CODE": "INFO-200", "MESSAGE": "해당하는 데이터가 없습니다."}}
+            )
+        body = {"list_total_count": len(chunk), "RESULT": {"CODE": "INFO-000"}, "row": chunk}
+        return httpx.Response(200, json={"rentBikeStatus": body})
+
+    api = SeoulOpenAPI("K", client=httpx.Client(transport=httpx.MockTransport(handler)))
+    assert len(api.fetch_all("bikeList", page_size=2)) == 6
+    assert seen == [(1, 2), (3, 4), (5, 6), (7, 8)]  # full pages, then an empty one
+    seen.clear()
+    assert len(api.fetch_all("bikeList", page_size=4)) == 6
+    assert seen == [(1, 4), (5, 8)]  # the short page ends it
