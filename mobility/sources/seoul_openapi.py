@@ -241,9 +241,10 @@ class SeoulOpenAPI:
     ) -> list[dict[str, Any]]:
         """Every row of ``service``, page by page.
 
-        ``list_total_count`` is the grand total for ``tbCycleStationInfo`` but only the size of the
-        page for ``bikeList``, so the total is not trusted to stop: paging goes on while a page is
-        full or the announced total is not reached, and stops at a short or empty page.
+        ``list_total_count`` is the grand total for ``tbCycleStationInfo``, but clients of ``bikeList``
+        page with fixed ranges (1-1000, 1001-2000, ...) because its count is reported per page; so
+        the total is not trusted to stop: paging goes on while a page is full or the announced total
+        is not reached, and stops at a short or empty page.
         """
         if page_size < 1 or page_size > PAGE_SIZE:
             raise InputError("page_size", page_size, f"1..{PAGE_SIZE}")
