@@ -63,13 +63,14 @@ __all__ = [
     "IngestResult",
     "TripDataset",
     "TripLayout",
+    "default_weight",
     "detect_encoding",
     "detect_layout",
     "ingest_trips",
     "load_trips",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump when the normalized schema or the rejection rules change (invalidates cached tables)."""
 
 COLUMNS: tuple[str, ...] = (
@@ -127,6 +128,14 @@ TRIP_DATASETS: dict[str, TripDataset] = {
 """The trip files in the data folder, by short name (``load_trips("2016-03")``)."""
 
 SAMPLE_WEIGHTS: dict[str, int] = {Path(d.relpath).name: d.weight for d in TRIP_DATASETS.values()}
+
+
+def default_weight(path: Path) -> int:
+    """Trips one row of ``path`` stands for: 100 for the 1 % sample (name has ``1pct``), else 1."""
+    if path.name in SAMPLE_WEIGHTS:
+        return SAMPLE_WEIGHTS[path.name]
+    return 100 if "1pct" in path.name.lower() else 1
+
 
 # --------------------------------------------------------------------------------------------
 # Header layout
@@ -237,14 +246,19 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
 
 
 def _read_header(path: Path, encoding: str) -> tuple[list[str], int]:
-    """Header fields and the number of fields of the first data line (0 when none)."""
+    """Header fields and the number of fields a data line has.
+
+    That is the header's count, plus one when the first data line ends in an empty extra field
+    (a trailing comma on every line, as some official exports have).
+    """
     with path.open(encoding=encoding, newline="", errors="replace") as fh:
         reader = csv.reader(fh)
         header = next(reader, [])
         first = next(reader, [])
     if header:
         header[0] = header[0].lstrip("\ufeff")
-    return header, len(first)
+    trailing = len(first) == len(header) + 1 and first[-1].strip() == ""
+    return header, len(header) + (1 if trailing else 0)
 
 
 def _transcode(src: Path, dst: Path, encoding: str, chunk: int = 1 << 24) -> None:
@@ -471,7 +485,8 @@ def ingest_trips(
     data_dir
         Data directory for the default lookup.
     weight
-        Trips each row stands for; default per file: 100 for the 2018 1 % sample, else 1.
+        Trips each row stands for; default per file :func:`default_weight` (100 for the 2018
+        1 % sample, recognised by ``1pct`` in its name, else 1).
     threads, memory_limit
         DuckDB limits (threads default: DuckDB's choice). Beyond ``memory_limit`` DuckDB spills
         to a temporary folder beside ``out``.
@@ -529,14 +544,13 @@ def ingest_trips(
             file_info: list[dict[str, Any]] = []
             for i, src in enumerate(files):
                 enc = detect_encoding(src)
-                header, first_fields = _read_header(src, enc)
+                header, ncols = _read_header(src, enc)
                 layout = detect_layout(header, src)
                 readable = src
                 if enc != "utf-8":
                     readable = tmp / f"utf8_{i}.csv"
                     _transcode(src, readable, enc)
-                ncols = max(len(header), first_fields)
-                w = weight if weight is not None else SAMPLE_WEIGHTS.get(src.name, 1)
+                w = weight if weight is not None else default_weight(src)
                 selects.append(_file_select(i, readable, layout, ncols, w, src.name))
                 file_info.append({"path": str(src), "encoding": enc, "weight": w})
             union = "\nUNION ALL\n".join(selects)

@@ -99,6 +99,12 @@ def test_official_utf8_bom_layout() -> None:
     assert loaded.table["distance_m"].isna().sum() == 1
 
 
+def test_default_weight() -> None:
+    assert tr.default_weight(Path("trips_2018_1pct_sample.csv")) == 100
+    assert tr.default_weight(Path("x16_trips_2018_1pct_sample.csv")) == 100
+    assert tr.default_weight(Path("trips_2016-03_fullmonth.csv")) == 1
+
+
 def test_encoding_detection() -> None:
     assert tr.detect_encoding(FIX / "official_2019_cp949.csv") == "cp949"
 
@@ -190,3 +196,11 @@ def test_datasets_specs(data_dir: Path) -> None:
     for spec in tr.DATASETS:
         assert spec.load is not None
         assert len(spec.load(data_dir).table) == spec.expected_rows
+
+
+def test_trailing_comma_and_malformed_first_line() -> None:
+    trailing = tr.load_trips(FIX / "trailing_comma.csv")
+    assert trailing.report.rows_read == 2 and trailing.report.ok
+    first_bad = tr.load_trips(FIX / "first_row_malformed.csv")
+    assert first_bad.report.rows_read == 2 and first_bad.report.rows_kept == 1
+    assert dict(first_bad.report.dropped) == {"malformed CSV line (wrong number of fields)": 1}
