@@ -14,6 +14,8 @@ import io
 import itertools
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +35,7 @@ from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.io import atomic_write_json, atomic_write_text
 from mobility.quality import QualityReport
 
-__all__ = ["read_status", "register", "write_outputs"]
+__all__ = ["NightInputs", "load_night_problem", "read_status", "register", "write_outputs"]
 
 
 def register(app: typer.Typer) -> None:
@@ -90,6 +92,55 @@ def _matrices(scn: Any, lon: np.ndarray, lat: np.ndarray, data_dir: Path | None)
             err_console.print(f"[yellow]street network unavailable ({exc}); using straight lines[/]")
     t, d = straight_line_matrices(lon, lat, speed_kmh=ns.straight_speed_kmh, detour=ns.straight_detour)
     return t, d, None, None, f"straight x{ns.straight_detour} @ {ns.straight_speed_kmh} km/h"
+
+
+@dataclass
+class NightInputs:
+    """Everything a night needs: the problem, the profiled network and snapped nodes (or None)."""
+
+    problem: Any
+    pnet: Any
+    nodes: Any
+    report: QualityReport
+
+
+def load_night_problem(
+    scn: Any,
+    status: Path | pd.DataFrame,
+    data_dir: Path | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> NightInputs:
+    """Read the snapshot, the demand curves and the truck travel times; build the problem."""
+    from mobility.rebalancing.build import assemble_stations, problem_from_scenario
+
+    say = progress or (lambda _m: None)
+    report = QualityReport("status snapshot")
+    raw = status if isinstance(status, pd.DataFrame) else read_status(status)
+    need_coords = not {"lon", "lat"} <= set(raw.columns)
+    prof = None
+    curves = None
+    day = "weekday"
+    if need_coords or scn.targets.source == "demand":
+        from mobility.demand.data import load_profiles
+
+        say("station demand profiles…")
+        prof = load_profiles(data_dir)
+    stations = assemble_stations(raw, prof.stations if prof is not None else None, report)
+    if scn.targets.source == "demand" and prof is not None:
+        from mobility.demand.inventory import curves_from_profiles
+
+        day = _day_type(scn.night.date) if scn.targets.day_type == "auto" else scn.targets.day_type
+        say(f"dissatisfaction curves ({day} morning)…")
+        curves = {int(c.station): c.costs for c in curves_from_profiles(prof, day_type=day)}
+    say("truck travel times on the street network…")
+    lon = np.r_[[d.lon for d in scn.depots], stations["lon"].to_numpy(dtype=float)]
+    lat = np.r_[[d.lat for d in scn.depots], stations["lat"].to_numpy(dtype=float)]
+    travel, dist, pnet, nodes, network_name = _matrices(scn, lon, lat, data_dir)
+    problem = problem_from_scenario(
+        scn, stations, curves, travel, dist, report=report, meta={"network": network_name, "day_type": day}
+    )
+    return NightInputs(problem, pnet, nodes, report)
 
 
 def _add_paths(plan: Any, pnet: Any, nodes: np.ndarray, problem: Any) -> Any:
@@ -228,44 +279,16 @@ def rebalance_cmd(
 ) -> None:
     """Plan tonight's truck routes: which stations, in which order, how many bikes, when."""
     from mobility.provenance import Provenance
-    from mobility.rebalancing.build import assemble_stations, problem_from_scenario
     from mobility.rebalancing.solve import SolveParams, solve
     from mobility.rebalancing.validate import validate_plan
     from mobility.scenario.nightly import load_nightly
 
     t0 = time.perf_counter()
     scn = load_nightly(scenario)
-    report = QualityReport("status snapshot")
     with err_console.status("reading the status snapshot and the demand model…") as st:
-        raw = read_status(status)
-        need_coords = not {"lon", "lat"} <= set(raw.columns)
-        prof = None
-        curves = None
-        day = "weekday"
-        if need_coords or scn.targets.source == "demand":
-            from mobility.demand.data import load_profiles
-
-            prof = load_profiles(data_dir)
-        stations = assemble_stations(raw, prof.stations if prof is not None else None, report)
-        if scn.targets.source == "demand" and prof is not None:
-            from mobility.demand.inventory import curves_from_profiles
-
-            day = _day_type(scn.night.date) if scn.targets.day_type == "auto" else scn.targets.day_type
-            st.update(f"dissatisfaction curves ({day} morning)…")
-            curves = {int(c.station): c.costs for c in curves_from_profiles(prof, day_type=day)}
-        st.update("truck travel times on the street network…")
-        lon = np.r_[[d.lon for d in scn.depots], stations["lon"].to_numpy(dtype=float)]
-        lat = np.r_[[d.lat for d in scn.depots], stations["lat"].to_numpy(dtype=float)]
-        travel, dist, pnet, nodes, network_name = _matrices(scn, lon, lat, data_dir)
-        problem = problem_from_scenario(
-            scn,
-            stations,
-            curves,
-            travel,
-            dist,
-            report=report,
-            meta={"network": network_name, "day_type": day},
-        )
+        night = load_night_problem(scn, status, data_dir, progress=lambda m: st.update(m))
+    problem, pnet, nodes, report = night.problem, night.pnet, night.nodes, night.report
+    network_name, day = problem.meta["network"], problem.meta["day_type"]
     params = SolveParams(
         time_limit=time_limit if time_limit is not None else scn.solver.time_limit,
         seed=seed if seed is not None else scn.solver.seed,

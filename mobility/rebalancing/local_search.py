@@ -223,6 +223,15 @@ class RouteSearch:
             loads[k - 1] = int(np.argmin(r.F[k - 1] + g[r.seq[k - 1]][:, loads[k]]))
         return int(loads[0]), np.diff(loads)
 
+    @staticmethod
+    def _snapshot(r: _Route) -> tuple[Any, ...]:
+        return (list(r.seq), r.F, r.B, r.value, r.dist, r.travel, r.handling)
+
+    @staticmethod
+    def _restore(r: _Route, snap: tuple[Any, ...]) -> None:
+        r.seq, r.F, r.B, r.value, r.dist, r.travel, r.handling = snap
+        r.seq = list(r.seq)
+
     def _cost(self, r: _Route) -> float:
         return r.value + self.ckm * r.dist
 
@@ -259,15 +268,17 @@ class RouteSearch:
         return delta
 
     def _try_insert(self, r: _Route, s: int, pos: int) -> bool:
-        old = (list(r.seq), r.F, r.B, r.value, r.dist, r.travel, r.handling)
+        old = self._snapshot(r)
         r.seq.insert(pos, s)
         self._evaluate(r)
         if self._time(r) <= r.shift + 1e-6:
             return True
-        r.seq, r.F, r.B, r.value, r.dist, r.travel, r.handling = old
+        self._restore(r, old)
         return False
 
-    def insert_greedy(self, pool: np.ndarray, routes: list[int], noise: float = 0.0, pairs: int = 3) -> int:
+    def insert_greedy(
+        self, pool: np.ndarray, routes: list[int], noise: float = 0.0, pairs: int = 1, pair_tries: int = 2
+    ) -> int:
         """Insert pool stations at their best (exact) positions while that improves the objective.
 
         When no single insertion improves, up to ``pairs`` of the least bad single insertions
@@ -308,24 +319,24 @@ class RouteSearch:
                 else:
                     tables[ri][pi, pos] = _INF
                 continue
-            if pairs <= 0 or not self._try_pair(pool, alive, tables, best_of):
+            if pairs <= 0 or not self._try_pair(pool, alive, tables, best_of, pair_tries):
                 break
             pairs -= 1
             inserted += 2
         return inserted
 
     def _try_pair(
-        self, pool: np.ndarray, alive: np.ndarray, tables: dict[int, np.ndarray], best_of: Any
+        self, pool: np.ndarray, alive: np.ndarray, tables: dict[int, np.ndarray], best_of: Any, tries: int
     ) -> bool:
         """One look-ahead step of :meth:`insert_greedy` (see there); True when a pair was kept."""
         tried = {ri: tab.copy() for ri, tab in tables.items()}
-        for _ in range(3):
+        for _ in range(tries):
             val, ri, pi, pos = best_of(tried, False)
             if ri < 0 or not np.isfinite(val):
                 return False
             tried[ri][pi, pos] = _INF
             r = self.routes[ri]
-            saved = list(r.seq)
+            saved = self._snapshot(r)
             before = self._cost(r)
             if not self._try_insert(r, int(pool[pi]), pos):
                 continue
@@ -344,8 +355,7 @@ class RouteSearch:
                 tables[ri] = self._insertion_table(r, pool)
                 return True
             alive[pi] = True
-            r.seq = saved
-            self._evaluate(r)
+            self._restore(r, saved)
         return False
 
     def remove(self, stations: list[int]) -> set[int]:
@@ -386,7 +396,7 @@ class RouteSearch:
 
     def construct(self) -> None:
         """Best-insertion construction (with pair look-ahead) over all candidates and trucks."""
-        self.insert_greedy(self.candidates, list(range(len(self.routes))), pairs=10**9)
+        self.insert_greedy(self.candidates, list(range(len(self.routes))), pairs=10**9, pair_tries=3)
 
     def run(self, deadline: float, stop: StoppingCriterion | None = None) -> LNSResult:
         """Ruin-and-recreate from the current routes until ``deadline`` (``time.perf_counter``).
@@ -421,13 +431,14 @@ class RouteSearch:
             near_routes |= {ri for ri, r in enumerate(self.routes) if not r.seq}
             if len(near_routes) > 6:
                 near_routes = set(self.rng.choice(sorted(near_routes), size=6, replace=False).tolist())
-            saved = {ri: list(self.routes[ri].seq) for ri in range(len(self.routes))}
-            before = sum(self._cost(self.routes[ri]) for ri in range(len(self.routes)))
-            touched = self.remove(routed)
-            affected = sorted(near_routes | touched)
+            touched_before = {int(self.where[s]) for s in routed}
+            affected = sorted(near_routes | touched_before)
+            saved = {ri: self._snapshot(self.routes[ri]) for ri in affected}
+            before = sum(self._cost(self.routes[ri]) for ri in affected)
+            self.remove(routed)
             pool = np.unique(np.concatenate([hood, np.asarray(routed, dtype=np.int64)]))
             self.insert_greedy(pool, affected, noise=0.1 if self.rng.random() < 0.5 else 0.0)
-            after = sum(self._cost(self.routes[ri]) for ri in range(len(self.routes)))
+            after = sum(self._cost(self.routes[ri]) for ri in affected)
             delta = after - before
             if delta < -1e-9 or (temp > 0 and self.rng.random() < math.exp(-delta / max(temp, 1e-12))):
                 cur += delta
@@ -437,14 +448,13 @@ class RouteSearch:
                     improvements += 1
                     history.append((time.perf_counter() - t0, best))
             else:
-                for ri in sorted(set(affected) | touched):
+                for ri in affected:
                     for s in self.routes[ri].seq:
                         self.where[s] = -1
-                for ri in sorted(set(affected) | touched):
-                    self.routes[ri].seq = saved[ri]
-                    for s in saved[ri]:
+                for ri in affected:
+                    self._restore(self.routes[ri], saved[ri])
+                    for s in self.routes[ri].seq:
                         self.where[s] = ri
-                    self._evaluate(self.routes[ri])
         self.where[:] = -1
         for ri, seq in enumerate(best_seqs):
             self.routes[ri].seq = list(seq)

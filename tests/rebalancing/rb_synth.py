@@ -34,7 +34,8 @@ def make_problem(
         high = int(low + rng.integers(0, 4))
         curves.append(curve_from_interval(low, high, int(docks[i]) + 5, per_bike=1.0))
     depots = tuple(
-        Depot(f"D{d}", f"창고{d}", 126.97 + xy[d, 0] / 88.0, 37.56 + xy[d, 1] / 111.0) for d in range(n_depots)
+        Depot(f"D{d}", f"창고{d}", 126.97 + xy[d, 0] / 88.0, 37.56 + xy[d, 1] / 111.0)
+        for d in range(n_depots)
     )
     trucks = tuple(
         Truck(

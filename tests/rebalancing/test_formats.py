@@ -53,6 +53,9 @@ def test_brp_reader_rejects_broken_files(tmp_path: Path, text: str) -> None:
 
 def test_pdtsp_reader_rejects_missing_nodes(tmp_path: Path) -> None:
     p = tmp_path / "bad.tsp"
-    p.write_text("DIMENSION: 3\r\nCAPACITY: 5\r\nNODE_COORD_SECTION\r\n1 0 0\r\n2 1 1\r\nDEMAND_SECTION\r\n1 0\r\n2 1\r\n3 -1\r\nEOF\r\n")
+    p.write_text(
+        "DIMENSION: 3\r\nCAPACITY: 5\r\nNODE_COORD_SECTION\r\n1 0 0\r\n2 1 1\r\n"
+        "DEMAND_SECTION\r\n1 0\r\n2 1\r\n3 -1\r\nEOF\r\n"
+    )
     with pytest.raises(DataFileError, match="DIMENSION"):
         read_pdtsp(p)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import jsonschema
+from rb_synth import make_problem
 
 from mobility.rebalancing.plan import ROUTES_JSON_SCHEMA, RebalancingPlan, RouteSpec, build_plan, clock
 from mobility.stats import SolverStats
-
-from rb_synth import make_problem
 
 
 def _plan():  # type: ignore[no-untyped-def]

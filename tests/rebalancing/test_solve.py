@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rb_synth import make_problem
 
 from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing
 from mobility.rebalancing.plan import build_plan
@@ -15,8 +16,6 @@ from mobility.rebalancing.problem import RebalancingProblem
 from mobility.rebalancing.solve import SolveParams, solve
 from mobility.rebalancing.validate import validate_plan
 from mobility.stats import SolverStats
-
-from rb_synth import make_problem
 
 
 def _do_nothing(p: RebalancingProblem) -> float:
@@ -74,7 +73,10 @@ def _brute_force(p: RebalancingProblem) -> float:
                             break
                     if not ok:
                         continue
-                    if travel + size * t.stop_seconds + t.load_seconds_per_bike * sum(map(abs, qty)) > horizon:
+                    if (
+                        travel + size * t.stop_seconds + t.load_seconds_per_bike * sum(map(abs, qty))
+                        > horizon
+                    ):
                         continue
                     cost = sum(base) + p.drive_cost_per_km * km
                     for i, d in zip(seq, qty, strict=True):
@@ -84,7 +86,8 @@ def _brute_force(p: RebalancingProblem) -> float:
 
 
 @pytest.mark.parametrize(
-    ("seed", "free", "hours"), [(0, False, 8.0), (1, True, 8.0), (2, False, 0.25), (3, True, 0.3), (4, False, 8.0)]
+    ("seed", "free", "hours"),
+    [(0, False, 8.0), (1, True, 8.0), (2, False, 0.25), (3, True, 0.3), (4, False, 8.0)],
 )
 def test_matches_brute_force_on_tiny_instances(seed: int, free: bool, hours: float) -> None:
     p = make_problem(

@@ -1,0 +1,83 @@
+"""``mobility rebalance`` and ``mobility bench brp|pdtsp`` end to end (small inputs)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+from typer.testing import CliRunner
+
+from mobility.cli import app
+from mobility.rebalancing.plan import ROUTES_JSON_SCHEMA
+
+BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
+
+
+def _inputs(tmp_path: Path) -> tuple[Path, Path]:
+    scn = {
+        "name": "mini",
+        "depots": [{"id": "A", "name": "창고", "lon": 126.98, "lat": 37.56}],
+        "trucks": [{"depot": "A", "count": 2, "capacity": 8, "shift": {"start": "22:00", "end": "01:00"}}],
+        "targets": {"source": "snapshot", "tolerance": 0},
+        "network": {"source": "straight"},
+        "solver": {"time_limit": 2, "workers": 1},
+    }
+    sp = tmp_path / "mini.yaml"
+    sp.write_text(yaml.safe_dump(scn, allow_unicode=True), encoding="utf-8")
+    rows = []
+    for i in range(12):
+        rows.append(
+            {"station_id": f"ST-{i}", "number": 100 + i, "name": f"대여소 {i}", "docks": 10,
+             "bikes": 14 if i % 2 else 1, "target_morning": 6,
+             "lon": 126.97 + 0.004 * i, "lat": 37.555 + 0.002 * (i % 3)}
+        )  # fmt: skip
+    st = tmp_path / "snap.csv"
+    pd.DataFrame(rows).to_csv(st, index=False)
+    return sp, st
+
+
+def test_rebalance_writes_valid_routes(tmp_path: Path) -> None:
+    sp, st = _inputs(tmp_path)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["rebalance", str(sp), "--status", str(st), "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["valid"] is True and summary["totals"]["bikes_moved"] > 0
+    doc = json.loads((out / "routes.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, ROUTES_JSON_SCHEMA)
+    assert doc["provenance"]["seed"] == 0 and doc["meta"]["valid"] is True
+    sheet = pd.read_csv(out / "routes.csv")
+    assert {"start", "end", "pick up", "drop"} <= set(sheet["action"])
+    assert "대여소" in (out / "routes.csv").read_text(encoding="utf-8")
+    gj = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))
+    kinds = {f["properties"]["kind"] for f in gj["features"]}
+    assert kinds == {"route", "stop", "depot"}
+
+
+def test_rebalance_bad_status_is_exit_2(tmp_path: Path) -> None:
+    sp, st = _inputs(tmp_path)
+    df = pd.read_csv(st)
+    df.loc[3, "bikes"] = -4
+    df.to_csv(st, index=False)
+    from mobility.cli import main  # noqa: F401  (the central error handler)
+    from mobility.errors import InputError
+
+    res = CliRunner().invoke(app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o")])
+    assert isinstance(res.exception, InputError)
+    assert "ST-3" in str(res.exception) and ">= 0" in str(res.exception)
+
+
+def test_bench_brp_and_pdtsp_on_copies(tmp_path: Path) -> None:
+    for kind, name, best in (("brp", "7Bergamo30.txt", "12600"), ("pdtsp", "n20q1000A.tsp", "3816")):
+        d = tmp_path / kind / "instances"
+        d.mkdir(parents=True)
+        shutil.copy(BENCH / kind / "instances" / name, d / name)
+        (tmp_path / kind / "bks.csv").write_text(f"instance,best_known\n{Path(name).stem},{best}\n")
+        res = CliRunner().invoke(app, ["bench", kind, str(tmp_path / kind), "--time-limit", "30"])
+        assert res.exit_code == 0, res.output
+        last = json.loads(res.stdout.strip().splitlines()[-1])
+        assert last["reached_best_known"] == 1 and last["mean_gap_pct"] == 0.0

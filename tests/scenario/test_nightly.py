@@ -1,0 +1,63 @@
+"""The nightly scenario schema and the shipped Seoul scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mobility.errors import InputError
+from mobility.scenario.nightly import clock_seconds, load_nightly, nightly_from_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_seoul_scenario() -> None:
+    s = load_nightly(ROOT / "scenarios" / "seoul-nightly.yaml")
+    assert len(s.depots) == 4 and sum(t.count for t in s.trucks) == 24
+    assert all(15 <= t.capacity <= 20 for t in s.trucks)
+    assert s.trucks[0].shift.seconds() == (79200.0, 108000.0)
+    assert any("운영센터" in d.name for d in s.depots)
+
+
+def _base() -> dict:  # type: ignore[type-arg]
+    return {
+        "name": "t",
+        "depots": [{"id": "A", "lon": 127.0, "lat": 37.55}],
+        "trucks": [{"depot": "A", "count": 2, "capacity": 10}],
+    }
+
+
+def test_truck_with_unknown_depot_names_the_field() -> None:
+    d = _base()
+    d["trucks"][0]["depot"] = "B"
+    with pytest.raises(InputError, match="not one of the depots"):
+        nightly_from_dict(d)
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"trucks": [{"depot": "A", "capacity": 0}]}, "trucks.0.capacity"),
+        ({"trucks": [{"depot": "A", "capacity": 5, "start_load": 6}]}, "trucks.0"),
+        ({"depots": [{"id": "A", "lon": 0.0, "lat": 37.5}]}, "depots.0.lon"),
+        ({"costs": {"drive_cost_per_km": -1}}, "costs.drive_cost_per_km"),
+    ],
+)
+def test_bad_fields(patch: dict, field: str) -> None:  # type: ignore[type-arg]
+    d = {**_base(), **patch}
+    with pytest.raises(InputError) as exc:
+        nightly_from_dict(d)
+    assert exc.value.field == field
+
+
+def test_clock() -> None:
+    assert clock_seconds("22:00") == 79200.0
+    assert clock_seconds("06:00", after=79200.0) == 108000.0
+    with pytest.raises(InputError):
+        clock_seconds("25:00")
+
+
+def test_missing_file() -> None:
+    with pytest.raises(InputError, match="existing YAML"):
+        load_nightly(ROOT / "scenarios" / "nope.yaml")
