@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,8 @@ class ModelParams:
         OR-Tools MIP backend name for the classic models (``"SCIP"``, ``"CBC"`` or ``"HIGHS"``).
     exact
         ``False`` skips the exact solver and returns the heuristic solution (no bound).
+    relative_gap
+        CP-SAT stops once ``|objective - bound| / |objective|`` is below this.
     """
 
     time_limit: float = 60.0
@@ -68,6 +70,7 @@ class ModelParams:
     threads: int = 1
     backend: str = "SCIP"
     exact: bool = True
+    relative_gap: float = 1e-4
 
 
 def _time_budget(params: ModelParams, stop: MaxRuntime | None) -> float:
@@ -81,9 +84,12 @@ def _mip_solver(params: ModelParams) -> pywraplp.Solver:
     solver = pywraplp.Solver.CreateSolver(params.backend)
     if solver is None:  # pragma: no cover - every OR-Tools wheel ships SCIP
         raise InputError("params.backend", params.backend, "an OR-Tools MIP backend: SCIP, CBC or HIGHS")
-    solver.SetNumThreads(params.threads)
+    # SCIP runs one thread; asking OR-Tools for more switches it to a concurrent mode that only
+    # splits the shared cores
+    solver.SetNumThreads(1 if params.backend.upper() == "SCIP" else params.threads)
     if params.backend.upper() == "SCIP":
-        solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {params.seed}\n")
+        gap = f"limits/gap = {params.relative_gap}\n" if params.relative_gap > 0 else ""
+        solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {params.seed}\n{gap}")
     return solver
 
 
@@ -512,8 +518,337 @@ class MaximalCovering:
         )
 
 
+# --------------------------------------------------------------------------------------------
+# the expansion model (new stations beside fixed existing ones)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpansionData:
+    """The site-selection problem as plain arrays (built by :mod:`mobility.placement.pipeline`).
+
+    Attributes
+    ----------
+    cover
+        ``(n_sites, n_groups)`` boolean CSR: candidate ``j`` covers demand group ``g``. Groups are
+        demand points not covered by any existing station, merged when covered by the same sites.
+    group_weight
+        Objective weight of each group (residents + trip-generator equivalents).
+    site_bonus
+        Per-site additive value (weighted predicted trips minus weighted imbalance), may be 0.
+    conflicts
+        ``(n_sites, n_sites)`` symmetric CSR of pairs closer than the minimum spacing.
+    site_district
+        District index of each candidate (``-1`` when outside every district).
+    district_names
+        Name per district index.
+    district_min_new
+        Minimum new stations per district (from dock capacity needs and explicit rules).
+    min_total, max_total
+        Bounds on the number of new stations (equal for an exact count).
+    required
+        Index arrays: at least one site of each must open (required polygons not already served).
+    required_names
+        Name per required set (for error messages).
+    """
+
+    cover: sp.csr_matrix
+    group_weight: FloatArray
+    site_bonus: FloatArray
+    conflicts: sp.csr_matrix
+    site_district: IntArray
+    district_names: list[str]
+    district_min_new: IntArray
+    min_total: int
+    max_total: int
+    required: list[IntArray]
+    required_names: list[str]
+    district_min_reason: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class ExpansionResult:
+    """Chosen sites and what they are worth.
+
+    Attributes
+    ----------
+    sites
+        Chosen candidate indices, in rank order (most valuable first, marginal gains).
+    marginal_weight
+        Weight first covered by each site in that order (its bonus excluded).
+    objective
+        Covered group weight + bonuses of the chosen sites.
+    covered_weight
+        Group weight newly covered.
+    greedy_sites
+        The lazy-greedy baseline of the same run (the warm start).
+    greedy_covered_weight
+        Group weight the greedy baseline covers.
+    stats
+        CP-SAT status, objective, best bound, gap (maximisation: bound >= objective).
+    """
+
+    sites: IntArray
+    marginal_weight: FloatArray
+    objective: float
+    covered_weight: float
+    greedy_sites: IntArray
+    greedy_covered_weight: float
+    stats: SolverStats
+
+
+def _covered_groups(cover: sp.csr_matrix, sites: IntArray) -> npt.NDArray[np.bool_]:
+    if len(sites) == 0:
+        return np.zeros(cover.shape[1], dtype=bool)
+    return np.asarray(cover[sites].sum(axis=0)).ravel() > 0
+
+
+@dataclass
+class ExpansionModel:
+    """Where to add stations: weighted maximal covering with spacing, count and district rules.
+
+    Existing stations are fixed; demand they already cover is removed before the model is built.
+    For candidate sites ``j`` (``y_j``), uncovered demand groups ``g`` (``z_g``, weight ``W_g``),
+    per-site bonus ``B_j`` (weighted predicted trips minus weighted imbalance), conflict pairs
+    ``E`` (closer than the minimum spacing), districts ``d`` with candidate sets ``J_d``,
+    required polygons ``R_k``::
+
+        maximise    sum_g W_g z_g + sum_j B_j y_j
+        subject to  z_g <= sum_{j covers g} y_j            for every group g
+                    y_j + y_k <= 1                          for every (j, k) in E   (spacing)
+                    L <= sum_j y_j <= U                     (count: exact, maximum, budget, and
+                                                             the total dock capacity the fleet needs)
+                    sum_{j in J_d} y_j >= m_d               for every district d
+                    sum_{j in R_k} y_j >= 1                 for every required polygon k
+                    y_j in {0, 1},  z_g in [0, 1] (MIP) or {0, 1} (CP-SAT)
+
+    ``m_d`` is the larger of the district's explicit minimum and the number of new stations at
+    the maximum dock count and bikes-per-dock needed so the district's bike floor fits:
+    ``ceil((floor_d - cap_d) / (docks_max * bpd_max))``. Weights are rounded to integers.
+
+    Two OR-Tools engines, both warm-started with the lazy-greedy solution (Minoux), which is also
+    reported as the baseline:
+
+    - ``"mip"`` (default): SCIP through ``pywraplp`` with the greedy solution as hint. Its LP
+      relaxation is tight for covering models, so it proves optimality (or a small gap) quickly.
+    - ``"cp-sat"``: CP-SAT with a complete hint (``y`` and ``z``); on the city-scale model with
+      two workers its LP bound closes slowly, so it is kept for small models and for explaining
+      infeasibility.
+
+    District and required-area constraints are guarded by assumption literals in CP-SAT; when the
+    model is infeasible, CP-SAT's sufficient assumptions name the constraints that cannot hold
+    together (:class:`~mobility.errors.InfeasibleError` ``binding``).
+    """
+
+    data: ExpansionData
+    engine: str = "mip"
+
+    def _cpsat(
+        self, w_int: IntArray, b_int: IntArray, hint: IntArray, params: ModelParams, stop: MaxRuntime | None
+    ) -> tuple[IntArray | None, str, float | None, dict[str, Any]]:
+        from ortools.sat.python import cp_model
+
+        from mobility.errors import InfeasibleError
+
+        d = self.data
+        n_sites, n_groups = d.cover.shape
+        m = cp_model.CpModel()
+        y = [m.new_bool_var(f"y{j}") for j in range(n_sites)]
+        cover_t = d.cover.T.tocsr()
+        hs = set(hint.tolist())
+        z_terms = []
+        for g in range(n_groups):
+            sites = cover_t.indices[cover_t.indptr[g] : cover_t.indptr[g + 1]]
+            if len(sites) == 0 or w_int[g] == 0:
+                continue
+            z = m.new_bool_var("")
+            m.add_bool_or([y[int(j)] for j in sites]).only_enforce_if(z)
+            z_terms.append((z, int(w_int[g])))
+            m.add_hint(z, any(int(j) in hs for j in sites))
+        conf = sp.triu(d.conflicts, k=1).tocoo()
+        for a, b in zip(conf.row.tolist(), conf.col.tolist(), strict=True):
+            m.add_bool_or([y[a].negated(), y[b].negated()])
+        m.add(sum(y) <= d.max_total)
+        if d.min_total > 0:
+            m.add(sum(y) >= d.min_total)
+        assumptions: dict[int, str] = {}
+        for k, need in enumerate(d.district_min_new.tolist()):
+            if need <= 0:
+                continue
+            members = np.flatnonzero(d.site_district == k)
+            lit = m.new_bool_var(f"district{k}")
+            why = d.district_min_reason[k] if d.district_min_reason else ""
+            assumptions[lit.index] = f"district {d.district_names[k]}: needs >= {need} new stations ({why})"
+            m.add(sum(y[int(j)] for j in members) >= need).only_enforce_if(lit)
+            m.add_assumption(lit)
+        for k, members in enumerate(d.required):
+            lit = m.new_bool_var(f"required{k}")
+            assumptions[lit.index] = f"areas.required[{k}] {d.required_names[k]!r}: needs a station"
+            m.add_bool_or([y[int(j)] for j in members] or [m.new_constant(0)]).only_enforce_if(lit)
+            m.add_assumption(lit)
+        m.maximize(
+            sum(c * z for z, c in z_terms) + sum(int(b_int[j]) * y[j] for j in range(n_sites) if b_int[j])
+        )
+        for j in range(n_sites):
+            m.add_hint(y[j], j in hs)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = _time_budget(params, stop)
+        solver.parameters.num_workers = max(1, params.threads)
+        solver.parameters.random_seed = params.seed
+        solver.parameters.relative_gap_limit = params.relative_gap
+        code = solver.solve(m)
+        extra = {
+            "cp_sat_status": solver.status_name(code),
+            "branches": int(solver.num_branches),
+            "wall_time": float(solver.wall_time),
+        }
+        if code == cp_model.INFEASIBLE:
+            core = [
+                assumptions[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in assumptions
+            ]
+            binding = core or [
+                f"new-station count in [{d.min_total}, {d.max_total}] with spacing conflicts",
+                *assumptions.values(),
+            ]
+            raise InfeasibleError(
+                "no set of new stations satisfies the scenario; binding: " + "; ".join(binding),
+                binding=binding,
+            )
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, "time_limit", None, extra
+        sites = np.array([j for j in range(n_sites) if solver.boolean_value(y[j])], dtype=np.int64)
+        status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+        return sites, status, float(solver.best_objective_bound), extra
+
+    def _mip(
+        self, w_int: IntArray, b_int: IntArray, hint: IntArray, params: ModelParams, stop: MaxRuntime | None
+    ) -> tuple[IntArray | None, str, float | None, dict[str, Any]]:
+        d = self.data
+        n_sites, n_groups = d.cover.shape
+        solver = _mip_solver(params)
+        y = [solver.BoolVar(f"y{j}") for j in range(n_sites)]
+        objective = solver.Objective()
+        cover_t = d.cover.T.tocsr()
+        for g in range(n_groups):
+            sites = cover_t.indices[cover_t.indptr[g] : cover_t.indptr[g + 1]]
+            if len(sites) == 0 or w_int[g] == 0:
+                continue
+            z = solver.NumVar(0.0, 1.0, "")
+            solver.Add(z <= solver.Sum([y[int(j)] for j in sites]))
+            objective.SetCoefficient(z, float(w_int[g]))
+        for j in np.flatnonzero(b_int).tolist():
+            objective.SetCoefficient(y[j], float(b_int[j]))
+        conf = sp.triu(d.conflicts, k=1).tocoo()
+        for a, b in zip(conf.row.tolist(), conf.col.tolist(), strict=True):
+            solver.Add(y[a] + y[b] <= 1)
+        solver.Add(solver.Sum(y) <= d.max_total)
+        if d.min_total > 0:
+            solver.Add(solver.Sum(y) >= d.min_total)
+        for k, need in enumerate(d.district_min_new.tolist()):
+            if need > 0:
+                solver.Add(solver.Sum([y[int(j)] for j in np.flatnonzero(d.site_district == k)]) >= need)
+        for members in d.required:
+            solver.Add(solver.Sum([y[int(j)] for j in members]) >= 1)
+        objective.SetMaximization()
+        hs = set(hint.tolist())
+        solver.SetHint(y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
+        solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
+        code = solver.Solve()
+        extra: dict[str, Any] = {"backend": params.backend, "mip_status": _STATUS.get(code, "error")}
+        if code == pywraplp.Solver.INFEASIBLE:
+            # ask CP-SAT (assumption literals) which rules cannot hold together; it raises
+            self._cpsat(w_int, b_int, hint, replace(params, time_limit=min(30.0, params.time_limit)), None)
+            from mobility.errors import InfeasibleError
+
+            raise InfeasibleError("no set of new stations satisfies the scenario", binding=[])
+        if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+            return None, "time_limit", None, extra
+        sites = np.array([j for j in range(n_sites) if y[j].solution_value() > 0.5], dtype=np.int64)
+        extra["nodes"] = int(solver.nodes())
+        status = "optimal" if code == pywraplp.Solver.OPTIMAL else "feasible"
+        return sites, status, float(objective.BestBound()), extra
+
+    def solve(self, params: ModelParams | None = None, stop: MaxRuntime | None = None) -> ExpansionResult:
+        """Greedy warm start, then the exact engine; raises :class:`InfeasibleError` naming binding rules."""
+        params = params or ModelParams()
+        d = self.data
+        t0 = time.perf_counter()
+        n_sites, n_groups = d.cover.shape
+        w_int = np.rint(d.group_weight).astype(np.int64)
+        b_int = np.rint(d.site_bonus).astype(np.int64)
+        g_sites, _ = lazy_greedy_cover(
+            d.cover,
+            w_int.astype(np.float64),
+            d.max_total,
+            conflicts=d.conflicts,
+            site_bonus=np.maximum(b_int, 0),
+        )
+        g_cov = float(w_int[_covered_groups(d.cover, g_sites)].sum())
+        g_obj = g_cov + float(b_int[g_sites].sum())
+        extra: dict[str, Any] = {
+            "engine": self.engine,
+            "sites": n_sites,
+            "groups": n_groups,
+            "cover_pairs": int(d.cover.nnz),
+            "conflict_pairs": int(d.conflicts.nnz // 2),
+            "greedy_objective": g_obj,
+            "greedy_seconds": round(time.perf_counter() - t0, 3),
+        }
+        if self.engine == "cp-sat":
+            found, status, bound, more = self._cpsat(w_int, b_int, g_sites, params, stop)
+        elif self.engine == "mip":
+            found, status, bound, more = self._mip(w_int, b_int, g_sites, params, stop)
+        else:
+            raise InputError("solver.engine", self.engine, "'mip' or 'cp-sat'")
+        extra.update(more)
+        sites = g_sites if found is None else found
+        covered = _covered_groups(d.cover, sites)
+        cov_w = float(w_int[covered].sum())
+        obj = cov_w + float(b_int[sites].sum())
+        if found is not None and obj < g_obj:  # never return worse than the warm start
+            sites, obj = g_sites, g_obj
+            cov_w = g_cov
+        if bound is not None:
+            bound = max(bound, obj)
+        # rank the chosen sites by marginal value (lazy greedy restricted to them)
+        sub = d.cover[sites]
+        order, _gains = lazy_greedy_cover(
+            sub, w_int.astype(np.float64), len(sites), site_bonus=b_int[sites].astype(np.float64)
+        )
+        rest = np.setdiff1d(np.arange(len(sites)), order)  # sites adding nothing, kept in index order
+        ranked = sites[np.concatenate([order, rest]).astype(np.int64)]
+        seen = np.zeros(n_groups, dtype=bool)
+        marg = np.zeros(len(ranked))
+        for k, j in enumerate(ranked):
+            gs = d.cover.indices[d.cover.indptr[j] : d.cover.indptr[j + 1]]
+            marg[k] = float(d.group_weight[gs[~seen[gs]]].sum())
+            seen[gs] = True
+        stats = SolverStats(
+            solver=f"{self.engine}+lazy-greedy",
+            status=status,
+            objective=obj,
+            bound=bound,
+            seconds=time.perf_counter() - t0,
+            seed=params.seed,
+            gap=SolverStats.relative_gap(obj, bound),
+            extra=extra,
+        )
+        return ExpansionResult(
+            sites=ranked,
+            marginal_weight=marg,
+            objective=obj,
+            covered_weight=cov_w,
+            greedy_sites=g_sites,
+            greedy_covered_weight=g_cov,
+            stats=stats,
+        )
+
+
 __all__ = [
     "CoveringResult",
+    "ExpansionData",
+    "ExpansionModel",
+    "ExpansionResult",
     "MaximalCovering",
     "ModelParams",
     "PMedian",

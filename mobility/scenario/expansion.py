@@ -150,9 +150,18 @@ class Spacing(_Strict):
 
 
 class Candidates(_Strict):
-    """Candidate sites: street nodes thinned to one per ``grid_m`` square (never later station lists)."""
+    """Candidate sites: street nodes thinned to one per ``grid_m`` square (never later station lists).
+
+    With ``thin_to_spacing`` (default) they are then thinned so any two are at least the minimum
+    spacing apart (nodes near the most uncovered residents kept first); the model then needs no
+    spacing constraints between new stations. Without it, pairwise conflicts enforce the spacing.
+    ``thin_fraction`` < 1 thins to that fraction of the spacing instead, keeping more sites and
+    pairwise conflicts for those closer than the spacing.
+    """
 
     grid_m: float = Field(default=100.0, ge=20, le=1000)
+    thin_to_spacing: bool = True
+    thin_fraction: float = Field(default=0.5, gt=0, le=1)
     exclude_highways: list[str] = Field(
         default_factory=lambda: ["motorway", "motorway_link", "trunk", "trunk_link"]
     )
@@ -215,12 +224,17 @@ class ObjectiveWeights(_Strict):
 
 
 class SolverSettings(_Strict):
-    """Time limit (seconds), seed and threads of the CP-SAT solves."""
+    """Time limit (seconds per model), seed, threads, gap and engine of the site selection.
+
+    ``engine``: ``"mip"`` (SCIP through OR-Tools; default, proves small gaps at city scale) or
+    ``"cp-sat"``. The fleet allocation is a small MIP (SCIP).
+    """
 
     time_limit: float = Field(default=60.0, gt=0, le=86400)
     seed: int = Field(default=0, ge=0)
     threads: int = Field(default=2, ge=1, le=64)
     relative_gap: float = Field(default=0.001, ge=0, le=1)
+    engine: Literal["mip", "cp-sat"] = "mip"
 
 
 class ExpansionScenario(_Strict):

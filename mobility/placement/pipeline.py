@@ -1,0 +1,764 @@
+"""From a scenario to a :class:`~mobility.placement.plan.Plan`: load, build, solve, account.
+
+:func:`plan_expansion` is the one entry point (used by ``mobility plan``, the API and the bench):
+
+1. baseline stations, the 100 m population grid, district populations, the walking network;
+2. demand points and existing coverage (walking distance within the radius);
+3. candidate sites (street nodes, thinned, inside Seoul, spaced from existing stations, outside
+   forbidden polygons) and what each would newly cover;
+4. :class:`~mobility.placement.models.ExpansionModel` (CP-SAT, lazy-greedy warm start);
+5. :func:`~mobility.placement.fleet.allocate_fleet` (docks and bikes, CP-SAT);
+6. KPIs per district and citywide, before and after, and provenance.
+
+Loading goes through the loaders of :mod:`mobility.sources` and :mod:`mobility.network`; this
+module reads no file itself.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from mobility.errors import InfeasibleError, InputError
+from mobility.placement.candidates import (
+    CandidateSites,
+    DemandPoints,
+    conflict_pairs,
+    euclidean_reach,
+    far_from,
+    points_in_polygons,
+    snap,
+    thin_to_grid,
+    thin_to_spacing,
+    walking_cover,
+)
+from mobility.placement.fleet import FleetProblem, allocate_fleet
+from mobility.placement.models import ExpansionData, ExpansionModel, ExpansionResult, ModelParams
+from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation
+from mobility.provenance import Provenance
+from mobility.scenario.expansion import ExpansionScenario
+from mobility.stats import MaxRuntime
+
+Progress = Callable[[str], None]
+GRID_YEAR = 2021
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+@dataclass
+class ExpansionInputs:
+    """Everything the models need, built once per scenario (also used by tests and the bench).
+
+    Attributes
+    ----------
+    demand
+        Demand points (grid cells with residents, plus subway stations when weighted).
+    stations
+        Baseline station table (station_id, number, name, gu, lat, lon, docks, ...).
+    station_x, station_y
+        Baseline stations in EPSG:5179.
+    existing_cover
+        ``(n_stations, n_points)`` walking coverage of the baseline stations.
+    covered_before
+        Demand points within the radius of a baseline station.
+    candidates
+        Candidate sites kept after every filter.
+    candidate_cover
+        ``(n_candidates, n_points)`` coverage of the candidates (only points not yet covered).
+    candidate_report
+        How many nodes each filter removed.
+    district_names
+        The 25 gu, in a fixed order.
+    district_population
+        Residents per gu from the scenario's population source.
+    total_bikes
+        The fleet size to allocate.
+    predicted_trips
+        Trips/day per candidate (``None`` when the demand-potential model was not used).
+    graph, point_node, point_snap
+        The walking network (CSR, metres) and the demand points' snapping, for re-checks.
+    datasets
+        Files read, for provenance.
+    notes
+        Human remarks (fallbacks taken, options ignored).
+    """
+
+    demand: DemandPoints
+    stations: pd.DataFrame
+    station_x: npt.NDArray[np.float64]
+    station_y: npt.NDArray[np.float64]
+    station_node: npt.NDArray[np.int64]
+    station_snap: npt.NDArray[np.float64]
+    existing_cover: sp.csr_matrix
+    covered_before: npt.NDArray[np.bool_]
+    candidates: CandidateSites
+    candidate_cover: sp.csr_matrix
+    candidate_report: dict[str, int]
+    district_names: list[str]
+    district_population: pd.Series
+    total_bikes: int
+    predicted_trips: npt.NDArray[np.float64] | None
+    graph: sp.csr_matrix
+    node_x: npt.NDArray[np.float64]
+    node_y: npt.NDArray[np.float64]
+    point_node: npt.NDArray[np.int64]
+    point_snap: npt.NDArray[np.float64]
+    datasets: dict[str, Path]
+    notes: list[str]
+
+
+def _polygons(polys: list[Any]) -> list[Any]:
+    import shapely
+
+    out = []
+    for p in polys:
+        rings = [list(r) for r in p.coordinates]
+        out.append(shapely.make_valid(shapely.Polygon(rings[0], rings[1:])))
+    return out
+
+
+def _district_population(sc: ExpansionScenario, data_dir: Path | None, grid: pd.DataFrame) -> pd.Series:
+    from mobility.sources.population import gu_population
+
+    src = sc.population.source
+    if src == "grid":
+        if sc.population.year not in (None, GRID_YEAR):
+            raise InputError(
+                "population.year", sc.population.year, f"{GRID_YEAR} (the grid's only year) or none"
+            )
+        return gu_population("grid", GRID_YEAR, data_dir=data_dir).astype(float)
+    if sc.population.year is None:
+        raise InputError("population.year", None, f"a year for population.source = {src!r}")
+    return gu_population(src, sc.population.year, sc.population.quarter, data_dir=data_dir).astype(float)
+
+
+def _predicted_trips(cands: CandidateSites, notes: list[str], data_dir: Path | None) -> np.ndarray | None:
+    """Trips/day at each candidate from the demand-potential model, or ``None`` when unavailable."""
+    try:
+        from mobility.demand.potential import fit_from_data
+    except ImportError:  # pragma: no cover - the demand layer ships with the package
+        notes.append("objective.predicted_trips ignored: the demand-potential model is not available")
+        return None
+    try:
+        model, _ = fit_from_data(data_dir)
+        pred = np.asarray(model.predict_points(cands.lon, cands.lat), dtype=np.float64)
+        if pred.shape != (len(cands),) or not np.all(np.isfinite(pred)):
+            raise ValueError(f"predict_points returned shape {pred.shape}")
+        return np.maximum(pred, 0.0)
+    except Exception as exc:  # a fallback, reported in the plan's notes
+        notes.append(f"objective.predicted_trips ignored: demand-potential model failed ({exc})")
+        return None
+
+
+def build_inputs(
+    sc: ExpansionScenario, *, data_dir: Path | None = None, progress: Progress = _noop
+) -> ExpansionInputs:
+    """Load the data a scenario needs and build demand points, candidates and coverage."""
+    import geopandas as gpd
+    import shapely
+
+    from mobility.network.graph import to_metric
+    from mobility.network.profiles import profiled
+    from mobility.sources.boundaries import load_dongs, seoul_boundary
+    from mobility.sources.population import load_population_grid
+    from mobility.sources.stations import load_station_list
+
+    notes: list[str] = []
+    datasets: dict[str, Path] = {}
+    radius = sc.coverage.radius_m
+
+    progress("loading baseline stations")
+    base = sc.baseline.stations
+    st_loaded = load_station_list(base, data_dir=data_dir)
+    stations = st_loaded.table.reset_index(drop=True)
+    if st_loaded.sources:
+        datasets["stations"] = st_loaded.sources[0]
+    if stations["docks"].isna().any():
+        n_na = int(stations["docks"].isna().sum())
+        med = int(stations["docks"].median())
+        notes.append(f"{n_na} baseline stations without a dock count: assumed {med} (the median)")
+        stations["docks"] = stations["docks"].fillna(med)
+    stations["docks"] = stations["docks"].astype(int)
+
+    progress("loading population grid")
+    grid_loaded = load_population_grid(data_dir)
+    grid = grid_loaded.table
+    if grid_loaded.sources:
+        datasets["population_grid"] = grid_loaded.sources[0]
+    grid = grid[grid["population"] > 0].reset_index(drop=True)
+    pop_by_gu = _district_population(sc, data_dir, grid)
+    district_names = [str(g) for g in pop_by_gu.index]
+
+    dx = grid["x_5179"].to_numpy(np.float64)
+    dy = grid["y_5179"].to_numpy(np.float64)
+    dlon = grid["lon"].to_numpy(np.float64)
+    dlat = grid["lat"].to_numpy(np.float64)
+    w = grid["population"].to_numpy(np.float64)
+    pop = w.copy()
+    gu = grid["gu_kr"].astype(str).to_numpy()
+    dong = grid["dong_kr"].fillna("").astype(str).to_numpy()
+    kind = np.full(len(grid), "grid")
+    if sc.objective.subway_weight > 0:
+        try:
+            from mobility.sources.layers import load_subway_stations
+
+            sub = load_subway_stations(data_dir).table
+            slon = sub["lon"].to_numpy(np.float64)
+            slat = sub["lat"].to_numpy(np.float64)
+            sx, sy = to_metric(slon, slat)
+            dx, dy = np.concatenate([dx, sx]), np.concatenate([dy, sy])
+            dlon, dlat = np.concatenate([dlon, slon]), np.concatenate([dlat, slat])
+            w = np.concatenate([w, np.full(len(sub), sc.objective.subway_weight)])
+            pop = np.concatenate([pop, np.zeros(len(sub))])
+            sgu = sub["gu_kr"].astype(str).to_numpy() if "gu_kr" in sub else np.full(len(sub), "")
+            gu = np.concatenate([gu, sgu])
+            dong = np.concatenate([dong, np.full(len(sub), "")])
+            kind = np.concatenate([kind, np.full(len(sub), "subway")])
+        except ImportError:
+            notes.append("objective.subway_weight ignored: the subway-station layer is not available")
+    demand = DemandPoints(
+        x=dx, y=dy, lon=dlon, lat=dlat, weight=w, population=pop, gu=gu, dong=dong, kind=kind
+    )
+
+    progress("walking network")
+    pnet = profiled(sc.coverage.network, "walk", data_dir)
+    src = pnet.net.info.get("source_path")
+    if src:
+        datasets["network"] = Path(str(src))
+    graph = pnet.csr("length")
+    nx_, ny_ = np.asarray(pnet.x, dtype=np.float64), np.asarray(pnet.y, dtype=np.float64)
+    point_node, point_snap = snap(nx_, ny_, demand.x, demand.y)
+    sx, sy = to_metric(stations["lon"].to_numpy(np.float64), stations["lat"].to_numpy(np.float64))
+    sx, sy = np.asarray(sx, dtype=np.float64), np.asarray(sy, dtype=np.float64)
+    st_node, st_snap = snap(nx_, ny_, sx, sy)
+
+    progress("coverage of the existing stations")
+    existing_cover = walking_cover(graph, st_node, st_snap, point_node, point_snap, radius)
+    covered_before = np.asarray(existing_cover.sum(axis=0)).ravel() > 0
+
+    progress("candidate sites")
+    report: dict[str, int] = {"walkable nodes": int(pnet.n_nodes)}
+    boundary = seoul_boundary(data_dir)
+    inside = np.asarray(shapely.contains_xy(boundary, np.asarray(pnet.lon), np.asarray(pnet.lat)))
+    report["outside Seoul"] = int((~inside).sum())
+    idx = np.flatnonzero(inside)
+    idx = idx[thin_to_grid(nx_[idx], ny_[idx], sc.candidates.grid_m)]
+    report[f"thinned to one per {sc.candidates.grid_m:g} m square"] = int(inside.sum() - len(idx))
+    far = far_from(nx_[idx], ny_[idx], sx, sy, sc.spacing.min_m)
+    report[f"within {sc.spacing.min_m:g} m of an existing station"] = int((~far).sum())
+    idx = idx[far]
+    forb = points_in_polygons(
+        np.asarray(pnet.lon)[idx], np.asarray(pnet.lat)[idx], _polygons(sc.areas.forbidden)
+    )
+    report["in a forbidden polygon"] = int(forb.sum())
+    idx = idx[~forb]
+    if sc.candidates.thin_to_spacing and sc.spacing.min_m > 0:
+        # keep, among nodes at least min spacing apart, those near the most uncovered residents
+        open_w = demand.weight * ~covered_before
+        prio = euclidean_reach(nx_[idx], ny_[idx], demand.x, demand.y, open_w, radius)
+        thin_m = sc.spacing.min_m * sc.candidates.thin_fraction
+        kept = thin_to_spacing(nx_[idx], ny_[idx], thin_m, prio)
+        report[f"thinned to {thin_m:g} m spacing (most uncovered residents first)"] = int(
+            len(idx) - len(kept)
+        )
+        idx = idx[kept]
+    clon, clat = np.asarray(pnet.lon)[idx].astype(np.float64), np.asarray(pnet.lat)[idx].astype(np.float64)
+    dongs = load_dongs(data_dir).table
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(clon, clat), crs=dongs.crs)
+    joined = gpd.sjoin(pts, dongs[["gu_kr", "dong_kr", "geometry"]], how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    cgu = joined["gu_kr"].fillna("").astype(str).to_numpy()
+    cdong = joined["dong_kr"].fillna("").astype(str).to_numpy()
+    no_gu = cgu == ""
+    report["outside every dong polygon"] = int(no_gu.sum())
+    keep = ~no_gu
+    cands = CandidateSites(
+        node=idx[keep].astype(np.int64),
+        x=nx_[idx][keep],
+        y=ny_[idx][keep],
+        lon=clon[keep],
+        lat=clat[keep],
+        gu=cgu[keep],
+        dong=cdong[keep],
+    )
+    report["candidates"] = len(cands)
+
+    progress(f"coverage of {len(cands)} candidate sites")
+    open_pts = np.flatnonzero(~covered_before)
+    sub_cover = walking_cover(
+        graph, cands.node, np.zeros(len(cands)), point_node[open_pts], point_snap[open_pts], radius
+    ).tocoo()
+    cand_cover = sp.csr_matrix(
+        (sub_cover.data, (sub_cover.row, open_pts[sub_cover.col])), shape=(len(cands), len(demand))
+    )
+
+    pop_total = float(pop_by_gu.sum())
+    if sc.fleet.total_bikes is not None:
+        total = sc.fleet.total_bikes
+        if sc.fleet.bikes_per_10k is not None:
+            need = math.ceil(sc.fleet.bikes_per_10k * pop_total / 10_000)
+            if total < need:
+                raise InfeasibleError(
+                    f"fleet.total_bikes = {total} gives {total / pop_total * 1e4:.2f} bikes per 10,000 of "
+                    f"{pop_total:,.0f} residents ({sc.population.source}); fleet.bikes_per_10k = "
+                    f"{sc.fleet.bikes_per_10k} needs {need}",
+                    binding=["fleet.total_bikes", "fleet.bikes_per_10k"],
+                )
+    else:
+        assert sc.fleet.bikes_per_10k is not None
+        total = math.ceil(sc.fleet.bikes_per_10k * pop_total / 10_000)
+
+    predicted = None
+    if sc.objective.predicted_trips > 0 or sc.objective.imbalance > 0:
+        predicted = _predicted_trips(cands, notes, data_dir)
+
+    return ExpansionInputs(
+        demand=demand,
+        stations=stations,
+        station_x=sx,
+        station_y=sy,
+        station_node=st_node,
+        station_snap=st_snap,
+        existing_cover=existing_cover,
+        covered_before=covered_before,
+        candidates=cands,
+        candidate_cover=cand_cover,
+        candidate_report=report,
+        district_names=district_names,
+        district_population=pop_by_gu,
+        total_bikes=int(total),
+        predicted_trips=predicted,
+        graph=graph,
+        node_x=nx_,
+        node_y=ny_,
+        point_node=point_node,
+        point_snap=point_snap,
+        datasets=datasets,
+        notes=notes,
+    )
+
+
+def district_bike_floors(
+    sc: ExpansionScenario, inp: ExpansionInputs
+) -> tuple[np.ndarray, list[str], list[float | None]]:
+    """Minimum bikes per district (``ceil(rate * population / 10,000)``), the rule text, the rate."""
+    unknown = sorted(set(sc.districts.per_district) - set(inp.district_names))
+    if unknown:
+        raise InputError("districts.per_district", unknown[0], f"a gu name, one of {inp.district_names}")
+    unknown = sorted(set(sc.districts.min_new_stations) - set(inp.district_names))
+    if unknown:
+        raise InputError("districts.min_new_stations", unknown[0], f"a gu name, one of {inp.district_names}")
+    floors: list[int] = []
+    rules: list[str] = []
+    rates: list[float | None] = []
+    for name in inp.district_names:
+        rate = sc.districts.per_district.get(name, sc.districts.min_bikes_per_10k)
+        if rate is None:
+            floors.append(0)
+            rules.append("no district rule")
+            rates.append(None)
+            continue
+        pop = float(inp.district_population[name])
+        floors.append(math.ceil(rate * pop / 10_000 - 1e-9))
+        key = (
+            f"districts.per_district[{name}]"
+            if name in sc.districts.per_district
+            else "districts.min_bikes_per_10k"
+        )
+        rules.append(f"{key} = {rate:g} per 10,000 of {pop:,.0f} residents")
+        rates.append(float(rate))
+    return np.array(floors, dtype=np.int64), rules, rates
+
+
+def _group_demand(cover: sp.csr_matrix, weight: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Merge demand points covered by exactly the same candidates; drop points no candidate covers.
+
+    Returns the ``(n_sites, n_groups)`` cover, group weights and each point's group (-1: none).
+    """
+    ct = cover.T.tocsr()
+    ct.sort_indices()
+    keys: dict[bytes, int] = {}
+    group_of = np.full(ct.shape[0], -1, dtype=np.int64)
+    gw: list[float] = []
+    for i in range(ct.shape[0]):
+        cols = ct.indices[ct.indptr[i] : ct.indptr[i + 1]]
+        if len(cols) == 0 or weight[i] <= 0:
+            continue
+        k = cols.tobytes()
+        g = keys.get(k)
+        if g is None:
+            g = len(gw)
+            keys[k] = g
+            gw.append(0.0)
+        gw[g] += float(weight[i])
+        group_of[i] = g
+    has = group_of >= 0
+    pts = np.flatnonzero(has)
+    m = sp.csr_matrix(
+        (np.ones(len(pts), dtype=bool), (pts, group_of[pts])), shape=(ct.shape[0], max(1, len(gw)))
+    )
+    gcover = (cover.astype(np.int32) @ m.astype(np.int32)).astype(bool).tocsr()
+    return gcover, np.array(gw if gw else [0.0]), group_of
+
+
+def build_expansion_data(sc: ExpansionScenario, inp: ExpansionInputs) -> tuple[ExpansionData, np.ndarray]:
+    """The site-selection model's data; returns it with each demand point's group index."""
+    from fractions import Fraction
+
+    cands = inp.candidates
+    gcover, gweight, group_of = _group_demand(inp.candidate_cover, inp.demand.weight)
+    bonus = np.zeros(len(cands))
+    if inp.predicted_trips is not None:
+        bonus += sc.objective.predicted_trips * inp.predicted_trips
+    conflicts = conflict_pairs(cands.x, cands.y, sc.spacing.min_m)
+    names = inp.district_names
+    code = {n: k for k, n in enumerate(names)}
+    site_district = np.array([code.get(str(g), -1) for g in cands.gu], dtype=np.int64)
+
+    hi = Fraction(sc.bikes_per_dock.max).limit_denominator(1000)
+    lo = Fraction(sc.bikes_per_dock.min).limit_denominator(1000)
+    per_new_hi = math.floor(hi * sc.docks.max)
+    per_new_lo = math.ceil(lo * sc.docks.min)
+    st = inp.stations
+    st_cap = np.array([math.floor(hi * int(dk)) for dk in st["docks"]], dtype=np.int64)
+    st_min = np.array([math.ceil(lo * int(dk)) for dk in st["docks"]], dtype=np.int64)
+    st_gu = st["gu"].astype(str).to_numpy()
+    floors, rules, _rates = district_bike_floors(sc, inp)
+    need_new = np.zeros(len(names), dtype=np.int64)
+    reasons = []
+    for k, name in enumerate(names):
+        cap = int(st_cap[st_gu == name].sum())
+        by_cap = max(0, math.ceil((int(floors[k]) - cap) / per_new_hi)) if per_new_hi > 0 else 0
+        explicit = int(sc.districts.min_new_stations.get(name, 0))
+        need_new[k] = max(by_cap, explicit)
+        why = []
+        if by_cap:
+            why.append(f"{rules[k]}: {floors[k]} bikes, existing docks hold {cap}")
+        if explicit:
+            why.append(f"districts.min_new_stations = {explicit}")
+        reasons.append("; ".join(why))
+    max_total = sc.max_new_stations()
+    total = inp.total_bikes
+    min_by_cap = max(0, math.ceil((total - int(st_cap.sum())) / per_new_hi)) if per_new_hi > 0 else 0
+    min_total = max(min_by_cap, sc.new_stations.exact or 0)
+    if per_new_lo > 0:
+        room = total - int(st_min.sum())
+        max_by_floor = max(0, room // per_new_lo)
+        if max_by_floor < max_total:
+            max_total = int(max_by_floor)
+    if min_total > max_total:
+        raise InfeasibleError(
+            f"fleet.total_bikes = {total} needs at least {min_total} new stations (existing docks hold "
+            f"{int(st_cap.sum())} at bikes_per_dock.max = {sc.bikes_per_dock.max}, a new one at most "
+            f"{per_new_hi}), but new_stations/budget/bikes_per_dock.min allow at most {max_total}",
+            binding=["fleet.total_bikes", "new_stations", "bikes_per_dock.max"],
+        )
+    if need_new.sum() > max_total:
+        worst = int(np.argmax(need_new))
+        raise InfeasibleError(
+            f"the district rules need {int(need_new.sum())} new stations together but at most {max_total} "
+            f"are allowed; largest: district {names[worst]} ({reasons[worst]}) needs {int(need_new[worst])}",
+            binding=[f"districts[{names[worst]}]", "new_stations"],
+        )
+    required, req_names = [], []
+    polys = _polygons(sc.areas.required)
+    for k, poly in enumerate(polys):
+        import shapely
+
+        if np.asarray(shapely.contains_xy(poly, st["lon"].to_numpy(float), st["lat"].to_numpy(float))).any():
+            continue
+        members = np.flatnonzero(points_in_polygons(cands.lon, cands.lat, [poly]))
+        required.append(members.astype(np.int64))
+        req_names.append(sc.areas.required[k].name or f"#{k}")
+    data = ExpansionData(
+        cover=gcover,
+        group_weight=gweight,
+        site_bonus=bonus,
+        conflicts=conflicts,
+        site_district=site_district,
+        district_names=names,
+        district_min_new=need_new,
+        min_total=min_total,
+        max_total=max_total,
+        required=required,
+        required_names=req_names,
+        district_min_reason=reasons,
+    )
+    return data, group_of
+
+
+def _catchment(cover: sp.csr_matrix, pop: np.ndarray) -> np.ndarray:
+    """Residents within reach of each station, a resident shared equally by the stations reaching it."""
+    counts = np.asarray(cover.sum(axis=0)).ravel()
+    share = np.where(counts > 0, pop / np.maximum(counts, 1), 0.0)
+    return np.asarray(cover.astype(np.float64) @ share).ravel()
+
+
+def plan_expansion(
+    sc: ExpansionScenario,
+    *,
+    data_dir: Path | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
+    progress: Progress = _noop,
+    inputs: ExpansionInputs | None = None,
+) -> tuple[Plan, ExpansionResult]:
+    """Run a scenario end to end.
+
+    Parameters
+    ----------
+    sc
+        The scenario.
+    data_dir
+        Data directory (``None`` resolves it).
+    time_limit, seed
+        Override ``sc.solver.time_limit`` / ``sc.solver.seed``; the time limit applies to the
+        site selection and the fleet allocation each.
+    progress
+        Called with a short message at each step.
+    inputs
+        Pre-built inputs (the bench builds them once).
+
+    Returns
+    -------
+    (Plan, ExpansionResult)
+    """
+    t0 = time.perf_counter()
+    tl = time_limit if time_limit is not None else sc.solver.time_limit
+    sd = seed if seed is not None else sc.solver.seed
+    inp = inputs or build_inputs(sc, data_dir=data_dir, progress=progress)
+    notes = list(inp.notes)
+    progress("building the site-selection model")
+    data, _group_of = build_expansion_data(sc, inp)
+    params = ModelParams(
+        time_limit=tl, seed=sd, threads=sc.solver.threads, relative_gap=sc.solver.relative_gap
+    )
+    progress(f"{sc.solver.engine} site selection: {len(inp.candidates)} candidates, <= {data.max_total} new")
+    res = ExpansionModel(data, engine=sc.solver.engine).solve(params, MaxRuntime(tl))
+    cands = inp.candidates
+    sel = res.sites
+    # coverage of the new stations over every demand point (for shares and catchments)
+    new_cover = walking_cover(
+        inp.graph, cands.node[sel], np.zeros(len(sel)), inp.point_node, inp.point_snap, sc.coverage.radius_m
+    )
+    covered_after = inp.covered_before | (np.asarray(new_cover.sum(axis=0)).ravel() > 0)
+
+    progress("allocating docks and bikes")
+    st = inp.stations
+    n_old, n_new = len(st), len(sel)
+    all_cover = sp.vstack([inp.existing_cover, new_cover]).tocsr()
+    catch = _catchment(all_cover, inp.demand.population)
+    docks0 = np.concatenate([st["docks"].to_numpy(np.int64), np.full(n_new, sc.docks.min, dtype=np.int64)])
+    total = inp.total_bikes
+    share_pop = catch / catch.sum() if catch.sum() > 0 else np.zeros(len(catch))
+    share_docks = docks0 / docks0.sum()
+    desired = total * (0.5 * share_pop + 0.5 * share_docks)
+    code = {n: k for k, n in enumerate(inp.district_names)}
+    district = np.array(
+        [code.get(str(g), -1) for g in np.concatenate([st["gu"].astype(str).to_numpy(), cands.gu[sel]])],
+        dtype=np.int64,
+    )
+    floors, rules, rates = district_bike_floors(sc, inp)
+    budget = None
+    if sc.budget is not None:
+        money = sc.budget.total - n_new * sc.budget.cost_per_station
+        budget = (money, sc.budget.cost_per_dock)
+    fp = FleetProblem(
+        docks=docks0,
+        is_new=np.concatenate([np.zeros(n_old, dtype=bool), np.ones(n_new, dtype=bool)]),
+        district=district,
+        district_names=inp.district_names,
+        district_min_bikes=floors,
+        district_rule=rules,
+        desired=desired,
+        total_bikes=total,
+        docks_min=sc.docks.min,
+        docks_max=sc.docks.max,
+        bpd_min=sc.bikes_per_dock.min,
+        bpd_max=sc.bikes_per_dock.max,
+        dock_budget=budget,
+    )
+    fleet = allocate_fleet(fp, params, MaxRuntime(tl))
+
+    progress("key figures")
+    plan = _assemble(sc, inp, res, sel, new_cover, covered_after, fleet.docks, fleet.bikes, rates, sd, notes)
+    plan = _with_stats(plan, res, fleet.stats)
+    plan.notes.append(f"end-to-end {time.perf_counter() - t0:.1f} s")
+    return plan, res
+
+
+def _with_stats(plan: Plan, res: ExpansionResult, fleet_stats: Any) -> Plan:
+    from dataclasses import replace
+
+    return replace(plan, siting_stats=res.stats, fleet_stats=fleet_stats)
+
+
+def _assemble(
+    sc: ExpansionScenario,
+    inp: ExpansionInputs,
+    res: ExpansionResult,
+    sel: np.ndarray,
+    new_cover: sp.csr_matrix,
+    covered_after: np.ndarray,
+    docks: np.ndarray,
+    bikes: np.ndarray,
+    rates: list[float | None],
+    seed: int,
+    notes: list[str],
+) -> Plan:
+    st = inp.stations
+    cands = inp.candidates
+    pop = inp.demand.population
+    n_old = len(st)
+    radius = sc.coverage.radius_m
+    trips = inp.predicted_trips
+    new_stations = []
+    for k, j in enumerate(sel.tolist()):
+        gained = float(res.marginal_weight[k])
+        # residents (not resident-equivalents) first covered in rank order
+        new_stations.append(
+            NewStation(
+                id=f"NEW-{k + 1:04d}",
+                lat=round(float(cands.lat[j]), 7),
+                lon=round(float(cands.lon[j]), 7),
+                gu=str(cands.gu[j]),
+                dong=str(cands.dong[j]),
+                docks=int(docks[n_old + k]),
+                bikes=int(bikes[n_old + k]),
+                population_newly_covered=0.0,
+                predicted_trips=None if trips is None else round(float(trips[j]), 2),
+                rank=k + 1,
+                candidate_id=int(j),
+                reason="",
+            )
+        )
+        _ = gained
+    # residents first covered by each new station, in rank order
+    seen = inp.covered_before.copy()
+    from dataclasses import replace
+
+    for k, ns in enumerate(new_stations):
+        row = new_cover.indices[new_cover.indptr[k] : new_cover.indptr[k + 1]]
+        fresh = row[~seen[row]]
+        val = float(pop[fresh].sum())
+        seen[row] = True
+        parts = [f"covers {val:,.0f} residents not within {radius:g} m walk of any station before it"]
+        if ns.predicted_trips is not None:
+            parts.append(f"{ns.predicted_trips:.1f} predicted trips/day")
+        if inp.district_names and ns.gu:
+            parts.append(f"in {ns.gu} {ns.dong}".strip())
+        new_stations[k] = replace(ns, population_newly_covered=round(val, 1), reason="; ".join(parts))
+    numbers = pd.to_numeric(st["number"], errors="coerce").to_numpy(np.float64)
+    existing = [
+        StationAllocation(
+            station_id=str(sid),
+            number=None if np.isnan(numbers[i]) else int(numbers[i]),
+            name=str(nm),
+            gu=str(g),
+            lat=round(float(la), 7),
+            lon=round(float(lo), 7),
+            docks=int(docks[i]),
+            bikes=int(bikes[i]),
+        )
+        for i, (sid, nm, g, la, lo) in enumerate(
+            zip(st["station_id"], st["name"], st["gu"], st["lat"], st["lon"], strict=True)
+        )
+    ]
+    gu_pts = inp.demand.gu
+    st_gu = st["gu"].astype(str).to_numpy()
+    new_gu = cands.gu[sel]
+    all_gu = np.concatenate([st_gu, new_gu])
+    districts = []
+    for k, name in enumerate(inp.district_names):
+        in_gu = gu_pts == name
+        gpop = float(pop[in_gu].sum())
+        dpop = float(inp.district_population[name])
+        mask = all_gu == name
+        nb = int(bikes[mask].sum())
+        districts.append(
+            DistrictKPI(
+                gu=name,
+                population=dpop,
+                stations_before=int((st_gu == name).sum()),
+                stations=int(mask.sum()),
+                docks=int(docks[mask].sum()),
+                bikes=nb,
+                bikes_per_10k=round(nb / dpop * 1e4, 3) if dpop > 0 else 0.0,
+                min_bikes_per_10k=rates[k],
+                covered_share_before=round(float(pop[in_gu & inp.covered_before].sum()) / gpop, 5)
+                if gpop
+                else 0.0,
+                covered_share=round(float(pop[in_gu & covered_after].sum()) / gpop, 5) if gpop else 0.0,
+            )
+        )
+    pop_total = float(inp.district_population.sum())
+    grid_pop = float(pop.sum())
+    base_bikes = sc.baseline.bikes
+    before = CityKPI(
+        stations=n_old,
+        docks=int(st["docks"].sum()),
+        bikes=base_bikes,
+        population=pop_total,
+        bikes_per_10k=None if base_bikes is None else round(base_bikes / pop_total * 1e4, 3),
+        covered_population=float(pop[inp.covered_before].sum()),
+        covered_share=round(float(pop[inp.covered_before].sum()) / grid_pop, 5),
+    )
+    after = CityKPI(
+        stations=n_old + len(sel),
+        docks=int(docks.sum()),
+        bikes=int(bikes.sum()),
+        population=pop_total,
+        bikes_per_10k=round(float(bikes.sum()) / pop_total * 1e4, 3),
+        covered_population=float(pop[covered_after].sum()),
+        covered_share=round(float(pop[covered_after].sum()) / grid_pop, 5),
+    )
+    greedy_cov = inp.covered_before.copy()
+    if len(res.greedy_sites):
+        gsub = inp.candidate_cover[res.greedy_sites]
+        greedy_cov |= np.asarray(gsub.sum(axis=0)).ravel() > 0
+    prov = Provenance.collect(
+        {k: v for k, v in inp.datasets.items() if Path(v).exists()},
+        scenario=sc.model_dump(mode="json"),
+        seed=seed,
+    )
+    notes = [*notes, f"candidate filters: {inp.candidate_report}"]
+    from mobility.stats import SolverStats
+
+    placeholder = SolverStats(solver="", status="", objective=0.0, bound=None, seconds=0.0, seed=seed)
+    return Plan(
+        scenario=sc.name,
+        radius_m=radius,
+        min_spacing_m=sc.spacing.min_m,
+        population_source=sc.population.source,
+        population_total=pop_total,
+        new_stations=new_stations,
+        existing_stations=existing,
+        districts=districts,
+        city_before=before,
+        city_after=after,
+        siting_stats=placeholder,
+        fleet_stats=placeholder,
+        provenance=prov,
+        greedy_covered_population=float(pop[greedy_cov].sum()),
+        notes=notes,
+    )
+
+
+__all__ = [
+    "ExpansionInputs",
+    "build_expansion_data",
+    "build_inputs",
+    "district_bike_floors",
+    "plan_expansion",
+]
