@@ -54,6 +54,7 @@ __all__ = [
     "COLUMNS",
     "DATASETS",
     "SEOUL_BBOX",
+    "SEOUL_GU",
     "STATION_VINTAGES",
     "load_bike_list",
     "load_station_list",
@@ -96,6 +97,13 @@ COLUMNS: tuple[str, ...] = (
 SEOUL_BBOX: tuple[float, float, float, float] = (126.73, 37.40, 127.28, 37.72)
 """(min lon, min lat, max lon, max lat) around Seoul's boundary (126.76-127.19 E, 37.41-37.72 N
 for the stations)."""
+
+SEOUL_GU: tuple[str, ...] = (
+    "종로구", "중구", "용산구", "성동구", "광진구", "동대문구", "중랑구", "성북구", "강북구", "도봉구",
+    "노원구", "은평구", "서대문구", "마포구", "양천구", "강서구", "구로구", "금천구", "영등포구", "동작구",
+    "관악구", "서초구", "강남구", "송파구", "강동구",
+)  # fmt: skip
+"""Seoul's 25 districts (자치구), in the official (MOIS code) order."""
 
 ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp949")
 """Encodings tried, in order (UTF-16 is accepted when the file starts with its BOM)."""
@@ -408,6 +416,7 @@ def normalize_stations(
     gu = _col(frame, layout, "gu")
     gu = _clean_text(gu) if gu is not None else na_str.copy()
     gu = gu.fillna(_gu_from_address(address))
+    report.warn("gu not one of Seoul's 25 districts", gu.notna() & ~gu.isin(SEOUL_GU), example=gu)
 
     lat_raw = _col(frame, layout, "lat")
     lon_raw = _col(frame, layout, "lon")
@@ -419,7 +428,14 @@ def normalize_stations(
     qr = _col(frame, layout, "qr")
     dock_col = _col(frame, layout, "docks")
     if lcd is not None or qr is not None:
-        parts = [_parse_int(c) for c in (lcd, qr) if c is not None]
+        parts = []
+        for label, raw in (("LCD", lcd), ("QR", qr)):
+            if raw is None:
+                continue
+            parsed = _parse_int(raw)
+            bad = parsed.isna() & raw.fillna("").ne("")
+            report.warn(f"{label} docks unparseable (not counted)", bad, example=raw)
+            parts.append(parsed)
         docks = pd.concat(parts, axis=1).sum(axis=1, min_count=1).astype("Int64")
         if dock_col is not None:
             docks = docks.fillna(_parse_int(dock_col))
