@@ -108,6 +108,8 @@ def test_api_dump_and_master_drop_zero_coordinates(data_dir: Path) -> None:
     assert master.table["station_id"].is_unique
     assert master.table["number"].isna().all()  # the master has IDs only
     assert master.table["gu"].notna().mean() > 0.95  # district taken from the address
+    assert master.report.warnings["gu not one of Seoul's 25 districts"] == 1  # 분당구 (Seongnam)
+    assert master.report.examples["gu not one of Seoul's 25 districts"] == ["분당구"]
 
 
 def test_number_lookup_agrees_with_files(data_dir: Path) -> None:
