@@ -24,9 +24,11 @@ or their JSON), :func:`load_layers` (CLI/API entry: a path or ``"current"``).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -334,14 +336,31 @@ def estimate_bikes(docks: pd.Series, fleet: int) -> pd.Series:
     return pd.Series(base, index=docks.index)
 
 
-def layers_from_network(
-    data_dir: Path,
-    *,
-    fleet: int = DEFAULT_FLEET,
-    catchment_m: float = DEFAULT_CATCHMENT_M,
-    with_water: bool = True,
+NETWORK_INPUTS = (
+    "ttareungi/stations_2025-12.csv",
+    "ttareungi/stations_api_tbCycleStationInfo_2025-05.csv",
+    "boundaries/seoul_gu_2020_wgs84.geojson",
+    "boundaries/seoul_dong_2020_wgs84.geojson",
+    "population/seoul_registered_population_by_gu_2020Q1-2025Q2.csv",
+)
+"""Files the current-network layers are derived from (their size and mtime key the memo)."""
+
+
+def _stamp(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for rel in NETWORK_INPUTS:
+        f = data_dir / rel
+        st = f.stat() if f.exists() else None
+        out.append((rel, st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4)
+def _network_memo(
+    root: str, fleet: int, catchment_m: float, stamp: tuple[tuple[str, int, int], ...]
 ) -> MapLayers:
-    """The CURRENT network from the data directory: stations, catchments and district KPIs."""
+    """The current network's layers (without water), computed once per process and inputs."""
+    data_dir = Path(root)
     st = load_current_stations(data_dir).copy()
     st["bikes"] = estimate_bikes(st["docks"], fleet)
     st["bikes_estimated"] = True
@@ -351,21 +370,43 @@ def layers_from_network(
     cov = catchments(existing, catchment_m, kind="existing")
     shares = coverage_share(cov, load_dongs(data_dir))
     dk = district_kpis(districts, [existing], shares)
-    layers = MapLayers(
+    return MapLayers(
         existing_stations=existing,
         coverage=cov,
         districts=dk,
         title="따릉이 현재 네트워크 (current network, 2025-12)",
-        water=_water(data_dir) if with_water else _empty(("kind",)),
+        meta={
+            "source": "current",
+            "stations_file": "ttareungi/stations_2025-12.csv",
+            "bikes": f"estimated: fleet {fleet} spread by docks",
+            "catchment_m": catchment_m,
+            "citywide": citywide(dk),
+        },
     )
-    layers.meta = {
-        "source": "current",
-        "stations_file": "ttareungi/stations_2025-12.csv",
-        "bikes": f"estimated: fleet {fleet} spread by docks",
-        "catchment_m": catchment_m,
-        "citywide": citywide(dk),
-    }
-    return layers
+
+
+def layers_from_network(
+    data_dir: Path,
+    *,
+    fleet: int = DEFAULT_FLEET,
+    catchment_m: float = DEFAULT_CATCHMENT_M,
+    with_water: bool = True,
+) -> MapLayers:
+    """The CURRENT network from the data directory: stations, catchments and district KPIs.
+
+    Computed once per process for the same inputs (files keyed on size and mtime); each call
+    gets its own copies of the tables.
+    """
+    root = Path(data_dir).resolve()
+    memo = _network_memo(str(root), int(fleet), float(catchment_m), _stamp(root))
+    return replace(
+        memo,
+        existing_stations=memo.existing_stations.copy(),
+        coverage=memo.coverage.copy(),
+        districts=memo.districts.copy(),
+        water=_water(root) if with_water else _empty(("kind",)),
+        meta=copy.deepcopy(memo.meta),
+    )
 
 
 def _water(data_dir: Path) -> gpd.GeoDataFrame:
@@ -564,7 +605,15 @@ def layers_from_routes(rplan: Any, data_dir: Path | None = None, *, with_water: 
                 if lookup is None:
                     if data_dir is None:
                         raise InputError(f"routes[{ti}].stops[{si}].lat", None, "coordinates or a data_dir")
-                    lookup = load_current_stations(data_dir).set_index("station_id")
+                    ex = layers_from_network(data_dir, with_water=False).existing_stations
+                    lookup = pd.DataFrame(
+                        {
+                            "name": ex["name"].to_numpy(),
+                            "lat": ex.geometry.y.to_numpy(),
+                            "lon": ex.geometry.x.to_numpy(),
+                        },
+                        index=ex["station_id"].to_numpy(),
+                    )
                 if sid not in lookup.index:
                     raise InputError(f"routes[{ti}].stops[{si}].station_id", sid, "a station of the list")
                 row: dict[Any, Any] = dict(lookup.loc[sid].to_dict())

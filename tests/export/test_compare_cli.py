@@ -31,6 +31,7 @@ def test_compare_table(current_layers: MapLayers, plan_layers: MapLayers) -> Non
     assert (gu["coverage_share_change"] >= -1e-9).all()
 
 
+@pytest.mark.slow
 def test_comparison_outputs(current_layers: MapLayers, plan_layers: MapLayers, tmp_path: Path) -> None:
     written = write_comparison(current_layers, plan_layers, tmp_path / "compare.svg", "svg")
     assert {p.name for p in written} == {"compare.svg", "compare_table.csv"}
@@ -54,6 +55,7 @@ def test_cli_export_current_gpkg_and_errors(tmp_path: Path, data_dir: Path) -> N
     assert bad.exit_code == 2
 
 
+@pytest.mark.slow
 def test_cli_export_plan_and_routes(plan_doc: dict, routes_doc: dict, tmp_path: Path) -> None:
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(plan_doc, ensure_ascii=False), encoding="utf-8")

@@ -27,6 +27,7 @@ def ink_share(png: Path) -> float:
     return float((a.min(axis=2) < 235).mean())
 
 
+@pytest.mark.slow
 def test_png_has_content_and_no_missing_glyphs(full_layers: MapLayers, tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
