@@ -15,8 +15,8 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
-from mobility.config import cache_dir
-from mobility.errors import InputError, MobilityError
+from mobility.config import DATA_HINT, cache_dir, resolve_data_dir
+from mobility.errors import DataNotFoundError, InputError, MobilityError
 
 __all__ = ["register"]
 
@@ -111,10 +111,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Every dataset found in the data directory: path, rows, period, CRS, checks."""
         with _user_errors():
-            from mobility.config import resolve_data_dir
-
             root = resolve_data_dir(data_dir)
             rows = _info_rows(root, include_missing, family)
+            if not any(r.exists for r in rows) and not family:
+                raise DataNotFoundError("any known dataset", [root], DATA_HINT)
         if json_out:
             print_json({"data_dir": str(root), "datasets": [r.to_dict() for r in rows]})
             return
@@ -175,6 +175,8 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, total=n, completed=i, description=f"checking {name}")
 
             results = data_check(data_dir, families=family, progress=step)
+            if not results and not family:
+                raise DataNotFoundError("any known dataset", [resolve_data_dir(data_dir)], DATA_HINT)
         failed = [r for r in results if not r.passed]
         if json_out:
             print_json(

@@ -51,6 +51,12 @@ def test_missing_data_dir_exit_2(tmp_path: Path) -> None:
     assert "Looked in" in res.stderr and "nowhere" in res.stderr
 
 
+def test_empty_data_dir_exit_2(tmp_path: Path) -> None:
+    for cmd in ("info", "check"):
+        res = runner.invoke(app, ["data", cmd, "--data-dir", str(tmp_path)])
+        assert res.exit_code == 2 and "any known dataset not found" in res.stderr
+
+
 def test_check_passes_on_stations(data_dir: Path) -> None:
     res = runner.invoke(app, ["data", "check", "--data-dir", str(data_dir), "--json", "-f", "stations"])
     assert res.exit_code == 0, res.output
