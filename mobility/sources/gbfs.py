@@ -26,7 +26,13 @@ import pandas as pd
 from mobility.errors import DataFileError, InputError
 from mobility.quality import QualityReport
 from mobility.sources.base import DatasetSpec, Loaded
-from mobility.sources.stations import COLUMNS, SEOUL_BBOX, _drop_bad_rows, read_table_text
+from mobility.sources.stations import (
+    COLUMNS,
+    SEOUL_BBOX,
+    _drop_bad_rows,
+    _gu_from_address,
+    read_table_text,
+)
 
 __all__ = [
     "DATASETS",
@@ -142,7 +148,7 @@ def parse_station_information(
     Loaded[pandas.DataFrame]
         The station schema (:data:`mobility.sources.stations.COLUMNS`); ``number`` comes from a
         numeric ``short_name`` (or the ``"102. "`` name prefix), ``gu`` from ``region_id`` when it
-        is a Korean district name, ``docks`` from ``capacity``.
+        is a Korean district name (else from the address), ``docks`` from ``capacity``.
     """
     version = feed_version(doc)
     stations = _stations(doc, "station_information")
@@ -170,7 +176,8 @@ def parse_station_information(
     number = number.fillna(pd.to_numeric(prefix, errors="coerce")).astype("Int64")
     name = name.str.replace(r"^\s*\d+\s*\.\s+", "", regex=True)
     region = raw["region_id"].astype("string")
-    gu = region.where(region.str.fullmatch(r"[가-힣]{1,4}구").fillna(False))
+    address = raw["address"].astype("string")
+    gu = region.where(region.str.fullmatch(r"[가-힣]{1,4}구").fillna(False)).fillna(_gu_from_address(address))
     capacity = pd.to_numeric(raw["capacity"], errors="coerce").astype("Int64")
     report.warn("capacity missing or unparseable", capacity.isna())
     df = pd.DataFrame(
@@ -179,7 +186,7 @@ def parse_station_information(
             "number": number,
             "name": name,
             "gu": gu.astype("string"),
-            "address": raw["address"].astype("string"),
+            "address": address,
             "lat": pd.to_numeric(raw["lat"], errors="coerce").astype("float64"),
             "lon": pd.to_numeric(raw["lon"], errors="coerce").astype("float64"),
             "docks": capacity,

@@ -44,6 +44,7 @@ def test_v30_information_localized_names(src: Path) -> None:
     loaded = load_station_information(src / "gbfs_v3.0_station_information.json")
     df = loaded.table
     assert df["name"].tolist() == ["망원역 1번출구 앞", "망원역 2번출구 앞"]  # Korean preferred
+    assert df["gu"].iloc[0] == "마포구"  # from the address
     assert df["number"].iloc[0] == 102  # from the localized short_name
     assert dict(loaded.report.dropped) == {"coordinates outside Seoul": 1}
     everywhere = load_station_information(src / "gbfs_v3.0_station_information.json", bbox=None)
