@@ -48,11 +48,17 @@ def parse_duration(text: str) -> float:
     return hours
 
 
-def write_table(df: pd.DataFrame, out: Path) -> None:
-    """Write Parquet or CSV (by the file's extension) atomically."""
+def check_out(out: Path) -> str:
+    """The output format from the file's extension (checked before any work is done)."""
     suffix = out.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise InputError("--out", str(out), "a file name ending in .parquet or .csv")
+    return suffix
+
+
+def write_table(df: pd.DataFrame, out: Path) -> None:
+    """Write Parquet or CSV (by the file's extension) atomically."""
+    suffix = check_out(out)
     with atomic_path(out) as tmp:
         if suffix == ".parquet":
             df.to_parquet(tmp, index=False)
@@ -194,6 +200,7 @@ def targets_cmd(
     from mobility.demand.data import load_profiles
     from mobility.demand.inventory import InventoryParams, curves_from_profiles, targets_table
 
+    check_out(out)
     params = InventoryParams(
         start_hour=parse_clock(at),
         horizon_hours=parse_duration(horizon),
@@ -237,8 +244,10 @@ def snapshot_cmd(
     from mobility.demand.data import load_profiles
     from mobility.demand.snapshot import derive_snapshot_from_data
 
+    check_out(out)
+    clock = parse_clock(at)
     prof = load_profiles(data_dir)
-    snap = derive_snapshot_from_data(prof, date, at=parse_clock(at), data_dir=data_dir)
+    snap = derive_snapshot_from_data(prof, date, at=clock, data_dir=data_dir)
     write_table(snap, out)
     summary = {
         "out": str(out),

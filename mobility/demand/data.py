@@ -9,7 +9,6 @@ on the fingerprints of every Ttareungi file and the profile parameters.
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -18,9 +17,8 @@ from typing import Any
 import pandas as pd
 
 from mobility.cache import cache_key
-from mobility.config import DATA_HINT, cache_dir, resolve_data_dir
+from mobility.config import cache_dir, resolve_data_dir
 from mobility.demand.profiles import ProfileParams, StationProfiles, build_profiles
-from mobility.errors import DataFileError, DataNotFoundError
 from mobility.io import atomic_path, atomic_write_json
 
 TRIP_DATASETS: tuple[str, ...] = ("2016-03", "2018-sample", "2022-01-01")
@@ -53,39 +51,9 @@ def load_trip_tables(
 
 def load_usage(data_dir: Path | None = None) -> pd.DataFrame:
     """2023 monthly rentals and returns per station (number, month ``YYYY-MM``, rentals, returns)."""
-    try:
-        usage_mod = importlib.import_module("mobility.sources.usage")
-    except ModuleNotFoundError as exc:  # the usage loader is not there yet: read the one file
-        if exc.name != "mobility.sources.usage":
-            raise
-        return _read_usage_2023(resolve_data_dir(data_dir))
-    table = usage_mod.load_station_monthly_usage(data_dir=data_dir).table
-    return normalize_usage(table)
+    from mobility.sources.usage import load_station_monthly_usage
 
-
-def _read_usage_2023(root: Path) -> pd.DataFrame:
-    """Minimal reader of ``ttareungi/station_monthly_usage_2023.csv`` (OA-15249, UTF-8)."""
-    path = root / "ttareungi" / "station_monthly_usage_2023.csv"
-    if not path.exists():
-        raise DataNotFoundError("2023 station monthly usage", [path], DATA_HINT)
-    raw = pd.read_csv(path, dtype=str, encoding="utf-8")
-    need = ["자치구", "대여소명", "기준년월", "대여건수", "반납건수"]
-    missing = [c for c in need if c not in raw.columns]
-    if missing:
-        raise DataFileError(path, f"missing columns {missing}; found {list(raw.columns)}")
-    number = pd.to_numeric(raw["대여소명"].str.extract(r"^\s*(\d+)", expand=False), errors="coerce")
-    ym = raw["기준년월"].str.strip()
-    out = pd.DataFrame(
-        {
-            "gu_kr": raw["자치구"],
-            "number": number.astype("Int64"),
-            "name": raw["대여소명"].str.replace(r"^\s*\d+\.\s*", "", regex=True),
-            "month": ym.str[:4] + "-" + ym.str[4:6],
-            "rentals": pd.to_numeric(raw["대여건수"], errors="coerce"),
-            "returns": pd.to_numeric(raw["반납건수"], errors="coerce"),
-        }
-    )
-    return out[out["number"].notna() & out["rentals"].notna() & out["returns"].notna()]
+    return normalize_usage(load_station_monthly_usage(data_dir=data_dir).table)
 
 
 def normalize_usage(table: pd.DataFrame) -> pd.DataFrame:

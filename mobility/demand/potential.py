@@ -20,6 +20,9 @@ Features of a location (all distances in EPSG:5179 metres)
 * ``age_years`` — years the station had been in service by mid-2023 (older stations sit where
   demand was proven and have built a habit); a new site is predicted at
   ``new_site_age_years`` (1 year).
+* ``nb_trips`` — mean observed 2023 trips/day of the 5 nearest existing stations (the
+  station's own usage excluded): a spatial lag that carries what no open layer does (offices,
+  shops, parks, the Han river). A planner placing a new site knows its neighbours' usage too.
 * ``stations_within`` / ``dist_station_m`` — existing stations within ``station_radius_m`` and the
   distance to the nearest one (excluding the station itself when fitting): a new station next to
   existing ones shares their riders (cannibalisation), which the model learns from how usage of
@@ -28,9 +31,10 @@ Features of a location (all distances in EPSG:5179 metres)
 Models
 ------
 * ``baseline``: Poisson GLM on ``log(1 + pop_walk)`` only (population-only).
-* ``glm``: Poisson GLM on all features (log-transformed where skewed), standardized.
-* ``gbm`` (the model used by :meth:`DemandPotentialModel.predict`): histogram gradient boosting
-  with Poisson loss on all features.
+* ``neighbours``: Poisson GLM on ``log(1 + nb_trips)`` only (the spatial lag alone).
+* ``glm`` (used by :meth:`DemandPotentialModel.predict` by default): Poisson GLM on all
+  features (log-transformed where skewed), standardized.
+* ``gbm``: histogram gradient boosting with Poisson loss on all features.
 
 Spatial cross-validation
 ------------------------
@@ -62,8 +66,10 @@ FEATURES: tuple[str, ...] = (
     "dist_station_m",
     "subway_lines",
     "age_years",
+    "nb_trips",
 )
-_LOG_FEATURES = ("pop_walk", "pop_context", "dist_subway_m", "lane_m", "dist_station_m")
+_LOG_FEATURES = ("pop_walk", "pop_context", "dist_subway_m", "lane_m", "dist_station_m", "nb_trips")
+NEIGHBOURS = 5
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,8 @@ class CatchmentLayers:
         Mid-points and lengths (m) of bike-road segments.
     station_xy, station_number
         Existing stations.
+    station_trips
+        Observed trips per day of each existing station (NaN where unknown), for ``nb_trips``.
     walk
         Optional ``(profiled walk network, snapped population cells)`` for network distances.
     """
@@ -135,6 +143,7 @@ class CatchmentLayers:
     lane_len: np.ndarray
     station_xy: np.ndarray
     station_number: np.ndarray
+    station_trips: np.ndarray | None = None
     walk: tuple[Any, Any] | None = None
     _trees: dict[str, cKDTree] = field(default_factory=dict, repr=False)
 
@@ -247,6 +256,7 @@ def features_for_points(
     if exclude_numbers is not None:
         counts -= own.any(axis=1) & (np.where(own, dist, np.inf).min(axis=1) <= params.station_radius_m)
     out["stations_within"] = counts
+    out["nb_trips"] = _neighbour_trips(layers, xy, exclude_numbers)
     out["age_years"] = (
         np.full(len(xy), params.new_site_age_years) if age_years is None else np.asarray(age_years, float)
     )
@@ -260,6 +270,26 @@ def _one_thread() -> Any:
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     return threadpool_limits(limits=1, user_api="openmp")
+
+
+def _neighbour_trips(layers: CatchmentLayers, xy: np.ndarray, exclude: np.ndarray | None) -> np.ndarray:
+    """Mean observed trips/day of the nearest existing stations with usage (not the own one)."""
+    known = (
+        np.flatnonzero(np.isfinite(layers.station_trips))
+        if layers.station_trips is not None
+        else np.zeros(0, dtype=np.int64)
+    )
+    if known.size == 0 or layers.station_trips is None:
+        return np.zeros(len(xy))
+    k = min(NEIGHBOURS + 1, known.size)
+    _, idx = cKDTree(layers.station_xy[known]).query(xy, k=k)
+    rows = known[np.asarray(idx).reshape(len(xy), k)]
+    keep = np.ones_like(rows, dtype=bool)
+    if exclude is not None:
+        keep = layers.station_number[rows] != np.asarray(exclude)[:, None]
+    keep &= np.cumsum(keep, axis=1) <= NEIGHBOURS
+    vals = layers.station_trips[rows]
+    return np.asarray((vals * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
 
 
 def _design(features: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
@@ -276,7 +306,7 @@ def _make_model(name: str, seed: int) -> Any:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if name in ("baseline", "glm"):
+    if name in ("baseline", "neighbours", "glm"):
         return make_pipeline(StandardScaler(), PoissonRegressor(alpha=1e-4, max_iter=1000))
     if name == "gbm":
         return HistGradientBoostingRegressor(
@@ -288,10 +318,15 @@ def _make_model(name: str, seed: int) -> Any:
             l2_regularization=1.0,
             random_state=seed,
         )
-    raise InputError("model", name, "baseline, glm or gbm")
+    raise InputError("model", name, ", ".join(MODEL_COLUMNS))
 
 
-MODEL_COLUMNS: dict[str, tuple[str, ...]] = {"baseline": ("pop_walk",), "glm": FEATURES, "gbm": FEATURES}
+MODEL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "baseline": ("pop_walk",),
+    "neighbours": ("nb_trips",),
+    "glm": FEATURES,
+    "gbm": FEATURES,
+}
 
 
 @dataclass
@@ -358,11 +393,12 @@ class DemandPotentialModel:
     params
         Radii and model settings.
     model
-        Which model :meth:`predict` uses (``"gbm"`` by default).
+        Which model :meth:`predict` uses: ``"glm"`` by default, the best in spatial CV on the
+        2023 data (see the README).
     """
 
     def __init__(
-        self, layers: CatchmentLayers, params: PotentialParams | None = None, *, model: str = "gbm"
+        self, layers: CatchmentLayers, params: PotentialParams | None = None, *, model: str = "glm"
     ) -> None:
         self.layers = layers
         self.params = params or PotentialParams()
@@ -562,6 +598,14 @@ def build_layers(
     )
 
 
+def _feature_inputs(root: Any, use_network: bool) -> list[Any]:
+    files = sorted((root / "ttareungi").glob("*.csv"))
+    files += [root / "population" / "seoul_pop_grid_100m.csv", *sorted((root / "layers").glob("*"))]
+    if use_network:
+        files += sorted((root / "osm").glob("*.graphml*"))
+    return [f for f in files if f.is_file()]
+
+
 def fit_from_data(
     data_dir: Any = None,
     *,
@@ -569,20 +613,39 @@ def fit_from_data(
     params: PotentialParams | None = None,
     use_network: bool = True,
 ) -> tuple[DemandPotentialModel, CVReport | None]:
-    """Fit the potential model on the 2025-12 stations' 2023 usage; optionally cross-validate."""
+    """Fit the potential model on the 2025-12 stations' 2023 usage; optionally cross-validate.
+
+    The training stations' features are cached (``<cache>/demand/<key>.potential.parquet``),
+    keyed on the input files, the radii and whether the walk network is used.
+    """
+    from dataclasses import asdict
+
+    from mobility.cache import cache_key
+    from mobility.config import cache_dir, resolve_data_dir
     from mobility.demand.data import load_stations, load_usage
+    from mobility.io import atomic_path
 
     params = params or PotentialParams()
-    stations = load_stations(data_dir)
-    layers = build_layers(data_dir, stations, use_network=use_network)
-    train = training_table(stations, load_usage(data_dir), min_months=params.min_months)
+    root = resolve_data_dir(data_dir)
+    stations = load_stations(root)
+    train = training_table(stations, load_usage(root), min_months=params.min_months)
+    trips = pd.Series(train["trips_per_day"].to_numpy(float), index=train["number"].astype("int64"))
+    key = cache_key(_feature_inputs(root, use_network), params=asdict(params), network=use_network, v=2)
+    path = cache_dir("demand") / f"{key}.potential.parquet"
+    layers = build_layers(root, stations, use_network=use_network)  # needed to predict new sites
+    layers.station_trips = pd.Series(layers.station_number).map(trips).to_numpy(float)
+    if path.exists():
+        feats = pd.read_parquet(path)
+    else:
+        feats = DemandPotentialModel(layers, params).features_for_points(
+            train["lon"].to_numpy(float),
+            train["lat"].to_numpy(float),
+            exclude_numbers=train["number"].to_numpy(),
+            age_years=train["age_years"].to_numpy(float),
+        )
+        with atomic_path(path) as tmp:
+            feats.to_parquet(tmp, index=False)
     model = DemandPotentialModel(layers, params)
-    feats = model.features_for_points(
-        train["lon"].to_numpy(float),
-        train["lat"].to_numpy(float),
-        exclude_numbers=train["number"].to_numpy(),
-        age_years=train["age_years"].to_numpy(float),
-    )
     y = train["trips_per_day"].to_numpy(float)
     report = model.cross_validate(feats, y, train["gu"].astype(str).to_numpy()) if cross_validate else None
     model.fit(feats, y)

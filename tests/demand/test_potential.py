@@ -27,6 +27,7 @@ def _layers() -> CatchmentLayers:
         lane_len=np.array([10.0, 10.0]),
         station_xy=np.array([[0.0, 0.0], [200.0, 0.0], [5000.0, 0.0]]),
         station_number=np.array([1, 2, 3]),
+        station_trips=np.array([10.0, 20.0, np.nan]),
     )
 
 
@@ -45,10 +46,12 @@ def test_features_by_hand() -> None:
     assert row["dist_station_m"] == 0
     assert row["age_years"] == params.new_site_age_years
     assert row["pop_walk_kind"] == "straight line"
+    assert row["nb_trips"] == pytest.approx(15.0)  # stations 1 and 2 have usage; 3 has none
     # fitting on existing station 1: it must not count itself
     own = features_for_points(_layers(), np.array([0.0]), np.array([0.0]), exclude_numbers=np.array([1]))
     assert own.iloc[0]["stations_within"] == 1
     assert own.iloc[0]["dist_station_m"] == pytest.approx(200)
+    assert own.iloc[0]["nb_trips"] == pytest.approx(20.0)  # its own usage is left out
 
 
 def test_fit_predict_and_spatial_cv() -> None:
@@ -63,7 +66,7 @@ def test_fit_predict_and_spatial_cv() -> None:
     # every district is held out exactly once
     held = sorted(g for fold in rep.groups for g in fold)
     assert held == sorted(set(groups))
-    assert set(rep.metrics) == {"baseline", "glm", "gbm"}
+    assert set(rep.metrics) == {"baseline", "neighbours", "glm", "gbm"}
     for m in rep.metrics.values():
         assert np.isfinite([m["mae"], m["rmse"], m["r2"], m["mae_log"]]).all()
         assert m["rmse"] >= m["mae"]
