@@ -24,7 +24,7 @@ from typing import Any, Literal
 from fastapi import HTTPException, Request
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -111,19 +111,23 @@ class KeyStore:
 
 
 class RateLimiter:
-    """Per-key moving-window limit (``limits`` library; memory or Redis storage)."""
+    """Per-key sliding-window-counter limit (``limits`` library; memory or Redis storage).
+
+    The sliding window counter costs O(1) per request (a moving window keeps one timestamp per
+    request) and smooths the burst a fixed window allows at its boundary.
+    """
 
     def __init__(self, rate: str, storage_uri: str) -> None:
         self.rate = parse(rate)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
 
     def hit(self, key_id: str) -> tuple[bool, float]:
         """Count one request; returns (allowed, seconds until the window frees a slot)."""
         ok = self._limiter.hit(self.rate, key_id)
         if ok:
             return True, 0.0
-        reset, _remaining = self._limiter.get_window_stats(self.rate, key_id)
-        return False, max(0.0, reset - time.time())
+        stats = self._limiter.get_window_stats(self.rate, key_id)
+        return False, max(0.0, float(stats[0]) - time.time())
 
 
 def _secret_from(request: Request) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
@@ -217,11 +218,19 @@ async def serve_artifact(
         cache.put(key, hit)
     data, media_type, etag = hit
     headers = {
-        "ETag": etag,
         "Cache-Control": "private, max-age=3600",
         "Content-Disposition": f'inline; filename="{filename}.{f.filename_suffix}"',
-        "Vary": "Accept",
+        "Vary": "Accept, Accept-Encoding",
     }
+    if len(data) > 256 and "gzip" in request.headers.get("accept-encoding", ""):
+        gz_key = (job_id, artifact, f.name + "+gzip")
+        gz = cache.get(gz_key)
+        if gz is None:
+            gz = (await run_in_threadpool(gzip.compress, data, 6), media_type, etag[:-1] + '-gz"')
+            cache.put(gz_key, gz)
+        data, etag = gz[0], gz[2]
+        headers["Content-Encoding"] = "gzip"
+    headers["ETag"] = etag
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(content=data, media_type=media_type, headers=headers)

@@ -143,3 +143,23 @@ def test_validation_errors_name_the_field(api_lite: Api) -> None:
         headers=api_lite.h("planner") | {"Content-Type": "application/json"},
     )
     assert r.status_code == 422
+
+
+def test_plan_gzip(api_lite: Api) -> None:
+    import gzip
+
+    import httpx
+
+    loc = _submit(api_lite).headers["Location"]
+    api_lite.wait(loc)
+    plain = api_lite.client.get(
+        f"{loc}/plan", headers=api_lite.h("viewer", **{"Accept-Encoding": "identity"})
+    )
+    # Read the raw bytes so that the client does not decode them for us.
+    with api_lite.client.stream(
+        "GET", f"{loc}/plan", headers=api_lite.h("viewer", **{"Accept-Encoding": "gzip"})
+    ) as r:
+        raw = b"".join(r.iter_raw())
+        assert r.headers["content-encoding"] == "gzip" and r.headers["etag"] != plain.headers["etag"]
+    assert gzip.decompress(raw) == plain.content
+    assert isinstance(plain, httpx.Response) and "content-encoding" not in plain.headers
