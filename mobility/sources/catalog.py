@@ -258,6 +258,7 @@ class DatasetInfo:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (report included)."""
         d = asdict(self)
+        d["path"] = self.relpath  # relative to the data directory
         d["report"] = self.report.to_dict() if self.report is not None else None
         d["checks"] = [asdict(c) for c in self.checks]
         d["checks_passed"] = self.checks_passed

@@ -37,6 +37,7 @@ def test_station_family_on_real_data(data_dir: Path) -> None:
     assert info.period == "as of 2025-12"
     d = info.to_dict()
     assert d["report"]["rows_read"] == 2799 and d["status"] == "ok"
+    assert d["path"] == "ttareungi/stations_2025-12.csv" and d["checks_failed"] == 0
     assert infos["stations_master"].report is not None
     assert infos["stations_master"].report.dropped["zero coordinates"] == 77
 
