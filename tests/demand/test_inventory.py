@@ -203,3 +203,29 @@ def test_invariants(lam: list[float], mu: list[float], docks: int, extra: int) -
     dist = stock_distribution(lam_a, mu_a, docks + extra, start=min(docks, docks + extra))
     assert np.allclose(dist.sum(axis=1), 1.0)
     assert np.all(dist >= -1e-15)
+
+
+def test_agrees_with_matrix_exponential() -> None:
+    """An independent route: expm of the generator augmented with the cost rates (Van Loan)."""
+    from scipy.linalg import expm
+
+    lam = np.array([0.3, 1.4, 2.2, 0.7])
+    mu = np.array([1.1, 0.2, 0.9, 2.5])
+    docks, extra = 4, 2
+    params = InventoryParams(max_overflow=extra, overflow_penalty=0.3, return_failure_weight=2.0)
+    curve = dissatisfaction_curve(lam, mu, docks, params=params)
+    cap = docks + extra
+    s = np.arange(cap + 1)
+    value = np.zeros(cap + 1)
+    for lt, mt in zip(lam[::-1], mu[::-1], strict=True):
+        q = np.zeros((cap + 1, cap + 1))
+        q[s[1:], s[1:] - 1] = lt
+        q[s[:-1], s[:-1] + 1] = mt
+        q[s, s] = -q.sum(axis=1)
+        r = lt * (s == 0) + 2.0 * mt * (s == cap) + 0.3 * mt * ((s >= docks) & (s < cap))
+        aug = np.zeros((cap + 2, cap + 2))
+        aug[: cap + 1, : cap + 1] = q
+        aug[: cap + 1, cap + 1] = r
+        e = expm(aug)
+        value = e[: cap + 1, cap + 1] + e[: cap + 1, : cap + 1] @ value
+    assert np.allclose(curve.costs, value, atol=1e-10)
