@@ -409,8 +409,8 @@ def _graphml_network(
     oneway = np.zeros(n_e, dtype=bool)
     speed = np.full(n_e, np.nan)
     osmid = np.full(n_e, -1, dtype=np.int64)
-    geoms: list[np.ndarray | None] = []
-    has_geom = False
+    geom_objs: list[Any] = []
+    geom_edge: list[int] = []
     for k, (u, v, d) in enumerate(graph.edges(data=True)):
         tail_id[k] = _node_int(u)
         head_id[k] = _node_int(v)
@@ -426,12 +426,19 @@ def _graphml_network(
             with contextlib.suppress(TypeError, ValueError):
                 osmid[k] = int(oid)
         g = d.get("geometry")
-        if g is not None:
-            has_geom = True
-            geoms.append(np.asarray(g.coords, dtype=np.float64))
-        else:
-            geoms.append(None)
+        if g is not None and not g.is_empty:
+            geom_objs.append(g)
+            geom_edge.append(k)
     del graph
+    geoms: list[np.ndarray | None] | None = None
+    if geom_objs:  # one vectorised coordinate extraction instead of 390k .coords calls
+        import shapely
+
+        coords, which = shapely.get_coordinates(np.array(geom_objs, dtype=object), return_index=True)
+        cuts = np.flatnonzero(np.diff(which)) + 1
+        geoms = [None] * n_e
+        for k, arr in zip(geom_edge, np.split(coords, cuts), strict=True):
+            geoms[k] = arr
     info: dict[str, Any] = {"source_path": str(path), "format": "graphml"}
     hourly = None
     if speeds_csv is not None:
@@ -450,7 +457,7 @@ def _graphml_network(
         oneway=oneway,
         speed_kph=speed if np.isfinite(speed).any() else None,
         hourly_kph=hourly,
-        geoms=geoms if has_geom else None,
+        geoms=geoms,
         info=info,
     )
 
