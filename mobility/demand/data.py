@@ -10,6 +10,7 @@ on the fingerprints of every Ttareungi file and the profile parameters.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from mobility.cache import cache_key
 from mobility.config import cache_dir, resolve_data_dir
 from mobility.demand.profiles import ProfileParams, StationProfiles, build_profiles
 from mobility.io import atomic_path, atomic_write_json
+from mobility.quality import QualityReport
 
 TRIP_DATASETS: tuple[str, ...] = ("2016-03", "2018-sample", "2022-01-01")
 """Trip datasets the profiles are built from (names of ``mobility.sources.trips.load_trips``)."""
@@ -90,15 +92,32 @@ def load_profiles(
     od_path = folder / f"{key}.od.parquet"
     meta_path = folder / f"{key}.meta.json"
     if not rebuild and table_path.exists() and od_path.exists():
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
         prof = StationProfiles.from_frame(pd.read_parquet(table_path), pd.read_parquet(od_path))
         return StationProfiles(
-            stations=prof.stations, rent=prof.rent, ret=prof.ret, od=prof.od, alpha=meta.get("alpha", {})
+            stations=prof.stations,
+            rent=prof.rent,
+            ret=prof.ret,
+            od=prof.od,
+            alpha=meta.get("alpha", {}),
+            report=_report_from_dict(meta.get("report")),
         )
     prof = build_profiles(load_trip_tables(root), load_usage(root), load_stations(root), params=params)
     write_profiles(prof, table_path, od_path)
     atomic_write_json(meta_path, {"alpha": prof.alpha, "report": prof.report.to_dict()})
     return prof
+
+
+def _report_from_dict(doc: dict[str, Any] | None) -> QualityReport:
+    if not doc:
+        return QualityReport("demand_profiles")
+    return QualityReport(
+        dataset=str(doc.get("dataset", "demand_profiles")),
+        rows_read=int(doc.get("rows_read", 0)),
+        dropped=Counter(doc.get("dropped", {})),
+        warnings=Counter(doc.get("warnings", {})),
+        examples=dict(doc.get("examples", {})),
+    )
 
 
 def write_profiles(prof: StationProfiles, table_path: Path, od_path: Path | None = None) -> None:

@@ -66,11 +66,22 @@ def real_net_flow(
     return net
 
 
+def _clock(text: str) -> float:
+    parts = text.strip().split(":")
+    try:
+        hh, mm = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError as exc:
+        raise InputError("at", text, "a clock time HH:MM") from exc
+    if not (0 <= hh <= 24 and 0 <= mm < 60) or len(parts) > 2:
+        raise InputError("at", text, "a clock time HH:MM")
+    return hh + mm / 60.0
+
+
 def derive_snapshot(
     profiles: StationProfiles,
     date: str | pd.Timestamp,
     *,
-    at: float = 22.0,
+    at: float | str = 22.0,
     curves: Sequence[DissatisfactionCurve] | None = None,
     trips: pd.DataFrame | None = None,
     params: InventoryParams | None = None,
@@ -84,7 +95,7 @@ def derive_snapshot(
     date
         The day (``YYYY-MM-DD``); its day type (weekday / weekend-holiday) picks the rates.
     at
-        Clock time of the snapshot in hours (22.0 = 22:00); must be after ``params.start_hour``.
+        Clock time of the snapshot, in hours (22.0) or as ``"HH:MM"``; after ``params.start_hour``.
     curves
         Morning dissatisfaction curves (default: computed from ``profiles`` for that day type).
     trips
@@ -99,6 +110,8 @@ def derive_snapshot(
         ``net_flow``, ``clipped``, ``derived`` (always True), ``method``, ``date``, ``at``.
     """
     params = params or InventoryParams()
+    if isinstance(at, str):
+        at = _clock(at)
     try:
         day = pd.Timestamp(date).normalize()
     except (ValueError, TypeError) as exc:
@@ -141,7 +154,7 @@ def derive_snapshot_from_data(
     profiles: StationProfiles,
     date: str,
     *,
-    at: float = 22.0,
+    at: float | str = 22.0,
     data_dir: object = None,
     params: InventoryParams | None = None,
 ) -> pd.DataFrame:

@@ -40,7 +40,7 @@ def test_snapshot_from_expected_flows() -> None:
     prof = _profiles()
     params = InventoryParams(max_overflow=2)
     curves = dissatisfaction_curves(np.zeros((3, 1)), np.zeros((3, 1)), [10, 10, 4], params=params)
-    snap = derive_snapshot(prof, "2023-05-10", at=22.0, curves=curves, params=params)  # a Wednesday
+    snap = derive_snapshot(prof, "2023-05-10", at="22:00", curves=curves, params=params)  # a Wednesday
     assert snap["derived"].all()
     assert set(snap["method"]) == {"targets + expected net flows"}
     # all targets are 0 with no morning demand: station 1 clips at 0, station 3 at docks+2
@@ -77,3 +77,11 @@ def test_bad_inputs() -> None:
         derive_snapshot(prof, "not a date")
     with pytest.raises(InputError, match="at"):
         derive_snapshot(prof, "2023-05-10", at=6.0)
+
+
+def test_clock_strings() -> None:
+    prof = _profiles()
+    with pytest.raises(InputError, match="at"):
+        derive_snapshot(prof, "2023-05-10", at="late")
+    with pytest.raises(InputError, match="at"):
+        derive_snapshot(prof, "2023-05-10", at="22:75")
