@@ -169,6 +169,7 @@ def travel_matrix(
     weight: Weight = "time",
     threads: int | None = None,
     use_cache: bool = True,
+    max_entries: int = 200_000_000,
 ) -> np.ndarray:
     """Dense shortest-path matrix between node sets.
 
@@ -185,6 +186,8 @@ def travel_matrix(
         Worker threads (default :func:`default_threads`).
     use_cache
         Read/write the result in ``<cache>/matrices`` keyed by network, profile, weight and nodes.
+    max_entries
+        Refuse larger matrices (8 bytes per entry); use :func:`within_radius` for sparse needs.
 
     Returns
     -------
@@ -195,6 +198,13 @@ def travel_matrix(
     src = _nodes(pnet, sources, "sources")
     tgt = src if targets is None else _nodes(pnet, targets, "targets")
     pnet.weights(weight)  # validates the name
+    if len(src) * len(tgt) > max_entries:
+        raise InputError(
+            "sources × targets",
+            f"{len(src):,} × {len(tgt):,}",
+            f"at most {max_entries:,} entries ({max_entries * 8 / 1e9:.1f} GB); use within_radius for "
+            "pairs within a bound, or split the sources",
+        )
     key = array_key(np.frombuffer(f"{pnet.fingerprint}|{weight}|m2m".encode(), np.uint8), src, tgt)
     path = cache_dir("matrices") / f"{key}.npy"
     if use_cache and path.exists():

@@ -114,3 +114,14 @@ def test_concurrent_calls_are_safe(walk_net: ProfiledNetwork) -> None:
         )
     for a, b in zip(want, got, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_oversized_dense_matrix_is_refused(walk_net: ProfiledNetwork) -> None:
+    from mobility.errors import InputError
+
+    with pytest.raises(InputError, match="within_radius"):
+        travel_matrix(walk_net, np.arange(100), np.arange(100), max_entries=5000)
+    with pytest.raises(InputError, match="snap_points"):
+        travel_matrix(walk_net, [walk_net.n_nodes], [0])
+    with pytest.raises(InputError, match="'time'"):
+        travel_matrix(walk_net, [0], [1], weight="speed")  # type: ignore[arg-type]
