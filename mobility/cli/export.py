@@ -59,6 +59,14 @@ def export_command(
             "--base-url", help="GBFS only: URL the feed files will be served from (default: file URI)."
         ),
     ] = None,
+    tiles: Annotated[
+        str | None,
+        typer.Option(
+            "--tiles",
+            help="HTML only, opt-in: draw on an online basemap (open-street-map, carto-positron, "
+            "carto-voyager); the file then needs the internet. Default: fully offline.",
+        ),
+    ] = None,
     no_water: Annotated[
         bool, typer.Option("--no-water", help="Leave out the Han river basemap layer.")
     ] = False,
@@ -80,7 +88,7 @@ def export_command(
         before = load_layers(compare, root, with_water=False)
         written = write_comparison(before, layers, out, fmt.value)
     else:
-        written = export_layers(layers, fmt.value, out, base_url=base_url)
+        written = export_layers(layers, fmt.value, out, base_url=base_url, tiles=tiles)
     seconds = time.perf_counter() - t0
     files: list[dict[str, str | int]] = [{"path": str(p), "bytes": p.stat().st_size} for p in written]
     if as_json:

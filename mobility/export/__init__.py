@@ -29,10 +29,12 @@ def export_layers(
     *,
     choropleth: str | None = None,
     base_url: str | None = None,
+    tiles: str | None = None,
 ) -> list[Path]:
     """Write ``layers`` in format ``fmt`` to ``out`` (a folder for geojson/gbfs/csv, else a file).
 
-    Returns the paths written.
+    ``base_url`` is for GBFS feed URLs; ``tiles`` (html only, opt-in) puts the map on an online
+    basemap. Returns the paths written.
     """
     from mobility.errors import InputError
 
@@ -56,7 +58,7 @@ def export_layers(
     if fmt == "html":
         from mobility.export.html_map import write_html_map
 
-        return [write_html_map(layers, out, choropleth=choropleth)]
+        return [write_html_map(layers, out, choropleth=choropleth, tiles=tiles)]
     if fmt in ("png", "svg"):
         from mobility.export.static_map import write_static_map
 

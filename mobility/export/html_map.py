@@ -403,11 +403,69 @@ def _layout(fig: Any, layers: MapLayers, title: str) -> None:
     )
 
 
+TILE_STYLES = ("open-street-map", "carto-positron", "carto-voyager")
+"""Online basemaps for ``tiles=`` (opt-in: the map then needs the internet for tiles and labels)."""
+
+
+def to_tiled_figure(fig: Any, style: str) -> Any:
+    """The same traces on an online MapLibre basemap (``Scattermap``; needs the network).
+
+    Each cartesian trace becomes a ``Scattermap`` trace with x/y as lon/lat; marker outlines and
+    symbols that MapLibre cannot draw are dropped (circles everywhere). Opt-in and not
+    browser-tested here: the test machine has no internet and its headless Chromium draws no
+    WebGL, which is also why the default map is plotly's SVG plane, not MapLibre.
+    """
+    import plotly.graph_objects as go
+
+    if style not in TILE_STYLES:
+        from mobility.errors import InputError
+
+        raise InputError("tiles", style, " | ".join(TILE_STYLES))
+    out = go.Figure()
+    keep = ("mode", "name", "legendgroup", "showlegend", "hoverinfo", "hovertemplate", "text", "customdata",
+            "meta", "fill", "fillcolor", "visible", "legendrank")  # fmt: skip
+    for t in fig.data:
+        kw = {k: t[k] for k in keep if t[k] is not None}
+        if t.line is not None and t.line.color is not None:
+            kw["line"] = {"color": t.line.color, "width": t.line.width or 1}
+        if t.marker is not None and t.marker.size is not None:
+            m = t.marker
+            names = ("size", "color", "colorscale", "cmin", "cmax", "showscale", "colorbar", "opacity")
+            kw["marker"] = {
+                k: (m[k].to_plotly_json() if hasattr(m[k], "to_plotly_json") else m[k])
+                for k in names
+                if m[k] is not None
+            }
+        if kw.get("hoveron"):
+            kw.pop("hoveron")
+        out.add_trace(go.Scattermap(lon=t.x, lat=t.y, **kw))
+    layout = fig.layout
+    xr, yr = layout.xaxis.range, layout.yaxis.range
+    out.update_layout(
+        title=layout.title, legend=layout.legend, margin=layout.margin, height=layout.height,
+        annotations=layout.annotations, font=layout.font,
+        map={"style": style, "zoom": 10.2,
+             "center": {"lon": (xr[0] + xr[1]) / 2, "lat": (yr[0] + yr[1]) / 2}},
+    )  # fmt: skip
+    return out
+
+
 def write_html_map(
-    layers: MapLayers, path: Path | str, *, choropleth: str | None = None, title: str | None = None
+    layers: MapLayers,
+    path: Path | str,
+    *,
+    choropleth: str | None = None,
+    title: str | None = None,
+    tiles: str | None = None,
 ) -> Path:
-    """Write the single-file offline HTML map of ``layers`` to ``path`` (atomically)."""
+    """Write the single-file HTML map of ``layers`` to ``path`` (atomically).
+
+    Offline by default. ``tiles`` (opt-in, one of :data:`TILE_STYLES`) draws the same layers on
+    an online basemap instead; such a file shows no basemap without the internet.
+    """
     fig = build_figure(layers, choropleth=choropleth, title=title)
+    if tiles:
+        fig = to_tiled_figure(fig, tiles)
     text = fig.to_html(
         include_plotlyjs=True,
         full_html=True,

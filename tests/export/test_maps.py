@@ -193,3 +193,17 @@ def test_chromium_is_installed_or_skip_reason_is_clear() -> None:
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is absent (CI installs it with .ci/browser.sh)")
     assert shutil.which("chromium") or CHROMIUM.exists()
+
+
+def test_online_tiles_are_opt_in(full_layers: MapLayers, tmp_path: Path) -> None:
+    from mobility.errors import InputError
+    from mobility.export.html_map import build_figure, to_tiled_figure
+
+    offline = build_figure(full_layers)
+    assert {t.type for t in offline.data} == {"scatter"}  # the default uses no tile server
+    tiled = to_tiled_figure(offline, "open-street-map")
+    assert {t.type for t in tiled.data} == {"scattermap"}
+    assert tiled.layout.map.style == "open-street-map"
+    assert len(tiled.data) == len(offline.data)
+    with pytest.raises(InputError, match="tiles"):
+        to_tiled_figure(offline, "google")
