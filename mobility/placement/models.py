@@ -768,6 +768,22 @@ class ExpansionModel:
         status = "optimal" if code == pywraplp.Solver.OPTIMAL else "feasible"
         return sites, status, float(objective.BestBound()), extra
 
+    def is_feasible(self, sites: IntArray) -> bool:
+        """Whether a set of sites meets the count, spacing, district and required-area rules."""
+        d = self.data
+        if not d.min_total <= len(sites) <= d.max_total:
+            return False
+        chosen = np.zeros(d.cover.shape[0], dtype=bool)
+        chosen[sites] = True
+        if d.conflicts.nnz and (d.conflicts[sites][:, sites]).nnz:
+            return False
+        counts = np.bincount(
+            d.site_district[sites][d.site_district[sites] >= 0], minlength=len(d.district_names)
+        )
+        if np.any(counts[: len(d.district_min_new)] < d.district_min_new):
+            return False
+        return all(chosen[m].any() for m in d.required)
+
     def solve(self, params: ModelParams | None = None, stop: MaxRuntime | None = None) -> ExpansionResult:
         """Greedy warm start, then the exact engine; raises :class:`InfeasibleError` naming binding rules."""
         params = params or ModelParams()
@@ -801,11 +817,21 @@ class ExpansionModel:
         else:
             raise InputError("solver.engine", self.engine, "'mip' or 'cp-sat'")
         extra.update(more)
+        greedy_ok = self.is_feasible(g_sites)
+        extra["greedy_feasible"] = greedy_ok
+        if found is None and not greedy_ok:
+            from mobility.errors import InfeasibleError
+
+            raise InfeasibleError(
+                f"site selection found no solution meeting the district and area rules within the time "
+                f"limit ({status}); raise solver.time_limit",
+                binding=["solver.time_limit"],
+            )
         sites = g_sites if found is None else found
         covered = _covered_groups(d.cover, sites)
         cov_w = float(w_int[covered].sum())
         obj = cov_w + float(b_int[sites].sum())
-        if found is not None and obj < g_obj:  # never return worse than the warm start
+        if found is not None and obj < g_obj and greedy_ok:  # never worse than a feasible warm start
             sites, obj = g_sites, g_obj
             cov_w = g_cov
         if bound is not None:

@@ -450,6 +450,22 @@ def build_expansion_data(sc: ExpansionScenario, inp: ExpansionInputs) -> tuple[E
         reasons.append("; ".join(why))
     max_total = sc.max_new_stations()
     total = inp.total_bikes
+    if int(floors.sum()) > total:
+        worst = int(np.argmax(floors / np.maximum(inp.district_population.to_numpy(np.float64), 1.0)))
+        raise InfeasibleError(
+            f"the district floors need {int(floors.sum())} bikes together, more than fleet.total_bikes = "
+            f"{total}; e.g. district {names[worst]}: {rules[worst]} -> {int(floors[worst])} bikes",
+            binding=["fleet.total_bikes", "districts.min_bikes_per_10k", f"districts[{names[worst]}]"],
+        )
+    n_cands = np.bincount(site_district[site_district >= 0], minlength=len(names))
+    for k, name in enumerate(names):
+        if need_new[k] > n_cands[k]:
+            raise InfeasibleError(
+                f"district {name} needs {int(need_new[k])} new stations ({reasons[k]}) but has only "
+                f"{int(n_cands[k])} candidate sites at the spacing rules; lower the rule or raise "
+                "bikes_per_dock.max / docks.max",
+                binding=[f"districts[{name}]", "spacing.min_m", "docks.max"],
+            )
     min_by_cap = max(0, math.ceil((total - int(st_cap.sum())) / per_new_hi)) if per_new_hi > 0 else 0
     min_total = max(min_by_cap, sc.new_stations.exact or 0)
     if per_new_lo > 0:

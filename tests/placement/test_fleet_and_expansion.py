@@ -1,0 +1,164 @@
+"""Fleet allocation and the expansion model on tiny hand-made problems (fast)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mobility.errors import InfeasibleError
+from mobility.placement.candidates import conflict_pairs, thin_to_grid, thin_to_spacing
+from mobility.placement.fleet import FleetProblem, allocate_fleet
+from mobility.placement.models import ExpansionData, ExpansionModel, ModelParams
+
+
+def fleet_problem(**kw: object) -> FleetProblem:
+    base: dict[str, object] = {
+        "docks": np.array([10, 10, 10, 0, 0], dtype=np.int64),
+        "is_new": np.array([False, False, False, True, True]),
+        "district": np.array([0, 0, 1, 1, 1], dtype=np.int64),
+        "district_names": ["가구", "나구"],
+        "district_min_bikes": np.array([0, 30], dtype=np.int64),
+        "district_rule": [
+            "no district rule",
+            "districts.min_bikes_per_10k = 30 per 10,000 of 10,000 residents",
+        ],
+        "desired": np.array([10.0, 10, 10, 10, 10]),
+        "total_bikes": 60,
+        "docks_min": 5,
+        "docks_max": 15,
+        "bpd_min": 0.5,
+        "bpd_max": 1.2,
+    }
+    base.update(kw)
+    return FleetProblem(**base)  # type: ignore[arg-type]
+
+
+def test_fleet_meets_total_floors_and_dock_bounds() -> None:
+    p = fleet_problem()
+    r = allocate_fleet(p, ModelParams(time_limit=10))
+    assert r.bikes.sum() == 60
+    assert r.bikes[p.district == 1].sum() >= 30
+    assert np.all(r.bikes <= np.floor(1.2 * r.docks + 1e-9))
+    assert np.all(r.bikes >= np.ceil(0.5 * r.docks - 1e-9))
+    assert np.all((r.docks[3:] >= 5) & (r.docks[3:] <= 15))
+    assert r.stats.status == "optimal"
+
+
+def test_district_floor_beyond_dock_capacity_names_the_district() -> None:
+    p = fleet_problem(district_min_bikes=np.array([0, 50], dtype=np.int64))  # 12 + 2 x 18 = 48 < 50
+    with pytest.raises(InfeasibleError, match="district 나구") as info:
+        allocate_fleet(p)
+    assert "districts[나구]" in info.value.binding
+
+
+def test_total_beyond_capacity_names_the_total() -> None:
+    with pytest.raises(InfeasibleError, match=r"fleet\.total_bikes") as info:
+        allocate_fleet(fleet_problem(total_bikes=200))
+    assert "bikes_per_dock.max" in info.value.binding
+
+
+def tiny_expansion(min_new: int = 0, **kw: object) -> ExpansionData:
+    # 4 sites x 5 groups; sites 0 and 1 are too close to open together
+    cover = sp.csr_matrix(
+        np.array(
+            [[1, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1]],
+            dtype=bool,
+        )
+    )
+    conflicts = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=bool))
+    base: dict[str, object] = {
+        "cover": cover,
+        "group_weight": np.array([5.0, 5.0, 6.0, 3.0, 2.0]),
+        "site_bonus": np.zeros(4),
+        "conflicts": conflicts,
+        "site_district": np.array([0, 0, 1, 1], dtype=np.int64),
+        "district_names": ["가구", "나구"],
+        "district_min_new": np.array([0, min_new], dtype=np.int64),
+        "min_total": 0,
+        "max_total": 2,
+        "required": [],
+        "required_names": [],
+    }
+    base.update(kw)
+    return ExpansionData(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("engine", ["mip", "cp-sat"])
+def test_expansion_optimum_respects_conflicts(engine: str) -> None:
+    r = ExpansionModel(tiny_expansion(), engine=engine).solve(ModelParams(time_limit=10))
+    # best pair without {0, 1}: {1, 2} covers 5 + 6 + 3 = 14... vs {0, 2}: 10 + 3 = 13; {1, 2} wins
+    assert sorted(r.sites.tolist()) == [1, 2]
+    assert r.objective == 14
+    assert r.stats.status == "optimal"
+
+
+def test_expansion_district_rule_forces_sites() -> None:
+    r = ExpansionModel(tiny_expansion(min_new=2)).solve(ModelParams(time_limit=10))
+    assert sorted(r.sites.tolist()) == [2, 3]
+
+
+def test_infeasible_district_rule_is_named() -> None:
+    with pytest.raises(InfeasibleError) as info:
+        ExpansionModel(tiny_expansion(min_new=3, max_total=3)).solve(ModelParams(time_limit=10))
+    assert any("나구" in b for b in info.value.binding)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 3))
+def test_expansion_matches_brute_force(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_sites, n_groups = 6, 8
+    cover = sp.csr_matrix(rng.random((n_sites, n_groups)) < 0.3)
+    xy = rng.uniform(0, 500, size=(n_sites, 2))
+    conflicts = conflict_pairs(xy[:, 0], xy[:, 1], 150.0)
+    w = rng.integers(1, 20, size=n_groups).astype(float)
+    data = tiny_expansion(
+        cover=cover,
+        group_weight=w,
+        site_bonus=np.zeros(n_sites),
+        conflicts=conflicts,
+        site_district=np.zeros(n_sites, dtype=np.int64),
+        district_min_new=np.array([0, 0], dtype=np.int64),
+        max_total=k,
+    )
+    dense, conf = cover.toarray(), conflicts.toarray()
+    best = 0.0
+    for r in range(k + 1):
+        for combo in itertools.combinations(range(n_sites), r):
+            if any(conf[a, b] for a, b in itertools.combinations(combo, 2)):
+                continue
+            best = max(best, float(w[dense[list(combo)].any(axis=0)].sum()) if combo else 0.0)
+    res = ExpansionModel(data).solve(ModelParams(time_limit=10))
+    assert res.objective == pytest.approx(best)
+    chosen = res.sites.tolist()
+    assert not any(conf[a, b] for a, b in itertools.combinations(chosen, 2))
+    assert res.objective >= res.greedy_covered_weight
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), spacing=st.floats(10, 200))
+def test_thinning_keeps_points_apart(seed: int, spacing: float) -> None:
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 1000, 300), rng.uniform(0, 1000, 300)
+    kept = thin_to_spacing(x, y, spacing, rng.random(300))
+    assert len(kept) > 0
+    d = np.hypot(x[kept, None] - x[None, kept], y[kept, None] - y[None, kept])
+    np.fill_diagonal(d, np.inf)
+    assert d.min() >= spacing
+    # every dropped point has a kept one within the spacing (maximality)
+    dropped = np.setdiff1d(np.arange(300), kept)
+    dd = np.hypot(x[dropped, None] - x[None, kept], y[dropped, None] - y[None, kept])
+    assert np.all(dd.min(axis=1) < spacing)
+    cells = thin_to_grid(x, y, spacing)
+    keys = {
+        (int(np.floor(a / spacing)), int(np.floor(b / spacing)))
+        for a, b in zip(x[cells], y[cells], strict=True)
+    }
+    assert len(keys) == len(cells)  # one point per occupied square
+    all_keys = {(int(np.floor(a / spacing)), int(np.floor(b / spacing))) for a, b in zip(x, y, strict=True)}
+    assert keys == all_keys
