@@ -22,7 +22,7 @@ def _do_nothing(p: RebalancingProblem) -> float:
     return build_plan(p, [], SolverStats("none", "feasible", 0.0, None, 0.0, 0)).totals.objective
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
     n=st.integers(1, 14),

@@ -1,0 +1,37 @@
+"""The whole Seoul night on the real data (slow): derived snapshot, demand curves, truck network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mobility.cli.rebalance import load_night_problem
+from mobility.rebalancing.solve import SolveParams, solve
+from mobility.rebalancing.validate import validate_plan
+from mobility.scenario.nightly import load_nightly
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_seoul_night_is_valid_and_removes_most_dissatisfaction(data_dir: Path) -> None:
+    from mobility.demand.data import load_profiles
+    from mobility.demand.snapshot import derive_snapshot_from_data
+
+    scn = load_nightly(ROOT / "scenarios" / "seoul-nightly.yaml")
+    snap = derive_snapshot_from_data(load_profiles(data_dir), "2022-01-01", at=22.0, data_dir=data_dir)
+    night = load_night_problem(scn, snap, data_dir)
+    p = night.problem
+    assert p.n_stations >= 2700 and len(p.trucks) == 24
+    assert p.meta["network"].startswith("osm-drive")
+    plan = solve(p, SolveParams(time_limit=45, seed=0, workers=2))
+    rep = validate_plan(p, plan)
+    assert rep.ok, rep.violations[:5]
+    t = plan.totals
+    assert plan.stats.extra["decomposed"] is True
+    assert t.trucks_used >= 20 and t.bikes_moved > 500
+    assert t.dissatisfaction_after < 0.75 * t.dissatisfaction_before
+    assert t.stations_empty_after < t.stations_empty_before
+    assert all(r.end_s <= 108000.0 + 1 for r in plan.routes)
