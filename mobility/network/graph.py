@@ -657,6 +657,7 @@ def load_network(
         return _MEMO[key]
     if not use_cache:
         net = _build_uncached(name, path, key)
+        _remember_data_dir(net, data_dir)
         _MEMO[key] = net
         return net
     target = cache_dir("graphs") / f"{key}.npz"
@@ -668,8 +669,17 @@ def load_network(
         net.info["build_seconds"] = round(time.perf_counter() - t0, 2)
         cached_file("graphs", key, ".npz", net.save_npz)
     net = StreetNetwork.load_npz(target)
+    _remember_data_dir(net, data_dir)
     _MEMO[key] = net
     return net
+
+
+def _remember_data_dir(net: StreetNetwork, data_dir: Path | str | None) -> None:
+    """Note the data folder (for KTDB speeds needed later by night profiles); not cached."""
+    try:
+        net.info["data_dir"] = str(resolve_data_dir(data_dir))
+    except DataNotFoundError:
+        net.info.pop("data_dir", None)
 
 
 def clear_memory_cache() -> None:

@@ -355,8 +355,9 @@ def apply_profile(
         A :class:`Profile` or a built-in name (``walk``, ``bike``, ``truck``, ``truck-night``, ``any``).
     hourly_kph
         ``(net.n_edges, 24)`` hourly speeds for ``ktdb_hourly`` profiles when ``net`` has none of
-        its own (see :func:`mobility.network.ktdb.match_hourly_speeds`; the CLI and
-        :func:`profiled` compute and cache them).
+        its own. Default: KTDB Level 5.5 speeds matched spatially onto ``net``
+        (:func:`mobility.network.ktdb.matched_hourly_speeds`, cached on disk); when the KTDB files
+        are missing a :class:`UserWarning` says that class speeds are used instead.
 
     Returns
     -------
@@ -364,6 +365,8 @@ def apply_profile(
         Largest strongly connected component of the allowed edges; ``dropped`` reports the rest.
     """
     prof = get_profile(profile)
+    if prof.ktdb_hourly and hourly_kph is None and net.hourly_kph is None:
+        hourly_kph = _matched_ktdb_speeds(net)
     speed = edge_speeds_kph(net, prof, hourly_kph)
     allowed = speed > 0
     e = np.flatnonzero(allowed)
@@ -432,6 +435,23 @@ def apply_profile(
     )
 
 
+def _matched_ktdb_speeds(net: StreetNetwork) -> np.ndarray | None:
+    import warnings
+
+    from mobility.errors import DataFileError, DataNotFoundError
+    from mobility.network.ktdb import matched_hourly_speeds
+
+    try:
+        return matched_hourly_speeds(net, net.info.get("data_dir"))
+    except (DataNotFoundError, DataFileError) as exc:
+        warnings.warn(
+            f"KTDB hourly speeds unavailable ({exc}); class speeds used for the night profile",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+
+
 def profiled(
     source: str = "osm-all",
     profile: Profile | str = "walk",
@@ -440,11 +460,4 @@ def profiled(
     """Load a network and apply a profile in one call (KTDB speeds matched and cached as needed)."""
     from mobility.network.graph import load_network
 
-    prof = get_profile(profile)
-    net = load_network(source, data_dir)
-    hourly = None
-    if prof.ktdb_hourly and net.hourly_kph is None:
-        from mobility.network.ktdb import matched_hourly_speeds
-
-        hourly = matched_hourly_speeds(net, data_dir)
-    return apply_profile(net, prof, hourly_kph=hourly)
+    return apply_profile(load_network(source, data_dir), get_profile(profile))
