@@ -40,6 +40,10 @@ def truck_drive(data_dir: Path) -> ProfiledNetwork:
 
 
 def test_one_way_streets_make_driving_asymmetric(truck_drive: ProfiledNetwork) -> None:
+    assert (truck_drive.net.n_nodes, truck_drive.net.n_edges + truck_drive.net.info["dropped_parallel"]) == (
+        75_521,
+        212_024 - truck_drive.net.info["dropped_self_loops"],
+    )
     rng = np.random.default_rng(11)
     nodes = rng.choice(truck_drive.n_nodes, 40, replace=False)
     d = travel_matrix(truck_drive, nodes, weight="length", use_cache=False)
