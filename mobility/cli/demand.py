@@ -268,13 +268,17 @@ def snapshot_cmd(
 @demand_app.command("potential")
 def potential_cmd(
     cv: Annotated[bool, typer.Option("--cv", help="Report spatial cross-validation (hold out gu).")] = False,
+    straight_line: Annotated[
+        bool,
+        typer.Option("--straight-line", help="Population within a straight-line radius (no walk network)."),
+    ] = False,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Fit the demand-potential model on 2023 usage; with --cv compare it with a baseline."""
+    """Fit the demand-potential model on 2023 usage; with --cv compare it with baselines."""
     from mobility.demand.potential import fit_from_data
 
-    model, report = fit_from_data(data_dir, cross_validate=cv)
+    model, report = fit_from_data(data_dir, cross_validate=cv, use_network=not straight_line)
     payload: dict[str, Any] = {"model": model.describe()}
     if report is not None:
         payload["cv"] = report.to_dict()

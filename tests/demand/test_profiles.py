@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mobility.demand.holidays import count_day_types, day_type, month_day_types
 from mobility.demand.profiles import (
@@ -140,3 +142,40 @@ def test_station_lookup_by_number_and_korean_name() -> None:
         prof.index_of("역")
     with pytest.raises(InputError, match="day_type"):
         prof.day_index("monday")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 364 * 24 - 1),  # rent hour offset in 2018
+            st.integers(0, 3),  # rent station index
+            st.integers(0, 3),  # return station index
+        ),
+        min_size=0,
+        max_size=40,
+    ),
+    monthly=st.lists(st.integers(0, 5000), min_size=4, max_size=4),
+)
+def test_invariants_on_random_trips(rows: list[tuple[int, int, int]], monthly: list[int]) -> None:
+    stations = _stations()
+    numbers = stations["number"].tolist()
+    start = pd.Timestamp("2018-01-01")
+    trips = pd.DataFrame(
+        {
+            "rent_time": [start + pd.Timedelta(hours=h) for h, _, _ in rows],
+            "return_time": [start + pd.Timedelta(hours=h, minutes=30) for h, _, _ in rows],
+            "rent_station": [numbers[a] for _, a, _ in rows],
+            "return_station": [numbers[b] for _, _, b in rows],
+        }
+    )
+    usage = pd.DataFrame(
+        {"number": numbers, "month": ["2023-04"] * 4, "rentals": monthly, "returns": monthly[::-1]}
+    )
+    prof = build_profiles({"random": trips}, usage, stations)
+    assert np.all(np.isfinite(prof.rent)) and np.all(prof.rent >= 0)
+    days = np.array([prof.stations["days_weekday"], prof.stations["days_weekend"]]).T
+    assert np.allclose((prof.rent.sum(axis=2) * days).sum(axis=1), monthly)
+    assert np.allclose((prof.ret.sum(axis=2) * days).sum(axis=1), monthly[::-1])
+    if len(prof.od):
+        assert np.allclose(prof.od.groupby(["day_type", "hour", "rent_station"])["share"].sum(), 1.0)
