@@ -42,10 +42,12 @@ def serve(
     if scheduler:
         settings = settings.model_copy(update={"scheduler_address": scheduler})
     migrate(settings.database_url)
-    err_console.print(
-        f"mobility API on http://{host}:{port}  (docs: /docs, jobs: "
-        f"{settings.scheduler_address or 'in-process Dask cluster'})"
+    jobs = (
+        "jobs recorded only (MOBILITY_RUN_JOBS=false)"
+        if not settings.run_jobs
+        else f"jobs on {settings.scheduler_address or 'an in-process Dask cluster'}"
     )
+    err_console.print(f"mobility API on http://{host}:{port} (docs: /docs; {jobs})")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
 
 

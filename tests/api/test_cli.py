@@ -1,0 +1,37 @@
+"""``mobility keys`` and ``mobility serve --help`` through the CLI runner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from api.auth import hash_key
+from api.db import dispose_engine, session_factory
+from api.db.models import ApiKey
+from mobility.cli import app
+
+
+def test_keys_create_list_revoke(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOBILITY_DATABASE_URL", sqlite_url)
+    runner = CliRunner()
+    r = runner.invoke(app, ["keys", "create", "--role", "ops", "--name", "박", "--json"])
+    assert r.exit_code == 0, r.output
+    made = json.loads(r.stdout)
+    assert made["role"] == "ops" and made["name"] == "박" and made["key"].startswith("mob_")
+    with session_factory(sqlite_url)() as s:
+        rec = s.get(ApiKey, made["id"])
+        assert rec is not None and rec.key_hash == hash_key(made["key"])
+    listed = json.loads(runner.invoke(app, ["keys", "list", "--json"]).stdout)
+    assert [k["id"] for k in listed] == [made["id"]] and "key" not in listed[0]
+    assert runner.invoke(app, ["keys", "revoke", made["id"]]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["keys", "list", "--json"]).stdout)[0]["revoked"] is True
+    bad = runner.invoke(app, ["keys", "create", "--role", "root"])
+    assert bad.exit_code != 0
+    dispose_engine(sqlite_url)
+
+
+def test_serve_help() -> None:
+    r = CliRunner().invoke(app, ["serve", "--help"])
+    assert r.exit_code == 0 and "--host" in r.output and "--port" in r.output
