@@ -23,6 +23,9 @@ Features of a location (all distances in EPSG:5179 metres)
 * ``nb_trips`` — mean observed 2023 trips/day of the 5 nearest existing stations (the
   station's own usage excluded): a spatial lag that carries what no open layer does (offices,
   shops, parks, the Han river). A planner placing a new site knows its neighbours' usage too.
+* ``area_trips`` — the same over the 30 nearest stations (about a 1.5–2 km area): the
+  district-scale level of use, without a district label that could not carry over to a
+  held-out district.
 * ``stations_within`` / ``dist_station_m`` — existing stations within ``station_radius_m`` and the
   distance to the nearest one (excluding the station itself when fitting): a new station next to
   existing ones shares their riders (cannibalisation), which the model learns from how usage of
@@ -67,9 +70,19 @@ FEATURES: tuple[str, ...] = (
     "subway_lines",
     "age_years",
     "nb_trips",
+    "area_trips",
 )
-_LOG_FEATURES = ("pop_walk", "pop_context", "dist_subway_m", "lane_m", "dist_station_m", "nb_trips")
+_LOG_FEATURES = (
+    "pop_walk",
+    "pop_context",
+    "dist_subway_m",
+    "lane_m",
+    "dist_station_m",
+    "nb_trips",
+    "area_trips",
+)
 NEIGHBOURS = 5
+AREA_NEIGHBOURS = 30
 
 
 @dataclass(frozen=True)
@@ -256,7 +269,8 @@ def features_for_points(
     if exclude_numbers is not None:
         counts -= own.any(axis=1) & (np.where(own, dist, np.inf).min(axis=1) <= params.station_radius_m)
     out["stations_within"] = counts
-    out["nb_trips"] = _neighbour_trips(layers, xy, exclude_numbers)
+    out["nb_trips"] = _neighbour_trips(layers, xy, exclude_numbers, NEIGHBOURS)
+    out["area_trips"] = _neighbour_trips(layers, xy, exclude_numbers, AREA_NEIGHBOURS)
     out["age_years"] = (
         np.full(len(xy), params.new_site_age_years) if age_years is None else np.asarray(age_years, float)
     )
@@ -272,8 +286,10 @@ def _one_thread() -> Any:
     return threadpool_limits(limits=1, user_api="openmp")
 
 
-def _neighbour_trips(layers: CatchmentLayers, xy: np.ndarray, exclude: np.ndarray | None) -> np.ndarray:
-    """Mean observed trips/day of the nearest existing stations with usage (not the own one)."""
+def _neighbour_trips(
+    layers: CatchmentLayers, xy: np.ndarray, exclude: np.ndarray | None, neighbours: int = 5
+) -> np.ndarray:
+    """Mean observed trips/day of the ``neighbours`` nearest stations with usage (not the own one)."""
     known = (
         np.flatnonzero(np.isfinite(layers.station_trips))
         if layers.station_trips is not None
@@ -281,13 +297,13 @@ def _neighbour_trips(layers: CatchmentLayers, xy: np.ndarray, exclude: np.ndarra
     )
     if known.size == 0 or layers.station_trips is None:
         return np.zeros(len(xy))
-    k = min(NEIGHBOURS + 1, known.size)
+    k = min(neighbours + 1, known.size)
     _, idx = cKDTree(layers.station_xy[known]).query(xy, k=k)
     rows = known[np.asarray(idx).reshape(len(xy), k)]
     keep = np.ones_like(rows, dtype=bool)
     if exclude is not None:
         keep = layers.station_number[rows] != np.asarray(exclude)[:, None]
-    keep &= np.cumsum(keep, axis=1) <= NEIGHBOURS
+    keep &= np.cumsum(keep, axis=1) <= neighbours
     vals = layers.station_trips[rows]
     return np.asarray((vals * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
 
@@ -630,7 +646,7 @@ def fit_from_data(
     stations = load_stations(root)
     train = training_table(stations, load_usage(root), min_months=params.min_months)
     trips = pd.Series(train["trips_per_day"].to_numpy(float), index=train["number"].astype("int64"))
-    key = cache_key(_feature_inputs(root, use_network), params=asdict(params), network=use_network, v=2)
+    key = cache_key(_feature_inputs(root, use_network), params=asdict(params), network=use_network, v=3)
     path = cache_dir("demand") / f"{key}.potential.parquet"
     layers = build_layers(root, stations, use_network=use_network)  # needed to predict new sites
     layers.station_trips = pd.Series(layers.station_number).map(trips).to_numpy(float)

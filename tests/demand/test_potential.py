@@ -52,6 +52,7 @@ def test_features_by_hand() -> None:
     assert own.iloc[0]["stations_within"] == 1
     assert own.iloc[0]["dist_station_m"] == pytest.approx(200)
     assert own.iloc[0]["nb_trips"] == pytest.approx(20.0)  # its own usage is left out
+    assert own.iloc[0]["area_trips"] == pytest.approx(20.0)
 
 
 def test_fit_predict_and_spatial_cv() -> None:
