@@ -120,7 +120,7 @@ def test_same_seed_same_plan_with_an_iteration_budget() -> None:
     p = make_problem(3, n=20, n_trucks=2, capacity=6)
     from mobility.stats import MaxIterations
 
-    a = solve(p, SolveParams(time_limit=30, seed=5, workers=1), MaxIterations(200))
-    b = solve(p, SolveParams(time_limit=30, seed=5, workers=1), MaxIterations(200))
+    a = solve(p, SolveParams(time_limit=30, seed=5, workers=1), MaxIterations(60))
+    b = solve(p, SolveParams(time_limit=30, seed=5, workers=1), MaxIterations(60))
     assert [r.to_dict()["stops"] for r in a.routes] == [r.to_dict()["stops"] for r in b.routes]
     assert np.isclose(a.totals.objective, b.totals.objective)
