@@ -1,9 +1,11 @@
 """Benchmark: exporting a large plan (the whole city with all the night's routes) in every format.
 
-The plan: the current network (2,799 stations) plus ``--new`` synthetic new stations, and
-``--trucks`` routes of ``--stops`` stops each whose paths are densified every ``--step-m`` metres
-to stand in for street polylines. For each format the project's writer is timed and its output
-measured against a naive baseline run in the same process on the same layers:
+The plan: the current network (2,799 stations) plus ``--new`` synthetic new stations, and either
+a real night from ``--routes routes.json`` (``mobility rebalance``, with street paths) or
+``--trucks`` synthetic routes of ``--stops`` stops each whose paths are densified every
+``--step-m`` metres to stand in for street polylines. For each format the project's writer is
+timed and its output measured against a naive baseline run in the same process on the same
+layers:
 
 * geojson / gpkg: ``GeoDataFrame.to_file`` with GDAL defaults (full coordinate precision);
 * gbfs: ``json.dumps(indent=2)`` of the same documents;
@@ -92,6 +94,9 @@ def main() -> None:
     ap.add_argument("--stops", type=int, default=25)
     ap.add_argument("--step-m", type=float, default=15.0, help="route path point spacing (m)")
     ap.add_argument("--out", type=Path, default=None, help="keep the outputs here (default: a temp dir)")
+    ap.add_argument(
+        "--routes", type=Path, default=None, help="a real routes.json instead of synthetic routes"
+    )
     args = ap.parse_args()
 
     import geopandas as gpd
@@ -111,8 +116,14 @@ def main() -> None:
     t0 = time.perf_counter()
     plan = synthetic_plan(data_dir, new=args.new, seed=7, scenario="bench-large")
     layers = layers_from_plan(plan, data_dir)
-    routes = synthetic_routes(layers.existing_stations, trucks=args.trucks, stops=args.stops, seed=7)
-    densify(routes, args.step_m)
+    if args.routes is not None:
+        routes = json.loads(args.routes.read_text(encoding="utf-8"))
+        routes["routes"] = [r for r in routes["routes"] if r["stops"]]
+        for r in routes["routes"]:
+            r["path"] = r.get("path") or [[s["lon"], s["lat"]] for s in r["stops"]]
+    else:
+        routes = synthetic_routes(layers.existing_stations, trucks=args.trucks, stops=args.stops, seed=7)
+        densify(routes, args.step_m)
     layers = layers.with_routes(layers_from_routes(routes))
     build_s = time.perf_counter() - t0
     counts = layers.counts()
@@ -208,6 +219,7 @@ def main() -> None:
                 "bench": "export",
                 "machine": m,
                 "layers": counts,
+                "routes_source": str(args.routes) if args.routes else "synthetic",
                 "route_path_points": path_points,
                 "build_seconds": round(build_s, 2),
                 "formats": rows,

@@ -58,8 +58,9 @@ DEFAULT_CATCHMENT_M = 300.0
 TRUCK_COLORS = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
     "#469990", "#9a6324", "#800000", "#808000", "#000075", "#fabed4", "#dcbeff", "#aaffc3",
+    "#0067a5", "#be0032", "#008856", "#875692", "#f6a600", "#882d17", "#8db600", "#2b3d26",
 )  # fmt: skip
-"""Distinct route colours (Sasha Trubetskoy's palette), cycled for more trucks."""
+"""Distinct route colours (Trubetskoy's 16, then 8 of Kelly's), cycled for more trucks."""
 
 
 def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
