@@ -125,3 +125,12 @@ def test_oversized_dense_matrix_is_refused(walk_net: ProfiledNetwork) -> None:
         travel_matrix(walk_net, [walk_net.n_nodes], [0])
     with pytest.raises(InputError, match="'time'"):
         travel_matrix(walk_net, [0], [1], weight="speed")  # type: ignore[arg-type]
+
+
+def test_radius_in_worker_processes_is_identical(walk_net: ProfiledNetwork) -> None:
+    rng = np.random.default_rng(4)
+    src = rng.choice(walk_net.n_nodes, 3000, replace=False)
+    tgt = rng.choice(walk_net.n_nodes, 2000, replace=False)
+    one = within_radius(walk_net, src, tgt, 500.0, use_cache=False)
+    two = within_radius(walk_net, src, tgt, 500.0, use_cache=False, processes=2)
+    assert one.nnz > 0 and (one != two).nnz == 0
