@@ -72,3 +72,21 @@ def test_potential_cv_on_real_2023_usage(data_dir: Path) -> None:
     assert report.metrics["glm"]["mae"] < report.metrics["baseline"]["mae"]
     pred = model.predict_points(np.array([126.9780, 127.0276]), np.array([37.5665, 37.4979]))
     assert pred.shape == (2,) and np.all(pred > 0)
+
+
+def test_citywide_hourly_shape_matches_uci_counts(profiles, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """The summed station profiles against the UCI hourly citywide rental counts (2017-12..2018-11).
+
+    Not fully independent (the 2018 sample is 1 % of the same trips), but the UCI counts cover
+    every trip, and our levels come from 2023.
+    """
+    from mobility.demand.holidays import day_type_codes
+
+    uci = pd.read_csv(data_dir / "ttareungi" / "SeoulBikeData_UCI.csv", encoding="utf-8")
+    uci = uci[uci["Functioning Day"] == "Yes"]
+    codes = day_type_codes(pd.to_datetime(uci["Date"], format="%d/%m/%Y"))
+    for d, floor in ((0, 0.98), (1, 0.9)):
+        counts = uci[codes == d].groupby("Hour")["Rented Bicycle Count"].mean().to_numpy()
+        ours = profiles.rent[:, d].sum(axis=0)
+        r = np.corrcoef(counts / counts.sum(), ours / ours.sum())[0, 1]
+        assert r > floor, (d, r)
