@@ -38,8 +38,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString
 
-from mobility.errors import DataFileError, DataNotFoundError, InputError
-from mobility.quality import QualityReport
+from mobility.errors import DataFileError, InputError
 from mobility.sources.base import CRS_METRIC, CRS_WGS84
 
 LAYER_NAMES = ("existing_stations", "new_stations", "coverage", "districts", "routes", "stops")
@@ -120,127 +119,59 @@ class MapLayers:
 # ---------------------------------------------------------------------------------------------
 
 
-def _read_stations_file(data_dir: Path) -> pd.DataFrame:
-    """The 2025-12 station list straight from its CSV (used until ``sources.stations`` exists)."""
-    path = data_dir / "ttareungi" / "stations_2025-12.csv"
-    if not path.exists():
-        raise DataNotFoundError("station list stations_2025-12.csv", [path.parent], "see data/README.md")
-    raw = pd.read_csv(path, dtype=str, encoding="utf-8")
-    report = QualityReport("stations_2025-12", rows_read=len(raw))
-    docks = pd.to_numeric(raw["LCD거치대수"], errors="coerce").fillna(0) + pd.to_numeric(
-        raw["QR거치대수"], errors="coerce"
-    ).fillna(0)
-    df = pd.DataFrame(
-        {
-            "number": raw["대여소번호"].str.strip(),
-            "name": raw["대여소명"].str.strip(),
-            "gu": raw["자치구"].str.strip(),
-            "lat": pd.to_numeric(raw["위도"], errors="coerce"),
-            "lon": pd.to_numeric(raw["경도"], errors="coerce"),
-            "docks": docks.astype(int),
-        }
-    )
-    bad = df["lat"].isna() | df["lon"].isna() | (df["lat"] == 0)
-    report.drop("no coordinates", bad)
-    df = df[~bad].copy()
-    ids = data_dir / "ttareungi" / "stations_api_tbCycleStationInfo_2025-05.csv"
-    st_id: dict[int, str] = {}
-    if ids.exists():
-        api = pd.read_csv(ids, dtype=str, usecols=["RENT_ID", "RENT_NO"])
-        api = api.dropna()
-        st_id = {int(n): i for n, i in zip(api["RENT_NO"], api["RENT_ID"], strict=True) if n.isdigit()}
-    df["station_id"] = [st_id.get(int(n), f"NO-{n}") if n.isdigit() else f"NO-{n}" for n in df["number"]]
-    return df.reset_index(drop=True)
-
-
 def load_current_stations(data_dir: Path) -> pd.DataFrame:
-    """Current stations: station_id, number, name, gu, lat, lon, docks.
+    """Current stations (``mobility.sources.stations.load_station_list("2025-12")``) as plain
+    columns: station_id (``NO-<number>`` when the list has no ST-ID), number (str), name, gu,
+    lat, lon, docks (int)."""
+    from mobility.sources.stations import load_station_list
 
-    Uses ``mobility.sources.stations.load_station_list("2025-12")`` when that loader exists and
-    reads the CSV directly otherwise.
-    """
-    try:
-        from mobility.sources import stations as _stations  # type: ignore[attr-defined,unused-ignore]
-
-        df = pd.DataFrame(_stations.load_station_list("2025-12", data_dir=data_dir).table)
-        needed = {"station_id", "name", "gu", "lat", "lon", "docks"}
-        if needed <= set(df.columns):
-            if "number" not in df.columns:
-                df["number"] = df["station_id"]
-            df = df[["station_id", "number", "name", "gu", "lat", "lon", "docks"]].reset_index(drop=True)
-            df["number"] = [None if pd.isna(n) else str(n) for n in df["number"]]
-            df["station_id"] = [
-                f"NO-{n}" if pd.isna(i) else str(i)
-                for i, n in zip(df["station_id"], df["number"], strict=True)
-            ]
-            for col in ("name", "gu"):
-                df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
-            df["docks"] = pd.to_numeric(df["docks"], errors="coerce").fillna(0).astype(int)
-            df["lat"] = df["lat"].astype(float)
-            df["lon"] = df["lon"].astype(float)
-            return df
-    except (ImportError, AttributeError, TypeError):
-        pass
-    return _read_stations_file(data_dir)
+    df = pd.DataFrame(load_station_list("2025-12", data_dir=data_dir).table)
+    df = df[["station_id", "number", "name", "gu", "lat", "lon", "docks"]].reset_index(drop=True)
+    df["number"] = [None if pd.isna(n) else str(n) for n in df["number"]]
+    df["station_id"] = [
+        f"NO-{n}" if pd.isna(i) else str(i) for i, n in zip(df["station_id"], df["number"], strict=True)
+    ]
+    for col in ("name", "gu"):
+        df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
+    df["docks"] = pd.to_numeric(df["docks"], errors="coerce").fillna(0).astype(int)
+    df["lat"] = df["lat"].astype(float)
+    df["lon"] = df["lon"].astype(float)
+    return df
 
 
-def _registered_population(data_dir: Path) -> dict[str, float]:
-    path = data_dir / "population" / "seoul_registered_population_by_gu_2020Q1-2025Q2.csv"
-    if not path.exists():
-        return {}
-    raw = pd.read_csv(path, encoding="utf-8-sig", header=None, skiprows=2, dtype=str)
-    last = raw.columns[-1]
-    return {
-        str(g).strip(): float(str(v).replace(",", ""))
-        for g, v in zip(raw[1], raw[last], strict=True)
-        if str(g).strip() != "소계"
-    }
+POPULATION_QUARTER = (2025, 2)
+"""Registered residents (주민등록인구) of this year and quarter give ``bikes per 10,000 residents``."""
 
 
 def load_current_districts(data_dir: Path) -> gpd.GeoDataFrame:
     """The 25 gu (gu_kr, gu_en, code, population, geometry) in EPSG:4326.
 
-    Population: registered residents 2025 Q2 (Seoul statistics), or census 2020 when that file
-    is absent. Uses ``mobility.sources.boundaries.load_districts()`` when available.
+    Boundaries from ``mobility.sources.boundaries.load_districts``; population = registered
+    residents of :data:`POPULATION_QUARTER` (``mobility.sources.population.gu_population``).
     """
-    gdf: gpd.GeoDataFrame | None = None
-    try:
-        from mobility.sources import boundaries as _b  # type: ignore[attr-defined,unused-ignore]
+    from mobility.sources.boundaries import load_districts
+    from mobility.sources.population import gu_population
 
-        t = _b.load_districts(data_dir=data_dir).table
-        if {"gu_kr", "gu_en", "geometry"} <= set(t.columns):
-            gdf = gpd.GeoDataFrame(t).to_crs(CRS_WGS84).reset_index(drop=True)
-            gdf["gu_kr"] = gdf["gu_kr"].astype(str)
-            gdf["gu_en"] = gdf["gu_en"].astype(str)
-            code_col = "kostat_code" if "kostat_code" in gdf.columns else None
-            gdf["code"] = gdf[code_col].astype(str) if code_col else gdf["gu_kr"]
-    except (ImportError, AttributeError, TypeError):
-        gdf = None
-    if gdf is None:
-        path = data_dir / "boundaries" / "seoul_gu_2020_wgs84.geojson"
-        if not path.exists():
-            raise DataNotFoundError("district boundaries", [path.parent], "see data/README.md")
-        gdf = gpd.read_file(path)
-        gdf["code"] = gdf["adm2_code"].astype(str)
-    pop: Mapping[str, float] = {}
-    try:
-        from mobility.sources.population import gu_population  # type: ignore[attr-defined,unused-ignore]
-
-        pop = {str(k): float(v) for k, v in gu_population("registered", 2025, 2, data_dir=data_dir).items()}
-    except (ImportError, AttributeError, TypeError):
-        pop = _registered_population(data_dir)
-    fallback = gdf["pop_census2020"] if "pop_census2020" in gdf.columns else np.nan
-    gdf["population"] = gdf["gu_kr"].map(pop).fillna(pd.Series(fallback, index=gdf.index)).astype(float)
-    return gdf[["gu_kr", "gu_en", "code", "population", "geometry"]].reset_index(drop=True)
+    gdf = gpd.GeoDataFrame(load_districts(data_dir=data_dir).table).to_crs(CRS_WGS84).reset_index(drop=True)
+    gdf["gu_kr"] = gdf["gu_kr"].astype(str)
+    gdf["gu_en"] = gdf["gu_en"].astype(str)
+    gdf["code"] = gdf["kostat_code"].astype(str)
+    year, quarter = POPULATION_QUARTER
+    pop = gu_population("registered", year, quarter, data_dir=data_dir)
+    gdf["population"] = gdf["gu_kr"].map({str(k): float(v) for k, v in pop.items()}).astype(float)
+    if gdf["population"].isna().any():
+        missing = gdf.loc[gdf["population"].isna(), "gu_kr"].tolist()
+        raise DataFileError(data_dir / "population", f"no registered population for {missing}")
+    return gdf[["gu_kr", "gu_en", "code", "population", "geometry"]]
 
 
 def load_dongs(data_dir: Path) -> gpd.GeoDataFrame:
     """Dong polygons with population (2025 census, 2020 where 2025 is missing), EPSG:5179."""
-    path = data_dir / "boundaries" / "seoul_dong_2020_wgs84.geojson"
-    if not path.exists():
-        return gpd.GeoDataFrame({"gu_kr": [], "population": []}, geometry=[], crs=CRS_METRIC)
-    d = gpd.read_file(path)
-    d["population"] = d["pop_census2025"].fillna(d["pop_census2020"]).astype(float)
+    from mobility.sources.boundaries import load_dongs as _load_dongs
+
+    d = gpd.GeoDataFrame(_load_dongs(data_dir=data_dir).table)
+    pop = pd.to_numeric(d["pop_census2025"], errors="coerce").astype(float)
+    d["population"] = pop.fillna(pd.to_numeric(d["pop_census2020"], errors="coerce").astype(float))
     return d[["gu_kr", "population", "geometry"]].to_crs(CRS_METRIC)
 
 
