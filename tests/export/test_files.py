@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyogrio
+import pytest
 
 from mobility.export.gbfs import build_feeds, validate, write_gbfs
 from mobility.export.geojson import write_geojson
@@ -117,3 +118,24 @@ def test_route_sheets_open_in_excel(full_layers: MapLayers, routes_doc: dict, tm
     assert [a.startswith(e) for a, e in zip(t1["action"], expected, strict=True)] == [True] * len(want)
     every = pd.read_csv(tmp_path / "routes_all.csv", encoding="utf-8-sig")
     assert len(every) == 24 and every["truck"].nunique() == 3
+
+
+def test_failed_gpkg_write_leaves_nothing_behind(
+    current_layers: MapLayers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "plan.gpkg"
+    target.write_bytes(b"previous version")
+    real = pyogrio.write_dataframe
+    calls = {"n": 0}
+
+    def flaky(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        write_gpkg(current_layers, target)
+    assert target.read_bytes() == b"previous version"  # the old file is untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.gpkg"]  # no temporary file left
