@@ -27,7 +27,7 @@ TRIP_DATASETS: tuple[str, ...] = ("2016-03", "2018-sample", "2022-01-01")
 """Trip datasets the profiles are built from (names of ``mobility.sources.trips.load_trips``)."""
 
 STATION_SOURCE = "2025-12"
-_SCHEMA = 1  # bump when the profile table changes meaning
+_SCHEMA = 2  # bump when the profile table changes meaning
 
 
 def _inputs(data_dir: Path) -> list[Path]:

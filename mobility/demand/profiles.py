@@ -384,14 +384,15 @@ def build_profiles(
     Returns
     -------
     StationProfiles
-        Rates for each station of ``stations`` (in that order).
+        Rates for each station of ``stations``, ordered by station number (the same order a
+        table read back with :meth:`StationProfiles.from_frame` has).
     """
     params = params or ProfileParams()
     report = QualityReport("demand_profiles")
-    st = stations.reset_index(drop=True).copy()
     for col in ("number", "lat", "lon", "gu", "docks"):
-        if col not in st.columns:
-            raise InputError("stations", f"columns {list(st.columns)}", f"a column {col!r}")
+        if col not in stations.columns:
+            raise InputError("stations", f"columns {list(stations.columns)}", f"a column {col!r}")
+    st = stations.sort_values("number", kind="stable").reset_index(drop=True)
     numbers = st["number"].astype("int64").to_numpy()
     if len(set(numbers.tolist())) != len(numbers):
         raise InputError("stations.number", "duplicates", "unique station numbers")

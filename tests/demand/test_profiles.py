@@ -124,8 +124,11 @@ def test_estimate_alpha_recovers_pooling() -> None:
 
 
 def test_round_trip_through_the_table() -> None:
-    prof = build_profiles(_trips(), _usage(), _stations())
+    shuffled = _stations().iloc[[2, 0, 3, 1]]
+    prof = build_profiles(_trips(), _usage(), shuffled)
+    assert prof.stations["number"].tolist() == [101, 102, 103, 104]  # canonical order
     back = StationProfiles.from_frame(prof.to_frame(), prof.od)
+    assert back.stations["number"].tolist() == prof.stations["number"].tolist()
     assert np.allclose(back.rent, prof.rent)
     assert np.allclose(back.ret, prof.ret)
     assert back.stations["name"].tolist() == prof.stations["name"].tolist()
