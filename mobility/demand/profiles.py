@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from mobility.demand.holidays import DAY_TYPES, count_day_types, day_type_codes, month_day_types
@@ -161,6 +162,28 @@ class StationProfiles:
         """Rental and return rates of all stations for one day type, each ``(stations, 24)``."""
         d = self.day_index(day_type)
         return self.rent[:, d, :], self.ret[:, d, :]
+
+    def od_matrix(self, day_type: str, hour: int) -> sp.csr_matrix:
+        """Destination shares as a sparse ``(stations, stations)`` matrix for one day type and hour.
+
+        Row ``i`` holds, for trips renting at station ``i`` in that clock hour, the share ending
+        at each station (rows of stations without observed trips in that hour are empty).
+        """
+        if not 0 <= int(hour) < HOURS:
+            raise InputError("hour", hour, "0..23")
+        d = DAY_TYPES[self.day_index(day_type)]
+        n = len(self.stations)
+        pos = pd.Series(np.arange(n), index=self.stations["number"].astype("int64").to_numpy())
+        if len(self.od) == 0:
+            return sp.csr_matrix((n, n))
+        sub = self.od[(self.od["day_type"] == d) & (self.od["hour"] == int(hour))]
+        rows = pos.reindex(sub["rent_station"].astype("int64")).to_numpy()
+        cols = pos.reindex(sub["return_station"].astype("int64")).to_numpy()
+        ok = ~(np.isnan(rows) | np.isnan(cols))
+        return sp.csr_matrix(
+            (sub["share"].to_numpy(float)[ok], (rows[ok].astype(np.int64), cols[ok].astype(np.int64))),
+            shape=(n, n),
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The station demand table: one row per station, day type and hour."""

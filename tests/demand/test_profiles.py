@@ -182,3 +182,14 @@ def test_invariants_on_random_trips(rows: list[tuple[int, int, int]], monthly: l
     assert np.allclose((prof.ret.sum(axis=2) * days).sum(axis=1), monthly[::-1])
     if len(prof.od):
         assert np.allclose(prof.od.groupby(["day_type", "hour", "rent_station"])["share"].sum(), 1.0)
+
+
+def test_od_matrix() -> None:
+    prof = build_profiles(_trips(), _usage(), _stations())
+    m = prof.od_matrix("weekday", 8)
+    assert m.shape == (4, 4)
+    assert m[0, 1] == pytest.approx(1.0)  # 101 -> 102 at 08 h on weekdays
+    assert np.allclose(np.asarray(m.sum(axis=1)).ravel(), [1.0, 0.0, 0.0, 0.0])
+    assert prof.od_matrix("weekend", 3).nnz == 0
+    with pytest.raises(InputError, match="hour"):
+        prof.od_matrix("weekday", 24)
