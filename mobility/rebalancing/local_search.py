@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from mobility.rebalancing import _kernels as _k
 from mobility.rebalancing.plan import RouteSpec
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.stats import StoppingCriterion
@@ -191,36 +192,30 @@ class RouteSearch:
         return f0
 
     def _evaluate(self, r: _Route) -> None:
-        g = self.G[r.cap]
         m = len(r.seq)
-        fw = np.empty((m + 1, r.cap + 1))
-        fw[0] = self._f0(r)
-        for k, s in enumerate(r.seq, start=1):
-            fw[k] = (fw[k - 1][:, None] + g[s]).min(axis=0)
-        bw = np.empty((m + 1, r.cap + 1))
-        bw[m] = 0.0
-        for k in range(m, 0, -1):
-            bw[k - 1] = (g[r.seq[k - 1]] + bw[k][None, :]).min(axis=1)
-        r.F, r.B = fw, bw
-        r.value = float(fw[m].min())
-        nodes = [r.depot, *(s + self.nd for s in r.seq), r.depot]
+        gs = self.G[r.cap][np.asarray(r.seq, dtype=np.int64)] if m else self._empty_gs(r.cap)
+        r.F = _k.forward(gs, self._f0(r))
+        r.B = _k.backward(gs)
+        r.value = float(r.F[m].min())
         if m:
-            a = np.asarray(nodes[:-1])
-            b = np.asarray(nodes[1:])
+            nodes = np.asarray([r.depot, *(s + self.nd for s in r.seq), r.depot])
+            a, b = nodes[:-1], nodes[1:]
             r.dist = float(self.p.distance_m[a, b].sum())
             r.travel = float(self.p.travel_s[a, b].sum())
+            loads = _k.backtrack(r.F, gs)
+            r.handling = m * r.stop_s + r.load_s * float(np.abs(np.diff(loads)).sum())
         else:
-            r.dist = r.travel = 0.0
-        r.handling = m * r.stop_s + r.load_s * float(np.abs(self._quantities(r)[1]).sum()) if m else 0.0
+            r.dist = r.travel = r.handling = 0.0
+
+    def _empty_gs(self, cap: int) -> np.ndarray:
+        return np.zeros((0, cap + 1, cap + 1))
 
     def _quantities(self, r: _Route) -> tuple[int, np.ndarray]:
         """Start load and the optimal quantities of ``r.seq`` (backtracking ``F``)."""
-        g = self.G[r.cap]
-        m = len(r.seq)
-        loads = np.empty(m + 1, dtype=np.int64)
-        loads[m] = int(np.argmin(r.F[m]))
-        for k in range(m, 0, -1):
-            loads[k - 1] = int(np.argmin(r.F[k - 1] + g[r.seq[k - 1]][:, loads[k]]))
+        if not r.seq:
+            return int(np.argmin(r.F[0])), np.zeros(0, dtype=np.int64)
+        gs = self.G[r.cap][np.asarray(r.seq, dtype=np.int64)]
+        loads = _k.backtrack(r.F, gs)
         return int(loads[0]), np.diff(loads)
 
     @staticmethod
@@ -247,13 +242,7 @@ class RouteSearch:
         """``(len(pool), m+1)`` cost change of inserting each pool station at each position."""
         if pool.size == 0:
             return np.zeros((0, len(r.seq) + 1))
-        g = self.G[r.cap][pool]  # (P, Q+1, Q+1)
-        chunks = []
-        step = max(1, int(4_000_000 // max(1, (len(r.seq) + 1) * (r.cap + 1) ** 2)))
-        for a in range(0, pool.size, step):
-            part = (r.F[None, :, :, None] + g[a : a + step, None, :, :]).min(axis=2)  # (P, m+1, Q+1)
-            chunks.append((part + r.B[None]).min(axis=2))
-        val = np.concatenate(chunks, axis=0) - r.value
+        val = _k.insertion_values(r.F, r.B, self.G[r.cap][pool]) - r.value  # (P, m+1)
         prev = np.asarray([r.depot, *(s + self.nd for s in r.seq)])
         nxt = np.asarray([*(s + self.nd for s in r.seq), r.depot])
         pn = pool + self.nd

@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from mobility.rebalancing import _kernels
 from mobility.rebalancing.decompose import Zone, make_zones, subproblem
 from mobility.rebalancing.local_search import LNSParams, RouteSearch
 from mobility.rebalancing.plan import RebalancingPlan, RouteSpec, build_plan
@@ -108,6 +109,7 @@ def solve(
         if callable(progress):
             progress(msg)
 
+    _kernels.warmup()
     lp = LNSParams(time_limit=params.time_limit, seed=params.seed)
     whole = RouteSearch(problem, lp)
     n_cand = int(whole.candidates.size)
