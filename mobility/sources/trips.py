@@ -70,7 +70,7 @@ __all__ = [
     "load_trips",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 """Bump when the normalized schema or the rejection rules change (invalidates cached tables)."""
 
 COLUMNS: tuple[str, ...] = (
@@ -301,6 +301,8 @@ class IngestResult:
         Reason -> rows left out.
     warnings
         Reason -> rows kept but flagged (e.g. an ST-ID with no known station number).
+    examples
+        Reason -> up to three rejected lines (file, raw rent/return time, stations, minutes).
     weighted_trips
         Sum of ``weight`` over the rows kept (trips represented).
     files
@@ -314,6 +316,7 @@ class IngestResult:
     rows_kept: int
     rejected: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
     weighted_trips: int = 0
     files: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
@@ -325,6 +328,7 @@ class IngestResult:
             rep.drop(reason, count=n)
         for reason, n in self.warnings.items():
             rep.warn(reason, count=n)
+        rep.examples = {k: list(v) for k, v in self.examples.items()}
         return rep
 
     def to_dict(self) -> dict[str, Any]:
@@ -379,6 +383,8 @@ def _file_select(idx: int, path: Path, layout: TripLayout, ncols: int, weight: i
         try_cast(dur_s AS DOUBLE) AS dur_given,
         try_cast(dist_s AS DOUBLE) AS dist,
         bike_s AS bike_id,
+        rent_s AS raw_rent, ret_s AS raw_return, coalesce(rent_no_s, rent_id_s) AS raw_from,
+        coalesce(ret_no_s, ret_id_s) AS raw_to, dur_s AS raw_duration,
         coalesce(rent_s = {rent_label}, false) AS is_header,
         {int(weight)}::INTEGER AS weight,
         {_sql_str(source)} AS source,
@@ -397,6 +403,13 @@ def _file_select(idx: int, path: Path, layout: TripLayout, ncols: int, weight: i
 
 _STAGE_SQL = """
 SELECT
+    * EXCLUDE (raw_rent, raw_return, raw_from, raw_to, raw_duration),
+    CASE WHEN reject_reason IS NOT NULL THEN printf(
+        '%s: rent=%s return=%s from=%s to=%s minutes=%s', source, coalesce(raw_rent, '-'),
+        coalesce(raw_return, '-'), coalesce(raw_from, '-'), coalesce(raw_to, '-'), coalesce(raw_duration, '-')
+    ) END AS example
+FROM (
+SELECT
     t.*,
     CASE
         WHEN t.is_header THEN 'repeated header line'
@@ -408,6 +421,7 @@ SELECT
         WHEN t.ret_no IS NULL AND t.ret_stid IS NULL THEN 'unknown return station'
     END AS reject_reason
 FROM ({union}) AS t
+)
 """
 """Pass 1: a pure streaming projection of the CSVs (no joins, so nothing is held in memory)."""
 
@@ -433,6 +447,9 @@ LEFT JOIN lk_by_id AS li_r ON li_r.station_id = t.rent_stid
 LEFT JOIN lk_by_id AS li_t ON li_t.station_id = t.ret_stid
 """
 """Passes 2 and 3: station keys joined on the staged rows (the lookup is the build side)."""
+
+
+_MALFORMED = "malformed CSV line (wrong number of fields)"
 
 
 def _empty_lookup() -> pd.DataFrame:
@@ -571,11 +588,25 @@ def ingest_trips(
                     f"cannot be parsed as CSV ({str(exc).splitlines()[0]})",
                 ) from exc
             malformed = 0
+            examples: dict[str, list[str]] = {}
             for i in range(len(files)):
                 n = con.execute(f"SELECT count(DISTINCT (file_id, line)) FROM rej_{i}").fetchone()
                 n_file = int(n[0]) if n else 0
                 file_info[i]["malformed_lines"] = n_file
                 malformed += n_file
+                if n_file:
+                    lines = con.execute(
+                        f"SELECT DISTINCT line, csv_line FROM rej_{i} ORDER BY line LIMIT 3"
+                    ).fetchall()
+                    examples.setdefault(_MALFORMED, []).extend(
+                        f"{files[i].name} line {line}: {text.strip()[:200]}" for line, text in lines
+                    )
+            for reason, example in con.execute(
+                f"SELECT reject_reason, example FROM read_parquet({_sql_str(str(stage))}) "
+                "WHERE reject_reason IS NOT NULL "
+                "QUALIFY row_number() OVER (PARTITION BY reject_reason ORDER BY file_idx, example) <= 3"
+            ).fetchall():
+                examples.setdefault(reason, []).append(example)
             joined = _JOINED_SQL.format(stage=_sql_str(str(stage)))
             counts = con.execute(
                 "SELECT file_idx, reject_reason, count(*), sum(w_unmapped::INT), sum(w_negdist::INT), "
@@ -604,7 +635,7 @@ def ingest_trips(
                 else:
                     rejected[reason] = rejected.get(reason, 0) + int(n)
             if malformed:
-                rejected["malformed CSV line (wrong number of fields)"] = malformed
+                rejected[_MALFORMED] = malformed
             for i, info in enumerate(file_info):
                 info["rows"] = rows_per_file.get(i, 0) + info["malformed_lines"]
             cols = ", ".join(COLUMNS)
@@ -624,6 +655,7 @@ def ingest_trips(
         rejected=dict(sorted(rejected.items())),
         warnings=dict(sorted(warnings.items())),
         weighted_trips=weighted,
+        examples={k: v[:3] for k, v in sorted(examples.items())},
         files=file_info,
         seconds=time.perf_counter() - started,
     )

@@ -82,6 +82,14 @@ def test_official_cp949_layout_and_broken_rows() -> None:
         "unparseable rent time": 1,
         "unparseable return time": 1,
     }
+    examples = loaded.report.examples
+    assert examples["unparseable rent time"] == [
+        "official_2019_cp949.csv: rent=2019-06-31 08:00:00 return=2019-07-01 08:12:00 "
+        "from=00102 to=00103 minutes=12"
+    ]
+    assert examples["malformed CSV line (wrong number of fields)"][0].startswith(
+        'official_2019_cp949.csv line 9: "SPB-00008"'
+    )
     table = loaded.table
     assert table["bike_id"].tolist() == ["SPB-00001", "SPB-00002", "SPB-00003"]
     assert table["rent_station"].tolist() == [102, 113, 207]  # "'00102" -> 102
