@@ -49,6 +49,15 @@ def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
+def test_atomic_write_gives_ordinary_permissions(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        target = atomic_write_json(tmp_path / "routes.json", {"trucks": 1})
+    finally:
+        os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
 def test_cache_key_changes_when_an_input_changes(tmp_path: Path) -> None:
     f = tmp_path / "input.csv"
     f.write_text("a\n1\n")
