@@ -296,12 +296,16 @@ class JobQueue:
         import dask
         from distributed import Client, LocalCluster
 
-        # Workers must not kill a job's solver thread pool on a long task.
+        # A task whose worker died is retried by Dask this many times (the claim makes it safe).
         dask.config.set({"distributed.scheduler.allowed-failures": self.settings.max_attempts})
         if self.settings.scheduler_address:
-            self.client = Client(  # type: ignore[no-untyped-call]
-                self.settings.scheduler_address, timeout=30, set_as_default=False
-            )
+            try:
+                self.client = Client(  # type: ignore[no-untyped-call]
+                    self.settings.scheduler_address, timeout=10, set_as_default=False
+                )
+            except Exception as exc:  # the API still starts; /readyz says 503 and the reaper retries
+                log.warning("scheduler %s unreachable (%s); will retry", self.settings.scheduler_address, exc)
+                self.client = None
         else:
             self.cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=self.settings.local_workers,
@@ -341,13 +345,13 @@ class JobQueue:
 
     def workers(self) -> int:
         """Number of workers the scheduler knows (0 when unreachable)."""
-        if self.client is None:
+        if self.client is None or getattr(self.client, "status", "running") != "running":
             return 0
         try:
-            info = self.client.scheduler_info()
+            n = self.client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.workers))
         except Exception:
             return 0
-        return len(info.get("workers", {}))
+        return int(n)
 
     def recover(self) -> dict[str, int]:
         """Re-submit queued jobs; re-queue or fail running jobs whose heartbeat stopped."""
@@ -418,6 +422,8 @@ class JobQueue:
         while True:
             await asyncio.sleep(every)
             try:
+                if self.client is None and self.settings.scheduler_address:
+                    await asyncio.to_thread(self.start)
                 await asyncio.to_thread(self.recover)
             except Exception:  # keep reaping; the next round retries
                 log.exception("job recovery round failed")

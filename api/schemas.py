@@ -34,8 +34,32 @@ class JobError(BaseModel):
     field: str | None = None
 
 
+JOB_EXAMPLE: dict[str, Any] = {
+    "id": "3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b",
+    "kind": "scenario",
+    "name": "seoul-2019-30k",
+    "status": "succeeded",
+    "progress": 1.0,
+    "message": None,
+    "author": "kim",
+    "created_at": "2026-11-25T13:00:00Z",
+    "started_at": "2026-11-25T13:00:01Z",
+    "finished_at": "2026-11-25T13:01:05Z",
+    "attempts": 1,
+    "time_limit": 1020.0,
+    "kpis": {"new_stations": 600, "total_bikes": 30000, "siting_status": "feasible"},
+    "error": None,
+    "links": {
+        "self": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b",
+        "plan": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b/plan",
+    },
+}
+
+
 class JobInfo(BaseModel):
     """Status of a scenario job or rebalancing run."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
     id: str = Field(examples=["3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b"])
     kind: Literal["scenario", "rebalancing"]
@@ -65,6 +89,18 @@ class JobPage(BaseModel):
 
 class Accepted(BaseModel):
     """Answer to a submission: the job and where to poll it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b",
+                    "status": "queued",
+                    "location": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b",
+                }
+            ]
+        }
+    )
 
     id: str
     status: JobStatus
