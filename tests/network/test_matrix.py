@@ -134,3 +134,16 @@ def test_radius_in_worker_processes_is_identical(walk_net: ProfiledNetwork) -> N
     one = within_radius(walk_net, src, tgt, 500.0, use_cache=False)
     two = within_radius(walk_net, src, tgt, 500.0, use_cache=False, processes=2)
     assert one.nnz > 0 and (one != two).nnz == 0
+
+
+def test_square_matrix_on_symmetric_network_uses_the_transpose_exactly(walk_net: ProfiledNetwork) -> None:
+    from mobility.network.matrix import is_symmetric
+
+    assert is_symmetric(walk_net, "length")
+    rng = np.random.default_rng(12)
+    nodes = rng.choice(walk_net.n_nodes, 300, replace=False)
+    d = travel_matrix(walk_net, nodes, weight="length", use_cache=False)
+    np.testing.assert_array_equal(d, d.T)
+    rows = [0, 149, 150, 299]  # both halves of the split
+    ref = dijkstra(walk_net.csr("length", integer=True), indices=nodes[rows])[:, nodes] / 1000.0
+    np.testing.assert_array_equal(d[rows], ref)
