@@ -20,6 +20,7 @@ Minoux, M. (1978). Accelerated greedy algorithms for maximizing submodular set f
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -314,6 +315,8 @@ def lazy_greedy_cover(
     covered: npt.NDArray[np.bool_] | None = None,
     conflicts: sp.csr_matrix | None = None,
     site_bonus: FloatArray | None = None,
+    allowed: npt.NDArray[np.bool_] | None = None,
+    initial: IntArray | None = None,
 ) -> tuple[IntArray, FloatArray]:
     """Lazy greedy (Minoux 1978) for weighted maximum coverage with optional site conflicts.
 
@@ -331,6 +334,10 @@ def lazy_greedy_cover(
         ``(n_sites, n_sites)`` CSR: sites that may not be opened together (spacing).
     site_bonus
         A per-site additive value (e.g. predicted trips), counted once when the site opens.
+    allowed
+        Only these sites may be chosen (default: all).
+    initial
+        Sites already open: their demand counts as covered and their conflicts are blocked.
 
     Returns
     -------
@@ -346,13 +353,18 @@ def lazy_greedy_cover(
     cov = np.zeros(cover.shape[1], dtype=bool) if covered is None else covered.copy()
     bonus = np.zeros(n_sites) if site_bonus is None else site_bonus
     indptr, indices = cover.indptr, cover.indices
-    blocked = np.zeros(n_sites, dtype=bool)
+    blocked = np.zeros(n_sites, dtype=bool) if allowed is None else ~allowed
+    for j0 in [] if initial is None else initial.tolist():
+        cov[indices[indptr[j0] : indptr[j0 + 1]]] = True
+        blocked[j0] = True
+        if conflicts is not None:
+            blocked[conflicts.indices[conflicts.indptr[j0] : conflicts.indptr[j0 + 1]]] = True
 
     def gain(j: int) -> float:
         rows = indices[indptr[j] : indptr[j + 1]]
         return float(weights[rows[~cov[rows]]].sum() + bonus[j])
 
-    heap = [(-gain(j), j) for j in range(n_sites)]
+    heap = [(-gain(j), j) for j in range(n_sites) if not blocked[j]]
     heapq.heapify(heap)
     chosen: list[int] = []
     gains: list[float] = []
@@ -564,6 +576,32 @@ class ExpansionData:
     required: list[IntArray]
     required_names: list[str]
     district_min_reason: list[str] | None = None
+    budget: BudgetRule | None = None
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    """Capital budget as the site selection sees it.
+
+    New stations cost ``cost_station`` each plus ``cost_dock`` per dock. District ``k`` needs at
+    least ``district_docks[k]`` new docks (its bike floor) and ``docks_min`` per new station in
+    it; all new docks together at least ``total_docks`` (the fleet total).
+    """
+
+    total: float
+    cost_station: float
+    cost_dock: float
+    docks_min: int
+    district_docks: IntArray
+    total_docks: int
+
+    def cost(self, per_district_new: IntArray) -> float:
+        """Least cost of opening ``per_district_new[k]`` new stations in each district."""
+        docks = np.maximum(self.district_docks, self.docks_min * per_district_new)
+        return float(
+            self.cost_station * per_district_new.sum()
+            + self.cost_dock * max(float(docks.sum()), float(self.total_docks))
+        )
 
 
 @dataclass(frozen=True)
@@ -686,6 +724,21 @@ class ExpansionModel:
             assumptions[lit.index] = f"areas.required[{k}] {d.required_names[k]!r}: needs a station"
             m.add_bool_or([y[int(j)] for j in members] or [m.new_constant(0)]).only_enforce_if(lit)
             m.add_assumption(lit)
+        if d.budget is not None:
+            bud = d.budget
+            big = int(bud.docks_min * n_sites + bud.district_docks.sum() + bud.total_docks + 1)
+            dks = []
+            for k in range(len(d.district_names)):
+                members = np.flatnonzero(d.site_district == k)
+                dk = m.new_int_var(int(bud.district_docks[k]), big, f"docks{k}")
+                m.add(dk >= bud.docks_min * sum(y[int(j)] for j in members))
+                dks.append(dk)
+            m.add(sum(dks) >= bud.total_docks)
+            unit = 1000.0
+            m.add(
+                math.ceil(bud.cost_station / unit) * sum(y) + math.ceil(bud.cost_dock / unit) * sum(dks)
+                <= math.floor(bud.total / unit)
+            )
         m.maximize(
             sum(c * z for z, c in z_terms) + sum(int(b_int[j]) * y[j] for j in range(n_sites) if b_int[j])
         )
@@ -749,6 +802,17 @@ class ExpansionModel:
                 solver.Add(solver.Sum([y[int(j)] for j in np.flatnonzero(d.site_district == k)]) >= need)
         for members in d.required:
             solver.Add(solver.Sum([y[int(j)] for j in members]) >= 1)
+        if d.budget is not None:
+            bud = d.budget
+            dk_vars = []
+            for k in range(len(d.district_names)):
+                members = np.flatnonzero(d.site_district == k)
+                dk = solver.NumVar(float(bud.district_docks[k]), solver.infinity(), f"docks{k}")
+                solver.Add(dk >= bud.docks_min * solver.Sum([y[int(j)] for j in members]))
+                dk_vars.append(dk)
+            total_docks = solver.Sum(dk_vars)
+            solver.Add(total_docks >= float(bud.total_docks))
+            solver.Add(bud.cost_station * solver.Sum(y) + bud.cost_dock * total_docks <= bud.total)
         objective.SetMaximization()
         hs = set(hint.tolist())
         solver.SetHint(y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
@@ -768,6 +832,72 @@ class ExpansionModel:
         status = "optimal" if code == pywraplp.Solver.OPTIMAL else "feasible"
         return sites, status, float(objective.BestBound()), extra
 
+    def greedy(self, weights: FloatArray, bonus: FloatArray) -> IntArray:
+        """Lazy greedy that first meets the district minimums and required areas, then fills up.
+
+        Each district short of its minimum gets its best sites (given what is already open), each
+        required area its best site, then the global lazy greedy adds sites up to the maximum.
+        """
+        d = self.data
+        tie = bonus + 1e-9  # lets zero-gain sites be taken when a rule needs them
+        chosen = np.zeros(0, dtype=np.int64)
+        for k, need in enumerate(d.district_min_new.tolist()):
+            if need > 0:
+                more, _ = lazy_greedy_cover(
+                    d.cover,
+                    weights,
+                    need,
+                    conflicts=d.conflicts,
+                    site_bonus=tie,
+                    allowed=d.site_district == k,
+                    initial=chosen,
+                )
+                chosen = np.concatenate([chosen, more])
+        for members in d.required:
+            if np.isin(members, chosen).any():
+                continue
+            mask = np.zeros(d.cover.shape[0], dtype=bool)
+            mask[members] = True
+            more, _ = lazy_greedy_cover(
+                d.cover, weights, 1, conflicts=d.conflicts, site_bonus=tie, allowed=mask, initial=chosen
+            )
+            chosen = np.concatenate([chosen, more])
+        mandatory = len(chosen)
+        room = max(0, d.max_total - len(chosen))
+        more, _ = lazy_greedy_cover(
+            d.cover, weights, room, conflicts=d.conflicts, site_bonus=bonus, initial=chosen
+        )
+        chosen = np.concatenate([chosen, more])
+        if len(chosen) < d.min_total:  # top up with zero-gain sites to reach the minimum count
+            more, _ = lazy_greedy_cover(
+                d.cover,
+                weights,
+                d.min_total - len(chosen),
+                conflicts=d.conflicts,
+                site_bonus=tie,
+                initial=chosen,
+            )
+            chosen = np.concatenate([chosen, more])
+        if d.budget is not None:
+            nd = len(d.district_names)
+
+            def cost(c: IntArray) -> float:
+                assert d.budget is not None
+                dist = d.site_district[c]
+                return d.budget.cost(np.bincount(dist[dist >= 0], minlength=nd).astype(np.int64))
+
+            # drop the least valuable optional sites (chosen last) until the budget holds
+            lo, hi = mandatory, len(chosen)
+            if cost(chosen) > d.budget.total:
+                while lo < hi:  # largest prefix within budget (cost grows with the prefix)
+                    mid = (lo + hi + 1) // 2
+                    if cost(chosen[:mid]) <= d.budget.total:
+                        lo = mid
+                    else:
+                        hi = mid - 1
+                chosen = chosen[: max(lo, d.min_total)]
+        return chosen.astype(np.int64)
+
     def is_feasible(self, sites: IntArray) -> bool:
         """Whether a set of sites meets the count, spacing, district and required-area rules."""
         d = self.data
@@ -782,6 +912,12 @@ class ExpansionModel:
         )
         if np.any(counts[: len(d.district_min_new)] < d.district_min_new):
             return False
+        if d.budget is not None:
+            per = np.bincount(
+                d.site_district[sites][d.site_district[sites] >= 0], minlength=len(d.district_names)
+            )
+            if d.budget.cost(per.astype(np.int64)) > d.budget.total + 1e-6:
+                return False
         return all(chosen[m].any() for m in d.required)
 
     def solve(self, params: ModelParams | None = None, stop: MaxRuntime | None = None) -> ExpansionResult:
@@ -792,13 +928,7 @@ class ExpansionModel:
         n_sites, n_groups = d.cover.shape
         w_int = np.rint(d.group_weight).astype(np.int64)
         b_int = np.rint(d.site_bonus).astype(np.int64)
-        g_sites, _ = lazy_greedy_cover(
-            d.cover,
-            w_int.astype(np.float64),
-            d.max_total,
-            conflicts=d.conflicts,
-            site_bonus=np.maximum(b_int, 0),
-        )
+        g_sites = self.greedy(w_int.astype(np.float64), np.maximum(b_int, 0).astype(np.float64))
         g_cov = float(w_int[_covered_groups(d.cover, g_sites)].sum())
         g_obj = g_cov + float(b_int[g_sites].sum())
         extra: dict[str, Any] = {
@@ -871,6 +1001,7 @@ class ExpansionModel:
 
 
 __all__ = [
+    "BudgetRule",
     "CoveringResult",
     "ExpansionData",
     "ExpansionModel",

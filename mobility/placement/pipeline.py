@@ -42,7 +42,7 @@ from mobility.placement.candidates import (
     walking_cover,
 )
 from mobility.placement.fleet import FleetProblem, allocate_fleet
-from mobility.placement.models import ExpansionData, ExpansionModel, ExpansionResult, ModelParams
+from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel, ExpansionResult, ModelParams
 from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation
 from mobility.provenance import Provenance
 from mobility.scenario.expansion import ExpansionScenario
@@ -213,7 +213,7 @@ def build_inputs(
         try:
             from mobility.sources.layers import load_subway_stations
 
-            sub = load_subway_stations(data_dir).table
+            sub = load_subway_stations(data_dir, distinct=True).table
             slon = sub["lon"].to_numpy(np.float64)
             slat = sub["lat"].to_numpy(np.float64)
             sx, sy = to_metric(slon, slat)
@@ -473,6 +473,32 @@ def build_expansion_data(sc: ExpansionScenario, inp: ExpansionInputs) -> tuple[E
         max_by_floor = max(0, room // per_new_lo)
         if max_by_floor < max_total:
             max_total = int(max_by_floor)
+    budget_rule = None
+    if sc.budget is not None:
+        rate_b = per_new_hi / sc.docks.max
+        short_b = [max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)]
+        budget_rule = BudgetRule(
+            total=float(sc.budget.total),
+            cost_station=float(sc.budget.cost_per_station),
+            cost_dock=float(sc.budget.cost_per_dock),
+            docks_min=sc.docks.min,
+            district_docks=np.array([math.ceil(x / rate_b) for x in short_b], dtype=np.int64),
+            total_docks=math.ceil(max(0, total - int(st_cap.sum())) / rate_b),
+        )
+    if sc.budget is not None and sc.budget.cost_per_station > 0 and sc.budget.cost_per_dock > 0:
+        # the docks the fleet needs must also be paid for: n * c_station + c_dock * docks <= budget
+        # docks that must be built: for the fleet total and, district by district, for the floors
+        # (at the bikes per dock a full-size new station reaches)
+        rate = per_new_hi / sc.docks.max
+        short = [max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)]
+        docks_needed = max(
+            math.ceil(max(0, total - int(st_cap.sum())) / rate),
+            sum(math.ceil(x / rate) for x in short),
+        )
+        by_money = math.floor(
+            (sc.budget.total - sc.budget.cost_per_dock * docks_needed) / sc.budget.cost_per_station
+        )
+        max_total = min(max_total, max(0, by_money))
     if min_total > max_total:
         raise InfeasibleError(
             f"fleet.total_bikes = {total} needs at least {min_total} new stations (existing docks hold "
@@ -510,6 +536,7 @@ def build_expansion_data(sc: ExpansionScenario, inp: ExpansionInputs) -> tuple[E
         required=required,
         required_names=req_names,
         district_min_reason=reasons,
+        budget=budget_rule,
     )
     return data, group_of
 
