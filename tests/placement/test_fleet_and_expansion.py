@@ -162,3 +162,28 @@ def test_thinning_keeps_points_apart(seed: int, spacing: float) -> None:
     assert len(keys) == len(cells)  # one point per occupied square
     all_keys = {(int(np.floor(a / spacing)), int(np.floor(b / spacing))) for a, b in zip(x, y, strict=True)}
     assert keys == all_keys
+
+
+def test_budget_limits_sites_and_greedy_respects_it() -> None:
+    from mobility.placement.models import BudgetRule
+
+    # 100 per station + 10 per dock, 5 docks minimum each: 150 per station -> one station for 200
+    budget = BudgetRule(
+        total=200.0,
+        cost_station=100.0,
+        cost_dock=10.0,
+        docks_min=5,
+        district_docks=np.array([0, 0], dtype=np.int64),
+        total_docks=0,
+    )
+    model = ExpansionModel(tiny_expansion(budget=budget))
+    r = model.solve(ModelParams(time_limit=10))
+    assert len(r.sites) == 1
+    assert r.objective == 11  # the best single site: site 1 covers 5 + 6
+    assert model.is_feasible(r.greedy_sites)
+
+
+def test_same_seed_same_sites() -> None:
+    a = ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=10, seed=3))
+    b = ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=10, seed=3))
+    assert a.sites.tolist() == b.sites.tolist()
