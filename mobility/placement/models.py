@@ -658,7 +658,10 @@ class ExpansionModel:
                                                              the total dock capacity the fleet needs)
                     sum_{j in J_d} y_j >= m_d               for every district d
                     sum_{j in R_k} y_j >= 1                 for every required polygon k
-                    y_j in {0, 1},  z_g in [0, 1] (MIP) or {0, 1} (CP-SAT)
+                    D_k >= max(Dneed_k, docks_min * sum_{j in J_d} y_j)   (with a budget:
+                    sum_k D_k >= Dneed_total                  new docks per district and in all)
+                    c_station * sum_j y_j + c_dock * sum_k D_k <= budget
+                    y_j in {0, 1},  z_g in [0, 1] (MIP) or {0, 1} (CP-SAT),  D_k >= 0
 
     ``m_d`` is the larger of the district's explicit minimum and the number of new stations at
     the maximum dock count and bikes-per-dock needed so the district's bike floor fits:
