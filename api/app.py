@@ -155,8 +155,11 @@ async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
 async def http_handler(request: Request, exc: Exception) -> JSONResponse:
     """HTTP errors raised by routes, in the common error body."""
     assert isinstance(exc, StarletteHTTPException)
+    errors = []
+    if isinstance(exc, routes.common.FieldError):
+        errors.append({"field": exc.field, "problem": exc.problem, "type": "value_error"})
     return JSONResponse(
-        {"detail": str(exc.detail), "errors": [], "request_id": _request_id(request)},
+        {"detail": str(exc.detail), "errors": errors, "request_id": _request_id(request)},
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
     )

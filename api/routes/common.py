@@ -23,9 +23,27 @@ from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
 from api.schemas import ErrorBody, JobError, JobInfo, JobPage
 
-__all__ = ["ArtifactCache", "ErrorBody", "create_job", "get_job", "job_info", "list_jobs", "serve_artifact"]
+__all__ = [
+    "ArtifactCache",
+    "ErrorBody",
+    "FieldError",
+    "create_job",
+    "get_job",
+    "job_info",
+    "list_jobs",
+    "serve_artifact",
+]
 
 IDEMPOTENCY_MAX = 200
+
+
+class FieldError(HTTPException):
+    """A 422 about one named field (``query.bbox``, ``body.time_limit``), listed in ``errors``."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(422, f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 def _request_hash(inputs: dict[str, Any]) -> str:
@@ -71,7 +89,7 @@ def create_job(
 ) -> tuple[Job, bool]:
     """Insert a queued job (or find the one with the same Idempotency-Key); returns (job, created)."""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_MAX:
-        raise HTTPException(422, f"Idempotency-Key must have 1..{IDEMPOTENCY_MAX} characters")
+        raise FieldError("header.Idempotency-Key", f"must have 1..{IDEMPOTENCY_MAX} characters")
     sessions: sessionmaker[Session] = request.app.state.sessions
     digest = _request_hash(inputs)
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
+from api.routes.common import FieldError
 from api.schemas import SEOUL_BBOX, ErrorBody
 
 router = APIRouter(prefix="/v1", tags=["data"])
@@ -54,11 +55,11 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
             raise ValueError
         x0, y0, x1, y1 = (float(p) for p in parts)
     except ValueError:
-        raise HTTPException(422, f"bbox: got {text[:100]!r}; expected minlon,minlat,maxlon,maxlat") from None
+        raise FieldError("query.bbox", f"got {text[:100]!r}; expected minlon,minlat,maxlon,maxlat") from None
     if not all(math.isfinite(v) for v in (x0, y0, x1, y1)) or x0 > x1 or y0 > y1:
-        raise HTTPException(422, f"bbox: got {text[:100]!r}; expected finite numbers with min <= max")
+        raise FieldError("query.bbox", f"got {text[:100]!r}; expected finite numbers with min <= max")
     if x1 < SEOUL_BBOX[0] or x0 > SEOUL_BBOX[2] or y1 < SEOUL_BBOX[1] or y0 > SEOUL_BBOX[3]:
-        raise HTTPException(422, f"bbox: {text[:100]!r} does not overlap Seoul {SEOUL_BBOX}")
+        raise FieldError("query.bbox", f"{text[:100]!r} does not overlap Seoul {SEOUL_BBOX}")
     return x0, y0, x1, y1
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
-from api.routes.common import create_job, get_job, job_info, list_jobs, serve_artifact
+from api.routes.common import FieldError, create_job, get_job, job_info, list_jobs, serve_artifact
 from api.routes.scenarios import IdempotencyKey, cancel
 from api.schemas import (
     REBALANCING_EXAMPLE,
@@ -100,8 +100,8 @@ def submit_run(
     settings = request.app.state.settings
     limit = float(run.time_limit or settings.default_time_limit)
     if limit > settings.max_time_limit:
-        raise HTTPException(
-            422, f"time_limit: {limit:g} s is above this server's maximum of {settings.max_time_limit:g} s"
+        raise FieldError(
+            "body.time_limit", f"{limit:g} s is above this server's maximum of {settings.max_time_limit:g} s"
         )
     body = run.model_dump(mode="json")
     body["time_limit"] = limit

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Requ
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
-from api.routes.common import create_job, get_job, job_info, list_jobs, serve_artifact
+from api.routes.common import FieldError, create_job, get_job, job_info, list_jobs, serve_artifact
 from api.schemas import Accepted, ErrorBody, JobInfo, JobPage, JobStatus
 from mobility.scenario.expansion import ExpansionScenario
 
@@ -61,9 +61,9 @@ def submit_scenario(
     settings = request.app.state.settings
     limit = float(scenario.solver.time_limit)
     if limit > settings.max_time_limit:
-        raise HTTPException(
-            422,
-            f"solver.time_limit: {limit:g} s is above this server's maximum of {settings.max_time_limit:g} s",
+        raise FieldError(
+            "body.solver.time_limit",
+            f"{limit:g} s is above this server's maximum of {settings.max_time_limit:g} s",
         )
     inputs = {"name": scenario.name, "scenario": scenario.model_dump(mode="json")}
     # Two models get the solver time each (sites, then docks and bikes), plus loading time.

@@ -41,7 +41,8 @@ def test_stations_geojson_and_filters(api_lite: Api, data_dir: object) -> None:
 )
 def test_bad_bbox(api_lite: Api, bbox: str, problem: str) -> None:
     r = api_lite.client.get("/v1/stations", params={"bbox": bbox}, headers=api_lite.h("viewer"))
-    assert r.status_code == 422 and problem in r.json()["detail"] and r.json()["detail"].startswith("bbox")
+    assert r.status_code == 422 and problem in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "query.bbox" and problem in r.json()["errors"][0]["problem"]
 
 
 def test_datasets(api_lite: Api, data_dir: object) -> None:
