@@ -145,3 +145,24 @@ def test_readyz_reports_no_workers(api_lite: Api) -> None:
     finally:
         queue.client = saved
     assert r.status_code == 503 and r.json()["checks"]["workers"] == "none connected"
+
+
+def test_rate_limit_shared_through_redis() -> None:
+    """Two limiters on one Redis count the same key together (API replicas)."""
+    import uuid
+
+    from limits.storage import storage_from_string
+
+    from api.auth import RateLimiter
+
+    try:
+        if not storage_from_string("redis://127.0.0.1:6379").check():
+            raise ConnectionError
+    except Exception:
+        pytest.skip("Redis at 127.0.0.1:6379 unreachable; run .ci/services.sh")
+    key = f"test-{uuid.uuid4().hex}"
+    a = RateLimiter("3/minute", "redis://127.0.0.1:6379")
+    b = RateLimiter("3/minute", "redis://127.0.0.1:6379")
+    assert [a.hit(key)[0], b.hit(key)[0], a.hit(key)[0]] == [True, True, True]
+    allowed, retry = b.hit(key)
+    assert not allowed and 0 <= retry <= 60
