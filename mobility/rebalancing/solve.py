@@ -135,11 +135,14 @@ def solve(
     res = whole.run(deadline, stop=lambda best: clock(best) or (stop is not None and stop(best)))
     extra.update(iterations=res.iterations, improvements=res.improvements)
     status = "feasible"
+    # a valid (weak) lower bound: every station at its best reachable level, no driving
+    bound = float(problem.cost_table.min(axis=1).sum())
     stats = SolverStats(
         solver="zones+lns" if use_zones else "lns",
         status=status,
         objective=round(res.objective, 4),
-        bound=None,
+        bound=round(bound, 4),
+        gap=SolverStats.relative_gap(res.objective, bound),
         seconds=round(time.perf_counter() - t0, 3),
         seed=params.seed,
         extra=extra,

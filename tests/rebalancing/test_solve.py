@@ -44,6 +44,7 @@ def test_every_plan_is_valid_and_never_worse_than_doing_nothing(
     rep = validate_plan(p, plan)
     assert rep.ok, rep.violations
     assert plan.totals.objective <= _do_nothing(p) + 1e-6
+    assert plan.stats.bound is not None and plan.stats.bound <= plan.totals.objective + 1e-6
     assert all(s.quantity != 0 for r in plan.routes for s in r.stops)
 
 
