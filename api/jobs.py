@@ -228,14 +228,18 @@ def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_
     verdict: tuple[str, str] | None = None  # (status, reason) decided by the supervisor
     while thread.is_alive():
         thread.join(heartbeat_seconds)
-        with sessions() as s:
-            cancel = s.scalar(select(Job.cancel_requested).where(Job.id == job_id))
-            s.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
-                .values(heartbeat_at=utcnow(), progress=ctx.progress, message=ctx.message)
-            )
-            s.commit()
+        cancel = False
+        try:
+            with sessions() as s:
+                cancel = bool(s.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+                s.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
+                    .values(heartbeat_at=utcnow(), progress=ctx.progress, message=ctx.message)
+                )
+                s.commit()
+        except Exception as db_exc:  # database briefly away: keep solving, the next beat retries
+            log.warning("job %s: heartbeat not written (%s)", job_id, type(db_exc).__name__)
         if cancel and verdict is None:
             ctx.stop_event.set()
             verdict = ("cancelled", "cancelled on request")
