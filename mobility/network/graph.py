@@ -668,7 +668,14 @@ def load_network(
         net = _build_uncached(name, path, key)
         net.info["build_seconds"] = round(time.perf_counter() - t0, 2)
         cached_file("graphs", key, ".npz", net.save_npz)
-    net = StreetNetwork.load_npz(target)
+    try:
+        net = StreetNetwork.load_npz(target)
+    except (OSError, ValueError, KeyError) as exc:  # a damaged cache entry: rebuild it once
+        target.unlink(missing_ok=True)
+        if progress is not None:
+            progress(f"cached {name} network unreadable ({type(exc).__name__}); rebuilding")
+        net = _build_uncached(name, path, key)
+        cached_file("graphs", key, ".npz", net.save_npz)
     _remember_data_dir(net, data_dir)
     _MEMO[key] = net
     return net

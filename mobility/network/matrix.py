@@ -88,9 +88,19 @@ def _engine(pnet: ProfiledNetwork, *, use_cache: bool = True) -> _Engine:
             return eng
         topo = rk.CCHTopology()
         folder = cache_dir("cch") / pnet.fingerprint
+        loaded = False
         if use_cache and (folder / "node_count").exists():
-            topo.load(str(folder))
-        else:
+            try:
+                topo.load(str(folder))
+                loaded = topo.node_count == pnet.n_nodes and topo.arc_count == pnet.n_edges
+            except RuntimeError:  # damaged files: rebuild below
+                loaded = False
+            if not loaded:
+                for p in folder.iterdir():
+                    p.unlink()
+                folder.rmdir()
+                topo = rk.CCHTopology()
+        if not loaded:
             topo.build(
                 pnet.tail.astype(np.uint32),
                 pnet.head.astype(np.uint32),

@@ -185,3 +185,26 @@ def test_fetched_graph_round_trips_through_graphml(monkeypatch: pytest.MonkeyPat
     assert sorted(net.length_m.tolist()) == [97.0, 97.0]
     with pytest.raises(InputError):
         fetch_osm_graph(network_type="boat")
+
+
+def test_damaged_cache_entry_is_rebuilt(tmp_path: Path) -> None:
+    import networkx as nx
+    import osmnx as ox
+
+    from mobility.config import cache_dir
+    from mobility.network.graph import clear_memory_cache
+
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    g.add_node(1, x=126.9779, y=37.5663)
+    g.add_node(2, x=126.9790, y=37.5663)
+    g.add_edge(1, 2, length=97.0, highway="residential", oneway=True)
+    path = tmp_path / "two.graphml"
+    ox.save_graphml(g, filepath=path)
+    net = load_network(path)
+    entry = cache_dir("graphs") / f"{net.fingerprint}.npz"
+    assert entry.exists()
+    entry.write_bytes(b"not a zip")
+    clear_memory_cache()
+    again = load_network(path)
+    assert again.n_edges == 1 and again.length_m.tolist() == [97.0]
+    entry.unlink()
