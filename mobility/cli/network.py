@@ -167,6 +167,7 @@ def register(app: typer.Typer) -> None:
             },
             "has_hourly_speeds": net.hourly_kph is not None,
             "loader": {k: v for k, v in net.info.items() if not k.startswith("_")},
+            "quality": net.quality_report().to_dict(),
             "load_seconds": round(load_s, 2),
         }
         if profile is not None:

@@ -48,6 +48,7 @@ from pyproj import Transformer
 from mobility.cache import cache_key, cached_file
 from mobility.config import cache_dir, resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.quality import QualityReport
 from mobility.sources.base import CRS_METRIC, CRS_WGS84
 
 FORMAT_VERSION = 3
@@ -196,6 +197,21 @@ class StreetNetwork:
             return np.array([[self.lon[t], self.lat[t]], [self.lon[h], self.lat[h]]])
         a, b = int(self.geom_offsets[e]), int(self.geom_offsets[e + 1])
         return np.column_stack([self.geom_lon[a:b], self.geom_lat[a:b]])
+
+    def quality_report(self) -> QualityReport:
+        """The loader's account of edges left out (dangling, self-loops, bad length, parallel)."""
+        reasons = {
+            "dropped_dangling": "end node not in the node table",
+            "dropped_self_loops": "self-loop",
+            "dropped_bad_length": "missing or negative length",
+            "dropped_parallel": "parallel edge (same tail, head and class) longer than the kept one",
+        }
+        report = QualityReport(dataset=f"network_{self.name}")
+        dropped = {text: int(self.info.get(k, 0)) for k, text in reasons.items()}
+        report.rows_read = self.n_edges + sum(dropped.values())
+        for text, n in dropped.items():
+            report.drop(text, count=n)
+        return report
 
     def km_by_class(self) -> dict[str, float]:
         """Kilometres of directed edges per highway class (each direction counted)."""

@@ -208,3 +208,11 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path: Path) -> None:
     again = load_network(path)
     assert again.n_edges == 1 and again.length_m.tolist() == [97.0]
     entry.unlink()
+
+
+def test_quality_report_counts_every_dropped_edge() -> None:
+    rep = tiny().quality_report()
+    assert rep.rows_read == 6 and rep.rows_kept == 3
+    assert rep.dropped["self-loop"] == 1
+    assert rep.dropped["end node not in the node table"] == 1
+    assert sum(rep.dropped.values()) == 3
