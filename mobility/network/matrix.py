@@ -76,6 +76,7 @@ class _Engine:
 
 
 _ENGINES: dict[str, _Engine] = {}
+_TOPOLOGIES: dict[str, Any] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -86,8 +87,15 @@ def _engine(pnet: ProfiledNetwork, *, use_cache: bool = True) -> _Engine:
         eng = _ENGINES.get(pnet.fingerprint)
         if eng is not None:
             return eng
+        # the topology depends on the arcs only: profiles that differ in speeds share it
+        tkey = topology_key(pnet)
+        shared = _TOPOLOGIES.get(tkey)
+        if shared is not None:
+            eng = _Engine(topology=shared)
+            _ENGINES[pnet.fingerprint] = eng
+            return eng
         topo = rk.CCHTopology()
-        folder = cache_dir("cch") / pnet.fingerprint
+        folder = cache_dir("cch") / tkey
         loaded = False
         if use_cache and (folder / "node_count").exists():
             try:
@@ -118,9 +126,22 @@ def _engine(pnet: ProfiledNetwork, *, use_cache: bool = True) -> _Engine:
                     for p in tmp.iterdir():
                         p.unlink()
                     tmp.rmdir()
+        _TOPOLOGIES[tkey] = topo
         eng = _Engine(topology=topo)
         _ENGINES[pnet.fingerprint] = eng
         return eng
+
+
+def clear_engines() -> None:
+    """Forget contraction hierarchies kept in memory (the disk cache stays)."""
+    with _ENGINES_LOCK:
+        _ENGINES.clear()
+        _TOPOLOGIES.clear()
+
+
+def topology_key(pnet: ProfiledNetwork) -> str:
+    """Cache key of the contraction-hierarchy topology: the arcs and node coordinates."""
+    return "t" + array_key(pnet.tail, pnet.head, pnet.lat.astype(np.float32), pnet.lon.astype(np.float32))
 
 
 def _metric(pnet: ProfiledNetwork, weight: Weight, slot: int = 0) -> tuple[Any, threading.Lock]:
@@ -620,4 +641,4 @@ def route_polylines(pnet: ProfiledNetwork, pairs: Any, *, weight: Weight = "time
 
 def cch_cache_folder(pnet: ProfiledNetwork) -> Path:
     """Where the contraction hierarchy topology of ``pnet`` is saved."""
-    return cache_dir("cch") / pnet.fingerprint
+    return cache_dir("cch") / topology_key(pnet)

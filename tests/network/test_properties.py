@@ -71,3 +71,15 @@ def test_night_trucks_are_faster_than_daytime(data_dir: Path, truck_drive: Profi
     hourly = matched_hourly_speeds(drive, data_dir)
     matched = np.isfinite(hourly[:, 2])
     assert drive.length_m[matched].sum() / 1000 > 1500  # km of OSM road carrying KTDB speeds
+
+
+def test_truck_profiles_share_one_topology(data_dir: Path, truck_drive: ProfiledNetwork) -> None:
+    from mobility.network import matrix as mx
+
+    night = profiled("osm-drive", "truck-night", data_dir)
+    assert mx.topology_key(night) == mx.topology_key(truck_drive)
+    assert night.fingerprint != truck_drive.fingerprint
+    assert mx._engine(night).topology is mx._engine(truck_drive).topology
+    a = travel_matrix(night, [0, 1000], use_cache=False)
+    b = travel_matrix(truck_drive, [0, 1000], use_cache=False)
+    assert not np.array_equal(a, b)  # same topology, own metrics
