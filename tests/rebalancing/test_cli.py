@@ -81,3 +81,29 @@ def test_bench_brp_and_pdtsp_on_copies(tmp_path: Path) -> None:
         assert res.exit_code == 0, res.output
         last = json.loads(res.stdout.strip().splitlines()[-1])
         assert last["reached_best_known"] == 1 and last["mean_gap_pct"] == 0.0
+
+
+def test_status_from_a_bike_list_response(tmp_path: Path) -> None:
+    from mobility.cli.rebalance import read_status
+
+    def row(sid: str, name: str, docks: str, bikes: str, lat: str, lon: str) -> dict[str, str]:
+        return {
+            "rackTotCnt": docks,
+            "stationName": name,
+            "parkingBikeTotCnt": bikes,
+            "shared": "0",
+            "stationLatitude": lat,
+            "stationLongitude": lon,
+            "stationId": sid,
+        }
+
+    rows = [
+        row("ST-4", "102. 망원역 1번출구 앞", "15", "11", "37.55564880", "126.91062927"),
+        row("ST-5", "103. 망원역 2번출구 앞", "14", "0", "37.55495071", "126.91083527"),
+    ]
+    p = tmp_path / "bikeList.json"
+    p.write_text(json.dumps({"rentBikeStatus": {"list_total_count": 2, "row": rows}}, ensure_ascii=False))
+    df = read_status(p)
+    assert df["station_id"].tolist() == ["ST-4", "ST-5"]
+    assert df["bikes"].astype(int).tolist() == [11, 0] and df["docks"].astype(int).tolist() == [15, 14]
+    assert {"lon", "lat"} <= set(df.columns)
