@@ -95,19 +95,20 @@ def run_routing_bench(
 def _print(out: dict[str, Any], title: str) -> None:
     import json
 
-    table = Table(title=title)
-    for col in ("instance", "stations", "Q", "cost", "best known", "gap %", "status", "vehicles", "seconds"):
-        table.add_column(col, justify="left" if col in ("instance", "status") else "right")
+    table = Table(title=title, caption="* proven optimal by the solver")
+    width = max([len("instance"), *(len(r["instance"]) for r in out["instances"])])
+    table.add_column("instance", no_wrap=True, min_width=width)
+    for col in ("stations", "Q", "cost", "best known", "gap %", "seconds"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in out["instances"]:
+        cost = "INVALID" if not r["valid"] else f"{r['cost']:,}" + ("*" if r["status"] == "optimal" else "")
         table.add_row(
             r["instance"],
             str(r["stations"]),
             str(r["Q"]),
-            "—" if r["cost"] is None else f"{r['cost']:,}",
+            cost,
             "—" if r["best_known"] is None else f"{r['best_known']:,.0f}",
             "—" if r["gap_pct"] is None else f"{r['gap_pct']:.2f}",
-            r["status"] if r["valid"] else "INVALID",
-            str(r["vehicles"]),
             f"{r['seconds']:.1f}",
         )
     console.print(table)
