@@ -96,6 +96,21 @@ class Shift(_Strict):
     start: str = "22:00"
     end: str = "06:00"
 
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        try:
+            clock_seconds(v)
+        except InputError as exc:
+            raise ValueError(f"{v!r} is not a clock time HH:MM") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Shift:
+        if clock_seconds(self.start) == clock_seconds(self.end):
+            raise ValueError(f"shift start {self.start} equals its end: the shift has no time")
+        return self
+
     def seconds(self) -> tuple[float, float]:
         """Start and end in seconds since midnight of the evening."""
         s = clock_seconds(self.start)
