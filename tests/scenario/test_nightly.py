@@ -43,7 +43,7 @@ def test_truck_with_unknown_depot_names_the_field() -> None:
         ({"depots": [{"id": "A", "lon": 0.0, "lat": 37.5}]}, "depots.0.lon"),
         ({"costs": {"drive_cost_per_km": -1}}, "costs.drive_cost_per_km"),
         ({"trucks": [{"depot": "A", "shift": {"start": "22:00", "end": "22:00"}}]}, "trucks.0.shift"),
-        ({"trucks": [{"depot": "A", "shift": {"start": "22:00", "end": "6h"}}]}, "trucks.0.shift"),
+        ({"trucks": [{"depot": "A", "shift": {"start": "22:00", "end": "6h"}}]}, "trucks.0.shift.end"),
     ],
 )
 def test_bad_fields(patch: dict, field: str) -> None:  # type: ignore[type-arg]
