@@ -1,0 +1,338 @@
+"""Map and GIS exports of finished jobs: HTML map, PNG/SVG, GeoPackage, GBFS, GeoJSON layers, CSV sheets.
+
+Each export is rendered by :mod:`mobility.export` from the job's stored JSON artifact (``plan``
+of a scenario, ``routes`` of a rebalancing run) the first time it is asked for, in a worker
+thread, and stored as a job artifact named ``export:<file>`` (``export:map.html``,
+``export:gbfs/station_status.json``). Later requests, from this or another API process, serve
+the stored bytes (and from memory after the first read, with an ETag and gzip for text formats).
+Job outputs are immutable once the job has succeeded, so a stored export never goes stale.
+
+Folder formats (GBFS feeds, GeoJSON layers, CSV route sheets) are rendered as a whole and stored
+with an index (``export:gbfs/``) listing their files, so an unknown file name is a 404 without a
+new rendering. The GBFS feed URLs in ``gbfs.json`` are written against a placeholder and set to
+this server's URL when served.
+
+Errors follow the job routes: 404 for an unknown job or file, 409 while the job is not succeeded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Principal, require
+from api.db.models import Job, JobArtifact
+from api.routes.common import ArtifactCache
+from api.schemas import ErrorBody
+
+if TYPE_CHECKING:
+    from mobility.export.layers import MapLayers
+
+log = logging.getLogger("mobility.api.maps")
+
+router = APIRouter(tags=["maps"])
+
+PREFIX = "export:"
+GBFS_PLACEHOLDER = "http://mobility.invalid/__gbfs__/"
+"""Base URL the GBFS feeds are rendered with; replaced by the serving URL in responses."""
+
+SOURCE = {"scenario": "plan", "rebalancing": "routes"}
+"""The stored JSON artifact each job kind's exports are drawn from."""
+
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".gpkg": "application/geopackage+sqlite3",
+    ".json": "application/json",
+    ".geojson": "application/geo+json",
+    ".csv": "text/csv; charset=utf-8",
+}
+_TEXT = (".html", ".svg", ".json", ".geojson", ".csv")
+_INLINE = (".html", ".png", ".svg", ".json", ".geojson")
+
+
+@dataclass(frozen=True)
+class Group:
+    """One ``mobility.export`` format: ``folder`` ones write several files (stored under ``name/``)."""
+
+    name: str
+    fmt: str
+    folder: bool
+
+
+GROUPS = {
+    "map.html": Group("map.html", "html", False),
+    "map.png": Group("map.png", "png", False),
+    "map.svg": Group("map.svg", "svg", False),
+    "gpkg": Group("layers.gpkg", "gpkg", False),
+    "gbfs": Group("gbfs", "gbfs", True),
+    "layers": Group("layers", "geojson", True),
+    "sheets": Group("sheets", "csv", True),
+}
+
+
+class _Renderer:
+    """Renders exports one at a time per process (matplotlib's pyplot state is global, and a
+    2-core server should not draw several maps at once); remembers the last jobs' layers."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self.lock = threading.Lock()
+        self._layers: OrderedDict[str, MapLayers] = OrderedDict()
+        self._keep = keep
+
+    def layers(self, job_id: str, source: bytes) -> MapLayers:
+        from mobility.config import resolve_data_dir
+        from mobility.export.layers import load_layers
+
+        hit = self._layers.get(job_id)
+        if hit is None:
+            hit = load_layers(json.loads(source), resolve_data_dir())
+            self._layers[job_id] = hit
+            while len(self._layers) > self._keep:
+                self._layers.popitem(last=False)
+        self._layers.move_to_end(job_id)
+        return hit
+
+    def render(self, job_id: str, source: bytes, group: Group) -> dict[str, bytes]:
+        """Files of ``group`` for the job, by artifact name (without the prefix)."""
+        from mobility.export import export_layers
+
+        layers = self.layers(job_id, source)
+        with tempfile.TemporaryDirectory(prefix="mobility-export-") as tmp:
+            out = Path(tmp) / (group.name if not group.folder else "out")
+            if group.fmt == "gpkg":
+                out = Path(tmp) / "export.gpkg"
+            written = export_layers(layers, group.fmt, out, base_url=GBFS_PLACEHOLDER)
+            if not group.folder:
+                return {group.name: written[0].read_bytes()}
+            files = {f"{group.name}/{p.name}": p.read_bytes() for p in written}
+        files[f"{group.name}/"] = json.dumps(sorted(files), ensure_ascii=False).encode("utf-8")
+        return files
+
+
+_RENDERER = _Renderer()
+
+
+def _store(sessions: sessionmaker[Session], job_id: str, files: dict[str, bytes]) -> None:
+    """Save rendered files as artifacts; another process may have saved them first (kept)."""
+    with sessions() as s:
+        for name, body in files.items():
+            suffix = Path(name).suffix
+            s.add(
+                JobArtifact(
+                    job_id=job_id,
+                    name=PREFIX + name,
+                    media_type=MEDIA_TYPES.get(suffix, "application/json"),
+                    sha256=hashlib.sha256(body).hexdigest(),
+                    body=body,
+                )
+            )
+        try:
+            s.commit()
+        except IntegrityError:
+            s.rollback()
+            log.info("exports of job %s were stored by another process", job_id)
+
+
+def _artifact(s: Session, job_id: str, name: str) -> tuple[bytes, str] | None:
+    art = s.get(JobArtifact, (job_id, PREFIX + name))
+    return None if art is None else (art.body, art.sha256)
+
+
+def load_export(
+    sessions: sessionmaker[Session], kind: str, job_id: str, group: Group, filename: str
+) -> tuple[bytes, str]:
+    """Stored bytes and SHA-256 of one export file, rendering its group first if needed.
+
+    Blocking (database, rendering): call it in a worker thread. Raises 404 / 409.
+    """
+    name = f"{group.name}/{filename}" if group.folder else group.name
+
+    def lookup() -> tuple[bytes, str] | None:
+        with sessions() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.kind != kind:
+                raise HTTPException(404, f"no {kind} job {job_id!r}")
+            if job.status != "succeeded":
+                raise HTTPException(409, f"job {job_id} is {job.status}; maps exist once it has succeeded")
+            found = _artifact(s, job_id, name)
+            if found is None and group.folder and _artifact(s, job_id, f"{group.name}/") is not None:
+                raise HTTPException(404, f"job {job_id} has no {name}")
+            return found
+
+    found = lookup()
+    if found is not None:
+        return found
+    with _RENDERER.lock:
+        found = lookup()  # rendered by another request while this one waited
+        if found is not None:
+            return found
+        with sessions() as s:
+            source = _artifact_body(s, job_id, SOURCE[kind])
+        if source is None:
+            raise HTTPException(404, f"job {job_id} has no {SOURCE[kind]} to draw")
+        files = _RENDERER.render(job_id, source, group)
+        _store(sessions, job_id, files)
+    if name not in files:
+        raise HTTPException(404, f"job {job_id} has no {name}")
+    body = files[name]
+    return body, hashlib.sha256(body).hexdigest()
+
+
+def _artifact_body(s: Session, job_id: str, name: str) -> bytes | None:
+    art = s.get(JobArtifact, (job_id, name))
+    return None if art is None else art.body
+
+
+async def serve_export(
+    request: Request, *, kind: str, job_id: str, group: Group, filename: str, download: str
+) -> Response:
+    """Serve one export file: memory cache, then the database, then a rendering; ETag/304, gzip."""
+    if len(job_id) > 64 or len(filename) > 60:
+        raise HTTPException(404, f"no {kind} job export {filename[:60]!r}")
+    cache: ArtifactCache = request.app.state.artifact_cache
+    name = f"{group.name}/{filename}" if group.folder else group.name
+    key = (job_id, PREFIX + kind, name)
+    hit = cache.get(key)
+    if hit is None:
+        body, sha = await run_in_threadpool(
+            load_export, request.app.state.sessions, kind, job_id, group, filename
+        )
+        media = MEDIA_TYPES.get(Path(name).suffix, "application/octet-stream")
+        hit = (body, media, f'"{sha[:32]}"')
+        cache.put(key, hit)
+    data, media_type, etag = hit
+    suffix = Path(download).suffix
+    if group.name == "gbfs" and filename == "gbfs.json":
+        base = f"{str(request.base_url).rstrip('/')}{request.url.path.rsplit('/', 1)[0]}/"
+        data = data.replace(GBFS_PLACEHOLDER.encode(), base.encode())
+        etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+    disposition = "inline" if suffix in _INLINE else "attachment"
+    headers = {
+        "Cache-Control": "private, max-age=3600",
+        "Content-Disposition": f'{disposition}; filename="{download}"',
+        "Vary": "Accept-Encoding",
+    }
+    if suffix in _TEXT and len(data) > 1024 and "gzip" in request.headers.get("accept-encoding", ""):
+        gz_key = (key[0], key[1], key[2] + "+gzip")
+        gz = cache.get(gz_key) if group.name != "gbfs" else None
+        if gz is None:
+            gz = (await run_in_threadpool(gzip.compress, data, 6), media_type, etag[:-1] + '-gz"')
+            if group.name != "gbfs":
+                cache.put(gz_key, gz)
+        data, etag = gz[0], gz[2]
+        headers["Content-Encoding"] = "gzip"
+    headers["ETag"] = etag
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(content=data, media_type=media_type, headers=headers)
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Unknown job or file."},
+    409: {"model": ErrorBody, "description": "The job has not succeeded (yet)."},
+}
+
+
+def _responses(media: str, summary: str) -> dict[int | str, dict[str, Any]]:
+    out: dict[int | str, dict[str, Any]] = {
+        200: {"content": {media: {}}, "description": summary},
+        304: {"description": "Not modified (If-None-Match)."},
+    }
+    return out | _ERRORS
+
+
+Read = Annotated[Principal, Depends(require("read"))]
+
+
+def _file_endpoint(
+    kind: str, base: str, path: str, group: Group, media: str, summary: str, stem: str
+) -> None:
+    """Register ``GET {base}/{job_id}/{path}`` for a single-file export."""
+
+    async def endpoint(request: Request, job_id: str, _p: Read) -> Response:
+        suffix = Path(path).suffix
+        return await serve_export(
+            request,
+            kind=kind,
+            job_id=job_id,
+            group=group,
+            filename=path,
+            download=f"{stem}-{job_id[:12]}{suffix}",
+        )
+
+    endpoint.__name__ = f"{kind}_{path.replace('.', '_')}"
+    router.add_api_route(
+        f"{base}/{{job_id}}/{path}",
+        endpoint,
+        methods=["GET"],
+        summary=summary,
+        response_class=Response,
+        responses=_responses(media, summary),
+    )
+
+
+def _folder_endpoint(
+    kind: str, base: str, group: Group, suffix: str, summary: str, check: Callable[[str], bool]
+) -> None:
+    """Register ``GET {base}/{job_id}/{group}/{file}`` for a folder export."""
+
+    async def endpoint(request: Request, job_id: str, file: str, _p: Read) -> Response:
+        if not file.endswith(suffix) or not check(file):
+            raise HTTPException(404, f"no {group.name}/{file[:60]}")
+        return await serve_export(
+            request, kind=kind, job_id=job_id, group=group, filename=file, download=file
+        )
+
+    endpoint.__name__ = f"{kind}_{group.name}_file"
+    router.add_api_route(
+        f"{base}/{{job_id}}/{group.name}/{{file}}",
+        endpoint,
+        methods=["GET"],
+        summary=summary,
+        response_class=Response,
+        responses=_responses(MEDIA_TYPES[suffix], summary),
+    )
+
+
+def _safe_name(file: str) -> bool:
+    return all(c.isalnum() or c in "-_." for c in file) and not file.startswith(".")
+
+
+for _kind, _base, _stem in (
+    ("scenario", "/v1/scenarios", "plan"),
+    ("rebalancing", "/v1/rebalancing/runs", "routes"),
+):
+    _file_endpoint(_kind, _base, "map.html", GROUPS["map.html"], MEDIA_TYPES[".html"],
+                   "Interactive map: one offline HTML file (no CDN)", f"{_stem}-map")  # fmt: skip
+    _file_endpoint(_kind, _base, "map.png", GROUPS["map.png"], "image/png",
+                   "Static map for print (PNG)", f"{_stem}-map")  # fmt: skip
+    _file_endpoint(_kind, _base, "map.svg", GROUPS["map.svg"], "image/svg+xml",
+                   "Static map for print (SVG, Hangul as text)", f"{_stem}-map")  # fmt: skip
+    _file_endpoint(_kind, _base, f"{_stem}.gpkg", GROUPS["gpkg"], MEDIA_TYPES[".gpkg"],
+                   "GeoPackage with every map layer", _stem)  # fmt: skip
+    _folder_endpoint(_kind, _base, GROUPS["layers"], ".geojson",
+                     "One map layer as GeoJSON (existing_stations, new_stations, coverage, districts, "
+                     "routes, stops; empty layers are absent)", _safe_name)  # fmt: skip
+_folder_endpoint("scenario", "/v1/scenarios", GROUPS["gbfs"], ".json",
+                 "GBFS v3.0 feed of the planned network (gbfs.json, system_information.json, "
+                 "station_information.json, station_status.json)", _safe_name)  # fmt: skip
+_folder_endpoint("rebalancing", "/v1/rebalancing/runs", GROUPS["sheets"], ".csv",
+                 "CSV route sheet: routes_all.csv or route_<truck>.csv", _safe_name)  # fmt: skip
+
+__all__ = ["GROUPS", "MEDIA_TYPES", "load_export", "router", "serve_export"]
