@@ -31,8 +31,20 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="API processes sharing the port (uvicorn workers). With more than one and no "
+            "scheduler, one local Dask cluster is started here and every process submits to it.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API (migrates the database first; jobs run on Dask)."""
+    import os
+
     import uvicorn
 
     from api.app import create_app
@@ -42,13 +54,46 @@ def serve(
     if scheduler:
         settings = settings.model_copy(update={"scheduler_address": scheduler})
     migrate(settings.database_url)
+    cluster: Any = None
+    if workers > 1 and settings.run_jobs and not settings.scheduler_address:
+        # Each worker process runs the app's lifespan: without a shared scheduler each would start
+        # its own LocalCluster. One cluster here, and the processes connect to it as clients (the
+        # job claim is a conditional UPDATE, so a job submitted by two processes runs once).
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=settings.local_workers,
+            threads_per_worker=settings.max_concurrent_jobs,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        settings = settings.model_copy(update={"scheduler_address": cluster.scheduler_address})
     jobs = (
         "jobs recorded only (MOBILITY_RUN_JOBS=false)"
         if not settings.run_jobs
         else f"jobs on {settings.scheduler_address or 'an in-process Dask cluster'}"
     )
-    err_console.print(f"mobility API on http://{host}:{port} (docs: /docs; {jobs})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+    err_console.print(f"mobility API on http://{host}:{port} ({workers} process(es); docs: /docs; {jobs})")
+    try:
+        if workers == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+        else:  # worker processes build the app from the environment, so pass the settings through it
+            if settings.scheduler_address:
+                os.environ["MOBILITY_SCHEDULER_ADDRESS"] = settings.scheduler_address
+            os.environ["MOBILITY_DATABASE_URL"] = settings.database_url
+            uvicorn.run(
+                "api.app:create_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level=log_level,
+                access_log=False,
+            )
+    finally:
+        if cluster is not None:
+            cluster.close(timeout=10)
 
 
 keys_app = typer.Typer(help="API keys of the HTTP service (stored hashed).", no_args_is_help=True)
