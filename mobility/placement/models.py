@@ -815,12 +815,20 @@ class ExpansionModel:
                 dk_vars.append(dk)
             total_docks = solver.Sum(dk_vars)
             solver.Add(total_docks >= float(bud.total_docks))
-            solver.Add(bud.cost_station * solver.Sum(y) + bud.cost_dock * total_docks <= bud.total)
+            unit = max(bud.cost_station, bud.cost_dock, 1e-9)  # money in units of the larger cost
+            solver.Add(
+                (bud.cost_station / unit) * solver.Sum(y) + (bud.cost_dock / unit) * total_docks
+                <= bud.total / unit
+            )
         objective.SetMaximization()
         hs = set(hint.tolist())
-        solver.SetHint(y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
+        if params.backend.upper() != "HIGHS":  # OR-Tools 9.15 crashes on SetHint with HiGHS
+            solver.SetHint(y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
         solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
-        code = solver.Solve()
+        mp = pywraplp.MPSolverParameters()
+        if params.relative_gap > 0:
+            mp.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, params.relative_gap)
+        code = solver.Solve(mp)
         extra: dict[str, Any] = {"backend": params.backend, "mip_status": _STATUS.get(code, "error")}
         if code == pywraplp.Solver.INFEASIBLE:
             # ask CP-SAT (assumption literals) which rules cannot hold together; it raises

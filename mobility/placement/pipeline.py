@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -585,7 +585,11 @@ def plan_expansion(
     progress("building the site-selection model")
     data, _group_of = build_expansion_data(sc, inp)
     params = ModelParams(
-        time_limit=tl, seed=sd, threads=sc.solver.threads, relative_gap=sc.solver.relative_gap
+        time_limit=tl,
+        seed=sd,
+        threads=sc.solver.threads,
+        relative_gap=sc.solver.relative_gap,
+        backend=sc.solver.backend,
     )
     progress(f"{sc.solver.engine} site selection: {len(inp.candidates)} candidates, <= {data.max_total} new")
     res = ExpansionModel(data, engine=sc.solver.engine).solve(params, MaxRuntime(tl))
@@ -632,7 +636,7 @@ def plan_expansion(
         bpd_max=sc.bikes_per_dock.max,
         dock_budget=budget,
     )
-    fleet = allocate_fleet(fp, params, MaxRuntime(tl))
+    fleet = allocate_fleet(fp, replace(params, backend="SCIP"), MaxRuntime(tl))
 
     progress("key figures")
     plan = _assemble(sc, inp, res, sel, new_cover, covered_after, fleet.docks, fleet.bikes, rates, sd, notes)
@@ -642,8 +646,6 @@ def plan_expansion(
 
 
 def _with_stats(plan: Plan, res: ExpansionResult, fleet_stats: Any) -> Plan:
-    from dataclasses import replace
-
     return replace(plan, siting_stats=res.stats, fleet_stats=fleet_stats)
 
 
@@ -689,8 +691,6 @@ def _assemble(
         _ = gained
     # residents first covered by each new station, in rank order
     seen = inp.covered_before.copy()
-    from dataclasses import replace
-
     for k, ns in enumerate(new_stations):
         row = new_cover.indices[new_cover.indptr[k] : new_cover.indptr[k + 1]]
         fresh = row[~seen[row]]

@@ -226,8 +226,8 @@ class ObjectiveWeights(_Strict):
 class SolverSettings(_Strict):
     """Time limit (seconds per model), seed, threads, gap and engine of the site selection.
 
-    ``engine``: ``"mip"`` (SCIP through OR-Tools; default, proves small gaps at city scale) or
-    ``"cp-sat"``. The fleet allocation is a small MIP (SCIP).
+    ``engine``: ``"mip"`` (default; ``backend`` HiGHS or SCIP through OR-Tools, proves small gaps
+    at city scale) or ``"cp-sat"``. The fleet allocation is a small MIP (SCIP).
     """
 
     time_limit: float = Field(default=60.0, gt=0, le=86400)
@@ -235,6 +235,7 @@ class SolverSettings(_Strict):
     threads: int = Field(default=2, ge=1, le=64)
     relative_gap: float = Field(default=0.001, ge=0, le=1)
     engine: Literal["mip", "cp-sat"] = "mip"
+    backend: Literal["HIGHS", "SCIP", "CBC"] = "HIGHS"
 
 
 class ExpansionScenario(_Strict):
