@@ -187,3 +187,16 @@ def test_same_seed_same_sites() -> None:
     a = ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=10, seed=3))
     b = ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=10, seed=3))
     assert a.sites.tolist() == b.sites.tolist()
+
+
+def test_required_area_forces_a_site() -> None:
+    data = tiny_expansion(required=[np.array([3], dtype=np.int64)], required_names=["시청 앞"])
+    r = ExpansionModel(data).solve(ModelParams(time_limit=10))
+    assert sorted(r.sites.tolist()) == [1, 3]  # 11 + 2 = 13 instead of the free optimum 14
+
+
+def test_required_area_without_candidates_is_named() -> None:
+    data = tiny_expansion(required=[np.zeros(0, dtype=np.int64)], required_names=["한강 위"])
+    with pytest.raises(InfeasibleError) as info:
+        ExpansionModel(data).solve(ModelParams(time_limit=10))
+    assert any("areas.required[0]" in b and "한강 위" in b for b in info.value.binding)
