@@ -135,3 +135,14 @@ def test_unreachable_district_ratio_names_the_rule(
     with pytest.raises(InfeasibleError) as info:
         build_expansion_data(sc, inputs)
     assert expect in info.value.binding
+
+
+def test_same_inputs_and_seed_give_the_same_plan(
+    plan: Plan, scenario: ExpansionScenario, inputs: ExpansionInputs, data_dir: Path
+) -> None:
+    again, _ = plan_expansion(scenario, data_dir=data_dir, inputs=inputs, time_limit=90)
+    assert [(s.lat, s.lon, s.docks, s.bikes) for s in again.new_stations] == [
+        (s.lat, s.lon, s.docks, s.bikes) for s in plan.new_stations
+    ]
+    assert [s.bikes for s in again.existing_stations] == [s.bikes for s in plan.existing_stations]
+    assert again.districts == plan.districts
