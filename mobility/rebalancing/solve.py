@@ -61,7 +61,7 @@ class SolveParams:
     decompose: Literal["auto", "always", "never"] = "auto"
     zone_max_stations: int = 300
     whole_max_trucks: int = 4
-    trucks_per_zone: int = 1
+    trucks_per_zone: int = 2
     repair_share: float = 0.25
 
 

@@ -192,7 +192,7 @@ class SolverSpec(_Strict):
     seed: int = Field(default=0, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
     decompose: Literal["auto", "always", "never"] = "auto"
-    trucks_per_zone: int = Field(default=1, ge=1)
+    trucks_per_zone: int = Field(default=2, ge=1)
 
 
 class NightlyScenario(_Strict):
