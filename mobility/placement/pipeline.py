@@ -320,8 +320,13 @@ def build_inputs(
         total = math.ceil(sc.fleet.bikes_per_10k * pop_total / 10_000)
 
     predicted = None
-    if sc.objective.predicted_trips > 0 or sc.objective.imbalance > 0:
+    if sc.objective.predicted_trips > 0:
         predicted = _predicted_trips(cands, notes, data_dir)
+    if sc.objective.imbalance > 0:
+        notes.append(
+            "objective.imbalance ignored: no per-site prediction of rentals minus returns exists yet "
+            "(the demand-potential model predicts their sum)"
+        )
 
     return ExpansionInputs(
         demand=demand,
