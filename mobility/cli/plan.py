@@ -1,7 +1,8 @@
 """``mobility plan SCENARIO --out DIR``: the expansion planner end to end.
 
 Writes ``DIR/plan.json`` (schema: :func:`mobility.placement.plan.plan_json_schema`) and
-``DIR/plan.geojson`` atomically, shows progress on stderr and ends with a summary table.
+``DIR/plan.geojson`` atomically, then the review maps ``DIR/map.html`` (offline, interactive) and
+``DIR/map.png`` (``--no-maps`` skips them); shows progress on stderr and ends with a summary table.
 """
 
 from __future__ import annotations
@@ -53,10 +54,13 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[
             int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
         ] = None,
+        maps: Annotated[
+            bool, typer.Option("--maps/--no-maps", help="Also write DIR/map.html and DIR/map.png.")
+        ] = True,
         data_dir: DataDirOption = None,
         json_out: JsonOption = False,
     ) -> None:
-        """Place new stations and spread the fleet for SCENARIO; write DIR/plan.json and plan.geojson."""
+        """Place new stations and spread the fleet for SCENARIO; write plan.json, plan.geojson and maps."""
         from mobility.placement.pipeline import plan_expansion
         from mobility.placement.plan import plan_to_geojson
         from mobility.scenario.expansion import load_scenario
@@ -75,7 +79,17 @@ def register(app: typer.Typer) -> None:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "plan.json", plan.to_dict())
         atomic_write_json(out / "plan.geojson", plan_to_geojson(plan))
-        summary = _summary(plan) | {"out": str(out), "seconds": round(time.perf_counter() - t0, 1)}
+        files = [out / "plan.json", out / "plan.geojson"]
+        if maps:
+            from mobility.export import write_default_maps
+
+            with err_console.status("drawing map.html and map.png ..."):
+                files += write_default_maps(plan, out, data_dir=data_dir)
+        summary = _summary(plan) | {
+            "out": str(out),
+            "files": [str(p) for p in files],
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
         if json_out:
             print_json(summary)
             return
@@ -91,7 +105,10 @@ def register(app: typer.Typer) -> None:
             "covered before",
             "after",
         ):
-            table.add_column(col, justify="left" if col == "district" else "right")
+            if col == "district":  # Hangul is two cells wide: keep 동대문구 whole on narrow terminals
+                table.add_column(col, no_wrap=True, min_width=8)
+            else:
+                table.add_column(col, justify="right")
         for d in plan.districts:
             table.add_row(
                 d.gu,
@@ -124,7 +141,9 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"siting: {s.solver} {s.status}, gap {gap}; residents within {plan.radius_m:g} m walk: "
             f"{b.covered_population:,.0f} -> {a.covered_population:,.0f} (greedy {greedy:,.0f}); "
-            f"fleet: {plan.fleet_stats.status}. Wrote {out / 'plan.json'} and {out / 'plan.geojson'}"
+            f"fleet: {plan.fleet_stats.status}."
         )
+        for p in files:
+            console.print(f"wrote {p}")
         for note in plan.notes:
             err_console.print(f"note: {note}", highlight=False)

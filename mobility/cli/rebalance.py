@@ -3,8 +3,8 @@
 Writes, atomically, into ``--out``: ``routes.json`` (the :class:`RebalancingPlan`, schema
 ``mobility/rebalancing-plan/1``, see :data:`mobility.rebalancing.plan.ROUTES_JSON_SCHEMA`),
 ``routes.csv`` (one row per stop, grouped per truck with a depot row before and after: a
-printable route sheet) and ``routes.geojson`` (a LineString per truck along the streets, a Point
-per stop).
+printable route sheet), ``routes.geojson`` (a LineString per truck along the streets, a Point
+per stop) and the review maps ``map.html`` / ``map.png`` (``--no-maps`` skips them).
 """
 
 from __future__ import annotations
@@ -274,6 +274,9 @@ def rebalance_cmd(
         int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
     ] = None,
     paths: Annotated[bool, typer.Option("--paths/--no-paths", help="Draw routes along the streets.")] = True,
+    maps: Annotated[
+        bool, typer.Option("--maps/--no-maps", help="Also write map.html and map.png into --out.")
+    ] = True,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -321,6 +324,11 @@ def rebalance_cmd(
         },
     )
     files = write_outputs(plan, problem, out)
+    if maps:
+        from mobility.export import write_default_maps
+
+        with err_console.status("drawing map.html and map.png…"):
+            files += write_default_maps(plan, out, data_dir=data_dir)
     tot = plan.totals
     summary = {
         "out": [str(p) for p in files],

@@ -32,5 +32,5 @@ def test_invalid_scenario_exits_2_naming_the_field(tmp_path: Path) -> None:
 def test_plan_help_lists_options() -> None:
     r = run("plan", "--help")
     assert r.returncode == 0
-    for opt in ("--out", "--time-limit", "--seed", "--json"):
+    for opt in ("--out", "--time-limit", "--seed", "--json", "--no-maps"):
         assert opt in r.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def test_rebalance_writes_valid_routes(tmp_path: Path) -> None:
     gj = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))
     kinds = {f["properties"]["kind"] for f in gj["features"]}
     assert kinds == {"route", "stop", "depot"}
+    # the review maps are written by default next to the JSON
+    assert set(summary["out"]) >= {str(out / "map.html"), str(out / "map.png")}
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "대여소 1" in html or json.dumps("대여소 1")[1:-1] in html  # plotly may \u-escape Hangul
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']?https?:", html)  # opens offline
+    assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_rebalance_bad_status_is_exit_2(tmp_path: Path) -> None:
