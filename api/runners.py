@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from api.jobs import JobContext, JobOutput
-from mobility.errors import MobilityError
+from api.jobs import JobCancelledError, JobContext, JobOutput
+from mobility.errors import MobilityError, StopRequested
 
 # Where the expansion pipeline's "scenario -> (Plan, result)" function lives (first found wins).
 EXPANSION_ENTRY_POINTS = ("mobility.placement.pipeline:plan_expansion",)
@@ -60,7 +60,10 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         ctx.report(min(0.95, 0.1 * next(steps)), str(message))
 
     ctx.report(0.01, "starting")
-    out = run(scenario, progress=progress)
+    try:  # cancellation is checked before every step (a running solver ends at its time limit)
+        out = run(scenario, progress=progress, stop=lambda _best: ctx.stop_event.is_set())
+    except StopRequested as exc:
+        raise JobCancelledError(str(exc)) from exc
     plan = out[0] if isinstance(out, tuple) else out
     doc = plan.to_dict()
     kpis = {

@@ -69,3 +69,15 @@ class InfeasibleError(MobilityError):
     def __init__(self, message: str, binding: list[str] | None = None) -> None:
         self.binding = binding or []
         super().__init__(message)
+
+
+class StopRequested(Exception):  # noqa: N818  (a request, not a fault)
+    """A run was asked to stop (e.g. an API job was cancelled) before it finished.
+
+    Not a :class:`MobilityError`: nothing about the input is wrong. ``step`` names the step that
+    was about to start.
+    """
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+        super().__init__(f"stopped on request before: {step}")

@@ -117,7 +117,7 @@ def get_scenario(
 def cancel_scenario(
     request: Request, job_id: str, _p: Annotated[Principal, Depends(require("scenarios:write"))]
 ) -> JSONResponse:
-    """Cancel: a queued job at once (200), a running one by request (202; its solver stops)."""
+    """Cancel: a queued job at once (200), a running one by request (202; it stops before its next step)."""
     return cancel(request, "scenario", BASE, job_id)
 
 

@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from mobility.errors import InfeasibleError, InputError
+from mobility.errors import InfeasibleError, InputError, StopRequested
 from mobility.placement.candidates import (
     CandidateSites,
     DemandPoints,
@@ -46,10 +46,21 @@ from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel,
 from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation
 from mobility.provenance import Provenance
 from mobility.scenario.expansion import ExpansionScenario
-from mobility.stats import MaxRuntime
+from mobility.stats import MaxRuntime, StoppingCriterion
 
 Progress = Callable[[str], None]
 GRID_YEAR = 2021
+
+
+def _stoppable(progress: Progress, stop: StoppingCriterion) -> Progress:
+    """``progress`` that first asks ``stop`` and raises :class:`StopRequested` when told to."""
+
+    def report(message: str) -> None:
+        if stop(math.inf):
+            raise StopRequested(message)
+        progress(message)
+
+    return report
 
 
 def _noop(_: str) -> None:
@@ -561,6 +572,7 @@ def plan_expansion(
     seed: int | None = None,
     progress: Progress = _noop,
     inputs: ExpansionInputs | None = None,
+    stop: StoppingCriterion | None = None,
 ) -> tuple[Plan, ExpansionResult]:
     """Run a scenario end to end.
 
@@ -577,12 +589,24 @@ def plan_expansion(
         Called with a short message at each step.
     inputs
         Pre-built inputs (the bench builds them once).
+    stop
+        Asked (with ``inf``) before every step; when it answers ``True`` the run raises
+        :class:`~mobility.errors.StopRequested`. The API cancels a running job this way. A solver
+        already running is not interrupted: it ends at its own time limit.
 
     Returns
     -------
     (Plan, ExpansionResult)
+
+    Raises
+    ------
+    StopRequested
+        When ``stop`` asked for it.
     """
     t0 = time.perf_counter()
+    if stop is not None:
+        progress = _stoppable(progress, stop)
+
     tl = time_limit if time_limit is not None else sc.solver.time_limit
     sd = seed if seed is not None else sc.solver.seed
     inp = inputs or build_inputs(sc, data_dir=data_dir, progress=progress)

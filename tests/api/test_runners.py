@@ -47,3 +47,18 @@ def test_rebalancing_run_solves_and_validates() -> None:
     )
     doc = json.loads(out.artifacts["routes"][1])
     assert doc["routes"][0]["stops"] and "망원" not in json.dumps(doc)  # names default to ids here
+
+
+def test_cancelled_scenario_stops_before_its_next_step() -> None:
+    import yaml
+
+    from api.jobs import JobCancelledError
+    from api.runners import run_scenario
+    from mobility.config import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "scenarios" / "seoul-2019-30k.yaml"
+    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+    ctx = JobContext("job-1", time_limit=600)
+    ctx.stop_event.set()
+    with pytest.raises(JobCancelledError, match="before: loading baseline stations"):  # the first step
+        run_scenario({"scenario": scenario}, ctx)

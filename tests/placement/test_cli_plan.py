@@ -34,3 +34,25 @@ def test_plan_help_lists_options() -> None:
     assert r.returncode == 0
     for opt in ("--out", "--time-limit", "--seed", "--json", "--no-maps"):
         assert opt in r.stdout
+
+
+def test_stop_criterion_is_asked_before_every_step() -> None:
+    import pytest
+
+    from mobility.config import PROJECT_ROOT
+    from mobility.errors import StopRequested
+    from mobility.placement.pipeline import plan_expansion
+    from mobility.scenario.expansion import load_scenario
+
+    asked: list[float] = []
+    steps: list[str] = []
+
+    def stop_on_third(best: float) -> bool:
+        asked.append(best)
+        return len(asked) >= 3
+
+    sc = load_scenario(PROJECT_ROOT / "scenarios" / "seoul-2019-30k.yaml")
+    with pytest.raises(StopRequested) as info:
+        plan_expansion(sc, progress=steps.append, stop=stop_on_third)
+    assert len(asked) == 3 and len(steps) == 2  # two steps ran, the third was refused
+    assert info.value.step not in steps and info.value.step in str(info.value)
