@@ -17,12 +17,16 @@ from typing import Any
 import numpy as np
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
-from mobility.errors import MobilityError, StopRequested
+from mobility.errors import InputError, MobilityError, StopRequested
+from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
 # Where the expansion pipeline's "scenario -> (Plan, result)" function lives (first found wins).
 EXPANSION_ENTRY_POINTS = ("mobility.placement.pipeline:plan_expansion",)
 
-# Straight-line travel model used when no street network is given: distance x detour at a speed.
+# Truck travel: the night profile on the OSM drive network, as `mobility rebalance` does; the
+# straight-line model (distance x detour at a speed) when asked for or when the data is missing.
+DEFAULT_NETWORK = "osm-drive"
+DEFAULT_PROFILE = "truck_night"
 DEFAULT_DETOUR = 1.35
 DEFAULT_SPEED_KMH = 20.0
 
@@ -80,30 +84,47 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     )
 
 
-def _haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    r = 6_371_000.0
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi, dlmb = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+def travel_for(inputs: dict[str, Any]) -> TruckTravel:
+    """Truck travel over the request's depots then stations.
+
+    ``options.network``: a named street network (``osm-drive`` by default; see
+    :data:`mobility.network.NAMED_SOURCES`) driven with ``options.profile`` (``truck_night`` by
+    default, or ``truck``), or ``straight``: great-circle distance × ``options.detour`` (1.35) at
+    ``options.speed_kmh`` (20 km/h), also used, with a note, when the network's data is missing.
+    """
+    from mobility.network import NAMED_SOURCES
+    from mobility.rebalancing.travel import STRAIGHT, truck_travel
+
+    opts = inputs.get("options") or {}
+    network = str(opts.get("network", DEFAULT_NETWORK))
+    profile = str(opts.get("profile", DEFAULT_PROFILE))
+    detour = float(opts.get("detour", DEFAULT_DETOUR))
+    speed = float(opts.get("speed_kmh", DEFAULT_SPEED_KMH))
+    if network != STRAIGHT and network not in NAMED_SOURCES:
+        raise InputError("options.network", network, f"one of {', '.join([STRAIGHT, *NAMED_SOURCES])}")
+    if profile not in ("truck", "truck_night"):
+        raise InputError("options.profile", profile, "truck or truck_night")
+    if not (1.0 <= detour <= 5.0):
+        raise InputError("options.detour", detour, "1..5")
+    if not (1.0 <= speed <= 120.0):
+        raise InputError("options.speed_kmh", speed, "1..120")
+    stations, depots = inputs["snapshot"]["stations"], inputs["fleet"]["depots"]
+    lon = [d["lon"] for d in depots] + [s["lon"] for s in stations]
+    lat = [d["lat"] for d in depots] + [s["lat"] for s in stations]
+    return truck_travel(
+        lon, lat, source=network, profile=profile, straight_speed_kmh=speed, straight_detour=detour
+    )
 
 
-def build_problem(inputs: dict[str, Any]) -> Any:
+def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> Any:
     """A :class:`~mobility.rebalancing.problem.RebalancingProblem` from a validated run request.
 
-    Travel: great-circle distance x ``options.detour`` (1.35) at ``options.speed_kmh`` (20 km/h).
+    Travel: ``travel``, else :func:`travel_for` the request's ``options``.
     Costs per station: ``|k - target|`` per bike when ``target`` is given, the band
     ``[target_low, target_high]`` when given, else the band ``[25 %, 75 %]`` of the docks.
     """
     from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_interval
 
-    opts = inputs.get("options") or {}
-    detour = float(opts.get("detour", DEFAULT_DETOUR))
-    speed = float(opts.get("speed_kmh", DEFAULT_SPEED_KMH))
-    if not (1.0 <= detour <= 5.0):
-        raise MobilityError(f"options.detour: got {detour}; expected 1..5")
-    if not (1.0 <= speed <= 120.0):
-        raise MobilityError(f"options.speed_kmh: got {speed}; expected 1..120")
     stations = inputs["snapshot"]["stations"]
     fleet = inputs["fleet"]
     curves = []
@@ -131,25 +152,23 @@ def build_problem(inputs: dict[str, Any]) -> Any:
         )
         for t in fleet["trucks"]
     )
-    lon = np.array([d.lon for d in depots] + [s["lon"] for s in stations], dtype=np.float64)
-    lat = np.array([d.lat for d in depots] + [s["lat"] for s in stations], dtype=np.float64)
-    dist = _haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :]) * detour
-    travel = dist / (speed / 3.6)
+    travel = travel if travel is not None else travel_for(inputs)
     return RebalancingProblem(
         station_ids=tuple(s["station_id"] for s in stations),
         names=tuple(s.get("name") or s["station_id"] for s in stations),
-        lon=lon[len(depots) :].copy(),
-        lat=lat[len(depots) :].copy(),
+        lon=np.array([s["lon"] for s in stations], dtype=np.float64),
+        lat=np.array([s["lat"] for s in stations], dtype=np.float64),
         docks=np.array([s["docks"] for s in stations], dtype=np.int64),
         bikes=np.array([s["bikes"] for s in stations], dtype=np.int64),
         curves=tuple(curves),
         depots=depots,
         trucks=trucks,
-        travel_s=travel,
-        distance_m=dist,
+        travel_s=travel.seconds,
+        distance_m=travel.metres,
         meta={
-            "travel_model": f"great-circle x {detour} at {speed} km/h",
+            "travel_model": travel.model,
             "snapshot": inputs["snapshot"].get("name"),
+            **({"travel_note": travel.note} if travel.note else {}),
         },
     )
 
@@ -158,12 +177,16 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """Solve one night with :func:`mobility.rebalancing.solve.solve` and validate the plan."""
     from mobility.rebalancing.solve import SolveParams, solve
 
-    ctx.report(0.05, "building the problem")
-    problem = build_problem(inputs)
+    ctx.report(0.05, "truck travel times")
+    travel = travel_for(inputs)
+    if ctx.stop_event.is_set():
+        raise JobCancelledError("cancelled before solving")
+    problem = build_problem(inputs, travel)
     solver_seconds = min(float(inputs.get("time_limit") or ctx.remaining()), ctx.remaining())
     params = SolveParams(time_limit=max(0.5, solver_seconds), seed=int(inputs.get("seed", 0)), workers=1)
     ctx.report(0.1, "solving")
     plan = solve(problem, params, stop=ctx, progress=lambda msg: ctx.report(ctx.progress, str(msg)))
+    plan = with_street_paths(plan, travel, problem)  # routes drawn along the streets
     doc = plan.to_dict()
     try:
         from mobility.rebalancing.validate import validate_plan

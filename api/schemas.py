@@ -220,6 +220,23 @@ REBALANCING_EXAMPLE: dict[str, Any] = {
 }
 
 
+class RebalancingOptions(_Strict):
+    """How trucks travel (see :func:`api.runners.travel_for`)."""
+
+    network: Literal["osm-drive", "osm-all", "moct", "moct+ktdb", "ktdb", "straight"] = Field(
+        default="osm-drive",
+        description="Street network for driving times, or `straight` (great-circle x detour at a speed). "
+        "When the network's data is missing on the worker, straight lines are used and the plan says so.",
+    )
+    profile: Literal["truck_night", "truck"] = Field(
+        default="truck_night", description="Night or day truck speeds on the street network."
+    )
+    detour: float = Field(
+        default=1.35, ge=1.0, le=5.0, description="Straight lines: road / great-circle distance ratio."
+    )
+    speed_kmh: float = Field(default=20.0, ge=1.0, le=120.0, description="Straight lines: driving speed.")
+
+
 class RebalancingRunRequest(_Strict):
     """A nightly rebalancing run: a snapshot (inline or stored) and the fleet.
 
@@ -235,7 +252,7 @@ class RebalancingRunRequest(_Strict):
     fleet: FleetIn
     time_limit: float | None = Field(default=None, gt=0, le=86400, description="Solver seconds.")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    options: dict[str, float | int | str | bool] = Field(default_factory=dict, max_length=50)
+    options: RebalancingOptions = Field(default_factory=RebalancingOptions)
 
     @model_validator(mode="after")
     def _one_snapshot(self) -> RebalancingRunRequest:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import time
 from collections.abc import Callable
@@ -31,9 +30,10 @@ from mobility.cli.common import (
     err_console,
     print_json,
 )
-from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.errors import DataFileError, InputError
 from mobility.io import atomic_write_json, atomic_write_text
 from mobility.quality import QualityReport
+from mobility.rebalancing.travel import TruckTravel, truck_travel, with_street_paths
 
 __all__ = ["NightInputs", "load_night_problem", "read_status", "register", "write_outputs"]
 
@@ -69,38 +69,30 @@ def _day_type(date: str) -> str:
     return str(day_type(pd.Timestamp(date) + pd.Timedelta(days=1)))
 
 
-def _matrices(scn: Any, lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -> tuple[Any, ...]:
-    """Travel seconds and metres over depots + stations, and the profiled network (or None)."""
-    from mobility.rebalancing.build import straight_line_matrices
-
+def _travel(scn: Any, lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -> TruckTravel:
+    """Truck travel over depots + stations as the scenario's ``network`` section asks."""
     ns = scn.network
-    if ns.source != "straight":
-        try:
-            from mobility.network import TRUCK, TRUCK_NIGHT, apply_profile, load_network
-            from mobility.network.matrix import travel_matrix
-            from mobility.network.snap import snap_points
-
-            net = load_network(ns.source, data_dir)
-            pnet = apply_profile(net, TRUCK_NIGHT if ns.profile == "truck_night" else TRUCK)
-            snapped = snap_points(pnet, lon, lat)
-            t = travel_matrix(pnet, snapped, weight="time")
-            d = travel_matrix(pnet, snapped, weight="length")
-            return t, d, pnet, snapped.node, f"{ns.source}/{ns.profile}"
-        except (DataNotFoundError, ImportError) as exc:
-            if not ns.fallback_to_straight:
-                raise
-            err_console.print(f"[yellow]street network unavailable ({exc}); using straight lines[/]")
-    t, d = straight_line_matrices(lon, lat, speed_kmh=ns.straight_speed_kmh, detour=ns.straight_detour)
-    return t, d, None, None, f"straight x{ns.straight_detour} @ {ns.straight_speed_kmh} km/h"
+    tt = truck_travel(
+        lon,
+        lat,
+        source=ns.source,
+        profile=ns.profile,
+        straight_speed_kmh=ns.straight_speed_kmh,
+        straight_detour=ns.straight_detour,
+        fallback_to_straight=ns.fallback_to_straight,
+        data_dir=data_dir,
+    )
+    if tt.note:
+        err_console.print(f"[yellow]{tt.note}[/]")
+    return tt
 
 
 @dataclass
 class NightInputs:
-    """Everything a night needs: the problem, the profiled network and snapped nodes (or None)."""
+    """Everything a night needs: the problem, its truck travel (with the street network) and the report."""
 
     problem: Any
-    pnet: Any
-    nodes: Any
+    travel: TruckTravel
     report: QualityReport
 
 
@@ -136,37 +128,17 @@ def load_night_problem(
     say("truck travel times on the street network…")
     lon = np.r_[[d.lon for d in scn.depots], stations["lon"].to_numpy(dtype=float)]
     lat = np.r_[[d.lat for d in scn.depots], stations["lat"].to_numpy(dtype=float)]
-    travel, dist, pnet, nodes, network_name = _matrices(scn, lon, lat, data_dir)
+    tt = _travel(scn, lon, lat, data_dir)
     problem = problem_from_scenario(
-        scn, stations, curves, travel, dist, report=report, meta={"network": network_name, "day_type": day}
+        scn,
+        stations,
+        curves,
+        tt.seconds,
+        tt.metres,
+        report=report,
+        meta={"network": tt.model, "day_type": day},
     )
-    return NightInputs(problem, pnet, nodes, report)
-
-
-def _add_paths(plan: Any, pnet: Any, nodes: np.ndarray, problem: Any) -> Any:
-    """Street polylines for every route (depot → stops → depot)."""
-    from dataclasses import replace
-
-    from mobility.network.matrix import route_polylines
-
-    routes = []
-    for r in plan.routes:
-        if not r.stops:
-            routes.append(r)
-            continue
-        seq = [problem.depot_index(r.depot_id)]
-        seq += [problem.n_depots + problem.index_of[s.station_id] for s in r.stops]
-        seq.append(seq[0])
-        pairs = [(int(nodes[a]), int(nodes[b])) for a, b in itertools.pairwise(seq)]
-        polys = route_polylines(pnet, pairs)
-        pts: list[list[float]] = []
-        for poly in polys:
-            for x, y in np.asarray(poly).reshape(-1, 2):
-                p = [round(float(x), 6), round(float(y), 6)]
-                if not pts or pts[-1] != p:
-                    pts.append(p)
-        routes.append(replace(r, path=pts))
-    return replace(plan, routes=tuple(routes))
+    return NightInputs(problem, tt, report)
 
 
 def _csv_text(plan: Any, problem: Any) -> str:
@@ -290,7 +262,7 @@ def rebalance_cmd(
     scn = load_nightly(scenario)
     with err_console.status("reading the status snapshot and the demand model…") as st:
         night = load_night_problem(scn, status, data_dir, progress=lambda m: st.update(m))
-    problem, pnet, nodes, report = night.problem, night.pnet, night.nodes, night.report
+    problem, report = night.problem, night.report
     network_name, day = problem.meta["network"], problem.meta["day_type"]
     params = SolveParams(
         time_limit=time_limit if time_limit is not None else scn.solver.time_limit,
@@ -303,9 +275,9 @@ def rebalance_cmd(
         f"routing {len(problem.trucks)} trucks, {problem.n_stations} stations ({params.time_limit:.0f} s)…"
     ) as st:
         plan = solve(problem, params, progress=lambda m: st.update(m))
-        if paths and pnet is not None:
+        if paths and night.travel.network is not None:
             st.update("drawing routes on the street network…")
-            plan = _add_paths(plan, pnet, nodes, problem)
+            plan = with_street_paths(plan, night.travel, problem)
     check = validate_plan(problem, plan)
     datasets: dict[str, Path | str] = {"status": status}
     prov = Provenance.collect(datasets, scenario=scn.model_dump(mode="json"), seed=params.seed)

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from api_support import RUN
 
 from api.jobs import JobContext
-from api.runners import build_problem, run_rebalancing
+from api.runners import build_problem, run_rebalancing, travel_for
 from api.schemas import RebalancingRunRequest
-from mobility.errors import MobilityError
 
 
 def _inputs(**over: object) -> dict:  # type: ignore[type-arg]
     return RebalancingRunRequest.model_validate(RUN | over).model_dump(mode="json")
 
 
+STRAIGHT = {"network": "straight"}
+
+
 def test_build_problem_travel_and_targets() -> None:
-    p = build_problem(_inputs())
+    p = build_problem(_inputs(options=STRAIGHT))
     assert p.station_ids == ("ST-4", "ST-5") and p.travel_s.shape == (3, 3)
     assert np.allclose(np.diag(p.travel_s), 0) and np.allclose(p.travel_s, p.travel_s.T)
     # ST-4 -> ST-5 is about 100 m: x1.35 at 20 km/h is about 25 s.
     assert 10 < p.travel_s[1, 2] < 60
     assert p.curves[0][10] == 0 and p.curves[0][15] == 5  # |k - target| with target 10
-    band = _inputs()
+    band = _inputs(options=STRAIGHT)
     for s in band["snapshot"]["stations"]:
         s["target"] = None
     q = build_problem(band)
@@ -33,12 +37,32 @@ def test_build_problem_travel_and_targets() -> None:
 
 
 def test_bad_option_is_named() -> None:
-    with pytest.raises(MobilityError, match=r"options\.speed_kmh"):
-        build_problem(_inputs(options={"speed_kmh": 0.1}))
+    with pytest.raises(ValidationError, match=r"options\.speed_kmh"):
+        _inputs(options={"speed_kmh": 0.1})
+    with pytest.raises(ValidationError, match=r"options\.network"):
+        _inputs(options={"network": "/etc/passwd"})  # only named networks, never a path
+
+
+def test_street_network_travel_by_default(data_dir: Path) -> None:
+    """The API plans on the same night driving times as ``mobility rebalance`` and draws streets."""
+    from mobility.rebalancing.build import straight_line_matrices
+
+    travel = travel_for(_inputs())
+    assert travel.model == "osm-drive/truck_night" and travel.note is None
+    p = build_problem(_inputs(), travel)
+    assert p.meta["travel_model"] == "osm-drive/truck_night"
+    # depot -> ST-4 is about 1.4 km as the crow flies: the street path is longer, and driving it
+    # at night takes between 1 and 15 minutes
+    _, crow = straight_line_matrices(np.r_[126.9016, 126.9104], np.r_[37.5663, 37.5556], detour=1.0)
+    assert p.distance_m[0, 1] >= crow[0, 1] and 60 < p.travel_s[0, 1] < 900
+    out = run_rebalancing(_inputs(time_limit=1), JobContext("t", 30.0))
+    doc = json.loads(out.artifacts["routes"][1])
+    route = next(r for r in doc["routes"] if r["stops"])
+    assert route["path"] and len(route["path"]) > len(route["stops"]) + 2  # follows the streets
 
 
 def test_rebalancing_run_solves_and_validates() -> None:
-    out = run_rebalancing(_inputs(time_limit=1), JobContext("t", 1.0))
+    out = run_rebalancing(_inputs(time_limit=1, options=STRAIGHT), JobContext("t", 1.0))
     k = out.result["kpis"]
     assert (
         k["valid"] is True
