@@ -65,3 +65,12 @@ class DatasetSpec:
     description: str
     load: Callable[[Path], Loaded[Any]] | None = None
     expected_rows: int | None = None
+
+
+def catalog_loader(fn: Callable[..., Loaded[Any]]) -> Callable[[Path], Loaded[Any]]:
+    """``fn`` as a :attr:`DatasetSpec.load`: called with the data directory only (its defaults apply)."""
+
+    def load(data_dir: Path) -> Loaded[Any]:
+        return fn(data_dir)
+
+    return load

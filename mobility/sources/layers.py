@@ -15,9 +15,7 @@ All geometry is EPSG:4326; lengths are computed in EPSG:5179.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +24,7 @@ import pandas as pd
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_METRIC, CRS_WGS84, DatasetSpec, Loaded
+from mobility.sources.base import CRS_METRIC, CRS_WGS84, DatasetSpec, Loaded, catalog_loader
 from mobility.sources.boundaries import seoul_boundary
 
 __all__ = [
@@ -245,20 +243,13 @@ def load_bike_roads(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDataFra
     return Loaded(table, report, [path])
 
 
-def _spec(fn: Callable[..., Loaded[Any]]) -> Callable[[Path], Loaded[Any]]:
-    def load(data_dir: Path) -> Loaded[Any]:
-        return fn(data_dir)
-
-    return load
-
-
 DATASETS: list[DatasetSpec] = [
     DatasetSpec(
         name="layers_subway_stations",
         family="layers",
         relpath=SUBWAY_RELPATH,
         description="Subway/rail station-line records inside Seoul (402 of 771; 307 distinct names)",
-        load=_spec(load_subway_stations),
+        load=catalog_loader(load_subway_stations),
         expected_rows=402,
     ),
     DatasetSpec(
@@ -266,7 +257,7 @@ DATASETS: list[DatasetSpec] = [
         family="layers",
         relpath=BIKE_LANES_RELPATH,
         description="Seoul bike roads (자전거도로) from Seoul Smart Map, 1,359 MultiLineStrings",
-        load=_spec(load_bike_lanes),
+        load=catalog_loader(load_bike_lanes),
         expected_rows=1_359,
     ),
     DatasetSpec(
@@ -274,7 +265,7 @@ DATASETS: list[DatasetSpec] = [
         family="layers",
         relpath=BIKE_ROADS_RELPATH,
         description="Seoul bicycle-road link network 2022 (shapefile), 12,631 links",
-        load=_spec(load_bike_roads),
+        load=catalog_loader(load_bike_roads),
         expected_rows=12_631,
     ),
 ]

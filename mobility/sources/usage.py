@@ -17,16 +17,14 @@ Months are strings ``"YYYY-MM"`` throughout.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.quality import QualityReport
-from mobility.sources.base import DatasetSpec, Loaded
+from mobility.sources.base import DatasetSpec, Loaded, catalog_loader
 from mobility.sources.boundaries import GU_CODES
 from mobility.sources.trips import detect_encoding
 
@@ -203,20 +201,13 @@ def load_citywide_monthly_usage(data_dir: Path | str | None = None) -> Loaded[pd
     return Loaded(table, report, [path])
 
 
-def _spec(fn: Callable[..., Loaded[Any]]) -> Callable[[Path], Loaded[Any]]:
-    def load(data_dir: Path) -> Loaded[Any]:
-        return fn(data_dir)
-
-    return load
-
-
 DATASETS: list[DatasetSpec] = [
     DatasetSpec(
         name="usage_station_monthly_2023",
         family="usage",
         relpath=STATION_RELPATH,
         description="Rentals/returns per station and month, 2023 (OA-15249; 44,846,005 rentals)",
-        load=_spec(load_station_monthly_usage),
+        load=catalog_loader(load_station_monthly_usage),
         expected_rows=32_687,
     ),
     DatasetSpec(
@@ -224,7 +215,7 @@ DATASETS: list[DatasetSpec] = [
         family="usage",
         relpath=DISTRICT_RELPATH,
         description="Trips per gu and month 2019-01..2025-12 (25 gu + 미상)",
-        load=_spec(load_district_monthly_usage),
+        load=catalog_loader(load_district_monthly_usage),
         expected_rows=2_184,
     ),
     DatasetSpec(
@@ -232,7 +223,7 @@ DATASETS: list[DatasetSpec] = [
         family="usage",
         relpath=CITYWIDE_RELPATH,
         description="Citywide trips/distance/time per month 2019-01..2025-12 (2019-12 missing)",
-        load=_spec(load_citywide_monthly_usage),
+        load=catalog_loader(load_citywide_monthly_usage),
         expected_rows=83,
     ),
 ]
