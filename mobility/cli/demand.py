@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -265,6 +266,13 @@ def snapshot_cmd(
             console.print(f"{k:12s} {v}", highlight=False)
 
 
+class PotentialTarget(StrEnum):
+    """What the demand-potential model learns."""
+
+    trips = "trips_per_day"
+    imbalance = "imbalance_per_day"
+
+
 @demand_app.command("potential")
 def potential_cmd(
     cv: Annotated[bool, typer.Option("--cv", help="Report spatial cross-validation (hold out gu).")] = False,
@@ -272,13 +280,22 @@ def potential_cmd(
         bool,
         typer.Option("--straight-line", help="Population within a straight-line radius (no walk network)."),
     ] = False,
+    target: Annotated[
+        PotentialTarget,
+        typer.Option(
+            "--target",
+            help="What to predict: trips per day (rentals + returns) or |rentals - returns| per day.",
+        ),
+    ] = PotentialTarget.trips,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fit the demand-potential model on 2023 usage; with --cv compare it with baselines."""
     from mobility.demand.potential import fit_from_data
 
-    model, report = fit_from_data(data_dir, cross_validate=cv, use_network=not straight_line)
+    model, report = fit_from_data(
+        data_dir, cross_validate=cv, use_network=not straight_line, target=target.value
+    )
     payload: dict[str, Any] = {"model": model.describe()}
     if report is not None:
         payload["cv"] = report.to_dict()
@@ -299,4 +316,7 @@ def potential_cmd(
                 f"{row['mae_log']:.3f}",
             )
         console.print(t)
-        console.print("(trips per day: rentals + returns; 2023 mean)", style="dim")
+        what = "|rentals - returns| per day"
+        if target is PotentialTarget.trips:
+            what = "trips per day: rentals + returns"
+        console.print(f"({what}; 2023 mean)", style="dim")

@@ -51,7 +51,7 @@ baseline is measured on places the model has not seen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -362,7 +362,7 @@ class CVReport:
     n
         Stations evaluated.
     mean_target
-        Mean trips per day of those stations.
+        Mean of the target (trips or imbalance per day) over those stations.
     """
 
     folds: int
@@ -382,7 +382,7 @@ class CVReport:
             "folds": self.folds,
             "held_out_districts": self.groups,
             "n_stations": self.n,
-            "mean_trips_per_day": self.mean_target,
+            "mean_target": self.mean_target,  # of what was predicted (trips or imbalance per day)
             "metrics": self.metrics,
             "per_fold": self.per_fold,
         }
@@ -519,8 +519,10 @@ class DemandPotentialModel:
 def training_table(
     stations: pd.DataFrame, usage: pd.DataFrame, *, year: int = 2023, min_months: int = 6
 ) -> pd.DataFrame:
-    """Stations with their mean trips per day (rentals + returns) in ``year``.
+    """Stations with their mean trips per day (rentals + returns) in ``year``, and their imbalance.
 
+    ``imbalance_per_day`` is ``|rentals - returns|`` over the year divided by its days: the bikes
+    a day that pile up at (or drain from) the station and must be moved by truck.
     Stations with fewer than ``min_months`` months of usage are left out (their first months
     are a ramp-up), as are usage rows of stations not in ``stations``.
     """
@@ -539,9 +541,12 @@ def training_table(
         months=("month", "nunique"),
     )
     g["trips_per_day"] = (g["trips"] + g["returns"]) / g["days"]
+    g["imbalance_per_day"] = (g["trips"] - g["returns"]).abs() / g["days"]
     st = stations.copy()
     st["number"] = st["number"].astype("int64")
-    out = st.merge(g[["trips_per_day", "months"]], left_on="number", right_index=True, how="inner")
+    out = st.merge(
+        g[["trips_per_day", "imbalance_per_day", "months"]], left_on="number", right_index=True, how="inner"
+    )
     mid = pd.Timestamp(f"{year}-07-01")
     if "installed_on" in out.columns:
         age = (mid - pd.to_datetime(out["installed_on"])).dt.days.to_numpy(float) / 365.25
@@ -628,11 +633,15 @@ def fit_from_data(
     cross_validate: bool = False,
     params: PotentialParams | None = None,
     use_network: bool = True,
+    target: Literal["trips_per_day", "imbalance_per_day"] = "trips_per_day",
 ) -> tuple[DemandPotentialModel, CVReport | None]:
     """Fit the potential model on the 2025-12 stations' 2023 usage; optionally cross-validate.
 
-    The training stations' features are cached (``<cache>/demand/<key>.potential.parquet``),
-    keyed on the input files, the radii and whether the walk network is used.
+    ``target`` is what the model learns: trips per day (rentals + returns, the default) or the
+    imbalance ``|rentals - returns|`` per day (see :func:`training_table`); the catchment features
+    are the same. The training stations' features are cached
+    (``<cache>/demand/<key>.potential.parquet``), keyed on the input files, the radii and whether
+    the walk network is used.
     """
     from dataclasses import asdict
 
@@ -662,7 +671,7 @@ def fit_from_data(
         with atomic_path(path) as tmp:
             feats.to_parquet(tmp, index=False)
     model = DemandPotentialModel(layers, params)
-    y = train["trips_per_day"].to_numpy(float)
+    y = train[target].to_numpy(float)
     report = model.cross_validate(feats, y, train["gu"].astype(str).to_numpy()) if cross_validate else None
     model.fit(feats, y)
     return model, report

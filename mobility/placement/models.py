@@ -647,7 +647,8 @@ class ExpansionModel:
 
     Existing stations are fixed; demand they already cover is removed before the model is built.
     For candidate sites ``j`` (``y_j``), uncovered demand groups ``g`` (``z_g``, weight ``W_g``),
-    per-site bonus ``B_j`` (weighted predicted trips minus weighted imbalance), conflict pairs
+    per-site bonus ``B_j`` (weighted predicted trips minus weighted predicted imbalance; may be
+    negative, so a site may not be worth opening unless a rule needs it), conflict pairs
     ``E`` (closer than the minimum spacing), districts ``d`` with candidate sets ``J_d``,
     required polygons ``R_k``::
 
@@ -670,8 +671,10 @@ class ExpansionModel:
     Two OR-Tools engines, both warm-started with the lazy-greedy solution (Minoux), which is also
     reported as the baseline:
 
-    - ``"mip"`` (default): SCIP through ``pywraplp`` with the greedy solution as hint. Its LP
-      relaxation is tight for covering models, so it proves optimality (or a small gap) quickly.
+    - ``"mip"`` (default): a MIP through ``pywraplp`` on ``params.backend`` (the scenarios use
+      HiGHS; SCIP and CBC also work), with the greedy solution as hint where the backend accepts
+      one (not HiGHS). Its LP relaxation is tight for covering models, so it proves optimality
+      (or a small gap) quickly.
     - ``"cp-sat"``: CP-SAT with a complete hint (``y`` and ``z``); on the city-scale model with
       two workers its LP bound closes slowly, so it is kept for small models and for explaining
       infeasibility.
@@ -850,7 +853,10 @@ class ExpansionModel:
         required area its best site, then the global lazy greedy adds sites up to the maximum.
         """
         d = self.data
-        tie = bonus + 1e-9  # lets zero-gain sites be taken when a rule needs them
+        # Sites a rule needs are taken even when their gain is not positive (a penalty such as the
+        # predicted imbalance can make every bonus negative): shift all bonuses alike, which keeps
+        # the greedy order, so the smallest is just above zero.
+        tie = bonus - min(0.0, float(bonus.min(initial=0.0))) + 1e-9
         chosen = np.zeros(0, dtype=np.int64)
         for k, need in enumerate(d.district_min_new.tolist()):
             if need > 0:
@@ -939,7 +945,7 @@ class ExpansionModel:
         n_sites, n_groups = d.cover.shape
         w_int = np.rint(d.group_weight).astype(np.int64)
         b_int = np.rint(d.site_bonus).astype(np.int64)
-        g_sites = self.greedy(w_int.astype(np.float64), np.maximum(b_int, 0).astype(np.float64))
+        g_sites = self.greedy(w_int.astype(np.float64), b_int.astype(np.float64))  # penalties count too
         g_cov = float(w_int[_covered_groups(d.cover, g_sites)].sum())
         g_obj = g_cov + float(b_int[g_sites].sum())
         extra: dict[str, Any] = {

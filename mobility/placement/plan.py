@@ -78,6 +78,9 @@ class NewStation:
         order (existing stations first).
     predicted_trips
         Trips/day predicted by the demand-potential model, ``None`` when it was not used.
+    predicted_imbalance
+        ``|rentals - returns|``/day predicted for the site (bikes a truck would have to move),
+        ``None`` when ``objective.imbalance`` is 0.
     rank
         Order of marginal value (1 = most valuable).
     candidate_id
@@ -98,6 +101,7 @@ class NewStation:
     rank: int
     candidate_id: int
     reason: str
+    predicted_imbalance: float | None = None
 
 
 @dataclass(frozen=True)

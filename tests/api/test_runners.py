@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
 from api_support import RUN
+from pydantic import ValidationError
 
 from api.jobs import JobContext
 from api.runners import build_problem, run_rebalancing, travel_for

@@ -102,4 +102,5 @@ def test_training_table_mean_daily_trips() -> None:
     t = training_table(stations, usage, min_months=6)
     assert t["number"].tolist() == [1]  # station 2 has one month only
     assert t["trips_per_day"].iloc[0] == pytest.approx(6 * 181 / 181)  # Jan–Jun 2023 = 181 days
+    assert t["imbalance_per_day"].iloc[0] == pytest.approx(6 * 19 / 181)  # |rentals - returns| a day
     assert t["age_years"].iloc[0] == pytest.approx(8.0, abs=0.01)

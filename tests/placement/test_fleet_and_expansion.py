@@ -102,42 +102,61 @@ def test_expansion_district_rule_forces_sites() -> None:
     assert sorted(r.sites.tolist()) == [2, 3]
 
 
+@pytest.mark.parametrize("engine", ["mip", "cp-sat"])
+def test_penalties_skip_sites_unless_a_rule_needs_them(engine: str) -> None:
+    # every site costs 50 (e.g. predicted imbalance x its weight), more than any site covers
+    penalised = tiny_expansion(site_bonus=np.full(4, -50.0))
+    r = ExpansionModel(penalised, engine=engine).solve(ModelParams(time_limit=10))
+    assert r.sites.tolist() == [] and r.objective == 0 and len(r.greedy_sites) == 0
+    # ... but a district minimum still opens its sites, in the greedy warm start too
+    forced = tiny_expansion(min_new=2, site_bonus=np.full(4, -50.0))
+    r = ExpansionModel(forced, engine=engine).solve(ModelParams(time_limit=10))
+    assert sorted(r.sites.tolist()) == [2, 3] and sorted(r.greedy_sites.tolist()) == [2, 3]
+    assert r.objective == pytest.approx(3 + 2 - 100)
+
+
 def test_infeasible_district_rule_is_named() -> None:
     with pytest.raises(InfeasibleError) as info:
         ExpansionModel(tiny_expansion(min_new=3, max_total=3)).solve(ModelParams(time_limit=10))
     assert any("나구" in b for b in info.value.binding)
 
 
-@settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 10_000), k=st.integers(1, 3))
-def test_expansion_matches_brute_force(seed: int, k: int) -> None:
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 3), with_bonus=st.booleans())
+def test_expansion_matches_brute_force(seed: int, k: int, with_bonus: bool) -> None:
     rng = np.random.default_rng(seed)
     n_sites, n_groups = 6, 8
     cover = sp.csr_matrix(rng.random((n_sites, n_groups)) < 0.3)
     xy = rng.uniform(0, 500, size=(n_sites, 2))
     conflicts = conflict_pairs(xy[:, 0], xy[:, 1], 150.0)
     w = rng.integers(1, 20, size=n_groups).astype(float)
+    # bonuses (predicted trips) and penalties (predicted imbalance) per site
+    bonus = rng.integers(-12, 13, size=n_sites).astype(float) if with_bonus else np.zeros(n_sites)
     data = tiny_expansion(
         cover=cover,
         group_weight=w,
-        site_bonus=np.zeros(n_sites),
+        site_bonus=bonus,
         conflicts=conflicts,
         site_district=np.zeros(n_sites, dtype=np.int64),
         district_min_new=np.array([0, 0], dtype=np.int64),
         max_total=k,
     )
     dense, conf = cover.toarray(), conflicts.toarray()
+
+    def value_of(sites: list[int]) -> float:
+        return float(w[dense[sites].any(axis=0)].sum() + bonus[sites].sum()) if sites else 0.0
+
     best = 0.0
     for r in range(k + 1):
         for combo in itertools.combinations(range(n_sites), r):
             if any(conf[a, b] for a, b in itertools.combinations(combo, 2)):
                 continue
-            best = max(best, float(w[dense[list(combo)].any(axis=0)].sum()) if combo else 0.0)
+            best = max(best, value_of(list(combo)))
     res = ExpansionModel(data).solve(ModelParams(time_limit=10))
     assert res.objective == pytest.approx(best)
     chosen = res.sites.tolist()
     assert not any(conf[a, b] for a, b in itertools.combinations(chosen, 2))
-    assert res.objective >= res.greedy_covered_weight
+    assert res.objective >= value_of(res.greedy_sites.tolist()) - 1e-9
 
 
 @settings(max_examples=30, deadline=None)
