@@ -636,7 +636,7 @@ def plan_expansion(
         seed=sd,
         threads=sc.solver.threads,
         relative_gap=sc.solver.relative_gap,
-        backend=sc.solver.backend,
+        backend=sc.solver.backend if sc.solver.backend != "auto" else ("SCIP" if sc.budget else "HIGHS"),
     )
     progress(f"{sc.solver.engine} site selection: {len(inp.candidates)} candidates, <= {data.max_total} new")
     res = ExpansionModel(data, engine=sc.solver.engine).solve(params, MaxRuntime(tl))

@@ -49,6 +49,18 @@ def test_fleet_meets_total_floors_and_dock_bounds() -> None:
     assert r.stats.status == "optimal"
 
 
+def test_dock_budget_at_the_edge_of_feasibility() -> None:
+    # existing docks hold 36 of the 60 bikes: the two new stations need 24 bikes, so >= 20 docks
+    exact = allocate_fleet(
+        fleet_problem(dock_budget=(20 * 1_500_000.0, 1_500_000.0)), ModelParams(time_limit=10)
+    )
+    assert exact.docks[3:].sum() == 20 and exact.bikes.sum() == 60
+    assert np.all(exact.bikes <= np.floor(1.2 * exact.docks + 1e-9))
+    with pytest.raises(InfeasibleError, match="19 docks") as info:
+        allocate_fleet(fleet_problem(dock_budget=(19 * 1_500_000.0, 1_500_000.0)), ModelParams(time_limit=10))
+    assert "budget" in info.value.binding
+
+
 def test_district_floor_beyond_dock_capacity_names_the_district() -> None:
     p = fleet_problem(district_min_bikes=np.array([0, 50], dtype=np.int64))  # 12 + 2 x 18 = 48 < 50
     with pytest.raises(InfeasibleError, match="district 나구") as info:

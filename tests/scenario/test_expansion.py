@@ -28,7 +28,9 @@ def test_minimal_scenario_gets_defaults() -> None:
     assert sc.max_new_stations() == 100
 
 
-@pytest.mark.parametrize("name", ["seoul-2019-30k.yaml", "seoul-2025.yaml", "seoul-equity-whatif.yaml"])
+@pytest.mark.parametrize(
+    "name", ["seoul-2019-30k.yaml", "seoul-2025.yaml", "seoul-equity-whatif.yaml", "seoul-2019-budget.yaml"]
+)
 def test_shipped_scenarios_load(name: str) -> None:
     sc = load_scenario(SCENARIOS / name)
     assert isinstance(sc, ExpansionScenario)
