@@ -266,7 +266,7 @@ def snapshot_cmd(
             console.print(f"{k:12s} {v}", highlight=False)
 
 
-class PotentialTarget(StrEnum):
+class TargetChoice(StrEnum):
     """What the demand-potential model learns."""
 
     trips = "trips_per_day"
@@ -281,12 +281,12 @@ def potential_cmd(
         typer.Option("--straight-line", help="Population within a straight-line radius (no walk network)."),
     ] = False,
     target: Annotated[
-        PotentialTarget,
+        TargetChoice,
         typer.Option(
             "--target",
             help="What to predict: trips per day (rentals + returns) or |rentals - returns| per day.",
         ),
-    ] = PotentialTarget.trips,
+    ] = TargetChoice.trips,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -317,6 +317,6 @@ def potential_cmd(
             )
         console.print(t)
         what = "|rentals - returns| per day"
-        if target is PotentialTarget.trips:
+        if target is TargetChoice.trips:
             what = "trips per day: rentals + returns"
         console.print(f"({what}; 2023 mean)", style="dim")

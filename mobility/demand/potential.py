@@ -627,21 +627,44 @@ def _feature_inputs(root: Any, use_network: bool) -> list[Any]:
     return [f for f in files if f.is_file()]
 
 
+PotentialTarget = Literal["trips_per_day", "imbalance_per_day"]
+"""What a demand-potential model learns (a column of :func:`training_table`)."""
+
+
 def fit_from_data(
     data_dir: Any = None,
     *,
     cross_validate: bool = False,
     params: PotentialParams | None = None,
     use_network: bool = True,
-    target: Literal["trips_per_day", "imbalance_per_day"] = "trips_per_day",
+    target: PotentialTarget = "trips_per_day",
 ) -> tuple[DemandPotentialModel, CVReport | None]:
     """Fit the potential model on the 2025-12 stations' 2023 usage; optionally cross-validate.
 
     ``target`` is what the model learns: trips per day (rentals + returns, the default) or the
-    imbalance ``|rentals - returns|`` per day (see :func:`training_table`); the catchment features
-    are the same. The training stations' features are cached
+    imbalance ``|rentals - returns|`` per day (see :func:`training_table`). One target of
+    :func:`fit_targets_from_data`.
+    """
+    fitted = fit_targets_from_data(
+        data_dir, (target,), cross_validate=cross_validate, params=params, use_network=use_network
+    )
+    return fitted[target]
+
+
+def fit_targets_from_data(
+    data_dir: Any = None,
+    targets: tuple[PotentialTarget, ...] = ("trips_per_day",),
+    *,
+    cross_validate: bool = False,
+    params: PotentialParams | None = None,
+    use_network: bool = True,
+) -> dict[str, tuple[DemandPotentialModel, CVReport | None]]:
+    """One model per target, all on the same catchment layers and training features.
+
+    The data is read and the layers are built once; the training stations' features are cached
     (``<cache>/demand/<key>.potential.parquet``), keyed on the input files, the radii and whether
-    the walk network is used.
+    the walk network is used. The models share their layers, so :meth:`features_for_points` of
+    any of them serves all of them.
     """
     from dataclasses import asdict
 
@@ -670,8 +693,11 @@ def fit_from_data(
         )
         with atomic_path(path) as tmp:
             feats.to_parquet(tmp, index=False)
-    model = DemandPotentialModel(layers, params)
-    y = train[target].to_numpy(float)
-    report = model.cross_validate(feats, y, train["gu"].astype(str).to_numpy()) if cross_validate else None
-    model.fit(feats, y)
-    return model, report
+    groups = train["gu"].astype(str).to_numpy()
+    out: dict[str, tuple[DemandPotentialModel, CVReport | None]] = {}
+    for target in targets:
+        model = DemandPotentialModel(layers, params)
+        y = train[target].to_numpy(float)
+        report = model.cross_validate(feats, y, groups) if cross_validate else None
+        out[target] = (model.fit(feats, y), report)
+    return out

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +47,9 @@ from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, Stat
 from mobility.provenance import Provenance
 from mobility.scenario.expansion import ExpansionScenario
 from mobility.stats import MaxRuntime, StoppingCriterion
+
+if TYPE_CHECKING:
+    from mobility.demand.potential import PotentialTarget
 
 Progress = Callable[[str], None]
 GRID_YEAR = 2021
@@ -157,28 +160,31 @@ def _district_population(sc: ExpansionScenario, data_dir: Path | None, grid: pd.
     return gu_population(src, sc.population.year, sc.population.quarter, data_dir=data_dir).astype(float)
 
 
-def _site_prediction(
-    cands: CandidateSites,
-    target: Literal["trips_per_day", "imbalance_per_day"],
-    weight: str,
-    notes: list[str],
-    data_dir: Path | None,
-) -> np.ndarray | None:
-    """``target`` per day at each candidate from the demand-potential model (``None`` if unavailable)."""
+def _site_predictions(
+    cands: CandidateSites, wanted: dict[PotentialTarget, str], notes: list[str], data_dir: Path | None
+) -> dict[str, np.ndarray]:
+    """Per day at each candidate, for each demand-potential target in ``wanted`` (target -> weight).
+
+    The models are fitted on one set of layers and the candidates' features computed once.
+    Targets whose model is unavailable are left out, with a note naming ``objective.<weight>``.
+    """
+    if not wanted:
+        return {}
+    from mobility.demand.potential import fit_targets_from_data
+
     try:
-        from mobility.demand.potential import fit_from_data
-    except ImportError:  # pragma: no cover - the demand layer ships with the package
-        notes.append(f"objective.{weight} ignored: the demand-potential model is not available")
-        return None
-    try:
-        model, _ = fit_from_data(data_dir, target=target)
-        pred = np.asarray(model.predict_points(cands.lon, cands.lat), dtype=np.float64)
-        if pred.shape != (len(cands),) or not np.all(np.isfinite(pred)):
-            raise ValueError(f"predict_points returned shape {pred.shape}")
-        return np.maximum(pred, 0.0)
+        fitted = fit_targets_from_data(data_dir, tuple(wanted))
+        feats = next(iter(fitted.values()))[0].features_for_points(cands.lon, cands.lat)
+        out = {}
+        for target, (model, _) in fitted.items():
+            pred = np.asarray(model.predict(feats), dtype=np.float64)
+            if pred.shape != (len(cands),) or not np.all(np.isfinite(pred)):
+                raise ValueError(f"{target}: predict returned shape {pred.shape} or non-finite values")
+            out[target] = np.maximum(pred, 0.0)
+        return out
     except Exception as exc:  # a fallback, reported in the plan's notes
-        notes.append(f"objective.{weight} ignored: demand-potential model failed ({exc})")
-        return None
+        notes += [f"objective.{w} ignored: demand-potential model failed ({exc})" for w in wanted.values()]
+        return {}
 
 
 def build_inputs(
@@ -339,20 +345,22 @@ def build_inputs(
         assert sc.fleet.bikes_per_10k is not None
         total = math.ceil(sc.fleet.bikes_per_10k * pop_total / 10_000)
 
-    predicted = None
-    imbalance = None
+    wanted: dict[PotentialTarget, str] = {}
     if sc.objective.predicted_trips > 0:
-        progress("demand potential of the candidate sites")
-        predicted = _site_prediction(cands, "trips_per_day", "predicted_trips", notes, data_dir)
+        wanted["trips_per_day"] = "predicted_trips"
     if sc.objective.imbalance > 0:
-        progress("predicted imbalance of the candidate sites")
-        imbalance = _site_prediction(cands, "imbalance_per_day", "imbalance", notes, data_dir)
-        if imbalance is not None:
-            notes.append(
-                "objective.imbalance: |rentals - returns|/day predicted from the catchment (spatial CV "
-                "R2 about 0.02 on 2023 usage: barely better than the citywide mean, so the penalty "
-                "acts mostly as a cost per new station)"
-            )
+        wanted["imbalance_per_day"] = "imbalance"
+    if wanted:
+        progress("demand potential of the candidate sites")
+    predictions = _site_predictions(cands, wanted, notes, data_dir)
+    predicted = predictions.get("trips_per_day")
+    imbalance = predictions.get("imbalance_per_day")
+    if imbalance is not None:
+        notes.append(
+            "objective.imbalance: |rentals - returns|/day predicted from the catchment (spatial CV "
+            "R2 about 0.02 on 2023 usage: barely better than the citywide mean, so the penalty "
+            "acts mostly as a cost per new station)"
+        )
 
     return ExpansionInputs(
         demand=demand,
