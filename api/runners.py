@@ -17,18 +17,12 @@ from typing import Any
 import numpy as np
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
-from mobility.errors import InputError, MobilityError, StopRequested
+from api.schemas import RebalancingOptions
+from mobility.errors import MobilityError, StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
 # Where the expansion pipeline's "scenario -> (Plan, result)" function lives (first found wins).
 EXPANSION_ENTRY_POINTS = ("mobility.placement.pipeline:plan_expansion",)
-
-# Truck travel: the night profile on the OSM drive network, as `mobility rebalance` does; the
-# straight-line model (distance x detour at a speed) when asked for or when the data is missing.
-DEFAULT_NETWORK = "osm-drive"
-DEFAULT_PROFILE = "truck_night"
-DEFAULT_DETOUR = 1.35
-DEFAULT_SPEED_KMH = 20.0
 
 
 def _dumps(obj: Any) -> bytes:
@@ -85,34 +79,25 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
 
 
 def travel_for(inputs: dict[str, Any]) -> TruckTravel:
-    """Truck travel over the request's depots then stations.
+    """Truck travel over the request's depots then stations, as its ``options`` ask.
 
-    ``options.network``: a named street network (``osm-drive`` by default; see
-    :data:`mobility.network.NAMED_SOURCES`) driven with ``options.profile`` (``truck_night`` by
-    default, or ``truck``), or ``straight``: great-circle distance × ``options.detour`` (1.35) at
-    ``options.speed_kmh`` (20 km/h), also used, with a note, when the network's data is missing.
+    The options are :class:`api.schemas.RebalancingOptions` (validated there, with its defaults:
+    the night profile on the OSM drive network, as ``mobility rebalance`` does; straight lines on
+    request or, with a note, when the network's data is missing on the worker).
     """
-    from mobility.network import NAMED_SOURCES
-    from mobility.rebalancing.travel import STRAIGHT, truck_travel
+    from mobility.rebalancing.travel import truck_travel
 
-    opts = inputs.get("options") or {}
-    network = str(opts.get("network", DEFAULT_NETWORK))
-    profile = str(opts.get("profile", DEFAULT_PROFILE))
-    detour = float(opts.get("detour", DEFAULT_DETOUR))
-    speed = float(opts.get("speed_kmh", DEFAULT_SPEED_KMH))
-    if network != STRAIGHT and network not in NAMED_SOURCES:
-        raise InputError("options.network", network, f"one of {', '.join([STRAIGHT, *NAMED_SOURCES])}")
-    if profile not in ("truck", "truck_night"):
-        raise InputError("options.profile", profile, "truck or truck_night")
-    if not (1.0 <= detour <= 5.0):
-        raise InputError("options.detour", detour, "1..5")
-    if not (1.0 <= speed <= 120.0):
-        raise InputError("options.speed_kmh", speed, "1..120")
+    opts = RebalancingOptions.model_validate(inputs.get("options") or {})
     stations, depots = inputs["snapshot"]["stations"], inputs["fleet"]["depots"]
     lon = [d["lon"] for d in depots] + [s["lon"] for s in stations]
     lat = [d["lat"] for d in depots] + [s["lat"] for s in stations]
     return truck_travel(
-        lon, lat, source=network, profile=profile, straight_speed_kmh=speed, straight_detour=detour
+        lon,
+        lat,
+        source=opts.network,
+        profile=opts.profile,
+        straight_speed_kmh=opts.speed_kmh,
+        straight_detour=opts.detour,
     )
 
 

@@ -43,6 +43,17 @@ def test_bad_option_is_named() -> None:
         _inputs(options={"network": "/etc/passwd"})  # only named networks, never a path
 
 
+def test_network_choices_are_the_engines_named_networks() -> None:
+    from typing import get_args
+
+    from api.schemas import RebalancingOptions
+    from mobility.network import NAMED_SOURCES
+    from mobility.rebalancing.travel import STRAIGHT
+
+    choices = set(get_args(RebalancingOptions.model_fields["network"].annotation))
+    assert choices == {STRAIGHT, *NAMED_SOURCES}
+
+
 def test_street_network_travel_by_default(data_dir: Path) -> None:
     """The API plans on the same night driving times as ``mobility rebalance`` and draws streets."""
     from mobility.rebalancing.build import straight_line_matrices
