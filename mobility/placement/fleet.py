@@ -182,31 +182,41 @@ class _FleetModel:
         self.objective.SetMinimization()
 
 
-def _hint_result(
-    p: FleetProblem, hint: tuple[list[int], list[int]], params: ModelParams, t0: float, code: int
+def _result(
+    p: FleetProblem,
+    bikes: list[int],
+    new_docks: list[int],
+    params: ModelParams,
+    t0: float,
+    *,
+    status: str,
+    bound: float | None,
+    note: str | None = None,
 ) -> FleetResult:
-    """The fewest-docks allocation, when the full model found nothing better in time."""
-    bikes = np.array(hint[0], dtype=np.int64)
+    """Docks, bikes and statistics; the objective is recomputed from the allocation itself."""
+    b = np.array(bikes, dtype=np.int64)
     docks = p.docks.astype(np.int64).copy()
-    docks[np.flatnonzero(p.is_new)] = hint[1]
-    deviation = float(np.abs(bikes - p.desired).sum())
+    docks[np.flatnonzero(p.is_new)] = new_docks
+    deviation = float(np.abs(b - p.desired).sum())
     obj = 10.0 * deviation + float(docks[p.is_new].sum())
+    extra: dict[str, object] = {
+        "stations": len(p.docks),
+        "new_stations": int(p.is_new.sum()),
+        "abs_deviation": deviation,
+    }
+    if note:
+        extra["note"] = note
     stats = SolverStats(
         solver=f"mip-{params.backend.lower()}",
-        status="feasible",
+        status=status,
         objective=obj,
-        bound=None,
+        bound=bound,
         seconds=time.perf_counter() - t0,
         seed=params.seed,
-        gap=None,
-        extra={
-            "stations": len(p.docks),
-            "new_stations": int(p.is_new.sum()),
-            "abs_deviation": deviation,
-            "note": f"fewest-docks warm start kept: the full model found no solution in time (status {code})",
-        },
+        gap=None if bound is None else SolverStats.relative_gap(obj, bound),
+        extra=extra,
     )
-    return FleetResult(docks=docks, bikes=bikes, stats=stats)
+    return FleetResult(docks=docks, bikes=b, stats=stats)
 
 
 def allocate_fleet(
@@ -279,27 +289,17 @@ def allocate_fleet(
                 f"fleet allocation found no solution in time (status {code}); raise solver.time_limit",
                 binding=["solver.time_limit"],
             )
-        return _hint_result(p, hint, params, t0, code)
-    bikes = np.array([round(x.solution_value()) for x in b], dtype=np.int64)
-    docks = p.docks.astype(np.int64).copy()
-    docks[new_idx] = [round(x.solution_value()) for x in d]
-    obj = float(objective.Value())
-    bound = float(objective.BestBound())
-    stats = SolverStats(
-        solver=f"mip-{params.backend.lower()}",
+        note = f"fewest-docks warm start kept: the full model found no solution in time (status {code})"
+        return _result(p, *hint, params, t0, status="feasible", bound=None, note=note)
+    return _result(
+        p,
+        [round(x.solution_value()) for x in b],
+        [round(x.solution_value()) for x in d],
+        params,
+        t0,
         status="optimal" if code == pywraplp.Solver.OPTIMAL else "feasible",
-        objective=obj,
-        bound=bound,
-        seconds=time.perf_counter() - t0,
-        seed=params.seed,
-        gap=SolverStats.relative_gap(obj, bound),
-        extra={
-            "stations": n,
-            "new_stations": len(new_idx),
-            "abs_deviation": float(np.abs(bikes - p.desired).sum()),
-        },
+        bound=float(objective.BestBound()),
     )
-    return FleetResult(docks=docks, bikes=bikes, stats=stats)
 
 
 __all__ = ["FleetProblem", "FleetResult", "allocate_fleet", "check_feasibility"]
