@@ -57,6 +57,10 @@ def test_run_validation_names_fields(api_lite: Api) -> None:
     negative = copy.deepcopy(RUN)
     negative["snapshot"]["stations"][1]["bikes"] = -1
     assert post(negative)["errors"][0]["field"] == "body.snapshot.stations.1.bikes"
+    path_as_network = copy.deepcopy(RUN) | {"options": {"network": "/etc/passwd"}}
+    assert post(path_as_network)["errors"][0]["field"] == "body.options.network"
+    unknown_option = copy.deepcopy(RUN) | {"options": {"sped_kmh": 30}}
+    assert post(unknown_option)["errors"][0]["field"] == "body.options.sped_kmh"
     both = copy.deepcopy(RUN) | {"snapshot_id": "x"}
     assert "exactly one" in post(both)["detail"]
     dup = copy.deepcopy(RUN)
