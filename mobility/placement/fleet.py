@@ -213,7 +213,7 @@ def _result(
         bound=bound,
         seconds=time.perf_counter() - t0,
         seed=params.seed,
-        gap=None if bound is None else SolverStats.relative_gap(obj, bound),
+        gap=SolverStats.relative_gap(obj, bound),  # None without a bound
         extra=extra,
     )
     return FleetResult(docks=docks, bikes=b, stats=stats)
