@@ -1,15 +1,13 @@
 """The FastAPI application: middleware, error handling, lifespan (migrations, job cluster).
 
 ``create_app()`` builds an app from :class:`api.settings.ApiSettings`; ``mobility serve`` runs it
-with uvicorn. Routers live in :mod:`api.routes`; an extra router (e.g. map exports) is added by
-listing ``"module:attribute"`` in :data:`api.routes.EXTRA_ROUTERS`.
+with uvicorn. Routers live in :mod:`api.routes` and are listed in :data:`api.routes.ROUTERS`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import time
@@ -253,10 +251,4 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(GuardMiddleware, max_body=settings.max_body_bytes)
     for router in routes.ROUTERS:
         app.include_router(router)
-    for target in routes.EXTRA_ROUTERS:
-        module, _, attr = target.partition(":")
-        try:
-            app.include_router(getattr(importlib.import_module(module), attr))
-        except ImportError:  # an optional extension (e.g. map exports) not installed yet
-            log.info("optional router %s not available", target)
     return app

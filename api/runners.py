@@ -8,38 +8,20 @@ lazily so that a worker only loads what it runs.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
 from api.schemas import RebalancingOptions
-from mobility.errors import MobilityError, StopRequested
+from mobility.errors import StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
-
-# Where the expansion pipeline's "scenario -> (Plan, result)" function lives (first found wins).
-EXPANSION_ENTRY_POINTS = ("mobility.placement.pipeline:plan_expansion",)
 
 
 def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
-
-
-def _expansion_entry() -> Callable[..., Any]:
-    for target in EXPANSION_ENTRY_POINTS:
-        module, _, attr = target.partition(":")
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        fn = getattr(mod, attr, None)
-        if callable(fn):
-            return fn
-    raise MobilityError("the expansion solver is not installed on this worker (no scenario -> Plan function)")
 
 
 def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
@@ -48,10 +30,10 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     :func:`mobility.placement.pipeline.plan_expansion` gets the scenario's solver time limit for
     each of its two models (sites, then docks and bikes); its progress messages become the job's.
     """
+    from mobility.placement.pipeline import plan_expansion
     from mobility.scenario.expansion import scenario_from_dict
 
     scenario = scenario_from_dict(inputs["scenario"])
-    run = _expansion_entry()
     steps = iter(range(1, 1000))
 
     def progress(message: str) -> None:
@@ -59,7 +41,7 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
 
     ctx.report(0.01, "starting")
     try:  # cancellation is checked before every step (a running solver ends at its time limit)
-        out = run(scenario, progress=progress, stop=lambda _best: ctx.stop_event.is_set())
+        out = plan_expansion(scenario, progress=progress, stop=lambda _best: ctx.stop_event.is_set())
     except StopRequested as exc:
         raise JobCancelledError(str(exc)) from exc
     plan = out[0] if isinstance(out, tuple) else out
@@ -161,6 +143,7 @@ def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> 
 def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """Solve one night with :func:`mobility.rebalancing.solve.solve` and validate the plan."""
     from mobility.rebalancing.solve import SolveParams, solve
+    from mobility.rebalancing.validate import validate_plan
 
     ctx.report(0.05, "truck travel times")
     travel = travel_for(inputs)
@@ -173,13 +156,7 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     plan = solve(problem, params, stop=ctx, progress=lambda msg: ctx.report(ctx.progress, str(msg)))
     plan = with_street_paths(plan, travel, problem)  # routes drawn along the streets
     doc = plan.to_dict()
-    try:
-        from mobility.rebalancing.validate import validate_plan
-
-        report = validate_plan(problem, plan)
-        valid: Any = getattr(report, "ok", None)
-    except ImportError:
-        valid = None
+    valid = validate_plan(problem, plan).ok
     kpis = {
         **doc.get("totals", {}),
         "still_empty": len(doc.get("still_empty", [])),

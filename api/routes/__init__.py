@@ -1,18 +1,23 @@
 """HTTP routes, one module per resource.
 
-Extension point: a layer that adds endpoints (e.g. ``/v1/scenarios/{id}/map.html`` from the
-export layer) defines an ``APIRouter`` and lists it as ``"module:attribute"`` in
-:data:`EXTRA_ROUTERS`; it is skipped while its module cannot be imported. New representations
-of stored plans go through :func:`api.formats.register_format` instead.
+Every router is imported here and listed in :data:`ROUTERS`: a module that fails to import fails
+the app's start, loudly. New representations of stored plans go through
+:func:`api.formats.register_format`.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import common, data, keys, ops, rebalancing, scenarios
+from api.routes import common, data, keys, maps, ops, rebalancing, scenarios
 
-ROUTERS: list[APIRouter] = [scenarios.router, rebalancing.router, data.router, keys.router, ops.router]
-EXTRA_ROUTERS: list[str] = ["api.routes.maps:router"]
+ROUTERS: list[APIRouter] = [
+    scenarios.router,
+    rebalancing.router,
+    maps.router,
+    data.router,
+    keys.router,
+    ops.router,
+]
 
-__all__ = ["EXTRA_ROUTERS", "ROUTERS", "common"]
+__all__ = ["ROUTERS", "common"]

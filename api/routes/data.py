@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import threading
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.routes.common import FieldError
 from api.schemas import SEOUL_BBOX, ErrorBody
+from mobility.sources.catalog import dataset_info
 
 router = APIRouter(prefix="/v1", tags=["data"])
 
@@ -119,11 +119,7 @@ def _dataset_rows(family: str | None) -> list[dict[str, Any]]:
         hit = _datasets.get(key)
     if hit is not None and time.monotonic() - hit[0] < DATASETS_TTL:
         return hit[1]
-    try:
-        catalog = importlib.import_module("mobility.sources.catalog")
-    except ImportError:
-        raise HTTPException(503, "the dataset catalogue is not available on this server") from None
-    infos = catalog.dataset_info(families=[family] if family else None)
+    infos = dataset_info(families=[family] if family else None)
     rows = [i.to_dict() if hasattr(i, "to_dict") else dict(vars(i)) for i in infos]
     rows = json.loads(json.dumps(rows, ensure_ascii=False, default=str))
     with _lock:

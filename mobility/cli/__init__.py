@@ -1,17 +1,18 @@
 """The ``mobility`` command line: a thin layer over the library.
 
-Each command group lives in its own module and registers itself on :data:`app`.
+Each command group lives in its own module and registers itself on :data:`app`. Every module is
+imported here: a broken one fails the command line loudly.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 from pydantic import ValidationError
 
 from mobility import __version__
+from mobility.cli import bench, data, demand, export, network, plan, rebalance, serve
 from mobility.cli.common import err_console
 from mobility.errors import MobilityError
 
@@ -25,16 +26,7 @@ app = typer.Typer(
 )
 
 # Command modules, in the order of the data flow. Each defines ``register(app)``.
-COMMAND_MODULES = (
-    "data",
-    "network",
-    "demand",
-    "plan",
-    "rebalance",
-    "export",
-    "bench",
-    "serve",
-)
+COMMAND_MODULES = (data, network, demand, plan, rebalance, export, bench, serve)
 
 
 def _version(value: bool) -> None:
@@ -52,13 +44,7 @@ def _root(
     """Seoul bike-share (따릉이) optimizer."""
 
 
-for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"mobility.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a command group not built yet
-        if exc.name != f"mobility.cli.{_name}":
-            raise
-        continue
+for _module in COMMAND_MODULES:
     _module.register(app)
 
 

@@ -6,9 +6,9 @@ The commands live beside the solvers they exercise (``bench_placement`` for p-me
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from mobility.cli import bench_placement, bench_routing
 
 bench_app = typer.Typer(
     help="Solve published benchmark instances and compare with their best-known values.",
@@ -17,13 +17,7 @@ bench_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``bench`` group with every benchmark command that exists."""
-    for name in ("bench_placement", "bench_routing"):
-        try:
-            module = importlib.import_module(f"mobility.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mobility.cli.{name}":
-                raise
-            continue
+    """Add the ``bench`` group with every benchmark command."""
+    for module in (bench_placement, bench_routing):
         module.register(bench_app)
     app.add_typer(bench_app, name="bench")

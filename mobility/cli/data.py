@@ -338,19 +338,11 @@ def _fetch_network(target_dir: Path, network_type: str, stamp: str) -> Path:
 
     target = target_dir / "osm" / f"seoul_{network_type}_{stamp}.graphml"
     err_console.print(f"downloading the {network_type} network of Seoul from OpenStreetMap (several minutes)")
-    # the network layer's fetcher (mobility.network.graph.fetch_osm_graph), when it exists, adds
-    # its own settings and caching; otherwise osmnx is called directly
-    import importlib
+    from mobility.network.graph import fetch_osm_graph
 
-    fetch_osm_graph = getattr(importlib.import_module("mobility.network.graph"), "fetch_osm_graph", None)
     try:
         with err_console.status("osmnx graph_from_place('Seoul, South Korea')"):
-            if fetch_osm_graph is not None:
-                graph = fetch_osm_graph(network_type=network_type)
-            else:
-                import osmnx as ox
-
-                graph = ox.graph_from_place("Seoul, South Korea", network_type=network_type)
+            graph = fetch_osm_graph(network_type=network_type)
     except MobilityError:
         raise
     except Exception as exc:  # no internet, Overpass refusing, geocoder failing

@@ -1,10 +1,10 @@
 """The catalog: which datasets exist in a data directory, how many rows they have, whether they pass.
 
 Every module of :mod:`mobility.sources` exposes ``DATASETS: list[DatasetSpec]``; :func:`all_datasets`
-gathers them (modules not written yet are skipped) and adds the street networks as fingerprint-only
-specs (``load=None``: summarised by ``mobility network info``, not loaded here). Files of the data
-directory that no spec describes are listed too (family ``"other"``), so that ``mobility data info``
-shows everything that is there.
+gathers them (each is imported at the top: a broken one fails loudly) and adds the street networks
+as fingerprint-only specs (``load=None``: summarised by ``mobility network info``, not loaded
+here). Files of the data directory that no spec describes are listed too (family ``"other"``), so
+that ``mobility data info`` shows everything that is there.
 
 :func:`dataset_info` loads each tabular dataset and reports rows, the period covered, the CRS and the
 checks: the file is present, it loads, and its row count equals the documented ``expected_rows``.
@@ -15,12 +15,12 @@ the count that remains.
 
 from __future__ import annotations
 
-import importlib
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -28,6 +28,16 @@ import pandas as pd
 from mobility.config import resolve_data_dir
 from mobility.errors import MobilityError
 from mobility.quality import QualityReport
+from mobility.sources import (
+    boundaries,
+    gbfs,
+    layers,
+    population,
+    seoul_openapi,
+    stations,
+    trips,
+    usage,
+)
 from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded
 
 __all__ = [
@@ -40,18 +50,17 @@ __all__ = [
     "data_check",
     "dataset_info",
     "discover_other_files",
-    "import_problems",
 ]
 
-SOURCE_MODULES: tuple[str, ...] = (
-    "stations",
-    "gbfs",
-    "seoul_openapi",
-    "trips",
-    "usage",
-    "population",
-    "boundaries",
-    "layers",
+SOURCE_MODULES: tuple[ModuleType, ...] = (
+    stations,
+    gbfs,
+    seoul_openapi,
+    trips,
+    usage,
+    population,
+    boundaries,
+    layers,
 )
 """Modules of :mod:`mobility.sources` whose ``DATASETS`` the catalog gathers, in this order."""
 
@@ -95,14 +104,6 @@ PERIODS: dict[str, str] = {
 _SIDECARS = {".dbf", ".prj", ".shx", ".cpg", ".qix", ".sbn", ".sbx"}
 _NOT_DATA = {".md", ".txt"}
 
-_import_problems: dict[str, str] = {}
-
-
-def import_problems() -> dict[str, str]:
-    """Source modules that exist but failed to import (module -> error), from the last gathering."""
-    return dict(_import_problems)
-
-
 def all_datasets(*, data_dir: Path | None = None) -> list[DatasetSpec]:
     """Every dataset spec of the source modules, then the street networks.
 
@@ -118,20 +119,8 @@ def all_datasets(*, data_dir: Path | None = None) -> list[DatasetSpec]:
         Unique by name (the first spec of a name wins).
     """
     specs: list[DatasetSpec] = []
-    _import_problems.clear()
-    for name in SOURCE_MODULES:
-        module_name = f"mobility.sources.{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # not written yet
-            _import_problems[module_name] = f"{type(exc).__name__}: {exc}"
-            continue
-        except Exception as exc:  # another module's bug must not hide every other dataset
-            _import_problems[module_name] = f"{type(exc).__name__}: {exc}"
-            continue
-        specs.extend(getattr(module, "DATASETS", []))
+    for module in SOURCE_MODULES:
+        specs.extend(module.DATASETS)
     loaded_paths = {s.relpath for s in specs if s.load is not None}
     # a file some module loads is not listed again as a fingerprint-only network file
     specs.extend(s for s in NETWORK_DATASETS if s.relpath not in loaded_paths)
@@ -424,19 +413,6 @@ def dataset_info(
     if wanted is not None:
         specs = [s for s in specs if s.family in wanted]
     rows: list[DatasetInfo] = []
-    for module, problem in import_problems().items():
-        if wanted is None or module.rsplit(".", 1)[-1] in wanted:
-            rows.append(
-                DatasetInfo(
-                    name=f"module:{module}",
-                    family="module",
-                    relpath="",
-                    description="source module failed to import",
-                    exists=True,
-                    checks=[Check("imports", False, problem)],
-                    error=problem,
-                )
-            )
     for i, spec in enumerate(specs):
         if progress:
             progress(spec.name, i, len(specs))
