@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -45,6 +44,8 @@ from typing import Any
 import httpx
 import numpy as np
 
+from mobility.machine import describe, machine
+
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this file's folder comes first on sys.path and would shadow the ``api`` package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -57,26 +58,6 @@ SCENARIO: dict[str, Any] = {
     "new_stations": {"max": 600},
     "solver": {"time_limit": 60},
 }
-
-
-def machine() -> dict[str, Any]:
-    """Cores, RAM, CPU model and load of this machine."""
-    model = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        mem = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
-    except OSError:
-        mem = float("nan")
-    return {
-        "cores": os.cpu_count(),
-        "ram_gb": round(mem, 1),
-        "cpu": model,
-        "load_avg_1m": round(os.getloadavg()[0], 2),
-        "python": platform.python_version(),
-    }
 
 
 def synthetic_plan() -> dict[str, Any]:
@@ -468,7 +449,7 @@ def main() -> None:
                 f"{gen + ': ' + name:42} {r['requests']:8d} {r['errors']:6d} {r['rps']:8.1f} "
                 f"{r['p50_ms']:7.2f} {r['p99_ms']:7.2f} {ratio:8.2f}"
             )
-    print(f"machine: {m['cores']} cores, {m['ram_gb']} GB, {m['cpu']}, load {m['load_avg_1m']} (shared)")
+    print(f"machine: {describe(m)}")
     for route, sh in sorted(server_side.items()):
         print(
             f"server-side (own histogram{', one worker' if args.workers > 1 else ''}) {route}: "

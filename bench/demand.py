@@ -24,37 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from scipy.linalg import expm
 
-
-def machine() -> dict[str, Any]:
-    """Cores available to this process, RAM, CPU model and load."""
-    model, ram_gb = platform.processor() or "unknown", None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-                break
-    except OSError:
-        pass
-    return {
-        "cores": len(os.sched_getaffinity(0)),
-        "ram_gb": ram_gb,
-        "cpu": model,
-        "python": platform.python_version(),
-        "loadavg": [round(x, 1) for x in os.getloadavg()],
-    }
+from mobility.machine import describe, machine
 
 
 def expm_curve(lam: np.ndarray, mu: np.ndarray, docks: int, extra: int, weights: np.ndarray) -> np.ndarray:
@@ -119,7 +94,7 @@ def main() -> None:
         ),
     ]
     m = machine()
-    print(f"machine: {m['cores']} cores, {m['ram_gb']} GB RAM, {m['cpu']}, load {m['loadavg']}")
+    print(f"machine: {describe(m)}")
     print(f"stations: {n}, steps: {lam.shape[1]}, states up to {int(docks.max()) + params.max_overflow + 1}")
     print(f"{'method':72s} {'seconds':>9s} {'x engine':>9s}")
     for name, sec, ratio in rows:

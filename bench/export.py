@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,28 +30,7 @@ from typing import Any
 
 import numpy as np
 
-
-def machine() -> dict[str, Any]:
-    """Cores, RAM and CPU model of this machine."""
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        mem_kb = 0
-    return {
-        "cores": os.cpu_count(),
-        "ram_gb": round(mem_kb / 1024**2, 1),
-        "cpu": model,
-        "python": platform.python_version(),
-    }
+from mobility.machine import describe, machine
 
 
 def size(paths: list[Path]) -> int:
@@ -204,7 +181,7 @@ def main() -> None:
         )
 
     m = machine()
-    print(f"machine: {m['cores']} cores, {m['ram_gb']} GB RAM, {m['cpu']}, Python {m['python']}")
+    print(f"machine: {describe(m)}")
     print(f"plan: {counts} route path points {path_points:,}; layers built in {build_s:.1f} s")
     print(f"outputs in {tmp}")
     print(f"{'format':8} {'s':>7} {'MB':>8} | {'base s':>7} {'base MB':>8} | {'size x':>7} {'time x':>7}")

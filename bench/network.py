@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -41,34 +40,7 @@ from typing import Any
 
 import numpy as np
 
-
-def machine() -> dict[str, Any]:
-    """Cores available to this process, RAM and CPU model."""
-    model = platform.processor() or "unknown"
-    ram_gb = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-                break
-    except OSError:
-        pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    load = [round(x, 1) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
-    return {
-        "cores": cores,
-        "ram_gb": ram_gb,
-        "cpu": model,
-        "python": platform.python_version(),
-        "loadavg": load,
-    }
+from mobility.machine import describe, machine
 
 
 def max_rss_mb() -> float:
@@ -150,9 +122,8 @@ def main() -> None:
     data_dir = resolve_data_dir(args.data_dir)
     info = machine()
     print(
-        f"machine: {info['cores']} cores available, {info['ram_gb']} GB RAM, {info['cpu']}, "
-        f"Python {info['python']}, pyroutingkit OpenMP={rk.HAS_OPENMP}, threads={mx.default_threads()}, "
-        f"load average {info['loadavg']} (other work on the machine slows every figure alike)"
+        f"machine: {describe(info)}; pyroutingkit OpenMP={rk.HAS_OPENMP}, "
+        f"threads={mx.default_threads()} (other work on the machine slows every figure alike)"
     )
     rng = np.random.default_rng(args.seed)
     res: dict[str, Any] = {"machine": info}

@@ -12,27 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 
+from mobility.machine import describe, machine
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-
-def machine() -> dict[str, object]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    return {"cores": os.cpu_count(), "ram_gib": ram, "cpu": cpu, "python": platform.python_version()}
 
 
 def main() -> None:
@@ -87,7 +72,7 @@ def main() -> None:
         table.add_row(k, v)
     console.print(table)
     m = machine()
-    console.print(f"machine: {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['cpu']}")
+    console.print(f"machine: {describe(m)}")
     out = {
         "benchmark": "placement",
         "scenario": sc.name,

@@ -27,9 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -37,28 +34,15 @@ from typing import Any
 
 import numpy as np
 
+from mobility.cli.rebalance import load_night_problem
+from mobility.machine import describe, machine
+from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing
+from mobility.rebalancing.decompose import subproblem
+from mobility.rebalancing.solve import SolveParams, solve
+from mobility.rebalancing.validate import validate_plan
+from mobility.scenario.nightly import load_nightly
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from mobility.cli.rebalance import load_night_problem  # noqa: E402
-from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing  # noqa: E402
-from mobility.rebalancing.decompose import subproblem  # noqa: E402
-from mobility.rebalancing.solve import SolveParams, solve  # noqa: E402
-from mobility.rebalancing.validate import validate_plan  # noqa: E402
-from mobility.scenario.nightly import load_nightly  # noqa: E402
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    return {"cores": os.cpu_count(), "ram_gib": ram, "cpu": cpu, "python": platform.python_version()}
 
 
 def row(name: str, plan: Any, problem: Any, seconds: float) -> dict[str, Any]:
@@ -119,7 +103,7 @@ def main() -> None:
     night = load_night_problem(scn, status, a.data_dir)
     p = night.problem
     setup = time.perf_counter() - t0
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(
         f"problem: {p.n_stations} stations, {len(p.trucks)} trucks, network {p.meta['network']}, "
         f"targets {p.meta['day_type']} morning; setup {setup:.0f} s",

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -32,33 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mobility.machine import describe, machine
+
 # the three shared layouts: time columns and station-number columns for the pandas baseline
 _PANDAS_COLUMNS = {
     "trips_2016-03_fullmonth.csv": (("rent_datetime", "return_datetime"), ()),
     "trips_2018_1pct_sample.csv": (("rent_time", "return_time"), ("rent_station_no", "return_station_no")),
     "trips_2022-01-01_fullday.csv": (("RENT_DT", "RTN_DT"), ("RENT_ID", "RTN_ID")),
 }
-
-
-def machine() -> dict[str, Any]:
-    """Cores, RAM and CPU model of this machine."""
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-                break
-    except OSError:
-        pass
-    return {"cores": os.cpu_count(), "ram_gb": ram_gb, "cpu": model, "python": platform.python_version()}
 
 
 def make_inputs(data_dir: Path, folder: Path, copies: int) -> list[Path]:
@@ -167,7 +147,7 @@ def main() -> None:
 
     data_dir = resolve_data_dir(args.data_dir)
     info = machine()
-    print(f"machine: {info['cores']} cores, {info['ram_gb']} GB RAM, {info['cpu']}, Python {info['python']}")
+    print(f"machine: {describe(info)}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-trips-"))
     try:
         t0 = time.perf_counter()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
-import os
-import platform
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,23 +13,10 @@ from rich.table import Table
 
 from mobility.cli.common import JsonOption, console, err_console, print_json
 from mobility.errors import DataFileError, DataNotFoundError
+from mobility.machine import describe
+from mobility.machine import machine as _machine
 from mobility.placement.models import ModelParams, PMedian
 from mobility.placement.orlib import read_pmed
-
-
-def _machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = None
-    with contextlib.suppress(ValueError, OSError, AttributeError):
-        ram = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    return {"cores": os.cpu_count(), "ram_gib": ram, "cpu": cpu}
 
 
 def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 0) -> dict[str, Any]:
@@ -136,7 +120,7 @@ def register(bench_app: typer.Typer) -> None:
             m = out["machine"]
             console.print(
                 f"{out['matched']}/{out['solved']} optima reproduced in {out['seconds']:.1f} s "
-                f"({m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']})"
+                f"({describe(m)})"
             )
             summary = {k: out[k] for k in ("benchmark", "solved", "matched", "all_match", "seconds")}
             console.print(json.dumps(summary), markup=False, highlight=False, soft_wrap=True)

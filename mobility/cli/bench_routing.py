@@ -19,16 +19,12 @@ from rich.table import Table
 
 from mobility.cli.common import JsonOption, console, err_console, print_json
 from mobility.errors import DataNotFoundError
+from mobility.machine import describe
+from mobility.machine import machine as _machine
 from mobility.rebalancing.exact import solve_benchmark
 from mobility.rebalancing.formats import read_bks, read_brp, read_pdtsp
 
 __all__ = ["register", "run_routing_bench"]
-
-
-def _machine() -> dict[str, Any]:
-    from mobility.cli.bench_placement import _machine as m
-
-    return m()
 
 
 def _order(p: Path) -> tuple[int, str]:
@@ -115,7 +111,7 @@ def _print(out: dict[str, Any], title: str) -> None:
     m = out["machine"]
     console.print(
         f"reached {out['reached_best_known']}/{out['with_best_known']} best-known values; "
-        f"machine: {m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}"
+        f"machine: {describe(m)}"
     )
     last = {k: out[k] for k in ("benchmark", "solved", "reached_best_known", "mean_gap_pct", "total_seconds")}
     print(json.dumps(last, ensure_ascii=False))
