@@ -1,30 +1,38 @@
 # One command each: setup, the main job, the tests. CI (.ci/run) calls exactly these.
+# `make plan` and `make test` create the environment on first use (and again when pyproject.toml
+# changes): from a fresh clone, those two commands are all it takes.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
 SCENARIO ?= scenarios/seoul-2019-30k.yaml
 OUT      ?= out/seoul-2019-30k
 
 .PHONY: setup plan test test-fast lint typecheck ci clean-cache
 
-setup:  ## create the virtualenv and install mobility with its dev tools
+setup:  ## (re)create the virtualenv and install mobility with its dev tools
+	rm -f $(STAMP)
+	$(MAKE) $(STAMP)
+
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
 
-plan:   ## the main job: the 2019 -> 30,000-bike expansion plan on the real Seoul data
+plan: $(STAMP)  ## the main job: the 2019 -> 30,000-bike expansion plan on the real Seoul data
 	$(BIN)/mobility plan $(SCENARIO) --out $(OUT)
 
-test:   ## the whole suite, city-scale tests included
+test: $(STAMP)  ## the whole suite, city-scale tests included
 	$(BIN)/python -m pytest
 
-test-fast:  ## everything but the slow city-scale tests
+test-fast: $(STAMP)  ## everything but the slow city-scale tests
 	$(BIN)/python -m pytest -m "not slow"
 
-lint:
+lint: $(STAMP)
 	$(BIN)/ruff check mobility api tests bench
 
-typecheck:
+typecheck: $(STAMP)
 	$(BIN)/mypy
 
 ci: lint typecheck test
