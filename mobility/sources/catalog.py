@@ -15,20 +15,24 @@ the count that remains.
 
 from __future__ import annotations
 
+import pickle
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
-from mobility.config import resolve_data_dir
+from mobility.cache import cache_key
+from mobility.config import cache_dir, resolve_data_dir
 from mobility.errors import MobilityError
+from mobility.io import atomic_path
 from mobility.quality import QualityReport
 from mobility.sources import (
+    base,
     boundaries,
     gbfs,
     layers,
@@ -206,7 +210,10 @@ class DatasetInfo:
     error
         The loader's error message, if it failed.
     seconds
-        Time to load.
+        Time to load (of the run that loaded it, when ``cached``).
+    cached
+        Read from the derived-data cache: the dataset's files and the loader code are unchanged
+        since it was last loaded (see :func:`dataset_info`).
     """
 
     name: str
@@ -224,6 +231,7 @@ class DatasetInfo:
     report: QualityReport | None = None
     error: str = ""
     seconds: float = 0.0
+    cached: bool = False
 
     @property
     def checks_passed(self) -> int:
@@ -376,14 +384,46 @@ def _load_one(spec: DatasetSpec, root: Path) -> DatasetInfo:
     return info
 
 
+def _info_key(spec: DatasetSpec, path: Path) -> str:
+    """Cache key of a dataset's row: its files, the source modules' code and the spec."""
+    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    code = sorted(Path(base.__file__).parent.glob("*.py"))
+    return cache_key([*files, *code], dataset=spec.name, expected_rows=spec.expected_rows)
+
+
+def _load_one_cached(spec: DatasetSpec, root: Path) -> DatasetInfo:
+    """:func:`_load_one`, remembered on disk for tabular datasets (see :func:`dataset_info`)."""
+    path = root / spec.relpath
+    if spec.load is None or not path.exists():
+        return _load_one(spec, root)
+    entry = cache_dir("catalog") / f"{_info_key(spec, path)}.pkl"
+    if entry.exists():
+        try:
+            with entry.open("rb") as fh:
+                info = pickle.load(fh)
+            if isinstance(info, DatasetInfo):
+                return replace(info, cached=True)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            pass  # a damaged or outdated entry is rebuilt below
+    info = _load_one(spec, root)
+    with atomic_path(entry) as tmp, tmp.open("wb") as fh:
+        pickle.dump(info, fh)
+    return info
+
+
 def dataset_info(
     data_dir: Path | None = None,
     *,
     include_missing: bool = False,
     families: Iterable[str] | None = None,
     progress: Progress | None = None,
+    use_cache: bool = True,
 ) -> list[DatasetInfo]:
     """Load every dataset of the data directory and describe it.
+
+    Each tabular dataset's row is cached (``<cache>/catalog``), keyed on the fingerprints (path,
+    size, modification time) of its files and of the source modules' code: a second call on an
+    unchanged data directory reads the rows instead of loading every table again.
 
     Parameters
     ----------
@@ -395,12 +435,13 @@ def dataset_info(
         Only these families (e.g. ``["stations"]``).
     progress
         Called before each dataset.
+    use_cache
+        Read and write the cached rows (``False`` loads everything again).
 
     Returns
     -------
     list[DatasetInfo]
-        One row per dataset, in catalog order; source modules that failed to import are listed as
-        failed rows named ``module:<name>``.
+        One row per dataset, in catalog order.
 
     Raises
     ------
@@ -416,7 +457,7 @@ def dataset_info(
     for i, spec in enumerate(specs):
         if progress:
             progress(spec.name, i, len(specs))
-        info = _load_one(spec, root)
+        info = _load_one_cached(spec, root) if use_cache else _load_one(spec, root)
         if info.exists or include_missing:
             rows.append(info)
     return rows

@@ -103,3 +103,24 @@ def test_every_source_module_is_gathered() -> None:
     families = {s.family for s in all_datasets()}
     assert {"stations", "trips", "population", "boundaries", "network"} <= families
     assert len(catalog.SOURCE_MODULES) == 8
+
+
+def test_info_rows_are_cached_until_a_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def load(root: Path) -> Loaded[pd.DataFrame]:
+        table = pd.read_csv(root / "t.csv")
+        calls.append(len(table))
+        return Loaded(table, QualityReport("t", rows_read=len(table)))
+
+    (tmp_path / "t.csv").write_text("x\n1\n2\n", encoding="utf-8")
+    specs = [DatasetSpec("t", "test", "t.csv", "a table", load=load, expected_rows=2)]
+    monkeypatch.setattr(catalog, "all_datasets", lambda data_dir=None: specs)
+    first = dataset_info(tmp_path)[0]
+    again = dataset_info(tmp_path)[0]
+    assert (first.cached, again.cached) == (False, True) and calls == [2]
+    assert again.rows == 2 and again.status == "ok" and again.report is not None
+    (tmp_path / "t.csv").write_text("x\n1\n2\n3\n", encoding="utf-8")  # new size: a new key
+    changed = dataset_info(tmp_path)[0]
+    assert not changed.cached and changed.rows == 3 and changed.status == "failed" and calls == [2, 3]
+    assert dataset_info(tmp_path, use_cache=False)[0].cached is False and calls == [2, 3, 3]
