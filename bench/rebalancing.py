@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from mobility.cli.rebalance import load_night_problem
 from mobility.machine import describe, machine
 from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing
 from mobility.rebalancing.decompose import subproblem
+from mobility.rebalancing.night import load_night_problem
 from mobility.rebalancing.solve import SolveParams, solve
 from mobility.rebalancing.validate import validate_plan
 from mobility.scenario.nightly import load_nightly

@@ -1,7 +1,7 @@
 """``mobility rebalance``: the nightly truck routes, from a scenario and a status snapshot.
 
 Writes, atomically, into ``--out``: ``routes.json`` (the :class:`RebalancingPlan`, schema
-``mobility/rebalancing-plan/1``, see :data:`mobility.rebalancing.plan.ROUTES_JSON_SCHEMA`),
+``mobility/rebalancing-plan/1``, see :func:`mobility.rebalancing.plan.routes_json_schema`),
 ``routes.csv`` (one row per stop, grouped per truck with a depot row before and after: a
 printable route sheet), ``routes.geojson`` (a LineString per truck along the streets, a Point
 per stop) and the review maps ``map.html`` / ``map.png`` (``--no-maps`` skips them).
@@ -13,13 +13,9 @@ import csv
 import io
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -30,115 +26,16 @@ from mobility.cli.common import (
     err_console,
     print_json,
 )
-from mobility.errors import DataFileError, InputError
 from mobility.io import atomic_write_json, atomic_write_text
-from mobility.quality import QualityReport
-from mobility.rebalancing.travel import TruckTravel, truck_travel, with_street_paths
+from mobility.rebalancing.night import load_night_problem
+from mobility.rebalancing.travel import with_street_paths
 
-__all__ = ["NightInputs", "load_night_problem", "read_status", "register", "write_outputs"]
+__all__ = ["register", "write_outputs"]
 
 
 def register(app: typer.Typer) -> None:
     """Add ``mobility rebalance``."""
     app.command("rebalance")(rebalance_cmd)
-
-
-def read_status(path: Path) -> pd.DataFrame:
-    """A status snapshot: CSV / Parquet (``station_id``, ``number``, ``docks``, ``bikes``, ...) or
-    a real-time ``bikeList`` JSON response."""
-    if not path.exists():
-        raise InputError("--status", str(path), "an existing CSV, Parquet or bikeList JSON file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        if suffix == ".json":
-            from mobility.sources.stations import parse_bike_list
-
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            return parse_bike_list(payload, origin=path).table
-        return pd.read_csv(path, dtype={"station_id": "string"}, encoding="utf-8-sig")
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(path, f"cannot read as a status table ({exc})") from exc
-
-
-def _day_type(date: str) -> str:
-    """Day type of the morning after ``date`` (the morning the targets are for)."""
-    from mobility.demand.holidays import day_type
-
-    return str(day_type(pd.Timestamp(date) + pd.Timedelta(days=1)))
-
-
-def _travel(scn: Any, lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -> TruckTravel:
-    """Truck travel over depots + stations as the scenario's ``network`` section asks."""
-    ns = scn.network
-    tt = truck_travel(
-        lon,
-        lat,
-        source=ns.source,
-        profile=ns.profile,
-        straight_speed_kmh=ns.straight_speed_kmh,
-        straight_detour=ns.straight_detour,
-        fallback_to_straight=ns.fallback_to_straight,
-        data_dir=data_dir,
-    )
-    if tt.note:
-        err_console.print(f"[yellow]{tt.note}[/]")
-    return tt
-
-
-@dataclass
-class NightInputs:
-    """Everything a night needs: the problem, its truck travel (with the street network) and the report."""
-
-    problem: Any
-    travel: TruckTravel
-    report: QualityReport
-
-
-def load_night_problem(
-    scn: Any,
-    status: Path | pd.DataFrame,
-    data_dir: Path | None = None,
-    *,
-    progress: Callable[[str], None] | None = None,
-) -> NightInputs:
-    """Read the snapshot, the demand curves and the truck travel times; build the problem."""
-    from mobility.rebalancing.build import assemble_stations, problem_from_scenario
-
-    say = progress or (lambda _m: None)
-    report = QualityReport("status snapshot")
-    raw = status if isinstance(status, pd.DataFrame) else read_status(status)
-    need_coords = not {"lon", "lat"} <= set(raw.columns)
-    prof = None
-    curves = None
-    day = "weekday"
-    if need_coords or scn.targets.source == "demand":
-        from mobility.demand.data import load_profiles
-
-        say("station demand profiles…")
-        prof = load_profiles(data_dir)
-    stations = assemble_stations(raw, prof.stations if prof is not None else None, report)
-    if scn.targets.source == "demand" and prof is not None:
-        from mobility.demand.inventory import curves_from_profiles
-
-        day = _day_type(scn.night.date) if scn.targets.day_type == "auto" else scn.targets.day_type
-        say(f"dissatisfaction curves ({day} morning)…")
-        curves = {int(c.station): c.costs for c in curves_from_profiles(prof, day_type=day)}
-    say("truck travel times on the street network…")
-    lon = np.r_[[d.lon for d in scn.depots], stations["lon"].to_numpy(dtype=float)]
-    lat = np.r_[[d.lat for d in scn.depots], stations["lat"].to_numpy(dtype=float)]
-    tt = _travel(scn, lon, lat, data_dir)
-    problem = problem_from_scenario(
-        scn,
-        stations,
-        curves,
-        tt.seconds,
-        tt.metres,
-        report=report,
-        meta={"network": tt.model, "day_type": day},
-    )
-    return NightInputs(problem, tt, report)
 
 
 def _csv_text(plan: Any, problem: Any) -> str:
@@ -262,6 +159,8 @@ def rebalance_cmd(
     scn = load_nightly(scenario)
     with err_console.status("reading the status snapshot and the demand model…") as st:
         night = load_night_problem(scn, status, data_dir, progress=lambda m: st.update(m))
+    if night.travel.note:
+        err_console.print(f"[yellow]{night.travel.note}[/]")
     problem, report = night.problem, night.report
     network_name, day = problem.meta["network"], problem.meta["day_type"]
     params = SolveParams(
@@ -281,20 +180,16 @@ def rebalance_cmd(
     check = validate_plan(problem, plan)
     datasets: dict[str, Path | str] = {"status": status}
     prov = Provenance.collect(datasets, scenario=scn.model_dump(mode="json"), seed=params.seed)
-    from dataclasses import replace
-
-    plan = replace(
-        plan.with_provenance(prov),
-        meta={
-            **plan.meta,
-            "scenario": scn.name,
-            "night": scn.night.date,
-            "network": network_name,
-            "targets": f"{scn.targets.source} ({day} morning)",
-            "status_report": report.to_dict(),
-            "valid": check.ok,
-        },
-    )
+    meta = {
+        **plan.meta,
+        "scenario": scn.name,
+        "night": scn.night.date,
+        "network": network_name,
+        "targets": f"{scn.targets.source} ({day} morning)",
+        "status_report": report.to_dict(),
+        "valid": check.ok,
+    }
+    plan = plan.with_provenance(prov).model_copy(update={"meta": meta})
     files = write_outputs(plan, problem, out)
     if maps:
         from mobility.export import write_default_maps

@@ -2,7 +2,7 @@
 
 - :mod:`~mobility.rebalancing.problem`: :class:`RebalancingProblem` (stations, depots, trucks,
   travel times), pure data.
-- :mod:`~mobility.rebalancing.plan`: :class:`RebalancingPlan`, the result, and its JSON schema.
+- :mod:`~mobility.rebalancing.plan`: :class:`RebalancingPlan`, the result, and its generated JSON schema.
 - :mod:`~mobility.rebalancing.solve`: ``solve(problem, params, stop) -> RebalancingPlan``.
 - :mod:`~mobility.rebalancing.validate`: the independent feasibility checker.
 - :mod:`~mobility.rebalancing.formats` / :mod:`~mobility.rebalancing.exact`: the BRP and
@@ -10,19 +10,18 @@
 """
 
 from mobility.rebalancing.plan import (
-    ROUTES_JSON_SCHEMA,
     PlanTotals,
     RebalancingPlan,
     RouteSpec,
     Stop,
     TruckRoute,
     build_plan,
+    routes_json_schema,
 )
 from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck
 from mobility.rebalancing.validate import ValidationReport, validate_plan
 
 __all__ = [
-    "ROUTES_JSON_SCHEMA",
     "Depot",
     "PlanTotals",
     "RebalancingPlan",
@@ -33,5 +32,6 @@ __all__ = [
     "TruckRoute",
     "ValidationReport",
     "build_plan",
+    "routes_json_schema",
     "validate_plan",
 ]

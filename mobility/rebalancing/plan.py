@@ -1,4 +1,4 @@
-"""The result of a nightly rebalancing: :class:`RebalancingPlan`, and its JSON schema.
+"""The result of a nightly rebalancing: :class:`RebalancingPlan` (the ``routes.json`` document).
 
 A plan is a list of :class:`TruckRoute` (one per truck, possibly without stops), each an ordered
 list of :class:`Stop` with the bikes picked up (``quantity > 0``) or dropped (``quantity < 0``)
@@ -6,26 +6,27 @@ and the load on board after the stop, plus citywide :class:`PlanTotals`, the sta
 expected to run empty or full, the :class:`~mobility.stats.SolverStats` and the
 :class:`~mobility.provenance.Provenance`.
 
-``RebalancingPlan.to_dict()`` is the content of ``routes.json``; it validates against
-:data:`ROUTES_JSON_SCHEMA` (``schema`` = ``"mobility/rebalancing-plan/1"``) and round-trips
-through :meth:`RebalancingPlan.from_dict`. Times are seconds since midnight of the evening the
-night starts (``arrival_s``; 06:00 next morning = 108 000) and a ``"HH:MM"`` clock string.
+Every class here is a frozen pydantic model: ``plan.model_dump(mode="json")`` (or
+:meth:`RebalancingPlan.to_dict`) is the content of ``routes.json``, ``RebalancingPlan.model_validate``
+reads it back, and :func:`routes_json_schema` is its JSON Schema, generated from the models
+(``schema`` = ``"mobility/rebalancing-plan/1"``). Times are seconds since midnight of the evening
+the night starts (``arrival_s``; 06:00 next morning = 108 000) and a ``"HH:MM"`` clock string.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from mobility.provenance import Provenance
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.stats import SolverStats
 
 __all__ = [
-    "ROUTES_JSON_SCHEMA",
     "SCHEMA_ID",
     "PlanTotals",
     "RebalancingPlan",
@@ -34,9 +35,10 @@ __all__ = [
     "TruckRoute",
     "build_plan",
     "clock",
+    "routes_json_schema",
 ]
 
-SCHEMA_ID = "mobility/rebalancing-plan/1"
+SCHEMA_ID: Final = "mobility/rebalancing-plan/1"
 
 
 def clock(seconds: float) -> str:
@@ -45,8 +47,13 @@ def clock(seconds: float) -> str:
     return f"{(m // 60) % 24:02d}:{m % 60:02d}"
 
 
-@dataclass(frozen=True)
-class Stop:
+class _Document(BaseModel):
+    """Frozen; the computed fields (clock strings, per-truck sums) are written and ignored on reading."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Stop(_Document):
     """One stop of a truck: where, when, how many bikes, and the load after."""
 
     seq: int
@@ -56,28 +63,25 @@ class Stop:
     lat: float
     arrival_s: float
     departure_s: float
-    quantity: int
-    load_after: int
-    bikes_before: int
-    bikes_after: int
+    quantity: int = Field(description="Bikes picked up (> 0) or dropped (< 0) at the station.")
+    # Not enforced on the model (a broken plan must still be built, then reported by the
+    # validator); a routes.json that is written is valid, and its schema says so.
+    load_after: int = Field(json_schema_extra={"minimum": 0})
+    bikes_before: int = Field(json_schema_extra={"minimum": 0})
+    bikes_after: int = Field(json_schema_extra={"minimum": 0})
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def arrival(self) -> str:
         """Arrival clock time ``"HH:MM"``."""
         return clock(self.arrival_s)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (adds the ``arrival`` clock string)."""
-        return {**asdict(self), "arrival": self.arrival}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Stop:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+        """JSON-ready dict (with the ``arrival`` clock string)."""
+        return self.model_dump(mode="json")
 
 
-@dataclass(frozen=True)
-class TruckRoute:
+class TruckRoute(_Document):
     """One truck's night: depot, start and end times and loads, stops, distance, street path."""
 
     truck_id: str
@@ -89,18 +93,35 @@ class TruckRoute:
     end_load: int
     stops: tuple[Stop, ...]
     distance_km: float
-    path: list[list[float]] | None = None
+    path: list[list[float]] | None = Field(
+        default=None, description="Street path [[lon, lat], ...] (WGS84) or null."
+    )
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def start(self) -> str:
+        """Clock time of leaving the depot."""
+        return clock(self.start_s)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def end(self) -> str:
+        """Clock time of returning to the depot."""
+        return clock(self.end_s)
+
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def picked_up(self) -> int:
         """Bikes loaded over the night."""
         return sum(s.quantity for s in self.stops if s.quantity > 0)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def dropped(self) -> int:
         """Bikes unloaded over the night."""
         return -sum(s.quantity for s in self.stops if s.quantity < 0)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def hours(self) -> float:
         """Hours from leaving the depot to returning (0 for an unused truck)."""
@@ -108,43 +129,10 @@ class TruckRoute:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {
-            "truck_id": self.truck_id,
-            "depot_id": self.depot_id,
-            "capacity": self.capacity,
-            "start_s": self.start_s,
-            "end_s": self.end_s,
-            "start": clock(self.start_s),
-            "end": clock(self.end_s),
-            "start_load": self.start_load,
-            "end_load": self.end_load,
-            "picked_up": self.picked_up,
-            "dropped": self.dropped,
-            "distance_km": self.distance_km,
-            "hours": self.hours,
-            "stops": [s.to_dict() for s in self.stops],
-            "path": self.path,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TruckRoute:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            truck_id=d["truck_id"],
-            depot_id=d["depot_id"],
-            capacity=int(d["capacity"]),
-            start_s=float(d["start_s"]),
-            end_s=float(d["end_s"]),
-            start_load=int(d["start_load"]),
-            end_load=int(d["end_load"]),
-            stops=tuple(Stop.from_dict(s) for s in d["stops"]),
-            distance_km=float(d["distance_km"]),
-            path=d.get("path"),
-        )
+        return self.model_dump(mode="json")
 
 
-@dataclass(frozen=True)
-class PlanTotals:
+class PlanTotals(_Document):
     """Citywide figures of a plan (dissatisfaction unweighted; ``objective`` as minimised)."""
 
     bikes_moved: int
@@ -162,50 +150,27 @@ class PlanTotals:
     stations_full_after: int
 
 
-@dataclass(frozen=True)
-class RebalancingPlan:
+class RebalancingPlan(_Document):
     """Routes, totals, remaining risks, solver statistics and provenance of one night."""
 
-    routes: tuple[TruckRoute, ...]
+    schema_id: Literal["mobility/rebalancing-plan/1"] = Field(default=SCHEMA_ID, alias="schema")
     totals: PlanTotals
+    routes: tuple[TruckRoute, ...]
     still_empty: tuple[str, ...]
     still_full: tuple[str, ...]
     stats: SolverStats
     provenance: Provenance | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """The content of ``routes.json`` (validates against :data:`ROUTES_JSON_SCHEMA`)."""
-        return {
-            "schema": SCHEMA_ID,
-            "totals": asdict(self.totals),
-            "routes": [r.to_dict() for r in self.routes],
-            "still_empty": list(self.still_empty),
-            "still_full": list(self.still_full),
-            "stats": self.stats.to_dict(),
-            "provenance": self.provenance.to_dict() if self.provenance else None,
-            "meta": self.meta,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RebalancingPlan:
-        """Inverse of :meth:`to_dict`."""
-        prov = d.get("provenance")
-        return cls(
-            routes=tuple(TruckRoute.from_dict(r) for r in d["routes"]),
-            totals=PlanTotals(**d["totals"]),
-            still_empty=tuple(d.get("still_empty", [])),
-            still_full=tuple(d.get("still_full", [])),
-            stats=SolverStats(**d["stats"]),
-            provenance=Provenance(**prov) if prov else None,
-            meta=dict(d.get("meta") or {}),
-        )
+        """The content of ``routes.json`` (``model_dump`` in JSON mode, with the ``schema`` key)."""
+        return self.model_dump(mode="json", by_alias=True)
 
     def with_provenance(self, provenance: Provenance) -> RebalancingPlan:
         """A copy with ``provenance`` set."""
-        return RebalancingPlan(
-            self.routes, self.totals, self.still_empty, self.still_full, self.stats, provenance, self.meta
-        )
+        return self.model_copy(update={"provenance": provenance})
 
     def final_inventory(self, problem: RebalancingProblem) -> np.ndarray:
         """Bikes at every station after all routes, in ``problem`` station order."""
@@ -214,6 +179,19 @@ class RebalancingPlan:
             for s in r.stops:
                 inv[problem.index_of[s.station_id]] -= s.quantity
         return inv
+
+
+def routes_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of ``routes.json``, generated from :class:`RebalancingPlan`."""
+    schema = RebalancingPlan.model_json_schema(mode="serialization", by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_ID
+    schema["title"] = "RebalancingPlan (routes.json)"
+    schema["description"] = (
+        "Nightly truck routes. quantity > 0: bikes picked up at the station; < 0: dropped. "
+        "Times: seconds since midnight of the evening the night starts (arrival_s), and HH:MM."
+    )
+    return schema
 
 
 # ------------------------------------------------------------------------------------- building
@@ -323,115 +301,3 @@ def build_plan(
         provenance=provenance,
         meta=dict(meta or {}),
     )
-
-
-_NUM = {"type": "number"}
-_INT = {"type": "integer"}
-_STR = {"type": "string"}
-
-ROUTES_JSON_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": SCHEMA_ID,
-    "title": "RebalancingPlan (routes.json)",
-    "description": "Nightly truck routes. quantity > 0: bikes picked up at the station; < 0: dropped. "
-    "Times: seconds since midnight of the evening the night starts (arrival_s), and HH:MM.",
-    "type": "object",
-    "required": ["schema", "totals", "routes", "still_empty", "still_full", "stats"],
-    "properties": {
-        "schema": {"const": SCHEMA_ID},
-        "totals": {
-            "type": "object",
-            "required": list(PlanTotals.__dataclass_fields__),
-            "properties": {
-                "bikes_moved": _INT,
-                "km": _NUM,
-                "truck_hours": _NUM,
-                "trucks_used": _INT,
-                "stations_visited": _INT,
-                "dissatisfaction_before": _NUM,
-                "dissatisfaction_after": _NUM,
-                "driving_cost": _NUM,
-                "objective": _NUM,
-                "stations_empty_before": _INT,
-                "stations_empty_after": _INT,
-                "stations_full_before": _INT,
-                "stations_full_after": _INT,
-            },
-        },
-        "routes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "truck_id",
-                    "depot_id",
-                    "capacity",
-                    "start_s",
-                    "end_s",
-                    "start_load",
-                    "end_load",
-                    "distance_km",
-                    "stops",
-                ],
-                "properties": {
-                    "truck_id": _STR,
-                    "depot_id": _STR,
-                    "capacity": _INT,
-                    "start_s": _NUM,
-                    "end_s": _NUM,
-                    "start": _STR,
-                    "end": _STR,
-                    "start_load": _INT,
-                    "end_load": _INT,
-                    "picked_up": _INT,
-                    "dropped": _INT,
-                    "distance_km": _NUM,
-                    "hours": _NUM,
-                    "path": {
-                        "type": ["array", "null"],
-                        "description": "Street path [[lon, lat], ...] (WGS84) or null.",
-                        "items": {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2},
-                    },
-                    "stops": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": [
-                                "seq",
-                                "station_id",
-                                "name",
-                                "lon",
-                                "lat",
-                                "arrival_s",
-                                "departure_s",
-                                "quantity",
-                                "load_after",
-                                "bikes_before",
-                                "bikes_after",
-                            ],
-                            "properties": {
-                                "seq": _INT,
-                                "station_id": _STR,
-                                "name": _STR,
-                                "lon": _NUM,
-                                "lat": _NUM,
-                                "arrival_s": _NUM,
-                                "departure_s": _NUM,
-                                "arrival": _STR,
-                                "quantity": _INT,
-                                "load_after": {"type": "integer", "minimum": 0},
-                                "bikes_before": {"type": "integer", "minimum": 0},
-                                "bikes_after": {"type": "integer", "minimum": 0},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-        "still_empty": {"type": "array", "items": _STR},
-        "still_full": {"type": "array", "items": _STR},
-        "stats": {"type": "object", "required": ["solver", "status", "objective", "seconds", "seed"]},
-        "provenance": {"type": ["object", "null"]},
-        "meta": {"type": "object"},
-    },
-}

@@ -9,7 +9,7 @@ the network engine (:func:`mobility.network.matrix.travel_matrix`).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -140,5 +140,5 @@ def with_street_paths(
                 p = [round(float(x), 6), round(float(y), 6)]
                 if not pts or pts[-1] != p:
                     pts.append(p)
-        routes.append(replace(r, path=pts))
-    return replace(plan, routes=tuple(routes))
+        routes.append(r.model_copy(update={"path": pts}))
+    return plan.model_copy(update={"routes": tuple(routes)})

@@ -51,4 +51,4 @@ def full_layers(current_layers: MapLayers, routes_doc: dict) -> MapLayers:
     """Current network plus the night's routes (every layer but new stations non-empty)."""
     from mobility.rebalancing.plan import RebalancingPlan
 
-    return current_layers.with_routes(layers_from_routes(RebalancingPlan.from_dict(routes_doc)))
+    return current_layers.with_routes(layers_from_routes(RebalancingPlan.model_validate(routes_doc)))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mobility.cli.rebalance import load_night_problem
+from mobility.rebalancing.night import load_night_problem
 from mobility.rebalancing.solve import SolveParams, solve
 from mobility.rebalancing.validate import validate_plan
 from mobility.scenario.nightly import load_nightly

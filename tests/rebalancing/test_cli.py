@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from mobility.cli import app
-from mobility.rebalancing.plan import ROUTES_JSON_SCHEMA
+from mobility.rebalancing.plan import routes_json_schema
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
 
@@ -49,7 +49,7 @@ def test_rebalance_writes_valid_routes(tmp_path: Path) -> None:
     summary = json.loads(res.stdout)
     assert summary["valid"] is True and summary["totals"]["bikes_moved"] > 0
     doc = json.loads((out / "routes.json").read_text(encoding="utf-8"))
-    jsonschema.validate(doc, ROUTES_JSON_SCHEMA)
+    jsonschema.validate(doc, routes_json_schema())
     assert doc["provenance"]["seed"] == 0 and doc["meta"]["valid"] is True
     sheet = pd.read_csv(out / "routes.csv")
     assert {"start", "end", "pick up", "drop"} <= set(sheet["action"])
@@ -91,7 +91,7 @@ def test_bench_brp_and_pdtsp_on_copies(tmp_path: Path) -> None:
 
 
 def test_status_from_a_bike_list_response(tmp_path: Path) -> None:
-    from mobility.cli.rebalance import read_status
+    from mobility.rebalancing.night import read_status
 
     def row(sid: str, name: str, docks: str, bikes: str, lat: str, lon: str) -> dict[str, str]:
         return {

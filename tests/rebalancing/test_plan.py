@@ -7,7 +7,7 @@ import json
 import jsonschema
 from rb_synth import make_problem
 
-from mobility.rebalancing.plan import ROUTES_JSON_SCHEMA, RebalancingPlan, RouteSpec, build_plan, clock
+from mobility.rebalancing.plan import RebalancingPlan, RouteSpec, build_plan, clock, routes_json_schema
 from mobility.stats import SolverStats
 
 
@@ -34,8 +34,8 @@ def test_times_loads_and_totals() -> None:
 def test_json_round_trip_and_schema() -> None:
     _, plan = _plan()
     d = json.loads(json.dumps(plan.to_dict(), ensure_ascii=False))
-    jsonschema.validate(d, ROUTES_JSON_SCHEMA)
-    assert RebalancingPlan.from_dict(d).to_dict() == d
+    jsonschema.validate(d, routes_json_schema())
+    assert RebalancingPlan.model_validate(d).to_dict() == d
     assert "대여소" in json.dumps(plan.to_dict(), ensure_ascii=False)
 
 
@@ -44,7 +44,7 @@ def test_schema_rejects_a_fractional_quantity() -> None:
     d = plan.to_dict()
     d["routes"][0]["stops"][0]["quantity"] = 2.5
     try:
-        jsonschema.validate(d, ROUTES_JSON_SCHEMA)
+        jsonschema.validate(d, routes_json_schema())
     except jsonschema.ValidationError:
         return
     raise AssertionError("a fractional quantity passed the schema")
