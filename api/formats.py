@@ -13,6 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mobility.export.routes import route_sheet_csv, routes_feature_collection
+from mobility.placement.plan import Plan, plan_to_geojson
+from mobility.rebalancing.plan import RebalancingPlan
+
 Converter = Callable[[bytes], bytes]
 
 
@@ -73,25 +77,8 @@ def _identity(body: bytes) -> bytes:
 
 # --- expansion plans -------------------------------------------------------------------------
 def plan_geojson(body: bytes) -> bytes:
-    """New and existing stations of a ``plan.json`` document as GeoJSON Points.
-
-    Same features as :func:`mobility.placement.plan.plan_to_geojson` (``kind`` = ``"new"`` or
-    ``"existing"``), built from the stored document without re-validating the whole plan.
-    """
-    d = json.loads(body)
-    feats: list[dict[str, Any]] = []
-    for kind, key in (("new", "new_stations"), ("existing", "existing_stations")):
-        for s in d.get(key, []):
-            props = {k: v for k, v in s.items() if k not in ("lat", "lon")}
-            props["kind"] = kind
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-                    "properties": props,
-                }
-            )
-    return _dumps({"type": "FeatureCollection", "name": d.get("scenario", "plan"), "features": feats})
+    """New and existing stations (:func:`mobility.placement.plan.plan_to_geojson`)."""
+    return _dumps(plan_to_geojson(Plan.from_dict(json.loads(body))))
 
 
 PLAN_CSV_COLUMNS = [
@@ -122,61 +109,13 @@ def plan_csv(body: bytes) -> bytes:
 
 # --- rebalancing runs ------------------------------------------------------------------------
 def routes_geojson(body: bytes) -> bytes:
-    """Truck routes (LineStrings, street path when known) and their stops (Points)."""
-    d = json.loads(body)
-    feats: list[dict[str, Any]] = []
-    for r in d.get("routes", []):
-        stops = r.get("stops", [])
-        coords = r.get("path") or [[s["lon"], s["lat"]] for s in stops]
-        props = {k: v for k, v in r.items() if k not in ("stops", "path")}
-        if len(coords) >= 2:
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": coords},
-                    "properties": {"feature": "route", **props},
-                }
-            )
-        for s in stops:
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-                    "properties": {
-                        "feature": "stop",
-                        "truck_id": r.get("truck_id"),
-                        **{k: v for k, v in s.items() if k not in ("lon", "lat")},
-                    },
-                }
-            )
-    return _dumps({"type": "FeatureCollection", "features": feats})
-
-
-ROUTE_CSV_COLUMNS = [
-    "truck_id",
-    "depot_id",
-    "seq",
-    "station_id",
-    "name",
-    "arrival",
-    "quantity",
-    "load_after",
-    "bikes_before",
-    "bikes_after",
-    "lat",
-    "lon",
-]
+    """Routes, stops and depots (:func:`mobility.export.routes.routes_feature_collection`)."""
+    return _dumps(routes_feature_collection(RebalancingPlan.model_validate_json(body)))
 
 
 def routes_csv(body: bytes) -> bytes:
-    """Route sheet: one row per stop (quantity > 0 picks up, < 0 drops off)."""
-    d = json.loads(body)
-    rows = [
-        {"truck_id": r.get("truck_id"), "depot_id": r.get("depot_id"), **s}
-        for r in d.get("routes", [])
-        for s in r.get("stops", [])
-    ]
-    return _csv(rows, ROUTE_CSV_COLUMNS)
+    """The route sheet (:func:`mobility.export.routes.route_sheet_csv`)."""
+    return route_sheet_csv(RebalancingPlan.model_validate_json(body))
 
 
 register_format("scenario", "json", "application/json", _identity, "json")

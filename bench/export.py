@@ -87,7 +87,6 @@ def main() -> None:
     from mobility.export import html_map as hm
     from mobility.export.gbfs import build_feeds
     from mobility.export.layers import layers_from_plan, layers_from_routes, synthetic_plan, synthetic_routes
-    from mobility.export.routesheet import route_table
 
     data_dir = resolve_data_dir()
     t0 = time.perf_counter()
@@ -132,7 +131,7 @@ def main() -> None:
 
     def naive_csv() -> list[Path]:
         p = base / "stops.csv"
-        route_table(layers).to_csv(p, index=False)
+        layers.stops.drop(columns=layers.stops.geometry.name).to_csv(p, index=False)  # the layer as is
         return [p]
 
     def naive_html() -> list[Path]:

@@ -46,6 +46,13 @@ def atomic_write_text(target: Path | str, text: str) -> Path:
     return Path(target)
 
 
+def atomic_write_bytes(target: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``target`` atomically and return the target path."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
 def atomic_write_json(target: Path | str, obj: Any, *, indent: int | None = 2) -> Path:
     """Write ``obj`` as JSON (UTF-8, Hangul kept as is, not ``\\uXXXX``) atomically."""
     return atomic_write_text(target, json.dumps(obj, ensure_ascii=False, indent=indent, default=str) + "\n")

@@ -89,6 +89,12 @@ def _info_rows(data_dir: Path | None, include_missing: bool, family: list[str] |
         return dataset_info(data_dir, include_missing=include_missing, families=family, progress=step)
 
 
+FamilyOption = Annotated[
+    list[str] | None,
+    typer.Option("--family", "-f", help="Only this family (stations, trips, usage, network, ...)."),
+]
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``data`` command group to ``app``."""
     grp = typer.Typer(
@@ -96,221 +102,219 @@ def register(app: typer.Typer) -> None:
         no_args_is_help=True,
     )
     app.add_typer(grp, name="data")
+    grp.command("info")(info_cmd)
+    grp.command("check")(check_cmd)
+    grp.command("stations")(stations_cmd)
+    grp.command("fetch")(fetch_cmd)
 
-    @grp.command("info")
-    def info(
-        data_dir: DataDirOption = None,
-        json_out: JsonOption = False,
-        family: Annotated[
-            list[str] | None,
-            typer.Option("--family", "-f", help="Only this family (stations, trips, network, ...)."),
-        ] = None,
-        include_missing: Annotated[
-            bool, typer.Option("--all", help="Also list known datasets whose file is missing.")
-        ] = False,
-    ) -> None:
-        """Every dataset found in the data directory: path, rows, period, CRS, checks."""
-        with _user_errors():
-            root = resolve_data_dir(data_dir)
-            rows = _info_rows(root, include_missing, family)
-            if not any(r.exists for r in rows) and not family:
-                raise DataNotFoundError("any known dataset", [root], DATA_HINT)
-        if json_out:
-            print_json({"data_dir": str(root), "datasets": [r.to_dict() for r in rows]})
-            return
-        table = Table(title=f"Datasets in {root}", show_lines=False)
-        for col, kw in (
-            ("dataset", {}),
-            ("family", {}),
-            ("path", {"overflow": "fold"}),
-            ("rows", {"justify": "right"}),
-            ("expected", {"justify": "right"}),
-            ("period", {}),
-            ("CRS", {}),
-            ("size", {"justify": "right"}),
-            ("checks", {"justify": "center"}),
-            ("status", {}),
-        ):
-            table.add_column(col, **kw)  # type: ignore[arg-type]
-        colour = {"ok": "green", "failed": "bold red", "missing": "yellow", "present": "dim"}
-        for r in rows:
-            checks = f"{r.checks_passed}/{r.checks_passed + r.checks_failed}" if r.checks else "—"
-            size = _fmt_size(r.size_bytes) + (f" ({r.files} files)" if r.files > 1 else "")
+
+def info_cmd(
+    data_dir: DataDirOption = None,
+    json_out: JsonOption = False,
+    family: FamilyOption = None,
+    include_missing: Annotated[
+        bool, typer.Option("--all", help="Also list known datasets whose file is missing.")
+    ] = False,
+) -> None:
+    """Every dataset found in the data directory: path, rows, period, CRS, checks."""
+    with _user_errors():
+        root = resolve_data_dir(data_dir)
+        rows = _info_rows(root, include_missing, family)
+        if not any(r.exists for r in rows) and not family:
+            raise DataNotFoundError("any known dataset", [root], DATA_HINT)
+    if json_out:
+        print_json({"data_dir": str(root), "datasets": [r.to_dict() for r in rows]})
+        return
+    table = Table(title=f"Datasets in {root}", show_lines=False)
+    for col, kw in (
+        ("dataset", {}),
+        ("family", {}),
+        ("path", {"overflow": "fold"}),
+        ("rows", {"justify": "right"}),
+        ("expected", {"justify": "right"}),
+        ("period", {}),
+        ("CRS", {}),
+        ("size", {"justify": "right"}),
+        ("checks", {"justify": "center"}),
+        ("status", {}),
+    ):
+        table.add_column(col, **kw)  # type: ignore[arg-type]
+    colour = {"ok": "green", "failed": "bold red", "missing": "yellow", "present": "dim"}
+    for r in rows:
+        checks = f"{r.checks_passed}/{r.checks_passed + r.checks_failed}" if r.checks else "—"
+        size = _fmt_size(r.size_bytes) + (f" ({r.files} files)" if r.files > 1 else "")
+        table.add_row(
+            r.name,
+            r.family,
+            r.relpath,
+            _fmt_int(r.rows),
+            _fmt_int(r.expected_rows),
+            r.period,
+            r.crs,
+            size if r.exists else "—",
+            checks,
+            f"[{colour.get(r.status, '')}]{r.status}[/]",
+        )
+    console.print(table)
+    failed = [r for r in rows if r.status == "failed"]
+    loaded = sum(r.rows is not None for r in rows)
+    console.print(
+        f"{len(rows)} datasets ({loaded} loaded, {len(rows) - loaded} fingerprinted); "
+        f"{len(failed)} failed a check" + (": " + ", ".join(r.name for r in failed) if failed else "")
+    )
+
+
+def check_cmd(
+    data_dir: DataDirOption = None,
+    json_out: JsonOption = False,
+    family: FamilyOption = None,
+) -> None:
+    """The data-quality report; exit code 1 when a dataset fails (load error, row count)."""
+    from mobility.sources.catalog import data_check
+
+    with _user_errors(), _progress() as bar:
+        task = bar.add_task("checking", total=None)
+
+        def step(name: str, i: int, n: int) -> None:
+            bar.update(task, total=n, completed=i, description=f"checking {name}")
+
+        results = data_check(data_dir, families=family, progress=step)
+        if not results and not family:
+            raise DataNotFoundError("any known dataset", [resolve_data_dir(data_dir)], DATA_HINT)
+    failed = [r for r in results if not r.passed]
+    if json_out:
+        print_json(
+            {
+                "passed": not failed,
+                "failed": [r.name for r in failed],
+                "datasets": [r.to_dict() for r in results],
+            }
+        )
+    else:
+        table = Table(title="Data quality")
+        for col in ("dataset", "verdict", "rows read", "rows kept", "dropped (reason: rows)", "flagged"):
+            table.add_column(col, overflow="fold")
+        for r in results:
+            rep = r.report
+            problems = "; ".join(f"{c.name}: {c.detail}" for c in r.checks if not c.passed)
             table.add_row(
                 r.name,
-                r.family,
-                r.relpath,
-                _fmt_int(r.rows),
-                _fmt_int(r.expected_rows),
-                r.period,
-                r.crs,
-                size if r.exists else "—",
-                checks,
-                f"[{colour.get(r.status, '')}]{r.status}[/]",
+                "[green]pass[/]" if r.passed else f"[bold red]FAIL[/] {problems}",
+                _fmt_int(rep.rows_read) if rep else "—",
+                _fmt_int(rep.rows_kept) if rep else "—",
+                _reasons(dict(rep.dropped)) if rep else "",
+                _reasons(dict(rep.warnings)) if rep else "",
             )
         console.print(table)
-        failed = [r for r in rows if r.status == "failed"]
-        loaded = sum(r.rows is not None for r in rows)
         console.print(
-            f"{len(rows)} datasets ({loaded} loaded, {len(rows) - loaded} fingerprinted); "
-            f"{len(failed)} failed a check" + (": " + ", ".join(r.name for r in failed) if failed else "")
+            f"{len(results) - len(failed)}/{len(results)} datasets pass"
+            + (f"; failed: {', '.join(r.name for r in failed)}" if failed else "")
         )
+    if failed:
+        raise typer.Exit(1)
 
-    @grp.command("check")
-    def check(
-        data_dir: DataDirOption = None,
-        json_out: JsonOption = False,
-        family: Annotated[
-            list[str] | None,
-            typer.Option("--family", "-f", help="Only this family (stations, trips, usage, ...)."),
-        ] = None,
-    ) -> None:
-        """The data-quality report; exit code 1 when a dataset fails (load error, row count)."""
-        from mobility.sources.catalog import data_check
 
-        with _user_errors(), _progress() as bar:
-            task = bar.add_task("checking", total=None)
+def stations_cmd(
+    data_dir: DataDirOption = None,
+    json_out: JsonOption = False,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            "-s",
+            help="Vintage (2018-11, 2019-12, 2025-12, api-2025-05, master) or a station file path.",
+        ),
+    ] = "2025-12",
+    gu: Annotated[str | None, typer.Option("--gu", help="Only this district, e.g. 마포구.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=0, help="Rows to show (table default 20; JSON default all)."),
+    ] = None,
+) -> None:
+    """List or preview the stations of one list, in the normalized schema."""
+    from mobility.sources.stations import load_station_list
 
-            def step(name: str, i: int, n: int) -> None:
-                bar.update(task, total=n, completed=i, description=f"checking {name}")
+    with _user_errors():
+        loaded = load_station_list(source, data_dir)
+        df = loaded.table
+        if gu is not None:
+            known = sorted(df["gu"].dropna().unique().tolist())
+            if gu not in known:
+                raise InputError("--gu", gu, f"one of {', '.join(known)}")
+            df = df[df["gu"] == gu]
+    report = loaded.report
+    if json_out:
+        shown = df if limit is None else df.head(limit)
+        records = shown.astype(object).where(shown.notna(), None).to_dict("records")
+        for rec in records:
+            if isinstance(rec.get("installed_on"), pd.Timestamp):
+                rec["installed_on"] = rec["installed_on"].date().isoformat()
+        print_json(
+            {
+                "source": source,
+                "gu": gu,
+                "stations": len(df),
+                "docks": int(df["docks"].sum()),
+                "report": report.to_dict(),
+                "rows": records,
+            }
+        )
+        return
+    n = 20 if limit is None else limit
+    table = Table(title=f"Stations {source}" + (f" in {gu}" if gu else "") + f": {len(df):,}")
+    for col in ("station_id", "number", "name", "gu", "docks", "dock_type", "lat", "lon", "installed_on"):
+        table.add_column(col, justify="right" if col in ("number", "docks", "lat", "lon") else "left")
 
-            results = data_check(data_dir, families=family, progress=step)
-            if not results and not family:
-                raise DataNotFoundError("any known dataset", [resolve_data_dir(data_dir)], DATA_HINT)
-        failed = [r for r in results if not r.passed]
-        if json_out:
-            print_json(
-                {
-                    "passed": not failed,
-                    "failed": [r.name for r in failed],
-                    "datasets": [r.to_dict() for r in results],
-                }
-            )
+    def cell(v: Any) -> str:
+        return "" if v is None or pd.isna(v) else str(v)
+
+    for row in df.head(n).to_dict("records"):
+        installed = row["installed_on"]
+        table.add_row(
+            *(cell(row[c]) for c in ("station_id", "number", "name", "gu", "docks", "dock_type")),
+            f"{row['lat']:.6f}",
+            f"{row['lon']:.6f}",
+            "" if pd.isna(installed) else f"{installed:%Y-%m-%d}",
+        )
+    console.print(table)
+    if len(df) > n:
+        console.print(f"… {len(df) - n:,} more (use --limit or --json)")
+    console.print(
+        f"{len(df):,} stations, {int(df['docks'].sum()):,} docks"
+        + (f"; dropped (whole list) {_reasons(dict(report.dropped))}" if report.dropped else "")
+        + (f"; flagged (whole list) {_reasons(dict(report.warnings))}" if report.warnings else "")
+    )
+
+
+def fetch_cmd(
+    what: Annotated[
+        FetchWhat,
+        typer.Option("--what", "-w", help="stations (tbCycleStationInfo), status (bikeList) or network."),
+    ] = FetchWhat.stations,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder (default: the cache folder's fetch/)."),
+    ] = None,
+    network_type: Annotated[
+        NetworkType, typer.Option("--network-type", help="osmnx network type for --what network.")
+    ] = NetworkType.bike,
+    json_out: JsonOption = False,
+) -> None:
+    """Download current data (needs internet): Seoul OpenAPI with SEOUL_OPENAPI_KEY, or OSM via osmnx."""
+    target_dir = out if out is not None else cache_dir("fetch")
+    stamp = datetime.now().strftime("%Y%m%dT%H%M")
+    with _user_errors():
+        if what is FetchWhat.network:
+            path = _fetch_network(target_dir, network_type.value, stamp)
+            summary: dict[str, Any] = {"what": what.value, "path": str(path)}
         else:
-            table = Table(title="Data quality")
-            for col in ("dataset", "verdict", "rows read", "rows kept", "dropped (reason: rows)", "flagged"):
-                table.add_column(col, overflow="fold")
-            for r in results:
-                rep = r.report
-                problems = "; ".join(f"{c.name}: {c.detail}" for c in r.checks if not c.passed)
-                table.add_row(
-                    r.name,
-                    "[green]pass[/]" if r.passed else f"[bold red]FAIL[/] {problems}",
-                    _fmt_int(rep.rows_read) if rep else "—",
-                    _fmt_int(rep.rows_kept) if rep else "—",
-                    _reasons(dict(rep.dropped)) if rep else "",
-                    _reasons(dict(rep.warnings)) if rep else "",
-                )
-            console.print(table)
-            console.print(
-                f"{len(results) - len(failed)}/{len(results)} datasets pass"
-                + (f"; failed: {', '.join(r.name for r in failed)}" if failed else "")
-            )
-        if failed:
-            raise typer.Exit(1)
-
-    @grp.command("stations")
-    def stations(
-        data_dir: DataDirOption = None,
-        json_out: JsonOption = False,
-        source: Annotated[
-            str,
-            typer.Option(
-                "--source",
-                "-s",
-                help="Vintage (2018-11, 2019-12, 2025-12, api-2025-05, master) or a station file path.",
-            ),
-        ] = "2025-12",
-        gu: Annotated[str | None, typer.Option("--gu", help="Only this district, e.g. 마포구.")] = None,
-        limit: Annotated[
-            int | None,
-            typer.Option("--limit", "-n", min=0, help="Rows to show (table default 20; JSON default all)."),
-        ] = None,
-    ) -> None:
-        """List or preview the stations of one list, in the normalized schema."""
-        from mobility.sources.stations import load_station_list
-
-        with _user_errors():
-            loaded = load_station_list(source, data_dir)
-            df = loaded.table
-            if gu is not None:
-                known = sorted(df["gu"].dropna().unique().tolist())
-                if gu not in known:
-                    raise InputError("--gu", gu, f"one of {', '.join(known)}")
-                df = df[df["gu"] == gu]
-        report = loaded.report
-        if json_out:
-            shown = df if limit is None else df.head(limit)
-            records = shown.astype(object).where(shown.notna(), None).to_dict("records")
-            for rec in records:
-                if isinstance(rec.get("installed_on"), pd.Timestamp):
-                    rec["installed_on"] = rec["installed_on"].date().isoformat()
-            print_json(
-                {
-                    "source": source,
-                    "gu": gu,
-                    "stations": len(df),
-                    "docks": int(df["docks"].sum()),
-                    "report": report.to_dict(),
-                    "rows": records,
-                }
-            )
-            return
-        n = 20 if limit is None else limit
-        table = Table(title=f"Stations {source}" + (f" in {gu}" if gu else "") + f": {len(df):,}")
-        for col in ("station_id", "number", "name", "gu", "docks", "dock_type", "lat", "lon", "installed_on"):
-            table.add_column(col, justify="right" if col in ("number", "docks", "lat", "lon") else "left")
-
-        def cell(v: Any) -> str:
-            return "" if v is None or pd.isna(v) else str(v)
-
-        for row in df.head(n).to_dict("records"):
-            installed = row["installed_on"]
-            table.add_row(
-                *(cell(row[c]) for c in ("station_id", "number", "name", "gu", "docks", "dock_type")),
-                f"{row['lat']:.6f}",
-                f"{row['lon']:.6f}",
-                "" if pd.isna(installed) else f"{installed:%Y-%m-%d}",
-            )
-        console.print(table)
-        if len(df) > n:
-            console.print(f"… {len(df) - n:,} more (use --limit or --json)")
+            summary = _fetch_openapi(what, target_dir, stamp)
+    if json_out:
+        print_json(summary)
+    else:
         console.print(
-            f"{len(df):,} stations, {int(df['docks'].sum()):,} docks"
-            + (f"; dropped (whole list) {_reasons(dict(report.dropped))}" if report.dropped else "")
-            + (f"; flagged (whole list) {_reasons(dict(report.warnings))}" if report.warnings else "")
+            f"wrote {summary['path']}" + (f" ({summary['rows']:,} rows)" if "rows" in summary else "")
         )
-
-    @grp.command("fetch")
-    def fetch(
-        what: Annotated[
-            FetchWhat,
-            typer.Option("--what", "-w", help="stations (tbCycleStationInfo), status (bikeList) or network."),
-        ] = FetchWhat.stations,
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", "-o", help="Output folder (default: the cache folder's fetch/)."),
-        ] = None,
-        network_type: Annotated[
-            NetworkType, typer.Option("--network-type", help="osmnx network type for --what network.")
-        ] = NetworkType.bike,
-        json_out: JsonOption = False,
-    ) -> None:
-        """Download current data (needs internet): Seoul OpenAPI with SEOUL_OPENAPI_KEY, or OSM via osmnx."""
-        target_dir = out if out is not None else cache_dir("fetch")
-        stamp = datetime.now().strftime("%Y%m%dT%H%M")
-        with _user_errors():
-            if what is FetchWhat.network:
-                path = _fetch_network(target_dir, network_type.value, stamp)
-                summary: dict[str, Any] = {"what": what.value, "path": str(path)}
-            else:
-                summary = _fetch_openapi(what, target_dir, stamp)
-        if json_out:
-            print_json(summary)
-        else:
-            console.print(
-                f"wrote {summary['path']}" + (f" ({summary['rows']:,} rows)" if "rows" in summary else "")
-            )
 
 
 def _fetch_openapi(what: FetchWhat, target_dir: Path, stamp: str) -> dict[str, Any]:

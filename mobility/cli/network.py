@@ -125,176 +125,178 @@ def register(app: typer.Typer) -> None:
         help="Street networks: summary, travel-time and distance matrices.", no_args_is_help=True
     )
     app.add_typer(grp, name="network")
+    grp.command("info")(info_cmd)
+    grp.command("matrix")(matrix_cmd)
 
-    @grp.command("info")
-    @_user_errors
-    def info(
-        source: SourceOption = "osm-all",
-        profile: Annotated[
-            str | None,
-            typer.Option(
-                "--profile", "-p", help="Also apply a profile: walk, bike, truck, truck-night, any."
-            ),
-        ] = None,
-        districts: Annotated[bool, typer.Option("--districts/--no-districts", help="Per-gu figures.")] = True,
-        data_dir: DataDirOption = None,
-        json_out: JsonOption = False,
-    ) -> None:
-        """Nodes, edges, components, km by road class and per district."""
-        from scipy.sparse import csr_matrix
-        from scipy.sparse.csgraph import connected_components
 
-        from mobility.network.graph import load_network
-        from mobility.network.profiles import get_profile, profiled
+@_user_errors
+def info_cmd(
+    source: SourceOption = "osm-all",
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", "-p", help="Also apply a profile: walk, bike, truck, truck-night, any."
+        ),
+    ] = None,
+    districts: Annotated[bool, typer.Option("--districts/--no-districts", help="Per-gu figures.")] = True,
+    data_dir: DataDirOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Nodes, edges, components, km by road class and per district."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
-        t0 = time.perf_counter()
-        with err_console.status(f"loading {source} ..."):
-            net = load_network(source, data_dir, progress=lambda m: err_console.print(m))
-        load_s = time.perf_counter() - t0
-        n = net.n_nodes
-        adj = csr_matrix((np.ones(net.n_edges, np.int8), (net.tail, net.head)), shape=(n, n))
-        n_scc, lab = connected_components(adj, directed=True, connection="strong")
-        n_wcc, _ = connected_components(adj, directed=True, connection="weak")
-        out: dict[str, Any] = {
-            "source": net.name,
-            "nodes": n,
-            "edges": net.n_edges,
-            "strong_components": int(n_scc),
-            "largest_strong_component": int(np.bincount(lab).max()) if n else 0,
-            "weak_components": int(n_wcc),
-            "km_by_class": {
-                k: round(v, 1) for k, v in sorted(net.km_by_class().items(), key=lambda kv: -kv[1])
-            },
-            "has_hourly_speeds": net.hourly_kph is not None,
-            "loader": {k: v for k, v in net.info.items() if not k.startswith("_")},
-            "quality": net.quality_report().to_dict(),
-            "load_seconds": round(load_s, 2),
-        }
-        if profile is not None:
-            prof = get_profile(profile)
-            with err_console.status(f"applying profile {prof.name} ..."):
-                p = profiled(source, prof, data_dir)
-            out["profile"] = {
-                "name": prof.name,
-                "nodes": p.n_nodes,
-                "edges": p.n_edges,
-                "km": round(float(p.metres.sum()) / 1000.0, 1),
-                "hours_total": round(float(p.seconds.sum()) / 3600.0, 1),
-                "dropped": p.dropped.as_dict(),
-            }
-        if districts:
-            with err_console.status("summing per district ..."):
-                out["districts"] = _district_summary(net, data_dir)
-        if json_out:
-            print_json(out)
-            return
-        from rich.table import Table
+    from mobility.network.graph import load_network
+    from mobility.network.profiles import get_profile, profiled
 
-        t = Table(title=f"network {net.name}", show_header=False)
-        for k in ("nodes", "edges", "strong_components", "largest_strong_component", "weak_components"):
-            t.add_row(k, f"{out[k]:,}")
-        t.add_row("load seconds", str(out["load_seconds"]))
-        console.print(t)
-        kc = Table(title="km by road class (each direction counted)")
-        kc.add_column("class")
-        kc.add_column("km", justify="right")
-        for k, v in out["km_by_class"].items():
-            kc.add_row(k, f"{v:,.1f}")
-        console.print(kc)
-        if "profile" in out:
-            console.print(out["profile"])
-        if isinstance(out.get("districts"), list):
-            dt = Table(title="per district (edge midpoints, each direction counted)")
-            dt.add_column("gu")
-            dt.add_column("nodes", justify="right")
-            dt.add_column("km", justify="right")
-            for r in out["districts"]:
-                dt.add_row(r["gu"], f"{r['nodes']:,}", f"{r['km']:,.1f}")
-            console.print(dt)
-        elif "districts" in out:
-            err_console.print(f"districts: {out['districts']}")
-
-    @grp.command("matrix")
-    @_user_errors
-    def matrix(
-        points: Annotated[
-            str,
-            typer.Option(
-                "--points",
-                help="Station vintage (2025-12, 2019-12, ...), a station file, or a CSV with lon/lat.",
-            ),
-        ],
-        out: Annotated[Path, typer.Option("--out", help="Output .npz or .parquet (long format).")],
-        profile: Annotated[
-            str, typer.Option("--profile", "-p", help="walk, bike, truck, truck-night, any.")
-        ] = "walk",
-        source: SourceOption = "osm-all",
-        weight: Annotated[str, typer.Option("--weight", help="time (s) or length (m).")] = "time",
-        warn_beyond_m: Annotated[
-            float, typer.Option(help="Warn for points farther from the network (m).")
-        ] = 250.0,
-        data_dir: DataDirOption = None,
-        json_out: JsonOption = False,
-    ) -> None:
-        """A travel-time (s) or distance (m) matrix between points (node to node; snap distances saved)."""
-        from mobility.io import atomic_path
-        from mobility.network.matrix import travel_matrix
-        from mobility.network.profiles import get_profile, profiled
-        from mobility.network.snap import snap_points
-
-        if weight not in ("time", "length"):
-            raise InputError("--weight", weight, "'time' or 'length'")
-        suffix = "".join(out.suffixes[-1:]).lower()
-        if suffix not in {".npz", ".parquet"}:
-            raise InputError("--out", str(out), "a path ending in .npz or .parquet")
+    t0 = time.perf_counter()
+    with err_console.status(f"loading {source} ..."):
+        net = load_network(source, data_dir, progress=lambda m: err_console.print(m))
+    load_s = time.perf_counter() - t0
+    n = net.n_nodes
+    adj = csr_matrix((np.ones(net.n_edges, np.int8), (net.tail, net.head)), shape=(n, n))
+    n_scc, lab = connected_components(adj, directed=True, connection="strong")
+    n_wcc, _ = connected_components(adj, directed=True, connection="weak")
+    out: dict[str, Any] = {
+        "source": net.name,
+        "nodes": n,
+        "edges": net.n_edges,
+        "strong_components": int(n_scc),
+        "largest_strong_component": int(np.bincount(lab).max()) if n else 0,
+        "weak_components": int(n_wcc),
+        "km_by_class": {
+            k: round(v, 1) for k, v in sorted(net.km_by_class().items(), key=lambda kv: -kv[1])
+        },
+        "has_hourly_speeds": net.hourly_kph is not None,
+        "loader": {k: v for k, v in net.info.items() if not k.startswith("_")},
+        "quality": net.quality_report().to_dict(),
+        "load_seconds": round(load_s, 2),
+    }
+    if profile is not None:
         prof = get_profile(profile)
-        t0 = time.perf_counter()
-        pts = read_points(points, data_dir)
-        with err_console.status(f"loading {source} and applying {prof.name} ..."):
+        with err_console.status(f"applying profile {prof.name} ..."):
             p = profiled(source, prof, data_dir)
-        s = snap_points(p, pts["lon"].to_numpy(), pts["lat"].to_numpy(), warn_beyond_m=warn_beyond_m)
-        with err_console.status(f"{len(pts)} × {len(pts)} {weight} matrix ..."):
-            dist = travel_matrix(p, s.node, weight=weight)  # type: ignore[arg-type]
-        unit = "s" if weight == "time" else "m"
-        ids = pts["id"].astype(str).to_numpy()
-        if suffix == ".npz":
-            with atomic_path(out) as tmp, tmp.open("wb") as fh:
-                np.savez(
-                    fh,
-                    matrix=dist,
-                    ids=ids.astype("U"),
-                    lon=pts["lon"].to_numpy(),
-                    lat=pts["lat"].to_numpy(),
-                    node=s.node,
-                    snap_m=s.distance_m,
-                    unit=np.array(unit),
-                    profile=np.array(prof.name),
-                    source=np.array(p.net.name),
-                )
-        else:
-            n = len(ids)
-            frame = pd.DataFrame(
-                {
-                    "from_id": np.repeat(ids, n),
-                    "to_id": np.tile(ids, n),
-                    f"value_{unit}": dist.ravel(),
-                }
-            )
-            with atomic_path(out) as tmp:
-                frame.to_parquet(tmp, index=False)
-        summary = {
-            "points": len(pts),
-            "profile": prof.name,
-            "source": p.net.name,
-            "weight": weight,
-            "unit": unit,
-            "out": str(out),
-            "snap_m_median": round(float(np.median(s.distance_m)), 1) if len(s) else None,
-            "snap_beyond": s.n_beyond,
-            "finite_share": float(np.isfinite(dist).mean()) if dist.size else 1.0,
-            "seconds": round(time.perf_counter() - t0, 2),
+        out["profile"] = {
+            "name": prof.name,
+            "nodes": p.n_nodes,
+            "edges": p.n_edges,
+            "km": round(float(p.metres.sum()) / 1000.0, 1),
+            "hours_total": round(float(p.seconds.sum()) / 3600.0, 1),
+            "dropped": p.dropped.as_dict(),
         }
-        if json_out:
-            print_json(summary)
-        else:
-            console.print(summary)
+    if districts:
+        with err_console.status("summing per district ..."):
+            out["districts"] = _district_summary(net, data_dir)
+    if json_out:
+        print_json(out)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"network {net.name}", show_header=False)
+    for k in ("nodes", "edges", "strong_components", "largest_strong_component", "weak_components"):
+        t.add_row(k, f"{out[k]:,}")
+    t.add_row("load seconds", str(out["load_seconds"]))
+    console.print(t)
+    kc = Table(title="km by road class (each direction counted)")
+    kc.add_column("class")
+    kc.add_column("km", justify="right")
+    for k, v in out["km_by_class"].items():
+        kc.add_row(k, f"{v:,.1f}")
+    console.print(kc)
+    if "profile" in out:
+        console.print(out["profile"])
+    if isinstance(out.get("districts"), list):
+        dt = Table(title="per district (edge midpoints, each direction counted)")
+        dt.add_column("gu")
+        dt.add_column("nodes", justify="right")
+        dt.add_column("km", justify="right")
+        for r in out["districts"]:
+            dt.add_row(r["gu"], f"{r['nodes']:,}", f"{r['km']:,.1f}")
+        console.print(dt)
+    elif "districts" in out:
+        err_console.print(f"districts: {out['districts']}")
+
+
+@_user_errors
+def matrix_cmd(
+    points: Annotated[
+        str,
+        typer.Option(
+            "--points",
+            help="Station vintage (2025-12, 2019-12, ...), a station file, or a CSV with lon/lat.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output .npz or .parquet (long format).")],
+    profile: Annotated[
+        str, typer.Option("--profile", "-p", help="walk, bike, truck, truck-night, any.")
+    ] = "walk",
+    source: SourceOption = "osm-all",
+    weight: Annotated[str, typer.Option("--weight", help="time (s) or length (m).")] = "time",
+    warn_beyond_m: Annotated[
+        float, typer.Option(help="Warn for points farther from the network (m).")
+    ] = 250.0,
+    data_dir: DataDirOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """A travel-time (s) or distance (m) matrix between points (node to node; snap distances saved)."""
+    from mobility.io import atomic_path
+    from mobility.network.matrix import travel_matrix
+    from mobility.network.profiles import get_profile, profiled
+    from mobility.network.snap import snap_points
+
+    if weight not in ("time", "length"):
+        raise InputError("--weight", weight, "'time' or 'length'")
+    suffix = "".join(out.suffixes[-1:]).lower()
+    if suffix not in {".npz", ".parquet"}:
+        raise InputError("--out", str(out), "a path ending in .npz or .parquet")
+    prof = get_profile(profile)
+    t0 = time.perf_counter()
+    pts = read_points(points, data_dir)
+    with err_console.status(f"loading {source} and applying {prof.name} ..."):
+        p = profiled(source, prof, data_dir)
+    s = snap_points(p, pts["lon"].to_numpy(), pts["lat"].to_numpy(), warn_beyond_m=warn_beyond_m)
+    with err_console.status(f"{len(pts)} × {len(pts)} {weight} matrix ..."):
+        dist = travel_matrix(p, s.node, weight=weight)  # type: ignore[arg-type]
+    unit = "s" if weight == "time" else "m"
+    ids = pts["id"].astype(str).to_numpy()
+    if suffix == ".npz":
+        with atomic_path(out) as tmp, tmp.open("wb") as fh:
+            np.savez(
+                fh,
+                matrix=dist,
+                ids=ids.astype("U"),
+                lon=pts["lon"].to_numpy(),
+                lat=pts["lat"].to_numpy(),
+                node=s.node,
+                snap_m=s.distance_m,
+                unit=np.array(unit),
+                profile=np.array(prof.name),
+                source=np.array(p.net.name),
+            )
+    else:
+        n = len(ids)
+        frame = pd.DataFrame(
+            {
+                "from_id": np.repeat(ids, n),
+                "to_id": np.tile(ids, n),
+                f"value_{unit}": dist.ravel(),
+            }
+        )
+        with atomic_path(out) as tmp:
+            frame.to_parquet(tmp, index=False)
+    summary = {
+        "points": len(pts),
+        "profile": prof.name,
+        "source": p.net.name,
+        "weight": weight,
+        "unit": unit,
+        "out": str(out),
+        "snap_m_median": round(float(np.median(s.distance_m)), 1) if len(s) else None,
+        "snap_beyond": s.n_beyond,
+        "finite_share": float(np.isfinite(dist).mean()) if dist.size else 1.0,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    if json_out:
+        print_json(summary)
+    else:
+        console.print(summary)

@@ -9,12 +9,10 @@ per stop) and the review maps ``map.html`` / ``map.png`` (``--no-maps`` skips th
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -26,8 +24,10 @@ from mobility.cli.common import (
     err_console,
     print_json,
 )
-from mobility.io import atomic_write_json, atomic_write_text
+from mobility.export.routes import route_sheet_csv, routes_feature_collection
+from mobility.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from mobility.rebalancing.night import load_night_problem
+from mobility.rebalancing.plan import RebalancingPlan
 from mobility.rebalancing.travel import with_street_paths
 
 __all__ = ["register", "write_outputs"]
@@ -38,91 +38,15 @@ def register(app: typer.Typer) -> None:
     app.command("rebalance")(rebalance_cmd)
 
 
-def _csv_text(plan: Any, problem: Any) -> str:
-    from mobility.rebalancing.plan import clock
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(
-        [
-            "truck_id", "depot_id", "seq", "arrival", "arrival_s", "station_id", "name", "action",
-            "quantity", "load_after", "bikes_before", "bikes_after", "lon", "lat",
-        ]
-    )  # fmt: skip
-    depots = {d.id: d for d in problem.depots}
-    for r in plan.routes:
-        if not r.stops:
-            continue
-        dep = depots[r.depot_id]
-        w.writerow(
-            [r.truck_id, r.depot_id, 0, clock(r.start_s), r.start_s, r.depot_id, dep.name, "start",
-             r.start_load, r.start_load, "", "", dep.lon, dep.lat]
-        )  # fmt: skip
-        for s in r.stops:
-            action = "pick up" if s.quantity > 0 else "drop" if s.quantity < 0 else "check"
-            w.writerow(
-                [r.truck_id, r.depot_id, s.seq, s.arrival, s.arrival_s, s.station_id, s.name, action,
-                 abs(s.quantity), s.load_after, s.bikes_before, s.bikes_after, s.lon, s.lat]
-            )  # fmt: skip
-        w.writerow(
-            [r.truck_id, r.depot_id, len(r.stops) + 1, clock(r.end_s), r.end_s, r.depot_id, dep.name,
-             "end", r.end_load, r.end_load, "", "", dep.lon, dep.lat]
-        )  # fmt: skip
-    return buf.getvalue()
-
-
-def _geojson(plan: Any, problem: Any) -> dict[str, Any]:
-    depots = {d.id: d for d in problem.depots}
-    feats: list[dict[str, Any]] = []
-    for r in plan.routes:
-        if not r.stops:
-            continue
-        dep = depots[r.depot_id]
-        line = r.path or [[dep.lon, dep.lat], *[[s.lon, s.lat] for s in r.stops], [dep.lon, dep.lat]]
-        props = {
-            "kind": "route",
-            "truck_id": r.truck_id,
-            "depot_id": r.depot_id,
-            "stops": len(r.stops),
-            "picked_up": r.picked_up,
-            "dropped": r.dropped,
-            "distance_km": r.distance_km,
-            "hours": round(r.hours, 3),
-            "street_path": r.path is not None,
-        }
-        feats.append(
-            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": props}
-        )
-        for s in r.stops:
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
-                    "properties": {"kind": "stop", "truck_id": r.truck_id, **s.to_dict()},
-                }
-            )
-    for d in problem.depots:
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [d.lon, d.lat]},
-                "properties": {"kind": "depot", "depot_id": d.id, "name": d.name},
-            }
-        )
-    return {"type": "FeatureCollection", "features": feats}
-
-
-def write_outputs(plan: Any, problem: Any, out: Path) -> list[Path]:
+def write_outputs(plan: RebalancingPlan, out: Path) -> list[Path]:
     """``routes.json``, ``routes.csv``, ``routes.geojson`` in ``out`` (each written atomically)."""
     out.mkdir(parents=True, exist_ok=True)
-    paths = [
+    geojson = json.dumps(routes_feature_collection(plan), ensure_ascii=False) + "\n"
+    return [
         atomic_write_json(out / "routes.json", plan.to_dict()),
-        atomic_write_text(out / "routes.csv", _csv_text(plan, problem)),
-        atomic_write_text(
-            out / "routes.geojson", json.dumps(_geojson(plan, problem), ensure_ascii=False) + "\n"
-        ),
+        atomic_write_bytes(out / "routes.csv", route_sheet_csv(plan)),
+        atomic_write_text(out / "routes.geojson", geojson),
     ]
-    return paths
 
 
 def rebalance_cmd(
@@ -190,7 +114,7 @@ def rebalance_cmd(
         "valid": check.ok,
     }
     plan = plan.with_provenance(prov).model_copy(update={"meta": meta})
-    files = write_outputs(plan, problem, out)
+    files = write_outputs(plan, out)
     if maps:
         from mobility.export import write_default_maps
 

@@ -36,9 +36,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pydantic import ValidationError
 from shapely.geometry import LineString
 
 from mobility.errors import DataFileError, InputError
+from mobility.rebalancing.plan import RebalancingPlan
 from mobility.sources.base import CRS_METRIC, CRS_WGS84
 
 LAYER_NAMES = ("existing_stations", "new_stations", "coverage", "districts", "routes", "stops")
@@ -89,6 +91,9 @@ class MapLayers:
         Basemap water polygons (not exported as a data layer).
     meta
         Provenance and figures to carry into outputs (citywide KPIs, source files).
+    night
+        The routes document the ``routes``/``stops`` layers were drawn from (route sheets are
+        written from it), ``None`` without routes.
     """
 
     existing_stations: gpd.GeoDataFrame = field(default_factory=lambda: _empty(STATION_COLUMNS))
@@ -100,6 +105,7 @@ class MapLayers:
     title: str = "따릉이 network"
     water: gpd.GeoDataFrame = field(default_factory=lambda: _empty(("kind",)))
     meta: dict[str, Any] = field(default_factory=dict)
+    night: RebalancingPlan | None = None
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The six data layers by name (the GeoPackage/GeoJSON layer names)."""
@@ -111,7 +117,8 @@ class MapLayers:
 
     def with_routes(self, other: MapLayers) -> MapLayers:
         """These layers with ``other``'s routes and stops (a plan plus its night's routes)."""
-        return replace(self, routes=other.routes, stops=other.stops, meta={**self.meta, **other.meta})
+        meta = {**self.meta, **other.meta}
+        return replace(self, routes=other.routes, stops=other.stops, meta=meta, night=other.night)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,87 +516,86 @@ def layers_from_plan(
     )
 
 
-def layers_from_routes(rplan: Any, data_dir: Path | None = None, *, with_water: bool = True) -> MapLayers:
-    """Map layers of a RebalancingPlan (object with ``to_dict`` or its JSON dict).
+def _station_lookup(data_dir: Path) -> dict[str, tuple[str, float, float]]:
+    """Name, latitude and longitude of the current stations by station id."""
+    ex = layers_from_network(data_dir, with_water=False).existing_stations
+    return {
+        str(sid): (str(name), float(lat), float(lon))
+        for sid, name, lat, lon in zip(
+            ex["station_id"], ex["name"], ex.geometry.y, ex.geometry.x, strict=True
+        )
+    }
 
-    Each truck (``routes`` or ``trucks`` list) gives ``stops`` in order (station_id, name,
-    arrival, quantity — positive = bikes picked up, negative = dropped off — load_after,
-    lat/lon) and a ``path`` polyline of [lon, lat] pairs along the streets; without a path the
-    route is drawn as straight segments between the stops. Stops without coordinates are
-    placed from the current station list (``data_dir``).
+
+def routes_document(doc: Mapping[str, Any], data_dir: Path | None = None) -> RebalancingPlan:
+    """A ``routes.json`` document as a :class:`RebalancingPlan`, stops placed where they lack coordinates.
+
+    A stop without ``lat``/``lon`` (a route list from another tool) is placed at its station in
+    the current station list (``data_dir``); an unknown station is an :class:`InputError` naming
+    the stop.
     """
-    d = _as_dict(rplan)
-    trucks = _pick(d, "routes", "trucks", default=[]) or []
-    lookup: pd.DataFrame | None = None
-    route_rows, stop_rows = [], []
-    for ti, t in enumerate(trucks):
-        truck_id = str(_pick(t, "truck_id", "truck", "vehicle_id", "id", default=ti + 1))
-        if not (_pick(t, "stops", "visits", default=[]) or []):
+    d = copy.deepcopy(dict(doc))
+    lookup: dict[str, tuple[str, float, float]] | None = None
+    for ti, r in enumerate(d.get("routes") or []):
+        for si, s in enumerate(r.get("stops") or []):
+            if s.get("lat") is not None and s.get("lon") is not None:
+                continue
+            if lookup is None:
+                if data_dir is None:
+                    raise InputError(f"routes[{ti}].stops[{si}].lat", None, "coordinates or a data_dir")
+                lookup = _station_lookup(data_dir)
+            sid = str(s.get("station_id", ""))
+            if sid not in lookup:
+                raise InputError(f"routes[{ti}].stops[{si}].station_id", sid, "a station of the list")
+            name, lat, lon = lookup[sid]
+            s.update(lat=lat, lon=lon)
+            s.setdefault("name", name)
+    try:
+        return RebalancingPlan.model_validate(d)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        loc = ".".join(str(x) for x in e["loc"]) or "(root)"
+        raise InputError(loc, e.get("input"), f"a routes.json document ({e['msg']})") from exc
+
+
+def layers_from_routes(
+    rplan: RebalancingPlan | Mapping[str, Any], data_dir: Path | None = None, *, with_water: bool = True
+) -> MapLayers:
+    """Map layers of a RebalancingPlan (or its ``routes.json`` document, see :func:`routes_document`).
+
+    Each used truck gives its ``stops`` in order (station_id, name, arrival, quantity — positive
+    = bikes picked up, negative = dropped off — load_after, lat/lon) and a route line along its
+    street ``path``; without a path the route is drawn as straight segments between the stops.
+    """
+    night = rplan if isinstance(rplan, RebalancingPlan) else routes_document(rplan, data_dir)
+    route_rows: list[dict[str, Any]] = []
+    stop_rows: list[dict[str, Any]] = []
+    for ti, r in enumerate(night.routes):
+        if not r.stops:
             continue  # an unused truck draws nothing
         color = TRUCK_COLORS[ti % len(TRUCK_COLORS)]
-        coords: list[tuple[float, float]] = []
-        picked = dropped = 0
-        stops = _pick(t, "stops", "visits", default=[]) or []
-        for si, s in enumerate(stops):
-            lat, lon = _num(s, "lat", "latitude", default=np.nan), _num(s, "lon", "longitude", default=np.nan)
-            sid = str(_pick(s, "station_id", "station", default=""))
-            if not (np.isfinite(lat) and np.isfinite(lon)):
-                if lookup is None:
-                    if data_dir is None:
-                        raise InputError(f"routes[{ti}].stops[{si}].lat", None, "coordinates or a data_dir")
-                    ex = layers_from_network(data_dir, with_water=False).existing_stations
-                    lookup = pd.DataFrame(
-                        {
-                            "name": ex["name"].to_numpy(),
-                            "lat": ex.geometry.y.to_numpy(),
-                            "lon": ex.geometry.x.to_numpy(),
-                        },
-                        index=ex["station_id"].to_numpy(),
-                    )
-                if sid not in lookup.index:
-                    raise InputError(f"routes[{ti}].stops[{si}].station_id", sid, "a station of the list")
-                row: dict[Any, Any] = dict(lookup.loc[sid].to_dict())
-                lat, lon, name_default = float(row["lat"]), float(row["lon"]), str(row["name"])
-            else:
-                name_default = sid
-            q = int(_num(s, "quantity", "qty", "load_change", "delta"))
-            picked += max(q, 0)
-            dropped += max(-q, 0)
-            coords.append((lon, lat))
-            stop_rows.append(
-                {
-                    "truck_id": truck_id,
-                    "seq": int(_num(s, "seq", "order", default=si + 1)),
-                    "station_id": sid,
-                    "name": str(_pick(s, "name", "station_name", default=name_default)),
-                    "arrival": str(_pick(s, "arrival", "arrival_time", "time", default="")),
-                    "quantity": q,
-                    "load_after": int(_num(s, "load_after", "load")),
-                    "bikes_before": int(_num(s, "bikes_before", default=-1)),
-                    "bikes_after": int(_num(s, "bikes_after", default=-1)),
-                    "color": color,
-                    "lat": lat,
-                    "lon": lon,
-                }
-            )
-        path = _pick(t, "path", "polyline", "geometry", default=None)
-        if isinstance(path, Mapping):
-            path = path.get("coordinates")
-        line_coords = [(float(p[0]), float(p[1])) for p in path] if path else coords
-        if len(line_coords) < 2:
+        stop_rows.extend(
+            {
+                "truck_id": r.truck_id, "seq": s.seq, "station_id": s.station_id, "name": s.name,
+                "arrival": s.arrival, "quantity": s.quantity, "load_after": s.load_after,
+                "bikes_before": s.bikes_before, "bikes_after": s.bikes_after, "color": color,
+                "lat": s.lat, "lon": s.lon,
+            }
+            for s in r.stops
+        )
+        line = [(float(x), float(y)) for x, y in r.path] if r.path else [(s.lon, s.lat) for s in r.stops]
+        if len(line) < 2:
             continue
-        line = LineString(line_coords)
-        km = float(gpd.GeoSeries([line], crs=CRS_WGS84).to_crs(CRS_METRIC).length.iloc[0]) / 1000
         route_rows.append(
             {
-                "truck_id": truck_id,
-                "truck": f"트럭 {truck_id}",
-                "n_stops": len(stops),
-                "bikes_picked": picked,
-                "bikes_dropped": dropped,
-                "distance_km": round(_num(t, "distance_km", default=km), 2),
+                "truck_id": r.truck_id,
+                "truck": f"트럭 {r.truck_id}",
+                "n_stops": len(r.stops),
+                "bikes_picked": r.picked_up,
+                "bikes_dropped": r.dropped,
+                "distance_km": round(r.distance_km, 2),
                 "color": color,
-                "geometry": line,
+                "geometry": LineString(line),
             }
         )
     routes = (
@@ -598,11 +604,18 @@ def layers_from_routes(rplan: Any, data_dir: Path | None = None, *, with_water: 
         else _empty(ROUTE_COLUMNS)
     )
     stops_gdf = _points(pd.DataFrame(stop_rows)) if stop_rows else _empty(STOP_COLUMNS)
-    layers = MapLayers(routes=routes, stops=stops_gdf, title="따릉이 야간 재배치 (nightly rebalancing)")
+    title = "따릉이 야간 재배치 (nightly rebalancing)"
+    layers = MapLayers(routes=routes, stops=stops_gdf, title=title)
     if data_dir is not None:
-        base = layers_from_network(data_dir, with_water=with_water)
-        layers = replace(base, routes=routes, stops=stops_gdf, title=layers.title)
-    layers.meta = {**layers.meta, "source": "routes", "totals": d.get("totals"), "trucks": len(route_rows)}
+        layers = replace(layers_from_network(data_dir, with_water=with_water), routes=routes, stops=stops_gdf)
+        layers.title = title
+    layers.night = night
+    layers.meta = {
+        **layers.meta,
+        "source": "routes",
+        "totals": night.totals.model_dump(mode="json"),
+        "trucks": len(route_rows),
+    }
     return layers
 
 

@@ -83,111 +83,122 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
         fig, ax = plt.subplots(figsize=(11.5, 9.5), dpi=100)
         d = layers.districts.to_crs(CRS_METRIC) if len(layers.districts) else layers.districts
         handles: list[Any] = []
-        chor = choropleth_for(d, choropleth)
-        if len(d):
-            d.plot(
-                ax=ax,
-                column=chor.column,
-                cmap=chor.cmap,
-                vmin=chor.vmin,
-                vmax=chor.vmax,
-                edgecolor=DISTRICT_EDGE,
-                linewidth=0.6,
-                legend=True,
-                legend_kwds={"label": chor.label, "shrink": 0.55, "pad": 0.01},
-                missing_kwds={"color": "#dddddd"},
-            )
-        if len(layers.water):
-            layers.water.to_crs(CRS_METRIC).plot(ax=ax, color=WATER_COLOR, edgecolor="none", zorder=2)
-            handles.append(Patch(facecolor=WATER_COLOR, label="한강·수계 water"))
-        cov = layers.coverage
-        if len(cov):
-            for kind, color in (("existing", COVERAGE_COLOR), ("new", NEW_COLOR)):
-                part = cov[cov["kind"] == kind]
-                if len(part):
-                    alpha = 0.18 if kind == "existing" else 0.3
-                    part.to_crs(CRS_METRIC).plot(ax=ax, color=color, alpha=alpha, edgecolor="none", zorder=3)
-                    handles.append(Patch(facecolor=color, alpha=alpha, label=f"도보권 coverage ({kind})"))
-        ex = layers.existing_stations
-        if len(ex):
-            exm = ex.to_crs(CRS_METRIC)
-            ax.scatter(
-                exm.geometry.x,
-                exm.geometry.y,
-                s=np.clip(exm["docks"].astype(float).to_numpy(), 3, 60) * 0.5,
-                c=EXISTING_COLOR,
-                alpha=0.55,
-                linewidths=0,
-                zorder=4,
-            )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    ls="",
-                    color=EXISTING_COLOR,
-                    label=f"기존 대여소 existing ({len(ex):,})",
-                )
-            )
-        new = layers.new_stations
-        if len(new):
-            nm = new.to_crs(CRS_METRIC)
-            ax.scatter(
-                nm.geometry.x,
-                nm.geometry.y,
-                s=np.clip(nm["docks"].astype(float).to_numpy(), 5, 60) * 1.5,
-                marker="*",
-                c=NEW_COLOR,
-                edgecolors="#400",
-                linewidths=0.4,
-                zorder=5,
-            )
-            handles.append(
-                Line2D(
-                    [], [], marker="*", ms=10, ls="", color=NEW_COLOR, label=f"신규 대여소 new ({len(new):,})"
-                )
-            )
-        stops = layers.stops.to_crs(CRS_METRIC) if len(layers.stops) else layers.stops
-        for r in layers.routes.to_crs(CRS_METRIC).itertuples(index=False) if len(layers.routes) else []:
-            xy = np.asarray(r.geometry.coords)
-            ax.plot(xy[:, 0], xy[:, 1], color=r.color, lw=2.2, zorder=6, solid_capstyle="round")
-            if len(layers.routes) <= MAX_ROUTE_LEGEND:
-                handles.append(Line2D([], [], color=r.color, lw=2.5, label=f"{r.truck} ({r.n_stops} stops)"))
-            s = stops[stops["truck_id"] == r.truck_id] if len(stops) else stops
-            if len(s):  # one collection per truck (fast), one small label per stop
-                sx, sy = s.geometry.x.to_numpy(), s.geometry.y.to_numpy()
-                ax.scatter(sx, sy, s=80, c=r.color, edgecolors="white", linewidths=0.8, zorder=7)
-                for x, y, seq in zip(sx, sy, s["seq"].astype(str), strict=True):
-                    ax.text(x, y, seq, color="white", fontsize=6, ha="center", va="center", zorder=8)
-        if len(layers.routes) > MAX_ROUTE_LEGEND:
-            handles.append(
-                Line2D([], [], color="#444", lw=2.5, label=f"트럭 경로 truck routes ({len(layers.routes)})")
-            )
-        if len(d):
-            # A light box instead of a stroke path effect: path effects turn SVG text into outlines.
-            box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.65}
-            for r in d.itertuples(index=False):
-                p = r.geometry.representative_point()
-                ax.text(p.x, p.y, str(r.gu_kr), fontsize=8, ha="center", va="center", zorder=9, bbox=box)
+        _draw_districts(ax, d, choropleth)
+        _draw_areas(ax, layers, handles)
+        _draw_stations(ax, layers, handles)
+        _draw_routes(ax, layers, handles)
+        _label_districts(ax, d)
         ax.set_axis_off()
         ax.set_aspect("equal")
         ax.add_artist(ScaleBar(1.0, units="m", location="lower right", box_alpha=0.8, length_fraction=0.2))
         _north_arrow(ax)
         if handles:
             ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
-        cw = layers.meta.get("citywide") or {}
-        sub = ""
-        if cw:
-            sub = (
-                f"\n대여소 {cw.get('stations', 0):,} · 자전거 {cw.get('bikes', 0):,}"
-                f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
-                f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%"
-            )
-        ax.set_title((title or layers.title) + sub, fontsize=12, loc="left")
+        ax.set_title((title or layers.title) + _subtitle(layers), fontsize=12, loc="left")
         fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=6, color="#666")
         fig.tight_layout()
     return fig
+
+
+def _draw_districts(ax: Any, d: Any, choropleth: str | None) -> None:
+    """The district choropleth (grey where a district has no value)."""
+    if not len(d):
+        return
+    chor = choropleth_for(d, choropleth)
+    d.plot(
+        ax=ax,
+        column=chor.column,
+        cmap=chor.cmap,
+        vmin=chor.vmin,
+        vmax=chor.vmax,
+        edgecolor=DISTRICT_EDGE,
+        linewidth=0.6,
+        legend=True,
+        legend_kwds={"label": chor.label, "shrink": 0.55, "pad": 0.01},
+        missing_kwds={"color": "#dddddd"},
+    )
+
+
+def _draw_areas(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
+    """Water, then the walking catchments of existing and new stations."""
+    if len(layers.water):
+        layers.water.to_crs(CRS_METRIC).plot(ax=ax, color=WATER_COLOR, edgecolor="none", zorder=2)
+        handles.append(Patch(facecolor=WATER_COLOR, label="한강·수계 water"))
+    cov = layers.coverage
+    for kind, color in (("existing", COVERAGE_COLOR), ("new", NEW_COLOR)):
+        part = cov[cov["kind"] == kind] if len(cov) else cov
+        if len(part):
+            alpha = 0.18 if kind == "existing" else 0.3
+            part.to_crs(CRS_METRIC).plot(ax=ax, color=color, alpha=alpha, edgecolor="none", zorder=3)
+            handles.append(Patch(facecolor=color, alpha=alpha, label=f"도보권 coverage ({kind})"))
+
+
+def _draw_stations(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
+    """Existing stations as dots sized by docks, new ones as stars."""
+    ex = layers.existing_stations
+    if len(ex):
+        exm = ex.to_crs(CRS_METRIC)
+        size = np.clip(exm["docks"].astype(float).to_numpy(), 3, 60) * 0.5
+        xy = (exm.geometry.x, exm.geometry.y)
+        ax.scatter(*xy, s=size, c=EXISTING_COLOR, alpha=0.55, linewidths=0, zorder=4)
+        label = f"기존 대여소 existing ({len(ex):,})"
+        handles.append(Line2D([], [], marker="o", ls="", color=EXISTING_COLOR, label=label))
+    new = layers.new_stations
+    if len(new):
+        nm = new.to_crs(CRS_METRIC)
+        ax.scatter(
+            nm.geometry.x,
+            nm.geometry.y,
+            s=np.clip(nm["docks"].astype(float).to_numpy(), 5, 60) * 1.5,
+            marker="*",
+            c=NEW_COLOR,
+            edgecolors="#400",
+            linewidths=0.4,
+            zorder=5,
+        )
+        label = f"신규 대여소 new ({len(new):,})"
+        handles.append(Line2D([], [], marker="*", ms=10, ls="", color=NEW_COLOR, label=label))
+
+
+def _draw_routes(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
+    """Each truck's route line and its numbered stops; one legend entry per truck, or one for all."""
+    if not len(layers.routes):
+        return
+    stops = layers.stops.to_crs(CRS_METRIC) if len(layers.stops) else layers.stops
+    for r in layers.routes.to_crs(CRS_METRIC).itertuples(index=False):
+        xy = np.asarray(r.geometry.coords)
+        ax.plot(xy[:, 0], xy[:, 1], color=r.color, lw=2.2, zorder=6, solid_capstyle="round")
+        if len(layers.routes) <= MAX_ROUTE_LEGEND:
+            handles.append(Line2D([], [], color=r.color, lw=2.5, label=f"{r.truck} ({r.n_stops} stops)"))
+        s = stops[stops["truck_id"] == r.truck_id] if len(stops) else stops
+        if len(s):  # one collection per truck (fast), one small label per stop
+            sx, sy = s.geometry.x.to_numpy(), s.geometry.y.to_numpy()
+            ax.scatter(sx, sy, s=80, c=r.color, edgecolors="white", linewidths=0.8, zorder=7)
+            for x, y, seq in zip(sx, sy, s["seq"].astype(str), strict=True):
+                ax.text(x, y, seq, color="white", fontsize=6, ha="center", va="center", zorder=8)
+    if len(layers.routes) > MAX_ROUTE_LEGEND:
+        label = f"트럭 경로 truck routes ({len(layers.routes)})"
+        handles.append(Line2D([], [], color="#444", lw=2.5, label=label))
+
+
+def _label_districts(ax: Any, d: Any) -> None:
+    """District names on a light box (a stroke path effect would turn SVG text into outlines)."""
+    box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.65}
+    for r in d.itertuples(index=False) if len(d) else []:
+        p = r.geometry.representative_point()
+        ax.text(p.x, p.y, str(r.gu_kr), fontsize=8, ha="center", va="center", zorder=9, bbox=box)
+
+
+def _subtitle(layers: MapLayers) -> str:
+    """The citywide figures under the title, when the layers carry them."""
+    cw = layers.meta.get("citywide") or {}
+    if not cw:
+        return ""
+    return (
+        f"\n대여소 {cw.get('stations', 0):,} · 자전거 {cw.get('bikes', 0):,}"
+        f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
+        f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%"
+    )
 
 
 def write_static_map(

@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from mobility.provenance import Provenance
-from mobility.rebalancing.problem import RebalancingProblem
+from mobility.rebalancing.problem import Depot, RebalancingProblem
 from mobility.stats import SolverStats
 
 __all__ = [
@@ -159,8 +159,15 @@ class RebalancingPlan(_Document):
     still_empty: tuple[str, ...]
     still_full: tuple[str, ...]
     stats: SolverStats
+    depots: tuple[Depot, ...] = Field(
+        default=(), description="Where the trucks start and end (id, name, lon, lat), for maps and sheets."
+    )
     provenance: Provenance | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    def depot(self, depot_id: str) -> Depot | None:
+        """The depot ``depot_id``, or ``None`` when the document does not carry it."""
+        return next((d for d in self.depots if d.id == depot_id), None)
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
@@ -298,6 +305,7 @@ def build_plan(
         still_empty=tuple(problem.station_ids[i] for i, r in enumerate(risk_after) if r == "empty"),
         still_full=tuple(problem.station_ids[i] for i, r in enumerate(risk_after) if r == "full"),
         stats=stats,
+        depots=tuple(problem.depots),
         provenance=provenance,
         meta=dict(meta or {}),
     )

@@ -557,19 +557,7 @@ def ingest_trips(
             con.execute(
                 "CREATE TEMP TABLE lk_by_id AS SELECT station_id, number::BIGINT AS number FROM lk_id_df"
             )
-            selects: list[str] = []
-            file_info: list[dict[str, Any]] = []
-            for i, src in enumerate(files):
-                enc = detect_encoding(src)
-                header, ncols = _read_header(src, enc)
-                layout = detect_layout(header, src)
-                readable = src
-                if enc != "utf-8":
-                    readable = tmp / f"utf8_{i}.csv"
-                    _transcode(src, readable, enc)
-                w = weight if weight is not None else default_weight(src)
-                selects.append(_file_select(i, readable, layout, ncols, w, src.name))
-                file_info.append({"path": str(src), "encoding": enc, "weight": w})
+            selects, file_info = _file_selects(files, tmp, weight)
             union = "\nUNION ALL\n".join(selects)
             stage = tmp / "stage.parquet"
             try:
@@ -587,20 +575,7 @@ def ingest_trips(
                     files[0] if len(files) == 1 else f"{len(files)} trip files",
                     f"cannot be parsed as CSV ({str(exc).splitlines()[0]})",
                 ) from exc
-            malformed = 0
-            examples: dict[str, list[str]] = {}
-            for i in range(len(files)):
-                n = con.execute(f"SELECT count(DISTINCT (file_id, line)) FROM rej_{i}").fetchone()
-                n_file = int(n[0]) if n else 0
-                file_info[i]["malformed_lines"] = n_file
-                malformed += n_file
-                if n_file:
-                    lines = con.execute(
-                        f"SELECT DISTINCT line, csv_line FROM rej_{i} ORDER BY line LIMIT 3"
-                    ).fetchall()
-                    examples.setdefault(_MALFORMED, []).extend(
-                        f"{files[i].name} line {line}: {text.strip()[:200]}" for line, text in lines
-                    )
+            malformed, examples = _malformed_lines(con, files, file_info)
             for reason, example in con.execute(
                 f"SELECT reject_reason, example FROM read_parquet({_sql_str(str(stage))}) "
                 "WHERE reject_reason IS NOT NULL "
@@ -613,31 +588,12 @@ def ingest_trips(
                 "sum(w_noid::INT), sum(CASE WHEN reject_reason IS NULL THEN weight ELSE 0 END) "
                 f"FROM ({joined}) GROUP BY ALL"
             ).fetchall()
-            rejected: dict[str, int] = {}
-            warnings: dict[str, int] = {}
-            rows_per_file: dict[int, int] = {}
-            kept = 0
-            weighted = 0
-            for file_idx, reason, n, unmapped, negdist, noid, wsum in counts:
-                rows_per_file[file_idx] = rows_per_file.get(file_idx, 0) + int(n)
-                if reason is None:
-                    kept += int(n)
-                    weighted += int(wsum or 0)
-                    if unmapped:
-                        key = "station ST-ID without a known station number"
-                        warnings[key] = warnings.get(key, 0) + int(unmapped)
-                    if noid:
-                        key = "station number without a known ST-ID"
-                        warnings[key] = warnings.get(key, 0) + int(noid)
-                    if negdist:
-                        key = "negative distance (set to null)"
-                        warnings[key] = warnings.get(key, 0) + int(negdist)
-                else:
-                    rejected[reason] = rejected.get(reason, 0) + int(n)
+            tally = _tally(counts)
+            rejected, warnings, kept, weighted = tally.rejected, tally.warnings, tally.kept, tally.weighted
             if malformed:
                 rejected[_MALFORMED] = malformed
             for i, info in enumerate(file_info):
-                info["rows"] = rows_per_file.get(i, 0) + info["malformed_lines"]
+                info["rows"] = tally.rows_per_file.get(i, 0) + info["malformed_lines"]
             cols = ", ".join(COLUMNS)
             order = "ORDER BY rent_time, return_time, rent_station, return_station" if sort else ""
             with atomic_path(out) as final:
@@ -756,3 +712,75 @@ DATASETS: list[DatasetSpec] = [
     )
     for name, d in TRIP_DATASETS.items()
 ]
+
+
+def _file_selects(
+    files: list[Path], tmp: Path, weight: int | None
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """One staging SELECT per file (cp949 files transcoded into ``tmp`` first) and its facts."""
+    selects: list[str] = []
+    file_info: list[dict[str, Any]] = []
+    for i, src in enumerate(files):
+        enc = detect_encoding(src)
+        header, ncols = _read_header(src, enc)
+        layout = detect_layout(header, src)
+        readable = src
+        if enc != "utf-8":
+            readable = tmp / f"utf8_{i}.csv"
+            _transcode(src, readable, enc)
+        w = weight if weight is not None else default_weight(src)
+        selects.append(_file_select(i, readable, layout, ncols, w, src.name))
+        file_info.append({"path": str(src), "encoding": enc, "weight": w})
+    return selects, file_info
+
+
+def _malformed_lines(
+    con: duckdb.DuckDBPyConnection, files: list[Path], file_info: list[dict[str, Any]]
+) -> tuple[int, dict[str, list[str]]]:
+    """Lines DuckDB could not parse: counted per file (into ``file_info``), with 3 examples each."""
+    malformed = 0
+    examples: dict[str, list[str]] = {}
+    for i in range(len(files)):
+        n = con.execute(f"SELECT count(DISTINCT (file_id, line)) FROM rej_{i}").fetchone()
+        n_file = int(n[0]) if n else 0
+        file_info[i]["malformed_lines"] = n_file
+        malformed += n_file
+        if n_file:
+            query = f"SELECT DISTINCT line, csv_line FROM rej_{i} ORDER BY line LIMIT 3"
+            lines = con.execute(query).fetchall()
+            examples.setdefault(_MALFORMED, []).extend(
+                f"{files[i].name} line {line}: {text.strip()[:200]}" for line, text in lines
+            )
+    return malformed, examples
+
+
+@dataclass
+class _Tally:
+    """Rows kept and rejected (by reason), flags on kept rows, rows per file."""
+
+    rejected: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    rows_per_file: dict[int, int] = field(default_factory=dict)
+    kept: int = 0
+    weighted: int = 0
+
+    def flag(self, key: str, n: int) -> None:
+        """Count ``n`` kept rows flagged with ``key``."""
+        if n:
+            self.warnings[key] = self.warnings.get(key, 0) + n
+
+
+def _tally(counts: list[tuple[Any, ...]]) -> _Tally:
+    """Sum the grouped counts of the joined rows (file, reason, rows, flags, weighted rows)."""
+    t = _Tally()
+    for file_idx, reason, n, unmapped, negdist, noid, wsum in counts:
+        t.rows_per_file[file_idx] = t.rows_per_file.get(file_idx, 0) + int(n)
+        if reason is not None:
+            t.rejected[reason] = t.rejected.get(reason, 0) + int(n)
+            continue
+        t.kept += int(n)
+        t.weighted += int(wsum or 0)
+        t.flag("station ST-ID without a known station number", int(unmapped or 0))
+        t.flag("station number without a known ST-ID", int(noid or 0))
+        t.flag("negative distance (set to null)", int(negdist or 0))
+    return t

@@ -14,6 +14,10 @@ from api.jobs import JobContext, JobOutput
 from api.settings import ApiSettings
 
 # --- fake job kinds (test-only stand-ins for the solvers) -----------------------------------------
+FAKE_STATS = {
+    "solver": "fake", "status": "optimal", "objective": 1.0, "bound": 1.0, "seconds": 0.1, "seed": 0,
+}  # fmt: skip
+
 FAKE_PLAN: dict[str, Any] = {
     "scenario": "fake",
     "new_stations": [
@@ -44,12 +48,36 @@ FAKE_PLAN: dict[str, Any] = {
             "bikes": 12,
         },
     ],
+    "radius_m": 300.0,
+    "min_spacing_m": 250.0,
+    "population_source": "grid",
+    "population_total": 2000.0,
+    "districts": [],
+    "city_before": {
+        "stations": 1, "docks": 15, "bikes": 12, "population": 2000.0, "bikes_per_10k": 60.0,
+        "covered_population": 500.0, "covered_share": 0.25,
+    },
+    "city_after": {
+        "stations": 2, "docks": 27, "bikes": 22, "population": 2000.0, "bikes_per_10k": 110.0,
+        "covered_population": 2000.0, "covered_share": 1.0,
+    },
+    "siting_stats": FAKE_STATS,
+    "fleet_stats": FAKE_STATS,
+    "provenance": {"code_version": "test", "datasets": {}},
 }
+"""A complete plan.json document (``Plan``), as the fake planner returns it."""
+
 FAKE_ROUTES: dict[str, Any] = {
     "routes": [
         {
             "truck_id": "T01",
             "depot_id": "D1",
+            "capacity": 20,
+            "start_s": 79200.0,
+            "end_s": 81300.0,
+            "start_load": 0,
+            "end_load": 2,
+            "distance_km": 3.2,
             "stops": [
                 {
                     "seq": 1,
@@ -57,7 +85,8 @@ FAKE_ROUTES: dict[str, Any] = {
                     "name": "망원역",
                     "lon": 126.9104,
                     "lat": 37.5556,
-                    "arrival": "22:10",
+                    "arrival_s": 79800.0,
+                    "departure_s": 80220.0,
                     "quantity": 10,
                     "load_after": 10,
                     "bikes_before": 25,
@@ -69,7 +98,8 @@ FAKE_ROUTES: dict[str, Any] = {
                     "name": "합정역",
                     "lon": 126.9107,
                     "lat": 37.5547,
-                    "arrival": "22:20",
+                    "arrival_s": 80400.0,
+                    "departure_s": 80760.0,
                     "quantity": -8,
                     "load_after": 2,
                     "bikes_before": 0,
@@ -78,8 +108,29 @@ FAKE_ROUTES: dict[str, Any] = {
             ],
         },
     ],
-    "totals": {"bikes_moved": 18},
+    "totals": {
+        "bikes_moved": 10,
+        "km": 3.2,
+        "truck_hours": 0.583,
+        "trucks_used": 1,
+        "stations_visited": 2,
+        "dissatisfaction_before": 30.0,
+        "dissatisfaction_after": 12.0,
+        "driving_cost": 3.2,
+        "objective": 15.2,
+        "stations_empty_before": 1,
+        "stations_empty_after": 0,
+        "stations_full_before": 1,
+        "stations_full_after": 0,
+    },
+    "still_empty": [],
+    "still_full": [],
+    "stats": {
+        "solver": "fake", "status": "feasible", "objective": 15.2, "bound": None, "seconds": 0.1, "seed": 0,
+    },
+    "depots": [{"id": "D1", "name": "D1", "lon": 126.9016, "lat": 37.5663}],
 }
+"""A complete routes.json document (``RebalancingPlan``), as the fake solver returns it."""
 
 
 def fake_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:

@@ -19,11 +19,14 @@ def test_run_inline_snapshot_and_routes(api: Api) -> None:
     js = api.client.get(f"{loc}/routes", headers=api.h("viewer")).json()
     assert js["routes"][0]["truck_id"] == "T01"
     gj = api.client.get(f"{loc}/routes?format=geojson", headers=api.h("viewer")).json()
-    kinds = [f["geometry"]["type"] for f in gj["features"]]
-    assert kinds == ["LineString", "Point", "Point"]
+    kinds = [(f["properties"]["kind"], f["geometry"]["type"]) for f in gj["features"]]
+    assert kinds[:3] == [("route", "LineString"), ("stop", "Point"), ("stop", "Point")]
+    assert {k for k, _ in kinds[3:]} == {"depot"}
     sheet = api.client.get(f"{loc}/routes", headers=api.h("viewer", Accept="text/csv"))
     rows = list(csv.DictReader(io.StringIO(sheet.content.decode("utf-8-sig"))))
-    assert [int(x["quantity"]) for x in rows] == [10, -8] and rows[1]["name"] == "합정역"
+    stops = [x for x in rows if x["action"].split()[0] in ("pick", "drop")]
+    assert [int(x["quantity"]) for x in stops] == [10, -8] and stops[1]["name"] == "합정역"
+    assert (rows[0]["action"], rows[-1]["action"]) == ("start 출발", "end 복귀")
     page = api.client.get("/v1/rebalancing/runs", headers=api.h("viewer")).json()
     assert page["total"] == 1 and page["items"][0]["id"] == done["id"]
 

@@ -111,13 +111,13 @@ def test_route_sheets_open_in_excel(full_layers: MapLayers, routes_doc: dict, tm
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then reads the Hangul correctly
     t1 = pd.read_csv(tmp_path / "route_T1.csv", encoding="utf-8-sig")
     want = routes_doc["routes"][0]["stops"]
-    assert t1["stop"].tolist() == [s["seq"] for s in want]
-    assert t1["station_name"].tolist() == [s["name"] for s in want]
+    assert t1["seq"].tolist() == [s["seq"] for s in want]
+    assert t1["name"].tolist() == [s["name"] for s in want]
     assert t1["bikes"].tolist() == [abs(s["quantity"]) for s in want]
     expected = ["pick up" if s["quantity"] > 0 else "drop off" for s in want]
     assert [a.startswith(e) for a, e in zip(t1["action"], expected, strict=True)] == [True] * len(want)
     every = pd.read_csv(tmp_path / "routes_all.csv", encoding="utf-8-sig")
-    assert len(every) == 24 and every["truck"].nunique() == 3
+    assert len(every) == 24 and every["truck_id"].nunique() == 3
 
 
 def test_failed_gpkg_write_leaves_nothing_behind(

@@ -52,7 +52,7 @@ def test_rebalance_writes_valid_routes(tmp_path: Path) -> None:
     jsonschema.validate(doc, routes_json_schema())
     assert doc["provenance"]["seed"] == 0 and doc["meta"]["valid"] is True
     sheet = pd.read_csv(out / "routes.csv")
-    assert {"start", "end", "pick up", "drop"} <= set(sheet["action"])
+    assert {"start 출발", "end 복귀", "pick up 수거", "drop off 배치"} <= set(sheet["action"])
     assert "대여소" in (out / "routes.csv").read_text(encoding="utf-8")
     gj = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))
     kinds = {f["properties"]["kind"] for f in gj["features"]}

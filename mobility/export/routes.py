@@ -1,0 +1,135 @@
+"""The route documents' tables and features: one writer for every place that shows routes.
+
+``routes.csv`` (``mobility rebalance``), the API's ``?format=csv`` / ``?format=geojson`` of a run,
+the per-truck route sheets (``mobility export --format csv``, ``/sheets/...``) and
+``routes.geojson`` all come from the two functions here, which read a
+:class:`~mobility.rebalancing.plan.RebalancingPlan` and nothing else.
+
+The sheet has one row per stop, grouped per truck in stop order, with a row at the depot before
+(``start``) and after (``end``) when the plan carries its depots. ``quantity`` is signed (bikes
+picked up > 0, dropped < 0); ``bikes`` is the count a driver moves and ``action`` says which way,
+in English and Korean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from mobility.rebalancing.plan import RebalancingPlan, TruckRoute, clock
+from mobility.rebalancing.problem import Depot
+
+__all__ = [
+    "ROUTE_SHEET_COLUMNS",
+    "action_label",
+    "csv_bytes",
+    "route_sheet",
+    "route_sheet_csv",
+    "routes_feature_collection",
+]
+
+ROUTE_SHEET_COLUMNS = (
+    "truck_id", "depot_id", "seq", "arrival", "arrival_s", "station_id", "name", "action",
+    "quantity", "bikes", "load_after", "bikes_before", "bikes_after", "lat", "lon",
+)  # fmt: skip
+"""Columns of the route sheet, in order."""
+
+
+def action_label(quantity: int) -> str:
+    """What the driver does at a stop: ``pick up 수거``, ``drop off 배치`` or ``visit 방문``."""
+    if quantity > 0:
+        return "pick up 수거"
+    return "drop off 배치" if quantity < 0 else "visit 방문"
+
+
+def route_sheet(plan: RebalancingPlan) -> pd.DataFrame:
+    """Every stop of every used truck as one table (columns :data:`ROUTE_SHEET_COLUMNS`)."""
+    rows: list[dict[str, Any]] = []
+    for r in plan.routes:
+        if not r.stops:
+            continue
+        depot = plan.depot(r.depot_id)
+        if depot is not None:
+            rows.append(_depot_row(r, depot, end=False))
+        for s in r.stops:
+            rows.append(
+                {
+                    "truck_id": r.truck_id, "depot_id": r.depot_id, "seq": s.seq, "arrival": s.arrival,
+                    "arrival_s": s.arrival_s, "station_id": s.station_id, "name": s.name,
+                    "action": action_label(s.quantity), "quantity": s.quantity, "bikes": abs(s.quantity),
+                    "load_after": s.load_after, "bikes_before": s.bikes_before,
+                    "bikes_after": s.bikes_after, "lat": round(s.lat, 6), "lon": round(s.lon, 6),
+                }
+            )  # fmt: skip
+        if depot is not None:
+            rows.append(_depot_row(r, depot, end=True))
+    return pd.DataFrame(rows, columns=list(ROUTE_SHEET_COLUMNS))
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """A table as CSV in UTF-8 **with a byte-order mark** and CRLF line ends.
+
+    Excel on Windows opens a BOM-less UTF-8 CSV as CP949/ANSI and shows the station names as
+    mojibake; with the BOM, Hangul appears correctly on double-click.
+    """
+    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def route_sheet_csv(plan: RebalancingPlan) -> bytes:
+    """:func:`route_sheet` as CSV (see :func:`csv_bytes`)."""
+    return csv_bytes(route_sheet(plan))
+
+
+def _depot_row(route: TruckRoute, depot: Depot, *, end: bool) -> dict[str, Any]:
+    """The row of leaving (``end=False``) or returning to (``end=True``) the depot."""
+    t = route.end_s if end else route.start_s
+    return {
+        "truck_id": route.truck_id, "depot_id": depot.id, "seq": len(route.stops) + 1 if end else 0,
+        "arrival": clock(t), "arrival_s": t, "station_id": depot.id, "name": depot.name,
+        "action": "end 복귀" if end else "start 출발", "quantity": 0, "bikes": 0,
+        "load_after": route.end_load if end else route.start_load, "bikes_before": None,
+        "bikes_after": None, "lat": depot.lat, "lon": depot.lon,
+    }  # fmt: skip
+
+
+def routes_feature_collection(plan: RebalancingPlan) -> dict[str, Any]:
+    """Routes, stops and depots as a GeoJSON FeatureCollection (WGS84).
+
+    Each used truck is a LineString along its street path (straight segments between the depot and
+    the stops when the plan has no path), ``kind`` = ``"route"``; each stop a Point with every
+    stop field, ``kind`` = ``"stop"``; each depot a Point, ``kind`` = ``"depot"``.
+    """
+    feats: list[dict[str, Any]] = []
+    for r in plan.routes:
+        if not r.stops:
+            continue
+        depot = plan.depot(r.depot_id)
+        ends = [[depot.lon, depot.lat]] if depot is not None else []
+        line = r.path or [*ends, *[[s.lon, s.lat] for s in r.stops], *ends]
+        props = {
+            "kind": "route",
+            "truck_id": r.truck_id,
+            "depot_id": r.depot_id,
+            "stops": len(r.stops),
+            "picked_up": r.picked_up,
+            "dropped": r.dropped,
+            "distance_km": r.distance_km,
+            "hours": round(r.hours, 3),
+            "start": r.start,
+            "end": r.end,
+            "street_path": r.path is not None,
+        }
+        if len(line) >= 2:
+            feats.append(_feature("LineString", line, props))
+        for s in r.stops:
+            stop = {k: v for k, v in s.model_dump(mode="json").items() if k not in ("lon", "lat")}
+            feats.append(_feature("Point", [s.lon, s.lat], {"kind": "stop", "truck_id": r.truck_id, **stop}))
+    for d in plan.depots:
+        feats.append(_feature("Point", [d.lon, d.lat], {"kind": "depot", "depot_id": d.id, "name": d.name}))
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _feature(kind: str, coordinates: Any, properties: dict[str, Any]) -> dict[str, Any]:
+    geometry = {"type": kind, "coordinates": coordinates}
+    return {"type": "Feature", "geometry": geometry, "properties": properties}
