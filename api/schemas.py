@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -427,19 +436,66 @@ class ErrorBody(BaseModel):
 
 
 class KeyCreate(_Strict):
-    """A new API key (admin only)."""
+    """A new API key (admin only), optionally with an expiry."""
 
     role: Literal["planner", "ops", "viewer", "admin"]
     name: str = Field(min_length=1, max_length=100)
+    expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the key stops working (ISO 8601 with a time zone, in the future); "
+        "none: until revoked.",
+        examples=["2027-06-30T00:00:00+09:00"],
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _future(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v <= datetime.now(UTC):
+            raise ValueError(f"got {v.isoformat()}; expected a time in the future")
+        return v
 
 
-class KeyCreated(BaseModel):
-    """The new key; the secret is shown this once."""
+class KeyInfo(BaseModel):
+    """A key as listed: never the secret (nor its digest)."""
 
     id: str
     name: str
     role: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    active: bool = Field(description="Neither revoked nor expired.")
+
+
+class KeyCreated(KeyInfo):
+    """The new key; the secret is shown this once."""
+
     key: str
+
+
+class AuditRecord(BaseModel):
+    """One write request and the key that made it."""
+
+    id: int
+    at: datetime
+    key_id: str
+    key_name: str
+    role: str
+    method: str
+    route: str = Field(examples=["/v1/scenarios"])
+    path: str
+    status: int
+    target: str | None = Field(default=None, description="The created resource (Location), if any.")
+    request_id: str | None = None
+
+
+class AuditPage(BaseModel):
+    """One page of the audit log, newest first."""
+
+    items: list[AuditRecord]
+    total: int
+    limit: int
+    offset: int
 
 
 class Health(BaseModel):

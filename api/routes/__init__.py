@@ -12,7 +12,14 @@ from fastapi import APIRouter
 
 from api.routes import common, data, keys, ops, rebalancing, scenarios
 
-ROUTERS: list[APIRouter] = [scenarios.router, rebalancing.router, data.router, keys.router, ops.router]
+ROUTERS: list[APIRouter] = [
+    scenarios.router,
+    rebalancing.router,
+    data.router,
+    keys.router,
+    keys.audit_router,
+    ops.router,
+]
 EXTRA_ROUTERS: list[str] = ["api.routes.maps:router"]
 
 __all__ = ["EXTRA_ROUTERS", "ROUTERS", "common"]
