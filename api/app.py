@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import routes
-from api.auth import KeyStore, RateLimiter
+from api.auth import KeyStore, RateLimiter, record_audit
 from api.db import migrate, session_factory
 from api.jobs import JobQueue
 from api.metrics import LATENCY, REQUESTS
@@ -58,8 +58,15 @@ def _json_bytes(status: int, payload: dict[str, Any]) -> tuple[list[tuple[bytes,
     return headers, body
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class GuardMiddleware:
-    """Request id, body size limit (413), latency metrics by route template (pure ASGI)."""
+    """Request id, body size limit (413), latency metrics by route template, audit log (pure ASGI).
+
+    Every write request that presented a valid key is appended to the audit log once its
+    response is sent (:func:`api.auth.record_audit`), whatever the outcome (403s included).
+    """
 
     def __init__(self, app: ASGIApp, max_body: int) -> None:
         self.app = app
@@ -72,12 +79,15 @@ class GuardMiddleware:
         start = time.perf_counter()
         request_id = uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
-        status_holder = {"status": 500, "started": False}
+        status_holder: dict[str, Any] = {"status": 500, "started": False, "location": None}
 
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"location":
+                        status_holder["location"] = value.decode("latin-1")
                 message.setdefault("headers", [])
                 message["headers"] = [*list(message["headers"]), (b"x-request-id", request_id.encode())]
             await send(message)
@@ -113,6 +123,36 @@ class GuardMiddleware:
             if not status_holder["started"]:
                 await reject(413, f"request body larger than {self.max_body} bytes")
         self._observe(scope, status_holder["status"], start)
+        if scope.get("method") in WRITE_METHODS:
+            await self._audit(scope, status_holder, request_id)
+
+    @staticmethod
+    async def _audit(scope: Scope, outcome: dict[str, Any], request_id: str) -> None:
+        principal = scope.get("state", {}).get("principal")
+        app = scope.get("app")
+        if principal is None or app is None:  # no valid key: nothing was done in anyone's name
+            return
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        try:
+            await asyncio.to_thread(
+                record_audit,
+                app.state.sessions,
+                principal,
+                method=scope["method"],
+                route=route,
+                path=scope.get("path", ""),
+                status=int(outcome["status"]),
+                target=outcome["location"],
+                request_id=request_id,
+            )
+        except Exception as exc:  # the response is sent; the failure must be visible in the log
+            log.error(
+                "audit log not written for %s %s by key %s (%s)",
+                scope["method"],
+                scope.get("path"),
+                principal.key_id,
+                type(exc).__name__,
+            )
 
     @staticmethod
     def _observe(scope: Scope, status: int, start: float) -> None:

@@ -7,7 +7,9 @@ stored; a key is shown once, when created. Keys are sent as ``X-API-Key`` or
 ``Authorization: Bearer``.
 
 Roles: ``viewer`` reads everything; ``planner`` also submits and cancels scenarios; ``ops`` also
-submits rebalancing runs and snapshots; ``admin`` can do all of it and manage keys.
+submits rebalancing runs and snapshots; ``admin`` can do all of it, manage keys and read the
+audit log. A key may carry an expiry (``expires_at``): after it, as after a revocation, the key
+gets 401. Every write request is recorded with the key that made it (:func:`record_audit`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import HTTPException, Request
@@ -29,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from api.db.models import ApiKey
+from api.db.models import ApiKey, AuditEntry, utcnow
 
 Role = Literal["planner", "ops", "viewer", "admin"]
 ROLES: tuple[Role, ...] = ("planner", "ops", "viewer", "admin")
@@ -48,16 +51,69 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_key(sessions: sessionmaker[Session], role: str, name: str) -> tuple[str, ApiKey]:
-    """Create a key; returns the secret (shown once) and the stored record."""
+def create_key(
+    sessions: sessionmaker[Session], role: str, name: str, expires_at: datetime | None = None
+) -> tuple[str, ApiKey]:
+    """Create a key (valid until ``expires_at``, if given); returns the secret (shown once) and the record."""
     if role not in ROLES:
         raise ValueError(f"role: got {role!r}; expected one of {', '.join(ROLES)}")
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= utcnow()):
+        raise ValueError(f"expires_at: got {expires_at!s}; expected a future time with a time zone")
     secret = "mob_" + secrets.token_urlsafe(32)
-    record = ApiKey(id=uuid.uuid4().hex, name=name, role=role, key_hash=hash_key(secret))
+    record = ApiKey(
+        id=uuid.uuid4().hex, name=name, role=role, key_hash=hash_key(secret), expires_at=expires_at
+    )
     with sessions() as s:
         s.add(record)
         s.commit()
     return secret, record
+
+
+def list_keys(sessions: sessionmaker[Session]) -> list[ApiKey]:
+    """Every key, oldest first (the records hold only the secrets' digests)."""
+    with sessions() as s:
+        return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all())
+
+
+def revoke_key(sessions: sessionmaker[Session], key_id: str) -> ApiKey | None:
+    """Revoke a key (idempotent: the first revocation time is kept); ``None`` if there is no such key."""
+    with sessions() as s:
+        rec = s.get(ApiKey, key_id[:64])
+        if rec is None:
+            return None
+        if rec.revoked_at is None:
+            rec.revoked_at = utcnow()
+            s.commit()
+        return rec
+
+
+def record_audit(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    *,
+    method: str,
+    route: str,
+    path: str,
+    status: int,
+    target: str | None,
+    request_id: str | None,
+) -> None:
+    """Append one write request to the audit log."""
+    with sessions() as s:
+        s.add(
+            AuditEntry(
+                key_id=principal.key_id,
+                key_name=principal.name[:100],
+                role=principal.role,
+                method=method[:8],
+                route=route[:200],
+                path=path[:400],
+                status=status,
+                target=target[:400] if target else None,
+                request_id=request_id,
+            )
+        )
+        s.commit()
 
 
 @dataclass(frozen=True)
@@ -67,6 +123,11 @@ class Principal:
     key_id: str
     name: str
     role: str
+    expires_at: datetime | None = None
+
+    def expired(self) -> bool:
+        """Whether the key's expiry has passed."""
+        return self.expires_at is not None and self.expires_at <= utcnow()
 
     def can(self, permission: str) -> bool:
         """Whether the role grants ``permission``."""
@@ -87,22 +148,22 @@ class KeyStore:
             rec = s.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
         if rec is None or rec.revoked_at is not None:
             return None
-        return Principal(key_id=rec.id, name=rec.name, role=rec.role)
+        return Principal(key_id=rec.id, name=rec.name, role=rec.role, expires_at=rec.expires_at)
 
     async def verify(self, secret: str) -> Principal | None:
-        """The principal of a secret, or ``None`` if unknown or revoked."""
+        """The principal of a secret, or ``None`` if unknown, revoked or expired."""
         digest = hash_key(secret)
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(digest)
         if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
+            return None if hit[1] is None or hit[1].expired() else hit[1]
         principal = await run_in_threadpool(self._lookup, digest)
         with self._lock:
             if len(self._cache) > 10_000:  # bounded: unknown keys must not grow it forever
                 self._cache.clear()
             self._cache[digest] = (now, principal)
-        return principal
+        return None if principal is None or principal.expired() else principal
 
     def forget(self) -> None:
         """Drop remembered keys (after a revocation)."""
@@ -153,7 +214,8 @@ def require(permission: str) -> Callable[[Request], Coroutine[Any, Any, Principa
         store: KeyStore = request.app.state.keys
         principal = await store.verify(secret)
         if principal is None:
-            raise HTTPException(401, "invalid or revoked API key", unauthorized)
+            raise HTTPException(401, "invalid, revoked or expired API key", unauthorized)
+        request.state.principal = principal  # the audit log records denied writes too
         limiter: RateLimiter = request.app.state.limiter
         allowed, retry = limiter.hit(principal.key_id)
         if not allowed:
@@ -162,7 +224,7 @@ def require(permission: str) -> Callable[[Request], Coroutine[Any, Any, Principa
             )
         if not principal.can(permission):
             raise HTTPException(403, f"role {principal.role!r} may not do this (needs {permission!r})")
-        request.state.principal = principal
         return principal
 
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by the access tests
     return dependency

@@ -35,6 +35,7 @@ import hashlib
 import importlib
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -263,12 +264,8 @@ def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_
         _finish(sessions, job_id, attempt, "cancelled", message="cancelled on request")
         return "cancelled"
     if isinstance(exc, MobilityError):
-        error = {"type": type(exc).__name__, "message": str(exc)}
-        for attr in ("field", "expected", "binding"):
-            if hasattr(exc, attr):
-                error[attr] = getattr(exc, attr)
-        if hasattr(exc, "value"):
-            error["value"] = repr(exc.value)[:200]
+        log.warning("job %s (%s) failed: %s", job_id, kind, exc)
+        error = public_error(exc)
     else:
         # A bug: the traceback goes to the worker's log, never to an API client.
         log.error("job %s (%s) crashed:\n%s", job_id, kind, outcome.get("tb"))
@@ -278,6 +275,40 @@ def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_
         }
     _finish(sessions, job_id, attempt, "failed", error=error, message=error["message"][:500])
     return "failed"
+
+
+# An absolute or home/relative path inside a message ("/work/data/x.csv", "../x", "~/x", "C:\\x").
+_PATH_IN_TEXT = re.compile(r"""(?<![\w.])(?:~|\.\.?|[A-Za-z]:)?[/\\][^\s'"`,;()]+""")
+
+
+def redact_paths(text: str) -> str:
+    """``text`` with every file-system path replaced by ``<server path>``."""
+    return _PATH_IN_TEXT.sub("<server path>", text)
+
+
+def public_error(exc: MobilityError) -> dict[str, Any]:
+    """What an API client may see of a job's failure: type, message, field; no path, no file content.
+
+    A file that could not be read (:class:`~mobility.errors.DataFileError`) says so without its
+    path or what was found in it (a message such as "found columns ..." would quote the file);
+    missing data names the dataset only; other messages have their paths redacted. The full error
+    goes to the worker's log.
+    """
+    from mobility.errors import DataFileError, DataNotFoundError
+
+    name = type(exc).__name__
+    if isinstance(exc, DataFileError):
+        return {"type": name, "message": "a data file of this server could not be read (see the server log)"}
+    if isinstance(exc, DataNotFoundError):
+        return {"type": name, "message": f"{redact_paths(exc.what)} is not available on this server"}
+    error: dict[str, Any] = {"type": name, "message": redact_paths(str(exc))[:1000]}
+    for attr in ("field", "expected", "binding"):
+        if hasattr(exc, attr):
+            value = getattr(exc, attr)
+            error[attr] = redact_paths(value) if isinstance(value, str) else value
+    if hasattr(exc, "value"):
+        error["value"] = redact_paths(repr(exc.value))[:200]
+    return error
 
 
 def cancel_flag(sessions: sessionmaker[Session], job_id: str) -> bool:

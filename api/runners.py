@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
-from api.schemas import RebalancingOptions
+from api.schemas import RebalancingOptions, ScenarioRequest
 from mobility.errors import StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
@@ -33,7 +33,9 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     from mobility.placement.pipeline import plan_expansion
     from mobility.scenario.expansion import scenario_from_dict
 
-    scenario = scenario_from_dict(inputs["scenario"])
+    # Validated again in the worker: a job stored before a rule was added never reaches a loader
+    # with a server path.
+    scenario = scenario_from_dict(inputs["scenario"], ScenarioRequest)
     steps = iter(range(1, 1000))
 
     def progress(message: str) -> None:

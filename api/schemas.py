@@ -1,15 +1,32 @@
 """Request and response bodies of the HTTP API (pydantic), with their ranges and examples.
 
-Scenario submissions use :class:`mobility.scenario.expansion.ExpansionScenario` itself (the YAML
-schema of ``scenarios/``); rebalancing runs use :class:`RebalancingRunRequest` below.
+Scenario submissions use :class:`ScenarioRequest`, the YAML schema of ``scenarios/``
+(:class:`mobility.scenario.expansion.ExpansionScenario`) with its data references narrowed to
+published names (:class:`Published`); rebalancing runs use :class:`RebalancingRunRequest` below.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+from mobility.scenario.expansion import Baseline, Coverage, ExpansionScenario
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
 SEOUL_BBOX: tuple[float, float, float, float] = (126.73, 37.40, 127.28, 37.72)
@@ -24,6 +41,137 @@ Lat = Field(ge=SEOUL_BBOX[1], le=SEOUL_BBOX[3], description="Latitude (WGS84) in
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# --- published names: what a caller may name over HTTP ---------------------------------------------
+
+Catalogue = Literal["station_list", "network"]
+
+_PATH_LIKE = re.compile(
+    r"""[/\\\x00]          # a separator or NUL anywhere
+    | ^\.                  # ./x, ../x, .hidden
+    | ^~                   # ~user
+    | ^[A-Za-z]:           # C:
+    | ^file:              # file://
+    | \.[A-Za-z0-9]{1,8}(\.gz)?$  # a file name: x.csv, x.graphml.gz
+    """,
+    re.VERBOSE,
+)
+
+
+def is_path_like(value: str) -> bool:
+    """Whether ``value`` looks like a file-system path or file name rather than a published name."""
+    return bool(_PATH_LIKE.search(value))
+
+
+@cache
+def published_names(catalogue: Catalogue) -> tuple[str, ...]:
+    """The names this server publishes for ``catalogue`` (from the library's own tables).
+
+    ``station_list``: the station-list vintages of :data:`mobility.sources.stations.STATION_VINTAGES`;
+    ``network``: the named networks of :data:`mobility.network.graph.NAMED_SOURCES`. Imported on
+    first use, so that the API process does not load pandas to start.
+    """
+    if catalogue == "station_list":
+        from mobility.sources.stations import STATION_VINTAGES
+
+        return tuple(STATION_VINTAGES)
+    if catalogue == "network":
+        from mobility.network.graph import NAMED_SOURCES
+
+        return tuple(NAMED_SOURCES)
+    raise ValueError(f"unknown catalogue {catalogue!r}")
+
+
+@dataclass(frozen=True)
+class Published:
+    """A string field that accepts only a name the server publishes, never a server path.
+
+    Paths are a command-line convenience for whoever owns the machine; over HTTP a caller names
+    only what the server publishes (dataset vintages, named networks; stored uploads by id) or
+    sends content in the body. A path-like value (a separator, ``..``, a leading ``.`` or ``~``,
+    a drive letter, ``file:``, a file-name extension) and an unknown name are both refused at
+    validation, i.e. a 422 naming the field (``body.baseline.stations``) *before* any job is
+    created; the message quotes the caller's value (cut to 80 characters) and the accepted names,
+    never anything read from the server. The JSON Schema lists the names as an ``enum``.
+
+    How a job type uses it: type every body field that reaches a loader with one of the aliases
+    below, in the request model of the API (not in the library's model, which the CLI shares and
+    which keeps accepting paths)::
+
+        class SweepRequest(_Strict):
+            stations: StationListName = "2025-12"
+            network: NetworkName = "osm-all"
+
+    A field that holds a station list sent as content is a list of models (see
+    :class:`SnapshotIn`); a stored upload is referenced by its id (e.g. ``snapshot_id``) and
+    looked up in the database. ``tests/api/test_paths.py`` submits path-like values in every
+    string field of every route's example body, so a new job type is checked without a new test.
+    """
+
+    catalogue: Catalogue
+
+    def check(self, value: str) -> str:
+        """``value`` if published; otherwise a validation error (a 422 through FastAPI)."""
+        names = published_names(self.catalogue)
+        if value in names:
+            return value
+        shown = value[:80]
+        if is_path_like(value):
+            raise PydanticCustomError(
+                "server_path",
+                "got {value!r}: server paths and file names are not accepted over HTTP; "
+                "expected one of {names}",
+                {"value": shown, "names": ", ".join(names)},
+            )
+        raise PydanticCustomError(
+            "unknown_name",
+            "got {value!r}; expected one of {names}",
+            {"value": shown, "names": ", ".join(names)},
+        )
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        out["enum"] = list(published_names(self.catalogue))
+        return out
+
+
+StationListName = Annotated[str, Published("station_list")]
+"""A station-list vintage this server has (``"2019-12"``, ``"2025-12"``, ...)."""
+
+NetworkName = Annotated[str, Published("network")]
+"""A named street network of this server (``"osm-all"``, ``"osm-drive"``, ...)."""
+
+
+class ApiBaseline(Baseline):
+    """:class:`~mobility.scenario.expansion.Baseline` over HTTP: ``stations`` is a published vintage."""
+
+    stations: StationListName = Field(description="A station-list vintage of this server.")
+
+
+class ApiCoverage(Coverage):
+    """:class:`~mobility.scenario.expansion.Coverage` over HTTP: ``network`` is a named network."""
+
+    network: NetworkName = Field(default="osm-all", description="A named walking network of this server.")
+
+
+class ScenarioRequest(ExpansionScenario):
+    """An expansion scenario submitted over HTTP.
+
+    The same fields, ranges and rules as ``scenarios/*.yaml``
+    (:class:`~mobility.scenario.expansion.ExpansionScenario`), except that every field that
+    reaches a loader accepts only published names (:class:`Published`).
+    """
+
+    baseline: ApiBaseline
+    coverage: ApiCoverage = ApiCoverage()
 
 
 class JobError(BaseModel):
@@ -288,19 +436,66 @@ class ErrorBody(BaseModel):
 
 
 class KeyCreate(_Strict):
-    """A new API key (admin only)."""
+    """A new API key (admin only), optionally with an expiry."""
 
     role: Literal["planner", "ops", "viewer", "admin"]
     name: str = Field(min_length=1, max_length=100)
+    expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the key stops working (ISO 8601 with a time zone, in the future); "
+        "none: until revoked.",
+        examples=["2027-06-30T00:00:00+09:00"],
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _future(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v <= datetime.now(UTC):
+            raise ValueError(f"got {v.isoformat()}; expected a time in the future")
+        return v
 
 
-class KeyCreated(BaseModel):
-    """The new key; the secret is shown this once."""
+class KeyInfo(BaseModel):
+    """A key as listed: never the secret (nor its digest)."""
 
     id: str
     name: str
     role: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    active: bool = Field(description="Neither revoked nor expired.")
+
+
+class KeyCreated(KeyInfo):
+    """The new key; the secret is shown this once."""
+
     key: str
+
+
+class AuditRecord(BaseModel):
+    """One write request and the key that made it."""
+
+    id: int
+    at: datetime
+    key_id: str
+    key_name: str
+    role: str
+    method: str
+    route: str = Field(examples=["/v1/scenarios"])
+    path: str
+    status: int
+    target: str | None = Field(default=None, description="The created resource (Location), if any.")
+    request_id: str | None = None
+
+
+class AuditPage(BaseModel):
+    """One page of the audit log, newest first."""
+
+    items: list[AuditRecord]
+    total: int
+    limit: int
+    offset: int
 
 
 class Health(BaseModel):

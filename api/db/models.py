@@ -3,7 +3,8 @@
 ``jobs`` holds every submitted scenario and rebalancing run (status, progress, inputs, results,
 errors, timings); ``job_artifacts`` the serialized outputs (a plan's JSON), kept apart so that
 listing jobs never loads them; ``api_keys`` the hashed keys with their roles; ``snapshots``
-stored station inventories that rebalancing runs can reference.
+stored station inventories that rebalancing runs can reference; ``audit_log`` every write
+request with the key that made it.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Snapshot(Base):
@@ -129,3 +131,26 @@ class Snapshot(Base):
     author: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One write request (POST, PUT, PATCH, DELETE) and the key that made it, whatever its outcome.
+
+    ``route`` is the route template (``/v1/scenarios/{job_id}``), ``path`` the requested path,
+    ``target`` the created resource (the response's ``Location``) when there is one.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_key", "key_id", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    key_id: Mapped[str] = mapped_column(String(32))
+    key_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(8))
+    route: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(400))
+    status: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

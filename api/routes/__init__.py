@@ -17,6 +17,7 @@ ROUTERS: list[APIRouter] = [
     maps.router,
     data.router,
     keys.router,
+    keys.audit_router,
     ops.router,
 ]
 

@@ -9,8 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
 from api.routes.common import FieldError, create_job, get_job, job_info, list_jobs, serve_artifact
-from api.schemas import Accepted, ErrorBody, JobInfo, JobPage, JobStatus
-from mobility.scenario.expansion import ExpansionScenario
+from api.schemas import Accepted, ErrorBody, JobInfo, JobPage, JobStatus, ScenarioRequest
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 BASE = "/v1/scenarios"
@@ -52,7 +51,7 @@ def submit_scenario(
     request: Request,
     response: Response,
     scenario: Annotated[
-        ExpansionScenario, Body(openapi_examples={"seoul-2019-30k": {"value": SCENARIO_EXAMPLE}})
+        ScenarioRequest, Body(openapi_examples={"seoul-2019-30k": {"value": SCENARIO_EXAMPLE}})
     ],
     principal: Annotated[Principal, Depends(require("scenarios:write"))],
     idempotency_key: IdempotencyKey = None,

@@ -103,74 +103,86 @@ keys_app = typer.Typer(help="API keys of the HTTP service (stored hashed).", no_
 def keys_create(
     role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
     name: Annotated[str | None, typer.Option("--name", help="Who holds it (shown as the author).")] = None,
+    expires_in_days: Annotated[
+        float | None,
+        typer.Option("--expires-in-days", min=0.001, max=36500, help="Stop working after this many days."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a key and print it once (only its SHA-256 is stored)."""
+    from datetime import UTC, datetime, timedelta
+
     from api.auth import ROLES, create_key
     from api.db import migrate, session_factory
     from mobility.errors import InputError
 
     if role not in ROLES:
         raise InputError("--role", role, f"one of {', '.join(ROLES)}")
+    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     settings = _settings()
     migrate(settings.database_url)
-    secret, rec = create_key(session_factory(settings.database_url), role, name or role)
+    secret, rec = create_key(session_factory(settings.database_url), role, name or role, expires)
     if as_json:
-        print_json({"id": rec.id, "name": rec.name, "role": rec.role, "key": secret})
+        print_json(
+            {
+                "id": rec.id,
+                "name": rec.name,
+                "role": rec.role,
+                "expires_at": expires.isoformat() if expires else None,
+                "key": secret,
+            }
+        )
         return
-    err_console.print(f"created {rec.role} key {rec.id} for {rec.name!r}; it is shown only now:")
+    until = f", valid until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    err_console.print(f"created {rec.role} key {rec.id} for {rec.name!r}{until}; it is shown only now:")
     typer.echo(secret)
 
 
 @keys_app.command("list")
 def keys_list(as_json: JsonOption = False) -> None:
-    """List keys (ids, names, roles; never the secrets)."""
-    from sqlalchemy import select
-
+    """List keys (ids, names, roles, expiry; never the secrets)."""
+    from api.auth import list_keys
     from api.db import migrate, session_factory
-    from api.db.models import ApiKey
+    from api.routes.keys import key_info
 
     settings = _settings()
     migrate(settings.database_url)
-    with session_factory(settings.database_url)() as s:
-        rows = s.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
     data: list[dict[str, Any]] = [
-        {
-            "id": r.id,
-            "name": r.name,
-            "role": r.role,
-            "created_at": r.created_at.isoformat(),
-            "revoked": r.revoked_at is not None,
-        }
-        for r in rows
+        key_info(r).model_dump(mode="json") for r in list_keys(session_factory(settings.database_url))
     ]
+    for d in data:
+        d["revoked"] = d["revoked_at"] is not None
     if as_json:
         print_json(data)
         return
     from rich.table import Table
 
-    t = Table("id", "name", "role", "created", "revoked")
+    t = Table("id", "name", "role", "created", "expires", "revoked", "active")
     t.columns[0].no_wrap = True
     for d in data:
-        t.add_row(d["id"], d["name"], d["role"], d["created_at"][:19], "yes" if d["revoked"] else "")
+        t.add_row(
+            d["id"],
+            d["name"],
+            d["role"],
+            d["created_at"][:19],
+            (d["expires_at"] or "")[:19],
+            "yes" if d["revoked"] else "",
+            "yes" if d["active"] else "no",
+        )
     console.print(t)
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (from `mobility keys list`).")]) -> None:
     """Revoke a key."""
+    from api.auth import revoke_key
     from api.db import migrate, session_factory
-    from api.db.models import ApiKey, utcnow
     from mobility.errors import InputError
 
     settings = _settings()
     migrate(settings.database_url)
-    with session_factory(settings.database_url)() as s:
-        rec = s.get(ApiKey, key_id)
-        if rec is None:
-            raise InputError("key_id", key_id, "an id listed by `mobility keys list`")
-        rec.revoked_at = utcnow()
-        s.commit()
+    if revoke_key(session_factory(settings.database_url), key_id) is None:
+        raise InputError("key_id", key_id, "an id listed by `mobility keys list`")
     err_console.print(f"revoked {key_id}")
 
 

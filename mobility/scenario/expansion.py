@@ -294,12 +294,18 @@ def _first_errors(exc: ValidationError) -> InputError:
     return err
 
 
-def scenario_from_dict(data: dict[str, Any]) -> ExpansionScenario:
-    """Validate a mapping; errors are :class:`InputError` naming the field(s)."""
+def scenario_from_dict(
+    data: dict[str, Any], model: type[ExpansionScenario] = ExpansionScenario
+) -> ExpansionScenario:
+    """Validate a mapping; errors are :class:`InputError` naming the field(s).
+
+    ``model`` is the schema to validate with: the API passes its narrower
+    :class:`api.schemas.ScenarioRequest` (published names only, no server paths).
+    """
     if not isinstance(data, dict):
         raise InputError("(root)", type(data).__name__, "a mapping of scenario fields")
     try:
-        return ExpansionScenario.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _first_errors(exc) from exc
 
