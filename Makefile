@@ -11,6 +11,7 @@ setup:  ## create the virtualenv and install mobility with its dev tools
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	npm ci --prefix api/web --no-audit --no-fund --loglevel=error  # MapLibre, axe-core, eslint (web app)
 
 plan:   ## the main job: the 2019 -> 30,000-bike expansion plan on the real Seoul data
 	$(BIN)/mobility plan $(SCENARIO) --out $(OUT)
@@ -23,6 +24,7 @@ test-fast:  ## everything but the slow city-scale tests
 
 lint:
 	$(BIN)/ruff check mobility api tests bench
+	npm --prefix api/web run --silent lint
 
 typecheck:
 	$(BIN)/mypy
