@@ -76,6 +76,7 @@ async function route() {
     const m = path.match(re);
     if (m) {
       view.innerHTML = '<p class="loading">Loading…</p>';
+      delete view.dataset.ready;
       try {
         await fn(view, m.slice(1), params, () => token === current);
       } catch (e) {

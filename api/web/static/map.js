@@ -69,21 +69,21 @@ export async function drawPlan(map, plan, layers) {
     map.addSource('districts', { type: 'geojson', data: layers.districts });
     map.addLayer({ id: 'districts-fill', type: 'fill', source: 'districts', paint: {
       'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'bikes_per_10k'], 0], ...CHOROPLETH.flat()],
-      'fill-opacity': 0.45 } });
+      'fill-opacity': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 14, 0.12] } });
     map.addLayer({ id: 'districts-line', type: 'line', source: 'districts',
       paint: { 'line-color': c.district_edge, 'line-width': 0.8 } });
   }
   if (layers.coverage) {
     map.addSource('coverage', { type: 'geojson', data: layers.coverage });
     map.addLayer({ id: 'coverage', type: 'fill', source: 'coverage', paint: {
-      'fill-color': ['match', ['get', 'kind'], 'new', c.new, c.coverage], 'fill-opacity': 0.18 } });
+      'fill-color': c.coverage, 'fill-opacity': ['match', ['get', 'kind'], 'new', 0.3, 0.15] } });
   }
   map.addSource('stations', { type: 'geojson', data: stationFeatures(plan) });
   map.addLayer({ id: 'existing', type: 'circle', source: 'stations', filter: ['==', ['get', 'kind'], 'existing'],
     paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 1.8, 15, 6], 'circle-color': c.existing,
       'circle-stroke-color': '#fff', 'circle-stroke-width': 0.4 } });
   map.addLayer({ id: 'new', type: 'circle', source: 'stations', filter: ['==', ['get', 'kind'], 'new'],
-    paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 15, 9], 'circle-color': c.new,
+    paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 2.5, 15, 9], 'circle-color': c.new,
       'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
   for (const id of ['existing', 'new']) {
     map.on('click', id, (e) => {
