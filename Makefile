@@ -1,6 +1,6 @@
 # One command each: setup, the main job, the tests. CI (.ci/run) calls exactly these.
-# `make plan` and `make test` create the environment on first use (and again when pyproject.toml
-# changes): from a fresh clone, those two commands are all it takes.
+# `make plan` and `make test` create the environment on first use (and again when pyproject.toml or
+# api/web/package-lock.json changes): from a fresh clone, those two commands are all it takes.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -14,10 +14,11 @@ setup:  ## (re)create the virtualenv and install mobility with its dev tools
 	rm -f $(STAMP)
 	$(MAKE) $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml api/web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	npm ci --prefix api/web --no-audit --no-fund --loglevel=error  # MapLibre, axe-core, eslint (web app)
 	touch $(STAMP)
 
 plan: $(STAMP)  ## the main job: the 2019 -> 30,000-bike expansion plan on the real Seoul data
@@ -31,6 +32,7 @@ test-fast: $(STAMP)  ## everything but the slow city-scale tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check mobility api tests bench
+	npm --prefix api/web run --silent lint
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api import web
 from api.routes import common, data, keys, maps, ops, rebalancing, scenarios
 
 ROUTERS: list[APIRouter] = [
@@ -19,6 +20,7 @@ ROUTERS: list[APIRouter] = [
     keys.router,
     keys.audit_router,
     ops.router,
+    web.router,
 ]
 
 __all__ = ["ROUTERS", "common"]

@@ -1,0 +1,261 @@
+"""Routes of the web app: the page, its static modules, the vendor bundle, basemap tiles and style,
+and the shipped scenarios as starting points (see :mod:`api.web` for which routes are public)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Principal, require
+from api.schemas import ErrorBody
+from mobility.config import PROJECT_ROOT
+
+log = logging.getLogger("mobility.api.web")
+
+router = APIRouter(tags=["web"])
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+NODE_MODULES = WEB_DIR / "node_modules"
+SCENARIO_DIR = PROJECT_ROOT / "scenarios"
+
+VENDOR: dict[str, Path] = {
+    "maplibre-gl.js": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.js",
+    "maplibre-gl.css": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.css",
+}
+"""Third-party files the page loads, by the name it asks for (installed by ``make setup``)."""
+
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+
+PUBLIC_APP = "The web application's own code and style sheets: no data, needed before signing in."
+PUBLIC_BASEMAP = (
+    "OpenStreetMap basemap (public ODbL data, no project data); a map view loads dozens of tiles, "
+    "so they are cacheable and outside the per-key rate limit."
+)
+PUBLIC_ROUTES: dict[str, str] = {
+    "/": PUBLIC_APP,
+    "/web/{file}": PUBLIC_APP,
+    "/web/vendor/{file}": PUBLIC_APP,
+    "/web/style.json": PUBLIC_BASEMAP,
+    "/tiles/{z}/{x}/{y}.pbf": PUBLIC_BASEMAP,
+}
+"""Routes served without an API key, each with the reason (also in the OpenAPI ``x-public``)."""
+
+
+def _public(path: str) -> dict[str, Any]:
+    return {"x-public": PUBLIC_ROUTES[path]}
+
+
+@router.get(
+    "/",
+    include_in_schema=True,
+    response_class=FileResponse,
+    openapi_extra=_public("/"),
+    summary="The web app (planners and operations)",
+)
+async def index() -> FileResponse:
+    """The single page of the app; its views are addressed by the URL fragment (``#/plan/<id>``)."""
+    return FileResponse(
+        STATIC_DIR / "index.html", media_type=STATIC_TYPES[".html"], headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get(
+    "/web/vendor/{file}",
+    response_class=FileResponse,
+    openapi_extra=_public("/web/vendor/{file}"),
+    summary="Third-party browser files (MapLibre GL JS)",
+    responses={404: {"model": ErrorBody}},
+)
+async def vendor(file: str) -> FileResponse:
+    """MapLibre GL JS and its style sheet, from the npm packages installed by ``make setup``."""
+    path = VENDOR.get(file)
+    if path is None:
+        raise HTTPException(404, f"no vendor file {file[:60]!r}")
+    if not path.is_file():
+        raise HTTPException(503, f"{file} is not installed on this server (run make setup)")
+    return FileResponse(
+        path, media_type=STATIC_TYPES[path.suffix], headers={"Cache-Control": "max-age=86400"}
+    )
+
+
+@router.get(
+    "/web/style.json",
+    openapi_extra=_public("/web/style.json"),
+    summary="MapLibre style of the offline basemap",
+)
+async def style(request: Request) -> JSONResponse:
+    """The light basemap style (our own), with tile URLs on this server; data colours in ``metadata``."""
+    from mobility.export.map_style import basemap_style
+
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        basemap_style(f"{base}/tiles/{{z}}/{{x}}/{{y}}.pbf"), headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get(
+    "/web/{file}",
+    response_class=FileResponse,
+    openapi_extra=_public("/web/{file}"),
+    summary="The web app's modules and style sheets",
+    responses={404: {"model": ErrorBody}},
+)
+async def static(file: str) -> FileResponse:
+    """One file of ``api/web/static`` (flat folder; only .js, .css, .html, .svg)."""
+    suffix = Path(file).suffix
+    ok = suffix in STATIC_TYPES and all(c.isalnum() or c in "-_." for c in file) and not file.startswith(".")
+    path = STATIC_DIR / file
+    if not ok or not path.is_file():
+        raise HTTPException(404, f"no file {file[:60]!r}")
+    return FileResponse(path, media_type=STATIC_TYPES[suffix], headers={"Cache-Control": "no-cache"})
+
+
+class _Tiles:
+    """The overview tiles (generated once, cached on disk, then held in memory: a few MB)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.tiles: dict[tuple[int, int, int], bytes] | None = None
+
+    def get(self, z: int, x: int, y: int) -> bytes | None:
+        from mobility.config import resolve_data_dir
+        from mobility.export.vector_tiles import BASE_ZOOM, base_tile, overview_tiles
+
+        data_dir = resolve_data_dir()
+        if z == BASE_ZOOM:
+            return base_tile(data_dir, x, y)
+        with self.lock:
+            if self.tiles is None:
+                self.tiles = overview_tiles(data_dir)
+        return self.tiles.get((z, x, y))
+
+
+_TILES = _Tiles()
+
+
+@router.get(
+    "/tiles/{z}/{x}/{y}.pbf",
+    response_class=Response,
+    openapi_extra=_public("/tiles/{z}/{x}/{y}.pbf"),
+    summary="Basemap vector tile (OpenMapTiles schema, zoom 10-14)",
+    responses={
+        200: {"content": {"application/vnd.mapbox-vector-tile": {}}},
+        204: {"description": "No basemap data in this tile."},
+        404: {"model": ErrorBody},
+    },
+)
+async def tile(
+    z: Annotated[int, PathParam(ge=10, le=14)],
+    x: Annotated[int, PathParam(ge=0, le=2**14)],
+    y: Annotated[int, PathParam(ge=0, le=2**14)],
+) -> Response:
+    """Zoom 14 as in the data directory; zooms 10-13 generalised from it once (see
+    :mod:`mobility.export.vector_tiles`). Tiles outside Seoul are empty (204)."""
+    body = await run_in_threadpool(_TILES.get, z, x, y)
+    headers = {"Cache-Control": "public, max-age=86400"}
+    if body is None:
+        return Response(status_code=204, headers=headers)
+    return Response(body, media_type="application/vnd.mapbox-vector-tile", headers=headers)
+
+
+class ShippedScenario(BaseModel):
+    """A scenario file of the server's ``scenarios/`` folder, as a starting point for a form."""
+
+    file: str = Field(examples=["seoul-2019-30k.yaml"])
+    kind: str = Field(description="``scenario`` (an expansion plan) or ``rebalancing`` (a night).")
+    name: str
+    description: str = ""
+    body: dict[str, Any] = Field(
+        description="For ``scenario``: the scenario itself (POST /v1/scenarios). For ``rebalancing``: "
+        "a run request without its snapshot (POST /v1/rebalancing/runs)."
+    )
+
+
+def _night_request(night: Any) -> dict[str, Any]:
+    """A nightly scenario's fleet as the API's run request (trucks of a group numbered 1..count)."""
+    trucks = []
+    for g in night.trucks:
+        start, end = g.shift.seconds()
+        for i in range(g.count):
+            trucks.append(
+                {
+                    "id": f"{g.depot}-{i + 1}",
+                    "depot": g.depot,
+                    "capacity": g.capacity,
+                    "shift_start": start,
+                    "shift_end": end,
+                }
+            )
+    depots = [{"id": d.id, "name": d.name, "lon": d.lon, "lat": d.lat} for d in night.depots]
+    return {
+        "name": night.name,
+        "fleet": {"depots": depots, "trucks": trucks},
+        "time_limit": float(night.solver.time_limit),
+        "seed": int(night.solver.seed),
+    }
+
+
+def shipped_scenarios(folder: Path = SCENARIO_DIR) -> list[ShippedScenario]:
+    """Every scenario file of ``folder``: expansion scenarios as they are, nightly ones as run requests."""
+    import yaml
+
+    from mobility.errors import InputError
+    from mobility.scenario.expansion import scenario_from_dict
+    from mobility.scenario.nightly import nightly_from_dict
+
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            if isinstance(data, dict) and "night" in data:
+                night = nightly_from_dict(data)
+                out.append(
+                    ShippedScenario(
+                        file=path.name,
+                        kind="rebalancing",
+                        name=night.name,
+                        description=night.description,
+                        body=_night_request(night),
+                    )
+                )
+            else:
+                scn = scenario_from_dict(data)
+                out.append(
+                    ShippedScenario(
+                        file=path.name,
+                        kind="scenario",
+                        name=scn.name,
+                        description=scn.description,
+                        body=scn.model_dump(mode="json", exclude_none=True),
+                    )
+                )
+        except InputError as exc:  # a broken shipped file is a server problem: say so in the log
+            log.error("scenarios/%s is not a valid scenario: %s", path.name, exc)
+    return out
+
+
+@router.get(
+    "/v1/web/scenarios",
+    response_model=list[ShippedScenario],
+    summary="The shipped scenarios, as starting points for the app's forms",
+)
+async def list_shipped(_p: Annotated[Principal, Depends(require("read"))]) -> list[ShippedScenario]:
+    """Expansion scenarios (``kind="scenario"``) and nights (``kind="rebalancing"``) of ``scenarios/``."""
+    return await run_in_threadpool(shipped_scenarios)
+
+
+__all__ = ["PUBLIC_ROUTES", "STATIC_DIR", "VENDOR", "ShippedScenario", "router", "shipped_scenarios"]

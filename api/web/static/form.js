@@ -1,0 +1,215 @@
+// A form generated from a JSON Schema of the OpenAPI document (pydantic's), with the API's
+// validation messages shown beside the field they name. Objects become fieldsets; numbers,
+// text, choices and switches become inputs; lists (polygons, truck lists) are edited as JSON.
+
+import { esc } from './api.js';
+
+/**
+ * Resolve $ref, allOf of one and "X or null" (anyOf with null) into one schema.
+ * @param {any} s @param {any} doc the OpenAPI document
+ * @returns {any}
+ */
+function resolve(s, doc) {
+  if (!s) return {};
+  if (s.$ref) {
+    const name = s.$ref.split('/').pop();
+    return resolve({ ...doc.components.schemas[name], ...without(s, '$ref') }, doc);
+  }
+  if (s.allOf && s.allOf.length === 1) return resolve({ ...s.allOf[0], ...without(s, 'allOf') }, doc);
+  if (s.anyOf) {
+    const rest = s.anyOf.filter((x) => x.type !== 'null');
+    if (rest.length === 1) {
+      return { ...resolve(rest[0], doc), ...without(s, 'anyOf'), nullable: rest.length < s.anyOf.length };
+    }
+  }
+  return s;
+}
+
+function without(o, key) {
+  const c = { ...o };
+  delete c[key];
+  return c;
+}
+
+function label(name, s) {
+  return s.title || name.replace(/_/g, ' ');
+}
+
+/** The element id of a field path. @param {string[]} path */
+export function fieldId(path) {
+  return 'f-' + path.join('-');
+}
+
+/**
+ * Build the form into `container`.
+ * @param {HTMLElement} container
+ * @param {any} schema the root schema (e.g. components.schemas.ExpansionScenario)
+ * @param {any} doc the OpenAPI document
+ * @param {any} value initial values
+ * @param {{skip?: string[]}} [opts] top-level fields left out of the form
+ */
+export function buildForm(container, schema, doc, value, opts = {}) {
+  container.innerHTML = '';
+  const top = document.createElement('div');
+  top.className = 'form-errors';
+  top.setAttribute('role', 'alert');
+  container.append(top);
+  const fields = [];
+
+  /**
+   * @param {HTMLElement} parent @param {string[]} path @param {any} raw @param {any} val @param {boolean} required
+   */
+  function render(parent, path, raw, val, required) {
+    const s = resolve(raw, doc);
+    const name = path[path.length - 1];
+    const id = fieldId(path);
+    if (s.type === 'object' && s.properties) {
+      const fs = document.createElement('fieldset');
+      fs.id = id;
+      fs.innerHTML = `<legend>${esc(label(name, raw.$ref ? {} : s))}</legend>` +
+        (s.description ? `<p class="hint">${esc(firstLine(s.description))}</p>` : '');
+      parent.append(fs);
+      const req = new Set(s.required || []);
+      for (const [k, sub] of Object.entries(s.properties)) {
+        render(fs, [...path, k], sub, val && typeof val === 'object' ? val[k] : undefined, req.has(k));
+      }
+      fs.append(errorSlot(id));
+      return;
+    }
+    const row = document.createElement('div');
+    row.className = 'field';
+    const hint = s.description ? `<span class="hint" id="${id}-hint">${esc(firstLine(s.description))}</span>` : '';
+    const lab = `<label for="${id}">${esc(label(name, s))}${required ? ' <span aria-hidden="true">*</span>' : ''}</label>`;
+    let kind;
+    let input;
+    const enumValues = s.enum || (s.const !== undefined ? [s.const] : null);
+    if (enumValues) {
+      kind = 'enum';
+      input = document.createElement('select');
+      const opts = (!required || s.nullable ? ['', ...enumValues] : enumValues);
+      input.innerHTML = opts.map((o) => `<option value="${esc(o)}">${esc(o === '' ? '(default)' : o)}</option>`).join('');
+      const v = val ?? s.default;
+      input.value = v === undefined || v === null ? '' : String(v);
+    } else if (s.type === 'boolean') {
+      kind = 'boolean';
+      input = document.createElement('input');
+      input.type = 'checkbox';
+      input.checked = Boolean(val ?? s.default);
+    } else if (s.type === 'integer' || s.type === 'number') {
+      kind = s.type;
+      input = document.createElement('input');
+      input.type = 'number';
+      input.step = s.type === 'integer' ? '1' : 'any';
+      if (s.minimum !== undefined) input.min = String(s.minimum);
+      if (s.maximum !== undefined) input.max = String(s.maximum);
+      input.value = val === undefined || val === null ? '' : String(val);
+      if (s.default !== undefined && s.default !== null) input.placeholder = String(s.default);
+    } else if (s.type === 'string') {
+      kind = 'string';
+      input = document.createElement('input');
+      input.type = 'text';
+      input.value = val === undefined || val === null ? '' : String(val);
+      if (s.default) input.placeholder = String(s.default);
+    } else {
+      kind = 'json';
+      input = document.createElement('textarea');
+      input.rows = 3;
+      input.spellcheck = false;
+      input.value = val === undefined || val === null ? '' : JSON.stringify(val);
+    }
+    input.id = id;
+    input.name = path.join('.');
+    input.dataset.path = path.join('.');
+    if (hint) input.setAttribute('aria-describedby', `${id}-hint ${id}-err`);
+    else input.setAttribute('aria-describedby', `${id}-err`);
+    row.innerHTML = lab + hint;
+    row.append(input, errorSlot(id));
+    parent.append(row);
+    fields.push({ path, kind, input, required, nullable: Boolean(s.nullable) });
+  }
+
+  const req = new Set(schema.required || []);
+  const root = resolve(schema, doc);
+  for (const [k, sub] of Object.entries(root.properties)) {
+    if (opts.skip && opts.skip.includes(k)) continue;
+    render(container, [k], sub, value ? value[k] : undefined, req.has(k));
+  }
+
+  /** The form's value (blank optional fields are left out, so the server's defaults apply). */
+  function read() {
+    clearErrors();
+    const out = {};
+    let bad = false;
+    for (const f of fields) {
+      let v;
+      const text = f.input.value;
+      if (f.kind === 'boolean') v = f.input.checked;
+      else if (text.trim() === '') continue;
+      else if (f.kind === 'integer' || f.kind === 'number') v = Number(text);
+      else if (f.kind === 'json') {
+        try {
+          v = JSON.parse(text);
+        } catch {
+          showField(f.path.join('.'), 'not valid JSON');
+          bad = true;
+          continue;
+        }
+      } else v = text;
+      let o = out;
+      for (const p of f.path.slice(0, -1)) o = o[p] ??= {};
+      o[f.path[f.path.length - 1]] = v;
+    }
+    if (bad) throw new Error('some fields are not valid; see the messages beside them');
+    return out;
+  }
+
+  function clearErrors() {
+    top.textContent = '';
+    container.querySelectorAll('.error').forEach((e) => { e.textContent = ''; });
+    container.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  }
+
+  /** Show one problem beside the deepest field of `dotted` that the form has. */
+  function showField(dotted, problem) {
+    const parts = dotted.split('.').filter((p) => p !== 'body');
+    for (let n = parts.length; n > 0; n--) {
+      const id = fieldId(parts.slice(0, n));
+      const slot = document.getElementById(`${id}-err`);
+      if (slot && container.contains(slot)) {
+        const rest = parts.slice(n).join('.');
+        slot.textContent += (slot.textContent ? '; ' : '') + (rest ? `${rest}: ` : '') + problem;
+        document.getElementById(id)?.setAttribute('aria-invalid', 'true');
+        return slot;
+      }
+    }
+    top.textContent += (top.textContent ? '; ' : '') + `${dotted}: ${problem}`;
+    return top;
+  }
+
+  /** The API's 422 answer beside the fields. @param {{detail?: string, errors?: any[]}} body */
+  function showErrors(body) {
+    clearErrors();
+    const errors = body.errors || [];
+    if (!errors.length) top.textContent = body.detail || 'the server refused the request';
+    let first = null;
+    for (const e of errors) {
+      const slot = showField(e.field || '(root)', e.problem || e.msg || 'invalid');
+      first = first || slot;
+    }
+    if (first) first.scrollIntoView({ block: 'center' });
+  }
+
+  return { read, showErrors, clearErrors, fields };
+}
+
+function errorSlot(id) {
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.id = `${id}-err`;
+  p.setAttribute('aria-live', 'polite');
+  return p;
+}
+
+function firstLine(text) {
+  return String(text).split('\n\n')[0].replace(/\s+/g, ' ');
+}

@@ -1,0 +1,172 @@
+// MapLibre maps over the offline basemap (/web/style.json, tiles from this server), and the
+// data layers of plans and nights. Colours come from the style's metadata, which carries the
+// colours of the static and HTML maps (mobility.export.style).
+
+import { esc, fmt } from './api.js';
+
+
+let stylePromise = null;
+/** The basemap style document (fetched once). */
+export function basemapStyle() {
+  if (!stylePromise) stylePromise = fetch('/web/style.json').then((r) => r.json());
+  return stylePromise;
+}
+
+/**
+ * A map in `container`, resolved once its style has loaded.
+ * @param {HTMLElement} container
+ * @returns {Promise<any>} the maplibregl.Map
+ */
+export async function createMap(container) {
+  const style = await basemapStyle();
+  const map = new maplibregl.Map({
+    container,
+    style: structuredClone(style),
+    center: [126.99, 37.56],
+    zoom: 10.3,
+    minZoom: 9,
+    maxZoom: 18,
+    attributionControl: { compact: true },
+    preserveDrawingBuffer: true, // screenshots and printing read the canvas
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  await new Promise((resolve) => map.once('load', resolve));
+  map.getCanvas().setAttribute('aria-label', 'Map');
+  return map;
+}
+
+/** The data colours of the style. */
+export async function colors() {
+  return (await basemapStyle()).metadata['mobility:colors'];
+}
+
+/** GeoJSON of plan stations (existing and new) from the plan document. @param {any} plan */
+export function stationFeatures(plan) {
+  const feats = [];
+  for (const s of plan.existing_stations || []) {
+    feats.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
+      properties: { ...s, kind: 'existing' } });
+  }
+  for (const s of plan.new_stations || []) {
+    feats.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
+      properties: { ...s, station_id: s.id, kind: 'new' } });
+  }
+  return { type: 'FeatureCollection', features: feats };
+}
+
+/** Colour stops of the bikes-per-10,000 choropleth. */
+export const CHOROPLETH = [[0, '#f7fcf0'], [20, '#ccebc5'], [30, '#7bccc4'], [40, '#2b8cbe'], [60, '#084081']];
+
+/**
+ * Draw a plan: district choropleth, coverage, existing and new stations; click a station for its popup.
+ * @param {any} map @param {any} plan the plan document
+ * @param {{districts?: any, coverage?: any}} layers GeoJSON of the export layers
+ */
+export async function drawPlan(map, plan, layers) {
+  const c = await colors();
+  if (layers.districts) {
+    map.addSource('districts', { type: 'geojson', data: layers.districts });
+    map.addLayer({ id: 'districts-fill', type: 'fill', source: 'districts', paint: {
+      'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'bikes_per_10k'], 0], ...CHOROPLETH.flat()],
+      'fill-opacity': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 14, 0.12] } });
+    map.addLayer({ id: 'districts-line', type: 'line', source: 'districts',
+      paint: { 'line-color': c.district_edge, 'line-width': 0.8 } });
+  }
+  if (layers.coverage) {
+    map.addSource('coverage', { type: 'geojson', data: layers.coverage });
+    map.addLayer({ id: 'coverage', type: 'fill', source: 'coverage', paint: {
+      'fill-color': c.coverage, 'fill-opacity': ['match', ['get', 'kind'], 'new', 0.3, 0.15] } });
+  }
+  map.addSource('stations', { type: 'geojson', data: stationFeatures(plan) });
+  map.addLayer({ id: 'existing', type: 'circle', source: 'stations', filter: ['==', ['get', 'kind'], 'existing'],
+    paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 1.8, 15, 6], 'circle-color': c.existing,
+      'circle-stroke-color': '#fff', 'circle-stroke-width': 0.4 } });
+  map.addLayer({ id: 'new', type: 'circle', source: 'stations', filter: ['==', ['get', 'kind'], 'new'],
+    paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 2.5, 15, 9], 'circle-color': c.new,
+      'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
+  for (const id of ['existing', 'new']) {
+    map.on('click', id, (e) => {
+      const f = e.features[0];
+      new maplibregl.Popup({ maxWidth: '320px' }).setLngLat(f.geometry.coordinates)
+        .setHTML(stationPopup(f.properties)).addTo(map);
+    });
+    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
+  }
+}
+
+/** The popup of a station. @param {any} p feature properties */
+export function stationPopup(p) {
+  const rows = p.kind === 'new'
+    ? [['구 (district)', `${p.gu} ${p.dong || ''}`], ['거치대 (docks)', fmt(p.docks)], ['자전거 (bikes)', fmt(p.bikes)],
+      ['새로 도보권 주민 (residents newly covered)', fmt(p.population_newly_covered)],
+      ['예상 이용 (trips/day)', fmt(p.predicted_trips, 1)], ['순위 (rank)', fmt(p.rank)]]
+    : [['구 (district)', p.gu], ['거치대 (docks)', fmt(p.docks)], ['자전거 (bikes)', fmt(p.bikes)]];
+  const title = p.kind === 'new' ? `신규 대여소 ${esc(p.station_id)}` : `${esc(p.number ?? '')} ${esc(p.name)}`;
+  return `<div class="popup" data-station="${esc(p.station_id)}"><h3>${title}</h3>` +
+    `<table>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>` +
+    (p.reason ? `<p class="reason"><strong>Why:</strong> ${esc(p.reason)}</p>` : '') + '</div>';
+}
+
+/** Fit the map to the features of a FeatureCollection of points. @param {any} map @param {any} fc */
+export function fitPoints(map, fc, padding = 40) {
+  const b = new maplibregl.LngLatBounds();
+  for (const f of fc.features) {
+    const g = f.geometry;
+    if (g.type === 'Point') b.extend(g.coordinates);
+    else if (g.type === 'LineString') g.coordinates.forEach((p) => b.extend(p));
+  }
+  if (!b.isEmpty()) map.fitBounds(b, { padding, maxZoom: 15, duration: 0 });
+}
+
+/** Keep two maps on the same view (pan and zoom together). @param {any} a @param {any} b */
+export function syncMaps(a, b) {
+  let busy = false;
+  const follow = (src, dst) => () => {
+    if (busy) return;
+    busy = true;
+    dst.jumpTo({ center: src.getCenter(), zoom: src.getZoom(), bearing: src.getBearing(), pitch: src.getPitch() });
+    busy = false;
+  };
+  a.on('move', follow(a, b));
+  b.on('move', follow(b, a));
+}
+
+/**
+ * Draw a night: each truck's route in its colour and its stops numbered in order.
+ * @param {any} map @param {any} routes the routes.json document
+ */
+export async function drawRoutes(map, routes) {
+  const c = await colors();
+  const lines = [];
+  const stops = [];
+  routes.routes.forEach((r, i) => {
+    const color = c.trucks[i % c.trucks.length];
+    const coords = r.path && r.path.length ? r.path : r.stops.map((s) => [s.lon, s.lat]);
+    if (coords.length > 1) {
+      lines.push({ type: 'Feature', geometry: { type: 'LineString', coordinates: coords }, properties: { truck: r.truck_id, color } });
+    }
+    for (const s of r.stops) {
+      stops.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
+        properties: { ...s, truck: r.truck_id, color, label: String(s.seq) } });
+    }
+  });
+  map.addSource('routes', { type: 'geojson', data: { type: 'FeatureCollection', features: lines } });
+  map.addLayer({ id: 'routes', type: 'line', source: 'routes', layout: { 'line-join': 'round' },
+    paint: { 'line-color': ['get', 'color'], 'line-width': 3, 'line-opacity': 0.85 } });
+  const fc = { type: 'FeatureCollection', features: stops };
+  map.addSource('stops', { type: 'geojson', data: fc });
+  map.addLayer({ id: 'stops', type: 'circle', source: 'stops', paint: {
+    'circle-radius': 7, 'circle-color': ['get', 'color'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
+  map.on('click', 'stops', (e) => {
+    const p = e.features[0].properties;
+    const q = Number(p.quantity);
+    new maplibregl.Popup().setLngLat(e.features[0].geometry.coordinates).setHTML(
+      `<div class="popup"><h3>${esc(p.truck)} · ${esc(p.seq)}. ${esc(p.name)}</h3>` +
+      `<p>${esc(p.arrival)} — ${q > 0 ? `싣기 (pick up) ${q}` : `내리기 (drop off) ${-q}`}</p>` +
+      `<p>자전거 (bikes) ${esc(p.bikes_before)} → ${esc(p.bikes_after)}</p></div>`).addTo(map);
+  });
+  fitPoints(map, fc);
+  return fc;
+}

@@ -1,0 +1,325 @@
+// Planner views: scenarios and past plans, the scenario form, job progress, the plan map,
+// and the comparison of two plans.
+
+import { api, ApiError, download, esc, fmt, openApi, pollJob } from './api.js';
+import { buildForm } from './form.js';
+import { CHOROPLETH, createMap, drawPlan, syncMaps } from './map.js';
+
+
+const BASE = '/v1/scenarios';
+
+function statusBadge(s) {
+  return `<span class="badge badge-${esc(s)}">${esc(s)}</span>`;
+}
+
+/** Shipped scenarios and past jobs. */
+export async function listView(el) {
+  const [shipped, jobs] = await Promise.all([api('/v1/web/scenarios'), api(`${BASE}?limit=50`)]);
+  const scen = shipped.filter((s) => s.kind === 'scenario');
+  el.innerHTML = `
+    <section>
+      <h2>Start a plan</h2>
+      <ul class="cards">${scen.map((s) => `
+        <li><h3>${esc(s.name)}</h3><p>${esc(s.description)}</p>
+          <a class="button" href="#/plans/new?from=${encodeURIComponent(s.file)}">Open ${esc(s.name)}</a></li>`).join('')}
+      </ul>
+    </section>
+    <section>
+      <h2>Plans</h2>
+      <form id="compare-form">
+      <table class="data">
+        <caption>Past scenario runs, newest first. Tick two to compare them.</caption>
+        <thead><tr><th scope="col">Compare</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Author</th>
+          <th scope="col">Submitted</th><th scope="col">New stations</th><th scope="col">Actions</th></tr></thead>
+        <tbody>${jobs.items.map((j) => `
+          <tr><td>${j.status === 'succeeded' ? `<input type="checkbox" name="cmp" value="${esc(j.id)}" aria-label="Compare ${esc(j.name)} ${esc(j.id.slice(0, 8))}">` : ''}</td>
+            <td>${esc(j.name)}</td><td>${statusBadge(j.status)}</td><td>${esc(j.author)}</td>
+            <td>${esc(new Date(j.created_at).toLocaleString())}</td><td>${fmt(j.kpis && j.kpis.new_stations)}</td>
+            <td>${j.status === 'succeeded'
+              ? `<a href="#/plan/${esc(j.id)}">Map</a> · <a href="#/plans/new?from=${esc(j.id)}">Edit a copy</a>`
+              : `<a href="#/jobs/${esc(j.id)}">Progress</a>`}</td></tr>`).join('')}
+        </tbody>
+      </table>
+      <button type="submit" class="primary" id="compare-btn">Compare the two ticked plans</button>
+      <p class="error" id="compare-err" aria-live="polite"></p>
+      </form>
+    </section>`;
+  el.querySelector('#compare-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const ids = [...el.querySelectorAll('input[name=cmp]:checked')].map((i) => i.value);
+    if (ids.length !== 2) {
+      el.querySelector('#compare-err').textContent = `tick exactly two plans (${ids.length} ticked)`;
+      return;
+    }
+    location.hash = `#/compare?a=${ids[0]}&b=${ids[1]}`;
+  });
+}
+
+/** The starting value of the form: a shipped file, or the scenario of a past plan. */
+async function startingPoint(from) {
+  if (!from) return {};
+  if (from.endsWith('.yaml')) {
+    const shipped = await api('/v1/web/scenarios');
+    const s = shipped.find((x) => x.file === from);
+    if (!s) throw new Error(`no shipped scenario ${from}`);
+    return s.body;
+  }
+  const plan = await api(`${BASE}/${from}/plan`);
+  return (plan.provenance && plan.provenance.scenario) || {};
+}
+
+/** The scenario form, generated from the API's schema; 422 messages beside the fields. */
+export async function newView(el, _m, params) {
+  const [doc, value] = await Promise.all([openApi(), startingPoint(params.get('from'))]);
+  const schema = doc.components.schemas.ExpansionScenario;
+  el.innerHTML = `
+    <h2>Scenario</h2>
+    <div class="split">
+      <form id="scenario-form" class="schema-form" novalidate></form>
+      <aside class="areas">
+        <h3>Areas on the map</h3>
+        <p>Draw an area: press a button, click its corners on the map, then press Finish. It is added to <em>areas</em> in the form.</p>
+        <div class="buttons">
+          <button type="button" data-draw="forbidden">Draw a forbidden area</button>
+          <button type="button" data-draw="required">Draw a required area</button>
+          <button type="button" id="draw-finish" disabled>Finish</button>
+        </div>
+        <div id="area-map" class="map small" role="region" aria-label="Map for drawing areas"></div>
+      </aside>
+    </div>`;
+  const formEl = /** @type {HTMLFormElement} */ (el.querySelector('#scenario-form'));
+  const form = buildForm(formEl, schema, doc, value);
+  const submit = document.createElement('div');
+  submit.className = 'actions';
+  submit.innerHTML = '<button type="submit" class="primary" id="submit-scenario">Submit</button>';
+  formEl.append(submit);
+  formEl.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    let body;
+    try {
+      body = form.read();
+    } catch {
+      return;
+    }
+    try {
+      const acc = await api(BASE, { method: 'POST', body });
+      location.hash = `#/jobs/${acc.id}`;
+    } catch (e) {
+      if (e instanceof ApiError) form.showErrors(e.body);
+      else form.showErrors({ detail: String(e) });
+    }
+  });
+  drawAreas(el, await createMap(el.querySelector('#area-map')));
+}
+
+/** Click-to-draw polygons written into the areas.forbidden / areas.required fields. */
+function drawAreas(el, map) {
+  let kind = null;
+  let pts = [];
+  const finish = el.querySelector('#draw-finish');
+  map.addSource('drawing', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({ id: 'drawing', type: 'line', source: 'drawing', paint: { 'line-color': '#b00', 'line-width': 2 } });
+  const redraw = () => map.getSource('drawing').setData({ type: 'FeatureCollection', features: pts.length > 1
+    ? [{ type: 'Feature', geometry: { type: 'LineString', coordinates: [...pts, pts[0]] }, properties: {} }] : [] });
+  el.querySelectorAll('[data-draw]').forEach((b) => b.addEventListener('click', () => {
+    kind = b.dataset.draw;
+    pts = [];
+    finish.disabled = false;
+    map.getCanvas().style.cursor = 'crosshair';
+  }));
+  map.on('click', (e) => {
+    if (!kind) return;
+    pts.push([+e.lngLat.lng.toFixed(5), +e.lngLat.lat.toFixed(5)]);
+    redraw();
+  });
+  finish.addEventListener('click', () => {
+    const input = /** @type {HTMLTextAreaElement|null} */ (document.getElementById(`f-areas-${kind}`));
+    if (input && pts.length >= 3) {
+      const list = input.value.trim() ? JSON.parse(input.value) : [];
+      list.push({ name: `${kind} ${list.length + 1}`, coordinates: [[...pts, pts[0]]] });
+      input.value = JSON.stringify(list);
+    }
+    kind = null;
+    pts = [];
+    finish.disabled = true;
+    map.getCanvas().style.cursor = '';
+  });
+}
+
+/**
+ * Progress of a job with its stage names; cancel; on to the map when it succeeds.
+ * @param {HTMLElement} el @param {string[]} m @param {URLSearchParams} _p @param {() => boolean} alive
+ */
+export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/plan/${id}`) {
+  el.innerHTML = `
+    <h2>Job <span class="mono">${esc(id.slice(0, 12))}</span></h2>
+    <p id="job-name"></p>
+    <label for="job-progress">Progress</label>
+    <progress id="job-progress" max="1" value="0"></progress>
+    <p id="job-stage" aria-live="polite">queued</p>
+    <p id="job-status" role="status"></p>
+    <button type="button" id="cancel-job">Cancel</button>
+    <p class="error" id="job-error" role="alert"></p>
+    <p id="job-next"></p>`;
+  const bar = /** @type {HTMLProgressElement} */ (el.querySelector('#job-progress'));
+  const cancelBtn = /** @type {HTMLButtonElement} */ (el.querySelector('#cancel-job'));
+  cancelBtn.addEventListener('click', async () => {
+    cancelBtn.disabled = true;
+    try {
+      await api(`${base}/${id}`, { method: 'DELETE' });
+    } catch (e) {
+      el.querySelector('#job-error').textContent = e.message;
+    }
+  });
+  const signal = { stopped: false };
+  const job = await pollJob(`${base}/${id}`, (j) => {
+    if (!alive()) {
+      signal.stopped = true;
+      return;
+    }
+    el.querySelector('#job-name').textContent = j.name || '';
+    bar.value = j.progress;
+    bar.textContent = `${Math.round(j.progress * 100)} %`;
+    el.querySelector('#job-stage').textContent = `${Math.round(j.progress * 100)} % · ${j.message || j.status}`;
+    el.querySelector('#job-status').innerHTML = `Status: ${statusBadge(j.status)}`;
+    cancelBtn.disabled = !['queued', 'running'].includes(j.status);
+  }, { signal });
+  if (!alive()) return;
+  if (job.status === 'succeeded') {
+    bar.value = 1;
+    el.querySelector('#job-next').innerHTML = `<a class="button primary" id="open-result" href="${doneHash}">Open the result</a>`;
+  } else if (job.error) {
+    el.querySelector('#job-error').textContent = `${job.error.field ? job.error.field + ': ' : ''}${job.error.message}`;
+  }
+}
+
+const EXPORTS = [
+  ['plan?format=json', 'plan.json', 'Plan (JSON)'],
+  ['plan?format=csv', 'plan.csv', 'Stations (CSV)'],
+  ['plan?format=geojson', 'plan.geojson', 'Stations (GeoJSON)'],
+  ['plan.gpkg', 'plan.gpkg', 'All layers (GeoPackage)'],
+  ['map.html', 'map.html', 'Offline map (HTML)'],
+  ['map.png', 'map.png', 'Map (PNG)'],
+  ['map.svg', 'map.svg', 'Map (SVG)'],
+  ['gbfs/gbfs.json', 'gbfs.json', 'GBFS feed index'],
+  ['gbfs/station_information.json', 'station_information.json', 'GBFS station information'],
+  ['gbfs/station_status.json', 'station_status.json', 'GBFS station status'],
+];
+
+/** Plan document, district polygons and coverage of a finished scenario. */
+async function loadPlan(id) {
+  const [info, plan, districts, coverage] = await Promise.all([
+    api(`${BASE}/${id}`), api(`${BASE}/${id}/plan`),
+    api(`${BASE}/${id}/layers/districts.geojson`).catch(() => null),
+    api(`${BASE}/${id}/layers/coverage.geojson`).catch(() => null),
+  ]);
+  return { info, plan, districts, coverage };
+}
+
+function districtTable(plan) {
+  const rows = [...(plan.districts || [])].sort((a, b) => a.bikes_per_10k - b.bikes_per_10k);
+  return `<table class="data" id="district-table"><caption>Districts (구), fewest bikes per 10,000 residents first</caption>
+    <thead><tr><th scope="col">구</th><th scope="col">Residents</th><th scope="col">Stations</th><th scope="col">Bikes</th>
+    <th scope="col">Bikes / 10k</th><th scope="col">Walk coverage</th></tr></thead><tbody>
+    ${rows.map((d) => `<tr><th scope="row">${esc(d.gu)}</th><td>${fmt(d.population)}</td>
+      <td>${fmt(d.stations_before)} → ${fmt(d.stations)}</td><td>${fmt(d.bikes)}</td><td>${fmt(d.bikes_per_10k, 1)}</td>
+      <td>${fmt(100 * d.covered_share_before, 1)} → ${fmt(100 * d.covered_share, 1)} %</td></tr>`).join('')}
+    </tbody></table>`;
+}
+
+function legend() {
+  return `<div class="legend" aria-label="Legend"><span><i class="dot existing"></i>existing station</span>
+    <span><i class="dot new"></i>new station</span><span><i class="sq coverage"></i>walking coverage</span>
+    <span>bikes / 10k residents: ${CHOROPLETH.map(([v, c]) => `<i class="sq" style="background:${c}"></i>${v}`).join(' ')}</span></div>`;
+}
+
+/** A plan: map, KPIs, district table, downloads. */
+export async function planView(el, [id]) {
+  const t0 = performance.now();
+  const { info, plan, districts, coverage } = await loadPlan(id);
+  const a = plan.city_before || {};
+  const b = plan.city_after || {};
+  el.innerHTML = `
+    <h2>${esc(plan.scenario)} <small class="mono">${esc(id.slice(0, 12))}</small></h2>
+    <div class="split plan">
+      <div><div id="plan-map" class="map" role="region" aria-label="Plan map: click a station for its numbers"></div>${legend()}</div>
+      <aside>
+        <table class="data kpis"><caption>Citywide</caption><thead><tr><th scope="col"></th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
+          <tr><th scope="row">Stations</th><td>${fmt(a.stations)}</td><td>${fmt(b.stations)}</td></tr>
+          <tr><th scope="row">Bikes</th><td>${fmt(a.bikes)}</td><td>${fmt(b.bikes)}</td></tr>
+          <tr><th scope="row">Bikes / 10k residents</th><td>${fmt(a.bikes_per_10k, 1)}</td><td>${fmt(b.bikes_per_10k, 1)}</td></tr>
+          <tr><th scope="row">Residents within a walk</th><td>${fmt(100 * a.covered_share, 1)} %</td><td>${fmt(100 * b.covered_share, 1)} %</td></tr>
+          <tr><th scope="row">Served trips</th><td colspan="2">${info.kpis && info.kpis.served_trips !== undefined ? fmt(info.kpis.served_trips) : 'once the simulator has run'}</td></tr>
+        </tbody></table>
+        <p><a class="button" href="#/plans/new?from=${esc(id)}">Edit a copy</a></p>
+        <h3>Downloads</h3>
+        <ul class="downloads">${EXPORTS.map(([p, f, l]) => `<li><button type="button" data-path="${esc(p)}" data-file="${esc(f)}">${esc(l)}</button></li>`).join('')}</ul>
+        <p class="error" id="download-err" aria-live="polite"></p>
+        ${districtTable(plan)}
+      </aside>
+    </div>`;
+  el.querySelectorAll('.downloads button').forEach((btn) => btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    btn.setAttribute('aria-busy', 'true');
+    try {
+      await download(`${BASE}/${id}/${btn.dataset.path}`, `${plan.scenario}-${id.slice(0, 8)}-${btn.dataset.file}`);
+    } catch (e) {
+      el.querySelector('#download-err').textContent = `${btn.textContent}: ${e.message}`;
+    } finally {
+      btn.disabled = false;
+      btn.removeAttribute('aria-busy');
+    }
+  }));
+  const map = await createMap(el.querySelector('#plan-map'));
+  await drawPlan(map, plan, { districts, coverage });
+  window.__maps = { plan: map, plan_doc: plan }; // for the browser tests and the console
+  await new Promise((r) => map.once('idle', r));
+  document.body.dataset.planReadyMs = String(Math.round(performance.now() - t0));
+  el.querySelector('#plan-map').dataset.ready = 'true';
+}
+
+function kpiRows(pa, pb) {
+  const rows = [
+    ['New stations', (p) => (p.new_stations || []).length, 0],
+    ['Stations', (p) => p.city_after && p.city_after.stations, 0],
+    ['Docks', (p) => p.city_after && p.city_after.docks, 0],
+    ['Bikes', (p) => p.city_after && p.city_after.bikes, 0],
+    ['Bikes / 10k residents', (p) => p.city_after && p.city_after.bikes_per_10k, 1],
+    ['Residents within a walk (%)', (p) => p.city_after && 100 * p.city_after.covered_share, 2],
+    ['Residents newly covered', (p) => (p.new_stations || []).reduce((s, x) => s + (x.population_newly_covered || 0), 0), 0],
+  ];
+  return rows.map(([label, f, d]) => {
+    const va = Number(f(pa));
+    const vb = Number(f(pb));
+    const diff = vb - va;
+    return `<tr><th scope="row">${esc(label)}</th><td>${fmt(va, d)}</td><td>${fmt(vb, d)}</td>
+      <td class="${diff > 0 ? 'up' : diff < 0 ? 'down' : ''}">${diff > 0 ? '+' : ''}${fmt(diff, d)}</td></tr>`;
+  }).join('');
+}
+
+/** Two plans side by side: KPI table with differences, and two maps that move together. */
+export async function compareView(el, _m, params) {
+  const a = params.get('a');
+  const b = params.get('b');
+  if (!a || !b) {
+    el.innerHTML = '<h2>Compare</h2><p>Tick two finished plans in the <a href="#/plans">list of plans</a> to compare them.</p>';
+    return;
+  }
+  const [pa, pb] = await Promise.all([loadPlan(a), loadPlan(b)]);
+  el.innerHTML = `
+    <h2>Compare plans</h2>
+    <table class="data" id="compare-table"><caption>Key figures after each plan (B − A)</caption>
+      <thead><tr><th scope="col"></th><th scope="col">A: ${esc(pa.plan.scenario)} <span class="mono">${esc(a.slice(0, 8))}</span></th>
+      <th scope="col">B: ${esc(pb.plan.scenario)} <span class="mono">${esc(b.slice(0, 8))}</span></th><th scope="col">Difference</th></tr></thead>
+      <tbody>${kpiRows(pa.plan, pb.plan)}</tbody></table>
+    <div class="pair">
+      <figure><figcaption>A: ${esc(pa.plan.scenario)}</figcaption><div id="map-a" class="map" role="region" aria-label="Map of plan A"></div></figure>
+      <figure><figcaption>B: ${esc(pb.plan.scenario)}</figcaption><div id="map-b" class="map" role="region" aria-label="Map of plan B"></div></figure>
+    </div>${legend()}`;
+  const [ma, mb] = await Promise.all([createMap(el.querySelector('#map-a')), createMap(el.querySelector('#map-b'))]);
+  await Promise.all([drawPlan(ma, pa.plan, pa), drawPlan(mb, pb.plan, pb)]);
+  syncMaps(ma, mb);
+  window.__maps = { a: ma, b: mb };
+  el.querySelector('.pair').dataset.ready = 'true';
+}
+

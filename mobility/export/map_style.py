@@ -1,0 +1,101 @@
+"""The MapLibre style of the web app's basemap: light, so that the data stands out.
+
+Drawn from the OpenMapTiles-schema tiles (:mod:`mobility.export.vector_tiles`): a pale
+background, water in the maps' water colour, parks and woods in a faint green, roads in greys
+whose width grows with the zoom, buildings from zoom 15. No text layers, so no glyphs (fonts)
+are needed from anywhere; station and district names are in the app's own popups and tables.
+The data colours of :mod:`mobility.export.style` travel in ``metadata`` so the app draws
+stations, coverage and routes in the colours of the static and HTML maps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mobility.export.layers import TRUCK_COLORS
+from mobility.export.style import COVERAGE_COLOR, DISTRICT_EDGE, NEW_COLOR, WATER_COLOR
+from mobility.sources.stations import SEOUL_BBOX
+
+BACKGROUND = "#f6f6f4"
+PARK = "#e3eedb"
+ROAD_MAJOR = "#d2d2d2"
+ROAD_MINOR = "#e4e4e4"
+BUILDING = "#ebe9e6"
+ATTRIBUTION = "© OpenStreetMap contributors (ODbL) · OpenMapTiles schema"
+
+ROAD_WIDTHS: dict[str, tuple[float, float]] = {
+    "motorway": (1.2, 6.0),
+    "trunk": (1.0, 5.0),
+    "primary": (0.8, 4.5),
+    "secondary": (0.6, 3.5),
+    "tertiary": (0.4, 3.0),
+    "minor": (0.3, 2.0),
+}
+"""Road line width in pixels at zoom 10 and at zoom 16, by OpenMapTiles class."""
+
+
+def _road(cls: str, w10: float, w16: float) -> dict[str, Any]:
+    major = cls in ("motorway", "trunk", "primary")
+    return {
+        "id": f"road-{cls}",
+        "type": "line",
+        "source": "osm",
+        "source-layer": "transportation",
+        "filter": ["==", ["get", "class"], cls],
+        "layout": {"line-join": "round", "line-cap": "round"},
+        "paint": {
+            "line-color": ROAD_MAJOR if major else ROAD_MINOR,
+            "line-width": ["interpolate", ["exponential", 1.5], ["zoom"], 10, w10, 16, w16],
+        },
+    }
+
+
+def basemap_style(
+    tile_url: str, *, bounds: tuple[float, float, float, float] | None = None
+) -> dict[str, Any]:
+    """The style document (MapLibre style spec v8) for tiles at ``tile_url`` (``{z}/{x}/{y}``)."""
+    box = list(bounds or SEOUL_BBOX)
+    return {
+        "version": 8,
+        "name": "mobility light",
+        "metadata": {
+            "mobility:colors": {
+                "new": NEW_COLOR,
+                "existing": "#3b6fb6",
+                "coverage": COVERAGE_COLOR,
+                "district_edge": DISTRICT_EDGE,
+                "water": WATER_COLOR,
+                "trucks": list(TRUCK_COLORS),
+            }
+        },
+        "center": [126.99, 37.56],
+        "zoom": 10.5,
+        "sources": {
+            "osm": {
+                "type": "vector",
+                "tiles": [tile_url],
+                "minzoom": 10,
+                "maxzoom": 14,
+                "bounds": box,
+                "attribution": ATTRIBUTION,
+            }
+        },
+        "layers": [
+            {"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}},
+            {"id": "park", "type": "fill", "source": "osm", "source-layer": "park",
+             "paint": {"fill-color": PARK}},
+            {"id": "wood", "type": "fill", "source": "osm", "source-layer": "landcover",
+             "filter": ["in", ["get", "class"], ["literal", ["wood", "forest", "grass"]]],
+             "paint": {"fill-color": PARK, "fill-opacity": 0.7}},
+            {"id": "water", "type": "fill", "source": "osm", "source-layer": "water",
+             "paint": {"fill-color": WATER_COLOR}},
+            {"id": "waterway", "type": "line", "source": "osm", "source-layer": "waterway",
+             "paint": {"line-color": WATER_COLOR, "line-width": 1.2}},
+            {"id": "building", "type": "fill", "source": "osm", "source-layer": "building", "minzoom": 15,
+             "paint": {"fill-color": BUILDING}},
+            *[_road(c, *w) for c, w in reversed(ROAD_WIDTHS.items())],
+        ],
+    }  # fmt: skip
+
+
+__all__ = ["basemap_style"]

@@ -1,0 +1,104 @@
+"""The night shift in a real browser: upload tonight's status CSV (real stations of 마포구), take
+the fleet of the shipped night, submit, watch the progress, see the routes and the morning-after
+table, and print the route sheets to PDF (one page per truck, Korean names and addresses)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web_support import DESKTOP, TABLET, assert_not_blank, axe_serious, new_page, sign_in
+
+from mobility.sources.stations import load_station_list
+
+N_STATIONS = 16
+
+
+def status_csv(path: Path) -> list[dict[str, Any]]:
+    """Tonight's status of 16 real 마포구 stations (2025-12 list): half overfull, half empty,
+    each wanting half its docks. Only ids and counts: names and positions come from the server."""
+    table = load_station_list("2025-12").table
+    rows = table[table["gu"] == "마포구"].sort_values("station_id").head(N_STATIONS)
+    out = []
+    for i, r in enumerate(rows.itertuples()):
+        docks = int(r.docks)
+        out.append({"station_id": r.station_id, "bikes": docks + 4 if i % 2 == 0 else 0, "docks": docks,
+                    "target": docks // 2, "name": r.name, "address": r.address})  # fmt: skip
+    lines = ["station_id,bikes,docks,target"] + [
+        f"{o['station_id']},{o['bikes']},{o['docks']},{o['target']}" for o in out
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+@pytest.mark.slow
+def test_night_from_status_csv_to_printed_route_sheets(
+    server: dict[str, Any], browser: Any, shots: Path, tmp_path: Path
+) -> None:
+    stations = status_csv(tmp_path / "status.csv")
+    page = new_page(browser, DESKTOP)
+    sign_in(page, server["url"], server["keys"]["ops"], "#/nights")
+    page.get_by_role("link", name=re.compile("Tonight with the fleet of seoul-nightly")).click()
+    page.wait_for_selector("#f-fleet")
+    fleet = page.input_value("#f-fleet-trucks")
+    assert fleet.count('"capacity":18') == 24  # the shipped night: 4 ops centres x 6 trucks
+    page.set_input_files("#status-csv", str(tmp_path / "status.csv"))
+    page.wait_for_function(
+        "() => document.querySelector('#status-summary').textContent.includes('16 stations')"
+    )
+    page.select_option("#f-options-network", "straight")
+    page.fill("#f-time_limit", "5")
+    assert axe_serious(page) == []
+
+    # A bad value first: the API's message beside the field.
+    page.fill("#f-seed", "-1")
+    page.click("#submit-night")
+    page.locator("#f-seed-err").wait_for(state="visible")
+    assert "greater than or equal to 0" in page.inner_text("#f-seed-err")
+    page.fill("#f-seed", "0")
+    page.click("#submit-night")
+
+    page.wait_for_selector("#job-progress")
+    deadline = time.monotonic() + 300
+    while not page.locator("#route-map[data-ready=true]").count():
+        assert time.monotonic() < deadline, page.inner_text("main")
+        assert not page.locator("#job-error").count() or not page.inner_text("#job-error")
+        page.wait_for_timeout(500)
+    page.wait_for_timeout(800)
+    assert_not_blank(page.locator("#route-map").screenshot(), shots / "night-routes-1280.png")
+    cells = [c.inner_text() for c in page.locator("#morning-after tbody td").all()]
+    empty_before, empty_after = int(cells[0]), int(cells[1])
+    assert empty_before == N_STATIONS // 2 and empty_after < empty_before
+    trucks = page.locator("aside details").count()  # one per truck on the road
+    assert trucks >= 1
+
+    page.click("#open-sheets")
+    page.wait_for_selector("main[data-ready=true], #view[data-ready=true]")
+    sheets = page.locator("article.sheet")
+    assert sheets.count() == trucks
+    text = page.inner_text("#view")
+    visited = [s for s in stations if s["name"] in text]
+    assert visited, "no station name on the sheets"
+    assert all(s["address"] in text for s in visited)  # the address from the station list
+    page.emulate_media(media="print")
+    assert page.locator("header.top").is_hidden()
+    assert_not_blank(page.screenshot(full_page=True), shots / "route-sheets-print.png", min_share=0.01)
+    pdf = page.pdf(path=str(shots / "route-sheets.pdf"), format="A4", print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    # Every truck starts a page (a long route may run onto a second one; the table head repeats).
+    assert pdf.startswith(b"%PDF") and trucks <= pages <= 2 * trucks, (pages, trucks)
+    breaks = page.evaluate(
+        "() => [...document.querySelectorAll('article.sheet')].map((a) => getComputedStyle(a).breakAfter)"
+    )
+    assert breaks[:-1] == ["page"] * (trucks - 1)
+    assert page.errors == []
+
+    # The same sheets at tablet width, on screen.
+    tablet = new_page(browser, TABLET)
+    sign_in(tablet, server["url"], server["keys"]["viewer"], page.url.split("/", 3)[3])
+    tablet.wait_for_selector("article.sheet")
+    assert_not_blank(tablet.screenshot(), shots / "route-sheets-768.png", min_share=0.01)
+    assert axe_serious(tablet) == []

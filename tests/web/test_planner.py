@@ -1,0 +1,171 @@
+"""A planner in a real browser: sign in, open the 2019 scenario, see the API's message beside a
+bad field, submit, watch the progress, open the map, click a new station, download; compare two
+plans. Real data and the real solver, with short time limits."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from web_support import DESKTOP, TABLET, assert_not_blank, axe_serious, new_page, sign_in
+
+from mobility.config import PROJECT_ROOT
+
+STATE: dict[str, str] = {}
+"""Job ids shared by the tests of this module (the plan made in the browser, the second plan)."""
+
+SCENARIO = PROJECT_ROOT / "scenarios" / "seoul-2019-30k.yaml"
+
+
+@pytest.fixture(scope="module")
+def second_plan(server: dict[str, Any]) -> str:
+    """A second plan (the same scenario with at most 300 new stations), submitted over HTTP at once
+    so that it runs while the browser submits the first."""
+    body = yaml.safe_load(SCENARIO.read_text(encoding="utf-8"))
+    body["name"] = "seoul-2019-300-new"
+    body["new_stations"]["max"] = 300
+    body["solver"]["time_limit"] = 5
+    r = httpx.post(
+        f"{server['url']}/v1/scenarios", json=body, headers={"X-API-Key": server["keys"]["planner"]}
+    )
+    assert r.status_code == 202, r.text
+    return str(r.json()["id"])
+
+
+def _wait_succeeded(server: dict[str, Any], job_id: str, timeout: float = 420) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = httpx.get(
+            f"{server['url']}/v1/scenarios/{job_id}", headers={"X-API-Key": server["keys"]["viewer"]}
+        )
+        status = r.json()["status"]
+        if status == "succeeded":
+            return
+        assert status in ("queued", "running") and time.monotonic() < deadline, r.text
+        time.sleep(1)
+
+
+@pytest.mark.slow
+def test_plan_from_sign_in_to_a_clicked_new_station(
+    server: dict[str, Any], browser: Any, shots: Path, second_plan: str
+) -> None:
+    page = new_page(browser, DESKTOP)
+    sign_in(page, server["url"], server["keys"]["planner"])
+    page.get_by_role("link", name="Open seoul-2019-30k").click()
+    page.wait_for_selector("#f-fleet-total_bikes")
+    assert page.input_value("#f-fleet-total_bikes") == "30000"  # the shipped scenario's value
+    assert page.input_value("#f-baseline-stations") == "2019-12"
+    assert axe_serious(page) == []
+
+    # A bad value: the API's own 422 message appears beside the field.
+    page.fill("#f-fleet-total_bikes", "-5")
+    page.click("#submit-scenario")
+    err = page.locator("#f-fleet-total_bikes-err")
+    err.wait_for(state="visible")
+    assert "greater than" in err.inner_text()
+    assert page.get_attribute("#f-fleet-total_bikes", "aria-invalid") == "true"
+
+    # Fix it and submit with the keyboard (Enter in a field submits the form).
+    page.fill("#f-fleet-total_bikes", "30000")
+    page.fill("#f-solver-time_limit", "5")
+    page.focus("#f-solver-time_limit")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#job-progress")
+    job_id = page.url.rsplit("/", 1)[1]
+    stages: set[str] = set()
+    deadline = time.monotonic() + 420
+    while not page.locator("#open-result").count():
+        stages.add(page.inner_text("#job-stage"))
+        assert time.monotonic() < deadline, f"still running; stages seen: {stages}"
+        assert not page.inner_text("#job-error"), page.inner_text("#job-error")
+        page.wait_for_timeout(500)
+    assert len(stages) >= 2, stages  # the stage names change as the job goes
+    assert float(page.get_attribute("#job-progress", "value") or 0) == 1.0
+    STATE["plan"] = job_id
+
+    page.click("#open-result")
+    page.wait_for_selector("#plan-map[data-ready=true]", timeout=60_000)
+    assert_not_blank(page.locator("#plan-map").screenshot(), shots / "plan-map-1280.png")
+    assert page.locator("#district-table tbody tr").count() == 25
+
+    # Click the first new station where the map draws it.
+    xy = page.evaluate(
+        """() => { const s = window.__maps.plan_doc.new_stations[0];
+                   window.__maps.plan.jumpTo({center: [s.lon, s.lat], zoom: 15});
+                   return {id: s.id, lon: s.lon, lat: s.lat}; }"""
+    )
+    page.wait_for_timeout(300)
+    pt = page.evaluate(f"() => window.__maps.plan.project([{xy['lon']}, {xy['lat']}])")
+    box = page.locator("#plan-map").bounding_box()
+    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+    popup = page.locator(".maplibregl-popup .popup")
+    popup.wait_for()
+    assert popup.get_attribute("data-station") == xy["id"]
+    assert "Why:" in popup.inner_text() and "docks" in popup.inner_text()
+    assert_not_blank(page.screenshot(), shots / "plan-page-popup-1280.png")
+
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Stations (CSV)").click()
+    csv_text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("kind") or "station_id" in csv_text.splitlines()[0]
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="GBFS station information").click()
+    assert b'"stations"' in Path(dl.value.path()).read_bytes()
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_compare_two_plans(server: dict[str, Any], browser: Any, shots: Path, second_plan: str) -> None:
+    first = STATE.get("plan")
+    if first is None:
+        pytest.fail("the plan made in the browser is missing (the test before failed)")
+    _wait_succeeded(server, second_plan)
+    page = new_page(browser, DESKTOP)
+    sign_in(page, server["url"], server["keys"]["planner"])
+    page.wait_for_selector("input[name=cmp]")
+    page.check(f"input[name=cmp][value='{first}']")
+    page.check(f"input[name=cmp][value='{second_plan}']")
+    page.click("#compare-btn")
+    page.wait_for_selector(".pair[data-ready=true]", timeout=60_000)
+    rows = {
+        r.locator("th").inner_text(): [c.inner_text() for c in r.locator("td").all()]
+        for r in page.locator("#compare-table tbody tr").all()
+    }
+    a_new, b_new, diff = rows["New stations"]
+    assert int(a_new.replace(",", "")) - int(b_new.replace(",", "")) == -int(
+        diff.replace(",", "").replace("+", "")
+    )
+    assert int(b_new.replace(",", "")) <= 300
+    # The maps move together.
+    page.evaluate("() => window.__maps.a.jumpTo({center: [126.95, 37.55], zoom: 13})")
+    page.wait_for_timeout(200)
+    b = page.evaluate(
+        "() => { const c = window.__maps.b.getCenter(); return [c.lng, c.lat, window.__maps.b.getZoom()]; }"
+    )
+    assert b == pytest.approx([126.95, 37.55, 13], abs=1e-6)
+    page.wait_for_timeout(800)
+    assert_not_blank(page.locator("#map-a").screenshot(), shots / "compare-a-1280.png")
+    assert_not_blank(page.locator("#map-b").screenshot(), shots / "compare-b-1280.png")
+    assert axe_serious(page) == []
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_plan_pages_at_tablet_width(
+    server: dict[str, Any], browser: Any, shots: Path, second_plan: str
+) -> None:
+    _wait_succeeded(server, second_plan)
+    page = new_page(browser, TABLET)
+    sign_in(page, server["url"], server["keys"]["viewer"], f"#/plan/{second_plan}")
+    page.wait_for_selector("#plan-map[data-ready=true]", timeout=60_000)
+    assert_not_blank(page.screenshot(full_page=False), shots / "plan-page-768.png")
+    assert page.locator("#plan-map").bounding_box()["width"] > 600  # the map takes the width, table below
+    assert axe_serious(page) == []
+    page.goto(f"{server['url']}/#/plans")
+    page.wait_for_selector("input[name=cmp]")
+    assert_not_blank(page.screenshot(), shots / "plans-768.png", min_share=0.01)
+    assert page.errors == []
