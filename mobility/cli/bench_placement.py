@@ -16,7 +16,8 @@ from rich.table import Table
 
 from mobility.cli.common import JsonOption, console, err_console, print_json
 from mobility.errors import DataFileError, DataNotFoundError
-from mobility.placement.models import ModelParams, PMedian
+from mobility.placement.classic import PMedian
+from mobility.placement.models import ModelParams
 from mobility.placement.orlib import read_pmed
 
 
