@@ -15,7 +15,8 @@ from mobility.cli.common import JsonOption, console, err_console, print_json
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
-from mobility.placement.models import ModelParams, PMedian
+from mobility.placement.classic import PMedian
+from mobility.placement.models import ModelParams
 from mobility.placement.orlib import read_pmed
 
 

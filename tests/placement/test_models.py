@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mobility.errors import InputError
-from mobility.placement.models import MaximalCovering, ModelParams, PMedian, lazy_greedy_cover
+from mobility.placement.classic import MaximalCovering, PMedian
+from mobility.placement.models import ModelParams, lazy_greedy_cover
 from mobility.placement.orlib import read_pmed
 
 PMED_DIR = Path("/work/shared/benchmarks/pmed")
