@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "demand",
     "plan",
     "rebalance",
+    "simulate",
     "export",
     "bench",
     "serve",
