@@ -1,0 +1,361 @@
+"""Wiring of the simulator to the real data: station sets, start inventories, the fitted model.
+
+Loaders and files in, a :class:`~mobility.simulation.engine.SimulationProblem` out. The
+algorithms are in :mod:`~mobility.simulation.model` and :mod:`~mobility.simulation.engine`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mobility.demand.holidays import day_type
+from mobility.demand.profiles import StationProfiles
+from mobility.errors import InputError
+from mobility.simulation.engine import SimulationProblem
+from mobility.simulation.model import (
+    ODModel,
+    RiderParams,
+    RideTimes,
+    SeasonModel,
+    fit_od,
+    fit_ride_times,
+    fit_season,
+    nearest_rates,
+    neighbour_lists,
+    slot_rates,
+)
+
+STATION_COLUMNS = ("station_id", "number", "name", "gu", "lat", "lon", "docks")
+
+
+@dataclass(frozen=True)
+class StationSet:
+    """The stations to simulate: ``STATION_COLUMNS`` plus ``bikes`` when the source allocates them."""
+
+    table: pd.DataFrame
+    source: str
+    bikes_from_source: bool = False
+
+
+def parse_day(text: str) -> pd.Timestamp:
+    """``YYYY-MM-DD`` -> timestamp, or an error naming ``--day``."""
+    try:
+        return pd.Timestamp(str(text)).normalize()
+    except (ValueError, TypeError) as exc:
+        raise InputError("--day", text, "a date YYYY-MM-DD") from exc
+
+
+def load_station_set(source: str | Path, data_dir: Path | None = None) -> StationSet:
+    """Stations of a ``plan.json`` (existing + new, with their bikes), a vintage or a station file."""
+    p = Path(str(source))
+    if p.suffix.lower() == ".json":
+        if not p.exists():
+            raise InputError(
+                "SOURCE", str(source), "an existing plan.json, a station vintage or a station file"
+            )
+        return stations_from_plan(json.loads(p.read_text(encoding="utf-8")), label=p.name)
+    from mobility.sources.stations import load_station_list
+
+    t = load_station_list(str(source), data_dir=data_dir).table
+    out = t[[c for c in STATION_COLUMNS if c in t.columns]].copy()
+    out["docks"] = pd.to_numeric(out["docks"], errors="coerce").fillna(0).astype(np.int64)
+    out["number"] = pd.to_numeric(out["number"], errors="coerce").astype("Int64")
+    out["station_id"] = out["station_id"].astype("string").fillna(out["number"].astype("string"))
+    return StationSet(out.reset_index(drop=True), source=str(source))
+
+
+def stations_from_plan(doc: dict[str, Any], *, label: str = "plan.json") -> StationSet:
+    """Existing and new stations of an expansion plan document, with the bikes it allocates."""
+    if "existing_stations" not in doc or "new_stations" not in doc:
+        raise InputError("SOURCE", label, "a plan.json with existing_stations and new_stations")
+    rows = []
+    for s in doc["existing_stations"]:
+        rows.append(
+            {
+                "station_id": str(s["station_id"]),
+                "number": s.get("number"),
+                "name": str(s.get("name", "")),
+                "gu": str(s.get("gu", "")),
+                "lat": float(s["lat"]),
+                "lon": float(s["lon"]),
+                "docks": int(s["docks"]),
+                "bikes": int(s["bikes"]),
+            }
+        )
+    for s in doc["new_stations"]:
+        rows.append(
+            {
+                "station_id": str(s["id"]),
+                "number": None,
+                "name": f"new {s['id']}",
+                "gu": str(s.get("gu", "")),
+                "lat": float(s["lat"]),
+                "lon": float(s["lon"]),
+                "docks": int(s["docks"]),
+                "bikes": int(s["bikes"]),
+            }
+        )
+    t = pd.DataFrame(rows)
+    t["number"] = pd.to_numeric(t["number"], errors="coerce").astype("Int64")
+    return StationSet(t, source=label, bikes_from_source=True)
+
+
+def status_bikes(stations: pd.DataFrame, status: pd.DataFrame, *, field_name: str = "--status") -> np.ndarray:
+    """Bikes per station from a status snapshot, validated.
+
+    Rows are matched on ``station_id`` when the snapshot has it, else on ``number``. An unknown
+    station, a negative or missing count is an error naming the row; a station of the set that
+    the snapshot lacks is an error too (data is never silently dropped). More bikes than docks is
+    allowed (Seoul's capacity is soft): such a station counts as full until it falls below.
+    """
+    if "bikes" not in status.columns:
+        raise InputError(f"{field_name}.columns", list(status.columns), "a 'bikes' column")
+    bikes = pd.to_numeric(status["bikes"], errors="coerce")
+    bad = bikes.isna() | (bikes < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{field_name}.bikes[row {i}]", status["bikes"].iloc[i], "a whole number >= 0")
+    key = "station_id" if "station_id" in status.columns and status["station_id"].notna().all() else "number"
+    if key not in status.columns:
+        raise InputError(f"{field_name}.columns", list(status.columns), "a 'station_id' or 'number' column")
+    if key == "number":
+        skey = pd.to_numeric(status["number"], errors="coerce").astype("Int64").astype("string")
+        ours = stations["number"].astype("Int64").astype("string")
+    else:
+        skey = status["station_id"].astype("string")
+        ours = stations["station_id"].astype("string")
+    pos = pd.Series(np.arange(len(stations)), index=ours.to_numpy())
+    unknown = ~skey.isin(pos.index)
+    if unknown.any():
+        ex = ", ".join(skey[unknown].astype(str).head(5))
+        raise InputError(
+            f"{field_name}.{key}", ex, f"station ids of the simulated station set ({len(stations)} stations)"
+        )
+    out = np.full(len(stations), -1, dtype=np.int64)
+    out[pos.reindex(skey.to_numpy()).to_numpy(np.int64)] = bikes.to_numpy().astype(np.int64)
+    if (out < 0).any():
+        miss = stations["station_id"].astype(str).to_numpy()[out < 0][:5]
+        raise InputError(
+            f"{field_name}",
+            f"no row for {int((out < 0).sum())} stations (e.g. {', '.join(miss)})",
+            "a row for every station of the simulated set",
+        )
+    return out
+
+
+def apply_routes(
+    stations: pd.DataFrame, bikes: np.ndarray, routes: dict[str, Any], *, label: str = "--routes"
+) -> np.ndarray:
+    """The stock after a night's routes (``routes.json``): each stop's quantity (+ picked up, − dropped)."""
+    if "routes" not in routes:
+        raise InputError(label, "a document without 'routes'", "a routes.json (RebalancingPlan)")
+    pos = pd.Series(np.arange(len(stations)), index=stations["station_id"].astype(str).to_numpy())
+    out = bikes.copy()
+    for r in routes["routes"]:
+        for s in r.get("stops", []):
+            sid = str(s["station_id"])
+            if sid not in pos.index:
+                raise InputError(
+                    f"{label}: stop station_id",
+                    sid,
+                    "a station of the simulated network (routes from another network?)",
+                )
+            i = int(pos[sid])
+            out[i] -= int(s["quantity"])
+            if out[i] < 0:
+                raise InputError(
+                    f"{label}: stop at {sid}",
+                    int(s["quantity"]),
+                    f"at most the {out[i] + int(s['quantity'])} bikes there",
+                )
+    return out
+
+
+def scale_fleet(bikes: np.ndarray, docks: np.ndarray, fleet: int) -> np.ndarray:
+    """Spread ``fleet`` bikes in proportion to ``bikes`` (or docks when all zero), largest remainder."""
+    if fleet < 0:
+        raise InputError("fleet", fleet, ">= 0")
+    w = bikes.astype(float) if bikes.sum() > 0 else docks.astype(float)
+    if w.sum() <= 0:
+        w = np.ones(len(bikes))
+    raw = w / w.sum() * fleet
+    out = np.floor(raw).astype(np.int64)
+    rest = int(fleet - out.sum())
+    if rest > 0:
+        out[np.argsort(-(raw - out), kind="stable")[:rest]] += 1
+    return out
+
+
+@dataclass
+class FittedModel:
+    """The rider model for one station set (rates for a day are made by :meth:`problem`)."""
+
+    stations: pd.DataFrame
+    hourly: dict[str, np.ndarray]  # day type -> (n, 24) rental rates at the base-year level
+    rate_source: np.ndarray
+    od: ODModel
+    rides: RideTimes
+    ride_s: np.ndarray
+    walk_m: np.ndarray
+    season: SeasonModel
+    params: RiderParams
+    notes: list[str] = field(default_factory=list)
+
+    def day_rates(self, day: pd.Timestamp) -> np.ndarray:
+        """Expected arrivals per station and 15-minute slot on ``day``."""
+        return slot_rates(self.hourly[day_type(day)], self.season.factor(day))
+
+    def problem(self, day: pd.Timestamp, bikes: np.ndarray) -> SimulationProblem:
+        """The simulation problem of ``day`` from the start inventory ``bikes``."""
+        p = self.params
+        docks = self.stations["docks"].to_numpy(np.int64)
+        if bikes.shape != docks.shape:
+            raise InputError("bikes", bikes.shape, f"one per station ({len(docks)})")
+        walk_s = self.walk_m / (p.walk_speed_kmh / 3.6)
+        wp, wn, ws = neighbour_lists(walk_s, p.walk_radius_m / (p.walk_speed_kmh / 3.6))
+        rp, rn, rs = neighbour_lists(self.ride_s, np.inf, p.ride_on_neighbours)
+        return SimulationProblem(
+            docks=docks,
+            bikes=bikes.astype(np.int64),
+            rates=self.day_rates(day),
+            od_ptr=self.od.ptr,
+            od_dest=self.od.dest,
+            od_cum=self.od.cum,
+            ride_s=self.ride_s.astype(np.float32),
+            walk_ptr=wp,
+            walk_nb=wn,
+            walk_s=ws,
+            ride_ptr=rp,
+            ride_nb=rn,
+            ride_nb_s=rs,
+            mu=self.rides.mu,
+            sigma=self.rides.sigma,
+            loop_mu=self.rides.loop_mu,
+            loop_sigma=self.rides.loop_sigma,
+        )
+
+
+def network_matrices(
+    stations: pd.DataFrame, data_dir: Path | None = None, network: str = "osm-all"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bike seconds and walking metres between stations on the street network (cached matrices)."""
+    from mobility.network.matrix import travel_matrix
+    from mobility.network.profiles import profiled
+    from mobility.network.snap import snap_points
+
+    lon = stations["lon"].to_numpy(float)
+    lat = stations["lat"].to_numpy(float)
+    bike = profiled(network, "bike", data_dir)
+    sb = snap_points(bike, lon, lat, warn_beyond_m=1e9)
+    ride = travel_matrix(bike, sb.node, weight="time")
+    walk = profiled(network, "walk", data_dir)
+    sw = snap_points(walk, lon, lat, warn_beyond_m=1e9)
+    wm = travel_matrix(walk, sw.node, weight="length")
+    wm = wm + sw.distance_m[:, None] + sw.distance_m[None, :]
+    np.fill_diagonal(wm, 0.0)
+    return np.asarray(ride, dtype=float), np.asarray(wm, dtype=float)
+
+
+def trip_rows(
+    trips: dict[str, pd.DataFrame], stations: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Origin and destination rows (``-1`` unknown) and durations of every trip row."""
+    pos = pd.Series(np.arange(len(stations)), index=stations["number"].astype("Int64").to_numpy())
+    pos = pos[pos.index.notna()]
+    pos = pos[~pos.index.duplicated()]
+    o, d, m = [], [], []
+    for t in trips.values():
+        rs = pd.to_numeric(t["rent_station"], errors="coerce").astype("Int64")
+        es = pd.to_numeric(t["return_station"], errors="coerce").astype("Int64")
+        o.append(rs.map(pos).fillna(-1).to_numpy(np.int64))
+        d.append(es.map(pos).fillna(-1).to_numpy(np.int64))
+        m.append(pd.to_numeric(t["duration_min"], errors="coerce").to_numpy(float))
+    if not o:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(o), np.concatenate(d), np.concatenate(m)
+
+
+def fit_model(
+    stations: pd.DataFrame,
+    profiles: StationProfiles,
+    trips: dict[str, pd.DataFrame],
+    monthly: pd.DataFrame,
+    ride_s: np.ndarray,
+    walk_m: np.ndarray,
+    *,
+    params: RiderParams | None = None,
+    exclude_months: tuple[str, ...] = (),
+) -> FittedModel:
+    """Fit rates, destinations and ride times for a station set (see :mod:`.model`)."""
+    params = params or RiderParams()
+    st = stations.reset_index(drop=True)
+    n = len(st)
+    prof_num = profiles.stations["number"].astype("int64").to_numpy()
+    ppos = pd.Series(np.arange(len(prof_num)), index=prof_num)
+    num = st["number"].astype("Int64")
+    hit = num.isin(ppos.index).fillna(False).to_numpy(bool)
+    rows = np.full(n, -1)
+    rows[hit] = ppos.reindex(num[hit].astype("int64").to_numpy()).to_numpy(np.int64)
+    src = np.where(
+        hit,
+        profiles.stations["level_source"].astype(str).to_numpy()[np.maximum(rows, 0)],
+        "5 nearest stations",
+    )
+    from mobility.network.graph import to_metric
+
+    px, py = to_metric(profiles.stations["lon"].to_numpy(float), profiles.stations["lat"].to_numpy(float))
+    sx, sy = to_metric(st["lon"].to_numpy(float), st["lat"].to_numpy(float))
+    hourly: dict[str, np.ndarray] = {}
+    for d, name in enumerate(("weekday", "weekend")):
+        rates = np.zeros((n, 24))
+        rates[hit] = profiles.rent[rows[hit], d, :]
+        if (~hit).any():
+            rates[~hit] = nearest_rates(
+                np.column_stack([px, py]), profiles.rent[:, d, :], np.column_stack([sx, sy])[~hit]
+            )
+        hourly[name] = rates
+    o, dd, minutes = trip_rows(trips, st)
+    od = fit_od(o, dd, ride_s, params)
+    rides = fit_ride_times(o, dd, minutes, ride_s)
+    season = fit_season(monthly, exclude=exclude_months)
+    notes = [
+        f"{int((~hit).sum())} stations without a demand profile take the mean rate of their "
+        "5 nearest stations",
+        "censoring: rates are recorded (served) rentals, a lower bound of demand where stations "
+        "ran dry; not re-inflated",
+    ]
+    return FittedModel(
+        stations=st,
+        hourly=hourly,
+        rate_source=src,
+        od=od,
+        rides=rides,
+        ride_s=ride_s,
+        walk_m=walk_m,
+        season=season,
+        params=params,
+        notes=notes,
+    )
+
+
+def derived_start(stations: pd.DataFrame, profiles: StationProfiles, day: pd.Timestamp) -> np.ndarray:
+    """Start inventory when none is given: the derived evening snapshot of the day before, carried
+    through the night (its stock at 24:00), matched on station number; stations that the demand
+    profiles lack start at the snapshot's median fill ratio times their docks."""
+    from mobility.demand.snapshot import derive_snapshot
+
+    snap = derive_snapshot(profiles, day - pd.Timedelta(days=1), at=24.0)
+    by_num = pd.Series(snap["bikes"].to_numpy(np.int64), index=snap["number"].astype("int64").to_numpy())
+    docks_s = snap["docks"].to_numpy(float)
+    fill = float(np.median(snap["bikes"].to_numpy(float)[docks_s > 0] / docks_s[docks_s > 0]))
+    num = stations["number"].astype("Int64")
+    out = np.rint(stations["docks"].to_numpy(float) * fill).astype(np.int64)
+    hit = num.isin(by_num.index).fillna(False).to_numpy(bool)
+    out[hit] = by_num.reindex(num[hit].astype("int64").to_numpy()).to_numpy(np.int64)
+    return out

@@ -1,0 +1,495 @@
+"""The simulation engine: one day of riders at every station, as an event loop over arrays.
+
+The model
+---------
+Stations ``i = 0..n-1`` have ``docks[i]`` docks and start the day (00:00) with ``bikes[i]``
+bikes. Time runs in seconds from 00:00; the day is cut into slots of ``slot_s`` seconds (15
+minutes by default).
+
+* **Riders** arrive at station ``i`` as a Poisson process whose rate is constant within a slot:
+  ``rates[i, s]`` is the expected number of arrivals in slot ``s``. The engine draws the
+  superposition (one citywide Poisson process with the slot's total rate, each arrival assigned
+  to a station in proportion to its rate: the same process, generated in time order without
+  sorting). A rider's destination ``d``
+  is drawn from the origin's destination distribution (``od_ptr``, ``od_dest``, ``od_cum``: a
+  cumulative distribution per origin in CSR layout), and the ride takes
+  ``ride_s[o, d] * exp(mu + sigma * Z)`` seconds, ``Z ~ N(0, 1)`` (bike travel time on the
+  street network with the spread observed in the trips); a ride back to the same station takes
+  ``exp(loop_mu + loop_sigma * Z)`` seconds.
+* **Empty station.** A rider who finds no bike walks to the nearest station with a bike among
+  the stations within the walking radius (``walk_ptr``, ``walk_nb``, ``walk_s``: neighbours
+  sorted by walking time) and rents there (a *detour*, counted at the origin); when none has a
+  bike, the trip is *lost* (``lost_empty``).
+* **Full station.** A rider who arrives where every dock is taken rides on to the nearest station
+  with a free dock among its ``ride_nb`` neighbours (sorted by bike time, the extra seconds are
+  counted at the full station); when none is free, the bike is left beside the rack of the
+  destination (Seoul's capacity is soft; counted as ``overflow``). A station that holds more
+  bikes than docks (allowed in a status snapshot) simply has no free dock until it falls below.
+* **Conservation.** No bike is created or lost: every rental takes one bike from a station with
+  ``bikes > 0`` and every ride ends with one return. Rides still under way at midnight are
+  completed (their returns are counted in hour 23), so the end-of-day stock sums to the start.
+
+Replications are independent: replication ``r`` draws from its own random stream seeded by
+``(seed, r)`` (SplitMix64), so the result does not depend on how replications are spread over
+threads, and the same seed gives the same result.
+
+Every count is kept per replication, station and clock hour (see :data:`METRICS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from mobility.errors import InputError
+
+DAY_S = 86_400
+HOURS = 24
+
+METRICS: tuple[str, ...] = (
+    "demanded",  # riders who arrived at the station wanting a bike
+    "served",  # ... of whom rented a bike (here or after a detour)
+    "lost_empty",  # ... who gave up: no bike here nor within the walking radius
+    "detoured",  # ... who walked to another station to rent
+    "rentals",  # bikes rented at this station (own riders and detoured riders of others)
+    "returns",  # bikes returned at this station
+    "full_arrivals",  # riders who arrived to find every dock taken
+    "overflow",  # bikes left beside a full rack (no free dock within reach)
+)
+"""The integer counts of :class:`SimulationRun`, in the order of its last axis."""
+
+_DEMANDED, _SERVED, _LOST, _DETOURED, _RENTALS, _RETURNS, _FULL, _OVERFLOW = range(len(METRICS))
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationProblem:
+    """Everything the engine needs, as arrays (see the module docstring).
+
+    Attributes
+    ----------
+    docks, bikes
+        Docks and start inventory per station, ``(n,)`` integers (``bikes`` may exceed ``docks``).
+    rates
+        Expected arrivals per station and slot, ``(n, slots)``.
+    od_ptr, od_dest, od_cum
+        Destination distribution per origin in CSR layout: ``od_dest[od_ptr[i]:od_ptr[i+1]]`` are
+        the destinations of origin ``i`` and ``od_cum`` the matching cumulative probabilities
+        (the last one of each row is 1).
+    ride_s
+        Median bike travel time between stations, seconds, ``(n, n)`` (float32).
+    walk_ptr, walk_nb, walk_s
+        Stations within the walking radius of each station (excluding itself), nearest first,
+        and the walking seconds to them.
+    ride_ptr, ride_nb, ride_nb_s
+        The nearest stations by bike (excluding itself), nearest first, and the bike seconds.
+    mu, sigma
+        Log-normal spread of a ride around ``ride_s``.
+    loop_mu, loop_sigma
+        Log-normal duration (seconds) of a ride back to the start station.
+    slot_s
+        Slot length in seconds.
+    """
+
+    docks: np.ndarray
+    bikes: np.ndarray
+    rates: np.ndarray
+    od_ptr: np.ndarray
+    od_dest: np.ndarray
+    od_cum: np.ndarray
+    ride_s: np.ndarray
+    walk_ptr: np.ndarray
+    walk_nb: np.ndarray
+    walk_s: np.ndarray
+    ride_ptr: np.ndarray
+    ride_nb: np.ndarray
+    ride_nb_s: np.ndarray
+    mu: float = 0.0
+    sigma: float = 0.3
+    loop_mu: float = float(np.log(1800.0))
+    loop_sigma: float = 0.8
+    slot_s: int = 900
+
+    @property
+    def n(self) -> int:
+        """Number of stations."""
+        return int(self.docks.shape[0])
+
+    def validate(self) -> None:
+        """Check shapes and ranges; raise :class:`InputError` naming the field."""
+        n = self.n
+        if self.bikes.shape != (n,):
+            raise InputError("bikes", self.bikes.shape, f"one value per station ({n})")
+        if (self.bikes < 0).any():
+            i = int(np.flatnonzero(self.bikes < 0)[0])
+            raise InputError(f"bikes[{i}]", int(self.bikes[i]), ">= 0")
+        if (self.docks < 0).any():
+            i = int(np.flatnonzero(self.docks < 0)[0])
+            raise InputError(f"docks[{i}]", int(self.docks[i]), ">= 0")
+        if self.rates.ndim != 2 or self.rates.shape[0] != n:
+            raise InputError("rates", self.rates.shape, f"(stations={n}, slots)")
+        if self.rates.shape[1] * self.slot_s > DAY_S:
+            raise InputError(
+                "rates", self.rates.shape, f"at most {DAY_S // self.slot_s} slots of {self.slot_s} s"
+            )
+        if not np.isfinite(self.rates).all() or (self.rates < 0).any():
+            raise InputError("rates", "negative or missing values", "finite rates >= 0")
+        for name, ptr in (("od_ptr", self.od_ptr), ("walk_ptr", self.walk_ptr), ("ride_ptr", self.ride_ptr)):
+            if ptr.shape != (n + 1,):
+                raise InputError(name, ptr.shape, f"({n + 1},)")
+        if self.ride_s.shape != (n, n):
+            raise InputError("ride_s", self.ride_s.shape, f"({n}, {n})")
+        empty = np.flatnonzero(np.diff(self.od_ptr) == 0)
+        if empty.size:
+            raise InputError(
+                f"od row {int(empty[0])}", "no destination", "at least one destination per station"
+            )
+        if self.sigma < 0 or self.loop_sigma < 0:
+            raise InputError("sigma", self.sigma, ">= 0")
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationRun:
+    """Raw output of :func:`run`.
+
+    Attributes
+    ----------
+    counts
+        ``(replications, stations, 24, len(METRICS))`` int32 counts (see :data:`METRICS`).
+    extra_s
+        ``(replications, stations, 24)`` extra riding seconds of riders who found the station
+        full, counted at the full station.
+    end_bikes
+        ``(replications, stations)`` stock after every ride of the day has ended.
+    seed
+        The seed of replication 0 (replication ``r`` uses the stream ``(seed, r)``).
+    """
+
+    counts: np.ndarray
+    extra_s: np.ndarray
+    end_bikes: np.ndarray
+    seed: int
+
+    @property
+    def replications(self) -> int:
+        """Number of replications."""
+        return int(self.counts.shape[0])
+
+    def metric(self, name: str) -> np.ndarray:
+        """One count, ``(replications, stations, 24)``."""
+        return self.counts[..., METRICS.index(name)]
+
+
+# --------------------------------------------------------------------------- random numbers
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+@nb.njit(cache=True, inline="always")
+def _next(state: np.ndarray) -> float:
+    """SplitMix64 (Steele, Lea & Flood 2014): a uniform in [0, 1) from ``state[0]``."""
+    state[0] = state[0] + _GOLDEN
+    z = state[0]
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(cache=True)
+def _normal(state: np.ndarray) -> float:
+    u1 = _next(state)
+    u2 = _next(state)
+    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
+
+
+@nb.njit(cache=True)
+def _mix(z: np.uint64) -> np.uint64:
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@nb.njit(cache=True)
+def _seed_state(seed: int, rep: int) -> np.ndarray:
+    """Start of replication ``rep``'s stream: a hash of ``(seed, rep)``, so streams do not overlap
+    in practice (SplitMix64 walks a 2**64 cycle; a shifted seed would replay a neighbour's draws)."""
+    state = np.empty(1, dtype=np.uint64)
+    state[0] = _mix(_mix(np.uint64(seed) + _GOLDEN) ^ (np.uint64(rep) * np.uint64(0xD1B54A32D192ED03)))
+    return state
+
+
+# --------------------------------------------------------------------------- heap of returns
+
+
+@nb.njit(cache=True)
+def _push(ht: np.ndarray, hs: np.ndarray, size: int, t: float, s: int) -> int:
+    i = size
+    ht[i] = t
+    hs[i] = s
+    while i > 0:
+        p = (i - 1) >> 1
+        if ht[p] <= ht[i]:
+            break
+        ht[p], ht[i] = ht[i], ht[p]
+        hs[p], hs[i] = hs[i], hs[p]
+        i = p
+    return size + 1
+
+
+@nb.njit(cache=True)
+def _pop(ht: np.ndarray, hs: np.ndarray, size: int) -> int:
+    size -= 1
+    ht[0] = ht[size]
+    hs[0] = hs[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        c = left
+        if left + 1 < size and ht[left + 1] < ht[left]:
+            c = left + 1
+        if ht[i] <= ht[c]:
+            break
+        ht[c], ht[i] = ht[i], ht[c]
+        hs[c], hs[i] = hs[i], hs[c]
+        i = c
+    return size
+
+
+# --------------------------------------------------------------------------- one replication
+
+
+@nb.njit(cache=True)
+def _next_arrival(
+    state: np.ndarray, t: float, slot: int, total: np.ndarray, slot_s: float
+) -> tuple[float, int]:
+    """Next arrival of the citywide Poisson process after ``t`` (rate ``total[slot]`` per slot).
+
+    Returns the time and its slot; the slot is ``len(total)`` when the day is over. Thanks to
+    memorylessness, a draw that crosses a slot end restarts from that end at the next rate.
+    """
+    slots = total.shape[0]
+    while slot < slots:
+        lam = total[slot] / slot_s
+        end = (slot + 1) * slot_s
+        if lam > 0.0:
+            t = t - np.log(1.0 - _next(state)) / lam
+            if t < end:
+                return t, slot
+        t = end
+        slot += 1
+    return t, slots
+
+
+@nb.njit(cache=True)
+def _pick(cum: np.ndarray, u: float) -> int:
+    """Index of the first entry of the cumulative row ``cum`` that is >= ``u``."""
+    lo = 0
+    hi = cum.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cum[mid] < u:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@nb.njit(cache=True)
+def _one_replication(
+    seed: int,
+    rep: int,
+    docks: np.ndarray,
+    bikes0: np.ndarray,
+    cum_rates: np.ndarray,
+    total: np.ndarray,
+    slot_s: float,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    od_cum: np.ndarray,
+    ride_s: np.ndarray,
+    walk_ptr: np.ndarray,
+    walk_nb: np.ndarray,
+    walk_s: np.ndarray,
+    ride_ptr: np.ndarray,
+    ride_nb: np.ndarray,
+    ride_nb_s: np.ndarray,
+    mu: float,
+    sigma: float,
+    loop_mu: float,
+    loop_sigma: float,
+    counts: np.ndarray,
+    extra: np.ndarray,
+    end_bikes: np.ndarray,
+) -> None:
+    state = _seed_state(seed, rep)
+    slots = total.shape[0]
+    bikes = bikes0.copy()
+    cap = 1024
+    ht = np.empty(cap, dtype=np.float64)
+    hs = np.empty(cap, dtype=np.int32)
+    size = 0
+    t_next, slot = _next_arrival(state, 0.0, 0, total, slot_s)
+    while slot < slots or size > 0:
+        if size > 0 and (slot >= slots or ht[0] <= t_next):
+            # a ride ends
+            t = ht[0]
+            d = hs[0]
+            size = _pop(ht, hs, size)
+            h = min(int(t // 3600.0), HOURS - 1)
+            if bikes[d] < docks[d]:
+                bikes[d] += 1
+                counts[d, h, _RETURNS] += 1
+                continue
+            counts[d, h, _FULL] += 1
+            placed = False
+            for q in range(ride_ptr[d], ride_ptr[d + 1]):
+                k = ride_nb[q]
+                if bikes[k] < docks[k]:
+                    bikes[k] += 1
+                    counts[k, h, _RETURNS] += 1
+                    extra[d, h] += ride_nb_s[q]
+                    placed = True
+                    break
+            if not placed:
+                bikes[d] += 1
+                counts[d, h, _RETURNS] += 1
+                counts[d, h, _OVERFLOW] += 1
+            continue
+        # a rider arrives, at a station drawn in proportion to the slot's rates
+        t = t_next
+        i = _pick(cum_rates[slot], _next(state) * cum_rates[slot, -1])
+        t_next, slot = _next_arrival(state, t, slot, total, slot_s)
+        h = min(int(t // 3600.0), HOURS - 1)
+        counts[i, h, _DEMANDED] += 1
+        j = -1
+        walk = 0.0
+        if bikes[i] > 0:
+            j = i
+        else:
+            for q in range(walk_ptr[i], walk_ptr[i + 1]):
+                k = walk_nb[q]
+                if bikes[k] > 0:
+                    j = k
+                    walk = walk_s[q]
+                    break
+            if j < 0:
+                counts[i, h, _LOST] += 1
+                continue
+            counts[i, h, _DETOURED] += 1
+        bikes[j] -= 1
+        counts[i, h, _SERVED] += 1
+        hj = min(int((t + walk) // 3600.0), HOURS - 1)
+        counts[j, hj, _RENTALS] += 1
+        # destination of the rider's trip (from the station where the rider wanted to start)
+        d = od_dest[od_ptr[i] + _pick(od_cum[od_ptr[i] : od_ptr[i + 1]], _next(state))]
+        z = _normal(state)
+        dur = np.exp(loop_mu + loop_sigma * z) if d == j else ride_s[j, d] * np.exp(mu + sigma * z)
+        if size == cap:
+            cap *= 2
+            ht2 = np.empty(cap, dtype=np.float64)
+            hs2 = np.empty(cap, dtype=np.int32)
+            ht2[:size] = ht[:size]
+            hs2[:size] = hs[:size]
+            ht = ht2
+            hs = hs2
+        size = _push(ht, hs, size, t + walk + max(dur, 60.0), d)
+    for s in range(bikes.shape[0]):
+        end_bikes[s] = bikes[s]
+
+
+@nb.njit(cache=True, parallel=True)
+def _replicate(
+    seed: int,
+    reps: int,
+    docks: np.ndarray,
+    bikes0: np.ndarray,
+    cum_rates: np.ndarray,
+    total: np.ndarray,
+    slot_s: float,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    od_cum: np.ndarray,
+    ride_s: np.ndarray,
+    walk_ptr: np.ndarray,
+    walk_nb: np.ndarray,
+    walk_s: np.ndarray,
+    ride_ptr: np.ndarray,
+    ride_nb: np.ndarray,
+    ride_nb_s: np.ndarray,
+    mu: float,
+    sigma: float,
+    loop_mu: float,
+    loop_sigma: float,
+    counts: np.ndarray,
+    extra: np.ndarray,
+    end_bikes: np.ndarray,
+) -> None:
+    for r in nb.prange(reps):
+        _one_replication(
+            seed, r, docks, bikes0, cum_rates, total, slot_s, od_ptr, od_dest, od_cum, ride_s,
+            walk_ptr, walk_nb, walk_s, ride_ptr, ride_nb, ride_nb_s,
+            mu, sigma, loop_mu, loop_sigma, counts[r], extra[r], end_bikes[r],
+        )  # fmt: skip
+
+
+def run(problem: SimulationProblem, replications: int = 100, seed: int = 0) -> SimulationRun:
+    """Simulate ``replications`` independent days (see the module docstring).
+
+    Parameters
+    ----------
+    problem
+        Stations, rates, destinations and travel times.
+    replications
+        Number of independent days.
+    seed
+        Random seed; the same seed gives the same result on any number of threads.
+
+    Returns
+    -------
+    SimulationRun
+        Counts per replication, station and hour.
+    """
+    if replications < 1:
+        raise InputError("replications", replications, ">= 1")
+    if seed < 0:
+        raise InputError("seed", seed, ">= 0")
+    problem.validate()
+    n = problem.n
+    counts = np.zeros((replications, n, HOURS, len(METRICS)), dtype=np.int32)
+    extra = np.zeros((replications, n, HOURS), dtype=np.float64)
+    # per slot, the cumulative rates over stations: a rider's station is drawn from it
+    cum_rates = np.ascontiguousarray(np.cumsum(np.asarray(problem.rates, dtype=np.float64).T, axis=1))
+    end = np.zeros((replications, n), dtype=np.int64)
+    _replicate(
+        int(seed),
+        int(replications),
+        np.ascontiguousarray(problem.docks, dtype=np.int64),
+        np.ascontiguousarray(problem.bikes, dtype=np.int64),
+        cum_rates,
+        cum_rates[:, -1].copy(),
+        float(problem.slot_s),
+        np.ascontiguousarray(problem.od_ptr, dtype=np.int64),
+        np.ascontiguousarray(problem.od_dest, dtype=np.int32),
+        np.ascontiguousarray(problem.od_cum, dtype=np.float64),
+        np.ascontiguousarray(problem.ride_s, dtype=np.float32),
+        np.ascontiguousarray(problem.walk_ptr, dtype=np.int64),
+        np.ascontiguousarray(problem.walk_nb, dtype=np.int32),
+        np.ascontiguousarray(problem.walk_s, dtype=np.float64),
+        np.ascontiguousarray(problem.ride_ptr, dtype=np.int64),
+        np.ascontiguousarray(problem.ride_nb, dtype=np.int32),
+        np.ascontiguousarray(problem.ride_nb_s, dtype=np.float64),
+        float(problem.mu),
+        float(problem.sigma),
+        float(problem.loop_mu),
+        float(problem.loop_sigma),
+        counts,
+        extra,
+        end,
+    )
+    return SimulationRun(counts=counts, extra_s=extra, end_bikes=end, seed=int(seed))

@@ -1,0 +1,302 @@
+"""The rider model behind the simulator, fitted on the real data: rates, destinations, ride times.
+
+Pure functions from tables and arrays to the arrays of a
+:class:`~mobility.simulation.engine.SimulationProblem`; the data wiring lives in
+:mod:`mobility.simulation.data`.
+
+Arrival rates
+-------------
+The rate of riders at station ``i`` in clock hour ``h`` of a day of type ``d`` is the demand
+model's profile (:class:`~mobility.demand.profiles.StationProfiles`: 2023 level times the hourly
+shape from the trips), spread evenly over the hour's four 15-minute slots, times a *season
+factor* for the day's month and a *year factor* for its year::
+
+    rate[i, slot] = rent[i, d, h(slot)] / 4 * season[month] * year[year]
+
+Both factors come from the citywide monthly trip counts 2019–2025 (OA-15248):
+``daily trips[y, m] = level[y] * season[m]`` (season factors average 1), fitted by alternating
+means, and ``year[y] = level[y] / level[2023]``. A month or year can
+be left out of the fit (honest out-of-sample validation). A station without its own history (a
+plan's new station, or one that opened after 2023) takes the rate of the demand model's district
+median or, when it is not in the profiles at all, the mean rate of its 5 nearest stations
+(flagged in ``rate_source``).
+
+Censoring
+---------
+The profile levels come from *recorded* rentals, which are served rentals: at stations that ran
+dry, some demand was never recorded. The simulator takes the profile rates as the demand (a
+lower bound where stations ran dry) and does not re-inflate them, because without stock history
+the unseen part cannot be identified. Consequently the simulated *lost* trips are the trips lost
+on top of those already missing from the records, and the simulated served rentals can only fall
+below the recorded ones; the validation measures by how much.
+
+Destinations
+------------
+An origin–destination model per origin ``i``, smoothed toward a gravity prior so that pairs
+never seen in the (sampled) trips remain possible::
+
+    p(d | i) = (c[i, d] + alpha * g[i, d]) / (c[i] + alpha)
+    g[i, i] = s0,   g[i, d] ∝ (1 - s0) exp(-T[i, d] / tau)   for the K nearest d by bike time
+
+``c`` counts trip rows from ``i`` to ``d``, ``s0`` is the observed share of round trips (back to
+the start station), ``tau`` the mean bike time of observed one-way trips, and ``alpha`` a
+pseudo-count (how many trips the prior is worth).
+
+Ride times
+----------
+A one-way ride takes ``T[o, d] * exp(mu + sigma Z)`` seconds with ``T`` the bike time on the
+street network and ``mu``, ``sigma`` the median and robust spread (1.4826 · MAD) of
+``log(duration / T)`` over the observed trips; a round trip takes ``exp(loop_mu + loop_sigma Z)``
+seconds fitted the same way on the observed round trips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from mobility.errors import InputError
+
+SLOTS_PER_HOUR = 4
+
+
+@dataclass(frozen=True)
+class RiderParams:
+    """Parameters of the rider model.
+
+    Attributes
+    ----------
+    walk_radius_m
+        A rider at an empty station walks to a station with a bike within this walking distance.
+    walk_speed_kmh
+        Walking speed for the detour.
+    ride_on_neighbours
+        How many nearest stations a rider at a full station tries, nearest first.
+    od_neighbours
+        Destinations of the gravity prior per origin.
+    od_alpha
+        Pseudo-count of the gravity prior.
+    """
+
+    walk_radius_m: float = 500.0
+    walk_speed_kmh: float = 4.5
+    ride_on_neighbours: int = 10
+    od_neighbours: int = 60
+    od_alpha: float = 20.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.walk_radius_m <= 5000:
+            raise InputError("walk_radius_m", self.walk_radius_m, "in [0, 5000] metres")
+        if self.walk_speed_kmh <= 0:
+            raise InputError("walk_speed_kmh", self.walk_speed_kmh, "> 0")
+        if self.ride_on_neighbours < 0:
+            raise InputError("ride_on_neighbours", self.ride_on_neighbours, ">= 0")
+        if self.od_neighbours < 1:
+            raise InputError("od_neighbours", self.od_neighbours, ">= 1")
+        if self.od_alpha <= 0:
+            raise InputError("od_alpha", self.od_alpha, "> 0")
+
+
+@dataclass(frozen=True)
+class SeasonModel:
+    """Season and year factors of daily demand (see the module docstring)."""
+
+    season: dict[int, float]
+    year: dict[int, float]
+    base_year: int = 2023
+
+    def factor(self, day: pd.Timestamp) -> float:
+        """Season times year factor of ``day``; a year outside the data is an error."""
+        if day.year not in self.year:
+            lo, hi = min(self.year), max(self.year)
+            raise InputError(
+                "--day", day.strftime("%Y-%m-%d"), f"a day in {lo}..{hi} (the demand model's range)"
+            )
+        return self.season[day.month] * self.year[day.year]
+
+
+def fit_season(monthly: pd.DataFrame, *, base_year: int = 2023, exclude: tuple[str, ...] = ()) -> SeasonModel:
+    """Season and year factors from citywide monthly trips.
+
+    Parameters
+    ----------
+    monthly
+        ``month`` (``YYYY-MM``) and ``trips`` columns.
+    base_year
+        Year whose factor is 1 (the profile levels' year).
+    exclude
+        Months (``YYYY-MM``) not to use (held out for validation). A base-year month held out
+        does not enter the base year's mean either.
+    """
+    m = monthly.copy()
+    m["month"] = m["month"].astype(str)
+    m = m[~m["month"].isin(exclude)]
+    ts = pd.to_datetime(m["month"] + "-01")
+    m["year"] = ts.dt.year.to_numpy()
+    m["mon"] = ts.dt.month.to_numpy()
+    m["daily"] = m["trips"].to_numpy(float) / ts.dt.days_in_month.to_numpy()
+    # multiplicative model daily = year level x season, fitted by alternating means (a year
+    # with a month held out is still levelled correctly)
+    season = pd.Series(1.0, index=sorted(m["mon"].unique()))
+    for _ in range(50):
+        adj = (m["daily"] / m["mon"].map(season)).groupby(m["year"]).mean()
+        season = (m["daily"] / m["year"].map(adj)).groupby(m["mon"]).mean()
+        season = season / season.mean()
+    adj = (m["daily"] / m["mon"].map(season)).groupby(m["year"]).mean()
+    if base_year not in adj.index:
+        raise InputError("monthly", f"no month of {base_year}", f"months of the base year {base_year}")
+    year = (adj / adj[base_year]).to_dict()
+    return SeasonModel(
+        season={int(str(k)): float(v) for k, v in season.items()},
+        year={int(str(k)): float(v) for k, v in year.items()},
+        base_year=base_year,
+    )
+
+
+def slot_rates(hourly: np.ndarray, factor: float = 1.0) -> np.ndarray:
+    """``(stations, 24)`` hourly rates -> ``(stations, 96)`` expected arrivals per 15-min slot."""
+    if hourly.ndim != 2 or hourly.shape[1] != 24:
+        raise InputError("hourly rates", hourly.shape, "(stations, 24)")
+    return np.repeat(hourly * factor / SLOTS_PER_HOUR, SLOTS_PER_HOUR, axis=1)
+
+
+def nearest_rates(known_xy: np.ndarray, known_rates: np.ndarray, xy: np.ndarray, k: int = 5) -> np.ndarray:
+    """Mean rate rows of the ``k`` nearest known stations for each point (new stations)."""
+    from scipy.spatial import cKDTree
+
+    kk = min(k, len(known_xy))
+    _, nb = cKDTree(known_xy).query(xy, k=kk)
+    nb = np.asarray(nb).reshape(len(xy), kk)
+    out: np.ndarray = known_rates[nb].mean(axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class RideTimes:
+    """Fitted ride-time spread (see the module docstring)."""
+
+    mu: float
+    sigma: float
+    loop_mu: float
+    loop_sigma: float
+    trips_used: int
+
+
+def _robust(x: np.ndarray) -> tuple[float, float]:
+    med = float(np.median(x))
+    return med, float(1.4826 * np.median(np.abs(x - med)))
+
+
+def fit_ride_times(
+    origin: np.ndarray, dest: np.ndarray, minutes: np.ndarray, ride_s: np.ndarray
+) -> RideTimes:
+    """Fit the log-normal spread of ride times around the network bike times.
+
+    ``origin``/``dest`` are station rows (``-1`` for unknown); ``minutes`` the recorded durations.
+    """
+    ok = (origin >= 0) & (dest >= 0) & np.isfinite(minutes) & (minutes >= 1) & (minutes <= 240)
+    o, d, s = origin[ok], dest[ok], minutes[ok] * 60.0
+    loop = o == d
+    t = ride_s[o[~loop], d[~loop]].astype(float)
+    good = t > 0
+    if good.sum() < 10 or loop.sum() < 10:
+        raise InputError("trips", int(ok.sum()), "at least 10 one-way and 10 round trips to fit ride times")
+    mu, sigma = _robust(np.log(s[~loop][good] / t[good]))
+    lmu, lsig = _robust(np.log(s[loop]))
+    return RideTimes(mu=mu, sigma=sigma, loop_mu=lmu, loop_sigma=lsig, trips_used=int(ok.sum()))
+
+
+@dataclass(frozen=True)
+class ODModel:
+    """Destination distributions per origin in CSR layout (see the module docstring)."""
+
+    ptr: np.ndarray
+    dest: np.ndarray
+    cum: np.ndarray
+    round_trip_share: float
+    tau_s: float
+    trips_used: int
+
+    def probabilities(self) -> sp.csr_matrix:
+        """The destination shares as a sparse ``(n, n)`` matrix (rows sum to 1)."""
+        n = len(self.ptr) - 1
+        p = np.diff(np.concatenate([[0.0], self.cum]))
+        starts = self.ptr[:-1]
+        first = np.zeros(len(self.cum), dtype=bool)
+        first[starts[np.diff(self.ptr) > 0]] = True
+        p[first] = self.cum[first]
+        return sp.csr_matrix((p, self.dest, self.ptr), shape=(n, n))
+
+
+def fit_od(origin: np.ndarray, dest: np.ndarray, ride_s: np.ndarray, params: RiderParams) -> ODModel:
+    """Fit the smoothed origin–destination model from trip rows (station rows; -1 unknown)."""
+    n = ride_s.shape[0]
+    ok = (origin >= 0) & (dest >= 0)
+    o, d = origin[ok].astype(np.int64), dest[ok].astype(np.int64)
+    counts = sp.csr_matrix((np.ones(len(o)), (o, d)), shape=(n, n))
+    counts.sum_duplicates()
+    loop = o == d
+    s0 = float(loop.mean()) if len(o) else 0.1
+    one_way = ride_s[o[~loop], d[~loop]].astype(float)
+    tau = float(one_way[one_way > 0].mean()) if (one_way > 0).any() else 600.0
+    k = min(params.od_neighbours, n - 1)
+    rs = np.array(ride_s, dtype=float, copy=True)
+    np.fill_diagonal(rs, np.inf)
+    if k > 0:
+        nb = np.argpartition(rs, k - 1, axis=1)[:, :k]
+        w = np.exp(-np.take_along_axis(rs, nb, axis=1) / tau)
+        w_sum = w.sum(axis=1, keepdims=True)
+        w = np.where(w_sum > 0, w / np.where(w_sum > 0, w_sum, 1.0), 1.0 / k) * (1.0 - s0)
+        rows = np.concatenate([np.repeat(np.arange(n), k), np.arange(n)])
+        cols = np.concatenate([nb.ravel(), np.arange(n)])
+        vals = np.concatenate([w.ravel(), np.full(n, s0)])
+    else:
+        rows, cols, vals = np.arange(n), np.arange(n), np.ones(n)
+    prior = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    c_i = np.asarray(counts.sum(axis=1)).ravel()
+    mix = (counts + params.od_alpha * prior).tocsr()
+    mix = sp.diags(1.0 / (c_i + params.od_alpha)) @ mix
+    mix = mix.tocsr()
+    mix.sort_indices()
+    mix.eliminate_zeros()
+    data = mix.data
+    ptr = mix.indptr.astype(np.int64)
+    cum = np.empty_like(data)
+    for i in range(n):  # row-wise cumulative sums (n rows, cheap)
+        a, b = ptr[i], ptr[i + 1]
+        c = np.cumsum(data[a:b])
+        cum[a:b] = c / c[-1]
+    return ODModel(
+        ptr=ptr,
+        dest=mix.indices.astype(np.int32),
+        cum=cum,
+        round_trip_share=s0,
+        tau_s=tau,
+        trips_used=int(ok.sum()),
+    )
+
+
+def neighbour_lists(
+    dist: np.ndarray, limit: float, k: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, the other columns with ``dist <= limit`` (at most ``k``), nearest first, as CSR.
+
+    ``dist`` is a dense ``(n, n)`` matrix (``inf`` where unreachable).
+    """
+    n = dist.shape[0]
+    dd = np.array(dist, dtype=float, copy=True)
+    np.fill_diagonal(dd, np.inf)
+    kk = n - 1 if k is None else min(k, n - 1)
+    if kk <= 0:
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0)
+    part = np.argpartition(dd, kk - 1, axis=1)[:, :kk] if kk < n - 1 else np.tile(np.arange(n), (n, 1))
+    vals = np.take_along_axis(dd, part, axis=1)
+    order = np.argsort(vals, axis=1, kind="stable")
+    part = np.take_along_axis(part, order, axis=1)
+    vals = np.take_along_axis(vals, order, axis=1)
+    keep = vals <= limit
+    ptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
+    return ptr, part[keep].astype(np.int32), vals[keep]

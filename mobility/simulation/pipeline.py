@@ -1,0 +1,208 @@
+"""From a source (plan, station vintage or file), a day and a start state to a simulation result.
+
+The one path shared by the CLI, the benchmark and the fleet sweep: :func:`prepare` loads and fits
+everything once, :func:`simulate` runs replications on it, :func:`sweep` runs it for several
+fleet sizes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mobility.demand.holidays import day_type
+from mobility.errors import InputError
+from mobility.simulation.data import (
+    FittedModel,
+    StationSet,
+    apply_routes,
+    derived_start,
+    fit_model,
+    load_station_set,
+    network_matrices,
+    parse_day,
+    scale_fleet,
+    status_bikes,
+)
+from mobility.simulation.engine import SimulationRun, run
+from mobility.simulation.model import RiderParams
+from mobility.simulation.result import SimulationResult, build_result, per_replication
+from mobility.stats import SolverStats
+
+
+@dataclass
+class Prepared:
+    """A fitted model, a day and a start inventory: ready to simulate."""
+
+    model: FittedModel
+    day: pd.Timestamp
+    bikes: np.ndarray
+    start_inventory: str
+    source: str
+    datasets: dict[str, str]
+
+    @property
+    def stations(self) -> pd.DataFrame:
+        """The simulated stations."""
+        return self.model.stations
+
+
+def prepare(
+    source: str | Path,
+    day: str,
+    *,
+    status: pd.DataFrame | None = None,
+    routes: dict[str, Any] | None = None,
+    data_dir: Path | None = None,
+    params: RiderParams | None = None,
+    exclude_months: tuple[str, ...] = (),
+    trip_datasets: tuple[str, ...] | None = None,
+    station_set: StationSet | None = None,
+) -> Prepared:
+    """Load the stations, fit the rider model and set the start inventory.
+
+    Parameters
+    ----------
+    source
+        A ``plan.json``, a station vintage (``2025-12``) or a station file.
+    day
+        ``YYYY-MM-DD``.
+    status
+        A status snapshot (``station_id`` or ``number``, ``bikes``); default: the plan's bikes,
+        else the derived evening snapshot of the day before carried through the night.
+    routes
+        A night's ``routes.json`` applied to the start inventory (the morning after).
+    exclude_months
+        Months (``YYYY-MM``) left out of the season fit (for out-of-sample validation).
+    trip_datasets
+        Trip datasets the destinations and ride times are fitted on (default: all).
+    """
+    from mobility.config import resolve_data_dir
+    from mobility.demand.data import TRIP_DATASETS, load_profiles, load_trip_tables
+    from mobility.sources.usage import load_citywide_monthly_usage
+
+    d = parse_day(day)
+    root = resolve_data_dir(data_dir)
+    ss = station_set or load_station_set(source, root)
+    if len(ss.table) == 0:
+        raise InputError("SOURCE", str(source), "a station set with at least one station")
+    profiles = load_profiles(root)
+    trips = load_trip_tables(root, trip_datasets or TRIP_DATASETS)
+    monthly = load_citywide_monthly_usage(root).table
+    ride, walk = network_matrices(ss.table, root)
+    model = fit_model(
+        ss.table, profiles, trips, monthly, ride, walk, params=params, exclude_months=exclude_months
+    )
+    model.season.factor(d)  # a day outside the model's range fails here, before any simulation
+    if status is not None:
+        bikes = status_bikes(model.stations, status)
+        label = "status snapshot"
+    elif ss.bikes_from_source:
+        bikes = model.stations["bikes"].to_numpy(np.int64)
+        label = "the plan's allocation"
+    else:
+        bikes = derived_start(model.stations, profiles, d)
+        label = (
+            f"derived snapshot of {(d - pd.Timedelta(days=1)).strftime('%Y-%m-%d')} evening carried to 24:00"
+        )
+    if routes is not None:
+        bikes = apply_routes(model.stations, bikes, routes)
+        label += " + the night's routes applied"
+    return Prepared(
+        model=model,
+        day=d,
+        bikes=bikes,
+        start_inventory=label,
+        source=ss.source,
+        datasets={"trips": ",".join(trip_datasets or TRIP_DATASETS), "station_set": ss.source},
+    )
+
+
+def simulate(
+    prep: Prepared, replications: int = 100, seed: int = 0
+) -> tuple[SimulationRun, SimulationResult]:
+    """Run ``replications`` days and summarise them."""
+    problem = prep.model.problem(prep.day, prep.bikes)
+    t0 = time.perf_counter()
+    out = run(problem, replications=replications, seed=seed)
+    seconds = time.perf_counter() - t0
+    conserved = bool((out.end_bikes.sum(axis=1) == prep.bikes.sum()).all())
+    m = prep.model
+    served = per_replication(out)["served_share"]
+    stats = SolverStats(
+        solver="simulation (numba event loop)",
+        status="completed" if conserved else "error",
+        objective=float(served.mean()),
+        bound=None,
+        seconds=seconds,
+        seed=seed,
+        extra={"objective_is": "served share", "bikes_conserved": conserved},
+    ).to_dict()
+    from mobility.provenance import code_version
+
+    model_doc = {
+        "rates": "demand profiles x season x year factor, 15-minute slots",
+        "season_factor": m.season.factor(prep.day),
+        "expected_demand": float(problem.rates.sum()),
+        "ride_mu": m.rides.mu,
+        "ride_sigma": m.rides.sigma,
+        "round_trip_mu": m.rides.loop_mu,
+        "round_trip_sigma": m.rides.loop_sigma,
+        "od_round_trip_share": m.od.round_trip_share,
+        "od_tau_s": m.od.tau_s,
+        "od_alpha": m.params.od_alpha,
+        "walk_radius_m": m.params.walk_radius_m,
+        "ride_on_neighbours": m.params.ride_on_neighbours,
+        "trips_fitted": m.od.trips_used,
+    }
+    result = build_result(
+        out,
+        m.stations,
+        prep.bikes,
+        source=prep.source,
+        day=prep.day.strftime("%Y-%m-%d"),
+        day_type=day_type(prep.day),
+        start_inventory=prep.start_inventory,
+        seconds=seconds,
+        model=model_doc,
+        stats=stats,
+        provenance={"code_version": code_version(), "datasets": prep.datasets, "seed": seed},
+        notes=list(m.notes),
+    )
+    return out, result
+
+
+def sweep(prep: Prepared, fleets: list[int], replications: int = 20, seed: int = 0) -> pd.DataFrame:
+    """Served share against fleet size, citywide and by district.
+
+    The start inventory is scaled to each fleet size in proportion to the given one.
+    Returns one row per fleet size and area (``gu = "citywide"`` for the city).
+    """
+    rows: list[dict[str, Any]] = []
+    gu = prep.stations["gu"].astype(str).to_numpy()
+    docks = prep.stations["docks"].to_numpy(np.int64)
+    for f in fleets:
+        p2 = replace(prep, bikes=scale_fleet(prep.bikes, docks, int(f)))
+        out, res = simulate(p2, replications, seed)
+        for area, mask in [("citywide", None), *[(g, gu == g) for g in sorted(set(gu.tolist()))]]:
+            r = per_replication(out, mask)
+            share = r["served_share"]
+            rows.append(
+                {
+                    "fleet": int(f),
+                    "gu": area,
+                    "trips_demanded": float(r["trips_demanded"].mean()),
+                    "served_share": float(share.mean()),
+                    "served_share_low": float(np.quantile(share, 0.025)),
+                    "served_share_high": float(np.quantile(share, 0.975)),
+                    "lost_empty": float(r["lost_empty"].mean()),
+                    "full_arrivals": float(r["full_arrivals"].mean()),
+                    "seconds": res.seconds,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,102 @@
+"""Bad inputs get a clear error naming the field; the fitted pieces of the rider model hold up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.cli.simulate import parse_fleet
+from mobility.errors import InputError
+from mobility.simulation.data import apply_routes, scale_fleet, status_bikes
+from mobility.simulation.model import RiderParams, fit_od, fit_season, slot_rates
+
+
+def stations() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "station_id": ["ST-1", "ST-2", "ST-3"],
+            "number": pd.array([101, 102, 103], dtype="Int64"),
+            "name": ["가", "나", "다"],
+            "gu": ["마포구"] * 3,
+            "lat": [37.55, 37.56, 37.57],
+            "lon": [126.9, 126.91, 126.92],
+            "docks": [10, 10, 10],
+        }
+    )
+
+
+def test_status_is_matched_and_validated() -> None:
+    st = stations()
+    ok = pd.DataFrame({"station_id": ["ST-3", "ST-1", "ST-2"], "bikes": [3, 1, 25]})
+    assert status_bikes(st, ok).tolist() == [1, 25, 3]  # 25 > 10 docks is allowed (soft capacity)
+    by_number = pd.DataFrame({"number": [101, 102, 103], "bikes": [0, 0, 4]})
+    assert status_bikes(st, by_number).tolist() == [0, 0, 4]
+    with pytest.raises(InputError, match=r"station_id.*ST-9"):
+        status_bikes(st, pd.DataFrame({"station_id": ["ST-1", "ST-9"], "bikes": [1, 1]}))
+    with pytest.raises(InputError, match=r"bikes\[row 1\]"):
+        status_bikes(st, pd.DataFrame({"station_id": ["ST-1", "ST-2", "ST-3"], "bikes": [1, -1, 0]}))
+    with pytest.raises(InputError, match="no row for 1 stations"):
+        status_bikes(st, pd.DataFrame({"station_id": ["ST-1", "ST-2"], "bikes": [1, 1]}))
+
+
+def test_routes_are_applied_and_checked() -> None:
+    st = stations()
+    routes = {
+        "routes": [{"stops": [{"station_id": "ST-1", "quantity": 4}, {"station_id": "ST-2", "quantity": -4}]}]
+    }
+    assert apply_routes(st, np.array([5, 0, 2]), routes).tolist() == [1, 4, 2]
+    other = {"routes": [{"stops": [{"station_id": "ST-77", "quantity": 1}]}]}
+    with pytest.raises(InputError, match="another network"):
+        apply_routes(st, np.array([5, 0, 2]), other)
+    with pytest.raises(InputError, match="ST-2"):
+        apply_routes(
+            st, np.array([5, 0, 2]), {"routes": [{"stops": [{"station_id": "ST-2", "quantity": 1}]}]}
+        )
+
+
+def test_fleet_scaling_keeps_the_total() -> None:
+    out = scale_fleet(np.array([1, 2, 3]), np.array([10, 10, 10]), 1001)
+    assert out.sum() == 1001 and (out >= 0).all()
+    assert scale_fleet(np.zeros(3, dtype=np.int64), np.array([1, 1, 2]), 8).tolist() == [2, 2, 4]
+    assert parse_fleet("20000:30000:5000") == [20000, 25000, 30000]
+    for bad in ("30000:20000:5000", "1:2:0", "x", "-5"):
+        with pytest.raises(InputError, match="--fleet"):
+            parse_fleet(bad)
+
+
+def test_season_model_and_day_range() -> None:
+    months = pd.period_range("2019-01", "2023-12", freq="M").astype(str)
+    seasonal = np.array([0.5, 0.6, 1.0, 1.2, 1.3, 1.4, 1.1, 1.1, 1.3, 1.3, 1.0, 0.6])
+    growth = {2019: 0.4, 2020: 0.5, 2021: 0.7, 2022: 0.9, 2023: 1.0}
+    trips = [
+        1000.0 * seasonal[int(m[5:]) - 1] * growth[int(m[:4])] * pd.Period(m).days_in_month for m in months
+    ]
+    sm = fit_season(pd.DataFrame({"month": months, "trips": trips}), exclude=("2023-06",))
+    assert sm.year[2019] == pytest.approx(0.4, rel=1e-6)
+    assert sm.season[6] / sm.season[1] == pytest.approx(1.4 / 0.5, rel=1e-6)  # June from other years only
+    with pytest.raises(InputError, match="--day"):
+        sm.factor(pd.Timestamp("2026-06-01"))
+    assert slot_rates(np.ones((2, 24)), 2.0).sum() == pytest.approx(2 * 24 * 2.0)
+
+
+def test_od_model_is_smoothed_and_normalised() -> None:
+    rng = np.random.default_rng(0)
+    n = 30
+    ride = rng.uniform(100, 2000, (n, n))
+    np.fill_diagonal(ride, 0.0)
+    o = rng.integers(0, n, 500)
+    d = rng.integers(0, n, 500)
+    od = fit_od(o, d, ride, RiderParams(od_neighbours=5))
+    p = od.probabilities().toarray()
+    assert np.allclose(p.sum(axis=1), 1.0)
+    assert (p >= 0).all()
+    # a pair never observed but among the 5 nearest keeps a positive probability
+    seen = np.zeros((n, n), dtype=bool)
+    seen[o, d] = True
+    nearest = np.argsort(np.where(np.eye(n, dtype=bool), np.inf, ride), axis=1)[:, :5]
+    i = int(np.flatnonzero(~seen[np.arange(n)[:, None], nearest].all(axis=1))[0])
+    j = int(next(k for k in nearest[i] if not seen[i, k]))
+    assert p[i, j] > 0
+    # last cumulative value of each row is 1
+    assert np.allclose(od.cum[od.ptr[1:] - 1], 1.0)
