@@ -158,6 +158,20 @@ class RebalancingProblem:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._check_stations()
+        self._check_fleet()
+        m = len(self.depots) + len(self.station_ids)
+        for name in ("travel_s", "distance_m"):
+            arr = getattr(self, name)
+            if arr.shape != (m, m):
+                raise InputError(name, arr.shape, f"a square ({m}, {m}) matrix over depots + stations")
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                raise InputError(name, "negative or non-finite entries", "finite values >= 0")
+        if self.max_visits < 1:
+            raise InputError("max_visits", self.max_visits, ">= 1")
+
+    def _check_stations(self) -> None:
+        """One entry per station in every array; unique ids; stock and docks >= 0; usable curves."""
         n = len(self.station_ids)
         for name in ("names", "curves"):
             if len(getattr(self, name)) != n:
@@ -181,6 +195,9 @@ class RebalancingProblem:
                 raise InputError(
                     f"stations[{self.station_ids[i]}].costs", c.shape, "a non-empty finite 1-D array"
                 )
+
+    def _check_fleet(self) -> None:
+        """Unique depots and trucks; every truck at a known depot with a sane capacity and shift."""
         depot_ids = [d.id for d in self.depots]
         if len(set(depot_ids)) != len(depot_ids):
             raise InputError("depots.id", depot_ids, "unique depot ids")
@@ -202,15 +219,6 @@ class RebalancingProblem:
                 )
             if t.load_seconds_per_bike < 0 or t.stop_seconds < 0:
                 raise InputError(f"trucks[{t.id}].times", t.stop_seconds, "non-negative handling times")
-        m = len(self.depots) + n
-        for name in ("travel_s", "distance_m"):
-            arr = getattr(self, name)
-            if arr.shape != (m, m):
-                raise InputError(name, arr.shape, f"a square ({m}, {m}) matrix over depots + stations")
-            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-                raise InputError(name, "negative or non-finite entries", "finite values >= 0")
-        if self.max_visits < 1:
-            raise InputError("max_visits", self.max_visits, ">= 1")
 
     # ---------------------------------------------------------------- sizes and indices
     @property

@@ -343,6 +343,30 @@ def _frame_from_rows(path: Path, rows: list[list[str]]) -> tuple[pd.DataFrame, _
     return frame, _detect_layout(labels)
 
 
+def _docks(frame: pd.DataFrame, layout: _Layout, report: QualityReport) -> pd.Series:
+    """Docks per station: LCD + QR docks where the list splits them, else the total column."""
+    lcd = _col(frame, layout, "lcd")
+    qr = _col(frame, layout, "qr")
+    dock_col = _col(frame, layout, "docks")
+    if lcd is not None or qr is not None:
+        parts = []
+        for label, raw in (("LCD", lcd), ("QR", qr)):
+            if raw is None:
+                continue
+            parsed = _parse_int(raw)
+            bad = parsed.isna() & raw.fillna("").ne("")
+            report.warn(f"{label} docks unparseable (not counted)", bad, example=raw)
+            parts.append(parsed)
+        docks = pd.concat(parts, axis=1).sum(axis=1, min_count=1).astype("Int64")
+        if dock_col is not None:
+            docks = docks.fillna(_parse_int(dock_col))
+    elif dock_col is not None:
+        docks = _parse_docks(dock_col, report)
+    else:
+        docks = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    return docks
+
+
 def normalize_stations(
     frame: pd.DataFrame,
     layout: _Layout,
@@ -424,25 +448,7 @@ def normalize_stations(
     lat = pd.to_numeric(lat_raw, errors="coerce").astype("float64")
     lon = pd.to_numeric(lon_raw, errors="coerce").astype("float64")
 
-    lcd = _col(frame, layout, "lcd")
-    qr = _col(frame, layout, "qr")
-    dock_col = _col(frame, layout, "docks")
-    if lcd is not None or qr is not None:
-        parts = []
-        for label, raw in (("LCD", lcd), ("QR", qr)):
-            if raw is None:
-                continue
-            parsed = _parse_int(raw)
-            bad = parsed.isna() & raw.fillna("").ne("")
-            report.warn(f"{label} docks unparseable (not counted)", bad, example=raw)
-            parts.append(parsed)
-        docks = pd.concat(parts, axis=1).sum(axis=1, min_count=1).astype("Int64")
-        if dock_col is not None:
-            docks = docks.fillna(_parse_int(dock_col))
-    elif dock_col is not None:
-        docks = _parse_docks(dock_col, report)
-    else:
-        docks = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    docks = _docks(frame, layout, report)
     dtype_col = _col(frame, layout, "dock_type")
     dock_type = _normalize_dock_type(dtype_col) if dtype_col is not None else na_str.copy()
 

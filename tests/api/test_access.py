@@ -20,6 +20,7 @@ from fastapi.routing import iter_route_contexts
 
 from api.auth import PERMISSIONS, ROLES, hash_key
 from api.db.models import ApiKey
+from api.web import PUBLIC_ROUTES
 
 # The role table of the README: what each role may do.
 ROLE_TABLE: dict[str, set[str]] = {
@@ -56,6 +57,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "liveness probe of the orchestrator; answers only 'ok'",
     ("GET", "/readyz"): "readiness probe of the orchestrator; says only whether database and workers answer",
     ("GET", "/metrics"): "Prometheus scrape: request counts and latencies by route template, no data",
+    # the web app's page, modules and basemap: the app asks for a key before it reads any data
+    **{("GET", path): reason for path, reason in PUBLIC_ROUTES.items()},
 }
 # Routes outside the OpenAPI document (FastAPI's own documentation pages), with the reason.
 UNDOCUMENTED_PUBLIC: dict[str, str] = {
