@@ -431,7 +431,7 @@ class DemandPotentialModel:
         age_years: np.ndarray | None = None,
     ) -> pd.DataFrame:
         """Catchment features of WGS84 locations (see :func:`features_for_points`)."""
-        from mobility.network.graph import to_metric
+        from mobility.network.street import to_metric
 
         lon_a, lat_a = np.asarray(lon, float), np.asarray(lat, float)
         x, y = to_metric(lon_a, lat_a)
@@ -584,7 +584,7 @@ def build_layers(
     import warnings
 
     from mobility.demand.data import load_stations
-    from mobility.network.graph import to_metric
+    from mobility.network.street import to_metric
     from mobility.sources.layers import load_bike_lanes, load_subway_stations
     from mobility.sources.population import load_population_grid
 

@@ -15,7 +15,7 @@ Modules: :mod:`~mobility.network.graph` (StreetNetwork and loaders),
 :mod:`~mobility.network.profiles`, :mod:`~mobility.network.snap`, :mod:`~mobility.network.matrix`.
 """
 
-from mobility.network.graph import HIGHWAY_CLASSES, NAMED_SOURCES, StreetNetwork, load_network
+from mobility.network.graph import NAMED_SOURCES, load_network
 from mobility.network.matrix import (
     one_to_many,
     route_polylines,
@@ -38,6 +38,7 @@ from mobility.network.profiles import (
     profiled,
 )
 from mobility.network.snap import Snapped, snap_points
+from mobility.network.street import HIGHWAY_CLASSES, StreetNetwork
 
 __all__ = [
     "ANY",

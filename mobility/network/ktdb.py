@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import DataFileError
-from mobility.network.graph import (
+from mobility.network.street import (
     KTDB_SPEEDS,
     ROAD_RANK_CLASS,
     StreetNetwork,
     build_network,
     highway_codes,
+    to_metric,
 )
 
 HOUR_COLUMNS = [f"{h}~{h + 1}시" for h in range(24)]
@@ -155,8 +156,6 @@ def match_hourly_speeds(
     """
     from scipy.spatial import cKDTree
 
-    from mobility.network.graph import to_metric
-
     if ktdb.hourly_kph is None:
         raise DataFileError(ktdb.name, "the KTDB network has no hourly speeds (AverageSpeed_LINK.csv)")
     # densify KTDB polylines to points every ~10 m with the link index and direction
@@ -209,28 +208,3 @@ def match_hourly_speeds(
     hit = best >= 0
     out[idx[hit]] = ktdb.hourly_kph[best[hit]]
     return out
-
-
-def matched_hourly_speeds(net: StreetNetwork, data_dir: Path | str | None = None) -> np.ndarray:
-    """KTDB hourly speeds on the drive-class edges of ``net``, matched once and cached on disk.
-
-    See :func:`match_hourly_speeds`; the cache key is the two networks' fingerprints.
-    """
-    from mobility.cache import cached_file
-    from mobility.network.graph import HIGHWAY_CODE, load_network
-
-    ktdb = load_network("ktdb", data_dir)
-    drive = {
-        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary",
-        "secondary_link", "tertiary", "tertiary_link", "residential", "unclassified", "road",
-    }  # fmt: skip
-    codes = np.array([HIGHWAY_CODE[c] for c in drive])
-    key = f"{net.fingerprint}-{ktdb.fingerprint}-v1"
-
-    def build(tmp: Path) -> None:
-        out = match_hourly_speeds(net, ktdb, edge_mask=np.isin(net.highway, codes))
-        with tmp.open("wb") as fh:
-            np.save(fh, out)
-
-    path = cached_file("ktdb_match", key, ".npy", build)
-    return np.load(path)

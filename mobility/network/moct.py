@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import DataFileError
-from mobility.network.graph import ROAD_RANK_CLASS, StreetNetwork, build_network, highway_codes
+from mobility.network.street import ROAD_RANK_CLASS, StreetNetwork, build_network, highway_codes
 
 NODE_CSV = "Seoul_node.csv"
 LINK_CSVS = ("Seoul_link_utf8.csv", "Seoul_link.csv")

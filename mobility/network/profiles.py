@@ -33,6 +33,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -41,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy.sparse.csgraph import connected_components
 
 from mobility.errors import InputError
-from mobility.network.graph import HIGHWAY_CLASSES, StreetNetwork
+from mobility.network.street import HIGHWAY_CLASSES, StreetNetwork
 
 Weight = Literal["time", "length"]
 
@@ -356,7 +357,7 @@ def apply_profile(
     hourly_kph
         ``(net.n_edges, 24)`` hourly speeds for ``ktdb_hourly`` profiles when ``net`` has none of
         its own. Default: KTDB Level 5.5 speeds matched spatially onto ``net``
-        (:func:`mobility.network.ktdb.matched_hourly_speeds`, cached on disk); when the KTDB files
+        (:func:`matched_hourly_speeds`, cached on disk); when the KTDB files
         are missing a :class:`UserWarning` says that class speeds are used instead.
 
     Returns
@@ -439,7 +440,6 @@ def _matched_ktdb_speeds(net: StreetNetwork) -> np.ndarray | None:
     import warnings
 
     from mobility.errors import DataFileError, DataNotFoundError
-    from mobility.network.ktdb import matched_hourly_speeds
 
     try:
         return matched_hourly_speeds(net, net.info.get("data_dir"))
@@ -461,3 +461,30 @@ def profiled(
     from mobility.network.graph import load_network
 
     return apply_profile(load_network(source, data_dir), get_profile(profile))
+
+
+def matched_hourly_speeds(net: StreetNetwork, data_dir: Path | str | None = None) -> np.ndarray:
+    """KTDB hourly speeds on the drive-class edges of ``net``, matched once and cached on disk.
+
+    See :func:`match_hourly_speeds`; the cache key is the two networks' fingerprints.
+    """
+    from mobility.cache import cached_file
+    from mobility.network.graph import load_network
+    from mobility.network.ktdb import match_hourly_speeds
+    from mobility.network.street import HIGHWAY_CODE
+
+    ktdb = load_network("ktdb", data_dir)
+    drive = {
+        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary",
+        "secondary_link", "tertiary", "tertiary_link", "residential", "unclassified", "road",
+    }  # fmt: skip
+    codes = np.array([HIGHWAY_CODE[c] for c in drive])
+    key = f"{net.fingerprint}-{ktdb.fingerprint}-v1"
+
+    def build(tmp: Path) -> None:
+        out = match_hourly_speeds(net, ktdb, edge_mask=np.isin(net.highway, codes))
+        with tmp.open("wb") as fh:
+            np.save(fh, out)
+
+    path = cached_file("ktdb_match", key, ".npy", build)
+    return np.load(path)

@@ -17,8 +17,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from mobility.errors import InputError
-from mobility.network.graph import to_metric
 from mobility.network.profiles import ProfiledNetwork
+from mobility.network.street import to_metric
 
 
 @dataclass(frozen=True)

@@ -194,8 +194,8 @@ def build_inputs(
     import geopandas as gpd
     import shapely
 
-    from mobility.network.graph import to_metric
     from mobility.network.profiles import profiled
+    from mobility.network.street import to_metric
     from mobility.sources.boundaries import load_dongs, seoul_boundary
     from mobility.sources.population import load_population_grid
     from mobility.sources.stations import load_station_list

@@ -307,7 +307,7 @@ def fit_model(
         profiles.stations["level_source"].astype(str).to_numpy()[np.maximum(rows, 0)],
         "5 nearest stations",
     )
-    from mobility.network.graph import to_metric
+    from mobility.network.street import to_metric
 
     px, py = to_metric(profiles.stations["lon"].to_numpy(float), profiles.stations["lat"].to_numpy(float))
     sx, sy = to_metric(st["lon"].to_numpy(float), st["lat"].to_numpy(float))

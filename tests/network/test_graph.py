@@ -9,7 +9,7 @@ import pytest
 
 from mobility.errors import DataNotFoundError, InputError
 from mobility.network import apply_profile, load_network
-from mobility.network.graph import HIGHWAY_CODE, StreetNetwork, build_network
+from mobility.network.street import HIGHWAY_CODE, StreetNetwork, build_network
 
 
 def tiny(**kw: object) -> StreetNetwork:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from mobility.errors import InputError
 from mobility.network import BIKE, TRUCK, WALK, Profile, ProfiledNetwork, StreetNetwork, get_profile
-from mobility.network.graph import HIGHWAY_CODE
+from mobility.network.street import HIGHWAY_CODE
 
 
 def test_unknown_class_is_rejected() -> None:

@@ -65,7 +65,7 @@ def test_night_trucks_are_faster_than_daytime(data_dir: Path, truck_drive: Profi
     assert np.median(night_s[off] / day_s[off]) < 0.95
     drive = load_network("osm-drive", data_dir)
     from mobility.network import TRUCK_NIGHT, apply_profile
-    from mobility.network.ktdb import matched_hourly_speeds
+    from mobility.network.profiles import matched_hourly_speeds
 
     direct = apply_profile(drive, TRUCK_NIGHT)  # matches KTDB speeds by itself
     np.testing.assert_array_equal(direct.w_time, night.w_time)

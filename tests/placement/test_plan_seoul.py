@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from mobility.errors import InfeasibleError
-from mobility.network.graph import to_metric
+from mobility.network.street import to_metric
 from mobility.placement.pipeline import ExpansionInputs, build_expansion_data, build_inputs, plan_expansion
 from mobility.placement.plan import Plan
 from mobility.scenario.expansion import ExpansionScenario, load_scenario
