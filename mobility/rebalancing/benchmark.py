@@ -11,7 +11,8 @@ signed demand ``q_v``, capacity ``Q``, arc costs ``c``) onto a
   than any route's arc cost), so the engine serves every station fully;
 * one depot; the travel matrices are ``c`` (``distance_m = c``, ``drive_cost_per_km = 1000``,
   so one cost unit per metre); no shift limit, no handling time;
-* ``vehicles`` trucks of capacity ``Q`` with a free start load: 1 for 1-PDTSP, for BRP
+* ``vehicles`` trucks of capacity ``Q`` (capped at ``max(Σ pick-ups, Σ deliveries)``, which
+  never binds) with a free start load: 1 for 1-PDTSP, for BRP
   ``ceil(|Σq| / Q) + 2`` (the depot must supply or absorb ``|Σq|``, at most ``Q`` per route),
   of which the search leaves the unneeded ones empty;
 * ``SolveParams(full_service=True)``: every station exactly once (``max_visits = 1``), served
@@ -39,7 +40,15 @@ from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve
 from mobility.rebalancing.solve import SolveParams, solve
 from mobility.stats import SolverStats
 
-__all__ = ["BenchmarkParams", "benchmark_problem", "plan_routes", "solve_instance", "vehicles_for"]
+__all__ = [
+    "BenchmarkParams",
+    "benchmark_problem",
+    "brp_from_night",
+    "generate_pdtsp",
+    "plan_routes",
+    "solve_instance",
+    "vehicles_for",
+]
 
 
 @dataclass(frozen=True)
@@ -83,15 +92,18 @@ def benchmark_problem(inst: BenchmarkInstance) -> RebalancingProblem:
     bikes = np.maximum(q, 0)
     want = np.maximum(-q, 0)
     cost = np.asarray(inst.cost, dtype=np.float64)
+    # a block of consecutive visits moves at most max(Σ pick-ups, Σ deliveries) bikes, so a
+    # larger capacity never binds: capping it keeps the loading DP small (n20q1000A has Q = 1000)
+    cap = int(min(inst.capacity, max(1, int(q[q > 0].sum()), int(-q[q < 0].sum()))))
     penalty = 10.0 * max(1.0, float(cost.max())) * inst.n
-    kmax = int(bikes.max(initial=0) + inst.capacity)
+    kmax = int(bikes.max(initial=0) + cap)
     curves = tuple(curve_from_target(int(w), kmax, per_bike=penalty) for w in want)
     xy = inst.coords if inst.coords is not None else np.zeros((inst.n, 2))
     trucks = tuple(
         Truck(
             id=f"V{k + 1}",
             depot="depot",
-            capacity=inst.capacity,
+            capacity=cap,
             shift_start=0.0,
             shift_end=1e12,
             load_seconds_per_bike=0.0,
@@ -198,3 +210,43 @@ def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = Non
         extra=extra,
     )
     return BenchmarkSolution(routes, int(cost), stats)
+
+
+def generate_pdtsp(n: int, capacity: int, seed: int, name: str | None = None) -> BenchmarkInstance:
+    """A 1-PDTSP instance from the generator of Hernández-Pérez & Salazar-González (2004).
+
+    The depot (vertex 0) at the origin, the other ``n - 1`` vertices with integer coordinates
+    uniform in ``[-500, 500]²``, demands uniform integers in ``[-10, 10]``, the depot's demand
+    balancing the sum; TSPLIB ``EUC_2D`` costs (``floor(d + 0.5)``). Same ``seed``, same instance
+    (``numpy.random.default_rng``).
+    """
+    rng = np.random.default_rng(seed)
+    xy = np.zeros((n, 2))
+    xy[1:] = rng.integers(-500, 501, size=(n - 1, 2))
+    q = np.zeros(n, dtype=np.int64)
+    q[1:] = rng.integers(-10, 11, size=n - 1)
+    q[0] = -int(q[1:].sum())
+    d = xy[:, None, :] - xy[None, :, :]
+    cost = np.floor(np.sqrt((d**2).sum(axis=2)) + 0.5).astype(np.int64)
+    return BenchmarkInstance(name or f"n{n}q{capacity}s{seed}", "pdtsp", q, int(capacity), cost, xy, 1)
+
+
+def brp_from_night(
+    problem: RebalancingProblem, n_stations: int, capacity: int, *, depot: int = 0, name: str
+) -> BenchmarkInstance:
+    """A BRP instance cut from a night: the ``n_stations`` imbalanced stations nearest a depot.
+
+    Each station's demand is the pick-up that brings it to its cheapest morning level
+    (surplus ``> 0``, deficit ``< 0``, from the night's inventories and dissatisfaction curves),
+    clipped to ``[-capacity, capacity]``; stations already at their best level are skipped. Arc
+    costs are the truck drive seconds of the night's street network, rounded to integers.
+    """
+    need = np.asarray(problem.bikes, dtype=np.int64) - np.argmin(problem.cost_table, axis=1)
+    imbalanced = np.flatnonzero(need != 0)
+    order = imbalanced[np.argsort(problem.travel_s[depot, problem.n_depots + imbalanced], kind="stable")]
+    st = order[:n_stations]
+    nodes = np.concatenate([[depot], problem.n_depots + st])
+    cost = np.rint(problem.travel_s[np.ix_(nodes, nodes)]).astype(np.int64)
+    np.fill_diagonal(cost, 0)
+    demand = np.concatenate([[0], np.clip(need[st], -capacity, capacity)]).astype(np.int64)
+    return BenchmarkInstance(name, "brp", demand, int(capacity), cost, None, None)

@@ -181,11 +181,13 @@ def iterated_local_search(
     *,
     seed: int = 0,
     threshold: float = 0.01,
+    window: int | None = 12,
     max_iterations: int | None = None,
     stop: Callable[[float], bool] | None = None,
 ) -> tuple[FixedRoutes, int, int]:
     """Perturb (double bridge, random relocations), descend, accept; the best routes at the end.
 
+    The double bridge is local (its cuts within ``window`` positions; ``None`` = anywhere).
     Acceptance is record-to-record travel: a candidate is kept when it is better than the
     current solution or within ``threshold × (1 - elapsed share)`` of the best one.
 
@@ -212,7 +214,7 @@ def iterated_local_search(
         cand = fr.copy()
         long_routes = np.flatnonzero(cand.M >= 8)
         if long_routes.size:
-            double_bridge(cand.R, cand.M, int(rng.choice(long_routes)), rng)
+            double_bridge(cand.R, cand.M, int(rng.choice(long_routes)), rng, window)
         if nr > 1 or not long_routes.size:
             _random_relocations(cand, rng, int(rng.integers(1, 4)))
         _reset_slack(cand, fr)
@@ -666,12 +668,22 @@ def local_search(
     return moves
 
 
-def double_bridge(R: np.ndarray, M: np.ndarray, r: int, rng: np.random.Generator) -> bool:
-    """``A B C D -> A C B D`` on route ``r`` with random cut points; False when too short."""
+def double_bridge(
+    R: np.ndarray, M: np.ndarray, r: int, rng: np.random.Generator, window: int | None = None
+) -> bool:
+    """``A B C D -> A C B D`` on route ``r`` with random cut points; False when too short.
+
+    With ``window`` the three cuts lie within ``window`` consecutive positions (a local double
+    bridge, which the descent repairs quickly on long routes).
+    """
     m = int(M[r])
     if m < 8:
         return False
-    p1, p2, p3 = np.sort(rng.choice(np.arange(2, m + 1), 3, replace=False))
+    lo, hi = 2, m
+    if window is not None and window < m - 1:
+        lo = int(rng.integers(2, m - window + 2))
+        hi = lo + window - 1
+    p1, p2, p3 = np.sort(rng.choice(np.arange(lo, hi + 1), 3, replace=False))
     seg = R[r, 1 : m + 1].copy()
     R[r, 1 : m + 1] = np.concatenate(
         (seg[: p1 - 1], seg[p2 - 1 : p3 - 1], seg[p1 - 1 : p2 - 1], seg[p3 - 1 :])
