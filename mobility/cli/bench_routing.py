@@ -1,9 +1,13 @@
 """``mobility bench brp DIR`` and ``mobility bench pdtsp DIR``: published rebalancing instances.
 
 BRP (Dell'Amico et al. 2014: any number of vehicles, every station once, free start load) and
-1-PDTSP (Hernández-Pérez & Salazar-González 2004: one vehicle) are solved with the exact CP-SAT
-model of :mod:`mobility.rebalancing.exact`; every solution is re-checked by
-:meth:`BenchmarkInstance.check_routes` (independent of the model) and compared with
+1-PDTSP (Hernández-Pérez & Salazar-González 2004: one vehicle) are solved by the nightly
+rebalancing engine (:mod:`mobility.rebalancing.benchmark` maps them onto it; small instances
+also get the exact CP-SAT model of :mod:`mobility.rebalancing.exact` as proof / improvement
+step); the ``engine`` column says which produced the row. In the same run a plain OR-Tools
+routing model (:func:`mobility.rebalancing.baselines.ortools_benchmark`) gets the same time
+limit, and the table prints the ratio. Every solution is re-checked by
+:meth:`BenchmarkInstance.check_routes` (independent of both solvers) and compared with
 ``DIR/bks.csv`` (blank ``best_known`` = unknown).
 """
 
@@ -21,7 +25,8 @@ from mobility.cli.common import JsonOption, console, err_console, print_json
 from mobility.errors import DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
-from mobility.rebalancing.exact import solve_benchmark
+from mobility.rebalancing.baselines import ortools_benchmark
+from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance, vehicles_for
 from mobility.rebalancing.formats import read_bks, read_brp, read_pdtsp
 
 __all__ = ["register", "run_routing_bench"]
@@ -33,11 +38,19 @@ def _order(p: Path) -> tuple[int, str]:
 
 
 def run_routing_bench(
-    kind: str, directory: Path, *, time_limit: float = 60.0, seed: int = 0
+    kind: str,
+    directory: Path,
+    *,
+    time_limit: float = 60.0,
+    seed: int = 0,
+    workers: int = 2,
+    baseline: bool = True,
+    progress: Any = None,
 ) -> dict[str, Any]:
     """Solve every instance of ``DIR/instances`` (``kind`` = ``"brp"`` or ``"pdtsp"``).
 
-    Returns a JSON-ready dict: one row per instance, the mean gap and the total time.
+    Returns a JSON-ready dict: one row per instance (engine, cost, gap to the best known, plain
+    OR-Tools cost and the ratio), the mean gap, the mean ratio and the total time.
     """
     inst_dir = directory / "instances"
     bks_path = directory / "bks.csv"
@@ -49,15 +62,27 @@ def run_routing_bench(
     rows: list[dict[str, Any]] = []
     for f in sorted(inst_dir.glob(pattern), key=_order):
         inst = reader(f)
+        if callable(progress):
+            progress(f"{inst.name}: {inst.n - 1} stations")
         t0 = time.perf_counter()
-        sol = solve_benchmark(inst, time_limit=time_limit, seed=seed)
+        sol = solve_instance(inst, BenchmarkParams(time_limit=time_limit, seed=seed, workers=workers))
         secs = time.perf_counter() - t0
         problems = inst.check_routes(sol.routes) if sol.routes else ["no solution"]
         best = bks.get(inst.name)
         cost = sol.cost if not problems else None
         gap = None if best is None or cost is None else 100.0 * (cost - best) / best
+        base_cost: float | None = None
+        base_secs = None
+        if baseline:
+            b_routes, b_stats = ortools_benchmark(
+                inst, time_limit=time_limit, vehicles=vehicles_for(inst), seed=seed
+            )
+            base_secs = b_stats.seconds
+            if b_routes and not inst.check_routes(b_routes):
+                base_cost = float(inst.route_cost(b_routes))
         rows.append(
             {
+                "engine": sol.stats.solver,
                 "instance": inst.name,
                 "stations": inst.n - 1,
                 "Q": inst.capacity,
@@ -70,9 +95,13 @@ def run_routing_bench(
                 "valid": not problems,
                 "violations": problems,
                 "seconds": round(secs, 3),
+                "ortools_cost": base_cost,
+                "ortools_seconds": base_secs,
+                "ratio_to_ortools": None if cost is None or base_cost is None else round(cost / base_cost, 4),
             }
         )
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
+    ratios = [r["ratio_to_ortools"] for r in rows if r["ratio_to_ortools"] is not None]
     return {
         "benchmark": kind,
         "directory": str(directory),
@@ -82,6 +111,9 @@ def run_routing_bench(
         "with_best_known": sum(r["best_known"] is not None for r in rows),
         "mean_gap_pct": round(sum(gaps) / len(gaps), 4) if gaps else None,
         "total_seconds": round(sum(r["seconds"] for r in rows), 3),
+        "mean_ratio_to_ortools": round(sum(ratios) / len(ratios), 4) if ratios else None,
+        "worse_than_ortools": sum(r > 1.0 + 1e-9 for r in ratios),
+        "ortools_no_solution": sum(baseline and r["ortools_cost"] is None for r in rows),
         "time_limit": time_limit,
         "seed": seed,
         "machine": _machine(),
@@ -91,29 +123,46 @@ def run_routing_bench(
 def _print(out: dict[str, Any], title: str) -> None:
     import json
 
-    table = Table(title=title, caption="* proven optimal by the solver")
+    table = Table(title=title, caption="* proven optimal; ratio = cost / plain OR-Tools cost, same limit")
     width = max([len("instance"), *(len(r["instance"]) for r in out["instances"])])
     table.add_column("instance", no_wrap=True, min_width=width)
-    for col in ("stations", "Q", "cost", "best known", "gap %", "seconds"):
+    table.add_column("engine", no_wrap=True)
+    for col in ("stations", "Q", "cost", "best known", "gap %", "OR-Tools", "ratio", "seconds"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in out["instances"]:
         cost = "INVALID" if not r["valid"] else f"{r['cost']:,}" + ("*" if r["status"] == "optimal" else "")
         table.add_row(
             r["instance"],
+            r["engine"],
             str(r["stations"]),
             str(r["Q"]),
             cost,
             "—" if r["best_known"] is None else f"{r['best_known']:,.0f}",
             "—" if r["gap_pct"] is None else f"{r['gap_pct']:.2f}",
+            "none" if r["ortools_cost"] is None else f"{r['ortools_cost']:,.0f}",
+            "—" if r["ratio_to_ortools"] is None else f"{r['ratio_to_ortools']:.3f}",
             f"{r['seconds']:.1f}",
         )
     console.print(table)
     m = out["machine"]
     console.print(
         f"reached {out['reached_best_known']}/{out['with_best_known']} best-known values; "
+        f"mean ratio to plain OR-Tools {out['mean_ratio_to_ortools']} "
+        f"({out['worse_than_ortools']} worse, {out['ortools_no_solution']} without an OR-Tools solution); "
         f"machine: {describe(m)}"
     )
-    last = {k: out[k] for k in ("benchmark", "solved", "reached_best_known", "mean_gap_pct", "total_seconds")}
+    keys = (
+        "benchmark",
+        "solved",
+        "reached_best_known",
+        "mean_gap_pct",
+        "total_seconds",
+        "mean_ratio_to_ortools",
+        "worse_than_ortools",
+        "ortools_no_solution",
+        "time_limit",
+    )
+    last = {k: out[k] for k in keys}
     print(json.dumps(last, ensure_ascii=False))
 
 
@@ -128,10 +177,24 @@ def register(bench_app: typer.Typer) -> None:
                 float, typer.Option("--time-limit", min=0.1, help="Seconds per instance.")
             ] = 60.0,
             seed: Annotated[int, typer.Option("--seed", min=0, help="Solver seed.")] = 0,
+            workers: Annotated[
+                int, typer.Option("--workers", min=1, help="Parallel engine runs (one per core).")
+            ] = 2,
+            baseline: Annotated[
+                bool, typer.Option("--baseline/--no-baseline", help="Also run plain OR-Tools routing.")
+            ] = True,
             json_out: JsonOption = False,
         ) -> None:
-            with err_console.status(f"solving {kind} instances ..."):
-                out = run_routing_bench(kind, directory, time_limit=time_limit, seed=seed)
+            with err_console.status(f"solving {kind} instances ...") as status:
+                out = run_routing_bench(
+                    kind,
+                    directory,
+                    time_limit=time_limit,
+                    seed=seed,
+                    workers=workers,
+                    baseline=baseline,
+                    progress=lambda msg: status.update(f"solving {kind}: {msg}"),
+                )
             if json_out:
                 print_json(out)
             else:

@@ -27,7 +27,7 @@ import numpy as np
 
 from mobility.errors import DataFileError
 
-__all__ = ["BenchmarkInstance", "read_bks", "read_brp", "read_pdtsp"]
+__all__ = ["BenchmarkInstance", "read_bks", "read_brp", "read_pdtsp", "write_brp", "write_pdtsp"]
 
 
 @dataclass(frozen=True)
@@ -201,3 +201,34 @@ def read_bks(path: Path | str) -> dict[str, float | None]:
     except (OSError, KeyError, ValueError) as exc:
         raise DataFileError(path, f"expected columns instance, best_known ({exc})") from exc
     return out
+
+
+def write_brp(inst: BenchmarkInstance, path: Path | str) -> None:
+    """Write ``inst`` in the Dell'Amico et al. token format (diagonal ``1e+009``, as published).
+
+    ``read_brp(path)`` gives back the same demands, capacity and costs.
+    """
+    cost = np.asarray(inst.cost, dtype=np.int64)
+    lines = [str(inst.n), "\t".join(str(int(v)) for v in inst.demand), str(int(inst.capacity))]
+    for i in range(inst.n):
+        lines.append("\t".join("1e+009" if i == j else str(int(cost[i, j])) for j in range(inst.n)))
+    Path(path).write_text("\n".join(lines) + "\n", encoding="ascii")
+
+
+def write_pdtsp(inst: BenchmarkInstance, path: Path | str, *, comment: str = "") -> None:
+    """Write ``inst`` (with coordinates) in the TSPLIB-like 1-PDTSP format (CRLF line ends)."""
+    if inst.coords is None:
+        raise ValueError(f"{inst.name}: the 1-PDTSP format needs coordinates")
+    rows = [
+        f"NAME: {inst.name}.tsp, {inst.n} nodes",
+        f"COMMENT: {comment}",
+        f"DIMENSION: {inst.n}",
+        f"CAPACITY: {int(inst.capacity)}",
+        "EDGE_WEIGHT_TYPE: EUC_2D",
+        "NODE_COORD_SECTION",
+        *(f"{k + 1} {x:.4f} {y:.4f}" for k, (x, y) in enumerate(inst.coords)),
+        "DEMAND_SECTION",
+        *(f"{k + 1} {int(q)}" for k, q in enumerate(inst.demand)),
+        "EOF",
+    ]
+    Path(path).write_bytes(("\r\n".join(rows) + "\r\n").encode("ascii"))

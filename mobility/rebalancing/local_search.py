@@ -453,6 +453,96 @@ class RouteSearch:
         self.drop_idle_stops()
         return self._result(self.objective(), it, improvements, t0, history)
 
+    # ------------------------------------------------------------------ classic neighbourhoods
+    def required_quantities(self) -> np.ndarray:
+        """Per station the pick-up (``> 0``) that brings it to its cheapest final level."""
+        target = np.argmin(self.p.cost_table, axis=1)
+        return np.asarray(self.p.bikes, dtype=np.int64) - target
+
+    def classic(
+        self,
+        deadline: float,
+        *,
+        perturb: bool,
+        full_service: bool = False,
+        stop: StoppingCriterion | None = None,
+    ) -> dict[str, Any]:
+        """Improve the current orders with the classic one-commodity neighbourhoods.
+
+        The quantities are frozen (the exact ones of the current orders, or with
+        ``full_service`` every station's :meth:`required_quantities`, unrouted stations first
+        inserted where they cost least) and the routes are improved by
+        :mod:`mobility.rebalancing.moves`: a descent, or with ``perturb`` an iterated local
+        search until ``deadline``. Then the exact loading is recomputed for the new orders; a
+        route whose exact handling time would break its shift keeps its old order, so the
+        objective never gets worse.
+        """
+        from mobility.rebalancing import moves
+
+        p, nd = self.p, self.nd
+        q = np.zeros(nd + p.n_stations, dtype=np.float64)
+        start: list[int | None] = []
+        if full_service:
+            q[nd:] = self.required_quantities()
+            start = [r.start_load for r in self.routes]
+        else:
+            for r in self.routes:
+                _, d = self._quantities(r)
+                q[np.asarray(r.seq, dtype=np.int64) + nd] = d
+                start.append(r.start_load if r.start_load is not None else None)
+        seqs = [[s + nd for s in r.seq] for r in self.routes]
+        fr = moves.FixedRoutes.build(
+            seqs,
+            [r.depot for r in self.routes],
+            q=q,
+            C=p.distance_m * self.ckm,
+            T=p.travel_s,
+            cap=[r.cap for r in self.routes],
+            start_load=start,
+            slack=[r.shift - self._time(r) for r in self.routes],
+            hs=[r.stop_s for r in self.routes],
+            hb=[r.load_s for r in self.routes],
+        )
+        if full_service:
+            for s in np.flatnonzero(self.where < 0):
+                _cheapest_insertion(fr, int(s) + nd)
+        before = fr.objective()
+        if perturb:
+            fr, its, imps = moves.iterated_local_search(
+                fr, deadline, seed=int(self.rng.integers(1 << 30)), stop=stop
+            )
+        else:
+            its, imps = 1, moves.descend(fr)
+        after = fr.objective()
+        # all routes or none: a station moved between two routes must not be kept twice
+        saved = [self._snapshot(r) for r in self.routes]
+        cost_before = sum(self._cost(r) for r in self.routes)
+        kept = 0
+        for ri, seq in enumerate(fr.seqs()):
+            r = self.routes[ri]
+            new = [v - nd for v in seq]
+            if new != r.seq:
+                r.seq = new
+                self._evaluate(r)
+                kept += 1
+        too_long = any(self._time(r) > r.shift + 1e-6 for r in self.routes)
+        worse = sum(self._cost(r) for r in self.routes) > cost_before + 1e-9
+        if not full_service and (too_long or worse):
+            for r, snap in zip(self.routes, saved, strict=True):
+                self._restore(r, snap)
+            kept = 0
+        self.where[:] = -1
+        for ri, r in enumerate(self.routes):
+            self.where[np.asarray(r.seq, dtype=np.int64)] = ri
+        return {
+            "classic_iterations": its,
+            "classic_improvements": imps,
+            "classic_routes_changed": kept,
+            "classic_cost_before": round(before[0], 4),
+            "classic_cost_after": round(after[0], 4),
+            "classic_excess_after": after[1],
+        }
+
     def _result(
         self, obj: float, it: int, imp: int, t0: float, history: list[tuple[float, float]]
     ) -> LNSResult:
@@ -467,3 +557,34 @@ class RouteSearch:
             l0, q = self._quantities(r)
             out.append(RouteSpec(r.truck, l0, tuple((int(s), int(d)) for s, d in zip(r.seq, q, strict=True))))
         return out
+
+
+def _cheapest_insertion(fr: Any, node: int) -> None:
+    """Insert matrix node ``node`` where it adds the least arc cost plus penalised load excess."""
+    best = (_INF, -1, -1)
+    for r in range(fr.M.size):
+        m = int(fr.M[r])
+        nodes = fr.R[r, : m + 2]
+        add = fr.C[nodes[:-1], node] + fr.C[node, nodes[1:]] - fr.C[nodes[:-1], nodes[1:]]
+        load = np.concatenate([[0.0], np.cumsum(fr.q[nodes[1:-1]])])
+        # loads if inserted after position p: prefix unchanged, then + q[node] from p on
+        pre_mn = np.minimum.accumulate(load)
+        pre_mx = np.maximum.accumulate(load)
+        suf_mn = np.minimum.accumulate(load[::-1])[::-1] + fr.q[node]
+        suf_mx = np.maximum.accumulate(load[::-1])[::-1] + fr.q[node]
+        mn = np.minimum(pre_mn, suf_mn)
+        mx = np.maximum(pre_mx, suf_mx)
+        exc = (
+            np.maximum(0.0, mx - mn - fr.cap[r])
+            + np.maximum(0.0, fr.lo[r] - mn)
+            + np.maximum(0.0, mx - fr.hi[r])
+        )
+        val = add + fr.W * exc
+        k = int(np.argmin(val))
+        if val[k] < best[0]:
+            best = (float(val[k]), r, k)
+    _, r, p = best
+    m = int(fr.M[r])
+    fr.R[r, p + 2 : m + 3] = fr.R[r, p + 1 : m + 2].copy()
+    fr.R[r, p + 1] = node
+    fr.M[r] = m + 1

@@ -8,6 +8,13 @@ truck group solved in parallel processes (``concurrent.futures.ProcessPoolExecut
 joined routes improved on the whole problem (border repair) for the remaining
 ``repair_share`` of the time.
 
+Last phase, the classic one-commodity neighbourhoods of :mod:`mobility.rebalancing.moves`
+(2-opt, or-opt, relocate, exchange with O(1) load checks) on the frozen quantities: a descent
+for the night (``classic="descent"``), or, when every station must be served fully and exactly
+once (``full_service``, the BRP and 1-PDTSP benchmarks mapped by
+:mod:`mobility.rebalancing.benchmark`), an iterated local search with double-bridge
+perturbations for the time left after ``lns_share``.
+
 Every returned plan has been built by :func:`~mobility.rebalancing.plan.build_plan`; the solver
 never checks itself: :func:`mobility.rebalancing.validate.validate_plan` does, independently.
 """
@@ -53,6 +60,18 @@ class SolveParams:
         Trucks of one depot that share a zone.
     repair_share
         Share of the time spent improving the joined zone routes on the whole problem.
+    classic
+        Last phase with the classic neighbourhoods on frozen quantities: ``"off"``, a
+        ``"descent"`` or an iterated local search (``"ils"``).
+    classic_share
+        Share of the time reserved for that phase (``"descent"``/``"ils"`` without
+        ``full_service``).
+    full_service
+        Every station must be served fully (to its cheapest level) and exactly once: the
+        benchmark special case; the large-neighbourhood search gets ``lns_share`` of the time
+        and an iterated local search the rest.
+    lns_share
+        With ``full_service``: share of the time for construction and ruin-and-recreate.
     """
 
     time_limit: float = 60.0
@@ -63,6 +82,10 @@ class SolveParams:
     whole_max_trucks: int = 4
     trucks_per_zone: int = 2
     repair_share: float = 0.25
+    classic: Literal["off", "descent", "ils"] = "descent"
+    classic_share: float = 0.03
+    full_service: bool = False
+    lns_share: float = 0.1
 
 
 def _solve_zone(args: tuple[RebalancingProblem, LNSParams]) -> tuple[list[RouteSpec], float, int]:
@@ -132,13 +155,31 @@ def solve(
     else:
         whole.construct()
         extra["construction_objective"] = whole.objective()
-    res = whole.run(deadline, stop=lambda best: clock(best) or (stop is not None and stop(best)))
-    extra.update(iterations=res.iterations, improvements=res.improvements)
+    if params.full_service:
+        lns_deadline = t0 + params.lns_share * params.time_limit
+    elif params.classic != "off":
+        lns_deadline = deadline - params.classic_share * params.time_limit
+    else:
+        lns_deadline = deadline
+    res = whole.run(lns_deadline, stop=lambda best: clock(best) or (stop is not None and stop(best)))
+    extra.update(iterations=res.iterations, improvements=res.improvements, lns_objective=res.objective)
+    classic_on = params.full_service or params.classic != "off"
+    if classic_on:
+        extra.update(
+            whole.classic(
+                deadline,
+                perturb=params.full_service or params.classic == "ils",
+                full_service=params.full_service,
+                stop=stop,
+            )
+        )
+        res.specs, res.objective = whole.specs(), whole.objective()
     status = "feasible"
     # a valid (weak) lower bound: every station at its best reachable level, no driving
     bound = float(problem.cost_table.min(axis=1).sum())
     stats = SolverStats(
-        solver="zones+lns" if use_zones else "lns",
+        solver=("zones+lns" if use_zones else "lns")
+        + ("" if params.classic == "off" and not params.full_service else "+classic"),
         status=status,
         objective=round(res.objective, 4),
         bound=round(bound, 4),

@@ -84,10 +84,13 @@ def test_bench_brp_and_pdtsp_on_copies(tmp_path: Path) -> None:
         d.mkdir(parents=True)
         shutil.copy(BENCH / kind / "instances" / name, d / name)
         (tmp_path / kind / "bks.csv").write_text(f"instance,best_known\n{Path(name).stem},{best}\n")
-        res = CliRunner().invoke(app, ["bench", kind, str(tmp_path / kind), "--time-limit", "30"])
+        res = CliRunner().invoke(app, ["bench", kind, str(tmp_path / kind), "--time-limit", "4"])
         assert res.exit_code == 0, res.output
         last = json.loads(res.stdout.strip().splitlines()[-1])
         assert last["reached_best_known"] == 1 and last["mean_gap_pct"] == 0.0
+        # the plain OR-Tools baseline ran in the same command, with the same limit
+        assert last["time_limit"] == 4 and last["mean_ratio_to_ortools"] is not None
+        assert last["mean_ratio_to_ortools"] <= 1.0 and last["worse_than_ortools"] == 0
 
 
 def test_status_from_a_bike_list_response(tmp_path: Path) -> None:

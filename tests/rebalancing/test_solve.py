@@ -112,7 +112,7 @@ def test_decomposition_and_baselines_on_a_larger_instance() -> None:
         rep = validate_plan(p, plan)
         assert rep.ok, (plan.stats.solver, rep.violations)
         assert plan.totals.objective < nothing
-    assert zones.stats.extra["zones"] == 2 and zones.stats.solver == "zones+lns"  # 2 trucks a zone
+    assert zones.stats.extra["zones"] == 2 and zones.stats.solver.startswith("zones+lns")  # 2 trucks a zone
     # the LNS's exact partial quantities beat the one-pass greedy dispatcher
     assert min(whole.totals.objective, zones.totals.objective) < greedy.totals.objective
 

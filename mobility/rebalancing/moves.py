@@ -1,0 +1,691 @@
+"""Classic one-commodity neighbourhoods with constant-time load checks (numba kernels).
+
+The routes are fixed-quantity sequences: every stop ``v`` changes the truck's load by ``q[v]``
+(``> 0`` pick up). For a route ``depot, v_1 … v_m, depot`` the running load relative to the
+start is ``L_0 = 0``, ``L_k = L_{k-1} + q[v_k]`` (``L_{m+1} = L_m``). With a start load ``l_0``
+the route is load-feasible iff ``0 <= l_0 + L_k <= Q`` for all ``k``, i.e.
+
+* free start load (BRP, 1-PDTSP, night trucks with ``start_load=None``):
+  ``max L - min L <= Q``;
+* fixed start load: ``min L >= lo = -l_0`` and ``max L <= hi = Q - l_0``.
+
+A move changes ``L`` only piecewise by a constant shift or a reflection of a contiguous range, so
+its new ``min L`` / ``max L`` comes from prefix minima/maxima, suffix minima/maxima and a running
+minimum/maximum kept while the scan extends the range: **O(1) per move** (Hernández-Pérez,
+Rodríguez-Martín & Salazar-González 2009; Mladenović, Urošević, Hanafi & Ilić 2012). Arc costs
+of reversed segments (asymmetric matrices) come from prefix sums along the route in both
+directions, also O(1).
+
+Neighbourhoods: 2-opt (segment reversal), or-opt (move a segment of 1–3 stops, forward or
+reversed, within the route), relocate (the same between two routes, an empty route included)
+and exchange (swap two stops of different routes). Perturbation: double bridge
+(``A B C D -> A C B D``) on one route, plus random relocations when there are several routes.
+
+Load violations are not forbidden but penalised: the search minimises
+``Σ cost + W · Σ excess`` with ``excess = max(0, (max L - min L) - Q) + max(0, lo - min L) +
+max(0, max L - hi)`` and ``W`` larger than any route cost, so a feasible solution stays feasible
+and an infeasible start is repaired first. Route duration (``T`` travel plus per-stop handling)
+is a hard limit: a move is kept only when every route it changes stays within its slack.
+"""
+
+# ruff: noqa: N803, N806 - matrix names (R, M, C, T, L, W) follow the module docstring
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+__all__ = ["FixedRoutes", "descend", "double_bridge", "iterated_local_search", "local_search"]
+
+
+@dataclass
+class FixedRoutes:
+    """Fixed-quantity routes and everything the kernels read (module docstring).
+
+    Attributes
+    ----------
+    R
+        ``(n_routes, width + 2)`` matrix nodes: ``R[r, 0]`` and ``R[r, M[r] + 1]`` are the route's
+        depot, ``R[r, 1..M[r]]`` its stops.
+    M
+        ``(n_routes,)`` number of stops.
+    q
+        Signed quantity of every matrix node (depots 0).
+    C, T
+        Arc cost (objective units) and arc seconds between matrix nodes.
+    cap, lo, hi
+        Per route capacity and bounds on the running load (``-Q, Q`` for a free start load).
+    slack
+        Per route seconds left in the shift (``inf`` without a limit).
+    hs, hb
+        Per route handling seconds per stop and per bike.
+    W
+        Penalty per bike of load excess (larger than any route cost).
+    """
+
+    R: np.ndarray
+    M: np.ndarray
+    q: np.ndarray
+    C: np.ndarray
+    T: np.ndarray
+    cap: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    slack: np.ndarray
+    hs: np.ndarray
+    hb: np.ndarray
+    W: float
+
+    @classmethod
+    def build(
+        cls,
+        seqs: list[list[int]],
+        depots: list[int],
+        *,
+        q: np.ndarray,
+        C: np.ndarray,
+        T: np.ndarray,
+        cap: list[int],
+        start_load: list[int | None],
+        slack: list[float],
+        hs: list[float],
+        hb: list[float],
+    ) -> FixedRoutes:
+        """Arrays from per-route stop lists (matrix nodes) and per-route truck data."""
+        n_nodes = C.shape[0]
+        R = np.zeros((len(seqs), n_nodes + 2), dtype=np.int64)
+        M = np.zeros(len(seqs), dtype=np.int64)
+        for r, (seq, d) in enumerate(zip(seqs, depots, strict=True)):
+            R[r, :] = d
+            R[r, 1 : len(seq) + 1] = seq
+            M[r] = len(seq)
+        capa = np.asarray(cap, dtype=np.float64)
+        lo = np.array(
+            [-c if s is None else -s for c, s in zip(cap, start_load, strict=True)], dtype=np.float64
+        )
+        hi = np.array(
+            [c if s is None else c - s for c, s in zip(cap, start_load, strict=True)], dtype=np.float64
+        )
+        W = float(max(1.0, float(np.max(C, initial=0.0))) * (n_nodes + 2))
+        return cls(
+            R,
+            M,
+            np.asarray(q, dtype=np.float64),
+            np.ascontiguousarray(C, dtype=np.float64),
+            np.ascontiguousarray(T, dtype=np.float64),
+            capa,
+            lo,
+            hi,
+            np.asarray(slack, dtype=np.float64),
+            np.asarray(hs, dtype=np.float64),
+            np.asarray(hb, dtype=np.float64),
+            W,
+        )
+
+    def seqs(self) -> list[list[int]]:
+        """Stops of every route (matrix nodes)."""
+        return [self.R[r, 1 : self.M[r] + 1].tolist() for r in range(self.M.size)]
+
+    def objective(self) -> tuple[float, float]:
+        """``(Σ arc cost, Σ load excess)``."""
+        c, e = route_objective(self.R, self.M, self.q, self.C, self.cap, self.lo, self.hi, self.W)
+        return float(c), float(e)
+
+    def copy(self) -> FixedRoutes:
+        """A copy whose routes and slacks can change independently (matrices shared)."""
+        return FixedRoutes(
+            self.R.copy(),
+            self.M.copy(),
+            self.q,
+            self.C,
+            self.T,
+            self.cap,
+            self.lo,
+            self.hi,
+            self.slack.copy(),
+            self.hs,
+            self.hb,
+            self.W,
+        )
+
+
+def descend(fr: FixedRoutes, *, max_seg: int = 3, inter: bool = True, max_passes: int = 10**9) -> int:
+    """Local search to a local optimum of all neighbourhoods; returns the moves applied."""
+    return int(
+        local_search(
+            fr.R,
+            fr.M,
+            fr.q,
+            fr.C,
+            fr.T,
+            fr.cap,
+            fr.lo,
+            fr.hi,
+            fr.slack,
+            fr.hs,
+            fr.hb,
+            fr.W,
+            max_seg,
+            inter,
+            max_passes,
+        )
+    )
+
+
+def iterated_local_search(
+    fr: FixedRoutes,
+    deadline: float,
+    *,
+    seed: int = 0,
+    threshold: float = 0.01,
+    window: int | None = 12,
+    max_iterations: int | None = None,
+    stop: Callable[[float], bool] | None = None,
+) -> tuple[FixedRoutes, int, int]:
+    """Perturb (double bridge, random relocations), descend, accept; the best routes at the end.
+
+    The double bridge is local (its cuts within ``window`` positions; ``None`` = anywhere).
+    Acceptance is record-to-record travel: a candidate is kept when it is better than the
+    current solution or within ``threshold × (1 - elapsed share)`` of the best one.
+
+    Returns
+    -------
+    tuple
+        The best routes, the iterations and the improvements of the best.
+    """
+    rng = np.random.default_rng(seed)
+    descend(fr)
+    cost, exc = fr.objective()
+    cur = best = cost + fr.W * exc
+    best_fr = fr.copy()
+    t0 = time.perf_counter()
+    total = max(1e-9, deadline - t0)
+    it = imp = 0
+    nr = fr.M.size
+    while time.perf_counter() < deadline:
+        if max_iterations is not None and it >= max_iterations:
+            break
+        if stop is not None and stop(best):
+            break
+        it += 1
+        cand = fr.copy()
+        long_routes = np.flatnonzero(cand.M >= 8)
+        if long_routes.size:
+            double_bridge(cand.R, cand.M, int(rng.choice(long_routes)), rng, window)
+        if nr > 1 or not long_routes.size:
+            _random_relocations(cand, rng, int(rng.integers(1, 4)))
+        _reset_slack(cand, fr)
+        descend(cand)
+        if np.any(cand.slack < -1e-6):
+            continue
+        cost, exc = cand.objective()
+        val = cost + fr.W * exc
+        frac = (time.perf_counter() - t0) / total
+        if val < cur - 1e-9 or val <= best * (1.0 + threshold * (1.0 - frac)):
+            fr, cur = cand, val
+            if val < best - 1e-9:
+                best, best_fr = val, cand.copy()
+                imp += 1
+    return best_fr, it, imp
+
+
+def _random_relocations(fr: FixedRoutes, rng: np.random.Generator, k: int) -> None:
+    """Move ``k`` random stops to random positions of random routes (slack not checked here)."""
+    for _ in range(k):
+        full = np.flatnonzero(fr.M > 0)
+        if not full.size:
+            return
+        r = int(rng.choice(full))
+        i = int(rng.integers(1, fr.M[r] + 1))
+        s = int(rng.integers(fr.M.size))
+        if s == r:
+            if fr.M[r] < 3:
+                continue
+            p = int(rng.integers(0, fr.M[r] + 1))
+            if p in (i - 1, i):
+                continue
+        else:
+            p = int(rng.integers(0, fr.M[s] + 1))
+        _move_segment(fr.R, fr.M, r, i, i, s, p, False, np.zeros(1, dtype=np.int64))
+
+
+def _reset_slack(cand: FixedRoutes, ref: FixedRoutes) -> None:
+    """Recompute the slacks of ``cand`` from ``ref`` (same shift budgets); a perturbation that
+    breaks a shift limit leaves a negative slack, which only improving moves can fix."""
+    if not np.all(np.isfinite(ref.slack)):
+        return
+    budget = ref.slack + _durations(ref)
+    cand.slack[:] = budget - _durations(cand)
+
+
+def _durations(fr: FixedRoutes) -> np.ndarray:
+    out = np.zeros(fr.M.size)
+    for r in range(fr.M.size):
+        m = int(fr.M[r])
+        nodes = fr.R[r, : m + 2]
+        out[r] = fr.T[nodes[:-1], nodes[1:]].sum() + m * fr.hs[r] + fr.hb[r] * np.abs(fr.q[nodes[1:-1]]).sum()
+    return out
+
+
+@njit(cache=True)
+def _excess(mn: float, mx: float, cap: float, lo: float, hi: float) -> float:  # pragma: no cover
+    e = 0.0
+    if mx - mn > cap:
+        e += mx - mn - cap
+    if lo > mn:
+        e += lo - mn
+    if mx > hi:
+        e += mx - hi
+    return e
+
+
+@njit(cache=True)
+def _prep(
+    R: np.ndarray,
+    M: np.ndarray,
+    q: np.ndarray,
+    C: np.ndarray,
+    T: np.ndarray,
+    r: int,
+    L: np.ndarray,
+    pmn: np.ndarray,
+    pmx: np.ndarray,
+    smn: np.ndarray,
+    smx: np.ndarray,
+    Pf: np.ndarray,
+    Pb: np.ndarray,
+    Tf: np.ndarray,
+    Tb: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Running loads, prefix/suffix extremes and forward/backward cost prefixes of route ``r``."""
+    m = M[r]
+    L[r, 0] = 0.0
+    for k in range(1, m + 1):
+        L[r, k] = L[r, k - 1] + q[R[r, k]]
+    L[r, m + 1] = L[r, m]
+    pmn[r, 0] = pmx[r, 0] = 0.0
+    for k in range(1, m + 2):
+        pmn[r, k] = min(pmn[r, k - 1], L[r, k])
+        pmx[r, k] = max(pmx[r, k - 1], L[r, k])
+    smn[r, m + 1] = smx[r, m + 1] = L[r, m + 1]
+    for k in range(m, -1, -1):
+        smn[r, k] = min(smn[r, k + 1], L[r, k])
+        smx[r, k] = max(smx[r, k + 1], L[r, k])
+    Pf[r, 0] = Pb[r, 0] = Tf[r, 0] = Tb[r, 0] = 0.0
+    for k in range(1, m + 2):
+        a, b = R[r, k - 1], R[r, k]
+        Pf[r, k] = Pf[r, k - 1] + C[a, b]
+        Pb[r, k] = Pb[r, k - 1] + C[b, a]
+        Tf[r, k] = Tf[r, k - 1] + T[a, b]
+        Tb[r, k] = Tb[r, k - 1] + T[b, a]
+
+
+@njit(cache=True)
+def route_objective(
+    R: np.ndarray,
+    M: np.ndarray,
+    q: np.ndarray,
+    C: np.ndarray,
+    cap: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    W: float,
+) -> tuple[float, float]:  # pragma: no cover - compiled
+    """``(Σ arc cost, Σ load excess)`` of all routes."""
+    cost = 0.0
+    exc = 0.0
+    for r in range(M.size):
+        m = M[r]
+        load = 0.0
+        mn = 0.0
+        mx = 0.0
+        for k in range(1, m + 2):
+            cost += C[R[r, k - 1], R[r, k]]
+            if k <= m:
+                load += q[R[r, k]]
+                mn = min(mn, load)
+                mx = max(mx, load)
+        exc += _excess(mn, mx, cap[r], lo[r], hi[r])
+    return cost, exc
+
+
+@njit(cache=True)
+def _seg_rel(L: np.ndarray, r: int, i: int, j: int, rev: bool) -> tuple[float, float]:  # pragma: no cover
+    """Min and max of the loads inside segment ``i..j`` relative to the load before it."""
+    mn = np.inf
+    mx = -np.inf
+    if not rev:
+        for t in range(i, j + 1):
+            v = L[r, t] - L[r, i - 1]
+            mn = min(mn, v)
+            mx = max(mx, v)
+    else:
+        for t in range(i - 1, j):
+            v = L[r, j] - L[r, t]
+            mn = min(mn, v)
+            mx = max(mx, v)
+    return mn, mx
+
+
+@njit(cache=True)
+def _move_segment(
+    R: np.ndarray, M: np.ndarray, r: int, i: int, j: int, s: int, p: int, rev: bool, buf: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Move stops ``i..j`` of route ``r`` to after position ``p`` of route ``s`` (``p`` indexes
+    the route before the move; for ``s == r`` it lies outside ``i-1..j``)."""
+    ln = j - i + 1
+    for t in range(ln):
+        buf[t] = R[r, j - t] if rev else R[r, i + t]
+    if s == r:
+        m = M[r]
+        tmp = R[r, : m + 2].copy()
+        out = 0
+        for k in range(m + 2):
+            if i <= k <= j:
+                continue
+            R[r, out] = tmp[k]
+            out += 1
+            if k == p:
+                for t in range(ln):
+                    R[r, out] = buf[t]
+                    out += 1
+        return
+    mr = M[r]
+    for k in range(i, mr + 2 - ln):
+        R[r, k] = R[r, k + ln]
+    M[r] = mr - ln
+    ms = M[s]
+    for k in range(ms + 1, p, -1):
+        R[s, k + ln] = R[s, k]
+    for t in range(ln):
+        R[s, p + 1 + t] = buf[t]
+    M[s] = ms + ln
+
+
+@njit(cache=True)
+def local_search(
+    R: np.ndarray,
+    M: np.ndarray,
+    q: np.ndarray,
+    C: np.ndarray,
+    T: np.ndarray,
+    cap: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    slack: np.ndarray,
+    hs: np.ndarray,
+    hb: np.ndarray,
+    W: float,
+    max_seg: int,
+    inter: bool,
+    max_passes: int,
+) -> int:  # pragma: no cover - compiled
+    """First-improvement descent over 2-opt, or-opt, relocate and exchange (module docstring).
+
+    Modifies ``R``, ``M`` and ``slack`` (remaining route seconds) in place; returns the number of
+    moves applied. ``hs``/``hb`` are each route's seconds per stop and per bike handled.
+    """
+    nr, width = R.shape
+    L = np.zeros((nr, width))
+    pmn = np.zeros((nr, width))
+    pmx = np.zeros((nr, width))
+    smn = np.zeros((nr, width))
+    smx = np.zeros((nr, width))
+    Pf = np.zeros((nr, width))
+    Pb = np.zeros((nr, width))
+    Tf = np.zeros((nr, width))
+    Tb = np.zeros((nr, width))
+    buf = np.zeros(max(max_seg, 1), dtype=np.int64)
+    for r in range(nr):
+        _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+    eps = 1e-9
+    moves = 0
+    passes = 0
+    improved = True
+    while improved and passes < max_passes:
+        improved = False
+        passes += 1
+        for r in range(nr):
+            # ---------------------------------------------------------------- 2-opt
+            again = True
+            while again:
+                again = False
+                m = M[r]
+                ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+                for i in range(1, m):
+                    rmn = L[r, i - 1]
+                    rmx = L[r, i - 1]
+                    a = R[r, i - 1]
+                    b = R[r, i]
+                    for j in range(i + 1, m + 1):
+                        rmn = min(rmn, L[r, j - 1])
+                        rmx = max(rmx, L[r, j - 1])
+                        c = R[r, j]
+                        d = R[r, j + 1]
+                        dc = (
+                            C[a, c]
+                            + C[b, d]
+                            - C[a, b]
+                            - C[c, d]
+                            + (Pb[r, j] - Pb[r, i])
+                            - (Pf[r, j] - Pf[r, i])
+                        )
+                        base = L[r, i - 1] + L[r, j]
+                        mn = min(min(pmn[r, i - 1], smn[r, j]), base - rmx)
+                        mx = max(max(pmx[r, i - 1], smx[r, j]), base - rmn)
+                        dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
+                        if dobj < -eps:
+                            dt = (
+                                T[a, c]
+                                + T[b, d]
+                                - T[a, b]
+                                - T[c, d]
+                                + (Tb[r, j] - Tb[r, i])
+                                - (Tf[r, j] - Tf[r, i])
+                            )
+                            if dt <= slack[r] + 1e-6:
+                                lft, rgt = i, j
+                                while lft < rgt:
+                                    R[r, lft], R[r, rgt] = R[r, rgt], R[r, lft]
+                                    lft += 1
+                                    rgt -= 1
+                                slack[r] -= dt
+                                _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+                                ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+                                moves += 1
+                                improved = True
+                                again = True
+                                break
+            # ---------------------------------------------------------------- or-opt
+            again = True
+            while again:
+                again = False
+                m = M[r]
+                ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+                moved = False
+                for ln in range(1, max_seg + 1):
+                    for i in range(1, m - ln + 2):
+                        j = i + ln - 1
+                        a, b = R[r, i - 1], R[r, j + 1]
+                        s1, s2 = R[r, i], R[r, j]
+                        D = L[r, j] - L[r, i - 1]
+                        rem = C[a, b] - C[a, s1] - C[s2, b]
+                        remt = T[a, b] - T[a, s1] - T[s2, b]
+                        for rv in range(2 if ln > 1 else 1):
+                            rev = rv == 1
+                            f1, f2 = (s2, s1) if rev else (s1, s2)
+                            internal = (Pb[r, j] - Pb[r, i]) - (Pf[r, j] - Pf[r, i]) if rev else 0.0
+                            internal_t = (Tb[r, j] - Tb[r, i]) - (Tf[r, j] - Tf[r, i]) if rev else 0.0
+                            smin, smax = _seg_rel(L, r, i, j, rev)
+                            # forward: after p in j+1..m
+                            rmn = np.inf
+                            rmx = -np.inf
+                            for p in range(j + 1, m + 1):
+                                rmn = min(rmn, L[r, p])
+                                rmx = max(rmx, L[r, p])
+                                x, y = R[r, p], R[r, p + 1]
+                                dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
+                                sb = L[r, p] - D
+                                mn = min(min(pmn[r, i - 1], rmn - D), min(sb + smin, smn[r, p + 1]))
+                                mx = max(max(pmx[r, i - 1], rmx - D), max(sb + smax, smx[r, p + 1]))
+                                dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
+                                if dobj < -eps:
+                                    dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
+                                    if dt <= slack[r] + 1e-6:
+                                        _move_segment(R, M, r, i, j, r, p, rev, buf)
+                                        slack[r] -= dt
+                                        moved = True
+                                        break
+                            if moved:
+                                break
+                            # backward: after p in i-2..0
+                            rmn = np.inf
+                            rmx = -np.inf
+                            for p in range(i - 2, -1, -1):
+                                rmn = min(rmn, L[r, p + 1])
+                                rmx = max(rmx, L[r, p + 1])
+                                x, y = R[r, p], R[r, p + 1]
+                                dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
+                                sb = L[r, p]
+                                mn = min(min(pmn[r, p], sb + smin), min(rmn + D, smn[r, j + 1]))
+                                mx = max(max(pmx[r, p], sb + smax), max(rmx + D, smx[r, j + 1]))
+                                dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
+                                if dobj < -eps:
+                                    dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
+                                    if dt <= slack[r] + 1e-6:
+                                        _move_segment(R, M, r, i, j, r, p, rev, buf)
+                                        slack[r] -= dt
+                                        moved = True
+                                        break
+                            if moved:
+                                break
+                        if moved:
+                            _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+                            ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+                            moves += 1
+                            improved = True
+                            again = True
+                            moved = False
+        if not inter or nr < 2:
+            continue
+        # -------------------------------------------------------------------- between routes
+        for r in range(nr):
+            for s in range(nr):
+                if s == r:
+                    continue
+                again = True
+                while again:
+                    again = False
+                    mr, ms = M[r], M[s]
+                    exr = _excess(pmn[r, mr + 1], pmx[r, mr + 1], cap[r], lo[r], hi[r])
+                    exs = _excess(pmn[s, ms + 1], pmx[s, ms + 1], cap[s], lo[s], hi[s])
+                    # relocate a segment of r into s
+                    for ln in range(1, max_seg + 1):
+                        for i in range(1, mr - ln + 2):
+                            j = i + ln - 1
+                            a, b = R[r, i - 1], R[r, j + 1]
+                            s1, s2 = R[r, i], R[r, j]
+                            D = L[r, j] - L[r, i - 1]
+                            bikes = 0.0
+                            for t in range(i, j + 1):
+                                bikes += abs(q[R[r, t]])
+                            rem = C[a, b] - C[a, s1] - C[s2, b] - (Pf[r, j] - Pf[r, i])
+                            remt = T[a, b] - T[a, s1] - T[s2, b] - (Tf[r, j] - Tf[r, i])
+                            remt -= ln * hs[r] + hb[r] * bikes
+                            if remt > slack[r] + 1e-6:
+                                continue
+                            mnr = min(pmn[r, i - 1], smn[r, j + 1] - D)
+                            mxr = max(pmx[r, i - 1], smx[r, j + 1] - D)
+                            dexr = _excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr
+                            addt = ln * hs[s] + hb[s] * bikes
+                            for rv in range(2 if ln > 1 else 1):
+                                rev = rv == 1
+                                f1, f2 = (s2, s1) if rev else (s1, s2)
+                                internal = (Pb[r, j] - Pb[r, i]) if rev else (Pf[r, j] - Pf[r, i])
+                                internal_t = (Tb[r, j] - Tb[r, i]) if rev else (Tf[r, j] - Tf[r, i])
+                                smin, smax = _seg_rel(L, r, i, j, rev)
+                                for p in range(0, ms + 1):
+                                    x, y = R[s, p], R[s, p + 1]
+                                    dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
+                                    sb = L[s, p]
+                                    mn = min(min(pmn[s, p], sb + smin), smn[s, p + 1] + D)
+                                    mx = max(max(pmx[s, p], sb + smax), smx[s, p + 1] + D)
+                                    dobj = dc + W * (dexr + _excess(mn, mx, cap[s], lo[s], hi[s]) - exs)
+                                    if dobj < -eps:
+                                        dts = T[x, f1] + T[f2, y] - T[x, y] + internal_t + addt
+                                        if dts <= slack[s] + 1e-6:
+                                            _move_segment(R, M, r, i, j, s, p, rev, buf)
+                                            slack[r] -= remt
+                                            slack[s] -= dts
+                                            again = True
+                                            break
+                                if again:
+                                    break
+                            if again:
+                                break
+                        if again:
+                            break
+                    if not again and r < s:
+                        # exchange one stop of r with one stop of s
+                        for i in range(1, mr + 1):
+                            a, u, b = R[r, i - 1], R[r, i], R[r, i + 1]
+                            for k in range(1, ms + 1):
+                                x, v, y = R[s, k - 1], R[s, k], R[s, k + 1]
+                                dq = q[v] - q[u]
+                                dc = (C[a, v] + C[v, b] - C[a, u] - C[u, b]) + (
+                                    C[x, u] + C[u, y] - C[x, v] - C[v, y]
+                                )
+                                vr = L[r, i - 1] + q[v]
+                                mnr = min(min(pmn[r, i - 1], vr), smn[r, i + 1] + dq)
+                                mxr = max(max(pmx[r, i - 1], vr), smx[r, i + 1] + dq)
+                                vs = L[s, k - 1] + q[u]
+                                mns = min(min(pmn[s, k - 1], vs), smn[s, k + 1] - dq)
+                                mxs = max(max(pmx[s, k - 1], vs), smx[s, k + 1] - dq)
+                                dex = (_excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr) + (
+                                    _excess(mns, mxs, cap[s], lo[s], hi[s]) - exs
+                                )
+                                if dc + W * dex < -eps:
+                                    bu, bv = abs(q[u]), abs(q[v])
+                                    dtr = T[a, v] + T[v, b] - T[a, u] - T[u, b] + hb[r] * (bv - bu)
+                                    dts = T[x, u] + T[u, y] - T[x, v] - T[v, y] + hb[s] * (bu - bv)
+                                    if dtr <= slack[r] + 1e-6 and dts <= slack[s] + 1e-6:
+                                        R[r, i] = v
+                                        R[s, k] = u
+                                        slack[r] -= dtr
+                                        slack[s] -= dts
+                                        again = True
+                                        break
+                            if again:
+                                break
+                    if again:
+                        _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+                        _prep(R, M, q, C, T, s, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+                        moves += 1
+                        improved = True
+    return moves
+
+
+def double_bridge(
+    R: np.ndarray, M: np.ndarray, r: int, rng: np.random.Generator, window: int | None = None
+) -> bool:
+    """``A B C D -> A C B D`` on route ``r`` with random cut points; False when too short.
+
+    With ``window`` the three cuts lie within ``window`` consecutive positions (a local double
+    bridge, which the descent repairs quickly on long routes).
+    """
+    m = int(M[r])
+    if m < 8:
+        return False
+    lo, hi = 2, m
+    if window is not None and window < m - 1:
+        lo = int(rng.integers(2, m - window + 2))
+        hi = lo + window - 1
+    p1, p2, p3 = np.sort(rng.choice(np.arange(lo, hi + 1), 3, replace=False))
+    seg = R[r, 1 : m + 1].copy()
+    R[r, 1 : m + 1] = np.concatenate(
+        (seg[: p1 - 1], seg[p2 - 1 : p3 - 1], seg[p1 - 1 : p2 - 1], seg[p3 - 1 :])
+    )
+    return True

@@ -1,0 +1,136 @@
+"""The benchmarks mapped onto the nightly engine: same engine, published optima, brute force."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from mobility.cli import app
+from mobility.cli.bench_routing import run_routing_bench
+from mobility.rebalancing.baselines import ortools_benchmark
+from mobility.rebalancing.benchmark import (
+    BenchmarkParams,
+    benchmark_problem,
+    generate_pdtsp,
+    solve_instance,
+    vehicles_for,
+)
+from mobility.rebalancing.formats import (
+    BenchmarkInstance,
+    read_brp,
+    read_pdtsp,
+    write_brp,
+    write_pdtsp,
+)
+from mobility.rebalancing.local_search import LNSParams, RouteSearch
+
+BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
+ENGINE_ONLY = BenchmarkParams(time_limit=2.0, workers=1, exact_max_stations=0)
+
+
+def test_benchmark_path_and_nightly_path_call_the_same_engine(tmp_path: Path, monkeypatch: Any) -> None:
+    """``mobility bench brp`` and ``mobility rebalance`` both run RouteSearch (ruin and recreate
+    with exact loading, then the classic neighbourhoods): one engine, two special cases."""
+    calls: list[tuple[str, bool]] = []
+    run, classic = RouteSearch.run, RouteSearch.classic
+
+    def spy_run(self: RouteSearch, *a: Any, **k: Any) -> Any:
+        calls.append(("run", False))
+        return run(self, *a, **k)
+
+    def spy_classic(self: RouteSearch, *a: Any, **k: Any) -> Any:
+        calls.append(("classic", bool(k.get("full_service", False))))
+        return classic(self, *a, **k)
+
+    monkeypatch.setattr(RouteSearch, "run", spy_run)
+    monkeypatch.setattr(RouteSearch, "classic", spy_classic)
+    d = tmp_path / "brp" / "instances"
+    d.mkdir(parents=True)
+    shutil.copy(BENCH / "brp" / "instances" / "8Bergamo20.txt", d)
+    out = run_routing_bench("brp", tmp_path / "brp", time_limit=2.0, workers=1, baseline=False)
+    assert out["instances"][0]["valid"]
+    assert calls == [("run", False), ("classic", True)]  # the benchmark: full-service special case
+
+    calls.clear()
+    from test_cli import _inputs
+
+    sp, st = _inputs(tmp_path)
+    res = CliRunner().invoke(app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert calls == [("run", False), ("classic", False)]  # the night: partial service, same engine
+
+
+def test_engine_alone_reaches_the_bergamo_optimum_with_two_routes() -> None:
+    inst = read_brp(BENCH / "brp" / "instances" / "8Bergamo20.txt")
+    sol = solve_instance(inst, ENGINE_ONLY)
+    assert inst.check_routes(sol.routes) == []
+    assert sol.cost == 12700 and len(sol.routes) == 2 and sol.stats.solver == "lns+classic"
+
+
+def _brute_single_tour(inst: BenchmarkInstance) -> int | None:
+    costs = [
+        inst.route_cost([list(p)])
+        for p in itertools.permutations(range(1, inst.n))
+        if not inst.check_routes([list(p)])
+    ]
+    return min(costs, default=None)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_engine_alone_matches_brute_force_on_tiny_pdtsp(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 8
+    best = None
+    while best is None:  # draw until some tour is load-feasible
+        q = rng.integers(-4, 5, size=n)
+        q[0] = -int(q[1:].sum())
+        xy = rng.integers(0, 100, size=(n, 2)).astype(float)
+        d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        inst = BenchmarkInstance(
+            "tiny", "pdtsp", q.astype(np.int64), 5, np.floor(d + 0.5).astype(np.int64), xy, 1
+        )
+        best = _brute_single_tour(inst)
+    sol = solve_instance(inst, BenchmarkParams(time_limit=1.0, workers=1, exact_max_stations=0))
+    assert inst.check_routes(sol.routes) == [] and len(sol.routes) == 1
+    assert sol.cost == best
+
+
+def test_mapping_serves_every_station_fully_and_caps_a_capacity_that_never_binds() -> None:
+    inst = read_pdtsp(BENCH / "pdtsp" / "instances" / "n20q1000A.tsp")
+    p = benchmark_problem(inst)
+    q = inst.demand[1:]
+    assert p.trucks[0].capacity == max(int(q[q > 0].sum()), int(-q[q < 0].sum())) < 1000
+    assert len(p.trucks) == vehicles_for(inst) == 1 and p.trucks[0].start_load is None
+    rs = RouteSearch(p, LNSParams())
+    np.testing.assert_array_equal(rs.required_quantities(), q)
+    sol = solve_instance(inst, ENGINE_ONLY)
+    assert inst.check_routes(sol.routes) == []
+
+
+def test_writers_round_trip_and_the_generator_is_seeded(tmp_path: Path) -> None:
+    brp = read_brp(BENCH / "brp" / "instances" / "8Bergamo20.txt")
+    write_brp(brp, tmp_path / "b.txt")
+    back = read_brp(tmp_path / "b.txt")
+    np.testing.assert_array_equal(back.cost, brp.cost)
+    np.testing.assert_array_equal(back.demand, brp.demand)
+    assert back.capacity == brp.capacity
+    a, b = generate_pdtsp(60, 10, 7), generate_pdtsp(60, 10, 7)
+    np.testing.assert_array_equal(a.cost, b.cost)
+    assert int(a.demand.sum()) == 0 and np.all(np.abs(a.demand[1:]) <= 10) and np.all(a.coords[0] == 0)
+    write_pdtsp(a, tmp_path / "g.tsp")
+    g = read_pdtsp(tmp_path / "g.tsp")
+    np.testing.assert_array_equal(g.cost, a.cost)
+    np.testing.assert_array_equal(g.demand, a.demand)
+
+
+def test_plain_ortools_baseline_is_feasible_on_bergamo() -> None:
+    inst = read_brp(BENCH / "brp" / "instances" / "8Bergamo20.txt")
+    routes, stats = ortools_benchmark(inst, time_limit=1.0, vehicles=vehicles_for(inst))
+    assert routes and inst.check_routes(routes) == []
+    assert stats.objective == inst.route_cost(routes) >= 12700
