@@ -30,6 +30,7 @@ __all__ = [
     "create_job",
     "get_job",
     "job_info",
+    "links_to",
     "list_jobs",
     "serve_artifact",
 ]
@@ -44,6 +45,20 @@ class FieldError(HTTPException):
         super().__init__(422, f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
+    """OpenAPI links from a response's ``id`` to the operations that take it as ``param``.
+
+    ``targets``: link name -> (method, path template), e.g. ``GetScenario=("GET",
+    "/v1/scenarios/{job_id}")``. Clients and stateful fuzzing (schemathesis) follow them from a
+    submission to its status, results and cancellation; use it in ``responses={202: {...}}``.
+    """
+    out: dict[str, Any] = {}
+    for name, (method, path) in targets.items():
+        ref = "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
+        out[name] = {"operationRef": ref, "parameters": {param: "$response.body#/id"}}
+    return out
 
 
 def _request_hash(inputs: dict[str, Any]) -> str:

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Requ
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
-from api.routes.common import FieldError, create_job, get_job, job_info, list_jobs, serve_artifact
+from api.routes.common import (
+    FieldError,
+    create_job,
+    get_job,
+    job_info,
+    links_to,
+    list_jobs,
+    serve_artifact,
+)
 from api.schemas import Accepted, ErrorBody, JobInfo, JobPage, JobStatus, ScenarioRequest
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
@@ -45,7 +53,20 @@ IdempotencyKey = Annotated[
     status_code=202,
     response_model=Accepted,
     summary="Submit an expansion scenario",
-    responses={409: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses={
+        202: {
+            "description": "Queued: the job and where to poll it.",
+            "links": links_to(
+                "job_id",
+                GetScenario=("GET", f"{BASE}/{{job_id}}"),
+                GetPlan=("GET", f"{BASE}/{{job_id}}/plan"),
+                CancelScenario=("DELETE", f"{BASE}/{{job_id}}"),
+            ),
+        },
+        409: {"model": ErrorBody},
+        413: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+    },
 )
 def submit_scenario(
     request: Request,
