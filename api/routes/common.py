@@ -27,6 +27,7 @@ __all__ = [
     "ArtifactCache",
     "ErrorBody",
     "FieldError",
+    "accepted_response",
     "create_job",
     "get_job",
     "job_info",
@@ -59,6 +60,25 @@ def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
         ref = "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
         out[name] = {"operationRef": ref, "parameters": {param: "$response.body#/id"}}
     return out
+
+
+def accepted_response(base: str, noun: str, result: str) -> dict[str, Any]:
+    """The 202 answer of a job submission under ``base``, with its links (status, result, cancel).
+
+    ``noun`` names the links (``Scenario`` -> ``GetScenario``, ``CancelScenario``); ``result`` is
+    the sub-path of the main result (``plan`` -> ``GetPlan`` to ``{base}/{job_id}/plan``).
+    """
+    return {
+        "description": "Queued: the job and where to poll it.",
+        "links": links_to(
+            "job_id",
+            **{
+                f"Get{noun}": ("GET", f"{base}/{{job_id}}"),
+                f"Get{result.title()}": ("GET", f"{base}/{{job_id}}/{result}"),
+                f"Cancel{noun}": ("DELETE", f"{base}/{{job_id}}"),
+            },
+        ),
+    }
 
 
 def _request_hash(inputs: dict[str, Any]) -> str:

@@ -10,7 +10,16 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
-from api.routes.common import FieldError, create_job, get_job, job_info, links_to, list_jobs, serve_artifact
+from api.routes.common import (
+    FieldError,
+    accepted_response,
+    create_job,
+    get_job,
+    job_info,
+    links_to,
+    list_jobs,
+    serve_artifact,
+)
 from api.routes.scenarios import IdempotencyKey, cancel
 from api.schemas import (
     REBALANCING_EXAMPLE,
@@ -89,15 +98,7 @@ def get_snapshot(
     response_model=Accepted,
     summary="Submit a rebalancing run",
     responses={
-        202: {
-            "description": "Queued: the run and where to poll it.",
-            "links": links_to(
-                "job_id",
-                GetRun=("GET", f"{BASE}/{{job_id}}"),
-                GetRoutes=("GET", f"{BASE}/{{job_id}}/routes"),
-                CancelRun=("DELETE", f"{BASE}/{{job_id}}"),
-            ),
-        },
+        202: accepted_response(BASE, "Run", "routes"),
         404: {"model": ErrorBody},
         409: {"model": ErrorBody},
         413: {"model": ErrorBody},

@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse
 from api.auth import Principal, require
 from api.routes.common import (
     FieldError,
+    accepted_response,
     create_job,
     get_job,
     job_info,
-    links_to,
     list_jobs,
     serve_artifact,
 )
@@ -54,15 +54,7 @@ IdempotencyKey = Annotated[
     response_model=Accepted,
     summary="Submit an expansion scenario",
     responses={
-        202: {
-            "description": "Queued: the job and where to poll it.",
-            "links": links_to(
-                "job_id",
-                GetScenario=("GET", f"{BASE}/{{job_id}}"),
-                GetPlan=("GET", f"{BASE}/{{job_id}}/plan"),
-                CancelScenario=("DELETE", f"{BASE}/{{job_id}}"),
-            ),
-        },
+        202: accepted_response(BASE, "Scenario", "plan"),
         409: {"model": ErrorBody},
         413: {"model": ErrorBody},
         422: {"model": ErrorBody},
