@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import routes
 from api.auth import KeyStore, RateLimiter, record_audit
 from api.db import migrate, session_factory
-from api.jobs import JobQueue
+from api.jobs import JobQueue, redact_paths
 from api.metrics import LATENCY, REQUESTS
 from api.settings import ApiSettings, get_api_settings
 from mobility import __version__
@@ -221,7 +221,7 @@ async def data_missing_handler(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, DataNotFoundError)
     return JSONResponse(
         {
-            "detail": f"{exc.what} is not available on this server",
+            "detail": f"{redact_paths(exc.what)} is not available on this server",
             "errors": [],
             "request_id": _request_id(request),
         },

@@ -15,6 +15,7 @@ gets 401. Every write request is recorded with the key that made it (:func:`reco
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -33,6 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.db.models import ApiKey, AuditEntry, utcnow
+
+log = logging.getLogger("mobility.api.auth")
 
 Role = Literal["planner", "ops", "viewer", "admin"]
 ROLES: tuple[Role, ...] = ("planner", "ops", "viewer", "admin")
@@ -176,19 +179,71 @@ class RateLimiter:
 
     The sliding window counter costs O(1) per request (a moving window keeps one timestamp per
     request) and smooths the burst a fixed window allows at its boundary.
+
+    When the shared storage (Redis) cannot be reached, the API keeps serving: each process
+    counts in its own memory meanwhile (so the limit holds per process, not across replicas),
+    logs a warning when it falls back and when the storage is back, and tries the storage
+    again every ``retry_seconds``.
     """
 
-    def __init__(self, rate: str, storage_uri: str) -> None:
+    def __init__(self, rate: str, storage_uri: str, retry_seconds: float = 5.0) -> None:
         self.rate = parse(rate)
-        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
+        self.storage_uri = storage_uri
+        self.retry_seconds = retry_seconds
+        # Short socket timeouts: an unreachable Redis must cost a request milliseconds, not a hang.
+        options = (
+            {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if storage_uri.startswith("redis") else {}
+        )
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri, **options))
+        self._fallback: SlidingWindowCounterRateLimiter | None = None
+        self._down_since: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        """Whether the limit is counted in memory because the shared storage is unreachable."""
+        return self._down_since is not None
+
+    def _active(self) -> SlidingWindowCounterRateLimiter:
+        with self._lock:
+            down = self._down_since
+            if down is not None and time.monotonic() - down < self.retry_seconds:
+                assert self._fallback is not None
+                return self._fallback
+            return self._limiter
+
+    def _hit(self, limiter: SlidingWindowCounterRateLimiter, key_id: str) -> tuple[bool, float]:
+        if limiter.hit(self.rate, key_id):
+            return True, 0.0
+        stats = limiter.get_window_stats(self.rate, key_id)
+        return False, max(0.0, float(stats[0]) - time.time())
 
     def hit(self, key_id: str) -> tuple[bool, float]:
         """Count one request; returns (allowed, seconds until the window frees a slot)."""
-        ok = self._limiter.hit(self.rate, key_id)
-        if ok:
-            return True, 0.0
-        stats = self._limiter.get_window_stats(self.rate, key_id)
-        return False, max(0.0, float(stats[0]) - time.time())
+        limiter = self._active()
+        if limiter is self._fallback:
+            return self._hit(limiter, key_id)
+        try:
+            out = self._hit(limiter, key_id)
+        except Exception as exc:  # storage unreachable: count in memory, say so in the log
+            with self._lock:
+                if self._fallback is None:
+                    self._fallback = SlidingWindowCounterRateLimiter(storage_from_string("memory://"))
+                first = self._down_since is None
+                self._down_since = time.monotonic()
+            if first:
+                log.warning(
+                    "rate-limit storage %s unreachable (%s): counting per process in memory until it is back",
+                    self.storage_uri.split("@")[-1],
+                    type(exc).__name__,
+                )
+            assert self._fallback is not None
+            return self._hit(self._fallback, key_id)
+        if self._down_since is not None:
+            with self._lock:
+                self._down_since = None
+            log.warning("rate-limit storage %s reachable again", self.storage_uri.split("@")[-1])
+        return out
 
 
 def _secret_from(request: Request) -> str | None:

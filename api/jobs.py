@@ -257,7 +257,26 @@ def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_
         return verdict[0] if verdict else "failed"
     if "output" in outcome:
         out: JobOutput = outcome["output"]
-        ok = _finish(sessions, job_id, attempt, "succeeded", result=out.result, artifacts=out.artifacts)
+        try:  # result, artifacts and status in one transaction: all stored, or none
+            ok = _finish(sessions, job_id, attempt, "succeeded", result=out.result, artifacts=out.artifacts)
+        except Exception as store_exc:  # disk full, read-only store, database gone: fail with the reason
+            log.error("job %s: results not stored", job_id, exc_info=store_exc)
+            reason = (
+                f"the results could not be stored ({type(store_exc).__name__}: "
+                "disk full, read-only or unreachable store)"
+            )
+            try:
+                _finish(
+                    sessions,
+                    job_id,
+                    attempt,
+                    "failed",
+                    error={"type": "StorageError", "message": reason},
+                    message=reason,
+                )
+            except Exception:  # nothing can be written: the reaper re-queues or fails the silent job
+                log.error("job %s: failure not recorded either; left to the reaper", job_id)
+            return "failed"
         return "succeeded" if ok else "skipped"
     exc = outcome.get("exc")
     if isinstance(exc, JobCancelledError) or (ctx.stop_event.is_set() and cancel_flag(sessions, job_id)):

@@ -20,8 +20,15 @@ Endpoints:
 Prints a table with throughput and p50/p99 latency, each p99 as a ratio to the baseline's,
 the machine, and a last line of JSON. Bounded: ``--requests`` per endpoint and ``--max-seconds``.
 
+``--mixed``: mixed traffic instead, for ``--seconds`` per run at each of ``--mixed-clients``
+(50 and 200): first reads only (the baseline), then 90 % reads (the plan as JSON and as a GeoJSON
+map layer, the station list, a job's status, in turn) and 10 % scenario submissions, with
+p50/p99, throughput and errors per class; whether submissions slow reads down is the ratio of
+the two read p99s. The Python generator is used (per-class latencies; wrk reports one mix).
+
 Usage: ``.venv/bin/python bench/api.py [--clients 50] [--generator auto|wrk|python|both]
-[--seconds 10] [--workers 1] [--requests 3000] [--plan out/.../plan.json]``
+[--seconds 10] [--workers 1] [--requests 3000] [--plan out/.../plan.json]``;
+``.venv/bin/python bench/api.py --mixed --workers 2 --seconds 20``
 """
 
 from __future__ import annotations
@@ -222,6 +229,71 @@ async def drive(
     }
 
 
+async def drive_mixed(
+    port: int,
+    reads: list[tuple[str, str, dict[str, str], Any]],
+    post: tuple[str, str, dict[str, str], Any] | None,
+    clients: int,
+    seconds: float,
+    post_share: float,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``clients`` kept-alive connections for ``seconds``, each request a read (round robin over
+    ``reads``) or, with probability ``post_share``, the submission ``post``; latencies per class.
+
+    Closed loop: each client sends its next request when the previous answer is in, so a slow
+    submission holds only its own client, and the reads' latency shows whether submissions
+    slow them down (compare with ``post_share=0`` at the same number of clients).
+    """
+    rng = np.random.default_rng(seed)
+    raws = [_request(m, p, h, b, port) for m, p, h, b in reads]
+    raw_post = _request(*post, port) if post is not None else b""
+    lat: dict[str, list[float]] = {"read": [], "submit": []}
+    errors: dict[str, int] = {}
+    draws = rng.random(200_000)  # which requests are submissions, fixed by the seed
+    counter = 0
+
+    async def loop(deadline: float, k: int) -> None:
+        nonlocal counter
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**24)
+        try:
+            await _one(reader, writer, raws[k % len(raws)])  # warm-up
+            i = k
+            while time.perf_counter() < deadline:
+                counter += 1
+                submit = post is not None and draws[counter % len(draws)] < post_share
+                raw = raw_post if submit else raws[i % len(raws)]
+                i += 1
+                t = time.perf_counter()
+                try:
+                    code = await _one(reader, writer, raw)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**24)
+                    continue
+                lat["submit" if submit else "read"].append((time.perf_counter() - t) * 1000)
+                if code >= 400:
+                    errors[str(code)] = errors.get(str(code), 0) + 1
+        finally:
+            writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*[loop(t0 + seconds, k) for k in range(clients)])
+    wall = time.perf_counter() - t0
+    out: dict[str, Any] = {"seconds": round(wall, 1), "errors": sum(errors.values()), "error_codes": errors}
+    for cls, values in lat.items():
+        arr = np.array(values) if values else np.array([float("nan")])
+        out[cls] = {
+            "requests": len(values),
+            "rps": round(len(values) / wall, 1),
+            "p50_ms": round(float(np.percentile(arr, 50)), 2),
+            "p99_ms": round(float(np.percentile(arr, 99)), 2),
+            "max_ms": round(float(arr.max()), 2),
+        }
+    out["rps"] = round(sum(len(v) for v in lat.values()) / wall, 1)
+    return out
+
+
 WRK_SCRIPT = """
 wrk.method = {method}
 wrk.body = {body}
@@ -340,8 +412,106 @@ ENDPOINTS = (
 )
 
 
+READS = (
+    "GET /v1/scenarios/{id}/plan (JSON)",
+    "GET /v1/scenarios/{id}/plan (GeoJSON map layer)",
+    "GET /v1/stations (station list GeoJSON)",
+    "GET /v1/scenarios/{id} (job status)",
+)
+
+
+def run_mixed(args: argparse.Namespace, url: str, port: int, key: str, job_id: str) -> dict[str, Any]:
+    """Reads only, then 90 % reads / 10 % submissions, at each ``--mixed-clients``; per-class figures."""
+    h = {"X-API-Key": key}
+    plan_path = f"/v1/scenarios/{job_id}/plan"
+    reads = [
+        ("GET", plan_path, h, None),
+        ("GET", plan_path, h | {"Accept": "application/geo+json"}, None),
+        ("GET", "/v1/stations", h, None),
+        ("GET", f"/v1/scenarios/{job_id}", h, None),
+    ]
+    for _, path, headers, _ in reads:  # warm-up: first loads (station list) are not measured
+        r = httpx.get(url + path, headers=headers, timeout=120)
+        if r.status_code != 200:
+            raise SystemExit(f"warm-up {path}: {r.status_code} {r.text[:200]}")
+    # ... on every worker process: a few seconds on several connections, not measured.
+    asyncio.run(drive_mixed(port, reads, None, 16, 4.0, 0.0))
+    post = ("POST", "/v1/scenarios", h, SCENARIO)
+    out: dict[str, Any] = {}
+    for clients in args.mixed_clients:
+        only = asyncio.run(drive_mixed(port, reads, None, clients, args.seconds, 0.0))
+        mixed = asyncio.run(drive_mixed(port, reads, post, clients, args.seconds, args.post_share))
+        out[str(clients)] = {"reads_only": only, "mixed": mixed, "load_avg_1m": round(os.getloadavg()[0], 2)}
+    return out
+
+
+def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int) -> None:
+    """The mixed-traffic table and the last JSON line."""
+    m = machine()
+    print(
+        f"mobility API mixed load: {1 - args.post_share:.0%} reads ({'; '.join(READS)}), "
+        f"{args.post_share:.0%} POST /v1/scenarios; {args.seconds:g} s per run; {args.workers} uvicorn "
+        f"worker process(es), SQLite, jobs recorded not run; plan {plan_bytes / 1024:.0f} KiB; "
+        "python generator (same machine)"
+    )
+    print(
+        f"{'clients  run':22} {'class':7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8} {'errors':>6} {'load':>5}"
+    )
+    for clients, r in runs.items():
+        for run in ("reads_only", "mixed"):
+            for cls in ("read", "submit"):
+                x = r[run][cls]
+                if not x["requests"]:
+                    continue
+                print(
+                    f"{clients:>7}  {run:12} {cls:7} {x['requests']:8d} {x['rps']:8.1f} {x['p50_ms']:8.2f} "
+                    f"{x['p99_ms']:8.2f} {x['max_ms']:8.1f} {r[run]['errors']:6d} {r['load_avg_1m']:5.2f}"
+                )
+        base = r["reads_only"]["read"]["p99_ms"]
+        r["reads_p99_mixed_vs_reads_only"] = round(r["mixed"]["read"]["p99_ms"] / base, 2) if base else None
+        print(f"{clients:>7}  reads p99 with submissions / reads only: {r['reads_p99_mixed_vs_reads_only']}")
+    print(f"machine: {m['cores']} cores, {m['ram_gb']} GB, {m['cpu']}, load {m['load_avg_1m']} (shared)")
+    at50 = runs.get("50", {})
+    target = {
+        "reads_p99_ms_max": 50,
+        "clients": 50,
+        "met": bool(at50)
+        and at50["mixed"]["read"]["p99_ms"] <= 50
+        and at50["mixed"]["errors"] == 0
+        and at50["reads_only"]["errors"] == 0,
+    }
+    print(
+        json.dumps(
+            {
+                "bench": "api-mixed",
+                "workers": args.workers,
+                "post_share": args.post_share,
+                "seconds": args.seconds,
+                "plan_bytes": plan_bytes,
+                "results": runs,
+                "target": target,
+                "machine": m,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--mixed",
+        action="store_true",
+        help="mixed traffic instead: reads only, then 90%% reads / 10%% submissions, per --mixed-clients",
+    )
+    ap.add_argument(
+        "--mixed-clients",
+        type=lambda t: [int(x) for x in t.split(",")],
+        default=[50, 200],
+        help="client counts of --mixed (comma-separated)",
+    )
+    ap.add_argument("--post-share", type=float, default=0.1, help="--mixed: share of submissions")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument(
         "--generator",
@@ -391,7 +561,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     runs: dict[str, dict[str, Any]] = {}
     try:
-        for _ in range(300):
+        for _ in range(900):  # up to 3 minutes: a busy shared machine starts processes slowly
             try:
                 if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                     break
@@ -400,6 +570,10 @@ def main() -> None:
             time.sleep(0.2)
         else:
             raise SystemExit("server did not start; see " + str(tmp / "server.log"))
+        if args.mixed:
+            mixed_runs = run_mixed(args, url, port, key, job_id)
+            print_mixed(args, mixed_runs, plan_bytes)
+            return
         h = {"X-API-Key": key}
         plan_path = f"/v1/scenarios/{job_id}/plan"
         etag = httpx.get(url + plan_path, headers=h, timeout=10).headers["ETag"]

@@ -27,9 +27,11 @@ __all__ = [
     "ArtifactCache",
     "ErrorBody",
     "FieldError",
+    "accepted_response",
     "create_job",
     "get_job",
     "job_info",
+    "links_to",
     "list_jobs",
     "serve_artifact",
 ]
@@ -44,6 +46,39 @@ class FieldError(HTTPException):
         super().__init__(422, f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
+    """OpenAPI links from a response's ``id`` to the operations that take it as ``param``.
+
+    ``targets``: link name -> (method, path template), e.g. ``GetScenario=("GET",
+    "/v1/scenarios/{job_id}")``. Clients and stateful fuzzing (schemathesis) follow them from a
+    submission to its status, results and cancellation; use it in ``responses={202: {...}}``.
+    """
+    out: dict[str, Any] = {}
+    for name, (method, path) in targets.items():
+        ref = "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
+        out[name] = {"operationRef": ref, "parameters": {param: "$response.body#/id"}}
+    return out
+
+
+def accepted_response(base: str, noun: str, result: str) -> dict[str, Any]:
+    """The 202 answer of a job submission under ``base``, with its links (status, result, cancel).
+
+    ``noun`` names the links (``Scenario`` -> ``GetScenario``, ``CancelScenario``); ``result`` is
+    the sub-path of the main result (``plan`` -> ``GetPlan`` to ``{base}/{job_id}/plan``).
+    """
+    return {
+        "description": "Queued: the job and where to poll it.",
+        "links": links_to(
+            "job_id",
+            **{
+                f"Get{noun}": ("GET", f"{base}/{{job_id}}"),
+                f"Get{result.title()}": ("GET", f"{base}/{{job_id}}/{result}"),
+                f"Cancel{noun}": ("DELETE", f"{base}/{{job_id}}"),
+            },
+        ),
+    }
 
 
 def _request_hash(inputs: dict[str, Any]) -> str:

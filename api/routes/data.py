@@ -6,6 +6,7 @@ import json
 import math
 import threading
 import time
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -90,9 +91,23 @@ async def stations(
     """The current station list (vintage set by ``MOBILITY_STATION_MONTH``) as a FeatureCollection."""
     box = parse_bbox(bbox) if bbox else None
     month = request.app.state.settings.station_month
-    rows = await run_in_threadpool(_feature_rows, month)
+    body = await run_in_threadpool(_stations_body, month, district, box)
+    return Response(body, media_type="application/geo+json")
+
+
+_bodies: OrderedDict[tuple[str, str | None, tuple[float, ...] | None], bytes] = OrderedDict()
+
+
+def _stations_body(month: str, district: str | None, box: tuple[float, float, float, float] | None) -> bytes:
+    """The serialized FeatureCollection, remembered for the last 64 filters (a station list is fixed)."""
+    key = (month, district, box)
+    with _lock:
+        hit = _bodies.get(key)
+        if hit is not None:
+            _bodies.move_to_end(key)
+            return hit
     feats = []
-    for r in rows:
+    for r in _feature_rows(month):
         lon, lat = r.get("lon"), r.get("lat")
         if lon is None or lat is None:
             continue
@@ -104,8 +119,13 @@ async def stations(
         feats.append(
             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}
         )
-    body = {"type": "FeatureCollection", "name": f"stations-{month}", "features": feats}
-    return Response(json.dumps(body, ensure_ascii=False, default=str), media_type="application/geo+json")
+    doc = {"type": "FeatureCollection", "name": f"stations-{month}", "features": feats}
+    body = json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
+    with _lock:
+        _bodies[key] = body
+        while len(_bodies) > 64:
+            _bodies.popitem(last=False)
+    return body
 
 
 _datasets: dict[str, tuple[float, list[dict[str, Any]]]] = {}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from api.auth import Principal, create_key, list_keys, require, revoke_key
 from api.db.models import ApiKey, AuditEntry, utcnow
+from api.routes.common import links_to
 from api.schemas import AuditPage, AuditRecord, ErrorBody, KeyCreate, KeyCreated, KeyInfo
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -37,7 +38,13 @@ def key_info(rec: ApiKey) -> KeyInfo:
     status_code=201,
     response_model=KeyCreated,
     summary="Create an API key",
-    responses={422: {"model": ErrorBody}},
+    responses={
+        201: {
+            "description": "Created: the secret, shown this once.",
+            "links": links_to("key_id", RevokeKey=("DELETE", "/v1/keys/{key_id}")),
+        },
+        422: {"model": ErrorBody},
+    },
 )
 def create(request: Request, response: Response, body: KeyCreate, _p: Admin) -> KeyCreated:
     """A new key with a role and an optional expiry; the secret is in this response only."""

@@ -10,7 +10,16 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
-from api.routes.common import FieldError, create_job, get_job, job_info, list_jobs, serve_artifact
+from api.routes.common import (
+    FieldError,
+    accepted_response,
+    create_job,
+    get_job,
+    job_info,
+    links_to,
+    list_jobs,
+    serve_artifact,
+)
 from api.routes.scenarios import IdempotencyKey, cancel
 from api.schemas import (
     REBALANCING_EXAMPLE,
@@ -33,7 +42,13 @@ BASE = "/v1/rebalancing/runs"
     status_code=201,
     response_model=SnapshotInfo,
     summary="Store a snapshot",
-    responses={422: {"model": ErrorBody}},
+    responses={
+        201: {
+            "description": "Stored: the snapshot's id, for runs' snapshot_id.",
+            "links": links_to("snapshot_id", GetSnapshot=("GET", "/v1/rebalancing/snapshots/{snapshot_id}")),
+        },
+        422: {"model": ErrorBody},
+    },
 )
 def store_snapshot(
     request: Request,
@@ -83,6 +98,7 @@ def get_snapshot(
     response_model=Accepted,
     summary="Submit a rebalancing run",
     responses={
+        202: accepted_response(BASE, "Run", "routes"),
         404: {"model": ErrorBody},
         409: {"model": ErrorBody},
         413: {"model": ErrorBody},

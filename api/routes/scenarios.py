@@ -8,7 +8,15 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Requ
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
-from api.routes.common import FieldError, create_job, get_job, job_info, list_jobs, serve_artifact
+from api.routes.common import (
+    FieldError,
+    accepted_response,
+    create_job,
+    get_job,
+    job_info,
+    list_jobs,
+    serve_artifact,
+)
 from api.schemas import Accepted, ErrorBody, JobInfo, JobPage, JobStatus, ScenarioRequest
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
@@ -45,7 +53,12 @@ IdempotencyKey = Annotated[
     status_code=202,
     response_model=Accepted,
     summary="Submit an expansion scenario",
-    responses={409: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses={
+        202: accepted_response(BASE, "Scenario", "plan"),
+        409: {"model": ErrorBody},
+        413: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+    },
 )
 def submit_scenario(
     request: Request,

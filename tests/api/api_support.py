@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import create_key
@@ -134,9 +141,14 @@ FAKE_ROUTES: dict[str, Any] = {
 
 
 def fake_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
-    """Behaviour chosen by the scenario's description: ok / sleep / fail / crash / hang."""
+    """Behaviour chosen by the scenario's description: ok / slow / sleep / fail / crash / hang."""
     mode = inputs["scenario"].get("description", "ok")
-    if mode == "sleep":
+    if mode == "slow":  # works for about 4 s, then succeeds (fault tests strike meanwhile)
+        for step in range(40):
+            ctx.check()
+            ctx.report(step / 40, "working")
+            time.sleep(0.1)
+    elif mode == "sleep":
         while not ctx.should_stop():
             ctx.report(0.5, "working")
             time.sleep(0.05)
@@ -235,3 +247,42 @@ RUN: dict[str, Any] = {
     },
     "time_limit": 5,
 }
+
+
+# --- processes of the over-HTTP tests (uvicorn, Dask scheduler and workers) ---------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"server not ready after {timeout} s:\n{log.read_text()[-3000:]}")

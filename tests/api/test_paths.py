@@ -254,3 +254,16 @@ def test_failed_job_error_has_no_path(api_lite: Api, monkeypatch: pytest.MonkeyP
     done = api_lite.wait(loc)
     assert done["status"] == "failed" and done["error"]["type"] == "DataFileError"
     assert "/srv" not in str(done) and "root:" not in str(done)
+
+
+def test_missing_data_answer_names_no_path(api_lite: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request that finds data missing gets a 503 naming the dataset, not where it was looked for."""
+    from api.routes import data
+
+    def missing(*args: Any) -> Any:
+        raise DataNotFoundError("station list /srv/data/stations.csv", ["/srv/data"], "copy it to /srv/data")
+
+    monkeypatch.setattr(data, "_stations_body", missing)
+    r = api_lite.client.get("/v1/stations", headers=api_lite.h("viewer"))
+    assert r.status_code == 503 and "station list" in r.json()["detail"]
+    assert "/srv" not in r.text

@@ -67,3 +67,35 @@ def test_no_server_errors(api_schema: Any) -> None:
         no_5xx()
         checked.append(f"{operation.method.upper()} {operation.path}")
     assert "POST /v1/scenarios" in checked and "POST /v1/rebalancing/runs" in checked and len(checked) >= 15
+
+
+@pytest.mark.slow
+def test_stateful_links_no_server_errors(api_schema: Any) -> None:
+    """Stateful fuzzing: sequences that follow the OpenAPI links (submit -> status -> plan/routes ->
+    cancel, store snapshot -> get it, create key -> revoke it), bounded, and never a 5xx."""
+    seen: list[tuple[str, str, int]] = []
+
+    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": dict(ADMIN)}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            seen.append((case.method.upper(), case.path, response.status_code))
+            assert response.status_code < 500, (
+                f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=5,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # Links were followed: an operation on a created resource answered with success.
+    followed = {(m, p) for m, p, code in seen if "{" in p and code < 400}
+    assert any(p.startswith("/v1/scenarios/{job_id}") for _, p in followed), sorted(set(seen))
+    assert any(p.startswith("/v1/rebalancing/") for _, p in followed), sorted(set(seen))
