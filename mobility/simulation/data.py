@@ -291,8 +291,14 @@ def fit_model(
     *,
     params: RiderParams | None = None,
     exclude_months: tuple[str, ...] = (),
+    preserve_total: bool = True,
 ) -> FittedModel:
-    """Fit rates, destinations and ride times for a station set (see :mod:`.model`)."""
+    """Fit rates, destinations and ride times for a station set (see :mod:`.model`).
+
+    With ``preserve_total`` the rates are scaled so that the citywide expected demand equals the
+    demand profiles' citywide total (times the season and year factors): a network with fewer or
+    more stations (2019, a plan) shares the same citywide volume among its stations.
+    """
     params = params or RiderParams()
     st = stations.reset_index(drop=True)
     n = len(st)
@@ -319,6 +325,9 @@ def fit_model(
             rates[~hit] = nearest_rates(
                 np.column_stack([px, py]), profiles.rent[:, d, :], np.column_stack([sx, sy])[~hit]
             )
+        if preserve_total and rates.sum() > 0:
+            # the citywide volume of the day is the city's, spread over this network's stations
+            rates *= profiles.rent[:, d, :].sum() / rates.sum()
         hourly[name] = rates
     o, dd, minutes = trip_rows(trips, st)
     od = fit_od(o, dd, ride_s, params)

@@ -25,6 +25,9 @@ minutes by default).
   counted at the full station); when none is free, the bike is left beside the rack of the
   destination (Seoul's capacity is soft; counted as ``overflow``). A station that holds more
   bikes than docks (allowed in a status snapshot) simply has no free dock until it falls below.
+* **Hours.** A rider's rental (also after a detour) is counted in the hour the rider arrived.
+* **Time resolution.** Arrivals are continuous; ride ends are kept to the millisecond (a ride
+  under way is one int64 key, ``end_ms << 22 | station``, in a binary heap).
 * **Conservation.** No bike is created or lost: every rental takes one bike from a station with
   ``bikes > 0`` and every ride ends with one return. Rides still under way at midnight are
   completed (their returns are counted in hour 23), so the end-of-day stock sums to the start.
@@ -225,39 +228,41 @@ def _seed_state(seed: int, rep: int) -> np.ndarray:
 # --------------------------------------------------------------------------- heap of returns
 
 
+_SHIFT = 22  # station index bits in a heap key (up to 4 M stations)
+_MASK = (1 << _SHIFT) - 1
+
+
 @nb.njit(cache=True)
-def _push(ht: np.ndarray, hs: np.ndarray, size: int, t: float, s: int) -> int:
+def _push(heap: np.ndarray, size: int, key: np.int64) -> int:
+    """Insert ``key`` into the binary min-heap ``heap[:size]`` (sift-up with a hole)."""
     i = size
-    ht[i] = t
-    hs[i] = s
     while i > 0:
         p = (i - 1) >> 1
-        if ht[p] <= ht[i]:
+        if heap[p] <= key:
             break
-        ht[p], ht[i] = ht[i], ht[p]
-        hs[p], hs[i] = hs[i], hs[p]
+        heap[i] = heap[p]
         i = p
+    heap[i] = key
     return size + 1
 
 
 @nb.njit(cache=True)
-def _pop(ht: np.ndarray, hs: np.ndarray, size: int) -> int:
+def _pop(heap: np.ndarray, size: int) -> int:
+    """Remove the minimum of ``heap[:size]`` (sift-down with a hole)."""
     size -= 1
-    ht[0] = ht[size]
-    hs[0] = hs[size]
+    key = heap[size]
     i = 0
     while True:
-        left = 2 * i + 1
-        if left >= size:
+        c = 2 * i + 1
+        if c >= size:
             break
-        c = left
-        if left + 1 < size and ht[left + 1] < ht[left]:
-            c = left + 1
-        if ht[i] <= ht[c]:
+        if c + 1 < size and heap[c + 1] < heap[c]:
+            c += 1
+        if key <= heap[c]:
             break
-        ht[c], ht[i] = ht[i], ht[c]
-        hs[c], hs[i] = hs[i], hs[c]
+        heap[i] = heap[c]
         i = c
+    heap[i] = key
     return size
 
 
@@ -301,6 +306,17 @@ def _pick(cum: np.ndarray, u: float) -> int:
 
 
 @nb.njit(cache=True)
+def _flush(cur: np.ndarray, cur_extra: np.ndarray, counts: np.ndarray, extra: np.ndarray, h: int) -> None:
+    """Add the current hour's counts into ``counts[:, h]`` and clear them."""
+    for i in range(cur.shape[0]):
+        for k in range(cur.shape[1]):
+            counts[i, h, k] += cur[i, k]
+            cur[i, k] = 0
+        extra[i, h] += cur_extra[i]
+        cur_extra[i] = 0.0
+
+
+@nb.njit(cache=True)
 def _one_replication(
     seed: int,
     rep: int,
@@ -331,42 +347,53 @@ def _one_replication(
     slots = total.shape[0]
     bikes = bikes0.copy()
     cap = 1024
-    ht = np.empty(cap, dtype=np.float64)
-    hs = np.empty(cap, dtype=np.int32)
+    # rides under way: a min-heap of keys (end time in milliseconds << _SHIFT) | station
+    heap = np.empty(cap, dtype=np.int64)
     size = 0
+    # counts of the current clock hour, small enough to stay in cache; events come in time
+    # order, so an hour is complete (and added to ``counts``) when the next one starts
+    cur = np.zeros((bikes.shape[0], len(METRICS)), dtype=np.int32)
+    cur_extra = np.zeros(bikes.shape[0], dtype=np.float64)
+    cur_h = 0
     t_next, slot = _next_arrival(state, 0.0, 0, total, slot_s)
     while slot < slots or size > 0:
-        if size > 0 and (slot >= slots or ht[0] <= t_next):
+        if size > 0 and (slot >= slots or (heap[0] >> _SHIFT) <= t_next * 1000.0):
             # a ride ends
-            t = ht[0]
-            d = hs[0]
-            size = _pop(ht, hs, size)
+            t = (heap[0] >> _SHIFT) / 1000.0
+            d = heap[0] & _MASK
+            size = _pop(heap, size)
             h = min(int(t // 3600.0), HOURS - 1)
+            if h != cur_h:
+                _flush(cur, cur_extra, counts, extra, cur_h)
+                cur_h = h
             if bikes[d] < docks[d]:
                 bikes[d] += 1
-                counts[d, h, _RETURNS] += 1
+                cur[d, _RETURNS] += 1
                 continue
-            counts[d, h, _FULL] += 1
+            cur[d, _FULL] += 1
             placed = False
             for q in range(ride_ptr[d], ride_ptr[d + 1]):
                 k = ride_nb[q]
                 if bikes[k] < docks[k]:
                     bikes[k] += 1
-                    counts[k, h, _RETURNS] += 1
-                    extra[d, h] += ride_nb_s[q]
+                    cur[k, _RETURNS] += 1
+                    cur_extra[d] += ride_nb_s[q]
                     placed = True
                     break
             if not placed:
                 bikes[d] += 1
-                counts[d, h, _RETURNS] += 1
-                counts[d, h, _OVERFLOW] += 1
+                cur[d, _RETURNS] += 1
+                cur[d, _OVERFLOW] += 1
             continue
         # a rider arrives, at a station drawn in proportion to the slot's rates
         t = t_next
         i = _pick(cum_rates[slot], _next(state) * cum_rates[slot, -1])
         t_next, slot = _next_arrival(state, t, slot, total, slot_s)
         h = min(int(t // 3600.0), HOURS - 1)
-        counts[i, h, _DEMANDED] += 1
+        if h != cur_h:
+            _flush(cur, cur_extra, counts, extra, cur_h)
+            cur_h = h
+        cur[i, _DEMANDED] += 1
         j = -1
         walk = 0.0
         if bikes[i] > 0:
@@ -379,26 +406,25 @@ def _one_replication(
                     walk = walk_s[q]
                     break
             if j < 0:
-                counts[i, h, _LOST] += 1
+                cur[i, _LOST] += 1
                 continue
-            counts[i, h, _DETOURED] += 1
+            cur[i, _DETOURED] += 1
         bikes[j] -= 1
-        counts[i, h, _SERVED] += 1
-        hj = min(int((t + walk) // 3600.0), HOURS - 1)
-        counts[j, hj, _RENTALS] += 1
+        cur[i, _SERVED] += 1
+        cur[j, _RENTALS] += 1
         # destination of the rider's trip (from the station where the rider wanted to start)
-        d = od_dest[od_ptr[i] + _pick(od_cum[od_ptr[i] : od_ptr[i + 1]], _next(state))]
+        q = od_ptr[i] + _pick(od_cum[od_ptr[i] : od_ptr[i + 1]], _next(state))
+        d = od_dest[q]
         z = _normal(state)
         dur = np.exp(loop_mu + loop_sigma * z) if d == j else ride_s[j, d] * np.exp(mu + sigma * z)
         if size == cap:
             cap *= 2
-            ht2 = np.empty(cap, dtype=np.float64)
-            hs2 = np.empty(cap, dtype=np.int32)
-            ht2[:size] = ht[:size]
-            hs2[:size] = hs[:size]
-            ht = ht2
-            hs = hs2
-        size = _push(ht, hs, size, t + walk + max(dur, 60.0), d)
+            bigger = np.empty(cap, dtype=np.int64)
+            bigger[:size] = heap[:size]
+            heap = bigger
+        end_ms = np.int64((t + walk + max(dur, 60.0)) * 1000.0)
+        size = _push(heap, size, (end_ms << _SHIFT) | np.int64(d))
+    _flush(cur, cur_extra, counts, extra, cur_h)
     for s in range(bikes.shape[0]):
         end_bikes[s] = bikes[s]
 
@@ -465,6 +491,7 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0) -> S
     extra = np.zeros((replications, n, HOURS), dtype=np.float64)
     # per slot, the cumulative rates over stations: a rider's station is drawn from it
     cum_rates = np.ascontiguousarray(np.cumsum(np.asarray(problem.rates, dtype=np.float64).T, axis=1))
+    ride_s = np.ascontiguousarray(problem.ride_s, dtype=np.float32)
     end = np.zeros((replications, n), dtype=np.int64)
     _replicate(
         int(seed),
@@ -477,7 +504,7 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0) -> S
         np.ascontiguousarray(problem.od_ptr, dtype=np.int64),
         np.ascontiguousarray(problem.od_dest, dtype=np.int32),
         np.ascontiguousarray(problem.od_cum, dtype=np.float64),
-        np.ascontiguousarray(problem.ride_s, dtype=np.float32),
+        ride_s,
         np.ascontiguousarray(problem.walk_ptr, dtype=np.int64),
         np.ascontiguousarray(problem.walk_nb, dtype=np.int32),
         np.ascontiguousarray(problem.walk_s, dtype=np.float64),

@@ -16,10 +16,12 @@ factor* for the day's month and a *year factor* for its year::
 Both factors come from the citywide monthly trip counts 2019–2025 (OA-15248):
 ``daily trips[y, m] = level[y] * season[m]`` (season factors average 1), fitted by alternating
 means, and ``year[y] = level[y] / level[2023]``. A month or year can
-be left out of the fit (honest out-of-sample validation). A station without its own history (a
-plan's new station, or one that opened after 2023) takes the rate of the demand model's district
-median or, when it is not in the profiles at all, the mean rate of its 5 nearest stations
-(flagged in ``rate_source``).
+be left out of the fit (honest out-of-sample validation). The citywide volume is the city's:
+a station set other than the profiles' own (the 2019 network, a plan with new stations) shares
+the same citywide expected demand among its stations, in proportion to their profile rates. A
+station without its own history (one that opened after 2023) takes the demand model's district
+median level; a station the profiles lack (a plan's new station) takes the mean rate of its 5
+nearest stations (flagged in ``rate_source``; the demand-potential model is not used yet).
 
 Censoring
 ---------

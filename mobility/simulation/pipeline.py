@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.demand.holidays import day_type
+from mobility.demand.profiles import StationProfiles
 from mobility.errors import InputError
 from mobility.simulation.data import (
     FittedModel,
@@ -30,7 +31,7 @@ from mobility.simulation.data import (
     status_bikes,
 )
 from mobility.simulation.engine import SimulationRun, run
-from mobility.simulation.model import RiderParams
+from mobility.simulation.model import RiderParams, fit_season
 from mobility.simulation.result import SimulationResult, build_result, per_replication
 from mobility.stats import SolverStats
 
@@ -63,6 +64,7 @@ def prepare(
     exclude_months: tuple[str, ...] = (),
     trip_datasets: tuple[str, ...] | None = None,
     station_set: StationSet | None = None,
+    profiles: StationProfiles | None = None,
 ) -> Prepared:
     """Load the stations, fit the rider model and set the start inventory.
 
@@ -81,6 +83,10 @@ def prepare(
         Months (``YYYY-MM``) left out of the season fit (for out-of-sample validation).
     trip_datasets
         Trip datasets the destinations and ride times are fitted on (default: all).
+    station_set
+        The stations, already loaded (instead of ``source``).
+    profiles
+        Demand profiles (default: :func:`mobility.demand.data.load_profiles`).
     """
     from mobility.config import resolve_data_dir
     from mobility.demand.data import TRIP_DATASETS, load_profiles, load_trip_tables
@@ -88,17 +94,17 @@ def prepare(
 
     d = parse_day(day)
     root = resolve_data_dir(data_dir)
+    monthly = load_citywide_monthly_usage(root).table
+    fit_season(monthly, exclude=exclude_months).factor(d)  # a day outside the range fails first
     ss = station_set or load_station_set(source, root)
     if len(ss.table) == 0:
         raise InputError("SOURCE", str(source), "a station set with at least one station")
-    profiles = load_profiles(root)
+    profiles = profiles if profiles is not None else load_profiles(root)
     trips = load_trip_tables(root, trip_datasets or TRIP_DATASETS)
-    monthly = load_citywide_monthly_usage(root).table
     ride, walk = network_matrices(ss.table, root)
     model = fit_model(
         ss.table, profiles, trips, monthly, ride, walk, params=params, exclude_months=exclude_months
     )
-    model.season.factor(d)  # a day outside the model's range fails here, before any simulation
     if status is not None:
         bikes = status_bikes(model.stations, status)
         label = "status snapshot"
