@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "network",
     "demand",
     "plan",
+    "backtest",
     "rebalance",
     "export",
     "bench",
