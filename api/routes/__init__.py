@@ -13,6 +13,6 @@ from fastapi import APIRouter
 from api.routes import common, data, keys, ops, rebalancing, scenarios
 
 ROUTERS: list[APIRouter] = [scenarios.router, rebalancing.router, data.router, keys.router, ops.router]
-EXTRA_ROUTERS: list[str] = ["api.routes.maps:router"]
+EXTRA_ROUTERS: list[str] = ["api.routes.maps:router", "api.routes.sweeps:router"]
 
 __all__ = ["EXTRA_ROUTERS", "ROUTERS", "common"]
