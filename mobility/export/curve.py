@@ -115,6 +115,8 @@ def write_curve_chart(sweep: Sweep, path: Path | str) -> Path:
         label="residents per added station",
     )
     ax2.set_ylabel("residents newly covered per added station")
+    ax.set_zorder(ax2.get_zorder() + 1)  # the curves above the bars
+    ax.patch.set_visible(False)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="lower right", fontsize=8)
