@@ -23,7 +23,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Pa
     out = tmp_path_factory.mktemp("backtest")
     r = subprocess.run(
         [sys.executable, "-c", "from mobility.cli import main; main()", "backtest",
-         "--from", "2018-11", "--to", "2019-12", "--out", str(out), "--json", "--time-limit", "60"],
+         "--from", "2018-11", "--to", "2019-12", "--out", str(out), "--json"],
         capture_output=True, text=True, timeout=1200,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
@@ -46,7 +46,9 @@ def test_json_fields_and_files(result: tuple[dict, Path]) -> None:
         assert 0 < doc[side]["covered_share_300"] <= doc[side]["covered_share_500"] <= 1
     assert isinstance(doc["stations_to_match_real"], int)
     assert 0 <= doc["random_near_share"] <= 1 and 0 <= doc["real_new_near_proposed_share"] <= 1
-    assert doc["siting_stats"]["status"] in ("optimal", "feasible")
+    # on a loaded machine the MIP may end at its time limit: the lazy-greedy sites are kept then
+    assert doc["siting_stats"]["status"] in ("optimal", "feasible", "time_limit")
+    assert doc["siting_stats"]["objective"] > 0
     assert any("does not know" in n for n in doc["notes"])
     for name in ("backtest.json", "districts.csv", "map.png", "map.html"):
         assert (out / name).stat().st_size > 0
