@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -12,7 +14,7 @@ from mobility.errors import InputError
 from mobility.placement.backtest import match_new_stations, near_share, weighted_random_sites
 from mobility.placement.candidates import conflict_pairs
 from mobility.placement.models import ExpansionData, ExpansionModel, ModelParams
-from mobility.placement.sweep import parse_range
+from mobility.placement.sweep import Sweep, SweepPoint, parse_range
 
 
 def test_parse_range_counts_and_budgets() -> None:
@@ -106,3 +108,65 @@ def test_near_share_and_random_sites() -> None:
     assert sorted(rx.tolist()) == [5.0, 6.0, 7.0]  # only cells with residents, each once
     again, _ = weighted_random_sites(gx, gy, w, 5, seed=0)
     assert again.tolist() == rx.tolist()
+
+
+def _tiny_sweep() -> Sweep:
+    from mobility.provenance import Provenance
+
+    pts = [
+        SweepPoint(
+            new_stations=n,
+            budget=None,
+            sited=n,
+            covered_population=1000.0 + 10 * n,
+            covered_share=(1000.0 + 10 * n) / 5000,
+            covered_population_500=None,
+            covered_share_500=None,
+            predicted_trips=None,
+            marginal_residents_per_station=10.0,
+            status="optimal",
+            objective=1.0,
+            bound=1.0,
+            gap=0.0,
+            seconds=0.1,
+            fleet_feasible=n >= 20,
+            fleet_reason=None if n >= 20 else 'fleet.total_bikes = 30000 needs at least 20, "more"',
+            sites=list(range(n)),
+        )
+        for n in (10, 20, 30)
+    ]
+    return Sweep(
+        scenario="작은-시나리오",
+        axis="new_stations",
+        radius_m=300.0,
+        population=5000.0,
+        covered_population_before=900.0,
+        covered_share_before=0.18,
+        covered_share_500_before=None,
+        points=pts,
+        provenance=Provenance.collect({}, scenario={}, seed=0),
+    )
+
+
+def test_curve_writers(tmp_path: Path) -> None:
+    import csv
+    import json
+
+    import jsonschema
+
+    from mobility.export.curve import write_curve_chart, write_curve_csv, write_curve_html
+    from mobility.placement.sweep import sweep_json_schema
+
+    sw = _tiny_sweep()
+    jsonschema.validate(json.loads(json.dumps(sw.to_dict())), sweep_json_schema())
+    with write_curve_csv(sw, tmp_path / "c.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["sited"] for r in rows] == ["10", "20", "30"]
+    assert rows[0]["fleet_feasible"] == "False" and "more" in rows[0]["fleet_reason"]
+    assert "sites" not in rows[0]
+    for name in ("c.png", "c.svg"):
+        assert write_curve_chart(sw, tmp_path / name).stat().st_size > 1000
+    assert "작은-시나리오" in write_curve_chart(sw, tmp_path / "k.svg").read_text(encoding="utf-8")
+    assert "plotly" in write_curve_html(sw, tmp_path / "c.html").read_text(encoding="utf-8")
+    with pytest.raises(InputError):
+        write_curve_chart(sw, tmp_path / "c.gif")
