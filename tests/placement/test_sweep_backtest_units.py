@@ -170,3 +170,22 @@ def test_curve_writers(tmp_path: Path) -> None:
     assert "plotly" in write_curve_html(sw, tmp_path / "c.html").read_text(encoding="utf-8")
     with pytest.raises(InputError):
         write_curve_chart(sw, tmp_path / "c.gif")
+
+
+def test_scenario_at_sets_the_count_or_the_budget() -> None:
+    from mobility.config import PROJECT_ROOT
+    from mobility.placement.sweep import scenario_at
+    from mobility.scenario.expansion import load_scenario
+
+    sc = load_scenario(PROJECT_ROOT / "scenarios" / "seoul-2019-30k.yaml")
+    at = scenario_at(sc, "new_stations", 450)
+    assert at.new_stations.max == 450 and at.new_stations.exact is None and at.max_new_stations() == 450
+    assert sc.new_stations.max == 600  # the original is untouched
+    with pytest.raises(InputError, match="budget section"):
+        scenario_at(sc, "budget", 1e10)
+    bud = load_scenario(PROJECT_ROOT / "scenarios" / "seoul-2019-budget.yaml")
+    assert bud.budget is not None
+    cheaper = scenario_at(bud, "budget", 1e10)
+    assert cheaper.budget is not None and cheaper.budget.total == 1e10
+    assert cheaper.budget.cost_per_station == bud.budget.cost_per_station
+    assert cheaper.max_new_stations() < bud.max_new_stations()
