@@ -117,6 +117,7 @@ JobCallable = Callable[[dict[str, Any], JobContext], JobOutput]
 _KINDS: dict[str, JobCallable | str] = {
     "scenario": "api.runners:run_scenario",
     "rebalancing": "api.runners:run_rebalancing",
+    "sweep": "api.runners:run_sweep",
 }
 
 

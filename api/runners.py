@@ -170,3 +170,43 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         result={"kpis": kpis, "links": {"routes": "routes"}},
         artifacts={"routes": ("application/json", _dumps(doc))},
     )
+
+
+def run_sweep(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
+    """A coverage or budget curve (:func:`mobility.placement.sweep.sweep`); progress per step."""
+    from mobility.placement.pipeline import build_inputs, model_params
+    from mobility.placement.sweep import Axis, parse_range, sweep
+    from mobility.scenario.expansion import scenario_from_dict
+
+    sc = scenario_from_dict(inputs["scenario"])
+    axis: Axis = "new_stations" if inputs.get("new_stations") else "budget"
+    values = (
+        parse_range(inputs["new_stations"], "new_stations")
+        if axis == "new_stations"
+        else parse_range(inputs["budget"], "budget", integer=False)
+    )
+    steps = iter(range(1, 10_000))
+    n_steps = 8 + 2 * len(values)
+
+    def progress(message: str) -> None:
+        if ctx.stop_event.is_set():
+            raise JobCancelledError(f"cancelled before: {message}")
+        ctx.report(min(0.95, next(steps) / n_steps), str(message))
+
+    ctx.report(0.01, "starting")
+    inp = build_inputs(sc, progress=progress, predict_trips=True)
+    result = sweep(
+        sc,
+        inp,
+        axis,
+        values,
+        model_params(sc),
+        radii=(500.0,) if inputs.get("with_500m") else (),
+        progress=progress,
+    )
+    doc = result.to_dict()
+    points = [{k: v for k, v in p.items() if k != "sites"} for p in doc["points"]]
+    return JobOutput(
+        result={"kpis": {"axis": axis, "points": points}, "links": {"sweep": "sweep"}},
+        artifacts={"sweep": ("application/json", _dumps(doc))},
+    )

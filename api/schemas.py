@@ -210,7 +210,7 @@ class JobInfo(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
     id: str = Field(examples=["3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b"])
-    kind: Literal["scenario", "rebalancing"]
+    kind: Literal["scenario", "rebalancing", "sweep"]
     name: str | None = Field(default=None, description="The scenario's name, if any.")
     status: JobStatus
     progress: float = Field(ge=0, le=1)

@@ -169,7 +169,6 @@ def main() -> None:
     ratios["objective_ours_without_classic_over_greedy"] = off_r["objective"] / gr_r["objective"]
     ratios["objective_ours_without_classic_over_ortools"] = off_r["objective"] / ort_r["objective"]
     print("ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items()))
-    print(f"load average: {os.getloadavg()}")
     print()
     print(
         f"decomposition cost on {sub.n_stations} stations / {len(sub.trucks)} trucks "
@@ -185,7 +184,6 @@ def main() -> None:
             {
                 "benchmark": "rebalancing",
                 "machine": machine(),
-                "load_average": [round(x, 2) for x in os.getloadavg()],
                 "stations": p.n_stations,
                 "trucks": len(p.trucks),
                 "time_limit": a.time_limit,

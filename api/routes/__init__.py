@@ -10,12 +10,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api import web
-from api.routes import common, data, keys, maps, ops, rebalancing, scenarios
+from api.routes import common, data, keys, maps, ops, rebalancing, scenarios, sweeps
 
 ROUTERS: list[APIRouter] = [
     scenarios.router,
     rebalancing.router,
     maps.router,
+    sweeps.router,
     data.router,
     keys.router,
     keys.audit_router,

@@ -12,7 +12,18 @@ import typer
 from pydantic import ValidationError
 
 from mobility import __version__
-from mobility.cli import bench, data, demand, export, network, plan, rebalance, serve, simulate
+from mobility.cli import (
+    backtest,
+    bench,
+    data,
+    demand,
+    export,
+    network,
+    plan,
+    rebalance,
+    serve,
+    simulate,
+)
 from mobility.cli.common import err_console
 from mobility.errors import MobilityError
 
@@ -26,7 +37,7 @@ app = typer.Typer(
 )
 
 # Command modules, in the order of the data flow. Each defines ``register(app)``.
-COMMAND_MODULES = (data, network, demand, plan, rebalance, simulate, export, bench, serve)
+COMMAND_MODULES = (data, network, demand, plan, backtest, rebalance, simulate, export, bench, serve)
 
 
 def _version(value: bool) -> None:

@@ -7,8 +7,12 @@ nothing else there); human output is rich tables; errors go to stderr. Exit code
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,3 +44,38 @@ def print_json(obj: Any) -> None:
     """Print ``obj`` as JSON on stdout, Hangul unescaped."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def native_stdout_to_stderr(active: bool = True) -> Iterator[None]:
+    """Send what native code writes to file descriptor 1 (e.g. HiGHS's "Running HiGHS" banner)
+    to stderr while the block runs, so ``--json`` output on stdout stays parseable."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@contextlib.contextmanager
+def progress_reporter(label: str, *, json_out: bool = False) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr and a ``progress(message)`` that logs each step with its elapsed time.
+
+    With ``json_out`` native output on stdout is sent to stderr meanwhile
+    (:func:`native_stdout_to_stderr`).
+    """
+    t0 = time.perf_counter()
+    with native_stdout_to_stderr(json_out), err_console.status(f"{label} ...") as status:
+
+        def progress(msg: str) -> None:
+            err_console.log(f"[{time.perf_counter() - t0:6.1f} s] {msg}", highlight=False)
+            status.update(f"{label}: {msg} ...")
+
+        yield progress

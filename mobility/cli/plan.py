@@ -1,8 +1,13 @@
-"""``mobility plan SCENARIO --out DIR``: the expansion planner end to end.
+"""``mobility plan SCENARIO --out DIR``: the expansion planner end to end, and its curves.
 
-Writes ``DIR/plan.json`` (schema: :func:`mobility.placement.plan.plan_json_schema`) and
-``DIR/plan.geojson`` atomically, then the review maps ``DIR/map.html`` (offline, interactive) and
-``DIR/map.png`` (``--no-maps`` skips them); shows progress on stderr and ends with a summary table.
+``mobility plan SCENARIO`` (short for ``mobility plan run SCENARIO``) writes ``DIR/plan.json``
+(schema: :func:`mobility.placement.plan.plan_json_schema`) and ``DIR/plan.geojson`` atomically,
+then the review maps ``DIR/map.html`` (offline, interactive) and ``DIR/map.png`` (``--no-maps``
+skips them); shows progress on stderr and ends with a summary table.
+
+``mobility plan sweep SCENARIO --new-stations A:B:STEP`` (or ``--budget A:B:STEP``) plans every
+point of a coverage or budget curve (:mod:`mobility.placement.sweep`) and writes
+``DIR/sweep.json``, ``DIR/sweep.csv``, ``DIR/sweep.png``, ``DIR/sweep.svg`` and ``DIR/sweep.html``.
 """
 
 from __future__ import annotations
@@ -13,8 +18,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer._click import Command, Context
+from typer.core import TyperGroup
 
-from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    console,
+    err_console,
+    print_json,
+    progress_reporter,
+)
 from mobility.io import atomic_write_json
 
 
@@ -38,10 +52,26 @@ def _summary(plan: Any) -> dict[str, Any]:
     }
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``mobility plan``."""
+class _PlanGroup(TyperGroup):
+    """``mobility plan SCENARIO`` runs ``mobility plan run SCENARIO`` (the first word is no subcommand)."""
 
-    @app.command("plan")
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().resolve_command(ctx, args)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``mobility plan`` (``run``, the default, and ``sweep``)."""
+    group = typer.Typer(
+        cls=_PlanGroup,
+        no_args_is_help=True,
+        help="Expansion plans: `mobility plan SCENARIO` (= `plan run`) and `mobility plan sweep`.",
+    )
+    app.add_typer(group, name="plan")
+    _register_sweep(group)
+
+    @group.command("run")
     def plan_cmd(
         scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see scenarios/).")],
         out: Annotated[
@@ -67,12 +97,7 @@ def register(app: typer.Typer) -> None:
 
         sc = load_scenario(scenario)
         t0 = time.perf_counter()
-        with err_console.status(f"planning {sc.name} ...") as status:
-
-            def progress(msg: str) -> None:
-                err_console.log(f"[{time.perf_counter() - t0:6.1f} s] {msg}", highlight=False)
-                status.update(f"{sc.name}: {msg} ...")
-
+        with progress_reporter(f"planning {sc.name}", json_out=json_out) as progress:
             plan, _res = plan_expansion(
                 sc, data_dir=data_dir, time_limit=time_limit, seed=seed, progress=progress
             )
@@ -147,3 +172,122 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {p}")
         for note in plan.notes:
             err_console.print(f"note: {note}", highlight=False)
+
+
+def _register_sweep(group: typer.Typer) -> None:
+    @group.command("sweep")
+    def sweep_cmd(
+        scenario: Annotated[Path, typer.Argument(help="Scenario YAML (see scenarios/).")],
+        new_stations: Annotated[
+            str | None,
+            typer.Option(
+                "--new-stations",
+                help="Station counts FIRST:LAST:STEP, e.g. 300:800:100 (at most that many new).",
+            ),
+        ] = None,
+        budget: Annotated[
+            str | None,
+            typer.Option("--budget", help="Budget totals FIRST:LAST:STEP (scenarios with a budget section)."),
+        ] = None,
+        with_500m: Annotated[
+            bool, typer.Option("--with-500m", help="Also report coverage within a 500 m walk.")
+        ] = False,
+        out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/sweep"),
+        time_limit: Annotated[
+            float | None,
+            typer.Option("--time-limit", min=0.1, help="Seconds per point (default: the scenario's)."),
+        ] = None,
+        seed: Annotated[
+            int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
+        ] = None,
+        data_dir: DataDirOption = None,
+        json_out: JsonOption = False,
+    ) -> None:
+        """Plan SCENARIO at every station count (or budget): a coverage curve as JSON, CSV and charts.
+
+        The data is built once; each point is solved warm-started from the previous one. A point
+        where the fleet rules cannot hold is reported with the reason and still sited.
+        """
+        from mobility.errors import InputError
+        from mobility.export.curve import curve_rows, write_curve_chart, write_curve_csv, write_curve_html
+        from mobility.placement.pipeline import build_inputs, model_params
+        from mobility.placement.sweep import Axis, parse_range, sweep
+        from mobility.scenario.expansion import load_scenario
+
+        if (new_stations is None) == (budget is None):
+            raise InputError("--new-stations/--budget", None, "exactly one of --new-stations or --budget")
+        axis: Axis = "new_stations" if new_stations is not None else "budget"
+        if new_stations is not None:
+            values = parse_range(new_stations, "--new-stations")
+        else:
+            assert budget is not None
+            values = parse_range(budget, "--budget", integer=False)
+        sc = load_scenario(scenario)
+        if axis == "budget" and sc.budget is None:
+            raise InputError("--budget", budget, f"a scenario with a budget section ({scenario} has none)")
+        t0 = time.perf_counter()
+        with progress_reporter(f"sweeping {sc.name}", json_out=json_out) as progress:
+            inp = build_inputs(sc, data_dir=data_dir, progress=progress, predict_trips=True)
+            result = sweep(
+                sc,
+                inp,
+                axis,
+                values,
+                model_params(sc, time_limit, seed),
+                radii=(500.0,) if with_500m else (),
+                progress=progress,
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        doc = result.to_dict()
+        files = [atomic_write_json(out / "sweep.json", doc), write_curve_csv(result, out / "sweep.csv")]
+        files += [write_curve_chart(result, out / f"sweep.{fmt}") for fmt in ("png", "svg")]
+        files.append(write_curve_html(result, out / "sweep.html"))
+        if json_out:
+            print_json(
+                {
+                    "points": curve_rows(result),
+                    "scenario": sc.name,
+                    "axis": axis,
+                    "covered_share_before": result.covered_share_before,
+                    "files": [str(p) for p in files],
+                    "seconds": round(time.perf_counter() - t0, 1),
+                }
+            )
+            return
+        table = Table(title=f"{sc.name}: coverage curve ({len(result.points)} points)")
+        for col in (
+            "new",
+            "budget",
+            "covered",
+            "share",
+            "500 m",
+            "trips/day",
+            "per added",
+            "gap",
+            "status",
+            "fleet",
+        ):
+            table.add_column(col, justify="right")
+        for p in result.points:
+            table.add_row(
+                str(p.sited),
+                "-" if p.budget is None else f"{p.budget:,.0f}",
+                f"{p.covered_population:,.0f}",
+                f"{p.covered_share:.1%}",
+                "-" if p.covered_share_500 is None else f"{p.covered_share_500:.1%}",
+                "-" if p.predicted_trips is None else f"{p.predicted_trips:,.0f}",
+                "-"
+                if p.marginal_residents_per_station is None
+                else f"{p.marginal_residents_per_station:,.0f}",
+                "-" if p.gap is None else f"{p.gap:.3%}",
+                p.status,
+                "ok" if p.fleet_feasible else "cannot hold",
+            )
+        console.print(table)
+        for p in result.points:
+            if p.fleet_reason:
+                err_console.print(
+                    f"{p.new_stations}: fleet rules cannot hold: {p.fleet_reason}", highlight=False
+                )
+        for f in files:
+            console.print(f"wrote {f}")

@@ -490,19 +490,22 @@ class ExpansionModel:
         status = "optimal" if code == pywraplp.Solver.OPTIMAL else "feasible"
         return sites, status, float(objective.BestBound()), extra
 
-    def greedy(self, weights: FloatArray, bonus: FloatArray) -> IntArray:
+    def greedy(self, weights: FloatArray, bonus: FloatArray, start: IntArray | None = None) -> IntArray:
         """Lazy greedy that first meets the district minimums and required areas, then fills up.
 
         Each district short of its minimum gets its best sites (given what is already open), each
         required area its best site, then the global lazy greedy adds sites up to the maximum.
+        ``start`` (e.g. a neighbouring sweep point's sites) opens first: its sites that conflict
+        with none before them, at most ``max_total`` of them, in the order given.
         """
         d = self.data
         # Sites a rule needs are taken even when their gain is not positive (a penalty such as the
         # predicted imbalance can make every bonus negative): shift all bonuses alike, which keeps
         # the greedy order, so the smallest is just above zero.
         tie = bonus - min(0.0, float(bonus.min(initial=0.0))) + 1e-9
-        chosen = np.zeros(0, dtype=np.int64)
+        chosen = self._compatible(start)
         for k, need in enumerate(d.district_min_new.tolist()):
+            need -= int((d.site_district[chosen] == k).sum())
             if need > 0:
                 more, _ = lazy_greedy_cover(
                     d.cover,
@@ -559,6 +562,23 @@ class ExpansionModel:
                 chosen = chosen[: max(lo, d.min_total)]
         return chosen.astype(np.int64)
 
+    def _compatible(self, start: IntArray | None) -> IntArray:
+        """The sites of ``start`` in order, skipping those in conflict with one kept before them."""
+        d = self.data
+        if start is None or len(start) == 0:
+            return np.zeros(0, dtype=np.int64)
+        blocked = np.zeros(d.cover.shape[0], dtype=bool)
+        kept: list[int] = []
+        for j in np.asarray(start, dtype=np.int64).tolist():
+            if len(kept) >= d.max_total:
+                break
+            if not 0 <= j < len(blocked) or blocked[j]:
+                continue
+            kept.append(j)
+            blocked[j] = True
+            blocked[d.conflicts.indices[d.conflicts.indptr[j] : d.conflicts.indptr[j + 1]]] = True
+        return np.array(kept, dtype=np.int64)
+
     def is_feasible(self, sites: IntArray) -> bool:
         """Whether a set of sites meets the count, spacing, district and required-area rules."""
         d = self.data
@@ -581,15 +601,28 @@ class ExpansionModel:
                 return False
         return all(chosen[m].any() for m in d.required)
 
-    def solve(self, params: ModelParams | None = None, stop: MaxRuntime | None = None) -> ExpansionResult:
-        """Greedy warm start, then the exact engine; raises :class:`InfeasibleError` naming binding rules."""
+    def solve(
+        self,
+        params: ModelParams | None = None,
+        stop: MaxRuntime | None = None,
+        *,
+        warm_start: IntArray | None = None,
+    ) -> ExpansionResult:
+        """Greedy warm start, then the exact engine; raises :class:`InfeasibleError` naming binding rules.
+
+        ``warm_start``: sites the greedy incumbent opens first (a neighbouring sweep point's);
+        the result is never worse than that incumbent when it is feasible. The incumbent is also
+        the solver's hint where the engine takes one (CP-SAT, SCIP, CBC; not HiGHS).
+        """
         params = params or ModelParams()
         d = self.data
         t0 = time.perf_counter()
         n_sites, n_groups = d.cover.shape
         w_int = np.rint(d.group_weight).astype(np.int64)
         b_int = np.rint(d.site_bonus).astype(np.int64)
-        g_sites = self.greedy(w_int.astype(np.float64), b_int.astype(np.float64))  # penalties count too
+        g_sites = self.greedy(  # penalties count too
+            w_int.astype(np.float64), b_int.astype(np.float64), warm_start
+        )
         g_cov = float(w_int[_covered_groups(d.cover, g_sites)].sum())
         g_obj = g_cov + float(b_int[g_sites].sum())
         extra: dict[str, Any] = {
@@ -600,6 +633,7 @@ class ExpansionModel:
             "conflict_pairs": int(d.conflicts.nnz // 2),
             "greedy_objective": g_obj,
             "greedy_seconds": round(time.perf_counter() - t0, 3),
+            "warm_start_sites": 0 if warm_start is None else len(warm_start),
         }
         if self.engine == "cp-sat":
             found, status, bound, more = self._cpsat(w_int, b_int, g_sites, params, stop)

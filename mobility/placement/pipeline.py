@@ -1,14 +1,21 @@
-"""From a scenario to a :class:`~mobility.placement.plan.Plan`: load, build, solve, account.
+"""From a scenario to a :class:`~mobility.placement.plan.Plan`, in named stages.
 
-:func:`plan_expansion` is the one entry point (used by ``mobility plan``, the API and the bench):
+:func:`plan_expansion` is the one entry point (used by ``mobility plan``, the API and the bench);
+it chains the stages, each a function with a small result that a test or the sweep
+(:mod:`mobility.placement.sweep`) can call alone:
 
-1. baseline stations, the 100 m population grid, district populations, the walking network;
-2. demand points and existing coverage (walking distance within the radius);
-3. candidate sites (street nodes, thinned, inside Seoul, spaced from existing stations, outside
-   forbidden polygons) and what each would newly cover;
-4. :class:`~mobility.placement.models.ExpansionModel` (CP-SAT, lazy-greedy warm start);
-5. :func:`~mobility.placement.fleet.allocate_fleet` (docks and bikes, CP-SAT);
-6. KPIs per district and citywide, before and after, and provenance.
+1. inputs (:func:`build_inputs`): baseline stations, the 100 m population grid, district
+   populations, the walking network; demand points and the existing coverage (walking distance
+   within the radius); predicted trips per candidate -> :class:`ExpansionInputs`;
+2. candidates (:func:`find_candidates`): street nodes, thinned, inside Seoul, spaced from existing
+   stations, outside forbidden polygons -> :class:`~mobility.placement.candidates.CandidateSites`;
+3. coverage data (:func:`build_expansion_data`): demand grouped by the candidates covering it,
+   count, district and budget rules -> :class:`~mobility.placement.models.ExpansionData`;
+4. siting (:func:`solve_siting`): :class:`~mobility.placement.models.ExpansionModel` (MIP or
+   CP-SAT, lazy-greedy warm start) -> :class:`Siting`;
+5. fleet (:func:`fleet_problem`, :func:`~mobility.placement.fleet.allocate_fleet`): docks and
+   bikes per station -> :class:`~mobility.placement.fleet.FleetResult`;
+6. plan: KPIs per district and citywide, before and after, and provenance -> :class:`Plan`.
 
 Loading goes through the loaders of :mod:`mobility.sources` and :mod:`mobility.network`; this
 module reads no file itself.
@@ -50,6 +57,7 @@ from mobility.stats import MaxRuntime, StoppingCriterion
 
 if TYPE_CHECKING:
     from mobility.demand.potential import PotentialTarget
+    from mobility.network.profiles import ProfiledNetwork
 
 Progress = Callable[[str], None]
 GRID_YEAR = 2021
@@ -160,10 +168,14 @@ def _district_population(sc: ExpansionScenario, data_dir: Path | None, grid: pd.
     return gu_population(src, sc.population.year, sc.population.quarter, data_dir=data_dir).astype(float)
 
 
-def _site_predictions(
-    cands: CandidateSites, wanted: dict[PotentialTarget, str], notes: list[str], data_dir: Path | None
+def site_predictions(
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    wanted: dict[PotentialTarget, str],
+    notes: list[str],
+    data_dir: Path | None,
 ) -> dict[str, np.ndarray]:
-    """Per day at each candidate, for each demand-potential target in ``wanted`` (target -> weight).
+    """Per day at each site (lon, lat), for each demand-potential target in ``wanted`` (target -> weight).
 
     The models are fitted on one set of layers and the candidates' features computed once.
     Targets whose model is unavailable are left out, with a note naming ``objective.<weight>``.
@@ -174,11 +186,11 @@ def _site_predictions(
 
     try:
         fitted = fit_targets_from_data(data_dir, tuple(wanted))
-        feats = next(iter(fitted.values()))[0].features_for_points(cands.lon, cands.lat)
+        feats = next(iter(fitted.values()))[0].features_for_points(lon, lat)
         out = {}
         for target, (model, _) in fitted.items():
             pred = np.asarray(model.predict(feats), dtype=np.float64)
-            if pred.shape != (len(cands),) or not np.all(np.isfinite(pred)):
+            if pred.shape != (len(lon),) or not np.all(np.isfinite(pred)):
                 raise ValueError(f"{target}: predict returned shape {pred.shape} or non-finite values")
             out[target] = np.maximum(pred, 0.0)
         return out
@@ -187,16 +199,94 @@ def _site_predictions(
         return {}
 
 
-def build_inputs(
-    sc: ExpansionScenario, *, data_dir: Path | None = None, progress: Progress = _noop
-) -> ExpansionInputs:
-    """Load the data a scenario needs and build demand points, candidates and coverage."""
+def find_candidates(
+    sc: ExpansionScenario,
+    pnet: ProfiledNetwork,
+    demand: DemandPoints,
+    covered_before: npt.NDArray[np.bool_],
+    station_x: npt.NDArray[np.float64],
+    station_y: npt.NDArray[np.float64],
+    data_dir: Path | None = None,
+) -> tuple[CandidateSites, dict[str, int]]:
+    """The candidates stage: street nodes that may become a station, and what each filter removed.
+
+    Walkable nodes inside Seoul, one per ``candidates.grid_m`` square, at least ``spacing.min_m``
+    from every existing station, outside the forbidden polygons, optionally thinned to a fraction
+    of the spacing (nodes near the most uncovered residents first), inside a dong polygon.
+    """
     import geopandas as gpd
     import shapely
 
+    from mobility.sources.boundaries import load_dongs, seoul_boundary
+
+    radius = sc.coverage.radius_m
+    nx_, ny_ = np.asarray(pnet.x, dtype=np.float64), np.asarray(pnet.y, dtype=np.float64)
+    sx, sy = station_x, station_y
+    report: dict[str, int] = {"walkable nodes": int(pnet.n_nodes)}
+    boundary = seoul_boundary(data_dir)
+    inside = np.asarray(shapely.contains_xy(boundary, np.asarray(pnet.lon), np.asarray(pnet.lat)))
+    report["outside Seoul"] = int((~inside).sum())
+    idx = np.flatnonzero(inside)
+    idx = idx[thin_to_grid(nx_[idx], ny_[idx], sc.candidates.grid_m)]
+    report[f"thinned to one per {sc.candidates.grid_m:g} m square"] = int(inside.sum() - len(idx))
+    far = far_from(nx_[idx], ny_[idx], sx, sy, sc.spacing.min_m)
+    report[f"within {sc.spacing.min_m:g} m of an existing station"] = int((~far).sum())
+    idx = idx[far]
+    forb = points_in_polygons(
+        np.asarray(pnet.lon)[idx], np.asarray(pnet.lat)[idx], _polygons(sc.areas.forbidden)
+    )
+    report["in a forbidden polygon"] = int(forb.sum())
+    idx = idx[~forb]
+    if sc.candidates.thin_to_spacing and sc.spacing.min_m > 0:
+        # keep, among nodes at least min spacing apart, those near the most uncovered residents
+        open_w = demand.weight * ~covered_before
+        prio = euclidean_reach(nx_[idx], ny_[idx], demand.x, demand.y, open_w, radius)
+        thin_m = sc.spacing.min_m * sc.candidates.thin_fraction
+        kept = thin_to_spacing(nx_[idx], ny_[idx], thin_m, prio)
+        report[f"thinned to {thin_m:g} m spacing (most uncovered residents first)"] = int(
+            len(idx) - len(kept)
+        )
+        idx = idx[kept]
+    clon, clat = np.asarray(pnet.lon)[idx].astype(np.float64), np.asarray(pnet.lat)[idx].astype(np.float64)
+    dongs = load_dongs(data_dir).table
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(clon, clat), crs=dongs.crs)
+    joined = gpd.sjoin(pts, dongs[["gu_kr", "dong_kr", "geometry"]], how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    cgu = joined["gu_kr"].fillna("").astype(str).to_numpy()
+    cdong = joined["dong_kr"].fillna("").astype(str).to_numpy()
+    no_gu = cgu == ""
+    report["outside every dong polygon"] = int(no_gu.sum())
+    keep = ~no_gu
+    cands = CandidateSites(
+        node=idx[keep].astype(np.int64),
+        x=nx_[idx][keep],
+        y=ny_[idx][keep],
+        lon=clon[keep],
+        lat=clat[keep],
+        gu=cgu[keep],
+        dong=cdong[keep],
+    )
+    report["candidates"] = len(cands)
+
+    return cands, report
+
+
+def build_inputs(
+    sc: ExpansionScenario,
+    *,
+    data_dir: Path | None = None,
+    progress: Progress = _noop,
+    predict_trips: bool = False,
+) -> ExpansionInputs:
+    """The inputs and candidates stages: load what a scenario needs, build demand points,
+    candidate sites (:func:`find_candidates`) and the walking coverage of both.
+
+    ``predict_trips`` also predicts trips/day at every candidate when the scenario's objective
+    does not weigh them (the sweep and the backtest report predicted trips).
+    """
+
     from mobility.network.profiles import profiled
     from mobility.network.street import to_metric
-    from mobility.sources.boundaries import load_dongs, seoul_boundary
     from mobility.sources.population import load_population_grid
     from mobility.sources.stations import load_station_list
 
@@ -274,51 +364,7 @@ def build_inputs(
     covered_before = np.asarray(existing_cover.sum(axis=0)).ravel() > 0
 
     progress("candidate sites")
-    report: dict[str, int] = {"walkable nodes": int(pnet.n_nodes)}
-    boundary = seoul_boundary(data_dir)
-    inside = np.asarray(shapely.contains_xy(boundary, np.asarray(pnet.lon), np.asarray(pnet.lat)))
-    report["outside Seoul"] = int((~inside).sum())
-    idx = np.flatnonzero(inside)
-    idx = idx[thin_to_grid(nx_[idx], ny_[idx], sc.candidates.grid_m)]
-    report[f"thinned to one per {sc.candidates.grid_m:g} m square"] = int(inside.sum() - len(idx))
-    far = far_from(nx_[idx], ny_[idx], sx, sy, sc.spacing.min_m)
-    report[f"within {sc.spacing.min_m:g} m of an existing station"] = int((~far).sum())
-    idx = idx[far]
-    forb = points_in_polygons(
-        np.asarray(pnet.lon)[idx], np.asarray(pnet.lat)[idx], _polygons(sc.areas.forbidden)
-    )
-    report["in a forbidden polygon"] = int(forb.sum())
-    idx = idx[~forb]
-    if sc.candidates.thin_to_spacing and sc.spacing.min_m > 0:
-        # keep, among nodes at least min spacing apart, those near the most uncovered residents
-        open_w = demand.weight * ~covered_before
-        prio = euclidean_reach(nx_[idx], ny_[idx], demand.x, demand.y, open_w, radius)
-        thin_m = sc.spacing.min_m * sc.candidates.thin_fraction
-        kept = thin_to_spacing(nx_[idx], ny_[idx], thin_m, prio)
-        report[f"thinned to {thin_m:g} m spacing (most uncovered residents first)"] = int(
-            len(idx) - len(kept)
-        )
-        idx = idx[kept]
-    clon, clat = np.asarray(pnet.lon)[idx].astype(np.float64), np.asarray(pnet.lat)[idx].astype(np.float64)
-    dongs = load_dongs(data_dir).table
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(clon, clat), crs=dongs.crs)
-    joined = gpd.sjoin(pts, dongs[["gu_kr", "dong_kr", "geometry"]], how="left", predicate="intersects")
-    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
-    cgu = joined["gu_kr"].fillna("").astype(str).to_numpy()
-    cdong = joined["dong_kr"].fillna("").astype(str).to_numpy()
-    no_gu = cgu == ""
-    report["outside every dong polygon"] = int(no_gu.sum())
-    keep = ~no_gu
-    cands = CandidateSites(
-        node=idx[keep].astype(np.int64),
-        x=nx_[idx][keep],
-        y=ny_[idx][keep],
-        lon=clon[keep],
-        lat=clat[keep],
-        gu=cgu[keep],
-        dong=cdong[keep],
-    )
-    report["candidates"] = len(cands)
+    cands, report = find_candidates(sc, pnet, demand, covered_before, sx, sy, data_dir)
 
     progress(f"coverage of {len(cands)} candidate sites")
     open_pts = np.flatnonzero(~covered_before)
@@ -346,13 +392,13 @@ def build_inputs(
         total = math.ceil(sc.fleet.bikes_per_10k * pop_total / 10_000)
 
     wanted: dict[PotentialTarget, str] = {}
-    if sc.objective.predicted_trips > 0:
+    if sc.objective.predicted_trips > 0 or predict_trips:
         wanted["trips_per_day"] = "predicted_trips"
     if sc.objective.imbalance > 0:
         wanted["imbalance_per_day"] = "imbalance"
     if wanted:
         progress("demand potential of the candidate sites")
-    predictions = _site_predictions(cands, wanted, notes, data_dir)
+    predictions = site_predictions(cands.lon, cands.lat, wanted, notes, data_dir)
     predicted = predictions.get("trips_per_day")
     imbalance = predictions.get("imbalance_per_day")
     if imbalance is not None:
@@ -452,8 +498,21 @@ def _group_demand(cover: sp.csr_matrix, weight: np.ndarray) -> tuple[sp.csr_matr
     return gcover, np.array(gw if gw else [0.0]), group_of
 
 
-def build_expansion_data(sc: ExpansionScenario, inp: ExpansionInputs) -> tuple[ExpansionData, np.ndarray]:
-    """The site-selection model's data; returns it with each demand point's group index."""
+def build_expansion_data(
+    sc: ExpansionScenario, inp: ExpansionInputs, *, fleet_rules: bool = True
+) -> tuple[ExpansionData, np.ndarray]:
+    """The coverage-data stage: the site-selection model's data, with each demand point's group index.
+
+    ``fleet_rules=False`` sites without the fleet's needs (total bikes, district bike floors and
+    the docks they need): the sweep does so at a point where they cannot hold, the backtest always
+    unless a scenario is given. Explicit counts, district minimums, required areas and the budget
+    for stations still hold.
+
+    Raises
+    ------
+    InfeasibleError
+        When the rules cannot hold together, naming them.
+    """
     from fractions import Fraction
 
     cands = inp.candidates
@@ -477,6 +536,9 @@ def build_expansion_data(sc: ExpansionScenario, inp: ExpansionInputs) -> tuple[E
     st_min = np.array([math.ceil(lo * int(dk)) for dk in st["docks"]], dtype=np.int64)
     st_gu = st["gu"].astype(str).to_numpy()
     floors, rules, _rates = district_bike_floors(sc, inp)
+    total = inp.total_bikes
+    if not fleet_rules:
+        floors, total = np.zeros_like(floors), 0
     need_new = np.zeros(len(names), dtype=np.int64)
     reasons = []
     for k, name in enumerate(names):
@@ -491,7 +553,6 @@ def build_expansion_data(sc: ExpansionScenario, inp: ExpansionInputs) -> tuple[E
             why.append(f"districts.min_new_stations = {explicit}")
         reasons.append("; ".join(why))
     max_total = sc.max_new_stations()
-    total = inp.total_bikes
     if int(floors.sum()) > total:
         worst = int(np.argmax(floors / np.maximum(inp.district_population.to_numpy(np.float64), 1.0)))
         raise InfeasibleError(
@@ -510,7 +571,7 @@ def build_expansion_data(sc: ExpansionScenario, inp: ExpansionInputs) -> tuple[E
             )
     min_by_cap = max(0, math.ceil((total - int(st_cap.sum())) / per_new_hi)) if per_new_hi > 0 else 0
     min_total = max(min_by_cap, sc.new_stations.exact or 0)
-    if per_new_lo > 0:
+    if per_new_lo > 0 and fleet_rules:
         room = total - int(st_min.sum())
         max_by_floor = max(0, room // per_new_lo)
         if max_by_floor < max_total:
@@ -590,6 +651,116 @@ def _catchment(cover: sp.csr_matrix, pop: np.ndarray) -> np.ndarray:
     return np.asarray(cover.astype(np.float64) @ share).ravel()
 
 
+@dataclass(frozen=True)
+class Siting:
+    """Result of the siting stage: the chosen sites and what they cover.
+
+    Attributes
+    ----------
+    result
+        The site-selection model's result (sites in rank order, statistics).
+    new_cover
+        ``(n_new, n_points)`` walking coverage of the chosen sites over every demand point.
+    covered_after
+        Demand points within the radius of an existing or a new station.
+    """
+
+    result: ExpansionResult
+    new_cover: sp.csr_matrix
+    covered_after: npt.NDArray[np.bool_]
+
+    @property
+    def sites(self) -> npt.NDArray[np.int64]:
+        """Chosen candidate indices, in rank order."""
+        return self.result.sites
+
+
+def model_params(
+    sc: ExpansionScenario, time_limit: float | None = None, seed: int | None = None
+) -> ModelParams:
+    """The site-selection solver settings of a scenario (``time_limit``/``seed`` override it)."""
+    return ModelParams(
+        time_limit=time_limit if time_limit is not None else sc.solver.time_limit,
+        seed=seed if seed is not None else sc.solver.seed,
+        threads=sc.solver.threads,
+        relative_gap=sc.solver.relative_gap,
+        backend=sc.solver.backend if sc.solver.backend != "auto" else ("SCIP" if sc.budget else "HIGHS"),
+    )
+
+
+def solve_siting(
+    sc: ExpansionScenario,
+    inp: ExpansionInputs,
+    data: ExpansionData,
+    params: ModelParams,
+    *,
+    warm_start: npt.NDArray[np.int64] | None = None,
+) -> Siting:
+    """The siting stage: solve the site-selection model and cover the demand points with its sites.
+
+    ``warm_start`` (candidate indices, e.g. a neighbouring sweep point's sites) seeds the greedy
+    incumbent the exact solver starts from.
+    """
+    res = ExpansionModel(data, engine=sc.solver.engine).solve(
+        params, MaxRuntime(params.time_limit), warm_start=warm_start
+    )
+    cands = inp.candidates
+    sel = res.sites
+    new_cover = walking_cover(
+        inp.graph, cands.node[sel], np.zeros(len(sel)), inp.point_node, inp.point_snap, sc.coverage.radius_m
+    )
+    covered_after = inp.covered_before | (np.asarray(new_cover.sum(axis=0)).ravel() > 0)
+    return Siting(result=res, new_cover=new_cover, covered_after=covered_after)
+
+
+def fleet_problem(
+    sc: ExpansionScenario, inp: ExpansionInputs, siting: Siting
+) -> tuple[FleetProblem, list[float | None]]:
+    """The fleet stage's problem for the existing stations and the sited ones, and each district's rate.
+
+    New stations start at ``docks.min``; each station's desired bikes are half its share of the
+    residents in reach (a resident shared equally by the stations reaching them) and half its
+    share of docks.
+    """
+    st = inp.stations
+    cands = inp.candidates
+    sel = siting.sites
+    n_old, n_new = len(st), len(sel)
+    all_cover = sp.vstack([inp.existing_cover, siting.new_cover]).tocsr()
+    catch = _catchment(all_cover, inp.demand.population)
+    docks0 = np.concatenate([st["docks"].to_numpy(np.int64), np.full(n_new, sc.docks.min, dtype=np.int64)])
+    total = inp.total_bikes
+    share_pop = catch / catch.sum() if catch.sum() > 0 else np.zeros(len(catch))
+    share_docks = docks0 / docks0.sum()
+    desired = total * (0.5 * share_pop + 0.5 * share_docks)
+    code = {n: k for k, n in enumerate(inp.district_names)}
+    district = np.array(
+        [code.get(str(g), -1) for g in np.concatenate([st["gu"].astype(str).to_numpy(), cands.gu[sel]])],
+        dtype=np.int64,
+    )
+    floors, rules, rates = district_bike_floors(sc, inp)
+    budget = None
+    if sc.budget is not None:
+        money = sc.budget.total - n_new * sc.budget.cost_per_station
+        budget = (money, sc.budget.cost_per_dock)
+    fp = FleetProblem(
+        docks=docks0,
+        is_new=np.concatenate([np.zeros(n_old, dtype=bool), np.ones(n_new, dtype=bool)]),
+        district=district,
+        district_names=inp.district_names,
+        district_min_bikes=floors,
+        district_rule=rules,
+        desired=desired,
+        total_bikes=total,
+        docks_min=sc.docks.min,
+        docks_max=sc.docks.max,
+        bpd_min=sc.bikes_per_dock.min,
+        bpd_max=sc.bikes_per_dock.max,
+        dock_budget=budget,
+    )
+    return fp, rates
+
+
 def plan_expansion(
     sc: ExpansionScenario,
     *,
@@ -600,7 +771,7 @@ def plan_expansion(
     inputs: ExpansionInputs | None = None,
     stop: StoppingCriterion | None = None,
 ) -> tuple[Plan, ExpansionResult]:
-    """Run a scenario end to end.
+    """Run a scenario end to end: inputs -> candidates -> coverage data -> siting -> fleet -> plan.
 
     Parameters
     ----------
@@ -633,68 +804,33 @@ def plan_expansion(
     if stop is not None:
         progress = _stoppable(progress, stop)
 
-    tl = time_limit if time_limit is not None else sc.solver.time_limit
-    sd = seed if seed is not None else sc.solver.seed
+    params = model_params(sc, time_limit, seed)
     inp = inputs or build_inputs(sc, data_dir=data_dir, progress=progress)
     notes = list(inp.notes)
     progress("building the site-selection model")
     data, _group_of = build_expansion_data(sc, inp)
-    params = ModelParams(
-        time_limit=tl,
-        seed=sd,
-        threads=sc.solver.threads,
-        relative_gap=sc.solver.relative_gap,
-        backend=sc.solver.backend if sc.solver.backend != "auto" else ("SCIP" if sc.budget else "HIGHS"),
-    )
     progress(f"{sc.solver.engine} site selection: {len(inp.candidates)} candidates, <= {data.max_total} new")
-    res = ExpansionModel(data, engine=sc.solver.engine).solve(params, MaxRuntime(tl))
-    cands = inp.candidates
-    sel = res.sites
-    # coverage of the new stations over every demand point (for shares and catchments)
-    new_cover = walking_cover(
-        inp.graph, cands.node[sel], np.zeros(len(sel)), inp.point_node, inp.point_snap, sc.coverage.radius_m
-    )
-    covered_after = inp.covered_before | (np.asarray(new_cover.sum(axis=0)).ravel() > 0)
+    siting = solve_siting(sc, inp, data, params)
 
     progress("allocating docks and bikes")
-    st = inp.stations
-    n_old, n_new = len(st), len(sel)
-    all_cover = sp.vstack([inp.existing_cover, new_cover]).tocsr()
-    catch = _catchment(all_cover, inp.demand.population)
-    docks0 = np.concatenate([st["docks"].to_numpy(np.int64), np.full(n_new, sc.docks.min, dtype=np.int64)])
-    total = inp.total_bikes
-    share_pop = catch / catch.sum() if catch.sum() > 0 else np.zeros(len(catch))
-    share_docks = docks0 / docks0.sum()
-    desired = total * (0.5 * share_pop + 0.5 * share_docks)
-    code = {n: k for k, n in enumerate(inp.district_names)}
-    district = np.array(
-        [code.get(str(g), -1) for g in np.concatenate([st["gu"].astype(str).to_numpy(), cands.gu[sel]])],
-        dtype=np.int64,
-    )
-    floors, rules, rates = district_bike_floors(sc, inp)
-    budget = None
-    if sc.budget is not None:
-        money = sc.budget.total - n_new * sc.budget.cost_per_station
-        budget = (money, sc.budget.cost_per_dock)
-    fp = FleetProblem(
-        docks=docks0,
-        is_new=np.concatenate([np.zeros(n_old, dtype=bool), np.ones(n_new, dtype=bool)]),
-        district=district,
-        district_names=inp.district_names,
-        district_min_bikes=floors,
-        district_rule=rules,
-        desired=desired,
-        total_bikes=total,
-        docks_min=sc.docks.min,
-        docks_max=sc.docks.max,
-        bpd_min=sc.bikes_per_dock.min,
-        bpd_max=sc.bikes_per_dock.max,
-        dock_budget=budget,
-    )
-    fleet = allocate_fleet(fp, replace(params, backend="SCIP"), MaxRuntime(tl))
+    fp, rates = fleet_problem(sc, inp, siting)
+    fleet = allocate_fleet(fp, replace(params, backend="SCIP"), MaxRuntime(params.time_limit))
 
     progress("key figures")
-    plan = _assemble(sc, inp, res, sel, new_cover, covered_after, fleet.docks, fleet.bikes, rates, sd, notes)
+    res = siting.result
+    plan = _assemble(
+        sc,
+        inp,
+        res,
+        res.sites,
+        siting.new_cover,
+        siting.covered_after,
+        fleet.docks,
+        fleet.bikes,
+        rates,
+        params.seed,
+        notes,
+    )
     plan = _with_stats(plan, res, fleet.stats)
     plan.notes.append(f"end-to-end {time.perf_counter() - t0:.1f} s")
     return plan, res
@@ -859,8 +995,14 @@ def _assemble(
 
 __all__ = [
     "ExpansionInputs",
+    "Siting",
     "build_expansion_data",
     "build_inputs",
     "district_bike_floors",
+    "find_candidates",
+    "fleet_problem",
+    "model_params",
     "plan_expansion",
+    "site_predictions",
+    "solve_siting",
 ]

@@ -32,8 +32,30 @@ def test_invalid_scenario_exits_2_naming_the_field(tmp_path: Path) -> None:
 def test_plan_help_lists_options() -> None:
     r = run("plan", "--help")
     assert r.returncode == 0
+    assert "sweep" in r.stdout and "run" in r.stdout
+    r = run("plan", "run", "--help")
+    assert r.returncode == 0
     for opt in ("--out", "--time-limit", "--seed", "--json", "--no-maps"):
         assert opt in r.stdout
+    r = run("plan", "sweep", "--help")
+    assert r.returncode == 0
+    for opt in ("--new-stations", "--budget", "--with-500m", "--out", "--json"):
+        assert opt in r.stdout
+
+
+def test_sweep_options_are_checked_before_any_work(tmp_path: Path) -> None:
+    sc = str(Path(__file__).resolve().parents[2] / "scenarios" / "seoul-2019-30k.yaml")
+    out = tmp_path / "out"
+    for args, field in (
+        (("--new-stations", "800:300:100"), "--new-stations"),
+        (("--new-stations", "300:800:100", "--budget", "1:2:1"), "--new-stations/--budget"),
+        ((), "--new-stations/--budget"),
+        (("--budget", "1e9:2e9:5e8"), "--budget"),  # the 2019 scenario has no budget section
+    ):
+        r = run("plan", "sweep", sc, *args, "--out", str(out))
+        assert r.returncode == 2, (args, r.stderr)
+        assert field in r.stderr
+    assert not out.exists()
 
 
 def test_stop_criterion_is_asked_before_every_step() -> None:

@@ -146,3 +146,16 @@ def test_same_inputs_and_seed_give_the_same_plan(
     ]
     assert [s.bikes for s in again.existing_stations] == [s.bikes for s in plan.existing_stations]
     assert again.districts == plan.districts
+
+
+def test_plan_is_pinned_across_the_staged_pipeline(plan: Plan) -> None:
+    """The 2019 plan recorded before the planner was split into stages (same sites, same figures)."""
+    import hashlib
+
+    assert plan.siting_stats.status == "optimal"
+    assert len(plan.new_stations) == 600
+    assert plan.siting_stats.objective == pytest.approx(2_849_814.0)
+    assert plan.city_after.covered_population == pytest.approx(5_176_969.0)
+    assert plan.city_before.covered_population == pytest.approx(2_327_155.0)
+    ids = ",".join(str(j) for j in sorted(s.candidate_id for s in plan.new_stations))
+    assert hashlib.sha256(ids.encode()).hexdigest()[:16] == "f33fbac74b50170f"

@@ -1,0 +1,162 @@
+"""Coverage and budget curves (``mobility plan sweep`` over HTTP): submit, inspect, cancel, fetch.
+
+A thin layer over :mod:`mobility.placement.sweep`: the body is a scenario (the schema of
+``scenarios/*.yaml``, validated by :class:`~mobility.scenario.expansion.ExpansionScenario` exactly
+as ``POST /v1/scenarios`` validates it) and the range to sweep; the job runs
+:func:`api.runners.run_sweep` on the Dask workers and stores ``sweep.json``
+(:class:`~mobility.placement.sweep.Sweep`), also served as CSV.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.auth import Principal, require
+from api.formats import register_format
+from api.routes.common import FieldError, create_job, get_job, job_info, serve_artifact
+from api.routes.scenarios import SCENARIO_EXAMPLE, IdempotencyKey, cancel
+from api.schemas import Accepted, ErrorBody, JobInfo
+from mobility.errors import InputError
+from mobility.scenario.expansion import ExpansionScenario
+
+router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
+BASE = "/v1/sweeps"
+
+
+class SweepRequest(BaseModel):
+    """A scenario and the station counts (or budgets) to plan it at."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: ExpansionScenario
+    new_stations: str | None = Field(
+        default=None, max_length=40, description="FIRST:LAST:STEP station counts", examples=["300:800:100"]
+    )
+    budget: str | None = Field(
+        default=None, max_length=60, description="FIRST:LAST:STEP budget totals (scenarios with a budget)"
+    )
+    with_500m: bool = Field(default=False, description="Also report coverage within a 500 m walk.")
+
+    @model_validator(mode="after")
+    def _one_axis(self) -> SweepRequest:
+        from mobility.placement.sweep import parse_range
+
+        if (self.new_stations is None) == (self.budget is None):
+            raise ValueError("give exactly one of new_stations or budget")
+        try:
+            if self.new_stations is not None:
+                parse_range(self.new_stations, "new_stations")
+            else:
+                assert self.budget is not None
+                if self.scenario.budget is None:
+                    raise ValueError("budget: the scenario has no budget section")
+                parse_range(self.budget, "budget", integer=False)
+        except InputError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+
+def _csv(body: bytes) -> bytes:
+    import json
+
+    from mobility.export.curve import COLUMNS
+
+    doc = json.loads(body)
+    lines = [",".join(COLUMNS)]
+    for p in doc["points"]:
+        cells = ["" if p.get(c) is None else str(p[c]) for c in COLUMNS]
+        lines.append(",".join('"' + c.replace('"', '""') + '"' if "," in c or '"' in c else c for c in cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+register_format("sweep", "json", "application/json", lambda b: b, "json")
+register_format("sweep", "csv", "text/csv; charset=utf-8", _csv, "csv")
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=Accepted,
+    summary="Submit a coverage or budget curve",
+    responses={409: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
+def submit_sweep(
+    request: Request,
+    response: Response,
+    body: Annotated[
+        SweepRequest,
+        Body(
+            openapi_examples={
+                "2019 curve": {"value": {"scenario": SCENARIO_EXAMPLE, "new_stations": "300:800:100"}}
+            }
+        ),
+    ],
+    principal: Annotated[Principal, Depends(require("scenarios:write"))],
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    """Queue a sweep; 202 with the job id and Location. Each point gets the scenario's time limit."""
+    from mobility.placement.sweep import parse_range
+
+    settings = request.app.state.settings
+    limit = float(body.scenario.solver.time_limit)
+    if limit > settings.max_time_limit:
+        raise FieldError(
+            "body.scenario.solver.time_limit",
+            f"{limit:g} s is above this server's maximum of {settings.max_time_limit:g} s",
+        )
+    n_points = len(
+        parse_range(body.new_stations, "new_stations")
+        if body.new_stations is not None
+        else parse_range(body.budget or "", "budget", integer=False)
+    )
+    inputs: dict[str, Any] = {
+        "name": body.scenario.name,
+        "scenario": body.scenario.model_dump(mode="json"),
+        "new_stations": body.new_stations,
+        "budget": body.budget,
+        "with_500m": body.with_500m,
+    }
+    job, created = create_job(
+        request,
+        kind="sweep",
+        inputs=inputs,
+        principal=principal,
+        idempotency_key=idempotency_key,
+        time_limit=n_points * limit + settings.job_overhead_seconds,
+    )
+    location = f"{BASE}/{job.id}"
+    response.headers["Location"] = location
+    if not created:
+        response.status_code = 200
+    return Accepted(id=job.id, status=job.status, location=location)
+
+
+@router.get("/{job_id}", response_model=JobInfo, summary="Status, progress, points or error")
+def get_sweep(request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]) -> JobInfo:
+    """One sweep: status and progress; the points once succeeded; the error once failed."""
+    return job_info(get_job(request, "sweep", job_id), BASE)
+
+
+@router.delete("/{job_id}", response_model=JobInfo, summary="Cancel a sweep")
+def cancel_sweep(
+    request: Request, job_id: str, _p: Annotated[Principal, Depends(require("scenarios:write"))]
+) -> JSONResponse:
+    """Cancel: a queued job at once, a running one before its next point."""
+    return cancel(request, "sweep", BASE, job_id)
+
+
+@router.get("/{job_id}/sweep", summary="The curve as JSON or CSV")
+async def get_sweep_document(
+    request: Request,
+    job_id: str,
+    _p: Annotated[Principal, Depends(require("read"))],
+    format: Literal["json", "csv"] | None = None,
+) -> Response:
+    """The stored ``sweep.json`` document, or its points as CSV."""
+    return await serve_artifact(
+        request, kind="sweep", job_id=job_id, artifact="sweep", fmt=format, filename=f"sweep-{job_id[:12]}"
+    )

@@ -1,0 +1,159 @@
+"""``mobility backtest --from OLD --to NEW --out DIR``: the planner against what Seoul built.
+
+OLD and NEW are station vintages (``2018-11``, ``2019-12``, ``2025-12``) or station files in the
+official layouts. Writes ``DIR/backtest.json``, ``DIR/districts.csv`` and the map of real new
+stations against proposed ones (``DIR/map.png``, ``DIR/map.html``); ``--json`` prints the
+document's figures (without the site lists).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    console,
+    err_console,
+    print_json,
+    progress_reporter,
+)
+from mobility.io import atomic_write_json
+
+
+def _brief(doc: dict[str, Any]) -> dict[str, Any]:
+    keep = (
+        "old", "new", "match_radius_m", "real", "plan", "real_new_near_proposed_share",
+        "random_near_share", "random_draws", "stations_to_match_real", "stations_to_match_real_note",
+        "trust", "siting_stats", "notes",
+    )  # fmt: skip
+    return {k: doc[k] for k in keep}
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``mobility backtest``."""
+
+    @app.command("backtest")
+    def backtest_cmd(
+        old: Annotated[str, typer.Option("--from", help="OLD station list: a vintage or a file.")],
+        new: Annotated[str, typer.Option("--to", help="NEW station list: a vintage or a file.")],
+        out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/backtest"),
+        scenario: Annotated[
+            Path | None,
+            typer.Option(
+                "--scenario",
+                help="Siting rules and fleet rules from this scenario (its baseline becomes --from).",
+            ),
+        ] = None,
+        trips_weight: Annotated[
+            list[float] | None,
+            typer.Option(
+                "--trips-weight",
+                min=0,
+                help="Also plan with this objective.predicted_trips weight (repeatable): how much "
+                "to trust predicted trips against residents covered.",
+            ),
+        ] = None,
+        time_limit: Annotated[
+            float | None, typer.Option("--time-limit", min=0.1, help="Seconds per siting solve.")
+        ] = None,
+        seed: Annotated[int | None, typer.Option("--seed", min=0, help="Random seed.")] = None,
+        data_dir: DataDirOption = None,
+        json_out: JsonOption = False,
+    ) -> None:
+        """Plan from OLD with as many new stations as the city added by NEW; compare side by side."""
+        from mobility.export.backtest import write_backtest_map, write_district_table
+        from mobility.network.street import to_metric
+        from mobility.placement.backtest import backtest, default_scenario, match_new_stations
+        from mobility.placement.pipeline import build_inputs, model_params
+        from mobility.scenario.expansion import Baseline, NewStations, load_scenario
+        from mobility.sources.stations import load_station_list
+
+        old_t = load_station_list(old, data_dir=data_dir).table.reset_index(drop=True)
+        new_t = load_station_list(new, data_dir=data_dir).table.reset_index(drop=True)
+        ox, oy = to_metric(old_t["lon"].to_numpy(float), old_t["lat"].to_numpy(float))
+        nx_, ny_ = to_metric(new_t["lon"].to_numpy(float), new_t["lat"].to_numpy(float))
+        n_new = int(match_new_stations(ox, oy, nx_, ny_).sum())
+        if scenario is None:
+            sc = default_scenario(old, n_new)
+        else:
+            base = load_scenario(scenario)
+            sc = base.model_copy(
+                update={
+                    "baseline": Baseline(stations=old, bikes=None),
+                    "new_stations": NewStations(max=n_new),
+                    "budget": None,
+                }
+            )
+        with progress_reporter(f"backtest {old} -> {new}", json_out=json_out) as progress:
+            inp = build_inputs(sc, data_dir=data_dir, progress=progress, predict_trips=True)
+            result = backtest(
+                sc,
+                inp,
+                old_t,
+                new_t,
+                model_params(sc, time_limit, seed),
+                old_label=old,
+                new_label=new,
+                fleet_rules=scenario is not None,
+                trips_weights=trips_weight or (),
+                data_dir=data_dir,
+                progress=progress,
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        doc = result.to_dict()
+        files = [
+            atomic_write_json(out / "backtest.json", doc),
+            write_district_table(result, out / "districts.csv"),
+        ]
+        files += [write_backtest_map(result, out / f"map.{f}", data_dir=data_dir) for f in ("png", "html")]
+        if json_out:
+            print_json(_brief(doc) | {"files": [str(p) for p in files]})
+            return
+        table = Table(title=f"backtest {old} -> {new}")
+        table.add_column("", no_wrap=True)
+        table.add_column(f"real {new}", justify="right")
+        table.add_column("plan", justify="right")
+        r, p = result.real, result.plan
+        rows = [
+            ("stations", f"{r.stations:,}", f"{p.stations:,}"),
+            ("new stations", f"{r.new_stations:,}", f"{p.new_stations:,}"),
+            ("residents within 300 m", f"{r.covered_share_300:.1%}", f"{p.covered_share_300:.1%}"),
+            ("residents within 500 m", f"{r.covered_share_500:.1%}", f"{p.covered_share_500:.1%}"),
+            (
+                "predicted trips/day (new)",
+                "-" if r.predicted_trips is None else f"{r.predicted_trips:,.0f}",
+                "-" if p.predicted_trips is None else f"{p.predicted_trips:,.0f}",
+            ),
+            (
+                "district 300 m share CV",
+                f"{r.district_covered_share_cv:.3f}",
+                f"{p.district_covered_share_cv:.3f}",
+            ),
+            (
+                "district 300 m share min..max",
+                f"{r.district_covered_share_min:.0%}..{r.district_covered_share_max:.0%}",
+                f"{p.district_covered_share_min:.0%}..{p.district_covered_share_max:.0%}",
+            ),
+            (
+                "stations per 10k CV",
+                f"{r.district_stations_per_10k_cv:.3f}",
+                f"{p.district_stations_per_10k_cv:.3f}",
+            ),
+        ]
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        console.print(
+            f"real new stations within 300 m of a proposed site: {result.real_new_near_proposed_share:.1%} "
+            f"(population-weighted random sites: {result.random_near_share:.1%}); "
+            f"new stations the plan needs for the real 300 m coverage: {result.stations_to_match_real}"
+        )
+        for f in files:
+            console.print(f"wrote {f}")
+        for note in result.notes:
+            err_console.print(f"note: {note}", highlight=False)

@@ -1,0 +1,540 @@
+"""Backtest: would the planner have done better than what Seoul actually built?
+
+Given an OLD and a NEW station list (vintages such as ``"2019-12"``/``"2025-12"`` or official files
+in the same layouts), :func:`backtest`:
+
+1. matches the lists: a NEW station is *new* when no OLD station lies within 50 m (straight line,
+   EPSG:5179); their count ``n`` is what the city added (:func:`match_new_stations`);
+2. plans from the OLD network with at most ``n`` new stations, through the planner's own stages
+   (:func:`~mobility.placement.pipeline.build_inputs`,
+   :func:`~mobility.placement.pipeline.build_expansion_data`,
+   :func:`~mobility.placement.pipeline.solve_siting`). Siting is compared, so the fleet rules are
+   off (``fleet_rules=False``) unless the caller's scenario is used with them;
+3. measures the real NEW network and the plan the same way: residents of the 100 m grid within a
+   300 m and a 500 m walk on the street network; trips/day the demand-potential model predicts at
+   the new stations; district equity (spread across the 25 gu of the covered share and of stations
+   and docks per 10,000 residents: coefficient of variation, min and max);
+4. the share of the real new stations within 300 m (straight line) of a proposed site, and the
+   same share for population-weighted random sites (as many, drawn from the grid's residents,
+   averaged over draws): the measure rewards density alone, so both are reported;
+5. the number of new stations the plan needs to equal the real network's 300 m coverage
+   (bisection over the count, each count solved warm-started from the nearest smaller one).
+
+Caveats (also in the result's notes): the demand-potential model was fitted on recent usage at
+recent stations, so its predictions for an older vintage's sites are not out of sample; the real
+network also closed or moved stations; the plan does not know land ownership, sidewalk width or
+permits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import TypeAdapter
+from scipy.spatial import cKDTree
+
+from mobility.placement.candidates import snap, walking_cover
+from mobility.placement.models import ModelParams
+from mobility.placement.pipeline import (
+    ExpansionInputs,
+    Siting,
+    build_expansion_data,
+    site_predictions,
+    solve_siting,
+)
+from mobility.provenance import Provenance
+from mobility.scenario.expansion import ExpansionScenario, NewStations
+from mobility.stats import SolverStats
+
+SCHEMA_VERSION = "1"
+MATCH_M = 50.0
+NEAR_M = 300.0
+Progress = Callable[[str], None]
+
+UNKNOWN = (
+    "what the plan does not know: land ownership and lease costs, sidewalk width and obstacles, "
+    "permits and the district office's consent, road works, shop owners' objections, and the "
+    "city's own targets (subway exits, parks, the Han river paths); each proposed site is a street "
+    "node that a survey must confirm"
+)
+
+
+def match_new_stations(
+    old_x: npt.NDArray[np.float64],
+    old_y: npt.NDArray[np.float64],
+    new_x: npt.NDArray[np.float64],
+    new_y: npt.NDArray[np.float64],
+    radius_m: float = MATCH_M,
+) -> npt.NDArray[np.bool_]:
+    """Which NEW stations are new: no OLD station within ``radius_m`` (metric coordinates)."""
+    if len(new_x) == 0:
+        return np.zeros(0, dtype=bool)
+    if len(old_x) == 0:
+        return np.ones(len(new_x), dtype=bool)
+    d, _ = cKDTree(np.column_stack([old_x, old_y])).query(np.column_stack([new_x, new_y]))
+    return np.asarray(d > radius_m)
+
+
+def near_share(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    sx: npt.NDArray[np.float64],
+    sy: npt.NDArray[np.float64],
+    radius_m: float = NEAR_M,
+) -> float:
+    """Share of points ``(x, y)`` within ``radius_m`` (straight line) of a site ``(sx, sy)``."""
+    if len(x) == 0:
+        return 0.0
+    if len(sx) == 0:
+        return 0.0
+    d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
+    return float(np.mean(d <= radius_m))
+
+
+def weighted_random_sites(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], weight: npt.NDArray[np.float64], n: int, seed: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``n`` distinct grid cells drawn with probability proportional to ``weight`` (seeded)."""
+    rng = np.random.default_rng(seed)
+    p = weight / weight.sum()
+    k = min(n, int((weight > 0).sum()))
+    idx = rng.choice(len(x), size=k, replace=False, p=p)
+    return x[idx], y[idx]
+
+
+@dataclass(frozen=True)
+class NetworkFigures:
+    """One network (the real NEW one or the plan) measured the planner's way."""
+
+    stations: int
+    new_stations: int
+    covered_population_300: float
+    covered_share_300: float
+    covered_population_500: float
+    covered_share_500: float
+    predicted_trips: float | None
+    district_covered_share_cv: float
+    district_covered_share_min: float
+    district_covered_share_max: float
+    district_stations_per_10k_cv: float
+    district_docks_per_10k_cv: float | None
+
+
+@dataclass(frozen=True)
+class DistrictRow:
+    """A gu in the real network and in the plan."""
+
+    gu: str
+    population: float
+    stations_old: int
+    stations_real: int
+    stations_plan: int
+    covered_share_300_old: float
+    covered_share_300_real: float
+    covered_share_300_plan: float
+    stations_per_10k_real: float
+    stations_per_10k_plan: float
+
+
+@dataclass(frozen=True)
+class TrustPoint:
+    """The plan with one weight of predicted trips against residents covered."""
+
+    trips_weight: float
+    covered_share_300: float
+    covered_share_500: float
+    predicted_trips: float | None
+    real_new_near_proposed_share: float
+
+
+@dataclass(frozen=True)
+class Site:
+    """A station on the map (real new or proposed)."""
+
+    lat: float
+    lon: float
+    gu: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The ``backtest.json`` document (see the module docstring)."""
+
+    old: str
+    new: str
+    match_radius_m: float
+    real: NetworkFigures
+    plan: NetworkFigures
+    real_new_near_proposed_share: float
+    random_near_share: float
+    random_draws: int
+    stations_to_match_real: int | None
+    stations_to_match_real_note: str
+    trust: list[TrustPoint]
+    siting_stats: SolverStats
+    districts: list[DistrictRow]
+    real_new_sites: list[Site]
+    proposed_sites: list[Site]
+    provenance: Provenance
+    notes: list[str] = field(default_factory=list)
+    schema_version: str = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+
+_ADAPTER: TypeAdapter[Backtest] = TypeAdapter(Backtest)
+
+
+def backtest_json_schema() -> dict[str, Any]:
+    """JSON Schema of ``backtest.json`` (generated from the dataclasses)."""
+    schema = _ADAPTER.json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mobility backtest"
+    return schema
+
+
+def default_scenario(old: str, n_new: int) -> ExpansionScenario:
+    """The siting rules of a backtest without a scenario: the 2025 scenario's spacing and
+    candidates, residents covered within a 300 m walk, no fleet rules."""
+    return ExpansionScenario.model_validate(
+        {
+            "name": f"backtest-from-{Path(old).name}",
+            "baseline": {"stations": old},
+            "population": {"source": "grid"},
+            "fleet": {"bikes_per_10k": 1},
+            "new_stations": {"max": n_new},
+            "coverage": {"radius_m": 300},
+            "spacing": {"min_m": 200},
+            "candidates": {"grid_m": 100},
+            "solver": {"time_limit": 120, "seed": 0, "threads": 2, "relative_gap": 0.001},
+        }
+    )
+
+
+def _cover(
+    inp: ExpansionInputs, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], radius: float
+) -> npt.NDArray[np.bool_]:
+    """Demand points within ``radius`` (walking) of stations at metric ``(x, y)``."""
+    if len(x) == 0:
+        return np.zeros(len(inp.demand), dtype=bool)
+    node, off = snap(inp.node_x, inp.node_y, x, y)
+    cov = walking_cover(inp.graph, node, off, inp.point_node, inp.point_snap, radius)
+    return np.asarray(cov.sum(axis=0)).ravel() > 0
+
+
+def _cv(v: npt.NDArray[np.float64]) -> float:
+    m = float(np.mean(v))
+    return round(float(np.std(v)) / m, 4) if m > 0 else 0.0
+
+
+def _figures(
+    inp: ExpansionInputs,
+    gu: npt.NDArray[Any],
+    docks: npt.NDArray[np.float64] | None,
+    cov300: npt.NDArray[np.bool_],
+    cov500: npt.NDArray[np.bool_],
+    n_new: int,
+    trips: float | None,
+) -> tuple[NetworkFigures, dict[str, tuple[float, float]]]:
+    pop = inp.demand.population
+    total = float(pop.sum())
+    names = inp.district_names
+    dpop = inp.district_population.reindex(names).to_numpy(np.float64)
+    shares, per10k, docks10k = [], [], []
+    by_gu: dict[str, tuple[float, float]] = {}
+    for k, name in enumerate(names):
+        in_gu = inp.demand.gu == name
+        gp = float(pop[in_gu].sum())
+        share = float(pop[in_gu & cov300].sum()) / gp if gp else 0.0
+        n_st = int((gu == name).sum())
+        shares.append(share)
+        per10k.append(n_st / dpop[k] * 1e4 if dpop[k] else 0.0)
+        if docks is not None:
+            docks10k.append(float(docks[gu == name].sum()) / dpop[k] * 1e4 if dpop[k] else 0.0)
+        by_gu[name] = (round(share, 5), round(per10k[-1], 3))
+    s = np.array(shares)
+    fig = NetworkFigures(
+        stations=len(gu),
+        new_stations=n_new,
+        covered_population_300=round(float(pop[cov300].sum()), 1),
+        covered_share_300=round(float(pop[cov300].sum()) / total, 5),
+        covered_population_500=round(float(pop[cov500].sum()), 1),
+        covered_share_500=round(float(pop[cov500].sum()) / total, 5),
+        predicted_trips=None if trips is None else round(trips, 1),
+        district_covered_share_cv=_cv(s),
+        district_covered_share_min=round(float(s.min()), 5),
+        district_covered_share_max=round(float(s.max()), 5),
+        district_stations_per_10k_cv=_cv(np.array(per10k)),
+        district_docks_per_10k_cv=None if docks is None else _cv(np.array(docks10k)),
+    )
+    return fig, by_gu
+
+
+def _solve_count(
+    sc: ExpansionScenario,
+    inp: ExpansionInputs,
+    n: int,
+    params: ModelParams,
+    fleet_rules: bool,
+    warm: npt.NDArray[np.int64] | None,
+) -> Siting:
+    sc_n = sc.model_copy(update={"new_stations": NewStations(max=n)})
+    data, _ = build_expansion_data(sc_n, inp, fleet_rules=fleet_rules)
+    return solve_siting(sc_n, inp, data, params, warm_start=warm)
+
+
+def stations_to_match(
+    sc: ExpansionScenario,
+    inp: ExpansionInputs,
+    target: float,
+    params: ModelParams,
+    *,
+    start: int,
+    fleet_rules: bool = False,
+    tolerance: int = 10,
+    progress: Progress | None = None,
+) -> tuple[int | None, str]:
+    """Fewest new stations (within ``tolerance``) whose plan covers ``target`` residents at 300 m.
+
+    Bisection over the count; each count is solved warm-started from the largest smaller count
+    solved so far. Returns ``(count, note)``; ``count`` is ``None`` when even every candidate
+    (up to ``4 * start``) does not reach it.
+    """
+    say = progress or (lambda _m: None)
+    pop = inp.demand.population
+    solved: dict[int, tuple[float, npt.NDArray[np.int64]]] = {}
+
+    def covered(n: int) -> float:
+        smaller = [m for m in solved if m < n]
+        warm = solved[max(smaller)][1] if smaller else None
+        s = _solve_count(sc, inp, n, params, fleet_rules, warm)
+        solved[n] = (float(pop[s.covered_after].sum()), s.sites)
+        say(f"match real coverage: {n} new stations cover {solved[n][0]:,.0f} (target {target:,.0f})")
+        return solved[n][0]
+
+    lo, hi = 0, max(1, start)
+    while covered(hi) < target:
+        lo, hi = hi, hi * 2
+        if hi > 4 * max(1, start) or hi > len(inp.candidates):
+            return None, f"not reached with {lo} new stations"
+    while hi - lo > tolerance:
+        mid = (lo + hi) // 2
+        if covered(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi, f"bisection to within {tolerance} stations ({len(solved)} counts solved)"
+
+
+def backtest(
+    sc: ExpansionScenario,
+    inp: ExpansionInputs,
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    params: ModelParams,
+    *,
+    old_label: str,
+    new_label: str,
+    fleet_rules: bool = False,
+    trips_weights: Sequence[float] = (),
+    random_draws: int = 20,
+    data_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Backtest:
+    """Compare the real NEW network with the plan from OLD (see the module docstring).
+
+    ``sc`` is the scenario whose baseline is ``old`` (``inp`` built from it, with predicted trips);
+    its ``new_stations.max`` should be the number of real new stations. ``trips_weights`` plans
+    again with those ``objective.predicted_trips`` weights (the trust in predicted trips against
+    residents covered) and reports each.
+    """
+    from mobility.network.street import to_metric
+
+    say = progress or (lambda _m: None)
+    t0 = time.perf_counter()
+    ox, oy = (
+        np.asarray(a, dtype=np.float64)
+        for a in to_metric(old["lon"].to_numpy(float), old["lat"].to_numpy(float))
+    )
+    nx_, ny_ = (
+        np.asarray(a, dtype=np.float64)
+        for a in to_metric(new["lon"].to_numpy(float), new["lat"].to_numpy(float))
+    )
+    is_new = match_new_stations(ox, oy, nx_, ny_)
+    n_new = int(is_new.sum())
+    say(f"{n_new} of {len(new)} {new_label} stations have no {old_label} station within {MATCH_M:g} m")
+
+    notes: list[str] = [
+        UNKNOWN,
+        "predicted trips: the demand-potential model is fitted on recent usage at recent stations, "
+        "so for an older vintage's sites it is not an out-of-sample forecast",
+        f"the real {new_label} network also closed or moved stations: it is measured as listed",
+        "within 300 m of a proposed site: straight-line distance",
+    ]
+    # the real network
+    cov300_real = _cover(inp, nx_, ny_, 300.0)
+    cov500_real = _cover(inp, nx_, ny_, 500.0)
+    real_trips = None
+    if inp.predicted_trips is not None:
+        pred = site_predictions(
+            new["lon"].to_numpy(np.float64)[is_new],
+            new["lat"].to_numpy(np.float64)[is_new],
+            {"trips_per_day": "predicted_trips"},
+            notes,
+            data_dir,
+        ).get("trips_per_day")
+        real_trips = None if pred is None else float(pred.sum())
+    new_docks = new["docks"].to_numpy(np.float64) if new["docks"].notna().all() else None
+    if new_docks is None:
+        notes.append(f"{new_label}: some stations without a dock count: docks per resident left out")
+    real, real_gu = _figures(
+        inp, new["gu"].astype(str).to_numpy(), new_docks, cov300_real, cov500_real, n_new, real_trips
+    )
+
+    # the plan
+    say(f"planning {n_new} new stations from {old_label}")
+    siting = _solve_count(sc, inp, n_new, params, fleet_rules, None)
+    cands = inp.candidates
+    sel = siting.sites
+    px, py = cands.x[sel], cands.y[sel]
+    all_x, all_y = np.concatenate([ox, px]), np.concatenate([oy, py])
+    cov300_plan = siting.covered_after
+    cov500_plan = _cover(inp, all_x, all_y, 500.0)
+    plan_trips = None if inp.predicted_trips is None else float(inp.predicted_trips[sel].sum())
+    plan_gu = np.concatenate([old["gu"].astype(str).to_numpy(), cands.gu[sel]])
+    plan_docks = None
+    if old["docks"].notna().all():
+        plan_docks = np.concatenate(
+            [old["docks"].to_numpy(np.float64), np.full(len(sel), float(sc.docks.min))]
+        )
+    plan, plan_by_gu = _figures(inp, plan_gu, plan_docks, cov300_plan, cov500_plan, len(sel), plan_trips)
+
+    rx, ry = nx_[is_new], ny_[is_new]
+    near = near_share(rx, ry, px, py)
+    w = inp.demand.population
+    rand = [
+        near_share(
+            rx, ry, *weighted_random_sites(inp.demand.x, inp.demand.y, w, len(sel), seed=params.seed + k)
+        )
+        for k in range(random_draws)
+    ]
+    # trust in predicted trips against residents covered
+    trust: list[TrustPoint] = []
+    for tw in trips_weights:
+        if inp.predicted_trips is None:
+            notes.append(f"trips weight {tw:g} skipped: no predicted trips")
+            break
+        sc_w = sc.model_copy(
+            update={"objective": sc.objective.model_copy(update={"predicted_trips": float(tw)})}
+        )
+        say(f"planning with objective.predicted_trips = {tw:g}")
+        s_w = _solve_count(sc_w, inp, n_new, params, fleet_rules, None)
+        c500 = _cover(
+            inp, np.concatenate([ox, cands.x[s_w.sites]]), np.concatenate([oy, cands.y[s_w.sites]]), 500.0
+        )
+        trust.append(
+            TrustPoint(
+                trips_weight=float(tw),
+                covered_share_300=round(float(w[s_w.covered_after].sum()) / float(w.sum()), 5),
+                covered_share_500=round(float(w[c500].sum()) / float(w.sum()), 5),
+                predicted_trips=round(float(inp.predicted_trips[s_w.sites].sum()), 1),
+                real_new_near_proposed_share=round(
+                    near_share(rx, ry, cands.x[s_w.sites], cands.y[s_w.sites]), 4
+                ),
+            )
+        )
+    # stations the plan needs to equal the real 300 m coverage
+    say("stations the plan needs to equal the real 300 m coverage")
+    match_n, match_note = stations_to_match(
+        sc, inp, real.covered_population_300, params, start=n_new, fleet_rules=fleet_rules, progress=say
+    )
+
+    old_gu = old["gu"].astype(str).to_numpy()
+    dpops = {str(k): float(v) for k, v in inp.district_population.items()}
+    districts = []
+    pop = inp.demand.population
+    for name in inp.district_names:
+        in_gu = inp.demand.gu == name
+        gp = float(pop[in_gu].sum())
+        districts.append(
+            DistrictRow(
+                gu=name,
+                population=float(dpops[name]),
+                stations_old=int((old_gu == name).sum()),
+                stations_real=int((new["gu"].astype(str).to_numpy() == name).sum()),
+                stations_plan=int((plan_gu == name).sum()),
+                covered_share_300_old=round(float(pop[in_gu & inp.covered_before].sum()) / gp, 5)
+                if gp
+                else 0.0,
+                covered_share_300_real=real_gu[name][0],
+                covered_share_300_plan=plan_by_gu[name][0],
+                stations_per_10k_real=real_gu[name][1],
+                stations_per_10k_plan=plan_by_gu[name][1],
+            )
+        )
+    rn = new[is_new]
+    real_sites = [
+        Site(lat=round(float(la), 7), lon=round(float(lo), 7), gu=str(g), name=str(nm))
+        for la, lo, g, nm in zip(
+            rn["lat"].to_numpy(np.float64),
+            rn["lon"].to_numpy(np.float64),
+            rn["gu"].astype(str),
+            rn["name"].astype(str),
+            strict=True,
+        )
+    ]
+    proposed = [
+        Site(lat=round(float(cands.lat[j]), 7), lon=round(float(cands.lon[j]), 7), gu=str(cands.gu[j]))
+        for j in sel.tolist()
+    ]
+    prov = Provenance.collect(
+        {k: p for k, p in inp.datasets.items() if p.exists()},
+        scenario=sc.model_dump(mode="json"),
+        seed=params.seed,
+    )
+    notes.append(f"backtest {time.perf_counter() - t0:.1f} s")
+    return Backtest(
+        old=old_label,
+        new=new_label,
+        match_radius_m=MATCH_M,
+        real=real,
+        plan=plan,
+        real_new_near_proposed_share=round(near, 4),
+        random_near_share=round(float(np.mean(rand)), 4) if rand else 0.0,
+        random_draws=random_draws,
+        stations_to_match_real=match_n,
+        stations_to_match_real_note=match_note,
+        trust=trust,
+        siting_stats=siting.result.stats,
+        districts=districts,
+        real_new_sites=real_sites,
+        proposed_sites=proposed,
+        provenance=prov,
+        notes=[*inp.notes, *notes],
+    )
+
+
+__all__ = [
+    "Backtest",
+    "DistrictRow",
+    "NetworkFigures",
+    "TrustPoint",
+    "backtest",
+    "backtest_json_schema",
+    "default_scenario",
+    "match_new_stations",
+    "near_share",
+    "stations_to_match",
+    "weighted_random_sites",
+]
