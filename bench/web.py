@@ -137,6 +137,8 @@ def main() -> None:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
+                marks: list[dict[str, int]] = []
+
                 def visit(path: str, ready: str, timeout: float = 300_000) -> float:
                     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
                     page = ctx.new_page()
@@ -146,6 +148,7 @@ def main() -> None:
                     page.goto(f"{url}/{path}")
                     page.wait_for_selector(ready, timeout=timeout)
                     dt = time.perf_counter() - t0
+                    marks.append(page.evaluate("() => window.__timings || {}"))
                     ctx.close()
                     return dt
 
@@ -199,6 +202,7 @@ def main() -> None:
         "plan_page_first_s": round(cold, 3),
         "plan_page_s": round(warm_med, 3),
         "plan_page_all_s": [round(x, 3) for x in warm],
+        "plan_page_marks_ms": marks[1:],
         "baseline_html_map_s": round(base_med, 3),
         "ratio_plan_page_to_html_map": round(warm_med / base_med, 3),
         "smooth_stations": drawn,
@@ -211,6 +215,10 @@ def main() -> None:
     }
     print(f"plan page ({n_stations:,} stations) usable: first visit {cold:.2f} s, later visits median "
           f"{warm_med:.2f} s ({', '.join(f'{x:.2f}' for x in warm)})")  # fmt: skip
+    print(
+        "  steps (ms after the page script starts: plan+info fetched, tables drawn, map loaded, "
+        f"layers fetched, map idle): {marks[1:]}"
+    )
     print(f"baseline: offline HTML map (plotly) of the same plan drawn in {base_med:.2f} s; "
           f"ratio plan page / HTML map = {out['ratio_plan_page_to_html_map']}")  # fmt: skip
     print(f"map with {drawn:,} stations + coverage + districts: {full['fps']:.1f} fps, p95 frame "
