@@ -6,7 +6,6 @@ Never ``playwright install``: the browser is ``/usr/bin/chromium`` (``.ci/browse
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -45,13 +44,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator
         "MOBILITY_RATE_LIMIT": "100000/minute",
         "PYTHONUNBUFFERED": "1",
     }
-    keys = {}
-    for role in ("planner", "ops", "viewer"):
-        out = subprocess.run(
-            [str(BIN / "mobility"), "keys", "create", "--role", role, "--name", f"web-{role}", "--json"],
-            env=env, capture_output=True, text=True, check=True, timeout=120,
-        )  # fmt: skip
-        keys[role] = json.loads(out.stdout)["key"]
+    from api.auth import create_key
+    from api.db import dispose_engine, migrate, session_factory
+
+    migrate(env["MOBILITY_DATABASE_URL"])
+    sessions = session_factory(env["MOBILITY_DATABASE_URL"])
+    keys = {role: create_key(sessions, role, f"web-{role}")[0] for role in ("planner", "ops", "viewer")}
+    dispose_engine(env["MOBILITY_DATABASE_URL"])
     port = _port()
     log = tmp / "serve.log"
     proc = subprocess.Popen(

@@ -153,6 +153,14 @@ def test_compare_two_plans(server: dict[str, Any], browser: Any, shots: Path, se
     assert axe_serious(page) == []
     assert page.errors == []
 
+    # Submit another scenario and cancel it from its progress page.
+    page.goto(f"{server['url']}/#/plans/new?from=seoul-2025.yaml")
+    page.click("#submit-scenario")
+    page.wait_for_selector("#cancel-job:enabled")
+    page.click("#cancel-job")
+    page.wait_for_selector(".badge-cancelled", timeout=180_000)
+    assert page.locator("#open-result").count() == 0
+
 
 @pytest.mark.slow
 def test_plan_pages_at_tablet_width(

@@ -65,19 +65,8 @@ export const CHOROPLETH = [[0, '#f7fcf0'], [20, '#ccebc5'], [30, '#7bccc4'], [40
  */
 export async function drawPlan(map, plan, layers) {
   const c = await colors();
-  if (layers.districts) {
-    map.addSource('districts', { type: 'geojson', data: layers.districts });
-    map.addLayer({ id: 'districts-fill', type: 'fill', source: 'districts', paint: {
-      'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'bikes_per_10k'], 0], ...CHOROPLETH.flat()],
-      'fill-opacity': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 14, 0.12] } });
-    map.addLayer({ id: 'districts-line', type: 'line', source: 'districts',
-      paint: { 'line-color': c.district_edge, 'line-width': 0.8 } });
-  }
-  if (layers.coverage) {
-    map.addSource('coverage', { type: 'geojson', data: layers.coverage });
-    map.addLayer({ id: 'coverage', type: 'fill', source: 'coverage', paint: {
-      'fill-color': c.coverage, 'fill-opacity': ['match', ['get', 'kind'], 'new', 0.3, 0.15] } });
-  }
+  if (layers.districts) await drawDistricts(map, layers.districts);
+  if (layers.coverage) await drawCoverage(map, layers.coverage);
   map.addSource('stations', { type: 'geojson', data: stationFeatures(plan) });
   map.addLayer({ id: 'existing', type: 'circle', source: 'stations', filter: ['==', ['get', 'kind'], 'existing'],
     paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 1.8, 15, 6], 'circle-color': c.existing,
@@ -94,6 +83,27 @@ export async function drawPlan(map, plan, layers) {
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
   }
+}
+
+/** The district choropleth (bikes per 10,000 residents), under the stations when they are drawn. */
+export async function drawDistricts(map, districts) {
+  const c = await colors();
+  const before = map.getLayer('coverage') ? 'coverage' : map.getLayer('existing') ? 'existing' : undefined;
+  map.addSource('districts', { type: 'geojson', data: districts });
+  map.addLayer({ id: 'districts-fill', type: 'fill', source: 'districts', paint: {
+    'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'bikes_per_10k'], 0], ...CHOROPLETH.flat()],
+    'fill-opacity': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 14, 0.12] } }, before);
+  map.addLayer({ id: 'districts-line', type: 'line', source: 'districts',
+    paint: { 'line-color': c.district_edge, 'line-width': 0.8 } }, before);
+}
+
+/** Walking coverage (existing and new stations' catchments), under the stations. */
+export async function drawCoverage(map, coverage) {
+  const c = await colors();
+  map.addSource('coverage', { type: 'geojson', data: coverage });
+  map.addLayer({ id: 'coverage', type: 'fill', source: 'coverage', paint: {
+    'fill-color': c.coverage, 'fill-opacity': ['match', ['get', 'kind'], 'new', 0.3, 0.15] } },
+  map.getLayer('existing') ? 'existing' : undefined);
 }
 
 /** The popup of a station. @param {any} p feature properties */

@@ -3,7 +3,7 @@
 
 import { api, ApiError, download, esc, fmt, openApi, pollJob } from './api.js';
 import { buildForm } from './form.js';
-import { CHOROPLETH, createMap, drawPlan, syncMaps } from './map.js';
+import { CHOROPLETH, createMap, drawCoverage, drawDistricts, drawPlan, syncMaps } from './map.js';
 
 
 const BASE = '/v1/scenarios';
@@ -236,7 +236,14 @@ function legend() {
 /** A plan: map, KPIs, district table, downloads. */
 export async function planView(el, [id]) {
   const t0 = performance.now();
-  const { info, plan, districts, coverage } = await loadPlan(id);
+  const marks = {};
+  const mark = (name) => { marks[name] = Math.round(performance.now() - t0); };
+  window.__timings = marks;
+  // The district and coverage layers (the largest downloads) load while the map starts.
+  const districtsP = api(`${BASE}/${id}/layers/districts.geojson`).catch(() => null);
+  const coverageP = api(`${BASE}/${id}/layers/coverage.geojson`).catch(() => null);
+  const [info, plan] = await Promise.all([api(`${BASE}/${id}`), api(`${BASE}/${id}/plan`)]);
+  mark('plan');
   const a = plan.city_before || {};
   const b = plan.city_after || {};
   el.innerHTML = `
@@ -270,11 +277,17 @@ export async function planView(el, [id]) {
       btn.removeAttribute('aria-busy');
     }
   }));
+  mark('tables');
   const map = await createMap(el.querySelector('#plan-map'));
-  await drawPlan(map, plan, { districts, coverage });
+  mark('map');
+  await drawPlan(map, plan, {});
   window.__maps = { plan: map, plan_doc: plan }; // for the browser tests and the console
+  const [districts, coverage] = await Promise.all([districtsP, coverageP]);
+  mark('layers');
+  if (districts) await drawDistricts(map, districts);
+  if (coverage) await drawCoverage(map, coverage);
   await new Promise((r) => map.once('idle', r));
-  document.body.dataset.planReadyMs = String(Math.round(performance.now() - t0));
+  mark('idle');
   el.querySelector('#plan-map').dataset.ready = 'true';
 }
 

@@ -1,0 +1,236 @@
+"""The web app in a real browser on localhost: how soon the plan page is usable, and how smooth the map is.
+
+Starts ``mobility serve`` (SQLite in a temporary folder, jobs not run) with one stored plan (a
+real ``plan.json``: the 2019 scenario, 1,540 + 600 = 2,140 stations), then drives headless Debian
+Chromium (Playwright, software WebGL) against it:
+
+* **plan page usable**: from navigation to the map drawn and idle with every layer (stations,
+  coverage, district choropleth) and the tables filled (``#plan-map[data-ready]``); the first
+  visit (the server renders the coverage and district layers once) and the median of later
+  visits (new browser tab, nothing cached by the browser). Baseline, same plan, same browser:
+  the offline HTML map export (``map.html``, plotly) until its plot is drawn.
+* **map smoothness**: frames per second (``requestAnimationFrame``) and the 95th-percentile
+  frame time while the map pans and zooms for ``--animate`` seconds, with 3,000 stations and the
+  coverage layer drawn; baseline: the same animation over the basemap alone.
+
+Prints the figures with their ratios, the machine (cores, memory, load average) and a last line
+of JSON. Usage: ``.venv/bin/python bench/web.py --plan PLAN.json [--visits 5] [--animate 4]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angle=swiftshader",
+        "--enable-unsafe-swiftshader"]  # fmt: skip
+
+
+def _bench_api() -> Any:
+    """bench/api.py (its plan storage and machine description), loaded by path."""
+    spec = importlib.util.spec_from_file_location("bench_api", ROOT / "bench" / "api.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+ANIMATE = """async (seconds) => {
+  const m = window.__maps.plan;
+  const times = [];
+  let last = performance.now();
+  let running = true;
+  const tick = (t) => { times.push(t - last); last = t; if (running) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  const stops = [[126.98, 37.57, 11], [126.92, 37.55, 13], [127.03, 37.50, 12], [127.06, 37.60, 14],
+                 [126.90, 37.52, 11.5], [126.99, 37.56, 10.5]];
+  const end = performance.now() + seconds * 1000;
+  let i = 0;
+  while (performance.now() < end) {
+    const [lon, lat, z] = stops[i++ % stops.length];
+    m.easeTo({center: [lon, lat], zoom: z, duration: 700});
+    await new Promise((r) => setTimeout(r, 720));
+  }
+  running = false;
+  times.shift();
+  times.sort((a, b) => a - b);
+  const total = times.reduce((s, x) => s + x, 0);
+  const p95 = times[Math.floor(0.95 * (times.length - 1))];
+  return {frames: times.length, fps: 1000 * times.length / total, p95_ms: p95};
+}"""
+
+TO_3000 = """(n) => {
+  const m = window.__maps.plan;
+  const fc = {type: 'FeatureCollection', features: []};
+  const base = window.__maps.plan_doc;
+  const src = [...base.existing_stations.map((s) => ({...s, kind: 'existing'})),
+               ...base.new_stations.map((s) => ({...s, station_id: s.id, kind: 'new'}))];
+  for (let i = 0; fc.features.length < n; i++) {
+    const s = src[i % src.length];
+    const j = Math.floor(i / src.length);  // copies beyond the plan's stations are shifted ~200 m
+    fc.features.push({type: 'Feature', properties: s,
+      geometry: {type: 'Point', coordinates: [s.lon + 0.002 * j, s.lat + 0.0015 * j]}});
+  }
+  m.getSource('stations').setData(fc);
+  return new Promise((r) => m.once('idle', () => r(fc.features.length)));
+}"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--plan", type=Path, required=True, help="a plan.json (e.g. of seoul-2019-30k)")
+    ap.add_argument("--visits", type=int, default=5, help="warm visits of the plan page (median)")
+    ap.add_argument("--animate", type=float, default=4.0, help="seconds of pan/zoom animation")
+    ap.add_argument("--stations", type=int, default=3000, help="stations drawn for the smoothness run")
+    args = ap.parse_args()
+    bench_api = _bench_api()
+    plan = json.loads(args.plan.read_text(encoding="utf-8"))
+    n_stations = len(plan["new_stations"]) + len(plan["existing_stations"])
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
+        db = f"sqlite:///{Path(tmp) / 'web.sqlite'}"
+        job_id, key, nbytes = bench_api.store_plan(db, plan)
+        env = {**os.environ, "MOBILITY_DATABASE_URL": db, "MOBILITY_RUN_JOBS": "false",
+               "MOBILITY_RATE_LIMIT": "100000/minute"}  # fmt: skip
+        port = _port()
+        url = f"http://127.0.0.1:{port}"
+        log = Path(tmp) / "serve.log"
+        cmd = [str(BIN / "mobility"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"server did not start:\n{log.read_text()[-2000:]}")
+                time.sleep(0.3)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+                marks: list[dict[str, int]] = []
+
+                def visit(path: str, ready: str, timeout: float = 300_000) -> float:
+                    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+                    page = ctx.new_page()
+                    page.goto(f"{url}/#/plans")
+                    page.evaluate("k => sessionStorage.setItem('mobility.apiKey', k)", key)
+                    t0 = time.perf_counter()
+                    page.goto(f"{url}/{path}")
+                    page.wait_for_selector(ready, timeout=timeout)
+                    dt = time.perf_counter() - t0
+                    marks.append(page.evaluate("() => window.__timings || {}"))
+                    ctx.close()
+                    return dt
+
+                cold = visit(f"#/plan/{job_id}", "#plan-map[data-ready=true]")
+                warm = [visit(f"#/plan/{job_id}", "#plan-map[data-ready=true]") for _ in range(args.visits)]
+
+                def html_map() -> float:
+                    ctx = browser.new_context(viewport={"width": 1280, "height": 800},
+                                              extra_http_headers={"X-API-Key": key})  # fmt: skip
+                    page = ctx.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(f"{url}/v1/scenarios/{job_id}/map.html", timeout=600_000)
+                    page.wait_for_selector(".main-svg", timeout=300_000)
+                    page.wait_for_function(
+                        "() => document.querySelectorAll('.scatterlayer .trace').length > 0"
+                    )
+                    dt = time.perf_counter() - t0
+                    ctx.close()
+                    return dt
+
+                html_map()  # rendered and stored by the server on the first request
+                baseline = [html_map() for _ in range(max(1, args.visits // 2))]
+
+                ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+                page = ctx.new_page()
+                page.goto(f"{url}/#/plans")
+                page.evaluate("k => sessionStorage.setItem('mobility.apiKey', k)", key)
+                page.goto(f"{url}/#/plan/{job_id}")
+                page.wait_for_selector("#plan-map[data-ready=true]")
+                for lyr in ("existing", "new", "coverage", "districts-fill", "districts-line"):
+                    page.evaluate(
+                        f"() => window.__maps.plan.setLayoutProperty('{lyr}', 'visibility', 'none')"
+                    )
+                bare = page.evaluate(ANIMATE, args.animate)
+                for lyr in ("existing", "new", "coverage", "districts-fill", "districts-line"):
+                    page.evaluate(
+                        f"() => window.__maps.plan.setLayoutProperty('{lyr}', 'visibility', 'visible')"
+                    )
+                drawn = page.evaluate(TO_3000, args.stations)
+                full = page.evaluate(ANIMATE, args.animate)
+                browser.close()
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(20)
+    warm_med = statistics.median(warm)
+    base_med = statistics.median(baseline)
+    out = {
+        "bench": "web",
+        "plan_stations": n_stations,
+        "plan_bytes": nbytes,
+        "plan_page_first_s": round(cold, 3),
+        "plan_page_s": round(warm_med, 3),
+        "plan_page_all_s": [round(x, 3) for x in warm],
+        "plan_page_marks_ms": marks[1:],
+        "baseline_html_map_s": round(base_med, 3),
+        "ratio_plan_page_to_html_map": round(warm_med / base_med, 3),
+        "smooth_stations": drawn,
+        "fps_with_data": round(full["fps"], 1),
+        "p95_frame_ms_with_data": round(full["p95_ms"], 1),
+        "fps_basemap_only": round(bare["fps"], 1),
+        "p95_frame_ms_basemap_only": round(bare["p95_ms"], 1),
+        "ratio_fps_with_data_to_basemap": round(full["fps"] / bare["fps"], 3),
+        "machine": bench_api.machine(),
+    }
+    print(f"plan page ({n_stations:,} stations) usable: first visit {cold:.2f} s, later visits median "
+          f"{warm_med:.2f} s ({', '.join(f'{x:.2f}' for x in warm)})")  # fmt: skip
+    print(
+        "  steps (ms after the page script starts: plan+info fetched, tables drawn, map loaded, "
+        f"layers fetched, map idle): {marks[1:]}"
+    )
+    print(f"baseline: offline HTML map (plotly) of the same plan drawn in {base_med:.2f} s; "
+          f"ratio plan page / HTML map = {out['ratio_plan_page_to_html_map']}")  # fmt: skip
+    print(f"map with {drawn:,} stations + coverage + districts: {full['fps']:.1f} fps, p95 frame "
+          f"{full['p95_ms']:.0f} ms; basemap only {bare['fps']:.1f} fps, p95 {bare['p95_ms']:.0f} ms; "
+          f"ratio {out['ratio_fps_with_data_to_basemap']}")  # fmt: skip
+    m = out["machine"]
+    print(
+        f"machine: {m['cores']} cores, {m['ram_gb']} GB, load average {m['load_avg_1m']}, "
+        "headless Chromium with software WebGL (SwiftShader)"
+    )
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
