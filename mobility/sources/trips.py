@@ -55,6 +55,7 @@ from mobility.errors import DataFileError, DataNotFoundError, MobilityError
 from mobility.io import atomic_path, atomic_write_json
 from mobility.quality import QualityReport
 from mobility.sources.base import DatasetSpec, Loaded
+from mobility.sources.stations import station_number_lookup
 
 __all__ = [
     "COLUMNS",
@@ -457,11 +458,7 @@ def _empty_lookup() -> pd.DataFrame:
 
 
 def _station_lookup(data_dir: Path | str | None) -> pd.DataFrame:
-    """Number <-> ST-ID pairs from the stations module (helper A), or an empty table."""
-    try:
-        from mobility.sources.stations import station_number_lookup
-    except ImportError:  # pragma: no cover - the stations module ships with the package
-        return _empty_lookup()
+    """Number <-> ST-ID pairs of the station lists, or an empty table without a data directory."""
     try:
         table = station_number_lookup(resolve_data_dir(data_dir))
     except DataNotFoundError:
