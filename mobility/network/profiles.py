@@ -46,22 +46,8 @@ from mobility.network.street import HIGHWAY_CLASSES, StreetNetwork
 
 Weight = Literal["time", "length"]
 
-_DRIVE = (
-    "motorway",
-    "motorway_link",
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-    "tertiary",
-    "tertiary_link",
-    "residential",
-    "unclassified",
-    "living_street",
-    "road",
-)
+_DRIVE = HIGHWAY_CLASSES[: HIGHWAY_CLASSES.index("road") + 1]
+"""Classes a car may use: the street classes up to ``road`` (not service roads, tracks, paths)."""
 _NO_FOOT = ("motorway", "motorway_link", "trunk", "trunk_link")
 
 
@@ -474,11 +460,7 @@ def matched_hourly_speeds(net: StreetNetwork, data_dir: Path | str | None = None
     from mobility.network.street import HIGHWAY_CODE
 
     ktdb = load_network("ktdb", data_dir)
-    drive = {
-        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary",
-        "secondary_link", "tertiary", "tertiary_link", "residential", "unclassified", "road",
-    }  # fmt: skip
-    codes = np.array([HIGHWAY_CODE[c] for c in drive])
+    codes = np.array([HIGHWAY_CODE[c] for c in _DRIVE if c != "living_street"])  # KTDB has no living streets
     key = f"{net.fingerprint}-{ktdb.fingerprint}-v1"
 
     def build(tmp: Path) -> None:
