@@ -40,6 +40,7 @@ from pydantic import ValidationError
 from shapely.geometry import LineString
 
 from mobility.errors import DataFileError, InputError
+from mobility.placement.coverage import walking_coverage
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.sources.base import CRS_METRIC, CRS_WGS84
 
@@ -306,9 +307,11 @@ def _network_memo(
     st["kind"] = "existing"
     existing = _points(st)[[*STATION_COLUMNS, "geometry"]]
     districts = load_current_districts(data_dir)
-    cov = catchments(existing, catchment_m, kind="existing")
-    shares = coverage_share(cov, load_dongs(data_dir))
-    dk = district_kpis(districts, [existing], shares)
+    cov = catchments(existing, catchment_m, kind="existing")  # drawn only; counted on the network:
+    lon, lat = st["lon"].to_numpy(float), st["lat"].to_numpy(float)
+    walk = walking_coverage(lon, lat, radius_m=catchment_m, data_dir=data_dir)
+    dk = district_kpis(districts, [existing], walk.by_gu)
+    city = {**citywide(dk), "coverage_share": round(walk.covered_share, 4)}
     return MapLayers(
         existing_stations=existing,
         coverage=cov,
@@ -319,7 +322,8 @@ def _network_memo(
             "stations_file": "ttareungi/stations_2025-12.csv",
             "bikes": f"estimated: fleet {fleet} spread by docks",
             "catchment_m": catchment_m,
-            "citywide": citywide(dk),
+            "coverage": f"walking {catchment_m:g} m on {walk.network} over the 100 m population grid",
+            "citywide": city,
         },
     )
 
@@ -583,9 +587,12 @@ def layers_from_routes(
             }
             for s in r.stops
         )
-        line = [(float(x), float(y)) for x, y in r.path] if r.path else [(s.lon, s.lat) for s in r.stops]
-        if len(line) < 2:
-            continue
+        depot = night.depot(r.depot_id)
+        ends = [(depot.lon, depot.lat)] if depot is not None else []
+        stops = [(s.lon, s.lat) for s in r.stops]
+        line = [(float(x), float(y)) for x, y in r.path] if r.path else [*ends, *stops, *ends]
+        if len(line) < 2:  # one stop, no depot, no path: its stop is drawn, not a line
+            line = [line[0], line[0]]
         route_rows.append(
             {
                 "truck_id": r.truck_id,
@@ -614,7 +621,7 @@ def layers_from_routes(
         **layers.meta,
         "source": "routes",
         "totals": night.totals.model_dump(mode="json"),
-        "trucks": len(route_rows),
+        "trucks": sum(1 for r in night.routes if r.stops),
     }
     return layers
 

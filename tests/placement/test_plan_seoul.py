@@ -159,3 +159,23 @@ def test_plan_is_pinned_across_the_staged_pipeline(plan: Plan) -> None:
     assert plan.city_before.covered_population == pytest.approx(2_327_155.0)
     ids = ",".join(str(j) for j in sorted(s.candidate_id for s in plan.new_stations))
     assert hashlib.sha256(ids.encode()).hexdigest()[:16] == "f33fbac74b50170f"
+
+
+def test_one_coverage_count_for_plans_and_maps(plan: Plan, data_dir: Path) -> None:
+    """The maps' coverage function gives the plan's own ``city_before`` for the same stations, and
+    the current-network map prints that function's figure (walking, not straight-line buffers)."""
+    from mobility.export.layers import layers_from_network, load_current_stations
+    from mobility.placement.coverage import walking_coverage
+
+    lon = np.array([s.lon for s in plan.existing_stations])
+    lat = np.array([s.lat for s in plan.existing_stations])
+    walk = walking_coverage(lon, lat, radius_m=plan.radius_m, data_dir=data_dir)
+    assert walk.covered_share == pytest.approx(plan.city_before.covered_share, abs=1e-5)
+    assert walk.covered_population == pytest.approx(plan.city_before.covered_population, rel=1e-9)
+    for d in plan.districts:
+        assert walk.by_gu[d.gu] == pytest.approx(d.covered_share_before, abs=1e-5)
+    current = load_current_stations(data_dir)
+    now = walking_coverage(current["lon"].to_numpy(float), current["lat"].to_numpy(float), data_dir=data_dir)
+    city = layers_from_network(data_dir, with_water=False).meta["citywide"]
+    assert city["coverage_share"] == round(now.covered_share, 4)
+    assert 0.3 < now.covered_share < 0.5  # about 40 % of residents within a 300 m walk, not 70 %
