@@ -110,12 +110,10 @@ def simulate_cmd(
         str,
         typer.Argument(help="plan.json, a station vintage (2025-12, 2019-12) or a station file; or 'sweep'."),
     ],
+    day: Annotated[str, typer.Option("--day", help="The simulated day, YYYY-MM-DD (2019..2025).")],
     sweep_source: Annotated[
         str | None, typer.Argument(help="After 'sweep': the SOURCE to sweep.", show_default=False)
     ] = None,
-    day: Annotated[
-        str, typer.Option("--day", help="The simulated day, YYYY-MM-DD (2019..2025).")
-    ] = "2023-06-14",
     status: Annotated[
         Path | None,
         typer.Option("--status", help="Start inventory: a status snapshot (CSV/Parquet/bikeList JSON)."),
@@ -129,7 +127,10 @@ def simulate_cmd(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed (same seed, same result).")] = 0,
     fleet: Annotated[
         str | None,
-        typer.Option("--fleet", help="sweep only: fleet sizes A:B:STEP (inclusive) or a comma list."),
+        typer.Option(
+            "--fleet",
+            help="sweep only: fleet sizes FROM:TO:STEP (TO included), e.g. 20000:60000:5000, or a list.",
+        ),
     ] = None,
     walk_radius: Annotated[
         float,

@@ -66,7 +66,8 @@ def load_station_set(source: str | Path, data_dir: Path | None = None) -> Statio
     out = t[[c for c in STATION_COLUMNS if c in t.columns]].copy()
     out["docks"] = pd.to_numeric(out["docks"], errors="coerce").fillna(0).astype(np.int64)
     out["number"] = pd.to_numeric(out["number"], errors="coerce").astype("Int64")
-    out["station_id"] = out["station_id"].astype("string").fillna(out["number"].astype("string"))
+    # a station without an ST-ID is "N<number>", as the rebalancing names it (routes.json)
+    out["station_id"] = out["station_id"].astype("string").fillna("N" + out["number"].astype("string"))
     return StationSet(out.reset_index(drop=True), source=str(source))
 
 

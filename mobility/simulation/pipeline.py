@@ -99,26 +99,28 @@ def prepare(
     ss = station_set or load_station_set(source, root)
     if len(ss.table) == 0:
         raise InputError("SOURCE", str(source), "a station set with at least one station")
+    stations = ss.table.reset_index(drop=True)
     profiles = profiles if profiles is not None else load_profiles(root)
-    trips = load_trip_tables(root, trip_datasets or TRIP_DATASETS)
-    ride, walk = network_matrices(ss.table, root)
-    model = fit_model(
-        ss.table, profiles, trips, monthly, ride, walk, params=params, exclude_months=exclude_months
-    )
+    # the start inventory first: a bad snapshot or routes file fails before the network work
     if status is not None:
-        bikes = status_bikes(model.stations, status)
+        bikes = status_bikes(stations, status)
         label = "status snapshot"
     elif ss.bikes_from_source:
-        bikes = model.stations["bikes"].to_numpy(np.int64)
+        bikes = stations["bikes"].to_numpy(np.int64)
         label = "the plan's allocation"
     else:
-        bikes = derived_start(model.stations, profiles, d)
+        bikes = derived_start(stations, profiles, d)
         label = (
             f"derived snapshot of {(d - pd.Timedelta(days=1)).strftime('%Y-%m-%d')} evening carried to 24:00"
         )
     if routes is not None:
-        bikes = apply_routes(model.stations, bikes, routes)
+        bikes = apply_routes(stations, bikes, routes)
         label += " + the night's routes applied"
+    trips = load_trip_tables(root, trip_datasets or TRIP_DATASETS)
+    ride, walk = network_matrices(stations, root)
+    model = fit_model(
+        stations, profiles, trips, monthly, ride, walk, params=params, exclude_months=exclude_months
+    )
     return Prepared(
         model=model,
         day=d,

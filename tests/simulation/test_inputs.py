@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from mobility.cli.simulate import parse_fleet
 from mobility.errors import InputError
-from mobility.simulation.data import apply_routes, scale_fleet, status_bikes
+from mobility.simulation.data import (
+    apply_routes,
+    load_station_set,
+    scale_fleet,
+    stations_from_plan,
+    status_bikes,
+)
 from mobility.simulation.model import RiderParams, fit_od, fit_season, slot_rates
+from mobility.simulation.result import simulation_json_schema
 
 
 def stations() -> pd.DataFrame:
@@ -100,3 +109,30 @@ def test_od_model_is_smoothed_and_normalised() -> None:
     assert p[i, j] > 0
     # last cumulative value of each row is 1
     assert np.allclose(od.cum[od.ptr[1:] - 1], 1.0)
+
+
+def test_plan_documents_give_stations_and_bikes(tmp_path: Path) -> None:
+    plan = {
+        "existing_stations": [
+            {"station_id": "ST-1", "number": 101, "name": "가", "gu": "마포구", "lat": 37.5, "lon": 126.9,
+             "docks": 10, "bikes": 7},
+        ],
+        "new_stations": [
+            {"id": "NEW-0001", "lat": 37.51, "lon": 126.91, "gu": "마포구", "docks": 12, "bikes": 9}
+        ],
+    }  # fmt: skip
+    ss = stations_from_plan(plan)
+    assert ss.bikes_from_source
+    assert ss.table["station_id"].tolist() == ["ST-1", "NEW-0001"]
+    assert ss.table["bikes"].tolist() == [7, 9] and ss.table["docks"].tolist() == [10, 12]
+    with pytest.raises(InputError, match="SOURCE"):
+        stations_from_plan({"routes": []})
+    with pytest.raises(InputError, match="SOURCE"):
+        load_station_set(tmp_path / "missing-plan.json")
+
+
+def test_result_schema_is_generated() -> None:
+    schema = simulation_json_schema()
+    assert {"citywide", "districts", "hours", "replications", "seed", "start_inventory"} <= set(
+        schema["properties"]
+    )

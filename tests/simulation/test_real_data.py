@@ -19,7 +19,9 @@ def test_a_day_outside_the_demand_models_range_is_refused_early(tmp_path: Path) 
     res = runner.invoke(app, ["simulate", "2025-12", "--day", "2031-06-01", "--out", str(tmp_path)])
     assert res.exit_code != 0
     assert "--day" in str(res.exception) and "2031-06-01" in str(res.exception)
-    res = runner.invoke(app, ["simulate", "2025-12", "--fleet", "1:2:1", "--out", str(tmp_path)])
+    res = runner.invoke(
+        app, ["simulate", "2025-12", "--day", "2023-06-14", "--fleet", "1:2:1", "--out", str(tmp_path)]
+    )
     assert "--fleet" in str(res.exception)
 
 
