@@ -84,10 +84,13 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+    except Exception as exc:  # usage errors arrive here in non-standalone mode
         import click
 
-        if isinstance(exc, click.ClickException):
+        # click's own exceptions, or those of the click that typer bundles (typer._click), which
+        # are not subclasses of click's: both have show() and exit_code (2 for a usage error)
+        usage = isinstance(exc, click.ClickException) or type(exc).__module__.startswith("typer._click")
+        if usage and hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
         raise
