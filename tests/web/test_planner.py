@@ -176,4 +176,19 @@ def test_plan_pages_at_tablet_width(
     page.goto(f"{server['url']}/#/plans")
     page.wait_for_selector("input[name=cmp]")
     assert_not_blank(page.screenshot(), shots / "plans-768.png", min_share=0.01)
+
+    # Keyboard: Tab from the first field of the form visits every field in order, then Submit.
+    page.goto(f"{server['url']}/#/plans/new?from=seoul-2019-30k.yaml")
+    page.wait_for_selector("#f-name")
+    fields = page.evaluate(
+        "() => [...document.querySelectorAll('#scenario-form [data-path]')].map((e) => e.id)"
+    )
+    page.focus("#f-name")
+    visited = ["f-name"]
+    for _ in range(len(fields) + 5):
+        page.keyboard.press("Tab")
+        visited.append(page.evaluate("() => document.activeElement.id"))
+        if visited[-1] == "submit-scenario":
+            break
+    assert visited == [*fields, "submit-scenario"]
     assert page.errors == []
