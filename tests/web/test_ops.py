@@ -75,6 +75,14 @@ def test_night_from_status_csv_to_printed_route_sheets(
     trucks = page.locator("aside details").count()  # one per truck on the road
     assert trucks >= 1
 
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Route sheet, all trucks (CSV)").click()
+    sheet_csv = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+    assert (
+        sheet_csv.startswith("truck,stop,arrival,station_id,station_name")
+        and len(sheet_csv.splitlines()) > trucks
+    )
+
     page.click("#open-sheets")
     page.wait_for_selector("main[data-ready=true], #view[data-ready=true]")
     sheets = page.locator("article.sheet")

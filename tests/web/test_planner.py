@@ -4,6 +4,7 @@ plans. Real data and the real solver, with short time limits."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -176,4 +177,32 @@ def test_plan_pages_at_tablet_width(
     page.goto(f"{server['url']}/#/plans")
     page.wait_for_selector("input[name=cmp]")
     assert_not_blank(page.screenshot(), shots / "plans-768.png", min_share=0.01)
+
+    # Keyboard: Tab from the first field of the form visits every field in order, then Submit.
+    page.goto(f"{server['url']}/#/plans/new?from=seoul-2019-30k.yaml")
+    page.wait_for_selector("#f-name")
+    fields = page.evaluate(
+        "() => [...document.querySelectorAll('#scenario-form [data-path]')].map((e) => e.id)"
+    )
+    page.focus("#f-name")
+    visited = ["f-name"]
+    for _ in range(len(fields) + 5):
+        page.keyboard.press("Tab")
+        visited.append(page.evaluate("() => document.activeElement.id"))
+        if visited[-1] == "submit-scenario":
+            break
+    assert visited == [*fields, "submit-scenario"]
+
+    # Draw a forbidden area on the map: it is added to areas.forbidden as a closed ring.
+    page.locator("#area-map canvas").scroll_into_view_if_needed()
+    page.get_by_role("button", name="Draw a forbidden area").click()
+    box = page.locator("#area-map").bounding_box()
+    for dx, dy in ((0.4, 0.4), (0.6, 0.4), (0.5, 0.6)):
+        page.mouse.click(box["x"] + dx * box["width"], box["y"] + dy * box["height"])
+    page.get_by_role("button", name="Finish").click()
+    areas = json.loads(page.input_value("#f-areas-forbidden"))
+    assert len(areas) == 2 and areas[0]["name"].startswith("Yeouido")  # the shipped one is kept
+    ring = areas[1]["coordinates"][0]
+    assert len(ring) == 4 and ring[0] == ring[-1]
+    assert all(126.7 < lon < 127.3 and 37.4 < lat < 37.75 for lon, lat in ring)
     assert page.errors == []

@@ -5,9 +5,18 @@
 import { api, ApiError, esc, fmt, openApi } from './api.js';
 import { buildForm } from './form.js';
 import { createMap, drawRoutes } from './map.js';
-import { jobView } from './planner.js';
+import { downloadList, jobView, wireDownloads } from './planner.js';
 
 const BASE = '/v1/rebalancing/runs';
+const EXPORTS = [
+  ['routes?format=json', 'routes.json', 'Routes (JSON)'],
+  ['routes?format=geojson', 'routes.geojson', 'Routes and stops (GeoJSON)'],
+  ['sheets/routes_all.csv', 'routes_all.csv', 'Route sheet, all trucks (CSV)'],
+  ['routes.gpkg', 'routes.gpkg', 'All layers (GeoPackage)'],
+  ['map.html', 'map.html', 'Offline map (HTML)'],
+  ['map.png', 'map.png', 'Map (PNG)'],
+  ['map.svg', 'map.svg', 'Map (SVG)'],
+];
 const STATUS_COLUMNS = ['station_id', 'name', 'lon', 'lat', 'bikes', 'docks', 'target', 'target_low', 'target_high'];
 const NUMERIC = new Set(['lon', 'lat', 'bikes', 'docks', 'target', 'target_low', 'target_high']);
 
@@ -195,11 +204,13 @@ export async function runView(el, [id], params, alive) {
         <p>${fmt(t.bikes_moved)} bikes moved by ${fmt(t.trucks_used)} trucks over ${fmt(t.km, 1)} km.</p>
         ${routes.still_empty.length ? `<p>Still expected empty: ${routes.still_empty.map(esc).join(', ')}</p>` : ''}
         ${routes.still_full.length ? `<p>Still expected full: ${routes.still_full.map(esc).join(', ')}</p>` : ''}
+        ${downloadList(EXPORTS)}
         <h3>Trucks</h3>
         ${used.map((r) => `<details><summary>${esc(r.truck_id)}: ${r.stops.length} stops, +${r.picked_up} / −${r.dropped}</summary><ol>
           ${r.stops.map((s) => `<li>${esc(s.arrival)} ${esc(s.name || s.station_id)}: ${s.quantity > 0 ? `싣기 pick up ${s.quantity}` : `내리기 drop ${-s.quantity}`}</li>`).join('')}</ol></details>`).join('')}
       </aside>
     </div>`;
+  wireDownloads(el, `${BASE}/${id}`, `night-${id.slice(0, 8)}`);
   const map = await createMap(el.querySelector('#route-map'));
   await drawRoutes(map, routes);
   el.querySelector('#route-map').dataset.ready = 'true';

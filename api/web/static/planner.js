@@ -206,6 +206,29 @@ const EXPORTS = [
   ['gbfs/station_status.json', 'station_status.json', 'GBFS station status'],
 ];
 
+/** A list of download buttons. @param {string[][]} exports [path, file name, label] */
+export function downloadList(exports) {
+  return `<h3>Downloads</h3><ul class="downloads">${exports.map(([p, f, l]) =>
+    `<li><button type="button" data-path="${esc(p)}" data-file="${esc(f)}">${esc(l)}</button></li>`).join('')}</ul>
+    <p class="error" id="download-err" aria-live="polite"></p>`;
+}
+
+/** Make the buttons of downloadList fetch `${base}/${path}` with the key and save it as `${stem}-${file}`. */
+export function wireDownloads(el, base, stem) {
+  el.querySelectorAll('.downloads button').forEach((btn) => btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    btn.setAttribute('aria-busy', 'true');
+    try {
+      await download(`${base}/${btn.dataset.path}`, `${stem}-${btn.dataset.file}`);
+    } catch (e) {
+      el.querySelector('#download-err').textContent = `${btn.textContent}: ${e.message}`;
+    } finally {
+      btn.disabled = false;
+      btn.removeAttribute('aria-busy');
+    }
+  }));
+}
+
 /** Plan document, district polygons and coverage of a finished scenario. */
 async function loadPlan(id) {
   const [info, plan, districts, coverage] = await Promise.all([
@@ -259,24 +282,11 @@ export async function planView(el, [id]) {
           <tr><th scope="row">Served trips</th><td colspan="2">${info.kpis && info.kpis.served_trips !== undefined ? fmt(info.kpis.served_trips) : 'once the simulator has run'}</td></tr>
         </tbody></table>
         <p><a class="button" href="#/plans/new?from=${esc(id)}">Edit a copy</a></p>
-        <h3>Downloads</h3>
-        <ul class="downloads">${EXPORTS.map(([p, f, l]) => `<li><button type="button" data-path="${esc(p)}" data-file="${esc(f)}">${esc(l)}</button></li>`).join('')}</ul>
-        <p class="error" id="download-err" aria-live="polite"></p>
+        ${downloadList(EXPORTS)}
         ${districtTable(plan)}
       </aside>
     </div>`;
-  el.querySelectorAll('.downloads button').forEach((btn) => btn.addEventListener('click', async () => {
-    btn.disabled = true;
-    btn.setAttribute('aria-busy', 'true');
-    try {
-      await download(`${BASE}/${id}/${btn.dataset.path}`, `${plan.scenario}-${id.slice(0, 8)}-${btn.dataset.file}`);
-    } catch (e) {
-      el.querySelector('#download-err').textContent = `${btn.textContent}: ${e.message}`;
-    } finally {
-      btn.disabled = false;
-      btn.removeAttribute('aria-busy');
-    }
-  }));
+  wireDownloads(el, `${BASE}/${id}`, `${plan.scenario}-${id.slice(0, 8)}`);
   mark('tables');
   const map = await createMap(el.querySelector('#plan-map'));
   mark('map');
