@@ -2,8 +2,10 @@
 
 * Redis (the shared rate limit) unreachable: the API keeps serving, counting per process in
   memory, and logs the fallback.
-* The store refuses the artifacts (disk full, read-only): the job fails with a ``StorageError``
-  and nothing of its results is stored or served.
+* The store refuses the artifacts (disk full, simulated by an error on the insert): the job
+  fails with a ``StorageError`` and nothing of its results is stored or served.
+* The store turns read-only mid-job (PostgreSQL ``default_transaction_read_only``): nothing is
+  written or served meanwhile; once writable, the reaper re-queues the silent job and it succeeds.
 * PostgreSQL restarted mid-job (a throwaway instance of this test, on its own port): the job
   finishes or fails with a stated reason; nothing stays ``running``.
 * A Dask worker killed with ``kill -9`` mid-job: the job is re-queued once its heartbeat is
@@ -175,6 +177,46 @@ def test_postgres_restart_mid_job(throwaway_pg: dict[str, Any], fake_kinds: None
             assert c.get(f"{loc}/plan", headers=api.h("viewer")).status_code == 200
         with session_factory(url)() as s:
             assert s.scalars(select(Job).where(Job.status == "running")).all() == []
+
+
+def _psql(pg: dict[str, Any], sql: str) -> None:
+    import psycopg
+
+    port = pg["url"].rsplit(":", 1)[1].split("/", 1)[0]
+    with psycopg.connect(
+        f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True
+    ) as conn:
+        conn.execute(sql)
+
+
+@pytest.mark.slow
+def test_read_only_store_while_results_are_written(throwaway_pg: dict[str, Any], fake_kinds: None) -> None:
+    """The store turns read-only mid-job (a real PostgreSQL setting, not a mock): nothing of the
+    results is written or served; once it is writable again the job is re-run and succeeds."""
+    url = throwaway_pg["url"]
+    keys = keys_for(url)
+    with TestClient(
+        create_app(make_settings(url, stale_after_seconds=3)), raise_server_exceptions=False
+    ) as c:
+        api = Api(c, keys)
+        loc = c.post("/v1/scenarios", json=SLOW, headers=api.h("planner")).headers["Location"]
+        deadline = time.monotonic() + 20
+        while c.get(loc, headers=api.h("viewer")).json()["status"] != "running":
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.05)
+        _psql(throwaway_pg, "ALTER SYSTEM SET default_transaction_read_only = on")
+        _psql(throwaway_pg, "SELECT pg_reload_conf()")
+        try:
+            time.sleep(7)  # the job's 4 s of work end meanwhile; its results cannot be written
+            stuck = c.get(loc, headers=api.h("viewer")).json()
+            assert stuck["status"] == "running" and stuck["attempts"] == 1, stuck
+            assert c.get(f"{loc}/plan", headers=api.h("viewer")).status_code == 409
+        finally:
+            _psql(throwaway_pg, "ALTER SYSTEM RESET default_transaction_read_only")
+            _psql(throwaway_pg, "SELECT pg_reload_conf()")
+        done = api.wait(loc, timeout=60)
+        assert done["status"] == "succeeded" and done["attempts"] == 2, done
+        assert c.get(f"{loc}/plan", headers=api.h("viewer")).status_code == 200
 
 
 # --- kill -9 of a worker mid-job ------------------------------------------------------------------------
