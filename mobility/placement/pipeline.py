@@ -837,7 +837,7 @@ def plan_expansion(
 
 
 def _with_stats(plan: Plan, res: ExpansionResult, fleet_stats: Any) -> Plan:
-    return replace(plan, siting_stats=res.stats, fleet_stats=fleet_stats)
+    return plan.model_copy(update={"siting_stats": res.stats, "fleet_stats": fleet_stats})
 
 
 def _assemble(
@@ -896,7 +896,8 @@ def _assemble(
             parts.append(f"{ns.predicted_imbalance:.1f} bikes/day predicted imbalance")
         if inp.district_names and ns.gu:
             parts.append(f"in {ns.gu} {ns.dong}".strip())
-        new_stations[k] = replace(ns, population_newly_covered=round(val, 1), reason="; ".join(parts))
+        update = {"population_newly_covered": round(val, 1), "reason": "; ".join(parts)}
+        new_stations[k] = ns.model_copy(update=update)
     numbers = pd.to_numeric(st["number"], errors="coerce").to_numpy(np.float64)
     existing = [
         StationAllocation(

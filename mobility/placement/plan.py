@@ -46,11 +46,9 @@ created_at, python (see :class:`mobility.provenance.Provenance`).
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mobility.errors import InputError
 from mobility.provenance import Provenance
@@ -59,8 +57,13 @@ from mobility.stats import SolverStats
 SCHEMA_VERSION = "1"
 
 
-@dataclass(frozen=True)
-class NewStation:
+class _Document(BaseModel):
+    """A frozen part of the ``plan.json`` document (unknown keys are refused when reading)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NewStation(_Document):
     """A chosen site.
 
     Attributes
@@ -104,8 +107,7 @@ class NewStation:
     predicted_imbalance: float | None = None
 
 
-@dataclass(frozen=True)
-class StationAllocation:
+class StationAllocation(_Document):
     """An existing (baseline) station and the bikes the plan gives it."""
 
     station_id: str
@@ -118,8 +120,7 @@ class StationAllocation:
     bikes: int
 
 
-@dataclass(frozen=True)
-class DistrictKPI:
+class DistrictKPI(_Document):
     """Key figures of one district (gu) before and after the plan."""
 
     gu: str
@@ -134,8 +135,7 @@ class DistrictKPI:
     covered_share: float
 
 
-@dataclass(frozen=True)
-class CityKPI:
+class CityKPI(_Document):
     """Citywide key figures (``bikes`` and ``bikes_per_10k`` are ``None`` when unknown)."""
 
     stations: int
@@ -147,8 +147,7 @@ class CityKPI:
     covered_share: float
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(_Document):
     """The result of an expansion run (JSON layout in the module docstring)."""
 
     scenario: str
@@ -166,7 +165,7 @@ class Plan:
     provenance: Provenance
     greedy_covered_population: float | None = None
     schema_version: str = SCHEMA_VERSION
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
     @property
     def total_bikes(self) -> int:
@@ -174,26 +173,23 @@ class Plan:
         return sum(s.bikes for s in self.new_stations) + sum(s.bikes for s in self.existing_stations)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (the ``plan.json`` document)."""
-        return dataclasses.asdict(self)
+        """Plain JSON-ready dict (the ``plan.json`` document): ``model_dump`` in JSON mode."""
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         """Validate and rebuild a plan from :meth:`to_dict` output (e.g. a parsed ``plan.json``)."""
         try:
-            return _ADAPTER.validate_python(data)
+            return cls.model_validate(data)
         except ValidationError as exc:
             e = exc.errors()[0]
             loc = ".".join(str(p) for p in e["loc"]) or "(root)"
             raise InputError(f"plan.{loc}", e.get("input"), e["msg"]) from exc
 
 
-_ADAPTER: TypeAdapter[Plan] = TypeAdapter(Plan)
-
-
 def plan_json_schema() -> dict[str, Any]:
-    """JSON Schema of the ``plan.json`` document (generated from the dataclasses)."""
-    schema = _ADAPTER.json_schema(mode="serialization")
+    """JSON Schema of the ``plan.json`` document (generated from the models)."""
+    schema = Plan.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "mobility expansion Plan"
     schema["description"] = (
@@ -207,7 +203,7 @@ def plan_to_geojson(plan: Plan) -> dict[str, Any]:
     """Stations as a GeoJSON FeatureCollection (``kind`` = ``"new"`` or ``"existing"``)."""
     feats: list[dict[str, Any]] = []
     for s in plan.new_stations:
-        props = {k: v for k, v in dataclasses.asdict(s).items() if k not in ("lat", "lon")}
+        props = {k: v for k, v in s.model_dump(mode="json").items() if k not in ("lat", "lon")}
         props["kind"] = "new"
         feats.append(
             {
@@ -217,7 +213,7 @@ def plan_to_geojson(plan: Plan) -> dict[str, Any]:
             }
         )
     for e in plan.existing_stations:
-        props = {k: v for k, v in dataclasses.asdict(e).items() if k not in ("lat", "lon")}
+        props = {k: v for k, v in e.model_dump(mode="json").items() if k not in ("lat", "lon")}
         props["kind"] = "existing"
         feats.append(
             {
