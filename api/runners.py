@@ -178,7 +178,7 @@ def run_sweep(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     from mobility.placement.sweep import Axis, parse_range, sweep
     from mobility.scenario.expansion import scenario_from_dict
 
-    sc = scenario_from_dict(inputs["scenario"])
+    sc = scenario_from_dict(inputs["scenario"], ScenarioRequest)  # again in the worker: no server path
     axis: Axis = "new_stations" if inputs.get("new_stations") else "budget"
     values = (
         parse_range(inputs["new_stations"], "new_stations")

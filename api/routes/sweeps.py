@@ -1,7 +1,7 @@
 """Coverage and budget curves (``mobility plan sweep`` over HTTP): submit, inspect, cancel, fetch.
 
 A thin layer over :mod:`mobility.placement.sweep`: the body is a scenario (the schema of
-``scenarios/*.yaml``, validated by :class:`~mobility.scenario.expansion.ExpansionScenario` exactly
+``scenarios/*.yaml``, validated by :class:`api.schemas.ScenarioRequest` (published names only) exactly
 as ``POST /v1/scenarios`` validates it) and the range to sweep; the job runs
 :func:`api.runners.run_sweep` on the Dask workers and stores ``sweep.json``
 (:class:`~mobility.placement.sweep.Sweep`), also served as CSV.
@@ -19,12 +19,15 @@ from api.auth import Principal, require
 from api.formats import register_format
 from api.routes.common import FieldError, create_job, get_job, job_info, serve_artifact
 from api.routes.scenarios import SCENARIO_EXAMPLE, IdempotencyKey, cancel
-from api.schemas import Accepted, ErrorBody, JobInfo
+from api.schemas import Accepted, ErrorBody, JobInfo, ScenarioRequest
 from mobility.errors import InputError
-from mobility.scenario.expansion import ExpansionScenario
 
 router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
 BASE = "/v1/sweeps"
+
+
+RANGE_PATTERN = r"^\d+(\.\d+)?:\d+(\.\d+)?:\d+(\.\d+)?$"
+"""FIRST:LAST:STEP, numbers only."""
 
 
 class SweepRequest(BaseModel):
@@ -32,12 +35,19 @@ class SweepRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    scenario: ExpansionScenario
+    scenario: ScenarioRequest  # published station lists and networks only, never a server path
     new_stations: str | None = Field(
-        default=None, max_length=40, description="FIRST:LAST:STEP station counts", examples=["300:800:100"]
+        default=None,
+        max_length=40,
+        pattern=RANGE_PATTERN,
+        description="FIRST:LAST:STEP station counts",
+        examples=["300:800:100"],
     )
     budget: str | None = Field(
-        default=None, max_length=60, description="FIRST:LAST:STEP budget totals (scenarios with a budget)"
+        default=None,
+        max_length=60,
+        pattern=RANGE_PATTERN,
+        description="FIRST:LAST:STEP budget totals (scenarios with a budget)",
     )
     with_500m: bool = Field(default=False, description="Also report coverage within a 500 m walk.")
 
