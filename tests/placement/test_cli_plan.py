@@ -48,7 +48,6 @@ def test_sweep_options_are_checked_before_any_work(tmp_path: Path) -> None:
     out = tmp_path / "out"
     for args, field in (
         (("--new-stations", "800:300:100"), "--new-stations"),
-        (("--new-stations", "300:800:100", "--budget", "1:2:1"), "--new-stations/--budget"),
         ((), "--new-stations/--budget"),
         (("--budget", "1e9:2e9:5e8"), "--budget"),  # the 2019 scenario has no budget section
     ):
