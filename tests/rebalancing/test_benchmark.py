@@ -123,6 +123,7 @@ def test_writers_round_trip_and_the_generator_is_seeded(tmp_path: Path) -> None:
     a, b = generate_pdtsp(60, 10, 7), generate_pdtsp(60, 10, 7)
     np.testing.assert_array_equal(a.cost, b.cost)
     assert int(a.demand.sum()) == 0 and np.all(np.abs(a.demand[1:]) <= 10) and np.all(a.coords[0] == 0)
+    assert abs(int(a.demand[0])) <= 10  # else no tour is load-feasible
     write_pdtsp(a, tmp_path / "g.tsp")
     g = read_pdtsp(tmp_path / "g.tsp")
     np.testing.assert_array_equal(g.cost, a.cost)
