@@ -72,9 +72,9 @@ def main() -> None:
     print(f"{len(made)} 1-PDTSP instances -> {pd_dir}")
     if a.skip_seoul:
         return
-    from mobility.cli.rebalance import load_night_problem
     from mobility.demand.data import load_profiles
     from mobility.demand.snapshot import derive_snapshot_from_data
+    from mobility.rebalancing.night import load_night_problem
     from mobility.scenario.nightly import load_nightly
 
     scn = load_nightly(a.scenario)

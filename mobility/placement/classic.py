@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from ortools.linear_solver import pywraplp
 
 from mobility.errors import InputError
+from mobility.placement.lagrangian import lagrangian_bound
 from mobility.placement.models import (
     _STATUS,
     FloatArray,
@@ -73,7 +74,7 @@ def _pmedian_objective(cost: FloatArray, weights: FloatArray, chosen: IntArray) 
 
 
 def greedy_interchange_pmedian(
-    cost: FloatArray, weights: FloatArray, p: int, *, max_passes: int = 50
+    cost: FloatArray, weights: FloatArray, p: int, *, max_passes: int = 50, deadline: float | None = None
 ) -> tuple[IntArray, float]:
     """Greedy construction followed by Teitz-Bart vertex interchange (best improvement per pass).
 
@@ -87,6 +88,8 @@ def greedy_interchange_pmedian(
         Number of facilities.
     max_passes
         Upper limit on interchange passes (each pass applies the best improving swap).
+    deadline
+        ``time.perf_counter()`` value after which no new interchange pass starts.
 
     Returns
     -------
@@ -109,6 +112,8 @@ def greedy_interchange_pmedian(
     sel = np.array(chosen, dtype=np.int64)
     obj = _pmedian_objective(cost, weights, sel)
     for _ in range(max_passes if p < n_sites else 0):
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
         sub = cost[:, sel]  # (n, p)
         order = np.argsort(sub, axis=1)
         d1 = sub[np.arange(len(sub)), order[:, 0]]
@@ -189,11 +194,32 @@ class PMedian:
         """Warm start with greedy + interchange, then prove (or improve) with the MIP."""
         params = params or ModelParams()
         t0 = time.perf_counter()
-        h_sel, h_obj = greedy_interchange_pmedian(self.cost, self.weights, self.p)
+        # the limit counts everything: heuristic, Lagrangian bound, model building and the MIP
+        deadline = t0 + _time_budget(params, stop)
+        h_sel, h_obj = greedy_interchange_pmedian(
+            self.cost, self.weights, self.p, deadline=t0 + 0.4 * (deadline - t0)
+        )
         sel, obj, bound, status = h_sel, h_obj, None, "feasible"
         extra: dict[str, Any] = {"heuristic_objective": h_obj, "heuristic_seconds": time.perf_counter() - t0}
         if params.exact:
-            n, m = self.cost.shape
+            lag, lag_its = lagrangian_bound(
+                self.cost,
+                self.weights,
+                self.p,
+                obj,
+                deadline=min(deadline, time.perf_counter() + 0.25 * (deadline - t0)),
+            )
+            extra.update(lagrangian_bound=lag, lagrangian_iterations=lag_its)
+            if lag >= obj - 1e-6 * max(1.0, abs(obj)):  # the heuristic is proven optimal
+                bound, status = lag, "optimal"
+        n, m = self.cost.shape
+        # building the MIP is not interruptible: skip it when it could not finish in the limit
+        build_estimate = 2e-5 * n * m
+        if params.exact and status != "optimal" and deadline - time.perf_counter() < build_estimate:
+            extra["mip_skipped"] = f"about {build_estimate:.0f} s to build; time limit reached first"
+            if np.isfinite(extra["lagrangian_bound"]):
+                bound = float(extra["lagrangian_bound"])
+        elif params.exact and status != "optimal":
             solver = _mip_solver(params)
             y = [solver.BoolVar(f"y{j}") for j in range(m)]
             x = [[solver.NumVar(0.0, 1.0, "") for _ in range(m)] for _ in range(n)]
@@ -209,19 +235,25 @@ class PMedian:
             objective.SetMinimization()
             hint_vars, hint_vals = list(y), [1.0 if j in set(h_sel.tolist()) else 0.0 for j in range(m)]
             solver.SetHint(hint_vars, hint_vals)
-            solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
-            code = solver.Solve()
+            left = deadline - time.perf_counter()
+            solver.SetTimeLimit(max(1, int(left * 1000)))
+            code = solver.Solve() if left > 0.05 else pywraplp.Solver.NOT_SOLVED
             status = _STATUS.get(code, "error")
             if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
                 mip_sel = np.array([j for j in range(m) if y[j].solution_value() > 0.5], dtype=np.int64)
                 mip_obj = _pmedian_objective(self.cost, self.weights, mip_sel)
                 if mip_obj <= obj:
                     sel, obj = mip_sel, mip_obj
-                bound = float(objective.BestBound())
+                bound = max(float(objective.BestBound()), extra["lagrangian_bound"])
+                if bound >= obj - 1e-6 * max(1.0, abs(obj)):
+                    status = "optimal"
                 if code == pywraplp.Solver.OPTIMAL:
                     bound = min(bound, obj) if abs(bound - obj) <= 1e-6 * max(1.0, abs(obj)) else bound
             else:
                 status = "time_limit" if status == "time_limit" else status
+                if np.isfinite(extra["lagrangian_bound"]):
+                    bound = float(extra["lagrangian_bound"])
+                    status = "feasible"
             extra["nodes"] = int(solver.nodes())
             extra["backend"] = params.backend
         assignment = sel[np.argmin(self.cost[:, sel], axis=1)]

@@ -48,7 +48,8 @@ class ModelParams:
     Attributes
     ----------
     time_limit
-        Seconds the exact solver may run (the heuristic warm start is not counted).
+        Wall seconds for the whole solve (the p-median counts its warm start, Lagrangian bound
+        and model building in it).
     seed
         Random seed handed to the solver.
     threads

@@ -217,7 +217,9 @@ def generate_pdtsp(n: int, capacity: int, seed: int, name: str | None = None) ->
 
     The depot (vertex 0) at the origin, the other ``n - 1`` vertices with integer coordinates
     uniform in ``[-500, 500]²``, demands uniform integers in ``[-10, 10]``, the depot's demand
-    balancing the sum; TSPLIB ``EUC_2D`` costs (``floor(d + 0.5)``). Same ``seed``, same instance
+    balancing the sum (demands are redrawn until ``|depot demand| <= capacity``: otherwise no
+    tour is feasible, the load would have to change by more than ``Q`` over the tour); TSPLIB
+    ``EUC_2D`` costs (``floor(d + 0.5)``). Same ``seed``, same instance
     (``numpy.random.default_rng``).
     """
     rng = np.random.default_rng(seed)
@@ -225,6 +227,8 @@ def generate_pdtsp(n: int, capacity: int, seed: int, name: str | None = None) ->
     xy[1:] = rng.integers(-500, 501, size=(n - 1, 2))
     q = np.zeros(n, dtype=np.int64)
     q[1:] = rng.integers(-10, 11, size=n - 1)
+    while abs(int(q[1:].sum())) > capacity:  # the depot's demand must fit the vehicle too
+        q[1:] = rng.integers(-10, 11, size=n - 1)
     q[0] = -int(q[1:].sum())
     d = xy[:, None, :] - xy[None, :, :]
     cost = np.floor(np.sqrt((d**2).sum(axis=2)) + 0.5).astype(np.int64)

@@ -36,7 +36,8 @@ ENGINE_ONLY = BenchmarkParams(time_limit=2.0, workers=1, exact_max_stations=0)
 
 def test_benchmark_path_and_nightly_path_call_the_same_engine(tmp_path: Path, monkeypatch: Any) -> None:
     """``mobility bench brp`` and ``mobility rebalance`` both run RouteSearch (ruin and recreate
-    with exact loading, then the classic neighbourhoods): one engine, two special cases."""
+    with exact loading; the benchmark then the classic neighbourhoods): one engine, two special
+    cases."""
     calls: list[tuple[str, bool]] = []
     run, classic = RouteSearch.run, RouteSearch.classic
 
@@ -63,7 +64,7 @@ def test_benchmark_path_and_nightly_path_call_the_same_engine(tmp_path: Path, mo
     sp, st = _inputs(tmp_path)
     res = CliRunner().invoke(app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
-    assert calls == [("run", False), ("classic", False)]  # the night: partial service, same engine
+    assert calls == [("run", False)]  # the night: the same search, classic phase off by default
 
 
 def test_engine_alone_reaches_the_bergamo_optimum_with_two_routes() -> None:
@@ -123,6 +124,7 @@ def test_writers_round_trip_and_the_generator_is_seeded(tmp_path: Path) -> None:
     a, b = generate_pdtsp(60, 10, 7), generate_pdtsp(60, 10, 7)
     np.testing.assert_array_equal(a.cost, b.cost)
     assert int(a.demand.sum()) == 0 and np.all(np.abs(a.demand[1:]) <= 10) and np.all(a.coords[0] == 0)
+    assert abs(int(a.demand[0])) <= 10  # else no tour is load-feasible
     write_pdtsp(a, tmp_path / "g.tsp")
     g = read_pdtsp(tmp_path / "g.tsp")
     np.testing.assert_array_equal(g.cost, a.cost)
