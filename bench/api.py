@@ -102,7 +102,29 @@ def synthetic_plan() -> dict[str, Any]:
         }
         for i in range(1540)
     ]
-    return {"scenario": "seoul-2019-30k", "new_stations": new, "existing_stations": old}
+    city = {
+        "stations": 2140, "docks": 32100, "bikes": 22600, "population": 9.4e6, "bikes_per_10k": 24.0,
+        "covered_population": 4.7e6, "covered_share": 0.5,
+    }  # fmt: skip
+    stats = {
+        "solver": "synthetic", "status": "feasible", "objective": 0.0, "bound": None,
+        "seconds": 0.0, "seed": 0,
+    }  # fmt: skip
+    return {  # a complete plan.json document (mobility.placement.plan.Plan)
+        "scenario": "seoul-2019-30k",
+        "radius_m": 300.0,
+        "min_spacing_m": 250.0,
+        "population_source": "grid",
+        "population_total": 9.4e6,
+        "new_stations": new,
+        "existing_stations": old,
+        "districts": [],
+        "city_before": city,
+        "city_after": city,
+        "siting_stats": stats,
+        "fleet_stats": stats,
+        "provenance": {"code_version": "bench", "datasets": {}},
+    }
 
 
 def store_plan(url: str, plan: dict[str, Any]) -> tuple[str, str, int]:
@@ -471,7 +493,7 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
         base = r["reads_only"]["read"]["p99_ms"]
         r["reads_p99_mixed_vs_reads_only"] = round(r["mixed"]["read"]["p99_ms"] / base, 2) if base else None
         print(f"{clients:>7}  reads p99 with submissions / reads only: {r['reads_p99_mixed_vs_reads_only']}")
-    print(f"machine: {m['cores']} cores, {m['ram_gb']} GB, {m['cpu']}, load {m['load_avg_1m']} (shared)")
+    print(f"machine: {m['cores']} cores, {m['ram_gb']} GB, {m['cpu']}, load {m['loadavg']}")
     at50 = runs.get("50", {})
     target = {
         "reads_p99_ms_max": 50,
