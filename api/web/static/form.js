@@ -43,7 +43,7 @@ export function fieldId(path) {
 /**
  * Build the form into `container`.
  * @param {HTMLElement} container
- * @param {any} schema the root schema (e.g. components.schemas.ExpansionScenario)
+ * @param {any} schema the root schema (e.g. components.schemas.ScenarioRequest)
  * @param {any} doc the OpenAPI document
  * @param {any} value initial values
  * @param {{skip?: string[]}} [opts] top-level fields left out of the form

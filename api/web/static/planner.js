@@ -71,7 +71,9 @@ async function startingPoint(from) {
 /** The scenario form, generated from the API's schema; 422 messages beside the fields. */
 export async function newView(el, _m, params) {
   const [doc, value] = await Promise.all([openApi(), startingPoint(params.get('from'))]);
-  const schema = doc.components.schemas.ExpansionScenario;
+  // the body POST /v1/scenarios takes (ScenarioRequest: published station lists and networks only)
+  const ref = doc.paths['/v1/scenarios'].post.requestBody.content['application/json'].schema.$ref;
+  const schema = doc.components.schemas[ref.split('/').pop()];
   el.innerHTML = `
     <h2>Scenario</h2>
     <div class="split">
