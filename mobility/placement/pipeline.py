@@ -326,23 +326,20 @@ def build_inputs(
     dong = grid["dong_kr"].fillna("").astype(str).to_numpy()
     kind = np.full(len(grid), "grid")
     if sc.objective.subway_weight > 0:
-        try:
-            from mobility.sources.layers import load_subway_stations
+        from mobility.sources.layers import load_subway_stations
 
-            sub = load_subway_stations(data_dir, distinct=True).table
-            slon = sub["lon"].to_numpy(np.float64)
-            slat = sub["lat"].to_numpy(np.float64)
-            sx, sy = to_metric(slon, slat)
-            dx, dy = np.concatenate([dx, sx]), np.concatenate([dy, sy])
-            dlon, dlat = np.concatenate([dlon, slon]), np.concatenate([dlat, slat])
-            w = np.concatenate([w, np.full(len(sub), sc.objective.subway_weight)])
-            pop = np.concatenate([pop, np.zeros(len(sub))])
-            sgu = sub["gu_kr"].astype(str).to_numpy() if "gu_kr" in sub else np.full(len(sub), "")
-            gu = np.concatenate([gu, sgu])
-            dong = np.concatenate([dong, np.full(len(sub), "")])
-            kind = np.concatenate([kind, np.full(len(sub), "subway")])
-        except ImportError:
-            notes.append("objective.subway_weight ignored: the subway-station layer is not available")
+        sub = load_subway_stations(data_dir, distinct=True).table
+        slon = sub["lon"].to_numpy(np.float64)
+        slat = sub["lat"].to_numpy(np.float64)
+        sx, sy = to_metric(slon, slat)
+        dx, dy = np.concatenate([dx, sx]), np.concatenate([dy, sy])
+        dlon, dlat = np.concatenate([dlon, slon]), np.concatenate([dlat, slat])
+        w = np.concatenate([w, np.full(len(sub), sc.objective.subway_weight)])
+        pop = np.concatenate([pop, np.zeros(len(sub))])
+        sgu = sub["gu_kr"].astype(str).to_numpy() if "gu_kr" in sub else np.full(len(sub), "")
+        gu = np.concatenate([gu, sgu])
+        dong = np.concatenate([dong, np.full(len(sub), "")])
+        kind = np.concatenate([kind, np.full(len(sub), "subway")])
     demand = DemandPoints(
         x=dx, y=dy, lon=dlon, lat=dlat, weight=w, population=pop, gu=gu, dong=dong, kind=kind
     )
