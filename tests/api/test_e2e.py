@@ -38,6 +38,9 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
         **os.environ,
         "MOBILITY_DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
         "MOBILITY_JOB_OVERHEAD_SECONDS": "600",
+        # a cold cache builds the truck network inside the job; on a busy 2-core machine a
+        # heartbeat can be late by more than the default 60 s and the job would be re-queued
+        "MOBILITY_STALE_AFTER_SECONDS": "300",
         "PYTHONUNBUFFERED": "1",
     }
     sched_port, api_port = _port(), _port()
