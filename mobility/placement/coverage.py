@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from mobility.cache import array_key, cached_file
+from mobility.cache import array_key, cache_key, cached_file
 from mobility.placement.candidates import snap, walking_cover
 
 __all__ = ["WalkingCoverage", "covered_points", "walking_coverage"]
@@ -95,10 +95,7 @@ def walking_coverage(
 
     lon_a, lat_a = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
     grid_loaded = load_population_grid(data_dir)
-    grid_files = [str(p) for p in grid_loaded.sources]
-    key = array_key(lon_a, lat_a, np.array([radius_m]), np.frombuffer(
-        json.dumps([network, grid_files]).encode(), dtype=np.uint8
-    ))
+    key = cache_key(grid_loaded.sources, stations=array_key(lon_a, lat_a), radius_m=radius_m, network=network)
 
     def build(tmp: Path) -> None:
         result = _compute(lon_a, lat_a, grid_loaded.table, radius_m, network, data_dir)
