@@ -38,6 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from mobility.rebalancing.tour import load_excess as _excess
+from mobility.rebalancing.tour import tour_ils
+
 __all__ = ["FixedRoutes", "descend", "double_bridge", "iterated_local_search", "local_search"]
 
 
@@ -187,6 +190,10 @@ def iterated_local_search(
 ) -> tuple[FixedRoutes, int, int]:
     """Perturb (double bridge, random relocations), descend, accept; the best routes at the end.
 
+    A single route whose shift can never bind (the 1-PDTSP) goes to the granular search of
+    :func:`mobility.rebalancing.tour.tour_ils` (neighbour lists, don't-look bits), many times
+    faster on 100–500 stops.
+
     The double bridge is local (its cuts within ``window`` positions; ``None`` = anywhere).
     Acceptance is record-to-record travel: a candidate is kept when it is better than the
     current solution or within ``threshold × (1 - elapsed share)`` of the best one.
@@ -196,6 +203,8 @@ def iterated_local_search(
     tuple
         The best routes, the iterations and the improvements of the best.
     """
+    if _single_free_route(fr):
+        return _granular_ils(fr, deadline, seed=seed, max_iterations=max_iterations, stop=stop)
     rng = np.random.default_rng(seed)
     descend(fr)
     cost, exc = fr.objective()
@@ -230,6 +239,46 @@ def iterated_local_search(
                 best, best_fr = val, cand.copy()
                 imp += 1
     return best_fr, it, imp
+
+
+def _single_free_route(fr: FixedRoutes) -> bool:
+    """One route whose shift can never bind (the 1-PDTSP case): :mod:`mobility.rebalancing.tour`."""
+    if fr.M.size != 1 or fr.M[0] < 2:
+        return False
+    m = int(fr.M[0])
+    longest = (
+        float(fr.T.max(initial=0.0)) * (m + 1) + m * float(fr.hs[0]) + float(fr.hb[0] * np.abs(fr.q).sum())
+    )
+    return bool(fr.slack[0] + _durations(fr)[0] >= longest)
+
+
+def _granular_ils(
+    fr: FixedRoutes,
+    deadline: float,
+    *,
+    seed: int,
+    max_iterations: int | None,
+    stop: Callable[[float], bool] | None,
+) -> tuple[FixedRoutes, int, int]:
+    """:func:`mobility.rebalancing.tour.tour_ils` on the single route of ``fr``."""
+    m = int(fr.M[0])
+    t, _, its, imps = tour_ils(
+        fr.R[0, : m + 2],
+        fr.q,
+        fr.C,
+        float(fr.cap[0]),
+        float(fr.lo[0]),
+        float(fr.hi[0]),
+        fr.W,
+        deadline,
+        seed=seed,
+        stop=stop,
+        max_iterations=max_iterations,
+    )
+    out = fr.copy()
+    out.R[0, : m + 2] = t
+    _reset_slack(out, fr)
+    return out, its, imps
 
 
 def _random_relocations(fr: FixedRoutes, rng: np.random.Generator, k: int) -> None:
@@ -268,18 +317,6 @@ def _durations(fr: FixedRoutes) -> np.ndarray:
         nodes = fr.R[r, : m + 2]
         out[r] = fr.T[nodes[:-1], nodes[1:]].sum() + m * fr.hs[r] + fr.hb[r] * np.abs(fr.q[nodes[1:-1]]).sum()
     return out
-
-
-@njit(cache=True)
-def _excess(mn: float, mx: float, cap: float, lo: float, hi: float) -> float:  # pragma: no cover
-    e = 0.0
-    if mx - mn > cap:
-        e += mx - mn - cap
-    if lo > mn:
-        e += lo - mn
-    if mx > hi:
-        e += mx - hi
-    return e
 
 
 @njit(cache=True)
