@@ -266,7 +266,13 @@ class RouteSearch:
         return False
 
     def insert_greedy(
-        self, pool: np.ndarray, routes: list[int], noise: float = 0.0, pairs: int = 1, pair_tries: int = 2
+        self,
+        pool: np.ndarray,
+        routes: list[int],
+        noise: float = 0.0,
+        pairs: int = 1,
+        pair_tries: int = 2,
+        deadline: float | None = None,
     ) -> int:
         """Insert pool stations at their best (exact) positions while that improves the objective.
 
@@ -297,6 +303,8 @@ class RouteSearch:
             return best
 
         while alive.any():
+            if deadline is not None and time.perf_counter() > deadline:
+                break
             val, ri, pi, pos = best_of(tables, True)
             if ri >= 0 and val < -1e-9:
                 r = self.routes[ri]
@@ -383,9 +391,13 @@ class RouteSearch:
                 if self.where[s] < 0 and self._try_insert(r, s, len(r.seq)):
                     self.where[s] = ti
 
-    def construct(self) -> None:
-        """Best-insertion construction (with pair look-ahead) over all candidates and trucks."""
-        self.insert_greedy(self.candidates, list(range(len(self.routes))), pairs=10**9, pair_tries=3)
+    def construct(self, deadline: float | None = None) -> None:
+        """Best-insertion construction (with pair look-ahead) over all candidates and trucks,
+        stopped at ``deadline`` (``time.perf_counter``) if given: the stations not inserted by
+        then stay unrouted."""
+        self.insert_greedy(
+            self.candidates, list(range(len(self.routes))), pairs=10**9, pair_tries=3, deadline=deadline
+        )
 
     def run(self, deadline: float, stop: StoppingCriterion | None = None) -> LNSResult:
         """Ruin-and-recreate from the current routes until ``deadline`` (``time.perf_counter``).
