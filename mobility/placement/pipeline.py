@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +52,7 @@ from mobility.placement.fleet import FleetProblem, allocate_fleet
 from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel, ExpansionResult, ModelParams
 from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation
 from mobility.provenance import Provenance
-from mobility.scenario.expansion import ExpansionScenario
+from mobility.scenario.expansion import BaselineStation, ExpansionScenario
 from mobility.stats import MaxRuntime, StoppingCriterion
 
 if TYPE_CHECKING:
@@ -214,10 +214,9 @@ def find_candidates(
     from every existing station, outside the forbidden polygons, optionally thinned to a fraction
     of the spacing (nodes near the most uncovered residents first), inside a dong polygon.
     """
-    import geopandas as gpd
     import shapely
 
-    from mobility.sources.boundaries import load_dongs, seoul_boundary
+    from mobility.sources.boundaries import seoul_boundary
 
     radius = sc.coverage.radius_m
     nx_, ny_ = np.asarray(pnet.x, dtype=np.float64), np.asarray(pnet.y, dtype=np.float64)
@@ -248,12 +247,7 @@ def find_candidates(
         )
         idx = idx[kept]
     clon, clat = np.asarray(pnet.lon)[idx].astype(np.float64), np.asarray(pnet.lat)[idx].astype(np.float64)
-    dongs = load_dongs(data_dir).table
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(clon, clat), crs=dongs.crs)
-    joined = gpd.sjoin(pts, dongs[["gu_kr", "dong_kr", "geometry"]], how="left", predicate="intersects")
-    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
-    cgu = joined["gu_kr"].fillna("").astype(str).to_numpy()
-    cdong = joined["dong_kr"].fillna("").astype(str).to_numpy()
+    cgu, cdong = districts_at(clon, clat, data_dir)
     no_gu = cgu == ""
     report["outside every dong polygon"] = int(no_gu.sum())
     keep = ~no_gu
@@ -269,6 +263,78 @@ def find_candidates(
     report["candidates"] = len(cands)
 
     return cands, report
+
+
+def districts_at(
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    data_dir: Path | None = None,
+    *,
+    nearest_within_m: float = 0.0,
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    """The district (gu) and dong whose polygon holds each point; ``""`` outside every polygon.
+
+    With ``nearest_within_m`` > 0 a point outside every polygon takes the nearest one within that
+    distance (stations just across the city line, which Seoul runs and counts as its own).
+    """
+    import geopandas as gpd
+
+    from mobility.sources.boundaries import load_dongs
+
+    dongs = load_dongs(data_dir).table[["gu_kr", "dong_kr", "geometry"]]
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=dongs.crs)
+    joined = gpd.sjoin(pts, dongs, how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    gu = joined["gu_kr"].fillna("").astype(str).to_numpy()
+    dong = joined["dong_kr"].fillna("").astype(str).to_numpy()
+    miss = np.flatnonzero(gu == "")
+    if nearest_within_m > 0 and len(miss):
+        near = gpd.sjoin_nearest(
+            pts.iloc[miss].to_crs(5179), dongs.to_crs(5179), how="left", max_distance=nearest_within_m
+        )
+        near = near[~near.index.duplicated(keep="first")].reindex(pts.index[miss])
+        gu[miss] = near["gu_kr"].fillna("").astype(str).to_numpy()
+        dong[miss] = near["dong_kr"].fillna("").astype(str).to_numpy()
+    return gu, dong
+
+
+def uploaded_stations(records: Sequence[BaselineStation], data_dir: Path | None = None) -> pd.DataFrame:
+    """Stations sent as content, in the normalized station schema, each placed in its district.
+
+    The district (``gu``) is the dong polygon a station's position falls in, as for candidates,
+    or the nearest one within 1 km (Seoul runs a few stations just across the city line).
+
+    Raises
+    ------
+    InputError
+        A station lies outside every district polygon (named by its index and id).
+    """
+    from mobility.sources.stations import COLUMNS
+
+    frame = pd.DataFrame([r.model_dump() for r in records])
+    gu, _dong = districts_at(
+        frame["lon"].to_numpy(np.float64),
+        frame["lat"].to_numpy(np.float64),
+        data_dir,
+        nearest_within_m=1000.0,
+    )
+    outside = np.flatnonzero(gu == "")
+    if len(outside):
+        i = int(outside[0])
+        raise InputError(
+            f"baseline.station_records[{i}]",
+            f"{records[i].station_id} at ({records[i].lat}, {records[i].lon})",
+            f"a position in or within 1 km of Seoul's districts ({len(outside)} station(s) farther)",
+        )
+    out = pd.DataFrame({c: pd.Series([pd.NA] * len(frame), dtype="string") for c in COLUMNS})
+    out["station_id"] = frame["station_id"].astype("string")
+    out["name"] = frame["name"].astype("string")
+    out["gu"] = pd.array(gu, dtype="string")
+    out["lat"] = frame["lat"].astype(float)
+    out["lon"] = frame["lon"].astype(float)
+    out["docks"] = frame["docks"].astype("Int64")
+    out["source"] = "uploaded"
+    return out
 
 
 def build_inputs(
@@ -295,11 +361,14 @@ def build_inputs(
     radius = sc.coverage.radius_m
 
     progress("loading baseline stations")
-    base = sc.baseline.stations
-    st_loaded = load_station_list(base, data_dir=data_dir)
-    stations = st_loaded.table.reset_index(drop=True)
-    if st_loaded.sources:
-        datasets["stations"] = st_loaded.sources[0]
+    if sc.baseline.station_records is not None:
+        stations = uploaded_stations(sc.baseline.station_records, data_dir)
+        notes.append(f"baseline: {len(stations)} stations sent as content (an uploaded list)")
+    else:
+        st_loaded = load_station_list(str(sc.baseline.stations), data_dir=data_dir)
+        stations = st_loaded.table.reset_index(drop=True)
+        if st_loaded.sources:
+            datasets["stations"] = st_loaded.sources[0]
     if stations["docks"].isna().any():
         n_na = int(stations["docks"].isna().sum())
         med = int(stations["docks"].median())
@@ -839,7 +908,7 @@ def plan_expansion(
         day = sc.simulation.day
         plan = simulate_plan(
             plan,
-            baseline=sc.baseline.stations,
+            baseline=sc.baseline.label,
             baseline_bikes=sc.baseline.bikes,
             day=None if day is None else day.isoformat(),
             replications=sc.simulation.replications,

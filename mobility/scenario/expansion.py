@@ -21,6 +21,7 @@ Example (``scenarios/seoul-2019-30k.yaml``)::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -38,20 +39,73 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+SEOUL_LAT: tuple[float, float] = (37.40, 37.72)
+SEOUL_LON: tuple[float, float] = (126.73, 127.28)
+"""Seoul's box (``mobility.sources.stations.SEOUL_BBOX``; kept here so that validating a scenario
+needs no pandas, and a test checks that the two agree)."""
+
+MAX_BASELINE_STATIONS = 10_000
+
+
+class BaselineStation(_Strict):
+    """One existing station sent as content (an uploaded list), not named by a vintage.
+
+    Its district is where its position falls (the dong polygons), not a field.
+    """
+
+    station_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", examples=["ST-10"])
+    name: str = Field(default="", max_length=200, examples=["망원역 1번출구 앞"])
+    lat: float = Field(ge=SEOUL_LAT[0], le=SEOUL_LAT[1])
+    lon: float = Field(ge=SEOUL_LON[0], le=SEOUL_LON[1])
+    docks: int = Field(ge=1, le=500)
+
+
+def check_unique_ids(records: Sequence[BaselineStation], field: str) -> None:
+    """Raise ``ValueError`` naming the first station id that repeats (``field[i].station_id``)."""
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(records):
+        if rec.station_id in seen:
+            raise ValueError(
+                f"{field}[{i}].station_id {rec.station_id!r} repeats {field}[{seen[rec.station_id]}]"
+            )
+        seen[rec.station_id] = i
+
+
 class Baseline(_Strict):
-    """The existing network, kept fixed.
+    """The existing network, kept fixed: named (``stations``) or sent as content (``station_records``).
 
     Attributes
     ----------
     stations
         A vintage of the official station list (``"2019-12"``, ``"2025-12"``, ...) or a path to
         a station file (relative paths: to the data directory).
+    station_records
+        The stations themselves (an uploaded list), instead of ``stations``.
     bikes
         Bikes in service at the baseline (only for the "before" KPIs; optional).
     """
 
-    stations: str = Field(min_length=1)
+    stations: str | None = Field(default=None, min_length=1)
+    station_records: list[BaselineStation] | None = Field(
+        default=None, min_length=1, max_length=MAX_BASELINE_STATIONS
+    )
     bikes: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Baseline:
+        if (self.stations is None) == (self.station_records is None):
+            raise ValueError(
+                "give exactly one of stations (a vintage or file) and station_records (the stations)"
+            )
+        check_unique_ids(self.station_records or (), "station_records")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the baseline is named in results: the vintage or file, or ``uploaded (N stations)``."""
+        if self.stations is not None:
+            return self.stations
+        return f"uploaded ({len(self.station_records or ())} stations)"
 
 
 class PopulationSpec(_Strict):
