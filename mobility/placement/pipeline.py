@@ -836,6 +836,7 @@ def plan_expansion(
     progress: Progress = _noop,
     inputs: ExpansionInputs | None = None,
     stop: StoppingCriterion | None = None,
+    simulate: bool | None = None,
 ) -> tuple[Plan, ExpansionResult]:
     """Run a scenario end to end: inputs -> candidates -> coverage data -> siting -> fleet -> plan.
 
@@ -856,6 +857,9 @@ def plan_expansion(
         Asked (with ``inf``) before every step; when it answers ``True`` the run raises
         :class:`~mobility.errors.StopRequested`. The API cancels a running job this way. A solver
         already running is not interrupted: it ends at its own time limit.
+    simulate
+        Simulate riders on the networks before and after the plan (the served share,
+        :mod:`mobility.simulation.plans`); default: the scenario's ``simulation.enabled``.
 
     Returns
     -------
@@ -898,6 +902,20 @@ def plan_expansion(
         notes,
     )
     plan = _with_stats(plan, res, fleet.stats)
+    if sc.simulation.enabled if simulate is None else simulate:
+        from mobility.simulation.plans import simulate_plan
+
+        day = sc.simulation.day
+        plan = simulate_plan(
+            plan,
+            baseline=sc.baseline.label,
+            baseline_bikes=sc.baseline.bikes,
+            day=None if day is None else day.isoformat(),
+            replications=sc.simulation.replications,
+            seed=params.seed,
+            data_dir=data_dir,
+            progress=progress,
+        )
     plan.notes.append(f"end-to-end {time.perf_counter() - t0:.1f} s")
     return plan, res
 

@@ -16,11 +16,13 @@ Example (``scenarios/seoul-2019-30k.yaml``)::
     spacing: {min_m: 250}
     districts: {min_bikes_per_10k: 25}
     solver: {time_limit: 60, seed: 0}
+    simulation: {replications: 10}     # trips served before/after (optional: day, enabled)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -296,6 +298,20 @@ class SolverSettings(_Strict):
     backend: Literal["auto", "HIGHS", "SCIP", "CBC"] = "auto"
 
 
+class SimulationSettings(_Strict):
+    """Trips served before and after the plan (:mod:`mobility.simulation.plans`).
+
+    ``enabled``: simulate riders on both networks after planning (``mobility plan --no-simulate``
+    skips it). ``day``: the simulated day (default: the second Wednesday of June of the
+    baseline vintage's year). ``replications``: simulated days per network. The seed is the
+    solver's.
+    """
+
+    enabled: bool = True
+    day: date | None = Field(default=None, ge=date(2019, 1, 1), le=date(2025, 12, 31))
+    replications: int = Field(default=10, ge=1, le=1000)
+
+
 class ExpansionScenario(_Strict):
     """An expansion scenario (see the module docstring for a YAML example)."""
 
@@ -315,6 +331,7 @@ class ExpansionScenario(_Strict):
     areas: Areas = Areas()
     objective: ObjectiveWeights = ObjectiveWeights()
     solver: SolverSettings = SolverSettings()
+    simulation: SimulationSettings = SimulationSettings()
 
     @model_validator(mode="after")
     def _limits(self) -> ExpansionScenario:
@@ -398,6 +415,7 @@ __all__ = [
     "ObjectiveWeights",
     "Polygon",
     "PopulationSpec",
+    "SimulationSettings",
     "SolverSettings",
     "Spacing",
     "load_scenario",
