@@ -64,15 +64,16 @@ def recorded_schema(tmp_path: Any) -> Iterator[Any]:
 
 
 def _reset(url: str) -> None:
-    """Back to the state every sequence starts from: no jobs, snapshots, audit entries, only the admin key."""
+    """Back to the state every sequence starts from: no jobs, snapshots, station lists, audit entries,
+    only the admin key."""
     from sqlalchemy import delete
 
     from api.auth import hash_key
     from api.db import session_factory
-    from api.db.models import ApiKey, AuditEntry, Job, JobArtifact, Snapshot
+    from api.db.models import ApiKey, AuditEntry, Job, JobArtifact, Snapshot, StationList
 
     with session_factory(url)() as s:
-        for table in (JobArtifact, Job, Snapshot, AuditEntry):
+        for table in (JobArtifact, Job, Snapshot, StationList, AuditEntry):
             s.execute(delete(table))
         s.execute(delete(ApiKey).where(ApiKey.key_hash != hash_key(ADMIN["X-API-Key"])))
         s.commit()
