@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
@@ -31,6 +32,7 @@ from api.schemas import (
     RebalancingRunRequest,
     SnapshotIn,
     SnapshotInfo,
+    SnapshotPage,
 )
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
@@ -66,13 +68,41 @@ def store_snapshot(
         s.add(rec)
         s.commit()
     response.headers["Location"] = f"/v1/rebalancing/snapshots/{rec.id}"
+    return _snapshot_info(rec)
+
+
+def _snapshot_info(rec: Snapshot) -> SnapshotInfo:
     return SnapshotInfo(
         id=rec.id,
         name=rec.name,
         author=rec.author,
-        stations=len(snapshot.stations),
+        stations=len(rec.data.get("stations", [])),
         created_at=rec.created_at,
     )
+
+
+@router.get("/snapshots", response_model=SnapshotPage, summary="List stored snapshots (newest first)")
+def list_snapshots(
+    request: Request,
+    _p: Annotated[Principal, Depends(require("read"))],
+    author: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> SnapshotPage:
+    """Page through the stored snapshots (id, name, author, station count), so that a run can
+    pick one by ``snapshot_id`` (the web app's night form lists them)."""
+    cond = [Snapshot.author == author] if author else []
+    with request.app.state.sessions() as s:
+        total = s.scalar(select(func.count()).select_from(Snapshot).where(*cond)) or 0
+        rows = s.scalars(
+            select(Snapshot)
+            .where(*cond)
+            .order_by(Snapshot.created_at.desc(), Snapshot.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        items = [_snapshot_info(r) for r in rows]
+    return SnapshotPage(items=items, total=int(total), limit=limit, offset=offset)
 
 
 @router.get(
