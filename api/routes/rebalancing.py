@@ -14,11 +14,11 @@ from api.db.models import Snapshot
 from api.routes.common import (
     FieldError,
     accepted_response,
+    add_list_route,
     create_job,
     get_job,
     job_info,
     links_to,
-    list_jobs,
     serve_artifact,
 )
 from api.routes.scenarios import IdempotencyKey, cancel
@@ -27,8 +27,6 @@ from api.schemas import (
     Accepted,
     ErrorBody,
     JobInfo,
-    JobPage,
-    JobStatus,
     RebalancingRunRequest,
     SnapshotIn,
     SnapshotInfo,
@@ -172,17 +170,7 @@ def submit_run(
     return Accepted(id=job.id, status=job.status, location=location)
 
 
-@router.get("/runs", response_model=JobPage, summary="List rebalancing runs (newest first)")
-def list_runs(
-    request: Request,
-    _p: Annotated[Principal, Depends(require("read"))],
-    status: JobStatus | None = None,
-    author: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> JobPage:
-    """Page through runs, optionally by status and author."""
-    return list_jobs(request, "rebalancing", BASE, status, author, limit, offset)
+add_list_route(router, "/runs", "rebalancing", BASE, "rebalancing runs", "list_runs")
 
 
 @router.get(
