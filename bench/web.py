@@ -194,6 +194,11 @@ def main() -> None:
                     ctx.close()
                     return dt
 
+                layer_bytes = {
+                    name: len(httpx.get(f"{url}/v1/scenarios/{job_id}/layers/{name}.geojson",
+                                        headers={"X-API-Key": key}, timeout=120).content)
+                    for name in ("coverage", "districts")
+                }  # fmt: skip
                 html_map()  # rendered and stored by the server on the first request
                 baseline = [html_map() for _ in range(max(1, args.visits // 2))]
 
@@ -230,6 +235,7 @@ def main() -> None:
         "bench": "web",
         "plan_stations": n_stations,
         "plan_bytes": nbytes,
+        "layer_bytes": layer_bytes,
         "plan_page_usable_first_s": round(cold_u, 3),
         "plan_page_usable_s": round(warm_med, 3),
         "plan_page_usable_all_s": [round(x, 3) for x in warm],
@@ -261,6 +267,8 @@ def main() -> None:
         "  steps (ms after the view starts: plan fetched, tables drawn, map loaded, stations drawn, "
         f"layers fetched, map idle): {marks[1:]}"
     )
+    print(f"  data: plan.json {nbytes / 1e6:.2f} MB; layers fetched by the map's workers after the stations: "
+          + ", ".join(f"{k}.geojson {v / 1e6:.2f} MB" for k, v in layer_bytes.items()))  # fmt: skip
     print(f"baseline: offline HTML map (plotly) of the same plan drawn in {base_med:.2f} s; "
           f"ratio usable / HTML map = {out['ratio_usable_to_html_map']}, "
           f"all layers / HTML map = {out['ratio_all_layers_to_html_map']}")  # fmt: skip
