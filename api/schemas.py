@@ -26,7 +26,14 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from mobility.scenario.expansion import Baseline, Coverage, ExpansionScenario
+from mobility.scenario.expansion import (
+    MAX_BASELINE_STATIONS,
+    Baseline,
+    BaselineStation,
+    Coverage,
+    ExpansionScenario,
+    check_unique_ids,
+)
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
 SEOUL_BBOX: tuple[float, float, float, float] = (126.73, 37.40, 127.28, 37.72)
@@ -150,10 +157,41 @@ NetworkName = Annotated[str, Published("network")]
 """A named street network of this server (``"osm-all"``, ``"osm-drive"``, ...)."""
 
 
-class ApiBaseline(Baseline):
-    """:class:`~mobility.scenario.expansion.Baseline` over HTTP: ``stations`` is a published vintage."""
+StationListId = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9a-f]{32}$",
+        description="A station list stored with POST /v1/station-lists (its id).",
+        examples=["0f3c2a9e8b7d4c1f9e6a5b4c3d2e1f00"],
+    ),
+]
 
-    stations: StationListName = Field(description="A station-list vintage of this server.")
+
+class ApiBaseline(Baseline):
+    """:class:`~mobility.scenario.expansion.Baseline` over HTTP: a published vintage, the stations
+    themselves (``station_records``), or a stored upload (``station_list_id``); never a path.
+
+    A ``station_list_id`` is replaced by the stored stations when the job is created, so a job's
+    inputs are whole and the stored list may later be deleted without changing the job.
+    """
+
+    stations: StationListName | None = Field(
+        default=None, description="A station-list vintage of this server."
+    )
+    station_list_id: StationListId | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ApiBaseline:
+        given = [
+            k for k in ("stations", "station_records", "station_list_id") if getattr(self, k) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of stations (a published vintage), station_records (the stations) "
+                f"and station_list_id (a stored list); got {', '.join(given) or 'none'}"
+            )
+        check_unique_ids(self.station_records or (), "station_records")
+        return self
 
 
 class ApiCoverage(Coverage):
@@ -407,6 +445,43 @@ class RebalancingRunRequest(_Strict):
         if (self.snapshot is None) == (self.snapshot_id is None):
             raise ValueError("give exactly one of snapshot (inline) and snapshot_id (stored)")
         return self
+
+
+class StationListIn(_Strict):
+    """A station list sent as content, stored for scenarios' ``baseline.station_list_id``."""
+
+    name: str = Field(default="station list", min_length=1, max_length=200)
+    stations: list[BaselineStation] = Field(min_length=1, max_length=MAX_BASELINE_STATIONS)
+
+    @model_validator(mode="after")
+    def _unique(self) -> StationListIn:
+        check_unique_ids(self.stations, "stations")
+        return self
+
+
+class StationListInfo(BaseModel):
+    """A stored station list (without its stations)."""
+
+    id: str
+    name: str
+    author: str
+    stations: int
+    docks: int
+    created_at: datetime
+    dropped: dict[str, int] = Field(
+        default_factory=dict,
+        description="CSV uploads: rows left out, by reason (no id, coordinates outside Seoul, ...).",
+    )
+    assumed: dict[str, int] = Field(
+        default_factory=dict, description="CSV uploads: values filled in, by what was assumed."
+    )
+
+
+class StationListPage(BaseModel):
+    """Stored station lists, newest first."""
+
+    items: list[StationListInfo]
+    total: int
 
 
 class SnapshotInfo(BaseModel):

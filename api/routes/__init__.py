@@ -10,13 +10,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api import web
-from api.routes import common, data, keys, maps, ops, rebalancing, scenarios, sweeps
+from api.routes import common, data, keys, maps, ops, rebalancing, scenarios, stationlists, sweeps
 
 ROUTERS: list[APIRouter] = [
     scenarios.router,
     rebalancing.router,
     maps.router,
     sweeps.router,
+    stationlists.router,
     data.router,
     keys.router,
     keys.audit_router,

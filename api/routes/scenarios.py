@@ -17,6 +17,7 @@ from api.routes.common import (
     job_info,
     serve_artifact,
 )
+from api.routes.stationlists import resolve_baseline
 from api.schemas import Accepted, ErrorBody, JobInfo, ScenarioRequest
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
@@ -77,7 +78,8 @@ def submit_scenario(
             "body.solver.time_limit",
             f"{limit:g} s is above this server's maximum of {settings.max_time_limit:g} s",
         )
-    inputs = {"name": scenario.name, "scenario": scenario.model_dump(mode="json")}
+    body = resolve_baseline(request, scenario.model_dump(mode="json"), "body.baseline.station_list_id")
+    inputs = {"name": scenario.name, "scenario": body}
     # Two models get the solver time each (sites, then docks and bikes), plus loading time.
     job, created = create_job(
         request,

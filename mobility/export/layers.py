@@ -487,13 +487,17 @@ def layers_from_plan(
             {g: _num(r, "covered_share_before") for g, r in plan_rows.items()}
         )
         dk["coverage_share_change"] = (dk["coverage_share"] - dk["coverage_share_before"]).round(4)
+        for col in ("served_share_before", "served_share"):
+            vals = {g: r.get(col) for g, r in plan_rows.items() if isinstance(r.get(col), Mapping)}
+            if vals:
+                dk[col] = dk["gu_kr"].map({g: _num(v, "mean") for g, v in vals.items()})
     name = str(_pick(d, "scenario", "name", default="plan"))
 
     def city(key: str) -> dict[str, Any] | None:
         c = d.get(key)
         if not isinstance(c, Mapping):
             return None
-        return {
+        out = {
             "stations": int(_num(c, "stations")),
             "docks": int(_num(c, "docks")),
             "bikes": int(_num(c, "bikes")),
@@ -501,6 +505,10 @@ def layers_from_plan(
             "bikes_per_10k": _num(c, "bikes_per_10k"),
             "coverage_share": _num(c, "covered_share", "coverage_share"),
         }
+        served = c.get("served_share")
+        if isinstance(served, Mapping):  # simulated trips served (mean, 95 % interval)
+            out |= {f"served_share{k}": _num(served, v) for k, v in SERVED_KEYS.items()}
+        return out
 
     return MapLayers(
         existing_stations=existing,
@@ -518,6 +526,24 @@ def layers_from_plan(
             "provenance": d.get("provenance"),
         },
     )
+
+
+SERVED_KEYS: dict[str, str] = {"": "mean", "_low": "low", "_high": "high"}
+
+
+def served_summary(meta: Mapping[str, Any]) -> str:
+    """The simulated served share after (and before) a plan, for a map's subtitle ("" without it)."""
+    after = meta.get("citywide") or {}
+    if "served_share" not in after:
+        return ""
+    text = (
+        f"이용 성공 trips served {100 * after['served_share']:.1f}% "
+        f"(95% {100 * after['served_share_low']:.1f}–{100 * after['served_share_high']:.1f})"
+    )
+    before = meta.get("citywide_before") or {}
+    if "served_share" in before:
+        text += f", 이전 before {100 * before['served_share']:.1f}%"
+    return text
 
 
 def _station_lookup(data_dir: Path) -> dict[str, tuple[str, float, float]]:
@@ -580,10 +606,18 @@ def layers_from_routes(
         color = TRUCK_COLORS[ti % len(TRUCK_COLORS)]
         stop_rows.extend(
             {
-                "truck_id": r.truck_id, "seq": s.seq, "station_id": s.station_id, "name": s.name,
-                "arrival": s.arrival, "quantity": s.quantity, "load_after": s.load_after,
-                "bikes_before": s.bikes_before, "bikes_after": s.bikes_after, "color": color,
-                "lat": s.lat, "lon": s.lon,
+                "truck_id": r.truck_id,
+                "seq": s.seq,
+                "station_id": s.station_id,
+                "name": s.name,
+                "arrival": s.arrival,
+                "quantity": s.quantity,
+                "load_after": s.load_after,
+                "bikes_before": s.bikes_before,
+                "bikes_after": s.bikes_after,
+                "color": color,
+                "lat": s.lat,
+                "lon": s.lon,
             }
             for s in r.stops
         )
