@@ -65,6 +65,7 @@ def prepare(
     trip_datasets: tuple[str, ...] | None = None,
     station_set: StationSet | None = None,
     profiles: StationProfiles | None = None,
+    preserve_total: bool = True,
 ) -> Prepared:
     """Load the stations, fit the rider model and set the start inventory.
 
@@ -87,6 +88,9 @@ def prepare(
         The stations, already loaded (instead of ``source``).
     profiles
         Demand profiles (default: :func:`mobility.demand.data.load_profiles`).
+    preserve_total
+        Share the city's expected volume among the simulated stations (a whole network: 2019,
+        a plan); ``False`` keeps each station's own rates (a part of the city).
     """
     from mobility.config import resolve_data_dir
     from mobility.demand.data import TRIP_DATASETS, load_profiles, load_trip_tables
@@ -119,7 +123,15 @@ def prepare(
     trips = load_trip_tables(root, trip_datasets or TRIP_DATASETS)
     ride, walk = network_matrices(stations, root)
     model = fit_model(
-        stations, profiles, trips, monthly, ride, walk, params=params, exclude_months=exclude_months
+        stations,
+        profiles,
+        trips,
+        monthly,
+        ride,
+        walk,
+        params=params,
+        exclude_months=exclude_months,
+        preserve_total=preserve_total,
     )
     return Prepared(
         model=model,
