@@ -275,12 +275,30 @@ async def serve_artifact(
         "Content-Disposition": f'inline; filename="{filename}.{f.filename_suffix}"',
         "Vary": "Accept, Accept-Encoding",
     }
-    if len(data) > 256 and "gzip" in request.headers.get("accept-encoding", ""):
-        gz_key = (job_id, artifact, f.name + "+gzip")
-        gz = cache.get(gz_key)
+    return await send_bytes(request, cache, key, (data, media_type, etag), headers)
+
+
+async def send_bytes(
+    request: Request,
+    cache: ArtifactCache | None,
+    key: tuple[str, str, str],
+    hit: tuple[bytes, str, str],
+    headers: dict[str, str],
+    *,
+    compress: bool = True,
+    min_gzip: int = 256,
+) -> Response:
+    """Send ``hit`` (bytes, media type, ETag): 304 when the client has it (``If-None-Match``),
+    gzip-encoded when the client accepts it (compressed once, then kept in ``cache`` under
+    ``key`` + ``+gzip``). The one path for every stored representation the API serves."""
+    data, media_type, etag = hit
+    if compress and len(data) > min_gzip and "gzip" in request.headers.get("accept-encoding", ""):
+        gz_key = (key[0], key[1], key[2] + "+gzip")
+        gz = cache.get(gz_key) if cache is not None else None
         if gz is None:
             gz = (await run_in_threadpool(gzip.compress, data, 6), media_type, etag[:-1] + '-gz"')
-            cache.put(gz_key, gz)
+            if cache is not None:
+                cache.put(gz_key, gz)
         data, etag = gz[0], gz[2]
         headers["Content-Encoding"] = "gzip"
     headers["ETag"] = etag

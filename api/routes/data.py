@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
-from api.routes.common import FieldError
+from api.routes.common import FieldError, send_bytes
 from api.schemas import SEOUL_BBOX, ErrorBody
 from mobility.sources.catalog import dataset_info
 
@@ -91,15 +92,27 @@ async def stations(
     """The current station list (vintage set by ``MOBILITY_STATION_MONTH``) as a FeatureCollection."""
     box = parse_bbox(bbox) if bbox else None
     month = request.app.state.settings.station_month
-    body = await run_in_threadpool(_stations_body, month, district, box)
-    return Response(body, media_type="application/geo+json")
+    key = (month, district, box)
+    with _lock:  # a hit is served without a thread hop
+        hit = _bodies.get(key)
+    if hit is None:
+        hit = await run_in_threadpool(_stations_body, month, district, box)
+    body, etag = hit
+    headers = {"Cache-Control": "private, max-age=3600", "Vary": "Accept-Encoding"}
+    cache_key = ("stations", month, f"{district}|{box}")
+    return await send_bytes(
+        request, request.app.state.artifact_cache, cache_key, (body, "application/geo+json", etag), headers
+    )
 
 
-_bodies: OrderedDict[tuple[str, str | None, tuple[float, ...] | None], bytes] = OrderedDict()
+_bodies: OrderedDict[tuple[str, str | None, tuple[float, ...] | None], tuple[bytes, str]] = OrderedDict()
 
 
-def _stations_body(month: str, district: str | None, box: tuple[float, float, float, float] | None) -> bytes:
-    """The serialized FeatureCollection, remembered for the last 64 filters (a station list is fixed)."""
+def _stations_body(
+    month: str, district: str | None, box: tuple[float, float, float, float] | None
+) -> tuple[bytes, str]:
+    """The serialized FeatureCollection and its ETag, remembered for the last 64 filters (a station
+    list is fixed)."""
     key = (month, district, box)
     with _lock:
         hit = _bodies.get(key)
@@ -121,11 +134,12 @@ def _stations_body(month: str, district: str | None, box: tuple[float, float, fl
         )
     doc = {"type": "FeatureCollection", "name": f"stations-{month}", "features": feats}
     body = json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
+    made = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
     with _lock:
-        _bodies[key] = body
+        _bodies[key] = made
         while len(_bodies) > 64:
             _bodies.popitem(last=False)
-    return body
+    return made
 
 
 _datasets: dict[str, tuple[float, list[dict[str, Any]]]] = {}

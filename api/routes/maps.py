@@ -17,7 +17,6 @@ Errors follow the job routes: 404 for an unknown job or file, 409 while the job 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
@@ -36,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import Job, JobArtifact
-from api.routes.common import ArtifactCache
+from api.routes.common import ArtifactCache, send_bytes
 from api.schemas import ErrorBody
 
 if TYPE_CHECKING:
@@ -228,19 +227,10 @@ async def serve_export(
         "Content-Disposition": f'{disposition}; filename="{download}"',
         "Vary": "Accept-Encoding",
     }
-    if suffix in _TEXT and len(data) > 1024 and "gzip" in request.headers.get("accept-encoding", ""):
-        gz_key = (key[0], key[1], key[2] + "+gzip")
-        gz = cache.get(gz_key) if group.name != "gbfs" else None
-        if gz is None:
-            gz = (await run_in_threadpool(gzip.compress, data, 6), media_type, etag[:-1] + '-gz"')
-            if group.name != "gbfs":
-                cache.put(gz_key, gz)
-        data, etag = gz[0], gz[2]
-        headers["Content-Encoding"] = "gzip"
-    headers["ETag"] = etag
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(content=data, media_type=media_type, headers=headers)
+    gz_cache = cache if group.name != "gbfs" else None  # gbfs.json carries the caller's base URL
+    return await send_bytes(
+        request, gz_cache, key, (data, media_type, etag), headers, compress=suffix in _TEXT, min_gzip=1024
+    )
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -605,19 +605,7 @@ def build_expansion_data(
     total = inp.total_bikes
     if not fleet_rules:
         floors, total = np.zeros_like(floors), 0
-    need_new = np.zeros(len(names), dtype=np.int64)
-    reasons = []
-    for k, name in enumerate(names):
-        cap = int(st_cap[st_gu == name].sum())
-        by_cap = max(0, math.ceil((int(floors[k]) - cap) / per_new_hi)) if per_new_hi > 0 else 0
-        explicit = int(sc.districts.min_new_stations.get(name, 0))
-        need_new[k] = max(by_cap, explicit)
-        why = []
-        if by_cap:
-            why.append(f"{rules[k]}: {floors[k]} bikes, existing docks hold {cap}")
-        if explicit:
-            why.append(f"districts.min_new_stations = {explicit}")
-        reasons.append("; ".join(why))
+    need_new, reasons = _district_new_stations(sc, names, floors, rules, st_cap, st_gu, per_new_hi)
     max_total = sc.max_new_stations()
     if int(floors.sum()) > total:
         worst = int(np.argmax(floors / np.maximum(inp.district_population.to_numpy(np.float64), 1.0)))
@@ -642,32 +630,10 @@ def build_expansion_data(
         max_by_floor = max(0, room // per_new_lo)
         if max_by_floor < max_total:
             max_total = int(max_by_floor)
-    budget_rule = None
-    if sc.budget is not None:
-        rate_b = per_new_hi / sc.docks.max
-        short_b = [max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)]
-        budget_rule = BudgetRule(
-            total=float(sc.budget.total),
-            cost_station=float(sc.budget.cost_per_station),
-            cost_dock=float(sc.budget.cost_per_dock),
-            docks_min=sc.docks.min,
-            district_docks=np.array([math.ceil(x / rate_b) for x in short_b], dtype=np.int64),
-            total_docks=math.ceil(max(0, total - int(st_cap.sum())) / rate_b),
-        )
-    if sc.budget is not None and sc.budget.cost_per_station > 0 and sc.budget.cost_per_dock > 0:
-        # the docks the fleet needs must also be paid for: n * c_station + c_dock * docks <= budget
-        # docks that must be built: for the fleet total and, district by district, for the floors
-        # (at the bikes per dock a full-size new station reaches)
-        rate = per_new_hi / sc.docks.max
-        short = [max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)]
-        docks_needed = max(
-            math.ceil(max(0, total - int(st_cap.sum())) / rate),
-            sum(math.ceil(x / rate) for x in short),
-        )
-        by_money = math.floor(
-            (sc.budget.total - sc.budget.cost_per_dock * docks_needed) / sc.budget.cost_per_station
-        )
-        max_total = min(max_total, max(0, by_money))
+    short = np.array([max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)])
+    budget_rule, by_money = _budget_rule(sc, per_new_hi, short, max(0, total - int(st_cap.sum())))
+    if by_money is not None:
+        max_total = min(max_total, by_money)
     if min_total > max_total:
         raise InfeasibleError(
             f"fleet.total_bikes = {total} needs at least {min_total} new stations (existing docks hold "
@@ -682,16 +648,7 @@ def build_expansion_data(
             f"are allowed; largest: district {names[worst]} ({reasons[worst]}) needs {int(need_new[worst])}",
             binding=[f"districts[{names[worst]}]", "new_stations"],
         )
-    required, req_names = [], []
-    polys = _polygons(sc.areas.required)
-    for k, poly in enumerate(polys):
-        import shapely
-
-        if np.asarray(shapely.contains_xy(poly, st["lon"].to_numpy(float), st["lat"].to_numpy(float))).any():
-            continue
-        members = np.flatnonzero(points_in_polygons(cands.lon, cands.lat, [poly]))
-        required.append(members.astype(np.int64))
-        req_names.append(sc.areas.required[k].name or f"#{k}")
+    required, req_names = _required_areas(sc, st, cands)
     data = ExpansionData(
         cover=gcover,
         group_weight=gweight,
@@ -708,6 +665,81 @@ def build_expansion_data(
         budget=budget_rule,
     )
     return data, group_of
+
+
+def _district_new_stations(
+    sc: ExpansionScenario,
+    names: list[str],
+    floors: np.ndarray,
+    rules: list[str],
+    st_cap: np.ndarray,
+    st_gu: np.ndarray,
+    per_new_hi: int,
+) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """New stations each district needs (for its bike floor beyond what its docks hold, or as
+    ``districts.min_new_stations`` says) and the reason, per district."""
+    need_new = np.zeros(len(names), dtype=np.int64)
+    reasons = []
+    for k, name in enumerate(names):
+        cap = int(st_cap[st_gu == name].sum())
+        by_cap = max(0, math.ceil((int(floors[k]) - cap) / per_new_hi)) if per_new_hi > 0 else 0
+        explicit = int(sc.districts.min_new_stations.get(name, 0))
+        need_new[k] = max(by_cap, explicit)
+        why = []
+        if by_cap:
+            why.append(f"{rules[k]}: {floors[k]} bikes, existing docks hold {cap}")
+        if explicit:
+            why.append(f"districts.min_new_stations = {explicit}")
+        reasons.append("; ".join(why))
+    return need_new, reasons
+
+
+def _budget_rule(
+    sc: ExpansionScenario, per_new_hi: int, short: np.ndarray, total_short: int
+) -> tuple[BudgetRule | None, int | None]:
+    """The budget's rule for the model, and the most new stations the money allows (or ``None``).
+
+    ``short``: bikes each district's floor lacks beyond its docks; ``total_short``: bikes the fleet
+    total lacks. The docks the fleet needs must also be paid for, n * c_station + c_dock * docks
+    <= budget, with docks counted at the bikes per dock a full-size new station reaches.
+    """
+    if sc.budget is None:
+        return None, None
+    rate = per_new_hi / sc.docks.max
+    district_docks = np.array([math.ceil(x / rate) for x in short], dtype=np.int64)
+    total_docks = math.ceil(total_short / rate)
+    rule = BudgetRule(
+        total=float(sc.budget.total),
+        cost_station=float(sc.budget.cost_per_station),
+        cost_dock=float(sc.budget.cost_per_dock),
+        docks_min=sc.docks.min,
+        district_docks=district_docks,
+        total_docks=total_docks,
+    )
+    if sc.budget.cost_per_station <= 0 or sc.budget.cost_per_dock <= 0:
+        return rule, None
+    docks_needed = max(total_docks, int(district_docks.sum()))
+    by_money = math.floor(
+        (sc.budget.total - sc.budget.cost_per_dock * docks_needed) / sc.budget.cost_per_station
+    )
+    return rule, max(0, by_money)
+
+
+def _required_areas(
+    sc: ExpansionScenario, st: pd.DataFrame, cands: CandidateSites
+) -> tuple[list[npt.NDArray[np.int64]], list[str]]:
+    """Candidate sites inside each required area that no existing station already serves, and
+    the areas' names."""
+    import shapely
+
+    required, names = [], []
+    for k, poly in enumerate(_polygons(sc.areas.required)):
+        if np.asarray(shapely.contains_xy(poly, st["lon"].to_numpy(float), st["lat"].to_numpy(float))).any():
+            continue
+        members = np.flatnonzero(points_in_polygons(cands.lon, cands.lat, [poly]))
+        required.append(members.astype(np.int64))
+        names.append(sc.areas.required[k].name or f"#{k}")
+    return required, names
 
 
 def _catchment(cover: sp.csr_matrix, pop: np.ndarray) -> np.ndarray:

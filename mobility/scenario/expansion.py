@@ -26,10 +26,9 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mobility.errors import InputError
+from mobility.scenario.reading import read_yaml, validated
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
@@ -350,21 +349,6 @@ class ExpansionScenario(_Strict):
         return limit
 
 
-def _first_errors(exc: ValidationError) -> InputError:
-    errs = exc.errors()
-    parts = []
-    for e in errs:
-        loc = ".".join(str(p) for p in e["loc"]) or "(root)"
-        parts.append(f"{loc}: {e['msg']}")
-    first = errs[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(root)"
-    value = first.get("input")
-    if isinstance(value, dict):
-        value = "{...}"
-    err = InputError(field, value, "; ".join(parts))
-    return err
-
-
 def scenario_from_dict(
     data: dict[str, Any], model: type[ExpansionScenario] = ExpansionScenario
 ) -> ExpansionScenario:
@@ -373,12 +357,7 @@ def scenario_from_dict(
     ``model`` is the schema to validate with: the API passes its narrower
     :class:`api.schemas.ScenarioRequest` (published names only, no server paths).
     """
-    if not isinstance(data, dict):
-        raise InputError("(root)", type(data).__name__, "a mapping of scenario fields")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise _first_errors(exc) from exc
+    return validated(model, data, "a mapping of scenario fields")
 
 
 def load_scenario(path: Path | str) -> ExpansionScenario:
@@ -390,14 +369,7 @@ def load_scenario(path: Path | str) -> ExpansionScenario:
         The file is not YAML or a field is invalid; ``field`` is the dotted path of the first
         invalid field and the message lists all of them.
     """
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("scenario", str(p), "an existing YAML file") from exc
-    except yaml.YAMLError as exc:
-        raise InputError("scenario", str(p), f"valid YAML ({exc})") from exc
-    return scenario_from_dict(data)
+    return validated(ExpansionScenario, read_yaml(path), "a mapping of scenario fields")
 
 
 __all__ = [

@@ -26,10 +26,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mobility.errors import InputError
+from mobility.scenario.reading import read_yaml, validated
 
 __all__ = [
     "Costs",
@@ -221,25 +221,9 @@ class NightlyScenario(_Strict):
 
 def nightly_from_dict(data: object) -> NightlyScenario:
     """Validate a parsed YAML/JSON document; errors become :class:`InputError` naming the field."""
-    if not isinstance(data, dict):
-        raise InputError("scenario", type(data).__name__, "a mapping with name, depots, trucks, ...")
-    try:
-        return NightlyScenario.model_validate(data)
-    except ValidationError as exc:
-        errs = exc.errors()
-        first = errs[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(root)"
-        more = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errs)
-        raise InputError(loc, first.get("input"), more) from exc
+    return validated(NightlyScenario, data, "a mapping with name, depots, trucks, ...")
 
 
 def load_nightly(path: Path | str) -> NightlyScenario:
     """Read and validate a nightly scenario YAML file."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("scenario", str(p), "an existing YAML file") from exc
-    except yaml.YAMLError as exc:
-        raise InputError("scenario", str(p), f"valid YAML ({exc})") from exc
-    return nightly_from_dict(data)
+    return nightly_from_dict(read_yaml(path))
