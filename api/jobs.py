@@ -86,6 +86,7 @@ class JobContext:
         self.progress = 0.0
         self.message: str | None = None
         self.stop_event = threading.Event()
+        self.dask_client: Any = None  # set for FAN_OUT_KINDS when the job runs on a Dask worker
 
     def report(self, fraction: float, message: str | None = None) -> None:
         """Record progress in [0, 1] (written to the database with the next heartbeat)."""
@@ -118,7 +119,12 @@ _KINDS: dict[str, JobCallable | str] = {
     "scenario": "api.runners:run_scenario",
     "rebalancing": "api.runners:run_rebalancing",
     "sweep": "api.runners:run_sweep",
+    "simulation": "api.runners:run_simulation",
 }
+
+# Kinds whose callable spreads its own work over the cluster (JobContext.dask_client): their task
+# leaves the worker's thread pool (secede) so that the parts it submits find a free thread.
+FAN_OUT_KINDS: frozenset[str] = frozenset({"simulation"})
 
 
 def register_job_kind(kind: str, target: JobCallable | str) -> None:
@@ -260,6 +266,20 @@ def _store_output(sessions: sessionmaker[Session], job_id: str, attempt: int, ou
     return "succeeded" if ok else "skipped"
 
 
+def _fan_out_client() -> Any:
+    """The cluster's client for a task that submits parts of its work; the task secedes from the
+    worker's thread pool so that the parts can run. ``None`` outside a Dask worker (the job then
+    runs its parts itself)."""
+    try:
+        from distributed import get_client, secede
+
+        client = get_client()
+        secede()  # type: ignore[no-untyped-call]
+    except (ImportError, ValueError):
+        return None
+    return client
+
+
 def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_seconds: float) -> str:
     """The Dask task: claim, run, record. Returns the status it left the job in (or ``"skipped"``)."""
     sessions = session_factory(database_url)
@@ -268,6 +288,8 @@ def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_
         return "skipped"
     attempt, kind, inputs, limit = claimed
     ctx = JobContext(job_id, limit)
+    if kind in FAN_OUT_KINDS:
+        ctx.dask_client = _fan_out_client()
     outcome: dict[str, Any] = {}
 
     def target() -> None:

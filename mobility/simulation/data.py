@@ -207,6 +207,7 @@ class FittedModel:
     season: SeasonModel
     params: RiderParams
     notes: list[str] = field(default_factory=list)
+    _neighbours: tuple[np.ndarray, ...] | None = field(default=None, repr=False, compare=False)
 
     def day_rates(self, day: pd.Timestamp) -> np.ndarray:
         """Expected arrivals per station and 15-minute slot on ``day``."""
@@ -218,9 +219,13 @@ class FittedModel:
         docks = self.stations["docks"].to_numpy(np.int64)
         if bikes.shape != docks.shape:
             raise InputError("bikes", bikes.shape, f"one per station ({len(docks)})")
-        walk_s = self.walk_m / (p.walk_speed_kmh / 3.6)
-        wp, wn, ws = neighbour_lists(walk_s, p.walk_radius_m / (p.walk_speed_kmh / 3.6))
-        rp, rn, rs = neighbour_lists(self.ride_s, np.inf, p.ride_on_neighbours)
+        if self._neighbours is None:  # the same for every day and start stock: built once
+            walk_s = self.walk_m / (p.walk_speed_kmh / 3.6)
+            self._neighbours = (
+                *neighbour_lists(walk_s, p.walk_radius_m / (p.walk_speed_kmh / 3.6)),
+                *neighbour_lists(self.ride_s, np.inf, p.ride_on_neighbours),
+            )
+        wp, wn, ws, rp, rn, rs = self._neighbours
         return SimulationProblem(
             docks=docks,
             bikes=bikes.astype(np.int64),
