@@ -41,7 +41,6 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angle=swiftshader",
@@ -49,7 +48,7 @@ ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angl
 
 
 def _bench_api() -> Any:
-    """bench/api.py (its plan storage and machine description), loaded by path."""
+    """bench/service.py (its plan storage and machine description), loaded by path."""
     spec = importlib.util.spec_from_file_location("bench_api", ROOT / "bench" / "api.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
