@@ -47,9 +47,9 @@ ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angl
         "--enable-unsafe-swiftshader"]  # fmt: skip
 
 
-def _bench_api() -> Any:
+def _bench_service() -> Any:
     """bench/service.py (its plan storage and machine description), loaded by path."""
-    spec = importlib.util.spec_from_file_location("bench_api", ROOT / "bench" / "api.py")
+    spec = importlib.util.spec_from_file_location("bench_service", ROOT / "bench" / "service.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -119,7 +119,7 @@ def main() -> None:
     ap.add_argument("--animate", type=float, default=4.0, help="seconds of pan/zoom animation")
     ap.add_argument("--stations", type=int, default=3000, help="stations drawn for the smoothness run")
     args = ap.parse_args()
-    bench_api = _bench_api()
+    service = _bench_service()
     load_start = list(os.getloadavg())
     plan = json.loads(args.plan.read_text(encoding="utf-8"))
     n_stations = len(plan["new_stations"]) + len(plan["existing_stations"])
@@ -127,7 +127,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         db = f"sqlite:///{Path(tmp) / 'web.sqlite'}"
-        job_id, key, nbytes = bench_api.store_plan(db, plan)
+        job_id, key, nbytes = service.store_plan(db, plan)
         env = {**os.environ, "MOBILITY_DATABASE_URL": db, "MOBILITY_RUN_JOBS": "false",
                "MOBILITY_RATE_LIMIT": "100000/minute"}  # fmt: skip
         port = _port()
@@ -255,7 +255,7 @@ def main() -> None:
         "fps_stations_only": round(points["fps"], 1),
         "p95_frame_ms_stations_only": round(points["p95_ms"], 1),
         "load_avg_at_start": load_start,
-        "machine": bench_api.machine(),
+        "machine": service.machine(),
     }
     print(f"plan page ({n_stations:,} stations) usable (tables, stations drawn, a click on a new station "
           f"answered): first visit {cold_u:.2f} s, later visits median {warm_med:.2f} s "
