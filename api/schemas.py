@@ -557,6 +557,15 @@ class SnapshotInfo(BaseModel):
     created_at: datetime
 
 
+class SnapshotPage(BaseModel):
+    """One page of stored snapshots, newest first."""
+
+    items: list[SnapshotInfo]
+    total: int
+    limit: int
+    offset: int
+
+
 class ValidationProblem(BaseModel):
     """One invalid field of a request."""
 

@@ -8,26 +8,27 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal
+from api.auth import Principal, require
 from api.db.models import Job, JobArtifact
 from api.formats import negotiate
 from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
-from api.schemas import ErrorBody, JobError, JobInfo, JobPage
+from api.schemas import ErrorBody, JobError, JobInfo, JobPage, JobStatus
 
 __all__ = [
     "ArtifactCache",
     "ErrorBody",
     "FieldError",
     "accepted_response",
+    "add_list_route",
     "create_job",
     "get_job",
     "job_info",
@@ -202,6 +203,25 @@ def list_jobs(
             select(Job).where(*cond).order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
         ).all()
     return JobPage(items=[job_info(j, base) for j in rows], total=int(total), limit=limit, offset=offset)
+
+
+def add_list_route(router: APIRouter, path: str, kind: str, base: str, noun: str, name: str) -> None:
+    """``GET path``: a page of ``kind`` jobs, newest first, by status and author (read role);
+    the same query parameters and answer (:class:`~api.schemas.JobPage`) for every job kind."""
+
+    def list_route(
+        request: Request,
+        _p: Annotated[Principal, Depends(require("read"))],
+        status: JobStatus | None = None,
+        author: Annotated[str | None, Query(max_length=100)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> JobPage:
+        return list_jobs(request, kind, base, status, author, limit, offset)
+
+    list_route.__name__ = name
+    list_route.__doc__ = f"Page through {noun}, optionally by status and author (the key's name)."
+    router.get(path, response_model=JobPage, summary=f"List {noun} (newest first)")(list_route)
 
 
 class ArtifactCache:

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
 from api.routes.common import (
     FieldError,
     accepted_response,
+    add_list_route,
     create_job,
     get_job,
     job_info,
-    list_jobs,
     serve_artifact,
 )
 from api.routes.stationlists import resolve_baseline
-from api.schemas import Accepted, ErrorBody, JobInfo, JobPage, JobStatus, ScenarioRequest
+from api.schemas import Accepted, ErrorBody, JobInfo, ScenarioRequest
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 BASE = "/v1/scenarios"
@@ -96,17 +96,7 @@ def submit_scenario(
     return Accepted(id=job.id, status=job.status, location=location)
 
 
-@router.get("", response_model=JobPage, summary="List scenarios (newest first)")
-def list_scenarios(
-    request: Request,
-    _p: Annotated[Principal, Depends(require("read"))],
-    status: JobStatus | None = None,
-    author: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> JobPage:
-    """Page through scenarios, optionally by status and author (the key's name)."""
-    return list_jobs(request, "scenario", BASE, status, author, limit, offset)
+add_list_route(router, "", "scenario", BASE, "scenarios", "list_scenarios")
 
 
 @router.get(

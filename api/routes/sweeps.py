@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Principal, require
 from api.formats import register_format
-from api.routes.common import FieldError, create_job, get_job, job_info, serve_artifact
+from api.routes.common import FieldError, add_list_route, create_job, get_job, job_info, serve_artifact
 from api.routes.scenarios import SCENARIO_EXAMPLE, IdempotencyKey, cancel
 from api.routes.stationlists import resolve_baseline
 from api.schemas import Accepted, ErrorBody, JobInfo, ScenarioRequest
@@ -146,6 +146,9 @@ def submit_sweep(
     if not created:
         response.status_code = 200
     return Accepted(id=job.id, status=job.status, location=location)
+
+
+add_list_route(router, "", "sweep", BASE, "sweeps", "list_sweeps")
 
 
 @router.get("/{job_id}", response_model=JobInfo, summary="Status, progress, points or error")

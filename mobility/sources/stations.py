@@ -565,6 +565,8 @@ def _read_normalized(path: Path, source: str, report: QualityReport) -> pd.DataF
 
 def _normalized_rows(path: Path, rows: list[list[str]], source: str, report: QualityReport) -> pd.DataFrame:
     frame, layout = _frame_from_rows(path, rows)
+    if frame.empty:
+        raise DataFileError(path, "holds no station rows (a header at most)")
     empty = frame.apply(lambda c: c.fillna("").str.strip() == "").all(axis=1)
     report.rows_read = len(frame)
     report.drop("empty row", empty)

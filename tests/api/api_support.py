@@ -179,6 +179,15 @@ def fake_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     )
 
 
+def fake_job(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
+    """Any other job kind (sweep, simulation, ...): succeeds at once with no artifact."""
+    return JobOutput(result={"kpis": {}, "links": {}}, artifacts={})
+
+
+FAKE_KINDS = {"scenario": fake_scenario, "rebalancing": fake_rebalancing}
+"""The fakes by job kind; :func:`fake_job` stands in for every other kind."""
+
+
 def make_settings(url: str, **over: Any) -> ApiSettings:
     """Settings for an in-process test app (thread workers, fast heartbeats)."""
     base: dict[str, Any] = {

@@ -29,9 +29,9 @@ p99s. With wrk, reads and submissions come from two wrk processes at once (so ea
 own latency histogram), the submissions paced with wrk's ``delay()`` at a ninth of the reads-only
 throughput; the share they reached is printed. Without wrk, the Python generator.
 
-Usage: ``.venv/bin/python bench/api.py [--clients 50] [--generator auto|wrk|python|both]
+Usage: ``.venv/bin/python bench/service.py [--clients 50] [--generator auto|wrk|python|both]
 [--seconds 10] [--workers 1] [--requests 3000] [--plan out/.../plan.json]``;
-``.venv/bin/python bench/api.py --mixed --workers 2 --seconds 20``
+``.venv/bin/python bench/service.py --mixed --workers 2 --seconds 20``
 """
 
 from __future__ import annotations
@@ -57,8 +57,6 @@ import numpy as np
 from mobility.machine import describe, machine
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder comes first on sys.path and would shadow the ``api`` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 BIN = Path(sys.executable).parent
 
 SCENARIO: dict[str, Any] = {
