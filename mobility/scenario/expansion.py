@@ -26,16 +26,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from mobility.scenario.reading import read_yaml, validated
+from mobility.scenario.reading import Strict, read_yaml, validated
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 SEOUL_LAT: tuple[float, float] = (37.40, 37.72)
@@ -46,7 +44,7 @@ needs no pandas, and a test checks that the two agree)."""
 MAX_BASELINE_STATIONS = 10_000
 
 
-class BaselineStation(_Strict):
+class BaselineStation(Strict):
     """One existing station sent as content (an uploaded list), not named by a vintage.
 
     Its district is where its position falls (the dong polygons), not a field.
@@ -70,7 +68,7 @@ def check_unique_ids(records: Sequence[BaselineStation], field: str) -> None:
         seen[rec.station_id] = i
 
 
-class Baseline(_Strict):
+class Baseline(Strict):
     """The existing network, kept fixed: named (``stations``) or sent as content (``station_records``).
 
     Attributes
@@ -107,7 +105,7 @@ class Baseline(_Strict):
         return f"uploaded ({len(self.station_records or ())} stations)"
 
 
-class PopulationSpec(_Strict):
+class PopulationSpec(Strict):
     """Which residents count: ``grid`` (the 100 m grid), ``registered`` or ``census`` by district."""
 
     source: Literal["grid", "registered", "census"] = "grid"
@@ -115,7 +113,7 @@ class PopulationSpec(_Strict):
     quarter: int | None = Field(default=None, ge=1, le=4)
 
 
-class FleetTarget(_Strict):
+class FleetTarget(Strict):
     """Fleet size: a total, or bikes per 10,000 residents citywide (or both: both must hold).
 
     Attributes
@@ -137,7 +135,7 @@ class FleetTarget(_Strict):
         return self
 
 
-class NewStations(_Strict):
+class NewStations(Strict):
     """How many stations to add: exactly ``exact`` or at most ``max`` (and/or what the budget allows)."""
 
     exact: int | None = Field(default=None, ge=0)
@@ -150,7 +148,7 @@ class NewStations(_Strict):
         return self
 
 
-class Budget(_Strict):
+class Budget(Strict):
     """Capital budget: each new station costs ``cost_per_station + docks * cost_per_dock``."""
 
     total: PositiveFloat
@@ -165,7 +163,7 @@ class Budget(_Strict):
         return self
 
 
-class DockBounds(_Strict):
+class DockBounds(Strict):
     """Docks per NEW station."""
 
     min: int = Field(default=10, ge=1)
@@ -178,7 +176,7 @@ class DockBounds(_Strict):
         return self
 
 
-class BikesPerDock(_Strict):
+class BikesPerDock(Strict):
     """Bikes a station may hold per dock (every station, old and new)."""
 
     min: NonNegFloat = 0.5
@@ -191,20 +189,20 @@ class BikesPerDock(_Strict):
         return self
 
 
-class Coverage(_Strict):
+class Coverage(Strict):
     """A resident is covered when a station is within ``radius_m`` metres of walking (network)."""
 
     radius_m: float = Field(default=300.0, gt=0, le=2000)
     network: str = "osm-all"
 
 
-class Spacing(_Strict):
+class Spacing(Strict):
     """Minimum straight-line distance between any two stations (new-new and new-existing)."""
 
     min_m: float = Field(default=250.0, ge=0, le=5000)
 
 
-class Candidates(_Strict):
+class Candidates(Strict):
     """Candidate sites: street nodes thinned to one per ``grid_m`` square (never later station lists).
 
     With ``thin_to_spacing`` (default) they are then thinned so any two are at least the minimum
@@ -222,7 +220,7 @@ class Candidates(_Strict):
     )
 
 
-class DistrictRules(_Strict):
+class DistrictRules(Strict):
     """Bikes per 10,000 residents floors by district (``gu``, Korean name as in the data)."""
 
     min_bikes_per_10k: NonNegFloat | None = None
@@ -230,7 +228,7 @@ class DistrictRules(_Strict):
     min_new_stations: dict[str, int] = Field(default_factory=dict)
 
 
-class Polygon(_Strict):
+class Polygon(Strict):
     """A polygon in longitude/latitude, GeoJSON-like: a list of rings, each a list of ``[lon, lat]``."""
 
     name: str = ""
@@ -250,14 +248,14 @@ class Polygon(_Strict):
         return v
 
 
-class Areas(_Strict):
+class Areas(Strict):
     """No new station inside a ``forbidden`` polygon; at least one station inside each ``required``."""
 
     forbidden: list[Polygon] = Field(default_factory=list)
     required: list[Polygon] = Field(default_factory=list)
 
 
-class ObjectiveWeights(_Strict):
+class ObjectiveWeights(Strict):
     """Weights of the site-selection objective.
 
     Attributes
@@ -278,7 +276,7 @@ class ObjectiveWeights(_Strict):
     subway_weight: NonNegFloat = 0.0
 
 
-class SolverSettings(_Strict):
+class SolverSettings(Strict):
     """Time limit (seconds per model), seed, threads, gap and engine of the site selection.
 
     ``engine``: ``"mip"`` (default; proves small gaps at city scale) or ``"cp-sat"``.
@@ -297,7 +295,7 @@ class SolverSettings(_Strict):
     backend: Literal["auto", "HIGHS", "SCIP", "CBC"] = "auto"
 
 
-class SimulationSettings(_Strict):
+class SimulationSettings(Strict):
     """Trips served before and after the plan (:mod:`mobility.simulation.plans`).
 
     ``enabled``: simulate riders on both networks after planning (``mobility plan --no-simulate``
@@ -311,7 +309,7 @@ class SimulationSettings(_Strict):
     replications: int = Field(default=10, ge=1, le=1000)
 
 
-class ExpansionScenario(_Strict):
+class ExpansionScenario(Strict):
     """An expansion scenario (see the module docstring for a YAML example)."""
 
     name: str = Field(min_length=1)

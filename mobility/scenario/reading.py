@@ -1,7 +1,8 @@
 """Reading scenario files: YAML in, a validated pydantic model out, every error an InputError.
 
 Shared by :mod:`mobility.scenario.expansion` and :mod:`mobility.scenario.nightly`, so that both
-kinds of scenario report a missing file, bad YAML and invalid fields the same way.
+kinds of scenario report a missing file, bad YAML and invalid fields the same way, with the same
+strict base model (unknown fields refused, instances frozen).
 """
 
 from __future__ import annotations
@@ -10,11 +11,17 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mobility.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Base of every scenario section: an unknown field is an error, an instance never changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def read_yaml(path: Path | str) -> object:

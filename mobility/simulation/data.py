@@ -19,10 +19,12 @@ from mobility.demand.profiles import StationProfiles
 from mobility.errors import InputError
 from mobility.simulation.engine import SimulationProblem
 from mobility.simulation.model import (
+    DayFactors,
     ODModel,
     RiderParams,
     RideTimes,
     SeasonModel,
+    fit_day_factors,
     fit_od,
     fit_ride_times,
     fit_season,
@@ -206,12 +208,13 @@ class FittedModel:
     walk_m: np.ndarray
     season: SeasonModel
     params: RiderParams
+    days: DayFactors = field(default_factory=DayFactors)
     notes: list[str] = field(default_factory=list)
     _neighbours: tuple[np.ndarray, ...] | None = field(default=None, repr=False, compare=False)
 
     def day_rates(self, day: pd.Timestamp) -> np.ndarray:
         """Expected arrivals per station and 15-minute slot on ``day``."""
-        return slot_rates(self.hourly[day_type(day)], self.season.factor(day))
+        return slot_rates(self.hourly[day_type(day)], self.season.factor(day) * self.days.factor(day))
 
     def problem(self, day: pd.Timestamp, bikes: np.ndarray) -> SimulationProblem:
         """The simulation problem of ``day`` from the start inventory ``bikes``."""
@@ -339,6 +342,7 @@ def fit_model(
     od = fit_od(o, dd, ride_s, params)
     rides = fit_ride_times(o, dd, minutes, ride_s)
     season = fit_season(monthly, exclude=exclude_months)
+    days = fit_day_factors(pd.concat([t["rent_time"] for t in trips.values()])) if trips else DayFactors()
     notes = [
         f"{int((~hit).sum())} stations without a demand profile take the mean rate of their "
         "5 nearest stations",
@@ -355,6 +359,7 @@ def fit_model(
         walk_m=walk_m,
         season=season,
         params=params,
+        days=days,
         notes=notes,
     )
 

@@ -178,8 +178,11 @@ def summarise(
     from mobility.provenance import code_version
 
     model_doc = {
-        "rates": "demand profiles x season x year factor, 15-minute slots",
+        "rates": "demand profiles x season x year x day factor (holiday, month by day type), 15-minute slots",
         "season_factor": m.season.factor(prep.day),
+        "day_factor": m.days.factor(prep.day),
+        "holiday_factor": m.days.holiday,
+        "holidays_fitted": m.days.holidays_used,
         "expected_demand": float(problem.rates.sum()),
         "ride_mu": m.rides.mu,
         "ride_sigma": m.rides.sigma,

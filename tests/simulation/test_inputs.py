@@ -136,3 +136,20 @@ def test_result_schema_is_generated() -> None:
     assert {"citywide", "districts", "hours", "replications", "seed", "start_inventory"} <= set(
         schema["properties"]
     )
+
+
+def test_day_factors_recover_a_quiet_holiday_and_the_weekend_share() -> None:
+    """Synthetic dated trips: weekdays 100/day, weekends 80, holidays half an ordinary weekend day."""
+    from mobility.demand.holidays import is_holiday
+    from mobility.simulation.model import fit_day_factors
+
+    rows = []
+    for d in pd.date_range("2018-01-01", "2018-12-31"):
+        n = 40 if is_holiday(d.date()) else (80 if d.weekday() >= 5 else 100)
+        rows += [d + pd.Timedelta(hours=12)] * n
+    f = fit_day_factors(pd.Series(rows))
+    assert f.holiday == pytest.approx(0.5) and f.holidays_used >= 10
+    assert f.factor(pd.Timestamp("2018-06-12")) == pytest.approx(f.month["weekday"][6])
+    assert f.month["weekend"][6] < 1.0 < f.month["weekday"][6]  # weekends below the month's mean day
+    assert f.factor(pd.Timestamp("2018-01-01")) == pytest.approx(0.5 * f.month["weekend"][1])
+    assert fit_day_factors(pd.Series([], dtype="datetime64[ns]")).factor(pd.Timestamp("2018-06-13")) == 1.0
