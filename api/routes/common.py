@@ -49,6 +49,20 @@ class FieldError(HTTPException):
         self.problem = problem
 
 
+def artifact_responses(what: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a route that serves a job's result (:func:`serve_artifact`)."""
+    return {
+        200: {
+            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
+            "description": f"The {what} (format from ?format= or the Accept header).",
+        },
+        304: {"description": "Not modified (If-None-Match)."},
+        404: {"model": ErrorBody},
+        406: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+    }
+
+
 def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
     """OpenAPI links from a response's ``id`` to the operations that take it as ``param``.
 
