@@ -7,9 +7,9 @@ import hashlib
 import json
 import threading
 import uuid
-from collections import OrderedDict
 from typing import Annotated, Any
 
+from cachetools import LRUCache
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +47,20 @@ class FieldError(HTTPException):
         super().__init__(422, f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+def artifact_responses(what: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a route that serves a job's result (:func:`serve_artifact`)."""
+    return {
+        200: {
+            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
+            "description": f"The {what} (format from ?format= or the Accept header).",
+        },
+        304: {"description": "Not modified (If-None-Match)."},
+        404: {"model": ErrorBody},
+        406: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+    }
 
 
 def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
@@ -225,30 +239,24 @@ def add_list_route(router: APIRouter, path: str, kind: str, base: str, noun: str
 
 
 class ArtifactCache:
-    """Serialized representations of finished jobs (immutable once written), LRU by bytes."""
+    """Serialized representations of finished jobs (immutable once written), least recently used
+    first out when their bytes exceed ``max_bytes`` (a :class:`cachetools.LRUCache` sized by bytes)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[str, str, str], tuple[bytes, str, str]] = OrderedDict()
-        self._size = 0
+        self._items: LRUCache[tuple[str, str, str], tuple[bytes, str, str]] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda value: len(value[0])
+        )
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str, str]) -> tuple[bytes, str, str] | None:
         with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return hit
+            return self._items.get(key)
 
     def put(self, key: tuple[str, str, str], value: tuple[bytes, str, str]) -> None:
         with self._lock:
-            if key in self._items or len(value[0]) > self.max_bytes:
-                return
-            self._items[key] = value
-            self._size += len(value[0])
-            while self._size > self.max_bytes:
-                _, (body, _, _) = self._items.popitem(last=False)
-                self._size -= len(body)
+            if key not in self._items and len(value[0]) <= self.max_bytes:
+                self._items[key] = value
 
 
 def _load_artifact(

@@ -6,10 +6,9 @@ import hashlib
 import json
 import math
 import threading
-import time
-from collections import OrderedDict
 from typing import Annotated, Any
 
+from cachetools import LRUCache, TTLCache
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -105,7 +104,7 @@ async def stations(
     )
 
 
-_bodies: OrderedDict[tuple[str, str | None, tuple[float, ...] | None], tuple[bytes, str]] = OrderedDict()
+_bodies: LRUCache[tuple[str, str | None, tuple[float, ...] | None], tuple[bytes, str]] = LRUCache(maxsize=64)
 
 
 def _stations_body(
@@ -117,7 +116,6 @@ def _stations_body(
     with _lock:
         hit = _bodies.get(key)
         if hit is not None:
-            _bodies.move_to_end(key)
             return hit
     feats = []
     for r in _feature_rows(month):
@@ -137,13 +135,11 @@ def _stations_body(
     made = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
     with _lock:
         _bodies[key] = made
-        while len(_bodies) > 64:
-            _bodies.popitem(last=False)
     return made
 
 
-_datasets: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 DATASETS_TTL = 600.0
+_datasets: TTLCache[str, list[dict[str, Any]]] = TTLCache(maxsize=32, ttl=DATASETS_TTL)
 
 
 def _dataset_rows(family: str | None) -> list[dict[str, Any]]:
@@ -151,13 +147,13 @@ def _dataset_rows(family: str | None) -> list[dict[str, Any]]:
     key = family or "*"
     with _lock:
         hit = _datasets.get(key)
-    if hit is not None and time.monotonic() - hit[0] < DATASETS_TTL:
-        return hit[1]
+    if hit is not None:
+        return hit
     infos = dataset_info(families=[family] if family else None)
     rows = [i.to_dict() if hasattr(i, "to_dict") else dict(vars(i)) for i in infos]
     rows = json.loads(json.dumps(rows, ensure_ascii=False, default=str))
     with _lock:
-        _datasets[key] = (time.monotonic(), rows)
+        _datasets[key] = rows
     return rows
 
 

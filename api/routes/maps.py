@@ -22,12 +22,12 @@ import json
 import logging
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+from cachetools import LRUCache
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,8 +91,7 @@ class _Renderer:
 
     def __init__(self, keep: int = 4) -> None:
         self.lock = threading.Lock()
-        self._layers: OrderedDict[str, MapLayers] = OrderedDict()
-        self._keep = keep
+        self._layers: LRUCache[str, MapLayers] = LRUCache(maxsize=keep)
 
     def layers(self, job_id: str, source: bytes) -> MapLayers:
         from mobility.config import resolve_data_dir
@@ -102,9 +101,6 @@ class _Renderer:
         if hit is None:
             hit = load_layers(json.loads(source), resolve_data_dir())
             self._layers[job_id] = hit
-            while len(self._layers) > self._keep:
-                self._layers.popitem(last=False)
-        self._layers.move_to_end(job_id)
         return hit
 
     def render(self, job_id: str, source: bytes, group: Group) -> dict[str, bytes]:

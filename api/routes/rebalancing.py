@@ -15,6 +15,7 @@ from api.routes.common import (
     FieldError,
     accepted_response,
     add_list_route,
+    artifact_responses,
     create_job,
     get_job,
     job_info,
@@ -200,16 +201,7 @@ def cancel_run(
 @router.get(
     "/runs/{job_id}/routes",
     summary="Truck routes as JSON, GeoJSON or a CSV route sheet",
-    responses={
-        200: {
-            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
-            "description": "The routes (format from ?format= or the Accept header).",
-        },
-        304: {"description": "Not modified (If-None-Match)."},
-        404: {"model": ErrorBody},
-        406: {"model": ErrorBody},
-        409: {"model": ErrorBody},
-    },
+    responses=artifact_responses("routes"),
 )
 async def get_routes(
     request: Request,

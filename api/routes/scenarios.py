@@ -12,6 +12,7 @@ from api.routes.common import (
     FieldError,
     accepted_response,
     add_list_route,
+    artifact_responses,
     create_job,
     get_job,
     job_info,
@@ -139,16 +140,7 @@ def cancel(request: Request, kind: str, base: str, job_id: str) -> JSONResponse:
 @router.get(
     "/{job_id}/plan",
     summary="The plan as JSON, GeoJSON or CSV",
-    responses={
-        200: {
-            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
-            "description": "The plan (format from ?format= or the Accept header).",
-        },
-        304: {"description": "Not modified (If-None-Match)."},
-        404: {"model": ErrorBody},
-        406: {"model": ErrorBody},
-        409: {"model": ErrorBody},
-    },
+    responses=artifact_responses("plan"),
 )
 async def get_plan(
     request: Request,
