@@ -301,12 +301,17 @@ def fit_model(
     params: RiderParams | None = None,
     exclude_months: tuple[str, ...] = (),
     preserve_total: bool = True,
+    potential: np.ndarray | None = None,
 ) -> FittedModel:
     """Fit rates, destinations and ride times for a station set (see :mod:`.model`).
 
     With ``preserve_total`` the rates are scaled so that the citywide expected demand equals the
     demand profiles' citywide total (times the season and year factors): a network with fewer or
     more stations (2019, a plan) shares the same citywide volume among its stations.
+    ``potential``: trips per day (rentals + returns) the demand-potential model predicts at each
+    station (NaN where unknown); a station the profiles lack takes that level, half of it as
+    rentals, with the hourly shape and weekday/weekend split of its 5 nearest stations (else
+    their mean rate).
     """
     params = params or RiderParams()
     st = stations.reset_index(drop=True)
@@ -317,10 +322,12 @@ def fit_model(
     hit = num.isin(ppos.index).fillna(False).to_numpy(bool)
     rows = np.full(n, -1)
     rows[hit] = ppos.reindex(num[hit].astype("int64").to_numpy()).to_numpy(np.int64)
+    pot = np.full(n, np.nan) if potential is None else np.asarray(potential, dtype=float)
+    by_potential = ~hit & np.isfinite(pot)
     src = np.where(
         hit,
         profiles.stations["level_source"].astype(str).to_numpy()[np.maximum(rows, 0)],
-        "5 nearest stations",
+        np.where(by_potential, "demand potential (shape of 5 nearest stations)", "5 nearest stations"),
     )
     from mobility.network.street import to_metric
 
@@ -334,6 +341,15 @@ def fit_model(
             rates[~hit] = nearest_rates(
                 np.column_stack([px, py]), profiles.rent[:, d, :], np.column_stack([sx, sy])[~hit]
             )
+        hourly[name] = rates
+    if by_potential.any():
+        # the potential's level (rentals = half the trips), the neighbours' shape and week split
+        avg_day = (5.0 * hourly["weekday"].sum(axis=1) + 2.0 * hourly["weekend"].sum(axis=1)) / 7.0
+        scale = np.where(avg_day > 0, pot / 2.0 / np.where(avg_day > 0, avg_day, 1.0), 0.0)
+        for name in ("weekday", "weekend"):
+            hourly[name][by_potential] *= scale[by_potential, None]
+    for d, name in enumerate(("weekday", "weekend")):
+        rates = hourly[name]
         if preserve_total and rates.sum() > 0:
             # the citywide volume of the day is the city's, spread over this network's stations
             rates *= profiles.rent[:, d, :].sum() / rates.sum()
@@ -344,8 +360,9 @@ def fit_model(
     season = fit_season(monthly, exclude=exclude_months)
     days = fit_day_factors(pd.concat([t["rent_time"] for t in trips.values()])) if trips else DayFactors()
     notes = [
-        f"{int((~hit).sum())} stations without a demand profile take the mean rate of their "
-        "5 nearest stations",
+        f"{int(by_potential.sum())} stations without a demand profile take the demand-potential "
+        "model's level with the shape of their 5 nearest stations; "
+        f"{int((~hit & ~by_potential).sum())} take the mean rate of their 5 nearest stations",
         "censoring: rates are recorded (served) rentals, a lower bound of demand where stations "
         "ran dry; not re-inflated",
     ]

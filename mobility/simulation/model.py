@@ -32,8 +32,9 @@ weekdays 0.96). The citywide volume is the city's:
 a station set other than the profiles' own (the 2019 network, a plan with new stations) shares
 the same citywide expected demand among its stations, in proportion to their profile rates. A
 station without its own history (one that opened after 2023) takes the demand model's district
-median level; a station the profiles lack (a plan's new station) takes the mean rate of its 5
-nearest stations (flagged in ``rate_source``; the demand-potential model is not used yet).
+median level; a station the profiles lack (a plan's new station) takes the demand-potential
+model's predicted level with the shape of its 5 nearest stations, or their mean rate when the
+potential model is unavailable (flagged in ``rate_source``).
 
 Censoring
 ---------

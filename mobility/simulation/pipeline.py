@@ -123,6 +123,8 @@ def prepare(
         label += " + the night's routes applied"
     trips = load_trip_tables(root, trip_datasets or TRIP_DATASETS)
     ride, walk = network_matrices(stations, root)
+    notes: list[str] = []
+    potential = potential_levels(stations, profiles, root, notes)
     model = fit_model(
         stations,
         profiles,
@@ -133,7 +135,9 @@ def prepare(
         params=params,
         exclude_months=exclude_months,
         preserve_total=preserve_total,
+        potential=potential,
     )
+    model.notes.extend(notes)
     return Prepared(
         model=model,
         day=d,
@@ -142,6 +146,38 @@ def prepare(
         source=ss.source,
         datasets={"trips": ",".join(trip_datasets or TRIP_DATASETS), "station_set": ss.source},
     )
+
+
+def potential_levels(
+    stations: pd.DataFrame, profiles: StationProfiles, data_dir: Path, notes: list[str]
+) -> np.ndarray | None:
+    """Trips per day the demand-potential model predicts at the stations the profiles lack.
+
+    NaN for the others; ``None`` when every station has a profile, or when the model cannot be
+    fitted (then a note says so and those stations take their neighbours' mean rate).
+    """
+    known = set(profiles.stations["number"].astype("int64").tolist())
+    num = pd.to_numeric(stations["number"], errors="coerce")
+    missing = ~num.isin(known).to_numpy(bool)
+    if not missing.any():
+        return None
+    try:
+        from mobility.demand.potential import fit_targets_from_data
+
+        model, _ = fit_targets_from_data(data_dir, ("trips_per_day",))["trips_per_day"]
+        feats = model.features_for_points(
+            stations["lon"].to_numpy(float)[missing], stations["lat"].to_numpy(float)[missing]
+        )
+        pred = np.maximum(np.asarray(model.predict(feats), dtype=float), 0.0)
+    except Exception as exc:  # a fallback, reported in the result's notes
+        notes.append(
+            f"demand-potential model unavailable ({type(exc).__name__}): new stations take "
+            "the mean rate of their 5 nearest stations"
+        )
+        return None
+    out = np.full(len(stations), np.nan)
+    out[missing] = pred
+    return out
 
 
 def simulate(
