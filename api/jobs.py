@@ -86,6 +86,7 @@ class JobContext:
         self.progress = 0.0
         self.message: str | None = None
         self.stop_event = threading.Event()
+        self.dask_client: Any = None  # set for FAN_OUT_KINDS when the job runs on a Dask worker
 
     def report(self, fraction: float, message: str | None = None) -> None:
         """Record progress in [0, 1] (written to the database with the next heartbeat)."""
@@ -118,7 +119,12 @@ _KINDS: dict[str, JobCallable | str] = {
     "scenario": "api.runners:run_scenario",
     "rebalancing": "api.runners:run_rebalancing",
     "sweep": "api.runners:run_sweep",
+    "simulation": "api.runners:run_simulation",
 }
+
+# Kinds whose callable spreads its own work over the cluster (JobContext.dask_client): their task
+# leaves the worker's thread pool (secede) so that the parts it submits find a free thread.
+FAN_OUT_KINDS: frozenset[str] = frozenset({"simulation"})
 
 
 def register_job_kind(kind: str, target: JobCallable | str) -> None:
@@ -189,13 +195,13 @@ def _finish(
         return True
 
 
-def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_seconds: float) -> str:
-    """The Dask task: claim, run, record. Returns the status it left the job in (or ``"skipped"``)."""
-    sessions = session_factory(database_url)
+def _claim(sessions: sessionmaker[Session], job_id: str) -> tuple[int, str, dict[str, Any], float] | None:
+    """Mark a queued job running for this worker: (attempt, kind, inputs, time limit), or ``None``
+    when it is not queued any more (another worker took it, or it was cancelled)."""
     with sessions() as s:
         job = s.get(Job, job_id)
         if job is None or job.status != "queued":
-            return "skipped"
+            return None
         now = utcnow()
         attempt, kind, inputs, limit = job.attempts + 1, job.kind, dict(job.inputs), job.time_limit
         claimed = s.execute(
@@ -212,10 +218,78 @@ def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             s.rollback()
-            return "skipped"
+            return None
         s.commit()
+    return attempt, kind, inputs, limit
 
+
+def _heartbeat(sessions: sessionmaker[Session], job_id: str, attempt: int, ctx: JobContext) -> bool:
+    """Write the heartbeat and progress; returns whether a cancellation was requested."""
+    try:
+        with sessions() as s:
+            cancel = bool(s.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+            s.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
+                .values(heartbeat_at=utcnow(), progress=ctx.progress, message=ctx.message)
+            )
+            s.commit()
+    except Exception as db_exc:  # database briefly away: keep solving, the next beat retries
+        log.warning("job %s: heartbeat not written (%s)", job_id, type(db_exc).__name__)
+        return False
+    return cancel
+
+
+def _store_output(sessions: sessionmaker[Session], job_id: str, attempt: int, out: JobOutput) -> str:
+    """Record a finished job's result and artifacts in one transaction: all stored, or none (then
+    the job fails with a ``StorageError``)."""
+    try:
+        ok = _finish(sessions, job_id, attempt, "succeeded", result=out.result, artifacts=out.artifacts)
+    except Exception as store_exc:  # disk full, read-only store, database gone: fail with the reason
+        log.error("job %s: results not stored", job_id, exc_info=store_exc)
+        reason = (
+            f"the results could not be stored ({type(store_exc).__name__}: "
+            "disk full, read-only or unreachable store)"
+        )
+        try:
+            _finish(
+                sessions,
+                job_id,
+                attempt,
+                "failed",
+                error={"type": "StorageError", "message": reason},
+                message=reason,
+            )
+        except Exception:  # nothing can be written: the reaper re-queues or fails the silent job
+            log.error("job %s: failure not recorded either; left to the reaper", job_id)
+        return "failed"
+    return "succeeded" if ok else "skipped"
+
+
+def _fan_out_client() -> Any:
+    """The cluster's client for a task that submits parts of its work; the task secedes from the
+    worker's thread pool so that the parts can run. ``None`` outside a Dask worker (the job then
+    runs its parts itself)."""
+    try:
+        from distributed import get_client, secede
+
+        client = get_client()
+        secede()  # type: ignore[no-untyped-call]
+    except (ImportError, ValueError):
+        return None
+    return client
+
+
+def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_seconds: float) -> str:
+    """The Dask task: claim, run, record. Returns the status it left the job in (or ``"skipped"``)."""
+    sessions = session_factory(database_url)
+    claimed = _claim(sessions, job_id)
+    if claimed is None:
+        return "skipped"
+    attempt, kind, inputs, limit = claimed
     ctx = JobContext(job_id, limit)
+    if kind in FAN_OUT_KINDS:
+        ctx.dask_client = _fan_out_client()
     outcome: dict[str, Any] = {}
 
     def target() -> None:
@@ -230,18 +304,7 @@ def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_
     verdict: tuple[str, str] | None = None  # (status, reason) decided by the supervisor
     while thread.is_alive():
         thread.join(heartbeat_seconds)
-        cancel = False
-        try:
-            with sessions() as s:
-                cancel = bool(s.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
-                s.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
-                    .values(heartbeat_at=utcnow(), progress=ctx.progress, message=ctx.message)
-                )
-                s.commit()
-        except Exception as db_exc:  # database briefly away: keep solving, the next beat retries
-            log.warning("job %s: heartbeat not written (%s)", job_id, type(db_exc).__name__)
+        cancel = _heartbeat(sessions, job_id, attempt, ctx)
         if cancel and verdict is None:
             ctx.stop_event.set()
             verdict = ("cancelled", "cancelled on request")
@@ -257,28 +320,7 @@ def execute_job(job_id: str, database_url: str, heartbeat_seconds: float, grace_
     if outcome.get("recorded"):
         return verdict[0] if verdict else "failed"
     if "output" in outcome:
-        out: JobOutput = outcome["output"]
-        try:  # result, artifacts and status in one transaction: all stored, or none
-            ok = _finish(sessions, job_id, attempt, "succeeded", result=out.result, artifacts=out.artifacts)
-        except Exception as store_exc:  # disk full, read-only store, database gone: fail with the reason
-            log.error("job %s: results not stored", job_id, exc_info=store_exc)
-            reason = (
-                f"the results could not be stored ({type(store_exc).__name__}: "
-                "disk full, read-only or unreachable store)"
-            )
-            try:
-                _finish(
-                    sessions,
-                    job_id,
-                    attempt,
-                    "failed",
-                    error={"type": "StorageError", "message": reason},
-                    message=reason,
-                )
-            except Exception:  # nothing can be written: the reaper re-queues or fails the silent job
-                log.error("job %s: failure not recorded either; left to the reaper", job_id)
-            return "failed"
-        return "succeeded" if ok else "skipped"
+        return _store_output(sessions, job_id, attempt, outcome["output"])
     exc = outcome.get("exc")
     if isinstance(exc, JobCancelledError) or (ctx.stop_event.is_set() and cancel_flag(sessions, job_id)):
         _finish(sessions, job_id, attempt, "cancelled", message="cancelled on request")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
-from api.schemas import RebalancingOptions, ScenarioRequest
+from api.schemas import RebalancingOptions, ScenarioRequest, SimulationRequest
 from mobility.errors import StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
@@ -209,4 +209,48 @@ def run_sweep(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     return JobOutput(
         result={"kpis": {"axis": axis, "points": points}, "links": {"sweep": "sweep"}},
         artifacts={"sweep": ("application/json", _dumps(doc))},
+    )
+
+
+def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
+    """A simulated day or fleet sweep (:mod:`mobility.simulation.pipeline`), spread over the cluster.
+
+    The rider model is fitted here once; the replications (and sweep points) run as tasks on the
+    API's Dask cluster through ``ctx.dask_client`` (:mod:`mobility.simulation.fanout`), or in
+    this thread when the job does not run on a Dask worker. Same inputs and seed, same result.
+    """
+    from mobility.simulation.model import RiderParams
+    from mobility.simulation.pipeline import prepare, simulate, sweep
+
+    req = SimulationRequest.model_validate(inputs)  # again in the worker: no server path
+    ctx.report(0.01, "starting")
+    ctx.report(0.05, f"fitting the rider model on {req.stations} for {req.day}")
+    prep = prepare(req.stations, req.day.isoformat(), params=RiderParams(walk_radius_m=req.walk_radius_m))
+    ctx.check()
+    client = ctx.dask_client
+    where = "on the Dask cluster" if client is not None else "in the job"
+    fleets = req.fleets()
+    if not fleets:
+        ctx.report(0.5, f"simulating {req.replications} days {where}")
+        _run, result = simulate(prep, req.replications, req.seed, client=client)
+        doc = result.model_dump(mode="json")
+        doc["provenance"]["fanned_out"] = client is not None
+        kpis = result.summary()
+    else:
+        ctx.report(0.5, f"simulating {len(fleets)} fleet sizes x {req.replications} days {where}")
+        table = sweep(prep, fleets, req.replications, req.seed, client=client)
+        rows = table.to_dict(orient="records")
+        doc = {
+            "stations": req.stations,
+            "day": req.day.isoformat(),
+            "replications": req.replications,
+            "seed": req.seed,
+            "start_inventory": prep.start_inventory,
+            "fanned_out": client is not None,
+            "points": rows,
+        }
+        kpis = {"points": [r for r in rows if r["gu"] == "citywide"]}
+    return JobOutput(
+        result={"kpis": kpis, "links": {"result": "result"}},
+        artifacts={"result": ("application/json", _dumps(doc))},
     )

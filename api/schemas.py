@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -26,7 +26,14 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from mobility.scenario.expansion import Baseline, Coverage, ExpansionScenario
+from mobility.scenario.expansion import (
+    MAX_BASELINE_STATIONS,
+    Baseline,
+    BaselineStation,
+    Coverage,
+    ExpansionScenario,
+    check_unique_ids,
+)
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
 SEOUL_BBOX: tuple[float, float, float, float] = (126.73, 37.40, 127.28, 37.72)
@@ -150,10 +157,41 @@ NetworkName = Annotated[str, Published("network")]
 """A named street network of this server (``"osm-all"``, ``"osm-drive"``, ...)."""
 
 
-class ApiBaseline(Baseline):
-    """:class:`~mobility.scenario.expansion.Baseline` over HTTP: ``stations`` is a published vintage."""
+StationListId = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9a-f]{32}$",
+        description="A station list stored with POST /v1/station-lists (its id).",
+        examples=["0f3c2a9e8b7d4c1f9e6a5b4c3d2e1f00"],
+    ),
+]
 
-    stations: StationListName = Field(description="A station-list vintage of this server.")
+
+class ApiBaseline(Baseline):
+    """:class:`~mobility.scenario.expansion.Baseline` over HTTP: a published vintage, the stations
+    themselves (``station_records``), or a stored upload (``station_list_id``); never a path.
+
+    A ``station_list_id`` is replaced by the stored stations when the job is created, so a job's
+    inputs are whole and the stored list may later be deleted without changing the job.
+    """
+
+    stations: StationListName | None = Field(
+        default=None, description="A station-list vintage of this server."
+    )
+    station_list_id: StationListId | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ApiBaseline:
+        given = [
+            k for k in ("stations", "station_records", "station_list_id") if getattr(self, k) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of stations (a published vintage), station_records (the stations) "
+                f"and station_list_id (a stored list); got {', '.join(given) or 'none'}"
+            )
+        check_unique_ids(self.station_records or (), "station_records")
+        return self
 
 
 class ApiCoverage(Coverage):
@@ -205,12 +243,12 @@ JOB_EXAMPLE: dict[str, Any] = {
 
 
 class JobInfo(BaseModel):
-    """Status of a scenario job or rebalancing run."""
+    """Status of a job: a scenario, a rebalancing run, a sweep or a simulation."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [JOB_EXAMPLE]})
 
     id: str = Field(examples=["3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b"])
-    kind: Literal["scenario", "rebalancing", "sweep"]
+    kind: Literal["scenario", "rebalancing", "sweep", "simulation"]
     name: str | None = Field(default=None, description="The scenario's name, if any.")
     status: JobStatus
     progress: float = Field(ge=0, le=1)
@@ -409,6 +447,106 @@ class RebalancingRunRequest(_Strict):
         return self
 
 
+SIMULATION_EXAMPLE: dict[str, Any] = {
+    "stations": "2025-12",
+    "day": "2023-06-14",
+    "replications": 20,
+    "seed": 0,
+}
+
+FLEET_RANGE = r"^\d+:\d+:\d+$"
+"""FIRST:LAST:STEP fleet sizes (whole numbers)."""
+
+MAX_SWEEP_POINTS = 25
+
+
+class SimulationRequest(_Strict):
+    """A day of riders simulated on a published station list (``mobility simulate``), or a fleet sweep.
+
+    Without ``fleet`` the job simulates the day from the derived evening snapshot of the day
+    before and stores the ``SimulationResult``; with ``fleet`` (``FIRST:LAST:STEP``) it scales
+    that start stock to each fleet size and stores served share against fleet size, citywide and
+    by district (``mobility simulate sweep``). Replications and sweep points run on the API's Dask
+    cluster.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SIMULATION_EXAMPLE]})
+
+    name: str = Field(default="simulation", min_length=1, max_length=200)
+    stations: StationListName = Field(default="2025-12", description="A published station list (vintage).")
+    day: date = Field(
+        ge=date(2019, 1, 1),
+        le=date(2025, 12, 31),
+        description="The simulated day (the demand model's range).",
+    )
+    replications: int = Field(default=20, ge=1, le=1000, description="Simulated days.")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    walk_radius_m: float = Field(
+        default=500.0, ge=0, le=5000, description="A rider at an empty station walks this far for a bike."
+    )
+    fleet: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=FLEET_RANGE,
+        description="FIRST:LAST:STEP fleet sizes: a sweep of served share against fleet size.",
+        examples=["20000:60000:5000"],
+    )
+
+    @model_validator(mode="after")
+    def _fleet_points(self) -> SimulationRequest:
+        if self.fleet is not None:
+            a, b, step = (int(x) for x in self.fleet.split(":"))
+            if step <= 0 or b < a:
+                raise ValueError(f"fleet: {self.fleet!r} needs FIRST <= LAST and STEP > 0")
+            if len(range(a, b + 1, step)) > MAX_SWEEP_POINTS:
+                raise ValueError(f"fleet: {self.fleet!r} has more than {MAX_SWEEP_POINTS} points")
+        return self
+
+    def fleets(self) -> list[int]:
+        """The sweep's fleet sizes (empty without ``fleet``)."""
+        if self.fleet is None:
+            return []
+        a, b, step = (int(x) for x in self.fleet.split(":"))
+        return list(range(a, b + 1, step))
+
+
+class StationListIn(_Strict):
+    """A station list sent as content, stored for scenarios' ``baseline.station_list_id``."""
+
+    name: str = Field(default="station list", min_length=1, max_length=200)
+    stations: list[BaselineStation] = Field(min_length=1, max_length=MAX_BASELINE_STATIONS)
+
+    @model_validator(mode="after")
+    def _unique(self) -> StationListIn:
+        check_unique_ids(self.stations, "stations")
+        return self
+
+
+class StationListInfo(BaseModel):
+    """A stored station list (without its stations)."""
+
+    id: str
+    name: str
+    author: str
+    stations: int
+    docks: int
+    created_at: datetime
+    dropped: dict[str, int] = Field(
+        default_factory=dict,
+        description="CSV uploads: rows left out, by reason (no id, coordinates outside Seoul, ...).",
+    )
+    assumed: dict[str, int] = Field(
+        default_factory=dict, description="CSV uploads: values filled in, by what was assumed."
+    )
+
+
+class StationListPage(BaseModel):
+    """Stored station lists, newest first."""
+
+    items: list[StationListInfo]
+    total: int
+
+
 class SnapshotInfo(BaseModel):
     """A stored snapshot."""
 
@@ -417,6 +555,15 @@ class SnapshotInfo(BaseModel):
     author: str
     stations: int
     created_at: datetime
+
+
+class SnapshotPage(BaseModel):
+    """One page of stored snapshots, newest first."""
+
+    items: list[SnapshotInfo]
+    total: int
+    limit: int
+    offset: int
 
 
 class ValidationProblem(BaseModel):

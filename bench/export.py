@@ -86,7 +86,8 @@ def main() -> None:
     from mobility.export import export_layers
     from mobility.export import html_map as hm
     from mobility.export.gbfs import build_feeds
-    from mobility.export.layers import layers_from_plan, layers_from_routes, synthetic_plan, synthetic_routes
+    from mobility.export.layers import layers_from_plan, layers_from_routes
+    from mobility.export.synthetic import synthetic_plan, synthetic_routes
 
     data_dir = resolve_data_dir()
     t0 = time.perf_counter()

@@ -19,6 +19,11 @@ Then the **cost of decomposition** on a part small enough to solve whole: the st
 depot's zone pair (``--sub-stations`` nearest the NW depot, ``--sub-trucks`` trucks), solved whole
 and decomposed with the same time.
 
+Then **the morning after** (:mod:`mobility.simulation.morning`): the stock with each method's
+routes applied, simulated with the rider simulator (``--replications`` mornings): riders lost at
+empty stations and riders finding full docks until 10:00, and the stockouts of 07:00-10:00 next to
+the dissatisfaction model's expectation, station by station (MAE, correlation, worst stations).
+
 Every plan is checked by the independent validator. Prints the machine, a table (remaining
 dissatisfaction, objective, bikes moved, km, truck-hours, wall time) with ratios to the greedy
 baseline and to OR-Tools, and a last line of JSON.
@@ -36,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mobility.machine import describe, machine
 from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing
@@ -91,6 +97,7 @@ def main() -> None:
     ap.add_argument("--sub-stations", type=int, default=300)
     ap.add_argument("--sub-trucks", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--replications", type=int, default=10, help="simulated mornings per method")
     ap.add_argument("--data-dir", type=Path, default=None)
     a = ap.parse_args()
 
@@ -129,6 +136,26 @@ def main() -> None:
     )
     rows.append(row(f"ours + classic descent ({a.time_limit:.0f} s)", on, p, s))
     print(f"ours + classic descent done ({s:.0f} s)", flush=True)
+
+    # the next morning, simulated (an independent measure of the same nights) against the
+    # dissatisfaction model the solvers optimise
+    from mobility.simulation.morning import morning_after
+
+    plans = {"no rebalancing": None, "greedy dispatcher": g.to_dict(), "plain OR-Tools": o.to_dict()}
+    plans |= {"ours": ours.to_dict(), "ours + classic descent": on.to_dict()}
+    morning, s = timed(
+        lambda: morning_after(
+            night.stations if night.stations is not None else pd.DataFrame(),
+            p.bikes,
+            plans,
+            night=scn.night.date,
+            profiles=night.profiles,
+            replications=a.replications,
+            seed=a.seed,
+            data_dir=a.data_dir,
+        )
+    )
+    print(f"morning after simulated ({s:.0f} s)", flush=True)
 
     # decomposition cost on a part small enough to solve whole
     dep = 0
@@ -180,6 +207,28 @@ def main() -> None:
         print(fmt(r))
     dec_cost = sub_rows[1]["objective"] / sub_rows[0]["objective"] - 1.0
     print(f"decomposed / whole objective - 1 = {dec_cost:+.3%}")
+    print()
+    print(
+        f"the morning after, {morning.day} ({morning.replications} simulated mornings): riders lost at "
+        f"empty stations / finding full docks until {morning.window[-5:]}; stockout events in "
+        f"{morning.window}: simulated vs the dissatisfaction model, station MAE and correlation"
+    )
+    print(
+        f"{'method':26} {'moved':>6} {'lost (95%)':>18} {'full':>7} {'sim.':>7} {'model':>7} "
+        f"{'MAE':>6} {'r':>6}"
+    )
+    for r in morning.table():
+        lost = f"{r['lost_empty']:.0f} ({r['lost_empty_low']:.0f}-{r['lost_empty_high']:.0f})"
+        print(
+            f"{r['method']:26} {r['bikes_moved']:6d} {lost:>18} {r['full_arrivals']:7.0f} "
+            f"{r['window_simulated']:7.0f} {r['window_predicted']:7.0f} {r['station_mae']:6.2f} "
+            f"{r['station_correlation'] or float('nan'):6.2f}"
+        )
+    worst = morning.outcomes[0].disagreements
+    print(
+        "most disagreeing stations without rebalancing (model vs simulated): "
+        + "; ".join(f"{w.name} ({w.bikes}/{w.docks}) {w.predicted:.1f} vs {w.simulated:.1f}" for w in worst)
+    )
     print(
         json.dumps(
             {
@@ -192,6 +241,7 @@ def main() -> None:
                 "dissatisfaction_floor": floor,
                 "ratios": ratios,
                 "decomposition": {"rows": sub_rows, "relative_cost": dec_cost},
+                "morning_after": morning.table(),
             },
             ensure_ascii=False,
         )

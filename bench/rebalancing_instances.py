@@ -18,15 +18,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from mobility.config import cache_dir  # noqa: E402
-from mobility.rebalancing.benchmark import brp_from_night, generate_pdtsp  # noqa: E402
-from mobility.rebalancing.formats import BenchmarkInstance, write_brp, write_pdtsp  # noqa: E402
+from mobility.config import cache_dir
+from mobility.rebalancing.benchmark import brp_from_night, generate_pdtsp
+from mobility.rebalancing.formats import BenchmarkInstance, write_brp, write_pdtsp
 
 PDTSP = [(200, 10, 200), (300, 10, 300), (400, 10, 400), (500, 10, 500)]
 SEOUL_BRP = [
@@ -41,6 +37,9 @@ SEOUL_BRP = [
     (100, 20),
     (120, 20),
 ]
+
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bks(path: Path, rows: list[BenchmarkInstance]) -> None:

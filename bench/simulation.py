@@ -19,16 +19,12 @@ import argparse
 import json
 import os
 import resource
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demand import machine  # bench/demand.py: cores, RAM, CPU, load average
-
+from mobility.machine import machine
 from mobility.simulation.engine import SimulationProblem
 
 

@@ -15,13 +15,10 @@ import argparse
 import itertools
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 
 def main() -> None:
@@ -31,8 +28,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per point")
     args = ap.parse_args()
 
-    from placement import machine  # bench/placement.py
-
+    from mobility.machine import machine
     from mobility.placement.pipeline import build_inputs, model_params
     from mobility.placement.sweep import parse_range, sweep
     from mobility.scenario.expansion import load_scenario

@@ -51,10 +51,7 @@ class QualityReport:
         example: pd.Series | None = None,
     ) -> None:
         """Record ``count`` rows (or the true entries of ``mask``) dropped for ``reason``."""
-        n = int(mask.sum()) if mask is not None else int(count or 0)
-        if n:
-            self.dropped[reason] += n
-            self._example(reason, example if example is not None else None, mask)
+        self._record(self.dropped, reason, mask, count, example)
 
     def warn(
         self,
@@ -65,9 +62,19 @@ class QualityReport:
         example: pd.Series | None = None,
     ) -> None:
         """Record ``count`` rows (or the true entries of ``mask``) kept but flagged for ``reason``."""
+        self._record(self.warnings, reason, mask, count, example)
+
+    def _record(
+        self,
+        counter: Counter[str],
+        reason: str,
+        mask: pd.Series | None,
+        count: int | None,
+        example: pd.Series | None,
+    ) -> None:
         n = int(mask.sum()) if mask is not None else int(count or 0)
         if n:
-            self.warnings[reason] += n
+            counter[reason] += n
             self._example(reason, example, mask)
 
     def _example(self, reason: str, values: pd.Series | None, mask: pd.Series | None) -> None:

@@ -88,6 +88,31 @@ class SolverStats:
             return None
         return abs(objective - bound) / max(1.0, abs(objective))
 
+    @classmethod
+    def since(
+        cls,
+        started: float,
+        *,
+        solver: str,
+        status: str,
+        objective: float,
+        bound: float | None,
+        seed: int,
+        extra: dict[str, Any] | None = None,
+    ) -> SolverStats:
+        """The stats of a solve begun at ``time.perf_counter() == started``, its gap from
+        ``objective`` and ``bound`` (:meth:`relative_gap`)."""
+        return cls(
+            solver=solver,
+            status=status,
+            objective=objective,
+            bound=bound,
+            seconds=time.perf_counter() - started,
+            seed=seed,
+            gap=cls.relative_gap(objective, bound),
+            extra=extra if extra is not None else {},
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
         return asdict(self)

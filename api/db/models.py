@@ -121,16 +121,29 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class Snapshot(Base):
-    """A stored station inventory snapshot (bikes and docks per station) for rebalancing runs."""
-
-    __tablename__ = "snapshots"
+class _Upload:
+    """Columns of content a caller uploaded and later names by id (never a server file)."""
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     author: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Snapshot(_Upload, Base):
+    """A stored station inventory snapshot (bikes and docks per station) for rebalancing runs."""
+
+    __tablename__ = "snapshots"
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StationList(_Upload, Base):
+    """A station list uploaded for expansion scenarios (``baseline.station_list_id``)."""
+
+    __tablename__ = "station_lists"
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class AuditEntry(Base):

@@ -10,13 +10,26 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api import web
-from api.routes import common, data, keys, maps, ops, rebalancing, scenarios, sweeps
+from api.routes import (
+    common,
+    data,
+    keys,
+    maps,
+    ops,
+    rebalancing,
+    scenarios,
+    simulations,
+    stationlists,
+    sweeps,
+)
 
 ROUTERS: list[APIRouter] = [
     scenarios.router,
     rebalancing.router,
     maps.router,
     sweeps.router,
+    simulations.router,
+    stationlists.router,
     data.router,
     keys.router,
     keys.audit_router,

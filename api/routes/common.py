@@ -7,27 +7,28 @@ import hashlib
 import json
 import threading
 import uuid
-from collections import OrderedDict
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request, Response
+from cachetools import LRUCache
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal
+from api.auth import Principal, require
 from api.db.models import Job, JobArtifact
 from api.formats import negotiate
 from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
-from api.schemas import ErrorBody, JobError, JobInfo, JobPage
+from api.schemas import ErrorBody, JobError, JobInfo, JobPage, JobStatus
 
 __all__ = [
     "ArtifactCache",
     "ErrorBody",
     "FieldError",
     "accepted_response",
+    "add_list_route",
     "create_job",
     "get_job",
     "job_info",
@@ -46,6 +47,20 @@ class FieldError(HTTPException):
         super().__init__(422, f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+def artifact_responses(what: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a route that serves a job's result (:func:`serve_artifact`)."""
+    return {
+        200: {
+            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
+            "description": f"The {what} (format from ?format= or the Accept header).",
+        },
+        304: {"description": "Not modified (If-None-Match)."},
+        404: {"model": ErrorBody},
+        406: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+    }
 
 
 def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
@@ -204,31 +219,44 @@ def list_jobs(
     return JobPage(items=[job_info(j, base) for j in rows], total=int(total), limit=limit, offset=offset)
 
 
+def add_list_route(router: APIRouter, path: str, kind: str, base: str, noun: str, name: str) -> None:
+    """``GET path``: a page of ``kind`` jobs, newest first, by status and author (read role);
+    the same query parameters and answer (:class:`~api.schemas.JobPage`) for every job kind."""
+
+    def list_route(
+        request: Request,
+        _p: Annotated[Principal, Depends(require("read"))],
+        status: JobStatus | None = None,
+        author: Annotated[str | None, Query(max_length=100)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> JobPage:
+        return list_jobs(request, kind, base, status, author, limit, offset)
+
+    list_route.__name__ = name
+    list_route.__doc__ = f"Page through {noun}, optionally by status and author (the key's name)."
+    router.get(path, response_model=JobPage, summary=f"List {noun} (newest first)")(list_route)
+
+
 class ArtifactCache:
-    """Serialized representations of finished jobs (immutable once written), LRU by bytes."""
+    """Serialized representations of finished jobs (immutable once written), least recently used
+    first out when their bytes exceed ``max_bytes`` (a :class:`cachetools.LRUCache` sized by bytes)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[str, str, str], tuple[bytes, str, str]] = OrderedDict()
-        self._size = 0
+        self._items: LRUCache[tuple[str, str, str], tuple[bytes, str, str]] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda value: len(value[0])
+        )
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str, str]) -> tuple[bytes, str, str] | None:
         with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return hit
+            return self._items.get(key)
 
     def put(self, key: tuple[str, str, str], value: tuple[bytes, str, str]) -> None:
         with self._lock:
-            if key in self._items or len(value[0]) > self.max_bytes:
-                return
-            self._items[key] = value
-            self._size += len(value[0])
-            while self._size > self.max_bytes:
-                _, (body, _, _) = self._items.popitem(last=False)
-                self._size -= len(body)
+            if key not in self._items and len(value[0]) <= self.max_bytes:
+                self._items[key] = value
 
 
 def _load_artifact(
@@ -275,12 +303,30 @@ async def serve_artifact(
         "Content-Disposition": f'inline; filename="{filename}.{f.filename_suffix}"',
         "Vary": "Accept, Accept-Encoding",
     }
-    if len(data) > 256 and "gzip" in request.headers.get("accept-encoding", ""):
-        gz_key = (job_id, artifact, f.name + "+gzip")
-        gz = cache.get(gz_key)
+    return await send_bytes(request, cache, key, (data, media_type, etag), headers)
+
+
+async def send_bytes(
+    request: Request,
+    cache: ArtifactCache | None,
+    key: tuple[str, str, str],
+    hit: tuple[bytes, str, str],
+    headers: dict[str, str],
+    *,
+    compress: bool = True,
+    min_gzip: int = 256,
+) -> Response:
+    """Send ``hit`` (bytes, media type, ETag): 304 when the client has it (``If-None-Match``),
+    gzip-encoded when the client accepts it (compressed once, then kept in ``cache`` under
+    ``key`` + ``+gzip``). The one path for every stored representation the API serves."""
+    data, media_type, etag = hit
+    if compress and len(data) > min_gzip and "gzip" in request.headers.get("accept-encoding", ""):
+        gz_key = (key[0], key[1], key[2] + "+gzip")
+        gz = cache.get(gz_key) if cache is not None else None
         if gz is None:
             gz = (await run_in_threadpool(gzip.compress, data, 6), media_type, etag[:-1] + '-gz"')
-            cache.put(gz_key, gz)
+            if cache is not None:
+                cache.put(gz_key, gz)
         data, etag = gz[0], gz[2]
         headers["Content-Encoding"] = "gzip"
     headers["ETag"] = etag

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
-import time
-from collections import OrderedDict
 from typing import Annotated, Any
 
+from cachetools import LRUCache, TTLCache
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
-from api.routes.common import FieldError
+from api.routes.common import FieldError, send_bytes
 from api.schemas import SEOUL_BBOX, ErrorBody
 from mobility.sources.catalog import dataset_info
 
@@ -91,20 +91,31 @@ async def stations(
     """The current station list (vintage set by ``MOBILITY_STATION_MONTH``) as a FeatureCollection."""
     box = parse_bbox(bbox) if bbox else None
     month = request.app.state.settings.station_month
-    body = await run_in_threadpool(_stations_body, month, district, box)
-    return Response(body, media_type="application/geo+json")
+    key = (month, district, box)
+    with _lock:  # a hit is served without a thread hop
+        hit = _bodies.get(key)
+    if hit is None:
+        hit = await run_in_threadpool(_stations_body, month, district, box)
+    body, etag = hit
+    headers = {"Cache-Control": "private, max-age=3600", "Vary": "Accept-Encoding"}
+    cache_key = ("stations", month, f"{district}|{box}")
+    return await send_bytes(
+        request, request.app.state.artifact_cache, cache_key, (body, "application/geo+json", etag), headers
+    )
 
 
-_bodies: OrderedDict[tuple[str, str | None, tuple[float, ...] | None], bytes] = OrderedDict()
+_bodies: LRUCache[tuple[str, str | None, tuple[float, ...] | None], tuple[bytes, str]] = LRUCache(maxsize=64)
 
 
-def _stations_body(month: str, district: str | None, box: tuple[float, float, float, float] | None) -> bytes:
-    """The serialized FeatureCollection, remembered for the last 64 filters (a station list is fixed)."""
+def _stations_body(
+    month: str, district: str | None, box: tuple[float, float, float, float] | None
+) -> tuple[bytes, str]:
+    """The serialized FeatureCollection and its ETag, remembered for the last 64 filters (a station
+    list is fixed)."""
     key = (month, district, box)
     with _lock:
         hit = _bodies.get(key)
         if hit is not None:
-            _bodies.move_to_end(key)
             return hit
     feats = []
     for r in _feature_rows(month):
@@ -121,15 +132,14 @@ def _stations_body(month: str, district: str | None, box: tuple[float, float, fl
         )
     doc = {"type": "FeatureCollection", "name": f"stations-{month}", "features": feats}
     body = json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
+    made = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
     with _lock:
-        _bodies[key] = body
-        while len(_bodies) > 64:
-            _bodies.popitem(last=False)
-    return body
+        _bodies[key] = made
+    return made
 
 
-_datasets: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 DATASETS_TTL = 600.0
+_datasets: TTLCache[str, list[dict[str, Any]]] = TTLCache(maxsize=32, ttl=DATASETS_TTL)
 
 
 def _dataset_rows(family: str | None) -> list[dict[str, Any]]:
@@ -137,13 +147,13 @@ def _dataset_rows(family: str | None) -> list[dict[str, Any]]:
     key = family or "*"
     with _lock:
         hit = _datasets.get(key)
-    if hit is not None and time.monotonic() - hit[0] < DATASETS_TTL:
-        return hit[1]
+    if hit is not None:
+        return hit
     infos = dataset_info(families=[family] if family else None)
     rows = [i.to_dict() if hasattr(i, "to_dict") else dict(vars(i)) for i in infos]
     rows = json.loads(json.dumps(rows, ensure_ascii=False, default=str))
     with _lock:
-        _datasets[key] = (time.monotonic(), rows)
+        _datasets[key] = rows
     return rows
 
 

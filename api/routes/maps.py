@@ -17,18 +17,17 @@ Errors follow the job routes: 404 for an unknown job or file, 409 while the job 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+from cachetools import LRUCache
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import Job, JobArtifact
-from api.routes.common import ArtifactCache
+from api.routes.common import ArtifactCache, send_bytes
 from api.schemas import ErrorBody
 
 if TYPE_CHECKING:
@@ -92,8 +91,7 @@ class _Renderer:
 
     def __init__(self, keep: int = 4) -> None:
         self.lock = threading.Lock()
-        self._layers: OrderedDict[str, MapLayers] = OrderedDict()
-        self._keep = keep
+        self._layers: LRUCache[str, MapLayers] = LRUCache(maxsize=keep)
 
     def layers(self, job_id: str, source: bytes) -> MapLayers:
         from mobility.config import resolve_data_dir
@@ -103,9 +101,6 @@ class _Renderer:
         if hit is None:
             hit = load_layers(json.loads(source), resolve_data_dir())
             self._layers[job_id] = hit
-            while len(self._layers) > self._keep:
-                self._layers.popitem(last=False)
-        self._layers.move_to_end(job_id)
         return hit
 
     def render(self, job_id: str, source: bytes, group: Group) -> dict[str, bytes]:
@@ -228,19 +223,10 @@ async def serve_export(
         "Content-Disposition": f'{disposition}; filename="{download}"',
         "Vary": "Accept-Encoding",
     }
-    if suffix in _TEXT and len(data) > 1024 and "gzip" in request.headers.get("accept-encoding", ""):
-        gz_key = (key[0], key[1], key[2] + "+gzip")
-        gz = cache.get(gz_key) if group.name != "gbfs" else None
-        if gz is None:
-            gz = (await run_in_threadpool(gzip.compress, data, 6), media_type, etag[:-1] + '-gz"')
-            if group.name != "gbfs":
-                cache.put(gz_key, gz)
-        data, etag = gz[0], gz[2]
-        headers["Content-Encoding"] = "gzip"
-    headers["ETag"] = etag
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(content=data, media_type=media_type, headers=headers)
+    gz_cache = cache if group.name != "gbfs" else None  # gbfs.json carries the caller's base URL
+    return await send_bytes(
+        request, gz_cache, key, (data, media_type, etag), headers, compress=suffix in _TEXT, min_gzip=1024
+    )
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

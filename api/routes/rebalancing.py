@@ -7,17 +7,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
 from api.routes.common import (
     FieldError,
     accepted_response,
+    add_list_route,
+    artifact_responses,
     create_job,
     get_job,
     job_info,
     links_to,
-    list_jobs,
     serve_artifact,
 )
 from api.routes.scenarios import IdempotencyKey, cancel
@@ -26,11 +28,10 @@ from api.schemas import (
     Accepted,
     ErrorBody,
     JobInfo,
-    JobPage,
-    JobStatus,
     RebalancingRunRequest,
     SnapshotIn,
     SnapshotInfo,
+    SnapshotPage,
 )
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
@@ -66,13 +67,41 @@ def store_snapshot(
         s.add(rec)
         s.commit()
     response.headers["Location"] = f"/v1/rebalancing/snapshots/{rec.id}"
+    return _snapshot_info(rec)
+
+
+def _snapshot_info(rec: Snapshot) -> SnapshotInfo:
     return SnapshotInfo(
         id=rec.id,
         name=rec.name,
         author=rec.author,
-        stations=len(snapshot.stations),
+        stations=len(rec.data.get("stations", [])),
         created_at=rec.created_at,
     )
+
+
+@router.get("/snapshots", response_model=SnapshotPage, summary="List stored snapshots (newest first)")
+def list_snapshots(
+    request: Request,
+    _p: Annotated[Principal, Depends(require("read"))],
+    author: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> SnapshotPage:
+    """Page through the stored snapshots (id, name, author, station count), so that a run can
+    pick one by ``snapshot_id`` (the web app's night form lists them)."""
+    cond = [Snapshot.author == author] if author else []
+    with request.app.state.sessions() as s:
+        total = s.scalar(select(func.count()).select_from(Snapshot).where(*cond)) or 0
+        rows = s.scalars(
+            select(Snapshot)
+            .where(*cond)
+            .order_by(Snapshot.created_at.desc(), Snapshot.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        items = [_snapshot_info(r) for r in rows]
+    return SnapshotPage(items=items, total=int(total), limit=limit, offset=offset)
 
 
 @router.get(
@@ -142,17 +171,7 @@ def submit_run(
     return Accepted(id=job.id, status=job.status, location=location)
 
 
-@router.get("/runs", response_model=JobPage, summary="List rebalancing runs (newest first)")
-def list_runs(
-    request: Request,
-    _p: Annotated[Principal, Depends(require("read"))],
-    status: JobStatus | None = None,
-    author: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> JobPage:
-    """Page through runs, optionally by status and author."""
-    return list_jobs(request, "rebalancing", BASE, status, author, limit, offset)
+add_list_route(router, "/runs", "rebalancing", BASE, "rebalancing runs", "list_runs")
 
 
 @router.get(
@@ -182,16 +201,7 @@ def cancel_run(
 @router.get(
     "/runs/{job_id}/routes",
     summary="Truck routes as JSON, GeoJSON or a CSV route sheet",
-    responses={
-        200: {
-            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
-            "description": "The routes (format from ?format= or the Accept header).",
-        },
-        304: {"description": "Not modified (If-None-Match)."},
-        404: {"model": ErrorBody},
-        406: {"model": ErrorBody},
-        409: {"model": ErrorBody},
-    },
+    responses=artifact_responses("routes"),
 )
 async def get_routes(
     request: Request,

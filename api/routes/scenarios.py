@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
 from api.routes.common import (
     FieldError,
     accepted_response,
+    add_list_route,
+    artifact_responses,
     create_job,
     get_job,
     job_info,
-    list_jobs,
     serve_artifact,
 )
-from api.schemas import Accepted, ErrorBody, JobInfo, JobPage, JobStatus, ScenarioRequest
+from api.routes.stationlists import resolve_baseline
+from api.schemas import Accepted, ErrorBody, JobInfo, ScenarioRequest
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 BASE = "/v1/scenarios"
@@ -77,7 +79,8 @@ def submit_scenario(
             "body.solver.time_limit",
             f"{limit:g} s is above this server's maximum of {settings.max_time_limit:g} s",
         )
-    inputs = {"name": scenario.name, "scenario": scenario.model_dump(mode="json")}
+    body = resolve_baseline(request, scenario.model_dump(mode="json"), "body.baseline.station_list_id")
+    inputs = {"name": scenario.name, "scenario": body}
     # Two models get the solver time each (sites, then docks and bikes), plus loading time.
     job, created = create_job(
         request,
@@ -94,17 +97,7 @@ def submit_scenario(
     return Accepted(id=job.id, status=job.status, location=location)
 
 
-@router.get("", response_model=JobPage, summary="List scenarios (newest first)")
-def list_scenarios(
-    request: Request,
-    _p: Annotated[Principal, Depends(require("read"))],
-    status: JobStatus | None = None,
-    author: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> JobPage:
-    """Page through scenarios, optionally by status and author (the key's name)."""
-    return list_jobs(request, "scenario", BASE, status, author, limit, offset)
+add_list_route(router, "", "scenario", BASE, "scenarios", "list_scenarios")
 
 
 @router.get(
@@ -147,16 +140,7 @@ def cancel(request: Request, kind: str, base: str, job_id: str) -> JSONResponse:
 @router.get(
     "/{job_id}/plan",
     summary="The plan as JSON, GeoJSON or CSV",
-    responses={
-        200: {
-            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
-            "description": "The plan (format from ?format= or the Accept header).",
-        },
-        304: {"description": "Not modified (If-None-Match)."},
-        404: {"model": ErrorBody},
-        406: {"model": ErrorBody},
-        409: {"model": ErrorBody},
-    },
+    responses=artifact_responses("plan"),
 )
 async def get_plan(
     request: Request,

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Principal, require
 from api.formats import register_format
-from api.routes.common import FieldError, create_job, get_job, job_info, serve_artifact
+from api.routes.common import FieldError, add_list_route, create_job, get_job, job_info, serve_artifact
 from api.routes.scenarios import SCENARIO_EXAMPLE, IdempotencyKey, cancel
+from api.routes.stationlists import resolve_baseline
 from api.schemas import Accepted, ErrorBody, JobInfo, ScenarioRequest
 from mobility.errors import InputError
 
@@ -125,7 +126,9 @@ def submit_sweep(
     )
     inputs: dict[str, Any] = {
         "name": body.scenario.name,
-        "scenario": body.scenario.model_dump(mode="json"),
+        "scenario": resolve_baseline(
+            request, body.scenario.model_dump(mode="json"), "body.scenario.baseline.station_list_id"
+        ),
         "new_stations": body.new_stations,
         "budget": body.budget,
         "with_500m": body.with_500m,
@@ -143,6 +146,9 @@ def submit_sweep(
     if not created:
         response.status_code = 200
     return Accepted(id=job.id, status=job.status, location=location)
+
+
+add_list_route(router, "", "sweep", BASE, "sweeps", "list_sweeps")
 
 
 @router.get("/{job_id}", response_model=JobInfo, summary="Status, progress, points or error")

@@ -44,12 +44,30 @@ def _summary(plan: Any) -> dict[str, Any]:
         "bikes_per_10k": a.bikes_per_10k,
         "covered_share_before": b.covered_share,
         "covered_share_after": a.covered_share,
+        **_served(plan),
         "greedy_covered_population": plan.greedy_covered_population,
         "covered_population": a.covered_population,
         "siting_status": s.status,
         "siting_gap": s.gap,
         "fleet_status": plan.fleet_stats.status,
     }
+
+
+def _served(plan: Any) -> dict[str, Any]:
+    """Simulated served share before and after, with 95 % intervals (empty when not simulated)."""
+    sim = plan.simulation
+    if sim is None:
+        return {}
+    out: dict[str, Any] = {"simulated_day": sim.day, "simulation_replications": sim.replications}
+    for side, net in (("before", sim.before), ("after", sim.after)):
+        e = net.figures.served_share
+        out |= {
+            f"served_share_{side}": round(e.mean, 4),
+            f"served_share_{side}_low": round(e.low, 4),
+            f"served_share_{side}_high": round(e.high, 4),
+        }
+    out["simulation_seconds"] = sim.seconds
+    return out
 
 
 class _PlanGroup(TyperGroup):
@@ -87,6 +105,15 @@ def register(app: typer.Typer) -> None:
         maps: Annotated[
             bool, typer.Option("--maps/--no-maps", help="Also write DIR/map.html and DIR/map.png.")
         ] = True,
+        simulate: Annotated[
+            bool | None,
+            typer.Option(
+                "--simulate/--no-simulate",
+                help="Simulate trips served before and after the plan (default: the scenario's "
+                "simulation.enabled, on).",
+                show_default=False,
+            ),
+        ] = None,
         data_dir: DataDirOption = None,
         json_out: JsonOption = False,
     ) -> None:
@@ -99,7 +126,12 @@ def register(app: typer.Typer) -> None:
         t0 = time.perf_counter()
         with progress_reporter(f"planning {sc.name}", json_out=json_out) as progress:
             plan, _res = plan_expansion(
-                sc, data_dir=data_dir, time_limit=time_limit, seed=seed, progress=progress
+                sc,
+                data_dir=data_dir,
+                time_limit=time_limit,
+                seed=seed,
+                progress=progress,
+                simulate=simulate,
             )
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "plan.json", plan.to_dict())
@@ -168,6 +200,18 @@ def register(app: typer.Typer) -> None:
             f"{b.covered_population:,.0f} -> {a.covered_population:,.0f} (greedy {greedy:,.0f}); "
             f"fleet: {plan.fleet_stats.status}."
         )
+        if plan.simulation is not None:
+            sim = plan.simulation
+            sb, sa = sim.before.figures.served_share, sim.after.figures.served_share
+            bf, af = sim.before.figures, sim.after.figures
+            lost = (bf.lost_empty.mean, af.lost_empty.mean)
+            console.print(
+                f"trips served ({sim.day}, {sim.replications} simulated days, 95 % interval): "
+                f"{sb.mean:.1%} ({sb.low:.1%}-{sb.high:.1%}) -> {sa.mean:.1%} ({sa.low:.1%}-{sa.high:.1%}); "
+                f"lost at empty stations {lost[0]:,.0f} -> {lost[1]:,.0f}, "
+                f"full docks {bf.full_arrivals.mean:,.0f} -> {af.full_arrivals.mean:,.0f} "
+                f"({sim.seconds:.0f} s)."
+            )
         for p in files:
             console.print(f"wrote {p}")
         for note in plan.notes:

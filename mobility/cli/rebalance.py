@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -30,7 +31,7 @@ from mobility.rebalancing.night import load_night_problem
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.rebalancing.travel import with_street_paths
 
-__all__ = ["register", "write_outputs"]
+__all__ = ["morning_table", "register", "write_outputs"]
 
 
 def register(app: typer.Typer) -> None:
@@ -47,6 +48,27 @@ def write_outputs(plan: RebalancingPlan, out: Path) -> list[Path]:
         atomic_write_bytes(out / "routes.csv", route_sheet_csv(plan)),
         atomic_write_text(out / "routes.geojson", geojson),
     ]
+
+
+def morning_table(morning: Any) -> Table:
+    """The simulated next morning per method, next to the dissatisfaction model's expectation."""
+    tab = Table(
+        title=f"the morning after, {morning.day} ({morning.replications} simulated mornings): riders lost "
+        f"at empty stations and finding full docks until {morning.window[-5:]}; stockouts in "
+        f"{morning.window}, simulated and expected by the dissatisfaction model"
+    )
+    for col in ("method", "moved", "lost", "full docks", "sim.", "model"):
+        tab.add_column(col, justify="left" if col == "method" else "right")
+    for r in morning.table():
+        tab.add_row(
+            r["method"],
+            f"{r['bikes_moved']:,}",
+            f"{r['lost_empty']:,.0f}",
+            f"{r['full_arrivals']:,.0f}",
+            f"{r['window_simulated']:,.0f}",
+            f"{r['window_predicted']:,.0f}",
+        )
+    return tab
 
 
 def rebalance_cmd(
@@ -70,6 +92,17 @@ def rebalance_cmd(
     maps: Annotated[
         bool, typer.Option("--maps/--no-maps", help="Also write map.html and map.png into --out.")
     ] = True,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate/--no-simulate",
+            help="Simulate the next morning (lost trips) with no rebalancing, the greedy dispatcher "
+            "and these routes; write morning.json.",
+        ),
+    ] = True,
+    replications: Annotated[
+        int, typer.Option("--replications", min=1, max=1000, help="Simulated mornings per method.")
+    ] = 10,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -115,6 +148,24 @@ def rebalance_cmd(
     }
     plan = plan.with_provenance(prov).model_copy(update={"meta": meta})
     files = write_outputs(plan, out)
+    morning = None
+    if simulate:
+        from mobility.rebalancing.baselines import greedy_dispatch
+        from mobility.simulation.morning import morning_after
+
+        with err_console.status("simulating the next morning (none, greedy, these routes)…"):
+            greedy = greedy_dispatch(problem, seed=params.seed)
+            morning = morning_after(
+                night.stations if night.stations is not None else pd.DataFrame(),
+                problem.bikes,
+                {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
+                night=scn.night.date,
+                profiles=night.profiles,
+                replications=replications,
+                seed=params.seed,
+                data_dir=data_dir,
+            )
+        files.append(atomic_write_json(out / "morning.json", morning.model_dump(mode="json")))
     if maps:
         from mobility.export import write_default_maps
 
@@ -127,6 +178,7 @@ def rebalance_cmd(
         "violations": check.violations[:20],
         "totals": tot.__dict__,
         "stats": plan.stats.to_dict(),
+        "morning_after": None if morning is None else morning.table(),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     if as_json:
@@ -160,6 +212,8 @@ def rebalance_cmd(
         for a, b in rows:
             tab.add_row(a, b)
         console.print(tab)
+        if morning is not None:
+            console.print(morning_table(morning))
         for p in files:
             console.print(f"wrote {p}")
     if not check.ok:

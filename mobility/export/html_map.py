@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from mobility.export.layers import MapLayers
+from mobility.export.layers import MapLayers, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
@@ -88,6 +88,11 @@ def district_hover(r: Any, chor: Choropleth) -> str:
         lines.append(
             f"변화 change: {float(r.bikes_per_10k_change):+.1f} /1만 명, "
             f"{100 * float(r.coverage_share_change):+.1f} %p"
+        )
+    if hasattr(r, "served_share") and math.isfinite(float(r.served_share)):
+        lines.append(
+            f"이용 성공 trips served: {_fmt(100 * float(r.served_share), 1)}% "
+            f"(이전 before {_fmt(100 * float(getattr(r, 'served_share_before', math.nan)), 1)}%)"
         )
     return "<br>".join(lines)
 
@@ -360,6 +365,9 @@ def _layout(fig: Any, layers: MapLayers, title: str) -> None:
             f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
             f" · 도보권 {100 * cw.get('coverage_share', 0):.1f}%"
         )
+        served = served_summary(layers.meta)
+        if served:
+            sub += f"<br>{html.escape(served)}"
     fig.update_layout(
         title={"text": f"{html.escape(title)}<br><sup>{sub}</sup>", "x": 0.01},
         xaxis={

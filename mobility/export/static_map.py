@@ -28,7 +28,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from mobility.export.layers import MapLayers
+from mobility.export.layers import MapLayers, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
@@ -194,10 +194,11 @@ def _subtitle(layers: MapLayers) -> str:
     cw = layers.meta.get("citywide") or {}
     if not cw:
         return ""
+    served = served_summary(layers.meta)
     return (
         f"\n대여소 {cw.get('stations', 0):,} · 자전거 {cw.get('bikes', 0):,}"
         f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
-        f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%"
+        f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%" + (f"\n{served}" if served else "")
     )
 
 

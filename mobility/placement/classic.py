@@ -257,16 +257,15 @@ class PMedian:
             extra["nodes"] = int(solver.nodes())
             extra["backend"] = params.backend
         assignment = sel[np.argmin(self.cost[:, sel], axis=1)]
-        stats = SolverStats(
+        stats = SolverStats.since(
+            t0,
             solver=f"mip-{params.backend.lower()}+greedy-interchange"
             if params.exact
             else "greedy-interchange",
             status=status if params.exact else "feasible",
             objective=obj,
             bound=bound,
-            seconds=time.perf_counter() - t0,
             seed=params.seed,
-            gap=SolverStats.relative_gap(obj, bound),
             extra=extra,
         )
         return PMedianResult(
@@ -406,14 +405,13 @@ class MaximalCovering:
             extra["backend"] = params.backend
         cov = covered_by(sel)
         total = float(self.weights.sum())
-        stats = SolverStats(
+        stats = SolverStats.since(
+            t0,
             solver=f"mip-{params.backend.lower()}+lazy-greedy" if params.exact else "lazy-greedy",
             status=status,
             objective=obj,
             bound=bound,
-            seconds=time.perf_counter() - t0,
             seed=params.seed,
-            gap=SolverStats.relative_gap(obj, bound),
             extra=extra,
         )
         return CoveringResult(

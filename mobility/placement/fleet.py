@@ -206,14 +206,13 @@ def _result(
     }
     if note:
         extra["note"] = note
-    stats = SolverStats(
+    stats = SolverStats.since(
+        t0,
         solver=f"mip-{params.backend.lower()}",
         status=status,
         objective=obj,
         bound=bound,
-        seconds=time.perf_counter() - t0,
         seed=params.seed,
-        gap=SolverStats.relative_gap(obj, bound),  # None without a bound
         extra=extra,
     )
     return FleetResult(docks=docks, bikes=b, stats=stats)

@@ -675,14 +675,13 @@ class ExpansionModel:
             gs = d.cover.indices[d.cover.indptr[j] : d.cover.indptr[j + 1]]
             marg[k] = float(d.group_weight[gs[~seen[gs]]].sum())
             seen[gs] = True
-        stats = SolverStats(
+        stats = SolverStats.since(
+            t0,
             solver=f"{self.engine}+lazy-greedy",
             status=status,
             objective=obj,
             bound=bound,
-            seconds=time.perf_counter() - t0,
             seed=params.seed,
-            gap=SolverStats.relative_gap(obj, bound),
             extra=extra,
         )
         return ExpansionResult(

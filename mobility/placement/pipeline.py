@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +52,7 @@ from mobility.placement.fleet import FleetProblem, allocate_fleet
 from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel, ExpansionResult, ModelParams
 from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation
 from mobility.provenance import Provenance
-from mobility.scenario.expansion import ExpansionScenario
+from mobility.scenario.expansion import BaselineStation, ExpansionScenario
 from mobility.stats import MaxRuntime, StoppingCriterion
 
 if TYPE_CHECKING:
@@ -214,10 +214,9 @@ def find_candidates(
     from every existing station, outside the forbidden polygons, optionally thinned to a fraction
     of the spacing (nodes near the most uncovered residents first), inside a dong polygon.
     """
-    import geopandas as gpd
     import shapely
 
-    from mobility.sources.boundaries import load_dongs, seoul_boundary
+    from mobility.sources.boundaries import seoul_boundary
 
     radius = sc.coverage.radius_m
     nx_, ny_ = np.asarray(pnet.x, dtype=np.float64), np.asarray(pnet.y, dtype=np.float64)
@@ -248,12 +247,7 @@ def find_candidates(
         )
         idx = idx[kept]
     clon, clat = np.asarray(pnet.lon)[idx].astype(np.float64), np.asarray(pnet.lat)[idx].astype(np.float64)
-    dongs = load_dongs(data_dir).table
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(clon, clat), crs=dongs.crs)
-    joined = gpd.sjoin(pts, dongs[["gu_kr", "dong_kr", "geometry"]], how="left", predicate="intersects")
-    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
-    cgu = joined["gu_kr"].fillna("").astype(str).to_numpy()
-    cdong = joined["dong_kr"].fillna("").astype(str).to_numpy()
+    cgu, cdong = districts_at(clon, clat, data_dir)
     no_gu = cgu == ""
     report["outside every dong polygon"] = int(no_gu.sum())
     keep = ~no_gu
@@ -269,6 +263,78 @@ def find_candidates(
     report["candidates"] = len(cands)
 
     return cands, report
+
+
+def districts_at(
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    data_dir: Path | None = None,
+    *,
+    nearest_within_m: float = 0.0,
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    """The district (gu) and dong whose polygon holds each point; ``""`` outside every polygon.
+
+    With ``nearest_within_m`` > 0 a point outside every polygon takes the nearest one within that
+    distance (stations just across the city line, which Seoul runs and counts as its own).
+    """
+    import geopandas as gpd
+
+    from mobility.sources.boundaries import load_dongs
+
+    dongs = load_dongs(data_dir).table[["gu_kr", "dong_kr", "geometry"]]
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=dongs.crs)
+    joined = gpd.sjoin(pts, dongs, how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    gu = joined["gu_kr"].fillna("").astype(str).to_numpy()
+    dong = joined["dong_kr"].fillna("").astype(str).to_numpy()
+    miss = np.flatnonzero(gu == "")
+    if nearest_within_m > 0 and len(miss):
+        near = gpd.sjoin_nearest(
+            pts.iloc[miss].to_crs(5179), dongs.to_crs(5179), how="left", max_distance=nearest_within_m
+        )
+        near = near[~near.index.duplicated(keep="first")].reindex(pts.index[miss])
+        gu[miss] = near["gu_kr"].fillna("").astype(str).to_numpy()
+        dong[miss] = near["dong_kr"].fillna("").astype(str).to_numpy()
+    return gu, dong
+
+
+def uploaded_stations(records: Sequence[BaselineStation], data_dir: Path | None = None) -> pd.DataFrame:
+    """Stations sent as content, in the normalized station schema, each placed in its district.
+
+    The district (``gu``) is the dong polygon a station's position falls in, as for candidates,
+    or the nearest one within 1 km (Seoul runs a few stations just across the city line).
+
+    Raises
+    ------
+    InputError
+        A station lies outside every district polygon (named by its index and id).
+    """
+    from mobility.sources.stations import COLUMNS
+
+    frame = pd.DataFrame([r.model_dump() for r in records])
+    gu, _dong = districts_at(
+        frame["lon"].to_numpy(np.float64),
+        frame["lat"].to_numpy(np.float64),
+        data_dir,
+        nearest_within_m=1000.0,
+    )
+    outside = np.flatnonzero(gu == "")
+    if len(outside):
+        i = int(outside[0])
+        raise InputError(
+            f"baseline.station_records[{i}]",
+            f"{records[i].station_id} at ({records[i].lat}, {records[i].lon})",
+            f"a position in or within 1 km of Seoul's districts ({len(outside)} station(s) farther)",
+        )
+    out = pd.DataFrame({c: pd.Series([pd.NA] * len(frame), dtype="string") for c in COLUMNS})
+    out["station_id"] = frame["station_id"].astype("string")
+    out["name"] = frame["name"].astype("string")
+    out["gu"] = pd.array(gu, dtype="string")
+    out["lat"] = frame["lat"].astype(float)
+    out["lon"] = frame["lon"].astype(float)
+    out["docks"] = frame["docks"].astype("Int64")
+    out["source"] = "uploaded"
+    return out
 
 
 def build_inputs(
@@ -295,11 +361,14 @@ def build_inputs(
     radius = sc.coverage.radius_m
 
     progress("loading baseline stations")
-    base = sc.baseline.stations
-    st_loaded = load_station_list(base, data_dir=data_dir)
-    stations = st_loaded.table.reset_index(drop=True)
-    if st_loaded.sources:
-        datasets["stations"] = st_loaded.sources[0]
+    if sc.baseline.station_records is not None:
+        stations = uploaded_stations(sc.baseline.station_records, data_dir)
+        notes.append(f"baseline: {len(stations)} stations sent as content (an uploaded list)")
+    else:
+        st_loaded = load_station_list(str(sc.baseline.stations), data_dir=data_dir)
+        stations = st_loaded.table.reset_index(drop=True)
+        if st_loaded.sources:
+            datasets["stations"] = st_loaded.sources[0]
     if stations["docks"].isna().any():
         n_na = int(stations["docks"].isna().sum())
         med = int(stations["docks"].median())
@@ -536,19 +605,7 @@ def build_expansion_data(
     total = inp.total_bikes
     if not fleet_rules:
         floors, total = np.zeros_like(floors), 0
-    need_new = np.zeros(len(names), dtype=np.int64)
-    reasons = []
-    for k, name in enumerate(names):
-        cap = int(st_cap[st_gu == name].sum())
-        by_cap = max(0, math.ceil((int(floors[k]) - cap) / per_new_hi)) if per_new_hi > 0 else 0
-        explicit = int(sc.districts.min_new_stations.get(name, 0))
-        need_new[k] = max(by_cap, explicit)
-        why = []
-        if by_cap:
-            why.append(f"{rules[k]}: {floors[k]} bikes, existing docks hold {cap}")
-        if explicit:
-            why.append(f"districts.min_new_stations = {explicit}")
-        reasons.append("; ".join(why))
+    need_new, reasons = _district_new_stations(sc, names, floors, rules, st_cap, st_gu, per_new_hi)
     max_total = sc.max_new_stations()
     if int(floors.sum()) > total:
         worst = int(np.argmax(floors / np.maximum(inp.district_population.to_numpy(np.float64), 1.0)))
@@ -573,32 +630,10 @@ def build_expansion_data(
         max_by_floor = max(0, room // per_new_lo)
         if max_by_floor < max_total:
             max_total = int(max_by_floor)
-    budget_rule = None
-    if sc.budget is not None:
-        rate_b = per_new_hi / sc.docks.max
-        short_b = [max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)]
-        budget_rule = BudgetRule(
-            total=float(sc.budget.total),
-            cost_station=float(sc.budget.cost_per_station),
-            cost_dock=float(sc.budget.cost_per_dock),
-            docks_min=sc.docks.min,
-            district_docks=np.array([math.ceil(x / rate_b) for x in short_b], dtype=np.int64),
-            total_docks=math.ceil(max(0, total - int(st_cap.sum())) / rate_b),
-        )
-    if sc.budget is not None and sc.budget.cost_per_station > 0 and sc.budget.cost_per_dock > 0:
-        # the docks the fleet needs must also be paid for: n * c_station + c_dock * docks <= budget
-        # docks that must be built: for the fleet total and, district by district, for the floors
-        # (at the bikes per dock a full-size new station reaches)
-        rate = per_new_hi / sc.docks.max
-        short = [max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)]
-        docks_needed = max(
-            math.ceil(max(0, total - int(st_cap.sum())) / rate),
-            sum(math.ceil(x / rate) for x in short),
-        )
-        by_money = math.floor(
-            (sc.budget.total - sc.budget.cost_per_dock * docks_needed) / sc.budget.cost_per_station
-        )
-        max_total = min(max_total, max(0, by_money))
+    short = np.array([max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)])
+    budget_rule, by_money = _budget_rule(sc, per_new_hi, short, max(0, total - int(st_cap.sum())))
+    if by_money is not None:
+        max_total = min(max_total, by_money)
     if min_total > max_total:
         raise InfeasibleError(
             f"fleet.total_bikes = {total} needs at least {min_total} new stations (existing docks hold "
@@ -613,16 +648,7 @@ def build_expansion_data(
             f"are allowed; largest: district {names[worst]} ({reasons[worst]}) needs {int(need_new[worst])}",
             binding=[f"districts[{names[worst]}]", "new_stations"],
         )
-    required, req_names = [], []
-    polys = _polygons(sc.areas.required)
-    for k, poly in enumerate(polys):
-        import shapely
-
-        if np.asarray(shapely.contains_xy(poly, st["lon"].to_numpy(float), st["lat"].to_numpy(float))).any():
-            continue
-        members = np.flatnonzero(points_in_polygons(cands.lon, cands.lat, [poly]))
-        required.append(members.astype(np.int64))
-        req_names.append(sc.areas.required[k].name or f"#{k}")
+    required, req_names = _required_areas(sc, st, cands)
     data = ExpansionData(
         cover=gcover,
         group_weight=gweight,
@@ -639,6 +665,81 @@ def build_expansion_data(
         budget=budget_rule,
     )
     return data, group_of
+
+
+def _district_new_stations(
+    sc: ExpansionScenario,
+    names: list[str],
+    floors: np.ndarray,
+    rules: list[str],
+    st_cap: np.ndarray,
+    st_gu: np.ndarray,
+    per_new_hi: int,
+) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """New stations each district needs (for its bike floor beyond what its docks hold, or as
+    ``districts.min_new_stations`` says) and the reason, per district."""
+    need_new = np.zeros(len(names), dtype=np.int64)
+    reasons = []
+    for k, name in enumerate(names):
+        cap = int(st_cap[st_gu == name].sum())
+        by_cap = max(0, math.ceil((int(floors[k]) - cap) / per_new_hi)) if per_new_hi > 0 else 0
+        explicit = int(sc.districts.min_new_stations.get(name, 0))
+        need_new[k] = max(by_cap, explicit)
+        why = []
+        if by_cap:
+            why.append(f"{rules[k]}: {floors[k]} bikes, existing docks hold {cap}")
+        if explicit:
+            why.append(f"districts.min_new_stations = {explicit}")
+        reasons.append("; ".join(why))
+    return need_new, reasons
+
+
+def _budget_rule(
+    sc: ExpansionScenario, per_new_hi: int, short: np.ndarray, total_short: int
+) -> tuple[BudgetRule | None, int | None]:
+    """The budget's rule for the model, and the most new stations the money allows (or ``None``).
+
+    ``short``: bikes each district's floor lacks beyond its docks; ``total_short``: bikes the fleet
+    total lacks. The docks the fleet needs must also be paid for, n * c_station + c_dock * docks
+    <= budget, with docks counted at the bikes per dock a full-size new station reaches.
+    """
+    if sc.budget is None:
+        return None, None
+    rate = per_new_hi / sc.docks.max
+    district_docks = np.array([math.ceil(x / rate) for x in short], dtype=np.int64)
+    total_docks = math.ceil(total_short / rate)
+    rule = BudgetRule(
+        total=float(sc.budget.total),
+        cost_station=float(sc.budget.cost_per_station),
+        cost_dock=float(sc.budget.cost_per_dock),
+        docks_min=sc.docks.min,
+        district_docks=district_docks,
+        total_docks=total_docks,
+    )
+    if sc.budget.cost_per_station <= 0 or sc.budget.cost_per_dock <= 0:
+        return rule, None
+    docks_needed = max(total_docks, int(district_docks.sum()))
+    by_money = math.floor(
+        (sc.budget.total - sc.budget.cost_per_dock * docks_needed) / sc.budget.cost_per_station
+    )
+    return rule, max(0, by_money)
+
+
+def _required_areas(
+    sc: ExpansionScenario, st: pd.DataFrame, cands: CandidateSites
+) -> tuple[list[npt.NDArray[np.int64]], list[str]]:
+    """Candidate sites inside each required area that no existing station already serves, and
+    the areas' names."""
+    import shapely
+
+    required, names = [], []
+    for k, poly in enumerate(_polygons(sc.areas.required)):
+        if np.asarray(shapely.contains_xy(poly, st["lon"].to_numpy(float), st["lat"].to_numpy(float))).any():
+            continue
+        members = np.flatnonzero(points_in_polygons(cands.lon, cands.lat, [poly]))
+        required.append(members.astype(np.int64))
+        names.append(sc.areas.required[k].name or f"#{k}")
+    return required, names
 
 
 def _catchment(cover: sp.csr_matrix, pop: np.ndarray) -> np.ndarray:
@@ -767,6 +868,7 @@ def plan_expansion(
     progress: Progress = _noop,
     inputs: ExpansionInputs | None = None,
     stop: StoppingCriterion | None = None,
+    simulate: bool | None = None,
 ) -> tuple[Plan, ExpansionResult]:
     """Run a scenario end to end: inputs -> candidates -> coverage data -> siting -> fleet -> plan.
 
@@ -787,6 +889,9 @@ def plan_expansion(
         Asked (with ``inf``) before every step; when it answers ``True`` the run raises
         :class:`~mobility.errors.StopRequested`. The API cancels a running job this way. A solver
         already running is not interrupted: it ends at its own time limit.
+    simulate
+        Simulate riders on the networks before and after the plan (the served share,
+        :mod:`mobility.simulation.plans`); default: the scenario's ``simulation.enabled``.
 
     Returns
     -------
@@ -829,6 +934,20 @@ def plan_expansion(
         notes,
     )
     plan = _with_stats(plan, res, fleet.stats)
+    if sc.simulation.enabled if simulate is None else simulate:
+        from mobility.simulation.plans import simulate_plan
+
+        day = sc.simulation.day
+        plan = simulate_plan(
+            plan,
+            baseline=sc.baseline.label,
+            baseline_bikes=sc.baseline.bikes,
+            day=None if day is None else day.isoformat(),
+            replications=sc.simulation.replications,
+            seed=params.seed,
+            data_dir=data_dir,
+            progress=progress,
+        )
     plan.notes.append(f"end-to-end {time.perf_counter() - t0:.1f} s")
     return plan, res
 

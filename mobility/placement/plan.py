@@ -28,11 +28,23 @@ JSON document (``schema_version`` ``"1"``)::
       "districts": [                          # one per gu (25)
         {"gu": "강남구", "population": 5.4e5, "stations_before": 120, "stations": 150,
          "docks": 2100, "bikes": 1800, "bikes_per_10k": 33.1, "min_bikes_per_10k": 25.0 | null,
-         "covered_share_before": 0.61, "covered_share": 0.78}
+         "covered_share_before": 0.61, "covered_share": 0.78,
+         "served_share_before": {"mean": 0.88, "low": 0.87, "high": 0.89} | null,
+         "served_share": {Estimate} | null}   # simulated trips served (mean, 95 % interval)
       ],
       "city_before": {"stations": …, "docks": …, "bikes": … | null, "population": …,
-                      "bikes_per_10k": … | null, "covered_population": …, "covered_share": …},
+                      "bikes_per_10k": … | null, "covered_population": …, "covered_share": …,
+                      "served_share": {"mean": …, "low": …, "high": …} | null},
       "city_after":  {same keys},
+      "simulation": {                         # trips served, simulated (mobility.simulation.plans)
+        "day": "2019-06-12", "day_type": "weekday", "replications": 10, "seed": 0,
+        "walk_radius_m": 500.0, "seconds": 30.1,
+        "before": {"start_inventory": "…", "stations": …, "fleet": …, "seconds": …,
+                   "figures": {"trips_demanded": {Estimate}, "trips_served": …, "served_share": …,
+                               "lost_empty": …, "detoured": …, "full_arrivals": …,
+                               "extra_minutes": …, "overflow": …}},
+        "after": {same keys}
+      } | null,
       "siting_stats": {SolverStats},          # CP-SAT site selection
       "fleet_stats":  {SolverStats},          # CP-SAT docks + bikes allocation
       "greedy_covered_population": 1.2e6,     # the lazy-greedy baseline of the same run
@@ -52,6 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mobility.errors import InputError
 from mobility.provenance import Provenance
+from mobility.simulation.estimate import Estimate, Figures
 from mobility.stats import SolverStats
 
 SCHEMA_VERSION = "1"
@@ -133,6 +146,14 @@ class DistrictKPI(_Document):
     min_bikes_per_10k: float | None
     covered_share_before: float
     covered_share: float
+    served_share_before: Estimate | None = Field(
+        default=None,
+        description="Simulated share of the district's trips served before the plan (mean, 95 % interval).",
+    )
+    served_share: Estimate | None = Field(
+        default=None,
+        description="Simulated share of the district's trips served after the plan (mean, 95 % interval).",
+    )
 
 
 class CityKPI(_Document):
@@ -145,6 +166,40 @@ class CityKPI(_Document):
     bikes_per_10k: float | None
     covered_population: float
     covered_share: float
+    served_share: Estimate | None = Field(
+        default=None,
+        description="Simulated share of trips served (mean and 95 % interval over replications); "
+        "None when the plan was not simulated.",
+    )
+
+
+class SimulatedNetwork(_Document):
+    """One network (before or after the plan) simulated on the plan's day (``mobility simulate``).
+
+    Every figure is the mean over replications with the 95 % interval of the replications
+    (the citywide figures of ``mobility simulate``'s ``simulation.json``).
+    """
+
+    start_inventory: str = Field(description="Where the start-of-day bikes came from.")
+    stations: int
+    fleet: int = Field(description="Bikes at the stations at the start of the day.")
+    figures: Figures = Field(description="Trips demanded, served, lost, detoured, full docks.")
+    seconds: float = Field(
+        description="Seconds the replications took when they ran (a cache hit repeats it)."
+    )
+
+
+class PlanSimulation(_Document):
+    """Trips served before and after the plan, simulated on one day (:mod:`mobility.simulation.plans`)."""
+
+    day: str = Field(description="The simulated day, YYYY-MM-DD.")
+    day_type: str
+    replications: int
+    seed: int
+    walk_radius_m: float = Field(description="A rider at an empty station walks this far for a bike.")
+    before: SimulatedNetwork
+    after: SimulatedNetwork
+    seconds: float = Field(description="Wall time the simulation added to the plan (cache hits included).")
 
 
 class Plan(_Document):
@@ -164,6 +219,10 @@ class Plan(_Document):
     fleet_stats: SolverStats
     provenance: Provenance
     greedy_covered_population: float | None = None
+    simulation: PlanSimulation | None = Field(
+        default=None,
+        description="Trips served before and after the plan (None when not simulated, --no-simulate).",
+    )
     schema_version: str = SCHEMA_VERSION
     notes: list[str] = Field(default_factory=list)
 
@@ -235,6 +294,8 @@ __all__ = [
     "DistrictKPI",
     "NewStation",
     "Plan",
+    "PlanSimulation",
+    "SimulatedNetwork",
     "StationAllocation",
     "plan_json_schema",
     "plan_to_geojson",

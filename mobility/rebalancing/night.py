@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,8 @@ class NightInputs:
     problem: RebalancingProblem
     travel: TruckTravel
     report: QualityReport
+    stations: pd.DataFrame | None = None  # assembled: station_id, number, name, docks, bikes, lon, lat
+    profiles: Any = None  # the demand profiles, when they were read
 
 
 def load_night_problem(
@@ -129,4 +132,4 @@ def load_night_problem(
         report=report,
         meta={"network": tt.model, "day_type": day},
     )
-    return NightInputs(problem, tt, report)
+    return NightInputs(problem, tt, report, stations=stations, profiles=prof)

@@ -16,43 +16,96 @@ Example (``scenarios/seoul-2019-30k.yaml``)::
     spacing: {min_m: 250}
     districts: {min_bikes_per_10k: 25}
     solver: {time_limit: 60, seed: 0}
+    simulation: {replications: 10}     # trips served before/after (optional: day, enabled)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from mobility.errors import InputError
+from mobility.scenario.reading import Strict, read_yaml, validated
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Baseline(_Strict):
-    """The existing network, kept fixed.
+SEOUL_LAT: tuple[float, float] = (37.40, 37.72)
+SEOUL_LON: tuple[float, float] = (126.73, 127.28)
+"""Seoul's box (``mobility.sources.stations.SEOUL_BBOX``; kept here so that validating a scenario
+needs no pandas, and a test checks that the two agree)."""
+
+MAX_BASELINE_STATIONS = 10_000
+
+
+class BaselineStation(Strict):
+    """One existing station sent as content (an uploaded list), not named by a vintage.
+
+    Its district is where its position falls (the dong polygons), not a field.
+    """
+
+    station_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", examples=["ST-10"])
+    name: str = Field(default="", max_length=200, examples=["망원역 1번출구 앞"])
+    lat: float = Field(ge=SEOUL_LAT[0], le=SEOUL_LAT[1])
+    lon: float = Field(ge=SEOUL_LON[0], le=SEOUL_LON[1])
+    docks: int = Field(ge=1, le=500)
+
+
+def check_unique_ids(records: Sequence[BaselineStation], field: str) -> None:
+    """Raise ``ValueError`` naming the first station id that repeats (``field[i].station_id``)."""
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(records):
+        if rec.station_id in seen:
+            raise ValueError(
+                f"{field}[{i}].station_id {rec.station_id!r} repeats {field}[{seen[rec.station_id]}]"
+            )
+        seen[rec.station_id] = i
+
+
+class Baseline(Strict):
+    """The existing network, kept fixed: named (``stations``) or sent as content (``station_records``).
 
     Attributes
     ----------
     stations
         A vintage of the official station list (``"2019-12"``, ``"2025-12"``, ...) or a path to
         a station file (relative paths: to the data directory).
+    station_records
+        The stations themselves (an uploaded list), instead of ``stations``.
     bikes
         Bikes in service at the baseline (only for the "before" KPIs; optional).
     """
 
-    stations: str = Field(min_length=1)
+    stations: str | None = Field(default=None, min_length=1)
+    station_records: list[BaselineStation] | None = Field(
+        default=None, min_length=1, max_length=MAX_BASELINE_STATIONS
+    )
     bikes: int | None = Field(default=None, ge=0)
 
+    @model_validator(mode="after")
+    def _one_source(self) -> Baseline:
+        if (self.stations is None) == (self.station_records is None):
+            raise ValueError(
+                "give exactly one of stations (a vintage or file) and station_records (the stations)"
+            )
+        check_unique_ids(self.station_records or (), "station_records")
+        return self
 
-class PopulationSpec(_Strict):
+    @property
+    def label(self) -> str:
+        """How the baseline is named in results: the vintage or file, or ``uploaded (N stations)``."""
+        if self.stations is not None:
+            return self.stations
+        return f"uploaded ({len(self.station_records or ())} stations)"
+
+
+class PopulationSpec(Strict):
     """Which residents count: ``grid`` (the 100 m grid), ``registered`` or ``census`` by district."""
 
     source: Literal["grid", "registered", "census"] = "grid"
@@ -60,7 +113,7 @@ class PopulationSpec(_Strict):
     quarter: int | None = Field(default=None, ge=1, le=4)
 
 
-class FleetTarget(_Strict):
+class FleetTarget(Strict):
     """Fleet size: a total, or bikes per 10,000 residents citywide (or both: both must hold).
 
     Attributes
@@ -82,7 +135,7 @@ class FleetTarget(_Strict):
         return self
 
 
-class NewStations(_Strict):
+class NewStations(Strict):
     """How many stations to add: exactly ``exact`` or at most ``max`` (and/or what the budget allows)."""
 
     exact: int | None = Field(default=None, ge=0)
@@ -95,7 +148,7 @@ class NewStations(_Strict):
         return self
 
 
-class Budget(_Strict):
+class Budget(Strict):
     """Capital budget: each new station costs ``cost_per_station + docks * cost_per_dock``."""
 
     total: PositiveFloat
@@ -110,7 +163,7 @@ class Budget(_Strict):
         return self
 
 
-class DockBounds(_Strict):
+class DockBounds(Strict):
     """Docks per NEW station."""
 
     min: int = Field(default=10, ge=1)
@@ -123,7 +176,7 @@ class DockBounds(_Strict):
         return self
 
 
-class BikesPerDock(_Strict):
+class BikesPerDock(Strict):
     """Bikes a station may hold per dock (every station, old and new)."""
 
     min: NonNegFloat = 0.5
@@ -136,20 +189,20 @@ class BikesPerDock(_Strict):
         return self
 
 
-class Coverage(_Strict):
+class Coverage(Strict):
     """A resident is covered when a station is within ``radius_m`` metres of walking (network)."""
 
     radius_m: float = Field(default=300.0, gt=0, le=2000)
     network: str = "osm-all"
 
 
-class Spacing(_Strict):
+class Spacing(Strict):
     """Minimum straight-line distance between any two stations (new-new and new-existing)."""
 
     min_m: float = Field(default=250.0, ge=0, le=5000)
 
 
-class Candidates(_Strict):
+class Candidates(Strict):
     """Candidate sites: street nodes thinned to one per ``grid_m`` square (never later station lists).
 
     With ``thin_to_spacing`` (default) they are then thinned so any two are at least the minimum
@@ -167,7 +220,7 @@ class Candidates(_Strict):
     )
 
 
-class DistrictRules(_Strict):
+class DistrictRules(Strict):
     """Bikes per 10,000 residents floors by district (``gu``, Korean name as in the data)."""
 
     min_bikes_per_10k: NonNegFloat | None = None
@@ -175,7 +228,7 @@ class DistrictRules(_Strict):
     min_new_stations: dict[str, int] = Field(default_factory=dict)
 
 
-class Polygon(_Strict):
+class Polygon(Strict):
     """A polygon in longitude/latitude, GeoJSON-like: a list of rings, each a list of ``[lon, lat]``."""
 
     name: str = ""
@@ -195,14 +248,14 @@ class Polygon(_Strict):
         return v
 
 
-class Areas(_Strict):
+class Areas(Strict):
     """No new station inside a ``forbidden`` polygon; at least one station inside each ``required``."""
 
     forbidden: list[Polygon] = Field(default_factory=list)
     required: list[Polygon] = Field(default_factory=list)
 
 
-class ObjectiveWeights(_Strict):
+class ObjectiveWeights(Strict):
     """Weights of the site-selection objective.
 
     Attributes
@@ -223,7 +276,7 @@ class ObjectiveWeights(_Strict):
     subway_weight: NonNegFloat = 0.0
 
 
-class SolverSettings(_Strict):
+class SolverSettings(Strict):
     """Time limit (seconds per model), seed, threads, gap and engine of the site selection.
 
     ``engine``: ``"mip"`` (default; proves small gaps at city scale) or ``"cp-sat"``.
@@ -242,7 +295,21 @@ class SolverSettings(_Strict):
     backend: Literal["auto", "HIGHS", "SCIP", "CBC"] = "auto"
 
 
-class ExpansionScenario(_Strict):
+class SimulationSettings(Strict):
+    """Trips served before and after the plan (:mod:`mobility.simulation.plans`).
+
+    ``enabled``: simulate riders on both networks after planning (``mobility plan --no-simulate``
+    skips it). ``day``: the simulated day (default: the second Wednesday of June of the
+    baseline vintage's year). ``replications``: simulated days per network. The seed is the
+    solver's.
+    """
+
+    enabled: bool = True
+    day: date | None = Field(default=None, ge=date(2019, 1, 1), le=date(2025, 12, 31))
+    replications: int = Field(default=10, ge=1, le=1000)
+
+
+class ExpansionScenario(Strict):
     """An expansion scenario (see the module docstring for a YAML example)."""
 
     name: str = Field(min_length=1)
@@ -261,6 +328,7 @@ class ExpansionScenario(_Strict):
     areas: Areas = Areas()
     objective: ObjectiveWeights = ObjectiveWeights()
     solver: SolverSettings = SolverSettings()
+    simulation: SimulationSettings = SimulationSettings()
 
     @model_validator(mode="after")
     def _limits(self) -> ExpansionScenario:
@@ -279,21 +347,6 @@ class ExpansionScenario(_Strict):
         return limit
 
 
-def _first_errors(exc: ValidationError) -> InputError:
-    errs = exc.errors()
-    parts = []
-    for e in errs:
-        loc = ".".join(str(p) for p in e["loc"]) or "(root)"
-        parts.append(f"{loc}: {e['msg']}")
-    first = errs[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(root)"
-    value = first.get("input")
-    if isinstance(value, dict):
-        value = "{...}"
-    err = InputError(field, value, "; ".join(parts))
-    return err
-
-
 def scenario_from_dict(
     data: dict[str, Any], model: type[ExpansionScenario] = ExpansionScenario
 ) -> ExpansionScenario:
@@ -302,12 +355,7 @@ def scenario_from_dict(
     ``model`` is the schema to validate with: the API passes its narrower
     :class:`api.schemas.ScenarioRequest` (published names only, no server paths).
     """
-    if not isinstance(data, dict):
-        raise InputError("(root)", type(data).__name__, "a mapping of scenario fields")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise _first_errors(exc) from exc
+    return validated(model, data, "a mapping of scenario fields")
 
 
 def load_scenario(path: Path | str) -> ExpansionScenario:
@@ -319,14 +367,7 @@ def load_scenario(path: Path | str) -> ExpansionScenario:
         The file is not YAML or a field is invalid; ``field`` is the dotted path of the first
         invalid field and the message lists all of them.
     """
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("scenario", str(p), "an existing YAML file") from exc
-    except yaml.YAMLError as exc:
-        raise InputError("scenario", str(p), f"valid YAML ({exc})") from exc
-    return scenario_from_dict(data)
+    return validated(ExpansionScenario, read_yaml(path), "a mapping of scenario fields")
 
 
 __all__ = [
@@ -344,6 +385,7 @@ __all__ = [
     "ObjectiveWeights",
     "Polygon",
     "PopulationSpec",
+    "SimulationSettings",
     "SolverSettings",
     "Spacing",
     "load_scenario",

@@ -26,10 +26,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mobility.errors import InputError
+from mobility.scenario.reading import Strict, read_yaml, validated
 
 __all__ = [
     "Costs",
@@ -70,18 +70,16 @@ def clock_seconds(text: str, *, after: float | None = None) -> float:
     return s
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class NightSpec(_Strict):
+class NightSpec(Strict):
     """The night: the evening's date (for the snapshot and day type) and the status time."""
 
     date: str = "2022-01-01"
     status_at: str = "22:00"
 
 
-class DepotSpec(_Strict):
+class DepotSpec(Strict):
     """An ops centre (WGS84 coordinates inside Seoul)."""
 
     id: str = Field(min_length=1)
@@ -90,7 +88,7 @@ class DepotSpec(_Strict):
     lat: float = Field(ge=37.4, le=37.75)
 
 
-class Shift(_Strict):
+class Shift(Strict):
     """A shift, ``"HH:MM"`` to ``"HH:MM"`` (end at or before start = next morning)."""
 
     start: str = "22:00"
@@ -117,7 +115,7 @@ class Shift(_Strict):
         return s, clock_seconds(self.end, after=s)
 
 
-class TruckGroup(_Strict):
+class TruckGroup(Strict):
     """``count`` identical trucks based at ``depot``."""
 
     depot: str = Field(min_length=1)
@@ -142,14 +140,14 @@ class TruckGroup(_Strict):
         return self
 
 
-class TargetOverride(_Strict):
+class TargetOverride(Strict):
     """A station's target set by hand: a number (``target``) or ``[low, high]``."""
 
     station: str = Field(min_length=1, description="ST-ID (ST-4) or station number (102).")
     target: int | tuple[int, int]
 
 
-class TargetsSpec(_Strict):
+class TargetsSpec(Strict):
     """Where each station's morning dissatisfaction curve comes from.
 
     ``demand``: the demand model's curves (:mod:`mobility.demand.inventory`), by day type of the
@@ -165,7 +163,7 @@ class TargetsSpec(_Strict):
     overrides: tuple[TargetOverride, ...] = ()
 
 
-class Costs(_Strict):
+class Costs(Strict):
     """Objective weights: dissatisfaction (per unit), driving (per km), bikes above docks."""
 
     dissatisfaction_weight: float = Field(default=1.0, gt=0)
@@ -175,7 +173,7 @@ class Costs(_Strict):
     band_tolerance: float = Field(default=0.5, gt=0)
 
 
-class NetworkSpec(_Strict):
+class NetworkSpec(Strict):
     """Truck travel times: a street network and profile, or straight lines (``source: straight``)."""
 
     source: str = "osm-drive"
@@ -185,7 +183,7 @@ class NetworkSpec(_Strict):
     fallback_to_straight: bool = True
 
 
-class SolverSpec(_Strict):
+class SolverSpec(Strict):
     """Solver settings (see :class:`mobility.rebalancing.solve.SolveParams`)."""
 
     time_limit: float = Field(default=300.0, gt=0)
@@ -195,7 +193,7 @@ class SolverSpec(_Strict):
     trucks_per_zone: int = Field(default=2, ge=1)
 
 
-class NightlyScenario(_Strict):
+class NightlyScenario(Strict):
     """A whole nightly rebalancing run (see the module docstring)."""
 
     name: str = Field(min_length=1)
@@ -221,25 +219,9 @@ class NightlyScenario(_Strict):
 
 def nightly_from_dict(data: object) -> NightlyScenario:
     """Validate a parsed YAML/JSON document; errors become :class:`InputError` naming the field."""
-    if not isinstance(data, dict):
-        raise InputError("scenario", type(data).__name__, "a mapping with name, depots, trucks, ...")
-    try:
-        return NightlyScenario.model_validate(data)
-    except ValidationError as exc:
-        errs = exc.errors()
-        first = errs[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(root)"
-        more = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errs)
-        raise InputError(loc, first.get("input"), more) from exc
+    return validated(NightlyScenario, data, "a mapping with name, depots, trucks, ...")
 
 
 def load_nightly(path: Path | str) -> NightlyScenario:
     """Read and validate a nightly scenario YAML file."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("scenario", str(p), "an existing YAML file") from exc
-    except yaml.YAMLError as exc:
-        raise InputError("scenario", str(p), f"valid YAML ({exc})") from exc
-    return nightly_from_dict(data)
+    return nightly_from_dict(read_yaml(path))

@@ -19,10 +19,12 @@ from mobility.demand.profiles import StationProfiles
 from mobility.errors import InputError
 from mobility.simulation.engine import SimulationProblem
 from mobility.simulation.model import (
+    DayFactors,
     ODModel,
     RiderParams,
     RideTimes,
     SeasonModel,
+    fit_day_factors,
     fit_od,
     fit_ride_times,
     fit_season,
@@ -206,11 +208,13 @@ class FittedModel:
     walk_m: np.ndarray
     season: SeasonModel
     params: RiderParams
+    days: DayFactors = field(default_factory=DayFactors)
     notes: list[str] = field(default_factory=list)
+    _neighbours: tuple[np.ndarray, ...] | None = field(default=None, repr=False, compare=False)
 
     def day_rates(self, day: pd.Timestamp) -> np.ndarray:
         """Expected arrivals per station and 15-minute slot on ``day``."""
-        return slot_rates(self.hourly[day_type(day)], self.season.factor(day))
+        return slot_rates(self.hourly[day_type(day)], self.season.factor(day) * self.days.factor(day))
 
     def problem(self, day: pd.Timestamp, bikes: np.ndarray) -> SimulationProblem:
         """The simulation problem of ``day`` from the start inventory ``bikes``."""
@@ -218,9 +222,13 @@ class FittedModel:
         docks = self.stations["docks"].to_numpy(np.int64)
         if bikes.shape != docks.shape:
             raise InputError("bikes", bikes.shape, f"one per station ({len(docks)})")
-        walk_s = self.walk_m / (p.walk_speed_kmh / 3.6)
-        wp, wn, ws = neighbour_lists(walk_s, p.walk_radius_m / (p.walk_speed_kmh / 3.6))
-        rp, rn, rs = neighbour_lists(self.ride_s, np.inf, p.ride_on_neighbours)
+        if self._neighbours is None:  # the same for every day and start stock: built once
+            walk_s = self.walk_m / (p.walk_speed_kmh / 3.6)
+            self._neighbours = (
+                *neighbour_lists(walk_s, p.walk_radius_m / (p.walk_speed_kmh / 3.6)),
+                *neighbour_lists(self.ride_s, np.inf, p.ride_on_neighbours),
+            )
+        wp, wn, ws, rp, rn, rs = self._neighbours
         return SimulationProblem(
             docks=docks,
             bikes=bikes.astype(np.int64),
@@ -293,12 +301,17 @@ def fit_model(
     params: RiderParams | None = None,
     exclude_months: tuple[str, ...] = (),
     preserve_total: bool = True,
+    potential: np.ndarray | None = None,
 ) -> FittedModel:
     """Fit rates, destinations and ride times for a station set (see :mod:`.model`).
 
     With ``preserve_total`` the rates are scaled so that the citywide expected demand equals the
     demand profiles' citywide total (times the season and year factors): a network with fewer or
     more stations (2019, a plan) shares the same citywide volume among its stations.
+    ``potential``: trips per day (rentals + returns) the demand-potential model predicts at each
+    station (NaN where unknown); a station the profiles lack takes that level, half of it as
+    rentals, with the hourly shape and weekday/weekend split of its 5 nearest stations (else
+    their mean rate).
     """
     params = params or RiderParams()
     st = stations.reset_index(drop=True)
@@ -309,10 +322,12 @@ def fit_model(
     hit = num.isin(ppos.index).fillna(False).to_numpy(bool)
     rows = np.full(n, -1)
     rows[hit] = ppos.reindex(num[hit].astype("int64").to_numpy()).to_numpy(np.int64)
+    pot = np.full(n, np.nan) if potential is None else np.asarray(potential, dtype=float)
+    by_potential = ~hit & np.isfinite(pot)
     src = np.where(
         hit,
         profiles.stations["level_source"].astype(str).to_numpy()[np.maximum(rows, 0)],
-        "5 nearest stations",
+        np.where(by_potential, "demand potential (shape of 5 nearest stations)", "5 nearest stations"),
     )
     from mobility.network.street import to_metric
 
@@ -326,6 +341,15 @@ def fit_model(
             rates[~hit] = nearest_rates(
                 np.column_stack([px, py]), profiles.rent[:, d, :], np.column_stack([sx, sy])[~hit]
             )
+        hourly[name] = rates
+    if by_potential.any():
+        # the potential's level (rentals = half the trips), the neighbours' shape and week split
+        avg_day = (5.0 * hourly["weekday"].sum(axis=1) + 2.0 * hourly["weekend"].sum(axis=1)) / 7.0
+        scale = np.where(avg_day > 0, pot / 2.0 / np.where(avg_day > 0, avg_day, 1.0), 0.0)
+        for name in ("weekday", "weekend"):
+            hourly[name][by_potential] *= scale[by_potential, None]
+    for d, name in enumerate(("weekday", "weekend")):
+        rates = hourly[name]
         if preserve_total and rates.sum() > 0:
             # the citywide volume of the day is the city's, spread over this network's stations
             rates *= profiles.rent[:, d, :].sum() / rates.sum()
@@ -334,9 +358,11 @@ def fit_model(
     od = fit_od(o, dd, ride_s, params)
     rides = fit_ride_times(o, dd, minutes, ride_s)
     season = fit_season(monthly, exclude=exclude_months)
+    days = fit_day_factors(pd.concat([t["rent_time"] for t in trips.values()])) if trips else DayFactors()
     notes = [
-        f"{int((~hit).sum())} stations without a demand profile take the mean rate of their "
-        "5 nearest stations",
+        f"{int(by_potential.sum())} stations without a demand profile take the demand-potential "
+        "model's level with the shape of their 5 nearest stations; "
+        f"{int((~hit & ~by_potential).sum())} take the mean rate of their 5 nearest stations",
         "censoring: rates are recorded (served) rentals, a lower bound of demand where stations "
         "ran dry; not re-inflated",
     ]
@@ -350,6 +376,7 @@ def fit_model(
         walk_m=walk_m,
         season=season,
         params=params,
+        days=days,
         notes=notes,
     )
 

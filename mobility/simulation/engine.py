@@ -432,6 +432,7 @@ def _one_replication(
 @nb.njit(cache=True, parallel=True)
 def _replicate(
     seed: int,
+    first: int,
     reps: int,
     docks: np.ndarray,
     bikes0: np.ndarray,
@@ -458,13 +459,13 @@ def _replicate(
 ) -> None:
     for r in nb.prange(reps):
         _one_replication(
-            seed, r, docks, bikes0, cum_rates, total, slot_s, od_ptr, od_dest, od_cum, ride_s,
+            seed, first + r, docks, bikes0, cum_rates, total, slot_s, od_ptr, od_dest, od_cum, ride_s,
             walk_ptr, walk_nb, walk_s, ride_ptr, ride_nb, ride_nb_s,
             mu, sigma, loop_mu, loop_sigma, counts[r], extra[r], end_bikes[r],
         )  # fmt: skip
 
 
-def run(problem: SimulationProblem, replications: int = 100, seed: int = 0) -> SimulationRun:
+def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, first: int = 0) -> SimulationRun:
     """Simulate ``replications`` independent days (see the module docstring).
 
     Parameters
@@ -475,6 +476,10 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0) -> S
         Number of independent days.
     seed
         Random seed; the same seed gives the same result on any number of threads.
+    first
+        Index of the first replication: ``run(p, 5, s, first=5)`` simulates replications 5..9
+        of ``run(p, 10, s)`` exactly, so that replications can be spread over machines
+        (:func:`concat` joins the parts).
 
     Returns
     -------
@@ -485,6 +490,8 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0) -> S
         raise InputError("replications", replications, ">= 1")
     if seed < 0:
         raise InputError("seed", seed, ">= 0")
+    if first < 0:
+        raise InputError("first", first, ">= 0")
     problem.validate()
     n = problem.n
     counts = np.zeros((replications, n, HOURS, len(METRICS)), dtype=np.int32)
@@ -495,6 +502,7 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0) -> S
     end = np.zeros((replications, n), dtype=np.int64)
     _replicate(
         int(seed),
+        int(first),
         int(replications),
         np.ascontiguousarray(problem.docks, dtype=np.int64),
         np.ascontiguousarray(problem.bikes, dtype=np.int64),
@@ -520,3 +528,15 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0) -> S
         end,
     )
     return SimulationRun(counts=counts, extra_s=extra, end_bikes=end, seed=int(seed))
+
+
+def concat(runs: list[SimulationRun]) -> SimulationRun:
+    """Join runs of consecutive replications (``first`` = 0, k, 2k, ...) into one run."""
+    if not runs:
+        raise InputError("runs", 0, "at least one run")
+    return SimulationRun(
+        counts=np.concatenate([r.counts for r in runs]),
+        extra_s=np.concatenate([r.extra_s for r in runs]),
+        end_bikes=np.concatenate([r.end_bikes for r in runs]),
+        seed=runs[0].seed,
+    )

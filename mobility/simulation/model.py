@@ -11,17 +11,30 @@ model's profile (:class:`~mobility.demand.profiles.StationProfiles`: 2023 level 
 shape from the trips), spread evenly over the hour's four 15-minute slots, times a *season
 factor* for the day's month and a *year factor* for its year::
 
-    rate[i, slot] = rent[i, d, h(slot)] / 4 * season[month] * year[year]
+    rate[i, slot] = rent[i, d, h(slot)] / 4 * season[month] * year[year] * day[date]
 
-Both factors come from the citywide monthly trip counts 2019–2025 (OA-15248):
+times a *day factor* (:class:`DayFactors`) for public holidays and for the month's split between
+weekdays and weekends. Season and year factors come from the citywide monthly trip counts
+2019–2025 (OA-15248):
 ``daily trips[y, m] = level[y] * season[m]`` (season factors average 1), fitted by alternating
 means, and ``year[y] = level[y] / level[2023]``. A month or year can
-be left out of the fit (honest out-of-sample validation). The citywide volume is the city's:
+be left out of the fit (honest out-of-sample validation).
+
+The profiles have one weekend/holiday type and the season factor is the same for every day of a
+month, so both miss that a public holiday is quieter than an ordinary weekend day and that the
+weekend's share of a month's volume changes with the season (less leisure riding in winter). The
+day factor corrects both from the dated trips the model is fitted on, from counts only (weather
+is not used): ``holiday`` = geometric mean over the public holidays in the trips of (trips that
+day / mean trips of the ordinary weekend days of its month) (0.86 over 19 holidays of 2016–2018),
+and ``month[type][m]`` = (mean daily trips of that day type in month ``m`` / the month's mean
+day), divided by its mean over the months (January weekends 0.95, June weekends 1.09, June
+weekdays 0.96). The citywide volume is the city's:
 a station set other than the profiles' own (the 2019 network, a plan with new stations) shares
 the same citywide expected demand among its stations, in proportion to their profile rates. A
 station without its own history (one that opened after 2023) takes the demand model's district
-median level; a station the profiles lack (a plan's new station) takes the mean rate of its 5
-nearest stations (flagged in ``rate_source``; the demand-potential model is not used yet).
+median level; a station the profiles lack (a plan's new station) takes the demand-potential
+model's predicted level with the shape of its 5 nearest stations, or their mean rate when the
+potential model is unavailable (flagged in ``rate_source``).
 
 Censoring
 ---------
@@ -155,6 +168,74 @@ def fit_season(monthly: pd.DataFrame, *, base_year: int = 2023, exclude: tuple[s
         season={int(str(k)): float(v) for k, v in season.items()},
         year={int(str(k)): float(v) for k, v in year.items()},
         base_year=base_year,
+    )
+
+
+@dataclass(frozen=True)
+class DayFactors:
+    """Day-type corrections of the season model, fitted on the dated trips (see :func:`fit_day_factors`).
+
+    ``holiday``: a public holiday's volume relative to an ordinary weekend day of the same month
+    (geometric mean over the holidays in the trips). ``month``: per day type (``weekday``,
+    ``weekend``) and month, that day type's share of the month's volume relative to its share
+    over the year (1 where the trips do not cover the month).
+    """
+
+    holiday: float = 1.0
+    month: dict[str, dict[int, float]] | None = None
+    holidays_used: int = 0
+
+    def factor(self, day: pd.Timestamp) -> float:
+        """The correction for ``day``."""
+        from mobility.demand.holidays import day_type, is_holiday
+
+        f = self.holiday if is_holiday(day.date()) else 1.0
+        if self.month is not None:
+            f *= self.month.get(day_type(day), {}).get(day.month, 1.0)
+        return f
+
+
+def fit_day_factors(dates: pd.Series, *, min_days: int = 4) -> DayFactors:
+    """Holiday and month-by-day-type factors from the rental dates of the trips (weather-free).
+
+    Daily trip counts per dataset month: each public holiday is compared with the ordinary
+    (non-holiday) weekend days of its month (at least ``min_days``), and the mean daily count of
+    weekdays and of weekend days (holidays included) with the month's mean day. Only counts are
+    used, so a sampled dataset (1 %) contributes its shape, not its level.
+    """
+    from mobility.demand.holidays import is_holiday
+
+    d = pd.to_datetime(dates, errors="coerce").dropna().dt.normalize()
+    if d.empty:
+        return DayFactors()
+    counts = d.value_counts().sort_index()
+    months = pd.DatetimeIndex(counts.index).to_period("M")
+    log_ratios: list[float] = []
+    shares: dict[str, dict[int, list[float]]] = {"weekday": {}, "weekend": {}}
+    for m in months.unique():
+        c = counts[months == m]
+        hol = np.array([is_holiday(x.date()) for x in c.index])
+        wkend = np.array([x.weekday() >= 5 for x in c.index])
+        ordinary_weekend = c[wkend & ~hol]
+        if len(ordinary_weekend) >= min_days and ordinary_weekend.mean() > 0:
+            for v in c[hol]:
+                if v > 0:
+                    log_ratios.append(float(np.log(v / ordinary_weekend.mean())))
+        days_in_month = m.days_in_month
+        if len(c) < days_in_month - 1:  # a partial month (a single day): no month shape
+            continue
+        for name, mask in (("weekday", ~(wkend | hol)), ("weekend", wkend | hol)):
+            if mask.sum() >= min_days:
+                shares[name].setdefault(m.month, []).append(float(c[mask].mean() / c.mean()))
+    month: dict[str, dict[int, float]] = {}
+    for name, by_month in shares.items():
+        g = {k: float(np.mean(v)) for k, v in by_month.items()}
+        mean = float(np.mean(list(g.values()))) if g else 1.0
+        month[name] = {k: v / mean for k, v in g.items()}
+    return DayFactors(
+        holiday=float(np.exp(np.mean(log_ratios))) if log_ratios else 1.0,
+        month=month,
+        holidays_used=len(log_ratios),
     )
 
 

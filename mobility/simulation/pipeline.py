@@ -8,7 +8,7 @@ fleet sizes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from mobility.simulation.data import (
     scale_fleet,
     status_bikes,
 )
-from mobility.simulation.engine import SimulationRun, run
+from mobility.simulation.engine import SimulationRun
+from mobility.simulation.fanout import run_many
 from mobility.simulation.model import RiderParams, fit_season
 from mobility.simulation.result import SimulationResult, build_result, per_replication
 from mobility.stats import SolverStats
@@ -65,6 +66,7 @@ def prepare(
     trip_datasets: tuple[str, ...] | None = None,
     station_set: StationSet | None = None,
     profiles: StationProfiles | None = None,
+    preserve_total: bool = True,
 ) -> Prepared:
     """Load the stations, fit the rider model and set the start inventory.
 
@@ -87,6 +89,9 @@ def prepare(
         The stations, already loaded (instead of ``source``).
     profiles
         Demand profiles (default: :func:`mobility.demand.data.load_profiles`).
+    preserve_total
+        Share the city's expected volume among the simulated stations (a whole network: 2019,
+        a plan); ``False`` keeps each station's own rates (a part of the city).
     """
     from mobility.config import resolve_data_dir
     from mobility.demand.data import TRIP_DATASETS, load_profiles, load_trip_tables
@@ -118,9 +123,21 @@ def prepare(
         label += " + the night's routes applied"
     trips = load_trip_tables(root, trip_datasets or TRIP_DATASETS)
     ride, walk = network_matrices(stations, root)
+    notes: list[str] = []
+    potential = potential_levels(stations, profiles, root, notes)
     model = fit_model(
-        stations, profiles, trips, monthly, ride, walk, params=params, exclude_months=exclude_months
+        stations,
+        profiles,
+        trips,
+        monthly,
+        ride,
+        walk,
+        params=params,
+        exclude_months=exclude_months,
+        preserve_total=preserve_total,
+        potential=potential,
     )
+    model.notes.extend(notes)
     return Prepared(
         model=model,
         day=d,
@@ -131,14 +148,57 @@ def prepare(
     )
 
 
+def potential_levels(
+    stations: pd.DataFrame, profiles: StationProfiles, data_dir: Path, notes: list[str]
+) -> np.ndarray | None:
+    """Trips per day the demand-potential model predicts at the stations the profiles lack.
+
+    NaN for the others; ``None`` when every station has a profile, or when the model cannot be
+    fitted (then a note says so and those stations take their neighbours' mean rate).
+    """
+    known = set(profiles.stations["number"].astype("int64").tolist())
+    num = pd.to_numeric(stations["number"], errors="coerce")
+    missing = ~num.isin(known).to_numpy(bool)
+    if not missing.any():
+        return None
+    try:
+        from mobility.demand.potential import fit_targets_from_data
+
+        model, _ = fit_targets_from_data(data_dir, ("trips_per_day",))["trips_per_day"]
+        feats = model.features_for_points(
+            stations["lon"].to_numpy(float)[missing], stations["lat"].to_numpy(float)[missing]
+        )
+        pred = np.maximum(np.asarray(model.predict(feats), dtype=float), 0.0)
+    except Exception as exc:  # a fallback, reported in the result's notes
+        notes.append(
+            f"demand-potential model unavailable ({type(exc).__name__}): new stations take "
+            "the mean rate of their 5 nearest stations"
+        )
+        return None
+    out = np.full(len(stations), np.nan)
+    out[missing] = pred
+    return out
+
+
 def simulate(
-    prep: Prepared, replications: int = 100, seed: int = 0
+    prep: Prepared, replications: int = 100, seed: int = 0, client: Any = None
 ) -> tuple[SimulationRun, SimulationResult]:
-    """Run ``replications`` days and summarise them."""
+    """Run ``replications`` days and summarise them.
+
+    ``client``: a Dask client to spread the replications over (:mod:`.fanout`); same result.
+    """
     problem = prep.model.problem(prep.day, prep.bikes)
     t0 = time.perf_counter()
-    out = run(problem, replications=replications, seed=seed)
+    (out,) = run_many(problem, [None], replications, seed, client)
     seconds = time.perf_counter() - t0
+    return out, summarise(prep, out, seconds, seed, problem)
+
+
+def summarise(
+    prep: Prepared, out: SimulationRun, seconds: float, seed: int, problem: Any = None
+) -> SimulationResult:
+    """The result document of a run on ``prep`` (its start stock is ``out``'s)."""
+    problem = problem if problem is not None else prep.model.problem(prep.day, prep.bikes)
     conserved = bool((out.end_bikes.sum(axis=1) == prep.bikes.sum()).all())
     m = prep.model
     served = per_replication(out)["served_share"]
@@ -154,8 +214,11 @@ def simulate(
     from mobility.provenance import code_version
 
     model_doc = {
-        "rates": "demand profiles x season x year factor, 15-minute slots",
+        "rates": "demand profiles x season x year x day factor (holiday, month by day type), 15-minute slots",
         "season_factor": m.season.factor(prep.day),
+        "day_factor": m.days.factor(prep.day),
+        "holiday_factor": m.days.holiday,
+        "holidays_fitted": m.days.holidays_used,
         "expected_demand": float(problem.rates.sum()),
         "ride_mu": m.rides.mu,
         "ride_sigma": m.rides.sigma,
@@ -182,21 +245,27 @@ def simulate(
         provenance={"code_version": code_version(), "datasets": prep.datasets, "seed": seed},
         notes=list(m.notes),
     )
-    return out, result
+    return result
 
 
-def sweep(prep: Prepared, fleets: list[int], replications: int = 20, seed: int = 0) -> pd.DataFrame:
+def sweep(
+    prep: Prepared, fleets: list[int], replications: int = 20, seed: int = 0, client: Any = None
+) -> pd.DataFrame:
     """Served share against fleet size, citywide and by district.
 
     The start inventory is scaled to each fleet size in proportion to the given one.
-    Returns one row per fleet size and area (``gu = "citywide"`` for the city).
+    Returns one row per fleet size and area (``gu = "citywide"`` for the city). ``client``: a
+    Dask client to spread the points and replications over (:mod:`.fanout`); same result.
     """
     rows: list[dict[str, Any]] = []
     gu = prep.stations["gu"].astype(str).to_numpy()
     docks = prep.stations["docks"].to_numpy(np.int64)
-    for f in fleets:
-        p2 = replace(prep, bikes=scale_fleet(prep.bikes, docks, int(f)))
-        out, res = simulate(p2, replications, seed)
+    stocks: list[np.ndarray | None] = [scale_fleet(prep.bikes, docks, int(f)) for f in fleets]
+    problem = prep.model.problem(prep.day, prep.bikes)
+    t0 = time.perf_counter()
+    runs = run_many(problem, stocks, replications, seed, client)
+    seconds = (time.perf_counter() - t0) / max(len(fleets), 1)
+    for f, out in zip(fleets, runs, strict=True):
         for area, mask in [("citywide", None), *[(g, gu == g) for g in sorted(set(gu.tolist()))]]:
             r = per_replication(out, mask)
             share = r["served_share"]
@@ -210,7 +279,7 @@ def sweep(prep: Prepared, fleets: list[int], replications: int = 20, seed: int =
                     "served_share_high": float(np.quantile(share, 0.975)),
                     "lost_empty": float(r["lost_empty"].mean()),
                     "full_arrivals": float(r["full_arrivals"].mean()),
-                    "seconds": res.seconds,
+                    "seconds": seconds,
                 }
             )
     return pd.DataFrame(rows)

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from mobility.simulation.engine import HOURS, METRICS, SimulationRun
+from mobility.simulation.estimate import Figures, estimate
 
 SCHEMA_VERSION = "mobility/simulation-result/1"
 
@@ -30,33 +31,6 @@ FIGURES: tuple[str, ...] = (
     "extra_minutes",
     "overflow",
 )
-
-
-class Estimate(BaseModel):
-    """Mean over replications and the 95 % interval of the replications."""
-
-    model_config = ConfigDict(frozen=True)
-
-    mean: float
-    low: float
-    high: float
-
-
-class Figures(BaseModel):
-    """What riders experienced over one area and period."""
-
-    model_config = ConfigDict(frozen=True)
-
-    trips_demanded: Estimate = Field(description="Riders who wanted a bike.")
-    trips_served: Estimate = Field(description="Riders who rode (at their station or after a detour).")
-    served_share: Estimate = Field(description="trips_served / trips_demanded.")
-    lost_empty: Estimate = Field(
-        description="Riders who gave up: no bike at their station nor within the walking radius."
-    )
-    detoured: Estimate = Field(description="Riders who walked to another station for a bike.")
-    full_arrivals: Estimate = Field(description="Riders who found every dock taken at their destination.")
-    extra_minutes: Estimate = Field(description="Minutes ridden on to a free dock.")
-    overflow: Estimate = Field(description="Bikes left beside a full rack (no free dock within reach).")
 
 
 class DistrictFigures(BaseModel):
@@ -129,12 +103,6 @@ def simulation_json_schema() -> dict[str, Any]:
     return SimulationResult.model_json_schema()
 
 
-def _estimate(x: np.ndarray) -> Estimate:
-    x = np.asarray(x, dtype=float)
-    lo, hi = np.quantile(x, [0.025, 0.975]) if x.size else (0.0, 0.0)
-    return Estimate(mean=float(x.mean()) if x.size else 0.0, low=float(lo), high=float(hi))
-
-
 def per_replication(
     run: SimulationRun, mask: np.ndarray | None = None, hours: slice | int | None = None
 ) -> dict[str, np.ndarray]:
@@ -166,7 +134,7 @@ def per_replication(
 def figures(run: SimulationRun, mask: np.ndarray | None = None, hours: slice | int | None = None) -> Figures:
     """:class:`Figures` over the stations in ``mask`` and the given hours."""
     reps = per_replication(run, mask, hours)
-    return Figures(**{k: _estimate(v) for k, v in reps.items()})
+    return Figures(**{k: estimate(v) for k, v in reps.items()})
 
 
 def build_result(

@@ -108,10 +108,7 @@ def kostat_to_mois(code: int) -> int:
     KeyError
         When ``code`` is not a Seoul KOSTAT gu code.
     """
-    hit = GU_CODES.loc[GU_CODES["kostat_code"] == int(code), "mois_code"]
-    if hit.empty:
-        raise KeyError(f"{code} is not a Seoul KOSTAT gu code (11010…11250)")
-    return int(hit.iloc[0])
+    return _gu_code(code, "kostat_code", "mois_code", "KOSTAT gu code (11010…11250)")
 
 
 def mois_to_kostat(code: int) -> int:
@@ -122,9 +119,13 @@ def mois_to_kostat(code: int) -> int:
     KeyError
         When ``code`` is not a Seoul MOIS gu code.
     """
-    hit = GU_CODES.loc[GU_CODES["mois_code"] == int(code), "kostat_code"]
+    return _gu_code(code, "mois_code", "kostat_code", "MOIS gu code (11110…11740)")
+
+
+def _gu_code(code: int, from_column: str, to_column: str, what: str) -> int:
+    hit = GU_CODES.loc[GU_CODES[from_column] == int(code), to_column]
     if hit.empty:
-        raise KeyError(f"{code} is not a Seoul MOIS gu code (11110…11740)")
+        raise KeyError(f"{code} is not a Seoul {what}")
     return int(hit.iloc[0])
 
 

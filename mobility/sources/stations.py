@@ -187,11 +187,19 @@ def read_table_text(path: Path) -> tuple[str, str]:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    return decode_table_bytes(raw, path)
+
+
+def decode_table_bytes(raw: bytes, origin: Path) -> tuple[str, str]:
+    """Decode the bytes of a text table (a file's, or an upload's), detecting the encoding.
+
+    ``origin`` only names the table in errors. Returns the text (without BOM) and the encoding.
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise DataFileError(path, f"has a UTF-16 byte-order mark but is not UTF-16 ({exc})") from exc
+            raise DataFileError(origin, f"has a UTF-16 byte-order mark but is not UTF-16 ({exc})") from exc
     for enc in ENCODINGS:
         try:
             return raw.decode(enc), "utf-8" if enc == "utf-8-sig" else enc
@@ -199,7 +207,7 @@ def read_table_text(path: Path) -> tuple[str, str]:
             continue
     bad = _first_undecodable(raw)
     raise DataFileError(
-        path,
+        origin,
         "unknown text encoding: not UTF-8, UTF-16 or cp949/EUC-KR "
         f"(first byte invalid as UTF-8: 0x{raw[bad]:02x} at offset {bad}); save it as UTF-8 or cp949 CSV",
     )
@@ -552,7 +560,13 @@ def _read_normalized(path: Path, source: str, report: QualityReport) -> pd.DataF
     else:
         text, _enc = read_table_text(path)
         rows = _parse_csv(path, text)
+    return _normalized_rows(path, rows, source, report)
+
+
+def _normalized_rows(path: Path, rows: list[list[str]], source: str, report: QualityReport) -> pd.DataFrame:
     frame, layout = _frame_from_rows(path, rows)
+    if frame.empty:
+        raise DataFileError(path, "holds no station rows (a header at most)")
     empty = frame.apply(lambda c: c.fillna("").str.strip() == "").all(axis=1)
     report.rows_read = len(frame)
     report.drop("empty row", empty)
@@ -601,6 +615,42 @@ def stations_from_records(
         return Loaded(table=empty, report=report, sources=[])
     frame, layout = records_frame(records)
     df = normalize_stations(frame, layout, path=Path(str(origin)), source=source, report=report)
+    df = _drop_bad_rows(df, report, bbox)
+    return Loaded(table=df.loc[:, list(COLUMNS)], report=report, sources=[])
+
+
+def stations_from_csv_bytes(
+    raw: bytes,
+    *,
+    source: str,
+    origin: str = "upload.csv",
+    bbox: tuple[float, float, float, float] | None = SEOUL_BBOX,
+) -> Loaded[pd.DataFrame]:
+    """Normalize a station table sent as CSV bytes (an upload), in any layout a file may have.
+
+    The same reading as :func:`load_station_list` (encoding and header detection, the official
+    OA-13252 layout included), without a file: the API parses uploads with it.
+
+    Parameters
+    ----------
+    raw
+        The CSV bytes (UTF-8, UTF-16 with BOM or cp949).
+    source
+        Value of the ``source`` column and name of the report.
+    origin
+        Names the table in errors (never a server path).
+    bbox
+        Rows outside (min lon, min lat, max lon, max lat) are dropped and reported.
+
+    Raises
+    ------
+    DataFileError
+        Unknown encoding, not a CSV, or the coordinate / key columns are missing.
+    """
+    where = Path(origin)
+    report = QualityReport(dataset=f"stations:{source}")
+    text, _enc = decode_table_bytes(raw, where)
+    df = _normalized_rows(where, _parse_csv(where, text), source, report)
     df = _drop_bad_rows(df, report, bbox)
     return Loaded(table=df.loc[:, list(COLUMNS)], report=report, sources=[])
 

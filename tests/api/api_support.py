@@ -141,7 +141,7 @@ FAKE_ROUTES: dict[str, Any] = {
 
 
 def fake_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
-    """Behaviour chosen by the scenario's description: ok / slow / sleep / fail / crash / hang."""
+    """Behaviour chosen by the scenario's description: ok / slow / sleep / fail / crash / hang / big."""
     mode = inputs["scenario"].get("description", "ok")
     if mode == "slow":  # works for about 4 s, then succeeds (fault tests strike meanwhile)
         for step in range(40):
@@ -162,6 +162,8 @@ def fake_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     elif mode == "hang":  # ignores the stop flag for a while
         time.sleep(3.0)
     body = json.dumps(FAKE_PLAN, ensure_ascii=False).encode()
+    if mode == "big":  # a plan of ~8 MB: more than a small disk holds
+        body = json.dumps(FAKE_PLAN | {"padding": "x" * 8_000_000}, ensure_ascii=False).encode()
     return JobOutput(
         result={"kpis": {"new_stations": 1}, "links": {"plan": "plan"}},
         artifacts={"plan": ("application/json", body)},
@@ -175,6 +177,15 @@ def fake_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         result={"kpis": {"bikes_moved": 18}, "links": {"routes": "routes"}},
         artifacts={"routes": ("application/json", body)},
     )
+
+
+def fake_job(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
+    """Any other job kind (sweep, simulation, ...): succeeds at once with no artifact."""
+    return JobOutput(result={"kpis": {}, "links": {}}, artifacts={})
+
+
+FAKE_KINDS = {"scenario": fake_scenario, "rebalancing": fake_rebalancing}
+"""The fakes by job kind; :func:`fake_job` stands in for every other kind."""
 
 
 def make_settings(url: str, **over: Any) -> ApiSettings:

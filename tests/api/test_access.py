@@ -40,6 +40,8 @@ ROUTE_RULES: list[tuple[frozenset[str], str, str]] = [
     (frozenset({"GET"}), "/v1/", "read"),
     (WRITES, "/v1/scenarios", "scenarios:write"),
     (WRITES, "/v1/sweeps", "scenarios:write"),  # a sweep plans scenarios: the planners' permission
+    (WRITES, "/v1/simulations", "scenarios:write"),  # trips served of a plan's network: planners
+    (WRITES, "/v1/station-lists", "scenarios:write"),  # uploads for scenarios: the planners' permission
     (WRITES, "/v1/rebalancing/", "rebalancing:write"),
     (WRITES, "/v1/keys", "keys:admin"),
 ]

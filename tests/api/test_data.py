@@ -29,6 +29,19 @@ def test_stations_geojson_and_filters(api_lite: Api, data_dir: object) -> None:
     assert len(inside) == expected
 
 
+def test_station_list_is_sent_gzip_encoded_with_an_etag(api_lite: Api, data_dir: object) -> None:
+    c, h = api_lite.client, api_lite.h("viewer")
+    plain = c.get("/v1/stations", headers=h | {"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    gz = c.get("/v1/stations", headers=h | {"Accept-Encoding": "gzip"})
+    assert gz.headers["content-encoding"] == "gzip" and gz.json() == plain.json()  # httpx decodes it
+    assert int(gz.headers["content-length"]) < len(plain.content) / 3
+    assert gz.headers["etag"] != plain.headers["etag"]  # one ETag per representation
+    cond = {"Accept-Encoding": "gzip", "If-None-Match": gz.headers["etag"]}
+    again = c.get("/v1/stations", headers=h | cond)
+    assert again.status_code == 304 and not again.content
+
+
 @pytest.mark.parametrize(
     ("bbox", "problem"),
     [

@@ -120,6 +120,7 @@ def test_scenario_and_rebalancing_over_http(stack: dict[str, Any], data_dir: Pat
     url, keys = stack["url"], stack["keys"]
     scenario = yaml.safe_load(SCENARIO_FILE.read_text(encoding="utf-8"))
     scenario["solver"]["time_limit"] = 10
+    scenario["simulation"] = {"replications": 2}  # trips served before/after, kept short
     with httpx.Client(base_url=url, timeout=60) as c:
         r = c.post(
             "/v1/scenarios", json=scenario, headers={"X-API-Key": keys["planner"], "Idempotency-Key": "e2e"}
@@ -143,6 +144,9 @@ def test_scenario_and_rebalancing_over_http(stack: dict[str, Any], data_dir: Pat
         assert (
             plan["scenario"] == "seoul-2019-30k" and len(plan["new_stations"]) == done["kpis"]["new_stations"]
         )
+        served = plan["city_after"]["served_share"]  # what the web app shows next to coverage
+        assert 0.5 < served["low"] <= served["mean"] <= served["high"] <= 1.0
+        assert plan["simulation"]["before"]["figures"]["served_share"] == plan["city_before"]["served_share"]
         gj = c.get(
             f"{scen_loc}/plan", headers={"X-API-Key": keys["planner"], "Accept": "application/geo+json"}
         )

@@ -2,8 +2,9 @@
 
 * Redis (the shared rate limit) unreachable: the API keeps serving, counting per process in
   memory, and logs the fallback.
-* The store refuses the artifacts (disk full, simulated by an error on the insert): the job
-  fails with a ``StorageError`` and nothing of its results is stored or served.
+* The store refuses the artifacts: the disk really full (SQLite on a 3 MB tmpfs, an 8 MB plan),
+  and an error injected on the insert (on SQLite and PostgreSQL): the job fails with a
+  ``StorageError`` and nothing of its results is stored or served.
 * The store turns read-only mid-job (PostgreSQL ``default_transaction_read_only``): nothing is
   written or served meanwhile; once writable, the reaper re-queues the silent job and it succeeds.
 * PostgreSQL restarted mid-job (a throwaway instance of this test, on its own port): the job
@@ -99,6 +100,43 @@ def test_artifact_write_failure_fails_the_job_cleanly(database_url: str, fake_ki
                 assert s.get(Job, job_id).result is None  # type: ignore[union-attr]
     finally:
         event.remove(engine, "before_cursor_execute", disk_full)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 3 MB file system (tmpfs), mounted for this test; root only."""
+    where = tmp_path / "small-disk"
+    where.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"tmpfs cannot be mounted here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def test_disk_really_full_fails_the_job_cleanly(small_disk: Path, fake_kinds: None) -> None:
+    url = f"sqlite:///{small_disk / 'jobs.sqlite'}"
+    keys = keys_for(url)
+    try:
+        with TestClient(create_app(make_settings(url)), raise_server_exceptions=False) as c:
+            api = Api(c, keys)
+            big = SCENARIO | {"description": "big"}
+            loc = c.post("/v1/scenarios", json=big, headers=api.h("planner")).headers["Location"]
+            done = _final(api, loc, 60)
+            assert done["status"] == "failed" and done["error"]["type"] == "StorageError", done
+            assert c.get(f"{loc}/plan", headers=api.h("viewer")).status_code == 409
+            job_id = loc.rsplit("/", 1)[-1]
+            with session_factory(url)() as s:
+                assert s.scalars(select(JobArtifact).where(JobArtifact.job_id == job_id)).all() == []
+            # The disk is still usable for small writes: the next (small) job succeeds.
+            ok = c.post("/v1/scenarios", json=SCENARIO, headers=api.h("planner")).headers["Location"]
+            assert _final(api, ok, 60)["status"] == "succeeded"
+    finally:
+        dispose_engine(url)
 
 
 # --- PostgreSQL restarted mid-job -----------------------------------------------------------------------

@@ -35,6 +35,14 @@ def test_stored_snapshot_reference(api: Api) -> None:
     s = api.client.post("/v1/rebalancing/snapshots", json=RUN["snapshot"], headers=api.h("ops"))
     assert s.status_code == 201 and s.json()["stations"] == 2
     sid = s.json()["id"]
+    s2 = api.client.post(
+        "/v1/rebalancing/snapshots", json=RUN["snapshot"] | {"name": "두 번째"}, headers=api.h("ops")
+    ).json()
+    listed = api.client.get("/v1/rebalancing/snapshots", headers=api.h("viewer")).json()
+    assert listed["total"] == 2 and [x["id"] for x in listed["items"]] == [s2["id"], sid]  # newest first
+    assert listed["items"][0] | {"created_at": None} == s2 | {"created_at": None}
+    one = api.client.get("/v1/rebalancing/snapshots?limit=1&offset=1", headers=api.h("viewer")).json()
+    assert [x["id"] for x in one["items"]] == [sid] and one["total"] == 2
     back = api.client.get(f"/v1/rebalancing/snapshots/{sid}", headers=api.h("viewer")).json()
     assert back["stations"][0]["station_id"] == "ST-4"
     body = {k: v for k, v in RUN.items() if k != "snapshot"} | {"snapshot_id": sid}

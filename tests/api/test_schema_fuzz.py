@@ -1,8 +1,9 @@
 """Property tests generated from the OpenAPI schema (schemathesis): no input gives a 5xx.
 
 Every operation gets a few generated requests (valid and invalid bodies, query strings, paths)
-sent with an admin key, so that requests reach the handlers rather than stopping at 401. The
-solver job kinds are the test fakes; the station list is the real one.
+sent with an admin key, so that requests reach the handlers rather than stopping at 401. Every
+job kind is a test fake (a real sweep would plan Seoul several times); the station list is the
+real one.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ TIMEOUT = 120
 @contextlib.contextmanager
 def _schema(url: str, **over: Any) -> Iterator[Any]:
     """The app's schema over ASGI, with its lifespan (database, job cluster) running."""
-    from api_support import fake_rebalancing, fake_scenario
+    from api_support import FAKE_KINDS, fake_job
 
     from api import jobs
 
     saved = dict(jobs._KINDS)
-    jobs._KINDS.update(scenario=fake_scenario, rebalancing=fake_rebalancing)
+    # every kind faked (sweeps and simulations too): fuzzing tests the API, not the solvers
+    jobs._KINDS.update({kind: FAKE_KINDS.get(kind, fake_job) for kind in saved})
     ADMIN["X-API-Key"] = keys_for(url)["admin"]
     app = create_app(make_settings(url, **over))
     try:
@@ -64,15 +66,16 @@ def recorded_schema(tmp_path: Any) -> Iterator[Any]:
 
 
 def _reset(url: str) -> None:
-    """Back to the state every sequence starts from: no jobs, snapshots, audit entries, only the admin key."""
+    """Back to the state every sequence starts from: no jobs, snapshots, station lists, audit entries,
+    only the admin key."""
     from sqlalchemy import delete
 
     from api.auth import hash_key
     from api.db import session_factory
-    from api.db.models import ApiKey, AuditEntry, Job, JobArtifact, Snapshot
+    from api.db.models import ApiKey, AuditEntry, Job, JobArtifact, Snapshot, StationList
 
     with session_factory(url)() as s:
-        for table in (JobArtifact, Job, Snapshot, AuditEntry):
+        for table in (JobArtifact, Job, Snapshot, StationList, AuditEntry):
             s.execute(delete(table))
         s.execute(delete(ApiKey).where(ApiKey.key_hash != hash_key(ADMIN["X-API-Key"])))
         s.commit()

@@ -64,6 +64,9 @@ def test_submit_poll_and_fetch_json_and_csv(sweeps: Api) -> None:
     header, row = text.splitlines()[:2]
     assert header.startswith("new_stations,budget,sited,covered_population,covered_share")
     assert '"fleet.total_bikes = 30000 needs at least 280, new stations, ""quoted"""' in row
+    listed = sweeps.client.get("/v1/sweeps?status=succeeded", headers=sweeps.h("viewer")).json()
+    assert done["id"] in [j["id"] for j in listed["items"]]
+    assert all(j["kind"] == "sweep" for j in listed["items"])
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,8 @@ from mobility.export.layers import (
     layers_from_network,
     layers_from_plan,
     layers_from_routes,
-    synthetic_plan,
-    synthetic_routes,
 )
+from mobility.export.synthetic import synthetic_plan, synthetic_routes
 
 N_STATIONS_2025_12 = 2799
 N_GU = 25

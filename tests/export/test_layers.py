@@ -127,3 +127,21 @@ def test_load_layers_errors(tmp_path: Path, data_dir: Path) -> None:
     other.write_text('{"hello": 1}', encoding="utf-8")
     with pytest.raises(InputError, match="new_stations"):
         load_layers(other, data_dir)
+
+
+def test_plan_served_share_reaches_the_map_summary(plan_doc: dict, data_dir: Path) -> None:
+    """A simulated plan's served share (mobility.simulation.plans) is in the maps' city summary."""
+    from mobility.export.layers import layers_from_plan, served_summary
+    from mobility.placement.plan import Plan
+
+    doc = json.loads(json.dumps(plan_doc))
+    doc["city_before"]["served_share"] = {"mean": 0.884, "low": 0.881, "high": 0.887}
+    doc["city_after"]["served_share"] = {"mean": 0.99, "low": 0.989, "high": 0.991}
+    for row in doc["districts"]:
+        row["served_share_before"] = {"mean": 0.8, "low": 0.7, "high": 0.9}
+        row["served_share"] = {"mean": 0.95, "low": 0.9, "high": 0.99}
+    layers = layers_from_plan(Plan.from_dict(doc), data_dir)
+    assert layers.meta["citywide"]["served_share_low"] == pytest.approx(0.989)
+    assert layers.meta["citywide_before"]["served_share"] == pytest.approx(0.884)
+    assert (layers.districts["served_share"] == 0.95).all()
+    assert "99.0%" in served_summary(layers.meta) and "88.4%" in served_summary(layers.meta)

@@ -119,6 +119,25 @@ def test_solver_beats_greedy_and_reports_a_bound(plan: Plan) -> None:
     assert Plan.from_dict(plan.to_dict()) == plan
 
 
+def test_trips_served_before_and_after_the_plan(plan: Plan) -> None:
+    """The simulator's served share sits next to coverage, with intervals (mobility.simulation.plans)."""
+    sim = plan.simulation
+    assert sim is not None and sim.day == "2019-06-12" and sim.replications == 10
+    assert sim.after.fleet == 30_000 and sim.after.stations == 2140
+    assert sim.before.stations == 1540 and "derived snapshot" in sim.before.start_inventory
+    for net in (sim.before.figures, sim.after.figures):
+        e = net.served_share
+        assert 0.5 < e.low <= e.mean <= e.high <= 1.0
+        assert net.trips_served.mean + net.lost_empty.mean == pytest.approx(net.trips_demanded.mean)
+    # the same riders (the city's demand) meet more stations and more bikes
+    before, after = sim.before.figures, sim.after.figures
+    assert after.trips_demanded.mean == pytest.approx(before.trips_demanded.mean, rel=0.02)
+    assert after.served_share.low > before.served_share.high
+    assert plan.city_before.served_share == before.served_share
+    assert plan.city_after.served_share == after.served_share
+    assert all(d.served_share is not None and d.served_share_before is not None for d in plan.districts)
+
+
 @pytest.mark.parametrize(
     ("districts", "expect"),
     [

@@ -62,7 +62,9 @@ def test_benchmark_path_and_nightly_path_call_the_same_engine(tmp_path: Path, mo
     from test_cli import _inputs
 
     sp, st = _inputs(tmp_path)
-    res = CliRunner().invoke(app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o"), "--no-simulate"]
+    )
     assert res.exit_code == 0, res.output
     assert calls == [("run", False)]  # the night: the same search, classic phase off by default
 

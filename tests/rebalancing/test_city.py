@@ -35,3 +35,18 @@ def test_seoul_night_is_valid_and_removes_most_dissatisfaction(data_dir: Path) -
     assert t.dissatisfaction_after < 0.75 * t.dissatisfaction_before
     assert t.stations_empty_after < t.stations_empty_before
     assert all(r.end_s <= 108000.0 + 1 for r in plan.routes)
+    # the next morning, simulated independently of the dissatisfaction model the solver optimised:
+    # the routes leave fewer riders stranded (empty station or full dock) than no rebalancing
+    from mobility.simulation.morning import morning_after
+
+    m = morning_after(
+        night.stations, p.bikes, {"none": None, "ours": plan.to_dict()}, night=scn.night.date,
+        profiles=night.profiles, replications=10, data_dir=data_dir,
+    )  # fmt: skip
+    none, ours = m.outcomes
+    assert ours.bikes_moved == t.bikes_moved and none.bikes_moved == 0
+    stranded = {o.method: o.window_empty.mean + o.window_full.mean for o in m.outcomes}
+    assert stranded["ours"] < 0.85 * stranded["none"]
+    assert ours.full_arrivals.mean < none.full_arrivals.mean
+    # both measures rank stations alike (the model and the simulator are independent)
+    assert none.station_correlation is not None and none.station_correlation > 0.4

@@ -63,6 +63,16 @@ def test_rebalance_writes_valid_routes(tmp_path: Path) -> None:
     assert "대여소 1" in html or json.dumps("대여소 1")[1:-1] in html  # plotly may \u-escape Hangul
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']?https?:", html)  # opens offline
     assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the next morning, simulated for no rebalancing, the greedy dispatcher and these routes
+    morning = json.loads((out / "morning.json").read_text(encoding="utf-8"))
+    methods = [o["method"] for o in morning["outcomes"]]
+    assert methods == ["no rebalancing", "greedy dispatcher", "ours"]
+    moved = {o["method"]: o["bikes_moved"] for o in morning["outcomes"]}
+    assert moved["no rebalancing"] == 0 and moved["ours"] == summary["totals"]["bikes_moved"]
+    for o in morning["outcomes"]:
+        assert o["lost_empty"]["low"] <= o["lost_empty"]["mean"] <= o["lost_empty"]["high"]
+        assert o["station_mae"] >= 0 and len(o["disagreements"]) == 5
+    assert [r["method"] for r in summary["morning_after"]] == methods
 
 
 def test_rebalance_bad_status_is_exit_2(tmp_path: Path) -> None:
@@ -73,7 +83,9 @@ def test_rebalance_bad_status_is_exit_2(tmp_path: Path) -> None:
     from mobility.cli import main  # noqa: F401  (the central error handler)
     from mobility.errors import InputError
 
-    res = CliRunner().invoke(app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o"), "--no-simulate"]
+    )
     assert isinstance(res.exception, InputError)
     assert "ST-3" in str(res.exception) and ">= 0" in str(res.exception)
 

@@ -136,3 +136,59 @@ def test_result_schema_is_generated() -> None:
     assert {"citywide", "districts", "hours", "replications", "seed", "start_inventory"} <= set(
         schema["properties"]
     )
+
+
+def test_day_factors_recover_a_quiet_holiday_and_the_weekend_share() -> None:
+    """Synthetic dated trips: weekdays 100/day, weekends 80, holidays half an ordinary weekend day."""
+    from mobility.demand.holidays import is_holiday
+    from mobility.simulation.model import fit_day_factors
+
+    rows = []
+    for d in pd.date_range("2018-01-01", "2018-12-31"):
+        n = 40 if is_holiday(d.date()) else (80 if d.weekday() >= 5 else 100)
+        rows += [d + pd.Timedelta(hours=12)] * n
+    f = fit_day_factors(pd.Series(rows))
+    assert f.holiday == pytest.approx(0.5) and f.holidays_used >= 10
+    assert f.factor(pd.Timestamp("2018-06-12")) == pytest.approx(f.month["weekday"][6])
+    assert f.month["weekend"][6] < 1.0 < f.month["weekday"][6]  # weekends below the month's mean day
+    assert f.factor(pd.Timestamp("2018-01-01")) == pytest.approx(0.5 * f.month["weekend"][1])
+    assert fit_day_factors(pd.Series([], dtype="datetime64[ns]")).factor(pd.Timestamp("2018-06-13")) == 1.0
+
+
+def test_a_new_station_takes_the_demand_potential_level_with_its_neighbours_shape() -> None:
+    from mobility.demand.profiles import HOURS, StationProfiles
+    from mobility.simulation.data import fit_model
+
+    lon = 126.97 + 0.003 * np.arange(6)
+    known = pd.DataFrame(
+        {"number": [1, 2, 3, 4, 5], "station_id": [f"ST-{i}" for i in range(1, 6)],
+         "name": list("가나다라마"), "gu": ["중구"] * 5, "docks": [10] * 5, "lon": lon[:5],
+         "lat": [37.56] * 5, "level_source": ["2023 monthly usage"] * 5}
+    )  # fmt: skip
+    rent = np.zeros((5, 2, HOURS))
+    rent[:, 0, :] = 1.0  # 24 rentals a weekday
+    rent[:, 1, :] = 0.5  # 12 a weekend day
+    prof = StationProfiles(stations=known, rent=rent, ret=rent.copy(), od=pd.DataFrame())
+    st = pd.concat(
+        [known.drop(columns="level_source"),
+         pd.DataFrame({"number": [None], "station_id": ["NEW-0001"], "name": ["new"], "gu": ["중구"],
+                       "docks": [12], "lon": [lon[5]], "lat": [37.56]})],
+        ignore_index=True,
+    )  # fmt: skip
+    st["number"] = pd.to_numeric(st["number"]).astype("Int64")
+    x = np.arange(6) * 300.0
+    ride = np.abs(x[:, None] - x[None, :]) / 4 + 60
+    np.fill_diagonal(ride, 0)
+    o = np.r_[np.arange(5).repeat(4), np.arange(5).repeat(4)] + 1
+    d = np.r_[(np.arange(5).repeat(4) + 1) % 5, np.arange(5).repeat(4)] + 1
+    trips = {"t": pd.DataFrame({"rent_station": o, "return_station": d, "duration_min": 12.0,
+                                "rent_time": pd.Timestamp("2023-06-14 08:00")})}  # fmt: skip
+    monthly = pd.DataFrame({"month": [f"2023-{m:02d}" for m in range(1, 13)], "trips": 1_000_000})
+    potential = np.r_[np.full(5, np.nan), 70.0]  # trips a day = rentals + returns
+    m = fit_model(st, prof, trips, monthly, ride, np.abs(x[:, None] - x[None, :]),
+                  preserve_total=False, potential=potential)  # fmt: skip
+    wd, we = m.hourly["weekday"][5].sum(), m.hourly["weekend"][5].sum()
+    assert (5 * wd + 2 * we) / 7 == pytest.approx(35.0)  # half the trips are rentals
+    assert wd / we == pytest.approx(2.0)  # the neighbours' weekday/weekend split
+    assert m.rate_source[5].startswith("demand potential")
+    assert m.hourly["weekday"][0].sum() == pytest.approx(24.0)  # known stations keep their profile

@@ -65,7 +65,7 @@ def test_simulate_command_on_seoul(tmp_path: Path, data_dir: Path) -> None:
     assert len(result["districts"]) == 25 and len(result["hours"]) == 24
     st = pd.read_parquet(out / "stations.parquet")
     assert len(st) == 2799
-    assert st["served_mean"].sum() == pytest.approx(doc["trips_served"], rel=1e-9)
+    assert st["served_mean"].sum() == pytest.approx(doc["trips_served"], abs=0.05)  # --json rounds to 0.1
     assert (out / "stations_lost.geojson").exists() and (out / "station_hours.parquet").exists()
 
     # the same seed reproduces the result; a status naming an unknown station is refused
@@ -108,3 +108,18 @@ def test_held_out_june_meets_the_floor(data_dir: Path) -> None:
     assert v["r2_station_rentals"] >= 0.7
     assert abs(v["total_ratio"] - 1.0) <= 0.10
     assert np.isfinite(v["r2_poisson_ceiling"])
+
+
+@pytest.mark.slow
+def test_held_out_new_years_day_keeps_the_holiday_model(data_dir: Path) -> None:
+    """2022-01-01 held out: the holiday/day factors take it from R² 0.01 and +50 % to 0.43 and +23 %.
+
+    Issue 14's floor (R² >= 0.7, total within 10 %) is NOT met on this day (README: a cold holiday
+    Saturday at 0.61 of January's mean day; weather is not modelled); this guards what is reached.
+    """
+    from mobility.simulation.validation import validate_day
+
+    v = validate_day(replications=5, seed=0, data_dir=data_dir)
+    assert v["stations_compared"] > 1500
+    assert v["r2_station_rentals"] >= 0.35
+    assert abs(v["total_ratio"] - 1.0) <= 0.30

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from web_support import DESKTOP, TABLET, assert_not_blank, axe_serious, new_page, sign_in
 
@@ -26,7 +27,8 @@ def status_csv(path: Path) -> list[dict[str, Any]]:
     for i, r in enumerate(rows.itertuples()):
         docks = int(r.docks)
         out.append({"station_id": r.station_id, "bikes": docks + 4 if i % 2 == 0 else 0, "docks": docks,
-                    "target": docks // 2, "name": r.name, "address": r.address})  # fmt: skip
+                    "target": docks // 2, "name": r.name, "address": r.address,
+                    "lon": float(r.lon), "lat": float(r.lat)})  # fmt: skip
     lines = ["station_id,bikes,docks,target"] + [
         f"{o['station_id']},{o['bikes']},{o['docks']},{o['target']}" for o in out
     ]
@@ -39,12 +41,23 @@ def test_night_from_status_csv_to_printed_route_sheets(
     server: dict[str, Any], browser: Any, shots: Path, tmp_path: Path
 ) -> None:
     stations = status_csv(tmp_path / "status.csv")
+    stored = httpx.post(
+        f"{server['url']}/v1/rebalancing/snapshots",
+        json={"name": "어제 저녁 (stored)", "stations": [
+            {k: s[k] for k in ("station_id", "bikes", "docks", "target", "lon", "lat")} for s in stations]},
+        headers={"X-API-Key": server["keys"]["ops"]},
+    )  # fmt: skip
+    assert stored.status_code == 201, stored.text
     page = new_page(browser, DESKTOP)
     sign_in(page, server["url"], server["keys"]["ops"], "#/nights")
     page.get_by_role("link", name=re.compile("Tonight with the fleet of seoul-nightly")).click()
     page.wait_for_selector("#f-fleet")
     fleet = page.input_value("#f-fleet-trucks")
     assert fleet.count('"capacity":18') == 24  # the shipped night: 4 ops centres x 6 trucks
+    # The stored snapshot is offered by name (the night shift picks it, no id to type); the CSV is used.
+    option = page.locator(f"#f-snapshot_id option[value='{stored.json()['id']}']")
+    assert "어제 저녁 (stored)" in option.inner_text() and "16 stations" in option.inner_text()
+    assert page.input_value("#f-snapshot_id") == ""
     page.set_input_files("#status-csv", str(tmp_path / "status.csv"))
     page.wait_for_function(
         "() => document.querySelector('#status-summary').textContent.includes('16 stations')"

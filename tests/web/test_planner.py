@@ -30,6 +30,7 @@ def second_plan(server: dict[str, Any]) -> str:
     body["name"] = "seoul-2019-300-new"
     body["new_stations"]["max"] = 300
     body["solver"]["time_limit"] = 5
+    body["simulation"] = {"enabled": False}  # trips served are shown (and checked) for the first plan
     r = httpx.post(
         f"{server['url']}/v1/scenarios", json=body, headers={"X-API-Key": server["keys"]["planner"]}
     )
@@ -92,6 +93,14 @@ def test_plan_from_sign_in_to_a_clicked_new_station(
     page.wait_for_selector("#plan-map[data-ready=true]", timeout=60_000)
     assert_not_blank(page.locator("#plan-map").screenshot(), shots / "plan-map-1280.png")
     assert page.locator("#district-table tbody tr").count() == 25
+    # Trips served (the simulator) beside the map when the plan carries them, else said so.
+    served = (page.evaluate("() => window.__maps.plan_doc.city_after") or {}).get("served_share")
+    if served:
+        shown = f"{100 * served['mean']:.1f}".rstrip("0").rstrip(".")
+        assert shown in page.inner_text("#served-share")
+    else:
+        assert page.locator("#served-share").count() == 0
+        assert "not simulated" in page.inner_text("table.kpis")
 
     # Click the first new station where the map draws it.
     xy = page.evaluate(
@@ -154,8 +163,9 @@ def test_compare_two_plans(server: dict[str, Any], browser: Any, shots: Path, se
     assert axe_serious(page) == []
     assert page.errors == []
 
-    # Submit another scenario and cancel it from its progress page.
-    page.goto(f"{server['url']}/#/plans/new?from=seoul-2025.yaml")
+    # Submit another scenario and cancel it from its progress page (the 2019 one: its data are
+    # cached by now, so the cancelled job builds nothing new while it runs).
+    page.goto(f"{server['url']}/#/plans/new?from=seoul-2019-30k.yaml")
     page.click("#submit-scenario")
     page.wait_for_selector("#cancel-job:enabled")
     page.click("#cancel-job")
@@ -205,4 +215,46 @@ def test_plan_pages_at_tablet_width(
     ring = areas[1]["coordinates"][0]
     assert len(ring) == 4 and ring[0] == ring[-1]
     assert all(126.7 < lon < 127.3 and 37.4 < lat < 37.75 for lon, lat in ring)
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_coverage_curve_from_a_sweep(server: dict[str, Any], browser: Any, shots: Path) -> None:
+    """Submit a two-point curve of the 2019 scenario from the form, follow it, see the chart. Last
+    in this module: on 2 cores, a sweep running beside the plans only queues them."""
+    page = new_page(browser, DESKTOP)
+    sign_in(page, server["url"], server["keys"]["planner"], "#/curves")
+    page.wait_for_selector("#sweep-form")
+    page.select_option("#f-sweep-scenario", "seoul-2019-30k.yaml")
+    # A bad range: the API's message beside the field, no job.
+    page.fill("#f-new_stations", "300-800")
+    page.click("#submit-sweep")
+    page.locator("#f-new_stations-err").wait_for(state="visible")
+    assert page.inner_text("#f-new_stations-err")
+    assert "#/curves" in page.url
+    page.fill("#f-new_stations", "100:200:100")
+    page.fill("#f-sweep-time_limit", "2")
+    page.click("#submit-sweep")
+    page.wait_for_selector("#job-progress")
+    page.wait_for_selector("#curve[data-ready=true]", timeout=420_000)  # shown when the job succeeds
+    rows = [
+        [c.inner_text() for c in r.locator("th, td").all()]
+        for r in page.locator("#curve-table tbody tr").all()
+    ]
+    assert [r[0] for r in rows] == ["100", "200"]
+    shares = [float(r[2].rstrip(" %")) for r in rows]
+    assert 0 < shares[0] <= shares[1] < 100  # more stations never cover fewer residents
+    # The chart: one point per row, drawn where the share says (higher share, higher on the chart).
+    ys = page.evaluate(
+        "() => [...document.querySelectorAll('circle.pt.main')].map((c) => +c.getAttribute('cy'))"
+    )
+    assert len(ys) == 2 and ys[1] <= ys[0]
+    assert_not_blank(page.locator("#curve").screenshot(), shots / "curve-1280.png", min_share=0.01)
+    assert axe_serious(page) == []
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Points (CSV)").click()
+    assert Path(dl.value.path()).read_text(encoding="utf-8").startswith("new_stations,budget,sited")
+    page.goto(f"{server['url']}/#/curves")
+    page.wait_for_selector("#sweep-list tbody tr")
+    assert "succeeded" in page.inner_text("#sweep-list tbody tr:first-child")
     assert page.errors == []

@@ -1,10 +1,11 @@
 // The app shell: sign-in, and the views addressed by the URL fragment.
 //   #/signin  #/plans  #/plans/new?from=<file|job id>  #/jobs/<id>  #/plan/<id>
-//   #/compare?a=<id>&b=<id>  #/nights  #/nights/new  #/runs/<id>  #/runs/<id>/sheets
+//   #/compare?a=<id>&b=<id>  #/curves  #/curve/<id>  #/nights  #/nights/new  #/runs/<id>  #/runs/<id>/sheets
 
 import { api, apiKey, ApiError, esc, setApiKey } from './api.js';
 import * as planner from './planner.js';
 import * as ops from './ops.js';
+import * as sweeps from './sweeps.js';
 
 const view = /** @type {HTMLElement} */ (document.getElementById('view'));
 const signout = /** @type {HTMLButtonElement} */ (document.getElementById('signout'));
@@ -52,6 +53,8 @@ const ROUTES = [
   [/^#\/jobs\/(\w+)$/, planner.jobView],
   [/^#\/plan\/(\w+)$/, planner.planView],
   [/^#\/compare$/, planner.compareView],
+  [/^#\/curves$/, sweeps.listView],
+  [/^#\/curve\/(\w+)$/, sweeps.curveView],
   [/^#\/nights$/, ops.listView],
   [/^#\/nights\/new$/, ops.newView],
   [/^#\/runs\/(\w+)$/, ops.runView],

@@ -2,7 +2,7 @@
 // data layers of plans and nights. Colours come from the style's metadata, which carries the
 // colours of the static and HTML maps (mobility.export.style).
 
-import { esc, fmt } from './api.js';
+import { apiKey, esc, fmt } from './api.js';
 
 
 let stylePromise = null;
@@ -13,11 +13,15 @@ export function basemapStyle() {
 }
 
 /**
- * A map in `container`, resolved once its style has loaded.
+ * A map in `container`, resolved once it has drawn its basemap (`load`), or, with
+ * `{ early: true }`, as soon as its style is parsed (`style.load`): data layers added then are
+ * fetched and prepared together with the basemap tiles and drawn in the same first frame, instead
+ * of one basemap render later.
  * @param {HTMLElement} container
+ * @param {{early?: boolean}} [opts]
  * @returns {Promise<any>} the maplibregl.Map
  */
-export async function createMap(container) {
+export async function createMap(container, opts = {}) {
   const style = await basemapStyle();
   const map = new maplibregl.Map({
     container,
@@ -27,11 +31,17 @@ export async function createMap(container) {
     minZoom: 9,
     maxZoom: 18,
     attributionControl: { compact: true },
-    preserveDrawingBuffer: true, // screenshots and printing read the canvas
+    fadeDuration: 0, // no labels to fade in: draw each tile once, at once
+    // Layers given as URLs (the plan's coverage and districts) are fetched and parsed by the
+    // map's workers, off the page's thread; they need the session's key like every /v1 call.
+    transformRequest: (url) => (new URL(url, location.href).origin === location.origin && url.includes('/v1/')
+      ? { url, headers: { 'X-API-Key': apiKey() || '' } } : { url }),
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  await new Promise((resolve) => map.once('load', resolve));
+  if (!(opts.early && map.style && map.style._loaded)) {
+    await new Promise((resolve) => map.once(opts.early ? 'style.load' : 'load', resolve));
+  }
   map.getCanvas().setAttribute('aria-label', 'Map');
   return map;
 }
@@ -67,7 +77,9 @@ export async function drawPlan(map, plan, layers) {
   const c = await colors();
   if (layers.districts) await drawDistricts(map, layers.districts);
   if (layers.coverage) await drawCoverage(map, layers.coverage);
-  map.addSource('stations', { type: 'geojson', data: stationFeatures(plan) });
+  // Sources stop tiling at a zoom (maxzoom) and are over-zoomed beyond it: zooming in then
+  // reuses the tiles already made instead of re-cutting and re-triangulating every layer.
+  map.addSource('stations', { type: 'geojson', data: stationFeatures(plan), maxzoom: 14 });
   map.addLayer({ id: 'existing', type: 'circle', source: 'stations', filter: ['==', ['get', 'kind'], 'existing'],
     paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 1.8, 15, 6], 'circle-color': c.existing,
       'circle-stroke-color': '#fff', 'circle-stroke-width': 0.4 } });
@@ -85,23 +97,31 @@ export async function drawPlan(map, plan, layers) {
   }
 }
 
-/** The district choropleth (bikes per 10,000 residents), under the stations when they are drawn. */
+/**
+ * The district choropleth (bikes per 10,000 residents), under the stations when they are drawn.
+ * @param {any} map @param {any} districts GeoJSON, or its URL (then fetched by the map's workers)
+ */
 export async function drawDistricts(map, districts) {
   const c = await colors();
   const before = map.getLayer('coverage') ? 'coverage' : map.getLayer('existing') ? 'existing' : undefined;
-  map.addSource('districts', { type: 'geojson', data: districts });
-  map.addLayer({ id: 'districts-fill', type: 'fill', source: 'districts', paint: {
+  map.addSource('districts', { type: 'geojson', data: districts, maxzoom: 11, tolerance: 1 });
+  // No fill outline (fill-antialias): it redraws every polygon edge each frame, and the district
+  // lines are drawn anyway.
+  map.addLayer({ id: 'districts-fill', type: 'fill', source: 'districts', paint: { 'fill-antialias': false,
     'fill-color': ['interpolate', ['linear'], ['coalesce', ['get', 'bikes_per_10k'], 0], ...CHOROPLETH.flat()],
     'fill-opacity': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 14, 0.12] } }, before);
   map.addLayer({ id: 'districts-line', type: 'line', source: 'districts',
     paint: { 'line-color': c.district_edge, 'line-width': 0.8 } }, before);
 }
 
-/** Walking coverage (existing and new stations' catchments), under the stations. */
+/**
+ * Walking coverage (existing and new stations' catchments), under the stations.
+ * @param {any} map @param {any} coverage GeoJSON, or its URL (then fetched by the map's workers)
+ */
 export async function drawCoverage(map, coverage) {
   const c = await colors();
-  map.addSource('coverage', { type: 'geojson', data: coverage });
-  map.addLayer({ id: 'coverage', type: 'fill', source: 'coverage', paint: {
+  map.addSource('coverage', { type: 'geojson', data: coverage, maxzoom: 12, tolerance: 1 });
+  map.addLayer({ id: 'coverage', type: 'fill', source: 'coverage', paint: { 'fill-antialias': false,
     'fill-color': c.coverage, 'fill-opacity': ['match', ['get', 'kind'], 'new', 0.3, 0.15] } },
   map.getLayer('existing') ? 'existing' : undefined);
 }

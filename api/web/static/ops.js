@@ -106,7 +106,7 @@ export async function listView(el) {
 
 /** Tonight's run: the status (CSV upload or stored snapshot) and the run's fields from the API schema. */
 export async function newView(el, _m, params) {
-  const doc = await openApi();
+  const [doc, snaps] = await Promise.all([openApi(), api('/v1/rebalancing/snapshots?limit=100')]);
   let value = { name: `night ${new Date().toISOString().slice(0, 10)}` };
   const from = params.get('from');
   if (from) {
@@ -120,8 +120,10 @@ export async function newView(el, _m, params) {
         <legend>Tonight's status</legend>
         <div class="field"><label for="status-csv">Status CSV (columns: ${STATUS_COLUMNS.join(', ')}; name and position may be left out for known stations)</label>
           <input id="status-csv" type="file" accept=".csv,text/csv" aria-describedby="f-snapshot-err"></div>
-        <div class="field"><label for="f-snapshot_id">…or a stored snapshot id</label>
-          <input id="f-snapshot_id" type="text" aria-describedby="f-snapshot_id-err"><p class="error" id="f-snapshot_id-err" aria-live="polite"></p></div>
+        <div class="field"><label for="f-snapshot_id">…or a stored snapshot</label>
+          <select id="f-snapshot_id" aria-describedby="f-snapshot_id-err"><option value="">(none: use the CSV)</option>
+          ${snaps.items.map((x) => `<option value="${esc(x.id)}">${esc(x.name)} · ${fmt(x.stations)} stations · ${esc(x.author)} · ${esc(new Date(x.created_at).toLocaleString())}</option>`).join('')}
+          </select><p class="error" id="f-snapshot_id-err" aria-live="polite"></p></div>
         <p id="status-summary" aria-live="polite"></p>
         <p class="error" id="f-snapshot-err" aria-live="polite"></p>
       </fieldset>
@@ -154,7 +156,7 @@ export async function newView(el, _m, params) {
     } catch {
       return;
     }
-    const sid = /** @type {HTMLInputElement} */ (el.querySelector('#f-snapshot_id')).value.trim();
+    const sid = /** @type {HTMLSelectElement} */ (el.querySelector('#f-snapshot_id')).value;
     if (sid) body.snapshot_id = sid;
     else if (stations) body.snapshot = { name: fileInput.files[0].name, stations };
     try {

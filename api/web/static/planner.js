@@ -231,24 +231,27 @@ export function wireDownloads(el, base, stem) {
   }));
 }
 
-/** Plan document, district polygons and coverage of a finished scenario. */
+/** URLs of the district polygons and the coverage of a finished scenario (for the map's workers). */
+function layerUrls(id) {
+  return { districts: `${BASE}/${id}/layers/districts.geojson`, coverage: `${BASE}/${id}/layers/coverage.geojson` };
+}
+
+/** Plan document and the URLs of its map layers. */
 async function loadPlan(id) {
-  const [info, plan, districts, coverage] = await Promise.all([
-    api(`${BASE}/${id}`), api(`${BASE}/${id}/plan`),
-    api(`${BASE}/${id}/layers/districts.geojson`).catch(() => null),
-    api(`${BASE}/${id}/layers/coverage.geojson`).catch(() => null),
-  ]);
-  return { info, plan, districts, coverage };
+  const [info, plan] = await Promise.all([api(`${BASE}/${id}`), api(`${BASE}/${id}/plan`)]);
+  return { info, plan, ...layerUrls(id) };
 }
 
 function districtTable(plan) {
   const rows = [...(plan.districts || [])].sort((a, b) => a.bikes_per_10k - b.bikes_per_10k);
+  const served = rows.some((d) => d.served_share && d.served_share.mean !== undefined);
   return `<table class="data" id="district-table"><caption>Districts (구), fewest bikes per 10,000 residents first</caption>
     <thead><tr><th scope="col">구</th><th scope="col">Residents</th><th scope="col">Stations</th><th scope="col">Bikes</th>
-    <th scope="col">Bikes / 10k</th><th scope="col">Walk coverage</th></tr></thead><tbody>
+    <th scope="col">Bikes / 10k</th><th scope="col">Walk coverage</th>${served ? '<th scope="col">Trips served</th>' : ''}</tr></thead><tbody>
     ${rows.map((d) => `<tr><th scope="row">${esc(d.gu)}</th><td>${fmt(d.population)}</td>
       <td>${fmt(d.stations_before)} → ${fmt(d.stations)}</td><td>${fmt(d.bikes)}</td><td>${fmt(d.bikes_per_10k, 1)}</td>
-      <td>${fmt(100 * d.covered_share_before, 1)} → ${fmt(100 * d.covered_share, 1)} %</td></tr>`).join('')}
+      <td>${fmt(100 * d.covered_share_before, 1)} → ${fmt(100 * d.covered_share, 1)} %</td>${served
+        ? `<td>${fmt(mean(d.served_share_before, 100), 1)} → ${fmt(mean(d.served_share, 100), 1)} %</td>` : ''}</tr>`).join('')}
     </tbody></table>`;
 }
 
@@ -258,49 +261,99 @@ function legend() {
     <span>bikes / 10k residents: ${CHOROPLETH.map(([v, c]) => `<i class="sq" style="background:${c}"></i>${v}`).join(' ')}</span></div>`;
 }
 
-/** A plan: map, KPIs, district table, downloads. */
+/**
+ * An estimate of the simulator (`{mean, low, high}`: mean and 95 % interval over replications)
+ * as text; `scale` 100 for shares in %. Null when absent (the plan was not simulated).
+ */
+function estimate(e, scale = 1, digits = 1, unit = '') {
+  if (!e || e.mean === undefined || e.mean === null) return null;
+  const ci = e.low !== undefined && e.high !== undefined && e.low !== null && e.high !== null
+    ? ` <small>(${fmt(scale * e.low, digits)}–${fmt(scale * e.high, digits)})</small>` : '';
+  return `${fmt(scale * e.mean, digits)}${unit}${ci}`;
+}
+
+/** The mean of an estimate, scaled; null when absent. */
+function mean(e, scale = 1) {
+  return e && typeof e.mean === 'number' ? scale * e.mean : null;
+}
+
+/** Rows of the served-trips figures (the simulator, `plan.simulation`), when the plan carries them. */
+function servedRows(plan) {
+  const before = estimate((plan.city_before || {}).served_share, 100, 1, ' %');
+  const after = estimate((plan.city_after || {}).served_share, 100, 1, ' %');
+  if (!before && !after) {
+    return '<tr><th scope="row">Trips served</th><td colspan="2">not simulated for this plan</td></tr>';
+  }
+  const sim = plan.simulation || {};
+  const fig = (side, key) => estimate(((sim[side] || {}).figures || {})[key], 1, 0);
+  const day = sim.day ? ` <small>(${esc(sim.day)}, ${fmt(sim.replications)} runs)</small>` : '';
+  return `<tr id="served-share"><th scope="row">Trips served (simulated${day})</th><td>${before || '–'}</td><td>${after || '–'}</td></tr>
+    <tr><th scope="row">Trips served / demanded per day</th><td>${fig('before', 'trips_served') || '–'} / ${fig('before', 'trips_demanded') || '–'}</td>
+      <td>${fig('after', 'trips_served') || '–'} / ${fig('after', 'trips_demanded') || '–'}</td></tr>
+    <tr><th scope="row">Lost at an empty station</th><td>${fig('before', 'lost_empty') || '–'}</td><td>${fig('after', 'lost_empty') || '–'}</td></tr>`;
+}
+
+/** Resolves at the map's next `idle` (everything asked for is drawn). @param {any} map */
+function idle(map) {
+  return new Promise((r) => map.once('idle', r));
+}
+
+/**
+ * A plan: map, KPIs, district table, downloads.
+ *
+ * Drawn in the order a planner needs it, so the page is usable early: the map starts while the
+ * plan downloads; then the tables; then the stations (clickable: `#plan-map[data-usable]`); the
+ * district choropleth and the walking coverage (the largest downloads and the most triangles to
+ * draw) come last (`#plan-map[data-ready]`). `window.__timings` holds the steps in ms.
+ */
 export async function planView(el, [id]) {
   const t0 = performance.now();
   const marks = {};
   const mark = (name) => { marks[name] = Math.round(performance.now() - t0); };
   window.__timings = marks;
-  // The district and coverage layers (the largest downloads) load while the map starts.
-  const districtsP = api(`${BASE}/${id}/layers/districts.geojson`).catch(() => null);
-  const coverageP = api(`${BASE}/${id}/layers/coverage.geojson`).catch(() => null);
-  const [info, plan] = await Promise.all([api(`${BASE}/${id}`), api(`${BASE}/${id}/plan`)]);
+  const planP = api(`${BASE}/${id}/plan`);
+  el.innerHTML = `
+    <h2 id="plan-title">Plan <small class="mono">${esc(id.slice(0, 12))}</small></h2>
+    <div class="split plan">
+      <div><div id="plan-map" class="map" role="region" aria-label="Plan map: click a station for its numbers"></div>${legend()}</div>
+      <aside id="plan-aside"><p class="loading">Loading the plan…</p></aside>
+    </div>`;
+  const mapEl = /** @type {HTMLElement} */ (el.querySelector('#plan-map'));
+  const mapP = createMap(mapEl, { early: true });
+  const plan = await planP;
   mark('plan');
   const a = plan.city_before || {};
   const b = plan.city_after || {};
-  el.innerHTML = `
-    <h2>${esc(plan.scenario)} <small class="mono">${esc(id.slice(0, 12))}</small></h2>
-    <div class="split plan">
-      <div><div id="plan-map" class="map" role="region" aria-label="Plan map: click a station for its numbers"></div>${legend()}</div>
-      <aside>
+  el.querySelector('#plan-title').innerHTML = `${esc(plan.scenario)} <small class="mono">${esc(id.slice(0, 12))}</small>`;
+  el.querySelector('#plan-aside').innerHTML = `
         <table class="data kpis"><caption>Citywide</caption><thead><tr><th scope="col"></th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
           <tr><th scope="row">Stations</th><td>${fmt(a.stations)}</td><td>${fmt(b.stations)}</td></tr>
           <tr><th scope="row">Bikes</th><td>${fmt(a.bikes)}</td><td>${fmt(b.bikes)}</td></tr>
           <tr><th scope="row">Bikes / 10k residents</th><td>${fmt(a.bikes_per_10k, 1)}</td><td>${fmt(b.bikes_per_10k, 1)}</td></tr>
           <tr><th scope="row">Residents within a walk</th><td>${fmt(100 * a.covered_share, 1)} %</td><td>${fmt(100 * b.covered_share, 1)} %</td></tr>
-          <tr><th scope="row">Served trips</th><td colspan="2">${info.kpis && info.kpis.served_trips !== undefined ? fmt(info.kpis.served_trips) : 'once the simulator has run'}</td></tr>
+          ${servedRows(plan)}
         </tbody></table>
         <p><a class="button" href="#/plans/new?from=${esc(id)}">Edit a copy</a></p>
         ${downloadList(EXPORTS)}
-        ${districtTable(plan)}
-      </aside>
-    </div>`;
+        ${districtTable(plan)}`;
   wireDownloads(el, `${BASE}/${id}`, `${plan.scenario}-${id.slice(0, 8)}`);
   mark('tables');
-  const map = await createMap(el.querySelector('#plan-map'));
+  const map = await mapP;
   mark('map');
   await drawPlan(map, plan, {});
   window.__maps = { plan: map, plan_doc: plan }; // for the browser tests and the console
-  const [districts, coverage] = await Promise.all([districtsP, coverageP]);
+  await idle(map);
+  mark('stations');
+  mapEl.dataset.usable = 'true';
+  // Deferred: asked for only now, so that they do not compete with the stations for the network
+  // and the map's workers; given as URLs, they are downloaded and parsed by the map's workers.
+  const layers = layerUrls(id);
+  await drawDistricts(map, layers.districts);
+  await drawCoverage(map, layers.coverage);
   mark('layers');
-  if (districts) await drawDistricts(map, districts);
-  if (coverage) await drawCoverage(map, coverage);
-  await new Promise((r) => map.once('idle', r));
+  await idle(map);
   mark('idle');
-  el.querySelector('#plan-map').dataset.ready = 'true';
+  mapEl.dataset.ready = 'true';
 }
 
 function kpiRows(pa, pb) {
@@ -341,8 +394,10 @@ export async function compareView(el, _m, params) {
       <figure><figcaption>A: ${esc(pa.plan.scenario)}</figcaption><div id="map-a" class="map" role="region" aria-label="Map of plan A"></div></figure>
       <figure><figcaption>B: ${esc(pb.plan.scenario)}</figcaption><div id="map-b" class="map" role="region" aria-label="Map of plan B"></div></figure>
     </div>${legend()}`;
-  const [ma, mb] = await Promise.all([createMap(el.querySelector('#map-a')), createMap(el.querySelector('#map-b'))]);
+  const [ma, mb] = await Promise.all([createMap(el.querySelector('#map-a'), { early: true }),
+    createMap(el.querySelector('#map-b'), { early: true })]);
   await Promise.all([drawPlan(ma, pa.plan, pa), drawPlan(mb, pb.plan, pb)]);
+  await Promise.all([idle(ma), idle(mb)]);
   syncMaps(ma, mb);
   window.__maps = { a: ma, b: mb };
   el.querySelector('.pair').dataset.ready = 'true';

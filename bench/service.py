@@ -22,13 +22,16 @@ the machine, and a last line of JSON. Bounded: ``--requests`` per endpoint and `
 
 ``--mixed``: mixed traffic instead, for ``--seconds`` per run at each of ``--mixed-clients``
 (50 and 200): first reads only (the baseline), then 90 % reads (the plan as JSON and as a GeoJSON
-map layer, the station list, a job's status, in turn) and 10 % scenario submissions, with
-p50/p99, throughput and errors per class; whether submissions slow reads down is the ratio of
-the two read p99s. The Python generator is used (per-class latencies; wrk reports one mix).
+map layer, the station list, a job's status, in turn; with ``Accept-Encoding: gzip`` as browsers
+and HTTP libraries send it, unless ``--identity``) and 10 % scenario submissions, with p50/p99,
+throughput and errors per class; whether submissions slow reads down is the ratio of the two read
+p99s. With wrk, reads and submissions come from two wrk processes at once (so each class has its
+own latency histogram), the submissions paced with wrk's ``delay()`` at a ninth of the reads-only
+throughput; the share they reached is printed. Without wrk, the Python generator.
 
-Usage: ``.venv/bin/python bench/api.py [--clients 50] [--generator auto|wrk|python|both]
+Usage: ``.venv/bin/python bench/service.py [--clients 50] [--generator auto|wrk|python|both]
 [--seconds 10] [--workers 1] [--requests 3000] [--plan out/.../plan.json]``;
-``.venv/bin/python bench/api.py --mixed --workers 2 --seconds 20``
+``.venv/bin/python bench/service.py --mixed --workers 2 --seconds 20``
 """
 
 from __future__ import annotations
@@ -54,8 +57,6 @@ import numpy as np
 from mobility.machine import describe, machine
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder comes first on sys.path and would shadow the ``api`` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 BIN = Path(sys.executable).parent
 
 SCENARIO: dict[str, Any] = {
@@ -317,9 +318,16 @@ async def drive_mixed(
 
 
 WRK_SCRIPT = """
-wrk.method = {method}
-wrk.body = {body}
-{headers}
+local reqs = {{}}
+local i = 0
+init = function(args)
+{requests}
+end
+request = function()
+  i = i % #reqs + 1
+  return reqs[i]
+end
+{delay}
 done = function(summary, latency, requests)
   io.write(string.format(
     'WRKJSON {{"requests":%d,"duration_us":%d,"status_errors":%d,"connect":%d,"read":%d,' ..
@@ -330,53 +338,59 @@ done = function(summary, latency, requests)
 end
 """
 
+Request = tuple[str, str, dict[str, str], Any]
+"""(method, path, headers, JSON body or None)."""
+
 
 def _lua(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid Lua string literal for ASCII text
 
 
-def drive_wrk(
-    port: int,
-    method: str,
-    path: str,
-    headers: dict[str, str],
-    body: Any,
-    clients: int,
-    seconds: float,
-    threads: int,
-) -> dict[str, Any]:
-    """Run ``wrk`` (``threads`` threads, ``clients`` connections) for ``seconds``; latencies in ms.
+def wrk_script(requests: list[Request], delay_ms: float | None = None) -> str:
+    """A wrk Lua script that sends ``requests`` in turn on each connection, each after
+    ``delay_ms`` (wrk's ``delay()``: an open-loop rate per connection) if given."""
+    lines = []
+    for k, (method, path, headers, body) in enumerate(requests, start=1):
+        hdrs = dict(headers) | ({"Content-Type": "application/json"} if body is not None else {})
+        table = "{" + ", ".join(f"[{_lua(a)}] = {_lua(b)}" for a, b in hdrs.items()) + "}"
+        data = _lua(json.dumps(body)) if body is not None else "nil"
+        lines.append(f"  reqs[{k}] = wrk.format({_lua(method)}, {_lua(path)}, {table}, {data})")
+    delay = f"delay = function() return {max(0, round(delay_ms))} end" if delay_ms else ""
+    return WRK_SCRIPT.format(requests="\n".join(lines), delay=delay)
 
-    wrk is duration-based; its ``summary.errors.status`` counts responses with status >= 400.
-    """
-    data = json.dumps(body) if body is not None else ""
-    hdrs = dict(headers)
-    if body is not None:
-        hdrs["Content-Type"] = "application/json"
-    lines = "\n".join(f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in hdrs.items())
-    script = WRK_SCRIPT.format(method=_lua(method), body=_lua(data) if data else "nil", headers=lines)
+
+def start_wrk(port: int, script: str, clients: int, seconds: float, threads: int) -> subprocess.Popen[str]:
+    """Start ``wrk`` (``threads`` threads, ``clients`` connections, ``seconds``) with ``script``."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
-    try:
-        out = subprocess.run(
-            [
-                "wrk",
-                f"-t{max(1, min(threads, clients))}",
-                f"-c{clients}",
-                f"-d{max(1, round(seconds))}s",
-                "--timeout",
-                "10s",
-                "-s",
-                f.name,
-                f"http://127.0.0.1:{port}{path}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-            check=True,
-        ).stdout
-    finally:
-        Path(f.name).unlink()
+    return subprocess.Popen(
+        [
+            "wrk",
+            f"-t{max(1, min(threads, clients))}",
+            f"-c{clients}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            f.name,
+            f"http://127.0.0.1:{port}/",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish_wrk(proc: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
+    """Wait for a ``wrk`` of :func:`start_wrk`; its figures (latencies in ms).
+
+    wrk's ``summary.errors.status`` counts responses with status >= 400.
+    """
+    out, err = proc.communicate(timeout=seconds + 60)
+    script = proc.args[-2] if isinstance(proc.args, list) else ""
+    Path(str(script)).unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"wrk failed ({proc.returncode}): {err.strip()[:300]}")
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
     r = json.loads(line[len("WRKJSON ") :])
     socket_errors = {k: r[k] for k in ("connect", "read", "write", "timeout") if r[k]}
@@ -389,6 +403,58 @@ def drive_wrk(
         "p50_ms": round(r["p50_us"] / 1000, 2),
         "p99_ms": round(r["p99_us"] / 1000, 2),
         "max_ms": round(r["max_us"] / 1000, 2),
+    }
+
+
+def drive_wrk(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: Any,
+    clients: int,
+    seconds: float,
+    threads: int,
+) -> dict[str, Any]:
+    """Run ``wrk`` on one endpoint for ``seconds``; latencies in ms."""
+    script = wrk_script([(method, path, headers, body)])
+    return finish_wrk(start_wrk(port, script, clients, seconds, threads), seconds)
+
+
+def drive_mixed_wrk(
+    port: int,
+    reads: list[Request],
+    post: Request | None,
+    clients: int,
+    seconds: float,
+    post_rps: float,
+    think_ms: float = 0.0,
+) -> dict[str, Any]:
+    """Reads (in turn) on ``clients`` connections from one wrk; with ``post``, a second wrk at the
+    same time sends submissions on a tenth of the connections at about ``post_rps`` in all
+    (wrk's per-connection ``delay()``), so each class has its own latency distribution.
+    ``think_ms`` > 0: each read client waits that long before each request (a person's pace,
+    not a closed loop that saturates the server)."""
+    n_post = max(1, clients // 10) if post is not None else 0
+    proc_reads = start_wrk(port, wrk_script(reads, think_ms or None), clients - n_post, seconds, 1)
+    proc_post = None
+    if post is not None:
+        delay = 1000.0 * n_post / max(post_rps, 1e-3)
+        proc_post = start_wrk(port, wrk_script([post], delay), n_post, seconds, 1)
+    read = finish_wrk(proc_reads, seconds)
+    none: dict[str, Any] = {"requests": 0, "errors": 0, "error_codes": {}, "rps": 0.0}
+    none |= {"p50_ms": None, "p99_ms": None, "max_ms": None}
+    submit = finish_wrk(proc_post, seconds) if proc_post is not None else none
+    codes = {f"read {k}": v for k, v in read["error_codes"].items()} | {
+        f"submit {k}": v for k, v in submit["error_codes"].items()
+    }
+    return {
+        "seconds": seconds,
+        "errors": read["errors"] + submit["errors"],
+        "error_codes": codes,
+        "read": {k: read[k] for k in ("requests", "rps", "p50_ms", "p99_ms", "max_ms")},
+        "submit": {k: submit[k] for k in ("requests", "rps", "p50_ms", "p99_ms", "max_ms")},
+        "rps": round(read["rps"] + submit["rps"], 1),
     }
 
 
@@ -444,7 +510,8 @@ READS = (
 
 def run_mixed(args: argparse.Namespace, url: str, port: int, key: str, job_id: str) -> dict[str, Any]:
     """Reads only, then 90 % reads / 10 % submissions, at each ``--mixed-clients``; per-class figures."""
-    h = {"X-API-Key": key}
+    # Reads accept gzip as browsers and HTTP libraries (httpx, requests) do, unless --identity.
+    h = {"X-API-Key": key} | ({} if args.identity else {"Accept-Encoding": "gzip"})
     plan_path = f"/v1/scenarios/{job_id}/plan"
     reads = [
         ("GET", plan_path, h, None),
@@ -456,14 +523,30 @@ def run_mixed(args: argparse.Namespace, url: str, port: int, key: str, job_id: s
         r = httpx.get(url + path, headers=headers, timeout=120)
         if r.status_code != 200:
             raise SystemExit(f"warm-up {path}: {r.status_code} {r.text[:200]}")
-    # ... on every worker process: a few seconds on several connections, not measured.
-    asyncio.run(drive_mixed(port, reads, None, 16, 4.0, 0.0))
+    # ... on every worker process: a few seconds on many connections, not measured (each worker
+    # loads the station list and converts and compresses each representation once).
+    if args.mixed_generator == "wrk":
+        drive_mixed_wrk(port, reads, None, 64, 5.0, 0.0)
+    else:
+        asyncio.run(drive_mixed(port, reads, None, 16, 4.0, 0.0))
     post = ("POST", "/v1/scenarios", h, SCENARIO)
     out: dict[str, Any] = {}
+    share = args.post_share
     for clients in args.mixed_clients:
-        only = asyncio.run(drive_mixed(port, reads, None, clients, args.seconds, 0.0))
-        mixed = asyncio.run(drive_mixed(port, reads, post, clients, args.seconds, args.post_share))
-        out[str(clients)] = {"reads_only": only, "mixed": mixed, "load_avg_1m": round(os.getloadavg()[0], 2)}
+        if args.mixed_generator == "wrk":
+            only = drive_mixed_wrk(port, reads, None, clients, args.seconds, 0.0, args.think_ms)
+            post_rps = only["read"]["rps"] * share / (1 - share)
+            mixed = drive_mixed_wrk(port, reads, post, clients, args.seconds, post_rps, args.think_ms)
+        else:
+            only = asyncio.run(drive_mixed(port, reads, None, clients, args.seconds, 0.0))
+            mixed = asyncio.run(drive_mixed(port, reads, post, clients, args.seconds, share))
+        total = mixed["read"]["requests"] + mixed["submit"]["requests"]
+        out[str(clients)] = {
+            "reads_only": only,
+            "mixed": mixed,
+            "submit_share": round(mixed["submit"]["requests"] / total, 3) if total else None,
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+        }
     return out
 
 
@@ -474,7 +557,17 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
         f"mobility API mixed load: {1 - args.post_share:.0%} reads ({'; '.join(READS)}), "
         f"{args.post_share:.0%} POST /v1/scenarios; {args.seconds:g} s per run; {args.workers} uvicorn "
         f"worker process(es), SQLite, jobs recorded not run; plan {plan_bytes / 1024:.0f} KiB; "
-        "python generator (same machine)"
+        f"reads {'uncompressed' if args.identity else 'with Accept-Encoding: gzip'}; "
+        + (
+            f"read clients think {args.think_ms:g} ms between requests; "
+            if args.think_ms
+            else "closed loop; "
+        )
+        + (
+            "wrk generator (reads and submissions from two wrk processes at once, submissions paced)"
+            if args.mixed_generator == "wrk"
+            else "python generator (same machine)"
+        )
     )
     print(
         f"{'clients  run':22} {'class':7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
@@ -492,7 +585,10 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
                 )
         base = r["reads_only"]["read"]["p99_ms"]
         r["reads_p99_mixed_vs_reads_only"] = round(r["mixed"]["read"]["p99_ms"] / base, 2) if base else None
-        print(f"{clients:>7}  reads p99 with submissions / reads only: {r['reads_p99_mixed_vs_reads_only']}")
+        print(
+            f"{clients:>7}  reads p99 with submissions / reads only: {r['reads_p99_mixed_vs_reads_only']}; "
+            f"submissions were {r['submit_share']:.1%} of the mixed run's requests"
+        )
     print(f"machine: {m['cores']} cores, {m['ram_gb']} GB, {m['cpu']}, load {m['loadavg']}")
     at50 = runs.get("50", {})
     target = {
@@ -509,6 +605,8 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
                 "bench": "api-mixed",
                 "workers": args.workers,
                 "post_share": args.post_share,
+                "generator": args.mixed_generator,
+                "think_ms": args.think_ms,
                 "seconds": args.seconds,
                 "plan_bytes": plan_bytes,
                 "results": runs,
@@ -534,6 +632,15 @@ def main() -> None:
         help="client counts of --mixed (comma-separated)",
     )
     ap.add_argument("--post-share", type=float, default=0.1, help="--mixed: share of submissions")
+    ap.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="--mixed with wrk: each read client waits this long before each request (0: closed loop)",
+    )
+    ap.add_argument(
+        "--identity", action="store_true", help="--mixed: reads without Accept-Encoding: gzip (uncompressed)"
+    )
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument(
         "--generator",
@@ -593,6 +700,7 @@ def main() -> None:
         else:
             raise SystemExit("server did not start; see " + str(tmp / "server.log"))
         if args.mixed:
+            args.mixed_generator = "wrk" if "wrk" in generators and args.generator != "python" else "python"
             mixed_runs = run_mixed(args, url, port, key, job_id)
             print_mixed(args, mixed_runs, plan_bytes)
             return

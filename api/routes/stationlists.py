@@ -1,0 +1,211 @@
+"""Station lists uploaded for expansion scenarios: store (JSON or CSV), list, fetch.
+
+Over HTTP a scenario's baseline is a published vintage, the stations themselves
+(``baseline.station_records``) or a list stored here (``baseline.station_list_id``); never a server
+path. A CSV upload is read exactly as ``mobility plan`` reads a station file (encoding, header and
+layout detection, the official OA-13252 download included, through
+:func:`mobility.sources.stations.stations_from_csv_bytes`); the rows it leaves out and the values
+it fills in are counted in the answer, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from api.auth import Principal, require
+from api.db.models import StationList
+from api.routes.common import FieldError, links_to
+from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
+from mobility.errors import MobilityError
+from mobility.scenario.expansion import BaselineStation
+
+router = APIRouter(prefix="/v1/station-lists", tags=["station lists"])
+BASE = "/v1/station-lists"
+
+EXAMPLE: dict[str, Any] = {
+    "name": "망원동 pilot",
+    "stations": [
+        {"station_id": "ST-10", "name": "망원역 1번출구 앞", "lat": 37.5556, "lon": 126.9105, "docks": 15},
+        {"station_id": "ST-11", "name": "합정역 5번출구 앞", "lat": 37.5506, "lon": 126.9148, "docks": 10},
+    ],
+}
+
+CREATED: dict[int | str, dict[str, Any]] = {
+    201: {
+        "description": "Stored: the list's id, for scenarios' baseline.station_list_id.",
+        "links": links_to("list_id", GetStationList=("GET", f"{BASE}/{{list_id}}")),
+    },
+    413: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+}
+
+
+def _store(
+    request: Request,
+    response: Response,
+    principal: Principal,
+    upload: StationListIn,
+    dropped: dict[str, int] | None = None,
+    assumed: dict[str, int] | None = None,
+) -> StationListInfo:
+    data = {"stations": [s.model_dump(mode="json") for s in upload.stations]}
+    rec = StationList(id=uuid.uuid4().hex, name=upload.name, author=principal.name, data=data)
+    with request.app.state.sessions() as s:
+        s.add(rec)
+        s.commit()
+        s.refresh(rec)
+    response.headers["Location"] = f"{BASE}/{rec.id}"
+    return _info(rec, dropped or {}, assumed or {})
+
+
+def _info(rec: StationList, dropped: dict[str, int], assumed: dict[str, int]) -> StationListInfo:
+    stations = rec.data["stations"]
+    return StationListInfo(
+        id=rec.id,
+        name=rec.name,
+        author=rec.author,
+        stations=len(stations),
+        docks=sum(int(s["docks"]) for s in stations),
+        created_at=rec.created_at,
+        dropped=dropped,
+        assumed=assumed,
+    )
+
+
+@router.post(
+    "", status_code=201, response_model=StationListInfo, summary="Store a station list", responses=CREATED
+)
+def store_station_list(
+    request: Request,
+    response: Response,
+    upload: Annotated[StationListIn, Body(openapi_examples={"two stations": {"value": EXAMPLE}})],
+    principal: Annotated[Principal, Depends(require("scenarios:write"))],
+) -> StationListInfo:
+    """Store stations sent as JSON; scenarios then name the list by ``baseline.station_list_id``."""
+    return _store(request, response, principal, upload)
+
+
+def records_from_csv(raw: bytes) -> tuple[list[BaselineStation], dict[str, int], dict[str, int]]:
+    """Stations of a CSV upload, the rows left out (by reason) and the values assumed.
+
+    Raises
+    ------
+    FieldError
+        The CSV cannot be read, or a row is not a valid station (named by its row number).
+    """
+    from mobility.sources.stations import stations_from_csv_bytes
+
+    try:
+        loaded = stations_from_csv_bytes(raw, source="upload")
+    except MobilityError as exc:
+        raise FieldError("body", str(exc)) from exc
+    table = loaded.table
+    dropped = {reason: int(n) for reason, n in loaded.report.dropped.items() if n}
+    assumed: dict[str, int] = {}
+    docks = table["docks"]
+    if docks.isna().any():
+        fill = int(docks.median()) if docks.notna().any() else 10
+        assumed[f"docks = {fill} (the median)"] = int(docks.isna().sum())
+        docks = docks.fillna(fill)
+    ids = table["station_id"].fillna(table["number"].astype("string"))
+    records: list[BaselineStation] = []
+    for i, (sid, name, lat, lon, dk) in enumerate(
+        zip(ids, table["name"].fillna(""), table["lat"], table["lon"], docks, strict=True)
+    ):
+        try:
+            records.append(
+                BaselineStation(station_id=str(sid), name=str(name), lat=lat, lon=lon, docks=int(dk))
+            )
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise FieldError(f"body (station {i + 1}, {sid}).{field}", str(err["msg"])) from exc
+    if not records:
+        raise FieldError("body", f"no usable station in the CSV (left out: {dropped or 'none'})")
+    return records, dropped, assumed
+
+
+@router.post(
+    "/csv",
+    status_code=201,
+    response_model=StationListInfo,
+    summary="Store a station list from a CSV file",
+    responses=CREATED,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string", "contentMediaType": "text/csv"}}},
+        }
+    },
+)
+async def store_station_list_csv(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(require("scenarios:write"))],
+    name: Annotated[str, Query(min_length=1, max_length=200)] = "station list",
+) -> StationListInfo:
+    """Store a station file's content (any layout ``mobility plan`` reads: the official download,
+    cp949 or UTF-8). The answer counts the rows left out and the values assumed."""
+    raw = await request.body()
+    if not raw.strip():
+        raise FieldError("body", "empty; expected a station table as CSV")
+    records, dropped, assumed = records_from_csv(raw)
+    try:
+        upload = StationListIn(name=name, stations=records)
+    except ValidationError as exc:
+        raise FieldError("body", str(exc.errors()[0]["msg"])) from exc
+    return _store(request, response, principal, upload, dropped, assumed)
+
+
+@router.get("", response_model=StationListPage, summary="List stored station lists (newest first)")
+def list_station_lists(
+    request: Request,
+    _p: Annotated[Principal, Depends(require("read"))],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> StationListPage:
+    """Page through the stored lists (names and counts, not their stations)."""
+    with request.app.state.sessions() as s:
+        total = int(s.scalar(select(func.count()).select_from(StationList)) or 0)
+        recs = s.scalars(
+            select(StationList).order_by(StationList.created_at.desc()).limit(limit).offset(offset)
+        ).all()
+    return StationListPage(items=[_info(r, {}, {}) for r in recs], total=total)
+
+
+@router.get(
+    "/{list_id}",
+    response_model=StationListIn,
+    summary="A stored station list",
+    responses={404: {"model": ErrorBody}},
+)
+def get_station_list(
+    request: Request, list_id: str, _p: Annotated[Principal, Depends(require("read"))]
+) -> StationListIn:
+    """The stations of a stored list."""
+    with request.app.state.sessions() as s:
+        rec = s.get(StationList, list_id[:64])
+    if rec is None:
+        raise HTTPException(404, f"no station list {list_id[:64]!r}")
+    return StationListIn.model_validate({"name": rec.name, **rec.data})
+
+
+def resolve_baseline(request: Request, scenario: dict[str, Any], field: str) -> dict[str, Any]:
+    """``scenario`` (a ScenarioRequest dumped to JSON) with a ``baseline.station_list_id`` replaced
+    by the stored stations, so that the job's inputs are whole; 422 naming ``field`` if unknown."""
+    baseline = scenario.get("baseline") or {}
+    list_id = baseline.get("station_list_id")
+    if list_id is None:
+        return scenario
+    with request.app.state.sessions() as s:
+        rec = s.get(StationList, list_id)
+    if rec is None:
+        raise FieldError(field, f"got {list_id!r}; expected the id of a stored station list (GET {BASE})")
+    resolved = {k: v for k, v in baseline.items() if k not in ("station_list_id", "stations")}
+    resolved["station_records"] = rec.data["stations"]
+    return scenario | {"baseline": resolved}

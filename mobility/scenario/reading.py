@@ -1,0 +1,62 @@
+"""Reading scenario files: YAML in, a validated pydantic model out, every error an InputError.
+
+Shared by :mod:`mobility.scenario.expansion` and :mod:`mobility.scenario.nightly`, so that both
+kinds of scenario report a missing file, bad YAML and invalid fields the same way, with the same
+strict base model (unknown fields refused, instances frozen).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from mobility.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Base of every scenario section: an unknown field is an error, an instance never changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def read_yaml(path: Path | str) -> object:
+    """The parsed YAML document of ``path``.
+
+    Raises
+    ------
+    InputError
+        The file does not exist or is not valid YAML (field ``scenario``).
+    """
+    p = Path(path)
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError("scenario", str(p), "an existing YAML file") from exc
+    except yaml.YAMLError as exc:
+        raise InputError("scenario", str(p), f"valid YAML ({exc})") from exc
+
+
+def field_errors(exc: ValidationError) -> InputError:
+    """One :class:`InputError` for a validation failure: the first invalid field (dotted path)
+    and its value, and a message listing every invalid field."""
+    errs = exc.errors()
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errs]
+    first = errs[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(root)"
+    value = first.get("input")
+    return InputError(field, "{...}" if isinstance(value, dict) else value, "; ".join(parts))
+
+
+def validated(model: type[M], data: object, expected: str) -> M:
+    """``data`` validated as ``model``; ``expected`` says what the root must be when it is not a mapping."""
+    if not isinstance(data, dict):
+        raise InputError("(root)", type(data).__name__, expected)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise field_errors(exc) from exc
