@@ -422,13 +422,21 @@ def drive_wrk(
 
 
 def drive_mixed_wrk(
-    port: int, reads: list[Request], post: Request | None, clients: int, seconds: float, post_rps: float
+    port: int,
+    reads: list[Request],
+    post: Request | None,
+    clients: int,
+    seconds: float,
+    post_rps: float,
+    think_ms: float = 0.0,
 ) -> dict[str, Any]:
     """Reads (in turn) on ``clients`` connections from one wrk; with ``post``, a second wrk at the
     same time sends submissions on a tenth of the connections at about ``post_rps`` in all
-    (wrk's per-connection ``delay()``), so each class has its own latency distribution."""
+    (wrk's per-connection ``delay()``), so each class has its own latency distribution.
+    ``think_ms`` > 0: each read client waits that long before each request (a person's pace,
+    not a closed loop that saturates the server)."""
     n_post = max(1, clients // 10) if post is not None else 0
-    proc_reads = start_wrk(port, wrk_script(reads), clients - n_post, seconds, 1)
+    proc_reads = start_wrk(port, wrk_script(reads, think_ms or None), clients - n_post, seconds, 1)
     proc_post = None
     if post is not None:
         delay = 1000.0 * n_post / max(post_rps, 1e-3)
@@ -515,16 +523,20 @@ def run_mixed(args: argparse.Namespace, url: str, port: int, key: str, job_id: s
         r = httpx.get(url + path, headers=headers, timeout=120)
         if r.status_code != 200:
             raise SystemExit(f"warm-up {path}: {r.status_code} {r.text[:200]}")
-    # ... on every worker process: a few seconds on several connections, not measured.
-    asyncio.run(drive_mixed(port, reads, None, 16, 4.0, 0.0))
+    # ... on every worker process: a few seconds on many connections, not measured (each worker
+    # loads the station list and converts and compresses each representation once).
+    if args.mixed_generator == "wrk":
+        drive_mixed_wrk(port, reads, None, 64, 5.0, 0.0)
+    else:
+        asyncio.run(drive_mixed(port, reads, None, 16, 4.0, 0.0))
     post = ("POST", "/v1/scenarios", h, SCENARIO)
     out: dict[str, Any] = {}
     share = args.post_share
     for clients in args.mixed_clients:
         if args.mixed_generator == "wrk":
-            only = drive_mixed_wrk(port, reads, None, clients, args.seconds, 0.0)
+            only = drive_mixed_wrk(port, reads, None, clients, args.seconds, 0.0, args.think_ms)
             post_rps = only["read"]["rps"] * share / (1 - share)
-            mixed = drive_mixed_wrk(port, reads, post, clients, args.seconds, post_rps)
+            mixed = drive_mixed_wrk(port, reads, post, clients, args.seconds, post_rps, args.think_ms)
         else:
             only = asyncio.run(drive_mixed(port, reads, None, clients, args.seconds, 0.0))
             mixed = asyncio.run(drive_mixed(port, reads, post, clients, args.seconds, share))
@@ -546,6 +558,11 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
         f"{args.post_share:.0%} POST /v1/scenarios; {args.seconds:g} s per run; {args.workers} uvicorn "
         f"worker process(es), SQLite, jobs recorded not run; plan {plan_bytes / 1024:.0f} KiB; "
         f"reads {'uncompressed' if args.identity else 'with Accept-Encoding: gzip'}; "
+        + (
+            f"read clients think {args.think_ms:g} ms between requests; "
+            if args.think_ms
+            else "closed loop; "
+        )
         + (
             "wrk generator (reads and submissions from two wrk processes at once, submissions paced)"
             if args.mixed_generator == "wrk"
@@ -589,6 +606,7 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
                 "workers": args.workers,
                 "post_share": args.post_share,
                 "generator": args.mixed_generator,
+                "think_ms": args.think_ms,
                 "seconds": args.seconds,
                 "plan_bytes": plan_bytes,
                 "results": runs,
@@ -614,6 +632,12 @@ def main() -> None:
         help="client counts of --mixed (comma-separated)",
     )
     ap.add_argument("--post-share", type=float, default=0.1, help="--mixed: share of submissions")
+    ap.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="--mixed with wrk: each read client waits this long before each request (0: closed loop)",
+    )
     ap.add_argument(
         "--identity", action="store_true", help="--mixed: reads without Accept-Encoding: gzip (uncompressed)"
     )
