@@ -76,15 +76,45 @@ def solve_benchmark(
         ``stats.status`` is ``"optimal"`` when proven, ``"feasible"`` otherwise.
     """
     t0 = time.perf_counter()
+    m, x = _model(inst)
+    if hint:
+        _add_hint(m, x, hint)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_search_workers = int(workers)
+    solver.parameters.random_seed = int(seed)
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        why = "infeasible" if status == cp_model.INFEASIBLE else "time_limit"
+        return BenchmarkSolution(
+            [],
+            -1,
+            SolverStats.since(t0, solver="cp-sat", status=why, objective=float("nan"), bound=None, seed=seed),
+        )
+    routes = _routes(inst.n, {k for k, v in x.items() if solver.boolean_value(v)})
+    cost = inst.route_cost(routes)
+    st = SolverStats.since(
+        t0,
+        solver="cp-sat",
+        status="optimal" if status == cp_model.OPTIMAL else "feasible",
+        objective=float(cost),
+        bound=float(solver.best_objective_bound),
+        seed=seed,
+        extra={"branches": int(solver.num_branches), "conflicts": int(solver.num_conflicts)},
+    )
+    return BenchmarkSolution(routes, cost, st)
+
+
+def _model(inst: BenchmarkInstance) -> tuple[cp_model.CpModel, dict[tuple[int, int], cp_model.IntVar]]:
+    """The CP-SAT model of the module docstring and its arc variables."""
     n, cap, q, c = inst.n, inst.capacity, inst.demand, inst.cost
     m = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
-    arcs = []
     for i in range(n):
         for j in range(n):
             if i != j:
                 x[i, j] = m.new_bool_var(f"x{i}_{j}")
-                arcs.append((i, j, x[i, j]))
+    arcs = [(i, j, v) for (i, j), v in x.items()]
     if inst.max_vehicles == 1:
         m.add_circuit(arcs)
     else:
@@ -97,55 +127,30 @@ def solve_benchmark(
         if lo > hi:
             raise ValueError(f"{inst.name}: |q_{i}| = {abs(int(q[i]))} exceeds Q = {cap}")
         y.append(m.new_int_var(lo, hi, f"y{i}"))
-    for i in range(1, n):
-        for j in range(1, n):
-            if i != j:
-                m.add(y[j] == y[i] + int(q[j])).only_enforce_if(x[i, j])
+    for (i, j), v in x.items():
+        if i != 0 and j != 0:
+            m.add(y[j] == y[i] + int(q[j])).only_enforce_if(v)
     m.minimize(sum(int(c[i, j]) * v for (i, j), v in x.items()))
-    if hint:
-        succ = {}
-        for r in hint:
-            seq = [0, *r, 0]
-            for a, b in itertools.pairwise(seq):
-                succ[a, b] = 1
-        for k, v in x.items():
-            m.add_hint(v, succ.get(k, 0))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_search_workers = int(workers)
-    solver.parameters.random_seed = int(seed)
-    status = solver.solve(m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return BenchmarkSolution(
-            [],
-            -1,
-            SolverStats(
-                "cp-sat",
-                "infeasible" if status == cp_model.INFEASIBLE else "time_limit",
-                float("nan"),
-                None,
-                time.perf_counter() - t0,
-                seed,
-            ),
-        )
-    succ_of = {i: j for (i, j), v in x.items() if i != 0 and solver.boolean_value(v)}
+    return m, x
+
+
+def _add_hint(m: cp_model.CpModel, x: dict[tuple[int, int], cp_model.IntVar], hint: list[list[int]]) -> None:
+    """Hint the arcs of ``hint`` (routes of station vertices, the depot 0 added at both ends)."""
+    succ: set[tuple[int, int]] = set()
+    for r in hint:
+        succ.update(itertools.pairwise([0, *r, 0]))
+    for k, v in x.items():
+        m.add_hint(v, 1 if k in succ else 0)
+
+
+def _routes(n: int, chosen: set[tuple[int, int]]) -> list[list[int]]:
+    """Routes (station vertices in order) from the chosen arcs, one per arc leaving the depot."""
+    succ_of = {i: j for i, j in chosen if i != 0}
     routes = []
     for j in range(1, n):
-        if solver.boolean_value(x[0, j]):
+        if (0, j) in chosen:
             r = [j]
             while succ_of[r[-1]] != 0:
                 r.append(succ_of[r[-1]])
             routes.append(r)
-    cost = inst.route_cost(routes)
-    bound = float(solver.best_objective_bound)
-    st = SolverStats(
-        solver="cp-sat",
-        status="optimal" if status == cp_model.OPTIMAL else "feasible",
-        objective=float(cost),
-        bound=bound,
-        seconds=time.perf_counter() - t0,
-        seed=seed,
-        gap=SolverStats.relative_gap(float(cost), bound),
-        extra={"branches": int(solver.num_branches), "conflicts": int(solver.num_conflicts)},
-    )
-    return BenchmarkSolution(routes, cost, st)
+    return routes
