@@ -238,7 +238,7 @@ def highway_codes(values: Any) -> np.ndarray:
     return out
 
 
-def build_network(
+def build_network(  # noqa: PLR0913 (keyword-only columns of the node and edge tables)
     *,
     name: str,
     fingerprint: str,

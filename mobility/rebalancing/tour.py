@@ -253,8 +253,9 @@ def _push(
     inq[u] = True
 
 
+# A numba kernel above McCabe 15 (2-opt and or-opt over one queue of stops); see local_search.
 @njit(cache=True)
-def _descent(
+def _descent(  # noqa: C901
     t: np.ndarray,
     m: int,
     q: np.ndarray,
