@@ -35,7 +35,9 @@ def get_engine(url: str) -> Engine:
         if engine is not None:
             return engine
         parsed = make_url(url)
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        # A server may restart under a pooled connection (PostgreSQL): ping on checkout. A SQLite
+        # file cannot go away that way, and the ping would cost every request a round trip.
+        kwargs: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

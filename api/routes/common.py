@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import gzip
 import hashlib
 import json
 import threading
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from cachetools import LRUCache
@@ -259,6 +262,38 @@ class ArtifactCache:
                 self._items[key] = value
 
 
+_filling: dict[tuple[str, str, str], asyncio.Lock] = {}
+
+
+async def cached(
+    cache: ArtifactCache, key: tuple[str, str, str], make: Callable[[], Awaitable[tuple[bytes, str, str]]]
+) -> tuple[bytes, str, str]:
+    """``cache[key]``, made once by ``make`` when missing: concurrent requests for the same
+    missing entry wait for that one (a plan's first GeoJSON or gzip is not made fifty times)."""
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    lock = _filling.setdefault(key, asyncio.Lock())
+    try:
+        async with lock:
+            hit = cache.get(key)
+            if hit is None:
+                hit = await make()
+                cache.put(key, hit)
+                settle_heap()
+    finally:
+        _filling.pop(key, None)
+    return hit
+
+
+def settle_heap() -> None:
+    """Move what the process holds now (modules, cached documents) out of the garbage collector's
+    sight (:func:`gc.freeze`): after a large load, collections would otherwise rescan it on every
+    few requests. Called after each cache fill, which is rare."""
+    gc.collect()
+    gc.freeze()
+
+
 def _load_artifact(
     sessions: sessionmaker[Session], kind: str, job_id: str, name: str
 ) -> tuple[str, bytes, str] | None:
@@ -282,10 +317,10 @@ async def serve_artifact(
         raise HTTPException(406, f"format {fmt!r} not available; use json, geojson or csv")
     cache: ArtifactCache = request.app.state.artifact_cache
     key = (job_id, artifact, f.name)
-    hit = cache.get(key)
-    if hit is None:
-        if len(job_id) > 64:
-            raise HTTPException(404, f"no {kind} job")
+    if len(job_id) > 64:
+        raise HTTPException(404, f"no {kind} job")
+
+    async def make() -> tuple[bytes, str, str]:
         loaded = await run_in_threadpool(_load_artifact, request.app.state.sessions, kind, job_id, artifact)
         if loaded is None:
             raise HTTPException(404, f"no {kind} job {job_id!r}")
@@ -295,9 +330,9 @@ async def serve_artifact(
         if not body:
             raise HTTPException(404, f"job {job_id} has no {artifact}")
         data = body if f.name == "json" else await run_in_threadpool(f.convert, body)
-        hit = (data, f.media_type, f'"{sha[:32]}-{f.name}"')
-        cache.put(key, hit)
-    data, media_type, etag = hit
+        return (data, f.media_type, f'"{sha[:32]}-{f.name}"')
+
+    data, media_type, etag = await cached(cache, key, make)
     headers = {
         "Cache-Control": "private, max-age=3600",
         "Content-Disposition": f'inline; filename="{filename}.{f.filename_suffix}"',
@@ -321,12 +356,15 @@ async def send_bytes(
     ``key`` + ``+gzip``). The one path for every stored representation the API serves."""
     data, media_type, etag = hit
     if compress and len(data) > min_gzip and "gzip" in request.headers.get("accept-encoding", ""):
-        gz_key = (key[0], key[1], key[2] + "+gzip")
-        gz = cache.get(gz_key) if cache is not None else None
-        if gz is None:
-            gz = (await run_in_threadpool(gzip.compress, data, 6), media_type, etag[:-1] + '-gz"')
-            if cache is not None:
-                cache.put(gz_key, gz)
+        raw, gz_etag = data, etag[:-1] + '-gz"'
+
+        async def make() -> tuple[bytes, str, str]:
+            return (await run_in_threadpool(gzip.compress, raw, 6), media_type, gz_etag)
+
+        if cache is None:
+            gz = await make()
+        else:
+            gz = await cached(cache, (key[0], key[1], key[2] + "+gzip"), make)
         data, etag = gz[0], gz[2]
         headers["Content-Encoding"] = "gzip"
     headers["ETag"] = etag

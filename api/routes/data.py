@@ -13,21 +13,35 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
-from api.routes.common import FieldError, send_bytes
+from api.routes.common import FieldError, send_bytes, settle_heap
 from api.schemas import SEOUL_BBOX, ErrorBody
 from mobility.sources.catalog import dataset_info
 
 router = APIRouter(prefix="/v1", tags=["data"])
 
 _lock = threading.Lock()
+_loading = threading.Lock()
 _stations: dict[str, list[dict[str, Any]]] = {}
 
 
 def _feature_rows(month: str) -> list[dict[str, Any]]:
-    """Station rows of one vintage as plain dicts (loaded once per process)."""
+    """Station rows of one vintage as plain dicts (loaded once per process: concurrent first
+    requests wait for one load instead of each loading the list)."""
     with _lock:
         if month in _stations:
             return _stations[month]
+    with _loading:
+        with _lock:
+            if month in _stations:
+                return _stations[month]
+        rows = _load_rows(month)
+        with _lock:
+            _stations[month] = rows
+        settle_heap()
+    return rows
+
+
+def _load_rows(month: str) -> list[dict[str, Any]]:
     from mobility.sources.stations import load_station_list
 
     frame = load_station_list(month).table
@@ -43,8 +57,6 @@ def _feature_rows(month: str) -> list[dict[str, Any]]:
                 v = v.item()
             clean[str(k)] = v
         rows.append(clean)
-    with _lock:
-        _stations[month] = rows
     return rows
 
 
