@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -45,7 +46,7 @@ def greedy_dispatch(problem: RebalancingProblem, *, seed: int = 0) -> Rebalancin
     nd = problem.n_depots
     ckm = problem.drive_cost_per_km / 1000.0
     visited = np.zeros(problem.n_stations, dtype=bool)
-    state: list[list] = []
+    state: list[list[Any]] = []  # [clock, position, load, truck, stops] per truck
     for ti, t in enumerate(problem.trucks):
         d = problem.depot_index(t.depot)
         state.append([float(t.shift_start), d, t.start_load if t.start_load is not None else 0, ti, []])

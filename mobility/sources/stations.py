@@ -862,7 +862,9 @@ def _lookup_pairs(data_dir: Path) -> list[pd.DataFrame]:
 
 
 @lru_cache(maxsize=4)
-def _lookup_cached(data_dir: Path, stamp: tuple[tuple[str, int, int], ...]) -> tuple[pd.DataFrame, dict]:
+def _lookup_cached(
+    data_dir: Path, stamp: tuple[tuple[str, int, int], ...]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     pairs = _lookup_pairs(data_dir)
     if not pairs:
         empty = pd.DataFrame({"station_id": pd.Series(dtype="string"), "number": pd.Series(dtype="Int64")})
