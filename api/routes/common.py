@@ -10,7 +10,7 @@ import json
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from cachetools import LRUCache
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
-from api.db.models import Job, JobArtifact
+from api.db.models import Job, JobArtifact, Snapshot, StationList
 from api.formats import negotiate
 from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
 from api.schemas import ErrorBody, JobError, JobInfo, JobPage, JobStatus
+
+U = TypeVar("U", Snapshot, StationList)
 
 __all__ = [
     "ArtifactCache",
@@ -192,6 +194,15 @@ def create_job(
     if request.app.state.settings.run_jobs:
         queue.submit(job.id, job.attempts)
     return job, True
+
+
+def stored_upload(request: Request, model: type[U], record_id: str, error: Callable[[], Exception]) -> U:
+    """The stored upload (snapshot, station list) with this id, or ``error()`` raised."""
+    with request.app.state.sessions() as s:
+        rec = s.get(model, record_id[:64])
+    if rec is None:
+        raise error()
+    return rec
 
 
 def get_job(request: Request, kind: str, job_id: str) -> Job:

@@ -21,6 +21,7 @@ from api.routes.common import (
     job_info,
     links_to,
     serve_artifact,
+    stored_upload,
 )
 from api.routes.scenarios import IdempotencyKey, cancel
 from api.schemas import (
@@ -114,10 +115,9 @@ def get_snapshot(
     request: Request, snapshot_id: str, _p: Annotated[Principal, Depends(require("read"))]
 ) -> SnapshotIn:
     """The stations of a stored snapshot."""
-    with request.app.state.sessions() as s:
-        rec = s.get(Snapshot, snapshot_id[:64])
-    if rec is None:
-        raise HTTPException(404, f"no snapshot {snapshot_id!r}")
+    rec = stored_upload(
+        request, Snapshot, snapshot_id, lambda: HTTPException(404, f"no snapshot {snapshot_id!r}")
+    )
     return SnapshotIn.model_validate(rec.data)
 
 
@@ -151,10 +151,10 @@ def submit_run(
     body = run.model_dump(mode="json")
     body["time_limit"] = limit
     if run.snapshot_id is not None:
-        with request.app.state.sessions() as s:
-            rec = s.get(Snapshot, run.snapshot_id)
-        if rec is None:
-            raise HTTPException(404, f"snapshot_id: no stored snapshot {run.snapshot_id!r}")
+        sid = run.snapshot_id
+        rec = stored_upload(
+            request, Snapshot, sid, lambda: HTTPException(404, f"snapshot_id: no stored snapshot {sid!r}")
+        )
         body["snapshot"] = rec.data
     job, created = create_job(
         request,

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from api.auth import Principal, require
 from api.db.models import StationList
-from api.routes.common import FieldError, links_to
+from api.routes.common import FieldError, links_to, stored_upload
 from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
@@ -188,10 +188,9 @@ def get_station_list(
     request: Request, list_id: str, _p: Annotated[Principal, Depends(require("read"))]
 ) -> StationListIn:
     """The stations of a stored list."""
-    with request.app.state.sessions() as s:
-        rec = s.get(StationList, list_id[:64])
-    if rec is None:
-        raise HTTPException(404, f"no station list {list_id[:64]!r}")
+    rec = stored_upload(
+        request, StationList, list_id, lambda: HTTPException(404, f"no station list {list_id[:64]!r}")
+    )
     return StationListIn.model_validate({"name": rec.name, **rec.data})
 
 
@@ -202,10 +201,12 @@ def resolve_baseline(request: Request, scenario: dict[str, Any], field: str) -> 
     list_id = baseline.get("station_list_id")
     if list_id is None:
         return scenario
-    with request.app.state.sessions() as s:
-        rec = s.get(StationList, list_id)
-    if rec is None:
-        raise FieldError(field, f"got {list_id!r}; expected the id of a stored station list (GET {BASE})")
+    rec = stored_upload(
+        request,
+        StationList,
+        list_id,
+        lambda: FieldError(field, f"got {list_id!r}; expected the id of a stored station list (GET {BASE})"),
+    )
     resolved = {k: v for k, v in baseline.items() if k not in ("station_list_id", "stations")}
     resolved["station_records"] = rec.data["stations"]
     return scenario | {"baseline": resolved}
