@@ -18,8 +18,8 @@ from mobility.cli.common import (
     DataDirOption,
     JsonOption,
     console,
-    err_console,
     print_json,
+    print_written,
     progress_reporter,
 )
 from mobility.io import atomic_write_json
@@ -153,7 +153,4 @@ def register(app: typer.Typer) -> None:
             f"(population-weighted random sites: {result.random_near_share:.1%}); "
             f"new stations the plan needs for the real 300 m coverage: {result.stations_to_match_real}"
         )
-        for f in files:
-            console.print(f"wrote {f}")
-        for note in result.notes:
-            err_console.print(f"note: {note}", highlight=False)
+        print_written(files, result.notes)

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +38,14 @@ SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Random seed (sam
 TimeLimitOption = Annotated[
     float, typer.Option("--time-limit", min=0.1, help="Solver time limit in seconds.")
 ]
+
+
+def print_written(files: Iterable[object], notes: Iterable[str] = ()) -> None:
+    """The files a command wrote (stdout) and its notes (stderr), the same way for every command."""
+    for f in files:
+        console.print(f"wrote {f}")
+    for note in notes:
+        err_console.print(f"note: {note}", highlight=False)
 
 
 def print_json(obj: Any) -> None:

@@ -27,6 +27,7 @@ from mobility.cli.common import (
     console,
     err_console,
     print_json,
+    print_written,
     progress_reporter,
 )
 from mobility.io import atomic_write_json
@@ -212,10 +213,7 @@ def register(app: typer.Typer) -> None:
                 f"full docks {bf.full_arrivals.mean:,.0f} -> {af.full_arrivals.mean:,.0f} "
                 f"({sim.seconds:.0f} s)."
             )
-        for p in files:
-            console.print(f"wrote {p}")
-        for note in plan.notes:
-            err_console.print(f"note: {note}", highlight=False)
+        print_written(files, plan.notes)
 
 
 def _register_sweep(group: typer.Typer) -> None:
@@ -333,5 +331,4 @@ def _register_sweep(group: typer.Typer) -> None:
                 err_console.print(
                     f"{p.new_stations}: fleet rules cannot hold: {p.fleet_reason}", highlight=False
                 )
-        for f in files:
-            console.print(f"wrote {f}")
+        print_written(files)

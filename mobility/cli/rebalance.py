@@ -24,6 +24,7 @@ from mobility.cli.common import (
     console,
     err_console,
     print_json,
+    print_written,
 )
 from mobility.export.routes import route_sheet_csv, routes_feature_collection
 from mobility.io import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -214,8 +215,7 @@ def rebalance_cmd(
         console.print(tab)
         if morning is not None:
             console.print(morning_table(morning))
-        for p in files:
-            console.print(f"wrote {p}")
+        print_written(files)
     if not check.ok:
         for v in check.violations[:10]:
             err_console.print(f"[red]violation:[/] {v}")
