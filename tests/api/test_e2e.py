@@ -127,7 +127,7 @@ def test_scenario_and_rebalancing_over_http(stack: dict[str, Any], data_dir: Pat
         )
         assert r.status_code == 202, r.text
         scen_loc = r.headers["Location"]
-        r = c.post("/v1/rebalancing/runs", json=RUN | {"time_limit": 3}, headers={"X-API-Key": keys["ops"]})
+        r = c.post("/v1/rebalancing/runs", json=RUN | {"time_limit": 5}, headers={"X-API-Key": keys["ops"]})
         assert r.status_code == 202, r.text
         run_loc = r.headers["Location"]
 
