@@ -30,7 +30,7 @@ from typing import Literal
 
 import numpy as np
 
-from mobility.rebalancing import _kernels
+from mobility.rebalancing import _kernels, tour
 from mobility.rebalancing.decompose import Zone, make_zones, subproblem
 from mobility.rebalancing.local_search import LNSParams, RouteSearch
 from mobility.rebalancing.plan import RebalancingPlan, RouteSpec, build_plan
@@ -133,6 +133,7 @@ def solve(
     # start compiling takes seconds, and a short time limit would otherwise be spent on it, not on
     # the search (a 3 s night then moved no bike).
     _kernels.warmup()
+    tour.warmup()
     t0 = time.perf_counter()
     deadline = t0 + params.time_limit
     clock = MaxRuntime(params.time_limit)
