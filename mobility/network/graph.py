@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,9 @@ NAMED_SOURCES: dict[str, str] = {
 """Named networks -> path relative to the data directory."""
 
 
+_GRAPHML_LOCK = threading.Lock()
+
+
 def _graphml_network(
     path: Path, name: str, fingerprint: str, speeds_csv: Path | None = None
 ) -> StreetNetwork:
@@ -75,11 +79,16 @@ def _graphml_network(
     import osmnx as ox
 
     try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
-                graph = ox.load_graphml(graphml_str=fh.read())
-        else:
-            graph = ox.load_graphml(path)
+        # One GraphML at a time per process: osmnx converts attributes with ast.literal_eval, and
+        # CPython 3.11's ast raises "SystemError: AST constructor recursion depth mismatch" when
+        # two threads parse at once (cpython gh-106905); two jobs of one worker did so on a cold
+        # cache and the planning job failed.
+        with _GRAPHML_LOCK:
+            if path.name.endswith(".gz"):
+                with gzip.open(path, "rt", encoding="utf-8") as fh:
+                    graph = ox.load_graphml(graphml_str=fh.read())
+            else:
+                graph = ox.load_graphml(path)
     except Exception as exc:  # osmnx raises many kinds of errors on malformed files
         raise DataFileError(path, f"not a readable osmnx GraphML ({type(exc).__name__}: {exc})") from exc
     crs = str(graph.graph.get("crs", "epsg:4326")).lower()
