@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import StationList
@@ -154,7 +155,8 @@ async def store_station_list_csv(
     raw = await request.body()
     if not raw.strip():
         raise FieldError("body", "empty; expected a station table as CSV")
-    records, dropped, assumed = records_from_csv(raw)
+    # pandas parses the table: in a worker thread, not on the event loop that serves every request
+    records, dropped, assumed = await run_in_threadpool(records_from_csv, raw)
     try:
         upload = StationListIn(name=name, stations=records)
     except ValidationError as exc:
