@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from cachetools import LRUCache
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +25,7 @@ from api.db.models import Job, JobArtifact, Snapshot, StationList
 from api.formats import negotiate
 from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
-from api.schemas import ErrorBody, JobError, JobInfo, JobPage, JobStatus
+from api.schemas import Accepted, ErrorBody, JobError, JobInfo, JobPage, JobStatus
 
 U = TypeVar("U", Snapshot, StationList)
 
@@ -32,17 +33,33 @@ __all__ = [
     "ArtifactCache",
     "ErrorBody",
     "FieldError",
+    "IdempotencyKey",
     "accepted_response",
+    "add_job_routes",
     "add_list_route",
+    "cancel",
+    "check_time_limit",
     "create_job",
     "get_job",
     "job_info",
     "links_to",
     "list_jobs",
     "serve_artifact",
+    "submission",
+    "submit_job",
 ]
 
 IDEMPOTENCY_MAX = 200
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=IDEMPOTENCY_MAX,
+        description="Repeat a submission safely: the same key and body return the same job (409 "
+        "if the body differs).",
+    ),
+]
 
 
 class FieldError(HTTPException):
@@ -196,6 +213,72 @@ def create_job(
     return job, True
 
 
+def check_time_limit(request: Request, limit: float, field: str) -> None:
+    """422 naming ``field`` when a submission asks for more solver time than this server allows."""
+    maximum = request.app.state.settings.max_time_limit
+    if limit > maximum:
+        raise FieldError(field, f"{limit:g} s is above this server's maximum of {maximum:g} s")
+
+
+def submission(
+    router: APIRouter,
+    path: str,
+    summary: str,
+    *,
+    accepted: dict[str, Any] | None = None,
+    not_found: bool = False,
+) -> Callable[[Callable[..., Accepted]], Callable[..., Accepted]]:
+    """The decorator of a job submission route (``POST``, 202 :class:`~api.schemas.Accepted`, see
+    :func:`submit_job`) with the answers every submission shares: 409 (Idempotency-Key reused with
+    another body), 413 (body too large), 422 (invalid body); ``accepted`` documents the 202 (its
+    links, :func:`accepted_response`), ``not_found`` a 404 for a stored input named by id."""
+    responses: dict[int | str, dict[str, Any]] = {} if accepted is None else {202: accepted}
+    if not_found:
+        responses[404] = {"model": ErrorBody}
+    responses |= {code: {"model": ErrorBody} for code in (409, 413, 422)}
+    return router.post(path, status_code=202, response_model=Accepted, summary=summary, responses=responses)
+
+
+def submit_job(
+    request: Request,
+    response: Response,
+    *,
+    kind: str,
+    base: str,
+    inputs: dict[str, Any],
+    principal: Principal,
+    idempotency_key: str | None,
+    time_limit: float,
+) -> Accepted:
+    """The answer of every job submission: the job queued by :func:`create_job` and its Location
+    (202; 200 when the Idempotency-Key names a job submitted before)."""
+    job, created = create_job(
+        request,
+        kind=kind,
+        inputs=inputs,
+        principal=principal,
+        idempotency_key=idempotency_key,
+        time_limit=time_limit,
+    )
+    location = f"{base}/{job.id}"
+    response.headers["Location"] = location
+    if not created:
+        response.status_code = 200
+    return Accepted(id=job.id, status=job.status, location=location)
+
+
+def cancel(request: Request, kind: str, base: str, job_id: str) -> JSONResponse:
+    """Cancel a job of any kind: a queued one at once (200), a running one by request (202; it
+    stops before its next step); 409 once it has finished."""
+    job = get_job(request, kind, job_id)
+    if job.status in ("succeeded", "failed", "cancelled"):
+        raise HTTPException(409, f"job {job_id} already {job.status}")
+    request.app.state.queue.cancel(job_id)
+    job = get_job(request, kind, job_id)
+    code = 202 if job.status == "running" else 200
+    return JSONResponse(job_info(job, base).model_dump(mode="json"), status_code=code)
+
+
 def stored_upload(request: Request, model: type[U], record_id: str, error: Callable[[], Exception]) -> U:
     """The stored upload (snapshot, station list) with this id, or ``error()`` raised."""
     with request.app.state.sessions() as s:
@@ -250,6 +333,42 @@ def add_list_route(router: APIRouter, path: str, kind: str, base: str, noun: str
     list_route.__name__ = name
     list_route.__doc__ = f"Page through {noun}, optionally by status and author (the key's name)."
     router.get(path, response_model=JobPage, summary=f"List {noun} (newest first)")(list_route)
+
+
+def add_job_routes(
+    router: APIRouter, path: str, kind: str, base: str, *, noun: str, write_role: str, shows: str
+) -> None:
+    """``GET path/{job_id}`` (status, progress, what it ``shows`` once succeeded, the error once
+    failed; read role) and ``DELETE path/{job_id}`` (:func:`cancel`; ``write_role``) for ``kind``
+    jobs: the same two operations, answers and errors for every job kind."""
+
+    def get_route(
+        request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]
+    ) -> JobInfo:
+        return job_info(get_job(request, kind, job_id), base)
+
+    def cancel_route(request: Request, job_id: str) -> JSONResponse:  # write_role: see router.delete below
+        return cancel(request, kind, base, job_id)
+
+    get_route.__name__ = f"get_{noun}"
+    get_route.__doc__ = f"One {noun}: status and progress; {shows} once succeeded; the error once failed."
+    cancel_route.__name__ = f"cancel_{noun}"
+    cancel_route.__doc__ = (
+        "Cancel: a queued job at once (200), a running one by request (202; it stops before its next step)."
+    )
+    router.get(
+        path + "/{job_id}",
+        response_model=JobInfo,
+        summary=f"Status, progress, {shows} or error",
+        responses={404: {"model": ErrorBody}},
+    )(get_route)
+    router.delete(
+        path + "/{job_id}",
+        response_model=JobInfo,
+        summary=f"Cancel a {noun}",
+        dependencies=[Depends(require(write_role))],
+        responses={202: {"model": JobInfo}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    )(cancel_route)
 
 
 class ArtifactCache:

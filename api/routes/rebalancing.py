@@ -6,29 +6,27 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
 from api.routes.common import (
-    FieldError,
+    IdempotencyKey,
     accepted_response,
+    add_job_routes,
     add_list_route,
     artifact_responses,
-    create_job,
-    get_job,
-    job_info,
+    check_time_limit,
     links_to,
     serve_artifact,
     stored_upload,
+    submission,
+    submit_job,
 )
-from api.routes.scenarios import IdempotencyKey, cancel
 from api.schemas import (
     REBALANCING_EXAMPLE,
     Accepted,
     ErrorBody,
-    JobInfo,
     RebalancingRunRequest,
     SnapshotIn,
     SnapshotInfo,
@@ -121,18 +119,12 @@ def get_snapshot(
     return SnapshotIn.model_validate(rec.data)
 
 
-@router.post(
+@submission(
+    router,
     "/runs",
-    status_code=202,
-    response_model=Accepted,
-    summary="Submit a rebalancing run",
-    responses={
-        202: accepted_response(BASE, "Run", "routes"),
-        404: {"model": ErrorBody},
-        409: {"model": ErrorBody},
-        413: {"model": ErrorBody},
-        422: {"model": ErrorBody},
-    },
+    "Submit a rebalancing run",
+    accepted=accepted_response(BASE, "Run", "routes"),
+    not_found=True,
 )
 def submit_run(
     request: Request,
@@ -144,10 +136,7 @@ def submit_run(
     """Queue a run over an inline snapshot or a stored one (``snapshot_id``)."""
     settings = request.app.state.settings
     limit = float(run.time_limit or settings.default_time_limit)
-    if limit > settings.max_time_limit:
-        raise FieldError(
-            "body.time_limit", f"{limit:g} s is above this server's maximum of {settings.max_time_limit:g} s"
-        )
+    check_time_limit(request, limit, "body.time_limit")
     body = run.model_dump(mode="json")
     body["time_limit"] = limit
     if run.snapshot_id is not None:
@@ -156,46 +145,22 @@ def submit_run(
             request, Snapshot, sid, lambda: HTTPException(404, f"snapshot_id: no stored snapshot {sid!r}")
         )
         body["snapshot"] = rec.data
-    job, created = create_job(
+    return submit_job(
         request,
+        response,
         kind="rebalancing",
+        base=BASE,
         inputs=body,
         principal=principal,
         idempotency_key=idempotency_key,
         time_limit=limit + settings.job_overhead_seconds,
     )
-    location = f"{BASE}/{job.id}"
-    response.headers["Location"] = location
-    if not created:
-        response.status_code = 200
-    return Accepted(id=job.id, status=job.status, location=location)
 
 
 add_list_route(router, "/runs", "rebalancing", BASE, "rebalancing runs", "list_runs")
-
-
-@router.get(
-    "/runs/{job_id}",
-    response_model=JobInfo,
-    summary="Status, progress, totals or error",
-    responses={404: {"model": ErrorBody}},
+add_job_routes(
+    router, "/runs", "rebalancing", BASE, noun="run", write_role="rebalancing:write", shows="totals"
 )
-def get_run(request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]) -> JobInfo:
-    """One run: status and progress; totals once succeeded; the error once failed."""
-    return job_info(get_job(request, "rebalancing", job_id), BASE)
-
-
-@router.delete(
-    "/runs/{job_id}",
-    response_model=JobInfo,
-    summary="Cancel a run",
-    responses={202: {"model": JobInfo}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
-)
-def cancel_run(
-    request: Request, job_id: str, _p: Annotated[Principal, Depends(require("rebalancing:write"))]
-) -> JSONResponse:
-    """Cancel a queued (200) or running (202) run."""
-    return cancel(request, "rebalancing", BASE, job_id)
 
 
 @router.get(

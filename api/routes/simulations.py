@@ -12,13 +12,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request, Response
-from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
 from api.formats import register_format
-from api.routes.common import create_job, get_job, job_info, serve_artifact
-from api.routes.scenarios import IdempotencyKey, cancel
-from api.schemas import SIMULATION_EXAMPLE, Accepted, ErrorBody, JobInfo, SimulationRequest
+from api.routes.common import IdempotencyKey, add_job_routes, serve_artifact, submission, submit_job
+from api.schemas import SIMULATION_EXAMPLE, Accepted, SimulationRequest
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
 BASE = "/v1/simulations"
@@ -31,13 +29,7 @@ FIT_SECONDS = 300.0
 register_format("simulation", "json", "application/json", lambda b: b, "json")
 
 
-@router.post(
-    "",
-    status_code=202,
-    response_model=Accepted,
-    summary="Submit a simulated day or a fleet sweep",
-    responses={409: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
-)
+@submission(router, "", "Submit a simulated day or a fleet sweep")
 def submit_simulation(
     request: Request,
     response: Response,
@@ -59,35 +51,21 @@ def submit_simulation(
     settings = request.app.state.settings
     runs = body.replications * max(len(body.fleets()), 1)
     inputs: dict[str, Any] = body.model_dump(mode="json")
-    job, created = create_job(
+    return submit_job(
         request,
+        response,
         kind="simulation",
+        base=BASE,
         inputs=inputs,
         principal=principal,
         idempotency_key=idempotency_key,
         time_limit=FIT_SECONDS + SECONDS_PER_REPLICATION * runs + settings.job_overhead_seconds,
     )
-    location = f"{BASE}/{job.id}"
-    response.headers["Location"] = location
-    if not created:
-        response.status_code = 200
-    return Accepted(id=job.id, status=job.status, location=location)
 
 
-@router.get("/{job_id}", response_model=JobInfo, summary="Status, progress, citywide figures or error")
-def get_simulation(
-    request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]
-) -> JobInfo:
-    """One simulation: status and progress; the citywide figures once succeeded; the error once failed."""
-    return job_info(get_job(request, "simulation", job_id), BASE)
-
-
-@router.delete("/{job_id}", response_model=JobInfo, summary="Cancel a simulation")
-def cancel_simulation(
-    request: Request, job_id: str, _p: Annotated[Principal, Depends(require("scenarios:write"))]
-) -> JSONResponse:
-    """Cancel: a queued job at once, a running one before its next step."""
-    return cancel(request, "simulation", BASE, job_id)
+add_job_routes(
+    router, "", "simulation", BASE, noun="simulation", write_role="scenarios:write", shows="citywide figures"
+)
 
 
 @router.get("/{job_id}/result", summary="simulation.json or sweep.json")

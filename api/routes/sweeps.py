@@ -12,15 +12,22 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Principal, require
 from api.formats import register_format
-from api.routes.common import FieldError, add_list_route, create_job, get_job, job_info, serve_artifact
-from api.routes.scenarios import SCENARIO_EXAMPLE, IdempotencyKey, cancel
+from api.routes.common import (
+    IdempotencyKey,
+    add_job_routes,
+    add_list_route,
+    check_time_limit,
+    serve_artifact,
+    submission,
+    submit_job,
+)
+from api.routes.scenarios import SCENARIO_EXAMPLE
 from api.routes.stationlists import resolve_baseline
-from api.schemas import Accepted, ErrorBody, JobInfo, ScenarioRequest
+from api.schemas import Accepted, ScenarioRequest
 from mobility.errors import InputError
 
 router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
@@ -88,13 +95,7 @@ register_format("sweep", "json", "application/json", lambda b: b, "json")
 register_format("sweep", "csv", "text/csv; charset=utf-8", _csv, "csv")
 
 
-@router.post(
-    "",
-    status_code=202,
-    response_model=Accepted,
-    summary="Submit a coverage or budget curve",
-    responses={409: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
-)
+@submission(router, "", "Submit a coverage or budget curve")
 def submit_sweep(
     request: Request,
     response: Response,
@@ -112,13 +113,8 @@ def submit_sweep(
     """Queue a sweep; 202 with the job id and Location. Each point gets the scenario's time limit."""
     from mobility.placement.sweep import parse_range
 
-    settings = request.app.state.settings
     limit = float(body.scenario.solver.time_limit)
-    if limit > settings.max_time_limit:
-        raise FieldError(
-            "body.scenario.solver.time_limit",
-            f"{limit:g} s is above this server's maximum of {settings.max_time_limit:g} s",
-        )
+    check_time_limit(request, limit, "body.scenario.solver.time_limit")
     n_points = len(
         parse_range(body.new_stations, "new_stations")
         if body.new_stations is not None
@@ -133,36 +129,20 @@ def submit_sweep(
         "budget": body.budget,
         "with_500m": body.with_500m,
     }
-    job, created = create_job(
+    return submit_job(
         request,
+        response,
         kind="sweep",
+        base=BASE,
         inputs=inputs,
         principal=principal,
         idempotency_key=idempotency_key,
-        time_limit=n_points * limit + settings.job_overhead_seconds,
+        time_limit=n_points * limit + request.app.state.settings.job_overhead_seconds,
     )
-    location = f"{BASE}/{job.id}"
-    response.headers["Location"] = location
-    if not created:
-        response.status_code = 200
-    return Accepted(id=job.id, status=job.status, location=location)
 
 
 add_list_route(router, "", "sweep", BASE, "sweeps", "list_sweeps")
-
-
-@router.get("/{job_id}", response_model=JobInfo, summary="Status, progress, points or error")
-def get_sweep(request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]) -> JobInfo:
-    """One sweep: status and progress; the points once succeeded; the error once failed."""
-    return job_info(get_job(request, "sweep", job_id), BASE)
-
-
-@router.delete("/{job_id}", response_model=JobInfo, summary="Cancel a sweep")
-def cancel_sweep(
-    request: Request, job_id: str, _p: Annotated[Principal, Depends(require("scenarios:write"))]
-) -> JSONResponse:
-    """Cancel: a queued job at once, a running one before its next point."""
-    return cancel(request, "sweep", BASE, job_id)
+add_job_routes(router, "", "sweep", BASE, noun="sweep", write_role="scenarios:write", shows="points")
 
 
 @router.get("/{job_id}/sweep", summary="The curve as JSON or CSV")
