@@ -26,6 +26,17 @@ def file_fingerprint(path: Path | str) -> dict[str, Any]:
     return {"path": str(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def files_stamp(root: Path, relpaths: Iterable[str]) -> tuple[tuple[str, int, int], ...]:
+    """``(relpath, size, mtime_ns)`` of each file below ``root`` (``-1, -1`` when missing): a
+    hashable key for an in-process memo that must notice when its input files change."""
+    out = []
+    for rel in relpaths:
+        p = root / rel
+        st = p.stat() if p.is_file() else None
+        out.append((rel, st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    return tuple(out)
+
+
 def cache_key(inputs: Iterable[Path | str] = (), **params: Any) -> str:
     """A short stable hash of input-file fingerprints and JSON-serialisable parameters."""
     payload = {

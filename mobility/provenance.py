@@ -19,24 +19,19 @@ from mobility import __version__
 from mobility.config import PROJECT_ROOT
 
 
+def _git(*args: str) -> str:
+    """The output of ``git args`` in the project checkout (raises when git is missing or fails)."""
+    return subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), *args], capture_output=True, text=True, timeout=5, check=True
+    ).stdout.strip()
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """Package version plus the git commit (and ``+dirty``) when run from a checkout."""
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        commit = _git("rev-parse", "--short=12", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
         return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return __version__

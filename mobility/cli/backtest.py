@@ -17,6 +17,7 @@ from rich.table import Table
 from mobility.cli.common import (
     DataDirOption,
     JsonOption,
+    ScenarioSeedOption,
     console,
     print_json,
     print_written,
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
         time_limit: Annotated[
             float | None, typer.Option("--time-limit", min=0.1, help="Seconds per siting solve.")
         ] = None,
-        seed: Annotated[int | None, typer.Option("--seed", min=0, help="Random seed.")] = None,
+        seed: ScenarioSeedOption = None,
         data_dir: DataDirOption = None,
         json_out: JsonOption = False,
     ) -> None:

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mobility.cli.common import JsonOption, console, err_console, print_json
+from mobility.cli.common import (
+    BenchDirArgument,
+    JsonOption,
+    SeedOption,
+    console,
+    err_console,
+    print_json,
+)
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
@@ -77,11 +84,11 @@ def register(bench_app: typer.Typer) -> None:
 
     @bench_app.command("pmedian")
     def pmedian(
-        directory: Annotated[Path, typer.Argument(help="Folder with instances/ and bks.csv.")],
+        directory: BenchDirArgument,
         time_limit: Annotated[
             float, typer.Option("--time-limit", min=0.1, help="Seconds per instance for the exact solver.")
         ] = 60.0,
-        seed: Annotated[int, typer.Option("--seed", min=0, help="Solver seed.")] = 0,
+        seed: SeedOption = 0,
         json_out: JsonOption = False,
     ) -> None:
         """Solve every OR-Library p-median instance in DIR and compare with DIR/bks.csv."""

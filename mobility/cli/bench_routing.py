@@ -21,7 +21,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mobility.cli.common import JsonOption, console, err_console, print_json
+from mobility.cli.common import (
+    BenchDirArgument,
+    JsonOption,
+    SeedOption,
+    console,
+    err_console,
+    print_json,
+)
 from mobility.errors import DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
@@ -172,11 +179,11 @@ def register(bench_app: typer.Typer) -> None:
     def _cmd(kind: str, title: str) -> None:
         @bench_app.command(kind)
         def command(
-            directory: Annotated[Path, typer.Argument(help="Folder with instances/ and bks.csv.")],
+            directory: BenchDirArgument,
             time_limit: Annotated[
                 float, typer.Option("--time-limit", min=0.1, help="Seconds per instance.")
             ] = 60.0,
-            seed: Annotated[int, typer.Option("--seed", min=0, help="Solver seed.")] = 0,
+            seed: SeedOption = 0,
             workers: Annotated[
                 int, typer.Option("--workers", min=1, help="Parallel engine runs (one per core).")
             ] = 2,

@@ -38,6 +38,12 @@ SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Random seed (sam
 TimeLimitOption = Annotated[
     float, typer.Option("--time-limit", min=0.1, help="Solver time limit in seconds.")
 ]
+ScenarioSeedOption = Annotated[
+    int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
+]
+"""``--seed`` of the commands that read a scenario: ``None`` keeps the scenario's ``solver.seed``."""
+BenchDirArgument = Annotated[Path, typer.Argument(help="Folder with instances/ and bks.csv.")]
+"""The benchmark folder of ``mobility bench`` commands."""
 
 
 def print_written(files: Iterable[object], notes: Iterable[str] = ()) -> None:

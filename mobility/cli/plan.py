@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 from mobility.cli.common import (
     DataDirOption,
     JsonOption,
+    ScenarioSeedOption,
     console,
     err_console,
     print_json,
@@ -100,9 +101,7 @@ def register(app: typer.Typer) -> None:
             float | None,
             typer.Option("--time-limit", min=0.1, help="Seconds per solver (default: the scenario's)."),
         ] = None,
-        seed: Annotated[
-            int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
-        ] = None,
+        seed: ScenarioSeedOption = None,
         maps: Annotated[
             bool, typer.Option("--maps/--no-maps", help="Also write DIR/map.html and DIR/map.png.")
         ] = True,
@@ -239,9 +238,7 @@ def _register_sweep(group: typer.Typer) -> None:
             float | None,
             typer.Option("--time-limit", min=0.1, help="Seconds per point (default: the scenario's)."),
         ] = None,
-        seed: Annotated[
-            int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
-        ] = None,
+        seed: ScenarioSeedOption = None,
         data_dir: DataDirOption = None,
         json_out: JsonOption = False,
     ) -> None:

@@ -21,6 +21,7 @@ from rich.table import Table
 from mobility.cli.common import (
     DataDirOption,
     JsonOption,
+    ScenarioSeedOption,
     console,
     err_console,
     print_json,
@@ -86,9 +87,7 @@ def rebalance_cmd(
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", min=0.1, help="Solver seconds (default: the scenario's).")
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
-    ] = None,
+    seed: ScenarioSeedOption = None,
     paths: Annotated[bool, typer.Option("--paths/--no-paths", help="Draw routes along the streets.")] = True,
     maps: Annotated[
         bool, typer.Option("--maps/--no-maps", help="Also write map.html and map.png into --out.")

@@ -22,7 +22,14 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    SeedOption,
+    console,
+    err_console,
+    print_json,
+)
 from mobility.errors import InputError
 from mobility.io import atomic_path, atomic_write_json, atomic_write_text
 
@@ -124,7 +131,7 @@ def simulate_cmd(
     replications: Annotated[
         int, typer.Option("--replications", min=1, max=10_000, help="Simulated days.")
     ] = 100,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed (same seed, same result).")] = 0,
+    seed: SeedOption = 0,
     fleet: Annotated[
         str | None,
         typer.Option(

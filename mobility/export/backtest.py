@@ -72,26 +72,21 @@ def write_backtest_map(bt: Backtest, path: Path | str, *, data_dir: Path | None 
             fig.add_trace(
                 go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#999", "width": 1}, showlegend=False)
             )
-        fig.add_trace(
-            go.Scatter(
-                x=real[0],
-                y=real[1],
-                mode="markers",
-                name="real new (실제 신규)",
-                marker={"color": REAL_COLOR, "size": 5},
-                text=[f"{s.name} ({s.gu})" for s in bt.real_new_sites],
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=plan[0],
-                y=plan[1],
-                mode="markers",
-                name="proposed (제안)",
-                marker={"color": PLAN_COLOR, "size": 5, "symbol": "x"},
-                text=[s.gu for s in bt.proposed_sites],
-            )
-        )
+        for (xs, ys), name, marker, text in (
+            (
+                real,
+                "real new (실제 신규)",
+                {"color": REAL_COLOR, "size": 5},
+                [f"{s.name} ({s.gu})" for s in bt.real_new_sites],
+            ),
+            (
+                plan,
+                "proposed (제안)",
+                {"color": PLAN_COLOR, "size": 5, "symbol": "x"},
+                [s.gu for s in bt.proposed_sites],
+            ),
+        ):
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name=name, marker=marker, text=text))
         fig.update_layout(title=title, yaxis={"scaleanchor": "x", "scaleratio": 1.26})
         return atomic_write_text(path, fig.to_html(include_plotlyjs=True, full_html=True))
 

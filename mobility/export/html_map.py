@@ -43,6 +43,14 @@ HTML_SIMPLIFY_DEG = 0.00005
 """Polygon simplification for the browser (~5 m): invisible at city scale, halves the file."""
 
 
+def _area(geom: Any, tol: float, fillcolor: str, line: dict[str, Any], **trace: Any) -> Any:
+    """A filled polygon trace of ``geom`` (simplified by ``tol`` degrees) with ``trace``'s settings."""
+    import plotly.graph_objects as go
+
+    xs, ys = _rings(geom, tol)
+    return go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=fillcolor, line=line, **trace)
+
+
 def _rings(geom: Any, tol: float) -> tuple[list[float | None], list[float | None]]:
     """Polygon rings of ``geom`` as x/y lists separated by None (one fill trace per geometry set)."""
     xs: list[float | None] = []
@@ -108,15 +116,12 @@ def build_figure(layers: MapLayers, *, choropleth: str | None = None, title: str
     if len(d):
         colors = chor.colors(d[chor.column].astype(float).to_numpy())
         for i, (r, color) in enumerate(zip(d.itertuples(index=False), colors, strict=True)):
-            xs, ys = _rings(r.geometry, HTML_SIMPLIFY_DEG)
             fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    mode="lines",
-                    fill="toself",
-                    fillcolor=color,
-                    line={"color": DISTRICT_EDGE, "width": 0.8},
+                _area(
+                    r.geometry,
+                    HTML_SIMPLIFY_DEG,
+                    color,
+                    {"color": DISTRICT_EDGE, "width": 0.8},
                     name="자치구 districts",
                     legendgroup="districts",
                     showlegend=i == 0,
@@ -156,15 +161,12 @@ def build_figure(layers: MapLayers, *, choropleth: str | None = None, title: str
             )
         )
     if len(layers.water):
-        xs, ys = _rings(layers.water.geometry.union_all(), 0.0)
         fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                fill="toself",
-                fillcolor=WATER_COLOR,
-                line={"color": WATER_COLOR, "width": 0.5},
+            _area(
+                layers.water.geometry.union_all(),
+                0.0,
+                WATER_COLOR,
+                {"color": WATER_COLOR, "width": 0.5},
                 name="한강·수계 water",
                 hoverinfo="skip",
                 meta="water",
@@ -174,15 +176,12 @@ def build_figure(layers: MapLayers, *, choropleth: str | None = None, title: str
     for kind, label in (("existing", "도보권 coverage (existing)"), ("new", "도보권 coverage (new)")):
         cov = layers.coverage[layers.coverage["kind"] == kind] if len(layers.coverage) else layers.coverage
         if len(cov):
-            xs, ys = _rings(cov.geometry.union_all(), HTML_SIMPLIFY_DEG)
             fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    mode="lines",
-                    fill="toself",
-                    fillcolor="rgba(44,160,44,0.22)" if kind == "existing" else "rgba(214,39,40,0.22)",
-                    line={"color": COVERAGE_COLOR if kind == "existing" else NEW_COLOR, "width": 0.4},
+                _area(
+                    cov.geometry.union_all(),
+                    HTML_SIMPLIFY_DEG,
+                    "rgba(44,160,44,0.22)" if kind == "existing" else "rgba(214,39,40,0.22)",
+                    {"color": COVERAGE_COLOR if kind == "existing" else NEW_COLOR, "width": 0.4},
                     name=label,
                     hoverinfo="skip",
                     meta=f"coverage_{kind}",

@@ -39,6 +39,7 @@ import shapely
 from pydantic import ValidationError
 from shapely.geometry import LineString
 
+from mobility.cache import files_stamp
 from mobility.errors import DataFileError, InputError
 from mobility.placement.coverage import walking_coverage
 from mobility.rebalancing.plan import RebalancingPlan
@@ -287,12 +288,7 @@ NETWORK_INPUTS = (
 
 
 def _stamp(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    out = []
-    for rel in NETWORK_INPUTS:
-        f = data_dir / rel
-        st = f.stat() if f.exists() else None
-        out.append((rel, st.st_size if st else -1, st.st_mtime_ns if st else -1))
-    return tuple(out)
+    return files_stamp(data_dir, NETWORK_INPUTS)
 
 
 @lru_cache(maxsize=4)

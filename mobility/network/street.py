@@ -357,5 +357,3 @@ def _to_float(v: Any) -> float:
         return float(v)
     except (TypeError, ValueError):
         return float("nan")
-
-

@@ -52,6 +52,7 @@ from mobility.placement.pipeline import (
 )
 from mobility.provenance import Provenance
 from mobility.scenario.expansion import ExpansionScenario, NewStations
+from mobility.schema import document_schema
 from mobility.stats import SolverStats
 
 SCHEMA_VERSION = "1"
@@ -198,10 +199,7 @@ _ADAPTER: TypeAdapter[Backtest] = TypeAdapter(Backtest)
 
 def backtest_json_schema() -> dict[str, Any]:
     """JSON Schema of ``backtest.json`` (generated from the dataclasses)."""
-    schema = _ADAPTER.json_schema(mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "mobility backtest"
-    return schema
+    return document_schema(_ADAPTER.json_schema(mode="serialization"), "mobility backtest")
 
 
 def default_scenario(old: str, n_new: int) -> ExpansionScenario:

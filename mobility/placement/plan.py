@@ -64,6 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mobility.errors import InputError
 from mobility.provenance import Provenance
+from mobility.schema import document_schema
 from mobility.simulation.estimate import Estimate, Figures
 from mobility.stats import SolverStats
 
@@ -248,39 +249,28 @@ class Plan(_Document):
 
 def plan_json_schema() -> dict[str, Any]:
     """JSON Schema of the ``plan.json`` document (generated from the models)."""
-    schema = Plan.model_json_schema(mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "mobility expansion Plan"
-    schema["description"] = (
-        "Output of `mobility plan`: new stations, bikes per station, district and city KPIs, "
-        f"solver statistics and provenance. schema_version {SCHEMA_VERSION}."
+    return document_schema(
+        Plan.model_json_schema(mode="serialization"),
+        "mobility expansion Plan",
+        description="Output of `mobility plan`: new stations, bikes per station, district and city KPIs, "
+        f"solver statistics and provenance. schema_version {SCHEMA_VERSION}.",
     )
-    return schema
 
 
 def plan_to_geojson(plan: Plan) -> dict[str, Any]:
     """Stations as a GeoJSON FeatureCollection (``kind`` = ``"new"`` or ``"existing"``)."""
     feats: list[dict[str, Any]] = []
-    for s in plan.new_stations:
-        props = {k: v for k, v in s.model_dump(mode="json").items() if k not in ("lat", "lon")}
-        props["kind"] = "new"
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
-                "properties": props,
-            }
-        )
-    for e in plan.existing_stations:
-        props = {k: v for k, v in e.model_dump(mode="json").items() if k not in ("lat", "lon")}
-        props["kind"] = "existing"
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [e.lon, e.lat]},
-                "properties": props,
-            }
-        )
+    for kind, stations in (("new", plan.new_stations), ("existing", plan.existing_stations)):
+        for st in stations:
+            props = {k: v for k, v in st.model_dump(mode="json").items() if k not in ("lat", "lon")}
+            props["kind"] = kind
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [st.lon, st.lat]},
+                    "properties": props,
+                }
+            )
     return {
         "type": "FeatureCollection",
         "name": plan.scenario,

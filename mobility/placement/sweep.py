@@ -49,6 +49,7 @@ from mobility.placement.pipeline import (
 )
 from mobility.provenance import Provenance
 from mobility.scenario.expansion import ExpansionScenario, NewStations
+from mobility.schema import document_schema
 from mobility.stats import SolverStats
 
 SCHEMA_VERSION = "1"
@@ -153,10 +154,7 @@ _ADAPTER: TypeAdapter[Sweep] = TypeAdapter(Sweep)
 
 def sweep_json_schema() -> dict[str, Any]:
     """JSON Schema of the ``sweep.json`` document (generated from the dataclasses)."""
-    schema = _ADAPTER.json_schema(mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "mobility coverage/budget curve"
-    return schema
+    return document_schema(_ADAPTER.json_schema(mode="serialization"), "mobility coverage/budget curve")
 
 
 def parse_range(text: str, field_name: str, *, integer: bool = True) -> list[float]:

@@ -67,6 +67,7 @@ def _forward(gs: np.ndarray, f0: np.ndarray) -> np.ndarray:  # pragma: no cover 
             fw[k, b] = best
     return fw
 
+
 @njit(cache=True)
 def _backward(gs: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     m = gs.shape[0]
@@ -81,6 +82,7 @@ def _backward(gs: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
                     best = v
             bw[k - 1, a] = best
     return bw
+
 
 @njit(cache=True)
 def _backtrack(fw: np.ndarray, gs: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
@@ -98,10 +100,9 @@ def _backtrack(fw: np.ndarray, gs: np.ndarray) -> np.ndarray:  # pragma: no cove
         loads[k - 1] = arg
     return loads
 
+
 @njit(cache=True)
-def _insertion_values(
-    fw: np.ndarray, bw: np.ndarray, gpool: np.ndarray
-) -> np.ndarray:  # pragma: no cover
+def _insertion_values(fw: np.ndarray, bw: np.ndarray, gpool: np.ndarray) -> np.ndarray:  # pragma: no cover
     npool, q1 = gpool.shape[0], gpool.shape[1]
     mk = fw.shape[0]
     out = np.empty((npool, mk))

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from mobility.provenance import Provenance
 from mobility.rebalancing.problem import Depot, RebalancingProblem
+from mobility.schema import document_schema
 from mobility.stats import SolverStats
 
 __all__ = [
@@ -52,6 +53,10 @@ class _Document(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``model_dump`` in JSON mode, by alias, with the computed fields)."""
+        return self.model_dump(mode="json", by_alias=True)
+
 
 class Stop(_Document):
     """One stop of a truck: where, when, how many bikes, and the load after."""
@@ -75,10 +80,6 @@ class Stop(_Document):
     def arrival(self) -> str:
         """Arrival clock time ``"HH:MM"``."""
         return clock(self.arrival_s)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (with the ``arrival`` clock string)."""
-        return self.model_dump(mode="json")
 
 
 class TruckRoute(_Document):
@@ -127,10 +128,6 @@ class TruckRoute(_Document):
         """Hours from leaving the depot to returning (0 for an unused truck)."""
         return (self.end_s - self.start_s) / 3600.0 if self.stops else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return self.model_dump(mode="json")
-
 
 class PlanTotals(_Document):
     """Citywide figures of a plan (dissatisfaction unweighted; ``objective`` as minimised)."""
@@ -171,10 +168,6 @@ class RebalancingPlan(_Document):
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The content of ``routes.json`` (``model_dump`` in JSON mode, with the ``schema`` key)."""
-        return self.model_dump(mode="json", by_alias=True)
-
     def with_provenance(self, provenance: Provenance) -> RebalancingPlan:
         """A copy with ``provenance`` set."""
         return self.model_copy(update={"provenance": provenance})
@@ -190,15 +183,13 @@ class RebalancingPlan(_Document):
 
 def routes_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of ``routes.json``, generated from :class:`RebalancingPlan`."""
-    schema = RebalancingPlan.model_json_schema(mode="serialization", by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = SCHEMA_ID
-    schema["title"] = "RebalancingPlan (routes.json)"
-    schema["description"] = (
-        "Nightly truck routes. quantity > 0: bikes picked up at the station; < 0: dropped. "
-        "Times: seconds since midnight of the evening the night starts (arrival_s), and HH:MM."
+    return document_schema(
+        RebalancingPlan.model_json_schema(mode="serialization", by_alias=True),
+        "RebalancingPlan (routes.json)",
+        description="Nightly truck routes. quantity > 0: bikes picked up at the station; < 0: dropped. "
+        "Times: seconds since midnight of the evening the night starts (arrival_s), and HH:MM.",
+        schema_id=SCHEMA_ID,
     )
-    return schema
 
 
 # ------------------------------------------------------------------------------------- building

@@ -90,8 +90,7 @@ def validate_plan(problem: RebalancingProblem, plan: Any) -> ValidationReport:
             rep.add(f"station {problem.station_ids[i]} visited {c} times > max_visits {problem.max_visits}")
     if replay.station_delta + replay.truck_delta != 0:
         rep.add(
-            f"bikes not conserved: stations changed by {replay.station_delta}, "
-            f"trucks by {replay.truck_delta}"
+            f"bikes not conserved: stations changed by {replay.station_delta}, trucks by {replay.truck_delta}"
         )
     rep.dissatisfaction_after = problem.dissatisfaction([max(0, k) for k in inv])
     _check_totals(d.get("totals") or {}, rep)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -32,8 +32,6 @@ from mobility.scenario.reading import Strict, read_yaml, validated
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
-
-
 
 
 SEOUL_LAT: tuple[float, float] = (37.40, 37.72)
@@ -163,30 +161,31 @@ class Budget(Strict):
         return self
 
 
-class DockBounds(Strict):
+class _Bounds(Strict):
+    """A ``min``/``max`` pair with ``min <= max``."""
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+        return self
+
+
+class DockBounds(_Bounds):
     """Docks per NEW station."""
 
     min: int = Field(default=10, ge=1)
     max: int = Field(default=20, ge=1)
 
-    @model_validator(mode="after")
-    def _order(self) -> DockBounds:
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
-        return self
 
-
-class BikesPerDock(Strict):
+class BikesPerDock(_Bounds):
     """Bikes a station may hold per dock (every station, old and new)."""
 
     min: NonNegFloat = 0.5
     max: PositiveFloat = 1.5
-
-    @model_validator(mode="after")
-    def _order(self) -> BikesPerDock:
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
-        return self
 
 
 class Coverage(Strict):

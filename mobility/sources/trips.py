@@ -711,9 +711,7 @@ DATASETS: list[DatasetSpec] = [
 ]
 
 
-def _file_selects(
-    files: list[Path], tmp: Path, weight: int | None
-) -> tuple[list[str], list[dict[str, Any]]]:
+def _file_selects(files: list[Path], tmp: Path, weight: int | None) -> tuple[list[str], list[dict[str, Any]]]:
     """One staging SELECT per file (cp949 files transcoded into ``tmp`` first) and its facts."""
     selects: list[str] = []
     file_info: list[dict[str, Any]] = []

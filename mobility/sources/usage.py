@@ -24,7 +24,7 @@ import pandas as pd
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.quality import QualityReport
-from mobility.sources.base import DatasetSpec, Loaded, catalog_loader
+from mobility.sources.base import DatasetSpec, Loaded, family_datasets
 from mobility.sources.boundaries import GU_CODES
 from mobility.sources.trips import detect_encoding
 
@@ -201,29 +201,29 @@ def load_citywide_monthly_usage(data_dir: Path | str | None = None) -> Loaded[pd
     return Loaded(table, report, [path])
 
 
-DATASETS: list[DatasetSpec] = [
-    DatasetSpec(
-        name="usage_station_monthly_2023",
-        family="usage",
-        relpath=STATION_RELPATH,
-        description="Rentals/returns per station and month, 2023 (OA-15249; 44,846,005 rentals)",
-        load=catalog_loader(load_station_monthly_usage),
-        expected_rows=32_687,
-    ),
-    DatasetSpec(
-        name="usage_district_monthly",
-        family="usage",
-        relpath=DISTRICT_RELPATH,
-        description="Trips per gu and month 2019-01..2025-12 (25 gu + 미상)",
-        load=catalog_loader(load_district_monthly_usage),
-        expected_rows=2_184,
-    ),
-    DatasetSpec(
-        name="usage_citywide_monthly",
-        family="usage",
-        relpath=CITYWIDE_RELPATH,
-        description="Citywide trips/distance/time per month 2019-01..2025-12 (2019-12 missing)",
-        load=catalog_loader(load_citywide_monthly_usage),
-        expected_rows=83,
-    ),
-]
+DATASETS: list[DatasetSpec] = family_datasets(
+    "usage",
+    [
+        (
+            "usage_station_monthly_2023",
+            STATION_RELPATH,
+            "Rentals/returns per station and month, 2023 (OA-15249; 44,846,005 rentals)",
+            load_station_monthly_usage,
+            32_687,
+        ),
+        (
+            "usage_district_monthly",
+            DISTRICT_RELPATH,
+            "Trips per gu and month 2019-01..2025-12 (25 gu + 미상)",
+            load_district_monthly_usage,
+            2_184,
+        ),
+        (
+            "usage_citywide_monthly",
+            CITYWIDE_RELPATH,
+            "Citywide trips/distance/time per month 2019-01..2025-12 (2019-12 missing)",
+            load_citywide_monthly_usage,
+            83,
+        ),
+    ],
+)
