@@ -11,14 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mobility.cli.common import (
-    BenchDirArgument,
-    JsonOption,
-    SeedOption,
-    console,
-    err_console,
-    print_json,
-)
+from mobility.cli.common import BenchDirArgument, JsonOption, SeedOption, console, err_console, print_json
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine

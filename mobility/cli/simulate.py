@@ -22,14 +22,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from mobility.cli.common import (
-    DataDirOption,
-    JsonOption,
-    SeedOption,
-    console,
-    err_console,
-    print_json,
-)
+from mobility.cli.common import DataDirOption, JsonOption, SeedOption, console, err_console, print_json
 from mobility.errors import InputError
 from mobility.io import atomic_path, atomic_write_json, atomic_write_text
 
