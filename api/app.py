@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -60,6 +61,16 @@ def _json_bytes(status: int, payload: dict[str, Any]) -> tuple[list[tuple[bytes,
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
+_REQUEST_IDS = itertools.count()
+_PROCESS_TAG = os.urandom(4).hex()
+
+
+def new_request_id() -> str:
+    """A request id unique across processes and restarts: a random tag of the process (8 hex
+    digits) and a counter (8 hex digits): a counter costs nothing, ``uuid4()`` ~6 us a request
+    (a system call and an object); the id only has to find a request in the logs."""
+    return f"{_PROCESS_TAG}{next(_REQUEST_IDS) & 0xFFFFFFFF:08x}"
+
 
 class GuardMiddleware:
     """Request id, body size limit (413), latency metrics by route template, audit log (pure ASGI).
@@ -77,7 +88,7 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = uuid.uuid4().hex[:16]
+        request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         status_holder: dict[str, Any] = {"status": 500, "started": False, "location": None}
 

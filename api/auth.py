@@ -174,11 +174,51 @@ class KeyStore:
             self._cache.clear()
 
 
+class LocalWindow:
+    """A sliding-window-counter limit counted in this process's memory: O(1) per hit, no threads.
+
+    The approximation of ``limits``' sliding window counter: the previous fixed window's count,
+    weighted by the share of it still inside the sliding window, plus the current window's count.
+    ``limits``' own memory storage starts a timer thread to expire its counters, up to a hundred a
+    second under load; here a key keeps three numbers and stale keys are dropped when many pile up.
+    """
+
+    def __init__(self, amount: int, seconds: float) -> None:
+        self.amount = amount
+        self.seconds = seconds
+        self._windows: dict[str, tuple[int, int, int]] = {}  # key -> (window index, previous, current)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, now: float | None = None) -> tuple[bool, float]:
+        """Count one request of ``key``; returns (allowed, seconds until a request would be allowed)."""
+        now = time.time() if now is None else now
+        index = int(now // self.seconds)
+        elapsed = now / self.seconds - index  # share of the current window gone
+        with self._lock:
+            last, previous, current = self._windows.get(key, (index, 0, 0))
+            if last != index:
+                previous, current = (current if last == index - 1 else 0), 0
+            weighted = previous * (1.0 - elapsed) + current
+            if weighted + 1 <= self.amount:
+                if len(self._windows) > 10_000:  # bounded: drop keys idle for two windows
+                    self._windows = {k: v for k, v in self._windows.items() if v[0] >= index - 1}
+                self._windows[key] = (index, previous, current + 1)
+                return True, 0.0
+            self._windows[key] = (index, previous, current)
+        if current + 1 > self.amount:  # wait for the next window, then for this one's weight to fall
+            share = max(0.0, 1.0 - (self.amount - 1) / current)
+            return False, (1.0 - elapsed + share) * self.seconds
+        share = 1.0 - (self.amount - 1 - current) / previous
+        return False, max(0.0, share - elapsed) * self.seconds
+
+
 class RateLimiter:
-    """Per-key sliding-window-counter limit (``limits`` library; memory or Redis storage).
+    """Per-key sliding-window-counter limit, in this process's memory or shared through Redis.
 
     The sliding window counter costs O(1) per request (a moving window keeps one timestamp per
-    request) and smooths the burst a fixed window allows at its boundary.
+    request) and smooths the burst a fixed window allows at its boundary. ``memory://`` counts
+    in :class:`LocalWindow`; ``redis://`` through the ``limits`` library (one round trip per
+    request, so that replicas count together exactly).
 
     When the shared storage (Redis) cannot be reached, the API keeps serving: each process
     counts in its own memory meanwhile (so the limit holds per process, not across replicas),
@@ -190,12 +230,16 @@ class RateLimiter:
         self.rate = parse(rate)
         self.storage_uri = storage_uri
         self.retry_seconds = retry_seconds
-        # Short socket timeouts: an unreachable Redis must cost a request milliseconds, not a hang.
-        options = (
-            {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if storage_uri.startswith("redis") else {}
-        )
-        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri, **options))
-        self._fallback: SlidingWindowCounterRateLimiter | None = None
+        self._local = LocalWindow(self.rate.amount, self.rate.get_expiry())
+        self._limiter: SlidingWindowCounterRateLimiter | None = None
+        if not storage_uri.startswith("memory"):
+            # Short socket timeouts: an unreachable Redis must cost a request milliseconds, not a hang.
+            options = (
+                {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+                if storage_uri.startswith("redis")
+                else {}
+            )
+            self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri, **options))
         self._down_since: float | None = None
         self._lock = threading.Lock()
 
@@ -204,15 +248,15 @@ class RateLimiter:
         """Whether the limit is counted in memory because the shared storage is unreachable."""
         return self._down_since is not None
 
-    def _active(self) -> SlidingWindowCounterRateLimiter:
+    def _shared(self) -> SlidingWindowCounterRateLimiter | None:
+        """The shared limiter, or ``None`` when counting in memory (by design or while it is down)."""
         with self._lock:
             down = self._down_since
-            if down is not None and time.monotonic() - down < self.retry_seconds:
-                assert self._fallback is not None
-                return self._fallback
-            return self._limiter
+        if down is not None and time.monotonic() - down < self.retry_seconds:
+            return None
+        return self._limiter
 
-    def _hit(self, limiter: SlidingWindowCounterRateLimiter, key_id: str) -> tuple[bool, float]:
+    def _hit_shared(self, limiter: SlidingWindowCounterRateLimiter, key_id: str) -> tuple[bool, float]:
         if limiter.hit(self.rate, key_id):
             return True, 0.0
         stats = limiter.get_window_stats(self.rate, key_id)
@@ -220,15 +264,13 @@ class RateLimiter:
 
     def hit(self, key_id: str) -> tuple[bool, float]:
         """Count one request; returns (allowed, seconds until the window frees a slot)."""
-        limiter = self._active()
-        if limiter is self._fallback:
-            return self._hit(limiter, key_id)
+        limiter = self._shared()
+        if limiter is None:
+            return self._local.hit(key_id)
         try:
-            out = self._hit(limiter, key_id)
+            out = self._hit_shared(limiter, key_id)
         except Exception as exc:  # storage unreachable: count in memory, say so in the log
             with self._lock:
-                if self._fallback is None:
-                    self._fallback = SlidingWindowCounterRateLimiter(storage_from_string("memory://"))
                 first = self._down_since is None
                 self._down_since = time.monotonic()
             if first:
@@ -237,8 +279,7 @@ class RateLimiter:
                     self.storage_uri.split("@")[-1],
                     type(exc).__name__,
                 )
-            assert self._fallback is not None
-            return self._hit(self._fallback, key_id)
+            return self._local.hit(key_id)
         if self._down_since is not None:
             with self._lock:
                 self._down_since = None

@@ -48,11 +48,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+import psutil
 
 from mobility.machine import describe, machine
 
@@ -508,7 +510,39 @@ READS = (
 )
 
 
-def run_mixed(args: argparse.Namespace, url: str, port: int, key: str, job_id: str) -> dict[str, Any]:
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server process ``pid`` and its descendants
+    (the uvicorn workers): unlike latency, CPU per request barely moves when other work shares
+    the cores, so it compares runs made under different loads."""
+    total = 0.0
+    root = psutil.Process(pid)
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def with_cpu(pid: int, run: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """``run(*args)``'s figures plus the server's CPU milliseconds per request answered during it."""
+    before = server_cpu_seconds(pid)
+    out = run(*args)
+    used = server_cpu_seconds(pid) - before
+    answered = out["read"]["requests"] + out["submit"]["requests"]
+    out["server_cpu_s"] = round(used, 2)
+    out["cpu_ms_per_request"] = round(1000 * used / answered, 3) if answered else None
+    return out
+
+
+def _drive_mixed_sync(*args: Any) -> dict[str, Any]:
+    return asyncio.run(drive_mixed(*args))
+
+
+def run_mixed(
+    args: argparse.Namespace, url: str, port: int, key: str, job_id: str, server_pid: int
+) -> dict[str, Any]:
     """Reads only, then 90 % reads / 10 % submissions, at each ``--mixed-clients``; per-class figures."""
     # Reads accept gzip as browsers and HTTP libraries (httpx, requests) do, unless --identity.
     h = {"X-API-Key": key} | ({} if args.identity else {"Accept-Encoding": "gzip"})
@@ -534,12 +568,15 @@ def run_mixed(args: argparse.Namespace, url: str, port: int, key: str, job_id: s
     share = args.post_share
     for clients in args.mixed_clients:
         if args.mixed_generator == "wrk":
-            only = drive_mixed_wrk(port, reads, None, clients, args.seconds, 0.0, args.think_ms)
+            run = (port, reads, None, clients, args.seconds, 0.0, args.think_ms)
+            only = with_cpu(server_pid, drive_mixed_wrk, *run)
             post_rps = only["read"]["rps"] * share / (1 - share)
-            mixed = drive_mixed_wrk(port, reads, post, clients, args.seconds, post_rps, args.think_ms)
+            mixed = with_cpu(
+                server_pid, drive_mixed_wrk, *run[:2], post, clients, args.seconds, post_rps, args.think_ms
+            )
         else:
-            only = asyncio.run(drive_mixed(port, reads, None, clients, args.seconds, 0.0))
-            mixed = asyncio.run(drive_mixed(port, reads, post, clients, args.seconds, share))
+            only = with_cpu(server_pid, _drive_mixed_sync, port, reads, None, clients, args.seconds, 0.0)
+            mixed = with_cpu(server_pid, _drive_mixed_sync, port, reads, post, clients, args.seconds, share)
         total = mixed["read"]["requests"] + mixed["submit"]["requests"]
         out[str(clients)] = {
             "reads_only": only,
@@ -571,7 +608,7 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
     )
     print(
         f"{'clients  run':22} {'class':7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'max ms':>8} {'errors':>6} {'load':>5}"
+        f"{'max ms':>8} {'errors':>6} {'load':>5} {'CPU ms/req':>10}"
     )
     for clients, r in runs.items():
         for run in ("reads_only", "mixed"):
@@ -581,7 +618,8 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
                     continue
                 print(
                     f"{clients:>7}  {run:12} {cls:7} {x['requests']:8d} {x['rps']:8.1f} {x['p50_ms']:8.2f} "
-                    f"{x['p99_ms']:8.2f} {x['max_ms']:8.1f} {r[run]['errors']:6d} {r['load_avg_1m']:5.2f}"
+                    f"{x['p99_ms']:8.2f} {x['max_ms']:8.1f} {r[run]['errors']:6d} {r['load_avg_1m']:5.2f} "
+                    f"{r[run]['cpu_ms_per_request']:10.3f}"
                 )
         base = r["reads_only"]["read"]["p99_ms"]
         r["reads_p99_mixed_vs_reads_only"] = round(r["mixed"]["read"]["p99_ms"] / base, 2) if base else None
@@ -701,7 +739,7 @@ def main() -> None:
             raise SystemExit("server did not start; see " + str(tmp / "server.log"))
         if args.mixed:
             args.mixed_generator = "wrk" if "wrk" in generators and args.generator != "python" else "python"
-            mixed_runs = run_mixed(args, url, port, key, job_id)
+            mixed_runs = run_mixed(args, url, port, key, job_id, server.pid)
             print_mixed(args, mixed_runs, plan_bytes)
             return
         h = {"X-API-Key": key}

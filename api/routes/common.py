@@ -42,6 +42,7 @@ __all__ = [
     "create_job",
     "get_job",
     "job_info",
+    "job_status",
     "links_to",
     "list_jobs",
     "serve_artifact",
@@ -299,6 +300,42 @@ def get_job(request: Request, kind: str, job_id: str) -> Job:
     return job
 
 
+FINAL = frozenset({"succeeded", "failed", "cancelled"})
+"""Job states that never change again (every later write is guarded by ``status = running``)."""
+
+
+def _job_status_body(
+    sessions: sessionmaker[Session], kind: str, job_id: str, base: str
+) -> tuple[bytes, str] | None:
+    with sessions() as s:
+        job: Job | None = s.get(Job, job_id)
+        if job is None or job.kind != kind:
+            return None
+        return job_info(job, base).model_dump_json().encode(), job.status
+
+
+async def job_status(request: Request, kind: str, job_id: str, base: str) -> Response:
+    """A job's :class:`~api.schemas.JobInfo` as JSON; 404 if there is no such job of ``kind``.
+
+    A finished job's answer never changes, so its bytes are kept in the artifact cache and later
+    reads cost neither a database query nor a thread; a queued or running job is read each time.
+    """
+    if len(job_id) > 64:
+        raise HTTPException(404, f"no {kind} job {job_id[:64]!r}")
+    cache: ArtifactCache = request.app.state.artifact_cache
+    key = (job_id, "status", base)
+    hit = cache.get(key)
+    if hit is not None:
+        return Response(hit[0], media_type="application/json")
+    loaded = await run_in_threadpool(_job_status_body, request.app.state.sessions, kind, job_id, base)
+    if loaded is None:
+        raise HTTPException(404, f"no {kind} job {job_id!r}")
+    body, status = loaded
+    if status in FINAL:
+        cache.put(key, (body, "application/json", ""))
+    return Response(body, media_type="application/json")
+
+
 def list_jobs(
     request: Request, kind: str, base: str, status: str | None, author: str | None, limit: int, offset: int
 ) -> JobPage:
@@ -342,10 +379,10 @@ def add_job_routes(
     failed; read role) and ``DELETE path/{job_id}`` (:func:`cancel`; ``write_role``) for ``kind``
     jobs: the same two operations, answers and errors for every job kind."""
 
-    def get_route(
+    async def get_route(
         request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]
-    ) -> JobInfo:
-        return job_info(get_job(request, kind, job_id), base)
+    ) -> Response:
+        return await job_status(request, kind, job_id, base)
 
     def cancel_route(request: Request, job_id: str) -> JSONResponse:  # write_role: see router.delete below
         return cancel(request, kind, base, job_id)

@@ -8,9 +8,11 @@ import pytest
 from api_support import RUN, SCENARIO, Api, keys_for, make_settings
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api.app import create_app
-from api.auth import hash_key
+from api.auth import LocalWindow, hash_key
 
 
 def test_no_key_wrong_key_and_bearer(api_lite: Api) -> None:
@@ -90,6 +92,29 @@ def test_rate_limit_per_key(strict_app: Api) -> None:
     r = c.get("/v1/scenarios", headers=strict_app.h("viewer"))
     assert int(r.headers["Retry-After"]) >= 1
     assert c.get("/v1/scenarios", headers=strict_app.h("planner")).status_code == 200  # another key
+
+
+@given(
+    amount=st.integers(1, 20),
+    gaps=st.lists(st.floats(0, 30, allow_nan=False), min_size=1, max_size=200),
+)
+def test_local_window_limit_and_retry_after(amount: int, gaps: list[float]) -> None:
+    """The in-memory sliding window counter never lets more than ``amount`` requests through in one
+    fixed window, and a denied caller who waits the ``Retry-After`` it was given gets through."""
+    window = LocalWindow(amount, 60.0)
+    now, per_window = 1_000_000.0, {}
+    for gap in gaps:
+        now += gap
+        allowed, retry = window.hit("k", now)
+        if allowed:
+            index = int(now // 60)
+            per_window[index] = per_window.get(index, 0) + 1
+            assert per_window[index] <= amount
+            continue
+        assert 0 < retry <= 120
+        probe = LocalWindow(amount, 60.0)
+        probe._windows = dict(window._windows)
+        assert probe.hit("k", now + retry + 1e-6)[0]
 
 
 def test_body_limit(strict_app: Api) -> None:
