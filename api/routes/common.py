@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 IDEMPOTENCY_MAX = 200
+FINAL = frozenset({"succeeded", "failed", "cancelled"})
+"""Job states that never change again (every later write is guarded by ``status = running``)."""
 
 IdempotencyKey = Annotated[
     str | None,
@@ -272,7 +274,7 @@ def cancel(request: Request, kind: str, base: str, job_id: str) -> JSONResponse:
     """Cancel a job of any kind: a queued one at once (200), a running one by request (202; it
     stops before its next step); 409 once it has finished."""
     job = get_job(request, kind, job_id)
-    if job.status in ("succeeded", "failed", "cancelled"):
+    if job.status in FINAL:
         raise HTTPException(409, f"job {job_id} already {job.status}")
     request.app.state.queue.cancel(job_id)
     job = get_job(request, kind, job_id)
@@ -298,10 +300,6 @@ def get_job(request: Request, kind: str, job_id: str) -> Job:
     if job is None or job.kind != kind:
         raise HTTPException(404, f"no {kind} job {job_id!r}")
     return job
-
-
-FINAL = frozenset({"succeeded", "failed", "cancelled"})
-"""Job states that never change again (every later write is guarded by ``status = running``)."""
 
 
 def _job_status_body(
