@@ -7,16 +7,20 @@ algorithms are in :mod:`~mobility.simulation.model` and :mod:`~mobility.simulati
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ValidationError
 
 from mobility.demand.holidays import day_type
 from mobility.demand.profiles import StationProfiles
 from mobility.errors import InputError
+from mobility.placement.plan import Plan
+from mobility.rebalancing.plan import RebalancingPlan
 from mobility.simulation.engine import SimulationProblem
 from mobility.simulation.model import (
     DayFactors,
@@ -34,6 +38,23 @@ from mobility.simulation.model import (
 )
 
 STATION_COLUMNS = ("station_id", "number", "name", "gu", "lat", "lon", "docks")
+
+D = TypeVar("D", bound=BaseModel)
+
+
+def read_document(model: type[D], doc: D | Mapping[str, Any], field_name: str, label: str) -> D:
+    """``doc`` as the typed document ``model`` (:class:`~mobility.placement.plan.Plan`,
+    :class:`~mobility.rebalancing.plan.RebalancingPlan`): the one way the simulator reads a plan
+    or a night's routes. A document that does not validate is an :class:`InputError` naming
+    ``field_name``, the file (``label``) and the first bad field (never its content)."""
+    if isinstance(doc, model):
+        return doc
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+        raise InputError(field_name, label, f"a {model.__name__} document ({loc}: {e['msg']})") from exc
 
 
 @dataclass(frozen=True)
@@ -73,37 +94,36 @@ def load_station_set(source: str | Path, data_dir: Path | None = None) -> Statio
     return StationSet(out.reset_index(drop=True), source=str(source))
 
 
-def stations_from_plan(doc: dict[str, Any], *, label: str = "plan.json") -> StationSet:
-    """Existing and new stations of an expansion plan document, with the bikes it allocates."""
-    if "existing_stations" not in doc or "new_stations" not in doc:
-        raise InputError("SOURCE", label, "a plan.json with existing_stations and new_stations")
-    rows = []
-    for s in doc["existing_stations"]:
-        rows.append(
-            {
-                "station_id": str(s["station_id"]),
-                "number": s.get("number"),
-                "name": str(s.get("name", "")),
-                "gu": str(s.get("gu", "")),
-                "lat": float(s["lat"]),
-                "lon": float(s["lon"]),
-                "docks": int(s["docks"]),
-                "bikes": int(s["bikes"]),
-            }
-        )
-    for s in doc["new_stations"]:
-        rows.append(
-            {
-                "station_id": str(s["id"]),
-                "number": None,
-                "name": f"new {s['id']}",
-                "gu": str(s.get("gu", "")),
-                "lat": float(s["lat"]),
-                "lon": float(s["lon"]),
-                "docks": int(s["docks"]),
-                "bikes": int(s["bikes"]),
-            }
-        )
+def stations_from_plan(doc: Plan | Mapping[str, Any], *, label: str = "plan.json") -> StationSet:
+    """Existing and new stations of an expansion plan (a :class:`Plan` or a ``plan.json``
+    document, validated as one), with the bikes it allocates."""
+    plan = read_document(Plan, doc, "SOURCE", label)
+    rows = [
+        {
+            "station_id": s.station_id,
+            "number": s.number,
+            "name": s.name,
+            "gu": s.gu,
+            "lat": s.lat,
+            "lon": s.lon,
+            "docks": s.docks,
+            "bikes": s.bikes,
+        }
+        for s in plan.existing_stations
+    ]
+    rows += [
+        {
+            "station_id": s.id,
+            "number": None,
+            "name": f"new {s.id}",
+            "gu": s.gu,
+            "lat": s.lat,
+            "lon": s.lon,
+            "docks": s.docks,
+            "bikes": s.bikes,
+        }
+        for s in plan.new_stations
+    ]
     t = pd.DataFrame(rows)
     t["number"] = pd.to_numeric(t["number"], errors="coerce").astype("Int64")
     return StationSet(t, source=label, bikes_from_source=True)
@@ -153,16 +173,20 @@ def status_bikes(stations: pd.DataFrame, status: pd.DataFrame, *, field_name: st
 
 
 def apply_routes(
-    stations: pd.DataFrame, bikes: np.ndarray, routes: dict[str, Any], *, label: str = "--routes"
+    stations: pd.DataFrame,
+    bikes: np.ndarray,
+    routes: RebalancingPlan | Mapping[str, Any],
+    *,
+    label: str = "--routes",
 ) -> np.ndarray:
-    """The stock after a night's routes (``routes.json``): each stop's quantity (+ picked up, − dropped)."""
-    if "routes" not in routes:
-        raise InputError(label, "a document without 'routes'", "a routes.json (RebalancingPlan)")
+    """The stock after a night's routes (a :class:`RebalancingPlan` or a ``routes.json`` document,
+    validated as one): each stop's quantity (+ picked up, − dropped)."""
+    plan = read_document(RebalancingPlan, routes, label, "routes.json")
     pos = pd.Series(np.arange(len(stations)), index=stations["station_id"].astype(str).to_numpy())
     out = bikes.copy()
-    for r in routes["routes"]:
-        for s in r.get("stops", []):
-            sid = str(s["station_id"])
+    for r in plan.routes:
+        for s in r.stops:
+            sid = s.station_id
             if sid not in pos.index:
                 raise InputError(
                     f"{label}: stop station_id",
@@ -170,12 +194,12 @@ def apply_routes(
                     "a station of the simulated network (routes from another network?)",
                 )
             i = int(pos[sid])
-            out[i] -= int(s["quantity"])
+            out[i] -= s.quantity
             if out[i] < 0:
                 raise InputError(
                     f"{label}: stop at {sid}",
-                    int(s["quantity"]),
-                    f"at most the {out[i] + int(s['quantity'])} bikes there",
+                    s.quantity,
+                    f"at most the {out[i] + s.quantity} bikes there",
                 )
     return out
 

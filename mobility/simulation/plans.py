@@ -172,7 +172,7 @@ def simulate_plan(
     }
     progress(f"simulating riders on {d}: baseline network, {replications} replications")
     before = _run_network(_baseline_set(plan), None, baseline_bikes, label="before", **common)
-    after_set = stations_from_plan(plan.to_dict(), label=f"{plan.scenario}: plan")
+    after_set = stations_from_plan(plan, label=f"{plan.scenario}: plan")
     progress(f"simulating riders on {d}: the plan's network, {replications} replications")
     after = _run_network(
         after_set, after_set.table["bikes"].to_numpy(np.int64), None, label="after", **common

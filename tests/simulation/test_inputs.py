@@ -10,6 +10,8 @@ import pytest
 
 from mobility.cli.simulate import parse_fleet
 from mobility.errors import InputError
+from mobility.placement.plan import StationAllocation
+from mobility.rebalancing.plan import PlanTotals, RebalancingPlan, Stop, TruckRoute
 from mobility.simulation.data import (
     apply_routes,
     load_station_set,
@@ -19,6 +21,8 @@ from mobility.simulation.data import (
 )
 from mobility.simulation.model import RiderParams, fit_od, fit_season, slot_rates
 from mobility.simulation.result import simulation_json_schema
+from mobility.stats import SolverStats
+from tests.placement.test_plan import sample_plan
 
 
 def stations() -> pd.DataFrame:
@@ -49,19 +53,49 @@ def test_status_is_matched_and_validated() -> None:
         status_bikes(st, pd.DataFrame({"station_id": ["ST-1", "ST-2"], "bikes": [1, 1]}))
 
 
+def routes_doc(stops: list[tuple[str, int]]) -> dict[str, object]:
+    """A complete ``routes.json`` document (one truck visiting ``stops``: station id, quantity)."""
+    route = TruckRoute(
+        truck_id="T1",
+        depot_id="D1",
+        capacity=20,
+        start_s=0.0,
+        end_s=3600.0,
+        start_load=0,
+        end_load=0,
+        stops=tuple(
+            Stop(
+                seq=k,
+                station_id=sid,
+                name=sid,
+                lon=126.9,
+                lat=37.55,
+                arrival_s=600.0 * (k + 1),
+                departure_s=600.0 * (k + 1) + 60,
+                quantity=q,
+                load_after=0,
+                bikes_before=0,
+                bikes_after=0,
+            )
+            for k, (sid, q) in enumerate(stops)
+        ),
+        distance_km=1.0,
+    )
+    totals = PlanTotals.model_validate(dict.fromkeys(PlanTotals.model_fields, 0))
+    stats = SolverStats("t", "feasible", 0.0, None, 0.0, 0)
+    plan = RebalancingPlan(totals=totals, routes=(route,), still_empty=(), still_full=(), stats=stats)
+    return plan.to_dict()
+
+
 def test_routes_are_applied_and_checked() -> None:
     st = stations()
-    routes = {
-        "routes": [{"stops": [{"station_id": "ST-1", "quantity": 4}, {"station_id": "ST-2", "quantity": -4}]}]
-    }
+    routes = routes_doc([("ST-1", 4), ("ST-2", -4)])
     assert apply_routes(st, np.array([5, 0, 2]), routes).tolist() == [1, 4, 2]
-    other = {"routes": [{"stops": [{"station_id": "ST-77", "quantity": 1}]}]}
+    other = routes_doc([("ST-77", 1)])
     with pytest.raises(InputError, match="another network"):
         apply_routes(st, np.array([5, 0, 2]), other)
     with pytest.raises(InputError, match="ST-2"):
-        apply_routes(
-            st, np.array([5, 0, 2]), {"routes": [{"stops": [{"station_id": "ST-2", "quantity": 1}]}]}
-        )
+        apply_routes(st, np.array([5, 0, 2]), routes_doc([("ST-2", 1)]))
 
 
 def test_fleet_scaling_keeps_the_total() -> None:
@@ -112,15 +146,14 @@ def test_od_model_is_smoothed_and_normalised() -> None:
 
 
 def test_plan_documents_give_stations_and_bikes(tmp_path: Path) -> None:
-    plan = {
-        "existing_stations": [
-            {"station_id": "ST-1", "number": 101, "name": "가", "gu": "마포구", "lat": 37.5, "lon": 126.9,
-             "docks": 10, "bikes": 7},
-        ],
-        "new_stations": [
-            {"id": "NEW-0001", "lat": 37.51, "lon": 126.91, "gu": "마포구", "docks": 12, "bikes": 9}
-        ],
-    }  # fmt: skip
+    base = sample_plan()
+    existing = StationAllocation(
+        station_id="ST-1", number=101, name="가", gu="마포구", lat=37.5, lon=126.9, docks=10, bikes=7
+    )
+    new = base.new_stations[0].model_copy(
+        update={"id": "NEW-0001", "lat": 37.51, "lon": 126.91, "gu": "마포구", "docks": 12, "bikes": 9}
+    )
+    plan = base.model_copy(update={"existing_stations": [existing], "new_stations": [new]}).to_dict()
     ss = stations_from_plan(plan)
     assert ss.bikes_from_source
     assert ss.table["station_id"].tolist() == ["ST-1", "NEW-0001"]
