@@ -80,7 +80,7 @@ def travel_for(inputs: dict[str, Any]) -> TruckTravel:
         lat,
         source=opts.network,
         profile=opts.profile,
-        straight_speed_kmh=opts.speed_kmh,
+        straight_speed_kph=opts.speed_kph,
         straight_detour=opts.detour,
     )
 

@@ -34,6 +34,7 @@ from mobility.scenario.expansion import (
     ExpansionScenario,
     check_unique_ids,
 )
+from mobility.scenario.reading import renamed, warn_renamed
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
 SEOUL_BBOX: tuple[float, float, float, float] = (126.73, 37.40, 127.28, 37.72)
@@ -420,7 +421,18 @@ class RebalancingOptions(_Strict):
     detour: float = Field(
         default=1.35, ge=1.0, le=5.0, description="Straight lines: road / great-circle distance ratio."
     )
-    speed_kmh: float = Field(default=20.0, ge=1.0, le=120.0, description="Straight lines: driving speed.")
+    speed_kph: float = Field(
+        default=20.0,
+        ge=1.0,
+        le=120.0,
+        validation_alias=renamed("speed_kph", "speed_kmh"),
+        description="Straight lines: driving speed in km/h (`speed_kmh`, deprecated, is read too).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: object) -> object:
+        return warn_renamed(data, {"speed_kmh": "speed_kph"}, "options")
 
 
 class RebalancingRunRequest(_Strict):

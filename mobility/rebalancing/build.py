@@ -120,15 +120,15 @@ def expand_trucks(scn: NightlyScenario) -> tuple[Truck, ...]:
 
 
 def straight_line_matrices(
-    lon: np.ndarray, lat: np.ndarray, *, speed_kmh: float = 22.0, detour: float = 1.35
+    lon: np.ndarray, lat: np.ndarray, *, speed_kph: float = 22.0, detour: float = 1.35
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds and metres between points from great-circle distance × ``detour`` at ``speed_kmh``."""
+    """Seconds and metres between points from great-circle distance × ``detour`` at ``speed_kph`` (km/h)."""
     lo, la = np.radians(np.asarray(lon, dtype=float)), np.radians(np.asarray(lat, dtype=float))
     dlat = la[:, None] - la[None, :]
     dlon = lo[:, None] - lo[None, :]
     a = np.sin(dlat / 2) ** 2 + np.cos(la[:, None]) * np.cos(la[None, :]) * np.sin(dlon / 2) ** 2
     metres = 2 * 6_371_000.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1))) * detour
-    return metres / (speed_kmh / 3.6), metres
+    return metres / (speed_kph / 3.6), metres
 
 
 def _override_index(stations: pd.DataFrame, token: str) -> int:

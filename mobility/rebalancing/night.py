@@ -60,7 +60,7 @@ def _travel(scn: NightlyScenario, lon: np.ndarray, lat: np.ndarray, data_dir: Pa
         lat,
         source=ns.source,
         profile=ns.profile,
-        straight_speed_kmh=ns.straight_speed_kmh,
+        straight_speed_kph=ns.straight_speed_kph,
         straight_detour=ns.straight_detour,
         fallback_to_straight=ns.fallback_to_straight,
         data_dir=data_dir,

@@ -57,7 +57,7 @@ def truck_travel(
     *,
     source: str = "osm-drive",
     profile: str = "truck_night",
-    straight_speed_kmh: float = 22.0,
+    straight_speed_kph: float = 22.0,
     straight_detour: float = 1.35,
     fallback_to_straight: bool = True,
     data_dir: Path | None = None,
@@ -70,10 +70,10 @@ def truck_travel(
         WGS84 coordinates of the points.
     source
         A street network name known to :func:`mobility.network.load_network` (e.g. ``osm-drive``),
-        or ``"straight"`` for great-circle distance × ``straight_detour`` at ``straight_speed_kmh``.
+        or ``"straight"`` for great-circle distance × ``straight_detour`` at ``straight_speed_kph``.
     profile
         ``truck`` (day speeds by road class) or ``truck_night`` (night speeds).
-    straight_speed_kmh, straight_detour
+    straight_speed_kph, straight_detour
         The straight-line model (also the fallback).
     fallback_to_straight
         When the network's data is missing: use straight lines and say so in ``note`` (``True``),
@@ -104,11 +104,11 @@ def truck_travel(
             if not fallback_to_straight:
                 raise
             note = f"street network {source!r} unavailable ({exc}); straight lines used"
-    seconds, metres = straight_line_matrices(x, y, speed_kmh=straight_speed_kmh, detour=straight_detour)
+    seconds, metres = straight_line_matrices(x, y, speed_kph=straight_speed_kph, detour=straight_detour)
     return TruckTravel(
         seconds=seconds,
         metres=metres,
-        model=f"straight x{straight_detour} @ {straight_speed_kmh} km/h",
+        model=f"straight x{straight_detour} @ {straight_speed_kph} km/h",
         note=note,
     )
 

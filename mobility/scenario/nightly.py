@@ -29,7 +29,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from mobility.errors import InputError
-from mobility.scenario.reading import Strict, read_yaml, validated
+from mobility.scenario.reading import Strict, read_yaml, renamed, validated, warn_renamed
 
 __all__ = [
     "Costs",
@@ -176,9 +176,19 @@ class NetworkSpec(Strict):
 
     source: str = "osm-drive"
     profile: Literal["truck", "truck_night"] = "truck_night"
-    straight_speed_kmh: float = Field(default=22.0, gt=0)
+    straight_speed_kph: float = Field(
+        default=22.0,
+        gt=0,
+        validation_alias=renamed("straight_speed_kph", "straight_speed_kmh"),
+        description="Straight lines: driving speed in km/h (the former name straight_speed_kmh is read too).",
+    )
     straight_detour: float = Field(default=1.35, ge=1.0)
     fallback_to_straight: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: object) -> object:
+        return warn_renamed(data, {"straight_speed_kmh": "straight_speed_kph"}, "network")
 
 
 class SolverSpec(Strict):

@@ -7,11 +7,13 @@ strict base model (unknown fields refused, instances frozen).
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, ValidationError
 
 from mobility.errors import InputError
 
@@ -22,6 +24,23 @@ class Strict(BaseModel):
     """Base of every scenario section: an unknown field is an error, an instance never changes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def renamed(new: str, old: str) -> AliasChoices:
+    """The ``validation_alias`` of a field renamed from ``old`` to ``new``: both are read (the
+    old one with a warning, :func:`warn_renamed`), only ``new`` is written and documented."""
+    return AliasChoices(new, old)
+
+
+def warn_renamed(data: object, renames: Mapping[str, str], where: str) -> object:
+    """``data`` unchanged; a :class:`DeprecationWarning` for each old field name (``renames``:
+    old -> new) it still uses. Call it from a ``model_validator(mode="before")``."""
+    if isinstance(data, Mapping):
+        for old, new in renames.items():
+            if old in data:
+                message = f"{where}.{old} is deprecated; call it {new} (same value)"
+                warnings.warn(message, DeprecationWarning, stacklevel=2)
+    return data
 
 
 def read_yaml(path: Path | str) -> object:

@@ -17,7 +17,7 @@ def make_problem(
     start_load: int | None = 0,
     n_depots: int = 1,
     max_bikes: int = 10,
-    speed_kmh: float = 20.0,
+    speed_kph: float = 20.0,
     extent_km: float = 5.0,
     drive_cost_per_km: float = 0.05,
 ) -> RebalancingProblem:
@@ -25,7 +25,7 @@ def make_problem(
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, extent_km, size=(n_depots + n, 2))
     dist_m = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)) * 1000.0
-    travel = dist_m / (speed_kmh / 3.6)
+    travel = dist_m / (speed_kph / 3.6)
     docks = rng.integers(5, 15, size=n)
     bikes = rng.integers(0, max_bikes + 1, size=n)
     curves = []
