@@ -7,7 +7,8 @@
    (citywide served share within 4 standard errors, station rentals correlated); the speed ratio
    is per simulated day.
 2. **Validation, out of sample** (:mod:`mobility.simulation.validation`): June 2023 held out
-   of the fit; 2022-01-01 held out of the fit.
+   of the fit; 2022-01-01 forecast from the history before it; both with the operator's
+   daytime rebalancing rule fixed beforehand (``OPERATOR_RULE``).
 
 Run: ``.venv/bin/python bench/simulation.py [--replications 100] [--simpy-replications 2]``.
 The last line is JSON with ``r2_station_rentals``, ``speedup_vs_simpy``, ``trips_per_second``.
@@ -100,7 +101,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--replications", type=int, default=100)
     ap.add_argument("--simpy-replications", type=int, default=2)
-    ap.add_argument("--validation-replications", type=int, default=20)
+    ap.add_argument("--validation-replications", type=int, default=50)
     ap.add_argument("--day", default="2023-06-14")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-validation", action="store_true")
@@ -176,7 +177,9 @@ def main() -> None:
                 f"(Poisson-noise ceiling {v['r2_poisson_ceiling']:.3f}) "
                 f"over {v['stations_compared']} stations; "
                 f"citywide simulated {v['simulated_total']:,.0f} vs recorded {v['observed_total']:,.0f} "
-                f"({v['total_ratio'] - 1:+.1%})"
+                f"({v['total_ratio'] - 1:+.1%}); rule moved "
+                + ", ".join(f"{k} {r['bikes_moved_by_rule']:,.0f}" for k, r in v["runs"].items())
+                + " bikes a day"
             )
     m_end = machine()
     print(

@@ -138,6 +138,26 @@ def simulate_cmd(
             "--walk-radius", min=0, max=5000, help="Metres a rider walks to another station for a bike."
         ),
     ] = 500.0,
+    rebalance_every: Annotated[
+        int,
+        typer.Option(
+            "--rebalance-every",
+            min=0,
+            max=1440,
+            help="Daytime rebalancing by rules every N minutes, 07-22 h (0: none): stations below "
+            "--rebalance-low of their docks are filled to half from stations above --rebalance-high.",
+        ),
+    ] = 0,
+    rebalance_low: Annotated[
+        float, typer.Option("--rebalance-low", min=0.0, max=0.5, help="Fill ratio that calls a truck.")
+    ] = 0.2,
+    rebalance_high: Annotated[
+        float, typer.Option("--rebalance-high", min=0.5, max=1.0, help="Fill ratio that gives bikes.")
+    ] = 0.8,
+    rebalance_cap: Annotated[
+        int,
+        typer.Option("--rebalance-cap", min=0, help="At most this many bikes moved a round (0: no limit)."),
+    ] = 0,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
@@ -149,6 +169,7 @@ def simulate_cmd(
     --fleet 20000:60000:5000` gives the served share against fleet size.
     """
     from mobility.rebalancing.night import read_status
+    from mobility.simulation.engine import RebalanceRule
     from mobility.simulation.model import RiderParams
     from mobility.simulation.pipeline import prepare, simulate, sweep
     from mobility.simulation.result import FIGURES
@@ -177,7 +198,12 @@ def simulate_cmd(
             status=status_table,
             routes=routes_doc,
             data_dir=data_dir,
-            params=RiderParams(walk_radius_m=walk_radius),
+            params=RiderParams(
+                walk_radius_m=walk_radius,
+                rebalance=RebalanceRule(
+                    every_s=rebalance_every * 60, low=rebalance_low, high=rebalance_high, cap=rebalance_cap
+                ),
+            ),
         )
     if is_sweep:
         rows: list[pd.DataFrame] = []

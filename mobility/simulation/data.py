@@ -271,6 +271,7 @@ class FittedModel:
             sigma=self.rides.sigma,
             loop_mu=self.rides.loop_mu,
             loop_sigma=self.rides.loop_sigma,
+            rebalance=p.rebalance,
         )
 
 
@@ -326,6 +327,8 @@ def fit_model(
     exclude_months: tuple[str, ...] = (),
     preserve_total: bool = True,
     potential: np.ndarray | None = None,
+    district_factor: np.ndarray | None = None,
+    season_before: str | None = None,
 ) -> FittedModel:
     """Fit rates, destinations and ride times for a station set (see :mod:`.model`).
 
@@ -335,7 +338,9 @@ def fit_model(
     ``potential``: trips per day (rentals + returns) the demand-potential model predicts at each
     station (NaN where unknown); a station the profiles lack takes that level, half of it as
     rentals, with the hourly shape and weekday/weekend split of its 5 nearest stations (else
-    their mean rate).
+    their mean rate). ``district_factor``: per station, a multiplier of its rates before the
+    citywide volume is re-levelled (:func:`~.model.district_drift`). ``season_before``: the
+    season and year factors are a forecast from the months before it (``fit_season(before=)``).
     """
     params = params or RiderParams()
     st = stations.reset_index(drop=True)
@@ -374,6 +379,8 @@ def fit_model(
             hourly[name][by_potential] *= scale[by_potential, None]
     for d, name in enumerate(("weekday", "weekend")):
         rates = hourly[name]
+        if district_factor is not None:
+            rates *= np.asarray(district_factor, dtype=float)[:, None]
         if preserve_total and rates.sum() > 0:
             # the citywide volume of the day is the city's, spread over this network's stations
             rates *= profiles.rent[:, d, :].sum() / rates.sum()
@@ -381,7 +388,7 @@ def fit_model(
     o, dd, minutes = trip_rows(trips, st)
     od = fit_od(o, dd, ride_s, params)
     rides = fit_ride_times(o, dd, minutes, ride_s)
-    season = fit_season(monthly, exclude=exclude_months)
+    season = fit_season(monthly, exclude=exclude_months, before=season_before)
     days = fit_day_factors(pd.concat([t["rent_time"] for t in trips.values()])) if trips else DayFactors()
     notes = [
         f"{int(by_potential.sum())} stations without a demand profile take the demand-potential "

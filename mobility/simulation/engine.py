@@ -25,6 +25,13 @@ minutes by default).
   counted at the full station); when none is free, the bike is left beside the rack of the
   destination (Seoul's capacity is soft; counted as ``overflow``). A station that holds more
   bikes than docks (allowed in a status snapshot) simply has no free dock until it falls below.
+* **Daytime rebalancing by rules** (optional, :class:`RebalanceRule`). Every ``every_s`` seconds
+  within the rule's hours, a truck rule moves bikes from stations above ``high`` of their docks
+  down to ``target`` of their docks, to stations below ``low`` of their docks up to ``target``,
+  the emptiest stations first and the fullest supplying first, at most ``cap`` bikes a round
+  (the citywide truck capacity of an hour). Bikes move at the round's instant (truck travel
+  is not modelled); the bikes delivered (+) and taken (-) are counted per station and hour
+  (``moved``), so the rule conserves bikes too.
 * **Hours.** A rider's rental (also after a detour) is counted in the hour the rider arrived.
 * **Time resolution.** Arrivals are continuous; ride ends are kept to the millisecond (a ride
   under way is one int64 key, ``end_ms << 22 | station``, in a binary heap).
@@ -66,6 +73,66 @@ METRICS: tuple[str, ...] = (
 _DEMANDED, _SERVED, _LOST, _DETOURED, _RENTALS, _RETURNS, _FULL, _OVERFLOW = range(len(METRICS))
 
 
+@dataclass(frozen=True)
+class RebalanceRule:
+    """Daytime rebalancing by rules (see the module docstring); ``every_s = 0`` switches it off.
+
+    Attributes
+    ----------
+    every_s
+        Seconds between rounds (3,600: hourly).
+    low, target, high
+        Fill ratios (bikes / docks): stations below ``low`` receive bikes up to ``target``;
+        stations above ``high`` give bikes down to ``target``.
+    cap
+        At most this many bikes moved a round (the trucks' capacity); 0: no limit.
+    start_h, end_h
+        Rounds run at the clock times ``start_h <= t < end_h`` (hours).
+    """
+
+    every_s: int = 0
+    low: float = 0.2
+    target: float = 0.5
+    high: float = 0.8
+    cap: int = 0
+    start_h: float = 7.0
+    end_h: float = 22.0
+
+    def __post_init__(self) -> None:
+        if self.every_s < 0:
+            raise InputError("rebalance.every_s", self.every_s, ">= 0 (0: off)")
+        if not 0.0 <= self.low <= self.target <= self.high:
+            raise InputError(
+                "rebalance.low/target/high", (self.low, self.target, self.high), "0 <= low <= target <= high"
+            )
+        if self.cap < 0:
+            raise InputError("rebalance.cap", self.cap, ">= 0 (0: no limit)")
+        if not 0.0 <= self.start_h <= self.end_h <= HOURS:
+            raise InputError(
+                "rebalance.start_h/end_h", (self.start_h, self.end_h), "0 <= start_h <= end_h <= 24"
+            )
+
+    @property
+    def on(self) -> bool:
+        """Whether the rule moves bikes at all."""
+        return self.every_s > 0 and self.end_h > self.start_h
+
+    def as_array(self) -> np.ndarray:
+        """The rule as the engine's float array."""
+        return np.array(
+            [
+                self.every_s,
+                self.low,
+                self.target,
+                self.high,
+                self.cap,
+                self.start_h * 3600.0,
+                self.end_h * 3600.0,
+            ],
+            dtype=np.float64,
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class SimulationProblem:
     """Everything the engine needs, as arrays (see the module docstring).
@@ -93,6 +160,8 @@ class SimulationProblem:
         Log-normal duration (seconds) of a ride back to the start station.
     slot_s
         Slot length in seconds.
+    rebalance
+        Daytime rebalancing by rules (default: none).
     """
 
     docks: np.ndarray
@@ -113,6 +182,7 @@ class SimulationProblem:
     loop_mu: float = float(np.log(1800.0))
     loop_sigma: float = 0.8
     slot_s: int = 900
+    rebalance: RebalanceRule = RebalanceRule()
 
     @property
     def n(self) -> int:
@@ -165,6 +235,8 @@ class SimulationRun:
         full, counted at the full station.
     end_bikes
         ``(replications, stations)`` stock after every ride of the day has ended.
+    moved
+        ``(replications, stations, 24)`` bikes the rebalancing rule delivered (+) or took (-).
     seed
         The seed of replication 0 (replication ``r`` uses the stream ``(seed, r)``).
     """
@@ -173,6 +245,7 @@ class SimulationRun:
     extra_s: np.ndarray
     end_bikes: np.ndarray
     seed: int
+    moved: np.ndarray | None = None
 
     @property
     def replications(self) -> int:
@@ -317,6 +390,79 @@ def _flush(cur: np.ndarray, cur_extra: np.ndarray, counts: np.ndarray, extra: np
 
 
 @nb.njit(cache=True)
+def _park(
+    d: int,
+    bikes: np.ndarray,
+    docks: np.ndarray,
+    ride_ptr: np.ndarray,
+    ride_nb: np.ndarray,
+    ride_nb_s: np.ndarray,
+    cur: np.ndarray,
+    cur_extra: np.ndarray,
+) -> None:
+    """A ride ends at ``d``: dock there, else at the nearest free neighbour, else beside the rack."""
+    if bikes[d] < docks[d]:
+        bikes[d] += 1
+        cur[d, _RETURNS] += 1
+        return
+    cur[d, _FULL] += 1
+    for q in range(ride_ptr[d], ride_ptr[d + 1]):
+        k = ride_nb[q]
+        if bikes[k] < docks[k]:
+            bikes[k] += 1
+            cur[k, _RETURNS] += 1
+            cur_extra[d] += ride_nb_s[q]
+            return
+    bikes[d] += 1
+    cur[d, _RETURNS] += 1
+    cur[d, _OVERFLOW] += 1
+
+
+@nb.njit(cache=True)
+def _rebalance(bikes: np.ndarray, docks: np.ndarray, rule: np.ndarray, moved: np.ndarray, h: int) -> None:
+    """One round of the rebalancing rule (see :class:`RebalanceRule`); counts into ``moved[:, h]``."""
+    low, target, high, cap = rule[1], rule[2], rule[3], rule[4]
+    n = bikes.shape[0]
+    need = np.zeros(n, dtype=np.int64)
+    give = np.zeros(n, dtype=np.int64)
+    key_need = np.full(n, np.inf)
+    key_give = np.full(n, np.inf)
+    for i in range(n):
+        if docks[i] <= 0:
+            continue
+        goal = np.int64(np.floor(target * docks[i] + 0.5))
+        fill = bikes[i] / docks[i]
+        if fill < low and goal > bikes[i]:
+            need[i] = goal - bikes[i]
+            key_need[i] = fill
+        elif fill > high and bikes[i] > goal:
+            give[i] = bikes[i] - goal
+            key_give[i] = -fill
+    order_need = np.argsort(key_need, kind="mergesort")
+    order_give = np.argsort(key_give, kind="mergesort")
+    left = np.int64(cap) if cap > 0 else np.int64(1) << np.int64(62)
+    a = 0
+    b = 0
+    while a < n and b < n and left > 0:
+        i = order_need[a]
+        j = order_give[b]
+        if need[i] == 0:
+            a += 1
+            continue
+        if give[j] == 0:
+            b += 1
+            continue
+        x = min(need[i], give[j], left)
+        bikes[i] += x
+        bikes[j] -= x
+        need[i] -= x
+        give[j] -= x
+        left -= x
+        moved[i, h] += x
+        moved[j, h] -= x
+
+
+@nb.njit(cache=True)
 def _one_replication(
     seed: int,
     rep: int,
@@ -339,9 +485,11 @@ def _one_replication(
     sigma: float,
     loop_mu: float,
     loop_sigma: float,
+    rule: np.ndarray,
     counts: np.ndarray,
     extra: np.ndarray,
     end_bikes: np.ndarray,
+    moved: np.ndarray,
 ) -> None:
     state = _seed_state(seed, rep)
     slots = total.shape[0]
@@ -356,7 +504,16 @@ def _one_replication(
     cur_extra = np.zeros(bikes.shape[0], dtype=np.float64)
     cur_h = 0
     t_next, slot = _next_arrival(state, 0.0, 0, total, slot_s)
+    # rebalancing rounds at start, start + every, ... before end (none when every_s = 0)
+    every, rb_end = rule[0], rule[6]
+    t_rb = rule[5] if every > 0.0 else np.inf
     while slot < slots or size > 0:
+        if t_rb < rb_end and (
+            (slot < slots and t_rb <= t_next) or (size > 0 and t_rb * 1000.0 <= (heap[0] >> _SHIFT))
+        ):
+            _rebalance(bikes, docks, rule, moved, min(int(t_rb // 3600.0), HOURS - 1))
+            t_rb += every
+            continue
         if size > 0 and (slot >= slots or (heap[0] >> _SHIFT) <= t_next * 1000.0):
             # a ride ends
             t = (heap[0] >> _SHIFT) / 1000.0
@@ -366,24 +523,7 @@ def _one_replication(
             if h != cur_h:
                 _flush(cur, cur_extra, counts, extra, cur_h)
                 cur_h = h
-            if bikes[d] < docks[d]:
-                bikes[d] += 1
-                cur[d, _RETURNS] += 1
-                continue
-            cur[d, _FULL] += 1
-            placed = False
-            for q in range(ride_ptr[d], ride_ptr[d + 1]):
-                k = ride_nb[q]
-                if bikes[k] < docks[k]:
-                    bikes[k] += 1
-                    cur[k, _RETURNS] += 1
-                    cur_extra[d] += ride_nb_s[q]
-                    placed = True
-                    break
-            if not placed:
-                bikes[d] += 1
-                cur[d, _RETURNS] += 1
-                cur[d, _OVERFLOW] += 1
+            _park(d, bikes, docks, ride_ptr, ride_nb, ride_nb_s, cur, cur_extra)
             continue
         # a rider arrives, at a station drawn in proportion to the slot's rates
         t = t_next
@@ -453,15 +593,17 @@ def _replicate(
     sigma: float,
     loop_mu: float,
     loop_sigma: float,
+    rule: np.ndarray,
     counts: np.ndarray,
     extra: np.ndarray,
     end_bikes: np.ndarray,
+    moved: np.ndarray,
 ) -> None:
     for r in nb.prange(reps):
         _one_replication(
             seed, first + r, docks, bikes0, cum_rates, total, slot_s, od_ptr, od_dest, od_cum, ride_s,
             walk_ptr, walk_nb, walk_s, ride_ptr, ride_nb, ride_nb_s,
-            mu, sigma, loop_mu, loop_sigma, counts[r], extra[r], end_bikes[r],
+            mu, sigma, loop_mu, loop_sigma, rule, counts[r], extra[r], end_bikes[r], moved[r],
         )  # fmt: skip
 
 
@@ -500,6 +642,7 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, firs
     cum_rates = np.ascontiguousarray(np.cumsum(np.asarray(problem.rates, dtype=np.float64).T, axis=1))
     ride_s = np.ascontiguousarray(problem.ride_s, dtype=np.float32)
     end = np.zeros((replications, n), dtype=np.int64)
+    moved = np.zeros((replications, n, HOURS), dtype=np.int32)
     _replicate(
         int(seed),
         int(first),
@@ -523,11 +666,13 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, firs
         float(problem.sigma),
         float(problem.loop_mu),
         float(problem.loop_sigma),
+        problem.rebalance.as_array(),
         counts,
         extra,
         end,
+        moved,
     )
-    return SimulationRun(counts=counts, extra_s=extra, end_bikes=end, seed=int(seed))
+    return SimulationRun(counts=counts, extra_s=extra, end_bikes=end, seed=int(seed), moved=moved)
 
 
 def concat(runs: list[SimulationRun]) -> SimulationRun:
@@ -539,4 +684,5 @@ def concat(runs: list[SimulationRun]) -> SimulationRun:
         extra_s=np.concatenate([r.extra_s for r in runs]),
         end_bikes=np.concatenate([r.end_bikes for r in runs]),
         seed=runs[0].seed,
+        moved=None if any(r.moved is None for r in runs) else np.concatenate([r.moved for r in runs]),
     )

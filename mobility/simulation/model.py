@@ -67,13 +67,14 @@ seconds fitted the same way on the observed round trips.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from mobility.errors import InputError
+from mobility.simulation.engine import RebalanceRule
 
 SLOTS_PER_HOUR = 4
 
@@ -94,6 +95,8 @@ class RiderParams:
         Destinations of the gravity prior per origin.
     od_alpha
         Pseudo-count of the gravity prior.
+    rebalance
+        The operator's daytime rebalancing rule (default: none).
     """
 
     walk_radius_m: float = 500.0
@@ -101,6 +104,7 @@ class RiderParams:
     ride_on_neighbours: int = 10
     od_neighbours: int = 60
     od_alpha: float = 20.0
+    rebalance: RebalanceRule = field(default_factory=RebalanceRule)
 
     def __post_init__(self) -> None:
         if not 0 <= self.walk_radius_m <= 5000:
@@ -117,14 +121,25 @@ class RiderParams:
 
 @dataclass(frozen=True)
 class SeasonModel:
-    """Season and year factors of daily demand (see the module docstring)."""
+    """Season and year factors of daily demand (see the module docstring).
+
+    ``trend``: when the model is a forecast (fitted on the months before a day only, see
+    :func:`fit_season`), the yearly growth of the level over the last two whole fitted years; a
+    later year's factor is the last year's level grown by ``trend`` from the middle of that year
+    to the day.
+    """
 
     season: dict[int, float]
     year: dict[int, float]
     base_year: int = 2023
+    trend: float | None = None
 
     def factor(self, day: pd.Timestamp) -> float:
         """Season times year factor of ``day``; a year outside the data is an error."""
+        last = max(self.year)
+        if self.trend is not None and day.year > last:
+            years = (day - pd.Timestamp(year=last, month=7, day=1)).days / 365.25
+            return float(self.season[day.month] * self.year[last] * self.trend**years)
         if day.year not in self.year:
             lo, hi = min(self.year), max(self.year)
             raise InputError(
@@ -133,7 +148,9 @@ class SeasonModel:
         return self.season[day.month] * self.year[day.year]
 
 
-def fit_season(monthly: pd.DataFrame, *, base_year: int = 2023, exclude: tuple[str, ...] = ()) -> SeasonModel:
+def fit_season(
+    monthly: pd.DataFrame, *, base_year: int = 2023, exclude: tuple[str, ...] = (), before: str | None = None
+) -> SeasonModel:
     """Season and year factors from citywide monthly trips.
 
     Parameters
@@ -145,6 +162,11 @@ def fit_season(monthly: pd.DataFrame, *, base_year: int = 2023, exclude: tuple[s
     exclude
         Months (``YYYY-MM``) not to use (held out for validation). A base-year month held out
         does not enter the base year's mean either.
+    before
+        A forecast from the past (``YYYY-MM``): season and year levels are fitted on the months
+        before this one only, and later years grow by the trend of the last two whole fitted
+        years (``SeasonModel.trend``). The base year's months then serve only as the unit of
+        the profile levels (its mean daily count), whatever their date.
     """
     m = monthly.copy()
     m["month"] = m["month"].astype(str)
@@ -153,6 +175,15 @@ def fit_season(monthly: pd.DataFrame, *, base_year: int = 2023, exclude: tuple[s
     m["year"] = ts.dt.year.to_numpy()
     m["mon"] = ts.dt.month.to_numpy()
     m["daily"] = m["trips"].to_numpy(float) / ts.dt.days_in_month.to_numpy()
+    unit = None
+    if before is not None:
+        base = m[m["year"] == base_year]
+        if base.empty:
+            raise InputError("monthly", f"no month of {base_year}", f"months of the base year {base_year}")
+        unit = float(base["daily"].mean())
+        m = m[m["month"] < before]
+        if m["year"].nunique() < 2:
+            raise InputError("before", before, "at least two years of months before it")
     # multiplicative model daily = year level x season, fitted by alternating means (a year
     # with a month held out is still levelled correctly)
     season = pd.Series(1.0, index=sorted(m["mon"].unique()))
@@ -161,13 +192,20 @@ def fit_season(monthly: pd.DataFrame, *, base_year: int = 2023, exclude: tuple[s
         season = (m["daily"] / m["year"].map(adj)).groupby(m["mon"]).mean()
         season = season / season.mean()
     adj = (m["daily"] / m["mon"].map(season)).groupby(m["year"]).mean()
-    if base_year not in adj.index:
-        raise InputError("monthly", f"no month of {base_year}", f"months of the base year {base_year}")
-    year = (adj / adj[base_year]).to_dict()
+    trend = None
+    if unit is not None:
+        whole = adj[m.groupby("year")["mon"].nunique() == 12]  # whole years only for the trend
+        trend = float(whole.iloc[-1] / whole.iloc[-2]) if len(whole) >= 2 else 1.0
+        year = (adj / unit).to_dict()  # the base year's mean day is the unit of the profiles
+    else:
+        if base_year not in adj.index:
+            raise InputError("monthly", f"no month of {base_year}", f"months of the base year {base_year}")
+        year = (adj / adj[base_year]).to_dict()
     return SeasonModel(
         season={int(str(k)): float(v) for k, v in season.items()},
         year={int(str(k)): float(v) for k, v in year.items()},
         base_year=base_year,
+        trend=trend,
     )
 
 
@@ -383,3 +421,30 @@ def neighbour_lists(
     keep = vals <= limit
     ptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
     return ptr, part[keep].astype(np.int32), vals[keep]
+
+
+def district_drift(
+    gu: np.ndarray, district_monthly: pd.DataFrame, before: str, *, base_year: int = 2023, months: int = 3
+) -> np.ndarray:
+    """Per station, how its district's share of the city's trips moved from the profile year to the
+    ``months`` months before ``before`` (``YYYY-MM``).
+
+    ``factor[g] = share of g over the recent months / share of g over the base year`` (shares over
+    the 25 gu; trips not assigned to a gu are left out); 1 for a station whose district is unknown
+    or has no trips. Multiplying the base-year station rates by it (and re-levelling the citywide
+    total) moves each district to its recent share: recent history only, nothing of ``before``
+    or later.
+    """
+    t = district_monthly[district_monthly["assigned"].astype(bool)]
+    month = t["month"].astype(str)
+    recent = sorted(m for m in month.unique() if m < before)[-months:]
+    if not recent:
+        raise InputError("before", before, "months of district trips before it")
+
+    def share(mask: pd.Series) -> pd.Series:
+        s = t[mask.to_numpy()].groupby("gu_kr")["trips"].sum().astype(float)
+        return s / s.sum()
+
+    ratio = share(month.isin(recent)) / share(month.str.startswith(str(base_year)))
+    ratio = ratio.replace([np.inf, -np.inf], np.nan)
+    return pd.Series(np.asarray(gu, dtype=object)).map(ratio).fillna(1.0).to_numpy(float)

@@ -67,6 +67,7 @@ def prepare(
     station_set: StationSet | None = None,
     profiles: StationProfiles | None = None,
     preserve_total: bool = True,
+    history_before: str | None = None,
 ) -> Prepared:
     """Load the stations, fit the rider model and set the start inventory.
 
@@ -92,6 +93,12 @@ def prepare(
     preserve_total
         Share the city's expected volume among the simulated stations (a whole network: 2019,
         a plan); ``False`` keeps each station's own rates (a part of the city).
+    history_before
+        A forecast from the past (``YYYY-MM``, for out-of-sample validation): the citywide level
+        comes from the monthly counts before this month, with their trend
+        (:func:`~.model.fit_season`), and each district's share of it from its last three
+        months before it (:func:`~.model.district_drift`); nothing from this month or later
+        except the base year's station profiles.
     """
     from mobility.config import resolve_data_dir
     from mobility.demand.data import TRIP_DATASETS, load_profiles, load_trip_tables
@@ -100,7 +107,9 @@ def prepare(
     d = parse_day(day)
     root = resolve_data_dir(data_dir)
     monthly = load_citywide_monthly_usage(root).table
-    fit_season(monthly, exclude=exclude_months).factor(d)  # a day outside the range fails first
+    fit_season(monthly, exclude=exclude_months, before=history_before).factor(
+        d
+    )  # a day outside the range fails first
     ss = station_set or load_station_set(source, root)
     if len(ss.table) == 0:
         raise InputError("SOURCE", str(source), "a station set with at least one station")
@@ -125,6 +134,18 @@ def prepare(
     ride, walk = network_matrices(stations, root)
     notes: list[str] = []
     potential = potential_levels(stations, profiles, root, notes)
+    drift = None
+    if history_before is not None:
+        from mobility.simulation.model import district_drift
+        from mobility.sources.usage import load_district_monthly_usage
+
+        drift = district_drift(
+            stations["gu"].astype(str).to_numpy(), load_district_monthly_usage(root).table, history_before
+        )
+        notes.append(
+            f"forecast from the history before {history_before}: citywide level and trend from "
+            "the monthly counts before it, district shares from its last three months"
+        )
     model = fit_model(
         stations,
         profiles,
@@ -136,6 +157,8 @@ def prepare(
         exclude_months=exclude_months,
         preserve_total=preserve_total,
         potential=potential,
+        district_factor=drift,
+        season_before=history_before,
     )
     model.notes.extend(notes)
     return Prepared(
@@ -230,6 +253,10 @@ def summarise(
         "walk_radius_m": m.params.walk_radius_m,
         "ride_on_neighbours": m.params.ride_on_neighbours,
         "trips_fitted": m.od.trips_used,
+        "rebalancing_rule": m.params.rebalance.__dict__ if m.params.rebalance.on else None,
+        "bikes_moved_by_rule": (
+            float(np.clip(out.moved, 0, None).sum() / out.replications) if out.moved is not None else 0.0
+        ),
     }
     result = build_result(
         out,

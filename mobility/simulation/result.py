@@ -92,6 +92,7 @@ class SimulationResult(BaseModel):
             "detoured": round(c.detoured.mean, 1),
             "full_arrivals": round(c.full_arrivals.mean, 1),
             "extra_minutes": round(c.extra_minutes.mean, 1),
+            "bikes_moved_by_rule": round(float(self.model.get("bikes_moved_by_rule", 0.0)), 1),
             "replications": self.replications,
             "seed": self.seed,
             "seconds": round(self.seconds, 2),

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mobility.errors import InputError
-from mobility.simulation.engine import METRICS, SimulationProblem, run
+from mobility.simulation.engine import METRICS, RebalanceRule, SimulationProblem, run
 from mobility.simulation.model import neighbour_lists
 
 
@@ -66,12 +66,35 @@ def col(name: str) -> int:
     docks=st.integers(0, 8),
     radius=st.sampled_from([0.0, 350.0, 5000.0]),
     ride_on=st.integers(0, 4),
+    every=st.sampled_from([0, 600, 3600]),
+    low=st.floats(0.0, 0.5),
+    high=st.floats(0.5, 1.0),
+    cap=st.integers(0, 5),
 )
 def test_bikes_are_conserved_and_counts_add_up(
-    n: int, seed: int, rate: float, docks: int, radius: float, ride_on: int
+    n: int,
+    seed: int,
+    rate: float,
+    docks: int,
+    radius: float,
+    ride_on: int,
+    every: int,
+    low: float,
+    high: float,
+    cap: int,
 ) -> None:
+    # every = 0: no rebalancing; else a truck rule around the clock
+    rule = RebalanceRule(every_s=every, low=low, target=0.5, high=high, cap=cap, start_h=0.0, end_h=24.0)
     p = make_problem(n, seed=seed, rate=rate, docks=docks, radius_m=radius, ride_on=ride_on)
+    p = SimulationProblem(**{**p.__dict__, "rebalance": rule})
     r = run(p, replications=3, seed=seed)
+    assert r.moved is not None
+    # the trucks take exactly the bikes they deliver, at most ``cap`` a round
+    assert (r.moved.sum(axis=(1, 2)) == 0).all()
+    if every == 0:
+        assert not r.moved.any()
+    elif cap:
+        assert (r.moved.clip(min=0).sum(axis=1) <= cap * (3600 // every)).all()
     c = r.counts.sum(axis=(1, 2))  # (reps, metrics)
     # no bike created or lost: the end stock sums to the start stock, every rental is returned
     assert (r.end_bikes.sum(axis=1) == p.bikes.sum()).all()
@@ -82,13 +105,46 @@ def test_bikes_are_conserved_and_counts_add_up(
     assert (c[:, col("served")] + c[:, col("lost_empty")] == c[:, col("demanded")]).all()
     assert (c[:, col("detoured")] <= c[:, col("served")]).all()
     assert (c[:, col("overflow")] <= c[:, col("full_arrivals")]).all()
-    # per station: end = start + returns - rentals
+    # per station: end = start + returns - rentals + bikes the trucks delivered
     per = r.counts.sum(axis=2)
-    assert (r.end_bikes == p.bikes[None, :] + per[:, :, col("returns")] - per[:, :, col("rentals")]).all()
+    moved = r.moved.sum(axis=2)
+    assert (
+        r.end_bikes == p.bikes[None, :] + per[:, :, col("returns")] - per[:, :, col("rentals")] + moved
+    ).all()
     if radius == 0.0:
         assert (c[:, col("detoured")] == 0).all()
     if ride_on == 0:
         assert (r.extra_s == 0).all()
+
+
+def test_the_rule_refills_a_busy_station_from_a_full_one() -> None:
+    # station 0 starts empty and has all the riders; station 2 (far away) is full and idle
+    n = 3
+    p = make_problem(n, rate=0.0, docks=20, bikes=np.array([0, 0, 20]), radius_m=0.0)
+    rates = np.zeros((n, 96))
+    rates[0, 32:80] = 1.0  # 08:00-20:00
+    base = SimulationProblem(**{**p.__dict__, "rates": rates})
+    off = run(base, replications=20, seed=3)
+    rule = RebalanceRule(every_s=3600, low=0.2, target=0.5, high=0.8, start_h=7.0, end_h=22.0)
+    on = run(SimulationProblem(**{**base.__dict__, "rebalance": rule}), replications=20, seed=3)
+    assert off.moved is not None and not off.moved.any()
+    assert on.moved is not None
+    # the first round (07:00) moves 10 bikes from station 2 (20 -> 10) to station 0 (0 -> 10)
+    assert (on.moved[:, 0, 7] == 10).all() and (on.moved[:, 2, 7] == -10).all()
+    assert (on.moved[:, :, :7] == 0).all() and (on.moved[:, :, 22:] == 0).all()
+    assert on.metric("served").sum() > off.metric("served").sum()
+    assert on.metric("lost_empty").sum() < off.metric("lost_empty").sum()
+
+
+def test_a_bad_rebalancing_rule_is_refused() -> None:
+    with pytest.raises(InputError, match="low/target/high"):
+        RebalanceRule(every_s=3600, low=0.6, target=0.5)
+    with pytest.raises(InputError, match="every_s"):
+        RebalanceRule(every_s=-1)
+    with pytest.raises(InputError, match="cap"):
+        RebalanceRule(cap=-3)
+    with pytest.raises(InputError, match="start_h"):
+        RebalanceRule(start_h=10.0, end_h=30.0)
 
 
 def test_same_seed_same_result_on_any_number_of_threads() -> None:

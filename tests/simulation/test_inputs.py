@@ -123,6 +123,43 @@ def test_season_model_and_day_range() -> None:
     assert slot_rates(np.ones((2, 24)), 2.0).sum() == pytest.approx(2 * 24 * 2.0)
 
 
+def test_a_forecast_from_the_past_sees_no_later_month() -> None:
+    months = pd.period_range("2019-01", "2023-12", freq="M").astype(str)
+    seasonal = np.array([0.5, 0.6, 1.0, 1.2, 1.3, 1.4, 1.1, 1.1, 1.3, 1.3, 1.0, 0.6])
+    growth = {2019: 0.4, 2020: 0.5, 2021: 0.7, 2022: 0.9, 2023: 1.0}
+    trips = np.array(
+        [1000.0 * seasonal[int(m[5:]) - 1] * growth[int(m[:4])] * pd.Period(m).days_in_month for m in months]
+    )
+    table = pd.DataFrame({"month": months, "trips": trips})
+    sm = fit_season(table, before="2022-01")
+    assert sm.trend == pytest.approx(0.7 / 0.5, rel=1e-6)  # 2021 over 2020
+    assert 2022 not in sm.year
+    # January 2022 = 2021's level grown by the trend over half a year (2021-07-01 to the day, 184
+    # days), in units of 2023's mean day: season 0.5 / mean season, level 0.7 / 1.0
+    expected = 0.5 / seasonal.mean() * 0.7 * (0.7 / 0.5) ** (184 / 365.25)
+    assert sm.factor(pd.Timestamp("2022-01-01")) == pytest.approx(expected, rel=1e-6)
+    # changing any month from 2022-01 on (other than the base year's unit) changes nothing
+    later = table.copy()
+    later.loc[later["month"].between("2022-01", "2022-12"), "trips"] *= 3.0
+    assert fit_season(later, before="2022-01").factor(pd.Timestamp("2022-01-01")) == pytest.approx(
+        sm.factor(pd.Timestamp("2022-01-01")), rel=1e-12
+    )
+
+
+def test_district_drift_uses_the_three_months_before() -> None:
+    from mobility.simulation.model import district_drift
+
+    rows = []
+    for m in pd.period_range("2021-01", "2023-12", freq="M").astype(str):
+        a = 300 if m in ("2021-10", "2021-11", "2021-12") else 100  # A's share rose before 2022
+        a = 900 if m.startswith("2022") else a  # ... and later months must not matter
+        rows += [(m, "A", a, True), (m, "B", 100, True), (m, "미상", 500, False)]
+    t = pd.DataFrame(rows, columns=["month", "gu_kr", "trips", "assigned"])
+    f = district_drift(np.array(["A", "B", "C"]), t, "2022-01")
+    # recent shares 0.75 / 0.25 against 0.5 / 0.5 in 2023; an unknown district stays at 1
+    assert f.tolist() == pytest.approx([1.5, 0.5, 1.0])
+
+
 def test_od_model_is_smoothed_and_normalised() -> None:
     rng = np.random.default_rng(0)
     n = 30

@@ -103,23 +103,22 @@ def test_held_out_june_meets_the_floor(data_dir: Path) -> None:
     """Fit without June 2023; simulated mean daily rentals per station against June's records."""
     from mobility.simulation.validation import validate_month
 
-    v = validate_month(replications=5, seed=0, data_dir=data_dir)
+    v = validate_month(replications=10, seed=0, data_dir=data_dir)
     assert v["stations_compared"] > 2500
     assert v["r2_station_rentals"] >= 0.7
     assert abs(v["total_ratio"] - 1.0) <= 0.10
     assert np.isfinite(v["r2_poisson_ceiling"])
+    assert all(r["bikes_moved_by_rule"] > 0 for r in v["runs"].values())
 
 
 @pytest.mark.slow
-def test_held_out_new_years_day_keeps_the_holiday_model(data_dir: Path) -> None:
-    """2022-01-01 held out: the holiday/day factors take it from R² 0.01 and +50 % to 0.43 and +23 %.
-
-    Issue 14's floor (R² >= 0.7, total within 10 %) is NOT met on this day (README: a cold holiday
-    Saturday at 0.61 of January's mean day; weather is not modelled); this guards what is reached.
-    """
+def test_held_out_new_years_day_meets_the_floor(data_dir: Path) -> None:
+    """2022-01-01 forecast from the history before it (README): issue 14's floor, R² >= 0.7 of
+    station rentals and the citywide total within 10 %. 50 replications: the simulated means
+    carry less noise of their own (the R² of 5 replications is about 0.02 lower)."""
     from mobility.simulation.validation import validate_day
 
-    v = validate_day(replications=5, seed=0, data_dir=data_dir)
-    assert v["stations_compared"] > 1500
-    assert v["r2_station_rentals"] >= 0.35
-    assert abs(v["total_ratio"] - 1.0) <= 0.30
+    v = validate_day(replications=50, seed=0, data_dir=data_dir)
+    assert v["stations_compared"] > 2400
+    assert v["r2_station_rentals"] >= 0.7
+    assert abs(v["total_ratio"] - 1.0) <= 0.10
