@@ -39,6 +39,8 @@ def test_simulate_command_on_seoul(tmp_path: Path, data_dir: Path) -> None:
             "4",
             "--seed",
             "7",
+            "--rebalance-every",
+            "60",
             "--out",
             str(out),
             "--json",
@@ -46,6 +48,8 @@ def test_simulate_command_on_seoul(tmp_path: Path, data_dir: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
+    # the daytime rule reached the engine: trucks moved bikes, and none was created or lost
+    assert doc["bikes_moved_by_rule"] > 1000
     for key in (
         "trips_demanded",
         "trips_served",
@@ -80,13 +84,22 @@ def test_simulate_command_on_seoul(tmp_path: Path, data_dir: Path) -> None:
             "4",
             "--seed",
             "7",
+            "--rebalance-every",
+            "60",
             "--out",
             str(out),
             "--json",
         ],
     )
     doc2 = json.loads(res2.stdout)
-    for key in ("trips_demanded", "trips_served", "lost_empty", "detoured", "full_arrivals"):
+    for key in (
+        "trips_demanded",
+        "trips_served",
+        "lost_empty",
+        "detoured",
+        "full_arrivals",
+        "bikes_moved_by_rule",
+    ):
         assert doc2[key] == doc[key]
     bad = tmp_path / "status.csv"
     st2 = st[["station_id", "docks"]].assign(bikes=1)
