@@ -219,13 +219,17 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     API's Dask cluster through ``ctx.dask_client`` (:mod:`mobility.simulation.fanout`), or in
     this thread when the job does not run on a Dask worker. Same inputs and seed, same result.
     """
+    from mobility.simulation.engine import RebalanceRule
     from mobility.simulation.model import RiderParams
     from mobility.simulation.pipeline import prepare, simulate, sweep
 
     req = SimulationRequest.model_validate(inputs)  # again in the worker: no server path
     ctx.report(0.01, "starting")
     ctx.report(0.05, f"fitting the rider model on {req.stations} for {req.day}")
-    prep = prepare(req.stations, req.day.isoformat(), params=RiderParams(walk_radius_m=req.walk_radius_m))
+    params = RiderParams(
+        walk_radius_m=req.walk_radius_m, rebalance=RebalanceRule(every_s=req.rebalance_every_min * 60)
+    )
+    prep = prepare(req.stations, req.day.isoformat(), params=params)
     ctx.check()
     client = ctx.dask_client
     where = "on the Dask cluster" if client is not None else "in the job"

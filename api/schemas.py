@@ -496,6 +496,14 @@ class SimulationRequest(_Strict):
     walk_radius_m: float = Field(
         default=500.0, ge=0, le=5000, description="A rider at an empty station walks this far for a bike."
     )
+    rebalance_every_min: int = Field(
+        default=0,
+        ge=0,
+        le=1440,
+        description="Daytime rebalancing by rules every N minutes, 07-22 h (0: none): stations below "
+        "20 % of their docks are filled to half from stations above 80 % (`mobility simulate "
+        "--rebalance-every`).",
+    )
     fleet: str | None = Field(
         default=None,
         max_length=40,

@@ -20,6 +20,7 @@ BODY: dict[str, Any] = {"stations": "2025-12", "day": "2023-06-14", "replication
         ({"stations": "2031-01"}, "stations"),
         ({"day": "2031-06-01"}, "day"),
         ({"replications": 0}, "replications"),
+        ({"rebalance_every_min": -60}, "rebalance_every_min"),
         ({"fleet": "60000:20000:5000"}, "fleet"),
         ({"fleet": "1000:100000:1000"}, "more than 25 points"),
         ({"fleet": "/tmp/x"}, "fleet"),
@@ -69,7 +70,7 @@ def test_simulation_jobs_fan_out_on_the_cluster(api_lite: Api, monkeypatch: pyte
 @pytest.mark.slow
 def test_a_fleet_sweep_on_seoul(api_lite: Api, data_dir: Path) -> None:
     """The real model through the API, its points and replications as tasks on the cluster."""
-    body = BODY | {"replications": 2, "fleet": "20000:30000:10000"}
+    body = BODY | {"replications": 2, "fleet": "20000:30000:10000", "rebalance_every_min": 60}
     r = api_lite.client.post("/v1/simulations", json=body, headers=api_lite.h("planner"))
     assert r.status_code == 202, r.text
     loc = r.headers["Location"]
