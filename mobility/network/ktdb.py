@@ -23,6 +23,7 @@ from mobility.errors import DataFileError
 from mobility.network.street import (
     KTDB_SPEEDS,
     ROAD_RANK_CLASS,
+    EdgeTable,
     StreetNetwork,
     build_network,
     highway_codes,
@@ -113,14 +114,16 @@ def load_ktdb(shp: Path, *, name: str = "ktdb", fingerprint: str = "") -> Street
         node_id=uniq,
         lon=lon,
         lat=lat,
-        tail_id=f_id,
-        head_id=t_id,
-        length_m=g["k_length"].to_numpy(np.float64) * 1000.0,
-        highway=highway_codes([ROAD_RANK_CLASS.get(int(r), "other") for r in rank]),
-        oneway=np.ones(len(g), dtype=bool),
-        speed_kph=mean,
-        hourly_kph=hourly,
-        geoms=list(coords),
+        edges=EdgeTable(
+            tail_id=f_id,
+            head_id=t_id,
+            length_m=g["k_length"].to_numpy(np.float64) * 1000.0,
+            highway=highway_codes([ROAD_RANK_CLASS.get(int(r), "other") for r in rank]),
+            oneway=np.ones(len(g), dtype=bool),
+            speed_kph=mean,
+            hourly_kph=hourly,
+            geoms=list(coords),
+        ),
         info=info,
     )
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import DataFileError
-from mobility.network.street import ROAD_RANK_CLASS, StreetNetwork, build_network, highway_codes
+from mobility.network.street import ROAD_RANK_CLASS, EdgeTable, StreetNetwork, build_network, highway_codes
 
 NODE_CSV = "Seoul_node.csv"
 LINK_CSVS = ("Seoul_link_utf8.csv", "Seoul_link.csv")
@@ -71,12 +71,14 @@ def load_moct_csv(folder: Path, *, name: str = "moct", fingerprint: str = "") ->
         node_id=nodes["Id"].to_numpy(np.int64),
         lon=nodes["longitude"].to_numpy(np.float64),
         lat=nodes["latitude"].to_numpy(np.float64),
-        tail_id=links["Source"].to_numpy(np.int64),
-        head_id=links["Target"].to_numpy(np.int64),
-        length_m=pd.to_numeric(links["SHAPE_STLe"], errors="coerce").to_numpy(np.float64),
-        highway=_classes(links["ROAD_RANK"]),
-        oneway=np.ones(len(links), dtype=bool),
-        speed_kph=speed,
+        edges=EdgeTable(
+            tail_id=links["Source"].to_numpy(np.int64),
+            head_id=links["Target"].to_numpy(np.int64),
+            length_m=pd.to_numeric(links["SHAPE_STLe"], errors="coerce").to_numpy(np.float64),
+            highway=_classes(links["ROAD_RANK"]),
+            oneway=np.ones(len(links), dtype=bool),
+            speed_kph=speed,
+        ),
         info={"source_path": str(folder), "format": "moct-csv", "links_read": len(links)},
     )
 
@@ -146,12 +148,14 @@ def load_moct_shapefiles(
         node_id=pd.to_numeric(nodes["NODE_ID"]).to_numpy(np.int64),
         lon=nodes_ll.geometry.x.to_numpy(),
         lat=nodes_ll.geometry.y.to_numpy(),
-        tail_id=pd.to_numeric(links["F_NODE"]).to_numpy(np.int64),
-        head_id=pd.to_numeric(links["T_NODE"]).to_numpy(np.int64),
-        length_m=length,
-        highway=_classes(links["ROAD_RANK"]),
-        oneway=np.ones(len(links), dtype=bool),
-        speed_kph=np.where(speed > 0, speed, np.nan),
-        geoms=geoms,
+        edges=EdgeTable(
+            tail_id=pd.to_numeric(links["F_NODE"]).to_numpy(np.int64),
+            head_id=pd.to_numeric(links["T_NODE"]).to_numpy(np.int64),
+            length_m=length,
+            highway=_classes(links["ROAD_RANK"]),
+            oneway=np.ones(len(links), dtype=bool),
+            speed_kph=np.where(speed > 0, speed, np.nan),
+            geoms=geoms,
+        ),
         info={"source_path": str(link_shp), "format": "moct-shapefile", "links_read": len(links)},
     )

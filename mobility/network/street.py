@@ -238,31 +238,12 @@ def highway_codes(values: Any) -> np.ndarray:
     return out
 
 
-def build_network(  # noqa: PLR0913 (keyword-only columns of the node and edge tables)
-    *,
-    name: str,
-    fingerprint: str,
-    node_id: np.ndarray,
-    lon: np.ndarray,
-    lat: np.ndarray,
-    tail_id: np.ndarray,
-    head_id: np.ndarray,
-    length_m: np.ndarray,
-    highway: np.ndarray,
-    oneway: np.ndarray,
-    speed_kph: np.ndarray | None = None,
-    hourly_kph: np.ndarray | None = None,
-    geoms: list[np.ndarray | None] | None = None,
-    info: dict[str, Any] | None = None,
-) -> StreetNetwork:
-    """Assemble a :class:`StreetNetwork` from node and edge tables keyed by original node ids.
-
-    Edges whose endpoint is not a node are dropped (counted in ``info["dropped_dangling"]``),
-    self-loops are dropped, and of parallel edges with the same (tail, head, class) only the
-    shortest is kept (``info["dropped_parallel"]``).
-    """
-    info = dict(info or {})
-    node_id = np.asarray(node_id, dtype=np.int64)
+def _kept_edges(
+    name: str, node_id: np.ndarray, edges: EdgeTable, info: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node positions of every edge's tail and head, and the edges kept (sorted by tail, head,
+    class): dangling, self-loop and bad-length edges dropped, the shortest of parallel edges of one
+    class kept; the counts go to ``info``."""
     order = np.argsort(node_id, kind="stable")
     sorted_ids = node_id[order]
     if np.any(sorted_ids[1:] == sorted_ids[:-1]):
@@ -275,9 +256,9 @@ def build_network(  # noqa: PLR0913 (keyword-only columns of the node and edge t
         ok = sorted_ids[pos] == ids
         return order[pos], ok
 
-    t, ok_t = index_of(tail_id)
-    h, ok_h = index_of(head_id)
-    length_m = np.asarray(length_m, dtype=np.float64)
+    t, ok_t = index_of(edges.tail_id)
+    h, ok_h = index_of(edges.head_id)
+    length_m = np.asarray(edges.length_m, dtype=np.float64)
     keep = ok_t & ok_h
     info["dropped_dangling"] = int((~keep).sum())
     loops = keep & (t == h)
@@ -288,31 +269,97 @@ def build_network(  # noqa: PLR0913 (keyword-only columns of the node and edge t
     keep &= ~bad_len
     idx = np.flatnonzero(keep)
     # parallel edges: sort by (tail, head, class, length) and keep the first of each group
-    hw = np.asarray(highway, dtype=np.uint8)
+    hw = np.asarray(edges.highway, dtype=np.uint8)
     o = np.lexsort((length_m[idx], hw[idx], h[idx], t[idx]))
     idx = idx[o]
     first = np.ones(len(idx), dtype=bool)
     first[1:] = (t[idx][1:] != t[idx][:-1]) | (h[idx][1:] != h[idx][:-1]) | (hw[idx][1:] != hw[idx][:-1])
     info["dropped_parallel"] = int((~first).sum())
-    idx = idx[first]
+    return t, h, idx[first]
+
+
+def _edge_geometry(
+    geoms: list[np.ndarray | None],
+    idx: np.ndarray,
+    t: np.ndarray,
+    h: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(offsets, lon, lat)`` of the kept edges' geometries, one flat array of points (an edge
+    without a geometry of two points or more is the segment between its nodes)."""
+    lon_a = np.asarray(lon, dtype=np.float64)
+    lat_a = np.asarray(lat, dtype=np.float64)
+    parts: list[np.ndarray] = []
+    counts = np.empty(len(idx), dtype=np.int64)
+    for k, e in enumerate(idx):
+        g = geoms[e]
+        if g is None or len(g) < 2:
+            g = np.array([[lon_a[t[e]], lat_a[t[e]]], [lon_a[h[e]], lat_a[h[e]]]])
+        parts.append(g)
+        counts[k] = len(g)
+    offsets = np.zeros(len(idx) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    allpts = np.concatenate(parts) if parts else np.zeros((0, 2))
+    return offsets, np.ascontiguousarray(allpts[:, 0]), np.ascontiguousarray(allpts[:, 1])
+
+
+@dataclass(frozen=True)
+class EdgeTable:
+    """A loader's directed edges, keyed by original node ids, before :func:`build_network` cleans them.
+
+    Attributes
+    ----------
+    tail_id, head_id
+        Original node ids of each edge's ends.
+    length_m
+        Edge lengths in metres.
+    highway
+        Road-class codes (:func:`highway_codes`).
+    oneway
+        Whether each edge may be driven only from tail to head.
+    speed_kph, hourly_kph
+        Optional speeds (per edge; per edge and hour).
+    geoms
+        Optional ``[[lon, lat], ...]`` geometry of each edge (``None``: a straight segment).
+    """
+
+    tail_id: np.ndarray
+    head_id: np.ndarray
+    length_m: np.ndarray
+    highway: np.ndarray
+    oneway: np.ndarray
+    speed_kph: np.ndarray | None = None
+    hourly_kph: np.ndarray | None = None
+    geoms: list[np.ndarray | None] | None = None
+
+
+def build_network(
+    *,
+    name: str,
+    fingerprint: str,
+    node_id: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    edges: EdgeTable,
+    info: dict[str, Any] | None = None,
+) -> StreetNetwork:
+    """Assemble a :class:`StreetNetwork` from a node table and the ``edges`` keyed by its ids.
+
+    Edges whose endpoint is not a node are dropped (counted in ``info["dropped_dangling"]``),
+    self-loops are dropped, and of parallel edges with the same (tail, head, class) only the
+    shortest is kept (``info["dropped_parallel"]``).
+    """
+    info = dict(info or {})
+    node_id = np.asarray(node_id, dtype=np.int64)
+    t, h, idx = _kept_edges(name, node_id, edges, info)
+    length_m = np.asarray(edges.length_m, dtype=np.float64)
+    hw = np.asarray(edges.highway, dtype=np.uint8)
     x, y = to_metric(lon, lat)
     geom_offsets = geom_lon = geom_lat = None
-    if geoms is not None:
-        lon_a = np.asarray(lon, dtype=np.float64)
-        lat_a = np.asarray(lat, dtype=np.float64)
-        parts: list[np.ndarray] = []
-        counts = np.empty(len(idx), dtype=np.int64)
-        for k, e in enumerate(idx):
-            g = geoms[e]
-            if g is None or len(g) < 2:
-                g = np.array([[lon_a[t[e]], lat_a[t[e]]], [lon_a[h[e]], lat_a[h[e]]]])
-            parts.append(g)
-            counts[k] = len(g)
-        geom_offsets = np.zeros(len(idx) + 1, dtype=np.int64)
-        np.cumsum(counts, out=geom_offsets[1:])
-        allpts = np.concatenate(parts) if parts else np.zeros((0, 2))
-        geom_lon = np.ascontiguousarray(allpts[:, 0])
-        geom_lat = np.ascontiguousarray(allpts[:, 1])
+    if edges.geoms is not None:
+        geom_offsets, geom_lon, geom_lat = _edge_geometry(edges.geoms, idx, t, h, lon, lat)
+    speed_kph, hourly_kph = edges.speed_kph, edges.hourly_kph
     return StreetNetwork(
         name=name,
         fingerprint=fingerprint,
@@ -325,7 +372,7 @@ def build_network(  # noqa: PLR0913 (keyword-only columns of the node and edge t
         head=h[idx].astype(np.int32),
         length_m=length_m[idx],
         highway=hw[idx],
-        oneway=np.asarray(oneway, dtype=bool)[idx],
+        oneway=np.asarray(edges.oneway, dtype=bool)[idx],
         speed_kph=None if speed_kph is None else np.asarray(speed_kph, dtype=np.float32)[idx],
         hourly_kph=None if hourly_kph is None else np.asarray(hourly_kph, dtype=np.float32)[idx],
         geom_offsets=geom_offsets,

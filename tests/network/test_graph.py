@@ -9,7 +9,7 @@ import pytest
 
 from mobility.errors import DataNotFoundError, InputError
 from mobility.network import apply_profile, load_network
-from mobility.network.street import HIGHWAY_CODE, StreetNetwork, build_network
+from mobility.network.street import HIGHWAY_CODE, EdgeTable, StreetNetwork, build_network
 
 
 def tiny(**kw: object) -> StreetNetwork:
@@ -27,7 +27,8 @@ def tiny(**kw: object) -> StreetNetwork:
         oneway=np.ones(6, dtype=bool),
     )
     args.update(kw)
-    return build_network(**args)  # type: ignore[arg-type]
+    edges = {k: args.pop(k) for k in ("tail_id", "head_id", "length_m", "highway", "oneway")}
+    return build_network(**args, edges=EdgeTable(**edges))  # type: ignore[arg-type]
 
 
 def test_parallel_edges_keep_the_shortest() -> None:
