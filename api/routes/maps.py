@@ -22,7 +22,7 @@ import json
 import logging
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -263,14 +263,7 @@ def _file_endpoint(
         )
 
     endpoint.__name__ = f"{kind}_{path.replace('.', '_')}"
-    router.add_api_route(
-        f"{base}/{{job_id}}/{path}",
-        endpoint,
-        methods=["GET"],
-        summary=summary,
-        response_class=Response,
-        responses=_responses(media, summary),
-    )
+    _add_get(f"{base}/{{job_id}}/{path}", endpoint, summary, media)
 
 
 def _folder_endpoint(
@@ -286,13 +279,14 @@ def _folder_endpoint(
         )
 
     endpoint.__name__ = f"{kind}_{group.name}_file"
+    _add_get(f"{base}/{{job_id}}/{group.name}/{{file}}", endpoint, summary, MEDIA_TYPES[suffix])
+
+
+def _add_get(path: str, endpoint: Callable[..., Awaitable[Response]], summary: str, media: str) -> None:
+    """Register ``GET path`` answering raw bytes of ``media`` (with its documented answers)."""
+    responses = _responses(media, summary)
     router.add_api_route(
-        f"{base}/{{job_id}}/{group.name}/{{file}}",
-        endpoint,
-        methods=["GET"],
-        summary=summary,
-        response_class=Response,
-        responses=_responses(MEDIA_TYPES[suffix], summary),
+        path, endpoint, methods=["GET"], summary=summary, response_class=Response, responses=responses
     )
 
 
