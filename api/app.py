@@ -76,7 +76,8 @@ class GuardMiddleware:
     """Request id, body size limit (413), latency metrics by route template, audit log (pure ASGI).
 
     Every write request that presented a valid key is appended to the audit log once its
-    response is sent (:func:`api.auth.record_audit`), whatever the outcome (403s included).
+    response is sent (:func:`api.auth.record_audit`), whatever the outcome (403s included),
+    unless the route wrote the entry in its own transaction (a job submission).
     """
 
     def __init__(self, app: ASGIApp, max_body: int) -> None:
@@ -133,15 +134,19 @@ class GuardMiddleware:
         except _BodyTooLargeError:
             if not status_holder["started"]:
                 await reject(413, f"request body larger than {self.max_body} bytes")
-        self._observe(scope, status_holder["status"], start)
-        if scope.get("method") in WRITE_METHODS:
-            await self._audit(scope, status_holder, request_id)
+        finally:  # an unhandled error is answered 500 further out, and counted and audited as such
+            self._observe(scope, status_holder["status"], start)
+            if scope.get("method") in WRITE_METHODS:
+                await self._audit(scope, status_holder, request_id)
 
     @staticmethod
     async def _audit(scope: Scope, outcome: dict[str, Any], request_id: str) -> None:
-        principal = scope.get("state", {}).get("principal")
+        state = scope.get("state", {})
+        principal = state.get("principal")
         app = scope.get("app")
         if principal is None or app is None:  # no valid key: nothing was done in anyone's name
+            return
+        if state.get("audited"):  # written with the change itself (api.routes.common.create_job)
             return
         route = getattr(scope.get("route"), "path", None) or "unmatched"
         try:

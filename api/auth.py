@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from api.db import writing
 from api.db.models import ApiKey, AuditEntry, utcnow
 
 log = logging.getLogger("mobility.api.auth")
@@ -90,8 +91,7 @@ def revoke_key(sessions: sessionmaker[Session], key_id: str) -> ApiKey | None:
         return rec
 
 
-def record_audit(
-    sessions: sessionmaker[Session],
+def audit_entry(
     principal: Principal,
     *,
     method: str,
@@ -100,22 +100,25 @@ def record_audit(
     status: int,
     target: str | None,
     request_id: str | None,
-) -> None:
-    """Append one write request to the audit log."""
-    with sessions() as s:
-        s.add(
-            AuditEntry(
-                key_id=principal.key_id,
-                key_name=principal.name[:100],
-                role=principal.role,
-                method=method[:8],
-                route=route[:200],
-                path=path[:400],
-                status=status,
-                target=target[:400] if target else None,
-                request_id=request_id,
-            )
-        )
+) -> AuditEntry:
+    """The audit-log record of one write request (fields cut to their column sizes)."""
+    return AuditEntry(
+        key_id=principal.key_id,
+        key_name=principal.name[:100],
+        role=principal.role,
+        method=method[:8],
+        route=route[:200],
+        path=path[:400],
+        status=status,
+        target=target[:400] if target else None,
+        request_id=request_id,
+    )
+
+
+def record_audit(sessions: sessionmaker[Session], principal: Principal, **request: Any) -> None:
+    """Append one write request to the audit log (``request``: the fields of :func:`audit_entry`)."""
+    with writing(sessions), sessions() as s:
+        s.add(audit_entry(principal, **request))
         s.commit()
 
 

