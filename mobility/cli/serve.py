@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from api.settings import ApiSettings
 
 ROLE_HELP = "planner (scenarios), ops (rebalancing runs), viewer (read only) or admin (keys)."
+WORKER_START_SECONDS = 120
+"""How long `mobility serve --workers N` waits for a worker process to answer before killing it."""
 
 
 def _settings() -> ApiSettings:
@@ -90,6 +92,10 @@ def serve(
                 port=port,
                 log_level=log_level,
                 access_log=False,
+                # A worker answers the supervisor's pings only once it has imported the CLI's modules
+                # (9 s of wall time on the shared 2-core machine at load 7); uvicorn's default of 5 s
+                # killed and restarted every worker before it could start, forever.
+                timeout_worker_healthcheck=WORKER_START_SECONDS,
             )
     finally:
         if cluster is not None:

@@ -53,3 +53,20 @@ def test_keys_with_expiry(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> N
 def test_serve_help() -> None:
     r = CliRunner().invoke(app, ["serve", "--help"])
     assert r.exit_code == 0 and "--host" in r.output and "--port" in r.output
+
+
+def test_serve_workers_get_time_to_start(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes answer uvicorn's pings only after importing the CLI's modules, which took
+    9 s on the busy 2-core machine: with uvicorn's 5 s default every worker was killed and restarted
+    forever. ``serve --workers`` gives them WORKER_START_SECONDS."""
+    import uvicorn
+
+    from mobility.cli.serve import WORKER_START_SECONDS
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setenv("MOBILITY_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("MOBILITY_RUN_JOBS", "false")
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append(k))
+    r = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", "1"])
+    assert r.exit_code == 0, r.output
+    assert calls[0]["workers"] == 2 and calls[0]["timeout_worker_healthcheck"] == WORKER_START_SECONDS >= 60
