@@ -61,6 +61,11 @@ def test_plan_from_sign_in_to_a_clicked_new_station(
     page.wait_for_selector("#f-fleet-total_bikes")
     assert page.input_value("#f-fleet-total_bikes") == "30000"  # the shipped scenario's value
     assert page.input_value("#f-baseline-stations") == "2019-12"
+    # a stored station list is chosen from GET /v1/station-lists, not typed as an id; none chosen here
+    assert page.eval_on_selector("#f-baseline-station_list_id", "e => e.tagName") == "SELECT"
+    assert page.input_value("#f-baseline-station_list_id") == ""
+    hint = page.inner_text("#f-baseline .hint >> nth=0")
+    assert "station_records" in hint and "`" not in hint and ":class:" not in hint  # docstring markup removed
     assert axe_serious(page) == []
 
     # A bad value: the API's own 422 message appears beside the field.

@@ -66,7 +66,8 @@ export function buildForm(container, schema, doc, value, opts = {}) {
     if (s.type === 'object' && s.properties) {
       const fs = document.createElement('fieldset');
       fs.id = id;
-      fs.innerHTML = `<legend>${esc(label(name, raw.$ref ? {} : s))}</legend>` +
+      const legend = label(name, raw.$ref ? {} : s);
+      fs.innerHTML = `<legend>${esc(legend.charAt(0).toUpperCase() + legend.slice(1))}</legend>` +
         (s.description ? `<p class="hint">${esc(firstLine(s.description))}</p>` : '');
       parent.append(fs);
       const req = new Set(s.required || []);
@@ -78,7 +79,8 @@ export function buildForm(container, schema, doc, value, opts = {}) {
     }
     const row = document.createElement('div');
     row.className = 'field';
-    const hint = s.description ? `<span class="hint" id="${id}-hint">${esc(firstLine(s.description))}</span>` : '';
+    const text = s.description ? firstLine(s.description) : jsonHint(s, doc);
+    const hint = text ? `<span class="hint" id="${id}-hint">${esc(text)}</span>` : '';
     const lab = `<label for="${id}">${esc(label(name, s))}${required ? ' <span aria-hidden="true">*</span>' : ''}</label>`;
     let kind;
     let input;
@@ -210,6 +212,24 @@ function errorSlot(id) {
   return p;
 }
 
-function firstLine(text) {
-  return String(text).split('\n\n')[0].replace(/\s+/g, ' ');
+/**
+ * The first paragraph of a description, as plain text: the descriptions are the models'
+ * docstrings, so Sphinx roles (:class:`~a.b.Baseline`) become the name and ``code`` loses its
+ * backquotes.
+ */
+export function firstLine(text) {
+  return String(text).split('\n\n')[0]
+    .replace(/:[a-z]+:`~?(?:[\w.]*\.)?([^`]+)`/g, '$1')
+    .replace(/``([^`]*)``/g, '$1')
+    .replace(/\s+/g, ' ').trim();
+}
+
+/** What a field edited as JSON takes, when its schema says no more: a list of objects and their fields. */
+function jsonHint(s, doc) {
+  const items = s.type === 'array' ? resolve(s.items, doc) : null;
+  if (!items || !items.properties) return '';
+  const req = new Set(items.required || []);
+  const keys = Object.keys(items.properties);
+  const shown = [...keys.filter((k) => req.has(k)), ...keys.filter((k) => !req.has(k))];
+  return `A JSON list of objects with ${shown.map((k) => (req.has(k) ? k : `${k}?`)).join(', ')} (? optional)`;
 }

@@ -70,13 +70,14 @@ async function startingPoint(from) {
 
 /** The scenario form, generated from the API's schema; 422 messages beside the fields. */
 export async function newView(el, _m, params) {
-  const [doc, value] = await Promise.all([openApi(), startingPoint(params.get('from'))]);
+  const [doc, value, lists] = await Promise.all([openApi(), startingPoint(params.get('from')),
+    api('/v1/station-lists?limit=100').catch(() => ({ items: [] }))]);
   // the body POST /v1/scenarios takes (ScenarioRequest: published station lists and networks only)
   const ref = doc.paths['/v1/scenarios'].post.requestBody.content['application/json'].schema.$ref;
   const schema = doc.components.schemas[ref.split('/').pop()];
   el.innerHTML = `
     <h2>Scenario</h2>
-    <div class="split">
+    <div class="split scenario">
       <form id="scenario-form" class="schema-form" novalidate></form>
       <aside class="areas">
         <h3>Areas on the map</h3>
@@ -91,6 +92,7 @@ export async function newView(el, _m, params) {
     </div>`;
   const formEl = /** @type {HTMLFormElement} */ (el.querySelector('#scenario-form'));
   const form = buildForm(formEl, schema, doc, value);
+  offerStationLists(form, lists.items);
   const submit = document.createElement('div');
   submit.className = 'actions';
   submit.innerHTML = '<button type="submit" class="primary" id="submit-scenario">Submit</button>';
@@ -112,6 +114,27 @@ export async function newView(el, _m, params) {
     }
   });
   drawAreas(el, await createMap(el.querySelector('#area-map')));
+}
+
+/**
+ * `baseline.station_list_id` as a choice of the stored station lists (GET /v1/station-lists: name,
+ * stations, author, date) instead of a typed id; the form reads it like the text field it replaces.
+ * @param {{fields: any[]}} form @param {any[]} lists
+ */
+function offerStationLists(form, lists) {
+  const f = form.fields.find((x) => x.path.join('.') === 'baseline.station_list_id');
+  if (!f) return;
+  const old = f.input;
+  const select = document.createElement('select');
+  for (const a of ['id', 'name', 'aria-describedby']) select.setAttribute(a, old.getAttribute(a));
+  select.dataset.path = old.dataset.path;
+  const opts = [['', lists.length ? '(none: the stations or station records above)' : '(no stored station lists)'],
+    ...lists.map((l) => [l.id, `${l.name} · ${fmt(l.stations)} stations · ${l.author} · ${new Date(l.created_at).toLocaleDateString()}`])];
+  if (old.value && !lists.some((l) => l.id === old.value)) opts.push([old.value, old.value]);
+  select.innerHTML = opts.map(([v, t]) => `<option value="${esc(v)}">${esc(t)}</option>`).join('');
+  select.value = old.value;
+  old.replaceWith(select);
+  f.input = select;
 }
 
 /** Click-to-draw polygons written into the areas.forbidden / areas.required fields. */
