@@ -2,7 +2,8 @@
 
 Starts ``mobility serve`` (SQLite in a temporary folder, jobs not run) with one stored plan (a
 real ``plan.json``: the 2019 scenario, 1,540 + 600 = 2,140 stations), then drives headless Debian
-Chromium (Playwright, software WebGL) against it:
+Chromium (Playwright) against it, with software WebGL: Mesa's llvmpipe by default (``--gl
+llvmpipe``) or Chromium's SwiftShader (``--gl swiftshader``):
 
 * **plan page usable**: from navigation until the plan page is *usable*, which here means: the
   citywide and district tables are filled, the map has drawn every station over the basemap
@@ -43,8 +44,20 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader"]  # fmt: skip
+ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
+GL: dict[str, list[str]] = {
+    # Mesa's llvmpipe through ANGLE's GL back end: software too, but JIT-compiled and threaded
+    # (on this machine the first frame comes sooner and frames are cheaper than with SwiftShader).
+    "llvmpipe": ["--use-gl=angle", "--use-angle=gl-egl", "--ignore-gpu-blocklist"],
+    # Chromium's own software Vulkan, what headless Chromium uses when nothing is asked for.
+    "swiftshader": ["--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+}
+"""Chromium flags of each software WebGL renderer (``--gl``); the bench prints the renderer it got."""
+RENDERER = """() => {
+  const gl = document.createElement('canvas').getContext('webgl');
+  const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
+  return gl ? (ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : 'unknown') : 'no WebGL';
+}"""
 
 
 def _bench_service() -> Any:
@@ -97,15 +110,14 @@ CLICK_NEW = """() => {
 
 TO_3000 = """(n) => {
   const m = window.__maps.plan;
+  const base = m.getSource('stations')._data;  // the page's own station features (point, kind, index)
   const fc = {type: 'FeatureCollection', features: []};
-  const base = window.__maps.plan_doc;
-  const src = [...base.existing_stations.map((s) => ({...s, kind: 'existing'})),
-               ...base.new_stations.map((s) => ({...s, station_id: s.id, kind: 'new'}))];
   for (let i = 0; fc.features.length < n; i++) {
-    const s = src[i % src.length];
-    const j = Math.floor(i / src.length);  // copies beyond the plan's stations are shifted ~200 m
-    fc.features.push({type: 'Feature', properties: s,
-      geometry: {type: 'Point', coordinates: [s.lon + 0.002 * j, s.lat + 0.0015 * j]}});
+    const f = base.features[i % base.features.length];
+    const j = Math.floor(i / base.features.length);  // copies beyond the plan's stations are shifted ~200 m
+    const [lon, lat] = f.geometry.coordinates;
+    fc.features.push({type: 'Feature', properties: f.properties,
+      geometry: {type: 'Point', coordinates: [lon + 0.002 * j, lat + 0.0015 * j]}});
   }
   m.getSource('stations').setData(fc);
   return new Promise((r) => m.once('idle', () => r(fc.features.length)));
@@ -118,6 +130,7 @@ def main() -> None:
     ap.add_argument("--visits", type=int, default=5, help="warm visits of the plan page (median)")
     ap.add_argument("--animate", type=float, default=4.0, help="seconds of pan/zoom animation")
     ap.add_argument("--stations", type=int, default=3000, help="stations drawn for the smoothness run")
+    ap.add_argument("--gl", choices=sorted(GL), default="llvmpipe", help="software WebGL renderer")
     args = ap.parse_args()
     service = _bench_service()
     load_start = list(os.getloadavg())
@@ -149,7 +162,8 @@ def main() -> None:
                     sys.exit(f"server did not start:\n{log.read_text()[-2000:]}")
                 time.sleep(0.3)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + GL[args.gl])
+                loads: dict[str, list[float]] = {"visits": list(os.getloadavg())}
 
                 marks: list[dict[str, int]] = []
 
@@ -176,6 +190,7 @@ def main() -> None:
 
                 cold_u, _, cold = visit()
                 visits = [visit() for _ in range(args.visits)]
+                loads["visits_end"] = list(os.getloadavg())
                 warm = [v[0] for v in visits]
                 clicks = [v[1] for v in visits]
                 every = [v[2] for v in visits]
@@ -208,6 +223,8 @@ def main() -> None:
                 page.evaluate("k => sessionStorage.setItem('mobility.apiKey', k)", key)
                 page.goto(f"{url}/#/plan/{job_id}")
                 page.wait_for_selector("#plan-map[data-ready=true]")
+                renderer = page.evaluate(RENDERER)
+                loads["animation"] = list(os.getloadavg())
                 for lyr in ("existing", "new", "coverage", "districts-fill", "districts-line"):
                     page.evaluate(
                         f"() => window.__maps.plan.setLayoutProperty('{lyr}', 'visibility', 'none')"
@@ -254,7 +271,9 @@ def main() -> None:
         "ratio_fps_with_data_to_basemap": round(full["fps"] / bare["fps"], 3),
         "fps_stations_only": round(points["fps"], 1),
         "p95_frame_ms_stations_only": round(points["p95_ms"], 1),
+        "webgl": {"gl": args.gl, "renderer": renderer},
         "load_avg_at_start": load_start,
+        "load_avg_by_step": loads,
         "machine": service.machine(),
     }
     print(f"plan page ({n_stations:,} stations) usable (tables, stations drawn, a click on a new station "
@@ -280,8 +299,9 @@ def main() -> None:
     print(
         f"machine: {m['cores']} cores, {m['ram_gb']} GB, load average {load_start} at the start, "
         f"{m['loadavg']} at the end (1, 5, 15 min), "
-        "headless Chromium with software WebGL (SwiftShader)"
+        f"headless Chromium, software WebGL --gl {args.gl}: {renderer}"
     )
+    print(f"load average (1, 5, 15 min) at each step: {loads}")
     print(json.dumps(out, ensure_ascii=False))
 
 

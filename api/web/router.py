@@ -28,7 +28,8 @@ NODE_MODULES = WEB_DIR / "node_modules"
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"
 
 VENDOR: dict[str, Path] = {
-    "maplibre-gl.js": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.js",
+    "maplibre-gl.js": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl-csp.js",
+    "maplibre-gl-worker.js": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl-csp-worker.js",
     "maplibre-gl.css": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.css",
 }
 """Third-party files the page loads, by the name it asks for (installed by ``make setup``)."""

@@ -3,6 +3,7 @@ basemap tiles (real z14 tiles and the generated lower zooms) and the shipped sce
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,14 @@ def test_the_page_its_modules_and_maplibre_are_served(client: tuple[TestClient, 
     js = c.get("/web/vendor/maplibre-gl.js")
     assert js.status_code == 200 and len(js.content) > 300_000
     assert c.get("/web/vendor/maplibre-gl.css").status_code == 200
+    # the map's worker is its own file (app.js: maplibregl.setWorkerUrl), not a blob made in the page
+    worker = c.get("/web/vendor/maplibre-gl-worker.js")
+    assert worker.status_code == 200 and worker.headers["content-type"].startswith("text/javascript")
+    # what the page asks for ahead (preload, modulepreload) is served
+    ahead = re.findall(r'rel="(?:module)?preload" href="([^"]+)"', html)
+    assert "/web/style.json" in ahead and "/web/planner.js" in ahead
+    for href in ahead:
+        assert c.get(href).status_code == 200, href
 
 
 OTHER_FILES = ["/web/..%2Fapi%2Fauth.py", "/web/router.py", "/web/.eslintrc.js", "/web/vendor/axe.min.js",

@@ -7,6 +7,12 @@ import * as planner from './planner.js';
 import * as ops from './ops.js';
 import * as sweeps from './sweeps.js';
 
+// MapLibre's worker is its own file (the CSP build), not a blob of the whole bundle made in the
+// page. On a view with a map it is started now, while the view fetches its data, rather than when
+// the map is created: it has to parse its code before it can cut the first tile.
+maplibregl.setWorkerUrl('/web/vendor/maplibre-gl-worker.js');
+if (/^#\/(plan\/|plans\/new|compare|runs\/|nights\/new)/.test(location.hash)) maplibregl.prewarm();
+
 const view = /** @type {HTMLElement} */ (document.getElementById('view'));
 const signout = /** @type {HTMLButtonElement} */ (document.getElementById('signout'));
 

@@ -51,18 +51,25 @@ export async function colors() {
   return (await basemapStyle()).metadata['mobility:colors'];
 }
 
-/** GeoJSON of plan stations (existing and new) from the plan document. @param {any} plan */
-export function stationFeatures(plan) {
-  const feats = [];
-  for (const s of plan.existing_stations || []) {
-    feats.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
-      properties: { ...s, kind: 'existing' } });
-  }
-  for (const s of plan.new_stations || []) {
-    feats.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
-      properties: { ...s, station_id: s.id, kind: 'new' } });
-  }
-  return { type: 'FeatureCollection', features: feats };
+/**
+ * The plan's stations (existing, then new) as one list, each with its `kind`.
+ * @param {any} plan the plan document
+ */
+export function planStations(plan) {
+  return [...(plan.existing_stations || []).map((s) => ({ ...s, kind: 'existing' })),
+    ...(plan.new_stations || []).map((s) => ({ ...s, station_id: s.id, kind: 'new' }))];
+}
+
+/**
+ * GeoJSON of stations for the map: a point, its kind and its index in `stations`, nothing else.
+ * The map's worker re-encodes every property of every feature into each tile it cuts, so the
+ * full records (names, addresses, reasons) would keep it busy before the first frame; the popup
+ * looks the station up by its index instead.
+ * @param {any[]} stations from planStations
+ */
+export function stationFeatures(stations) {
+  return { type: 'FeatureCollection', features: stations.map((s, i) => ({ type: 'Feature',
+    geometry: { type: 'Point', coordinates: [s.lon, s.lat] }, properties: { i, kind: s.kind } })) };
 }
 
 /** Colour stops of the bikes-per-10,000 choropleth. */
@@ -79,7 +86,8 @@ export async function drawPlan(map, plan, layers) {
   if (layers.coverage) await drawCoverage(map, layers.coverage);
   // Sources stop tiling at a zoom (maxzoom) and are over-zoomed beyond it: zooming in then
   // reuses the tiles already made instead of re-cutting and re-triangulating every layer.
-  map.addSource('stations', { type: 'geojson', data: stationFeatures(plan), maxzoom: 14 });
+  const stations = planStations(plan);
+  map.addSource('stations', { type: 'geojson', data: stationFeatures(stations), maxzoom: 14 });
   map.addLayer({ id: 'existing', type: 'circle', source: 'stations', filter: ['==', ['get', 'kind'], 'existing'],
     paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 1.8, 15, 6], 'circle-color': c.existing,
       'circle-stroke-color': '#fff', 'circle-stroke-width': 0.4 } });
@@ -90,7 +98,7 @@ export async function drawPlan(map, plan, layers) {
     map.on('click', id, (e) => {
       const f = e.features[0];
       new maplibregl.Popup({ maxWidth: '320px' }).setLngLat(f.geometry.coordinates)
-        .setHTML(stationPopup(f.properties)).addTo(map);
+        .setHTML(stationPopup(stations[f.properties.i])).addTo(map);
     });
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
