@@ -184,8 +184,25 @@ def _request_id(request: Request) -> str | None:
     return rid if isinstance(rid, str) else None
 
 
-def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(p) for p in loc) or "(root)"
+def _field_of(loc: tuple[Any, ...] | list[Any], error: dict[str, Any] | None = None, body: Any = None) -> str:
+    """The dotted field of a validation error, as the client wrote it: the tag pydantic puts in
+    the location of a discriminated union's member (``source.plan.job_id``) is left out
+    (``source.job_id``), and a bad or missing tag names the tag field (``source.kind``)."""
+    parts: list[str] = []
+    node: Any = {"body": body}
+    for p in loc:
+        if isinstance(node, dict) and isinstance(p, str) and p not in node and p in node.values():
+            continue  # the member's tag, not a field of the body
+        parts.append(str(p))
+        if isinstance(node, dict):
+            node = node.get(p)
+        elif isinstance(node, list) and isinstance(p, int) and 0 <= p < len(node):
+            node = node[p]
+        else:
+            node = None
+    if error is not None and error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        parts.append(str((error.get("ctx") or {}).get("discriminator", "")).strip("'\""))
+    return ".".join(p for p in parts if p) or "(root)"
 
 
 async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -193,7 +210,7 @@ async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
-            "field": _field_of(e.get("loc", ())),
+            "field": _field_of(e.get("loc", ()), dict(e), exc.body),
             "problem": str(e.get("msg", "invalid")),
             "type": str(e.get("type", "")),
         }

@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
-from api.schemas import RebalancingOptions, ScenarioRequest, SimulationRequest
+from api.schemas import (
+    PlanSource,
+    RebalancingOptions,
+    ScenarioRequest,
+    SimulationRequest,
+    StationListSource,
+    VintageSource,
+)
 from mobility.errors import StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
@@ -212,24 +219,87 @@ def run_sweep(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     )
 
 
+SIMULATION_FIELDS = (
+    ("--status", "body.snapshot_id"),
+    ("--routes", "body.routes_job_id"),
+    ("baseline.station_records", "body.source.station_list_id: station"),
+    ("SOURCE", "body.source"),
+    ("--day", "body.day"),
+)
+"""How the library's fields (named as ``mobility simulate``'s arguments) read in an API body."""
+
+
+def _api_field(field: str) -> str:
+    for cli, api in SIMULATION_FIELDS:
+        if field.startswith(cli):
+            return api + field[len(cli) :]
+    return field
+
+
+def simulation_inputs(inputs: dict[str, Any]) -> tuple[SimulationRequest, dict[str, Any]]:
+    """The request and the stored start inputs of a simulation job: ``(station source, station
+    set, status table, routes)`` as :func:`mobility.simulation.pipeline.prepare` takes them.
+
+    The content the route resolved at submission (``inputs["resolved"]``: a plan, a station list,
+    a snapshot's stations, routes) is read by the library's own readers, as ``mobility simulate``
+    reads the files: :func:`~mobility.simulation.data.stations_from_plan` (a ``Plan``),
+    :func:`~mobility.simulation.data.stations_from_records` (an uploaded list), and ``prepare``
+    validates the snapshot (``status_bikes``) and the routes (a ``RebalancingPlan``).
+    """
+    import pandas as pd
+
+    from mobility.simulation.data import stations_from_plan, stations_from_records
+
+    resolved: dict[str, Any] = inputs.get("resolved") or {}
+    # again in the worker: no server path
+    req = SimulationRequest.model_validate({k: v for k, v in inputs.items() if k != "resolved"})
+    src = req.source
+    start: dict[str, Any] = {"station_set": None, "status": None, "routes": resolved.get("routes")}
+    if isinstance(src, PlanSource):
+        start["station_set"] = stations_from_plan(
+            resolved["plan"], label=f"plan of scenario job {src.job_id}"
+        )
+    elif isinstance(src, StationListSource):
+        start["station_set"] = stations_from_records(
+            resolved["station_records"], label=f"station list {src.station_list_id}"
+        )
+    if resolved.get("snapshot") is not None:
+        start["status"] = pd.DataFrame(resolved["snapshot"])
+    start["source"] = src.stations if isinstance(src, VintageSource) else start["station_set"].source
+    return req, start
+
+
 def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """A simulated day or fleet sweep (:mod:`mobility.simulation.pipeline`), spread over the cluster.
 
-    The rider model is fitted here once; the replications (and sweep points) run as tasks on the
-    API's Dask cluster through ``ctx.dask_client`` (:mod:`mobility.simulation.fanout`), or in
-    this thread when the job does not run on a Dask worker. Same inputs and seed, same result.
+    The stations, start inventory and routes are those of :func:`simulation_inputs`; an error in
+    them names the body's field (``body.snapshot_id``, ``body.routes_job_id``, ...). The rider
+    model is fitted here once; the replications (and sweep points) run as tasks on the API's Dask
+    cluster through ``ctx.dask_client`` (:mod:`mobility.simulation.fanout`), or in this thread
+    when the job does not run on a Dask worker. Same inputs and seed, same result.
     """
+    from mobility.errors import InputError
     from mobility.simulation.engine import RebalanceRule
     from mobility.simulation.model import RiderParams
     from mobility.simulation.pipeline import prepare, simulate, sweep
 
-    req = SimulationRequest.model_validate(inputs)  # again in the worker: no server path
     ctx.report(0.01, "starting")
-    ctx.report(0.05, f"fitting the rider model on {req.stations} for {req.day}")
-    params = RiderParams(
-        walk_radius_m=req.walk_radius_m, rebalance=RebalanceRule(every_s=req.rebalance_every_min * 60)
-    )
-    prep = prepare(req.stations, req.day.isoformat(), params=params)
+    try:
+        req, start = simulation_inputs(inputs)
+        ctx.report(0.05, f"fitting the rider model on {start['source']} for {req.day}")
+        params = RiderParams(
+            walk_radius_m=req.walk_radius_m, rebalance=RebalanceRule(every_s=req.rebalance_every_min * 60)
+        )
+        prep = prepare(
+            start["source"],
+            req.day.isoformat(),
+            status=start["status"],
+            routes=start["routes"],
+            station_set=start["station_set"],
+            params=params,
+        )
+    except InputError as exc:
+        raise InputError(_api_field(exc.field), exc.value, exc.expected) from exc
     ctx.check()
     client = ctx.dask_client
     where = "on the Dask cluster" if client is not None else "in the job"
@@ -245,7 +315,7 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         table = sweep(prep, fleets, req.replications, req.seed, client=client)
         rows = table.to_dict(orient="records")
         doc = {
-            "stations": req.stations,
+            "source": prep.source,
             "day": req.day.isoformat(),
             "replications": req.replications,
             "seed": req.seed,

@@ -158,13 +158,18 @@ NetworkName = Annotated[str, Published("network")]
 """A named street network of this server (``"osm-all"``, ``"osm-drive"``, ...)."""
 
 
-StationListId = Annotated[
+StoredId = Annotated[
     str,
     Field(
         pattern=r"^[0-9a-f]{32}$",
-        description="A station list stored with POST /v1/station-lists (its id).",
+        description="The id of a job or stored upload of this server.",
         examples=["0f3c2a9e8b7d4c1f9e6a5b4c3d2e1f00"],
     ),
+]
+
+
+StationListId = Annotated[
+    StoredId, Field(description="A station list stored with POST /v1/station-lists (its id).")
 ]
 
 
@@ -460,7 +465,7 @@ class RebalancingRunRequest(_Strict):
 
 
 SIMULATION_EXAMPLE: dict[str, Any] = {
-    "stations": "2025-12",
+    "source": {"kind": "vintage", "stations": "2025-12"},
     "day": "2023-06-14",
     "replications": 20,
     "seed": 0,
@@ -472,20 +477,69 @@ FLEET_RANGE = r"^\d+:\d+:\d+$"
 MAX_SWEEP_POINTS = 25
 
 
-class SimulationRequest(_Strict):
-    """A day of riders simulated on a published station list (``mobility simulate``), or a fleet sweep.
+class VintageSource(_Strict):
+    """Simulate a published station vintage (``mobility simulate 2025-12``)."""
 
-    Without ``fleet`` the job simulates the day from the derived evening snapshot of the day
-    before and stores the ``SimulationResult``; with ``fleet`` (``FIRST:LAST:STEP``) it scales
-    that start stock to each fleet size and stores served share against fleet size, citywide and
-    by district (``mobility simulate sweep``). Replications and sweep points run on the API's Dask
-    cluster.
+    kind: Literal["vintage"]
+    stations: StationListName = Field(default="2025-12", description="A published station list (vintage).")
+
+
+class PlanSource(_Strict):
+    """Simulate the network of an expansion plan, existing and new stations, from the bikes it
+    allocates (``mobility simulate plan.json``): the plan of a succeeded scenario job."""
+
+    kind: Literal["plan"]
+    job_id: StoredId = Field(description="A succeeded job of POST /v1/scenarios (its plan).")
+
+
+class StationListSource(_Strict):
+    """Simulate a stored station list (``mobility simulate stations.csv``): POST /v1/station-lists."""
+
+    kind: Literal["station_list"]
+    station_list_id: StationListId
+
+
+SimulationSource = Annotated[VintageSource | PlanSource | StationListSource, Field(discriminator="kind")]
+
+
+class SimulationRequest(_Strict):
+    """A day of riders simulated on a station set (``mobility simulate SOURCE``), or a fleet sweep.
+
+    ``source`` is what ``mobility simulate`` takes as SOURCE, by what this server publishes or
+    stores: a vintage, the plan of a succeeded scenario job, or a stored station list (the older
+    ``stations`` field names a vintage and stays accepted). The start inventory is a stored status
+    snapshot (``snapshot_id``, ``--status``), else the plan's allocation, else the derived evening
+    snapshot of the day before; ``routes_job_id`` applies a succeeded rebalancing run's routes to
+    it (``--routes``: the morning after). Ids are resolved to their content when the job is
+    created (422 naming the field if unknown or unfinished), so a job's inputs are whole.
+
+    Without ``fleet`` the job stores the ``SimulationResult``; with ``fleet``
+    (``FIRST:LAST:STEP``) it scales the start stock to each fleet size and stores served share
+    against fleet size, citywide and by district (``mobility simulate sweep``). Replications and
+    sweep points run on the API's Dask cluster.
     """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SIMULATION_EXAMPLE]})
 
     name: str = Field(default="simulation", min_length=1, max_length=200)
-    stations: StationListName = Field(default="2025-12", description="A published station list (vintage).")
+    source: SimulationSource | None = Field(
+        default=None, description="What to simulate (default: the vintage 2025-12)."
+    )
+    stations: StationListName | None = Field(
+        default=None,
+        description="Deprecated: a published station list (vintage); the same as "
+        '`"source": {"kind": "vintage", "stations": ...}`.',
+    )
+    snapshot_id: StoredId | None = Field(
+        default=None,
+        description="The start inventory: a snapshot stored with POST /v1/rebalancing/snapshots "
+        "(a row for every simulated station; `mobility simulate --status`).",
+    )
+    routes_job_id: StoredId | None = Field(
+        default=None,
+        description="A succeeded job of POST /v1/rebalancing/runs whose routes are applied to the "
+        "start inventory (the morning after; `mobility simulate --routes`).",
+    )
     day: date = Field(
         ge=date(2019, 1, 1),
         le=date(2025, 12, 31),
@@ -511,6 +565,15 @@ class SimulationRequest(_Strict):
         description="FIRST:LAST:STEP fleet sizes: a sweep of served share against fleet size.",
         examples=["20000:60000:5000"],
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SimulationRequest:
+        if self.source is not None and self.stations is not None:
+            raise ValueError("give source or stations (the older name of a vintage source), not both")
+        if self.source is None:
+            self.source = VintageSource(kind="vintage", stations=self.stations or "2025-12")
+            self.stations = None
+        return self
 
     @model_validator(mode="after")
     def _fleet_points(self) -> SimulationRequest:

@@ -1,7 +1,9 @@
 """Trips served (``mobility simulate`` over HTTP): submit a day or a fleet sweep, inspect, cancel, fetch.
 
 A thin layer over :mod:`mobility.simulation`: the body (:class:`api.schemas.SimulationRequest`)
-names a published station list, never a server path; the job runs
+names what ``mobility simulate`` reads (a vintage, a scenario job's plan, a stored station list,
+a stored snapshot, a rebalancing job's routes) by what this server publishes or stores, never a
+server path; the ids are resolved to their content when the job is created. The job runs
 :func:`api.runners.run_simulation` on the Dask workers, which spreads the replications and the
 sweep's points over the same cluster (:mod:`mobility.simulation.fanout`), and stores
 ``simulation.json`` (the ``SimulationResult``) or ``sweep.json`` (served share against fleet size).
@@ -9,14 +11,31 @@ sweep's points over the same cluster (:mod:`mobility.simulation.fanout`), and st
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 
 from api.auth import Principal, require
+from api.db.models import Job, JobArtifact, Snapshot, StationList
 from api.formats import register_format
-from api.routes.common import IdempotencyKey, add_job_routes, serve_artifact, submission, submit_job
-from api.schemas import SIMULATION_EXAMPLE, Accepted, SimulationRequest
+from api.routes.common import (
+    FieldError,
+    IdempotencyKey,
+    U,
+    add_job_routes,
+    serve_artifact,
+    stored_upload,
+    submission,
+    submit_job,
+)
+from api.schemas import (
+    SIMULATION_EXAMPLE,
+    Accepted,
+    PlanSource,
+    SimulationRequest,
+    StationListSource,
+)
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
 BASE = "/v1/simulations"
@@ -51,6 +70,9 @@ def submit_simulation(
     settings = request.app.state.settings
     runs = body.replications * max(len(body.fleets()), 1)
     inputs: dict[str, Any] = body.model_dump(mode="json")
+    resolved = resolve_inputs(request, body)
+    if resolved:
+        inputs["resolved"] = resolved
     return submit_job(
         request,
         response,
@@ -61,6 +83,65 @@ def submit_simulation(
         idempotency_key=idempotency_key,
         time_limit=FIT_SECONDS + SECONDS_PER_REPLICATION * runs + settings.job_overhead_seconds,
     )
+
+
+def finished_artifact(
+    request: Request, job_id: str, *, kind: str, artifact: str, field: str
+) -> tuple[dict[str, Any], str]:
+    """The JSON artifact (``plan``, ``routes``) of the succeeded ``kind`` job ``job_id`` and its
+    SHA-256; a 422 naming ``field`` when there is no such job or it has not succeeded."""
+    base = {"scenario": "/v1/scenarios", "rebalancing": "/v1/rebalancing/runs"}[kind]
+    with request.app.state.sessions() as s:
+        job = s.get(Job, job_id)
+        status = job.status if job is not None and job.kind == kind else None
+        art = s.get(JobArtifact, (job_id, artifact)) if status == "succeeded" else None
+        body, sha = (art.body, art.sha256) if art is not None else (b"", "")
+    if status is None:
+        raise FieldError(field, f"got {job_id!r}; expected the id of a {kind} job (GET {base})")
+    if status != "succeeded":
+        raise FieldError(field, f"{kind} job {job_id} is {status}; expected a succeeded one")
+    if not body:
+        raise FieldError(field, f"{kind} job {job_id} has no {artifact}")
+    return json.loads(body), sha
+
+
+STORED = {
+    Snapshot: ("snapshot", "/v1/rebalancing/snapshots"),
+    StationList: ("station list", "/v1/station-lists"),
+}
+
+
+def _stored(request: Request, model: type[U], record_id: str, field: str) -> U:
+    noun, listing = STORED[model]
+    return stored_upload(
+        request,
+        model,
+        record_id,
+        lambda: FieldError(field, f"got {record_id!r}; expected the id of a stored {noun} (GET {listing})"),
+    )
+
+
+def resolve_inputs(request: Request, body: SimulationRequest) -> dict[str, Any]:
+    """The content of every id ``body`` names, for the job's stored inputs (whole, as a scenario's
+    station list is): the plan, the station list, the snapshot's stations and the routes, with
+    the SHA-256 of each job artifact. 422 naming the field for an unknown or unfinished id,
+    before any job is created."""
+    out: dict[str, Any] = {}
+    src = body.source
+    if isinstance(src, PlanSource):
+        out["plan"], out["plan_sha256"] = finished_artifact(
+            request, src.job_id, kind="scenario", artifact="plan", field="body.source.job_id"
+        )
+    elif isinstance(src, StationListSource):
+        lists = _stored(request, StationList, src.station_list_id, "body.source.station_list_id")
+        out["station_records"] = lists.data["stations"]
+    if body.snapshot_id is not None:
+        out["snapshot"] = _stored(request, Snapshot, body.snapshot_id, "body.snapshot_id").data["stations"]
+    if body.routes_job_id is not None:
+        out["routes"], out["routes_sha256"] = finished_artifact(
+            request, body.routes_job_id, kind="rebalancing", artifact="routes", field="body.routes_job_id"
+        )
+    return out
 
 
 add_job_routes(

@@ -7,7 +7,7 @@ algorithms are in :mod:`~mobility.simulation.model` and :mod:`~mobility.simulati
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from mobility.demand.profiles import StationProfiles
 from mobility.errors import InputError
 from mobility.placement.plan import Plan
 from mobility.rebalancing.plan import RebalancingPlan
+from mobility.scenario.expansion import BaselineStation
 from mobility.simulation.engine import SimulationProblem
 from mobility.simulation.model import (
     DayFactors,
@@ -85,13 +86,35 @@ def load_station_set(source: str | Path, data_dir: Path | None = None) -> Statio
         return stations_from_plan(json.loads(p.read_text(encoding="utf-8")), label=p.name)
     from mobility.sources.stations import load_station_list
 
-    t = load_station_list(str(source), data_dir=data_dir).table
+    return station_set_from_table(load_station_list(str(source), data_dir=data_dir).table, str(source))
+
+
+def station_set_from_table(t: pd.DataFrame, source: str) -> StationSet:
+    """The simulated stations of a table in the normalized station schema
+    (:data:`mobility.sources.stations.COLUMNS`): a vintage, a station file or an uploaded list."""
     out = t[[c for c in STATION_COLUMNS if c in t.columns]].copy()
     out["docks"] = pd.to_numeric(out["docks"], errors="coerce").fillna(0).astype(np.int64)
     out["number"] = pd.to_numeric(out["number"], errors="coerce").astype("Int64")
     # a station without an ST-ID is "N<number>", as the rebalancing names it (routes.json)
     out["station_id"] = out["station_id"].astype("string").fillna("N" + out["number"].astype("string"))
-    return StationSet(out.reset_index(drop=True), source=str(source))
+    return StationSet(out.reset_index(drop=True), source=source)
+
+
+def stations_from_records(
+    records: Sequence[BaselineStation] | Sequence[Mapping[str, Any]],
+    data_dir: Path | None = None,
+    *,
+    label: str = "station list",
+) -> StationSet:
+    """Stations sent as content (an uploaded station list: id, name, position, docks), each placed
+    in its district as a scenario's ``baseline.station_records`` are
+    (:func:`mobility.placement.pipeline.uploaded_stations`). They carry no station number, so
+    none has a demand profile: their rates come from the demand-potential model (see
+    :func:`.pipeline.potential_levels`)."""
+    from mobility.placement.pipeline import uploaded_stations
+
+    typed = [r if isinstance(r, BaselineStation) else BaselineStation.model_validate(r) for r in records]
+    return station_set_from_table(uploaded_stations(typed, data_dir), label)
 
 
 def stations_from_plan(doc: Plan | Mapping[str, Any], *, label: str = "plan.json") -> StationSet:

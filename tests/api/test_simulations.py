@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from api_support import Api
+from api_support import FAKE_PLAN, FAKE_ROUTES, RUN, SCENARIO, Api
 
 from api import jobs
+from api.runners import run_simulation
+from mobility.errors import InputError
 
 BODY: dict[str, Any] = {"stations": "2025-12", "day": "2023-06-14", "replications": 4, "seed": 7}
 
@@ -83,3 +88,184 @@ def test_a_fleet_sweep_on_seoul(api_lite: Api, data_dir: Path) -> None:
     doc = api_lite.client.get(f"{loc}/result", headers=api_lite.h("viewer")).json()
     assert doc["fanned_out"] is True and doc["seed"] == 7 and doc["replications"] == 2
     assert {p["gu"] for p in doc["points"]} >= {"citywide", "마포구"}
+
+
+# --- sources by what the server stores: a scenario's plan, a station list, a snapshot, routes -------
+
+
+def _simulations(api: Api) -> int:
+    """Simulation jobs in the database (the API has no list of them)."""
+    from sqlalchemy import func, select
+
+    from api.db.models import Job
+
+    with api.client.app.state.sessions() as s:  # type: ignore[attr-defined]
+        return int(s.scalar(select(func.count()).select_from(Job).where(Job.kind == "simulation")) or 0)
+
+
+def _finished(api: Api, path: str, body: dict[str, Any], role: str) -> str:
+    r = api.client.post(path, json=body, headers=api.h(role))
+    assert r.status_code == 202, r.text
+    assert api.wait(r.headers["Location"])["status"] == "succeeded"
+    return str(r.json()["id"])
+
+
+def _snapshot(api: Api, stations: list[dict[str, Any]]) -> str:
+    r = api.client.post(
+        "/v1/rebalancing/snapshots", json={"name": "아침", "stations": stations}, headers=api.h("ops")
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+PLAN_SNAPSHOT = [
+    {"station_id": "ST-4", "lon": 126.9104, "lat": 37.5556, "bikes": 3, "docks": 15},
+    {"station_id": "N1", "lon": 126.91, "lat": 37.55, "bikes": 9, "docks": 12},
+]
+"""A status snapshot of the fake plan's two stations (api_support.FAKE_PLAN)."""
+
+UNKNOWN = "0123456789abcdef0123456789abcdef"
+DAY = {k: v for k, v in BODY.items() if k != "stations"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"source": {"kind": "plan", "job_id": UNKNOWN}}, "body.source.job_id"),
+        ({"source": {"kind": "station_list", "station_list_id": UNKNOWN}}, "body.source.station_list_id"),
+        ({"snapshot_id": UNKNOWN}, "body.snapshot_id"),
+        ({"routes_job_id": UNKNOWN}, "body.routes_job_id"),
+        ({"source": {"kind": "plan", "job_id": "../plan.json"}}, "body.source.job_id"),
+        ({"source": {"kind": "file", "path": "/etc/passwd"}}, "body.source.kind"),
+        ({"source": {"kind": "vintage"}, "stations": "2025-12"}, "body"),  # both names of a vintage
+    ],
+)
+def test_unknown_ids_get_422_naming_the_field_before_any_job(
+    api_lite: Api, extra: dict[str, Any], field: str
+) -> None:
+    r = api_lite.client.post("/v1/simulations", json=DAY | extra, headers=api_lite.h("planner"))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"].startswith(field), r.text
+    assert _simulations(api_lite) == 0
+
+
+def test_only_succeeded_jobs_of_the_right_kind_are_sources(api_lite: Api) -> None:
+    """A running scenario has no plan yet; a rebalancing run is not a plan, nor a scenario routes."""
+    busy = api_lite.client.post(
+        "/v1/scenarios", json=SCENARIO | {"description": "sleep"}, headers=api_lite.h("planner")
+    ).json()["id"]
+    run = _finished(api_lite, "/v1/rebalancing/runs", RUN, "ops")
+    plan = _finished(api_lite, "/v1/scenarios", SCENARIO, "planner")
+    cases = [
+        ({"source": {"kind": "plan", "job_id": busy}}, "body.source.job_id", "expected a succeeded one"),
+        ({"source": {"kind": "plan", "job_id": run}}, "body.source.job_id", "id of a scenario job"),
+        ({"routes_job_id": plan}, "body.routes_job_id", "id of a rebalancing job"),
+    ]
+    for extra, field, problem in cases:
+        body = DAY | extra
+        r = api_lite.client.post("/v1/simulations", json=body, headers=api_lite.h("planner"))
+        assert r.status_code == 422, r.text
+        err = r.json()["errors"][0]
+        assert err["field"] == field and problem in err["problem"], err
+    api_lite.client.delete(f"/v1/scenarios/{busy}", headers=api_lite.h("planner"))
+    assert _simulations(api_lite) == 0
+
+
+def test_a_plan_snapshot_and_routes_are_stored_whole_and_read_as_the_cli_reads_them(
+    api_lite: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ids become their content in the job's inputs (with the artifacts' SHA-256), and the
+    worker reads that content with the library's readers (a Plan, a status table, a
+    RebalancingPlan) into what ``mobility simulate plan.json --status S --routes R`` gives."""
+    from api.runners import simulation_inputs
+    from mobility.simulation.data import apply_routes, status_bikes
+
+    seen: dict[str, Any] = {}
+
+    def capture(inputs: dict[str, Any], ctx: jobs.JobContext) -> jobs.JobOutput:
+        seen["inputs"] = inputs
+        seen["req"], seen["start"] = simulation_inputs(inputs)
+        return jobs.JobOutput(result={"kpis": {}}, artifacts={})
+
+    monkeypatch.setitem(jobs._KINDS, "simulation", capture)
+    plan = _finished(api_lite, "/v1/scenarios", SCENARIO, "planner")
+    run = _finished(api_lite, "/v1/rebalancing/runs", RUN, "ops")
+    snap = _snapshot(api_lite, PLAN_SNAPSHOT)
+    body = {
+        "source": {"kind": "plan", "job_id": plan},
+        "snapshot_id": snap,
+        "routes_job_id": run,
+        "day": "2023-06-14",
+    }
+    r = api_lite.client.post("/v1/simulations", json=body, headers=api_lite.h("planner"))
+    assert r.status_code == 202, r.text
+    assert api_lite.wait(r.headers["Location"])["status"] == "succeeded"
+    resolved = seen["inputs"]["resolved"]
+    assert resolved["plan"] == FAKE_PLAN and resolved["routes"] == FAKE_ROUTES
+    assert (
+        resolved["plan_sha256"]
+        == hashlib.sha256(json.dumps(FAKE_PLAN, ensure_ascii=False).encode()).hexdigest()
+    )
+    assert [s["bikes"] for s in resolved["snapshot"]] == [3, 9]
+    start = seen["start"]
+    stations = start["station_set"].table
+    assert stations["station_id"].tolist() == ["ST-4", "N1"] and start["station_set"].bikes_from_source
+    assert start["source"] == f"plan of scenario job {plan}"
+    assert status_bikes(stations, start["status"]).tolist() == [3, 9]
+    # FAKE_ROUTES also stops at ST-5, which the plan lacks: refused as routes of another network
+    with pytest.raises(InputError, match="another network"):
+        apply_routes(stations, np.array([12, 9]), start["routes"])
+
+
+def test_a_stored_station_list_is_simulated_as_uploaded_stations(
+    api_lite: Api, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    """The list's stations, placed in their districts as a scenario's uploaded baseline is."""
+    from api.routes.stationlists import EXAMPLE
+    from api.runners import simulation_inputs
+
+    seen: dict[str, Any] = {}
+
+    def capture(inputs: dict[str, Any], ctx: jobs.JobContext) -> jobs.JobOutput:
+        seen["req"], seen["start"] = simulation_inputs(inputs)
+        return jobs.JobOutput(result={"kpis": {}}, artifacts={})
+
+    monkeypatch.setitem(jobs._KINDS, "simulation", capture)
+    r = api_lite.client.post("/v1/station-lists", json=EXAMPLE, headers=api_lite.h("planner"))
+    assert r.status_code == 201, r.text
+    body = {"source": {"kind": "station_list", "station_list_id": r.json()["id"]}, "day": "2023-06-14"}
+    r = api_lite.client.post("/v1/simulations", json=body, headers=api_lite.h("planner"))
+    assert r.status_code == 202, r.text
+    assert api_lite.wait(r.headers["Location"])["status"] == "succeeded"
+    table = seen["start"]["station_set"].table
+    assert table["station_id"].tolist() == ["ST-10", "ST-11"]
+    assert table["name"].tolist() == ["망원역 1번출구 앞", "합정역 5번출구 앞"]
+    assert table["gu"].tolist() == ["마포구", "마포구"] and table["docks"].tolist() == [15, 10]
+    assert not seen["start"]["station_set"].bikes_from_source and seen["start"]["status"] is None
+
+
+def test_the_older_stations_field_is_a_vintage_source(api_lite: Api) -> None:
+    r = api_lite.client.post("/v1/simulations", json=BODY, headers=api_lite.h("planner"))
+    assert r.status_code == 202, r.text
+    from api.schemas import SimulationRequest
+
+    req = SimulationRequest.model_validate(BODY)
+    assert req.model_dump(mode="json")["source"] == {"kind": "vintage", "stations": "2025-12"}
+
+
+def test_a_bad_start_fails_the_job_naming_the_body_field(data_dir: Path) -> None:
+    """The real runner: routes that stop at a station the plan lacks fail before any network work,
+    the error naming ``body.routes_job_id`` (not the CLI's ``--routes``)."""
+    inputs = {
+        "source": {"kind": "plan", "job_id": UNKNOWN},
+        "routes_job_id": UNKNOWN,
+        "day": "2023-06-14",
+        "resolved": {"plan": FAKE_PLAN, "routes": FAKE_ROUTES},
+    }
+    with pytest.raises(InputError) as info:
+        run_simulation(inputs, jobs.JobContext("j", 100.0))
+    assert info.value.field.startswith("body.routes_job_id") and info.value.value == "ST-5"
+    bad_snapshot = inputs | {"resolved": {"plan": FAKE_PLAN, "snapshot": PLAN_SNAPSHOT[:1]}}
+    with pytest.raises(InputError) as info:
+        run_simulation(bad_snapshot, jobs.JobContext("j", 100.0))
+    assert info.value.field == "body.snapshot_id" and "N1" in str(info.value.value)
