@@ -243,12 +243,12 @@ def simulation_inputs(inputs: dict[str, Any]) -> tuple[SimulationRequest, dict[s
     The content the route resolved at submission (``inputs["resolved"]``: a plan, a station list,
     a snapshot's stations, routes) is read by the library's own readers, as ``mobility simulate``
     reads the files: :func:`~mobility.simulation.data.stations_from_plan` (a ``Plan``),
-    :func:`~mobility.simulation.data.stations_from_records` (an uploaded list), and ``prepare``
+    :func:`~mobility.simulation.data.stations_from_upload` (an uploaded list), and ``prepare``
     validates the snapshot (``status_bikes``) and the routes (a ``RebalancingPlan``).
     """
     import pandas as pd
 
-    from mobility.simulation.data import stations_from_plan, stations_from_records
+    from mobility.simulation.data import stations_from_plan, stations_from_upload
 
     resolved: dict[str, Any] = inputs.get("resolved") or {}
     # again in the worker: no server path
@@ -260,7 +260,7 @@ def simulation_inputs(inputs: dict[str, Any]) -> tuple[SimulationRequest, dict[s
             resolved["plan"], label=f"plan of scenario job {src.job_id}"
         )
     elif isinstance(src, StationListSource):
-        start["station_set"] = stations_from_records(
+        start["station_set"] = stations_from_upload(
             resolved["station_records"], label=f"station list {src.station_list_id}"
         )
     if resolved.get("snapshot") is not None:

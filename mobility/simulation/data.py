@@ -100,7 +100,11 @@ def station_set_from_table(t: pd.DataFrame, source: str) -> StationSet:
     return StationSet(out.reset_index(drop=True), source=source)
 
 
-def stations_from_records(
+NUMBERS_FROM = "2025-12"
+"""The vintage whose station ids (``ST-4``) give an uploaded station its number (``102``)."""
+
+
+def stations_from_upload(
     records: Sequence[BaselineStation] | Sequence[Mapping[str, Any]],
     data_dir: Path | None = None,
     *,
@@ -108,13 +112,25 @@ def stations_from_records(
 ) -> StationSet:
     """Stations sent as content (an uploaded station list: id, name, position, docks), each placed
     in its district as a scenario's ``baseline.station_records`` are
-    (:func:`mobility.placement.pipeline.uploaded_stations`). They carry no station number, so
-    none has a demand profile: their rates come from the demand-potential model (see
-    :func:`.pipeline.potential_levels`)."""
+    (:func:`mobility.placement.pipeline.uploaded_stations`).
+
+    An upload carries no station number, which the demand profiles and the trips are keyed on:
+    an id of the :data:`NUMBERS_FROM` vintage takes that station's number, an id that is a number
+    is taken as one; the other stations are new ones (rates from the demand-potential model, see
+    :func:`.pipeline.potential_levels`).
+    """
     from mobility.placement.pipeline import uploaded_stations
+    from mobility.sources.stations import load_station_list
 
     typed = [r if isinstance(r, BaselineStation) else BaselineStation.model_validate(r) for r in records]
-    return station_set_from_table(uploaded_stations(typed, data_dir), label)
+    table = uploaded_stations(typed, data_dir)
+    ref = load_station_list(NUMBERS_FROM, data_dir=data_dir).table.dropna(subset=["station_id", "number"])
+    ref = ref.drop_duplicates("station_id")
+    ids = table["station_id"].astype("string")
+    known = ids.map(pd.Series(ref["number"].to_numpy(), index=ref["station_id"].astype(str).to_numpy()))
+    numeric = pd.to_numeric(ids.where(ids.str.fullmatch(r"\d+", na=False)), errors="coerce")
+    table["number"] = pd.to_numeric(known, errors="coerce").fillna(numeric).astype("Int64")
+    return station_set_from_table(table, label)
 
 
 def stations_from_plan(doc: Plan | Mapping[str, Any], *, label: str = "plan.json") -> StationSet:

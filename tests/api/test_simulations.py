@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from api_support import FAKE_PLAN, FAKE_ROUTES, RUN, SCENARIO, Api
 
@@ -241,6 +242,12 @@ def test_a_stored_station_list_is_simulated_as_uploaded_stations(
     assert table["station_id"].tolist() == ["ST-10", "ST-11"]
     assert table["name"].tolist() == ["망원역 1번출구 앞", "합정역 5번출구 앞"]
     assert table["gu"].tolist() == ["마포구", "마포구"] and table["docks"].tolist() == [15, 10]
+    # numbered by the 2025-12 vintage's ids, so that their demand profiles and trips are found
+    from mobility.sources.stations import load_station_list
+
+    vintage = load_station_list("2025-12").table.set_index("station_id")["number"]
+    assert "ST-11" not in vintage.index  # a station of no vintage: a new one
+    assert table["number"].iloc[0] == int(vintage["ST-10"]) and pd.isna(table["number"].iloc[1])
     assert not seen["start"]["station_set"].bikes_from_source and seen["start"]["status"] is None
 
 
