@@ -276,3 +276,37 @@ def test_a_bad_start_fails_the_job_naming_the_body_field(data_dir: Path) -> None
     with pytest.raises(InputError) as info:
         run_simulation(bad_snapshot, jobs.JobContext("j", 100.0))
     assert info.value.field == "body.snapshot_id" and "N1" in str(info.value.value)
+
+
+@pytest.mark.slow
+def test_a_stored_station_list_and_snapshot_on_seoul(api_lite: Api, data_dir: Path) -> None:
+    """The real model through the API on stored uploads: 마포구's stations of 2025-12 as a station
+    list, a snapshot of them as the start inventory (about 12 s with warm caches)."""
+    from mobility.sources.stations import load_station_list
+
+    v = load_station_list("2025-12", data_dir=data_dir).table
+    mapo = v[(v["gu"] == "마포구") & v["station_id"].notna() & v["docks"].notna()]
+    stations = [
+        {"station_id": r.station_id, "name": r.name, "lat": r.lat, "lon": r.lon, "docks": int(r.docks)}
+        for r in mapo.itertuples()
+    ]
+    r = api_lite.client.post(
+        "/v1/station-lists", json={"name": "마포구", "stations": stations}, headers=api_lite.h("planner")
+    )
+    assert r.status_code == 201, r.text
+    snapshot = _snapshot(api_lite, [s | {"bikes": s["docks"] // 2} for s in stations])
+    body = DAY | {
+        "source": {"kind": "station_list", "station_list_id": r.json()["id"]},
+        "snapshot_id": snapshot,
+        "replications": 2,
+    }
+    r = api_lite.client.post("/v1/simulations", json=body, headers=api_lite.h("planner"))
+    assert r.status_code == 202, r.text
+    done = api_lite.wait(r.headers["Location"], timeout=900)
+    assert done["status"] == "succeeded", done
+    kpis = done["kpis"]
+    assert kpis["start_inventory"] == "status snapshot"
+    assert kpis["fleet"] == sum(s["docks"] // 2 for s in stations) and kpis["replications"] == 2
+    doc = api_lite.client.get(f"{r.headers['Location']}/result", headers=api_lite.h("viewer")).json()
+    assert doc["source"].startswith("station list ") and doc["provenance"]["seed"] == 7
+    assert any(n.startswith("0 stations without a demand profile") for n in doc["notes"])  # all numbered
