@@ -316,6 +316,7 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         rows = table.to_dict(orient="records")
         doc = {
             "source": prep.source,
+            "stations": req.source.stations if isinstance(req.source, VintageSource) else None,
             "day": req.day.isoformat(),
             "replications": req.replications,
             "seed": req.seed,

@@ -88,6 +88,7 @@ def test_a_fleet_sweep_on_seoul(api_lite: Api, data_dir: Path) -> None:
     assert points[0]["served_share"] <= points[1]["served_share"] + 0.005
     doc = api_lite.client.get(f"{loc}/result", headers=api_lite.h("viewer")).json()
     assert doc["fanned_out"] is True and doc["seed"] == 7 and doc["replications"] == 2
+    assert doc["source"] == doc["stations"] == "2025-12"  # `stations` kept for older clients
     assert {p["gu"] for p in doc["points"]} >= {"citywide", "마포구"}
 
 
