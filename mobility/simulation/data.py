@@ -354,6 +354,36 @@ def trip_rows(
     return np.concatenate(o), np.concatenate(d), np.concatenate(m)
 
 
+def area_volume(profiles: StationProfiles, stations: pd.DataFrame, kind: int) -> float:
+    """The demand profiles' rentals per day in the districts a station set stands in.
+
+    The whole city's volume when the set stands in every district the profiles name (or names no
+    district at all); otherwise only the volume of the profile stations in the set's districts, so
+    that simulating one district's stations does not pour the whole city's riders into them.
+
+    Parameters
+    ----------
+    profiles
+        The demand profiles (``stations['gu']`` and ``rent[station, day_type, hour]``).
+    stations
+        The simulated station set (column ``gu``; empty or missing values are ignored).
+    kind
+        Day type: 0 weekday, 1 weekend or holiday.
+
+    Returns
+    -------
+    float
+        Expected rentals per day of the profiles' base year in that area.
+    """
+    volume = profiles.rent[:, kind, :].sum(axis=1)
+    prof_gu = profiles.stations["gu"].astype("string").fillna("").to_numpy(str)
+    here = {g for g in stations.get("gu", pd.Series(dtype="string")).astype("string").fillna("") if g}
+    named = {g for g in prof_gu if g}
+    if not here or named <= here:
+        return float(volume.sum())
+    return float(volume[np.isin(prof_gu, sorted(here))].sum())
+
+
 def fit_model(
     stations: pd.DataFrame,
     profiles: StationProfiles,
@@ -371,9 +401,11 @@ def fit_model(
 ) -> FittedModel:
     """Fit rates, destinations and ride times for a station set (see :mod:`.model`).
 
-    With ``preserve_total`` the rates are scaled so that the citywide expected demand equals the
-    demand profiles' citywide total (times the season and year factors): a network with fewer or
-    more stations (2019, a plan) shares the same citywide volume among its stations.
+    With ``preserve_total`` the rates are scaled so that the expected demand equals the demand
+    profiles' total in the districts the station set stands in (times the season and year
+    factors, :func:`area_volume`): a network with fewer or more stations (2019, a plan) shares the
+    same citywide volume among its stations, and a part of the city (one district's stations)
+    gets that part's volume.
     ``potential``: trips per day (rentals + returns) the demand-potential model predicts at each
     station (NaN where unknown); a station the profiles lack takes that level, half of it as
     rentals, with the hourly shape and weekday/weekend split of its 5 nearest stations (else
@@ -421,8 +453,8 @@ def fit_model(
         if district_factor is not None:
             rates *= np.asarray(district_factor, dtype=float)[:, None]
         if preserve_total and rates.sum() > 0:
-            # the citywide volume of the day is the city's, spread over this network's stations
-            rates *= profiles.rent[:, d, :].sum() / rates.sum()
+            # the volume of the districts this network stands in, spread over its stations
+            rates *= area_volume(profiles, st, d) / rates.sum()
         hourly[name] = rates
     o, dd, minutes = trip_rows(trips, st)
     od = fit_od(o, dd, ride_s, params)

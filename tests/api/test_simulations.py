@@ -311,3 +311,7 @@ def test_a_stored_station_list_and_snapshot_on_seoul(api_lite: Api, data_dir: Pa
     doc = api_lite.client.get(f"{r.headers['Location']}/result", headers=api_lite.h("viewer")).json()
     assert doc["source"].startswith("station list ") and doc["provenance"]["seed"] == 7
     assert any(n.startswith("0 stations without a demand profile") for n in doc["notes"])  # all numbered
+    # one district's stations get that district's riders (about 11,000 on a June weekday), not the
+    # city's 165,000 poured into 118 stations (served share 0.27 before area_volume)
+    assert 5_000 < doc["citywide"]["trips_demanded"]["mean"] < 25_000
+    assert doc["citywide"]["served_share"]["mean"] > 0.7

@@ -262,3 +262,23 @@ def test_a_new_station_takes_the_demand_potential_level_with_its_neighbours_shap
     assert wd / we == pytest.approx(2.0)  # the neighbours' weekday/weekend split
     assert m.rate_source[5].startswith("demand potential")
     assert m.hourly["weekday"][0].sum() == pytest.approx(24.0)  # known stations keep their profile
+
+
+def test_a_part_of_the_city_gets_that_part_of_the_volume() -> None:
+    """One district's stations share that district's riders, a whole network the city's."""
+    from mobility.demand.profiles import HOURS, StationProfiles
+    from mobility.simulation.data import area_volume
+
+    gu = ["중구", "중구", "마포구", "마포구", "마포구"]
+    prof = pd.DataFrame({"number": range(1, 6), "gu": gu, "lon": 127.0, "lat": 37.56})
+    rent = np.zeros((5, 2, HOURS))
+    rent[:, 0, :] = np.array([1.0, 2.0, 3.0, 4.0, 5.0])[:, None]
+    rent[:, 1, :] = 0.5
+    profiles = StationProfiles(stations=prof, rent=rent, ret=rent.copy(), od=pd.DataFrame())
+    mapo = pd.DataFrame({"gu": ["마포구", "마포구"]})
+    assert area_volume(profiles, mapo, 0) == pytest.approx(24 * (3 + 4 + 5))
+    assert area_volume(profiles, mapo, 1) == pytest.approx(24 * 0.5 * 3)
+    whole = pd.DataFrame({"gu": ["중구", "마포구", "마포구"]})  # fewer stations, every district
+    assert area_volume(profiles, whole, 0) == pytest.approx(24 * 15)
+    unnamed = pd.DataFrame({"gu": [None, ""]})  # no district known: the city's volume
+    assert area_volume(profiles, unnamed, 0) == pytest.approx(24 * 15)
