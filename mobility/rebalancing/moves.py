@@ -442,10 +442,286 @@ def _move_segment(
     M[s] = ms + ln
 
 
-# A numba kernel above McCabe 15: its moves share the loop's arrays and counters; split into
-# kernels per move it would need re-measuring on the benchmarks first (listed in #13).
 @njit(cache=True)
-def local_search(  # noqa: C901
+def _two_opt_scan(
+    R: np.ndarray,
+    M: np.ndarray,
+    q: np.ndarray,
+    C: np.ndarray,
+    T: np.ndarray,
+    cap: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    slack: np.ndarray,
+    W: float,
+    r: int,
+    pre: tuple[np.ndarray, ...],
+) -> int:  # pragma: no cover - compiled
+    """One 2-opt scan of route ``r``: each improving reversal is applied when found (the scan goes
+    on from the next ``i``); returns the moves applied. ``pre``: the :func:`_prep` arrays."""
+    L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
+    eps = 1e-9
+    applied = 0
+    m = M[r]
+    ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+    for i in range(1, m):
+        rmn = L[r, i - 1]
+        rmx = L[r, i - 1]
+        a = R[r, i - 1]
+        b = R[r, i]
+        for j in range(i + 1, m + 1):
+            rmn = min(rmn, L[r, j - 1])
+            rmx = max(rmx, L[r, j - 1])
+            c = R[r, j]
+            d = R[r, j + 1]
+            dc = C[a, c] + C[b, d] - C[a, b] - C[c, d] + (Pb[r, j] - Pb[r, i]) - (Pf[r, j] - Pf[r, i])
+            base = L[r, i - 1] + L[r, j]
+            mn = min(min(pmn[r, i - 1], smn[r, j]), base - rmx)
+            mx = max(max(pmx[r, i - 1], smx[r, j]), base - rmn)
+            dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
+            if dobj < -eps:
+                dt = T[a, c] + T[b, d] - T[a, b] - T[c, d] + (Tb[r, j] - Tb[r, i]) - (Tf[r, j] - Tf[r, i])
+                if dt <= slack[r] + 1e-6:
+                    lft, rgt = i, j
+                    while lft < rgt:
+                        R[r, lft], R[r, rgt] = R[r, rgt], R[r, lft]
+                        lft += 1
+                        rgt -= 1
+                    slack[r] -= dt
+                    _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+                    ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+                    applied += 1
+                    break
+    return applied
+
+
+@njit(cache=True)
+def _or_opt_segment(
+    R: np.ndarray,
+    M: np.ndarray,
+    C: np.ndarray,
+    T: np.ndarray,
+    cap: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    slack: np.ndarray,
+    W: float,
+    r: int,
+    m: int,
+    i: int,
+    j: int,
+    ex0: float,
+    pre: tuple[np.ndarray, ...],
+    buf: np.ndarray,
+) -> bool:  # pragma: no cover - compiled
+    """Move stops ``i..j`` of route ``r`` (reversed or not) to the first place, later in the route
+    then earlier, that improves it; True when moved (``_prep`` not yet called)."""
+    L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
+    eps = 1e-9
+    a, b = R[r, i - 1], R[r, j + 1]
+    s1, s2 = R[r, i], R[r, j]
+    D = L[r, j] - L[r, i - 1]
+    rem = C[a, b] - C[a, s1] - C[s2, b]
+    remt = T[a, b] - T[a, s1] - T[s2, b]
+    for rv in range(2 if j > i else 1):
+        rev = rv == 1
+        f1, f2 = (s2, s1) if rev else (s1, s2)
+        internal = (Pb[r, j] - Pb[r, i]) - (Pf[r, j] - Pf[r, i]) if rev else 0.0
+        internal_t = (Tb[r, j] - Tb[r, i]) - (Tf[r, j] - Tf[r, i]) if rev else 0.0
+        smin, smax = _seg_rel(L, r, i, j, rev)
+        # forward: after p in j+1..m
+        rmn = np.inf
+        rmx = -np.inf
+        for p in range(j + 1, m + 1):
+            rmn = min(rmn, L[r, p])
+            rmx = max(rmx, L[r, p])
+            x, y = R[r, p], R[r, p + 1]
+            dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
+            sb = L[r, p] - D
+            mn = min(min(pmn[r, i - 1], rmn - D), min(sb + smin, smn[r, p + 1]))
+            mx = max(max(pmx[r, i - 1], rmx - D), max(sb + smax, smx[r, p + 1]))
+            dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
+            if dobj < -eps:
+                dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
+                if dt <= slack[r] + 1e-6:
+                    _move_segment(R, M, r, i, j, r, p, rev, buf)
+                    slack[r] -= dt
+                    return True
+        # backward: after p in i-2..0
+        rmn = np.inf
+        rmx = -np.inf
+        for p in range(i - 2, -1, -1):
+            rmn = min(rmn, L[r, p + 1])
+            rmx = max(rmx, L[r, p + 1])
+            x, y = R[r, p], R[r, p + 1]
+            dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
+            sb = L[r, p]
+            mn = min(min(pmn[r, p], sb + smin), min(rmn + D, smn[r, j + 1]))
+            mx = max(max(pmx[r, p], sb + smax), max(rmx + D, smx[r, j + 1]))
+            dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
+            if dobj < -eps:
+                dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
+                if dt <= slack[r] + 1e-6:
+                    _move_segment(R, M, r, i, j, r, p, rev, buf)
+                    slack[r] -= dt
+                    return True
+    return False
+
+
+@njit(cache=True)
+def _or_opt_scan(
+    R: np.ndarray,
+    M: np.ndarray,
+    q: np.ndarray,
+    C: np.ndarray,
+    T: np.ndarray,
+    cap: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    slack: np.ndarray,
+    W: float,
+    max_seg: int,
+    r: int,
+    pre: tuple[np.ndarray, ...],
+    buf: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """One or-opt scan of route ``r`` (segments of 1..``max_seg`` stops, each moved when that
+    improves the route); returns the moves applied."""
+    L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
+    applied = 0
+    m = M[r]
+    ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+    for ln in range(1, max_seg + 1):
+        for i in range(1, m - ln + 2):
+            if _or_opt_segment(R, M, C, T, cap, lo, hi, slack, W, r, m, i, i + ln - 1, ex0, pre, buf):
+                _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+                ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+                applied += 1
+    return applied
+
+
+@njit(cache=True)
+def _relocate(
+    R: np.ndarray,
+    M: np.ndarray,
+    q: np.ndarray,
+    C: np.ndarray,
+    T: np.ndarray,
+    cap: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    slack: np.ndarray,
+    hs: np.ndarray,
+    hb: np.ndarray,
+    W: float,
+    max_seg: int,
+    r: int,
+    s: int,
+    pre: tuple[np.ndarray, ...],
+    buf: np.ndarray,
+) -> bool:  # pragma: no cover - compiled
+    """Move the first segment of route ``r`` whose relocation into route ``s`` improves both;
+    True when moved (``_prep`` not yet called)."""
+    L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
+    eps = 1e-9
+    mr, ms = M[r], M[s]
+    exr = _excess(pmn[r, mr + 1], pmx[r, mr + 1], cap[r], lo[r], hi[r])
+    exs = _excess(pmn[s, ms + 1], pmx[s, ms + 1], cap[s], lo[s], hi[s])
+    for ln in range(1, max_seg + 1):
+        for i in range(1, mr - ln + 2):
+            j = i + ln - 1
+            a, b = R[r, i - 1], R[r, j + 1]
+            s1, s2 = R[r, i], R[r, j]
+            D = L[r, j] - L[r, i - 1]
+            bikes = 0.0
+            for t in range(i, j + 1):
+                bikes += abs(q[R[r, t]])
+            rem = C[a, b] - C[a, s1] - C[s2, b] - (Pf[r, j] - Pf[r, i])
+            remt = T[a, b] - T[a, s1] - T[s2, b] - (Tf[r, j] - Tf[r, i])
+            remt -= ln * hs[r] + hb[r] * bikes
+            if remt > slack[r] + 1e-6:
+                continue
+            mnr = min(pmn[r, i - 1], smn[r, j + 1] - D)
+            mxr = max(pmx[r, i - 1], smx[r, j + 1] - D)
+            dexr = _excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr
+            addt = ln * hs[s] + hb[s] * bikes
+            for rv in range(2 if ln > 1 else 1):
+                rev = rv == 1
+                f1, f2 = (s2, s1) if rev else (s1, s2)
+                internal = (Pb[r, j] - Pb[r, i]) if rev else (Pf[r, j] - Pf[r, i])
+                internal_t = (Tb[r, j] - Tb[r, i]) if rev else (Tf[r, j] - Tf[r, i])
+                smin, smax = _seg_rel(L, r, i, j, rev)
+                for p in range(0, ms + 1):
+                    x, y = R[s, p], R[s, p + 1]
+                    dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
+                    sb = L[s, p]
+                    mn = min(min(pmn[s, p], sb + smin), smn[s, p + 1] + D)
+                    mx = max(max(pmx[s, p], sb + smax), smx[s, p + 1] + D)
+                    dobj = dc + W * (dexr + _excess(mn, mx, cap[s], lo[s], hi[s]) - exs)
+                    if dobj < -eps:
+                        dts = T[x, f1] + T[f2, y] - T[x, y] + internal_t + addt
+                        if dts <= slack[s] + 1e-6:
+                            _move_segment(R, M, r, i, j, s, p, rev, buf)
+                            slack[r] -= remt
+                            slack[s] -= dts
+                            return True
+    return False
+
+
+@njit(cache=True)
+def _exchange(
+    R: np.ndarray,
+    M: np.ndarray,
+    q: np.ndarray,
+    C: np.ndarray,
+    T: np.ndarray,
+    cap: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    slack: np.ndarray,
+    hb: np.ndarray,
+    W: float,
+    r: int,
+    s: int,
+    pre: tuple[np.ndarray, ...],
+) -> bool:  # pragma: no cover - compiled
+    """Swap the first stop of route ``r`` with a stop of route ``s`` when that improves both;
+    True when swapped (``_prep`` not yet called)."""
+    L, pmn, pmx, smn, smx, _, _, _, _ = pre
+    eps = 1e-9
+    mr, ms = M[r], M[s]
+    exr = _excess(pmn[r, mr + 1], pmx[r, mr + 1], cap[r], lo[r], hi[r])
+    exs = _excess(pmn[s, ms + 1], pmx[s, ms + 1], cap[s], lo[s], hi[s])
+    for i in range(1, mr + 1):
+        a, u, b = R[r, i - 1], R[r, i], R[r, i + 1]
+        for k in range(1, ms + 1):
+            x, v, y = R[s, k - 1], R[s, k], R[s, k + 1]
+            dq = q[v] - q[u]
+            dc = (C[a, v] + C[v, b] - C[a, u] - C[u, b]) + (C[x, u] + C[u, y] - C[x, v] - C[v, y])
+            vr = L[r, i - 1] + q[v]
+            mnr = min(min(pmn[r, i - 1], vr), smn[r, i + 1] + dq)
+            mxr = max(max(pmx[r, i - 1], vr), smx[r, i + 1] + dq)
+            vs = L[s, k - 1] + q[u]
+            mns = min(min(pmn[s, k - 1], vs), smn[s, k + 1] - dq)
+            mxs = max(max(pmx[s, k - 1], vs), smx[s, k + 1] - dq)
+            dex = (_excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr) + (
+                _excess(mns, mxs, cap[s], lo[s], hi[s]) - exs
+            )
+            if dc + W * dex < -eps:
+                bu, bv = abs(q[u]), abs(q[v])
+                dtr = T[a, v] + T[v, b] - T[a, u] - T[u, b] + hb[r] * (bv - bu)
+                dts = T[x, u] + T[u, y] - T[x, v] - T[v, y] + hb[s] * (bu - bv)
+                if dtr <= slack[r] + 1e-6 and dts <= slack[s] + 1e-6:
+                    R[r, i] = v
+                    R[s, k] = u
+                    slack[r] -= dtr
+                    slack[s] -= dts
+                    return True
+    return False
+
+
+@njit(cache=True)
+def local_search(
     R: np.ndarray,
     M: np.ndarray,
     q: np.ndarray,
@@ -465,7 +741,9 @@ def local_search(  # noqa: C901
     """First-improvement descent over 2-opt, or-opt, relocate and exchange (module docstring).
 
     Modifies ``R``, ``M`` and ``slack`` (remaining route seconds) in place; returns the number of
-    moves applied. ``hs``/``hb`` are each route's seconds per stop and per bike handled.
+    moves applied. ``hs``/``hb`` are each route's seconds per stop and per bike handled. Each
+    neighbourhood is its own kernel (:func:`_two_opt_scan`, :func:`_or_opt_scan`,
+    :func:`_relocate`, :func:`_exchange`) over the prefix arrays of :func:`_prep`.
     """
     nr, width = R.shape
     L = np.zeros((nr, width))
@@ -477,10 +755,10 @@ def local_search(  # noqa: C901
     Pb = np.zeros((nr, width))
     Tf = np.zeros((nr, width))
     Tb = np.zeros((nr, width))
+    pre = (L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
     buf = np.zeros(max(max_seg, 1), dtype=np.int64)
     for r in range(nr):
         _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
-    eps = 1e-9
     moves = 0
     passes = 0
     improved = True
@@ -488,217 +766,27 @@ def local_search(  # noqa: C901
         improved = False
         passes += 1
         for r in range(nr):
-            # ---------------------------------------------------------------- 2-opt
-            again = True
-            while again:
-                again = False
-                m = M[r]
-                ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
-                for i in range(1, m):
-                    rmn = L[r, i - 1]
-                    rmx = L[r, i - 1]
-                    a = R[r, i - 1]
-                    b = R[r, i]
-                    for j in range(i + 1, m + 1):
-                        rmn = min(rmn, L[r, j - 1])
-                        rmx = max(rmx, L[r, j - 1])
-                        c = R[r, j]
-                        d = R[r, j + 1]
-                        dc = (
-                            C[a, c]
-                            + C[b, d]
-                            - C[a, b]
-                            - C[c, d]
-                            + (Pb[r, j] - Pb[r, i])
-                            - (Pf[r, j] - Pf[r, i])
-                        )
-                        base = L[r, i - 1] + L[r, j]
-                        mn = min(min(pmn[r, i - 1], smn[r, j]), base - rmx)
-                        mx = max(max(pmx[r, i - 1], smx[r, j]), base - rmn)
-                        dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
-                        if dobj < -eps:
-                            dt = (
-                                T[a, c]
-                                + T[b, d]
-                                - T[a, b]
-                                - T[c, d]
-                                + (Tb[r, j] - Tb[r, i])
-                                - (Tf[r, j] - Tf[r, i])
-                            )
-                            if dt <= slack[r] + 1e-6:
-                                lft, rgt = i, j
-                                while lft < rgt:
-                                    R[r, lft], R[r, rgt] = R[r, rgt], R[r, lft]
-                                    lft += 1
-                                    rgt -= 1
-                                slack[r] -= dt
-                                _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
-                                ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
-                                moves += 1
-                                improved = True
-                                again = True
-                                break
-            # ---------------------------------------------------------------- or-opt
-            again = True
-            while again:
-                again = False
-                m = M[r]
-                ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
-                moved = False
-                for ln in range(1, max_seg + 1):
-                    for i in range(1, m - ln + 2):
-                        j = i + ln - 1
-                        a, b = R[r, i - 1], R[r, j + 1]
-                        s1, s2 = R[r, i], R[r, j]
-                        D = L[r, j] - L[r, i - 1]
-                        rem = C[a, b] - C[a, s1] - C[s2, b]
-                        remt = T[a, b] - T[a, s1] - T[s2, b]
-                        for rv in range(2 if ln > 1 else 1):
-                            rev = rv == 1
-                            f1, f2 = (s2, s1) if rev else (s1, s2)
-                            internal = (Pb[r, j] - Pb[r, i]) - (Pf[r, j] - Pf[r, i]) if rev else 0.0
-                            internal_t = (Tb[r, j] - Tb[r, i]) - (Tf[r, j] - Tf[r, i]) if rev else 0.0
-                            smin, smax = _seg_rel(L, r, i, j, rev)
-                            # forward: after p in j+1..m
-                            rmn = np.inf
-                            rmx = -np.inf
-                            for p in range(j + 1, m + 1):
-                                rmn = min(rmn, L[r, p])
-                                rmx = max(rmx, L[r, p])
-                                x, y = R[r, p], R[r, p + 1]
-                                dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
-                                sb = L[r, p] - D
-                                mn = min(min(pmn[r, i - 1], rmn - D), min(sb + smin, smn[r, p + 1]))
-                                mx = max(max(pmx[r, i - 1], rmx - D), max(sb + smax, smx[r, p + 1]))
-                                dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
-                                if dobj < -eps:
-                                    dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
-                                    if dt <= slack[r] + 1e-6:
-                                        _move_segment(R, M, r, i, j, r, p, rev, buf)
-                                        slack[r] -= dt
-                                        moved = True
-                                        break
-                            if moved:
-                                break
-                            # backward: after p in i-2..0
-                            rmn = np.inf
-                            rmx = -np.inf
-                            for p in range(i - 2, -1, -1):
-                                rmn = min(rmn, L[r, p + 1])
-                                rmx = max(rmx, L[r, p + 1])
-                                x, y = R[r, p], R[r, p + 1]
-                                dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
-                                sb = L[r, p]
-                                mn = min(min(pmn[r, p], sb + smin), min(rmn + D, smn[r, j + 1]))
-                                mx = max(max(pmx[r, p], sb + smax), max(rmx + D, smx[r, j + 1]))
-                                dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
-                                if dobj < -eps:
-                                    dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
-                                    if dt <= slack[r] + 1e-6:
-                                        _move_segment(R, M, r, i, j, r, p, rev, buf)
-                                        slack[r] -= dt
-                                        moved = True
-                                        break
-                            if moved:
-                                break
-                        if moved:
-                            _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
-                            ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
-                            moves += 1
-                            improved = True
-                            again = True
-                            moved = False
+            n = _two_opt_scan(R, M, q, C, T, cap, lo, hi, slack, W, r, pre)
+            while n > 0:
+                moves += n
+                improved = True
+                n = _two_opt_scan(R, M, q, C, T, cap, lo, hi, slack, W, r, pre)
+            n = _or_opt_scan(R, M, q, C, T, cap, lo, hi, slack, W, max_seg, r, pre, buf)
+            while n > 0:
+                moves += n
+                improved = True
+                n = _or_opt_scan(R, M, q, C, T, cap, lo, hi, slack, W, max_seg, r, pre, buf)
         if not inter or nr < 2:
             continue
-        # -------------------------------------------------------------------- between routes
         for r in range(nr):
             for s in range(nr):
                 if s == r:
                     continue
                 again = True
                 while again:
-                    again = False
-                    mr, ms = M[r], M[s]
-                    exr = _excess(pmn[r, mr + 1], pmx[r, mr + 1], cap[r], lo[r], hi[r])
-                    exs = _excess(pmn[s, ms + 1], pmx[s, ms + 1], cap[s], lo[s], hi[s])
-                    # relocate a segment of r into s
-                    for ln in range(1, max_seg + 1):
-                        for i in range(1, mr - ln + 2):
-                            j = i + ln - 1
-                            a, b = R[r, i - 1], R[r, j + 1]
-                            s1, s2 = R[r, i], R[r, j]
-                            D = L[r, j] - L[r, i - 1]
-                            bikes = 0.0
-                            for t in range(i, j + 1):
-                                bikes += abs(q[R[r, t]])
-                            rem = C[a, b] - C[a, s1] - C[s2, b] - (Pf[r, j] - Pf[r, i])
-                            remt = T[a, b] - T[a, s1] - T[s2, b] - (Tf[r, j] - Tf[r, i])
-                            remt -= ln * hs[r] + hb[r] * bikes
-                            if remt > slack[r] + 1e-6:
-                                continue
-                            mnr = min(pmn[r, i - 1], smn[r, j + 1] - D)
-                            mxr = max(pmx[r, i - 1], smx[r, j + 1] - D)
-                            dexr = _excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr
-                            addt = ln * hs[s] + hb[s] * bikes
-                            for rv in range(2 if ln > 1 else 1):
-                                rev = rv == 1
-                                f1, f2 = (s2, s1) if rev else (s1, s2)
-                                internal = (Pb[r, j] - Pb[r, i]) if rev else (Pf[r, j] - Pf[r, i])
-                                internal_t = (Tb[r, j] - Tb[r, i]) if rev else (Tf[r, j] - Tf[r, i])
-                                smin, smax = _seg_rel(L, r, i, j, rev)
-                                for p in range(0, ms + 1):
-                                    x, y = R[s, p], R[s, p + 1]
-                                    dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
-                                    sb = L[s, p]
-                                    mn = min(min(pmn[s, p], sb + smin), smn[s, p + 1] + D)
-                                    mx = max(max(pmx[s, p], sb + smax), smx[s, p + 1] + D)
-                                    dobj = dc + W * (dexr + _excess(mn, mx, cap[s], lo[s], hi[s]) - exs)
-                                    if dobj < -eps:
-                                        dts = T[x, f1] + T[f2, y] - T[x, y] + internal_t + addt
-                                        if dts <= slack[s] + 1e-6:
-                                            _move_segment(R, M, r, i, j, s, p, rev, buf)
-                                            slack[r] -= remt
-                                            slack[s] -= dts
-                                            again = True
-                                            break
-                                if again:
-                                    break
-                            if again:
-                                break
-                        if again:
-                            break
+                    again = _relocate(R, M, q, C, T, cap, lo, hi, slack, hs, hb, W, max_seg, r, s, pre, buf)
                     if not again and r < s:
-                        # exchange one stop of r with one stop of s
-                        for i in range(1, mr + 1):
-                            a, u, b = R[r, i - 1], R[r, i], R[r, i + 1]
-                            for k in range(1, ms + 1):
-                                x, v, y = R[s, k - 1], R[s, k], R[s, k + 1]
-                                dq = q[v] - q[u]
-                                dc = (C[a, v] + C[v, b] - C[a, u] - C[u, b]) + (
-                                    C[x, u] + C[u, y] - C[x, v] - C[v, y]
-                                )
-                                vr = L[r, i - 1] + q[v]
-                                mnr = min(min(pmn[r, i - 1], vr), smn[r, i + 1] + dq)
-                                mxr = max(max(pmx[r, i - 1], vr), smx[r, i + 1] + dq)
-                                vs = L[s, k - 1] + q[u]
-                                mns = min(min(pmn[s, k - 1], vs), smn[s, k + 1] - dq)
-                                mxs = max(max(pmx[s, k - 1], vs), smx[s, k + 1] - dq)
-                                dex = (_excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr) + (
-                                    _excess(mns, mxs, cap[s], lo[s], hi[s]) - exs
-                                )
-                                if dc + W * dex < -eps:
-                                    bu, bv = abs(q[u]), abs(q[v])
-                                    dtr = T[a, v] + T[v, b] - T[a, u] - T[u, b] + hb[r] * (bv - bu)
-                                    dts = T[x, u] + T[u, y] - T[x, v] - T[v, y] + hb[s] * (bu - bv)
-                                    if dtr <= slack[r] + 1e-6 and dts <= slack[s] + 1e-6:
-                                        R[r, i] = v
-                                        R[s, k] = u
-                                        slack[r] -= dtr
-                                        slack[s] -= dts
-                                        again = True
-                                        break
-                            if again:
-                                break
+                        again = _exchange(R, M, q, C, T, cap, lo, hi, slack, hb, W, r, s, pre)
                     if again:
                         _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
                         _prep(R, M, q, C, T, s, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)

@@ -253,9 +253,112 @@ def _push(
     inq[u] = True
 
 
-# A numba kernel above McCabe 15 (2-opt and or-opt over one queue of stops); see local_search.
 @njit(cache=True)
-def _descent(  # noqa: C901
+def _best_2opt(
+    t: np.ndarray,
+    m: int,
+    C: np.ndarray,
+    L: np.ndarray,
+    tmn: np.ndarray,
+    tmx: np.ndarray,
+    Pf: np.ndarray,
+    Pb: np.ndarray,
+    lg: np.ndarray,
+    nbr: np.ndarray,
+    pos: np.ndarray,
+    u: int,
+    bounds: tuple[float, float, float, float, float],
+    feas: bool,
+    gmax: float,
+) -> tuple[float, int, int]:  # pragma: no cover - compiled
+    """The best 2-opt move making a new arc at stop ``u`` (to one of its neighbours):
+    ``(value, lo, hi)``, value ``-_EPS`` when none improves. ``bounds``: ``(cap, lo, hi, W, ex0)``."""
+    cap, lo, hi, W, ex0 = bounds
+    depot = t[0]
+    iu = pos[u]
+    best = -_EPS
+    b1 = b2 = 0
+    for kk in range(nbr.shape[1]):
+        c = nbr[u, kk]
+        if c < 0 or (feas and C[u, c] >= gmax):
+            break
+        for case in range(4):
+            pc = (m + 1 if case < 2 else 0) if c == depot else pos[c]
+            if case == 0:  # new arc u -> c as t[lo-1] -> t[hi]
+                lo_, hi_ = iu + 1, pc
+            elif case == 1:  # new arc u -> c as t[lo] -> t[hi+1]
+                lo_, hi_ = iu, pc - 1
+            elif case == 2:  # new arc c -> u as t[lo-1] -> t[hi]
+                lo_, hi_ = pc + 1, iu
+            else:  # new arc c -> u as t[lo] -> t[hi+1]
+                lo_, hi_ = pc, iu - 1
+            if lo_ < 1 or hi_ > m or lo_ >= hi_:
+                continue
+            dc, mn, mx = _eval_2opt(t, m, C, L, tmn, tmx, Pf, Pb, lg, lo_, hi_)
+            val = dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
+            if val < best:
+                best, b1, b2 = val, lo_, hi_
+    return best, b1, b2
+
+
+@njit(cache=True)
+def _best_oropt_at(
+    t: np.ndarray,
+    m: int,
+    C: np.ndarray,
+    L: np.ndarray,
+    tmn: np.ndarray,
+    tmx: np.ndarray,
+    Pf: np.ndarray,
+    Pb: np.ndarray,
+    lg: np.ndarray,
+    nbr: np.ndarray,
+    pos: np.ndarray,
+    i: int,
+    j: int,
+    bounds: tuple[float, float, float, float, float],
+    feas: bool,
+    best: float,
+) -> tuple[float, int, bool]:  # pragma: no cover - compiled
+    """The best place ``p`` for segment ``t[i..j]`` next to a neighbour of one of its ends, if it
+    beats ``best``: ``(value, p, reversed)``, ``p = -1`` when nothing beats ``best``."""
+    cap, lo, hi, W, ex0 = bounds
+    depot = t[0]
+    ln = j - i + 1
+    s1, s2 = t[i], t[j]
+    gain = C[t[i - 1], s1] + C[s2, t[j + 1]] - C[t[i - 1], t[j + 1]]
+    bp = -1
+    brev = False
+    for end in range(2):
+        s = s1 if end == 0 else s2
+        for kk in range(nbr.shape[1]):
+            c = nbr[s, kk]
+            if c < 0 or (feas and C[s, c] >= gain):
+                break
+            for case in range(2):
+                # end 0: c -> s1 (forward, p = pos c) or s1 -> c (reversed, p = pos c - 1)
+                # end 1: s2 -> c (forward, p = pos c - 1) or c -> s2 (reversed, p = pos c)
+                before = (end == 0 and case == 0) or (end == 1 and case == 1)
+                rev = case == 1
+                if ln == 1 and rev:
+                    continue
+                if c == depot:  # the depot sits at both ends
+                    p = 0 if before else m
+                else:
+                    p = pos[c] if before else pos[c] - 1
+                if p >= i - 1 and p <= j:
+                    continue
+                dc, mn, mx = _eval_oropt(t, m, C, L, tmn, tmx, Pf, Pb, lg, i, j, p, rev)
+                val = dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
+                if val < best:
+                    best, bp, brev = val, p, rev
+    return best, bp, brev
+
+
+# 2-opt and or-opt over one queue of stops; each neighbourhood is its own kernel (_best_2opt,
+# _best_oropt_at), the queue and the moves stay here.
+@njit(cache=True)
+def _descent(
     t: np.ndarray,
     m: int,
     q: np.ndarray,
@@ -288,79 +391,32 @@ def _descent(  # noqa: C901
         head_tail[0] += 1
         inq[u] = False
         iu = pos[u]
-        best = -_EPS
-        kind = 0
-        b1 = b2 = b3 = 0
-        brev = False
+        bounds = (cap, lo, hi, W, ex0)
         # pruning (Lin-Kernighan style, neighbours sorted by distance): on a load-feasible route
         # only cost gains count, and a move is tried only while the new arc at ``u`` is shorter
         # than the longest arc at ``u`` it could replace
         feas = ex0 <= 0.0
         gmax = max(C[t[iu - 1], u], C[u, t[iu + 1]])
-        # ------------------------------------------------------------ 2-opt
-        for kk in range(nbr.shape[1]):
-            c = nbr[u, kk]
-            if c < 0 or (feas and C[u, c] >= gmax):
-                break
-            for case in range(4):
-                pc = (m + 1 if case < 2 else 0) if c == depot else pos[c]
-                if case == 0:  # new arc u -> c as t[lo-1] -> t[hi]
-                    lo_, hi_ = iu + 1, pc
-                elif case == 1:  # new arc u -> c as t[lo] -> t[hi+1]
-                    lo_, hi_ = iu, pc - 1
-                elif case == 2:  # new arc c -> u as t[lo-1] -> t[hi]
-                    lo_, hi_ = pc + 1, iu
-                else:  # new arc c -> u as t[lo] -> t[hi+1]
-                    lo_, hi_ = pc, iu - 1
-                if lo_ < 1 or hi_ > m or lo_ >= hi_:
-                    continue
-                dc, mn, mx = _eval_2opt(t, m, C, L, tmn, tmx, Pf, Pb, lg, lo_, hi_)
-                val = dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
-                if val < best:
-                    best, kind, b1, b2 = val, 1, lo_, hi_
-        # ------------------------------------------------------------ or-opt
+        best, b1, b2 = _best_2opt(t, m, C, L, tmn, tmx, Pf, Pb, lg, nbr, pos, u, bounds, feas, gmax)
+        kind = 1 if best < -_EPS else 0
+        b3 = 0
+        brev = False
         for ln in range(1, max_seg + 1):
-            for side in range(2):
-                if side == 0:
-                    i, j = iu, iu + ln - 1
-                else:
-                    if ln == 1:
-                        continue
-                    i, j = iu - ln + 1, iu
+            for side in range(2 if ln > 1 else 1):
+                i, j = (iu, iu + ln - 1) if side == 0 else (iu - ln + 1, iu)
                 if i < 1 or j > m:
                     continue
-                s1, s2 = t[i], t[j]
-                gain = C[t[i - 1], s1] + C[s2, t[j + 1]] - C[t[i - 1], t[j + 1]]
-                for end in range(2):
-                    s = s1 if end == 0 else s2
-                    for kk in range(nbr.shape[1]):
-                        c = nbr[s, kk]
-                        if c < 0 or (feas and C[s, c] >= gain):
-                            break
-                        for case in range(2):
-                            # end 0: c -> s1 (forward, p = pos c) or s1 -> c (reversed, p = pos c - 1)
-                            # end 1: s2 -> c (forward, p = pos c - 1) or c -> s2 (reversed, p = pos c)
-                            before = (end == 0 and case == 0) or (end == 1 and case == 1)
-                            rev = case == 1
-                            if ln == 1 and rev:
-                                continue
-                            if c == depot:  # the depot sits at both ends
-                                p = 0 if before else m
-                            else:
-                                p = pos[c] if before else pos[c] - 1
-                            if p >= i - 1 and p <= j:
-                                continue
-                            dc, mn, mx = _eval_oropt(t, m, C, L, tmn, tmx, Pf, Pb, lg, i, j, p, rev)
-                            val = dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
-                            if val < best:
-                                best, kind, b1, b2, b3, brev = val, 2, i, j, p, rev
+                best, p, rev = _best_oropt_at(
+                    t, m, C, L, tmn, tmx, Pf, Pb, lg, nbr, pos, i, j, bounds, feas, best
+                )
+                if p >= 0:
+                    kind, b1, b2, b3, brev = 2, i, j, p, rev
         if kind == 0:
             continue
+        touched = (t[b1 - 1], t[b1], t[b2], t[b2 + 1])
         if kind == 1:
-            touched = (t[b1 - 1], t[b1], t[b2], t[b2 + 1])
             _apply_2opt(t, b1, b2)
         else:
-            touched = (t[b1 - 1], t[b1], t[b2], t[b2 + 1])
             _push(t[b3], queue, inq, head_tail, depot)
             _push(t[b3 + 1], queue, inq, head_tail, depot)
             _apply_oropt(t, b1, b2, b3, brev, buf)
