@@ -146,7 +146,7 @@ class GuardMiddleware:
         app = scope.get("app")
         if principal is None or app is None:  # no valid key: nothing was done in anyone's name
             return
-        if state.get("audited"):  # written with the change itself (api.routes.common.create_job)
+        if state.get("audited"):  # written with the change itself (api.routes.common.submit_job)
             return
         route = getattr(scope.get("route"), "path", None) or "unmatched"
         try:

@@ -40,7 +40,6 @@ __all__ = [
     "add_list_route",
     "cancel",
     "check_time_limit",
-    "create_job",
     "get_job",
     "job_info",
     "job_status",
@@ -154,8 +153,9 @@ def job_info(job: Job, base: str) -> JobInfo:
     )
 
 
-def create_job(
+def submit_job(
     request: Request,
+    response: Response,
     *,
     kind: str,
     base: str,
@@ -163,8 +163,9 @@ def create_job(
     principal: Principal,
     idempotency_key: str | None,
     time_limit: float,
-) -> tuple[Job, bool]:
-    """Insert a queued job (or find the one with the same Idempotency-Key); returns (job, created).
+) -> Accepted:
+    """The answer of every job submission: insert a queued job (or find the one with the same
+    Idempotency-Key) and say where it is (202 with its Location; 200 for a job submitted before).
 
     A new job's audit entry (202, its Location ``base/id``) is written in the same transaction,
     so a submission costs one database write, not two (:class:`api.app.GuardMiddleware` writes
@@ -183,10 +184,11 @@ def create_job(
             )
         )
 
-    def conflict_or(job: Job) -> tuple[Job, bool]:
+    def conflict_or(job: Job) -> Accepted:
         if job.request_hash != digest:
             raise HTTPException(409, "Idempotency-Key already used with a different request body")
-        return job, False
+        response.status_code = 200
+        return _accepted(response, job, base)
 
     with writing(sessions), sessions() as s:
         found = existing(s)
@@ -231,7 +233,13 @@ def create_job(
     queue: JobQueue = request.app.state.queue
     if request.app.state.settings.run_jobs:
         queue.submit(job.id, job.attempts)
-    return job, True
+    return _accepted(response, job, base)
+
+
+def _accepted(response: Response, job: Job, base: str) -> Accepted:
+    location = f"{base}/{job.id}"
+    response.headers["Location"] = location
+    return Accepted(id=job.id, status=job.status, location=location)
 
 
 def check_time_limit(request: Request, limit: float, field: str) -> None:
@@ -258,35 +266,6 @@ def submission(
         responses[404] = {"model": ErrorBody}
     responses |= {code: {"model": ErrorBody} for code in (409, 413, 422)}
     return router.post(path, status_code=202, response_model=Accepted, summary=summary, responses=responses)
-
-
-def submit_job(
-    request: Request,
-    response: Response,
-    *,
-    kind: str,
-    base: str,
-    inputs: dict[str, Any],
-    principal: Principal,
-    idempotency_key: str | None,
-    time_limit: float,
-) -> Accepted:
-    """The answer of every job submission: the job queued by :func:`create_job` and its Location
-    (202; 200 when the Idempotency-Key names a job submitted before)."""
-    job, created = create_job(
-        request,
-        kind=kind,
-        base=base,
-        inputs=inputs,
-        principal=principal,
-        idempotency_key=idempotency_key,
-        time_limit=time_limit,
-    )
-    location = f"{base}/{job.id}"
-    response.headers["Location"] = location
-    if not created:
-        response.status_code = 200
-    return Accepted(id=job.id, status=job.status, location=location)
 
 
 def cancel(request: Request, kind: str, base: str, job_id: str) -> JSONResponse:
