@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,6 +61,14 @@ def _json_bytes(status: int, payload: dict[str, Any]) -> tuple[list[tuple[bytes,
 
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+GIL_SWITCH_SECONDS = 0.0005
+"""How long the event loop may keep the GIL while a request thread (a submission, a database
+read) waits for it; CPython's default is 5 ms. Such a thread gives the GIL up around each database
+call and waits again to take it back. One process, 180 read connections and 20 submitting
+(wrk, three runs each, same minute): 0.5 ms against 5 ms gave 3,370-3,530 -> 4,150-4,430
+reads/s, read p99 84-99 -> 69-78 ms, submission p50 460 -> 340-365 ms, and less CPU per
+request (0.29 -> 0.23-0.24 ms)."""
 
 _REQUEST_IDS = itertools.count()
 _PROCESS_TAG = os.urandom(4).hex()
@@ -275,6 +284,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         await asyncio.to_thread(migrate, settings.database_url)
         queue = JobQueue(settings)
         app.state.queue = queue
