@@ -38,10 +38,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mobility.config import resolve_data_dir
+from mobility.demand.data import TRIP_DATASETS, load_stations, load_trip_tables, load_usage
 from mobility.demand.holidays import month_day_types
+from mobility.demand.profiles import build_profiles
+from mobility.simulation.data import StationSet, load_station_set
 from mobility.simulation.engine import RebalanceRule
 from mobility.simulation.model import RiderParams
 from mobility.simulation.pipeline import Prepared, prepare, simulate
+from mobility.sources.stations import load_station_list
 
 OPERATOR_RULE = RebalanceRule(every_s=3600, low=0.2, target=0.5, high=0.8, start_h=7.0, end_h=22.0)
 """The daytime rebalancing rule of the validations, fixed before they were run (not fitted)."""
@@ -70,6 +75,23 @@ def _compare(observed: pd.Series, simulated: pd.Series) -> dict[str, Any]:
         "simulated_total": float(s.sum()),
         "total_ratio": float(s.sum() / o.sum()) if o.sum() > 0 else float("nan"),
     }
+
+
+def _report(
+    observed: pd.Series,
+    simulated: pd.Series,
+    check: str,
+    replications: int,
+    rebalance: RebalanceRule,
+    runs: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """The comparison of one check, with what was run: its name, replications, rule and runs."""
+    out = _compare(observed, simulated)
+    out.update(
+        {"check": check, **extra, "replications": replications, "rebalance": rebalance.__dict__, "runs": runs}
+    )
+    return out
 
 
 def _prepare(
@@ -108,10 +130,6 @@ def validate_month(
     rebalance: RebalanceRule = OPERATOR_RULE,
 ) -> dict[str, Any]:
     """Simulated against recorded mean daily rentals per station in a held-out month."""
-    from mobility.config import resolve_data_dir
-    from mobility.demand.data import load_stations, load_trip_tables, load_usage
-    from mobility.demand.profiles import build_profiles
-
     root = resolve_data_dir(data_dir)
     usage = load_usage(root)
     held = usage[usage["month"].astype(str) == month]
@@ -128,17 +146,7 @@ def validate_month(
     obs = (
         held.groupby(pd.to_numeric(held["number"], errors="coerce").astype("Int64"))["rentals"].sum() / n_days
     )
-    out = _compare(obs, sim)
-    out.update(
-        {
-            "check": f"held-out month {month}",
-            "days": days,
-            "replications": replications,
-            "rebalance": rebalance.__dict__,
-            "runs": summaries,
-        }
-    )
-    return out
+    return _report(obs, sim, f"held-out month {month}", replications, rebalance, summaries, days=days)
 
 
 def validate_day(
@@ -150,12 +158,6 @@ def validate_day(
     rebalance: RebalanceRule = OPERATOR_RULE,
 ) -> dict[str, Any]:
     """Simulated against recorded rentals per station on a held-out full day of trips."""
-    from mobility.config import resolve_data_dir
-    from mobility.demand.data import TRIP_DATASETS, load_trip_tables, load_usage
-    from mobility.demand.profiles import build_profiles
-    from mobility.simulation.data import StationSet, load_station_set
-    from mobility.sources.stations import load_station_list
-
     root = resolve_data_dir(data_dir)
     train = tuple(d for d in TRIP_DATASETS if d != day)
     full = load_station_list("2025-12", data_dir=root).table
@@ -179,13 +181,4 @@ def validate_day(
     trips = load_trip_tables(root, (day,))[day]
     obs = pd.to_numeric(trips["rent_station"], errors="coerce").astype("Int64").value_counts()
     obs = obs.reindex(sim.index, fill_value=0)
-    out = _compare(obs, sim)
-    out.update(
-        {
-            "check": f"held-out day {day}",
-            "replications": replications,
-            "rebalance": rebalance.__dict__,
-            "runs": {"day": summary},
-        }
-    )
-    return out
+    return _report(obs, sim, f"held-out day {day}", replications, rebalance, {"day": summary})
