@@ -286,9 +286,9 @@ class FittedModel:
         if bikes.shape != docks.shape:
             raise InputError("bikes", bikes.shape, f"one per station ({len(docks)})")
         if self._neighbours is None:  # the same for every day and start stock: built once
-            walk_s = self.walk_m / (p.walk_speed_kmh / 3.6)
+            walk_s = self.walk_m / (p.walk_speed_kph / 3.6)
             self._neighbours = (
-                *neighbour_lists(walk_s, p.walk_radius_m / (p.walk_speed_kmh / 3.6)),
+                *neighbour_lists(walk_s, p.walk_radius_m / (p.walk_speed_kph / 3.6)),
                 *neighbour_lists(self.ride_s, np.inf, p.ride_on_neighbours),
             )
         wp, wn, ws, rp, rn, rs = self._neighbours

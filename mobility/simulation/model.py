@@ -87,7 +87,7 @@ class RiderParams:
     ----------
     walk_radius_m
         A rider at an empty station walks to a station with a bike within this walking distance.
-    walk_speed_kmh
+    walk_speed_kph
         Walking speed for the detour.
     ride_on_neighbours
         How many nearest stations a rider at a full station tries, nearest first.
@@ -100,7 +100,7 @@ class RiderParams:
     """
 
     walk_radius_m: float = 500.0
-    walk_speed_kmh: float = 4.5
+    walk_speed_kph: float = 4.5
     ride_on_neighbours: int = 10
     od_neighbours: int = 60
     od_alpha: float = 20.0
@@ -109,8 +109,8 @@ class RiderParams:
     def __post_init__(self) -> None:
         if not 0 <= self.walk_radius_m <= 5000:
             raise InputError("walk_radius_m", self.walk_radius_m, "in [0, 5000] metres")
-        if self.walk_speed_kmh <= 0:
-            raise InputError("walk_speed_kmh", self.walk_speed_kmh, "> 0")
+        if self.walk_speed_kph <= 0:
+            raise InputError("walk_speed_kph", self.walk_speed_kph, "> 0")
         if self.ride_on_neighbours < 0:
             raise InputError("ride_on_neighbours", self.ride_on_neighbours, ">= 0")
         if self.od_neighbours < 1:
