@@ -49,6 +49,7 @@ Every count is kept per replication, station and clock hour (see :data:`METRICS`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numba as nb
 import numpy as np
@@ -71,6 +72,17 @@ METRICS: tuple[str, ...] = (
 """The integer counts of :class:`SimulationRun`, in the order of its last axis."""
 
 _DEMANDED, _SERVED, _LOST, _DETOURED, _RENTALS, _RETURNS, _FULL, _OVERFLOW = range(len(METRICS))
+
+_A: TypeAlias = np.ndarray
+Inputs: TypeAlias = tuple[
+    _A, _A, _A, _A, float, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, float, float, float, float, _A
+]
+"""What every replication reads, as one tuple (built by :func:`run`): docks, start bikes, the
+cumulative rates per slot and their totals, the slot length, the destination CSR
+(``od_ptr``, ``od_dest``, ``od_cum``), ``ride_s``, the walking and riding neighbour lists,
+``mu``, ``sigma``, ``loop_mu``, ``loop_sigma`` and the rebalancing rule's array."""
+Outputs: TypeAlias = tuple[_A, _A, _A, _A]
+"""What the replications write, one row each: counts, extra seconds, end stock, bikes moved."""
 
 
 @dataclass(frozen=True)
@@ -463,34 +475,12 @@ def _rebalance(bikes: np.ndarray, docks: np.ndarray, rule: np.ndarray, moved: np
 
 
 @nb.njit(cache=True)
-def _one_replication(
-    seed: int,
-    rep: int,
-    docks: np.ndarray,
-    bikes0: np.ndarray,
-    cum_rates: np.ndarray,
-    total: np.ndarray,
-    slot_s: float,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_cum: np.ndarray,
-    ride_s: np.ndarray,
-    walk_ptr: np.ndarray,
-    walk_nb: np.ndarray,
-    walk_s: np.ndarray,
-    ride_ptr: np.ndarray,
-    ride_nb: np.ndarray,
-    ride_nb_s: np.ndarray,
-    mu: float,
-    sigma: float,
-    loop_mu: float,
-    loop_sigma: float,
-    rule: np.ndarray,
-    counts: np.ndarray,
-    extra: np.ndarray,
-    end_bikes: np.ndarray,
-    moved: np.ndarray,
-) -> None:
+def _one_replication(seed: int, rep: int, inputs: Inputs, outputs: Outputs, r: int) -> None:
+    """Replication ``rep`` into row ``r`` of each output (counts, extra, end stock, moved)."""
+    counts, extra, end_bikes, moved = outputs[0][r], outputs[1][r], outputs[2][r], outputs[3][r]
+    (docks, bikes0, cum_rates, total, slot_s, od_ptr, od_dest, od_cum, ride_s,
+     walk_ptr, walk_nb, walk_s, ride_ptr, ride_nb, ride_nb_s,
+     mu, sigma, loop_mu, loop_sigma, rule) = inputs  # fmt: skip
     state = _seed_state(seed, rep)
     slots = total.shape[0]
     bikes = bikes0.copy()
@@ -574,37 +564,11 @@ def _replicate(
     seed: int,
     first: int,
     reps: int,
-    docks: np.ndarray,
-    bikes0: np.ndarray,
-    cum_rates: np.ndarray,
-    total: np.ndarray,
-    slot_s: float,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_cum: np.ndarray,
-    ride_s: np.ndarray,
-    walk_ptr: np.ndarray,
-    walk_nb: np.ndarray,
-    walk_s: np.ndarray,
-    ride_ptr: np.ndarray,
-    ride_nb: np.ndarray,
-    ride_nb_s: np.ndarray,
-    mu: float,
-    sigma: float,
-    loop_mu: float,
-    loop_sigma: float,
-    rule: np.ndarray,
-    counts: np.ndarray,
-    extra: np.ndarray,
-    end_bikes: np.ndarray,
-    moved: np.ndarray,
+    inputs: Inputs,
+    outputs: Outputs,
 ) -> None:
     for r in nb.prange(reps):
-        _one_replication(
-            seed, first + r, docks, bikes0, cum_rates, total, slot_s, od_ptr, od_dest, od_cum, ride_s,
-            walk_ptr, walk_nb, walk_s, ride_ptr, ride_nb, ride_nb_s,
-            mu, sigma, loop_mu, loop_sigma, rule, counts[r], extra[r], end_bikes[r], moved[r],
-        )  # fmt: skip
+        _one_replication(seed, first + r, inputs, outputs, r)
 
 
 def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, first: int = 0) -> SimulationRun:
@@ -643,10 +607,7 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, firs
     ride_s = np.ascontiguousarray(problem.ride_s, dtype=np.float32)
     end = np.zeros((replications, n), dtype=np.int64)
     moved = np.zeros((replications, n, HOURS), dtype=np.int32)
-    _replicate(
-        int(seed),
-        int(first),
-        int(replications),
+    inputs: Inputs = (
         np.ascontiguousarray(problem.docks, dtype=np.int64),
         np.ascontiguousarray(problem.bikes, dtype=np.int64),
         cum_rates,
@@ -667,11 +628,8 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, firs
         float(problem.loop_mu),
         float(problem.loop_sigma),
         problem.rebalance.as_array(),
-        counts,
-        extra,
-        end,
-        moved,
     )
+    _replicate(int(seed), int(first), int(replications), inputs, (counts, extra, end, moved))
     return SimulationRun(counts=counts, extra_s=extra, end_bikes=end, seed=int(seed), moved=moved)
 
 
