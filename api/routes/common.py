@@ -10,7 +10,7 @@ import json
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from cachetools import LRUCache
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
@@ -36,6 +36,7 @@ __all__ = [
     "FieldError",
     "IdempotencyKey",
     "accepted_response",
+    "add_artifact_route",
     "add_job_routes",
     "add_list_route",
     "cancel",
@@ -402,6 +403,34 @@ def add_job_routes(
         dependencies=[Depends(require(write_role))],
         responses={202: {"model": JobInfo}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
     )(cancel_route)
+
+
+def add_artifact_route(
+    router: APIRouter, path: str, kind: str, artifact: str, *, name: str, summary: str, doc: str
+) -> None:
+    """``GET path/{job_id}/{artifact}``: the stored ``artifact`` of a succeeded ``kind`` job as JSON,
+    GeoJSON or CSV (read role; :func:`serve_artifact`), saved as ``{artifact}-{job id[:12]}``."""
+
+    async def artifact_route(
+        request: Request,
+        job_id: str,
+        _p: Annotated[Principal, Depends(require("read"))],
+        format: Literal["json", "geojson", "csv"] | None = None,
+    ) -> Response:
+        return await serve_artifact(
+            request,
+            kind=kind,
+            job_id=job_id,
+            artifact=artifact,
+            fmt=format,
+            filename=f"{artifact}-{job_id[:12]}",
+        )
+
+    artifact_route.__name__ = name
+    artifact_route.__doc__ = doc
+    router.get(f"{path}/{{job_id}}/{artifact}", summary=summary, responses=artifact_responses(artifact))(
+        artifact_route
+    )
 
 
 class ArtifactCache:

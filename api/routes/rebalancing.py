@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
@@ -13,12 +13,11 @@ from api.db.models import Snapshot
 from api.routes.common import (
     IdempotencyKey,
     accepted_response,
+    add_artifact_route,
     add_job_routes,
     add_list_route,
-    artifact_responses,
     check_time_limit,
     links_to,
-    serve_artifact,
     stored_upload,
     submission,
     submit_job,
@@ -163,23 +162,12 @@ add_job_routes(
 )
 
 
-@router.get(
-    "/runs/{job_id}/routes",
+add_artifact_route(
+    router,
+    "/runs",
+    "rebalancing",
+    "routes",
+    name="get_routes",
     summary="Truck routes as JSON, GeoJSON or a CSV route sheet",
-    responses=artifact_responses("routes"),
+    doc="The ``routes.json`` document of the run, or its GeoJSON / CSV route sheet.",
 )
-async def get_routes(
-    request: Request,
-    job_id: str,
-    _p: Annotated[Principal, Depends(require("read"))],
-    format: Literal["json", "geojson", "csv"] | None = None,
-) -> Response:
-    """The ``routes.json`` document of the run, or its GeoJSON / CSV route sheet."""
-    return await serve_artifact(
-        request,
-        kind="rebalancing",
-        job_id=job_id,
-        artifact="routes",
-        fmt=format,
-        filename=f"routes-{job_id[:12]}",
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 
@@ -10,11 +10,10 @@ from api.auth import Principal, require
 from api.routes.common import (
     IdempotencyKey,
     accepted_response,
+    add_artifact_route,
     add_job_routes,
     add_list_route,
-    artifact_responses,
     check_time_limit,
-    serve_artifact,
     submission,
     submit_job,
 )
@@ -71,18 +70,12 @@ add_list_route(router, "", "scenario", BASE, "scenarios", "list_scenarios")
 add_job_routes(router, "", "scenario", BASE, noun="scenario", write_role="scenarios:write", shows="KPIs")
 
 
-@router.get(
-    "/{job_id}/plan",
+add_artifact_route(
+    router,
+    "",
+    "scenario",
+    "plan",
+    name="get_plan",
     summary="The plan as JSON, GeoJSON or CSV",
-    responses=artifact_responses("plan"),
+    doc="The stored plan (``plan.json`` document) or its GeoJSON / CSV representation.",
 )
-async def get_plan(
-    request: Request,
-    job_id: str,
-    _p: Annotated[Principal, Depends(require("read"))],
-    format: Literal["json", "geojson", "csv"] | None = None,
-) -> Response:
-    """The stored plan (``plan.json`` document) or its GeoJSON / CSV representation."""
-    return await serve_artifact(
-        request, kind="scenario", job_id=job_id, artifact="plan", fmt=format, filename=f"plan-{job_id[:12]}"
-    )
