@@ -34,6 +34,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from numba import njit
@@ -42,6 +43,14 @@ from mobility.rebalancing.tour import load_excess as _excess
 from mobility.rebalancing.tour import tour_ils
 
 __all__ = ["FixedRoutes", "descend", "double_bridge", "iterated_local_search", "local_search"]
+
+_A: TypeAlias = np.ndarray
+Problem: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A, _A, float]
+"""What the kernels read and never change, as one tuple (built by :func:`local_search`):
+``(q, C, T, cap, lo, hi, hs, hb, W)`` (see :class:`FixedRoutes`). The routes ``R``, ``M`` and
+the slacks, which the moves change, travel beside it."""
+Prefix: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A, _A, _A]
+"""The :func:`_prep` arrays of every route: ``(L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)``."""
 
 
 @dataclass
@@ -320,24 +329,10 @@ def _durations(fr: FixedRoutes) -> np.ndarray:
 
 
 @njit(cache=True)
-def _prep(
-    R: np.ndarray,
-    M: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    T: np.ndarray,
-    r: int,
-    L: np.ndarray,
-    pmn: np.ndarray,
-    pmx: np.ndarray,
-    smn: np.ndarray,
-    smx: np.ndarray,
-    Pf: np.ndarray,
-    Pb: np.ndarray,
-    Tf: np.ndarray,
-    Tb: np.ndarray,
-) -> None:  # pragma: no cover - compiled
+def _prep(R: np.ndarray, M: np.ndarray, prob: Problem, r: int, pre: Prefix) -> None:  # pragma: no cover
     """Running loads, prefix/suffix extremes and forward/backward cost prefixes of route ``r``."""
+    q, C, T = prob[0], prob[1], prob[2]
+    L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
     m = M[r]
     L[r, 0] = 0.0
     for k in range(1, m + 1):
@@ -444,21 +439,11 @@ def _move_segment(
 
 @njit(cache=True)
 def _two_opt_scan(
-    R: np.ndarray,
-    M: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    T: np.ndarray,
-    cap: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    slack: np.ndarray,
-    W: float,
-    r: int,
-    pre: tuple[np.ndarray, ...],
+    R: np.ndarray, M: np.ndarray, slack: np.ndarray, prob: Problem, pre: Prefix, r: int
 ) -> int:  # pragma: no cover - compiled
     """One 2-opt scan of route ``r``: each improving reversal is applied when found (the scan goes
     on from the next ``i``); returns the moves applied. ``pre``: the :func:`_prep` arrays."""
+    _, C, T, cap, lo, hi, _, _, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
     eps = 1e-9
     applied = 0
@@ -488,7 +473,7 @@ def _two_opt_scan(
                         lft += 1
                         rgt -= 1
                     slack[r] -= dt
-                    _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+                    _prep(R, M, prob, r, pre)
                     ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
                     applied += 1
                     break
@@ -499,23 +484,19 @@ def _two_opt_scan(
 def _or_opt_segment(
     R: np.ndarray,
     M: np.ndarray,
-    C: np.ndarray,
-    T: np.ndarray,
-    cap: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
     slack: np.ndarray,
-    W: float,
+    prob: Problem,
+    pre: Prefix,
     r: int,
     m: int,
     i: int,
     j: int,
     ex0: float,
-    pre: tuple[np.ndarray, ...],
     buf: np.ndarray,
 ) -> bool:  # pragma: no cover - compiled
     """Move stops ``i..j`` of route ``r`` (reversed or not) to the first place, later in the route
     then earlier, that improves it; True when moved (``_prep`` not yet called)."""
+    _, C, T, cap, lo, hi, _, _, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
     eps = 1e-9
     a, b = R[r, i - 1], R[r, j + 1]
@@ -572,29 +553,24 @@ def _or_opt_segment(
 def _or_opt_scan(
     R: np.ndarray,
     M: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    T: np.ndarray,
-    cap: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
     slack: np.ndarray,
-    W: float,
+    prob: Problem,
+    pre: Prefix,
     max_seg: int,
     r: int,
-    pre: tuple[np.ndarray, ...],
     buf: np.ndarray,
 ) -> int:  # pragma: no cover - compiled
     """One or-opt scan of route ``r`` (segments of 1..``max_seg`` stops, each moved when that
     improves the route); returns the moves applied."""
-    L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
+    cap, lo, hi = prob[3], prob[4], prob[5]
+    pmn, pmx = pre[1], pre[2]
     applied = 0
     m = M[r]
     ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
     for ln in range(1, max_seg + 1):
         for i in range(1, m - ln + 2):
-            if _or_opt_segment(R, M, C, T, cap, lo, hi, slack, W, r, m, i, i + ln - 1, ex0, pre, buf):
-                _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+            if _or_opt_segment(R, M, slack, prob, pre, r, m, i, i + ln - 1, ex0, buf):
+                _prep(R, M, prob, r, pre)
                 ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
                 applied += 1
     return applied
@@ -604,24 +580,17 @@ def _or_opt_scan(
 def _relocate(
     R: np.ndarray,
     M: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    T: np.ndarray,
-    cap: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
     slack: np.ndarray,
-    hs: np.ndarray,
-    hb: np.ndarray,
-    W: float,
+    prob: Problem,
+    pre: Prefix,
     max_seg: int,
     r: int,
     s: int,
-    pre: tuple[np.ndarray, ...],
     buf: np.ndarray,
 ) -> bool:  # pragma: no cover - compiled
     """Move the first segment of route ``r`` whose relocation into route ``s`` improves both;
     True when moved (``_prep`` not yet called)."""
+    q, C, T, cap, lo, hi, hs, hb, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
     eps = 1e-9
     mr, ms = M[r], M[s]
@@ -670,23 +639,11 @@ def _relocate(
 
 @njit(cache=True)
 def _exchange(
-    R: np.ndarray,
-    M: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    T: np.ndarray,
-    cap: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    slack: np.ndarray,
-    hb: np.ndarray,
-    W: float,
-    r: int,
-    s: int,
-    pre: tuple[np.ndarray, ...],
+    R: np.ndarray, M: np.ndarray, slack: np.ndarray, prob: Problem, pre: Prefix, r: int, s: int
 ) -> bool:  # pragma: no cover - compiled
     """Swap the first stop of route ``r`` with a stop of route ``s`` when that improves both;
     True when swapped (``_prep`` not yet called)."""
+    q, C, T, cap, lo, hi, _, hb, W = prob
     L, pmn, pmx, smn, smx, _, _, _, _ = pre
     eps = 1e-9
     mr, ms = M[r], M[s]
@@ -756,9 +713,10 @@ def local_search(
     Tf = np.zeros((nr, width))
     Tb = np.zeros((nr, width))
     pre = (L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+    prob = (q, C, T, cap, lo, hi, hs, hb, W)
     buf = np.zeros(max(max_seg, 1), dtype=np.int64)
     for r in range(nr):
-        _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+        _prep(R, M, prob, r, pre)
     moves = 0
     passes = 0
     improved = True
@@ -766,16 +724,16 @@ def local_search(
         improved = False
         passes += 1
         for r in range(nr):
-            n = _two_opt_scan(R, M, q, C, T, cap, lo, hi, slack, W, r, pre)
+            n = _two_opt_scan(R, M, slack, prob, pre, r)
             while n > 0:
                 moves += n
                 improved = True
-                n = _two_opt_scan(R, M, q, C, T, cap, lo, hi, slack, W, r, pre)
-            n = _or_opt_scan(R, M, q, C, T, cap, lo, hi, slack, W, max_seg, r, pre, buf)
+                n = _two_opt_scan(R, M, slack, prob, pre, r)
+            n = _or_opt_scan(R, M, slack, prob, pre, max_seg, r, buf)
             while n > 0:
                 moves += n
                 improved = True
-                n = _or_opt_scan(R, M, q, C, T, cap, lo, hi, slack, W, max_seg, r, pre, buf)
+                n = _or_opt_scan(R, M, slack, prob, pre, max_seg, r, buf)
         if not inter or nr < 2:
             continue
         for r in range(nr):
@@ -784,12 +742,12 @@ def local_search(
                     continue
                 again = True
                 while again:
-                    again = _relocate(R, M, q, C, T, cap, lo, hi, slack, hs, hb, W, max_seg, r, s, pre, buf)
+                    again = _relocate(R, M, slack, prob, pre, max_seg, r, s, buf)
                     if not again and r < s:
-                        again = _exchange(R, M, q, C, T, cap, lo, hi, slack, hb, W, r, s, pre)
+                        again = _exchange(R, M, slack, prob, pre, r, s)
                     if again:
-                        _prep(R, M, q, C, T, r, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
-                        _prep(R, M, q, C, T, s, L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+                        _prep(R, M, prob, r, pre)
+                        _prep(R, M, prob, s, pre)
                         moves += 1
                         improved = True
     return moves
