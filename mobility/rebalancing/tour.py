@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeAlias
 
 import numpy as np
 from numba import njit
@@ -39,6 +40,15 @@ from numba import njit
 __all__ = ["load_excess", "neighbour_lists", "tables", "tour_ils", "tour_value"]
 
 _EPS = 1e-9
+
+_A: TypeAlias = np.ndarray
+Problem: TypeAlias = tuple[_A, _A, float, float, float, float]
+"""What the search reads and never changes, as one tuple (built by :func:`tour_ils`):
+``(q, C, cap, lo, hi, W)``."""
+Tables: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A]
+"""``(pos, L, tmn, tmx, Pf, Pb, lg)`` of the current route (:func:`_prep`, :func:`tables`)."""
+Queue: TypeAlias = tuple[_A, _A, _A]
+"""``(queue, inq, head_tail)``: the stops whose neighbourhoods are still to be searched."""
 
 
 def neighbour_lists(C: np.ndarray, nodes: np.ndarray, k: int) -> np.ndarray:
@@ -72,20 +82,9 @@ def load_excess(mn: float, mx: float, cap: float, lo: float, hi: float) -> float
 
 
 @njit(cache=True)
-def _prep(
-    t: np.ndarray,
-    m: int,
-    q: np.ndarray,
-    C: np.ndarray,
-    pos: np.ndarray,
-    L: np.ndarray,
-    tmn: np.ndarray,
-    tmx: np.ndarray,
-    Pf: np.ndarray,
-    Pb: np.ndarray,
-    lg: np.ndarray,
-) -> None:  # pragma: no cover - compiled
+def _prep(t: np.ndarray, m: int, q: np.ndarray, C: np.ndarray, tab: Tables) -> None:  # pragma: no cover
     """Positions, running loads, their sparse min/max tables and the cost prefixes of ``t``."""
+    pos, L, tmn, tmx, Pf, Pb, _ = tab
     L[0] = 0.0
     for k in range(1, m + 1):
         L[k] = L[k - 1] + q[t[k]]
@@ -129,19 +128,10 @@ def _rmax(tmx: np.ndarray, lg: np.ndarray, a: int, b: int) -> float:  # pragma: 
 
 @njit(cache=True)
 def _eval_2opt(
-    t: np.ndarray,
-    m: int,
-    C: np.ndarray,
-    L: np.ndarray,
-    tmn: np.ndarray,
-    tmx: np.ndarray,
-    Pf: np.ndarray,
-    Pb: np.ndarray,
-    lg: np.ndarray,
-    lo_: int,
-    hi_: int,
+    t: np.ndarray, m: int, C: np.ndarray, tab: Tables, lo_: int, hi_: int
 ) -> tuple[float, float, float]:  # pragma: no cover - compiled
     """Cost delta and new ``min L``, ``max L`` of reversing ``t[lo_..hi_]`` (``1 <= lo_ < hi_ <= m``)."""
+    _, L, tmn, tmx, Pf, Pb, lg = tab
     a, b, c, d = t[lo_ - 1], t[lo_], t[hi_], t[hi_ + 1]
     dc = C[a, c] + C[b, d] - C[a, b] - C[c, d] + (Pb[hi_] - Pb[lo_]) - (Pf[hi_] - Pf[lo_])
     base = L[lo_ - 1] + L[hi_]
@@ -156,22 +146,11 @@ def _eval_2opt(
 
 @njit(cache=True)
 def _eval_oropt(
-    t: np.ndarray,
-    m: int,
-    C: np.ndarray,
-    L: np.ndarray,
-    tmn: np.ndarray,
-    tmx: np.ndarray,
-    Pf: np.ndarray,
-    Pb: np.ndarray,
-    lg: np.ndarray,
-    i: int,
-    j: int,
-    p: int,
-    rev: bool,
+    t: np.ndarray, m: int, C: np.ndarray, tab: Tables, i: int, j: int, p: int, rev: bool
 ) -> tuple[float, float, float]:  # pragma: no cover - compiled
     """Cost delta and new ``min L``, ``max L`` of moving ``t[i..j]`` (reversed if ``rev``) to after
     position ``p`` (``p < i - 1`` or ``j < p <= m``)."""
+    _, L, tmn, tmx, Pf, Pb, lg = tab
     a, b, s1, s2 = t[i - 1], t[j + 1], t[i], t[j]
     f1, f2 = (s2, s1) if rev else (s1, s2)
     x, y = t[p], t[p + 1]
@@ -258,14 +237,8 @@ def _best_2opt(
     t: np.ndarray,
     m: int,
     C: np.ndarray,
-    L: np.ndarray,
-    tmn: np.ndarray,
-    tmx: np.ndarray,
-    Pf: np.ndarray,
-    Pb: np.ndarray,
-    lg: np.ndarray,
+    tab: Tables,
     nbr: np.ndarray,
-    pos: np.ndarray,
     u: int,
     bounds: tuple[float, float, float, float, float],
     feas: bool,
@@ -274,6 +247,7 @@ def _best_2opt(
     """The best 2-opt move making a new arc at stop ``u`` (to one of its neighbours):
     ``(value, lo, hi)``, value ``-_EPS`` when none improves. ``bounds``: ``(cap, lo, hi, W, ex0)``."""
     cap, lo, hi, W, ex0 = bounds
+    pos = tab[0]
     depot = t[0]
     iu = pos[u]
     best = -_EPS
@@ -294,7 +268,7 @@ def _best_2opt(
                 lo_, hi_ = pc, iu - 1
             if lo_ < 1 or hi_ > m or lo_ >= hi_:
                 continue
-            dc, mn, mx = _eval_2opt(t, m, C, L, tmn, tmx, Pf, Pb, lg, lo_, hi_)
+            dc, mn, mx = _eval_2opt(t, m, C, tab, lo_, hi_)
             val = dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
             if val < best:
                 best, b1, b2 = val, lo_, hi_
@@ -306,14 +280,8 @@ def _best_oropt_at(
     t: np.ndarray,
     m: int,
     C: np.ndarray,
-    L: np.ndarray,
-    tmn: np.ndarray,
-    tmx: np.ndarray,
-    Pf: np.ndarray,
-    Pb: np.ndarray,
-    lg: np.ndarray,
+    tab: Tables,
     nbr: np.ndarray,
-    pos: np.ndarray,
     i: int,
     j: int,
     bounds: tuple[float, float, float, float, float],
@@ -323,6 +291,7 @@ def _best_oropt_at(
     """The best place ``p`` for segment ``t[i..j]`` next to a neighbour of one of its ends, if it
     beats ``best``: ``(value, p, reversed)``, ``p = -1`` when nothing beats ``best``."""
     cap, lo, hi, W, ex0 = bounds
+    pos = tab[0]
     depot = t[0]
     ln = j - i + 1
     s1, s2 = t[i], t[j]
@@ -348,7 +317,7 @@ def _best_oropt_at(
                     p = pos[c] if before else pos[c] - 1
                 if p >= i - 1 and p <= j:
                     continue
-                dc, mn, mx = _eval_oropt(t, m, C, L, tmn, tmx, Pf, Pb, lg, i, j, p, rev)
+                dc, mn, mx = _eval_oropt(t, m, C, tab, i, j, p, rev)
                 val = dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
                 if val < best:
                     best, bp, brev = val, p, rev
@@ -361,27 +330,17 @@ def _best_oropt_at(
 def _descent(
     t: np.ndarray,
     m: int,
-    q: np.ndarray,
-    C: np.ndarray,
-    cap: float,
-    lo: float,
-    hi: float,
-    W: float,
+    prob: Problem,
     nbr: np.ndarray,
-    pos: np.ndarray,
-    L: np.ndarray,
-    tmn: np.ndarray,
-    tmx: np.ndarray,
-    Pf: np.ndarray,
-    Pb: np.ndarray,
-    lg: np.ndarray,
-    queue: np.ndarray,
-    inq: np.ndarray,
-    head_tail: np.ndarray,
+    tab: Tables,
+    work: Queue,
     buf: np.ndarray,
     max_seg: int,
 ) -> int:  # pragma: no cover - compiled
     """Best move around each queued node (2-opt, or-opt) until the queue is empty; moves applied."""
+    q, C, cap, lo, hi, W = prob
+    pos, _, tmn, tmx, _, _, lg = tab
+    queue, inq, head_tail = work
     depot = t[0]
     moves = 0
     ex0 = load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
@@ -397,7 +356,7 @@ def _descent(
         # than the longest arc at ``u`` it could replace
         feas = ex0 <= 0.0
         gmax = max(C[t[iu - 1], u], C[u, t[iu + 1]])
-        best, b1, b2 = _best_2opt(t, m, C, L, tmn, tmx, Pf, Pb, lg, nbr, pos, u, bounds, feas, gmax)
+        best, b1, b2 = _best_2opt(t, m, C, tab, nbr, u, bounds, feas, gmax)
         kind = 1 if best < -_EPS else 0
         b3 = 0
         brev = False
@@ -406,9 +365,7 @@ def _descent(
                 i, j = (iu, iu + ln - 1) if side == 0 else (iu - ln + 1, iu)
                 if i < 1 or j > m:
                     continue
-                best, p, rev = _best_oropt_at(
-                    t, m, C, L, tmn, tmx, Pf, Pb, lg, nbr, pos, i, j, bounds, feas, best
-                )
+                best, p, rev = _best_oropt_at(t, m, C, tab, nbr, i, j, bounds, feas, best)
                 if p >= 0:
                     kind, b1, b2, b3, brev = 2, i, j, p, rev
         if kind == 0:
@@ -423,28 +380,15 @@ def _descent(
         for v in touched:
             _push(v, queue, inq, head_tail, depot)
         _push(u, queue, inq, head_tail, depot)
-        _prep(t, m, q, C, pos, L, tmn, tmx, Pf, Pb, lg)
+        _prep(t, m, q, C, tab)
         ex0 = load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
         moves += 1
     return moves
 
 
 @njit(cache=True)
-def _workspace(
-    n_nodes: int, m: int
-) -> tuple[
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-]:  # pragma: no cover - compiled
-    """``(lg, pos, L, tmn, tmx, Pf, Pb, queue, inq, head_tail)`` for a route of ``m`` stops."""
+def _workspace(n_nodes: int, m: int) -> tuple[Tables, Queue]:  # pragma: no cover - compiled
+    """The :data:`Tables` and the :data:`Queue` for a route of ``m`` stops."""
     size = m + 2
     levels = 1
     while (1 << levels) <= size:
@@ -456,18 +400,16 @@ def _workspace(
     inq = np.zeros(n_nodes, dtype=np.bool_)
     head_tail = np.zeros(2, dtype=np.int64)
     pos = np.zeros(n_nodes, dtype=np.int64)
-    return (
-        lg,
+    tab = (
         pos,
         np.zeros(size),
         np.zeros((levels, size)),
         np.zeros((levels, size)),
         np.zeros(size),
         np.zeros(size),
-        queue,
-        inq,
-        head_tail,
+        lg,
     )
+    return tab, (queue, inq, head_tail)
 
 
 @njit(cache=True)
@@ -505,12 +447,7 @@ def _ils_batch(
     cur: np.ndarray,
     best_t: np.ndarray,
     m: int,
-    q: np.ndarray,
-    C: np.ndarray,
-    cap: float,
-    lo: float,
-    hi: float,
-    W: float,
+    prob: Problem,
     W_best: float,
     nbr: np.ndarray,
     iterations: int,
@@ -522,10 +459,13 @@ def _ils_batch(
 ) -> int:  # pragma: no cover - compiled
     """``iterations`` rounds of perturb, descend, accept. ``state = [current value, best value]``
     is updated; ``cur``/``best_t`` hold the current and best tours. Returns the improvements of
-    the best."""
+    the best. ``prob`` holds the search's penalty ``W``, ``W_best`` the one the best is valued with."""
+    q, C, cap, lo, hi, W = prob
     np.random.seed(seed)
     size = m + 2
-    lg, pos, L, tmn, tmx, Pf, Pb, queue, inq, head_tail = _workspace(C.shape[0], m)
+    tab, work = _workspace(C.shape[0], m)
+    _, _, tmn, tmx, Pf, _, lg = tab
+    queue, inq, head_tail = work
     buf = np.zeros(max_seg + 1, dtype=np.int64)
     tmp = np.zeros(size, dtype=np.int64)
     cand = cur.copy()
@@ -544,30 +484,8 @@ def _ils_batch(
             cand[a], cand[b] = cand[b], cand[a]
             for x in range(1, m + 1):
                 _push(cand[x], queue, inq, head_tail, depot)
-        _prep(cand, m, q, C, pos, L, tmn, tmx, Pf, Pb, lg)
-        state[2] += _descent(
-            cand,
-            m,
-            q,
-            C,
-            cap,
-            lo,
-            hi,
-            W,
-            nbr,
-            pos,
-            L,
-            tmn,
-            tmx,
-            Pf,
-            Pb,
-            lg,
-            queue,
-            inq,
-            head_tail,
-            buf,
-            max_seg,
-        )
+        _prep(cand, m, q, C, tab)
+        state[2] += _descent(cand, m, prob, nbr, tab, work, buf, max_seg)
         state[3] += head_tail[1]
         head_tail[:] = 0
         ex = load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
@@ -585,40 +503,28 @@ def _ils_batch(
 
 @njit(cache=True)
 def _descend_all(
-    t: np.ndarray,
-    m: int,
-    q: np.ndarray,
-    C: np.ndarray,
-    cap: float,
-    lo: float,
-    hi: float,
-    W: float,
-    nbr: np.ndarray,
-    max_seg: int,
+    t: np.ndarray, m: int, prob: Problem, nbr: np.ndarray, max_seg: int
 ) -> float:  # pragma: no cover - compiled
     """Full descent from ``t`` (every node queued); returns the new value."""
-    lg, pos, L, tmn, tmx, Pf, Pb, queue, inq, head_tail = _workspace(C.shape[0], m)
+    q, C, cap, lo, hi, W = prob
+    tab, work = _workspace(C.shape[0], m)
+    _, _, tmn, tmx, Pf, _, lg = tab
+    queue, inq, head_tail = work
     buf = np.zeros(max_seg + 1, dtype=np.int64)
     for x in range(1, m + 1):
         _push(t[x], queue, inq, head_tail, t[0])
-    _prep(t, m, q, C, pos, L, tmn, tmx, Pf, Pb, lg)
-    _descent(
-        t, m, q, C, cap, lo, hi, W, nbr, pos, L, tmn, tmx, Pf, Pb, lg, queue, inq, head_tail, buf, max_seg
-    )
+    _prep(t, m, q, C, tab)
+    _descent(t, m, prob, nbr, tab, work, buf, max_seg)
     return Pf[m + 1] + W * load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
 
 
-def tables(
-    t: np.ndarray, q: np.ndarray, C: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def tables(t: np.ndarray, q: np.ndarray, C: np.ndarray) -> Tables:
     """``(pos, L, tmn, tmx, Pf, Pb, lg)`` of route ``t``: what the move evaluations read."""
     t = np.ascontiguousarray(t, dtype=np.int64)
     m = int(t.size - 2)
-    lg, pos, L, tmn, tmx, Pf, Pb, _, _, _ = _workspace(C.shape[0], m)
-    _prep(
-        t, m, np.asarray(q, dtype=np.float64), np.asarray(C, dtype=np.float64), pos, L, tmn, tmx, Pf, Pb, lg
-    )
-    return pos, L, tmn, tmx, Pf, Pb, lg
+    tab, _ = _workspace(C.shape[0], m)
+    _prep(t, m, np.asarray(q, dtype=np.float64), np.asarray(C, dtype=np.float64), tab)
+    return tab
 
 
 def tour_value(
@@ -697,7 +603,8 @@ def tour_ils(
     if m < 2:
         return t, tour_value(t, q, C, cap, lo, hi, W), 0, 0
     nbr = neighbour_lists(C, t[1:-1], k)
-    val = float(_descend_all(t, m, q, C, float(cap), float(lo), float(hi), float(W), nbr, int(max_seg)))
+    prob = (q, C, float(cap), float(lo), float(hi), float(W))
+    val = float(_descend_all(t, m, prob, nbr, int(max_seg)))
     best_t = t.copy()
     Ws = float(W)
     if penalty is not None:
@@ -720,12 +627,7 @@ def tour_ils(
                 t,
                 best_t,
                 m,
-                q,
-                C,
-                float(cap),
-                float(lo),
-                float(hi),
-                Ws,
+                (q, C, float(cap), float(lo), float(hi), Ws),
                 float(W),
                 nbr,
                 n,

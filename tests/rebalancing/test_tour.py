@@ -44,8 +44,7 @@ def test_two_opt_value_and_load_extremes_match_recomputation(seed: int, n: int, 
     m = n
     lo_ = data.draw(st.integers(1, m - 1))
     hi_ = data.draw(st.integers(lo_ + 1, m))
-    _, L, tmn, tmx, Pf, Pb, lg = tr.tables(t, q, C)
-    dc, mn, mx = tr._eval_2opt(t, m, C, L, tmn, tmx, Pf, Pb, lg, lo_, hi_)
+    dc, mn, mx = tr._eval_2opt(t, m, C, tr.tables(t, q, C), lo_, hi_)
     new = t.copy()
     new[lo_ : hi_ + 1] = new[lo_ : hi_ + 1][::-1]
     c0, _, _ = _recomputed(t, q, C)
@@ -66,8 +65,7 @@ def test_or_opt_value_and_load_extremes_match_recomputation(seed: int, n: int, d
         return
     p = data.draw(st.sampled_from(ps))
     rev = data.draw(st.booleans())
-    _, L, tmn, tmx, Pf, Pb, lg = tr.tables(t, q, C)
-    dc, mn, mx = tr._eval_oropt(t, m, C, L, tmn, tmx, Pf, Pb, lg, i, j, p, rev)
+    dc, mn, mx = tr._eval_oropt(t, m, C, tr.tables(t, q, C), i, j, p, rev)
     new = t.copy()
     tr._apply_oropt(new, i, j, p, rev, np.zeros(8, dtype=np.int64))
     seg = t[i : j + 1][::-1] if rev else t[i : j + 1]
