@@ -199,8 +199,12 @@ def _field_of(loc: tuple[Any, ...] | list[Any], error: dict[str, Any] | None = N
     (``source.job_id``), and a bad or missing tag names the tag field (``source.kind``)."""
     parts: list[str] = []
     node: Any = {"body": body}
-    for p in loc:
-        if isinstance(node, dict) and isinstance(p, str) and p not in node and p in node.values():
+    last = len(loc) - 1
+    for n, p in enumerate(loc):
+        # a member's tag is followed by the member's field; a missing field is the last element,
+        # so a missing field named like one of its siblings' values is never taken for a tag
+        tag = isinstance(node, dict) and isinstance(p, str) and p not in node and p in node.values()
+        if n < last and tag:
             continue  # the member's tag, not a field of the body
         parts.append(str(p))
         if isinstance(node, dict):

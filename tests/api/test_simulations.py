@@ -315,3 +315,14 @@ def test_a_stored_station_list_and_snapshot_on_seoul(api_lite: Api, data_dir: Pa
     # city's 165,000 poured into 118 stations (served share 0.27 before area_volume)
     assert 5_000 < doc["citywide"]["trips_demanded"]["mean"] < 25_000
     assert doc["citywide"]["served_share"]["mean"] > 0.7
+
+
+def test_field_names_skip_a_union_tag_but_not_a_missing_field() -> None:
+    """The error's field is the body's path: the tag pydantic adds for a union member is left
+    out, a missing field keeps its own name even when a sibling's value spells it."""
+    from api.app import _field_of
+
+    body = {"source": {"kind": "plan", "job_id": "x"}}
+    assert _field_of(("body", "source", "plan", "job_id"), {"type": "missing"}, body) == "body.source.job_id"
+    named = {"name": "seed"}  # a value that spells the missing field's name
+    assert _field_of(("body", "seed"), {"type": "missing"}, named) == "body.seed"
