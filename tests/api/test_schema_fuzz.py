@@ -14,6 +14,15 @@ from typing import Any
 
 import pytest
 import schemathesis
+
+# Imported here, while the process has one thread, rather than lazily inside the stateful run:
+# pytest rewrites schemathesis's modules (it is a plugin) with ast.parse, and CPython 3.11.7's AST
+# converter keeps its recursion counter per interpreter, not per thread (python/cpython#106905).
+# When a background thread formatted a traceback at the same moment (3.11's traceback module parses
+# the failing line to place its ^^^ marks), the import failed with "SystemError: AST constructor
+# recursion depth mismatch" (CI, stop 20).
+import schemathesis.engine.errors
+import schemathesis.generation.hypothesis.reporting
 from api_support import keys_for, make_settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -48,10 +57,11 @@ def _schema(url: str, **over: Any) -> Iterator[Any]:
         dispose_engine(url)
 
 
-@pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The schema of an app that runs its jobs (fake solvers)."""
-    with _schema(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'api.sqlite'}") as schema:
+@pytest.fixture
+def api_schema(tmp_path: Any) -> Iterator[Any]:
+    """The schema of an app that runs its jobs (fake solvers). Per test: its Dask cluster and the
+    threads that log for it are gone before the stateful test starts."""
+    with _schema(f"sqlite:///{tmp_path / 'api.sqlite'}") as schema:
         yield schema
 
 
