@@ -8,9 +8,24 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pandas as pd
+
+
+class Rows(TypedDict, total=False):
+    """How :meth:`QualityReport.drop` and :meth:`QualityReport.warn` are told the rows besides a mask.
+
+    Attributes
+    ----------
+    count
+        Number of rows, when there is no mask.
+    example
+        Values to quote as examples (filtered by the mask when it has the same length).
+    """
+
+    count: int | None
+    example: pd.Series | None
 
 
 @dataclass
@@ -42,35 +57,21 @@ class QualityReport:
         """Rows that made it into the table."""
         return self.rows_read - sum(self.dropped.values())
 
-    def drop(
-        self,
-        reason: str,
-        mask: pd.Series | None = None,
-        *,
-        count: int | None = None,
-        example: pd.Series | None = None,
-    ) -> None:
+    def drop(self, reason: str, mask: pd.Series | None = None, **rows: Unpack[Rows]) -> None:
         """Record ``count`` rows (or the true entries of ``mask``) dropped for ``reason``."""
-        self._record(self.dropped, reason, mask, count, example)
+        self._record(self.dropped, reason, mask, **rows)
 
-    def warn(
-        self,
-        reason: str,
-        mask: pd.Series | None = None,
-        *,
-        count: int | None = None,
-        example: pd.Series | None = None,
-    ) -> None:
+    def warn(self, reason: str, mask: pd.Series | None = None, **rows: Unpack[Rows]) -> None:
         """Record ``count`` rows (or the true entries of ``mask``) kept but flagged for ``reason``."""
-        self._record(self.warnings, reason, mask, count, example)
+        self._record(self.warnings, reason, mask, **rows)
 
     def _record(
         self,
         counter: Counter[str],
         reason: str,
         mask: pd.Series | None,
-        count: int | None,
-        example: pd.Series | None,
+        count: int | None = None,
+        example: pd.Series | None = None,
     ) -> None:
         n = int(mask.sum()) if mask is not None else int(count or 0)
         if n:

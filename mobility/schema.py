@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import TypeAdapter
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 """The JSON Schema dialect of every document schema."""
@@ -21,3 +24,21 @@ def document_schema(
     if description is not None:
         schema["description"] = description
     return schema
+
+
+class DataclassDocument:
+    """Base of the documents written from frozen dataclasses (``sweep.json``, ``backtest.json``):
+    :meth:`to_dict` and :meth:`json_schema`, with the schema's title in ``TITLE``."""
+
+    TITLE: ClassVar[str]
+    if TYPE_CHECKING:  # set by @dataclass on every subclass
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """JSON Schema of the document (generated from the dataclasses)."""
+        return document_schema(TypeAdapter(cls).json_schema(mode="serialization"), cls.TITLE)

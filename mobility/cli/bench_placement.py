@@ -6,12 +6,20 @@ import csv
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from mobility.cli.common import BenchDirArgument, JsonOption, SeedOption, console, err_console, print_json
+from mobility.cli.common import (
+    BenchDirArgument,
+    InstanceTimeLimitOption,
+    JsonOption,
+    SeedOption,
+    console,
+    err_console,
+    print_json,
+)
 from mobility.errors import DataFileError, DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
@@ -78,9 +86,7 @@ def register(bench_app: typer.Typer) -> None:
     @bench_app.command("pmedian")
     def pmedian(
         directory: BenchDirArgument,
-        time_limit: Annotated[
-            float, typer.Option("--time-limit", min=0.1, help="Seconds per instance for the exact solver.")
-        ] = 60.0,
+        time_limit: InstanceTimeLimitOption = 60.0,
         seed: SeedOption = 0,
         json_out: JsonOption = False,
     ) -> None:

@@ -21,7 +21,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mobility.cli.common import BenchDirArgument, JsonOption, SeedOption, console, err_console, print_json
+from mobility.cli.common import (
+    BenchDirArgument,
+    InstanceTimeLimitOption,
+    JsonOption,
+    SeedOption,
+    console,
+    err_console,
+    print_json,
+)
 from mobility.errors import DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
@@ -173,9 +181,7 @@ def register(bench_app: typer.Typer) -> None:
         @bench_app.command(kind)
         def command(
             directory: BenchDirArgument,
-            time_limit: Annotated[
-                float, typer.Option("--time-limit", min=0.1, help="Seconds per instance.")
-            ] = 60.0,
+            time_limit: InstanceTimeLimitOption = 60.0,
             seed: SeedOption = 0,
             workers: Annotated[
                 int, typer.Option("--workers", min=1, help="Parallel engine runs (one per core).")

@@ -44,6 +44,10 @@ ScenarioSeedOption = Annotated[
 """``--seed`` of the commands that read a scenario: ``None`` keeps the scenario's ``solver.seed``."""
 BenchDirArgument = Annotated[Path, typer.Argument(help="Folder with instances/ and bks.csv.")]
 """The benchmark folder of ``mobility bench`` commands."""
+InstanceTimeLimitOption = Annotated[
+    float, typer.Option("--time-limit", min=0.1, help="Seconds per instance (each solver).")
+]
+"""``--time-limit`` of the ``mobility bench`` commands."""
 
 
 def print_written(files: Iterable[object], notes: Iterable[str] = ()) -> None:

@@ -66,9 +66,9 @@ from scipy.spatial import cKDTree
 from mobility.demand.holidays import DAY_TYPES, count_day_types, day_type_codes, month_day_types
 from mobility.errors import InputError
 from mobility.quality import QualityReport
+from mobility.sources.base import EARTH_RADIUS_M
 
 HOURS = 24
-_EARTH_M = 6_371_000.0
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ class StationProfiles:
 
 def _xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     la, lo = np.radians(lat), np.radians(lon)
-    return _EARTH_M * np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    return EARTH_RADIUS_M * np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
 def estimate_alpha(counts: np.ndarray, prior: np.ndarray, *, lo: float = 1.0, hi: float = 5000.0) -> float:

@@ -51,6 +51,13 @@ def _area(geom: Any, tol: float, fillcolor: str, line: dict[str, Any], **trace: 
     return go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=fillcolor, line=line, **trace)
 
 
+def _points(gdf: Any, mode: str = "markers", **trace: Any) -> Any:
+    """A trace at the points of ``gdf`` (degrees rounded to 6 decimals, ~0.1 m) with ``trace``'s settings."""
+    import plotly.graph_objects as go
+
+    return go.Scatter(x=np.round(gdf.geometry.x, 6), y=np.round(gdf.geometry.y, 6), mode=mode, **trace)
+
+
 def _rings(geom: Any, tol: float) -> tuple[list[float | None], list[float | None]]:
     """Polygon rings of ``geom`` as x/y lists separated by None (one fill trace per geometry set)."""
     xs: list[float | None] = []
@@ -200,7 +207,6 @@ def _station_sizes(docks: np.ndarray) -> np.ndarray:
 
 
 def _add_stations(fig: Any, layers: MapLayers) -> None:
-    import plotly.graph_objects as go
 
     ex = layers.existing_stations
     if len(ex):
@@ -221,10 +227,8 @@ def _add_stations(fig: Any, layers: MapLayers) -> None:
             ]
         )
         fig.add_trace(
-            go.Scatter(
-                x=np.round(ex.geometry.x, 6),
-                y=np.round(ex.geometry.y, 6),
-                mode="markers",
+            _points(
+                ex,
                 name=f"기존 대여소 existing stations ({len(ex):,})",
                 meta="existing_stations",
                 marker={
@@ -265,10 +269,8 @@ def _add_stations(fig: Any, layers: MapLayers) -> None:
             ]
         )
         fig.add_trace(
-            go.Scatter(
-                x=np.round(new.geometry.x, 6),
-                y=np.round(new.geometry.y, 6),
-                mode="markers",
+            _points(
+                new,
                 name=f"신규 대여소 new stations ({len(new):,})",
                 meta="new_stations",
                 marker={
@@ -327,10 +329,9 @@ def _add_routes(fig: Any, layers: MapLayers) -> None:
                 ]
             )
             fig.add_trace(
-                go.Scatter(
-                    x=np.round(s.geometry.x, 6),
-                    y=np.round(s.geometry.y, 6),
-                    mode="markers+text",
+                _points(
+                    s,
+                    "markers+text",
                     text=s["seq"].astype(str),
                     textfont={"color": "white", "size": 9},
                     marker={"size": 15, "color": r.color, "line": {"width": 1, "color": "white"}},

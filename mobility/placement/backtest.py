@@ -28,19 +28,18 @@ permits.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import TypeAdapter
 from scipy.spatial import cKDTree
 
+from mobility.arrays import BoolArray, FloatArray, IntArray
 from mobility.placement.candidates import snap, walking_cover
 from mobility.placement.models import ModelParams
 from mobility.placement.pipeline import (
@@ -52,7 +51,7 @@ from mobility.placement.pipeline import (
 )
 from mobility.provenance import Provenance
 from mobility.scenario.expansion import ExpansionScenario, NewStations
-from mobility.schema import document_schema
+from mobility.schema import DataclassDocument
 from mobility.stats import SolverStats
 
 SCHEMA_VERSION = "1"
@@ -68,41 +67,32 @@ UNKNOWN = (
 )
 
 
+def _nearest_m(x: FloatArray, y: FloatArray, sx: FloatArray, sy: FloatArray) -> FloatArray:
+    """Straight-line distance from each point ``(x, y)`` to the nearest site ``(sx, sy)`` (``inf``
+    when there is no site)."""
+    if len(x) == 0 or len(sx) == 0:
+        return np.full(len(x), np.inf)
+    d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
+    return np.asarray(d, dtype=np.float64)
+
+
 def match_new_stations(
-    old_x: npt.NDArray[np.float64],
-    old_y: npt.NDArray[np.float64],
-    new_x: npt.NDArray[np.float64],
-    new_y: npt.NDArray[np.float64],
-    radius_m: float = MATCH_M,
-) -> npt.NDArray[np.bool_]:
+    old_x: FloatArray, old_y: FloatArray, new_x: FloatArray, new_y: FloatArray, radius_m: float = MATCH_M
+) -> BoolArray:
     """Which NEW stations are new: no OLD station within ``radius_m`` (metric coordinates)."""
-    if len(new_x) == 0:
-        return np.zeros(0, dtype=bool)
-    if len(old_x) == 0:
-        return np.ones(len(new_x), dtype=bool)
-    d, _ = cKDTree(np.column_stack([old_x, old_y])).query(np.column_stack([new_x, new_y]))
-    return np.asarray(d > radius_m)
+    return _nearest_m(new_x, new_y, old_x, old_y) > radius_m
 
 
 def near_share(
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    sx: npt.NDArray[np.float64],
-    sy: npt.NDArray[np.float64],
-    radius_m: float = NEAR_M,
+    x: FloatArray, y: FloatArray, sx: FloatArray, sy: FloatArray, radius_m: float = NEAR_M
 ) -> float:
     """Share of points ``(x, y)`` within ``radius_m`` (straight line) of a site ``(sx, sy)``."""
-    if len(x) == 0:
-        return 0.0
-    if len(sx) == 0:
-        return 0.0
-    d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
-    return float(np.mean(d <= radius_m))
+    return float(np.mean(_nearest_m(x, y, sx, sy) <= radius_m)) if len(x) else 0.0
 
 
 def weighted_random_sites(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], weight: npt.NDArray[np.float64], n: int, seed: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    x: FloatArray, y: FloatArray, weight: FloatArray, n: int, seed: int
+) -> tuple[FloatArray, FloatArray]:
     """``n`` distinct grid cells drawn with probability proportional to ``weight`` (seeded)."""
     rng = np.random.default_rng(seed)
     p = weight / weight.sum()
@@ -167,8 +157,10 @@ class Site:
 
 
 @dataclass(frozen=True)
-class Backtest:
+class Backtest(DataclassDocument):
     """The ``backtest.json`` document (see the module docstring)."""
+
+    TITLE: ClassVar[str] = "mobility backtest"
 
     old: str
     new: str
@@ -189,17 +181,9 @@ class Backtest:
     notes: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return dataclasses.asdict(self)
 
-
-_ADAPTER: TypeAdapter[Backtest] = TypeAdapter(Backtest)
-
-
-def backtest_json_schema() -> dict[str, Any]:
-    """JSON Schema of ``backtest.json`` (generated from the dataclasses)."""
-    return document_schema(_ADAPTER.json_schema(mode="serialization"), "mobility backtest")
+backtest_json_schema = Backtest.json_schema
+"""JSON Schema of the document (generated from the dataclasses)."""
 
 
 def default_scenario(old: str, n_new: int) -> ExpansionScenario:
@@ -220,9 +204,7 @@ def default_scenario(old: str, n_new: int) -> ExpansionScenario:
     )
 
 
-def _cover(
-    inp: ExpansionInputs, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], radius: float
-) -> npt.NDArray[np.bool_]:
+def _cover(inp: ExpansionInputs, x: FloatArray, y: FloatArray, radius: float) -> BoolArray:
     """Demand points within ``radius`` (walking) of stations at metric ``(x, y)``."""
     if len(x) == 0:
         return np.zeros(len(inp.demand), dtype=bool)
@@ -231,7 +213,7 @@ def _cover(
     return np.asarray(cov.sum(axis=0)).ravel() > 0
 
 
-def _cv(v: npt.NDArray[np.float64]) -> float:
+def _cv(v: FloatArray) -> float:
     m = float(np.mean(v))
     return round(float(np.std(v)) / m, 4) if m > 0 else 0.0
 
@@ -239,9 +221,9 @@ def _cv(v: npt.NDArray[np.float64]) -> float:
 def _figures(
     inp: ExpansionInputs,
     gu: npt.NDArray[Any],
-    docks: npt.NDArray[np.float64] | None,
-    cov300: npt.NDArray[np.bool_],
-    cov500: npt.NDArray[np.bool_],
+    docks: FloatArray | None,
+    cov300: BoolArray,
+    cov500: BoolArray,
     n_new: int,
     trips: float | None,
 ) -> tuple[NetworkFigures, dict[str, tuple[float, float]]]:
@@ -285,7 +267,7 @@ def _solve_count(
     n: int,
     params: ModelParams,
     fleet_rules: bool,
-    warm: npt.NDArray[np.int64] | None,
+    warm: IntArray | None,
 ) -> Siting:
     sc_n = sc.model_copy(update={"new_stations": NewStations(max=n)})
     data, _ = build_expansion_data(sc_n, inp, fleet_rules=fleet_rules)
@@ -311,7 +293,7 @@ def stations_to_match(
     """
     say = progress or (lambda _m: None)
     pop = inp.demand.population
-    solved: dict[int, tuple[float, npt.NDArray[np.int64]]] = {}
+    solved: dict[int, tuple[float, IntArray]] = {}
 
     def covered(n: int) -> float:
         smaller = [m for m in solved if m < n]

@@ -26,12 +26,11 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.linear_solver import pywraplp
 
+from mobility.arrays import FloatArray, IntArray
 from mobility.errors import InputError
 from mobility.placement.lagrangian import lagrangian_bound
 from mobility.placement.models import (
     _STATUS,
-    FloatArray,
-    IntArray,
     ModelParams,
     _mip_solver,
     _time_budget,

@@ -20,12 +20,11 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from mobility.arrays import FloatArray
 from mobility.cache import array_key, cache_key, cached_file
 from mobility.placement.candidates import snap, walking_cover
 
 __all__ = ["WalkingCoverage", "covered_points", "walking_coverage"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

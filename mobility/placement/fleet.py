@@ -17,12 +17,10 @@ import numpy as np
 import numpy.typing as npt
 from ortools.linear_solver import pywraplp
 
+from mobility.arrays import FloatArray, IntArray
 from mobility.errors import InfeasibleError, InputError
 from mobility.placement.models import ModelParams, _mip_solver, _time_budget
 from mobility.stats import MaxRuntime, SolverStats
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,9 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.linear_solver import pywraplp
 
+from mobility.arrays import FloatArray, IntArray
 from mobility.errors import InputError
 from mobility.stats import MaxRuntime, SolverStats
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 _STATUS = {
     pywraplp.Solver.OPTIMAL: "optimal",

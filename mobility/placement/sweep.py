@@ -26,16 +26,14 @@ solver uses ``solver.threads`` threads.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import TypeAdapter
 
 from mobility.errors import InfeasibleError, InputError
 from mobility.placement.candidates import walking_cover
@@ -49,7 +47,7 @@ from mobility.placement.pipeline import (
 )
 from mobility.provenance import Provenance
 from mobility.scenario.expansion import ExpansionScenario, NewStations
-from mobility.schema import document_schema
+from mobility.schema import DataclassDocument
 from mobility.stats import SolverStats
 
 SCHEMA_VERSION = "1"
@@ -109,7 +107,7 @@ class SweepPoint:
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(DataclassDocument):
     """A coverage or budget curve (the ``sweep.json`` document).
 
     Attributes
@@ -132,6 +130,8 @@ class Sweep:
         Fallbacks taken and what the curve does not know.
     """
 
+    TITLE: ClassVar[str] = "mobility coverage/budget curve"
+
     scenario: str
     axis: Axis
     radius_m: float
@@ -144,17 +144,9 @@ class Sweep:
     notes: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (``{"points": [...], ...}``)."""
-        return dataclasses.asdict(self)
 
-
-_ADAPTER: TypeAdapter[Sweep] = TypeAdapter(Sweep)
-
-
-def sweep_json_schema() -> dict[str, Any]:
-    """JSON Schema of the ``sweep.json`` document (generated from the dataclasses)."""
-    return document_schema(_ADAPTER.json_schema(mode="serialization"), "mobility coverage/budget curve")
+sweep_json_schema = Sweep.json_schema
+"""JSON Schema of the document (generated from the dataclasses)."""
 
 
 def parse_range(text: str, field_name: str, *, integer: bool = True) -> list[float]:

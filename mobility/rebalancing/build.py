@@ -16,6 +16,7 @@ from mobility.errors import InputError
 from mobility.quality import QualityReport
 from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_interval
 from mobility.scenario.nightly import NightlyScenario
+from mobility.sources.base import EARTH_RADIUS_M
 
 __all__ = ["assemble_stations", "expand_trucks", "problem_from_scenario", "straight_line_matrices"]
 
@@ -127,7 +128,7 @@ def straight_line_matrices(
     dlat = la[:, None] - la[None, :]
     dlon = lo[:, None] - lo[None, :]
     a = np.sin(dlat / 2) ** 2 + np.cos(la[:, None]) * np.cos(la[None, :]) * np.sin(dlon / 2) ** 2
-    metres = 2 * 6_371_000.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1))) * detour
+    metres = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1))) * detour
     return metres / (speed_kph / 3.6), metres
 
 

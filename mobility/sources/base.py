@@ -15,6 +15,9 @@ CRS_WGS84 = "EPSG:4326"
 CRS_METRIC = "EPSG:5179"
 """Korea 2000 / Unified CS (metres), for every distance and area computed here."""
 
+EARTH_RADIUS_M = 6_371_000.0
+"""Mean earth radius, for great-circle distances between lon/lat points."""
+
 T = TypeVar("T")
 
 
