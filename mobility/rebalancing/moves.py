@@ -510,42 +510,32 @@ def _or_opt_segment(
         internal = (Pb[r, j] - Pb[r, i]) - (Pf[r, j] - Pf[r, i]) if rev else 0.0
         internal_t = (Tb[r, j] - Tb[r, i]) - (Tf[r, j] - Tf[r, i]) if rev else 0.0
         smin, smax = _seg_rel(L, r, i, j, rev)
-        # forward: after p in j+1..m
-        rmn = np.inf
-        rmx = -np.inf
-        for p in range(j + 1, m + 1):
-            rmn = min(rmn, L[r, p])
-            rmx = max(rmx, L[r, p])
-            x, y = R[r, p], R[r, p + 1]
-            dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
-            sb = L[r, p] - D
-            mn = min(min(pmn[r, i - 1], rmn - D), min(sb + smin, smn[r, p + 1]))
-            mx = max(max(pmx[r, i - 1], rmx - D), max(sb + smax, smx[r, p + 1]))
-            dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
-            if dobj < -eps:
-                dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
-                if dt <= slack[r] + 1e-6:
-                    _move_segment(R, M, r, i, j, r, p, rev, buf)
-                    slack[r] -= dt
-                    return True
-        # backward: after p in i-2..0
-        rmn = np.inf
-        rmx = -np.inf
-        for p in range(i - 2, -1, -1):
-            rmn = min(rmn, L[r, p + 1])
-            rmx = max(rmx, L[r, p + 1])
-            x, y = R[r, p], R[r, p + 1]
-            dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
-            sb = L[r, p]
-            mn = min(min(pmn[r, p], sb + smin), min(rmn + D, smn[r, j + 1]))
-            mx = max(max(pmx[r, p], sb + smax), max(rmx + D, smx[r, j + 1]))
-            dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
-            if dobj < -eps:
-                dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
-                if dt <= slack[r] + 1e-6:
-                    _move_segment(R, M, r, i, j, r, p, rev, buf)
-                    slack[r] -= dt
-                    return True
+        for side in range(2):  # after p in j+1..m (later in the route), then after p in i-2..0
+            fwd = side == 0
+            rmn = np.inf
+            rmx = -np.inf
+            for k in range(m - j if fwd else i - 1):
+                p = j + 1 + k if fwd else i - 2 - k
+                lp = L[r, p] if fwd else L[r, p + 1]  # a load the segment's move shifts by -D / +D
+                rmn = min(rmn, lp)
+                rmx = max(rmx, lp)
+                x, y = R[r, p], R[r, p + 1]
+                dc = rem + C[x, f1] + C[f2, y] - C[x, y] + internal
+                if fwd:
+                    sb = L[r, p] - D
+                    mn = min(min(pmn[r, i - 1], rmn - D), min(sb + smin, smn[r, p + 1]))
+                    mx = max(max(pmx[r, i - 1], rmx - D), max(sb + smax, smx[r, p + 1]))
+                else:
+                    sb = L[r, p]
+                    mn = min(min(pmn[r, p], sb + smin), min(rmn + D, smn[r, j + 1]))
+                    mx = max(max(pmx[r, p], sb + smax), max(rmx + D, smx[r, j + 1]))
+                dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
+                if dobj < -eps:
+                    dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
+                    if dt <= slack[r] + 1e-6:
+                        _move_segment(R, M, r, i, j, r, p, rev, buf)
+                        slack[r] -= dt
+                        return True
     return False
 
 
