@@ -31,6 +31,7 @@ from api.schemas import Accepted, ErrorBody, JobError, JobInfo, JobPage, JobStat
 U = TypeVar("U", Snapshot, StationList)
 
 __all__ = [
+    "JOB_BASES",
     "ArtifactCache",
     "ErrorBody",
     "FieldError",
@@ -50,6 +51,14 @@ __all__ = [
     "submission",
     "submit_job",
 ]
+
+JOB_BASES: dict[str, str] = {
+    "scenario": "/v1/scenarios",
+    "rebalancing": "/v1/rebalancing/runs",
+    "sweep": "/v1/sweeps",
+    "simulation": "/v1/simulations",
+}
+"""Where the jobs of each kind live: ``{base}`` lists them, ``{base}/{job_id}`` is one of them."""
 
 IDEMPOTENCY_MAX = 200
 FINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -103,12 +112,13 @@ def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
     return out
 
 
-def accepted_response(base: str, noun: str, result: str) -> dict[str, Any]:
-    """The 202 answer of a job submission under ``base``, with its links (status, result, cancel).
+def accepted_response(kind: str, noun: str, result: str) -> dict[str, Any]:
+    """The 202 answer of a ``kind`` job submission, with its links (status, result, cancel).
 
     ``noun`` names the links (``Scenario`` -> ``GetScenario``, ``CancelScenario``); ``result`` is
     the sub-path of the main result (``plan`` -> ``GetPlan`` to ``{base}/{job_id}/plan``).
     """
+    base = JOB_BASES[kind]
     return {
         "description": "Queued: the job and where to poll it.",
         "links": links_to(
@@ -159,7 +169,6 @@ def submit_job(
     response: Response,
     *,
     kind: str,
-    base: str,
     inputs: dict[str, Any],
     principal: Principal,
     idempotency_key: str | None,
@@ -168,13 +177,14 @@ def submit_job(
     """The answer of every job submission: insert a queued job (or find the one with the same
     Idempotency-Key) and say where it is (202 with its Location; 200 for a job submitted before).
 
-    A new job's audit entry (202, its Location ``base/id``) is written in the same transaction,
-    so a submission costs one database write, not two (:class:`api.app.GuardMiddleware` writes
-    the entry of every other write request after its answer)."""
+    A new job's audit entry (202, its Location ``{base}/{id}`` with the kind's :data:`JOB_BASES`) is
+    written in the same transaction, so a submission costs one database write, not two
+    (:class:`api.app.GuardMiddleware` writes the entry of every other write request after its answer)."""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_MAX:
         raise FieldError("header.Idempotency-Key", f"must have 1..{IDEMPOTENCY_MAX} characters")
     sessions: sessionmaker[Session] = request.app.state.sessions
     digest = _request_hash(inputs)
+    base = JOB_BASES[kind]
 
     def existing(s: Session) -> Job | None:
         if idempotency_key is None:
@@ -350,8 +360,16 @@ def list_jobs(
     return JobPage(items=[job_info(j, base) for j in rows], total=int(total), limit=limit, offset=offset)
 
 
-def add_list_route(router: APIRouter, path: str, kind: str, base: str, noun: str, name: str) -> None:
-    """``GET path``: a page of ``kind`` jobs, newest first, by status and author (read role);
+def _jobs_path(router: APIRouter, kind: str) -> str:
+    """The path of ``kind`` jobs inside ``router`` (``""`` or ``"/runs"``), from :data:`JOB_BASES`."""
+    base = JOB_BASES[kind]
+    if not base.startswith(router.prefix):
+        raise ValueError(f"{kind} jobs live at {base}, outside the router's {router.prefix}")
+    return base.removeprefix(router.prefix)
+
+
+def add_list_route(router: APIRouter, kind: str, noun: str, name: str) -> None:
+    """``GET {base}``: a page of ``kind`` jobs, newest first, by status and author (read role);
     the same query parameters and answer (:class:`~api.schemas.JobPage`) for every job kind."""
 
     def list_route(
@@ -362,19 +380,21 @@ def add_list_route(router: APIRouter, path: str, kind: str, base: str, noun: str
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> JobPage:
-        return list_jobs(request, kind, base, status, author, limit, offset)
+        return list_jobs(request, kind, JOB_BASES[kind], status, author, limit, offset)
 
     list_route.__name__ = name
     list_route.__doc__ = f"Page through {noun}, optionally by status and author (the key's name)."
-    router.get(path, response_model=JobPage, summary=f"List {noun} (newest first)")(list_route)
+    router.get(_jobs_path(router, kind), response_model=JobPage, summary=f"List {noun} (newest first)")(
+        list_route
+    )
 
 
-def add_job_routes(
-    router: APIRouter, path: str, kind: str, base: str, *, noun: str, write_role: str, shows: str
-) -> None:
-    """``GET path/{job_id}`` (status, progress, what it ``shows`` once succeeded, the error once
-    failed; read role) and ``DELETE path/{job_id}`` (:func:`cancel`; ``write_role``) for ``kind``
+def add_job_routes(router: APIRouter, kind: str, *, noun: str, write_role: str, shows: str) -> None:
+    """``GET {base}/{job_id}`` (status, progress, what it ``shows`` once succeeded, the error once
+    failed; read role) and ``DELETE {base}/{job_id}`` (:func:`cancel`; ``write_role``) for ``kind``
     jobs: the same two operations, answers and errors for every job kind."""
+    base = JOB_BASES[kind]
+    path = _jobs_path(router, kind)
 
     async def get_route(
         request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]
@@ -405,11 +425,10 @@ def add_job_routes(
     )(cancel_route)
 
 
-def add_artifact_route(
-    router: APIRouter, path: str, kind: str, artifact: str, *, name: str, summary: str, doc: str
-) -> None:
-    """``GET path/{job_id}/{artifact}``: the stored ``artifact`` of a succeeded ``kind`` job as JSON,
-    GeoJSON or CSV (read role; :func:`serve_artifact`), saved as ``{artifact}-{job id[:12]}``."""
+def add_artifact_route(router: APIRouter, kind: str, artifact: str, *, summary: str, doc: str) -> None:
+    """``GET {base}/{job_id}/{artifact}`` (operation ``get_{artifact}``): the stored ``artifact`` of a
+    succeeded ``kind`` job as JSON, GeoJSON or CSV (read role; :func:`serve_artifact`), saved as
+    ``{artifact}-{job id[:12]}``."""
 
     async def artifact_route(
         request: Request,
@@ -426,9 +445,9 @@ def add_artifact_route(
             filename=f"{artifact}-{job_id[:12]}",
         )
 
-    artifact_route.__name__ = name
     artifact_route.__doc__ = doc
-    router.get(f"{path}/{{job_id}}/{artifact}", summary=summary, responses=artifact_responses(artifact))(
+    path = f"{_jobs_path(router, kind)}/{{job_id}}/{artifact}"
+    router.get(path, name=f"get_{artifact}", summary=summary, responses=artifact_responses(artifact))(
         artifact_route
     )
 

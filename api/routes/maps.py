@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import Job, JobArtifact
-from api.routes.common import ArtifactCache, send_bytes
+from api.routes.common import JOB_BASES, ArtifactCache, send_bytes
 from api.schemas import ErrorBody
 
 if TYPE_CHECKING:
@@ -246,10 +246,8 @@ def _responses(media: str, summary: str) -> dict[int | str, dict[str, Any]]:
 Read = Annotated[Principal, Depends(require("read"))]
 
 
-def _file_endpoint(
-    kind: str, base: str, path: str, group: Group, media: str, summary: str, stem: str
-) -> None:
-    """Register ``GET {base}/{job_id}/{path}`` for a single-file export."""
+def _file_endpoint(kind: str, path: str, group: Group, media: str, summary: str, stem: str) -> None:
+    """Register ``GET {base}/{job_id}/{path}`` (``base``: the kind's JOB_BASES) for a single-file export."""
 
     async def endpoint(request: Request, job_id: str, _p: Read) -> Response:
         suffix = Path(path).suffix
@@ -263,11 +261,11 @@ def _file_endpoint(
         )
 
     endpoint.__name__ = f"{kind}_{path.replace('.', '_')}"
-    _add_get(f"{base}/{{job_id}}/{path}", endpoint, summary, media)
+    _add_get(f"{JOB_BASES[kind]}/{{job_id}}/{path}", endpoint, summary, media)
 
 
 def _folder_endpoint(
-    kind: str, base: str, group: Group, suffix: str, summary: str, check: Callable[[str], bool]
+    kind: str, group: Group, suffix: str, summary: str, check: Callable[[str], bool]
 ) -> None:
     """Register ``GET {base}/{job_id}/{group}/{file}`` for a folder export."""
 
@@ -279,7 +277,7 @@ def _folder_endpoint(
         )
 
     endpoint.__name__ = f"{kind}_{group.name}_file"
-    _add_get(f"{base}/{{job_id}}/{group.name}/{{file}}", endpoint, summary, MEDIA_TYPES[suffix])
+    _add_get(f"{JOB_BASES[kind]}/{{job_id}}/{group.name}/{{file}}", endpoint, summary, MEDIA_TYPES[suffix])
 
 
 def _add_get(path: str, endpoint: Callable[..., Awaitable[Response]], summary: str, media: str) -> None:
@@ -294,25 +292,22 @@ def _safe_name(file: str) -> bool:
     return all(c.isalnum() or c in "-_." for c in file) and not file.startswith(".")
 
 
-for _kind, _base, _stem in (
-    ("scenario", "/v1/scenarios", "plan"),
-    ("rebalancing", "/v1/rebalancing/runs", "routes"),
-):
-    _file_endpoint(_kind, _base, "map.html", GROUPS["map.html"], MEDIA_TYPES[".html"],
+for _kind, _stem in (("scenario", "plan"), ("rebalancing", "routes")):
+    _file_endpoint(_kind, "map.html", GROUPS["map.html"], MEDIA_TYPES[".html"],
                    "Interactive map: one offline HTML file (no CDN)", f"{_stem}-map")  # fmt: skip
-    _file_endpoint(_kind, _base, "map.png", GROUPS["map.png"], "image/png",
+    _file_endpoint(_kind, "map.png", GROUPS["map.png"], "image/png",
                    "Static map for print (PNG)", f"{_stem}-map")  # fmt: skip
-    _file_endpoint(_kind, _base, "map.svg", GROUPS["map.svg"], "image/svg+xml",
+    _file_endpoint(_kind, "map.svg", GROUPS["map.svg"], "image/svg+xml",
                    "Static map for print (SVG, Hangul as text)", f"{_stem}-map")  # fmt: skip
-    _file_endpoint(_kind, _base, f"{_stem}.gpkg", GROUPS["gpkg"], MEDIA_TYPES[".gpkg"],
+    _file_endpoint(_kind, f"{_stem}.gpkg", GROUPS["gpkg"], MEDIA_TYPES[".gpkg"],
                    "GeoPackage with every map layer", _stem)  # fmt: skip
-    _folder_endpoint(_kind, _base, GROUPS["layers"], ".geojson",
+    _folder_endpoint(_kind, GROUPS["layers"], ".geojson",
                      "One map layer as GeoJSON (existing_stations, new_stations, coverage, districts, "
                      "routes, stops; empty layers are absent)", _safe_name)  # fmt: skip
-_folder_endpoint("scenario", "/v1/scenarios", GROUPS["gbfs"], ".json",
+_folder_endpoint("scenario", GROUPS["gbfs"], ".json",
                  "GBFS v3.0 feed of the planned network (gbfs.json, system_information.json, "
                  "station_information.json, station_status.json)", _safe_name)  # fmt: skip
-_folder_endpoint("rebalancing", "/v1/rebalancing/runs", GROUPS["sheets"], ".csv",
+_folder_endpoint("rebalancing", GROUPS["sheets"], ".csv",
                  "CSV route sheet: routes_all.csv or route_<truck>.csv", _safe_name)  # fmt: skip
 
 __all__ = ["GROUPS", "MEDIA_TYPES", "load_export", "router", "serve_export"]

@@ -33,7 +33,6 @@ from api.schemas import (
 )
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
-BASE = "/v1/rebalancing/runs"
 
 
 @router.post(
@@ -122,7 +121,7 @@ def get_snapshot(
     router,
     "/runs",
     "Submit a rebalancing run",
-    accepted=accepted_response(BASE, "Run", "routes"),
+    accepted=accepted_response("rebalancing", "Run", "routes"),
     not_found=True,
 )
 def submit_run(
@@ -148,7 +147,6 @@ def submit_run(
         request,
         response,
         kind="rebalancing",
-        base=BASE,
         inputs=body,
         principal=principal,
         idempotency_key=idempotency_key,
@@ -156,18 +154,14 @@ def submit_run(
     )
 
 
-add_list_route(router, "/runs", "rebalancing", BASE, "rebalancing runs", "list_runs")
-add_job_routes(
-    router, "/runs", "rebalancing", BASE, noun="run", write_role="rebalancing:write", shows="totals"
-)
+add_list_route(router, "rebalancing", "rebalancing runs", "list_runs")
+add_job_routes(router, "rebalancing", noun="run", write_role="rebalancing:write", shows="totals")
 
 
 add_artifact_route(
     router,
-    "/runs",
     "rebalancing",
     "routes",
-    name="get_routes",
     summary="Truck routes as JSON, GeoJSON or a CSV route sheet",
     doc="The ``routes.json`` document of the run, or its GeoJSON / CSV route sheet.",
 )

@@ -21,7 +21,6 @@ from api.routes.stationlists import resolve_baseline
 from api.schemas import Accepted, ScenarioRequest
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
-BASE = "/v1/scenarios"
 
 SCENARIO_EXAMPLE: dict[str, Any] = {
     "name": "seoul-2019-30k",
@@ -39,7 +38,9 @@ SCENARIO_EXAMPLE: dict[str, Any] = {
 }
 
 
-@submission(router, "", "Submit an expansion scenario", accepted=accepted_response(BASE, "Scenario", "plan"))
+@submission(
+    router, "", "Submit an expansion scenario", accepted=accepted_response("scenario", "Scenario", "plan")
+)
 def submit_scenario(
     request: Request,
     response: Response,
@@ -58,7 +59,6 @@ def submit_scenario(
         request,
         response,
         kind="scenario",
-        base=BASE,
         inputs={"name": scenario.name, "scenario": body},
         principal=principal,
         idempotency_key=idempotency_key,
@@ -66,16 +66,14 @@ def submit_scenario(
     )
 
 
-add_list_route(router, "", "scenario", BASE, "scenarios", "list_scenarios")
-add_job_routes(router, "", "scenario", BASE, noun="scenario", write_role="scenarios:write", shows="KPIs")
+add_list_route(router, "scenario", "scenarios", "list_scenarios")
+add_job_routes(router, "scenario", noun="scenario", write_role="scenarios:write", shows="KPIs")
 
 
 add_artifact_route(
     router,
-    "",
     "scenario",
     "plan",
-    name="get_plan",
     summary="The plan as JSON, GeoJSON or CSV",
     doc="The stored plan (``plan.json`` document) or its GeoJSON / CSV representation.",
 )

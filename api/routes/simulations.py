@@ -20,6 +20,7 @@ from api.auth import Principal, require
 from api.db.models import Job, JobArtifact, Snapshot, StationList
 from api.formats import register_format
 from api.routes.common import (
+    JOB_BASES,
     FieldError,
     IdempotencyKey,
     U,
@@ -38,7 +39,6 @@ from api.schemas import (
 )
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
-BASE = "/v1/simulations"
 
 SECONDS_PER_REPLICATION = 1.0
 """Time allowed per simulated day (a June weekday takes ~0.1 s on one core) on top of the fit."""
@@ -77,7 +77,6 @@ def submit_simulation(
         request,
         response,
         kind="simulation",
-        base=BASE,
         inputs=inputs,
         principal=principal,
         idempotency_key=idempotency_key,
@@ -90,7 +89,7 @@ def finished_artifact(
 ) -> tuple[dict[str, Any], str]:
     """The JSON artifact (``plan``, ``routes``) of the succeeded ``kind`` job ``job_id`` and its
     SHA-256; a 422 naming ``field`` when there is no such job or it has not succeeded."""
-    base = {"scenario": "/v1/scenarios", "rebalancing": "/v1/rebalancing/runs"}[kind]
+    base = JOB_BASES[kind]
     with request.app.state.sessions() as s:
         job = s.get(Job, job_id)
         status = job.status if job is not None and job.kind == kind else None
@@ -145,7 +144,7 @@ def resolve_inputs(request: Request, body: SimulationRequest) -> dict[str, Any]:
 
 
 add_job_routes(
-    router, "", "simulation", BASE, noun="simulation", write_role="scenarios:write", shows="citywide figures"
+    router, "simulation", noun="simulation", write_role="scenarios:write", shows="citywide figures"
 )
 
 

@@ -31,7 +31,6 @@ from api.schemas import Accepted, ScenarioRequest
 from mobility.errors import InputError
 
 router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
-BASE = "/v1/sweeps"
 
 
 RANGE_PATTERN = r"^\d+(\.\d+)?:\d+(\.\d+)?:\d+(\.\d+)?$"
@@ -133,7 +132,6 @@ def submit_sweep(
         request,
         response,
         kind="sweep",
-        base=BASE,
         inputs=inputs,
         principal=principal,
         idempotency_key=idempotency_key,
@@ -141,8 +139,8 @@ def submit_sweep(
     )
 
 
-add_list_route(router, "", "sweep", BASE, "sweeps", "list_sweeps")
-add_job_routes(router, "", "sweep", BASE, noun="sweep", write_role="scenarios:write", shows="points")
+add_list_route(router, "sweep", "sweeps", "list_sweeps")
+add_job_routes(router, "sweep", noun="sweep", write_role="scenarios:write", shows="points")
 
 
 @router.get("/{job_id}/sweep", summary="The curve as JSON or CSV")
