@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from cachetools import LRUCache
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,7 @@ from api.metrics import JOBS_SUBMITTED
 from api.schemas import Accepted, ErrorBody, JobError, JobInfo, JobPage, JobStatus
 
 U = TypeVar("U", Snapshot, StationList)
+V = TypeVar("V", bound=BaseModel)
 
 __all__ = [
     "JOB_BASES",
@@ -47,6 +49,7 @@ __all__ = [
     "job_status",
     "links_to",
     "list_jobs",
+    "public_view",
     "serve_artifact",
     "submission",
     "submit_job",
@@ -136,6 +139,13 @@ def _request_hash(inputs: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def public_view(model: type[V], row: object, **computed: Any) -> V:
+    """``model`` (a public view) from the attributes of the database ``row`` named like its fields;
+    ``computed`` gives the fields the row does not hold, or holds in another form."""
+    copied = {f: getattr(row, f) for f in model.model_fields if f not in computed and hasattr(row, f)}
+    return model(**copied, **computed)
+
+
 def job_info(job: Job, base: str) -> JobInfo:
     """Public view of a job row."""
     links = {"self": f"{base}/{job.id}"}
@@ -143,19 +153,10 @@ def job_info(job: Job, base: str) -> JobInfo:
     if job.status == "succeeded":
         for name, sub in (result.get("links") or {}).items():
             links[str(name)] = f"{base}/{job.id}/{sub}"
-    return JobInfo(
-        id=job.id,
-        kind=job.kind,
+    return public_view(
+        JobInfo,
+        job,
         name=(job.inputs or {}).get("name"),
-        status=job.status,
-        progress=job.progress,
-        message=job.message,
-        author=job.author,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        attempts=job.attempts,
-        time_limit=job.time_limit,
         kpis=result.get("kpis") if job.status == "succeeded" else None,
         error=JobError(**{k: v for k, v in job.error.items() if k in ("type", "message", "field")})
         if job.error and job.status in ("failed", "cancelled")

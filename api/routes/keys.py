@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from api.auth import Principal, create_key, list_keys, require, revoke_key
 from api.db.models import ApiKey, AuditEntry, utcnow
-from api.routes.common import links_to
+from api.routes.common import links_to, public_view
 from api.schemas import AuditPage, AuditRecord, ErrorBody, KeyCreate, KeyCreated, KeyInfo
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -22,15 +22,7 @@ def key_info(rec: ApiKey) -> KeyInfo:
     """Public view of a key record (no secret, no digest)."""
     now = utcnow()
     active = rec.revoked_at is None and (rec.expires_at is None or rec.expires_at > now)
-    return KeyInfo(
-        id=rec.id,
-        name=rec.name,
-        role=rec.role,
-        created_at=rec.created_at,
-        expires_at=rec.expires_at,
-        revoked_at=rec.revoked_at,
-        active=active,
-    )
+    return public_view(KeyInfo, rec, active=active)
 
 
 @router.post(

@@ -18,6 +18,7 @@ from api.routes.common import (
     add_list_route,
     check_time_limit,
     links_to,
+    public_view,
     stored_upload,
     submission,
     submit_job,
@@ -68,13 +69,7 @@ def store_snapshot(
 
 
 def _snapshot_info(rec: Snapshot) -> SnapshotInfo:
-    return SnapshotInfo(
-        id=rec.id,
-        name=rec.name,
-        author=rec.author,
-        stations=len(rec.data.get("stations", [])),
-        created_at=rec.created_at,
-    )
+    return public_view(SnapshotInfo, rec, stations=len(rec.data.get("stations", [])))
 
 
 @router.get("/snapshots", response_model=SnapshotPage, summary="List stored snapshots (newest first)")

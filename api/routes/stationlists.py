@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import StationList
-from api.routes.common import FieldError, links_to, stored_upload
+from api.routes.common import FieldError, links_to, public_view, stored_upload
 from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
@@ -66,13 +66,11 @@ def _store(
 
 def _info(rec: StationList, dropped: dict[str, int], assumed: dict[str, int]) -> StationListInfo:
     stations = rec.data["stations"]
-    return StationListInfo(
-        id=rec.id,
-        name=rec.name,
-        author=rec.author,
+    return public_view(
+        StationListInfo,
+        rec,
         stations=len(stations),
         docks=sum(int(s["docks"]) for s in stations),
-        created_at=rec.created_at,
         dropped=dropped,
         assumed=assumed,
     )
