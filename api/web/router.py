@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from mobility.config import PROJECT_ROOT
 log = logging.getLogger("mobility.api.web")
 
 router = APIRouter(tags=["web"])
+_Endpoint = Callable[..., Awaitable[FileResponse]]
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -60,6 +62,17 @@ def _public(path: str) -> dict[str, Any]:
     return {"x-public": PUBLIC_ROUTES[path]}
 
 
+def _public_file(path: str, summary: str) -> Callable[[_Endpoint], _Endpoint]:
+    """``GET path`` answering one file without an API key (404 when there is no such file)."""
+    return router.get(
+        path,
+        response_class=FileResponse,
+        openapi_extra=_public(path),
+        summary=summary,
+        responses={404: {"model": ErrorBody}},
+    )
+
+
 @router.get(
     "/",
     include_in_schema=True,
@@ -74,13 +87,7 @@ async def index() -> FileResponse:
     )
 
 
-@router.get(
-    "/web/vendor/{file}",
-    response_class=FileResponse,
-    openapi_extra=_public("/web/vendor/{file}"),
-    summary="Third-party browser files (MapLibre GL JS)",
-    responses={404: {"model": ErrorBody}},
-)
+@_public_file("/web/vendor/{file}", "Third-party browser files (MapLibre GL JS)")
 async def vendor(file: str) -> FileResponse:
     """MapLibre GL JS and its style sheet, from the npm packages installed by ``make setup``."""
     path = VENDOR.get(file)
@@ -108,13 +115,7 @@ async def style(request: Request) -> JSONResponse:
     )
 
 
-@router.get(
-    "/web/{file}",
-    response_class=FileResponse,
-    openapi_extra=_public("/web/{file}"),
-    summary="The web app's modules and style sheets",
-    responses={404: {"model": ErrorBody}},
-)
+@_public_file("/web/{file}", "The web app's modules and style sheets")
 async def static(file: str) -> FileResponse:
     """One file of ``api/web/static`` (flat folder; only .js, .css, .html, .svg)."""
     suffix = Path(file).suffix
@@ -224,28 +225,16 @@ def shipped_scenarios(folder: Path = SCENARIO_DIR) -> list[ShippedScenario]:
         try:
             if isinstance(data, dict) and "night" in data:
                 night = nightly_from_dict(data)
-                out.append(
-                    ShippedScenario(
-                        file=path.name,
-                        kind="rebalancing",
-                        name=night.name,
-                        description=night.description,
-                        body=_night_request(night),
-                    )
-                )
+                kind, name, description = "rebalancing", night.name, night.description
+                body = _night_request(night)
             else:
                 scn = scenario_from_dict(data)
-                out.append(
-                    ShippedScenario(
-                        file=path.name,
-                        kind="scenario",
-                        name=scn.name,
-                        description=scn.description,
-                        body=scn.model_dump(mode="json", exclude_none=True),
-                    )
-                )
+                kind, name, description = "scenario", scn.name, scn.description
+                body = scn.model_dump(mode="json", exclude_none=True)
         except InputError as exc:  # a broken shipped file is a server problem: say so in the log
             log.error("scenarios/%s is not a valid scenario: %s", path.name, exc)
+            continue
+        out.append(ShippedScenario(file=path.name, kind=kind, name=name, description=description, body=body))
     return out
 
 

@@ -137,7 +137,11 @@ export function buildForm(container, schema, doc, value, opts = {}) {
     render(container, [k], sub, value ? value[k] : undefined, req.has(k));
   }
 
-  /** The form's value (blank optional fields are left out, so the server's defaults apply). */
+  /**
+   * The form's value (blank optional fields are left out, so the server's defaults apply), or null
+   * when a field is not valid (its message is shown beside it).
+   * @returns {Record<string, any> | null}
+   */
   function read() {
     clearErrors();
     const out = {};
@@ -161,8 +165,7 @@ export function buildForm(container, schema, doc, value, opts = {}) {
       for (const p of f.path.slice(0, -1)) o = o[p] ??= {};
       o[f.path[f.path.length - 1]] = v;
     }
-    if (bad) throw new Error('some fields are not valid; see the messages beside them');
-    return out;
+    return bad ? null : out;
   }
 
   function clearErrors() {

@@ -5,17 +5,14 @@
 import { api, ApiError, esc, fmt, openApi } from './api.js';
 import { buildForm } from './form.js';
 import { createMap, drawRoutes } from './map.js';
-import { downloadList, jobView, wireDownloads } from './planner.js';
+import { downloadList, jobView, mapExports, wireDownloads } from './planner.js';
 
 const BASE = '/v1/rebalancing/runs';
 const EXPORTS = [
   ['routes?format=json', 'routes.json', 'Routes (JSON)'],
   ['routes?format=geojson', 'routes.geojson', 'Routes and stops (GeoJSON)'],
   ['sheets/routes_all.csv', 'routes_all.csv', 'Route sheet, all trucks (CSV)'],
-  ['routes.gpkg', 'routes.gpkg', 'All layers (GeoPackage)'],
-  ['map.html', 'map.html', 'Offline map (HTML)'],
-  ['map.png', 'map.png', 'Map (PNG)'],
-  ['map.svg', 'map.svg', 'Map (SVG)'],
+  ...mapExports('routes'),
 ];
 const STATUS_COLUMNS = ['station_id', 'name', 'lon', 'lat', 'bikes', 'docks', 'target', 'target_low', 'target_high'];
 const NUMERIC = new Set(['lon', 'lat', 'bikes', 'docks', 'target', 'target_low', 'target_high']);
@@ -150,12 +147,8 @@ export async function newView(el, _m, params) {
   });
   el.querySelector('#night-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    let body;
-    try {
-      body = form.read();
-    } catch {
-      return;
-    }
+    const body = form.read();
+    if (!body) return;
     const sid = /** @type {HTMLSelectElement} */ (el.querySelector('#f-snapshot_id')).value;
     if (sid) body.snapshot_id = sid;
     else if (stations) body.snapshot = { name: fileInput.files[0].name, stations };

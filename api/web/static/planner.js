@@ -99,12 +99,8 @@ export async function newView(el, _m, params) {
   formEl.append(submit);
   formEl.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    let body;
-    try {
-      body = form.read();
-    } catch {
-      return;
-    }
+    const body = form.read();
+    if (!body) return;
     try {
       const acc = await api(BASE, { method: 'POST', body });
       location.hash = `#/jobs/${acc.id}`;
@@ -218,14 +214,25 @@ export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/pl
   }
 }
 
+/**
+ * The map files of a plan or a night (api/routes/maps.py serves the same four for both): every
+ * layer as a GeoPackage named after the result, the map as HTML, PNG and SVG.
+ * @param {string} stem 'plan' or 'routes' @returns {string[][]} [path, file name, label]
+ */
+export function mapExports(stem) {
+  return [
+    [`${stem}.gpkg`, `${stem}.gpkg`, 'All layers (GeoPackage)'],
+    ['map.html', 'map.html', 'Offline map (HTML)'],
+    ['map.png', 'map.png', 'Map (PNG)'],
+    ['map.svg', 'map.svg', 'Map (SVG)'],
+  ];
+}
+
 const EXPORTS = [
   ['plan?format=json', 'plan.json', 'Plan (JSON)'],
   ['plan?format=csv', 'plan.csv', 'Stations (CSV)'],
   ['plan?format=geojson', 'plan.geojson', 'Stations (GeoJSON)'],
-  ['plan.gpkg', 'plan.gpkg', 'All layers (GeoPackage)'],
-  ['map.html', 'map.html', 'Offline map (HTML)'],
-  ['map.png', 'map.png', 'Map (PNG)'],
-  ['map.svg', 'map.svg', 'Map (SVG)'],
+  ...mapExports('plan'),
   ['gbfs/gbfs.json', 'gbfs.json', 'GBFS feed index'],
   ['gbfs/station_information.json', 'station_information.json', 'GBFS station information'],
   ['gbfs/station_status.json', 'station_status.json', 'GBFS station status'],
