@@ -241,7 +241,7 @@ def _best_2opt(
     nbr: np.ndarray,
     u: int,
     bounds: tuple[float, float, float, float, float],
-    feas: bool,
+    allow: float,
     gmax: float,
 ) -> tuple[float, int, int]:  # pragma: no cover - compiled
     """The best 2-opt move making a new arc at stop ``u`` (to one of its neighbours):
@@ -254,7 +254,7 @@ def _best_2opt(
     b1 = b2 = 0
     for kk in range(nbr.shape[1]):
         c = nbr[u, kk]
-        if c < 0 or (feas and C[u, c] >= gmax):
+        if c < 0 or C[u, c] >= gmax + allow:
             break
         for case in range(4):
             pc = (m + 1 if case < 2 else 0) if c == depot else pos[c]
@@ -285,7 +285,7 @@ def _best_oropt_at(
     i: int,
     j: int,
     bounds: tuple[float, float, float, float, float],
-    feas: bool,
+    allow: float,
     best: float,
 ) -> tuple[float, int, bool]:  # pragma: no cover - compiled
     """The best place ``p`` for segment ``t[i..j]`` next to a neighbour of one of its ends, if it
@@ -302,7 +302,7 @@ def _best_oropt_at(
         s = s1 if end == 0 else s2
         for kk in range(nbr.shape[1]):
             c = nbr[s, kk]
-            if c < 0 or (feas and C[s, c] >= gain):
+            if c < 0 or C[s, c] >= gain + allow:
                 break
             for case in range(2):
                 # end 0: c -> s1 (forward, p = pos c) or s1 -> c (reversed, p = pos c - 1)
@@ -351,12 +351,13 @@ def _descent(
         inq[u] = False
         iu = pos[u]
         bounds = (cap, lo, hi, W, ex0)
-        # pruning (Lin-Kernighan style, neighbours sorted by distance): on a load-feasible route
-        # only cost gains count, and a move is tried only while the new arc at ``u`` is shorter
-        # than the longest arc at ``u`` it could replace
-        feas = ex0 <= 0.0
+        # pruning (Lin-Kernighan style, neighbours sorted by distance): a move is tried only
+        # while the new arc at ``u`` is shorter than the longest arc at ``u`` it could replace
+        # plus ``allow``, the most a move can gain on the penalty (``W`` times the excess: 0 on a
+        # load-feasible route, no pruning on an infeasible one when ``W`` is the hard penalty)
+        allow = W * ex0
         gmax = max(C[t[iu - 1], u], C[u, t[iu + 1]])
-        best, b1, b2 = _best_2opt(t, m, C, tab, nbr, u, bounds, feas, gmax)
+        best, b1, b2 = _best_2opt(t, m, C, tab, nbr, u, bounds, allow, gmax)
         kind = 1 if best < -_EPS else 0
         b3 = 0
         brev = False
@@ -365,7 +366,7 @@ def _descent(
                 i, j = (iu, iu + ln - 1) if side == 0 else (iu - ln + 1, iu)
                 if i < 1 or j > m:
                     continue
-                best, p, rev = _best_oropt_at(t, m, C, tab, nbr, i, j, bounds, feas, best)
+                best, p, rev = _best_oropt_at(t, m, C, tab, nbr, i, j, bounds, allow, best)
                 if p >= 0:
                     kind, b1, b2, b3, brev = 2, i, j, p, rev
         if kind == 0:
