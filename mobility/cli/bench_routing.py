@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -40,6 +41,14 @@ from mobility.rebalancing.formats import read_bks, read_brp, read_pdtsp
 __all__ = ["register", "run_routing_bench"]
 
 
+class SingleRoute(StrEnum):
+    """``--single-route``: :attr:`BenchmarkParams.single_route`."""
+
+    ILS = "ils"
+    MEMETIC = "memetic"
+    MIXED = "mixed"
+
+
 def _order(p: Path) -> tuple[int, str]:
     m = re.match(r"(\d+)", p.stem)
     return (int(m.group(1)) if m else 10**9, p.stem)
@@ -53,6 +62,7 @@ def run_routing_bench(
     seed: int = 0,
     workers: int = 2,
     baseline: bool = True,
+    single_route: Literal["ils", "memetic", "mixed"] = "ils",
     progress: Any = None,
 ) -> dict[str, Any]:
     """Solve every instance of ``DIR/instances`` (``kind`` = ``"brp"`` or ``"pdtsp"``).
@@ -73,7 +83,13 @@ def run_routing_bench(
         if callable(progress):
             progress(f"{inst.name}: {inst.n - 1} stations")
         t0 = time.perf_counter()
-        sol = solve_instance(inst, BenchmarkParams(time_limit=time_limit, seed=seed, workers=workers))
+        params = BenchmarkParams(
+            time_limit=time_limit,
+            seed=seed,
+            workers=workers,
+            single_route=single_route,
+        )
+        sol = solve_instance(inst, params)
         secs = time.perf_counter() - t0
         problems = inst.check_routes(sol.routes) if sol.routes else ["no solution"]
         best = bks.get(inst.name)
@@ -189,6 +205,13 @@ def register(bench_app: typer.Typer) -> None:
             baseline: Annotated[
                 bool, typer.Option("--baseline/--no-baseline", help="Also run plain OR-Tools routing.")
             ] = True,
+            single_route: Annotated[
+                SingleRoute,
+                typer.Option(
+                    "--single-route",
+                    help="One-vehicle (1-PDTSP) search: iterated local search, memetic, or one run of each.",
+                ),
+            ] = SingleRoute.ILS,
             json_out: JsonOption = False,
         ) -> None:
             with err_console.status(f"solving {kind} instances ...") as status:
@@ -199,6 +222,7 @@ def register(bench_app: typer.Typer) -> None:
                     seed=seed,
                     workers=workers,
                     baseline=baseline,
+                    single_route=single_route.value,
                     progress=lambda msg: status.update(f"solving {kind}: {msg}"),
                 )
             if json_out:

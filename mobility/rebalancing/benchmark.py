@@ -30,6 +30,7 @@ import math
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -68,6 +69,10 @@ class BenchmarkParams:
     engine_share
         Share of the time for the engine before CP-SAT on those small instances (one engine
         run there: CP-SAT gets both cores).
+    single_route
+        Search of the one-vehicle (1-PDTSP) runs: ``"ils"`` or ``"memetic"`` in every run
+        (:attr:`SolveParams.single_route <mobility.rebalancing.solve.SolveParams>`), or
+        ``"mixed"``: run ``k`` memetic when ``k`` is odd, so a 2-run portfolio has one of each.
     """
 
     time_limit: float = 60.0
@@ -75,6 +80,7 @@ class BenchmarkParams:
     workers: int = 2
     exact_max_stations: int = 30
     engine_share: float = 0.1
+    single_route: Literal["ils", "memetic", "mixed"] = "ils"
 
 
 def vehicles_for(inst: BenchmarkInstance) -> int:
@@ -137,15 +143,30 @@ def plan_routes(plan: RebalancingPlan) -> list[list[int]]:
     return [[int(s.station_id) for s in r.stops] for r in plan.routes if r.stops]
 
 
-def _engine_run(args: tuple[BenchmarkInstance, float, int]) -> tuple[list[list[int]], dict[str, object]]:
+def _engine_run(
+    args: tuple[BenchmarkInstance, float, int, Literal["ils", "memetic"]],
+) -> tuple[list[list[int]], dict[str, object]]:
     """One engine run (top level so that it pickles)."""
-    inst, limit, seed = args
+    inst, limit, seed, single_route = args
     problem = benchmark_problem(inst)
-    plan = solve(
-        problem, SolveParams(time_limit=limit, seed=seed, workers=1, decompose="never", full_service=True)
+    sp = SolveParams(
+        time_limit=limit,
+        seed=seed,
+        workers=1,
+        decompose="never",
+        full_service=True,
+        single_route=single_route,
     )
+    plan = solve(problem, sp)
     st = plan.stats
-    return plan_routes(plan), {"solver": st.solver, "seed": seed, **st.extra}
+    return plan_routes(plan), {"solver": st.solver, "seed": seed, "single_route": single_route, **st.extra}
+
+
+def _route_search(mode: Literal["ils", "memetic", "mixed"], k: int) -> Literal["ils", "memetic"]:
+    """The single-route search of portfolio run ``k`` (:attr:`BenchmarkParams.single_route`)."""
+    if mode == "mixed":
+        return "memetic" if k % 2 else "ils"
+    return mode
 
 
 def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = None) -> BenchmarkSolution:
@@ -165,7 +186,7 @@ def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = Non
     workers = 1 if small else max(1, params.workers)
     # process start-up and result transfer eat into the limit: keep a margin
     limit = max(0.2, budget - (0.6 if workers > 1 else 0.1))
-    jobs = [(inst, limit, params.seed + k) for k in range(workers)]
+    jobs = [(inst, limit, params.seed + k, _route_search(params.single_route, k)) for k in range(workers)]
     if workers == 1:
         results = [_engine_run(jobs[0])]
     else:

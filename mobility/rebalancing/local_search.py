@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -478,6 +478,7 @@ class RouteSearch:
         perturb: bool,
         full_service: bool = False,
         stop: StoppingCriterion | None = None,
+        single_route: Literal["ils", "memetic"] = "ils",
     ) -> dict[str, Any]:
         """Improve the current orders with the classic one-commodity neighbourhoods.
 
@@ -485,9 +486,10 @@ class RouteSearch:
         ``full_service`` every station's :meth:`required_quantities`, unrouted stations first
         inserted where they cost least) and the routes are improved by
         :mod:`mobility.rebalancing.moves`: a descent, or with ``perturb`` an iterated local
-        search until ``deadline``. Then the exact loading is recomputed for the new orders; a
-        route whose exact handling time would break its shift keeps its old order, so the
-        objective never gets worse.
+        search until ``deadline`` (on a single free route: ``single_route``, see
+        :func:`mobility.rebalancing.moves.iterated_local_search`). Then the exact loading is
+        recomputed for the new orders; a route whose exact handling time would break its shift
+        keeps its old order, so the objective never gets worse.
         """
         from mobility.rebalancing import moves
 
@@ -521,7 +523,7 @@ class RouteSearch:
         before = fr.objective()
         if perturb:
             fr, its, imps = moves.iterated_local_search(
-                fr, deadline, seed=int(self.rng.integers(1 << 30)), stop=stop
+                fr, deadline, seed=int(self.rng.integers(1 << 30)), stop=stop, single_route=single_route
             )
         else:
             its, imps = 1, moves.descend(fr)

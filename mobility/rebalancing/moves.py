@@ -34,11 +34,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 import numpy as np
 from numba import njit
 
+from mobility.rebalancing.memetic import tour_memetic
 from mobility.rebalancing.tour import load_excess as _excess
 from mobility.rebalancing.tour import tour_ils
 
@@ -196,12 +197,14 @@ def iterated_local_search(
     window: int | None = 12,
     max_iterations: int | None = None,
     stop: Callable[[float], bool] | None = None,
+    single_route: Literal["ils", "memetic"] = "ils",
 ) -> tuple[FixedRoutes, int, int]:
     """Perturb (double bridge, random relocations), descend, accept; the best routes at the end.
 
     A single route whose shift can never bind (the 1-PDTSP) goes to the granular search of
     :func:`mobility.rebalancing.tour.tour_ils` (neighbour lists, don't-look bits), many times
-    faster on 100–500 stops.
+    faster on 100–500 stops, or with ``single_route="memetic"`` to the population search of
+    :func:`mobility.rebalancing.memetic.tour_memetic` (its iterations are then children).
 
     The double bridge is local (its cuts within ``window`` positions; ``None`` = anywhere).
     Acceptance is record-to-record travel: a candidate is kept when it is better than the
@@ -213,7 +216,14 @@ def iterated_local_search(
         The best routes, the iterations and the improvements of the best.
     """
     if _single_free_route(fr):
-        return _granular_ils(fr, deadline, seed=seed, max_iterations=max_iterations, stop=stop)
+        return _granular_ils(
+            fr,
+            deadline,
+            seed=seed,
+            max_iterations=max_iterations,
+            stop=stop,
+            memetic=single_route == "memetic",
+        )
     rng = np.random.default_rng(seed)
     descend(fr)
     cost, exc = fr.objective()
@@ -268,22 +278,16 @@ def _granular_ils(
     seed: int,
     max_iterations: int | None,
     stop: Callable[[float], bool] | None,
+    memetic: bool = False,
 ) -> tuple[FixedRoutes, int, int]:
-    """:func:`mobility.rebalancing.tour.tour_ils` on the single route of ``fr``."""
+    """:func:`mobility.rebalancing.tour.tour_ils` (or ``memetic``:
+    :func:`mobility.rebalancing.memetic.tour_memetic`) on the single route of ``fr``."""
     m = int(fr.M[0])
-    t, _, its, imps = tour_ils(
-        fr.R[0, : m + 2],
-        fr.q,
-        fr.C,
-        float(fr.cap[0]),
-        float(fr.lo[0]),
-        float(fr.hi[0]),
-        fr.W,
-        deadline,
-        seed=seed,
-        stop=stop,
-        max_iterations=max_iterations,
-    )
+    args = (fr.R[0, : m + 2], fr.q, fr.C, float(fr.cap[0]), float(fr.lo[0]), float(fr.hi[0]), fr.W, deadline)
+    if memetic:
+        t, _, its, imps = tour_memetic(*args, seed=seed, stop=stop, max_children=max_iterations)
+    else:
+        t, _, its, imps = tour_ils(*args, seed=seed, stop=stop, max_iterations=max_iterations)
     out = fr.copy()
     out.R[0, : m + 2] = t
     _reset_slack(out, fr)

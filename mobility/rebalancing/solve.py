@@ -77,6 +77,10 @@ class SolveParams:
         and an iterated local search the rest.
     lns_share
         With ``full_service``: share of the time for construction and ruin-and-recreate.
+    single_route
+        With ``full_service`` and one truck (the 1-PDTSP): the last phase's search, the granular
+        iterated local search (``"ils"``) or the memetic search of
+        :mod:`mobility.rebalancing.memetic` (``"memetic"``). The night never takes this path.
     """
 
     time_limit: float = 60.0
@@ -91,6 +95,7 @@ class SolveParams:
     classic_share: float = 0.03
     full_service: bool = False
     lns_share: float = 0.1
+    single_route: Literal["ils", "memetic"] = "ils"
 
 
 def _solve_zone(args: tuple[RebalancingProblem, LNSParams]) -> tuple[list[RouteSpec], float, int]:
@@ -183,6 +188,7 @@ def solve(
                 perturb=params.full_service or params.classic == "ils",
                 full_service=params.full_service,
                 stop=stop,
+                single_route=params.single_route,
             )
         )
         res.specs, res.objective = whole.specs(), whole.objective()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -85,8 +85,11 @@ def _brute_single_tour(inst: BenchmarkInstance) -> int | None:
     return min(costs, default=None)
 
 
+@pytest.mark.parametrize("single_route", ["ils", "memetic"])
 @pytest.mark.parametrize("seed", range(4))
-def test_engine_alone_matches_brute_force_on_tiny_pdtsp(seed: int) -> None:
+def test_engine_alone_matches_brute_force_on_tiny_pdtsp(
+    seed: int, single_route: Literal["ils", "memetic"]
+) -> None:
     rng = np.random.default_rng(seed)
     n = 8
     best = None
@@ -99,7 +102,8 @@ def test_engine_alone_matches_brute_force_on_tiny_pdtsp(seed: int) -> None:
             "tiny", "pdtsp", q.astype(np.int64), 5, np.floor(d + 0.5).astype(np.int64), xy, 1
         )
         best = _brute_single_tour(inst)
-    sol = solve_instance(inst, BenchmarkParams(time_limit=1.0, workers=1, exact_max_stations=0))
+    params = BenchmarkParams(time_limit=1.0, workers=1, exact_max_stations=0, single_route=single_route)
+    sol = solve_instance(inst, params)
     assert inst.check_routes(sol.routes) == [] and len(sol.routes) == 1
     assert sol.cost == best
 
