@@ -12,7 +12,15 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from web_support import DESKTOP, TABLET, assert_not_blank, axe_serious, new_page, sign_in
+from web_support import (
+    DESKTOP,
+    TABLET,
+    assert_not_blank,
+    axe_serious,
+    new_page,
+    popup_overlaps_controls,
+    sign_in,
+)
 
 from mobility.config import PROJECT_ROOT
 
@@ -121,6 +129,9 @@ def test_plan_from_sign_in_to_a_clicked_new_station(
     popup.wait_for()
     assert popup.get_attribute("data-station") == xy["id"]
     assert "Why:" in popup.inner_text() and "docks" in popup.inner_text()
+    # At the middle of the map there is not room for the whole popup above the station, so it
+    # opens below it: it has to end above the attribution and the scale, inside the map.
+    assert popup_overlaps_controls(page, "#plan-map") == []
     assert_not_blank(page.screenshot(), shots / "plan-page-popup-1280.png")
 
     with page.expect_download() as dl:
@@ -189,6 +200,17 @@ def test_plan_pages_at_tablet_width(
     assert_not_blank(page.screenshot(full_page=False), shots / "plan-page-768.png")
     assert page.locator("#plan-map").bounding_box()["width"] > 600  # the map takes the width, table below
     assert axe_serious(page) == []
+    # A new station's popup at the middle of the map fits in it, clear of its controls.
+    page.evaluate(
+        """() => { const s = window.__maps.plan_doc.new_stations[0];
+                   window.__maps.plan.jumpTo({center: [s.lon, s.lat], zoom: 15}); }"""
+    )
+    page.wait_for_timeout(300)
+    box = page.locator("#plan-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator(".maplibregl-popup .popup").wait_for()
+    assert popup_overlaps_controls(page, "#plan-map") == []
+    assert_not_blank(page.screenshot(full_page=False), shots / "plan-page-popup-768.png")
     page.goto(f"{server['url']}/#/plans")
     page.wait_for_selector("input[name=cmp]")
     assert_not_blank(page.screenshot(), shots / "plans-768.png", min_share=0.01)

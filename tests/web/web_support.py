@@ -61,3 +61,25 @@ def axe_serious(page: Any) -> list[dict[str, Any]]:
         for v in result
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def popup_overlaps_controls(page: Any, map_selector: str) -> list[str]:
+    """The map controls (attribution, scale, zoom buttons) that the open popup of the map in
+    ``map_selector`` overlaps, and ``"outside the map"`` when it runs past the map's edges."""
+    return list(
+        page.evaluate(
+            """(sel) => {
+              const box = (e) => e.getBoundingClientRect();
+              const map = document.querySelector(sel);
+              const pop = box(map.querySelector('.maplibregl-popup'));
+              const m = box(map);
+              const out = pop.top < m.top - 1 || pop.bottom > m.bottom + 1 || pop.left < m.left - 1
+                || pop.right > m.right + 1 ? ['outside the map'] : [];
+              const hit = (r) => r.width > 0 && pop.left < r.right && r.left < pop.right
+                && pop.top < r.bottom && r.top < pop.bottom;
+              return out.concat([...map.querySelectorAll('.maplibregl-ctrl')].filter((c) => hit(box(c)))
+                .map((c) => c.className));
+            }""",
+            map_selector,
+        )
+    )

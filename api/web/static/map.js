@@ -18,11 +18,13 @@ export function basemapStyle() {
  * fetched and prepared together with the basemap tiles and drawn in the same first frame, instead
  * of one basemap render later.
  * @param {HTMLElement} container
- * @param {{early?: boolean}} [opts]
+ * @param {{early?: boolean, mark?: (name: string) => void}} [opts]
  * @returns {Promise<any>} the maplibregl.Map
  */
 export async function createMap(container, opts = {}) {
+  const mark = opts.mark || (() => {});
   const style = await basemapStyle();
+  mark('style');
   const map = new maplibregl.Map({
     container,
     style: structuredClone(style),
@@ -37,6 +39,8 @@ export async function createMap(container, opts = {}) {
     transformRequest: (url) => (new URL(url, location.href).origin === location.origin && url.includes('/v1/')
       ? { url, headers: { 'X-API-Key': apiKey() || '' } } : { url }),
   });
+  mark('ctor');
+  map.once('render', () => mark('render1'));
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   if (!(opts.early && map.style && map.style._loaded)) {
@@ -97,8 +101,8 @@ export async function drawPlan(map, plan, layers) {
   for (const id of ['existing', 'new']) {
     map.on('click', id, (e) => {
       const f = e.features[0];
-      new maplibregl.Popup({ maxWidth: '320px' }).setLngLat(f.geometry.coordinates)
-        .setHTML(stationPopup(stations[f.properties.i])).addTo(map);
+      new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(f.geometry.coordinates)
+        .setHTML(stationPopup(stations[f.properties.i], popupMaxHeight(map))).addTo(map);
     });
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
@@ -134,15 +138,33 @@ export async function drawCoverage(map, coverage) {
   map.getLayer('existing') ? 'existing' : undefined);
 }
 
-/** The popup of a station. @param {any} p feature properties */
-export function stationPopup(p) {
+const CONTROLS_STRIP = 36; // px along the map's bottom edge: attribution and scale controls
+const POPUP_FRAME = 40; // px of the popup's padding (2 x 15) and tip (10) around its content
+
+/**
+ * The tallest a popup may be so that it fits in the map, above or below its station, clear of the
+ * attribution and scale controls along the bottom. MapLibre opens a popup below the station when
+ * there is no room for it above: the popup then ends at most two popup heights from the top, so a
+ * popup no taller than half the map (less the controls' strip) never runs under the controls.
+ * @param {any} map
+ */
+export function popupMaxHeight(map) {
+  return Math.max(120, Math.floor((map.getContainer().clientHeight - CONTROLS_STRIP) / 2) - POPUP_FRAME);
+}
+
+/**
+ * The popup of a station; its content scrolls (and can take the focus) if it is taller than `maxHeight`.
+ * @param {any} p the station (see planStations) @param {number} [maxHeight] px
+ */
+export function stationPopup(p, maxHeight) {
   const rows = p.kind === 'new'
     ? [['구 (district)', `${p.gu} ${p.dong || ''}`], ['거치대 (docks)', fmt(p.docks)], ['자전거 (bikes)', fmt(p.bikes)],
       ['새로 도보권 주민 (residents newly covered)', fmt(p.population_newly_covered)],
       ['예상 이용 (trips/day)', fmt(p.predicted_trips, 1)], ['순위 (rank)', fmt(p.rank)]]
     : [['구 (district)', p.gu], ['거치대 (docks)', fmt(p.docks)], ['자전거 (bikes)', fmt(p.bikes)]];
   const title = p.kind === 'new' ? `신규 대여소 ${esc(p.station_id)}` : `${esc(p.number ?? '')} ${esc(p.name)}`;
-  return `<div class="popup" data-station="${esc(p.station_id)}"><h3>${title}</h3>` +
+  const fit = maxHeight ? ` tabindex="0" style="max-height:${Math.round(maxHeight)}px"` : '';
+  return `<div class="popup" data-station="${esc(p.station_id)}"${fit}><h3>${title}</h3>` +
     `<table>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>` +
     (p.reason ? `<p class="reason"><strong>Why:</strong> ${esc(p.reason)}</p>` : '') + '</div>';
 }
