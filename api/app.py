@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -297,6 +298,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             await asyncio.to_thread(queue.start)
             await asyncio.to_thread(queue.recover)
             reaper = asyncio.create_task(queue.reaper(max(1.0, settings.stale_after_seconds / 2)))
+        if settings.warm_web:
+            from api.web.router import warm_up
+
+            threading.Thread(target=warm_up, name="web-warm-up", daemon=True).start()
         try:
             yield
         finally:

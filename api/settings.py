@@ -57,6 +57,9 @@ class ApiSettings(BaseSettings):
     run_jobs
         ``False``: this API process only records jobs (they stay queued until an API with
         ``run_jobs`` starts and re-submits them); used by read replicas and the benchmark.
+    warm_web
+        Load the web app's basemap (style module, overview tiles) in a thread at start-up, so
+        that the first map view does not wait for it; ``mobility serve`` turns it on.
     """
 
     model_config = SettingsConfigDict(env_prefix="MOBILITY_", extra="ignore")
@@ -80,6 +83,7 @@ class ApiSettings(BaseSettings):
     key_cache_seconds: float = Field(default=30.0, ge=0)
     station_month: str = "2025-12"
     run_jobs: bool = True
+    warm_web: bool = False
 
 
 @lru_cache(maxsize=1)

@@ -52,7 +52,8 @@ def serve(
     from api.app import create_app
     from api.db import migrate
 
-    settings = _settings()
+    settings = _settings().model_copy(update={"warm_web": True})  # the app's first map view waits for nothing
+    os.environ["MOBILITY_WARM_WEB"] = "true"  # also for worker processes, which read the environment
     if scheduler:
         settings = settings.model_copy(update={"scheduler_address": scheduler})
     migrate(settings.database_url)

@@ -8,10 +8,11 @@ import * as ops from './ops.js';
 import * as sweeps from './sweeps.js';
 
 // MapLibre's worker is its own file (the CSP build), not a blob of the whole bundle made in the
-// page. On a view with a map it is started now, while the view fetches its data, rather than when
-// the map is created: it has to parse its code before it can cut the first tile.
+// page. It is started now, on every view, rather than when the first map is created: it has to
+// fetch and parse its code (0.35 MB) before it can cut the first tile, and a planner reaches a map
+// from the list of plans, where it would otherwise start only on the click.
 maplibregl.setWorkerUrl('/web/vendor/maplibre-gl-worker.js');
-if (/^#\/(plan\/|plans\/new|compare|runs\/|nights\/new)/.test(location.hash)) maplibregl.prewarm();
+maplibregl.prewarm();
 
 const view = /** @type {HTMLElement} */ (document.getElementById('view'));
 const signout = /** @type {HTMLButtonElement} */ (document.getElementById('signout'));

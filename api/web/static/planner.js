@@ -349,7 +349,7 @@ export async function planView(el, [id]) {
       <aside id="plan-aside"><p class="loading">Loading the plan…</p></aside>
     </div>`;
   const mapEl = /** @type {HTMLElement} */ (el.querySelector('#plan-map'));
-  const mapP = createMap(mapEl, { early: true });
+  const mapP = createMap(mapEl, { early: true, mark });
   const plan = await planP;
   mark('plan');
   const a = plan.city_before || {};
