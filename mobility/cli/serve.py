@@ -53,7 +53,6 @@ def serve(
     from api.db import migrate
 
     settings = _settings().model_copy(update={"warm_web": True})  # the app's first map view waits for nothing
-    os.environ["MOBILITY_WARM_WEB"] = "true"  # also for worker processes, which read the environment
     if scheduler:
         settings = settings.model_copy(update={"scheduler_address": scheduler})
     migrate(settings.database_url)
@@ -85,6 +84,7 @@ def serve(
             if settings.scheduler_address:
                 os.environ["MOBILITY_SCHEDULER_ADDRESS"] = settings.scheduler_address
             os.environ["MOBILITY_DATABASE_URL"] = settings.database_url
+            os.environ["MOBILITY_WARM_WEB"] = "true"
             uvicorn.run(
                 "api.app:create_app",
                 factory=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
@@ -66,7 +67,9 @@ def test_serve_workers_get_time_to_start(sqlite_url: str, monkeypatch: pytest.Mo
     calls: list[dict[str, object]] = []
     monkeypatch.setenv("MOBILITY_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("MOBILITY_RUN_JOBS", "false")
+    monkeypatch.delenv("MOBILITY_WARM_WEB", raising=False)  # serve sets it; removed again after the test
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append(k))
     r = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", "1"])
     assert r.exit_code == 0, r.output
     assert calls[0]["workers"] == 2 and calls[0]["timeout_worker_healthcheck"] == WORKER_START_SECONDS >= 60
+    assert os.environ["MOBILITY_WARM_WEB"] == "true"  # each worker process loads the basemap at start-up

@@ -3,7 +3,9 @@ basemap tiles (real z14 tiles and the generated lower zooms) and the shipped sce
 
 from __future__ import annotations
 
+import importlib
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,6 +114,21 @@ def test_overview_tiles_show_the_han_river_and_major_roads(client: tuple[TestCli
         f["properties"]["class"] for f in mapbox_vector_tile.decode(z12.content)["transportation"]["features"]
     }
     assert "secondary" in c12 and "minor" not in c12
+
+
+def test_serve_loads_the_basemap_at_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``warm_web`` (what ``mobility serve`` sets) the overview tiles are in memory before any
+    tile is asked for, so the first visitor's first tiles do not wait for the cache to be read."""
+    router = importlib.import_module("api.web.router")  # the module (api.web.router is also the APIRouter)
+    monkeypatch.setattr(router._TILES, "tiles", None)
+    url = f"sqlite:///{tmp_path / 'warm.sqlite'}"
+    migrate(url)
+    with TestClient(create_app(ApiSettings(database_url=url, run_jobs=False, warm_web=True))):
+        for t in threading.enumerate():
+            if t.name == "web-warm-up":
+                t.join(300)
+        assert router._TILES.tiles and (10, Z14_TILE[0] >> 4, Z14_TILE[1] >> 4) in router._TILES.tiles
+    dispose_engine(url)
 
 
 def test_generalise_merges_children_and_keeps_zoom_rules() -> None:
