@@ -46,6 +46,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -348,16 +349,33 @@ def _lua(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid Lua string literal for ASCII text
 
 
-def wrk_script(requests: list[Request], delay_ms: float | None = None) -> str:
+def wrk_script(
+    requests: list[Request], delay_ms: float | None = None, hold: tuple[int, float] | None = None
+) -> str:
     """A wrk Lua script that sends ``requests`` in turn on each connection, each after
-    ``delay_ms`` (wrk's ``delay()``: an open-loop rate per connection) if given."""
+    ``delay_ms`` (wrk's ``delay()``: an open-loop rate per connection) if given.
+
+    ``hold`` = (connections, ms): the first request of each of the wrk thread's ``connections``
+    waits ``ms`` instead, so every connection is open and accepted by the server before the
+    measured traffic starts (wrk times a request from its first byte written, so the wait
+    itself is not counted). Without it, a saturated uvloop server accepts one waiting
+    connection per event-loop iteration, and the first requests of a burst of new connections
+    wait seconds in the listen queue (see ``drive_mixed_wrk``)."""
     lines = []
     for k, (method, path, headers, body) in enumerate(requests, start=1):
         hdrs = dict(headers) | ({"Content-Type": "application/json"} if body is not None else {})
         table = "{" + ", ".join(f"[{_lua(a)}] = {_lua(b)}" for a, b in hdrs.items()) + "}"
         data = _lua(json.dumps(body)) if body is not None else "nil"
         lines.append(f"  reqs[{k}] = wrk.format({_lua(method)}, {_lua(path)}, {table}, {data})")
-    delay = f"delay = function() return {max(0, round(delay_ms))} end" if delay_ms else ""
+    every = max(0, round(delay_ms)) if delay_ms else 0
+    if hold is not None:
+        # wrk calls delay() once before each request; the first calls are the connections' first
+        delay = (
+            f"local calls = 0\ndelay = function()\n  calls = calls + 1\n"
+            f"  if calls <= {hold[0]} then return {max(0, round(hold[1]))} end\n  return {every}\nend"
+        )
+    else:
+        delay = f"delay = function() return {every} end" if every else ""
     return WRK_SCRIPT.format(requests="\n".join(lines), delay=delay)
 
 
@@ -383,8 +401,9 @@ def start_wrk(port: int, script: str, clients: int, seconds: float, threads: int
     )
 
 
-def finish_wrk(proc: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
-    """Wait for a ``wrk`` of :func:`start_wrk`; its figures (latencies in ms).
+def finish_wrk(proc: subprocess.Popen[str], seconds: float, held_s: float = 0.0) -> dict[str, Any]:
+    """Wait for a ``wrk`` of :func:`start_wrk`; its figures (latencies in ms); the rate is over
+    the run's duration less ``held_s`` (the connections' idle start, see :func:`wrk_script`).
 
     wrk's ``summary.errors.status`` counts responses with status >= 400.
     """
@@ -401,7 +420,7 @@ def finish_wrk(proc: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
         "requests": r["requests"],
         "errors": errors,
         "error_codes": {"status>=400": r["status_errors"], **socket_errors} if errors else {},
-        "rps": round(r["requests"] / (r["duration_us"] / 1e6), 1),
+        "rps": round(r["requests"] / max(r["duration_us"] / 1e6 - held_s, 1e-3), 1),
         "p50_ms": round(r["p50_us"] / 1000, 2),
         "p99_ms": round(r["p99_us"] / 1000, 2),
         "max_ms": round(r["max_us"] / 1000, 2),
@@ -431,22 +450,38 @@ def drive_mixed_wrk(
     seconds: float,
     post_rps: float,
     think_ms: float = 0.0,
+    hold_ms: float = 0.0,
 ) -> dict[str, Any]:
     """Reads (in turn) on ``clients`` connections from one wrk; with ``post``, a second wrk at the
     same time sends submissions on a tenth of the connections at about ``post_rps`` in all
     (wrk's per-connection ``delay()``), so each class has its own latency distribution.
     ``think_ms`` > 0: each read client waits that long before each request (a person's pace,
-    not a closed loop that saturates the server)."""
+    not a closed loop that saturates the server).
+
+    ``hold_ms`` > 0: every connection is opened, then waits ``hold_ms`` before its first request,
+    and the figures are those of the ``seconds`` that follow (kept-alive clients that are
+    already connected). Without it the first requests of the 200 new connections are timed while
+    they wait to be accepted: uvloop (libuv >= 1.45) accepts one connection per event-loop
+    iteration, and with a hundred busy connections on a worker an iteration takes tens of
+    milliseconds, so the last connections of the burst waited seconds (the listen queue held
+    100-140 connections one second into a closed-loop run at load 4-9, drained after 6-8 s), in
+    the reads-only or the mixed run, whichever the burst hit: read p99 2-7 s against 0.3-0.4 s
+    in the runs without a queue."""
     n_post = max(1, clients // 10) if post is not None else 0
-    proc_reads = start_wrk(port, wrk_script(reads, think_ms or None), clients - n_post, seconds, 1)
+    n_read = clients - n_post
+    hold_s = hold_ms / 1000.0
+    read_hold = (n_read, hold_ms) if hold_ms else None
+    run_s = seconds + hold_s
+    proc_reads = start_wrk(port, wrk_script(reads, think_ms or None, read_hold), n_read, run_s, 1)
     proc_post = None
     if post is not None:
         delay = 1000.0 * n_post / max(post_rps, 1e-3)
-        proc_post = start_wrk(port, wrk_script([post], delay), n_post, seconds, 1)
-    read = finish_wrk(proc_reads, seconds)
+        post_hold = (n_post, hold_ms + delay) if hold_ms else None
+        proc_post = start_wrk(port, wrk_script([post], delay, post_hold), n_post, run_s, 1)
+    read = finish_wrk(proc_reads, run_s, hold_s)
     none: dict[str, Any] = {"requests": 0, "errors": 0, "error_codes": {}, "rps": 0.0}
     none |= {"p50_ms": None, "p99_ms": None, "max_ms": None}
-    submit = finish_wrk(proc_post, seconds) if proc_post is not None else none
+    submit = finish_wrk(proc_post, run_s, hold_s) if proc_post is not None else none
     codes = {f"read {k}": v for k, v in read["error_codes"].items()} | {
         f"submit {k}": v for k, v in submit["error_codes"].items()
     }
@@ -525,14 +560,40 @@ def server_cpu_seconds(pid: int) -> float:
     return total
 
 
-def with_cpu(pid: int, run: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """``run(*args)``'s figures plus the server's CPU milliseconds per request answered during it."""
+def connection_split(pid: int, port: int) -> list[int]:
+    """Established connections to ``port`` held by each process under ``pid`` (the uvicorn
+    workers), most first: the workers share one listening socket and each keeps the kept-alive
+    connections it accepted, so a closed loop is only as fast as the busiest worker allows."""
+    counts = []
+    for proc in psutil.Process(pid).children(recursive=True):
+        try:
+            conns = proc.net_connections("tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        n = sum(1 for c in conns if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port)
+        if n:
+            counts.append(n)
+    return sorted(counts, reverse=True)
+
+
+def with_cpu(
+    pid: int, run: Callable[..., dict[str, Any]], *args: Any, port: int = 0, split_after: float = 0.0
+) -> dict[str, Any]:
+    """``run(*args)``'s figures plus the server's CPU milliseconds per request answered during it
+    and, with ``port``, how the connections were split between the workers ``split_after``
+    seconds into the run."""
+    split: list[int] = []
+    probe = threading.Timer(split_after, lambda: split.extend(connection_split(pid, port)))
+    if port:
+        probe.start()
     before = server_cpu_seconds(pid)
     out = run(*args)
     used = server_cpu_seconds(pid) - before
+    probe.cancel()
     answered = out["read"]["requests"] + out["submit"]["requests"]
     out["server_cpu_s"] = round(used, 2)
     out["cpu_ms_per_request"] = round(1000 * used / answered, 3) if answered else None
+    out["connections_per_worker"] = split
     return out
 
 
@@ -568,11 +629,21 @@ def run_mixed(
     share = args.post_share
     for clients in args.mixed_clients:
         if args.mixed_generator == "wrk":
-            run = (port, reads, None, clients, args.seconds, 0.0, args.think_ms)
-            only = with_cpu(server_pid, drive_mixed_wrk, *run)
+            run = (port, reads, None, clients, args.seconds, 0.0, args.think_ms, args.hold_ms)
+            at = {"port": port, "split_after": args.hold_ms / 1000 + 1.0}
+            only = with_cpu(server_pid, drive_mixed_wrk, *run, **at)
             post_rps = only["read"]["rps"] * share / (1 - share)
             mixed = with_cpu(
-                server_pid, drive_mixed_wrk, *run[:2], post, clients, args.seconds, post_rps, args.think_ms
+                server_pid,
+                drive_mixed_wrk,
+                *run[:2],
+                post,
+                clients,
+                args.seconds,
+                post_rps,
+                args.think_ms,
+                args.hold_ms,
+                **at,
             )
         else:
             only = with_cpu(server_pid, _drive_mixed_sync, port, reads, None, clients, args.seconds, 0.0)
@@ -585,6 +656,21 @@ def run_mixed(
             "load_avg_1m": round(os.getloadavg()[0], 2),
         }
     return out
+
+
+def cpu_explains(run: dict[str, Any], clients: int) -> float | None:
+    """The read latency ratio (mixed / reads only) that the submissions' CPU alone explains in a
+    closed loop: there a read waits behind the work the other connections queued (Little's law:
+    latency = connections / throughput), so with a CPU-bound server the ratio is (read
+    connections, mixed / reads only) x (server CPU per read served, submissions' CPU included,
+    mixed / reads only). A larger measured ratio means reads waited for something other than CPU."""
+    only, mixed = run["reads_only"], run["mixed"]
+    if not only["read"]["requests"] or not mixed["read"]["requests"]:
+        return None
+    per_read_only = only["server_cpu_s"] / only["read"]["requests"]
+    per_read_mixed = mixed["server_cpu_s"] / mixed["read"]["requests"]
+    n_read = clients - max(1, clients // 10)
+    return round(n_read / clients * per_read_mixed / per_read_only, 2)
 
 
 def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int) -> None:
@@ -601,14 +687,19 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
             else "closed loop; "
         )
         + (
-            "wrk generator (reads and submissions from two wrk processes at once, submissions paced)"
+            "wrk generator (reads and submissions from two wrk processes at once, submissions paced; "
+            + (
+                f"connections open and idle {args.hold_ms:g} ms before the measured traffic)"
+                if args.hold_ms
+                else "new connections timed from their first request, listen queue included)"
+            )
             if args.mixed_generator == "wrk"
             else "python generator (same machine)"
         )
     )
     print(
         f"{'clients  run':22} {'class':7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'max ms':>8} {'errors':>6} {'load':>5} {'CPU ms/req':>10}"
+        f"{'max ms':>8} {'errors':>6} {'load':>5} {'CPU ms/req':>10} {'conns/worker':>12}"
     )
     for clients, r in runs.items():
         for run in ("reads_only", "mixed"):
@@ -619,12 +710,15 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
                 print(
                     f"{clients:>7}  {run:12} {cls:7} {x['requests']:8d} {x['rps']:8.1f} {x['p50_ms']:8.2f} "
                     f"{x['p99_ms']:8.2f} {x['max_ms']:8.1f} {r[run]['errors']:6d} {r['load_avg_1m']:5.2f} "
-                    f"{r[run]['cpu_ms_per_request']:10.3f}"
+                    f"{r[run]['cpu_ms_per_request']:10.3f} "
+                    f"{'/'.join(map(str, r[run].get('connections_per_worker', []))):>12}"
                 )
         base = r["reads_only"]["read"]["p99_ms"]
         r["reads_p99_mixed_vs_reads_only"] = round(r["mixed"]["read"]["p99_ms"] / base, 2) if base else None
+        r["cpu_explains"] = cpu_explains(r, int(clients))
         print(
-            f"{clients:>7}  reads p99 with submissions / reads only: {r['reads_p99_mixed_vs_reads_only']}; "
+            f"{clients:>7}  reads p99 with submissions / reads only: {r['reads_p99_mixed_vs_reads_only']} "
+            f"(the server CPU the submissions add explains {r['cpu_explains']} in a closed loop); "
             f"submissions were {r['submit_share']:.1%} of the mixed run's requests"
         )
     print(f"machine: {m['cores']} cores, {m['ram_gb']} GB, {m['cpu']}, load {m['loadavg']}")
@@ -645,6 +739,7 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
                 "post_share": args.post_share,
                 "generator": args.mixed_generator,
                 "think_ms": args.think_ms,
+                "hold_ms": args.hold_ms,
                 "seconds": args.seconds,
                 "plan_bytes": plan_bytes,
                 "results": runs,
@@ -675,6 +770,13 @@ def main() -> None:
         type=float,
         default=0.0,
         help="--mixed with wrk: each read client waits this long before each request (0: closed loop)",
+    )
+    ap.add_argument(
+        "--hold-ms",
+        type=float,
+        default=2000.0,
+        help="--mixed with wrk: open every connection, wait this long, then start the measured "
+        "traffic (0: time the first requests of the new connections too, listen queue included)",
     )
     ap.add_argument(
         "--identity", action="store_true", help="--mixed: reads without Accept-Encoding: gzip (uncompressed)"
