@@ -39,8 +39,10 @@ def serve(
             "--workers",
             min=1,
             max=64,
-            help="API processes sharing the port (uvicorn workers). With more than one and no "
-            "scheduler, one local Dask cluster is started here and every process submits to it.",
+            help="API processes sharing the port, each with its own listening socket on Linux "
+            "(SO_REUSEPORT: the kernel spreads the connections; elsewhere uvicorn's workers). With "
+            "more than one and no scheduler, one local Dask cluster is started here and every "
+            "process submits to it.",
         ),
     ] = 1,
 ) -> None:
@@ -51,6 +53,7 @@ def serve(
 
     from api.app import create_app
     from api.db import migrate
+    from api.workers import reuse_port_supported, run_workers
 
     settings = _settings().model_copy(update={"warm_web": True})  # the app's first map view waits for nothing
     if scheduler:
@@ -85,6 +88,9 @@ def serve(
                 os.environ["MOBILITY_SCHEDULER_ADDRESS"] = settings.scheduler_address
             os.environ["MOBILITY_DATABASE_URL"] = settings.database_url
             os.environ["MOBILITY_WARM_WEB"] = "true"
+            if reuse_port_supported():  # one socket per process: the kernel spreads the connections
+                run_workers(workers, host, port, log_level)
+                return
             uvicorn.run(
                 "api.app:create_app",
                 factory=True,
