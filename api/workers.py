@@ -2,14 +2,14 @@
 spreads new connections evenly between them.
 
 uvicorn's ``--workers`` hands one listening socket to every process and lets them race to
-accept. On uvloop (libuv >= 1.45, one ``accept()`` per event-loop iteration) that race is
-lopsided both ways: connections that arrive while the server is idle all go to whichever
-process wakes first (200 of 200 kept-alive connections on one of two workers, the other idle,
-in every measured run), and a burst that arrives while the workers are busy waits in the
-shared listen queue for seconds, one connection per loop iteration of tens of milliseconds
-(100-140 connections queued for 6-8 s). With one socket per process in a ``SO_REUSEPORT``
-group the kernel assigns each connection to a process by a hash of its addresses, whatever the
-processes are doing, and each process's queue is its own.
+accept. On uvloop (libuv >= 1.45, one ``accept()`` per event-loop iteration) the race is
+lopsided: connections that arrive while the server is idle all go to whichever process wakes
+first (all 50 or all 200 kept-alive connections of a benchmark on one of two workers, the
+other idle, in each of four runs). With one socket per process in a ``SO_REUSEPORT`` group the
+kernel assigns each connection to a process by a hash of its addresses, whatever the processes
+are doing (87-113 of 200 on each of two). Each socket has its own listen queue; a burst of new
+connections to a busy worker still waits there one event-loop iteration per connection ahead
+of it.
 
 Linux only (``SO_REUSEPORT`` load-balances only there); elsewhere ``mobility serve`` keeps
 uvicorn's own workers.
