@@ -118,7 +118,14 @@ def _process_tags(port: int, n: int) -> set[str]:
 
 def _workers(pid: int) -> list[psutil.Process]:
     """The API worker processes of ``mobility serve`` (not multiprocessing's resource tracker)."""
-    return [p for p in psutil.Process(pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    out = []
+    for p in psutil.Process(pid).children():
+        try:
+            if "spawn_main" in " ".join(p.cmdline()):
+                out.append(p)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):  # killed, not yet reaped
+            continue
+    return out
 
 
 @pytest.mark.slow
