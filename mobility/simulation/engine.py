@@ -48,6 +48,8 @@ Every count is kept per replication, station and clock hour (see :data:`METRICS`
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -75,7 +77,7 @@ _DEMANDED, _SERVED, _LOST, _DETOURED, _RENTALS, _RETURNS, _FULL, _OVERFLOW = ran
 
 _A: TypeAlias = np.ndarray
 Inputs: TypeAlias = tuple[
-    _A, _A, _A, _A, float, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, float, float, float, float, _A
+    _A, _A, _A, _A, _A, float, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, _A, float, float, float, float, _A
 ]
 """What every replication reads, as one tuple (built by :func:`run`): docks, start bikes, the
 cumulative rates per slot and their totals, the slot length, the destination CSR
@@ -319,10 +321,10 @@ _MASK = (1 << _SHIFT) - 1
 
 @nb.njit(cache=True)
 def _push(heap: np.ndarray, size: int, key: np.int64) -> int:
-    """Insert ``key`` into the binary min-heap ``heap[:size]`` (sift-up with a hole)."""
+    """Insert ``key`` into the 4-ary min-heap ``heap[:size]`` (sift-up with a hole)."""
     i = size
     while i > 0:
-        p = (i - 1) >> 1
+        p = (i - 1) >> 2
         if heap[p] <= key:
             break
         heap[i] = heap[p]
@@ -333,25 +335,41 @@ def _push(heap: np.ndarray, size: int, key: np.int64) -> int:
 
 @nb.njit(cache=True)
 def _pop(heap: np.ndarray, size: int) -> int:
-    """Remove the minimum of ``heap[:size]`` (sift-down with a hole)."""
+    """Remove the minimum of the 4-ary min-heap ``heap[:size]``.
+
+    A 4-ary heap is half as deep as a binary one and a node's children share a cache line. The
+    hole left at the root moves down along the smallest children to the bottom, and the last key
+    then moves up from there (Floyd's bottom-up deletion: the last key belongs near the bottom,
+    a ride ending later than most, so this saves the comparisons with it on the way down).
+    """
     size -= 1
     key = heap[size]
     i = 0
     while True:
-        c = 2 * i + 1
+        c = 4 * i + 1
         if c >= size:
             break
-        if c + 1 < size and heap[c + 1] < heap[c]:
-            c += 1
-        if key <= heap[c]:
+        m = c
+        end = min(c + 4, size)
+        for k in range(c + 1, end):
+            if heap[k] < heap[m]:
+                m = k
+        heap[i] = heap[m]
+        i = m
+    while i > 0:
+        p = (i - 1) >> 2
+        if heap[p] <= key:
             break
-        heap[i] = heap[c]
-        i = c
+        heap[i] = heap[p]
+        i = p
     heap[i] = key
     return size
 
 
 # --------------------------------------------------------------------------- one replication
+
+_RATE_BUCKETS = 4096  # guide buckets per slot for a rider's station (~1.7 entries scanned)
+_OD_BUCKETS = 16  # guide buckets per origin for a rider's destination
 
 
 @nb.njit(cache=True)
@@ -377,17 +395,42 @@ def _next_arrival(
 
 
 @nb.njit(cache=True)
-def _pick(cum: np.ndarray, u: float) -> int:
-    """Index of the first entry of the cumulative row ``cum`` that is >= ``u``."""
-    lo = 0
-    hi = cum.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cum[mid] < u:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def _first_at_least(cum: np.ndarray, lo: int, hi: int, q: int, x: float) -> int:
+    """The first index in ``lo..hi`` whose ``cum`` is >= ``x`` (``hi`` when none is), from ``q``.
+
+    ``cum[lo:hi + 1]`` is non-decreasing and ``q`` (in ``lo..hi``) a guess from a guide table;
+    the scan steps back while the entry before is still >= ``x`` and forward while the entry is
+    below it, so the answer is exactly that of a binary search, whatever the guess.
+    """
+    while q > lo and cum[q - 1] >= x:
+        q -= 1
+    while q < hi and cum[q] < x:
+        q += 1
+    return q
+
+
+@nb.njit(cache=True)
+def _guide(cum: np.ndarray, ptr: np.ndarray, buckets: int) -> np.ndarray:
+    """Guide table for inverting the cumulative rows ``cum[ptr[r]:ptr[r + 1]]`` (Chen & Asau 1974).
+
+    ``guide[r, k]`` is the first position in row ``r`` (from the row's start) whose ``cum``
+    reaches ``k / buckets`` of the row's last value: a draw ``u`` in bucket
+    ``floor(u * buckets)`` starts its search there and finds its entry after about
+    ``row length / buckets`` steps instead of a binary search's ``log2(row length)``
+    unpredictable branches.
+    """
+    rows = ptr.shape[0] - 1
+    guide = np.empty((rows, buckets), dtype=np.int32)
+    for r in range(rows):
+        lo, hi = ptr[r], ptr[r + 1] - 1
+        top = cum[hi] if hi >= lo else 0.0
+        q = lo
+        for k in range(buckets):
+            x = top * (k / buckets)
+            while q < hi and cum[q] < x:
+                q += 1
+            guide[r, k] = q - lo
+    return guide
 
 
 @nb.njit(cache=True)
@@ -474,16 +517,17 @@ def _rebalance(bikes: np.ndarray, docks: np.ndarray, rule: np.ndarray, moved: np
         moved[j, h] -= x
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _one_replication(seed: int, rep: int, inputs: Inputs, outputs: Outputs, r: int) -> None:
     """Replication ``rep`` into row ``r`` of each output (counts, extra, end stock, moved)."""
     counts, extra, end_bikes, moved = outputs[0][r], outputs[1][r], outputs[2][r], outputs[3][r]
-    (docks, bikes0, cum_rates, total, slot_s, od_ptr, od_dest, od_cum, ride_s,
-     walk_ptr, walk_nb, walk_s, ride_ptr, ride_nb, ride_nb_s,
+    (docks, bikes0, cum_rates, rate_guide, total, slot_s, od_ptr, od_dest, od_cum, od_guide, od_ride,
+     ride_s, walk_ptr, walk_nb, walk_s, ride_ptr, ride_nb, ride_nb_s,
      mu, sigma, loop_mu, loop_sigma, rule) = inputs  # fmt: skip
     state = _seed_state(seed, rep)
     slots = total.shape[0]
     bikes = bikes0.copy()
+    n = bikes.shape[0]
     cap = 1024
     # rides under way: a min-heap of keys (end time in milliseconds << _SHIFT) | station
     heap = np.empty(cap, dtype=np.int64)
@@ -517,7 +561,10 @@ def _one_replication(seed: int, rep: int, inputs: Inputs, outputs: Outputs, r: i
             continue
         # a rider arrives, at a station drawn in proportion to the slot's rates
         t = t_next
-        i = _pick(cum_rates[slot], _next(state) * cum_rates[slot, -1])
+        u = _next(state)
+        i = _first_at_least(
+            cum_rates[slot], 0, n - 1, rate_guide[slot, int(u * _RATE_BUCKETS)], u * cum_rates[slot, -1]
+        )
         t_next, slot = _next_arrival(state, t, slot, total, slot_s)
         h = min(int(t // 3600.0), HOURS - 1)
         if h != cur_h:
@@ -543,10 +590,18 @@ def _one_replication(seed: int, rep: int, inputs: Inputs, outputs: Outputs, r: i
         cur[i, _SERVED] += 1
         cur[j, _RENTALS] += 1
         # destination of the rider's trip (from the station where the rider wanted to start)
-        q = od_ptr[i] + _pick(od_cum[od_ptr[i] : od_ptr[i + 1]], _next(state))
+        u = _next(state)
+        lo = od_ptr[i]
+        q = _first_at_least(od_cum, lo, od_ptr[i + 1] - 1, lo + od_guide[i, int(u * _OD_BUCKETS)], u)
         d = od_dest[q]
         z = _normal(state)
-        dur = np.exp(loop_mu + loop_sigma * z) if d == j else ride_s[j, d] * np.exp(mu + sigma * z)
+        if d == j:
+            dur = np.exp(loop_mu + loop_sigma * z)
+        else:
+            # the ride from the rider's own station sits beside the destination (od_ride); a
+            # detoured rider starts elsewhere and reads the full matrix
+            ride = od_ride[q] if j == i else ride_s[j, d]
+            dur = ride * np.exp(mu + sigma * z)
         if size == cap:
             cap *= 2
             bigger = np.empty(cap, dtype=np.int64)
@@ -559,16 +614,34 @@ def _one_replication(seed: int, rep: int, inputs: Inputs, outputs: Outputs, r: i
         end_bikes[s] = bikes[s]
 
 
-@nb.njit(cache=True, parallel=True)
-def _replicate(
-    seed: int,
-    first: int,
-    reps: int,
-    inputs: Inputs,
-    outputs: Outputs,
-) -> None:
-    for r in nb.prange(reps):
+@nb.njit(cache=True, nogil=True)
+def _replicate(seed: int, first: int, rows: np.ndarray, inputs: Inputs, outputs: Outputs) -> None:
+    """Replications ``first + r`` into row ``r`` of the outputs, for each ``r`` in ``rows``."""
+    for r in rows:
         _one_replication(seed, first + r, inputs, outputs, r)
+
+
+def _spread(seed: int, first: int, replications: int, inputs: Inputs, outputs: Outputs) -> None:
+    """Run the replications on ``numba.get_num_threads()`` threads, one replication at a time.
+
+    A thread takes the next replication as soon as it is done with its last one (dynamic
+    scheduling): on a machine shared with other jobs, a core that is slowed down simply does
+    fewer replications, where an even split (``prange``) would leave the other core idle at
+    the end waiting for it. Each replication writes only its own rows, from its own stream.
+    """
+    threads = max(1, min(nb.get_num_threads(), replications))
+    if threads == 1:
+        _replicate(seed, first, np.arange(replications, dtype=np.int64), inputs, outputs)
+        return
+    tickets = itertools.count()  # next() on a count is atomic under the GIL
+
+    def work() -> None:
+        while (r := next(tickets)) < replications:
+            _replicate(seed, first, np.array([r], dtype=np.int64), inputs, outputs)
+
+    with ThreadPoolExecutor(threads) as pool:
+        for f in [pool.submit(work) for _ in range(threads)]:
+            f.result()
 
 
 def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, first: int = 0) -> SimulationRun:
@@ -605,17 +678,29 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, firs
     # per slot, the cumulative rates over stations: a rider's station is drawn from it
     cum_rates = np.ascontiguousarray(np.cumsum(np.asarray(problem.rates, dtype=np.float64).T, axis=1))
     ride_s = np.ascontiguousarray(problem.ride_s, dtype=np.float32)
+    # the ride time of every (origin, destination) entry of the CSR, in the CSR's order
+    od_ptr = np.ascontiguousarray(problem.od_ptr, dtype=np.int64)
+    od_cum = np.ascontiguousarray(problem.od_cum, dtype=np.float64)
+    slots = cum_rates.shape[0]
+    od_dest = np.asarray(problem.od_dest, dtype=np.int64)
+    od_ride = np.zeros(od_dest.shape[0], dtype=np.float32)
+    od_ride[od_ptr[0] : od_ptr[-1]] = ride_s[
+        np.repeat(np.arange(n), np.diff(od_ptr)), od_dest[od_ptr[0] : od_ptr[-1]]
+    ]
     end = np.zeros((replications, n), dtype=np.int64)
     moved = np.zeros((replications, n, HOURS), dtype=np.int32)
     inputs: Inputs = (
         np.ascontiguousarray(problem.docks, dtype=np.int64),
         np.ascontiguousarray(problem.bikes, dtype=np.int64),
         cum_rates,
+        _guide(cum_rates.ravel(), np.arange(slots + 1, dtype=np.int64) * n, _RATE_BUCKETS),
         cum_rates[:, -1].copy(),
         float(problem.slot_s),
-        np.ascontiguousarray(problem.od_ptr, dtype=np.int64),
+        od_ptr,
         np.ascontiguousarray(problem.od_dest, dtype=np.int32),
-        np.ascontiguousarray(problem.od_cum, dtype=np.float64),
+        od_cum,
+        _guide(od_cum, od_ptr, _OD_BUCKETS),
+        od_ride,
         ride_s,
         np.ascontiguousarray(problem.walk_ptr, dtype=np.int64),
         np.ascontiguousarray(problem.walk_nb, dtype=np.int32),
@@ -629,7 +714,7 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, firs
         float(problem.loop_sigma),
         problem.rebalance.as_array(),
     )
-    _replicate(int(seed), int(first), int(replications), inputs, (counts, extra, end, moved))
+    _spread(int(seed), int(first), int(replications), inputs, (counts, extra, end, moved))
     return SimulationRun(counts=counts, extra_s=extra, end_bikes=end, seed=int(seed), moved=moved)
 
 
