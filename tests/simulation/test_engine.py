@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numba
 import numpy as np
 import pytest
@@ -216,3 +218,47 @@ def test_bad_problems_name_the_field() -> None:
     bad = SimulationProblem(**{**p.__dict__, "rates": -p.rates})
     with pytest.raises(InputError, match="rates"):
         run(bad, 1)
+
+
+def test_guided_draws_find_what_a_binary_search_finds() -> None:
+    # rows with plateaus (zero rates) and a zero first entry; every guide gives the exact answer
+    from mobility.simulation.engine import _first_at_least, _guide
+
+    rng = np.random.default_rng(7)
+    lengths = rng.integers(1, 40, 50)
+    ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    w = rng.exponential(1.0, ptr[-1]) * (rng.random(ptr[-1]) < 0.6)
+    cum = np.concatenate([np.cumsum(w[a:b]) for a, b in itertools.pairwise(ptr)])
+    for buckets in (1, 4, 64):
+        guide = _guide(cum, ptr, buckets)
+        for r in range(len(lengths)):
+            a, b = int(ptr[r]), int(ptr[r + 1])
+            for u in np.concatenate([rng.random(20), [0.0, 1.0 - 2.0**-53]]):
+                x = u * cum[b - 1]
+                want = a + min(int(np.searchsorted(cum[a:b], x, side="left")), b - a - 1)
+                got = _first_at_least(cum, a, b - 1, a + int(guide[r, int(u * buckets)]), x)
+                assert got == want
+                # the answer does not depend on the guess, only the number of steps does
+                assert _first_at_least(cum, a, b - 1, int(rng.integers(a, b)), x) == want
+
+
+def test_the_heap_gives_its_keys_back_in_order() -> None:
+    # as in a day: the next ride end is popped, and a new ride ends later than it (ties included)
+    from mobility.simulation.engine import _pop, _push
+
+    rng = np.random.default_rng(3)
+    heap = np.empty(600, dtype=np.int64)
+    size, pushed, out = 0, [], []
+    for k in rng.integers(0, 1_000, 300):
+        size = _push(heap, size, np.int64(k))
+        pushed.append(int(k))
+    for _ in range(300):
+        out.append(int(heap[0]))
+        size = _pop(heap, size)
+        k = out[-1] + int(rng.integers(0, 40))
+        size = _push(heap, size, np.int64(k))
+        pushed.append(k)
+    while size:
+        out.append(int(heap[0]))
+        size = _pop(heap, size)
+    assert out == sorted(pushed)
