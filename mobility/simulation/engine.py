@@ -34,7 +34,11 @@ minutes by default).
   (``moved``), so the rule conserves bikes too.
 * **Hours.** A rider's rental (also after a detour) is counted in the hour the rider arrived.
 * **Time resolution.** Arrivals are continuous; ride ends are kept to the millisecond (a ride
-  under way is one int64 key, ``end_ms << 22 | station``, in a binary heap).
+  under way is one int64 key, ``end_ms << 22 | station``, in a 4-ary heap).
+* **Draws.** A rider's station and destination are drawn by inverting the cumulative rates
+  (of the slot) and probabilities (of the origin), each with a guide table that starts the
+  search next to the answer; the answer is exactly the binary search's, so the guide
+  changes the speed, not a single draw.
 * **Conservation.** No bike is created or lost: every rental takes one bike from a station with
   ``bikes > 0`` and every ride ends with one return. Rides still under way at midnight are
   completed (their returns are counted in hour 23), so the end-of-day stock sums to the start.
