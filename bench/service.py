@@ -576,6 +576,21 @@ def connection_split(pid: int, port: int) -> list[int]:
     return sorted(counts, reverse=True)
 
 
+def wait_settled(pid: int, limit: float = 180.0, idle_share: float = 0.1) -> float:
+    """Wait until the server ``pid`` (and its workers) uses less than ``idle_share`` of a core over
+    a second, at most ``limit`` seconds; the seconds waited. ``mobility serve`` answers /readyz
+    while its workers still warm the web app's basemap in a thread (more than a core for 20-25 s
+    on the shared machine), which would be measured as the API's latency and CPU."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        before = server_cpu_seconds(pid)
+        time.sleep(1.0)
+        used = server_cpu_seconds(pid) - before  # negative when a child exited: not settled yet
+        if 0 <= used < idle_share:
+            break
+    return time.monotonic() - start
+
+
 def with_cpu(
     pid: int, run: Callable[..., dict[str, Any]], *args: Any, port: int = 0, split_after: float = 0.0
 ) -> dict[str, Any]:
@@ -839,6 +854,8 @@ def main() -> None:
             time.sleep(0.2)
         else:
             raise SystemExit("server did not start; see " + str(tmp / "server.log"))
+        settled = wait_settled(server.pid)
+        print(f"server idle {settled:.0f} s after it answered /readyz (start-up work in its threads)")
         if args.mixed:
             args.mixed_generator = "wrk" if "wrk" in generators and args.generator != "python" else "python"
             mixed_runs = run_mixed(args, url, port, key, job_id, server.pid)
