@@ -134,9 +134,7 @@ def info_cmd(
     source: SourceOption = "osm-all",
     profile: Annotated[
         str | None,
-        typer.Option(
-            "--profile", "-p", help="Also apply a profile: walk, bike, truck, truck-night, any."
-        ),
+        typer.Option("--profile", "-p", help="Also apply a profile: walk, bike, truck, truck-night, any."),
     ] = None,
     districts: Annotated[bool, typer.Option("--districts/--no-districts", help="Per-gu figures.")] = True,
     data_dir: DataDirOption = None,
@@ -164,9 +162,7 @@ def info_cmd(
         "strong_components": int(n_scc),
         "largest_strong_component": int(np.bincount(lab).max()) if n else 0,
         "weak_components": int(n_wcc),
-        "km_by_class": {
-            k: round(v, 1) for k, v in sorted(net.km_by_class().items(), key=lambda kv: -kv[1])
-        },
+        "km_by_class": {k: round(v, 1) for k, v in sorted(net.km_by_class().items(), key=lambda kv: -kv[1])},
         "has_hourly_speeds": net.hourly_kph is not None,
         "loader": {k: v for k, v in net.info.items() if not k.startswith("_")},
         "quality": net.quality_report().to_dict(),

@@ -57,8 +57,17 @@ def test_the_page_its_modules_and_maplibre_are_served(client: tuple[TestClient, 
     html = page.text
     assert "/web/app.js" in html and "/web/vendor/maplibre-gl.js" in html
     assert "http://" not in html and "https://" not in html  # nothing from outside the server
-    for name in ("app.js", "api.js", "form.js", "map.js", "planner.js", "ops.js", "sweeps.js", "app.css",
-                 "print.css"):
+    for name in (
+        "app.js",
+        "api.js",
+        "form.js",
+        "map.js",
+        "planner.js",
+        "ops.js",
+        "sweeps.js",
+        "app.css",
+        "print.css",
+    ):
         r = c.get(f"/web/{name}")
         assert r.status_code == 200, name
         assert "https://" not in r.text and "http://" not in r.text, name  # no CDN, no web fonts
