@@ -48,7 +48,7 @@ from mobility.placement.candidates import (
     thin_to_spacing,
     walking_cover,
 )
-from mobility.placement.fleet import FleetProblem, allocate_fleet
+from mobility.placement.fleet import FleetProblem, FleetResult, allocate_fleet
 from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel, ExpansionResult, ModelParams
 from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation
 from mobility.provenance import Provenance
@@ -919,21 +919,7 @@ def plan_expansion(
     fleet = allocate_fleet(fp, replace(params, backend="SCIP"), MaxRuntime(params.time_limit))
 
     progress("key figures")
-    res = siting.result
-    plan = _assemble(
-        sc,
-        inp,
-        res,
-        res.sites,
-        siting.new_cover,
-        siting.covered_after,
-        fleet.docks,
-        fleet.bikes,
-        rates,
-        params.seed,
-        notes,
-    )
-    plan = _with_stats(plan, res, fleet.stats)
+    plan = _assemble(sc, inp, siting, fleet, rates, params.seed, notes)
     if sc.simulation.enabled if simulate is None else simulate:
         from mobility.simulation.plans import simulate_plan
 
@@ -949,73 +935,105 @@ def plan_expansion(
             progress=progress,
         )
     plan.notes.append(f"end-to-end {time.perf_counter() - t0:.1f} s")
-    return plan, res
-
-
-def _with_stats(plan: Plan, res: ExpansionResult, fleet_stats: Any) -> Plan:
-    return plan.model_copy(update={"siting_stats": res.stats, "fleet_stats": fleet_stats})
+    return plan, siting.result
 
 
 def _assemble(
     sc: ExpansionScenario,
     inp: ExpansionInputs,
-    res: ExpansionResult,
-    sel: np.ndarray,
-    new_cover: sp.csr_matrix,
-    covered_after: np.ndarray,
-    docks: np.ndarray,
-    bikes: np.ndarray,
+    siting: Siting,
+    fleet: FleetResult,
     rates: list[float | None],
     seed: int,
     notes: list[str],
 ) -> Plan:
-    st = inp.stations
+    """The plan document of the stages' results (stations, districts, city figures, provenance)."""
+    pop = inp.demand.population
+    pop_total = float(inp.district_population.sum())
+    greedy_cov = inp.covered_before.copy()
+    res = siting.result
+    if len(res.greedy_sites):
+        gsub = inp.candidate_cover[res.greedy_sites]
+        greedy_cov |= np.asarray(gsub.sum(axis=0)).ravel() > 0
+    before, after = _city_kpis(sc, inp, siting, fleet)
+    prov = Provenance.collect(
+        {k: v for k, v in inp.datasets.items() if Path(v).exists()},
+        scenario=sc.model_dump(mode="json"),
+        seed=seed,
+    )
+    return Plan(
+        scenario=sc.name,
+        radius_m=sc.coverage.radius_m,
+        min_spacing_m=sc.spacing.min_m,
+        population_source=sc.population.source,
+        population_total=pop_total,
+        new_stations=_new_stations(sc, inp, siting, fleet),
+        existing_stations=_existing_allocations(inp, fleet),
+        districts=_district_kpis(inp, siting, fleet, rates),
+        city_before=before,
+        city_after=after,
+        siting_stats=res.stats,
+        fleet_stats=fleet.stats,
+        provenance=prov,
+        greedy_covered_population=float(pop[greedy_cov].sum()),
+        notes=[*notes, f"candidate filters: {inp.candidate_report}"],
+    )
+
+
+def _new_stations(
+    sc: ExpansionScenario, inp: ExpansionInputs, siting: Siting, fleet: FleetResult
+) -> list[NewStation]:
+    """The sited stations in rank order, each with the residents it is the first to cover and why."""
     cands = inp.candidates
     pop = inp.demand.population
-    n_old = len(st)
+    n_old = len(inp.stations)
     radius = sc.coverage.radius_m
     trips = inp.predicted_trips
     imbalance = inp.predicted_imbalance
-    new_stations = []
-    for k, j in enumerate(sel.tolist()):
-        gained = float(res.marginal_weight[k])
-        # residents (not resident-equivalents) first covered in rank order
-        new_stations.append(
-            NewStation(
-                id=f"NEW-{k + 1:04d}",
-                lat=round(float(cands.lat[j]), 7),
-                lon=round(float(cands.lon[j]), 7),
-                gu=str(cands.gu[j]),
-                dong=str(cands.dong[j]),
-                docks=int(docks[n_old + k]),
-                bikes=int(bikes[n_old + k]),
-                population_newly_covered=0.0,
-                predicted_trips=None if trips is None else round(float(trips[j]), 2),
-                predicted_imbalance=None if imbalance is None else round(float(imbalance[j]), 2),
-                rank=k + 1,
-                candidate_id=int(j),
-                reason="",
-            )
-        )
-        _ = gained
-    # residents first covered by each new station, in rank order
+    new_cover = siting.new_cover
     seen = inp.covered_before.copy()
-    for k, ns in enumerate(new_stations):
+    out = []
+    for k, j in enumerate(siting.sites.tolist()):
+        # residents first covered by this station, in rank order
         row = new_cover.indices[new_cover.indptr[k] : new_cover.indptr[k + 1]]
         fresh = row[~seen[row]]
         val = float(pop[fresh].sum())
         seen[row] = True
+        predicted_trips = None if trips is None else round(float(trips[j]), 2)
+        predicted_imbalance = None if imbalance is None else round(float(imbalance[j]), 2)
+        gu, dong = str(cands.gu[j]), str(cands.dong[j])
         parts = [f"covers {val:,.0f} residents not within {radius:g} m walk of any station before it"]
-        if ns.predicted_trips is not None:
-            parts.append(f"{ns.predicted_trips:.1f} predicted trips/day")
-        if ns.predicted_imbalance is not None:
-            parts.append(f"{ns.predicted_imbalance:.1f} bikes/day predicted imbalance")
-        if inp.district_names and ns.gu:
-            parts.append(f"in {ns.gu} {ns.dong}".strip())
-        update = {"population_newly_covered": round(val, 1), "reason": "; ".join(parts)}
-        new_stations[k] = ns.model_copy(update=update)
+        if predicted_trips is not None:
+            parts.append(f"{predicted_trips:.1f} predicted trips/day")
+        if predicted_imbalance is not None:
+            parts.append(f"{predicted_imbalance:.1f} bikes/day predicted imbalance")
+        if inp.district_names and gu:
+            parts.append(f"in {gu} {dong}".strip())
+        out.append(
+            NewStation(
+                id=f"NEW-{k + 1:04d}",
+                lat=round(float(cands.lat[j]), 7),
+                lon=round(float(cands.lon[j]), 7),
+                gu=gu,
+                dong=dong,
+                docks=int(fleet.docks[n_old + k]),
+                bikes=int(fleet.bikes[n_old + k]),
+                population_newly_covered=round(val, 1),
+                predicted_trips=predicted_trips,
+                predicted_imbalance=predicted_imbalance,
+                rank=k + 1,
+                candidate_id=int(j),
+                reason="; ".join(parts),
+            )
+        )
+    return out
+
+
+def _existing_allocations(inp: ExpansionInputs, fleet: FleetResult) -> list[StationAllocation]:
+    """Every baseline station with the docks and bikes the fleet stage gives it."""
+    st = inp.stations
     numbers = pd.to_numeric(st["number"], errors="coerce").to_numpy(np.float64)
-    existing = [
+    return [
         StationAllocation(
             station_id=str(sid),
             number=None if np.isnan(numbers[i]) else int(numbers[i]),
@@ -1023,20 +1041,26 @@ def _assemble(
             gu=str(g),
             lat=round(float(la), 7),
             lon=round(float(lo), 7),
-            docks=int(docks[i]),
-            bikes=int(bikes[i]),
+            docks=int(fleet.docks[i]),
+            bikes=int(fleet.bikes[i]),
         )
         for i, (sid, nm, g, la, lo) in enumerate(
             zip(st["station_id"], st["name"], st["gu"], st["lat"], st["lon"], strict=True)
         )
     ]
-    gu_pts = inp.demand.gu
-    st_gu = st["gu"].astype(str).to_numpy()
-    new_gu = cands.gu[sel]
-    all_gu = np.concatenate([st_gu, new_gu])
+
+
+def _district_kpis(
+    inp: ExpansionInputs, siting: Siting, fleet: FleetResult, rates: list[float | None]
+) -> list[DistrictKPI]:
+    """Stations, docks, bikes and walking coverage per district, before and after."""
+    pop = inp.demand.population
+    docks, bikes = fleet.docks, fleet.bikes
+    st_gu = inp.stations["gu"].astype(str).to_numpy()
+    all_gu = np.concatenate([st_gu, inp.candidates.gu[siting.sites]])
     districts = []
     for k, name in enumerate(inp.district_names):
-        in_gu = gu_pts == name
+        in_gu = inp.demand.gu == name
         gpop = float(pop[in_gu].sum())
         dpop = float(inp.district_population[name])
         mask = all_gu == name
@@ -1054,15 +1078,26 @@ def _assemble(
                 covered_share_before=round(float(pop[in_gu & inp.covered_before].sum()) / gpop, 5)
                 if gpop
                 else 0.0,
-                covered_share=round(float(pop[in_gu & covered_after].sum()) / gpop, 5) if gpop else 0.0,
+                covered_share=round(float(pop[in_gu & siting.covered_after].sum()) / gpop, 5)
+                if gpop
+                else 0.0,
             )
         )
+    return districts
+
+
+def _city_kpis(
+    sc: ExpansionScenario, inp: ExpansionInputs, siting: Siting, fleet: FleetResult
+) -> tuple[CityKPI, CityKPI]:
+    """The city's figures before and after the plan (walking coverage over the population grid)."""
+    pop = inp.demand.population
     pop_total = float(inp.district_population.sum())
     grid_pop = float(pop.sum())
     base_bikes = sc.baseline.bikes
+    n_old = len(inp.stations)
     before = CityKPI(
         stations=n_old,
-        docks=int(st["docks"].sum()),
+        docks=int(inp.stations["docks"].sum()),
         bikes=base_bikes,
         population=pop_total,
         bikes_per_10k=None if base_bikes is None else round(base_bikes / pop_total * 1e4, 3),
@@ -1070,44 +1105,15 @@ def _assemble(
         covered_share=round(float(pop[inp.covered_before].sum()) / grid_pop, 5),
     )
     after = CityKPI(
-        stations=n_old + len(sel),
-        docks=int(docks.sum()),
-        bikes=int(bikes.sum()),
+        stations=n_old + len(siting.sites),
+        docks=int(fleet.docks.sum()),
+        bikes=int(fleet.bikes.sum()),
         population=pop_total,
-        bikes_per_10k=round(float(bikes.sum()) / pop_total * 1e4, 3),
-        covered_population=float(pop[covered_after].sum()),
-        covered_share=round(float(pop[covered_after].sum()) / grid_pop, 5),
+        bikes_per_10k=round(float(fleet.bikes.sum()) / pop_total * 1e4, 3),
+        covered_population=float(pop[siting.covered_after].sum()),
+        covered_share=round(float(pop[siting.covered_after].sum()) / grid_pop, 5),
     )
-    greedy_cov = inp.covered_before.copy()
-    if len(res.greedy_sites):
-        gsub = inp.candidate_cover[res.greedy_sites]
-        greedy_cov |= np.asarray(gsub.sum(axis=0)).ravel() > 0
-    prov = Provenance.collect(
-        {k: v for k, v in inp.datasets.items() if Path(v).exists()},
-        scenario=sc.model_dump(mode="json"),
-        seed=seed,
-    )
-    notes = [*notes, f"candidate filters: {inp.candidate_report}"]
-    from mobility.stats import SolverStats
-
-    placeholder = SolverStats(solver="", status="", objective=0.0, bound=None, seconds=0.0, seed=seed)
-    return Plan(
-        scenario=sc.name,
-        radius_m=radius,
-        min_spacing_m=sc.spacing.min_m,
-        population_source=sc.population.source,
-        population_total=pop_total,
-        new_stations=new_stations,
-        existing_stations=existing,
-        districts=districts,
-        city_before=before,
-        city_after=after,
-        siting_stats=placeholder,
-        fleet_stats=placeholder,
-        provenance=prov,
-        greedy_covered_population=float(pop[greedy_cov].sum()),
-        notes=notes,
-    )
+    return before, after
 
 
 __all__ = [
