@@ -186,14 +186,12 @@ def _ktdb_hourly_for_ids(
     csv_path: Path, link_ids: np.ndarray, info: dict[str, Any]
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """Hourly KTDB speeds for edges whose id is a KTDB 5.5 link id or a single MOCT (ITS) link id."""
-    from mobility.network.ktdb import read_ktdb_speeds
-
     n = len(link_ids)
     mean = np.full(n, np.nan)
     if not csv_path.exists():
         info["ktdb_speeds"] = f"missing {csv_path}"
         return None, mean
-    sp = read_ktdb_speeds(csv_path)
+    sp = ktdb.read_ktdb_speeds(csv_path)
     hourly = np.full((n, 24), np.nan, dtype=np.float32)
     matched = 0
     for key_col in ("k_link_id", "its_link_id"):

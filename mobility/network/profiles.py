@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,8 +42,11 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy.sparse.csgraph import connected_components
 
-from mobility.errors import InputError
-from mobility.network.street import HIGHWAY_CLASSES, StreetNetwork
+from mobility.cache import cached_file
+from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.network.graph import load_network
+from mobility.network.ktdb import match_hourly_speeds
+from mobility.network.street import HIGHWAY_CLASSES, HIGHWAY_CODE, StreetNetwork
 
 Weight = Literal["time", "length"]
 
@@ -423,10 +427,6 @@ def apply_profile(
 
 
 def _matched_ktdb_speeds(net: StreetNetwork) -> np.ndarray | None:
-    import warnings
-
-    from mobility.errors import DataFileError, DataNotFoundError
-
     try:
         return matched_hourly_speeds(net, net.info.get("data_dir"))
     except (DataNotFoundError, DataFileError) as exc:
@@ -444,8 +444,6 @@ def profiled(
     data_dir: Any = None,
 ) -> ProfiledNetwork:
     """Load a network and apply a profile in one call (KTDB speeds matched and cached as needed)."""
-    from mobility.network.graph import load_network
-
     return apply_profile(load_network(source, data_dir), get_profile(profile))
 
 
@@ -454,11 +452,6 @@ def matched_hourly_speeds(net: StreetNetwork, data_dir: Path | str | None = None
 
     See :func:`match_hourly_speeds`; the cache key is the two networks' fingerprints.
     """
-    from mobility.cache import cached_file
-    from mobility.network.graph import load_network
-    from mobility.network.ktdb import match_hourly_speeds
-    from mobility.network.street import HIGHWAY_CODE
-
     ktdb = load_network("ktdb", data_dir)
     codes = np.array([HIGHWAY_CODE[c] for c in _DRIVE if c != "living_street"])  # KTDB has no living streets
     key = f"{net.fingerprint}-{ktdb.fingerprint}-v1"
