@@ -181,17 +181,11 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
 
 def run_sweep(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """A coverage or budget curve (:func:`mobility.placement.sweep.sweep`); progress per step."""
-    from mobility.placement.pipeline import build_inputs, model_params
-    from mobility.placement.sweep import Axis, parse_range, sweep
+    from mobility.placement.sweep import sweep, sweep_axis
     from mobility.scenario.expansion import scenario_from_dict
 
     sc = scenario_from_dict(inputs["scenario"], ScenarioRequest)  # again in the worker: no server path
-    axis: Axis = "new_stations" if inputs.get("new_stations") else "budget"
-    values = (
-        parse_range(inputs["new_stations"], "new_stations")
-        if axis == "new_stations"
-        else parse_range(inputs["budget"], "budget", integer=False)
-    )
+    axis, values = sweep_axis(inputs.get("new_stations"), inputs.get("budget"))
     steps = iter(range(1, 10_000))
     n_steps = 8 + 2 * len(values)
 
@@ -201,13 +195,10 @@ def run_sweep(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         ctx.report(min(0.95, next(steps) / n_steps), str(message))
 
     ctx.report(0.01, "starting")
-    inp = build_inputs(sc, progress=progress, predict_trips=True)
     result = sweep(
         sc,
-        inp,
         axis,
         values,
-        model_params(sc),
         radii=(500.0,) if inputs.get("with_500m") else (),
         progress=progress,
     )

@@ -29,7 +29,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from mobility.machine import machine
-    from mobility.placement.pipeline import build_inputs, model_params
+    from mobility.placement.pipeline import build_inputs
     from mobility.placement.sweep import parse_range, sweep
     from mobility.scenario.expansion import load_scenario
 
@@ -39,12 +39,11 @@ def main() -> None:
     t0 = time.perf_counter()
     inp = build_inputs(sc)
     t_inputs = time.perf_counter() - t0
-    params = model_params(sc, args.time_limit)
     t1 = time.perf_counter()
-    warm = sweep(sc, inp, "new_stations", values, params)
+    warm = sweep(sc, "new_stations", values, inputs=inp, time_limit=args.time_limit)
     t_warm = time.perf_counter() - t1
     t2 = time.perf_counter()
-    cold = [sweep(sc, inp, "new_stations", [v], params).points[0] for v in values]
+    cold = [sweep(sc, "new_stations", [v], inputs=inp, time_limit=args.time_limit).points[0] for v in values]
     t_cold = time.perf_counter() - t2
     load_after = os.getloadavg()
     rows = []

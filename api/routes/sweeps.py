@@ -60,18 +60,14 @@ class SweepRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_axis(self) -> SweepRequest:
-        from mobility.placement.sweep import parse_range
+        from mobility.placement.sweep import sweep_axis
 
         if (self.new_stations is None) == (self.budget is None):
             raise ValueError("give exactly one of new_stations or budget")
+        if self.budget is not None and self.scenario.budget is None:
+            raise ValueError("budget: the scenario has no budget section")
         try:
-            if self.new_stations is not None:
-                parse_range(self.new_stations, "new_stations")
-            else:
-                assert self.budget is not None
-                if self.scenario.budget is None:
-                    raise ValueError("budget: the scenario has no budget section")
-                parse_range(self.budget, "budget", integer=False)
+            sweep_axis(self.new_stations, self.budget)
         except InputError as exc:
             raise ValueError(str(exc)) from exc
         return self
@@ -110,15 +106,11 @@ def submit_sweep(
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue a sweep; 202 with the job id and Location. Each point gets the scenario's time limit."""
-    from mobility.placement.sweep import parse_range
+    from mobility.placement.sweep import sweep_axis
 
     limit = float(body.scenario.solver.time_limit)
     check_time_limit(request, limit, "body.scenario.solver.time_limit")
-    n_points = len(
-        parse_range(body.new_stations, "new_stations")
-        if body.new_stations is not None
-        else parse_range(body.budget or "", "budget", integer=False)
-    )
+    n_points = len(sweep_axis(body.new_stations, body.budget)[1])
     inputs: dict[str, Any] = {
         "name": body.scenario.name,
         "scenario": resolve_baseline(

@@ -68,17 +68,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Plan from OLD with as many new stations as the city added by NEW; compare side by side."""
         from mobility.export.backtest import write_backtest_map, write_district_table
-        from mobility.network.street import to_metric
-        from mobility.placement.backtest import backtest, default_scenario, match_new_stations
-        from mobility.placement.pipeline import build_inputs, model_params
+        from mobility.placement.backtest import backtest, default_scenario, match_new_stations, metric_xy
+        from mobility.placement.pipeline import model_params
         from mobility.scenario.expansion import Baseline, NewStations, load_scenario
         from mobility.sources.stations import load_station_list
 
         old_t = load_station_list(old, data_dir=data_dir).table.reset_index(drop=True)
         new_t = load_station_list(new, data_dir=data_dir).table.reset_index(drop=True)
-        ox, oy = to_metric(old_t["lon"].to_numpy(float), old_t["lat"].to_numpy(float))
-        nx_, ny_ = to_metric(new_t["lon"].to_numpy(float), new_t["lat"].to_numpy(float))
-        n_new = int(match_new_stations(ox, oy, nx_, ny_).sum())
+        n_new = int(match_new_stations(*metric_xy(old_t), *metric_xy(new_t)).sum())
         if scenario is None:
             sc = default_scenario(old, n_new)
         else:
@@ -91,13 +88,11 @@ def register(app: typer.Typer) -> None:
                 }
             )
         with progress_reporter(f"backtest {old} -> {new}", json_out=json_out) as progress:
-            inp = build_inputs(sc, data_dir=data_dir, progress=progress, predict_trips=True)
             result = backtest(
                 sc,
-                inp,
                 old_t,
                 new_t,
-                model_params(sc, time_limit, seed),
+                params=model_params(sc, time_limit, seed),
                 old_label=old,
                 new_label=new,
                 fleet_rules=scenario is not None,

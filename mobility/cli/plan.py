@@ -249,30 +249,22 @@ def _register_sweep(group: typer.Typer) -> None:
         """
         from mobility.errors import InputError
         from mobility.export.curve import curve_rows, write_curve_chart, write_curve_csv, write_curve_html
-        from mobility.placement.pipeline import build_inputs, model_params
-        from mobility.placement.sweep import Axis, parse_range, sweep
+        from mobility.placement.sweep import sweep, sweep_axis
         from mobility.scenario.expansion import load_scenario
 
-        if (new_stations is None) == (budget is None):
-            raise InputError("--new-stations/--budget", None, "exactly one of --new-stations or --budget")
-        axis: Axis = "new_stations" if new_stations is not None else "budget"
-        if new_stations is not None:
-            values = parse_range(new_stations, "--new-stations")
-        else:
-            assert budget is not None
-            values = parse_range(budget, "--budget", integer=False)
+        axis, values = sweep_axis(new_stations, budget, names=("--new-stations", "--budget"))
         sc = load_scenario(scenario)
         if axis == "budget" and sc.budget is None:
             raise InputError("--budget", budget, f"a scenario with a budget section ({scenario} has none)")
         t0 = time.perf_counter()
         with progress_reporter(f"sweeping {sc.name}", json_out=json_out) as progress:
-            inp = build_inputs(sc, data_dir=data_dir, progress=progress, predict_trips=True)
             result = sweep(
                 sc,
-                inp,
                 axis,
                 values,
-                model_params(sc, time_limit, seed),
+                data_dir=data_dir,
+                time_limit=time_limit,
+                seed=seed,
                 radii=(500.0,) if with_500m else (),
                 progress=progress,
             )

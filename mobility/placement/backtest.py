@@ -40,12 +40,15 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from mobility.arrays import BoolArray, FloatArray, IntArray
+from mobility.network.street import to_metric
 from mobility.placement.candidates import snap, walking_cover
 from mobility.placement.models import ModelParams
 from mobility.placement.pipeline import (
     ExpansionInputs,
     Siting,
     build_expansion_data,
+    build_inputs,
+    model_params,
     site_predictions,
     solve_siting,
 )
@@ -74,6 +77,12 @@ def _nearest_m(x: FloatArray, y: FloatArray, sx: FloatArray, sy: FloatArray) -> 
         return np.full(len(x), np.inf)
     d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
     return np.asarray(d, dtype=np.float64)
+
+
+def metric_xy(stations: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
+    """A station table's ``lon``/``lat`` in metres (EPSG:5179)."""
+    x, y = to_metric(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float))
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def match_new_stations(
@@ -319,11 +328,11 @@ def stations_to_match(
 
 def backtest(
     sc: ExpansionScenario,
-    inp: ExpansionInputs,
     old: pd.DataFrame,
     new: pd.DataFrame,
-    params: ModelParams,
     *,
+    inputs: ExpansionInputs | None = None,
+    params: ModelParams | None = None,
     old_label: str,
     new_label: str,
     fleet_rules: bool = False,
@@ -334,23 +343,19 @@ def backtest(
 ) -> Backtest:
     """Compare the real NEW network with the plan from OLD (see the module docstring).
 
-    ``sc`` is the scenario whose baseline is ``old`` (``inp`` built from it, with predicted trips);
-    its ``new_stations.max`` should be the number of real new stations. ``trips_weights`` plans
-    again with those ``objective.predicted_trips`` weights (the trust in predicted trips against
-    residents covered) and reports each.
+    ``sc`` is the scenario whose baseline is ``old``; its ``new_stations.max`` should be the
+    number of real new stations. Its inputs are ``inputs`` when given, else built here with
+    predicted trips (:func:`~mobility.placement.pipeline.build_inputs`, from ``data_dir``); the
+    solver settings are ``params``, else the scenario's. ``trips_weights`` plans again with those
+    ``objective.predicted_trips`` weights (the trust in predicted trips against residents covered)
+    and reports each.
     """
-    from mobility.network.street import to_metric
-
     say = progress or (lambda _m: None)
+    inp = inputs or build_inputs(sc, data_dir=data_dir, progress=say, predict_trips=True)
+    params = params or model_params(sc)
     t0 = time.perf_counter()
-    ox, oy = (
-        np.asarray(a, dtype=np.float64)
-        for a in to_metric(old["lon"].to_numpy(float), old["lat"].to_numpy(float))
-    )
-    nx_, ny_ = (
-        np.asarray(a, dtype=np.float64)
-        for a in to_metric(new["lon"].to_numpy(float), new["lat"].to_numpy(float))
-    )
+    ox, oy = metric_xy(old)
+    nx_, ny_ = metric_xy(new)
     is_new = match_new_stations(ox, oy, nx_, ny_)
     n_new = int(is_new.sum())
     say(f"{n_new} of {len(new)} {new_label} stations have no {old_label} station within {MATCH_M:g} m")

@@ -30,6 +30,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -38,11 +39,12 @@ import numpy.typing as npt
 from mobility.errors import InfeasibleError, InputError
 from mobility.placement.candidates import walking_cover
 from mobility.placement.fleet import check_feasibility
-from mobility.placement.models import ModelParams
 from mobility.placement.pipeline import (
     ExpansionInputs,
     build_expansion_data,
+    build_inputs,
     fleet_problem,
+    model_params,
     solve_siting,
 )
 from mobility.provenance import Provenance
@@ -200,13 +202,35 @@ def baseline_cover(inp: ExpansionInputs, radius: float) -> npt.NDArray[np.bool_]
     return np.asarray(cover.sum(axis=0)).ravel() > 0
 
 
+def sweep_axis(
+    new_stations: str | None, budget: str | None, *, names: tuple[str, str] = ("new_stations", "budget")
+) -> tuple[Axis, list[float]]:
+    """What a sweep varies and its values, from exactly one of a station-count and a budget range.
+
+    ``names`` are the two fields as the caller's user knows them (errors name them).
+
+    Raises
+    ------
+    InputError
+        When both or neither are given, or a range is not ``A:B:STEP`` (:func:`parse_range`).
+    """
+    if (new_stations is None) == (budget is None):
+        raise InputError(f"{names[0]}/{names[1]}", None, f"exactly one of {names[0]} or {names[1]}")
+    if new_stations is not None:
+        return "new_stations", parse_range(new_stations, names[0])
+    assert budget is not None
+    return "budget", parse_range(budget, names[1], integer=False)
+
+
 def sweep(
     sc: ExpansionScenario,
-    inp: ExpansionInputs,
     axis: Axis,
     values: Sequence[float],
-    params: ModelParams,
     *,
+    inputs: ExpansionInputs | None = None,
+    data_dir: Path | None = None,
+    time_limit: float | None = None,
+    seed: int | None = None,
     radii: Sequence[float] = (),
     progress: Progress | None = None,
 ) -> Sweep:
@@ -216,12 +240,14 @@ def sweep(
     ----------
     sc
         The scenario.
-    inp
-        Its inputs, built once (:func:`~mobility.placement.pipeline.build_inputs`).
     axis, values
         What varies and its values (sorted increasing here).
-    params
-        Site-selection solver settings (time limit per point).
+    inputs
+        Its inputs, when already built; else built here once, with predicted trips
+        (:func:`~mobility.placement.pipeline.build_inputs`, from ``data_dir``).
+    time_limit, seed
+        Override the scenario's solver settings (:func:`~mobility.placement.pipeline.model_params`);
+        the time limit applies to each point.
     radii
         Further coverage radii to report (only 500 m has a field: ``covered_share_500``).
 
@@ -230,6 +256,8 @@ def sweep(
     Sweep
     """
     say = progress or (lambda _m: None)
+    inp = inputs or build_inputs(sc, data_dir=data_dir, progress=say, predict_trips=True)
+    params = model_params(sc, time_limit, seed)
     pop = inp.demand.population
     grid_pop = float(pop.sum())
     radius = sc.coverage.radius_m

@@ -39,9 +39,7 @@ def inputs(scenario: ExpansionScenario, data_dir: Path) -> ExpansionInputs:
 @pytest.fixture(scope="module")
 def curve(scenario: ExpansionScenario, inputs: ExpansionInputs) -> Sweep:
     # 200 is below what 30,000 bikes need at 1.2 bikes per dock: reported, still sited
-    return sweep(
-        scenario, inputs, "new_stations", [200, 500, 800], model_params(scenario, 120), radii=(500.0,)
-    )
+    return sweep(scenario, "new_stations", [200, 500, 800], inputs=inputs, time_limit=120, radii=(500.0,))
 
 
 def test_curve_rises_and_every_point_is_within_1_percent(curve: Sweep) -> None:
