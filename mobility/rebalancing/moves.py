@@ -49,7 +49,10 @@ _A: TypeAlias = np.ndarray
 Problem: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A, _A, float]
 """What the kernels read and never change, as one tuple (built by :func:`local_search`):
 ``(q, C, T, cap, lo, hi, hs, hb, W)`` (see :class:`FixedRoutes`). The routes ``R``, ``M`` and
-the slacks, which the moves change, travel beside it."""
+the slacks, which the moves change, travel beside it as :data:`Routes`."""
+Routes: TypeAlias = tuple[_A, _A, _A]
+"""What the moves change: ``(R, M, slack)``, the routes, their stop counts and their seconds left
+(see :class:`FixedRoutes`); the kernels change the three arrays in place."""
 Prefix: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A, _A, _A]
 """The :func:`_prep` arrays of every route: ``(L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)``."""
 
@@ -138,13 +141,23 @@ class FixedRoutes:
             W,
         )
 
+    @property
+    def routes(self) -> Routes:
+        """``(R, M, slack)``, the arrays the moves change (:data:`Routes`)."""
+        return self.R, self.M, self.slack
+
+    @property
+    def problem(self) -> Problem:
+        """``(q, C, T, cap, lo, hi, hs, hb, W)``, what the kernels only read (:data:`Problem`)."""
+        return self.q, self.C, self.T, self.cap, self.lo, self.hi, self.hs, self.hb, self.W
+
     def seqs(self) -> list[list[int]]:
         """Stops of every route (matrix nodes)."""
         return [self.R[r, 1 : self.M[r] + 1].tolist() for r in range(self.M.size)]
 
     def objective(self) -> tuple[float, float]:
         """``(Σ arc cost, Σ load excess)``."""
-        c, e = route_objective(self.R, self.M, self.q, self.C, self.cap, self.lo, self.hi, self.W)
+        c, e = route_objective(self.R, self.M, self.problem)
         return float(c), float(e)
 
     def copy(self) -> FixedRoutes:
@@ -167,25 +180,7 @@ class FixedRoutes:
 
 def descend(fr: FixedRoutes, *, max_seg: int = 3, inter: bool = True, max_passes: int = 10**9) -> int:
     """Local search to a local optimum of all neighbourhoods; returns the moves applied."""
-    return int(
-        local_search(
-            fr.R,
-            fr.M,
-            fr.q,
-            fr.C,
-            fr.T,
-            fr.cap,
-            fr.lo,
-            fr.hi,
-            fr.slack,
-            fr.hs,
-            fr.hb,
-            fr.W,
-            max_seg,
-            inter,
-            max_passes,
-        )
-    )
+    return int(local_search(fr.routes, fr.problem, max_seg, inter, max_passes))
 
 
 def iterated_local_search(
@@ -360,17 +355,9 @@ def _prep(R: np.ndarray, M: np.ndarray, prob: Problem, r: int, pre: Prefix) -> N
 
 
 @njit(cache=True)
-def route_objective(
-    R: np.ndarray,
-    M: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    cap: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    W: float,
-) -> tuple[float, float]:  # pragma: no cover - compiled
+def route_objective(R: np.ndarray, M: np.ndarray, prob: Problem) -> tuple[float, float]:  # pragma: no cover
     """``(Σ arc cost, Σ load excess)`` of all routes."""
+    q, C, _, cap, lo, hi, _, _, _ = prob
     cost = 0.0
     exc = 0.0
     for r in range(M.size):
@@ -386,6 +373,13 @@ def route_objective(
                 mx = max(mx, load)
         exc += _excess(mn, mx, cap[r], lo[r], hi[r])
     return cost, exc
+
+
+@njit(cache=True)
+def _route_excess(M: np.ndarray, prob: Problem, pre: Prefix, r: int) -> float:  # pragma: no cover
+    """Load excess of route ``r`` as it stands, from its :func:`_prep` extremes."""
+    m = M[r]
+    return _excess(pre[1][r, m + 1], pre[2][r, m + 1], prob[3][r], prob[4][r], prob[5][r])
 
 
 @njit(cache=True)
@@ -442,17 +436,16 @@ def _move_segment(
 
 
 @njit(cache=True)
-def _two_opt_scan(
-    R: np.ndarray, M: np.ndarray, slack: np.ndarray, prob: Problem, pre: Prefix, r: int
-) -> int:  # pragma: no cover - compiled
+def _two_opt_scan(routes: Routes, prob: Problem, pre: Prefix, r: int) -> int:  # pragma: no cover - compiled
     """One 2-opt scan of route ``r``: each improving reversal is applied when found (the scan goes
     on from the next ``i``); returns the moves applied. ``pre``: the :func:`_prep` arrays."""
+    R, M, slack = routes
     _, C, T, cap, lo, hi, _, _, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
     eps = 1e-9
     applied = 0
     m = M[r]
-    ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+    ex0 = _route_excess(M, prob, pre, r)
     for i in range(1, m):
         rmn = L[r, i - 1]
         rmx = L[r, i - 1]
@@ -478,7 +471,7 @@ def _two_opt_scan(
                         rgt -= 1
                     slack[r] -= dt
                     _prep(R, M, prob, r, pre)
-                    ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+                    ex0 = _route_excess(M, prob, pre, r)
                     applied += 1
                     break
     return applied
@@ -486,20 +479,11 @@ def _two_opt_scan(
 
 @njit(cache=True)
 def _or_opt_segment(
-    R: np.ndarray,
-    M: np.ndarray,
-    slack: np.ndarray,
-    prob: Problem,
-    pre: Prefix,
-    r: int,
-    m: int,
-    i: int,
-    j: int,
-    ex0: float,
-    buf: np.ndarray,
+    routes: Routes, prob: Problem, pre: Prefix, r: int, m: int, i: int, j: int, ex0: float, buf: np.ndarray
 ) -> bool:  # pragma: no cover - compiled
     """Move stops ``i..j`` of route ``r`` (reversed or not) to the first place, later in the route
     then earlier, that improves it; True when moved (``_prep`` not yet called)."""
+    R, M, slack = routes
     _, C, T, cap, lo, hi, _, _, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
     eps = 1e-9
@@ -545,51 +529,36 @@ def _or_opt_segment(
 
 @njit(cache=True)
 def _or_opt_scan(
-    R: np.ndarray,
-    M: np.ndarray,
-    slack: np.ndarray,
-    prob: Problem,
-    pre: Prefix,
-    max_seg: int,
-    r: int,
-    buf: np.ndarray,
+    routes: Routes, prob: Problem, pre: Prefix, max_seg: int, r: int, buf: np.ndarray
 ) -> int:  # pragma: no cover - compiled
     """One or-opt scan of route ``r`` (segments of 1..``max_seg`` stops, each moved when that
     improves the route); returns the moves applied."""
-    cap, lo, hi = prob[3], prob[4], prob[5]
-    pmn, pmx = pre[1], pre[2]
+    R, M, _ = routes
     applied = 0
     m = M[r]
-    ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+    ex0 = _route_excess(M, prob, pre, r)
     for ln in range(1, max_seg + 1):
         for i in range(1, m - ln + 2):
-            if _or_opt_segment(R, M, slack, prob, pre, r, m, i, i + ln - 1, ex0, buf):
+            if _or_opt_segment(routes, prob, pre, r, m, i, i + ln - 1, ex0, buf):
                 _prep(R, M, prob, r, pre)
-                ex0 = _excess(pmn[r, m + 1], pmx[r, m + 1], cap[r], lo[r], hi[r])
+                ex0 = _route_excess(M, prob, pre, r)
                 applied += 1
     return applied
 
 
 @njit(cache=True)
 def _relocate(
-    R: np.ndarray,
-    M: np.ndarray,
-    slack: np.ndarray,
-    prob: Problem,
-    pre: Prefix,
-    max_seg: int,
-    r: int,
-    s: int,
-    buf: np.ndarray,
+    routes: Routes, prob: Problem, pre: Prefix, max_seg: int, r: int, s: int, buf: np.ndarray
 ) -> bool:  # pragma: no cover - compiled
     """Move the first segment of route ``r`` whose relocation into route ``s`` improves both;
     True when moved (``_prep`` not yet called)."""
+    R, M, slack = routes
     q, C, T, cap, lo, hi, hs, hb, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
     eps = 1e-9
     mr, ms = M[r], M[s]
-    exr = _excess(pmn[r, mr + 1], pmx[r, mr + 1], cap[r], lo[r], hi[r])
-    exs = _excess(pmn[s, ms + 1], pmx[s, ms + 1], cap[s], lo[s], hi[s])
+    exr = _route_excess(M, prob, pre, r)
+    exs = _route_excess(M, prob, pre, s)
     for ln in range(1, max_seg + 1):
         for i in range(1, mr - ln + 2):
             j = i + ln - 1
@@ -633,16 +602,17 @@ def _relocate(
 
 @njit(cache=True)
 def _exchange(
-    R: np.ndarray, M: np.ndarray, slack: np.ndarray, prob: Problem, pre: Prefix, r: int, s: int
+    routes: Routes, prob: Problem, pre: Prefix, r: int, s: int
 ) -> bool:  # pragma: no cover - compiled
     """Swap the first stop of route ``r`` with a stop of route ``s`` when that improves both;
     True when swapped (``_prep`` not yet called)."""
+    R, M, slack = routes
     q, C, T, cap, lo, hi, _, hb, W = prob
     L, pmn, pmx, smn, smx, _, _, _, _ = pre
     eps = 1e-9
     mr, ms = M[r], M[s]
-    exr = _excess(pmn[r, mr + 1], pmx[r, mr + 1], cap[r], lo[r], hi[r])
-    exs = _excess(pmn[s, ms + 1], pmx[s, ms + 1], cap[s], lo[s], hi[s])
+    exr = _route_excess(M, prob, pre, r)
+    exs = _route_excess(M, prob, pre, s)
     for i in range(1, mr + 1):
         a, u, b = R[r, i - 1], R[r, i], R[r, i + 1]
         for k in range(1, ms + 1):
@@ -673,29 +643,17 @@ def _exchange(
 
 @njit(cache=True)
 def local_search(
-    R: np.ndarray,
-    M: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    T: np.ndarray,
-    cap: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    slack: np.ndarray,
-    hs: np.ndarray,
-    hb: np.ndarray,
-    W: float,
-    max_seg: int,
-    inter: bool,
-    max_passes: int,
+    routes: Routes, prob: Problem, max_seg: int, inter: bool, max_passes: int
 ) -> int:  # pragma: no cover - compiled
     """First-improvement descent over 2-opt, or-opt, relocate and exchange (module docstring).
 
-    Modifies ``R``, ``M`` and ``slack`` (remaining route seconds) in place; returns the number of
-    moves applied. ``hs``/``hb`` are each route's seconds per stop and per bike handled. Each
-    neighbourhood is its own kernel (:func:`_two_opt_scan`, :func:`_or_opt_scan`,
-    :func:`_relocate`, :func:`_exchange`) over the prefix arrays of :func:`_prep`.
+    Modifies the :data:`Routes` arrays ``R``, ``M`` and ``slack`` (remaining route seconds) in
+    place; returns the number of moves applied. ``prob`` is the :data:`Problem` tuple (``hs``/``hb``
+    are each route's seconds per stop and per bike handled). Each neighbourhood is its own kernel
+    (:func:`_two_opt_scan`, :func:`_or_opt_scan`, :func:`_relocate`, :func:`_exchange`) over the
+    prefix arrays of :func:`_prep`.
     """
+    R, M, _ = routes
     nr, width = R.shape
     L = np.zeros((nr, width))
     pmn = np.zeros((nr, width))
@@ -707,7 +665,6 @@ def local_search(
     Tf = np.zeros((nr, width))
     Tb = np.zeros((nr, width))
     pre = (L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
-    prob = (q, C, T, cap, lo, hi, hs, hb, W)
     buf = np.zeros(max(max_seg, 1), dtype=np.int64)
     for r in range(nr):
         _prep(R, M, prob, r, pre)
@@ -718,16 +675,16 @@ def local_search(
         improved = False
         passes += 1
         for r in range(nr):
-            n = _two_opt_scan(R, M, slack, prob, pre, r)
+            n = _two_opt_scan(routes, prob, pre, r)
             while n > 0:
                 moves += n
                 improved = True
-                n = _two_opt_scan(R, M, slack, prob, pre, r)
-            n = _or_opt_scan(R, M, slack, prob, pre, max_seg, r, buf)
+                n = _two_opt_scan(routes, prob, pre, r)
+            n = _or_opt_scan(routes, prob, pre, max_seg, r, buf)
             while n > 0:
                 moves += n
                 improved = True
-                n = _or_opt_scan(R, M, slack, prob, pre, max_seg, r, buf)
+                n = _or_opt_scan(routes, prob, pre, max_seg, r, buf)
         if not inter or nr < 2:
             continue
         for r in range(nr):
@@ -736,9 +693,9 @@ def local_search(
                     continue
                 again = True
                 while again:
-                    again = _relocate(R, M, slack, prob, pre, max_seg, r, s, buf)
+                    again = _relocate(routes, prob, pre, max_seg, r, s, buf)
                     if not again and r < s:
-                        again = _exchange(R, M, slack, prob, pre, r, s)
+                        again = _exchange(routes, prob, pre, r, s)
                     if again:
                         _prep(R, M, prob, r, pre)
                         _prep(R, M, prob, s, pre)
