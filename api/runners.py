@@ -9,10 +9,7 @@ lazily so that a worker only loads what it runs.
 from __future__ import annotations
 
 import json
-import math
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
 from api.schemas import (
@@ -25,6 +22,9 @@ from api.schemas import (
 )
 from mobility.errors import StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
+
+if TYPE_CHECKING:
+    from mobility.rebalancing.problem import RebalancingProblem
 
 
 def _dumps(obj: Any) -> bytes:
@@ -92,55 +92,21 @@ def travel_for(inputs: dict[str, Any]) -> TruckTravel:
     )
 
 
-def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> Any:
+def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> RebalancingProblem:
     """A :class:`~mobility.rebalancing.problem.RebalancingProblem` from a validated run request.
 
-    Travel: ``travel``, else :func:`travel_for` the request's ``options``.
-    Costs per station: ``|k - target|`` per bike when ``target`` is given, the band
-    ``[target_low, target_high]`` when given, else the band ``[25 %, 75 %]`` of the docks.
+    Travel: ``travel``, else :func:`travel_for` the request's ``options``; the problem itself is
+    :func:`mobility.rebalancing.build.problem_from_records` (each station's target interval there).
     """
-    from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_interval
+    from mobility.rebalancing.build import problem_from_records
 
-    stations = inputs["snapshot"]["stations"]
-    fleet = inputs["fleet"]
-    curves = []
-    for s in stations:
-        docks, bikes = int(s["docks"]), int(s["bikes"])
-        kmax = max(docks, bikes, 1)
-        if s.get("target") is not None:
-            low = high = int(s["target"])
-        elif s.get("target_low") is not None or s.get("target_high") is not None:
-            low = int(s.get("target_low") or 0)
-            high = int(s["target_high"]) if s.get("target_high") is not None else max(low, docks)
-        else:
-            low, high = math.floor(0.25 * docks), math.ceil(0.75 * docks)
-        curves.append(curve_from_interval(low, max(low, high), kmax))
-    depots = tuple(
-        Depot(id=d["id"], name=d.get("name") or d["id"], lon=d["lon"], lat=d["lat"]) for d in fleet["depots"]
-    )
-    trucks = tuple(
-        Truck(
-            id=t["id"],
-            depot=t["depot"],
-            capacity=int(t["capacity"]),
-            shift_start=float(t["shift_start"]),
-            shift_end=float(t["shift_end"]),
-        )
-        for t in fleet["trucks"]
-    )
     travel = travel if travel is not None else travel_for(inputs)
-    return RebalancingProblem(
-        station_ids=tuple(s["station_id"] for s in stations),
-        names=tuple(s.get("name") or s["station_id"] for s in stations),
-        lon=np.array([s["lon"] for s in stations], dtype=np.float64),
-        lat=np.array([s["lat"] for s in stations], dtype=np.float64),
-        docks=np.array([s["docks"] for s in stations], dtype=np.int64),
-        bikes=np.array([s["bikes"] for s in stations], dtype=np.int64),
-        curves=tuple(curves),
-        depots=depots,
-        trucks=trucks,
-        travel_s=travel.seconds,
-        distance_m=travel.metres,
+    return problem_from_records(
+        inputs["snapshot"]["stations"],
+        inputs["fleet"]["depots"],
+        inputs["fleet"]["trucks"],
+        travel.seconds,
+        travel.metres,
         meta={
             "travel_model": travel.model,
             "snapshot": inputs["snapshot"].get("name"),

@@ -1,12 +1,15 @@
 """Assemble a :class:`RebalancingProblem` from a scenario, a status table and travel matrices.
 
-Pure: tables and arrays in, a problem out. Reading files, the street network and the demand
-model is the CLI's job (:mod:`mobility.cli.rebalance`).
+Pure: tables and arrays in, a problem out. Two entries: :func:`problem_from_scenario` (a nightly
+scenario and the assembled status table: ``mobility rebalance``, the bench and the tests, through
+:func:`mobility.rebalancing.night.load_night_problem`, which reads the files) and
+:func:`problem_from_records` (a snapshot and a fleet as plain records: the API's rebalancing runs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +21,14 @@ from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve
 from mobility.scenario.nightly import NightlyScenario
 from mobility.sources.base import EARTH_RADIUS_M
 
-__all__ = ["assemble_stations", "expand_trucks", "problem_from_scenario", "straight_line_matrices"]
+__all__ = [
+    "assemble_stations",
+    "expand_trucks",
+    "problem_from_records",
+    "problem_from_scenario",
+    "snapshot_interval",
+    "straight_line_matrices",
+]
 
 STATION_COLUMNS = ("station_id", "number", "name", "docks", "bikes", "lon", "lat")
 
@@ -219,5 +229,77 @@ def problem_from_scenario(
         overflow_penalty=c.overflow_penalty,
         max_visits=c.max_visits_per_station,
         band_tolerance=c.band_tolerance,
+        meta=dict(meta or {}),
+    )
+
+
+def snapshot_interval(docks: int, target: int | None, low: int | None, high: int | None) -> tuple[int, int]:
+    """The bikes a station should hold in the morning, as an interval ``(low, high)``.
+
+    ``target`` exactly when given; else ``[low, high]`` when either is given (a missing ``low`` is
+    0, a missing ``high`` ``max(low, docks)``); else the band ``[25 %, 75 %]`` of the docks.
+    """
+    if target is not None:
+        return int(target), int(target)
+    if low is not None or high is not None:
+        lo = int(low or 0)
+        return lo, int(high) if high is not None else max(lo, docks)
+    return math.floor(0.25 * docks), math.ceil(0.75 * docks)
+
+
+def problem_from_records(
+    stations: Sequence[Mapping[str, Any]],
+    depots: Sequence[Mapping[str, Any]],
+    trucks: Sequence[Mapping[str, Any]],
+    travel_s: np.ndarray,
+    distance_m: np.ndarray,
+    *,
+    meta: dict[str, Any] | None = None,
+) -> RebalancingProblem:
+    """The night's :class:`RebalancingProblem` from a snapshot and a fleet given as records.
+
+    Parameters
+    ----------
+    stations
+        ``station_id, lon, lat, docks, bikes`` and optionally ``name`` (default: the id),
+        ``target``, ``target_low``, ``target_high``; each station costs ``|k - target|`` per bike
+        outside its :func:`snapshot_interval`.
+    depots
+        ``id, lon, lat`` and optionally ``name``.
+    trucks
+        ``id, depot, capacity, shift_start, shift_end`` (seconds since midnight).
+    travel_s, distance_m
+        Square matrices over ``depots + stations``.
+    meta
+        Kept on the problem (travel model, snapshot name).
+    """
+    curves = []
+    for s in stations:
+        docks, bikes = int(s["docks"]), int(s["bikes"])
+        low, high = snapshot_interval(docks, s.get("target"), s.get("target_low"), s.get("target_high"))
+        curves.append(curve_from_interval(low, max(low, high), max(docks, bikes, 1)))
+    return RebalancingProblem(
+        station_ids=tuple(s["station_id"] for s in stations),
+        names=tuple(s.get("name") or s["station_id"] for s in stations),
+        lon=np.array([s["lon"] for s in stations], dtype=np.float64),
+        lat=np.array([s["lat"] for s in stations], dtype=np.float64),
+        docks=np.array([s["docks"] for s in stations], dtype=np.int64),
+        bikes=np.array([s["bikes"] for s in stations], dtype=np.int64),
+        curves=tuple(curves),
+        depots=tuple(
+            Depot(id=d["id"], name=d.get("name") or d["id"], lon=d["lon"], lat=d["lat"]) for d in depots
+        ),
+        trucks=tuple(
+            Truck(
+                id=t["id"],
+                depot=t["depot"],
+                capacity=int(t["capacity"]),
+                shift_start=float(t["shift_start"]),
+                shift_end=float(t["shift_end"]),
+            )
+            for t in trucks
+        ),
+        travel_s=travel_s,
+        distance_m=distance_m,
         meta=dict(meta or {}),
     )

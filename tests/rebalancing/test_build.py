@@ -92,3 +92,13 @@ def test_demand_curves_are_used_by_station_number() -> None:
     assert p.curves[0].tolist() == [3.0, 2.0, 1.0]
     assert rep.warnings["no demand curve (snapshot target interval used)"] == 1
     assert len(expand_trucks(scn)) == 2
+
+
+def test_snapshot_interval_rules() -> None:
+    """A target is exact; one bound of a band defaults to 0 / the docks; no target is 25-75 % of the docks."""
+    from mobility.rebalancing.build import snapshot_interval
+
+    assert snapshot_interval(15, 10, 2, 3) == (10, 10)
+    assert snapshot_interval(15, None, 4, None) == (4, 15)
+    assert snapshot_interval(15, None, None, 6) == (0, 6)
+    assert snapshot_interval(15, None, None, None) == (3, 12)
