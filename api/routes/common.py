@@ -44,6 +44,7 @@ __all__ = [
     "add_list_route",
     "cancel",
     "check_time_limit",
+    "created_responses",
     "get_job",
     "job_info",
     "job_status",
@@ -98,6 +99,19 @@ def artifact_responses(what: str) -> dict[int | str, dict[str, Any]]:
         404: {"model": ErrorBody},
         406: {"model": ErrorBody},
         409: {"model": ErrorBody},
+    }
+
+
+def created_responses(
+    description: str, param: str, *, too_large: bool = False, **targets: tuple[str, str]
+) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a route that stores what it is sent (a key, a snapshot, a station
+    list): 201 with ``description`` and :func:`links_to` ``targets`` from its ``param``, 413 when
+    the body may be ``too_large``, 422."""
+    return {
+        201: {"description": description, "links": links_to(param, **targets)},
+        **({413: {"model": ErrorBody}} if too_large else {}),
+        422: {"model": ErrorBody},
     }
 
 

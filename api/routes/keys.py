@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from api.auth import Principal, create_key, list_keys, require, revoke_key
 from api.db.models import ApiKey, AuditEntry, utcnow
-from api.routes.common import links_to, public_view
+from api.routes.common import created_responses, public_view
 from api.schemas import AuditPage, AuditRecord, ErrorBody, KeyCreate, KeyCreated, KeyInfo
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -30,13 +30,9 @@ def key_info(rec: ApiKey) -> KeyInfo:
     status_code=201,
     response_model=KeyCreated,
     summary="Create an API key",
-    responses={
-        201: {
-            "description": "Created: the secret, shown this once.",
-            "links": links_to("key_id", RevokeKey=("DELETE", "/v1/keys/{key_id}")),
-        },
-        422: {"model": ErrorBody},
-    },
+    responses=created_responses(
+        "Created: the secret, shown this once.", "key_id", RevokeKey=("DELETE", "/v1/keys/{key_id}")
+    ),
 )
 def create(request: Request, response: Response, body: KeyCreate, _p: Admin) -> KeyCreated:
     """A new key with a role and an optional expiry; the secret is in this response only."""

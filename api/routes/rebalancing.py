@@ -17,7 +17,7 @@ from api.routes.common import (
     add_job_routes,
     add_list_route,
     check_time_limit,
-    links_to,
+    created_responses,
     public_view,
     stored_upload,
     submission,
@@ -41,13 +41,11 @@ router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
     status_code=201,
     response_model=SnapshotInfo,
     summary="Store a snapshot",
-    responses={
-        201: {
-            "description": "Stored: the snapshot's id, for runs' snapshot_id.",
-            "links": links_to("snapshot_id", GetSnapshot=("GET", "/v1/rebalancing/snapshots/{snapshot_id}")),
-        },
-        422: {"model": ErrorBody},
-    },
+    responses=created_responses(
+        "Stored: the snapshot's id, for runs' snapshot_id.",
+        "snapshot_id",
+        GetSnapshot=("GET", "/v1/rebalancing/snapshots/{snapshot_id}"),
+    ),
 )
 def store_snapshot(
     request: Request,

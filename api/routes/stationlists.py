@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import StationList
-from api.routes.common import FieldError, links_to, public_view, stored_upload
+from api.routes.common import FieldError, created_responses, public_view, stored_upload
 from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
@@ -36,14 +36,12 @@ EXAMPLE: dict[str, Any] = {
     ],
 }
 
-CREATED: dict[int | str, dict[str, Any]] = {
-    201: {
-        "description": "Stored: the list's id, for scenarios' baseline.station_list_id.",
-        "links": links_to("list_id", GetStationList=("GET", f"{BASE}/{{list_id}}")),
-    },
-    413: {"model": ErrorBody},
-    422: {"model": ErrorBody},
-}
+CREATED = created_responses(
+    "Stored: the list's id, for scenarios' baseline.station_list_id.",
+    "list_id",
+    too_large=True,
+    GetStationList=("GET", f"{BASE}/{{list_id}}"),
+)
 
 
 def _store(
