@@ -324,9 +324,8 @@ _MASK = (1 << _SHIFT) - 1
 
 
 @nb.njit(cache=True)
-def _push(heap: np.ndarray, size: int, key: np.int64) -> int:
-    """Insert ``key`` into the 4-ary min-heap ``heap[:size]`` (sift-up with a hole)."""
-    i = size
+def _sift_up(heap: np.ndarray, i: int, key: np.int64) -> None:
+    """Move the hole at ``heap[i]`` up the 4-ary min-heap until ``key`` fits there, and put it."""
     while i > 0:
         p = (i - 1) >> 2
         if heap[p] <= key:
@@ -334,6 +333,12 @@ def _push(heap: np.ndarray, size: int, key: np.int64) -> int:
         heap[i] = heap[p]
         i = p
     heap[i] = key
+
+
+@nb.njit(cache=True)
+def _push(heap: np.ndarray, size: int, key: np.int64) -> int:
+    """Insert ``key`` into the 4-ary min-heap ``heap[:size]`` (sift-up with a hole)."""
+    _sift_up(heap, size, key)
     return size + 1
 
 
@@ -360,13 +365,7 @@ def _pop(heap: np.ndarray, size: int) -> int:
                 m = k
         heap[i] = heap[m]
         i = m
-    while i > 0:
-        p = (i - 1) >> 2
-        if heap[p] <= key:
-            break
-        heap[i] = heap[p]
-        i = p
-    heap[i] = key
+    _sift_up(heap, i, key)
     return size
 
 
