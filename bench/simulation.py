@@ -109,7 +109,7 @@ def main() -> None:
 
     from mobility.simulation.engine import run
     from mobility.simulation.pipeline import prepare
-    from mobility.simulation.validation import validate_day, validate_month
+    from mobility.simulation.validation import ValidationRun, validate_day, validate_month
 
     m = machine()
     print(f"machine: {m['cores']} cores, {m['ram_gb']} GB RAM, {m['cpu']}, load {m['loadavg']}")
@@ -169,8 +169,9 @@ def main() -> None:
 
     val: dict[str, Any] = {}
     if not args.skip_validation:
-        val["june"] = validate_month(replications=args.validation_replications, seed=args.seed)
-        val["day"] = validate_day(replications=args.validation_replications, seed=args.seed)
+        how = ValidationRun(replications=args.validation_replications, seed=args.seed)
+        val["june"] = validate_month(run=how)
+        val["day"] = validate_day(run=how)
         for v in val.values():
             print(
                 f"validation {v['check']}: R² of station daily rentals {v['r2_station_rentals']:.3f} "

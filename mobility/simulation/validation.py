@@ -32,6 +32,7 @@ noise (``1 - mean / variance``; the ceiling for one day's counts).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,28 @@ from mobility.sources.stations import load_station_list
 
 OPERATOR_RULE = RebalanceRule(every_s=3600, low=0.2, target=0.5, high=0.8, start_h=7.0, end_h=22.0)
 """The daytime rebalancing rule of the validations, fixed before they were run (not fitted)."""
+
+
+@dataclass(frozen=True)
+class ValidationRun:
+    """How a validation simulates, whichever check it is.
+
+    Attributes
+    ----------
+    replications
+        Simulated days per day simulated.
+    seed
+        Random seed of the simulator.
+    data_dir
+        The Seoul data folder (``None`` resolves it).
+    rebalance
+        The daytime rebalancing rule (:data:`OPERATOR_RULE`; ``RebalanceRule()`` switches it off).
+    """
+
+    replications: int = 20
+    seed: int = 0
+    data_dir: Path | None = None
+    rebalance: RebalanceRule = OPERATOR_RULE
 
 
 def r_squared(observed: np.ndarray, predicted: np.ndarray) -> float:
@@ -81,15 +104,20 @@ def _report(
     observed: pd.Series,
     simulated: pd.Series,
     check: str,
-    replications: int,
-    rebalance: RebalanceRule,
+    run: ValidationRun,
     runs: dict[str, Any],
     **extra: Any,
 ) -> dict[str, Any]:
     """The comparison of one check, with what was run: its name, replications, rule and runs."""
     out = _compare(observed, simulated)
     out.update(
-        {"check": check, **extra, "replications": replications, "rebalance": rebalance.__dict__, "runs": runs}
+        {
+            "check": check,
+            **extra,
+            "replications": run.replications,
+            "rebalance": run.rebalance.__dict__,
+            "runs": runs,
+        }
     )
     return out
 
@@ -109,8 +137,8 @@ def _prepare(
     )
 
 
-def _station_rentals(prep: Prepared, replications: int, seed: int) -> tuple[pd.Series, dict[str, Any]]:
-    run, result = simulate(prep, replications, seed)
+def _station_rentals(prep: Prepared, how: ValidationRun) -> tuple[pd.Series, dict[str, Any]]:
+    run, result = simulate(prep, how.replications, how.seed)
     rentals = run.metric("rentals").sum(axis=2).mean(axis=0)
     idx = prep.stations["number"].astype("Int64").to_numpy()
     summary = result.summary()
@@ -124,13 +152,15 @@ def validate_month(
     *,
     weekday: str = "2023-06-14",
     weekend: str = "2023-06-17",
-    replications: int = 20,
-    seed: int = 0,
-    data_dir: Path | None = None,
-    rebalance: RebalanceRule = OPERATOR_RULE,
+    run: ValidationRun | None = None,
 ) -> dict[str, Any]:
-    """Simulated against recorded mean daily rentals per station in a held-out month."""
-    root = resolve_data_dir(data_dir)
+    """Simulated against recorded mean daily rentals per station in a held-out month.
+
+    ``weekday`` and ``weekend`` are the month's representative days; ``run`` how they are
+    simulated (default :class:`ValidationRun`).
+    """
+    run = run or ValidationRun()
+    root = resolve_data_dir(run.data_dir)
     usage = load_usage(root)
     held = usage[usage["month"].astype(str) == month]
     fit = usage[usage["month"].astype(str) != month]
@@ -139,26 +169,21 @@ def validate_month(
     parts: dict[str, pd.Series] = {}
     summaries = {}
     for kind, day in (("weekday", weekday), ("weekend", weekend)):
-        prep = _prepare(day, root, prof, month, rebalance)
-        parts[kind], summaries[kind] = _station_rentals(prep, replications, seed)
+        prep = _prepare(day, root, prof, month, run.rebalance)
+        parts[kind], summaries[kind] = _station_rentals(prep, run)
     n_days = days["weekday"] + days["weekend"]
     sim = (parts["weekday"] * days["weekday"] + parts["weekend"] * days["weekend"]) / n_days
     obs = (
         held.groupby(pd.to_numeric(held["number"], errors="coerce").astype("Int64"))["rentals"].sum() / n_days
     )
-    return _report(obs, sim, f"held-out month {month}", replications, rebalance, summaries, days=days)
+    return _report(obs, sim, f"held-out month {month}", run, summaries, days=days)
 
 
-def validate_day(
-    day: str = "2022-01-01",
-    *,
-    replications: int = 20,
-    seed: int = 0,
-    data_dir: Path | None = None,
-    rebalance: RebalanceRule = OPERATOR_RULE,
-) -> dict[str, Any]:
-    """Simulated against recorded rentals per station on a held-out full day of trips."""
-    root = resolve_data_dir(data_dir)
+def validate_day(day: str = "2022-01-01", *, run: ValidationRun | None = None) -> dict[str, Any]:
+    """Simulated against recorded rentals per station on a held-out full day of trips, simulated
+    as ``run`` says (default :class:`ValidationRun`)."""
+    run = run or ValidationRun()
+    root = resolve_data_dir(run.data_dir)
     train = tuple(d for d in TRIP_DATASETS if d != day)
     full = load_station_list("2025-12", data_dir=root).table
     prof = build_profiles(load_trip_tables(root, train), load_usage(root), full)
@@ -172,13 +197,13 @@ def validate_day(
         root,
         prof,
         month,
-        rebalance,
+        run.rebalance,
         trip_datasets=train,
         station_set=StationSet(t, source=f"2025-12 installed before {day}"),
         history_before=month,
     )
-    sim, summary = _station_rentals(prep, replications, seed)
+    sim, summary = _station_rentals(prep, run)
     trips = load_trip_tables(root, (day,))[day]
     obs = pd.to_numeric(trips["rent_station"], errors="coerce").astype("Int64").value_counts()
     obs = obs.reindex(sim.index, fill_value=0)
-    return _report(obs, sim, f"held-out day {day}", replications, rebalance, {"day": summary})
+    return _report(obs, sim, f"held-out day {day}", run, {"day": summary})

@@ -114,9 +114,9 @@ def test_simulate_command_on_seoul(tmp_path: Path, data_dir: Path) -> None:
 @pytest.mark.slow
 def test_held_out_june_meets_the_floor(data_dir: Path) -> None:
     """Fit without June 2023; simulated mean daily rentals per station against June's records."""
-    from mobility.simulation.validation import validate_month
+    from mobility.simulation.validation import ValidationRun, validate_month
 
-    v = validate_month(replications=10, seed=0, data_dir=data_dir)
+    v = validate_month(run=ValidationRun(replications=10, seed=0, data_dir=data_dir))
     assert v["stations_compared"] > 2500
     assert v["r2_station_rentals"] >= 0.7
     assert abs(v["total_ratio"] - 1.0) <= 0.10
@@ -129,9 +129,9 @@ def test_held_out_new_years_day_meets_the_floor(data_dir: Path) -> None:
     """2022-01-01 forecast from the history before it (README): issue 14's floor, R² >= 0.7 of
     station rentals and the citywide total within 10 %. 50 replications: the simulated means
     carry less noise of their own (the R² of 5 replications is about 0.02 lower)."""
-    from mobility.simulation.validation import validate_day
+    from mobility.simulation.validation import ValidationRun, validate_day
 
-    v = validate_day(replications=50, seed=0, data_dir=data_dir)
+    v = validate_day(run=ValidationRun(replications=50, seed=0, data_dir=data_dir))
     assert v["stations_compared"] > 2400
     assert v["r2_station_rentals"] >= 0.7
     assert abs(v["total_ratio"] - 1.0) <= 0.10
