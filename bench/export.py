@@ -88,11 +88,12 @@ def main() -> None:
     from mobility.export.gbfs import build_feeds
     from mobility.export.layers import layers_from_plan, layers_from_routes
     from mobility.export.synthetic import synthetic_plan, synthetic_routes
+    from mobility.placement.plan import Plan
 
     data_dir = resolve_data_dir()
     t0 = time.perf_counter()
     plan = synthetic_plan(data_dir, new=args.new, seed=7, scenario="bench-large")
-    layers = layers_from_plan(plan, data_dir)
+    layers = layers_from_plan(Plan.from_dict(plan), data_dir)
     if args.routes is not None:
         routes = json.loads(args.routes.read_text(encoding="utf-8"))
         routes["routes"] = [r for r in routes["routes"] if r["stops"]]

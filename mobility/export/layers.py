@@ -42,6 +42,7 @@ from shapely.geometry import LineString
 from mobility.cache import files_stamp
 from mobility.errors import DataFileError, InputError
 from mobility.placement.coverage import walking_coverage
+from mobility.placement.plan import CityKPI, DistrictKPI, Plan
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.sources.base import CRS_METRIC, CRS_WGS84
 
@@ -367,21 +368,6 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     raise InputError("plan", type(obj).__name__, "a Plan/RebalancingPlan, its to_dict() or its JSON")
 
 
-def _pick(d: Mapping[str, Any], *names: str, default: Any = None) -> Any:
-    for n in names:
-        if n in d and d[n] is not None:
-            return d[n]
-    return default
-
-
-def _num(d: Mapping[str, Any], *names: str, default: float = 0.0) -> float:
-    v = _pick(d, *names, default=default)
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return default
-
-
 def is_routes_dict(d: Mapping[str, Any]) -> bool:
     """Whether a JSON document is a RebalancingPlan (``routes.json``) rather than a Plan."""
     if str(d.get("schema", "")).startswith("mobility/rebalancing-plan"):
@@ -390,70 +376,27 @@ def is_routes_dict(d: Mapping[str, Any]) -> bool:
 
 
 def layers_from_plan(
-    plan: Any,
+    plan: Plan,
     data_dir: Path,
     *,
     catchment_m: float | None = None,
     with_water: bool = True,
 ) -> MapLayers:
-    """Map layers of an expansion ``mobility.placement.plan.Plan`` (the object or its plan.json dict).
+    """Map layers of an expansion :class:`~mobility.placement.plan.Plan`.
 
-    Reads (``schema_version`` "1"): ``new_stations`` (id, lat/lon, gu, docks, bikes,
-    population_newly_covered, predicted_trips), ``existing_stations`` (every baseline station
-    with the bikes the plan gives it), ``districts`` (population, stations_before, stations,
-    docks, bikes, bikes_per_10k, covered_share_before, covered_share), ``city_before`` /
-    ``city_after`` and ``radius_m``. District polygons come from the boundaries in ``data_dir``.
-    A plan without ``existing_stations`` is drawn over the current network (bikes estimated).
+    Draws the plan's ``new_stations``, its ``existing_stations`` (every baseline station with the
+    bikes the plan gives it) and its ``districts``; the citywide figures are its ``city_before``
+    and ``city_after``. District polygons come from the boundaries in ``data_dir``. A plan without
+    ``existing_stations`` is drawn over the current network (bikes estimated).
 
     Coverage is drawn as straight-line circles of ``radius_m`` around the stations (the plan
     counts residents along the walking network, so the drawn area is a slight over-estimate);
     the district coverage shares shown are the plan's own.
     """
-    d = _as_dict(plan)
-    radius = float(catchment_m or _num(d, "radius_m", "catchment_m", default=0.0) or DEFAULT_CATCHMENT_M)
+    radius = float(catchment_m or plan.radius_m or DEFAULT_CATCHMENT_M)
     districts = load_current_districts(data_dir)
-    ex_rows = [r for r in (_pick(d, "existing_stations", default=[]) or []) if isinstance(r, Mapping)]
-    if ex_rows:
-        ex = pd.DataFrame(ex_rows)
-        missing = [c for c in ("station_id", "lat", "lon", "docks", "bikes") if c not in ex.columns]
-        if missing:
-            raise InputError(
-                "plan.existing_stations", missing, "rows with station_id, lat, lon, docks, bikes"
-            )
-        for col, default in (("name", ""), ("gu", ""), ("number", None)):
-            if col not in ex.columns:
-                ex[col] = default
-        ex["number"] = [None if pd.isna(n) else str(n) for n in ex["number"]]
-        ex["station_id"] = ex["station_id"].astype(str)
-        ex["docks"] = pd.to_numeric(ex["docks"], errors="coerce").fillna(0).astype(int)
-        ex["bikes"] = pd.to_numeric(ex["bikes"], errors="coerce").fillna(0).astype(int)
-        ex["bikes_estimated"] = False
-        ex["kind"] = "existing"
-        existing = _points(ex[[*STATION_COLUMNS, "lat", "lon"]])
-    else:
-        existing = layers_from_network(data_dir, with_water=False).existing_stations
-    rows = []
-    for i, s in enumerate(_pick(d, "new_stations", default=[]) or []):
-        lat, lon = _num(s, "lat", default=np.nan), _num(s, "lon", default=np.nan)
-        if not (np.isfinite(lat) and np.isfinite(lon)):
-            raise InputError(f"plan.new_stations[{i}].lat/lon", (lat, lon), "finite WGS84 coordinates")
-        sid = str(_pick(s, "id", "station_id", default=f"NEW-{i + 1:04d}"))
-        dong = str(_pick(s, "dong", default=""))
-        rows.append(
-            {
-                "station_id": sid,
-                "name": str(_pick(s, "name", default=f"신규 {sid}" + (f" ({dong})" if dong else ""))),
-                "gu": str(_pick(s, "gu", default="")),
-                "docks": int(_num(s, "docks")),
-                "bikes": int(_num(s, "bikes")),
-                "population_covered": _num(s, "population_newly_covered", "population_covered"),
-                "predicted_trips": _num(s, "predicted_trips", default=np.nan),
-                "kind": "new",
-                "lat": lat,
-                "lon": lon,
-            }
-        )
-    new = _points(pd.DataFrame(rows)) if rows else _empty(NEW_COLUMNS)
+    existing = _plan_existing(plan, data_dir)
+    new = _plan_new(plan)
     cov_ex = catchments(existing, radius, kind="existing")
     cov_new = catchments(new, radius, kind="new")
     coverage = gpd.GeoDataFrame(
@@ -461,67 +404,96 @@ def layers_from_plan(
         geometry="geometry",
         crs=CRS_WGS84,
     )
-    plan_rows = {str(_pick(r, "gu", "gu_kr")): r for r in (_pick(d, "districts", default=[]) or [])}
-    if plan_rows:
-        shares = {g: _num(r, "covered_share", "coverage_share") for g, r in plan_rows.items()}
-    else:
-        shares = coverage_share(coverage, load_dongs(data_dir))
+    rows = {d.gu: d for d in plan.districts}
+    shares = (
+        {g: r.covered_share for g, r in rows.items()}
+        if rows
+        else coverage_share(coverage, load_dongs(data_dir))
+    )
     dk = district_kpis(districts, [existing, new], shares)
-    for col, keys in (
-        ("population", ("population",)),
-        ("stations", ("stations",)),
-        ("docks", ("docks",)),
-        ("bikes", ("bikes",)),
-        ("bikes_per_10k", ("bikes_per_10k",)),
-    ):
-        vals = dk["gu_kr"].map({g: _pick(r, *keys) for g, r in plan_rows.items()})
-        dk[col] = pd.to_numeric(vals, errors="coerce").fillna(dk[col]).astype(dk[col].dtype)
-    if plan_rows:
-        dk["stations_before"] = dk["gu_kr"].map({g: _num(r, "stations_before") for g, r in plan_rows.items()})
-        dk["stations_change"] = dk["stations"] - dk["stations_before"]
-        dk["coverage_share_before"] = dk["gu_kr"].map(
-            {g: _num(r, "covered_share_before") for g, r in plan_rows.items()}
-        )
-        dk["coverage_share_change"] = (dk["coverage_share"] - dk["coverage_share_before"]).round(4)
-        for col in ("served_share_before", "served_share"):
-            vals = {g: r.get(col) for g, r in plan_rows.items() if isinstance(r.get(col), Mapping)}
-            if vals:
-                dk[col] = dk["gu_kr"].map({g: _num(v, "mean") for g, v in vals.items()})
-    name = str(_pick(d, "scenario", "name", default="plan"))
-
-    def city(key: str) -> dict[str, Any] | None:
-        c = d.get(key)
-        if not isinstance(c, Mapping):
-            return None
-        out = {
-            "stations": int(_num(c, "stations")),
-            "docks": int(_num(c, "docks")),
-            "bikes": int(_num(c, "bikes")),
-            "population": _num(c, "population"),
-            "bikes_per_10k": _num(c, "bikes_per_10k"),
-            "coverage_share": _num(c, "covered_share", "coverage_share"),
-        }
-        served = c.get("served_share")
-        if isinstance(served, Mapping):  # simulated trips served (mean, 95 % interval)
-            out |= {f"served_share{k}": _num(served, v) for k, v in SERVED_KEYS.items()}
-        return out
-
+    if rows:
+        dk = _with_plan_districts(dk, rows)
     return MapLayers(
         existing_stations=existing,
         new_stations=new,
         coverage=coverage,
         districts=dk,
-        title=f"따릉이 확충 계획 (expansion plan): {name}",
+        title=f"따릉이 확충 계획 (expansion plan): {plan.scenario}",
         water=_water(data_dir) if with_water else _empty(("kind",)),
         meta={
             "source": "plan",
-            "plan": name,
+            "plan": plan.scenario,
             "catchment_m": radius,
-            "citywide_before": city("city_before"),
-            "citywide": city("city_after") or citywide(dk),
-            "provenance": d.get("provenance"),
+            "citywide_before": _city(plan.city_before),
+            "citywide": _city(plan.city_after),
+            "provenance": plan.model_dump(mode="json", include={"provenance"})["provenance"],
         },
     )
+
+
+def _plan_existing(plan: Plan, data_dir: Path) -> gpd.GeoDataFrame:
+    """The plan's baseline stations as points (else the current network's, bikes estimated)."""
+    if not plan.existing_stations:
+        return layers_from_network(data_dir, with_water=False).existing_stations
+    ex = pd.DataFrame([s.model_dump(mode="json") for s in plan.existing_stations])
+    ex["number"] = [None if pd.isna(n) else str(n) for n in ex["number"]]
+    ex["bikes_estimated"] = False
+    ex["kind"] = "existing"
+    return _points(ex[[*STATION_COLUMNS, "lat", "lon"]])
+
+
+def _plan_new(plan: Plan) -> gpd.GeoDataFrame:
+    """The plan's new stations as points, named after their id and dong."""
+    rows = []
+    for i, s in enumerate(plan.new_stations):
+        if not (np.isfinite(s.lat) and np.isfinite(s.lon)):
+            raise InputError(f"plan.new_stations[{i}].lat/lon", (s.lat, s.lon), "finite WGS84 coordinates")
+        rows.append(
+            {
+                "station_id": s.id,
+                "name": f"신규 {s.id}" + (f" ({s.dong})" if s.dong else ""),
+                "gu": s.gu,
+                "docks": s.docks,
+                "bikes": s.bikes,
+                "population_covered": s.population_newly_covered,
+                "predicted_trips": np.nan if s.predicted_trips is None else s.predicted_trips,
+                "kind": "new",
+                "lat": s.lat,
+                "lon": s.lon,
+            }
+        )
+    return _points(pd.DataFrame(rows)) if rows else _empty(NEW_COLUMNS)
+
+
+def _with_plan_districts(dk: gpd.GeoDataFrame, rows: Mapping[str, DistrictKPI]) -> gpd.GeoDataFrame:
+    """The district layer with the plan's own figures: counts, before and after, served shares."""
+    for col in ("population", "stations", "docks", "bikes", "bikes_per_10k"):
+        vals = dk["gu_kr"].map({g: getattr(r, col) for g, r in rows.items()})
+        dk[col] = pd.to_numeric(vals, errors="coerce").fillna(dk[col]).astype(dk[col].dtype)
+    dk["stations_before"] = dk["gu_kr"].map({g: float(r.stations_before) for g, r in rows.items()})
+    dk["stations_change"] = dk["stations"] - dk["stations_before"]
+    dk["coverage_share_before"] = dk["gu_kr"].map({g: r.covered_share_before for g, r in rows.items()})
+    dk["coverage_share_change"] = (dk["coverage_share"] - dk["coverage_share_before"]).round(4)
+    for col in ("served_share_before", "served_share"):
+        served = {g: getattr(r, col) for g, r in rows.items() if getattr(r, col) is not None}
+        if served:
+            dk[col] = dk["gu_kr"].map({g: v.mean for g, v in served.items()})
+    return dk
+
+
+def _city(c: CityKPI) -> dict[str, Any]:
+    """A plan's citywide figures as the map's legend reads them (bikes 0 when not known)."""
+    out: dict[str, Any] = {
+        "stations": c.stations,
+        "docks": c.docks,
+        "bikes": int(c.bikes or 0),
+        "population": c.population,
+        "bikes_per_10k": float(c.bikes_per_10k or 0.0),
+        "coverage_share": c.covered_share,
+    }
+    if c.served_share is not None:  # simulated trips served (mean, 95 % interval)
+        out |= {f"served_share{k}": float(getattr(c.served_share, v)) for k, v in SERVED_KEYS.items()}
+    return out
 
 
 SERVED_KEYS: dict[str, str] = {"": "mean", "_low": "low", "_high": "high"}
@@ -679,7 +651,7 @@ def load_layers(source: str | Path | Any, data_dir: Path, *, with_water: bool = 
     if is_routes_dict(doc):
         return layers_from_routes(doc, data_dir, with_water=with_water)
     if "new_stations" in doc or "districts" in doc:
-        return layers_from_plan(doc, data_dir, with_water=with_water)
+        return layers_from_plan(Plan.from_dict(doc), data_dir, with_water=with_water)
     raise InputError(
         "PLAN_OR_ROUTES",
         str(source),
