@@ -6,15 +6,14 @@ one representation. Other layers (map exports) add theirs with :func:`register_f
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mobility.export.plans import plan_csv, plan_feature_collection
 from mobility.export.routes import route_sheet_csv, routes_feature_collection
-from mobility.placement.plan import Plan, plan_to_geojson
+from mobility.placement.plan import Plan
 from mobility.rebalancing.plan import RebalancingPlan
 
 Converter = Callable[[bytes], bytes]
@@ -61,50 +60,19 @@ def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
-    # BOM so that spreadsheet programs read the Hangul names as UTF-8.
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
 def _identity(body: bytes) -> bytes:
     return body
 
 
 # --- expansion plans -------------------------------------------------------------------------
 def plan_geojson(body: bytes) -> bytes:
-    """New and existing stations (:func:`mobility.placement.plan.plan_to_geojson`)."""
-    return _dumps(plan_to_geojson(Plan.from_dict(json.loads(body))))
+    """New and existing stations (:func:`mobility.export.plans.plan_feature_collection`)."""
+    return _dumps(plan_feature_collection(Plan.from_dict(json.loads(body))))
 
 
-PLAN_CSV_COLUMNS = [
-    "kind",
-    "id",
-    "name",
-    "gu",
-    "dong",
-    "lat",
-    "lon",
-    "docks",
-    "bikes",
-    "rank",
-    "population_newly_covered",
-    "predicted_trips",
-    "reason",
-]
-
-
-def plan_csv(body: bytes) -> bytes:
-    """One row per station of a plan (new ones first, in rank order)."""
-    d = json.loads(body)
-    rows = [{"kind": "new", **s} for s in d.get("new_stations", [])]
-    for s in d.get("existing_stations", []):
-        rows.append({"kind": "existing", "id": s.get("station_id"), **s})
-    return _csv(rows, PLAN_CSV_COLUMNS)
+def plan_station_csv(body: bytes) -> bytes:
+    """One row per station (:func:`mobility.export.plans.plan_csv`)."""
+    return plan_csv(Plan.from_dict(json.loads(body)))
 
 
 # --- rebalancing runs ------------------------------------------------------------------------
@@ -120,7 +88,7 @@ def routes_csv(body: bytes) -> bytes:
 
 register_format("scenario", "json", "application/json", _identity, "json")
 register_format("scenario", "geojson", "application/geo+json", plan_geojson, "geojson")
-register_format("scenario", "csv", "text/csv; charset=utf-8", plan_csv, "csv")
+register_format("scenario", "csv", "text/csv; charset=utf-8", plan_station_csv, "csv")
 register_format("rebalancing", "json", "application/json", _identity, "json")
 register_format("rebalancing", "geojson", "application/geo+json", routes_geojson, "geojson")
 register_format("rebalancing", "csv", "text/csv; charset=utf-8", routes_csv, "csv")

@@ -74,16 +74,12 @@ class SweepRequest(BaseModel):
 
 
 def _csv(body: bytes) -> bytes:
+    """The curve's points as CSV (:func:`mobility.export.curve.curve_csv`, as ``mobility plan sweep``)."""
     import json
 
-    from mobility.export.curve import COLUMNS
+    from mobility.export.curve import curve_csv
 
-    doc = json.loads(body)
-    lines = [",".join(COLUMNS)]
-    for p in doc["points"]:
-        cells = ["" if p.get(c) is None else str(p[c]) for c in COLUMNS]
-        lines.append(",".join('"' + c.replace('"', '""') + '"' if "," in c or '"' in c else c for c in cells))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return curve_csv(json.loads(body)["points"]).encode("utf-8")
 
 
 register_format("sweep", "json", "application/json", lambda b: b, "json")

@@ -118,8 +118,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOption = False,
     ) -> None:
         """Place new stations and spread the fleet for SCENARIO; write plan.json, plan.geojson and maps."""
+        from mobility.export.plans import plan_feature_collection
         from mobility.placement.pipeline import plan_expansion
-        from mobility.placement.plan import plan_to_geojson
         from mobility.scenario.expansion import load_scenario
 
         sc = load_scenario(scenario)
@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
             )
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "plan.json", plan.to_dict())
-        atomic_write_json(out / "plan.geojson", plan_to_geojson(plan))
+        atomic_write_json(out / "plan.geojson", plan_feature_collection(plan))
         files = [out / "plan.json", out / "plan.geojson"]
         if maps:
             from mobility.export import write_default_maps

@@ -1,6 +1,7 @@
 """Writers for a coverage or budget curve (:class:`~mobility.placement.sweep.Sweep`).
 
-- :func:`write_curve_csv`: one row per point (the ``--json`` fields, sites left out);
+- :func:`write_curve_csv`: one row per point (the ``--json`` fields, sites left out), as
+  :func:`curve_csv` gives it to the API too;
 - :func:`write_curve_chart`: PNG or SVG (by suffix) with matplotlib: covered share against the
   station count or budget (300 m, and 500 m when computed), marginal residents per added station
   on a second axis, infeasible fleet points hollow;
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,14 +48,20 @@ def curve_rows(sweep: Sweep) -> list[dict[str, Any]]:
     return [{c: getattr(p, c) for c in COLUMNS} for p in sweep.points]
 
 
-def write_curve_csv(sweep: Sweep, path: Path | str) -> Path:
-    """One row per point, UTF-8 with a header."""
+def curve_csv(points: Iterable[Mapping[str, Any]]) -> str:
+    """The points (:class:`~mobility.placement.sweep.SweepPoint` fields, or ``sweep.json``'s
+    ``points``) as CSV: a header of :data:`COLUMNS`, one row per point, ``sites`` left out."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
     w.writeheader()
-    for row in curve_rows(sweep):
-        w.writerow({k: "" if v is None else v for k, v in row.items()})
-    return atomic_write_text(path, buf.getvalue())
+    for p in points:
+        w.writerow({k: "" if p.get(k) is None else p[k] for k in COLUMNS})
+    return buf.getvalue()
+
+
+def write_curve_csv(sweep: Sweep, path: Path | str) -> Path:
+    """One row per point, UTF-8 with a header (:func:`curve_csv`)."""
+    return atomic_write_text(path, curve_csv(curve_rows(sweep)))
 
 
 def _x(sweep: Sweep) -> tuple[list[float], str]:
@@ -167,4 +175,4 @@ def write_curve_html(sweep: Sweep, path: Path | str) -> Path:
     return atomic_write_text(path, fig.to_html(include_plotlyjs=True, full_html=True))
 
 
-__all__ = ["COLUMNS", "curve_rows", "write_curve_chart", "write_curve_csv", "write_curve_html"]
+__all__ = ["COLUMNS", "curve_csv", "curve_rows", "write_curve_chart", "write_curve_csv", "write_curve_html"]

@@ -2,7 +2,7 @@
 
 ``Plan.to_dict()`` is what ``mobility plan`` writes to ``plan.json``; ``Plan.from_dict()`` reads
 it back (validated); :func:`plan_json_schema` returns the JSON Schema (draft 2020-12) of that
-document; :func:`plan_to_geojson` gives the stations as a GeoJSON FeatureCollection.
+document; :mod:`mobility.export.plans` writes its stations as GeoJSON and CSV.
 
 JSON document (``schema_version`` ``"1"``)::
 
@@ -257,27 +257,6 @@ def plan_json_schema() -> dict[str, Any]:
     )
 
 
-def plan_to_geojson(plan: Plan) -> dict[str, Any]:
-    """Stations as a GeoJSON FeatureCollection (``kind`` = ``"new"`` or ``"existing"``)."""
-    feats: list[dict[str, Any]] = []
-    for kind, stations in (("new", plan.new_stations), ("existing", plan.existing_stations)):
-        for st in stations:
-            props = {k: v for k, v in st.model_dump(mode="json").items() if k not in ("lat", "lon")}
-            props["kind"] = kind
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [st.lon, st.lat]},
-                    "properties": props,
-                }
-            )
-    return {
-        "type": "FeatureCollection",
-        "name": plan.scenario,
-        "features": feats,
-    }
-
-
 __all__ = [
     "SCHEMA_VERSION",
     "CityKPI",
@@ -288,5 +267,4 @@ __all__ = [
     "SimulatedNetwork",
     "StationAllocation",
     "plan_json_schema",
-    "plan_to_geojson",
 ]

@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from mobility.errors import InputError
+from mobility.export.plans import plan_feature_collection
 from mobility.placement.plan import (
     CityKPI,
     DistrictKPI,
@@ -15,7 +16,6 @@ from mobility.placement.plan import (
     Plan,
     StationAllocation,
     plan_json_schema,
-    plan_to_geojson,
 )
 from mobility.provenance import Provenance
 from mobility.stats import SolverStats
@@ -118,7 +118,7 @@ def test_from_dict_names_the_bad_field() -> None:
 
 
 def test_geojson_has_every_station() -> None:
-    gj = plan_to_geojson(sample_plan())
+    gj = plan_feature_collection(sample_plan())
     kinds = sorted(f["properties"]["kind"] for f in gj["features"])
     assert kinds == ["existing", "new"]
     assert gj["features"][0]["geometry"]["coordinates"] == [127.0, 37.5]
