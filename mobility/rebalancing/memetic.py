@@ -35,7 +35,7 @@ Each process runs its own population (the benchmark portfolio runs two seeds on 
 The kernels (education, crossover) are compiled with numba; the population bookkeeping is numpy.
 """
 
-# ruff: noqa: N803, N806 - matrix names (C, W) follow the module docstring
+# ruff: noqa: N806 - matrix names (C, W) follow the module docstring
 from __future__ import annotations
 
 import time
@@ -379,12 +379,7 @@ class _Search:
 
 def tour_memetic(
     t: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    cap: float,
-    lo: float,
-    hi: float,
-    W: float,
+    prob: Problem,
     deadline: float,
     *,
     seed: int = 0,
@@ -398,10 +393,11 @@ def tour_memetic(
     ----------
     t
         ``depot, stops…, depot`` (matrix nodes): the starting tour, kept in the first population.
-    q, C, cap, lo, hi, W
-        Quantities, arc costs, capacity, load bounds and the hard excess penalty (the returned
-        tour minimises ``cost + W · excess``; ``W`` larger than any tour makes it load-feasible
-        whenever the search found a feasible tour).
+    prob
+        ``(q, C, cap, lo, hi, W)`` (:data:`mobility.rebalancing.tour.Problem`): quantities, arc
+        costs, capacity, load bounds and the hard excess penalty (the returned tour minimises
+        ``cost + W · excess``; ``W`` larger than any tour makes it load-feasible whenever the
+        search found a feasible tour).
     deadline
         ``time.perf_counter()`` value to stop at.
     seed
@@ -418,6 +414,7 @@ def tour_memetic(
     tuple
         Best route, its value ``cost + W · excess``, children bred, improvements of the best.
     """
+    q, C, cap, lo, hi, W = prob
     par = params or MemeticParams()
     t = np.ascontiguousarray(t, dtype=np.int64).copy()
     q = np.ascontiguousarray(q, dtype=np.float64)
@@ -426,7 +423,8 @@ def tour_memetic(
     if m < 4:
         from mobility.rebalancing.tour import tour_ils
 
-        return tour_ils(t, q, C, cap, lo, hi, W, deadline, seed=seed, stop=stop, max_iterations=max_children)
+        small = (q, C, cap, lo, hi, W)
+        return tour_ils(t, small, deadline, seed=seed, stop=stop, max_iterations=max_children)
     s = _Search(t, q, C, (float(cap), float(lo), float(hi)), float(W), par, np.random.default_rng(seed))
     s.insert(t, *s.educate(t, W))
 

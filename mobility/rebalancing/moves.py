@@ -278,11 +278,12 @@ def _granular_ils(
     """:func:`mobility.rebalancing.tour.tour_ils` (or ``memetic``:
     :func:`mobility.rebalancing.memetic.tour_memetic`) on the single route of ``fr``."""
     m = int(fr.M[0])
-    args = (fr.R[0, : m + 2], fr.q, fr.C, float(fr.cap[0]), float(fr.lo[0]), float(fr.hi[0]), fr.W, deadline)
+    t = fr.R[0, : m + 2]
+    prob = (fr.q, fr.C, float(fr.cap[0]), float(fr.lo[0]), float(fr.hi[0]), fr.W)
     if memetic:
-        t, _, its, imps = tour_memetic(*args, seed=seed, stop=stop, max_children=max_iterations)
+        t, _, its, imps = tour_memetic(t, prob, deadline, seed=seed, stop=stop, max_children=max_iterations)
     else:
-        t, _, its, imps = tour_ils(*args, seed=seed, stop=stop, max_iterations=max_iterations)
+        t, _, its, imps = tour_ils(t, prob, deadline, seed=seed, stop=stop, max_iterations=max_iterations)
     out = fr.copy()
     out.R[0, : m + 2] = t
     _reset_slack(out, fr)

@@ -43,8 +43,9 @@ _EPS = 1e-9
 
 _A: TypeAlias = np.ndarray
 Problem: TypeAlias = tuple[_A, _A, float, float, float, float]
-"""What the search reads and never changes, as one tuple (built by :func:`tour_ils`):
-``(q, C, cap, lo, hi, W)``."""
+"""What the search reads and never changes, as one tuple: ``(q, C, cap, lo, hi, W)`` (quantities,
+arc costs, capacity, load bounds, excess penalty); :func:`tour_ils` and
+:func:`mobility.rebalancing.memetic.tour_memetic` take the route's instance in this form."""
 Tables: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A]
 """``(pos, L, tmn, tmx, Pf, Pb, lg)`` of the current route (:func:`_prep`, :func:`tables`)."""
 Queue: TypeAlias = tuple[_A, _A, _A]
@@ -551,20 +552,14 @@ def warmup() -> None:
     C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1))
     q = np.array([0.0, 1.0, -1.0, 1.0, -1.0, 0.0])
     t = np.array([0, 1, 2, 3, 4, 5, 0], dtype=np.int64)
-    tour_ils(
-        t, q, C, 2.0, 0.0, 2.0, 10.0, time.perf_counter() + 5.0, k=3, window=3, batch=2, max_iterations=2
-    )
+    prob = (q, C, 2.0, 0.0, 2.0, 10.0)
+    tour_ils(t, prob, time.perf_counter() + 5.0, k=3, window=3, batch=2, max_iterations=2)
     _warmed = True
 
 
 def tour_ils(
     t: np.ndarray,
-    q: np.ndarray,
-    C: np.ndarray,
-    cap: float,
-    lo: float,
-    hi: float,
-    W: float,
+    prob: Problem,
     deadline: float,
     *,
     seed: int = 0,
@@ -583,9 +578,9 @@ def tour_ils(
     ----------
     t
         ``depot, stops…, depot`` (matrix nodes).
-    q, C, cap, lo, hi, W
-        Quantities, arc costs, capacity, load bounds and excess penalty
-        (:class:`mobility.rebalancing.moves.FixedRoutes`).
+    prob
+        ``(q, C, cap, lo, hi, W)``: quantities, arc costs, capacity, load bounds and excess penalty
+        (:data:`Problem`, as in :class:`mobility.rebalancing.moves.FixedRoutes`).
     deadline
         ``time.perf_counter()`` value to stop at.
     seed, k, window, threshold, batch
@@ -597,6 +592,7 @@ def tour_ils(
     tuple
         Best route, its value, iterations, improvements of the best.
     """
+    q, C, cap, lo, hi, W = prob
     t = np.ascontiguousarray(t, dtype=np.int64).copy()
     m = int(t.size - 2)
     q = np.ascontiguousarray(q, dtype=np.float64)
@@ -604,8 +600,7 @@ def tour_ils(
     if m < 2:
         return t, tour_value(t, q, C, cap, lo, hi, W), 0, 0
     nbr = neighbour_lists(C, t[1:-1], k)
-    prob = (q, C, float(cap), float(lo), float(hi), float(W))
-    val = float(_descend_all(t, m, prob, nbr, int(max_seg)))
+    val = float(_descend_all(t, m, (q, C, float(cap), float(lo), float(hi), float(W)), nbr, int(max_seg)))
     best_t = t.copy()
     Ws = float(W)
     if penalty is not None:

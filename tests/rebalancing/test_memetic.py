@@ -85,7 +85,7 @@ def test_memetic_returns_a_permutation_whose_value_is_recomputed_and_never_worse
     start = tr.tour_value(t, q, C, cap, -cap, cap, W)
     params = mm.MemeticParams(mu=3, lam=4, ils_burst=5)
     best, val, children, _ = mm.tour_memetic(
-        t, q, C, cap, -cap, cap, W, time.perf_counter() + 60, seed=seed, params=params, max_children=40
+        t, (q, C, cap, -cap, cap, W), time.perf_counter() + 60, seed=seed, params=params, max_children=40
     )
     assert children == 40 or n < 4  # 12 random tours, then crossovers (fewer than 4 stops: the ILS)
     assert best[0] == best[-1] == 0 and sorted(best[1:-1].tolist()) == list(range(1, n + 1))

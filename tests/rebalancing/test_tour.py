@@ -88,7 +88,7 @@ def test_ils_returns_a_permutation_whose_value_is_recomputed_and_never_worse(
     W = float(C.max() * (n + 3))
     start = tr.tour_value(t, q, C, cap, -cap, cap, W)
     best, val, its, _ = tr.tour_ils(
-        t, q, C, cap, -cap, cap, W, time.perf_counter() + 60, seed=seed, max_iterations=50, batch=25
+        t, (q, C, cap, -cap, cap, W), time.perf_counter() + 60, seed=seed, max_iterations=50, batch=25
     )
     assert its == 50
     assert best[0] == best[-1] == 0 and sorted(best[1:-1].tolist()) == list(range(1, n + 1))
