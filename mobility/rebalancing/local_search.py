@@ -52,7 +52,12 @@ _INF = np.inf
 
 @dataclass(frozen=True)
 class LNSParams:
-    """Knobs of the search (defaults suit 10–300-station zones)."""
+    """Knobs of the search (defaults suit 10–300-station zones).
+
+    With ``max_iterations`` the search stops after that many ruin-and-recreate iterations and its
+    temperature falls with the iterations done, not the time spent, so that the same seed gives
+    the same routes on any machine (while ``time_limit`` is not reached first).
+    """
 
     time_limit: float = 10.0
     seed: int = 0
@@ -420,7 +425,8 @@ class RouteSearch:
             if stop is not None and it > 0 and stop(best):
                 break
             it += 1
-            frac = (time.perf_counter() - t0) / total
+            budget = self.params.max_iterations
+            frac = (it - 1) / budget if budget is not None else (time.perf_counter() - t0) / total
             temp = self.params.start_temperature * (1.0 - frac)
             seed_st = int(self.candidates[self.rng.integers(n_c)])
             hood = self.knn[seed_st]

@@ -81,6 +81,11 @@ class SolveParams:
         With ``full_service`` and one truck (the 1-PDTSP): the last phase's search, the granular
         iterated local search (``"ils"``) or the memetic search of
         :mod:`mobility.rebalancing.memetic` (``"memetic"``). The night never takes this path.
+    max_iterations
+        Ruin-and-recreate iterations of each zone and of the repair on the whole night (``None``:
+        as many as the time allows). With a budget the search no longer depends on the clock:
+        the same seed gives the same routes on any machine, as long as ``time_limit`` is not
+        reached first (the pinned Seoul night of ``tests/rebalancing/test_city.py``).
     """
 
     time_limit: float = 60.0
@@ -96,6 +101,7 @@ class SolveParams:
     full_service: bool = False
     lns_share: float = 0.1
     single_route: Literal["ils", "memetic"] = "ils"
+    max_iterations: int | None = None
 
 
 def _solve_zone(args: tuple[RebalancingProblem, LNSParams]) -> tuple[list[RouteSpec], float, int]:
@@ -147,7 +153,7 @@ def solve(
         if callable(progress):
             progress(msg)
 
-    lp = LNSParams(time_limit=params.time_limit, seed=params.seed)
+    lp = LNSParams(time_limit=params.time_limit, seed=params.seed, max_iterations=params.max_iterations)
     whole = RouteSearch(problem, lp)
     n_cand = int(whole.candidates.size)
     big = n_cand > params.zone_max_stations or len(problem.trucks) > params.whole_max_trucks
@@ -220,7 +226,10 @@ def _run_zones(
     rounds = int(np.ceil(len(work) / workers))
     per_zone = max(0.2, 0.95 * zone_time / rounds - 0.1)
     jobs = [
-        (subproblem(problem, z.stations, z.trucks), LNSParams(time_limit=per_zone, seed=params.seed + k))
+        (
+            subproblem(problem, z.stations, z.trucks),
+            LNSParams(time_limit=per_zone, seed=params.seed + k, max_iterations=params.max_iterations),
+        )
         for k, z in enumerate(work)
     ]
     if workers == 1:

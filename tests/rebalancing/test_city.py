@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mobility.rebalancing.night import load_night_problem
+from mobility.rebalancing.night import NightInputs, load_night_problem
 from mobility.rebalancing.solve import SolveParams, solve
 from mobility.rebalancing.validate import validate_plan
 from mobility.scenario.nightly import load_nightly
@@ -14,15 +14,23 @@ from mobility.scenario.nightly import load_nightly
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-@pytest.mark.network
-def test_seoul_night_is_valid_and_removes_most_dissatisfaction(data_dir: Path) -> None:
+SCENARIO = ROOT / "scenarios" / "seoul-nightly.yaml"
+
+
+@pytest.fixture(scope="module")
+def night(data_dir: Path) -> NightInputs:
+    """The Seoul night of 2022-01-01 at 22:00: derived snapshot, demand curves, truck network."""
     from mobility.demand.data import load_profiles
     from mobility.demand.snapshot import derive_snapshot_from_data
 
-    scn = load_nightly(ROOT / "scenarios" / "seoul-nightly.yaml")
     snap = derive_snapshot_from_data(load_profiles(data_dir), "2022-01-01", at=22.0, data_dir=data_dir)
-    night = load_night_problem(scn, snap, data_dir)
+    return load_night_problem(load_nightly(SCENARIO), snap, data_dir)
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_seoul_night_is_valid_and_removes_most_dissatisfaction(night: NightInputs, data_dir: Path) -> None:
+    scn = load_nightly(SCENARIO)
     p = night.problem
     assert p.n_stations >= 2700 and len(p.trucks) == 24
     assert p.meta["network"].startswith("osm-drive")
@@ -50,3 +58,22 @@ def test_seoul_night_is_valid_and_removes_most_dissatisfaction(data_dir: Path) -
     assert ours.full_arrivals.mean < none.full_arrivals.mean
     # both measures rank stations alike (the model and the simulator are independent)
     assert none.station_correlation is not None and none.station_correlation > 0.4
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_seoul_night_is_pinned_under_an_iteration_budget(night: NightInputs) -> None:
+    """Same seed and iteration budget, same routes (any machine, any worker count): a refactor of
+    the solver or of the night's inputs that changes them shows here."""
+    import hashlib
+    import json
+
+    fingerprints = set()
+    for workers in (2, 1):
+        plan = solve(night.problem, SolveParams(time_limit=900, seed=0, workers=workers, max_iterations=200))
+        assert validate_plan(night.problem, plan).ok
+        routes = [(r.truck_id, [(s.station_id, s.quantity) for s in r.stops]) for r in plan.routes]
+        fingerprints.add(hashlib.sha256(json.dumps(routes).encode()).hexdigest()[:16])
+        assert plan.stats.objective == pytest.approx(487.2583, abs=1e-4)
+        assert plan.totals.bikes_moved == 1829
+    assert fingerprints == {"59ec266c1de9a9d1"}
