@@ -234,6 +234,17 @@ def _push(
 
 
 @njit(cache=True)
+def _value(
+    move: tuple[float, float, float], bounds: tuple[float, float, float, float, float]
+) -> float:  # pragma: no cover - compiled
+    """A move's value from its evaluation ``(Δ cost, min L, max L)``: ``Δ cost + W · Δ excess``
+    with ``bounds = (cap, lo, hi, W, ex0)`` (``ex0`` the route's excess before the move)."""
+    dc, mn, mx = move
+    cap, lo, hi, W, ex0 = bounds
+    return dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
+
+
+@njit(cache=True)
 def _best_2opt(
     t: np.ndarray,
     m: int,
@@ -247,7 +258,6 @@ def _best_2opt(
 ) -> tuple[float, int, int]:  # pragma: no cover - compiled
     """The best 2-opt move making a new arc at stop ``u`` (to one of its neighbours):
     ``(value, lo, hi)``, value ``-_EPS`` when none improves. ``bounds``: ``(cap, lo, hi, W, ex0)``."""
-    cap, lo, hi, W, ex0 = bounds
     pos = tab[0]
     depot = t[0]
     iu = pos[u]
@@ -269,8 +279,7 @@ def _best_2opt(
                 lo_, hi_ = pc, iu - 1
             if lo_ < 1 or hi_ > m or lo_ >= hi_:
                 continue
-            dc, mn, mx = _eval_2opt(t, m, C, tab, lo_, hi_)
-            val = dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
+            val = _value(_eval_2opt(t, m, C, tab, lo_, hi_), bounds)
             if val < best:
                 best, b1, b2 = val, lo_, hi_
     return best, b1, b2
@@ -291,7 +300,6 @@ def _best_oropt_at(
 ) -> tuple[float, int, bool]:  # pragma: no cover - compiled
     """The best place ``p`` for segment ``t[i..j]`` next to a neighbour of one of its ends, if it
     beats ``best``: ``(value, p, reversed)``, ``p = -1`` when nothing beats ``best``."""
-    cap, lo, hi, W, ex0 = bounds
     pos = tab[0]
     depot = t[0]
     ln = j - i + 1
@@ -318,8 +326,7 @@ def _best_oropt_at(
                     p = pos[c] if before else pos[c] - 1
                 if p >= i - 1 and p <= j:
                     continue
-                dc, mn, mx = _eval_oropt(t, m, C, tab, i, j, p, rev)
-                val = dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
+                val = _value(_eval_oropt(t, m, C, tab, i, j, p, rev), bounds)
                 if val < best:
                     best, bp, brev = val, p, rev
     return best, bp, brev
