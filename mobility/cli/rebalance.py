@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -33,6 +33,9 @@ from mobility.rebalancing.night import load_night_problem
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.rebalancing.travel import with_street_paths
 
+if TYPE_CHECKING:
+    from mobility.simulation.morning import MorningAfter
+
 __all__ = ["morning_table", "register", "write_outputs"]
 
 
@@ -52,7 +55,7 @@ def write_outputs(plan: RebalancingPlan, out: Path) -> list[Path]:
     ]
 
 
-def morning_table(morning: Any) -> Table:
+def morning_table(morning: MorningAfter) -> Table:
     """The simulated next morning per method, next to the dissatisfaction model's expectation."""
     tab = Table(
         title=f"the morning after, {morning.day} ({morning.replications} simulated mornings): riders lost "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -25,6 +25,11 @@ from rich.table import Table
 from mobility.cli.common import DataDirOption, JsonOption, SeedOption, console, err_console, print_json
 from mobility.errors import InputError
 from mobility.io import atomic_path, atomic_write_json, atomic_write_text
+
+if TYPE_CHECKING:
+    from mobility.simulation.engine import SimulationRun
+    from mobility.simulation.pipeline import Prepared
+    from mobility.simulation.result import SimulationResult
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +65,7 @@ def _read_routes(path: Path) -> dict[str, Any]:
     return doc
 
 
-def write_outputs(out: Path, result: Any, run: Any, prep: Any) -> list[Path]:
+def write_outputs(out: Path, result: SimulationResult, run: SimulationRun, prep: Prepared) -> list[Path]:
     """Write the result document, the Parquet tables and the map layer into ``out``."""
     import geopandas as gpd
 

@@ -51,6 +51,7 @@ baseline is measured on places the model has not seen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -574,7 +575,7 @@ def _lane_segments(lanes: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_layers(
-    data_dir: Any = None, stations: pd.DataFrame | None = None, *, use_network: bool = True
+    data_dir: Path | None = None, stations: pd.DataFrame | None = None, *, use_network: bool = True
 ) -> CatchmentLayers:
     """Catchment layers from the real data (population grid, subway, bike roads, stations).
 
@@ -632,7 +633,7 @@ PotentialTarget = Literal["trips_per_day", "imbalance_per_day"]
 
 
 def fit_from_data(
-    data_dir: Any = None,
+    data_dir: Path | None = None,
     *,
     cross_validate: bool = False,
     params: PotentialParams | None = None,
@@ -652,7 +653,7 @@ def fit_from_data(
 
 
 def fit_targets_from_data(
-    data_dir: Any = None,
+    data_dir: Path | None = None,
     targets: tuple[PotentialTarget, ...] = ("trips_per_day",),
     *,
     cross_validate: bool = False,

@@ -441,7 +441,7 @@ def _matched_ktdb_speeds(net: StreetNetwork) -> np.ndarray | None:
 def profiled(
     source: str = "osm-all",
     profile: Profile | str = "walk",
-    data_dir: Any = None,
+    data_dir: Path | str | None = None,
 ) -> ProfiledNetwork:
     """Load a network and apply a profile in one call (KTDB speeds matched and cached as needed)."""
     return apply_profile(load_network(source, data_dir), get_profile(profile))

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mobility.rebalancing.problem import RebalancingProblem, Truck
+
+if TYPE_CHECKING:
+    from mobility.rebalancing.plan import RebalancingPlan
 
 __all__ = ["ValidationReport", "validate_plan"]
 
@@ -62,7 +65,7 @@ class _Replay:
     truck_delta: int = 0
 
 
-def validate_plan(problem: RebalancingProblem, plan: Any) -> ValidationReport:
+def validate_plan(problem: RebalancingProblem, plan: RebalancingPlan | dict[str, Any]) -> ValidationReport:
     """Check ``plan`` (a :class:`RebalancingPlan` or its ``to_dict()``) against ``problem``.
 
     Returns
