@@ -16,10 +16,13 @@ llvmpipe``) or Chromium's SwiftShader (``--gl swiftshader``):
   arrives at a plan from the list) and is timed from the move to ``#/plan/<id>``. Baseline,
   same plan, same browser: the offline HTML map export (``map.html``, plotly) until its plot is
   drawn.
-* **map smoothness**: frames per second (``requestAnimationFrame``) and the 95th-percentile
-  frame time while the map pans and zooms for ``--animate`` seconds, with 3,000 stations and the
-  coverage layer drawn; baseline: the same animation over the basemap alone; and, to show
-  where the frame time goes, the 3,000 stations without the coverage and districts.
+* **map smoothness**: frames per second (``requestAnimationFrame``), the 95th-percentile frame
+  time and the CPU time of Chromium's GPU process per frame (software WebGL rasterises there;
+  the CPU time moves less with the other jobs on the machine than the frame rate) while the map
+  pans and zooms for ``--animate`` seconds, with 3,000 stations, the district choropleth and the
+  walking coverage drawn; baseline: the same animation over the basemap alone; and, to show where
+  the frame time goes, the 3,000 stations without the areas. The three take turns for
+  ``--rounds`` rounds in the same page (order swapped every round); ratios are per round.
 
 Prints the figures with their ratios, the machine (cores, memory, load average) and a last line
 of JSON. Usage: ``.venv/bin/python bench/web.py --plan PLAN.json [--visits 5] [--animate 4]``.
@@ -126,12 +129,59 @@ TO_3000 = """(n) => {
 }"""
 
 
+SIDES: dict[str, list[str]] = {
+    "basemap": [],
+    "data": ["stations", "areas"],
+    "stations": ["stations"],
+}
+"""What each side of the smoothness run draws over the basemap."""
+
+SHOW = """(groups) => {
+  const m = window.__maps.plan;
+  for (const {id} of m.getStyle().layers) {
+    const group = id === 'existing' || id === 'new' ? 'stations'
+      : id.startsWith('area-') || ['districts-line', 'districts-fill', 'coverage'].includes(id)
+        ? 'areas' : null;
+    if (group) m.setLayoutProperty(id, 'visibility', groups.includes(group) ? 'visible' : 'none');
+  }
+  return new Promise((r) => m.once('idle', r));
+}"""
+"""Show the groups of data layers named, hide the others (the basemap stays). ``areas`` are the
+opaque pieces and the district boundaries, or (the app before them) the translucent
+``districts-fill`` and ``coverage``, so that the bench can be run with either app."""
+
+
+def _gpu_pids() -> list[int]:
+    """Chromium's GPU processes (where software WebGL rasterises), from /proc (Linux)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and b"--type=gpu-process" in (d / "cmdline").read_bytes():
+                pids.append(int(d.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--plan", type=Path, required=True, help="a plan.json (e.g. of seoul-2019-30k)")
     ap.add_argument("--visits", type=int, default=5, help="warm visits of the plan page (median)")
     ap.add_argument("--animate", type=float, default=4.0, help="seconds of pan/zoom animation")
     ap.add_argument("--stations", type=int, default=3000, help="stations drawn for the smoothness run")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the smoothness sides, taking turns")
     ap.add_argument("--gl", choices=sorted(GL), default="llvmpipe", help="software WebGL renderer")
     args = ap.parse_args()
     service = _bench_service()
@@ -216,11 +266,14 @@ def main() -> None:
                     ctx.close()
                     return dt
 
-                layer_bytes = {
-                    name: len(httpx.get(f"{url}/v1/scenarios/{job_id}/layers/{name}.geojson",
-                                        headers={"X-API-Key": key}, timeout=120).content)
-                    for name in ("coverage", "districts")
-                }  # fmt: skip
+                layer_bytes = {}
+                for name in ("areas.geojson", "layers/coverage.geojson", "layers/districts.geojson"):
+                    got = httpx.get(f"{url}/v1/scenarios/{job_id}/{name}", headers={"X-API-Key": key},
+                                    timeout=120)  # fmt: skip
+                    if got.status_code == 200:
+                        layer_bytes[name.split("/")[-1].removesuffix(".geojson")] = len(got.content)
+                    if name == "areas.geojson" and got.status_code == 200:
+                        break  # the app draws the areas (else, before them: coverage and districts)
                 html_map()  # rendered and stored by the server on the first request
                 baseline = [html_map() for _ in range(max(1, args.visits // 2))]
 
@@ -231,23 +284,21 @@ def main() -> None:
                 page.goto(f"{url}/#/plan/{job_id}")
                 page.wait_for_selector("#plan-map[data-ready=true]")
                 renderer = page.evaluate(RENDERER)
-                loads["animation"] = list(os.getloadavg())
-                for lyr in ("existing", "new", "coverage", "districts-fill", "districts-line"):
-                    page.evaluate(
-                        f"() => window.__maps.plan.setLayoutProperty('{lyr}', 'visibility', 'none')"
-                    )
-                bare = page.evaluate(ANIMATE, args.animate)
-                for lyr in ("existing", "new", "coverage", "districts-fill", "districts-line"):
-                    page.evaluate(
-                        f"() => window.__maps.plan.setLayoutProperty('{lyr}', 'visibility', 'visible')"
-                    )
                 drawn = page.evaluate(TO_3000, args.stations)
-                full = page.evaluate(ANIMATE, args.animate)
-                for lyr in ("coverage", "districts-fill", "districts-line"):
-                    page.evaluate(
-                        f"() => window.__maps.plan.setLayoutProperty('{lyr}', 'visibility', 'none')"
-                    )
-                points = page.evaluate(ANIMATE, args.animate)  # where the frame time goes
+                gpu = _gpu_pids()
+                loads["animation"] = list(os.getloadavg())
+                # The three sides take turns, in swapped order every round, so that the other
+                # engineers' jobs weigh on each alike; ratios are taken within a round.
+                sides: dict[str, list[dict[str, float]]] = {s: [] for s in SIDES}
+                order = list(SIDES)
+                for r in range(args.rounds):
+                    for side in order if r % 2 == 0 else order[::-1]:
+                        page.evaluate(SHOW, SIDES[side])
+                        cpu0 = _cpu_seconds(gpu)
+                        run = page.evaluate(ANIMATE, args.animate)
+                        run["gpu_cpu_ms"] = 1000 * (_cpu_seconds(gpu) - cpu0) / max(1, run["frames"])
+                        sides[side].append(run)
+                loads["animation_end"] = list(os.getloadavg())
                 browser.close()
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -255,6 +306,15 @@ def main() -> None:
     warm_med = statistics.median(warm)
     every_med = statistics.median(every)
     base_med = statistics.median(baseline)
+
+    def med(side: str, key: str) -> float:
+        return round(statistics.median(run[key] for run in sides[side]), 1)
+
+    def ratio(side: str, key: str) -> float:
+        """Median over the rounds of the side's figure over the basemap's in the same round."""
+        pairs = zip(sides[side], sides["basemap"], strict=True)
+        return round(statistics.median(a[key] / b[key] for a, b in pairs), 3)
+
     out = {
         "bench": "web",
         "plan_stations": n_stations,
@@ -271,13 +331,13 @@ def main() -> None:
         "ratio_usable_to_html_map": round(warm_med / base_med, 3),
         "ratio_all_layers_to_html_map": round(every_med / base_med, 3),
         "smooth_stations": drawn,
-        "fps_with_data": round(full["fps"], 1),
-        "p95_frame_ms_with_data": round(full["p95_ms"], 1),
-        "fps_basemap_only": round(bare["fps"], 1),
-        "p95_frame_ms_basemap_only": round(bare["p95_ms"], 1),
-        "ratio_fps_with_data_to_basemap": round(full["fps"] / bare["fps"], 3),
-        "fps_stations_only": round(points["fps"], 1),
-        "p95_frame_ms_stations_only": round(points["p95_ms"], 1),
+        "smooth_rounds": {
+            side: [{k: round(v, 1) for k, v in run.items()} for run in runs] for side, runs in sides.items()
+        },
+        **{f"{key}_{side}": med(side, key) for side in SIDES for key in ("fps", "p95_ms", "gpu_cpu_ms")},
+        "ratio_fps_data_to_basemap": ratio("data", "fps"),
+        "ratio_fps_stations_to_basemap": ratio("stations", "fps"),
+        "ratio_gpu_cpu_data_to_basemap": ratio("data", "gpu_cpu_ms"),
         "webgl": {"gl": args.gl, "renderer": renderer},
         "load_avg_at_start": load_start,
         "load_avg_by_step": loads,
@@ -298,10 +358,16 @@ def main() -> None:
     print(f"baseline: offline HTML map (plotly) of the same plan drawn in {base_med:.2f} s; "
           f"ratio usable / HTML map = {out['ratio_usable_to_html_map']}, "
           f"all layers / HTML map = {out['ratio_all_layers_to_html_map']}")  # fmt: skip
-    print(f"map with {drawn:,} stations + coverage + districts: {full['fps']:.1f} fps, p95 frame "
-          f"{full['p95_ms']:.0f} ms; basemap only {bare['fps']:.1f} fps, p95 {bare['p95_ms']:.0f} ms; "
-          f"ratio {out['ratio_fps_with_data_to_basemap']}; {drawn:,} stations without the coverage and "
-          f"districts {points['fps']:.1f} fps, p95 {points['p95_ms']:.0f} ms")  # fmt: skip
+    print(
+        f"map panning and zooming, {args.rounds} rounds of {args.animate:g} s per side, taking turns: "
+        f"{drawn:,} stations + coverage + districts {med('data', 'fps')} fps (p95 frame "
+        f"{med('data', 'p95_ms'):.0f} ms, GPU process {med('data', 'gpu_cpu_ms')} CPU-ms per frame); "
+        f"basemap alone {med('basemap', 'fps')} fps (p95 {med('basemap', 'p95_ms'):.0f} ms, "
+        f"{med('basemap', 'gpu_cpu_ms')} CPU-ms); {drawn:,} stations alone {med('stations', 'fps')} fps"
+    )
+    print(f"  ratio to the basemap alone (median of the rounds): data fps {out['ratio_fps_data_to_basemap']}, "  # noqa: E501
+          f"stations fps {out['ratio_fps_stations_to_basemap']}; data GPU CPU-ms per frame "
+          f"{out['ratio_gpu_cpu_data_to_basemap']}")  # fmt: skip
     m = out["machine"]
     print(
         f"machine: {m['cores']} cores, {m['ram_gb']} GB, load average {load_start} at the start, "

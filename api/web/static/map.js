@@ -101,8 +101,9 @@ export async function drawPlan(map, plan, layers) {
   for (const id of ['existing', 'new']) {
     map.on('click', id, (e) => {
       const f = e.features[0];
-      new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(f.geometry.coordinates)
+      const popup = new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(f.geometry.coordinates)
         .setHTML(stationPopup(stations[f.properties.i], popupMaxHeight(map))).addTo(map);
+      markScroll(popup.getElement().querySelector('.popup'));
     });
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
@@ -157,16 +158,29 @@ export function popupMaxHeight(map) {
  * @param {any} p the station (see planStations) @param {number} [maxHeight] px
  */
 export function stationPopup(p, maxHeight) {
+  // Two figures to a row where they belong together, so that the reason shows without scrolling.
   const rows = p.kind === 'new'
-    ? [['구 (district)', `${p.gu} ${p.dong || ''}`], ['거치대 (docks)', fmt(p.docks)], ['자전거 (bikes)', fmt(p.bikes)],
+    ? [['구 (district)', `${p.gu} ${p.dong || ''}`], ['거치대 · 자전거 (docks · bikes)', `${fmt(p.docks)} · ${fmt(p.bikes)}`],
       ['새로 도보권 주민 (residents newly covered)', fmt(p.population_newly_covered)],
-      ['예상 이용 (trips/day)', fmt(p.predicted_trips, 1)], ['순위 (rank)', fmt(p.rank)]]
-    : [['구 (district)', p.gu], ['거치대 (docks)', fmt(p.docks)], ['자전거 (bikes)', fmt(p.bikes)]];
+      ['예상 이용 · 순위 (trips/day · rank)', `${fmt(p.predicted_trips, 1)} · ${fmt(p.rank)}`]]
+    : [['구 (district)', p.gu], ['거치대 · 자전거 (docks · bikes)', `${fmt(p.docks)} · ${fmt(p.bikes)}`]];
   const title = p.kind === 'new' ? `신규 대여소 ${esc(p.station_id)}` : `${esc(p.number ?? '')} ${esc(p.name)}`;
   const fit = maxHeight ? ` tabindex="0" style="max-height:${Math.round(maxHeight)}px"` : '';
   return `<div class="popup" data-station="${esc(p.station_id)}"${fit}><h3>${title}</h3>` +
     `<table>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>` +
     (p.reason ? `<p class="reason"><strong>Why:</strong> ${esc(p.reason)}</p>` : '') + '</div>';
+}
+
+/**
+ * Mark a scrolling box while more of it lies below (`data-more`: the style sheet fades its bottom
+ * edge, so that a line cut at the edge reads as "scroll for more").
+ * @param {HTMLElement|null} el
+ */
+export function markScroll(el) {
+  if (!el) return;
+  const update = () => { el.toggleAttribute('data-more', el.scrollTop + el.clientHeight < el.scrollHeight - 1); };
+  el.addEventListener('scroll', update, { passive: true });
+  update();
 }
 
 /** Fit the map to the features of a FeatureCollection of points. @param {any} map @param {any} fc */
