@@ -146,9 +146,9 @@ SHOW = """(groups) => {
   }
   return new Promise((r) => m.once('idle', r));
 }"""
-"""Show the groups of data layers named, hide the others (the basemap stays). ``areas`` are the
-opaque pieces and the district boundaries, or (the app before them) the translucent
-``districts-fill`` and ``coverage``, so that the bench can be run with either app."""
+"""Show the groups of data layers named, hide the others (the basemap stays). ``areas``: the
+choropleth, the coverage and the district boundaries (also the ``area-*`` opaque pieces of the
+trial app on branch ``issue-17-opaque-areas``, so that the bench can be run with either)."""
 
 
 def _gpu_pids() -> list[int]:
@@ -273,7 +273,7 @@ def main() -> None:
                     if got.status_code == 200:
                         layer_bytes[name.split("/")[-1].removesuffix(".geojson")] = len(got.content)
                     if name == "areas.geojson" and got.status_code == 200:
-                        break  # the app draws the areas (else, before them: coverage and districts)
+                        break  # the trial app's one layer (else the app's coverage and districts)
                 html_map()  # rendered and stored by the server on the first request
                 baseline = [html_map() for _ in range(max(1, args.visits // 2))]
 
