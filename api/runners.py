@@ -96,13 +96,16 @@ def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> 
     """A :class:`~mobility.rebalancing.problem.RebalancingProblem` from a validated run request.
 
     Travel: ``travel``, else :func:`travel_for` the request's ``options``; the problem itself is
-    :func:`mobility.rebalancing.build.problem_from_records` (each station's target interval there).
+    :func:`mobility.rebalancing.build.problem_from_snapshot` (each station's target interval there)
+    over the request's snapshot read as the library's
+    :class:`~mobility.rebalancing.snapshot.StatusSnapshot`, as ``mobility rebalance`` reads a file.
     """
-    from mobility.rebalancing.build import problem_from_records
+    from mobility.rebalancing.build import problem_from_snapshot
+    from mobility.rebalancing.snapshot import StatusSnapshot
 
     travel = travel if travel is not None else travel_for(inputs)
-    return problem_from_records(
-        inputs["snapshot"]["stations"],
+    return problem_from_snapshot(
+        StatusSnapshot.model_validate(inputs["snapshot"]),
         inputs["fleet"]["depots"],
         inputs["fleet"]["trucks"],
         travel.seconds,

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from mobility.rebalancing.snapshot import MAX_COUNT, StationStatus, StatusSnapshot
 from mobility.scenario.expansion import (
     MAX_BASELINE_STATIONS,
     Baseline,
@@ -299,44 +300,24 @@ class Accepted(BaseModel):
     location: str
 
 
-class StationInventory(_Strict):
-    """One station of an evening snapshot."""
+class StationInventory(StationStatus):
+    """One station of an evening snapshot: the library's
+    :class:`~mobility.rebalancing.snapshot.StationStatus`, with its id, position (inside Seoul)
+    and docks required, since the API has no station list to take them from."""
 
     station_id: str = Field(min_length=1, max_length=40, examples=["ST-4"])
-    name: str = Field(default="", max_length=200)
     lon: float = Lon
     lat: float = Lat
-    bikes: int = Field(ge=0, le=1000, description="Bikes at the station now.")
-    docks: int = Field(ge=0, le=1000, description="Docks of the station.")
-    target: int | None = Field(default=None, ge=0, le=1000, description="Bikes wanted by the morning.")
-    target_low: int | None = Field(default=None, ge=0, le=1000)
-    target_high: int | None = Field(default=None, ge=0, le=1000)
-
-    @model_validator(mode="after")
-    def _band(self) -> StationInventory:
-        if (
-            self.target_low is not None
-            and self.target_high is not None
-            and self.target_low > self.target_high
-        ):
-            raise ValueError("target_low must not exceed target_high")
-        return self
+    docks: int = Field(ge=0, le=MAX_COUNT, description="Docks of the station.")
 
 
-class SnapshotIn(_Strict):
-    """An evening inventory of stations (stored for later runs, or inline in a run)."""
+class SnapshotIn(StatusSnapshot):
+    """An evening inventory of stations (stored for later runs, or inline in a run): the library's
+    status snapshot document (:class:`~mobility.rebalancing.snapshot.StatusSnapshot`, read by
+    ``mobility rebalance --status`` too) with :class:`StationInventory` stations, at most
+    ``MAX_STATIONS``."""
 
-    name: str = Field(default="snapshot", min_length=1, max_length=200)
-    stations: list[StationInventory] = Field(min_length=1, max_length=MAX_STATIONS)
-
-    @model_validator(mode="after")
-    def _unique(self) -> SnapshotIn:
-        seen: set[str] = set()
-        for i, s in enumerate(self.stations):
-            if s.station_id in seen:
-                raise ValueError(f"stations[{i}].station_id {s.station_id!r} appears twice")
-            seen.add(s.station_id)
-        return self
+    stations: tuple[StationInventory, ...] = Field(min_length=1, max_length=MAX_STATIONS)
 
 
 class DepotIn(_Strict):

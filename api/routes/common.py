@@ -102,6 +102,15 @@ def artifact_responses(what: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
+CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string", "contentMediaType": "text/csv"}}},
+    }
+}
+"""``openapi_extra`` of a route whose body is a CSV file (read from the raw request body)."""
+
+
 def created_responses(
     description: str, param: str, *, too_large: bool = False, **targets: tuple[str, str]
 ) -> dict[int | str, dict[str, Any]]:

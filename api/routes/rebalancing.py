@@ -7,10 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
 from api.routes.common import (
+    CSV_BODY,
+    FieldError,
     IdempotencyKey,
     accepted_response,
     add_artifact_route,
@@ -32,6 +35,7 @@ from api.schemas import (
     SnapshotInfo,
     SnapshotPage,
 )
+from mobility.rebalancing.snapshot import snapshot_from_csv
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
 
@@ -56,9 +60,42 @@ def store_snapshot(
     principal: Annotated[Principal, Depends(require("rebalancing:write"))],
 ) -> SnapshotInfo:
     """Store an evening inventory so that runs can reference it by ``snapshot_id``."""
-    rec = Snapshot(
-        id=uuid.uuid4().hex, name=snapshot.name, author=principal.name, data=snapshot.model_dump(mode="json")
-    )
+    return _store(request, response, principal, snapshot)
+
+
+@router.post(
+    "/snapshots/csv",
+    status_code=201,
+    response_model=SnapshotInfo,
+    summary="Store a snapshot from a status CSV",
+    responses=created_responses(
+        "Stored: the snapshot's id, for runs' snapshot_id.",
+        "snapshot_id",
+        too_large=True,
+        GetSnapshot=("GET", "/v1/rebalancing/snapshots/{snapshot_id}"),
+    ),
+    openapi_extra=CSV_BODY,
+)
+async def store_snapshot_csv(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(require("rebalancing:write"))],
+    name: Annotated[str, Query(min_length=1, max_length=200)] = "snapshot",
+) -> SnapshotInfo:
+    """Store a status table (columns ``station_id, name, lon, lat, docks, bikes, target,
+    target_low, target_high``, as ``mobility rebalance --status`` reads it), read by the library's
+    reader (:func:`mobility.rebalancing.snapshot.snapshot_from_csv`). A bad value is a 422 naming
+    the station and the column (``body[ST-4].bikes``)."""
+    raw = await request.body()
+    if not raw.strip():
+        raise FieldError("body", "empty; expected a status table as CSV")
+    # pandas parses the table: in a worker thread, not on the event loop that serves every request
+    snapshot = await run_in_threadpool(snapshot_from_csv, raw, name=name, label="body", model=SnapshotIn)
+    return _store(request, response, principal, snapshot)
+
+
+def _store(request: Request, response: Response, principal: Principal, snapshot: SnapshotIn) -> SnapshotInfo:
+    rec = Snapshot(id=uuid.uuid4().hex, name=snapshot.name, author=principal.name, data=snapshot.to_dict())
     with request.app.state.sessions() as s:
         s.add(rec)
         s.commit()
@@ -128,7 +165,7 @@ def submit_run(
     settings = request.app.state.settings
     limit = float(run.time_limit or settings.default_time_limit)
     check_time_limit(request, limit, "body.time_limit")
-    body = run.model_dump(mode="json")
+    body = run.model_dump(mode="json", by_alias=True)
     body["time_limit"] = limit
     if run.snapshot_id is not None:
         sid = run.snapshot_id

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import StationList
-from api.routes.common import FieldError, created_responses, public_view, stored_upload
+from api.routes.common import CSV_BODY, FieldError, created_responses, public_view, stored_upload
 from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
@@ -133,12 +133,7 @@ def records_from_csv(raw: bytes) -> tuple[list[BaselineStation], dict[str, int],
     response_model=StationListInfo,
     summary="Store a station list from a CSV file",
     responses=CREATED,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"text/csv": {"schema": {"type": "string", "contentMediaType": "text/csv"}}},
-        }
-    },
+    openapi_extra=CSV_BODY,
 )
 async def store_station_list_csv(
     request: Request,

@@ -235,7 +235,9 @@ def targets_cmd(
 
 @demand_app.command("snapshot")
 def snapshot_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output file: .csv or .parquet (the status table) or .json.")
+    ],
     date: Annotated[str, typer.Option("--date", help="Day whose net flows are applied (YYYY-MM-DD).")],
     at: Annotated[str, typer.Option("--at", help="Clock time of the snapshot (HH:MM).")] = "22:00",
     data_dir: DataDirOption = None,
@@ -244,20 +246,23 @@ def snapshot_cmd(
     """Derive an evening station inventory (clearly labelled as derived) for nightly runs."""
     from mobility.demand.data import load_profiles
     from mobility.demand.snapshot import derive_snapshot_from_data
+    from mobility.export.snapshot import snapshot_format, write_snapshot
+    from mobility.rebalancing.snapshot import StatusSnapshot, snapshot_from_table
 
-    check_out(out)
+    snapshot_format(out)
     clock = parse_clock(at)
     prof = load_profiles(data_dir)
-    snap = derive_snapshot_from_data(prof, date, at=clock, data_dir=data_dir)
-    write_table(snap, out)
+    table = derive_snapshot_from_data(prof, date, at=clock, data_dir=data_dir)
+    doc: StatusSnapshot = snapshot_from_table(table, name=f"derived {date} {at}", label="snapshot")
+    write_snapshot(doc, out)
     summary = {
         "out": str(out),
-        "stations": len(snap),
-        "bikes": int(snap["bikes"].sum()),
-        "method": str(snap["method"].iloc[0]) if len(snap) else "",
-        "derived": True,
-        "empty": int((snap["bikes"] == 0).sum()),
-        "above_docks": int((snap["bikes"] > snap["docks"]).sum()),
+        "stations": len(doc.stations),
+        "bikes": sum(s.bikes for s in doc.stations),
+        "method": doc.source or "",
+        "derived": doc.derived,
+        "empty": sum(s.bikes == 0 for s in doc.stations),
+        "above_docks": sum(s.bikes > (s.docks or 0) for s in doc.stations),
     }
     if as_json:
         print_json(summary)

@@ -83,7 +83,8 @@ def rebalance_cmd(
     status: Annotated[
         Path,
         typer.Option(
-            "--status", help="Status snapshot: CSV/Parquet (mobility demand snapshot) or bikeList JSON."
+            "--status",
+            help="Status snapshot: CSV/Parquet/JSON (mobility demand snapshot) or a bikeList JSON response.",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Output folder for routes.json/.csv/.geojson.")],

@@ -173,7 +173,7 @@ def simulate_cmd(
     evening snapshot of the day before carried through the night. `mobility simulate sweep SOURCE
     --fleet 20000:60000:5000` gives the served share against fleet size.
     """
-    from mobility.rebalancing.night import read_status
+    from mobility.rebalancing.snapshot import read_status
     from mobility.simulation.engine import RebalanceRule
     from mobility.simulation.model import RiderParams
     from mobility.simulation.pipeline import prepare, simulate, sweep

@@ -3,7 +3,8 @@
 Pure: tables and arrays in, a problem out. Two entries: :func:`problem_from_scenario` (a nightly
 scenario and the assembled status table: ``mobility rebalance``, the bench and the tests, through
 :func:`mobility.rebalancing.night.load_night_problem`, which reads the files) and
-:func:`problem_from_records` (a snapshot and a fleet as plain records: the API's rebalancing runs).
+:func:`problem_from_snapshot` (a :class:`~mobility.rebalancing.snapshot.StatusSnapshot` and a fleet
+as records: the API's rebalancing runs).
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ import pandas as pd
 from mobility.errors import InputError
 from mobility.quality import QualityReport
 from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_interval
+from mobility.rebalancing.snapshot import StatusSnapshot
 from mobility.scenario.nightly import NightlyScenario
 from mobility.sources.base import EARTH_RADIUS_M
 
 __all__ = [
     "assemble_stations",
     "expand_trucks",
-    "problem_from_records",
     "problem_from_scenario",
+    "problem_from_snapshot",
     "snapshot_interval",
     "straight_line_matrices",
 ]
@@ -48,7 +50,8 @@ def assemble_stations(
 
     ``status`` needs ``bikes`` and ``station_id`` or ``number``; ``docks``, ``name``, ``lon``,
     ``lat`` come from ``status`` or else from ``coords`` (joined on ``number``, then on
-    ``station_id``). Rows without bikes or coordinates are dropped and counted in ``report``;
+    ``station_id``); a station without a name anywhere is named by its id. Rows without bikes or
+    coordinates are dropped and counted in ``report``;
     a negative inventory is an :class:`InputError`.
     """
     df = status.copy()
@@ -91,7 +94,8 @@ def assemble_stations(
         if k not in df.columns:
             df[k] = pd.NA
     df["station_id"] = df["station_id"].where(df["station_id"].notna(), "N" + df["number"].astype("string"))
-    df["name"] = df["name"].fillna("").astype(str)
+    names = df["name"].fillna("").astype(str)
+    df["name"] = names.where(names != "", df["station_id"].astype(str))  # as problem_from_snapshot names it
     df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
     df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
     nocoord = df["lon"].isna() | df["lat"].isna() | (df["lon"] == 0) | (df["lat"] == 0)
@@ -247,8 +251,8 @@ def snapshot_interval(docks: int, target: int | None, low: int | None, high: int
     return math.floor(0.25 * docks), math.ceil(0.75 * docks)
 
 
-def problem_from_records(
-    stations: Sequence[Mapping[str, Any]],
+def problem_from_snapshot(
+    snapshot: StatusSnapshot,
     depots: Sequence[Mapping[str, Any]],
     trucks: Sequence[Mapping[str, Any]],
     travel_s: np.ndarray,
@@ -256,14 +260,14 @@ def problem_from_records(
     *,
     meta: dict[str, Any] | None = None,
 ) -> RebalancingProblem:
-    """The night's :class:`RebalancingProblem` from a snapshot and a fleet given as records.
+    """The night's :class:`RebalancingProblem` from a status snapshot and a fleet given as records.
 
     Parameters
     ----------
-    stations
-        ``station_id, lon, lat, docks, bikes`` and optionally ``name`` (default: the id),
-        ``target``, ``target_low``, ``target_high``; each station costs ``|k - target|`` per bike
-        outside its :func:`snapshot_interval`.
+    snapshot
+        Every station with its coordinates and docks (an :class:`InputError` names the first
+        without); each station costs ``|k - target|`` per bike outside its
+        :func:`snapshot_interval` (``target``, ``target_low``, ``target_high``).
     depots
         ``id, lon, lat`` and optionally ``name``.
     trucks
@@ -273,18 +277,24 @@ def problem_from_records(
     meta
         Kept on the problem (travel model, snapshot name).
     """
+    stations = snapshot.stations
+    for i, s in enumerate(stations):
+        for key in ("lon", "lat", "docks"):
+            if getattr(s, key) is None:
+                expected = "a value (there is no station list to take it from)"
+                raise InputError(f"snapshot.stations[{i}].{key}", None, expected)
     curves = []
     for s in stations:
-        docks, bikes = int(s["docks"]), int(s["bikes"])
-        low, high = snapshot_interval(docks, s.get("target"), s.get("target_low"), s.get("target_high"))
+        docks, bikes = int(s.docks or 0), s.bikes
+        low, high = snapshot_interval(docks, s.target, s.target_low, s.target_high)
         curves.append(curve_from_interval(low, max(low, high), max(docks, bikes, 1)))
     return RebalancingProblem(
-        station_ids=tuple(s["station_id"] for s in stations),
-        names=tuple(s.get("name") or s["station_id"] for s in stations),
-        lon=np.array([s["lon"] for s in stations], dtype=np.float64),
-        lat=np.array([s["lat"] for s in stations], dtype=np.float64),
-        docks=np.array([s["docks"] for s in stations], dtype=np.int64),
-        bikes=np.array([s["bikes"] for s in stations], dtype=np.int64),
+        station_ids=tuple(s.key for s in stations),
+        names=tuple(s.name or s.key for s in stations),
+        lon=np.array([s.lon for s in stations], dtype=np.float64),
+        lat=np.array([s.lat for s in stations], dtype=np.float64),
+        docks=np.array([s.docks for s in stations], dtype=np.int64),
+        bikes=np.array([s.bikes for s in stations], dtype=np.int64),
         curves=tuple(curves),
         depots=tuple(
             Depot(id=d["id"], name=d.get("name") or d["id"], lon=d["lon"], lat=d["lat"]) for d in depots

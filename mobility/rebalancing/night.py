@@ -7,7 +7,6 @@ the problem itself is assembled by the pure builder :func:`mobility.rebalancing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,33 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mobility.errors import DataFileError, InputError
 from mobility.quality import QualityReport
 from mobility.rebalancing.build import assemble_stations, problem_from_scenario
 from mobility.rebalancing.problem import RebalancingProblem
+from mobility.rebalancing.snapshot import StatusSnapshot, read_snapshot, snapshot_from_table
 from mobility.rebalancing.travel import TruckTravel, truck_travel
 from mobility.scenario.nightly import NightlyScenario
 
-__all__ = ["NightInputs", "load_night_problem", "read_status"]
-
-
-def read_status(path: Path) -> pd.DataFrame:
-    """A status snapshot: CSV / Parquet (``station_id``, ``number``, ``docks``, ``bikes``, ...) or
-    a real-time ``bikeList`` JSON response."""
-    if not path.exists():
-        raise InputError("--status", str(path), "an existing CSV, Parquet or bikeList JSON file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        if suffix == ".json":
-            from mobility.sources.stations import parse_bike_list
-
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            return parse_bike_list(payload, origin=path).table
-        return pd.read_csv(path, dtype={"station_id": "string"}, encoding="utf-8-sig")
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(path, f"cannot read as a status table ({exc})") from exc
+__all__ = ["NightInputs", "load_night_problem", "night_snapshot"]
 
 
 def _day_type(date: str) -> str:
@@ -78,9 +58,19 @@ class NightInputs:
     profiles: Any = None  # the demand profiles, when they were read
 
 
+def night_snapshot(status: Path | pd.DataFrame | StatusSnapshot) -> StatusSnapshot:
+    """The night's status snapshot: as given, read from a file (:func:`read_snapshot`) or from a
+    status table (:func:`snapshot_from_table`, e.g. a derived snapshot's)."""
+    if isinstance(status, StatusSnapshot):
+        return status
+    if isinstance(status, pd.DataFrame):
+        return snapshot_from_table(status)
+    return read_snapshot(status)
+
+
 def load_night_problem(
     scn: NightlyScenario,
-    status: Path | pd.DataFrame,
+    status: Path | pd.DataFrame | StatusSnapshot,
     data_dir: Path | None = None,
     *,
     progress: Callable[[str], None] | None = None,
@@ -92,7 +82,7 @@ def load_night_problem(
     scn
         The night's scenario (depots, trucks, targets, network).
     status
-        The evening status snapshot: a file (see :func:`read_status`) or its table.
+        The evening status snapshot: the document, a file or a status table (:func:`night_snapshot`).
     data_dir
         The Seoul data directory (demand profiles, street network).
     progress
@@ -100,7 +90,7 @@ def load_night_problem(
     """
     say = progress or (lambda _m: None)
     report = QualityReport("status snapshot")
-    raw = status if isinstance(status, pd.DataFrame) else read_status(status)
+    raw = night_snapshot(status).table()
     need_coords = not {"lon", "lat"} <= set(raw.columns)
     prof = None
     curves = None

@@ -49,6 +49,8 @@ LABELS: dict[str, str] = {
     "name": "a display name of a scenario, snapshot, station, depot or key",
     "description": "free text shown with a scenario",
     "station_id": "an identifier inside the caller's own snapshot",
+    "gu": "a district label of a station in the caller's own snapshot, stored and echoed",
+    "source": "a snapshot's note of where its counts come from (bikeList, a derivation), stored and echoed",
     "id": "an identifier of a depot or truck inside the caller's own body",
     "depot": "refers to a depot id inside the same body",
     "snapshot_id": "looked up as a primary key in the database (stored uploads), never as a file",

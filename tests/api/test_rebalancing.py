@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import csv
 import io
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 from api_support import RUN, Api
 
 
@@ -118,3 +121,83 @@ def test_scenario_id_is_not_a_run(api_lite: Api) -> None:
     )
     r = api_lite.client.get(f"/v1/rebalancing/runs/{job_id}/routes", headers=api_lite.h("viewer"))
     assert r.status_code == 404
+
+
+# --- the status snapshot: one document and one reader for the CLI and the API -------------------------
+
+STATUS_CSV = (
+    "station_id,name,lon,lat,docks,bikes,target_low,target_high\n"
+    "ST-4,망원역 1번출구 앞,126.9104,37.5556,15,25,5,9\n"
+    'ST-5,"망원역 2번출구, 앞",126.9107,37.5547,15,0,6,12\n'
+    "ST-6,,126.9150,37.5530,10,7,4,4\n"
+)
+"""Three stations with their morning bands, the way ``mobility rebalance --status`` takes them."""
+
+
+def _upload(api: Api, text: str) -> Any:
+    return api.client.post(
+        "/v1/rebalancing/snapshots/csv?name=status",
+        content=text.encode("utf-8"),
+        headers=api.h("ops", **{"Content-Type": "text/csv"}),
+    )
+
+
+def test_the_cli_and_the_api_read_one_status_file_to_one_problem(api_lite: Api, tmp_path: Path) -> None:
+    from api.runners import build_problem
+    from api.schemas import RebalancingRunRequest
+    from mobility.rebalancing.night import load_night_problem
+    from mobility.scenario.nightly import nightly_from_dict
+
+    path = tmp_path / "status.csv"
+    path.write_text(STATUS_CSV, encoding="utf-8")
+    depot = RUN["fleet"]["depots"][0]
+    scn = nightly_from_dict(
+        {
+            "name": "one file",
+            "depots": [depot],
+            "trucks": [{"depot": "D1", "count": 1, "capacity": 20}],
+            "targets": {"source": "snapshot", "tolerance": 0},
+            "network": {"source": "straight", "straight_speed_kph": 20.0, "straight_detour": 1.35},
+        }
+    )
+    cli = load_night_problem(scn, path).problem
+
+    stored = _upload(api_lite, STATUS_CSV)
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["stations"] == 3 and stored.json()["name"] == "status"
+    doc = api_lite.client.get(stored.headers["Location"], headers=api_lite.h("viewer")).json()
+    assert doc["schema"] == "mobility/status-snapshot/1"
+    request = {
+        "snapshot": doc,
+        "fleet": RUN["fleet"],
+        "options": {"network": "straight", "speed_kph": 20.0, "detour": 1.35},
+    }
+    api = build_problem(RebalancingRunRequest.model_validate(request).model_dump(mode="json", by_alias=True))
+
+    assert cli.station_ids == api.station_ids == ("ST-4", "ST-5", "ST-6")
+    assert cli.names == api.names and cli.names[1] == "망원역 2번출구, 앞" and cli.names[2] == "ST-6"
+    for field in ("lon", "lat", "docks", "bikes", "travel_s", "distance_m"):
+        assert np.array_equal(getattr(cli, field), getattr(api, field)), field
+    # the same morning band at every station: the bikes at which it costs nothing
+    bands = [[np.flatnonzero(c == 0).tolist() for c in p.curves] for p in (cli, api)]
+    assert bands[0] == bands[1] == [list(range(5, 10)), list(range(6, 13)), [4]]
+
+
+def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> None:
+    def problem(text: str) -> dict[str, Any]:
+        r = _upload(api_lite, text)
+        assert r.status_code == 422, r.text
+        return r.json()["errors"][0]  # type: ignore[no-any-return]
+
+    negative = problem(STATUS_CSV.replace(",15,0,6,12", ",15,-1,6,12"))
+    assert negative["field"] == "body[ST-5].bikes" and negative["problem"] == "expected >= 0"
+    busan = problem(STATUS_CSV.replace("37.5556", "35.1"))
+    assert busan["field"] == "body[ST-4].lat" and "37.4" in busan["problem"]
+    no_position = problem("station_id,docks,bikes\nST-4,15,3\n")
+    assert no_position["field"] == "body[ST-4].lon"
+    twice = problem(STATUS_CSV + "ST-4,x,126.91,37.55,10,1,0,1\n")
+    assert twice["field"] == "body.stations[3].station_id" and "appears twice" in twice["problem"]
+    assert problem("")["field"] == "body"
+    assert problem("no, table\n1, 2\n")["field"] == "body.columns"
+    listed = api_lite.client.get("/v1/rebalancing/snapshots", headers=api_lite.h("viewer")).json()
+    assert listed["total"] == 0  # nothing stored from a bad upload

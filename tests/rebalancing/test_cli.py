@@ -106,7 +106,7 @@ def test_bench_brp_and_pdtsp_on_copies(tmp_path: Path) -> None:
 
 
 def test_status_from_a_bike_list_response(tmp_path: Path) -> None:
-    from mobility.rebalancing.night import read_status
+    from mobility.rebalancing.snapshot import read_status
 
     def row(sid: str, name: str, docks: str, bikes: str, lat: str, lon: str) -> dict[str, str]:
         return {

@@ -1,0 +1,356 @@
+"""The status snapshot: bikes and docks per station at one moment, the night's starting point.
+
+:class:`StatusSnapshot` is the one document for it (``schema`` = ``"mobility/status-snapshot/1"``):
+``mobility demand snapshot`` writes it (derived from demand, and saying so), ``mobility rebalance``
+and ``mobility simulate --status`` read it, and the API stores it (``POST /v1/rebalancing/snapshots``,
+as JSON or as the same CSV) and builds the night's problem from it. Its JSON Schema is generated
+(:func:`snapshot_json_schema`).
+
+Formats, each read here and written in :mod:`mobility.export.snapshot`:
+
+- JSON: the model itself (``model_validate`` / ``model_dump``);
+- the status table (CSV or Parquet): one row per station, the columns of :data:`STATION_COLUMNS`
+  that are filled, and for a snapshot that says where and when it was taken the columns
+  :data:`PROVENANCE_COLUMNS` (the same value on every row), as ``mobility demand snapshot`` has
+  always written them;
+- the real-time ``bikeList`` response of the Seoul Open API (read only).
+
+A value that does not fit is an :class:`~mobility.errors.InputError` naming the station and field,
+the value and what is expected (exit code 2 in the CLI; the API's 422 names
+``stations.<i>.<field>``); the file's content is never echoed beyond that value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, Literal, TypeVar
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from mobility.errors import DataFileError, InputError
+from mobility.schema import document_schema
+
+__all__ = [
+    "PROVENANCE_COLUMNS",
+    "SCHEMA_ID",
+    "STATION_COLUMNS",
+    "StationStatus",
+    "StatusSnapshot",
+    "read_snapshot",
+    "read_status",
+    "snapshot_from_csv",
+    "snapshot_from_table",
+    "snapshot_json_schema",
+]
+
+SCHEMA_ID: Final = "mobility/status-snapshot/1"
+MAX_COUNT: Final = 1000
+"""Upper bound of a station's bikes, docks and targets (Seoul's largest stations have about 40 docks)."""
+
+STATION_COLUMNS: Final = (
+    "station_id", "number", "name", "gu", "lon", "lat", "docks", "bikes",
+    "target", "target_low", "target_high", "target_morning", "net_flow", "clipped",
+)  # fmt: skip
+"""Columns of the status table, in order (the fields of :class:`StationStatus`)."""
+
+PROVENANCE_COLUMNS: Final = ("derived", "method", "date", "at")
+"""Columns of the status table that repeat the snapshot's own fields on every row."""
+
+_INT_COLUMNS: Final = frozenset(
+    {"number", "docks", "bikes", "target", "target_low", "target_high", "target_morning"}
+)
+_FLOAT_COLUMNS: Final = frozenset({"lon", "lat", "net_flow", "clipped"})
+_CLOCK = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+_Count = Field(ge=0, le=MAX_COUNT)
+
+
+def _named(kind: str, field: str, value: Any, expected: str) -> PydanticCustomError:
+    """A validation error that names its field, value and expectation (kept in its context, so
+    that :func:`_input_error` can name them again with the station)."""
+    return PydanticCustomError(
+        kind,
+        "{field}: got {shown}; expected {expected}",
+        {"field": field, "value": value, "shown": repr(value), "expected": expected},
+    )
+
+
+class StationStatus(BaseModel):
+    """One station of a snapshot: its id (or only its number), its bikes and docks, and optionally
+    where it is and what it should hold in the morning.
+
+    Coordinates, docks and names may be left out for stations of the published station list
+    (``mobility rebalance`` takes them from it, by ``number`` then ``station_id``); the API, which
+    has no station list to join, requires coordinates and docks (:class:`api.schemas.StationInventory`).
+    More bikes than docks is allowed (Seoul's docks are a soft capacity).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    station_id: str | None = Field(
+        default=None, min_length=1, max_length=40, examples=["ST-4"], description="Station id (ST-…)."
+    )
+    number: int | None = Field(default=None, ge=0, description="The operator's station number (대여소 번호).")
+    name: str | None = Field(default=None, max_length=200)
+    gu: str | None = Field(default=None, max_length=40, description="District (구).")
+    lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude (WGS84).")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude (WGS84).")
+    docks: int | None = Field(default=None, ge=0, le=MAX_COUNT, description="Docks of the station.")
+    bikes: int = Field(ge=0, le=MAX_COUNT, description="Bikes at the station now.")
+    target: int | None = Field(
+        default=None, ge=0, le=MAX_COUNT, description="Bikes wanted by the morning, exactly (API runs)."
+    )
+    target_low: int | None = Field(default=None, ge=0, le=MAX_COUNT, description="Morning band, lower end.")
+    target_high: int | None = Field(default=None, ge=0, le=MAX_COUNT, description="Morning band, upper end.")
+    target_morning: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_COUNT,
+        description="The demand model's morning target (a derived snapshot); with the scenario's "
+        "tolerance it is the band of `mobility rebalance` when targets.source is `snapshot`.",
+    )
+    net_flow: float | None = Field(
+        default=None, description="Derived snapshots: returns minus rentals since the morning."
+    )
+    clipped: float | None = Field(
+        default=None,
+        description="Derived snapshots: bikes added (+) or removed (-) to stay in [0, docks + overflow].",
+    )
+
+    @property
+    def key(self) -> str:
+        """The station's id, or ``N<number>`` for a row that gives only its number."""
+        return self.station_id if self.station_id is not None else f"N{self.number}"
+
+    @model_validator(mode="after")
+    def _band(self) -> StationStatus:
+        if self.station_id is None and self.number is None:
+            raise _named("no_station", "station_id", None, "a station id or a number")
+        low, high = self.target_low, self.target_high
+        if low is not None and high is not None and low > high:
+            raise _named("band_order", "target_low", low, f"at most target_high ({high})")
+        return self
+
+
+class StatusSnapshot(BaseModel):
+    """Bikes per station at one moment: the stations, when they were counted and from what.
+
+    ``derived`` is true when the counts are not observed but derived from demand
+    (:func:`mobility.demand.snapshot.derive_snapshot`), and ``source`` then says how.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_id: Literal["mobility/status-snapshot/1"] = Field(default=SCHEMA_ID, alias="schema")
+    name: str = Field(default="snapshot", min_length=1, max_length=200)
+    date: dt.date | None = Field(default=None, description="The day the stations were counted (local time).")
+    at: str | None = Field(default=None, pattern=_CLOCK, description="Clock time of the count, HH:MM.")
+    source: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Where the counts come from: `bikeList` (the real-time API), or a derivation method.",
+    )
+    derived: bool = Field(default=False, description="True when the counts are derived, not observed.")
+    stations: tuple[StationStatus, ...] = Field(min_length=1)
+
+    @field_validator("stations")
+    @classmethod
+    def _unique(cls, stations: tuple[StationStatus, ...]) -> tuple[StationStatus, ...]:
+        seen: dict[str, int] = {}
+        for i, s in enumerate(stations):
+            if s.key in seen:
+                raise _named(
+                    "duplicate_station",
+                    f"stations[{i}].station_id",
+                    s.key,
+                    f"one row per station ({s.key!r} appears twice: "
+                    f"stations[{seen[s.key]}] and stations[{i}])",
+                )
+            seen[s.key] = i
+        return stations
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (``model_dump`` in JSON mode, by alias)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def table(self) -> pd.DataFrame:
+        """The status table: one row per station, the :data:`STATION_COLUMNS` that any station
+        fills (integers as nullable ``Int64``), then :data:`PROVENANCE_COLUMNS` when the snapshot
+        says where or when it was taken."""
+        data: dict[str, Any] = {}
+        for col in STATION_COLUMNS:
+            values = [getattr(s, col) for s in self.stations]
+            if col != "bikes" and all(v is None for v in values):
+                continue
+            if col in _INT_COLUMNS:
+                data[col] = pd.array(values, dtype="Int64")
+            elif col in _FLOAT_COLUMNS:
+                data[col] = pd.array([math.nan if v is None else v for v in values], dtype="float64")
+            else:
+                data[col] = pd.array(values, dtype="object")
+        frame = pd.DataFrame(data)
+        if self.derived or self.source is not None or self.date is not None or self.at is not None:
+            frame["derived"] = self.derived
+            frame["method"] = self.source or ""
+            frame["date"] = self.date.isoformat() if self.date is not None else ""
+            frame["at"] = self.at or ""
+        return frame
+
+
+def snapshot_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of the status snapshot document, generated from :class:`StatusSnapshot`."""
+    return document_schema(
+        StatusSnapshot.model_json_schema(mode="serialization", by_alias=True),
+        "StatusSnapshot",
+        description="Bikes and docks per station at one moment (the night's start). More bikes than "
+        "docks is allowed; derived snapshots say so (derived, source).",
+        schema_id=SCHEMA_ID,
+    )
+
+
+# ------------------------------------------------------------------------------------- reading
+S = TypeVar("S", bound=StatusSnapshot)
+
+
+def _cell(v: Any) -> Any:
+    """A table cell as a plain Python value (``None`` for a missing one; strings stripped)."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _expected(err: Mapping[str, Any]) -> str:
+    ctx = err.get("ctx") or {}
+    for key, op in (("ge", ">="), ("le", "<="), ("gt", ">"), ("lt", "<")):
+        if key in ctx:
+            return f"{op} {ctx[key]}"
+    return str(err["msg"])
+
+
+def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> InputError:
+    """The first invalid field of a snapshot as ``label[<station>].<field>``, its value and the
+    expectation (``label[ST-3].bikes: got -4; expected >= 0``)."""
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    ctx = err.get("ctx") or {}
+    named = "field" in ctx and "expected" in ctx  # one of ours (_named)
+    value = ctx.get("value") if named else err.get("input")
+    if len(loc) >= 2 and loc[0] == "stations" and isinstance(loc[1], int):
+        i = loc[1]
+        who = ids[i] if i < len(ids) and ids[i] is not None else f"row {i + 1}"
+        field = f"{label}[{who}]" + "".join(f".{p}" for p in loc[2:]) + (f".{ctx['field']}" if named else "")
+        return InputError(field, value, str(ctx["expected"]) if named else _expected(err))
+    if named:
+        return InputError(f"{label}.{ctx['field']}", value, str(ctx["expected"]))
+    field = ".".join(str(p) for p in loc) or "(root)"
+    return InputError(f"{label}.{field}", "{...}" if isinstance(value, dict) else value, _expected(err))
+
+
+def snapshot_from_table(
+    table: pd.DataFrame,
+    *,
+    name: str = "snapshot",
+    source: str | None = None,
+    label: str = "status",
+    model: type[S] = StatusSnapshot,  # type: ignore[assignment]
+) -> S:
+    """The snapshot of a status table (CSV, Parquet, a derived or a ``bikeList`` table).
+
+    Columns of :data:`STATION_COLUMNS` are read (others are left out); :data:`PROVENANCE_COLUMNS`,
+    when present, give ``derived``, ``source`` (``method``), ``date`` and ``at`` from the first row.
+    Raises :class:`InputError` naming ``label[<station>].<field>`` for the first value that does
+    not fit. ``model`` may be a narrower document (the API's, which requires coordinates).
+    """
+    if "bikes" not in table.columns or not ({"station_id", "number"} & set(table.columns)):
+        columns = list(map(str, table.columns))
+        raise InputError(f"{label}.columns", columns, "'bikes' and 'station_id' or 'number'")
+    cols = [c for c in STATION_COLUMNS if c in table.columns]
+    rows: list[dict[str, Any]] = []
+    for raw in table[cols].itertuples(index=False, name=None):
+        rows.append({c: v for c, v in zip(cols, map(_cell, raw), strict=True) if v is not None})
+    first = {c: _cell(table[c].iloc[0]) for c in PROVENANCE_COLUMNS if c in table.columns and len(table)}
+    doc: dict[str, Any] = {"name": name, "stations": rows}
+    if first.get("derived") is not None:
+        doc["derived"] = str(first["derived"]).strip().lower() in ("true", "1", "yes")
+    doc["source"] = first.get("method") or source
+    for key in ("date", "at"):
+        if first.get(key) is not None:
+            doc[key] = str(first[key])
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        raise _input_error(exc, label, [_row_name(r) for r in rows]) from exc
+
+
+def _row_name(row: Mapping[str, Any]) -> Any:
+    """How an error names a row: its station id, else its number."""
+    num = row.get("number")
+    return row.get("station_id") or (int(num) if isinstance(num, float) and num.is_integer() else num)
+
+
+def snapshot_from_csv(
+    raw: bytes | str,
+    *,
+    name: str = "snapshot",
+    label: str = "status",
+    model: type[S] = StatusSnapshot,  # type: ignore[assignment]
+) -> S:
+    """The snapshot of a status CSV's content (UTF-8, with or without a byte-order mark); see
+    :func:`snapshot_from_table`."""
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+        table = pd.read_csv(
+            io.StringIO(text),
+            dtype={c: "string" for c in ("station_id", "name", "gu", "method", "date", "at")},
+            keep_default_na=False,  # only an empty cell is missing ("NA" may be a name)
+            na_values=[""],
+        )
+    except (ValueError, pd.errors.ParserError) as exc:  # UnicodeDecodeError and EmptyDataError too
+        expected = f"a UTF-8 status table as CSV ({type(exc).__name__})"
+        raise InputError(label, "(CSV content)", expected) from exc
+    return snapshot_from_table(table, name=name, label=label, model=model)
+
+
+def _from_json(payload: Any, path: Path, label: str) -> StatusSnapshot:
+    if isinstance(payload, dict) and "stations" in payload:
+        try:
+            return StatusSnapshot.model_validate(payload)
+        except ValidationError as exc:
+            ids = [_row_name(s) if isinstance(s, dict) else None for s in payload.get("stations") or []]
+            raise _input_error(exc, label, ids) from exc
+    from mobility.sources.stations import parse_bike_list
+
+    table = parse_bike_list(payload, origin=path).table
+    # a count the feed could not give is left out (parse_bike_list reported it), as before
+    table = table[table["bikes"].notna()]
+    return snapshot_from_table(table, name=path.stem, source="bikeList", label=label)
+
+
+def read_snapshot(path: Path, *, label: str = "--status") -> StatusSnapshot:
+    """A status snapshot from a file: the JSON document, a real-time ``bikeList`` JSON response,
+    or the status table as CSV or Parquet (by the file's extension)."""
+    if not path.exists():
+        raise InputError(label, str(path), "an existing CSV, Parquet or JSON (snapshot or bikeList) file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return snapshot_from_table(pd.read_parquet(path), name=path.stem, label=label)
+        if suffix == ".json":
+            return _from_json(json.loads(path.read_text(encoding="utf-8")), path, label)
+        return snapshot_from_csv(path.read_bytes(), name=path.stem, label=label)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(path, f"cannot read as a status snapshot ({type(exc).__name__})") from exc
+
+
+def read_status(path: Path) -> pd.DataFrame:
+    """The status table of a snapshot file (:func:`read_snapshot`, then :meth:`StatusSnapshot.table`)."""
+    return read_snapshot(path).table()
