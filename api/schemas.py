@@ -35,7 +35,7 @@ from mobility.scenario.expansion import (
     ExpansionScenario,
     check_unique_ids,
 )
-from mobility.scenario.reading import renamed, warn_renamed
+from mobility.scenario.reading import Strict, renamed, warn_renamed
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
 SEOUL_BBOX: tuple[float, float, float, float] = (126.73, 37.40, 127.28, 37.72)
@@ -48,8 +48,11 @@ Lon = Field(ge=SEOUL_BBOX[0], le=SEOUL_BBOX[2], description="Longitude (WGS84) i
 Lat = Field(ge=SEOUL_BBOX[1], le=SEOUL_BBOX[3], description="Latitude (WGS84) inside Seoul's bounding box.")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(Strict):
+    """The library's strict base (an unknown field is an error), not frozen: a request's own
+    validators normalise it (e.g. :class:`SimulationRequest`'s older ``stations``)."""
+
+    model_config = ConfigDict(frozen=False)
 
 
 # --- published names: what a caller may name over HTTP ---------------------------------------------
@@ -428,7 +431,7 @@ class RebalancingRunRequest(_Strict):
     nightly solver (see the rebalancing section of the README).
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REBALANCING_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [REBALANCING_EXAMPLE]})
 
     name: str = Field(default="rebalancing", min_length=1, max_length=200)
     snapshot: SnapshotIn | None = None
@@ -500,7 +503,7 @@ class SimulationRequest(_Strict):
     sweep points run on the API's Dask cluster.
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SIMULATION_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [SIMULATION_EXAMPLE]})
 
     name: str = Field(default="simulation", min_length=1, max_length=200)
     source: SimulationSource | None = Field(

@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from mobility.errors import DataFileError, InputError
+from mobility.scenario.reading import Strict
 from mobility.schema import document_schema
 
 __all__ = [
@@ -81,7 +82,7 @@ def _named(kind: str, field: str, value: Any, expected: str) -> PydanticCustomEr
     )
 
 
-class StationStatus(BaseModel):
+class StationStatus(Strict):
     """One station of a snapshot: its id (or only its number), its bikes and docks, and optionally
     where it is and what it should hold in the morning.
 
@@ -91,7 +92,7 @@ class StationStatus(BaseModel):
     More bikes than docks is allowed (Seoul's docks are a soft capacity).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(allow_inf_nan=False)
 
     station_id: str | None = Field(
         default=None, min_length=1, max_length=40, examples=["ST-4"], description="Station id (ST-…)."
@@ -138,14 +139,14 @@ class StationStatus(BaseModel):
         return self
 
 
-class StatusSnapshot(BaseModel):
+class StatusSnapshot(Strict):
     """Bikes per station at one moment: the stations, when they were counted and from what.
 
     ``derived`` is true when the counts are not observed but derived from demand
     (:func:`mobility.demand.snapshot.derive_snapshot`), and ``source`` then says how.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     schema_id: Literal["mobility/status-snapshot/1"] = Field(default=SCHEMA_ID, alias="schema")
     name: str = Field(default="snapshot", min_length=1, max_length=200)
