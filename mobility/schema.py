@@ -6,17 +6,24 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 """The JSON Schema dialect of every document schema."""
 
 
 def document_schema(
-    schema: dict[str, Any], title: str, *, description: str | None = None, schema_id: str | None = None
+    schema: dict[str, Any] | type[BaseModel],
+    title: str,
+    *,
+    description: str | None = None,
+    schema_id: str | None = None,
 ) -> dict[str, Any]:
-    """``schema`` (a pydantic model's or adapter's serialization schema) as a standalone document
-    schema: the draft 2020-12 ``$schema``, an optional ``$id``, a ``title`` and a ``description``."""
+    """``schema`` (a pydantic model, whose serialization schema by alias is taken, or an adapter's
+    schema) as a standalone document schema: the draft 2020-12 ``$schema``, an optional ``$id``,
+    a ``title`` and a ``description``."""
+    if isinstance(schema, type):
+        schema = schema.model_json_schema(mode="serialization", by_alias=True)
     schema["$schema"] = DRAFT
     if schema_id is not None:
         schema["$id"] = schema_id

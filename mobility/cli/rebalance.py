@@ -83,8 +83,7 @@ def rebalance_cmd(
     status: Annotated[
         Path,
         typer.Option(
-            "--status",
-            help="Status snapshot: CSV/Parquet/JSON (mobility demand snapshot) or a bikeList JSON response.",
+            "--status", help="Status snapshot: CSV/Parquet/JSON (mobility demand snapshot) or bikeList JSON."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Output folder for routes.json/.csv/.geojson.")],

@@ -250,7 +250,7 @@ class Plan(_Document):
 def plan_json_schema() -> dict[str, Any]:
     """JSON Schema of the ``plan.json`` document (generated from the models)."""
     return document_schema(
-        Plan.model_json_schema(mode="serialization"),
+        Plan,
         "mobility expansion Plan",
         description="Output of `mobility plan`: new stations, bikes per station, district and city KPIs, "
         f"solver statistics and provenance. schema_version {SCHEMA_VERSION}.",

@@ -184,7 +184,7 @@ class RebalancingPlan(_Document):
 def routes_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of ``routes.json``, generated from :class:`RebalancingPlan`."""
     return document_schema(
-        RebalancingPlan.model_json_schema(mode="serialization", by_alias=True),
+        RebalancingPlan,
         "RebalancingPlan (routes.json)",
         description="Nightly truck routes. quantity > 0: bikes picked up at the station; < 0: dropped. "
         "Times: seconds since midnight of the evening the night starts (arrival_s), and HH:MM.",

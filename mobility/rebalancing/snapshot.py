@@ -207,7 +207,7 @@ class StatusSnapshot(Strict):
 def snapshot_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of the status snapshot document, generated from :class:`StatusSnapshot`."""
     return document_schema(
-        StatusSnapshot.model_json_schema(mode="serialization", by_alias=True),
+        StatusSnapshot,
         "StatusSnapshot",
         description="Bikes and docks per station at one moment (the night's start). More bikes than "
         "docks is allowed; derived snapshots say so (derived, source).",
