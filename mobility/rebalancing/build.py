@@ -146,6 +146,12 @@ def straight_line_matrices(
     return metres / (speed_kph / 3.6), metres
 
 
+def _given(row: pd.Series, key: str) -> int | None:
+    """``row[key]`` as a whole number, or ``None`` when the table lacks it or leaves it empty."""
+    v = row.get(key)
+    return None if v is None or pd.isna(v) else int(v)
+
+
 def _override_index(stations: pd.DataFrame, token: str) -> int:
     ids = stations["station_id"].astype(str).tolist()
     if token in ids:
@@ -183,8 +189,9 @@ def problem_from_scenario(
     travel_s, distance_m
         Square matrices over ``depots + stations`` (scenario depot order first).
     report
-        Stations without a curve are counted here (they get the snapshot's target interval, or
-        ``[0, docks]``).
+        Stations without a curve are counted here. They get the snapshot's own target: ``target``,
+        ``target_low``, ``target_high`` as the API reads them (:func:`snapshot_interval`), else
+        ``target_morning`` ± the scenario's tolerance, else ``[0, docks]`` (no cost).
     """
     tol = scn.targets.tolerance
     per_bike = scn.targets.per_bike
@@ -199,11 +206,11 @@ def problem_from_scenario(
             continue
         if scn.targets.source == "demand":
             missing += 1
-        if pd.notna(row.get("target_low", np.nan)) and pd.notna(row.get("target_high", np.nan)):
-            lo, hi = int(row["target_low"]), int(row["target_high"])
-        elif pd.notna(row.get("target_morning", np.nan)):
-            t = int(row["target_morning"])
-            lo, hi = max(0, t - tol), t + tol
+        given = [_given(row, k) for k in ("target", "target_low", "target_high")]
+        if any(v is not None for v in given):  # as the API reads them (problem_from_snapshot)
+            lo, hi = snapshot_interval(docks, *given)
+        elif (morning := _given(row, "target_morning")) is not None:
+            lo, hi = max(0, morning - tol), morning + tol
         else:
             lo, hi = 0, docks
         out_curves.append(curve_from_interval(lo, max(lo, hi), kmax, per_bike=per_bike))

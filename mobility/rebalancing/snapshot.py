@@ -105,7 +105,7 @@ class StationStatus(Strict):
     docks: int | None = Field(default=None, ge=0, le=MAX_COUNT, description="Docks of the station.")
     bikes: int = Field(ge=0, le=MAX_COUNT, description="Bikes at the station now.")
     target: int | None = Field(
-        default=None, ge=0, le=MAX_COUNT, description="Bikes wanted by the morning, exactly (API runs)."
+        default=None, ge=0, le=MAX_COUNT, description="Bikes wanted by the morning, exactly."
     )
     target_low: int | None = Field(default=None, ge=0, le=MAX_COUNT, description="Morning band, lower end.")
     target_high: int | None = Field(default=None, ge=0, le=MAX_COUNT, description="Morning band, upper end.")

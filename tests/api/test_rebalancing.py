@@ -126,12 +126,13 @@ def test_scenario_id_is_not_a_run(api_lite: Api) -> None:
 # --- the status snapshot: one document and one reader for the CLI and the API -------------------------
 
 STATUS_CSV = (
-    "station_id,name,lon,lat,docks,bikes,target_low,target_high\n"
-    "ST-4,망원역 1번출구 앞,126.9104,37.5556,15,25,5,9\n"
-    'ST-5,"망원역 2번출구, 앞",126.9107,37.5547,15,0,6,12\n'
-    "ST-6,,126.9150,37.5530,10,7,4,4\n"
+    "station_id,name,lon,lat,docks,bikes,target,target_low,target_high\n"
+    "ST-4,망원역 1번출구 앞,126.9104,37.5556,15,25,,5,9\n"
+    'ST-5,"망원역 2번출구, 앞",126.9107,37.5547,15,0,,6,\n'
+    "ST-6,,126.9150,37.5530,10,7,4,,\n"
 )
-"""Three stations with their morning bands, the way ``mobility rebalance --status`` takes them."""
+"""Three stations with a morning band, a band's lower end, an exact target, the way
+``mobility rebalance --status`` takes them."""
 
 
 def _upload(api: Api, text: str) -> Any:
@@ -180,7 +181,7 @@ def test_the_cli_and_the_api_read_one_status_file_to_one_problem(api_lite: Api, 
         assert np.array_equal(getattr(cli, field), getattr(api, field)), field
     # the same morning band at every station: the bikes at which it costs nothing
     bands = [[np.flatnonzero(c == 0).tolist() for c in p.curves] for p in (cli, api)]
-    assert bands[0] == bands[1] == [list(range(5, 10)), list(range(6, 13)), [4]]
+    assert bands[0] == bands[1] == [list(range(5, 10)), list(range(6, 16)), [4]]
 
 
 def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> None:
@@ -189,13 +190,13 @@ def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> N
         assert r.status_code == 422, r.text
         return r.json()["errors"][0]  # type: ignore[no-any-return]
 
-    negative = problem(STATUS_CSV.replace(",15,0,6,12", ",15,-1,6,12"))
+    negative = problem(STATUS_CSV.replace(",15,0,,6,", ",15,-1,,6,"))
     assert negative["field"] == "body[ST-5].bikes" and negative["problem"] == "expected >= 0"
     busan = problem(STATUS_CSV.replace("37.5556", "35.1"))
     assert busan["field"] == "body[ST-4].lat" and "37.4" in busan["problem"]
     no_position = problem("station_id,docks,bikes\nST-4,15,3\n")
     assert no_position["field"] == "body[ST-4].lon"
-    twice = problem(STATUS_CSV + "ST-4,x,126.91,37.55,10,1,0,1\n")
+    twice = problem(STATUS_CSV + "ST-4,x,126.91,37.55,10,1,,0,1\n")
     assert twice["field"] == "body.stations[3].station_id" and "appears twice" in twice["problem"]
     assert problem("")["field"] == "body"
     assert problem("no, table\n1, 2\n")["field"] == "body.columns"
