@@ -9,7 +9,7 @@ import hashlib
 import json
 import threading
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 from cachetools import LRUCache
@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, audit_entry, require
 from api.db import writing
-from api.db.models import Job, JobArtifact, Snapshot, StationList
+from api.db.models import Base, Job, JobArtifact, Snapshot, StationList
 from api.formats import negotiate
 from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
@@ -31,6 +31,7 @@ from api.schemas import Accepted, ErrorBody, JobError, JobInfo, JobPage, JobStat
 
 U = TypeVar("U", Snapshot, StationList)
 V = TypeVar("V", bound=BaseModel)
+R = TypeVar("R", bound=Base)
 
 __all__ = [
     "JOB_BASES",
@@ -50,6 +51,7 @@ __all__ = [
     "job_status",
     "links_to",
     "list_jobs",
+    "page_of",
     "public_view",
     "serve_artifact",
     "submission",
@@ -376,12 +378,28 @@ def list_jobs(
         cond.append(Job.status == status)
     if author:
         cond.append(Job.author == author)
+    total, items = page_of(
+        request, Job, lambda j: job_info(j, base), cond, (Job.created_at.desc(), Job.id), (limit, offset)
+    )
+    return JobPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def page_of(
+    request: Request,
+    model: type[R],
+    view: Callable[[R], V],
+    where: Sequence[Any],
+    order_by: Sequence[Any],
+    window: tuple[int, int],
+) -> tuple[int, list[V]]:
+    """How many ``model`` rows match ``where``, and the ``window`` (limit, offset) of them in
+    ``order_by`` order, each as ``view(row)``: the one query behind every listing (jobs,
+    snapshots, station lists)."""
+    limit, offset = window
     with request.app.state.sessions() as s:
-        total = s.scalar(select(func.count()).select_from(Job).where(*cond)) or 0
-        rows = s.scalars(
-            select(Job).where(*cond).order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
-        ).all()
-    return JobPage(items=[job_info(j, base) for j in rows], total=int(total), limit=limit, offset=offset)
+        total = s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        rows = s.scalars(select(model).where(*where).order_by(*order_by).limit(limit).offset(offset)).all()
+        return int(total), [view(r) for r in rows]
 
 
 def _jobs_path(router: APIRouter, kind: str) -> str:

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
@@ -21,6 +20,7 @@ from api.routes.common import (
     add_list_route,
     check_time_limit,
     created_responses,
+    page_of,
     public_view,
     stored_upload,
     submission,
@@ -118,17 +118,9 @@ def list_snapshots(
     """Page through the stored snapshots (id, name, author, station count), so that a run can
     pick one by ``snapshot_id`` (the web app's night form lists them)."""
     cond = [Snapshot.author == author] if author else []
-    with request.app.state.sessions() as s:
-        total = s.scalar(select(func.count()).select_from(Snapshot).where(*cond)) or 0
-        rows = s.scalars(
-            select(Snapshot)
-            .where(*cond)
-            .order_by(Snapshot.created_at.desc(), Snapshot.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        items = [_snapshot_info(r) for r in rows]
-    return SnapshotPage(items=items, total=int(total), limit=limit, offset=offset)
+    order = (Snapshot.created_at.desc(), Snapshot.id)
+    total, items = page_of(request, Snapshot, _snapshot_info, cond, order, (limit, offset))
+    return SnapshotPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get(

@@ -15,12 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import StationList
-from api.routes.common import CSV_BODY, FieldError, created_responses, public_view, stored_upload
+from api.routes.common import CSV_BODY, FieldError, created_responses, page_of, public_view, stored_upload
 from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
@@ -163,12 +162,9 @@ def list_station_lists(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> StationListPage:
     """Page through the stored lists (names and counts, not their stations)."""
-    with request.app.state.sessions() as s:
-        total = int(s.scalar(select(func.count()).select_from(StationList)) or 0)
-        recs = s.scalars(
-            select(StationList).order_by(StationList.created_at.desc()).limit(limit).offset(offset)
-        ).all()
-    return StationListPage(items=[_info(r, {}, {}) for r in recs], total=total)
+    newest = (StationList.created_at.desc(),)
+    total, items = page_of(request, StationList, lambda r: _info(r, {}, {}), (), newest, (limit, offset))
+    return StationListPage(items=items, total=total)
 
 
 @router.get(
