@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from mobility.errors import InputError
 from mobility.rebalancing.snapshot import MAX_COUNT, StationStatus, StatusSnapshot
 from mobility.scenario.expansion import (
     MAX_BASELINE_STATIONS,
@@ -220,6 +221,44 @@ class ScenarioRequest(ExpansionScenario):
 
     baseline: ApiBaseline
     coverage: ApiCoverage = ApiCoverage()
+
+
+RANGE_PATTERN = r"^\d+(\.\d+)?:\d+(\.\d+)?:\d+(\.\d+)?$"
+"""FIRST:LAST:STEP, numbers only."""
+
+
+class SweepRequest(_Strict):
+    """A scenario and the station counts (or budgets) to plan it at."""
+
+    scenario: ScenarioRequest  # published station lists and networks only, never a server path
+    new_stations: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=RANGE_PATTERN,
+        description="FIRST:LAST:STEP station counts",
+        examples=["300:800:100"],
+    )
+    budget: str | None = Field(
+        default=None,
+        max_length=60,
+        pattern=RANGE_PATTERN,
+        description="FIRST:LAST:STEP budget totals (scenarios with a budget)",
+    )
+    with_500m: bool = Field(default=False, description="Also report coverage within a 500 m walk.")
+
+    @model_validator(mode="after")
+    def _one_axis(self) -> SweepRequest:
+        from mobility.placement.sweep import sweep_axis
+
+        if (self.new_stations is None) == (self.budget is None):
+            raise ValueError("give exactly one of new_stations or budget")
+        if self.budget is not None and self.scenario.budget is None:
+            raise ValueError("budget: the scenario has no budget section")
+        try:
+            sweep_axis(self.new_stations, self.budget)
+        except InputError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
 
 
 class JobError(BaseModel):

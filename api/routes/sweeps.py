@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Principal, require
 from api.formats import register_format
@@ -27,50 +26,9 @@ from api.routes.common import (
 )
 from api.routes.scenarios import SCENARIO_EXAMPLE
 from api.routes.stationlists import resolve_baseline
-from api.schemas import Accepted, ScenarioRequest
-from mobility.errors import InputError
+from api.schemas import Accepted, SweepRequest
 
 router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
-
-
-RANGE_PATTERN = r"^\d+(\.\d+)?:\d+(\.\d+)?:\d+(\.\d+)?$"
-"""FIRST:LAST:STEP, numbers only."""
-
-
-class SweepRequest(BaseModel):
-    """A scenario and the station counts (or budgets) to plan it at."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    scenario: ScenarioRequest  # published station lists and networks only, never a server path
-    new_stations: str | None = Field(
-        default=None,
-        max_length=40,
-        pattern=RANGE_PATTERN,
-        description="FIRST:LAST:STEP station counts",
-        examples=["300:800:100"],
-    )
-    budget: str | None = Field(
-        default=None,
-        max_length=60,
-        pattern=RANGE_PATTERN,
-        description="FIRST:LAST:STEP budget totals (scenarios with a budget)",
-    )
-    with_500m: bool = Field(default=False, description="Also report coverage within a 500 m walk.")
-
-    @model_validator(mode="after")
-    def _one_axis(self) -> SweepRequest:
-        from mobility.placement.sweep import sweep_axis
-
-        if (self.new_stations is None) == (self.budget is None):
-            raise ValueError("give exactly one of new_stations or budget")
-        if self.budget is not None and self.scenario.budget is None:
-            raise ValueError("budget: the scenario has no budget section")
-        try:
-            sweep_axis(self.new_stations, self.budget)
-        except InputError as exc:
-            raise ValueError(str(exc)) from exc
-        return self
 
 
 def _csv(body: bytes) -> bytes:
