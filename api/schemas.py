@@ -37,6 +37,7 @@ from mobility.scenario.expansion import (
     check_unique_ids,
 )
 from mobility.scenario.reading import Strict, renamed, warn_renamed
+from mobility.simulation.fleets import parse_fleet
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
 SEOUL_BBOX: tuple[float, float, float, float] = (126.73, 37.40, 127.28, 37.72)
@@ -601,19 +602,18 @@ class SimulationRequest(_Strict):
     @model_validator(mode="after")
     def _fleet_points(self) -> SimulationRequest:
         if self.fleet is not None:
-            a, b, step = (int(x) for x in self.fleet.split(":"))
-            if step <= 0 or b < a:
-                raise ValueError(f"fleet: {self.fleet!r} needs FIRST <= LAST and STEP > 0")
-            if len(range(a, b + 1, step)) > MAX_SWEEP_POINTS:
+            try:
+                points = parse_fleet(self.fleet)
+            except InputError:
+                raise ValueError(f"fleet: {self.fleet!r} needs FIRST <= LAST and STEP > 0") from None
+            if len(points) > MAX_SWEEP_POINTS:
                 raise ValueError(f"fleet: {self.fleet!r} has more than {MAX_SWEEP_POINTS} points")
         return self
 
     def fleets(self) -> list[int]:
-        """The sweep's fleet sizes (empty without ``fleet``)."""
-        if self.fleet is None:
-            return []
-        a, b, step = (int(x) for x in self.fleet.split(":"))
-        return list(range(a, b + 1, step))
+        """The sweep's fleet sizes (empty without ``fleet``): :func:`~mobility.simulation.fleets.parse_fleet`,
+        as ``mobility simulate sweep --fleet`` reads them."""
+        return [] if self.fleet is None else parse_fleet(self.fleet)
 
 
 class StationListIn(_Strict):

@@ -25,6 +25,7 @@ from rich.table import Table
 from mobility.cli.common import DataDirOption, JsonOption, SeedOption, console, err_console, print_json
 from mobility.errors import InputError
 from mobility.io import atomic_path, atomic_write_json, atomic_write_text
+from mobility.simulation.fleets import parse_fleet
 
 if TYPE_CHECKING:
     from mobility.simulation.engine import SimulationRun
@@ -35,22 +36,6 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     """Add ``mobility simulate``."""
     app.command("simulate")(simulate_cmd)
-
-
-def parse_fleet(text: str) -> list[int]:
-    """``A:B:STEP`` (inclusive) or a comma list -> fleet sizes."""
-    try:
-        if ":" in text:
-            a, b, step = (int(x) for x in text.split(":"))
-            if step <= 0 or a < 0 or b < a:
-                raise ValueError
-            return list(range(a, b + 1, step))
-        vals = [int(x) for x in text.split(",") if x.strip()]
-        if not vals or min(vals) < 0:
-            raise ValueError
-        return vals
-    except ValueError as exc:
-        raise InputError("--fleet", text, "A:B:STEP with 0 <= A <= B and STEP > 0, or a comma list") from exc
 
 
 def _read_routes(path: Path) -> dict[str, Any]:
@@ -284,4 +269,4 @@ def _first_at(city: pd.DataFrame, share: float) -> int | None:
     return int(hit["fleet"].min()) if len(hit) else None
 
 
-__all__ = ["parse_fleet", "register", "simulate_cmd", "write_outputs"]
+__all__ = ["register", "simulate_cmd", "write_outputs"]

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mobility.cli.simulate import parse_fleet
 from mobility.errors import InputError
 from mobility.placement.plan import StationAllocation
 from mobility.rebalancing.plan import PlanTotals, RebalancingPlan, Stop, TruckRoute
@@ -19,6 +18,7 @@ from mobility.simulation.data import (
     stations_from_plan,
     status_bikes,
 )
+from mobility.simulation.fleets import parse_fleet
 from mobility.simulation.model import RiderParams, fit_od, fit_season, slot_rates
 from mobility.simulation.result import simulation_json_schema
 from mobility.stats import SolverStats
