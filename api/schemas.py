@@ -346,7 +346,8 @@ class Accepted(BaseModel):
 class StationInventory(StationStatus):
     """One station of an evening snapshot: the library's
     :class:`~mobility.rebalancing.snapshot.StationStatus`, with its id, position (inside Seoul)
-    and docks required, since the API has no station list to take them from."""
+    and docks required (a status CSV upload takes those it leaves out from the station list
+    before it is stored)."""
 
     station_id: str = Field(min_length=1, max_length=40, examples=["ST-4"])
     lon: float = Lon

@@ -8,6 +8,7 @@ import math
 import threading
 from typing import Annotated, Any
 
+import pandas as pd
 from cachetools import LRUCache, TTLCache
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -58,6 +59,12 @@ def _load_rows(month: str) -> list[dict[str, Any]]:
             clean[str(k)] = v
         rows.append(clean)
     return rows
+
+
+def station_table(month: str) -> pd.DataFrame:
+    """The station list of one vintage as a table (from the rows loaded once per process), for
+    filling what a status upload leaves out."""
+    return pd.DataFrame(_feature_rows(month))
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:

@@ -26,6 +26,7 @@ from api.routes.common import (
     submission,
     submit_job,
 )
+from api.routes.data import station_table
 from api.schemas import (
     REBALANCING_EXAMPLE,
     Accepted,
@@ -35,7 +36,8 @@ from api.schemas import (
     SnapshotInfo,
     SnapshotPage,
 )
-from mobility.rebalancing.snapshot import snapshot_from_csv
+from mobility.rebalancing.build import complete_snapshot
+from mobility.rebalancing.snapshot import StatusSnapshot, snapshot_from_csv, snapshot_from_table
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
 
@@ -84,14 +86,29 @@ async def store_snapshot_csv(
 ) -> SnapshotInfo:
     """Store a status table (columns ``station_id, name, lon, lat, docks, bikes, target,
     target_low, target_high``, as ``mobility rebalance --status`` reads it), read by the library's
-    reader (:func:`mobility.rebalancing.snapshot.snapshot_from_csv`). A bad value is a 422 naming
-    the station and the column (``body[ST-4].bikes``)."""
+    reader (:func:`mobility.rebalancing.snapshot.snapshot_from_csv`). A station may leave out its
+    name, position and docks when the published station list (``GET /v1/stations``) has them: they
+    are taken from it (:func:`mobility.rebalancing.build.complete_snapshot`). A bad value is a 422
+    naming the station and the column (``body[ST-4].bikes``); a station the list lacks, its id
+    (``body[ST-99999].station_id``)."""
     raw = await request.body()
     if not raw.strip():
         raise FieldError("body", "empty; expected a status table as CSV")
     # pandas parses the table: in a worker thread, not on the event loop that serves every request
-    snapshot = await run_in_threadpool(snapshot_from_csv, raw, name=name, label="body", model=SnapshotIn)
+    snapshot = await run_in_threadpool(_read_status, raw, name, request.app.state.settings.station_month)
     return _store(request, response, principal, snapshot)
+
+
+def _read_status(raw: bytes, name: str, month: str) -> SnapshotIn:
+    """The library's reader, then, when a station lacks its position or docks, the published
+    station list fills them (and missing names) as ``mobility rebalance`` does."""
+    snapshot: StatusSnapshot = snapshot_from_csv(raw, name=name, label="body")
+    if all(s.lon is not None and s.lat is not None and s.docks is not None for s in snapshot.stations):
+        return snapshot_from_table(
+            snapshot.table(), name=name, source=snapshot.source, label="body", model=SnapshotIn
+        )
+    listed = f"the station list ({month}, GET /v1/stations)"
+    return complete_snapshot(snapshot, station_table(month), listed=listed, label="body", model=SnapshotIn)
 
 
 def _store(request: Request, response: Response, principal: Principal, snapshot: SnapshotIn) -> SnapshotInfo:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,18 +19,22 @@ import pandas as pd
 from mobility.errors import InputError
 from mobility.quality import QualityReport
 from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_interval
-from mobility.rebalancing.snapshot import StatusSnapshot
+from mobility.rebalancing.snapshot import StatusSnapshot, snapshot_from_table
 from mobility.scenario.nightly import NightlyScenario
 from mobility.sources.base import EARTH_RADIUS_M
 
 __all__ = [
     "assemble_stations",
+    "complete_snapshot",
     "expand_trucks",
+    "join_station_list",
     "problem_from_scenario",
     "problem_from_snapshot",
     "snapshot_interval",
     "straight_line_matrices",
 ]
+
+S = TypeVar("S", bound=StatusSnapshot)
 
 STATION_COLUMNS = ("station_id", "number", "name", "docks", "bikes", "lon", "lat")
 
@@ -41,6 +45,75 @@ def _number(v: Any) -> int | None:
         return int(float(s)) if s and s.lower() not in {"nan", "<na>", "none"} else None
     except ValueError:
         return None
+
+
+def _with_keys(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with both join keys: ``number`` as whole numbers (or ``None``), ``station_id`` as strings."""
+    df = table.copy()
+    for key in ("number", "station_id"):
+        if key not in df.columns:
+            df[key] = pd.NA
+    df["number"] = [_number(v) for v in df["number"]]
+    df["station_id"] = df["station_id"].astype("string")
+    return df
+
+
+def join_station_list(status: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
+    """``status`` with its missing ``station_id, number, docks, name, lon, lat`` taken from a
+    station list (joined on ``number``, then on ``station_id``); given values are kept.
+
+    The one join of a status table with a station list: :func:`assemble_stations` (``mobility
+    rebalance``) and the API's status CSV upload both call it.
+    """
+    df = _with_keys(status)
+    c = stations.copy()
+    if "number" in c.columns:
+        c["number"] = [_number(v) for v in c["number"]]
+    for key in ("number", "station_id"):
+        if key not in c.columns:
+            continue
+        lut = c.dropna(subset=[key]).drop_duplicates(key).set_index(key)
+        for k in ("station_id", "number", "docks", "name", "lon", "lat"):
+            if k == key or k not in lut.columns:
+                continue
+            if k not in df.columns:
+                df[k] = pd.NA
+            df[k] = df[k].where(df[k].notna(), df[key].map(lut[k]))
+    return df
+
+
+def complete_snapshot(
+    snapshot: StatusSnapshot,
+    stations: pd.DataFrame,
+    *,
+    listed: str = "the station list",
+    label: str = "status",
+    model: type[S] = StatusSnapshot,  # type: ignore[assignment]
+) -> S:
+    """``snapshot`` with each station's missing name, position and docks taken from a station list
+    (:func:`join_station_list`), read again as ``model``.
+
+    A station that still lacks a position or docks is an :class:`InputError` naming it:
+    ``label[<station>].station_id`` when ``stations`` does not list it (``listed`` says which list),
+    else ``label[<station>].<field>`` for the field the list leaves empty too.
+    """
+    table = join_station_list(snapshot.table(), stations)
+    known = {str(v) for v in stations.get("station_id", pd.Series(dtype="string")).dropna()}
+    numbers = {_number(v) for v in stations.get("number", pd.Series(dtype="object"))} - {None}
+    need = ("lon", "lat", "docks")
+    for sid, num, *values in table.reindex(columns=["station_id", "number", *need]).itertuples(
+        index=False, name=None
+    ):
+        gaps = [c for c, v in zip(need, values, strict=True) if pd.isna(v)]
+        if not gaps:
+            continue
+        key = f"N{num}" if pd.isna(sid) else str(sid)
+        if (pd.isna(sid) or str(sid) not in known) and num not in numbers:
+            raise InputError(
+                f"{label}[{key}].station_id", key, f"a station of {listed}, or its lon, lat and docks given"
+            )
+        raise InputError(f"{label}[{key}].{gaps[0]}", None, f"a value ({listed} has none for {key})")
+    return snapshot_from_table(table, name=snapshot.name, source=snapshot.source, label=label, model=model)
 
 
 def assemble_stations(
@@ -60,12 +133,7 @@ def assemble_stations(
         raise InputError(
             "status.columns", list(df.columns), "a table with 'bikes' and 'station_id' or 'number'"
         )
-    if "number" not in df.columns:
-        df["number"] = pd.NA
-    if "station_id" not in df.columns:
-        df["station_id"] = pd.NA
-    df["number"] = [_number(v) for v in df["number"]]
-    df["station_id"] = df["station_id"].astype("string")
+    df = _with_keys(df)
     bikes = pd.to_numeric(df["bikes"], errors="coerce")
     neg = bikes < 0
     if bool(neg.any()):
@@ -77,19 +145,7 @@ def assemble_stations(
     df = df[~bad].copy()
     df["bikes"] = bikes[~bad].astype("int64")
     if coords is not None:
-        c = coords.copy()
-        if "number" in c.columns:
-            c["number"] = [_number(v) for v in c["number"]]
-        for key in ("number", "station_id"):
-            if key not in c.columns:
-                continue
-            lut = c.dropna(subset=[key]).drop_duplicates(key).set_index(key)
-            for k in ("station_id", "number", "docks", "name", "lon", "lat"):
-                if k == key or k not in lut.columns:
-                    continue
-                if k not in df.columns:
-                    df[k] = pd.NA
-                df[k] = df[k].where(df[k].notna(), df[key].map(lut[k]))
+        df = join_station_list(df, coords)
     for k in ("name", "docks", "lon", "lat"):
         if k not in df.columns:
             df[k] = pd.NA

@@ -87,8 +87,9 @@ class StationStatus(Strict):
     where it is and what it should hold in the morning.
 
     Coordinates, docks and names may be left out for stations of the published station list
-    (``mobility rebalance`` takes them from it, by ``number`` then ``station_id``); the API, which
-    has no station list to join, requires coordinates and docks (:class:`api.schemas.StationInventory`).
+    (``mobility rebalance`` and the API's status CSV upload take them from it, by ``number`` then
+    ``station_id``: :func:`mobility.rebalancing.build.join_station_list`); the API's stored and
+    inline snapshots then require coordinates and docks (:class:`api.schemas.StationInventory`).
     More bikes than docks is allowed (Seoul's docks are a soft capacity).
     """
 

@@ -194,11 +194,29 @@ def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> N
     assert negative["field"] == "body[ST-5].bikes" and negative["problem"] == "expected >= 0"
     busan = problem(STATUS_CSV.replace("37.5556", "35.1"))
     assert busan["field"] == "body[ST-4].lat" and "37.4" in busan["problem"]
-    no_position = problem("station_id,docks,bikes\nST-4,15,3\n")
-    assert no_position["field"] == "body[ST-4].lon"
+    unknown = problem("station_id,docks,bikes\nST-4,15,3\nST-99999,15,3\n")  # ST-4 is listed
+    assert unknown["field"] == "body[ST-99999].station_id" and "station list (2025-12" in unknown["problem"]
     twice = problem(STATUS_CSV + "ST-4,x,126.91,37.55,10,1,,0,1\n")
     assert twice["field"] == "body.stations[3].station_id" and "appears twice" in twice["problem"]
     assert problem("")["field"] == "body"
     assert problem("no, table\n1, 2\n")["field"] == "body.columns"
     listed = api_lite.client.get("/v1/rebalancing/snapshots", headers=api_lite.h("viewer")).json()
     assert listed["total"] == 0  # nothing stored from a bad upload
+
+
+def test_a_status_csv_without_positions_takes_them_from_the_station_list(api_lite: Api) -> None:
+    """Names, positions and docks left out of the upload come from the published station list
+    (the one ``GET /v1/stations`` serves), as ``mobility rebalance`` takes them; given values stay."""
+    from mobility.sources.stations import load_station_list
+
+    listed = load_station_list("2025-12").table.set_index("station_id")
+    stored = _upload(api_lite, "station_id,bikes,docks,target\nST-4,20,,7\nST-5,0,30,7\n")
+    assert stored.status_code == 201, stored.text
+    doc = api_lite.client.get(stored.headers["Location"], headers=api_lite.h("viewer")).json()
+    by_id = {s["station_id"]: s for s in doc["stations"]}
+    for sid in ("ST-4", "ST-5"):
+        assert by_id[sid]["name"] == listed.loc[sid, "name"]
+        assert (by_id[sid]["lon"], by_id[sid]["lat"]) == (listed.loc[sid, "lon"], listed.loc[sid, "lat"])
+    assert by_id["ST-4"]["docks"] == listed.loc["ST-4", "docks"]
+    assert by_id["ST-5"]["docks"] == 30 != listed.loc["ST-5", "docks"]  # given, kept
+    assert [by_id[s]["bikes"] for s in ("ST-4", "ST-5")] == [20, 0]
