@@ -1,4 +1,5 @@
-"""The night shift in a real browser: upload tonight's status CSV (real stations of 마포구), take
+"""The night shift in a real browser: upload tonight's status CSV (real stations of 마포구; the
+server reads it and refuses a bad one with a message beside the file input), take
 the fleet of the shipped night, submit, watch the progress, see the routes and the morning-after
 table, and print the route sheets to PDF (one page per truck, Korean names and addresses)."""
 
@@ -58,10 +59,33 @@ def test_night_from_status_csv_to_printed_route_sheets(
     option = page.locator(f"#f-snapshot_id option[value='{stored.json()['id']}']")
     assert "어제 저녁 (stored)" in option.inner_text() and "16 stations" in option.inner_text()
     assert page.input_value("#f-snapshot_id") == ""
+    # The server reads the CSV: a station it does not know (and no position given) is its 422,
+    # shown beside the file input, naming the station, the field and the value.
+    bad = tmp_path / "bad-status.csv"
+    bad.write_text((tmp_path / "status.csv").read_text(encoding="utf-8") + "ST-99999,3,,\n", encoding="utf-8")
+    page.set_input_files("#status-csv", str(bad))
+    page.locator("#f-snapshot-err").wait_for(state="visible")
+    message = page.inner_text("#f-snapshot-err")
+    assert "bad-status.csv" in message and "body[ST-99999].station_id" in message and "'ST-99999'" in message
+    assert "station list (2025-12" in message and page.inner_text("#status-summary") == ""
+    page.screenshot(path=str(shots / "night-status-csv-refused-1280.png"))
+    # The good file: stored by the server, names and positions filled from its station list.
     page.set_input_files("#status-csv", str(tmp_path / "status.csv"))
     page.wait_for_function(
         "() => document.querySelector('#status-summary').textContent.includes('16 stations')"
     )
+    assert page.inner_text("#f-snapshot-err") == ""
+    page.screenshot(path=str(shots / "night-status-csv-stored-1280.png"))
+    uploads = httpx.get(
+        f"{server['url']}/v1/rebalancing/snapshots", headers={"X-API-Key": server["keys"]["ops"]}
+    ).json()["items"]
+    csv_snap = next(x for x in uploads if x["name"] == "status.csv")
+    assert csv_snap["stations"] == N_STATIONS and not any(x["name"] == "bad-status.csv" for x in uploads)
+    doc = httpx.get(
+        f"{server['url']}/v1/rebalancing/snapshots/{csv_snap['id']}",
+        headers={"X-API-Key": server["keys"]["ops"]},
+    ).json()
+    assert [(d["name"], d["lon"]) for d in doc["stations"]] == [(s["name"], s["lon"]) for s in stations]
     page.select_option("#f-options-network", "straight")
     page.fill("#f-time_limit", "5")
     assert axe_serious(page) == []

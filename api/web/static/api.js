@@ -30,7 +30,8 @@ export class ApiError extends Error {
 /**
  * Call the API with the session's key.
  * @param {string} path e.g. "/v1/scenarios"
- * @param {{method?: string, body?: unknown, accept?: string, key?: string}} [opts]
+ * @param {{method?: string, body?: unknown, accept?: string, key?: string}} [opts] a Blob body (a File) is sent as
+ *   its bytes, anything else as JSON
  * @returns {Promise<any>} parsed JSON (or text for non-JSON answers)
  */
 export async function api(path, opts = {}) {
@@ -38,7 +39,11 @@ export async function api(path, opts = {}) {
   if (opts.accept) headers.Accept = opts.accept;
   /** @type {RequestInit} */
   const init = { method: opts.method || 'GET', headers };
-  if (opts.body !== undefined) {
+  if (opts.body instanceof Blob) {
+    // a file's bytes as they are (e.g. a status CSV for the server's reader)
+    headers['Content-Type'] = opts.body.type || 'application/octet-stream';
+    init.body = opts.body;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
   }

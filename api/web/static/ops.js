@@ -15,10 +15,9 @@ const EXPORTS = [
   ...mapExports('routes'),
 ];
 const STATUS_COLUMNS = ['station_id', 'name', 'lon', 'lat', 'bikes', 'docks', 'target', 'target_low', 'target_high'];
-const NUMERIC = new Set(['lon', 'lat', 'bikes', 'docks', 'target', 'target_low', 'target_high']);
 
 let stationsPromise = null;
-/** The server's current station list by station_id (names, addresses, positions). */
+/** The server's current station list by station_id (numbers and addresses for the route sheets). */
 function stationIndex() {
   if (!stationsPromise) {
     stationsPromise = api('/v1/stations').then((fc) => {
@@ -28,61 +27,6 @@ function stationIndex() {
     }).catch(() => new Map());
   }
   return stationsPromise;
-}
-
-/**
- * Parse a status CSV (header row; comma separated; quotes allowed) into rows of strings.
- * @param {string} text @returns {Record<string, string>[]}
- */
-export function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let cell = '';
-  let quoted = false;
-  const src = text.replace(/^\uFEFF/, '');
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i];
-    if (quoted) {
-      if (ch === '"' && src[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && src[i + 1] === '\n') i++;
-      row.push(cell); cell = '';
-      if (row.some((c) => c.trim() !== '')) rows.push(row);
-      row = [];
-    } else cell += ch;
-  }
-  row.push(cell);
-  if (row.some((c) => c.trim() !== '')) rows.push(row);
-  const header = (rows.shift() || []).map((h) => h.trim());
-  return rows.map((r) => Object.fromEntries(header.map((h, k) => [h, (r[k] ?? '').trim()])));
-}
-
-/**
- * Status rows to the API's snapshot stations; missing name/position are taken from the server's
- * station list. Problems name the CSV line and column.
- * @param {Record<string, string>[]} rows @param {Map<string, any>} known
- */
-export function snapshotStations(rows, known) {
-  const problems = [];
-  const stations = rows.map((r, i) => {
-    const line = i + 2;
-    const ref = known.get(r.station_id) || {};
-    const s = { station_id: r.station_id };
-    for (const c of STATUS_COLUMNS.slice(1)) {
-      const v = r[c] !== undefined && r[c] !== '' ? r[c] : ref[c];
-      if (v === undefined || v === null || v === '') continue;
-      if (NUMERIC.has(c)) {
-        const n = Number(v);
-        if (!Number.isFinite(n)) problems.push(`line ${line}, ${c}: ${JSON.stringify(v)} is not a number`);
-        s[c] = c === 'lon' || c === 'lat' ? n : Math.round(n);
-      } else s[c] = String(v);
-    }
-    if (!r.station_id) problems.push(`line ${line}: station_id is empty`);
-    return s;
-  });
-  return { stations, problems };
 }
 
 /** Runs and the shipped nights. */
@@ -101,6 +45,29 @@ export async function listView(el) {
       </tbody></table>`;
 }
 
+/**
+ * Store a status CSV as a snapshot (POST /v1/rebalancing/snapshots/csv: the server reads it); show
+ * its stations and bikes, or the API's message (station, field, value) beside the file input.
+ * @param {File} file @param {Element} errSlot @param {Element} summary
+ * @returns {Promise<string | null>} the snapshot's id, or null when the server refused the file
+ */
+async function uploadStatus(file, errSlot, summary) {
+  const say = (/** @type {string} */ text) => { summary.textContent = text; summary.toggleAttribute('hidden', !text); };
+  say(`${file.name}: reading…`);
+  try {
+    const info = await api(`/v1/rebalancing/snapshots/csv?name=${encodeURIComponent(file.name)}`,
+      { method: 'POST', body: file.slice(0, file.size, 'text/csv') });
+    const doc = await api(`/v1/rebalancing/snapshots/${info.id}`);
+    say(`${file.name}: ${info.stations} stations, ${doc.stations.reduce((n, x) => n + x.bikes, 0)} bikes`);
+    return info.id;
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    say('');
+    errSlot.textContent = `${file.name}: ${e.message}`;
+    return null;
+  }
+}
+
 /** Tonight's run: the status (CSV upload or stored snapshot) and the run's fields from the API schema. */
 export async function newView(el, _m, params) {
   const [doc, snaps] = await Promise.all([openApi(), api('/v1/rebalancing/snapshots?limit=100')]);
@@ -115,43 +82,42 @@ export async function newView(el, _m, params) {
     <form id="night-form" class="schema-form" novalidate>
       <fieldset id="f-snapshot">
         <legend>Tonight's status</legend>
-        <div class="field"><label for="status-csv">Status CSV (columns: ${STATUS_COLUMNS.join(', ')}; name and position may be left out for known stations)</label>
-          <input id="status-csv" type="file" accept=".csv,text/csv" aria-describedby="f-snapshot-err"></div>
+        <div class="field"><label for="status-csv">Status CSV (columns: ${STATUS_COLUMNS.join(', ')}; name, position and docks may be left out for stations of the station list)</label>
+          <input id="status-csv" type="file" accept=".csv,text/csv" aria-describedby="f-snapshot-err status-summary">
+          <p id="status-summary" aria-live="polite" hidden></p>
+          <p class="error" id="f-snapshot-err" aria-live="polite"></p></div>
         <div class="field"><label for="f-snapshot_id">…or a stored snapshot</label>
           <select id="f-snapshot_id" aria-describedby="f-snapshot_id-err"><option value="">(none: use the CSV)</option>
           ${snaps.items.map((x) => `<option value="${esc(x.id)}">${esc(x.name)} · ${fmt(x.stations)} stations · ${esc(x.author)} · ${esc(new Date(x.created_at).toLocaleString())}</option>`).join('')}
           </select><p class="error" id="f-snapshot_id-err" aria-live="polite"></p></div>
-        <p id="status-summary" aria-live="polite"></p>
-        <p class="error" id="f-snapshot-err" aria-live="polite"></p>
       </fieldset>
       <div id="run-fields"></div>
       <div class="actions"><button type="submit" class="primary" id="submit-night">Submit tonight's run</button></div>
     </form>`;
   const form = buildForm(el.querySelector('#run-fields'), doc.components.schemas.RebalancingRunRequest, doc, value,
     { skip: ['snapshot', 'snapshot_id'] });
-  let stations = null;
+  // The CSV is read by the server (the library's reader, the station list filling what is left
+  // out): the file's bytes are stored as a snapshot, and the run is submitted by its id.
+  /** @type {Promise<string | null> | null} */
+  let uploaded = null;
   const fileInput = /** @type {HTMLInputElement} */ (el.querySelector('#status-csv'));
   const snapErr = el.querySelector('#f-snapshot-err');
-  fileInput.addEventListener('change', async () => {
+  const summary = el.querySelector('#status-summary');
+  fileInput.addEventListener('change', () => {
     snapErr.textContent = '';
-    stations = null;
+    summary.textContent = '';
+    summary.toggleAttribute('hidden', true);
     const file = fileInput.files && fileInput.files[0];
-    if (!file) return;
-    const { stations: st, problems } = snapshotStations(parseCsv(await file.text()), await stationIndex());
-    if (problems.length) {
-      snapErr.textContent = problems.slice(0, 5).join('; ');
-      return;
-    }
-    stations = st;
-    el.querySelector('#status-summary').textContent = `${file.name}: ${st.length} stations, ${st.reduce((s, x) => s + (x.bikes || 0), 0)} bikes`;
+    uploaded = file ? uploadStatus(file, snapErr, summary) : null;
   });
   el.querySelector('#night-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = form.read();
     if (!body) return;
     const sid = /** @type {HTMLSelectElement} */ (el.querySelector('#f-snapshot_id')).value;
-    if (sid) body.snapshot_id = sid;
-    else if (stations) body.snapshot = { name: fileInput.files[0].name, stations };
+    const csvId = sid ? null : await uploaded;
+    if (sid || csvId) body.snapshot_id = sid || csvId;
+    else if (uploaded) return; // the CSV was refused: its message is beside the file input
     try {
       const acc = await api(BASE, { method: 'POST', body });
       location.hash = `#/runs/${acc.id}`;
@@ -162,10 +128,8 @@ export async function newView(el, _m, params) {
       for (const err of e.body.errors || []) {
         const f = String(err.field || '');
         if (f.includes('snapshot') || (e.status === 404 && sid)) {
-          const m = f.match(/stations\.(\d+)\.?(.*)/);
-          const where = m ? `CSV line ${Number(m[1]) + 2}${m[2] ? `, ${m[2]}` : ''}` : f.replace(/^body\./, '');
           const slot = f.includes('snapshot_id') ? el.querySelector('#f-snapshot_id-err') : snapErr;
-          slot.textContent += `${slot.textContent ? '; ' : ''}${where}: ${err.problem}`;
+          slot.textContent += `${slot.textContent ? '; ' : ''}${f.replace(/^body\./, '')}: ${err.problem}`;
         }
       }
       if (e.status === 404) el.querySelector('#f-snapshot_id-err').textContent = e.message;
