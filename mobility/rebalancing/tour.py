@@ -37,7 +37,7 @@ from typing import TypeAlias
 import numpy as np
 from numba import njit
 
-__all__ = ["load_excess", "neighbour_lists", "tables", "tour_ils", "tour_value"]
+__all__ = ["load_excess", "move_value", "neighbour_lists", "tables", "tour_ils", "tour_value"]
 
 _EPS = 1e-9
 
@@ -234,11 +234,29 @@ def _push(
 
 
 @njit(cache=True)
-def _value(
+def move_value(
     move: tuple[float, float, float], bounds: tuple[float, float, float, float, float]
 ) -> float:  # pragma: no cover - compiled
     """A move's value from its evaluation ``(Δ cost, min L, max L)``: ``Δ cost + W · Δ excess``
-    with ``bounds = (cap, lo, hi, W, ex0)`` (``ex0`` the route's excess before the move)."""
+    with ``bounds = (cap, lo, hi, W, ex0)`` (``ex0`` the route's excess before the move).
+
+    The granular moves here and the or-opt scan of :mod:`mobility.rebalancing.moves` value a
+    move by it.
+
+    Parameters
+    ----------
+    move
+        ``(Δ cost, min L, max L)``: the route's cost change and its running-load extremes after
+        the move.
+    bounds
+        ``(cap, lo, hi, W, ex0)``: the truck's capacity, the bounds on the running load, the
+        penalty per bike of excess and the route's excess before the move.
+
+    Returns
+    -------
+    float
+        ``Δ cost + W · (excess after - ex0)``; negative when the move improves the route.
+    """
     dc, mn, mx = move
     cap, lo, hi, W, ex0 = bounds
     return dc + W * (load_excess(mn, mx, cap, lo, hi) - ex0)
@@ -279,7 +297,7 @@ def _best_2opt(
                 lo_, hi_ = pc, iu - 1
             if lo_ < 1 or hi_ > m or lo_ >= hi_:
                 continue
-            val = _value(_eval_2opt(t, m, C, tab, lo_, hi_), bounds)
+            val = move_value(_eval_2opt(t, m, C, tab, lo_, hi_), bounds)
             if val < best:
                 best, b1, b2 = val, lo_, hi_
     return best, b1, b2
@@ -326,7 +344,7 @@ def _best_oropt_at(
                     p = pos[c] if before else pos[c] - 1
                 if p >= i - 1 and p <= j:
                     continue
-                val = _value(_eval_oropt(t, m, C, tab, i, j, p, rev), bounds)
+                val = move_value(_eval_oropt(t, m, C, tab, i, j, p, rev), bounds)
                 if val < best:
                     best, bp, brev = val, p, rev
     return best, bp, brev
