@@ -376,7 +376,7 @@ def route_objective(R: np.ndarray, M: np.ndarray, prob: Problem) -> tuple[float,
     return cost, exc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _route_excess(M: np.ndarray, prob: Problem, pre: Prefix, r: int) -> float:  # pragma: no cover
     """Load excess of route ``r`` as it stands, from its :func:`_prep` extremes."""
     m = M[r]
@@ -436,7 +436,7 @@ def _move_segment(
     M[s] = ms + ln
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _two_opt_scan(routes: Routes, prob: Problem, pre: Prefix, r: int) -> int:  # pragma: no cover - compiled
     """One 2-opt scan of route ``r``: each improving reversal is applied when found (the scan goes
     on from the next ``i``); returns the moves applied. ``pre``: the :func:`_prep` arrays."""
@@ -478,7 +478,7 @@ def _two_opt_scan(routes: Routes, prob: Problem, pre: Prefix, r: int) -> int:  #
     return applied
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _or_opt_scan(
     routes: Routes, prob: Problem, pre: Prefix, max_seg: int, r: int, buf: np.ndarray
 ) -> int:  # pragma: no cover - compiled
@@ -577,7 +577,7 @@ def _or_opt_scan(
     return applied
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _relocate(
     routes: Routes, prob: Problem, pre: Prefix, max_seg: int, r: int, s: int, buf: np.ndarray
 ) -> bool:  # pragma: no cover - compiled
@@ -631,7 +631,7 @@ def _relocate(
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _exchange(
     routes: Routes, prob: Problem, pre: Prefix, r: int, s: int
 ) -> bool:  # pragma: no cover - compiled
@@ -682,7 +682,8 @@ def local_search(
     place; returns the number of moves applied. ``prob`` is the :data:`Problem` tuple (``hs``/``hb``
     are each route's seconds per stop and per bike handled). Each neighbourhood is its own kernel
     (:func:`_two_opt_scan`, :func:`_or_opt_scan`, :func:`_relocate`, :func:`_exchange`) over the
-    prefix arrays of :func:`_prep`.
+    prefix arrays of :func:`_prep`; numba inlines them here (``inline="always"``), since as calls
+    they cost the descent about 4 %.
     """
     R, M, _ = routes
     nr, width = R.shape
