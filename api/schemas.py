@@ -661,6 +661,7 @@ class SnapshotInfo(BaseModel):
     name: str
     author: str
     stations: int
+    bikes: int = Field(description="Bikes at all its stations together.")
     created_at: datetime
 
 

@@ -37,7 +37,7 @@ from api.schemas import (
     SnapshotPage,
 )
 from mobility.rebalancing.build import complete_snapshot
-from mobility.rebalancing.snapshot import StatusSnapshot, snapshot_from_csv, snapshot_from_table
+from mobility.rebalancing.snapshot import StatusSnapshot, narrowed, snapshot_from_csv
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
 
@@ -104,9 +104,7 @@ def _read_status(raw: bytes, name: str, month: str) -> SnapshotIn:
     station list fills them (and missing names) as ``mobility rebalance`` does."""
     snapshot: StatusSnapshot = snapshot_from_csv(raw, name=name, label="body")
     if all(s.lon is not None and s.lat is not None and s.docks is not None for s in snapshot.stations):
-        return snapshot_from_table(
-            snapshot.table(), name=name, source=snapshot.source, label="body", model=SnapshotIn
-        )
+        return narrowed(snapshot, SnapshotIn, label="body")
     listed = f"the station list ({month}, GET /v1/stations)"
     return complete_snapshot(snapshot, station_table(month), listed=listed, label="body", model=SnapshotIn)
 
@@ -121,7 +119,9 @@ def _store(request: Request, response: Response, principal: Principal, snapshot:
 
 
 def _snapshot_info(rec: Snapshot) -> SnapshotInfo:
-    return public_view(SnapshotInfo, rec, stations=len(rec.data.get("stations", [])))
+    stations = rec.data.get("stations", [])
+    bikes = sum(int(s.get("bikes", 0)) for s in stations)
+    return public_view(SnapshotInfo, rec, stations=len(stations), bikes=bikes)
 
 
 @router.get("/snapshots", response_model=SnapshotPage, summary="List stored snapshots (newest first)")

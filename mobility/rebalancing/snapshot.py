@@ -44,6 +44,7 @@ __all__ = [
     "STATION_COLUMNS",
     "StationStatus",
     "StatusSnapshot",
+    "narrowed",
     "read_snapshot",
     "read_status",
     "snapshot_from_csv",
@@ -291,6 +292,15 @@ def snapshot_from_table(
         return model.model_validate(doc)
     except ValidationError as exc:
         raise _input_error(exc, label, [_row_name(r) for r in rows]) from exc
+
+
+def narrowed(snapshot: StatusSnapshot, model: type[S], *, label: str = "status") -> S:
+    """``snapshot`` validated again as a narrower document ``model`` (the API's, which requires
+    each station's position and docks); an :class:`InputError` names ``label[<station>].<field>``."""
+    try:
+        return model.model_validate(snapshot.to_dict())
+    except ValidationError as exc:
+        raise _input_error(exc, label, [s.key for s in snapshot.stations]) from exc
 
 
 def _row_name(row: Mapping[str, Any]) -> Any:

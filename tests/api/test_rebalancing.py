@@ -37,6 +37,7 @@ def test_run_inline_snapshot_and_routes(api: Api) -> None:
 def test_stored_snapshot_reference(api: Api) -> None:
     s = api.client.post("/v1/rebalancing/snapshots", json=RUN["snapshot"], headers=api.h("ops"))
     assert s.status_code == 201 and s.json()["stations"] == 2
+    assert s.json()["bikes"] == sum(x["bikes"] for x in RUN["snapshot"]["stations"])
     sid = s.json()["id"]
     s2 = api.client.post(
         "/v1/rebalancing/snapshots", json=RUN["snapshot"] | {"name": "두 번째"}, headers=api.h("ops")

@@ -86,6 +86,8 @@ def test_night_from_status_csv_to_printed_route_sheets(
         headers={"X-API-Key": server["keys"]["ops"]},
     ).json()
     assert [(d["name"], d["lon"]) for d in doc["stations"]] == [(s["name"], s["lon"]) for s in stations]
+    bikes = sum(d["bikes"] for d in doc["stations"])
+    assert csv_snap["bikes"] == bikes and f"{bikes:,} bikes" in page.inner_text("#status-summary")
     page.select_option("#f-options-network", "straight")
     page.fill("#f-time_limit", "5")
     assert axe_serious(page) == []

@@ -57,8 +57,7 @@ async function uploadStatus(file, errSlot, summary) {
   try {
     const info = await api(`/v1/rebalancing/snapshots/csv?name=${encodeURIComponent(file.name)}`,
       { method: 'POST', body: file.slice(0, file.size, 'text/csv') });
-    const doc = await api(`/v1/rebalancing/snapshots/${info.id}`);
-    say(`${file.name}: ${info.stations} stations, ${doc.stations.reduce((n, x) => n + x.bikes, 0)} bikes`);
+    say(`${file.name}: ${fmt(info.stations)} stations, ${fmt(info.bikes)} bikes`);
     return info.id;
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
