@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from cachetools import TTLCache
 from fastapi import HTTPException, Request
 from limits import parse
 from limits.storage import storage_from_string
@@ -141,12 +142,17 @@ class Principal:
 
 
 class KeyStore:
-    """Looks keys up by digest, remembering verified ones for ``ttl`` seconds."""
+    """Looks keys up by digest, remembering verified ones (and unknown digests) for ``ttl`` seconds.
 
-    def __init__(self, sessions: sessionmaker[Session], ttl: float) -> None:
+    The memory is a :class:`cachetools.TTLCache` of at most ``max_keys`` digests (expired ones go
+    first, then the least recently used), so that unknown keys cannot grow it without bound; it is
+    not thread-safe, so every use holds the store's lock.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], ttl: float, max_keys: int = 10_000) -> None:
         self._sessions = sessions
-        self._ttl = ttl
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        # digest -> (principal,): ``(None,)`` remembers an unknown or revoked key
+        self._cache: TTLCache[str, tuple[Principal | None]] = TTLCache(maxsize=max_keys, ttl=ttl)
         self._lock = threading.Lock()
 
     def _lookup(self, digest: str) -> Principal | None:
@@ -159,16 +165,13 @@ class KeyStore:
     async def verify(self, secret: str) -> Principal | None:
         """The principal of a secret, or ``None`` if unknown, revoked or expired."""
         digest = hash_key(secret)
-        now = time.monotonic()
         with self._lock:
             hit = self._cache.get(digest)
-        if hit is not None and now - hit[0] < self._ttl:
-            return None if hit[1] is None or hit[1].expired() else hit[1]
-        principal = await run_in_threadpool(self._lookup, digest)
-        with self._lock:
-            if len(self._cache) > 10_000:  # bounded: unknown keys must not grow it forever
-                self._cache.clear()
-            self._cache[digest] = (now, principal)
+        if hit is None:
+            hit = (await run_in_threadpool(self._lookup, digest),)
+            with self._lock:
+                self._cache[digest] = hit
+        principal = hit[0]
         return None if principal is None or principal.expired() else principal
 
     def forget(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from api_support import RUN, SCENARIO, Api, keys_for, make_settings
@@ -12,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.app import create_app
-from api.auth import LocalWindow, hash_key
+from api.auth import KeyStore, LocalWindow, Principal, hash_key
 
 
 def test_no_key_wrong_key_and_bearer(api_lite: Api) -> None:
@@ -115,6 +117,40 @@ def test_local_window_limit_and_retry_after(amount: int, gaps: list[float]) -> N
         probe = LocalWindow(amount, 60.0)
         probe._windows = dict(window._windows)
         assert probe.hit("k", now + retry + 1e-6)[0]
+
+
+class _CountingStore(KeyStore):
+    """A key store over a dict of digests instead of the database, counting its lookups."""
+
+    def __init__(self, ttl: float, keys: dict[str, Principal], max_keys: int = 10_000) -> None:
+        super().__init__(None, ttl, max_keys)  # type: ignore[arg-type]
+        self.keys, self.lookups = keys, 0
+
+    def _lookup(self, digest: str) -> Principal | None:
+        self.lookups += 1
+        return self.keys.get(digest)
+
+
+def test_key_store_remembers_keys_for_its_ttl() -> None:
+    """Within the TTL a key (known or not) is looked up once; ``forget`` and a TTL of 0 look it up
+    again; the memory holds at most ``max_keys`` digests."""
+    known = Principal(key_id="k1", name="kim", role="viewer")
+    store = _CountingStore(3600.0, {hash_key("good"): known}, max_keys=4)
+
+    def verify(secret: str) -> Any:
+        return asyncio.run(store.verify(secret))
+
+    assert verify("good") == known and verify("good") == known
+    assert verify("bad") is None and verify("bad") is None
+    assert store.lookups == 2
+    store.forget()
+    assert verify("good") == known and store.lookups == 3
+    for i in range(10):
+        verify(f"unknown-{i}")
+    assert len(store._cache) == 4
+    uncached = _CountingStore(0.0, {hash_key("good"): known})
+    assert asyncio.run(uncached.verify("good")) == known and asyncio.run(uncached.verify("good")) == known
+    assert uncached.lookups == 2
 
 
 def test_body_limit(strict_app: Api) -> None:
