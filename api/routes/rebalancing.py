@@ -6,20 +6,20 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
 from api.routes.common import (
     CSV_BODY,
-    FieldError,
     IdempotencyKey,
     accepted_response,
     add_artifact_route,
     add_job_routes,
     add_list_route,
+    add_upload_route,
     check_time_limit,
     created_responses,
+    csv_upload,
     page_of,
     public_view,
     stored_upload,
@@ -30,7 +30,6 @@ from api.routes.data import station_table
 from api.schemas import (
     REBALANCING_EXAMPLE,
     Accepted,
-    ErrorBody,
     RebalancingRunRequest,
     SnapshotIn,
     SnapshotInfo,
@@ -91,11 +90,8 @@ async def store_snapshot_csv(
     are taken from it (:func:`mobility.rebalancing.build.complete_snapshot`). A bad value is a 422
     naming the station and the column (``body[ST-4].bikes``); a station the list lacks, its id
     (``body[ST-99999].station_id``)."""
-    raw = await request.body()
-    if not raw.strip():
-        raise FieldError("body", "empty; expected a status table as CSV")
-    # pandas parses the table: in a worker thread, not on the event loop that serves every request
-    snapshot = await run_in_threadpool(_read_status, raw, name, request.app.state.settings.station_month)
+    month = request.app.state.settings.station_month
+    snapshot = await csv_upload(request, "a status table", lambda raw: _read_status(raw, name, month))
     return _store(request, response, principal, snapshot)
 
 
@@ -140,20 +136,16 @@ def list_snapshots(
     return SnapshotPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get(
+add_upload_route(
+    router,
     "/snapshots/{snapshot_id}",
-    response_model=SnapshotIn,
+    Snapshot,
+    SnapshotIn,
+    content=lambda rec: rec.data,
+    noun="snapshot",
     summary="A stored snapshot",
-    responses={404: {"model": ErrorBody}},
+    doc="The stations of a stored snapshot.",
 )
-def get_snapshot(
-    request: Request, snapshot_id: str, _p: Annotated[Principal, Depends(require("read"))]
-) -> SnapshotIn:
-    """The stations of a stored snapshot."""
-    rec = stored_upload(
-        request, Snapshot, snapshot_id, lambda: HTTPException(404, f"no snapshot {snapshot_id!r}")
-    )
-    return SnapshotIn.model_validate(rec.data)
 
 
 @submission(

@@ -13,14 +13,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.db.models import StationList
-from api.routes.common import CSV_BODY, FieldError, created_responses, page_of, public_view, stored_upload
-from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
+from api.routes.common import (
+    CSV_BODY,
+    FieldError,
+    add_upload_route,
+    created_responses,
+    csv_upload,
+    page_of,
+    public_view,
+    stored_upload,
+)
+from api.schemas import StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
 
@@ -142,11 +150,7 @@ async def store_station_list_csv(
 ) -> StationListInfo:
     """Store a station file's content (any layout ``mobility plan`` reads: the official download,
     cp949 or UTF-8). The answer counts the rows left out and the values assumed."""
-    raw = await request.body()
-    if not raw.strip():
-        raise FieldError("body", "empty; expected a station table as CSV")
-    # pandas parses the table: in a worker thread, not on the event loop that serves every request
-    records, dropped, assumed = await run_in_threadpool(records_from_csv, raw)
+    records, dropped, assumed = await csv_upload(request, "a station table", records_from_csv)
     try:
         upload = StationListIn(name=name, stations=records)
     except ValidationError as exc:
@@ -167,20 +171,16 @@ def list_station_lists(
     return StationListPage(items=items, total=total)
 
 
-@router.get(
+add_upload_route(
+    router,
     "/{list_id}",
-    response_model=StationListIn,
+    StationList,
+    StationListIn,
+    content=lambda rec: {"name": rec.name, **rec.data},
+    noun="station list",
     summary="A stored station list",
-    responses={404: {"model": ErrorBody}},
+    doc="The stations of a stored list.",
 )
-def get_station_list(
-    request: Request, list_id: str, _p: Annotated[Principal, Depends(require("read"))]
-) -> StationListIn:
-    """The stations of a stored list."""
-    rec = stored_upload(
-        request, StationList, list_id, lambda: HTTPException(404, f"no station list {list_id[:64]!r}")
-    )
-    return StationListIn.model_validate({"name": rec.name, **rec.data})
 
 
 def resolve_baseline(request: Request, scenario: dict[str, Any], field: str) -> dict[str, Any]:
