@@ -34,6 +34,7 @@ from mobility.placement.models import (
     ModelParams,
     _mip_solver,
     _time_budget,
+    _warm_start,
     lazy_greedy_cover,
 )
 from mobility.stats import MaxRuntime, SolverStats
@@ -232,8 +233,8 @@ class PMedian:
                 for j in range(m):
                     objective.SetCoefficient(x[i][j], float(self.weights[i] * self.cost[i, j]))
             objective.SetMinimization()
-            hint_vars, hint_vals = list(y), [1.0 if j in set(h_sel.tolist()) else 0.0 for j in range(m)]
-            solver.SetHint(hint_vars, hint_vals)
+            chosen = set(h_sel.tolist())
+            _warm_start(solver, params, y, [1.0 if j in chosen else 0.0 for j in range(m)])
             left = deadline - time.perf_counter()
             solver.SetTimeLimit(max(1, int(left * 1000)))
             code = solver.Solve() if left > 0.05 else pywraplp.Solver.NOT_SOLVED
@@ -387,7 +388,7 @@ class MaximalCovering:
             solver.Add(solver.Sum(y) <= self.p)
             objective.SetMaximization()
             hs = set(h_sel.tolist())
-            solver.SetHint(y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
+            _warm_start(solver, params, y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
             solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
             code = solver.Solve()
             status = _STATUS.get(code, "error")

@@ -19,7 +19,7 @@ from ortools.linear_solver import pywraplp
 
 from mobility.arrays import FloatArray, IntArray
 from mobility.errors import InfeasibleError, InputError
-from mobility.placement.models import ModelParams, _mip_solver, _time_budget
+from mobility.placement.models import ModelParams, _mip_solver, _time_budget, _warm_start
 from mobility.stats import MaxRuntime, SolverStats
 
 
@@ -269,8 +269,8 @@ def allocate_fleet(
         if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             hint = ([round(x.solution_value()) for x in m.b], [round(x.solution_value()) for x in m.d])
     m = _FleetModel(p, params)
-    if hint is not None and params.backend.upper() != "HIGHS":  # OR-Tools' HiGHS crashes on SetHint
-        m.solver.SetHint(m.b + m.d, [float(v) for v in hint[0] + hint[1]])
+    if hint is not None:
+        _warm_start(m.solver, params, m.b + m.d, [float(v) for v in hint[0] + hint[1]])
     m.solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
     code = m.solver.Solve()
     b, d, objective = m.b, m.d, m.objective

@@ -88,6 +88,18 @@ def _mip_solver(params: ModelParams) -> pywraplp.Solver:
     return solver
 
 
+def _warm_start(
+    solver: pywraplp.Solver, params: ModelParams, variables: list[pywraplp.Variable], values: list[float]
+) -> None:
+    """Give the MIP a starting solution, where the backend takes one safely.
+
+    OR-Tools 9.15 crashes the process (a segmentation fault) on ``SetHint`` with HiGHS, so HiGHS
+    starts without it; SCIP and CBC take the hint.
+    """
+    if params.backend.upper() != "HIGHS":
+        solver.SetHint(variables, values)
+
+
 # --------------------------------------------------------------------------------------------
 # lazy greedy (shared by the classic models and the expansion model)
 # --------------------------------------------------------------------------------------------
@@ -468,8 +480,7 @@ class ExpansionModel:
             )
         objective.SetMaximization()
         hs = set(hint.tolist())
-        if params.backend.upper() != "HIGHS":  # OR-Tools 9.15 crashes on SetHint with HiGHS
-            solver.SetHint(y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
+        _warm_start(solver, params, y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
         solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
         mp = pywraplp.MPSolverParameters()
         if params.relative_gap > 0:

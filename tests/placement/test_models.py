@@ -85,6 +85,23 @@ def test_mclp_matches_brute_force(n: int, m: int, seed: int, data: st.DataObject
     assert np.array_equal(recomputed, res.covered)
 
 
+@pytest.mark.parametrize("backend", ["SCIP", "CBC", "HIGHS"])
+def test_classic_models_solve_on_every_backend(backend: str) -> None:
+    """60 random points, p = 5: greedy interchange cannot prove these, so the MIP runs with its
+    warm start, which used to crash the process (segmentation fault) under HiGHS."""
+    rng = np.random.default_rng(0)
+    pts = rng.random((60, 2)) * 1000
+    cost = np.linalg.norm(pts[:, None] - pts[None], axis=2)
+    params, scip = ModelParams(time_limit=30, backend=backend), ModelParams(time_limit=30, backend="SCIP")
+    pmedian = PMedian.from_cost_matrix(cost, p=5)
+    mclp = MaximalCovering.from_cost_matrix(cost, radius=150.0, p=5)
+    for res in (pmedian.solve(params), mclp.solve(params)):
+        assert res.stats.extra["backend"] == backend
+        assert res.stats.status == "optimal"
+    assert pmedian.solve(params).objective == pytest.approx(pmedian.solve(scip).objective)
+    assert mclp.solve(params).covered_weight == pytest.approx(mclp.solve(scip).covered_weight)
+
+
 def test_lazy_greedy_respects_conflicts_and_prefix() -> None:
     import scipy.sparse as sp
 
