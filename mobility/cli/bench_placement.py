@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from mobility.best_known import read_bks
 from mobility.cli.common import (
     BenchDirArgument,
     InstanceTimeLimitOption,
@@ -20,7 +20,7 @@ from mobility.cli.common import (
     err_console,
     print_json,
 )
-from mobility.errors import DataFileError, DataNotFoundError
+from mobility.errors import DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
 from mobility.placement.classic import PMedian
@@ -39,11 +39,7 @@ def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 
         raise DataNotFoundError(
             "p-median benchmark", [inst_dir, bks_path], "expected DIR/instances/*.txt and DIR/bks.csv"
         )
-    with bks_path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or not {"instance", "best_known"} <= set(reader.fieldnames):
-            raise DataFileError(bks_path, "expected columns instance, best_known")
-        bks = {row["instance"]: float(row["best_known"]) for row in reader}
+    bks = read_bks(bks_path)
     rows: list[dict[str, Any]] = []
     files = sorted(inst_dir.glob("*.txt"), key=lambda p: (len(p.stem), p.stem))
     for f in files:

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
+from mobility.best_known import read_bks
 from mobility.cli.common import (
     BenchDirArgument,
     InstanceTimeLimitOption,
@@ -36,7 +37,7 @@ from mobility.machine import describe
 from mobility.machine import machine as _machine
 from mobility.rebalancing.baselines import ortools_benchmark
 from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance, vehicles_for
-from mobility.rebalancing.formats import read_bks, read_brp, read_pdtsp
+from mobility.rebalancing.formats import read_brp, read_pdtsp
 
 __all__ = ["register", "run_routing_bench"]
 

@@ -17,9 +17,7 @@ demand is kept in ``demand[0]`` but carries no constraint: the load leaving the 
 
 from __future__ import annotations
 
-import csv
 import itertools
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +25,7 @@ import numpy as np
 
 from mobility.errors import DataFileError
 
-__all__ = ["BenchmarkInstance", "read_bks", "read_brp", "read_pdtsp", "write_brp", "write_pdtsp"]
+__all__ = ["BenchmarkInstance", "read_brp", "read_pdtsp", "write_brp", "write_pdtsp"]
 
 
 @dataclass(frozen=True)
@@ -187,20 +185,6 @@ def read_pdtsp(path: Path | str) -> BenchmarkInstance:
     d = xy[:, None, :] - xy[None, :, :]
     cost = np.floor(np.sqrt((d**2).sum(axis=2)) + 0.5).astype(np.int64)  # TSPLIB nint
     return BenchmarkInstance(path.stem, "pdtsp", q, cap, cost, xy, 1)
-
-
-def read_bks(path: Path | str) -> dict[str, float | None]:
-    """``bks.csv`` → ``{instance: best_known}``; a blank ``best_known`` means unknown (``None``)."""
-    path = Path(path)
-    out: dict[str, float | None] = {}
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                v = (row.get("best_known") or "").strip()
-                out[row["instance"].strip()] = float(v) if v and math.isfinite(float(v)) else None
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataFileError(path, f"expected columns instance, best_known ({exc})") from exc
-    return out
 
 
 def write_brp(inst: BenchmarkInstance, path: Path | str) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mobility.errors import DataFileError
-from mobility.rebalancing.formats import read_bks, read_brp, read_pdtsp
+from mobility.rebalancing.formats import read_brp, read_pdtsp
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
 
@@ -31,13 +31,6 @@ def test_pdtsp_reader_rounds_euc_2d_like_tsplib() -> None:
     assert x is not None
     assert inst.cost[0, 1] == int(np.floor(np.hypot(*(x[1] - x[0])) + 0.5))
     assert np.array_equal(inst.cost, inst.cost.T)
-
-
-def test_bks_blank_is_unknown(tmp_path: Path) -> None:
-    p = tmp_path / "bks.csv"
-    p.write_text("instance,best_known\na,10\nb,\n", encoding="utf-8")
-    assert read_bks(p) == {"a": 10.0, "b": None}
-    assert read_bks(BENCH / "brp" / "bks.csv")["8Bergamo20"] == 12700.0
 
 
 @pytest.mark.parametrize(

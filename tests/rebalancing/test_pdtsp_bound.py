@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.pdtsp_bound import _infeasible_path, lower_bound, milp_bound
-from mobility.rebalancing.formats import read_bks, read_pdtsp
+from mobility.best_known import read_bks
+from mobility.rebalancing.formats import read_pdtsp
 
 PDTSP = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "pdtsp"
 
