@@ -207,10 +207,7 @@ def _ktdb_hourly_for_ids(
         hourly[hit] = hours_v[o][pos[hit]]
         matched += int(hit.sum())
     info["ktdb_speed_links_matched"] = matched
-    with np.errstate(all="ignore"):
-        valid_rows = ~np.all(np.isnan(hourly), axis=1)
-        mean[valid_rows] = np.nanmean(hourly[valid_rows], axis=1)
-    return hourly, mean
+    return hourly, ktdb.daily_mean_kph(hourly)
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,6 +44,21 @@ def is_ktdb_shapefile(path: Path) -> bool:
     return {"k_link_id", "fnode_id", "tnode_id"} <= cols
 
 
+def daily_mean_kph(hourly: np.ndarray) -> np.ndarray:
+    """Each link's mean speed over the hours that have one (km/h; NaN for a link with none).
+
+    Parameters
+    ----------
+    hourly
+        ``(links, 24)`` hourly speeds, NaN where an hour is unknown.
+    """
+    mean = np.full(len(hourly), np.nan)
+    with np.errstate(all="ignore"):
+        known = ~np.all(np.isnan(hourly), axis=1)
+        mean[known] = np.nanmean(hourly[known], axis=1)
+    return mean
+
+
 def read_ktdb_speeds(path: Path) -> pd.DataFrame:
     """Read ``AverageSpeed_LINK.csv``.
 
@@ -104,10 +119,8 @@ def load_ktdb(shp: Path, *, name: str = "ktdb", fingerprint: str = "") -> Street
         sp = read_ktdb_speeds(speeds_csv).drop_duplicates("k_link_id").set_index("k_link_id")
         hours = sp.reindex(k_ids)[[f"h{h:02d}" for h in range(24)]].to_numpy(np.float32)
         hourly = hours
-        with np.errstate(all="ignore"):
-            ok = ~np.all(np.isnan(hours), axis=1)
-            mean[ok] = np.nanmean(hours[ok], axis=1)
-        info["ktdb_speed_links_matched"] = int(ok.sum())
+        mean = daily_mean_kph(hours)
+        info["ktdb_speed_links_matched"] = int(np.count_nonzero(~np.isnan(mean)))
     return build_network(
         name=name,
         fingerprint=fingerprint,
