@@ -21,6 +21,11 @@ check every prefix). Separation is heuristic for the capacity cuts, so the final
 not be the full relaxation's value; it is a valid lower bound whatever cuts were found, because
 every cut added is valid. The printed bound is ``ceil`` of the LP value (integer costs).
 
+Tour merging (``--merge-runs R [--merge-seconds S] [--knn K] --milp-seconds T``): the same integer
+model restricted to the edges of the tours of ``R`` engine portfolios of ``S`` seconds each (and
+each vertex's ``K`` nearest neighbours): the best tour that recombines them, or a proof that none
+over those edges beats the best of them.
+
 Usage: ``.venv/bin/python bench/pdtsp_bound.py ../shared/benchmarks/pdtsp/instances/n100q*.tsp``
 """
 
@@ -37,7 +42,9 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from mobility.rebalancing.formats import read_pdtsp
+from mobility.machine import describe
+from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance
+from mobility.rebalancing.formats import BenchmarkInstance, read_pdtsp
 
 
 def _need(q: np.ndarray, cap: int, members: np.ndarray) -> int:
@@ -188,6 +195,7 @@ def milp_bound(
     sets: list[np.ndarray],
     *,
     time_limit: float,
+    edges: np.ndarray | None = None,
 ) -> tuple[float, float | None, int]:
     """Integer relaxation with lazy cuts: ``(lower bound, optimal tour value or None, solves)``.
 
@@ -200,6 +208,12 @@ def milp_bound(
     cycle, crossing it twice, violates its cut; the cuts are exact on integer points), plus those
     the greedy growth finds. When the integer optimum is a feasible tour, it is optimal. The
     last solve stops at ``time_limit``; its dual bound is then the answer.
+
+    With ``edges`` (a mask over the edges ``{i, j}``, ``i < j``, in ``np.triu_indices`` order)
+    every other edge is fixed at 0. The answer is then about that graph, not the instance: the
+    optimal tour over those edges (tour merging when they are the union of good tours' edges,
+    the "incomplete optimization" of Hernández-Pérez & Salazar-González 2004), an upper bound of
+    the instance's optimum, and the dual bound holds for tours over those edges only.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -233,7 +247,7 @@ def milp_bound(
             c,
             constraints=LinearConstraint(a, np.asarray(lbs), np.asarray(ubs)),
             integrality=np.ones(m),
-            bounds=Bounds(0, 1),
+            bounds=Bounds(0, 1 if edges is None else edges.astype(np.float64)),
             options={"time_limit": max(1.0, left), "disp": False},
         )
         solves += 1
@@ -276,13 +290,71 @@ def milp_bound(
     return best, None, solves
 
 
+def tour_graph(cost: np.ndarray, tours: list[list[int]], knn: int = 0) -> np.ndarray:
+    """Mask over the edges ``{i, j}``, ``i < j`` (``np.triu_indices`` order): those of the
+    ``tours`` (vertex sequences, the depot 0 added where missing) and each vertex's ``knn``
+    nearest neighbours."""
+    n = cost.shape[0]
+    adj = np.zeros((n, n), dtype=bool)
+    for tour in tours:
+        cycle = [0, *(v for v in tour if v != 0)]
+        adj[cycle, np.roll(cycle, -1)] = True
+    if knn > 0:
+        far = cost + np.diag(np.full(n, np.inf))
+        near = np.argsort(far, axis=1, kind="stable")[:, :knn]
+        adj[np.repeat(np.arange(n), knn), near.ravel()] = True
+    adj |= adj.T
+    iu, ju = np.triu_indices(n, 1)
+    return adj[iu, ju]
+
+
+def _merge(
+    inst: BenchmarkInstance, runs: int, seconds: float, knn: int, milp_seconds: float
+) -> dict[str, object]:
+    """Tour merging: ``runs`` portfolios of the engine (``solve_instance``, seeds 0, 2, …), then the
+    MILP over their edges and the ``knn`` nearest neighbours of each vertex."""
+    tours = []
+    costs = []
+    for k in range(runs):
+        sol = solve_instance(inst, BenchmarkParams(time_limit=seconds, seed=2 * k))
+        tours.extend(sol.routes)
+        costs.append(sol.cost)
+    q = np.asarray(inst.demand, dtype=np.int64)
+    mask = tour_graph(inst.cost, tours, knn)
+    t0 = time.perf_counter()
+    mb, opt, solves = milp_bound(inst.cost, q, inst.capacity, [], time_limit=milp_seconds, edges=mask)
+    return {
+        "pool": sorted(costs),
+        "knn": knn,
+        "edges": int(mask.sum()),
+        "merged": opt,
+        "merged_bound": math.ceil(mb - 1e-6),
+        "merge_solves": solves,
+        "merge_seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--milp-seconds", type=float, default=0.0, help="Then the integer relaxation.")
+    ap.add_argument(
+        "--merge-runs",
+        type=int,
+        default=0,
+        help="Instead: tour merging of this many engine portfolios (the MILP over their edges, "
+        "--milp-seconds long).",
+    )
+    ap.add_argument("--merge-seconds", type=float, default=15.0, help="Time limit of each portfolio.")
+    ap.add_argument("--knn", type=int, default=0, help="Also each vertex's K nearest neighbours.")
     a = ap.parse_args()
+    print(f"machine: {describe()}", flush=True)
     for f in a.files:
         inst = read_pdtsp(f)
+        if a.merge_runs > 0:
+            merged = _merge(inst, a.merge_runs, a.merge_seconds, a.knn, max(a.milp_seconds, 1.0))
+            print(json.dumps({"instance": inst.name, **merged}), flush=True)
+            continue
         t0 = time.perf_counter()
         q = np.asarray(inst.demand, dtype=np.int64)
         lp, sets, rounds = lower_bound(inst.cost, q, inst.capacity)
