@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -161,6 +162,13 @@ def warm_up() -> None:
     try:
         basemap_style("/tiles/{z}/{x}/{y}.pbf")
         _TILES.get(10, 0, 0)
+    except BrokenProcessPool:
+        # the server is stopping while it still generates the overview tiles (a first start, empty
+        # cache): Ctrl-C or a SIGTERM to the process group ended the helper processes first.
+        # Nothing is cached half-built; a traceback here would only alarm.
+        log.warning(
+            "basemap warm-up stopped before the overview tiles were built; the first request builds them"
+        )
     except Exception:  # a missing data directory: the tile route answers for itself
         log.warning("basemap warm-up failed; tiles are loaded on the first request", exc_info=True)
 

@@ -4,9 +4,11 @@ basemap tiles (real z14 tiles and the generated lower zooms) and the shipped sce
 from __future__ import annotations
 
 import importlib
+import logging
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +140,23 @@ def test_serve_loads_the_basemap_at_start_up(tmp_path: Path, monkeypatch: pytest
                 t.join(300)
         assert router._TILES.tiles and (10, Z14_TILE[0] >> 4, Z14_TILE[1] >> 4) in router._TILES.tiles
     dispose_engine(url)
+
+
+def test_a_warm_up_stopped_by_shutdown_says_so_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping ``mobility serve`` (Ctrl-C, or SIGTERM to its process group) during the first start
+    ends the processes that build the overview tiles: one warning line, no traceback."""
+    router = importlib.import_module("api.web.router")
+
+    def stopped(*_: object) -> None:
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(router._TILES, "get", stopped)
+    with caplog.at_level(logging.WARNING, logger="mobility.api.web"):
+        router.warm_up()
+    (record,) = caplog.records
+    assert "overview tiles were built" in record.getMessage() and record.exc_info is None
 
 
 def test_generalise_merges_children_and_keeps_zoom_rules() -> None:
