@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 from cachetools import LRUCache
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -44,7 +44,6 @@ __all__ = [
     "add_artifact_route",
     "add_job_routes",
     "add_list_route",
-    "add_upload_route",
     "cancel",
     "check_time_limit",
     "created_responses",
@@ -329,39 +328,11 @@ def stored_upload(request: Request, model: type[U], record_id: str, error: Calla
     return rec
 
 
-def add_upload_route(
-    router: APIRouter,
-    path: str,
-    record: type[U],
-    model: type[V],
-    *,
-    content: Callable[[U], dict[str, Any]],
-    noun: str,
-    summary: str,
-    doc: str,
-) -> None:
-    """``GET {path}``, ``path`` ending in its one parameter (``/{list_id}``): the stored upload
-    ``record`` (snapshot, station list) with that id as ``model``, validated from ``content(rec)``
-    (read role); 404 ``no {noun} '<id>'``. The operation is ``get_{noun}`` (spaces as ``_``)."""
-    param = path.rsplit("{", 1)[1].rstrip("}")
-
-    def upload_route(
-        request: Request,
-        record_id: str,
-        _p: Annotated[Principal, Depends(require("read"))],
-    ) -> BaseModel:
-        rec = stored_upload(
-            request, record, record_id, lambda: HTTPException(404, f"no {noun} {record_id[:64]!r}")
-        )
-        return model.model_validate(content(rec))
-
-    # the path names the parameter (snapshot_id, list_id): an object, not a string annotation,
-    # since FastAPI could not resolve ``param`` from this function's scope
-    upload_route.__annotations__["record_id"] = Annotated[str, Path(alias=param)]
-    upload_route.__name__ = "get_" + noun.replace(" ", "_")
-    upload_route.__doc__ = doc
-    router.get(path, response_model=model, summary=summary, responses={404: {"model": ErrorBody}})(
-        upload_route
+def upload_or_404(request: Request, record: type[U], record_id: str, noun: str) -> U:
+    """The stored upload (snapshot, station list) with this id, or 404 ``no {noun} '<id>'`` (the
+    id quoted to 64 characters, as job ids are)."""
+    return stored_upload(
+        request, record, record_id, lambda: HTTPException(404, f"no {noun} {record_id[:64]!r}")
     )
 
 

@@ -16,7 +16,6 @@ from api.routes.common import (
     add_artifact_route,
     add_job_routes,
     add_list_route,
-    add_upload_route,
     check_time_limit,
     created_responses,
     csv_upload,
@@ -25,11 +24,13 @@ from api.routes.common import (
     stored_upload,
     submission,
     submit_job,
+    upload_or_404,
 )
 from api.routes.data import station_table
 from api.schemas import (
     REBALANCING_EXAMPLE,
     Accepted,
+    ErrorBody,
     RebalancingRunRequest,
     SnapshotIn,
     SnapshotInfo,
@@ -136,16 +137,17 @@ def list_snapshots(
     return SnapshotPage(items=items, total=total, limit=limit, offset=offset)
 
 
-add_upload_route(
-    router,
+@router.get(
     "/snapshots/{snapshot_id}",
-    Snapshot,
-    SnapshotIn,
-    content=lambda rec: rec.data,
-    noun="snapshot",
+    response_model=SnapshotIn,
     summary="A stored snapshot",
-    doc="The stations of a stored snapshot.",
+    responses={404: {"model": ErrorBody}},
 )
+def get_snapshot(
+    request: Request, snapshot_id: str, _p: Annotated[Principal, Depends(require("read"))]
+) -> SnapshotIn:
+    """The stations of a stored snapshot."""
+    return SnapshotIn.model_validate(upload_or_404(request, Snapshot, snapshot_id, "snapshot").data)
 
 
 @submission(

@@ -21,14 +21,14 @@ from api.db.models import StationList
 from api.routes.common import (
     CSV_BODY,
     FieldError,
-    add_upload_route,
     created_responses,
     csv_upload,
     page_of,
     public_view,
     stored_upload,
+    upload_or_404,
 )
-from api.schemas import StationListIn, StationListInfo, StationListPage
+from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
 
@@ -171,16 +171,18 @@ def list_station_lists(
     return StationListPage(items=items, total=total)
 
 
-add_upload_route(
-    router,
+@router.get(
     "/{list_id}",
-    StationList,
-    StationListIn,
-    content=lambda rec: {"name": rec.name, **rec.data},
-    noun="station list",
+    response_model=StationListIn,
     summary="A stored station list",
-    doc="The stations of a stored list.",
+    responses={404: {"model": ErrorBody}},
 )
+def get_station_list(
+    request: Request, list_id: str, _p: Annotated[Principal, Depends(require("read"))]
+) -> StationListIn:
+    """The stations of a stored list."""
+    rec = upload_or_404(request, StationList, list_id, "station list")
+    return StationListIn.model_validate({"name": rec.name, **rec.data})
 
 
 def resolve_baseline(request: Request, scenario: dict[str, Any], field: str) -> dict[str, Any]:
