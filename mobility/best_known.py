@@ -30,12 +30,15 @@ def read_bks(path: Path | str) -> dict[str, float | None]:
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
-            missing = {"instance", "best_known"} - set(reader.fieldnames or ())
+            missing = sorted({"instance", "best_known"} - set(reader.fieldnames or ()))
             if missing:
-                raise KeyError(", ".join(sorted(missing)))
+                raise DataFileError(
+                    path, f"expected columns instance, best_known; missing {', '.join(missing)}"
+                )
             for row in reader:
-                v = (row.get("best_known") or "").strip()
-                out[row["instance"].strip()] = float(v) if v and math.isfinite(float(v)) else None
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataFileError(path, f"expected columns instance, best_known ({exc})") from exc
+                text = (row["best_known"] or "").strip()
+                value = float(text) if text else None
+                out[row["instance"].strip()] = value if value is not None and math.isfinite(value) else None
+    except (OSError, ValueError) as exc:
+        raise DataFileError(path, f"expected columns instance, best_known with numbers ({exc})") from exc
     return out
