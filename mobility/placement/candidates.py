@@ -27,8 +27,8 @@ from mobility.errors import InputError
 
 
 @dataclass(frozen=True)
-class DemandPoints:
-    """Where residents (and trip generators) are.
+class Places:
+    """Points in the city: where they are, in both reference systems, and in which district.
 
     Attributes
     ----------
@@ -36,54 +36,51 @@ class DemandPoints:
         EPSG:5179 metres.
     lon, lat
         WGS84.
-    weight
-        Objective weight (residents, or resident-equivalents for trip generators).
-    population
-        Residents (0 for trip generators); KPIs count these.
     gu, dong
-        District and dong names.
-    kind
-        ``"grid"`` or ``"subway"`` per point.
+        District and dong names ('' when unknown).
     """
 
     x: FloatArray
     y: FloatArray
     lon: FloatArray
     lat: FloatArray
-    weight: FloatArray
-    population: FloatArray
     gu: npt.NDArray[np.str_]
     dong: npt.NDArray[np.str_]
-    kind: npt.NDArray[np.str_]
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
 
 @dataclass(frozen=True)
-class CandidateSites:
-    """Sites where a new station may go (street-network nodes).
+class DemandPoints(Places):
+    """Where residents (and trip generators) are (positions and districts: :class:`Places`).
+
+    Attributes
+    ----------
+    weight
+        Objective weight (residents, or resident-equivalents for trip generators).
+    population
+        Residents (0 for trip generators); KPIs count these.
+    kind
+        ``"grid"`` or ``"subway"`` per point.
+    """
+
+    weight: FloatArray
+    population: FloatArray
+    kind: npt.NDArray[np.str_]
+
+
+@dataclass(frozen=True)
+class CandidateSites(Places):
+    """Sites where a new station may go (street-network nodes; positions and districts: :class:`Places`).
 
     Attributes
     ----------
     node
         Node index in the walking network.
-    x, y, lon, lat
-        Position (EPSG:5179 metres, WGS84).
-    gu, dong
-        District and dong names ('' when unknown).
     """
 
     node: IntArray
-    x: FloatArray
-    y: FloatArray
-    lon: FloatArray
-    lat: FloatArray
-    gu: npt.NDArray[np.str_]
-    dong: npt.NDArray[np.str_]
-
-    def __len__(self) -> int:
-        return int(self.node.shape[0])
 
     def subset(self, keep: npt.NDArray[np.bool_] | IntArray) -> CandidateSites:
         """The candidates selected by a mask or index array."""
@@ -272,6 +269,7 @@ def points_in_polygons(lon: FloatArray, lat: FloatArray, polygons: list[object])
 __all__ = [
     "CandidateSites",
     "DemandPoints",
+    "Places",
     "conflict_pairs",
     "euclidean_reach",
     "far_from",
