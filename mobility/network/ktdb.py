@@ -22,11 +22,10 @@ import pandas as pd
 from mobility.errors import DataFileError
 from mobility.network.street import (
     KTDB_SPEEDS,
-    ROAD_RANK_CLASS,
     EdgeTable,
     StreetNetwork,
     build_network,
-    highway_codes,
+    road_rank_codes,
     to_metric,
 )
 
@@ -109,7 +108,6 @@ def load_ktdb(shp: Path, *, name: str = "ktdb", fingerprint: str = "") -> Street
     for k, arr in enumerate(coords):  # move the ends onto the node
         arr[0] = (lon[inv[k]], lat[inv[k]])
         arr[-1] = (lon[inv[len(coords) + k]], lat[inv[len(coords) + k]])
-    rank = pd.to_numeric(g["road_rank"], errors="coerce").fillna(-1).astype(int)
     k_ids = g["k_link_id"].to_numpy(np.float64).astype(np.int64)
     info: dict[str, Any] = {"source_path": str(shp), "format": "ktdb-lev5.5", "links_read": len(g)}
     speeds_csv = shp.parent / Path(KTDB_SPEEDS).name
@@ -131,7 +129,7 @@ def load_ktdb(shp: Path, *, name: str = "ktdb", fingerprint: str = "") -> Street
             tail_id=f_id,
             head_id=t_id,
             length_m=g["k_length"].to_numpy(np.float64) * 1000.0,
-            highway=highway_codes([ROAD_RANK_CLASS.get(int(r), "other") for r in rank]),
+            highway=road_rank_codes(g["road_rank"]),
             oneway=np.ones(len(g), dtype=bool),
             speed_kph=mean,
             hourly_kph=hourly,

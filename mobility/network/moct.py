@@ -10,7 +10,7 @@ Two layouts are read:
   attributes, coordinates in the ``.prj``'s CRS (EPSG:5186 in recent releases).
 
 Every MOCT link is one direction of travel, so every edge is ``oneway``. ``ROAD_RANK`` maps to an
-OSM-like class by :data:`mobility.network.graph.ROAD_RANK_CLASS`; ``MAX_SPD`` (the speed limit,
+OSM-like class by :data:`mobility.network.street.ROAD_RANK_CLASS`; ``MAX_SPD`` (the speed limit,
 0 = unknown) becomes ``speed_kph``.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import DataFileError
-from mobility.network.street import ROAD_RANK_CLASS, EdgeTable, StreetNetwork, build_network, highway_codes
+from mobility.network.street import EdgeTable, StreetNetwork, build_network, road_rank_codes
 
 NODE_CSV = "Seoul_node.csv"
 LINK_CSVS = ("Seoul_link_utf8.csv", "Seoul_link.csv")
@@ -37,11 +37,6 @@ def _require(df: pd.DataFrame, cols: list[str], path: Path) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise DataFileError(path, f"missing column(s) {missing}; found {list(df.columns)[:20]}")
-
-
-def _classes(rank: pd.Series) -> np.ndarray:
-    r = pd.to_numeric(rank, errors="coerce").fillna(-1).astype(int)
-    return highway_codes([ROAD_RANK_CLASS.get(int(v), "other") for v in r])
 
 
 def load_moct_csv(folder: Path, *, name: str = "moct", fingerprint: str = "") -> StreetNetwork:
@@ -75,7 +70,7 @@ def load_moct_csv(folder: Path, *, name: str = "moct", fingerprint: str = "") ->
             tail_id=links["Source"].to_numpy(np.int64),
             head_id=links["Target"].to_numpy(np.int64),
             length_m=pd.to_numeric(links["SHAPE_STLe"], errors="coerce").to_numpy(np.float64),
-            highway=_classes(links["ROAD_RANK"]),
+            highway=road_rank_codes(links["ROAD_RANK"]),
             oneway=np.ones(len(links), dtype=bool),
             speed_kph=speed,
         ),
@@ -152,7 +147,7 @@ def load_moct_shapefiles(
             tail_id=pd.to_numeric(links["F_NODE"]).to_numpy(np.int64),
             head_id=pd.to_numeric(links["T_NODE"]).to_numpy(np.int64),
             length_m=length,
-            highway=_classes(links["ROAD_RANK"]),
+            highway=road_rank_codes(links["ROAD_RANK"]),
             oneway=np.ones(len(links), dtype=bool),
             speed_kph=np.where(speed > 0, speed, np.nan),
             geoms=geoms,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pyproj import Transformer
 
 from mobility.errors import DataFileError
@@ -236,6 +237,13 @@ def highway_codes(values: Any) -> np.ndarray:
         else:
             out[i] = HIGHWAY_CODE.get(str(v), other)
     return out
+
+
+def road_rank_codes(rank: pd.Series) -> np.ndarray:
+    """Class codes of MOCT / KTDB ``ROAD_RANK`` values (:data:`ROAD_RANK_CLASS`; ``other`` where a
+    value is missing, not a number or not a known rank)."""
+    known = pd.to_numeric(rank, errors="coerce").fillna(-1).astype(int)
+    return highway_codes([ROAD_RANK_CLASS.get(int(v), "other") for v in known])
 
 
 def _kept_edges(
