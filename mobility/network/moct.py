@@ -39,6 +39,14 @@ def _require(df: pd.DataFrame, cols: list[str], path: Path) -> None:
         raise DataFileError(path, f"missing column(s) {missing}; found {list(df.columns)[:20]}")
 
 
+def _speed_limit_kph(links: pd.DataFrame) -> np.ndarray:
+    """Each link's ``MAX_SPD`` (km/h); NaN where it is 0 (unknown), not a number or not given."""
+    if "MAX_SPD" not in links.columns:
+        return np.full(len(links), np.nan)
+    speed = pd.to_numeric(links["MAX_SPD"], errors="coerce").to_numpy(dtype=np.float64)
+    return np.where(speed > 0, speed, np.nan)
+
+
 def load_moct_csv(folder: Path, *, name: str = "moct", fingerprint: str = "") -> StreetNetwork:
     """Read the MOCT node/link CSV tables of ``folder`` into a :class:`StreetNetwork`.
 
@@ -54,12 +62,6 @@ def load_moct_csv(folder: Path, *, name: str = "moct", fingerprint: str = "") ->
         raise DataFileError(node_path.parent, f"cannot read MOCT CSV tables: {exc}") from exc
     _require(nodes, ["Id", "latitude", "longitude"], node_path)
     _require(links, ["LINK_ID", "Source", "Target", "ROAD_RANK", "SHAPE_STLe"], link_path)
-    speed = (
-        pd.to_numeric(links["MAX_SPD"], errors="coerce").to_numpy(dtype=np.float64)
-        if "MAX_SPD" in links.columns
-        else np.full(len(links), np.nan)
-    )
-    speed = np.where(speed > 0, speed, np.nan)
     return build_network(
         name=name,
         fingerprint=fingerprint,
@@ -72,7 +74,7 @@ def load_moct_csv(folder: Path, *, name: str = "moct", fingerprint: str = "") ->
             length_m=pd.to_numeric(links["SHAPE_STLe"], errors="coerce").to_numpy(np.float64),
             highway=road_rank_codes(links["ROAD_RANK"]),
             oneway=np.ones(len(links), dtype=bool),
-            speed_kph=speed,
+            speed_kph=_speed_limit_kph(links),
         ),
         info={"source_path": str(folder), "format": "moct-csv", "links_read": len(links)},
     )
@@ -128,11 +130,6 @@ def load_moct_shapefiles(
         length = pd.to_numeric(links["LENGTH"], errors="coerce").to_numpy(np.float64)
     else:
         length = links.to_crs(5179).geometry.length.to_numpy()
-    speed = (
-        pd.to_numeric(links["MAX_SPD"], errors="coerce").to_numpy(np.float64)
-        if "MAX_SPD" in links.columns
-        else np.full(len(links), np.nan)
-    )
     geoms = [
         np.asarray(g.coords, dtype=np.float64) if g is not None and g.geom_type == "LineString" else None
         for g in links_ll.geometry
@@ -149,7 +146,7 @@ def load_moct_shapefiles(
             length_m=length,
             highway=road_rank_codes(links["ROAD_RANK"]),
             oneway=np.ones(len(links), dtype=bool),
-            speed_kph=np.where(speed > 0, speed, np.nan),
+            speed_kph=_speed_limit_kph(links),
             geoms=geoms,
         ),
         info={"source_path": str(link_shp), "format": "moct-shapefile", "links_read": len(links)},
