@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from mobility.config import resolve_data_dir
+from mobility.errors import DataNotFoundError
 from mobility.quality import QualityReport
 
 CRS_WGS84 = "EPSG:4326"
@@ -68,6 +70,33 @@ class DatasetSpec:
     description: str
     load: Callable[[Path], Loaded[Any]] | None = None
     expected_rows: int | None = None
+
+
+def data_file(
+    data_dir: Path | str | None, relpath: str, what: str, *, documented_in: str = "GEO_SOURCES.md"
+) -> Path:
+    """The file ``relpath`` of the data directory.
+
+    Parameters
+    ----------
+    data_dir
+        Data directory; ``None`` resolves it.
+    relpath
+        The file, relative to the data directory.
+    what
+        What the file holds, for the error.
+    documented_in
+        The data directory's note on where the file comes from, named in the error.
+
+    Raises
+    ------
+    DataNotFoundError
+        When there is no such file.
+    """
+    path = resolve_data_dir(data_dir) / relpath
+    if not path.is_file():
+        raise DataNotFoundError(what, [path], f"See {documented_in} for where this file comes from.")
+    return path
 
 
 def catalog_loader(fn: Callable[..., Loaded[Any]]) -> Callable[[Path], Loaded[Any]]:

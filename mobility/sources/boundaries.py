@@ -30,10 +30,9 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from mobility.config import resolve_data_dir
-from mobility.errors import DataFileError, DataNotFoundError
+from mobility.errors import DataFileError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, family_datasets
+from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, data_file, family_datasets
 
 __all__ = [
     "DATASETS",
@@ -128,13 +127,6 @@ def _gu_code(code: int, from_column: str, to_column: str, what: str) -> int:
     return int(hit.iloc[0])
 
 
-def _require_file(data_dir: Path, relpath: str, what: str) -> Path:
-    path = data_dir / relpath
-    if not path.is_file():
-        raise DataNotFoundError(what, [path], "See GEO_SOURCES.md for where this file comes from.")
-    return path
-
-
 def _read_geo(path: Path, required: list[str]) -> gpd.GeoDataFrame:
     try:
         frame = gpd.read_file(path, engine="pyogrio")
@@ -170,8 +162,7 @@ def load_districts(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDataFram
     DataFileError
         When the file lacks a column, or a gu name and code disagree with :data:`GU_CODES`.
     """
-    root = resolve_data_dir(data_dir)
-    path = _require_file(root, DISTRICTS_RELPATH, "Seoul gu boundaries")
+    path = data_file(data_dir, DISTRICTS_RELPATH, "Seoul gu boundaries")
     raw = _read_geo(path, ["adm2_code", "gu_kr", "pop_census2020"])
     report = QualityReport("boundaries_gu", rows_read=len(raw))
     raw = raw.assign(kostat_code=pd.to_numeric(raw["adm2_code"], errors="coerce").astype("Int64"))
@@ -221,8 +212,7 @@ def load_dongs(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDataFrame]:
         dongs without a 2025 value), ``geometry`` (MultiPolygon, EPSG:4326). Dongs whose 2025
         population is missing are flagged in the report.
     """
-    root = resolve_data_dir(data_dir)
-    path = _require_file(root, DONGS_RELPATH, "Seoul dong boundaries")
+    path = data_file(data_dir, DONGS_RELPATH, "Seoul dong boundaries")
     raw = _read_geo(
         path,
         ["adm3_code", "census_code8", "adm2_code", "gu_kr", "dong_kr", "pop_census2020", "pop_census2025"],
@@ -274,8 +264,7 @@ def seoul_boundary(data_dir: Path | str | None = None) -> BaseGeometry:
     shapely.Polygon or shapely.MultiPolygon
         Cached per file (path and modification time).
     """
-    root = resolve_data_dir(data_dir)
-    path = _require_file(root, DISTRICTS_RELPATH, "Seoul gu boundaries")
+    path = data_file(data_dir, DISTRICTS_RELPATH, "Seoul gu boundaries")
     return _boundary_cached(str(path.resolve()), path.stat().st_mtime_ns)
 
 

@@ -21,10 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from mobility.config import resolve_data_dir
-from mobility.errors import DataFileError, DataNotFoundError
+from mobility.errors import DataFileError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_METRIC, CRS_WGS84, DatasetSpec, Loaded, family_datasets
+from mobility.sources.base import CRS_METRIC, CRS_WGS84, DatasetSpec, Loaded, data_file, family_datasets
 from mobility.sources.boundaries import seoul_boundary
 
 __all__ = [
@@ -41,13 +40,6 @@ __all__ = [
 SUBWAY_RELPATH = "layers/seoul_subway_stations.json"
 BIKE_LANES_RELPATH = "layers/seoul_bike_lanes.geojson"
 BIKE_ROADS_RELPATH = "osm/bike_roads_2022/bike-roads.shp"
-
-
-def _path(data_dir: Path | str | None, relpath: str, what: str) -> Path:
-    path = resolve_data_dir(data_dir) / relpath
-    if not path.is_file():
-        raise DataNotFoundError(what, [path], "See GEO_SOURCES.md for where this file comes from.")
-    return path
 
 
 def _read_vector(path: Path, required: list[str], columns: list[str] | None = None) -> gpd.GeoDataFrame:
@@ -93,7 +85,7 @@ def load_subway_stations(
         ``lon``, ``lat``, point ``geometry`` (EPSG:4326). Seoul: 402 records, 307 names.
         Records with missing or zero coordinates are dropped and counted.
     """
-    path = _path(data_dir, SUBWAY_RELPATH, "subway stations")
+    path = data_file(data_dir, SUBWAY_RELPATH, "subway stations")
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -189,7 +181,7 @@ def load_bike_lanes(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDataFra
         ``(A)자전거 전용도로``), ``addr_old``, ``addr_new``, ``length_m`` (EPSG:5179 length),
         ``geometry`` (EPSG:4326). Features without geometry are dropped and counted.
     """
-    path = _path(data_dir, BIKE_LANES_RELPATH, "bike lanes")
+    path = data_file(data_dir, BIKE_LANES_RELPATH, "bike lanes")
     cols = ["CONTS_ID", "CONTS_NAME", "ADDR_OLD", "ADDR_NEW", "SUB_NAME"]
     raw = _read_vector(path, cols, columns=cols)
     report = QualityReport("layers_bike_lanes", rows_read=len(raw))
@@ -227,7 +219,7 @@ def load_bike_roads(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDataFra
         ``track`` (bike-road type code; meaning not documented), …), plus ``length_m`` (EPSG:5179
         geometry length) and ``geometry`` (EPSG:4326). Links without geometry are dropped and counted.
     """
-    path = _path(data_dir, BIKE_ROADS_RELPATH, "bicycle-road network 2022")
+    path = data_file(data_dir, BIKE_ROADS_RELPATH, "bicycle-road network 2022")
     raw = _read_vector(path, _ROAD_COLUMNS, columns=_ROAD_COLUMNS)
     report = QualityReport("layers_bike_roads_2022", rows_read=len(raw))
     raw = _drop_bad_geometry(raw, report, "LINK_ID")

@@ -27,10 +27,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from mobility.config import resolve_data_dir
-from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.errors import DataFileError, InputError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, family_datasets
+from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, data_file, family_datasets
 from mobility.sources.boundaries import GU_CODES
 
 __all__ = [
@@ -55,13 +54,6 @@ GRID_YEAR = 2021
 """Vintage of the 100 m grid (KOSTAT SGIS, 2021)."""
 
 CENSUS_YEARS = (2010, 2015, 2020, 2025)
-
-
-def _path(data_dir: Path | str | None, relpath: str, what: str) -> Path:
-    path = resolve_data_dir(data_dir) / relpath
-    if not path.is_file():
-        raise DataNotFoundError(what, [path], "See GEO_SOURCES.md for where this file comes from.")
-    return path
 
 
 def _read_csv(path: Path, required: list[str], **kwargs: Any) -> pd.DataFrame:
@@ -105,7 +97,7 @@ def load_population_grid(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDa
         point ``geometry`` (EPSG:4326). Cells with no usable population, no coordinates or an
         unknown gu are dropped and counted.
     """
-    path = _path(data_dir, GRID_RELPATH, "100 m population grid")
+    path = data_file(data_dir, GRID_RELPATH, "100 m population grid")
     raw = _read_csv(path, _GRID_COLUMNS, dtype={"adm3_code": str, "kostat_grid_id": str})
     report = QualityReport("population_grid_100m", rows_read=len(raw))
     num = {c: pd.to_numeric(raw[c], errors="coerce") for c in ("x_5179", "y_5179", "lon", "lat", "pop_total")}
@@ -184,7 +176,7 @@ def load_dong_population(data_dir: Path | str | None = None, year: int = 2025) -
     """
     if year not in (2015, 2020, 2025):
         raise InputError("year", year, "a census year with dong population: 2015, 2020 or 2025")
-    path = _path(data_dir, CENSUS_RELPATH, "census population table")
+    path = data_file(data_dir, CENSUS_RELPATH, "census population table")
     pop = _census_population_rows(path)
     rows = pop[(pop["year"] == year) & pop["adm3_code"].notna()].copy()
     report = QualityReport(f"population_census_dong_{year}", rows_read=len(rows))
@@ -228,7 +220,7 @@ def load_dong_population_2025_file(data_dir: Path | str | None = None) -> Loaded
         ``gu_en``, ``kostat_gu_code``, ``dong_en``, ``census_code8``, ``population``,
         ``has_2020_boundary`` (bool: the code joins ``load_dongs().census_code8``).
     """
-    path = _path(data_dir, DONG2025_RELPATH, "2025 dong population table")
+    path = data_file(data_dir, DONG2025_RELPATH, "2025 dong population table")
     raw = _read_csv(path, ["adm2", "adm2_code", "adm3", "adm3_code", "pop_census2025", "has_2020_boundary"])
     report = QualityReport("population_census_dong_2025_file", rows_read=len(raw))
     table = pd.DataFrame(
@@ -285,7 +277,7 @@ def load_registered_population(data_dir: Path | str | None = None) -> Loaded[pd.
         ``population`` (persons), ``is_total`` (True for the Seoul total row). 572 rows = 26 × 22
         quarters (the 25 gu and the total). Filter ``~is_total`` before summing.
     """
-    path = _path(data_dir, REGISTERED_RELPATH, "registered population by gu")
+    path = data_file(data_dir, REGISTERED_RELPATH, "registered population by gu")
     try:
         raw = pd.read_csv(path, header=None, dtype=str, encoding="utf-8-sig", keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -390,7 +382,7 @@ def gu_population(
         if year not in CENSUS_YEARS:
             raise InputError("year", year, f"a census year {list(CENSUS_YEARS)}")
         if year == 2010:
-            pop = _census_population_rows(_path(data_dir, CENSUS_RELPATH, "census population table"))
+            pop = _census_population_rows(data_file(data_dir, CENSUS_RELPATH, "census population table"))
             rows = pop[(pop["year"] == year) & pop["adm3_code"].isna()]
             names = dict(zip(GU_CODES["kostat_code"], GU_CODES["gu_kr"], strict=True))
             gu_index = [names.get(int(c)) for c in pd.to_numeric(rows["adm2_code"])]

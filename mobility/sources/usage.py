@@ -21,10 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from mobility.config import resolve_data_dir
-from mobility.errors import DataFileError, DataNotFoundError
+from mobility.errors import DataFileError
 from mobility.quality import QualityReport
-from mobility.sources.base import DatasetSpec, Loaded, family_datasets
+from mobility.sources.base import DatasetSpec, Loaded, data_file, family_datasets
 from mobility.sources.boundaries import GU_CODES
 from mobility.sources.trips import detect_encoding
 
@@ -43,19 +42,14 @@ __all__ = [
 STATION_RELPATH = "ttareungi/station_monthly_usage_2023.csv"
 DISTRICT_RELPATH = "ttareungi/district_monthly_usage_2019-2025.csv"
 CITYWIDE_RELPATH = "ttareungi/citywide_monthly_usage_2019-2025.csv"
+_SOURCES_NOTE = "ttareungi/SOURCES.md"
+"""Where the data directory says these files come from (named when one is missing)."""
 
 UNASSIGNED_GU = "미상"
 """The district label of trips the source could not assign to a gu."""
 
 _NUMBER_NAME = re.compile(r"^\s*(\d+)\s*\.\s*(.*?)\s*$")
 _YYYYMM = re.compile(r"^\s*(\d{4})-?(\d{2})\s*$")
-
-
-def _path(data_dir: Path | str | None, relpath: str, what: str) -> Path:
-    path = resolve_data_dir(data_dir) / relpath
-    if not path.is_file():
-        raise DataNotFoundError(what, [path], "See ttareungi/SOURCES.md for where this file comes from.")
-    return path
 
 
 def _read(path: Path, required: list[str]) -> pd.DataFrame:
@@ -103,7 +97,7 @@ def load_station_monthly_usage(data_dir: Path | str | None = None) -> Loaded[pd.
         ``name`` (after the dot), ``month`` (``"YYYY-MM"``), ``rentals``, ``returns`` (int64).
         Rows with an unreadable month or count are dropped and counted.
     """
-    path = _path(data_dir, STATION_RELPATH, "station monthly usage 2023")
+    path = data_file(data_dir, STATION_RELPATH, "station monthly usage 2023", documented_in=_SOURCES_NOTE)
     raw = _read(path, ["자치구", "대여소명", "기준년월", "대여건수", "반납건수"])
     report = QualityReport("usage_station_monthly_2023", rows_read=len(raw))
     parts = raw["대여소명"].astype("string").str.extract(_NUMBER_NAME)
@@ -144,7 +138,7 @@ def load_district_monthly_usage(data_dir: Path | str | None = None) -> Loaded[pd
         ``assigned`` (False for ``미상``, the trips the source could not place in a gu; flagged
         in the report). Missing months are listed in the report's warnings.
     """
-    path = _path(data_dir, DISTRICT_RELPATH, "district monthly usage")
+    path = data_file(data_dir, DISTRICT_RELPATH, "district monthly usage", documented_in=_SOURCES_NOTE)
     raw = _read(path, ["ym", "자치구", "이용건수"])
     report = QualityReport("usage_district_monthly", rows_read=len(raw))
     month = _month(raw["ym"])
@@ -179,7 +173,7 @@ def load_citywide_monthly_usage(data_dir: Path | str | None = None) -> Loaded[pd
         83 rows: ``month`` (``"YYYY-MM"``), ``trips`` (int64), ``distance_m`` (float64),
         ``duration_min`` (int64).
     """
-    path = _path(data_dir, CITYWIDE_RELPATH, "citywide monthly usage")
+    path = data_file(data_dir, CITYWIDE_RELPATH, "citywide monthly usage", documented_in=_SOURCES_NOTE)
     raw = _read(path, ["연월", "이용건수", "이동거리_m", "이용시간_min"])
     report = QualityReport("usage_citywide_monthly", rows_read=len(raw))
     month = _month(raw["연월"])

@@ -8,11 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from mobility.errors import DataNotFoundError
 from mobility.quality import QualityReport
 from mobility.sources import catalog
 from mobility.sources.base import DatasetSpec, Loaded
+from mobility.sources.boundaries import load_dongs
 from mobility.sources.catalog import NETWORK_DATASETS, all_datasets, data_check, dataset_info
 from mobility.sources.stations import STATION_VINTAGES
+from mobility.sources.usage import load_citywide_monthly_usage
 
 
 def test_all_datasets_gathers_modules_and_networks() -> None:
@@ -124,3 +127,12 @@ def test_info_rows_are_cached_until_a_file_changes(tmp_path: Path, monkeypatch: 
     changed = dataset_info(tmp_path)[0]
     assert not changed.cached and changed.rows == 3 and changed.status == "failed" and calls == [2, 3]
     assert dataset_info(tmp_path, use_cache=False)[0].cached is False and calls == [2, 3, 3]
+
+
+def test_a_missing_data_file_is_named_with_the_note_on_where_it_comes_from(tmp_path: Path) -> None:
+    with pytest.raises(DataNotFoundError, match=r"See GEO_SOURCES\.md") as geo:
+        load_dongs(tmp_path)
+    assert str(tmp_path / "boundaries" / "seoul_dong_2020_wgs84.geojson") in str(geo.value)
+    with pytest.raises(DataNotFoundError, match=r"See ttareungi/SOURCES\.md") as usage:
+        load_citywide_monthly_usage(tmp_path)
+    assert "citywide monthly usage" in str(usage.value)
