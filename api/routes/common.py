@@ -58,6 +58,7 @@ __all__ = [
     "serve_artifact",
     "submission",
     "submit_job",
+    "upload_route",
 ]
 
 JOB_BASES: dict[str, str] = {
@@ -67,6 +68,7 @@ JOB_BASES: dict[str, str] = {
     "simulation": "/v1/simulations",
 }
 """Where the jobs of each kind live: ``{base}`` lists them, ``{base}/{job_id}`` is one of them."""
+
 
 IDEMPOTENCY_MAX = 200
 FINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -326,6 +328,14 @@ def stored_upload(request: Request, model: type[U], record_id: str, error: Calla
     if rec is None:
         raise error()
     return rec
+
+
+def upload_route(
+    router: APIRouter, path: str, model: type[V], summary: str
+) -> Callable[[Callable[..., V]], Callable[..., V]]:
+    """The decorator of the ``GET`` of one stored upload (snapshot, station list) by its id: 200
+    ``model``, 404 (:class:`~api.schemas.ErrorBody`) when no upload has the id (:func:`upload_or_404`)."""
+    return router.get(path, response_model=model, summary=summary, responses={404: {"model": ErrorBody}})
 
 
 def upload_or_404(request: Request, record: type[U], record_id: str, noun: str) -> U:

@@ -25,12 +25,12 @@ from api.routes.common import (
     submission,
     submit_job,
     upload_or_404,
+    upload_route,
 )
 from api.routes.data import station_table
 from api.schemas import (
     REBALANCING_EXAMPLE,
     Accepted,
-    ErrorBody,
     RebalancingRunRequest,
     SnapshotIn,
     SnapshotInfo,
@@ -137,12 +137,7 @@ def list_snapshots(
     return SnapshotPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get(
-    "/snapshots/{snapshot_id}",
-    response_model=SnapshotIn,
-    summary="A stored snapshot",
-    responses={404: {"model": ErrorBody}},
-)
+@upload_route(router, "/snapshots/{snapshot_id}", SnapshotIn, "A stored snapshot")
 def get_snapshot(
     request: Request, snapshot_id: str, _p: Annotated[Principal, Depends(require("read"))]
 ) -> SnapshotIn:

@@ -27,8 +27,9 @@ from api.routes.common import (
     public_view,
     stored_upload,
     upload_or_404,
+    upload_route,
 )
-from api.schemas import ErrorBody, StationListIn, StationListInfo, StationListPage
+from api.schemas import StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
 
@@ -171,12 +172,7 @@ def list_station_lists(
     return StationListPage(items=items, total=total)
 
 
-@router.get(
-    "/{list_id}",
-    response_model=StationListIn,
-    summary="A stored station list",
-    responses={404: {"model": ErrorBody}},
-)
+@upload_route(router, "/{list_id}", StationListIn, "A stored station list")
 def get_station_list(
     request: Request, list_id: str, _p: Annotated[Principal, Depends(require("read"))]
 ) -> StationListIn:
