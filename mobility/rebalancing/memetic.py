@@ -47,8 +47,7 @@ from numba import njit
 
 from mobility.rebalancing.tour import (
     Problem,
-    Queue,
-    Tables,
+    Workspace,
     _descent,
     _ils_batch,
     _prep,
@@ -110,9 +109,7 @@ def _educate(
     full: bool,
     prob: Problem,
     nbr: np.ndarray,
-    tab: Tables,
-    work: Queue,
-    buf: np.ndarray,
+    space: Workspace,
     max_seg: int,
     adj: np.ndarray,
 ) -> tuple[float, float]:  # pragma: no cover - compiled
@@ -122,6 +119,7 @@ def _educate(
     optima: around their arcs the descent would find little). ``adj``: ``(4, n_nodes)`` scratch
     for the parents' successors and predecessors."""
     q, C, cap, lo, hi, _ = prob
+    tab, work, _ = space
     _, _, tmn, tmx, Pf, _, lg = tab
     queue, inq, head_tail = work
     head_tail[:] = 0
@@ -141,7 +139,7 @@ def _educate(
                 _push(u, queue, inq, head_tail, depot)
                 _push(v, queue, inq, head_tail, depot)
     _prep(t, m, q, C, tab)
-    _descent(t, m, prob, nbr, tab, work, buf, max_seg)
+    _descent(t, m, prob, nbr, space, max_seg)
     head_tail[:] = 0
     return Pf[m + 1], load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
 
@@ -268,8 +266,7 @@ class _Search:
         self.m = int(self.t0.size - 2)
         self.order = np.sort(self.t0[:-1])
         self.nbr = neighbour_lists(self.C, self.t0[1:-1], self.par.k)
-        self.tab, self.work = _workspace(self.C.shape[0], self.m)
-        self.buf = np.zeros(self.par.max_seg + 1, dtype=np.int64)
+        self.space = _workspace(self.C.shape[0], self.m, self.par.max_seg)
         self.mark = np.zeros(self.C.shape[0], dtype=np.bool_)
         self.adj = np.zeros((4, self.C.shape[0]), dtype=np.int64)
         self.feas, self.infeas = _Sub(self.m), _Sub(self.m)
@@ -286,9 +283,7 @@ class _Search:
         prob = (self.q, self.C, cap, lo, hi, float(omega))
         full = parents is None
         pa = (t, t) if parents is None else parents
-        cost, exc = _educate(
-            t, self.m, pa, full, prob, self.nbr, self.tab, self.work, self.buf, self.par.max_seg, self.adj
-        )
+        cost, exc = _educate(t, self.m, pa, full, prob, self.nbr, self.space, self.par.max_seg, self.adj)
         val = cost + self.W * exc
         if val < self.best_val - 1e-9:
             self.best_val, self.best_t = val, t.copy()

@@ -50,6 +50,9 @@ Tables: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A]
 """``(pos, L, tmn, tmx, Pf, Pb, lg)`` of the current route (:func:`_prep`, :func:`tables`)."""
 Queue: TypeAlias = tuple[_A, _A, _A]
 """``(queue, inq, head_tail)``: the stops whose neighbourhoods are still to be searched."""
+Workspace: TypeAlias = tuple[Tables, Queue, _A]
+"""``(tab, work, buf)``: what a descent writes besides the route (:func:`_workspace`): its
+:data:`Tables`, the :data:`Queue` and the buffer of a moved or-opt segment."""
 
 
 def neighbour_lists(C: np.ndarray, nodes: np.ndarray, k: int) -> np.ndarray:
@@ -358,13 +361,12 @@ def _descent(
     m: int,
     prob: Problem,
     nbr: np.ndarray,
-    tab: Tables,
-    work: Queue,
-    buf: np.ndarray,
+    space: Workspace,
     max_seg: int,
 ) -> int:  # pragma: no cover - compiled
     """Best move around each queued node (2-opt, or-opt) until the queue is empty; moves applied."""
     q, C, cap, lo, hi, W = prob
+    tab, work, buf = space
     pos, _, tmn, tmx, _, _, lg = tab
     queue, inq, head_tail = work
     depot = t[0]
@@ -414,8 +416,9 @@ def _descent(
 
 
 @njit(cache=True)
-def _workspace(n_nodes: int, m: int) -> tuple[Tables, Queue]:  # pragma: no cover - compiled
-    """The :data:`Tables` and the :data:`Queue` for a route of ``m`` stops."""
+def _workspace(n_nodes: int, m: int, max_seg: int) -> Workspace:  # pragma: no cover - compiled
+    """The :data:`Workspace` of a descent on a route of ``m`` stops moving or-opt segments of up
+    to ``max_seg`` stops."""
     size = m + 2
     levels = 1
     while (1 << levels) <= size:
@@ -436,7 +439,7 @@ def _workspace(n_nodes: int, m: int) -> tuple[Tables, Queue]:  # pragma: no cove
         np.zeros(size),
         lg,
     )
-    return tab, (queue, inq, head_tail)
+    return tab, (queue, inq, head_tail), np.zeros(max_seg + 1, dtype=np.int64)
 
 
 @njit(cache=True)
@@ -490,10 +493,10 @@ def _ils_batch(
     q, C, cap, lo, hi, W = prob
     np.random.seed(seed)
     size = m + 2
-    tab, work = _workspace(C.shape[0], m)
+    space = _workspace(C.shape[0], m, max_seg)
+    tab, work, _ = space
     _, _, tmn, tmx, Pf, _, lg = tab
     queue, inq, head_tail = work
-    buf = np.zeros(max_seg + 1, dtype=np.int64)
     tmp = np.zeros(size, dtype=np.int64)
     cand = cur.copy()
     depot = cur[0]
@@ -512,7 +515,7 @@ def _ils_batch(
             for x in range(1, m + 1):
                 _push(cand[x], queue, inq, head_tail, depot)
         _prep(cand, m, q, C, tab)
-        state[2] += _descent(cand, m, prob, nbr, tab, work, buf, max_seg)
+        state[2] += _descent(cand, m, prob, nbr, space, max_seg)
         state[3] += head_tail[1]
         head_tail[:] = 0
         ex = load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
@@ -534,14 +537,14 @@ def _descend_all(
 ) -> float:  # pragma: no cover - compiled
     """Full descent from ``t`` (every node queued); returns the new value."""
     q, C, cap, lo, hi, W = prob
-    tab, work = _workspace(C.shape[0], m)
+    space = _workspace(C.shape[0], m, max_seg)
+    tab, work, _ = space
     _, _, tmn, tmx, Pf, _, lg = tab
     queue, inq, head_tail = work
-    buf = np.zeros(max_seg + 1, dtype=np.int64)
     for x in range(1, m + 1):
         _push(t[x], queue, inq, head_tail, t[0])
     _prep(t, m, q, C, tab)
-    _descent(t, m, prob, nbr, tab, work, buf, max_seg)
+    _descent(t, m, prob, nbr, space, max_seg)
     return Pf[m + 1] + W * load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
 
 
@@ -549,7 +552,7 @@ def tables(t: np.ndarray, q: np.ndarray, C: np.ndarray) -> Tables:
     """``(pos, L, tmn, tmx, Pf, Pb, lg)`` of route ``t``: what the move evaluations read."""
     t = np.ascontiguousarray(t, dtype=np.int64)
     m = int(t.size - 2)
-    tab, _ = _workspace(C.shape[0], m)
+    tab, _, _ = _workspace(C.shape[0], m, 0)
     _prep(t, m, np.asarray(q, dtype=np.float64), np.asarray(C, dtype=np.float64), tab)
     return tab
 
