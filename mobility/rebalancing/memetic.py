@@ -52,10 +52,8 @@ from mobility.rebalancing.tour import (
     _ils_batch,
     _prep,
     _push,
-    _rmax,
-    _rmin,
+    _tour_excess,
     _workspace,
-    load_excess,
     neighbour_lists,
     tour_value,
 )
@@ -120,7 +118,7 @@ def _educate(
     for the parents' successors and predecessors."""
     q, C, cap, lo, hi, _ = prob
     tab, work, _ = space
-    _, _, tmn, tmx, Pf, _, lg = tab
+    Pf = tab[4]
     queue, inq, head_tail = work
     head_tail[:] = 0
     depot = t[0]
@@ -141,7 +139,7 @@ def _educate(
     _prep(t, m, q, C, tab)
     _descent(t, m, prob, nbr, space, max_seg)
     head_tail[:] = 0
-    return Pf[m + 1], load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
+    return Pf[m + 1], _tour_excess(tab, m, cap, lo, hi)
 
 
 @njit(cache=True)

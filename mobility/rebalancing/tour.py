@@ -131,6 +131,14 @@ def _rmax(tmx: np.ndarray, lg: np.ndarray, a: int, b: int) -> float:  # pragma: 
 
 
 @njit(cache=True)
+def _tour_excess(tab: Tables, m: int, cap: float, lo: float, hi: float) -> float:  # pragma: no cover
+    """Load excess of the route of ``m`` stops whose :data:`Tables` are ``tab`` (its running load's
+    extremes are the range minimum and maximum over positions ``0..m+1``)."""
+    _, _, tmn, tmx, _, _, lg = tab
+    return load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
+
+
+@njit(cache=True)
 def _eval_2opt(
     t: np.ndarray, m: int, C: np.ndarray, tab: Tables, lo_: int, hi_: int
 ) -> tuple[float, float, float]:  # pragma: no cover - compiled
@@ -367,11 +375,11 @@ def _descent(
     """Best move around each queued node (2-opt, or-opt) until the queue is empty; moves applied."""
     q, C, cap, lo, hi, W = prob
     tab, work, buf = space
-    pos, _, tmn, tmx, _, _, lg = tab
+    pos = tab[0]
     queue, inq, head_tail = work
     depot = t[0]
     moves = 0
-    ex0 = load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
+    ex0 = _tour_excess(tab, m, cap, lo, hi)
     nq = queue.size
     while head_tail[0] < head_tail[1]:
         u = queue[head_tail[0] % nq]
@@ -410,7 +418,7 @@ def _descent(
             _push(v, queue, inq, head_tail, depot)
         _push(u, queue, inq, head_tail, depot)
         _prep(t, m, q, C, tab)
-        ex0 = load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
+        ex0 = _tour_excess(tab, m, cap, lo, hi)
         moves += 1
     return moves
 
@@ -495,7 +503,7 @@ def _ils_batch(
     size = m + 2
     space = _workspace(C.shape[0], m, max_seg)
     tab, work, _ = space
-    _, _, tmn, tmx, Pf, _, lg = tab
+    Pf = tab[4]
     queue, inq, head_tail = work
     tmp = np.zeros(size, dtype=np.int64)
     cand = cur.copy()
@@ -518,7 +526,7 @@ def _ils_batch(
         state[2] += _descent(cand, m, prob, nbr, space, max_seg)
         state[3] += head_tail[1]
         head_tail[:] = 0
-        ex = load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
+        ex = _tour_excess(tab, m, cap, lo, hi)
         val = Pf[m + 1] + W * ex
         if val < state[0] - _EPS or val <= state[1] * (1.0 + threshold):
             cur[:size] = cand[:size]
@@ -539,13 +547,13 @@ def _descend_all(
     q, C, cap, lo, hi, W = prob
     space = _workspace(C.shape[0], m, max_seg)
     tab, work, _ = space
-    _, _, tmn, tmx, Pf, _, lg = tab
+    Pf = tab[4]
     queue, inq, head_tail = work
     for x in range(1, m + 1):
         _push(t[x], queue, inq, head_tail, t[0])
     _prep(t, m, q, C, tab)
     _descent(t, m, prob, nbr, space, max_seg)
-    return Pf[m + 1] + W * load_excess(_rmin(tmn, lg, 0, m + 1), _rmax(tmx, lg, 0, m + 1), cap, lo, hi)
+    return Pf[m + 1] + W * _tour_excess(tab, m, cap, lo, hi)
 
 
 def tables(t: np.ndarray, q: np.ndarray, C: np.ndarray) -> Tables:
