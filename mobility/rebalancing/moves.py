@@ -401,6 +401,15 @@ def _seg_rel(L: np.ndarray, r: int, i: int, j: int, rev: bool) -> tuple[float, f
     return mn, mx
 
 
+@njit(cache=True, inline="always")
+def _segment(
+    R: np.ndarray, L: np.ndarray, r: int, i: int, j: int
+) -> tuple[int, int, int, int, float]:  # pragma: no cover - compiled
+    """Stops ``i..j`` of route ``r`` as a move takes them out: the stops before and after them
+    (``a``, ``b``), their first and last stops (``s1``, ``s2``) and their load change ``D``."""
+    return R[r, i - 1], R[r, j + 1], R[r, i], R[r, j], L[r, j] - L[r, i - 1]
+
+
 @njit(cache=True)
 def _move_segment(
     R: np.ndarray, M: np.ndarray, r: int, i: int, j: int, s: int, p: int, rev: bool, buf: np.ndarray
@@ -522,9 +531,7 @@ def _or_opt_scan(
     for ln in range(1, max_seg + 1):
         for i in range(1, m - ln + 2):
             j = i + ln - 1
-            a, b = R[r, i - 1], R[r, j + 1]
-            s1, s2 = R[r, i], R[r, j]
-            D = L[r, j] - L[r, i - 1]
+            a, b, s1, s2, D = _segment(R, L, r, i, j)
             rem = C[a, b] - C[a, s1] - C[s2, b]
             remt = T[a, b] - T[a, s1] - T[s2, b]
             bounds = (cap[r], lo[r], hi[r], W, ex0)
@@ -593,9 +600,7 @@ def _relocate(
     for ln in range(1, max_seg + 1):
         for i in range(1, mr - ln + 2):
             j = i + ln - 1
-            a, b = R[r, i - 1], R[r, j + 1]
-            s1, s2 = R[r, i], R[r, j]
-            D = L[r, j] - L[r, i - 1]
+            a, b, s1, s2, D = _segment(R, L, r, i, j)
             bikes = 0.0
             for t in range(i, j + 1):
                 bikes += abs(q[R[r, t]])
