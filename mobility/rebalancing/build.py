@@ -5,6 +5,12 @@ scenario and the assembled status table: ``mobility rebalance``, the bench and t
 :func:`mobility.rebalancing.night.load_night_problem`, which reads the files) and
 :func:`problem_from_snapshot` (a :class:`~mobility.rebalancing.snapshot.StatusSnapshot` and a fleet
 as records: the API's rebalancing runs).
+
+Both round the night's measured numbers to a fixed resolution (:func:`fixed_resolution`): travel
+to 0.1 s and 0.1 m, dissatisfaction costs to 1e-6. The search compares sums of these numbers, and
+a difference in their last bit (numpy and libm pick other machine code on another processor) was
+enough to change the routes of a seeded night; rounded, the same seed and iteration budget give
+the same routes on any machine.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ __all__ = [
     "assemble_stations",
     "complete_snapshot",
     "expand_trucks",
+    "fixed_resolution",
     "join_station_list",
     "problem_from_scenario",
     "problem_from_snapshot",
@@ -37,6 +44,20 @@ __all__ = [
 S = TypeVar("S", bound=StatusSnapshot)
 
 STATION_COLUMNS = ("station_id", "number", "name", "docks", "bikes", "lon", "lat")
+
+TRAVEL_DECIMALS = 1  # truck travel in 0.1 s and 0.1 m (as OSRM reports durations)
+COST_DECIMALS = 6  # dissatisfaction in 1e-6 of a user
+
+
+def fixed_resolution(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``values`` as float64 rounded to ``decimals`` (``np.round``: a multiply, a round to even and
+    a divide, the same IEEE operations on every processor).
+
+    Numbers that differ only in their last bits, as a math library on another processor computes
+    them, come out equal unless they straddle a rounding boundary: for travel seconds of the order
+    of 10^3 that is about one chance in 10^12 a value.
+    """
+    return np.round(np.asarray(values, dtype=np.float64), decimals)
 
 
 def _number(v: Any) -> int | None:
@@ -258,7 +279,7 @@ def problem_from_scenario(
         kmax = max(docks, int(row["bikes"])) + 60
         num = _number(row.get("number"))
         if scn.targets.source == "demand" and curves is not None and num is not None and num in curves:
-            out_curves.append(np.asarray(curves[num], dtype=float))
+            out_curves.append(fixed_resolution(curves[num], COST_DECIMALS))
             continue
         if scn.targets.source == "demand":
             missing += 1
@@ -289,8 +310,8 @@ def problem_from_scenario(
         curves=tuple(out_curves),
         depots=depots,
         trucks=expand_trucks(scn),
-        travel_s=np.asarray(travel_s, dtype=float),
-        distance_m=np.asarray(distance_m, dtype=float),
+        travel_s=fixed_resolution(travel_s, TRAVEL_DECIMALS),
+        distance_m=fixed_resolution(distance_m, TRAVEL_DECIMALS),
         dissatisfaction_weight=c.dissatisfaction_weight,
         drive_cost_per_km=c.drive_cost_per_km,
         overflow_penalty=c.overflow_penalty,
@@ -372,7 +393,7 @@ def problem_from_snapshot(
             )
             for t in trucks
         ),
-        travel_s=travel_s,
-        distance_m=distance_m,
+        travel_s=fixed_resolution(travel_s, TRAVEL_DECIMALS),
+        distance_m=fixed_resolution(distance_m, TRAVEL_DECIMALS),
         meta=dict(meta or {}),
     )

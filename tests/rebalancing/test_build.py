@@ -94,6 +94,30 @@ def test_demand_curves_are_used_by_station_number() -> None:
     assert len(expand_trucks(scn)) == 2
 
 
+def _last_bits(a: np.ndarray, seed: int) -> np.ndarray:
+    """``a`` with each value moved by up to two units in its last place, as another processor's
+    math library may compute it."""
+    k = np.random.default_rng(seed).integers(-2, 3, size=np.shape(a))
+    return np.asarray(a) * (1.0 + k * np.finfo(np.float64).eps)
+
+
+def test_last_bit_differences_give_the_same_problem() -> None:
+    """The builders round travel (0.1 s, 0.1 m) and costs (1e-6): inputs that differ in their last
+    bits (a seeded Seoul night changed its routes over that) make the same problem."""
+    scn = nightly_from_dict({**SCN.model_dump(mode="json"), "targets": {"source": "demand"}})
+    st = assemble_stations(STATUS, COORDS, QualityReport("s"))
+    t, d = straight_line_matrices(np.r_[127.0, st["lon"]], np.r_[37.55, st["lat"]])
+    t, d = t * 37.123456789, d * 37.123456789  # metres and seconds of a city, not of one block
+    curve = np.linspace(0.0, 3.0, 17) / 7.0
+    a = problem_from_scenario(scn, st, {102: curve}, t, d)
+    b = problem_from_scenario(scn, st, {102: _last_bits(curve, 1)}, _last_bits(t, 2), _last_bits(d, 3))
+    assert not np.array_equal(_last_bits(t, 2), t)  # the noise is there before the builder
+    for name in ("travel_s", "distance_m"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+        assert np.allclose(getattr(a, name), t if name == "travel_s" else d, rtol=0, atol=0.05)
+    assert np.array_equal(a.curves[0], b.curves[0]) and np.allclose(a.curves[0], curve, rtol=0, atol=5e-7)
+
+
 def test_snapshot_interval_rules() -> None:
     """A target is exact; one bound of a band defaults to 0 / the docks; no target is 25-75 % of the docks."""
     from mobility.rebalancing.build import snapshot_interval

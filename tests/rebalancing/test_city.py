@@ -64,7 +64,9 @@ def test_seoul_night_is_valid_and_removes_most_dissatisfaction(night: NightInput
 @pytest.mark.network
 def test_seoul_night_is_pinned_under_an_iteration_budget(night: NightInputs) -> None:
     """Same seed and iteration budget, same routes (any machine, any worker count): a refactor of
-    the solver or of the night's inputs that changes them shows here."""
+    the solver or of the night's inputs that changes them shows here. The builder rounds travel and
+    costs to a fixed resolution, so the last-bit differences of another processor's math library
+    do not change the routes (before it did: 487.2583 on one machine, 485.7011 on another)."""
     import hashlib
     import json
 
@@ -74,6 +76,6 @@ def test_seoul_night_is_pinned_under_an_iteration_budget(night: NightInputs) -> 
         assert validate_plan(night.problem, plan).ok
         routes = [(r.truck_id, [(s.station_id, s.quantity) for s in r.stops]) for r in plan.routes]
         fingerprints.add(hashlib.sha256(json.dumps(routes).encode()).hexdigest()[:16])
-        assert plan.stats.objective == pytest.approx(487.2583, abs=1e-4)
-        assert plan.totals.bikes_moved == 1829
-    assert fingerprints == {"59ec266c1de9a9d1"}
+        assert plan.stats.objective == pytest.approx(485.1333, abs=1e-4)
+        assert plan.totals.bikes_moved == 1807
+    assert fingerprints == {"8dc81df660c69c9c"}
