@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from mobility.cli.common import (
     console,
     err_console,
     print_json,
+    print_summary_line,
 )
 from mobility.errors import DataNotFoundError
 from mobility.machine import describe
@@ -126,6 +126,6 @@ def register(bench_app: typer.Typer) -> None:
                 f"({describe(m)})"
             )
             summary = {k: out[k] for k in ("benchmark", "solved", "matched", "all_match", "seconds")}
-            console.print(json.dumps(summary), markup=False, highlight=False, soft_wrap=True)
+            print_summary_line(summary)
         if not out["all_match"]:
             raise typer.Exit(1)

@@ -31,6 +31,7 @@ from mobility.cli.common import (
     console,
     err_console,
     print_json,
+    print_summary_line,
 )
 from mobility.errors import DataNotFoundError
 from mobility.machine import describe
@@ -146,7 +147,6 @@ def run_routing_bench(
 
 
 def _print(out: dict[str, Any], title: str) -> None:
-    import json
 
     table = Table(title=title, caption="* proven optimal; ratio = cost / plain OR-Tools cost, same limit")
     width = max([len("instance"), *(len(r["instance"]) for r in out["instances"])])
@@ -187,8 +187,7 @@ def _print(out: dict[str, Any], title: str) -> None:
         "ortools_no_solution",
         "time_limit",
     )
-    last = {k: out[k] for k in keys}
-    print(json.dumps(last, ensure_ascii=False))
+    print_summary_line({k: out[k] for k in keys})
 
 
 def register(bench_app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,9 +35,6 @@ DataDirOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Random seed (same seed, same result).")]
-TimeLimitOption = Annotated[
-    float, typer.Option("--time-limit", min=0.1, help="Solver time limit in seconds.")
-]
 ScenarioSeedOption = Annotated[
     int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
 ]
@@ -61,6 +58,12 @@ def print_written(files: Iterable[object], notes: Iterable[str] = ()) -> None:
 def print_json(obj: Any) -> None:
     """Print ``obj`` as JSON on stdout, Hangul unescaped."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def print_summary_line(summary: Mapping[str, object]) -> None:
+    """The one-line JSON a ``mobility bench`` command ends with (its last line, for scripts)."""
+    sys.stdout.write(json.dumps(dict(summary), ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
