@@ -32,9 +32,10 @@ from mobility.placement.lagrangian import lagrangian_bound
 from mobility.placement.models import (
     _STATUS,
     ModelParams,
+    _hint_sites,
     _mip_solver,
+    _solved_sites,
     _time_budget,
-    _warm_start,
     lazy_greedy_cover,
 )
 from mobility.stats import MaxRuntime, SolverStats
@@ -233,14 +234,13 @@ class PMedian:
                 for j in range(m):
                     objective.SetCoefficient(x[i][j], float(self.weights[i] * self.cost[i, j]))
             objective.SetMinimization()
-            chosen = set(h_sel.tolist())
-            _warm_start(solver, params, y, [1.0 if j in chosen else 0.0 for j in range(m)])
+            _hint_sites(solver, params, y, h_sel)
             left = deadline - time.perf_counter()
             solver.SetTimeLimit(max(1, int(left * 1000)))
             code = solver.Solve() if left > 0.05 else pywraplp.Solver.NOT_SOLVED
             status = _STATUS.get(code, "error")
             if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-                mip_sel = np.array([j for j in range(m) if y[j].solution_value() > 0.5], dtype=np.int64)
+                mip_sel = _solved_sites(y)
                 mip_obj = _pmedian_objective(self.cost, self.weights, mip_sel)
                 if mip_obj <= obj:
                     sel, obj = mip_sel, mip_obj
@@ -387,13 +387,12 @@ class MaximalCovering:
                 objective.SetCoefficient(z, float(self.weights[i]))
             solver.Add(solver.Sum(y) <= self.p)
             objective.SetMaximization()
-            hs = set(h_sel.tolist())
-            _warm_start(solver, params, y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
+            _hint_sites(solver, params, y, h_sel)
             solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
             code = solver.Solve()
             status = _STATUS.get(code, "error")
             if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-                mip_sel = np.array([j for j in range(n_sites) if y[j].solution_value() > 0.5], dtype=np.int64)
+                mip_sel = _solved_sites(y)
                 mip_w = float(self.weights[covered_by(mip_sel)].sum())
                 if mip_w >= obj:
                     sel, obj = mip_sel, mip_w

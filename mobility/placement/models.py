@@ -1,6 +1,7 @@
 """The expansion model that places new bike stations next to the fixed existing ones, and what
-the location models share: solver settings (:class:`ModelParams`), the MIP backend, and the lazy
-greedy for weighted maximum coverage (the warm start of every covering model).
+the location models share: solver settings (:class:`ModelParams`), the MIP backend (its hint of
+the sites to open and its read-back of the sites opened), and the lazy greedy for weighted maximum
+coverage (the warm start of every covering model).
 
 The classic p-median and maximal covering models on a cost matrix are in
 :mod:`mobility.placement.classic`.
@@ -98,6 +99,42 @@ def _warm_start(
     """
     if params.backend.upper() != "HIGHS":
         solver.SetHint(variables, values)
+
+
+def _hint_sites(
+    solver: pywraplp.Solver, params: ModelParams, y: list[pywraplp.Variable], sites: IntArray
+) -> None:
+    """Hint the MIP to open exactly ``sites`` (through :func:`_warm_start`).
+
+    Parameters
+    ----------
+    solver
+        The MIP being built.
+    params
+        Its settings (the backend decides whether the hint is given).
+    y
+        The site variables, ``y[j]`` for site ``j``.
+    sites
+        Indices of the sites the hint opens: ``y_j = 1`` for them, ``0`` for every other site.
+    """
+    opened = set(sites.tolist())
+    _warm_start(solver, params, y, [1.0 if j in opened else 0.0 for j in range(len(y))])
+
+
+def _solved_sites(y: list[pywraplp.Variable]) -> IntArray:
+    """The sites a solved MIP opens.
+
+    Parameters
+    ----------
+    y
+        The site variables, ``y[j]`` for site ``j``, after a solve that found a solution.
+
+    Returns
+    -------
+    IntArray
+        Indices ``j`` with ``y_j > 0.5``, ascending.
+    """
+    return np.array([j for j in range(len(y)) if y[j].solution_value() > 0.5], dtype=np.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,8 +516,7 @@ class ExpansionModel:
                 <= bud.total / unit
             )
         objective.SetMaximization()
-        hs = set(hint.tolist())
-        _warm_start(solver, params, y, [1.0 if j in hs else 0.0 for j in range(n_sites)])
+        _hint_sites(solver, params, y, hint)
         solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
         mp = pywraplp.MPSolverParameters()
         if params.relative_gap > 0:
@@ -495,7 +531,7 @@ class ExpansionModel:
             raise InfeasibleError("no set of new stations satisfies the scenario", binding=[])
         if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             return None, "time_limit", None, extra
-        sites = np.array([j for j in range(n_sites) if y[j].solution_value() > 0.5], dtype=np.int64)
+        sites = _solved_sites(y)
         extra["nodes"] = int(solver.nodes())
         status = "optimal" if code == pywraplp.Solver.OPTIMAL else "feasible"
         return sites, status, float(objective.BestBound()), extra
