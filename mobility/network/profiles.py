@@ -199,17 +199,6 @@ class Dropped:
         return dict(self.__dict__)
 
 
-def _node_coordinate(column: Literal["lon", "lat", "x", "y"], doc: str) -> cached_property[np.ndarray]:
-    """A cached property of :class:`ProfiledNetwork`: the street network's node ``column`` at the
-    profiled network's nodes (``base_node``)."""
-
-    def at_local_nodes(pnet: ProfiledNetwork) -> np.ndarray:
-        return np.asarray(getattr(pnet.net, column))[pnet.base_node]
-
-    at_local_nodes.__doc__ = doc
-    return cached_property(at_local_nodes)
-
-
 @dataclass(frozen=True, eq=False)
 class ProfiledNetwork:
     """A profile applied to a street network: the largest strongly connected component only.
@@ -258,10 +247,25 @@ class ProfiledNetwork:
         """Number of directed (tail, head) pairs."""
         return int(self.tail.shape[0])
 
-    lon = _node_coordinate("lon", "Node longitudes.")
-    lat = _node_coordinate("lat", "Node latitudes.")
-    x = _node_coordinate("x", "Node easting, EPSG:5179.")
-    y = _node_coordinate("y", "Node northing, EPSG:5179.")
+    @cached_property
+    def lon(self) -> np.ndarray:
+        """Node longitudes."""
+        return self.net.lon[self.base_node]
+
+    @cached_property
+    def lat(self) -> np.ndarray:
+        """Node latitudes."""
+        return self.net.lat[self.base_node]
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        """Node easting, EPSG:5179."""
+        return self.net.x[self.base_node]
+
+    @cached_property
+    def y(self) -> np.ndarray:
+        """Node northing, EPSG:5179."""
+        return self.net.y[self.base_node]
 
     @property
     def seconds(self) -> np.ndarray:
