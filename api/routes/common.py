@@ -10,7 +10,7 @@ import json
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, Literal, NamedTuple, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from cachetools import LRUCache
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
@@ -35,10 +35,8 @@ R = TypeVar("R", bound=Base)
 T = TypeVar("T")
 
 __all__ = [
-    "JOB_ARTIFACTS",
     "JOB_BASES",
     "ArtifactCache",
-    "ArtifactRoute",
     "ErrorBody",
     "FieldError",
     "IdempotencyKey",
@@ -71,29 +69,6 @@ JOB_BASES: dict[str, str] = {
 }
 """Where the jobs of each kind live: ``{base}`` lists them, ``{base}/{job_id}`` is one of them."""
 
-
-class ArtifactRoute(NamedTuple):
-    """The route of a job's stored result (:func:`add_artifact_route`): its name and OpenAPI words."""
-
-    artifact: str
-    summary: str
-    doc: str
-
-
-JOB_ARTIFACTS: dict[str, ArtifactRoute] = {
-    "scenario": ArtifactRoute(
-        "plan",
-        summary="The plan as JSON, GeoJSON or CSV",
-        doc="The stored plan (``plan.json`` document) or its GeoJSON / CSV representation.",
-    ),
-    "rebalancing": ArtifactRoute(
-        "routes",
-        summary="Truck routes as JSON, GeoJSON or a CSV route sheet",
-        doc="The ``routes.json`` document of the run, or its GeoJSON / CSV route sheet.",
-    ),
-}
-"""The kinds whose jobs serve one stored result as JSON, GeoJSON or CSV at
-``{base}/{job_id}/{artifact}`` (:func:`add_job_routes` adds the route)."""
 
 IDEMPOTENCY_MAX = 200
 FINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -488,8 +463,7 @@ def add_list_route(router: APIRouter, kind: str, noun: str, name: str) -> None:
 def add_job_routes(router: APIRouter, kind: str, *, noun: str, write_role: str, shows: str) -> None:
     """``GET {base}/{job_id}`` (status, progress, what it ``shows`` once succeeded, the error once
     failed; read role) and ``DELETE {base}/{job_id}`` (:func:`cancel`; ``write_role``) for ``kind``
-    jobs: the same two operations, answers and errors for every job kind; and for a kind in
-    :data:`JOB_ARTIFACTS`, the ``GET`` of its stored result (:func:`add_artifact_route`)."""
+    jobs: the same two operations, answers and errors for every job kind."""
     base = JOB_BASES[kind]
     path = _jobs_path(router, kind)
 
@@ -520,9 +494,6 @@ def add_job_routes(router: APIRouter, kind: str, *, noun: str, write_role: str, 
         dependencies=[Depends(require(write_role))],
         responses={202: {"model": JobInfo}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
     )(cancel_route)
-    if kind in JOB_ARTIFACTS:
-        artifact, summary, doc = JOB_ARTIFACTS[kind]
-        add_artifact_route(router, kind, artifact, summary=summary, doc=doc)
 
 
 def add_artifact_route(router: APIRouter, kind: str, artifact: str, *, summary: str, doc: str) -> None:

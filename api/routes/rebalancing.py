@@ -13,6 +13,7 @@ from api.routes.common import (
     CSV_BODY,
     IdempotencyKey,
     accepted_response,
+    add_artifact_route,
     add_job_routes,
     add_list_route,
     check_time_limit,
@@ -183,3 +184,12 @@ def submit_run(
 
 add_list_route(router, "rebalancing", "rebalancing runs", "list_runs")
 add_job_routes(router, "rebalancing", noun="run", write_role="rebalancing:write", shows="totals")
+
+
+add_artifact_route(
+    router,
+    "rebalancing",
+    "routes",
+    summary="Truck routes as JSON, GeoJSON or a CSV route sheet",
+    doc="The ``routes.json`` document of the run, or its GeoJSON / CSV route sheet.",
+)

@@ -10,6 +10,7 @@ from api.auth import Principal, require
 from api.routes.common import (
     IdempotencyKey,
     accepted_response,
+    add_artifact_route,
     add_job_routes,
     add_list_route,
     check_time_limit,
@@ -67,3 +68,12 @@ def submit_scenario(
 
 add_list_route(router, "scenario", "scenarios", "list_scenarios")
 add_job_routes(router, "scenario", noun="scenario", write_role="scenarios:write", shows="KPIs")
+
+
+add_artifact_route(
+    router,
+    "scenario",
+    "plan",
+    summary="The plan as JSON, GeoJSON or CSV",
+    doc="The stored plan (``plan.json`` document) or its GeoJSON / CSV representation.",
+)
