@@ -69,7 +69,6 @@ JOB_BASES: dict[str, str] = {
 }
 """Where the jobs of each kind live: ``{base}`` lists them, ``{base}/{job_id}`` is one of them."""
 
-
 IDEMPOTENCY_MAX = 200
 FINAL = frozenset({"succeeded", "failed", "cancelled"})
 """Job states that never change again (every later write is guarded by ``status = running``)."""

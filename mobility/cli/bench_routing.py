@@ -147,7 +147,6 @@ def run_routing_bench(
 
 
 def _print(out: dict[str, Any], title: str) -> None:
-
     table = Table(title=title, caption="* proven optimal; ratio = cost / plain OR-Tools cost, same limit")
     width = max([len("instance"), *(len(r["instance"]) for r in out["instances"])])
     table.add_column("instance", no_wrap=True, min_width=width)
