@@ -65,8 +65,9 @@ def test_seoul_night_is_valid_and_removes_most_dissatisfaction(night: NightInput
 def test_seoul_night_is_pinned_under_an_iteration_budget(night: NightInputs) -> None:
     """Same seed and iteration budget, same routes (any machine, any worker count): a refactor of
     the solver or of the night's inputs that changes them shows here. The builder rounds travel and
-    costs to a fixed resolution, so the last-bit differences of another processor's math library
-    do not change the routes (before it did: 487.2583 on one machine, 485.7011 on another)."""
+    costs to a fixed resolution, so last-bit differences in them (another processor's math library)
+    do not change the routes; unrounded, the pin read 487.2583 on one machine and 485.7011 on
+    another."""
     import hashlib
     import json
 
