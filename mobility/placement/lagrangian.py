@@ -22,6 +22,8 @@ import time
 import numpy as np
 import numpy.typing as npt
 
+from mobility.arrays import smallest_per_row
+
 __all__ = ["lagrangian_bound"]
 
 
@@ -65,7 +67,7 @@ def lagrangian_bound(
         it += 1
         red = np.minimum(0.0, wc - lam[:, None])
         rho = red.sum(axis=0)
-        sel = np.argpartition(rho, p - 1)[:p] if p < rho.size else np.arange(rho.size)
+        sel = smallest_per_row(rho[None, :], p)[0] if p < rho.size else np.arange(rho.size)
         val = float(lam.sum() + rho[sel].sum())
         if val > best + 1e-9:
             best, since = val, 0

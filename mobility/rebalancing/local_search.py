@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mobility.arrays import smallest_per_row
 from mobility.rebalancing import _kernels as _k
 from mobility.rebalancing.plan import RouteSpec
 from mobility.rebalancing.problem import RebalancingProblem
@@ -162,7 +163,7 @@ class RouteSearch:
         t = self.p.travel_s[np.ix_(nodes, nodes)]
         t = np.minimum(t, t.T)
         k = min(self.params.neighbours, c.size)
-        nn = np.argpartition(t, kth=k - 1, axis=1)[:, :k]
+        nn = smallest_per_row(t, k)  # nearest first, the same on every processor
         out = np.full((self.p.n_stations, k), -1, dtype=np.int64)
         out[c] = c[nn]
         return out

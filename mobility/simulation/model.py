@@ -73,6 +73,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from mobility.arrays import smallest_per_row
 from mobility.errors import InputError
 from mobility.simulation.engine import RebalanceRule
 
@@ -367,7 +368,7 @@ def fit_od(origin: np.ndarray, dest: np.ndarray, ride_s: np.ndarray, params: Rid
     rs = np.array(ride_s, dtype=float, copy=True)
     np.fill_diagonal(rs, np.inf)
     if k > 0:
-        nb = np.argpartition(rs, k - 1, axis=1)[:, :k]
+        nb = smallest_per_row(rs, k)
         w = np.exp(-np.take_along_axis(rs, nb, axis=1) / tau)
         w_sum = w.sum(axis=1, keepdims=True)
         w = np.where(w_sum > 0, w / np.where(w_sum > 0, w_sum, 1.0), 1.0 / k) * (1.0 - s0)
@@ -413,11 +414,8 @@ def neighbour_lists(
     kk = n - 1 if k is None else min(k, n - 1)
     if kk <= 0:
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0)
-    part = np.argpartition(dd, kk - 1, axis=1)[:, :kk] if kk < n - 1 else np.tile(np.arange(n), (n, 1))
+    part = smallest_per_row(dd, kk)
     vals = np.take_along_axis(dd, part, axis=1)
-    order = np.argsort(vals, axis=1, kind="stable")
-    part = np.take_along_axis(part, order, axis=1)
-    vals = np.take_along_axis(vals, order, axis=1)
     keep = vals <= limit
     ptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
     return ptr, part[keep].astype(np.int32), vals[keep]
