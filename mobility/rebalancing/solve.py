@@ -30,14 +30,14 @@ from typing import Literal
 
 import numpy as np
 
-from mobility.rebalancing import _kernels, tour
+from mobility.rebalancing import _kernels, moves, tour
 from mobility.rebalancing.decompose import Zone, make_zones, subproblem
 from mobility.rebalancing.local_search import LNSParams, RouteSearch
 from mobility.rebalancing.plan import RebalancingPlan, RouteSpec, build_plan
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.stats import MaxRuntime, SolverStats, StoppingCriterion
 
-__all__ = ["SolveParams", "solve"]
+__all__ = ["SolveParams", "solve", "warmup"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,19 @@ def _solve_zone(args: tuple[RebalancingProblem, LNSParams]) -> tuple[list[RouteS
     return res.specs, res.objective, res.iterations
 
 
+def warmup(*, classic: bool = True) -> None:
+    """Compile the search's kernels (or load them from numba's cache) before a clock starts.
+
+    On a cold start compiling takes seconds, and a short time limit would otherwise be spent on
+    it, not on the search (a 3 s night then moved no bike; a 10-s benchmark instance took 12 s).
+    ``classic``: also the kernels of the classic phase (:mod:`mobility.rebalancing.moves`).
+    """
+    _kernels.warmup()
+    tour.warmup()
+    if classic:
+        moves.warmup()
+
+
 def solve(
     problem: RebalancingProblem,
     params: SolveParams | None = None,
@@ -140,11 +153,7 @@ def solve(
         Routes with exact quantities; ``stats.extra`` holds the phases' figures.
     """
     params = params or SolveParams()
-    # Compile the kernels (or load them from numba's cache) before the clock starts: on a cold
-    # start compiling takes seconds, and a short time limit would otherwise be spent on it, not on
-    # the search (a 3 s night then moved no bike).
-    _kernels.warmup()
-    tour.warmup()
+    warmup(classic=params.full_service or params.classic != "off")
     t0 = time.perf_counter()
     deadline = t0 + params.time_limit
     clock = MaxRuntime(params.time_limit)

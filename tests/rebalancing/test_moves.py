@@ -72,7 +72,7 @@ def test_descent_never_worsens_keeps_stops_shifts_and_feasibility(
 
 
 def _brute_neighbours(seqs: list[list[int]]) -> list[list[list[int]]]:
-    """Every 2-opt, single-stop or-opt, relocation and exchange of ``seqs`` (by brute force)."""
+    """Every 2-opt, single-stop or-opt, relocation, exchange and 2-opt* of ``seqs`` (brute force)."""
     out = []
     for r, s in enumerate(seqs):
         for i in range(len(s)):
@@ -99,6 +99,13 @@ def _brute_neighbours(seqs: list[list[int]]) -> list[list[list[int]]]:
                     t = [x[:] for x in seqs]
                     t[r][i], t[r2][k] = seqs[r2][k], s[i]
                     out.append(t)
+    for r, s in enumerate(seqs):  # 2-opt*: the tails of two routes exchanged
+        for r2 in range(r + 1, len(seqs)):
+            for i in range(len(s) + 1):
+                for k in range(len(seqs[r2]) + 1):
+                    t = [x[:] for x in seqs]
+                    t[r], t[r2] = s[:i] + seqs[r2][k:], seqs[r2][:k] + s[i:]
+                    out.append(t)
     return out
 
 
@@ -112,11 +119,11 @@ def _with(fr: mv.FixedRoutes, seqs: list[list[int]]) -> mv.FixedRoutes:
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10**6), n_routes=st.integers(1, 2), n_nodes=st.integers(4, 12))
+@given(seed=st.integers(0, 10**6), n_routes=st.integers(1, 3), n_nodes=st.integers(4, 12))
 def test_descent_ends_in_a_local_optimum_checked_by_full_recomputation(
     seed: int, n_routes: int, n_nodes: int
 ) -> None:
-    """No 2-opt / or-opt / relocate / exchange neighbour, each evaluated from scratch, is better:
+    """No 2-opt / or-opt / relocate / exchange / 2-opt* neighbour, each evaluated from scratch, is better:
     the O(1) load checks and move values agree with recomputing the routes."""
     fr, _, _ = _routes(seed, n_routes=n_routes, n_nodes=n_nodes, with_shift=False)
     fr.hs[:] = 0.0
@@ -124,6 +131,27 @@ def test_descent_ends_in_a_local_optimum_checked_by_full_recomputation(
     mv.descend(fr, max_seg=1)
     here = _value(fr)
     best = min((_value(_with(fr, t)) for t in _brute_neighbours(fr.seqs())), default=here)
+    assert best >= here - 1e-6
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), n_routes=st.integers(2, 4), n_nodes=st.integers(6, 14))
+def test_descent_after_a_perturbation_rescans_only_what_changed_yet_ends_in_a_local_optimum(
+    seed: int, n_routes: int, n_nodes: int
+) -> None:
+    """The iterated local search's descent scans only the perturbed routes and their pairs
+    (``dirty``); the result is still a local optimum checked by full recomputation."""
+    fr, _, _ = _routes(seed, n_routes=n_routes, n_nodes=n_nodes, with_shift=False)
+    fr.hs[:] = 0.0
+    fr.hb[:] = 0.0
+    mv.descend(fr, max_seg=1)
+    cand = fr.copy()
+    mv._random_relocations(cand, np.random.default_rng(seed), 2)
+    dirty = mv._changed_routes(cand, fr)
+    assert dirty.sum() <= 4
+    mv.descend(cand, max_seg=1, dirty=dirty)
+    here = _value(cand)
+    best = min((_value(_with(cand, t)) for t in _brute_neighbours(cand.seqs())), default=here)
     assert best >= here - 1e-6
 
 
