@@ -326,6 +326,7 @@ def main() -> None:
         "click_to_popup_s": round(statistics.median(clicks), 3),
         "plan_page_all_layers_first_s": round(cold, 3),
         "plan_page_all_layers_s": round(every_med, 3),
+        "plan_page_marks_first_ms": marks[0],
         "plan_page_marks_ms": marks[1:],
         "baseline_html_map_s": round(base_med, 3),
         "ratio_usable_to_html_map": round(warm_med / base_med, 3),
@@ -351,7 +352,7 @@ def main() -> None:
           f"later visits median {every_med:.2f} s")  # fmt: skip
     print(
         "  steps (ms after the view starts: plan fetched, tables drawn, map loaded, stations drawn, "
-        f"layers fetched, map idle): {marks[1:]}"
+        f"layers fetched, map idle): first visit {marks[0]}; later visits {marks[1:]}"
     )
     print(f"  data: plan.json {nbytes / 1e6:.2f} MB; layers fetched by the map's workers after the stations: "
           + ", ".join(f"{k}.geojson {v / 1e6:.2f} MB" for k, v in layer_bytes.items()))  # fmt: skip
