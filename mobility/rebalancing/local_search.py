@@ -42,6 +42,7 @@ import numpy as np
 
 from mobility.arrays import smallest_per_row
 from mobility.rebalancing import _kernels as _k
+from mobility.rebalancing import moves
 from mobility.rebalancing.plan import RouteSpec
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.stats import StoppingCriterion
@@ -498,8 +499,6 @@ class RouteSearch:
         recomputed for the new orders; a route whose exact handling time would break its shift
         keeps its old order, so the objective never gets worse.
         """
-        from mobility.rebalancing import moves
-
         p, nd = self.p, self.nd
         q = np.zeros(nd + p.n_stations, dtype=np.float64)
         start: list[int | None] = []

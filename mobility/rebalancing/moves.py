@@ -839,17 +839,16 @@ def local_search(
     """
     R, M, _ = routes
     nr, width = R.shape
-    pre = (
-        np.zeros((nr, width)),
-        np.zeros((nr, width)),
-        np.zeros((nr, width)),
-        np.zeros((nr, width)),
-        np.zeros((nr, width)),
-        np.zeros((nr, width)),
-        np.zeros((nr, width)),
-        np.zeros((nr, width)),
-        np.zeros((nr, width)),
-    )
+    L = np.zeros((nr, width))
+    pmn = np.zeros((nr, width))
+    pmx = np.zeros((nr, width))
+    smn = np.zeros((nr, width))
+    smx = np.zeros((nr, width))
+    Pf = np.zeros((nr, width))
+    Pb = np.zeros((nr, width))
+    Tf = np.zeros((nr, width))
+    Tb = np.zeros((nr, width))
+    pre = (L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb)
     buf = np.zeros(max(max_seg, 1), dtype=np.int64)
     for r in range(nr):
         _prep(R, M, prob, r, pre)
