@@ -23,9 +23,6 @@ from mobility.cli.common import (
 from mobility.errors import DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
-from mobility.placement.classic import PMedian
-from mobility.placement.models import ModelParams
-from mobility.placement.orlib import read_pmed
 
 
 def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 0) -> dict[str, Any]:
@@ -33,6 +30,11 @@ def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 
 
     Returns a JSON-ready dict with one row per instance and the totals.
     """
+    # Imported here so that the rest of the command line does not load the MIP solvers.
+    from mobility.placement.classic import PMedian
+    from mobility.placement.models import ModelParams
+    from mobility.placement.orlib import read_pmed
+
     inst_dir = directory / "instances"
     bks_path = directory / "bks.csv"
     if not inst_dir.is_dir() or not bks_path.is_file():

@@ -36,10 +36,6 @@ from mobility.cli.common import (
 from mobility.errors import DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
-from mobility.rebalancing.baselines import ortools_benchmark
-from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance, vehicles_for
-from mobility.rebalancing.formats import read_brp, read_pdtsp
-from mobility.rebalancing.solve import warmup
 
 __all__ = ["register", "run_routing_bench"]
 
@@ -73,6 +69,13 @@ def run_routing_bench(
     Returns a JSON-ready dict: one row per instance (engine, cost, gap to the best known, plain
     OR-Tools cost and the ratio), the mean gap, the mean ratio and the total time.
     """
+    # The solvers are imported here, not with the module: ``mobility --help`` and every other
+    # command would otherwise load OR-Tools, numba and scikit-learn first (about 2 s).
+    from mobility.rebalancing.baselines import ortools_benchmark
+    from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance, vehicles_for
+    from mobility.rebalancing.formats import read_brp, read_pdtsp
+    from mobility.rebalancing.solve import warmup
+
     inst_dir = directory / "instances"
     bks_path = directory / "bks.csv"
     if not inst_dir.is_dir():

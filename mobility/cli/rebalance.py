@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -27,13 +26,10 @@ from mobility.cli.common import (
     print_json,
     print_written,
 )
-from mobility.export.routes import route_sheet_csv, routes_feature_collection
 from mobility.io import atomic_write_bytes, atomic_write_json, atomic_write_text
-from mobility.rebalancing.night import load_night_problem
-from mobility.rebalancing.plan import RebalancingPlan
-from mobility.rebalancing.travel import with_street_paths
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
+    from mobility.rebalancing.plan import RebalancingPlan
     from mobility.simulation.morning import MorningAfter
 
 __all__ = ["morning_table", "register", "write_outputs"]
@@ -46,6 +42,8 @@ def register(app: typer.Typer) -> None:
 
 def write_outputs(plan: RebalancingPlan, out: Path) -> list[Path]:
     """``routes.json``, ``routes.csv``, ``routes.geojson`` in ``out`` (each written atomically)."""
+    from mobility.export.routes import route_sheet_csv, routes_feature_collection
+
     out.mkdir(parents=True, exist_ok=True)
     geojson = json.dumps(routes_feature_collection(plan), ensure_ascii=False) + "\n"
     return [
@@ -111,7 +109,9 @@ def rebalance_cmd(
 ) -> None:
     """Plan tonight's truck routes: which stations, in which order, how many bikes, when."""
     from mobility.provenance import Provenance
+    from mobility.rebalancing.night import load_night_problem
     from mobility.rebalancing.solve import SolveParams, solve
+    from mobility.rebalancing.travel import with_street_paths
     from mobility.rebalancing.validate import validate_plan
     from mobility.scenario.nightly import load_nightly
 
@@ -153,6 +153,8 @@ def rebalance_cmd(
     files = write_outputs(plan, out)
     morning = None
     if simulate:
+        import pandas as pd
+
         from mobility.rebalancing.baselines import greedy_dispatch
         from mobility.simulation.morning import morning_after
 

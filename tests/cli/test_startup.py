@@ -1,0 +1,31 @@
+"""The command line starts without loading the solvers: ``mobility --help`` is quick."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+SOLVERS = ("ortools", "numba", "sklearn", "geopandas", "osmnx", "shapely", "scipy", "matplotlib", "fastapi")
+"""Libraries that only a command's body needs; together they took about 2 s to import."""
+
+
+def test_importing_the_command_line_loads_no_solver() -> None:
+    code = (
+        "import json, sys; import mobility.cli; "
+        f"print(json.dumps(sorted(m for m in {SOLVERS!r} if m in sys.modules)))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(r.stdout) == []
+
+
+def test_every_command_is_still_listed() -> None:
+    r = subprocess.run(
+        [sys.executable, "-c", "from mobility.cli import main; main()", "bench", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    for command in ("brp", "pdtsp", "pmedian"):
+        assert command in r.stdout
