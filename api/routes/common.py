@@ -570,7 +570,8 @@ async def cached(
 def settle_heap() -> None:
     """Move what the process holds now (modules, cached documents) out of the garbage collector's
     sight (:func:`gc.freeze`): after a large load, collections would otherwise rescan it on every
-    few requests. Called after each cache fill, which is rare."""
+    few requests. Called once at start-up (the app's lifespan, then the web warm-up), so that the
+    first full collection is not a visitor's wait, and after each cache fill, which is rare."""
     gc.collect()
     gc.freeze()
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
+from api.routes.common import settle_heap
 from api.schemas import ErrorBody
 from mobility.config import PROJECT_ROOT
 
@@ -162,6 +163,7 @@ def warm_up() -> None:
     try:
         basemap_style("/tiles/{z}/{x}/{y}.pbf")
         _TILES.get(10, 0, 0)
+        settle_heap()  # what this loaded, before a visitor's first request, not during it
     except BrokenProcessPool:
         # the server is stopping while it still generates the overview tiles (a first start, empty
         # cache): Ctrl-C or a SIGTERM to the process group ended the helper processes first.
