@@ -24,6 +24,9 @@ llvmpipe``) or Chromium's SwiftShader (``--gl swiftshader``):
   the frame time goes, the 3,000 stations without the areas. The three take turns for
   ``--rounds`` rounds in the same page (order swapped every round); ratios are per round.
 
+Also per visit, the longest wait for the server's first byte by kind of request (the plan, tiles,
+layers, other API calls), so that a slow first response shows as the server's, not the browser's.
+
 Prints the figures with their ratios, the machine (cores, memory, load average) and a last line
 of JSON. Usage: ``.venv/bin/python bench/web.py --plan PLAN.json [--visits 5] [--animate 4]``.
 """
@@ -151,6 +154,24 @@ choropleth, the coverage and the district boundaries (also the ``area-*`` opaque
 trial app on branch ``issue-17-opaque-areas``, so that the bench can be run with either)."""
 
 
+def _server_waits(requests: list[Any]) -> dict[str, int]:
+    """The longest wait for the server's first byte (ms) per kind of request of one visit: the
+    plan, basemap tiles, map layers, anything else of the API; from Playwright's request timing."""
+    out: dict[str, int] = {}
+    for r in requests:
+        path = r.url.split("://", 1)[-1].partition("/")[2]
+        if path.startswith("tiles/"):
+            kind = "tiles"
+        elif path.startswith("v1/"):
+            kind = "layers" if "/layers/" in path else "plan" if path.endswith("/plan") else "api"
+        else:
+            continue
+        t = r.timing
+        if t["responseStart"] >= 0 and t["requestStart"] >= 0:
+            out[kind] = max(out.get(kind, 0), round(t["responseStart"] - t["requestStart"]))
+    return out
+
+
 def _gpu_pids() -> list[int]:
     """Chromium's GPU processes (where software WebGL rasterises), from /proc (Linux)."""
     pids = []
@@ -218,6 +239,7 @@ def main() -> None:
                 loads: dict[str, list[float]] = {"visits": list(os.getloadavg())}
 
                 marks: list[dict[str, int]] = []
+                waits: list[dict[str, int]] = []
 
                 def visit() -> tuple[float, float, float]:
                     """(usable, click-to-popup, all layers) in seconds, from navigation."""
@@ -230,6 +252,8 @@ def main() -> None:
                     # the timed visit does not include the test driver's own start.
                     page.wait_for_selector("#view")
                     page.locator("#view").count()
+                    served: list[Any] = []
+                    page.on("requestfinished", lambda r: served.append(r))
                     t0 = time.perf_counter()
                     page.goto(f"{url}/#/plan/{job_id}")
                     page.wait_for_selector("#plan-map[data-usable=true]", timeout=300_000)
@@ -242,6 +266,7 @@ def main() -> None:
                     page.wait_for_selector("#plan-map[data-ready=true]", timeout=300_000)
                     every = time.perf_counter() - t0
                     marks.append(page.evaluate("() => window.__timings || {}"))
+                    waits.append(_server_waits(served))
                     ctx.close()
                     return usable, click, every
 
@@ -328,6 +353,8 @@ def main() -> None:
         "plan_page_all_layers_s": round(every_med, 3),
         "plan_page_marks_first_ms": marks[0],
         "plan_page_marks_ms": marks[1:],
+        "server_wait_first_ms": waits[0],
+        "server_wait_ms": waits[1:],
         "baseline_html_map_s": round(base_med, 3),
         "ratio_usable_to_html_map": round(warm_med / base_med, 3),
         "ratio_all_layers_to_html_map": round(every_med / base_med, 3),
@@ -354,6 +381,8 @@ def main() -> None:
         "  steps (ms after the view starts: plan fetched, tables drawn, map loaded, stations drawn, "
         f"layers fetched, map idle): first visit {marks[0]}; later visits {marks[1:]}"
     )
+    print(f"  longest server wait (request sent to first byte, ms) by kind: first visit {waits[0]}; "
+          f"later visits {waits[1:]}")  # fmt: skip
     print(f"  data: plan.json {nbytes / 1e6:.2f} MB; layers fetched by the map's workers after the stations: "
           + ", ".join(f"{k}.geojson {v / 1e6:.2f} MB" for k, v in layer_bytes.items()))  # fmt: skip
     print(f"baseline: offline HTML map (plotly) of the same plan drawn in {base_med:.2f} s; "
