@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
+from api.routes.maps import prerender
 from api.schemas import (
     PlanSource,
     RebalancingOptions,
@@ -63,9 +64,11 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         "siting_status": (doc.get("siting_stats") or {}).get("status"),
         "fleet_status": (doc.get("fleet_stats") or {}).get("status"),
     }
+    body = _dumps(doc)
+    ctx.report(0.97, "drawing the map layers")
     return JobOutput(
         result={"kpis": kpis, "links": {"plan": "plan"}},
-        artifacts={"plan": ("application/json", _dumps(doc))},
+        artifacts={"plan": ("application/json", body), **prerender("scenario", ctx.job_id, body)},
     )
 
 

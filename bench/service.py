@@ -131,13 +131,18 @@ def synthetic_plan() -> dict[str, Any]:
     }
 
 
-def store_plan(url: str, plan: dict[str, Any]) -> tuple[str, str, int]:
-    """Migrate, create a planner key, store a succeeded job with the plan; returns (job id, key, bytes)."""
+def store_plan(url: str, plan: dict[str, Any], *, as_job: bool = False) -> tuple[str, str, int]:
+    """Migrate, create a planner key, store a succeeded job with the plan; returns (job id, key, bytes).
+
+    ``as_job``: also store what a scenario job stores as it finishes (its map layers,
+    :func:`api.routes.maps.prerender`); otherwise the server renders them on the first request.
+    """
     import hashlib
 
     from api.auth import create_key
     from api.db import migrate, session_factory
     from api.db.models import Job, JobArtifact, utcnow
+    from api.routes.maps import prerender
 
     migrate(url)
     sessions = session_factory(url)
@@ -163,15 +168,19 @@ def store_plan(url: str, plan: dict[str, Any]) -> tuple[str, str, int]:
             )
         )
         s.flush()
-        s.add(
-            JobArtifact(
-                job_id=job_id,
-                name="plan",
-                media_type="application/json",
-                sha256=hashlib.sha256(body).hexdigest(),
-                body=body,
+        artifacts = {"plan": ("application/json", body)}
+        if as_job:
+            artifacts.update(prerender("scenario", job_id, body))
+        for name, (media_type, data) in artifacts.items():
+            s.add(
+                JobArtifact(
+                    job_id=job_id,
+                    name=name,
+                    media_type=media_type,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    body=data,
+                )
             )
-        )
         s.commit()
     return job_id, key, len(body)
 

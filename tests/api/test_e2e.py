@@ -7,8 +7,10 @@ serves them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -140,6 +142,12 @@ def test_scenario_and_rebalancing_over_http(stack: dict[str, Any], data_dir: Pat
         done = _poll(c, scen_loc, keys["planner"], 300)
         assert done["status"] == "succeeded", done
         assert done["kpis"]["new_stations"] > 0
+        # the job drew the plan's map layers as it finished: the first visitor does not wait for them
+        with contextlib.closing(sqlite3.connect(stack["tmp"] / "e2e.sqlite")) as db:
+            rows = db.execute("SELECT name FROM job_artifacts WHERE job_id = ?", (done["id"],)).fetchall()
+        assert {"export:layers/coverage.geojson", "export:layers/districts.geojson"} <= {r[0] for r in rows}
+        layer = c.get(f"{scen_loc}/layers/coverage.geojson", headers={"X-API-Key": keys["planner"]})
+        assert layer.status_code == 200 and layer.json()["type"] == "FeatureCollection"
         plan = c.get(f"{scen_loc}/plan", headers={"X-API-Key": keys["planner"]}).json()
         assert (
             plan["scenario"] == "seoul-2019-30k" and len(plan["new_stations"]) == done["kpis"]["new_stations"]
