@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import importlib
 import logging
 import os
@@ -182,15 +181,7 @@ def _finish(
             s.rollback()
             return False
         for name, (media_type, body) in (artifacts or {}).items():
-            s.merge(
-                JobArtifact(
-                    job_id=job_id,
-                    name=name,
-                    media_type=media_type,
-                    sha256=hashlib.sha256(body).hexdigest(),
-                    body=body,
-                )
-            )
+            s.merge(JobArtifact.of(job_id, name, media_type, body))
         s.commit()
         return True
 

@@ -137,7 +137,6 @@ def store_plan(url: str, plan: dict[str, Any], *, as_job: bool = False) -> tuple
     ``as_job``: also store what a scenario job stores as it finishes (its map layers,
     :func:`api.routes.maps.prerender`); otherwise the server renders them on the first request.
     """
-    import hashlib
 
     from api.auth import create_key
     from api.db import migrate, session_factory
@@ -172,15 +171,7 @@ def store_plan(url: str, plan: dict[str, Any], *, as_job: bool = False) -> tuple
         if as_job:
             artifacts.update(prerender("scenario", job_id, body))
         for name, (media_type, data) in artifacts.items():
-            s.add(
-                JobArtifact(
-                    job_id=job_id,
-                    name=name,
-                    media_type=media_type,
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    body=data,
-                )
-            )
+            s.add(JobArtifact.of(job_id, name, media_type, data))
         s.commit()
     return job_id, key, len(body)
 

@@ -9,6 +9,7 @@ request with the key that made it.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,6 +106,12 @@ class JobArtifact(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @classmethod
+    def of(cls, job_id: str, name: str, media_type: str, body: bytes) -> JobArtifact:
+        """The artifact ``name`` of a job, with the SHA-256 of its bytes (its ETag)."""
+        sha256 = hashlib.sha256(body).hexdigest()
+        return cls(job_id=job_id, name=name, media_type=media_type, sha256=sha256, body=body)
 
 
 class ApiKey(Base):

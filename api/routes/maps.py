@@ -151,15 +151,7 @@ def _store(sessions: sessionmaker[Session], job_id: str, files: dict[str, bytes]
     """Save rendered files as artifacts; another process may have saved them first (kept)."""
     with sessions() as s:
         for name, body in files.items():
-            s.add(
-                JobArtifact(
-                    job_id=job_id,
-                    name=PREFIX + name,
-                    media_type=_media_type(name),
-                    sha256=hashlib.sha256(body).hexdigest(),
-                    body=body,
-                )
-            )
+            s.add(JobArtifact.of(job_id, PREFIX + name, _media_type(name), body))
         try:
             s.commit()
         except IntegrityError:
