@@ -1,7 +1,8 @@
 """Map and GIS exports of finished jobs: HTML map, PNG/SVG, GeoPackage, GBFS, GeoJSON layers, CSV sheets.
 
 Each export is rendered by :mod:`mobility.export` from the job's stored JSON artifact (``plan``
-of a scenario, ``routes`` of a rebalancing run) the first time it is asked for, in a worker
+of a scenario, ``routes`` of a rebalancing run) the first time it is asked for (or, for the
+:data:`PRERENDERED` groups, by the job itself as it finishes: :func:`prerender`), in a worker
 thread, and stored as a job artifact named ``export:<file>`` (``export:map.html``,
 ``export:gbfs/station_status.json``). Later requests, from this or another API process, serve
 the stored bytes (and from memory after the first read, with an ETag and gzip for text formats).
