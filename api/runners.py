@@ -68,7 +68,7 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     ctx.report(0.97, "drawing the map layers")
     return JobOutput(
         result={"kpis": kpis, "links": {"plan": "plan"}},
-        artifacts={"plan": ("application/json", body), **prerender("scenario", ctx.job_id, body)},
+        artifacts={"plan": ("application/json", body), **prerender(ctx.job_id, body)},
     )
 
 

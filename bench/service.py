@@ -169,7 +169,7 @@ def store_plan(url: str, plan: dict[str, Any], *, as_job: bool = False) -> tuple
         s.flush()
         artifacts = {"plan": ("application/json", body)}
         if as_job:
-            artifacts.update(prerender("scenario", job_id, body))
+            artifacts.update(prerender(job_id, body))
         for name, (media_type, data) in artifacts.items():
             s.add(JobArtifact.of(job_id, name, media_type, data))
         s.commit()

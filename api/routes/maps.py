@@ -2,7 +2,7 @@
 
 Each export is rendered by :mod:`mobility.export` from the job's stored JSON artifact (``plan``
 of a scenario, ``routes`` of a rebalancing run) the first time it is asked for (or, for the
-:data:`PRERENDERED` groups, by the job itself as it finishes: :func:`prerender`), in a worker
+GeoJSON layers of a plan, by its job as it finishes: :func:`prerender`), in a worker
 thread, and stored as a job artifact named ``export:<file>`` (``export:map.html``,
 ``export:gbfs/station_status.json``). Later requests, from this or another API process, serve
 the stored bytes (and from memory after the first read, with an ETag and gzip for text formats).
@@ -126,21 +126,14 @@ class _Renderer:
 _RENDERER = _Renderer()
 
 
-PRERENDERED = ("layers",)
-"""Export groups a job renders as it finishes (the web app's map asks for them on every plan view),
-so that the first visitor does not wait for them: about 0.9 s for a city plan's layers."""
-
-
-def prerender(kind: str, job_id: str, source: bytes) -> dict[str, tuple[str, bytes]]:
-    """The :data:`PRERENDERED` exports of a finished job as artifacts (``export:<file>`` ->
-    ``(media type, bytes)``), stored with its result; what is not rendered here is rendered on the
-    first request, as before. Called by the job runner, in the worker."""
-    if kind not in SOURCE:
-        return {}
-    files: dict[str, bytes] = {}
+def prerender(job_id: str, plan: bytes) -> dict[str, tuple[str, bytes]]:
+    """A finished scenario job's GeoJSON layers (coverage, districts, stations) as artifacts
+    (``export:layers/<file>`` -> ``(media type, bytes)``), stored with its plan: the web app's map
+    asks for them on every plan view, and the first visitor should not wait for them (about 0.9 s
+    for a city plan). Every other export is rendered on its first request. Called by the job
+    runner, in the worker, which does not keep the layers afterwards."""
     with _RENDERER.lock:
-        for group in PRERENDERED:
-            files.update(_RENDERER.render(job_id, source, GROUPS[group], remember=False))
+        files = _RENDERER.render(job_id, plan, GROUPS["layers"], remember=False)
     return {PREFIX + name: (_media_type(name), body) for name, body in files.items()}
 
 
