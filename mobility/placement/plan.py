@@ -45,8 +45,8 @@ JSON document (``schema_version`` ``"1"``)::
                                "extra_minutes": …, "overflow": …}},
         "after": {same keys}
       } | null,
-      "siting_stats": {SolverStats},          # CP-SAT site selection
-      "fleet_stats":  {SolverStats},          # CP-SAT docks + bikes allocation
+      "siting_stats": {SolverStats},          # site selection (MIP or CP-SAT)
+      "fleet_stats":  {SolverStats},          # docks + bikes (MIP; Lagrangian under a budget)
       "greedy_covered_population": 1.2e6,     # the lazy-greedy baseline of the same run
       "provenance": {Provenance}              # scenario, dataset fingerprints, code version, seed
     }

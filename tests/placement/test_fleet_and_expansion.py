@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mobility.errors import InfeasibleError
 from mobility.placement.candidates import conflict_pairs, thin_to_grid, thin_to_spacing
-from mobility.placement.fleet import FleetProblem, allocate_fleet
+from mobility.placement.fleet import FleetProblem, allocate_fleet, lagrangian_allocation
 from mobility.placement.models import ExpansionData, ExpansionModel, ModelParams
 
 
@@ -59,6 +59,82 @@ def test_dock_budget_at_the_edge_of_feasibility() -> None:
     with pytest.raises(InfeasibleError, match="19 docks") as info:
         allocate_fleet(fleet_problem(dock_budget=(19 * 1_500_000.0, 1_500_000.0)), ModelParams(time_limit=10))
     assert "budget" in info.value.binding
+
+
+def budget_problem(seed: int) -> FleetProblem:
+    """A small random budget problem: 3-8 existing stations, 1-4 new, two districts."""
+    rng = np.random.default_rng(seed)
+    n_old, n_new = int(rng.integers(3, 9)), int(rng.integers(1, 5))
+    n = n_old + n_new
+    docks = np.concatenate([rng.integers(5, 20, n_old), np.zeros(n_new, dtype=np.int64)]).astype(np.int64)
+    is_new = np.arange(n) >= n_old
+    district = rng.integers(-1, 2, n).astype(np.int64)
+    lo = int(np.ceil(0.5 * docks[~is_new]).sum()) + n_new * 3  # bikes_per_dock.min x docks.min
+    hi = int(np.floor(1.2 * docks[~is_new]).sum()) + n_new * 18
+    total = int(rng.integers(lo, hi + 1))
+    floors = np.array([int(rng.integers(0, 1 + total // 3)) for _ in range(2)], dtype=np.int64)
+    return FleetProblem(
+        docks=docks,
+        is_new=is_new,
+        district=district,
+        district_names=["가구", "나구"],
+        district_min_bikes=floors,
+        district_rule=["rule", "rule"],
+        desired=rng.uniform(0, 2 * total / n, n),
+        total_bikes=total,
+        docks_min=5,
+        docks_max=15,
+        bpd_min=0.5,
+        bpd_max=1.2,
+        dock_budget=(float(rng.integers(5 * n_new, 15 * n_new + 1)) * 1_000_000, 1_000_000.0),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 100_000))
+def test_lagrangian_allocation_is_feasible_and_its_bound_holds_against_the_mip(seed: int) -> None:
+    """Whatever the Lagrangian method returns keeps every rule, costs no less than the MIP's
+    proven optimum, and its bound is no more than that optimum."""
+    p = budget_problem(seed)
+    try:
+        mip = allocate_fleet(p, ModelParams(time_limit=10), method="mip")
+    except InfeasibleError:
+        mip = None
+    lag = lagrangian_allocation(p)
+    if lag is None:
+        return
+    docks = p.docks.copy()
+    docks[p.is_new] = lag.new_docks
+    assert p.violations(lag.bikes, docks) == []
+    assert mip is not None and mip.stats.status == "optimal"
+    assert lag.objective == pytest.approx(10 * np.abs(lag.bikes - p.desired).sum() + lag.new_docks.sum())
+    assert lag.bound <= mip.stats.objective + 1e-6 <= lag.objective + 2e-6
+
+
+def test_a_budget_that_binds_is_met_by_the_lagrangian_method_with_a_tight_bound() -> None:
+    """The hand-made problem with new stations wanting 15 bikes each (13 docks each) and room
+    for 22 docks: the budget binds, the method returns the MIP's optimum and the planner keeps it."""
+    p = fleet_problem(desired=np.array([10.0, 10, 10, 15, 15]), dock_budget=(22 * 1_500_000.0, 1_500_000.0))
+    lag = lagrangian_allocation(p)
+    mip = allocate_fleet(p, ModelParams(time_limit=10), method="mip")
+    assert lag is not None and lag.objective == pytest.approx(mip.stats.objective)
+    assert lag.bound <= lag.objective and lag.multiplier > 0
+    r = allocate_fleet(p, ModelParams(time_limit=10))
+    assert r.stats.solver == "lagrangian" and r.stats.gap is not None and r.stats.gap <= 0.005
+    assert p.violations(r.bikes, r.docks) == [] and r.docks[p.is_new].sum() <= 22
+    assert lagrangian_allocation(fleet_problem()) is None  # no budget: the MIP's problem alone
+
+
+def test_violations_name_each_broken_rule() -> None:
+    p = fleet_problem(dock_budget=(26 * 1_500_000.0, 1_500_000.0))
+    bikes = np.array([10, 10, 10, 15, 15])
+    docks = np.array([10, 10, 10, 13, 13])
+    assert p.violations(bikes, docks) == []
+    broken = p.violations(np.array([12, 12, 12, 5, 10]), np.array([10, 10, 9, 20, 13]))
+    assert len(broken) == 6 and broken[0] == "fleet total: 51 bikes, expected 60"
+    assert any("bikes per dock" in b for b in broken) and any("existing station" in b for b in broken)
+    assert any("docks of a new station" in b for b in broken) and any("dock budget" in b for b in broken)
+    assert any("district 나구" in b for b in broken)
 
 
 def test_district_floor_beyond_dock_capacity_names_the_district() -> None:
