@@ -142,3 +142,34 @@ def test_plain_ortools_baseline_is_feasible_on_bergamo() -> None:
     routes, stats = ortools_benchmark(inst, time_limit=1.0, vehicles=vehicles_for(inst))
     assert routes and inst.check_routes(routes) == []
     assert stats.objective == inst.route_cost(routes) >= 12700
+
+
+def test_drop_penalties_give_the_baseline_a_tour_where_the_plain_model_finds_none(tmp_path: Path) -> None:
+    """At Q = 10 the plain model's path heuristic dead-ends (no tour at all in the limit); with
+    every visit optional at a penalty above any complete tour, guided local search starts from a
+    partial tour and completes it. The bench falls back to that model and says so in the row."""
+    inst = generate_pdtsp(40, 10, 3)
+    routes, stats = ortools_benchmark(inst, time_limit=1.0, vehicles=1)
+    assert routes == [] and stats.extra == {"model": "plain", "dropped": 39}
+    routes, stats = ortools_benchmark(inst, time_limit=1.0, vehicles=1, drop_penalty=True)
+    assert len(routes) == 1 and inst.check_routes(routes) == []
+    assert stats.extra == {"model": "drop-penalties", "dropped": 0}
+    assert stats.objective == inst.route_cost(routes)
+
+    d = tmp_path / "pdtsp" / "instances"
+    d.mkdir(parents=True)
+    write_pdtsp(inst, d / f"{inst.name}.tsp")
+    out = run_routing_bench("pdtsp", tmp_path / "pdtsp", time_limit=1.0, workers=1)
+    row = out["instances"][0]
+    assert row["ortools_model"] == "drop-penalties" and row["ortools_cost"] is not None
+    assert row["ratio_to_ortools"] == round(row["cost"] / row["ortools_cost"], 4)
+    assert out["ortools_no_solution"] == 0
+
+
+def test_a_baseline_that_leaves_a_station_out_is_no_solution() -> None:
+    """Two pick-ups of Q each: no tour can carry both, so the drop-penalty model leaves one out,
+    and a partial tour must not be reported as a solution of the instance."""
+    cost = np.array([[0, 5, 5], [5, 0, 5], [5, 5, 0]], dtype=np.int64)
+    inst = BenchmarkInstance("two-full", "pdtsp", np.array([-20, 10, 10]), 10, cost, None, 1)
+    routes, stats = ortools_benchmark(inst, time_limit=0.5, vehicles=1, drop_penalty=True)
+    assert routes == [] and stats.extra["dropped"] == 1 and stats.status == "time_limit"
