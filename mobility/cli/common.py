@@ -19,8 +19,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-console = Console()
-"""Human output (stdout)."""
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
+"""Human output (stdout). Into a file or a pipe, 160 columns (rich would take 80, and cut the
+numbers of a wide table to ``22,…``); a terminal's own width otherwise."""
 
 err_console = Console(stderr=True)
 """Errors, warnings and progress (stderr), so that ``--json`` output stays clean."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -29,3 +30,17 @@ def test_every_command_is_still_listed() -> None:
     assert r.returncode == 0, r.stderr
     for command in ("brp", "pdtsp", "pmedian"):
         assert command in r.stdout
+
+
+def test_a_table_written_to_a_file_keeps_its_numbers() -> None:
+    """Into a pipe rich would lay tables out in 80 columns and cut wide numbers to ``22,…``."""
+    code = (
+        "from rich.table import Table; from mobility.cli.common import console; t = Table(); "
+        "[t.add_column(f'column {i}') for i in range(12)]; "
+        "t.add_row(*[f'{i * 1_000_003:,}' for i in range(12)]); console.print(t)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=True
+    )
+    assert "11,000,033" in r.stdout and "…" not in r.stdout
