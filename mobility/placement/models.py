@@ -56,7 +56,8 @@ class ModelParams:
     backend
         OR-Tools MIP backend name for the classic models (``"SCIP"``, ``"CBC"`` or ``"HIGHS"``).
     exact
-        ``False`` skips the exact solver and returns the heuristic solution (no bound).
+        ``False`` skips the exact solver of the classic models (:mod:`~mobility.placement.classic`)
+        and returns their heuristic solution (no bound); the expansion model always runs it.
     relative_gap
         CP-SAT stops once ``|objective - bound| / |objective|`` is below this.
     """
