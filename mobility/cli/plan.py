@@ -192,13 +192,14 @@ def register(app: typer.Typer) -> None:
             f"{a.covered_share:.0%}",
         )
         console.print(table)
-        s = plan.siting_stats
+        s, f = plan.siting_stats, plan.fleet_stats
         gap = "-" if s.gap is None else f"{s.gap:.3%}"
+        fleet_gap = "" if f.gap is None else f", gap {f.gap:.3%}"
         greedy = plan.greedy_covered_population or 0.0
         console.print(
             f"siting: {s.solver} {s.status}, gap {gap}; residents within {plan.radius_m:g} m walk: "
             f"{b.covered_population:,.0f} -> {a.covered_population:,.0f} (greedy {greedy:,.0f}); "
-            f"fleet: {plan.fleet_stats.status}."
+            f"fleet: {f.solver} {f.status}{fleet_gap}."
         )
         if plan.simulation is not None:
             sim = plan.simulation
