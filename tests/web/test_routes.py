@@ -24,7 +24,8 @@ from api.db import dispose_engine, migrate, session_factory
 from api.settings import ApiSettings
 from api.web import PUBLIC_ROUTES
 from mobility.config import PROJECT_ROOT
-from mobility.export.vector_tiles import EXTENT, generalise, min_zoom
+from mobility.export.basemap import TILES_RELPATH
+from mobility.export.vector_tiles import EXTENT, _decode_kept, generalise, min_zoom
 
 Z14_TILE = (13970, 6345)  # central Seoul (Jongno / Jung-gu)
 
@@ -179,6 +180,33 @@ def test_generalise_merges_children_and_keeps_zoom_rules() -> None:
     assert "park" not in mapbox_vector_tile.decode(generalise(feats, 10)[(0, 0)])
     assert min_zoom("transportation", {"class": "primary"}) == 11
     assert min_zoom("building", {}) is None
+
+
+def test_the_overview_decoder_keeps_exactly_what_a_full_decode_would(data_dir: Path) -> None:
+    """``_decode_kept`` skips unused layers and classes before decoding their geometry; on real
+    z14 tiles it must give the same features as decoding everything and filtering after."""
+    for x, y in (Z14_TILE, (13976, 6342), (13962, 6350)):  # centre; Han river east; west edge
+        path = data_dir / TILES_RELPATH / str(x) / f"{y}.pbf"
+        expected = []
+        full = mapbox_vector_tile.decode(path.read_bytes(), default_options={"y_coord_down": True})
+        for name, layer in full.items():
+            for feat in layer["features"]:
+                mz = min_zoom(name, feat["properties"])
+                geom = shapely.clip_by_rect(shapely.geometry.shape(feat["geometry"]), 0, 0, EXTENT, EXTENT)
+                if mz is not None and not geom.is_empty:
+                    keep = {
+                        k: feat["properties"][k]
+                        for k in ("class", "subclass", "brunnel")
+                        if k in feat["properties"]
+                    }
+                    moved = shapely.affinity.translate(geom, x * EXTENT, y * EXTENT)
+                    expected.append((name, keep, mz, moved))
+        got = _decode_kept(str(path))
+        assert len(got) == len(expected) > 0
+        for (n1, p1, z1, g1), (n2, p2, z2, g2) in zip(got, expected, strict=True):
+            assert (n1, p1, z1) == (n2, p2, z2) and g1.equals_exact(g2, 1e-9)
+        assert {n for n, *_ in got} >= {"transportation"}
+    assert len(full["building"]["features"]) > 0  # what the fast path skips is there
 
 
 def test_shipped_scenarios_are_every_file(client: tuple[TestClient, str]) -> None:
