@@ -132,6 +132,20 @@ def _bike_bounds(docks: int, lo: Fraction, hi: Fraction) -> tuple[int, int]:
     return math.ceil(lo * docks), math.floor(hi * docks)
 
 
+def _bike_range(p: FleetProblem) -> tuple[IntArray, IntArray]:
+    """Fewest and most bikes per station: its docks (a new station's ``docks.min`` /
+    ``docks.max``) times the bikes-per-dock bounds, rounded inwards."""
+    lo, hi = _frac(p.bpd_min), _frac(p.bpd_max)
+    bounds = [
+        (_bike_bounds(p.docks_min, lo, hi)[0], _bike_bounds(p.docks_max, lo, hi)[1])
+        if p.is_new[s]
+        else _bike_bounds(int(p.docks[s]), lo, hi)
+        for s in range(len(p.docks))
+    ]
+    arr = np.array(bounds, dtype=np.int64).reshape(-1, 2)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
 def check_feasibility(p: FleetProblem) -> None:
     """Necessary conditions, checked before the solver so the message can name the rule.
 
@@ -140,15 +154,7 @@ def check_feasibility(p: FleetProblem) -> None:
     InfeasibleError
         The first rule that cannot hold, with the numbers.
     """
-    lo, hi = _frac(p.bpd_min), _frac(p.bpd_max)
-    cap_hi = np.zeros(len(p.docks), dtype=np.int64)
-    cap_lo = np.zeros(len(p.docks), dtype=np.int64)
-    for s in range(len(p.docks)):
-        if p.is_new[s]:
-            cap_lo[s] = _bike_bounds(p.docks_min, lo, hi)[0]
-            cap_hi[s] = _bike_bounds(p.docks_max, lo, hi)[1]
-        else:
-            cap_lo[s], cap_hi[s] = _bike_bounds(int(p.docks[s]), lo, hi)
+    cap_lo, cap_hi = _bike_range(p)
     if p.total_bikes > cap_hi.sum():
         raise InfeasibleError(
             f"fleet.total_bikes = {p.total_bikes} does not fit: all {len(p.docks)} stations hold at most "
@@ -284,13 +290,7 @@ def _options(p: FleetProblem) -> _Options | None:
     allowed counts have a hole (bikes-per-dock bounds so tight that some counts fit no dock count),
     which the Lagrangian method does not handle."""
     lo_r, hi_r = _frac(p.bpd_min), _frac(p.bpd_max)
-    docks = p.docks.astype(np.int64)
-    lo = np.where(
-        p.is_new, math.ceil(lo_r * p.docks_min), -((-docks * lo_r.numerator) // lo_r.denominator)
-    ).astype(np.int64)
-    hi = np.where(
-        p.is_new, math.floor(hi_r * p.docks_max), (docks * hi_r.numerator) // hi_r.denominator
-    ).astype(np.int64)
+    lo, hi = _bike_range(p)
     width = int(max(1, (hi - lo).max() + 1))
     bikes = lo[:, None] + np.arange(width)[None, :]
     fewest = np.maximum(p.docks_min, -((-bikes * hi_r.denominator) // hi_r.numerator))
