@@ -5,7 +5,7 @@ BRP (Dell'Amico et al. 2014: any number of vehicles, every station once, free st
 rebalancing engine (:mod:`mobility.rebalancing.benchmark` maps them onto it; small instances
 also get the exact CP-SAT model of :mod:`mobility.rebalancing.exact` as proof / improvement
 step); the ``engine`` column says which produced the row. In the same run a plain OR-Tools
-routing model (:func:`mobility.rebalancing.baselines.ortools_benchmark`) gets the same time
+routing model (:func:`mobility.rebalancing.baselines.ortools_baseline`) gets the same time
 limit, and the table prints the ratio. Where that model finds no solution (its path heuristic
 dead-ends at tight capacity), it runs once more, again with the same limit, with every visit
 optional at a penalty above any complete solution's cost, and the row says so
@@ -20,7 +20,7 @@ import re
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -40,9 +40,6 @@ from mobility.errors import DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
 
-if TYPE_CHECKING:
-    from mobility.rebalancing.formats import BenchmarkInstance
-
 __all__ = ["register", "run_routing_bench"]
 
 
@@ -57,27 +54,6 @@ class SingleRoute(StrEnum):
 def _order(p: Path) -> tuple[int, str]:
     m = re.match(r"(\d+)", p.stem)
     return (int(m.group(1)) if m else 10**9, p.stem)
-
-
-def _baseline(
-    inst: BenchmarkInstance, *, time_limit: float, vehicles: int, seed: int
-) -> tuple[float | None, float, str | None]:
-    """Plain OR-Tools on ``inst``; where it finds no valid solution, the drop-penalty model.
-
-    Returns the cost (``None``: neither found one), the seconds of the last run and the model
-    that produced the cost.
-    """
-    from mobility.rebalancing.baselines import ortools_benchmark
-
-    secs = 0.0
-    for drop in (False, True):
-        routes, stats = ortools_benchmark(
-            inst, time_limit=time_limit, vehicles=vehicles, seed=seed, drop_penalty=drop
-        )
-        secs = stats.seconds
-        if routes and not inst.check_routes(routes):
-            return float(inst.route_cost(routes)), secs, str(stats.extra["model"])
-    return None, secs, None
 
 
 def run_routing_bench(
@@ -98,6 +74,7 @@ def run_routing_bench(
     """
     # The solvers are imported here, not with the module: ``mobility --help`` and every other
     # command would otherwise load OR-Tools, numba and scikit-learn first (about 2 s).
+    from mobility.rebalancing.baselines import ortools_baseline
     from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance, vehicles_for
     from mobility.rebalancing.formats import read_brp, read_pdtsp
     from mobility.rebalancing.solve import warmup
@@ -134,9 +111,12 @@ def run_routing_bench(
         base_secs: float | None = None
         base_model: str | None = None
         if baseline:
-            base_cost, base_secs, base_model = _baseline(
+            b_routes, b_stats = ortools_baseline(
                 inst, time_limit=time_limit, vehicles=vehicles_for(inst), seed=seed
             )
+            base_secs = b_stats.seconds
+            if b_routes:
+                base_cost, base_model = float(inst.route_cost(b_routes)), str(b_stats.extra["model"])
         rows.append(
             {
                 "engine": sol.stats.solver,
