@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_support import Api, fake_rebalancing, fake_scenario, keys_for, make_settings
+from api_support import FAKE_KINDS, Api, fake_job, fake_rebalancing, fake_scenario, keys_for, make_settings
 from fastapi.testclient import TestClient
 
 from api import jobs
@@ -70,6 +70,15 @@ def fake_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Replace the solver job kinds by the fakes for one test."""
     monkeypatch.setitem(jobs._KINDS, "scenario", fake_scenario)
     monkeypatch.setitem(jobs._KINDS, "rebalancing", fake_rebalancing)
+
+
+@pytest.fixture
+def every_kind_faked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every job kind faked, sweeps and simulations too: for tests that submit whatever the API
+    accepts. A real kind left in would run its solver in the test cluster's threads, and the
+    app's shutdown would wait for it (10 s a test) while it took a core from the tests after."""
+    for kind in list(jobs._KINDS):
+        monkeypatch.setitem(jobs._KINDS, kind, FAKE_KINDS.get(kind, fake_job))
 
 
 @pytest.fixture
