@@ -14,17 +14,25 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
 
-console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
-"""Human output (stdout). Into a file or a pipe, 160 columns (rich would take 80, and cut the
-numbers of a wide table to ``22,…``); a terminal's own width otherwise."""
 
-err_console = Console(stderr=True)
-"""Errors, warnings and progress (stderr), so that ``--json`` output stays clean."""
+def _width(stream: TextIO) -> int | None:
+    """160 columns into a file or a pipe (rich would take 80), a terminal's own width otherwise;
+    ``COLUMNS`` wins."""
+    return None if stream.isatty() or "COLUMNS" in os.environ else 160
+
+
+console = Console(width=_width(sys.stdout))
+"""Human output (stdout). Into a file or a pipe, 160 columns: at rich's 80 the numbers of a wide
+table were cut to ``22,…``."""
+
+err_console = Console(stderr=True, width=_width(sys.stderr))
+"""Errors, warnings and progress (stderr), so that ``--json`` output stays clean. Into a log file,
+160 columns too: at 80 a note such as the plan's candidate filters broke mid-entry."""
 
 DataDirOption = Annotated[
     Path | None,

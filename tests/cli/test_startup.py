@@ -33,14 +33,18 @@ def test_every_command_is_still_listed() -> None:
 
 
 def test_a_table_written_to_a_file_keeps_its_numbers() -> None:
-    """Into a pipe rich would lay tables out in 80 columns and cut wide numbers to ``22,…``."""
+    """Into a pipe rich would lay tables out in 80 columns and cut wide numbers to ``22,…``; a
+    note on stderr (a log file) would break mid-entry at 80 columns."""
     code = (
-        "from rich.table import Table; from mobility.cli.common import console; t = Table(); "
-        "[t.add_column(f'column {i}') for i in range(12)]; "
-        "t.add_row(*[f'{i * 1_000_003:,}' for i in range(12)]); console.print(t)"
+        "from rich.table import Table; from mobility.cli.common import console, err_console; "
+        "t = Table(); [t.add_column(f'column {i}') for i in range(12)]; "
+        "t.add_row(*[f'{i * 1_000_003:,}' for i in range(12)]); console.print(t); "
+        "err_console.print('note: candidate filters: ' "
+        "+ ', '.join(f'filter {i}: {i * 1_000_003}' for i in range(6)))"
     )
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     r = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=True
     )
     assert "11,000,033" in r.stdout and "…" not in r.stdout
+    assert len(r.stderr.strip().splitlines()) == 1 and "filter 5: 5000015" in r.stderr
