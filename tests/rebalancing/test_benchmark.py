@@ -36,8 +36,8 @@ ENGINE_ONLY = BenchmarkParams(time_limit=2.0, workers=1, exact_max_stations=0)
 
 def test_benchmark_path_and_nightly_path_call_the_same_engine(tmp_path: Path, monkeypatch: Any) -> None:
     """``mobility bench brp`` and ``mobility rebalance`` both run RouteSearch (ruin and recreate
-    with exact loading; the benchmark then the classic neighbourhoods): one engine, two special
-    cases."""
+    with exact loading, then the classic neighbourhoods: an iterated search for the benchmark, a
+    descent for the night): one engine, two special cases."""
     calls: list[tuple[str, bool]] = []
     run, classic = RouteSearch.run, RouteSearch.classic
 
@@ -66,7 +66,7 @@ def test_benchmark_path_and_nightly_path_call_the_same_engine(tmp_path: Path, mo
         app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o"), "--no-simulate"]
     )
     assert res.exit_code == 0, res.output
-    assert calls == [("run", False)]  # the night: the same search, classic phase off by default
+    assert calls == [("run", False), ("classic", False)]  # the night: the same search, then a descent
 
 
 def test_engine_alone_reaches_the_bergamo_optimum_with_two_routes() -> None:
