@@ -129,6 +129,7 @@ def rebalance_cmd(
         workers=scn.solver.workers,
         decompose=scn.solver.decompose,
         trucks_per_zone=scn.solver.trucks_per_zone,
+        classic=scn.solver.classic,
     )
     with err_console.status(
         f"routing {len(problem.trucks)} trucks, {problem.n_stations} stations ({params.time_limit:.0f} s)…"

@@ -199,6 +199,11 @@ class SolverSpec(Strict):
     workers: int = Field(default=2, ge=1, le=64)
     decompose: Literal["auto", "always", "never"] = "auto"
     trucks_per_zone: int = Field(default=2, ge=1)
+    classic: Literal["off", "descent", "ils"] = Field(
+        default="descent",
+        description="Last phase with the classic one-commodity neighbourhoods: a descent (measured "
+        "better on the Seoul night in every paired run), an iterated local search, or off.",
+    )
 
 
 class NightlyScenario(Strict):

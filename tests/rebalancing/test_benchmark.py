@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mobility.cli import app
@@ -67,6 +68,16 @@ def test_benchmark_path_and_nightly_path_call_the_same_engine(tmp_path: Path, mo
     )
     assert res.exit_code == 0, res.output
     assert calls == [("run", False), ("classic", False)]  # the night: the same search, then a descent
+
+    calls.clear()  # the scenario can switch the last phase off
+    scn = yaml.safe_load(sp.read_text(encoding="utf-8"))
+    scn["solver"]["classic"] = "off"
+    sp.write_text(yaml.safe_dump(scn, allow_unicode=True), encoding="utf-8")
+    res = CliRunner().invoke(
+        app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "o2"), "--no-simulate"]
+    )
+    assert res.exit_code == 0, res.output
+    assert calls == [("run", False)]
 
 
 def test_engine_alone_reaches_the_bergamo_optimum_with_two_routes() -> None:
