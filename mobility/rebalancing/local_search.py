@@ -496,8 +496,9 @@ class RouteSearch:
         :mod:`mobility.rebalancing.moves`: a descent, or with ``perturb`` an iterated local
         search until ``deadline`` (on a single free route: ``single_route``, see
         :func:`mobility.rebalancing.moves.iterated_local_search`). Then the exact loading is
-        recomputed for the new orders; a route whose exact handling time would break its shift
-        keeps its old order, so the objective never gets worse.
+        recomputed for the new orders; a group of routes (those that exchanged stations) whose exact
+        handling time would break a shift, or whose cost would rise, keeps its old orders, so the
+        objective never gets worse.
         """
         p, nd = self.p, self.nd
         q = np.zeros(nd + p.n_stations, dtype=np.float64)
@@ -534,23 +535,7 @@ class RouteSearch:
         else:
             its, imps = 1, moves.descend(fr)
         after = fr.objective()
-        # all routes or none: a station moved between two routes must not be kept twice
-        saved = [self._snapshot(r) for r in self.routes]
-        cost_before = sum(self._cost(r) for r in self.routes)
-        kept = 0
-        for ri, seq in enumerate(fr.seqs()):
-            r = self.routes[ri]
-            new = [v - nd for v in seq]
-            if new != r.seq:
-                r.seq = new
-                self._evaluate(r)
-                kept += 1
-        too_long = any(self._time(r) > r.shift + 1e-6 for r in self.routes)
-        worse = sum(self._cost(r) for r in self.routes) > cost_before + 1e-9
-        if not full_service and (too_long or worse):
-            for r, snap in zip(self.routes, saved, strict=True):
-                self._restore(r, snap)
-            kept = 0
+        kept = self._keep_new_orders([[v - nd for v in seq] for seq in fr.seqs()], revert=not full_service)
         self.where[:] = -1
         for ri, r in enumerate(self.routes):
             self.where[np.asarray(r.seq, dtype=np.int64)] = ri
@@ -562,6 +547,47 @@ class RouteSearch:
             "classic_cost_after": round(after[0], 4),
             "classic_excess_after": after[1],
         }
+
+    def _keep_new_orders(self, seqs: list[list[int]], *, revert: bool) -> int:
+        """Give each route its new order and recompute its exact loading; with ``revert``, give
+        back the changes of every group of routes that a shift or the group's cost would not
+        survive. A group is the routes that exchanged stations (a station must not be kept in
+        two routes, nor dropped), so groups are independent and the total never gets worse.
+        Returns the number of routes changed."""
+        n = len(self.routes)
+        group = list(range(n))
+
+        def find(a: int) -> int:
+            while group[a] != a:
+                group[a] = group[group[a]]
+                a = group[a]
+            return a
+
+        for ri, seq in enumerate(seqs):
+            for s in seq:
+                old = int(self.where[s])
+                if old >= 0 and old != ri:
+                    group[find(old)] = find(ri)
+        members: dict[int, list[int]] = {}
+        for ri in range(n):
+            if seqs[ri] != self.routes[ri].seq:
+                members.setdefault(find(ri), []).append(ri)
+        kept = 0
+        for rs in members.values():
+            routes = [self.routes[ri] for ri in rs]
+            saved = [self._snapshot(r) for r in routes]
+            cost_before = sum(self._cost(r) for r in routes)
+            for ri, r in zip(rs, routes, strict=True):
+                r.seq = seqs[ri]
+                self._evaluate(r)
+            too_long = any(self._time(r) > r.shift + 1e-6 for r in routes)
+            worse = sum(self._cost(r) for r in routes) > cost_before + 1e-9
+            if revert and (too_long or worse):
+                for r, snap in zip(routes, saved, strict=True):
+                    self._restore(r, snap)
+            else:
+                kept += len(rs)
+        return kept
 
     def _result(
         self, obj: float, it: int, imp: int, t0: float, history: list[tuple[float, float]]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rb_synth import make_problem
 
 from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing
+from mobility.rebalancing.local_search import LNSParams, RouteSearch
 from mobility.rebalancing.plan import build_plan
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.rebalancing.solve import SolveParams, solve
@@ -125,3 +126,45 @@ def test_same_seed_same_plan_with_an_iteration_budget() -> None:
     b = solve(p, SolveParams(time_limit=30, seed=5, workers=1), MaxIterations(60))
     assert [r.to_dict()["stops"] for r in a.routes] == [r.to_dict()["stops"] for r in b.routes]
     assert np.isclose(a.totals.objective, b.totals.objective)
+
+
+def _order_costs(rs: RouteSearch, ri: int, orders: list[list[int]]) -> list[float]:
+    """Cost of route ``ri`` under each order (the route is put back as it was)."""
+    r = rs.routes[ri]
+    saved = rs._snapshot(r)
+    out = []
+    for seq in orders:
+        r.seq = list(seq)
+        rs._evaluate(r)
+        out.append(rs._cost(r) if rs._time(r) <= r.shift + 1e-6 else np.inf)
+        rs._restore(r, saved)
+    return out
+
+
+def test_the_classic_phase_gives_back_only_the_groups_that_got_worse() -> None:
+    """New orders are kept or given back group by group (the routes that exchanged stations): a
+    route's cheaper order stays although another route's order, worse by more, is refused. All or
+    none, as before, refused both."""
+    p = make_problem(seed=5, n=12, n_trucks=2, capacity=20, shift_hours=8.0, max_bikes=10)
+    rs = RouteSearch(p, LNSParams(time_limit=1.0, seed=0))
+    rs.set_routes({0: [0, 1, 2, 3, 4, 5], 1: [6, 7, 8, 9, 10, 11]})
+    old = [list(r.seq) for r in rs.routes]
+    assert all(len(seq) >= 4 for seq in old)
+    perms = [[list(q) for q in itertools.permutations(seq)] for seq in old]
+    cost0, cost1 = _order_costs(rs, 0, perms[0]), _order_costs(rs, 1, perms[1])
+    best0 = perms[0][int(np.argmin(cost0))]
+    finite1 = [c if np.isfinite(c) else -np.inf for c in cost1]
+    worst1 = perms[1][int(np.argmax(finite1))]
+    now0, now1 = rs._cost(rs.routes[0]), rs._cost(rs.routes[1])
+    gain, loss = now0 - min(cost0), max(finite1) - now1
+    assert gain > 1e-6 and loss > gain  # so that all or none would give both back
+    before = rs.objective()
+    kept = rs._keep_new_orders([best0, worst1], revert=True)
+    assert kept == 1 and rs.routes[0].seq == best0 and rs.routes[1].seq == old[1]
+    assert rs.objective() == pytest.approx(before - gain)
+    # stations exchanged between the two routes form one group: kept or refused together
+    swapped = [[*old[0][:-1], old[1][-1]], [*old[1][:-1], old[0][-1]]]
+    before = rs.objective()
+    rs._keep_new_orders(swapped, revert=True)
+    seqs = [r.seq for r in rs.routes]
+    assert seqs in ([best0, old[1]], swapped) and rs.objective() <= before + 1e-9
