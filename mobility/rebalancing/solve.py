@@ -69,7 +69,8 @@ class SolveParams:
         480.39) and was off for the night; with it, the runs with the descent came out lower
         in seven paired runs of seven on three processor kinds (README), and on the plan
         itself it takes 0 to 1.4 off the objective (seeds 0-3 at 60 s) in well under a second.
-        It never makes a plan worse: a change is kept for all routes or none.
+        It never makes a plan worse: each group of routes that exchanged stations keeps its new
+        orders only if no shift breaks and the group's cost does not rise.
     classic_share
         Share of the time reserved for that phase (``"descent"``/``"ils"`` without
         ``full_service``).
