@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from scipy.cluster.hierarchy import DisjointSet
 
 from mobility.arrays import smallest_per_row
 from mobility.rebalancing import _kernels as _k
@@ -555,23 +556,16 @@ class RouteSearch:
         two routes, nor dropped), so groups are independent and the total never gets worse.
         Returns the number of routes changed."""
         n = len(self.routes)
-        group = list(range(n))
-
-        def find(a: int) -> int:
-            while group[a] != a:
-                group[a] = group[group[a]]
-                a = group[a]
-            return a
-
+        groups = DisjointSet(range(n))
         for ri, seq in enumerate(seqs):
             for s in seq:
                 old = int(self.where[s])
                 if old >= 0 and old != ri:
-                    group[find(old)] = find(ri)
+                    groups.merge(old, ri)
         members: dict[int, list[int]] = {}
         for ri in range(n):
             if seqs[ri] != self.routes[ri].seq:
-                members.setdefault(find(ri), []).append(ri)
+                members.setdefault(groups[ri], []).append(ri)
         kept = 0
         for rs in members.values():
             routes = [self.routes[ri] for ri in rs]
