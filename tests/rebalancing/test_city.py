@@ -72,8 +72,7 @@ def test_seoul_night_is_pinned_under_an_iteration_budget(night: NightInputs) -> 
     the sort numpy picks for the processor: with it, the rounded night read 485.1333 on an AVX2
     machine and 486.4956 on an AVX-512 one, and 485.1333 again there with numpy's AVX-512 paths
     switched off (``NPY_DISABLE_CPU_FEATURES``). With the classic descent on for the night (the
-    default since it lowered the objective in every paired run) the pin moved from 487.1005
-    (1,785 bikes) to 484.39 (1,784 bikes)."""
+    default since 2026-12-05) the pin moved from 487.1005 (1,785 bikes) to 484.39 (1,784 bikes)."""
     import hashlib
     import json
 
