@@ -61,14 +61,15 @@ def read_yaml(path: Path | str) -> object:
 
 
 def field_errors(exc: ValidationError) -> InputError:
-    """One :class:`InputError` for a validation failure: the first invalid field (dotted path)
-    and its value, and a message listing every invalid field."""
+    """One :class:`InputError` for a validation failure: the first invalid field (dotted path),
+    its value and what it expects, then every other invalid field with its own message."""
     errs = exc.errors()
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errs]
     first = errs[0]
     field = ".".join(str(p) for p in first["loc"]) or "(root)"
     value = first.get("input")
-    return InputError(field, "{...}" if isinstance(value, dict) else value, "; ".join(parts))
+    others = [f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errs[1:]]
+    expected = first["msg"] + "".join(f"; also {o}" for o in others)
+    return InputError(field, "{...}" if isinstance(value, dict) else value, expected)
 
 
 def validated(model: type[M], data: object, expected: str) -> M:

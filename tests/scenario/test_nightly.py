@@ -53,6 +53,16 @@ def test_bad_fields(patch: dict, field: str) -> None:  # type: ignore[type-arg]
     assert exc.value.field == field
 
 
+def test_a_bad_solver_phase_names_the_field_once_and_what_it_takes() -> None:
+    d = {**_base(), "solver": {"classic": "fast", "decompose": "sometimes"}}
+    with pytest.raises(InputError) as exc:
+        nightly_from_dict(d)
+    msg = str(exc.value)
+    assert exc.value.field == "solver.decompose" and exc.value.value == "sometimes"
+    assert msg.count("solver.decompose") == 1 and "'auto', 'always' or 'never'" in msg
+    assert "also solver.classic" in msg and "'off', 'descent' or 'ils'" in msg  # every bad field
+
+
 def test_clock() -> None:
     assert clock_seconds("22:00") == 79200.0
     assert clock_seconds("06:00", after=79200.0) == 108000.0
