@@ -24,11 +24,14 @@ $(STAMP): pyproject.toml api/web/package-lock.json
 plan: $(STAMP)  ## the main job: the 2019 -> 30,000-bike expansion plan on the real Seoul data
 	$(BIN)/mobility plan $(SCENARIO) --out $(OUT)
 
+# Both cores: two pytest-xdist workers, each taking whole files (module fixtures are built once).
+PYTEST = $(BIN)/python -m pytest -n 2 --dist loadfile
+
 test: $(STAMP)  ## the whole suite, city-scale tests included
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 test-fast: $(STAMP)  ## everything but the slow city-scale tests
-	$(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check mobility api tests bench

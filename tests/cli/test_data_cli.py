@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mobility.cli import app
+from mobility.cli.common import console
 from mobility.sources import seoul_openapi
 from mobility.sources.stations import STATION_VINTAGES
 
@@ -33,14 +34,15 @@ def test_info_json_stations(data_dir: Path) -> None:
     assert all(d["status"] == "ok" for d in doc["datasets"])
 
 
-def test_info_table_lists_networks(data_dir: Path) -> None:
+def test_info_table_lists_networks(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A wide terminal. The console's width is fixed when the CLI is imported, so COLUMNS in the
+    # runner's environment would change nothing (and pytest-xdist's workers import it at 80).
+    monkeypatch.setattr(console, "width", 250)
     args = ["data", "info", "--data-dir", str(data_dir), "-f", "network"]
-    res = runner.invoke(app, args, env={"COLUMNS": "250"})
+    res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     assert "network_best" in res.stdout and "461 files" in res.stdout and "present" in res.stdout
-    table = runner.invoke(
-        app, ["data", "stations", "--data-dir", str(data_dir), "-n", "3"], env={"COLUMNS": "250"}
-    )
+    table = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-n", "3"])
     assert table.exit_code == 0 and "2,799" in table.stdout and "망원역 1번출구 앞" in table.stdout
 
 
