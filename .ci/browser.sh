@@ -9,9 +9,6 @@ if [ "${#need[@]}" -eq 0 ]; then
     echo "browser: chromium and fonts-noto-cjk already installed ($(/usr/bin/chromium --version 2>/dev/null || true))"
     exit 0
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+source "$(dirname "$0")/apt.sh"
+apt_install "${need[@]}"
 /usr/bin/chromium --version

@@ -6,9 +6,6 @@ if command -v npm >/dev/null 2>&1; then
     echo "node: $(node --version), npm $(npm --version) already installed"
     exit 0
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+source "$(dirname "$0")/apt.sh"
+apt_install nodejs npm
 node --version
