@@ -147,7 +147,7 @@ class DissatisfactionCurve:
         The unweighted expectations that make up ``costs``, per ``k``.
     """
 
-    station: Any
+    station: int
     costs: np.ndarray
     docks: int
     target: int
@@ -377,7 +377,7 @@ def dissatisfaction_curves(
     docks: np.ndarray | Sequence[int],
     *,
     params: InventoryParams | None = None,
-    stations: Sequence[Any] | None = None,
+    stations: Sequence[int] | None = None,
 ) -> list[DissatisfactionCurve]:
     """Dissatisfaction curves of many stations at once (vectorized).
 
@@ -436,7 +436,7 @@ def dissatisfaction_curve(
     docks: int,
     *,
     params: InventoryParams | None = None,
-    station: Any = None,
+    station: int = 0,
 ) -> DissatisfactionCurve:
     """The dissatisfaction curve of one station.
 

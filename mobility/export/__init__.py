@@ -12,9 +12,8 @@ JSON.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from mobility.export.layers import MapLayers, load_layers
+from mobility.export.layers import MapLayers, MapSource, load_layers
 
 FORMATS = ("geojson", "gpkg", "gbfs", "csv", "html", "png", "svg")
 """Formats of ``mobility export --format``. geojson, gbfs and csv write a folder of files."""
@@ -69,7 +68,7 @@ def export_layers(
 
 
 def write_default_maps(
-    plan_or_routes: Any,
+    plan_or_routes: MapSource,
     out_dir: Path | str,
     *,
     data_dir: Path | None = None,
@@ -79,8 +78,8 @@ def write_default_maps(
     Parameters
     ----------
     plan_or_routes
-        A ``Plan`` / ``RebalancingPlan`` (anything with ``to_dict()``), its JSON dict, the path of
-        plan.json / routes.json, or ``"current"``.
+        A ``Plan`` / ``RebalancingPlan``, its JSON dict, the path of plan.json / routes.json, or
+        ``"current"``.
     out_dir
         Folder next to the result's JSON.
     data_dir

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -360,7 +360,7 @@ def _water(data_dir: Path) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_dict(obj: Any) -> dict[str, Any]:
+def _as_dict(obj: Plan | RebalancingPlan | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(obj, Mapping):
         return dict(obj)
     if hasattr(obj, "to_dict"):
@@ -643,7 +643,12 @@ def read_json(path: Path) -> dict[str, Any]:
     return doc
 
 
-def load_layers(source: str | Path | Any, data_dir: Path, *, with_water: bool = True) -> MapLayers:
+MapSource: TypeAlias = str | Path | Plan | RebalancingPlan | Mapping[str, Any]
+"""What a map is drawn from: ``"current"``, a plan.json / routes.json path, a Plan /
+RebalancingPlan, or its JSON dict."""
+
+
+def load_layers(source: MapSource, data_dir: Path, *, with_water: bool = True) -> MapLayers:
     """Layers of ``"current"``, a plan.json / routes.json path, or a Plan / RebalancingPlan object."""
     if isinstance(source, str | Path) and str(source) == "current":
         return layers_from_network(data_dir, with_water=with_water)

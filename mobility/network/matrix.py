@@ -23,9 +23,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
@@ -34,9 +35,13 @@ from mobility.config import cache_dir
 from mobility.errors import InputError
 from mobility.io import atomic_path
 from mobility.network.profiles import ProfiledNetwork, Weight
+from mobility.network.snap import Snapped
 
 SCALE = 1000.0
 """Integer weights are ms / mm: divide by this for seconds / metres."""
+
+Nodes: TypeAlias = npt.ArrayLike | Snapped
+"""A node set: local node indices, or points snapped to the network (their ``node``)."""
 
 
 def default_threads() -> int:
@@ -54,7 +59,7 @@ def default_threads() -> int:
     return max(1, min(n, 2))
 
 
-def _nodes(pnet: ProfiledNetwork, nodes: Any, what: str) -> np.ndarray:
+def _nodes(pnet: ProfiledNetwork, nodes: Nodes, what: str) -> np.ndarray:
     arr = np.asarray(getattr(nodes, "node", nodes), dtype=np.int64).ravel()
     if arr.size and (arr.min() < 0 or arr.max() >= pnet.n_nodes):
         bad = arr[(arr < 0) | (arr >= pnet.n_nodes)][:5].tolist()
@@ -239,8 +244,8 @@ def _m2m_symmetric(pnet: ProfiledNetwork, nodes: np.ndarray, weight: Weight, thr
 
 def travel_matrix(
     pnet: ProfiledNetwork,
-    sources: Any,
-    targets: Any | None = None,
+    sources: Nodes,
+    targets: Nodes | None = None,
     *,
     weight: Weight = "time",
     threads: int | None = None,
@@ -308,7 +313,7 @@ def _to_float(ints: np.ndarray) -> np.ndarray:
     return out
 
 
-def one_to_many(pnet: ProfiledNetwork, source: int, targets: Any, *, weight: Weight = "time") -> np.ndarray:
+def one_to_many(pnet: ProfiledNetwork, source: int, targets: Nodes, *, weight: Weight = "time") -> np.ndarray:
     """Shortest-path values from one node to many (a row of :func:`travel_matrix`)."""
     return travel_matrix(pnet, np.array([source]), targets, weight=weight, threads=1, use_cache=False)[0]
 
@@ -320,8 +325,8 @@ def one_to_many(pnet: ProfiledNetwork, source: int, targets: Any, *, weight: Wei
 
 def within_radius(
     pnet: ProfiledNetwork,
-    sources: Any,
-    targets: Any,
+    sources: Nodes,
+    targets: Nodes,
     radius: float,
     *,
     weight: Weight = "length",
@@ -598,7 +603,9 @@ def _expand(
 # --------------------------------------------------------------------------------------------
 
 
-def shortest_paths(pnet: ProfiledNetwork, pairs: Any, *, weight: Weight = "time") -> list[list[int]]:
+def shortest_paths(
+    pnet: ProfiledNetwork, pairs: npt.ArrayLike, *, weight: Weight = "time"
+) -> list[list[int]]:
     """Node paths (local indices, source first) for ``(source, target)`` node pairs."""
     pr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     _nodes(pnet, pr.ravel(), "pairs")
@@ -619,7 +626,9 @@ def path_arcs(pnet: ProfiledNetwork, source: int, target: int, *, weight: Weight
     return np.asarray(arcs, dtype=np.int64)
 
 
-def route_polylines(pnet: ProfiledNetwork, pairs: Any, *, weight: Weight = "time") -> list[np.ndarray]:
+def route_polylines(
+    pnet: ProfiledNetwork, pairs: npt.ArrayLike, *, weight: Weight = "time"
+) -> list[np.ndarray]:
     """Lon/lat polylines (``(k, 2)`` arrays) of shortest paths, following edge geometry."""
     pr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     _nodes(pnet, pr.ravel(), "pairs")

@@ -12,6 +12,7 @@ none of them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -226,7 +227,7 @@ class StreetNetwork:
 # --------------------------------------------------------------------------------------------
 
 
-def highway_codes(values: Any) -> np.ndarray:
+def highway_codes(values: Collection[object]) -> np.ndarray:
     """Map highway strings (or lists, as osmnx gives for merged edges) to class codes."""
     other = HIGHWAY_CODE["other"]
     out = np.empty(len(values), dtype=np.uint8)

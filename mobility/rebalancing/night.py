@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from mobility.rebalancing.problem import RebalancingProblem
 from mobility.rebalancing.snapshot import StatusSnapshot, read_snapshot, snapshot_from_table
 from mobility.rebalancing.travel import TruckTravel, truck_travel
 from mobility.scenario.nightly import NightlyScenario
+
+if TYPE_CHECKING:
+    from mobility.demand.profiles import StationProfiles
 
 __all__ = ["NightInputs", "load_night_problem", "night_snapshot"]
 
@@ -55,7 +58,7 @@ class NightInputs:
     travel: TruckTravel
     report: QualityReport
     stations: pd.DataFrame | None = None  # assembled: station_id, number, name, docks, bikes, lon, lat
-    profiles: Any = None  # the demand profiles, when they were read
+    profiles: StationProfiles | None = None  # the demand profiles, when they were read
 
 
 def night_snapshot(status: Path | pd.DataFrame | StatusSnapshot) -> StatusSnapshot:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +20,9 @@ from mobility.errors import DataNotFoundError
 from mobility.rebalancing.build import straight_line_matrices
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.rebalancing.problem import RebalancingProblem
+
+if TYPE_CHECKING:
+    from mobility.network.profiles import ProfiledNetwork
 
 __all__ = ["STRAIGHT", "TruckTravel", "truck_travel", "with_street_paths"]
 
@@ -46,7 +49,7 @@ class TruckTravel:
     seconds: npt.NDArray[np.float64]
     metres: npt.NDArray[np.float64]
     model: str
-    network: Any = None
+    network: ProfiledNetwork | None = None
     nodes: npt.NDArray[np.int64] | None = None
     note: str | None = None
 

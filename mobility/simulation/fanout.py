@@ -15,11 +15,14 @@ problem's arrays are scattered once and shared by the chunks.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mobility.simulation.engine import SimulationProblem, SimulationRun, concat, run
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 DEFAULT_CHUNK = 10
 """Replications per task: enough work per task (a June weekday: ~0.1 s per replication) to
@@ -43,7 +46,7 @@ def run_many(
     stocks: list[np.ndarray | None],
     replications: int,
     seed: int,
-    client: Any = None,
+    client: Client | None = None,
     chunk: int = DEFAULT_CHUNK,
 ) -> list[SimulationRun]:
     """One run of ``replications`` days per start stock (``None``: the problem's own).
@@ -53,7 +56,7 @@ def run_many(
     """
     if client is None:
         return [run_with_bikes(problem, b, replications, seed) for b in stocks]
-    shared = client.scatter(problem, broadcast=False)
+    shared = client.scatter(problem, broadcast=False)  # type: ignore[no-untyped-call]
     futures = [
         [
             client.submit(run_with_bikes, shared, b, n, seed, first, pure=False)
@@ -61,4 +64,4 @@ def run_many(
         ]
         for b in stocks
     ]
-    return [concat(client.gather(fs)) for fs in futures]
+    return [concat(client.gather(fs)) for fs in futures]  # type: ignore[no-untyped-call]

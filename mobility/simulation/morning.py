@@ -27,13 +27,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from mobility.simulation.estimate import Estimate, estimate
+
+if TYPE_CHECKING:
+    from mobility.demand.inventory import InventoryParams
+    from mobility.demand.profiles import StationProfiles
 
 SCHEMA_VERSION = "mobility/morning-after/1"
 
@@ -109,7 +113,7 @@ class MorningAfter(BaseModel):
 
 
 def predicted_events(
-    stations: pd.DataFrame, profiles: Any, day_type: str, params: Any = None
+    stations: pd.DataFrame, profiles: StationProfiles, day_type: str, params: InventoryParams | None = None
 ) -> tuple[np.ndarray, int]:
     """Expected failed rentals, failed returns and overflow returns per station and start stock.
 
@@ -151,7 +155,7 @@ def morning_after(
     routes: dict[str, dict[str, Any] | None],
     *,
     night: str,
-    profiles: Any,
+    profiles: StationProfiles | None,
     replications: int = 10,
     seed: int = 0,
     data_dir: Path | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,11 @@ from mobility.simulation.fanout import run_many
 from mobility.simulation.model import RiderParams, fit_season
 from mobility.simulation.result import SimulationResult, build_result, per_replication
 from mobility.stats import SolverStats
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from mobility.simulation.engine import SimulationProblem
 
 
 @dataclass
@@ -204,7 +209,7 @@ def potential_levels(
 
 
 def simulate(
-    prep: Prepared, replications: int = 100, seed: int = 0, client: Any = None
+    prep: Prepared, replications: int = 100, seed: int = 0, client: Client | None = None
 ) -> tuple[SimulationRun, SimulationResult]:
     """Run ``replications`` days and summarise them.
 
@@ -218,7 +223,7 @@ def simulate(
 
 
 def summarise(
-    prep: Prepared, out: SimulationRun, seconds: float, seed: int, problem: Any = None
+    prep: Prepared, out: SimulationRun, seconds: float, seed: int, problem: SimulationProblem | None = None
 ) -> SimulationResult:
     """The result document of a run on ``prep`` (its start stock is ``out``'s)."""
     problem = problem if problem is not None else prep.model.problem(prep.day, prep.bikes)
@@ -276,7 +281,7 @@ def summarise(
 
 
 def sweep(
-    prep: Prepared, fleets: list[int], replications: int = 20, seed: int = 0, client: Any = None
+    prep: Prepared, fleets: list[int], replications: int = 20, seed: int = 0, client: Client | None = None
 ) -> pd.DataFrame:
     """Served share against fleet size, citywide and by district.
 

@@ -42,7 +42,7 @@ import pandas as pd
 from mobility.config import resolve_data_dir
 from mobility.demand.data import TRIP_DATASETS, load_stations, load_trip_tables, load_usage
 from mobility.demand.holidays import month_day_types
-from mobility.demand.profiles import build_profiles
+from mobility.demand.profiles import StationProfiles, build_profiles
 from mobility.simulation.data import StationSet, load_station_set
 from mobility.simulation.engine import RebalanceRule
 from mobility.simulation.model import RiderParams
@@ -123,7 +123,7 @@ def _report(
 
 
 def _prepare(
-    day: str, root: Path, profiles: Any, month: str, rebalance: RebalanceRule, **kwargs: Any
+    day: str, root: Path, profiles: StationProfiles, month: str, rebalance: RebalanceRule, **kwargs: Any
 ) -> Prepared:
     """The 2025-12 stations on ``day`` with ``month`` left out of the season fit."""
     return prepare(
