@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,7 +66,7 @@ def run_routing_bench(
     workers: int = 2,
     baseline: bool = True,
     single_route: Literal["ils", "memetic", "mixed"] = "ils",
-    progress: Any = None,
+    progress: Callable[[str], object] | None = None,
 ) -> dict[str, Any]:
     """Solve every instance of ``DIR/instances`` (``kind`` = ``"brp"`` or ``"pdtsp"``).
 
@@ -87,12 +88,12 @@ def run_routing_bench(
     reader = read_brp if kind == "brp" else read_pdtsp
     pattern = "*.txt" if kind == "brp" else "*.tsp"
     rows: list[dict[str, Any]] = []
-    if callable(progress):
+    if progress is not None:
         progress("compiling the search kernels (or loading them from numba's cache)")
     warmup()  # once, before any instance's clock: a cold compile is not an instance's time
     for f in sorted(inst_dir.glob(pattern), key=_order):
         inst = reader(f)
-        if callable(progress):
+        if progress is not None:
             progress(f"{inst.name}: {inst.n - 1} stations")
         t0 = time.perf_counter()
         params = BenchmarkParams(

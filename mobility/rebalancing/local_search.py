@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +48,9 @@ from mobility.rebalancing import moves
 from mobility.rebalancing.plan import RouteSpec
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.stats import StoppingCriterion
+
+BestInsertion = Callable[[dict[int, np.ndarray], bool], tuple[float, int, int, int]]
+"""The cheapest insertion over routes' tables (jittered or not): value, route, pool row, position."""
 
 __all__ = ["LNSParams", "LNSResult", "RouteSearch"]
 
@@ -331,7 +335,12 @@ class RouteSearch:
         return inserted
 
     def _try_pair(
-        self, pool: np.ndarray, alive: np.ndarray, tables: dict[int, np.ndarray], best_of: Any, tries: int
+        self,
+        pool: np.ndarray,
+        alive: np.ndarray,
+        tables: dict[int, np.ndarray],
+        best_of: BestInsertion,
+        tries: int,
     ) -> bool:
         """One look-ahead step of :meth:`insert_greedy` (see there); True when a pair was kept."""
         tried = {ri: tab.copy() for ri, tab in tables.items()}

@@ -24,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from mobility.errors import InputError
 
@@ -102,7 +103,15 @@ def curve_from_target(target: int, kmax: int, *, per_bike: float = 1.0) -> np.nd
     return curve_from_interval(target, target, kmax, per_bike=per_bike)
 
 
-def curve_from_object(obj: Any) -> np.ndarray:
+class HasCosts(Protocol):
+    """A demand-model curve: anything with a ``costs`` array, as
+    :class:`~mobility.demand.inventory.DissatisfactionCurve`."""
+
+    @property
+    def costs(self) -> np.ndarray: ...
+
+
+def curve_from_object(obj: HasCosts | npt.ArrayLike) -> np.ndarray:
     """Costs array from a demand-model curve (anything with a ``costs`` attribute) or an array."""
     arr = np.asarray(getattr(obj, "costs", obj), dtype=np.float64)
     return arr
