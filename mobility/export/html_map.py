@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -35,6 +35,9 @@ from mobility.export.style import (
     choropleth_for,
 )
 from mobility.io import atomic_write_text
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 DIV_ID = "mobility-map"
 """The plot's element id (tests and the API find the figure by it)."""
@@ -112,7 +115,7 @@ def district_hover(r: Any, chor: Choropleth) -> str:
     return "<br>".join(lines)
 
 
-def build_figure(layers: MapLayers, *, choropleth: str | None = None, title: str | None = None) -> Any:
+def build_figure(layers: MapLayers, *, choropleth: str | None = None, title: str | None = None) -> go.Figure:
     """The plotly Figure of ``layers`` (see the module docstring for its content)."""
     import plotly.graph_objects as go
 
@@ -415,7 +418,7 @@ TILE_STYLES = ("open-street-map", "carto-positron", "carto-voyager")
 """Online basemaps for ``tiles=`` (opt-in: the map then needs the internet for tiles and labels)."""
 
 
-def to_tiled_figure(fig: Any, style: str) -> Any:
+def to_tiled_figure(fig: go.Figure, style: str) -> go.Figure:
     """The same traces on an online MapLibre basemap (``Scattermap``; needs the network).
 
     Each cartesian trace becomes a ``Scattermap`` trace with x/y as lon/lat; marker outlines and

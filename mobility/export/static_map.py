@@ -25,6 +25,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -74,7 +75,7 @@ def _north_arrow(ax: Any) -> None:
     )
 
 
-def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None = None) -> Any:
+def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None = None) -> Figure:
     """Draw ``layers`` on a new matplotlib Figure (returned; the caller saves or closes it)."""
     from matplotlib_scalebar.scalebar import ScaleBar  # type: ignore[import-untyped]
 
