@@ -6,6 +6,7 @@ The CLI turns :class:`MobilityError` into a one-line message and exit code 2; th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -81,3 +82,9 @@ class StopRequested(Exception):  # noqa: N818  (a request, not a fault)
     def __init__(self, step: str) -> None:
         self.step = step
         super().__init__(f"stopped on request before: {step}")
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """The dotted path of a validation error's location (pydantic's ``loc``): ``solver.time_limit``,
+    ``trucks.0.capacity``; ``(root)`` for the document itself."""
+    return ".".join(str(p) for p in loc) or "(root)"

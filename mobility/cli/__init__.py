@@ -25,7 +25,7 @@ from mobility.cli import (
     simulate,
 )
 from mobility.cli.common import err_console
-from mobility.errors import MobilityError
+from mobility.errors import MobilityError, field_path
 
 app = typer.Typer(
     name="mobility",
@@ -63,7 +63,7 @@ def format_validation_error(exc: ValidationError) -> str:
     """One line per invalid field: ``field: problem (got value)``."""
     lines = []
     for e in exc.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+        loc = field_path(e["loc"])
         got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else ""
         lines.append(f"  {loc}: {e['msg']}{got}")
     return f"invalid {exc.title}:\n" + "\n".join(lines)

@@ -62,7 +62,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mobility.errors import InputError
+from mobility.errors import InputError, field_path
 from mobility.provenance import Provenance
 from mobility.schema import document_schema
 from mobility.simulation.estimate import Estimate, Figures
@@ -243,7 +243,7 @@ class Plan(_Document):
             return cls.model_validate(data)
         except ValidationError as exc:
             e = exc.errors()[0]
-            loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+            loc = field_path(e["loc"])
             raise InputError(f"plan.{loc}", e.get("input"), e["msg"]) from exc
 
 

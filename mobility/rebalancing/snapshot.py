@@ -34,7 +34,7 @@ import pandas as pd
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from mobility.errors import DataFileError, InputError
+from mobility.errors import DataFileError, InputError, field_path
 from mobility.scenario.reading import Strict
 from mobility.schema import document_schema
 
@@ -254,7 +254,7 @@ def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> InputE
         return InputError(field, value, str(ctx["expected"]) if named else _expected(err))
     if named:
         return InputError(f"{label}.{ctx['field']}", value, str(ctx["expected"]))
-    field = ".".join(str(p) for p in loc) or "(root)"
+    field = field_path(loc)
     return InputError(f"{label}.{field}", "{...}" if isinstance(value, dict) else value, _expected(err))
 
 

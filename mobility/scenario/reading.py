@@ -15,7 +15,7 @@ from typing import TypeVar
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, ValidationError
 
-from mobility.errors import InputError
+from mobility.errors import InputError, field_path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,9 +65,9 @@ def field_errors(exc: ValidationError) -> InputError:
     its value and what it expects, then every other invalid field with its own message."""
     errs = exc.errors()
     first = errs[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(root)"
+    field = field_path(first["loc"])
     value = first.get("input")
-    others = [f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in errs[1:]]
+    others = [f"{field_path(e['loc'])}: {e['msg']}" for e in errs[1:]]
     expected = first["msg"] + "".join(f"; also {o}" for o in others)
     return InputError(field, "{...}" if isinstance(value, dict) else value, expected)
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from mobility.demand.holidays import day_type
 from mobility.demand.profiles import StationProfiles
-from mobility.errors import InputError
+from mobility.errors import InputError, field_path
 from mobility.placement.plan import Plan
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.scenario.expansion import BaselineStation
@@ -54,7 +54,7 @@ def read_document(model: type[D], doc: D | Mapping[str, Any], field_name: str, l
         return model.model_validate(doc)
     except ValidationError as exc:
         e = exc.errors()[0]
-        loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+        loc = field_path(e["loc"])
         raise InputError(field_name, label, f"a {model.__name__} document ({loc}: {e['msg']})") from exc
 
 
