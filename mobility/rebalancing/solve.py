@@ -66,11 +66,11 @@ class SolveParams:
         Last phase with the classic neighbourhoods on frozen quantities: ``"off"``, a
         ``"descent"`` (the default) or an iterated local search (``"ils"``). Before 2-opt*
         joined the descent it left the Seoul night's objective unchanged at 60 s (480.42 vs
-        480.39) and was off for the night; with it, the runs with the descent came out lower
-        in seven paired runs of seven on three processor kinds (README), and on the plan
-        itself it takes 0 to 1.4 off the objective (seeds 0-3 at 60 s) in well under a second.
-        It never makes a plan worse: each group of routes that exchanged stations keeps its new
-        orders only if no shift breaks and the group's cost does not rise.
+        480.39) and was off for the night; with it, it takes 0 to 1.4 off the plan's objective
+        (seeds 0-3 at 60 s, read from ``stats.extra.lns_objective``) in well under a second.
+        Paired runs with and without it differ by more, mostly through the zones' time-limited
+        search (README). It never makes a plan worse: each group of routes that exchanged
+        stations keeps its new orders only if no shift breaks and the group's cost does not rise.
     classic_share
         Share of the time reserved for that phase (``"descent"``/``"ils"`` without
         ``full_service``).
