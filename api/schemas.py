@@ -134,14 +134,14 @@ class Published:
         if is_path_like(value):
             raise PydanticCustomError(
                 "server_path",
-                "got {value!r}: server paths and file names are not accepted over HTTP; "
+                "got {value}: server paths and file names are not accepted over HTTP; "
                 "expected one of {names}",
-                {"value": shown, "names": ", ".join(names)},
+                {"value": repr(shown), "names": ", ".join(names)},
             )
         raise PydanticCustomError(
             "unknown_name",
-            "got {value!r}; expected one of {names}",
-            {"value": shown, "names": ", ".join(names)},
+            "got {value}; expected one of {names}",
+            {"value": repr(shown), "names": ", ".join(names)},
         )
 
     def __get_pydantic_core_schema__(

@@ -78,7 +78,9 @@ def test_baseline_path_refused_before_any_job(api_lite: Api, value: str) -> None
     assert r.status_code == 422, r.text
     fields = [e["field"] for e in r.json()["errors"]]
     assert fields == ["body.baseline.stations"], r.text
-    assert "2019-12" in r.json()["errors"][0]["problem"]  # says what is accepted
+    problem = r.json()["errors"][0]["problem"]
+    assert "2019-12" in problem  # says what is accepted
+    assert repr(value[:80]) in problem and "{value" not in problem  # and quotes what was sent
     assert "root:" not in r.text and _jobs(api_lite) == 0
 
 
