@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import routes
+from api import nul, routes
 from api.auth import KeyStore, RateLimiter, record_audit
 from api.db import migrate, session_factory
 from api.jobs import JobQueue, redact_paths
@@ -75,6 +75,16 @@ _REQUEST_IDS = itertools.count()
 _PROCESS_TAG = os.urandom(4).hex()
 
 
+def _replaying(first: Message | None, receive: Receive) -> Receive:
+    """``receive`` that answers ``first`` (the body read ahead) once, before the client's messages."""
+    pending = [first] if first is not None else []
+
+    async def receive_next() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return receive_next
+
+
 def new_request_id() -> str:
     """A request id unique across processes and restarts: a random tag of the process (8 hex
     digits) and a counter (8 hex digits): a counter costs nothing, ``uuid4()`` ~6 us a request
@@ -83,7 +93,16 @@ def new_request_id() -> str:
 
 
 class GuardMiddleware:
-    """Request id, body size limit (413), latency metrics by route template, audit log (pure ASGI).
+    """Request id, body size limit (413), NUL refusal, latency metrics by route template, audit log
+    (pure ASGI).
+
+    A body is read whole before the app runs, so that its size is known however it was sent
+    (Content-Length or chunked: 413 beyond ``max_body``, before any handler runs) and so that it
+    can be searched for NUL characters with the path and the query string (:mod:`api.nul`); the
+    app then reads it from memory. A request with neither Content-Length nor Transfer-Encoding
+    has no body (RFC 9112, section 6.3). A request with NULs is refused by
+    :func:`api.auth.require` once the caller is known, or here, in place of the answer of a
+    route that never asked for a key.
 
     Every write request that presented a valid key is appended to the audit log once its
     response is sent (:func:`api.auth.record_audit`), whatever the outcome (403s included),
@@ -100,8 +119,9 @@ class GuardMiddleware:
             return
         start = time.perf_counter()
         request_id = new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        status_holder: dict[str, Any] = {"status": 500, "started": False, "location": None}
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status_holder: dict[str, Any] = {"status": 500, "started": False, "location": None, "refused": False}
 
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -119,35 +139,71 @@ class GuardMiddleware:
             await send_wrapped({"type": "http.response.start", "status": status, "headers": headers})
             await send_wrapped({"type": "http.response.body", "body": body})
 
-        length = dict(scope.get("headers", [])).get(b"content-length")
         try:
-            if length is not None and int(length) > self.max_body:
+            pending = await self._read_body(scope, receive)
+        except (_BodyTooLargeError, ValueError) as exc:  # nothing has run: nothing to audit
+            if isinstance(exc, _BodyTooLargeError):
                 await reject(413, f"request body larger than {self.max_body} bytes")
-                self._observe(scope, status_holder["status"], start)
-                return
-        except ValueError:
-            await reject(400, "invalid Content-Length")
+            else:
+                await reject(400, "invalid Content-Length")
+            self._observe(scope, status_holder["status"], start)
             return
-        seen = 0
+        found = nul.find(scope, None if pending is None else pending.get("body"))
+        if found:  # taken and answered by api.auth.require, or by send_app
+            state[nul.FINDINGS] = found
 
-        async def receive_limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise _BodyTooLargeError
-            return message
+        async def send_app(message: Message) -> None:
+            if status_holder["refused"]:  # the answer of a route that was not to run
+                return
+            if message["type"] == "http.response.start" and nul.FINDINGS in state:
+                status_holder["refused"] = True  # no route asked for a key: refused here
+                response = await _nul_refusal(scope, nul.take(scope) or [])
+                start_message = {"type": "http.response.start", "status": response.status_code}
+                await send_wrapped(start_message | {"headers": list(response.raw_headers)})
+                await send_wrapped({"type": "http.response.body", "body": bytes(response.body)})
+                return
+            await send_wrapped(message)
 
         try:
-            await self.app(scope, receive_limited, send_wrapped)
-        except _BodyTooLargeError:
-            if not status_holder["started"]:
-                await reject(413, f"request body larger than {self.max_body} bytes")
+            await self.app(scope, _replaying(pending, receive), send_app)
         finally:  # an unhandled error is answered 500 further out, and counted and audited as such
             self._observe(scope, status_holder["status"], start)
             if scope.get("method") in WRITE_METHODS:
                 await self._audit(scope, status_holder, request_id)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> Message | None:
+        """The request's body as one ``http.request`` message (or the client's ``http.disconnect``
+        when it left first); ``None`` when the request has no body.
+
+        Raises
+        ------
+        _BodyTooLargeError
+            The body is announced (Content-Length) or found (chunked) larger than ``max_body``.
+        ValueError
+            The Content-Length is not a number of bytes.
+        """
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
+        size = None if length is None else int(length)
+        if size is not None and size < 0:
+            raise ValueError(length)
+        if size is not None and size > self.max_body:
+            raise _BodyTooLargeError
+        if not size and b"transfer-encoding" not in headers:
+            return None
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_body:
+                raise _BodyTooLargeError
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
     @staticmethod
     async def _audit(scope: Scope, outcome: dict[str, Any], request_id: str) -> None:
@@ -276,6 +332,14 @@ async def data_missing_handler(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+async def _nul_refusal(scope: Scope, found: list[nul.Finding]) -> JSONResponse:
+    """The answer to a request with NULs (:func:`api.nul.refusal`) in the common error body."""
+    exc = nul.refusal(found)
+    if isinstance(exc, RequestValidationError):
+        return await validation_handler(Request(scope), exc)
+    return await http_handler(Request(scope), exc)
+
+
 async def internal_handler(request: Request, exc: Exception) -> JSONResponse:
     """Anything else: logged with its traceback, answered without it."""
     rid = _request_id(request)
@@ -347,4 +411,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(GuardMiddleware, max_body=settings.max_body_bytes)
     for router in routes.ROUTERS:
         app.include_router(router)
+    from api.openapi import install as install_openapi  # every 422 an ErrorBody; result schemas
+
+    install_openapi(app)
     return app

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from api import nul
 from api.db import writing
 from api.db.models import ApiKey, AuditEntry, utcnow
 
@@ -102,16 +103,17 @@ def audit_entry(
     target: str | None,
     request_id: str | None,
 ) -> AuditEntry:
-    """The audit-log record of one write request (fields cut to their column sizes)."""
+    """The audit-log record of one write request (fields cut to their column sizes, NULs written
+    ``%00``: PostgreSQL's text columns cannot hold them, and a request's path may)."""
     return AuditEntry(
         key_id=principal.key_id,
-        key_name=principal.name[:100],
+        key_name=nul.escape(principal.name)[:100],
         role=principal.role,
         method=method[:8],
-        route=route[:200],
-        path=path[:400],
+        route=nul.escape(route)[:200],
+        path=nul.escape(path)[:400],
         status=status,
-        target=target[:400] if target else None,
+        target=nul.escape(target)[:400] if target else None,
         request_id=request_id,
     )
 
@@ -304,9 +306,11 @@ def _secret_from(request: Request) -> str | None:
 
 
 def require(permission: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
-    """A FastAPI dependency: 401 without a valid key, 403 without ``permission``, 429 over the rate."""
+    """A FastAPI dependency: 401 without a valid key, 403 without ``permission``, 429 over the rate;
+    then, for a request with NUL characters, 404 or 422 (:mod:`api.nul`), audited as the caller's."""
 
     async def dependency(request: Request) -> Principal:
+        found = nul.take(request.scope)  # this route answers for them, once it knows the caller
         secret = _secret_from(request)
         unauthorized = {"WWW-Authenticate": 'Bearer realm="mobility"'}
         if not secret:
@@ -326,6 +330,8 @@ def require(permission: str) -> Callable[[Request], Coroutine[Any, Any, Principa
             )
         if not principal.can(permission):
             raise HTTPException(403, f"role {principal.role!r} may not do this (needs {permission!r})")
+        if found:
+            raise nul.refusal(found)
         return principal
 
     dependency.permission = permission  # type: ignore[attr-defined]  # read by the access tests
