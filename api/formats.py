@@ -2,6 +2,8 @@
 
 Each converter takes the stored JSON bytes of the job's main artifact and returns the bytes of
 one representation. Other layers (map exports) add theirs with :func:`register_format`.
+:func:`negotiate` picks one from ``?format=`` or the ``Accept`` header, :func:`accepts_encoding`
+reads ``Accept-Encoding``, both by their quality weights (RFC 9110 §12.4.2).
 """
 
 from __future__ import annotations
@@ -42,18 +44,75 @@ def formats_for(kind: str) -> dict[str, Format]:
     return dict(_FORMATS.get(kind, {}))
 
 
+def quality_list(header: str | None) -> list[tuple[str, float]]:
+    """The items of a header listing values with quality weights (``Accept``, ``Accept-Encoding``;
+    RFC 9110 §12.4.2), in order, lower-cased, without their parameters, each with its ``q`` (1
+    when absent). An item whose ``q`` is not a number from 0 to 1 is left out."""
+    out: list[tuple[str, float]] = []
+    for item in (header or "").split(","):
+        value, *params = (p.strip() for p in item.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, raw = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(raw.strip())
+                except ValueError:
+                    q = -1.0
+                break
+        if value and 0.0 <= q <= 1.0:
+            out.append((value.lower(), q))
+    return out
+
+
+def _media_weight(media: str, ranges: list[tuple[str, float]]) -> tuple[float, int, int] | None:
+    """``(q, specificity, -position)`` of the most specific range of ``ranges`` matching ``media``
+    (``type/subtype`` > ``type/*`` > ``*/*``, RFC 9110 §12.5.1); None when none matches."""
+    main = media.partition("/")[0]
+    best: tuple[float, int, int] | None = None
+    for position, (rng, q) in enumerate(ranges):
+        if rng == media:
+            specificity = 2
+        elif rng == f"{main}/*":
+            specificity = 1
+        elif rng == "*/*":
+            specificity = 0
+        else:
+            continue
+        if best is None or specificity > best[1]:
+            best = (q, specificity, -position)
+    return best
+
+
 def negotiate(kind: str, requested: str | None, accept: str | None) -> Format | None:
-    """Pick a representation from ``?format=`` or else the Accept header (default JSON)."""
+    """The representation of a ``kind`` job's artifact to send: the one named by ``?format=``
+    (``requested``) when given, else the one the ``Accept`` header weighs highest (RFC 9110
+    §12.5.1: the most specific range decides a media type's ``q``; ``q=0`` refuses it; ties go to
+    the more specific range, then the range listed first, then JSON). No or an empty Accept
+    header, and ``*/*``, give JSON. None when nothing fits: the caller answers 406."""
     options = formats_for(kind)
     if requested:
         return options.get(requested)
-    if accept:
-        for part in accept.split(","):
-            media = part.split(";")[0].strip().lower()
-            for f in options.values():
-                if f.media_type.split(";")[0] == media:
-                    return f
-    return options.get("json")
+    ranges = quality_list(accept)
+    if not ranges:
+        return options.get("json")
+    scored: list[tuple[tuple[float, int, int, int], Format]] = []
+    for order, f in enumerate(options.values()):
+        weight = _media_weight(f.media_type.split(";")[0].strip().lower(), ranges)
+        if weight is not None and weight[0] > 0:
+            scored.append(((*weight, -order), f))
+    return max(scored, key=lambda s: s[0])[1] if scored else None
+
+
+def accepts_encoding(accept_encoding: str | None, coding: str) -> bool:
+    """Whether the ``Accept-Encoding`` header allows ``coding`` (``gzip``): listed (``x-gzip``
+    counts as ``gzip``, RFC 9110 §8.4.1.3) or covered by ``*``, with ``q`` above 0."""
+    names = {coding, f"x-{coding}"} if coding == "gzip" else {coding}
+    listed = quality_list(accept_encoding)
+    exact = [q for value, q in listed if value in names]
+    if exact:
+        return max(exact) > 0
+    return any(value == "*" and q > 0 for value, q in listed)
 
 
 def _dumps(obj: Any) -> bytes:

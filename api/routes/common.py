@@ -7,10 +7,12 @@ import gc
 import gzip
 import hashlib
 import json
+import re
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import quote
 
 from cachetools import LRUCache
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
@@ -24,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, audit_entry, require
 from api.db import writing
 from api.db.models import Base, Job, JobArtifact, Snapshot, StationList
-from api.formats import negotiate
+from api.formats import accepts_encoding, formats_for, negotiate
 from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
 from api.schemas import Accepted, ErrorBody, JobError, JobInfo, JobPage, JobStatus
@@ -94,7 +96,8 @@ class FieldError(HTTPException):
 
 
 def artifact_responses(what: str) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI answers of a route that serves a job's result (:func:`serve_artifact`)."""
+    """The OpenAPI answers of a route that serves a job's result (:func:`serve_artifact`); the JSON
+    Schema of the document and the kind's own media types are set by :func:`api.openapi.complete`."""
     return {
         200: {
             "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
@@ -138,7 +141,8 @@ def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for name, (method, path) in targets.items():
-        ref = "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
+        pointer = path.replace("~", "~0").replace("/", "~1")  # then percent-encoded: a URI reference
+        ref = "#/paths/" + quote(pointer, safe="~") + "/" + method.lower()
         out[name] = {"operationRef": ref, "parameters": {param: "$response.body#/id"}}
     return out
 
@@ -590,13 +594,24 @@ def _load_artifact(
     return (status or "", art.body if art else b"", art.sha256 if art else "")
 
 
+def not_acceptable(kind: str, fmt: str | None) -> HTTPException:
+    """The 406 of a ``kind`` artifact request that names no representation it has (``?format=``
+    ``fmt``, or else the Accept header), with those it has."""
+    offered = formats_for(kind).values()
+    if fmt:
+        return HTTPException(406, f"format {fmt!r} not available; use {', '.join(o.name for o in offered)}")
+    media = ", ".join(o.media_type.split(";")[0] for o in offered)
+    return HTTPException(406, f"the Accept header allows none of {media}; accept one, or use ?format=")
+
+
 async def serve_artifact(
     request: Request, *, kind: str, job_id: str, artifact: str, fmt: str | None, filename: str
 ) -> Response:
-    """Serve a stored artifact in the negotiated format, from memory after the first read; ETag/304."""
+    """Serve a stored artifact in the negotiated format (:func:`api.formats.negotiate`; 406 when
+    none fits), from memory after the first read; ETag/304, gzip (:func:`send_bytes`)."""
     f = negotiate(kind, fmt, request.headers.get("accept"))
     if f is None:
-        raise HTTPException(406, f"format {fmt!r} not available; use json, geojson or csv")
+        raise not_acceptable(kind, fmt)
     cache: ArtifactCache = request.app.state.artifact_cache
     key = (job_id, artifact, f.name)
     if len(job_id) > 64:
@@ -623,6 +638,20 @@ async def serve_artifact(
     return await send_bytes(request, cache, key, (data, media_type, etag), headers)
 
 
+_ENTITY_TAG = re.compile(r'(?:W/)?"[^"]*"')
+
+
+def none_match(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (RFC 9110 §13.1.2): ``*``, or a list of
+    entity tags one of which equals it by weak comparison (``W/`` ignored on both sides)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    ours = etag.removeprefix("W/")
+    return any(tag.removeprefix("W/") == ours for tag in _ENTITY_TAG.findall(if_none_match))
+
+
 async def send_bytes(
     request: Request,
     cache: ArtifactCache | None,
@@ -633,11 +662,12 @@ async def send_bytes(
     compress: bool = True,
     min_gzip: int = 256,
 ) -> Response:
-    """Send ``hit`` (bytes, media type, ETag): 304 when the client has it (``If-None-Match``),
-    gzip-encoded when the client accepts it (compressed once, then kept in ``cache`` under
-    ``key`` + ``+gzip``). The one path for every stored representation the API serves."""
+    """Send ``hit`` (bytes, media type, ETag): 304 when the client has it (:func:`none_match`),
+    gzip-encoded when the client accepts it (:func:`api.formats.accepts_encoding`; compressed once,
+    then kept in ``cache`` under ``key`` + ``+gzip``). The one path for every stored representation
+    the API serves."""
     data, media_type, etag = hit
-    if compress and len(data) > min_gzip and "gzip" in request.headers.get("accept-encoding", ""):
+    if compress and len(data) > min_gzip and accepts_encoding(request.headers.get("accept-encoding"), "gzip"):
         raw, gz_etag = data, etag[:-1] + '-gz"'
 
         async def make() -> tuple[bytes, str, str]:
@@ -650,6 +680,6 @@ async def send_bytes(
         data, etag = gz[0], gz[2]
         headers["Content-Encoding"] = "gzip"
     headers["ETag"] = etag
-    if request.headers.get("if-none-match") == etag:
+    if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(content=data, media_type=media_type, headers=headers)

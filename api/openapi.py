@@ -1,0 +1,200 @@
+"""The OpenAPI document as the server answers: what FastAPI generates, completed by :func:`complete`.
+
+Two things FastAPI cannot know are set here, once, when the document is first asked for:
+
+* every 422 is an :class:`~api.schemas.ErrorBody` (the app's validation handler answers with
+  it), not FastAPI's ``HTTPValidationError``, which is left out of the components;
+* each job kind's result document (``plan.json``, ``routes.json``, ``sweep.json``,
+  ``simulation.json``) has the JSON Schema the library generates from its model
+  (:data:`DOCUMENTS`), referenced by the ``application/json`` answer of the route that serves it
+  (``{base}/{job_id}/{artifact}``, :data:`api.routes.common.JOB_BASES`); the route's other
+  media types are those of :func:`api.formats.formats_for`, and its 304 / 404 / 406 / 409 answers
+  are those of every artifact route.
+
+The generated schemas' ``$defs`` become components (renamed ``<Document><Name>`` when a component
+of that name already exists with other content), and their ``$ref``\\ s point there.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.formats import formats_for
+from api.routes.common import JOB_BASES
+
+COMPONENTS = "#/components/schemas/"
+ERROR_BODY = {"application/json": {"schema": {"$ref": COMPONENTS + "ErrorBody"}}}
+UNUSED_IF_UNREFERENCED = ("HTTPValidationError", "ValidationError")
+"""FastAPI's own 422 models: the app never sends them."""
+
+
+def _plan_schema() -> dict[str, Any]:
+    from mobility.placement.plan import plan_json_schema
+
+    return plan_json_schema()
+
+
+def _routes_schema() -> dict[str, Any]:
+    from mobility.rebalancing.plan import routes_json_schema
+
+    return routes_json_schema()
+
+
+def _sweep_schema() -> dict[str, Any]:
+    from mobility.placement.sweep import sweep_json_schema
+
+    return sweep_json_schema()
+
+
+def _simulation_schema() -> dict[str, Any]:
+    from mobility.simulation.result import simulation_json_schema
+
+    return simulation_json_schema()
+
+
+@dataclass(frozen=True)
+class Document:
+    """The main result of a job kind: the ``artifact`` its route serves, the ``component`` its
+    generated ``schema`` is stored as, and ``alternatives``: other shapes the same route may send
+    (documented with ``anyOf``)."""
+
+    artifact: str
+    component: str
+    schema: Callable[[], dict[str, Any]]
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+
+
+FLEET_SWEEP: dict[str, Any] = {
+    "type": "object",
+    "title": "Fleet sweep (simulation with fleet)",
+    "description": "Served share against fleet size: the request's source, day, replications, seed "
+    "and start inventory, and `points` (one row per fleet size and district, `gu` = `citywide` for "
+    "the city). The library writes it as a table, without a model to generate a schema from.",
+    "required": ["points"],
+    "properties": {"points": {"type": "array", "items": {"type": "object"}}},
+}
+
+DOCUMENTS: dict[str, Document] = {
+    "scenario": Document("plan", "Plan", _plan_schema),
+    "rebalancing": Document("routes", "RebalancingPlan", _routes_schema),
+    "sweep": Document("sweep", "Sweep", _sweep_schema),
+    "simulation": Document("result", "SimulationResult", _simulation_schema, [FLEET_SWEEP]),
+}
+"""The result document of each job kind, by kind (the keys of :data:`JOB_BASES`)."""
+
+
+def install(app: FastAPI) -> None:
+    """Serve :func:`complete` of FastAPI's document as the app's ``/openapi.json`` (built once)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = complete(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
+
+
+def complete(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` (FastAPI's OpenAPI document, changed in place) with every 422 an ``ErrorBody`` and
+    each job kind's result document schema (:data:`DOCUMENTS`) on its artifact route."""
+    schemas: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
+    for operation in _operations(doc):
+        if "422" in operation.get("responses", {}):
+            answer = operation["responses"]["422"]
+            answer["content"] = copy.deepcopy(ERROR_BODY)
+            answer["description"] = "Invalid request: `errors` names each invalid field and its problem."
+    for kind, document in DOCUMENTS.items():
+        path = f"{JOB_BASES[kind]}/{{job_id}}/{document.artifact}"
+        operation = doc["paths"][path]["get"]  # KeyError: the route moved; DOCUMENTS must follow
+        ref = add_schema(schemas, document.component, document.schema())
+        json_schema = {"anyOf": [ref, *document.alternatives]} if document.alternatives else ref
+        _artifact_answers(operation, kind, json_schema)
+    for name in UNUSED_IF_UNREFERENCED:
+        rest = {k: v for k, v in schemas.items() if k != name}
+        if name in schemas and not _refers_to({**doc, "components": {"schemas": rest}}, COMPONENTS + name):
+            del schemas[name]
+    return doc
+
+
+def _operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for item in doc.get("paths", {}).values() for op in item.values() if isinstance(op, dict)]
+
+
+def _artifact_answers(operation: dict[str, Any], kind: str, json_schema: dict[str, Any]) -> None:
+    """The answers of a route serving a ``kind`` job's result: 200 in each of the kind's media
+    types (JSON with ``json_schema``), 304, and the errors of :func:`api.routes.common.serve_artifact`."""
+    responses = operation.setdefault("responses", {})
+    ok = responses.setdefault("200", {"description": "The document."})
+    ok["content"] = {
+        f.media_type.split(";")[0].strip(): ({"schema": json_schema} if f.name == "json" else {})
+        for f in formats_for(kind).values()
+    }
+    responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
+    for code, description in (
+        ("404", "No such job, or it has no such document."),
+        ("406", "No representation the Accept header allows (or ?format= names none)."),
+        ("409", "The job has not succeeded (yet)."),
+    ):
+        responses.setdefault(code, {"description": description, "content": copy.deepcopy(ERROR_BODY)})
+
+
+def add_schema(schemas: dict[str, Any], name: str, generated: dict[str, Any]) -> dict[str, str]:
+    """Store a generated document schema as the component ``name``, its ``$defs`` as components
+    of their own (a name already taken by other content gets ``name`` as a prefix), every ``$ref``
+    rewritten to them; ``$schema`` and ``$id`` are dropped (an ``$id`` would make the references
+    resolve against it). The reference to the component."""
+    if name in schemas:
+        raise ValueError(f"component {name!r} exists already")
+    schema = copy.deepcopy(generated)
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    names = {d: d for d in defs}
+    taken = set(schemas) | {name}
+    changed = True
+    while changed:  # a rename changes the refs of the others: until no definition clashes
+        changed = False
+        for d, body in defs.items():
+            existing = schemas.get(names[d])
+            if names[d] == name or (existing is not None and existing != _rewrite(body, names)):
+                names[d] = _fresh(f"{name}{d}", taken | set(names.values()))
+                changed = True
+    for d, body in defs.items():
+        schemas[names[d]] = _rewrite(body, names)
+    schemas[name] = _rewrite(schema, names)
+    return {"$ref": COMPONENTS + name}
+
+
+def _fresh(candidate: str, taken: set[str]) -> str:
+    out, n = candidate, 2
+    while out in taken:
+        out, n = f"{candidate}{n}", n + 1
+    return out
+
+
+def _rewrite(node: Any, names: dict[str, str]) -> Any:
+    """``node`` with each ``#/$defs/X`` reference pointing at the component ``names[X]``."""
+    if isinstance(node, dict):
+        return {
+            k: COMPONENTS + names[v.removeprefix("#/$defs/")]
+            if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/")
+            else _rewrite(v, names)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite(v, names) for v in node]
+    return node
+
+
+def _refers_to(node: Any, ref: str) -> bool:
+    if isinstance(node, dict):
+        return node.get("$ref") == ref or any(_refers_to(v, ref) for v in node.values())
+    if isinstance(node, list):
+        return any(_refers_to(v, ref) for v in node)
+    return False
