@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -30,13 +31,17 @@ from mobility.errors import InputError
 from mobility.rebalancing.snapshot import MAX_COUNT, StationStatus, StatusSnapshot
 from mobility.scenario.expansion import (
     MAX_BASELINE_STATIONS,
+    Areas,
     Baseline,
     BaselineStation,
     Coverage,
+    DistrictRules,
     ExpansionScenario,
+    NonNegFloat,
+    Polygon,
     check_unique_ids,
 )
-from mobility.scenario.reading import Strict, renamed, warn_renamed
+from mobility.scenario.reading import Strict, first_repeat, located, problem, renamed, warn_renamed
 from mobility.simulation.fleets import parse_fleet
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
@@ -59,7 +64,7 @@ class _Strict(Strict):
 
 # --- published names: what a caller may name over HTTP ---------------------------------------------
 
-Catalogue = Literal["station_list", "network"]
+Catalogue = Literal["station_list", "network", "district", "dataset_family"]
 
 _PATH_LIKE = re.compile(
     r"""[/\\\x00]          # a separator or NUL anywhere
@@ -83,8 +88,11 @@ def published_names(catalogue: Catalogue) -> tuple[str, ...]:
     """The names this server publishes for ``catalogue`` (from the library's own tables).
 
     ``station_list``: the station-list vintages of :data:`mobility.sources.stations.STATION_VINTAGES`;
-    ``network``: the named networks of :data:`mobility.network.graph.NAMED_SOURCES`. Imported on
-    first use, so that the API process does not load pandas to start.
+    ``network``: the named networks of :data:`mobility.network.graph.NAMED_SOURCES`; ``district``:
+    Seoul's 25 gu (:data:`mobility.sources.stations.SEOUL_GU`, the names the planner's district
+    data use); ``dataset_family``: the families of the data catalogue
+    (:func:`mobility.sources.catalog.all_datasets`, and ``other`` for files no dataset describes).
+    Imported on first use, so that the API process does not load pandas to start.
     """
     if catalogue == "station_list":
         from mobility.sources.stations import STATION_VINTAGES
@@ -94,6 +102,14 @@ def published_names(catalogue: Catalogue) -> tuple[str, ...]:
         from mobility.network.graph import NAMED_SOURCES
 
         return tuple(NAMED_SOURCES)
+    if catalogue == "district":
+        from mobility.sources.stations import SEOUL_GU
+
+        return SEOUL_GU
+    if catalogue == "dataset_family":
+        from mobility.sources.catalog import all_datasets
+
+        return tuple(sorted({spec.family for spec in all_datasets()} | {"other"}))
     raise ValueError(f"unknown catalogue {catalogue!r}")
 
 
@@ -149,12 +165,34 @@ class Published:
     ) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(self.check, handler(source))
 
+    def schema_extra(self) -> dict[str, Any]:
+        """What the field's JSON Schema adds: the published names as an ``enum``."""
+        return {"enum": list(published_names(self.catalogue))}
+
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         out = handler(schema)
-        out["enum"] = list(published_names(self.catalogue))
+        out.update(self.schema_extra())
         return out
+
+
+@dataclass(frozen=True)
+class PublishedKeys(Published):
+    """A mapping whose keys must be names the server publishes (``districts.per_district``: gu
+    names): an unknown or path-like key is refused as :class:`Published` refuses a value, with a
+    422 naming the mapping (``body.districts.per_district``); the JSON Schema lists the names as
+    the mapping's ``propertyNames``."""
+
+    def check(self, value: Any) -> Any:
+        """``value`` (a mapping) if every key is published; otherwise the first bad key's error."""
+        for key in value:
+            super().check(key)
+        return value
+
+    def schema_extra(self) -> dict[str, Any]:
+        """The published names as the mapping's ``propertyNames``."""
+        return {"propertyNames": super().schema_extra()}
 
 
 StationListName = Annotated[str, Published("station_list")]
@@ -162,6 +200,12 @@ StationListName = Annotated[str, Published("station_list")]
 
 NetworkName = Annotated[str, Published("network")]
 """A named street network of this server (``"osm-all"``, ``"osm-drive"``, ...)."""
+
+DistrictName = Annotated[str, Published("district")]
+"""One of Seoul's 25 gu, in Korean (``"마포구"``)."""
+
+DatasetFamily = Annotated[str, Published("dataset_family")]
+"""A family of the data catalogue (``"stations"``, ``"trips"``, ...)."""
 
 
 StoredId = Annotated[
@@ -212,16 +256,52 @@ class ApiCoverage(Coverage):
     network: NetworkName = Field(default="osm-all", description="A named walking network of this server.")
 
 
+class ApiDistrictRules(DistrictRules):
+    """:class:`~mobility.scenario.expansion.DistrictRules` over HTTP: the keys are gu names the
+    server publishes (:class:`PublishedKeys`), checked before any job is created."""
+
+    per_district: Annotated[dict[str, NonNegFloat], PublishedKeys("district")] = Field(default_factory=dict)
+    min_new_stations: Annotated[dict[str, int], PublishedKeys("district")] = Field(default_factory=dict)
+
+
+class ApiPolygon(Polygon):
+    """:class:`~mobility.scenario.expansion.Polygon` over HTTP: every corner inside Seoul's
+    bounding box (:data:`SEOUL_BBOX`), like every other coordinate of a request."""
+
+    @field_validator("coordinates")
+    @classmethod
+    def _in_seoul(cls, v: list[list[tuple[float, float]]]) -> list[list[tuple[float, float]]]:
+        for k, ring in enumerate(v):
+            for j, (lon, lat) in enumerate(ring):
+                if not (SEOUL_BBOX[0] <= lon <= SEOUL_BBOX[2] and SEOUL_BBOX[1] <= lat <= SEOUL_BBOX[3]):
+                    expected = f"a [lon, lat] inside Seoul's bounding box {SEOUL_BBOX}"
+                    raise located((k, j), problem("outside_seoul", [lon, lat], expected), [lon, lat])
+        return v
+
+
+class ApiAreas(Areas):
+    """:class:`~mobility.scenario.expansion.Areas` of :class:`ApiPolygon` (inside Seoul)."""
+
+    # narrowed (an ApiPolygon is a Polygon; nothing appends to a validated request's lists)
+    forbidden: list[ApiPolygon] = Field(default_factory=list)  # type: ignore[assignment]
+    required: list[ApiPolygon] = Field(default_factory=list)  # type: ignore[assignment]
+
+
 class ScenarioRequest(ExpansionScenario):
     """An expansion scenario submitted over HTTP.
 
     The same fields, ranges and rules as ``scenarios/*.yaml``
     (:class:`~mobility.scenario.expansion.ExpansionScenario`), except that every field that
-    reaches a loader accepts only published names (:class:`Published`).
+    reaches a loader accepts only published names (:class:`Published`), district names are the
+    server's gu names, polygons lie inside Seoul's bounding box and the name has at most 200
+    characters (it is echoed in every status).
     """
 
+    name: str = Field(min_length=1, max_length=200)
     baseline: ApiBaseline
     coverage: ApiCoverage = ApiCoverage()
+    districts: ApiDistrictRules = ApiDistrictRules()
+    areas: ApiAreas = ApiAreas()
 
 
 RANGE_PATTERN = r"^\d+(\.\d+)?:\d+(\.\d+)?:\d+(\.\d+)?$"
@@ -247,18 +327,26 @@ class SweepRequest(_Strict):
     )
     with_500m: bool = Field(default=False, description="Also report coverage within a 500 m walk.")
 
+    @field_validator("new_stations", "budget")
+    @classmethod
+    def _range(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """The range as :func:`mobility.placement.sweep.parse_range` reads it (422 naming the field)."""
+        from mobility.placement.sweep import parse_range
+
+        if v is not None:
+            try:
+                parse_range(v, str(info.field_name), integer=info.field_name == "new_stations")
+            except InputError as exc:
+                raise problem("range", exc.value, exc.expected) from None
+        return v
+
     @model_validator(mode="after")
     def _one_axis(self) -> SweepRequest:
-        from mobility.placement.sweep import sweep_axis
-
         if (self.new_stations is None) == (self.budget is None):
             raise ValueError("give exactly one of new_stations or budget")
         if self.budget is not None and self.scenario.budget is None:
-            raise ValueError("budget: the scenario has no budget section")
-        try:
-            sweep_axis(self.new_stations, self.budget)
-        except InputError as exc:
-            raise ValueError(str(exc)) from exc
+            expected = "no budget range: the scenario has no budget section (sweep new_stations)"
+            raise located(("budget",), problem("no_budget", self.budget, expected), self.budget)
         return self
 
 
@@ -363,6 +451,19 @@ class SnapshotIn(StatusSnapshot):
 
     stations: tuple[StationInventory, ...] = Field(min_length=1, max_length=MAX_STATIONS)
 
+    @field_validator("stations")
+    @classmethod
+    def _unique(cls, stations: tuple[StationStatus, ...]) -> tuple[StationStatus, ...]:
+        """The library's rule (one row per station), with the 422 naming the repeated row
+        (``body.stations.1.station_id``) rather than the list (it replaces the parent's check)."""
+        repeat = first_repeat(s.key for s in stations)
+        if repeat is not None:
+            first, i = repeat
+            key = stations[i].key
+            expected = f"one row per station ({key!r} appears twice: stations[{first}] and stations[{i}])"
+            raise located((i, "station_id"), problem("duplicate_station", key, expected), key)
+        return stations
+
 
 class DepotIn(_Strict):
     """An operations centre."""
@@ -385,23 +486,43 @@ class TruckIn(_Strict):
     @model_validator(mode="after")
     def _shift(self) -> TruckIn:
         if self.shift_end <= self.shift_start:
-            raise ValueError("shift_end must be after shift_start")
+            expected = f"a time after shift_start ({self.shift_start:g})"
+            raise located(("shift_end",), problem("shift", self.shift_end, expected), self.shift_end)
         return self
 
 
+def _unique_ids(items: list[DepotIn] | list[TruckIn], noun: str) -> None:
+    """422 naming the second of two items with the same ``id`` (``body.fleet.trucks.1.id``)."""
+    repeat = first_repeat(item.id for item in items)
+    if repeat is not None:
+        first, i = repeat
+        expected = f"unique {noun} ids ({items[first].id!r} is also {noun}s[{first}])"
+        raise located((i, "id"), problem(f"duplicate_{noun}", items[i].id, expected), items[i].id)
+
+
 class FleetIn(_Strict):
-    """Depots and trucks available tonight."""
+    """Depots and trucks available tonight: ids unique, every truck at one of the depots."""
 
     depots: list[DepotIn] = Field(min_length=1, max_length=MAX_DEPOTS)
     trucks: list[TruckIn] = Field(min_length=1, max_length=MAX_TRUCKS)
 
-    @model_validator(mode="after")
-    def _refs(self) -> FleetIn:
-        ids = {d.id for d in self.depots}
-        for i, t in enumerate(self.trucks):
-            if t.depot not in ids:
-                raise ValueError(f"trucks[{i}].depot {t.depot!r} is not one of the depots {sorted(ids)}")
-        return self
+    @field_validator("depots")
+    @classmethod
+    def _depot_ids(cls, depots: list[DepotIn]) -> list[DepotIn]:
+        _unique_ids(depots, "depot")
+        return depots
+
+    @field_validator("trucks")
+    @classmethod
+    def _truck_refs(cls, trucks: list[TruckIn], info: ValidationInfo) -> list[TruckIn]:
+        _unique_ids(trucks, "truck")
+        depots = info.data.get("depots")  # absent when the depots are invalid (their own 422)
+        ids = [d.id for d in depots or ()]
+        for i, t in enumerate(trucks):
+            if depots is not None and t.depot not in ids:
+                expected = f"the id of one of the depots {ids}"
+                raise located((i, "depot"), problem("unknown_depot", t.depot, expected), t.depot)
+        return trucks
 
 
 REBALANCING_EXAMPLE: dict[str, Any] = {
@@ -476,7 +597,9 @@ class RebalancingRunRequest(_Strict):
 
     name: str = Field(default="rebalancing", min_length=1, max_length=200)
     snapshot: SnapshotIn | None = None
-    snapshot_id: str | None = Field(default=None, min_length=1, max_length=32)
+    snapshot_id: StoredId | None = Field(
+        default=None, description="A snapshot stored with POST /v1/rebalancing/snapshots."
+    )
     fleet: FleetIn
     time_limit: float | None = Field(default=None, gt=0, le=86400, description="Solver seconds.")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
@@ -600,16 +723,21 @@ class SimulationRequest(_Strict):
             self.stations = None
         return self
 
-    @model_validator(mode="after")
-    def _fleet_points(self) -> SimulationRequest:
-        if self.fleet is not None:
-            try:
-                points = parse_fleet(self.fleet)
-            except InputError:
-                raise ValueError(f"fleet: {self.fleet!r} needs FIRST <= LAST and STEP > 0") from None
-            if len(points) > MAX_SWEEP_POINTS:
-                raise ValueError(f"fleet: {self.fleet!r} has more than {MAX_SWEEP_POINTS} points")
-        return self
+    @field_validator("fleet")
+    @classmethod
+    def _fleet_points(cls, v: str | None) -> str | None:
+        """``FIRST:LAST:STEP`` (whole numbers: :data:`FLEET_RANGE`) with at most
+        :data:`MAX_SWEEP_POINTS` sizes, counted before the sizes are listed (``0:9999999999:1``
+        would not fit in memory); :meth:`fleets` lists them as ``mobility simulate sweep`` does."""
+        if v is not None:
+            first, last, step = (int(x) for x in v.split(":"))
+            if step <= 0 or last < first:
+                raise problem("fleet_range", v, "FIRST:LAST:STEP with FIRST <= LAST and STEP > 0")
+            n, most = (last - first) // step + 1, MAX_SWEEP_POINTS
+            if n > most:
+                expected = f"at most {most} fleet sizes (it has {n}: more than {most} points)"
+                raise problem("fleet_points", v, expected)
+        return v
 
     def fleets(self) -> list[int]:
         """The sweep's fleet sizes (empty without ``fleet``): :func:`~mobility.simulation.fleets.parse_fleet`,

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.routes.common import FieldError, send_bytes, settle_heap
-from api.schemas import SEOUL_BBOX, ErrorBody
+from api.schemas import SEOUL_BBOX, DatasetFamily, DistrictName, ErrorBody
 from mobility.sources.catalog import dataset_info
 
 router = APIRouter(prefix="/v1", tags=["data"])
@@ -96,7 +96,8 @@ async def stations(
     request: Request,
     _p: Annotated[Principal, Depends(require("read"))],
     district: Annotated[
-        str | None, Query(max_length=40, description="Gu name, e.g. 마포구.", examples=["마포구"])
+        DistrictName | None,
+        Query(max_length=40, description="Gu name, one of Seoul's 25 (e.g. 마포구).", examples=["마포구"]),
     ] = None,
     bbox: Annotated[
         str | None,
@@ -180,8 +181,8 @@ def _dataset_rows(family: str | None) -> list[dict[str, Any]]:
 async def datasets(
     _p: Annotated[Principal, Depends(require("read"))],
     family: Annotated[
-        str | None,
-        Query(max_length=40, pattern=r"^[a-z_]+$", description="Only this family.", examples=["stations"]),
+        DatasetFamily | None,
+        Query(max_length=40, description="Only this family of the catalogue.", examples=["stations"]),
     ] = None,
 ) -> list[dict[str, Any]]:
     """What :func:`mobility.sources.catalog.dataset_info` reports: files, rows, period, checks."""

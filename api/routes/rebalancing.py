@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
@@ -21,13 +21,13 @@ from api.routes.common import (
     csv_upload,
     page_of,
     public_view,
-    stored_upload,
     submission,
     submit_job,
     upload_or_404,
     upload_route,
 )
 from api.routes.data import station_table
+from api.routes.simulations import stored_input
 from api.schemas import (
     REBALANCING_EXAMPLE,
     Accepted,
@@ -150,7 +150,6 @@ def get_snapshot(
     "/runs",
     "Submit a rebalancing run",
     accepted=accepted_response("rebalancing", "Run", "routes"),
-    not_found=True,
 )
 def submit_run(
     request: Request,
@@ -159,18 +158,15 @@ def submit_run(
     principal: Annotated[Principal, Depends(require("rebalancing:write"))],
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    """Queue a run over an inline snapshot or a stored one (``snapshot_id``)."""
+    """Queue a run over an inline snapshot or a stored one (``snapshot_id``; 422 naming
+    ``body.snapshot_id`` when no such snapshot is stored, as for simulations)."""
     settings = request.app.state.settings
     limit = float(run.time_limit or settings.default_time_limit)
     check_time_limit(request, limit, "body.time_limit")
     body = run.model_dump(mode="json", by_alias=True)
     body["time_limit"] = limit
     if run.snapshot_id is not None:
-        sid = run.snapshot_id
-        rec = stored_upload(
-            request, Snapshot, sid, lambda: HTTPException(404, f"snapshot_id: no stored snapshot {sid!r}")
-        )
-        body["snapshot"] = rec.data
+        body["snapshot"] = stored_input(request, Snapshot, run.snapshot_id, "body.snapshot_id").data
     return submit_job(
         request,
         response,

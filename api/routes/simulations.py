@@ -25,6 +25,7 @@ from api.routes.common import (
     IdempotencyKey,
     U,
     add_job_routes,
+    check_time_limit,
     serve_artifact,
     stored_upload,
     submission,
@@ -66,9 +67,10 @@ def submit_simulation(
     principal: Annotated[Principal, Depends(require("scenarios:write"))],
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    """Queue a simulation; 202 with the job id and Location."""
+    """Queue a simulation; 202 with the job id and Location (422 when its estimated time is above
+    this server's maximum, :func:`check_simulated_days`)."""
     settings = request.app.state.settings
-    runs = body.replications * max(len(body.fleets()), 1)
+    runs = check_simulated_days(request, body)
     inputs: dict[str, Any] = body.model_dump(mode="json")
     resolved = resolve_inputs(request, body)
     if resolved:
@@ -82,6 +84,32 @@ def submit_simulation(
         idempotency_key=idempotency_key,
         time_limit=FIT_SECONDS + SECONDS_PER_REPLICATION * runs + settings.job_overhead_seconds,
     )
+
+
+def check_simulated_days(request: Request, body: SimulationRequest) -> int:
+    """The days a job simulates (replications x fleet sizes), or a 422 when they need more than
+    this server's maximum time (``MOBILITY_MAX_TIME_LIMIT``, :func:`check_time_limit`) at
+    :data:`SECONDS_PER_REPLICATION` each; the rider model's fit (:data:`FIT_SECONDS`) is the
+    job's loading time, as a scenario's data loading is, and not counted. The 422 names
+    ``body.replications`` when the days of one fleet size are too many, else ``body.fleet``."""
+    sizes = max(len(body.fleets()), 1)
+    runs = body.replications * sizes
+    one_size = body.replications * SECONDS_PER_REPLICATION
+    field = (
+        "body.replications"
+        if sizes == 1 or one_size > request.app.state.settings.max_time_limit
+        else "body.fleet"
+    )
+    try:
+        check_time_limit(request, runs * SECONDS_PER_REPLICATION, field)
+    except FieldError as exc:
+        raise FieldError(
+            field,
+            f"{body.replications} replications x {sizes} fleet size(s) = {runs} simulated days, "
+            f"estimated at {SECONDS_PER_REPLICATION:g} s each: {exc.problem}; simulate fewer days "
+            "(replications, or fewer fleet sizes)",
+        ) from None
+    return runs
 
 
 def finished_artifact(
@@ -110,7 +138,9 @@ STORED = {
 }
 
 
-def _stored(request: Request, model: type[U], record_id: str, field: str) -> U:
+def stored_input(request: Request, model: type[U], record_id: str, field: str) -> U:
+    """The stored upload (snapshot, station list) a body names by id, or a 422 naming ``field``
+    (``body.snapshot_id``) when no such upload is stored: the same answer for every job kind."""
     noun, listing = STORED[model]
     return stored_upload(
         request,
@@ -132,10 +162,12 @@ def resolve_inputs(request: Request, body: SimulationRequest) -> dict[str, Any]:
             request, src.job_id, kind="scenario", artifact="plan", field="body.source.job_id"
         )
     elif isinstance(src, StationListSource):
-        lists = _stored(request, StationList, src.station_list_id, "body.source.station_list_id")
+        lists = stored_input(request, StationList, src.station_list_id, "body.source.station_list_id")
         out["station_records"] = lists.data["stations"]
     if body.snapshot_id is not None:
-        out["snapshot"] = _stored(request, Snapshot, body.snapshot_id, "body.snapshot_id").data["stations"]
+        out["snapshot"] = stored_input(request, Snapshot, body.snapshot_id, "body.snapshot_id").data[
+            "stations"
+        ]
     if body.routes_job_id is not None:
         out["routes"], out["routes_sha256"] = finished_artifact(
             request, body.routes_job_id, kind="rebalancing", artifact="routes", field="body.routes_job_id"

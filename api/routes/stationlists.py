@@ -11,7 +11,7 @@ it fills in are counted in the answer, never dropped silently.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import ValidationError
@@ -32,6 +32,11 @@ from api.routes.common import (
 from api.schemas import StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mobility.quality import QualityReport
 
 router = APIRouter(prefix="/v1/station-lists", tags=["station lists"])
 BASE = "/v1/station-lists"
@@ -95,8 +100,51 @@ def store_station_list(
     return _store(request, response, principal, upload)
 
 
+DEFAULT_DOCKS = 10
+"""Docks assumed at every station of a file that has no dock counts at all (nothing to take a
+median of): a fixed default, the default ``docks.min`` of a new station in a scenario."""
+
+UNREADABLE_DOCKS = "docks unparseable (set to <NA>)"
+"""The reader's warning for a dock count that is not a whole number >= 0 (``-5``, ``x``)."""
+
+
+def dock_counts(
+    table: pd.DataFrame, report: QualityReport
+) -> tuple[pd.Series, dict[str, int], dict[str, int]]:
+    """Docks per row of a read station table, the rows to leave out and the values assumed, by reason.
+
+    As ``mobility plan`` reads a station list: a missing dock count takes the median of the
+    counts (the reader has set an unreadable one, such as ``-5``, to missing and warned, so the
+    label says which was which); where the file has no dock counts at all, :data:`DEFAULT_DOCKS`.
+    A station with 0 docks (32 rows of the ``api-2025-05`` vintage) holds no bikes: the planner
+    keeps it with 0 docks, a stored list (``docks >= 1``, as ``baseline.station_records``) leaves
+    it out. Each is counted under a label that says what was done and why; the rows to leave out
+    have 0 docks.
+    """
+    docks = table["docks"]
+    dropped: dict[str, int] = {}
+    assumed: dict[str, int] = {}
+    zero = int(docks.eq(0).sum())
+    if zero:
+        dropped["docks = 0 (a station without docks; a stored list needs at least 1)"] = zero
+    missing = int(docks.isna().sum())
+    if missing == len(docks):
+        assumed[f"docks = {DEFAULT_DOCKS} (a fixed default: the file has no dock counts)"] = missing
+        return docks.fillna(DEFAULT_DOCKS), dropped, assumed
+    if missing:
+        fill = int(docks.median())
+        unreadable = min(int(report.warnings.get(UNREADABLE_DOCKS, 0)), missing)
+        if unreadable:
+            assumed[f"docks = {fill} (the median) where the count was not a whole number >= 0"] = unreadable
+        if missing > unreadable:
+            assumed[f"docks = {fill} (the median) where the count was missing"] = missing - unreadable
+        docks = docks.fillna(fill)
+    return docks, dropped, assumed
+
+
 def records_from_csv(raw: bytes) -> tuple[list[BaselineStation], dict[str, int], dict[str, int]]:
-    """Stations of a CSV upload, the rows left out (by reason) and the values assumed.
+    """Stations of a CSV upload, the rows left out (by reason) and the values assumed
+    (:func:`dock_counts`).
 
     Raises
     ------
@@ -110,18 +158,15 @@ def records_from_csv(raw: bytes) -> tuple[list[BaselineStation], dict[str, int],
     except MobilityError as exc:
         raise FieldError("body", str(exc)) from exc
     table = loaded.table
-    dropped = {reason: int(n) for reason, n in loaded.report.dropped.items() if n}
-    assumed: dict[str, int] = {}
-    docks = table["docks"]
-    if docks.isna().any():
-        fill = int(docks.median()) if docks.notna().any() else 10
-        assumed[f"docks = {fill} (the median)"] = int(docks.isna().sum())
-        docks = docks.fillna(fill)
+    docks, left_out, assumed = dock_counts(table, loaded.report)
+    dropped = {reason: int(n) for reason, n in loaded.report.dropped.items() if n} | left_out
     ids = table["station_id"].fillna(table["number"].astype("string"))
     records: list[BaselineStation] = []
     for i, (sid, name, lat, lon, dk) in enumerate(
         zip(ids, table["name"].fillna(""), table["lat"], table["lon"], docks, strict=True)
     ):
+        if dk == 0:
+            continue
         try:
             records.append(
                 BaselineStation(station_id=str(sid), name=str(name), lat=lat, lon=lon, docks=int(dk))

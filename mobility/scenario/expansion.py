@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from mobility.scenario.reading import Strict, read_yaml, validated
+from mobility.scenario.reading import Strict, first_repeat, located, problem, read_yaml, validated
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
@@ -56,14 +56,15 @@ class BaselineStation(Strict):
 
 
 def check_unique_ids(records: Sequence[BaselineStation], field: str) -> None:
-    """Raise ``ValueError`` naming the first station id that repeats (``field[i].station_id``)."""
-    seen: dict[str, int] = {}
-    for i, rec in enumerate(records):
-        if rec.station_id in seen:
-            raise ValueError(
-                f"{field}[{i}].station_id {rec.station_id!r} repeats {field}[{seen[rec.station_id]}]"
-            )
-        seen[rec.station_id] = i
+    """Raise a ``ValueError`` (a :class:`~pydantic.ValidationError` located at
+    ``field.<i>.station_id``, :func:`~mobility.scenario.reading.located`) for the first station id
+    that repeats; call it from a validator of the model that holds ``field``."""
+    repeat = first_repeat(rec.station_id for rec in records)
+    if repeat is not None:
+        first, i = repeat
+        sid = records[i].station_id
+        expected = f"a station id used once ({field}[{first}] has it too)"
+        raise located((field, i, "station_id"), problem("duplicate_station", sid, expected), sid)
 
 
 class Baseline(Strict):

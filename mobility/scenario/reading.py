@@ -8,12 +8,13 @@ strict base model (unknown fields refused, instances frozen).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from mobility.errors import InputError, field_path
 
@@ -43,6 +44,36 @@ def warn_renamed(data: object, renames: Mapping[str, str], where: str) -> object
     return data
 
 
+def problem(kind: str, value: object, expected: str) -> PydanticCustomError:
+    """A validation error of type ``kind``: ``got <value>; expected <expected>`` (the value quoted,
+    cut to 80 characters); :func:`field_errors` reads the value and the expectation back."""
+    shown = repr(value)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return PydanticCustomError(
+        kind, "got {shown}; expected {expected}", {"shown": shown, "expected": expected}
+    )
+
+
+def located(loc: tuple[str | int, ...], error: PydanticCustomError, value: object) -> ValidationError:
+    """``error`` (about ``value``) at ``loc`` below the field or model a validator checks, to raise
+    from that validator: pydantic puts the validator's own location in front, so that the error
+    names the offending element (``fleet.trucks.1.id``), not the list or the model around it."""
+    return ValidationError.from_exception_data(
+        "located", [InitErrorDetails(type=error, loc=loc, input=value)]
+    )
+
+
+def first_repeat(keys: Iterable[Hashable]) -> tuple[int, int] | None:
+    """``(i, j)`` for the first key that appears again: first at ``i``, again at ``j``; ``None``
+    when all keys differ."""
+    seen: dict[Hashable, int] = {}
+    for j, key in enumerate(keys):
+        if key in seen:
+            return seen[key], j
+        seen[key] = j
+    return None
+
+
 def read_yaml(path: Path | str) -> object:
     """The parsed YAML document of ``path``.
 
@@ -67,8 +98,10 @@ def field_errors(exc: ValidationError) -> InputError:
     first = errs[0]
     field = field_path(first["loc"])
     value = first.get("input")
+    ctx = first.get("ctx") or {}
+    said = ctx["expected"] if "shown" in ctx and "expected" in ctx else first["msg"]  # see problem()
     others = [f"{field_path(e['loc'])}: {e['msg']}" for e in errs[1:]]
-    expected = first["msg"] + "".join(f"; also {o}" for o in others)
+    expected = str(said) + "".join(f"; also {o}" for o in others)
     return InputError(field, "{...}" if isinstance(value, dict) else value, expected)
 
 

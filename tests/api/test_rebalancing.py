@@ -54,9 +54,9 @@ def test_stored_snapshot_reference(api: Api) -> None:
     assert r.status_code == 202
     assert api.wait(r.headers["Location"])["status"] == "succeeded"
     missing = api.client.post(
-        "/v1/rebalancing/runs", json=body | {"snapshot_id": "nope"}, headers=api.h("ops")
+        "/v1/rebalancing/runs", json=body | {"snapshot_id": "0" * 32}, headers=api.h("ops")
     )
-    assert missing.status_code == 404 and "snapshot_id" in missing.json()["detail"]
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "body.snapshot_id"
     assert api.client.get("/v1/rebalancing/snapshots/nope", headers=api.h("viewer")).status_code == 404
 
 
@@ -76,14 +76,14 @@ def test_run_validation_names_fields(api_lite: Api) -> None:
     assert post(path_as_network)["errors"][0]["field"] == "body.options.network"
     unknown_option = copy.deepcopy(RUN) | {"options": {"sped_kmh": 30}}
     assert post(unknown_option)["errors"][0]["field"] == "body.options.sped_kmh"
-    both = copy.deepcopy(RUN) | {"snapshot_id": "x"}
+    both = copy.deepcopy(RUN) | {"snapshot_id": "0" * 32}
     assert "exactly one" in post(both)["detail"]
     dup = copy.deepcopy(RUN)
     dup["snapshot"]["stations"][1]["station_id"] = "ST-4"
     assert "appears twice" in post(dup)["detail"]
     depot = copy.deepcopy(RUN)
     depot["fleet"]["trucks"][0]["depot"] = "D9"
-    assert "not one of the depots" in post(depot)["detail"]
+    assert post(depot)["errors"][0]["field"] == "body.fleet.trucks.0.depot"
     shift = copy.deepcopy(RUN)
     shift["fleet"]["trucks"][0] |= {"shift_start": 100, "shift_end": 50}
     assert "shift_end" in post(shift)["detail"]

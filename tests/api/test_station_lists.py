@@ -119,9 +119,12 @@ def test_csv_upload_errors_name_the_problem(api_lite: Api) -> None:
     assert r.status_code == 422 and "empty" in r.text
     r = api_lite.client.post("/v1/station-lists/csv", content=b"0", headers=h)  # found by the schema fuzzer
     assert r.status_code == 422 and "no station rows" in r.text
-    bad = b"station_id,name,lat,lon,docks\nST-1,x,37.55,126.91,0\n"
+    bad = b"station_id,name,lat,lon,docks\nST-1,x,37.55,126.91,600\n"
     r = api_lite.client.post("/v1/station-lists/csv", content=bad, headers=h)
     assert r.status_code == 422 and "docks" in r.text and "ST-1" in r.text
+    no_docks = b"station_id,name,lat,lon,docks\nST-1,x,37.55,126.91,0\n"  # left out, counted
+    r = api_lite.client.post("/v1/station-lists/csv", content=no_docks, headers=h)
+    assert r.status_code == 422 and "no usable station" in r.text and "docks = 0" in r.text
 
 
 def test_viewers_cannot_upload(api_lite: Api) -> None:
