@@ -32,6 +32,7 @@ from api.routes.common import (
 from api.schemas import StationListIn, StationListInfo, StationListPage
 from mobility.errors import MobilityError
 from mobility.scenario.expansion import BaselineStation
+from mobility.sources.stations import fill_dock_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,22 +101,14 @@ def store_station_list(
     return _store(request, response, principal, upload)
 
 
-DEFAULT_DOCKS = 10
-"""Docks assumed at every station of a file that has no dock counts at all (nothing to take a
-median of): a fixed default, the default ``docks.min`` of a new station in a scenario."""
-
-UNREADABLE_DOCKS = "docks unparseable (set to <NA>)"
-"""The reader's warning for a dock count that is not a whole number >= 0 (``-5``, ``x``)."""
-
-
 def dock_counts(
     table: pd.DataFrame, report: QualityReport
 ) -> tuple[pd.Series, dict[str, int], dict[str, int]]:
     """Docks per row of a read station table, the rows to leave out and the values assumed, by reason.
 
-    As ``mobility plan`` reads a station list: a missing dock count takes the median of the
-    counts (the reader has set an unreadable one, such as ``-5``, to missing and warned, so the
-    label says which was which); where the file has no dock counts at all, :data:`DEFAULT_DOCKS`.
+    As ``mobility plan`` reads a station list (:func:`mobility.sources.stations.fill_dock_counts`):
+    a missing dock count takes the median of the counts, and where the file has none at all,
+    a fixed default.
     A station with 0 docks (32 rows of the ``api-2025-05`` vintage) holds no bikes: the planner
     keeps it with 0 docks, a stored list (``docks >= 1``, as ``baseline.station_records``) leaves
     it out. Each is counted under a label that says what was done and why; the rows to leave out
@@ -123,23 +116,11 @@ def dock_counts(
     """
     docks = table["docks"]
     dropped: dict[str, int] = {}
-    assumed: dict[str, int] = {}
     zero = int(docks.eq(0).sum())
     if zero:
         dropped["docks = 0 (a station without docks; a stored list needs at least 1)"] = zero
-    missing = int(docks.isna().sum())
-    if missing == len(docks):
-        assumed[f"docks = {DEFAULT_DOCKS} (a fixed default: the file has no dock counts)"] = missing
-        return docks.fillna(DEFAULT_DOCKS), dropped, assumed
-    if missing:
-        fill = int(docks.median())
-        unreadable = min(int(report.warnings.get(UNREADABLE_DOCKS, 0)), missing)
-        if unreadable:
-            assumed[f"docks = {fill} (the median) where the count was not a whole number >= 0"] = unreadable
-        if missing > unreadable:
-            assumed[f"docks = {fill} (the median) where the count was missing"] = missing - unreadable
-        docks = docks.fillna(fill)
-    return docks, dropped, assumed
+    filled, assumed = fill_dock_counts(docks, report)
+    return filled, dropped, assumed
 
 
 def records_from_csv(raw: bytes) -> tuple[list[BaselineStation], dict[str, int], dict[str, int]]:

@@ -52,6 +52,7 @@ from mobility.placement.fleet import FleetProblem, FleetResult, allocate_fleet
 from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel, ExpansionResult, ModelParams
 from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation
 from mobility.provenance import Provenance
+from mobility.quality import QualityReport
 from mobility.scenario.expansion import BaselineStation, ExpansionScenario
 from mobility.stats import MaxRuntime, StoppingCriterion
 
@@ -354,7 +355,7 @@ def build_inputs(
     from mobility.network.profiles import profiled
     from mobility.network.street import to_metric
     from mobility.sources.population import load_population_grid
-    from mobility.sources.stations import load_station_list
+    from mobility.sources.stations import fill_dock_counts, load_station_list
 
     notes: list[str] = []
     datasets: dict[str, Path] = {}
@@ -364,17 +365,16 @@ def build_inputs(
     if sc.baseline.station_records is not None:
         stations = uploaded_stations(sc.baseline.station_records, data_dir)
         notes.append(f"baseline: {len(stations)} stations sent as content (an uploaded list)")
+        st_report = QualityReport("uploaded stations")
     else:
-        st_loaded = load_station_list(str(sc.baseline.stations), data_dir=data_dir)
+        st_loaded = load_station_list(str(sc.baseline.stations), data_dir=data_dir, field="baseline.stations")
         stations = st_loaded.table.reset_index(drop=True)
+        st_report = st_loaded.report
         if st_loaded.sources:
             datasets["stations"] = st_loaded.sources[0]
-    if stations["docks"].isna().any():
-        n_na = int(stations["docks"].isna().sum())
-        med = int(stations["docks"].median())
-        notes.append(f"{n_na} baseline stations without a dock count: assumed {med} (the median)")
-        stations["docks"] = stations["docks"].fillna(med)
-    stations["docks"] = stations["docks"].astype(int)
+    docks, assumed = fill_dock_counts(stations["docks"], st_report)
+    notes.extend(f"{n} baseline stations: {label}" for label, n in assumed.items())
+    stations["docks"] = docks.astype(int)
 
     progress("loading population grid")
     grid_loaded = load_population_grid(data_dir)

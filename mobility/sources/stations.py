@@ -54,9 +54,12 @@ __all__ = [
     "BIKE_LIST_COLUMNS",
     "COLUMNS",
     "DATASETS",
+    "DEFAULT_DOCKS",
     "SEOUL_BBOX",
     "SEOUL_GU",
     "STATION_VINTAGES",
+    "UNREADABLE_DOCKS",
+    "fill_dock_counts",
     "load_bike_list",
     "load_station_list",
     "normalize_stations",
@@ -76,6 +79,14 @@ STATION_VINTAGES: dict[str, str] = {
     "master": "ttareungi/station_master_OA-21235.csv",
 }
 """Vintage name -> file path relative to the data directory."""
+
+DEFAULT_DOCKS = 10
+"""Docks assumed at every station of a list that has no dock counts at all (nothing to take a
+median of, e.g. the ``master`` vintage): a fixed default, the default ``docks.min`` of a new
+station in a scenario."""
+
+UNREADABLE_DOCKS = "docks unparseable (set to <NA>)"
+"""The quality report's warning for a dock count that is not a whole number >= 0 (``-5``, ``x``)."""
 
 TRIPS_WITH_BOTH_KEYS = "ttareungi/trips_2022-01-01_fullday.csv"
 """The trip file whose rows carry both the station number and the ST-ID."""
@@ -309,7 +320,7 @@ def _parse_docks(s: pd.Series, report: QualityReport) -> pd.Series:
         docks[formula] = sums.astype("Int64")
         report.warn("docks given as a formula (evaluated)", formula, example=s)
     bad = docks.isna() & s.fillna("").ne("")
-    report.warn("docks unparseable (set to <NA>)", bad, example=s)
+    report.warn(UNREADABLE_DOCKS, bad, example=s)
     return docks
 
 
@@ -763,7 +774,7 @@ def load_bike_list(path: Path | str) -> Loaded[pd.DataFrame]:
 # --------------------------------------------------------------------------------------------
 
 
-def _resolve_source(source: str | Path, data_dir: Path | None) -> tuple[Path, str]:
+def _resolve_source(source: str | Path, data_dir: Path | None, field: str) -> tuple[Path, str]:
     if isinstance(source, str) and source in STATION_VINTAGES:
         root = resolve_data_dir(data_dir)
         path = root / STATION_VINTAGES[source]
@@ -777,9 +788,47 @@ def _resolve_source(source: str | Path, data_dir: Path | None) -> tuple[Path, st
         return path, path.name
     if isinstance(source, str) and not any(sep in source for sep in ("/", "\\", ".")):
         raise InputError(
-            "source", source, f"a station vintage ({', '.join(STATION_VINTAGES)}) or a path to a CSV file"
+            field, source, f"a station vintage ({', '.join(STATION_VINTAGES)}) or a path to a CSV file"
         )
     raise DataNotFoundError(f"station file {str(source)!r}", [path], "Give the path of an existing CSV file.")
+
+
+def fill_dock_counts(docks: pd.Series, report: QualityReport) -> tuple[pd.Series, dict[str, int]]:
+    """Fill missing dock counts as the planner does, and say what was assumed, by reason.
+
+    A missing count takes the median of the counts of the list; the reader has set an unreadable
+    one (``-5``, ``x``) to missing and warned (:data:`UNREADABLE_DOCKS` in ``report``), so the
+    label says which was which. Where the list has no dock counts at all, every station gets
+    :data:`DEFAULT_DOCKS`.
+
+    Parameters
+    ----------
+    docks
+        The ``docks`` column of a normalized station table (nullable integers).
+    report
+        The quality report of the read that produced it.
+
+    Returns
+    -------
+    tuple[pandas.Series, dict[str, int]]
+        The docks with no value missing, and the number of stations per assumption (a label
+        such as ``"docks = 12 (the median) where the count was missing"``); empty when nothing
+        was missing.
+    """
+    assumed: dict[str, int] = {}
+    missing = int(docks.isna().sum())
+    if missing == 0:
+        return docks, assumed
+    if missing == len(docks):
+        assumed[f"docks = {DEFAULT_DOCKS} (a fixed default: the file has no dock counts)"] = missing
+        return docks.fillna(DEFAULT_DOCKS), assumed
+    fill = int(docks.median())
+    unreadable = min(int(report.warnings.get(UNREADABLE_DOCKS, 0)), missing)
+    if unreadable:
+        assumed[f"docks = {fill} (the median) where the count was not a whole number >= 0"] = unreadable
+    if missing > unreadable:
+        assumed[f"docks = {fill} (the median) where the count was missing"] = missing - unreadable
+    return docks.fillna(fill), assumed
 
 
 def load_station_list(
@@ -787,6 +836,7 @@ def load_station_list(
     data_dir: Path | None = None,
     *,
     fill_ids: bool = True,
+    field: str = "source",
 ) -> Loaded[pd.DataFrame]:
     """Load one station list into the normalized station schema.
 
@@ -801,6 +851,9 @@ def load_station_list(
     fill_ids
         Fill a missing ``station_id`` from the number <-> ST-ID lookup
         (:func:`station_number_lookup`) when a data directory is available.
+    field
+        The name the caller knows ``source`` by (``"baseline.stations"``, ``"--from"``), used in
+        the error for a value that is neither a vintage nor a path.
 
     Returns
     -------
@@ -816,7 +869,7 @@ def load_station_list(
     InputError
         ``source`` is neither a vintage nor a path.
     """
-    path, label = _resolve_source(source, data_dir)
+    path, label = _resolve_source(source, data_dir, field)
     is_vintage = isinstance(source, str) and source in STATION_VINTAGES
     report = QualityReport(dataset=f"stations_{label}" if is_vintage else f"stations:{label}")
     df = _read_normalized(path, label, report)

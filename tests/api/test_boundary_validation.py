@@ -22,8 +22,7 @@ from sqlalchemy import func, select
 from api.app import create_app
 from api.db import session_factory
 from api.db.models import Job
-from api.routes.stationlists import DEFAULT_DOCKS
-from mobility.sources.stations import STATION_VINTAGES, load_station_list
+from mobility.sources.stations import DEFAULT_DOCKS, STATION_VINTAGES, load_station_list
 
 MAX_TIME = 120.0
 

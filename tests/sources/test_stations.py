@@ -16,9 +16,12 @@ from mobility.sources.base import CRS_METRIC
 from mobility.sources.stations import (
     COLUMNS,
     DATASETS,
+    DEFAULT_DOCKS,
     SEOUL_BBOX,
     STATION_VINTAGES,
+    UNREADABLE_DOCKS,
     _parse_date,
+    fill_dock_counts,
     load_station_list,
     station_number_lookup,
     stations_to_geodataframe,
@@ -405,3 +408,32 @@ def test_utf16_with_bom_is_read(src: Path, tmp_path: Path) -> None:
     path = tmp_path / "utf16.csv"
     path.write_bytes(text.encode("utf-16"))
     assert load_station_list(path, fill_ids=False).table["number"].tolist() == [301, 302, 303]
+
+
+def test_dock_counts_filled_and_said() -> None:
+    """A missing count takes the median, an unreadable one too under its own label; a list
+    without any count gets the fixed default (the planner took ``int(median)`` of nothing)."""
+    report = QualityReport("t")
+    report.warn(UNREADABLE_DOCKS, count=1)
+    docks = pd.Series([10, 20, None, None, 12], dtype="Int64")
+    filled, assumed = fill_dock_counts(docks, report)
+    assert filled.tolist() == [10, 20, 12, 12, 12]
+    assert assumed == {
+        "docks = 12 (the median) where the count was not a whole number >= 0": 1,
+        "docks = 12 (the median) where the count was missing": 1,
+    }
+    none = pd.Series([None, None], dtype="Int64")
+    filled, assumed = fill_dock_counts(none, QualityReport("t"))
+    assert filled.tolist() == [DEFAULT_DOCKS] * 2
+    assert sum(assumed.values()) == 2 and str(DEFAULT_DOCKS) in next(iter(assumed))
+    full = pd.Series([5, 6], dtype="Int64")
+    same, nothing = fill_dock_counts(full, QualityReport("t"))
+    assert same.tolist() == [5, 6] and nothing == {}
+
+
+def test_master_list_has_no_dock_counts(data_dir: Path) -> None:
+    """The ``master`` vintage carries no dock column: every station gets the default."""
+    loaded = load_station_list("master", data_dir)
+    assert loaded.table["docks"].isna().all()
+    filled, assumed = fill_dock_counts(loaded.table["docks"], loaded.report)
+    assert filled.notna().all() and sum(assumed.values()) == len(loaded.table)
