@@ -126,12 +126,11 @@ export async function newView(el, _m, params) {
       // errors about the snapshot go beside the status inputs
       for (const err of e.body.errors || []) {
         const f = String(err.field || '');
-        if (f.includes('snapshot') || (e.status === 404 && sid)) {
+        if (f.includes('snapshot')) {
           const slot = f.includes('snapshot_id') ? el.querySelector('#f-snapshot_id-err') : snapErr;
           slot.textContent += `${slot.textContent ? '; ' : ''}${f.replace(/^body\./, '')}: ${err.problem}`;
         }
       }
-      if (e.status === 404) el.querySelector('#f-snapshot_id-err').textContent = e.message;
     }
   });
 }
