@@ -7,14 +7,16 @@ the problem itself is assembled by the pure builder :func:`mobility.rebalancing.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from mobility.provenance import Provenance
 from mobility.quality import QualityReport
 from mobility.rebalancing.build import assemble_stations, problem_from_scenario
 from mobility.rebalancing.problem import RebalancingProblem
@@ -25,10 +27,10 @@ from mobility.scenario.nightly import NightlyScenario
 if TYPE_CHECKING:
     from mobility.demand.profiles import StationProfiles
 
-__all__ = ["NightInputs", "load_night_problem", "night_snapshot"]
+__all__ = ["NightInputs", "load_night_problem", "night_datasets", "night_provenance", "night_snapshot"]
 
 
-def _day_type(date: str) -> str:
+def _day_type(date: dt.date) -> str:
     """Day type of the morning after ``date`` (the morning the targets are for)."""
     from mobility.demand.holidays import day_type
 
@@ -59,6 +61,69 @@ class NightInputs:
     report: QualityReport
     stations: pd.DataFrame | None = None  # assembled: station_id, number, name, docks, bikes, lon, lat
     profiles: StationProfiles | None = None  # the demand profiles, when they were read
+    datasets: dict[str, Path] = field(default_factory=dict)  # the files read (night_datasets)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the caller must show: the status rows left out (count, reason, first ids) and
+        the rows kept but flagged. Empty when every row was used as it is."""
+        return status_notes(self.report)
+
+
+def status_notes(report: QualityReport) -> list[str]:
+    """One line per reason rows of the status snapshot were dropped or flagged, with the count
+    and the first few station ids, e.g. ``1 status row dropped (no coordinates (not in the
+    station list)): ST-999999``."""
+    out = []
+    for verb, counter in (("dropped", report.dropped), ("kept but flagged", report.warnings)):
+        for reason, n in counter.items():
+            ids = report.examples.get(reason, [])
+            more = ", ..." if n > len(ids) else ""
+            rows = "row" if n == 1 else "rows"
+            out.append(f"{n} status {rows} of {report.rows_read} {verb} ({reason}): {', '.join(ids)}{more}")
+    return out
+
+
+def night_datasets(
+    scn: NightlyScenario,
+    status: Path | pd.DataFrame | StatusSnapshot,
+    travel: TruckTravel,
+    data_dir: Path | None,
+    *,
+    demand: bool,
+) -> dict[str, Path]:
+    """The files behind a night, by name, for its provenance: the status snapshot (when given as
+    a file), the street network and the KTDB speed data of its night profile (when the travel
+    used the network), and the Ttareungi files the demand profiles are built from (when read)."""
+    from mobility.config import resolve_data_dir
+    from mobility.errors import DataNotFoundError
+    from mobility.network.graph import NAMED_SOURCES
+    from mobility.network.street import KTDB_SPEEDS
+
+    files: dict[str, Path] = {}
+    if isinstance(status, str | Path):
+        files["status"] = Path(status)
+    try:
+        root: Path | None = resolve_data_dir(data_dir)
+    except DataNotFoundError:
+        root = None
+    if travel.network is not None:
+        files["network"] = Path(str(travel.network.net.info.get("source_path", "")))
+        if scn.network.profile == "truck_night" and root is not None:
+            files["speeds"] = root / KTDB_SPEEDS
+            files["speed_links"] = root / NAMED_SOURCES["ktdb"]
+    if demand and root is not None:
+        from mobility.demand.data import profile_inputs
+
+        files.update({f"demand.{p.stem}": p for p in profile_inputs(root)})
+    return {k: p for k, p in files.items() if p.is_file()}
+
+
+def night_provenance(scn: NightlyScenario, night: NightInputs, *, seed: int) -> Provenance:
+    """The provenance of a night's plan: code version, the fingerprints of :attr:`NightInputs.datasets`
+    (status, network, speeds, demand data), the scenario and the seed."""
+    files: dict[str, Path | str] = dict(night.datasets)
+    return Provenance.collect(files, scenario=scn.model_dump(mode="json"), seed=seed)
 
 
 def night_snapshot(status: Path | pd.DataFrame | StatusSnapshot) -> StatusSnapshot:
@@ -125,4 +190,5 @@ def load_night_problem(
         report=report,
         meta={"network": tt.model, "day_type": day},
     )
-    return NightInputs(problem, tt, report, stations=stations, profiles=prof)
+    datasets = night_datasets(scn, status, tt, data_dir, demand=prof is not None)
+    return NightInputs(problem, tt, report, stations=stations, profiles=prof, datasets=datasets)

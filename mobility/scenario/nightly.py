@@ -23,13 +23,15 @@ times are seconds since midnight of the evening (:func:`clock_seconds`).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from mobility.errors import InputError
-from mobility.scenario.reading import Strict, read_yaml, renamed, validated, warn_renamed
+from mobility.scenario.reading import Strict, problem, read_yaml, renamed, validated, warn_renamed
 
 __all__ = [
     "Costs",
@@ -70,11 +72,44 @@ def clock_seconds(text: str, *, after: float | None = None) -> float:
     return s
 
 
+def _calendar_date(value: object) -> object:
+    """``value`` as a :class:`datetime.date` when it is a real date ``YYYY-MM-DD`` (a string, or
+    a date YAML read from an unquoted one); anything else is a located validation error."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise problem("date", value, "a real calendar date YYYY-MM-DD, e.g. '2022-01-01'")
+
+
+def _clock_time(value: object) -> object:
+    """``value`` unchanged when it is a clock time ``"HH:MM"`` from 00:00 to 23:59."""
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        try:
+            clock_seconds(value)
+            return value
+        except InputError:
+            pass
+    raise problem("clock_time", value, "a clock time HH:MM between 00:00 and 23:59")
+
+
 class NightSpec(Strict):
     """The night: the evening's date (for the snapshot and day type) and the status time."""
 
-    date: str = "2022-01-01"
-    status_at: str = "22:00"
+    date: Annotated[dt.date, BeforeValidator(_calendar_date)] = Field(
+        default=dt.date(2022, 1, 1),
+        description="The evening of the night, YYYY-MM-DD (a real date): the morning after it gives "
+        "the day type of the demand targets (targets.day_type auto) and the simulated morning.",
+    )
+    status_at: Annotated[str, BeforeValidator(_clock_time)] = Field(
+        default="22:00",
+        description="Clock time HH:MM (00:00-23:59) of the status snapshot, for the record: it is "
+        "kept in the results' provenance (scenario) and does not change the plan; the --status "
+        "snapshot gives the stock.",
+    )
 
 
 class DepotSpec(Strict):

@@ -25,6 +25,7 @@ neighbour, and scales the rates by the season and year (January is quiet).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,7 +155,7 @@ def morning_after(
     bikes: np.ndarray,
     routes: dict[str, dict[str, Any] | None],
     *,
-    night: str,
+    night: str | dt.date,
     profiles: StationProfiles | None,
     replications: int = 10,
     seed: int = 0,
@@ -173,7 +174,7 @@ def morning_after(
     routes
         Method name -> ``routes.json`` document (``None``: no rebalancing).
     night
-        The night's date ``YYYY-MM-DD``; the morning after is simulated.
+        The night's date (``YYYY-MM-DD`` or a date); the morning after is simulated.
     profiles
         The demand profiles (:class:`~mobility.demand.profiles.StationProfiles`; ``None``: read).
     replications, seed

@@ -73,3 +73,38 @@ def test_clock() -> None:
 def test_missing_file() -> None:
     with pytest.raises(InputError, match="existing YAML"):
         load_nightly(ROOT / "scenarios" / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        *[
+            ("date", v, "a real calendar date")
+            for v in ["2022-02-30", "not-a-date", "2022-13-01", 0, "2022-01-01T10:00"]
+        ],
+        *[
+            ("status_at", v, "a clock time HH:MM between 00:00 and 23:59")
+            for v in ["29:00", "22:60", "2200", 2200, "22-00"]
+        ],
+    ],
+)
+def test_night_date_and_status_time_are_checked(field: str, value: object, expected: str) -> None:
+    d = _base()
+    d["night"] = {field: value}
+    with pytest.raises(InputError) as info:
+        nightly_from_dict(d)
+    assert info.value.field == f"night.{field}"
+    assert str(info.value).startswith(f"night.{field}: got {value!r}; expected {expected}")
+
+
+def test_night_date_reads_quoted_and_unquoted_yaml_and_writes_the_same_json() -> None:
+    import datetime as dt
+
+    import yaml
+
+    for text in ('date: "2022-01-01"', "date: 2022-01-01"):
+        d = _base()
+        d["night"] = yaml.safe_load(text)
+        s = nightly_from_dict(d)
+        assert s.night.date == dt.date(2022, 1, 1)
+        assert s.model_dump(mode="json")["night"]["date"] == "2022-01-01"
