@@ -3,6 +3,9 @@
 Every writer in the package goes through :func:`atomic_write` (or :func:`atomic_path`): the
 content goes to a temporary file in the destination folder, which is renamed over the target
 only when complete.
+
+Every CSV goes through :func:`csv_bytes` / :func:`atomic_write_csv`: UTF-8 **with a byte-order
+mark**, so that Excel (which opens a BOM-less UTF-8 CSV as CP949) shows the Hangul names.
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CSV_BOM = "\ufeff"
+"""The byte-order mark every CSV of the package starts with (see :func:`csv_bytes`)."""
 
 
 @contextmanager
@@ -56,3 +65,20 @@ def atomic_write_bytes(target: Path | str, data: bytes) -> Path:
 def atomic_write_json(target: Path | str, obj: Any, *, indent: int | None = 2) -> Path:
     """Write ``obj`` as JSON (UTF-8, Hangul kept as is, not ``\\uXXXX``) atomically."""
     return atomic_write_text(target, json.dumps(obj, ensure_ascii=False, indent=indent, default=str) + "\n")
+
+
+def csv_bytes(table: pd.DataFrame | str) -> bytes:
+    """A table (no index, CRLF line ends) or CSV text already formatted, as the bytes of a CSV
+    file: UTF-8 **with a byte-order mark**.
+
+    Excel on Windows opens a BOM-less UTF-8 CSV as CP949/ANSI and shows the station names as
+    mojibake; with the BOM, Hangul appears correctly on double-click. Readers of the package
+    (``pandas.read_csv(..., encoding="utf-8-sig")``, the snapshot and station readers) skip it.
+    """
+    text = table if isinstance(table, str) else str(table.to_csv(index=False, lineterminator="\r\n"))
+    return (CSV_BOM + text.removeprefix(CSV_BOM)).encode("utf-8")
+
+
+def atomic_write_csv(target: Path | str, table: pd.DataFrame | str) -> Path:
+    """Write ``table`` as CSV (:func:`csv_bytes`: UTF-8 with a BOM) atomically; return the target."""
+    return atomic_write_bytes(target, csv_bytes(table))

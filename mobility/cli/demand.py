@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
+from mobility.cli.common import DataDirOption, JsonOption, check_out_file, console, err_console, print_json
 from mobility.errors import InputError
-from mobility.io import atomic_path
+from mobility.io import atomic_path, atomic_write_csv
 
 demand_app = typer.Typer(
     help="Station demand: hourly profiles, morning target inventories, evening snapshots, "
@@ -58,17 +59,16 @@ def check_out(out: Path) -> str:
 
 
 def write_table(df: pd.DataFrame, out: Path) -> None:
-    """Write Parquet or CSV (by the file's extension) atomically."""
-    suffix = check_out(out)
-    with atomic_path(out) as tmp:
-        if suffix == ".parquet":
+    """Write Parquet or CSV (by the file's extension) atomically; CSV through the one writer."""
+    if check_out(out) == ".parquet":
+        with atomic_path(out) as tmp:
             df.to_parquet(tmp, index=False)
-        else:
-            flat = df.copy()
-            for col in flat.columns:
-                if flat[col].map(lambda v: isinstance(v, list)).any():
-                    flat[col] = flat[col].map(lambda v: " ".join(f"{x:g}" for x in v))
-            flat.to_csv(tmp, index=False, encoding="utf-8")
+        return
+    flat = df.copy()
+    for col in flat.columns:
+        if flat[col].map(lambda v: isinstance(v, list)).any():
+            flat[col] = flat[col].map(lambda v: " ".join(f"{x:g}" for x in v))
+    atomic_write_csv(out, flat)  # UTF-8 with a BOM, as every CSV of the project
 
 
 def sparkline(values: list[float]) -> str:
@@ -125,6 +125,8 @@ def profile_cmd(
     from mobility.demand.data import load_profiles
     from mobility.demand.profiles import profile_summary
 
+    if plot is not None:
+        check_out_file(plot, "--plot")
     prof = load_profiles(data_dir)
     info = profile_summary(prof, station, day_type)
     if plot is not None:
@@ -136,10 +138,12 @@ def profile_cmd(
     rent = [h["rent_rate"] for h in info["hours"]]
     ret = [h["return_rate"] for h in info["hours"]]
     console.print(
-        f"[bold]{info['number']} {info['name']}[/] ({info['gu']}, {info['docks']} docks) — "
-        f"{info['day_type']}: {info['rentals_per_day']:.1f} rentals, "
-        f"{info['returns_per_day']:.1f} returns per day  [dim](level: {info['level_source']}, "
-        f"{info['trip_rows']} trip rows)[/]",
+        Text.assemble(
+            (f"{info['number']} {info['name']}", "bold"),
+            f" ({info['gu']}, {info['docks']} docks) — {info['day_type']}: "
+            f"{info['rentals_per_day']:.1f} rentals, {info['returns_per_day']:.1f} returns per day  ",
+            (f"(level: {info['level_source']}, {info['trip_rows']} trip rows)", "dim"),
+        ),
         highlight=False,
     )
     console.print(f"rentals  {sparkline(rent)}")
@@ -202,6 +206,7 @@ def targets_cmd(
     from mobility.demand.inventory import InventoryParams, curves_from_profiles, targets_table
 
     check_out(out)
+    check_out_file(out)
     params = InventoryParams(
         start_hour=parse_clock(at),
         horizon_hours=parse_duration(horizon),
@@ -250,9 +255,15 @@ def snapshot_cmd(
     from mobility.rebalancing.snapshot import StatusSnapshot, snapshot_from_table
 
     snapshot_format(out)
+    check_out_file(out)
     clock = parse_clock(at)
     prof = load_profiles(data_dir)
-    table = derive_snapshot_from_data(prof, date, at=clock, data_dir=data_dir)
+    try:
+        table = derive_snapshot_from_data(prof, date, at=clock, data_dir=data_dir)
+    except InputError as exc:  # the library checks the hour it was given; quote the caller's --at
+        if exc.field != "at":
+            raise
+        raise InputError("--at", at, exc.expected) from exc
     doc: StatusSnapshot = snapshot_from_table(table, name=f"derived {date} {at}", label="snapshot")
     write_snapshot(doc, out)
     summary = {

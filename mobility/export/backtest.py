@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mobility.errors import InputError
-from mobility.io import atomic_path, atomic_write_text
+from mobility.io import atomic_path, atomic_write_csv, atomic_write_text
 
 if TYPE_CHECKING:
     from mobility.placement.backtest import Backtest
@@ -31,10 +31,7 @@ def district_table(bt: Backtest) -> pd.DataFrame:
 
 def write_district_table(bt: Backtest, path: Path | str) -> Path:
     """The district table as CSV (UTF-8 with BOM)."""
-    target = Path(path)
-    with atomic_path(target) as tmp:
-        district_table(bt).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
-    return target
+    return atomic_write_csv(path, district_table(bt))
 
 
 def _outlines(data_dir: Path | None) -> list[tuple[list[float], list[float]]]:

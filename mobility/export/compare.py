@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from mobility.export.layers import MapLayers, citywide, with_baseline
-from mobility.io import atomic_path
+from mobility.io import atomic_write_csv
 
 KPIS = ("stations", "docks", "bikes", "bikes_per_10k", "coverage_share")
 """District figures compared."""
@@ -56,10 +56,7 @@ def comparison_layers(before: MapLayers, after: MapLayers) -> MapLayers:
 
 def write_compare_table(table: pd.DataFrame, path: Path | str) -> Path:
     """The comparison table as CSV (UTF-8 with BOM, so Excel shows the Hangul district names)."""
-    target = Path(path)
-    with atomic_path(target) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
-    return target
+    return atomic_write_csv(path, table)
 
 
 def write_comparison(before: MapLayers, after: MapLayers, out: Path | str, fmt: str) -> list[Path]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mobility.io import atomic_path, atomic_write_text
+from mobility.io import atomic_path, atomic_write_csv, atomic_write_text
 
 if TYPE_CHECKING:
     from mobility.placement.sweep import Sweep
@@ -60,8 +60,8 @@ def curve_csv(points: Iterable[Mapping[str, Any]]) -> str:
 
 
 def write_curve_csv(sweep: Sweep, path: Path | str) -> Path:
-    """One row per point, UTF-8 with a header (:func:`curve_csv`)."""
-    return atomic_write_text(path, curve_csv(curve_rows(sweep)))
+    """The points with a header (:func:`curve_csv`), UTF-8 with a BOM (:func:`~mobility.io.csv_bytes`)."""
+    return atomic_write_csv(path, curve_csv(curve_rows(sweep)))
 
 
 def _x(sweep: Sweep) -> tuple[list[float], str]:

@@ -11,6 +11,7 @@ import csv
 import io
 from typing import Any
 
+from mobility.io import csv_bytes
 from mobility.placement.plan import Plan
 
 __all__ = ["PLAN_CSV_COLUMNS", "plan_csv", "plan_feature_collection"]
@@ -56,4 +57,4 @@ def plan_csv(plan: Plan) -> bytes:
     w.writeheader()
     for r in _station_rows(plan):
         w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in PLAN_CSV_COLUMNS})
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return csv_bytes(buf.getvalue())

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from mobility.io import csv_bytes
 from mobility.rebalancing.plan import RebalancingPlan, TruckRoute, clock
 from mobility.rebalancing.problem import Depot
 
@@ -67,17 +68,8 @@ def route_sheet(plan: RebalancingPlan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ROUTE_SHEET_COLUMNS))
 
 
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """A table as CSV in UTF-8 **with a byte-order mark** and CRLF line ends.
-
-    Excel on Windows opens a BOM-less UTF-8 CSV as CP949/ANSI and shows the station names as
-    mojibake; with the BOM, Hangul appears correctly on double-click.
-    """
-    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-
-
 def route_sheet_csv(plan: RebalancingPlan) -> bytes:
-    """:func:`route_sheet` as CSV (see :func:`csv_bytes`)."""
+    """:func:`route_sheet` as CSV (UTF-8 with a BOM: :func:`mobility.io.csv_bytes`)."""
     return csv_bytes(route_sheet(plan))
 
 

@@ -3,7 +3,7 @@
 The rows and columns are :func:`mobility.export.routes.route_sheet`'s (the same table as
 ``routes.csv`` and the API's ``?format=csv``), split per truck. Files are UTF-8 with a byte-order
 mark, so that Excel shows the Hangul station names correctly (see
-:func:`mobility.export.routes.csv_bytes`).
+:func:`mobility.io.csv_bytes`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from mobility.export.layers import MapLayers
-from mobility.export.routes import ROUTE_SHEET_COLUMNS, csv_bytes, route_sheet
-from mobility.io import atomic_write_bytes
+from mobility.export.routes import ROUTE_SHEET_COLUMNS, route_sheet
+from mobility.io import atomic_write_bytes, csv_bytes
 
 __all__ = ["write_route_sheets"]
 

@@ -1,8 +1,9 @@
 """The status snapshot's writers: one per format, for ``mobility demand snapshot`` and the API.
 
 JSON is the document itself (:meth:`~mobility.rebalancing.snapshot.StatusSnapshot.to_dict`);
-CSV and Parquet are its status table (:meth:`~mobility.rebalancing.snapshot.StatusSnapshot.table`),
-which :func:`mobility.rebalancing.snapshot.read_snapshot` reads back to the same document.
+CSV (UTF-8 with a BOM, :func:`mobility.io.csv_bytes`) and Parquet are its status table
+(:meth:`~mobility.rebalancing.snapshot.StatusSnapshot.table`), which
+:func:`mobility.rebalancing.snapshot.read_snapshot` reads back to the same document.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from pathlib import Path
 
 from mobility.errors import InputError
-from mobility.io import atomic_path
+from mobility.io import atomic_path, csv_bytes
 from mobility.rebalancing.snapshot import StatusSnapshot
 
 __all__ = ["SNAPSHOT_SUFFIXES", "snapshot_csv", "snapshot_format", "snapshot_json", "write_snapshot"]
@@ -49,5 +50,5 @@ def write_snapshot(snapshot: StatusSnapshot, out: Path) -> Path:
         elif suffix == ".json":
             tmp.write_text(snapshot_json(snapshot), encoding="utf-8")
         else:
-            tmp.write_text(snapshot_csv(snapshot), encoding="utf-8")
+            tmp.write_bytes(csv_bytes(snapshot_csv(snapshot)))
     return out

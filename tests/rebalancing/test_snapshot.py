@@ -102,13 +102,15 @@ def test_every_file_type_reads_back_the_same_document(tmp_path: Path) -> None:
         path = write_snapshot(snap, tmp_path / f"derived{suffix}")
         assert read_snapshot(path) == snap, suffix
     # the status table keeps the columns mobility demand snapshot has always written, in order
-    header = (tmp_path / "derived.csv").read_text(encoding="utf-8").splitlines()[0]
+    raw = (tmp_path / "derived.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, like every CSV the package writes
+    header = (tmp_path / "derived.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.split(",") == [
         "station_id", "number", "name", "gu", "docks", "bikes", "target_morning", "net_flow", "clipped",
         "derived", "method", "date", "at",
     ]  # fmt: skip
     # a row with only its number keeps an empty id in the file, and is N<number> on the problem
-    assert (tmp_path / "derived.csv").read_text(encoding="utf-8").splitlines()[2].startswith(",3989,")
+    assert (tmp_path / "derived.csv").read_text(encoding="utf-8-sig").splitlines()[2].startswith(",3989,")
     assert [s.key for s in snap.stations] == ["ST-4", "N3989"]
 
 
