@@ -21,10 +21,13 @@ from mobility.cli.common import (
     DataDirOption,
     JsonOption,
     ScenarioSeedOption,
+    check_out_dir,
     console,
     err_console,
     print_json,
+    print_styled,
     print_written,
+    with_solver_overrides,
 )
 from mobility.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 
@@ -108,24 +111,28 @@ def rebalance_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Plan tonight's truck routes: which stations, in which order, how many bikes, when."""
-    from mobility.provenance import Provenance
-    from mobility.rebalancing.night import load_night_problem
+    check_out_dir(out)  # before the solver modules load (seconds) and before any work
+    from mobility.rebalancing.night import load_night_problem, night_provenance
     from mobility.rebalancing.solve import SolveParams, solve
     from mobility.rebalancing.travel import with_street_paths
     from mobility.rebalancing.validate import validate_plan
     from mobility.scenario.nightly import load_nightly
 
     t0 = time.perf_counter()
-    scn = load_nightly(scenario)
+    scn = with_solver_overrides(
+        load_nightly(scenario), {"time_limit": ("--time-limit", time_limit), "seed": ("--seed", seed)}
+    )
     with err_console.status("reading the status snapshot and the demand model…") as st:
         night = load_night_problem(scn, status, data_dir, progress=lambda m: st.update(m))
     if night.travel.note:
-        err_console.print(f"[yellow]{night.travel.note}[/]")
+        err_console.print(night.travel.note, style="yellow", highlight=False)
+    for note in night.notes:  # status rows left out: said here, and in routes.json's status_report
+        print_styled("note:", "yellow", note)
     problem, report = night.problem, night.report
     network_name, day = problem.meta["network"], problem.meta["day_type"]
     params = SolveParams(
-        time_limit=time_limit if time_limit is not None else scn.solver.time_limit,
-        seed=seed if seed is not None else scn.solver.seed,
+        time_limit=scn.solver.time_limit,
+        seed=scn.solver.seed,
         workers=scn.solver.workers,
         decompose=scn.solver.decompose,
         trucks_per_zone=scn.solver.trucks_per_zone,
@@ -139,8 +146,7 @@ def rebalance_cmd(
             st.update("drawing routes on the street network…")
             plan = with_street_paths(plan, night.travel, problem)
     check = validate_plan(problem, plan)
-    datasets: dict[str, Path | str] = {"status": status}
-    prov = Provenance.collect(datasets, scenario=scn.model_dump(mode="json"), seed=params.seed)
+    prov = night_provenance(scn, night, seed=params.seed)
     meta = {
         **plan.meta,
         "scenario": scn.name,
@@ -223,5 +229,5 @@ def rebalance_cmd(
         print_written(files)
     if not check.ok:
         for v in check.violations[:10]:
-            err_console.print(f"[red]violation:[/] {v}")
+            print_styled("violation:", "red", v)
         raise typer.Exit(1)

@@ -22,9 +22,17 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from mobility.cli.common import DataDirOption, JsonOption, SeedOption, console, err_console, print_json
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    SeedOption,
+    check_out_dir,
+    console,
+    err_console,
+    print_json,
+)
 from mobility.errors import InputError
-from mobility.io import atomic_path, atomic_write_json, atomic_write_text
+from mobility.io import atomic_path, atomic_write_json
 from mobility.simulation.fleets import parse_fleet
 
 if TYPE_CHECKING:
@@ -163,6 +171,7 @@ def simulate_cmd(
     from mobility.simulation.model import RiderParams
     from mobility.simulation.pipeline import prepare, simulate, sweep
     from mobility.simulation.result import FIGURES
+    from mobility.simulation.sweep import sweep_document, write_sweep
 
     is_sweep = source == "sweep"
     if is_sweep:
@@ -177,6 +186,7 @@ def simulate_cmd(
         raise InputError("--fleet", fleet, "only with 'mobility simulate sweep SOURCE'")
     if out is None:
         raise InputError("--out", None, "an output folder")
+    check_out_dir(out)
     fleets = parse_fleet(fleet) if fleet is not None else []
     t0 = time.perf_counter()
     status_table = read_status(status) if status is not None else None
@@ -195,46 +205,30 @@ def simulate_cmd(
                 ),
             ),
         )
+        prep.add_inputs({"status": status, "routes": routes})
     if is_sweep:
         rows: list[pd.DataFrame] = []
         for i, f in enumerate(fleets):
             with err_console.status(f"fleet {f:,} ({i + 1}/{len(fleets)}), {replications} days…"):
                 rows.append(sweep(prep, [f], replications, seed))
         table = pd.concat(rows, ignore_index=True)
-        out.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out / "sweep.parquet") as tmp:
-            table.to_parquet(tmp, index=False)
-        atomic_write_text(out / "sweep.csv", table.to_csv(index=False))
-        city = table[table["gu"] == "citywide"]
-        city_rows = city[
-            ["fleet", "served_share", "served_share_low", "served_share_high", "lost_empty"]
-        ].to_dict("records")
-        doc: dict[str, Any] = {
-            "source": prep.source,
-            "day": prep.day.strftime("%Y-%m-%d"),
-            "start_inventory": f"{prep.start_inventory}, scaled to each fleet size",
-            "replications": replications,
-            "seed": seed,
-            "fleet_for_95pct": _first_at(city, 0.95),
-            "citywide": city_rows,
-            "seconds": round(time.perf_counter() - t0, 2),
-        }
-        atomic_write_json(out / "sweep.json", {**doc, "rows": table.to_dict("records")})
+        doc = sweep_document(prep, table, replications, seed, time.perf_counter() - t0)
+        write_sweep(out, table, doc)
         if as_json:
-            print_json(doc)
+            print_json(doc.summary())
             return
-        tab = Table(title=f"served share against fleet size: {prep.source}, {doc['day']}")
+        tab = Table(title=f"served share against fleet size: {prep.source}, {doc.day}")
         for head in ("fleet", "served share", "95% interval", "lost at empty"):
             tab.add_column(head, justify="right")
-        for r in city_rows:
+        for r in doc.citywide:
             tab.add_row(
-                f"{r['fleet']:,}",
-                f"{r['served_share']:.1%}",
-                f"{r['served_share_low']:.1%}–{r['served_share_high']:.1%}",
-                f"{r['lost_empty']:,.0f}",
+                f"{r.fleet:,}",
+                f"{r.served_share:.1%}",
+                f"{r.served_share_low:.1%}–{r.served_share_high:.1%}",
+                f"{r.lost_empty:,.0f}",
             )
         console.print(tab)
-        console.print(f"fleet for 95 % served: {doc['fleet_for_95pct'] or 'not reached'}; written to {out}")
+        console.print(f"fleet for 95 % served: {doc.fleet_for_95pct or 'not reached'}; written to {out}")
         return
     with err_console.status(f"simulating {replications} days of {len(prep.stations):,} stations…"):
         run_, result = simulate(prep, replications, seed)
@@ -262,11 +256,6 @@ def simulate_cmd(
         "lowest served share: " + ", ".join(f"{d.gu} {d.figures.served_share.mean:.1%}" for d in worst)
     )
     console.print(f"written to {out} ({summary['seconds_total']:.1f} s; engine {result.seconds:.1f} s)")
-
-
-def _first_at(city: pd.DataFrame, share: float) -> int | None:
-    hit = city[city["served_share"] >= share]
-    return int(hit["fleet"].min()) if len(hit) else None
 
 
 __all__ = ["register", "simulate_cmd", "write_outputs"]

@@ -35,6 +35,12 @@ def _inputs(data_dir: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.csv")) if folder.is_dir() else []
 
 
+def profile_inputs(data_dir: Path | str | None = None) -> list[Path]:
+    """The files the demand profiles are built from (every Ttareungi CSV of the data folder: trips,
+    usage, station lists), the inputs of their cache key; for provenance."""
+    return _inputs(resolve_data_dir(data_dir))
+
+
 def load_stations(data_dir: Path | None = None) -> pd.DataFrame:
     """The 2025-12 station list (number, station_id, name, gu, lat, lon, docks, ...)."""
     from mobility.sources.stations import load_station_list

@@ -6,6 +6,7 @@ algorithms are in :mod:`~mobility.simulation.model` and :mod:`~mobility.simulati
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class StationSet:
     table: pd.DataFrame
     source: str
     bikes_from_source: bool = False
+    files: tuple[Path, ...] = ()  # the files the stations were read from (for provenance)
 
 
 def parse_day(text: str) -> pd.Timestamp:
@@ -83,10 +85,12 @@ def load_station_set(source: str | Path, data_dir: Path | None = None) -> Statio
             raise InputError(
                 "SOURCE", str(source), "an existing plan.json, a station vintage or a station file"
             )
-        return stations_from_plan(json.loads(p.read_text(encoding="utf-8")), label=p.name)
+        ss = stations_from_plan(json.loads(p.read_text(encoding="utf-8")), label=p.name)
+        return dataclasses.replace(ss, files=(p,))
     from mobility.sources.stations import load_station_list
 
-    return station_set_from_table(load_station_list(str(source), data_dir=data_dir).table, str(source))
+    loaded = load_station_list(str(source), data_dir=data_dir)
+    return dataclasses.replace(station_set_from_table(loaded.table, str(source)), files=tuple(loaded.sources))
 
 
 def station_set_from_table(t: pd.DataFrame, source: str) -> StationSet:

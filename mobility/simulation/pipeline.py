@@ -8,7 +8,8 @@ fleet sizes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,13 @@ class Prepared:
     bikes: np.ndarray
     start_inventory: str
     source: str
-    datasets: dict[str, str]
+    datasets: dict[str, str]  # what the model was fitted on, by name (trip datasets, station set)
+    files: dict[str, Path] = field(default_factory=dict)  # the files read, for the provenance
+
+    def add_inputs(self, inputs: Mapping[str, Path | str | None]) -> None:
+        """Record the files the start inventory was read from (``{"status": ..., "routes":
+        ...}``; ``None`` values skipped) for the provenance of the results."""
+        self.files.update({k: Path(p) for k, p in inputs.items() if p is not None and Path(p).is_file()})
 
     @property
     def stations(self) -> pd.DataFrame:
@@ -104,6 +111,9 @@ def prepare(
         (:func:`~.model.fit_season`), and each district's share of it from its last three
         months before it (:func:`~.model.district_drift`); nothing from this month or later
         except the base year's station profiles.
+
+    The files ``status`` and ``routes`` were read from are not known here: record them with
+    :meth:`Prepared.add_inputs`, so that the result's provenance fingerprints them.
     """
     from mobility.config import resolve_data_dir
     from mobility.demand.data import TRIP_DATASETS, load_profiles, load_trip_tables
@@ -173,7 +183,33 @@ def prepare(
         start_inventory=label,
         source=ss.source,
         datasets={"trips": ",".join(trip_datasets or TRIP_DATASETS), "station_set": ss.source},
+        files=_input_files(ss, root),
     )
+
+
+def _input_files(ss: StationSet, root: Path) -> dict[str, Path]:
+    """The files a simulation reads, by name: the stations (``station_set``) and every Ttareungi
+    file of the demand profiles, trips and usage (``demand.<stem>``)."""
+    from mobility.demand.data import profile_inputs
+
+    files = {f"station_set.{p.stem}" if k else "station_set": p for k, p in enumerate(ss.files)}
+    files.update({f"demand.{p.stem}": p for p in profile_inputs(root)})
+    return {k: p for k, p in files.items() if p.is_file()}
+
+
+def simulation_provenance(prep: Prepared, seed: int) -> dict[str, Any]:
+    """The standard provenance block (:class:`~mobility.provenance.Provenance`) of a run on
+    ``prep``: code version, fingerprints of :attr:`Prepared.files`, what the model was fitted on
+    (``scenario``: source, day, start inventory, trip datasets), seed and creation time."""
+    from mobility.provenance import Provenance
+
+    scenario = {
+        "source": prep.source,
+        "day": prep.day.strftime("%Y-%m-%d"),
+        "start_inventory": prep.start_inventory,
+        **prep.datasets,
+    }
+    return Provenance.collect(dict(prep.files), scenario=scenario, seed=seed).to_dict()
 
 
 def potential_levels(
@@ -239,8 +275,6 @@ def summarise(
         seed=seed,
         extra={"objective_is": "served share", "bikes_conserved": conserved},
     ).to_dict()
-    from mobility.provenance import code_version
-
     model_doc = {
         "rates": "demand profiles x season x year x day factor (holiday, month by day type), 15-minute slots",
         "season_factor": m.season.factor(prep.day),
@@ -274,7 +308,7 @@ def summarise(
         seconds=seconds,
         model=model_doc,
         stats=stats,
-        provenance={"code_version": code_version(), "datasets": prep.datasets, "seed": seed},
+        provenance=simulation_provenance(prep, seed),
         notes=list(m.notes),
     )
     return result

@@ -85,3 +85,16 @@ def test_seoul_night_is_pinned_under_an_iteration_budget(night: NightInputs) -> 
         assert plan.stats.objective == pytest.approx(484.39, abs=1e-4)
         assert plan.totals.bikes_moved == 1784
     assert fingerprints == {"cdabbd9136da3d74"}
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_seoul_night_provenance_names_the_network_speeds_and_demand_data(night: NightInputs) -> None:
+    from mobility.rebalancing.night import night_provenance
+
+    prov = night_provenance(load_nightly(SCENARIO), night, seed=3).to_dict()
+    ds = prov["datasets"]
+    assert ds["network"]["file"] == "seoul_osm2021_drive.graphml.gz"
+    assert ds["speeds"]["file"] == "AverageSpeed_LINK.csv" and "speed_links" in ds
+    assert ds["demand.trips_2022-01-01_fullday"]["sha256_head"]
+    assert prov["seed"] == 3 and prov["created_at"] and prov["scenario"]["night"]["date"] == "2022-01-01"

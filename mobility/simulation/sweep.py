@@ -1,0 +1,100 @@
+"""``sweep.json`` / ``sweep.csv`` / ``sweep.parquet`` of ``mobility simulate sweep``: served share
+against fleet size, a pydantic document with the standard provenance block.
+
+:func:`sweep_document` builds the document from the rows of :func:`~.pipeline.sweep`;
+:func:`write_sweep` writes the three files atomically (the CSV UTF-8 with a BOM);
+:func:`sweep_json_schema` is the document's JSON Schema, generated from the model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mobility.io import atomic_path, atomic_write_csv, atomic_write_json
+from mobility.provenance import Provenance
+from mobility.schema import document_schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mobility.simulation.pipeline import Prepared
+
+__all__ = ["FleetPoint", "SimulationSweep", "sweep_document", "sweep_json_schema", "write_sweep"]
+
+
+class FleetPoint(BaseModel):
+    """The citywide figures at one fleet size."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fleet: int
+    served_share: float
+    served_share_low: float
+    served_share_high: float
+    lost_empty: float
+
+
+class SimulationSweep(BaseModel):
+    """``sweep.json``: served share against fleet size, citywide (``citywide``) and by district
+    (``rows``, one per fleet size and area; ``gu = "citywide"`` for the city)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="The simulated stations (plan.json, vintage or file).")
+    day: str = Field(description="The simulated day, YYYY-MM-DD.")
+    start_inventory: str
+    replications: int
+    seed: int
+    fleet_for_95pct: int | None = Field(description="Smallest fleet serving 95 % (None: not reached).")
+    citywide: list[FleetPoint]
+    seconds: float = Field(description="Wall time of the whole sweep (loading included).")
+    rows: list[dict[str, Any]]
+    provenance: Provenance
+
+    def summary(self) -> dict[str, Any]:
+        """The document without ``rows`` (what ``--json`` prints)."""
+        return self.model_dump(mode="json", exclude={"rows"})
+
+
+def sweep_document(
+    prep: Prepared, table: pd.DataFrame, replications: int, seed: int, seconds: float
+) -> SimulationSweep:
+    """The document of a sweep's ``table`` (the rows of :func:`~.pipeline.sweep`) on ``prep``."""
+    from mobility.simulation.pipeline import simulation_provenance
+
+    city = table[table["gu"] == "citywide"]
+    hit = city[city["served_share"] >= 0.95]
+    points = city[["fleet", "served_share", "served_share_low", "served_share_high", "lost_empty"]]
+    prov = simulation_provenance(prep, seed)
+    return SimulationSweep(
+        source=prep.source,
+        day=prep.day.strftime("%Y-%m-%d"),
+        start_inventory=f"{prep.start_inventory}, scaled to each fleet size",
+        replications=replications,
+        seed=seed,
+        fleet_for_95pct=int(hit["fleet"].min()) if len(hit) else None,
+        citywide=[FleetPoint.model_validate(r) for r in points.to_dict("records")],
+        seconds=round(seconds, 2),
+        rows=table.to_dict("records"),
+        provenance=Provenance(**prov),
+    )
+
+
+def write_sweep(out: Path, table: pd.DataFrame, doc: SimulationSweep) -> list[Path]:
+    """``sweep.parquet``, ``sweep.csv`` (UTF-8 with a BOM) and ``sweep.json`` in ``out``, atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "sweep.parquet") as tmp:
+        table.to_parquet(tmp, index=False)
+    return [
+        out / "sweep.parquet",
+        atomic_write_csv(out / "sweep.csv", table),
+        atomic_write_json(out / "sweep.json", doc.model_dump(mode="json")),
+    ]
+
+
+def sweep_json_schema() -> dict[str, Any]:
+    """JSON Schema of ``sweep.json`` (generated from :class:`SimulationSweep`)."""
+    return document_schema(SimulationSweep, "mobility simulate sweep: served share against fleet size")
