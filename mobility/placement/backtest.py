@@ -312,12 +312,14 @@ def stations_to_match(
         say(f"match real coverage: {n} new stations cover {solved[n][0]:,.0f} (target {target:,.0f})")
         return solved[n][0]
 
-    lo, hi = 0, max(1, start)
+    if float(pop[inp.covered_before].sum()) >= target:  # the existing stations already reach it
+        return 0, "the existing stations already cover the target: no new station needed"
+    lo, hi = 0, max(1, start)  # lo: a count known to fall short (0 does, checked above)
     while covered(hi) < target:
         lo, hi = hi, hi * 2
         if hi > 4 * max(1, start) or hi > len(inp.candidates):
             return None, f"not reached with {lo} new stations"
-    while hi - lo > tolerance:
+    while hi - lo > max(1, tolerance):  # 0 would never end (mid = lo once they are 1 apart)
         mid = (lo + hi) // 2
         if covered(mid) >= target:
             hi = mid
