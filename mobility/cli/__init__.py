@@ -24,7 +24,7 @@ from mobility.cli import (
     serve,
     simulate,
 )
-from mobility.cli.common import err_console
+from mobility.cli.common import err_console, print_error, route_warnings
 from mobility.errors import MobilityError, field_path
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ def _root(
     ),
 ) -> None:
     """Seoul bike-share (따릉이) optimizer."""
+    route_warnings()
 
 
 for _module in COMMAND_MODULES:
@@ -70,14 +71,15 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def main() -> None:
-    """Entry point: run the app, turning user errors into a message and exit code 2."""
+    """Entry point: run the app, turning user errors into a message and exit code 2 (1 for a
+    solver that ran and found nothing, :class:`~mobility.cli.common.SolveFailedError`)."""
     try:
         result = app(standalone_mode=False)
     except MobilityError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+        print_error(exc)
+        sys.exit(getattr(exc, "exit_code", 2))
     except ValidationError as exc:
-        err_console.print(f"[bold red]error:[/] {format_validation_error(exc)}", highlight=False)
+        print_error(format_validation_error(exc))
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -18,10 +18,13 @@ from mobility.cli.common import (
     DataDirOption,
     JsonOption,
     ScenarioSeedOption,
+    check_out_dir,
     console,
     print_json,
     print_written,
     progress_reporter,
+    solve_time_limit,
+    with_solver_overrides,
 )
 from mobility.io import atomic_write_json
 
@@ -73,8 +76,9 @@ def register(app: typer.Typer) -> None:
         from mobility.scenario.expansion import Baseline, NewStations, load_scenario
         from mobility.sources.stations import load_station_list
 
-        old_t = load_station_list(old, data_dir=data_dir).table.reset_index(drop=True)
-        new_t = load_station_list(new, data_dir=data_dir).table.reset_index(drop=True)
+        check_out_dir(out)
+        old_t = load_station_list(old, data_dir=data_dir, field="--from").table.reset_index(drop=True)
+        new_t = load_station_list(new, data_dir=data_dir, field="--to").table.reset_index(drop=True)
         n_new = int(match_new_stations(*metric_xy(old_t), *metric_xy(new_t)).sum())
         if scenario is None:
             sc = default_scenario(old, n_new)
@@ -87,12 +91,16 @@ def register(app: typer.Typer) -> None:
                     "budget": None,
                 }
             )
-        with progress_reporter(f"backtest {old} -> {new}", json_out=json_out) as progress:
+        sc = with_solver_overrides(sc, {"time_limit": ("--time-limit", time_limit), "seed": ("--seed", seed)})
+        with (
+            solve_time_limit(sc.solver.time_limit),
+            progress_reporter(f"backtest {old} -> {new}", json_out=json_out) as progress,
+        ):
             result = backtest(
                 sc,
                 old_t,
                 new_t,
-                params=model_params(sc, time_limit, seed),
+                params=model_params(sc),
                 old_label=old,
                 new_label=new,
                 fleet_rules=scenario is not None,

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from mobility.best_known import read_bks
 from mobility.cli.common import (
@@ -119,7 +120,7 @@ def register(bench_app: typer.Typer) -> None:
                     "-" if r["bound"] is None else f"{r['bound']:.0f}",
                     r["status"],
                     f"{r['seconds']:.2f}",
-                    "[green]yes[/]" if r["matches"] else "[red]no[/]",
+                    Text("yes", style="green") if r["matches"] else Text("no", style="red"),
                 )
             console.print(table)
             m = out["machine"]

@@ -2,7 +2,12 @@
 
 Conventions: ``--help`` everywhere; ``--json`` prints machine-readable output on stdout (and
 nothing else there); human output is rich tables; errors go to stderr. Exit codes: 0 ok,
-1 the work ran but failed (e.g. a check did not pass), 2 bad input or missing data.
+1 the work ran but failed (e.g. a check did not pass, a solver found no solution in its time
+limit), 2 bad input or missing data.
+
+Everything printed is literal: the consoles read no Rich markup and no ``:emoji:`` codes, so
+messages, file names and table cells (station names such as ``망원역 [/] 앞``) show as given;
+styled parts are :class:`rich.text.Text` (see :func:`print_error`).
 """
 
 from __future__ import annotations
@@ -11,13 +16,22 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, TextIO, TypeVar
 
 import typer
-from rich.console import Console
+from pydantic import BaseModel, ValidationError
+from rich.console import Console, RenderableType
+from rich.status import Status
+from rich.text import Text
+
+from mobility.errors import InfeasibleError, InputError, MobilityError
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def _width(stream: TextIO) -> int | None:
@@ -26,11 +40,53 @@ def _width(stream: TextIO) -> int | None:
     return None if stream.isatty() or "COLUMNS" in os.environ else 160
 
 
-console = Console(width=_width(sys.stdout))
+def _literal(status: RenderableType) -> RenderableType:
+    return Text(status) if isinstance(status, str) else status
+
+
+class _LiteralStatus(Status):
+    """A :class:`rich.status.Status` whose messages are text, never markup (rich's spinner parses a
+    ``str`` as markup whatever the console says)."""
+
+    def __init__(self, status: RenderableType, **kwargs: Any) -> None:
+        super().__init__(_literal(status), **kwargs)
+
+    def update(self, status: RenderableType | None = None, **kwargs: Any) -> None:
+        """Change the message (kept literal) and/or the spinner."""
+        super().update(None if status is None else _literal(status), **kwargs)
+
+
+class LiteralConsole(Console):
+    """A console that prints text as given: no markup, no emoji codes, literal status messages."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, emoji=False, **kwargs)
+
+    def status(  # type: ignore[override]
+        self,
+        status: RenderableType,
+        *,
+        spinner: str = "dots",
+        spinner_style: str = "status.spinner",
+        speed: float = 1.0,
+        refresh_per_second: float = 12.5,
+    ) -> Status:
+        """A spinner with a literal message (see :class:`rich.console.Console.status`)."""
+        return _LiteralStatus(
+            status,
+            console=self,
+            spinner=spinner,
+            spinner_style=spinner_style,
+            speed=speed,
+            refresh_per_second=refresh_per_second,
+        )
+
+
+console = LiteralConsole(width=_width(sys.stdout))
 """Human output (stdout). Into a file or a pipe, 160 columns: at rich's 80 the numbers of a wide
 table were cut to ``22,…``."""
 
-err_console = Console(stderr=True, width=_width(sys.stderr))
+err_console = LiteralConsole(stderr=True, width=_width(sys.stderr))
 """Errors, warnings and progress (stderr), so that ``--json`` output stays clean. Into a log file,
 160 columns too: at 80 a note such as the plan's candidate filters broke mid-entry."""
 
@@ -109,3 +165,128 @@ def progress_reporter(label: str, *, json_out: bool = False) -> Iterator[Callabl
             status.update(f"{label}: {msg} ...")
 
         yield progress
+
+
+class SolveFailedError(MobilityError):
+    """A solver ran but found no solution (e.g. within its time limit): exit code 1, not 2."""
+
+    exit_code = 1
+
+
+def print_error(message: object) -> None:
+    """``error: <message>`` on stderr, the message literal (never read as markup)."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False)
+
+
+def print_styled(label: str, style: str, message: object) -> None:
+    """``<label> <message>`` on stderr with ``label`` in ``style`` and the message literal."""
+    err_console.print(Text.assemble((label, style), " ", str(message)), highlight=False)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A library warning as one ``note:`` line on stderr (no source file, no code line)."""
+    text = " ".join(str(message).split())
+    err_console.print(Text.assemble(("note:", "yellow"), " ", text), highlight=False)
+
+
+def route_warnings() -> None:
+    """Show Python warnings of the command as one-line notes on the error console."""
+    warnings.showwarning = _show_warning
+
+
+def _can_create_dir(path: Path) -> bool:
+    """Whether folder ``path`` exists or can be made: its nearest existing ancestor is a folder
+    in which a probe folder can be created (and is removed at once)."""
+    path = path.absolute()
+    if path.exists():
+        if not path.is_dir():
+            return False
+        base = path
+    else:
+        base = next((p for p in path.parents if p.exists()), Path(path.anchor))
+        if not base.is_dir():
+            return False
+    try:
+        probe = tempfile.mkdtemp(prefix=".mobility-probe-", dir=base)
+    except OSError:
+        return False
+    Path(probe).rmdir()
+    return True
+
+
+def check_out_dir(path: Path, option: str = "--out") -> Path:
+    """Check, before any work, that output folder ``path`` exists or can be created.
+
+    Raises
+    ------
+    InputError
+        Naming ``option`` when ``path`` is a file or its folder cannot be created.
+    """
+    if not _can_create_dir(path):
+        raise InputError(option, str(path), "a folder that can be created")
+    return path
+
+
+def check_out_file(path: Path, option: str = "--out") -> Path:
+    """Check, before any work, that output file ``path`` can be written: not a folder, and its
+    folder exists or can be created.
+
+    Raises
+    ------
+    InputError
+        Naming ``option`` otherwise.
+    """
+    if path.is_dir() or not _can_create_dir(path.absolute().parent):
+        raise InputError(option, str(path), "a file path whose folder can be created")
+    return path
+
+
+def with_solver_overrides(scenario: _M, option_values: Mapping[str, tuple[str, object]]) -> _M:
+    """``scenario`` with ``solver`` fields replaced by the command's options (validated), so the
+    scenario a result records is the one that ran.
+
+    Parameters
+    ----------
+    scenario
+        A scenario with a ``solver`` section.
+    option_values
+        ``{field: (option, value)}``, e.g. ``{"time_limit": ("--time-limit", 5.0)}``; a ``None``
+        value keeps the scenario's.
+
+    Raises
+    ------
+    InputError
+        Naming the option whose value the solver section rejects.
+    """
+    solver = getattr(scenario, "solver")  # noqa: B009  (any scenario class with a solver section)
+    update = {k: v for k, (_, v) in option_values.items() if v is not None}
+    if not update:
+        return scenario
+    try:
+        new = type(solver).model_validate(solver.model_dump() | update)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else next(iter(update))
+        option, value = option_values.get(name, (f"solver.{name}", update.get(name)))
+        raise InputError(option, value, first["msg"]) from exc
+    return scenario.model_copy(update={"solver": new})
+
+
+@contextlib.contextmanager
+def solve_time_limit(time_limit: float) -> Iterator[None]:
+    """Turn a solver that found no solution within ``time_limit`` into :class:`SolveFailedError`."""
+    try:
+        yield
+    except InfeasibleError as exc:
+        if "solver.time_limit" not in exc.binding:
+            raise
+        raise SolveFailedError(
+            f"no solution within the time limit ({time_limit:g} s); raise --time-limit"
+        ) from exc

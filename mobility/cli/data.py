@@ -13,8 +13,17 @@ import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    check_out_dir,
+    console,
+    err_console,
+    print_error,
+    print_json,
+)
 from mobility.config import DATA_HINT, cache_dir, resolve_data_dir
 from mobility.errors import DataNotFoundError, InputError, MobilityError
 
@@ -44,13 +53,13 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except MobilityError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)
         raise typer.Exit(2) from None
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
@@ -75,6 +84,24 @@ def _fmt_size(n: int) -> str:
 
 def _reasons(counter: dict[str, int]) -> str:
     return "; ".join(f"{k}: {v:,}" for k, v in counter.items())
+
+
+def check_families(family: list[str] | None, data_dir: Path | None) -> None:
+    """Check ``--family`` values against the families of the known datasets (before any loading).
+
+    Raises
+    ------
+    InputError
+        Naming ``--family`` and listing the families.
+    """
+    from mobility.sources.catalog import all_datasets
+
+    if not family:
+        return
+    known = sorted({s.family for s in all_datasets(data_dir=data_dir)} | {"other"})
+    unknown = [f for f in family if f not in known]
+    if unknown:
+        raise InputError("--family", unknown[0], f"one of {', '.join(known)}")
 
 
 def _info_rows(data_dir: Path | None, include_missing: bool, family: list[str] | None) -> list[Any]:
@@ -119,6 +146,7 @@ def info_cmd(
     """Every dataset found in the data directory: path, rows, period, CRS, checks."""
     with _user_errors():
         root = resolve_data_dir(data_dir)
+        check_families(family, root)
         rows = _info_rows(root, include_missing, family)
         if not any(r.exists for r in rows) and not family:
             raise DataNotFoundError("any known dataset", [root], DATA_HINT)
@@ -153,7 +181,7 @@ def info_cmd(
             r.crs,
             size if r.exists else "—",
             checks,
-            f"[{colour.get(r.status, '')}]{r.status}[/]",
+            Text(r.status, style=colour.get(r.status, "")),
         )
     console.print(table)
     failed = [r for r in rows if r.status == "failed"]
@@ -172,6 +200,8 @@ def check_cmd(
     """The data-quality report; exit code 1 when a dataset fails (load error, row count)."""
     from mobility.sources.catalog import data_check
 
+    with _user_errors():
+        check_families(family, resolve_data_dir(data_dir))
     with _user_errors(), _progress() as bar:
         task = bar.add_task("checking", total=None)
 
@@ -199,7 +229,9 @@ def check_cmd(
             problems = "; ".join(f"{c.name}: {c.detail}" for c in r.checks if not c.passed)
             table.add_row(
                 r.name,
-                "[green]pass[/]" if r.passed else f"[bold red]FAIL[/] {problems}",
+                Text("pass", style="green")
+                if r.passed
+                else Text.assemble(("FAIL", "bold red"), " ", problems),
                 _fmt_int(rep.rows_read) if rep else "—",
                 _fmt_int(rep.rows_kept) if rep else "—",
                 _reasons(dict(rep.dropped)) if rep else "",
@@ -235,7 +267,7 @@ def stations_cmd(
     from mobility.sources.stations import load_station_list
 
     with _user_errors():
-        loaded = load_station_list(source, data_dir)
+        loaded = load_station_list(source, data_dir, field="--source")
         df = loaded.table
         if gu is not None:
             known = sorted(df["gu"].dropna().unique().tolist())
@@ -304,6 +336,8 @@ def fetch_cmd(
     target_dir = out if out is not None else cache_dir("fetch")
     stamp = datetime.now().strftime("%Y%m%dT%H%M")
     with _user_errors():
+        if out is not None:
+            check_out_dir(out)
         if what is FetchWhat.network:
             path = _fetch_network(target_dir, network_type.value, stamp)
             summary: dict[str, Any] = {"what": what.value, "path": str(path)}

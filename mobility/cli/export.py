@@ -6,11 +6,27 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    check_out_dir,
+    check_out_file,
+    console,
+    err_console,
+    print_json,
+)
+from mobility.errors import InputError
+
+if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
+    from mobility.export.layers import MapLayers
+
+SOURCE_ARG = "PLAN_OR_ROUTES"
+DIRECTORY_FORMATS = ("geojson", "gbfs", "csv")
+"""Formats that write a folder (``mobility.export.DIRECTORY_FORMATS``, not imported at start)."""
 
 
 class ExportFormat(StrEnum):
@@ -23,6 +39,69 @@ class ExportFormat(StrEnum):
     html = "html"
     png = "png"
     svg = "svg"
+
+
+def _check_document(option: str, value: str, expected: str) -> None:
+    if value != "current" and not Path(value).is_file():
+        raise InputError(option, value, expected)
+
+
+def _check_inputs(
+    source: str, fmt: ExportFormat, out: Path, compare: str | None, routes: Path | None, base_url: str | None
+) -> None:
+    """Everything that can be checked before loading: the documents exist, ``--base-url`` is an
+    http(s) URL given with gbfs, ``--out`` can be written."""
+    documents = "an existing plan.json, routes.json or 'current'"
+    _check_document(SOURCE_ARG, source, documents)
+    if compare is not None:
+        _check_document("--compare", compare, documents)
+    if routes is not None and not routes.is_file():
+        raise InputError("--routes", str(routes), "an existing routes.json (from mobility rebalance)")
+    if base_url is not None:
+        from pydantic import HttpUrl, TypeAdapter, ValidationError
+
+        if fmt is not ExportFormat.gbfs:
+            raise InputError("--base-url", base_url, "only with --format gbfs")
+        try:
+            TypeAdapter(HttpUrl).validate_python(base_url)
+        except ValidationError as exc:
+            raise InputError("--base-url", base_url, "an http(s) URL, e.g. https://example.org/gbfs") from exc
+    if fmt.value in DIRECTORY_FORMATS:
+        check_out_dir(out)
+    else:
+        check_out_file(out)
+
+
+def _load(option: str, value: str | Path, root: Path, *, with_water: bool) -> MapLayers:
+    """:func:`~mobility.export.layers.load_layers`, its errors naming ``option``."""
+    from mobility.export.layers import load_layers
+
+    try:
+        return load_layers(value, root, with_water=with_water)
+    except InputError as exc:
+        if exc.field != SOURCE_ARG or option == SOURCE_ARG:
+            raise
+        raise InputError(option, exc.value, exc.expected) from exc
+
+
+def _is_routes(value: str | Path) -> bool:
+    """Whether a plan.json / routes.json / 'current' is a night's routes (read, not drawn)."""
+    from mobility.export.layers import is_routes_dict, read_json
+
+    return str(value) != "current" and is_routes_dict(read_json(Path(value)))
+
+
+def _check_documents(source: str, fmt: ExportFormat, routes: Path | None) -> None:
+    """``--routes`` is a routes document; csv (route sheets) has routes to write."""
+    if routes is not None and not _is_routes(routes):
+        raise InputError("--routes", str(routes), "a routes.json (from mobility rebalance), not a plan")
+    if fmt is ExportFormat.csv and routes is None and not _is_routes(source):
+        raise InputError(
+            "--format",
+            fmt.value,
+            "a routes.json source or --routes for csv (the trucks' route sheets); "
+            "geojson, gpkg or gbfs for a plan or 'current'",
+        )
 
 
 def export_command(
@@ -77,15 +156,16 @@ def export_command(
     from mobility.config import resolve_data_dir
     from mobility.export import export_layers
     from mobility.export.compare import write_comparison
-    from mobility.export.layers import load_layers
 
+    _check_inputs(source, fmt, out, compare, routes, base_url)
+    _check_documents(source, fmt, routes)
     t0 = time.perf_counter()
     root = resolve_data_dir(data_dir)
-    layers = load_layers(source, root, with_water=not no_water)
+    layers = _load(SOURCE_ARG, source, root, with_water=not no_water)
     if routes is not None:
-        layers = layers.with_routes(load_layers(routes, root, with_water=False))
+        layers = layers.with_routes(_load("--routes", routes, root, with_water=False))
     if compare is not None:
-        before = load_layers(compare, root, with_water=False)
+        before = _load("--compare", compare, root, with_water=False)
         written = write_comparison(before, layers, out, fmt.value)
     else:
         written = export_layers(layers, fmt.value, out, base_url=base_url, tiles=tiles)

@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 import typer
 
-from mobility.cli.common import DataDirOption, JsonOption, console, err_console, print_json
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    check_out_file,
+    console,
+    err_console,
+    print_error,
+    print_json,
+    print_styled,
+)
 from mobility.errors import DataFileError, InputError, MobilityError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,10 +39,10 @@ def _user_errors(fn: F) -> F:
                 result = fn(*args, **kwargs)
             for w in caught:
                 if issubclass(w.category, UserWarning):
-                    err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+                    print_styled("warning:", "yellow", w.message)
             return result
         except MobilityError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            print_error(exc)
             raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -245,6 +254,7 @@ def matrix_cmd(
     suffix = "".join(out.suffixes[-1:]).lower()
     if suffix not in {".npz", ".parquet"}:
         raise InputError("--out", str(out), "a path ending in .npz or .parquet")
+    check_out_file(out)
     prof = get_profile(profile)
     t0 = time.perf_counter()
     pts = read_points(points, data_dir)

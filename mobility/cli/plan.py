@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -25,13 +25,19 @@ from mobility.cli.common import (
     DataDirOption,
     JsonOption,
     ScenarioSeedOption,
+    check_out_dir,
     console,
     err_console,
     print_json,
     print_written,
     progress_reporter,
+    solve_time_limit,
+    with_solver_overrides,
 )
 from mobility.io import atomic_write_json
+
+if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
+    from mobility.scenario.expansion import ExpansionScenario
 
 
 def _summary(plan: Any) -> dict[str, Any]:
@@ -70,6 +76,11 @@ def _served(plan: Any) -> dict[str, Any]:
         }
     out["simulation_seconds"] = sim.seconds
     return out
+
+
+def _with_overrides(sc: ExpansionScenario, time_limit: float | None, seed: int | None) -> ExpansionScenario:
+    """The scenario with ``--time-limit`` / ``--seed`` applied, as the plan's provenance records it."""
+    return with_solver_overrides(sc, {"time_limit": ("--time-limit", time_limit), "seed": ("--seed", seed)})
 
 
 class _PlanGroup(TyperGroup):
@@ -122,9 +133,13 @@ def register(app: typer.Typer) -> None:
         from mobility.placement.pipeline import plan_expansion
         from mobility.scenario.expansion import load_scenario
 
-        sc = load_scenario(scenario)
+        check_out_dir(out)
+        sc = _with_overrides(load_scenario(scenario), time_limit, seed)
         t0 = time.perf_counter()
-        with progress_reporter(f"planning {sc.name}", json_out=json_out) as progress:
+        with (
+            solve_time_limit(sc.solver.time_limit),
+            progress_reporter(f"planning {sc.name}", json_out=json_out) as progress,
+        ):
             plan, _res = plan_expansion(
                 sc,
                 data_dir=data_dir,
@@ -254,11 +269,15 @@ def _register_sweep(group: typer.Typer) -> None:
         from mobility.scenario.expansion import load_scenario
 
         axis, values = sweep_axis(new_stations, budget, names=("--new-stations", "--budget"))
-        sc = load_scenario(scenario)
+        check_out_dir(out)
+        sc = _with_overrides(load_scenario(scenario), time_limit, seed)
         if axis == "budget" and sc.budget is None:
             raise InputError("--budget", budget, f"a scenario with a budget section ({scenario} has none)")
         t0 = time.perf_counter()
-        with progress_reporter(f"sweeping {sc.name}", json_out=json_out) as progress:
+        with (
+            solve_time_limit(sc.solver.time_limit),
+            progress_reporter(f"sweeping {sc.name}", json_out=json_out) as progress,
+        ):
             result = sweep(
                 sc,
                 axis,
