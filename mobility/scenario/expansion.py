@@ -21,6 +21,7 @@ Example (``scenarios/seoul-2019-30k.yaml``)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -42,10 +43,16 @@ needs no pandas, and a test checks that the two agree)."""
 MAX_BASELINE_STATIONS = 10_000
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""Unicode's control characters (category Cc: U+0000-U+001F, U+007F-U+009F), tab and NUL included."""
+
+
 class BaselineStation(Strict):
     """One existing station sent as content (an uploaded list), not named by a vintage.
 
-    Its district is where its position falls (the dong polygons), not a field.
+    Its district is where its position falls (the dong polygons), not a field. A name is one line
+    of printable text: a control character (:data:`CONTROL_CHARACTERS`, a NUL or a line break
+    among them) is refused, in a JSON body, a scenario file or a CSV upload alike.
     """
 
     station_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", examples=["ST-10"])
@@ -53,6 +60,15 @@ class BaselineStation(Strict):
     lat: float = Field(ge=SEOUL_LAT[0], le=SEOUL_LAT[1])
     lon: float = Field(ge=SEOUL_LON[0], le=SEOUL_LON[1])
     docks: int = Field(ge=1, le=500)
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        if CONTROL_CHARACTERS.search(v):
+            raise problem(
+                "control_character", v, "a name without control characters (U+0000-U+001F, U+007F-U+009F)"
+            )
+        return v
 
 
 def check_unique_ids(records: Sequence[BaselineStation], field: str) -> None:
