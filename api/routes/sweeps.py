@@ -32,12 +32,14 @@ router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
 
 
 def _csv(body: bytes) -> bytes:
-    """The curve's points as CSV (:func:`mobility.export.curve.curve_csv`, as ``mobility plan sweep``)."""
+    """The curve's points as CSV (:func:`mobility.export.curve.curve_csv`), UTF-8 with a BOM
+    (:func:`mobility.io.csv_bytes`): the bytes of ``mobility plan sweep``'s ``sweep.csv``."""
     import json
 
     from mobility.export.curve import curve_csv
+    from mobility.io import csv_bytes
 
-    return curve_csv(json.loads(body)["points"]).encode("utf-8")
+    return csv_bytes(curve_csv(json.loads(body)["points"]))
 
 
 register_format("sweep", "json", "application/json", lambda b: b, "json")

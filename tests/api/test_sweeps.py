@@ -60,8 +60,9 @@ def test_submit_poll_and_fetch_json_and_csv(sweeps: Api) -> None:
     assert SEEN[-1]["new_stations"] == "300:800:100" and SEEN[-1]["with_500m"] is True
     doc = sweeps.client.get(f"{loc}/sweep", headers=sweeps.h("viewer"))
     assert doc.status_code == 200 and doc.json()["points"][0]["sited"] == 300
-    text = sweeps.client.get(f"{loc}/sweep?format=csv", headers=sweeps.h("viewer")).text
-    header, row = text.splitlines()[:2]
+    raw = sweeps.client.get(f"{loc}/sweep?format=csv", headers=sweeps.h("viewer")).content
+    assert raw.startswith("\ufeff".encode())  # as `mobility plan sweep` writes it (csv_bytes)
+    header, row = raw.decode("utf-8-sig").splitlines()[:2]
     assert header.startswith("new_stations,budget,sited,covered_population,covered_share")
     assert '"fleet.total_bikes = 30000 needs at least 280, new stations, ""quoted"""' in row
     listed = sweeps.client.get("/v1/sweeps?status=succeeded", headers=sweeps.h("viewer")).json()
