@@ -5,11 +5,11 @@ Two things FastAPI cannot know are set here, once, when the document is first as
 * every 422 is an :class:`~api.schemas.ErrorBody` (the app's validation handler answers with
   it), not FastAPI's ``HTTPValidationError``, which is left out of the components;
 * each job kind's result document (``plan.json``, ``routes.json``, ``sweep.json``,
-  ``simulation.json``) has the JSON Schema the library generates from its model
-  (:data:`DOCUMENTS`), referenced by the ``application/json`` answer of the route that serves it
-  (``{base}/{job_id}/{artifact}``, :data:`api.routes.common.JOB_BASES`); the route's other
-  media types are those of :func:`api.formats.formats_for`, and its 304 / 404 / 406 / 409 answers
-  are those of every artifact route.
+  ``simulation.json`` or a fleet sweep's ``sweep.json``) has the JSON Schema the library
+  generates from its model (:data:`DOCUMENTS`), referenced by the ``application/json`` answer
+  of the route that serves it (``{base}/{job_id}/{artifact}``, :data:`api.routes.common.JOB_BASES`);
+  the route's other media types are those of :func:`api.formats.formats_for`, and its 304 / 404 /
+  406 / 409 answers are those of every artifact route.
 
 The generated schemas' ``$defs`` become components (renamed ``<Document><Name>`` when a component
 of that name already exists with other content), and their ``$ref``\\ s point there.
@@ -57,33 +57,33 @@ def _simulation_schema() -> dict[str, Any]:
     return simulation_json_schema()
 
 
+def _fleet_sweep_schema() -> dict[str, Any]:
+    from mobility.simulation.sweep import sweep_json_schema
+
+    return sweep_json_schema()
+
+
 @dataclass(frozen=True)
 class Document:
     """The main result of a job kind: the ``artifact`` its route serves, the ``component`` its
-    generated ``schema`` is stored as, and ``alternatives``: other shapes the same route may send
-    (documented with ``anyOf``)."""
+    generated ``schema`` is stored as, and ``alternatives``: other documents the same route may
+    send, each a ``(component, schema)`` pair as well (documented with ``anyOf``)."""
 
     artifact: str
     component: str
     schema: Callable[[], dict[str, Any]]
-    alternatives: list[dict[str, Any]] = field(default_factory=list)
+    alternatives: list[tuple[str, Callable[[], dict[str, Any]]]] = field(default_factory=list)
 
-
-FLEET_SWEEP: dict[str, Any] = {
-    "type": "object",
-    "title": "Fleet sweep (simulation with fleet)",
-    "description": "Served share against fleet size: the request's source, day, replications, seed "
-    "and start inventory, and `points` (one row per fleet size and district, `gu` = `citywide` for "
-    "the city). The library writes it as a table, without a model to generate a schema from.",
-    "required": ["points"],
-    "properties": {"points": {"type": "array", "items": {"type": "object"}}},
-}
 
 DOCUMENTS: dict[str, Document] = {
     "scenario": Document("plan", "Plan", _plan_schema),
     "rebalancing": Document("routes", "RebalancingPlan", _routes_schema),
     "sweep": Document("sweep", "Sweep", _sweep_schema),
-    "simulation": Document("result", "SimulationResult", _simulation_schema, [FLEET_SWEEP]),
+    # a simulation with `fleet` is a fleet sweep (`sweep.json` of `mobility simulate sweep`),
+    # not the plan's `Sweep`
+    "simulation": Document(
+        "result", "SimulationResult", _simulation_schema, [("SimulationSweep", _fleet_sweep_schema)]
+    ),
 }
 """The result document of each job kind, by kind (the keys of :data:`JOB_BASES`)."""
 
@@ -112,8 +112,11 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
     for kind, document in DOCUMENTS.items():
         path = f"{JOB_BASES[kind]}/{{job_id}}/{document.artifact}"
         operation = doc["paths"][path]["get"]  # KeyError: the route moved; DOCUMENTS must follow
-        ref = add_schema(schemas, document.component, document.schema())
-        json_schema = {"anyOf": [ref, *document.alternatives]} if document.alternatives else ref
+        refs = [
+            add_schema(schemas, component, schema())
+            for component, schema in [(document.component, document.schema), *document.alternatives]
+        ]
+        json_schema = {"anyOf": refs} if len(refs) > 1 else refs[0]
         _artifact_answers(operation, kind, json_schema)
     for name in UNUSED_IF_UNREFERENCED:
         rest = {k: v for k, v in schemas.items() if k != name}

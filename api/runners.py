@@ -9,6 +9,7 @@ lazily so that a worker only loads what it runs.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
@@ -235,6 +236,12 @@ def simulation_inputs(inputs: dict[str, Any]) -> tuple[SimulationRequest, dict[s
 def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """A simulated day or fleet sweep (:mod:`mobility.simulation.pipeline`), spread over the cluster.
 
+    The result is the library's document, as ``mobility simulate`` writes it: a day's
+    ``SimulationResult`` (``simulation.json``) or, with ``fleet``, the
+    :class:`~mobility.simulation.sweep.SimulationSweep` (``sweep.json``); its provenance also
+    says whether the runs were ``fanned_out`` on the cluster. A sweep's KPIs are its citywide
+    rows.
+
     The stations, start inventory and routes are those of :func:`simulation_inputs`; an error in
     them names the body's field (``body.snapshot_id``, ``body.routes_job_id``, ...). The rider
     model is fitted here once; the replications (and sweep points) run as tasks on the API's Dask
@@ -245,7 +252,9 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     from mobility.simulation.engine import RebalanceRule
     from mobility.simulation.model import RiderParams
     from mobility.simulation.pipeline import prepare, simulate, sweep
+    from mobility.simulation.sweep import sweep_document
 
+    t0 = time.perf_counter()
     ctx.report(0.01, "starting")
     try:
         req, start = simulation_inputs(inputs)
@@ -276,18 +285,10 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     else:
         ctx.report(0.5, f"simulating {len(fleets)} fleet sizes x {req.replications} days {where}")
         table = sweep(prep, fleets, req.replications, req.seed, client=client)
-        rows = table.to_dict(orient="records")
-        doc = {
-            "source": prep.source,
-            "stations": req.source.stations if isinstance(req.source, VintageSource) else None,
-            "day": req.day.isoformat(),
-            "replications": req.replications,
-            "seed": req.seed,
-            "start_inventory": prep.start_inventory,
-            "fanned_out": client is not None,
-            "points": rows,
-        }
-        kpis = {"points": [r for r in rows if r["gu"] == "citywide"]}
+        swept = sweep_document(prep, table, req.replications, req.seed, time.perf_counter() - t0)
+        doc = swept.model_dump(mode="json")
+        doc["provenance"]["fanned_out"] = client is not None
+        kpis = {"points": [r for r in doc["rows"] if r["gu"] == "citywide"]}
     return JobOutput(
         result={"kpis": kpis, "links": {"result": "result"}},
         artifacts={"result": ("application/json", _dumps(doc))},

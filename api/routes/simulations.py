@@ -6,7 +6,9 @@ a stored snapshot, a rebalancing job's routes) by what this server publishes or 
 server path; the ids are resolved to their content when the job is created. The job runs
 :func:`api.runners.run_simulation` on the Dask workers, which spreads the replications and the
 sweep's points over the same cluster (:mod:`mobility.simulation.fanout`), and stores
-``simulation.json`` (the ``SimulationResult``) or ``sweep.json`` (served share against fleet size).
+``simulation.json`` (the ``SimulationResult``) or ``sweep.json`` (the ``SimulationSweep``: served
+share against fleet size), as ``mobility simulate`` writes them. ``GET /v1/simulations`` lists the
+jobs as the other job kinds are listed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from api.routes.common import (
     IdempotencyKey,
     U,
     add_job_routes,
+    add_list_route,
     check_time_limit,
     serve_artifact,
     stored_upload,
@@ -175,6 +178,7 @@ def resolve_inputs(request: Request, body: SimulationRequest) -> dict[str, Any]:
     return out
 
 
+add_list_route(router, "simulation", "simulations", "list_simulations")
 add_job_routes(
     router, "simulation", noun="simulation", write_role="scenarios:write", shows="citywide figures"
 )
@@ -187,7 +191,7 @@ async def get_simulation_result(
     _p: Annotated[Principal, Depends(require("read"))],
     format: Literal["json"] | None = None,
 ) -> Response:
-    """The stored ``SimulationResult`` (a day) or the sweep document (``fleet`` given)."""
+    """The stored ``SimulationResult`` (a day) or ``SimulationSweep`` (``fleet`` given)."""
     return await serve_artifact(
         request,
         kind="simulation",

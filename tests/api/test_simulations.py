@@ -87,16 +87,17 @@ def test_a_fleet_sweep_on_seoul(api_lite: Api, data_dir: Path) -> None:
     assert 150_000 <= points[0]["trips_demanded"] <= 200_000  # a June weekday
     assert points[0]["served_share"] <= points[1]["served_share"] + 0.005
     doc = api_lite.client.get(f"{loc}/result", headers=api_lite.h("viewer")).json()
-    assert doc["fanned_out"] is True and doc["seed"] == 7 and doc["replications"] == 2
-    assert doc["source"] == doc["stations"] == "2025-12"  # `stations` kept for older clients
-    assert {p["gu"] for p in doc["points"]} >= {"citywide", "마포구"}
+    assert doc["provenance"]["fanned_out"] is True and doc["seed"] == 7 and doc["replications"] == 2
+    assert doc["source"] == "2025-12"  # the library's SimulationSweep, as `mobility simulate sweep`
+    assert {p["gu"] for p in doc["rows"]} >= {"citywide", "마포구"}
+    assert [p["fleet"] for p in doc["citywide"]] == [20_000, 30_000]
 
 
 # --- sources by what the server stores: a scenario's plan, a station list, a snapshot, routes -------
 
 
 def _simulations(api: Api) -> int:
-    """Simulation jobs in the database (the API has no list of them)."""
+    """Simulation jobs in the database (every author and status)."""
     from sqlalchemy import func, select
 
     from api.db.models import Job
