@@ -433,11 +433,11 @@ class Accepted(BaseModel):
 
 class StationInventory(StationStatus):
     """One station of an evening snapshot: the library's
-    :class:`~mobility.rebalancing.snapshot.StationStatus`, with its id, position (inside Seoul)
-    and docks required (a status CSV upload takes those it leaves out from the station list
-    before it is stored)."""
+    :class:`~mobility.rebalancing.snapshot.StationStatus` (known by its ``station_id``, or by its
+    ``number`` only, as ``mobility rebalance`` takes it), with its position (inside Seoul) and docks
+    required (a status CSV upload takes those it leaves out from the station list, by ``number``
+    then ``station_id``, before it is stored)."""
 
-    station_id: str = Field(min_length=1, max_length=40, examples=["ST-4"])
     lon: float = Lon
     lat: float = Lat
     docks: int = Field(ge=0, le=MAX_COUNT, description="Docks of the station.")

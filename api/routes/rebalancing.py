@@ -84,13 +84,16 @@ async def store_snapshot_csv(
     principal: Annotated[Principal, Depends(require("rebalancing:write"))],
     name: Annotated[str, Query(min_length=1, max_length=200)] = "snapshot",
 ) -> SnapshotInfo:
-    """Store a status table (columns ``station_id, name, lon, lat, docks, bikes, target,
-    target_low, target_high``, as ``mobility rebalance --status`` reads it), read by the library's
-    reader (:func:`mobility.rebalancing.snapshot.snapshot_from_csv`). A station may leave out its
-    name, position and docks when the published station list (``GET /v1/stations``) has them: they
-    are taken from it (:func:`mobility.rebalancing.build.complete_snapshot`). A bad value is a 422
-    naming the station and the column (``body[ST-4].bikes``); a station the list lacks, its id
-    (``body[ST-99999].station_id``)."""
+    """Store a status table (columns ``station_id`` or ``number``, ``bikes``, and any of ``name,
+    lon, lat, docks, target, target_low, target_high``, as ``mobility rebalance --status`` reads it,
+    e.g. the file of ``mobility demand snapshot``), read by the library's reader
+    (:func:`mobility.rebalancing.snapshot.snapshot_from_csv`). A station may leave out its name,
+    position and docks when the published station list (``GET /v1/stations``) has them: they are
+    taken from it, by ``number`` then ``station_id``
+    (:func:`mobility.rebalancing.build.complete_snapshot`); a station known by its number only is
+    stored so (``station_id`` null). A bad value is a 422 naming the station and the column
+    (``body[ST-4].bikes``); a station the list lacks, its id or number (``body[ST-99999].station_id``,
+    ``body[N999999].station_id``); a row with neither, its row (``body[row 3].station_id``)."""
     month = request.app.state.settings.station_month
     snapshot = await csv_upload(request, "a status table", lambda raw: _read_status(raw, name, month))
     return _store(request, response, principal, snapshot)

@@ -128,7 +128,7 @@ def complete_snapshot(
         gaps = [c for c, v in zip(need, values, strict=True) if pd.isna(v)]
         if not gaps:
             continue
-        key = f"N{num}" if pd.isna(sid) else str(sid)
+        key = f"N{_number(num)}" if pd.isna(sid) else str(sid)
         if (pd.isna(sid) or str(sid) not in known) and num not in numbers:
             raise InputError(
                 f"{label}[{key}].station_id", key, f"a station of {listed}, or its lon, lat and docks given"

@@ -35,7 +35,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from pydantic_core import PydanticCustomError
 
 from mobility.errors import DataFileError, InputError, field_path
-from mobility.scenario.reading import Strict
+from mobility.scenario.reading import Strict, located, problem
 from mobility.schema import document_schema
 
 __all__ = [
@@ -133,8 +133,8 @@ class StationStatus(Strict):
 
     @model_validator(mode="after")
     def _band(self) -> StationStatus:
-        if self.station_id is None and self.number is None:
-            raise _named("no_station", "station_id", None, "a station id or a number")
+        if self.station_id is None and self.number is None:  # named at the field, not the row
+            raise located(("station_id",), problem("no_station", None, "a station id or a number"), None)
         low, high = self.target_low, self.target_high
         if low is not None and high is not None and low > high:
             raise _named("band_order", "target_low", low, f"at most target_high ({high})")
@@ -236,7 +236,18 @@ def _expected(err: Mapping[str, Any]) -> str:
     for key, op in (("ge", ">="), ("le", "<="), ("gt", ">"), ("lt", "<")):
         if key in ctx:
             return f"{op} {ctx[key]}"
-    return str(err["msg"])
+    if err.get("type") == "missing":
+        return "a value"
+    return str(ctx["expected"]) if "expected" in ctx else str(err["msg"])
+
+
+def _given(err: Mapping[str, Any]) -> Any:
+    """The value an error is about: nothing for a missing field (pydantic's input is then the
+    whole row, never echoed), ``{...}`` for a mapping."""
+    if err.get("type") == "missing":
+        return None
+    value = err.get("input")
+    return "{...}" if isinstance(value, Mapping) else value
 
 
 def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> InputError:
@@ -246,7 +257,7 @@ def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> InputE
     loc = list(err["loc"])
     ctx = err.get("ctx") or {}
     named = "field" in ctx and "expected" in ctx  # one of ours (_named)
-    value = ctx.get("value") if named else err.get("input")
+    value = ctx.get("value") if named else _given(err)
     if len(loc) >= 2 and loc[0] == "stations" and isinstance(loc[1], int):
         i = loc[1]
         who = ids[i] if i < len(ids) and ids[i] is not None else f"row {i + 1}"
@@ -254,8 +265,7 @@ def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> InputE
         return InputError(field, value, str(ctx["expected"]) if named else _expected(err))
     if named:
         return InputError(f"{label}.{ctx['field']}", value, str(ctx["expected"]))
-    field = field_path(loc)
-    return InputError(f"{label}.{field}", "{...}" if isinstance(value, dict) else value, _expected(err))
+    return InputError(f"{label}.{field_path(loc)}", value, _expected(err))
 
 
 def snapshot_from_table(
