@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from api.jobs import JobCancelledError, JobContext, JobOutput
-from api.routes.maps import prerender
+from api.routes.maps import night_maps, prerender
 from api.schemas import (
     PlanSource,
     RebalancingOptions,
@@ -146,9 +146,10 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         "valid": valid,
         "solver_status": (doc.get("stats") or {}).get("status"),
     }
+    ctx.report(0.97, "drawing the night's maps")
     return JobOutput(
         result={"kpis": kpis, "links": {"routes": "routes"}},
-        artifacts={"routes": ("application/json", _dumps(doc))},
+        artifacts={"routes": ("application/json", _dumps(doc)), **night_maps(doc, problem)},
     )
 
 

@@ -41,6 +41,7 @@ from api.schemas import ErrorBody
 
 if TYPE_CHECKING:
     from mobility.export.layers import MapLayers
+    from mobility.rebalancing.problem import RebalancingProblem
 
 log = logging.getLogger("mobility.api.maps")
 
@@ -134,6 +135,18 @@ def prerender(job_id: str, plan: bytes) -> dict[str, tuple[str, bytes]]:
     runner, in the worker, which does not keep the layers afterwards."""
     with _RENDERER.lock:
         files = _RENDERER.render(job_id, plan, GROUPS["layers"], remember=False)
+    return {PREFIX + name: (_media_type(name), body) for name, body in files.items()}
+
+
+def night_maps(routes: dict[str, Any], problem: RebalancingProblem) -> dict[str, tuple[str, bytes]]:
+    """A finished rebalancing job's maps over its own snapshot (``routes.json`` does not carry the
+    snapshot's stations), stored as the exports ``export:map.html`` / ``.png`` / ``.svg`` are, so
+    that ``/maps`` serves them instead of drawing the routes over the nominal network. Called by
+    the job runner, in the worker, with the problem the routes were solved over."""
+    from mobility.export import night_map_files
+
+    with _RENDERER.lock:  # pyplot's state is global: one drawing per process
+        files = night_map_files(routes, problem)
     return {PREFIX + name: (_media_type(name), body) for name, body in files.items()}
 
 

@@ -182,7 +182,7 @@ def rebalance_cmd(
         from mobility.export import write_default_maps
 
         with err_console.status("drawing map.html and map.png…"):
-            files += write_default_maps(plan, out, data_dir=data_dir)
+            files += write_default_maps(plan, out, data_dir=data_dir, problem=problem)
     tot = plan.totals
     summary = {
         "out": [str(p) for p in files],

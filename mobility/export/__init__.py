@@ -12,8 +12,12 @@ JSON.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mobility.export.layers import MapLayers, MapSource, load_layers
+
+if TYPE_CHECKING:
+    from mobility.rebalancing.problem import RebalancingProblem
 
 FORMATS = ("geojson", "gpkg", "gbfs", "csv", "html", "png", "svg")
 """Formats of ``mobility export --format``. geojson, gbfs and csv write a folder of files."""
@@ -72,6 +76,7 @@ def write_default_maps(
     out_dir: Path | str,
     *,
     data_dir: Path | None = None,
+    problem: RebalancingProblem | None = None,
 ) -> list[Path]:
     """Write ``map.html`` and ``map.png`` for a Plan or RebalancingPlan into ``out_dir``.
 
@@ -84,12 +89,47 @@ def write_default_maps(
         Folder next to the result's JSON.
     data_dir
         Seoul data directory (default: resolved from the settings).
+    problem
+        For routes: the night they were solved over, whose snapshot stations, bikes and docks the
+        map shows (routes.json does not carry them).
     """
     from mobility.config import resolve_data_dir
 
-    layers = load_layers(plan_or_routes, resolve_data_dir(data_dir))
+    layers = load_layers(plan_or_routes, resolve_data_dir(data_dir), problem=problem)
     out = Path(out_dir)
     return export_layers(layers, "html", out / "map.html") + export_layers(layers, "png", out / "map.png")
 
 
-__all__ = ["DIRECTORY_FORMATS", "FORMATS", "MapLayers", "export_layers", "load_layers", "write_default_maps"]
+NIGHT_MAPS = ("map.html", "map.png", "map.svg")
+"""The night maps :func:`night_map_files` draws."""
+
+
+def night_map_files(
+    routes: MapSource, problem: RebalancingProblem, *, data_dir: Path | None = None
+) -> dict[str, bytes]:
+    """:data:`NIGHT_MAPS` of a night's routes over the snapshot ``problem``, by file name (bytes).
+
+    What a job keeps with its ``routes.json`` so that its maps show its own snapshot.
+    """
+    import tempfile
+
+    from mobility.config import resolve_data_dir
+
+    layers = load_layers(routes, resolve_data_dir(data_dir), problem=problem)
+    with tempfile.TemporaryDirectory(prefix="mobility-night-maps-") as tmp:
+        return {
+            name: export_layers(layers, name.rsplit(".", 1)[1], Path(tmp) / name)[0].read_bytes()
+            for name in NIGHT_MAPS
+        }
+
+
+__all__ = [
+    "DIRECTORY_FORMATS",
+    "FORMATS",
+    "NIGHT_MAPS",
+    "MapLayers",
+    "export_layers",
+    "load_layers",
+    "night_map_files",
+    "write_default_maps",
+]

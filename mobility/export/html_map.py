@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
-from mobility.export.layers import MapLayers, served_summary
+from mobility.export.layers import MapLayers, night_summary, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
@@ -201,6 +201,7 @@ def build_figure(layers: MapLayers, *, choropleth: str | None = None, title: str
             )
     _add_stations(fig, layers)
     _add_routes(fig, layers)
+    _add_stop_legend(fig, layers)
     _layout(fig, layers, title or layers.title)
     return fig
 
@@ -337,7 +338,16 @@ def _add_routes(fig: Any, layers: MapLayers) -> None:
                     "markers+text",
                     text=s["seq"].astype(str),
                     textfont={"color": "white", "size": 9},
-                    marker={"size": 15, "color": r.color, "line": {"width": 1, "color": "white"}},
+                    marker={
+                        "size": 16,
+                        "color": r.color,
+                        "symbol": np.where(
+                            s["quantity"] > 0,
+                            "triangle-up",
+                            np.where(s["quantity"] < 0, "triangle-down", "circle"),
+                        ),
+                        "line": {"width": 1, "color": "black"},
+                    },
                     name=f"{r.truck} stops",
                     legendgroup=group,
                     showlegend=False,
@@ -352,15 +362,42 @@ def _add_routes(fig: Any, layers: MapLayers) -> None:
             )
 
 
+def _add_stop_legend(fig: Any, layers: MapLayers) -> None:
+    """Legend entries (no points) for the stop symbols: ▲ pick-up, ▼ drop-off."""
+    import plotly.graph_objects as go
+
+    if not len(layers.stops):
+        return
+    q = layers.stops["quantity"].astype(int)
+    for symbol, n, label in (("triangle-up", int((q > 0).sum()), "수거 pick-up"),
+                             ("triangle-down", int((q < 0).sum()), "배치 drop-off")):  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": symbol, "size": 12, "color": "#444"},
+                name=f"{label} ({n})",
+                meta="stop_symbols",
+                hoverinfo="skip",
+                legendrank=590,
+            )
+        )
+
+
 def _layout(fig: Any, layers: MapLayers, title: str) -> None:
     d = layers.districts if len(layers.districts) else layers.existing_stations
-    if len(d):
+    ext = layers.meta.get("extent")
+    if ext:
+        minx, miny, maxx, maxy = ext
+    elif len(d):
         minx, miny, maxx, maxy = d.total_bounds
     else:
         minx, miny, maxx, maxy = 126.76, 37.41, 127.19, 37.72
     lat0 = (miny + maxy) / 2
+    pad = 0.0 if ext else 0.01  # a night's extent is padded already
     cw = layers.meta.get("citywide") or {}
-    sub = ""
+    sub = html.escape(night_summary(layers.meta))
     if cw:
         sub = (
             f"대여소 {cw.get('stations', 0):,} · 거치대 {cw.get('docks', 0):,}"
@@ -371,16 +408,19 @@ def _layout(fig: Any, layers: MapLayers, title: str) -> None:
         served = served_summary(layers.meta)
         if served:
             sub += f"<br>{html.escape(served)}"
+        night = night_summary(layers.meta)
+        if night:
+            sub += f"<br>{html.escape(night)}"
     fig.update_layout(
         title={"text": f"{html.escape(title)}<br><sup>{sub}</sup>", "x": 0.01},
         xaxis={
             "visible": False,
-            "range": [minx - 0.01, maxx + 0.01],
+            "range": [minx - pad, maxx + pad],
             "scaleanchor": "y",
             "scaleratio": math.cos(math.radians(lat0)),
             "constrain": "domain",
         },
-        yaxis={"visible": False, "range": [miny - 0.01, maxy + 0.01]},
+        yaxis={"visible": False, "range": [miny - pad, maxy + pad]},
         plot_bgcolor="#f4f1ea",
         paper_bgcolor="white",
         hovermode="closest",

@@ -44,6 +44,7 @@ from mobility.errors import DataFileError, InputError
 from mobility.placement.coverage import walking_coverage
 from mobility.placement.plan import CityKPI, DistrictKPI, Plan
 from mobility.rebalancing.plan import RebalancingPlan
+from mobility.rebalancing.problem import RebalancingProblem
 from mobility.sources.base import CRS_METRIC, CRS_WGS84
 
 LAYER_NAMES = ("existing_stations", "new_stations", "coverage", "districts", "routes", "stops")
@@ -556,14 +557,100 @@ def routes_document(doc: Mapping[str, Any], data_dir: Path | None = None) -> Reb
         raise InputError(loc, e.get("input"), f"a routes.json document ({e['msg']})") from exc
 
 
+def night_stations(
+    problem: RebalancingProblem, districts: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """The night's snapshot stations (those the routes were solved over) as the station layer.
+
+    Ids, names, coordinates, docks and bikes are the problem's own (observed, not estimated);
+    ``gu`` is the district polygon each station lies in (``""`` without ``districts``).
+    """
+    pts = gpd.GeoDataFrame(
+        {
+            "station_id": [str(s) for s in problem.station_ids],
+            "number": [None] * len(problem.station_ids),
+            "name": [str(n) for n in problem.names],
+            "gu": "",
+            "docks": np.asarray(problem.docks, dtype=int),
+            "bikes": np.asarray(problem.bikes, dtype=int),
+            "bikes_estimated": False,
+            "kind": "existing",
+        },
+        geometry=gpd.points_from_xy(np.asarray(problem.lon, float), np.asarray(problem.lat, float)),
+        crs=CRS_WGS84,
+    )
+    if districts is not None and len(districts) and len(pts):
+        hit = gpd.sjoin(pts, districts[["gu_kr", "geometry"]], how="left", predicate="within")
+        gu = hit.loc[~hit.index.duplicated(), "gu_kr"]
+        pts["gu"] = gu.reindex(pts.index).fillna("").astype(str).to_numpy()
+    return pts[[*STATION_COLUMNS, "geometry"]]
+
+
+def night_districts(districts: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """District KPIs of the snapshot's stations only: districts without any are blank (NaN), and
+    coverage is not computed for a night (NaN)."""
+    dk = district_kpis(districts, [stations], {})
+    blank = dk["stations"] == 0
+    for col in ("stations", "docks", "bikes", "bikes_per_10k"):
+        dk[col] = dk[col].astype(float).where(~blank)
+    dk["coverage_share"] = np.nan
+    return dk
+
+
+NIGHT_PAD_M = 1_000.0
+"""Margin (metres, at least) around the snapshot's stations and routes on a night map."""
+
+
+def night_extent(*parts: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    """Bounds (EPSG:4326) of the given layers, padded by 8 % or :data:`NIGHT_PAD_M`."""
+    geoms = [g for p in parts if len(p) for g in p.geometry.values]
+    if not geoms:
+        return None
+    metric = gpd.GeoSeries(geoms, crs=CRS_WGS84).to_crs(CRS_METRIC)
+    minx, miny, maxx, maxy = metric.total_bounds
+    pad = max(NIGHT_PAD_M, 0.08 * max(maxx - minx, maxy - miny))
+    box = gpd.GeoSeries([shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)], crs=CRS_METRIC)
+    b = box.to_crs(CRS_WGS84).total_bounds
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def night_summary(meta: Mapping[str, Any]) -> str:
+    """The night's figures for a map's subtitle ("" for a map that is not a night's).
+
+    Stations and bikes in the snapshot (when known), trucks used, bikes moved, km driven.
+    """
+    tot = meta.get("totals") if meta.get("source") == "routes" else None
+    if not tot:
+        return ""
+    snap = meta.get("snapshot") or {}
+    parts = [f"대여소 {snap['stations']:,} · 자전거 {snap['bikes']:,}"] if snap else []
+    parts += [
+        f"트럭 trucks {tot['trucks_used']:,}",
+        f"이동 moved {tot['bikes_moved']:,}대",
+        f"주행 driven {tot['km']:,.1f} km",
+    ]
+    return " · ".join(parts)
+
+
 def layers_from_routes(
-    rplan: RebalancingPlan | Mapping[str, Any], data_dir: Path | None = None, *, with_water: bool = True
+    rplan: RebalancingPlan | Mapping[str, Any],
+    data_dir: Path | None = None,
+    *,
+    with_water: bool = True,
+    problem: RebalancingProblem | None = None,
 ) -> MapLayers:
     """Map layers of a RebalancingPlan (or its ``routes.json`` document, see :func:`routes_document`).
 
     Each used truck gives its ``stops`` in order (station_id, name, arrival, quantity — positive
     = bikes picked up, negative = dropped off — load_after, lat/lon) and a route line along its
     street ``path``; without a path the route is drawn as straight segments between the stops.
+
+    ``problem`` is the night the routes were solved over (``routes.json`` does not carry the
+    snapshot's stations): its stations, bikes and docks are then the station layer, the districts
+    show their figures only, and ``meta["snapshot"]`` holds its totals. Without it, the current
+    network is drawn behind the routes (bikes estimated) when ``data_dir`` is given. Either way
+    with a ``data_dir`` the map is framed on the stations and routes (``meta["extent"]``) and
+    carries no citywide coverage figures.
     """
     night = rplan if isinstance(rplan, RebalancingPlan) else routes_document(rplan, data_dir)
     route_rows: list[dict[str, Any]] = []
@@ -615,17 +702,51 @@ def layers_from_routes(
     stops_gdf = _points(pd.DataFrame(stop_rows)) if stop_rows else _empty(STOP_COLUMNS)
     title = "따릉이 야간 재배치 (nightly rebalancing)"
     layers = MapLayers(routes=routes, stops=stops_gdf, title=title)
-    if data_dir is not None:
-        layers = replace(layers_from_network(data_dir, with_water=with_water), routes=routes, stops=stops_gdf)
-        layers.title = title
+    meta: dict[str, Any] = {}
+    if problem is not None:
+        layers = _snapshot_layers(layers, problem, data_dir, with_water=with_water)
+        meta = dict(layers.meta)
+    elif data_dir is not None:
+        base = layers_from_network(data_dir, with_water=with_water)
+        layers = replace(base, routes=routes, stops=stops_gdf, title=title)
+        meta = {k: v for k, v in base.meta.items() if k not in ("citywide", "coverage")}
+    if data_dir is not None or problem is not None:
+        xy = ([d.lon for d in night.depots], [d.lat for d in night.depots])
+        depots = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*xy), crs=CRS_WGS84)
+        stations = layers.existing_stations if problem is not None else stops_gdf
+        meta["extent"] = night_extent(stations, routes, depots)
     layers.night = night
     layers.meta = {
-        **layers.meta,
+        **meta,
         "source": "routes",
         "totals": night.totals.model_dump(mode="json"),
         "trucks": sum(1 for r in night.routes if r.stops),
     }
     return layers
+
+
+def _snapshot_layers(
+    layers: MapLayers, problem: RebalancingProblem, data_dir: Path | None, *, with_water: bool
+) -> MapLayers:
+    """``layers`` with the night's snapshot stations and (with ``data_dir``) its district figures."""
+    districts = load_current_districts(data_dir) if data_dir is not None else None
+    stations = night_stations(problem, districts)
+    meta: dict[str, Any] = {
+        "snapshot": {
+            "name": str(problem.meta.get("snapshot") or "snapshot"),
+            "stations": len(stations),
+            "bikes": int(stations["bikes"].sum()),
+            "docks": int(stations["docks"].sum()),
+        },
+        "bikes": "the night's status snapshot",
+    }
+    return replace(
+        layers,
+        existing_stations=stations,
+        districts=night_districts(districts, stations) if districts is not None else layers.districts,
+        water=_water(data_dir) if data_dir is not None and with_water else layers.water,
+        meta=meta,
+    )
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -648,13 +769,22 @@ MapSource: TypeAlias = str | Path | Plan | RebalancingPlan | Mapping[str, Any]
 RebalancingPlan, or its JSON dict."""
 
 
-def load_layers(source: MapSource, data_dir: Path, *, with_water: bool = True) -> MapLayers:
-    """Layers of ``"current"``, a plan.json / routes.json path, or a Plan / RebalancingPlan object."""
+def load_layers(
+    source: MapSource,
+    data_dir: Path,
+    *,
+    with_water: bool = True,
+    problem: RebalancingProblem | None = None,
+) -> MapLayers:
+    """Layers of ``"current"``, a plan.json / routes.json path, or a Plan / RebalancingPlan object.
+
+    ``problem``: the night a routes document was solved over (see :func:`layers_from_routes`).
+    """
     if isinstance(source, str | Path) and str(source) == "current":
         return layers_from_network(data_dir, with_water=with_water)
     doc = read_json(Path(source)) if isinstance(source, str | Path) else _as_dict(source)
     if is_routes_dict(doc):
-        return layers_from_routes(doc, data_dir, with_water=with_water)
+        return layers_from_routes(doc, data_dir, with_water=with_water, problem=problem)
     if "new_stations" in doc or "districts" in doc:
         return layers_from_plan(Plan.from_dict(doc), data_dir, with_water=with_water)
     raise InputError(

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from mobility.export.layers import MapLayers, served_summary
+from mobility.export.layers import MapLayers, night_summary, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
@@ -42,8 +42,11 @@ from mobility.io import atomic_path
 from mobility.sources.base import CRS_METRIC
 
 EXISTING_COLOR = "#2b4a6f"
-MAX_ROUTE_LEGEND = 12
-"""With more trucks than this, the legend shows one entry for all routes."""
+MAX_ROUTE_LEGEND = 30
+"""Up to this many trucks, the legend has an entry (id and colour) per truck; more: a note."""
+
+STOP_MARKERS = {"pick": "^", "drop": "v", "visit": "o"}
+"""Stop symbols: pick-up ▲, drop-off ▼, a visit that moves no bike ●."""
 
 
 @cache
@@ -91,10 +94,13 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
         _label_districts(ax, d)
         ax.set_axis_off()
         ax.set_aspect("equal")
+        _frame(ax, layers)
         ax.add_artist(ScaleBar(1.0, units="m", location="lower right", box_alpha=0.8, length_fraction=0.2))
         _north_arrow(ax)
         if handles:
-            ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+            ncols = 1 if len(handles) <= 14 else 2 if len(handles) <= 28 else 3
+            ax.legend(handles=handles, loc="lower left", fontsize=7 if ncols > 1 else 8, framealpha=0.9,
+                      ncols=ncols, columnspacing=0.8, handlelength=1.6)  # fmt: skip
         ax.set_title((title or layers.title) + _subtitle(layers), fontsize=12, loc="left")
         fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=6, color="#666")
         fig.tight_layout()
@@ -162,24 +168,62 @@ def _draw_stations(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
 
 
 def _draw_routes(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
-    """Each truck's route line and its numbered stops; one legend entry per truck, or one for all."""
+    """Each truck's route line and its numbered stops (▲ pick-up, ▼ drop-off); a legend entry
+    per truck (up to :data:`MAX_ROUTE_LEGEND`, else one note) and one per stop symbol."""
     if not len(layers.routes):
         return
     stops = layers.stops.to_crs(CRS_METRIC) if len(layers.stops) else layers.stops
+    per_truck = len(layers.routes) <= MAX_ROUTE_LEGEND
     for r in layers.routes.to_crs(CRS_METRIC).itertuples(index=False):
         xy = np.asarray(r.geometry.coords)
         ax.plot(xy[:, 0], xy[:, 1], color=r.color, lw=2.2, zorder=6, solid_capstyle="round")
-        if len(layers.routes) <= MAX_ROUTE_LEGEND:
+        if per_truck:
             handles.append(Line2D([], [], color=r.color, lw=2.5, label=f"{r.truck} ({r.n_stops} stops)"))
         s = stops[stops["truck_id"] == r.truck_id] if len(stops) else stops
-        if len(s):  # one collection per truck (fast), one small label per stop
-            sx, sy = s.geometry.x.to_numpy(), s.geometry.y.to_numpy()
-            ax.scatter(sx, sy, s=80, c=r.color, edgecolors="white", linewidths=0.8, zorder=7)
-            for x, y, seq in zip(sx, sy, s["seq"].astype(str), strict=True):
-                ax.text(x, y, seq, color="white", fontsize=6, ha="center", va="center", zorder=8)
-    if len(layers.routes) > MAX_ROUTE_LEGEND:
-        label = f"트럭 경로 truck routes ({len(layers.routes)})"
+        if len(s):
+            _draw_stops(ax, s, r.color)
+    if not per_truck:
+        label = f"트럭 경로 truck routes ({len(layers.routes)}): 색상은 routes.csv·map.html 참조"
         handles.append(Line2D([], [], color="#444", lw=2.5, label=label))
+    if len(stops):
+        q = stops["quantity"].astype(int)
+        for kind, n, label in (
+            ("pick", int((q > 0).sum()), "수거 pick-up"),
+            ("drop", int((q < 0).sum()), "배치 drop-off"),
+        ):
+            handles.append(
+                Line2D([], [], marker=STOP_MARKERS[kind], ms=8, ls="", color="#444", label=f"{label} ({n})")
+            )
+
+
+def _draw_stops(ax: Any, s: Any, color: str) -> None:
+    """One truck's stops: one collection per symbol (fast), one small seq label per stop."""
+    q = s["quantity"].astype(int).to_numpy()
+    sx, sy = s.geometry.x.to_numpy(), s.geometry.y.to_numpy()
+    for kind, mask in (("pick", q > 0), ("drop", q < 0), ("visit", q == 0)):
+        if mask.any():
+            ax.scatter(sx[mask], sy[mask], s=95, marker=STOP_MARKERS[kind], c=color,
+                       edgecolors="black", linewidths=0.6, zorder=7)  # fmt: skip
+    for x, y, seq, qq in zip(sx, sy, s["seq"].astype(str), q, strict=True):
+        dy = -1.2 if qq > 0 else 1.2 if qq < 0 else 0.0  # points: into the triangle's wide part
+        ax.annotate(seq, (x, y), xytext=(0, dy), textcoords="offset points", color="white",
+                    fontsize=5.5, ha="center", va="center", zorder=8, clip_on=True)  # fmt: skip
+
+
+def _frame(ax: Any, layers: MapLayers) -> None:
+    """Frame the axes on ``meta["extent"]`` (a night's stations and routes) when it is given."""
+    ext = layers.meta.get("extent")
+    if not ext:
+        return
+    import geopandas as gpd
+    import shapely
+
+    from mobility.sources.base import CRS_WGS84
+
+    box = gpd.GeoSeries([shapely.box(*ext)], crs=CRS_WGS84).to_crs(CRS_METRIC)
+    minx, miny, maxx, maxy = box.total_bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
 
 
 def _label_districts(ax: Any, d: Any) -> None:
@@ -187,19 +231,24 @@ def _label_districts(ax: Any, d: Any) -> None:
     box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.65}
     for r in d.itertuples(index=False) if len(d) else []:
         p = r.geometry.representative_point()
-        ax.text(p.x, p.y, str(r.gu_kr), fontsize=8, ha="center", va="center", zorder=9, bbox=box)
+        ax.text(
+            p.x, p.y, str(r.gu_kr), fontsize=8, ha="center", va="center", zorder=9, bbox=box, clip_on=True
+        )
 
 
 def _subtitle(layers: MapLayers) -> str:
-    """The citywide figures under the title, when the layers carry them."""
+    """The citywide figures and/or the night's figures under the title, when the layers carry them."""
+    night = night_summary(layers.meta)
     cw = layers.meta.get("citywide") or {}
     if not cw:
-        return ""
+        return f"\n{night}" if night else ""
     served = served_summary(layers.meta)
     return (
         f"\n대여소 {cw.get('stations', 0):,} · 자전거 {cw.get('bikes', 0):,}"
         f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
-        f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%" + (f"\n{served}" if served else "")
+        f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%"
+        + (f"\n{served}" if served else "")
+        + (f"\n{night}" if night else "")
     )
 
 
