@@ -207,40 +207,93 @@ export function syncMaps(a, b) {
   b.on('move', follow(b, a));
 }
 
+/** What the driver does at a stop, in the words of the route sheets (mobility.export.routes). @param {number} q */
+export function stopAction(q) {
+  return q > 0 ? '수거 pick up' : q < 0 ? '배치 drop off' : '방문 visit';
+}
+
+/** A stop's quantity as a signed label: +5 picked up, −3 dropped off. @param {number} q */
+export function signedQuantity(q) {
+  return q > 0 ? `+${q}` : q < 0 ? `−${-q}` : '0';
+}
+
 /**
- * Draw a night: each truck's route in its colour and its stops numbered in order.
+ * Each truck's colour (by its place among the plan's trucks, as on the static and HTML maps).
+ * @param {any} routes the routes.json document @param {any} c the style's colours
+ * @returns {Map<string, string>}
+ */
+export function truckColors(routes, c) {
+  return new Map(routes.routes.map((r, i) => [r.truck_id, c.trucks[i % c.trucks.length]]));
+}
+
+/**
+ * The legend of a night's map: the trucks on the road (id and colour), the stop symbols and the depot.
+ * @param {any} routes the routes.json document
+ */
+export async function routesLegend(routes) {
+  const byTruck = truckColors(routes, await colors());
+  const used = routes.routes.filter((r) => r.stops.length);
+  return `<div class="legend" id="truck-legend" aria-label="Map legend">
+    ${used.map((r) => `<span class="legend-truck" data-truck="${esc(r.truck_id)}"><i class="line" style="background:${esc(byTruck.get(r.truck_id))}"></i>${esc(r.truck_id)}</span>`).join('')}
+    <span><span class="stop-mark pick legend-mark" aria-hidden="true"><i class="arrow"></i><span class="seq">n</span><span class="qty">+b</span></span> 수거 pick up (stop no.: bikes)</span>
+    <span><span class="stop-mark drop legend-mark" aria-hidden="true"><i class="arrow"></i><span class="seq">n</span><span class="qty">−b</span></span> 배치 drop off</span>
+    <span><span class="depot-mark legend-mark" aria-hidden="true">D</span> 차고지 depot</span></div>`;
+}
+
+/**
+ * Draw a night: each truck's route in its colour; its stops numbered in order, each with its
+ * signed quantity and an arrow up (pick-up) or down (drop-off); the depots as squares. Click a
+ * stop (or focus it and press Enter) for its numbers.
  * @param {any} map @param {any} routes the routes.json document
  */
 export async function drawRoutes(map, routes) {
-  const c = await colors();
+  const byTruck = truckColors(routes, await colors());
   const lines = [];
   const stops = [];
-  routes.routes.forEach((r, i) => {
-    const color = c.trucks[i % c.trucks.length];
+  for (const r of routes.routes) {
+    const color = byTruck.get(r.truck_id);
     const coords = r.path && r.path.length ? r.path : r.stops.map((s) => [s.lon, s.lat]);
     if (coords.length > 1) {
       lines.push({ type: 'Feature', geometry: { type: 'LineString', coordinates: coords }, properties: { truck: r.truck_id, color } });
     }
     for (const s of r.stops) {
       stops.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
-        properties: { ...s, truck: r.truck_id, color, label: String(s.seq) } });
+        properties: { ...s, truck: r.truck_id, color } });
     }
-  });
+  }
   map.addSource('routes', { type: 'geojson', data: { type: 'FeatureCollection', features: lines } });
   map.addLayer({ id: 'routes', type: 'line', source: 'routes', layout: { 'line-join': 'round' },
     paint: { 'line-color': ['get', 'color'], 'line-width': 3, 'line-opacity': 0.85 } });
   const fc = { type: 'FeatureCollection', features: stops };
-  map.addSource('stops', { type: 'geojson', data: fc });
-  map.addLayer({ id: 'stops', type: 'circle', source: 'stops', paint: {
-    'circle-radius': 7, 'circle-color': ['get', 'color'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
-  map.on('click', 'stops', (e) => {
-    const p = e.features[0].properties;
+  // The basemap has no glyphs (no fonts offline), so the labels are HTML markers.
+  for (const f of stops) {
+    const p = f.properties;
     const q = Number(p.quantity);
-    new maplibregl.Popup().setLngLat(e.features[0].geometry.coordinates).setHTML(
+    const el = document.createElement('div');
+    el.className = `stop-mark ${q > 0 ? 'pick' : q < 0 ? 'drop' : 'visit'}`;
+    el.style.setProperty('--truck', p.color);
+    Object.assign(el.dataset, { truck: p.truck, seq: String(p.seq), quantity: String(q) });
+    el.innerHTML = `<i class="arrow"></i><span class="seq">${esc(p.seq)}</span><span class="qty">${signedQuantity(q)}</span>`;
+    const popup = new maplibregl.Popup({ offset: 14 }).setHTML(
       `<div class="popup"><h3>${esc(p.truck)} · ${esc(p.seq)}. ${esc(p.name)}</h3>` +
-      `<p>${esc(p.arrival)} — ${q > 0 ? `싣기 (pick up) ${q}` : `내리기 (drop off) ${-q}`}</p>` +
-      `<p>자전거 (bikes) ${esc(p.bikes_before)} → ${esc(p.bikes_after)}</p></div>`).addTo(map);
-  });
+      `<p>${esc(p.arrival)} — ${stopAction(q)} ${Math.abs(q)}</p>` +
+      `<p>자전거 (bikes) ${esc(p.bikes_before)} → ${esc(p.bikes_after)}</p></div>`);
+    new maplibregl.Marker({ element: el }).setLngLat(f.geometry.coordinates).setPopup(popup).addTo(map);
+    el.setAttribute('aria-label', `${p.truck} stop ${p.seq}, ${p.name}: ${stopAction(q)} ${Math.abs(q)}`);
+  }
+  const usedDepots = new Set(routes.routes.filter((r) => r.stops.length).map((r) => r.depot_id));
+  for (const d of routes.depots || []) {
+    const el = document.createElement('div');
+    el.className = 'depot-mark';
+    el.dataset.depot = d.id;
+    el.textContent = d.id;
+    el.title = `차고지 depot ${d.name || d.id}`;
+    new maplibregl.Marker({ element: el }).setLngLat([d.lon, d.lat]).addTo(map);
+    el.setAttribute('aria-label', `Depot ${d.name || d.id}`);
+    if (usedDepots.has(d.id)) {
+      fc.features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [d.lon, d.lat] }, properties: { depot: d.id } });
+    }
+  }
   fitPoints(map, fc);
   return fc;
 }

@@ -4,7 +4,7 @@
 
 import { api, ApiError, esc, fmt, openApi } from './api.js';
 import { buildForm } from './form.js';
-import { createMap, drawRoutes } from './map.js';
+import { createMap, drawRoutes, routesLegend, signedQuantity, stopAction } from './map.js';
 import { downloadList, jobView, mapExports, wireDownloads } from './planner.js';
 
 const BASE = '/v1/rebalancing/runs';
@@ -38,7 +38,7 @@ export async function listView(el) {
     <p><a class="button primary" href="#/nights/new">Plan tonight</a>
       ${nights.map((n) => `<a class="button" href="#/nights/new?from=${encodeURIComponent(n.file)}">Tonight with the fleet of ${esc(n.name)}</a>`).join(' ')}</p>
     <table class="data"><caption>Rebalancing runs, newest first</caption>
-      <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Submitted</th><th scope="col">Bikes moved</th><th scope="col"></th></tr></thead>
+      <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Submitted</th><th scope="col">Bikes moved</th><th scope="col"><span class="visually-hidden">Links</span></th></tr></thead>
       <tbody>${runs.items.map((j) => `<tr><td>${esc(j.name)}</td><td><span class="badge badge-${esc(j.status)}">${esc(j.status)}</span></td>
         <td>${esc(new Date(j.created_at).toLocaleString())}</td><td>${fmt(j.kpis && j.kpis.bikes_moved)}</td>
         <td>${j.status === 'succeeded' ? `<a href="#/runs/${esc(j.id)}">Routes</a> · <a href="#/runs/${esc(j.id)}/sheets">Route sheets</a>` : `<a href="#/runs/${esc(j.id)}">Progress</a>`}</td></tr>`).join('')}
@@ -139,7 +139,10 @@ export async function newView(el, _m, params) {
 export async function runView(el, [id], params, alive) {
   const info = await api(`${BASE}/${id}`);
   if (info.status !== 'succeeded') {
-    await jobView(el, [id], params, alive, BASE, `#/runs/${id}`);
+    // The solve reports no fraction of its own: the job's progress stays at the 10 % of its
+    // start (api/runners.py run_rebalancing) until it is done, so the bar is indeterminate then.
+    await jobView(el, [id], params, alive, BASE, `#/runs/${id}`,
+      { indeterminate: (j) => j.status === 'running' && j.progress >= 0.1 && j.progress < 1 });
     if (!alive() || !el.querySelector('#open-result')) return;
     location.hash = `#/runs/${id}?done=1`;
     return;
@@ -150,25 +153,28 @@ export async function runView(el, [id], params, alive) {
   el.innerHTML = `
     <h2>${esc(info.name)} <small class="mono">${esc(id.slice(0, 12))}</small></h2>
     <div class="split plan">
-      <div id="route-map" class="map" role="region" aria-label="Truck routes: click a stop for its numbers"></div>
+      <div><div id="route-map" class="map" role="region" aria-label="Truck routes: click a stop for its numbers"></div>
+        <div id="route-legend"></div></div>
       <aside>
         <p><a class="button primary" id="open-sheets" href="#/runs/${esc(id)}/sheets">Route sheets for printing</a></p>
-        <table class="data" id="morning-after"><caption>The morning after: stations expected empty or full</caption>
-          <thead><tr><th scope="col"></th><th scope="col">Without the trucks</th><th scope="col">After tonight's routes</th></tr></thead>
-          <tbody><tr><th scope="row">Empty</th><td>${fmt(t.stations_empty_before)}</td><td>${fmt(t.stations_empty_after)}</td></tr>
-          <tr><th scope="row">Full</th><td>${fmt(t.stations_full_before)}</td><td>${fmt(t.stations_full_after)}</td></tr>
-          <tr><th scope="row">Expected dissatisfied customers</th><td>${fmt(t.dissatisfaction_before, 1)}</td><td>${fmt(t.dissatisfaction_after, 1)}</td></tr></tbody></table>
-        <p>${fmt(t.bikes_moved)} bikes moved by ${fmt(t.trucks_used)} trucks over ${fmt(t.km, 1)} km.</p>
-        ${routes.still_empty.length ? `<p>Still expected empty: ${routes.still_empty.map(esc).join(', ')}</p>` : ''}
-        ${routes.still_full.length ? `<p>Still expected full: ${routes.still_full.map(esc).join(', ')}</p>` : ''}
+        <table class="data" id="morning-after"><caption>The morning after: stations outside their target band
+          (the status's target, or 25–75 % of the docks where it gives none)</caption>
+          <thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">Without the trucks</th><th scope="col">After tonight's routes</th></tr></thead>
+          <tbody><tr id="below-band"><th scope="row">Stations below their target band</th><td>${fmt(t.stations_empty_before)}</td><td>${fmt(t.stations_empty_after)}</td></tr>
+          <tr id="above-band"><th scope="row">Stations above their target band</th><td>${fmt(t.stations_full_before)}</td><td>${fmt(t.stations_full_after)}</td></tr>
+          <tr id="outside-band"><th scope="row">Bikes outside the target bands</th><td>${fmt(t.dissatisfaction_before, 1)}</td><td>${fmt(t.dissatisfaction_after, 1)}</td></tr></tbody></table>
+        <p id="moved">${fmt(t.bikes_moved)} ${plural(t.bikes_moved, 'bike', 'bikes')} moved by ${fmt(t.trucks_used)} ${plural(t.trucks_used, 'truck', 'trucks')} over ${fmt(t.km, 1)} km.</p>
+        ${routes.still_empty.length ? `<p>Still below their target band: ${routes.still_empty.map(esc).join(', ')}</p>` : ''}
+        ${routes.still_full.length ? `<p>Still above their target band: ${routes.still_full.map(esc).join(', ')}</p>` : ''}
         ${downloadList(EXPORTS)}
         <h3>Trucks</h3>
-        ${used.map((r) => `<details><summary>${esc(r.truck_id)}: ${r.stops.length} stops, +${r.picked_up} / −${r.dropped}</summary><ol>
-          ${r.stops.map((s) => `<li>${esc(s.arrival)} ${esc(s.name || s.station_id)}: ${s.quantity > 0 ? `싣기 pick up ${s.quantity}` : `내리기 drop ${-s.quantity}`}</li>`).join('')}</ol></details>`).join('')}
+        ${used.map((r) => `<details><summary>${esc(r.truck_id)}: ${r.stops.length} ${plural(r.stops.length, 'stop', 'stops')}, 수거 +${r.picked_up} / 배치 −${r.dropped}</summary><ol>
+          ${r.stops.map((s) => `<li>${esc(s.arrival)} ${esc(s.name || s.station_id)}: ${stopAction(s.quantity)} ${signedQuantity(s.quantity)}</li>`).join('')}</ol></details>`).join('')}
       </aside>
     </div>`;
   wireDownloads(el, `${BASE}/${id}`, `night-${id.slice(0, 8)}`);
   const map = await createMap(el.querySelector('#route-map'));
+  el.querySelector('#route-legend').innerHTML = await routesLegend(routes);
   await drawRoutes(map, routes);
   el.querySelector('#route-map').dataset.ready = 'true';
 }
@@ -177,6 +183,7 @@ export async function runView(el, [id], params, alive) {
 export async function sheetsView(el, [id]) {
   const [info, routes, known] = await Promise.all([api(`${BASE}/${id}`), api(`${BASE}/${id}/routes`), stationIndex()]);
   const used = routes.routes.filter((r) => r.stops.length);
+  const depots = new Map((routes.depots || []).map((d) => [d.id, d]));
   el.innerHTML = `
     <div class="no-print"><h2>Route sheets: ${esc(info.name)}</h2>
       <p><button type="button" class="primary" id="print-sheets">Print</button> one page per truck.
@@ -184,16 +191,35 @@ export async function sheetsView(el, [id]) {
     ${used.map((r) => `
     <article class="sheet" aria-label="Route sheet ${esc(r.truck_id)}">
       <h2>트럭 ${esc(r.truck_id)} <small>(${esc(r.depot_id)} · ${esc(r.start)}–${esc(r.end)} · ${esc(info.name)})</small></h2>
-      <p class="sheet-sum">싣기 (pick up) ${r.picked_up} · 내리기 (drop off) ${r.dropped} · ${fmt(r.distance_km, 1)} km · 출발 적재 (start load) ${r.start_load}</p>
+      <p class="sheet-sum">수거 (pick up) ${r.picked_up} · 배치 (drop off) ${r.dropped} · ${fmt(r.distance_km, 1)} km · 출발 적재 (start load) ${r.start_load}</p>
       <table class="sheet-table"><thead><tr><th scope="col">#</th><th scope="col">도착 (arrive)</th><th scope="col">대여소 (station) / 주소 (address)</th>
         <th scope="col">작업 (task)</th><th scope="col">수량 (bikes)</th><th scope="col">적재 (load after)</th><th scope="col">✓</th></tr></thead>
       <tbody>${r.stops.map((s) => {
         const k = known.get(String(s.station_id)) || {};
         return `<tr><td>${s.seq}</td><td>${esc(s.arrival)}</td>
           <td><strong>${esc(k.number ? `${k.number}. ` : '')}${esc(s.name || k.name || s.station_id)}</strong><br><span class="addr">${esc(k.address || '')}</span></td>
-          <td>${s.quantity > 0 ? '싣기 pick up' : '내리기 drop off'}</td><td class="qty">${Math.abs(s.quantity)}</td><td>${s.load_after}</td><td class="tick"></td></tr>`;
-      }).join('')}</tbody></table>
+          <td>${stopAction(s.quantity)}</td><td class="qty">${Math.abs(s.quantity)}</td><td>${s.load_after}</td><td class="tick"></td></tr>`;
+      }).join('')}
+      ${returnRow(r, depots.get(r.depot_id))}</tbody></table>
     </article>`).join('')}`;
   el.querySelector('#print-sheets').addEventListener('click', () => window.print());
   el.dataset.ready = 'true';
+}
+
+/**
+ * The last row of a truck's sheet: back at the depot, unloading the bikes left on the truck (the
+ * "end 복귀" row of the CSV route sheet, mobility.export.routes).
+ * @param {any} r the truck's route @param {any} [depot] its depot ({id, name, lon, lat})
+ */
+function returnRow(r, depot) {
+  const name = depot ? depot.name || depot.id : r.depot_id;
+  const unload = r.end_load > 0 ? ' · 하차 unload' : '';
+  return `<tr class="depot-return"><td>${r.stops.length + 1}</td><td>${esc(r.end)}</td>
+    <td><strong>차고지 (depot) ${esc(name)}</strong>${depot && depot.name && depot.name !== depot.id ? ` <span class="addr">${esc(depot.id)}</span>` : ''}</td>
+    <td>복귀 return${esc(unload)}</td><td class="qty">${r.end_load}</td><td>0</td><td class="tick"></td></tr>`;
+}
+
+/** `one` for 1, else `many`. @param {number} n @param {string} one @param {string} many */
+function plural(n, one, many) {
+  return Number(n) === 1 ? one : many;
 }

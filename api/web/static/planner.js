@@ -168,10 +168,13 @@ function drawAreas(el, map) {
 }
 
 /**
- * Progress of a job with its stage names; cancel; on to the map when it succeeds.
+ * Progress of a job with its stage names; cancel; on to the map when it succeeds. While
+ * `opts.indeterminate(job)` holds (a stage that reports no fraction of its own), the bar is
+ * indeterminate and the time elapsed since the job started is shown instead of a stuck percentage.
  * @param {HTMLElement} el @param {string[]} m @param {URLSearchParams} _p @param {() => boolean} alive
+ * @param {string} [base] @param {string} [doneHash] @param {{indeterminate?: (job: any) => boolean}} [opts]
  */
-export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/plan/${id}`) {
+export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/plan/${id}`, opts = {}) {
   el.innerHTML = `
     <h2>Job <span class="mono">${esc(id.slice(0, 12))}</span></h2>
     <p id="job-name"></p>
@@ -199,9 +202,16 @@ export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/pl
       return;
     }
     el.querySelector('#job-name').textContent = j.name || '';
-    bar.value = j.progress;
-    bar.textContent = `${Math.round(j.progress * 100)} %`;
-    el.querySelector('#job-stage').textContent = `${Math.round(j.progress * 100)} % · ${j.message || j.status}`;
+    const stage = el.querySelector('#job-stage');
+    if (opts.indeterminate && opts.indeterminate(j)) {
+      bar.removeAttribute('value'); // an indeterminate <progress>
+      bar.textContent = 'working';
+      stage.textContent = `${j.message || j.status} · ${elapsed(j.started_at)} elapsed`;
+    } else {
+      bar.value = j.progress;
+      bar.textContent = `${Math.round(j.progress * 100)} %`;
+      stage.textContent = `${Math.round(j.progress * 100)} % · ${j.message || j.status}`;
+    }
     el.querySelector('#job-status').innerHTML = `Status: ${statusBadge(j.status)}`;
     cancelBtn.disabled = !['queued', 'running'].includes(j.status);
   }, { signal });
@@ -212,6 +222,12 @@ export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/pl
   } else if (job.error) {
     el.querySelector('#job-error').textContent = `${job.error.field ? job.error.field + ': ' : ''}${job.error.message}`;
   }
+}
+
+/** Time since `startedAt` (an ISO date-time) as m:ss, or 0:00 before the job starts. @param {string | null} startedAt */
+export function elapsed(startedAt) {
+  const s = startedAt ? Math.max(0, Math.floor((Date.now() - Date.parse(startedAt)) / 1000)) : 0;
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 /**
@@ -323,6 +339,27 @@ function servedRows(plan) {
     <tr><th scope="row">Lost at an empty station</th><td>${fig('before', 'lost_empty') || '–'}</td><td>${fig('after', 'lost_empty') || '–'}</td></tr>`;
 }
 
+/**
+ * The Bikes and Bikes / 10k rows of the citywide table. A plan that does not give the city's
+ * fleet before shows the fleet its simulation started from (`simulation.before.fleet`), marked
+ * as derived, and that fleet per 10,000 residents.
+ * @param {any} plan
+ */
+function fleetRows(plan) {
+  const a = plan.city_before || {};
+  const b = plan.city_after || {};
+  const simFleet = ((plan.simulation || {}).before || {}).fleet;
+  let bikes = fmt(a.bikes);
+  let per10k = fmt(a.bikes_per_10k, 1);
+  if ((a.bikes === null || a.bikes === undefined) && Number.isFinite(simFleet)) {
+    const note = ' <small class="derived">(derived start stock)</small>';
+    bikes = `${fmt(simFleet)}${note}`;
+    if (a.population > 0) per10k = `${fmt((1e4 * simFleet) / a.population, 1)}${note}`;
+  }
+  return `<tr id="fleet-bikes"><th scope="row">Bikes</th><td>${bikes}</td><td>${fmt(b.bikes)}</td></tr>
+          <tr id="fleet-per-10k"><th scope="row">Bikes / 10k residents</th><td>${per10k}</td><td>${fmt(b.bikes_per_10k, 1)}</td></tr>`;
+}
+
 /** Resolves at the map's next `idle` (everything asked for is drawn). @param {any} map */
 function idle(map) {
   return new Promise((r) => map.once('idle', r));
@@ -356,10 +393,9 @@ export async function planView(el, [id]) {
   const b = plan.city_after || {};
   el.querySelector('#plan-title').innerHTML = `${esc(plan.scenario)} <small class="mono">${esc(id.slice(0, 12))}</small>`;
   el.querySelector('#plan-aside').innerHTML = `
-        <table class="data kpis"><caption>Citywide</caption><thead><tr><th scope="col"></th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
+        <table class="data kpis"><caption>Citywide</caption><thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
           <tr><th scope="row">Stations</th><td>${fmt(a.stations)}</td><td>${fmt(b.stations)}</td></tr>
-          <tr><th scope="row">Bikes</th><td>${fmt(a.bikes)}</td><td>${fmt(b.bikes)}</td></tr>
-          <tr><th scope="row">Bikes / 10k residents</th><td>${fmt(a.bikes_per_10k, 1)}</td><td>${fmt(b.bikes_per_10k, 1)}</td></tr>
+          ${fleetRows(plan)}
           <tr><th scope="row">Residents within a walk</th><td>${fmt(100 * a.covered_share, 1)} %</td><td>${fmt(100 * b.covered_share, 1)} %</td></tr>
           ${servedRows(plan)}
         </tbody></table>
@@ -417,7 +453,7 @@ export async function compareView(el, _m, params) {
   el.innerHTML = `
     <h2>Compare plans</h2>
     <table class="data" id="compare-table"><caption>Key figures after each plan (B − A)</caption>
-      <thead><tr><th scope="col"></th><th scope="col">A: ${esc(pa.plan.scenario)} <span class="mono">${esc(a.slice(0, 8))}</span></th>
+      <thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">A: ${esc(pa.plan.scenario)} <span class="mono">${esc(a.slice(0, 8))}</span></th>
       <th scope="col">B: ${esc(pb.plan.scenario)} <span class="mono">${esc(b.slice(0, 8))}</span></th><th scope="col">Difference</th></tr></thead>
       <tbody>${kpiRows(pa.plan, pb.plan)}</tbody></table>
     <div class="pair">

@@ -30,7 +30,7 @@ export async function listView(el) {
     </section>
     <section>
       <table class="data" id="sweep-list"><caption>Curves, newest first</caption>
-        <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Author</th><th scope="col">Submitted</th><th scope="col">Points</th><th scope="col"></th></tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Author</th><th scope="col">Submitted</th><th scope="col">Points</th><th scope="col"><span class="visually-hidden">Links</span></th></tr></thead>
         <tbody>${jobs.items.map((j) => `<tr><td>${esc(j.name)}</td><td><span class="badge badge-${esc(j.status)}">${esc(j.status)}</span></td>
           <td>${esc(j.author)}</td><td>${esc(new Date(j.created_at).toLocaleString())}</td><td>${fmt(j.kpis && j.kpis.points && j.kpis.points.length)}</td>
           <td><a href="#/curve/${esc(j.id)}">${j.status === 'succeeded' ? 'Curve' : 'Progress'}</a></td></tr>`).join('')}</tbody></table>

@@ -1,0 +1,158 @@
+"""The night's pages and the plan's citywide table on documents served by stubs (``page.route``):
+what the morning-after table counts, the route map's stop symbols, legend and depots, the
+depot-return row of the route sheets, the progress of a solve, and the plan's fleet before."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from web_support import DESKTOP, axe_serious, new_page, sign_in
+
+RUN = "a" * 32
+SOLVING = "b" * 32
+PLAN = "c" * 32
+
+
+def _job(id_: str, status: str, progress: float, kind: str = "rebalancing", **extra: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "id": id_, "kind": kind, "name": "stub night", "status": status, "progress": progress,
+        "message": extra.pop("message", None), "author": "web-ops", "created_at": now.isoformat(),
+        "started_at": extra.pop("started_at", now).isoformat(), "finished_at": None, "attempts": 1,
+        "time_limit": 600.0, "kpis": None, "error": None, "links": {}, **extra,
+    }  # fmt: skip
+
+
+def _stop(seq: int, quantity: int, load_after: int, lon: float) -> dict[str, Any]:
+    return {
+        "seq": seq, "station_id": f"ST-{seq}", "name": f"정류소 {seq}", "lon": lon, "lat": 37.56,
+        "arrival_s": 79300.0 + 600 * seq, "departure_s": 79400.0 + 600 * seq, "arrival": f"22:{10 * seq:02d}",
+        "quantity": quantity, "load_after": load_after, "bikes_before": 10, "bikes_after": 10 - quantity,
+    }  # fmt: skip
+
+
+def _route(truck: str, stops: list[dict[str, Any]], end_load: int) -> dict[str, Any]:
+    return {
+        "truck_id": truck, "depot_id": "D1", "capacity": 18, "start_s": 79200.0, "end_s": 82000.0,
+        "start_load": 0, "end_load": end_load, "stops": stops, "distance_km": 4.2, "path": None,
+        "start": "22:00", "end": "22:47", "picked_up": sum(s["quantity"] for s in stops if s["quantity"] > 0),
+        "dropped": -sum(s["quantity"] for s in stops if s["quantity"] < 0), "hours": 0.8,
+    }  # fmt: skip
+
+
+# fmt: off
+ROUTES = {
+    "schema": "mobility/rebalancing-plan/1",
+    "totals": {
+        "bikes_moved": 5, "km": 4.2, "truck_hours": 0.8, "trucks_used": 1, "stations_visited": 2,
+        "dissatisfaction_before": 138.0, "dissatisfaction_after": 12.0, "driving_cost": 0.2,
+        "objective": 12.2, "stations_empty_before": 20, "stations_empty_after": 3,
+        "stations_full_before": 32, "stations_full_after": 4,
+    },
+    "routes": [_route("T1", [_stop(1, 5, 5, 126.98), _stop(2, -3, 2, 127.0)], 2), _route("T2", [], 0)],
+    "still_empty": ["ST-7"], "still_full": [],
+    "stats": {}, "depots": [{"id": "D1", "name": "상암 운영센터", "lon": 126.96, "lat": 37.57}],
+    "provenance": None, "meta": {},
+}
+# fmt: on
+
+
+def _stub(page: Any, path: str, body: Any) -> None:
+    page.route(re.compile(rf"^[^?]*{re.escape(path)}(\?.*)?$"), lambda route: route.fulfill(json=body))
+
+
+@pytest.mark.slow
+def test_the_night_s_figures_map_and_sheets_say_what_they_count(server: dict[str, Any], browser: Any) -> None:
+    page = new_page(browser, DESKTOP)
+    _stub(page, f"/v1/rebalancing/runs/{RUN}", _job(RUN, "succeeded", 1.0))
+    _stub(page, f"/v1/rebalancing/runs/{RUN}/routes", ROUTES)
+    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{RUN}")
+    page.wait_for_selector("#route-map[data-ready=true]")
+    rows = [r.inner_text().split("\t") for r in page.locator("#morning-after tbody tr").all()]
+    assert rows == [
+        ["Stations below their target band", "20", "3"],
+        ["Stations above their target band", "32", "4"],
+        ["Bikes outside the target bands", "138", "12"],
+    ]
+    assert "target band" in page.inner_text("#morning-after caption")
+    assert page.inner_text("#moved") == "5 bikes moved by 1 truck over 4.2 km."
+    assert "Still below their target band: ST-7" in page.inner_text("main")
+    # The map: each stop is its number and signed quantity, up (pick-up) or down (drop-off).
+    marks = page.locator("#route-map .stop-mark")
+    shown = [
+        (m.get_attribute("class").split()[1], m.get_attribute("data-seq"), m.locator(".qty").inner_text())
+        for m in marks.all()
+    ]
+    assert shown == [("pick", "1", "+5"), ("drop", "2", "−3")]
+    assert "수거 pick up 5" in (marks.first.get_attribute("aria-label") or "")
+    assert page.locator("#route-map .depot-mark[data-depot=D1]").count() == 1
+    legend = page.locator("#truck-legend")
+    assert [t.inner_text() for t in legend.locator(".legend-truck").all()] == ["T1"]  # trucks on the road
+    assert "수거 pick up" in legend.inner_text() and "배치 drop off" in legend.inner_text()
+    assert "depot" in legend.inner_text()
+    assert "T1: 2 stops, 수거 +5 / 배치 −3" in page.inner_text("aside details summary")
+    assert "싣기" not in page.inner_text("main") and "내리기" not in page.inner_text("main")
+    assert not page.locator("th:empty").count()
+    assert axe_serious(page) == []
+    assert page.errors == []
+
+    page.goto(f"{server['url']}/#/runs/{RUN}/sheets")
+    page.wait_for_selector("#view[data-ready=true] article.sheet")
+    sheet = page.locator("article.sheet")
+    assert "수거 (pick up) 5 · 배치 (drop off) 3" in sheet.inner_text()
+    cells = [c.inner_text() for c in sheet.locator("tbody tr").last.locator("td").all()]
+    assert cells[:6] == [
+        "3",
+        "22:47",
+        "차고지 (depot) 상암 운영센터 D1",
+        "복귀 return · 하차 unload",
+        "2",
+        "0",
+    ]
+    assert [c.inner_text() for c in sheet.locator("tbody tr").first.locator("td").all()][3] == "수거 pick up"
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_a_solve_without_a_fraction_shows_an_indeterminate_bar_and_the_time(
+    server: dict[str, Any], browser: Any
+) -> None:
+    page = new_page(browser, DESKTOP)
+    started = datetime.now(UTC) - timedelta(seconds=75)
+    _stub(
+        page,
+        f"/v1/rebalancing/runs/{SOLVING}",
+        _job(SOLVING, "running", 0.1, message="solving", started_at=started),
+    )
+    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{SOLVING}")
+    page.wait_for_function("() => document.querySelector('#job-stage').textContent.includes('elapsed')")
+    assert re.fullmatch(r"solving · 1:1\d elapsed", page.inner_text("#job-stage"))
+    assert page.get_attribute("#job-progress", "value") is None  # indeterminate, not a stuck 10 %
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_the_plan_shows_the_fleet_its_before_was_simulated_with(server: dict[str, Any], browser: Any) -> None:
+    city = {"stations": 1540, "docks": 19545, "population": 9_056_360.0, "covered_population": 2e6,
+            "covered_share": 0.257, "served_share": {"mean": 0.887, "low": 0.883, "high": 0.89}}  # fmt: skip
+    plan = {
+        "scenario": "stub plan", "new_stations": [], "existing_stations": [], "districts": [],
+        "city_before": {**city, "bikes": None, "bikes_per_10k": None},
+        "city_after": {**city, "stations": 2140, "bikes": 30000, "bikes_per_10k": 33.126},
+        "simulation": {"day": "2019-06-12", "replications": 2, "before": {"fleet": 11040, "figures": {}},
+                       "after": {"fleet": 30000, "figures": {}}},
+    }  # fmt: skip
+    page = new_page(browser, DESKTOP)
+    _stub(page, f"/v1/scenarios/{PLAN}/plan", plan)
+    sign_in(page, server["url"], server["keys"]["planner"], f"#/plan/{PLAN}")
+    page.wait_for_selector("#fleet-bikes")
+    assert page.inner_text("#fleet-bikes").split("\t") == ["Bikes", "11,040 (derived start stock)", "30,000"]
+    assert page.inner_text("#fleet-per-10k").split("\t") == [
+        "Bikes / 10k residents",
+        "12.2 (derived start stock)",
+        "33.1",
+    ]
+    assert not page.locator("table.kpis th:empty").count()
