@@ -137,14 +137,21 @@ class PlanTotals(_Document):
     truck_hours: float
     trucks_used: int
     stations_visited: int
-    dissatisfaction_before: float
-    dissatisfaction_after: float
+    dissatisfaction_before: float = Field(
+        description="Expected unhappy riders at the evening's stock, by the stations' dissatisfaction "
+        "curves; where a station has only a target band (a snapshot's target, or 25-75 % of its "
+        "docks), its bikes outside the band."
+    )
+    dissatisfaction_after: float = Field(description="The same after tonight's routes.")
     driving_cost: float
     objective: float
-    stations_empty_before: int
-    stations_empty_after: int
-    stations_full_before: int
-    stations_full_after: int
+    stations_empty_before: int = Field(
+        description="Stations below their band (the stocks within band_tolerance of their lowest "
+        "expected dissatisfaction): expected to run empty, or below their target band."
+    )
+    stations_empty_after: int = Field(description="The same after tonight's routes (still_empty).")
+    stations_full_before: int = Field(description="Stations above their band: expected to run full.")
+    stations_full_after: int = Field(description="The same after tonight's routes (still_full).")
 
 
 class RebalancingPlan(_Document):
