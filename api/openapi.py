@@ -89,12 +89,22 @@ DOCUMENTS: dict[str, Document] = {
 
 
 def install(app: FastAPI) -> None:
-    """Serve :func:`complete` of FastAPI's document as the app's ``/openapi.json`` (built once)."""
+    """Serve :func:`complete` of FastAPI's document as the app's ``/openapi.json`` (built once).
+
+    FastAPI's ``generate`` keeps its raw document in ``app.openapi_schema``: a deep copy of it is
+    completed, and only a completed document is kept. When :func:`complete` fails, nothing is
+    kept (every request fails the same way, never with a half-completed document).
+    """
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(generate())
+            try:
+                done = complete(copy.deepcopy(generate()))
+            except BaseException:
+                app.openapi_schema = None
+                raise
+            app.openapi_schema = done
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
