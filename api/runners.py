@@ -9,6 +9,7 @@ lazily so that a worker only loads what it runs.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,12 @@ from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
 if TYPE_CHECKING:
     from mobility.rebalancing.problem import RebalancingProblem
+
+log = logging.getLogger("mobility.api.runners")
+
+MAP_SECONDS = 5.0
+"""Time left that drawing a night's maps needs at least: with less, the solved routes are stored
+without them (``/maps`` then draws them from ``routes.json`` on request)."""
 
 
 def _dumps(obj: Any) -> bytes:
@@ -146,11 +153,37 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         "valid": valid,
         "solver_status": (doc.get("stats") or {}).get("status"),
     }
+    maps, note = _night_maps(doc, problem, ctx)
+    result: dict[str, Any] = {"kpis": kpis, "links": {"routes": "routes"}}
+    if note is not None:
+        result["notes"] = [note]
+        ctx.report(0.99, note)
+    return JobOutput(result=result, artifacts={"routes": ("application/json", _dumps(doc)), **maps})
+
+
+def _night_maps(
+    doc: dict[str, Any], problem: RebalancingProblem, ctx: JobContext
+) -> tuple[dict[str, tuple[str, bytes]], str | None]:
+    """The solved night's maps (:func:`api.routes.maps.night_maps`) and ``None``, or no maps and
+    a note saying why, when fewer than :data:`MAP_SECONDS` are left or the drawing fails: the
+    routes are kept either way, and ``/maps`` draws them from ``routes.json`` on request.
+
+    Raises
+    ------
+    JobCancelledError
+        The job was cancelled while it solved (checked before drawing).
+    """
+    if ctx.stop_event.is_set():  # not ctx.check(): running out of time keeps the solved routes
+        raise JobCancelledError("cancelled before drawing the night's maps")
+    later = "the maps will be drawn on request"
+    if ctx.remaining() < MAP_SECONDS:
+        return {}, f"{ctx.remaining():.1f} s left after solving: {later}"
     ctx.report(0.97, "drawing the night's maps")
-    return JobOutput(
-        result={"kpis": kpis, "links": {"routes": "routes"}},
-        artifacts={"routes": ("application/json", _dumps(doc)), **night_maps(doc, problem)},
-    )
+    try:
+        return night_maps(doc, problem), None
+    except Exception as exc:  # a drawing error must not throw the solved routes away
+        log.exception("job %s: drawing the night's maps failed", ctx.job_id)
+        return {}, f"drawing the maps failed ({type(exc).__name__}): {later}"
 
 
 def run_sweep(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
@@ -280,15 +313,16 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     if not fleets:
         ctx.report(0.5, f"simulating {req.replications} days {where}")
         _run, result = simulate(prep, req.replications, req.seed, client=client)
-        doc = result.model_dump(mode="json")
-        doc["provenance"]["fanned_out"] = client is not None
+        doc = result.model_dump(mode="json")  # its provenance says fanned_out (client given or not)
         kpis = result.summary()
     else:
         ctx.report(0.5, f"simulating {len(fleets)} fleet sizes x {req.replications} days {where}")
         table = sweep(prep, fleets, req.replications, req.seed, client=client)
-        swept = sweep_document(prep, table, req.replications, req.seed, time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        swept = sweep_document(
+            prep, table, req.replications, req.seed, seconds, fanned_out=client is not None
+        )
         doc = swept.model_dump(mode="json")
-        doc["provenance"]["fanned_out"] = client is not None
         kpis = {"points": [r for r in doc["rows"] if r["gu"] == "citywide"]}
     return JobOutput(
         result={"kpis": kpis, "links": {"result": "result"}},

@@ -97,3 +97,52 @@ def test_cancelled_scenario_stops_before_its_next_step() -> None:
     ctx.stop_event.set()
     with pytest.raises(JobCancelledError, match="before: loading baseline stations"):  # the first step
         run_scenario({"scenario": scenario}, ctx)
+
+
+def _drawn(doc: dict, problem: object) -> dict[str, tuple[str, bytes]]:  # type: ignore[type-arg]
+    return {"export:map.png": ("image/png", b"png")}
+
+
+def test_night_maps_are_drawn_when_time_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("api.runners.night_maps", _drawn)
+    out = run_rebalancing(_inputs(time_limit=1, options=STRAIGHT), JobContext("t", 30.0))
+    assert out.artifacts["export:map.png"] == ("image/png", b"png") and "notes" not in out.result
+
+
+def test_a_drawing_error_keeps_the_solved_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(doc: dict, problem: object) -> dict[str, tuple[str, bytes]]:  # type: ignore[type-arg]
+        raise RuntimeError("no display")
+
+    monkeypatch.setattr("api.runners.night_maps", broken)
+    out = run_rebalancing(_inputs(time_limit=1, options=STRAIGHT), JobContext("t", 30.0))
+    assert set(out.artifacts) == {"routes"} and json.loads(out.artifacts["routes"][1])["routes"]
+    assert out.result["kpis"]["valid"] is True
+    assert out.result["notes"] == [
+        "drawing the maps failed (RuntimeError): the maps will be drawn on request"
+    ]
+
+
+def test_no_drawing_without_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[int] = []
+    monkeypatch.setattr("api.runners.night_maps", lambda doc, problem: drawn.append(1) or {})
+    out = run_rebalancing(_inputs(time_limit=1, options=STRAIGHT), JobContext("t", 1.0))
+    assert not drawn and set(out.artifacts) == {"routes"}
+    assert "the maps will be drawn on request" in out.result["notes"][0]
+
+
+def test_a_run_cancelled_while_solving_stops_before_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.jobs import JobCancelledError
+    from mobility.rebalancing.travel import with_street_paths
+
+    ctx = JobContext("t", 30.0)
+    drawn: list[int] = []
+
+    def solved_then_cancelled(*args: object) -> object:
+        ctx.stop_event.set()
+        return with_street_paths(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("api.runners.with_street_paths", solved_then_cancelled)
+    monkeypatch.setattr("api.runners.night_maps", lambda doc, problem: drawn.append(1) or {})
+    with pytest.raises(JobCancelledError, match="before drawing"):
+        run_rebalancing(_inputs(time_limit=1, options=STRAIGHT), ctx)
+    assert not drawn
