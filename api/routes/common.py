@@ -58,6 +58,7 @@ __all__ = [
     "page_of",
     "public_view",
     "serve_artifact",
+    "stored_input",
     "submission",
     "submit_job",
     "upload_route",
@@ -331,6 +332,25 @@ def stored_upload(request: Request, model: type[U], record_id: str, error: Calla
     if rec is None:
         raise error()
     return rec
+
+
+STORED: dict[type[Base], tuple[str, str]] = {
+    Snapshot: ("snapshot", "/v1/rebalancing/snapshots"),
+    StationList: ("station list", "/v1/station-lists"),
+}
+"""What a body names by id, by stored model: its noun and the listing that shows the ids."""
+
+
+def stored_input(request: Request, model: type[U], record_id: str, field: str) -> U:
+    """The stored upload (snapshot, station list) a body names by id, or a 422 naming ``field``
+    (``body.snapshot_id``) when no such upload is stored: the same answer for every job kind."""
+    noun, listing = STORED[model]
+    return stored_upload(
+        request,
+        model,
+        record_id,
+        lambda: FieldError(field, f"got {record_id!r}; expected the id of a stored {noun} (GET {listing})"),
+    )
 
 
 def upload_route(

@@ -21,13 +21,13 @@ from api.routes.common import (
     csv_upload,
     page_of,
     public_view,
+    stored_input,
     submission,
     submit_job,
     upload_or_404,
     upload_route,
 )
 from api.routes.data import station_table
-from api.routes.simulations import stored_input
 from api.schemas import (
     REBALANCING_EXAMPLE,
     Accepted,

@@ -25,12 +25,11 @@ from api.routes.common import (
     JOB_BASES,
     FieldError,
     IdempotencyKey,
-    U,
     add_job_routes,
     add_list_route,
     check_time_limit,
     serve_artifact,
-    stored_upload,
+    stored_input,
     submission,
     submit_job,
 )
@@ -133,24 +132,6 @@ def finished_artifact(
     if not body:
         raise FieldError(field, f"{kind} job {job_id} has no {artifact}")
     return json.loads(body), sha
-
-
-STORED = {
-    Snapshot: ("snapshot", "/v1/rebalancing/snapshots"),
-    StationList: ("station list", "/v1/station-lists"),
-}
-
-
-def stored_input(request: Request, model: type[U], record_id: str, field: str) -> U:
-    """The stored upload (snapshot, station list) a body names by id, or a 422 naming ``field``
-    (``body.snapshot_id``) when no such upload is stored: the same answer for every job kind."""
-    noun, listing = STORED[model]
-    return stored_upload(
-        request,
-        model,
-        record_id,
-        lambda: FieldError(field, f"got {record_id!r}; expected the id of a stored {noun} (GET {listing})"),
-    )
 
 
 def resolve_inputs(request: Request, body: SimulationRequest) -> dict[str, Any]:
