@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from mobility import __version__
 from mobility.config import PROJECT_ROOT
@@ -52,7 +54,11 @@ def dataset_version(path: Path | str, *, hash_bytes: int = 1 << 20) -> dict[str,
 
 @dataclass(frozen=True)
 class Provenance:
-    """Inputs and code a result was computed from."""
+    """Inputs and code a result was computed from.
+
+    ``fanned_out`` is recorded by simulations only (``None`` elsewhere): whether the replications
+    ran as tasks on a Dask cluster (:mod:`mobility.simulation.fanout`) or in the calling process.
+    """
 
     code_version: str
     datasets: dict[str, dict[str, Any]]
@@ -60,6 +66,13 @@ class Provenance:
     seed: int | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     python: str = field(default_factory=platform.python_version)
+    fanned_out: Annotated[
+        bool | None,
+        Field(
+            description="The replications ran as tasks on a Dask cluster (false: in one process; "
+            "null: not a simulation, or not recorded)."
+        ),
+    ] = None
 
     @classmethod
     def collect(
@@ -68,6 +81,7 @@ class Provenance:
         *,
         scenario: dict[str, Any] | None = None,
         seed: int | None = None,
+        fanned_out: bool | None = None,
     ) -> Provenance:
         """Fingerprint the named dataset files and record the current code version."""
         return cls(
@@ -75,6 +89,7 @@ class Provenance:
             datasets={name: dataset_version(p) for name, p in datasets.items()},
             scenario=scenario,
             seed=seed,
+            fanned_out=fanned_out,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -197,10 +197,11 @@ def _input_files(ss: StationSet, root: Path) -> dict[str, Path]:
     return {k: p for k, p in files.items() if p.is_file()}
 
 
-def simulation_provenance(prep: Prepared, seed: int) -> dict[str, Any]:
+def simulation_provenance(prep: Prepared, seed: int, *, fanned_out: bool | None = None) -> dict[str, Any]:
     """The standard provenance block (:class:`~mobility.provenance.Provenance`) of a run on
     ``prep``: code version, fingerprints of :attr:`Prepared.files`, what the model was fitted on
-    (``scenario``: source, day, start inventory, trip datasets), seed and creation time."""
+    (``scenario``: source, day, start inventory, trip datasets), seed, creation time and whether
+    the replications were ``fanned_out`` on a Dask cluster (``None``: not said)."""
     from mobility.provenance import Provenance
 
     scenario = {
@@ -209,7 +210,7 @@ def simulation_provenance(prep: Prepared, seed: int) -> dict[str, Any]:
         "start_inventory": prep.start_inventory,
         **prep.datasets,
     }
-    return Provenance.collect(dict(prep.files), scenario=scenario, seed=seed).to_dict()
+    return Provenance.collect(dict(prep.files), scenario=scenario, seed=seed, fanned_out=fanned_out).to_dict()
 
 
 def potential_levels(
@@ -249,19 +250,27 @@ def simulate(
 ) -> tuple[SimulationRun, SimulationResult]:
     """Run ``replications`` days and summarise them.
 
-    ``client``: a Dask client to spread the replications over (:mod:`.fanout`); same result.
+    ``client``: a Dask client to spread the replications over (:mod:`.fanout`); same result (its
+    provenance says which: ``fanned_out``).
     """
     problem = prep.model.problem(prep.day, prep.bikes)
     t0 = time.perf_counter()
     (out,) = run_many(problem, [None], replications, seed, client)
     seconds = time.perf_counter() - t0
-    return out, summarise(prep, out, seconds, seed, problem)
+    return out, summarise(prep, out, seconds, seed, problem, fanned_out=client is not None)
 
 
 def summarise(
-    prep: Prepared, out: SimulationRun, seconds: float, seed: int, problem: SimulationProblem | None = None
+    prep: Prepared,
+    out: SimulationRun,
+    seconds: float,
+    seed: int,
+    problem: SimulationProblem | None = None,
+    *,
+    fanned_out: bool | None = None,
 ) -> SimulationResult:
-    """The result document of a run on ``prep`` (its start stock is ``out``'s)."""
+    """The result document of a run on ``prep`` (its start stock is ``out``'s); ``fanned_out``:
+    whether the replications ran on a Dask cluster, for the provenance."""
     problem = problem if problem is not None else prep.model.problem(prep.day, prep.bikes)
     conserved = bool((out.end_bikes.sum(axis=1) == prep.bikes.sum()).all())
     m = prep.model
@@ -308,7 +317,7 @@ def summarise(
         seconds=seconds,
         model=model_doc,
         stats=stats,
-        provenance=simulation_provenance(prep, seed),
+        provenance=simulation_provenance(prep, seed, fanned_out=fanned_out),
         notes=list(m.notes),
     )
     return result

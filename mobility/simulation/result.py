@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from mobility.provenance import Provenance
 from mobility.simulation.engine import HOURS, METRICS, SimulationRun
 from mobility.simulation.estimate import Figures, estimate
 
@@ -72,7 +73,7 @@ class SimulationResult(BaseModel):
     hours: list[HourFigures]
     model: dict[str, Any] = Field(default_factory=dict, description="Fitted rider-model parameters.")
     stats: dict[str, Any] = Field(default_factory=dict, description="SolverStats of the run.")
-    provenance: dict[str, Any] = Field(default_factory=dict)
+    provenance: Provenance | None = Field(default=None, description="Inputs and code it was computed from.")
     notes: list[str] = Field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -178,7 +179,7 @@ def build_result(
         hours=hours,
         model=model or {},
         stats=stats or {},
-        provenance=provenance or {},
+        provenance=Provenance(**provenance) if provenance else None,
         notes=notes or [],
     )
 

@@ -60,15 +60,22 @@ class SimulationSweep(BaseModel):
 
 
 def sweep_document(
-    prep: Prepared, table: pd.DataFrame, replications: int, seed: int, seconds: float
+    prep: Prepared,
+    table: pd.DataFrame,
+    replications: int,
+    seed: int,
+    seconds: float,
+    *,
+    fanned_out: bool | None = None,
 ) -> SimulationSweep:
-    """The document of a sweep's ``table`` (the rows of :func:`~.pipeline.sweep`) on ``prep``."""
+    """The document of a sweep's ``table`` (the rows of :func:`~.pipeline.sweep`) on ``prep``;
+    ``fanned_out``: whether the points and replications ran on a Dask cluster (the provenance's)."""
     from mobility.simulation.pipeline import simulation_provenance
 
     city = table[table["gu"] == "citywide"]
     hit = city[city["served_share"] >= 0.95]
     points = city[["fleet", "served_share", "served_share_low", "served_share_high", "lost_empty"]]
-    prov = simulation_provenance(prep, seed)
+    prov = simulation_provenance(prep, seed, fanned_out=fanned_out)
     return SimulationSweep(
         source=prep.source,
         day=prep.day.strftime("%Y-%m-%d"),

@@ -72,6 +72,7 @@ def test_a_fleet_sweep_result_is_the_library_document(api_lite: Api, fake_model:
     assert doc.fleet_for_95pct == 30_000 and [p.fleet for p in doc.citywide] == [20_000, 30_000]
     assert doc.source == "2025-12" and doc.replications == 2 and doc.seed == 7 and len(doc.rows) == 4
     assert served["provenance"]["fanned_out"] is True and served["provenance"]["seed"] == 7
+    assert doc.provenance.fanned_out is True  # a field of the document: kept when read back
     openapi = api_lite.client.get("/openapi.json").json()
     validator = jsonschema.Draft202012Validator(
         _sweep_schema(openapi) | {"components": openapi["components"]}
@@ -82,7 +83,7 @@ def test_a_fleet_sweep_result_is_the_library_document(api_lite: Api, fake_model:
 def test_the_runner_outside_the_cluster_says_so(fake_model: None) -> None:
     out = run_simulation(SWEEP, jobs.JobContext("j", 100.0))
     doc = SimulationSweep.model_validate_json(out.artifacts["result"][1])
-    assert doc.provenance.seed == 7 and doc.seconds >= 0
+    assert doc.provenance.seed == 7 and doc.seconds >= 0 and doc.provenance.fanned_out is False
     assert out.result["kpis"]["points"][0]["trips_demanded"] == 10.0  # the citywide rows, whole
 
 
