@@ -30,14 +30,10 @@ from api.routes.common import (
     upload_route,
 )
 from api.schemas import StationListIn, StationListInfo, StationListPage
-from mobility.errors import MobilityError
-from mobility.scenario.expansion import BaselineStation
-from mobility.sources.stations import fill_dock_counts
+from mobility.errors import InputError, MobilityError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from mobility.quality import QualityReport
+    from mobility.scenario.expansion import BaselineStation
 
 router = APIRouter(prefix="/v1/station-lists", tags=["station lists"])
 BASE = "/v1/station-lists"
@@ -101,61 +97,25 @@ def store_station_list(
     return _store(request, response, principal, upload)
 
 
-def dock_counts(
-    table: pd.DataFrame, report: QualityReport
-) -> tuple[pd.Series, dict[str, int], dict[str, int]]:
-    """Docks per row of a read station table, the rows to leave out and the values assumed, by reason.
-
-    As ``mobility plan`` reads a station list (:func:`mobility.sources.stations.fill_dock_counts`):
-    a missing dock count takes the median of the counts, and where the file has none at all,
-    a fixed default.
-    A station with 0 docks (32 rows of the ``api-2025-05`` vintage) holds no bikes: the planner
-    keeps it with 0 docks, a stored list (``docks >= 1``, as ``baseline.station_records``) leaves
-    it out. Each is counted under a label that says what was done and why; the rows to leave out
-    have 0 docks.
-    """
-    docks = table["docks"]
-    dropped: dict[str, int] = {}
-    zero = int(docks.eq(0).sum())
-    if zero:
-        dropped["docks = 0 (a station without docks; a stored list needs at least 1)"] = zero
-    filled, assumed = fill_dock_counts(docks, report)
-    return filled, dropped, assumed
-
-
 def records_from_csv(raw: bytes) -> tuple[list[BaselineStation], dict[str, int], dict[str, int]]:
-    """Stations of a CSV upload, the rows left out (by reason) and the values assumed
-    (:func:`dock_counts`).
+    """Stations of a CSV upload, the rows left out (by reason) and the values assumed, as
+    :func:`mobility.sources.stations.baseline_records` reads the table.
 
     Raises
     ------
     FieldError
         The CSV cannot be read, or a row is not a valid station (named by its row number).
     """
-    from mobility.sources.stations import stations_from_csv_bytes
+    from mobility.sources.stations import baseline_records, stations_from_csv_bytes
 
     try:
         loaded = stations_from_csv_bytes(raw, source="upload")
     except MobilityError as exc:
         raise FieldError("body", str(exc)) from exc
-    table = loaded.table
-    docks, left_out, assumed = dock_counts(table, loaded.report)
-    dropped = {reason: int(n) for reason, n in loaded.report.dropped.items() if n} | left_out
-    ids = table["station_id"].fillna(table["number"].astype("string"))
-    records: list[BaselineStation] = []
-    for i, (sid, name, lat, lon, dk) in enumerate(
-        zip(ids, table["name"].fillna(""), table["lat"], table["lon"], docks, strict=True)
-    ):
-        if dk == 0:
-            continue
-        try:
-            records.append(
-                BaselineStation(station_id=str(sid), name=str(name), lat=lat, lon=lon, docks=int(dk))
-            )
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"])
-            raise FieldError(f"body (station {i + 1}, {sid}).{field}", str(err["msg"])) from exc
+    try:
+        records, dropped, assumed = baseline_records(loaded.table, loaded.report)
+    except InputError as exc:
+        raise FieldError(f"body {exc.field}", exc.expected) from exc
     if not records:
         raise FieldError("body", f"no usable station in the CSV (left out: {dropped or 'none'})")
     return records, dropped, assumed

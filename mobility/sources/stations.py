@@ -50,6 +50,8 @@ from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from mobility.scenario.expansion import BaselineStation
+
 __all__ = [
     "BIKE_LIST_COLUMNS",
     "COLUMNS",
@@ -59,6 +61,8 @@ __all__ = [
     "SEOUL_GU",
     "STATION_VINTAGES",
     "UNREADABLE_DOCKS",
+    "ZERO_DOCKS",
+    "baseline_records",
     "fill_dock_counts",
     "load_bike_list",
     "load_station_list",
@@ -829,6 +833,67 @@ def fill_dock_counts(docks: pd.Series, report: QualityReport) -> tuple[pd.Series
     if missing > unreadable:
         assumed[f"docks = {fill} (the median) where the count was missing"] = missing - unreadable
     return docks.fillna(fill), assumed
+
+
+ZERO_DOCKS = "docks = 0 (a station without docks; a stored list needs at least 1)"
+"""The label under which :func:`baseline_records` counts the stations it leaves out for 0 docks."""
+
+
+def baseline_records(
+    table: pd.DataFrame, report: QualityReport
+) -> tuple[list[BaselineStation], dict[str, int], dict[str, int]]:
+    """A read station table as the stations of a stored list (``baseline.station_records``), with
+    the rows left out and the values assumed, each counted by reason.
+
+    The dock counts are filled as the planner fills them (:func:`fill_dock_counts`). A station
+    that then has 0 docks (32 rows of the ``api-2025-05`` vintage) holds no bikes: the planner
+    keeps it, a stored list (:class:`~mobility.scenario.expansion.BaselineStation`, ``docks >= 1``)
+    leaves it out, counted under :data:`ZERO_DOCKS` (counted after the fill, so a missing count
+    filled with a median of 0 is counted too). A station without an id takes its number.
+
+    Parameters
+    ----------
+    table
+        A normalized station table (:func:`stations_from_csv_bytes`, :func:`load_station_list`).
+    report
+        The quality report of the read that produced it: its dropped rows are counted too.
+
+    Returns
+    -------
+    tuple[list[BaselineStation], dict[str, int], dict[str, int]]
+        The stations, the rows left out by reason (the read's and those with 0 docks) and the
+        values assumed by reason (:func:`fill_dock_counts`); the counts omit reasons with none.
+
+    Raises
+    ------
+    InputError
+        A row is not a valid station: ``field`` names it (``(station 2, ST-2).name``, 1-based
+        among the table's rows) and ``expected`` is the problem.
+    """
+    from pydantic import ValidationError
+
+    from mobility.scenario.expansion import BaselineStation
+
+    docks, assumed = fill_dock_counts(table["docks"], report)
+    zero = docks.eq(0).to_numpy(bool)
+    dropped = {reason: int(n) for reason, n in report.dropped.items() if n}
+    if zero.any():
+        dropped[ZERO_DOCKS] = int(zero.sum())
+    ids = table["station_id"].fillna(table["number"].astype("string"))
+    records: list[BaselineStation] = []
+    rows = zip(ids, table["name"].fillna(""), table["lat"], table["lon"], docks, zero, strict=True)
+    for i, (sid, name, lat, lon, dk, no_docks) in enumerate(rows):
+        if no_docks:
+            continue
+        try:
+            records.append(
+                BaselineStation(station_id=str(sid), name=str(name), lat=lat, lon=lon, docks=int(dk))
+            )
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise InputError(f"(station {i + 1}, {sid}).{where}", err.get("input"), str(err["msg"])) from exc
+    return records, dropped, assumed
 
 
 def load_station_list(

@@ -130,3 +130,12 @@ def test_csv_upload_errors_name_the_problem(api_lite: Api) -> None:
 def test_viewers_cannot_upload(api_lite: Api) -> None:
     r = api_lite.client.post("/v1/station-lists", json=TWO, headers=api_lite.h("viewer"))
     assert r.status_code == 403
+
+
+def test_rows_whose_filled_dock_count_is_zero_are_counted(api_lite: Api) -> None:
+    h = api_lite.h("planner", **{"Content-Type": "text/csv"})
+    raw = b"station_id,name,lat,lon,docks\nST-1,a,37.55,126.91,0\nST-2,b,37.56,126.92,0\n"
+    raw += b"ST-3,c,37.56,126.93,\n"  # a missing count: the median of 0 and 0
+    r = api_lite.client.post("/v1/station-lists/csv", content=raw, headers=h)  # the median fill is 0
+    assert r.status_code == 422 and "no usable station" in r.text
+    assert "'docks = 0 (a station without docks; a stored list needs at least 1)': 3" in r.text
