@@ -24,7 +24,7 @@ from mobility.cli import (
     serve,
     simulate,
 )
-from mobility.cli.common import err_console, print_error, route_warnings
+from mobility.cli.common import err_console, print_error, routed_warnings
 from mobility.errors import MobilityError, field_path
 
 app = typer.Typer(
@@ -53,7 +53,6 @@ def _root(
     ),
 ) -> None:
     """Seoul bike-share (따릉이) optimizer."""
-    route_warnings()
 
 
 for _module in COMMAND_MODULES:
@@ -74,7 +73,8 @@ def main() -> None:
     """Entry point: run the app, turning user errors into a message and exit code 2 (1 for a
     solver that ran and found nothing, :class:`~mobility.cli.common.SolveFailedError`)."""
     try:
-        result = app(standalone_mode=False)
+        with routed_warnings():  # for this run only: the caller's warning handling is back after
+            result = app(standalone_mode=False)
     except MobilityError as exc:
         print_error(exc)
         sys.exit(getattr(exc, "exit_code", 2))

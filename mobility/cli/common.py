@@ -196,29 +196,36 @@ def _show_warning(
     err_console.print(Text.assemble(("note:", "yellow"), " ", text), highlight=False)
 
 
-def route_warnings() -> None:
-    """Show Python warnings of the command as one-line notes on the error console."""
-    warnings.showwarning = _show_warning
+@contextlib.contextmanager
+def routed_warnings() -> Iterator[None]:
+    """Show Python warnings as one-line notes on the error console while the block runs; the
+    previous ``warnings.showwarning`` (and the filters) are back afterwards, so an in-process run
+    (a test calling :func:`mobility.cli.main`, a library user) keeps its own warning handling."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        yield
 
 
 def _can_create_dir(path: Path) -> bool:
     """Whether folder ``path`` exists or can be made: its nearest existing ancestor is a folder
-    in which a probe folder can be created (and is removed at once)."""
+    the user may write in (:func:`os.access`). Root may write anywhere as far as ``os.access``
+    knows, yet not in ``/proc``: for root a probe folder is created there and removed at once."""
     path = path.absolute()
-    if path.exists():
-        if not path.is_dir():
-            return False
-        base = path
-    else:
-        base = next((p for p in path.parents if p.exists()), Path(path.anchor))
-        if not base.is_dir():
-            return False
+    base = path if path.exists() else next((p for p in path.parents if p.exists()), Path(path.anchor))
+    if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
+        return False
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        return True
+    probe: Path | None = None
     try:
-        probe = tempfile.mkdtemp(prefix=".mobility-probe-", dir=base)
+        probe = Path(tempfile.mkdtemp(prefix=".mobility-probe-", dir=base))
+        return True
     except OSError:
         return False
-    Path(probe).rmdir()
-    return True
+    finally:
+        if probe is not None:
+            with contextlib.suppress(OSError):
+                probe.rmdir()
 
 
 def check_out_dir(path: Path, option: str = "--out") -> Path:

@@ -418,3 +418,56 @@ def test_unknown_station_vintage_names_the_field(
     code, err = run([fill.get(a, a) for a in argv], capsys, monkeypatch)
     assert code == 2
     assert says in err
+
+
+# --- the command's warning printer is its own: the caller's is back after main() -----------------
+
+
+@pytest.mark.parametrize("argv", [["data", "info"], ["--version"], ["no-such-command"]])
+def test_main_restores_the_warning_printer(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import mobility.cli.data
+
+    def warn_then_empty(_d: Any) -> Path:
+        warnings.warn("a note", UserWarning, stacklevel=1)
+        return tmp_path
+
+    monkeypatch.setattr(mobility.cli.data, "resolve_data_dir", warn_then_empty)
+    before = warnings.showwarning
+    run(argv, capsys, monkeypatch)
+    assert warnings.showwarning is before
+    with pytest.warns(UserWarning, match="after the run"):  # pytest records warnings again
+        warnings.warn("after the run", UserWarning, stacklevel=1)
+
+
+# --- the output check creates nothing where it can ask the system -------------------------------
+
+
+def test_output_check_asks_the_system_before_probing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import tempfile
+
+    def no_probe(*_a: Any, **_k: Any) -> str:
+        raise AssertionError("a probe folder was created although os.access can be trusted")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_probe)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert check_out_dir(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    monkeypatch.setattr(os, "access", lambda *_a, **_k: False)
+    with pytest.raises(InputError, match="a folder that can be created"):
+        check_out_dir(tmp_path / "a")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_probe_that_cannot_be_removed_is_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    def fail(_self: Path) -> None:
+        raise PermissionError("cannot remove")
+
+    monkeypatch.setattr(os, "geteuid", lambda: 0)  # root: os.access says yes everywhere, so probe
+    monkeypatch.setattr(Path, "rmdir", fail)
+    assert check_out_dir(tmp_path / "out") == tmp_path / "out"
