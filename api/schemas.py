@@ -91,7 +91,7 @@ def published_names(catalogue: Catalogue) -> tuple[str, ...]:
     ``network``: the named networks of :data:`mobility.network.graph.NAMED_SOURCES`; ``district``:
     Seoul's 25 gu (:data:`mobility.sources.stations.SEOUL_GU`, the names the planner's district
     data use); ``dataset_family``: the families of the data catalogue
-    (:func:`mobility.sources.catalog.all_datasets`, and ``other`` for files no dataset describes).
+    (:func:`mobility.sources.catalog.dataset_families`, ``other`` included).
     Imported on first use, so that the API process does not load pandas to start.
     """
     if catalogue == "station_list":
@@ -107,9 +107,9 @@ def published_names(catalogue: Catalogue) -> tuple[str, ...]:
 
         return SEOUL_GU
     if catalogue == "dataset_family":
-        from mobility.sources.catalog import all_datasets
+        from mobility.sources.catalog import dataset_families
 
-        return tuple(sorted({spec.family for spec in all_datasets()} | {"other"}))
+        return dataset_families()
     raise ValueError(f"unknown catalogue {catalogue!r}")
 
 
@@ -622,8 +622,6 @@ SIMULATION_EXAMPLE: dict[str, Any] = {
 FLEET_RANGE = r"^\d+:\d+:\d+$"
 """FIRST:LAST:STEP fleet sizes (whole numbers)."""
 
-MAX_SWEEP_POINTS = 25
-
 
 class VintageSource(_Strict):
     """Simulate a published station vintage (``mobility simulate 2025-12``)."""
@@ -726,23 +724,20 @@ class SimulationRequest(_Strict):
     @field_validator("fleet")
     @classmethod
     def _fleet_points(cls, v: str | None) -> str | None:
-        """``FIRST:LAST:STEP`` (whole numbers: :data:`FLEET_RANGE`) with at most
-        :data:`MAX_SWEEP_POINTS` sizes, counted before the sizes are listed (``0:9999999999:1``
-        would not fit in memory); :meth:`fleets` lists them as ``mobility simulate sweep`` does."""
+        """``FIRST:LAST:STEP`` (whole numbers: :data:`FLEET_RANGE`) read as ``mobility simulate
+        sweep --fleet`` reads it (:func:`~mobility.simulation.fleets.parse_fleet`): at most
+        :data:`~mobility.simulation.fleets.MAX_FLEET_POINTS` sizes, counted before they are listed."""
         if v is not None:
-            first, last, step = (int(x) for x in v.split(":"))
-            if step <= 0 or last < first:
-                raise problem("fleet_range", v, "FIRST:LAST:STEP with FIRST <= LAST and STEP > 0")
-            n, most = (last - first) // step + 1, MAX_SWEEP_POINTS
-            if n > most:
-                expected = f"at most {most} fleet sizes (it has {n}: more than {most} points)"
-                raise problem("fleet_points", v, expected)
+            try:
+                parse_fleet(v, field="fleet")
+            except InputError as exc:
+                raise problem("fleet", v, exc.expected) from exc
         return v
 
     def fleets(self) -> list[int]:
         """The sweep's fleet sizes (empty without ``fleet``): :func:`~mobility.simulation.fleets.parse_fleet`,
         as ``mobility simulate sweep --fleet`` reads them."""
-        return [] if self.fleet is None else parse_fleet(self.fleet)
+        return [] if self.fleet is None else parse_fleet(self.fleet, field="fleet")
 
 
 class StationListIn(_Strict):

@@ -94,11 +94,11 @@ def check_families(family: list[str] | None, data_dir: Path | None) -> None:
     InputError
         Naming ``--family`` and listing the families.
     """
-    from mobility.sources.catalog import all_datasets
+    from mobility.sources.catalog import dataset_families
 
     if not family:
         return
-    known = sorted({s.family for s in all_datasets(data_dir=data_dir)} | {"other"})
+    known = dataset_families(data_dir)
     unknown = [f for f in family if f not in known]
     if unknown:
         raise InputError("--family", unknown[0], f"one of {', '.join(known)}")

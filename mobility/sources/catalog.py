@@ -52,6 +52,7 @@ __all__ = [
     "DatasetInfo",
     "all_datasets",
     "data_check",
+    "dataset_families",
     "dataset_info",
     "discover_other_files",
 ]
@@ -138,6 +139,18 @@ def all_datasets(*, data_dir: Path | None = None) -> list[DatasetSpec]:
     if data_dir is not None:
         unique.extend(discover_other_files(Path(data_dir), unique))
     return unique
+
+
+def dataset_families(data_dir: Path | None = None) -> tuple[str, ...]:
+    """The families of the catalogue (:func:`all_datasets`), sorted, and ``"other"`` (files no
+    spec describes): the values ``mobility data info --family`` and the API's ``family`` accept.
+
+    Parameters
+    ----------
+    data_dir
+        Passed to :func:`all_datasets` (its undescribed files are family ``"other"``).
+    """
+    return tuple(sorted({spec.family for spec in all_datasets(data_dir=data_dir)} | {"other"}))
 
 
 def discover_other_files(data_dir: Path, specs: Iterable[DatasetSpec]) -> list[DatasetSpec]:
