@@ -5,11 +5,14 @@ content goes to a temporary file in the destination folder, which is renamed ove
 only when complete.
 
 Every CSV goes through :func:`csv_bytes` / :func:`atomic_write_csv`: UTF-8 **with a byte-order
-mark**, so that Excel (which opens a BOM-less UTF-8 CSV as CP949) shows the Hangul names.
+mark**, so that Excel (which opens a BOM-less UTF-8 CSV as CP949) shows the Hangul names, and
+CRLF line ends (RFC 4180), whoever formatted the rows.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
@@ -67,16 +70,27 @@ def atomic_write_json(target: Path | str, obj: Any, *, indent: int | None = 2) -
     return atomic_write_text(target, json.dumps(obj, ensure_ascii=False, indent=indent, default=str) + "\n")
 
 
+def _crlf(text: str) -> str:
+    """CSV text with every record ended by CRLF (RFC 4180), whatever its writer used; line breaks
+    inside quoted cells are kept as they are (the rows are read and written again by :mod:`csv`)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(csv.reader(io.StringIO(text, newline="")))
+    return out.getvalue()
+
+
 def csv_bytes(table: pd.DataFrame | str) -> bytes:
-    """A table (no index, CRLF line ends) or CSV text already formatted, as the bytes of a CSV
-    file: UTF-8 **with a byte-order mark**.
+    """A table (no index) or CSV text already formatted, as the bytes of a CSV file: UTF-8
+    **with a byte-order mark**, every record ended by CRLF (RFC 4180) whichever it is.
 
     Excel on Windows opens a BOM-less UTF-8 CSV as CP949/ANSI and shows the station names as
     mojibake; with the BOM, Hangul appears correctly on double-click. Readers of the package
     (``pandas.read_csv(..., encoding="utf-8-sig")``, the snapshot and station readers) skip it.
     """
-    text = table if isinstance(table, str) else str(table.to_csv(index=False, lineterminator="\r\n"))
-    return (CSV_BOM + text.removeprefix(CSV_BOM)).encode("utf-8")
+    if isinstance(table, str):
+        text = _crlf(table.removeprefix(CSV_BOM))
+    else:
+        text = str(table.to_csv(index=False, lineterminator="\r\n"))
+    return (CSV_BOM + text).encode("utf-8")
 
 
 def atomic_write_csv(target: Path | str, table: pd.DataFrame | str) -> Path:

@@ -25,7 +25,7 @@ import httpx
 import pandas as pd
 
 from mobility.errors import InputError, MobilityError
-from mobility.io import atomic_write_json, atomic_write_text
+from mobility.io import atomic_write_csv, atomic_write_json
 from mobility.sources.base import DatasetSpec, Loaded
 from mobility.sources.stations import parse_bike_list, stations_from_records
 
@@ -289,8 +289,9 @@ def station_info_to_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def write_station_info(rows: list[dict[str, Any]], target: Path) -> Path:
-    """Write a station-info dump atomically (UTF-8 CSV readable by ``load_station_list``)."""
-    return atomic_write_text(target, station_info_to_csv(rows))
+    """Write a station-info dump atomically (UTF-8 CSV with a byte-order mark,
+    :func:`~mobility.io.atomic_write_csv`, readable by ``load_station_list``)."""
+    return atomic_write_csv(target, station_info_to_csv(rows))
 
 
 def write_bike_list(rows: list[dict[str, Any]], target: Path) -> Path:

@@ -280,7 +280,8 @@ def test_coverage_curve_from_a_sweep(server: dict[str, Any], browser: Any, shots
     assert axe_serious(page) == []
     with page.expect_download() as dl:
         page.get_by_role("button", name="Points (CSV)").click()
-    assert Path(dl.value.path()).read_text(encoding="utf-8").startswith("new_stations,budget,sited")
+    # the API's CSV, as the CLI's: UTF-8 with a BOM so that Excel shows Hangul
+    assert Path(dl.value.path()).read_text(encoding="utf-8").startswith("\ufeffnew_stations,budget,sited")
     page.goto(f"{server['url']}/#/curves")
     page.wait_for_selector("#sweep-list tbody tr")
     assert "succeeded" in page.inner_text("#sweep-list tbody tr:first-child")
