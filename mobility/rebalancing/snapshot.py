@@ -35,7 +35,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from pydantic_core import PydanticCustomError
 
 from mobility.errors import DataFileError, InputError, field_path
-from mobility.scenario.reading import Strict, located, problem
+from mobility.scenario.reading import Strict, located, printable_name, problem
 from mobility.schema import document_schema
 
 __all__ = [
@@ -100,7 +100,9 @@ class StationStatus(Strict):
         default=None, min_length=1, max_length=40, examples=["ST-4"], description="Station id (ST-…)."
     )
     number: int | None = Field(default=None, ge=0, description="The operator's station number (대여소 번호).")
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(
+        default=None, max_length=200, description="Station name, one line (no control characters)."
+    )
     gu: str | None = Field(default=None, max_length=40, description="District (구).")
     lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude (WGS84).")
     lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude (WGS84).")
@@ -130,6 +132,13 @@ class StationStatus(Strict):
     def key(self) -> str:
         """The station's id, or ``N<number>`` for a row that gives only its number."""
         return self.station_id if self.station_id is not None else f"N{self.number}"
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, v: str | None) -> str | None:
+        """A name is one line of printable text, as an uploaded station list's
+        (:func:`~mobility.scenario.reading.printable_name`)."""
+        return None if v is None else printable_name(v)
 
     @model_validator(mode="after")
     def _band(self) -> StationStatus:

@@ -21,7 +21,6 @@ Example (``scenarios/seoul-2019-30k.yaml``)::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -29,7 +28,16 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from mobility.scenario.reading import Strict, first_repeat, located, problem, read_yaml, validated
+from mobility.scenario.reading import (
+    CONTROL_CHARACTERS,
+    Strict,
+    first_repeat,
+    located,
+    printable_name,
+    problem,
+    read_yaml,
+    validated,
+)
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
@@ -43,16 +51,13 @@ needs no pandas, and a test checks that the two agree)."""
 MAX_BASELINE_STATIONS = 10_000
 
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-"""Unicode's control characters (category Cc: U+0000-U+001F, U+007F-U+009F), tab and NUL included."""
-
-
 class BaselineStation(Strict):
     """One existing station sent as content (an uploaded list), not named by a vintage.
 
     Its district is where its position falls (the dong polygons), not a field. A name is one line
     of printable text: a control character (:data:`CONTROL_CHARACTERS`, a NUL or a line break
-    among them) is refused, in a JSON body, a scenario file or a CSV upload alike.
+    among them) is refused, in a JSON body, a scenario file or a CSV upload alike
+    (:func:`~mobility.scenario.reading.printable_name`, as a status snapshot's names).
     """
 
     station_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", examples=["ST-10"])
@@ -64,11 +69,7 @@ class BaselineStation(Strict):
     @field_validator("name")
     @classmethod
     def _printable(cls, v: str) -> str:
-        if CONTROL_CHARACTERS.search(v):
-            raise problem(
-                "control_character", v, "a name without control characters (U+0000-U+001F, U+007F-U+009F)"
-            )
-        return v
+        return printable_name(v)
 
 
 def check_unique_ids(records: Sequence[BaselineStation], field: str) -> None:
@@ -387,6 +388,7 @@ def load_scenario(path: Path | str) -> ExpansionScenario:
 
 
 __all__ = [
+    "CONTROL_CHARACTERS",
     "Areas",
     "Baseline",
     "BikesPerDock",

@@ -7,6 +7,7 @@ strict base model (unknown fields refused, instances frozen).
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
@@ -52,6 +53,22 @@ def problem(kind: str, value: object, expected: str) -> PydanticCustomError:
     return PydanticCustomError(
         kind, "got {shown}; expected {expected}", {"shown": shown, "expected": expected}
     )
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""Unicode's control characters (category Cc: U+0000-U+001F, U+007F-U+009F), tab and NUL included."""
+
+
+def printable_name(v: str) -> str:
+    """``v`` if it is one line of printable text; a name with a control character
+    (:data:`CONTROL_CHARACTERS`, a NUL or a line break among them) is a ``control_character``
+    validation error (:func:`problem`). The validator of every station name (an uploaded list's,
+    a status snapshot's), wherever the name comes from."""
+    if CONTROL_CHARACTERS.search(v):
+        raise problem(
+            "control_character", v, "a name without control characters (U+0000-U+001F, U+007F-U+009F)"
+        )
+    return v
 
 
 def located(loc: tuple[str | int, ...], error: PydanticCustomError, value: object) -> ValidationError:
