@@ -25,6 +25,13 @@ demand_app = typer.Typer(
 _SPARK = "▁▂▃▄▅▆▇█"
 
 
+class DayTypeChoice(StrEnum):
+    """The day types of the demand profiles (``mobility.demand.holidays.DAY_TYPES``)."""
+
+    weekday = "weekday"
+    weekend = "weekend"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``demand`` group."""
     app.add_typer(demand_app, name="demand")
@@ -115,8 +122,9 @@ def build_cmd(
 def profile_cmd(
     station: Annotated[str, typer.Argument(help="Station number (e.g. 2301) or name (e.g. 현대고등학교).")],
     day_type: Annotated[
-        str, typer.Option("--day-type", help="weekday or weekend (weekends and Korean holidays).")
-    ] = "weekday",
+        DayTypeChoice,
+        typer.Option("--day-type", help="weekday or weekend (weekends and Korean holidays)."),
+    ] = DayTypeChoice.weekday,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the profile to this PNG.")] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
@@ -128,7 +136,7 @@ def profile_cmd(
     if plot is not None:
         check_out_file(plot, "--plot")
     prof = load_profiles(data_dir)
-    info = profile_summary(prof, station, day_type)
+    info = profile_summary(prof, station, day_type.value)
     if plot is not None:
         _plot_profile(info, plot)
         info["plot"] = str(plot)
@@ -191,7 +199,9 @@ def targets_cmd(
     at: Annotated[str, typer.Option("--at", help="Start of the morning horizon (HH:MM).")] = "07:00",
     horizon: Annotated[str, typer.Option("--horizon", help="Length of the horizon, e.g. 3h.")] = "3h",
     step: Annotated[float, typer.Option("--step", min=1, max=60, help="Step length in minutes.")] = 15.0,
-    day_type: Annotated[str, typer.Option("--day-type", help="weekday or weekend.")] = "weekday",
+    day_type: Annotated[
+        DayTypeChoice, typer.Option("--day-type", help="weekday or weekend.")
+    ] = DayTypeChoice.weekday,
     max_overflow: Annotated[
         int, typer.Option("--max-overflow", min=0, help="Bikes a station holds beyond its docks.")
     ] = 10,
@@ -215,7 +225,7 @@ def targets_cmd(
         overflow_penalty=overflow_penalty,
     )
     prof = load_profiles(data_dir)
-    curves = curves_from_profiles(prof, day_type=day_type, params=params)
+    curves = curves_from_profiles(prof, day_type=day_type.value, params=params)
     table = targets_table(curves)
     names = prof.stations[["number", "name", "gu"]].rename(columns={"number": "station"})
     table = names.merge(table, on="station", how="right")
@@ -223,7 +233,7 @@ def targets_cmd(
     summary = {
         "out": str(out),
         "stations": len(table),
-        "day_type": day_type,
+        "day_type": day_type.value,
         "at": at,
         "horizon_hours": params.horizon_hours,
         "bikes_at_targets": int(table["target"].sum()),
@@ -335,4 +345,4 @@ def potential_cmd(
         what = "|rentals - returns| per day"
         if target is TargetChoice.trips:
             what = "trips per day: rentals + returns"
-        console.print(f"({what}; 2023 mean)", style="dim")
+        console.print(f"({what}; 2023 mean {report.mean_target:,.1f})", style="dim")

@@ -85,11 +85,31 @@ def read_points(points: str, data_dir: Path | None) -> pd.DataFrame:
             return pd.DataFrame({"id": ids.to_numpy(), "lon": lon.to_numpy(), "lat": lat.to_numpy()})
     from mobility.sources.stations import load_station_list
 
-    st = load_station_list(points, data_dir).table
+    st = load_station_list(points, data_dir, field="--points").table
     ids = st["station_id"].astype("string").fillna(st["number"].astype("string")).astype(str)
     return pd.DataFrame(
         {"id": ids.to_numpy(), "lon": st["lon"].to_numpy(float), "lat": st["lat"].to_numpy(float)}
     )
+
+
+def _cli_profile(name: str) -> Any:
+    """The profile named by ``--profile``, checked before any work (the error names the option)."""
+    from mobility.network.profiles import get_profile
+
+    try:
+        return get_profile(name)
+    except InputError as exc:
+        raise InputError("--profile", name, exc.expected) from exc
+
+
+def _print_summary(title: str, summary: dict[str, Any]) -> None:
+    """``summary`` as a two-column table (key, value)."""
+    from rich.table import Table
+
+    t = Table(title=title, show_header=False)
+    for k, v in summary.items():
+        t.add_row(k.replace("_", " "), "" if v is None else f"{v:,}" if isinstance(v, int) else str(v))
+    console.print(t)
 
 
 def _district_summary(net: Any, data_dir: Path | None) -> list[dict[str, Any]] | str:
@@ -154,8 +174,9 @@ def info_cmd(
     from scipy.sparse.csgraph import connected_components
 
     from mobility.network.graph import load_network
-    from mobility.network.profiles import get_profile, profiled
+    from mobility.network.profiles import profiled
 
+    prof = _cli_profile(profile) if profile is not None else None
     t0 = time.perf_counter()
     with err_console.status(f"loading {source} ..."):
         net = load_network(source, data_dir, progress=lambda m: err_console.print(m))
@@ -177,8 +198,7 @@ def info_cmd(
         "quality": net.quality_report().to_dict(),
         "load_seconds": round(load_s, 2),
     }
-    if profile is not None:
-        prof = get_profile(profile)
+    if prof is not None:
         with err_console.status(f"applying profile {prof.name} ..."):
             p = profiled(source, prof, data_dir)
         out["profile"] = {
@@ -209,7 +229,7 @@ def info_cmd(
         kc.add_row(k, f"{v:,.1f}")
     console.print(kc)
     if "profile" in out:
-        console.print(out["profile"])
+        _print_summary(f"profile {prof.name if prof else ''}", out["profile"])
     if isinstance(out.get("districts"), list):
         dt = Table(title="per district (edge midpoints, each direction counted)")
         dt.add_column("gu")
@@ -238,7 +258,7 @@ def matrix_cmd(
     source: SourceOption = "osm-all",
     weight: Annotated[str, typer.Option("--weight", help="time (s) or length (m).")] = "time",
     warn_beyond_m: Annotated[
-        float, typer.Option(help="Warn for points farther from the network (m).")
+        float, typer.Option(min=0, help="Warn for points farther from the network (m).")
     ] = 250.0,
     data_dir: DataDirOption = None,
     json_out: JsonOption = False,
@@ -246,7 +266,7 @@ def matrix_cmd(
     """A travel-time (s) or distance (m) matrix between points (node to node; snap distances saved)."""
     from mobility.io import atomic_path
     from mobility.network.matrix import travel_matrix
-    from mobility.network.profiles import get_profile, profiled
+    from mobility.network.profiles import profiled
     from mobility.network.snap import snap_points
 
     if weight not in ("time", "length"):
@@ -255,9 +275,11 @@ def matrix_cmd(
     if suffix not in {".npz", ".parquet"}:
         raise InputError("--out", str(out), "a path ending in .npz or .parquet")
     check_out_file(out)
-    prof = get_profile(profile)
+    prof = _cli_profile(profile)
     t0 = time.perf_counter()
     pts = read_points(points, data_dir)
+    if pts.empty:
+        raise InputError("--points", points, "a table with at least one point")
     with err_console.status(f"loading {source} and applying {prof.name} ..."):
         p = profiled(source, prof, data_dir)
     s = snap_points(p, pts["lon"].to_numpy(), pts["lat"].to_numpy(), warn_beyond_m=warn_beyond_m)
@@ -305,4 +327,4 @@ def matrix_cmd(
     if json_out:
         print_json(summary)
     else:
-        console.print(summary)
+        _print_summary(f"{weight} matrix", summary)

@@ -82,9 +82,13 @@ def snap_points(
     Raises
     ------
     InputError
-        For non-finite coordinates, mismatched lengths, or points more than ``error_beyond_m``
-        from the network (the message gives how many and the first few indices and coordinates).
+        For a negative distance, non-finite coordinates, mismatched lengths, or points more than
+        ``error_beyond_m`` from the network (the message gives how many and the first few indices
+        and coordinates).
     """
+    for name, value in (("warn_beyond_m", warn_beyond_m), ("error_beyond_m", error_beyond_m)):
+        if not value >= 0:  # also refuses NaN
+            raise InputError(name, value, "a distance in metres >= 0")
     lon_a = np.asarray(lon, dtype=np.float64).ravel()
     lat_a = np.asarray(lat, dtype=np.float64).ravel()
     if lon_a.shape != lat_a.shape:

@@ -23,7 +23,10 @@ source        string      vintage name (``"2025-12"``) or file name
 
 Rows with unparseable or zero coordinates, coordinates outside Seoul, unparseable numbers or
 duplicate stations are dropped and counted with their reason in the :class:`QualityReport`;
-repaired values (e.g. the date typo ``202510-20``) are kept and counted as warnings.
+repaired values (e.g. the date typo ``202510-20``) are kept and counted as warnings, and so are
+kept stations without a dock count (:data:`DOCKS_MISSING`, :data:`NO_DOCK_COUNTS`) or district
+(:data:`GU_MISSING`, :data:`GU_OUTSIDE_SEOUL`). Sum docks with :func:`docks_total`: a missing
+count is unknown, not 0.
 """
 
 from __future__ import annotations
@@ -57,12 +60,18 @@ __all__ = [
     "COLUMNS",
     "DATASETS",
     "DEFAULT_DOCKS",
+    "DOCKS_MISSING",
+    "GU_MISSING",
+    "GU_OUTSIDE_SEOUL",
+    "NO_DOCK_COUNTS",
     "SEOUL_BBOX",
     "SEOUL_GU",
     "STATION_VINTAGES",
     "UNREADABLE_DOCKS",
     "ZERO_DOCKS",
     "baseline_records",
+    "docks_total",
+    "docks_total_text",
     "fill_dock_counts",
     "load_bike_list",
     "load_station_list",
@@ -124,12 +133,16 @@ SEOUL_GU: tuple[str, ...] = (
 ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp949")
 """Encodings tried, in order (UTF-16 is accepted when the file starts with its BOM)."""
 
-_RAW_COLUMNS = ("_number_raw", "_lat_raw", "_lon_raw")
+_RAW_COLUMNS = ("_number_raw", "_lat_raw", "_lon_raw", "_docks_given")
 _ST_ID = re.compile(r"^ST-\d+$")
 _INT = re.compile(r"^\s*(\d+)(?:\.0*)?\s*$")
 _NAME_PREFIX = re.compile(r"^\s*(\d+)\s*\.\s+")  # "2315. 봉은사역", not "4.19민주묘지역"
 _FORMULA = re.compile(r"^=\s*\d+(?:\s*\+\s*\d+)+$")  # Excel sums left in the 2019-12 sheet
 _GU_IN_ADDRESS = re.compile(r"(?:^|\s)([가-힣]{1,4}구)(?=\s|$)")
+# an address that starts with another province or metropolitan city than Seoul ("경기도 하남시 ...")
+_OUTSIDE_SEOUL = re.compile(
+    r"^\s*(?:경기|인천|강원|충청|충북|충남|전라|전북|전남|경상|경북|경남|제주|부산|대구|광주|대전|울산|세종)"
+)
 _WS = re.compile(r"\s+")
 
 # Role -> normalized header names (exact match), in order of preference.
@@ -367,6 +380,16 @@ def _frame_from_rows(path: Path, rows: list[list[str]]) -> tuple[pd.DataFrame, _
     return frame, _detect_layout(labels)
 
 
+def _docks_given(frame: pd.DataFrame, layout: _Layout) -> pd.Series:
+    """True where the row has a non-blank text in any of its dock columns (LCD, QR, total)."""
+    given = pd.Series(False, index=frame.index)
+    for role in ("lcd", "qr", "docks"):
+        raw = _col(frame, layout, role)
+        if raw is not None:
+            given |= raw.fillna("").ne("").astype(bool)
+    return given
+
+
 def _docks(frame: pd.DataFrame, layout: _Layout, report: QualityReport) -> pd.Series:
     """Docks per station: LCD + QR docks where the list splits them, else the total column."""
     lcd = _col(frame, layout, "lcd")
@@ -501,15 +524,78 @@ def normalize_stations(
     out["_number_raw"] = number_raw.astype("string") if number_raw is not None else na_str
     out["_lat_raw"] = lat_raw.astype("string")
     out["_lon_raw"] = lon_raw.astype("string")
+    out["_docks_given"] = _docks_given(frame, layout)
     return out
+
+
+DOCKS_MISSING = "docks missing (kept, docks <NA>)"
+"""The quality report's warning for a kept station whose dock count is blank in the file."""
+
+NO_DOCK_COUNTS = "docks missing: the list has no dock counts (kept, docks <NA>)"
+"""The warning, for every kept station, of a list without any dock count (e.g. ``master``)."""
+
+GU_MISSING = "gu missing (none given, none in the address; kept)"
+"""The warning for a kept station without a district (e.g. the address ``주소없음``)."""
+
+GU_OUTSIDE_SEOUL = "outside Seoul's districts (address in another province, inside the Seoul bbox; kept)"
+"""The warning for a kept station without a district whose address names another province
+(``경기도 하남시 ...``). Such stations lie inside :data:`SEOUL_BBOX`, a rectangle around the city
+that also covers a strip of the neighbouring cities, so the reader keeps them (it drops by
+coordinates only): they are operated stations the planner counts as existing supply."""
+
+
+def _flag_kept_rows(df: pd.DataFrame, report: QualityReport) -> None:
+    """Warn about values missing in the kept rows: docks and district (gu)."""
+    if df.empty:
+        return
+    key = df["station_id"].fillna(df["number"].astype("string"))
+    no_docks = df["docks"].isna()
+    if bool(no_docks.all()):
+        report.warn(NO_DOCK_COUNTS, no_docks, example=key)
+    else:
+        given = df["_docks_given"].astype(bool) if "_docks_given" in df else pd.Series(False, index=df.index)
+        report.warn(DOCKS_MISSING, no_docks & ~given, example=key)  # unreadable ones are warned already
+    no_gu = df["gu"].isna()
+    outside = no_gu & df["address"].astype("string").str.match(_OUTSIDE_SEOUL.pattern).fillna(False)
+    report.warn(GU_OUTSIDE_SEOUL, outside.astype(bool), example=key)
+    report.warn(GU_MISSING, no_gu & ~outside.astype(bool), example=key)
+
+
+def docks_total(docks: pd.Series) -> tuple[int | None, int]:
+    """The docks of a station table summed, and how many stations have no count.
+
+    Returns
+    -------
+    tuple[int | None, int]
+        The sum of the known counts (``None`` when no station has one: the total is unknown,
+        not 0) and the number of stations without a count (not counted in the sum).
+    """
+    missing = int(docks.isna().sum())
+    if missing == len(docks) and missing:
+        return None, missing
+    return int(docks.sum()), missing
+
+
+def docks_total_text(docks: pd.Series) -> str:
+    """The docks of a station table, for a summary line: ``"37,358 docks (14 without a count)"``,
+    ``"docks unknown (no dock counts)"`` or ``"1,668 docks"``."""
+    total, missing = docks_total(docks)
+    if total is None:
+        return "docks unknown (no dock counts)"
+    if missing:
+        return f"{total:,} docks ({missing:,} without a count)"
+    return f"{total:,} docks"
 
 
 def _drop_bad_rows(
     df: pd.DataFrame,
     report: QualityReport,
     bbox: tuple[float, float, float, float] | None = SEOUL_BBOX,
+    *,
+    flag_missing: bool = True,
 ) -> pd.DataFrame:
-    """Drop (and count) rows that cannot be used as stations."""
+    """Drop (and count) rows that cannot be used as stations; with ``flag_missing``, warn about
+    the kept rows' missing docks and districts (:func:`_flag_kept_rows`)."""
     index = df.index
     number_raw = df.get("_number_raw")
     lat_raw = df.get("_lat_raw")
@@ -541,6 +627,8 @@ def _drop_bad_rows(
     dup_id = has_id & df["station_id"].where(has_id).duplicated(keep="first")
     drop("duplicate station ID", dup_id, df["station_id"])
     out = df.loc[keep].reset_index(drop=True)
+    if flag_missing:
+        _flag_kept_rows(out, report)
     out = out.drop(columns=[c for c in _RAW_COLUMNS if c in out.columns])
     return out
 
@@ -753,7 +841,7 @@ def parse_bike_list(
         if shared is not None
         else (100.0 * df["bikes"] / df["docks"]).astype("float64")
     )
-    df = _drop_bad_rows(df, report, bbox)
+    df = _drop_bad_rows(df, report, bbox, flag_missing=False)
     return Loaded(table=df.loc[:, list(BIKE_LIST_COLUMNS)], report=report)
 
 

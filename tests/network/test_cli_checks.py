@@ -1,0 +1,35 @@
+"""``network matrix`` prints a table, and snapping refuses negative distances."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from mobility.cli import app
+from mobility.errors import InputError
+from mobility.network import ProfiledNetwork, snap_points
+
+runner = CliRunner()
+
+
+def test_matrix_summary_is_a_table_not_a_dict(data_dir: Path, tmp_path: Path) -> None:
+    pts = tmp_path / "pts.csv"
+    pd.DataFrame({"id": ["a", "b"], "lon": [126.9779, 127.0276], "lat": [37.5663, 37.4979]}).to_csv(
+        pts, index=False
+    )
+    argv = ["network", "matrix", "--points", str(pts), "--source", "moct", "--profile", "truck"]
+    res = runner.invoke(app, [*argv, "--out", str(tmp_path / "m.npz"), "--data-dir", str(data_dir)])
+    assert res.exit_code == 0, res.output
+    assert "{'points'" not in res.stdout and "'profile':" not in res.stdout
+    assert "points" in res.stdout and "snap beyond" in res.stdout
+
+
+@pytest.mark.parametrize("kw", ["warn_beyond_m", "error_beyond_m"])
+def test_snap_refuses_negative_distances(walk_net: ProfiledNetwork, kw: str) -> None:
+    with pytest.raises(InputError) as err:
+        snap_points(walk_net, np.array([126.98]), np.array([37.57]), **{kw: -5.0})  # type: ignore[arg-type]
+    assert err.value.field == kw
