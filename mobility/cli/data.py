@@ -197,7 +197,7 @@ def check_cmd(
     json_out: JsonOption = False,
     family: FamilyOption = None,
 ) -> None:
-    """The data-quality report; exit code 1 when a dataset fails (load error, row count)."""
+    """The data-quality report; exit code 1 when a dataset fails (missing file, load error, row count)."""
     from mobility.sources.catalog import data_check
 
     with _user_errors():
@@ -209,7 +209,7 @@ def check_cmd(
             bar.update(task, total=n, completed=i, description=f"checking {name}")
 
         results = data_check(data_dir, families=family, progress=step)
-        if not results and not family:
+        if all(r.missing for r in results) and not family:
             raise DataNotFoundError("any known dataset", [resolve_data_dir(data_dir)], DATA_HINT)
     failed = [r for r in results if not r.passed]
     if json_out:

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from mobility.cache import cache_key
+from mobility.cache import cache_key, files_stamp
 from mobility.config import cache_dir, resolve_data_dir
 from mobility.errors import MobilityError
 from mobility.io import atomic_path
@@ -43,6 +43,8 @@ from mobility.sources import (
     usage,
 )
 from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded
+from mobility.sources.boundaries import DISTRICTS_RELPATH
+from mobility.sources.stations import STATION_VINTAGES, TRIPS_WITH_BOTH_KEYS
 
 __all__ = [
     "NETWORK_DATASETS",
@@ -52,6 +54,7 @@ __all__ = [
     "DatasetInfo",
     "all_datasets",
     "data_check",
+    "dataset_dependencies",
     "dataset_families",
     "dataset_info",
     "discover_other_files",
@@ -108,6 +111,40 @@ PERIODS: dict[str, str] = {
 
 _SIDECARS = {".dbf", ".prj", ".shx", ".cpg", ".qix", ".sbn", ".sbx"}
 _NOT_DATA = {".md", ".txt"}
+
+NUMBER_LOOKUP_FILES: tuple[str, ...] = (
+    STATION_VINTAGES["api-2025-05"],
+    STATION_VINTAGES["2018-11"],
+    TRIPS_WITH_BOTH_KEYS,
+)
+"""The files of the number <-> ST-ID lookup (:func:`mobility.sources.stations.station_number_lookup`),
+which the station and trip loaders read besides their own file."""
+
+DEPENDENCIES_BY_FAMILY: dict[str, tuple[str, ...]] = {
+    "stations": NUMBER_LOOKUP_FILES,
+    "trips": NUMBER_LOOKUP_FILES,
+}
+"""Files every loader of a family reads besides its own (relative to the data directory)."""
+
+DEPENDENCIES_BY_NAME: dict[str, tuple[str, ...]] = {
+    "layers_subway_stations": (DISTRICTS_RELPATH,),  # kept inside the union of the gu polygons
+}
+"""Files one dataset's loader reads besides its own (relative to the data directory)."""
+
+
+def dataset_dependencies(spec: DatasetSpec) -> tuple[str, ...]:
+    """The files a dataset's loader reads besides ``spec.relpath``: the inputs of its cache key.
+
+    The number <-> ST-ID lookup for stations and trips, the gu boundaries for the subway layer
+    (:data:`DEPENDENCIES_BY_FAMILY`, :data:`DEPENDENCIES_BY_NAME`) and a shapefile's sidecars
+    (``.dbf``, ``.shx``, ``.prj``...). Relative to the data directory, sorted, own file excluded.
+    """
+    deps = set(DEPENDENCIES_BY_FAMILY.get(spec.family, ())) | set(DEPENDENCIES_BY_NAME.get(spec.name, ()))
+    own = Path(spec.relpath)
+    if own.suffix.lower() == ".shp":
+        deps |= {own.with_suffix(ext).as_posix() for ext in _SIDECARS}
+    deps.discard(spec.relpath)
+    return tuple(sorted(deps))
 
 
 def all_datasets(*, data_dir: Path | None = None) -> list[DatasetSpec]:
@@ -287,12 +324,15 @@ class DatasetCheck:
     checks: list[Check]
     report: QualityReport | None
     error: str = ""
+    missing: bool = False
+    """The dataset's file is absent from the data directory (the dataset fails)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
             "name": self.name,
             "passed": self.passed,
+            "missing": self.missing,
             "checks": [asdict(c) for c in self.checks],
             "report": self.report.to_dict() if self.report is not None else None,
             "error": self.error,
@@ -366,6 +406,8 @@ def _load_one(spec: DatasetSpec, root: Path) -> DatasetInfo:
         expected_rows=spec.expected_rows,
     )
     if not info.exists:
+        if spec.load is not None:  # a tabular dataset the catalog knows: its absence fails the check
+            info.checks.append(Check("file present", False, f"missing: {spec.relpath}"))
         return info
     info.size_bytes, info.files = _fingerprint(path)
     if spec.load is None:
@@ -398,11 +440,19 @@ def _load_one(spec: DatasetSpec, root: Path) -> DatasetInfo:
     return info
 
 
-def _info_key(spec: DatasetSpec, path: Path) -> str:
-    """Cache key of a dataset's row: its files, the source modules' code and the spec."""
+def _info_key(spec: DatasetSpec, root: Path) -> str:
+    """Cache key of a dataset's row: its files, every other file its loader reads
+    (:func:`dataset_dependencies`, absent ones included as absent), the source modules' code and
+    the spec."""
+    path = root / spec.relpath
     files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
     code = sorted(Path(base.__file__).parent.glob("*.py"))
-    return cache_key([*files, *code], dataset=spec.name, expected_rows=spec.expected_rows)
+    return cache_key(
+        [*files, *code],
+        dataset=spec.name,
+        expected_rows=spec.expected_rows,
+        depends_on=files_stamp(root, dataset_dependencies(spec)),
+    )
 
 
 def _load_one_cached(spec: DatasetSpec, root: Path) -> DatasetInfo:
@@ -410,7 +460,7 @@ def _load_one_cached(spec: DatasetSpec, root: Path) -> DatasetInfo:
     path = root / spec.relpath
     if spec.load is None or not path.exists():
         return _load_one(spec, root)
-    entry = cache_dir("catalog") / f"{_info_key(spec, path)}.pkl"
+    entry = cache_dir("catalog") / f"{_info_key(spec, root)}.pkl"
     if entry.exists():
         try:
             with entry.open("rb") as fh:
@@ -436,8 +486,10 @@ def dataset_info(
     """Load every dataset of the data directory and describe it.
 
     Each tabular dataset's row is cached (``<cache>/catalog``), keyed on the fingerprints (path,
-    size, modification time) of its files and of the source modules' code: a second call on an
-    unchanged data directory reads the rows instead of loading every table again.
+    size, modification time) of its files, of the other files its loader reads
+    (:func:`dataset_dependencies`, e.g. the number <-> ST-ID lookup's) and of the source modules'
+    code: a second call on an unchanged data directory reads the rows instead of loading every
+    table again.
 
     Parameters
     ----------
@@ -485,13 +537,19 @@ def data_check(
 ) -> list[DatasetCheck]:
     """The data-quality verdict of every tabular dataset present.
 
-    A dataset fails when it cannot be loaded or its row count differs from ``expected_rows``;
-    dropped and flagged rows are in its :class:`~mobility.quality.QualityReport`.
+    A dataset fails when its file is missing (check ``"file present"``: ``"missing: <relative
+    path>"``), it cannot be loaded or its row count differs from ``expected_rows``; dropped and
+    flagged rows are in its :class:`~mobility.quality.QualityReport`.
     """
-    infos = dataset_info(data_dir, families=families, progress=progress)
+    infos = dataset_info(data_dir, include_missing=True, families=families, progress=progress)
     return [
         DatasetCheck(
-            name=i.name, passed=i.checks_failed == 0, checks=i.checks, report=i.report, error=i.error
+            name=i.name,
+            passed=i.checks_failed == 0,
+            checks=i.checks,
+            report=i.report,
+            error=i.error,
+            missing=not i.exists,
         )
         for i in infos
         if i.checks
