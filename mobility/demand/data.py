@@ -3,8 +3,9 @@
 The demand algorithms (:mod:`~mobility.demand.profiles`, :mod:`~mobility.demand.inventory`,
 :mod:`~mobility.demand.snapshot`, :mod:`~mobility.demand.potential`) take tables and arrays; this
 module fetches those tables with the ``mobility.sources`` loaders and keeps the derived station
-demand table in the cache (``<cache>/demand/<key>.profiles.parquet`` and ``.od.parquet``), keyed
-on the fingerprints of every Ttareungi file and the profile parameters.
+demand table in the cache (``<cache>/demand/<key>.profiles.parquet``, ``.od.parquet`` and
+``.meta.json``, written in that order, each atomically; an entry is complete only with all three),
+keyed on the fingerprints of every Ttareungi file and the profile parameters.
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ def load_profiles(
     table_path = folder / f"{key}.profiles.parquet"
     od_path = folder / f"{key}.od.parquet"
     meta_path = folder / f"{key}.meta.json"
-    if not rebuild and table_path.exists() and od_path.exists():
-        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    # meta.json is written last (each file atomically): an entry without it was interrupted
+    if not rebuild and table_path.exists() and od_path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
         prof = StationProfiles.from_frame(pd.read_parquet(table_path), pd.read_parquet(od_path))
         return StationProfiles(
             stations=prof.stations,
@@ -110,7 +112,7 @@ def load_profiles(
         )
     prof = build_profiles(load_trip_tables(root), load_usage(root), load_stations(root), params=params)
     write_profiles(prof, table_path, od_path)
-    atomic_write_json(meta_path, {"alpha": prof.alpha, "report": prof.report.to_dict()})
+    atomic_write_json(meta_path, {"alpha": prof.alpha, "report": prof.report.to_dict()})  # last
     return prof
 
 
