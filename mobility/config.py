@@ -11,13 +11,14 @@ The data directory is resolved in this order (first that exists wins):
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mobility.errors import DataNotFoundError
+from mobility.errors import DataNotFoundError, InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The checkout this package was imported from (meaningful for an editable install)."""
@@ -42,7 +43,8 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the service's job store (SQLite file by default).
     """
 
-    model_config = SettingsConfigDict(env_prefix="MOBILITY_", extra="ignore")
+    # an empty variable (``MOBILITY_CACHE_DIR=``) is unset, not the current directory
+    model_config = SettingsConfigDict(env_prefix="MOBILITY_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path | None = None
     cache_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / ".cache")
@@ -102,8 +104,22 @@ def resolve_data_dir(explicit: Path | str | None = None) -> Path:
 
 
 def cache_dir(sub: str | None = None) -> Path:
-    """The cache folder (created on demand), or a named sub-folder of it."""
+    """The cache folder (created on demand), or a named sub-folder of it.
+
+    Raises
+    ------
+    InputError
+        ``MOBILITY_CACHE_DIR`` is not a folder that can be created and written to (a file, a
+        path below a file, a read-only place), naming the setting and the value given.
+    """
     root = get_settings().cache_dir
     path = root / sub if sub else root
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        ok = False
+    else:
+        ok = os.access(path, os.W_OK | os.X_OK)
+    if not ok:
+        raise InputError("MOBILITY_CACHE_DIR", str(root), "a writable folder")
     return path
