@@ -2,7 +2,8 @@
 
 A key is a hash of (a) every input file's resolved path, size and modification time and (b) any
 parameters that change the result. When an input changes, the key changes and the entry is
-rebuilt; stale entries are simply never read again (``mobility cache clear`` removes them).
+rebuilt; stale entries are simply never read again (delete the cache folder,
+``MOBILITY_CACHE_DIR`` or ``.cache/``, to reclaim their space).
 """
 
 from __future__ import annotations

@@ -264,7 +264,7 @@ def stations_cmd(
     ] = None,
 ) -> None:
     """List or preview the stations of one list, in the normalized schema."""
-    from mobility.sources.stations import load_station_list
+    from mobility.sources.stations import docks_total, docks_total_text, load_station_list
 
     with _user_errors():
         loaded = load_station_list(source, data_dir, field="--source")
@@ -286,7 +286,8 @@ def stations_cmd(
                 "source": source,
                 "gu": gu,
                 "stations": len(df),
-                "docks": int(df["docks"].sum()),
+                "docks": docks_total(df["docks"])[0],
+                "docks_without_count": docks_total(df["docks"])[1],
                 "report": report.to_dict(),
                 "rows": records,
             }
@@ -312,7 +313,7 @@ def stations_cmd(
     if len(df) > n:
         console.print(f"… {len(df) - n:,} more (use --limit or --json)")
     console.print(
-        f"{len(df):,} stations, {int(df['docks'].sum()):,} docks"
+        f"{len(df):,} stations, {docks_total_text(df['docks'])}"
         + (f"; dropped (whole list) {_reasons(dict(report.dropped))}" if report.dropped else "")
         + (f"; flagged (whole list) {_reasons(dict(report.warnings))}" if report.warnings else "")
     )

@@ -185,3 +185,14 @@ def test_fetch_network_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert path.is_file() and path.parent == tmp_path / "osm"
     assert ox.load_graphml(path).number_of_edges() == 1
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_station_totals_say_what_is_unknown(data_dir: Path) -> None:
+    """A station without a dock count is not 0 docks: the JSON keeps the sum of the known counts
+    and says how many are missing; a list with no dock counts has no total."""
+    res = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-s", "api-2025-05", "--json"])
+    doc = json.loads(res.stdout)
+    assert (doc["docks"], doc["docks_without_count"]) == (37_358, 14)
+    res = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-s", "master", "--json"])
+    doc = json.loads(res.stdout)
+    assert doc["docks"] is None and doc["docks_without_count"] == doc["stations"]
