@@ -6,6 +6,7 @@ what produced it and re-run it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import platform
 import subprocess
@@ -28,13 +29,30 @@ def _git(*args: str) -> str:
     ).stdout.strip()
 
 
+def _change_digest() -> str:
+    """A short SHA-256 of the uncommitted change: ``git diff HEAD`` plus the untracked files under
+    ``mobility/`` (names and contents); ``""`` when the tree is clean."""
+    diff = _git("diff", "HEAD", "--no-ext-diff", "--no-color")
+    untracked = sorted(_git("ls-files", "--others", "--exclude-standard", "--", "mobility").splitlines())
+    if not diff and not untracked:
+        return ""
+    h = hashlib.sha256(diff.encode())
+    for name in untracked:
+        h.update(b"\0" + name.encode() + b"\0")
+        with contextlib.suppress(OSError):  # removed since listed: its name still counts
+            h.update((PROJECT_ROOT / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Package version plus the git commit (and ``+dirty``) when run from a checkout."""
+    """Package version plus the git commit when run from a checkout; a tree with uncommitted
+    changes adds ``.dirty`` and a short hash of the change (:func:`_change_digest`), so two
+    different edits of the same commit give different versions. Computed once per process."""
     try:
         commit = _git("rev-parse", "--short=12", "HEAD")
-        dirty = _git("status", "--porcelain", "--untracked-files=no")
-        return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
+        change = _change_digest()
+        return f"{__version__}+g{commit}{f'.dirty.{change}' if change else ''}"
     except (OSError, subprocess.SubprocessError):
         return __version__
 

@@ -1,0 +1,68 @@
+"""``code_version``: a tree with uncommitted changes is identified by the change itself."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mobility import provenance
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A one-commit checkout standing in for the project root."""
+    (tmp_path / "mobility").mkdir()
+    (tmp_path / "mobility" / "a.py").write_text("X = 1\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "init")
+    monkeypatch.setattr(provenance, "PROJECT_ROOT", tmp_path)
+    provenance.code_version.cache_clear()
+    yield tmp_path
+    provenance.code_version.cache_clear()
+
+
+def _version() -> str:
+    provenance.code_version.cache_clear()
+    return provenance.code_version()
+
+
+def test_a_clean_tree_is_the_commit(repo: Path) -> None:
+    assert "dirty" not in _version() and "+g" in _version()
+
+
+def test_two_different_uncommitted_edits_give_different_versions(repo: Path) -> None:
+    clean = _version()
+    (repo / "mobility" / "a.py").write_text("X = 2\n")
+    first = _version()
+    (repo / "mobility" / "a.py").write_text("X = 3\n")
+    second = _version()
+    assert first.startswith(clean + ".dirty.") and second.startswith(clean + ".dirty.")
+    assert first != second
+    (repo / "mobility" / "a.py").write_text("X = 2\n")
+    assert _version() == first  # the same change: the same version
+
+
+def test_an_untracked_module_under_mobility_counts(repo: Path) -> None:
+    clean = _version()
+    (repo / "mobility" / "b.py").write_text("Y = 1\n")
+    one = _version()
+    (repo / "mobility" / "b.py").write_text("Y = 2\n")
+    assert one != clean and "dirty" in one and _version() != one
+
+
+def test_the_version_is_computed_once_per_process(repo: Path) -> None:
+    first = _version()
+    (repo / "mobility" / "a.py").write_text("X = 9\n")
+    assert provenance.code_version() == first  # cached: no git call per result
