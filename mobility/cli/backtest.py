@@ -71,14 +71,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Plan from OLD with as many new stations as the city added by NEW; compare side by side."""
         from mobility.export.backtest import write_backtest_map, write_district_table
-        from mobility.placement.backtest import backtest, default_scenario, match_new_stations, metric_xy
+        from mobility.placement.backtest import (
+            backtest,
+            default_scenario,
+            match_new_stations,
+            metric_xy,
+            with_station_lists,
+        )
         from mobility.placement.pipeline import model_params
         from mobility.scenario.expansion import Baseline, NewStations, load_scenario
         from mobility.sources.stations import load_station_list
 
         check_out_dir(out)
-        old_t = load_station_list(old, data_dir=data_dir, field="--from").table.reset_index(drop=True)
-        new_t = load_station_list(new, data_dir=data_dir, field="--to").table.reset_index(drop=True)
+        old_l = load_station_list(old, data_dir=data_dir, field="--from")
+        new_l = load_station_list(new, data_dir=data_dir, field="--to")
+        old_t, new_t = old_l.table.reset_index(drop=True), new_l.table.reset_index(drop=True)
         n_new = int(match_new_stations(*metric_xy(old_t), *metric_xy(new_t)).sum())
         if scenario is None:
             sc = default_scenario(old, n_new)
@@ -108,6 +115,9 @@ def register(app: typer.Typer) -> None:
                 data_dir=data_dir,
                 progress=progress,
             )
+        result = with_station_lists(
+            result, old_l.sources[0] if old_l.sources else None, new_l.sources[0] if new_l.sources else None
+        )
         out.mkdir(parents=True, exist_ok=True)
         doc = result.to_dict()
         files = [

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,7 +52,7 @@ from mobility.placement.pipeline import (
     site_predictions,
     solve_siting,
 )
-from mobility.provenance import Provenance
+from mobility.provenance import Provenance, dataset_version
 from mobility.scenario.expansion import ExpansionScenario, NewStations
 from mobility.schema import DataclassDocument
 from mobility.stats import SolverStats
@@ -350,7 +350,8 @@ def backtest(
     predicted trips (:func:`~mobility.placement.pipeline.build_inputs`, from ``data_dir``); the
     solver settings are ``params``, else the scenario's. ``trips_weights`` plans again with those
     ``objective.predicted_trips`` weights (the trust in predicted trips against residents covered)
-    and reports each.
+    and reports each. The provenance fingerprints the planner's input files;
+    :func:`with_station_lists` adds the two station lists' files.
     """
     say = progress or (lambda _m: None)
     inp = inputs or build_inputs(sc, data_dir=data_dir, progress=say, predict_trips=True)
@@ -512,6 +513,16 @@ def backtest(
     )
 
 
+def with_station_lists(result: Backtest, old_file: Path | None, new_file: Path | None) -> Backtest:
+    """``result`` with both station lists in its provenance, fingerprinted: ``stations_from``
+    (OLD, the plan's baseline) and ``stations_to`` (NEW, which defines ``real.*``). A list read
+    from no file (e.g. uploaded) or a file since removed is left out."""
+    files = {"stations_from": old_file, "stations_to": new_file}
+    added = {k: dataset_version(p) for k, p in files.items() if p is not None and Path(p).is_file()}
+    prov = replace(result.provenance, datasets={**result.provenance.datasets, **added})
+    return replace(result, provenance=prov)
+
+
 __all__ = [
     "Backtest",
     "DistrictRow",
@@ -524,4 +535,5 @@ __all__ = [
     "near_share",
     "stations_to_match",
     "weighted_random_sites",
+    "with_station_lists",
 ]
