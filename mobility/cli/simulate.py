@@ -232,6 +232,7 @@ def simulate_cmd(
         return
     with err_console.status(f"simulating {replications} days of {len(prep.stations):,} stations…"):
         run_, result = simulate(prep, replications, seed)
+    result = result.model_copy(update={"seconds_total": round(time.perf_counter() - t0, 2)})
     with err_console.status("writing outputs…"):
         write_outputs(out, result, run_, prep)
     summary = result.summary()

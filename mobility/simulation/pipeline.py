@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -197,6 +197,20 @@ def _input_files(ss: StationSet, root: Path) -> dict[str, Path]:
     return {k: p for k, p in files.items() if p.is_file()}
 
 
+def rider_params(params: RiderParams) -> dict[str, Any]:
+    """The rider-model parameters a run used, as recorded in ``simulation.json`` (``model``) and
+    ``sweep.json`` (``params``): walking radius and speed, neighbours tried, the gravity prior and
+    the daytime rebalancing rule (``None`` when off)."""
+    return {
+        "walk_radius_m": params.walk_radius_m,
+        "walk_speed_kph": params.walk_speed_kph,
+        "ride_on_neighbours": params.ride_on_neighbours,
+        "od_neighbours": params.od_neighbours,
+        "od_alpha": params.od_alpha,
+        "rebalancing_rule": asdict(params.rebalance) if params.rebalance.on else None,
+    }
+
+
 def simulation_provenance(prep: Prepared, seed: int, *, fanned_out: bool | None = None) -> dict[str, Any]:
     """The standard provenance block (:class:`~mobility.provenance.Provenance`) of a run on
     ``prep``: code version, fingerprints of :attr:`Prepared.files`, what the model was fitted on
@@ -297,11 +311,8 @@ def summarise(
         "round_trip_sigma": m.rides.loop_sigma,
         "od_round_trip_share": m.od.round_trip_share,
         "od_tau_s": m.od.tau_s,
-        "od_alpha": m.params.od_alpha,
-        "walk_radius_m": m.params.walk_radius_m,
-        "ride_on_neighbours": m.params.ride_on_neighbours,
+        **rider_params(m.params),
         "trips_fitted": m.od.trips_used,
-        "rebalancing_rule": m.params.rebalance.__dict__ if m.params.rebalance.on else None,
         "bikes_moved_by_rule": (
             float(np.clip(out.moved, 0, None).sum() / out.replications) if out.moved is not None else 0.0
         ),

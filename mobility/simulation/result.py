@@ -67,7 +67,12 @@ class SimulationResult(BaseModel):
     )
     replications: int
     seed: int
-    seconds: float
+    seconds: float = Field(description="Engine time of the replications (loading and writing not included).")
+    seconds_total: float | None = Field(
+        default=None,
+        description="Wall time of the whole command up to writing the files (loading the data and "
+        "fitting the rider model included); null when not recorded (e.g. an API job).",
+    )
     citywide: Figures
     districts: list[DistrictFigures]
     hours: list[HourFigures]

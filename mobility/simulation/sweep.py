@@ -51,6 +51,11 @@ class SimulationSweep(BaseModel):
     fleet_for_95pct: int | None = Field(description="Smallest fleet serving 95 % (None: not reached).")
     citywide: list[FleetPoint]
     seconds: float = Field(description="Wall time of the whole sweep (loading included).")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The rider-model parameters of every point (walk radius, neighbours, the "
+        "daytime rebalancing rule; as simulation.json's model records them).",
+    )
     rows: list[dict[str, Any]]
     provenance: Provenance
 
@@ -70,12 +75,13 @@ def sweep_document(
 ) -> SimulationSweep:
     """The document of a sweep's ``table`` (the rows of :func:`~.pipeline.sweep`) on ``prep``;
     ``fanned_out``: whether the points and replications ran on a Dask cluster (the provenance's)."""
-    from mobility.simulation.pipeline import simulation_provenance
+    from mobility.simulation.pipeline import rider_params, simulation_provenance
 
     city = table[table["gu"] == "citywide"]
     hit = city[city["served_share"] >= 0.95]
     points = city[["fleet", "served_share", "served_share_low", "served_share_high", "lost_empty"]]
     prov = simulation_provenance(prep, seed, fanned_out=fanned_out)
+    params = getattr(prep.model, "params", None)  # a prepared stand-in may have no fitted model
     return SimulationSweep(
         source=prep.source,
         day=prep.day.strftime("%Y-%m-%d"),
@@ -85,6 +91,7 @@ def sweep_document(
         fleet_for_95pct=int(hit["fleet"].min()) if len(hit) else None,
         citywide=[FleetPoint.model_validate(r) for r in points.to_dict("records")],
         seconds=round(seconds, 2),
+        params={} if params is None else rider_params(params),
         rows=table.to_dict("records"),
         provenance=Provenance(**prov),
     )
