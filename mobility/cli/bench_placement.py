@@ -29,12 +29,16 @@ from mobility.machine import machine as _machine
 def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 0) -> dict[str, Any]:
     """Solve every ``DIR/instances/*.txt`` and compare with ``DIR/bks.csv``.
 
-    Returns a JSON-ready dict with one row per instance and the totals.
+    Returns a JSON-ready dict with one row per instance (with the solver's own status, bound and
+    relative gap ``solver_gap``) and the totals, with the settings (``time_limit``, ``seed``) and
+    the ``code_version`` that produced them.
     """
     # Imported here so that the rest of the command line does not load the MIP solvers.
     from mobility.placement.classic import PMedian
     from mobility.placement.models import ModelParams
     from mobility.placement.orlib import read_pmed
+    from mobility.provenance import code_version
+    from mobility.stats import SolverStats
 
     inst_dir = directory / "instances"
     bks_path = directory / "bks.csv"
@@ -62,6 +66,7 @@ def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 
                 "heuristic": res.heuristic_objective,
                 "bound": res.stats.bound,
                 "status": res.stats.status,
+                "solver_gap": SolverStats.relative_gap(res.objective, res.stats.bound),
                 "gap_to_bks": None if best is None else (res.objective - best) / best,
                 "matches": best is not None and abs(res.objective - best) < 1e-6,
                 "seconds": round(time.perf_counter() - t0, 3),
@@ -75,6 +80,9 @@ def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 
         "matched": sum(r["matches"] for r in rows),
         "all_match": bool(rows) and all(r["matches"] for r in rows),
         "seconds": round(sum(r["seconds"] for r in rows), 3),
+        "time_limit": time_limit,
+        "seed": seed,
+        "code_version": code_version(),
         "machine": _machine(),
     }
 
@@ -128,7 +136,17 @@ def register(bench_app: typer.Typer) -> None:
                 f"{out['matched']}/{out['solved']} optima reproduced in {out['seconds']:.1f} s "
                 f"({describe(m)})"
             )
-            summary = {k: out[k] for k in ("benchmark", "solved", "matched", "all_match", "seconds")}
+            keys = (
+                "benchmark",
+                "solved",
+                "matched",
+                "all_match",
+                "seconds",
+                "time_limit",
+                "seed",
+                "code_version",
+            )
+            summary = {k: out[k] for k in keys}
             print_summary_line(summary)
         if not out["all_match"]:
             raise typer.Exit(1)

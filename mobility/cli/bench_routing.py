@@ -70,11 +70,14 @@ def run_routing_bench(
 ) -> dict[str, Any]:
     """Solve every instance of ``DIR/instances`` (``kind`` = ``"brp"`` or ``"pdtsp"``).
 
-    Returns a JSON-ready dict: one row per instance (engine, cost, gap to the best known, plain
-    OR-Tools cost and the ratio), the mean gap, the mean ratio and the total time.
+    Returns a JSON-ready dict: one row per instance (engine, cost, gap to the best known, the
+    solver's own status, ``bound`` and ``solver_gap``, plain OR-Tools cost and the ratio), the mean
+    gap, the mean ratio, the engine's total time (``total_seconds``) and the OR-Tools baseline's
+    (``baseline_seconds``), with the settings and the ``code_version`` that produced them.
     """
     # The solvers are imported here, not with the module: ``mobility --help`` and every other
     # command would otherwise load OR-Tools, numba and scikit-learn first (about 2 s).
+    from mobility.provenance import code_version
     from mobility.rebalancing.baselines import ortools_baseline
     from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance, vehicles_for
     from mobility.rebalancing.formats import read_brp, read_pdtsp
@@ -129,6 +132,8 @@ def run_routing_bench(
                 "gap_pct": gap,
                 "reached": best is not None and cost is not None and cost <= best + 1e-9,
                 "status": sol.stats.status,
+                "bound": sol.stats.bound,
+                "solver_gap": sol.stats.gap,
                 "vehicles": len(sol.routes),
                 "valid": not problems,
                 "violations": problems,
@@ -150,11 +155,13 @@ def run_routing_bench(
         "with_best_known": sum(r["best_known"] is not None for r in rows),
         "mean_gap_pct": round(sum(gaps) / len(gaps), 4) if gaps else None,
         "total_seconds": round(sum(r["seconds"] for r in rows), 3),
+        "baseline_seconds": round(sum(r["ortools_seconds"] or 0.0 for r in rows), 3),
         "mean_ratio_to_ortools": round(sum(ratios) / len(ratios), 4) if ratios else None,
         "worse_than_ortools": sum(r > 1.0 + 1e-9 for r in ratios),
         "ortools_no_solution": sum(baseline and r["ortools_cost"] is None for r in rows),
         "time_limit": time_limit,
         "seed": seed,
+        "code_version": code_version(),
         "machine": _machine(),
     }
 
@@ -204,6 +211,9 @@ def _print(out: dict[str, Any], title: str) -> None:
         "worse_than_ortools",
         "ortools_no_solution",
         "time_limit",
+        "seed",
+        "baseline_seconds",
+        "code_version",
     )
     print_summary_line({k: out[k] for k in keys})
 
