@@ -135,6 +135,7 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     from mobility.rebalancing.validate import validate_plan
 
     ctx.report(0.05, "truck travel times")
+    t0 = time.perf_counter()
     travel = travel_for(inputs)
     if ctx.stop_event.is_set():
         raise JobCancelledError("cancelled before solving")
@@ -144,6 +145,7 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     ctx.report(0.1, "solving")
     plan = solve(problem, params, stop=ctx, progress=lambda msg: ctx.report(ctx.progress, str(msg)))
     plan = with_street_paths(plan, travel, problem)  # routes drawn along the streets
+    plan = plan.model_copy(update={"wall_seconds": round(time.perf_counter() - t0, 3)})
     doc = plan.to_dict()
     valid = validate_plan(problem, plan).ok
     kpis = {

@@ -4,7 +4,9 @@ Writes, atomically, into ``--out``: ``routes.json`` (the :class:`RebalancingPlan
 ``mobility/rebalancing-plan/1``, see :func:`mobility.rebalancing.plan.routes_json_schema`),
 ``routes.csv`` (one row per stop, grouped per truck with a depot row before and after: a
 printable route sheet), ``routes.geojson`` (a LineString per truck along the streets, a Point
-per stop) and the review maps ``map.html`` / ``map.png`` (``--no-maps`` skips them).
+per stop), ``morning.json`` (the simulated next morning with its provenance, schema
+:func:`mobility.simulation.morning.morning_json_schema`; ``--no-simulate`` skips it) and the review
+maps ``map.html`` / ``map.png`` (``--no-maps`` skips them).
 """
 
 from __future__ import annotations
@@ -92,6 +94,16 @@ def rebalance_cmd(
         float | None, typer.Option("--time-limit", min=0.1, help="Solver seconds (default: the scenario's).")
     ] = None,
     seed: ScenarioSeedOption = None,
+    max_iterations: Annotated[
+        int | None,
+        typer.Option(
+            "--max-iterations",
+            min=1,
+            help="Search iterations per zone and for the repair (default: the scenario's; none: "
+            "as many as --time-limit allows, and the routes then depend on timing). With a budget "
+            "the same --seed gives the same routes unless --time-limit ends the search first.",
+        ),
+    ] = None,
     paths: Annotated[bool, typer.Option("--paths/--no-paths", help="Draw routes along the streets.")] = True,
     maps: Annotated[
         bool, typer.Option("--maps/--no-maps", help="Also write map.html and map.png into --out.")
@@ -120,8 +132,14 @@ def rebalance_cmd(
 
     t0 = time.perf_counter()
     scn = with_solver_overrides(
-        load_nightly(scenario), {"time_limit": ("--time-limit", time_limit), "seed": ("--seed", seed)}
+        load_nightly(scenario),
+        {
+            "time_limit": ("--time-limit", time_limit),
+            "seed": ("--seed", seed),
+            "max_iterations": ("--max-iterations", max_iterations),
+        },
     )
+    t_read = time.perf_counter()  # wall_seconds of routes.json: from reading the snapshot to writing
     with err_console.status("reading the status snapshot and the demand model…") as st:
         night = load_night_problem(scn, status, data_dir, progress=lambda m: st.update(m))
     if night.travel.note:
@@ -137,6 +155,7 @@ def rebalance_cmd(
         decompose=scn.solver.decompose,
         trucks_per_zone=scn.solver.trucks_per_zone,
         classic=scn.solver.classic,
+        max_iterations=scn.solver.max_iterations,
     )
     with err_console.status(
         f"routing {len(problem.trucks)} trucks, {problem.n_stations} stations ({params.time_limit:.0f} s)…"
@@ -156,7 +175,9 @@ def rebalance_cmd(
         "status_report": report.to_dict(),
         "valid": check.ok,
     }
-    plan = plan.with_provenance(prov).model_copy(update={"meta": meta})
+    plan = plan.with_provenance(prov).model_copy(
+        update={"meta": meta, "wall_seconds": round(time.perf_counter() - t_read, 3)}
+    )
     files = write_outputs(plan, out)
     morning = None
     if simulate:
@@ -176,6 +197,9 @@ def rebalance_cmd(
                 replications=replications,
                 seed=params.seed,
                 data_dir=data_dir,
+                provenance=night_provenance(
+                    scn, night, seed=params.seed, also={"routes": out / "routes.json"}
+                ),
             )
         files.append(atomic_write_json(out / "morning.json", morning.model_dump(mode="json")))
     if maps:
@@ -218,7 +242,11 @@ def rebalance_cmd(
                 f"{tot.stations_full_before} → {tot.stations_full_after}",
             ),
             ("objective", f"{tot.objective:,.2f}"),
-            ("solver", f"{plan.stats.solver} ({plan.stats.seconds:.0f} s)"),
+            (
+                "solver",
+                f"{plan.stats.solver} ({plan.stats.seconds:.0f} s, stopped by "
+                f"{plan.stats.extra.get('stopped_by', 'clock')})",
+            ),
             ("valid (independent check)", "yes" if check.ok else f"NO: {len(check.violations)} violations"),
         ]
         for a, b in rows:

@@ -8,7 +8,7 @@ the problem itself is assembled by the pure builder :func:`mobility.rebalancing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,10 +119,16 @@ def night_datasets(
     return {k: p for k, p in files.items() if p.is_file()}
 
 
-def night_provenance(scn: NightlyScenario, night: NightInputs, *, seed: int) -> Provenance:
+def night_provenance(
+    scn: NightlyScenario, night: NightInputs, *, seed: int, also: Mapping[str, Path] | None = None
+) -> Provenance:
     """The provenance of a night's plan: code version, the fingerprints of :attr:`NightInputs.datasets`
-    (status, network, speeds, demand data), the scenario and the seed."""
-    files: dict[str, Path | str] = dict(night.datasets)
+    (status, network, speeds, demand data), the scenario and the seed.
+
+    ``also``: more files by name, e.g. ``{"routes": out / "routes.json"}`` for the documents
+    computed from the plan (``morning.json``).
+    """
+    files: dict[str, Path | str] = {**night.datasets, **(also or {})}
     return Provenance.collect(files, scenario=scn.model_dump(mode="json"), seed=seed)
 
 

@@ -167,6 +167,14 @@ class RebalancingPlan(_Document):
         default=(), description="Where the trucks start and end (id, name, lon, lat), for maps and sheets."
     )
     provenance: Provenance | None = None
+    wall_seconds: float | None = Field(
+        default=None,
+        description="Wall time in seconds of the whole run, from reading the status snapshot to "
+        "writing this document: the demand curves, the truck travel times, the solve, the street "
+        "paths and the independent check (stats.seconds is the solve alone; the morning simulation "
+        "and the maps written after it are not included). Set by the command or service that ran "
+        "it; null when not recorded.",
+    )
     meta: dict[str, Any] = Field(default_factory=dict)
 
     def depot(self, depot_id: str) -> Depot | None:

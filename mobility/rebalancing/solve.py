@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -107,14 +107,22 @@ class SolveParams:
     max_iterations: int | None = None
 
 
-def _solve_zone(args: tuple[RebalancingProblem, LNSParams]) -> tuple[list[RouteSpec], float, int]:
-    """Worker: construct and search one zone (top level so that it pickles)."""
+def _clock_stopped(rs: RouteSearch, iterations: int) -> bool:
+    """Whether a ruin-and-recreate search of ``rs`` that made ``iterations`` iterations ended
+    before its iteration budget (on the clock or a stopping criterion), i.e. depended on timing."""
+    budget = rs.params.max_iterations
+    return budget is None or (iterations < budget and rs.candidates.size > 0)
+
+
+def _solve_zone(args: tuple[RebalancingProblem, LNSParams]) -> tuple[list[RouteSpec], float, int, bool]:
+    """Worker: construct and search one zone (top level so that it pickles); the last item says
+    whether the search stopped on the clock (:func:`_clock_stopped`)."""
     sub, lp = args
     start = time.perf_counter()
     rs = RouteSearch(sub, lp)
     rs.construct()
     res = rs.run(start + lp.time_limit)
-    return res.specs, res.objective, res.iterations
+    return res.specs, res.objective, res.iterations, _clock_stopped(rs, res.iterations)
 
 
 def warmup(*, classic: bool = True) -> None:
@@ -171,13 +179,15 @@ def solve(
     big = n_cand > params.zone_max_stations or len(problem.trucks) > params.whole_max_trucks
     use_zones = params.decompose == "always" or (params.decompose == "auto" and big)
     extra: dict[str, object] = {"candidates": n_cand, "decomposed": use_zones}
+    clock_bound = False  # some phase stopped on the clock (the routes depend on timing)
     if use_zones:
         zones = make_zones(
             problem, whole.candidates, whole.gain, trucks_per_zone=params.trucks_per_zone, seed=params.seed
         )
         zone_time = params.time_limit * (1.0 - params.repair_share)
         say(f"{len(zones)} zones, {n_cand} candidate stations, {params.workers} workers")
-        seqs, zone_obj, zone_its = _run_zones(problem, zones, zone_time, params)
+        seqs, zone_obj, zone_its, zones_on_clock = _run_zones(problem, zones, zone_time, params)
+        clock_bound = clock_bound or zones_on_clock
         whole.set_routes(seqs)
         joined = whole.objective()
         extra.update(
@@ -194,9 +204,12 @@ def solve(
         # a limit is a limit: the construction stops at half the time with full_service (on
         # 400-500 stops the exact-loading insertion alone took 20 s, over 60 s under load) and
         # the classic phase inserts what it left out; the night's stops at the deadline
-        whole.construct(deadline=t0 + 0.5 * params.time_limit if params.full_service else deadline)
+        construct_deadline = t0 + 0.5 * params.time_limit if params.full_service else deadline
+        whole.construct(deadline=construct_deadline)
+        clock_bound = clock_bound or time.perf_counter() >= construct_deadline
         extra["construction_objective"] = whole.objective()
     res = whole.run(lns_deadline, stop=lambda best: clock(best) or (stop is not None and stop(best)))
+    clock_bound = clock_bound or _clock_stopped(whole, res.iterations)
     extra.update(iterations=res.iterations, improvements=res.improvements, lns_objective=res.objective)
     classic_on = params.full_service or params.classic != "off"
     if classic_on:
@@ -210,30 +223,40 @@ def solve(
             )
         )
         res.specs, res.objective = whole.specs(), whole.objective()
-    status = "feasible"
+        # the iterated local search runs until the deadline; the descent to its local optimum
+        clock_bound = clock_bound or params.full_service or params.classic == "ils"
+    extra.update(
+        max_iterations=params.max_iterations,
+        stopped_by="clock" if clock_bound else "iterations",
+        search_objective=round(res.objective, 6),
+    )
     # a valid (weak) lower bound: every station at its best reachable level, no driving
-    bound = float(problem.cost_table.min(axis=1).sum())
+    bound = round(float(problem.cost_table.min(axis=1).sum()), 4)
     stats = SolverStats(
         solver=("zones+lns" if use_zones else "lns")
         + ("" if params.classic == "off" and not params.full_service else "+classic"),
-        status=status,
-        objective=round(res.objective, 4),
-        bound=round(bound, 4),
-        gap=SolverStats.relative_gap(res.objective, bound),
+        status="feasible",
+        objective=float("nan"),  # the plan's totals.objective, set below
+        bound=bound,
         seconds=round(time.perf_counter() - t0, 3),
         seed=params.seed,
         extra=extra,
     )
-    return build_plan(problem, res.specs, stats)
+    plan = build_plan(problem, res.specs, stats)
+    # one objective: the plan's (the search's adds a tie-break of eps_per_bike per bike handled)
+    objective = plan.totals.objective
+    stats = replace(stats, objective=objective, gap=SolverStats.relative_gap(objective, bound))
+    return plan.model_copy(update={"stats": stats})
 
 
 def _run_zones(
     problem: RebalancingProblem, zones: list[Zone], zone_time: float, params: SolveParams
-) -> tuple[dict[int, list[int]], float, int]:
-    """Solve the zones (in parallel when ``params.workers > 1``); sequences in whole-problem indices."""
+) -> tuple[dict[int, list[int]], float, int, bool]:
+    """Solve the zones (in parallel when ``params.workers > 1``): sequences in whole-problem
+    indices, the summed objective and iterations, and whether a zone's search stopped on the clock."""
     work = [z for z in zones if z.stations.size]
     if not work:
-        return {}, 0.0, 0
+        return {}, 0.0, 0, False
     workers = max(1, min(params.workers, len(work)))
     rounds = int(np.ceil(len(work) / workers))
     per_zone = max(0.2, 0.95 * zone_time / rounds - 0.1)
@@ -252,9 +275,11 @@ def _run_zones(
     seqs: dict[int, list[int]] = {}
     total = 0.0
     its = 0
-    for z, (specs, obj, it) in zip(work, results, strict=True):
+    on_clock = False
+    for z, (specs, obj, it, zone_on_clock) in zip(work, results, strict=True):
         total += obj
         its += it
+        on_clock = on_clock or zone_on_clock
         for sp in specs:
             seqs[z.trucks[sp.truck]] = [int(z.stations[i]) for i, _ in sp.stops]
-    return seqs, total, its
+    return seqs, total, its, on_clock

@@ -15,7 +15,7 @@ Example::
     targets: {source: demand, day_type: weekday}
     costs: {dissatisfaction_weight: 1.0, drive_cost_per_km: 0.2, overflow_penalty: 1.0}
     network: {source: osm-drive, profile: truck_night}
-    solver: {time_limit: 300, seed: 0}
+    solver: {time_limit: 300, seed: 0}   # max_iterations: 200 for routes that do not depend on timing
 
 Clock times ``"HH:MM"``; a shift end at or before its start is the next morning. Internally all
 times are seconds since midnight of the evening (:func:`clock_seconds`).
@@ -239,6 +239,16 @@ class SolverSpec(Strict):
         description="Last phase with the classic one-commodity neighbourhoods on the found stops: "
         "a descent (0 to 1.4 off the Seoul night's objective at 60 s, never worse), an iterated "
         "local search, or off.",
+    )
+    max_iterations: int | None = Field(
+        default=None,
+        ge=1,
+        description="Ruin-and-recreate iterations of each zone and of the repair on the whole night. "
+        "None (the default): as many as time_limit allows, so the routes depend on the machine's "
+        "speed and load (the same seed may give different routes). With a budget the same seed "
+        "gives the same routes, on any machine and any number of workers, as long as time_limit "
+        "is not reached first (with classic descent or off); routes.json says which ended the "
+        "search (stats.extra.stopped_by: iterations or clock).",
     )
 
 

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from mobility.provenance import Provenance
+from mobility.schema import document_schema
 from mobility.simulation.estimate import Estimate, estimate
 
 if TYPE_CHECKING:
@@ -91,6 +93,12 @@ class MorningAfter(BaseModel):
     outcomes: list[MorningOutcome]
     seconds: float
     notes: list[str] = Field(default_factory=list)
+    provenance: Provenance | None = Field(
+        default=None,
+        description="Code version, the fingerprints of the inputs (the status snapshot, the routes "
+        "document simulated, the night's network, speed and demand files), the scenario, the seed "
+        "and the time it was computed; null when the caller recorded none.",
+    )
 
     def table(self) -> list[dict[str, Any]]:
         """One plain row per method (what the CLI and the bench print)."""
@@ -111,6 +119,11 @@ class MorningAfter(BaseModel):
             }
             for o in self.outcomes
         ]
+
+
+def morning_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of ``morning.json``, generated from :class:`MorningAfter`."""
+    return document_schema(MorningAfter, "MorningAfter (morning.json)", schema_id=SCHEMA_VERSION)
 
 
 def predicted_events(
@@ -161,6 +174,7 @@ def morning_after(
     seed: int = 0,
     data_dir: Path | None = None,
     top: int = 5,
+    provenance: Provenance | None = None,
 ) -> MorningAfter:
     """Simulate the morning after ``night`` for each method's routes and compare with the model.
 
@@ -181,6 +195,9 @@ def morning_after(
         Simulated mornings per method and the random seed (same seed, same figures).
     top
         How many most-disagreeing stations to list per method.
+    provenance
+        Recorded in the document as given (e.g.
+        :func:`mobility.rebalancing.night.night_provenance` with the routes file).
     """
     from mobility.demand.holidays import day_type
     from mobility.demand.inventory import InventoryParams
@@ -277,4 +294,5 @@ def morning_after(
             "the profile level; the simulator moves bikes from 00:00, lets riders walk to a "
             "neighbour for a bike, and scales rates by season and year",
         ],
+        provenance=provenance,
     )

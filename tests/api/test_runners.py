@@ -82,6 +82,7 @@ def test_rebalancing_run_solves_and_validates() -> None:
     )
     doc = json.loads(out.artifacts["routes"][1])
     assert doc["routes"][0]["stops"] and "망원" not in json.dumps(doc)  # names default to ids here
+    assert doc["wall_seconds"] >= doc["stats"]["seconds"]  # the job's whole time, as the CLI's
 
 
 def test_cancelled_scenario_stops_before_its_next_step() -> None:
