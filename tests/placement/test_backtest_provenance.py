@@ -36,7 +36,7 @@ def test_both_station_lists_are_fingerprinted(tmp_path: Path) -> None:
     prov = bt.with_station_lists(_result(base), old, new).provenance.to_dict()
     ds = prov["datasets"]
     assert ds["stations_from"]["file"] == "old.csv" and ds["stations_to"]["file"] == "new.csv"
-    assert ds["stations_from"]["sha256_head"] != ds["stations_to"]["sha256_head"]
+    assert ds["stations_from"]["sha256"] != ds["stations_to"]["sha256"]
     assert ds["population_grid"]["file"] == "grid.csv" and prov["seed"] == 4
     # an uploaded list (no file) or a removed file is left out, not an error
     none = bt.with_station_lists(_result(Provenance.collect({})), None, tmp_path / "gone.csv")

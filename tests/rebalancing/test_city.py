@@ -98,5 +98,5 @@ def test_seoul_night_provenance_names_the_network_speeds_and_demand_data(night: 
     ds = prov["datasets"]
     assert ds["network"]["file"] == "seoul_osm2021_drive.graphml.gz"
     assert ds["speeds"]["file"] == "AverageSpeed_LINK.csv" and "speed_links" in ds
-    assert ds["demand.trips_2022-01-01_fullday"]["sha256_head"]
+    assert ds["demand.trips_2022-01-01_fullday"]["sha256"]
     assert prov["seed"] == 3 and prov["created_at"] and prov["scenario"]["night"]["date"] == "2022-01-01"

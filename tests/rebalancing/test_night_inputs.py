@@ -47,5 +47,5 @@ def test_the_provenance_fingerprints_the_status_file(tmp_path: Path) -> None:
     night = load_night_problem(scn, _status(tmp_path, 0))
     prov = night_provenance(scn, night, seed=7).to_dict()
     assert prov["datasets"]["status"]["file"] == "snap.csv"
-    assert len(prov["datasets"]["status"]["sha256_head"]) == 16
+    assert len(prov["datasets"]["status"]["sha256"]) == 16
     assert prov["seed"] == 7 and prov["created_at"] and prov["scenario"]["name"] == "t"

@@ -120,5 +120,5 @@ def test_routes_record_the_runs_wall_time_and_morning_json_its_provenance(tmp_pa
     assert prov["code_version"] and prov["created_at"] and prov["seed"] == doc["provenance"]["seed"]
     assert set(prov["datasets"]) == set(doc["provenance"]["datasets"]) | {"routes"}
     assert prov["datasets"]["status"] == doc["provenance"]["datasets"]["status"]
-    assert prov["datasets"]["routes"]["sha256_head"]
+    assert prov["datasets"]["routes"]["sha256"]
     assert morning_json_schema()["$id"] == "mobility/morning-after/1"

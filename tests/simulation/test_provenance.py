@@ -35,7 +35,7 @@ def test_simulation_provenance_names_and_fingerprints_the_status_and_routes(tmp_
     ds = prov["datasets"]
     assert set(ds) == {"station_set", "status", "routes"}
     assert ds["status"]["file"] == "snap.csv" and ds["routes"]["file"] == "routes.json"
-    assert all(len(d["sha256_head"]) == 16 for d in ds.values())
+    assert all(len(d["sha256"]) == 16 for d in ds.values())
     assert prov["seed"] == 5 and prov["created_at"] and prov["code_version"]
     assert prov["scenario"]["day"] == "2019-06-12" and prov["scenario"]["trips"] == "2016-03"
 
