@@ -48,6 +48,10 @@ class MaxIterations:
         return self._done > self.iterations
 
 
+OPTIMAL_GAP = 1e-6
+"""The largest relative gap a result called optimal may have (numerical noise of the bound)."""
+
+
 @dataclass(frozen=True)
 class SolverStats:
     """The accountable facts of one solver run.
@@ -57,7 +61,9 @@ class SolverStats:
     solver
         Which method produced the result (e.g. ``"cp-sat"``, ``"ortools-routing+lns"``).
     status
-        ``"optimal"``, ``"feasible"``, ``"infeasible"``, ``"time_limit"`` or ``"error"``.
+        ``"optimal"`` (proven: gap at most :data:`OPTIMAL_GAP`), ``"gap_limit"`` (the solver
+        stopped at its relative-gap tolerance and said optimal; the gap says how far),
+        ``"feasible"``, ``"infeasible"``, ``"time_limit"`` or ``"error"``.
     objective
         Objective value of the returned solution (minimisation unless the model says otherwise).
     bound
@@ -101,7 +107,12 @@ class SolverStats:
         extra: dict[str, Any] | None = None,
     ) -> SolverStats:
         """The stats of a solve begun at ``time.perf_counter() == started``, its gap from
-        ``objective`` and ``bound`` (:meth:`relative_gap`)."""
+        ``objective`` and ``bound`` (:meth:`relative_gap`). A solver's "optimal" with a gap above
+        :data:`OPTIMAL_GAP` (a MIP stopped at its ``relative_gap`` tolerance) is recorded as
+        ``"gap_limit"``: optimal is what is proven."""
+        gap = cls.relative_gap(objective, bound)
+        if status == "optimal" and gap is not None and gap > OPTIMAL_GAP:
+            status = "gap_limit"
         return cls(
             solver=solver,
             status=status,
@@ -109,7 +120,7 @@ class SolverStats:
             bound=bound,
             seconds=time.perf_counter() - started,
             seed=seed,
-            gap=cls.relative_gap(objective, bound),
+            gap=gap,
             extra=extra if extra is not None else {},
         )
 

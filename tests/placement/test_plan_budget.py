@@ -33,7 +33,7 @@ def test_budget_plan_pays_for_its_stations_and_docks(data_dir: Path) -> None:
     # the exact model improves on the greedy warm start and states its bound
     assert res.stats.extra["backend"] == "SCIP" and res.stats.bound is not None
     assert plan.city_after.covered_population >= (plan.greedy_covered_population or 0)
-    assert plan.fleet_stats.status in ("optimal", "feasible")
+    assert plan.fleet_stats.status in ("optimal", "gap_limit", "feasible")
     # under the budget, the Lagrangian allocation within half a percent of its bound (the MIP
     # alone ends its minute about 10 % apart: bench/fleet.py)
     assert plan.fleet_stats.solver == "lagrangian"
