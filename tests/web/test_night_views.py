@@ -128,7 +128,10 @@ def test_a_solve_without_a_fraction_shows_an_indeterminate_bar_and_the_time(
         _job(SOLVING, "running", 0.1, message="solving", started_at=started),
     )
     sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{SOLVING}")
-    page.wait_for_function("() => document.querySelector('#job-stage').textContent.includes('elapsed')")
+    # the stage line is drawn once the job's first poll answers: until then there is no element
+    page.wait_for_function(
+        "() => (document.querySelector('#job-stage')?.textContent ?? '').includes('elapsed')"
+    )
     # 75 s before the page was opened; allow up to a minute of sign-in and polling on a slow machine
     match = re.fullmatch(r"solving · (\d+):(\d\d) elapsed", page.inner_text("#job-stage"))
     assert match is not None, page.inner_text("#job-stage")

@@ -72,7 +72,7 @@ def test_night_from_status_csv_to_printed_route_sheets(
     # The good file: stored by the server, names and positions filled from its station list.
     page.set_input_files("#status-csv", str(tmp_path / "status.csv"))
     page.wait_for_function(
-        "() => document.querySelector('#status-summary').textContent.includes('16 stations')"
+        "() => (document.querySelector('#status-summary')?.textContent ?? '').includes('16 stations')"
     )
     assert page.inner_text("#f-snapshot-err") == ""
     page.screenshot(path=str(shots / "night-status-csv-stored-1280.png"))
