@@ -7,9 +7,29 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import core_schema
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 """The JSON Schema dialect of every document schema."""
+
+
+class WrittenDocumentSchema(GenerateJsonSchema):
+    """Schema generator for documents as the package writes them: in serialization mode every
+    field is required, defaulted ones included, because the writers (``model_dump``,
+    ``dataclasses.asdict``) always emit every key. pydantic's default marks only the fields
+    without a default, which let a reader of ``plan.json`` believe ``provenance.seed`` may be
+    missing. Validation mode (what a reader accepts) is pydantic's own."""
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        """Every emitted field in serialization mode; pydantic's rule otherwise."""
+        if self.mode == "serialization":
+            return field.get("serialization_exclude_if") is None
+        return super().field_is_required(field, total)
 
 
 def document_schema(
@@ -23,7 +43,9 @@ def document_schema(
     schema) as a standalone document schema: the draft 2020-12 ``$schema``, an optional ``$id``,
     a ``title`` and a ``description``."""
     if isinstance(schema, type):
-        schema = schema.model_json_schema(mode="serialization", by_alias=True)
+        schema = schema.model_json_schema(
+            mode="serialization", by_alias=True, schema_generator=WrittenDocumentSchema
+        )
     schema["$schema"] = DRAFT
     if schema_id is not None:
         schema["$id"] = schema_id
@@ -48,4 +70,7 @@ class DataclassDocument:
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
         """JSON Schema of the document (generated from the dataclasses)."""
-        return document_schema(TypeAdapter(cls).json_schema(mode="serialization"), cls.TITLE)
+        return document_schema(
+            TypeAdapter(cls).json_schema(mode="serialization", schema_generator=WrittenDocumentSchema),
+            cls.TITLE,
+        )

@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from mobility.provenance import Provenance
+from mobility.schema import document_schema
 from mobility.simulation.engine import HOURS, METRICS, SimulationRun
 from mobility.simulation.estimate import Figures, estimate
 
@@ -106,8 +107,8 @@ class SimulationResult(BaseModel):
 
 
 def simulation_json_schema() -> dict[str, Any]:
-    """JSON Schema of ``simulation.json`` (generated from the model)."""
-    return SimulationResult.model_json_schema()
+    """JSON Schema (draft 2020-12) of ``simulation.json`` as written (from :class:`SimulationResult`)."""
+    return document_schema(SimulationResult, "SimulationResult (simulation.json)", schema_id=SCHEMA_VERSION)
 
 
 def per_replication(

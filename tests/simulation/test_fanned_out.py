@@ -31,4 +31,11 @@ def test_both_simulation_schemas_describe_fanned_out(schema: object) -> None:
     generated = schema()  # type: ignore[operator]
     provenance = generated["$defs"]["Provenance"]
     assert "Dask cluster" in provenance["properties"]["fanned_out"]["description"]
-    assert "fanned_out" not in provenance.get("required", [])
+    # Every writer emits the key (null outside simulations), so the written schema requires it ...
+    assert "fanned_out" in provenance["required"]
+
+
+def test_a_document_written_before_fanned_out_existed_still_reads() -> None:
+    # ... while a reader (validation mode) still takes provenance written without it.
+    older = {"code_version": "abc", "datasets": {}, "seed": 1}
+    assert Provenance(**older).fanned_out is None
