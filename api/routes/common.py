@@ -45,7 +45,6 @@ __all__ = [
     "accepted_response",
     "add_artifact_route",
     "add_job_routes",
-    "add_list_route",
     "cancel",
     "check_time_limit",
     "created_responses",
@@ -462,7 +461,7 @@ def _jobs_path(router: APIRouter, kind: str) -> str:
     return base.removeprefix(router.prefix)
 
 
-def add_list_route(router: APIRouter, kind: str, noun: str, name: str) -> None:
+def _add_list_route(router: APIRouter, kind: str, noun: str, name: str) -> None:
     """``GET {base}``: a page of ``kind`` jobs, newest first, by status and author (read role);
     the same query parameters and answer (:class:`~api.schemas.JobPage`) for every job kind."""
 
@@ -483,10 +482,14 @@ def add_list_route(router: APIRouter, kind: str, noun: str, name: str) -> None:
     )
 
 
-def add_job_routes(router: APIRouter, kind: str, *, noun: str, write_role: str, shows: str) -> None:
-    """``GET {base}/{job_id}`` (status, progress, what it ``shows`` once succeeded, the error once
-    failed; read role) and ``DELETE {base}/{job_id}`` (:func:`cancel`; ``write_role``) for ``kind``
-    jobs: the same two operations, answers and errors for every job kind."""
+def add_job_routes(
+    router: APIRouter, kind: str, *, noun: str, listed_as: str, write_role: str, shows: str
+) -> None:
+    """The operations every job kind has, with the same answers and errors for each kind:
+    ``GET {base}`` (a page of ``listed_as``, operation ``list_{noun}s``; :func:`_add_list_route`),
+    ``GET {base}/{job_id}`` (status, progress, what it ``shows`` once succeeded, the error once
+    failed; read role) and ``DELETE {base}/{job_id}`` (:func:`cancel`; ``write_role``)."""
+    _add_list_route(router, kind, listed_as, f"list_{noun}s")
     base = JOB_BASES[kind]
     path = _jobs_path(router, kind)
 

@@ -15,7 +15,6 @@ from api.routes.common import (
     accepted_response,
     add_artifact_route,
     add_job_routes,
-    add_list_route,
     check_time_limit,
     created_responses,
     csv_upload,
@@ -181,8 +180,14 @@ def submit_run(
     )
 
 
-add_list_route(router, "rebalancing", "rebalancing runs", "list_runs")
-add_job_routes(router, "rebalancing", noun="run", write_role="rebalancing:write", shows="totals")
+add_job_routes(
+    router,
+    "rebalancing",
+    noun="run",
+    listed_as="rebalancing runs",
+    write_role="rebalancing:write",
+    shows="totals",
+)
 
 
 add_artifact_route(

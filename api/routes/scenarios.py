@@ -12,7 +12,6 @@ from api.routes.common import (
     accepted_response,
     add_artifact_route,
     add_job_routes,
-    add_list_route,
     check_time_limit,
     submission,
     submit_job,
@@ -66,8 +65,9 @@ def submit_scenario(
     )
 
 
-add_list_route(router, "scenario", "scenarios", "list_scenarios")
-add_job_routes(router, "scenario", noun="scenario", write_role="scenarios:write", shows="KPIs")
+add_job_routes(
+    router, "scenario", noun="scenario", listed_as="scenarios", write_role="scenarios:write", shows="KPIs"
+)
 
 
 add_artifact_route(

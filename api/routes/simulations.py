@@ -26,7 +26,6 @@ from api.routes.common import (
     FieldError,
     IdempotencyKey,
     add_job_routes,
-    add_list_route,
     check_time_limit,
     serve_artifact,
     stored_input,
@@ -159,9 +158,13 @@ def resolve_inputs(request: Request, body: SimulationRequest) -> dict[str, Any]:
     return out
 
 
-add_list_route(router, "simulation", "simulations", "list_simulations")
 add_job_routes(
-    router, "simulation", noun="simulation", write_role="scenarios:write", shows="citywide figures"
+    router,
+    "simulation",
+    noun="simulation",
+    listed_as="simulations",
+    write_role="scenarios:write",
+    shows="citywide figures",
 )
 
 

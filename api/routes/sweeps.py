@@ -18,7 +18,6 @@ from api.formats import register_format
 from api.routes.common import (
     IdempotencyKey,
     add_job_routes,
-    add_list_route,
     check_time_limit,
     serve_artifact,
     submission,
@@ -87,8 +86,9 @@ def submit_sweep(
     )
 
 
-add_list_route(router, "sweep", "sweeps", "list_sweeps")
-add_job_routes(router, "sweep", noun="sweep", write_role="scenarios:write", shows="points")
+add_job_routes(
+    router, "sweep", noun="sweep", listed_as="sweeps", write_role="scenarios:write", shows="points"
+)
 
 
 @router.get("/{job_id}/sweep", summary="The curve as JSON or CSV")
