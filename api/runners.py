@@ -157,9 +157,10 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     }
     maps, note = _night_maps(doc, problem, ctx)
     result: dict[str, Any] = {"kpis": kpis, "links": {"routes": "routes"}}
-    if note is not None:
-        result["notes"] = [note]
-        ctx.report(0.99, note)
+    notes = [n for n in (travel.note, note) if n]  # straight lines instead of streets; no maps
+    if notes:
+        result["notes"] = notes
+        ctx.report(0.99, "; ".join(notes))
     return JobOutput(result=result, artifacts={"routes": ("application/json", _dumps(doc)), **maps})
 
 

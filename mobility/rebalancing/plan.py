@@ -228,7 +228,9 @@ def build_plan(
     """Times, loads, inventories and totals of the routes ``specs`` (one per truck at most).
 
     Trucks missing from ``specs`` get an empty route. Nothing is checked here: that is
-    :func:`mobility.rebalancing.validate.validate_plan`'s job.
+    :func:`mobility.rebalancing.validate.validate_plan`'s job. ``meta`` defaults to the problem's
+    own (its travel model, and the ``travel_note`` when a street network was missing and straight
+    lines were used), so what the routes were computed on travels with them.
     """
     by_truck = {s.truck: s for s in specs}
     inv = np.asarray(problem.bikes, dtype=np.int64).copy()
@@ -313,5 +315,5 @@ def build_plan(
         stats=stats,
         depots=tuple(problem.depots),
         provenance=provenance,
-        meta=dict(meta or {}),
+        meta=dict(problem.meta if meta is None else meta),
     )

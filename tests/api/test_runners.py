@@ -147,3 +147,23 @@ def test_a_run_cancelled_while_solving_stops_before_drawing(monkeypatch: pytest.
     with pytest.raises(JobCancelledError, match="before drawing"):
         run_rebalancing(_inputs(time_limit=1, options=STRAIGHT), ctx)
     assert not drawn
+
+
+def test_a_missing_street_network_is_said_in_routes_json_and_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the street network's data the run falls back to straight lines: the routes must say so
+    (``meta.travel_note``) and so must the job's notes, not only the problem built in the worker."""
+    from mobility import config
+
+    monkeypatch.setenv("MOBILITY_DATA_DIR", str(tmp_path))  # a data folder with nothing in it
+    config.get_settings.cache_clear()
+    try:
+        out = run_rebalancing(_inputs(time_limit=1), JobContext("t", 30.0))
+    finally:
+        monkeypatch.delenv("MOBILITY_DATA_DIR")
+        config.get_settings.cache_clear()
+    doc = json.loads(out.artifacts["routes"][1])
+    note = doc["meta"]["travel_note"]
+    assert "straight" in note and doc["meta"]["travel_model"].startswith("straight")
+    assert note in out.result["notes"]
