@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,26 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def staged_files(out_dir: Path | str) -> Iterator[Path]:
+    """Yield a hidden folder inside ``out_dir`` to write a set of files into; on success move each
+    of them into ``out_dir`` (an atomic rename each, all after the last one is written).
+
+    A run that fails part-way (a simulation or a map after the routes) then leaves the previous
+    set of files whole, rather than new files beside the last run's. On an exception the folder
+    and what it holds are removed and ``out_dir`` is left untouched.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        yield stage
+        for f in sorted(stage.iterdir()):
+            f.replace(out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def atomic_write_text(target: Path | str, text: str) -> Path:

@@ -1,7 +1,8 @@
 """``mobility rebalance``: the nightly truck routes, from a scenario and a status snapshot.
 
-Writes, atomically, into ``--out``: ``routes.json`` (the :class:`RebalancingPlan`, schema
-``mobility/rebalancing-plan/1``, see :func:`mobility.rebalancing.plan.routes_json_schema`),
+Writes into ``--out``, as one set (staged, then moved in: :func:`mobility.io.staged_files`):
+``routes.json`` (the :class:`RebalancingPlan`, schema ``mobility/rebalancing-plan/1``, see
+:func:`mobility.rebalancing.plan.routes_json_schema`),
 ``routes.csv`` (one row per stop, grouped per truck with a depot row before and after: a
 printable route sheet), ``routes.geojson`` (a LineString per truck along the streets, a Point
 per stop), ``morning.json`` (the simulated next morning with its provenance, schema
@@ -31,10 +32,12 @@ from mobility.cli.common import (
     print_written,
     with_solver_overrides,
 )
-from mobility.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from mobility.io import atomic_write_bytes, atomic_write_json, atomic_write_text, staged_files
 
 if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
+    from mobility.rebalancing.night import NightInputs
     from mobility.rebalancing.plan import RebalancingPlan
+    from mobility.scenario.nightly import NightlyScenario
     from mobility.simulation.morning import MorningAfter
 
 __all__ = ["morning_table", "register", "write_outputs"]
@@ -178,35 +181,18 @@ def rebalance_cmd(
     plan = plan.with_provenance(prov).model_copy(
         update={"meta": meta, "wall_seconds": round(time.perf_counter() - t_read, 3)}
     )
-    files = write_outputs(plan, out)
-    morning = None
-    if simulate:
-        import pandas as pd
-
-        from mobility.rebalancing.baselines import greedy_dispatch
-        from mobility.simulation.morning import morning_after
-
-        with err_console.status("simulating the next morning (none, greedy, these routes)…"):
-            greedy = greedy_dispatch(problem, seed=params.seed)
-            morning = morning_after(
-                night.stations if night.stations is not None else pd.DataFrame(),
-                problem.bikes,
-                {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
-                night=scn.night.date,
-                profiles=night.profiles,
-                replications=replications,
-                seed=params.seed,
-                data_dir=data_dir,
-                provenance=night_provenance(
-                    scn, night, seed=params.seed, also={"routes": out / "routes.json"}
-                ),
-            )
-        files.append(atomic_write_json(out / "morning.json", morning.model_dump(mode="json")))
-    if maps:
-        from mobility.export import write_default_maps
-
-        with err_console.status("drawing map.html and map.png…"):
-            files += write_default_maps(plan, out, data_dir=data_dir, problem=problem)
+    with staged_files(out) as stage:  # all of the night's files, or none of them
+        written, morning = _write_night(
+            plan,
+            night,
+            scn,
+            stage,
+            simulate=simulate,
+            maps=maps,
+            replications=replications,
+            data_dir=data_dir,
+        )
+    files = [out / p.name for p in written]
     tot = plan.totals
     summary = {
         "out": [str(p) for p in files],
@@ -259,3 +245,50 @@ def rebalance_cmd(
         for v in check.violations[:10]:
             print_styled("violation:", "red", v)
         raise typer.Exit(1)
+
+
+def _write_night(
+    plan: RebalancingPlan,
+    night: NightInputs,
+    scn: NightlyScenario,
+    out: Path,
+    *,
+    simulate: bool,
+    maps: bool,
+    replications: int,
+    data_dir: Path | None,
+) -> tuple[list[Path], MorningAfter | None]:
+    """Write the night's files into ``out``: the routes (:func:`write_outputs`), the simulated
+    morning after (``simulate``) and the review maps (``maps``). Returns the files in the order
+    written, and the morning after when simulated."""
+    from mobility.rebalancing.night import night_provenance
+
+    problem, seed = night.problem, scn.solver.seed
+    files = write_outputs(plan, out)
+    morning = None
+    if simulate:
+        import pandas as pd
+
+        from mobility.rebalancing.baselines import greedy_dispatch
+        from mobility.simulation.morning import morning_after
+
+        with err_console.status("simulating the next morning (none, greedy, these routes)…"):
+            greedy = greedy_dispatch(problem, seed=seed)
+            morning = morning_after(
+                night.stations if night.stations is not None else pd.DataFrame(),
+                problem.bikes,
+                {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
+                night=scn.night.date,
+                profiles=night.profiles,
+                replications=replications,
+                seed=seed,
+                data_dir=data_dir,
+                provenance=night_provenance(scn, night, seed=seed, also={"routes": out / "routes.json"}),
+            )
+        files.append(atomic_write_json(out / "morning.json", morning.model_dump(mode="json")))
+    if maps:
+        from mobility.export import write_default_maps
+
+        with err_console.status("drawing map.html and map.png…"):
+            files += write_default_maps(plan, out, data_dir=data_dir, problem=problem)
+    return files, morning

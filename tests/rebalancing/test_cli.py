@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -129,3 +130,26 @@ def test_status_from_a_bike_list_response(tmp_path: Path) -> None:
     assert df["station_id"].tolist() == ["ST-4", "ST-5"]
     assert df["bikes"].astype(int).tolist() == [11, 0] and df["docks"].astype(int).tolist() == [15, 14]
     assert {"lon", "lat"} <= set(df.columns)
+
+
+def test_a_failure_after_the_routes_leaves_the_last_nights_files_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The routes are written before the morning after is simulated and the maps drawn: a failure
+    there must not leave tonight's routes beside last night's morning.json and maps."""
+    import mobility.simulation.morning as morning
+
+    sp, st = _inputs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    last_night = {name: f"last night's {name}" for name in ("routes.json", "morning.json", "map.html")}
+    for name, text in last_night.items():
+        (out / name).write_text(text, encoding="utf-8")
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("the simulation broke")
+
+    monkeypatch.setattr(morning, "morning_after", broken)
+    res = CliRunner().invoke(app, ["rebalance", str(sp), "--status", str(st), "--out", str(out)])
+    assert res.exit_code != 0
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == last_night  # nothing staged left
