@@ -26,7 +26,7 @@ from mobility.cli.common import (
     solve_time_limit,
     with_solver_overrides,
 )
-from mobility.io import atomic_write_json
+from mobility.io import atomic_write_json, staged_files
 
 
 def _brief(doc: dict[str, Any]) -> dict[str, Any]:
@@ -118,13 +118,16 @@ def register(app: typer.Typer) -> None:
         result = with_station_lists(
             result, old_l.sources[0] if old_l.sources else None, new_l.sources[0] if new_l.sources else None
         )
-        out.mkdir(parents=True, exist_ok=True)
         doc = result.to_dict()
-        files = [
-            atomic_write_json(out / "backtest.json", doc),
-            write_district_table(result, out / "districts.csv"),
-        ]
-        files += [write_backtest_map(result, out / f"map.{f}", data_dir=data_dir) for f in ("png", "html")]
+        with staged_files(out) as stage:  # the backtest's files as one set: all of them or none
+            written = [
+                atomic_write_json(stage / "backtest.json", doc),
+                write_district_table(result, stage / "districts.csv"),
+            ]
+            written += [
+                write_backtest_map(result, stage / f"map.{f}", data_dir=data_dir) for f in ("png", "html")
+            ]
+        files = [out / p.name for p in written]
         if json_out:
             print_json(_brief(doc) | {"files": [str(p) for p in files]})
             return

@@ -34,7 +34,7 @@ from mobility.cli.common import (
     solve_time_limit,
     with_solver_overrides,
 )
-from mobility.io import atomic_write_json
+from mobility.io import atomic_write_json, staged_files
 
 if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
     from mobility.scenario.expansion import ExpansionScenario
@@ -148,15 +148,17 @@ def register(app: typer.Typer) -> None:
                 progress=progress,
                 simulate=simulate,
             )
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out / "plan.json", plan.to_dict())
-        atomic_write_json(out / "plan.geojson", plan_feature_collection(plan))
-        files = [out / "plan.json", out / "plan.geojson"]
-        if maps:
-            from mobility.export import write_default_maps
+        with staged_files(out) as stage:  # the plan's files as one set: all of them or none
+            written = [
+                atomic_write_json(stage / "plan.json", plan.to_dict()),
+                atomic_write_json(stage / "plan.geojson", plan_feature_collection(plan)),
+            ]
+            if maps:
+                from mobility.export import write_default_maps
 
-            with err_console.status("drawing map.html and map.png ..."):
-                files += write_default_maps(plan, out, data_dir=data_dir)
+                with err_console.status("drawing map.html and map.png ..."):
+                    written += write_default_maps(plan, stage, data_dir=data_dir)
+        files = [out / p.name for p in written]
         summary = _summary(plan) | {
             "out": str(out),
             "files": [str(p) for p in files],
@@ -288,11 +290,15 @@ def _register_sweep(group: typer.Typer) -> None:
                 radii=(500.0,) if with_500m else (),
                 progress=progress,
             )
-        out.mkdir(parents=True, exist_ok=True)
         doc = result.to_dict()
-        files = [atomic_write_json(out / "sweep.json", doc), write_curve_csv(result, out / "sweep.csv")]
-        files += [write_curve_chart(result, out / f"sweep.{fmt}") for fmt in ("png", "svg")]
-        files.append(write_curve_html(result, out / "sweep.html"))
+        with staged_files(out) as stage:  # the curve's files as one set: all of them or none
+            written = [
+                atomic_write_json(stage / "sweep.json", doc),
+                write_curve_csv(result, stage / "sweep.csv"),
+            ]
+            written += [write_curve_chart(result, stage / f"sweep.{fmt}") for fmt in ("png", "svg")]
+            written.append(write_curve_html(result, stage / "sweep.html"))
+        files = [out / p.name for p in written]
         if json_out:
             print_json(
                 {

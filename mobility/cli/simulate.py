@@ -1,9 +1,9 @@
 """``mobility simulate``: trips demanded, served and lost for a plan, a night or a fleet size.
 
 ``mobility simulate SOURCE --day YYYY-MM-DD [--status S] [--routes R] [--replications N]
-[--seed S] --out DIR [--json]`` writes, atomically, into ``--out``: ``simulation.json`` (the
-:class:`~mobility.simulation.result.SimulationResult`), ``stations.parquet`` (one row per
-station), ``station_hours.parquet`` (one row per station and hour) and
+[--seed S] --out DIR [--json]`` writes into ``--out``, as one set (:func:`mobility.io.staged_files`):
+``simulation.json`` (the :class:`~mobility.simulation.result.SimulationResult`),
+``stations.parquet`` (one row per station), ``station_hours.parquet`` (one row per station and hour) and
 ``stations_lost.geojson`` (the map layer: stations with their lost trips).
 
 ``mobility simulate sweep SOURCE --day ... --fleet 20000:60000:5000 --out DIR`` writes
@@ -32,7 +32,7 @@ from mobility.cli.common import (
     print_json,
 )
 from mobility.errors import InputError
-from mobility.io import atomic_path, atomic_write_json
+from mobility.io import atomic_path, atomic_write_json, staged_files
 from mobility.simulation.fleets import parse_fleet
 
 if TYPE_CHECKING:
@@ -213,7 +213,8 @@ def simulate_cmd(
                 rows.append(sweep(prep, [f], replications, seed))
         table = pd.concat(rows, ignore_index=True)
         doc = sweep_document(prep, table, replications, seed, time.perf_counter() - t0)
-        write_sweep(out, table, doc)
+        with staged_files(out) as stage:  # the sweep's files as one set
+            write_sweep(stage, table, doc)
         if as_json:
             print_json(doc.summary())
             return
@@ -233,8 +234,8 @@ def simulate_cmd(
     with err_console.status(f"simulating {replications} days of {len(prep.stations):,} stations…"):
         run_, result = simulate(prep, replications, seed)
     result = result.model_copy(update={"seconds_total": round(time.perf_counter() - t0, 2)})
-    with err_console.status("writing outputs…"):
-        write_outputs(out, result, run_, prep)
+    with err_console.status("writing outputs…"), staged_files(out) as stage:  # all of them or none
+        write_outputs(stage, result, run_, prep)
     summary = result.summary()
     summary["seconds_total"] = round(time.perf_counter() - t0, 2)
     if as_json:

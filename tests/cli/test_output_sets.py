@@ -1,0 +1,66 @@
+"""A command's files in ``--out`` are one set: a failure part-way leaves the last run's set whole.
+
+``mobility.io.staged_files`` stages the files in a hidden folder inside ``--out`` and moves them in
+only when the last one is written (``mobility rebalance`` is checked end to end in
+``tests/rebalancing/test_cli.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import mobility.cli.simulate as simulate_cli
+import mobility.simulation.pipeline as pipeline
+from mobility.cli import app
+from mobility.io import atomic_write_text, staged_files
+
+
+def test_staged_files_move_in_together(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with staged_files(out) as stage:
+        atomic_write_text(stage / "a.json", "new a")
+        assert not (out / "a.json").exists()  # nothing is in --out before the set is complete
+        atomic_write_text(stage / "b.csv", "new b")
+    assert {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} == {
+        "a.json": "new a",
+        "b.csv": "new b",
+    }
+
+
+def test_a_failure_leaves_the_last_set_and_no_staging_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.json").write_text("last a", encoding="utf-8")
+    with pytest.raises(RuntimeError), staged_files(out) as stage:
+        atomic_write_text(stage / "a.json", "new a")
+        raise RuntimeError("the map broke")
+    assert [(p.name, p.read_text(encoding="utf-8")) for p in out.iterdir()] == [("a.json", "last a")]
+
+
+def test_mobility_simulate_writes_its_files_as_one_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "simulation.json").write_text("last run", encoding="utf-8")
+
+    def half_written(where: Path, *_a: Any) -> None:
+        atomic_write_text(where / "stations.parquet", "new table")
+        raise OSError("disk full")
+
+    result = SimpleNamespace(model_copy=lambda **_k: result, seconds=0.0)
+    monkeypatch.setattr(
+        pipeline, "prepare", lambda *_a, **_k: SimpleNamespace(add_inputs=lambda _i: None, stations=[1])
+    )
+    monkeypatch.setattr(pipeline, "simulate", lambda *_a, **_k: (None, result))
+    monkeypatch.setattr(simulate_cli, "write_outputs", half_written)
+    r = CliRunner().invoke(app, ["simulate", "2019-12", "--day", "2019-06-12", "--out", str(out)])
+    assert r.exit_code != 0
+    assert [(p.name, p.read_text(encoding="utf-8")) for p in out.iterdir()] == [
+        ("simulation.json", "last run")
+    ]
