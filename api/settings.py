@@ -8,11 +8,15 @@ The database URL is the project's (:attr:`mobility.config.Settings.database_url`
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mobility.config import get_settings
+from mobility.config import PROJECT_ROOT, get_settings
+
+WEB_VENDOR_DIR = Path(__file__).resolve().parent / "web" / "node_modules"
+"""Default :attr:`ApiSettings.web_vendor_dir`: the web app's npm packages, installed by ``make setup``."""
 
 
 class ApiSettings(BaseSettings):
@@ -60,6 +64,13 @@ class ApiSettings(BaseSettings):
     warm_web
         Load the web app's basemap (style module, overview tiles) in a thread at start-up, so
         that the first map view does not wait for it; ``mobility serve`` turns it on.
+    scenario_dir
+        Folder of the shipped scenario files (``*.yaml``) offered by ``GET /v1/web/scenarios``
+        (default: ``scenarios/`` of the source tree; the image sets ``/opt/mobility/scenarios``).
+    web_vendor_dir
+        A ``node_modules`` folder holding ``maplibre-gl/dist/``, the MapLibre GL JS files served
+        under ``/web/vendor/`` (default: ``api/web/node_modules``, installed by ``make setup``;
+        the image sets ``/opt/mobility/web/node_modules``).
     """
 
     model_config = SettingsConfigDict(env_prefix="MOBILITY_", extra="ignore")
@@ -84,6 +95,8 @@ class ApiSettings(BaseSettings):
     station_month: str = "2025-12"
     run_jobs: bool = True
     warm_web: bool = False
+    scenario_dir: Path = PROJECT_ROOT / "scenarios"
+    web_vendor_dir: Path = WEB_VENDOR_DIR
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,6 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, require
 from api.routes.common import settle_heap
 from api.schemas import ErrorBody
-from mobility.config import PROJECT_ROOT
 
 log = logging.getLogger("mobility.api.web")
 
@@ -28,15 +27,14 @@ _Endpoint = Callable[..., Awaitable[FileResponse]]
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
-NODE_MODULES = WEB_DIR / "node_modules"
-SCENARIO_DIR = PROJECT_ROOT / "scenarios"
 
 VENDOR: dict[str, Path] = {
-    "maplibre-gl.js": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl-csp.js",
-    "maplibre-gl-worker.js": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl-csp-worker.js",
-    "maplibre-gl.css": NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.css",
+    "maplibre-gl.js": Path("maplibre-gl", "dist", "maplibre-gl-csp.js"),
+    "maplibre-gl-worker.js": Path("maplibre-gl", "dist", "maplibre-gl-csp-worker.js"),
+    "maplibre-gl.css": Path("maplibre-gl", "dist", "maplibre-gl.css"),
 }
-"""Third-party files the page loads, by the name it asks for (installed by ``make setup``)."""
+"""Third-party files the page loads, by the name it asks for: paths in the settings'
+``web_vendor_dir`` (a ``node_modules`` folder, installed by ``make setup``; the image's own)."""
 
 STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -90,11 +88,13 @@ async def index() -> FileResponse:
 
 
 @_public_file("/web/vendor/{file}", "Third-party browser files (MapLibre GL JS)")
-async def vendor(file: str) -> FileResponse:
-    """MapLibre GL JS and its style sheet, from the npm packages installed by ``make setup``."""
-    path = VENDOR.get(file)
-    if path is None:
+async def vendor(file: str, request: Request) -> FileResponse:
+    """MapLibre GL JS and its style sheet, from the npm packages of the settings' ``web_vendor_dir``
+    (``api/web/node_modules``, installed by ``make setup``, unless set)."""
+    relpath = VENDOR.get(file)
+    if relpath is None:
         raise HTTPException(404, f"no vendor file {file[:60]!r}")
+    path = Path(request.app.state.settings.web_vendor_dir) / relpath
     if not path.is_file():
         raise HTTPException(503, f"{file} is not installed on this server (run make setup)")
     return FileResponse(
@@ -237,7 +237,7 @@ def _night_request(night: Any) -> dict[str, Any]:
     }
 
 
-def shipped_scenarios(folder: Path = SCENARIO_DIR) -> list[ShippedScenario]:
+def shipped_scenarios(folder: Path) -> list[ShippedScenario]:
     """Every scenario file of ``folder``: expansion scenarios as they are, nightly ones as run requests."""
     import yaml
 
@@ -245,6 +245,8 @@ def shipped_scenarios(folder: Path = SCENARIO_DIR) -> list[ShippedScenario]:
     from mobility.scenario.expansion import scenario_from_dict
     from mobility.scenario.nightly import nightly_from_dict
 
+    if not folder.is_dir():  # a deployment without its scenarios: say so in the log, list none
+        log.warning("scenario folder %s does not exist (setting MOBILITY_SCENARIO_DIR)", folder)
     out = []
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -258,7 +260,7 @@ def shipped_scenarios(folder: Path = SCENARIO_DIR) -> list[ShippedScenario]:
                 kind, name, description = "scenario", scn.name, scn.description
                 body = scn.model_dump(mode="json", exclude_none=True)
         except InputError as exc:  # a broken shipped file is a server problem: say so in the log
-            log.error("scenarios/%s is not a valid scenario: %s", path.name, exc)
+            log.error("%s is not a valid scenario: %s", path, exc)
             continue
         out.append(ShippedScenario(file=path.name, kind=kind, name=name, description=description, body=body))
     return out
@@ -269,9 +271,12 @@ def shipped_scenarios(folder: Path = SCENARIO_DIR) -> list[ShippedScenario]:
     response_model=list[ShippedScenario],
     summary="The shipped scenarios, as starting points for the app's forms",
 )
-async def list_shipped(_p: Annotated[Principal, Depends(require("read"))]) -> list[ShippedScenario]:
-    """Expansion scenarios (``kind="scenario"``) and nights (``kind="rebalancing"``) of ``scenarios/``."""
-    return await run_in_threadpool(shipped_scenarios)
+async def list_shipped(
+    request: Request, _p: Annotated[Principal, Depends(require("read"))]
+) -> list[ShippedScenario]:
+    """Expansion scenarios (``kind="scenario"``) and nights (``kind="rebalancing"``) of the settings'
+    ``scenario_dir`` (``scenarios/`` of the source tree unless set)."""
+    return await run_in_threadpool(shipped_scenarios, Path(request.app.state.settings.scenario_dir))
 
 
 __all__ = [
