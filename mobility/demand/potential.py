@@ -147,6 +147,10 @@ class CatchmentLayers:
         Observed trips per day of each existing station (NaN where unknown), for ``nb_trips``.
     walk
         Optional ``(profiled walk network, snapped population cells)`` for network distances.
+    sources
+        The files the layers (and, from :func:`fit_targets_from_data`, the training usage) were
+        read from, by name (``population_grid``, ``subway_stations``, ``bike_lanes``,
+        ``stations``, ``network``, ``usage``), for provenance; empty when built from arrays.
     """
 
     pop_xy: np.ndarray
@@ -159,6 +163,7 @@ class CatchmentLayers:
     station_number: np.ndarray
     station_trips: np.ndarray | None = None
     walk: tuple[Any, Any] | None = None
+    sources: dict[str, Path] = field(default_factory=dict)
     _trees: dict[str, cKDTree] = field(default_factory=dict, repr=False)
 
     def tree(self, name: str) -> cKDTree:
@@ -580,19 +585,28 @@ def build_layers(
     """Catchment layers from the real data (population grid, subway, bike roads, stations).
 
     With ``use_network`` the population cells are snapped to the OSM walk network so that
-    ``pop_walk`` uses walking distances.
+    ``pop_walk`` uses walking distances. The files read are in the layers' ``sources`` (the
+    station list's only when ``stations`` is not given).
     """
     import warnings
 
-    from mobility.demand.data import load_stations
+    from mobility.demand.data import STATION_SOURCE
     from mobility.network.street import to_metric
     from mobility.sources.layers import load_bike_lanes, load_subway_stations
     from mobility.sources.population import load_population_grid
+    from mobility.sources.stations import load_station_list
 
-    grid = load_population_grid(data_dir).table
-    subway = load_subway_stations(data_dir, seoul_only=False, distinct=True).table
-    lanes = load_bike_lanes(data_dir).table
-    st = stations if stations is not None else load_stations(data_dir)
+    loaded = {
+        "population_grid": load_population_grid(data_dir),
+        "subway_stations": load_subway_stations(data_dir, seoul_only=False, distinct=True),
+        "bike_lanes": load_bike_lanes(data_dir),
+    }
+    if stations is None:
+        loaded["stations"] = load_station_list(STATION_SOURCE, data_dir=data_dir)
+    sources = {name: ld.sources[0] for name, ld in loaded.items() if ld.sources}
+    grid, subway = loaded["population_grid"].table, loaded["subway_stations"].table
+    lanes = loaded["bike_lanes"].table
+    st = stations if stations is not None else loaded["stations"].table
     sx, sy = to_metric(subway["lon"].to_numpy(float), subway["lat"].to_numpy(float))
     tx, ty = to_metric(st["lon"].to_numpy(float), st["lat"].to_numpy(float))
     lane_xy, lane_len = _lane_segments(lanes)
@@ -603,6 +617,8 @@ def build_layers(
         from mobility.network.snap import snap_points
 
         pnet = apply_profile(load_network("osm-all", data_dir), WALK)
+        if pnet.net.info.get("source_path"):
+            sources["network"] = Path(str(pnet.net.info["source_path"]))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             cells = snap_points(pnet, grid["lon"].to_numpy(float), grid["lat"].to_numpy(float))
@@ -617,6 +633,7 @@ def build_layers(
         station_xy=np.column_stack([tx, ty]),
         station_number=st["number"].astype("int64").to_numpy(),
         walk=walk,
+        sources=sources,
     )
 
 
@@ -665,23 +682,30 @@ def fit_targets_from_data(
     The data is read and the layers are built once; the training stations' features are cached
     (``<cache>/demand/<key>.potential.parquet``), keyed on the input files, the radii and whether
     the walk network is used. The models share their layers, so :meth:`features_for_points` of
-    any of them serves all of them.
+    any of them serves all of them; the layers' ``sources`` name every file read (the training
+    stations and usage included).
     """
     from dataclasses import asdict
 
     from mobility.cache import cache_key
     from mobility.config import cache_dir, resolve_data_dir
-    from mobility.demand.data import load_stations, load_usage
+    from mobility.demand.data import STATION_SOURCE, normalize_usage
     from mobility.io import atomic_path
+    from mobility.sources.stations import load_station_list
+    from mobility.sources.usage import load_station_monthly_usage
 
     params = params or PotentialParams()
     root = resolve_data_dir(data_dir)
-    stations = load_stations(root)
-    train = training_table(stations, load_usage(root), min_months=params.min_months)
+    st_loaded = load_station_list(STATION_SOURCE, data_dir=root)
+    usage = load_station_monthly_usage(data_dir=root)
+    stations = st_loaded.table
+    train = training_table(stations, normalize_usage(usage.table), min_months=params.min_months)
     trips = pd.Series(train["trips_per_day"].to_numpy(float), index=train["number"].astype("int64"))
     key = cache_key(_feature_inputs(root, use_network), params=asdict(params), network=use_network, v=3)
     path = cache_dir("demand") / f"{key}.potential.parquet"
     layers = build_layers(root, stations, use_network=use_network)  # needed to predict new sites
+    read = {"stations": st_loaded.sources, "usage": usage.sources}
+    layers.sources.update({name: files[0] for name, files in read.items() if files})
     layers.station_trips = pd.Series(layers.station_number).map(trips).to_numpy(float)
     if path.exists():
         feats = pd.read_parquet(path)

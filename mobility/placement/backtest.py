@@ -32,11 +32,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pydantic import Field
 from scipy.spatial import cKDTree
 
 from mobility.arrays import BoolArray, FloatArray, IntArray
@@ -156,6 +157,25 @@ class TrustPoint:
 
 
 @dataclass(frozen=True)
+class BisectionSolve:
+    """One count solved by the bisection of :func:`stations_to_match`.
+
+    Attributes
+    ----------
+    new_stations
+        The count solved for (at most this many new stations).
+    covered_population_300
+        Residents within a 300 m walk of a station, old or new, with the count's sites.
+    stats
+        The site selection's solver statistics (status, objective, bound, gap, seconds).
+    """
+
+    new_stations: int
+    covered_population_300: float
+    stats: SolverStats
+
+
+@dataclass(frozen=True)
 class Site:
     """A station on the map (real new or proposed)."""
 
@@ -181,6 +201,14 @@ class Backtest(DataclassDocument):
     random_draws: int
     stations_to_match_real: int | None
     stations_to_match_real_note: str
+    stations_to_match_solves: Annotated[
+        list[BisectionSolve],
+        Field(
+            description="Every count the bisection behind stations_to_match_real solved, in the "
+            "order solved: the count, the residents its sites cover within 300 m and the site "
+            "selection's solver statistics (status, objective, bound, gap, seconds)."
+        ),
+    ]
     trust: list[TrustPoint]
     siting_stats: SolverStats
     districts: list[DistrictRow]
@@ -293,12 +321,14 @@ def stations_to_match(
     fleet_rules: bool = False,
     tolerance: int = 10,
     progress: Progress | None = None,
+    solves: list[BisectionSolve] | None = None,
 ) -> tuple[int | None, str]:
     """Fewest new stations (within ``tolerance``) whose plan covers ``target`` residents at 300 m.
 
     Bisection over the count; each count is solved warm-started from the largest smaller count
     solved so far. Returns ``(count, note)``; ``count`` is ``None`` when even every candidate
-    (up to ``4 * start``) does not reach it.
+    (up to ``4 * start``) does not reach it. Each solve (count, residents covered, solver
+    statistics) is appended to ``solves`` when given.
     """
     say = progress or (lambda _m: None)
     pop = inp.demand.population
@@ -309,6 +339,8 @@ def stations_to_match(
         warm = solved[max(smaller)][1] if smaller else None
         s = _solve_count(sc, inp, n, params, fleet_rules, warm)
         solved[n] = (float(pop[s.covered_after].sum()), s.sites)
+        if solves is not None:
+            solves.append(BisectionSolve(n, round(solved[n][0], 1), s.result.stats))
         say(f"match real coverage: {n} new stations cover {solved[n][0]:,.0f} (target {target:,.0f})")
         return solved[n][0]
 
@@ -374,6 +406,7 @@ def backtest(
     cov300_real = _cover(inp, nx_, ny_, 300.0)
     cov500_real = _cover(inp, nx_, ny_, 500.0)
     real_trips = None
+    datasets = dict(inp.datasets)  # and the files of the real network's predictions
     if inp.predicted_trips is not None:
         pred = site_predictions(
             new["lon"].to_numpy(np.float64)[is_new],
@@ -381,6 +414,7 @@ def backtest(
             {"trips_per_day": "predicted_trips"},
             notes,
             data_dir,
+            datasets=datasets,
         ).get("trips_per_day")
         real_trips = None if pred is None else float(pred.sum())
     new_docks = new["docks"].to_numpy(np.float64) if new["docks"].notna().all() else None
@@ -444,8 +478,16 @@ def backtest(
         )
     # stations the plan needs to equal the real 300 m coverage
     say("stations the plan needs to equal the real 300 m coverage")
+    match_solves: list[BisectionSolve] = []
     match_n, match_note = stations_to_match(
-        sc, inp, real.covered_population_300, params, start=n_new, fleet_rules=fleet_rules, progress=say
+        sc,
+        inp,
+        real.covered_population_300,
+        params,
+        start=n_new,
+        fleet_rules=fleet_rules,
+        progress=say,
+        solves=match_solves,
     )
 
     old_gu = old["gu"].astype(str).to_numpy()
@@ -487,7 +529,7 @@ def backtest(
         for j in sel.tolist()
     ]
     prov = Provenance.collect(
-        {k: p for k, p in inp.datasets.items() if p.exists()},
+        {k: p for k, p in datasets.items() if p.exists()},
         scenario=sc.model_dump(mode="json"),
         seed=params.seed,
     )
@@ -503,6 +545,7 @@ def backtest(
         random_draws=random_draws,
         stations_to_match_real=match_n,
         stations_to_match_real_note=match_note,
+        stations_to_match_solves=match_solves,
         trust=trust,
         siting_stats=siting.result.stats,
         districts=districts,
@@ -525,6 +568,7 @@ def with_station_lists(result: Backtest, old_file: Path | None, new_file: Path |
 
 __all__ = [
     "Backtest",
+    "BisectionSolve",
     "DistrictRow",
     "NetworkFigures",
     "TrustPoint",

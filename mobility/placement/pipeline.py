@@ -114,7 +114,11 @@ class ExpansionInputs:
     graph, point_node, point_snap
         The walking network (CSR, metres) and the demand points' snapping, for re-checks.
     datasets
-        Files read, for provenance.
+        Files read, by name, for provenance: the baseline ``stations``, the ``population_grid``,
+        the ``district_population``, the walking ``network``, the ``subway_stations`` (when
+        weighted), the ``district_boundaries`` and ``dong_boundaries`` the candidates are placed
+        in, and the demand-potential model's training data (``demand_potential.<name>``, when
+        trips or imbalance are predicted).
     notes
         Human remarks (fallbacks taken, options ignored).
     """
@@ -154,8 +158,9 @@ def _polygons(polys: list[Any]) -> list[Any]:
     return out
 
 
-def _district_population(sc: ExpansionScenario, data_dir: Path | None, grid: pd.DataFrame) -> pd.Series:
-    from mobility.sources.population import gu_population
+def _district_population(sc: ExpansionScenario, data_dir: Path | None) -> tuple[pd.Series, list[Path]]:
+    """Residents per gu from the scenario's population source, and the file they were read from."""
+    from mobility.sources.population import load_gu_population
 
     src = sc.population.source
     if src == "grid":
@@ -163,10 +168,12 @@ def _district_population(sc: ExpansionScenario, data_dir: Path | None, grid: pd.
             raise InputError(
                 "population.year", sc.population.year, f"{GRID_YEAR} (the grid's only year) or none"
             )
-        return gu_population("grid", GRID_YEAR, data_dir=data_dir).astype(float)
-    if sc.population.year is None:
+        loaded = load_gu_population("grid", GRID_YEAR, data_dir=data_dir)
+    elif sc.population.year is None:
         raise InputError("population.year", None, f"a year for population.source = {src!r}")
-    return gu_population(src, sc.population.year, sc.population.quarter, data_dir=data_dir).astype(float)
+    else:
+        loaded = load_gu_population(src, sc.population.year, sc.population.quarter, data_dir=data_dir)
+    return loaded.table.astype(float), loaded.sources
 
 
 def site_predictions(
@@ -175,11 +182,15 @@ def site_predictions(
     wanted: dict[PotentialTarget, str],
     notes: list[str],
     data_dir: Path | None,
+    *,
+    datasets: dict[str, Path] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per day at each site (lon, lat), for each demand-potential target in ``wanted`` (target -> weight).
 
     The models are fitted on one set of layers and the candidates' features computed once.
     Targets whose model is unavailable are left out, with a note naming ``objective.<weight>``.
+    The files the models were fitted on are added to ``datasets`` (when given) as
+    ``demand_potential.<name>``.
     """
     if not wanted:
         return {}
@@ -187,7 +198,10 @@ def site_predictions(
 
     try:
         fitted = fit_targets_from_data(data_dir, tuple(wanted))
-        feats = next(iter(fitted.values()))[0].features_for_points(lon, lat)
+        model = next(iter(fitted.values()))[0]
+        if datasets is not None:
+            datasets.update({f"demand_potential.{k}": v for k, v in model.layers.sources.items()})
+        feats = model.features_for_points(lon, lat)
         out = {}
         for target, (model, _) in fitted.items():
             pred = np.asarray(model.predict(feats), dtype=np.float64)
@@ -208,22 +222,30 @@ def find_candidates(
     station_x: npt.NDArray[np.float64],
     station_y: npt.NDArray[np.float64],
     data_dir: Path | None = None,
+    *,
+    datasets: dict[str, Path] | None = None,
 ) -> tuple[CandidateSites, dict[str, int]]:
     """The candidates stage: street nodes that may become a station, and what each filter removed.
 
     Walkable nodes inside Seoul, one per ``candidates.grid_m`` square, at least ``spacing.min_m``
     from every existing station, outside the forbidden polygons, optionally thinned to a fraction
     of the spacing (nodes near the most uncovered residents first), inside a dong polygon.
+    The boundary files read are added to ``datasets`` (when given): ``district_boundaries``
+    (Seoul's outline) and ``dong_boundaries``.
     """
     import shapely
 
-    from mobility.sources.boundaries import seoul_boundary
+    from mobility.sources.base import data_file
+    from mobility.sources.boundaries import DISTRICTS_RELPATH, load_dongs, seoul_boundary
 
     radius = sc.coverage.radius_m
     nx_, ny_ = np.asarray(pnet.x, dtype=np.float64), np.asarray(pnet.y, dtype=np.float64)
     sx, sy = station_x, station_y
     report: dict[str, int] = {"walkable nodes": int(pnet.n_nodes)}
     boundary = seoul_boundary(data_dir)
+    read: dict[str, Path] = {}
+    # seoul_boundary returns a geometry only: its file, resolved as it resolves it
+    read["district_boundaries"] = data_file(data_dir, DISTRICTS_RELPATH, "Seoul gu boundaries")
     inside = np.asarray(shapely.contains_xy(boundary, np.asarray(pnet.lon), np.asarray(pnet.lat)))
     report["outside Seoul"] = int((~inside).sum())
     idx = np.flatnonzero(inside)
@@ -248,7 +270,12 @@ def find_candidates(
         )
         idx = idx[kept]
     clon, clat = np.asarray(pnet.lon)[idx].astype(np.float64), np.asarray(pnet.lat)[idx].astype(np.float64)
-    cgu, cdong = districts_at(clon, clat, data_dir)
+    dongs = load_dongs(data_dir)
+    if dongs.sources:
+        read["dong_boundaries"] = dongs.sources[0]
+    cgu, cdong = _districts_in(clon, clat, dongs.table)
+    if datasets is not None:
+        datasets.update(read)
     no_gu = cgu == ""
     report["outside every dong polygon"] = int(no_gu.sum())
     keep = ~no_gu
@@ -278,11 +305,19 @@ def districts_at(
     With ``nearest_within_m`` > 0 a point outside every polygon takes the nearest one within that
     distance (stations just across the city line, which Seoul runs and counts as its own).
     """
-    import geopandas as gpd
-
     from mobility.sources.boundaries import load_dongs
 
-    dongs = load_dongs(data_dir).table[["gu_kr", "dong_kr", "geometry"]]
+    return _districts_in(lon, lat, load_dongs(data_dir).table, nearest_within_m)
+
+
+def _districts_in(
+    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], polygons: Any, nearest_within_m: float = 0.0
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    """The gu and dong of each point among the dong ``polygons`` (a ``load_dongs`` table), as
+    :func:`districts_at` gives them."""
+    import geopandas as gpd
+
+    dongs = polygons[["gu_kr", "dong_kr", "geometry"]]
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=dongs.crs)
     joined = gpd.sjoin(pts, dongs, how="left", predicate="intersects")
     joined = joined[~joined.index.duplicated(keep="first")].sort_index()
@@ -382,7 +417,9 @@ def build_inputs(
     if grid_loaded.sources:
         datasets["population_grid"] = grid_loaded.sources[0]
     grid = grid[grid["population"] > 0].reset_index(drop=True)
-    pop_by_gu = _district_population(sc, data_dir, grid)
+    pop_by_gu, pop_files = _district_population(sc, data_dir)
+    if pop_files:
+        datasets["district_population"] = pop_files[0]
     district_names = [str(g) for g in pop_by_gu.index]
 
     dx = grid["x_5179"].to_numpy(np.float64)
@@ -397,7 +434,10 @@ def build_inputs(
     if sc.objective.subway_weight > 0:
         from mobility.sources.layers import load_subway_stations
 
-        sub = load_subway_stations(data_dir, distinct=True).table
+        sub_loaded = load_subway_stations(data_dir, distinct=True)
+        sub = sub_loaded.table
+        if sub_loaded.sources:
+            datasets["subway_stations"] = sub_loaded.sources[0]
         slon = sub["lon"].to_numpy(np.float64)
         slat = sub["lat"].to_numpy(np.float64)
         sx, sy = to_metric(slon, slat)
@@ -430,7 +470,7 @@ def build_inputs(
     covered_before = np.asarray(existing_cover.sum(axis=0)).ravel() > 0
 
     progress("candidate sites")
-    cands, report = find_candidates(sc, pnet, demand, covered_before, sx, sy, data_dir)
+    cands, report = find_candidates(sc, pnet, demand, covered_before, sx, sy, data_dir, datasets=datasets)
 
     progress(f"coverage of {len(cands)} candidate sites")
     open_pts = np.flatnonzero(~covered_before)
@@ -464,7 +504,7 @@ def build_inputs(
         wanted["imbalance_per_day"] = "imbalance"
     if wanted:
         progress("demand potential of the candidate sites")
-    predictions = site_predictions(cands.lon, cands.lat, wanted, notes, data_dir)
+    predictions = site_predictions(cands.lon, cands.lat, wanted, notes, data_dir, datasets=datasets)
     predicted = predictions.get("trips_per_day")
     imbalance = predictions.get("imbalance_per_day")
     if imbalance is not None:

@@ -41,6 +41,7 @@ __all__ = [
     "gu_population",
     "load_dong_population",
     "load_dong_population_2025_file",
+    "load_gu_population",
     "load_population_grid",
     "load_registered_population",
 ]
@@ -335,6 +336,20 @@ def gu_population(
 ) -> pd.Series:
     """Residents per gu from one source, for ``bikes per 10,000 residents`` and similar ratios.
 
+    The table of :func:`load_gu_population` (see there for the parameters); use that to also
+    know the file it was read from.
+    """
+    return load_gu_population(source, year, quarter, data_dir).table
+
+
+def load_gu_population(
+    source: Literal["registered", "census", "grid"],
+    year: int,
+    quarter: int | None = None,
+    data_dir: Path | str | None = None,
+) -> Loaded[pd.Series]:
+    """Residents per gu from one source, with the account of the rows and the file read.
+
     Parameters
     ----------
     source
@@ -351,8 +366,9 @@ def gu_population(
 
     Returns
     -------
-    pandas.Series
-        25 integer values indexed by ``gu_kr`` in KOSTAT order, named ``population``.
+    Loaded[pandas.Series]
+        ``table``: 25 integer values indexed by ``gu_kr`` in KOSTAT order, named ``population``;
+        ``report`` and ``sources``: those of the source's loader (its one file).
 
     Raises
     ------
@@ -360,9 +376,10 @@ def gu_population(
         For an unknown source, a year or quarter the source does not have.
     """
     order = GU_CODES["gu_kr"]
+    loaded: Loaded[Any]
     if source == "registered":
-        table = load_registered_population(data_dir).table
-        table = table[~table["is_total"]]
+        loaded = load_registered_population(data_dir)
+        table = loaded.table[~loaded.table["is_total"]]
         in_year = table[table["year"] == year]
         if in_year.empty:
             years = sorted(table["year"].unique().tolist())
@@ -382,21 +399,23 @@ def gu_population(
         if year not in CENSUS_YEARS:
             raise InputError("year", year, f"a census year {list(CENSUS_YEARS)}")
         if year == 2010:
-            pop = _census_population_rows(data_file(data_dir, CENSUS_RELPATH, "census population table"))
+            path = data_file(data_dir, CENSUS_RELPATH, "census population table")
+            pop = _census_population_rows(path)
             rows = pop[(pop["year"] == year) & pop["adm3_code"].isna()]
             names = dict(zip(GU_CODES["kostat_code"], GU_CODES["gu_kr"], strict=True))
             gu_index = [names.get(int(c)) for c in pd.to_numeric(rows["adm2_code"])]
             series = pd.Series(rows["value"].to_numpy(), index=gu_index)
+            loaded = Loaded(rows, QualityReport("population_census_gu_2010", rows_read=len(rows)), [path])
         else:
-            dongs = load_dong_population(data_dir, year).table
-            series = dongs.groupby("gu_kr")["population"].sum()
+            loaded = load_dong_population(data_dir, year)
+            series = loaded.table.groupby("gu_kr")["population"].sum()
     elif source == "grid":
         if quarter is not None:
             raise InputError("quarter", quarter, "None for the grid")
         if year != GRID_YEAR:
             raise InputError("year", year, f"{GRID_YEAR} (the 100 m grid's only year)")
-        grid = load_population_grid(data_dir).table
-        series = grid.groupby("gu_kr")["population"].sum()
+        loaded = load_population_grid(data_dir)
+        series = loaded.table.groupby("gu_kr")["population"].sum()
     else:
         raise InputError("source", source, "'registered', 'census' or 'grid'")
     out = series.reindex(order.to_numpy())
@@ -406,7 +425,7 @@ def gu_population(
     out = out.astype(np.int64)
     out.index.name = "gu_kr"
     out.name = "population"
-    return out
+    return Loaded(out, loaded.report, list(loaded.sources))
 
 
 DATASETS: list[DatasetSpec] = family_datasets(
