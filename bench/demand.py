@@ -25,10 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.linalg import expm
 
+from mobility.benchcli import Progress, existing_dir, positive_int, run_main
 from mobility.machine import describe, machine
 
 
@@ -54,17 +56,25 @@ def expm_curve(lam: np.ndarray, mu: np.ndarray, docks: int, extra: int, weights:
     return value
 
 
-def main() -> None:
+def baseline_label(timed: int, stations: int) -> str:
+    """The baseline's row label: every station timed, or a sample extrapolated to all of them."""
+    how = f"all {stations} timed" if timed == stations else f"{timed} timed, extrapolated"
+    return f"baseline: expm per station and step ({how})"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--data-dir", type=existing_dir, default=None)
     ap.add_argument(
-        "--sample", type=int, default=None, help="Stations timed with the baseline (default: all)."
+        "--sample", type=positive_int, default=None, help="Stations timed with the baseline (default: all)."
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    step = Progress()
 
     from mobility.demand.data import load_profiles
     from mobility.demand.inventory import InventoryParams, dissatisfaction_curves, step_rates
 
+    step("loading the demand profiles")
     prof = load_profiles(args.data_dir)
     params = InventoryParams(start_hour=7.0, horizon_hours=3.0, step_minutes=15.0)
     rent, ret = prof.hourly("weekday")
@@ -72,6 +82,7 @@ def main() -> None:
     docks = prof.stations["docks"].fillna(0).astype("int64").to_numpy()
     n = len(docks)
 
+    step(f"engine: dissatisfaction curves of {n} stations")
     t0 = time.perf_counter()
     curves = dissatisfaction_curves(lam, mu, docks, params=params)
     engine_s = time.perf_counter() - t0
@@ -79,6 +90,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     size = n if args.sample is None else min(args.sample, n)
     sample = np.sort(rng.choice(n, size=size, replace=False))
+    step(f"baseline: expm per station and step, {size} stations")
     weights = np.array([params.rental_failure_weight, params.return_failure_weight, params.overflow_penalty])
     t0 = time.perf_counter()
     base = [expm_curve(lam[i], mu[i], int(docks[i]), params.max_overflow, weights) for i in sample]
@@ -88,7 +100,7 @@ def main() -> None:
     rows = [
         ("engine: vectorized uniformization (all stations)", engine_s, 1.0),
         (
-            f"baseline: expm per station and step ({len(sample)} timed, extrapolated)",
+            baseline_label(len(sample), n),
             base_s,
             base_s / engine_s,
         ),
@@ -117,4 +129,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -14,6 +14,7 @@ layers:
 * png / svg: a plain ``GeoDataFrame.plot`` of every layer (no legend, labels, scale bar).
 
 Prints the machine, a table (seconds and MB, ours vs baseline, ratios) and a last line of JSON.
+The outputs are written to a temporary folder removed at the end, or kept in ``--out``.
 Usage: ``.venv/bin/python bench/export.py [--new 500 --trucks 30 --stops 25]``.
 """
 
@@ -22,14 +23,23 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mobility.benchcli import (
+    Progress,
+    existing_file,
+    non_negative_int,
+    output_dir,
+    positive_float,
+    positive_int,
+    run_main,
+    scratch_dir,
+)
 from mobility.machine import describe, machine
 
 
@@ -64,50 +74,17 @@ def densify(doc: dict[str, Any], step_m: float) -> None:
         r["path"] = [list(inv.transform(x, y)) for x, y in pts]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--new", type=int, default=500, help="synthetic new stations")
-    ap.add_argument("--trucks", type=int, default=30)
-    ap.add_argument("--stops", type=int, default=25)
-    ap.add_argument("--step-m", type=float, default=15.0, help="route path point spacing (m)")
-    ap.add_argument("--out", type=Path, default=None, help="keep the outputs here (default: a temp dir)")
-    ap.add_argument(
-        "--routes", type=Path, default=None, help="a real routes.json instead of synthetic routes"
-    )
-    args = ap.parse_args()
-
-    import geopandas as gpd
+def _run_formats(layers: Any, tmp: Path, step: Progress) -> list[dict[str, Any]]:
+    """Time every format, ours into ``tmp/ours`` and the naive baseline into ``tmp/baseline``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from mobility.config import resolve_data_dir
     from mobility.export import export_layers
     from mobility.export import html_map as hm
     from mobility.export.gbfs import build_feeds
-    from mobility.export.layers import layers_from_plan, layers_from_routes
-    from mobility.export.synthetic import synthetic_plan, synthetic_routes
-    from mobility.placement.plan import Plan
 
-    data_dir = resolve_data_dir()
-    t0 = time.perf_counter()
-    plan = synthetic_plan(data_dir, new=args.new, seed=7, scenario="bench-large")
-    layers = layers_from_plan(Plan.from_dict(plan), data_dir)
-    if args.routes is not None:
-        routes = json.loads(args.routes.read_text(encoding="utf-8"))
-        routes["routes"] = [r for r in routes["routes"] if r["stops"]]
-        for r in routes["routes"]:
-            r["path"] = r.get("path") or [[s["lon"], s["lat"]] for s in r["stops"]]
-    else:
-        routes = synthetic_routes(layers.existing_stations, trucks=args.trucks, stops=args.stops, seed=7)
-        densify(routes, args.step_m)
-    layers = layers.with_routes(layers_from_routes(routes))
-    build_s = time.perf_counter() - t0
-    counts = layers.counts()
-    path_points = sum(len(r["path"]) for r in routes["routes"])
-
-    tmp = Path(args.out or tempfile.mkdtemp(prefix="bench-export-"))
     ours, base = tmp / "ours", tmp / "baseline"
     ours.mkdir(parents=True, exist_ok=True)
     base.mkdir(parents=True, exist_ok=True)
@@ -167,6 +144,7 @@ def main() -> None:
     ]  # fmt: skip
     rows = []
     for name, mine, naive in cases:
+        step(f"{name}: ours, then the baseline")
         s_ours, b_ours = timed(mine)
         s_base, b_base = timed(naive)
         rows.append(
@@ -181,10 +159,56 @@ def main() -> None:
             }
         )
 
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--new", type=non_negative_int, default=500, help="synthetic new stations")
+    ap.add_argument("--trucks", type=positive_int, default=30)
+    ap.add_argument("--stops", type=positive_int, default=25)
+    ap.add_argument("--step-m", type=positive_float, default=15.0, help="route path point spacing (m)")
+    ap.add_argument(
+        "--out", type=output_dir, default=None, help="keep the outputs here (default: a temp dir, removed)"
+    )
+    ap.add_argument(
+        "--routes", type=existing_file, default=None, help="a real routes.json instead of synthetic routes"
+    )
+    args = ap.parse_args(argv)
+    step = Progress()
+
+    import geopandas as gpd
+
+    from mobility.config import resolve_data_dir
+    from mobility.export.layers import layers_from_plan, layers_from_routes
+    from mobility.export.synthetic import synthetic_plan, synthetic_routes
+    from mobility.placement.plan import Plan
+
+    data_dir = resolve_data_dir()
+    step(f"building the plan's layers ({args.new} new stations, routes)")
+    t0 = time.perf_counter()
+    plan = synthetic_plan(data_dir, new=args.new, seed=7, scenario="bench-large")
+    layers = layers_from_plan(Plan.from_dict(plan), data_dir)
+    if args.routes is not None:
+        routes = json.loads(args.routes.read_text(encoding="utf-8"))
+        routes["routes"] = [r for r in routes["routes"] if r["stops"]]
+        for r in routes["routes"]:
+            r["path"] = r.get("path") or [[s["lon"], s["lat"]] for s in r["stops"]]
+    else:
+        routes = synthetic_routes(layers.existing_stations, trucks=args.trucks, stops=args.stops, seed=7)
+        densify(routes, args.step_m)
+    layers = layers.with_routes(layers_from_routes(routes))
+    build_s = time.perf_counter() - t0
+    counts = layers.counts()
+    path_points = sum(len(r["path"]) for r in routes["routes"])
+
+    with scratch_dir("bench-export-", out=args.out) as tmp:
+        rows = _run_formats(layers, tmp, step)
+
     m = machine()
     print(f"machine: {describe(m)}")
     print(f"plan: {counts} route path points {path_points:,}; layers built in {build_s:.1f} s")
-    print(f"outputs in {tmp}")
+    print(f"outputs in {tmp}" if args.out is not None else "outputs removed (keep them with --out DIR)")
     print(f"{'format':8} {'s':>7} {'MB':>8} | {'base s':>7} {'base MB':>8} | {'size x':>7} {'time x':>7}")
     for r in rows:
         print(
@@ -209,4 +233,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

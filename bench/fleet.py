@@ -15,23 +15,27 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from mobility.benchcli import Progress, existing_file, positive_float, run_main
 from mobility.machine import describe, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "seoul-2019-budget.yaml"))
-    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds for the plain MIP")
-    args = ap.parse_args()
+    ap.add_argument("--scenario", type=existing_file, default=ROOT / "scenarios" / "seoul-2019-budget.yaml")
+    ap.add_argument("--time-limit", type=positive_float, default=60.0, help="seconds for the plain MIP")
+    args = ap.parse_args(argv)
+    step = Progress()
 
     from rich.console import Console
     from rich.table import Table
 
+    from mobility.cli.common import native_stdout_to_stderr
     from mobility.placement.fleet import allocate_fleet
     from mobility.placement.pipeline import (
         build_expansion_data,
@@ -43,15 +47,21 @@ def main() -> None:
     from mobility.scenario.expansion import load_scenario
 
     console = Console(width=120)
+    step("loading the scenario")
     sc = load_scenario(args.scenario)
     params = model_params(sc)
-    inputs = build_inputs(sc)
-    data, _ = build_expansion_data(sc, inputs)
-    siting = solve_siting(sc, inputs, data, params)
-    problem, _rates = fleet_problem(sc, inputs, siting)
-    fleet_params = replace(params, backend="SCIP", time_limit=args.time_limit)
-    ours = allocate_fleet(problem, fleet_params)
-    mip = allocate_fleet(problem, fleet_params, method="mip")
+    with native_stdout_to_stderr():  # the solvers' banners and logs: stdout keeps the figures
+        inputs = build_inputs(sc, progress=step)
+        step("expansion model data")
+        data, _ = build_expansion_data(sc, inputs)
+        step("site selection (the scenario's own solver and time limit)")
+        siting = solve_siting(sc, inputs, data, params)
+        problem, _rates = fleet_problem(sc, inputs, siting)
+        fleet_params = replace(params, backend="SCIP", time_limit=args.time_limit)
+        step("fleet allocation: allocate_fleet (Lagrangian)")
+        ours = allocate_fleet(problem, fleet_params)
+        step(f"fleet allocation: plain MIP (SCIP, {args.time_limit:g} s)")
+        mip = allocate_fleet(problem, fleet_params, method="mip")
 
     table = Table(
         title=f"fleet allocation — {sc.name}: {len(problem.docks)} stations, {int(problem.is_new.sum())} new"
@@ -101,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -35,11 +35,13 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mobility.benchcli import Progress, existing_dir, positive_float, positive_int, run_main
 from mobility.machine import describe, machine
 
 
@@ -96,18 +98,21 @@ def nx_graph(pnet: Any, weight: str) -> Any:
     return g
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--data-dir", type=existing_dir, default=None)
     ap.add_argument("--skip-cold", action="store_true", help="Skip the ~30–60 s cold GraphML load.")
-    ap.add_argument("--scipy-sources", type=int, default=60)
-    ap.add_argument("--nx-sources", type=int, default=3)
-    ap.add_argument("--demand", type=int, default=50_000)
-    ap.add_argument("--sites", type=int, default=20_000)
-    ap.add_argument("--radius", type=float, default=800.0)
-    ap.add_argument("--radius-sample", type=int, default=1500, help="Roots for the radius baselines.")
+    ap.add_argument("--scipy-sources", type=positive_int, default=60)
+    ap.add_argument("--nx-sources", type=positive_int, default=3)
+    ap.add_argument("--demand", type=positive_int, default=50_000)
+    ap.add_argument("--sites", type=positive_int, default=20_000)
+    ap.add_argument("--radius", type=positive_float, default=800.0)
+    ap.add_argument(
+        "--radius-sample", type=positive_int, default=1500, help="Roots for the radius baselines."
+    )
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    step = Progress()
 
     import pyroutingkit as rk
     from scipy.sparse.csgraph import dijkstra
@@ -130,6 +135,7 @@ def main() -> None:
     rows: list[tuple[str, str, str, str]] = []
 
     # (a) load -----------------------------------------------------------------------------
+    step("(a) loading the all-modes network" + ("" if args.skip_cold else " (cold GraphML load in a child)"))
     load_network("osm-all", data_dir)  # make sure the cache exists (not timed)
     if not args.skip_cold:
         cold = cold_load(str(data_dir))
@@ -152,6 +158,7 @@ def main() -> None:
         )
 
     # (b) station matrix -------------------------------------------------------------------
+    step("(b) station matrices (walk, bike)")
     t = time.perf_counter()
     walk = apply_profile(net, "walk")
     res["profile_s"] = round(time.perf_counter() - t, 3)
@@ -201,6 +208,7 @@ def main() -> None:
     res["max_rss_engine_mb"] = round(max_rss_mb())
     uniq = np.unique(s.node)
     # scipy baseline
+    step("(b) baselines: scipy and networkx Dijkstra on sampled sources")
     ks = min(args.scipy_sources, len(uniq))
     sample = rng.choice(uniq, ks, replace=False)
     csr = walk.csr("time", integer=True)
@@ -251,6 +259,7 @@ def main() -> None:
     del g
 
     # (c) radius matrix --------------------------------------------------------------------
+    step(f"(c) radius matrix: {args.demand:,} x {args.sites:,} within {args.radius:g} m")
     dem = sample_points(data_dir, args.demand, rng, weighted=True)
     sites = sample_points(data_dir, args.sites, rng, weighted=False)
     sd = snap_points(walk, dem[:, 0], dem[:, 1])
@@ -270,6 +279,7 @@ def main() -> None:
     res["radius_pairs"] = int(R.nnz)
     res["max_rss_engine_mb"] = round(max(res["max_rss_engine_mb"], max_rss_mb()))
     # baselines: whole-graph scipy with limit, networkx with cutoff, on sampled site roots
+    step("(c) baselines: scipy with limit, networkx with cutoff, on sampled roots")
     us = np.unique(sd.node)
     ut = np.unique(ss.node)
     roots = rng.choice(ut, min(args.radius_sample, len(ut)), replace=False)
@@ -340,4 +350,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

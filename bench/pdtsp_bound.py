@@ -35,13 +35,20 @@ import argparse
 import json
 import math
 import time
-from pathlib import Path
+from collections.abc import Sequence
 
 import networkx as nx
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
+from mobility.benchcli import (
+    existing_file,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    run_main,
+)
 from mobility.machine import describe
 from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance
 from mobility.rebalancing.formats import BenchmarkInstance, read_pdtsp
@@ -334,20 +341,29 @@ def _merge(
     }
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("files", nargs="+", type=Path)
-    ap.add_argument("--milp-seconds", type=float, default=0.0, help="Then the integer relaxation.")
+    ap.add_argument("files", nargs="+", type=existing_file)
+    ap.add_argument(
+        "--milp-seconds",
+        type=non_negative_float,
+        default=0.0,
+        help="Then the integer relaxation (0: not run).",
+    )
     ap.add_argument(
         "--merge-runs",
-        type=int,
+        type=non_negative_int,
         default=0,
         help="Instead: tour merging of this many engine portfolios (the MILP over their edges, "
         "--milp-seconds long).",
     )
-    ap.add_argument("--merge-seconds", type=float, default=15.0, help="Time limit of each portfolio.")
-    ap.add_argument("--knn", type=int, default=0, help="Also each vertex's K nearest neighbours.")
-    a = ap.parse_args()
+    ap.add_argument(
+        "--merge-seconds", type=positive_float, default=15.0, help="Time limit of each portfolio."
+    )
+    ap.add_argument(
+        "--knn", type=non_negative_int, default=0, help="Also each vertex's K nearest neighbours."
+    )
+    a = ap.parse_args(argv)
     print(f"machine: {describe()}", flush=True)
     for f in a.files:
         inst = read_pdtsp(f)
@@ -379,4 +395,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -13,32 +13,40 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from mobility.benchcli import Progress, existing_file, positive_float, run_main
 from mobility.machine import describe, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "seoul-2019-30k.yaml"))
-    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per solver")
+    ap.add_argument("--scenario", type=existing_file, default=ROOT / "scenarios" / "seoul-2019-30k.yaml")
+    ap.add_argument("--time-limit", type=positive_float, default=60.0, help="seconds per solver")
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    step = Progress()
 
     from rich.console import Console
     from rich.table import Table
 
+    from mobility.cli.common import native_stdout_to_stderr
     from mobility.placement.pipeline import build_inputs, plan_expansion
     from mobility.scenario.expansion import load_scenario
 
     console = Console(stderr=False)
+    step("loading the scenario")
     sc = load_scenario(args.scenario)
     t0 = time.perf_counter()
-    inputs = build_inputs(sc)
-    t_inputs = time.perf_counter() - t0
-    plan, _res = plan_expansion(sc, inputs=inputs, time_limit=args.time_limit, seed=args.seed)
+    with native_stdout_to_stderr():  # HiGHS's banner and the solvers' logs: stdout keeps the figures
+        inputs = build_inputs(sc, progress=step)
+        t_inputs = time.perf_counter() - t0
+        plan, _res = plan_expansion(
+            sc, inputs=inputs, time_limit=args.time_limit, seed=args.seed, progress=step
+        )
     t_total = time.perf_counter() - t0
     s = plan.siting_stats
     greedy_pop = plan.greedy_covered_population or 0.0
@@ -100,4 +108,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mobility.benchcli import (
+    Progress,
+    existing_dir,
+    existing_file,
+    iso_date,
+    positive_float,
+    positive_int,
+    run_main,
+)
 from mobility.machine import describe, machine
 from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing
 from mobility.rebalancing.decompose import subproblem
@@ -72,7 +82,19 @@ def row(name: str, plan: Any, problem: Any, seconds: float) -> dict[str, Any]:
         "full_after": t.stations_full_after,
         "seconds": round(seconds, 1),
         "valid": rep.ok,
+        "found": t.stations_visited > 0,
     }
+
+
+def removed(r: dict[str, Any]) -> float:
+    """Dissatisfaction a row's plan removes."""
+    return float(r["dissatisfaction_before"] - r["dissatisfaction_after"])
+
+
+def over(value: float, base: dict[str, Any], base_value: float) -> float | None:
+    """``value / base_value``, or ``None`` when the baseline row found no plan (no station visited,
+    e.g. OR-Tools out of time): a ratio to an empty plan says nothing."""
+    return value / base_value if base["found"] and base_value > 0 else None
 
 
 def fmt(r: dict[str, Any]) -> str:
@@ -89,19 +111,25 @@ def timed(f: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "seoul-nightly.yaml")
-    ap.add_argument("--status", type=Path, default=None, help="snapshot CSV/Parquet (default: derived)")
-    ap.add_argument("--date", default="2022-01-01")
-    ap.add_argument("--time-limit", type=float, default=240.0, help="seconds for ours and for OR-Tools")
-    ap.add_argument("--sub-time", type=float, default=30.0, help="seconds for whole vs decomposed")
-    ap.add_argument("--sub-stations", type=int, default=300)
-    ap.add_argument("--sub-trucks", type=int, default=4)
+    ap.add_argument("--scenario", type=existing_file, default=ROOT / "scenarios" / "seoul-nightly.yaml")
+    ap.add_argument(
+        "--status", type=existing_file, default=None, help="snapshot CSV/Parquet (default: derived)"
+    )
+    ap.add_argument("--date", type=iso_date, default="2022-01-01")
+    ap.add_argument(
+        "--time-limit", type=positive_float, default=240.0, help="seconds for ours and for OR-Tools"
+    )
+    ap.add_argument("--sub-time", type=positive_float, default=30.0, help="seconds for whole vs decomposed")
+    ap.add_argument("--sub-stations", type=positive_int, default=300)
+    ap.add_argument("--sub-trucks", type=positive_int, default=4)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--replications", type=int, default=10, help="simulated mornings per method")
-    ap.add_argument("--data-dir", type=Path, default=None)
-    a = ap.parse_args()
+    ap.add_argument("--replications", type=positive_int, default=10, help="simulated mornings per method")
+    ap.add_argument("--data-dir", type=existing_dir, default=None)
+    a = ap.parse_args(argv)
+    step = Progress()
+    step("loading the scenario, the evening stock and the night's travel times")
 
     scn = load_nightly(a.scenario)
     t0 = time.perf_counter()
@@ -126,17 +154,17 @@ def main() -> None:
     rows.append(row("greedy dispatcher", g, p, s))
     print(f"greedy done ({s:.0f} s)", flush=True)
     o, s = timed(lambda: ortools_routing(p, time_limit=a.time_limit, seed=a.seed))
-    rows.append(row(f"plain OR-Tools ({a.time_limit:.0f} s)", o, p, s))
+    rows.append(row(f"plain OR-Tools ({a.time_limit:g} s)", o, p, s))
     print(f"ortools done ({s:.0f} s)", flush=True)
     ours, s = timed(lambda: solve(p, SolveParams(time_limit=a.time_limit, seed=a.seed, workers=2)))
-    rows.append(row(f"ours: zones+LNS+descent ({a.time_limit:.0f} s)", ours, p, s))
+    rows.append(row(f"ours: zones+LNS+descent ({a.time_limit:g} s)", ours, p, s))
     print(f"ours done ({s:.0f} s)", flush=True)
     # before/after of the classic one-commodity neighbourhoods (issue 15): the same engine without
     # its last descent on frozen quantities
     off, s = timed(
         lambda: solve(p, SolveParams(time_limit=a.time_limit, seed=a.seed, workers=2, classic="off"))
     )
-    rows.append(row(f"ours, classic phase off ({a.time_limit:.0f} s)", off, p, s))
+    rows.append(row(f"ours, classic phase off ({a.time_limit:g} s)", off, p, s))
     print(f"ours, classic phase off done ({s:.0f} s)", flush=True)
 
     # the next morning, simulated (an independent measure of the same nights) against the
@@ -182,24 +210,22 @@ def main() -> None:
     print(hdr)
     for r in rows:
         print(fmt(r))
-    base_removed = rows[0]["dissatisfaction_before"] - rows[0]["dissatisfaction_after"]
-    ours_r, ort_r, gr_r = rows[2], rows[1], rows[0]
+    ours_r, ort_r, gr_r, off_r = rows[2], rows[1], rows[0], rows[3]
     ratios = {
-        "objective_ours_over_greedy": ours_r["objective"] / gr_r["objective"],
-        "objective_ours_over_ortools": ours_r["objective"] / ort_r["objective"],
-        "dissatisfaction_removed_ours_over_greedy": (
-            (ours_r["dissatisfaction_before"] - ours_r["dissatisfaction_after"]) / max(base_removed, 1e-9)
-        ),
-        "dissatisfaction_removed_ours_over_ortools": (
-            (ours_r["dissatisfaction_before"] - ours_r["dissatisfaction_after"])
-            / max(ort_r["dissatisfaction_before"] - ort_r["dissatisfaction_after"], 1e-9)
-        ),
+        "objective_ours_over_greedy": over(ours_r["objective"], gr_r, gr_r["objective"]),
+        "objective_ours_over_ortools": over(ours_r["objective"], ort_r, ort_r["objective"]),
+        "dissatisfaction_removed_ours_over_greedy": over(removed(ours_r), gr_r, removed(gr_r)),
+        "dissatisfaction_removed_ours_over_ortools": over(removed(ours_r), ort_r, removed(ort_r)),
+        "objective_ours_classic_off_over_greedy": over(off_r["objective"], gr_r, gr_r["objective"]),
+        "objective_ours_classic_off_over_ortools": over(off_r["objective"], ort_r, ort_r["objective"]),
+        "objective_ours_over_ours_classic_off": over(ours_r["objective"], off_r, off_r["objective"]),
     }
-    off_r = rows[3]
-    ratios["objective_ours_classic_off_over_greedy"] = off_r["objective"] / gr_r["objective"]
-    ratios["objective_ours_classic_off_over_ortools"] = off_r["objective"] / ort_r["objective"]
-    ratios["objective_ours_over_ours_classic_off"] = ours_r["objective"] / off_r["objective"]
-    print("ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items()))
+    print(
+        "ratios: "
+        + ", ".join(
+            f"{k}: baseline found no plan" if v is None else f"{k} = {v:.3f}" for k, v in ratios.items()
+        )
+    )
     print()
     print(
         f"decomposition cost on {sub.n_stations} stations / {len(sub.trucks)} trucks "
@@ -208,8 +234,13 @@ def main() -> None:
     print(hdr)
     for r in sub_rows:
         print(fmt(r))
-    dec_cost = sub_rows[1]["objective"] / sub_rows[0]["objective"] - 1.0
-    print(f"decomposed / whole objective - 1 = {dec_cost:+.3%}")
+    dec_ratio = over(sub_rows[1]["objective"], sub_rows[0], sub_rows[0]["objective"])
+    dec_cost = None if dec_ratio is None else dec_ratio - 1.0
+    print(
+        "decomposed / whole objective - 1: baseline found no plan"
+        if dec_cost is None
+        else f"decomposed / whole objective - 1 = {dec_cost:+.3%}"
+    )
     print()
     print(
         f"the morning after, {morning.day} ({morning.replications} simulated mornings): riders lost at "
@@ -252,4 +283,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -7,7 +7,8 @@
   surpluses and deficits; :func:`mobility.rebalancing.benchmark.brp_from_night`);
 * a ``bks.csv`` in each with blank ``best_known`` (unknown).
 
-These are derived data: the default ``DIR`` is the cache (``$MOBILITY_CACHE_DIR/benchmarks``).
+These are derived data: the default ``DIR`` is the cache's ``benchmarks`` folder
+(``.cache/benchmarks``, or ``$MOBILITY_CACHE_DIR/benchmarks`` when that is set).
 Then ``mobility bench pdtsp DIR/pdtsp --time-limit 60`` and ``mobility bench brp DIR/brp
 --time-limit 10``.
 
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
+from mobility.benchcli import existing_file, iso_date, output_dir, run_main
 from mobility.config import cache_dir
 from mobility.rebalancing.benchmark import brp_from_night, generate_pdtsp
 from mobility.rebalancing.formats import BenchmarkInstance, write_brp, write_pdtsp
@@ -50,13 +53,13 @@ def _bks(path: Path, rows: list[BenchmarkInstance]) -> None:
             w.writerow([inst.name, inst.n, inst.capacity, inst.max_vehicles or "unlimited", "", "no/unknown"])
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "seoul-nightly.yaml")
-    ap.add_argument("--date", default="2022-01-01")
+    ap.add_argument("--out", type=output_dir, default=None, help="folder (default: the cache's benchmarks/)")
+    ap.add_argument("--scenario", type=existing_file, default=ROOT / "scenarios" / "seoul-nightly.yaml")
+    ap.add_argument("--date", type=iso_date, default="2022-01-01")
     ap.add_argument("--skip-seoul", action="store_true")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     out = a.out or cache_dir("benchmarks")
     pd_dir = out / "pdtsp" / "instances"
     pd_dir.mkdir(parents=True, exist_ok=True)
@@ -91,4 +94,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

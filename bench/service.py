@@ -49,7 +49,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,17 @@ import httpx
 import numpy as np
 import psutil
 
+from mobility.benchcli import (
+    Progress,
+    existing_file,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    positive_int_list,
+    run_main,
+    scratch_dir,
+    share,
+)
 from mobility.machine import describe, machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -736,7 +747,7 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
             f"(the server CPU the submissions add explains {r['cpu_explains']} in a closed loop); "
             f"submissions were {r['submit_share']:.1%} of the mixed run's requests"
         )
-    print(f"machine: {m['cores']} cores, {m['ram_gb']} GB, {m['cpu']}, load {m['loadavg']}")
+    print(f"machine: {describe(m)}")
     at50 = runs.get("50", {})
     target = {
         "reads_p99_ms_max": 50,
@@ -766,7 +777,7 @@ def print_mixed(args: argparse.Namespace, runs: dict[str, Any], plan_bytes: int)
     )
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
         "--mixed",
@@ -775,20 +786,20 @@ def main() -> None:
     )
     ap.add_argument(
         "--mixed-clients",
-        type=lambda t: [int(x) for x in t.split(",")],
+        type=positive_int_list,
         default=[50, 200],
         help="client counts of --mixed (comma-separated)",
     )
-    ap.add_argument("--post-share", type=float, default=0.1, help="--mixed: share of submissions")
+    ap.add_argument("--post-share", type=share, default=0.1, help="--mixed: share of submissions")
     ap.add_argument(
         "--think-ms",
-        type=float,
+        type=non_negative_float,
         default=0.0,
         help="--mixed with wrk: each read client waits this long before each request (0: closed loop)",
     )
     ap.add_argument(
         "--hold-ms",
-        type=float,
+        type=non_negative_float,
         default=2000.0,
         help="--mixed with wrk: open every connection, wait this long, then start the measured "
         "traffic (0: time the first requests of the new connections too, listen queue included)",
@@ -796,26 +807,44 @@ def main() -> None:
     ap.add_argument(
         "--identity", action="store_true", help="--mixed: reads without Accept-Encoding: gzip (uncompressed)"
     )
-    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--clients", type=positive_int, default=50)
     ap.add_argument(
         "--generator",
         choices=["auto", "wrk", "python", "both"],
         default="auto",
         help="load generator: wrk if installed (auto), the in-process Python one, or both in turn",
     )
-    ap.add_argument("--seconds", type=float, default=10.0, help="wrk: duration per endpoint")
-    ap.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1 leaves a core to the server)")
-    ap.add_argument("--requests", type=int, default=3000, help="python generator: requests per endpoint")
-    ap.add_argument("--max-seconds", type=float, default=40.0, help="python generator: cap per endpoint")
+    ap.add_argument("--seconds", type=positive_float, default=10.0, help="wrk: duration per endpoint")
     ap.add_argument(
-        "--workers", type=int, default=1, help="uvicorn worker processes (mobility serve --workers)"
+        "--wrk-threads", type=positive_int, default=1, help="wrk threads (1 leaves a core to the server)"
+    )
+    ap.add_argument(
+        "--requests", type=positive_int, default=3000, help="python generator: requests per endpoint"
+    )
+    ap.add_argument(
+        "--max-seconds", type=positive_float, default=40.0, help="python generator: cap per endpoint"
+    )
+    ap.add_argument(
+        "--workers", type=positive_int, default=1, help="uvicorn worker processes (mobility serve --workers)"
     )
     ap.add_argument("--skip-post", action="store_true", help="leave out POST /v1/scenarios")
-    ap.add_argument("--plan", type=Path, help="a plan.json to serve (default: synthetic, 2019-scenario size)")
-    args = ap.parse_args()
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (database, server log) at the end"
+    )
+    ap.add_argument(
+        "--plan", type=existing_file, help="a plan.json to serve (default: synthetic, 2019-scenario size)"
+    )
+    args = ap.parse_args(argv)
     generators = pick_generator(args.generator)
 
-    tmp = Path(tempfile.mkdtemp(prefix="mobility-bench-api-"))
+    with scratch_dir("mobility-bench-api-", keep=args.keep) as tmp:
+        _load_test(args, generators, tmp)
+
+
+def _load_test(args: argparse.Namespace, generators: list[str], tmp: Path) -> None:
+    """Start the server with its database in ``tmp``, drive it and print the results."""
+    step = Progress()
+    step("storing the plan and starting the server")
     db = f"sqlite:///{tmp / 'bench.sqlite'}"
     plan = json.loads(args.plan.read_text(encoding="utf-8")) if args.plan else synthetic_plan()
     job_id, key, plan_bytes = store_plan(db, plan)
@@ -853,7 +882,10 @@ def main() -> None:
                 pass
             time.sleep(0.2)
         else:
-            raise SystemExit("server did not start; see " + str(tmp / "server.log"))
+            log.flush()
+            tail = (tmp / "server.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise SystemExit(f"server did not start; its log ends with:\n{tail}")
+        step("server up; waiting until its start-up work is done")
         settled = wait_settled(server.pid)
         print(f"server idle {settled:.0f} s after it answered /readyz (start-up work in its threads)")
         if args.mixed:
@@ -874,6 +906,7 @@ def main() -> None:
             specs[ENDPOINTS[4]] = ("POST", "/v1/scenarios", h, SCENARIO)
         for gen in generators:
             for name, (method, path, headers, body) in specs.items():
+                step(f"{gen}: {name}")
                 if gen == "wrk":
                     r = drive_wrk(
                         port, method, path, headers, body, args.clients, args.seconds, args.wrk_threads
@@ -889,6 +922,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
+        log.close()
     m = machine()
     print(
         f"mobility API load test: {args.clients} concurrent keep-alive clients on loopback, "
@@ -941,4 +975,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -21,11 +21,13 @@ import json
 import os
 import resource
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from mobility.machine import machine
+from mobility.benchcli import Progress, iso_date, positive_int, run_main
+from mobility.machine import describe, machine
 from mobility.simulation.engine import SimulationProblem
 
 
@@ -97,22 +99,24 @@ def simpy_replication(p: SimulationProblem, seed: int) -> dict[str, np.ndarray]:
     return out
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--replications", type=int, default=100)
-    ap.add_argument("--simpy-replications", type=int, default=2)
-    ap.add_argument("--validation-replications", type=int, default=50)
-    ap.add_argument("--day", default="2023-06-14")
+    ap.add_argument("--replications", type=positive_int, default=100)
+    ap.add_argument("--simpy-replications", type=positive_int, default=2)
+    ap.add_argument("--validation-replications", type=positive_int, default=50)
+    ap.add_argument("--day", type=iso_date, default="2023-06-14")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-validation", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    step = Progress()
 
     from mobility.simulation.engine import run
     from mobility.simulation.pipeline import prepare
     from mobility.simulation.validation import ValidationRun, validate_day, validate_month
 
     m = machine()
-    print(f"machine: {m['cores']} cores, {m['ram_gb']} GB RAM, {m['cpu']}, load {m['loadavg']}")
+    print(f"machine: {describe(m)}")
+    step(f"inputs: the model, {args.day} and its start inventory")
     t0 = time.perf_counter()
     prep = prepare("2025-12", args.day)
     problem = prep.model.problem(prep.day, prep.bikes)
@@ -121,6 +125,7 @@ def main() -> None:
         f"fleet {prep.bikes.sum():,} ({prep.start_inventory}); {time.perf_counter() - t0:.1f} s"
     )
 
+    step(f"numba engine: compile, then {args.replications} days")
     run(problem, replications=2, seed=args.seed)  # compile (cached on disk after the first run)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     c0, w0 = time.process_time(), time.perf_counter()
@@ -139,6 +144,7 @@ def main() -> None:
         f"(before the run {rss0:,.0f} MB); load {[round(x, 1) for x in os.getloadavg()]}"
     )
 
+    step(f"SimPy baseline: {args.simpy_replications} days")
     sp_served, sp_dem, sp_rent, sp_secs, sp_cpu = [], [], [], [], []
     for r in range(args.simpy_replications):
         c, cc = time.perf_counter(), time.process_time()
@@ -169,6 +175,7 @@ def main() -> None:
 
     val: dict[str, Any] = {}
     if not args.skip_validation:
+        step("validation: June 2023 and 2022-01-01")
         how = ValidationRun(replications=args.validation_replications, seed=args.seed)
         val["june"] = validate_month(run=how)
         val["day"] = validate_day(run=how)
@@ -216,4 +223,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

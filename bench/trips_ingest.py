@@ -28,9 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mobility.benchcli import Progress, existing_dir, memory_size, positive_int, run_main
 from mobility.machine import describe, machine
 
 # the three shared layouts: time columns and station-number columns for the pandas baseline
@@ -124,16 +126,22 @@ def run_child(
     return result
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--copies", type=int, default=16, help="repeat each real file this many times")
-    ap.add_argument("--data-dir", type=Path, default=None)
-    ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
-    ap.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit (default 1GB)")
+    ap.add_argument(
+        "--copies", type=positive_int, default=16, help="repeat each real file this many times"
+    )
+    ap.add_argument("--data-dir", type=existing_dir, default=None)
+    ap.add_argument(
+        "--threads", type=positive_int, default=None, help="DuckDB threads (default: all cores)"
+    )
+    ap.add_argument(
+        "--memory-limit", type=memory_size, default="1GB", help="DuckDB memory_limit, e.g. 4GB (default 1GB)"
+    )
     ap.add_argument("--worker", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
     ap.add_argument("--inputs", nargs="*", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     if args.worker:
         if args.worker == "duckdb":
@@ -150,6 +158,8 @@ def main() -> None:
     print(f"machine: {describe(info)}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-trips-"))
     try:
+        step = Progress()
+        step(f"writing the input: {args.copies} copies of each real trips file")
         t0 = time.perf_counter()
         inputs = make_inputs(data_dir, tmp, args.copies)
         in_mb = sum(p.stat().st_size for p in inputs) / 1e6
@@ -159,6 +169,7 @@ def main() -> None:
         )
         results = {}
         for method in ("pandas", "duckdb"):
+            step(f"{method}: ingest in a fresh interpreter")
             results[method] = run_child(
                 method, inputs, tmp / f"{method}.parquet", data_dir, args.threads, args.memory_limit
             )
@@ -199,4 +210,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

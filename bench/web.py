@@ -45,10 +45,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from mobility.benchcli import existing_file, positive_float, positive_int, run_main
+from mobility.machine import describe, format_load
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -197,15 +201,19 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--plan", type=Path, required=True, help="a plan.json (e.g. of seoul-2019-30k)")
-    ap.add_argument("--visits", type=int, default=5, help="warm visits of the plan page (median)")
-    ap.add_argument("--animate", type=float, default=4.0, help="seconds of pan/zoom animation")
-    ap.add_argument("--stations", type=int, default=3000, help="stations drawn for the smoothness run")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds of the smoothness sides, taking turns")
+    ap.add_argument("--plan", type=existing_file, required=True, help="a plan.json (e.g. of seoul-2019-30k)")
+    ap.add_argument("--visits", type=positive_int, default=5, help="warm visits of the plan page (median)")
+    ap.add_argument("--animate", type=positive_float, default=4.0, help="seconds of pan/zoom animation")
+    ap.add_argument(
+        "--stations", type=positive_int, default=3000, help="stations drawn for the smoothness run"
+    )
+    ap.add_argument(
+        "--rounds", type=positive_int, default=3, help="rounds of the smoothness sides, taking turns"
+    )
     ap.add_argument("--gl", choices=sorted(GL), default="llvmpipe", help="software WebGL renderer")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     service = _bench_service()
     load_start = list(os.getloadavg())
     plan = json.loads(args.plan.read_text(encoding="utf-8"))
@@ -401,13 +409,15 @@ def main() -> None:
           f"{out['ratio_gpu_cpu_data_to_basemap']}")  # fmt: skip
     m = out["machine"]
     print(
-        f"machine: {m['cores']} cores, {m['ram_gb']} GB, load average {load_start} at the start, "
-        f"{m['loadavg']} at the end (1, 5, 15 min), "
+        f"machine: {describe(m)} at the end (1, 5, 15 min; {format_load(load_start)} at the start), "
         f"headless Chromium, software WebGL --gl {args.gl}: {renderer}"
     )
-    print(f"load average (1, 5, 15 min) at each step: {loads}")
+    print(
+        "load average (1, 5, 15 min) at each step: "
+        + "; ".join(f"{step} {format_load(load)}" for step, load in loads.items())
+    )
     print(json.dumps(out, ensure_ascii=False))
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["describe", "machine"]
+__all__ = ["describe", "format_load", "machine"]
 
 
 def _cpu_model() -> str:
@@ -52,8 +53,25 @@ def machine() -> dict[str, Any]:
     }
 
 
+def format_load(load: Sequence[float] | None) -> str:
+    """A load average (1, 5 and 15 minutes) with two decimals, e.g. ``0.40 0.31 0.20``.
+
+    Parameters
+    ----------
+    load
+        The three figures of :func:`os.getloadavg` (or ``machine()["loadavg"]``); ``None`` or
+        empty where the system does not report them.
+
+    Returns
+    -------
+    str
+        The figures separated by spaces, or ``n/a``.
+    """
+    return " ".join(f"{x:.2f}" for x in load) if load else "n/a"
+
+
 def describe(info: dict[str, Any] | None = None) -> str:
-    """One line for a benchmark's header, e.g. ``2 cores, 23.5 GB RAM, AMD EPYC ..., load 0.4 0.3 0.2``."""
+    """One line for a benchmark's header, e.g. ``2 cores, 23.5 GB RAM, AMD EPYC ..., load 0.40 0.30 0.20``."""
     m = info if info is not None else machine()
-    load = " ".join(str(x) for x in m["loadavg"]) if m["loadavg"] else "n/a"
+    load = format_load(m["loadavg"])
     return f"{m['cores']} cores, {m['ram_gb']} GB RAM, {m['cpu']}, Python {m['python']}, load {load}"

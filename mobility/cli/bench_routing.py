@@ -37,7 +37,7 @@ from mobility.cli.common import (
     print_json,
     print_summary_line,
 )
-from mobility.errors import DataNotFoundError
+from mobility.errors import DataFileError, DataNotFoundError
 from mobility.machine import describe
 from mobility.machine import machine as _machine
 
@@ -55,6 +55,25 @@ class SingleRoute(StrEnum):
 def _order(p: Path) -> tuple[int, str]:
     m = re.match(r"(\d+)", p.stem)
     return (int(m.group(1)) if m else 10**9, p.stem)
+
+
+_PATTERNS = {"brp": "*.txt", "pdtsp": "*.tsp"}
+"""The instance files of each routing benchmark in ``DIR/instances``."""
+
+_FAMILIES = {
+    "brp": "BRP (Dell'Amico et al. 2014)",
+    "pdtsp": "1-PDTSP (Hernández-Pérez & Salazar-González 2004)",
+}
+"""The published family of each routing benchmark, as its table's title names it."""
+
+
+def _no_instances(kind: str, inst_dir: Path) -> str:
+    """Why ``inst_dir`` holds no instance of ``kind``, and which command its files are for."""
+    problem = f"no {_PATTERNS[kind]} files; expected {_FAMILIES[kind]} instances"
+    for other, pattern in _PATTERNS.items():
+        if other != kind and any(inst_dir.glob(pattern)):
+            problem += f" (it holds {pattern} files: `mobility bench {other}` instances?)"
+    return problem
 
 
 def run_routing_bench(
@@ -89,12 +108,15 @@ def run_routing_bench(
         raise DataNotFoundError(f"{kind} benchmark", [inst_dir], "expected DIR/instances/ (and DIR/bks.csv)")
     bks = read_bks(bks_path) if bks_path.is_file() else {}
     reader = read_brp if kind == "brp" else read_pdtsp
-    pattern = "*.txt" if kind == "brp" else "*.tsp"
+    pattern = _PATTERNS[kind]
+    files = sorted(inst_dir.glob(pattern), key=_order)
+    if not files:
+        raise DataFileError(inst_dir, _no_instances(kind, inst_dir))
     rows: list[dict[str, Any]] = []
     if progress is not None:
         progress("compiling the search kernels (or loading them from numba's cache)")
     warmup()  # once, before any instance's clock: a cold compile is not an instance's time
-    for f in sorted(inst_dir.glob(pattern), key=_order):
+    for f in files:
         inst = reader(f)
         if progress is not None:
             progress(f"{inst.name}: {inst.n - 1} stations")
@@ -159,11 +181,22 @@ def run_routing_bench(
         "mean_ratio_to_ortools": round(sum(ratios) / len(ratios), 4) if ratios else None,
         "worse_than_ortools": sum(r > 1.0 + 1e-9 for r in ratios),
         "ortools_no_solution": sum(baseline and r["ortools_cost"] is None for r in rows),
+        "baseline": baseline,
         "time_limit": time_limit,
         "seed": seed,
         "code_version": code_version(),
         "machine": _machine(),
     }
+
+
+def _ortools_cell(row: dict[str, Any], *, baseline: bool) -> str:
+    """The OR-Tools column: its cost (``†``: with drop penalties), ``none`` when it found no tour,
+    ``not run`` with ``--no-baseline``."""
+    if not baseline:
+        return "not run"
+    if row["ortools_cost"] is None:
+        return "none"
+    return f"{row['ortools_cost']:,.0f}" + ("†" if row["ortools_model"] == "drop-penalties" else "")
 
 
 def _print(out: dict[str, Any], title: str) -> None:
@@ -187,18 +220,20 @@ def _print(out: dict[str, Any], title: str) -> None:
             cost,
             "—" if r["best_known"] is None else f"{r['best_known']:,.0f}",
             "—" if r["gap_pct"] is None else f"{r['gap_pct']:.2f}",
-            "none"
-            if r["ortools_cost"] is None
-            else f"{r['ortools_cost']:,.0f}" + ("†" if r["ortools_model"] == "drop-penalties" else ""),
+            _ortools_cell(r, baseline=out["baseline"]),
             "—" if r["ratio_to_ortools"] is None else f"{r['ratio_to_ortools']:.3f}",
             f"{r['seconds']:.1f}",
         )
     console.print(table)
     m = out["machine"]
-    console.print(
-        f"reached {out['reached_best_known']}/{out['with_best_known']} best-known values; "
+    versus = (
         f"mean ratio to plain OR-Tools {out['mean_ratio_to_ortools']} "
-        f"({out['worse_than_ortools']} worse, {out['ortools_no_solution']} without an OR-Tools solution); "
+        f"({out['worse_than_ortools']} worse, {out['ortools_no_solution']} without an OR-Tools solution)"
+        if out["baseline"]
+        else "plain OR-Tools not run (--no-baseline)"
+    )
+    console.print(
+        f"reached {out['reached_best_known']}/{out['with_best_known']} best-known values; {versus}; "
         f"machine: {describe(m)}"
     )
     keys = (
@@ -262,5 +297,5 @@ def register(bench_app: typer.Typer) -> None:
 
         command.__doc__ = f"Solve every {title} instance in DIR and compare with DIR/bks.csv."
 
-    _cmd("brp", "BRP (Dell'Amico et al. 2014)")
-    _cmd("pdtsp", "1-PDTSP (Hernández-Pérez & Salazar-González 2004)")
+    for kind, family in _FAMILIES.items():
+        _cmd(kind, family)
