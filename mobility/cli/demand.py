@@ -253,7 +253,9 @@ def snapshot_cmd(
     out: Annotated[
         Path, typer.Option("--out", help="Output file: .csv or .parquet (the status table) or .json.")
     ],
-    date: Annotated[str, typer.Option("--date", help="Day whose net flows are applied (YYYY-MM-DD).")],
+    date: Annotated[
+        str, typer.Option("--date", help="Day whose net flows are applied, YYYY-MM-DD (2019..2025).")
+    ],
     at: Annotated[str, typer.Option("--at", help="Clock time of the snapshot (HH:MM).")] = "22:00",
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
@@ -263,10 +265,14 @@ def snapshot_cmd(
     from mobility.demand.snapshot import derive_snapshot_from_data
     from mobility.export.snapshot import snapshot_format, write_snapshot
     from mobility.rebalancing.snapshot import StatusSnapshot, snapshot_from_table
+    from mobility.simulation.days import check_day_in_data, parse_date
 
     snapshot_format(out)
     check_out_file(out)
     clock = parse_clock(at)
+    day = parse_date(date, "--date")  # YYYY-MM-DD only, in the demand data's years (as simulate's)
+    check_day_in_data(day, data_dir, "--date")
+    date = day.strftime("%Y-%m-%d")
     prof = load_profiles(data_dir)
     try:
         table = derive_snapshot_from_data(prof, date, at=clock, data_dir=data_dir)

@@ -1,20 +1,26 @@
 """``mobility simulate``: trips demanded, served and lost for a plan, a night or a fleet size.
 
 ``mobility simulate SOURCE --day YYYY-MM-DD [--status S] [--routes R] [--replications N]
-[--seed S] --out DIR [--json]`` writes into ``--out``, as one set (:func:`mobility.io.staged_files`):
-``simulation.json`` (the :class:`~mobility.simulation.result.SimulationResult`),
-``stations.parquet`` (one row per station), ``station_hours.parquet`` (one row per station and hour) and
-``stations_lost.geojson`` (the map layer: stations with their lost trips).
+[--seed S] [--out DIR] [--json]`` writes into ``--out`` (default ``out/simulation``), as one set
+(:func:`mobility.io.staged_files`): ``simulation.json`` (the
+:class:`~mobility.simulation.result.SimulationResult`), ``stations.parquet`` (one row per station),
+``station_hours.parquet`` (one row per station and hour) and ``stations_lost.geojson`` (the map
+layer: stations with their lost trips).
 
 ``mobility simulate sweep SOURCE --day ... --fleet 20000:60000:5000 --out DIR`` writes
 ``sweep.parquet`` / ``sweep.csv`` / ``sweep.json``: served share against fleet size, citywide
 and by district.
+
+Rows of the station file left out (and status rows matched on their number only) are counted in
+the documents' ``notes`` and said on stderr; the phases and the simulated days done show on stderr
+as timed lines (:func:`~mobility.cli.common.progress_reporter`), under a spinner on a terminal.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,8 +34,9 @@ from mobility.cli.common import (
     SeedOption,
     check_out_dir,
     console,
-    err_console,
     print_json,
+    print_written,
+    progress_reporter,
 )
 from mobility.errors import InputError
 from mobility.io import atomic_path, atomic_write_json, staged_files
@@ -37,6 +44,7 @@ from mobility.simulation.fleets import parse_fleet
 
 if TYPE_CHECKING:
     from mobility.simulation.engine import SimulationRun
+    from mobility.simulation.estimate import Estimate
     from mobility.simulation.pipeline import Prepared
     from mobility.simulation.result import SimulationResult
 
@@ -56,6 +64,38 @@ def _read_routes(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise InputError("--routes", str(path), "a routes.json object")
     return doc
+
+
+DEFAULT_OUT = Path("out/simulation")
+"""Where ``mobility simulate`` writes without ``--out``."""
+
+
+def days_progress(progress: Callable[[str], None], what: str, steps: int = 10) -> Callable[[int, int], None]:
+    """A ``(done, total)`` callback of the engine that reports ``what: n/N days simulated``
+    through ``progress`` for the first day and at every ``1/steps`` of the days, not at every day
+    (``steps=1``: the first and the last day, as each point of a sweep reports)."""
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        step = done * steps // max(total, 1)
+        if step != last[0] or done == total:
+            last[0] = step
+            progress(f"{what}: {done}/{total} days simulated")
+
+    return report
+
+
+def interval_text(low: float, high: float, fmt: str, replications: int) -> str:
+    """The 95 % interval of the replications as ``low–high``; ``n/a (1 replication)`` for a
+    single day (its low and high are that day's value: no interval)."""
+    if replications < 2:
+        return "n/a (1 replication)"
+    return f"{fmt.format(low)}–{fmt.format(high)}"
+
+
+def interval_of(e: Estimate, fmt: str, replications: int) -> str:
+    """:func:`interval_text` of an estimate."""
+    return interval_text(e.low, e.high, fmt, replications)
 
 
 def write_outputs(out: Path, result: SimulationResult, run: SimulationRun, prep: Prepared) -> list[Path]:
@@ -156,7 +196,7 @@ def simulate_cmd(
         int,
         typer.Option("--rebalance-cap", min=0, help="At most this many bikes moved a round (0: no limit)."),
     ] = 0,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -167,11 +207,12 @@ def simulate_cmd(
     --fleet 20000:60000:5000` gives the served share against fleet size.
     """
     from mobility.rebalancing.snapshot import read_status
+    from mobility.simulation.data import parse_day
     from mobility.simulation.engine import RebalanceRule
     from mobility.simulation.model import RiderParams
     from mobility.simulation.pipeline import prepare, simulate, sweep
     from mobility.simulation.result import FIGURES
-    from mobility.simulation.sweep import sweep_document, write_sweep
+    from mobility.simulation.sweep import fleet_for_95pct_text, sweep_document, write_sweep
 
     is_sweep = source == "sweep"
     if is_sweep:
@@ -184,14 +225,14 @@ def simulate_cmd(
         raise InputError("SOURCE", f"{source} {sweep_source}", "one SOURCE (or 'sweep SOURCE')")
     elif fleet is not None:
         raise InputError("--fleet", fleet, "only with 'mobility simulate sweep SOURCE'")
-    if out is None:
-        raise InputError("--out", None, "an output folder")
+    parse_day(day)  # a day that is not YYYY-MM-DD fails before any work
     check_out_dir(out)
     fleets = parse_fleet(fleet) if fleet is not None else []
     t0 = time.perf_counter()
     status_table = read_status(status) if status is not None else None
     routes_doc = _read_routes(routes) if routes is not None else None
-    with err_console.status("loading stations, demand model and street network…"):
+    label = f"simulating {source} on {day}" if not is_sweep else f"fleet sweep of {source} on {day}"
+    with progress_reporter(label, json_out=as_json) as progress:
         prep = prepare(
             source,
             day,
@@ -204,17 +245,28 @@ def simulate_cmd(
                     every_s=rebalance_every * 60, low=rebalance_low, high=rebalance_high, cap=rebalance_cap
                 ),
             ),
+            progress=progress,
         )
         prep.add_inputs({"status": status, "routes": routes})
+        print_written([], prep.input_notes)  # rows left out are said, not only recorded
+        if is_sweep:
+            rows: list[pd.DataFrame] = []
+            for i, f in enumerate(fleets):
+                what = f"fleet {f:,} ({i + 1}/{len(fleets)})"
+                rows.append(sweep(prep, [f], replications, seed, progress=days_progress(progress, what, 1)))
+            table = pd.concat(rows, ignore_index=True)
+            doc = sweep_document(prep, table, replications, seed, time.perf_counter() - t0)
+            progress("writing outputs")
+            with staged_files(out) as stage:  # the sweep's files as one set
+                write_sweep(stage, table, doc)
+        else:
+            what = f"{len(prep.stations):,} stations"
+            run_, result = simulate(prep, replications, seed, progress=days_progress(progress, what))
+            result = result.model_copy(update={"seconds_total": round(time.perf_counter() - t0, 2)})
+            progress("writing outputs")
+            with staged_files(out) as stage:  # all of them or none
+                write_outputs(stage, result, run_, prep)
     if is_sweep:
-        rows: list[pd.DataFrame] = []
-        for i, f in enumerate(fleets):
-            with err_console.status(f"fleet {f:,} ({i + 1}/{len(fleets)}), {replications} days…"):
-                rows.append(sweep(prep, [f], replications, seed))
-        table = pd.concat(rows, ignore_index=True)
-        doc = sweep_document(prep, table, replications, seed, time.perf_counter() - t0)
-        with staged_files(out) as stage:  # the sweep's files as one set
-            write_sweep(stage, table, doc)
         if as_json:
             print_json(doc.summary())
             return
@@ -225,17 +277,12 @@ def simulate_cmd(
             tab.add_row(
                 f"{r.fleet:,}",
                 f"{r.served_share:.1%}",
-                f"{r.served_share_low:.1%}–{r.served_share_high:.1%}",
+                interval_text(r.served_share_low, r.served_share_high, "{:.1%}", doc.replications),
                 f"{r.lost_empty:,.0f}",
             )
         console.print(tab)
-        console.print(f"fleet for 95 % served: {doc.fleet_for_95pct or 'not reached'}; written to {out}")
+        console.print(f"fleet for 95 % served: {fleet_for_95pct_text(doc)}; written to {out}")
         return
-    with err_console.status(f"simulating {replications} days of {len(prep.stations):,} stations…"):
-        run_, result = simulate(prep, replications, seed)
-    result = result.model_copy(update={"seconds_total": round(time.perf_counter() - t0, 2)})
-    with err_console.status("writing outputs…"), staged_files(out) as stage:  # all of them or none
-        write_outputs(stage, result, run_, prep)
     summary = result.summary()
     summary["seconds_total"] = round(time.perf_counter() - t0, 2)
     if as_json:
@@ -251,7 +298,7 @@ def simulate_cmd(
     for name in FIGURES:
         e = getattr(c, name)
         fmt = "{:.1%}" if name == "served_share" else "{:,.0f}"
-        tab.add_row(name, fmt.format(e.mean), f"{fmt.format(e.low)}–{fmt.format(e.high)}")
+        tab.add_row(name, fmt.format(e.mean), interval_of(e, fmt, result.replications))
     console.print(tab)
     worst = sorted(result.districts, key=lambda d: d.figures.served_share.mean)[:5]
     console.print(
@@ -260,4 +307,4 @@ def simulate_cmd(
     console.print(f"written to {out} ({summary['seconds_total']:.1f} s; engine {result.seconds:.1f} s)")
 
 
-__all__ = ["register", "simulate_cmd", "write_outputs"]
+__all__ = ["DEFAULT_OUT", "days_progress", "interval_text", "register", "simulate_cmd", "write_outputs"]

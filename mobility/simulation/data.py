@@ -21,8 +21,10 @@ from mobility.demand.holidays import day_type
 from mobility.demand.profiles import StationProfiles
 from mobility.errors import InputError, field_path
 from mobility.placement.plan import Plan
+from mobility.quality import QualityReport
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.scenario.expansion import BaselineStation
+from mobility.simulation.days import parse_date
 from mobility.simulation.engine import SimulationProblem
 from mobility.simulation.model import (
     DayFactors,
@@ -67,14 +69,13 @@ class StationSet:
     source: str
     bikes_from_source: bool = False
     files: tuple[Path, ...] = ()  # the files the stations were read from (for provenance)
+    notes: tuple[str, ...] = ()  # rows of the station file left out or values assumed, counted
 
 
 def parse_day(text: str) -> pd.Timestamp:
-    """``YYYY-MM-DD`` -> timestamp, or an error naming ``--day``."""
-    try:
-        return pd.Timestamp(str(text)).normalize()
-    except (ValueError, TypeError) as exc:
-        raise InputError("--day", text, "a date YYYY-MM-DD") from exc
+    """``YYYY-MM-DD`` (nothing else, :func:`~mobility.simulation.days.parse_date`) -> timestamp,
+    or an error naming ``--day``."""
+    return parse_date(text, "--day")
 
 
 def load_station_set(source: str | Path, data_dir: Path | None = None) -> StationSet:
@@ -87,21 +88,55 @@ def load_station_set(source: str | Path, data_dir: Path | None = None) -> Statio
             )
         ss = stations_from_plan(json.loads(p.read_text(encoding="utf-8")), label=p.name)
         return dataclasses.replace(ss, files=(p,))
-    from mobility.sources.stations import load_station_list
+    from mobility.sources.stations import STATION_VINTAGES, load_station_list
 
-    loaded = load_station_list(str(source), data_dir=data_dir)
-    return dataclasses.replace(station_set_from_table(loaded.table, str(source)), files=tuple(loaded.sources))
+    if str(source) not in STATION_VINTAGES and not p.is_file():
+        vintages = ", ".join(STATION_VINTAGES)
+        raise InputError(
+            "SOURCE", str(source), f"an existing station file or plan.json, or a station vintage ({vintages})"
+        )
+    loaded = load_station_list(str(source), data_dir=data_dir, field="SOURCE")
+    ss = station_set_from_table(loaded.table, str(source))
+    label = loaded.sources[0].name if loaded.sources else str(source)
+    notes = (*station_file_notes(loaded.report, label), *ss.notes)
+    return dataclasses.replace(ss, files=tuple(loaded.sources), notes=notes)
+
+
+def station_file_notes(report: QualityReport, label: str) -> list[str]:
+    """What a station file's read left out, as notes of the result: the rows dropped, counted by
+    reason with an example each (``"station file x.csv: 3 of 2,799 rows left out (coordinates
+    outside Seoul: 1, e.g. 35.1,129.0; ...)"``); empty when every row was kept."""
+    if not report.dropped:
+        return []
+
+    def reason(r: str, n: int) -> str:
+        ex = report.examples.get(r)
+        return f"{r}: {n:,}" + (f", e.g. {ex[0]}" if ex else "")
+
+    dropped = sum(report.dropped.values())
+    return [
+        f"station file {label}: {dropped:,} of {report.rows_read:,} rows left out, not simulated ("
+        + "; ".join(reason(r, n) for r, n in report.dropped.items())
+        + ")"
+    ]
 
 
 def station_set_from_table(t: pd.DataFrame, source: str) -> StationSet:
     """The simulated stations of a table in the normalized station schema
     (:data:`mobility.sources.stations.COLUMNS`): a vintage, a station file or an uploaded list."""
     out = t[[c for c in STATION_COLUMNS if c in t.columns]].copy()
-    out["docks"] = pd.to_numeric(out["docks"], errors="coerce").fillna(0).astype(np.int64)
+    docks = pd.to_numeric(out["docks"], errors="coerce")
+    no_docks = int(docks.isna().sum())
+    out["docks"] = docks.fillna(0).astype(np.int64)
     out["number"] = pd.to_numeric(out["number"], errors="coerce").astype("Int64")
     # a station without an ST-ID is "N<number>", as the rebalancing names it (routes.json)
     out["station_id"] = out["station_id"].astype("string").fillna("N" + out["number"].astype("string"))
-    return StationSet(out.reset_index(drop=True), source=source)
+    notes = (
+        (f"{no_docks:,} stations without a readable dock count are simulated with 0 docks",)
+        if no_docks
+        else ()
+    )
+    return StationSet(out.reset_index(drop=True), source=source, notes=notes)
 
 
 NUMBERS_FROM = "2025-12"
@@ -172,13 +207,21 @@ def stations_from_plan(doc: Plan | Mapping[str, Any], *, label: str = "plan.json
     return StationSet(t, source=label, bikes_from_source=True)
 
 
-def status_bikes(stations: pd.DataFrame, status: pd.DataFrame, *, field_name: str = "--status") -> np.ndarray:
+def status_bikes(
+    stations: pd.DataFrame,
+    status: pd.DataFrame,
+    *,
+    field_name: str = "--status",
+    notes: list[str] | None = None,
+) -> np.ndarray:
     """Bikes per station from a status snapshot, validated.
 
     Rows are matched on ``station_id`` when the snapshot has it, else on ``number``. An unknown
     station, a negative or missing count is an error naming the row; a station of the set that
     the snapshot lacks is an error too (data is never silently dropped). More bikes than docks is
     allowed (Seoul's capacity is soft): such a station counts as full until it falls below.
+    Matched on ``number``, the rows whose ``station_id`` is given but is not that station's are
+    counted in a note appended to ``notes``.
     """
     if "bikes" not in status.columns:
         raise InputError(f"{field_name}.columns", list(status.columns), "a 'bikes' column")
@@ -203,8 +246,11 @@ def status_bikes(stations: pd.DataFrame, status: pd.DataFrame, *, field_name: st
         raise InputError(
             f"{field_name}.{key}", ex, f"station ids of the simulated station set ({len(stations)} stations)"
         )
+    rows = pos.reindex(skey.to_numpy()).to_numpy(np.int64)
+    if key == "number" and notes is not None and "station_id" in status.columns:
+        notes.extend(_id_mismatch_notes(stations, status, rows, field_name))
     out = np.full(len(stations), -1, dtype=np.int64)
-    out[pos.reindex(skey.to_numpy()).to_numpy(np.int64)] = bikes.to_numpy().astype(np.int64)
+    out[rows] = bikes.to_numpy().astype(np.int64)
     if (out < 0).any():
         miss = stations["station_id"].astype(str).to_numpy()[out < 0][:5]
         raise InputError(
@@ -213,6 +259,26 @@ def status_bikes(stations: pd.DataFrame, status: pd.DataFrame, *, field_name: st
             "a row for every station of the simulated set",
         )
     return out
+
+
+def _id_mismatch_notes(
+    stations: pd.DataFrame, status: pd.DataFrame, rows: np.ndarray, field_name: str
+) -> list[str]:
+    """A note counting the status rows matched on their number whose ``station_id`` is given but
+    is not the id of the station with that number (``rows``: each status row's station)."""
+    given = status["station_id"].astype("string").reset_index(drop=True)
+    ours = stations["station_id"].astype("string").to_numpy()[rows]
+    differ = (given.notna() & (given != pd.Series(ours, dtype="string"))).fillna(False).to_numpy(bool)
+    if not differ.any():
+        return []
+    nums = pd.to_numeric(status["number"], errors="coerce").astype("Int64").to_numpy()
+    ex = ", ".join(
+        f"{given.iloc[i]} (number {nums[i]}, station {ours[i]})" for i in np.flatnonzero(differ)[:3]
+    )
+    return [
+        f"{field_name}: {int(differ.sum()):,} rows matched on their number although their station_id "
+        f"is another station's or unknown (e.g. {ex}); their bikes are taken for the number's station"
+    ]
 
 
 def apply_routes(

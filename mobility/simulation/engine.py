@@ -53,6 +53,8 @@ Every count is kept per replication, station and clock hour (see :data:`METRICS`
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -624,23 +626,40 @@ def _replicate(seed: int, first: int, rows: np.ndarray, inputs: Inputs, outputs:
         _one_replication(seed, first + r, inputs, outputs, r)
 
 
-def _spread(seed: int, first: int, replications: int, inputs: Inputs, outputs: Outputs) -> None:
+def _spread(
+    seed: int,
+    first: int,
+    replications: int,
+    inputs: Inputs,
+    outputs: Outputs,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Run the replications on ``numba.get_num_threads()`` threads, one replication at a time.
 
     A thread takes the next replication as soon as it is done with its last one (dynamic
     scheduling): on a machine shared with other jobs, a core that is slowed down simply does
     fewer replications, where an even split (``prange``) would leave the other core idle at
     the end waiting for it. Each replication writes only its own rows, from its own stream.
+    ``progress(done, replications)`` is called after each replication (one at a time).
     """
     threads = max(1, min(nb.get_num_threads(), replications))
-    if threads == 1:
+    if threads == 1 and progress is None:
         _replicate(seed, first, np.arange(replications, dtype=np.int64), inputs, outputs)
         return
     tickets = itertools.count()  # next() on a count is atomic under the GIL
+    finished = itertools.count(1)
+    lock = threading.Lock()
 
     def work() -> None:
         while (r := next(tickets)) < replications:
             _replicate(seed, first, np.array([r], dtype=np.int64), inputs, outputs)
+            if progress is not None:
+                with lock:
+                    progress(next(finished), replications)
+
+    if threads == 1:
+        work()
+        return
 
     with ThreadPoolExecutor(threads) as pool:
         for f in [pool.submit(work) for _ in range(threads)]:
@@ -679,7 +698,13 @@ def _od_records(
     return rec["cum"], rec["dest"], rec["ride"]
 
 
-def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, first: int = 0) -> SimulationRun:
+def run(
+    problem: SimulationProblem,
+    replications: int = 100,
+    seed: int = 0,
+    first: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationRun:
     """Simulate ``replications`` independent days (see the module docstring).
 
     Parameters
@@ -694,6 +719,8 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, firs
         Index of the first replication: ``run(p, 5, s, first=5)`` simulates replications 5..9
         of ``run(p, 10, s)`` exactly, so that replications can be spread over machines
         (:func:`concat` joins the parts).
+    progress
+        Called as ``progress(done, replications)`` after each replication (never two at once).
 
     Returns
     -------
@@ -743,7 +770,7 @@ def run(problem: SimulationProblem, replications: int = 100, seed: int = 0, firs
         float(problem.loop_sigma),
         problem.rebalance.as_array(),
     )
-    _spread(int(seed), int(first), int(replications), inputs, (counts, extra, end, moved))
+    _spread(int(seed), int(first), int(replications), inputs, (counts, extra, end, moved), progress)
     return SimulationRun(counts=counts, extra_s=extra, end_bikes=end, seed=int(seed), moved=moved)
 
 

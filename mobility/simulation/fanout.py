@@ -14,6 +14,7 @@ problem's arrays are scattered once and shared by the chunks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -30,11 +31,21 @@ outweigh the scheduling, few enough to spread 100 replications over 10 workers."
 
 
 def run_with_bikes(
-    problem: SimulationProblem, bikes: np.ndarray | None, replications: int, seed: int, first: int = 0
+    problem: SimulationProblem,
+    bikes: np.ndarray | None,
+    replications: int,
+    seed: int,
+    first: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationRun:
     """:func:`~mobility.simulation.engine.run` from another start stock (a sweep point)."""
     p = problem if bikes is None else replace(problem, bikes=np.asarray(bikes, np.int64))
-    return run(p, replications, seed, first)
+    return run(p, replications, seed, first, progress)
+
+
+def _offset(progress: Callable[[int, int], None], done: int, total: int) -> Callable[[int, int], None]:
+    """``progress`` of one stock's run as the count of the whole (``done`` replications before)."""
+    return lambda n, _reps: progress(done + n, total)
 
 
 def _chunks(replications: int, chunk: int) -> list[tuple[int, int]]:
@@ -48,14 +59,21 @@ def run_many(
     seed: int,
     client: Client | None = None,
     chunk: int = DEFAULT_CHUNK,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[SimulationRun]:
     """One run of ``replications`` days per start stock (``None``: the problem's own).
 
     With a Dask ``client`` every (stock, chunk of replications) is a task; the result is the same
-    as without one (same seed, same figures).
+    as without one (same seed, same figures). ``progress(done, total)``: called after each
+    replication run here (``total``: replications times stocks); not called on a cluster.
     """
     if client is None:
-        return [run_with_bikes(problem, b, replications, seed) for b in stocks]
+        total = replications * len(stocks)
+        runs: list[SimulationRun] = []
+        for k, b in enumerate(stocks):
+            step = None if progress is None else _offset(progress, k * replications, total)
+            runs.append(run_with_bikes(problem, b, replications, seed, progress=step))
+        return runs
     shared = client.scatter(problem, broadcast=False)  # type: ignore[no-untyped-call]
     futures = [
         [

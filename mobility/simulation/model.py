@@ -75,6 +75,7 @@ import scipy.sparse as sp
 
 from mobility.arrays import smallest_per_row
 from mobility.errors import InputError
+from mobility.simulation.days import check_day_in_years
 from mobility.simulation.engine import RebalanceRule
 
 SLOTS_PER_HOUR = 4
@@ -141,11 +142,7 @@ class SeasonModel:
         if self.trend is not None and day.year > last:
             years = (day - pd.Timestamp(year=last, month=7, day=1)).days / 365.25
             return float(self.season[day.month] * self.year[last] * self.trend**years)
-        if day.year not in self.year:
-            lo, hi = min(self.year), max(self.year)
-            raise InputError(
-                "--day", day.strftime("%Y-%m-%d"), f"a day in {lo}..{hi} (the demand model's range)"
-            )
+        check_day_in_years(day, self.year.keys(), "--day")
         return self.season[day.month] * self.year[day.year]
 
 

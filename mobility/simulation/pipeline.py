@@ -8,7 +8,7 @@ fleet sizes.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,9 @@ class Prepared:
     source: str
     datasets: dict[str, str]  # what the model was fitted on, by name (trip datasets, station set)
     files: dict[str, Path] = field(default_factory=dict)  # the files read, for the provenance
+    input_notes: list[str] = field(default_factory=list)
+    """What was left out of the inputs or assumed for them (rows of the station file dropped,
+    status rows matched on their number): counted, in the result's notes and said on stderr."""
 
     def add_inputs(self, inputs: Mapping[str, Path | str | None]) -> None:
         """Record the files the start inventory was read from (``{"status": ..., "routes":
@@ -66,6 +69,29 @@ class Prepared:
         return self.model.stations
 
 
+@dataclass(frozen=True)
+class FitWindow:
+    """What the rider model may learn from; narrowed for out-of-sample validation
+    (:mod:`mobility.simulation.validation`), everything by default.
+
+    Attributes
+    ----------
+    exclude_months
+        Months (``YYYY-MM``) left out of the season fit.
+    trip_datasets
+        Trip datasets the destinations and ride times are fitted on (``None``: all).
+    history_before
+        A forecast from the past (``YYYY-MM``): the citywide level comes from the monthly counts
+        before this month, with their trend (:func:`~.model.fit_season`), and each district's
+        share of it from its last three months before it (:func:`~.model.district_drift`);
+        nothing from this month or later except the base year's station profiles.
+    """
+
+    exclude_months: tuple[str, ...] = ()
+    trip_datasets: tuple[str, ...] | None = None
+    history_before: str | None = None
+
+
 def prepare(
     source: str | Path,
     day: str,
@@ -74,12 +100,11 @@ def prepare(
     routes: dict[str, Any] | None = None,
     data_dir: Path | None = None,
     params: RiderParams | None = None,
-    exclude_months: tuple[str, ...] = (),
-    trip_datasets: tuple[str, ...] | None = None,
+    fit: FitWindow | None = None,
     station_set: StationSet | None = None,
     profiles: StationProfiles | None = None,
     preserve_total: bool = True,
-    history_before: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Prepared:
     """Load the stations, fit the rider model and set the start inventory.
 
@@ -94,10 +119,8 @@ def prepare(
         else the derived evening snapshot of the day before carried through the night.
     routes
         A night's ``routes.json`` applied to the start inventory (the morning after).
-    exclude_months
-        Months (``YYYY-MM``) left out of the season fit (for out-of-sample validation).
-    trip_datasets
-        Trip datasets the destinations and ride times are fitted on (default: all).
+    fit
+        What the rider model may learn from (default: everything; :class:`FitWindow`).
     station_set
         The stations, already loaded (instead of ``source``).
     profiles
@@ -105,12 +128,9 @@ def prepare(
     preserve_total
         Share the city's expected volume among the simulated stations (a whole network: 2019,
         a plan); ``False`` keeps each station's own rates (a part of the city).
-    history_before
-        A forecast from the past (``YYYY-MM``, for out-of-sample validation): the citywide level
-        comes from the monthly counts before this month, with their trend
-        (:func:`~.model.fit_season`), and each district's share of it from its last three
-        months before it (:func:`~.model.district_drift`); nothing from this month or later
-        except the base year's station profiles.
+    progress
+        Called with the name of each phase as it starts (loading the stations, the demand
+        profiles, the trips, the street network; fitting the rider model).
 
     The files ``status`` and ``routes`` were read from are not known here: record them with
     :meth:`Prepared.add_inputs`, so that the result's provenance fingerprints them.
@@ -119,20 +139,27 @@ def prepare(
     from mobility.demand.data import TRIP_DATASETS, load_profiles, load_trip_tables
     from mobility.sources.usage import load_citywide_monthly_usage
 
+    say = progress or (lambda _msg: None)
+    fit = fit or FitWindow()
+    exclude_months, history_before = fit.exclude_months, fit.history_before
+    trip_datasets = fit.trip_datasets or TRIP_DATASETS
     d = parse_day(day)
     root = resolve_data_dir(data_dir)
     monthly = load_citywide_monthly_usage(root).table
     fit_season(monthly, exclude=exclude_months, before=history_before).factor(
         d
     )  # a day outside the range fails first
+    say("loading the stations")
     ss = station_set or load_station_set(source, root)
     if len(ss.table) == 0:
         raise InputError("SOURCE", str(source), "a station set with at least one station")
     stations = ss.table.reset_index(drop=True)
+    input_notes = list(ss.notes)
+    say("loading the demand profiles")
     profiles = profiles if profiles is not None else load_profiles(root)
     # the start inventory first: a bad snapshot or routes file fails before the network work
     if status is not None:
-        bikes = status_bikes(stations, status)
+        bikes = status_bikes(stations, status, notes=input_notes)
         label = "status snapshot"
     elif ss.bikes_from_source:
         bikes = stations["bikes"].to_numpy(np.int64)
@@ -145,8 +172,11 @@ def prepare(
     if routes is not None:
         bikes = apply_routes(stations, bikes, routes)
         label += " + the night's routes applied"
-    trips = load_trip_tables(root, trip_datasets or TRIP_DATASETS)
+    say("loading the trips")
+    trips = load_trip_tables(root, trip_datasets)
+    say(f"street-network travel times between {len(stations):,} stations")
     ride, walk = network_matrices(stations, root)
+    say("fitting the rider model")
     notes: list[str] = []
     potential = potential_levels(stations, profiles, root, notes)
     drift = None
@@ -182,8 +212,9 @@ def prepare(
         bikes=bikes,
         start_inventory=label,
         source=ss.source,
-        datasets={"trips": ",".join(trip_datasets or TRIP_DATASETS), "station_set": ss.source},
+        datasets={"trips": ",".join(trip_datasets), "station_set": ss.source},
         files=_input_files(ss, root),
+        input_notes=input_notes,
     )
 
 
@@ -260,16 +291,21 @@ def potential_levels(
 
 
 def simulate(
-    prep: Prepared, replications: int = 100, seed: int = 0, client: Client | None = None
+    prep: Prepared,
+    replications: int = 100,
+    seed: int = 0,
+    client: Client | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[SimulationRun, SimulationResult]:
     """Run ``replications`` days and summarise them.
 
     ``client``: a Dask client to spread the replications over (:mod:`.fanout`); same result (its
-    provenance says which: ``fanned_out``).
+    provenance says which: ``fanned_out``). ``progress(done, replications)``: called after each
+    replication run in this process.
     """
     problem = prep.model.problem(prep.day, prep.bikes)
     t0 = time.perf_counter()
-    (out,) = run_many(problem, [None], replications, seed, client)
+    (out,) = run_many(problem, [None], replications, seed, client, progress=progress)
     seconds = time.perf_counter() - t0
     return out, summarise(prep, out, seconds, seed, problem, fanned_out=client is not None)
 
@@ -329,19 +365,25 @@ def summarise(
         model=model_doc,
         stats=stats,
         provenance=simulation_provenance(prep, seed, fanned_out=fanned_out),
-        notes=list(m.notes),
+        notes=[*prep.input_notes, *m.notes],
     )
     return result
 
 
 def sweep(
-    prep: Prepared, fleets: list[int], replications: int = 20, seed: int = 0, client: Client | None = None
+    prep: Prepared,
+    fleets: list[int],
+    replications: int = 20,
+    seed: int = 0,
+    client: Client | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Served share against fleet size, citywide and by district.
 
     The start inventory is scaled to each fleet size in proportion to the given one.
     Returns one row per fleet size and area (``gu = "citywide"`` for the city). ``client``: a
     Dask client to spread the points and replications over (:mod:`.fanout`); same result.
+    ``progress(done, total)``: replications done of all the points' (run in this process).
     """
     rows: list[dict[str, Any]] = []
     gu = prep.stations["gu"].astype(str).to_numpy()
@@ -349,7 +391,7 @@ def sweep(
     stocks: list[np.ndarray | None] = [scale_fleet(prep.bikes, docks, int(f)) for f in fleets]
     problem = prep.model.problem(prep.day, prep.bikes)
     t0 = time.perf_counter()
-    runs = run_many(problem, stocks, replications, seed, client)
+    runs = run_many(problem, stocks, replications, seed, client, progress=progress)
     seconds = (time.perf_counter() - t0) / max(len(fleets), 1)
     for f, out in zip(fleets, runs, strict=True):
         for area, mask in [("citywide", None), *[(g, gu == g) for g in sorted(set(gu.tolist()))]]:

@@ -22,7 +22,18 @@ if TYPE_CHECKING:
 
     from mobility.simulation.pipeline import Prepared
 
-__all__ = ["FleetPoint", "SimulationSweep", "sweep_document", "sweep_json_schema", "write_sweep"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "FleetPoint",
+    "SimulationSweep",
+    "fleet_for_95pct_text",
+    "sweep_document",
+    "sweep_json_schema",
+    "write_sweep",
+]
+
+SCHEMA_VERSION = "mobility/simulation-sweep/1"
+"""The ``schema_version`` (and the schema's ``$id``) of ``sweep.json``."""
 
 
 class FleetPoint(BaseModel):
@@ -43,12 +54,20 @@ class SimulationSweep(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    schema_version: str = SCHEMA_VERSION
     source: str = Field(description="The simulated stations (plan.json, vintage or file).")
     day: str = Field(description="The simulated day, YYYY-MM-DD.")
     start_inventory: str
     replications: int
     seed: int
-    fleet_for_95pct: int | None = Field(description="Smallest fleet serving 95 % (None: not reached).")
+    fleet_for_95pct: int | None = Field(
+        description="Smallest fleet tested serving 95 % (None: not reached); see fleet_for_95pct_below_range."
+    )
+    fleet_for_95pct_below_range: bool = Field(
+        default=False,
+        description="True when the smallest fleet tested already serves 95 %: the fleet needed is "
+        "at most fleet_for_95pct, below the tested range (test smaller fleets to find it).",
+    )
     citywide: list[FleetPoint]
     seconds: float = Field(description="Wall time of the whole sweep (loading included).")
     params: dict[str, Any] = Field(
@@ -58,6 +77,11 @@ class SimulationSweep(BaseModel):
     )
     rows: list[dict[str, Any]]
     provenance: Provenance
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Rows of the inputs left out or values assumed (counted), how the rider model "
+        "was fitted, and whether the 95 % fleet lies below the tested range.",
+    )
 
     def summary(self) -> dict[str, Any]:
         """The document without ``rows`` (what ``--json`` prints)."""
@@ -79,22 +103,43 @@ def sweep_document(
 
     city = table[table["gu"] == "citywide"]
     hit = city[city["served_share"] >= 0.95]
+    fleet95 = int(hit["fleet"].min()) if len(hit) else None
+    below = fleet95 is not None and fleet95 == int(city["fleet"].min())
+    model = getattr(prep, "model", None)  # a prepared stand-in may have no fitted model
+    notes = [*getattr(prep, "input_notes", []), *getattr(model, "notes", [])]
+    if below:
+        notes.append(
+            f"the smallest fleet tested ({fleet95:,}) already serves 95 %: the fleet needed is at "
+            "most that, below the tested range"
+        )
     points = city[["fleet", "served_share", "served_share_low", "served_share_high", "lost_empty"]]
     prov = simulation_provenance(prep, seed, fanned_out=fanned_out)
-    params = getattr(prep.model, "params", None)  # a prepared stand-in may have no fitted model
+    params = getattr(model, "params", None)
     return SimulationSweep(
         source=prep.source,
         day=prep.day.strftime("%Y-%m-%d"),
         start_inventory=f"{prep.start_inventory}, scaled to each fleet size",
         replications=replications,
         seed=seed,
-        fleet_for_95pct=int(hit["fleet"].min()) if len(hit) else None,
+        fleet_for_95pct=fleet95,
+        fleet_for_95pct_below_range=below,
         citywide=[FleetPoint.model_validate(r) for r in points.to_dict("records")],
         seconds=round(seconds, 2),
         params={} if params is None else rider_params(params),
         rows=table.to_dict("records"),
         provenance=Provenance(**prov),
+        notes=notes,
     )
+
+
+def fleet_for_95pct_text(doc: SimulationSweep) -> str:
+    """The fleet serving 95 % as a reader should take it: ``"35,000"``, ``"≤ 20,000 (the smallest
+    tested)"`` or ``"not reached"``."""
+    if doc.fleet_for_95pct is None:
+        return "not reached"
+    if doc.fleet_for_95pct_below_range:
+        return f"≤ {doc.fleet_for_95pct:,} (the smallest tested)"
+    return f"{doc.fleet_for_95pct:,}"
 
 
 def write_sweep(out: Path, table: pd.DataFrame, doc: SimulationSweep) -> list[Path]:
@@ -111,4 +156,6 @@ def write_sweep(out: Path, table: pd.DataFrame, doc: SimulationSweep) -> list[Pa
 
 def sweep_json_schema() -> dict[str, Any]:
     """JSON Schema of ``sweep.json`` (generated from :class:`SimulationSweep`)."""
-    return document_schema(SimulationSweep, "mobility simulate sweep: served share against fleet size")
+    return document_schema(
+        SimulationSweep, "mobility simulate sweep: served share against fleet size", schema_id=SCHEMA_VERSION
+    )

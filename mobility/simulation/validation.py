@@ -12,7 +12,7 @@ Two checks, each on data the model was *not* fitted on:
   fitted on the trips of 2016-03 and 2018 (not that day's); the citywide level is forecast from
   the monthly counts *before* January 2022 (2019-01..2021-12, with the 2020->2021 trend), and
   each district's share of it from its counts of October-December 2021
-  (``prepare(history_before=...)``). The station levels within a district are 2023's (the only
+  (``prepare(fit=FitWindow(history_before=...))``). The station levels within a district are 2023's (the only
   per-station volumes in the data; they carry nothing of the day). The stations are those of
   the 2025-12 list installed before the day. Simulated rentals per station are compared with the
   day's recorded trips per station.
@@ -46,7 +46,7 @@ from mobility.demand.profiles import StationProfiles, build_profiles
 from mobility.simulation.data import StationSet, load_station_set
 from mobility.simulation.engine import RebalanceRule
 from mobility.simulation.model import RiderParams
-from mobility.simulation.pipeline import Prepared, prepare, simulate
+from mobility.simulation.pipeline import FitWindow, Prepared, prepare, simulate
 from mobility.sources.stations import load_station_list
 
 OPERATOR_RULE = RebalanceRule(every_s=3600, low=0.2, target=0.5, high=0.8, start_h=7.0, end_h=22.0)
@@ -123,17 +123,22 @@ def _report(
 
 
 def _prepare(
-    day: str, root: Path, profiles: StationProfiles, month: str, rebalance: RebalanceRule, **kwargs: Any
+    day: str,
+    root: Path,
+    profiles: StationProfiles,
+    rebalance: RebalanceRule,
+    fit: FitWindow,
+    station_set: StationSet | None = None,
 ) -> Prepared:
-    """The 2025-12 stations on ``day`` with ``month`` left out of the season fit."""
+    """The 2025-12 stations (or ``station_set``) on ``day``, fitted on what ``fit`` allows."""
     return prepare(
         "2025-12",
         day,
         data_dir=root,
         profiles=profiles,
-        exclude_months=(month,),
+        fit=fit,
         params=RiderParams(rebalance=rebalance),
-        **kwargs,
+        station_set=station_set,
     )
 
 
@@ -169,7 +174,7 @@ def validate_month(
     parts: dict[str, pd.Series] = {}
     summaries = {}
     for kind, day in (("weekday", weekday), ("weekend", weekend)):
-        prep = _prepare(day, root, prof, month, run.rebalance)
+        prep = _prepare(day, root, prof, run.rebalance, FitWindow(exclude_months=(month,)))
         parts[kind], summaries[kind] = _station_rentals(prep, run)
     n_days = days["weekday"] + days["weekend"]
     sim = (parts["weekday"] * days["weekday"] + parts["weekend"] * days["weekend"]) / n_days
@@ -196,11 +201,9 @@ def validate_day(day: str = "2022-01-01", *, run: ValidationRun | None = None) -
         day,
         root,
         prof,
-        month,
         run.rebalance,
-        trip_datasets=train,
+        FitWindow(exclude_months=(month,), trip_datasets=train, history_before=month),
         station_set=StationSet(t, source=f"2025-12 installed before {day}"),
-        history_before=month,
     )
     sim, summary = _station_rentals(prep, run)
     trips = load_trip_tables(root, (day,))[day]

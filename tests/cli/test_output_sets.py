@@ -55,7 +55,9 @@ def test_mobility_simulate_writes_its_files_as_one_set(
 
     result = SimpleNamespace(model_copy=lambda **_k: result, seconds=0.0)
     monkeypatch.setattr(
-        pipeline, "prepare", lambda *_a, **_k: SimpleNamespace(add_inputs=lambda _i: None, stations=[1])
+        pipeline,
+        "prepare",
+        lambda *_a, **_k: SimpleNamespace(add_inputs=lambda _i: None, stations=[1], input_notes=[]),
     )
     monkeypatch.setattr(pipeline, "simulate", lambda *_a, **_k: (None, result))
     monkeypatch.setattr(simulate_cli, "write_outputs", half_written)

@@ -76,7 +76,7 @@ def test_simulation_json_records_the_total_seconds(monkeypatch: pytest.MonkeyPat
 
     def slow_prepare(*_a: Any, **_k: Any) -> Any:
         time.sleep(0.2)  # loading the data: counted in the total, not in the engine's seconds
-        return SimpleNamespace(add_inputs=lambda _i: None, stations=[1, 2])
+        return SimpleNamespace(add_inputs=lambda _i: None, stations=[1, 2], input_notes=[])
 
     monkeypatch.setattr(pipeline, "prepare", slow_prepare)
     monkeypatch.setattr(pipeline, "simulate", lambda *_a, **_k: (None, _Result(seen)))
