@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from mobility.cli.common import native_stdout_to_stderr
+    from mobility.io import native_stdout_to_stderr
     from mobility.placement.fleet import allocate_fleet
     from mobility.placement.pipeline import (
         build_expansion_data,

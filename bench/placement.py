@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from mobility.cli.common import native_stdout_to_stderr
+    from mobility.io import native_stdout_to_stderr
     from mobility.placement.pipeline import build_inputs, plan_expansion
     from mobility.scenario.expansion import load_scenario
 

@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = ap.parse_args(argv)
     step = Progress()
 
-    from mobility.cli.common import native_stdout_to_stderr
+    from mobility.io import native_stdout_to_stderr
     from mobility.machine import machine
     from mobility.placement.pipeline import build_inputs
     from mobility.placement.sweep import sweep

@@ -16,7 +16,9 @@ import io
 import json
 import os
 import shutil
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +52,45 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+class _NativeStdoutToStderr:
+    """What native code writes to file descriptor 1 goes to stderr while any block runs.
+
+    Solvers print on stdout from C++ (HiGHS's ``Running HiGHS ...`` banner even with OR-Tools'
+    output off, and OR-Tools takes no HiGHS parameters), where it would mix with a command's
+    table or ``--json``. Blocks may run in several threads at once (API jobs): the first one in
+    redirects, the last one out restores.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._saved: int | None = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._active == 0:
+                sys.stdout.flush()
+                self._saved = os.dup(1)
+                os.dup2(2, 1)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0 and self._saved is not None:
+                    sys.stdout.flush()
+                    os.dup2(self._saved, 1)
+                    os.close(self._saved)
+                    self._saved = None
+
+
+native_stdout_to_stderr = _NativeStdoutToStderr()
+"""``with native_stdout_to_stderr(): ...``: native output on stdout goes to stderr meanwhile
+(every MIP solve of :mod:`mobility.placement` runs inside it)."""
 
 
 @contextmanager

@@ -3,13 +3,15 @@
 OLD and NEW are station vintages (``2018-11``, ``2019-12``, ``2025-12``) or station files in the
 official layouts. Writes ``DIR/backtest.json``, ``DIR/districts.csv`` and the map of real new
 stations against proposed ones (``DIR/map.png``, ``DIR/map.html``); ``--json`` prints the
-document's figures (without the site lists).
+document's figures (without the site lists). Rows of either list left out and a NEW list dated
+before the OLD one are said on stderr as soon as the lists are read, and kept in the notes.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,12 +23,19 @@ from mobility.cli.common import (
     check_out_dir,
     console,
     print_json,
+    print_styled,
     print_written,
     progress_reporter,
     solve_time_limit,
     with_solver_overrides,
 )
 from mobility.io import atomic_write_json, staged_files
+
+if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
+    import pandas as pd
+
+    from mobility.sources.base import Loaded
+    from mobility.stats import SolverStats
 
 
 def _brief(doc: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +45,32 @@ def _brief(doc: dict[str, Any]) -> dict[str, Any]:
         "trust", "siting_stats", "notes",
     )  # fmt: skip
     return {k: doc[k] for k in keep}
+
+
+def _station_list(option: str, source: str, data_dir: Path | None) -> Loaded[pd.DataFrame]:
+    """The station list given as ``option``; a file that is missing or unreadable is an error
+    naming the option, the value and what is expected."""
+    from mobility.errors import DataFileError, DataNotFoundError, InputError
+    from mobility.sources.stations import STATION_VINTAGES, load_station_list
+
+    expected = f"a station vintage ({', '.join(STATION_VINTAGES)}) or the path of a station file (CSV)"
+    try:
+        return load_station_list(source, data_dir=data_dir, field=option)
+    except DataNotFoundError as exc:
+        if source in STATION_VINTAGES:  # the data directory lacks the vintage: its own message
+            raise
+        raise InputError(option, source, f"{expected}; no such file") from exc
+    except DataFileError as exc:
+        raise InputError(option, source, f"{expected} in an official layout; {exc.problem}") from exc
+
+
+def _siting_line(stats: SolverStats) -> str:
+    """Whether the plan's siting is proven optimal: status, gap, and the fallback taken if any."""
+    gap = "-" if stats.gap is None else f"{stats.gap:.3%}"
+    proven = "proven optimal" if stats.status == "optimal" else "not proven optimal"
+    fallback = stats.extra.get("note") if stats.extra.get("fallback") else None
+    line = f"siting: {stats.solver} {stats.status}, gap {gap} ({proven})"
+    return f"{line}; {fallback}" if fallback else line
 
 
 def register(app: typer.Typer) -> None:
@@ -76,15 +111,26 @@ def register(app: typer.Typer) -> None:
             default_scenario,
             match_new_stations,
             metric_xy,
+            reversed_lists_note,
+            station_list_notes,
             with_station_lists,
         )
         from mobility.placement.pipeline import model_params
         from mobility.scenario.expansion import Baseline, NewStations, load_scenario
-        from mobility.sources.stations import load_station_list
 
         check_out_dir(out)
-        old_l = load_station_list(old, data_dir=data_dir, field="--from")
-        new_l = load_station_list(new, data_dir=data_dir, field="--to")
+        old_l = _station_list("--from", old, data_dir)
+        new_l = _station_list("--to", new, data_dir)
+        # said now (stderr) and kept in backtest.json's notes: lists in reverse, rows left out
+        reversal = reversed_lists_note(old, new)
+        if reversal is not None:
+            print_styled("warning:", "bold yellow", reversal)
+        dropped = [
+            *station_list_notes("--from", old, old_l.report),
+            *station_list_notes("--to", new, new_l.report),
+        ]
+        print_written([], dropped)
+        input_notes = [*([reversal] if reversal else []), *dropped]
         old_t, new_t = old_l.table.reset_index(drop=True), new_l.table.reset_index(drop=True)
         n_new = int(match_new_stations(*metric_xy(old_t), *metric_xy(new_t)).sum())
         if scenario is None:
@@ -118,6 +164,7 @@ def register(app: typer.Typer) -> None:
         result = with_station_lists(
             result, old_l.sources[0] if old_l.sources else None, new_l.sources[0] if new_l.sources else None
         )
+        result = replace(result, notes=[*input_notes, *result.notes])
         doc = result.to_dict()
         with staged_files(out) as stage:  # the backtest's files as one set: all of them or none
             written = [
@@ -170,4 +217,5 @@ def register(app: typer.Typer) -> None:
             f"(population-weighted random sites: {result.random_near_share:.1%}); "
             f"new stations the plan needs for the real 300 m coverage: {result.stations_to_match_real}"
         )
-        print_written(files, result.notes)
+        console.print(_siting_line(result.siting_stats), highlight=False)
+        print_written(files, [n for n in result.notes if n not in input_notes])  # those were said

@@ -30,6 +30,7 @@ from rich.status import Status
 from rich.text import Text
 
 from mobility.errors import InfeasibleError, InputError, MobilityError
+from mobility.io import native_stdout_to_stderr
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -133,32 +134,15 @@ def print_summary_line(summary: Mapping[str, object]) -> None:
 
 
 @contextlib.contextmanager
-def native_stdout_to_stderr(active: bool = True) -> Iterator[None]:
-    """Send what native code writes to file descriptor 1 (e.g. HiGHS's "Running HiGHS" banner)
-    to stderr while the block runs, so ``--json`` output on stdout stays parseable."""
-    if not active:
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-@contextlib.contextmanager
 def progress_reporter(label: str, *, json_out: bool = False) -> Iterator[Callable[[str], None]]:
     """A spinner on stderr and a ``progress(message)`` that logs each step with its elapsed time.
 
     With ``json_out`` native output on stdout is sent to stderr meanwhile
-    (:func:`native_stdout_to_stderr`).
+    (:data:`mobility.io.native_stdout_to_stderr`).
     """
     t0 = time.perf_counter()
-    with native_stdout_to_stderr(json_out), err_console.status(f"{label} ...") as status:
+    quiet_stdout = native_stdout_to_stderr() if json_out else contextlib.nullcontext()
+    with quiet_stdout, err_console.status(f"{label} ...") as status:
 
         def progress(msg: str) -> None:
             err_console.log(f"[{time.perf_counter() - t0:6.1f} s] {msg}", highlight=False)

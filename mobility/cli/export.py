@@ -3,7 +3,9 @@ an offline HTML map or a PNG/SVG map; ``--compare`` for a before/after map and t
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,12 +21,14 @@ from mobility.cli.common import (
     err_console,
     print_json,
 )
-from mobility.errors import InputError
+from mobility.errors import DataFileError, InputError
 
 if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
     from mobility.export.layers import MapLayers
 
 SOURCE_ARG = "PLAN_OR_ROUTES"
+DOCUMENTS = "a plan.json (from `mobility plan`), a routes.json (from `mobility rebalance`) or 'current'"
+"""What PLAN_OR_ROUTES and --compare take."""
 DIRECTORY_FORMATS = ("geojson", "gbfs", "csv")
 """Formats that write a folder (``mobility.export.DIRECTORY_FORMATS``, not imported at start)."""
 
@@ -47,10 +51,16 @@ def _check_document(option: str, value: str, expected: str) -> None:
 
 
 def _check_inputs(
-    source: str, fmt: ExportFormat, out: Path, compare: str | None, routes: Path | None, base_url: str | None
+    source: str,
+    fmt: ExportFormat,
+    out: Path,
+    compare: str | None,
+    routes: Path | None,
+    base_url: str | None,
+    tiles: str | None,
 ) -> None:
     """Everything that can be checked before loading: the documents exist, ``--base-url`` is an
-    http(s) URL given with gbfs, ``--out`` can be written."""
+    http(s) URL given with gbfs, ``--tiles`` is a basemap we know, ``--out`` can be written."""
     documents = "an existing plan.json, routes.json or 'current'"
     _check_document(SOURCE_ARG, source, documents)
     if compare is not None:
@@ -66,10 +76,28 @@ def _check_inputs(
             TypeAdapter(HttpUrl).validate_python(base_url)
         except ValidationError as exc:
             raise InputError("--base-url", base_url, "an http(s) URL, e.g. https://example.org/gbfs") from exc
+    if tiles is not None:
+        from mobility.export.html_map import TILE_STYLES
+
+        if tiles not in TILE_STYLES:
+            raise InputError("--tiles", tiles, f"one of {', '.join(TILE_STYLES)} (html only)")
     if fmt.value in DIRECTORY_FORMATS:
         check_out_dir(out)
     else:
         check_out_file(out)
+
+
+@contextlib.contextmanager
+def _document_errors(option: str, value: str | Path) -> Iterator[None]:
+    """A document ``value`` that is not a JSON object becomes an error naming ``option``, the
+    value and what is expected."""
+    try:
+        yield
+    except DataFileError as exc:
+        if exc.path != Path(value):  # another file (of the data folder): its own message
+            raise
+        expected = "a routes.json (from `mobility rebalance`)" if option == "--routes" else DOCUMENTS
+        raise InputError(option, str(value), f"{expected}; {exc.path.name}: {exc.problem}") from exc
 
 
 def _load(option: str, value: str | Path, root: Path, *, with_water: bool) -> MapLayers:
@@ -77,25 +105,29 @@ def _load(option: str, value: str | Path, root: Path, *, with_water: bool) -> Ma
     from mobility.export.layers import load_layers
 
     try:
-        return load_layers(value, root, with_water=with_water)
+        with _document_errors(option, value):
+            return load_layers(value, root, with_water=with_water)
     except InputError as exc:
         if exc.field != SOURCE_ARG or option == SOURCE_ARG:
             raise
         raise InputError(option, exc.value, exc.expected) from exc
 
 
-def _is_routes(value: str | Path) -> bool:
+def _is_routes(option: str, value: str | Path) -> bool:
     """Whether a plan.json / routes.json / 'current' is a night's routes (read, not drawn)."""
     from mobility.export.layers import is_routes_dict, read_json
 
-    return str(value) != "current" and is_routes_dict(read_json(Path(value)))
+    if str(value) == "current":
+        return False
+    with _document_errors(option, value):
+        return is_routes_dict(read_json(Path(value)))
 
 
 def _check_documents(source: str, fmt: ExportFormat, routes: Path | None) -> None:
     """``--routes`` is a routes document; csv (route sheets) has routes to write."""
-    if routes is not None and not _is_routes(routes):
+    if routes is not None and not _is_routes("--routes", routes):
         raise InputError("--routes", str(routes), "a routes.json (from mobility rebalance), not a plan")
-    if fmt is ExportFormat.csv and routes is None and not _is_routes(source):
+    if fmt is ExportFormat.csv and routes is None and not _is_routes(SOURCE_ARG, source):
         raise InputError(
             "--format",
             fmt.value,
@@ -157,7 +189,7 @@ def export_command(
     from mobility.export import export_layers
     from mobility.export.compare import write_comparison
 
-    _check_inputs(source, fmt, out, compare, routes, base_url)
+    _check_inputs(source, fmt, out, compare, routes, base_url, tiles)
     _check_documents(source, fmt, routes)
     t0 = time.perf_counter()
     root = resolve_data_dir(data_dir)

@@ -28,6 +28,7 @@ permits.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,7 @@ from mobility.placement.pipeline import (
     solve_siting,
 )
 from mobility.provenance import Provenance, dataset_version
+from mobility.quality import QualityReport
 from mobility.scenario.expansion import ExpansionScenario, NewStations
 from mobility.schema import DataclassDocument
 from mobility.stats import SolverStats
@@ -78,6 +80,58 @@ def _nearest_m(x: FloatArray, y: FloatArray, sx: FloatArray, sy: FloatArray) -> 
         return np.full(len(x), np.inf)
     d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
     return np.asarray(d, dtype=np.float64)
+
+
+def station_list_notes(option: str, source: str, report: QualityReport) -> list[str]:
+    """The rows of a station list left out, as the backtest's notes (one per reason).
+
+    Parameters
+    ----------
+    option
+        The option the list was given by (``"--from"``, ``"--to"``).
+    source
+        The list as given (a vintage or a file path).
+    report
+        Its quality report (:func:`~mobility.sources.stations.load_station_list`).
+
+    Returns
+    -------
+    list[str]
+        ``"--to new.csv: 1 of 2,799 rows left out: coordinates outside Seoul (e.g. 127.9)"``, one
+        per reason the report dropped rows for; empty when none was.
+    """
+    notes = []
+    for reason, n in report.dropped.items():
+        examples = report.examples.get(reason, [])
+        eg = f" (e.g. {', '.join(examples)})" if examples else ""
+        notes.append(f"{option} {source}: {n:,} of {report.rows_read:,} rows left out: {reason}{eg}")
+    return notes
+
+
+_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)-(0[1-9]|1[0-2])(?!\d)")
+
+
+def list_month(source: str) -> str | None:
+    """The ``YYYY-MM`` a station list is of, from its vintage or file name; ``None`` when unknown.
+
+    ``"2019-12"`` and ``"api-2025-05"`` are of their month, ``stations_2019-12-09.csv`` of
+    2019-12, ``master`` and ``my_list.csv`` of no known month.
+    """
+    m = _MONTH.search(Path(source).name)
+    return f"{m.group(1)}-{m.group(2)}" if m else None
+
+
+def reversed_lists_note(old: str, new: str) -> str | None:
+    """A warning when the NEW list (``--to``) is dated before the OLD one (``--from``), else ``None``
+    (also when either date is unknown: see :func:`list_month`)."""
+    old_m, new_m = list_month(old), list_month(new)
+    if old_m is None or new_m is None or new_m >= old_m:
+        return None
+    return (
+        f"--to {new} ({new_m}) is older than --from {old} ({old_m}): its 'new' stations are ones the "
+        "city closed or moved since, not ones it built; swap --from and --to to compare the plan "
+        "with what was built"
+    )
 
 
 def metric_xy(stations: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
@@ -575,8 +629,11 @@ __all__ = [
     "backtest",
     "backtest_json_schema",
     "default_scenario",
+    "list_month",
     "match_new_stations",
     "near_share",
+    "reversed_lists_note",
+    "station_list_notes",
     "stations_to_match",
     "weighted_random_sites",
     "with_station_lists",

@@ -34,6 +34,7 @@ from mobility.placement.models import (
     ModelParams,
     _hint_sites,
     _mip_solver,
+    _solve,
     _solved_sites,
     _time_budget,
     lazy_greedy_cover,
@@ -237,7 +238,7 @@ class PMedian:
             _hint_sites(solver, params, y, h_sel)
             left = deadline - time.perf_counter()
             solver.SetTimeLimit(max(1, int(left * 1000)))
-            code = solver.Solve() if left > 0.05 else pywraplp.Solver.NOT_SOLVED
+            code = _solve(solver) if left > 0.05 else pywraplp.Solver.NOT_SOLVED
             status = _STATUS.get(code, "error")
             if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
                 mip_sel = _solved_sites(y)
@@ -389,7 +390,7 @@ class MaximalCovering:
             objective.SetMaximization()
             _hint_sites(solver, params, y, h_sel)
             solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
-            code = solver.Solve()
+            code = _solve(solver)
             status = _STATUS.get(code, "error")
             if code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
                 mip_sel = _solved_sites(y)

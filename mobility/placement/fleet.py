@@ -23,7 +23,7 @@ from ortools.linear_solver import pywraplp
 
 from mobility.arrays import FloatArray, IntArray
 from mobility.errors import InfeasibleError, InputError
-from mobility.placement.models import ModelParams, _mip_solver, _time_budget, _warm_start
+from mobility.placement.models import ModelParams, _mip_solver, _solve, _time_budget, _warm_start
 from mobility.stats import MaxRuntime, SolverStats
 
 
@@ -572,7 +572,7 @@ def allocate_fleet(
         # the fewest docks that meet every rule first, as a feasible warm start (a few seconds).
         m = _FleetModel(p, params, fewest_docks=True)
         m.solver.SetTimeLimit(int(min(30.0, _time_budget(params, stop)) * 1000))
-        code = m.solver.Solve()
+        code = _solve(m.solver)
         if code == pywraplp.Solver.INFEASIBLE:
             money, per_dock = p.dock_budget
             raise InfeasibleError(
@@ -587,7 +587,7 @@ def allocate_fleet(
     if hint is not None:
         _warm_start(m.solver, params, m.b + m.d, [float(v) for v in hint[0] + hint[1]])
     m.solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
-    code = m.solver.Solve()
+    code = _solve(m.solver)
     b, d, objective = m.b, m.d, m.objective
     if code == pywraplp.Solver.INFEASIBLE:
         raise InfeasibleError(

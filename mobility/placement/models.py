@@ -28,6 +28,7 @@ from ortools.linear_solver import pywraplp
 
 from mobility.arrays import FloatArray, IntArray
 from mobility.errors import InputError
+from mobility.io import native_stdout_to_stderr
 from mobility.stats import MaxRuntime, SolverStats
 
 _STATUS = {
@@ -38,6 +39,9 @@ _STATUS = {
     pywraplp.Solver.ABNORMAL: "error",
     pywraplp.Solver.NOT_SOLVED: "time_limit",
 }
+_STOPPED_WITHOUT_SOLUTION = 99
+"""OR-Tools' ``MPSOLVER_UNKNOWN_STATUS``: what HiGHS returns when it stops at its time limit (or
+another limit) without a solution."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,25 @@ def _mip_solver(params: ModelParams) -> pywraplp.Solver:
         gap = f"limits/gap = {params.relative_gap}\n" if params.relative_gap > 0 else ""
         solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {params.seed}\n{gap}")
     return solver
+
+
+def _solve(solver: pywraplp.Solver, mp: pywraplp.MPSolverParameters | None = None) -> int:
+    """``solver.Solve(mp)`` with the backend's console output on stderr, never on stdout.
+
+    Parameters
+    ----------
+    solver
+        The MIP, built.
+    mp
+        Its solve parameters (the backend's defaults when ``None``).
+
+    Returns
+    -------
+    int
+        The result status code (``pywraplp.Solver.OPTIMAL``, ...).
+    """
+    with native_stdout_to_stderr():
+        return int(solver.Solve() if mp is None else solver.Solve(mp))
 
 
 def _warm_start(
@@ -522,8 +545,9 @@ class ExpansionModel:
         mp = pywraplp.MPSolverParameters()
         if params.relative_gap > 0:
             mp.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, params.relative_gap)
-        code = solver.Solve(mp)
-        extra: dict[str, Any] = {"backend": params.backend, "mip_status": _STATUS.get(code, "error")}
+        code = _solve(solver, mp)
+        mip_status = "no_solution" if code == _STOPPED_WITHOUT_SOLUTION else _STATUS.get(code, "error")
+        extra: dict[str, Any] = {"backend": params.backend, "mip_status": mip_status}
         if code == pywraplp.Solver.INFEASIBLE:
             # ask CP-SAT (assumption literals) which rules cannot hold together; it raises
             self._cpsat(w_int, b_int, hint, replace(params, time_limit=min(30.0, params.time_limit)), None)
@@ -659,7 +683,9 @@ class ExpansionModel:
 
         ``warm_start``: sites the greedy incumbent opens first (a neighbouring sweep point's);
         the result is never worse than that incumbent when it is feasible. The incumbent is also
-        the solver's hint where the engine takes one (CP-SAT, SCIP, CBC; not HiGHS).
+        the solver's hint where the engine takes one (CP-SAT, SCIP, CBC; not HiGHS). When the
+        engine ends without a solution, the (feasible) incumbent is the result: status
+        ``"feasible"``, no bound, ``extra["fallback"] = "greedy"`` and ``extra["note"]`` saying why.
         """
         params = params or ModelParams()
         d = self.data
@@ -700,6 +726,14 @@ class ExpansionModel:
                 binding=["solver.time_limit"],
             )
         sites = g_sites if found is None else found
+        if found is None:  # the greedy sites stand in: feasible, not proven (no bound)
+            extra["fallback"] = "greedy"
+            ended = extra.get("mip_status", extra.get("cp_sat_status", status))
+            extra["note"] = (
+                f"the {self.engine} engine ended without a solution (status {ended}, time limit "
+                f"{params.time_limit:g} s): the lazy-greedy sites are kept, without a bound"
+            )
+            status = "feasible"
         covered = _covered_groups(d.cover, sites)
         cov_w = float(w_int[covered].sum())
         obj = cov_w + float(b_int[sites].sum())

@@ -18,6 +18,7 @@ import pytest
 from mobility.cli import main
 from mobility.cli.common import check_out_dir, check_out_file, err_console, with_solver_overrides
 from mobility.errors import InfeasibleError, InputError
+from mobility.quality import QualityReport
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -259,8 +260,10 @@ def test_backtest_records_the_overrides(tmp_path: Path, monkeypatch: pytest.Monk
         seen["solver"], seen["params"] = sc.solver, params
         raise _StopError
 
-    class _Loaded:
+    class _Loaded:  # what load_station_list returns, with nothing in it
         table = pd.DataFrame()
+        report = QualityReport("stations")
+        sources: tuple[Path, ...] = ()
 
     monkeypatch.setattr(mobility.sources.stations, "load_station_list", lambda *_a, **_k: _Loaded())
     monkeypatch.setattr(bt, "metric_xy", lambda _t: (np.zeros(0), np.zeros(0)))

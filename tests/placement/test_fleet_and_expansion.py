@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mobility.errors import InfeasibleError
+from mobility.placement import models
 from mobility.placement.candidates import conflict_pairs, thin_to_grid, thin_to_spacing
+from mobility.placement.classic import PMedian
 from mobility.placement.fleet import FleetProblem, allocate_fleet, lagrangian_allocation
 from mobility.placement.models import ExpansionData, ExpansionModel, ModelParams
 
@@ -307,3 +309,32 @@ def test_required_area_without_candidates_is_named() -> None:
     with pytest.raises(InfeasibleError) as info:
         ExpansionModel(data).solve(ModelParams(time_limit=10))
     assert any("areas.required[0]" in b and "한강 위" in b for b in info.value.binding)
+
+
+def test_a_greedy_fallback_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MIP ends without a solution (HiGHS at its time limit: OR-Tools' code 99): the greedy
+    sites are the result, called feasible (not a time limit), with the fallback and its reason."""
+    monkeypatch.setattr(models, "_solve", lambda *_a, **_k: 99)
+    r = ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=1, backend="HIGHS"))
+    s = r.stats
+    assert sorted(r.sites.tolist()) == sorted(r.greedy_sites.tolist())
+    assert s.status == "feasible" and s.bound is None and s.gap is None
+    assert s.extra["mip_status"] == "no_solution" and s.extra["fallback"] == "greedy"
+    assert "ended without a solution (status no_solution, time limit 1 s)" in s.extra["note"]
+
+
+@pytest.mark.parametrize("backend", ["HIGHS", "SCIP"])
+def test_solver_logs_never_reach_stdout(backend: str, capfd: pytest.CaptureFixture[str]) -> None:
+    """HiGHS prints its banner on file descriptor 1 whatever OR-Tools is told: stdout is only the
+    command's output, so every MIP solve (expansion, p-median, fleet) sends it to stderr."""
+    params = ModelParams(time_limit=10, backend=backend)
+    print("before")
+    ExpansionModel(tiny_expansion()).solve(params)
+    rng = np.random.default_rng(0)
+    cost = np.linalg.norm(rng.random((30, 1, 2)) - rng.random((1, 30, 2)), axis=2)
+    PMedian.from_cost_matrix(cost, p=4).solve(params)
+    allocate_fleet(fleet_problem(), params, method="mip")
+    print("after")
+    out, err = capfd.readouterr()
+    assert out == "before\nafter\n"
+    assert err.count("Running HiGHS") == (3 if backend == "HIGHS" else 0)  # one per solve
