@@ -87,9 +87,10 @@ console = LiteralConsole(width=_width(sys.stdout))
 """Human output (stdout). Into a file or a pipe, 160 columns: at rich's 80 the numbers of a wide
 table were cut to ``22,…``."""
 
-err_console = LiteralConsole(stderr=True, width=_width(sys.stderr))
+err_console = LiteralConsole(stderr=True, width=_width(sys.stderr), log_path=False)
 """Errors, warnings and progress (stderr), so that ``--json`` output stays clean. Into a log file,
-160 columns too: at 80 a note such as the plan's candidate filters broke mid-entry."""
+160 columns too: at 80 a note such as the plan's candidate filters broke mid-entry. Progress lines
+carry their time, not the ``common.py:148`` of the line that logged them."""
 
 DataDirOption = Annotated[
     Path | None,

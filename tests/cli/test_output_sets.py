@@ -66,3 +66,12 @@ def test_mobility_simulate_writes_its_files_as_one_set(
     assert [(p.name, p.read_text(encoding="utf-8")) for p in out.iterdir()] == [
         ("simulation.json", "last run")
     ]
+
+
+def test_progress_lines_carry_their_time_not_the_logging_source_line() -> None:
+    from mobility.cli.common import err_console, progress_reporter
+
+    with err_console.capture() as captured, progress_reporter("simulating") as progress:
+        progress("loading the stations")
+    text = captured.get()
+    assert "s] loading the stations" in text and "common.py" not in text
