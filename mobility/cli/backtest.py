@@ -26,6 +26,7 @@ from mobility.cli.common import (
     print_styled,
     print_written,
     progress_reporter,
+    siting_line,
     solve_time_limit,
     with_solver_overrides,
 )
@@ -35,7 +36,6 @@ if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility -
     import pandas as pd
 
     from mobility.sources.base import Loaded
-    from mobility.stats import SolverStats
 
 
 def _brief(doc: dict[str, Any]) -> dict[str, Any]:
@@ -62,15 +62,6 @@ def _station_list(option: str, source: str, data_dir: Path | None) -> Loaded[pd.
         raise InputError(option, source, f"{expected}; no such file") from exc
     except DataFileError as exc:
         raise InputError(option, source, f"{expected} in an official layout; {exc.problem}") from exc
-
-
-def _siting_line(stats: SolverStats) -> str:
-    """Whether the plan's siting is proven optimal: status, gap, and the fallback taken if any."""
-    gap = "-" if stats.gap is None else f"{stats.gap:.3%}"
-    proven = "proven optimal" if stats.status == "optimal" else "not proven optimal"
-    fallback = stats.extra.get("note") if stats.extra.get("fallback") else None
-    line = f"siting: {stats.solver} {stats.status}, gap {gap} ({proven})"
-    return f"{line}; {fallback}" if fallback else line
 
 
 def register(app: typer.Typer) -> None:
@@ -217,5 +208,5 @@ def register(app: typer.Typer) -> None:
             f"(population-weighted random sites: {result.random_near_share:.1%}); "
             f"new stations the plan needs for the real 300 m coverage: {result.stations_to_match_real}"
         )
-        console.print(_siting_line(result.siting_stats), highlight=False)
+        console.print(siting_line(result.siting_stats), highlight=False)
         print_written(files, [n for n in result.notes if n not in input_notes])  # those were said

@@ -21,7 +21,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -31,6 +31,9 @@ from rich.text import Text
 
 from mobility.errors import InfeasibleError, InputError, MobilityError
 from mobility.io import native_stdout_to_stderr
+
+if TYPE_CHECKING:
+    from mobility.stats import SolverStats
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -282,3 +285,13 @@ def solve_time_limit(time_limit: float) -> Iterator[None]:
         raise SolveFailedError(
             f"no solution within the time limit ({time_limit:g} s); raise --time-limit"
         ) from exc
+
+
+def siting_line(stats: SolverStats) -> str:
+    """``siting: <solver> <status>, gap <gap> (proven optimal | not proven optimal)[; <fallback>]``:
+    whether a plan's or a backtest's siting is proven optimal, and the fallback taken if any."""
+    gap = "-" if stats.gap is None else f"{stats.gap:.3%}"
+    proven = "proven optimal" if stats.status == "optimal" else "not proven optimal"
+    fallback = stats.extra.get("note") if stats.extra.get("fallback") else None
+    line = f"siting: {stats.solver} {stats.status}, gap {gap} ({proven})"
+    return f"{line}; {fallback}" if fallback else line

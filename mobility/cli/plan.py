@@ -31,6 +31,7 @@ from mobility.cli.common import (
     print_json,
     print_written,
     progress_reporter,
+    siting_line,
     solve_time_limit,
     with_solver_overrides,
 )
@@ -210,11 +211,10 @@ def register(app: typer.Typer) -> None:
         )
         console.print(table)
         s, f = plan.siting_stats, plan.fleet_stats
-        gap = "-" if s.gap is None else f"{s.gap:.3%}"
         fleet_gap = "" if f.gap is None else f", gap {f.gap:.3%}"
         greedy = plan.greedy_covered_population or 0.0
         console.print(
-            f"siting: {s.solver} {s.status}, gap {gap}; residents within {plan.radius_m:g} m walk: "
+            f"{siting_line(s)}; residents within {plan.radius_m:g} m walk: "
             f"{b.covered_population:,.0f} -> {a.covered_population:,.0f} (greedy {greedy:,.0f}); "
             f"fleet: {f.solver} {f.status}{fleet_gap}."
         )

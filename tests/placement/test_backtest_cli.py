@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mobility.cli import app
-from mobility.cli.backtest import _siting_line
+from mobility.cli.common import siting_line
 from mobility.placement import backtest as bt
 from mobility.placement.backtest import list_month, reversed_lists_note, station_list_notes
 from mobility.quality import QualityReport
@@ -81,11 +81,11 @@ def test_only_a_list_dated_before_the_old_one_is_reversed() -> None:
 
 def test_the_siting_line_says_whether_it_is_proven() -> None:
     proven = SolverStats("mip+lazy-greedy", "optimal", 10.0, 10.0, 1.0, 0, gap=0.0)
-    assert _siting_line(proven) == "siting: mip+lazy-greedy optimal, gap 0.000% (proven optimal)"
+    assert siting_line(proven) == "siting: mip+lazy-greedy optimal, gap 0.000% (proven optimal)"
     greedy = SolverStats(
         "mip+lazy-greedy", "feasible", 9.0, None, 5.0, 0, extra={"fallback": "greedy", "note": "why"}
     )
-    assert _siting_line(greedy) == "siting: mip+lazy-greedy feasible, gap - (not proven optimal); why"
+    assert siting_line(greedy) == "siting: mip+lazy-greedy feasible, gap - (not proven optimal); why"
 
 
 def _invoke_until_backtest(
