@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.placement.plan import Plan, PlanSimulation, SimulatedNetwork
+from mobility.provenance import Provenance
 from mobility.simulation.data import STATION_COLUMNS, StationSet, scale_fleet, stations_from_plan
 from mobility.simulation.estimate import Estimate
 from mobility.simulation.model import RiderParams
@@ -199,6 +200,7 @@ def simulate_plan(
     return plan.model_copy(
         update={
             "simulation": sim,
+            "provenance": _with_simulation_inputs(plan.provenance, root),
             "districts": districts,
             "city_before": plan.city_before.model_copy(
                 update={"served_share": sim.before.figures.served_share}
@@ -206,6 +208,16 @@ def simulate_plan(
             "city_after": plan.city_after.model_copy(update={"served_share": sim.after.figures.served_share}),
         }
     )
+
+
+def _with_simulation_inputs(prov: Provenance, root: Path) -> Provenance:
+    """``prov`` with the files the rider simulation read (the inputs of its cache key: every
+    Ttareungi table behind the demand profiles, trips and usage, and the street networks of the
+    ride and walk times), fingerprinted as ``simulation.<folder>.<file stem>``."""
+    from mobility.provenance import dataset_version
+
+    added = {f"simulation.{p.parent.name}.{p.stem}": dataset_version(p) for p in _data_inputs(root)}
+    return replace(prov, datasets={**prov.datasets, **added})
 
 
 def _share(by_gu: dict[str, Any], gu: str) -> Estimate | None:

@@ -189,3 +189,20 @@ def test_the_backtest_fingerprints_every_file_and_keeps_its_solves(
     assert result.real.new_stations == 3
     first = result.to_dict()["stations_to_match_solves"][0]
     assert first["stats"]["status"] == result.stations_to_match_solves[0].stats.status
+
+
+@pytest.mark.slow
+def test_a_simulated_plan_also_fingerprints_what_the_riders_were_simulated_on(
+    every_input: tuple[ExpansionScenario, ExpansionInputs],
+) -> None:
+    from mobility.config import resolve_data_dir
+    from mobility.simulation.plans import _data_inputs, simulate_plan
+
+    sc, inp = every_input
+    plan, _ = plan_expansion(sc, inputs=inp, time_limit=20, simulate=False)
+    root = resolve_data_dir()
+    simulated = simulate_plan(plan, baseline="2019-12", replications=1, data_dir=root)
+    added = {k: v for k, v in simulated.provenance.datasets.items() if k.startswith("simulation.")}
+    assert sorted(v["file"] for v in added.values()) == sorted(p.name for p in _data_inputs(root))
+    assert "trips_2022-01-01_fullday.csv" in {v["file"] for v in added.values()}
+    _fingerprinted({k: v for k, v in simulated.provenance.datasets.items() if k not in added}, EVERY_FILE)
