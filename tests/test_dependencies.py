@@ -44,7 +44,7 @@ def _imports(folder: str) -> set[str]:
                 found |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 found.add(node.module.split(".")[0])
-    # test helpers are imported by file name (api_support, rb_synth): not third-party
+    # the folder's own file names (test helpers such as api_support, bench scripts) are not third-party
     local = {p.stem for p in (PROJECT_ROOT / folder).rglob("*.py")} if folder in ("tests", "bench") else set()
     return {m for m in found - own - local - set(sys.stdlib_module_names) if not m.startswith("_")}
 

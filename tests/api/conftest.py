@@ -12,12 +12,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_support import FAKE_KINDS, Api, fake_job, fake_rebalancing, fake_scenario, keys_for, make_settings
 from fastapi.testclient import TestClient
 
 from api import jobs
 from api.app import create_app
 from api.db import dispose_engine
+from tests.api.api_support import (
+    FAKE_KINDS,
+    Api,
+    fake_job,
+    fake_rebalancing,
+    fake_scenario,
+    keys_for,
+    make_settings,
+)
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

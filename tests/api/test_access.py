@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from api_support import SCENARIO, Api
 from fastapi.routing import iter_route_contexts
 
 from api.auth import PERMISSIONS, ROLES, hash_key
 from api.db.models import ApiKey
 from api.web import PUBLIC_ROUTES
+from tests.api.api_support import SCENARIO, Api
 
 # The role table of the README: what each role may do.
 ROLE_TABLE: dict[str, set[str]] = {
@@ -253,7 +253,7 @@ def test_submission_and_its_audit_entry_are_one_transaction(
     import api.routes.common as common
 
     c = api_lite.client
-    make = common.audit_entry
+    make = vars(common)["audit_entry"]  # imported there, not re-exported
     monkeypatch.setattr(common, "audit_entry", lambda *a, **k: make(*a, **k | {"status": None}))
     r = c.post("/v1/scenarios", json=SCENARIO, headers=api_lite.h("planner"))
     assert r.status_code == 500

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_support import RUN, SCENARIO, Api, keys_for, make_settings
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from api.auth import KeyStore, LocalWindow, Principal, hash_key
+from tests.api.api_support import RUN, SCENARIO, Api, keys_for, make_settings
 
 
 def test_no_key_wrong_key_and_bearer(api_lite: Api) -> None:
@@ -104,7 +104,7 @@ def test_local_window_limit_and_retry_after(amount: int, gaps: list[float]) -> N
     """The in-memory sliding window counter never lets more than ``amount`` requests through in one
     fixed window, and a denied caller who waits the ``Retry-After`` it was given gets through."""
     window = LocalWindow(amount, 60.0)
-    now, per_window = 1_000_000.0, {}
+    now, per_window = 1_000_000.0, dict[int, int]()
     for gap in gaps:
         now += gap
         allowed, retry = window.hit("k", now)

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_support import RUN, Api
 from starlette.types import Message, Receive, Scope, Send
 
 from api.app import GuardMiddleware
+from tests.api.api_support import RUN, Api
 
 LIMIT = 200_000  # api_support.make_settings
 BIG_JSON = json.dumps(RUN | {"name": "x" * (LIMIT + 50_000)}).encode()

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import RUN, SCENARIO, Api, keys_for, make_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -23,6 +22,7 @@ from api.app import create_app
 from api.db import session_factory
 from api.db.models import Job
 from mobility.sources.stations import DEFAULT_DOCKS, STATION_VINTAGES, load_station_list
+from tests.api.api_support import RUN, SCENARIO, Api, keys_for, make_settings
 
 MAX_TIME = 120.0
 
@@ -49,7 +49,7 @@ def _refused(api: Api, path: str, body: dict[str, Any], field: str, role: str = 
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == field, r.text
     assert _jobs(api) == before
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 # --- A. values that used to get a 202, then fail in the worker ------------------------------------

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from api_support import FAKE_PLAN, FAKE_ROUTES
 
 import api.app  # noqa: F401  # every route module registers its formats on import
 from api.formats import Format, formats_for
 from api.routes.common import JOB_BASES
 from mobility.io import CSV_BOM
+from tests.api.api_support import FAKE_PLAN, FAKE_ROUTES
 
 BOM = CSV_BOM.encode("utf-8")
 

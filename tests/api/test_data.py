@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from api_support import Api
+
+from tests.api.api_support import Api
 
 
 def test_stations_geojson_and_filters(api_lite: Api, data_dir: object) -> None:

@@ -21,13 +21,13 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from api_support import RUN
-from api_support import free_port as _port
-from api_support import start_process as _start
-from api_support import stop_process as _stop
-from api_support import wait_ready as _wait_ready
 
 from mobility.config import PROJECT_ROOT
+from tests.api.api_support import RUN
+from tests.api.api_support import free_port as _port
+from tests.api.api_support import start_process as _start
+from tests.api.api_support import stop_process as _stop
+from tests.api.api_support import wait_ready as _wait_ready
 
 BIN = Path(sys.executable).parent
 SCENARIO_FILE = PROJECT_ROOT / "scenarios" / "seoul-2019-30k.yaml"

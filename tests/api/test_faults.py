@@ -31,7 +31,13 @@ from typing import Any
 
 import httpx
 import pytest
-from api_support import (
+from fastapi.testclient import TestClient
+from sqlalchemy import event, select
+
+from api.app import create_app
+from api.db import dispose_engine, get_engine, session_factory
+from api.db.models import Job, JobArtifact
+from tests.api.api_support import (
     SCENARIO,
     Api,
     free_port,
@@ -41,12 +47,6 @@ from api_support import (
     stop_process,
     wait_ready,
 )
-from fastapi.testclient import TestClient
-from sqlalchemy import event, select
-
-from api.app import create_app
-from api.db import dispose_engine, get_engine, session_factory
-from api.db.models import Job, JobArtifact
 
 BIN = Path(sys.executable).parent
 SLOW = SCENARIO | {"description": "slow"}

@@ -18,7 +18,6 @@ from typing import Any
 import jsonschema
 import pytest
 import schemathesis
-from api_support import FAKE_PLAN, FAKE_ROUTES, RUN, SCENARIO, Api
 
 from api import jobs
 from api.formats import accepts_encoding, negotiate
@@ -27,6 +26,7 @@ from mobility.placement.plan import Plan, plan_json_schema
 from mobility.placement.sweep import sweep_json_schema
 from mobility.rebalancing.plan import RebalancingPlan, routes_json_schema
 from mobility.simulation.result import simulation_json_schema
+from tests.api.api_support import FAKE_PLAN, FAKE_ROUTES, RUN, SCENARIO, Api
 
 # --- the OpenAPI document -------------------------------------------------------------------------
 

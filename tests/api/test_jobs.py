@@ -6,7 +6,6 @@ import gc
 import uuid
 from datetime import timedelta
 
-from api_support import SCENARIO, Api, keys_for, make_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select
 
@@ -14,6 +13,7 @@ from api.app import create_app
 from api.db import get_engine, migrate, session_factory
 from api.db.models import Job, utcnow
 from api.jobs import JobContext, execute_job
+from tests.api.api_support import SCENARIO, Api, keys_for, make_settings
 
 
 def test_migrations_up_down_up(database_url: str) -> None:

@@ -17,13 +17,13 @@ from typing import Any
 
 import pyogrio
 import pytest
-from api_support import RUN, SCENARIO, Api, make_settings
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routes import maps
 from mobility.export.gbfs import validate
 from mobility.export.layers import LAYER_NAMES
+from tests.api.api_support import RUN, SCENARIO, Api, make_settings
 
 N_GU = 25
 

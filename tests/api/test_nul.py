@@ -13,9 +13,9 @@ import re
 from typing import Any
 
 import pytest
-from api_support import RUN, Api
 
 from api import nul
+from tests.api.api_support import RUN, Api
 
 NUL_ID = "%00abc"
 

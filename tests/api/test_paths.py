@@ -22,13 +22,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_support import SCENARIO, Api
 from cachetools import LRUCache
 
 from api.jobs import JobContext, public_error, redact_paths
 from api.runners import run_scenario
 from api.schemas import is_path_like, published_names
 from mobility.errors import DataFileError, DataNotFoundError, InputError
+from tests.api.api_support import SCENARIO, Api
 
 PATHS = [
     "/etc/passwd",

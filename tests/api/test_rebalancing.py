@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from api_support import RUN, Api
+
+from tests.api.api_support import RUN, Api
 
 
 def test_run_inline_snapshot_and_routes(api: Api) -> None:
@@ -61,10 +62,10 @@ def test_stored_snapshot_reference(api: Api) -> None:
 
 
 def test_run_validation_names_fields(api_lite: Api) -> None:
-    def post(body: dict) -> dict:  # type: ignore[type-arg]
+    def post(body: dict[str, Any]) -> dict[str, Any]:
         r = api_lite.client.post("/v1/rebalancing/runs", json=body, headers=api_lite.h("ops"))
         assert r.status_code == 422, r.text
-        return r.json()  # type: ignore[no-any-return]
+        return r.json()
 
     outside = copy.deepcopy(RUN)
     outside["snapshot"]["stations"][0]["lat"] = 35.1  # Busan
@@ -110,7 +111,7 @@ def test_cancel_run(api_lite: Api) -> None:
 
 
 def test_scenario_id_is_not_a_run(api_lite: Api) -> None:
-    from api_support import SCENARIO
+    from tests.api.api_support import SCENARIO
 
     loc = api_lite.client.post("/v1/scenarios", json=SCENARIO, headers=api_lite.h("planner")).headers[
         "Location"
@@ -189,7 +190,7 @@ def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> N
     def problem(text: str) -> dict[str, Any]:
         r = _upload(api_lite, text)
         assert r.status_code == 422, r.text
-        return r.json()["errors"][0]  # type: ignore[no-any-return]
+        return r.json()["errors"][0]
 
     negative = problem(STATUS_CSV.replace(",15,0,,6,", ",15,-1,,6,"))
     assert negative["field"] == "body[ST-5].bikes" and negative["problem"] == "expected >= 0"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from api_support import RUN
 from pydantic import ValidationError
 
 from api.jobs import JobContext
 from api.runners import build_problem, run_rebalancing, travel_for
 from api.schemas import RebalancingRunRequest
+from tests.api.api_support import RUN
 
 
 def _inputs(**over: object) -> dict:  # type: ignore[type-arg]
@@ -125,7 +125,12 @@ def test_a_drawing_error_keeps_the_solved_routes(monkeypatch: pytest.MonkeyPatch
 
 def test_no_drawing_without_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
     drawn: list[int] = []
-    monkeypatch.setattr("api.runners.night_maps", lambda doc, problem: drawn.append(1) or {})
+
+    def draw(doc: object, problem: object) -> dict[str, tuple[str, bytes]]:
+        drawn.append(1)
+        return {}
+
+    monkeypatch.setattr("api.runners.night_maps", draw)
     out = run_rebalancing(_inputs(time_limit=1, options=STRAIGHT), JobContext("t", 1.0))
     assert not drawn and set(out.artifacts) == {"routes"}
     assert "the maps will be drawn on request" in out.result["notes"][0]
@@ -143,7 +148,12 @@ def test_a_run_cancelled_while_solving_stops_before_drawing(monkeypatch: pytest.
         return with_street_paths(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr("api.runners.with_street_paths", solved_then_cancelled)
-    monkeypatch.setattr("api.runners.night_maps", lambda doc, problem: drawn.append(1) or {})
+
+    def draw(doc: object, problem: object) -> dict[str, tuple[str, bytes]]:
+        drawn.append(1)
+        return {}
+
+    monkeypatch.setattr("api.runners.night_maps", draw)
     with pytest.raises(JobCancelledError, match="before drawing"):
         run_rebalancing(_inputs(time_limit=1, options=STRAIGHT), ctx)
     assert not drawn

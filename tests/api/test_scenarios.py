@@ -6,11 +6,17 @@ import copy
 import csv
 import io
 import json
+from typing import Any
 
-from api_support import SCENARIO, Api
+import httpx
+
+from tests.api.api_support import SCENARIO, Api
 
 
-def _submit(api: Api, body: dict | None = None, role: str = "planner", **headers: str):  # type: ignore[no-untyped-def]
+# body and role are positional-only: every keyword argument is a request header
+def _submit(
+    api: Api, body: dict[str, Any] | None = None, role: str = "planner", /, **headers: str
+) -> httpx.Response:
     return api.client.post("/v1/scenarios", json=body or SCENARIO, headers=api.h(role, **headers))
 
 

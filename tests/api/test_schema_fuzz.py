@@ -23,12 +23,12 @@ import schemathesis
 # recursion depth mismatch" (CI, stop 20).
 import schemathesis.engine.errors
 import schemathesis.generation.hypothesis.reporting
-from api_support import keys_for, make_settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
 from api.db import dispose_engine
+from tests.api.api_support import keys_for, make_settings
 
 ADMIN: dict[str, str] = {}
 STATE: dict[str, str] = {}
@@ -39,9 +39,8 @@ TIMEOUT = 120
 @contextlib.contextmanager
 def _schema(url: str, **over: Any) -> Iterator[Any]:
     """The app's schema over ASGI, with its lifespan (database, job cluster) running."""
-    from api_support import FAKE_KINDS, fake_job
-
     from api import jobs
+    from tests.api.api_support import FAKE_KINDS, fake_job
 
     saved = dict(jobs._KINDS)
     # every kind faked (sweeps and simulations too): fuzzing tests the API, not the solvers

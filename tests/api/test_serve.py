@@ -12,13 +12,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from api_support import free_port, start_process, stop_process, wait_ready
 from typer.testing import CliRunner
 
 from api.auth import hash_key
 from api.db import dispose_engine, session_factory
 from api.db.models import ApiKey
 from mobility.cli import app
+from tests.api.api_support import free_port, start_process, stop_process, wait_ready
 
 BIN = Path(sys.executable).parent
 

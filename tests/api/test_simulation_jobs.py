@@ -10,13 +10,13 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
-from api_support import Api
 
 from api import jobs
 from api.runners import run_simulation
 from mobility.simulation import pipeline
 from mobility.simulation.pipeline import Prepared
 from mobility.simulation.sweep import SimulationSweep, sweep_json_schema
+from tests.api.api_support import Api
 
 BODY: dict[str, Any] = {"stations": "2025-12", "day": "2023-06-14", "replications": 2, "seed": 7}
 SWEEP = BODY | {"fleet": "20000:30000:10000"}

@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import pytest
-from api_support import FAKE_PLAN, FAKE_ROUTES, RUN, SCENARIO, Api
 
 from api import jobs
 from api.runners import run_simulation
 from mobility.errors import InputError
+from tests.api.api_support import FAKE_PLAN, FAKE_ROUTES, RUN, SCENARIO, Api
 
 BODY: dict[str, Any] = {"stations": "2025-12", "day": "2023-06-14", "replications": 4, "seed": 7}
 
@@ -159,7 +159,7 @@ def test_only_succeeded_jobs_of_the_right_kind_are_sources(api_lite: Api) -> Non
     ).json()["id"]
     run = _finished(api_lite, "/v1/rebalancing/runs", RUN, "ops")
     plan = _finished(api_lite, "/v1/scenarios", SCENARIO, "planner")
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"source": {"kind": "plan", "job_id": busy}}, "body.source.job_id", "expected a succeeded one"),
         ({"source": {"kind": "plan", "job_id": run}}, "body.source.job_id", "id of a scenario job"),
         ({"routes_job_id": plan}, "body.routes_job_id", "id of a rebalancing job"),
@@ -288,8 +288,14 @@ def test_a_stored_station_list_and_snapshot_on_seoul(api_lite: Api, data_dir: Pa
 
     v = load_station_list("2025-12", data_dir=data_dir).table
     mapo = v[(v["gu"] == "마포구") & v["station_id"].notna() & v["docks"].notna()]
-    stations = [
-        {"station_id": r.station_id, "name": r.name, "lat": r.lat, "lon": r.lon, "docks": int(r.docks)}
+    stations: list[dict[str, Any]] = [
+        {
+            "station_id": r.station_id,
+            "name": r.name,
+            "lat": r.lat,
+            "lon": r.lon,
+            "docks": int(cast(float, r.docks)),
+        }
         for r in mapo.itertuples()
     ]
     r = api_lite.client.post(

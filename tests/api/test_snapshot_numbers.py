@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import RUN, Api, keys_for, make_settings
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
+from tests.api.api_support import RUN, Api, keys_for, make_settings
 
 
 @pytest.fixture(scope="module")

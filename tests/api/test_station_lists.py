@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import SCENARIO, Api
 from sqlalchemy import func, select
 
 from api.db import session_factory
 from api.db.models import Job
 from mobility.scenario.expansion import SEOUL_LAT, SEOUL_LON
 from mobility.sources.stations import SEOUL_BBOX, STATION_VINTAGES, load_station_list
+from tests.api.api_support import SCENARIO, Api
 
-TWO = {
+TWO: dict[str, Any] = {
     "name": "망원동 pilot",
     "stations": [
         {"station_id": "ST-10", "name": "망원역 1번출구 앞", "lat": 37.5556, "lon": 126.9105, "docks": 15},

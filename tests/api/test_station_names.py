@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import Api
 
 from mobility.errors import InputError
 from mobility.scenario.expansion import CONTROL_CHARACTERS, scenario_from_dict
 from mobility.sources.stations import STATION_VINTAGES, load_station_list
+from tests.api.api_support import Api
 
 HEADER = b"station_id,name,lat,lon,docks\n"
 GOOD = b"ST-1,\xeb\xa7\x9d\xec\x9b\x90\xec\x97\xad,37.5556,126.9105,15\n"  # 망원역

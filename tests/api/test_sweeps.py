@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from api_support import SCENARIO, Api
 
 from api import jobs
 from api.jobs import JobContext, JobOutput
+from tests.api.api_support import SCENARIO, Api
 
 POINT = {
     "new_stations": 300,

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_support import Api, keys_for, make_settings
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import WEB_VENDOR_DIR, ApiSettings
 from mobility.config import PROJECT_ROOT
+from tests.api.api_support import Api, keys_for, make_settings
 
 FAKE_MAPLIBRE = "/* maplibre-gl-csp.js of the test vendor folder: 지도 */\n"
 

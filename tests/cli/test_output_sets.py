@@ -53,7 +53,7 @@ def test_mobility_simulate_writes_its_files_as_one_set(
         atomic_write_text(where / "stations.parquet", "new table")
         raise OSError("disk full")
 
-    result = SimpleNamespace(model_copy=lambda **_k: result, seconds=0.0)
+    result: SimpleNamespace = SimpleNamespace(model_copy=lambda **_k: result, seconds=0.0)
     monkeypatch.setattr(
         pipeline,
         "prepare",

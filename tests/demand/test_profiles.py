@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,8 +78,9 @@ def test_rates_reproduce_the_counts_they_were_fitted_on() -> None:
         if row["level_source"] == "district median":
             continue
         days = np.array([row["days_weekday"], row["days_weekend"]])
-        assert (prof.rent[i].sum(axis=1) * days).sum() == pytest.approx(row["rentals"])
-        assert (prof.ret[i].sum(axis=1) * days).sum() == pytest.approx(row["returns"])
+        k = cast(int, i)  # the row position (iterrows types the index label as any Hashable)
+        assert (prof.rent[k].sum(axis=1) * days).sum() == pytest.approx(row["rentals"])
+        assert (prof.ret[k].sum(axis=1) * days).sum() == pytest.approx(row["returns"])
     # station 101 reported in Jan and Feb 2023 only: 59 days
     r101 = st.set_index("number").loc[101]
     assert r101["days_weekday"] + r101["days_weekend"] == 59

@@ -4,6 +4,7 @@ synthetic plan over it (Plan schema 1) and synthetic routes (RebalancingPlan sch
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,19 +27,19 @@ def current_layers(data_dir: Path) -> MapLayers:
 
 
 @pytest.fixture(scope="session")
-def routes_doc(current_layers: MapLayers) -> dict:
+def routes_doc(current_layers: MapLayers) -> dict[str, Any]:
     """A routes.json document: 3 trucks x 8 stops over real stations."""
     return synthetic_routes(current_layers.existing_stations, trucks=3, stops=8, seed=1)
 
 
 @pytest.fixture(scope="session")
-def plan_doc(data_dir: Path) -> dict:
+def plan_doc(data_dir: Path) -> dict[str, Any]:
     """A plan.json document with 40 new stations over the current network."""
     return synthetic_plan(data_dir, new=40, seed=2)
 
 
 @pytest.fixture(scope="session")
-def plan_layers(plan_doc: dict, data_dir: Path) -> MapLayers:
+def plan_layers(plan_doc: dict[str, Any], data_dir: Path) -> MapLayers:
     """The plan's layers, read through the real Plan class."""
     from mobility.placement.plan import Plan
 
@@ -46,7 +47,7 @@ def plan_layers(plan_doc: dict, data_dir: Path) -> MapLayers:
 
 
 @pytest.fixture(scope="session")
-def full_layers(current_layers: MapLayers, routes_doc: dict) -> MapLayers:
+def full_layers(current_layers: MapLayers, routes_doc: dict[str, Any]) -> MapLayers:
     """Current network plus the night's routes (every layer but new stations non-empty)."""
     from mobility.rebalancing.plan import RebalancingPlan
 

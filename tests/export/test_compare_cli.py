@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyogrio
@@ -56,7 +57,9 @@ def test_cli_export_current_gpkg_and_errors(tmp_path: Path, data_dir: Path) -> N
 
 
 @pytest.mark.slow
-def test_cli_export_plan_and_routes(plan_doc: dict, routes_doc: dict, tmp_path: Path) -> None:
+def test_cli_export_plan_and_routes(
+    plan_doc: dict[str, Any], routes_doc: dict[str, Any], tmp_path: Path
+) -> None:
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(plan_doc, ensure_ascii=False), encoding="utf-8")
     routes = tmp_path / "routes.json"
@@ -80,7 +83,7 @@ def test_cli_export_plan_and_routes(plan_doc: dict, routes_doc: dict, tmp_path: 
 
 
 @pytest.mark.slow
-def test_write_default_maps(plan_doc: dict, tmp_path: Path, data_dir: Path) -> None:
+def test_write_default_maps(plan_doc: dict[str, Any], tmp_path: Path, data_dir: Path) -> None:
     written = write_default_maps(plan_doc, tmp_path, data_dir=data_dir)
     assert [p.name for p in written] == ["map.html", "map.png"]
     assert all(p.stat().st_size > 10_000 for p in written)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyogrio
@@ -104,7 +105,9 @@ def test_gbfs_validator_rejects_broken_feeds(current_layers: MapLayers) -> None:
     assert validate("station_status", status)
 
 
-def test_route_sheets_open_in_excel(full_layers: MapLayers, routes_doc: dict, tmp_path: Path) -> None:
+def test_route_sheets_open_in_excel(
+    full_layers: MapLayers, routes_doc: dict[str, Any], tmp_path: Path
+) -> None:
     written = write_route_sheets(full_layers, tmp_path)
     assert {p.name for p in written} == {"routes_all.csv", "route_T1.csv", "route_T2.csv", "route_T3.csv"}
     raw = (tmp_path / "route_T1.csv").read_bytes()
@@ -132,7 +135,7 @@ def test_failed_gpkg_write_leaves_nothing_behind(
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk full")
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        real(*args, **kwargs)
 
     monkeypatch.setattr(pyogrio, "write_dataframe", flaky)
     with pytest.raises(OSError, match="disk full"):

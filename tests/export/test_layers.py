@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def test_estimate_bikes_sums_exactly(docks: list[int], fleet: int) -> None:
         assert int(s.sum()) == 0
 
 
-def test_plan_adapter(plan_layers: MapLayers, plan_doc: dict) -> None:
+def test_plan_adapter(plan_layers: MapLayers, plan_doc: dict[str, Any]) -> None:
     assert len(plan_layers.new_stations) == len(plan_doc["new_stations"]) == 40
     assert len(plan_layers.existing_stations) == N_STATIONS_2025_12
     assert not plan_layers.existing_stations["bikes_estimated"].any()  # the plan's own bikes
@@ -82,7 +83,7 @@ def test_plan_adapter(plan_layers: MapLayers, plan_doc: dict) -> None:
     assert set(plan_layers.coverage["kind"]) == {"existing", "new"}
 
 
-def test_routes_adapter(full_layers: MapLayers, routes_doc: dict) -> None:
+def test_routes_adapter(full_layers: MapLayers, routes_doc: dict[str, Any]) -> None:
     assert len(full_layers.routes) == 3
     assert len(full_layers.stops) == 24
     assert full_layers.routes["color"].nunique() == 3
@@ -93,7 +94,7 @@ def test_routes_adapter(full_layers: MapLayers, routes_doc: dict) -> None:
 
 
 def test_routes_without_coordinates_are_placed_from_the_station_list(
-    routes_doc: dict, data_dir: Path, current_layers: MapLayers
+    routes_doc: dict[str, Any], data_dir: Path, current_layers: MapLayers
 ) -> None:
     doc = json.loads(json.dumps(routes_doc))
     for r in doc["routes"]:
@@ -107,7 +108,7 @@ def test_routes_without_coordinates_are_placed_from_the_station_list(
     assert got.distance(ex.loc[first].geometry) < 1e-9
 
 
-def test_unknown_station_in_routes_is_an_input_error(routes_doc: dict, data_dir: Path) -> None:
+def test_unknown_station_in_routes_is_an_input_error(routes_doc: dict[str, Any], data_dir: Path) -> None:
     doc = json.loads(json.dumps(routes_doc))
     s = doc["routes"][0]["stops"][0]
     del s["lat"], s["lon"]
@@ -129,7 +130,7 @@ def test_load_layers_errors(tmp_path: Path, data_dir: Path) -> None:
         load_layers(other, data_dir)
 
 
-def test_plan_served_share_reaches_the_map_summary(plan_doc: dict, data_dir: Path) -> None:
+def test_plan_served_share_reaches_the_map_summary(plan_doc: dict[str, Any], data_dir: Path) -> None:
     """A simulated plan's served share (mobility.simulation.plans) is in the maps' city summary."""
     from mobility.export.layers import layers_from_plan, served_summary
     from mobility.placement.plan import Plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ TWO_GU = ("마포구", "서대문구")
 
 
 @pytest.fixture(scope="module")
-def night(current_layers: MapLayers) -> tuple[RebalancingProblem, dict]:
+def night(current_layers: MapLayers) -> tuple[RebalancingProblem, dict[str, Any]]:
     """A two-district snapshot (observed bikes != the fleet estimate) and routes over it."""
     ex = current_layers.existing_stations
     st = ex[ex["gu"].isin(TWO_GU)].reset_index(drop=True).copy()
@@ -46,13 +47,13 @@ def night(current_layers: MapLayers) -> tuple[RebalancingProblem, dict]:
 
 
 @pytest.fixture(scope="module")
-def night_layers(night: tuple[RebalancingProblem, dict], data_dir: Path) -> MapLayers:
+def night_layers(night: tuple[RebalancingProblem, dict[str, Any]], data_dir: Path) -> MapLayers:
     problem, doc = night
     return layers_from_routes(doc, data_dir, with_water=False, problem=problem)
 
 
 def test_station_layer_is_the_snapshot(
-    night: tuple[RebalancingProblem, dict], night_layers: MapLayers
+    night: tuple[RebalancingProblem, dict[str, Any]], night_layers: MapLayers
 ) -> None:
     problem, _ = night
     st = night_layers.existing_stations
@@ -65,7 +66,7 @@ def test_station_layer_is_the_snapshot(
 
 
 def test_subtitle_and_legend_give_the_nights_numbers(
-    night: tuple[RebalancingProblem, dict], night_layers: MapLayers
+    night: tuple[RebalancingProblem, dict[str, Any]], night_layers: MapLayers
 ) -> None:
     problem, doc = night
     tot = doc["totals"]
@@ -74,7 +75,9 @@ def test_subtitle_and_legend_give_the_nights_numbers(
     try:
         ax = fig.axes[0]
         title = ax.get_title(loc="left")
-        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        drawn_legend = ax.get_legend()
+        assert drawn_legend is not None
+        legend = [t.get_text() for t in drawn_legend.get_texts()]
     finally:
         import matplotlib.pyplot as plt
 
@@ -115,7 +118,7 @@ def test_map_is_framed_on_the_snapshot(night_layers: MapLayers, current_layers: 
 
 
 def test_stop_symbols_and_per_truck_legend_for_many_trucks(
-    night: tuple[RebalancingProblem, dict], data_dir: Path, tmp_path: Path
+    night: tuple[RebalancingProblem, dict[str, Any]], data_dir: Path, tmp_path: Path
 ) -> None:
     problem, _ = night
     from mobility.export.layers import night_stations

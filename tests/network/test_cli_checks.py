@@ -31,5 +31,5 @@ def test_matrix_summary_is_a_table_not_a_dict(data_dir: Path, tmp_path: Path) ->
 @pytest.mark.parametrize("kw", ["warn_beyond_m", "error_beyond_m"])
 def test_snap_refuses_negative_distances(walk_net: ProfiledNetwork, kw: str) -> None:
     with pytest.raises(InputError) as err:
-        snap_points(walk_net, np.array([126.98]), np.array([37.57]), **{kw: -5.0})  # type: ignore[arg-type]
+        snap_points(walk_net, np.array([126.98]), np.array([37.57]), **{kw: -5.0})
     assert err.value.field == kw

@@ -106,7 +106,8 @@ def test_osm_all_counts(osm_all: StreetNetwork) -> None:
     assert osm_all.x.min() > 900_000 and osm_all.y.min() > 1_900_000  # EPSG:5179 metres
     km = osm_all.km_by_class()
     assert km["residential"] > km["primary"] > 0
-    assert osm_all.geom_offsets is not None and osm_all.geom_offsets[-1] == len(osm_all.geom_lon)
+    assert osm_all.geom_offsets is not None and osm_all.geom_lon is not None
+    assert osm_all.geom_offsets[-1] == len(osm_all.geom_lon)
 
 
 def test_moct_official_shapefile_layout(data_dir: Path, tmp_path: Path) -> None:

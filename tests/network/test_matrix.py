@@ -22,7 +22,7 @@ GANGNAM = (127.0276, 37.4979)
 
 
 def test_city_hall_to_gangnam_station(any_net: ProfiledNetwork) -> None:
-    s = snap_points(any_net, [CITY_HALL[0], GANGNAM[0]], [CITY_HALL[1], GANGNAM[1]])
+    s = snap_points(any_net, np.array([CITY_HALL[0], GANGNAM[0]]), np.array([CITY_HALL[1], GANGNAM[1]]))
     d = travel_matrix(any_net, s.node, weight="length", use_cache=False)
     assert d[0, 1] == pytest.approx(9550, abs=150)  # GEO_SOURCES.md: 9.55 km
     assert d[0, 0] == 0 and d[1, 1] == 0
@@ -53,7 +53,7 @@ def test_radius_equals_dijkstra(walk_net: ProfiledNetwork) -> None:
 
 
 def test_paths_are_consistent(any_net: ProfiledNetwork) -> None:
-    s = snap_points(any_net, [CITY_HALL[0], GANGNAM[0]], [CITY_HALL[1], GANGNAM[1]])
+    s = snap_points(any_net, np.array([CITY_HALL[0], GANGNAM[0]]), np.array([CITY_HALL[1], GANGNAM[1]]))
     a, b = int(s.node[0]), int(s.node[1])
     (path,) = shortest_paths(any_net, [[a, b]], weight="length")
     assert path[0] == a and path[-1] == b

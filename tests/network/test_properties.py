@@ -19,7 +19,7 @@ BIG = 10**9  # drawn integers are taken modulo the network's node count
 def test_triangle_inequality_and_zero_diagonal(walk_net: ProfiledNetwork, draws: list[int]) -> None:
     nodes = [d % walk_net.n_nodes for d in draws]
     for weight in ("time", "length"):
-        d = travel_matrix(walk_net, nodes, weight=weight, use_cache=False)  # type: ignore[arg-type]
+        d = travel_matrix(walk_net, nodes, weight=weight, use_cache=False)
         assert np.all(np.diag(d) == 0)
         a, b, c = 0, 1, 2
         # exact integer sums: no tolerance needed beyond float division

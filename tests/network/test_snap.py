@@ -29,4 +29,4 @@ def test_points_outside_seoul_are_rejected(walk_net: ProfiledNetwork) -> None:
 
 def test_nan_coordinates_are_rejected(walk_net: ProfiledNetwork) -> None:
     with pytest.raises(InputError, match="non-finite"):
-        snap_points(walk_net, [np.nan], [37.5])
+        snap_points(walk_net, np.array([np.nan]), np.array([37.5]))

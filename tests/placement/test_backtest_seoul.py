@@ -30,7 +30,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Pa
     return json.loads(r.stdout), out
 
 
-def test_json_fields_and_files(result: tuple[dict, Path]) -> None:
+def test_json_fields_and_files(result: tuple[dict[str, Any], Path]) -> None:
     doc, out = result
     for side in ("real", "plan"):
         for key in (

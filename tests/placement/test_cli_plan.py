@@ -68,8 +68,8 @@ def test_stop_criterion_is_asked_before_every_step() -> None:
     asked: list[float] = []
     steps: list[str] = []
 
-    def stop_on_third(best: float) -> bool:
-        asked.append(best)
+    def stop_on_third(best_objective: float) -> bool:
+        asked.append(best_objective)
         return len(asked) >= 3
 
     sc = load_scenario(PROJECT_ROOT / "scenarios" / "seoul-2019-30k.yaml")

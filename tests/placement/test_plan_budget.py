@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mobility.placement.pipeline import plan_expansion
+from mobility.placement.plan import NewStation, StationAllocation
 from mobility.scenario.expansion import load_scenario
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,8 @@ def test_budget_plan_pays_for_its_stations_and_docks(data_dir: Path) -> None:
     assert plan.city_after.bikes == sc.fleet.total_bikes
     for d in plan.districts:
         assert d.bikes_per_10k >= 32 - 1e-9, d.gu
-    for s in [*new, *plan.existing_stations]:
+    every: list[NewStation | StationAllocation] = [*new, *plan.existing_stations]
+    for s in every:
         assert math.ceil(sc.bikes_per_dock.min * s.docks - 1e-9) <= s.bikes
         assert s.bikes <= math.floor(sc.bikes_per_dock.max * s.docks + 1e-9)
     # the exact model improves on the greedy warm start and states its bound

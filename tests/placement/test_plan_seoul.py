@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 from mobility.errors import InfeasibleError
 from mobility.network.street import to_metric
 from mobility.placement.pipeline import ExpansionInputs, build_expansion_data, build_inputs, plan_expansion
-from mobility.placement.plan import Plan
+from mobility.placement.plan import NewStation, Plan, StationAllocation
 from mobility.scenario.expansion import ExpansionScenario, load_scenario
 
 pytestmark = pytest.mark.slow
@@ -39,11 +39,16 @@ def plan(scenario: ExpansionScenario, inputs: ExpansionInputs, data_dir: Path) -
     return p
 
 
+def _all_stations(plan: Plan) -> list[NewStation | StationAllocation]:
+    """The new stations, then the existing ones."""
+    return [*plan.new_stations, *plan.existing_stations]
+
+
 def test_fleet_total_and_dock_bounds(plan: Plan, scenario: ExpansionScenario) -> None:
     assert plan.total_bikes == 30_000
     assert plan.city_after.bikes == 30_000
     lo, hi = scenario.bikes_per_dock.min, scenario.bikes_per_dock.max
-    for s in [*plan.new_stations, *plan.existing_stations]:
+    for s in _all_stations(plan):
         assert math.ceil(lo * s.docks - 1e-9) <= s.bikes <= math.floor(hi * s.docks + 1e-9)
     for s in plan.new_stations:
         assert scenario.docks.min <= s.docks <= scenario.docks.max
@@ -53,7 +58,7 @@ def test_fleet_total_and_dock_bounds(plan: Plan, scenario: ExpansionScenario) ->
 def test_district_ratios_hold(plan: Plan, inputs: ExpansionInputs) -> None:
     assert len(plan.districts) == 25
     by_gu: dict[str, int] = {}
-    for s in [*plan.new_stations, *plan.existing_stations]:
+    for s in _all_stations(plan):
         by_gu[s.gu] = by_gu.get(s.gu, 0) + s.bikes
     for d in plan.districts:
         pop = float(inputs.district_population[d.gu])
@@ -84,8 +89,9 @@ def test_spacing_and_forbidden_areas(plan: Plan, scenario: ExpansionScenario) ->
 
 def test_coverage_recomputed_independently(plan: Plan, inputs: ExpansionInputs) -> None:
     """Multi-source Dijkstra from every station of the plan (another code path than the model's)."""
-    lon = np.array([s.lon for s in [*plan.existing_stations, *plan.new_stations]])
-    lat = np.array([s.lat for s in [*plan.existing_stations, *plan.new_stations]])
+    every: list[NewStation | StationAllocation] = [*plan.existing_stations, *plan.new_stations]
+    lon = np.array([s.lon for s in every])
+    lat = np.array([s.lat for s in every])
     x, y = to_metric(lon, lat)
     tree = cKDTree(np.column_stack([inputs.node_x, inputs.node_y]))
     s_snap, s_node = tree.query(np.column_stack([x, y]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -19,7 +20,11 @@ def test_districts_of_uploaded_stations_match_the_official_list(data_dir: Path) 
     official = official[official["docks"] > 0]
     records = [
         BaselineStation(
-            station_id=str(r.station_id), name=str(r.name), lat=r.lat, lon=r.lon, docks=int(r.docks)
+            station_id=str(r.station_id),
+            name=str(r.name),
+            lat=r.lat,
+            lon=r.lon,
+            docks=int(cast(float, r.docks)),
         )
         for r in official.itertuples()
     ]

@@ -60,7 +60,7 @@ def test_benchmark_path_and_nightly_path_call_the_same_engine(tmp_path: Path, mo
     assert calls == [("run", False), ("classic", True)]  # the benchmark: full-service special case
 
     calls.clear()
-    from test_cli import _inputs
+    from tests.rebalancing.test_cli import _inputs
 
     sp, st = _inputs(tmp_path)
     res = CliRunner().invoke(
@@ -140,6 +140,7 @@ def test_writers_round_trip_and_the_generator_is_seeded(tmp_path: Path) -> None:
     assert back.capacity == brp.capacity
     a, b = generate_pdtsp(60, 10, 7), generate_pdtsp(60, 10, 7)
     np.testing.assert_array_equal(a.cost, b.cost)
+    assert a.coords is not None
     assert int(a.demand.sum()) == 0 and np.all(np.abs(a.demand[1:]) <= 10) and np.all(a.coords[0] == 0)
     assert abs(int(a.demand[0])) <= 10  # else no tour is load-feasible
     write_pdtsp(a, tmp_path / "g.tsp")

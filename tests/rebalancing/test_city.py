@@ -47,6 +47,7 @@ def test_seoul_night_is_valid_and_removes_most_dissatisfaction(night: NightInput
     # the routes leave fewer riders stranded (empty station or full dock) than no rebalancing
     from mobility.simulation.morning import morning_after
 
+    assert night.stations is not None
     m = morning_after(
         night.stations, p.bikes, {"none": None, "ours": plan.to_dict()}, night=scn.night.date,
         profiles=night.profiles, replications=10, data_dir=data_dir,

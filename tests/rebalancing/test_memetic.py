@@ -49,7 +49,7 @@ def test_survivor_selection_removes_clones_first_and_never_the_cheapest_tour(
     m = 12
     order = np.arange(m + 1)
     sub = mm._Sub(m)
-    tours = []
+    tours: list[np.ndarray] = []
     for k in range(size):
         if k and rng.random() < 0.3:  # a clone of an earlier tour
             t = tours[int(rng.integers(len(tours)))].copy()

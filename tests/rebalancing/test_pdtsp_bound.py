@@ -109,6 +109,7 @@ def test_tour_merging_recombines_two_tours_exactly(seed: int, n: int, cap: int) 
 
     best_inside = min(length(p) for p in tours if inside(p))
     _, merged, _ = milp_bound(cost, q, cap, [], time_limit=30, edges=mask)
+    assert merged is not None
     assert merged == pytest.approx(best_inside)
     assert merged <= min(length(p) for p in picks)
     assert merged >= _brute_force(cost, q, cap) - 1e-9

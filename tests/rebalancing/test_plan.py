@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import jsonschema
-from rb_synth import make_problem
 
 from mobility.rebalancing.plan import RebalancingPlan, RouteSpec, build_plan, clock, routes_json_schema
+from mobility.rebalancing.problem import RebalancingProblem
 from mobility.stats import SolverStats
+from tests.rebalancing.rb_synth import make_problem
 
 
-def _plan():  # type: ignore[no-untyped-def]
+def _plan() -> tuple[RebalancingProblem, RebalancingPlan]:
     p = make_problem(1, n=6, capacity=5)
     # ST-0 has 5 bikes, ST-2 has 1 (see make_problem(1)): take 3, drop 3
     spec = RouteSpec(0, 0, ((0, 3), (2, -3)))

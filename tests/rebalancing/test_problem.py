@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from rb_synth import make_problem
 
 from mobility.errors import InputError
 from mobility.rebalancing.problem import Truck, curve_from_interval, curve_from_object, curve_from_target
+from tests.rebalancing.rb_synth import make_problem
 
 
 def test_negative_inventory_is_rejected_with_the_station_named() -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 import pytest
-from rb_synth import make_problem
 from typer.testing import CliRunner
 
 from mobility.cli import app
@@ -18,6 +17,7 @@ from mobility.rebalancing.solve import SolveParams, solve
 from mobility.scenario.nightly import nightly_from_dict
 from mobility.simulation.morning import morning_json_schema
 from mobility.stats import SolverStats
+from tests.rebalancing.rb_synth import make_problem
 
 
 def test_stats_objective_is_the_plans_and_the_gap_is_computed_from_it() -> None:

@@ -83,7 +83,7 @@ def test_json_and_csv_read_back_what_was_written(snap: StatusSnapshot) -> None:
 def _derived() -> StatusSnapshot:
     return StatusSnapshot(
         name="derived",
-        date="2022-01-01",  # type: ignore[arg-type]  (validated into a date)
+        date="2022-01-01",  # validated into a date
         at="22:00",
         source="targets + real net flows",
         derived=True,
@@ -116,7 +116,7 @@ def test_every_file_type_reads_back_the_same_document(tmp_path: Path) -> None:
 
 def test_the_derived_table_is_the_document() -> None:
     table = _derived().table()
-    back = snapshot_from_table(table, name="derived")
+    back: StatusSnapshot = snapshot_from_table(table, name="derived")
     assert back == _derived()
 
 

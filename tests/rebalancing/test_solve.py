@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rb_synth import make_problem
 
 from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing
 from mobility.rebalancing.local_search import LNSParams, RouteSearch
@@ -17,6 +16,7 @@ from mobility.rebalancing.problem import RebalancingProblem
 from mobility.rebalancing.solve import SolveParams, solve
 from mobility.rebalancing.validate import validate_plan
 from mobility.stats import SolverStats
+from tests.rebalancing.rb_synth import make_problem
 
 
 def _do_nothing(p: RebalancingProblem) -> float:

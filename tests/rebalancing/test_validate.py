@@ -6,11 +6,11 @@ import copy
 from typing import Any
 
 import pytest
-from rb_synth import make_problem
 
 from mobility.rebalancing.plan import RouteSpec, build_plan
 from mobility.rebalancing.validate import validate_plan
 from mobility.stats import SolverStats
+from tests.rebalancing.rb_synth import make_problem
 
 P = make_problem(1, n=6, capacity=5)
 

@@ -189,7 +189,9 @@ def test_simulate_without_out_writes_to_the_default_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     written: list[Path] = []
-    result = SimpleNamespace(model_copy=lambda **_k: result, seconds=0.0, summary=lambda: {"seconds": 0.0})
+    result: SimpleNamespace = SimpleNamespace(
+        model_copy=lambda **_k: result, seconds=0.0, summary=lambda: {"seconds": 0.0}
+    )
     monkeypatch.setattr(
         pipeline,
         "prepare",
@@ -281,7 +283,7 @@ def test_status_rows_matched_on_their_number_against_their_station_id_are_counte
     (note,) = notes
     assert note.startswith("--status: 1 rows matched on their number") and "ST-999999 (number 103" in note
     same: list[str] = []
-    status_bikes(st, status.assign(station_id=["ST-1", None, "ST-3"]), notes=same)
+    status_bikes(st, status.assign(station_id=np.array(["ST-1", None, "ST-3"], dtype=object)), notes=same)
     assert same == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,5 +38,5 @@ def test_both_simulation_schemas_describe_fanned_out(schema: object) -> None:
 
 def test_a_document_written_before_fanned_out_existed_still_reads() -> None:
     # ... while a reader (validation mode) still takes provenance written without it.
-    older = {"code_version": "abc", "datasets": {}, "seed": 1}
+    older: dict[str, Any] = {"code_version": "abc", "datasets": {}, "seed": 1}
     assert Provenance(**older).fanned_out is None

@@ -25,8 +25,10 @@ def test_a_dask_cluster_gives_the_same_runs_as_this_process() -> None:
     stocks = [None, np.full(8, 2, dtype=np.int64)]
     here = run_many(p, stocks, replications=7, seed=3)
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
-        Client(cluster) as client,
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
         there = run_many(p, stocks, replications=7, seed=3, client=client, chunk=2)
         tasks = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.transition_log))

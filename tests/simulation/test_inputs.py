@@ -218,6 +218,7 @@ def test_day_factors_recover_a_quiet_holiday_and_the_weekend_share() -> None:
         n = 40 if is_holiday(d.date()) else (80 if d.weekday() >= 5 else 100)
         rows += [d + pd.Timedelta(hours=12)] * n
     f = fit_day_factors(pd.Series(rows))
+    assert f.month is not None
     assert f.holiday == pytest.approx(0.5) and f.holidays_used >= 10
     assert f.factor(pd.Timestamp("2018-06-12")) == pytest.approx(f.month["weekday"][6])
     assert f.month["weekend"][6] < 1.0 < f.month["weekday"][6]  # weekends below the month's mean day

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from web_support import DESKTOP, axe_serious, new_page, sign_in
+
+from tests.web.web_support import DESKTOP, axe_serious, new_page, sign_in
 
 RUN = "a" * 32
 SOLVING = "b" * 32

@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
-from web_support import DESKTOP, TABLET, assert_not_blank, axe_serious, new_page, sign_in
 
 from mobility.sources.stations import load_station_list
+from tests.web.web_support import DESKTOP, TABLET, assert_not_blank, axe_serious, new_page, sign_in
 
 N_STATIONS = 16
 
@@ -24,12 +24,12 @@ def status_csv(path: Path) -> list[dict[str, Any]]:
     each wanting half its docks. Only ids and counts: names and positions come from the server."""
     table = load_station_list("2025-12").table
     rows = table[table["gu"] == "마포구"].sort_values("station_id").head(N_STATIONS)
-    out = []
+    out: list[dict[str, Any]] = []
     for i, r in enumerate(rows.itertuples()):
-        docks = int(r.docks)
+        docks = int(cast(float, r.docks))
         out.append({"station_id": r.station_id, "bikes": docks + 4 if i % 2 == 0 else 0, "docks": docks,
                     "target": docks // 2, "name": r.name, "address": r.address,
-                    "lon": float(r.lon), "lat": float(r.lat)})  # fmt: skip
+                    "lon": float(cast(float, r.lon)), "lat": float(cast(float, r.lat))})  # fmt: skip
     lines = ["station_id,bikes,docks,target"] + [
         f"{o['station_id']},{o['bikes']},{o['docks']},{o['target']}" for o in out
     ]

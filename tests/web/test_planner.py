@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from web_support import (
+
+from mobility.config import PROJECT_ROOT
+from tests.web.web_support import (
     DESKTOP,
     TABLET,
     assert_not_blank,
@@ -21,8 +23,6 @@ from web_support import (
     popup_overlaps_controls,
     sign_in,
 )
-
-from mobility.config import PROJECT_ROOT
 
 STATE: dict[str, str] = {}
 """Job ids shared by the tests of this module (the plan made in the browser, the second plan)."""

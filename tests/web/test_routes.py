@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-import mapbox_vector_tile
+import mapbox_vector_tile  # type: ignore[import-untyped]
 import pytest
 import shapely
 from fastapi.testclient import TestClient
