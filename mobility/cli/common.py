@@ -162,13 +162,16 @@ class SolveFailedError(MobilityError):
 
 
 def print_error(message: object) -> None:
-    """``error: <message>`` on stderr, the message literal (never read as markup)."""
-    err_console.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False)
+    """``error: <message>`` on stderr, the message literal (never read as markup) and on one line
+    (the terminal wraps it; a log keeps paths and values whole)."""
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False, soft_wrap=True
+    )
 
 
 def print_styled(label: str, style: str, message: object) -> None:
-    """``<label> <message>`` on stderr with ``label`` in ``style`` and the message literal."""
-    err_console.print(Text.assemble((label, style), " ", str(message)), highlight=False)
+    """``<label> <message>`` on stderr with ``label`` in ``style``, the message literal and on one line."""
+    err_console.print(Text.assemble((label, style), " ", str(message)), highlight=False, soft_wrap=True)
 
 
 def _show_warning(

@@ -75,3 +75,17 @@ def test_progress_lines_carry_their_time_not_the_logging_source_line() -> None:
         progress("loading the stations")
     text = captured.get()
     assert "s] loading the stations" in text and "common.py" not in text
+
+
+def test_an_error_is_one_line_however_long_its_path() -> None:
+    from mobility.cli.common import err_console, print_error, print_styled
+
+    path = "/tmp/" + "a-long-folder-name/" * 20 + "instances"
+    with err_console.capture() as captured:
+        print_error(f"{path}: no *.txt files; expected BRP instances")
+        print_styled("note:", "yellow", f"{path}: 3 rows left out")
+    lines = captured.get().splitlines()
+    assert lines == [
+        f"error: {path}: no *.txt files; expected BRP instances",
+        f"note: {path}: 3 rows left out",
+    ]
