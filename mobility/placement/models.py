@@ -39,6 +39,14 @@ _STATUS = {
     pywraplp.Solver.ABNORMAL: "error",
     pywraplp.Solver.NOT_SOLVED: "time_limit",
 }
+HIGHS_SETTINGS_NOTE = (
+    "HiGHS through OR-Tools takes neither solver.relative_gap ({gap:g}) nor solver.threads "
+    "({threads}): it runs with its own defaults (a relative gap of 1e-4, its own thread count)"
+)
+"""Said in the siting's ``stats.extra["settings_note"]`` and the plan's notes: OR-Tools' HiGHS
+interface ignores ``RELATIVE_MIP_GAP`` and ``SetNumThreads`` (a 50 % gap stops no earlier than
+1e-9), so the scenario's values do not apply; HiGHS's own ``mip_rel_gap`` default does."""
+
 _STOPPED_WITHOUT_SOLUTION = 99
 """OR-Tools' ``MPSOLVER_UNKNOWN_STATUS``: what HiGHS returns when it stops at its time limit (or
 another limit) without a solution."""
@@ -548,6 +556,10 @@ class ExpansionModel:
         code = _solve(solver, mp)
         mip_status = "no_solution" if code == _STOPPED_WITHOUT_SOLUTION else _STATUS.get(code, "error")
         extra: dict[str, Any] = {"backend": params.backend, "mip_status": mip_status}
+        if params.backend.upper() == "HIGHS":
+            extra["settings_note"] = HIGHS_SETTINGS_NOTE.format(
+                gap=params.relative_gap, threads=params.threads
+            )
         if code == pywraplp.Solver.INFEASIBLE:
             # ask CP-SAT (assumption literals) which rules cannot hold together; it raises
             self._cpsat(w_int, b_int, hint, replace(params, time_limit=min(30.0, params.time_limit)), None)

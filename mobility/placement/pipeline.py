@@ -953,6 +953,8 @@ def plan_expansion(
     data, _group_of = build_expansion_data(sc, inp)
     progress(f"{sc.solver.engine} site selection: {len(inp.candidates)} candidates, <= {data.max_total} new")
     siting = solve_siting(sc, inp, data, params)
+    if "settings_note" in siting.result.stats.extra:  # scenario settings the engine did not apply
+        notes.append(str(siting.result.stats.extra["settings_note"]))
 
     progress("allocating docks and bikes")
     fp, rates = fleet_problem(sc, inp, siting)

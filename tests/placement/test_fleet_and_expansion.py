@@ -338,3 +338,15 @@ def test_solver_logs_never_reach_stdout(backend: str, capfd: pytest.CaptureFixtu
     out, err = capfd.readouterr()
     assert out == "before\nafter\n"
     assert err.count("Running HiGHS") == (3 if backend == "HIGHS" else 0)  # one per solve
+
+
+@pytest.mark.parametrize("backend", ["HIGHS", "SCIP"])
+def test_settings_the_engine_does_not_apply_are_said(backend: str) -> None:
+    """OR-Tools passes neither the relative gap nor the thread count to HiGHS: the siting's stats
+    say so (and the plan's notes carry it), rather than the scenario's values seeming to apply."""
+    r = ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=10, backend=backend, relative_gap=0.01))
+    note = r.stats.extra.get("settings_note")
+    if backend == "HIGHS":
+        assert note == models.HIGHS_SETTINGS_NOTE.format(gap=0.01, threads=1)
+    else:
+        assert note is None
