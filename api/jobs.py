@@ -88,8 +88,8 @@ class JobContext:
         self.dask_client: Any = None  # set for FAN_OUT_KINDS when the job runs on a Dask worker
 
     def report(self, fraction: float, message: str | None = None) -> None:
-        """Record progress in [0, 1] (written to the database with the next heartbeat)."""
-        self.progress = min(1.0, max(0.0, float(fraction)))
+        """Record progress in [0, 1], to 3 decimals (written to the database with the next heartbeat)."""
+        self.progress = round(min(1.0, max(0.0, float(fraction))), 3)
         if message is not None:
             self.message = message[:500]
 

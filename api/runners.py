@@ -27,6 +27,7 @@ from mobility.errors import StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
 if TYPE_CHECKING:
+    from mobility.provenance import Provenance
     from mobility.rebalancing.problem import RebalancingProblem
 
 log = logging.getLogger("mobility.api.runners")
@@ -145,6 +146,7 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     ctx.report(0.1, "solving")
     plan = solve(problem, params, stop=ctx, progress=lambda msg: ctx.report(ctx.progress, str(msg)))
     plan = with_street_paths(plan, travel, problem)  # routes drawn along the streets
+    plan = plan.with_provenance(run_provenance(inputs, travel, params.seed))
     plan = plan.model_copy(update={"wall_seconds": round(time.perf_counter() - t0, 3)})
     doc = plan.to_dict()
     valid = validate_plan(problem, plan).ok
@@ -162,6 +164,34 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         result["notes"] = notes
         ctx.report(0.99, "; ".join(notes))
     return JobOutput(result=result, artifacts={"routes": ("application/json", _dumps(doc)), **maps})
+
+
+def run_provenance(inputs: dict[str, Any], travel: TruckTravel, seed: int) -> Provenance:
+    """The provenance of a rebalancing run, as ``mobility rebalance`` records a night's
+    (:func:`mobility.rebalancing.night.night_provenance`): the code version, the street network
+    and speed files behind the travel times (none for straight lines), the request and the seed.
+
+    The snapshot is request content, not a file: it is recorded by its name, station count and a
+    SHA-256 of its content (``datasets["status"]`` and the request's ``snapshot``), never whole.
+    """
+    import hashlib
+    from dataclasses import replace
+
+    from mobility.provenance import Provenance
+    from mobility.rebalancing.night import travel_datasets
+
+    opts = RebalancingOptions.model_validate(inputs.get("options") or {})
+    snapshot = inputs["snapshot"]
+    content = json.dumps(snapshot, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    status = {
+        "name": snapshot.get("name"),
+        "stations": len(snapshot.get("stations") or ()),
+        "bytes": len(content),
+        "sha256": hashlib.sha256(content).hexdigest()[:16],
+    }
+    request = {k: v for k, v in inputs.items() if k != "snapshot"} | {"snapshot": status}
+    prov = Provenance.collect(dict(travel_datasets(travel, opts.profile)), scenario=request, seed=seed)
+    return replace(prov, datasets={"status": status, **prov.datasets})
 
 
 def _night_maps(

@@ -51,10 +51,21 @@ def plan_feature_collection(plan: Plan) -> dict[str, Any]:
 
 def plan_csv(plan: Plan) -> bytes:
     """One row per station (new ones first, in rank order; :data:`PLAN_CSV_COLUMNS`), UTF-8 with a
-    byte-order mark so that spreadsheet programs read the Hangul names as UTF-8."""
+    byte-order mark so that spreadsheet programs read the Hangul names as UTF-8. Whole numbers are
+    written as integers (``10065``), fractions as they are (``12.5``)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(PLAN_CSV_COLUMNS), extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in _station_rows(plan):
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in PLAN_CSV_COLUMNS})
+        w.writerow({k: _cell(r.get(k)) for k in PLAN_CSV_COLUMNS})
     return csv_bytes(buf.getvalue())
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: empty for ``None``, a whole number without ``.0`` (``10065``, not ``10065.0``);
+    fractions and text as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

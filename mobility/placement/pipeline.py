@@ -35,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from mobility.errors import InfeasibleError, InputError, StopRequested
+from mobility.errors import DataNotFoundError, InfeasibleError, InputError, StopRequested
 from mobility.placement.candidates import (
     CandidateSites,
     DemandPoints,
@@ -338,13 +338,16 @@ def uploaded_stations(records: Sequence[BaselineStation], data_dir: Path | None 
     """Stations sent as content, in the normalized station schema, each placed in its district.
 
     The district (``gu``) is the dong polygon a station's position falls in, as for candidates,
-    or the nearest one within 1 km (Seoul runs a few stations just across the city line).
+    or the nearest one within 1 km (Seoul runs a few stations just across the city line). The
+    station number, which the rider simulation matches trips and demand profiles on, is that of
+    the station's id (:func:`mobility.simulation.data.station_numbers`).
 
     Raises
     ------
     InputError
         A station lies outside every district polygon (named by its index and id).
     """
+    from mobility.simulation.data import station_numbers
     from mobility.sources.stations import COLUMNS
 
     frame = pd.DataFrame([r.model_dump() for r in records])
@@ -364,6 +367,7 @@ def uploaded_stations(records: Sequence[BaselineStation], data_dir: Path | None 
         )
     out = pd.DataFrame({c: pd.Series([pd.NA] * len(frame), dtype="string") for c in COLUMNS})
     out["station_id"] = frame["station_id"].astype("string")
+    out["number"] = station_numbers(out["station_id"], data_dir)
     out["name"] = frame["name"].astype("string")
     out["gu"] = pd.array(gu, dtype="string")
     out["lat"] = frame["lat"].astype(float)
@@ -941,6 +945,12 @@ def plan_expansion(
     ------
     StopRequested
         When ``stop`` asked for it.
+
+    Notes
+    -----
+    When the rider simulation cannot run on the plan's inputs (an :class:`InputError` or
+    :class:`DataNotFoundError` of :func:`~mobility.simulation.plans.simulate_plan`), the plan is
+    kept without ``simulation`` and a note says why its served share was not simulated.
     """
     t0 = time.perf_counter()
     if stop is not None:
@@ -966,16 +976,22 @@ def plan_expansion(
         from mobility.simulation.plans import simulate_plan
 
         day = sc.simulation.day
-        plan = simulate_plan(
-            plan,
-            baseline=sc.baseline.label,
-            baseline_bikes=sc.baseline.bikes,
-            day=None if day is None else day.isoformat(),
-            replications=sc.simulation.replications,
-            seed=params.seed,
-            data_dir=data_dir,
-            progress=progress,
-        )
+        try:
+            plan = simulate_plan(
+                plan,
+                baseline=sc.baseline.label,
+                baseline_bikes=sc.baseline.bikes,
+                day=None if day is None else day.isoformat(),
+                replications=sc.simulation.replications,
+                seed=params.seed,
+                data_dir=data_dir,
+                progress=progress,
+            )
+        except (InputError, DataNotFoundError) as exc:
+            # the siting and the fleet stand without it: keep the plan, say why it has no served share
+            plan.notes.append(
+                f"served share not simulated: the rider simulation cannot run on these inputs ({exc})"
+            )
     plan.notes.append(f"end-to-end {time.perf_counter() - t0:.1f} s")
     return plan, siting.result
 
@@ -1018,8 +1034,13 @@ def _assemble(
         fleet_stats=fleet.stats,
         provenance=prov,
         greedy_covered_population=float(pop[greedy_cov].sum()),
-        notes=[*notes, f"candidate filters: {inp.candidate_report}"],
+        notes=[*notes, f"candidate filters: {candidate_filters(inp.candidate_report)}"],
     )
+
+
+def candidate_filters(report: dict[str, int]) -> str:
+    """The candidate filters' counts as a note reads them: ``walkable nodes 139,678; outside Seoul 1,234``."""
+    return "; ".join(f"{step} {n:,}" for step, n in report.items())
 
 
 def _new_stations(

@@ -27,7 +27,14 @@ from mobility.scenario.nightly import NightlyScenario
 if TYPE_CHECKING:
     from mobility.demand.profiles import StationProfiles
 
-__all__ = ["NightInputs", "load_night_problem", "night_datasets", "night_provenance", "night_snapshot"]
+__all__ = [
+    "NightInputs",
+    "load_night_problem",
+    "night_datasets",
+    "night_provenance",
+    "night_snapshot",
+    "travel_datasets",
+]
 
 
 def _day_type(date: dt.date) -> str:
@@ -95,27 +102,57 @@ def night_datasets(
     """The files behind a night, by name, for its provenance: the status snapshot (when given as
     a file), the street network and the KTDB speed data of its night profile (when the travel
     used the network), and the Ttareungi files the demand profiles are built from (when read)."""
-    from mobility.config import resolve_data_dir
-    from mobility.errors import DataNotFoundError
-    from mobility.network.graph import NAMED_SOURCES
-    from mobility.network.street import KTDB_SPEEDS
-
     files: dict[str, Path] = {}
     if isinstance(status, str | Path):
         files["status"] = Path(status)
-    try:
-        root: Path | None = resolve_data_dir(data_dir)
-    except DataNotFoundError:
-        root = None
-    if travel.network is not None:
-        files["network"] = Path(str(travel.network.net.info.get("source_path", "")))
-        if scn.network.profile == "truck_night" and root is not None:
-            files["speeds"] = root / KTDB_SPEEDS
-            files["speed_links"] = root / NAMED_SOURCES["ktdb"]
+    files.update(travel_datasets(travel, scn.network.profile, data_dir))
+    root = _data_root(data_dir)
     if demand and root is not None:
         from mobility.demand.data import profile_inputs
 
         files.update({f"demand.{p.stem}": p for p in profile_inputs(root)})
+    return {k: p for k, p in files.items() if p.is_file()}
+
+
+def _data_root(data_dir: Path | None) -> Path | None:
+    """The Seoul data directory, or ``None`` when there is none."""
+    from mobility.config import resolve_data_dir
+    from mobility.errors import DataNotFoundError
+
+    try:
+        return resolve_data_dir(data_dir)
+    except DataNotFoundError:
+        return None
+
+
+def travel_datasets(travel: TruckTravel, profile: str, data_dir: Path | None = None) -> dict[str, Path]:
+    """The files behind truck travel times, by name, for a provenance: the street network and, for
+    the night profile, the KTDB speed data (none for straight lines).
+
+    Parameters
+    ----------
+    travel
+        The travel times (:func:`~mobility.rebalancing.travel.truck_travel`).
+    profile
+        The speed profile they were made with (``truck`` or ``truck_night``).
+    data_dir
+        The Seoul data directory (``None`` resolves it).
+
+    Returns
+    -------
+    dict[str, Path]
+        ``network``, ``speeds`` and ``speed_links``, those that exist as files.
+    """
+    from mobility.network.graph import NAMED_SOURCES
+    from mobility.network.street import KTDB_SPEEDS
+
+    files: dict[str, Path] = {}
+    if travel.network is not None:
+        files["network"] = Path(str(travel.network.net.info.get("source_path", "")))
+        root = _data_root(data_dir)
+        if profile == "truck_night" and root is not None:
+            files["speeds"] = root / KTDB_SPEEDS
+            files["speed_links"] = root / NAMED_SOURCES["ktdb"]
     return {k: p for k, p in files.items() if p.is_file()}
 
 

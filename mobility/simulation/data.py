@@ -143,6 +143,35 @@ NUMBERS_FROM = "2025-12"
 """The vintage whose station ids (``ST-4``) give an uploaded station its number (``102``)."""
 
 
+def station_numbers(ids: pd.Series, data_dir: Path | None = None) -> pd.Series:
+    """The station number of each id of an uploaded station (``<NA>`` when it has none).
+
+    An id of the :data:`NUMBERS_FROM` vintage (``ST-4``) takes that station's number (``102``), an
+    id that is a number is taken as one. The demand profiles and the trips are keyed on the number,
+    so a station without one is simulated as a new station.
+
+    Parameters
+    ----------
+    ids
+        Station ids as sent.
+    data_dir
+        Data directory (``None`` resolves it).
+
+    Returns
+    -------
+    pandas.Series
+        ``Int64`` numbers, aligned with ``ids``.
+    """
+    from mobility.sources.stations import load_station_list
+
+    ref = load_station_list(NUMBERS_FROM, data_dir=data_dir).table.dropna(subset=["station_id", "number"])
+    ref = ref.drop_duplicates("station_id")
+    text = ids.astype("string")
+    known = text.map(pd.Series(ref["number"].to_numpy(), index=ref["station_id"].astype(str).to_numpy()))
+    numeric = pd.to_numeric(text.where(text.str.fullmatch(r"\d+", na=False)), errors="coerce")
+    return pd.to_numeric(known, errors="coerce").fillna(numeric).astype("Int64")
+
+
 def stations_from_upload(
     records: Sequence[BaselineStation] | Sequence[Mapping[str, Any]],
     data_dir: Path | None = None,
@@ -154,21 +183,13 @@ def stations_from_upload(
     (:func:`mobility.placement.pipeline.uploaded_stations`).
 
     An upload carries no station number, which the demand profiles and the trips are keyed on:
-    an id of the :data:`NUMBERS_FROM` vintage takes that station's number, an id that is a number
-    is taken as one; the other stations are new ones (rates from the demand-potential model, see
-    :func:`.pipeline.potential_levels`).
+    each station takes the number of its id (:func:`station_numbers`); the other stations are new
+    ones (rates from the demand-potential model, see :func:`.pipeline.potential_levels`).
     """
     from mobility.placement.pipeline import uploaded_stations
-    from mobility.sources.stations import load_station_list
 
     typed = [r if isinstance(r, BaselineStation) else BaselineStation.model_validate(r) for r in records]
     table = uploaded_stations(typed, data_dir)
-    ref = load_station_list(NUMBERS_FROM, data_dir=data_dir).table.dropna(subset=["station_id", "number"])
-    ref = ref.drop_duplicates("station_id")
-    ids = table["station_id"].astype("string")
-    known = ids.map(pd.Series(ref["number"].to_numpy(), index=ref["station_id"].astype(str).to_numpy()))
-    numeric = pd.to_numeric(ids.where(ids.str.fullmatch(r"\d+", na=False)), errors="coerce")
-    table["number"] = pd.to_numeric(known, errors="coerce").fillna(numeric).astype("Int64")
     return station_set_from_table(table, label)
 
 

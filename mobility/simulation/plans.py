@@ -11,8 +11,8 @@ that the plan reports the served share next to the walking coverage.
   fleet (``baseline.bikes``) spread in proportion to the derived evening snapshot, or, when the
   scenario does not state it, the derived evening snapshot itself (what ``mobility simulate``
   uses for a station vintage). The document says which.
-* **Cache.** Each network's figures are cached on disk, keyed on the stations (ids, positions,
-  docks, start bikes), the day, replications, seed, rider parameters, the code version and the
+* **Cache.** Each network's figures are cached on disk, keyed on the stations (ids, numbers,
+  positions, docks, start bikes), the day, replications, seed, rider parameters, the code version and the
   fingerprints of the data files: re-planning with an unchanged baseline reuses the "before" run.
 """
 
@@ -79,6 +79,8 @@ def _run_network(
     st = ss.table
     ident = array_key(
         st["station_id"].astype(str).str.cat(sep="|"),
+        # the numbers the trips and demand profiles are matched on
+        st["number"].astype("Int64").astype("string").fillna("").str.cat(sep="|"),
         st[["lat", "lon"]].to_numpy(float).copy(),
         st["docks"].to_numpy(np.int64).copy(),
         np.zeros(0) if bikes is None else np.asarray(bikes, np.int64).copy(),

@@ -109,6 +109,16 @@ def test_job_context_is_a_stopping_criterion() -> None:
     assert JobContext("k", time_limit=0.0).should_stop()
 
 
+def test_progress_is_kept_to_three_decimals() -> None:
+    ctx = JobContext("j", time_limit=100.0)
+    ctx.report(0.1 + 0.5)  # 0.6000000000000001
+    assert ctx.progress == 0.6 and repr(ctx.progress) == "0.6"
+    ctx.report(2 / 3)
+    assert ctx.progress == 0.667
+    ctx.report(1.5)
+    assert ctx.progress == 1.0
+
+
 def test_the_loaded_heap_is_settled_before_the_first_request(sqlite_url: str) -> None:
     """Start-up moves what it loaded out of the garbage collector's sight: a first full collection
     in a visitor's first request held the event loop for 0.35 s (the first plan and its tiles

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from mobility.errors import InputError
-from mobility.export.plans import plan_feature_collection
+from mobility.export.plans import PLAN_CSV_COLUMNS, plan_csv, plan_feature_collection
 from mobility.placement.plan import (
     CityKPI,
     DistrictKPI,
@@ -122,3 +122,16 @@ def test_geojson_has_every_station() -> None:
     kinds = sorted(f["properties"]["kind"] for f in gj["features"])
     assert kinds == ["existing", "new"]
     assert gj["features"][0]["geometry"]["coordinates"] == [127.0, 37.5]
+
+
+def test_plan_csv_writes_whole_numbers_as_integers() -> None:
+    plan = sample_plan()
+    new = plan.new_stations[0].model_copy(
+        update={"population_newly_covered": 10065.0, "predicted_trips": 12.5}
+    )
+    text = plan_csv(plan.model_copy(update={"new_stations": [new]})).decode("utf-8-sig")
+    header, first = text.splitlines()[:2]
+    row = dict(zip(header.split(","), first.split(","), strict=False))
+    assert header.split(",") == list(PLAN_CSV_COLUMNS)
+    assert row["population_newly_covered"] == "10065"
+    assert (row["lat"], row["docks"], row["predicted_trips"]) == ("37.5", "15", "12.5")
