@@ -275,17 +275,70 @@ def _field_of(loc: tuple[Any, ...] | list[Any], error: dict[str, Any] | None = N
     return ".".join(p for p in parts if p) or "(root)"
 
 
+MAX_SHOWN = 60
+"""Characters of a refused value a 422 quotes (a longer one is cut, with ``...``)."""
+
+
+def _shown(error: dict[str, Any], request: Request) -> str:
+    """The value a validation error is about, as a 422 quotes it: ``nothing`` for a missing field,
+    ``{...}`` / ``[...]`` for an object or a list, an uploaded file's content never
+    (``(CSV content)``), anything else as ``repr`` cut to :data:`MAX_SHOWN` characters."""
+    value = error.get("input")
+    if error.get("type") == "missing":
+        return "nothing"
+    if error.get("type") == "json_invalid":
+        return "(not JSON)"
+    uploaded = "csv" in request.headers.get("content-type", "") and tuple(error.get("loc", ())) == ("body",)
+    if isinstance(value, bytes | bytearray) or uploaded:
+        return "(CSV content)"
+    if isinstance(value, dict):
+        return "{...}"
+    if isinstance(value, list | tuple):
+        return f"[...] ({len(value)} items)"
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+
+
+def _problem(error: dict[str, Any], request: Request) -> str:
+    """``got <value>; <what pydantic expected>``; the project's own errors already say both."""
+    msg = str(error.get("msg", "invalid"))
+    if msg.startswith("got ") or "; got " in msg or ": got " in msg:
+        return msg
+    return f"got {_shown(error, request)}; {msg}"
+
+
+def _consequential(error: dict[str, Any], errors: list[dict[str, Any]]) -> bool:
+    """A tuple's "at least N items after validation" that only follows from its items' own errors
+    (pydantic drops the invalid items, then counts): not a problem of the request."""
+    ctx = error.get("ctx") or {}
+    loc = tuple(error.get("loc", ()))
+    given = error.get("input")
+    if error.get("type") != "too_short" or not isinstance(given, list | tuple):
+        return False
+    if int(ctx.get("actual_length", len(given))) >= len(given):
+        return False
+    return any(
+        tuple(e.get("loc", ()))[: len(loc)] == loc and len(e.get("loc", ())) > len(loc) for e in errors
+    )
+
+
+MAX_PROBLEMS = 50
+"""Invalid fields a 422 lists at most."""
+
+
 async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
-    """422 naming every invalid field and its problem."""
+    """422 naming every invalid field, the value sent and what is expected."""
     assert isinstance(exc, RequestValidationError)
+    raw = [dict(e) for e in exc.errors()]
     errors = [
         {
-            "field": _field_of(e.get("loc", ()), dict(e), exc.body),
-            "problem": str(e.get("msg", "invalid")),
+            "field": _field_of(e.get("loc", ()), e, exc.body),
+            "problem": _problem(e, request),
             "type": str(e.get("type", "")),
         }
-        for e in exc.errors()
-    ][:50]
+        for e in raw
+        if not _consequential(e, raw)
+    ][:MAX_PROBLEMS]
     summary = "; ".join(f"{e['field']}: {e['problem']}" for e in errors[:5])
     return JSONResponse(
         {"detail": f"invalid request: {summary}", "errors": errors, "request_id": _request_id(request)},

@@ -1,6 +1,6 @@
 """The OpenAPI document as the server answers: what FastAPI generates, completed by :func:`complete`.
 
-Two things FastAPI cannot know are set here, once, when the document is first asked for:
+What FastAPI cannot know is set here, once, when the document is first asked for:
 
 * every 422 is an :class:`~api.schemas.ErrorBody` (the app's validation handler answers with
   it), not FastAPI's ``HTTPValidationError``, which is left out of the components;
@@ -9,7 +9,11 @@ Two things FastAPI cannot know are set here, once, when the document is first as
   generates from its model (:data:`DOCUMENTS`), referenced by the ``application/json`` answer
   of the route that serves it (``{base}/{job_id}/{artifact}``, :data:`api.routes.common.JOB_BASES`);
   the route's other media types are those of :func:`api.formats.formats_for`, and its 304 / 404 /
-  406 / 409 answers are those of every artifact route.
+  406 / 409 answers are those of every artifact route;
+* the headers the server sends (``Location``, ``ETag``, ``Retry-After``) and a job submission's
+  200 (an Idempotency-Key replay);
+* the routes that take no key (``/healthz``, ``/readyz``, ``/metrics``, the web app's files) have
+  no 401 / 403 / 429.
 
 The generated schemas' ``$defs`` become components (renamed ``<Document><Name>`` when a component
 of that name already exists with other content), and their ``$ref``\\ s point there.
@@ -22,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
+from fastapi.dependencies.models import Dependant
 
 from api.formats import formats_for
 from api.routes.common import JOB_BASES
@@ -88,6 +93,40 @@ DOCUMENTS: dict[str, Document] = {
 """The result document of each job kind, by kind (the keys of :data:`JOB_BASES`)."""
 
 
+HEADERS = {
+    "Location": "Where the created resource or the job is (its path).",
+    "ETag": "The representation's tag, for If-None-Match (then 304).",
+    "Retry-After": "Seconds until the key may send again.",
+}
+"""The response headers the server sends, as the document declares them."""
+
+REPLAYED = (
+    "The job submitted before with this Idempotency-Key (the same request sent again): the same "
+    "answer, with its Location."
+)
+KEY_ANSWERS = ("401", "403", "429")
+"""The answers of a route that takes an API key (:func:`api.auth.require`); public routes have none."""
+
+
+def _header(name: str) -> dict[str, Any]:
+    return {"description": HEADERS[name], "schema": {"type": "string"}}
+
+
+def public_operations(app: FastAPI) -> frozenset[tuple[str, str]]:
+    """``(path, method)`` (lower case) of the routes that take no API key: no dependency of theirs
+    is an :func:`api.auth.require` (which carries the ``permission`` it checks)."""
+
+    def keyed(dependant: Dependant) -> bool:
+        return any(hasattr(d.call, "permission") or keyed(d) for d in dependant.dependencies)
+
+    return frozenset(
+        (str(route.path_format), method.lower())
+        for route in routing.iter_route_contexts(app.routes)  # the routes of included routers too
+        if isinstance(route.original_route, routing.APIRoute) and not keyed(route.dependant)
+        for method in route.methods or ()
+    )
+
+
 def install(app: FastAPI) -> None:
     """Serve :func:`complete` of FastAPI's document as the app's ``/openapi.json`` (built once).
 
@@ -100,7 +139,7 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             try:
-                done = complete(copy.deepcopy(generate()))
+                done = complete(without_key_answers(copy.deepcopy(generate()), public_operations(app)))
             except BaseException:
                 app.openapi_schema = None
                 raise
@@ -110,9 +149,22 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
 
 
+def without_key_answers(doc: dict[str, Any], public: frozenset[tuple[str, str]]) -> dict[str, Any]:
+    """``doc`` (changed in place) without the 401 / 403 / 429 the app declares for every route on
+    its ``public`` operations (``(path, method)``, :func:`public_operations`): they take no key,
+    and answer a bogus one as they answer none."""
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            if (path, method) in public and isinstance(operation, dict):
+                for code in KEY_ANSWERS:
+                    operation.get("responses", {}).pop(code, None)
+    return doc
+
+
 def complete(doc: dict[str, Any]) -> dict[str, Any]:
-    """``doc`` (FastAPI's OpenAPI document, changed in place) with every 422 an ``ErrorBody`` and
-    each job kind's result document schema (:data:`DOCUMENTS`) on its artifact route."""
+    """``doc`` (FastAPI's OpenAPI document, changed in place) with every 422 an ``ErrorBody``,
+    each job kind's result document schema (:data:`DOCUMENTS`) on its artifact route, and the
+    headers the server sends (:func:`_declare_headers`)."""
     schemas: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
     for operation in _operations(doc):
         if "422" in operation.get("responses", {}):
@@ -128,11 +180,34 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
         ]
         json_schema = {"anyOf": refs} if len(refs) > 1 else refs[0]
         _artifact_answers(operation, kind, json_schema)
+    for operation in _operations(doc):
+        _declare_headers(operation.get("responses", {}))
     for name in UNUSED_IF_UNREFERENCED:
         rest = {k: v for k, v in schemas.items() if k != name}
         if name in schemas and not _refers_to({**doc, "components": {"schemas": rest}}, COMPONENTS + name):
             del schemas[name]
     return doc
+
+
+def _declare_headers(responses: dict[str, Any]) -> None:
+    """The headers the server sends, on the answers that carry them: ``Location`` on a 201 (a
+    stored upload or key) and on a job submission's 202 and on its 200 (an Idempotency-Key
+    replay, :func:`api.routes.common.submit_job`, documented here), ``ETag`` on a 200 that may be
+    answered 304, ``Retry-After`` on a 429 (:func:`api.auth.require`)."""
+    accepted = responses.get("202", {}).get("content", {}).get("application/json", {}).get("schema")
+    if accepted == {"$ref": COMPONENTS + "Accepted"} and "200" not in responses:
+        responses["200"] = {"description": REPLAYED, "content": copy.deepcopy(responses["202"]["content"])}
+        responses["202"].setdefault("headers", {})["Location"] = _header("Location")
+        responses["200"]["headers"] = {"Location": _header("Location")}
+    if "201" in responses:
+        responses["201"].setdefault("headers", {})["Location"] = _header("Location")
+    if "304" in responses:
+        for code in ("200", "304"):
+            responses.setdefault(code, {"description": "The document."}).setdefault("headers", {})["ETag"] = (
+                _header("ETag")
+            )
+    if "429" in responses:
+        responses["429"].setdefault("headers", {})["Retry-After"] = _header("Retry-After")
 
 
 def _operations(doc: dict[str, Any]) -> list[dict[str, Any]]:

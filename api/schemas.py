@@ -752,14 +752,13 @@ class StationListIn(_Strict):
         return self
 
 
-class StationListInfo(BaseModel):
-    """A stored station list (without its stations)."""
+class _StoredStationList(BaseModel):
+    """What every view of a stored station list shows: who stored it, when, and for a CSV upload
+    the rows left out and the values assumed."""
 
     id: str
     name: str
     author: str
-    stations: int
-    docks: int
     created_at: datetime
     dropped: dict[str, int] = Field(
         default_factory=dict,
@@ -770,11 +769,26 @@ class StationListInfo(BaseModel):
     )
 
 
+class StationListInfo(_StoredStationList):
+    """A stored station list (without its stations)."""
+
+    stations: int
+    docks: int
+
+
 class StationListPage(BaseModel):
     """Stored station lists, newest first."""
 
     items: list[StationListInfo]
     total: int
+    limit: int
+    offset: int
+
+
+class StationListDetail(_StoredStationList):
+    """A stored station list with its stations."""
+
+    stations: list[BaselineStation]
 
 
 class SnapshotInfo(BaseModel):

@@ -88,6 +88,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     summary="Stations as GeoJSON (filters: district, bbox)",
     responses={
         200: {"content": {"application/geo+json": {}}},
+        304: {"description": "Not modified (If-None-Match)."},
         422: {"model": ErrorBody},
         503: {"model": ErrorBody},
     },

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
@@ -36,7 +38,7 @@ from api.schemas import (
     SnapshotPage,
 )
 from mobility.rebalancing.build import complete_snapshot
-from mobility.rebalancing.snapshot import StatusSnapshot, narrowed, snapshot_from_csv
+from mobility.rebalancing.snapshot import SnapshotInputError, StatusSnapshot, narrowed, snapshot_from_csv
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
 
@@ -99,13 +101,63 @@ async def store_snapshot_csv(
 
 
 def _read_status(raw: bytes, name: str, month: str) -> SnapshotIn:
+    """:func:`_completed_status`; a 422 lists every invalid value (at most 20), not only the first."""
+    try:
+        return _completed_status(raw, name, month)
+    except SnapshotInputError as exc:
+        if len(exc.problems) == 1:
+            raise
+        errors = [
+            {"loc": (p.field,), "msg": f"got {_cut(p.value)}; expected {p.expected}", "type": "input_error"}
+            for p in exc.problems
+        ]
+        raise RequestValidationError(errors) from exc
+
+
+def _cut(value: object) -> str:
+    """``repr(value)`` cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _completed_status(raw: bytes, name: str, month: str) -> SnapshotIn:
     """The library's reader, then, when a station lacks its position or docks, the published
-    station list fills them (and missing names) as ``mobility rebalance`` does."""
+    station list fills them (and missing names, districts) as ``mobility rebalance`` does."""
     snapshot: StatusSnapshot = snapshot_from_csv(raw, name=name, label="body")
     if all(s.lon is not None and s.lat is not None and s.docks is not None for s in snapshot.stations):
         return narrowed(snapshot, SnapshotIn, label="body")
     listed = f"the station list ({month}, GET /v1/stations)"
-    return complete_snapshot(snapshot, station_table(month), listed=listed, label="body", model=SnapshotIn)
+    table = station_table(month)
+    completed = complete_snapshot(snapshot, table, listed=listed, label="body", model=SnapshotIn)
+    return _with_districts(completed, table)
+
+
+def _with_districts(snapshot: SnapshotIn, stations: pd.DataFrame) -> SnapshotIn:
+    """``snapshot`` with each station's missing ``gu`` taken from the station list, as its name,
+    position and docks are (by ``number``, then ``station_id``)."""
+    if "gu" not in stations.columns or all(s.gu is not None for s in snapshot.stations):
+        return snapshot
+    by_key: dict[str, dict[object, str]] = {}
+    for key in ("number", "station_id"):
+        if key in stations.columns:
+            rows = stations[[key, "gu"]].dropna()
+            by_key[key] = {_listed_key(k): str(g) for k, g in zip(rows[key], rows["gu"], strict=True)}
+    filled = []
+    for s in snapshot.stations:
+        gu = s.gu
+        if gu is None and s.number is not None:
+            gu = by_key.get("number", {}).get(s.number)
+        if gu is None and s.station_id is not None:
+            gu = by_key.get("station_id", {}).get(s.station_id)
+        filled.append(s if gu == s.gu else s.model_copy(update={"gu": gu}))
+    return snapshot.model_copy(update={"stations": tuple(filled)})
+
+
+def _listed_key(value: object) -> object:
+    """A station list's key as a snapshot holds it (a whole-number float as ``int``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _store(request: Request, response: Response, principal: Principal, snapshot: SnapshotIn) -> SnapshotInfo:

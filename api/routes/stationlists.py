@@ -29,7 +29,7 @@ from api.routes.common import (
     upload_or_404,
     upload_route,
 )
-from api.schemas import StationListIn, StationListInfo, StationListPage
+from api.schemas import StationListDetail, StationListIn, StationListInfo, StationListPage
 from mobility.errors import InputError, MobilityError
 
 if TYPE_CHECKING:
@@ -62,25 +62,32 @@ def _store(
     dropped: dict[str, int] | None = None,
     assumed: dict[str, int] | None = None,
 ) -> StationListInfo:
-    data = {"stations": [s.model_dump(mode="json") for s in upload.stations]}
+    data: dict[str, Any] = {"stations": [s.model_dump(mode="json") for s in upload.stations]}
+    if dropped or assumed:  # what the CSV reader left out or filled in, shown with the list
+        data["report"] = {"dropped": dropped or {}, "assumed": assumed or {}}
     rec = StationList(id=uuid.uuid4().hex, name=upload.name, author=principal.name, data=data)
     with request.app.state.sessions() as s:
         s.add(rec)
         s.commit()
         s.refresh(rec)
     response.headers["Location"] = f"{BASE}/{rec.id}"
-    return _info(rec, dropped or {}, assumed or {})
+    return _info(rec)
 
 
-def _info(rec: StationList, dropped: dict[str, int], assumed: dict[str, int]) -> StationListInfo:
+def _report(rec: StationList) -> dict[str, dict[str, int]]:
+    """The rows left out and the values assumed when the list was stored (empty for JSON)."""
+    report = rec.data.get("report") or {}
+    return {"dropped": dict(report.get("dropped") or {}), "assumed": dict(report.get("assumed") or {})}
+
+
+def _info(rec: StationList) -> StationListInfo:
     stations = rec.data["stations"]
     return public_view(
         StationListInfo,
         rec,
         stations=len(stations),
         docks=sum(int(s["docks"]) for s in stations),
-        dropped=dropped,
-        assumed=assumed,
+        **_report(rec),
     )
 
 
@@ -154,17 +161,18 @@ def list_station_lists(
 ) -> StationListPage:
     """Page through the stored lists (names and counts, not their stations)."""
     newest = (StationList.created_at.desc(),)
-    total, items = page_of(request, StationList, lambda r: _info(r, {}, {}), (), newest, (limit, offset))
-    return StationListPage(items=items, total=total)
+    total, items = page_of(request, StationList, _info, (), newest, (limit, offset))
+    return StationListPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@upload_route(router, "/{list_id}", StationListIn, "A stored station list")
+@upload_route(router, "/{list_id}", StationListDetail, "A stored station list")
 def get_station_list(
     request: Request, list_id: str, _p: Annotated[Principal, Depends(require("read"))]
-) -> StationListIn:
-    """The stations of a stored list."""
+) -> StationListDetail:
+    """A stored list: its id, name, author, the upload's report (rows left out, values assumed)
+    and its stations (the ``stations`` to send again with ``POST /v1/station-lists``)."""
     rec = upload_or_404(request, StationList, list_id, "station list")
-    return StationListIn.model_validate({"name": rec.name, **rec.data})
+    return public_view(StationListDetail, rec, stations=rec.data["stations"], **_report(rec))
 
 
 def resolve_baseline(request: Request, scenario: dict[str, Any], field: str) -> dict[str, Any]:

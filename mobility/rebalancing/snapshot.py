@@ -42,6 +42,7 @@ __all__ = [
     "PROVENANCE_COLUMNS",
     "SCHEMA_ID",
     "STATION_COLUMNS",
+    "SnapshotInputError",
     "StationStatus",
     "StatusSnapshot",
     "narrowed",
@@ -259,10 +260,38 @@ def _given(err: Mapping[str, Any]) -> Any:
     return "{...}" if isinstance(value, Mapping) else value
 
 
-def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> InputError:
-    """The first invalid field of a snapshot as ``label[<station>].<field>``, its value and the
-    expectation (``label[ST-3].bikes: got -4; expected >= 0``)."""
-    err = exc.errors()[0]
+MAX_PROBLEMS: Final = 20
+"""Invalid values a :class:`SnapshotInputError` lists at most."""
+
+
+class SnapshotInputError(InputError):
+    """The first invalid value of a snapshot (field, value and message are its), with every invalid
+    value (``problems``, at most :data:`MAX_PROBLEMS`): the API's 422 lists them all."""
+
+    def __init__(self, problems: Sequence[InputError]) -> None:
+        first = problems[0]
+        super().__init__(first.field, first.value, first.expected)
+        self.problems = tuple(problems)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))
+
+
+def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> SnapshotInputError:
+    """The invalid fields of a snapshot, each as ``label[<station>].<field>``, its value and the
+    expectation (``label[ST-3].bikes: got -4; expected >= 0``); a tuple's "too short" that only
+    follows from its stations' own errors is left out."""
+    errors = exc.errors()
+    own = [
+        e
+        for e in errors
+        if e["type"] != "too_short" or not any(len(o["loc"]) > len(e["loc"]) for o in errors)
+    ]
+    return SnapshotInputError([_one_error(e, label, ids) for e in (own or errors)[:MAX_PROBLEMS]])
+
+
+def _one_error(err: Any, label: str, ids: Sequence[Any]) -> InputError:
+    """One invalid field of a snapshot (:func:`_input_error`)."""
     loc = list(err["loc"])
     ctx = err.get("ctx") or {}
     named = "field" in ctx and "expected" in ctx  # one of ours (_named)
@@ -335,19 +364,29 @@ def snapshot_from_csv(
     label: str = "status",
     model: type[S] = StatusSnapshot,  # type: ignore[assignment]
 ) -> S:
-    """The snapshot of a status CSV's content (UTF-8, with or without a byte-order mark); see
-    :func:`snapshot_from_table`."""
+    """The snapshot of a status CSV's content (UTF-8 with or without a byte-order mark, or cp949
+    as Korean Excel saves CSV: decoded as a station file is, by
+    :func:`mobility.sources.stations.decode_table_bytes`); see :func:`snapshot_from_table`."""
+    from mobility.sources.stations import decode_table_bytes
+
+    expected = "a UTF-8 status table as CSV (or cp949, as Korean Excel saves it)"
     try:
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+        if isinstance(raw, bytes):
+            text, encoding = decode_table_bytes(raw, Path(f"{label}.csv"))
+            if encoding not in ("utf-8", "cp949"):  # a UTF-16 byte-order mark
+                raise InputError(label, "(CSV content)", f"{expected}, not {encoding}")
+        else:
+            text = raw.removeprefix("\ufeff")
         table = pd.read_csv(
             io.StringIO(text),
             dtype={c: "string" for c in ("station_id", "name", "gu", "method", "date", "at")},
             keep_default_na=False,  # only an empty cell is missing ("NA" may be a name)
             na_values=[""],
         )
-    except (ValueError, pd.errors.ParserError) as exc:  # UnicodeDecodeError and EmptyDataError too
-        expected = f"a UTF-8 status table as CSV ({type(exc).__name__})"
+    except DataFileError as exc:  # neither UTF-8 nor cp949
         raise InputError(label, "(CSV content)", expected) from exc
+    except (ValueError, pd.errors.ParserError) as exc:  # EmptyDataError too
+        raise InputError(label, "(CSV content)", f"{expected} ({type(exc).__name__})") from exc
     return snapshot_from_table(table, name=name, label=label, model=model)
 
 
