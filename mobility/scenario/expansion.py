@@ -40,6 +40,12 @@ from mobility.scenario.reading import (
 )
 
 PositiveFloat = Annotated[float, Field(gt=0)]
+MAX_FLEET = 1_000_000
+"""Most bikes a scenario (or its baseline) may give: over 20 times Seoul's fleet, so only a typing
+error is refused. ``fleet.bikes_per_10k`` is bounded to match (1,000 per 10,000 residents)."""
+MAX_NEW_STATIONS = 20_000
+"""Most new stations a scenario may ask for (exactly or at most): over twice the candidate sites of
+the default grid (7,852 for all of Seoul), so only a typing error is refused."""
 NonNegFloat = Annotated[float, Field(ge=0)]
 
 
@@ -102,7 +108,7 @@ class Baseline(Strict):
     station_records: list[BaselineStation] | None = Field(
         default=None, min_length=1, max_length=MAX_BASELINE_STATIONS
     )
-    bikes: int | None = Field(default=None, ge=0)
+    bikes: int | None = Field(default=None, ge=0, le=MAX_FLEET)
 
     @model_validator(mode="after")
     def _one_source(self) -> Baseline:
@@ -141,8 +147,8 @@ class FleetTarget(Strict):
         it sets the total (rounded up).
     """
 
-    total_bikes: int | None = Field(default=None, gt=0)
-    bikes_per_10k: PositiveFloat | None = None
+    total_bikes: int | None = Field(default=None, gt=0, le=MAX_FLEET)
+    bikes_per_10k: PositiveFloat | None = Field(default=None, le=1000)
 
     @model_validator(mode="after")
     def _one_of(self) -> FleetTarget:
@@ -154,8 +160,8 @@ class FleetTarget(Strict):
 class NewStations(Strict):
     """How many stations to add: exactly ``exact`` or at most ``max`` (and/or what the budget allows)."""
 
-    exact: int | None = Field(default=None, ge=0)
-    max: int | None = Field(default=None, ge=0)
+    exact: int | None = Field(default=None, ge=0, le=MAX_NEW_STATIONS)
+    max: int | None = Field(default=None, ge=0, le=MAX_NEW_STATIONS)
 
     @model_validator(mode="after")
     def _not_both(self) -> NewStations:

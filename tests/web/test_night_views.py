@@ -163,3 +163,73 @@ def test_the_plan_shows_the_fleet_its_before_was_simulated_with(server: dict[str
         "33.1",
     ]
     assert not page.locator("table.kpis th:empty").count()
+
+
+CROWD = "9" * 32
+
+
+def _crowded_night() -> dict[str, Any]:
+    """A night of 30 trucks and 750 stops spread over central Seoul, like the 739 of the real night."""
+    routes = []
+    for t in range(30):
+        stops = [
+            _stop(i, 3 if i % 2 else -3, 3, 126.90 + 0.004 * ((7 * t + 3 * i) % 40)) for i in range(1, 26)
+        ]
+        for i, s in enumerate(stops):
+            s["lat"] = 37.50 + 0.003 * ((11 * t + 5 * i) % 40)
+            s["station_id"] = f"ST-{t}-{i}"
+        routes.append(_route(f"T{t + 1}", stops, 0))
+    return {**ROUTES, "routes": routes}
+
+
+@pytest.mark.slow
+def test_stop_labels_of_a_crowded_night_never_overlap_and_wait_for_a_readable_zoom(
+    server: dict[str, Any], browser: Any
+) -> None:
+    page = new_page(browser, {"width": 1440, "height": 900})
+    _stub(page, f"/v1/rebalancing/runs/{CROWD}", _job(CROWD, "succeeded", 1.0))
+    _stub(page, f"/v1/rebalancing/runs/{CROWD}/routes", _crowded_night())
+    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{CROWD}")
+    page.wait_for_selector("#route-map[data-ready=true]")
+    # every stop is a dot in its truck's colour at every zoom
+    layer = page.evaluate(
+        "() => { const l = window.__maps.routes.getLayer('stops'); return [l.type, l.minzoom || 0]; }"
+    )
+    assert layer == ["circle", 0]
+    shown = """() => [...document.querySelectorAll('#route-map .stop-mark')]
+        .filter((e) => !e.closest('.maplibregl-marker').hidden && e.getClientRects().length)
+        .map((e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
+
+    def zoom(z: float) -> list[list[float]]:
+        page.evaluate(f"() => window.__maps.routes.jumpTo({{center: [126.98, 37.56], zoom: {z}}})")
+        page.wait_for_timeout(200)
+        return list(page.evaluate(shown))
+
+    assert page.locator("#route-map .stop-mark").count() == 750
+    assert zoom(12) == []  # city zoom: the routes and dots, no labels
+    boxes = zoom(14)
+    assert 5 < len(boxes) < 750
+    overlaps = [
+        (a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]  # fmt: skip
+    assert overlaps == []
+    assert page.errors == []
+
+
+FAILED = "8" * 32
+
+
+@pytest.mark.slow
+def test_a_failed_job_says_why_once_and_offers_no_cancel(server: dict[str, Any], browser: Any) -> None:
+    why = "fleet.total_bikes = 99999 needs at least 4166 new stations, but new_stations allows at most 600"
+    failed = _job(FAILED, "failed", 0.7, kind="scenario", message=why)
+    failed["error"] = {"type": "InputError", "message": why, "field": None}
+    page = new_page(browser, DESKTOP)
+    _stub(page, f"/v1/scenarios/{FAILED}", failed)
+    sign_in(page, server["url"], server["keys"]["planner"], f"#/jobs/{FAILED}")
+    page.wait_for_selector("#job-error:not(:empty)")
+    assert page.inner_text("main").count(why) == 1
+    assert page.inner_text("#job-stage") == "stopped at 70 %"
+    assert page.locator("#cancel-job").is_hidden()
+    assert page.errors == []

@@ -217,13 +217,16 @@ function errorSlot(id) {
 
 /**
  * The first paragraph of a description, as plain text: the descriptions are the models'
- * docstrings, so Sphinx roles (:class:`~a.b.Baseline`) become the name and ``code`` loses its
- * backquotes.
+ * docstrings, so Sphinx roles (:class:`~a.b.Baseline`) become the name, ``code`` and `code` lose
+ * their backquotes, and references to the code that users cannot follow ("(see travel_for)")
+ * are left out.
+ * @param {string} text
  */
 export function firstLine(text) {
   return String(text).split('\n\n')[0]
     .replace(/:[a-z]+:`~?(?:[\w.]*\.)?([^`]+)`/g, '$1')
-    .replace(/``([^`]*)``/g, '$1')
+    .replace(/\s*\(see `{0,2}[A-Za-z]\w*(?:[._]\w+)+(?:\(\))?`{0,2}\)/g, '')
+    .replace(/`{1,2}([^`]*)`{1,2}/g, '$1')
     .replace(/\s+/g, ' ').trim();
 }
 

@@ -240,10 +240,54 @@ export async function routesLegend(routes) {
     <span><span class="depot-mark legend-mark" aria-hidden="true">D</span> 차고지 depot</span></div>`;
 }
 
+/** The zoom from which a night's stop labels are shown (below it: the coloured stop dots only). */
+export const STOP_LABEL_MIN_ZOOM = 13;
+
 /**
- * Draw a night: each truck's route in its colour; its stops numbered in order, each with its
- * signed quantity and an arrow up (pick-up) or down (drop-off); the depots as squares. Click a
- * stop (or focus it and press Enter) for its numbers.
+ * Which labels to show so that none overlaps another: the first of each overlapping group wins
+ * (labels are given in route order), like MapLibre's symbol collision for HTML markers.
+ * @param {{left: number, top: number, right: number, bottom: number}[]} boxes screen boxes, in priority order
+ * @param {number} [gap] px kept free between two labels
+ * @returns {boolean[]} shown or not, for each box
+ */
+export function placeLabels(boxes, gap = 1) {
+  const cell = 64;
+  /** @type {Map<string, number[]>} */
+  const grid = new Map();
+  const cells = (b) => {
+    const out = [];
+    for (let x = Math.floor(b.left / cell); x <= Math.floor(b.right / cell); x++) {
+      for (let y = Math.floor(b.top / cell); y <= Math.floor(b.bottom / cell); y++) out.push(`${x},${y}`);
+    }
+    return out;
+  };
+  const hit = (a, b) => a.left < b.right + gap && b.left < a.right + gap && a.top < b.bottom + gap && b.top < a.bottom + gap;
+  return boxes.map((b, i) => {
+    const keys = cells(b);
+    if (keys.some((k) => (grid.get(k) || []).some((j) => hit(b, boxes[j])))) return false;
+    for (const k of keys) grid.set(k, [...(grid.get(k) || []), i]);
+    return true;
+  });
+}
+
+/**
+ * Show the stop labels (HTML markers) from STOP_LABEL_MIN_ZOOM only, and of those only the ones
+ * that overlap no label before them; the stops' dots (layer `stops`) stay at every zoom.
+ * @param {any} map @param {HTMLElement[]} labels in route order
+ */
+function declutter(map, labels) {
+  const readable = map.getZoom() >= STOP_LABEL_MIN_ZOOM;
+  for (const el of labels) el.hidden = !readable;
+  if (!readable) return;
+  const shown = placeLabels(labels.map((el) => el.getBoundingClientRect()));
+  labels.forEach((el, i) => { el.hidden = !shown[i]; });
+}
+
+/**
+ * Draw a night: each truck's route in its colour; its stops as dots in that colour, and from
+ * zoom STOP_LABEL_MIN_ZOOM numbered in order, each with its signed quantity and an arrow up
+ * (pick-up) or down (drop-off), overlapping labels left out; the depots as squares. Click a stop
+ * (or focus its label and press Enter) for its numbers.
  * @param {any} map @param {any} routes the routes.json document
  */
 export async function drawRoutes(map, routes) {
@@ -264,8 +308,15 @@ export async function drawRoutes(map, routes) {
   map.addSource('routes', { type: 'geojson', data: { type: 'FeatureCollection', features: lines } });
   map.addLayer({ id: 'routes', type: 'line', source: 'routes', layout: { 'line-join': 'round' },
     paint: { 'line-color': ['get', 'color'], 'line-width': 3, 'line-opacity': 0.85 } });
-  const fc = { type: 'FeatureCollection', features: stops };
+  map.addSource('stops', { type: 'geojson', data: { type: 'FeatureCollection', features: stops } });
+  map.addLayer({ id: 'stops', type: 'circle', source: 'stops',
+    paint: { 'circle-color': ['get', 'color'], 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 2.5, 14, 5],
+      'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
+  const fc = { type: 'FeatureCollection', features: [...stops] };
   // The basemap has no glyphs (no fonts offline), so the labels are HTML markers.
+  /** @type {HTMLElement[]} */
+  const labels = [];
+  const popups = [];
   for (const f of stops) {
     const p = f.properties;
     const q = Number(p.quantity);
@@ -280,7 +331,17 @@ export async function drawRoutes(map, routes) {
       `<p>자전거 (bikes) ${esc(p.bikes_before)} → ${esc(p.bikes_after)}</p></div>`);
     new maplibregl.Marker({ element: el }).setLngLat(f.geometry.coordinates).setPopup(popup).addTo(map);
     el.setAttribute('aria-label', `${p.truck} stop ${p.seq}, ${p.name}: ${stopAction(q)} ${Math.abs(q)}`);
+    labels.push(el);
+    popups.push(popup);
   }
+  // A dot without its label (zoomed out, or its label left out) opens the same numbers.
+  map.on('click', 'stops', (e) => {
+    const i = stops.findIndex((f) => f.properties.truck === e.features[0].properties.truck
+      && String(f.properties.seq) === String(e.features[0].properties.seq));
+    if (i >= 0) popups[i].setLngLat(stops[i].geometry.coordinates).addTo(map);
+  });
+  map.on('mouseenter', 'stops', () => { map.getCanvas().style.cursor = 'pointer'; });
+  map.on('mouseleave', 'stops', () => { map.getCanvas().style.cursor = ''; });
   const usedDepots = new Set(routes.routes.filter((r) => r.stops.length).map((r) => r.depot_id));
   for (const d of routes.depots || []) {
     const el = document.createElement('div');
@@ -295,5 +356,7 @@ export async function drawRoutes(map, routes) {
     }
   }
   fitPoints(map, fc);
+  declutter(map, labels);
+  map.on('moveend', () => declutter(map, labels));
   return fc;
 }

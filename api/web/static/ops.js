@@ -37,12 +37,12 @@ export async function listView(el) {
     <h2>Night shift</h2>
     <p><a class="button primary" href="#/nights/new">Plan tonight</a>
       ${nights.map((n) => `<a class="button" href="#/nights/new?from=${encodeURIComponent(n.file)}">Tonight with the fleet of ${esc(n.name)}</a>`).join(' ')}</p>
-    <table class="data"><caption>Rebalancing runs, newest first</caption>
+    <div class="table-wrap" tabindex="0"><table class="data"><caption>Rebalancing runs, newest first</caption>
       <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Submitted</th><th scope="col">Bikes moved</th><th scope="col"><span class="visually-hidden">Links</span></th></tr></thead>
       <tbody>${runs.items.map((j) => `<tr><td>${esc(j.name)}</td><td><span class="badge badge-${esc(j.status)}">${esc(j.status)}</span></td>
         <td>${esc(new Date(j.created_at).toLocaleString())}</td><td>${fmt(j.kpis && j.kpis.bikes_moved)}</td>
         <td>${j.status === 'succeeded' ? `<a href="#/runs/${esc(j.id)}">Routes</a> · <a href="#/runs/${esc(j.id)}/sheets">Route sheets</a>` : `<a href="#/runs/${esc(j.id)}">Progress</a>`}</td></tr>`).join('')}
-      </tbody></table>`;
+      </tbody></table></div>`;
 }
 
 /**
@@ -114,6 +114,11 @@ export async function newView(el, _m, params) {
     const body = form.read();
     if (!body) return;
     const sid = /** @type {HTMLSelectElement} */ (el.querySelector('#f-snapshot_id')).value;
+    if (!sid && !uploaded) { // checked here: the API's answer would name its own fields, not this form's
+      snapErr.textContent = "Choose tonight's status CSV or a stored snapshot";
+      fileInput.focus();
+      return;
+    }
     const csvId = sid ? null : await uploaded;
     if (sid || csvId) body.snapshot_id = sid || csvId;
     else if (uploaded) return; // the CSV was refused: its message is beside the file input
@@ -157,12 +162,12 @@ export async function runView(el, [id], params, alive) {
         <div id="route-legend"></div></div>
       <aside>
         <p><a class="button primary" id="open-sheets" href="#/runs/${esc(id)}/sheets">Route sheets for printing</a></p>
-        <table class="data" id="morning-after"><caption>The morning after: stations outside their target band
+        <div class="table-wrap" tabindex="0"><table class="data" id="morning-after"><caption>The morning after: stations outside their target band
           (the status's target, or 25–75 % of the docks where it gives none)</caption>
           <thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">Without the trucks</th><th scope="col">After tonight's routes</th></tr></thead>
           <tbody><tr id="below-band"><th scope="row">Stations below their target band</th><td>${fmt(t.stations_empty_before)}</td><td>${fmt(t.stations_empty_after)}</td></tr>
           <tr id="above-band"><th scope="row">Stations above their target band</th><td>${fmt(t.stations_full_before)}</td><td>${fmt(t.stations_full_after)}</td></tr>
-          <tr id="outside-band"><th scope="row">Bikes outside the target bands</th><td>${fmt(t.dissatisfaction_before, 1)}</td><td>${fmt(t.dissatisfaction_after, 1)}</td></tr></tbody></table>
+          <tr id="outside-band"><th scope="row">Bikes outside the target bands</th><td>${fmt(t.dissatisfaction_before, 1)}</td><td>${fmt(t.dissatisfaction_after, 1)}</td></tr></tbody></table></div>
         <p id="moved">${fmt(t.bikes_moved)} ${plural(t.bikes_moved, 'bike', 'bikes')} moved by ${fmt(t.trucks_used)} ${plural(t.trucks_used, 'truck', 'trucks')} over ${fmt(t.km, 1)} km.</p>
         ${routes.still_empty.length ? `<p>Still below their target band: ${routes.still_empty.map(esc).join(', ')}</p>` : ''}
         ${routes.still_full.length ? `<p>Still above their target band: ${routes.still_full.map(esc).join(', ')}</p>` : ''}
@@ -176,6 +181,7 @@ export async function runView(el, [id], params, alive) {
   const map = await createMap(el.querySelector('#route-map'));
   el.querySelector('#route-legend').innerHTML = await routesLegend(routes);
   await drawRoutes(map, routes);
+  window.__maps = { routes: map }; // for the browser tests and the console
   el.querySelector('#route-map').dataset.ready = 'true';
 }
 
@@ -192,7 +198,7 @@ export async function sheetsView(el, [id]) {
     <article class="sheet" aria-label="Route sheet ${esc(r.truck_id)}">
       <h2>트럭 ${esc(r.truck_id)} <small>(${esc(r.depot_id)} · ${esc(r.start)}–${esc(r.end)} · ${esc(info.name)})</small></h2>
       <p class="sheet-sum">수거 (pick up) ${r.picked_up} · 배치 (drop off) ${r.dropped} · ${fmt(r.distance_km, 1)} km · 출발 적재 (start load) ${r.start_load}</p>
-      <table class="sheet-table"><thead><tr><th scope="col">#</th><th scope="col">도착 (arrive)</th><th scope="col">대여소 (station) / 주소 (address)</th>
+      <div class="table-wrap" tabindex="0"><table class="sheet-table"><thead><tr><th scope="col">#</th><th scope="col">도착 (arrive)</th><th scope="col">대여소 (station) / 주소 (address)</th>
         <th scope="col">작업 (task)</th><th scope="col">수량 (bikes)</th><th scope="col">적재 (load after)</th><th scope="col">✓</th></tr></thead>
       <tbody>${r.stops.map((s) => {
         const k = known.get(String(s.station_id)) || {};
@@ -200,7 +206,7 @@ export async function sheetsView(el, [id]) {
           <td><strong>${esc(k.number ? `${k.number}. ` : '')}${esc(s.name || k.name || s.station_id)}</strong><br><span class="addr">${esc(k.address || '')}</span></td>
           <td>${stopAction(s.quantity)}</td><td class="qty">${Math.abs(s.quantity)}</td><td>${s.load_after}</td><td class="tick"></td></tr>`;
       }).join('')}
-      ${returnRow(r, depots.get(r.depot_id))}</tbody></table>
+      ${returnRow(r, depots.get(r.depot_id))}</tbody></table></div>
     </article>`).join('')}`;
   el.querySelector('#print-sheets').addEventListener('click', () => window.print());
   el.dataset.ready = 'true';

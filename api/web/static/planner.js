@@ -27,7 +27,7 @@ export async function listView(el) {
     <section>
       <h2>Plans</h2>
       <form id="compare-form">
-      <table class="data">
+      <div class="table-wrap" tabindex="0"><table class="data">
         <caption>Past scenario runs, newest first. Tick two to compare them.</caption>
         <thead><tr><th scope="col">Compare</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Author</th>
           <th scope="col">Submitted</th><th scope="col">New stations</th><th scope="col">Actions</th></tr></thead>
@@ -39,7 +39,7 @@ export async function listView(el) {
               ? `<a href="#/plan/${esc(j.id)}">Map</a> · <a href="#/plans/new?from=${esc(j.id)}">Edit a copy</a>`
               : `<a href="#/jobs/${esc(j.id)}">Progress</a>`}</td></tr>`).join('')}
         </tbody>
-      </table>
+      </table></div>
       <button type="submit" class="primary" id="compare-btn">Compare the two ticked plans</button>
       <p class="error" id="compare-err" aria-live="polite"></p>
       </form>
@@ -203,7 +203,12 @@ export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/pl
     }
     el.querySelector('#job-name').textContent = j.name || '';
     const stage = el.querySelector('#job-stage');
-    if (opts.indeterminate && opts.indeterminate(j)) {
+    const working = ['queued', 'running'].includes(j.status);
+    if (!working && j.status !== 'succeeded') {
+      // failed or cancelled: its message is the error below, shown once
+      bar.value = j.progress;
+      stage.textContent = `stopped at ${Math.round(j.progress * 100)} %`;
+    } else if (opts.indeterminate && opts.indeterminate(j)) {
       bar.removeAttribute('value'); // an indeterminate <progress>
       bar.textContent = 'working';
       stage.textContent = `${j.message || j.status} · ${elapsed(j.started_at)} elapsed`;
@@ -213,7 +218,7 @@ export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/pl
       stage.textContent = `${Math.round(j.progress * 100)} % · ${j.message || j.status}`;
     }
     el.querySelector('#job-status').innerHTML = `Status: ${statusBadge(j.status)}`;
-    cancelBtn.disabled = !['queued', 'running'].includes(j.status);
+    cancelBtn.hidden = !working; // nothing to cancel once the job has finished
   }, { signal });
   if (!alive()) return;
   if (job.status === 'succeeded') {
@@ -291,14 +296,14 @@ async function loadPlan(id) {
 function districtTable(plan) {
   const rows = [...(plan.districts || [])].sort((a, b) => a.bikes_per_10k - b.bikes_per_10k);
   const served = rows.some((d) => d.served_share && d.served_share.mean !== undefined);
-  return `<table class="data" id="district-table"><caption>Districts (구), fewest bikes per 10,000 residents first</caption>
+  return `<div class="table-wrap" tabindex="0"><table class="data" id="district-table"><caption>Districts (구), fewest bikes per 10,000 residents first</caption>
     <thead><tr><th scope="col">구</th><th scope="col">Residents</th><th scope="col">Stations</th><th scope="col">Bikes</th>
     <th scope="col">Bikes / 10k</th><th scope="col">Walk coverage</th>${served ? '<th scope="col">Trips served</th>' : ''}</tr></thead><tbody>
     ${rows.map((d) => `<tr><th scope="row">${esc(d.gu)}</th><td>${fmt(d.population)}</td>
       <td>${fmt(d.stations_before)} → ${fmt(d.stations)}</td><td>${fmt(d.bikes)}</td><td>${fmt(d.bikes_per_10k, 1)}</td>
       <td>${fmt(100 * d.covered_share_before, 1)} → ${fmt(100 * d.covered_share, 1)} %</td>${served
         ? `<td>${fmt(mean(d.served_share_before, 100), 1)} → ${fmt(mean(d.served_share, 100), 1)} %</td>` : ''}</tr>`).join('')}
-    </tbody></table>`;
+    </tbody></table></div>`;
 }
 
 function legend() {
@@ -393,12 +398,12 @@ export async function planView(el, [id]) {
   const b = plan.city_after || {};
   el.querySelector('#plan-title').innerHTML = `${esc(plan.scenario)} <small class="mono">${esc(id.slice(0, 12))}</small>`;
   el.querySelector('#plan-aside').innerHTML = `
-        <table class="data kpis"><caption>Citywide</caption><thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
+        <div class="table-wrap" tabindex="0"><table class="data kpis"><caption>Citywide</caption><thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
           <tr><th scope="row">Stations</th><td>${fmt(a.stations)}</td><td>${fmt(b.stations)}</td></tr>
           ${fleetRows(plan)}
           <tr><th scope="row">Residents within a walk</th><td>${fmt(100 * a.covered_share, 1)} %</td><td>${fmt(100 * b.covered_share, 1)} %</td></tr>
           ${servedRows(plan)}
-        </tbody></table>
+        </tbody></table></div>
         <p><a class="button" href="#/plans/new?from=${esc(id)}">Edit a copy</a></p>
         ${downloadList(EXPORTS)}
         ${districtTable(plan)}`;
@@ -452,10 +457,10 @@ export async function compareView(el, _m, params) {
   const [pa, pb] = await Promise.all([loadPlan(a), loadPlan(b)]);
   el.innerHTML = `
     <h2>Compare plans</h2>
-    <table class="data" id="compare-table"><caption>Key figures after each plan (B − A)</caption>
+    <div class="table-wrap" tabindex="0"><table class="data" id="compare-table"><caption>Key figures after each plan (B − A)</caption>
       <thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">A: ${esc(pa.plan.scenario)} <span class="mono">${esc(a.slice(0, 8))}</span></th>
       <th scope="col">B: ${esc(pb.plan.scenario)} <span class="mono">${esc(b.slice(0, 8))}</span></th><th scope="col">Difference</th></tr></thead>
-      <tbody>${kpiRows(pa.plan, pb.plan)}</tbody></table>
+      <tbody>${kpiRows(pa.plan, pb.plan)}</tbody></table></div>
     <div class="pair">
       <figure><figcaption>A: ${esc(pa.plan.scenario)}</figcaption><div id="map-a" class="map" role="region" aria-label="Map of plan A"></div></figure>
       <figure><figcaption>B: ${esc(pb.plan.scenario)}</figcaption><div id="map-b" class="map" role="region" aria-label="Map of plan B"></div></figure>

@@ -29,11 +29,11 @@ export async function listView(el) {
       </form>
     </section>
     <section>
-      <table class="data" id="sweep-list"><caption>Curves, newest first</caption>
+      <div class="table-wrap" tabindex="0"><table class="data" id="sweep-list"><caption>Curves, newest first</caption>
         <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Author</th><th scope="col">Submitted</th><th scope="col">Points</th><th scope="col"><span class="visually-hidden">Links</span></th></tr></thead>
         <tbody>${jobs.items.map((j) => `<tr><td>${esc(j.name)}</td><td><span class="badge badge-${esc(j.status)}">${esc(j.status)}</span></td>
           <td>${esc(j.author)}</td><td>${esc(new Date(j.created_at).toLocaleString())}</td><td>${fmt(j.kpis && j.kpis.points && j.kpis.points.length)}</td>
-          <td><a href="#/curve/${esc(j.id)}">${j.status === 'succeeded' ? 'Curve' : 'Progress'}</a></td></tr>`).join('')}</tbody></table>
+          <td><a href="#/curve/${esc(j.id)}">${j.status === 'succeeded' ? 'Curve' : 'Progress'}</a></td></tr>`).join('')}</tbody></table></div>
     </section>`;
   const pick = /** @type {HTMLSelectElement} */ (el.querySelector('#f-sweep-scenario'));
   const limit = /** @type {HTMLInputElement} */ (el.querySelector('#f-sweep-time_limit'));
@@ -143,11 +143,11 @@ export async function curveView(el, [id], params, alive) {
       <figure id="curve"><figcaption>Residents within ${fmt(doc.radius_m)} m of a station: ${fmt(100 * doc.covered_share_before, 1)} % before the plan (the curve's start)</figcaption>
         ${curveSvg(doc)}</figure>
       <aside>
-        <table class="data" id="curve-table"><caption>Points of the curve</caption>
+        <div class="table-wrap" tabindex="0"><table class="data" id="curve-table"><caption>Points of the curve</caption>
           <thead><tr><th scope="col">${budget ? 'Budget' : 'New stations (asked)'}</th><th scope="col">Sited</th><th scope="col">Within a walk</th>
           <th scope="col">Residents per added station</th><th scope="col">Solver</th></tr></thead>
           <tbody>${doc.points.map((p) => `<tr><th scope="row">${fmt(budget ? p.budget : p.new_stations)}</th><td>${fmt(p.sited)}</td>
-            <td>${fmt(100 * p.covered_share, 1)} %</td><td>${fmt(p.marginal_residents_per_station)}</td><td>${esc(p.status)}${p.gap ? ` (gap ${fmt(100 * p.gap, 2)} %)` : ''}</td></tr>`).join('')}</tbody></table>
+            <td>${fmt(100 * p.covered_share, 1)} %</td><td>${fmt(p.marginal_residents_per_station)}</td><td>${esc(p.status)}${p.gap ? ` (gap ${fmt(100 * p.gap, 2)} %)` : ''}</td></tr>`).join('')}</tbody></table></div>
         ${downloadList([['sweep?format=csv', 'sweep.csv', 'Points (CSV)'], ['sweep?format=json', 'sweep.json', 'Curve (JSON)']])}
       </aside>
     </div>`;

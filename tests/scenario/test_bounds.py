@@ -1,0 +1,43 @@
+"""Oversized fleets and station counts are refused when the scenario is read, naming the field, the
+value given and the largest accepted, instead of being queued and failing in the solver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mobility.errors import InputError
+from mobility.scenario.expansion import MAX_FLEET, MAX_NEW_STATIONS, scenario_from_dict
+
+
+def _scenario(**over: Any) -> dict[str, Any]:
+    return {"name": "t", "baseline": {"stations": "2019-12"}, "fleet": {"total_bikes": 30000},
+            "new_stations": {"max": 600}} | over  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "value", "maximum"),
+    [
+        ({"fleet": {"total_bikes": 99_999_999_999}}, "fleet.total_bikes", 99_999_999_999, MAX_FLEET),
+        ({"fleet": {"bikes_per_10k": 50_000}}, "fleet.bikes_per_10k", 50_000, 1000),
+        ({"new_stations": {"max": 1_000_000}}, "new_stations.max", 1_000_000, MAX_NEW_STATIONS),
+        ({"new_stations": {"exact": 1_000_000}}, "new_stations.exact", 1_000_000, MAX_NEW_STATIONS),
+        ({"baseline": {"stations": "2019-12", "bikes": 10**9}}, "baseline.bikes", 10**9, MAX_FLEET),
+    ],
+)
+def test_an_oversized_value_names_field_value_and_maximum(
+    over: dict[str, Any], field: str, value: float, maximum: float
+) -> None:
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(_scenario(**over))
+    assert info.value.field == field
+    assert info.value.value == value
+    assert str(maximum) in str(info.value.expected)
+
+
+def test_the_largest_accepted_values_are_accepted() -> None:
+    sc = scenario_from_dict(
+        _scenario(fleet={"total_bikes": MAX_FLEET}, new_stations={"max": MAX_NEW_STATIONS})
+    )
+    assert sc.fleet.total_bikes == MAX_FLEET and sc.new_stations.max == MAX_NEW_STATIONS
