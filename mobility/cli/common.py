@@ -120,9 +120,9 @@ InstanceTimeLimitOption = Annotated[
 def print_written(files: Iterable[object], notes: Iterable[str] = ()) -> None:
     """The files a command wrote (stdout) and its notes (stderr), the same way for every command."""
     for f in files:
-        console.print(f"wrote {f}")
+        console.print(f"wrote {f}", soft_wrap=True)
     for note in notes:
-        err_console.print(f"note: {note}", highlight=False)
+        err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 def print_json(obj: Any) -> None:
@@ -184,7 +184,7 @@ def _show_warning(
 ) -> None:
     """A library warning as one ``note:`` line on stderr (no source file, no code line)."""
     text = " ".join(str(message).split())
-    err_console.print(Text.assemble(("note:", "yellow"), " ", text), highlight=False)
+    err_console.print(Text.assemble(("note:", "yellow"), " ", text), highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager

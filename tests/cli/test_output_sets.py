@@ -78,14 +78,16 @@ def test_progress_lines_carry_their_time_not_the_logging_source_line() -> None:
 
 
 def test_an_error_is_one_line_however_long_its_path() -> None:
-    from mobility.cli.common import err_console, print_error, print_styled
+    from mobility.cli.common import console, err_console, print_error, print_styled, print_written
 
     path = "/tmp/" + "a-long-folder-name/" * 20 + "instances"
-    with err_console.capture() as captured:
+    with err_console.capture() as captured, console.capture() as written:
         print_error(f"{path}: no *.txt files; expected BRP instances")
         print_styled("note:", "yellow", f"{path}: 3 rows left out")
-    lines = captured.get().splitlines()
-    assert lines == [
+        print_written([f"{path}/plan.json"], [f"{path}: 2 rows left out"])
+    assert captured.get().splitlines() == [
         f"error: {path}: no *.txt files; expected BRP instances",
         f"note: {path}: 3 rows left out",
+        f"note: {path}: 2 rows left out",
     ]
+    assert written.get().splitlines() == [f"wrote {path}/plan.json"]
