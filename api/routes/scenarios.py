@@ -13,11 +13,12 @@ from api.routes.common import (
     add_artifact_route,
     add_job_routes,
     check_time_limit,
+    get_job,
     submission,
     submit_job,
 )
 from api.routes.stationlists import resolve_baseline
-from api.schemas import Accepted, ScenarioRequest
+from api.schemas import Accepted, ErrorBody, ScenarioRequest
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
@@ -52,13 +53,14 @@ def submit_scenario(
     """Queue a scenario (same schema as ``scenarios/*.yaml``); 202 with the job id and Location."""
     limit = float(scenario.solver.time_limit)
     check_time_limit(request, limit, "body.solver.time_limit")
-    body = resolve_baseline(request, scenario.model_dump(mode="json"), "body.baseline.station_list_id")
+    submitted = scenario.model_dump(mode="json")
+    body = resolve_baseline(request, submitted, "body.baseline.station_list_id")
     # Two models get the solver time each (sites, then docks and bikes), plus loading time.
     return submit_job(
         request,
         response,
         kind="scenario",
-        inputs={"name": scenario.name, "scenario": body},
+        inputs={"name": scenario.name, "scenario": body, "submitted": submitted},
         principal=principal,
         idempotency_key=idempotency_key,
         time_limit=2 * limit + request.app.state.settings.job_overhead_seconds,
@@ -68,6 +70,23 @@ def submit_scenario(
 add_job_routes(
     router, "scenario", noun="scenario", listed_as="scenarios", write_role="scenarios:write", shows="KPIs"
 )
+
+
+@router.get(
+    "/{job_id}/request",
+    summary="The scenario as it was submitted",
+    responses={404: {"model": ErrorBody}},
+)
+def get_scenario_request(
+    request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]
+) -> dict[str, Any]:
+    """The body this job was submitted with, as ``POST /v1/scenarios`` takes it (an uploaded
+    baseline by its ``station_list_id``), whatever the job's status: the web app's "Edit a copy"
+    of a failed or cancelled plan, which has no ``plan.json`` to start from. Jobs queued before
+    this was recorded give the scenario as the worker ran it."""
+    inputs = get_job(request, "scenario", job_id).inputs
+    submitted = inputs.get("submitted", inputs["scenario"])
+    return dict(submitted)
 
 
 add_artifact_route(

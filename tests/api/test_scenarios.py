@@ -169,3 +169,17 @@ def test_plan_gzip(api_lite: Api) -> None:
         assert r.headers["content-encoding"] == "gzip" and r.headers["etag"] != plain.headers["etag"]
     assert gzip.decompress(raw) == plain.content
     assert isinstance(plain, httpx.Response) and "content-encoding" not in plain.headers
+
+
+def test_a_failed_scenario_gives_back_what_was_submitted(api: Api) -> None:
+    """'Edit a copy' of a failed plan starts from the body it was submitted with (no plan.json)."""
+    body = copy.deepcopy(SCENARIO) | {"description": "fail", "name": "고칠 계획"}
+    loc = _submit(api, body).headers["Location"]
+    assert api.wait(loc)["status"] == "failed"
+    got = api.client.get(f"{loc}/request", headers=api.h("viewer"))
+    assert got.status_code == 200
+    sent = got.json()
+    assert sent["name"] == "고칠 계획" and sent["baseline"]["stations"] == "2019-12"
+    assert sent["fleet"]["total_bikes"] == 30000 and sent["solver"]["time_limit"] == 5
+    assert api.client.get("/v1/scenarios/nope/request", headers=api.h("viewer")).status_code == 404
+    assert api.client.get(f"{loc}/request").status_code == 401

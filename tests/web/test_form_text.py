@@ -54,3 +54,26 @@ def test_a_night_without_a_status_is_asked_for_one_beside_the_field(
     assert posted == []  # nothing sent
     assert page.evaluate("() => document.activeElement.id") == "status-csv"
     assert page.errors == []
+
+
+@pytest.mark.slow
+def test_a_failed_plan_can_be_edited_as_a_copy(server: dict[str, Any], browser: Any) -> None:
+    """A failed or cancelled plan offers 'Edit a copy', which fills the form with what was sent."""
+    import re
+
+    from tests.web.test_layout import _jobs
+
+    page = new_page(browser, DESKTOP)
+    jobs = _jobs("scenario")
+    failed = next(j for j in jobs["items"] if j["status"] == "failed")["id"]
+    sent = {"name": "고칠 계획", "baseline": {"stations": "2019-12"}, "fleet": {"total_bikes": 31234}}
+    page.route(re.compile(r"^[^?]*/v1/scenarios(\?.*)?$"), lambda r: r.fulfill(json=jobs))
+    page.route(re.compile(rf"^[^?]*/v1/scenarios/{failed}/request$"), lambda r: r.fulfill(json=sent))
+    sign_in(page, server["url"], server["keys"]["planner"], "#/plans")
+    page.wait_for_selector("#compare-form table")
+    links = page.locator(f'a[href="#/plans/new?from={failed}"]')
+    assert links.count() == 1 and links.inner_text() == "Edit a copy"
+    links.click()
+    page.wait_for_selector("#f-fleet-total_bikes")
+    assert page.input_value("#f-fleet-total_bikes") == "31234"
+    assert page.errors == []

@@ -37,7 +37,8 @@ export async function listView(el) {
             <td>${esc(new Date(j.created_at).toLocaleString())}</td><td>${fmt(j.kpis && j.kpis.new_stations)}</td>
             <td>${j.status === 'succeeded'
               ? `<a href="#/plan/${esc(j.id)}">Map</a> · <a href="#/plans/new?from=${esc(j.id)}">Edit a copy</a>`
-              : `<a href="#/jobs/${esc(j.id)}">Progress</a>`}</td></tr>`).join('')}
+              : `<a href="#/jobs/${esc(j.id)}">Progress</a>${['failed', 'cancelled'].includes(j.status)
+                ? ` · <a href="#/plans/new?from=${esc(j.id)}">Edit a copy</a>` : ''}`}</td></tr>`).join('')}
         </tbody>
       </table></div>
       <button type="submit" class="primary" id="compare-btn">Compare the two ticked plans</button>
@@ -64,8 +65,9 @@ async function startingPoint(from) {
     if (!s) throw new Error(`no shipped scenario ${from}`);
     return s.body;
   }
-  const plan = await api(`${BASE}/${from}/plan`);
-  return (plan.provenance && plan.provenance.scenario) || {};
+  // the body the plan was submitted with (an uploaded baseline by its id), whatever its status:
+  // a failed or cancelled plan has no plan.json to start from
+  return api(`${BASE}/${from}/request`);
 }
 
 /** The scenario form, generated from the API's schema; 422 messages beside the fields. */
