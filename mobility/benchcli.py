@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import math
 import re
 import shutil
@@ -26,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from mobility.dates import iso_date as read_date
 from mobility.errors import MobilityError
 
 __all__ = [
@@ -184,11 +184,9 @@ def memory_size(text: str) -> str:
 
 
 def iso_date(text: str) -> str:
-    """A calendar date written ``YYYY-MM-DD`` (returned as typed)."""
+    """A calendar date written ``YYYY-MM-DD`` (:func:`mobility.dates.iso_date`; returned as typed)."""
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError(text)
-        dt.date.fromisoformat(text)
+        read_date(text)
     except ValueError:
         raise _bad(text, "a date YYYY-MM-DD, e.g. 2023-06-14") from None
     return text

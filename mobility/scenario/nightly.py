@@ -30,6 +30,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from mobility.dates import iso_date
 from mobility.errors import InputError
 from mobility.scenario.reading import Strict, problem, read_yaml, renamed, validated, warn_renamed
 
@@ -77,9 +78,9 @@ def _calendar_date(value: object) -> object:
     a date YAML read from an unquoted one); anything else is a located validation error."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            return iso_date(value)
         except ValueError:
             pass
     raise problem("date", value, "a real calendar date YYYY-MM-DD, e.g. '2022-01-01'")

@@ -11,18 +11,15 @@ the one range check of ``mobility simulate --day`` (through the season model,
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 
+from mobility.dates import iso_date
 from mobility.errors import InputError
 
 __all__ = ["check_day_in_data", "check_day_in_years", "data_years", "parse_date"]
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
 
 def parse_date(text: object, option: str = "--day") -> pd.Timestamp:
     """``YYYY-MM-DD`` (a date or a timestamp object is taken as is) -> the day at midnight.
@@ -46,13 +43,10 @@ def parse_date(text: object, option: str = "--day") -> pd.Timestamp:
     """
     if isinstance(text, dt.date):  # a pandas Timestamp is one too
         return pd.Timestamp(text).normalize()
-    s = str(text).strip() if text is not None else ""
-    if not _DATE.fullmatch(s):
-        raise InputError(option, text, "a date YYYY-MM-DD (e.g. 2023-06-14)")
     try:
-        return pd.Timestamp(dt.date.fromisoformat(s))
+        return pd.Timestamp(iso_date(str(text) if text is not None else ""))
     except ValueError as exc:
-        raise InputError(option, text, "a calendar date YYYY-MM-DD (e.g. 2023-06-14)") from exc
+        raise InputError(option, text, "a date YYYY-MM-DD (e.g. 2023-06-14)") from exc
 
 
 def check_day_in_years(day: pd.Timestamp, years: Collection[int], option: str = "--day") -> None:
