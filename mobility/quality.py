@@ -57,6 +57,23 @@ class QualityReport:
         """Rows that made it into the table."""
         return self.rows_read - sum(self.dropped.values())
 
+    def dropped_notes(self, label: str) -> list[str]:
+        """The rows left out, as notes a result and a command show: one per reason, with the
+        count and the first example, e.g. ``"--to new.csv: 1 of 2,799 rows left out: coordinates
+        outside Seoul (e.g. 35.1,129.0)"``; empty when every row was kept.
+
+        Parameters
+        ----------
+        label
+            What was read, as the user named it (``"--to new.csv"``, ``"station file x.csv"``).
+        """
+        notes = []
+        for reason, n in self.dropped.items():
+            examples = self.examples.get(reason, [])
+            eg = f" (e.g. {', '.join(examples)})" if examples else ""
+            notes.append(f"{label}: {n:,} of {self.rows_read:,} rows left out: {reason}{eg}")
+        return notes
+
     def drop(self, reason: str, mask: pd.Series | None = None, **rows: Unpack[Rows]) -> None:
         """Record ``count`` rows (or the true entries of ``mask``) dropped for ``reason``."""
         self._record(self.dropped, reason, mask, **rows)

@@ -103,7 +103,6 @@ def register(app: typer.Typer) -> None:
             match_new_stations,
             metric_xy,
             reversed_lists_note,
-            station_list_notes,
             with_station_lists,
         )
         from mobility.placement.pipeline import model_params
@@ -117,8 +116,8 @@ def register(app: typer.Typer) -> None:
         if reversal is not None:
             print_styled("warning:", "bold yellow", reversal)
         dropped = [
-            *station_list_notes("--from", old, old_l.report),
-            *station_list_notes("--to", new, new_l.report),
+            *old_l.report.dropped_notes(f"--from {old}"),
+            *new_l.report.dropped_notes(f"--to {new}"),
         ]
         print_written([], dropped)
         input_notes = [*([reversal] if reversal else []), *dropped]

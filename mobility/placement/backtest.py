@@ -55,7 +55,6 @@ from mobility.placement.pipeline import (
     solve_siting,
 )
 from mobility.provenance import Provenance, dataset_version
-from mobility.quality import QualityReport
 from mobility.scenario.expansion import ExpansionScenario, NewStations
 from mobility.schema import DataclassDocument
 from mobility.stats import SolverStats
@@ -80,32 +79,6 @@ def _nearest_m(x: FloatArray, y: FloatArray, sx: FloatArray, sy: FloatArray) -> 
         return np.full(len(x), np.inf)
     d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
     return np.asarray(d, dtype=np.float64)
-
-
-def station_list_notes(option: str, source: str, report: QualityReport) -> list[str]:
-    """The rows of a station list left out, as the backtest's notes (one per reason).
-
-    Parameters
-    ----------
-    option
-        The option the list was given by (``"--from"``, ``"--to"``).
-    source
-        The list as given (a vintage or a file path).
-    report
-        Its quality report (:func:`~mobility.sources.stations.load_station_list`).
-
-    Returns
-    -------
-    list[str]
-        ``"--to new.csv: 1 of 2,799 rows left out: coordinates outside Seoul (e.g. 127.9)"``, one
-        per reason the report dropped rows for; empty when none was.
-    """
-    notes = []
-    for reason, n in report.dropped.items():
-        examples = report.examples.get(reason, [])
-        eg = f" (e.g. {', '.join(examples)})" if examples else ""
-        notes.append(f"{option} {source}: {n:,} of {report.rows_read:,} rows left out: {reason}{eg}")
-    return notes
 
 
 _MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)-(0[1-9]|1[0-2])(?!\d)")
@@ -633,7 +606,6 @@ __all__ = [
     "match_new_stations",
     "near_share",
     "reversed_lists_note",
-    "station_list_notes",
     "stations_to_match",
     "weighted_random_sites",
     "with_station_lists",

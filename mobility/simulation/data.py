@@ -21,7 +21,6 @@ from mobility.demand.holidays import day_type
 from mobility.demand.profiles import StationProfiles
 from mobility.errors import InputError, field_path
 from mobility.placement.plan import Plan
-from mobility.quality import QualityReport
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.scenario.expansion import BaselineStation
 from mobility.simulation.days import parse_date
@@ -98,27 +97,8 @@ def load_station_set(source: str | Path, data_dir: Path | None = None) -> Statio
     loaded = load_station_list(str(source), data_dir=data_dir, field="SOURCE")
     ss = station_set_from_table(loaded.table, str(source))
     label = loaded.sources[0].name if loaded.sources else str(source)
-    notes = (*station_file_notes(loaded.report, label), *ss.notes)
+    notes = (*loaded.report.dropped_notes(f"station file {label}"), *ss.notes)
     return dataclasses.replace(ss, files=tuple(loaded.sources), notes=notes)
-
-
-def station_file_notes(report: QualityReport, label: str) -> list[str]:
-    """What a station file's read left out, as notes of the result: the rows dropped, counted by
-    reason with an example each (``"station file x.csv: 3 of 2,799 rows left out (coordinates
-    outside Seoul: 1, e.g. 35.1,129.0; ...)"``); empty when every row was kept."""
-    if not report.dropped:
-        return []
-
-    def reason(r: str, n: int) -> str:
-        ex = report.examples.get(r)
-        return f"{r}: {n:,}" + (f", e.g. {ex[0]}" if ex else "")
-
-    dropped = sum(report.dropped.values())
-    return [
-        f"station file {label}: {dropped:,} of {report.rows_read:,} rows left out, not simulated ("
-        + "; ".join(reason(r, n) for r, n in report.dropped.items())
-        + ")"
-    ]
 
 
 def station_set_from_table(t: pd.DataFrame, source: str) -> StationSet:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from mobility.cli import app
 from mobility.cli.common import siting_line
 from mobility.placement import backtest as bt
-from mobility.placement.backtest import list_month, reversed_lists_note, station_list_notes
+from mobility.placement.backtest import list_month, reversed_lists_note
 from mobility.quality import QualityReport
 from mobility.sources.stations import load_station_list
 from mobility.stats import SolverStats
@@ -48,11 +48,11 @@ def test_station_list_notes_count_each_reason_with_examples() -> None:
     report.examples["coordinates outside Seoul"] = ["35.1,129.0"]
     report.drop("duplicate station number", count=1)
     report.warn("docks missing", count=5)  # kept rows: not a drop
-    assert station_list_notes("--to", "new.csv", report) == [
+    assert report.dropped_notes("--to new.csv") == [
         "--to new.csv: 2 of 2,799 rows left out: coordinates outside Seoul (e.g. 35.1,129.0)",
         "--to new.csv: 1 of 2,799 rows left out: duplicate station number",
     ]
-    assert station_list_notes("--from", "2019-12", QualityReport("stations_2019-12", rows_read=9)) == []
+    assert QualityReport("stations_2019-12", rows_read=9).dropped_notes("--from 2019-12") == []
 
 
 @pytest.mark.parametrize(

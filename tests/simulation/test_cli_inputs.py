@@ -55,7 +55,7 @@ def test_rows_left_out_of_the_station_file_are_notes_of_the_station_set(
     ss = load_station_set(station_file(tmp_path), data_dir)
     assert len(ss.table) == 4
     (note,) = ss.notes
-    assert "bad_stations.csv: 1 of 5 rows left out" in note and "coordinates unparseable: 1" in note
+    assert "bad_stations.csv: 1 of 5 rows left out: coordinates unparseable" in note
 
 
 def _fake_data(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,7 +105,7 @@ def test_simulate_says_and_records_the_rows_left_out_and_shows_progress(
     assert "1 rows matched on their number although their station_id" in err and "ST-999999" in err
     assert "loading the stations" in err and "3/3 days simulated" in err and "writing outputs" in err
     notes = json.loads((out / "simulation.json").read_text(encoding="utf-8"))["notes"]
-    assert any("1 of 5 rows left out" in n and "coordinates unparseable: 1" in n for n in notes)
+    assert any("1 of 5 rows left out: coordinates unparseable" in n for n in notes)
     assert any("ST-999999" in n for n in notes)
 
 
