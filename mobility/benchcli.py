@@ -27,6 +27,7 @@ from pathlib import Path
 
 from mobility.dates import iso_date as read_date
 from mobility.errors import MobilityError
+from mobility.io import can_create_dir
 
 __all__ = [
     "Progress",
@@ -164,11 +165,11 @@ def output_dir(text: str) -> Path:
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise _bad(f"{text} (a file)", "a folder to write into (new or existing), not a file")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise _bad(f"{text} ({parent} is a file)", "a folder to write into, not a file")
-            break
+    base = next((p for p in path.absolute().parents if p.exists()), None)
+    if base is not None and not base.is_dir():
+        raise _bad(f"{text} ({base} is a file)", "a folder to write into, not a file")
+    if not can_create_dir(path):  # the check of every command's --out (mobility.cli)
+        raise _bad(text, "a folder to write into that can be created (one you may write in)")
     return path
 
 

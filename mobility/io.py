@@ -11,6 +11,7 @@ CRLF line ends (RFC 4180), whoever formatted the rows.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -52,6 +53,28 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def can_create_dir(path: Path) -> bool:
+    """Whether folder ``path`` exists or can be made: its nearest existing ancestor is a folder
+    the user may write in (:func:`os.access`). Root may write anywhere as far as ``os.access``
+    knows, yet not in ``/proc``: for root a probe folder is created there and removed at once."""
+    path = path.absolute()
+    base = path if path.exists() else next((p for p in path.parents if p.exists()), Path(path.anchor))
+    if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
+        return False
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        return True
+    probe: Path | None = None
+    try:
+        probe = Path(tempfile.mkdtemp(prefix=".mobility-probe-", dir=base))
+        return True
+    except OSError:
+        return False
+    finally:
+        if probe is not None:
+            with contextlib.suppress(OSError):
+                probe.rmdir()
 
 
 class _NativeStdoutToStderr:

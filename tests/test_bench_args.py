@@ -265,3 +265,9 @@ def test_sweep_warms_up_before_timing_and_shows_an_unknown_gap(
     assert "warm-up" in err and "inputs stand-in" in err  # progress on stderr
     if sys.platform == "linux":
         assert out.strip().splitlines()[-1].startswith("{")
+
+
+def test_an_output_folder_that_cannot_be_created_is_refused_before_any_work() -> None:
+    """The same check as every command's --out (root may write anywhere but /proc)."""
+    with pytest.raises(argparse.ArgumentTypeError, match="can be created"):
+        benchcli.output_dir("/proc/bench-out")

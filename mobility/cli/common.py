@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -30,7 +29,7 @@ from rich.status import Status
 from rich.text import Text
 
 from mobility.errors import InfeasibleError, InputError, MobilityError
-from mobility.io import native_stdout_to_stderr
+from mobility.io import can_create_dir, native_stdout_to_stderr
 
 if TYPE_CHECKING:
     from mobility.stats import SolverStats
@@ -197,28 +196,6 @@ def routed_warnings() -> Iterator[None]:
         yield
 
 
-def _can_create_dir(path: Path) -> bool:
-    """Whether folder ``path`` exists or can be made: its nearest existing ancestor is a folder
-    the user may write in (:func:`os.access`). Root may write anywhere as far as ``os.access``
-    knows, yet not in ``/proc``: for root a probe folder is created there and removed at once."""
-    path = path.absolute()
-    base = path if path.exists() else next((p for p in path.parents if p.exists()), Path(path.anchor))
-    if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
-        return False
-    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
-        return True
-    probe: Path | None = None
-    try:
-        probe = Path(tempfile.mkdtemp(prefix=".mobility-probe-", dir=base))
-        return True
-    except OSError:
-        return False
-    finally:
-        if probe is not None:
-            with contextlib.suppress(OSError):
-                probe.rmdir()
-
-
 def check_out_dir(path: Path, option: str = "--out") -> Path:
     """Check, before any work, that output folder ``path`` exists or can be created.
 
@@ -227,7 +204,7 @@ def check_out_dir(path: Path, option: str = "--out") -> Path:
     InputError
         Naming ``option`` when ``path`` is a file or its folder cannot be created.
     """
-    if not _can_create_dir(path):
+    if not can_create_dir(path):
         raise InputError(option, str(path), "a folder that can be created")
     return path
 
@@ -241,7 +218,7 @@ def check_out_file(path: Path, option: str = "--out") -> Path:
     InputError
         Naming ``option`` otherwise.
     """
-    if path.is_dir() or not _can_create_dir(path.absolute().parent):
+    if path.is_dir() or not can_create_dir(path.absolute().parent):
         raise InputError(option, str(path), "a file path whose folder can be created")
     return path
 
