@@ -33,7 +33,7 @@ from api.jobs import JobQueue, redact_paths
 from api.metrics import LATENCY, REQUESTS
 from api.settings import ApiSettings, get_api_settings
 from mobility import __version__
-from mobility.errors import DataNotFoundError, InputError
+from mobility.errors import DataNotFoundError, InputError, shown_value
 
 log = logging.getLogger("mobility.api")
 
@@ -275,14 +275,10 @@ def _field_of(loc: tuple[Any, ...] | list[Any], error: dict[str, Any] | None = N
     return ".".join(p for p in parts if p) or "(root)"
 
 
-MAX_SHOWN = 60
-"""Characters of a refused value a 422 quotes (a longer one is cut, with ``...``)."""
-
-
 def _shown(error: dict[str, Any], request: Request) -> str:
     """The value a validation error is about, as a 422 quotes it: ``nothing`` for a missing field,
     ``{...}`` / ``[...]`` for an object or a list, an uploaded file's content never
-    (``(CSV content)``), anything else as ``repr`` cut to :data:`MAX_SHOWN` characters."""
+    (``(CSV content)``), anything else as ``repr`` cut (:func:`mobility.errors.shown_value`)."""
     value = error.get("input")
     if error.get("type") == "missing":
         return "nothing"
@@ -291,12 +287,7 @@ def _shown(error: dict[str, Any], request: Request) -> str:
     uploaded = "csv" in request.headers.get("content-type", "") and tuple(error.get("loc", ())) == ("body",)
     if isinstance(value, bytes | bytearray) or uploaded:
         return "(CSV content)"
-    if isinstance(value, dict):
-        return "{...}"
-    if isinstance(value, list | tuple):
-        return f"[...] ({len(value)} items)"
-    text = repr(value)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+    return shown_value(value)
 
 
 def _problem(error: dict[str, Any], request: Request) -> str:

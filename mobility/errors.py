@@ -88,3 +88,19 @@ def field_path(loc: Sequence[str | int]) -> str:
     """The dotted path of a validation error's location (pydantic's ``loc``): ``solver.time_limit``,
     ``trucks.0.capacity``; ``(root)`` for the document itself."""
     return ".".join(str(p) for p in loc) or "(root)"
+
+
+SHOWN_CHARS = 60
+"""Characters of a refused value an error message quotes (a longer one is cut, with ``...``)."""
+
+
+def shown_value(value: object) -> str:
+    """A refused value as an error message quotes it: ``{...}`` for an object, ``[...] (N items)``
+    for a list, anything else as ``repr`` cut to :data:`SHOWN_CHARS` characters (the CLI's and the
+    API's validation messages alike: a long value never floods a message)."""
+    if isinstance(value, dict):
+        return "{...}"
+    if isinstance(value, list | tuple):
+        return f"[...] ({len(value)} items)"
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."

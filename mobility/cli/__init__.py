@@ -25,7 +25,7 @@ from mobility.cli import (
     simulate,
 )
 from mobility.cli.common import err_console, print_error, routed_warnings
-from mobility.errors import MobilityError, field_path
+from mobility.errors import MobilityError, field_path, shown_value
 
 app = typer.Typer(
     name="mobility",
@@ -64,7 +64,7 @@ def format_validation_error(exc: ValidationError) -> str:
     lines = []
     for e in exc.errors():
         loc = field_path(e["loc"])
-        got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else ""
+        got = f" (got {shown_value(e['input'])})" if "input" in e and e["type"] != "missing" else ""
         lines.append(f"  {loc}: {e['msg']}{got}")
     return f"invalid {exc.title}:\n" + "\n".join(lines)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.app import MAX_SHOWN
+from mobility.errors import SHOWN_CHARS
 from tests.api.api_support import RUN, SCENARIO, Api
 
 KOREAN_STATUS = "station_id,name,bikes\nST-4,망원역 1번출구 앞,3\nST-5,망원역 2번출구 앞,14\n"
@@ -69,7 +69,7 @@ def test_schema_errors_say_the_value_sent(api_lite: Api) -> None:
     }
     long = SCENARIO | {"name": "x" * 5000}
     (name,) = _errors(api_lite.client.post("/v1/scenarios", json=long, headers=api_lite.h("planner")))
-    assert name["problem"].startswith("got 'xxx") and len(name["problem"].split(";")[0]) <= 4 + MAX_SHOWN
+    assert name["problem"].startswith("got 'xxx") and len(name["problem"].split(";")[0]) <= 4 + SHOWN_CHARS
     missing = {k: v for k, v in SCENARIO.items() if k != "fleet"}
     r = api_lite.client.post("/v1/scenarios", json=missing | {"baseline": {}}, headers=api_lite.h("planner"))
     assert all("got " in e["problem"] for e in _errors(r))

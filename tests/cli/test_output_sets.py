@@ -91,3 +91,20 @@ def test_an_error_is_one_line_however_long_its_path() -> None:
         f"note: {path}: 2 rows left out",
     ]
     assert written.get().splitlines() == [f"wrote {path}/plan.json"]
+
+
+def test_an_invalid_field_quotes_its_value_as_the_api_does() -> None:
+    """The CLI's and the API's validation messages quote a refused value the same way, cut."""
+    from pydantic import BaseModel, ValidationError
+
+    from mobility.cli import format_validation_error
+
+    class _Doc(BaseModel):
+        name: int
+        stations: int
+
+    try:
+        _Doc.model_validate({"name": "x" * 500, "stations": [1, 2, 3]})
+    except ValidationError as exc:
+        text = format_validation_error(exc)
+    assert "(got 'xxxx" in text and "x" * 100 not in text and "(got [...] (3 items))" in text
