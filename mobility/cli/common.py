@@ -89,10 +89,12 @@ console = LiteralConsole(width=_width(sys.stdout))
 """Human output (stdout). Into a file or a pipe, 160 columns: at rich's 80 the numbers of a wide
 table were cut to ``22,…``."""
 
-err_console = LiteralConsole(stderr=True, width=_width(sys.stderr), log_path=False)
+err_console = LiteralConsole(stderr=True, width=_width(sys.stderr), log_path=False, soft_wrap=True)
 """Errors, warnings and progress (stderr), so that ``--json`` output stays clean. Into a log file,
 160 columns too: at 80 a note such as the plan's candidate filters broke mid-entry. Progress lines
-carry their time, not the ``common.py:148`` of the line that logged them."""
+carry their time, not the ``common.py:148`` of the line that logged them. Every message is one
+line (``soft_wrap``): the terminal wraps it, and a log or a grep keeps paths and values whole
+(rich used to fold a long path inside a word)."""
 
 DataDirOption = Annotated[
     Path | None,
@@ -121,7 +123,7 @@ def print_written(files: Iterable[object], notes: Iterable[str] = ()) -> None:
     for f in files:
         console.print(f"wrote {f}", soft_wrap=True)
     for note in notes:
-        err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
+        err_console.print(f"note: {note}", highlight=False)
 
 
 def print_json(obj: Any) -> None:
@@ -161,16 +163,13 @@ class SolveFailedError(MobilityError):
 
 
 def print_error(message: object) -> None:
-    """``error: <message>`` on stderr, the message literal (never read as markup) and on one line
-    (the terminal wraps it; a log keeps paths and values whole)."""
-    err_console.print(
-        Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False, soft_wrap=True
-    )
+    """``error: <message>`` on stderr, the message literal (never read as markup), on one line."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", str(message)), highlight=False)
 
 
 def print_styled(label: str, style: str, message: object) -> None:
     """``<label> <message>`` on stderr with ``label`` in ``style``, the message literal and on one line."""
-    err_console.print(Text.assemble((label, style), " ", str(message)), highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble((label, style), " ", str(message)), highlight=False)
 
 
 def _show_warning(
@@ -183,7 +182,7 @@ def _show_warning(
 ) -> None:
     """A library warning as one ``note:`` line on stderr (no source file, no code line)."""
     text = " ".join(str(message).split())
-    err_console.print(Text.assemble(("note:", "yellow"), " ", text), highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("note:", "yellow"), " ", text), highlight=False)
 
 
 @contextlib.contextmanager

@@ -245,7 +245,7 @@ def targets_cmd(
     else:
         for k, v in summary.items():
             console.print(f"{k:34s} {v}", highlight=False)
-        err_console.print(f"wrote {out}", soft_wrap=True)
+        err_console.print(f"wrote {out}")
 
 
 @demand_app.command("snapshot")

@@ -217,7 +217,7 @@ def export_command(
     for f in files:
         console.print(f"wrote {f['path']} ({int(f['bytes']) / 1e6:.2f} MB)", highlight=False)
     counts = ", ".join(f"{k} {v:,}" for k, v in layers.counts().items() if v)
-    err_console.print(f"{counts}; {seconds:.1f} s", highlight=False, soft_wrap=True)
+    err_console.print(f"{counts}; {seconds:.1f} s", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -146,7 +146,7 @@ def rebalance_cmd(
     with err_console.status("reading the status snapshot and the demand model…") as st:
         night = load_night_problem(scn, status, data_dir, progress=lambda m: st.update(m))
     if night.travel.note:
-        err_console.print(night.travel.note, style="yellow", highlight=False, soft_wrap=True)
+        err_console.print(night.travel.note, style="yellow", highlight=False)
     for note in night.notes:  # status rows left out: said here, and in routes.json's status_report
         print_styled("note:", "yellow", note)
     problem, report = night.problem, night.report
