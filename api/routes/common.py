@@ -147,11 +147,13 @@ def links_to(param: str, **targets: tuple[str, str]) -> dict[str, Any]:
     return out
 
 
-def accepted_response(kind: str, noun: str, result: str) -> dict[str, Any]:
+def accepted_response(kind: str, noun: str, result: str, result_link: str | None = None) -> dict[str, Any]:
     """The 202 answer of a ``kind`` job submission, with its links (status, result, cancel).
 
     ``noun`` names the links (``Scenario`` -> ``GetScenario``, ``CancelScenario``); ``result`` is
-    the sub-path of the main result (``plan`` -> ``GetPlan`` to ``{base}/{job_id}/plan``).
+    the sub-path of the main result (``plan`` -> ``GetPlan`` to ``{base}/{job_id}/plan``), and
+    ``result_link`` the result's link name when ``Get{Result}`` would be the job's own (a sweep's
+    ``sweep``).
     """
     base = JOB_BASES[kind]
     return {
@@ -160,7 +162,7 @@ def accepted_response(kind: str, noun: str, result: str) -> dict[str, Any]:
             "job_id",
             **{
                 f"Get{noun}": ("GET", f"{base}/{{job_id}}"),
-                f"Get{result.title()}": ("GET", f"{base}/{{job_id}}/{result}"),
+                result_link or f"Get{result.title()}": ("GET", f"{base}/{{job_id}}/{result}"),
                 f"Cancel{noun}": ("DELETE", f"{base}/{{job_id}}"),
             },
         ),

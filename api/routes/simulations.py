@@ -25,6 +25,7 @@ from api.routes.common import (
     JOB_BASES,
     FieldError,
     IdempotencyKey,
+    accepted_response,
     add_job_routes,
     check_time_limit,
     serve_artifact,
@@ -50,7 +51,12 @@ FIT_SECONDS = 300.0
 register_format("simulation", "json", "application/json", lambda b: b, "json")
 
 
-@submission(router, "", "Submit a simulated day or a fleet sweep")
+@submission(
+    router,
+    "",
+    "Submit a simulated day or a fleet sweep",
+    accepted=accepted_response("simulation", "Simulation", "result"),
+)
 def submit_simulation(
     request: Request,
     response: Response,

@@ -17,6 +17,7 @@ from api.auth import Principal, require
 from api.formats import register_format
 from api.routes.common import (
     IdempotencyKey,
+    accepted_response,
     add_job_routes,
     check_time_limit,
     serve_artifact,
@@ -45,7 +46,12 @@ register_format("sweep", "json", "application/json", lambda b: b, "json")
 register_format("sweep", "csv", "text/csv; charset=utf-8", _csv, "csv")
 
 
-@submission(router, "", "Submit a coverage or budget curve")
+@submission(
+    router,
+    "",
+    "Submit a coverage or budget curve",
+    accepted=accepted_response("sweep", "Sweep", "sweep", result_link="GetCurve"),
+)
 def submit_sweep(
     request: Request,
     response: Response,

