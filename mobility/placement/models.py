@@ -19,12 +19,14 @@ import heapq
 import math
 import time
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.linear_solver import pywraplp
+from ortools.math_opt.python import mathopt
 
 from mobility.arrays import FloatArray, IntArray
 from mobility.errors import InputError
@@ -40,16 +42,23 @@ _STATUS = {
     pywraplp.Solver.NOT_SOLVED: "time_limit",
 }
 HIGHS_SETTINGS_NOTE = (
-    "HiGHS through OR-Tools takes neither solver.relative_gap ({gap:g}) nor solver.threads "
-    "({threads}): it runs with its own defaults (a relative gap of 1e-4, its own thread count)"
+    "HiGHS takes no thread count from OR-Tools (solver.threads = {threads}): it chooses its own"
 )
-"""Said in the siting's ``stats.extra["settings_note"]`` and the plan's notes: OR-Tools' HiGHS
-interface ignores ``RELATIVE_MIP_GAP`` and ``SetNumThreads`` (a 50 % gap stops no earlier than
-1e-9), so the scenario's values do not apply; HiGHS's own ``mip_rel_gap`` default does."""
+"""Said in the siting's ``stats.extra["settings_note"]`` and the plan's notes when the scenario
+asks for more than one thread: OR-Tools' MathOpt refuses a thread count for HiGHS, which then
+sizes its own pool. The relative gap, seed and time limit do apply."""
 
-_STOPPED_WITHOUT_SOLUTION = 99
-"""OR-Tools' ``MPSOLVER_UNKNOWN_STATUS``: what HiGHS returns when it stops at its time limit (or
-another limit) without a solution."""
+_MATHOPT_SOLVERS = {"HIGHS": mathopt.SolverType.HIGHS, "SCIP": mathopt.SolverType.GSCIP}
+"""The expansion model's backends, by :attr:`ModelParams.backend` (upper case)."""
+
+_TERMINATION = {
+    mathopt.TerminationReason.OPTIMAL: "optimal",
+    mathopt.TerminationReason.FEASIBLE: "feasible",
+    mathopt.TerminationReason.INFEASIBLE: "infeasible",
+    mathopt.TerminationReason.NO_SOLUTION_FOUND: "no_solution",
+}
+"""MathOpt's termination reasons as :class:`~mobility.stats.SolverStats` statuses (any other:
+``"error"``). ``FEASIBLE`` is a limit (time, gap of another kind) reached with a solution."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,13 @@ class ModelParams:
     threads
         Solver threads (the machine is shared: default 1).
     backend
-        OR-Tools MIP backend name for the classic models (``"SCIP"``, ``"CBC"`` or ``"HIGHS"``).
+        OR-Tools MIP backend: ``"SCIP"``, ``"CBC"`` or ``"HIGHS"`` for the classic models (through
+        ``pywraplp``), ``"HIGHS"`` or ``"SCIP"`` for the expansion model (through MathOpt).
     exact
         ``False`` skips the exact solver of the classic models (:mod:`~mobility.placement.classic`)
         and returns their heuristic solution (no bound); the expansion model always runs it.
     relative_gap
-        CP-SAT stops once ``|objective - bound| / |objective|`` is below this.
+        CP-SAT and the expansion MIP stop once ``|objective - bound| / |objective|`` is below this.
     """
 
     time_limit: float = 60.0
@@ -87,6 +97,75 @@ def _time_budget(params: ModelParams, stop: MaxRuntime | None) -> float:
     if stop is not None:
         limit = min(limit, stop.remaining())
     return max(0.05, limit)
+
+
+@dataclass(frozen=True)
+class MipSolve:
+    """What a MathOpt solve of a MIP gave: the status, the result, and the bound.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"`` (within the relative gap), ``"feasible"`` (a limit reached with a
+        solution), ``"infeasible"``, ``"no_solution"`` (a limit reached without one) or ``"error"``.
+    result
+        MathOpt's result (its ``variable_values`` hold the solution when there is one).
+    bound
+        The solver's dual bound on the objective; ``None`` when it has none (not finite).
+    """
+
+    status: str
+    result: mathopt.SolveResult
+    bound: float | None
+
+
+def _mathopt_solve(
+    model: mathopt.Model,
+    backend: str,
+    params: ModelParams,
+    stop: MaxRuntime | None,
+    hint: dict[mathopt.Variable, float],
+) -> MipSolve:
+    """Solve ``model`` on ``backend`` (``"HIGHS"`` or ``"SCIP"``) through OR-Tools' MathOpt.
+
+    MathOpt, unlike ``pywraplp``'s HiGHS interface in OR-Tools 9.15, passes the relative gap and
+    the seed to HiGHS, keeps the incumbent when the time limit stops the search (``pywraplp``
+    reports code 99 and no solution) and reports HiGHS's dual bound (``pywraplp`` reports the
+    objective). The backend's console output goes to stderr.
+
+    Parameters
+    ----------
+    model
+        The MIP, built.
+    backend
+        ``"HIGHS"`` or ``"SCIP"`` (a key of ``_MATHOPT_SOLVERS``).
+    params
+        Time limit, seed, relative gap.
+    stop
+        The caller's overall stop; the time limit is the smaller of the two.
+    hint
+        A starting solution, variable -> value (empty: none).
+
+    Returns
+    -------
+    MipSolve
+        Status, result and bound.
+    """
+    solve_params = mathopt.SolveParameters(
+        time_limit=timedelta(seconds=_time_budget(params, stop)),
+        random_seed=params.seed,
+        relative_gap_tolerance=max(0.0, params.relative_gap),
+    )
+    model_params = mathopt.ModelSolveParameters(
+        solution_hints=[mathopt.SolutionHint(variable_values=hint)] if hint else []
+    )
+    with native_stdout_to_stderr():
+        result = mathopt.solve(
+            model, _MATHOPT_SOLVERS[backend], params=solve_params, model_params=model_params
+        )
+    status = _TERMINATION.get(result.termination.reason, "error")
+    dual = float(result.termination.objective_bounds.dual_bound)
+    return MipSolve(status=status, result=result, bound=dual if math.isfinite(dual) else None)
 
 
 def _mip_solver(params: ModelParams) -> pywraplp.Solver:
@@ -395,10 +474,11 @@ class ExpansionModel:
     Two OR-Tools engines, both warm-started with the lazy-greedy solution (Minoux), which is also
     reported as the baseline:
 
-    - ``"mip"`` (default): a MIP through ``pywraplp`` on ``params.backend`` (the scenarios use
-      HiGHS; SCIP and CBC also work), with the greedy solution as hint where the backend accepts
-      one (not HiGHS). Its LP relaxation is tight for covering models, so it proves optimality
-      (or a small gap) quickly.
+    - ``"mip"`` (default): a MIP through OR-Tools' MathOpt on ``params.backend`` (the scenarios
+      use HiGHS; SCIP also works), with the greedy solution as its hint, stopped at
+      ``params.relative_gap``. Its LP relaxation is tight for covering models, so it proves
+      optimality (or a small gap) quickly; at the time limit the incumbent and the dual bound
+      are kept.
     - ``"cp-sat"``: CP-SAT with a complete hint (``y`` and ``z``); on the city-scale model with
       two workers its LP bound closes slowly, so it is kept for small models and for explaining
       infeasibility.
@@ -508,70 +588,66 @@ class ExpansionModel:
     ) -> tuple[IntArray | None, str, float | None, dict[str, Any]]:
         d = self.data
         n_sites, n_groups = d.cover.shape
-        solver = _mip_solver(params)
-        y = [solver.BoolVar(f"y{j}") for j in range(n_sites)]
-        objective = solver.Objective()
+        backend = params.backend.upper()
+        if backend not in _MATHOPT_SOLVERS:
+            raise InputError("solver.backend", params.backend, "HIGHS or SCIP for the expansion model")
+        m = mathopt.Model(name="expansion")
+        y = [m.add_binary_variable(name=f"y{j}") for j in range(n_sites)]
+        gains: list[mathopt.LinearBase] = []
         cover_t = d.cover.T.tocsr()
         for g in range(n_groups):
             sites = cover_t.indices[cover_t.indptr[g] : cover_t.indptr[g + 1]]
             if len(sites) == 0 or w_int[g] == 0:
                 continue
-            z = solver.NumVar(0.0, 1.0, "")
-            solver.Add(z <= solver.Sum([y[int(j)] for j in sites]))
-            objective.SetCoefficient(z, float(w_int[g]))
-        for j in np.flatnonzero(b_int).tolist():
-            objective.SetCoefficient(y[j], float(b_int[j]))
+            z = m.add_variable(lb=0.0, ub=1.0)
+            m.add_linear_constraint(z <= mathopt.fast_sum(y[int(j)] for j in sites))
+            gains.append(float(w_int[g]) * z)
+        gains.extend(float(b_int[j]) * y[j] for j in np.flatnonzero(b_int).tolist())
         conf = sp.triu(d.conflicts, k=1).tocoo()
         for a, b in zip(conf.row.tolist(), conf.col.tolist(), strict=True):
-            solver.Add(y[a] + y[b] <= 1)
-        solver.Add(solver.Sum(y) <= d.max_total)
+            m.add_linear_constraint(y[a] + y[b] <= 1)
+        opened = mathopt.fast_sum(y)
+        m.add_linear_constraint(opened <= d.max_total)
         if d.min_total > 0:
-            solver.Add(solver.Sum(y) >= d.min_total)
+            m.add_linear_constraint(opened >= d.min_total)
         for k, need in enumerate(d.district_min_new.tolist()):
             if need > 0:
-                solver.Add(solver.Sum([y[int(j)] for j in np.flatnonzero(d.site_district == k)]) >= need)
+                members = np.flatnonzero(d.site_district == k)
+                m.add_linear_constraint(mathopt.fast_sum(y[int(j)] for j in members) >= need)
         for members in d.required:
-            solver.Add(solver.Sum([y[int(j)] for j in members]) >= 1)
+            m.add_linear_constraint(mathopt.fast_sum(y[int(j)] for j in members) >= 1)
         if d.budget is not None:
             bud = d.budget
             dk_vars = []
             for k in range(len(d.district_names)):
                 members = np.flatnonzero(d.site_district == k)
-                dk = solver.NumVar(float(bud.district_docks[k]), solver.infinity(), f"docks{k}")
-                solver.Add(dk >= bud.docks_min * solver.Sum([y[int(j)] for j in members]))
+                dk = m.add_variable(lb=float(bud.district_docks[k]), name=f"docks{k}")
+                m.add_linear_constraint(dk >= bud.docks_min * mathopt.fast_sum(y[int(j)] for j in members))
                 dk_vars.append(dk)
-            total_docks = solver.Sum(dk_vars)
-            solver.Add(total_docks >= float(bud.total_docks))
+            total_docks = mathopt.fast_sum(dk_vars)
+            m.add_linear_constraint(total_docks >= float(bud.total_docks))
             unit = max(bud.cost_station, bud.cost_dock, 1e-9)  # money in units of the larger cost
-            solver.Add(
-                (bud.cost_station / unit) * solver.Sum(y) + (bud.cost_dock / unit) * total_docks
-                <= bud.total / unit
+            m.add_linear_constraint(
+                (bud.cost_station / unit) * opened + (bud.cost_dock / unit) * total_docks <= bud.total / unit
             )
-        objective.SetMaximization()
-        _hint_sites(solver, params, y, hint)
-        solver.SetTimeLimit(int(_time_budget(params, stop) * 1000))
-        mp = pywraplp.MPSolverParameters()
-        if params.relative_gap > 0:
-            mp.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, params.relative_gap)
-        code = _solve(solver, mp)
-        mip_status = "no_solution" if code == _STOPPED_WITHOUT_SOLUTION else _STATUS.get(code, "error")
-        extra: dict[str, Any] = {"backend": params.backend, "mip_status": mip_status}
-        if params.backend.upper() == "HIGHS":
-            extra["settings_note"] = HIGHS_SETTINGS_NOTE.format(
-                gap=params.relative_gap, threads=params.threads
-            )
-        if code == pywraplp.Solver.INFEASIBLE:
+        m.maximize(mathopt.fast_sum(gains))
+        opens = set(hint.tolist())
+        solved = _mathopt_solve(m, backend, params, stop, {v: float(j in opens) for j, v in enumerate(y)})
+        extra: dict[str, Any] = {"backend": params.backend, "mip_status": solved.status}
+        if backend == "HIGHS" and params.threads != 1:
+            extra["settings_note"] = HIGHS_SETTINGS_NOTE.format(threads=params.threads)
+        if solved.status == "infeasible":
             # ask CP-SAT (assumption literals) which rules cannot hold together; it raises
             self._cpsat(w_int, b_int, hint, replace(params, time_limit=min(30.0, params.time_limit)), None)
             from mobility.errors import InfeasibleError
 
             raise InfeasibleError("no set of new stations satisfies the scenario", binding=[])
-        if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        if solved.result is None or solved.status not in ("optimal", "feasible"):
             return None, "time_limit", None, extra
-        sites = _solved_sites(y)
-        extra["nodes"] = int(solver.nodes())
-        status = "optimal" if code == pywraplp.Solver.OPTIMAL else "feasible"
-        return sites, status, float(objective.BestBound()), extra
+        values = solved.result.variable_values(y)
+        sites = np.array([j for j in range(n_sites) if values[j] > 0.5], dtype=np.int64)
+        extra["nodes"] = int(solved.result.solve_stats.node_count)
+        return sites, solved.status, solved.bound, extra
 
     def greedy(self, weights: FloatArray, bonus: FloatArray, start: IntArray | None = None) -> IntArray:
         """Lazy greedy that first meets the district minimums and required areas, then fills up.
@@ -695,7 +771,7 @@ class ExpansionModel:
 
         ``warm_start``: sites the greedy incumbent opens first (a neighbouring sweep point's);
         the result is never worse than that incumbent when it is feasible. The incumbent is also
-        the solver's hint where the engine takes one (CP-SAT, SCIP, CBC; not HiGHS). When the
+        the solver's hint (CP-SAT, and the MIP on either backend). When the
         engine ends without a solution, the (feasible) incumbent is the result: status
         ``"feasible"``, no bound, ``extra["fallback"] = "greedy"`` and ``extra["note"]`` saying why.
         """

@@ -826,7 +826,7 @@ def model_params(
         seed=seed if seed is not None else sc.solver.seed,
         threads=sc.solver.threads,
         relative_gap=sc.solver.relative_gap,
-        backend=sc.solver.backend if sc.solver.backend != "auto" else ("SCIP" if sc.budget else "HIGHS"),
+        backend="HIGHS" if sc.solver.backend == "auto" else sc.solver.backend,
     )
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ortools.math_opt.python import mathopt
 
-from mobility.errors import InfeasibleError
+from mobility.errors import InfeasibleError, InputError
 from mobility.placement import models
 from mobility.placement.candidates import conflict_pairs, thin_to_grid, thin_to_spacing
 from mobility.placement.classic import PMedian
@@ -312,15 +315,65 @@ def test_required_area_without_candidates_is_named() -> None:
 
 
 def test_a_greedy_fallback_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The MIP ends without a solution (HiGHS at its time limit: OR-Tools' code 99): the greedy
-    sites are the result, called feasible (not a time limit), with the fallback and its reason."""
-    monkeypatch.setattr(models, "_solve", lambda *_a, **_k: 99)
+    """The MIP ends without a solution (a time limit before any incumbent): the greedy sites are
+    the result, called feasible (not a time limit), with the fallback and its reason."""
+    real = models._mathopt_solve
+
+    def no_solution(*args: Any, **kwargs: Any) -> models.MipSolve:
+        return replace(real(*args, **kwargs), status="no_solution")
+
+    monkeypatch.setattr(models, "_mathopt_solve", no_solution)
     r = ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=1, backend="HIGHS"))
     s = r.stats
     assert sorted(r.sites.tolist()) == sorted(r.greedy_sites.tolist())
     assert s.status == "feasible" and s.bound is None and s.gap is None
     assert s.extra["mip_status"] == "no_solution" and s.extra["fallback"] == "greedy"
     assert "ended without a solution (status no_solution, time limit 1 s)" in s.extra["note"]
+
+
+def _knapsack(n: int = 150, rows: int = 15) -> mathopt.Model:
+    """A multi-dimensional 0-1 knapsack that HiGHS does not close at its root node."""
+    rng = np.random.default_rng(3)
+    m = mathopt.Model(name="knapsack")
+    x = [m.add_binary_variable() for _ in range(n)]
+    for _ in range(rows):
+        w = rng.integers(10, 100, n)
+        m.add_linear_constraint(mathopt.fast_sum(int(w[i]) * x[i] for i in range(n)) <= int(w.sum() // 3))
+    v = rng.integers(10, 100, n)
+    m.maximize(mathopt.fast_sum(int(v[i]) * x[i] for i in range(n)))
+    return m
+
+
+@pytest.mark.parametrize("backend", ["HIGHS", "SCIP"])
+def test_the_mip_keeps_its_incumbent_and_dual_bound_at_the_time_limit(backend: str) -> None:
+    """Stopped by its time limit, the MIP still has a solution and a dual bound above it; HiGHS
+    through ``pywraplp`` (OR-Tools 9.15) reported code 99, no solution, and the greedy sites
+    replaced its incumbent."""
+    solved = models._mathopt_solve(
+        _knapsack(), backend, ModelParams(time_limit=0.5, relative_gap=0.0), None, {}
+    )
+    assert solved.status == "feasible"
+    assert solved.result.has_primal_feasible_solution()
+    assert solved.bound is not None and solved.bound > solved.result.objective_value() > 0
+
+
+def test_the_relative_gap_is_applied_and_the_bound_is_the_solvers() -> None:
+    """A 20 % gap stops HiGHS early, below the optimum, and the bound is HiGHS's dual bound: through
+    ``pywraplp`` the gap was not passed and the bound read back was the objective itself."""
+    model = _knapsack(n=60, rows=8)
+    exact = models._mathopt_solve(model, "HIGHS", ModelParams(time_limit=30, relative_gap=0.0), None, {})
+    loose = models._mathopt_solve(model, "HIGHS", ModelParams(time_limit=30, relative_gap=0.2), None, {})
+    assert exact.status == loose.status == "optimal"
+    optimum = exact.result.objective_value()
+    assert exact.bound == pytest.approx(optimum)
+    assert loose.bound is not None
+    assert loose.result.objective_value() < optimum <= loose.bound + 1e-6
+    assert loose.bound <= loose.result.objective_value() * 1.2 + 1e-6
+
+
+def test_the_expansion_model_refuses_a_backend_mathopt_lacks() -> None:
+    with pytest.raises(InputError, match=r"solver\.backend"):
+        ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=1, backend="CBC"))
 
 
 @pytest.mark.parametrize("backend", ["HIGHS", "SCIP"])
@@ -337,16 +390,17 @@ def test_solver_logs_never_reach_stdout(backend: str, capfd: pytest.CaptureFixtu
     print("after")
     out, err = capfd.readouterr()
     assert out == "before\nafter\n"
-    assert err.count("Running HiGHS") == (3 if backend == "HIGHS" else 0)  # one per solve
+    # one per pywraplp solve (p-median, fleet); the expansion model's MathOpt solve prints nothing
+    assert err.count("Running HiGHS") == (2 if backend == "HIGHS" else 0)
 
 
-@pytest.mark.parametrize("backend", ["HIGHS", "SCIP"])
-def test_settings_the_engine_does_not_apply_are_said(backend: str) -> None:
-    """OR-Tools passes neither the relative gap nor the thread count to HiGHS: the siting's stats
-    say so (and the plan's notes carry it), rather than the scenario's values seeming to apply."""
-    r = ExpansionModel(tiny_expansion()).solve(ModelParams(time_limit=10, backend=backend, relative_gap=0.01))
-    note = r.stats.extra.get("settings_note")
-    if backend == "HIGHS":
-        assert note == models.HIGHS_SETTINGS_NOTE.format(gap=0.01, threads=1)
+@pytest.mark.parametrize(("backend", "threads"), [("HIGHS", 2), ("HIGHS", 1), ("SCIP", 2)])
+def test_settings_the_engine_does_not_apply_are_said(backend: str, threads: int) -> None:
+    """MathOpt takes no thread count for HiGHS: the siting's stats say so when more than one was
+    asked for (and the plan's notes carry it), rather than the scenario's value seeming to apply."""
+    params = ModelParams(time_limit=10, backend=backend, relative_gap=0.01, threads=threads)
+    note = ExpansionModel(tiny_expansion()).solve(params).stats.extra.get("settings_note")
+    if backend == "HIGHS" and threads > 1:
+        assert note == models.HIGHS_SETTINGS_NOTE.format(threads=threads)
     else:
         assert note is None
