@@ -176,8 +176,11 @@ def _mip_solver(params: ModelParams) -> pywraplp.Solver:
     # splits the shared cores
     solver.SetNumThreads(1 if params.backend.upper() == "SCIP" else params.threads)
     if params.backend.upper() == "SCIP":
-        gap = f"limits/gap = {params.relative_gap}\n" if params.relative_gap > 0 else ""
-        solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {params.seed}\n{gap}")
+        # the gap always: left out, OR-Tools' default RELATIVE_MIP_GAP (1e-4) would apply, and a
+        # relative_gap of 0 would stop at 1e-4
+        solver.SetSolverSpecificParametersAsString(
+            f"randomization/randomseedshift = {params.seed}\nlimits/gap = {max(0.0, params.relative_gap)}\n"
+        )
     return solver
 
 
