@@ -364,17 +364,16 @@ def snapshot_from_csv(
     label: str = "status",
     model: type[S] = StatusSnapshot,  # type: ignore[assignment]
 ) -> S:
-    """The snapshot of a status CSV's content (UTF-8 with or without a byte-order mark, or cp949
-    as Korean Excel saves CSV: decoded as a station file is, by
-    :func:`mobility.sources.stations.decode_table_bytes`); see :func:`snapshot_from_table`."""
+    """The snapshot of a status CSV's content (UTF-8 with or without a byte-order mark, UTF-16
+    with its byte-order mark, or cp949 as Korean Excel saves CSV: decoded as a station file or a
+    station-list upload is, by :func:`mobility.sources.stations.decode_table_bytes`); see
+    :func:`snapshot_from_table`."""
     from mobility.sources.stations import decode_table_bytes
 
-    expected = "a UTF-8 status table as CSV (or cp949, as Korean Excel saves it)"
+    expected = "a status table as CSV in UTF-8, UTF-16 with its byte-order mark, or cp949"
     try:
         if isinstance(raw, bytes):
-            text, encoding = decode_table_bytes(raw, Path(f"{label}.csv"))
-            if encoding not in ("utf-8", "cp949"):  # a UTF-16 byte-order mark
-                raise InputError(label, "(CSV content)", f"{expected}, not {encoding}")
+            text, _ = decode_table_bytes(raw, Path(f"{label}.csv"))
         else:
             text = raw.removeprefix("\ufeff")
         table = pd.read_csv(

@@ -145,8 +145,23 @@ def test_a_bad_value_names_station_field_value_and_expectation(
 def test_a_table_without_bikes_or_ids_is_refused() -> None:
     with pytest.raises(InputError, match=r"status\.columns.*'bikes' and 'station_id' or 'number'"):
         snapshot_from_table(pd.DataFrame({"station_id": ["ST-1"]}))
-    with pytest.raises(InputError, match="UTF-8 status table"):
-        snapshot_from_csv(b"\xff\xfe\x00garbage")
+    with pytest.raises(InputError, match="status table as CSV in UTF-8, UTF-16"):
+        snapshot_from_csv(b"\xff\xfe\x00garbag")  # a UTF-16 byte-order mark, then an odd byte count
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "cp949", "utf-8-sig"])
+def test_a_status_csv_reads_as_its_utf8_twin_in_every_encoding_a_station_list_takes(encoding: str) -> None:
+    """Excel's "Unicode" saves are UTF-16 with a byte-order mark; station lists took them, status
+    CSVs were refused. Without the mark UTF-16 cannot be told from other bytes: refused."""
+    text = "station_id,name,bikes\nST-4,망원역 1번출구 앞,3\n"
+    raw = text.encode(encoding)
+    if encoding == "utf-16-le":  # no byte-order mark
+        with pytest.raises(InputError, match="status"):
+            snapshot_from_csv(raw)
+        return
+    assert (
+        snapshot_from_csv(raw).to_dict()["stations"] == snapshot_from_csv(text.encode()).to_dict()["stations"]
+    )
 
 
 def test_schema_is_generated_and_rejects_what_the_model_rejects() -> None:
