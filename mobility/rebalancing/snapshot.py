@@ -365,10 +365,11 @@ def snapshot_from_csv(
     model: type[S] = StatusSnapshot,  # type: ignore[assignment]
 ) -> S:
     """The snapshot of a status CSV's content (UTF-8 with or without a byte-order mark, UTF-16
-    with its byte-order mark, or cp949 as Korean Excel saves CSV: decoded as a station file or a
-    station-list upload is, by :func:`mobility.sources.stations.decode_table_bytes`); see
+    with its byte-order mark, or cp949 as Korean Excel saves CSV; comma- or tab-separated, as
+    Excel's "Unicode text" is: decoded and split as a station file or a station-list upload is,
+    by :func:`mobility.sources.stations.decode_table_bytes` and ``table_delimiter``); see
     :func:`snapshot_from_table`."""
-    from mobility.sources.stations import decode_table_bytes
+    from mobility.sources.stations import decode_table_bytes, table_delimiter
 
     expected = "a status table as CSV in UTF-8, UTF-16 with its byte-order mark, or cp949"
     try:
@@ -378,6 +379,7 @@ def snapshot_from_csv(
             text = raw.removeprefix("\ufeff")
         table = pd.read_csv(
             io.StringIO(text),
+            sep=table_delimiter(text),
             dtype={c: "string" for c in ("station_id", "name", "gu", "method", "date", "at")},
             keep_default_na=False,  # only an empty cell is missing ("NA" may be a name)
             na_values=[""],

@@ -70,6 +70,7 @@ __all__ = [
     "UNREADABLE_DOCKS",
     "ZERO_DOCKS",
     "baseline_records",
+    "decode_table_bytes",
     "docks_total",
     "docks_total_text",
     "fill_dock_counts",
@@ -82,6 +83,7 @@ __all__ = [
     "station_number_lookup_loaded",
     "stations_from_records",
     "stations_to_geodataframe",
+    "table_delimiter",
 ]
 
 STATION_VINTAGES: dict[str, str] = {
@@ -256,9 +258,28 @@ def _normalize_header(text: str) -> str:
     return text.upper() if text.isascii() else re.sub(r"[A-Za-z]+", lambda m: m.group(0).upper(), text)
 
 
+def table_delimiter(text: str) -> str:
+    """The cell separator of a text table: a tab when its first 4,096 characters hold more tabs
+    than commas (what Excel writes as "Unicode text": UTF-16 with tabs), else a comma. Counted over
+    a sample, not the first line: a header cell may be quoted across lines (the official list's).
+
+    Parameters
+    ----------
+    text
+        The decoded table (:func:`decode_table_bytes`).
+
+    Returns
+    -------
+    str
+        ``"\\t"`` or ``","``.
+    """
+    sample = text[:4096]
+    return "\t" if sample.count("\t") > sample.count(",") else ","
+
+
 def _parse_csv(path: Path, text: str) -> list[list[str]]:
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=table_delimiter(text)))
     except csv.Error as exc:
         raise DataFileError(path, f"is not a readable CSV table ({exc})") from exc
     return rows

@@ -149,12 +149,17 @@ def test_a_table_without_bikes_or_ids_is_refused() -> None:
         snapshot_from_csv(b"\xff\xfe\x00garbag")  # a UTF-16 byte-order mark, then an odd byte count
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "cp949", "utf-8-sig"])
-def test_a_status_csv_reads_as_its_utf8_twin_in_every_encoding_a_station_list_takes(encoding: str) -> None:
-    """Excel's "Unicode" saves are UTF-16 with a byte-order mark; station lists took them, status
-    CSVs were refused. Without the mark UTF-16 cannot be told from other bytes: refused."""
+@pytest.mark.parametrize(
+    ("encoding", "sep"), [("utf-16", ","), ("utf-16", "\t"), ("utf-16-le", ","), ("cp949", ",")]
+)
+def test_a_status_csv_reads_as_its_utf8_twin_in_every_encoding_a_station_list_takes(
+    encoding: str, sep: str
+) -> None:
+    """Excel's "Unicode text" save is UTF-16 with a byte-order mark and tabs; station lists took
+    UTF-16, status CSVs were refused. Without the mark UTF-16 cannot be told from other bytes:
+    refused."""
     text = "station_id,name,bikes\nST-4,망원역 1번출구 앞,3\n"
-    raw = text.encode(encoding)
+    raw = text.replace(",", sep).encode(encoding)
     if encoding == "utf-16-le":  # no byte-order mark
         with pytest.raises(InputError, match="status"):
             snapshot_from_csv(raw)

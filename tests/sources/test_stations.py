@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from pathlib import Path
 from typing import Any
@@ -411,6 +413,20 @@ def test_utf16_with_bom_is_read(src: Path, tmp_path: Path) -> None:
     path = tmp_path / "utf16.csv"
     path.write_bytes(text.encode("utf-16"))
     assert load_station_list(path, fill_ids=False).table["number"].tolist() == [301, 302, 303]
+
+
+def test_excel_unicode_text_is_read_as_its_csv_twin(src: Path, tmp_path: Path) -> None:
+    """Excel's "Unicode text" save: UTF-16 with a byte-order mark, cells separated by tabs."""
+    rows = list(
+        csv.reader(io.StringIO((src / "stations_official_utf8bom.csv").read_text(encoding="utf-8-sig")))
+    )
+    path = tmp_path / "unicode.txt"
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter="\t").writerows(rows)  # quotes the header cells that span lines
+    path.write_bytes(out.getvalue().encode("utf-16"))
+    tsv = load_station_list(path, fill_ids=False).table
+    csv_twin = load_station_list(src / "stations_official_utf8bom.csv", fill_ids=False).table
+    pd.testing.assert_frame_equal(tsv.drop(columns="source"), csv_twin.drop(columns="source"))
 
 
 def test_dock_counts_filled_and_said() -> None:
