@@ -1,7 +1,8 @@
 """The night shift in a real browser: upload tonight's status CSV (real stations of 마포구; the
 server reads it and refuses a bad one with a message beside the file input), take
 the fleet of the shipped night, submit, watch the progress, see the routes and the morning-after
-table, and print the route sheets to PDF (one page per truck, Korean names and addresses)."""
+table, and print the route sheets to PDF (each truck from a new page, about 20 stops an A4 page,
+Korean names and addresses, the truck named atop every page)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,30 @@ from mobility.sources.stations import load_station_list
 from tests.web.web_support import DESKTOP, TABLET, assert_not_blank, axe_serious, new_page, sign_in
 
 N_STATIONS = 16
+
+PRINTED_SHEET = """() => {
+  const pt = (e) => parseFloat(getComputedStyle(e).fontSize) * 0.75;
+  const sheet = document.querySelector('article.sheet');
+  const row = sheet.querySelector('tbody tr');
+  const cell = getComputedStyle(row.querySelector('td'));
+  return {
+    body: pt(sheet), name: pt(row.querySelector('strong')), address: pt(row.querySelector('.addr')),
+    qty: pt(row.querySelector('td.qty')),
+    qty_weight: Number(getComputedStyle(row.querySelector('td.qty')).fontWeight),
+    padding: Math.max(...['paddingTop', 'paddingBottom'].map((p) => parseFloat(cell[p]) * 0.75)),
+    head: getComputedStyle(sheet.querySelector('thead')).display,
+    break_row: getComputedStyle(row).breakInside,
+    trucks: [...document.querySelectorAll('article.sheet')]
+      .map((a) => a.getAttribute('aria-label').split(' ').pop()),
+    run: [...document.querySelectorAll('article.sheet thead tr:first-child')]
+      .map((r) => r.textContent.split(' · ')[0].trim()),
+    run_shown: [...document.querySelectorAll('article.sheet thead tr:first-child')]
+      .map((r) => getComputedStyle(r).display === 'table-row' && r.getBoundingClientRect().height > 0),
+    rows_mm: [...document.querySelectorAll('article.sheet tbody tr:not(.depot-return)')]
+      .map((r) => r.getBoundingClientRect().height * 25.4 / 96),
+  };
+}"""
+"""The computed print styles of the route sheets (in points), read under print media."""
 
 
 def status_csv(path: Path) -> list[dict[str, Any]]:
@@ -135,12 +160,27 @@ def test_night_from_status_csv_to_printed_route_sheets(
     assert_not_blank(page.screenshot(full_page=True), shots / "route-sheets-print.png", min_share=0.01)
     pdf = page.pdf(path=str(shots / "route-sheets.pdf"), format="A4", print_background=True)
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    # Every truck starts a page (a long route may run onto a second one; the table head repeats).
-    assert pdf.startswith(b"%PDF") and trucks <= pages <= 2 * trucks, (pages, trucks)
+    # Every truck starts a page, and a truck of this night (at most 16 stops and the depot) fits on
+    # one: the dense sheet takes about 20 stops an A4 page (the old one took 5, 2 pages a truck here).
+    assert pdf.startswith(b"%PDF") and pages == trucks, (pages, trucks)
     breaks = page.evaluate(
         "() => [...document.querySelectorAll('article.sheet')].map((a) => getComputedStyle(a).breakAfter)"
     )
     assert breaks[:-1] == ["page"] * (trucks - 1)
+    # Dense but legible at arm's length in a cab at night (print media; 1 pt = 4/3 px).
+    printed = page.evaluate(PRINTED_SHEET)
+    assert printed["body"] >= 11 and printed["address"] >= 11 and printed["name"] >= 12, printed
+    assert printed["qty"] >= 16 and printed["qty_weight"] >= 700, printed  # the most prominent figure
+    assert printed["qty"] > max(printed["name"], printed["body"]), printed
+    assert printed["padding"] <= 4, printed
+    assert printed["head"] == "table-header-group" and printed["break_row"] == "avoid", printed
+    # A loose page goes back to its truck: the repeated table head starts with a line naming it.
+    assert printed["run"] == [f"트럭 {t}" for t in printed["trucks"]], printed
+    assert all(printed["run_shown"]), printed
+    # At the width of the A4 page (190 mm between the margins) a stop takes two lines: about 11 mm.
+    page.set_viewport_size({"width": 718, "height": 1000})
+    rows_mm = sorted(page.evaluate(PRINTED_SHEET)["rows_mm"])
+    assert rows_mm and rows_mm[len(rows_mm) // 2] <= 13, rows_mm
     assert page.errors == []
 
     # The same sheets at tablet width, on screen.
@@ -148,4 +188,5 @@ def test_night_from_status_csv_to_printed_route_sheets(
     sign_in(tablet, server["url"], server["keys"]["viewer"], page.url.split("/", 3)[3])
     tablet.wait_for_selector("article.sheet")
     assert_not_blank(tablet.screenshot(), shots / "route-sheets-768.png", min_share=0.01)
+    assert tablet.locator("tr.sheet-run").first.is_hidden()  # on screen the heading names the truck
     assert axe_serious(tablet) == []

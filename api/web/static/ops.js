@@ -192,19 +192,22 @@ export async function sheetsView(el, [id]) {
   const depots = new Map((routes.depots || []).map((d) => [d.id, d]));
   el.innerHTML = `
     <div class="no-print"><h2>Route sheets: ${esc(info.name)}</h2>
-      <p><button type="button" class="primary" id="print-sheets">Print</button> one page per truck.
+      <p><button type="button" class="primary" id="print-sheets">Print</button> (each truck starts on a new page).
       <a href="#/runs/${esc(id)}">Back to the map</a></p></div>
     ${used.map((r) => `
     <article class="sheet" aria-label="Route sheet ${esc(r.truck_id)}">
       <h2>트럭 ${esc(r.truck_id)} <small>(${esc(r.depot_id)} · ${esc(r.start)}–${esc(r.end)} · ${esc(info.name)})</small></h2>
       <p class="sheet-sum">수거 (pick up) ${r.picked_up} · 배치 (drop off) ${r.dropped} · ${fmt(r.distance_km, 1)} km · 출발 적재 (start load) ${r.start_load}</p>
-      <div class="table-wrap" tabindex="0"><table class="sheet-table"><thead><tr><th scope="col">#</th><th scope="col">도착 (arrive)</th><th scope="col">대여소 (station) / 주소 (address)</th>
-        <th scope="col">작업 (task)</th><th scope="col">수량 (bikes)</th><th scope="col">적재 (load after)</th><th scope="col">✓</th></tr></thead>
+      <div class="table-wrap" tabindex="0"><table class="sheet-table">
+      <colgroup><col class="c-seq"><col class="c-time"><col class="c-station"><col class="c-task"><col class="c-qty"><col class="c-load"><col class="c-tick"></colgroup>
+      <thead><tr class="sheet-run"><th colspan="7" scope="colgroup">트럭 ${esc(r.truck_id)} · ${esc(r.depot_id)} · ${esc(r.start)}–${esc(r.end)} · ${esc(info.name)}</th></tr>
+        <tr><th scope="col">#</th><th scope="col">도착 <span class="en">(arrive)</span></th><th scope="col">대여소 (station) / 주소 (address)</th>
+        <th scope="col">작업 <span class="en">(task)</span></th><th scope="col">수량 <span class="en">(bikes)</span></th><th scope="col">적재 <span class="en">(load after)</span></th><th scope="col">✓</th></tr></thead>
       <tbody>${r.stops.map((s) => {
         const k = known.get(String(s.station_id)) || {};
         return `<tr><td>${s.seq}</td><td>${esc(s.arrival)}</td>
           <td><strong>${esc(k.number ? `${k.number}. ` : '')}${esc(s.name || k.name || s.station_id)}</strong><br><span class="addr">${esc(k.address || '')}</span></td>
-          <td>${stopAction(s.quantity)}</td><td class="qty">${Math.abs(s.quantity)}</td><td>${s.load_after}</td><td class="tick"></td></tr>`;
+          <td class="task">${taskWords(stopAction(s.quantity))}</td><td class="qty">${Math.abs(s.quantity)}</td><td>${s.load_after}</td><td class="tick"></td></tr>`;
       }).join('')}
       ${returnRow(r, depots.get(r.depot_id))}</tbody></table></div>
     </article>`).join('')}`;
@@ -222,7 +225,17 @@ function returnRow(r, depot) {
   const unload = r.end_load > 0 ? ' · 하차 unload' : '';
   return `<tr class="depot-return"><td>${r.stops.length + 1}</td><td>${esc(r.end)}</td>
     <td><strong>차고지 (depot) ${esc(name)}</strong>${depot && depot.name && depot.name !== depot.id ? ` <span class="addr">${esc(depot.id)}</span>` : ''}</td>
-    <td>복귀 return${esc(unload)}</td><td class="qty">${r.end_load}</td><td>0</td><td class="tick"></td></tr>`;
+    <td class="task">${taskWords(`복귀 return${unload}`)}</td><td class="qty">${r.end_load}</td><td>0</td><td class="tick"></td></tr>`;
+}
+
+/**
+ * A task as its Korean word and its English gloss ("수거 pick up" → 수거 and <span class="en">pick up</span>),
+ * so that print can set the gloss on a line of its own; on screen the words read as before.
+ * @param {string} task
+ */
+function taskWords(task) {
+  const cut = task.indexOf(' ');
+  return cut < 0 ? esc(task) : `${esc(task.slice(0, cut))} <span class="en">${esc(task.slice(cut + 1))}</span>`;
 }
 
 /** `one` for 1, else `many`. @param {number} n @param {string} one @param {string} many */
