@@ -17,6 +17,9 @@ from mobility.io import atomic_write_csv
 KPIS = ("stations", "docks", "bikes", "bikes_per_10k", "coverage_share")
 """District figures compared."""
 
+COUNTS = ("stations", "docks", "bikes")
+"""The KPIs that are counts: whole numbers in the table (``99``, not ``99.0``), blank when unknown."""
+
 SEOUL = "서울시 전체 (Seoul)"
 
 
@@ -42,7 +45,9 @@ def compare_table(before: MapLayers, after: MapLayers) -> pd.DataFrame:
         total[f"{k}_before"], total[f"{k}_after"] = float(cb[k]), float(ca[k])
         total[f"{k}_change"] = round(float(ca[k]) - float(cb[k]), 4)
     rows.append(total)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    counts = [f"{k}_{part}" for k in COUNTS for part in ("before", "after", "change")]
+    return table.astype(dict.fromkeys(counts, "Int64"))
 
 
 def comparison_layers(before: MapLayers, after: MapLayers) -> MapLayers:

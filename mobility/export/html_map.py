@@ -298,7 +298,8 @@ def _add_routes(fig: Any, layers: MapLayers) -> None:
 
     stops = layers.stops
     for i, r in enumerate(layers.routes.itertuples(index=False)):
-        coords = np.round(np.asarray(r.geometry.coords), 6)
+        # A route without length (null geometry) keeps its legend entry; its stop is drawn below.
+        coords = np.round(np.asarray(r.geometry.coords), 6) if r.geometry is not None else np.empty((0, 2))
         group = f"truck-{r.truck_id}"
         label = f"{r.truck} ({r.n_stops} stops, {r.distance_km:.1f} km)"
         fig.add_trace(
@@ -363,14 +364,18 @@ def _add_routes(fig: Any, layers: MapLayers) -> None:
 
 
 def _add_stop_legend(fig: Any, layers: MapLayers) -> None:
-    """Legend entries (no points) for the stop symbols: ▲ pick-up, ▼ drop-off."""
+    """Legend entries (no points) for the stop symbols: ▲ pick-up, ▼ drop-off, and ● for a visit
+    that moves no bike when a route has one (so the entries add up to the stops drawn)."""
     import plotly.graph_objects as go
 
     if not len(layers.stops):
         return
     q = layers.stops["quantity"].astype(int)
     for symbol, n, label in (("triangle-up", int((q > 0).sum()), "수거 pick-up"),
-                             ("triangle-down", int((q < 0).sum()), "배치 drop-off")):  # fmt: skip
+                             ("triangle-down", int((q < 0).sum()), "배치 drop-off"),
+                             ("circle", int((q == 0).sum()), "방문 visit, no bike moved")):  # fmt: skip
+        if symbol == "circle" and not n:
+            continue
         fig.add_trace(
             go.Scatter(
                 x=[None],

@@ -68,8 +68,27 @@ TRUCK_COLORS = (
 """Distinct route colours (Trubetskoy's 16, then 8 of Kelly's), cycled for more trucks."""
 
 
+COLUMN_DTYPES: dict[str, str] = {
+    **dict.fromkeys(
+        ("docks", "bikes", "stations", "n_stops", "bikes_picked", "bikes_dropped", "seq", "quantity",
+         "load_after", "bikes_before", "bikes_after"),
+        "int64",
+    ),
+    **dict.fromkeys(("population", "population_covered", "predicted_trips", "distance_km"), "float64"),
+    "bikes_estimated": "bool",
+}  # fmt: skip
+"""The type of every numeric or boolean layer column; any other column holds text.
+
+An empty layer keeps these types, so that a GeoPackage declares the same field types (INTEGER,
+REAL, BOOLEAN) whether a layer has features or not, and a GIS project or model built on one
+file's fields opens the next.
+"""
+
+
 def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=CRS_WGS84)
+    """An empty layer with ``columns``, typed as :data:`COLUMN_DTYPES` says (text otherwise)."""
+    data = {c: pd.Series(dtype=COLUMN_DTYPES.get(c, object)) for c in columns}
+    return gpd.GeoDataFrame(data, geometry=[], crs=CRS_WGS84)
 
 
 STATION_COLUMNS = ("station_id", "number", "name", "gu", "docks", "bikes", "bikes_estimated", "kind")
@@ -471,8 +490,10 @@ def _with_plan_districts(dk: gpd.GeoDataFrame, rows: Mapping[str, DistrictKPI]) 
     for col in ("population", "stations", "docks", "bikes", "bikes_per_10k"):
         vals = dk["gu_kr"].map({g: getattr(r, col) for g, r in rows.items()})
         dk[col] = pd.to_numeric(vals, errors="coerce").fillna(dk[col]).astype(dk[col].dtype)
-    dk["stations_before"] = dk["gu_kr"].map({g: float(r.stations_before) for g, r in rows.items()})
-    dk["stations_change"] = dk["stations"] - dk["stations_before"]
+    # Counts stay integers (a district the plan does not list is blank, not NaN in a float column).
+    before = dk["gu_kr"].map({g: int(r.stations_before) for g, r in rows.items()})
+    dk["stations_before"] = before.astype("Int64")
+    dk["stations_change"] = dk["stations"].astype("Int64") - dk["stations_before"]
     dk["coverage_share_before"] = dk["gu_kr"].map({g: r.covered_share_before for g, r in rows.items()})
     dk["coverage_share_change"] = (dk["coverage_share"] - dk["coverage_share_before"]).round(4)
     for col in ("served_share_before", "served_share"):
@@ -603,7 +624,7 @@ NIGHT_PAD_M = 1_000.0
 
 def night_extent(*parts: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
     """Bounds (EPSG:4326) of the given layers, padded by 8 % or :data:`NIGHT_PAD_M`."""
-    geoms = [g for p in parts if len(p) for g in p.geometry.values]
+    geoms = [g for p in parts if len(p) for g in p.geometry.values if g is not None]
     if not geoms:
         return None
     metric = gpd.GeoSeries(geoms, crs=CRS_WGS84).to_crs(CRS_METRIC)
@@ -630,6 +651,18 @@ def night_summary(meta: Mapping[str, Any]) -> str:
         f"주행 driven {tot['km']:,.1f} km",
     ]
     return " · ".join(parts)
+
+
+def route_line(coords: Sequence[tuple[float, float]]) -> LineString | None:
+    """A truck's route as a line, or ``None`` (a null geometry) when it has no length to draw.
+
+    One stop without a depot or a street path, or a stop where the depot is, gives fewer than two
+    distinct points: such a line is invalid (OGC simple features; QGIS flags it, GEOS refuses
+    to buffer it), so the route keeps its attributes with a null geometry and its stop is drawn.
+    """
+    if len(set(coords)) < 2:
+        return None
+    return LineString(coords)
 
 
 def layers_from_routes(
@@ -680,8 +713,6 @@ def layers_from_routes(
         ends = [(depot.lon, depot.lat)] if depot is not None else []
         stops = [(s.lon, s.lat) for s in r.stops]
         line = [(float(x), float(y)) for x, y in r.path] if r.path else [*ends, *stops, *ends]
-        if len(line) < 2:  # one stop, no depot, no path: its stop is drawn, not a line
-            line = [line[0], line[0]]
         route_rows.append(
             {
                 "truck_id": r.truck_id,
@@ -691,7 +722,7 @@ def layers_from_routes(
                 "bikes_dropped": r.dropped,
                 "distance_km": round(r.distance_km, 2),
                 "color": color,
-                "geometry": LineString(line),
+                "geometry": route_line(line),
             }
         )
     routes = (

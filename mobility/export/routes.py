@@ -65,7 +65,13 @@ def route_sheet(plan: RebalancingPlan) -> pd.DataFrame:
             )  # fmt: skip
         if depot is not None:
             rows.append(_depot_row(r, depot, end=True))
-    return pd.DataFrame(rows, columns=list(ROUTE_SHEET_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(ROUTE_SHEET_COLUMNS))
+    # Bike counts stay whole numbers ("3", not "3.0") although the depot rows leave them blank.
+    return table.astype(dict.fromkeys(BLANK_AT_DEPOT, "Int64"))
+
+
+BLANK_AT_DEPOT = ("bikes_before", "bikes_after")
+"""Count columns a depot row leaves blank: nullable integers, never floats."""
 
 
 def route_sheet_csv(plan: RebalancingPlan) -> bytes:

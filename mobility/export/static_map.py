@@ -48,6 +48,10 @@ MAX_ROUTE_LEGEND = 30
 STOP_MARKERS = {"pick": "^", "drop": "v", "visit": "o"}
 """Stop symbols: pick-up ▲, drop-off ▼, a visit that moves no bike ●."""
 
+FURNITURE_ZORDER = 20
+"""Legend, scale bar and north arrow sit above every data layer (stops and labels reach 9), so
+that no route, stop or district name hides a legend entry on a map framed on the data."""
+
 
 @cache
 def korean_font() -> str:
@@ -72,10 +76,12 @@ def _north_arrow(ax: Any) -> None:
         xytext=(0.955, 0.9),
         xycoords="axes fraction",
         arrowprops={"facecolor": "black", "width": 4, "headwidth": 11, "headlength": 10},
+        zorder=FURNITURE_ZORDER,
     )
     ax.text(
-        0.955, 0.885, "N 북", transform=ax.transAxes, ha="center", va="top", fontsize=10, fontweight="bold"
-    )
+        0.955, 0.885, "N 북", transform=ax.transAxes, ha="center", va="top", fontsize=10,
+        fontweight="bold", zorder=FURNITURE_ZORDER,
+    )  # fmt: skip
 
 
 def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None = None) -> Figure:
@@ -95,12 +101,15 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
         ax.set_axis_off()
         ax.set_aspect("equal")
         _frame(ax, layers)
-        ax.add_artist(ScaleBar(1.0, units="m", location="lower right", box_alpha=0.8, length_fraction=0.2))
+        scale = ScaleBar(1.0, units="m", location="lower right", box_alpha=0.8, length_fraction=0.2)
+        scale.set_zorder(FURNITURE_ZORDER)
+        ax.add_artist(scale)
         _north_arrow(ax)
         if handles:
             ncols = 1 if len(handles) <= 14 else 2 if len(handles) <= 28 else 3
-            ax.legend(handles=handles, loc="lower left", fontsize=7 if ncols > 1 else 8, framealpha=0.9,
-                      ncols=ncols, columnspacing=0.8, handlelength=1.6)  # fmt: skip
+            legend = ax.legend(handles=handles, loc="lower left", fontsize=7 if ncols > 1 else 8,
+                               framealpha=0.9, ncols=ncols, columnspacing=0.8, handlelength=1.6)  # fmt: skip
+            legend.set_zorder(FURNITURE_ZORDER)
         ax.set_title((title or layers.title) + _subtitle(layers), fontsize=12, loc="left")
         fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=6, color="#666")
         fig.tight_layout()
@@ -175,8 +184,9 @@ def _draw_routes(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
     stops = layers.stops.to_crs(CRS_METRIC) if len(layers.stops) else layers.stops
     per_truck = len(layers.routes) <= MAX_ROUTE_LEGEND
     for r in layers.routes.to_crs(CRS_METRIC).itertuples(index=False):
-        xy = np.asarray(r.geometry.coords)
-        ax.plot(xy[:, 0], xy[:, 1], color=r.color, lw=2.2, zorder=6, solid_capstyle="round")
+        if r.geometry is not None:  # a route without length (null geometry) shows its stop only
+            xy = np.asarray(r.geometry.coords)
+            ax.plot(xy[:, 0], xy[:, 1], color=r.color, lw=2.2, zorder=6, solid_capstyle="round")
         if per_truck:
             handles.append(Line2D([], [], color=r.color, lw=2.5, label=f"{r.truck} ({r.n_stops} stops)"))
         s = stops[stops["truck_id"] == r.truck_id] if len(stops) else stops
@@ -190,7 +200,10 @@ def _draw_routes(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
         for kind, n, label in (
             ("pick", int((q > 0).sum()), "수거 pick-up"),
             ("drop", int((q < 0).sum()), "배치 drop-off"),
+            ("visit", int((q == 0).sum()), "방문 visit, no bike moved"),
         ):
+            if kind == "visit" and not n:
+                continue  # the symbol is listed only when a route has such a stop
             handles.append(
                 Line2D([], [], marker=STOP_MARKERS[kind], ms=8, ls="", color="#444", label=f"{label} ({n})")
             )
