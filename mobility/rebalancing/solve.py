@@ -277,11 +277,23 @@ def solve(
         seed=params.seed,
         extra=extra,
     )
-    plan = build_plan(problem, res.specs, stats)
+    plan = build_plan(problem, res.specs if params.full_service else without_idle_stops(res.specs), stats)
     # one objective: the plan's (the search's adds a tie-break of eps_per_bike per bike handled)
     objective = plan.totals.objective
     stats = replace(stats, objective=objective, gap=SolverStats.relative_gap(objective, bound))
     return plan.model_copy(update={"stats": stats})
+
+
+def without_idle_stops(specs: list[RouteSpec]) -> list[RouteSpec]:
+    """``specs`` without the stops that move no bike (quantity 0).
+
+    The search settles quantities after it orders the stops, so a stop can end with nothing to
+    load or unload; a truck that skips it carries the same load everywhere else, and with travel
+    times that satisfy the triangle inequality (shortest paths, straight lines) it arrives no
+    later and drives no further. Not for full service (the benchmarks), where every station is
+    visited whatever its quantity.
+    """
+    return [replace(s, stops=tuple(stop for stop in s.stops if stop[1] != 0)) for s in specs]
 
 
 def _run_zones(

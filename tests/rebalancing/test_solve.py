@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from mobility.rebalancing.baselines import greedy_dispatch, ortools_routing
 from mobility.rebalancing.local_search import LNSParams, RouteSearch
-from mobility.rebalancing.plan import build_plan
+from mobility.rebalancing.plan import RouteSpec, build_plan
 from mobility.rebalancing.problem import RebalancingProblem
-from mobility.rebalancing.solve import SolveParams, solve
+from mobility.rebalancing.solve import SolveParams, solve, without_idle_stops
 from mobility.rebalancing.validate import validate_plan
 from mobility.stats import SolverStats
 from tests.rebalancing.rb_synth import make_problem
@@ -168,3 +168,19 @@ def test_the_classic_phase_gives_back_only_the_groups_that_got_worse() -> None:
     rs._keep_new_orders(swapped, revert=True)
     seqs = [r.seq for r in rs.routes]
     assert seqs in ([best0, old[1]], swapped) and rs.objective() <= before + 1e-9
+
+
+def test_a_night_keeps_no_stop_that_moves_no_bike() -> None:
+    """rb_synth problem 15 at 1,000 iterations: the search ends with truck T0 stopping at ST-19
+    for nothing (quantity 0, 73.2062); the plan leaves that stop out, costs no more (73.2060) and
+    passes the independent check. Found on a Seoul night (SW-03 #27, 11 -> 11 bikes)."""
+    p = make_problem(15, n=80, n_trucks=3, capacity=10, n_depots=1)
+    plan = solve(p, SolveParams(time_limit=60, seed=0, workers=1, max_iterations=1000))
+    assert validate_plan(p, plan).ok
+    assert [(r.truck_id, s.station_id) for r in plan.routes for s in r.stops if s.quantity == 0] == []
+    assert plan.totals.objective == pytest.approx(73.206, abs=1e-4)
+
+
+def test_idle_stops_are_dropped_and_nothing_else() -> None:
+    specs = [RouteSpec(0, 3, ((4, 2), (7, 0), (9, -5))), RouteSpec(1, 0, ())]
+    assert without_idle_stops(specs) == [RouteSpec(0, 3, ((4, 2), (9, -5))), RouteSpec(1, 0, ())]
