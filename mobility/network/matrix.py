@@ -60,7 +60,26 @@ def default_threads() -> int:
 
 
 def _nodes(pnet: ProfiledNetwork, nodes: Nodes, what: str) -> np.ndarray:
-    arr = np.asarray(getattr(nodes, "node", nodes), dtype=np.int64).ravel()
+    """Node indices of ``nodes`` on ``pnet``, checked: whole numbers in range, and points snapped
+    to this network's node numbering (a :class:`Snapped` of another profile would silently
+    index other nodes)."""
+    if isinstance(nodes, Snapped) and nodes.network and nodes.network != pnet.node_key:
+        here = f"{pnet.net.name}/{pnet.profile.name}"
+        raise InputError(
+            what,
+            f"points snapped to the {nodes.network_name or 'another'} network",
+            f"points snapped to this {here} network (its node indices differ): "
+            "snap_points(pnet, lon, lat) with the same network",
+        )
+    raw = np.asarray(getattr(nodes, "node", nodes))
+    if raw.dtype.kind == "f":
+        frac = ~np.isfinite(raw) | (raw != np.round(raw))
+        if frac.any():
+            bad = raw[frac].ravel()[:5].tolist()
+            raise InputError(what, bad, "whole node indices (use snap_points first)")
+    elif raw.size and raw.dtype.kind not in "iu":
+        raise InputError(what, f"an array of {raw.dtype}", "integer node indices (use snap_points first)")
+    arr = raw.astype(np.int64).ravel()
     if arr.size and (arr.min() < 0 or arr.max() >= pnet.n_nodes):
         bad = arr[(arr < 0) | (arr >= pnet.n_nodes)][:5].tolist()
         raise InputError(what, bad, f"node indices in 0..{pnet.n_nodes - 1} (use snap_points first)")

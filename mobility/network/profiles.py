@@ -242,6 +242,18 @@ class ProfiledNetwork:
         """Number of nodes (all in one strongly connected component)."""
         return int(self.base_node.shape[0])
 
+    @cached_property
+    def node_key(self) -> str:
+        """Identity of the local node numbering: the base network and which of its nodes are kept.
+
+        Two profiled networks with the same key number their nodes alike (e.g. ``walk`` built
+        twice), so node indices and :class:`~mobility.network.snap.Snapped` points carry over
+        between them; between networks with other keys (``walk`` and ``bike``) they do not.
+        """
+        digest = hashlib.sha256(self.net.fingerprint.encode())
+        digest.update(np.ascontiguousarray(self.base_node, dtype=np.int64).tobytes())
+        return digest.hexdigest()[:20]
+
     @property
     def n_edges(self) -> int:
         """Number of directed (tail, head) pairs."""

@@ -35,12 +35,20 @@ class Snapped:
         True where ``distance_m > warn_beyond_m``.
     warn_beyond_m
         The threshold used.
+    network
+        :attr:`ProfiledNetwork.node_key` of the network the points were snapped to: the matrix
+        functions refuse these points on a network that numbers its nodes otherwise (``""``:
+        not known, not checked).
+    network_name
+        ``source/profile`` of that network (``"osm-all/walk"``), for messages.
     """
 
     node: np.ndarray
     distance_m: np.ndarray
     beyond: np.ndarray
     warn_beyond_m: float
+    network: str = ""
+    network_name: str = ""
 
     @property
     def n_beyond(self) -> int:
@@ -72,19 +80,28 @@ def snap_points(
         A profiled network (only its largest strongly connected component, so every snapped point
         can reach every other).
     lon, lat
-        WGS84 coordinates (same length).
+        WGS84 coordinates in degrees (same length), longitude first: Seoul is about lon 127,
+        lat 37.5.
     warn_beyond_m
         Points farther than this from any node are flagged in ``beyond`` and a
         :class:`UserWarning` names how many.
     error_beyond_m
         Points farther than this are outside the network's area: :class:`InputError`.
 
+    Returns
+    -------
+    Snapped
+        One entry per point, in input order: ``node`` (int64 local node index), ``distance_m``
+        (float64 metres to that node), ``beyond`` (bool); it remembers the network, so the matrix
+        functions refuse it on another profile's node numbering.
+
     Raises
     ------
     InputError
-        For a negative distance, non-finite coordinates, mismatched lengths, or points more than
-        ``error_beyond_m`` from the network (the message gives how many and the first few indices
-        and coordinates).
+        For a negative distance, non-finite coordinates, mismatched lengths, coordinates outside
+        WGS84's ranges (longitude −180..180, latitude −90..90: lon and lat swapped, or metres
+        given), or points more than ``error_beyond_m`` from the network (the message gives how
+        many and the first few indices and coordinates).
     """
     for name, value in (("warn_beyond_m", warn_beyond_m), ("error_beyond_m", error_beyond_m)):
         if not value >= 0:  # also refuses NaN
@@ -97,6 +114,15 @@ def snap_points(
     if bad.any():
         idx = np.flatnonzero(bad)[:5].tolist()
         raise InputError("lon/lat", f"{int(bad.sum())} non-finite coordinate(s) at {idx}", "finite WGS84")
+    outside = (np.abs(lon_a) > 180.0) | (np.abs(lat_a) > 90.0)
+    if outside.any():
+        idx = np.flatnonzero(outside)
+        show = ", ".join(f"#{i} ({lon_a[i]:g}, {lat_a[i]:g})" for i in idx[:5])
+        raise InputError(
+            "lon/lat",
+            f"{len(idx)} of {len(lon_a)} point(s) outside WGS84's ranges: {show}",
+            "WGS84 degrees, longitude first (Seoul: lon ≈ 127, lat ≈ 37.5): lon and lat swapped, or metres?",
+        )
     x, y = to_metric(lon_a, lat_a)
     dist, node = _tree(pnet).query(np.column_stack([x, y])) if len(x) else (np.zeros(0), np.zeros(0, int))
     dist = np.asarray(dist, dtype=np.float64)
@@ -120,4 +146,11 @@ def snap_points(
             UserWarning,
             stacklevel=2,
         )
-    return Snapped(node=node, distance_m=dist, beyond=beyond, warn_beyond_m=float(warn_beyond_m))
+    return Snapped(
+        node=node,
+        distance_m=dist,
+        beyond=beyond,
+        warn_beyond_m=float(warn_beyond_m),
+        network=pnet.node_key,
+        network_name=f"{pnet.net.name}/{pnet.profile.name}",
+    )
