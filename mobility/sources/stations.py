@@ -35,6 +35,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -147,10 +148,11 @@ _OUTSIDE_SEOUL = re.compile(
 )
 _WS = re.compile(r"\s+")
 
-# Role -> normalized header names (exact match), in order of preference.
+# Role -> normalized header names (exact match), in order of preference. The last names are the
+# normalized schema's own (COLUMNS, upper-cased): a table this module wrote reads back the same.
 _EXACT: dict[str, tuple[str, ...]] = {
     "station_id": ("대여소_ID", "RENT_ID", "STATIONID", "STATION_ID"),
-    "number": ("대여소번호", "RENT_NO", "대여소번호(숫자)"),
+    "number": ("대여소번호", "RENT_NO", "대여소번호(숫자)", "NUMBER"),
     "id_or_number": ("대여소ID",),
     "name": ("대여소명", "보관소(대여소)명", "RENT_NM", "STATIONNAME", "NAME"),
     "name_with_number": ("RENT_ID_NM",),
@@ -160,7 +162,7 @@ _EXACT: dict[str, tuple[str, ...]] = {
     "lat": ("위도", "STA_LAT", "STATIONLATITUDE", "LAT", "LATITUDE"),
     "lon": ("경도", "STA_LONG", "STATIONLONGITUDE", "LON", "LONGITUDE"),
     "docks": ("거치대수", "HOLD_NUM", "거치대개수", "RACKTOTCNT", "DOCKS"),
-    "dock_type": ("운영방식",),
+    "dock_type": ("운영방식", "DOCK_TYPE"),
     "installed_on": ("설치시기", "기준시작일자", "설치일자", "INSTALLED_ON"),
     "bikes": ("PARKINGBIKETOTCNT",),
     "shared": ("SHARED",),
@@ -253,7 +255,7 @@ def _first_undecodable(raw: bytes) -> int:
 
 
 def _normalize_header(text: str) -> str:
-    text = text.replace("\ufeff", "")
+    text = unicodedata.normalize("NFC", text.replace("\ufeff", ""))
     text = _WS.sub("", text).strip("\"'")
     return text.upper() if text.isascii() else re.sub(r"[A-Za-z]+", lambda m: m.group(0).upper(), text)
 
@@ -332,9 +334,11 @@ def _detect_layout(labels: list[str]) -> _Layout:
 
 
 def _col(frame: pd.DataFrame, layout: _Layout, role: str) -> pd.Series | None:
+    """The column of ``role`` as stripped text, Hangul composed (NFC): a name or district written
+    in decomposed jamo (NFD, as macOS writes file names) equals the same text typed in Korea."""
     if role not in layout.roles:
         return None
-    return frame.iloc[:, layout.roles[role]].astype("string").str.strip()
+    return frame.iloc[:, layout.roles[role]].astype("string").str.strip().str.normalize("NFC")
 
 
 def _clean_text(s: pd.Series) -> pd.Series:

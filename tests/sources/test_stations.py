@@ -456,3 +456,36 @@ def test_master_list_has_no_dock_counts(data_dir: Path) -> None:
     assert loaded.table["docks"].isna().all()
     filled, assumed = fill_dock_counts(loaded.table["docks"], loaded.report)
     assert filled.notna().all() and sum(assumed.values()) == len(loaded.table)
+
+
+def test_a_written_station_table_reads_back_the_same(data_dir: Path, tmp_path: Path) -> None:
+    """``table.to_csv`` then ``load_station_list``: every row, number and dock type comes back.
+
+    The normalized schema's own ``number`` and ``dock_type`` headers were not recognised: the
+    station numbers (the key of the demand profiles and trips) came back empty without a word,
+    and stations without an ST-ID were dropped for having no key.
+    """
+    table = load_station_list("2025-12", data_dir).table
+    path = tmp_path / "my_stations.csv"
+    table.to_csv(path, index=False, encoding="utf-8")
+    back = load_station_list(path, data_dir)
+    assert not back.report.dropped and "name prefix differs from station number" not in back.report.warnings
+    assert len(back.table) == len(table) == 2799
+    cols = [c for c in COLUMNS if c != "source"]
+    pd.testing.assert_frame_equal(back.table[cols], table[cols])
+
+
+def test_decomposed_hangul_is_composed(data_dir: Path, tmp_path: Path) -> None:
+    """Names and districts in decomposed jamo (NFD, as macOS writes them) equal the typed ones."""
+    import unicodedata
+
+    text = "대여소번호,대여소명,자치구,위도,경도\n00102,망원역 1번출구 앞,마포구,37.5556,126.9106\n"
+    nfd = unicodedata.normalize("NFD", text)
+    assert "마포구" not in nfd
+    path = tmp_path / "nfd.csv"
+    path.write_text(nfd, encoding="utf-8")
+    loaded = load_station_list(path, data_dir)
+    assert loaded.table["gu"].tolist() == ["마포구"]
+    assert loaded.table["name"].tolist() == ["망원역 1번출구 앞"]
+    assert loaded.table["number"].tolist() == [102]  # the NFD header 대여소번호 is recognised too
+    assert "gu not one of Seoul's 25 districts" not in loaded.report.warnings
