@@ -112,7 +112,14 @@ class InventoryParams:
             ("rental_failure_weight", self.rental_failure_weight, self.rental_failure_weight >= 0, ">= 0"),
             ("return_failure_weight", self.return_failure_weight, self.return_failure_weight >= 0, ">= 0"),
             ("overflow_penalty", self.overflow_penalty, self.overflow_penalty >= 0, ">= 0"),
-            ("max_overflow", self.max_overflow, self.max_overflow >= 0, "an integer >= 0"),
+            (
+                "max_overflow",
+                self.max_overflow,
+                isinstance(self.max_overflow, (int, np.integer))
+                and not isinstance(self.max_overflow, bool)
+                and self.max_overflow >= 0,
+                "an integer >= 0 (bikes)",
+            ),
             ("tolerance", self.tolerance, self.tolerance >= 0, ">= 0"),
             ("tolerance_rel", self.tolerance_rel, self.tolerance_rel >= 0, ">= 0"),
         ]

@@ -284,6 +284,26 @@ def features_for_points(
     return out
 
 
+def _lon_lat(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``lon``, ``lat`` as float arrays, checked: same length, finite, WGS84 degrees."""
+    lon_a, lat_a = np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float))
+    if lon_a.shape != lat_a.shape:
+        raise InputError("lon/lat", f"{lon_a.shape} vs {lat_a.shape}", "arrays of the same length")
+    bad = ~(np.isfinite(lon_a) & np.isfinite(lat_a))
+    if bad.any():
+        idx = np.flatnonzero(bad)[:5].tolist()
+        raise InputError("lon/lat", f"{int(bad.sum())} non-finite coordinate(s) at {idx}", "finite WGS84")
+    outside = (np.abs(lon_a) > 180.0) | (np.abs(lat_a) > 90.0)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise InputError(
+            "lon/lat",
+            f"{int(outside.sum())} point(s) outside WGS84's ranges, e.g. #{i} ({lon_a[i]:g}, {lat_a[i]:g})",
+            "WGS84 degrees, longitude first (Seoul: lon ≈ 127, lat ≈ 37.5): lon and lat swapped?",
+        )
+    return lon_a, lat_a
+
+
 def _one_thread() -> Any:
     """Limit OpenMP to one thread: on a small shared machine the boosting model's threads
     oversubscribe the cores and run many times slower; one thread is also reproducible."""
@@ -436,10 +456,28 @@ class DemandPotentialModel:
         exclude_numbers: np.ndarray | None = None,
         age_years: np.ndarray | None = None,
     ) -> pd.DataFrame:
-        """Catchment features of WGS84 locations (see :func:`features_for_points`)."""
+        """Catchment features of WGS84 locations (see :func:`features_for_points`).
+
+        Parameters
+        ----------
+        lon, lat
+            WGS84 degrees, longitude first (Seoul: lon ≈ 127, lat ≈ 37.5), same length.
+        exclude_numbers, age_years
+            As in :func:`features_for_points`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per location, in input order.
+
+        Raises
+        ------
+        InputError
+            ``lon/lat`` of different lengths, not finite, or outside WGS84's ranges (swapped).
+        """
         from mobility.network.street import to_metric
 
-        lon_a, lat_a = np.asarray(lon, float), np.asarray(lat, float)
+        lon_a, lat_a = _lon_lat(lon, lat)
         x, y = to_metric(lon_a, lat_a)
         return features_for_points(
             self.layers,
@@ -476,7 +514,11 @@ class DemandPotentialModel:
             return np.asarray(self._models[name].predict(_design(features, MODEL_COLUMNS[name])), float)
 
     def predict_points(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Predicted trips per day of new stations at WGS84 locations."""
+        """Predicted trips per day (rentals + returns) of new stations at WGS84 locations.
+
+        ``lon``, ``lat``: degrees, longitude first, same length (see :meth:`features_for_points`).
+        Returns a float64 array, one value per location, in input order.
+        """
         return self.predict(self.features_for_points(lon, lat))
 
     def cross_validate(

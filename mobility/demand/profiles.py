@@ -54,6 +54,7 @@ that returned at ``return_station``.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,12 +135,12 @@ class StationProfiles:
     def index_of(self, station: int | str) -> int:
         """Row of a station given by number (``102``, ``"00102"``) or exact / partial name."""
         numbers = self.stations["number"].astype("int64").to_numpy()
-        key = str(station).strip()
+        key = unicodedata.normalize("NFC", str(station).strip())  # decomposed Hangul (macOS) too
         if key.isdigit():
             hit = np.flatnonzero(numbers == int(key))
             if hit.size:
                 return int(hit[0])
-        names = self.stations["name"].astype("string").fillna("")
+        names = self.stations["name"].astype("string").fillna("").str.normalize("NFC")
         exact = np.flatnonzero((names == key).to_numpy())
         if exact.size:
             return int(exact[0])

@@ -21,6 +21,7 @@ snapshot, so this module *derives* one, and every row says so (``derived = True`
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 import numpy as np
@@ -66,6 +67,23 @@ def real_net_flow(
     return net
 
 
+def _day(date: object, field_name: str) -> pd.Timestamp:
+    """The day of ``date`` (a ``YYYY-MM-DD`` text, a date or a timestamp), else an error naming
+    ``field_name``. A number is refused: ``pd.Timestamp(20230614)`` is 20 ms after 1970-01-01."""
+    if not isinstance(date, (str, datetime.date)):  # pd.Timestamp is a datetime.date
+        raise InputError(field_name, date, "a date YYYY-MM-DD (text, date or timestamp)")
+    try:
+        return pd.Timestamp(date).normalize()
+    except (ValueError, TypeError) as exc:
+        raise InputError(field_name, date, "a date YYYY-MM-DD") from exc
+
+
+def _clock_text(at: float) -> str:
+    """``HH:MM`` of ``at`` hours after midnight, rounded to the minute (22.9999 -> ``23:00``)."""
+    hh, mm = divmod(round(at * 60), 60)
+    return f"{hh:02d}:{mm:02d}"
+
+
 def _clock(text: str) -> float:
     parts = text.strip().split(":")
     try:
@@ -79,7 +97,7 @@ def _clock(text: str) -> float:
 
 def derive_snapshot(
     profiles: StationProfiles,
-    date: str | pd.Timestamp,
+    date: str | datetime.date,
     *,
     at: float | str = 22.0,
     curves: Sequence[DissatisfactionCurve] | None = None,
@@ -93,7 +111,8 @@ def derive_snapshot(
     profiles
         Station demand profiles (station list, hourly rates).
     date
-        The day (``YYYY-MM-DD``); its day type (weekday / weekend-holiday) picks the rates.
+        The day (``YYYY-MM-DD``, a date or a timestamp; not a number); its day type (weekday /
+        weekend-holiday) picks the rates.
     at
         Clock time of the snapshot, in hours (22.0) or as ``"HH:MM"``; after ``params.start_hour``.
     curves
@@ -112,10 +131,7 @@ def derive_snapshot(
     params = params or InventoryParams()
     if isinstance(at, str):
         at = _clock(at)
-    try:
-        day = pd.Timestamp(date).normalize()
-    except (ValueError, TypeError) as exc:
-        raise InputError("date", date, "a date YYYY-MM-DD") from exc
+    day = _day(date, "date")
     if not params.start_hour < at <= 24.0:
         raise InputError("at", at, f"a clock time after the morning start {params.start_hour:g} h")
     dtype = day_type(day)
@@ -145,24 +161,20 @@ def derive_snapshot(
     out["derived"] = True
     out["method"] = method
     out["date"] = day.strftime("%Y-%m-%d")
-    hh, mm = int(at), round((at - int(at)) * 60)
-    out["at"] = f"{hh:02d}:{mm:02d}"
+    out["at"] = _clock_text(at)
     return out
 
 
 def derive_snapshot_from_data(
     profiles: StationProfiles,
-    date: str,
+    date: str | datetime.date,
     *,
     at: float | str = 22.0,
     data_dir: object = None,
     params: InventoryParams | None = None,
 ) -> pd.DataFrame:
     """:func:`derive_snapshot` with the real trips of ``date`` when a full-day dataset holds it."""
-    try:
-        key = pd.Timestamp(date).strftime("%Y-%m-%d")
-    except (ValueError, TypeError) as exc:
-        raise InputError("--date", date, "a date YYYY-MM-DD") from exc
+    key = _day(date, "--date").strftime("%Y-%m-%d")
     trips = None
     if key in FULL_DAY_DATASETS:
         from pathlib import Path

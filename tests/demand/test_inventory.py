@@ -161,6 +161,7 @@ def test_step_rates_cover_the_horizon() -> None:
         ({"horizon_hours": 0}, "horizon_hours"),
         ({"step_minutes": -5}, "step_minutes"),
         ({"max_overflow": -1}, "max_overflow"),
+        ({"max_overflow": 2.5}, r"max_overflow: got 2.5; expected an integer"),  # was a TypeError later
         ({"overflow_penalty": -0.1}, "overflow_penalty"),
     ],
 )

@@ -104,3 +104,19 @@ def test_training_table_mean_daily_trips() -> None:
     assert t["trips_per_day"].iloc[0] == pytest.approx(6 * 181 / 181)  # Jan–Jun 2023 = 181 days
     assert t["imbalance_per_day"].iloc[0] == pytest.approx(6 * 19 / 181)  # |rentals - returns| a day
     assert t["age_years"].iloc[0] == pytest.approx(8.0, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "expected"),
+    [
+        # lengths differ: was a pyproj ProjError ("x, y, z, and time must be same size")
+        ([127.0], [37.5, 37.6], r"lon/lat: got '\(1,\) vs \(2,\)'; expected arrays of the same length"),
+        # lat first: was "x, y: got 'non-finite coordinates'; expected finite EPSG:5179 metres"
+        ([37.5], [127.0], r"lon/lat: .*outside WGS84's ranges, e.g. #0 \(37.5, 127\).*swapped"),
+        ([np.nan], [37.5], r"lon/lat: got '1 non-finite coordinate\(s\) at \[0\]'"),
+    ],
+)
+def test_bad_locations_name_lon_lat(lon: list[float], lat: list[float], expected: str) -> None:
+    model = DemandPotentialModel(_layers())
+    with pytest.raises(InputError, match=expected):
+        model.features_for_points(np.array(lon), np.array(lat))

@@ -150,6 +150,16 @@ def test_station_lookup_by_number_and_korean_name() -> None:
         prof.day_index("monday")
 
 
+def test_station_lookup_by_decomposed_hangul() -> None:
+    """A name pasted in decomposed jamo (NFD, from a macOS file name) finds its station; it was
+    refused with a message that showed the very same name."""
+    import unicodedata
+
+    prof = build_profiles(_trips(), _usage(), _stations())
+    assert prof.index_of(unicodedata.normalize("NFD", "서교동")) == 2
+    assert prof.index_of(unicodedata.normalize("NFD", "망원역")) == prof.index_of("망원역")
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     rows=st.lists(

@@ -85,3 +85,25 @@ def test_clock_strings() -> None:
         derive_snapshot(prof, "2023-05-10", at="late")
     with pytest.raises(InputError, match="at"):
         derive_snapshot(prof, "2023-05-10", at="22:75")
+
+
+def test_a_number_is_not_a_date() -> None:
+    """``pd.Timestamp(20230614)`` is 1970-01-01: the snapshot was silently dated 1970."""
+    from mobility.demand.snapshot import derive_snapshot_from_data
+
+    prof = _profiles()
+    with pytest.raises(InputError, match=r"date: got 20230614; expected a date YYYY-MM-DD"):
+        derive_snapshot(prof, 20230614)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"--date: got 20230614"):
+        derive_snapshot_from_data(prof, 20230614)  # type: ignore[arg-type]
+    import datetime
+
+    snap = derive_snapshot(prof, datetime.date(2023, 5, 10))
+    assert set(snap["date"]) == {"2023-05-10"}
+
+
+def test_clock_time_rounds_to_the_minute() -> None:
+    """22.9999 h was labelled ``22:60``."""
+    prof = _profiles()
+    assert set(derive_snapshot(prof, "2023-05-10", at=22.9999)["at"]) == {"23:00"}
+    assert set(derive_snapshot(prof, "2023-05-10", at=22.5)["at"]) == {"22:30"}
