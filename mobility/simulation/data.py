@@ -101,10 +101,47 @@ def load_station_set(source: str | Path, data_dir: Path | None = None) -> Statio
     return dataclasses.replace(ss, files=tuple(loaded.sources), notes=notes)
 
 
+REQUIRED_STATION_COLUMNS = ("gu", "lat", "lon", "docks")
+"""Columns a station table must have to be simulated; ``station_id``, ``number`` and ``name`` may
+be missing (a new station: no id, no number, rates from the demand-potential model)."""
+
+
 def station_set_from_table(t: pd.DataFrame, source: str) -> StationSet:
     """The simulated stations of a table in the normalized station schema
-    (:data:`mobility.sources.stations.COLUMNS`): a vintage, a station file or an uploaded list."""
+    (:data:`mobility.sources.stations.COLUMNS`): a vintage, a station file or an uploaded list.
+
+    Parameters
+    ----------
+    t
+        One row per station: ``gu``, ``lat``, ``lon`` (WGS84 degrees), ``docks`` and, where
+        known, ``station_id`` (``ST-4``), ``number`` (``102``, the key of the demand profiles)
+        and ``name``.
+    source
+        What the stations are called in the result (``source``).
+
+    Raises
+    ------
+    InputError
+        A required column is missing (:data:`REQUIRED_STATION_COLUMNS`), or a ``station_id`` or
+        ``number`` is given twice (a station would be simulated twice, its riders doubled).
+    """
+    missing = [c for c in REQUIRED_STATION_COLUMNS if c not in t.columns]
+    if missing:
+        need = list(REQUIRED_STATION_COLUMNS)
+        raise InputError("stations.columns", list(t.columns), f"columns {need} (missing {missing})")
+    for key in ("station_id", "number"):
+        if key in t.columns:
+            given = t[key].dropna().astype(str)
+            twice = given[given.duplicated()].unique().tolist()
+            if twice:
+                raise InputError(
+                    f"stations.{key}", ", ".join(twice[:5]), f"one row per station ({len(twice)} given twice)"
+                )
     out = t[[c for c in STATION_COLUMNS if c in t.columns]].copy()
+    for c in ("station_id", "number", "name"):
+        if c not in out.columns:
+            out[c] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out = out[list(STATION_COLUMNS)]
     docks = pd.to_numeric(out["docks"], errors="coerce")
     no_docks = int(docks.isna().sum())
     out["docks"] = docks.fillna(0).astype(np.int64)
@@ -219,7 +256,8 @@ def status_bikes(
 
     Rows are matched on ``station_id`` when the snapshot has it, else on ``number``. An unknown
     station, a negative or missing count is an error naming the row; a station of the set that
-    the snapshot lacks is an error too (data is never silently dropped). More bikes than docks is
+    the snapshot lacks is an error too (data is never silently dropped), and so are a count that
+    is not a whole number and two rows for one station. More bikes than docks is
     allowed (Seoul's capacity is soft): such a station counts as full until it falls below.
     Matched on ``number``, the rows whose ``station_id`` is given but is not that station's are
     counted in a note appended to ``notes``.
@@ -227,10 +265,12 @@ def status_bikes(
     if "bikes" not in status.columns:
         raise InputError(f"{field_name}.columns", list(status.columns), "a 'bikes' column")
     bikes = pd.to_numeric(status["bikes"], errors="coerce")
-    bad = bikes.isna() | (bikes < 0)
+    bad = bikes.isna() | (bikes < 0) | (bikes != bikes.round())
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{field_name}.bikes[row {i}]", status["bikes"].iloc[i], "a whole number >= 0")
+        value = status["bikes"].iloc[i]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise InputError(f"{field_name}.bikes[row {i}]", value, "a whole number >= 0")
     key = "station_id" if "station_id" in status.columns and status["station_id"].notna().all() else "number"
     if key not in status.columns:
         raise InputError(f"{field_name}.columns", list(status.columns), "a 'station_id' or 'number' column")
@@ -248,6 +288,14 @@ def status_bikes(
             f"{field_name}.{key}", ex, f"station ids of the simulated station set ({len(stations)} stations)"
         )
     rows = pos.reindex(skey.to_numpy()).to_numpy(np.int64)
+    twice = pd.Series(rows).duplicated(keep="first").to_numpy()
+    if twice.any():  # the last row would silently win
+        i = int(np.flatnonzero(twice)[0])
+        raise InputError(
+            f"{field_name}.{key}[row {i}]",
+            str(skey.iloc[i]),
+            f"one row per station ({int(twice.sum())} row(s) repeat a station of an earlier row)",
+        )
     if key == "number" and notes is not None and "station_id" in status.columns:
         notes.extend(_id_mismatch_notes(stations, status, rows, field_name))
     out = np.full(len(stations), -1, dtype=np.int64)

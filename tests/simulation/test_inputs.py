@@ -53,6 +53,45 @@ def test_status_is_matched_and_validated() -> None:
         status_bikes(st, pd.DataFrame({"station_id": ["ST-1", "ST-2"], "bikes": [1, 1]}))
 
 
+def test_status_rows_are_never_merged_or_rounded_silently() -> None:
+    """Two rows for ST-1 (the last one won) and 2.7 bikes (read as 2) were taken without a word."""
+    st = stations()
+    twice = pd.DataFrame({"station_id": ["ST-1", "ST-2", "ST-3", "ST-1"], "bikes": [5, 1, 1, 9]})
+    repeated = r"--status.station_id\[row 3\]: got 'ST-1'; expected one row per station"
+    with pytest.raises(InputError, match=repeated):
+        status_bikes(st, twice)
+    by_number = pd.DataFrame({"number": [101, 102, 103, 103], "bikes": [0, 0, 4, 4]})
+    with pytest.raises(InputError, match=r"number\[row 3\]: got '103'"):
+        status_bikes(st, by_number)
+    fraction = pd.DataFrame({"station_id": ["ST-1", "ST-2", "ST-3"], "bikes": [1.0, 2.7, 0]})
+    with pytest.raises(InputError, match=r"bikes\[row 1\]: got 2.7; expected a whole number >= 0"):
+        status_bikes(st, fraction)
+    whole = pd.DataFrame({"station_id": ["ST-1", "ST-2", "ST-3"], "bikes": [1.0, 2.0, 0.0]})
+    assert status_bikes(st, whole).tolist() == [1, 2, 0]
+
+
+def test_a_station_table_is_checked_before_it_is_simulated() -> None:
+    """A station given twice was simulated twice; a table without ``gu`` failed with KeyError."""
+    from mobility.simulation.data import station_set_from_table
+
+    st = stations()
+    with pytest.raises(InputError, match=r"stations.station_id: got 'ST-2'; expected one row per station"):
+        station_set_from_table(pd.concat([st, st.iloc[[1]]]), "mine")
+    again = st.assign(
+        station_id=pd.array(["ST-1", "ST-2", None], dtype="string"),
+        number=pd.array([101, 102, 101], dtype="Int64"),
+    )
+    with pytest.raises(InputError, match=r"stations.number: got '101'"):
+        station_set_from_table(again, "mine")
+    with pytest.raises(InputError, match=r"stations.columns: .*missing \['gu'\]"):
+        station_set_from_table(st.drop(columns=["gu"]), "mine")
+    # new stations: no id, no number, no name; several of them are not duplicates
+    new = st.drop(columns=["station_id", "number", "name"])
+    ss = station_set_from_table(new, "mine")
+    assert list(ss.table.columns) == ["station_id", "number", "name", "gu", "lat", "lon", "docks"]
+    assert ss.table["number"].isna().all() and ss.table["station_id"].isna().all()
+
+
 def routes_doc(stops: list[tuple[str, int]]) -> dict[str, object]:
     """A complete ``routes.json`` document (one truck visiting ``stops``: station id, quantity)."""
     route = TruckRoute(
