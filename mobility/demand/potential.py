@@ -284,26 +284,6 @@ def features_for_points(
     return out
 
 
-def _lon_lat(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``lon``, ``lat`` as float arrays, checked: same length, finite, WGS84 degrees."""
-    lon_a, lat_a = np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float))
-    if lon_a.shape != lat_a.shape:
-        raise InputError("lon/lat", f"{lon_a.shape} vs {lat_a.shape}", "arrays of the same length")
-    bad = ~(np.isfinite(lon_a) & np.isfinite(lat_a))
-    if bad.any():
-        idx = np.flatnonzero(bad)[:5].tolist()
-        raise InputError("lon/lat", f"{int(bad.sum())} non-finite coordinate(s) at {idx}", "finite WGS84")
-    outside = (np.abs(lon_a) > 180.0) | (np.abs(lat_a) > 90.0)
-    if outside.any():
-        i = int(np.flatnonzero(outside)[0])
-        raise InputError(
-            "lon/lat",
-            f"{int(outside.sum())} point(s) outside WGS84's ranges, e.g. #{i} ({lon_a[i]:g}, {lat_a[i]:g})",
-            "WGS84 degrees, longitude first (Seoul: lon ≈ 127, lat ≈ 37.5): lon and lat swapped?",
-        )
-    return lon_a, lat_a
-
-
 def _one_thread() -> Any:
     """Limit OpenMP to one thread: on a small shared machine the boosting model's threads
     oversubscribe the cores and run many times slower; one thread is also reproducible."""
@@ -475,9 +455,10 @@ class DemandPotentialModel:
         InputError
             ``lon/lat`` of different lengths, not finite, or outside WGS84's ranges (swapped).
         """
+        from mobility.network.snap import wgs84_points
         from mobility.network.street import to_metric
 
-        lon_a, lat_a = _lon_lat(lon, lat)
+        lon_a, lat_a = wgs84_points(lon, lat)
         x, y = to_metric(lon_a, lat_a)
         return features_for_points(
             self.layers,

@@ -37,7 +37,7 @@ from mobility.network.profiles import (
     get_profile,
     profiled,
 )
-from mobility.network.snap import Snapped, snap_points
+from mobility.network.snap import Snapped, snap_points, wgs84_points
 from mobility.network.street import HIGHWAY_CLASSES, StreetNetwork
 
 __all__ = [
@@ -63,5 +63,6 @@ __all__ = [
     "shortest_paths",
     "snap_points",
     "travel_matrix",
+    "wgs84_points",
     "within_radius",
 ]

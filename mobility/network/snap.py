@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from mobility.errors import InputError
@@ -64,6 +65,45 @@ def _tree(pnet: ProfiledNetwork) -> cKDTree:
     return cKDTree(np.column_stack([pnet.x, pnet.y]))
 
 
+def wgs84_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """``lon`` and ``lat`` as flat float64 arrays, checked as WGS84 points.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees, longitude first (Seoul: lon ≈ 127, lat ≈ 37.5); scalars or arrays of one length.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        ``(lon, lat)``, float64, one dimension.
+
+    Raises
+    ------
+    InputError
+        ``lon/lat`` of different lengths, not finite, or outside WGS84's ranges (longitude
+        −180..180, latitude −90..90: swapped, or metres given); the message names the first few.
+    """
+    lon_a = np.asarray(lon, dtype=np.float64).ravel()
+    lat_a = np.asarray(lat, dtype=np.float64).ravel()
+    if lon_a.shape != lat_a.shape:
+        raise InputError("lon/lat", f"{lon_a.shape} vs {lat_a.shape}", "arrays of the same length")
+    bad = ~(np.isfinite(lon_a) & np.isfinite(lat_a))
+    if bad.any():
+        idx = np.flatnonzero(bad)[:5].tolist()
+        raise InputError("lon/lat", f"{int(bad.sum())} non-finite coordinate(s) at {idx}", "finite WGS84")
+    outside = (np.abs(lon_a) > 180.0) | (np.abs(lat_a) > 90.0)
+    if outside.any():
+        idx = np.flatnonzero(outside)
+        show = ", ".join(f"#{i} ({lon_a[i]:g}, {lat_a[i]:g})" for i in idx[:5])
+        raise InputError(
+            "lon/lat",
+            f"{len(idx)} of {len(lon_a)} point(s) outside WGS84's ranges: {show}",
+            "WGS84 degrees, longitude first (Seoul: lon ≈ 127, lat ≈ 37.5): lon and lat swapped, or metres?",
+        )
+    return lon_a, lat_a
+
+
 def snap_points(
     pnet: ProfiledNetwork,
     lon: np.ndarray,
@@ -106,23 +146,7 @@ def snap_points(
     for name, value in (("warn_beyond_m", warn_beyond_m), ("error_beyond_m", error_beyond_m)):
         if not value >= 0:  # also refuses NaN
             raise InputError(name, value, "a distance in metres >= 0")
-    lon_a = np.asarray(lon, dtype=np.float64).ravel()
-    lat_a = np.asarray(lat, dtype=np.float64).ravel()
-    if lon_a.shape != lat_a.shape:
-        raise InputError("lon/lat", f"{lon_a.shape} vs {lat_a.shape}", "arrays of the same length")
-    bad = ~(np.isfinite(lon_a) & np.isfinite(lat_a))
-    if bad.any():
-        idx = np.flatnonzero(bad)[:5].tolist()
-        raise InputError("lon/lat", f"{int(bad.sum())} non-finite coordinate(s) at {idx}", "finite WGS84")
-    outside = (np.abs(lon_a) > 180.0) | (np.abs(lat_a) > 90.0)
-    if outside.any():
-        idx = np.flatnonzero(outside)
-        show = ", ".join(f"#{i} ({lon_a[i]:g}, {lat_a[i]:g})" for i in idx[:5])
-        raise InputError(
-            "lon/lat",
-            f"{len(idx)} of {len(lon_a)} point(s) outside WGS84's ranges: {show}",
-            "WGS84 degrees, longitude first (Seoul: lon ≈ 127, lat ≈ 37.5): lon and lat swapped, or metres?",
-        )
+    lon_a, lat_a = wgs84_points(lon, lat)
     x, y = to_metric(lon_a, lat_a)
     dist, node = _tree(pnet).query(np.column_stack([x, y])) if len(x) else (np.zeros(0), np.zeros(0, int))
     dist = np.asarray(dist, dtype=np.float64)

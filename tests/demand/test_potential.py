@@ -112,7 +112,7 @@ def test_training_table_mean_daily_trips() -> None:
         # lengths differ: was a pyproj ProjError ("x, y, z, and time must be same size")
         ([127.0], [37.5, 37.6], r"lon/lat: got '\(1,\) vs \(2,\)'; expected arrays of the same length"),
         # lat first: was "x, y: got 'non-finite coordinates'; expected finite EPSG:5179 metres"
-        ([37.5], [127.0], r"lon/lat: .*outside WGS84's ranges, e.g. #0 \(37.5, 127\).*swapped"),
+        ([37.5], [127.0], r"lon/lat: .*outside WGS84's ranges: #0 \(37.5, 127\).*swapped"),
         ([np.nan], [37.5], r"lon/lat: got '1 non-finite coordinate\(s\) at \[0\]'"),
     ],
 )
