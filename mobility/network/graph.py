@@ -38,6 +38,7 @@ import gzip
 import hashlib
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -345,7 +346,7 @@ def load_network(
         When a file cannot be parsed as a network.
     """
     name, path, inputs = _resolve_source(source, data_dir)
-    key = cache_key(inputs, loader="street_network", version=FORMAT_VERSION, name=name)
+    key = _network_key(name, inputs)
     if key in _MEMO:
         return _MEMO[key]
     if not use_cache:
@@ -363,7 +364,7 @@ def load_network(
         cached_file("graphs", key, ".npz", net.save_npz)
     try:
         net = StreetNetwork.load_npz(target)
-    except (OSError, ValueError, KeyError) as exc:  # a damaged cache entry: rebuild it once
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # damaged: rebuild once
         target.unlink(missing_ok=True)
         if progress is not None:
             progress(f"cached {name} network unreadable ({type(exc).__name__}); rebuilding")
@@ -372,6 +373,25 @@ def load_network(
     _remember_data_dir(net, data_dir)
     _MEMO[key] = net
     return net
+
+
+def _network_key(name: str, inputs: list[Path]) -> str:
+    return cache_key(inputs, loader="street_network", version=FORMAT_VERSION, name=name)
+
+
+def network_key(source: str | Path = "osm-all", data_dir: Path | str | None = None) -> str:
+    """The fingerprint :func:`load_network` gives ``source`` (its cache key), without loading it.
+
+    For the keys of results derived from a network: it changes when the network's input files
+    (their content included) or the loader's format version do.
+
+    Raises
+    ------
+    DataNotFoundError, InputError
+        As :func:`load_network` does for an unknown or absent source.
+    """
+    name, _path, inputs = _resolve_source(source, data_dir)
+    return _network_key(name, inputs)
 
 
 def _remember_data_dir(net: StreetNetwork, data_dir: Path | str | None) -> None:

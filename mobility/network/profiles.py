@@ -42,7 +42,7 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy.sparse.csgraph import connected_components
 
-from mobility.cache import cached_file
+from mobility.cache import array_key, cached_load
 from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.network.graph import load_network
 from mobility.network.ktdb import match_hourly_speeds
@@ -422,7 +422,10 @@ def apply_profile(
         edges_outside_largest_scc=int((~keep_e).sum()),
         components=n_comp_used,
     )
-    fp = hashlib.sha256(f"{net.fingerprint}|{prof.key()}|{hourly_kph is not None}".encode()).hexdigest()[:20]
+    # the speeds themselves, not only whether there are any: KTDB speeds matched onto ``net``
+    # change when the KTDB files do, and ``net.fingerprint`` does not cover those files
+    speeds = "none" if hourly_kph is None else array_key(np.asarray(hourly_kph, dtype=np.float64))
+    fp = hashlib.sha256(f"{net.fingerprint}|{prof.key()}|{speeds}".encode()).hexdigest()[:20]
     return ProfiledNetwork(
         net=net,
         profile=prof,
@@ -473,5 +476,5 @@ def matched_hourly_speeds(net: StreetNetwork, data_dir: Path | str | None = None
         with tmp.open("wb") as fh:
             np.save(fh, out)
 
-    path = cached_file("ktdb_match", key, ".npy", build)
-    return np.load(path)
+    out: np.ndarray = cached_load("ktdb_match", key, ".npy", build, np.load)
+    return out

@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mobility.arrays import FloatArray
-from mobility.cache import array_key, cache_key, cached_file
+from mobility.cache import array_key, cache_key, cached_load
 from mobility.placement.candidates import snap, walking_cover
 
 __all__ = ["WalkingCoverage", "covered_points", "walking_coverage"]
@@ -87,21 +87,34 @@ def walking_coverage(
 ) -> WalkingCoverage:
     """Walking coverage of stations at ``lon``/``lat`` (WGS84) over the 100 m population grid.
 
-    The result is cached on disk, keyed on the station coordinates, the radius, the network and
-    the population grid file.
+    The result is cached on disk, keyed on the station coordinates, the radius, the population
+    grid file, the network's files (:func:`~mobility.network.graph.network_key`) and the walk
+    profile's parameters.
     """
+    from mobility.network.graph import network_key
+    from mobility.network.profiles import get_profile
     from mobility.sources.population import load_population_grid
 
     lon_a, lat_a = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
     grid_loaded = load_population_grid(data_dir)
-    key = cache_key(grid_loaded.sources, stations=array_key(lon_a, lat_a), radius_m=radius_m, network=network)
+    key = cache_key(
+        grid_loaded.sources,
+        stations=array_key(lon_a, lat_a),
+        radius_m=radius_m,
+        network=network,
+        network_key=network_key(network, data_dir),
+        walk=get_profile("walk").key(),
+        v=2,
+    )
 
     def build(tmp: Path) -> None:
         result = _compute(lon_a, lat_a, grid_loaded.table, radius_m, network, data_dir)
         tmp.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
 
-    path = cached_file("coverage", key, ".json", build)
-    return WalkingCoverage(**json.loads(path.read_text(encoding="utf-8")))
+    def load(path: Path) -> WalkingCoverage:
+        return WalkingCoverage(**json.loads(path.read_text(encoding="utf-8")))
+
+    return cached_load("coverage", key, ".json", build, load)
 
 
 def _compute(

@@ -30,6 +30,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from mobility.cache import file_digest
 from mobility.errors import DataFileError
 from mobility.quality import QualityReport
 from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, data_file, family_datasets
@@ -251,7 +252,7 @@ def load_dongs(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDataFrame]:
 
 
 @lru_cache(maxsize=4)
-def _boundary_cached(path: str, mtime_ns: int) -> BaseGeometry:
+def _boundary_cached(path: str, digest: str) -> BaseGeometry:
     frame = load_districts(Path(path).parent.parent).table
     return frame.geometry.union_all()
 
@@ -262,10 +263,10 @@ def seoul_boundary(data_dir: Path | str | None = None) -> BaseGeometry:
     Returns
     -------
     shapely.Polygon or shapely.MultiPolygon
-        Cached per file (path and modification time).
+        Cached per file (path and content: :func:`mobility.cache.file_digest`).
     """
     path = data_file(data_dir, DISTRICTS_RELPATH, "Seoul gu boundaries")
-    return _boundary_cached(str(path.resolve()), path.stat().st_mtime_ns)
+    return _boundary_cached(str(path.resolve()), file_digest(path))
 
 
 DATASETS: list[DatasetSpec] = family_datasets(

@@ -19,14 +19,14 @@ import pickle
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
-from mobility.cache import cache_key, files_stamp
+from mobility.cache import cache_key
 from mobility.config import cache_dir, resolve_data_dir
 from mobility.errors import MobilityError
 from mobility.io import atomic_path
@@ -440,18 +440,49 @@ def _load_one(spec: DatasetSpec, root: Path) -> DatasetInfo:
     return info
 
 
+_INFO_FORMAT = 2
+"""Version of the cached :class:`DatasetInfo` rows: bump when a row's meaning changes."""
+
+
+def _code_files() -> list[Path]:
+    """The code a cached row depends on: every module of :mod:`mobility.sources` and the modules
+    whose objects a row holds (:class:`~mobility.quality.QualityReport`, the errors' messages)."""
+    import mobility.errors
+    import mobility.quality
+
+    extra = [Path(str(m.__file__)) for m in (mobility.quality, mobility.errors)]
+    return [*sorted(Path(base.__file__).parent.glob("*.py")), *extra]
+
+
 def _info_key(spec: DatasetSpec, root: Path) -> str:
     """Cache key of a dataset's row: its files, every other file its loader reads
-    (:func:`dataset_dependencies`, absent ones included as absent), the source modules' code and
-    the spec."""
+    (:func:`dataset_dependencies`, absent ones included as absent), the code (:func:`_code_files`)
+    and the spec; files by content (:func:`mobility.cache.file_fingerprint`)."""
     path = root / spec.relpath
     files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
-    code = sorted(Path(base.__file__).parent.glob("*.py"))
+    deps = dataset_dependencies(spec)
+    present = [root / rel for rel in deps if (root / rel).is_file()]
     return cache_key(
-        [*files, *code],
+        [*files, *present, *_code_files()],
         dataset=spec.name,
         expected_rows=spec.expected_rows,
-        depends_on=files_stamp(root, dataset_dependencies(spec)),
+        absent=[rel for rel in deps if not (root / rel).is_file()],
+        format=_INFO_FORMAT,
+    )
+
+
+def _complete(info: object) -> bool:
+    """Whether an unpickled row has every field the code's classes have now (a row pickled by an
+    older version lacks the fields added since, and would fail when shown)."""
+    if not isinstance(info, DatasetInfo):
+        return False
+    parts: list[object] = [info, *info.checks]
+    if info.report is not None:
+        parts.append(info.report)
+    return all(
+        isinstance(part, (DatasetInfo, Check, QualityReport))
+        and all(hasattr(part, f.name) for f in fields(part))
+        for part in parts
     )
 
 
@@ -465,7 +496,7 @@ def _load_one_cached(spec: DatasetSpec, root: Path) -> DatasetInfo:
         try:
             with entry.open("rb") as fh:
                 info = pickle.load(fh)
-            if isinstance(info, DatasetInfo):
+            if _complete(info):
                 return replace(info, cached=True)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             pass  # a damaged or outdated entry is rebuilt below
@@ -486,10 +517,11 @@ def dataset_info(
     """Load every dataset of the data directory and describe it.
 
     Each tabular dataset's row is cached (``<cache>/catalog``), keyed on the fingerprints (path,
-    size, modification time) of its files, of the other files its loader reads
-    (:func:`dataset_dependencies`, e.g. the number <-> ST-ID lookup's) and of the source modules'
-    code: a second call on an unchanged data directory reads the rows instead of loading every
-    table again.
+    size, modification time, content digest) of its files, of the other files its loader reads
+    (:func:`dataset_dependencies`, e.g. the number <-> ST-ID lookup's) and of the code that makes
+    a row (the source modules, :mod:`mobility.quality`, :mod:`mobility.errors`): a second call on
+    an unchanged data directory reads the rows instead of loading every table again. A row
+    pickled by an older version that lacks a field of today's classes is loaded again.
 
     Parameters
     ----------

@@ -189,7 +189,9 @@ def test_fetched_graph_round_trips_through_graphml(monkeypatch: pytest.MonkeyPat
         fetch_osm_graph(network_type="boat")
 
 
-def test_damaged_cache_entry_is_rebuilt(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["not a zip", "cut in half"])
+def test_damaged_cache_entry_is_rebuilt(tmp_path: Path, damage: str) -> None:
+    """Garbage, or a real ``.npz`` cut short (``BadZipFile``, not a ``ValueError``): rebuilt."""
     import networkx as nx
     import osmnx as ox
 
@@ -205,7 +207,8 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path: Path) -> None:
     net = load_network(path)
     entry = cache_dir("graphs") / f"{net.fingerprint}.npz"
     assert entry.exists()
-    entry.write_bytes(b"not a zip")
+    raw = entry.read_bytes()
+    entry.write_bytes(b"not a zip" if damage == "not a zip" else raw[: len(raw) // 2])
     clear_memory_cache()
     again = load_network(path)
     assert again.n_edges == 1 and again.length_m.tolist() == [97.0]

@@ -12,6 +12,7 @@ from mobility.sources import catalog
 from mobility.sources.base import DatasetSpec, Loaded
 from mobility.sources.catalog import all_datasets, data_check, dataset_dependencies, dataset_info
 from mobility.sources.stations import STATION_VINTAGES, TRIPS_WITH_BOTH_KEYS
+from tests.test_cache_keys import one_dataset
 
 
 def test_station_and_trip_rows_depend_on_the_number_lookup_files() -> None:
@@ -29,21 +30,8 @@ def test_a_changed_lookup_file_rebuilds_the_cached_row(
 ) -> None:
     """The row of a station list is rebuilt when the API dump (read through the lookup) changes."""
     calls: list[int] = []
+    one_dataset(monkeypatch, tmp_path, calls)
     api = tmp_path / STATION_VINTAGES["api-2025-05"]
-    api.parent.mkdir(parents=True)
-    api.write_text("number\n1\n2\n", encoding="utf-8")
-    (tmp_path / "own.csv").write_text("number\n1\n2\n3\n", encoding="utf-8")
-
-    def load(root: Path) -> Loaded[pd.DataFrame]:
-        known = set(pd.read_csv(root / STATION_VINTAGES["api-2025-05"])["number"])
-        table = pd.read_csv(root / "own.csv")
-        report = QualityReport("s", rows_read=len(table))
-        report.drop("number not in the number-ID lookup", ~table["number"].isin(known))
-        calls.append(len(known))
-        return Loaded(table, report)
-
-    specs = [DatasetSpec("stations_x", "stations", "own.csv", "a station list", load=load)]
-    monkeypatch.setattr(catalog, "all_datasets", lambda data_dir=None: specs)
     first = dataset_info(tmp_path)[0]
     assert first.report is not None and first.report.dropped["number not in the number-ID lookup"] == 1
     assert dataset_info(tmp_path)[0].cached and calls == [2]
