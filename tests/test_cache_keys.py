@@ -109,6 +109,20 @@ def test_travel_matrix_of_sources_ab_and_target_c_is_not_served_for_a_and_bc(cac
     assert one_by_two.shape == (1, 2) and one_by_two.ravel().tolist() == [100.0, 200.0]
 
 
+def test_a_cut_short_matrix_entry_is_computed_again(cache: Path) -> None:
+    """A ``.npy`` cut in half (a full disk) raised numpy's 'Failed to read all data'."""
+    from mobility.network.matrix import travel_matrix
+    from mobility.network.profiles import apply_profile
+
+    walk = apply_profile(_line("cache-keys-cut-matrix"), "walk")
+    first = travel_matrix(walk, np.array([0, 1, 2, 3]), weight="length")
+    (entry,) = (cache / "matrices").glob("*.npy")
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    again = travel_matrix(walk, np.array([0, 1, 2, 3]), weight="length")
+    assert np.array_equal(first, again) and again[0, 3] == 300.0
+    assert np.array_equal(np.load(entry), np.load(entry))  # rewritten whole
+
+
 def test_within_radius_of_sources_ab_and_target_c_is_not_served_for_a_and_bc(cache: Path) -> None:
     from mobility.network.matrix import within_radius
     from mobility.network.profiles import apply_profile

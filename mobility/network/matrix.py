@@ -59,6 +59,18 @@ def default_threads() -> int:
     return max(1, min(n, 2))
 
 
+def _cached_matrix(path: Path) -> np.ndarray | None:
+    """The matrix cached at ``path``, or ``None`` when there is none or it cannot be read (cut
+    short by a full disk or an interrupted copy of the cache: deleted, to be computed again)."""
+    if not path.exists():
+        return None
+    try:
+        return np.asarray(np.load(path))
+    except (OSError, ValueError, EOFError):
+        path.unlink(missing_ok=True)
+        return None
+
+
 def _nodes(pnet: ProfiledNetwork, nodes: Nodes, what: str) -> np.ndarray:
     """Node indices of ``nodes`` on ``pnet``, checked: whole numbers in range, and points snapped
     to this network's node numbering (a :class:`Snapped` of another profile would silently
@@ -307,9 +319,8 @@ def travel_matrix(
         )
     key = array_key(np.frombuffer(f"{pnet.fingerprint}|{weight}|m2m".encode(), np.uint8), src, tgt)
     path = cache_dir("matrices") / f"{key}.npy"
-    if use_cache and path.exists():
-        ints = np.load(path)
-    else:
+    ints = _cached_matrix(path) if use_cache else None
+    if ints is None:
         us, inv_s = np.unique(src, return_inverse=True)
         ut, inv_t = np.unique(tgt, return_inverse=True)
         nthreads = threads or default_threads()
