@@ -640,6 +640,23 @@ def _lookup_fingerprint(lk: pd.DataFrame) -> str:
     return str(int(pd.util.hash_pandas_object(lk.reset_index(drop=True), index=False).sum()))
 
 
+def _cached_ingest(
+    paths: list[Path], parquet: Path, meta: Path, lookup: pd.DataFrame
+) -> tuple[IngestResult, pd.DataFrame]:
+    """The cached ingest of ``paths`` (``parquet`` and its ``meta`` JSON), or a fresh one when
+    there is none or it cannot be read (cut short by a full disk: deleted and built again)."""
+    if parquet.is_file() and meta.is_file():
+        try:
+            info = json.loads(meta.read_text(encoding="utf-8"))
+            return IngestResult(**{**info, "out": parquet}), pd.read_parquet(parquet)
+        except Exception:  # any reader's error: the entry is damaged, build it again
+            parquet.unlink(missing_ok=True)
+            meta.unlink(missing_ok=True)
+    result = ingest_trips(paths, parquet, lookup=lookup)
+    atomic_write_json(meta, result.to_dict())
+    return result, pd.read_parquet(parquet)
+
+
 def load_trips(source: str | Path | list[Path], data_dir: Path | str | None = None) -> Loaded[pd.DataFrame]:
     """Trips as a normalized pandas table (via :func:`ingest_trips` and a cached Parquet file).
 
@@ -668,13 +685,7 @@ def load_trips(source: str | Path | list[Path], data_dir: Path | str | None = No
     folder = cache_dir("trips")
     parquet = folder / f"{key}.parquet"
     meta = folder / f"{key}.json"
-    if parquet.is_file() and meta.is_file():
-        info = json.loads(meta.read_text(encoding="utf-8"))
-        result = IngestResult(**{**info, "out": parquet})
-    else:
-        result = ingest_trips(paths, parquet, lookup=lk)
-        atomic_write_json(meta, result.to_dict())
-    table = pd.read_parquet(parquet)
+    result, table = _cached_ingest(paths, parquet, meta, lk)
     table = table.astype(
         {
             "rent_station": "Int64",

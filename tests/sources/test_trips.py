@@ -212,3 +212,19 @@ def test_trailing_comma_and_malformed_first_line() -> None:
     first_bad = tr.load_trips(FIX / "first_row_malformed.csv")
     assert first_bad.report.rows_read == 2 and first_bad.report.rows_kept == 1
     assert dict(first_bad.report.dropped) == {"malformed CSV line (wrong number of fields)": 1}
+
+
+def test_a_cut_short_trip_cache_entry_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Parquet entry cut short (a full disk) raised pyarrow's ArrowInvalid on every later load."""
+    from mobility import config
+
+    monkeypatch.setenv("MOBILITY_CACHE_DIR", str(tmp_path / "cache"))
+    config.get_settings.cache_clear()
+    try:
+        first = tr.load_trips(FIX / "official_2021_utf8_bom.csv", tmp_path).table
+        (entry,) = (tmp_path / "cache" / "trips").glob("*.parquet")
+        entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+        again = tr.load_trips(FIX / "official_2021_utf8_bom.csv", tmp_path).table
+        pd.testing.assert_frame_equal(first, again)
+    finally:
+        config.get_settings.cache_clear()
