@@ -162,9 +162,23 @@ def cached_load(
     load
         Reads the entry at the path it is given.
     """
-    path = cached_file(kind, key, suffix, build)
+    got = load_or_discard(cached_file(kind, key, suffix, build), load)
+    return got if got is not None else load(cached_file(kind, key, suffix, build))
+
+
+def load_or_discard(path: Path, load: Callable[[Path], T]) -> T | None:
+    """``load(path)`` of a cache entry, or ``None`` when there is none or it cannot be read.
+
+    An entry its reader refuses (cut short by a full disk, an interrupted copy of the cache
+    folder: ``EOFError``, ``zipfile.BadZipFile``, pyarrow's and numpy's errors...) is deleted, so
+    the caller builds it again. The one place that decides what a damaged entry is; callers that
+    write their entries themselves (``travel_matrix``, ``load_trips``) use it as
+    :func:`cached_load` does.
+    """
+    if not path.exists():
+        return None
     try:
         return load(path)
-    except Exception:  # any reader's error: the entry is damaged, rebuild it
+    except Exception:  # any reader's error: the entry is damaged
         path.unlink(missing_ok=True)
-    return load(cached_file(kind, key, suffix, build))
+        return None

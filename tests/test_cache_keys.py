@@ -123,6 +123,19 @@ def test_a_cut_short_matrix_entry_is_computed_again(cache: Path) -> None:
     assert np.array_equal(np.load(entry), np.load(entry))  # rewritten whole
 
 
+def test_a_cut_short_radius_entry_is_computed_again(cache: Path) -> None:
+    """The ``.radius.npz`` of ``within_radius`` goes through the same damaged-entry check."""
+    from mobility.network.matrix import within_radius
+    from mobility.network.profiles import apply_profile
+
+    walk = apply_profile(_line("cache-keys-cut-radius"), "walk")
+    first = within_radius(walk, np.array([0, 1]), np.array([2, 3]), 250.0, weight="length")
+    (entry,) = (cache / "matrices").glob("*.radius.npz")
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    again = within_radius(walk, np.array([0, 1]), np.array([2, 3]), 250.0, weight="length")
+    assert (first != again).nnz == 0 and again[0, 0] == 200.0
+
+
 def test_within_radius_of_sources_ab_and_target_c_is_not_served_for_a_and_bc(cache: Path) -> None:
     from mobility.network.matrix import within_radius
     from mobility.network.profiles import apply_profile

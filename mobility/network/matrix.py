@@ -30,7 +30,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from mobility.cache import array_key
+from mobility.cache import array_key, load_or_discard
 from mobility.config import cache_dir
 from mobility.errors import InputError
 from mobility.io import atomic_path
@@ -57,18 +57,6 @@ def default_threads() -> int:
     except AttributeError:  # pragma: no cover - non-Linux
         n = os.cpu_count() or 1
     return max(1, min(n, 2))
-
-
-def _cached_matrix(path: Path) -> np.ndarray | None:
-    """The matrix cached at ``path``, or ``None`` when there is none or it cannot be read (cut
-    short by a full disk or an interrupted copy of the cache: deleted, to be computed again)."""
-    if not path.exists():
-        return None
-    try:
-        return np.asarray(np.load(path))
-    except (OSError, ValueError, EOFError):
-        path.unlink(missing_ok=True)
-        return None
 
 
 def _nodes(pnet: ProfiledNetwork, nodes: Nodes, what: str) -> np.ndarray:
@@ -319,7 +307,7 @@ def travel_matrix(
         )
     key = array_key(np.frombuffer(f"{pnet.fingerprint}|{weight}|m2m".encode(), np.uint8), src, tgt)
     path = cache_dir("matrices") / f"{key}.npy"
-    ints = _cached_matrix(path) if use_cache else None
+    ints = load_or_discard(path, np.load) if use_cache else None
     if ints is None:
         us, inv_s = np.unique(src, return_inverse=True)
         ut, inv_t = np.unique(tgt, return_inverse=True)
@@ -414,8 +402,9 @@ def within_radius(
         np.frombuffer(f"{pnet.fingerprint}|{weight}|r{radius!r}".encode(), np.uint8), src, tgt, so, to
     )
     path = cache_dir("matrices") / f"{key}.radius.npz"
-    if use_cache and path.exists():
-        return sp.load_npz(path).tocsr()
+    cached = load_or_discard(path, sp.load_npz) if use_cache else None
+    if cached is not None:
+        return cached.tocsr()
     base = float(radius) - float(so.min(initial=0.0)) - float(to.min(initial=0.0))
     us, inv_s = np.unique(src, return_inverse=True)
     ut, inv_t = np.unique(tgt, return_inverse=True)

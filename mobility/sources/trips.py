@@ -49,7 +49,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from mobility.cache import cache_key
+from mobility.cache import cache_key, load_or_discard
 from mobility.config import cache_dir, resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, MobilityError
 from mobility.io import atomic_path, atomic_write_json
@@ -645,13 +645,10 @@ def _cached_ingest(
 ) -> tuple[IngestResult, pd.DataFrame]:
     """The cached ingest of ``paths`` (``parquet`` and its ``meta`` JSON), or a fresh one when
     there is none or it cannot be read (cut short by a full disk: deleted and built again)."""
-    if parquet.is_file() and meta.is_file():
-        try:
-            info = json.loads(meta.read_text(encoding="utf-8"))
-            return IngestResult(**{**info, "out": parquet}), pd.read_parquet(parquet)
-        except Exception:  # any reader's error: the entry is damaged, build it again
-            parquet.unlink(missing_ok=True)
-            meta.unlink(missing_ok=True)
+    info = load_or_discard(meta, lambda p: json.loads(p.read_text(encoding="utf-8")))
+    table = load_or_discard(parquet, pd.read_parquet) if info is not None else None
+    if info is not None and table is not None:
+        return IngestResult(**{**info, "out": parquet}), table
     result = ingest_trips(paths, parquet, lookup=lookup)
     atomic_write_json(meta, result.to_dict())
     return result, pd.read_parquet(parquet)
