@@ -10,7 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["iso_date"]
+import pandas as pd
+
+from mobility.errors import InputError
+
+__all__ = ["iso_date", "parse_date"]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -27,3 +31,31 @@ def iso_date(text: str) -> dt.date:
     if not _DATE.fullmatch(s):
         raise ValueError(f"not YYYY-MM-DD: {text!r}")
     return dt.date.fromisoformat(s)
+
+
+def parse_date(text: object, option: str = "--day") -> pd.Timestamp:
+    """``YYYY-MM-DD`` (a date or a timestamp object is taken as is) -> the day at midnight.
+
+    Parameters
+    ----------
+    text
+        The value given.
+    option
+        The option or field the value was given as, for the error.
+
+    Returns
+    -------
+    pandas.Timestamp
+        The day, normalized to midnight.
+
+    Raises
+    ------
+    InputError
+        Naming ``option`` when ``text`` is not a calendar date written ``YYYY-MM-DD``.
+    """
+    if isinstance(text, dt.date):  # a pandas Timestamp is one too
+        return pd.Timestamp(text).normalize()
+    try:
+        return pd.Timestamp(iso_date(str(text) if text is not None else ""))
+    except ValueError as exc:
+        raise InputError(option, text, "a date YYYY-MM-DD (e.g. 2023-06-14)") from exc

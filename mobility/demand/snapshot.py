@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mobility.dates import parse_date
 from mobility.demand.holidays import day_type
 from mobility.demand.inventory import DissatisfactionCurve, InventoryParams, curves_from_profiles
 from mobility.demand.profiles import HOURS, StationProfiles
@@ -65,17 +66,6 @@ def real_net_flow(
         rows = pos.loc[st[m].astype("int64")].to_numpy()
         np.add.at(net, rows, sign * w[m])
     return net
-
-
-def _day(date: object, field_name: str) -> pd.Timestamp:
-    """The day of ``date`` (a ``YYYY-MM-DD`` text, a date or a timestamp), else an error naming
-    ``field_name``. A number is refused: ``pd.Timestamp(20230614)`` is 20 ms after 1970-01-01."""
-    if not isinstance(date, (str, datetime.date)):  # pd.Timestamp is a datetime.date
-        raise InputError(field_name, date, "a date YYYY-MM-DD (text, date or timestamp)")
-    try:
-        return pd.Timestamp(date).normalize()
-    except (ValueError, TypeError) as exc:
-        raise InputError(field_name, date, "a date YYYY-MM-DD") from exc
 
 
 def _clock_text(at: float) -> str:
@@ -131,7 +121,7 @@ def derive_snapshot(
     params = params or InventoryParams()
     if isinstance(at, str):
         at = _clock(at)
-    day = _day(date, "date")
+    day = parse_date(date, "date")
     if not params.start_hour < at <= 24.0:
         raise InputError("at", at, f"a clock time after the morning start {params.start_hour:g} h")
     dtype = day_type(day)
@@ -174,7 +164,7 @@ def derive_snapshot_from_data(
     params: InventoryParams | None = None,
 ) -> pd.DataFrame:
     """:func:`derive_snapshot` with the real trips of ``date`` when a full-day dataset holds it."""
-    key = _day(date, "--date").strftime("%Y-%m-%d")
+    key = parse_date(date, "--date").strftime("%Y-%m-%d")
     trips = None
     if key in FULL_DAY_DATASETS:
         from pathlib import Path

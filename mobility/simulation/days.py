@@ -10,43 +10,15 @@ the one range check of ``mobility simulate --day`` (through the season model,
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 
-from mobility.dates import iso_date
+from mobility.dates import parse_date
 from mobility.errors import InputError
 
 __all__ = ["check_day_in_data", "check_day_in_years", "data_years", "parse_date"]
-
-def parse_date(text: object, option: str = "--day") -> pd.Timestamp:
-    """``YYYY-MM-DD`` (a date or a timestamp object is taken as is) -> the day at midnight.
-
-    Parameters
-    ----------
-    text
-        The value given.
-    option
-        The option or field the value was given as, for the error.
-
-    Returns
-    -------
-    pandas.Timestamp
-        The day, normalized to midnight.
-
-    Raises
-    ------
-    InputError
-        Naming ``option`` when ``text`` is not a calendar date written ``YYYY-MM-DD``.
-    """
-    if isinstance(text, dt.date):  # a pandas Timestamp is one too
-        return pd.Timestamp(text).normalize()
-    try:
-        return pd.Timestamp(iso_date(str(text) if text is not None else ""))
-    except ValueError as exc:
-        raise InputError(option, text, "a date YYYY-MM-DD (e.g. 2023-06-14)") from exc
 
 
 def check_day_in_years(day: pd.Timestamp, years: Collection[int], option: str = "--day") -> None:
