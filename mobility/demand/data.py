@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from mobility.cache import cache_key
+from mobility.cache import cache_key, load_or_discard
 from mobility.config import cache_dir, resolve_data_dir
 from mobility.demand.profiles import ProfileParams, StationProfiles, build_profiles
 from mobility.io import atomic_path, atomic_write_json
@@ -98,18 +98,26 @@ def load_profiles(
     table_path = folder / f"{key}.profiles.parquet"
     od_path = folder / f"{key}.od.parquet"
     meta_path = folder / f"{key}.meta.json"
-    # meta.json is written last (each file atomically): an entry without it was interrupted
-    if not rebuild and table_path.exists() and od_path.exists() and meta_path.exists():
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        prof = StationProfiles.from_frame(pd.read_parquet(table_path), pd.read_parquet(od_path))
-        return StationProfiles(
-            stations=prof.stations,
-            rent=prof.rent,
-            ret=prof.ret,
-            od=prof.od,
-            alpha=meta.get("alpha", {}),
-            report=_report_from_dict(meta.get("report")),
-        )
+    # meta.json is written last (each file atomically): an entry without it was interrupted, and
+    # an entry whose files cannot be read (cut short, an interrupted copy) loses its meta.json
+    # through ``load_or_discard``, so it is built again
+    if not rebuild and table_path.exists() and od_path.exists():
+
+        def load(meta: Path) -> StationProfiles:
+            doc = json.loads(meta.read_text(encoding="utf-8"))
+            prof = StationProfiles.from_frame(pd.read_parquet(table_path), pd.read_parquet(od_path))
+            return StationProfiles(
+                stations=prof.stations,
+                rent=prof.rent,
+                ret=prof.ret,
+                od=prof.od,
+                alpha=doc.get("alpha", {}),
+                report=_report_from_dict(doc.get("report")),
+            )
+
+        cached = load_or_discard(meta_path, load)
+        if cached is not None:
+            return cached
     prof = build_profiles(load_trip_tables(root), load_usage(root), load_stations(root), params=params)
     write_profiles(prof, table_path, od_path)
     atomic_write_json(meta_path, {"alpha": prof.alpha, "report": prof.report.to_dict()})  # last

@@ -710,7 +710,7 @@ def fit_targets_from_data(
     """
     from dataclasses import asdict
 
-    from mobility.cache import cache_key
+    from mobility.cache import cache_key, load_or_discard
     from mobility.config import cache_dir, resolve_data_dir
     from mobility.demand.data import STATION_SOURCE, normalize_usage
     from mobility.io import atomic_path
@@ -730,9 +730,8 @@ def fit_targets_from_data(
     read = {"stations": st_loaded.sources, "usage": usage.sources}
     layers.sources.update({name: files[0] for name, files in read.items() if files})
     layers.station_trips = pd.Series(layers.station_number).map(trips).to_numpy(float)
-    if path.exists():
-        feats = pd.read_parquet(path)
-    else:
+    feats = load_or_discard(path, pd.read_parquet)  # a damaged entry is deleted and built again
+    if feats is None:
         feats = DemandPotentialModel(layers, params).features_for_points(
             train["lon"].to_numpy(float),
             train["lat"].to_numpy(float),

@@ -43,9 +43,9 @@ def _fake_build(builds: list[int]) -> Any:
     return build
 
 
-def test_an_entry_without_its_meta_is_built_again(
-    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fake_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[int]]:
+    """A data folder of one trips file, and ``load_profiles`` building from fakes; the list
+    grows by one at each build."""
     data_dir = tmp_path / "data"
     (data_dir / "ttareungi").mkdir(parents=True)
     (data_dir / "ttareungi" / "trips.csv").write_text("x\n1\n", encoding="utf-8")
@@ -53,6 +53,13 @@ def test_an_entry_without_its_meta_is_built_again(
     monkeypatch.setattr(demand_data, "build_profiles", _fake_build(builds))
     for loader in ("load_trip_tables", "load_usage", "load_stations"):
         monkeypatch.setattr(demand_data, loader, lambda root: None)
+    return data_dir, builds
+
+
+def test_an_entry_without_its_meta_is_built_again(
+    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir, builds = _fake_data(tmp_path, monkeypatch)
     first = demand_data.load_profiles(data_dir)
     assert builds == [1] and first.alpha == {"weekday": 0.5}
     meta = next((own_cache / "demand").glob("*.meta.json"))
@@ -62,3 +69,20 @@ def test_an_entry_without_its_meta_is_built_again(
     assert builds == [1, 1] and meta.exists()
     assert again.alpha == {"weekday": 0.5} and again.report.dropped["no station"] == 3
     assert demand_data.load_profiles(data_dir).report.dropped["no station"] == 3 and builds == [1, 1]
+
+
+@pytest.mark.parametrize("damaged", ["profiles", "od", "meta"])
+def test_a_cut_short_entry_is_built_again(
+    own_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damaged: str
+) -> None:
+    """A file of the entry cut short (a full disk, an interrupted copy) raised pyarrow's or
+    json's error on every later call; it is now built again."""
+    data_dir, builds = _fake_data(tmp_path, monkeypatch)
+    demand_data.load_profiles(data_dir)
+    suffix = {"profiles": ".profiles.parquet", "od": ".od.parquet", "meta": ".meta.json"}[damaged]
+    entry = next((own_cache / "demand").glob(f"*{suffix}"))
+    entry.write_bytes(entry.read_bytes()[: len(entry.read_bytes()) // 2])
+    again = demand_data.load_profiles(data_dir)
+    assert builds == [1, 1] and again.alpha == {"weekday": 0.5}
+    assert list(again.stations["name"]) == ["가", "나"]
+    assert demand_data.load_profiles(data_dir).alpha == {"weekday": 0.5} and builds == [1, 1]

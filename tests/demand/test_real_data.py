@@ -107,3 +107,25 @@ def test_citywide_hourly_shape_matches_uci_counts(profiles, data_dir: Path) -> N
         ours = profiles.rent[:, d].sum(axis=0)
         r = np.corrcoef(counts / counts.sum(), ours / ours.sum())[0, 1]
         assert r > floor, (d, r)
+
+
+def test_a_cut_short_potential_features_entry_is_built_again(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The training stations' features cut short in the cache (a full disk, an interrupted copy)
+    raised pyarrow's error on every later fit; the entry is now built again, to the same model."""
+    from mobility import config
+    from mobility.demand.potential import fit_from_data
+
+    monkeypatch.setenv("MOBILITY_CACHE_DIR", str(tmp_path / "cache"))
+    config.get_settings.cache_clear()
+    try:
+        points = (np.array([126.9780, 127.0276]), np.array([37.5665, 37.4979]))
+        first, _ = fit_from_data(data_dir, use_network=False)
+        (entry,) = (tmp_path / "cache" / "demand").glob("*.potential.parquet")
+        entry.write_bytes(entry.read_bytes()[:100])
+        again, _ = fit_from_data(data_dir, use_network=False)
+        assert pd.read_parquet(entry).shape[0] > 2000  # rebuilt whole
+        np.testing.assert_allclose(again.predict_points(*points), first.predict_points(*points))
+    finally:
+        config.get_settings.cache_clear()
