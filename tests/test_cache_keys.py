@@ -360,3 +360,57 @@ def test_seoul_boundary_memo_follows_a_same_size_and_mtime_replacement(tmp_path:
     assert seoul_boundary(tmp_path).bounds[0] == pytest.approx(126.9)
     _same_size_and_mtime(f, districts("126.80"))
     assert seoul_boundary(tmp_path).bounds[0] == pytest.approx(126.8)
+
+
+# ---- the plan's rider simulation ---------------------------------------------------------------
+
+
+def _simulation_key(monkeypatch: pytest.MonkeyPatch, root: Path, stations: pd.DataFrame) -> str:
+    """The cache key ``mobility plan``'s rider simulation files one network's figures under."""
+    from mobility import cache as cache_module
+    from mobility.simulation.data import StationSet
+    from mobility.simulation.model import RiderParams
+    from mobility.simulation.plans import _run_network
+
+    keys: list[str] = []
+
+    def record(kind: str, key: str, suffix: str, build: object) -> Path:
+        keys.append(key)
+        out = root / "figures.json"
+        out.write_text("{}", encoding="utf-8")
+        return out
+
+    monkeypatch.setattr(cache_module, "cached_file", record)
+    ss = StationSet(stations, source="test")
+    _run_network(
+        ss, None, None, day="2019-06-12", replications=1, seed=0, params=RiderParams(), root=root,
+        label="before",
+    )  # fmt: skip
+    return keys[0]
+
+
+def test_plan_simulation_key_follows_the_districts_and_the_potential_model_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A station's district sets its district figures and usage trend, and the population grid
+    and layers rate the new stations: none of them was in the key, so a plan with corrected
+    districts (or a new population grid) was served the figures of the old one."""
+    root = tmp_path / "data"
+    for rel in ("ttareungi/trips.csv", "population/seoul_pop_grid_100m.csv", "layers/lanes.geojson"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("a\n1\n", encoding="utf-8")
+    stations = pd.DataFrame(
+        {
+            "station_id": ["ST-1", "ST-2"], "number": [101, 102], "name": ["가", "나"],
+            "gu": ["종로구", "중구"], "lat": [37.57, 37.56], "lon": [126.98, 126.99], "docks": [10, 12],
+        }
+    )  # fmt: skip
+    first = _simulation_key(monkeypatch, root, stations)
+    assert _simulation_key(monkeypatch, root, stations.copy()) == first
+    moved = stations.assign(gu=["종로구", "종로구"])
+    assert _simulation_key(monkeypatch, root, moved) != first
+    _same_size_and_mtime(root / "population" / "seoul_pop_grid_100m.csv", b"a\n2\n")
+    assert _simulation_key(monkeypatch, root, stations) != first
+    later = _simulation_key(monkeypatch, root, stations)
+    _same_size_and_mtime(root / "layers" / "lanes.geojson", b"a\n3\n")
+    assert _simulation_key(monkeypatch, root, stations) != later

@@ -12,8 +12,9 @@ that the plan reports the served share next to the walking coverage.
   scenario does not state it, the derived evening snapshot itself (what ``mobility simulate``
   uses for a station vintage). The document says which.
 * **Cache.** Each network's figures are cached on disk, keyed on the stations (ids, numbers,
-  positions, docks, start bikes), the day, replications, seed, rider parameters, the code version and the
-  fingerprints of the data files: re-planning with an unchanged baseline reuses the "before" run.
+  districts, positions, docks, start bikes), the day, replications, seed, rider parameters, the
+  code version and the fingerprints of every data file the simulation reads: re-planning with an
+  unchanged baseline reuses the "before" run.
 """
 
 from __future__ import annotations
@@ -56,8 +57,16 @@ def _baseline_set(plan: Plan) -> StationSet:
 
 
 def _data_inputs(root: Path) -> list[Path]:
-    files = [*(root / "ttareungi").glob("*.csv"), *(root / "osm").glob("*")]
-    return sorted(p for p in files if p.is_file())
+    """Every file the rider simulation reads: the Ttareungi tables (profiles, trips, usage), the
+    street networks (ride and walk times) and what the demand-potential model reads to rate the
+    new stations (the population grid and the context layers)."""
+    files = [
+        *(root / "ttareungi").glob("*.csv"),
+        *(root / "osm").glob("*"),
+        root / "population" / "seoul_pop_grid_100m.csv",
+        *(root / "layers").glob("*"),
+    ]
+    return sorted({p for p in files if p.is_file()})
 
 
 def _run_network(
@@ -81,6 +90,8 @@ def _run_network(
         st["station_id"].astype(str).str.cat(sep="|"),
         # the numbers the trips and demand profiles are matched on
         st["number"].astype("Int64").astype("string").fillna("").str.cat(sep="|"),
+        # the district of each station: its district figures and the district usage trend
+        st["gu"].astype("string").fillna("").str.cat(sep="|"),
         st[["lat", "lon"]].to_numpy(float).copy(),
         st["docks"].to_numpy(np.int64).copy(),
         np.zeros(0) if bikes is None else np.asarray(bikes, np.int64).copy(),
@@ -214,8 +225,9 @@ def simulate_plan(
 
 def _with_simulation_inputs(prov: Provenance, root: Path) -> Provenance:
     """``prov`` with the files the rider simulation read (the inputs of its cache key: every
-    Ttareungi table behind the demand profiles, trips and usage, and the street networks of the
-    ride and walk times), fingerprinted as ``simulation.<folder>.<file stem>``."""
+    Ttareungi table behind the demand profiles, trips and usage, the street networks of the
+    ride and walk times, and the population grid and layers of the demand-potential model),
+    fingerprinted as ``simulation.<folder>.<file stem>``."""
     from mobility.provenance import dataset_version
 
     added = {f"simulation.{p.parent.name}.{p.stem}": dataset_version(p) for p in _data_inputs(root)}
