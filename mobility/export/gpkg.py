@@ -17,6 +17,7 @@ GEOMETRY_TYPES = {
     "coverage": "MultiPolygon",
     "districts": "MultiPolygon",
     "routes": "LineString",
+    "depots": "Point",
     "stops": "Point",
 }
 """Declared geometry type of each layer (also for empty layers, so QGIS shows them all)."""

@@ -1,7 +1,7 @@
 """The neutral layer model every map writer takes: :class:`MapLayers`.
 
 Writers (GeoJSON, GeoPackage, GBFS, CSV, HTML, PNG/SVG) never see a ``Plan`` or a
-``RebalancingPlan``; they see six GeoDataFrames in EPSG:4326 built once here:
+``RebalancingPlan``; they see seven GeoDataFrames in EPSG:4326 built once here:
 
 ``existing_stations``
     station_id, number, name, gu, docks, bikes, bikes_estimated (bool), kind="existing".
@@ -14,6 +14,8 @@ Writers (GeoJSON, GeoPackage, GBFS, CSV, HTML, PNG/SVG) never see a ``Plan`` or 
     when a baseline is known, ``*_before`` and ``*_change`` columns.
 ``routes``
     truck_id, truck, n_stops, bikes_picked, bikes_dropped, distance_km, color (LineString).
+``depots``
+    depot_id, name, trucks (how many of the depot's trucks have stops), where routes start and end.
 ``stops``
     truck_id, seq, station_id, name, arrival, quantity (+ pick-up, - drop-off), load_after.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -47,7 +50,9 @@ from mobility.rebalancing.plan import RebalancingPlan
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.sources.base import CRS_METRIC, CRS_WGS84
 
-LAYER_NAMES = ("existing_stations", "new_stations", "coverage", "districts", "routes", "stops")
+LAYER_NAMES = (
+    "existing_stations", "new_stations", "coverage", "districts", "routes", "depots", "stops",
+)  # fmt: skip
 """Layer names, in drawing order from the bottom (districts first when drawing)."""
 
 DEFAULT_FLEET = 45_000
@@ -71,7 +76,7 @@ TRUCK_COLORS = (
 COLUMN_DTYPES: dict[str, str] = {
     **dict.fromkeys(
         ("docks", "bikes", "stations", "n_stops", "bikes_picked", "bikes_dropped", "seq", "quantity",
-         "load_after", "bikes_before", "bikes_after"),
+         "load_after", "bikes_before", "bikes_after", "trucks"),
         "int64",
     ),
     **dict.fromkeys(("population", "population_covered", "predicted_trips", "distance_km"), "float64"),
@@ -94,6 +99,7 @@ def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
 STATION_COLUMNS = ("station_id", "number", "name", "gu", "docks", "bikes", "bikes_estimated", "kind")
 NEW_COLUMNS = ("station_id", "name", "gu", "docks", "bikes", "population_covered", "predicted_trips", "kind")
 ROUTE_COLUMNS = ("truck_id", "truck", "n_stops", "bikes_picked", "bikes_dropped", "distance_km", "color")
+DEPOT_COLUMNS = ("depot_id", "name", "trucks")
 STOP_COLUMNS = (
     "truck_id", "seq", "station_id", "name", "arrival", "quantity", "load_after",
     "bikes_before", "bikes_after", "color",
@@ -106,8 +112,9 @@ class MapLayers:
 
     Attributes
     ----------
-    existing_stations, new_stations, coverage, districts, routes, stops
-        The layers; any may be empty but all have their columns.
+    existing_stations, new_stations, coverage, districts, routes, depots, stops
+        The layers; any may be empty but all have their columns. ``depots`` are where a night's
+        trucks start and end (``trucks``: how many of its trucks have stops).
     title
         Human title (map heading, GBFS system name).
     water
@@ -124,6 +131,7 @@ class MapLayers:
     coverage: gpd.GeoDataFrame = field(default_factory=lambda: _empty(("gu", "kind")))
     districts: gpd.GeoDataFrame = field(default_factory=lambda: _empty(("gu_kr", "gu_en")))
     routes: gpd.GeoDataFrame = field(default_factory=lambda: _empty(ROUTE_COLUMNS))
+    depots: gpd.GeoDataFrame = field(default_factory=lambda: _empty(DEPOT_COLUMNS))
     stops: gpd.GeoDataFrame = field(default_factory=lambda: _empty(STOP_COLUMNS))
     title: str = "따릉이 network"
     water: gpd.GeoDataFrame = field(default_factory=lambda: _empty(("kind",)))
@@ -131,7 +139,7 @@ class MapLayers:
     night: RebalancingPlan | None = None
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """The six data layers by name (the GeoPackage/GeoJSON layer names)."""
+        """The seven data layers by name (the GeoPackage/GeoJSON layer names)."""
         return {name: getattr(self, name) for name in LAYER_NAMES}
 
     def counts(self) -> dict[str, int]:
@@ -139,9 +147,11 @@ class MapLayers:
         return {name: len(gdf) for name, gdf in self.layers().items()}
 
     def with_routes(self, other: MapLayers) -> MapLayers:
-        """These layers with ``other``'s routes and stops (a plan plus its night's routes)."""
+        """These layers with ``other``'s routes, depots and stops (a plan plus its night's routes)."""
         meta = {**self.meta, **other.meta}
-        return replace(self, routes=other.routes, stops=other.stops, meta=meta, night=other.night)
+        return replace(
+            self, routes=other.routes, depots=other.depots, stops=other.stops, meta=meta, night=other.night
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -731,19 +741,18 @@ def layers_from_routes(
         else _empty(ROUTE_COLUMNS)
     )
     stops_gdf = _points(pd.DataFrame(stop_rows)) if stop_rows else _empty(STOP_COLUMNS)
+    depots = _depot_layer(night)
     title = "따릉이 야간 재배치 (nightly rebalancing)"
-    layers = MapLayers(routes=routes, stops=stops_gdf, title=title)
+    layers = MapLayers(routes=routes, depots=depots, stops=stops_gdf, title=title)
     meta: dict[str, Any] = {}
     if problem is not None:
         layers = _snapshot_layers(layers, problem, data_dir, with_water=with_water)
         meta = dict(layers.meta)
     elif data_dir is not None:
         base = layers_from_network(data_dir, with_water=with_water)
-        layers = replace(base, routes=routes, stops=stops_gdf, title=title)
+        layers = replace(base, routes=routes, depots=depots, stops=stops_gdf, title=title)
         meta = {k: v for k, v in base.meta.items() if k not in ("citywide", "coverage")}
     if data_dir is not None or problem is not None:
-        xy = ([d.lon for d in night.depots], [d.lat for d in night.depots])
-        depots = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*xy), crs=CRS_WGS84)
         stations = layers.existing_stations if problem is not None else stops_gdf
         meta["extent"] = night_extent(stations, routes, depots)
     layers.night = night
@@ -754,6 +763,16 @@ def layers_from_routes(
         "trucks": sum(1 for r in night.routes if r.stops),
     }
     return layers
+
+
+def _depot_layer(night: RebalancingPlan) -> gpd.GeoDataFrame:
+    """The night's depots as points, each with the number of its trucks that have stops."""
+    if not night.depots:
+        return _empty(DEPOT_COLUMNS)
+    used = Counter(r.depot_id for r in night.routes if r.stops)
+    rows = [{"depot_id": d.id, "name": d.name, "trucks": used[d.id], "lat": d.lat, "lon": d.lon}
+            for d in night.depots]  # fmt: skip
+    return _points(pd.DataFrame(rows))
 
 
 def _snapshot_layers(

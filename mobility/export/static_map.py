@@ -33,6 +33,7 @@ from mobility.export.layers import MapLayers, night_summary, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
+    DEPOT_COLOR,
     DISTRICT_EDGE,
     NEW_COLOR,
     WATER_COLOR,
@@ -97,6 +98,7 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
         _draw_areas(ax, layers, handles)
         _draw_stations(ax, layers, handles)
         _draw_routes(ax, layers, handles)
+        _draw_depots(ax, layers, handles)
         _label_districts(ax, d)
         ax.set_axis_off()
         ax.set_aspect("equal")
@@ -207,6 +209,21 @@ def _draw_routes(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
             handles.append(
                 Line2D([], [], marker=STOP_MARKERS[kind], ms=8, ls="", color="#444", label=f"{label} ({n})")
             )
+
+
+def _draw_depots(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
+    """The night's depots as white-edged black squares above the routes and stops, named."""
+    if not len(layers.depots):
+        return
+    dm = layers.depots.to_crs(CRS_METRIC)
+    x, y = dm.geometry.x.to_numpy(), dm.geometry.y.to_numpy()
+    ax.scatter(x, y, s=150, marker="s", c=DEPOT_COLOR, edgecolors="white", linewidths=1.2, zorder=9)
+    box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}
+    for xx, yy, name in zip(x, y, dm["name"].astype(str), strict=True):
+        ax.annotate(name, (xx, yy), xytext=(7, 5), textcoords="offset points", fontsize=7,
+                    color=DEPOT_COLOR, zorder=9, clip_on=True, bbox=box)  # fmt: skip
+    label = f"차고지 depot ({len(dm)})"
+    handles.append(Line2D([], [], marker="s", ms=8, ls="", color=DEPOT_COLOR, label=label))
 
 
 def _draw_stops(ax: Any, s: Any, color: str) -> None:

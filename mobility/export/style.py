@@ -14,6 +14,8 @@ DISTRICT_EDGE = "#555555"
 COVERAGE_COLOR = "#2ca02c"
 NEW_COLOR = "#d62728"
 STATION_CMAP = "YlOrBr"
+DEPOT_COLOR = "#111111"
+"""Depots (where a night's trucks start and end): a black square, white-edged, on both maps."""
 ATTRIBUTION = (
     "Stations: Seoul Open Data Plaza (KOGL Type 1) · Districts: KOSTAT/SGIS · "
     "Water: © OpenStreetMap contributors (ODbL)"

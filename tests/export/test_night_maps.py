@@ -134,3 +134,39 @@ def test_stop_symbols_and_per_truck_legend_for_many_trucks(
     path = write_static_map(layers, tmp_path / "map.svg")
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text(encoding="utf-8"))
     assert sum(t.startswith("트럭 ") for t in texts) == 20  # one legend entry per truck
+
+
+def test_depots_are_drawn_and_exported(
+    night: tuple[RebalancingProblem, dict[str, Any]], data_dir: Path, tmp_path: Path
+) -> None:
+    """Where the trucks start and end was in routes.json and the route sheet but on no map and in
+    no GIS layer: a reviewer could not see which centre a route belongs to."""
+    import pyogrio
+
+    from mobility.export.gpkg import write_gpkg
+
+    problem, doc = night
+    two = {
+        **doc,
+        "depots": [
+            {"id": "D1", "name": "상암 센터", "lon": 126.89, "lat": 37.57},
+            {"id": "D2", "name": "신촌 센터", "lon": 126.94, "lat": 37.555},  # no truck of its own
+        ],
+    }
+    layers = layers_from_routes(two, data_dir, with_water=False, problem=problem)
+    dep = layers.depots
+    assert dep["depot_id"].tolist() == ["D1", "D2"] and dep["name"].tolist() == ["상암 센터", "신촌 센터"]
+    assert dep["trucks"].tolist() == [doc["totals"]["trucks_used"], 0]
+    assert dep.geometry.x.tolist() == pytest.approx([126.89, 126.94])
+    x0, y0, x1, y1 = layers.meta["extent"]
+    assert x0 < 126.89 < x1 and y0 < 37.57 < y1  # the frame takes the depots in
+    (trace,) = [t for t in build_figure(layers).data if t.meta == "depots"]
+    assert list(trace.x) == pytest.approx([126.89, 126.94]) and trace.name == "차고지 depot (2)"
+    assert [c[1] for c in trace.customdata] == ["상암 센터", "신촌 센터"]
+    svg = write_static_map(layers, tmp_path / "night.svg").read_text(encoding="utf-8")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "차고지 depot (2)" in texts and "상암 센터" in texts and "신촌 센터" in texts
+    gpkg = write_gpkg(layers, tmp_path / "night.gpkg")
+    got = pyogrio.read_dataframe(gpkg, layer="depots")
+    assert got["name"].tolist() == ["상암 센터", "신촌 센터"]
+    assert got["trucks"].tolist() == dep["trucks"].tolist()
