@@ -27,6 +27,7 @@ from mobility.export.layers import MapLayers, night_summary, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
+    DEPOT_COLOR,
     DISTRICT_EDGE,
     NEW_COLOR,
     STATION_CMAP,
@@ -201,6 +202,7 @@ def build_figure(layers: MapLayers, *, choropleth: str | None = None, title: str
             )
     _add_stations(fig, layers)
     _add_routes(fig, layers)
+    _add_depots(fig, layers)
     _add_stop_legend(fig, layers)
     _layout(fig, layers, title or layers.title)
     return fig
@@ -298,14 +300,16 @@ def _add_routes(fig: Any, layers: MapLayers) -> None:
 
     stops = layers.stops
     for i, r in enumerate(layers.routes.itertuples(index=False)):
-        # A route without length (null geometry) keeps its legend entry; its stop is drawn below.
-        coords = np.round(np.asarray(r.geometry.coords), 6) if r.geometry is not None else np.empty((0, 2))
+        # A route without length (null geometry: its one stop is at its depot) keeps its legend
+        # entry through one gap point (plotly.js lists no trace without points); its stop is
+        # drawn below.
+        coords = np.round(np.asarray(r.geometry.coords), 6) if r.geometry is not None else None
         group = f"truck-{r.truck_id}"
         label = f"{r.truck} ({r.n_stops} stops, {r.distance_km:.1f} km)"
         fig.add_trace(
             go.Scatter(
-                x=coords[:, 0],
-                y=coords[:, 1],
+                x=[None] if coords is None else coords[:, 0],
+                y=[None] if coords is None else coords[:, 1],
                 mode="lines",
                 line={"color": r.color, "width": 3},
                 name=label,
@@ -361,6 +365,27 @@ def _add_routes(fig: Any, layers: MapLayers) -> None:
                     " · 적재 load after %{customdata[6]}<extra></extra>",
                 )
             )
+
+
+def _add_depots(fig: Any, layers: MapLayers) -> None:
+    """The night's depots: white-edged black squares, with the number of trucks in the hover."""
+    if not len(layers.depots):
+        return
+    d = layers.depots
+    marker = {"symbol": "square", "size": 14, "color": DEPOT_COLOR, "line": {"width": 2, "color": "white"}}
+    custom = np.column_stack([d["depot_id"].astype(str), d["name"].astype(str), d["trucks"].astype(str)])
+    fig.add_trace(
+        _points(
+            d,
+            marker=marker,
+            name=f"차고지 depot ({len(d)})",
+            meta="depots",
+            customdata=custom,
+            hovertemplate="<b>차고지 depot %{customdata[1]}</b><br>%{customdata[0]}"
+            " · 트럭 trucks %{customdata[2]}<extra></extra>",
+            legendrank=595,
+        )
+    )
 
 
 def _add_stop_legend(fig: Any, layers: MapLayers) -> None:
@@ -544,6 +569,7 @@ def layer_trace_counts(layers: MapLayers) -> dict[str, int]:
         "existing_stations": len(layers.existing_stations),
         "new_stations": len(layers.new_stations),
         "routes": len(layers.routes),
+        "depots": len(layers.depots),
         "stops": len(layers.stops),
     }
 

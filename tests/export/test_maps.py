@@ -207,3 +207,33 @@ def test_online_tiles_are_opt_in(full_layers: MapLayers, tmp_path: Path) -> None
     assert len(tiled.data) == len(offline.data)
     with pytest.raises(InputError, match="tiles"):
         to_tiled_figure(offline, "google")
+
+
+@pytest.mark.slow
+def test_a_route_at_its_depot_keeps_its_legend_entry_in_chromium(  # type: ignore[no-untyped-def]
+    browser, current_layers: MapLayers, tmp_path: Path
+) -> None:
+    """A truck whose one stop is at its depot drives 0 km (a null route geometry). The PNG listed
+    it, but plotly.js lists no trace without points, so the HTML legend lost it: the real Seoul
+    night's map.html listed 13 of its 14 trucks. The depots are drawn and listed too."""
+    from mobility.export.layers import layers_from_routes
+    from mobility.export.synthetic import synthetic_routes
+    from mobility.rebalancing.plan import RebalancingPlan
+
+    doc = synthetic_routes(current_layers.existing_stations, trucks=2, stops=3, seed=4)
+    short = doc["routes"][1]
+    short["stops"] = short["stops"][:1]
+    short["path"] = [[short["stops"][0]["lon"], short["stops"][0]["lat"]]]
+    short["distance_km"] = 0.0
+    at = short["stops"][0]
+    doc["depots"] = [{"id": "D1", "name": "성수 운영센터", "lon": at["lon"], "lat": at["lat"]}]
+    night = layers_from_routes(RebalancingPlan.model_validate(doc))
+    assert night.routes.geometry.isna().tolist() == [False, True]
+    path = write_html_map(current_layers.with_routes(night), tmp_path / "night.html")
+    page, summary, errors, _, _ = open_offline(browser, path, tmp_path / "night.png")
+    page.close()
+    assert errors == []
+    legend = " ".join(summary["legend"])
+    assert "트럭 T1 (3 stops" in legend and "트럭 T2 (1 stops, 0.0 km)" in legend
+    assert "차고지 depot (1)" in legend and summary["depots"]["points"] == 1
+    assert summary["stops"]["points"] == 4
