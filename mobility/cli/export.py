@@ -24,7 +24,7 @@ from mobility.cli.common import (
 from mobility.errors import DataFileError, InputError
 
 if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
-    from mobility.export.layers import MapLayers
+    from mobility.export.layers import MapLayers, NightStations
 
 SOURCE_ARG = "PLAN_OR_ROUTES"
 DOCUMENTS = "a plan.json (from `mobility plan`), a routes.json (from `mobility rebalance`) or 'current'"
@@ -100,13 +100,15 @@ def _document_errors(option: str, value: str | Path) -> Iterator[None]:
         raise InputError(option, str(value), f"{expected}; {exc.path.name}: {exc.problem}") from exc
 
 
-def _load(option: str, value: str | Path, root: Path, *, with_water: bool) -> MapLayers:
+def _load(
+    option: str, value: str | Path, root: Path, *, with_water: bool, night: NightStations | None = None
+) -> MapLayers:
     """:func:`~mobility.export.layers.load_layers`, its errors naming ``option``."""
     from mobility.export.layers import load_layers
 
     try:
         with _document_errors(option, value):
-            return load_layers(value, root, with_water=with_water)
+            return load_layers(value, root, with_water=with_water, problem=night)
     except InputError as exc:
         if exc.field != SOURCE_ARG or option == SOURCE_ARG:
             raise
@@ -123,10 +125,20 @@ def _is_routes(option: str, value: str | Path) -> bool:
         return is_routes_dict(read_json(Path(value)))
 
 
-def _check_documents(source: str, fmt: ExportFormat, routes: Path | None) -> None:
-    """``--routes`` is a routes document; csv (route sheets) has routes to write."""
+def _check_documents(source: str, fmt: ExportFormat, routes: Path | None, status: Path | None) -> None:
+    """``--routes`` is a routes document; csv (route sheets) has routes to write; ``--status``
+    comes with a routes.json source."""
     if routes is not None and not _is_routes("--routes", routes):
         raise InputError("--routes", str(routes), "a routes.json (from mobility rebalance), not a plan")
+    if status is not None:
+        if not status.is_file():
+            raise InputError("--status", str(status), "an existing status snapshot file (CSV/Parquet/JSON)")
+        if routes is not None or not _is_routes(SOURCE_ARG, source):
+            raise InputError(
+                "--status",
+                str(status),
+                "only with a routes.json as PLAN_OR_ROUTES (the night it was planned on)",
+            )
     if fmt is ExportFormat.csv and routes is None and not _is_routes(SOURCE_ARG, source):
         raise InputError(
             "--format",
@@ -134,6 +146,20 @@ def _check_documents(source: str, fmt: ExportFormat, routes: Path | None) -> Non
             "a routes.json source or --routes for csv (the trucks' route sheets); "
             "geojson, gpkg or gbfs for a plan or 'current'",
         )
+
+
+def _night_stations(source: str, status: Path, root: Path) -> NightStations:
+    """The stations of the snapshot ``--status`` (those the routes were planned on), with a note
+    per reason rows were left out; an error naming ``--status`` when a route stops elsewhere."""
+    from mobility.export.layers import NightStations, read_json, routes_document
+    from mobility.rebalancing.night import snapshot_stations, status_notes
+
+    snapshot, table, report = snapshot_stations(status, root)
+    for line in status_notes(report):
+        err_console.print(f"note: {line}", highlight=False)
+    night = NightStations.of_table(table, snapshot.name or status.name)
+    night.check_routes(routes_document(read_json(Path(source)), root), field="--status", value=str(status))
+    return night
 
 
 def export_command(
@@ -181,6 +207,15 @@ def export_command(
     no_water: Annotated[
         bool, typer.Option("--no-water", help="Leave out the Han river basemap layer.")
     ] = False,
+    status: Annotated[
+        Path | None,
+        typer.Option(
+            "--status",
+            help="routes.json only: the status snapshot the routes were planned on (the file given "
+            "to `mobility rebalance --status`); its stations, bikes and docks are then drawn and "
+            "counted per district instead of the current network's estimated bikes.",
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -190,10 +225,11 @@ def export_command(
     from mobility.export.compare import write_comparison
 
     _check_inputs(source, fmt, out, compare, routes, base_url, tiles)
-    _check_documents(source, fmt, routes)
+    _check_documents(source, fmt, routes, status)
     t0 = time.perf_counter()
     root = resolve_data_dir(data_dir)
-    layers = _load(SOURCE_ARG, source, root, with_water=not no_water)
+    night = _night_stations(source, status, root) if status is not None else None
+    layers = _load(SOURCE_ARG, source, root, with_water=not no_water, night=night)
     if routes is not None:
         layers = layers.with_routes(_load("--routes", routes, root, with_water=False))
     if compare is not None:

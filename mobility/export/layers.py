@@ -588,26 +588,79 @@ def routes_document(doc: Mapping[str, Any], data_dir: Path | None = None) -> Reb
         raise InputError(loc, e.get("input"), f"a routes.json document ({e['msg']})") from exc
 
 
+NIGHT_STATION_COLUMNS = ("station_id", "name", "lon", "lat", "docks", "bikes")
+
+
+@dataclass(frozen=True)
+class NightStations:
+    """The stations a night's routes were solved over: the snapshot's ids, names, positions, docks
+    and bikes (``routes.json`` does not carry them), and the snapshot's name.
+
+    From the solved problem (:meth:`of_problem`, ``mobility rebalance`` and the API) or from the
+    status table assembled again from the snapshot file (:meth:`of_table`, ``mobility export
+    routes.json --status``).
+    """
+
+    name: str
+    table: pd.DataFrame
+    """One row per station: ``station_id``, ``name``, ``lon``, ``lat``, ``docks``, ``bikes``."""
+
+    @classmethod
+    def of_problem(cls, problem: RebalancingProblem) -> NightStations:
+        """The problem's stations (its ``meta["snapshot"]`` names the snapshot)."""
+        table = pd.DataFrame(
+            {
+                "station_id": [str(s) for s in problem.station_ids],
+                "name": [str(n) for n in problem.names],
+                "lon": np.asarray(problem.lon, float),
+                "lat": np.asarray(problem.lat, float),
+                "docks": np.asarray(problem.docks, int),
+                "bikes": np.asarray(problem.bikes, int),
+            }
+        )
+        return cls(name=str(problem.meta.get("snapshot") or "snapshot"), table=table)
+
+    @classmethod
+    def of_table(cls, table: pd.DataFrame, name: str) -> NightStations:
+        """A status table with ``station_id, name, lon, lat, docks, bikes`` (as
+        :func:`mobility.rebalancing.build.assemble_stations` returns it)."""
+        return cls(name=name, table=table[list(NIGHT_STATION_COLUMNS)].reset_index(drop=True))
+
+    def check_routes(self, night: RebalancingPlan, *, field: str, value: str) -> None:
+        """Raise an :class:`InputError` naming ``field`` when a route stops at a station this
+        snapshot does not have: it is not the snapshot the routes were planned on."""
+        known = set(self.table["station_id"].astype(str))
+        missing = sorted({s.station_id for r in night.routes for s in r.stops} - known)
+        if missing:
+            raise InputError(
+                field,
+                value,
+                f"the status snapshot the routes were planned on ({len(missing):,} of the routes' "
+                f"stations are not in it, e.g. {', '.join(missing[:3])})",
+            )
+
+
 def night_stations(
-    problem: RebalancingProblem, districts: gpd.GeoDataFrame | None = None
+    night: RebalancingProblem | NightStations, districts: gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:
     """The night's snapshot stations (those the routes were solved over) as the station layer.
 
-    Ids, names, coordinates, docks and bikes are the problem's own (observed, not estimated);
+    Ids, names, coordinates, docks and bikes are the snapshot's own (observed, not estimated);
     ``gu`` is the district polygon each station lies in (``""`` without ``districts``).
     """
+    st = (night if isinstance(night, NightStations) else NightStations.of_problem(night)).table
     pts = gpd.GeoDataFrame(
         {
-            "station_id": [str(s) for s in problem.station_ids],
-            "number": [None] * len(problem.station_ids),
-            "name": [str(n) for n in problem.names],
+            "station_id": st["station_id"].astype(str).to_numpy(),
+            "number": [None] * len(st),
+            "name": st["name"].astype(str).to_numpy(),
             "gu": "",
-            "docks": np.asarray(problem.docks, dtype=int),
-            "bikes": np.asarray(problem.bikes, dtype=int),
+            "docks": st["docks"].to_numpy(int),
+            "bikes": st["bikes"].to_numpy(int),
             "bikes_estimated": False,
             "kind": "existing",
         },
-        geometry=gpd.points_from_xy(np.asarray(problem.lon, float), np.asarray(problem.lat, float)),
+        geometry=gpd.points_from_xy(st["lon"].to_numpy(float), st["lat"].to_numpy(float)),
         crs=CRS_WGS84,
     )
     if districts is not None and len(districts) and len(pts):
@@ -680,7 +733,7 @@ def layers_from_routes(
     data_dir: Path | None = None,
     *,
     with_water: bool = True,
-    problem: RebalancingProblem | None = None,
+    problem: RebalancingProblem | NightStations | None = None,
 ) -> MapLayers:
     """Map layers of a RebalancingPlan (or its ``routes.json`` document, see :func:`routes_document`).
 
@@ -688,9 +741,10 @@ def layers_from_routes(
     = bikes picked up, negative = dropped off — load_after, lat/lon) and a route line along its
     street ``path``; without a path the route is drawn as straight segments between the stops.
 
-    ``problem`` is the night the routes were solved over (``routes.json`` does not carry the
-    snapshot's stations): its stations, bikes and docks are then the station layer, the districts
-    show their figures only, and ``meta["snapshot"]`` holds its totals. Without it, the current
+    ``problem`` is the night the routes were solved over, or its snapshot's stations
+    (:class:`NightStations`; ``routes.json`` does not carry them): its stations, bikes and docks
+    are then the station layer, the districts show their figures only, and ``meta["snapshot"]``
+    holds its totals. Without it, the current
     network is drawn behind the routes (bikes estimated) when ``data_dir`` is given. Either way
     with a ``data_dir`` the map is framed on the stations and routes (``meta["extent"]``) and
     carries no citywide coverage figures.
@@ -776,14 +830,19 @@ def _depot_layer(night: RebalancingPlan) -> gpd.GeoDataFrame:
 
 
 def _snapshot_layers(
-    layers: MapLayers, problem: RebalancingProblem, data_dir: Path | None, *, with_water: bool
+    layers: MapLayers,
+    problem: RebalancingProblem | NightStations,
+    data_dir: Path | None,
+    *,
+    with_water: bool,
 ) -> MapLayers:
     """``layers`` with the night's snapshot stations and (with ``data_dir``) its district figures."""
     districts = load_current_districts(data_dir) if data_dir is not None else None
-    stations = night_stations(problem, districts)
+    night = problem if isinstance(problem, NightStations) else NightStations.of_problem(problem)
+    stations = night_stations(night, districts)
     meta: dict[str, Any] = {
         "snapshot": {
-            "name": str(problem.meta.get("snapshot") or "snapshot"),
+            "name": night.name,
             "stations": len(stations),
             "bikes": int(stations["bikes"].sum()),
             "docks": int(stations["docks"].sum()),
@@ -824,11 +883,12 @@ def load_layers(
     data_dir: Path,
     *,
     with_water: bool = True,
-    problem: RebalancingProblem | None = None,
+    problem: RebalancingProblem | NightStations | None = None,
 ) -> MapLayers:
     """Layers of ``"current"``, a plan.json / routes.json path, or a Plan / RebalancingPlan object.
 
-    ``problem``: the night a routes document was solved over (see :func:`layers_from_routes`).
+    ``problem``: the night a routes document was solved over, or its snapshot's stations (see
+    :func:`layers_from_routes`).
     """
     if isinstance(source, str | Path) and str(source) == "current":
         return layers_from_network(data_dir, with_water=with_water)

@@ -33,6 +33,7 @@ __all__ = [
     "night_datasets",
     "night_provenance",
     "night_snapshot",
+    "snapshot_stations",
     "travel_datasets",
 ]
 
@@ -177,6 +178,28 @@ def night_snapshot(status: Path | pd.DataFrame | StatusSnapshot) -> StatusSnapsh
     if isinstance(status, pd.DataFrame):
         return snapshot_from_table(status)
     return read_snapshot(status)
+
+
+def snapshot_stations(
+    status: Path | pd.DataFrame | StatusSnapshot, data_dir: Path | None = None
+) -> tuple[StatusSnapshot, pd.DataFrame, QualityReport]:
+    """The snapshot, and its stations as the night's problem has them, without the demand curves
+    and travel times (to draw routes over the snapshot they were planned on).
+
+    The table is :func:`~mobility.rebalancing.build.assemble_stations`'s: a name, position or
+    dock count the snapshot leaves out comes from the 2025-12 station list (the list behind the
+    demand profiles :func:`load_night_problem` takes them from); rows left out are counted in the
+    report (:func:`status_notes`).
+    """
+    from mobility.demand.data import load_stations
+
+    snapshot = night_snapshot(status)
+    raw = snapshot.table()
+    report = QualityReport("status snapshot")
+    given = ["name", "lon", "lat", "docks"]
+    complete = set(given) <= set(raw.columns) and not raw[given].isna().to_numpy().any()
+    coords = None if complete else load_stations(data_dir)
+    return snapshot, assemble_stations(raw, coords, report), report
 
 
 def load_night_problem(
