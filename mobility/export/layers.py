@@ -69,8 +69,11 @@ TRUCK_COLORS = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
     "#469990", "#9a6324", "#800000", "#808000", "#000075", "#fabed4", "#dcbeff", "#aaffc3",
     "#0067a5", "#be0032", "#008856", "#875692", "#f6a600", "#882d17", "#8db600", "#2b3d26",
+    "#604e97", "#b3446c", "#e25822", "#654522", "#c2b280", "#a1caf1",
 )  # fmt: skip
-"""Distinct route colours (Trubetskoy's 16, then 8 of Kelly's), cycled for more trucks."""
+"""Distinct route colours (Trubetskoy's 16, then 14 of Kelly's 22), cycled beyond 30 trucks: as
+many as the print map lists trucks one by one (``static_map.MAX_ROUTE_LEGEND``), so no two
+entries of a legend share a colour."""
 
 
 COLUMN_DTYPES: dict[str, str] = {

@@ -170,3 +170,11 @@ def test_depots_are_drawn_and_exported(
     got = pyogrio.read_dataframe(gpkg, layer="depots")
     assert got["name"].tolist() == ["상암 센터", "신촌 센터"]
     assert got["trucks"].tolist() == dep["trucks"].tolist()
+
+
+def test_no_two_trucks_of_a_listed_legend_share_a_colour() -> None:
+    """The print map lists up to MAX_ROUTE_LEGEND trucks one by one; with 24 colours, trucks 25-30
+    of such a legend took the colours of trucks 1-6, so two entries could not be told apart."""
+    from mobility.export.layers import TRUCK_COLORS
+
+    assert len({c.lower() for c in TRUCK_COLORS}) == len(TRUCK_COLORS) >= MAX_ROUTE_LEGEND
