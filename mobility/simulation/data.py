@@ -434,9 +434,16 @@ class FittedModel:
 
 
 def network_matrices(
-    stations: pd.DataFrame, data_dir: Path | None = None, network: str = "osm-all"
+    stations: pd.DataFrame,
+    data_dir: Path | None = None,
+    network: str = "osm-all",
+    *,
+    files: dict[str, Path] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Bike seconds and walking metres between stations on the street network (cached matrices)."""
+    """Bike seconds and walking metres between stations on the street network (cached matrices).
+
+    ``files``: when given, the network's file is added to it as ``network`` (for a provenance).
+    """
     from mobility.network.matrix import travel_matrix
     from mobility.network.profiles import profiled
     from mobility.network.snap import snap_points
@@ -444,6 +451,8 @@ def network_matrices(
     lon = stations["lon"].to_numpy(float)
     lat = stations["lat"].to_numpy(float)
     bike = profiled(network, "bike", data_dir)
+    if files is not None and bike.net.info.get("source_path"):
+        files["network"] = Path(str(bike.net.info["source_path"]))
     sb = snap_points(bike, lon, lat, warn_beyond_m=1e9)
     ride = travel_matrix(bike, sb.node, weight="time")
     walk = profiled(network, "walk", data_dir)

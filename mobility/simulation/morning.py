@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from mobility.provenance import Provenance
+from mobility.provenance import Provenance, dataset_version
 from mobility.schema import document_schema
 from mobility.simulation.estimate import Estimate, estimate
 
@@ -96,8 +98,9 @@ class MorningAfter(BaseModel):
     provenance: Provenance | None = Field(
         default=None,
         description="Code version, the fingerprints of the inputs (the status snapshot, the routes "
-        "document simulated, the night's network, speed and demand files), the scenario, the seed "
-        "and the time it was computed; null when the caller recorded none.",
+        "document simulated, the night's network, speed and demand files, and as simulation.<name> "
+        "the other files the simulation read, e.g. the riders' street network), the scenario, the "
+        "seed and the time it was computed; null when the caller recorded none.",
     )
 
     def table(self) -> list[dict[str, Any]]:
@@ -196,8 +199,9 @@ def morning_after(
     top
         How many most-disagreeing stations to list per method.
     provenance
-        Recorded in the document as given (e.g.
-        :func:`mobility.rebalancing.night.night_provenance` with the routes file).
+        Recorded in the document (e.g. :func:`mobility.rebalancing.night.night_provenance` with
+        the routes file), with the files the simulation read that it lacks added as
+        ``simulation.<name>`` (the riders' street network, ``simulation.network``).
     """
     from mobility.demand.holidays import day_type
     from mobility.demand.inventory import InventoryParams
@@ -294,5 +298,14 @@ def morning_after(
             "the profile level; the simulator moves bikes from 00:00, lets riders walk to a "
             "neighbour for a bike, and scales rates by season and year",
         ],
-        provenance=provenance,
+        provenance=None if provenance is None else _with_files(provenance, prep.files),
     )
+
+
+def _with_files(prov: Provenance, files: Mapping[str, Path]) -> Provenance:
+    """``prov`` with the files the simulation read (the riders' street network, the trips and
+    usage tables) fingerprinted as ``simulation.<name>``, those it does not hold already."""
+    have = {(d.get("file"), d.get("sha256")) for d in prov.datasets.values()}
+    added = {f"simulation.{k}": dataset_version(p) for k, p in files.items()}
+    new = {k: v for k, v in added.items() if (v["file"], v["sha256"]) not in have}
+    return replace(prov, datasets={**prov.datasets, **new})

@@ -175,10 +175,11 @@ def prepare(
     say("loading the trips")
     trips = load_trip_tables(root, trip_datasets)
     say(f"street-network travel times between {len(stations):,} stations")
-    ride, walk = network_matrices(stations, root)
+    read: dict[str, Path] = {}  # the network and the potential model's files, for the provenance
+    ride, walk = network_matrices(stations, root, files=read)
     say("fitting the rider model")
     notes: list[str] = []
-    potential = potential_levels(stations, profiles, root, notes)
+    potential = potential_levels(stations, profiles, root, notes, files=read)
     drift = None
     if history_before is not None:
         from mobility.simulation.model import district_drift
@@ -213,7 +214,7 @@ def prepare(
         start_inventory=label,
         source=ss.source,
         datasets={"trips": ",".join(trip_datasets), "station_set": ss.source},
-        files=_input_files(ss, root),
+        files={**_input_files(ss, root), **{k: p for k, p in read.items() if p.is_file()}},
         input_notes=input_notes,
     )
 
@@ -259,12 +260,19 @@ def simulation_provenance(prep: Prepared, seed: int, *, fanned_out: bool | None 
 
 
 def potential_levels(
-    stations: pd.DataFrame, profiles: StationProfiles, data_dir: Path, notes: list[str]
+    stations: pd.DataFrame,
+    profiles: StationProfiles,
+    data_dir: Path,
+    notes: list[str],
+    *,
+    files: dict[str, Path] | None = None,
 ) -> np.ndarray | None:
     """Trips per day the demand-potential model predicts at the stations the profiles lack.
 
     NaN for the others; ``None`` when every station has a profile, or when the model cannot be
     fitted (then a note says so and those stations take their neighbours' mean rate).
+    ``files``: when given and the model is used, the files it read are added to it as
+    ``potential.<name>`` (for a provenance).
     """
     known = set(profiles.stations["number"].astype("int64").tolist())
     num = pd.to_numeric(stations["number"], errors="coerce")
@@ -279,6 +287,8 @@ def potential_levels(
             stations["lon"].to_numpy(float)[missing], stations["lat"].to_numpy(float)[missing]
         )
         pred = np.maximum(np.asarray(model.predict(feats), dtype=float), 0.0)
+        if files is not None:
+            files.update({f"potential.{name}": Path(p) for name, p in model.layers.sources.items()})
     except Exception as exc:  # a fallback, reported in the result's notes
         notes.append(
             f"demand-potential model unavailable ({type(exc).__name__}): new stations take "

@@ -118,7 +118,12 @@ def test_routes_record_the_runs_wall_time_and_morning_json_its_provenance(tmp_pa
     jsonschema.validate(morning, morning_json_schema())
     prov = morning["provenance"]
     assert prov["code_version"] and prov["created_at"] and prov["seed"] == doc["provenance"]["seed"]
-    assert set(prov["datasets"]) == set(doc["provenance"]["datasets"]) | {"routes"}
+    assert set(doc["provenance"]["datasets"]) | {"routes"} <= set(prov["datasets"])
+    # and what the riders' simulation read besides: their street network, trips and usage
+    added = set(prov["datasets"]) - set(doc["provenance"]["datasets"]) - {"routes"}
+    assert all(k.startswith("simulation.") for k in added)
+    assert prov["datasets"]["simulation.network"]["file"] == "seoul_best_graph.graphml.gz"
+    assert "simulation.demand.trips_2022-01-01_fullday" in added
     assert prov["datasets"]["status"] == doc["provenance"]["datasets"]["status"]
     assert prov["datasets"]["routes"]["sha256"]
     assert morning_json_schema()["$id"] == "mobility/morning-after/1"

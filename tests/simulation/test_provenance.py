@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from mobility.provenance import dataset_version
 from mobility.simulation.pipeline import Prepared, simulation_provenance
 from mobility.simulation.sweep import SimulationSweep, sweep_document, sweep_json_schema, write_sweep
 
@@ -62,3 +64,47 @@ def test_sweep_json_is_a_document_with_provenance(tmp_path: Path) -> None:
     assert "rows" not in doc.summary() and doc.summary()["provenance"]["code_version"]
     schema = sweep_json_schema()
     assert "provenance" in schema["required"] and schema["$schema"].endswith("2020-12/schema")
+
+
+@pytest.mark.slow
+def test_a_simulation_records_the_street_network_and_the_potential_models_files(data_dir: Path) -> None:
+    """Ride and walk times come from the OSM network, and the 141 stations of 2019 without a
+    demand profile take the demand-potential model's level: those files are fingerprinted too."""
+    from mobility.simulation.pipeline import prepare
+
+    prep = prepare("2019-12", "2019-06-12", data_dir=data_dir)
+    prov = simulation_provenance(prep, seed=0)["datasets"]
+    assert prov["network"]["file"] == "seoul_best_graph.graphml.gz"
+    assert (
+        prov["network"]["sha256"]
+        == dataset_version(data_dir / "osm" / "seoul_best_graph.graphml.gz")["sha256"]
+    )
+    potential = {k: v["file"] for k, v in prov.items() if k.startswith("potential.")}
+    assert potential["potential.population_grid"] == "seoul_pop_grid_100m.csv"
+    assert {"potential.subway_stations", "potential.bike_lanes"} <= set(potential)
+
+
+def test_the_morning_after_records_the_riders_street_network(data_dir: Path) -> None:
+    """The morning is simulated on the walking and cycling network (``osm-all``), not on the
+    trucks' (``osm-drive``, the night's ``network``): both are fingerprinted, neither replaces
+    the other, and files the night already recorded are not repeated."""
+    from mobility.provenance import Provenance
+    from mobility.simulation.morning import morning_after
+    from mobility.sources.stations import load_station_list
+
+    st = load_station_list("2025-12", data_dir=data_dir).table
+    st = st[st["gu"] == "마포구"].head(12).reset_index(drop=True)
+    night = Provenance.collect(
+        {"network": data_dir / "osm" / "omt_tiles_2021" / "seoul_osm2021_drive.graphml.gz"}
+    )
+    m = morning_after(
+        st, np.full(len(st), 5), {"none": None}, night="2022-01-01", profiles=None,
+        replications=1, data_dir=data_dir, provenance=night,
+    )  # fmt: skip
+    assert m.provenance is not None
+    ds = m.provenance.datasets
+    assert ds["network"]["file"] == "seoul_osm2021_drive.graphml.gz"
+    assert ds["simulation.network"]["file"] == "seoul_best_graph.graphml.gz"
+    assert any(k.startswith("simulation.demand.trips_") for k in ds)
+    files = [(d["file"], d["sha256"]) for d in ds.values()]
+    assert len(files) == len(set(files))
