@@ -142,7 +142,8 @@ def travel_datasets(travel: TruckTravel, profile: str, data_dir: Path | None = N
     Returns
     -------
     dict[str, Path]
-        ``network``, ``speeds`` and ``speed_links``, those that exist as files.
+        ``network``, ``speeds``, ``speed_links`` (the link shapefile) and ``speed_links.dbf``
+        (its attribute table), those that exist as files.
     """
     from mobility.network.graph import NAMED_SOURCES
     from mobility.network.street import KTDB_SPEEDS
@@ -154,6 +155,8 @@ def travel_datasets(travel: TruckTravel, profile: str, data_dir: Path | None = N
         if profile == "truck_night" and root is not None:
             files["speeds"] = root / KTDB_SPEEDS
             files["speed_links"] = root / NAMED_SOURCES["ktdb"]
+            # the links' ids, ends and road ranks, which the speeds are joined on
+            files["speed_links.dbf"] = files["speed_links"].with_suffix(".dbf")
     return {k: p for k, p in files.items() if p.is_file()}
 
 

@@ -101,5 +101,7 @@ def test_seoul_night_provenance_names_the_network_speeds_and_demand_data(night: 
     ds = prov["datasets"]
     assert ds["network"]["file"] == "seoul_osm2021_drive.graphml.gz"
     assert ds["speeds"]["file"] == "AverageSpeed_LINK.csv" and "speed_links" in ds
+    # the links' ids, ends and road ranks (what the speeds are joined on) are in the .dbf
+    assert ds["speed_links.dbf"]["file"] == "seoul_link_lev5.5_2023.dbf"
     assert ds["demand.trips_2022-01-01_fullday"]["sha256"]
     assert prov["seed"] == 3 and prov["created_at"] and prov["scenario"]["night"]["date"] == "2022-01-01"
