@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import pandas as pd
+
 from mobility.config import resolve_data_dir
-from mobility.errors import DataNotFoundError
+from mobility.errors import DataFileError, DataNotFoundError
 from mobility.quality import QualityReport
 
 CRS_WGS84 = "EPSG:4326"
@@ -19,6 +23,10 @@ CRS_METRIC = "EPSG:5179"
 
 EARTH_RADIUS_M = 6_371_000.0
 """Mean earth radius, for great-circle distances between lon/lat points."""
+
+MALFORMED_LINE = "malformed CSV line (wrong number of fields)"
+"""The quality report's reason for a dropped line with more fields than the header (the trip,
+usage and population loaders all count theirs under it)."""
 
 T = TypeVar("T")
 
@@ -118,3 +126,90 @@ def family_datasets(
         DatasetSpec(name, family, relpath, text, catalog_loader(fn), expected)
         for name, relpath, text, fn, expected in rows
     ]
+
+
+def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """``"utf-8"`` (with or without BOM) or ``"cp949"``, from the first ``sample_bytes``.
+
+    Raises
+    ------
+    DataFileError
+        When the file cannot be read, is empty, or is neither UTF-8 nor cp949 (EUC-KR).
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(sample_bytes)
+    except OSError as exc:
+        raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if not head.strip():
+        raise DataFileError(path, "is empty; expected a CSV with a header line")
+    for enc in ("utf-8", "cp949"):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(head, final=len(head) < sample_bytes)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise DataFileError(path, "unknown text encoding: neither UTF-8 nor cp949/EUC-KR; save it as UTF-8 CSV")
+
+
+_UNREADABLE = (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError)
+"""What :func:`pandas.read_csv` raises on a file it cannot read (ValueError: e.g. a dtype that a
+column's text does not fit)."""
+
+
+def read_csv_counted(path: Path, required: list[str], **kwargs: Any) -> tuple[pd.DataFrame, list[str]]:
+    """Read a CSV (UTF-8 or cp949, detected) and check its columns, setting malformed lines aside.
+
+    A line with more fields than the header (an unquoted comma in a name, say) does not fail the
+    file: it is returned, as text, for the caller to count under :data:`MALFORMED_LINE`. The
+    fast parser reads a sound file; only a file it refuses is read again, line by line.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    required
+        Columns that must be present.
+    **kwargs
+        Passed to :func:`pandas.read_csv` (``dtype``...).
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, list[str]]
+        The table, and the malformed lines (fields joined by commas).
+
+    Raises
+    ------
+    DataFileError
+        The file cannot be decoded or parsed, or a required column is missing; the message
+        names the file.
+    """
+    encoding = detect_encoding(path)
+    kwargs["encoding"] = "utf-8-sig" if encoding == "utf-8" else encoding
+    malformed: list[str] = []
+
+    def set_aside(fields: list[str]) -> None:
+        malformed.append(",".join(fields))
+        return None
+
+    try:
+        try:
+            frame = pd.read_csv(path, **kwargs)
+        except pd.errors.ParserError:  # a line with too many fields: read again, line by line
+            frame = pd.read_csv(path, engine="python", on_bad_lines=set_aside, **kwargs)
+    except _UNREADABLE as exc:
+        reason = " ".join(str(exc).split())
+        raise DataFileError(path, f"cannot be read as CSV ({reason})") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataFileError(path, f"missing column(s) {missing}; found {list(frame.columns)}")
+    return frame, malformed
+
+
+def malformed_report(dataset: str, rows: int, malformed: list[str]) -> QualityReport:
+    """A quality report for ``rows`` rows read besides ``malformed`` lines (from
+    :func:`read_csv_counted`), which count as read and as dropped under :data:`MALFORMED_LINE`."""
+    report = QualityReport(dataset, rows_read=rows + len(malformed))
+    report.drop(MALFORMED_LINE, count=len(malformed), example=pd.Series(malformed, dtype="string"))
+    return report

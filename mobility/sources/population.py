@@ -29,7 +29,15 @@ import pandas as pd
 
 from mobility.errors import DataFileError, InputError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded, data_file, family_datasets
+from mobility.sources.base import (
+    CRS_WGS84,
+    DatasetSpec,
+    Loaded,
+    data_file,
+    family_datasets,
+    malformed_report,
+    read_csv_counted,
+)
 from mobility.sources.boundaries import GU_CODES
 
 __all__ = [
@@ -57,16 +65,11 @@ GRID_YEAR = 2021
 CENSUS_YEARS = (2010, 2015, 2020, 2025)
 
 
-def _read_csv(path: Path, required: list[str], **kwargs: Any) -> pd.DataFrame:
-    """Read a CSV and check its columns; any failure is a :class:`DataFileError` naming the file."""
-    try:
-        frame = pd.read_csv(path, **kwargs)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise DataFileError(path, f"cannot be read as CSV ({exc})") from exc
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DataFileError(path, f"missing column(s) {missing}; found {list(frame.columns)}")
-    return frame
+def _read_csv(path: Path, required: list[str], **kwargs: Any) -> tuple[pd.DataFrame, list[str]]:
+    """Read a CSV (UTF-8 or cp949) and check its columns; any failure is a :class:`DataFileError`
+    naming the file. Lines with more fields than the header are returned apart, for the report
+    (:func:`mobility.sources.base.read_csv_counted`)."""
+    return read_csv_counted(path, required, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,8 +102,8 @@ def load_population_grid(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDa
         unknown gu are dropped and counted.
     """
     path = data_file(data_dir, GRID_RELPATH, "100 m population grid")
-    raw = _read_csv(path, _GRID_COLUMNS, dtype={"adm3_code": str, "kostat_grid_id": str})
-    report = QualityReport("population_grid_100m", rows_read=len(raw))
+    raw, malformed = _read_csv(path, _GRID_COLUMNS, dtype={"adm3_code": str, "kostat_grid_id": str})
+    report = malformed_report("population_grid_100m", len(raw), malformed)
     num = {c: pd.to_numeric(raw[c], errors="coerce") for c in ("x_5179", "y_5179", "lon", "lat", "pop_total")}
     bad_coord = num["x_5179"].isna() | num["y_5179"].isna() | num["lon"].isna() | num["lat"].isna()
     report.drop("missing or non-numeric coordinates", bad_coord, example=raw["kostat_grid_id"])
@@ -141,10 +144,10 @@ def load_population_grid(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDa
 _CENSUS_COLUMNS = ["year", "adm2", "adm2_code", "type", "class1", "class2", "value", "adm3", "adm3_code"]
 
 
-def _census_population_rows(path: Path) -> pd.DataFrame:
-    raw = _read_csv(path, _CENSUS_COLUMNS)
+def _census_population_rows(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    raw, malformed = _read_csv(path, _CENSUS_COLUMNS)
     sel = (raw["type"] == "population") & (raw["class1"] == "all households") & (raw["class2"] == "total")
-    return raw[sel].copy()
+    return raw[sel].copy(), malformed
 
 
 def load_dong_population(data_dir: Path | str | None = None, year: int = 2025) -> Loaded[pd.DataFrame]:
@@ -178,9 +181,9 @@ def load_dong_population(data_dir: Path | str | None = None, year: int = 2025) -
     if year not in (2015, 2020, 2025):
         raise InputError("year", year, "a census year with dong population: 2015, 2020 or 2025")
     path = data_file(data_dir, CENSUS_RELPATH, "census population table")
-    pop = _census_population_rows(path)
+    pop, malformed = _census_population_rows(path)
     rows = pop[(pop["year"] == year) & pop["adm3_code"].notna()].copy()
-    report = QualityReport(f"population_census_dong_{year}", rows_read=len(rows))
+    report = malformed_report(f"population_census_dong_{year}", len(rows), malformed)
     code = pd.to_numeric(rows["adm3_code"], errors="coerce").astype("Int64")
     ndigits = code.astype(str).str.len()
     if year == 2020:
@@ -222,18 +225,26 @@ def load_dong_population_2025_file(data_dir: Path | str | None = None) -> Loaded
         ``has_2020_boundary`` (bool: the code joins ``load_dongs().census_code8``).
     """
     path = data_file(data_dir, DONG2025_RELPATH, "2025 dong population table")
-    raw = _read_csv(path, ["adm2", "adm2_code", "adm3", "adm3_code", "pop_census2025", "has_2020_boundary"])
-    report = QualityReport("population_census_dong_2025_file", rows_read=len(raw))
+    columns = ["adm2", "adm2_code", "adm3", "adm3_code", "pop_census2025", "has_2020_boundary"]
+    raw, malformed = _read_csv(path, columns)
+    report = malformed_report("population_census_dong_2025_file", len(raw), malformed)
+    num = {c: pd.to_numeric(raw[c], errors="coerce") for c in ("adm2_code", "adm3_code", "pop_census2025")}
+    bad_code = num["adm2_code"].isna() | num["adm3_code"].isna()
+    report.drop("gu or dong code not a number", bad_code, example=raw["adm3_code"].astype(str))
+    bad_pop = ~bad_code & ~(num["pop_census2025"] >= 0)
+    report.drop("population not a non-negative number", bad_pop, example=raw["adm3_code"].astype(str))
+    keep = ~(bad_code | bad_pop)
+    raw = raw[keep]
     table = pd.DataFrame(
         {
             "gu_en": raw["adm2"].astype(str),
-            "kostat_gu_code": pd.to_numeric(raw["adm2_code"]).astype("int64"),
+            "kostat_gu_code": num["adm2_code"][keep].astype("int64"),
             "dong_en": raw["adm3"].astype("string"),
-            "census_code8": pd.to_numeric(raw["adm3_code"]).astype("int64"),
-            "population": pd.to_numeric(raw["pop_census2025"]).round().astype("int64"),
+            "census_code8": num["adm3_code"][keep].astype("int64"),
+            "population": num["pop_census2025"][keep].round().astype("int64"),
             "has_2020_boundary": raw["has_2020_boundary"].astype(str).str.lower().eq("true"),
         }
-    )
+    ).reset_index(drop=True)
     report.warn("dong without a name in the source", table["dong_en"].isna(), example=table["census_code8"])
     return Loaded(table, report, [path])
 
@@ -310,7 +321,8 @@ def load_registered_population(data_dir: Path | str | None = None) -> Loaded[pd.
         )  # fmt: skip
     table = pd.concat(records, ignore_index=True)
     missing = table["population"].isna()
-    report.drop("population not a number", missing)
+    where = table["gu_kr"] + " " + table["year"].astype(str) + " Q" + table["quarter"].astype(str)
+    report.drop("population not a number", missing, example=where)
     table = table[~missing].copy()
     table["population"] = table["population"].astype("int64")
     table["year"] = table["year"].astype("int64")
@@ -400,12 +412,12 @@ def load_gu_population(
             raise InputError("year", year, f"a census year {list(CENSUS_YEARS)}")
         if year == 2010:
             path = data_file(data_dir, CENSUS_RELPATH, "census population table")
-            pop = _census_population_rows(path)
+            pop, malformed = _census_population_rows(path)
             rows = pop[(pop["year"] == year) & pop["adm3_code"].isna()]
             names = dict(zip(GU_CODES["kostat_code"], GU_CODES["gu_kr"], strict=True))
             gu_index = [names.get(int(c)) for c in pd.to_numeric(rows["adm2_code"])]
             series = pd.Series(rows["value"].to_numpy(), index=gu_index)
-            loaded = Loaded(rows, QualityReport("population_census_gu_2010", rows_read=len(rows)), [path])
+            loaded = Loaded(rows, malformed_report("population_census_gu_2010", len(rows), malformed), [path])
         else:
             loaded = load_dong_population(data_dir, year)
             series = loaded.table.groupby("gu_kr")["population"].sum()

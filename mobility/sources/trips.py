@@ -54,12 +54,13 @@ from mobility.config import cache_dir, resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, MobilityError
 from mobility.io import atomic_path, atomic_write_json
 from mobility.quality import QualityReport
-from mobility.sources.base import DatasetSpec, Loaded
+from mobility.sources.base import MALFORMED_LINE, DatasetSpec, Loaded, detect_encoding
 from mobility.sources.stations import station_number_lookup
 
 __all__ = [
     "COLUMNS",
     "DATASETS",
+    "MALFORMED_LINE",
     "TRIP_DATASETS",
     "IngestResult",
     "TripDataset",
@@ -215,35 +216,6 @@ def detect_layout(labels: list[str], path: Path | str = "<trips>") -> TripLayout
             path, f"not a trip table: missing column(s) {'; '.join(missing)}; header is {list(labels)}"
         )
     return TripLayout(tuple(labels), roles)
-
-
-# --------------------------------------------------------------------------------------------
-# Encoding
-# --------------------------------------------------------------------------------------------
-
-
-def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
-    """``"utf-8"`` (with or without BOM) or ``"cp949"``, from the first ``sample_bytes``.
-
-    Raises
-    ------
-    DataFileError
-        When the file cannot be read, is empty, or is neither UTF-8 nor cp949 (EUC-KR).
-    """
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(sample_bytes)
-    except OSError as exc:
-        raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    if not head.strip():
-        raise DataFileError(path, "is empty; expected a CSV with a header line")
-    for enc in ("utf-8", "cp949"):
-        try:
-            codecs.getincrementaldecoder(enc)().decode(head, final=len(head) < sample_bytes)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    raise DataFileError(path, "unknown text encoding: neither UTF-8 nor cp949/EUC-KR; save it as UTF-8 CSV")
 
 
 def _read_header(path: Path, encoding: str) -> tuple[list[str], int]:
@@ -450,9 +422,6 @@ LEFT JOIN lk_by_id AS li_t ON li_t.station_id = t.ret_stid
 """Passes 2 and 3: station keys joined on the staged rows (the lookup is the build side)."""
 
 
-_MALFORMED = "malformed CSV line (wrong number of fields)"
-
-
 def _empty_lookup() -> pd.DataFrame:
     return pd.DataFrame({"station_id": pd.Series(dtype="string"), "number": pd.Series(dtype="Int64")})
 
@@ -588,7 +557,7 @@ def ingest_trips(
             tally = _tally(counts)
             rejected, warnings, kept, weighted = tally.rejected, tally.warnings, tally.kept, tally.weighted
             if malformed:
-                rejected[_MALFORMED] = malformed
+                rejected[MALFORMED_LINE] = malformed
             for i, info in enumerate(file_info):
                 info["rows"] = tally.rows_per_file.get(i, 0) + info["malformed_lines"]
             cols = ", ".join(COLUMNS)
@@ -751,7 +720,7 @@ def _malformed_lines(
         if n_file:
             query = f"SELECT DISTINCT line, csv_line FROM rej_{i} ORDER BY line LIMIT 3"
             lines = con.execute(query).fetchall()
-            examples.setdefault(_MALFORMED, []).extend(
+            examples.setdefault(MALFORMED_LINE, []).extend(
                 f"{files[i].name} line {line}: {text.strip()[:200]}" for line, text in lines
             )
     return malformed, examples

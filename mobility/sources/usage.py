@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mobility.errors import DataFileError
 from mobility.quality import QualityReport
+from mobility.sources import base
 from mobility.sources.base import DatasetSpec, Loaded, data_file, family_datasets
 from mobility.sources.boundaries import GU_CODES
-from mobility.sources.trips import detect_encoding
 
 __all__ = [
     "CITYWIDE_RELPATH",
@@ -52,17 +51,16 @@ _NUMBER_NAME = re.compile(r"^\s*(\d+)\s*\.\s*(.*?)\s*$")
 _YYYYMM = re.compile(r"^\s*(\d{4})-?(\d{2})\s*$")
 
 
-def _read(path: Path, required: list[str]) -> pd.DataFrame:
-    encoding = detect_encoding(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig" if encoding == "utf-8" else encoding)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFileError(path, f"cannot be read as CSV ({exc})") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DataFileError(path, f"missing column(s) {missing}; found {list(frame.columns)}")
-    return frame
+def _read(path: Path, required: list[str], dataset: str) -> tuple[pd.DataFrame, QualityReport]:
+    """The file as text columns, and its quality report with the malformed lines counted.
+
+    A line with more fields than the header is dropped and counted under
+    :data:`~mobility.sources.base.MALFORMED_LINE`, as the trip loader does, rather than failing
+    the whole file; ``rows_read`` counts it. A line with fewer fields is padded with blanks, and
+    the loaders' own checks (month, counts) drop it with their reason.
+    """
+    frame, malformed = base.read_csv_counted(path, required, dtype=str)
+    return frame, base.malformed_report(dataset, len(frame), malformed)
 
 
 def _month(values: pd.Series) -> pd.Series:
@@ -74,7 +72,11 @@ def _month(values: pd.Series) -> pd.Series:
 
 
 def _count(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values.astype("string").str.replace(",", "").str.strip(), errors="coerce")
+    """Counts as plain ``float64``, NaN where unreadable: a nullable ``Float64`` (what
+    :func:`pandas.to_numeric` gives for text) compares to <NA>, and a mask holding <NA> cannot
+    select rows, so one unreadable count failed the whole file instead of dropping its row."""
+    numbers = pd.to_numeric(values.astype("string").str.replace(",", "").str.strip(), errors="coerce")
+    return numbers.astype("float64")
 
 
 def missing_months(months: pd.Series) -> list[str]:
@@ -98,8 +100,8 @@ def load_station_monthly_usage(data_dir: Path | str | None = None) -> Loaded[pd.
         Rows with an unreadable month or count are dropped and counted.
     """
     path = data_file(data_dir, STATION_RELPATH, "station monthly usage 2023", documented_in=_SOURCES_NOTE)
-    raw = _read(path, ["자치구", "대여소명", "기준년월", "대여건수", "반납건수"])
-    report = QualityReport("usage_station_monthly_2023", rows_read=len(raw))
+    columns = ["자치구", "대여소명", "기준년월", "대여건수", "반납건수"]
+    raw, report = _read(path, columns, "usage_station_monthly_2023")
     parts = raw["대여소명"].astype("string").str.extract(_NUMBER_NAME)
     month = _month(raw["기준년월"])
     rentals, returns = _count(raw["대여건수"]), _count(raw["반납건수"])
@@ -139,8 +141,7 @@ def load_district_monthly_usage(data_dir: Path | str | None = None) -> Loaded[pd
         in the report). Missing months are listed in the report's warnings.
     """
     path = data_file(data_dir, DISTRICT_RELPATH, "district monthly usage", documented_in=_SOURCES_NOTE)
-    raw = _read(path, ["ym", "자치구", "이용건수"])
-    report = QualityReport("usage_district_monthly", rows_read=len(raw))
+    raw, report = _read(path, ["ym", "자치구", "이용건수"], "usage_district_monthly")
     month = _month(raw["ym"])
     trips = _count(raw["이용건수"])
     gu = raw["자치구"].astype("string").str.strip()
@@ -174,8 +175,7 @@ def load_citywide_monthly_usage(data_dir: Path | str | None = None) -> Loaded[pd
         ``duration_min`` (int64).
     """
     path = data_file(data_dir, CITYWIDE_RELPATH, "citywide monthly usage", documented_in=_SOURCES_NOTE)
-    raw = _read(path, ["연월", "이용건수", "이동거리_m", "이용시간_min"])
-    report = QualityReport("usage_citywide_monthly", rows_read=len(raw))
+    raw, report = _read(path, ["연월", "이용건수", "이동거리_m", "이용시간_min"], "usage_citywide_monthly")
     month = _month(raw["연월"])
     trips, dist, dur = _count(raw["이용건수"]), _count(raw["이동거리_m"]), _count(raw["이용시간_min"])
     bad_month = month.isna()

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mobility.errors import DataFileError, InputError
 from mobility.sources import population as p
+from mobility.sources.base import MALFORMED_LINE
 from mobility.sources.boundaries import GU_CODES
 
 
@@ -171,3 +172,60 @@ def test_datasets_specs(data_dir: Path) -> None:
         assert (data_dir / spec.relpath).is_file()
         assert spec.load is not None
         assert len(spec.load(data_dir).table) == spec.expected_rows
+
+
+def _grid_copy(data_dir: Path, tmp_path: Path, encoding: str, edits: dict[int, str] | None = None) -> None:
+    lines = (data_dir / p.GRID_RELPATH).read_text(encoding="utf-8").split("\n")
+    for i, text in (edits or {}).items():
+        lines[i] = text
+    target = tmp_path / p.GRID_RELPATH
+    target.parent.mkdir(parents=True)
+    target.write_bytes("\n".join(lines).encode(encoding))
+
+
+def test_grid_saved_as_cp949_reads_the_same(tmp_path: Path, data_dir: Path) -> None:
+    """The grid re-saved as cp949 (what Excel in Korea writes): same cells, Hangul intact."""
+    _grid_copy(data_dir, tmp_path, "cp949")
+    grid = p.load_population_grid(tmp_path).table
+    assert len(grid) == 30_717 and int(grid["population"].sum()) == 9_056_360
+    assert grid["grid_id"].iloc[0] == "다사353510" and grid["gu_kr"].iloc[0] == "강서구"
+
+
+def test_grid_line_with_extra_field_counted_not_failing_the_file(tmp_path: Path, data_dir: Path) -> None:
+    line = (data_dir / p.GRID_RELPATH).read_text(encoding="utf-8").split("\n")[4]
+    _grid_copy(data_dir, tmp_path, "utf-8", {4: line + ",EXTRA"})
+    loaded = p.load_population_grid(tmp_path)
+    assert loaded.report.rows_read == 30_717
+    assert dict(loaded.report.dropped) == {MALFORMED_LINE: 1}
+    assert loaded.report.examples[MALFORMED_LINE] == [line + ",EXTRA"]
+    assert len(loaded.table) == 30_716
+
+
+def test_registered_unreadable_figures_have_examples(tmp_path: Path, data_dir: Path) -> None:
+    """A gu line cut short loses its later quarters: each is counted, and the report says which
+    (the examples were empty, so nobody could tell which gu and quarters were dropped)."""
+    lines = (data_dir / p.REGISTERED_RELPATH).read_text(encoding="utf-8-sig").split("\n")
+    gu = lines[4].split(",")[1]
+    lines[4] = ",".join(lines[4].split(",")[:6])  # 4 quarters kept, 18 lost
+    target = tmp_path / p.REGISTERED_RELPATH
+    target.parent.mkdir(parents=True)
+    target.write_text("\ufeff" + "\n".join(lines), encoding="utf-8")
+    report = p.load_registered_population(tmp_path).report
+    assert report.dropped["population not a number"] == 18
+    assert report.examples["population not a number"][0].startswith(gu + " 2021 Q")
+
+
+def test_dong_2025_file_unreadable_population_dropped_not_crashing(tmp_path: Path, data_dir: Path) -> None:
+    """An unreadable figure is one dropped row with its reason; it was an integer-cast crash that
+    ``mobility data check`` could only show as a loader bug."""
+    lines = (data_dir / p.DONG2025_RELPATH).read_text(encoding="utf-8").split("\n")
+    cells = lines[3].split(",")
+    cells[4] = "n/a"
+    lines[3] = ",".join(cells)
+    target = tmp_path / p.DONG2025_RELPATH
+    target.parent.mkdir(parents=True)
+    target.write_text("\n".join(lines), encoding="utf-8")
+    loaded = p.load_dong_population_2025_file(tmp_path)
+    assert dict(loaded.report.dropped) == {"population not a non-negative number": 1}
+    assert loaded.report.examples["population not a non-negative number"] == [cells[3]]
+    assert len(loaded.table) == 426 and loaded.table["population"].dtype == "int64"

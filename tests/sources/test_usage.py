@@ -10,6 +10,7 @@ import pytest
 
 from mobility.errors import DataFileError
 from mobility.sources import usage as u
+from mobility.sources.base import MALFORMED_LINE
 from mobility.sources.boundaries import GU_CODES
 
 
@@ -107,3 +108,43 @@ def test_datasets_specs(data_dir: Path) -> None:
     for spec in u.DATASETS:
         assert spec.load is not None
         assert len(spec.load(data_dir).table) == spec.expected_rows
+
+
+def _copy_with_line_replaced(data_dir: Path, tmp_path: Path, relpath: str, line: int, text: str) -> None:
+    """Copy a real usage file into ``tmp_path`` with one data line replaced."""
+    lines = (data_dir / relpath).read_text(encoding="utf-8").split("\n")
+    lines[line] = text
+    target = tmp_path / relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_district_unreadable_trips_dropped_not_crashing(data_dir: Path, tmp_path: Path) -> None:
+    """A count that is not a number is one dropped row, not a crash of the whole file (the counts
+    are nullable floats, whose comparisons with <NA> gave <NA> masks that pandas refuses)."""
+    _copy_with_line_replaced(data_dir, tmp_path, u.DISTRICT_RELPATH, 5, "201901,관악구,abc")
+    loaded = u.load_district_monthly_usage(tmp_path)
+    assert loaded.report.rows_read == 2_184
+    assert dict(loaded.report.dropped) == {"trips not a non-negative number": 1}
+    assert len(loaded.table) == 2_183
+
+
+def test_citywide_unreadable_count_dropped_not_crashing(data_dir: Path, tmp_path: Path) -> None:
+    _copy_with_line_replaced(
+        data_dir, tmp_path, u.CITYWIDE_RELPATH, 2, "201902,,1848382466.0,10290548,2019,2,1848382"
+    )
+    loaded = u.load_citywide_monthly_usage(tmp_path)
+    assert dict(loaded.report.dropped) == {"trips/distance/time not a non-negative number": 1}
+    assert len(loaded.table) == 82
+    assert "2019-02" in loaded.table.attrs["missing_months"]
+
+
+def test_line_with_extra_field_counted_not_failing_the_file(data_dir: Path, tmp_path: Path) -> None:
+    """An unquoted comma (one field too many) drops that line, counted like the trip loader's,
+    instead of failing the whole file with the CSV parser's message."""
+    _copy_with_line_replaced(data_dir, tmp_path, u.DISTRICT_RELPATH, 4, "201901,강서구,22,539")
+    loaded = u.load_district_monthly_usage(tmp_path)
+    assert loaded.report.rows_read == 2_184
+    assert dict(loaded.report.dropped) == {MALFORMED_LINE: 1}
+    assert loaded.report.examples[MALFORMED_LINE] == ["201901,강서구,22,539"]
+    assert len(loaded.table) == 2_183
