@@ -65,6 +65,8 @@ __all__ = [
     "GU_MISSING",
     "GU_OUTSIDE_SEOUL",
     "NO_DOCK_COUNTS",
+    "ROW_TOO_LONG",
+    "ROW_TOO_SHORT",
     "SEOUL_BBOX",
     "SEOUL_GU",
     "STATION_VINTAGES",
@@ -395,14 +397,45 @@ def _normalize_dock_type(s: pd.Series) -> pd.Series:
     ).astype("string")
 
 
-def _frame_from_rows(path: Path, rows: list[list[str]]) -> tuple[pd.DataFrame, _Layout]:
+ROW_TOO_LONG = "malformed row: more cells than the header (an unquoted separator in a value?)"
+"""The quality report's reason for a dropped row whose cells go on beyond the header's columns:
+its values no longer sit under their headers (a comma left unquoted in an address shifts every
+cell after it), so none of them can be trusted."""
+
+ROW_TOO_SHORT = "fewer cells than the header (the missing cells read as blank; kept)"
+"""The warning for a kept row that stops before the header's last named column (a line cut short,
+or a writer that leaves out trailing blanks): its missing cells are read as blank."""
+
+
+@dataclass(frozen=True)
+class _RawRows:
+    """A station table's body as strings, padded or cut to the header's width, with its layout.
+
+    ``too_long`` marks the rows with non-blank cells beyond the header's columns, ``too_short``
+    those that end before the header's last named column; ``text`` is each row as read (the
+    quality report's examples).
+    """
+
+    frame: pd.DataFrame
+    layout: _Layout
+    too_long: pd.Series
+    too_short: pd.Series
+    text: pd.Series
+
+
+def _frame_from_rows(path: Path, rows: list[list[str]]) -> _RawRows:
     labels, body = _split_header(rows)
     if not labels:
         raise DataFileError(path, "is empty (no header row)")
     width = len(labels)
+    named = max((j + 1 for j, label in enumerate(labels) if label), default=width)
+    index = pd.RangeIndex(len(body))
+    too_long = pd.Series([any(c.strip() for c in r[width:]) for r in body], index=index, dtype=bool)
+    too_short = pd.Series([0 < len(r) < named for r in body], index=index, dtype=bool)
+    text = pd.Series([",".join(r) for r in body], index=index, dtype="string")
     body = [r + [""] * (width - len(r)) if len(r) < width else r[:width] for r in body]
-    frame = pd.DataFrame(body, columns=range(width), dtype="string")
-    return frame, _detect_layout(labels)
+    frame = pd.DataFrame(body, index=index, columns=range(width), dtype="string")
+    return _RawRows(frame, _detect_layout(labels), too_long, too_short, text)
 
 
 def _docks_given(frame: pd.DataFrame, layout: _Layout) -> pd.Series:
@@ -439,6 +472,22 @@ def _docks(frame: pd.DataFrame, layout: _Layout, report: QualityReport) -> pd.Se
     return docks
 
 
+_LABEL_CHARS = 24
+_LABELS_SHOWN = 12
+
+
+def _found_columns(labels: list[str]) -> str:
+    """The header's labels for an error message, without echoing the file: at most
+    :data:`_LABELS_SHOWN` labels of at most :data:`_LABEL_CHARS` characters each (a text that is
+    not a table, e.g. a README given as ``--source``, has its first line as one huge "label")."""
+    named = [x for x in labels if x]
+    if not named:
+        return "(none)"
+    shown = [x if len(x) <= _LABEL_CHARS else x[: _LABEL_CHARS - 1] + "…" for x in named[:_LABELS_SHOWN]]
+    more = f" and {len(named) - _LABELS_SHOWN} more" if len(named) > _LABELS_SHOWN else ""
+    return ", ".join(repr(x) for x in shown) + more
+
+
 def normalize_stations(
     frame: pd.DataFrame,
     layout: _Layout,
@@ -464,7 +513,7 @@ def normalize_stations(
     if not (layout.has("number") or layout.has("station_id") or layout.has("id_or_number")):
         missing.append("대여소번호 or 대여소ID (station number or ST-ID)")
     if missing:
-        found = ", ".join(repr(x) for x in layout.labels if x) or "(none)"
+        found = _found_columns(layout.labels)
         raise DataFileError(
             path,
             f"missing columns {', '.join(missing)}; found columns {found}. "
@@ -688,19 +737,26 @@ def _read_normalized(path: Path, source: str, report: QualityReport) -> pd.DataF
         rows = _excel_rows(path)
     else:
         text, _enc = read_table_text(path)
+        if text.lstrip()[:1] in ("{", "["):
+            raise DataFileError(
+                path, "is JSON, not a station table; expected a CSV (or .xlsx) station list with a header row"
+            )
         rows = _parse_csv(path, text)
     return _normalized_rows(path, rows, source, report)
 
 
 def _normalized_rows(path: Path, rows: list[list[str]], source: str, report: QualityReport) -> pd.DataFrame:
-    frame, layout = _frame_from_rows(path, rows)
+    raw = _frame_from_rows(path, rows)
+    frame = raw.frame
     if frame.empty:
         raise DataFileError(path, "holds no station rows (a header at most)")
     empty = frame.apply(lambda c: c.fillna("").str.strip() == "").all(axis=1)
     report.rows_read = len(frame)
     report.drop("empty row", empty)
-    frame = frame.loc[~empty]
-    return normalize_stations(frame, layout, path=path, source=source, report=report)
+    report.drop(ROW_TOO_LONG, raw.too_long & ~empty, example=raw.text)
+    report.warn(ROW_TOO_SHORT, raw.too_short & ~empty & ~raw.too_long, example=raw.text)
+    frame = frame.loc[~empty & ~raw.too_long]
+    return normalize_stations(frame, raw.layout, path=path, source=source, report=report)
 
 
 def records_frame(records: list[dict[str, object]]) -> tuple[pd.DataFrame, _Layout]:
@@ -903,6 +959,8 @@ def _resolve_source(source: str | Path, data_dir: Path | None, field: str) -> tu
     path = Path(source)
     if path.is_file():
         return path, path.name
+    if path.is_dir():
+        raise InputError(field, str(source), "a station file (CSV or .xlsx), not a folder")
     if isinstance(source, str) and not any(sep in source for sep in ("/", "\\", ".")):
         raise InputError(
             field, source, f"a station vintage ({', '.join(STATION_VINTAGES)}) or a path to a CSV file"

@@ -20,6 +20,8 @@ from mobility.sources.stations import (
     COLUMNS,
     DATASETS,
     DEFAULT_DOCKS,
+    ROW_TOO_LONG,
+    ROW_TOO_SHORT,
     SEOUL_BBOX,
     STATION_VINTAGES,
     UNREADABLE_DOCKS,
@@ -489,3 +491,60 @@ def test_decomposed_hangul_is_composed(data_dir: Path, tmp_path: Path) -> None:
     assert loaded.table["name"].tolist() == ["망원역 1번출구 앞"]
     assert loaded.table["number"].tolist() == [102]  # the NFD header 대여소번호 is recognised too
     assert "gu not one of Seoul's 25 districts" not in loaded.report.warnings
+
+
+def _real_2019_with(data_dir: Path, tmp_path: Path, edits: dict[int, str]) -> Path:
+    """The real 2019-12 list copied into ``tmp_path`` with some lines replaced."""
+    lines = (data_dir / STATION_VINTAGES["2019-12"]).read_text(encoding="utf-8").split("\n")
+    for i, text in edits.items():
+        lines[i] = text
+    target = tmp_path / "stations_2019-12-09.csv"
+    target.write_text("\n".join(lines), encoding="utf-8")
+    return target
+
+
+def test_row_with_more_cells_than_the_header_is_dropped_with_its_reason(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """An unquoted comma in an address shifts every later cell: the row is dropped as malformed,
+    not cut to the header's width and read with its coordinates taken from the wrong columns."""
+    lines = (data_dir / STATION_VINTAGES["2019-12"]).read_text(encoding="utf-8").split("\n")
+    shifted = lines[5].replace("서울특별시 마포구", "서울특별시, 마포구", 1)
+    path = _real_2019_with(data_dir, tmp_path, {5: shifted})
+    loaded = load_station_list(path, data_dir)
+    assert loaded.report.rows_read == 1540
+    assert dict(loaded.report.dropped) == {ROW_TOO_LONG: 1}
+    assert loaded.report.examples[ROW_TOO_LONG] == [shifted]
+    assert "installed_on unparseable (set to NaT)" not in loaded.report.warnings
+    assert len(loaded.table) == 1539 and 105 not in set(loaded.table["number"])
+
+
+def test_row_cut_short_is_kept_and_flagged(data_dir: Path, tmp_path: Path) -> None:
+    lines = (data_dir / STATION_VINTAGES["2019-12"]).read_text(encoding="utf-8").split("\n")
+    cut = ",".join(next(csv.reader([lines[9]]))[:6])  # up to the longitude; date and docks lost
+    loaded = load_station_list(_real_2019_with(data_dir, tmp_path, {9: cut}), data_dir)
+    assert loaded.report.warnings[ROW_TOO_SHORT] == 1
+    assert loaded.report.examples[ROW_TOO_SHORT] == [cut]
+    assert len(loaded.table) == 1540
+
+
+def test_missing_columns_message_does_not_echo_a_text_file(data_dir: Path) -> None:
+    """A text that is not a table (the folder's SOURCES.md) has its first line as the "header":
+    the message names a few clipped labels, not the paragraph."""
+    with pytest.raises(DataFileError) as err:
+        load_station_list(data_dir / "ttareungi" / "SOURCES.md", data_dir)
+    msg = str(err.value)
+    assert "SOURCES.md" in msg and "위도/경도" in msg
+    assert "NOTHINGHEREISSYNTHETIC" not in msg.upper().replace(" ", "")
+    assert len(msg) < 400
+
+
+def test_json_or_folder_given_as_station_list_says_so(data_dir: Path) -> None:
+    """A GeoJSON or a folder given where a station list belongs is named as such, instead of a
+    "missing columns" message quoting JSON fragments as columns, or "not found" for a folder."""
+    with pytest.raises(DataFileError, match="is JSON, not a station table") as err:
+        load_station_list(data_dir / "boundaries" / "seoul_gu_2020_wgs84.geojson", data_dir)
+    assert "FeatureCollection" not in str(err.value)
+    with pytest.raises(InputError, match="not a folder") as folder:
+        load_station_list(data_dir / "ttareungi", data_dir, field="--source")
+    assert folder.value.field == "--source"
