@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -270,6 +271,7 @@ def stations_cmd(
         loaded = load_station_list(source, data_dir, field="--source")
         df = loaded.table
         if gu is not None:
+            gu = unicodedata.normalize("NFC", gu.strip())  # the names are NFC; a pasted one may be NFD
             known = sorted(df["gu"].dropna().unique().tolist())
             if gu not in known:
                 raise InputError("--gu", gu, f"one of {', '.join(known)}")

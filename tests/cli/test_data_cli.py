@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,14 @@ def test_station_totals_say_what_is_unknown(data_dir: Path) -> None:
     res = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "-s", "master", "--json"])
     doc = json.loads(res.stdout)
     assert doc["docks"] is None and doc["docks_without_count"] == doc["stations"]
+
+
+def test_stations_gu_in_decomposed_hangul(data_dir: Path) -> None:
+    """A district pasted in decomposed jamo (NFD, as macOS writes file names) is the same
+    district: the station names and districts are composed (NFC)."""
+    nfd = unicodedata.normalize("NFD", "마포구")
+    assert nfd != "마포구"
+    res = runner.invoke(app, ["data", "stations", "--data-dir", str(data_dir), "--gu", nfd, "--json"])
+    assert res.exit_code == 0, res.output
+    doc = _json(res.stdout)
+    assert doc["gu"] == "마포구" and doc["stations"] == 121
