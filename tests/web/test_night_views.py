@@ -141,6 +141,12 @@ def test_a_solve_without_a_fraction_shows_an_indeterminate_bar_and_the_time(
     assert page.errors == []
 
 
+def _cells(page: Any, row: str) -> list[str]:
+    """The cells of a table row as text, each on one line (a figure's note stands on a line of
+    its own below it: ``table.kpis`` in app.css)."""
+    return [" ".join(c.split()) for c in page.inner_text(row).split("\t")]
+
+
 @pytest.mark.slow
 def test_the_plan_shows_the_fleet_its_before_was_simulated_with(server: dict[str, Any], browser: Any) -> None:
     city = {"stations": 1540, "docks": 19545, "population": 9_056_360.0, "covered_population": 2e6,
@@ -156,8 +162,8 @@ def test_the_plan_shows_the_fleet_its_before_was_simulated_with(server: dict[str
     _stub(page, f"/v1/scenarios/{PLAN}/plan", plan)
     sign_in(page, server["url"], server["keys"]["planner"], f"#/plan/{PLAN}")
     page.wait_for_selector("#fleet-bikes")
-    assert page.inner_text("#fleet-bikes").split("\t") == ["Bikes", "11,040 (derived start stock)", "30,000"]
-    assert page.inner_text("#fleet-per-10k").split("\t") == [
+    assert _cells(page, "#fleet-bikes") == ["Bikes", "11,040 (derived start stock)", "30,000"]
+    assert _cells(page, "#fleet-per-10k") == [
         "Bikes / 10k residents",
         "12.2 (derived start stock)",
         "33.1",

@@ -115,6 +115,14 @@ def test_plan_from_sign_in_to_a_clicked_new_station(
         assert page.locator("#served-share").count() == 0
         assert "not simulated" in page.inner_text("table.kpis")
 
+    # Both solves of the real plan, as the plan records them (status, and the gap when proven).
+    for i, key in enumerate(["siting_stats", "fleet_stats"]):
+        st = page.evaluate(f"() => window.__maps.plan_doc.{key}")
+        cell = page.locator(f"#solver-status td >> nth={i}")
+        assert cell.locator("[data-status]").get_attribute("data-status") == st["status"]
+        if st["gap"] is not None and st["gap"] >= 1e-4:
+            assert page.locator(f"#solver-gap td >> nth={i}").inner_text() == f"{100 * st['gap']:.2f} %"
+
     # Click the first new station where the map draws it.
     xy = page.evaluate(
         """() => { const s = window.__maps.plan_doc.new_stations[0];

@@ -98,12 +98,14 @@ export function buildForm(container, schema, doc, value, opts = {}) {
       input.type = 'checkbox';
       input.checked = Boolean(val ?? s.default);
     } else if (s.type === 'integer' || s.type === 'number') {
+      // a text box, not <input type=number>: that one reads as empty when what was typed is not a
+      // number ("30,000", "abc", "1e999"), and an empty field is left out of the request, so the
+      // server's default would silently replace what the planner typed
       kind = s.type;
       input = document.createElement('input');
-      input.type = 'number';
-      input.step = s.type === 'integer' ? '1' : 'any';
-      if (s.minimum !== undefined) input.min = String(s.minimum);
-      if (s.maximum !== undefined) input.max = String(s.maximum);
+      input.type = 'text';
+      input.inputMode = s.type === 'integer' && (s.minimum ?? -1) >= 0 ? 'numeric' : 'decimal';
+      input.autocomplete = 'off';
       input.value = val === undefined || val === null ? '' : String(val);
       if (s.default !== undefined && s.default !== null) input.placeholder = String(s.default);
     } else if (s.type === 'string') {
@@ -127,7 +129,8 @@ export function buildForm(container, schema, doc, value, opts = {}) {
     row.innerHTML = lab + hint;
     row.append(input, errorSlot(id));
     parent.append(row);
-    fields.push({ path, kind, input, required, nullable: Boolean(s.nullable) });
+    const expected = kind === 'json' ? jsonHint(s, doc) || (s.type === 'array' ? 'a JSON list [...]' : 'a JSON object {...}') : '';
+    fields.push({ path, kind, input, required, nullable: Boolean(s.nullable), expected });
   }
 
   const req = new Set(schema.required || []);
@@ -145,19 +148,26 @@ export function buildForm(container, schema, doc, value, opts = {}) {
   function read() {
     clearErrors();
     const out = {};
-    let bad = false;
+    let bad = null; // the first field that is not valid
     for (const f of fields) {
       let v;
       const text = f.input.value;
       if (f.kind === 'boolean') v = f.input.checked;
       else if (text.trim() === '') continue;
-      else if (f.kind === 'integer' || f.kind === 'number') v = Number(text);
-      else if (f.kind === 'json') {
+      else if (f.kind === 'integer' || f.kind === 'number') {
+        const n = parseNumber(text, f.kind === 'integer');
+        if ('problem' in n) {
+          showField(f.path.join('.'), n.problem);
+          bad = bad || f;
+          continue;
+        }
+        v = n.value;
+      } else if (f.kind === 'json') {
         try {
           v = JSON.parse(text);
-        } catch {
-          showField(f.path.join('.'), 'not valid JSON');
-          bad = true;
+        } catch (e) {
+          showField(f.path.join('.'), jsonProblem(text, e, f.expected));
+          bad = bad || f;
           continue;
         }
       } else v = text;
@@ -165,7 +175,11 @@ export function buildForm(container, schema, doc, value, opts = {}) {
       for (const p of f.path.slice(0, -1)) o = o[p] ??= {};
       o[f.path[f.path.length - 1]] = v;
     }
-    return bad ? null : out;
+    if (!bad) return out;
+    // the long form may have scrolled the field out of sight: bring it and its message into view
+    bad.input.scrollIntoView({ block: 'center' });
+    bad.input.focus({ preventScroll: true });
+    return null;
   }
 
   function clearErrors() {
@@ -205,6 +219,37 @@ export function buildForm(container, schema, doc, value, opts = {}) {
   }
 
   return { read, showErrors, clearErrors, fields };
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * A number typed into a form field, or what is wrong with it (the value as typed and what is
+ * expected, in the words of the API's own messages: "got …; expected …"). Only plain decimal
+ * notation: "30,000", "1 000", "0x10", "abc" and numbers beyond the double range ("1e999") are refused.
+ * @param {string} text @param {boolean} integer a whole number is expected
+ * @returns {{value: number} | {problem: string}}
+ */
+export function parseNumber(text, integer) {
+  const t = text.trim();
+  const n = NUMBER.test(t) ? Number(t) : NaN;
+  if (Number.isFinite(n)) return { value: n };
+  return { problem: `got "${shorten(t)}"; expected ${integer ? 'a whole number such as 30000' : 'a number such as 0.5 or 300'} (digits, no thousands separators)` };
+}
+
+/**
+ * What is wrong with the text of a field edited as JSON: the text (shortened), the parser's
+ * complaint and what the field takes.
+ * @param {string} text @param {unknown} err the SyntaxError of JSON.parse @param {string} expected
+ */
+function jsonProblem(text, err, expected) {
+  const why = err instanceof Error ? err.message : String(err);
+  return `got ${shorten(text.trim())}; not valid JSON (${why})${expected ? `; expected ${expected.charAt(0).toLowerCase()}${expected.slice(1)}` : ''}`;
+}
+
+/** A typed value as a message quotes it: at most 40 characters. @param {string} t */
+function shorten(t) {
+  return t.length > 40 ? `${t.slice(0, 40)}…` : t;
 }
 
 function errorSlot(id) {

@@ -12,6 +12,16 @@ function statusBadge(s) {
   return `<span class="badge badge-${esc(s)}">${esc(s)}</span>`;
 }
 
+/**
+ * How a finished plan's two solves ended (`kpis.siting_status`, `kpis.fleet_status`), as badges;
+ * a dash before the plan is made.
+ * @param {any} kpis
+ */
+function solverStatuses(kpis) {
+  const st = [kpis && kpis.siting_status, kpis && kpis.fleet_status].filter(Boolean);
+  return st.length ? st.map((s) => `<span class="badge badge-solver-${esc(s)}">${esc(s)}</span>`).join(' · ') : '–';
+}
+
 /** Shipped scenarios and past jobs. */
 export async function listView(el) {
   const [shipped, jobs] = await Promise.all([api('/v1/web/scenarios'), api(`${BASE}?limit=50`)]);
@@ -29,12 +39,14 @@ export async function listView(el) {
       <form id="compare-form">
       <div class="table-wrap" tabindex="0"><table class="data">
         <caption>Past scenario runs, newest first. Tick two to compare them.</caption>
-        <thead><tr><th scope="col">Compare</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Author</th>
-          <th scope="col">Submitted</th><th scope="col">New stations</th><th scope="col">Actions</th></tr></thead>
+        <thead><tr><th scope="col">Compare</th><th scope="col" class="text">Name</th><th scope="col">Status</th><th scope="col">Author</th>
+          <th scope="col">Submitted</th><th scope="col">New stations</th><th scope="col">Bikes</th>
+          <th scope="col">Solver <small>(sites · fleet)</small></th><th scope="col">Actions</th></tr></thead>
         <tbody>${jobs.items.map((j) => `
           <tr><td>${j.status === 'succeeded' ? `<input type="checkbox" name="cmp" value="${esc(j.id)}" aria-label="Compare ${esc(j.name)} ${esc(j.id.slice(0, 8))}">` : ''}</td>
-            <td>${esc(j.name)}</td><td>${statusBadge(j.status)}</td><td>${esc(j.author)}</td>
+            <td class="text">${esc(j.name)}</td><td>${statusBadge(j.status)}</td><td>${esc(j.author)}</td>
             <td>${esc(new Date(j.created_at).toLocaleString())}</td><td>${fmt(j.kpis && j.kpis.new_stations)}</td>
+            <td>${fmt(j.kpis && j.kpis.total_bikes)}</td><td class="solver">${solverStatuses(j.kpis)}</td>
             <td>${j.status === 'succeeded'
               ? `<a href="#/plan/${esc(j.id)}">Map</a> · <a href="#/plans/new?from=${esc(j.id)}">Edit a copy</a>`
               : `<a href="#/jobs/${esc(j.id)}">Progress</a>${['failed', 'cancelled'].includes(j.status)
@@ -339,11 +351,64 @@ function servedRows(plan) {
   }
   const sim = plan.simulation || {};
   const fig = (side, key) => estimate(((sim[side] || {}).figures || {})[key], 1, 0);
-  const day = sim.day ? ` <small>(${esc(sim.day)}, ${fmt(sim.replications)} runs)</small>` : '';
-  return `<tr id="served-share"><th scope="row">Trips served (simulated${day})</th><td>${before || '–'}</td><td>${after || '–'}</td></tr>
-    <tr><th scope="row">Trips served / demanded per day</th><td>${fig('before', 'trips_served') || '–'} / ${fig('before', 'trips_demanded') || '–'}</td>
-      <td>${fig('after', 'trips_served') || '–'} / ${fig('after', 'trips_demanded') || '–'}</td></tr>
-    <tr><th scope="row">Lost at an empty station</th><td>${fig('before', 'lost_empty') || '–'}</td><td>${fig('after', 'lost_empty') || '–'}</td></tr>`;
+  const day = sim.day ? `: ${esc(sim.day)}, ${fmt(sim.replications)} runs` : '';
+  // one figure per cell (served and demanded on rows of their own, each interval on a line below
+  // its mean, table.kpis in app.css), so that the After column fits beside the map
+  const row = (label, key) => `<tr><th scope="row">${label}</th><td>${fig('before', key) || '–'}</td><td>${fig('after', key) || '–'}</td></tr>`;
+  return `<tr id="served-share"><th scope="row">Trips served <small>(simulated${day}; 95 % interval)</small></th><td>${before || '–'}</td><td>${after || '–'}</td></tr>
+    ${row('Trips served per day', 'trips_served')}
+    ${row('Trips demanded per day', 'trips_demanded')}
+    ${row('Lost at an empty station', 'lost_empty')}`;
+}
+
+/** What a solver's status says, for people (`mobility.stats.SolverStats.status`). */
+const SOLVER_STATUS = {
+  optimal: 'optimal (proven)',
+  gap_limit: 'stopped at the gap tolerance',
+  feasible: 'feasible, not proven optimal',
+  time_limit: 'stopped at the time limit',
+  infeasible: 'infeasible',
+  error: 'solver error',
+};
+
+/**
+ * A relative gap (`|objective − bound| / max(1, |objective|)`) in %: 0 when proven, "< 0.01 %"
+ * when tiny, two decimals otherwise; a dash without a bound.
+ * @param {number | null | undefined} gap
+ */
+export function gapText(gap) {
+  if (gap === null || gap === undefined || !Number.isFinite(gap)) return '– <small>(no bound)</small>';
+  if (gap === 0) return '0 %';
+  if (gap < 1e-4) return '&lt; 0.01 %';
+  return `${(100 * gap).toLocaleString('ko-KR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`;
+}
+
+/**
+ * The two solves of a plan (site selection, then docks and bikes): method, status, objective,
+ * bound, gap and time, from the plan's `siting_stats` and `fleet_stats`.
+ * @param {any} plan
+ */
+export function solverTable(plan) {
+  const models = [['Site selection', plan.siting_stats], ['Docks and bikes', plan.fleet_stats]]
+    .filter(([, st]) => st && typeof st === 'object');
+  if (!models.length) return '';
+  const method = (st) => {
+    const backend = st.extra && st.extra.backend ? ` · ${esc(st.extra.backend)}` : '';
+    return `${esc(st.solver)}${backend}`;
+  };
+  const status = (st) => `<span class="badge badge-solver-${esc(st.status)}" data-status="${esc(st.status)}">${esc(st.status)}</span>`
+    + (SOLVER_STATUS[st.status] ? `<small>${esc(SOLVER_STATUS[st.status])}</small>` : '');
+  const row = (id, label, f) => `<tr id="solver-${id}"><th scope="row">${label}</th>${models.map(([, st]) => `<td>${f(st)}</td>`).join('')}</tr>`;
+  return `<div class="table-wrap" tabindex="0"><table class="data kpis" id="solver-table">
+    <caption>Solver <small>(gap: how far the bound allows the best plan to be from this one)</small></caption>
+    <thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th>${models.map(([l]) => `<th scope="col">${l}</th>`).join('')}</tr></thead><tbody>
+    ${row('method', 'Method', method)}
+    ${row('status', 'Status', status)}
+    ${row('objective', 'Objective', (st) => fmt(st.objective, 2))}
+    ${row('bound', 'Bound', (st) => fmt(st.bound, 2))}
+    ${row('gap', 'Gap', (st) => gapText(st.gap))}
+    ${row('seconds', 'Time', (st) => `${fmt(st.seconds, 1)} s`)}
+    </tbody></table></div>`;
 }
 
 /**
@@ -408,7 +473,8 @@ export async function planView(el, [id]) {
         </tbody></table></div>
         <p><a class="button" href="#/plans/new?from=${esc(id)}">Edit a copy</a></p>
         ${downloadList(EXPORTS)}
-        ${districtTable(plan)}`;
+        ${districtTable(plan)}
+        ${solverTable(plan)}`;
   wireDownloads(el, `${BASE}/${id}`, `${plan.scenario}-${id.slice(0, 8)}`);
   mark('tables');
   const map = await mapP;
@@ -448,6 +514,15 @@ function kpiRows(pa, pb) {
   }).join('');
 }
 
+/** How each plan's two solves ended (status and gap), beside the key figures; no difference. */
+function solverRows(pa, pb) {
+  const cell = (st) => (st && typeof st === 'object'
+    ? `<span class="badge badge-solver-${esc(st.status)}" data-status="${esc(st.status)}">${esc(st.status)}</span> gap ${gapText(st.gap)}`
+    : '–');
+  return [['Site selection', 'siting_stats'], ['Docks and bikes', 'fleet_stats']].map(([label, key]) =>
+    `<tr class="solver-row"><th scope="row">${label}: solver</th><td>${cell(pa[key])}</td><td>${cell(pb[key])}</td><td></td></tr>`).join('');
+}
+
 /** Two plans side by side: KPI table with differences, and two maps that move together. */
 export async function compareView(el, _m, params) {
   const a = params.get('a');
@@ -462,7 +537,7 @@ export async function compareView(el, _m, params) {
     <div class="table-wrap" tabindex="0"><table class="data" id="compare-table"><caption>Key figures after each plan (B − A)</caption>
       <thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">A: ${esc(pa.plan.scenario)} <span class="mono">${esc(a.slice(0, 8))}</span></th>
       <th scope="col">B: ${esc(pb.plan.scenario)} <span class="mono">${esc(b.slice(0, 8))}</span></th><th scope="col">Difference</th></tr></thead>
-      <tbody>${kpiRows(pa.plan, pb.plan)}</tbody></table></div>
+      <tbody>${kpiRows(pa.plan, pb.plan)}${solverRows(pa.plan, pb.plan)}</tbody></table></div>
     <div class="pair">
       <figure><figcaption>A: ${esc(pa.plan.scenario)}</figcaption><div id="map-a" class="map" role="region" aria-label="Map of plan A"></div></figure>
       <figure><figcaption>B: ${esc(pb.plan.scenario)}</figcaption><div id="map-b" class="map" role="region" aria-label="Map of plan B"></div></figure>

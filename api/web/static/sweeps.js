@@ -2,6 +2,7 @@
 // residents within a walk against the number of new stations, as a chart and as a table.
 
 import { api, ApiError, esc, fmt } from './api.js';
+import { parseNumber } from './form.js';
 import { downloadList, jobView, wireDownloads } from './planner.js';
 
 const BASE = '/v1/sweeps';
@@ -21,7 +22,7 @@ export async function listView(el) {
           <input id="f-new_stations" type="text" value="300:800:100" aria-describedby="f-new_stations-err">
           <p class="error" id="f-new_stations-err" aria-live="polite"></p></div>
         <div class="field"><label for="f-sweep-time_limit">Solver time limit per point (s)</label>
-          <input id="f-sweep-time_limit" type="number" min="1" step="1" aria-describedby="f-sweep-time_limit-err">
+          <input id="f-sweep-time_limit" type="text" inputmode="decimal" autocomplete="off" aria-describedby="f-sweep-time_limit-err">
           <p class="error" id="f-sweep-time_limit-err" aria-live="polite"></p></div>
         <div class="field"><label><input id="f-with_500m" type="checkbox"> Also within a 500 m walk</label></div>
         <div class="actions"><button type="submit" class="primary" id="submit-sweep">Submit the curve</button></div>
@@ -47,7 +48,15 @@ export async function listView(el) {
     const s = chosen();
     if (!s) return;
     const scenario = structuredClone(s.body);
-    if (limit.value) scenario.solver = { ...(scenario.solver || {}), time_limit: Number(limit.value) };
+    if (limit.value.trim()) {
+      // what was typed, or its problem beside the field: never the scenario's own limit instead
+      const n = parseNumber(limit.value, false);
+      if ('problem' in n) {
+        el.querySelector('#f-sweep-time_limit-err').textContent = n.problem;
+        return;
+      }
+      scenario.solver = { ...(scenario.solver || {}), time_limit: n.value };
+    }
     const body = {
       scenario,
       new_stations: /** @type {HTMLInputElement} */ (el.querySelector('#f-new_stations')).value.trim(),
