@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.metadata
 import platform
 import subprocess
 from dataclasses import asdict, dataclass, field
@@ -58,6 +59,29 @@ def code_version() -> str:
         return __version__
 
 
+RESULT_LIBRARIES = (
+    "ortools", "numpy", "numba", "scipy", "pandas", "pyarrow", "duckdb", "scikit-learn",
+    "shapely", "pyproj", "geopandas", "pyroutingkit",
+)  # fmt: skip
+"""The installed packages a result's figures depend on: the solvers (OR-Tools with its HiGHS, SCIP
+and CP-SAT), the compiled search (numba), the numerics and the geometry. numpy picks its kernels
+by the processor's instruction set, so a result is reproduced with the same versions and CPU."""
+
+
+@lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """``{distribution: version}`` of :data:`RESULT_LIBRARIES` (those installed), and ``cpu``:
+    the processor's model and architecture. Computed once per process."""
+    from mobility.machine import machine
+
+    out = {}
+    for name in RESULT_LIBRARIES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            out[name] = importlib.metadata.version(name)
+    out["cpu"] = f"{machine()['cpu']} ({platform.machine()})"
+    return out
+
+
 @functools.lru_cache(maxsize=512)
 def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
     """SHA-256 of a whole file, remembered per (path, size, mtime) for the process."""
@@ -84,6 +108,8 @@ class Provenance:
 
     ``fanned_out`` is recorded by simulations only (``None`` elsewhere): whether the replications
     ran as tasks on a Dask cluster (:mod:`mobility.simulation.fanout`) or in the calling process.
+    ``libraries`` (:func:`library_versions`) is filled by :meth:`collect`; a document read back
+    keeps what it recorded.
     """
 
     code_version: str
@@ -92,6 +118,14 @@ class Provenance:
     seed: int | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     python: str = field(default_factory=platform.python_version)
+    libraries: Annotated[
+        dict[str, str],
+        Field(
+            description="Versions of the solvers and numeric libraries the result was computed "
+            "with, and the CPU (`cpu`): the same inputs and seed give the same result with the "
+            "same versions and processor. Empty in documents written before it was recorded."
+        ),
+    ] = field(default_factory=dict)
     fanned_out: Annotated[
         bool | None,
         Field(
@@ -115,6 +149,7 @@ class Provenance:
             datasets={name: dataset_version(p) for name, p in datasets.items()},
             scenario=scenario,
             seed=seed,
+            libraries=library_versions(),
             fanned_out=fanned_out,
         )
 

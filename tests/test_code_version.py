@@ -66,3 +66,32 @@ def test_the_version_is_computed_once_per_process(repo: Path) -> None:
     first = _version()
     (repo / "mobility" / "a.py").write_text("X = 9\n")
     assert provenance.code_version() == first  # cached: no git call per result
+
+
+def test_a_provenance_records_the_solver_and_numeric_library_versions() -> None:
+    """A result depends on OR-Tools (HiGHS, SCIP, CP-SAT), numba and numpy (whose kernels follow
+    the CPU); a provenance recorded Python's version only, so two machines' different results
+    could not be told apart by their documents."""
+    import importlib.metadata
+
+    from mobility.provenance import Provenance
+
+    libs = Provenance.collect({}).to_dict()["libraries"]
+    for name in ("ortools", "numpy", "numba", "pandas", "shapely"):
+        assert libs[name] == importlib.metadata.version(name)
+    assert libs["cpu"]
+
+
+def test_a_document_written_before_library_versions_reads_with_none() -> None:
+    """Reading an older document back does not claim today's versions for it."""
+    from pydantic import TypeAdapter
+
+    from mobility.provenance import Provenance
+
+    old = {
+        "code_version": "0.1.0",
+        "datasets": {},
+        "created_at": "2026-12-01T00:00:00+00:00",
+        "python": "3.11.7",
+    }
+    assert TypeAdapter(Provenance).validate_python(old).libraries == {}
