@@ -52,7 +52,8 @@ class InputError(MobilityError):
     field
         Dotted name of the field, e.g. ``"fleet.bikes_per_10k"``.
     value
-        The value that was given.
+        The value that was given; ``None`` when none was (the message then says "missing",
+        not "got None").
     expected
         What would have been accepted.
     """
@@ -61,7 +62,8 @@ class InputError(MobilityError):
         self.field = field
         self.value = value
         self.expected = expected
-        super().__init__(f"{field}: got {value!r}; expected {expected}")
+        given = "missing" if value is None else f"got {value!r}"
+        super().__init__(f"{field}: {given}; expected {expected}")
 
 
 class InfeasibleError(MobilityError):

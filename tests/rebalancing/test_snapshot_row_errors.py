@@ -20,7 +20,7 @@ def test_a_missing_field_names_the_field_and_not_the_row() -> None:
 def test_a_row_without_id_or_number_is_named_by_its_row() -> None:
     with pytest.raises(InputError) as err:
         snapshot_from_csv("station_id,number,bikes\nST-4,,3\n,,2\n", label="status")
-    assert str(err.value) == "status[row 2].station_id: got None; expected a station id or a number"
+    assert str(err.value) == "status[row 2].station_id: missing; expected a station id or a number"
 
 
 def test_a_number_only_row_is_a_station_of_the_api_document() -> None:
