@@ -100,7 +100,11 @@ def resolve_data_dir(explicit: Path | str | None = None) -> Path:
     for p in candidates:
         if p.is_dir():
             return p.resolve()
-    raise DataNotFoundError("Seoul data directory", candidates, DATA_HINT)
+    files = [p for p in candidates if p.exists()]
+    what = "Seoul data directory"
+    if files:  # a path that exists but is a file (a CSV given where the folder was meant, say)
+        what += f" ({', '.join(str(p) for p in files)}: a file, not a folder)"
+    raise DataNotFoundError(what, candidates, DATA_HINT)
 
 
 def cache_dir(sub: str | None = None) -> Path:

@@ -27,6 +27,15 @@ def test_explicit_data_dir_that_does_not_exist_names_the_place(tmp_path: Path) -
     assert "MOBILITY_DATA_DIR" in str(info.value)
 
 
+def test_a_data_dir_that_is_a_file_says_so(tmp_path: Path) -> None:
+    """A station CSV given where the data folder was meant was reported as 'not found'."""
+    given = tmp_path / "stations.csv"
+    given.write_text("a\n", encoding="utf-8")
+    with pytest.raises(DataNotFoundError) as info:
+        config.resolve_data_dir(given)
+    assert f"{given}: a file, not a folder" in str(info.value)
+
+
 def test_env_var_wins_over_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOBILITY_DATA_DIR", str(tmp_path))
     config.get_settings.cache_clear()
