@@ -992,7 +992,9 @@ def plan_expansion(
             plan.notes.append(
                 f"served share not simulated: the rider simulation cannot run on these inputs ({exc})"
             )
-    plan.notes.append(f"end-to-end {time.perf_counter() - t0:.1f} s")
+    wall = time.perf_counter() - t0
+    plan = plan.model_copy(update={"wall_seconds": round(wall, 3)})
+    plan.notes.append(f"end-to-end {wall:.1f} s")
     return plan, siting.result
 
 

@@ -224,6 +224,13 @@ class Plan(_Document):
         default=None,
         description="Trips served before and after the plan (None when not simulated, --no-simulate).",
     )
+    wall_seconds: float | None = Field(
+        default=None,
+        description="Wall time in seconds of the whole run, from reading the inputs to the plan "
+        "(candidates, coverage, siting, fleet and the rider simulation; siting_stats.seconds and "
+        "fleet_stats.seconds are the two solves alone; the files and maps written after it are "
+        "not included). Null in documents written before it was recorded.",
+    )
     schema_version: str = SCHEMA_VERSION
     notes: list[str] = Field(default_factory=list)
 

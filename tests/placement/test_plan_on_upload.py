@@ -11,6 +11,7 @@ import pytest
 
 from mobility.errors import InputError
 from mobility.placement.pipeline import ExpansionInputs, build_inputs, plan_expansion, uploaded_stations
+from mobility.placement.plan import Plan
 from mobility.scenario.expansion import BaselineStation, ExpansionScenario
 from mobility.sources.stations import baseline_records, load_station_list, stations_from_csv_bytes
 
@@ -94,3 +95,8 @@ def test_the_candidate_filters_note_reads_as_counts(
     note = next(n for n in plan.notes if n.startswith("candidate filters: "))
     assert "{" not in note and "'" not in note
     assert f"candidates {len(upload_inputs.candidates):,}" in note
+    # the run's wall time is a field of the document, not only a note (routes.json has it too)
+    assert plan.wall_seconds is not None
+    assert plan.wall_seconds >= plan.siting_stats.seconds + plan.fleet_stats.seconds
+    assert f"end-to-end {plan.wall_seconds:.1f} s" in plan.notes
+    assert Plan.from_dict(plan.to_dict()).wall_seconds == plan.wall_seconds
