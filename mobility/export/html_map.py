@@ -34,6 +34,7 @@ from mobility.export.style import (
     WATER_COLOR,
     Choropleth,
     choropleth_for,
+    stops_text,
 )
 from mobility.io import atomic_write_text
 
@@ -305,7 +306,7 @@ def _add_routes(fig: Any, layers: MapLayers) -> None:
         # drawn below.
         coords = np.round(np.asarray(r.geometry.coords), 6) if r.geometry is not None else None
         group = f"truck-{r.truck_id}"
-        label = f"{r.truck} ({r.n_stops} stops, {r.distance_km:.1f} km)"
+        label = f"{r.truck} ({stops_text(r.n_stops)}, {r.distance_km:.1f} km)"
         fig.add_trace(
             go.Scatter(
                 x=[None] if coords is None else coords[:, 0],

@@ -38,6 +38,7 @@ from mobility.export.style import (
     NEW_COLOR,
     WATER_COLOR,
     choropleth_for,
+    stops_text,
 )
 from mobility.io import atomic_path
 from mobility.sources.base import CRS_METRIC
@@ -190,7 +191,8 @@ def _draw_routes(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
             xy = np.asarray(r.geometry.coords)
             ax.plot(xy[:, 0], xy[:, 1], color=r.color, lw=2.2, zorder=6, solid_capstyle="round")
         if per_truck:
-            handles.append(Line2D([], [], color=r.color, lw=2.5, label=f"{r.truck} ({r.n_stops} stops)"))
+            label = f"{r.truck} ({stops_text(r.n_stops)})"
+            handles.append(Line2D([], [], color=r.color, lw=2.5, label=label))
         s = stops[stops["truck_id"] == r.truck_id] if len(stops) else stops
         if len(s):
             _draw_stops(ax, s, r.color)

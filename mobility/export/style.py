@@ -21,6 +21,11 @@ ATTRIBUTION = (
     "Water: © OpenStreetMap contributors (ODbL)"
 )
 
+def stops_text(n: int) -> str:
+    """``"1 stop"``, ``"8 stops"``: a truck's stop count in a legend entry."""
+    return f"{n} stop" if n == 1 else f"{n} stops"
+
+
 KPI_LABELS = {
     "bikes_per_10k": "자전거 / 인구 1만 명 (bikes per 10,000 residents)",
     "coverage_share": "도보권 인구 비율 (share of residents within walking distance)",

@@ -234,6 +234,10 @@ def test_a_route_at_its_depot_keeps_its_legend_entry_in_chromium(  # type: ignor
     page.close()
     assert errors == []
     legend = " ".join(summary["legend"])
-    assert "트럭 T1 (3 stops" in legend and "트럭 T2 (1 stops, 0.0 km)" in legend
+    assert "트럭 T1 (3 stops" in legend and "트럭 T2 (1 stop, 0.0 km)" in legend
     assert "차고지 depot (1)" in legend and summary["depots"]["points"] == 1
     assert summary["stops"]["points"] == 4
+    svg = write_static_map(current_layers.with_routes(night), tmp_path / "night.svg").read_text(
+        encoding="utf-8"
+    )
+    assert "트럭 T2 (1 stop)" in re.findall(r"<text[^>]*>([^<]*)</text>", svg)
