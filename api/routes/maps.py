@@ -40,7 +40,7 @@ from api.routes.common import JOB_BASES, ArtifactCache, send_bytes
 from api.schemas import ErrorBody
 
 if TYPE_CHECKING:
-    from mobility.export.layers import MapLayers
+    from mobility.export.layers import MapLayers, NightStations
     from mobility.rebalancing.problem import RebalancingProblem
 
 log = logging.getLogger("mobility.api.maps")
@@ -95,23 +95,34 @@ class _Renderer:
         self.lock = threading.Lock()
         self._layers: LRUCache[str, MapLayers] = LRUCache(maxsize=keep)
 
-    def layers(self, job_id: str, source: bytes, *, remember: bool = True) -> MapLayers:
+    def layers(
+        self, job_id: str, source: bytes, *, remember: bool = True, night: NightStations | None = None
+    ) -> MapLayers:
         from mobility.config import resolve_data_dir
         from mobility.export.layers import load_layers
 
         hit = self._layers.get(job_id)
         if hit is None:
-            hit = load_layers(json.loads(source), resolve_data_dir())
+            hit = load_layers(json.loads(source), resolve_data_dir(), problem=night)
             if remember:
                 self._layers[job_id] = hit
         return hit
 
-    def render(self, job_id: str, source: bytes, group: Group, *, remember: bool = True) -> dict[str, bytes]:
+    def render(
+        self,
+        job_id: str,
+        source: bytes,
+        group: Group,
+        *,
+        remember: bool = True,
+        night: NightStations | None = None,
+    ) -> dict[str, bytes]:
         """Files of ``group`` for the job, by artifact name (without the prefix); ``remember``:
-        keep the job's layers for its next export (an API process; not a worker)."""
+        keep the job's layers for its next export (an API process; not a worker); ``night``: the
+        stations a rebalancing run was solved over (:func:`run_stations`)."""
         from mobility.export import export_layers
 
-        layers = self.layers(job_id, source, remember=remember)
+        layers = self.layers(job_id, source, remember=remember, night=night)
         with tempfile.TemporaryDirectory(prefix="mobility-export-") as tmp:
             out = Path(tmp) / (group.name if not group.folder else "out")
             if group.fmt == "gpkg":
@@ -148,6 +159,33 @@ def night_maps(routes: dict[str, Any], problem: RebalancingProblem) -> dict[str,
     with _RENDERER.lock:  # pyplot's state is global: one drawing per process
         files = night_map_files(routes, problem)
     return {PREFIX + name: (_media_type(name), body) for name, body in files.items()}
+
+
+def run_stations(inputs: dict[str, Any]) -> NightStations | None:
+    """The stations of the snapshot a rebalancing run was solved over (its stored request's
+    ``snapshot``: ids, names, positions, docks and bikes, as
+    :func:`mobility.rebalancing.build.problem_from_snapshot` reads them), so that its GeoPackage
+    and GeoJSON layers show the night's stations and bikes as its maps do (:func:`night_maps`),
+    not the published network with estimated bikes. None when the request has no snapshot."""
+    import pandas as pd
+
+    from mobility.export.layers import NightStations
+    from mobility.rebalancing.snapshot import StatusSnapshot
+
+    if not inputs.get("snapshot"):
+        return None
+    snapshot = StatusSnapshot.model_validate(inputs["snapshot"])
+    table = pd.DataFrame(
+        {
+            "station_id": [s.key for s in snapshot.stations],
+            "name": [s.name or s.key for s in snapshot.stations],
+            "lon": [s.lon for s in snapshot.stations],
+            "lat": [s.lat for s in snapshot.stations],
+            "docks": [s.docks for s in snapshot.stations],
+            "bikes": [s.bikes for s in snapshot.stations],
+        }
+    )
+    return NightStations.of_table(table, snapshot.name or "snapshot")
 
 
 def _media_type(name: str) -> str:
@@ -201,9 +239,11 @@ def load_export(
             return found
         with sessions() as s:
             source = _artifact_body(s, job_id, SOURCE[kind])
+            job = s.get(Job, job_id)
+            night = run_stations(job.inputs) if kind == "rebalancing" and job is not None else None
         if source is None:
             raise HTTPException(404, f"job {job_id} has no {SOURCE[kind]} to draw")
-        files = _RENDERER.render(job_id, source, group)
+        files = _RENDERER.render(job_id, source, group, night=night)
         _store(sessions, job_id, files)
     if name not in files:
         raise HTTPException(404, f"job {job_id} has no {name}")
@@ -325,7 +365,7 @@ for _kind, _stem in (("scenario", "plan"), ("rebalancing", "routes")):
                    "GeoPackage with every map layer", _stem)  # fmt: skip
     _folder_endpoint(_kind, GROUPS["layers"], ".geojson",
                      "One map layer as GeoJSON (existing_stations, new_stations, coverage, districts, "
-                     "routes, stops; empty layers are absent)", _safe_name)  # fmt: skip
+                     "routes, depots, stops; empty layers are absent)", _safe_name)  # fmt: skip
 _folder_endpoint("scenario", GROUPS["gbfs"], ".json",
                  "GBFS v3.0 feed of the planned network (gbfs.json, system_information.json, "
                  "station_information.json, station_status.json)", _safe_name)  # fmt: skip

@@ -121,6 +121,16 @@ def test_rebalancing_maps_gpkg_sheets(api_lite: Api, tmp_path: Path) -> None:
     assert len(pyogrio.read_dataframe(path, layer="routes")) == 1
     stops = pyogrio.read_dataframe(path, layer="stops")
     assert sorted(stops["seq"].tolist()) == [1, 2]
+    # The GIS layers show the night's own snapshot, as its maps do, not the published network
+    # with estimated bikes (2,799 stations, 45,000 bikes).
+    night = {s["station_id"]: s["bikes"] for s in RUN["snapshot"]["stations"]}
+    existing = pyogrio.read_dataframe(path, layer="existing_stations")
+    assert dict(zip(existing["station_id"], existing["bikes"], strict=True)) == night
+    assert not existing["bikes_estimated"].any() and set(existing["gu"]) == {"마포구"}
+    districts = pyogrio.read_dataframe(path, layer="districts")
+    assert districts["bikes"].sum() == sum(night.values())
+    layer = api.client.get(f"{loc}/layers/existing_stations.geojson", headers=h).json()
+    assert {f["properties"]["station_id"]: f["properties"]["bikes"] for f in layer["features"]} == night
 
     sheet = api.client.get(f"{loc}/sheets/routes_all.csv", headers=h)
     assert sheet.status_code == 200 and sheet.headers["content-type"] == "text/csv; charset=utf-8"
@@ -168,9 +178,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     calls: list[str] = []
     real = maps._RENDERER.render
 
-    def render(job_id: str, source: bytes, group: maps.Group) -> dict[str, bytes]:
+    def render(job_id: str, source: bytes, group: maps.Group, **kwargs: Any) -> dict[str, bytes]:
         calls.append(group.name)
-        return real(job_id, source, group)
+        return real(job_id, source, group, **kwargs)
 
     monkeypatch.setattr(maps._RENDERER, "render", render)
     yield calls
