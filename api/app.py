@@ -293,7 +293,7 @@ def _shown(error: dict[str, Any], request: Request) -> str:
 def _problem(error: dict[str, Any], request: Request) -> str:
     """``got <value>; <what pydantic expected>``; the project's own errors already say both."""
     msg = str(error.get("msg", "invalid"))
-    if msg.startswith("got ") or "; got " in msg or ": got " in msg:
+    if msg.startswith(("got ", "missing; ")) or "; got " in msg or ": got " in msg:
         return msg
     return f"got {_shown(error, request)}; {msg}"
 
@@ -353,10 +353,11 @@ async def http_handler(request: Request, exc: Exception) -> JSONResponse:
 async def input_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """A library InputError: 422 with its field."""
     assert isinstance(exc, InputError)
+    field, problem = routes.common.input_problem(exc)
     return JSONResponse(
         {
-            "detail": str(exc),
-            "errors": [{"field": exc.field, "problem": f"expected {exc.expected}", "type": "input_error"}],
+            "detail": f"{field}: {problem}",
+            "errors": [{"field": field, "problem": problem, "type": "input_error"}],
             "request_id": _request_id(request),
         },
         status_code=422,

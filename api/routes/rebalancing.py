@@ -20,6 +20,7 @@ from api.routes.common import (
     check_time_limit,
     created_responses,
     csv_upload,
+    input_problem,
     page_of,
     public_view,
     stored_input,
@@ -107,17 +108,9 @@ def _read_status(raw: bytes, name: str, month: str) -> SnapshotIn:
     except SnapshotInputError as exc:
         if len(exc.problems) == 1:
             raise
-        errors = [
-            {"loc": (p.field,), "msg": f"got {_cut(p.value)}; expected {p.expected}", "type": "input_error"}
-            for p in exc.problems
-        ]
+        shown = [input_problem(p) for p in exc.problems]
+        errors = [{"loc": (field,), "msg": problem, "type": "input_error"} for field, problem in shown]
         raise RequestValidationError(errors) from exc
-
-
-def _cut(value: object) -> str:
-    """``repr(value)`` cut to 60 characters."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _completed_status(raw: bytes, name: str, month: str) -> SnapshotIn:

@@ -84,7 +84,25 @@ def test_an_invalid_only_station_is_the_one_error(api_lite: Api) -> None:
     (only,) = _errors(r)
     assert only["field"] == "body.stations.0.bikes" and only["problem"].startswith("got -1; ")
     (row,) = _errors(_snapshot_csv(api_lite, b"station_id,bikes\nST-4,-1\n"))
-    assert (row["field"], row["problem"]) == ("body[ST-4].bikes", "expected >= 0")
+    assert (row["field"], row["problem"]) == ("body[ST-4].bikes", "got -1; expected >= 0")
+
+
+def test_a_status_csv_422_never_echoes_a_long_line_cell_or_id_whole(api_lite: Api) -> None:
+    long = "9" * 20_000
+    uploads = {
+        "header": f"x{long}\n1\n",  # the wrong file: its first line is not a header
+        "cell": f"station_id,bikes\nST-4,x{long}\n",
+        "id": f"station_id,bikes\nST-{long},1\n",
+        "cells": f"station_id,bikes\nST-4,x{long}\nST-5,y{long}\n",  # several problems
+    }
+    for what, text in uploads.items():
+        r = _snapshot_csv(api_lite, text.encode())
+        errors = _errors(r)
+        assert len(r.content) < 2_000 and long[:SHOWN_CHARS] not in r.text, what
+        for e in errors:
+            assert len(e["field"]) <= 20 + SHOWN_CHARS and e["problem"].startswith("got "), (what, e)
+    (header,) = _errors(_snapshot_csv(api_lite, uploads["header"].encode()))
+    assert header["field"] == "body.columns" and header["problem"].startswith("got [...] (1 items); ")
 
 
 def test_a_station_list_keeps_its_upload_report(api_lite: Api) -> None:

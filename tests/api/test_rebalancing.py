@@ -193,7 +193,7 @@ def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> N
         return r.json()["errors"][0]
 
     negative = problem(STATUS_CSV.replace(",15,0,,6,", ",15,-1,,6,"))
-    assert negative["field"] == "body[ST-5].bikes" and negative["problem"] == "expected >= 0"
+    assert negative["field"] == "body[ST-5].bikes" and negative["problem"] == "got -1; expected >= 0"
     busan = problem(STATUS_CSV.replace("37.5556", "35.1"))
     assert busan["field"] == "body[ST-4].lat" and "37.4" in busan["problem"]
     unknown = problem("station_id,docks,bikes\nST-4,15,3\nST-99999,15,3\n")  # ST-4 is listed

@@ -98,7 +98,7 @@ def test_a_row_resolved_by_neither_id_nor_number_is_named(api_lite: Api) -> None
     assert "station list (2025-12" in unknown["problem"]
     nothing = _problem(_upload(api_lite, "station_id,number,bikes\nST-4,,3\n,,2\n"))
     assert nothing["field"] == "body[row 2].station_id"
-    assert nothing["problem"] == "expected a station id or a number"
+    assert nothing["problem"] == "missing; expected a station id or a number"
     listed = api_lite.client.get("/v1/rebalancing/snapshots", headers=api_lite.h("viewer")).json()
     assert listed["total"] == 0
 
