@@ -376,6 +376,11 @@ JOB_EXAMPLE: dict[str, Any] = {
     "links": {
         "self": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b",
         "plan": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b/plan",
+        "map.html": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b/map.html",
+        "map.png": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b/map.png",
+        "map.svg": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b/map.svg",
+        "gpkg": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b/plan.gpkg",
+        "gbfs": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b/gbfs/gbfs.json",
     },
 }
 

@@ -38,6 +38,7 @@ R = TypeVar("R", bound=Base)
 T = TypeVar("T")
 
 __all__ = [
+    "EXPORT_LINKS",
     "JOB_BASES",
     "ArtifactCache",
     "ErrorBody",
@@ -202,12 +203,22 @@ def public_view(model: type[V], row: object, **computed: Any) -> V:
     return model(**copied, **computed)
 
 
+_MAPS = {"map.html": "map.html", "map.png": "map.png", "map.svg": "map.svg"}
+EXPORT_LINKS: dict[str, dict[str, str]] = {
+    "scenario": {**_MAPS, "gpkg": "plan.gpkg", "gbfs": "gbfs/gbfs.json"},
+    "rebalancing": {**_MAPS, "gpkg": "routes.gpkg", "sheets": "sheets/routes_all.csv"},
+}
+"""The exports of a succeeded plan or run (:mod:`api.routes.maps`: drawn on first request, then
+stored) by link name, listed in the job's ``links`` so a client need not build their paths."""
+
+
 def job_info(job: Job, base: str) -> JobInfo:
-    """Public view of a job row."""
+    """Public view of a job row: ``links`` has the job itself and, once it succeeded, its result
+    and its exports (:data:`EXPORT_LINKS`)."""
     links = {"self": f"{base}/{job.id}"}
     result = job.result or {}
     if job.status == "succeeded":
-        for name, sub in (result.get("links") or {}).items():
+        for name, sub in {**(result.get("links") or {}), **EXPORT_LINKS.get(job.kind, {})}.items():
             links[str(name)] = f"{base}/{job.id}/{sub}"
     return public_view(
         JobInfo,

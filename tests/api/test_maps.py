@@ -52,6 +52,10 @@ def test_scenario_maps_gpkg_gbfs(api_lite: Api, tmp_path: Path) -> None:
     loc = _finished(api, "/v1/scenarios", SCENARIO, "planner")
     job_id = loc.rsplit("/", 1)[1]
     h = api.h("viewer")
+    links = api.client.get(loc, headers=h).json()["links"]
+    assert set(links) == {"self", "plan", "map.html", "map.png", "map.svg", "gpkg", "gbfs"}
+    assert links["gbfs"] == f"{loc}/gbfs/gbfs.json"
+    assert all(api.client.get(url, headers=h).status_code == 200 for url in links.values())
 
     r = api.client.get(f"{loc}/map.html", headers=h)
     assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
@@ -107,6 +111,11 @@ def test_rebalancing_maps_gpkg_sheets(api_lite: Api, tmp_path: Path) -> None:
     api = api_lite
     loc = _finished(api, "/v1/rebalancing/runs", RUN, "ops")
     h = api.h("viewer")
+    # the job names its exports in its links (they were only in the documentation), and each resolves
+    links = api.client.get(loc, headers=h).json()["links"]
+    assert set(links) == {"self", "routes", "map.html", "map.png", "map.svg", "gpkg", "sheets"}
+    assert links["gpkg"] == f"{loc}/routes.gpkg" and links["sheets"] == f"{loc}/sheets/routes_all.csv"
+    assert all(api.client.get(url, headers=h).status_code == 200 for url in links.values())
 
     html = api.client.get(f"{loc}/map.html", headers=h)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
