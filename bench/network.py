@@ -41,8 +41,31 @@ from typing import Any
 
 import numpy as np
 
-from mobility.benchcli import Progress, existing_dir, positive_float, positive_int, run_main
+from mobility.benchcli import (
+    Progress,
+    existing_dir,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    run_main,
+)
 from mobility.machine import describe, machine
+
+
+def seconds_text(seconds: float) -> str:
+    """A baseline's seconds for the table: whole seconds from 10 s, hundredths below.
+
+    Parameters
+    ----------
+    seconds
+        The (extrapolated) time.
+
+    Returns
+    -------
+    str
+        E.g. ``"56 s"`` or ``"0.24 s"``: a short run's baseline is not printed as ``0 s``.
+    """
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2f} s"
 
 
 def max_rss_mb() -> float:
@@ -110,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--radius-sample", type=positive_int, default=1500, help="Roots for the radius baselines."
     )
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=non_negative_int, default=0, help="random seed (same seed, same result)")
     args = ap.parse_args(argv)
     step = Progress()
 
@@ -215,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     t = time.perf_counter()
     ref = dijkstra(csr, indices=sample)
     per = (time.perf_counter() - t) / ks
-    res["scipy_station_matrix_s_extrapolated"] = round(per * len(uniq), 1)
+    res["scipy_station_matrix_s_extrapolated"] = round(per * len(uniq), 2)
     pos = {int(n): i for i, n in enumerate(s.node)}
     rows_ok = all(np.array_equal(ref[k, s.node] / 1000.0, D[pos[int(n)]]) for k, n in enumerate(sample))
     # networkx baseline
@@ -231,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         row = np.array([lengths[int(m)] for m in s.node]) / 1000.0
         rows_ok = rows_ok and bool(np.array_equal(row, D[pos[int(n)]]))
     per_nx = (time.perf_counter() - t) / kn
-    res["nx_station_matrix_s_extrapolated"] = round(per_nx * len(uniq), 1)
+    res["nx_station_matrix_s_extrapolated"] = round(per_nx * len(uniq), 2)
     res["station_rows_equal_dijkstra"] = bool(rows_ok)
     res["station_matrix_vs_scipy"] = round(
         res["scipy_station_matrix_s_extrapolated"] / res["station_matrix_warm_s"], 1
@@ -243,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         (
             "2,799² walk matrix (warm)",
             f"{res['station_matrix_warm_s']:.2f} s",
-            f"scipy {res['scipy_station_matrix_s_extrapolated']:.0f} s*",
+            f"scipy {seconds_text(res['scipy_station_matrix_s_extrapolated'])}*",
             f"{res['station_matrix_vs_scipy']}×",
         )
     )
@@ -251,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         (
             "",
             "",
-            f"networkx {res['nx_station_matrix_s_extrapolated']:.0f} s*",
+            f"networkx {seconds_text(res['nx_station_matrix_s_extrapolated'])}*",
             f"{res['station_matrix_vs_nx']}×",
         )
     )
@@ -290,13 +313,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         d = dijkstra(csr_len, indices=roots[i : i + 64], limit=lim)
         sub = d[:, us]
         np.nonzero(sub <= lim)
-    res["scipy_radius_s_extrapolated"] = round((time.perf_counter() - t) / len(roots) * len(ut), 1)
+    res["scipy_radius_s_extrapolated"] = round((time.perf_counter() - t) / len(roots) * len(ut), 2)
     g = nx_graph(walk, "length")
     kr = max(len(roots) // 5, 1)
     t = time.perf_counter()
     for n in roots[:kr]:
         nx.single_source_dijkstra_path_length(g, int(n), cutoff=lim, weight="w")
-    res["nx_radius_s_extrapolated"] = round((time.perf_counter() - t) / kr * len(ut), 1)
+    res["nx_radius_s_extrapolated"] = round((time.perf_counter() - t) / kr * len(ut), 2)
     del g
     # equality on the sampled roots (node-to-node values, no offsets)
     local = within_radius(walk, us, roots, args.radius, weight="length", use_cache=False)
@@ -309,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         (
             label,
             f"{res['radius_s']:.2f} s",
-            f"scipy limit {res['scipy_radius_s_extrapolated']:.0f} s*",
+            f"scipy limit {seconds_text(res['scipy_radius_s_extrapolated'])}*",
             f"{res['radius_vs_scipy']}×",
         )
     )
@@ -317,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         (
             "",
             f"{R.nnz:,} pairs",
-            f"networkx cutoff {res['nx_radius_s_extrapolated']:.0f} s*",
+            f"networkx cutoff {seconds_text(res['nx_radius_s_extrapolated'])}*",
             f"{res['radius_vs_nx']}×",
         )
     )

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mobility.benchcli import Progress, existing_file, positive_float, run_main
+from mobility.benchcli import Progress, existing_file, non_negative_int, positive_float, run_main
 from mobility.machine import describe, machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", type=existing_file, default=ROOT / "scenarios" / "seoul-2019-30k.yaml")
     ap.add_argument("--time-limit", type=positive_float, default=60.0, help="seconds per solver")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=non_negative_int, default=0, help="random seed (same seed, same result)")
     args = ap.parse_args(argv)
     step = Progress()
 

@@ -51,6 +51,7 @@ from mobility.benchcli import (
     existing_dir,
     existing_file,
     iso_date,
+    non_negative_int,
     positive_float,
     positive_int,
     run_main,
@@ -115,16 +116,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenario", type=existing_file, default=ROOT / "scenarios" / "seoul-nightly.yaml")
     ap.add_argument(
-        "--status", type=existing_file, default=None, help="snapshot CSV/Parquet (default: derived)"
+        "--status",
+        type=existing_file,
+        default=None,
+        help="the evening's status snapshot, CSV/Parquet/JSON as `mobility rebalance --status` reads it "
+        "(default: derived from the data for --date at 22:00)",
     )
-    ap.add_argument("--date", type=iso_date, default="2022-01-01")
+    ap.add_argument(
+        "--date", type=iso_date, default="2022-01-01", help="night of the derived snapshot (without --status)"
+    )
     ap.add_argument(
         "--time-limit", type=positive_float, default=240.0, help="seconds for ours and for OR-Tools"
     )
     ap.add_argument("--sub-time", type=positive_float, default=30.0, help="seconds for whole vs decomposed")
     ap.add_argument("--sub-stations", type=positive_int, default=300)
     ap.add_argument("--sub-trucks", type=positive_int, default=4)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=non_negative_int, default=0, help="random seed (same seed, same result)")
     ap.add_argument("--replications", type=positive_int, default=10, help="simulated mornings per method")
     ap.add_argument("--data-dir", type=existing_dir, default=None)
     a = ap.parse_args(argv)

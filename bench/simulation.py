@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mobility.benchcli import Progress, iso_date, positive_int, run_main
+from mobility.benchcli import Progress, iso_date, non_negative_int, positive_int, run_main
 from mobility.machine import describe, machine
 from mobility.simulation.engine import SimulationProblem
 
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--simpy-replications", type=positive_int, default=2)
     ap.add_argument("--validation-replications", type=positive_int, default=50)
     ap.add_argument("--day", type=iso_date, default="2023-06-14")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=non_negative_int, default=0, help="random seed (same seed, same result)")
     ap.add_argument("--skip-validation", action="store_true")
     args = ap.parse_args(argv)
     step = Progress()

@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     step = Progress()
 
     from mobility.io import native_stdout_to_stderr
-    from mobility.machine import machine
+    from mobility.machine import describe, machine
     from mobility.placement.pipeline import build_inputs
     from mobility.placement.sweep import sweep
     from mobility.scenario.expansion import load_scenario
@@ -91,10 +91,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             }
         )
     cov = [w.covered_population for w in warm.points]
+    m = machine()
     result = {
         "bench": "sweep",
         "scenario": sc.name,
-        "machine": machine(),
+        "machine": m,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "inputs_seconds": round(t_inputs, 1),
@@ -109,7 +110,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         ),
         "points": rows,
     }
-    print("gap —: not proven (the solver stopped before proving a bound)")
+    if any(pt.gap is None for pt in [*warm.points, *cold]):
+        print("gap —: not proven (the solver stopped before proving a bound)")
+    print(f"machine: {describe(m)}")
     print(
         f"inputs {t_inputs:.1f} s; untimed warm-up solve {t_warm_up:.1f} s, then warm curve "
         f"{t_warm:.1f} s vs cold points {t_cold:.1f} s "

@@ -73,6 +73,25 @@ BAD = [
     ),
     ("simulation", ["--day", "2023-13-45"], "argument --day: got 2023-13-45; expected a date YYYY-MM-DD"),
     ("web", ["--plan", "/nonexistent.json"], "argument --plan: got /nonexistent.json (no such file)"),
+    # a negative seed is refused before any work, as by `mobility bench --seed` (numpy's generators
+    # refuse it only after the inputs are built); the second bad value is there so that a script
+    # that takes the seed stops at it rather than running
+    ("network", ["--seed", "-1", "--radius", "-1"], "argument --seed: got -1; expected an integer >= 0"),
+    (
+        "placement",
+        ["--seed", "-1", "--time-limit", "-1"],
+        "argument --seed: got -1; expected an integer >= 0",
+    ),
+    (
+        "rebalancing",
+        ["--seed", "-1", "--time-limit", "-1"],
+        "argument --seed: got -1; expected an integer >= 0",
+    ),
+    (
+        "simulation",
+        ["--seed", "-1", "--replications", "0"],
+        "argument --seed: got -1; expected an integer >= 0",
+    ),
     (
         "pdtsp_bound",
         ["--milp-seconds", "-5", "x.tsp"],
@@ -262,12 +281,45 @@ def test_sweep_warms_up_before_timing_and_shows_an_unknown_gap(
     table = [line for line in out.splitlines() if line.lstrip().startswith(("300", "400"))]
     assert table and all("—" in line and "0.0000" not in line for line in table)
     assert "warm-up" in out and "not proven" in out
+    assert any(line.startswith("machine: ") and " cores, " in line for line in out.splitlines())
     assert "warm-up" in err and "inputs stand-in" in err  # progress on stderr
     if sys.platform == "linux":
         assert out.strip().splitlines()[-1].startswith("{")
+
+
+def test_sweep_explains_the_dash_only_when_a_gap_is_unknown(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep_bench = importlib.import_module("bench.sweep")
+
+    def fake_sweep(sc: Any, axis: str, values: list[float], **kw: Any) -> SimpleNamespace:
+        return SimpleNamespace(points=[_point(v, 0.0, 1.0) for v in values])
+
+    monkeypatch.setattr("mobility.placement.sweep.sweep", fake_sweep)
+    monkeypatch.setattr("mobility.placement.pipeline.build_inputs", lambda sc, progress=None, **kw: object())
+    monkeypatch.setattr("mobility.scenario.expansion.load_scenario", lambda p: SimpleNamespace(name="fake"))
+    sweep_bench.main(["--new-stations", "300", "--time-limit", "1"])
+    out = capsys.readouterr().out
+    assert "0.0000" in out and "—" not in out and "not proven" not in out
 
 
 def test_an_output_folder_that_cannot_be_created_is_refused_before_any_work() -> None:
     """The same check as every command's --out (root may write anywhere but /proc)."""
     with pytest.raises(argparse.ArgumentTypeError, match="can be created"):
         benchcli.output_dir("/proc/bench-out")
+
+
+def test_network_prints_a_short_baseline_time_in_hundredths() -> None:
+    """With few sources (a quick run) a baseline of 0.24 s was printed as ``0 s``."""
+    network = importlib.import_module("bench.network")
+    assert network.seconds_text(0.24) == "0.24 s"
+    assert network.seconds_text(9.5) == "9.50 s"
+    assert network.seconds_text(56.4) == "56 s"
+
+
+def test_rebalancing_help_names_every_snapshot_format(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--status`` reads what ``mobility rebalance --status`` reads, JSON documents included."""
+    rebalancing = importlib.import_module("bench.rebalancing")
+    with pytest.raises(SystemExit):
+        rebalancing.main(["--help"])
+    assert "CSV/Parquet/JSON" in " ".join(capsys.readouterr().out.split())

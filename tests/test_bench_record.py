@@ -48,6 +48,25 @@ def test_pmedian_records_the_settings_and_the_solver_gap(tmp_path: Path) -> None
     assert row["status"] == "optimal" and row["bound"] is not None
     assert row["solver_gap"] == pytest.approx(0.0, abs=1e-6)
     assert last["all_match"] is True and "seconds" in last  # the pinned keys stay
+    # the ratio to the baseline of the same run (greedy + swap), in the document and the last line
+    assert row["ratio_to_heuristic"] == pytest.approx(row["objective"] / row["heuristic"], abs=1e-4)
+    assert last["mean_ratio_to_heuristic"] == pytest.approx(row["ratio_to_heuristic"])
+
+
+@pytest.mark.parametrize("kind", ["pmedian", "brp", "pdtsp"])
+def test_the_last_line_names_the_machine(tmp_path: Path, kind: str) -> None:
+    """Like every ``bench/`` script's last line, the summary a script reads has the machine."""
+    if kind == "pmedian":
+        d = _copy(tmp_path, "pmed", "pmed1.txt", "instance,best_known\npmed1,5819\n")
+        args = ["bench", "pmedian", str(d), "--time-limit", "5"]
+    else:
+        stem, ext, best = ROUTING[kind]
+        d = _copy(tmp_path, kind, f"{stem}.{ext}", f"instance,best_known\n{stem},{best}\n")
+        args = ["bench", kind, str(d), "--time-limit", "1", "--workers", "1", "--no-baseline"]
+    doc, last = _run(*args)
+    same = ("cores", "ram_gb", "cpu", "python")  # two runs: only the load average may differ
+    assert {k: last["machine"][k] for k in same} == {k: doc["machine"][k] for k in same}
+    assert last["machine"]["cores"] >= 1 and last["machine"]["cpu"]
 
 
 ROUTING = {"brp": ("7Bergamo30", "txt", 12600), "pdtsp": ("n20q1000A", "tsp", 3816)}
