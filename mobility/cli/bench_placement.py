@@ -26,12 +26,19 @@ from mobility.machine import describe
 from mobility.machine import machine as _machine
 
 
+def _ratio(ours: float, baseline: float) -> float | None:
+    """``ours / baseline`` to four decimals, or ``None`` when the baseline is 0 (no ratio)."""
+    return round(ours / baseline, 4) if baseline else None
+
+
 def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 0) -> dict[str, Any]:
     """Solve every ``DIR/instances/*.txt`` and compare with ``DIR/bks.csv``.
 
     Returns a JSON-ready dict with one row per instance (with the solver's own status, bound and
-    relative gap ``solver_gap``) and the totals, with the settings (``time_limit``, ``seed``) and
-    the ``code_version`` that produced them.
+    relative gap ``solver_gap``, and ``ratio_to_heuristic``: the objective over that of the greedy +
+    swap heuristic run in the same solve, the baseline) and the totals (``mean_ratio_to_heuristic``),
+    with the settings (``time_limit``, ``seed``), the ``code_version`` that produced them and the
+    machine.
     """
     # Imported here so that the rest of the command line does not load the MIP solvers.
     from mobility.placement.classic import PMedian
@@ -68,10 +75,12 @@ def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 
                 "status": res.stats.status,
                 "solver_gap": SolverStats.relative_gap(res.objective, res.stats.bound),
                 "gap_to_bks": None if best is None else (res.objective - best) / best,
+                "ratio_to_heuristic": _ratio(res.objective, res.heuristic_objective),
                 "matches": best is not None and abs(res.objective - best) < 1e-6,
                 "seconds": round(time.perf_counter() - t0, 3),
             }
         )
+    ratios = [r["ratio_to_heuristic"] for r in rows if r["ratio_to_heuristic"] is not None]
     return {
         "benchmark": "pmedian",
         "directory": str(directory),
@@ -80,6 +89,7 @@ def run_pmedian_bench(directory: Path, *, time_limit: float = 60.0, seed: int = 
         "matched": sum(r["matches"] for r in rows),
         "all_match": bool(rows) and all(r["matches"] for r in rows),
         "seconds": round(sum(r["seconds"] for r in rows), 3),
+        "mean_ratio_to_heuristic": round(sum(ratios) / len(ratios), 4) if ratios else None,
         "time_limit": time_limit,
         "seed": seed,
         "code_version": code_version(),
@@ -111,6 +121,7 @@ def register(bench_app: typer.Typer) -> None:
                 "best known",
                 "ours",
                 "greedy+swap",
+                "ratio",
                 "bound",
                 "status",
                 "s",
@@ -125,6 +136,7 @@ def register(bench_app: typer.Typer) -> None:
                     "-" if r["best_known"] is None else f"{r['best_known']:.0f}",
                     f"{r['objective']:.0f}",
                     f"{r['heuristic']:.0f}",
+                    "—" if r["ratio_to_heuristic"] is None else f"{r['ratio_to_heuristic']:.4f}",
                     "-" if r["bound"] is None else f"{r['bound']:.0f}",
                     r["status"],
                     f"{r['seconds']:.2f}",
@@ -133,8 +145,9 @@ def register(bench_app: typer.Typer) -> None:
             console.print(table)
             m = out["machine"]
             console.print(
-                f"{out['matched']}/{out['solved']} optima reproduced in {out['seconds']:.1f} s "
-                f"({describe(m)})"
+                f"{out['matched']}/{out['solved']} optima reproduced in {out['seconds']:.1f} s; "
+                f"mean ratio to greedy+swap (same run) {out['mean_ratio_to_heuristic']}; "
+                f"machine: {describe(m)}"
             )
             keys = (
                 "benchmark",
@@ -142,9 +155,11 @@ def register(bench_app: typer.Typer) -> None:
                 "matched",
                 "all_match",
                 "seconds",
+                "mean_ratio_to_heuristic",
                 "time_limit",
                 "seed",
                 "code_version",
+                "machine",
             )
             summary = {k: out[k] for k in keys}
             print_summary_line(summary)

@@ -67,6 +67,10 @@ _FAMILIES = {
 """The published family of each routing benchmark, as its table's title names it."""
 
 
+_NO_SOLUTION = "no solution"
+"""A row's only ``violations`` entry when the engine returned no routes at all."""
+
+
 def _no_instances(kind: str, inst_dir: Path) -> str:
     """Why ``inst_dir`` holds no instance of ``kind``, and which command its files are for."""
     problem = f"no {_PATTERNS[kind]} files; expected {_FAMILIES[kind]} instances"
@@ -129,7 +133,7 @@ def run_routing_bench(
         )
         sol = solve_instance(inst, params)
         secs = time.perf_counter() - t0
-        problems = inst.check_routes(sol.routes) if sol.routes else ["no solution"]
+        problems = inst.check_routes(sol.routes) if sol.routes else [_NO_SOLUTION]
         best = bks.get(inst.name)
         cost = sol.cost if not problems else None
         gap = None if best is None or cost is None else 100.0 * (cost - best) / best
@@ -199,10 +203,19 @@ def _ortools_cell(row: dict[str, Any], *, baseline: bool) -> str:
     return f"{row['ortools_cost']:,.0f}" + ("†" if row["ortools_model"] == "drop-penalties" else "")
 
 
+def _cost_cell(row: dict[str, Any]) -> str:
+    """The engine's cost (``*``: proven optimal); ``no tour`` when it had none when the time was up
+    (a short ``--time-limit`` on a large instance), ``INVALID`` when the independent check refused it."""
+    if row["valid"]:
+        return f"{row['cost']:,}" + ("*" if row["status"] == "optimal" else "")
+    return "no tour" if row["violations"] == [_NO_SOLUTION] else "INVALID"
+
+
 def _print(out: dict[str, Any], title: str) -> None:
     table = Table(
         title=title,
-        caption="* proven optimal; ratio = cost / plain OR-Tools cost, same limit; "
+        caption="* proven optimal; no tour: not found within the limit; "
+        "ratio = cost / plain OR-Tools cost, same limit; "
         "† OR-Tools with drop penalties (the plain model found no tour)",
     )
     width = max([len("instance"), *(len(r["instance"]) for r in out["instances"])])
@@ -211,13 +224,12 @@ def _print(out: dict[str, Any], title: str) -> None:
     for col in ("stations", "Q", "cost", "best known", "gap %", "OR-Tools", "ratio", "seconds"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in out["instances"]:
-        cost = "INVALID" if not r["valid"] else f"{r['cost']:,}" + ("*" if r["status"] == "optimal" else "")
         table.add_row(
             r["instance"],
             r["engine"],
             str(r["stations"]),
             str(r["Q"]),
-            cost,
+            _cost_cell(r),
             "—" if r["best_known"] is None else f"{r['best_known']:,.0f}",
             "—" if r["gap_pct"] is None else f"{r['gap_pct']:.2f}",
             _ortools_cell(r, baseline=out["baseline"]),
@@ -249,6 +261,7 @@ def _print(out: dict[str, Any], title: str) -> None:
         "seed",
         "baseline_seconds",
         "code_version",
+        "machine",
     )
     print_summary_line({k: out[k] for k in keys})
 

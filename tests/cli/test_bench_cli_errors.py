@@ -98,3 +98,19 @@ def test_a_baseline_without_a_tour_still_shows_none(capsys: pytest.CaptureFixtur
     _print(_out(baseline=True), "1-PDTSP")
     out = capsys.readouterr().out
     assert "none" in out and "not run" not in out
+
+
+@pytest.mark.parametrize(
+    ("violations", "shown", "not_shown"),
+    [(["no solution"], "no tour", "INVALID"), (["load 11 above Q = 10 after stop 3"], "INVALID", "no tour")],
+)
+def test_an_instance_without_a_tour_is_not_called_invalid(
+    capsys: pytest.CaptureFixture[str], violations: list[str], shown: str, not_shown: str
+) -> None:
+    """A short ``--time-limit`` may end before the engine has any tour: that is "no tour", as in the
+    OR-Tools column, not a tour the independent check refused."""
+    out = _out(baseline=True)
+    out["instances"][0].update(cost=None, valid=False, violations=violations, status="time_limit")
+    _print(out, "1-PDTSP")
+    row = next(line for line in capsys.readouterr().out.splitlines() if "n20q10A" in line)
+    assert shown in row and not_shown not in row
