@@ -82,6 +82,20 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def package_digest() -> str:
+    """A short SHA-256 of the ``mobility`` package's source (every ``.py`` file's path and
+    content): the code part of a cache key. Unlike :func:`code_version` it ignores edits outside
+    the package (the README, tests, benchmarks), which change no result, and needs no git.
+    Computed once per process."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=512)
 def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
     """SHA-256 of a whole file, remembered per (path, size, mtime) for the process."""

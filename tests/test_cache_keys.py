@@ -414,3 +414,24 @@ def test_plan_simulation_key_follows_the_districts_and_the_potential_model_files
     later = _simulation_key(monkeypatch, root, stations)
     _same_size_and_mtime(root / "layers" / "lanes.geojson", b"a\n3\n")
     assert _simulation_key(monkeypatch, root, stations) != later
+
+
+def test_plan_simulation_key_follows_the_package_not_the_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyed on code_version(), whose dirty part hashes the whole tree's diff, the entry was
+    missed after any edit of the README or tests; the package's own source is what counts."""
+    from mobility import provenance
+
+    root = tmp_path / "data"
+    (root / "ttareungi").mkdir(parents=True)
+    (root / "ttareungi" / "trips.csv").write_text("a\n1\n", encoding="utf-8")
+    stations = pd.DataFrame(
+        {"station_id": ["ST-1"], "number": [101], "name": ["가"], "gu": ["종로구"], "lat": [37.57],
+         "lon": [126.98], "docks": [10]}
+    )  # fmt: skip
+    first = _simulation_key(monkeypatch, root, stations)
+    monkeypatch.setattr(provenance, "code_version", lambda: "0.1.0+gabc.dirty.readme-edit")
+    assert _simulation_key(monkeypatch, root, stations) == first
+    monkeypatch.setattr(provenance, "package_digest", lambda: "another-engine")
+    assert _simulation_key(monkeypatch, root, stations) != first

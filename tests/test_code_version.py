@@ -95,3 +95,30 @@ def test_a_document_written_before_library_versions_reads_with_none() -> None:
         "python": "3.11.7",
     }
     assert TypeAdapter(Provenance).validate_python(old).libraries == {}
+
+
+def test_the_package_digest_follows_the_package_source_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan's rider-simulation cache was keyed on code_version(), whose dirty part hashes the
+    whole tree's diff: an edit of the README re-ran the simulation on every `make plan`."""
+    import mobility.provenance as prov
+
+    pkg = tmp_path / "mobility"
+    (pkg / "simulation").mkdir(parents=True)
+    (pkg / "provenance.py").write_text("x = 1\n", encoding="utf-8")
+    (pkg / "simulation" / "engine.py").write_text("y = 2\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("a\n", encoding="utf-8")
+    monkeypatch.setattr(prov, "__file__", str(pkg / "provenance.py"))
+
+    def digest() -> str:
+        prov.package_digest.cache_clear()
+        return prov.package_digest()
+
+    first = digest()
+    (tmp_path / "README.md").write_text("b\n", encoding="utf-8")
+    (pkg / "notes.txt").write_text("not code\n", encoding="utf-8")
+    assert digest() == first
+    (pkg / "simulation" / "engine.py").write_text("y = 3\n", encoding="utf-8")
+    assert digest() != first
+    prov.package_digest.cache_clear()

@@ -13,8 +13,9 @@ that the plan reports the served share next to the walking coverage.
   uses for a station vintage). The document says which.
 * **Cache.** Each network's figures are cached on disk, keyed on the stations (ids, numbers,
   districts, positions, docks, start bikes), the day, replications, seed, rider parameters, the
-  code version and the fingerprints of every data file the simulation reads: re-planning with an
-  unchanged baseline reuses the "before" run.
+  package's source (:func:`~mobility.provenance.package_digest`: an edit of the README or the
+  tests keeps the entries) and the fingerprints of every data file the simulation reads:
+  re-planning with an unchanged baseline reuses the "before" run.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def _run_network(
 ) -> dict[str, Any]:
     """Figures of one network (from the cache when the same inputs ran before)."""
     from mobility.cache import array_key, cache_key, cached_file
-    from mobility.provenance import code_version
+    from mobility.provenance import package_digest
 
     st = ss.table
     ident = array_key(
@@ -105,7 +106,7 @@ def _run_network(
         replications=replications,
         seed=seed,
         params=asdict(params),
-        code=code_version(),
+        code=package_digest(),  # the package's source: an edit of the README or tests keeps the entry
     )
 
     def build(tmp: Path) -> None:
