@@ -105,10 +105,18 @@ def test_a_baseline_without_a_tour_still_shows_none(capsys: pytest.CaptureFixtur
     [(["no solution"], "no tour", "INVALID"), (["load 11 above Q = 10 after stop 3"], "INVALID", "no tour")],
 )
 def test_an_instance_without_a_tour_is_not_called_invalid(
-    capsys: pytest.CaptureFixture[str], violations: list[str], shown: str, not_shown: str
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    violations: list[str],
+    shown: str,
+    not_shown: str,
 ) -> None:
     """A short ``--time-limit`` may end before the engine has any tour: that is "no tour", as in the
     OR-Tools column, not a tour the independent check refused."""
+    from mobility.cli import common
+
+    # as wide as a file or pipe gets (160 columns), whatever width an earlier test left the console
+    monkeypatch.setattr(common.console, "width", 160)
     out = _out(baseline=True)
     out["instances"][0].update(cost=None, valid=False, violations=violations, status="time_limit")
     _print(out, "1-PDTSP")
