@@ -17,7 +17,8 @@ Sources (:func:`load_network`):
     ``MOCT_LINK.shp`` layout is read by :func:`mobility.network.moct.read_moct_shapefiles`.
 ``"moct+ktdb"``
     ``osm/ktdb_lev55_2023/seoul_moct2018_plus_ktdb_gangdong.graphml.gz`` (MOCT with Gangdong-gu
-    filled from KTDB) with KTDB hourly link speeds joined on the MOCT link id.
+    filled from KTDB) with KTDB hourly link speeds joined on the MOCT link id (hour by hour, the
+    median of the KTDB links that share one MOCT link).
 ``"ktdb"``
     ``osm/ktdb_lev55_2023/seoul_link_lev5.5_2023.shp`` + ``AverageSpeed_LINK.csv`` — KTDB
     View-T Level 5.5 major roads with 24 hourly speeds per link.
@@ -186,26 +187,29 @@ def _edge_class(d: dict[str, Any]) -> Any:
 def _ktdb_hourly_for_ids(
     csv_path: Path, link_ids: np.ndarray, info: dict[str, Any]
 ) -> tuple[np.ndarray | None, np.ndarray]:
-    """Hourly KTDB speeds for edges whose id is a KTDB 5.5 link id or a single MOCT (ITS) link id."""
+    """Hourly KTDB speeds for edges whose id is a KTDB 5.5 link id or a single MOCT (ITS) link id.
+
+    One MOCT link may be referred to by several KTDB links (545 MOCT ids in Seoul's
+    ``AverageSpeed_LINK.csv``, often short stubs at its ends with speeds from 2 to 90 km/h): such
+    a link takes, hour by hour, the median of their speeds, not whichever row comes first.
+    """
     n = len(link_ids)
     mean = np.full(n, np.nan)
     if not csv_path.exists():
         info["ktdb_speeds"] = f"missing {csv_path}"
         return None, mean
     sp = ktdb.read_ktdb_speeds(csv_path)
+    hour_cols = [f"h{h:02d}" for h in range(24)]
     hourly = np.full((n, 24), np.nan, dtype=np.float32)
     matched = 0
     for key_col in ("k_link_id", "its_link_id"):
-        keys = sp[key_col].to_numpy()
-        valid = keys >= 0
-        keys_v = keys[valid]
-        hours_v = sp[[f"h{h:02d}" for h in range(24)]].to_numpy(dtype=np.float32)[valid]
-        o = np.argsort(keys_v, kind="stable")
-        ks = keys_v[o]
-        pos = np.clip(np.searchsorted(ks, link_ids), 0, max(len(ks) - 1, 0))
-        hit = (len(ks) > 0) & (ks[pos] == link_ids) & (link_ids >= 0) & np.isnan(hourly[:, 0])
-        hit &= np.all(np.isnan(hourly), axis=1)
-        hourly[hit] = hours_v[o][pos[hit]]
+        per_key = sp.loc[sp[key_col] >= 0].groupby(key_col)[hour_cols].median()
+        ks = per_key.index.to_numpy(np.int64)  # sorted, unique
+        if len(ks) == 0:
+            continue
+        pos = np.clip(np.searchsorted(ks, link_ids), 0, len(ks) - 1)
+        hit = (ks[pos] == link_ids) & (link_ids >= 0) & np.all(np.isnan(hourly), axis=1)
+        hourly[hit] = per_key.to_numpy(np.float32)[pos[hit]]
         matched += int(hit.sum())
     info["ktdb_speed_links_matched"] = matched
     return hourly, ktdb.daily_mean_kph(hourly)
@@ -375,8 +379,16 @@ def load_network(
     return net
 
 
+SPEED_JOIN_VERSION = 2
+"""Version of the KTDB speed join on link ids (2: the median of the KTDB links sharing one MOCT
+link); part of the cache key of GraphML networks that join KTDB speeds."""
+
+
 def _network_key(name: str, inputs: list[Path]) -> str:
-    return cache_key(inputs, loader="street_network", version=FORMAT_VERSION, name=name)
+    params: dict[str, Any] = {"loader": "street_network", "version": FORMAT_VERSION, "name": name}
+    if inputs and inputs[0].name.lower().endswith((".graphml", ".graphml.gz")) and len(inputs) > 1:
+        params["speed_join"] = SPEED_JOIN_VERSION  # the KTDB speeds CSV rides along (moct+ktdb)
+    return cache_key(inputs, **params)
 
 
 def network_key(source: str | Path = "osm-all", data_dir: Path | str | None = None) -> str:

@@ -100,6 +100,19 @@ def test_moct_plus_ktdb_real(data_dir: Path) -> None:
     assert net.info["ktdb_speed_links_matched"] > 1000
 
 
+def test_moct_plus_ktdb_speed_of_a_link_several_ktdb_links_share(data_dir: Path) -> None:
+    """두텁바위로 (MOCT link 1020050200, 1,015 m) is the ITS link of five KTDB stubs of 6–12 m whose
+    02:00 speeds are 4, 18, 13, 17 and 9 km/h: it takes their median, 13 km/h, not the first
+    row's 4 km/h (which made it a 15-minute drive at night)."""
+    net = load_network("moct+ktdb", data_dir)
+    assert net.hourly_kph is not None
+    tail = np.flatnonzero(net.node_id == 1020005500)
+    head = np.flatnonzero(net.node_id == 1020035800)
+    (k,) = np.flatnonzero(np.isin(net.tail, tail) & np.isin(net.head, head))
+    assert net.length_m[k] == pytest.approx(1015.0, abs=1.0)
+    np.testing.assert_array_equal(net.hourly_kph[k, :4], [12.0, 12.0, 13.0, 13.0])
+
+
 def test_osm_all_counts(osm_all: StreetNetwork) -> None:
     assert osm_all.n_nodes == 142_664
     assert osm_all.n_edges + osm_all.info["dropped_parallel"] + osm_all.info["dropped_self_loops"] == 389_944
