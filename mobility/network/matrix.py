@@ -405,6 +405,8 @@ def within_radius(
     cached = load_or_discard(path, sp.load_npz) if use_cache else None
     if cached is not None:
         return cached.tocsr()
+    if len(src) == 0 or len(tgt) == 0:  # no pair: nothing to search (and no tile to build)
+        return sp.csr_matrix((len(src), len(tgt)), dtype=np.float64)
     base = float(radius) - float(so.min(initial=0.0)) - float(to.min(initial=0.0))
     us, inv_s = np.unique(src, return_inverse=True)
     ut, inv_t = np.unique(tgt, return_inverse=True)

@@ -147,3 +147,18 @@ def test_square_matrix_on_symmetric_network_uses_the_transpose_exactly(walk_net:
     rows = [0, 149, 150, 299]  # both halves of the split
     ref = dijkstra(walk_net.csr("length", integer=True), indices=nodes[rows])[:, nodes] / 1000.0
     np.testing.assert_array_equal(d[rows], ref)
+
+
+@pytest.mark.parametrize("method", ["local", "global"])
+@pytest.mark.parametrize(("n_src", "n_tgt"), [(0, 0), (0, 3), (3, 0)])
+def test_radius_of_an_empty_point_set_is_empty(
+    walk_net: ProfiledNetwork, method: str, n_src: int, n_tgt: int
+) -> None:
+    """An empty side gives an empty matrix of the right shape, as travel_matrix does (it raised
+    numpy's "zero-size array to reduction operation minimum")."""
+    none = snap_points(walk_net, np.zeros(0), np.zeros(0))
+    three = snap_points(walk_net, np.array([126.9779, 127.0276, 127.0]), np.array([37.5663, 37.4979, 37.55]))
+    src, tgt = (three if n_src else none), (three if n_tgt else none)
+    r = within_radius(walk_net, src, tgt, 800.0, method=method, use_cache=False)  # type: ignore[arg-type]
+    assert r.shape == (n_src, n_tgt) and r.nnz == 0 and r.dtype == np.float64
+    assert travel_matrix(walk_net, src, tgt, use_cache=False).shape == (n_src, n_tgt)
