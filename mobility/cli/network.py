@@ -59,6 +59,8 @@ SourceOption = Annotated[
 
 LON_COLUMNS = ("lon", "longitude", "lng", "x", "경도")
 LAT_COLUMNS = ("lat", "latitude", "y", "위도")
+ID_COLUMNS = ("id", "station_id", "name", "이름", "명칭", "대여소명")
+"""Point id columns, first found wins (Korean headers as for 경도/위도)."""
 
 
 def read_points(points: str, data_dir: Path | None) -> pd.DataFrame:
@@ -80,7 +82,7 @@ def read_points(points: str, data_dir: Path | None) -> pd.DataFrame:
             if bad.any():
                 rows = (np.flatnonzero(bad.to_numpy())[:5] + 2).tolist()
                 raise InputError(f"{path.name}:{lon_c}/{lat_c}", f"non-numeric at lines {rows}", "numbers")
-            id_col = next((c for c in df.columns if c.strip().lower() in {"id", "station_id", "name"}), None)
+            id_col = next((cols[c] for c in ID_COLUMNS if c in cols), None)
             ids = df[id_col].astype(str) if id_col else pd.Series(np.arange(len(df)).astype(str))
             return pd.DataFrame({"id": ids.to_numpy(), "lon": lon.to_numpy(), "lat": lat.to_numpy()})
     from mobility.sources.stations import load_station_list
@@ -100,6 +102,18 @@ def _cli_profile(name: str) -> Any:
         return get_profile(name)
     except InputError as exc:
         raise InputError("--profile", name, exc.expected) from exc
+
+
+def _cli_source(source: str, data_dir: Path | None) -> str:
+    """``--source`` checked before any work: a named network or an existing path (the error names
+    the option)."""
+    from mobility.network.graph import network_key
+
+    try:
+        network_key(source, data_dir)
+    except InputError as exc:
+        raise InputError("--source", source, exc.expected) from exc
+    return source
 
 
 def _print_summary(title: str, summary: dict[str, Any]) -> None:
@@ -177,6 +191,7 @@ def info_cmd(
     from mobility.network.profiles import profiled
 
     prof = _cli_profile(profile) if profile is not None else None
+    _cli_source(source, data_dir)
     t0 = time.perf_counter()
     with err_console.status(f"loading {source} ..."):
         net = load_network(source, data_dir, progress=lambda m: err_console.print(m))
@@ -276,6 +291,7 @@ def matrix_cmd(
         raise InputError("--out", str(out), "a path ending in .npz or .parquet")
     check_out_file(out)
     prof = _cli_profile(profile)
+    _cli_source(source, data_dir)
     t0 = time.perf_counter()
     pts = read_points(points, data_dir)
     if pts.empty:

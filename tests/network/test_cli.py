@@ -68,6 +68,17 @@ def test_matrix_csv_points_npz_and_parquet(data_dir: Path, tmp_path: Path) -> No
     assert (df.loc[df.from_id == df.to_id, "value_s"] == 0).all()
 
 
+def test_matrix_csv_with_korean_headers_keeps_the_names(data_dir: Path, tmp_path: Path) -> None:
+    """이름/경도/위도 headers: the names are the ids (they were 0, 1, ...)."""
+    pts = tmp_path / "pts.csv"
+    pts.write_text("이름,경도,위도\n시청,126.9779,37.5663\n강남역,127.0276,37.4979\n", encoding="utf-8")
+    out = tmp_path / "m.npz"
+    argv = ["network", "matrix", "--points", str(pts), "--source", "moct", "--profile", "truck"]
+    res = runner.invoke(app, [*argv, "--out", str(out), "--data-dir", str(data_dir)])
+    assert res.exit_code == 0, res.output
+    assert list(np.load(out)["ids"]) == ["시청", "강남역"]
+
+
 def test_matrix_bad_output_suffix_exits_2(data_dir: Path, tmp_path: Path) -> None:
     args = [
         "network",

@@ -1,4 +1,5 @@
-"""``network matrix`` prints a table, and snapping refuses negative distances."""
+"""``network matrix`` prints a table, an unknown ``--source`` is named as such, and snapping
+refuses negative distances."""
 
 from __future__ import annotations
 
@@ -33,3 +34,12 @@ def test_snap_refuses_negative_distances(walk_net: ProfiledNetwork, kw: str) -> 
     with pytest.raises(InputError) as err:
         snap_points(walk_net, np.array([126.98]), np.array([37.57]), **{kw: -5.0})
     assert err.value.field == kw
+
+
+@pytest.mark.parametrize("command", [["info"], ["matrix", "--points", "2025-12", "--out"]])
+def test_unknown_source_names_the_option(data_dir: Path, tmp_path: Path, command: list[str]) -> None:
+    if command[0] == "matrix":
+        command = [*command, str(tmp_path / "m.npz")]
+    res = runner.invoke(app, ["network", *command, "--source", "osmall", "--data-dir", str(data_dir)])
+    assert res.exit_code == 2, res.output
+    assert "--source: got 'osmall'; expected one of osm-all, osm-drive" in res.output
