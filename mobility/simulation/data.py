@@ -85,7 +85,11 @@ def load_station_set(source: str | Path, data_dir: Path | None = None) -> Statio
             raise InputError(
                 "SOURCE", str(source), "an existing plan.json, a station vintage or a station file"
             )
-        ss = stations_from_plan(json.loads(p.read_text(encoding="utf-8")), label=p.name)
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:  # not JSON: a bad input, not a crash
+            raise InputError("SOURCE", str(source), f"a plan.json document in UTF-8 JSON ({exc})") from exc
+        ss = stations_from_plan(doc, label=p.name)
         return dataclasses.replace(ss, files=(p,))
     from mobility.sources.stations import STATION_VINTAGES, load_station_list
 
@@ -280,12 +284,21 @@ def status_bikes(
     else:
         skey = status["station_id"].astype("string")
         ours = stations["station_id"].astype("string")
-    pos = pd.Series(np.arange(len(stations)), index=ours.to_numpy())
+    blank = skey.isna().to_numpy()  # only numbers can be missing here (else the key is station_id)
+    if blank.any():  # a row without a number matches no station (and failed to print before)
+        i = int(np.flatnonzero(blank)[0])
+        what = "a station number (rows are matched on it when a station_id is missing)"
+        raise InputError(f"{field_name}.number[row {i}]", None, what)
+    known = ours.notna().to_numpy()  # a plan's new stations have no number: no row matches them
+    pos = pd.Series(np.flatnonzero(known), index=ours[known].to_numpy())
     unknown = ~skey.isin(pos.index)
     if unknown.any():
         ex = ", ".join(skey[unknown].astype(str).head(5))
         raise InputError(
-            f"{field_name}.{key}", ex, f"station ids of the simulated station set ({len(stations)} stations)"
+            f"{field_name}.{key}",
+            ex,
+            f"station {'numbers' if key == 'number' else 'ids'} of the simulated station set "
+            f"({len(stations)} stations)",
         )
     rows = pos.reindex(skey.to_numpy()).to_numpy(np.int64)
     twice = pd.Series(rows).duplicated(keep="first").to_numpy()

@@ -305,3 +305,57 @@ def test_a_missing_station_file_names_source(
     ]
     code, err = run_main(argv, capsys, monkeypatch)
     assert code == 2 and "SOURCE: got 'nosuch.csv'; expected an existing station file" in err
+
+
+# ------------------------------------------------------------------ 9. bad files are bad input, named
+def test_a_plan_json_that_is_not_json_is_bad_input_naming_source(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
+) -> None:
+    """A cut-short plan.json crashed with a JSONDecodeError traceback and exit code 1."""
+    broken = tmp_path / "plan.json"
+    broken.write_text('{"scenario": ', encoding="utf-8")
+    with pytest.raises(InputError, match=r"SOURCE: got '.*plan.json'; expected a plan.json document"):
+        load_station_set(broken, data_dir)
+    out = tmp_path / "sim"
+    argv = ["simulate", str(broken), "--day", "2023-06-14", "--out", str(out), "--data-dir", str(data_dir)]
+    code, err = run_main(argv, capsys, monkeypatch)
+    assert code == 2 and "SOURCE: got" in err and "expected a plan.json document" in err
+    assert not out.exists()
+
+
+def test_routes_that_are_not_routes_name_the_file_given(tmp_path: Path) -> None:
+    """The message said ``got 'routes.json'`` whatever file the planner gave."""
+    other = tmp_path / "night-7.json"
+    other.write_text('{"hello": 1}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"--routes: got '.*night-7.json'; expected a RebalancingPlan"):
+        simulate_cli._read_routes(other)
+
+
+def test_a_status_row_without_its_number_is_named_not_a_crash() -> None:
+    """A row with neither a usable station_id nor a number crashed with a TypeError (exit 1)."""
+    st = stations()
+    status = pd.DataFrame(
+        {
+            "station_id": ["ST-1", None, "ST-999999"],
+            "number": pd.array([101, 102, None], dtype="Int64"),
+            "bikes": [1, 2, 3],
+        }
+    )
+    with pytest.raises(InputError, match=r"--status.number\[row 2\]: missing; expected a station number"):
+        status_bikes(st, status)
+
+
+def test_a_status_by_number_for_a_network_with_new_stations_names_them() -> None:
+    """New stations of a plan have no number: matching on numbers crashed with pandas'
+    ``cannot reindex on an axis with duplicate labels`` instead of naming them."""
+    new = (
+        stations()
+        .iloc[[0, 1]]
+        .assign(station_id=["NEW-1", "NEW-2"], number=pd.array([None, None], dtype="Int64"))
+    )
+    st = pd.concat([stations(), new], ignore_index=True)
+    by_number = pd.DataFrame({"number": [101, 102, 103], "bikes": [1, 2, 3]})
+    with pytest.raises(InputError, match=r"no row for 2 stations \(e.g. NEW-1, NEW-2\)"):
+        status_bikes(st, by_number)
+    by_id = pd.DataFrame({"station_id": ["ST-1", "ST-2", "ST-3", "NEW-1", "NEW-2"], "bikes": [1, 2, 3, 4, 5]})
+    assert status_bikes(st, by_id).tolist() == [1, 2, 3, 4, 5]
