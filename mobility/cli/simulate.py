@@ -22,7 +22,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -43,6 +43,7 @@ from mobility.io import atomic_path, atomic_write_json, staged_files
 from mobility.simulation.fleets import parse_fleet
 
 if TYPE_CHECKING:
+    from mobility.rebalancing.plan import RebalancingPlan
     from mobility.simulation.engine import SimulationRun
     from mobility.simulation.estimate import Estimate
     from mobility.simulation.pipeline import Prepared
@@ -54,7 +55,12 @@ def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate_cmd)
 
 
-def _read_routes(path: Path) -> dict[str, Any]:
+def _read_routes(path: Path) -> RebalancingPlan:
+    """The night's routes of ``path``, validated before any work; errors name ``--routes`` and
+    the file as given (not a generic ``routes.json``)."""
+    from mobility.rebalancing.plan import RebalancingPlan
+    from mobility.simulation.data import read_document
+
     if not path.exists():
         raise InputError("--routes", str(path), "an existing routes.json")
     try:
@@ -63,7 +69,7 @@ def _read_routes(path: Path) -> dict[str, Any]:
         raise InputError("--routes", str(path), f"a JSON routes document ({exc})") from exc
     if not isinstance(doc, dict):
         raise InputError("--routes", str(path), "a routes.json object")
-    return doc
+    return read_document(RebalancingPlan, doc, "--routes", str(path))
 
 
 DEFAULT_OUT = Path("out/simulation")

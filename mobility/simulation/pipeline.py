@@ -40,6 +40,7 @@ from mobility.stats import SolverStats
 if TYPE_CHECKING:
     from distributed import Client
 
+    from mobility.rebalancing.plan import RebalancingPlan
     from mobility.simulation.engine import SimulationProblem
 
 
@@ -97,7 +98,7 @@ def prepare(
     day: str,
     *,
     status: pd.DataFrame | None = None,
-    routes: dict[str, Any] | None = None,
+    routes: RebalancingPlan | Mapping[str, Any] | None = None,
     data_dir: Path | None = None,
     params: RiderParams | None = None,
     fit: FitWindow | None = None,
@@ -118,7 +119,8 @@ def prepare(
         A status snapshot (``station_id`` or ``number``, ``bikes``); default: the plan's bikes,
         else the derived evening snapshot of the day before carried through the night.
     routes
-        A night's ``routes.json`` applied to the start inventory (the morning after).
+        A night's routes (a :class:`~mobility.rebalancing.plan.RebalancingPlan` or its
+        ``routes.json`` document) applied to the start inventory (the morning after).
     fit
         What the rider model may learn from (default: everything; :class:`FitWindow`).
     station_set
