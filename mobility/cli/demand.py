@@ -134,6 +134,8 @@ def profile_cmd(
     from mobility.demand.profiles import profile_summary
 
     if plot is not None:
+        if plot.suffix.lower() != ".png":  # the figure is always a PNG: never one under another name
+            raise InputError("--plot", str(plot), "a file name ending in .png")
         check_out_file(plot, "--plot")
     prof = load_profiles(data_dir)
     info = profile_summary(prof, station, day_type.value)
@@ -256,7 +258,9 @@ def snapshot_cmd(
     date: Annotated[
         str, typer.Option("--date", help="Day whose net flows are applied, YYYY-MM-DD (2019..2025).")
     ],
-    at: Annotated[str, typer.Option("--at", help="Clock time of the snapshot (HH:MM).")] = "22:00",
+    at: Annotated[
+        str, typer.Option("--at", help="Clock time of the snapshot (HH:MM), after 07:00.")
+    ] = "22:00",
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:

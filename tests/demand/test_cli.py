@@ -71,3 +71,15 @@ def test_bad_output_extension_is_exit_2(tmp_path: Path) -> None:
     finally:
         sys.argv = argv
     assert exc.value.code == 2
+
+
+def test_a_plot_that_is_not_a_png_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--plot out.txt`` wrote PNG bytes into a file named ``.txt``."""
+    from tests.cli.test_cli_boundary import run as run_main
+
+    out = tmp_path / "profile.txt"
+    code, err = run_main(["demand", "profile", "2301", "--plot", str(out)], capsys, monkeypatch)
+    assert code == 2 and "--plot: got" in err and "expected a file name ending in .png" in err
+    assert not out.exists()
