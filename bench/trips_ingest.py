@@ -128,13 +128,9 @@ def run_child(
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--copies", type=positive_int, default=16, help="repeat each real file this many times"
-    )
+    ap.add_argument("--copies", type=positive_int, default=16, help="repeat each real file this many times")
     ap.add_argument("--data-dir", type=existing_dir, default=None)
-    ap.add_argument(
-        "--threads", type=positive_int, default=None, help="DuckDB threads (default: all cores)"
-    )
+    ap.add_argument("--threads", type=positive_int, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument(
         "--memory-limit", type=memory_size, default="1GB", help="DuckDB memory_limit, e.g. 4GB (default 1GB)"
     )

@@ -21,6 +21,7 @@ ATTRIBUTION = (
     "Water: © OpenStreetMap contributors (ODbL)"
 )
 
+
 def stops_text(n: int) -> str:
     """``"1 stop"``, ``"8 stops"``: a truck's stop count in a legend entry."""
     return f"{n} stop" if n == 1 else f"{n} stops"
