@@ -122,8 +122,24 @@ def _print_summary(title: str, summary: dict[str, Any]) -> None:
 
     t = Table(title=title, show_header=False)
     for k, v in summary.items():
-        t.add_row(k.replace("_", " "), "" if v is None else f"{v:,}" if isinstance(v, int) else str(v))
+        t.add_row(k.replace("_", " "), _cell(v))
     console.print(t)
+
+
+def _cell(v: Any) -> str:
+    """A summary value as a person reads it: thousands separators, one decimal for floats, a
+    mapping as ``key n`` lines (the profile's dropped counts)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    if isinstance(v, dict):
+        return "\n".join(f"{str(k).replace('_', ' ')} {_cell(x)}" for k, x in v.items())
+    return str(v)
 
 
 def _district_summary(net: Any, data_dir: Path | None) -> list[dict[str, Any]] | str:

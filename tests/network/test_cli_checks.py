@@ -43,3 +43,12 @@ def test_unknown_source_names_the_option(data_dir: Path, tmp_path: Path, command
     res = runner.invoke(app, ["network", *command, "--source", "osmall", "--data-dir", str(data_dir)])
     assert res.exit_code == 2, res.output
     assert "--source: got 'osmall'; expected one of osm-all, osm-drive" in res.output
+
+
+def test_profile_summary_cells_read_as_numbers_not_python_values() -> None:
+    """``network info -p walk`` printed ``km 25822.6`` and the dropped counts as a raw dict
+    (``{'edges_not_allowed': 2120, ...}``)."""
+    from mobility.cli.network import _cell
+
+    assert _cell(25822.64) == "25,822.6" and _cell(17598) == "17,598" and _cell(None) == ""
+    assert _cell({"edges_not_allowed": 2120, "components": 440}) == "edges not allowed 2,120\ncomponents 440"
