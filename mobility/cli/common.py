@@ -104,6 +104,24 @@ DataDirOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def summary_cell(v: Any) -> str:
+    """A summary value as a person reads it in a table: thousands separators, one decimal for
+    floats, a mapping as ``key value`` lines (underscores as spaces), nothing for ``None``."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    if isinstance(v, dict):
+        return "\n".join(f"{str(k).replace('_', ' ')} {summary_cell(x)}" for k, x in v.items())
+    return str(v)
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Random seed (same seed, same result).")]
 ScenarioSeedOption = Annotated[

@@ -12,7 +12,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from mobility.cli.common import DataDirOption, JsonOption, check_out_file, console, err_console, print_json
+from mobility.cli.common import (
+    DataDirOption,
+    JsonOption,
+    check_out_file,
+    console,
+    err_console,
+    print_json,
+    summary_cell,
+)
 from mobility.errors import InputError
 from mobility.io import atomic_path, atomic_write_csv
 
@@ -114,7 +122,7 @@ def build_cmd(
     t = Table(title="Station demand profiles", show_header=False)
     for k, v in summary.items():
         if k != "quality":
-            t.add_row(k, f"{v:,.1f}" if isinstance(v, float) else str(v))
+            t.add_row(k.replace("_", " "), summary_cell(v))
     console.print(t)
 
 

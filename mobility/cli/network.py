@@ -22,6 +22,7 @@ from mobility.cli.common import (
     print_error,
     print_json,
     print_styled,
+    summary_cell,
 )
 from mobility.errors import DataFileError, InputError, MobilityError
 
@@ -122,24 +123,8 @@ def _print_summary(title: str, summary: dict[str, Any]) -> None:
 
     t = Table(title=title, show_header=False)
     for k, v in summary.items():
-        t.add_row(k.replace("_", " "), _cell(v))
+        t.add_row(k.replace("_", " "), summary_cell(v))
     console.print(t)
-
-
-def _cell(v: Any) -> str:
-    """A summary value as a person reads it: thousands separators, one decimal for floats, a
-    mapping as ``key n`` lines (the profile's dropped counts)."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        return f"{v:,.1f}"
-    if isinstance(v, dict):
-        return "\n".join(f"{str(k).replace('_', ' ')} {_cell(x)}" for k, x in v.items())
-    return str(v)
 
 
 def _district_summary(net: Any, data_dir: Path | None) -> list[dict[str, Any]] | str:

@@ -48,7 +48,7 @@ def test_unknown_source_names_the_option(data_dir: Path, tmp_path: Path, command
 def test_profile_summary_cells_read_as_numbers_not_python_values() -> None:
     """``network info -p walk`` printed ``km 25822.6`` and the dropped counts as a raw dict
     (``{'edges_not_allowed': 2120, ...}``)."""
-    from mobility.cli.network import _cell
+    from mobility.cli.common import summary_cell as cell
 
-    assert _cell(25822.64) == "25,822.6" and _cell(17598) == "17,598" and _cell(None) == ""
-    assert _cell({"edges_not_allowed": 2120, "components": 440}) == "edges not allowed 2,120\ncomponents 440"
+    assert cell(25822.64) == "25,822.6" and cell(17598) == "17,598" and cell(None) == ""
+    assert cell({"edges_not_allowed": 2120, "components": 440}) == "edges not allowed 2,120\ncomponents 440"
