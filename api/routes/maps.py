@@ -183,6 +183,7 @@ def run_stations(inputs: dict[str, Any]) -> NightStations | None:
             "lat": [s.lat for s in snapshot.stations],
             "docks": [s.docks for s in snapshot.stations],
             "bikes": [s.bikes for s in snapshot.stations],
+            "number": [s.number for s in snapshot.stations],
         }
     )
     return NightStations.of_table(table, snapshot.name or "snapshot")

@@ -606,7 +606,8 @@ class NightStations:
 
     name: str
     table: pd.DataFrame
-    """One row per station: ``station_id``, ``name``, ``lon``, ``lat``, ``docks``, ``bikes``."""
+    """One row per station: ``station_id``, ``name``, ``lon``, ``lat``, ``docks``, ``bikes``, and
+    ``number`` when the snapshot gives the operator's station numbers."""
 
     @classmethod
     def of_problem(cls, problem: RebalancingProblem) -> NightStations:
@@ -627,7 +628,8 @@ class NightStations:
     def of_table(cls, table: pd.DataFrame, name: str) -> NightStations:
         """A status table with ``station_id, name, lon, lat, docks, bikes`` (as
         :func:`mobility.rebalancing.build.assemble_stations` returns it)."""
-        return cls(name=name, table=table[list(NIGHT_STATION_COLUMNS)].reset_index(drop=True))
+        columns = [*NIGHT_STATION_COLUMNS, *(["number"] if "number" in table.columns else [])]
+        return cls(name=name, table=table[columns].reset_index(drop=True))
 
     def check_routes(self, night: RebalancingPlan, *, field: str, value: str) -> None:
         """Raise an :class:`InputError` naming ``field`` when a route stops at a station this
@@ -643,6 +645,12 @@ class NightStations:
             )
 
 
+def _numbers(values: pd.Series) -> list[str | None]:
+    """Station numbers as the station layer holds them (text, ``102``), ``None`` where unknown."""
+    num = pd.to_numeric(values, errors="coerce").astype("Int64")
+    return [None if pd.isna(v) else str(int(v)) for v in num]
+
+
 def night_stations(
     night: RebalancingProblem | NightStations, districts: gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:
@@ -655,7 +663,7 @@ def night_stations(
     pts = gpd.GeoDataFrame(
         {
             "station_id": st["station_id"].astype(str).to_numpy(),
-            "number": [None] * len(st),
+            "number": _numbers(st["number"]) if "number" in st.columns else [None] * len(st),
             "name": st["name"].astype(str).to_numpy(),
             "gu": "",
             "docks": st["docks"].to_numpy(int),

@@ -72,6 +72,8 @@ def test_the_night_map_shows_the_snapshot(
     bikes = dict(zip(status["station_id"], status["bikes"], strict=True))
     assert st["bikes"].tolist() == [bikes[i] for i in st["station_id"]]
     assert not st["bikes_estimated"].any()
+    numbers = dict(zip(status["station_id"], status["number"].astype(str), strict=True))
+    assert st["number"].tolist() == [numbers[i] for i in st["station_id"]]  # the snapshot's, not blank
     listed = current_layers.existing_stations.set_index("station_id")
     assert st["name"].tolist() == listed.loc[st["station_id"], "name"].tolist()  # Korean, from the list
     assert st["docks"].tolist() == listed.loc[st["station_id"], "docks"].tolist()
