@@ -47,11 +47,13 @@ def warn_renamed(data: object, renames: Mapping[str, str], where: str) -> object
 
 def problem(kind: str, value: object, expected: str) -> PydanticCustomError:
     """A validation error of type ``kind``: ``got <value>; expected <expected>`` (the value quoted,
-    cut to 80 characters); :func:`field_errors` reads the value and the expectation back."""
+    cut to 80 characters), or ``missing; expected <expected>`` when there is none (``None``), as
+    :class:`~mobility.errors.InputError` says it; :func:`field_errors` reads the expectation back."""
     shown = repr(value)
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    given = "missing" if value is None else f"got {shown}"
     return PydanticCustomError(
-        kind, "got {shown}; expected {expected}", {"shown": shown, "expected": expected}
+        kind, "{given}; expected {expected}", {"given": given, "shown": shown, "expected": expected}
     )
 
 

@@ -119,4 +119,4 @@ def test_the_json_route_takes_a_number_and_names_a_station_without_either(api_li
     )
     err = _problem(bad)
     assert err["field"] == "body.stations.1.station_id"
-    assert err["problem"] == "got None; expected a station id or a number"
+    assert err["problem"] == "missing; expected a station id or a number"  # as the CSV route says it
