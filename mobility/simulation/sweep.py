@@ -133,13 +133,14 @@ def sweep_document(
 
 
 def fleet_for_95pct_text(doc: SimulationSweep) -> str:
-    """The fleet serving 95 % as a reader should take it: ``"35,000"``, ``"≤ 20,000 (the smallest
-    tested)"`` or ``"not reached"``."""
+    """The fleet serving 95 % as a reader should take it, no more precise than the grid tested:
+    ``"35,000 (30,000 served under 95 %)"``, ``"≤ 20,000 (the smallest tested)"`` or ``"not reached"``."""
     if doc.fleet_for_95pct is None:
         return "not reached"
     if doc.fleet_for_95pct_below_range:
         return f"≤ {doc.fleet_for_95pct:,} (the smallest tested)"
-    return f"{doc.fleet_for_95pct:,}"
+    below = [p.fleet for p in doc.citywide if p.fleet < doc.fleet_for_95pct]
+    return f"{doc.fleet_for_95pct:,}" + (f" ({max(below):,} served under 95 %)" if below else "")
 
 
 def write_sweep(out: Path, table: pd.DataFrame, doc: SimulationSweep) -> list[Path]:
