@@ -39,14 +39,13 @@ import gzip
 import hashlib
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mobility.cache import cache_key, cached_file
+from mobility.cache import cache_key, cached_file, load_or_discard
 from mobility.config import cache_dir, resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.network import ktdb, moct
@@ -359,21 +358,18 @@ def load_network(
         _MEMO[key] = net
         return net
     target = cache_dir("graphs") / f"{key}.npz"
-    if not target.exists():
+    existed = target.exists()
+    cached = load_or_discard(target, StreetNetwork.load_npz)  # a damaged entry is deleted
+    if cached is None:
         if progress is not None:
-            progress(f"building the {name} network from {path.name} (first time only)")
+            why = "cached network unreadable; rebuilding it" if existed else "first time only"
+            progress(f"building the {name} network from {path.name} ({why})")
         t0 = time.perf_counter()
-        net = _build_uncached(name, path, key)
-        net.info["build_seconds"] = round(time.perf_counter() - t0, 2)
-        cached_file("graphs", key, ".npz", net.save_npz)
-    try:
-        net = StreetNetwork.load_npz(target)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # damaged: rebuild once
-        target.unlink(missing_ok=True)
-        if progress is not None:
-            progress(f"cached {name} network unreadable ({type(exc).__name__}); rebuilding")
-        net = _build_uncached(name, path, key)
-        cached_file("graphs", key, ".npz", net.save_npz)
+        built = _build_uncached(name, path, key)
+        built.info["build_seconds"] = round(time.perf_counter() - t0, 2)
+        cached_file("graphs", key, ".npz", built.save_npz)
+        cached = StreetNetwork.load_npz(target)
+    net = cached
     _remember_data_dir(net, data_dir)
     _MEMO[key] = net
     return net
