@@ -7,7 +7,6 @@ what produced it and re-run it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import importlib.metadata
 import platform
@@ -21,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mobility import __version__
+from mobility.cache import file_digest
 from mobility.config import PROJECT_ROOT
 
 
@@ -96,24 +96,15 @@ def package_digest() -> str:
     return h.hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=512)
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    """SHA-256 of a whole file, remembered per (path, size, mtime) for the process."""
-    with Path(path).open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
 def dataset_version(path: Path | str) -> dict[str, Any]:
     """Identity of one input dataset: name, size and a SHA-256 of the whole file (16 hex digits).
 
     The whole file, so that a change anywhere in it shows (the head alone missed an edit in the
     middle of a trip file); the Seoul data directory is about 130 MB, read at disk speed once per
-    process and file version (remembered per path, size and modification time).
+    process and file version (:func:`mobility.cache.file_digest`, the digest the cache keys use).
     """
     p = Path(path)
-    st = p.stat()
-    digest = _file_sha256(str(p.resolve()), st.st_size, st.st_mtime_ns)
-    return {"file": p.name, "bytes": st.st_size, "sha256": digest[:16]}
+    return {"file": p.name, "bytes": p.stat().st_size, "sha256": file_digest(p)[:16]}
 
 
 @dataclass(frozen=True)
