@@ -163,29 +163,18 @@ def night_maps(routes: dict[str, Any], problem: RebalancingProblem) -> dict[str,
 
 def run_stations(inputs: dict[str, Any]) -> NightStations | None:
     """The stations of the snapshot a rebalancing run was solved over (its stored request's
-    ``snapshot``: ids, names, positions, docks and bikes, as
-    :func:`mobility.rebalancing.build.problem_from_snapshot` reads them), so that its GeoPackage
-    and GeoJSON layers show the night's stations and bikes as its maps do (:func:`night_maps`),
-    not the published network with estimated bikes. None when the request has no snapshot."""
-    import pandas as pd
-
+    ``snapshot``), read by the library's one reader of a night's stations
+    (:func:`mobility.rebalancing.night.snapshot_stations`, as ``mobility export --status``), so
+    that its GeoPackage and GeoJSON layers show the night's stations and bikes as its maps do
+    (:func:`night_maps`), not the published network with estimated bikes. None when the request
+    has no snapshot."""
     from mobility.export.layers import NightStations
+    from mobility.rebalancing.night import snapshot_stations
     from mobility.rebalancing.snapshot import StatusSnapshot
 
     if not inputs.get("snapshot"):
         return None
-    snapshot = StatusSnapshot.model_validate(inputs["snapshot"])
-    table = pd.DataFrame(
-        {
-            "station_id": [s.key for s in snapshot.stations],
-            "name": [s.name or s.key for s in snapshot.stations],
-            "lon": [s.lon for s in snapshot.stations],
-            "lat": [s.lat for s in snapshot.stations],
-            "docks": [s.docks for s in snapshot.stations],
-            "bikes": [s.bikes for s in snapshot.stations],
-            "number": [s.number for s in snapshot.stations],
-        }
-    )
+    snapshot, table, _report = snapshot_stations(StatusSnapshot.model_validate(inputs["snapshot"]))
     return NightStations.of_table(table, snapshot.name or "snapshot")
 
 
