@@ -11,7 +11,8 @@ import hashlib
 import importlib.metadata
 import platform
 import subprocess
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -157,6 +158,19 @@ class Provenance:
             libraries=library_versions(),
             fanned_out=fanned_out,
         )
+
+    def with_files(self, files: Mapping[str, Path], *, skip_known: bool = False) -> Provenance:
+        """This provenance with ``files`` fingerprinted under their names (a later stage's inputs,
+        e.g. ``simulation.network``), the named ones it holds already replaced.
+
+        ``skip_known``: leave out a file whose name and content the provenance already records
+        under another name (the morning after's trips, recorded by the night too).
+        """
+        added = {name: dataset_version(p) for name, p in files.items()}
+        if skip_known:
+            have = {(d.get("file"), d.get("sha256")) for d in self.datasets.values()}
+            added = {k: v for k, v in added.items() if (v["file"], v["sha256"]) not in have}
+        return replace(self, datasets={**self.datasets, **added})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""

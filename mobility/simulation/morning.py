@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +34,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from mobility.provenance import Provenance, dataset_version
+from mobility.provenance import Provenance
 from mobility.schema import document_schema
 from mobility.simulation.estimate import Estimate, estimate
 
@@ -298,14 +296,7 @@ def morning_after(
             "the profile level; the simulator moves bikes from 00:00, lets riders walk to a "
             "neighbour for a bike, and scales rates by season and year",
         ],
-        provenance=None if provenance is None else _with_files(provenance, prep.files),
+        provenance=None
+        if provenance is None
+        else provenance.with_files({f"simulation.{k}": p for k, p in prep.files.items()}, skip_known=True),
     )
-
-
-def _with_files(prov: Provenance, files: Mapping[str, Path]) -> Provenance:
-    """``prov`` with the files the simulation read (the riders' street network, the trips and
-    usage tables) fingerprinted as ``simulation.<name>``, those it does not hold already."""
-    have = {(d.get("file"), d.get("sha256")) for d in prov.datasets.values()}
-    added = {f"simulation.{k}": dataset_version(p) for k, p in files.items()}
-    new = {k: v for k, v in added.items() if (v["file"], v["sha256"]) not in have}
-    return replace(prov, datasets={**prov.datasets, **new})

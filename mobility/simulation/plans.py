@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -229,10 +229,7 @@ def _with_simulation_inputs(prov: Provenance, root: Path) -> Provenance:
     Ttareungi table behind the demand profiles, trips and usage, the street networks of the
     ride and walk times, and the population grid and layers of the demand-potential model),
     fingerprinted as ``simulation.<folder>.<file stem>``."""
-    from mobility.provenance import dataset_version
-
-    added = {f"simulation.{p.parent.name}.{p.stem}": dataset_version(p) for p in _data_inputs(root)}
-    return replace(prov, datasets={**prov.datasets, **added})
+    return prov.with_files({f"simulation.{p.parent.name}.{p.stem}": p for p in _data_inputs(root)})
 
 
 def _share(by_gu: dict[str, Any], gu: str) -> Estimate | None:
