@@ -65,13 +65,6 @@ GRID_YEAR = 2021
 CENSUS_YEARS = (2010, 2015, 2020, 2025)
 
 
-def _read_csv(path: Path, required: list[str], **kwargs: Any) -> tuple[pd.DataFrame, list[str]]:
-    """Read a CSV (UTF-8 or cp949) and check its columns; any failure is a :class:`DataFileError`
-    naming the file. Lines with more fields than the header are returned apart, for the report
-    (:func:`mobility.sources.base.read_csv_counted`)."""
-    return read_csv_counted(path, required, **kwargs)
-
-
 # --------------------------------------------------------------------------------------------
 # 100 m grid
 # --------------------------------------------------------------------------------------------
@@ -102,7 +95,7 @@ def load_population_grid(data_dir: Path | str | None = None) -> Loaded[gpd.GeoDa
         unknown gu are dropped and counted.
     """
     path = data_file(data_dir, GRID_RELPATH, "100 m population grid")
-    raw, malformed = _read_csv(path, _GRID_COLUMNS, dtype={"adm3_code": str, "kostat_grid_id": str})
+    raw, malformed = read_csv_counted(path, _GRID_COLUMNS, dtype={"adm3_code": str, "kostat_grid_id": str})
     report = malformed_report("population_grid_100m", len(raw), malformed)
     num = {c: pd.to_numeric(raw[c], errors="coerce") for c in ("x_5179", "y_5179", "lon", "lat", "pop_total")}
     bad_coord = num["x_5179"].isna() | num["y_5179"].isna() | num["lon"].isna() | num["lat"].isna()
@@ -145,7 +138,7 @@ _CENSUS_COLUMNS = ["year", "adm2", "adm2_code", "type", "class1", "class2", "val
 
 
 def _census_population_rows(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    raw, malformed = _read_csv(path, _CENSUS_COLUMNS)
+    raw, malformed = read_csv_counted(path, _CENSUS_COLUMNS)
     sel = (raw["type"] == "population") & (raw["class1"] == "all households") & (raw["class2"] == "total")
     return raw[sel].copy(), malformed
 
@@ -226,7 +219,7 @@ def load_dong_population_2025_file(data_dir: Path | str | None = None) -> Loaded
     """
     path = data_file(data_dir, DONG2025_RELPATH, "2025 dong population table")
     columns = ["adm2", "adm2_code", "adm3", "adm3_code", "pop_census2025", "has_2020_boundary"]
-    raw, malformed = _read_csv(path, columns)
+    raw, malformed = read_csv_counted(path, columns)
     report = malformed_report("population_census_dong_2025_file", len(raw), malformed)
     num = {c: pd.to_numeric(raw[c], errors="coerce") for c in ("adm2_code", "adm3_code", "pop_census2025")}
     bad_code = num["adm2_code"].isna() | num["adm3_code"].isna()
