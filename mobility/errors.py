@@ -104,5 +104,10 @@ def shown_value(value: object) -> str:
         return "{...}"
     if isinstance(value, list | tuple):
         return f"[...] ({len(value)} items)"
-    text = repr(value)
+    return cut_text(repr(value))
+
+
+def cut_text(text: str) -> str:
+    """``text`` cut to :data:`SHOWN_CHARS` characters, ``...`` at the end when cut: how a message
+    quotes a value or a key that came from the caller."""
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
