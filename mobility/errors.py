@@ -107,6 +107,12 @@ def shown_value(value: object) -> str:
     return cut_text(repr(value))
 
 
+def given_text(value: object) -> str:
+    """How a message says what was sent: ``missing`` for nothing (``None``), else ``got`` and the
+    value as :func:`shown_value` quotes it."""
+    return "missing" if value is None else f"got {shown_value(value)}"
+
+
 def cut_text(text: str) -> str:
     """``text`` cut to :data:`SHOWN_CHARS` characters, ``...`` at the end when cut: how a message
     quotes a value or a key that came from the caller."""

@@ -30,7 +30,7 @@ from api.formats import accepts_encoding, formats_for, negotiate
 from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
 from api.schemas import Accepted, ErrorBody, JobError, JobInfo, JobPage, JobStatus
-from mobility.errors import InputError, cut_text, shown_value
+from mobility.errors import InputError, cut_text, given_text
 
 U = TypeVar("U", Snapshot, StationList)
 V = TypeVar("V", bound=BaseModel)
@@ -109,8 +109,7 @@ def input_problem(error: InputError) -> tuple[str, str]:
     and what was expected. A key in the field that comes from an upload (``body[ST-4].bikes``) is
     cut the same way, so a 422 never echoes a file's long line, cell or header whole."""
     field = _BRACKETED.sub(lambda m: f"[{cut_text(m.group(1))}]", error.field)
-    given = "missing" if error.value is None else f"got {shown_value(error.value)}"
-    return field, f"{given}; expected {error.expected}"
+    return field, f"{given_text(error.value)}; expected {error.expected}"
 
 
 def artifact_responses(what: str) -> dict[int | str, dict[str, Any]]:

@@ -34,7 +34,7 @@ import pandas as pd
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from mobility.errors import DataFileError, InputError, field_path, shown_value
+from mobility.errors import DataFileError, InputError, field_path, given_text
 from mobility.scenario.reading import Strict, located, printable_name, problem
 from mobility.schema import document_schema
 
@@ -77,11 +77,10 @@ _Count = Field(ge=0, le=MAX_COUNT)
 def _named(kind: str, field: str, value: Any, expected: str) -> PydanticCustomError:
     """A validation error that names its field, value and expectation (kept in its context, so
     that :func:`_input_error` can name them again with the station)."""
-    given = "missing" if value is None else f"got {shown_value(value)}"  # as InputError says it
     return PydanticCustomError(
         kind,
         "{field}: {given}; expected {expected}",
-        {"field": field, "value": value, "given": given, "expected": expected},
+        {"field": field, "value": value, "given": given_text(value), "expected": expected},
     )
 
 
