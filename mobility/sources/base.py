@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 
 from mobility.config import resolve_data_dir
-from mobility.errors import DataFileError, DataNotFoundError
+from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.quality import QualityReport
 
 CRS_WGS84 = "EPSG:4326"
@@ -128,28 +129,140 @@ def family_datasets(
     ]
 
 
-def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
-    """``"utf-8"`` (with or without BOM) or ``"cp949"``, from the first ``sample_bytes``.
+TEXT_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp949")
+"""Encodings tried, in order, on text that does not start with a UTF-16 byte-order mark (such text
+is UTF-16, or is refused): UTF-8 with or without BOM, then cp949 (EUC-KR and its extension)."""
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def decode_table_bytes(raw: bytes, origin: Path, *, final: bool = True) -> tuple[str, str]:
+    """Decode the bytes of a text table (a file's, the head of one, or an upload's), detecting the
+    encoding: the one reading of encodings every loader and upload goes through.
+
+    Bytes starting with a UTF-16 byte-order mark are UTF-16; other bytes are the first of
+    :data:`TEXT_ENCODINGS` that decodes them.
+
+    Parameters
+    ----------
+    raw
+        The bytes.
+    origin
+        Names the table in errors (a file, or an upload's name).
+    final
+        ``False`` when ``raw`` is only the head of a longer file: a character cut at its end is
+        not an error (and is left out of the text).
+
+    Returns
+    -------
+    tuple[str, str]
+        The text (without BOM) and its encoding: ``"utf-16"``, ``"utf-8"`` (with or without BOM)
+        or ``"cp949"``.
 
     Raises
     ------
     DataFileError
-        When the file cannot be read, is empty, or is neither UTF-8 nor cp949 (EUC-KR).
+        When the bytes are neither UTF-8, UTF-16 (with BOM) nor cp949/EUC-KR.
     """
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(sample_bytes)
-    except OSError as exc:
-        raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    if not head.strip():
-        raise DataFileError(path, "is empty; expected a CSV with a header line")
-    for enc in ("utf-8", "cp949"):
+    if raw.startswith(_UTF16_BOMS):
         try:
-            codecs.getincrementaldecoder(enc)().decode(head, final=len(head) < sample_bytes)
-            return enc
+            return _decoded(raw, "utf-16", final), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise DataFileError(
+                origin, f"unknown text encoding: has a UTF-16 byte-order mark but is not UTF-16 ({exc})"
+            ) from exc
+    for enc in TEXT_ENCODINGS:
+        try:
+            return _decoded(raw, enc, final), "utf-8" if enc == "utf-8-sig" else enc
         except UnicodeDecodeError:
             continue
-    raise DataFileError(path, "unknown text encoding: neither UTF-8 nor cp949/EUC-KR; save it as UTF-8 CSV")
+    bad = _first_undecodable(raw)
+    raise DataFileError(
+        origin,
+        "unknown text encoding: not UTF-8, UTF-16 or cp949/EUC-KR "
+        f"(first byte invalid as UTF-8: 0x{raw[bad]:02x} at offset {bad}); save it as UTF-8 or cp949 CSV",
+    )
+
+
+def _decoded(raw: bytes, encoding: str, final: bool) -> str:
+    return codecs.getincrementaldecoder(encoding)().decode(raw, final=final)
+
+
+def _first_undecodable(raw: bytes) -> int:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return int(exc.start)
+    return 0  # pragma: no cover - only called after UTF-8 failed
+
+
+def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """The encoding of a text file, from its first ``sample_bytes`` (:func:`decode_table_bytes`):
+    ``"utf-8"`` (with or without BOM), ``"cp949"`` or ``"utf-16"`` (with BOM).
+
+    Raises
+    ------
+    DataFileError
+        When the file cannot be read, is empty, or is neither UTF-8, UTF-16 (with BOM) nor
+        cp949/EUC-KR.
+    """
+    head = _read_bytes(path, sample_bytes)
+    if not head.strip():
+        raise DataFileError(path, "is empty; expected a CSV with a header line")
+    return decode_table_bytes(head, path, final=len(head) < sample_bytes)[1]
+
+
+def read_table_text(path: Path) -> tuple[str, str]:
+    """Read ``path`` as text, detecting its encoding (:func:`decode_table_bytes`).
+
+    Parameters
+    ----------
+    path
+        A text file (a CSV, a saved JSON payload).
+
+    Returns
+    -------
+    tuple[str, str]
+        The text (without BOM) and the encoding that decoded it.
+
+    Raises
+    ------
+    DataFileError
+        When the file cannot be read or is neither UTF-8, UTF-16 (with BOM) nor cp949/EUC-KR.
+    """
+    return decode_table_bytes(_read_bytes(path), path)
+
+
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
+    """The first ``limit`` bytes of ``path`` (all of them by default), or the error naming it."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(limit)
+    except OSError as exc:
+        raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def load_json_file(path: Path, parse: Callable[[Any], Loaded[T]]) -> Loaded[T]:
+    """A saved JSON payload (a GBFS feed, an OpenAPI response) read with :func:`read_table_text`
+    and parsed by ``parse``; a payload it refuses (:class:`InputError`) is the file's error, and
+    the file is the result's source.
+
+    Raises
+    ------
+    DataFileError
+        The file cannot be read or decoded, is not JSON, or ``parse`` refuses its payload.
+    """
+    text, _enc = read_table_text(path)
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFileError(path, f"is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    try:
+        loaded = parse(payload)
+    except InputError as exc:
+        raise DataFileError(path, str(exc)) from exc
+    loaded.sources = [path]
+    return loaded
 
 
 _UNREADABLE = (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError)
@@ -158,7 +271,8 @@ column's text does not fit)."""
 
 
 def read_csv_counted(path: Path, required: list[str], **kwargs: Any) -> tuple[pd.DataFrame, list[str]]:
-    """Read a CSV (UTF-8 or cp949, detected) and check its columns, setting malformed lines aside.
+    """Read a CSV (in any encoding :func:`detect_encoding` knows) and check its columns, setting
+    malformed lines aside.
 
     A line with more fields than the header (an unquoted comma in a name, say) does not fail the
     file: it is returned, as text, for the caller to count under :data:`MALFORMED_LINE`. The

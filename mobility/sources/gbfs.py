@@ -16,22 +16,20 @@ The two versions differ in a few places this module absorbs:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from mobility.errors import DataFileError, InputError
+from mobility.errors import InputError
 from mobility.quality import QualityReport
-from mobility.sources.base import DatasetSpec, Loaded
+from mobility.sources.base import DatasetSpec, Loaded, load_json_file
 from mobility.sources.stations import (
     COLUMNS,
     SEOUL_BBOX,
     _drop_bad_rows,
     _gu_from_address,
-    read_table_text,
 )
 
 __all__ = [
@@ -150,8 +148,8 @@ def parse_station_information(
         numeric ``short_name`` (or the ``"102. "`` name prefix), ``gu`` from ``region_id`` when it
         is a Korean district name (else from the address), ``docks`` from ``capacity``.
     """
+    stations = _stations(doc, "station_information")  # a feed object, before its version is read
     version = feed_version(doc)
-    stations = _stations(doc, "station_information")
     label = source or f"gbfs-{version}"
     report = QualityReport(dataset=f"stations_{label}", rows_read=len(stations))
     n = len(stations)
@@ -216,8 +214,8 @@ def parse_station_status(doc: dict[str, Any]) -> Loaded[pd.DataFrame]:
         ``num_bikes_available`` in v2.3), ``docks_available``, the three flags (nullable booleans)
         and ``last_reported`` (UTC). Rows without ``station_id`` or with a duplicate one are dropped.
     """
+    stations = _stations(doc, "station_status")  # a feed object, before its version is read
     version = feed_version(doc)
-    stations = _stations(doc, "station_status")
     report = QualityReport(dataset=f"station_status_gbfs-{version}", rows_read=len(stations))
     bikes_key = "num_vehicles_available" if version == "3.0" else "num_bikes_available"
 
@@ -260,33 +258,13 @@ def parse_station_status(doc: dict[str, Any]) -> Loaded[pd.DataFrame]:
     return Loaded(table=out.loc[:, list(STATUS_COLUMNS)], report=report)
 
 
-def _read_json(path: Path) -> Any:
-    text, _enc = read_table_text(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataFileError(path, f"is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-
-
 def load_station_information(
     path: Path | str, *, bbox: tuple[float, float, float, float] | None = SEOUL_BBOX
 ) -> Loaded[pd.DataFrame]:
     """Read a ``station_information.json`` file (see :func:`parse_station_information`)."""
-    path = Path(path)
-    try:
-        loaded = parse_station_information(_read_json(path), bbox=bbox)
-    except InputError as exc:
-        raise DataFileError(path, str(exc)) from exc
-    loaded.sources = [path]
-    return loaded
+    return load_json_file(Path(path), lambda doc: parse_station_information(doc, bbox=bbox))
 
 
 def load_station_status(path: Path | str) -> Loaded[pd.DataFrame]:
     """Read a ``station_status.json`` file (see :func:`parse_station_status`)."""
-    path = Path(path)
-    try:
-        loaded = parse_station_status(_read_json(path))
-    except InputError as exc:
-        raise DataFileError(path, str(exc)) from exc
-    loaded.sources = [path]
-    return loaded
+    return load_json_file(Path(path), parse_station_status)

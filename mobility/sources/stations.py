@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -49,7 +48,14 @@ from mobility.cache import files_stamp
 from mobility.config import resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.quality import QualityReport
-from mobility.sources.base import CRS_WGS84, DatasetSpec, Loaded
+from mobility.sources.base import (
+    CRS_WGS84,
+    DatasetSpec,
+    Loaded,
+    decode_table_bytes,
+    load_json_file,
+    read_table_text,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -135,9 +141,6 @@ SEOUL_GU: tuple[str, ...] = (
 )  # fmt: skip
 """Seoul's 25 districts (자치구), in the official (MOIS code) order."""
 
-ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp949")
-"""Encodings tried, in order (UTF-16 is accepted when the file starts with its BOM)."""
-
 _RAW_COLUMNS = ("_number_raw", "_lat_raw", "_lon_raw", "_docks_given")
 _ST_ID = re.compile(r"^ST-\d+$")
 _INT = re.compile(r"^\s*(\d+)(?:\.0*)?\s*$")
@@ -198,62 +201,6 @@ class _Layout:
 # --------------------------------------------------------------------------------------------
 # Reading text tables: encoding and header detection
 # --------------------------------------------------------------------------------------------
-
-
-def read_table_text(path: Path) -> tuple[str, str]:
-    """Read ``path`` as text, detecting its encoding.
-
-    Parameters
-    ----------
-    path
-        A CSV file.
-
-    Returns
-    -------
-    tuple[str, str]
-        The text (without BOM) and the encoding that decoded it.
-
-    Raises
-    ------
-    DataFileError
-        When the file cannot be read or is neither UTF-8, UTF-16 (with BOM) nor cp949/EUC-KR.
-    """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    return decode_table_bytes(raw, path)
-
-
-def decode_table_bytes(raw: bytes, origin: Path) -> tuple[str, str]:
-    """Decode the bytes of a text table (a file's, or an upload's), detecting the encoding.
-
-    ``origin`` only names the table in errors. Returns the text (without BOM) and the encoding.
-    """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise DataFileError(origin, f"has a UTF-16 byte-order mark but is not UTF-16 ({exc})") from exc
-    for enc in ENCODINGS:
-        try:
-            return raw.decode(enc), "utf-8" if enc == "utf-8-sig" else enc
-        except UnicodeDecodeError:
-            continue
-    bad = _first_undecodable(raw)
-    raise DataFileError(
-        origin,
-        "unknown text encoding: not UTF-8, UTF-16 or cp949/EUC-KR "
-        f"(first byte invalid as UTF-8: 0x{raw[bad]:02x} at offset {bad}); save it as UTF-8 or cp949 CSV",
-    )
-
-
-def _first_undecodable(raw: bytes) -> int:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return int(exc.start)
-    return 0  # pragma: no cover - only called after UTF-8 failed
 
 
 def _normalize_header(text: str) -> str:
@@ -929,17 +876,7 @@ def parse_bike_list(
 def load_bike_list(path: Path | str) -> Loaded[pd.DataFrame]:
     """Read a saved ``bikeList`` response (JSON file) with :func:`parse_bike_list`."""
     path = Path(path)
-    text, _enc = read_table_text(path)
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataFileError(path, f"is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    try:
-        loaded = parse_bike_list(payload, origin=path)
-    except InputError as exc:
-        raise DataFileError(path, str(exc)) from exc
-    loaded.sources = [path]
-    return loaded
+    return load_json_file(path, lambda payload: parse_bike_list(payload, origin=path))
 
 
 # --------------------------------------------------------------------------------------------
