@@ -254,6 +254,8 @@ def _field_of(loc: tuple[Any, ...] | list[Any], error: dict[str, Any] | None = N
     """The dotted field of a validation error, as the client wrote it: the tag pydantic puts in
     the location of a discriminated union's member (``source.plan.job_id``) is left out
     (``source.job_id``), and a bad or missing tag names the tag field (``source.kind``)."""
+    if error is not None and error.get("type") == "json_invalid":
+        return "body"  # FastAPI's location is ("body", <character offset>), not a field
     parts: list[str] = []
     node: Any = {"body": body}
     last = len(loc) - 1
@@ -278,12 +280,11 @@ def _field_of(loc: tuple[Any, ...] | list[Any], error: dict[str, Any] | None = N
 def _shown(error: dict[str, Any], request: Request) -> str:
     """The value a validation error is about, as a 422 quotes it: ``nothing`` for a missing field,
     ``{...}`` / ``[...]`` for an object or a list, an uploaded file's content never
-    (``(CSV content)``), anything else as ``repr`` cut (:func:`mobility.errors.shown_value`)."""
+    (``(CSV content)``; a body that is not JSON, :func:`_problem`), anything else as ``repr``
+    cut (:func:`mobility.errors.shown_value`)."""
     value = error.get("input")
     if error.get("type") == "missing":
         return "nothing"
-    if error.get("type") == "json_invalid":
-        return "(not JSON)"
     uploaded = "csv" in request.headers.get("content-type", "") and tuple(error.get("loc", ())) == ("body",)
     if isinstance(value, bytes | bytearray) or uploaded:
         return "(CSV content)"
@@ -291,8 +292,14 @@ def _shown(error: dict[str, Any], request: Request) -> str:
 
 
 def _problem(error: dict[str, Any], request: Request) -> str:
-    """``got <value>; <what pydantic expected>``; the project's own errors already say both."""
+    """``got <value>; <what pydantic expected>``; the project's own errors already say both. A
+    body that is not JSON says where the parser stopped and why (``json.JSONDecodeError``'s own
+    words, never the body's text)."""
     msg = str(error.get("msg", "invalid"))
+    if error.get("type") == "json_invalid":
+        loc, why = tuple(error.get("loc", ())), (error.get("ctx") or {}).get("error")
+        at = f"at character {loc[-1]}: " if len(loc) == 2 and isinstance(loc[-1], int) else ""
+        return f"got (not JSON); expected a JSON body ({at}{why or 'JSON decode error'})"
     if msg.startswith(("got ", "missing; ")) or "; got " in msg or ": got " in msg:
         return msg
     return f"got {_shown(error, request)}; {msg}"
