@@ -39,6 +39,7 @@ from mobility.scenario.expansion import (
     ExpansionScenario,
     NonNegFloat,
     Polygon,
+    StationCount,
     check_unique_ids,
 )
 from mobility.scenario.reading import Strict, first_repeat, located, problem, renamed, warn_renamed
@@ -261,7 +262,9 @@ class ApiDistrictRules(DistrictRules):
     server publishes (:class:`PublishedKeys`), checked before any job is created."""
 
     per_district: Annotated[dict[str, NonNegFloat], PublishedKeys("district")] = Field(default_factory=dict)
-    min_new_stations: Annotated[dict[str, int], PublishedKeys("district")] = Field(default_factory=dict)
+    min_new_stations: Annotated[dict[str, StationCount], PublishedKeys("district")] = Field(
+        default_factory=dict
+    )
 
 
 class ApiPolygon(Polygon):

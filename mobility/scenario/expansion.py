@@ -47,6 +47,8 @@ MAX_NEW_STATIONS = 20_000
 """Most new stations a scenario may ask for (exactly or at most): over twice the candidate sites of
 the default grid (7,852 for all of Seoul), so only a typing error is refused."""
 NonNegFloat = Annotated[float, Field(ge=0)]
+StationCount = Annotated[int, Field(ge=0, le=MAX_NEW_STATIONS)]
+"""A number of stations: 0 to :data:`MAX_NEW_STATIONS`."""
 
 
 SEOUL_LAT: tuple[float, float] = (37.40, 37.72)
@@ -248,7 +250,7 @@ class DistrictRules(Strict):
 
     min_bikes_per_10k: NonNegFloat | None = None
     per_district: dict[str, NonNegFloat] = Field(default_factory=dict)
-    min_new_stations: dict[str, int] = Field(default_factory=dict)
+    min_new_stations: dict[str, StationCount] = Field(default_factory=dict)
 
 
 class Polygon(Strict):

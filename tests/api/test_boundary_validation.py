@@ -73,6 +73,15 @@ def test_unknown_district_names_are_refused(api_max: Api, rule: str, name: str) 
     assert "마포구" in out["errors"][0]["problem"] and "강동구" in out["errors"][0]["problem"]  # the names
 
 
+def test_a_negative_district_minimum_of_new_stations_is_refused(api_max: Api) -> None:
+    body = SCENARIO | {"districts": {"min_new_stations": {"마포구": -2}}}
+    out = _refused(api_max, "/v1/scenarios", body, "body.districts.min_new_stations.마포구")
+    assert (
+        out["errors"][0]["problem"].startswith("got -2;")
+        and "greater than or equal to 0" in out["errors"][0]["problem"]
+    )
+
+
 def test_known_district_names_are_accepted(api_max: Api) -> None:
     body = SCENARIO | {"districts": {"per_district": {"마포구": 30}, "min_new_stations": {"강동구": 2}}}
     assert api_max.client.post("/v1/scenarios", json=body, headers=api_max.h("admin")).status_code == 202

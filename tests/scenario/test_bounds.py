@@ -41,3 +41,18 @@ def test_the_largest_accepted_values_are_accepted() -> None:
         _scenario(fleet={"total_bikes": MAX_FLEET}, new_stations={"max": MAX_NEW_STATIONS})
     )
     assert sc.fleet.total_bikes == MAX_FLEET and sc.new_stations.max == MAX_NEW_STATIONS
+
+
+@pytest.mark.parametrize("count", [-2, MAX_NEW_STATIONS + 1])
+def test_a_district_minimum_of_new_stations_out_of_range_is_refused(count: int) -> None:
+    """``districts.min_new_stations`` is a count of stations: a negative one was accepted and
+    silently meant nothing."""
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(_scenario(districts={"min_new_stations": {"강남구": count}}))
+    assert info.value.field == "districts.min_new_stations.강남구"
+    assert info.value.value == count
+
+
+def test_a_district_minimum_of_new_stations_in_range_is_kept() -> None:
+    sc = scenario_from_dict(_scenario(districts={"min_new_stations": {"강남구": 0, "마포구": 3}}))
+    assert sc.districts.min_new_stations == {"강남구": 0, "마포구": 3}
