@@ -398,9 +398,10 @@ def snapshot_from_csv(
     """The snapshot of a status CSV's content (UTF-8 with or without a byte-order mark, UTF-16
     with its byte-order mark, or cp949 as Korean Excel saves CSV; comma- or tab-separated, as
     Excel's "Unicode text" is: decoded and split as a station file or a station-list upload is,
-    by :func:`mobility.sources.stations.decode_table_bytes` and ``table_delimiter``); see
+    by :func:`mobility.sources.base.decode_table_bytes` and ``table_delimiter``); see
     :func:`snapshot_from_table`."""
-    from mobility.sources.stations import decode_table_bytes, table_delimiter
+    from mobility.sources.base import decode_table_bytes
+    from mobility.sources.stations import table_delimiter
 
     expected = "a status table as CSV in UTF-8, UTF-16 with its byte-order mark, or cp949"
     try:
