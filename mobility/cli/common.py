@@ -28,7 +28,7 @@ from rich.console import Console, RenderableType
 from rich.status import Status
 from rich.text import Text
 
-from mobility.errors import InfeasibleError, InputError, MobilityError
+from mobility.errors import DataFileError, InfeasibleError, InputError, MobilityError
 from mobility.io import can_create_dir, native_stdout_to_stderr
 
 if TYPE_CHECKING:
@@ -134,6 +134,15 @@ InstanceTimeLimitOption = Annotated[
     float, typer.Option("--time-limit", min=0.1, help="Seconds per instance (each solver).")
 ]
 """``--time-limit`` of the ``mobility bench`` commands."""
+MapsOption = Annotated[
+    bool, typer.Option("--maps/--no-maps", help="Also write map.html and map.png into --out.")
+]
+"""``--maps/--no-maps`` of the commands that draw review maps beside their files (``mobility plan``,
+``mobility rebalance``)."""
+STATUS_FILES = "CSV, Parquet or JSON from `mobility demand snapshot`, or a bikeList JSON"
+"""The files a ``--status`` option takes (:func:`mobility.rebalancing.snapshot.read_snapshot`):
+what its help and its errors say. The options themselves differ from command to command (the
+night to plan, a day's start inventory, the night a map is drawn over)."""
 
 
 def print_written(files: Iterable[object], notes: Iterable[str] = ()) -> None:
@@ -211,6 +220,48 @@ def routed_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         yield
+
+
+def _names(exc: InputError, option: str) -> bool:
+    """Whether ``exc`` is about ``option``: ``--status``, ``--status.columns``, ``--status[ST-4].bikes``."""
+    return exc.field == option or exc.field.startswith((f"{option}.", f"{option}["))
+
+
+@contextlib.contextmanager
+def file_option_errors(
+    option: str, path: Path | None, expected: str, *, reading: bool = False
+) -> Iterator[None]:
+    """Errors about the file ``path`` given as ``option`` name the option and the file, then what is
+    wrong and where: ``--status: got 'night.csv'; expected <expected>; night.csv: [ST-4].bikes: got
+    'x'; expected ...``.
+
+    Made so: a :class:`DataFileError` on ``path`` (unreadable), an :class:`InputError` naming
+    ``option`` (a bad row or column) and, with ``reading`` (the block only reads the file), any
+    other :class:`InputError` (e.g. a bikeList payload's). One that names the option and the file
+    already (``--status: got 'night.csv'; ...``) is left as it is, and so is anything else (another
+    file, another option). ``path`` ``None`` (the option not given): nothing is changed.
+    """
+    if path is None:
+        yield
+        return
+    try:
+        yield
+    except DataFileError as exc:
+        if exc.path != path:
+            raise
+        raise InputError(option, str(path), f"{expected}; {path.name}: {exc.problem}") from exc
+    except InputError as exc:
+        if (exc.field, exc.value) == (option, str(path)) or not (reading or _names(exc, option)):
+            raise
+        what = str(exc)[len(option) :].lstrip(".:").strip() if _names(exc, option) else str(exc)
+        raise InputError(option, str(path), f"{expected}; {path.name}: {what}") from exc
+
+
+def status_file_errors(
+    path: Path | None, *, reading: bool = False
+) -> contextlib.AbstractContextManager[None]:
+    """:func:`file_option_errors` of a ``--status`` file (a status snapshot, :data:`STATUS_FILES`)."""
+    return file_option_errors("--status", path, f"a status snapshot ({STATUS_FILES})", reading=reading)
 
 
 def check_out_dir(path: Path, option: str = "--out") -> Path:

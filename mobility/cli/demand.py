@@ -40,6 +40,13 @@ class DayTypeChoice(StrEnum):
     weekend = "weekend"
 
 
+DayTypeOption = Annotated[
+    DayTypeChoice,
+    typer.Option("--day-type", help="weekday or weekend (weekends and Korean holidays)."),
+]
+"""``--day-type`` of ``demand profile`` and ``demand targets``: which day type's profiles."""
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``demand`` group."""
     app.add_typer(demand_app, name="demand")
@@ -129,10 +136,7 @@ def build_cmd(
 @demand_app.command("profile")
 def profile_cmd(
     station: Annotated[str, typer.Argument(help="Station number (e.g. 2301) or name (e.g. 현대고등학교).")],
-    day_type: Annotated[
-        DayTypeChoice,
-        typer.Option("--day-type", help="weekday or weekend (weekends and Korean holidays)."),
-    ] = DayTypeChoice.weekday,
+    day_type: DayTypeOption = DayTypeChoice.weekday,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the profile to this PNG.")] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
@@ -209,9 +213,7 @@ def targets_cmd(
     at: Annotated[str, typer.Option("--at", help="Start of the morning horizon (HH:MM).")] = "07:00",
     horizon: Annotated[str, typer.Option("--horizon", help="Length of the horizon, e.g. 3h.")] = "3h",
     step: Annotated[float, typer.Option("--step", min=1, max=60, help="Step length in minutes.")] = 15.0,
-    day_type: Annotated[
-        DayTypeChoice, typer.Option("--day-type", help="weekday or weekend.")
-    ] = DayTypeChoice.weekday,
+    day_type: DayTypeOption = DayTypeChoice.weekday,
     max_overflow: Annotated[
         int, typer.Option("--max-overflow", min=0, help="Bikes a station holds beyond its docks.")
     ] = 10,

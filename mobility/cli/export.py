@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mobility.cli.common import (
+    STATUS_FILES,
     DataDirOption,
     JsonOption,
     check_out_dir,
@@ -20,6 +21,7 @@ from mobility.cli.common import (
     console,
     err_console,
     print_json,
+    status_file_errors,
 )
 from mobility.errors import DataFileError, InputError
 
@@ -153,8 +155,12 @@ def _night_stations(source: str, status: Path, root: Path) -> NightStations:
     per reason rows were left out; an error naming ``--status`` when a route stops elsewhere."""
     from mobility.export.layers import NightStations, read_json, routes_document
     from mobility.rebalancing.night import snapshot_stations, status_notes
+    from mobility.rebalancing.snapshot import read_snapshot
 
-    snapshot, table, report = snapshot_stations(status, root)
+    with status_file_errors(status, reading=True):  # a bad file names --status and the file
+        read = read_snapshot(status)
+    with status_file_errors(status):
+        snapshot, table, report = snapshot_stations(read, root)
     for line in status_notes(report):
         err_console.print(f"note: {line}", highlight=False)
     night = NightStations.of_table(table, snapshot.name or status.name)
@@ -212,8 +218,8 @@ def export_command(
         typer.Option(
             "--status",
             help="routes.json only: the status snapshot the routes were planned on (the file given "
-            "to `mobility rebalance --status`); its stations, bikes and docks are then drawn and "
-            "counted per district instead of the current network's estimated bikes.",
+            f"to `mobility rebalance --status`: {STATUS_FILES}); its stations, bikes and docks are "
+            "then drawn and counted per district instead of the current network's estimated bikes.",
         ),
     ] = None,
     data_dir: DataDirOption = None,

@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 from mobility.cli.common import (
     DataDirOption,
     JsonOption,
+    MapsOption,
     ScenarioSeedOption,
     check_out_dir,
     console,
@@ -114,9 +115,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--time-limit", min=0.1, help="Seconds per solver (default: the scenario's)."),
         ] = None,
         seed: ScenarioSeedOption = None,
-        maps: Annotated[
-            bool, typer.Option("--maps/--no-maps", help="Also write DIR/map.html and DIR/map.png.")
-        ] = True,
+        maps: MapsOption = True,
         simulate: Annotated[
             bool | None,
             typer.Option(

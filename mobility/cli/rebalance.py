@@ -21,8 +21,10 @@ import typer
 from rich.table import Table
 
 from mobility.cli.common import (
+    STATUS_FILES,
     DataDirOption,
     JsonOption,
+    MapsOption,
     ScenarioSeedOption,
     check_out_dir,
     console,
@@ -88,9 +90,7 @@ def rebalance_cmd(
     ],
     status: Annotated[
         Path,
-        typer.Option(
-            "--status", help="Status snapshot: CSV/Parquet/JSON (mobility demand snapshot) or bikeList JSON."
-        ),
+        typer.Option("--status", help=f"The night's status snapshot: {STATUS_FILES}."),
     ],
     out: Annotated[Path, typer.Option("--out", help="Output folder for routes.json/.csv/.geojson.")],
     time_limit: Annotated[
@@ -108,9 +108,7 @@ def rebalance_cmd(
         ),
     ] = None,
     paths: Annotated[bool, typer.Option("--paths/--no-paths", help="Draw routes along the streets.")] = True,
-    maps: Annotated[
-        bool, typer.Option("--maps/--no-maps", help="Also write map.html and map.png into --out.")
-    ] = True,
+    maps: MapsOption = True,
     simulate: Annotated[
         bool,
         typer.Option(
