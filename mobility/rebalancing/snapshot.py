@@ -22,6 +22,7 @@ the value and what is expected (exit code 2 in the CLI; the API's 422 names
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -388,6 +389,23 @@ def _row_name(row: Mapping[str, Any]) -> Any:
     return row.get("station_id") or (int(num) if isinstance(num, float) and num.is_integer() else num)
 
 
+def _check_row_widths(text: str, sep: str, label: str) -> None:
+    """Refuse a row with more cells than the header, naming it as a row without a station is
+    named (``status[row 1]``, the first under the header): pandas would read the extra leading
+    cells of the first such rows as an index and shift every value (``2301,4,5,6`` under
+    ``number,bikes`` became station 5 with 6 bikes)."""
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows, []))
+    for k, row in enumerate(rows, start=1):
+        if len(row) > width:
+            raise InputError(
+                f"{label}[row {k}]",
+                len(row),
+                f"at most {width} cells, as many as the header has columns (an unquoted "
+                f"{'tab' if sep == chr(9) else repr(sep)} in a value?)",
+            )
+
+
 def snapshot_from_csv(
     raw: bytes | str,
     *,
@@ -409,9 +427,11 @@ def snapshot_from_csv(
             text, _ = decode_table_bytes(raw, Path(f"{label}.csv"))
         else:
             text = raw.removeprefix("\ufeff")
+        sep = table_delimiter(text)
+        _check_row_widths(text, sep, label)
         table = pd.read_csv(
             io.StringIO(text),
-            sep=table_delimiter(text),
+            sep=sep,
             dtype="string",  # numbers cell by cell below (_numbers), not by pandas per column
             keep_default_na=False,  # only an empty cell is missing ("NA" may be a name)
             na_values=[""],

@@ -27,3 +27,24 @@ def test_a_number_only_row_is_a_station_of_the_api_document() -> None:
     text = "station_id,number,name,lon,lat,docks,bikes\n,4280,북가좌2동 주민센터,126.9143,37.5842,5,4\n"
     (station,) = snapshot_from_csv(text, label="body", model=SnapshotIn).stations
     assert (station.station_id, station.number, station.key, station.bikes) == (None, 4280, "N4280", 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("number,bikes\n2301,4,5,6\n", 1),  # pandas took 2301,4 for an index: station 5, 6 bikes
+        ("number,bikes\n102,3\n2301,4,5,6\n", 2),
+        ("number\tbikes\n102\t3\n2301\t4\t5\n", 2),
+    ],
+)
+def test_a_row_with_more_cells_than_the_header_is_refused_by_its_row(text: str, row: int) -> None:
+    with pytest.raises(InputError) as err:
+        snapshot_from_csv(text, label="status")
+    assert err.value.field == f"status[row {row}]"
+    assert err.value.value == len(text.splitlines()[row].split("\t" if "\t" in text else ","))
+    assert "at most 2 cells" in str(err.value.expected)
+
+
+def test_a_quoted_delimiter_is_one_cell() -> None:
+    snap = snapshot_from_csv('number,bikes,name\n102,3,"a, b"\n', label="status")
+    assert [s.name for s in snap.stations] == ["a, b"]
