@@ -6,7 +6,7 @@ import pytest
 
 from api.schemas import SnapshotIn
 from mobility.errors import InputError
-from mobility.rebalancing.snapshot import snapshot_from_csv
+from mobility.rebalancing.snapshot import StatusSnapshot, snapshot_from_csv
 
 
 def test_a_missing_field_names_the_field_and_not_the_row() -> None:
@@ -46,5 +46,5 @@ def test_a_row_with_more_cells_than_the_header_is_refused_by_its_row(text: str, 
 
 
 def test_a_quoted_delimiter_is_one_cell() -> None:
-    snap = snapshot_from_csv('number,bikes,name\n102,3,"a, b"\n', label="status")
+    snap: StatusSnapshot = snapshot_from_csv('number,bikes,name\n102,3,"a, b"\n', label="status")
     assert [s.name for s in snap.stations] == ["a, b"]
