@@ -1,8 +1,10 @@
 """A valid lower bound for symmetric 1-PDTSP instances: the LP relaxation with capacity cuts.
 
-Formulation (Hernández-Pérez & Salazar-González 2004, the undirected model with rounded
-Benders cuts): one variable ``0 <= x_e <= 1`` per edge ``e = {i, j}`` of the complete graph on
-the ``N`` vertices (depot included), cost ``c_e``::
+Formulation (Hernández-Pérez & Salazar-González 2004, "A branch-and-cut algorithm for a
+traveling salesman problem with pickup and delivery", Discrete Applied Mathematics 145: the
+undirected model with rounded Benders cuts): one variable ``0 <= x_e <= 1`` per edge
+``e = {i, j}``, ``i < j``, of the complete graph on the ``N`` vertices (depot included), cost
+``c_e = c[i, j]`` (the upper triangle: the instance is taken as symmetric)::
 
     min  Σ_e c_e x_e
     s.t. x(δ({i})) = 2                                   every vertex i
@@ -14,17 +16,24 @@ where ``q(S)`` sums the demands of ``S`` (the depot's demand balances the rest, 
 flow out of ``S`` is ``q(S)``. With ``ceil`` = 1 it is the subtour elimination constraint.
 
 Cutting planes: solve the LP (HiGHS through ``scipy.optimize.linprog``), separate violated
-cuts, repeat until none is found. Separation: the connected components of the support graph,
-the global minimum cut (Stoer–Wagner) and greedy set growth from every vertex (add the vertex
-most connected to ``S``, or the one that most raises ``|q(S)|`` among the connected ones, and
-check every prefix). Separation is heuristic for the capacity cuts, so the final LP value need
-not be the full relaxation's value; it is a valid lower bound whatever cuts were found, because
-every cut added is valid. The printed bound is ``ceil`` of the LP value (integer costs).
+cuts, add the 60 most violated new ones (a set and its complement count as one), repeat until
+none is found or after 400 LPs. Separation: the connected components of the support graph
+(each gets its cut when there are several), else the global minimum cut (Stoer–Wagner), and
+greedy set growth from every vertex with ``λ`` in ``{0, 0.5, 2}``: add the vertex ``v`` outside
+``S`` with the largest ``x(v, S) + λ · sign(q(S)) · q_v / Q`` (for ``λ > 0`` only among those
+with ``x(v, S) > 0``), ``N // 2`` times at most, and check every prefix. Separation is
+heuristic for the capacity cuts, so the final LP value need not be the full relaxation's value;
+it is a valid lower bound whatever cuts were found, because every cut added is valid. The
+printed bound is ``ceil`` of the LP value (integer costs).
 
 Tour merging (``--merge-runs R [--merge-seconds S] [--knn K] --milp-seconds T``): the same integer
-model restricted to the edges of the tours of ``R`` engine portfolios of ``S`` seconds each (and
-each vertex's ``K`` nearest neighbours): the best tour that recombines them, or a proof that none
-over those edges beats the best of them.
+model (:func:`milp_bound`, no starting cuts, at least 1 s) restricted to the edges of the tours
+of ``R`` engine portfolios of ``S`` seconds each (seeds 0, 2, …; and each vertex's ``K`` nearest
+neighbours): the best tour over those edges, which is never worse than the best of the pool
+since its edges are included (the "incomplete optimization" of Hernández-Pérez &
+Salazar-González 2004, "Heuristics for the one-commodity pickup-and-delivery traveling salesman
+problem", Transportation Science 38), or, when the time runs out first, only a lower bound for
+the tours over those edges.
 
 Usage: ``.venv/bin/python bench/pdtsp_bound.py ../shared/benchmarks/pdtsp/instances/n100q*.tsp``
 """
@@ -213,13 +222,16 @@ def milp_bound(
     capacity cut of its shortest run of consecutive vertices whose load spans more than ``Q`` (the
     run's two end loads differ by more than ``Q``, so the run's net demand exceeds ``Q`` and the
     cycle, crossing it twice, violates its cut; the cuts are exact on integer points), plus those
-    the greedy growth finds. When the integer optimum is a feasible tour, it is optimal. The
-    last solve stops at ``time_limit``; its dual bound is then the answer.
+    the greedy growth finds (the first violated prefix of each start vertex and ``λ``). When the
+    integer optimum is a feasible tour, it is optimal. Each solve is given the time left (at
+    least 1 s); the loop ends when ``time_limit`` has passed or a solve stops without an
+    optimum, and the answer is the largest of the solves' dual bounds and optimal values.
 
     With ``edges`` (a mask over the edges ``{i, j}``, ``i < j``, in ``np.triu_indices`` order)
     every other edge is fixed at 0. The answer is then about that graph, not the instance: the
     optimal tour over those edges (tour merging when they are the union of good tours' edges,
-    the "incomplete optimization" of Hernández-Pérez & Salazar-González 2004), an upper bound of
+    the "incomplete optimization" of Hernández-Pérez & Salazar-González 2004, Transportation
+    Science 38), an upper bound of
     the instance's optimum, and the dual bound holds for tours over those edges only.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp

@@ -1,10 +1,13 @@
 """The classic location models on a plain cost matrix: p-median and maximal covering.
 
 They follow PySAL spopt's interface: build with ``from_cost_matrix``, call ``solve(params, stop)``,
-read explicit attributes of the result. They are solved as mixed-integer programs through OR-Tools
-(SCIP by default), warm-started from a heuristic (greedy + vertex interchange for the p-median,
-lazy greedy for maximal covering), so the solver only has to prove or improve a good incumbent.
-The expansion planner's own model is :class:`mobility.placement.models.ExpansionModel`.
+read explicit attributes of the result. They are solved as mixed-integer programs through OR-Tools'
+``pywraplp`` (``ModelParams.backend``: SCIP by default, CBC or HiGHS), warm-started from a
+heuristic (greedy + vertex interchange for the p-median, lazy greedy for maximal covering; the
+MIP gets it as a hint except on HiGHS), so the solver only has to prove or improve a good
+incumbent; the p-median first tries to prove its warm start optimal with a Lagrangian bound
+(:mod:`mobility.placement.lagrangian`). The expansion planner's own model is
+:class:`mobility.placement.models.ExpansionModel`.
 
 References
 ----------
@@ -13,6 +16,8 @@ Church, R. and ReVelle, C. (1974). The maximal covering location problem. *Paper
 Science Association* 32.
 Teitz, M. B. and Bart, P. (1968). Heuristic methods for estimating the generalized vertex median
 of a weighted graph. *Operations Research* 16(5).
+Beasley, J. E. (1993). Lagrangean heuristics for location problems. *European Journal of
+Operational Research* 65(3).
 """
 
 from __future__ import annotations
@@ -79,6 +84,12 @@ def greedy_interchange_pmedian(
     cost: FloatArray, weights: FloatArray, p: int, *, max_passes: int = 50, deadline: float | None = None
 ) -> tuple[IntArray, float]:
     """Greedy construction followed by Teitz-Bart vertex interchange (best improvement per pass).
+
+    Construction: ``p`` times, open the site ``j`` that minimises ``sum_i w_i min(d_i, c_ij)``
+    (``d_i``: the cost to the nearest site open so far). Interchange: each pass evaluates every
+    swap of an open site for a closed one and applies the best, if it lowers the objective by
+    more than 1e-9; it stops after ``max_passes`` passes, when no swap improves, or at
+    ``deadline`` (checked before each pass). ``p = n_sites`` skips the interchange.
 
     Parameters
     ----------
@@ -154,8 +165,23 @@ class PMedian:
                     y_j in {0, 1},  x_ij in [0, 1]
 
     ``x`` may stay continuous: for fixed ``y`` an optimal assignment is integral (nearest open
-    facility). Solved as a MIP (SCIP through OR-Tools) with the greedy + interchange solution as
-    a hint.
+    facility).
+
+    :meth:`solve`, within one time budget ``T`` (``params.time_limit``, capped by ``stop``):
+
+    1. greedy + interchange (:func:`greedy_interchange_pmedian`), no new pass after ``0.4 T``;
+    2. with ``params.exact``: the Lagrangian bound (:func:`~mobility.placement.lagrangian.lagrangian_bound`,
+       at most ``0.25 T`` more); when it reaches the heuristic's objective (relative 1e-6) the
+       heuristic is proven optimal and no MIP is built;
+    3. otherwise the MIP above on ``params.backend`` through ``pywraplp``, with the heuristic as
+       its hint (not on HiGHS) and the time left as its limit; it is skipped, keeping the
+       Lagrangian bound, when building it would take longer than the time left (estimated at
+       ``2e-5 * n_demand * n_sites`` s). The better of its solution and the heuristic's is
+       returned, with the larger of its best bound and the Lagrangian bound; status
+       ``"optimal"`` once that bound reaches the objective (relative 1e-6). When the MIP ends
+       without a solution the heuristic stands, with the Lagrangian bound when it is finite.
+
+    With ``params.exact = False`` only step 1 runs (status ``"feasible"``, no bound).
 
     Build with :meth:`from_cost_matrix`.
     """
@@ -193,7 +219,7 @@ class PMedian:
         return cls(cost=c, weights=w, p=int(p), name=name)
 
     def solve(self, params: ModelParams | None = None, stop: MaxRuntime | None = None) -> PMedianResult:
-        """Warm start with greedy + interchange, then prove (or improve) with the MIP."""
+        """Warm start with greedy + interchange, then the Lagrangian bound and the MIP (class docstring)."""
         params = params or ModelParams()
         t0 = time.perf_counter()
         # the limit counts everything: heuristic, Lagrangian bound, model building and the MIP
@@ -323,8 +349,14 @@ class MaximalCovering:
                     sum_j y_j <= p                             (at most p sites)
                     y_j in {0, 1},  z_i in [0, 1]
 
-    Solved as a MIP through OR-Tools with the lazy-greedy cover as a hint. Build with
-    :meth:`from_cost_matrix`.
+    A demand with no site within the radius, or of weight 0, gets no ``z_i`` (it cannot add to
+    the objective). :meth:`solve` runs the lazy greedy
+    (:func:`~mobility.placement.models.lazy_greedy_cover`, at most ``p`` sites, stopping when
+    no site adds weight), then, with ``params.exact``, the MIP on ``params.backend`` through
+    ``pywraplp`` with the greedy as its hint (not on HiGHS) and ``params.time_limit`` (capped
+    by ``stop``) as its own limit; the better solution is kept. ``params.exact = False``
+    returns the greedy alone (no bound).
+    Build with :meth:`from_cost_matrix`.
     """
 
     cover: sp.csr_matrix  # (n_sites, n_demand)
@@ -360,7 +392,7 @@ class MaximalCovering:
         return cls(cover=cover, weights=w, p=int(p), radius=float(radius), name=name)
 
     def solve(self, params: ModelParams | None = None, stop: MaxRuntime | None = None) -> CoveringResult:
-        """Lazy-greedy warm start, then the MIP."""
+        """Lazy-greedy warm start, then the MIP (class docstring)."""
         params = params or ModelParams()
         t0 = time.perf_counter()
         h_sel, _ = lazy_greedy_cover(self.cover, self.weights, self.p)

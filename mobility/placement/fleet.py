@@ -434,16 +434,23 @@ def lagrangian_allocation(p: FleetProblem, *, steps: int = 24) -> LagrangianAllo
         subject to  sum_s b_s = T,    sum_{s in k} b_s >= F_k,    lo_s <= b_s <= hi_s,
                     sum_{s new} d_s(b_s) <= B                      (the dock budget)
 
-    Relaxing the budget with a multiplier ``lam >= 0`` leaves
+    (A count ``b`` is not allowed at a new station, ``f_s(b) = +inf``, where ``d_s(b) > D_max``
+    or ``r_lo * d_s(b) > b``.) Relaxing the budget with a multiplier ``lam >= 0`` leaves
     ``L(lam) = min sum_s (f_s + lam * d_s)(b_s) - lam * B`` under the total and the (disjoint)
     district floors. Replacing each ``f_s + lam * d_s`` by its lower convex envelope makes that
     a separable convex allocation, solved exactly by taking bikes in order of marginal cost
     (each floor from its own district first, then the rest of the fleet); the envelope only
     lowers the value, so ``L(lam)`` stays a lower bound of the optimum (Fisher 1981; Ibaraki &
     Katoh 1988 for the greedy on convex resource allocation). ``lam`` is found by bisection on
-    the budget's use; every relaxed allocation that keeps the budget is a feasible allocation,
-    and the best, after single-bike moves that lower the true objective (:func:`_polish`), is
-    returned with the best bound seen.
+    the budget's use: ``lam = 0`` first (if its allocation keeps the budget, the budget does
+    not bind and that one is kept); else an upper end starting at
+    ``20 * (ceil(r_hi) + 1) + 1``, doubled up to four times until its allocation keeps the
+    budget, then ``steps`` bisection steps, each keeping the half whose upper end keeps it.
+    Every relaxed allocation that keeps the budget is a feasible allocation; each one found is
+    improved by single-bike moves (one bike from one station to another, keeping the total, the
+    floors, the allowed counts and the budget; the best such move while it lowers the true
+    objective, at most ``10 * stations`` moves: :func:`_polish`), and the best is returned with
+    the best bound seen (the largest ``L(lam)`` evaluated).
 
     On the 2019 budget scenario (1,973 stations, 433 new, 6,116 docks to spend) this takes
     about 0.3 s for a gap of 0.07 %, where the MIP ends its minute 10 % apart.
@@ -451,8 +458,10 @@ def lagrangian_allocation(p: FleetProblem, *, steps: int = 24) -> LagrangianAllo
     Returns
     -------
     LagrangianAllocation or None
-        ``None`` without a budget, when no multiplier keeps the budget (the MIP then decides,
-        and names the binding rule) or when :func:`_options` cannot tabulate the stations.
+        ``None`` without a budget, with a dock cost of 0 or no new station, when no multiplier
+        keeps the budget (the MIP then decides, and names the binding rule), when the bound is
+        infinite (the floors or the total cannot hold) or when :func:`_options` cannot tabulate
+        the stations.
     """
     if p.dock_budget is None or p.dock_budget[1] <= 0 or not p.is_new.any():
         return None
@@ -515,17 +524,23 @@ def allocate_fleet(
     """Docks for new stations and bikes for every station.
 
     Formulation (integer ``b_s`` bikes, ``d_s`` docks; ``d_s`` fixed for existing stations,
-    ``D_min <= d_s <= D_max`` for new ones; bikes-per-dock bounds ``[r_lo, r_hi]`` as fractions
-    ``num/den`` so everything stays integral)::
+    integer ``D_min <= d_s <= D_max`` for new ones; bikes-per-dock bounds ``[r_lo, r_hi]`` as
+    fractions ``num/den`` (``Fraction.limit_denominator(1000)``) so everything stays integral;
+    ``dev_s >= 0`` continuous)::
 
-        minimise    10 * sum_s |b_s - desired_s|  +  sum_{s new} d_s
-        subject to  sum_s b_s = T                                  (fleet total)
+        minimise    10 * sum_s dev_s  +  sum_{s new} d_s
+        subject to  dev_s >= b_s - desired_s,  dev_s >= desired_s - b_s   (dev_s = |b_s - desired_s|)
+                    sum_s b_s = T                                  (fleet total)
                     den_lo * b_s >= num_lo * d_s,  den_hi * b_s <= num_hi * d_s   (bikes per dock)
-                    sum_{s in district k} b_s >= F_k               (district floors)
-                    cost_dock * sum_{s new} d_s <= budget_docks    (optional)
+                    sum_{s in district k} b_s >= F_k               for every k with F_k > 0
+                    sum_{s new} d_s <= floor(budget_docks / cost_dock)   (with a budget, a dock
+                                                                 cost > 0 and new stations)
+                    0 <= b_s <= floor(r_hi * D_max)  (new),  b_s in [ceil(r_lo d_s), floor(r_hi d_s)]
+                    (existing, as variable bounds)
 
-    The small dock term sizes new stations no larger than their bikes need. A small MIP (SCIP
-    through OR-Tools; the absolute values are linearised with ``dev_s >= +-(b_s - desired_s)``);
+    The weight 10 is :data:`DEVIATION_WEIGHT`. The small dock term sizes new stations no larger
+    than their bikes need. A small MIP on ``params.backend`` through ``pywraplp`` (the planner
+    passes SCIP), its time limit ``params.time_limit`` capped by ``stop``;
     :func:`check_feasibility` runs first so an infeasible rule is named with its numbers.
 
     With a dock budget the MIP is slow: on the 2019 budget scenario it ends its minute 10 % above
@@ -535,10 +550,16 @@ def allocate_fleet(
     allocation, the feasible set can be a sliver a few docks wide (the 2019 equity scenario under
     a 20 bn KRW budget: 6,627 docks needed, 6,633 affordable), where the full model finds no
     solution in a minute. A twin model that only minimises ``sum d_s`` under the same rules then
-    runs first (seconds): it proves infeasibility with a message naming the budget, or gives a
-    feasible allocation that warm-starts the full model (and is kept, status ``feasible`` without
-    a bound, if the full model finds nothing better in time). ``method="mip"`` skips the
-    Lagrangian method (for comparisons).
+    runs first (seconds; at most 30 s): it proves infeasibility with a message naming the
+    budget, or gives a feasible allocation that warm-starts the full model (and is kept, status
+    ``feasible`` without a bound, if the full model finds no solution in time). When the full
+    model continues from the Lagrangian allocation and finds no solution in time, that
+    allocation is returned as it was; with no warm start at all, no solution in time raises
+    :class:`~mobility.errors.InfeasibleError` naming ``solver.time_limit``. The full model's
+    reported bound is the larger of its own and the Lagrangian bound. The warm start is not
+    given on HiGHS (``_warm_start``).
+    ``method="mip"`` skips the Lagrangian method (for comparisons); with a budget the twin then
+    runs.
     """
     params = params or ModelParams()
     t0 = time.perf_counter()

@@ -10,9 +10,24 @@ For demand points ``i`` (weights ``w_i``), sites ``j`` (costs ``c_ij``) and mult
 
 is a lower bound for every ``λ`` (open the ``p`` sites with the most negative ``ρ_j``, assign
 ``i`` to every open ``j`` with ``w_i c_ij < λ_i``). Subgradient optimisation (Held, Wolfe &
-Crowder 1974; for the p-median Cornuéjols, Fisher & Nemhauser 1977, Beasley 1993):
-``g_i = 1 - Σ_j x_ij``, step ``θ (UB - L) / ||g||²``, ``θ`` halved after ``patience``
-iterations without a better bound. With integer data the bound is rounded up.
+Crowder 1974; for the p-median Cornuéjols, Fisher & Nemhauser 1977, Beasley 1993), ``λ`` free
+in sign (the relaxed rows are equations):
+
+- start: ``λ_i`` = the second-smallest ``w_i c_ij`` of row ``i``; ``θ = 2``;
+- each iteration: ``L(λ)``; the subgradient ``g_i = 1 - Σ_j x_ij``; the step
+  ``λ ← λ + θ max(UB - L(λ), 1e-9) / ||g||² · g`` (``UB``: the known solution's objective);
+  ``θ`` halved after ``patience`` iterations without a better bound;
+- stop: after ``max_iterations``, at ``deadline``, when the best bound reaches ``UB``, when
+  ``θ < 1e-6``, or when ``g = 0`` (the relaxed solution is feasible, hence optimal).
+
+The best ``L(λ)`` seen is returned. When every ``w_i c_ij`` is an integer the bound is rounded
+up (``ceil(L - 1e-6)``).
+
+References: Held, M., Wolfe, P. and Crowder, H. P. (1974). Validation of subgradient
+optimization. *Mathematical Programming* 6. Cornuéjols, G., Fisher, M. L. and Nemhauser, G. L.
+(1977). Location of bank accounts to optimize float. *Management Science* 23(8). Beasley, J. E.
+(1993). Lagrangean heuristics for location problems. *European Journal of Operational Research*
+65(3).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ References
 ----------
 Church, R. and ReVelle, C. (1974). The maximal covering location problem. *Papers of the Regional
 Science Association* 32.
-Minoux, M. (1978). Accelerated greedy algorithms for maximizing submodular set functions.
+Minoux, M. (1978). Accelerated greedy algorithms for maximizing submodular set functions. In
+J. Stoer (ed.), *Optimization Techniques*, Lecture Notes in Control and Information Sciences 7.
 """
 
 from __future__ import annotations
@@ -68,12 +69,18 @@ class ModelParams:
     Attributes
     ----------
     time_limit
-        Wall seconds for the whole solve (the p-median counts its warm start, Lagrangian bound
-        and model building in it).
+        Wall seconds of a solve, capped by the caller's ``stop`` (``MaxRuntime``) when one is
+        given, and never below 0.05 s. The p-median counts its warm start, Lagrangian bound and
+        model building in it; the maximal covering and expansion models give it to the exact
+        solver after their greedy; :func:`~mobility.placement.fleet.allocate_fleet` gives it to
+        each MIP it runs (the fewest-docks twin at most 30 s of it), so there the ``stop`` bounds
+        the total.
     seed
         Random seed handed to the solver.
     threads
-        Solver threads (the machine is shared: default 1).
+        Solver threads (the machine is shared: default 1). CP-SAT runs ``max(1, threads)``
+        workers; SCIP through ``pywraplp`` always runs one thread; HiGHS through MathOpt takes
+        no thread count (:data:`HIGHS_SETTINGS_NOTE`).
     backend
         OR-Tools MIP backend: ``"SCIP"``, ``"CBC"`` or ``"HIGHS"`` for the classic models (through
         ``pywraplp``), ``"HIGHS"`` or ``"SCIP"`` for the expansion model (through MathOpt).
@@ -81,7 +88,9 @@ class ModelParams:
         ``False`` skips the exact solver of the classic models (:mod:`~mobility.placement.classic`)
         and returns their heuristic solution (no bound); the expansion model always runs it.
     relative_gap
-        CP-SAT and the expansion MIP stop once ``|objective - bound| / |objective|`` is below this.
+        CP-SAT, the expansion MIP and the ``pywraplp`` models on SCIP stop once
+        ``|objective - bound| / |objective|`` is below this. CBC and HiGHS through ``pywraplp``
+        are not given it: OR-Tools' default relative MIP gap (1e-4) applies to them.
     """
 
     time_limit: float = 60.0
@@ -429,7 +438,7 @@ class ExpansionResult:
     greedy_covered_weight
         Group weight the greedy baseline covers.
     stats
-        CP-SAT status, objective, best bound, gap (maximisation: bound >= objective).
+        The engine's status, objective, best bound, gap (maximisation: bound >= objective).
     """
 
     sites: IntArray
@@ -455,36 +464,54 @@ class ExpansionModel:
     For candidate sites ``j`` (``y_j``), uncovered demand groups ``g`` (``z_g``, weight ``W_g``),
     per-site bonus ``B_j`` (weighted predicted trips minus weighted predicted imbalance; may be
     negative, so a site may not be worth opening unless a rule needs it), conflict pairs
-    ``E`` (closer than the minimum spacing), districts ``d`` with candidate sets ``J_d``,
-    required polygons ``R_k``::
+    ``E`` (closer than the minimum spacing), districts ``k`` with candidate sets ``J_k``,
+    required polygons ``R_r``::
 
         maximise    sum_g W_g z_g + sum_j B_j y_j
         subject to  z_g <= sum_{j covers g} y_j            for every group g
-                    y_j + y_k <= 1                          for every (j, k) in E   (spacing)
-                    L <= sum_j y_j <= U                     (count: exact, maximum, budget, and
-                                                             the total dock capacity the fleet needs)
-                    sum_{j in J_d} y_j >= m_d               for every district d
-                    sum_{j in R_k} y_j >= 1                 for every required polygon k
-                    D_k >= max(Dneed_k, docks_min * sum_{j in J_d} y_j)   (with a budget:
-                    sum_k D_k >= Dneed_total                  new docks per district and in all)
+                    y_j + y_i <= 1                          for every (j, i) in E   (spacing)
+                    L <= sum_j y_j <= U                     (count)
+                    sum_{j in J_k} y_j >= m_k               for every district k with m_k > 0
+                    sum_{j in R_r} y_j >= 1                 for every required polygon r
+                    y_j in {0, 1},  z_g in [0, 1] (MIP) or {0, 1} (CP-SAT)
+
+    and, with a budget (:class:`BudgetRule`), new docks ``D_k`` per district::
+
+                    D_k >= docks_min * sum_{j in J_k} y_j,  D_k >= Dneed_k   for every district k
+                    sum_k D_k >= Dneed_total
                     c_station * sum_j y_j + c_dock * sum_k D_k <= budget
-                    y_j in {0, 1},  z_g in [0, 1] (MIP) or {0, 1} (CP-SAT),  D_k >= 0
 
-    ``m_d`` is the larger of the district's explicit minimum and the number of new stations at
-    the maximum dock count and bikes-per-dock needed so the district's bike floor fits:
-    ``ceil((floor_d - cap_d) / (docks_max * bpd_max))``. Weights are rounded to integers.
+    ``D_k`` is continuous in the MIP, whose budget row is the one above divided by
+    ``max(c_station, c_dock)``. In CP-SAT ``D_k`` is an integer in ``[Dneed_k, docks_min *
+    n_sites + sum_k Dneed_k + Dneed_total + 1]`` and the budget row is in thousands, rounded to
+    the safe side: ``ceil(c_station / 1000) * sum_j y_j + ceil(c_dock / 1000) * sum_k D_k <=
+    floor(budget / 1000)``. With costs or a budget that are not whole thousands CP-SAT therefore
+    solves a tighter budget than the MIP, and its status and bound speak of that tighter
+    budget. ``W_g`` and ``B_j`` are rounded to integers; a group with no covering candidate or a
+    rounded weight of 0 gets no ``z_g``.
 
-    Two OR-Tools engines, both warm-started with the lazy-greedy solution (Minoux), which is also
-    reported as the baseline:
+    The pipeline (:func:`mobility.placement.pipeline.build_expansion_data`) sets ``L`` to the
+    larger of the scenario's exact count and the new stations the fleet total needs beyond what
+    the existing docks hold at the maximum bikes per dock, and ``U`` to the smallest of the
+    scenario's maximum, what the bikes-per-dock minimum leaves room for, and what the budget
+    buys after the docks the fleet needs. ``m_k`` is the larger of the district's explicit
+    minimum and the new stations needed so the district's bike floor fits:
+    ``ceil((floor_k - cap_k) / floor(docks_max * bpd_max))``, with ``cap_k`` what the district's
+    existing docks hold at ``bpd_max``.
 
-    - ``"mip"`` (default): a MIP through OR-Tools' MathOpt on ``params.backend`` (the scenarios
-      use HiGHS; SCIP also works), with the greedy solution as its hint, stopped at
-      ``params.relative_gap``. Its LP relaxation is tight for covering models, so it proves
-      optimality (or a small gap) quickly; at the time limit the incumbent and the dual bound
-      are kept.
-    - ``"cp-sat"``: CP-SAT with a complete hint (``y`` and ``z``); on the city-scale model with
-      two workers its LP bound closes slowly, so it is kept for small models and for explaining
-      infeasibility.
+    Two OR-Tools engines, both warm-started with the lazy-greedy solution (Minoux; see
+    :meth:`greedy`), which is also reported as the baseline:
+
+    - ``"mip"`` (default): a MIP through OR-Tools' MathOpt on ``params.backend`` (``HIGHS`` or
+      ``SCIP``; the scenarios' ``auto`` is HiGHS), with the greedy solution as its hint (``y``
+      only), stopped at ``params.relative_gap`` or the time limit (the smaller of
+      ``params.time_limit`` and ``stop``'s remaining time); at the time limit the incumbent and
+      the dual bound are kept. Its LP relaxation is tight for covering models, so it proves
+      optimality (or a small gap) quickly. When it proves the model infeasible, CP-SAT is run
+      (at most ``min(30, time_limit)`` s) to name the binding rules.
+    - ``"cp-sat"``: CP-SAT (``max(1, params.threads)`` workers, the same gap and time limit)
+      with a complete hint (``y`` and ``z``); on the city-scale model with two workers its LP
+      bound closes slowly, so it is kept for small models and for explaining infeasibility.
 
     District and required-area constraints are guarded by assumption literals in CP-SAT; when the
     model is infeasible, CP-SAT's sufficient assumptions name the constraints that cannot hold
@@ -655,10 +682,24 @@ class ExpansionModel:
     def greedy(self, weights: FloatArray, bonus: FloatArray, start: IntArray | None = None) -> IntArray:
         """Lazy greedy that first meets the district minimums and required areas, then fills up.
 
-        Each district short of its minimum gets its best sites (given what is already open), each
-        required area its best site, then the global lazy greedy adds sites up to the maximum.
-        ``start`` (e.g. a neighbouring sweep point's sites) opens first: its sites that conflict
-        with none before them, at most ``max_total`` of them, in the order given.
+        Steps 2 to 4 are each a :func:`lazy_greedy_cover` that keeps the spacing conflicts and
+        counts what is already open:
+
+        1. ``start`` (e.g. a neighbouring sweep point's sites) opens first: its sites that
+           conflict with none before them, at most ``max_total`` of them, in the order given.
+        2. Each district short of its minimum gets its best sites inside it, each required area
+           not yet served its best site. Here the bonuses are shifted alike so the smallest is
+           just above 0 (the order is kept), so a rule's sites are taken even when every bonus
+           is negative.
+        3. The global lazy greedy (true bonuses) adds sites up to ``max_total`` while a site
+           adds something.
+        4. Below ``min_total``, zero-gain sites (shifted bonuses) top the count up.
+        5. With a budget over its total, the sites of steps 3 and 4 are cut from the end (the
+           last chosen first) to the longest prefix whose cost fits; the sites of steps 1 and 2,
+           and at least ``min_total`` sites, are kept even when they do not fit.
+
+        The result can break a rule the greedy could not meet (a district without a compatible
+        site, a budget the minimums already exceed); :meth:`is_feasible` says so.
         """
         d = self.data
         # Sites a rule needs are taken even when their gain is not positive (a penalty such as the
@@ -742,7 +783,7 @@ class ExpansionModel:
         return np.array(kept, dtype=np.int64)
 
     def is_feasible(self, sites: IntArray) -> bool:
-        """Whether a set of sites meets the count, spacing, district and required-area rules."""
+        """Whether a set of sites meets the count, spacing, district, budget and required-area rules."""
         d = self.data
         if not d.min_total <= len(sites) <= d.max_total:
             return False
@@ -777,6 +818,10 @@ class ExpansionModel:
         the solver's hint (CP-SAT, and the MIP on either backend). When the
         engine ends without a solution, the (feasible) incumbent is the result: status
         ``"feasible"``, no bound, ``extra["fallback"] = "greedy"`` and ``extra["note"]`` saying why.
+        When neither the engine nor a feasible incumbent gives a solution it raises
+        :class:`InfeasibleError` (binding ``solver.time_limit``). The reported bound is at least
+        the objective of the sites returned. The objective is recomputed from the rounded
+        weights and bonuses; ``marginal_weight`` uses the unrounded group weights.
         """
         params = params or ModelParams()
         d = self.data

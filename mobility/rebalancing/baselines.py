@@ -1,22 +1,31 @@
 """Baselines the solver is measured against (benchmarks only, not used by ``solve``).
 
-- :func:`greedy_dispatch`: what a dispatcher with a tablet does — each truck, whenever it is
-  free, drives to the most valuable station it can still serve and get home from in time
-  (value = cost saved by the best quantity for its current load, minus driving cost), until no
-  station is worth a trip.
+- :func:`greedy_dispatch`: what a dispatcher with a tablet does — the truck whose clock is
+  earliest (each starts at its depot at its shift start, with its fixed start load or empty)
+  drives to the station of highest score it can still serve and get home from in time, where
+  score = the final cost saved by the best non-zero quantity for its current load (picked up in
+  ``[-load, Q - load]``, the station not below 0 bikes) minus the driving cost of getting
+  there; a truck with no station scoring above 0 goes home. Each station is visited at most once
+  in all; it ends when every truck has gone home.
 - :func:`ortools_routing`: a plain OR-Tools routing model. Each station gets a fixed quantity
-  (its best single-visit amount, at most the capacity), visits are optional with the gain as
-  the penalty for skipping (prize collecting), a signed load dimension of capacity ``Q`` whose
-  start cumul is free in ``[0, Q]`` (or fixed to the truck's start load), a time dimension with
-  service times and the shift length, arc costs = driving cost. Guided local search until the
-  time limit. Unlike :mod:`~mobility.rebalancing.local_search` it cannot choose partial
-  quantities.
+  (its best single-visit amount, picked up in ``[-Q_max, Q_max]`` with ``Q_max`` the largest
+  truck capacity, ignoring the driving); only stations whose amount saves something are nodes.
+  Visits are optional with the saving (scaled by 1,000 and rounded) as the penalty for skipping
+  (prize collecting); a signed load dimension of truck capacity ``Q_t`` whose start cumul is free
+  in ``[0, Q_t]`` (or fixed to the truck's start load); a time dimension (start 0, capacity the
+  shift length, slack 0) whose transit is the travel time plus the service at the node left,
+  ``stop_seconds + load_seconds_per_bike * |quantity|`` with the first truck's values for all;
+  arc costs = driving cost (scaled by 1,000 and rounded); each truck starts and ends at its
+  depot, other depots are optional at penalty 0. ``PATH_CHEAPEST_ARC`` then
+  ``GUIDED_LOCAL_SEARCH`` until the time limit (at least 0.1 s). Unlike
+  :mod:`~mobility.rebalancing.local_search` it cannot choose partial quantities; its plan is
+  evaluated with the true objective (:func:`~mobility.rebalancing.plan.build_plan`).
 - :func:`ortools_benchmark`: the plain OR-Tools routing model of a BRP / 1-PDTSP instance: every
   station mandatory, a signed unary load transit (``q_v``) with slack 0 and capacity ``Q``, a
   free start cumul in ``[0, Q]``, arc costs from the instance, ``PATH_CHEAPEST_ARC`` then
-  ``GUIDED_LOCAL_SEARCH`` until the time limit. With ``drop_penalty=True`` each visit is
-  optional at a penalty above the cost of any complete solution (OR-Tools' "penalties and
-  dropping visits"): the same optimum, but a first solution always exists, where the plain
+  ``GUIDED_LOCAL_SEARCH`` until the time limit (at least 0.1 s). With ``drop_penalty=True`` each
+  visit is optional at a penalty above the cost of any complete solution (OR-Tools' "penalties
+  and dropping visits"): the same optimum, but a first solution always exists, where the plain
   model's path heuristic finds no load-feasible tour at tight capacity (1-PDTSP, ``Q = 10``,
   ``n >= 200``).
 """

@@ -1,9 +1,10 @@
 """Cluster-first, route-second decomposition for the whole city (Schuijbroek et al. 2017).
 
 Stations worth a visit (those whose final cost a single truck visit can lower) are clustered
-into one zone per truck group with k-means on their planar coordinates, weighted by what a
-visit can gain; zones are matched to truck groups by a minimum-cost assignment on the travel
-time from each group's depot to the zone (Hungarian method). Each zone is a small
+into one zone per truck group (the trucks of one depot taken ``trucks_per_zone`` at a time) with
+k-means on their planar coordinates, weighted by what a visit can gain; zones are matched to
+truck groups by a minimum-cost assignment on the mean travel time from each group's depot to the
+zone's stations (Hungarian method). Each zone is a small
 :class:`RebalancingProblem` (its stations, all depots, its trucks) that is solved on its own —
 in parallel processes — and the zone routes are then joined and improved on the whole problem,
 where the search's neighbourhoods (stations around a random seed, the routes that serve them)
@@ -74,6 +75,21 @@ def make_zones(
         Trucks solved together in one zone (same depot).
     seed
         k-means seed.
+
+    Returns
+    -------
+    list of Zone
+        One per truck group. ``k = min(groups, candidates)`` clusters (k-means, 4 restarts,
+        on an equirectangular projection in metres, each station weighted by its ``gain`` plus
+        a tenth of the mean gain so that donors count too; ``k = 1`` is one cluster without
+        k-means); the assignment
+
+        ``min sum_{g, c} T[g, c] a[g, c]``, each cluster to exactly one group, each group at
+        most one cluster, ``T[g, c]`` the mean travel seconds from group ``g``'s depot to
+        cluster ``c``,
+
+        is solved by ``scipy.optimize.linear_sum_assignment``; groups left without a cluster get
+        an empty zone. Without candidates every zone is empty.
     """
     groups: list[tuple[int, ...]] = []
     by_depot: dict[str, list[int]] = {}

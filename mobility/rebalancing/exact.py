@@ -1,7 +1,8 @@
 """Exact solution of the benchmark problems (BRP and 1-PDTSP) with CP-SAT.
 
-Formulation (vertex 0 = depot, stations ``V = {1..n}``, capacity ``Q``, signed demand ``q_i``,
-``q_i > 0`` = pick up):
+Formulation (vertex 0 = depot, stations ``V = {1..n-1}`` with ``n = inst.n`` vertices, capacity
+``Q``, signed demand ``q_i``, ``q_i > 0`` = pick up, integer arc costs ``c_ij``; one Boolean
+``x_ij`` per ordered pair ``i != j``, no self-loop, so every station is visited exactly once):
 
 .. math::
 
@@ -12,7 +13,10 @@ Formulation (vertex 0 = depot, stations ``V = {1..n}``, capacity ``Q``, signed d
     y_i \\in [\\max(0, q_i), \\min(Q, Q + q_i)] \\quad (\\text{load after visiting } i,
     \\text{so the load before, } y_i - q_i, \\text{ is in } [0, Q]),
 
-    x_{ij} = 1 \\Rightarrow y_j = y_i + q_j \\quad (i, j \\in V).
+    x_{ij} = 1 \\Rightarrow y_j = y_i + q_j \\quad (i, j \\in V),
+
+    \\sum_{j \\in V} x_{0j} \\le m \\quad (\\text{with several tours, when the instance fixes
+    their number } m).
 
 Arcs leaving the depot carry no load constraint beyond the domain of ``y_j``: that is how the
 free start load is modelled (``y_j - q_j`` is the load the vehicle left the depot with, any value
@@ -20,8 +24,12 @@ in ``[0, Q]``). This is the place where a naive routing model with a load dimens
 at 0 breaks: it forbids routes that begin with a delivery. The depot absorbs or supplies the
 difference ``Σ q`` (BRP) and 1-PDTSP's depot demand is implied by the tour.
 
-CP-SAT's ``AddMultipleCircuit`` / ``AddCircuit`` constraints carry the subtour elimination; the
-model is solved to proven optimality on the published 12–20-vertex instances in seconds.
+One tour (``AddCircuit``) when ``inst.max_vehicles == 1``, otherwise several through the depot
+(``AddMultipleCircuit``), at most ``inst.max_vehicles`` of them when it is set. These constraints
+carry the subtour elimination; the depot's own load variable is fixed at 0 and takes part in no
+constraint. The model is solved to proven optimality on the published 13–20-vertex instances
+(the twelve BRP instances and the six n = 20 1-PDTSP ones) in seconds: 0.0–7.4 s each without
+a hint, two workers (2026-12-06, load about 1).
 """
 
 from __future__ import annotations
@@ -73,7 +81,9 @@ def solve_benchmark(
     Returns
     -------
     BenchmarkSolution
-        ``stats.status`` is ``"optimal"`` when proven, ``"feasible"`` otherwise.
+        ``stats.status`` is ``"optimal"`` when proven, ``"feasible"`` when a solution was found
+        but not proven; without a solution, ``"infeasible"`` (proven) or ``"time_limit"``, with
+        no routes and cost ``-1``.
     """
     t0 = time.perf_counter()
     m, x = _model(inst)

@@ -2,8 +2,10 @@
 
 Model (one commodity, partial service)
 --------------------------------------
-For trucks ``t`` with capacity ``Q_t``, choose an ordered list of distinct stations
-``s_1 … s_m`` and signed quantities ``d_k`` (``> 0`` pick up) so that
+For trucks ``t`` with capacity ``Q_t``, each leaving its depot and coming back to it, choose an
+ordered list of stations ``s_1 … s_m`` (a station in at most one truck's list, at most once:
+the search never visits a station twice, whatever ``RebalancingProblem.max_visits`` allows) and
+signed quantities ``d_k`` (``> 0`` pick up) so that
 
 .. math::
 
@@ -14,9 +16,12 @@ For trucks ``t`` with capacity ``Q_t``, choose an ordered list of distinct stati
     b_{s_k} - d_k \\ge 0, \\qquad
     \\text{shift start} + \\text{travel} + \\sum_k (\\sigma + \\lambda |d_k|) \\le \\text{shift end},
 
-with ``f_i`` the station's final cost (:meth:`RebalancingProblem.final_cost`), ``L_0`` the
-start load (fixed, or free in ``[0, Q_t]``), the end load left at the depot, ``σ`` the fixed
-seconds per stop and ``λ`` the seconds per bike.
+with ``f_i`` the station's final cost (:meth:`RebalancingProblem.final_cost`), ``c_km`` the
+driving cost per km, "travel" the driving seconds from the depot through the stops back to it,
+``L_0`` the start load (fixed, or free in ``[0, Q_t]``), the end load left at the depot, ``σ``
+the fixed seconds per stop and ``λ`` the seconds per bike. The search's objective adds
+``ε |d_k|`` per stop (``LNSParams.eps_per_bike``, 1e-6 per bike), a tie-break against moving
+bikes for nothing.
 
 Exact quantities for a fixed sequence
 -------------------------------------
@@ -26,9 +31,10 @@ negative), the forward values ``F_k = F_{k-1} ⊗ G_{s_k}`` (min-plus product) a
 ``B_{k-1} = G_{s_k} ⊗ B_k`` give the route's best value ``min F_m`` and, for any station ``p``
 and position ``k``, the exact value of inserting ``p`` after stop ``k`` in ``O(Q²)``:
 ``min_{l,l'} F_k[l] + G_p[l, l'] + B_k[l']``. The search (ruin related stations around a random
-seed, recreate by best exact insertion, accept improvements with a small annealing
-temperature) only ever moves stations; quantities are always optimal for the order. Shift
-length is checked exactly (with the optimal quantities' handling time) before a move is kept.
+seed, recreate by best exact insertion, accept with a falling annealing temperature; see
+:meth:`RouteSearch.run`) only ever moves stations; quantities are always optimal for the order.
+Shift length is checked exactly (with the optimal quantities' handling time) before a move is
+kept.
 """
 
 from __future__ import annotations
@@ -64,6 +70,24 @@ class LNSParams:
     With ``max_iterations`` the search stops after that many ruin-and-recreate iterations and its
     temperature falls with the iterations done, not the time spent, so that the same seed gives
     the same routes on any machine (while ``time_limit`` is not reached first).
+
+    Attributes
+    ----------
+    time_limit
+        Seconds of search (the caller turns it into the ``deadline`` of :meth:`RouteSearch.run`).
+    seed
+        Seed of the search's random numbers.
+    eps_per_bike
+        Objective cost ``ε`` of each bike picked up or dropped (a tie-break).
+    neighbours
+        Size of each station's neighbourhood: its nearest candidates by travel time (the
+        shorter direction; the station itself is among them, at time 0).
+    min_remove, max_remove
+        Bounds of the number of routed neighbourhood stations removed per iteration.
+    start_temperature
+        Annealing temperature at the start; it falls linearly to 0 at the end.
+    max_iterations
+        Ruin-and-recreate iterations (``None``: until the deadline).
     """
 
     time_limit: float = 10.0
@@ -419,7 +443,25 @@ class RouteSearch:
     def run(self, deadline: float, stop: StoppingCriterion | None = None) -> LNSResult:
         """Ruin-and-recreate from the current routes until ``deadline`` (``time.perf_counter``).
 
-        ``stop`` (called with the best objective after every iteration) can end it earlier.
+        Each iteration:
+
+        1. a seed station, uniformly among the candidates, and its neighbourhood (its
+           ``params.neighbours`` nearest candidates);
+        2. the routes concerned: those serving a neighbourhood station plus every empty route,
+           at most 6 of them drawn at random, plus the routes of the stations removed in 3;
+        3. ruin: ``k`` routed neighbourhood stations removed, ``k`` uniform in
+           ``[min_remove, max_remove]`` (all of them when fewer);
+        4. recreate: :meth:`insert_greedy` of the neighbourhood and the removed stations into
+           the routes concerned, with insertion values jittered by ±10 % on half of the
+           iterations (one pair look-ahead);
+        5. accept when the routes' cost change ``Δ`` is negative, else with probability
+           ``exp(-Δ / T)``; ``T`` falls linearly from ``params.start_temperature`` to 0 over
+           the time (or, with ``params.max_iterations``, the iterations); a rejected change is
+           undone.
+
+        It stops at ``deadline``, after ``params.max_iterations`` iterations, or when ``stop``
+        (called with the best objective after every iteration) says so. The best routes seen
+        are restored and stops whose optimal quantity is 0 dropped (:meth:`drop_idle_stops`).
         """
         t0 = time.perf_counter()
         cur = self.objective()
