@@ -394,6 +394,28 @@ class ExpansionData:
     budget: BudgetRule | None = None
 
 
+def integer_budget_row(cost_station: float, cost_dock: float, total: float) -> tuple[int, int, int]:
+    """The budget row ``a * stations + b * docks <= c`` in integers, for CP-SAT.
+
+    The costs and the budget are counted in the largest of 1,000, 1 and 0.001 (won) that divides
+    all three, so the row is the budget itself whenever they are whole thousandths; finer values
+    are rounded to the safe side (costs up, budget down). Before, the row was always in
+    thousands: a station of 1,400 and a budget of 3,000 allowed one station, not two.
+
+    Returns
+    -------
+    tuple[int, int, int]
+        ``(a, b, c)``.
+    """
+    values = (cost_station, cost_dock, total)
+    unit = next(
+        (u for u in (1000.0, 1.0) if all(math.isclose(v / u, round(v / u), abs_tol=1e-9) for v in values)),
+        0.001,
+    )
+    a, b = (math.ceil(round(v / unit, 9)) for v in (cost_station, cost_dock))
+    return a, b, math.floor(round(total / unit, 9))
+
+
 @dataclass(frozen=True)
 class BudgetRule:
     """Capital budget as the site selection sees it.
@@ -483,12 +505,12 @@ class ExpansionModel:
 
     ``D_k`` is continuous in the MIP, whose budget row is the one above divided by
     ``max(c_station, c_dock)``. In CP-SAT ``D_k`` is an integer in ``[Dneed_k, docks_min *
-    n_sites + sum_k Dneed_k + Dneed_total + 1]`` and the budget row is in thousands, rounded to
-    the safe side: ``ceil(c_station / 1000) * sum_j y_j + ceil(c_dock / 1000) * sum_k D_k <=
-    floor(budget / 1000)``. With costs or a budget that are not whole thousands CP-SAT therefore
-    solves a tighter budget than the MIP, and its status and bound speak of that tighter
-    budget. ``W_g`` and ``B_j`` are rounded to integers; a group with no covering candidate or a
-    rounded weight of 0 gets no ``z_g``.
+    n_sites + sum_k Dneed_k + Dneed_total + 1]`` and the budget row is in integers
+    (:func:`integer_budget_row`): counted in thousands, in won or in thousandths of a won,
+    whichever divides the costs and the budget, so it is the MIP's row; only values finer than a
+    thousandth of a won are rounded to the safe side (costs up, budget down). ``W_g`` and
+    ``B_j`` are rounded to integers; a group with no covering candidate or a rounded weight of 0
+    gets no ``z_g``.
 
     The pipeline (:func:`mobility.placement.pipeline.build_expansion_data`) sets ``L`` to the
     larger of the scenario's exact count and the new stations the fleet total needs beyond what
@@ -574,11 +596,8 @@ class ExpansionModel:
                 m.add(dk >= bud.docks_min * sum(y[int(j)] for j in members))
                 dks.append(dk)
             m.add(sum(dks) >= bud.total_docks)
-            unit = 1000.0
-            m.add(
-                math.ceil(bud.cost_station / unit) * sum(y) + math.ceil(bud.cost_dock / unit) * sum(dks)
-                <= math.floor(bud.total / unit)
-            )
+            a, b, c = integer_budget_row(bud.cost_station, bud.cost_dock, bud.total)
+            m.add(a * sum(y) + b * sum(dks) <= c)
         m.maximize(
             sum(c * z for z, c in z_terms) + sum(int(b_int[j]) * y[j] for j in range(n_sites) if b_int[j])
         )
@@ -917,5 +936,6 @@ __all__ = [
     "ExpansionModel",
     "ExpansionResult",
     "ModelParams",
+    "integer_budget_row",
     "lazy_greedy_cover",
 ]

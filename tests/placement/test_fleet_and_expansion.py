@@ -276,7 +276,8 @@ def test_thinning_keeps_points_apart(seed: int, spacing: float) -> None:
     assert keys == all_keys
 
 
-def test_budget_limits_sites_and_greedy_respects_it() -> None:
+@pytest.mark.parametrize("engine", ["mip", "cp-sat"])
+def test_budget_limits_sites_and_greedy_respects_it(engine: str) -> None:
     from mobility.placement.models import BudgetRule
 
     # 100 per station + 10 per dock, 5 docks minimum each: 150 per station -> one station for 200
@@ -288,11 +289,56 @@ def test_budget_limits_sites_and_greedy_respects_it() -> None:
         district_docks=np.array([0, 0], dtype=np.int64),
         total_docks=0,
     )
-    model = ExpansionModel(tiny_expansion(budget=budget))
+    model = ExpansionModel(tiny_expansion(budget=budget), engine=engine)
     r = model.solve(ModelParams(time_limit=10))
     assert len(r.sites) == 1
     assert r.objective == 11  # the best single site: site 1 covers 5 + 6
     assert model.is_feasible(r.greedy_sites)
+
+
+@pytest.mark.parametrize("engine", ["mip", "cp-sat"])
+def test_a_budget_that_is_not_whole_thousands_is_the_same_budget_in_both_engines(engine: str) -> None:
+    """1,400 a station and 3,000 in all buy two stations. CP-SAT counted in thousands, rounded to
+    the safe side (2 a station, 3 in all): it searched one station only, kept the greedy pair
+    (17) and called it optimal; the best pair covers 22."""
+    from mobility.placement.models import BudgetRule
+
+    budget = BudgetRule(
+        total=3000.0,
+        cost_station=1400.0,
+        cost_dock=0.0,
+        docks_min=0,
+        district_docks=np.array([0, 0], dtype=np.int64),
+        total_docks=0,
+    )
+    # site 0 covers the most (12), so greedy opens it first; sites 1 and 2 together cover all four
+    data = tiny_expansion(
+        budget=budget,
+        cover=sp.csr_matrix(np.array([[0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1]], dtype=bool)),
+        group_weight=np.array([5.0, 6.0, 6.0, 5.0]),
+        site_bonus=np.zeros(3),
+        conflicts=sp.csr_matrix((3, 3), dtype=bool),
+        site_district=np.array([0, 0, 1], dtype=np.int64),
+        max_total=3,
+    )
+    r = ExpansionModel(data, engine=engine).solve(ModelParams(time_limit=10))
+    assert sorted(r.sites.tolist()) == [1, 2] and r.objective == 22
+    assert r.stats.status == "optimal"
+
+
+@pytest.mark.parametrize(
+    ("costs", "row"),
+    [
+        ((5_000_000.0, 500_000.0, 3_000_000_000.0), (5000, 500, 3_000_000)),  # whole thousands
+        ((1400.0, 0.0, 3000.0), (1400, 0, 3000)),
+        ((0.5, 0.25, 10.0), (500, 250, 10000)),
+        ((1.0004, 0.0, 10.0), (1001, 0, 10000)),  # finer than 0.001: cost up, budget down
+    ],
+)
+def test_integer_budget_row(costs: tuple[float, float, float], row: tuple[int, int, int]) -> None:
+    from mobility.placement.models import integer_budget_row
+
+    assert integer_budget_row(*costs) == row
 
 
 def test_same_seed_same_sites() -> None:
