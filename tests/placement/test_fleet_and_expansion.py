@@ -18,7 +18,7 @@ from mobility.placement import models
 from mobility.placement.candidates import conflict_pairs, thin_to_grid, thin_to_spacing
 from mobility.placement.classic import PMedian
 from mobility.placement.fleet import FleetProblem, allocate_fleet, lagrangian_allocation
-from mobility.placement.models import ExpansionData, ExpansionModel, ModelParams
+from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel, ModelParams
 
 
 def fleet_problem(**kw: object) -> FleetProblem:
@@ -276,19 +276,16 @@ def test_thinning_keeps_points_apart(seed: int, spacing: float) -> None:
     assert keys == all_keys
 
 
+def budget_rule(total: float, station: float, dock: float = 0.0, docks_min: int = 0) -> BudgetRule:
+    """A budget over the two districts of :func:`tiny_expansion`, with no dock floors."""
+    none = np.array([0, 0], dtype=np.int64)
+    return BudgetRule(total, station, dock, docks_min, district_docks=none, total_docks=0)
+
+
 @pytest.mark.parametrize("engine", ["mip", "cp-sat"])
 def test_budget_limits_sites_and_greedy_respects_it(engine: str) -> None:
-    from mobility.placement.models import BudgetRule
-
     # 100 per station + 10 per dock, 5 docks minimum each: 150 per station -> one station for 200
-    budget = BudgetRule(
-        total=200.0,
-        cost_station=100.0,
-        cost_dock=10.0,
-        docks_min=5,
-        district_docks=np.array([0, 0], dtype=np.int64),
-        total_docks=0,
-    )
+    budget = budget_rule(200.0, 100.0, dock=10.0, docks_min=5)
     model = ExpansionModel(tiny_expansion(budget=budget), engine=engine)
     r = model.solve(ModelParams(time_limit=10))
     assert len(r.sites) == 1
@@ -301,16 +298,7 @@ def test_a_budget_that_is_not_whole_thousands_is_the_same_budget_in_both_engines
     """1,400 a station and 3,000 in all buy two stations. CP-SAT counted in thousands, rounded to
     the safe side (2 a station, 3 in all): it searched one station only, kept the greedy pair
     (17) and called it optimal; the best pair covers 22."""
-    from mobility.placement.models import BudgetRule
-
-    budget = BudgetRule(
-        total=3000.0,
-        cost_station=1400.0,
-        cost_dock=0.0,
-        docks_min=0,
-        district_docks=np.array([0, 0], dtype=np.int64),
-        total_docks=0,
-    )
+    budget = budget_rule(3000.0, 1400.0)
     # site 0 covers the most (12), so greedy opens it first; sites 1 and 2 together cover all four
     data = tiny_expansion(
         budget=budget,
