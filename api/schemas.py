@@ -42,7 +42,19 @@ from mobility.scenario.expansion import (
     StationCount,
     check_unique_ids,
 )
-from mobility.scenario.reading import Strict, first_repeat, located, problem, renamed, warn_renamed
+from mobility.scenario.nightly import MAX_TRUCK_CAPACITY
+from mobility.scenario.reading import (
+    MAX_SEED,
+    MAX_TIME_LIMIT,
+    Section,
+    check_depot_refs,
+    check_distinct_ids,
+    check_once,
+    located,
+    problem,
+    renamed,
+    warn_renamed,
+)
 from mobility.simulation.fleets import parse_fleet
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
@@ -56,9 +68,10 @@ Lon = Field(ge=SEOUL_BBOX[0], le=SEOUL_BBOX[2], description="Longitude (WGS84) i
 Lat = Field(ge=SEOUL_BBOX[1], le=SEOUL_BBOX[3], description="Latitude (WGS84) inside Seoul's bounding box.")
 
 
-class _Strict(Strict):
-    """The library's strict base (an unknown field is an error), not frozen: a request's own
-    validators normalise it (e.g. :class:`SimulationRequest`'s older ``stations``)."""
+class _Strict(Section):
+    """The library's strict base of scenario sections (an unknown field is an error, every number
+    finite), not frozen: a request's own validators normalise it (e.g. :class:`SimulationRequest`'s
+    older ``stations``)."""
 
     model_config = ConfigDict(frozen=False)
 
@@ -179,21 +192,21 @@ class Published:
 
 
 @dataclass(frozen=True)
-class PublishedKeys(Published):
-    """A mapping whose keys must be names the server publishes (``districts.per_district``: gu
-    names): an unknown or path-like key is refused as :class:`Published` refuses a value, with a
-    422 naming the mapping (``body.districts.per_district``); the JSON Schema lists the names as
-    the mapping's ``propertyNames``."""
+class PublishedKeys:
+    """The JSON Schema of a mapping whose keys are names the server publishes
+    (``districts.per_district``: gu names), listed as its ``propertyNames``. The keys themselves
+    are checked by the model that holds the mapping (:class:`ApiDistrictRules`: the library's own
+    check of :class:`~mobility.scenario.expansion.DistrictRules`, with the published names), so
+    that an unknown key is refused beside the mapping's bad values, in the words the CLI uses."""
 
-    def check(self, value: Any) -> Any:
-        """``value`` (a mapping) if every key is published; otherwise the first bad key's error."""
-        for key in value:
-            super().check(key)
-        return value
+    catalogue: Catalogue
 
-    def schema_extra(self) -> dict[str, Any]:
-        """The published names as the mapping's ``propertyNames``."""
-        return {"propertyNames": super().schema_extra()}
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        out["propertyNames"] = {"enum": list(published_names(self.catalogue))}
+        return out
 
 
 StationListName = Annotated[str, Published("station_list")]
@@ -243,10 +256,11 @@ class ApiBaseline(Baseline):
             k for k in ("stations", "station_records", "station_list_id") if getattr(self, k) is not None
         ]
         if len(given) != 1:
-            raise ValueError(
-                "give exactly one of stations (a published vintage), station_records (the stations) "
-                f"and station_list_id (a stored list); got {', '.join(given) or 'none'}"
+            expected = (
+                "exactly one of stations (a published vintage), station_records (the stations) "
+                "and station_list_id (a stored list)"
             )
+            raise located((), problem("baseline_source", given, expected), given)
         check_unique_ids(self.station_records or (), "station_records")
         return self
 
@@ -259,12 +273,18 @@ class ApiCoverage(Coverage):
 
 class ApiDistrictRules(DistrictRules):
     """:class:`~mobility.scenario.expansion.DistrictRules` over HTTP: the keys are gu names the
-    server publishes (:class:`PublishedKeys`), checked before any job is created."""
+    server publishes (listed in the JSON Schema by :class:`PublishedKeys`), checked by the
+    library's rule before any job is created."""
 
     per_district: Annotated[dict[str, NonNegFloat], PublishedKeys("district")] = Field(default_factory=dict)
     min_new_stations: Annotated[dict[str, StationCount], PublishedKeys("district")] = Field(
         default_factory=dict
     )
+
+    @classmethod
+    def district_names(cls, info: ValidationInfo) -> tuple[str, ...]:
+        """Always the published gu names (a request has no validation context)."""
+        return published_names("district")
 
 
 class ApiPolygon(Polygon):
@@ -464,12 +484,14 @@ class SnapshotIn(StatusSnapshot):
     def _unique(cls, stations: tuple[StationStatus, ...]) -> tuple[StationStatus, ...]:
         """The library's rule (one row per station), with the 422 naming the repeated row
         (``body.stations.1.station_id``) rather than the list (it replaces the parent's check)."""
-        repeat = first_repeat(s.key for s in stations)
-        if repeat is not None:
-            first, i = repeat
-            key = stations[i].key
-            expected = f"one row per station ({key!r} appears twice: stations[{first}] and stations[{i}])"
-            raise located((i, "station_id"), problem("duplicate_station", key, expected), key)
+        check_once(
+            [s.key for s in stations],
+            "station_id",
+            "duplicate_station",
+            lambda key, first, i: (
+                f"one row per station ({key!r} appears twice: stations[{first}] and stations[{i}])"
+            ),
+        )
         return stations
 
 
@@ -487,7 +509,7 @@ class TruckIn(_Strict):
 
     id: str = Field(min_length=1, max_length=40, examples=["T01"])
     depot: str = Field(min_length=1, max_length=40)
-    capacity: int = Field(ge=1, le=200)
+    capacity: int = Field(ge=1, le=MAX_TRUCK_CAPACITY)
     shift_start: float = Field(default=79200, ge=0, le=172800)
     shift_end: float = Field(default=108000, ge=0, le=172800)
 
@@ -499,15 +521,6 @@ class TruckIn(_Strict):
         return self
 
 
-def _unique_ids(items: list[DepotIn] | list[TruckIn], noun: str) -> None:
-    """422 naming the second of two items with the same ``id`` (``body.fleet.trucks.1.id``)."""
-    repeat = first_repeat(item.id for item in items)
-    if repeat is not None:
-        first, i = repeat
-        expected = f"unique {noun} ids ({items[first].id!r} is also {noun}s[{first}])"
-        raise located((i, "id"), problem(f"duplicate_{noun}", items[i].id, expected), items[i].id)
-
-
 class FleetIn(_Strict):
     """Depots and trucks available tonight: ids unique, every truck at one of the depots."""
 
@@ -517,19 +530,16 @@ class FleetIn(_Strict):
     @field_validator("depots")
     @classmethod
     def _depot_ids(cls, depots: list[DepotIn]) -> list[DepotIn]:
-        _unique_ids(depots, "depot")
+        check_distinct_ids([d.id for d in depots], "depot")
         return depots
 
     @field_validator("trucks")
     @classmethod
     def _truck_refs(cls, trucks: list[TruckIn], info: ValidationInfo) -> list[TruckIn]:
-        _unique_ids(trucks, "truck")
+        check_distinct_ids([t.id for t in trucks], "truck")
         depots = info.data.get("depots")  # absent when the depots are invalid (their own 422)
-        ids = [d.id for d in depots or ()]
-        for i, t in enumerate(trucks):
-            if depots is not None and t.depot not in ids:
-                expected = f"the id of one of the depots {ids}"
-                raise located((i, "depot"), problem("unknown_depot", t.depot, expected), t.depot)
+        if depots is not None:
+            check_depot_refs([t.depot for t in trucks], [d.id for d in depots])
         return trucks
 
 
@@ -609,14 +619,16 @@ class RebalancingRunRequest(_Strict):
         default=None, description="A snapshot stored with POST /v1/rebalancing/snapshots."
     )
     fleet: FleetIn
-    time_limit: float | None = Field(default=None, gt=0, le=86400, description="Solver seconds.")
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    time_limit: float | None = Field(default=None, gt=0, le=MAX_TIME_LIMIT, description="Solver seconds.")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     options: RebalancingOptions = Field(default_factory=RebalancingOptions)
 
     @model_validator(mode="after")
     def _one_snapshot(self) -> RebalancingRunRequest:
         if (self.snapshot is None) == (self.snapshot_id is None):
-            raise ValueError("give exactly one of snapshot (inline) and snapshot_id (stored)")
+            given = ["snapshot", "snapshot_id"] if self.snapshot is not None else None
+            expected = "exactly one of snapshot (inline) and snapshot_id (stored)"
+            raise located((), problem("snapshot_source", given, expected), given)
         return self
 
 

@@ -21,16 +21,28 @@ Example (``scenarios/seoul-2019-30k.yaml``)::
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from mobility.scenario.reading import (
     CONTROL_CHARACTERS,
-    Strict,
+    MAX_SEED,
+    MAX_TIME_LIMIT,
+    Section,
+    calendar_date,
     first_repeat,
     located,
     printable_name,
@@ -59,7 +71,7 @@ needs no pandas, and a test checks that the two agree)."""
 MAX_BASELINE_STATIONS = 10_000
 
 
-class BaselineStation(Strict):
+class BaselineStation(Section):
     """One existing station sent as content (an uploaded list), not named by a vintage.
 
     Its district is where its position falls (the dong polygons), not a field. A name is one line
@@ -92,7 +104,7 @@ def check_unique_ids(records: Sequence[BaselineStation], field: str) -> None:
         raise located((field, i, "station_id"), problem("duplicate_station", sid, expected), sid)
 
 
-class Baseline(Strict):
+class Baseline(Section):
     """The existing network, kept fixed: named (``stations``) or sent as content (``station_records``).
 
     Attributes
@@ -115,9 +127,9 @@ class Baseline(Strict):
     @model_validator(mode="after")
     def _one_source(self) -> Baseline:
         if (self.stations is None) == (self.station_records is None):
-            raise ValueError(
-                "give exactly one of stations (a vintage or file) and station_records (the stations)"
-            )
+            given = ["stations", "station_records"] if self.stations is not None else []
+            expected = "exactly one of stations (a vintage or file) and station_records (the stations)"
+            raise located((), problem("baseline_source", given, expected), given)
         check_unique_ids(self.station_records or (), "station_records")
         return self
 
@@ -129,7 +141,7 @@ class Baseline(Strict):
         return f"uploaded ({len(self.station_records or ())} stations)"
 
 
-class PopulationSpec(Strict):
+class PopulationSpec(Section):
     """Which residents count: ``grid`` (the 100 m grid), ``registered`` or ``census`` by district."""
 
     source: Literal["grid", "registered", "census"] = "grid"
@@ -137,7 +149,7 @@ class PopulationSpec(Strict):
     quarter: int | None = Field(default=None, ge=1, le=4)
 
 
-class FleetTarget(Strict):
+class FleetTarget(Section):
     """Fleet size: a total, or bikes per 10,000 residents citywide (or both: both must hold).
 
     Attributes
@@ -155,11 +167,11 @@ class FleetTarget(Strict):
     @model_validator(mode="after")
     def _one_of(self) -> FleetTarget:
         if self.total_bikes is None and self.bikes_per_10k is None:
-            raise ValueError("give total_bikes and/or bikes_per_10k")
+            raise located((), problem("fleet_target", None, "total_bikes and/or bikes_per_10k"), None)
         return self
 
 
-class NewStations(Strict):
+class NewStations(Section):
     """How many stations to add: exactly ``exact`` or at most ``max`` (and/or what the budget allows)."""
 
     exact: int | None = Field(default=None, ge=0, le=MAX_NEW_STATIONS)
@@ -168,11 +180,12 @@ class NewStations(Strict):
     @model_validator(mode="after")
     def _not_both(self) -> NewStations:
         if self.exact is not None and self.max is not None:
-            raise ValueError("give either exact or max, not both")
+            expected = f"no max beside exact ({self.exact}): give either exact or max, not both"
+            raise located(("max",), problem("exact_and_max", self.max, expected), self.max)
         return self
 
 
-class Budget(Strict):
+class Budget(Section):
     """Capital budget: each new station costs ``cost_per_station + docks * cost_per_dock``."""
 
     total: PositiveFloat
@@ -183,11 +196,13 @@ class Budget(Strict):
     @model_validator(mode="after")
     def _some_cost(self) -> Budget:
         if self.cost_per_station == 0 and self.cost_per_dock == 0:
-            raise ValueError("cost_per_station or cost_per_dock must be > 0")
+            cost = self.cost_per_dock
+            expected = "> 0 when cost_per_station is 0 (a new station must cost something)"
+            raise located(("cost_per_dock",), problem("no_cost", cost, expected), cost)
         return self
 
 
-class _Bounds(Strict):
+class _Bounds(Section):
     """A ``min``/``max`` pair with ``min <= max``."""
 
     min: float
@@ -196,7 +211,8 @@ class _Bounds(Strict):
     @model_validator(mode="after")
     def _order(self) -> Self:
         if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+            expected = f"at least min ({self.min:g})"
+            raise located(("max",), problem("min_above_max", self.max, expected), self.max)
         return self
 
 
@@ -214,20 +230,20 @@ class BikesPerDock(_Bounds):
     max: PositiveFloat = 1.5
 
 
-class Coverage(Strict):
+class Coverage(Section):
     """A resident is covered when a station is within ``radius_m`` metres of walking (network)."""
 
     radius_m: float = Field(default=300.0, gt=0, le=2000)
-    network: str = "osm-all"
+    network: str = Field(default="osm-all", min_length=1)
 
 
-class Spacing(Strict):
+class Spacing(Section):
     """Minimum straight-line distance between any two stations (new-new and new-existing)."""
 
     min_m: float = Field(default=250.0, ge=0, le=5000)
 
 
-class Candidates(Strict):
+class Candidates(Section):
     """Candidate sites: street nodes thinned to one per ``grid_m`` square (never later station lists).
 
     With ``thin_to_spacing`` (default) they are then thinned so any two are at least the minimum
@@ -245,15 +261,71 @@ class Candidates(Strict):
     )
 
 
-class DistrictRules(Strict):
-    """Bikes per 10,000 residents floors by district (``gu``, Korean name as in the data)."""
+def _district_keys(v: object, handler: ValidatorFunctionWrapHandler, names: Sequence[str] | None) -> object:
+    """A mapping keyed by district validated by ``handler``, its keys in composed Hangul (NFC: a
+    name typed or pasted decomposed, NFD, is the same name) and, when ``names`` are given, each
+    one of them. Every problem is reported together: an unknown name (at the mapping), a name
+    given twice once decomposed, and the values ``handler`` refuses (at their keys)."""
+    if not isinstance(v, dict):
+        return handler(v)
+
+    def at_mapping(kind: str, key: object, expected: str) -> InitErrorDetails:
+        return InitErrorDetails(type=problem(kind, key, expected), loc=(), input=key)
+
+    given: dict[object, object] = {}
+    errors: list[InitErrorDetails] = []
+    for key, value in v.items():
+        name = unicodedata.normalize("NFC", key) if isinstance(key, str) else key
+        if name in given:
+            twice = f"each district once ({name!r} is given twice, once in decomposed Hangul)"
+            errors.append(at_mapping("duplicate_district", key, twice))
+        given[name] = value
+    unknown = [k for k in given if k not in names] if names is not None else []
+    if unknown and names is not None:
+        known = f"a Seoul district (gu) name, one of {', '.join(names)}"
+        errors.append(at_mapping("unknown_district", unknown[0], known))
+    try:
+        out = handler(given)
+    except ValidationError as exc:
+        if not errors:
+            raise
+        errors += [
+            InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+            for e in exc.errors()
+        ]
+    if errors:
+        raise ValidationError.from_exception_data("districts", errors)
+    return out
+
+
+class DistrictRules(Section):
+    """Bikes per 10,000 residents floors by district (``gu``, Korean name as in the data).
+
+    The keys of ``per_district`` and ``min_new_stations`` are read in composed Hangul (NFC), and
+    checked against the district names of the validation context (``{"districts": names}``:
+    :func:`load_scenario` gives Seoul's 25 gu, the API its published names) so that a misspelt
+    district is refused when the scenario is read, beside any bad value; without a context any
+    key is kept and the planner compares it with its data's districts.
+    """
 
     min_bikes_per_10k: NonNegFloat | None = None
     per_district: dict[str, NonNegFloat] = Field(default_factory=dict)
     min_new_stations: dict[str, StationCount] = Field(default_factory=dict)
 
+    @field_validator("per_district", "min_new_stations", mode="wrap")
+    @classmethod
+    def _districts(cls, v: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> object:
+        return _district_keys(v, handler, cls.district_names(info))
 
-class Polygon(Strict):
+    @classmethod
+    def district_names(cls, info: ValidationInfo) -> Sequence[str] | None:
+        """The names a district key must be one of: the validation context's ``districts``, or
+        ``None`` (any) without one."""
+        names = info.context.get("districts") if isinstance(info.context, dict) else None
+        return tuple(names) if names is not None else None
+
+
+class Polygon(Section):
     """A polygon in longitude/latitude, GeoJSON-like: a list of rings, each a list of ``[lon, lat]``."""
 
     name: str = ""
@@ -263,24 +335,27 @@ class Polygon(Strict):
     @classmethod
     def _rings(cls, v: list[list[tuple[float, float]]]) -> list[list[tuple[float, float]]]:
         if not v:
-            raise ValueError("at least one ring")
+            raise located((), problem("no_ring", v, "at least one ring of [lon, lat] points"), v)
         for k, ring in enumerate(v):
             if len(ring) < 4:
-                raise ValueError(f"ring {k} has {len(ring)} points; a closed ring needs >= 4")
-            for lon, lat in ring:
+                expected = "a closed ring: at least 4 [lon, lat] points"
+                points = [list(p) for p in ring]
+                raise located((k,), problem("short_ring", points, expected), points)
+            for j, (lon, lat) in enumerate(ring):
                 if not (124.0 <= lon <= 132.0 and 33.0 <= lat <= 39.0):
-                    raise ValueError(f"ring {k}: ({lon}, {lat}) is not a Korean [lon, lat] pair")
+                    expected = "a [lon, lat] pair in Korea (lon 124 to 132, lat 33 to 39)"
+                    raise located((k, j), problem("not_lon_lat", [lon, lat], expected), [lon, lat])
         return v
 
 
-class Areas(Strict):
+class Areas(Section):
     """No new station inside a ``forbidden`` polygon; at least one station inside each ``required``."""
 
     forbidden: list[Polygon] = Field(default_factory=list)
     required: list[Polygon] = Field(default_factory=list)
 
 
-class ObjectiveWeights(Strict):
+class ObjectiveWeights(Section):
     """Weights of the site-selection objective.
 
     Attributes
@@ -301,7 +376,7 @@ class ObjectiveWeights(Strict):
     subway_weight: NonNegFloat = 0.0
 
 
-class SolverSettings(Strict):
+class SolverSettings(Section):
     """Time limit (seconds per model), seed, threads, gap and engine of the site selection.
 
     ``engine``: ``"mip"`` (default; proves small gaps at city scale) or ``"cp-sat"``.
@@ -311,15 +386,19 @@ class SolverSettings(Strict):
     bind). The fleet allocation is a small MIP (SCIP).
     """
 
-    time_limit: float = Field(default=60.0, gt=0, le=86400)
-    seed: int = Field(default=0, ge=0)
+    time_limit: float = Field(default=60.0, gt=0, le=MAX_TIME_LIMIT)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     threads: int = Field(default=2, ge=1, le=64)
     relative_gap: float = Field(default=0.001, ge=0, le=1)
     engine: Literal["mip", "cp-sat"] = "mip"
     backend: Literal["auto", "HIGHS", "SCIP"] = "auto"
 
 
-class SimulationSettings(Strict):
+FIRST_DAY, LAST_DAY = date(2019, 1, 1), date(2025, 12, 31)
+"""The days the rider simulator can simulate (its demand model's range)."""
+
+
+class SimulationSettings(Section):
     """Trips served before and after the plan (:mod:`mobility.simulation.plans`).
 
     ``enabled``: simulate riders on both networks after planning (``mobility plan --no-simulate``
@@ -329,11 +408,23 @@ class SimulationSettings(Strict):
     """
 
     enabled: bool = True
-    day: date | None = Field(default=None, ge=date(2019, 1, 1), le=date(2025, 12, 31))
+    day: date | None = Field(default=None, ge=FIRST_DAY, le=LAST_DAY)
     replications: int = Field(default=10, ge=1, le=1000)
 
+    @field_validator("day", mode="before")
+    @classmethod
+    def _day(cls, v: object) -> object:
+        """A real calendar date (:func:`~mobility.scenario.reading.calendar_date`) in the demand
+        model's range, the refusal quoting the day as it was written."""
+        day = calendar_date(v)
+        if isinstance(day, date) and not FIRST_DAY <= day <= LAST_DAY:
+            expected = f"a day from {FIRST_DAY} to {LAST_DAY} (the demand model's range)"
+            given = v if isinstance(v, str) else day.isoformat()
+            raise located((), problem("day_range", given, expected), given)
+        return day
 
-class ExpansionScenario(Strict):
+
+class ExpansionScenario(Section):
     """An expansion scenario (see the module docstring for a YAML example)."""
 
     name: str = Field(min_length=1)
@@ -357,7 +448,8 @@ class ExpansionScenario(Strict):
     @model_validator(mode="after")
     def _limits(self) -> ExpansionScenario:
         if self.new_stations.exact is None and self.new_stations.max is None and self.budget is None:
-            raise ValueError("limit the new stations: new_stations.exact, new_stations.max or budget")
+            expected = "a limit on the new stations: new_stations.exact, new_stations.max or budget"
+            raise located(("new_stations",), problem("no_limit", None, expected), None)
         return self
 
     def max_new_stations(self) -> int:
@@ -383,7 +475,8 @@ def scenario_from_dict(
 
 
 def load_scenario(path: Path | str) -> ExpansionScenario:
-    """Read and validate a scenario YAML file.
+    """Read and validate a scenario YAML file, its district names among Seoul's 25 gu (checked
+    here, before any data is loaded; :class:`DistrictRules`).
 
     Raises
     ------
@@ -391,7 +484,10 @@ def load_scenario(path: Path | str) -> ExpansionScenario:
         The file is not YAML or a field is invalid; ``field`` is the dotted path of the first
         invalid field and the message lists all of them.
     """
-    return validated(ExpansionScenario, read_yaml(path), "a mapping of scenario fields")
+    from mobility.sources.stations import SEOUL_GU  # pandas: the planner needs it anyway
+
+    data = read_yaml(path)
+    return validated(ExpansionScenario, data, "a mapping of scenario fields", {"districts": SEOUL_GU})
 
 
 __all__ = [

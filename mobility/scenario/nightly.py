@@ -28,11 +28,33 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
-from mobility.dates import iso_date
 from mobility.errors import InputError
-from mobility.scenario.reading import Strict, problem, read_yaml, renamed, validated, warn_renamed
+from mobility.scenario.expansion import SEOUL_LAT, SEOUL_LON
+from mobility.scenario.reading import (
+    MAX_SEED,
+    MAX_TIME_LIMIT,
+    Section,
+    calendar_date,
+    check_depot_refs,
+    check_distinct_ids,
+    check_once,
+    located,
+    or_none,
+    problem,
+    read_yaml,
+    renamed,
+    validated,
+    warn_renamed,
+)
 
 __all__ = [
     "Costs",
@@ -51,6 +73,8 @@ __all__ = [
 ]
 
 NonNeg = Annotated[float, Field(ge=0)]
+MAX_TRUCK_CAPACITY = 200
+"""Most bikes a truck may carry (a scenario's truck group and an API run's truck alike)."""
 
 
 def clock_seconds(text: str, *, after: float | None = None) -> float:
@@ -73,21 +97,9 @@ def clock_seconds(text: str, *, after: float | None = None) -> float:
     return s
 
 
-def _calendar_date(value: object) -> object:
-    """``value`` as a :class:`datetime.date` when it is a real date ``YYYY-MM-DD`` (a string, or
-    a date YAML read from an unquoted one); anything else is a located validation error."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return iso_date(value)
-        except ValueError:
-            pass
-    raise problem("date", value, "a real calendar date YYYY-MM-DD, e.g. '2022-01-01'")
-
-
 def _clock_time(value: object) -> object:
-    """``value`` unchanged when it is a clock time ``"HH:MM"`` from 00:00 to 23:59."""
+    """``value`` unchanged when it is a clock time ``"HH:MM"`` from 00:00 to 23:59 (a night's
+    status time, a shift's start and end)."""
     if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
         try:
             clock_seconds(value)
@@ -97,10 +109,10 @@ def _clock_time(value: object) -> object:
     raise problem("clock_time", value, "a clock time HH:MM between 00:00 and 23:59")
 
 
-class NightSpec(Strict):
+class NightSpec(Section):
     """The night: the evening's date (for the snapshot and day type) and the status time."""
 
-    date: Annotated[dt.date, BeforeValidator(_calendar_date)] = Field(
+    date: Annotated[dt.date, BeforeValidator(calendar_date)] = Field(
         default=dt.date(2022, 1, 1),
         description="The evening of the night, YYYY-MM-DD (a real date): the morning after it gives "
         "the day type of the demand targets (targets.day_type auto) and the simulated morning.",
@@ -113,34 +125,26 @@ class NightSpec(Strict):
     )
 
 
-class DepotSpec(Strict):
-    """An ops centre (WGS84 coordinates inside Seoul)."""
+class DepotSpec(Section):
+    """An ops centre (WGS84 coordinates inside Seoul's box, as every coordinate of the API)."""
 
     id: str = Field(min_length=1)
     name: str = ""
-    lon: float = Field(ge=126.7, le=127.3)
-    lat: float = Field(ge=37.4, le=37.75)
+    lon: float = Field(ge=SEOUL_LON[0], le=SEOUL_LON[1])
+    lat: float = Field(ge=SEOUL_LAT[0], le=SEOUL_LAT[1])
 
 
-class Shift(Strict):
+class Shift(Section):
     """A shift, ``"HH:MM"`` to ``"HH:MM"`` (end at or before start = next morning)."""
 
-    start: str = "22:00"
-    end: str = "06:00"
-
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, v: str) -> str:
-        try:
-            clock_seconds(v)
-        except InputError as exc:
-            raise ValueError(f"{v!r} is not a clock time HH:MM") from exc
-        return v
+    start: Annotated[str, BeforeValidator(_clock_time)] = "22:00"
+    end: Annotated[str, BeforeValidator(_clock_time)] = "06:00"
 
     @model_validator(mode="after")
     def _not_empty(self) -> Shift:
         if clock_seconds(self.start) == clock_seconds(self.end):
-            raise ValueError(f"shift start {self.start} equals its end: the shift has no time")
+            expected = f"an end other than the start ({self.start}): the shift would have no time"
+            raise located((), problem("empty_shift", self.end, expected), self.end)
         return self
 
     def seconds(self) -> tuple[float, float]:
@@ -149,39 +153,54 @@ class Shift(Strict):
         return s, clock_seconds(self.end, after=s)
 
 
-class TruckGroup(Strict):
+class TruckGroup(Section):
     """``count`` identical trucks based at ``depot``."""
 
     depot: str = Field(min_length=1)
     count: int = Field(default=1, ge=1, le=200)
-    capacity: int = Field(default=18, ge=1, le=100)
+    capacity: int = Field(default=18, ge=1, le=MAX_TRUCK_CAPACITY)
     shift: Shift = Shift()
     load_seconds_per_bike: NonNeg = 30.0
     stop_seconds: NonNeg = 180.0
     start_load: int | Literal["free"] = 0
 
-    @field_validator("start_load")
+    @field_validator("start_load", mode="wrap")
     @classmethod
-    def _non_negative(cls, v: int | str) -> int | str:
-        if isinstance(v, int) and v < 0:
-            raise ValueError("start_load must be >= 0 or 'free'")
-        return v
+    def _load(cls, v: object, handler: ValidatorFunctionWrapHandler) -> object:
+        """A whole number of bikes >= 0 or ``free``, said in one message (not one per member of
+        the union)."""
+        load = or_none(handler, v)
+        if load is None or (isinstance(load, int) and load < 0):
+            expected = "a whole number of bikes >= 0, or 'free' (any load from the depot)"
+            raise problem("start_load", v, expected)
+        return load
 
     @model_validator(mode="after")
     def _fits(self) -> TruckGroup:
         if isinstance(self.start_load, int) and self.start_load > self.capacity:
-            raise ValueError(f"start_load {self.start_load} exceeds capacity {self.capacity}")
+            expected = f"a start_load at most the capacity ({self.capacity}), or 'free'"
+            raise located((), problem("start_load", self.start_load, expected), self.start_load)
         return self
 
 
-class TargetOverride(Strict):
+class TargetOverride(Section):
     """A station's target set by hand: a number (``target``) or ``[low, high]``."""
 
     station: str = Field(min_length=1, description="ST-ID (ST-4) or station number (102).")
     target: int | tuple[int, int]
 
+    @field_validator("target", mode="wrap")
+    @classmethod
+    def _target(cls, v: object, handler: ValidatorFunctionWrapHandler) -> object:
+        """Bikes >= 0, or ``[low, high]`` with ``0 <= low <= high``, said in one message."""
+        target = or_none(handler, v)
+        low, high = (target, target) if isinstance(target, int) else target or (-1, -1)
+        if not 0 <= low <= high:
+            raise problem("target", v, "a number of bikes >= 0, or [low, high] with 0 <= low <= high")
+        return target
 
-class TargetsSpec(Strict):
+
+class TargetsSpec(Section):
     """Where each station's morning dissatisfaction curve comes from.
 
     ``demand``: the demand model's curves (:mod:`mobility.demand.inventory`), by day type of the
@@ -196,8 +215,19 @@ class TargetsSpec(Strict):
     tolerance: int = Field(default=1, ge=0)
     overrides: tuple[TargetOverride, ...] = ()
 
+    @field_validator("overrides")
+    @classmethod
+    def _once(cls, overrides: tuple[TargetOverride, ...]) -> tuple[TargetOverride, ...]:
+        check_once(
+            [ov.station for ov in overrides],
+            "station",
+            "duplicate_override",
+            lambda station, first, _: f"one override per station ({station!r} is also overrides[{first}])",
+        )
+        return overrides
 
-class Costs(Strict):
+
+class Costs(Section):
     """Objective weights: dissatisfaction (per unit), driving (per km), bikes above docks."""
 
     dissatisfaction_weight: float = Field(default=1.0, gt=0)
@@ -207,10 +237,10 @@ class Costs(Strict):
     band_tolerance: float = Field(default=0.5, gt=0)
 
 
-class NetworkSpec(Strict):
+class NetworkSpec(Section):
     """Truck travel times: a street network and profile, or straight lines (``source: straight``)."""
 
-    source: str = "osm-drive"
+    source: str = Field(default="osm-drive", min_length=1)
     profile: Literal["truck", "truck_night"] = "truck_night"
     straight_speed_kph: float = Field(
         default=22.0,
@@ -227,11 +257,11 @@ class NetworkSpec(Strict):
         return warn_renamed(data, {"straight_speed_kmh": "straight_speed_kph"}, "network")
 
 
-class SolverSpec(Strict):
+class SolverSpec(Section):
     """Solver settings (see :class:`mobility.rebalancing.solve.SolveParams`)."""
 
-    time_limit: float = Field(default=300.0, gt=0)
-    seed: int = Field(default=0, ge=0)
+    time_limit: float = Field(default=300.0, gt=0, le=MAX_TIME_LIMIT)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     workers: int = Field(default=2, ge=1, le=64)
     decompose: Literal["auto", "always", "never"] = "auto"
     trucks_per_zone: int = Field(default=2, ge=1)
@@ -253,7 +283,7 @@ class SolverSpec(Strict):
     )
 
 
-class NightlyScenario(Strict):
+class NightlyScenario(Section):
     """A whole nightly rebalancing run (see the module docstring)."""
 
     name: str = Field(min_length=1)
@@ -266,15 +296,19 @@ class NightlyScenario(Strict):
     network: NetworkSpec = NetworkSpec()
     solver: SolverSpec = SolverSpec()
 
-    @model_validator(mode="after")
-    def _depots_exist(self) -> NightlyScenario:
-        ids = [d.id for d in self.depots]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"depot ids must be unique: {ids}")
-        for k, t in enumerate(self.trucks):
-            if t.depot not in ids:
-                raise ValueError(f"trucks[{k}].depot {t.depot!r} is not one of the depots {ids}")
-        return self
+    @field_validator("depots")
+    @classmethod
+    def _unique_depots(cls, depots: tuple[DepotSpec, ...]) -> tuple[DepotSpec, ...]:
+        check_distinct_ids([d.id for d in depots], "depot")
+        return depots
+
+    @field_validator("trucks")
+    @classmethod
+    def _known_depots(cls, trucks: tuple[TruckGroup, ...], info: ValidationInfo) -> tuple[TruckGroup, ...]:
+        depots = info.data.get("depots")  # absent when the depots are invalid (their own error)
+        if depots is not None:
+            check_depot_refs([t.depot for t in trucks], [d.id for d in depots])
+        return trucks
 
 
 def nightly_from_dict(data: object) -> NightlyScenario:

@@ -7,14 +7,15 @@ strict base model (unknown fields refused, instances frozen).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import warnings
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from mobility.errors import InputError, field_path
@@ -26,6 +27,21 @@ class Strict(BaseModel):
     """Base of every scenario section: an unknown field is an error, an instance never changes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Section(Strict):
+    """Base of every section of a scenario (and of an API request): :class:`Strict`, and every
+    number finite. YAML's ``.nan`` / ``.inf`` (JSON's ``NaN`` / ``Infinity``) is refused as
+    ``got nan; expected Input should be a finite number``, whatever the field's range: a bound
+    such as ``le=2000`` alone lets ``.inf`` through to a solver and says "less than" of a NaN."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+MAX_SEED = 2**31 - 1
+"""Largest random seed: the solvers' seeds are 32-bit signed integers (HiGHS ``random_seed``)."""
+MAX_TIME_LIMIT = 86400.0
+"""Longest solver time a scenario or an API run may ask for: a day."""
 
 
 def renamed(new: str, old: str) -> AliasChoices:
@@ -82,6 +98,23 @@ def located(loc: tuple[str | int, ...], error: PydanticCustomError, value: objec
     )
 
 
+def calendar_date(value: object) -> object:
+    """``value`` as a :class:`datetime.date` when it is a real date ``YYYY-MM-DD`` (a string, or
+    a date YAML read from an unquoted one); anything else (``2022-02-30``, ``20220101``, a
+    timestamp) is a ``date`` validation error (:func:`problem`). ``None`` (no date) is kept. The
+    ``BeforeValidator`` of every date a scenario gives (``night.date``, ``simulation.day``)."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, str):
+        from mobility.dates import iso_date  # pandas: loaded only when a date is read
+
+        try:
+            return iso_date(value)
+        except ValueError:
+            pass
+    raise problem("date", value, "a real calendar date YYYY-MM-DD, e.g. '2022-01-01'")
+
+
 def first_repeat(keys: Iterable[Hashable]) -> tuple[int, int] | None:
     """``(i, j)`` for the first key that appears again: first at ``i``, again at ``j``; ``None``
     when all keys differ."""
@@ -91,6 +124,48 @@ def first_repeat(keys: Iterable[Hashable]) -> tuple[int, int] | None:
             return seen[key], j
         seen[key] = j
     return None
+
+
+def check_once(
+    keys: Sequence[Hashable], field: str, kind: str, said: Callable[[Hashable, int, int], str]
+) -> None:
+    """A ``kind`` validation error at ``(i, field)`` below the list being validated (call it from
+    the list's field validator) for the second of two items with the same key ``keys[i]``;
+    ``said(key, first, i)`` is what is expected."""
+    repeat = first_repeat(keys)
+    if repeat is not None:
+        first, i = repeat
+        raise located((i, field), problem(kind, keys[i], said(keys[i], first, i)), keys[i])
+
+
+def check_distinct_ids(ids: Sequence[Hashable], noun: str) -> None:
+    """:func:`check_once` for items with an ``id``: ``depots.1.id: got 'NW'; expected unique depot
+    ids ('NW' is also depots[0])``; a nightly scenario's depots and an API run's depots and trucks
+    are checked by it alike."""
+    check_once(
+        ids,
+        "id",
+        f"duplicate_{noun}",
+        lambda key, first, _: f"unique {noun} ids ({key!r} is also {noun}s[{first}])",
+    )
+
+
+def check_depot_refs(depots: Sequence[str], ids: Sequence[str]) -> None:
+    """An ``unknown_depot`` validation error at ``(i, "depot")`` below the list of trucks (or truck
+    groups) being validated, for the first whose ``depot`` is not one of the depot ``ids``."""
+    for i, depot in enumerate(depots):
+        if depot not in ids:
+            expected = f"the id of one of the depots {list(ids)} ({depot!r} is not one of the depots)"
+            raise located((i, "depot"), problem("unknown_depot", depot, expected), depot)
+
+
+def or_none(handler: ValidatorFunctionWrapHandler, value: object) -> Any:
+    """``handler(value)`` (a wrap validator's handler), or ``None`` when the type refuses the
+    value: the validator then says why once, not once per member of a union."""
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
 
 
 def read_yaml(path: Path | str) -> object:
@@ -124,11 +199,12 @@ def field_errors(exc: ValidationError) -> InputError:
     return InputError(field, "{...}" if isinstance(value, dict) else value, expected)
 
 
-def validated(model: type[M], data: object, expected: str) -> M:
-    """``data`` validated as ``model``; ``expected`` says what the root must be when it is not a mapping."""
+def validated(model: type[M], data: object, expected: str, context: dict[str, object] | None = None) -> M:
+    """``data`` validated as ``model`` (with the validation ``context``, if any); ``expected`` says
+    what the root must be when it is not a mapping."""
     if not isinstance(data, dict):
         raise InputError("(root)", type(data).__name__, expected)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise field_errors(exc) from exc
