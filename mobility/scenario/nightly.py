@@ -233,7 +233,13 @@ class Costs(Section):
     dissatisfaction_weight: float = Field(default=1.0, gt=0)
     drive_cost_per_km: NonNeg = 0.2
     overflow_penalty: NonNeg = 1.0
-    max_visits_per_station: int = Field(default=1, ge=1, le=5)
+    max_visits_per_station: int = Field(
+        default=1,
+        ge=1,
+        le=1,
+        description="Visits of one station a night: 1, the only value the search plans (it never "
+        "returns to a station); a larger value was accepted and ignored.",
+    )
     band_tolerance: float = Field(default=0.5, gt=0)
 
 

@@ -108,3 +108,14 @@ def test_night_date_reads_quoted_and_unquoted_yaml_and_writes_the_same_json() ->
         s = nightly_from_dict(d)
         assert s.night.date == dt.date(2022, 1, 1)
         assert s.model_dump(mode="json")["night"]["date"] == "2022-01-01"
+
+
+def test_more_than_one_visit_per_station_is_refused_not_ignored() -> None:
+    """The search never returns to a station: a scenario asking for 2 visits got 1, silently."""
+    import yaml
+
+    doc = yaml.safe_load((ROOT / "scenarios" / "seoul-nightly.yaml").read_text(encoding="utf-8"))
+    doc["costs"]["max_visits_per_station"] = 2
+    with pytest.raises(InputError) as err:
+        nightly_from_dict(doc)
+    assert err.value.field == "costs.max_visits_per_station" and err.value.value == 2
