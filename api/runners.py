@@ -48,6 +48,7 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     each of its two models (sites, then docks and bikes); its progress messages become the job's.
     """
     from mobility.placement.pipeline import plan_expansion
+    from mobility.placement.validate import validate_plan
     from mobility.scenario.expansion import scenario_from_dict
 
     # Validated again in the worker: a job stored before a rule was added never reaches a loader
@@ -60,18 +61,22 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
 
     ctx.report(0.01, "starting")
     try:  # cancellation is checked before every step (a running solver ends at its time limit)
-        out = plan_expansion(scenario, progress=progress, stop=lambda _best: ctx.stop_event.is_set())
+        plan, _result = plan_expansion(
+            scenario, progress=progress, stop=lambda _best: ctx.stop_event.is_set()
+        )
     except StopRequested as exc:
         raise JobCancelledError(str(exc)) from exc
-    plan = out[0] if isinstance(out, tuple) else out
     doc = plan.to_dict()
+    check = validate_plan(plan, scenario)  # the independent check, as mobility plan runs it
     kpis = {
-        "new_stations": len(doc.get("new_stations", [])),
-        "total_bikes": int(getattr(plan, "total_bikes", 0)),
+        "new_stations": len(plan.new_stations),
+        "total_bikes": plan.total_bikes,
         "city_before": doc.get("city_before"),
         "city_after": doc.get("city_after"),
-        "siting_status": (doc.get("siting_stats") or {}).get("status"),
-        "fleet_status": (doc.get("fleet_stats") or {}).get("status"),
+        "siting_status": plan.siting_stats.status,
+        "fleet_status": plan.fleet_stats.status,
+        "valid": check.ok,
+        "violations": check.messages[:20],
     }
     body = _dumps(doc)
     ctx.report(0.97, "drawing the map layers")

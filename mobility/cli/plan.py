@@ -131,6 +131,7 @@ def register(app: typer.Typer) -> None:
         """Place new stations and spread the fleet for SCENARIO; write plan.json, plan.geojson and maps."""
         from mobility.export.plans import plan_feature_collection
         from mobility.placement.pipeline import plan_expansion
+        from mobility.placement.validate import validate_plan
         from mobility.scenario.expansion import load_scenario
 
         check_out_dir(out)
@@ -148,6 +149,7 @@ def register(app: typer.Typer) -> None:
                 progress=progress,
                 simulate=simulate,
             )
+        check = validate_plan(plan, sc)  # independent of the planner (mobility.placement.validate)
         with staged_files(out) as stage:  # the plan's files as one set: all of them or none
             written = [
                 atomic_write_json(stage / "plan.json", plan.to_dict()),
@@ -160,6 +162,8 @@ def register(app: typer.Typer) -> None:
                     written += write_default_maps(plan, stage, data_dir=data_dir)
         files = [out / p.name for p in written]
         summary = _summary(plan) | {
+            "valid": check.ok,
+            "violations": check.messages[:20],
             "out": str(out),
             "files": [str(p) for p in files],
             "seconds": round(time.perf_counter() - t0, 1),
@@ -217,6 +221,12 @@ def register(app: typer.Typer) -> None:
             f"{b.covered_population:,.0f} -> {a.covered_population:,.0f} (greedy {greedy:,.0f}); "
             f"fleet: {f.solver} {f.status}{fleet_gap}."
         )
+        if check.ok:
+            console.print("independent check (mobility.placement.validate): the plan meets its scenario.")
+        else:
+            err_console.print(f"independent check: {len(check.violations)} violations of the scenario")
+            for message in check.messages[:20]:
+                err_console.print(f"  {message}")
         if plan.simulation is not None:
             sim = plan.simulation
             sb, sa = sim.before.figures.served_share, sim.after.figures.served_share

@@ -142,6 +142,7 @@ def test_scenario_and_rebalancing_over_http(stack: dict[str, Any], data_dir: Pat
         done = _poll(c, scen_loc, keys["planner"], 300)
         assert done["status"] == "succeeded", done
         assert done["kpis"]["new_stations"] > 0
+        assert done["kpis"]["valid"] is True, done["kpis"]["violations"]  # mobility.placement.validate
         # the job drew the plan's map layers as it finished: the first visitor does not wait for them
         with contextlib.closing(sqlite3.connect(stack["tmp"] / "e2e.sqlite")) as db:
             rows = db.execute("SELECT name FROM job_artifacts WHERE job_id = ?", (done["id"],)).fetchall()

@@ -567,3 +567,32 @@ def test_an_uploaded_baseline_is_the_plan_s_existing_stations() -> None:
         ("ST-1", "not a record", "one of baseline.station_records"),
         ("ST-0", 12, 13),
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broken", [False, True])
+def test_mobility_plan_reports_the_independent_check(
+    plan_30k: Plan, sc_30k: ExpansionScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: bool
+) -> None:
+    """``mobility plan`` runs the validator on the plan it writes: ``valid`` and the violations in
+    ``--json`` (the solve replaced by the real plan of this module, moved onto another station
+    when ``broken``)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    import mobility.placement.pipeline as pipeline
+    from mobility.cli import app
+
+    plan = plan_30k
+    if broken:
+        doc, _ = _onto_new(copy.deepcopy(plan_30k.to_dict()), sc_30k)
+        plan = Plan.from_dict(doc)
+    monkeypatch.setattr(pipeline, "plan_expansion", lambda *a, **k: (plan, None))
+    out = tmp_path / "out"
+    argv = ["plan", str(SCENARIOS / "seoul-2019-30k.yaml"), "--out", str(out), "--no-maps", "--json"]
+    r = CliRunner().invoke(app, argv)
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["valid"] is (not broken)
+    assert [m.split(":")[0] for m in summary["violations"]] == (["spacing.min_m"] if broken else [])
