@@ -68,29 +68,45 @@ def _fleet_sweep_schema() -> dict[str, Any]:
     return sweep_json_schema()
 
 
+def _morning_schema() -> dict[str, Any]:
+    from mobility.simulation.morning import morning_json_schema
+
+    return morning_json_schema()
+
+
 @dataclass(frozen=True)
 class Document:
-    """The main result of a job kind: the ``artifact`` its route serves, the ``component`` its
-    generated ``schema`` is stored as, and ``alternatives``: other documents the same route may
-    send, each a ``(component, schema)`` pair as well (documented with ``anyOf``)."""
+    """A result document of a job ``kind``: the ``artifact`` its route serves, the ``component``
+    its generated ``schema`` is stored as, ``alternatives``: other documents the same route may
+    send, each a ``(component, schema)`` pair as well (documented with ``anyOf``), and the
+    representations the route offers (``formats``: registered under that name in
+    :mod:`api.formats`; default the kind's)."""
 
+    kind: str
     artifact: str
     component: str
     schema: Callable[[], dict[str, Any]]
     alternatives: list[tuple[str, Callable[[], dict[str, Any]]]] = field(default_factory=list)
+    formats: str | None = None
 
 
-DOCUMENTS: dict[str, Document] = {
-    "scenario": Document("plan", "Plan", _plan_schema),
-    "rebalancing": Document("routes", "RebalancingPlan", _routes_schema),
-    "sweep": Document("sweep", "Sweep", _sweep_schema),
+DOCUMENTS: list[Document] = [
+    Document("scenario", "plan", "Plan", _plan_schema),
+    Document("rebalancing", "routes", "RebalancingPlan", _routes_schema),
+    Document("rebalancing", "morning", "MorningAfter", _morning_schema, formats="morning"),
+    Document("sweep", "sweep", "Sweep", _sweep_schema),
     # a simulation with `fleet` is a fleet sweep (`sweep.json` of `mobility simulate sweep`),
     # not the plan's `Sweep`
-    "simulation": Document(
-        "result", "SimulationResult", _simulation_schema, [("SimulationSweep", _fleet_sweep_schema)]
+    Document(
+        "simulation",
+        "result",
+        "SimulationResult",
+        _simulation_schema,
+        [("SimulationSweep", _fleet_sweep_schema)],
     ),
-}
-"""The result document of each job kind, by kind (the keys of :data:`JOB_BASES`)."""
+]
+"""The result documents of the job kinds (the keys of :data:`JOB_BASES`): each kind's main one,
+and a rebalancing run's morning after (``morning_after`` in its request)."""
 
 
 HEADERS = {
@@ -171,15 +187,15 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
             answer = operation["responses"]["422"]
             answer["content"] = copy.deepcopy(ERROR_BODY)
             answer["description"] = "Invalid request: `errors` names each invalid field and its problem."
-    for kind, document in DOCUMENTS.items():
-        path = f"{JOB_BASES[kind]}/{{job_id}}/{document.artifact}"
+    for document in DOCUMENTS:
+        path = f"{JOB_BASES[document.kind]}/{{job_id}}/{document.artifact}"
         operation = doc["paths"][path]["get"]  # KeyError: the route moved; DOCUMENTS must follow
         refs = [
             add_schema(schemas, component, schema())
             for component, schema in [(document.component, document.schema), *document.alternatives]
         ]
         json_schema = {"anyOf": refs} if len(refs) > 1 else refs[0]
-        _artifact_answers(operation, kind, json_schema)
+        _artifact_answers(operation, document.formats or document.kind, json_schema)
     for operation in _operations(doc):
         _declare_headers(operation.get("responses", {}))
     for name in UNUSED_IF_UNREFERENCED:

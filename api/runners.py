@@ -28,7 +28,9 @@ from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
 if TYPE_CHECKING:
     from mobility.provenance import Provenance
+    from mobility.rebalancing.plan import RebalancingPlan
     from mobility.rebalancing.problem import RebalancingProblem
+    from mobility.simulation.morning import MorningAfter
 
 log = logging.getLogger("mobility.api.runners")
 
@@ -164,11 +166,65 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     }
     maps, note = _night_maps(doc, problem, ctx)
     result: dict[str, Any] = {"kpis": kpis, "links": {"routes": "routes"}}
-    notes = [n for n in (travel.note, note) if n]  # straight lines instead of streets; no maps
+    artifacts = {"routes": ("application/json", _dumps(doc)), **maps}
+    morning, morning_note = _morning(inputs, problem, plan, params.seed, ctx)
+    if morning is not None:
+        artifacts["morning"] = ("application/json", _dumps(morning.model_dump(mode="json")))
+        result["links"]["morning"] = "morning"
+        kpis["morning_after"] = {row["method"]: row for row in morning.table()}
+    notes = [n for n in (travel.note, note, morning_note) if n]  # straight lines; no maps; ...
     if notes:
         result["notes"] = notes
         ctx.report(0.99, "; ".join(notes))
-    return JobOutput(result=result, artifacts={"routes": ("application/json", _dumps(doc)), **maps})
+    return JobOutput(result=result, artifacts=artifacts)
+
+
+MORNING_SECONDS = 20.0
+"""Time left that simulating the morning after needs at least (the real night at 10
+replications: about 10 s): with less, the routes are stored without it and the run says so."""
+
+
+def _morning(
+    inputs: dict[str, Any], problem: RebalancingProblem, plan: RebalancingPlan, seed: int, ctx: JobContext
+) -> tuple[MorningAfter | None, str | None]:
+    """The morning after the night (``morning.json``), as ``mobility rebalance`` simulates it
+    (:func:`mobility.simulation.morning.morning_after`: no rebalancing, the greedy dispatcher and
+    these routes), when the request asks for it (``morning_after``); else ``None``. With fewer
+    than :data:`MORNING_SECONDS` left, ``None`` and a note saying so.
+
+    Raises
+    ------
+    JobCancelledError
+        The job was cancelled while it solved (checked before simulating).
+    """
+    asked = inputs.get("morning_after")
+    if asked is None:
+        return None, None
+    if ctx.stop_event.is_set():
+        raise JobCancelledError("cancelled before simulating the morning after")
+    if ctx.remaining() < MORNING_SECONDS:
+        return None, f"{ctx.remaining():.1f} s left after solving: the morning after was not simulated"
+    from mobility.rebalancing.baselines import greedy_dispatch
+    from mobility.rebalancing.night import snapshot_stations
+    from mobility.rebalancing.snapshot import StatusSnapshot
+    from mobility.simulation.morning import morning_after
+
+    ctx.report(0.98, "simulating the morning after (none, greedy, these routes)")
+    snapshot = StatusSnapshot.model_validate(inputs["snapshot"])
+    _snap, stations, _report = snapshot_stations(snapshot)
+    night = asked.get("night") or snapshot.date
+    greedy = greedy_dispatch(problem, seed=seed)
+    morning = morning_after(
+        stations,
+        problem.bikes,
+        {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
+        night=str(night),
+        profiles=None,
+        replications=int(asked.get("replications", 10)),
+        seed=seed,
+        provenance=plan.provenance,
+    )
+    return morning, None
 
 
 def run_provenance(inputs: dict[str, Any], travel: TruckTravel, seed: int) -> Provenance:

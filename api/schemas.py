@@ -426,6 +426,11 @@ class JobInfo(BaseModel):
     attempts: int
     time_limit: float
     kpis: dict[str, Any] | None = Field(default=None, description="Key figures, once succeeded.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What a succeeded job's result must be read with: travel on straight lines "
+        "because the street network is missing, maps or the morning after left out for lack of time.",
+    )
     error: JobError | None = Field(default=None, description="Why it failed, once failed.")
     links: dict[str, str] = Field(default_factory=dict)
 
@@ -604,6 +609,22 @@ class RebalancingOptions(_Strict):
         return warn_renamed(data, {"speed_kmh": "speed_kph"}, "options")
 
 
+MORNING_DATE = "the night's date YYYY-MM-DD (the evening of the snapshot), as the snapshot gives none"
+"""What ``morning_after.night`` must be when the run's snapshot has no ``date``."""
+
+
+class MorningAfterRequest(_Strict):
+    """Simulate the morning after the night (``morning.json``, as ``mobility rebalance`` does):
+    riders lost at empty stations and finding full docks until 10:00 with no rebalancing, the
+    greedy dispatcher and the run's routes, each over ``replications`` simulated mornings."""
+
+    replications: int = Field(default=10, ge=1, le=100, description="Simulated mornings per method.")
+    night: date | None = Field(
+        default=None,
+        description="The night's date (the evening of the snapshot); default the snapshot's `date`.",
+    )
+
+
 class RebalancingRunRequest(_Strict):
     """A nightly rebalancing run: a snapshot (inline or stored) and the fleet.
 
@@ -622,6 +643,11 @@ class RebalancingRunRequest(_Strict):
     time_limit: float | None = Field(default=None, gt=0, le=MAX_TIME_LIMIT, description="Solver seconds.")
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     options: RebalancingOptions = Field(default_factory=RebalancingOptions)
+    morning_after: MorningAfterRequest | None = Field(
+        default=None,
+        description="Also simulate the morning after (`morning.json`, link `morning`); the demand "
+        "profiles of the server's data match the stations by number, then by station id.",
+    )
 
     @model_validator(mode="after")
     def _one_snapshot(self) -> RebalancingRunRequest:
@@ -629,7 +655,14 @@ class RebalancingRunRequest(_Strict):
             given = ["snapshot", "snapshot_id"] if self.snapshot is not None else None
             expected = "exactly one of snapshot (inline) and snapshot_id (stored)"
             raise located((), problem("snapshot_source", given, expected), given)
+        if self.snapshot is not None and self.snapshot.date is None and self.morning_undated:
+            raise located(("morning_after", "night"), problem("missing", None, MORNING_DATE), None)
         return self
+
+    @property
+    def morning_undated(self) -> bool:
+        """A morning after is asked for without a date of its own (the snapshot's must say it)."""
+        return self.morning_after is not None and self.morning_after.night is None
 
 
 SIMULATION_EXAMPLE: dict[str, Any] = {

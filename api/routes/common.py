@@ -219,6 +219,7 @@ def job_info(job: Job, base: str) -> JobInfo:
         job,
         name=(job.inputs or {}).get("name"),
         kpis=result.get("kpis") if job.status == "succeeded" else None,
+        notes=[str(n) for n in result.get("notes") or ()] if job.status == "succeeded" else [],
         error=JobError(**{k: v for k, v in job.error.items() if k in ("type", "message", "field")})
         if job.error and job.status in ("failed", "cancelled")
         else None,
@@ -551,10 +552,12 @@ def add_job_routes(
     )(cancel_route)
 
 
-def add_artifact_route(router: APIRouter, kind: str, artifact: str, *, summary: str, doc: str) -> None:
+def add_artifact_route(
+    router: APIRouter, kind: str, artifact: str, *, summary: str, doc: str, formats: str | None = None
+) -> None:
     """``GET {base}/{job_id}/{artifact}`` (operation ``get_{artifact}``): the stored ``artifact`` of a
-    succeeded ``kind`` job as JSON, GeoJSON or CSV (read role; :func:`serve_artifact`), saved as
-    ``{artifact}-{job id[:12]}``."""
+    succeeded ``kind`` job in the representations registered for ``formats`` (default: ``kind``'s,
+    JSON, GeoJSON or CSV; read role; :func:`serve_artifact`), saved as ``{artifact}-{job id[:12]}``."""
 
     async def artifact_route(
         request: Request,
@@ -569,6 +572,7 @@ def add_artifact_route(router: APIRouter, kind: str, artifact: str, *, summary: 
             artifact=artifact,
             fmt=format,
             filename=f"{artifact}-{job_id[:12]}",
+            formats=formats,
         )
 
     artifact_route.__doc__ = doc
@@ -657,13 +661,21 @@ def not_acceptable(kind: str, fmt: str | None) -> HTTPException:
 
 
 async def serve_artifact(
-    request: Request, *, kind: str, job_id: str, artifact: str, fmt: str | None, filename: str
+    request: Request,
+    *,
+    kind: str,
+    job_id: str,
+    artifact: str,
+    fmt: str | None,
+    filename: str,
+    formats: str | None = None,
 ) -> Response:
-    """Serve a stored artifact in the negotiated format (:func:`api.formats.negotiate`; 406 when
-    none fits), from memory after the first read; ETag/304, gzip (:func:`send_bytes`)."""
-    f = negotiate(kind, fmt, request.headers.get("accept"))
+    """Serve a stored artifact of a ``kind`` job in the negotiated format among ``formats``'s
+    (default ``kind``'s; :func:`api.formats.negotiate`; 406 when none fits), from memory after the
+    first read; ETag/304, gzip (:func:`send_bytes`)."""
+    f = negotiate(formats or kind, fmt, request.headers.get("accept"))
     if f is None:
-        raise not_acceptable(kind, fmt)
+        raise not_acceptable(formats or kind, fmt)
     cache: ArtifactCache = request.app.state.artifact_cache
     key = (job_id, artifact, f.name)
     if len(job_id) > 64:

@@ -11,8 +11,10 @@ from fastapi.exceptions import RequestValidationError
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
+from api.formats import register_format
 from api.routes.common import (
     CSV_BODY,
+    FieldError,
     IdempotencyKey,
     accepted_response,
     add_artifact_route,
@@ -31,6 +33,7 @@ from api.routes.common import (
 )
 from api.routes.data import station_table
 from api.schemas import (
+    MORNING_DATE,
     REBALANCING_EXAMPLE,
     Accepted,
     RebalancingRunRequest,
@@ -214,6 +217,8 @@ def submit_run(
     body["time_limit"] = limit
     if run.snapshot_id is not None:
         body["snapshot"] = stored_input(request, Snapshot, run.snapshot_id, "body.snapshot_id").data
+        if run.morning_undated and body["snapshot"].get("date") is None:
+            raise FieldError("body.morning_after.night", f"missing; expected {MORNING_DATE}")
     return submit_job(
         request,
         response,
@@ -241,4 +246,16 @@ add_artifact_route(
     "routes",
     summary="Truck routes as JSON, GeoJSON or a CSV route sheet",
     doc="The ``routes.json`` document of the run, or its GeoJSON / CSV route sheet.",
+)
+
+register_format("morning", "json", "application/json", lambda body: body, "json")
+add_artifact_route(
+    router,
+    "rebalancing",
+    "morning",
+    summary="The simulated morning after the run's night (JSON)",
+    doc="The ``morning.json`` document of a run submitted with ``morning_after``: riders lost at "
+    "empty stations and finding full docks until 10:00, with no rebalancing, the greedy dispatcher "
+    "and the run's routes (404 when the run did not simulate it).",
+    formats="morning",
 )

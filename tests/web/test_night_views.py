@@ -117,6 +117,49 @@ def test_the_night_s_figures_map_and_sheets_say_what_they_count(server: dict[str
     assert page.errors == []
 
 
+def _morning_row(method: str, moved: int, lost: float, full: float) -> dict[str, Any]:
+    return {
+        "method": method, "bikes_moved": moved, "lost_empty": lost, "lost_empty_low": lost - 2,
+        "lost_empty_high": lost + 2, "full_arrivals": full, "window_simulated": 0.0,
+        "window_predicted": 0.0, "station_mae": 0.0, "station_correlation": None,
+    }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_run_with_the_morning_after_shows_the_riders_it_buys(
+    server: dict[str, Any], browser: Any, tmp_path: Any
+) -> None:
+    """A run submitted with ``morning_after``: the simulated riders per method (the run's
+    ``kpis.morning_after``) beside the target-band table, and the run's notes."""
+    kpis = {
+        "morning_after": {
+            "no rebalancing": _morning_row("no rebalancing", 0, 56.0, 1021.0),
+            "greedy dispatcher": _morning_row("greedy dispatcher", 380, 46.0, 700.0),
+            "ours": _morning_row("ours", 412, 36.0, 593.0),
+        }
+    }
+    note = "drive times on straight lines: the street network is missing on this server"
+    _stub(
+        page := new_page(browser, DESKTOP),
+        f"/v1/rebalancing/runs/{RUN}",
+        _job(RUN, "succeeded", 1.0, kpis=kpis, notes=[note]),
+    )
+    _stub(page, f"/v1/rebalancing/runs/{RUN}/routes", ROUTES)
+    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{RUN}")
+    page.wait_for_selector("#route-map[data-ready=true]")
+    rows = [r.inner_text().split("\t") for r in page.locator("#simulated-morning tbody tr").all()]
+    assert rows == [
+        ["No trucks", "0", "56 (54–58)", "1,021"],
+        ["Greedy dispatcher", "380", "46 (44–48)", "700"],
+        ["Tonight's routes", "412", "36 (34–38)", "593"],
+    ]
+    assert "riders until 10:00" in page.inner_text("#simulated-morning caption")
+    assert page.inner_text(".run-note") == note
+    page.screenshot(path=str(tmp_path / "morning.png"), full_page=True)
+    assert axe_serious(page) == []
+    assert page.errors == []
+
+
 @pytest.mark.slow
 def test_a_solve_without_a_fraction_shows_an_indeterminate_bar_and_the_time(
     server: dict[str, Any], browser: Any

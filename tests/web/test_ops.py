@@ -115,6 +115,12 @@ def test_night_from_status_csv_to_printed_route_sheets(
     assert csv_snap["bikes"] == bikes and f"{bikes:,} bikes" in page.inner_text("#status-summary")
     page.select_option("#f-options-network", "straight")
     page.fill("#f-time_limit", "5")
+    # the morning after, simulated: the night's date is today's unless changed
+    assert page.input_value("#f-morning_after-night") == time.strftime("%Y-%m-%d", time.gmtime())
+    assert "Morning after" in page.inner_text("#f-morning_after legend")
+    page.fill("#f-morning_after-night", "2023-06-13")
+    page.fill("#f-morning_after-replications", "3")
+    page.check("#simulate-morning")
     assert axe_serious(page) == []
 
     # A bad value first: the API's message beside the field.
@@ -135,6 +141,9 @@ def test_night_from_status_csv_to_printed_route_sheets(
     assert_not_blank(page.locator("#route-map").screenshot(), shots / "night-routes-1280.png")
     cells = [c.inner_text() for c in page.locator("#morning-after tbody td").all()]
     empty_before, empty_after = int(cells[0]), int(cells[1])
+    simulated = [r.locator("th").inner_text() for r in page.locator("#simulated-morning tbody tr").all()]
+    assert simulated == ["No trucks", "Greedy dispatcher", "Tonight's routes"]
+    page.locator("#simulated-morning").screenshot(path=str(shots / "night-morning-simulated-1280.png"))
     assert empty_before == N_STATIONS // 2 and empty_after < empty_before
     trucks = page.locator("aside details").count()  # one per truck on the road
     assert trucks >= 1

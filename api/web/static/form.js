@@ -66,7 +66,9 @@ export function buildForm(container, schema, doc, value, opts = {}) {
     if (s.type === 'object' && s.properties) {
       const fs = document.createElement('fieldset');
       fs.id = id;
-      const legend = label(name, raw.$ref ? {} : s);
+      // a nested model's own title is its class name: the field's (pydantic's title of the
+      // property, on an optional one beside its anyOf) or its name reads better
+      const legend = label(name, raw.$ref ? {} : raw.anyOf ? raw : s);
       fs.innerHTML = `<legend>${esc(legend.charAt(0).toUpperCase() + legend.slice(1))}</legend>` +
         (s.description ? `<p class="hint">${esc(firstLine(s.description))}</p>` : '');
       parent.append(fs);

@@ -70,11 +70,12 @@ async function uploadStatus(file, errSlot, summary) {
 /** Tonight's run: the status (CSV upload or stored snapshot) and the run's fields from the API schema. */
 export async function newView(el, _m, params) {
   const [doc, snaps] = await Promise.all([openApi(), api('/v1/rebalancing/snapshots?limit=100')]);
-  let value = { name: `night ${new Date().toISOString().slice(0, 10)}` };
+  const today = new Date().toISOString().slice(0, 10);
+  let value = { name: `night ${today}`, morning_after: { night: today } };
   const from = params.get('from');
   if (from) {
     const s = (await api('/v1/web/scenarios')).find((x) => x.file === from);
-    if (s) value = { ...s.body, name: value.name };
+    if (s) value = { ...s.body, name: value.name, morning_after: value.morning_after };
   }
   el.innerHTML = `
     <h2>Plan tonight</h2>
@@ -91,6 +92,9 @@ export async function newView(el, _m, params) {
           </select><p class="error" id="f-snapshot_id-err" aria-live="polite"></p></div>
       </fieldset>
       <div id="run-fields"></div>
+      <div class="field"><label for="simulate-morning"><input id="simulate-morning" type="checkbox">
+        Also simulate the morning after: riders lost at empty stations and finding full docks until 10:00,
+        with no trucks, the greedy dispatcher and tonight's routes (Morning After above: how many mornings, and the night's date)</label></div>
       <div class="actions"><button type="submit" class="primary" id="submit-night">Submit tonight's run</button></div>
     </form>`;
   const form = buildForm(el.querySelector('#run-fields'), doc.components.schemas.RebalancingRunRequest, doc, value,
@@ -113,6 +117,8 @@ export async function newView(el, _m, params) {
     ev.preventDefault();
     const body = form.read();
     if (!body) return;
+    if (/** @type {HTMLInputElement} */ (el.querySelector('#simulate-morning')).checked) body.morning_after ??= {};
+    else delete body.morning_after;
     const sid = /** @type {HTMLSelectElement} */ (el.querySelector('#f-snapshot_id')).value;
     if (!sid && !uploaded) { // checked here: the API's answer would name its own fields, not this form's
       snapErr.textContent = "Choose tonight's status CSV or a stored snapshot";
@@ -168,6 +174,8 @@ export async function runView(el, [id], params, alive) {
           <tbody><tr id="below-band"><th scope="row">Stations below their target band</th><td>${fmt(t.stations_empty_before)}</td><td>${fmt(t.stations_empty_after)}</td></tr>
           <tr id="above-band"><th scope="row">Stations above their target band</th><td>${fmt(t.stations_full_before)}</td><td>${fmt(t.stations_full_after)}</td></tr>
           <tr id="outside-band"><th scope="row">Bikes outside the target bands</th><td>${fmt(t.dissatisfaction_before, 1)}</td><td>${fmt(t.dissatisfaction_after, 1)}</td></tr></tbody></table></div>
+        ${morningTable(info.kpis && info.kpis.morning_after)}
+        ${(info.notes || []).map((n) => `<p class="hint run-note">${esc(n)}</p>`).join('')}
         <p id="moved">${fmt(t.bikes_moved)} ${plural(t.bikes_moved, 'bike', 'bikes')} moved by ${fmt(t.trucks_used)} ${plural(t.trucks_used, 'truck', 'trucks')} over ${fmt(t.km, 1)} km.</p>
         ${routes.still_empty.length ? `<p>Still below their target band: ${routes.still_empty.map(esc).join(', ')}</p>` : ''}
         ${routes.still_full.length ? `<p>Still above their target band: ${routes.still_full.map(esc).join(', ')}</p>` : ''}
@@ -183,6 +191,24 @@ export async function runView(el, [id], params, alive) {
   await drawRoutes(map, routes);
   window.__maps = { routes: map }; // for the browser tests and the console
   el.querySelector('#route-map').dataset.ready = 'true';
+}
+
+const METHOD_NAMES = { 'no rebalancing': 'No trucks', 'greedy dispatcher': 'Greedy dispatcher', ours: "Tonight's routes" };
+
+/**
+ * The simulated morning after (the run's `kpis.morning_after`, one row per method of
+ * `morning.json`), or nothing when the run was not asked for it.
+ * @param {Record<string, any> | undefined} rows
+ */
+function morningTable(rows) {
+  if (!rows) return '';
+  const body = Object.values(rows).map((r) => `<tr><th scope="row">${esc(METHOD_NAMES[r.method] || r.method)}</th>
+    <td>${fmt(r.bikes_moved)}</td><td>${fmt(r.lost_empty, 1)} <small>(${fmt(r.lost_empty_low, 1)}–${fmt(r.lost_empty_high, 1)})</small></td>
+    <td>${fmt(r.full_arrivals, 1)}</td></tr>`).join('');
+  return `<div class="table-wrap" tabindex="0"><table class="data" id="simulated-morning"><caption>The morning after, simulated:
+    riders until 10:00 (mean of the simulated mornings, 95 % interval)</caption>
+    <thead><tr><th scope="col">Trucks</th><th scope="col">Bikes moved</th><th scope="col">Lost at empty stations</th>
+    <th scope="col">Finding full docks</th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 /** One printable sheet per truck: Korean names, big type, address and quantity. */
