@@ -22,6 +22,7 @@ of that name already exists with other content), and their ``$ref``\\ s point th
 from __future__ import annotations
 
 import copy
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,40 +39,17 @@ UNUSED_IF_UNREFERENCED = ("HTTPValidationError", "ValidationError")
 """FastAPI's own 422 models: the app never sends them."""
 
 
-def _plan_schema() -> dict[str, Any]:
-    from mobility.placement.plan import plan_json_schema
+def generated(ref: str) -> Callable[[], dict[str, Any]]:
+    """The schema generator ``"module:function"`` (e.g. ``"mobility.placement.plan:plan_json_schema"``),
+    imported when the document is first asked for: a library module loads only when its schema is
+    generated, not when the app starts."""
 
-    return plan_json_schema()
+    def schema() -> dict[str, Any]:
+        module, _, name = ref.partition(":")
+        made: dict[str, Any] = getattr(importlib.import_module(module), name)()
+        return made
 
-
-def _routes_schema() -> dict[str, Any]:
-    from mobility.rebalancing.plan import routes_json_schema
-
-    return routes_json_schema()
-
-
-def _sweep_schema() -> dict[str, Any]:
-    from mobility.placement.sweep import sweep_json_schema
-
-    return sweep_json_schema()
-
-
-def _simulation_schema() -> dict[str, Any]:
-    from mobility.simulation.result import simulation_json_schema
-
-    return simulation_json_schema()
-
-
-def _fleet_sweep_schema() -> dict[str, Any]:
-    from mobility.simulation.sweep import sweep_json_schema
-
-    return sweep_json_schema()
-
-
-def _morning_schema() -> dict[str, Any]:
-    from mobility.simulation.morning import morning_json_schema
-
-    return morning_json_schema()
+    return schema
 
 
 @dataclass(frozen=True)
@@ -91,18 +69,26 @@ class Document:
 
 
 DOCUMENTS: list[Document] = [
-    Document("scenario", "plan", "Plan", _plan_schema),
-    Document("rebalancing", "routes", "RebalancingPlan", _routes_schema),
-    Document("rebalancing", "morning", "MorningAfter", _morning_schema, formats="morning"),
-    Document("sweep", "sweep", "Sweep", _sweep_schema),
+    Document("scenario", "plan", "Plan", generated("mobility.placement.plan:plan_json_schema")),
+    Document(
+        "rebalancing", "routes", "RebalancingPlan", generated("mobility.rebalancing.plan:routes_json_schema")
+    ),
+    Document(
+        "rebalancing",
+        "morning",
+        "MorningAfter",
+        generated("mobility.simulation.morning:morning_json_schema"),
+        formats="morning",
+    ),
+    Document("sweep", "sweep", "Sweep", generated("mobility.placement.sweep:sweep_json_schema")),
     # a simulation with `fleet` is a fleet sweep (`sweep.json` of `mobility simulate sweep`),
     # not the plan's `Sweep`
     Document(
         "simulation",
         "result",
         "SimulationResult",
-        _simulation_schema,
-        [("SimulationSweep", _fleet_sweep_schema)],
+        generated("mobility.simulation.result:simulation_json_schema"),
+        [("SimulationSweep", generated("mobility.simulation.sweep:sweep_json_schema"))],
     ),
 ]
 """The result documents of the job kinds (the keys of :data:`JOB_BASES`): each kind's main one,
