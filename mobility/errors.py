@@ -6,7 +6,8 @@ The CLI turns :class:`MobilityError` into a one-line message and exit code 2; th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 
@@ -117,3 +118,16 @@ def cut_text(text: str) -> str:
     """``text`` cut to :data:`SHOWN_CHARS` characters, ``...`` at the end when cut: how a message
     quotes a value or a key that came from the caller."""
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
+@contextlib.contextmanager
+def given_as(field: str, *, argument: str) -> Iterator[None]:
+    """An :class:`InputError` about a library function's ``argument`` (``source``) raised inside the
+    block is re-raised about the ``field`` the user gave it in (``coverage.network``), with the same
+    value and expectation; any other error passes unchanged."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.field != argument:
+            raise
+        raise InputError(field, exc.value, exc.expected) from exc

@@ -35,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from mobility.errors import DataNotFoundError, InfeasibleError, InputError, StopRequested
+from mobility.errors import DataNotFoundError, InfeasibleError, InputError, StopRequested, given_as
 from mobility.placement.candidates import (
     CandidateSites,
     DemandPoints,
@@ -458,7 +458,8 @@ def build_inputs(
     )
 
     progress("walking network")
-    pnet = profiled(sc.coverage.network, "walk", data_dir)
+    with given_as("coverage.network", argument="source"):  # a misspelt name is the scenario's
+        pnet = profiled(sc.coverage.network, "walk", data_dir)
     src = pnet.net.info.get("source_path")
     if src:
         datasets["network"] = Path(str(src))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from mobility.errors import given_as
 from mobility.provenance import Provenance
 from mobility.quality import QualityReport
 from mobility.rebalancing.build import assemble_stations, problem_from_scenario
@@ -48,16 +49,17 @@ def _day_type(date: dt.date) -> str:
 def _travel(scn: NightlyScenario, lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -> TruckTravel:
     """Truck travel over depots + stations as the scenario's ``network`` section asks."""
     ns = scn.network
-    return truck_travel(
-        lon,
-        lat,
-        source=ns.source,
-        profile=ns.profile,
-        straight_speed_kph=ns.straight_speed_kph,
-        straight_detour=ns.straight_detour,
-        fallback_to_straight=ns.fallback_to_straight,
-        data_dir=data_dir,
-    )
+    with given_as("network.source", argument="source"):  # a misspelt name is the scenario's
+        return truck_travel(
+            lon,
+            lat,
+            source=ns.source,
+            profile=ns.profile,
+            straight_speed_kph=ns.straight_speed_kph,
+            straight_detour=ns.straight_detour,
+            fallback_to_straight=ns.fallback_to_straight,
+            data_dir=data_dir,
+        )
 
 
 @dataclass
