@@ -30,6 +30,8 @@ from pydantic_core import PydanticCustomError, core_schema
 from mobility.errors import InputError
 from mobility.rebalancing.snapshot import MAX_COUNT, StationStatus, StatusSnapshot
 from mobility.scenario.expansion import (
+    FIRST_DAY,
+    LAST_DAY,
     MAX_BASELINE_STATIONS,
     Areas,
     Baseline,
@@ -48,8 +50,9 @@ from mobility.scenario.reading import (
     MAX_TIME_LIMIT,
     Section,
     check_depot_refs,
+    check_distinct,
     check_distinct_ids,
-    check_once,
+    check_exactly_one,
     located,
     problem,
     renamed,
@@ -252,16 +255,14 @@ class ApiBaseline(Baseline):
 
     @model_validator(mode="after")
     def _one_source(self) -> ApiBaseline:
-        given = [
-            k for k in ("stations", "station_records", "station_list_id") if getattr(self, k) is not None
-        ]
-        if len(given) != 1:
-            expected = (
-                "exactly one of stations (a published vintage), station_records (the stations) "
-                "and station_list_id (a stored list)"
-            )
-            raise located((), problem("baseline_source", given, expected), given)
-        check_unique_ids(self.station_records or (), "station_records")
+        """The library's rule (it replaces the parent's check) with the stored list as a third source."""
+        expected = (
+            "exactly one of stations (a published vintage), station_records (the stations) "
+            "and station_list_id (a stored list)"
+        )
+        check_exactly_one(
+            self, ("stations", "station_records", "station_list_id"), "baseline_source", expected
+        )
         return self
 
 
@@ -365,8 +366,8 @@ class SweepRequest(_Strict):
 
     @model_validator(mode="after")
     def _one_axis(self) -> SweepRequest:
-        if (self.new_stations is None) == (self.budget is None):
-            raise ValueError("give exactly one of new_stations or budget")
+        expected = "exactly one of new_stations (station counts) and budget (budget totals)"
+        check_exactly_one(self, ("new_stations", "budget"), "sweep_axis", expected)
         if self.budget is not None and self.scenario.budget is None:
             expected = "no budget range: the scenario has no budget section (sweep new_stations)"
             raise located(("budget",), problem("no_budget", self.budget, expected), self.budget)
@@ -489,7 +490,7 @@ class SnapshotIn(StatusSnapshot):
     def _unique(cls, stations: tuple[StationStatus, ...]) -> tuple[StationStatus, ...]:
         """The library's rule (one row per station), with the 422 naming the repeated row
         (``body.stations.1.station_id``) rather than the list (it replaces the parent's check)."""
-        check_once(
+        check_distinct(
             [s.key for s in stations],
             "station_id",
             "duplicate_station",
@@ -651,10 +652,8 @@ class RebalancingRunRequest(_Strict):
 
     @model_validator(mode="after")
     def _one_snapshot(self) -> RebalancingRunRequest:
-        if (self.snapshot is None) == (self.snapshot_id is None):
-            given = ["snapshot", "snapshot_id"] if self.snapshot is not None else None
-            expected = "exactly one of snapshot (inline) and snapshot_id (stored)"
-            raise located((), problem("snapshot_source", given, expected), given)
+        expected = "exactly one of snapshot (inline) and snapshot_id (stored)"
+        check_exactly_one(self, ("snapshot", "snapshot_id"), "snapshot_source", expected)
         if self.snapshot is not None and self.snapshot.date is None and self.morning_undated:
             raise located(("morning_after", "night"), problem("missing", None, MORNING_DATE), None)
         return self
@@ -739,13 +738,9 @@ class SimulationRequest(_Strict):
         description="A succeeded job of POST /v1/rebalancing/runs whose routes are applied to the "
         "start inventory (the morning after; `mobility simulate --routes`).",
     )
-    day: date = Field(
-        ge=date(2019, 1, 1),
-        le=date(2025, 12, 31),
-        description="The simulated day (the demand model's range).",
-    )
+    day: date = Field(ge=FIRST_DAY, le=LAST_DAY, description="The simulated day (the demand model's range).")
     replications: int = Field(default=20, ge=1, le=1000, description="Simulated days.")
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     walk_radius_m: float = Field(
         default=500.0, ge=0, le=5000, description="A rider at an empty station walks this far for a bike."
     )
@@ -799,10 +794,11 @@ class StationListIn(_Strict):
     name: str = Field(default="station list", min_length=1, max_length=200)
     stations: list[BaselineStation] = Field(min_length=1, max_length=MAX_BASELINE_STATIONS)
 
-    @model_validator(mode="after")
-    def _unique(self) -> StationListIn:
-        check_unique_ids(self.stations, "stations")
-        return self
+    @field_validator("stations")
+    @classmethod
+    def _unique(cls, stations: list[BaselineStation]) -> list[BaselineStation]:
+        check_unique_ids(stations, "stations")
+        return stations
 
 
 class _StoredStationList(BaseModel):

@@ -43,7 +43,8 @@ from mobility.scenario.reading import (
     MAX_TIME_LIMIT,
     Section,
     calendar_date,
-    first_repeat,
+    check_distinct,
+    check_exactly_one,
     located,
     printable_name,
     problem,
@@ -93,15 +94,16 @@ class BaselineStation(Section):
 
 
 def check_unique_ids(records: Sequence[BaselineStation], field: str) -> None:
-    """Raise a ``ValueError`` (a :class:`~pydantic.ValidationError` located at
-    ``field.<i>.station_id``, :func:`~mobility.scenario.reading.located`) for the first station id
-    that repeats; call it from a validator of the model that holds ``field``."""
-    repeat = first_repeat(rec.station_id for rec in records)
-    if repeat is not None:
-        first, i = repeat
-        sid = records[i].station_id
-        expected = f"a station id used once ({field}[{first}] has it too)"
-        raise located((field, i, "station_id"), problem("duplicate_station", sid, expected), sid)
+    """A ``duplicate_station`` validation error at ``<i>.station_id`` for the first station id of
+    ``records`` that repeats (:func:`~mobility.scenario.reading.check_distinct`); call it from the
+    field validator of ``field``, the list of stations (``baseline.station_records.1.station_id:
+    got 'ST-1'; expected a station id used once (station_records[0] has it too)``)."""
+    check_distinct(
+        [rec.station_id for rec in records],
+        "station_id",
+        "duplicate_station",
+        lambda _, first, __: f"a station id used once ({field}[{first}] has it too)",
+    )
 
 
 class Baseline(Section):
@@ -124,13 +126,16 @@ class Baseline(Section):
     )
     bikes: int | None = Field(default=None, ge=0, le=MAX_FLEET)
 
+    @field_validator("station_records")
+    @classmethod
+    def _unique(cls, records: list[BaselineStation] | None) -> list[BaselineStation] | None:
+        check_unique_ids(records or (), "station_records")
+        return records
+
     @model_validator(mode="after")
     def _one_source(self) -> Baseline:
-        if (self.stations is None) == (self.station_records is None):
-            given = ["stations", "station_records"] if self.stations is not None else []
-            expected = "exactly one of stations (a vintage or file) and station_records (the stations)"
-            raise located((), problem("baseline_source", given, expected), given)
-        check_unique_ids(self.station_records or (), "station_records")
+        expected = "exactly one of stations (a vintage or file) and station_records (the stations)"
+        check_exactly_one(self, ("stations", "station_records"), "baseline_source", expected)
         return self
 
     @property
@@ -261,13 +266,13 @@ class Candidates(Section):
     )
 
 
-def _district_keys(v: object, handler: ValidatorFunctionWrapHandler, names: Sequence[str] | None) -> object:
-    """A mapping keyed by district validated by ``handler``, its keys in composed Hangul (NFC: a
-    name typed or pasted decomposed, NFD, is the same name) and, when ``names`` are given, each
-    one of them. Every problem is reported together: an unknown name (at the mapping), a name
+def _district_keys(
+    v: dict[object, object], handler: ValidatorFunctionWrapHandler, names: Sequence[str] | None
+) -> object:
+    """The mapping ``v`` keyed by district validated by ``handler``, its keys in composed Hangul
+    (NFC: a name typed or pasted decomposed, NFD, is the same name) and, when ``names`` are given,
+    each one of them. Every problem is reported together: an unknown name (at the mapping), a name
     given twice once decomposed, and the values ``handler`` refuses (at their keys)."""
-    if not isinstance(v, dict):
-        return handler(v)
 
     def at_mapping(kind: str, key: object, expected: str) -> InitErrorDetails:
         return InitErrorDetails(type=problem(kind, key, expected), loc=(), input=key)
@@ -280,8 +285,7 @@ def _district_keys(v: object, handler: ValidatorFunctionWrapHandler, names: Sequ
             twice = f"each district once ({name!r} is given twice, once in decomposed Hangul)"
             errors.append(at_mapping("duplicate_district", key, twice))
         given[name] = value
-    unknown = [k for k in given if k not in names] if names is not None else []
-    if unknown and names is not None:
+    if names is not None and (unknown := [k for k in given if k not in names]):
         known = f"a Seoul district (gu) name, one of {', '.join(names)}"
         errors.append(at_mapping("unknown_district", unknown[0], known))
     try:
@@ -302,10 +306,11 @@ class DistrictRules(Section):
     """Bikes per 10,000 residents floors by district (``gu``, Korean name as in the data).
 
     The keys of ``per_district`` and ``min_new_stations`` are read in composed Hangul (NFC), and
-    checked against the district names of the validation context (``{"districts": names}``:
-    :func:`load_scenario` gives Seoul's 25 gu, the API its published names) so that a misspelt
-    district is refused when the scenario is read, beside any bad value; without a context any
-    key is kept and the planner compares it with its data's districts.
+    checked against the district names of the validation context (``{"districts": names}``, or a
+    function that gives them, called only when a key is given: :func:`load_scenario` gives Seoul's
+    25 gu, the API its published names) so that a misspelt district is refused when the scenario
+    is read, beside any bad value; without a context any key is kept and the planner compares it
+    with its data's districts.
     """
 
     min_bikes_per_10k: NonNegFloat | None = None
@@ -315,13 +320,17 @@ class DistrictRules(Section):
     @field_validator("per_district", "min_new_stations", mode="wrap")
     @classmethod
     def _districts(cls, v: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> object:
+        if not isinstance(v, dict) or not v:  # no key: no names to look up (pandas, for Seoul's)
+            return handler(v)
         return _district_keys(v, handler, cls.district_names(info))
 
     @classmethod
     def district_names(cls, info: ValidationInfo) -> Sequence[str] | None:
-        """The names a district key must be one of: the validation context's ``districts``, or
-        ``None`` (any) without one."""
+        """The names a district key must be one of: the validation context's ``districts`` (the
+        names, or a function that gives them), or ``None`` (any) without one."""
         names = info.context.get("districts") if isinstance(info.context, dict) else None
+        if callable(names):
+            names = names()
         return tuple(names) if names is not None else None
 
 
@@ -408,7 +417,7 @@ class SimulationSettings(Section):
     """
 
     enabled: bool = True
-    day: date | None = Field(default=None, ge=FIRST_DAY, le=LAST_DAY)
+    day: date | None = None
     replications: int = Field(default=10, ge=1, le=1000)
 
     @field_validator("day", mode="before")
@@ -484,10 +493,16 @@ def load_scenario(path: Path | str) -> ExpansionScenario:
         The file is not YAML or a field is invalid; ``field`` is the dotted path of the first
         invalid field and the message lists all of them.
     """
-    from mobility.sources.stations import SEOUL_GU  # pandas: the planner needs it anyway
-
     data = read_yaml(path)
-    return validated(ExpansionScenario, data, "a mapping of scenario fields", {"districts": SEOUL_GU})
+    return validated(ExpansionScenario, data, "a mapping of scenario fields", {"districts": _seoul_gu})
+
+
+def _seoul_gu() -> tuple[str, ...]:
+    """Seoul's 25 gu (:data:`mobility.sources.stations.SEOUL_GU`), imported only when a scenario
+    names a district: that module loads pandas (0.3 s), which reading a scenario otherwise does not."""
+    from mobility.sources.stations import SEOUL_GU
+
+    return SEOUL_GU
 
 
 __all__ = [

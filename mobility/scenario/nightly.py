@@ -45,8 +45,8 @@ from mobility.scenario.reading import (
     Section,
     calendar_date,
     check_depot_refs,
+    check_distinct,
     check_distinct_ids,
-    check_once,
     located,
     or_none,
     problem,
@@ -217,8 +217,8 @@ class TargetsSpec(Section):
 
     @field_validator("overrides")
     @classmethod
-    def _once(cls, overrides: tuple[TargetOverride, ...]) -> tuple[TargetOverride, ...]:
-        check_once(
+    def _one_per_station(cls, overrides: tuple[TargetOverride, ...]) -> tuple[TargetOverride, ...]:
+        check_distinct(
             [ov.station for ov in overrides],
             "station",
             "duplicate_override",

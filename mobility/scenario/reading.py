@@ -24,7 +24,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
-    """Base of every scenario section: an unknown field is an error, an instance never changes."""
+    """A strict model: an unknown field is an error, an instance never changes. The base of
+    :class:`Section` (every scenario section) and of the status snapshot's models."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -126,28 +127,37 @@ def first_repeat(keys: Iterable[Hashable]) -> tuple[int, int] | None:
     return None
 
 
-def check_once(
-    keys: Sequence[Hashable], field: str, kind: str, said: Callable[[Hashable, int, int], str]
+def check_distinct(
+    keys: Sequence[Hashable], field: str, kind: str, expected: Callable[[Hashable, int, int], str]
 ) -> None:
     """A ``kind`` validation error at ``(i, field)`` below the list being validated (call it from
     the list's field validator) for the second of two items with the same key ``keys[i]``;
-    ``said(key, first, i)`` is what is expected."""
+    ``expected(key, first, i)`` says what is expected (``first``: where the key is first)."""
     repeat = first_repeat(keys)
     if repeat is not None:
         first, i = repeat
-        raise located((i, field), problem(kind, keys[i], said(keys[i], first, i)), keys[i])
+        raise located((i, field), problem(kind, keys[i], expected(keys[i], first, i)), keys[i])
 
 
 def check_distinct_ids(ids: Sequence[Hashable], noun: str) -> None:
-    """:func:`check_once` for items with an ``id``: ``depots.1.id: got 'NW'; expected unique depot
-    ids ('NW' is also depots[0])``; a nightly scenario's depots and an API run's depots and trucks
-    are checked by it alike."""
-    check_once(
+    """:func:`check_distinct` for items with an ``id``: ``depots.1.id: got 'NW'; expected unique
+    depot ids ('NW' is also depots[0])``; a nightly scenario's depots and an API run's depots and
+    trucks are checked by it alike."""
+    check_distinct(
         ids,
         "id",
         f"duplicate_{noun}",
         lambda key, first, _: f"unique {noun} ids ({key!r} is also {noun}s[{first}])",
     )
+
+
+def check_exactly_one(model: BaseModel, fields: Sequence[str], kind: str, expected: str) -> None:
+    """A ``kind`` validation error at ``model`` (call it from its ``after`` model validator) unless
+    exactly one of ``fields`` is given (not ``None``): ``got ['stations', 'station_records'];
+    expected <expected>``, ``got []`` when none is."""
+    given = [f for f in fields if getattr(model, f) is not None]
+    if len(given) != 1:
+        raise located((), problem(kind, given, expected), given)
 
 
 def check_depot_refs(depots: Sequence[str], ids: Sequence[str]) -> None:

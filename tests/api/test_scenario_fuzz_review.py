@@ -194,3 +194,33 @@ def test_a_run_with_both_snapshots_says_so_without_the_validator_prefix(api_max:
     assert err["problem"] == (
         "got ['snapshot', 'snapshot_id']; expected exactly one of snapshot (inline) and snapshot_id (stored)"
     )
+
+
+# --- "exactly one of": said alike for a baseline, a run's snapshot and a sweep's axis (review) -----
+
+
+def test_a_run_without_a_snapshot_is_said_as_a_baseline_without_stations(
+    api_max: Api, tmp_path: Path
+) -> None:
+    run = {k: v for k, v in RUN.items() if k != "snapshot"}
+    (err,) = _api(api_max, "/v1/rebalancing/runs", run, role="ops")
+    assert (err["field"], err["problem"]) == (
+        "body",
+        "got []; expected exactly one of snapshot (inline) and snapshot_id (stored)",
+    )
+    cli = _cli(SCENARIO | {"baseline": {}}, tmp_path)
+    assert (cli.field, cli.value) == ("baseline", [])
+
+
+@pytest.mark.parametrize(
+    ("axis", "given"),
+    [({"new_stations": "300:800:100", "budget": "1:2:1"}, ["new_stations", "budget"]), ({}, [])],
+)
+def test_a_sweep_with_both_or_no_axis_names_what_was_given(
+    api_max: Api, axis: dict[str, str], given: list[str]
+) -> None:
+    (err,) = _api(api_max, "/v1/sweeps", {"scenario": SCENARIO, **axis})
+    assert (err["field"], err["type"]) == ("body", "sweep_axis")
+    assert err["problem"] == (
+        f"got {given!r}; expected exactly one of new_stations (station counts) and budget (budget totals)"
+    )
