@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from mobility.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported by parse_date only: reading a scenario's date needs none
+    import pandas as pd
 
 __all__ = ["iso_date", "parse_date"]
 
@@ -53,6 +55,8 @@ def parse_date(text: object, option: str = "--day") -> pd.Timestamp:
     InputError
         Naming ``option`` when ``text`` is not a calendar date written ``YYYY-MM-DD``.
     """
+    import pandas as pd
+
     if isinstance(text, dt.date):  # a pandas Timestamp is one too
         return pd.Timestamp(text).normalize()
     try:

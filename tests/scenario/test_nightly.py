@@ -119,3 +119,17 @@ def test_more_than_one_visit_per_station_is_refused_not_ignored() -> None:
     with pytest.raises(InputError) as err:
         nightly_from_dict(doc)
     assert err.value.field == "costs.max_visits_per_station" and err.value.value == 2
+
+
+def test_reading_the_nightly_scenario_loads_no_pandas() -> None:
+    """The night's date is read by mobility.dates.iso_date, which needs no pandas (0.2 s)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from mobility.scenario.nightly import load_nightly; "
+        f"s = load_nightly({str(ROOT / 'scenarios' / 'seoul-nightly.yaml')!r}); "
+        "print(s.night.date, 'pandas' in sys.modules)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert r.stdout.split()[-1] == "False", r.stdout
