@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -49,6 +50,7 @@ from mobility.scenario.reading import (
     MAX_SEED,
     MAX_TIME_LIMIT,
     Section,
+    calendar_date,
     check_depot_refs,
     check_distinct,
     check_distinct_ids,
@@ -620,7 +622,7 @@ class MorningAfterRequest(_Strict):
     greedy dispatcher and the run's routes, each over ``replications`` simulated mornings."""
 
     replications: int = Field(default=10, ge=1, le=100, description="Simulated mornings per method.")
-    night: date | None = Field(
+    night: Annotated[date | None, BeforeValidator(calendar_date)] = Field(
         default=None,
         description="The night's date (the evening of the snapshot); default the snapshot's `date`.",
     )
@@ -738,7 +740,9 @@ class SimulationRequest(_Strict):
         description="A succeeded job of POST /v1/rebalancing/runs whose routes are applied to the "
         "start inventory (the morning after; `mobility simulate --routes`).",
     )
-    day: date = Field(ge=FIRST_DAY, le=LAST_DAY, description="The simulated day (the demand model's range).")
+    day: Annotated[date, BeforeValidator(calendar_date)] = Field(
+        ge=FIRST_DAY, le=LAST_DAY, description="The simulated day (the demand model's range), YYYY-MM-DD."
+    )
     replications: int = Field(default=20, ge=1, le=1000, description="Simulated days.")
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     walk_radius_m: float = Field(
@@ -763,7 +767,9 @@ class SimulationRequest(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> SimulationRequest:
         if self.source is not None and self.stations is not None:
-            raise ValueError("give source or stations (the older name of a vintage source), not both")
+            given = ["source", "stations"]
+            expected = "source or stations (the older name of a vintage source), not both"
+            raise located((), problem("simulation_source", given, expected), given)
         if self.source is None:
             self.source = VintageSource(kind="vintage", stations=self.stations or "2025-12")
             self.stations = None
