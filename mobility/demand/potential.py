@@ -668,6 +668,15 @@ def _feature_inputs(root: Any, use_network: bool) -> list[Any]:
     return [f for f in files if f.is_file()]
 
 
+def feature_inputs(data_dir: Path | None = None, *, use_network: bool = True) -> list[Path]:
+    """The files a model fitted by :func:`fit_targets_from_data` depends on (the key of its cached
+    training features): every Ttareungi table, the population grid, the layers and, with
+    ``use_network``, the street network's GraphML."""
+    from mobility.config import resolve_data_dir
+
+    return _feature_inputs(resolve_data_dir(data_dir), use_network)
+
+
 PotentialTarget = Literal["trips_per_day", "imbalance_per_day"]
 """What a demand-potential model learns (a column of :func:`training_table`)."""
 

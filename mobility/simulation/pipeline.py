@@ -7,6 +7,7 @@ fleet sizes.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -40,6 +41,7 @@ from mobility.stats import SolverStats
 if TYPE_CHECKING:
     from distributed import Client
 
+    from mobility.demand.potential import DemandPotentialModel
     from mobility.rebalancing.plan import RebalancingPlan
     from mobility.simulation.engine import SimulationProblem
 
@@ -261,6 +263,35 @@ def simulation_provenance(prep: Prepared, seed: int, *, fanned_out: bool | None 
     return Provenance.collect(dict(prep.files), scenario=scenario, seed=seed, fanned_out=fanned_out).to_dict()
 
 
+_POTENTIAL: dict[str, DemandPotentialModel] = {}  # the last fitted model, by its inputs' key
+_POTENTIAL_LOCK = threading.Lock()
+
+
+def trip_potential_model(data_dir: Path) -> DemandPotentialModel:
+    """The demand-potential model of trips per day (:func:`~mobility.demand.potential.fit_targets_from_data`),
+    fitted once per process and version of its input files.
+
+    A plan simulates two networks, each with stations the profiles lack, and a sweep or the API
+    prepares many: each fit read the same files, built the same layers and fitted the same
+    deterministic models again (1.2 s). The model is kept under the key of the files it depends
+    on (:func:`~mobility.demand.potential.feature_inputs`: their paths, sizes, modification times
+    and content digests), so an edited input is fitted again; only the last one is kept.
+    """
+    from mobility.cache import cache_key
+    from mobility.demand.potential import feature_inputs, fit_targets_from_data
+
+    key = cache_key(feature_inputs(data_dir), target="trips_per_day")
+    with _POTENTIAL_LOCK:
+        known = _POTENTIAL.get(key)
+    if known is not None:
+        return known
+    model, _ = fit_targets_from_data(data_dir, ("trips_per_day",))["trips_per_day"]
+    with _POTENTIAL_LOCK:
+        _POTENTIAL.clear()
+        _POTENTIAL[key] = model
+    return model
+
+
 def potential_levels(
     stations: pd.DataFrame,
     profiles: StationProfiles,
@@ -282,9 +313,7 @@ def potential_levels(
     if not missing.any():
         return None
     try:
-        from mobility.demand.potential import fit_targets_from_data
-
-        model, _ = fit_targets_from_data(data_dir, ("trips_per_day",))["trips_per_day"]
+        model = trip_potential_model(data_dir)
         feats = model.features_for_points(
             stations["lon"].to_numpy(float)[missing], stations["lat"].to_numpy(float)[missing]
         )
