@@ -13,7 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from api.jobs import JobCancelledError, JobContext, JobOutput
+from api.jobs import JobCancelledError, JobContext, JobOutput, public_error
 from api.routes.maps import night_maps, prerender
 from api.schemas import (
     PlanSource,
@@ -23,7 +23,7 @@ from api.schemas import (
     StationListSource,
     VintageSource,
 )
-from mobility.errors import StopRequested
+from mobility.errors import MobilityError, StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
 if TYPE_CHECKING:
@@ -214,16 +214,19 @@ def _morning(
     _snap, stations, _report = snapshot_stations(snapshot)
     night = asked.get("night") or snapshot.date
     greedy = greedy_dispatch(problem, seed=seed)
-    morning = morning_after(
-        stations,
-        problem.bikes,
-        {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
-        night=str(night),
-        profiles=None,
-        replications=int(asked.get("replications", 10)),
-        seed=seed,
-        provenance=plan.provenance,
-    )
+    try:
+        morning = morning_after(
+            stations,
+            problem.bikes,
+            {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
+            night=str(night),
+            profiles=None,
+            replications=int(asked.get("replications", 10)),
+            seed=seed,
+            provenance=plan.provenance,
+        )
+    except MobilityError as exc:  # the solved routes stand: the run says why it has no morning after
+        return None, f"the morning after was not simulated: {public_error(exc)['message']}"
     return morning, None
 
 

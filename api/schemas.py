@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -612,8 +612,25 @@ class RebalancingOptions(_Strict):
         return warn_renamed(data, {"speed_kmh": "speed_kph"}, "options")
 
 
-MORNING_DATE = "the night's date YYYY-MM-DD (the evening of the snapshot), as the snapshot gives none"
+LAST_NIGHT = LAST_DAY - timedelta(days=1)
+"""The last night whose morning after the rider model can simulate (its days end at LAST_DAY)."""
+MORNING_NIGHTS = (
+    f"a night from {FIRST_DAY} to {LAST_NIGHT}: the morning after is simulated with the rider "
+    f"model's rates, which cover {FIRST_DAY.year}-{LAST_DAY.year}"
+)
+"""What a night of a run's morning after must be."""
+MORNING_DATE = (
+    f"the night's date YYYY-MM-DD (the evening of the snapshot), as the snapshot gives none; {MORNING_NIGHTS}"
+)
 """What ``morning_after.night`` must be when the run's snapshot has no ``date``."""
+
+
+def morning_night_problem(night: date | None) -> str | None:
+    """Why ``night`` (given, or the snapshot's date) cannot have its morning after simulated, or
+    ``None`` when it can (or is not known yet)."""
+    if night is None or FIRST_DAY <= night <= LAST_NIGHT:
+        return None
+    return f"got {str(night)!r}; expected {MORNING_NIGHTS}"
 
 
 class MorningAfterRequest(_Strict):
@@ -624,8 +641,16 @@ class MorningAfterRequest(_Strict):
     replications: int = Field(default=10, ge=1, le=100, description="Simulated mornings per method.")
     night: Annotated[date | None, BeforeValidator(calendar_date)] = Field(
         default=None,
-        description="The night's date (the evening of the snapshot); default the snapshot's `date`.",
+        description=f"The night's date (the evening of the snapshot); default the snapshot's `date`; "
+        f"{MORNING_NIGHTS}.",
     )
+
+    @field_validator("night")
+    @classmethod
+    def _simulated(cls, v: date | None) -> date | None:
+        if morning_night_problem(v) is not None:
+            raise problem("night_range", str(v), MORNING_NIGHTS)
+        return v
 
 
 class RebalancingRunRequest(_Strict):
@@ -648,16 +673,22 @@ class RebalancingRunRequest(_Strict):
     options: RebalancingOptions = Field(default_factory=RebalancingOptions)
     morning_after: MorningAfterRequest | None = Field(
         default=None,
-        description="Also simulate the morning after (`morning.json`, link `morning`); the demand "
-        "profiles of the server's data match the stations by number, then by station id.",
+        description="Also simulate the morning after: riders lost at empty stations and finding full "
+        "docks until 10:00, with no trucks, the greedy dispatcher and this run's routes (the run's "
+        "`morning` link); stations are matched to the demand data by number, then by station id.",
     )
 
     @model_validator(mode="after")
     def _one_snapshot(self) -> RebalancingRunRequest:
         expected = "exactly one of snapshot (inline) and snapshot_id (stored)"
         check_exactly_one(self, ("snapshot", "snapshot_id"), "snapshot_source", expected)
-        if self.snapshot is not None and self.snapshot.date is None and self.morning_undated:
-            raise located(("morning_after", "night"), problem("missing", None, MORNING_DATE), None)
+        if self.snapshot is not None and self.morning_undated:
+            if self.snapshot.date is None:
+                raise located(("morning_after", "night"), problem("missing", None, MORNING_DATE), None)
+            if morning_night_problem(self.snapshot.date) is not None:
+                night = str(self.snapshot.date)
+                expected = f"{MORNING_NIGHTS} (the snapshot's date; give morning_after.night)"
+                raise located(("morning_after", "night"), problem("night_range", night, expected), night)
         return self
 
     @property

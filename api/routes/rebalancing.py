@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 import pandas as pd
@@ -40,6 +41,7 @@ from api.schemas import (
     SnapshotIn,
     SnapshotInfo,
     SnapshotPage,
+    morning_night_problem,
 )
 from mobility.rebalancing.build import complete_snapshot
 from mobility.rebalancing.snapshot import SnapshotInputError, StatusSnapshot, narrowed, snapshot_from_csv
@@ -217,8 +219,15 @@ def submit_run(
     body["time_limit"] = limit
     if run.snapshot_id is not None:
         body["snapshot"] = stored_input(request, Snapshot, run.snapshot_id, "body.snapshot_id").data
-        if run.morning_undated and body["snapshot"].get("date") is None:
-            raise FieldError("body.morning_after.night", f"missing; expected {MORNING_DATE}")
+        if run.morning_undated:
+            dated = body["snapshot"].get("date")
+            if dated is None:
+                raise FieldError("body.morning_after.night", f"missing; expected {MORNING_DATE}")
+            why = morning_night_problem(date.fromisoformat(str(dated)))
+            if why is not None:
+                raise FieldError(
+                    "body.morning_after.night", f"{why} (the snapshot's date; give morning_after.night)"
+                )
     return submit_job(
         request,
         response,

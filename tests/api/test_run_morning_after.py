@@ -111,3 +111,49 @@ def test_a_run_without_time_for_the_morning_says_so(sqlite_url: str, monkeypatch
         run = api.wait(r.headers["Location"], "ops", timeout=60)
     assert run["status"] == "succeeded" and "morning" not in run["links"]
     assert any("the morning after was not simulated" in n for n in run["notes"]), run["notes"]
+
+
+@pytest.mark.parametrize(
+    ("over", "shown"),
+    [
+        ({"morning_after": {"night": "2025-12-31"}}, "2025-12-31"),  # its morning is 2026-01-01
+        ({"morning_after": {}, "snapshot_date": "2026-12-06"}, "2026-12-06"),  # tonight, in 2026
+    ],
+)
+def test_a_night_the_rider_model_does_not_cover_is_refused_before_the_solve(
+    api_lite: Api, over: dict[str, Any], shown: str
+) -> None:
+    """The run used to be accepted, solve, and fail with '--day: got ...' and no routes."""
+    body = _run(morning_after=over["morning_after"])
+    body["snapshot"]["date"] = over.get("snapshot_date", body["snapshot"]["date"])
+    r = api_lite.client.post("/v1/rebalancing/runs", json=body, headers=api_lite.h("ops"))
+    assert r.status_code == 422, r.text
+    err = r.json()["errors"][0]
+    assert err["field"] == "body.morning_after.night" and f"got '{shown}'" in err["problem"]
+    assert "2019-01-01 to 2025-12-30" in err["problem"]
+    # a stored snapshot of that date, by its id: the same answer
+    stored = api_lite.client.post(
+        "/v1/rebalancing/snapshots", json=body["snapshot"], headers=api_lite.h("ops")
+    )
+    by_id = {k: v for k, v in body.items() if k != "snapshot"} | {"snapshot_id": stored.json()["id"]}
+    r = api_lite.client.post("/v1/rebalancing/runs", json=by_id, headers=api_lite.h("ops"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.morning_after.night", r.text
+
+
+def test_a_morning_that_cannot_be_simulated_keeps_the_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever stops the simulation (here a stand-in error naming a server path), the solved
+    routes are the run's result and a note says why there is no morning after, without the path."""
+    from api.jobs import JobContext
+    from api.schemas import RebalancingRunRequest
+    from mobility.errors import DataNotFoundError
+    from mobility.simulation import morning
+
+    def missing(*_a: Any, **_k: Any) -> None:
+        raise DataNotFoundError("trip tables", ["/srv/data/secret/trips.csv"], "run mobility data fetch")
+
+    monkeypatch.setattr(morning, "morning_after", missing)
+    inputs = RebalancingRunRequest.model_validate(_run(morning_after={})).model_dump(mode="json")
+    out = run_rebalancing(inputs, JobContext("t", 120.0))
+    assert "routes" in out.artifacts and "morning" not in out.artifacts
+    (note,) = [n for n in out.result["notes"] if "morning after" in n]
+    assert note.startswith("the morning after was not simulated: ") and "/srv" not in note

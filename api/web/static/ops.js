@@ -70,12 +70,13 @@ async function uploadStatus(file, errSlot, summary) {
 /** Tonight's run: the status (CSV upload or stored snapshot) and the run's fields from the API schema. */
 export async function newView(el, _m, params) {
   const [doc, snaps] = await Promise.all([openApi(), api('/v1/rebalancing/snapshots?limit=100')]);
-  const today = new Date().toISOString().slice(0, 10);
-  let value = { name: `night ${today}`, morning_after: { night: today } };
+  // no night is filled in for the morning after: the snapshot's own date is the default, and
+  // the rider model covers a fixed span of years (the API names it when a night is outside)
+  let value = { name: `night ${new Date().toISOString().slice(0, 10)}` };
   const from = params.get('from');
   if (from) {
     const s = (await api('/v1/web/scenarios')).find((x) => x.file === from);
-    if (s) value = { ...s.body, name: value.name, morning_after: value.morning_after };
+    if (s) value = { ...s.body, name: value.name };
   }
   el.innerHTML = `
     <h2>Plan tonight</h2>
@@ -92,13 +93,17 @@ export async function newView(el, _m, params) {
           </select><p class="error" id="f-snapshot_id-err" aria-live="polite"></p></div>
       </fieldset>
       <div id="run-fields"></div>
-      <div class="field"><label for="simulate-morning"><input id="simulate-morning" type="checkbox">
+      <div class="field" id="simulate-morning-field"><label for="simulate-morning"><input id="simulate-morning" type="checkbox">
         Also simulate the morning after: riders lost at empty stations and finding full docks until 10:00,
-        with no trucks, the greedy dispatcher and tonight's routes (Morning After above: how many mornings, and the night's date)</label></div>
+        with no trucks, the greedy dispatcher and tonight's routes (how many mornings and which night: below)</label></div>
       <div class="actions"><button type="submit" class="primary" id="submit-night">Submit tonight's run</button></div>
     </form>`;
   const form = buildForm(el.querySelector('#run-fields'), doc.components.schemas.RebalancingRunRequest, doc, value,
     { skip: ['snapshot', 'snapshot_id'] });
+  // The tick box heads the fields it switches on (the Morning after section), not below them.
+  const morningSet = el.querySelector('#f-morning_after');
+  const tick = el.querySelector('#simulate-morning-field');
+  if (morningSet && tick) morningSet.insertBefore(tick, morningSet.querySelector('.field'));
   // The CSV is read by the server (the library's reader, the station list filling what is left
   // out): the file's bytes are stored as a snapshot, and the run is submitted by its id.
   /** @type {Promise<string | null> | null} */
@@ -158,7 +163,11 @@ export async function runView(el, [id], params, alive) {
     location.hash = `#/runs/${id}?done=1`;
     return;
   }
-  const routes = await api(`${BASE}/${id}/routes`);
+  const simulated = info.kpis && info.kpis.morning_after;
+  const [routes, morning] = await Promise.all([
+    api(`${BASE}/${id}/routes`),
+    simulated ? api(`${BASE}/${id}/morning`).catch(() => null) : null,
+  ]);
   const t = routes.totals;
   const used = routes.routes.filter((r) => r.stops.length);
   el.innerHTML = `
@@ -174,7 +183,7 @@ export async function runView(el, [id], params, alive) {
           <tbody><tr id="below-band"><th scope="row">Stations below their target band</th><td>${fmt(t.stations_empty_before)}</td><td>${fmt(t.stations_empty_after)}</td></tr>
           <tr id="above-band"><th scope="row">Stations above their target band</th><td>${fmt(t.stations_full_before)}</td><td>${fmt(t.stations_full_after)}</td></tr>
           <tr id="outside-band"><th scope="row">Bikes outside the target bands</th><td>${fmt(t.dissatisfaction_before, 1)}</td><td>${fmt(t.dissatisfaction_after, 1)}</td></tr></tbody></table></div>
-        ${morningTable(info.kpis && info.kpis.morning_after)}
+        ${morningTable(simulated)}${morningDay(morning)}
         ${(info.notes || []).map((n) => `<p class="hint run-note">${esc(n)}</p>`).join('')}
         <p id="moved">${fmt(t.bikes_moved)} ${plural(t.bikes_moved, 'bike', 'bikes')} moved by ${fmt(t.trucks_used)} ${plural(t.trucks_used, 'truck', 'trucks')} over ${fmt(t.km, 1)} km.</p>
         ${routes.still_empty.length ? `<p>Still below their target band: ${routes.still_empty.map(esc).join(', ')}</p>` : ''}
@@ -206,9 +215,23 @@ function morningTable(rows) {
     <td>${fmt(r.bikes_moved)}</td><td>${fmt(r.lost_empty, 1)} <small>(${fmt(r.lost_empty_low, 1)}–${fmt(r.lost_empty_high, 1)})</small></td>
     <td>${fmt(r.full_arrivals, 1)}</td></tr>`).join('');
   return `<div class="table-wrap" tabindex="0"><table class="data" id="simulated-morning"><caption>The morning after, simulated:
-    riders until 10:00 (mean of the simulated mornings, 95 % interval)</caption>
+    riders until 10:00 (mean of the simulated mornings; riders lost: 95 % interval)</caption>
     <thead><tr><th scope="col">Trucks</th><th scope="col">Bikes moved</th><th scope="col">Lost at empty stations</th>
     <th scope="col">Finding full docks</th></tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/**
+ * Which morning the simulated table is about (`morning.json`: its day, day type and
+ * replications), or nothing when the run has no `morning.json`.
+ * @param {{day: string, day_type: string, replications: number, seed: number} | null} doc
+ */
+function morningDay(doc) {
+  if (!doc || !doc.day) return '';
+  const weekday = WEEKDAYS[new Date(`${doc.day}T00:00:00Z`).getUTCDay()] || '';
+  return `<p class="hint" id="simulated-day">Simulated: the morning of ${esc(weekday)} ${esc(doc.day)}
+    (${esc(doc.day_type)} rates), ${fmt(doc.replications)} ${plural(doc.replications, 'morning', 'mornings')} per method, seed ${fmt(doc.seed)}.</p>`;
 }
 
 /** One printable sheet per truck: Korean names, big type, address and quantity. */

@@ -239,8 +239,18 @@ export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/pl
     bar.value = 1;
     el.querySelector('#job-next').innerHTML = `<a class="button primary" id="open-result" href="${doneHash}">Open the result</a>`;
   } else if (job.error) {
-    el.querySelector('#job-error').textContent = `${job.error.field ? job.error.field + ': ' : ''}${job.error.message}`;
+    el.querySelector('#job-error').textContent = errorLine(job.error);
   }
+}
+
+/**
+ * A failed job's error as one line: its message, led by the field it names unless the message
+ * already starts with it (an InputError's message is `field: got …; expected …`).
+ * @param {{field?: string | null, message: string}} error
+ */
+function errorLine(error) {
+  const f = error.field;
+  return f && !error.message.startsWith(`${f}:`) ? `${f}: ${error.message}` : error.message;
 }
 
 /** Time since `startedAt` (an ISO date-time) as m:ss, or 0:00 before the job starts. @param {string | null} startedAt */

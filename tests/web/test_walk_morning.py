@@ -1,0 +1,68 @@
+"""The night shift's morning after, as a walk-through on the real Seoul night showed it: the tick
+box heads the Morning after section it switches on, the simulated table says which morning it
+simulated (``morning.json``), and a failed run's error names its field once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.test_night_views import ROUTES, _job, _morning_row, _stub
+from tests.web.web_support import DESKTOP, new_page, sign_in
+
+RUN = "d" * 32
+FAILED = "e" * 32
+BASE = "/v1/rebalancing/runs"
+
+
+@pytest.mark.slow
+def test_the_simulated_morning_says_which_morning(server: dict[str, Any], browser: Any) -> None:
+    """The night of 2022-01-01 is simulated on the morning of Sunday 2022-01-02 (weekend rates):
+    the run page says so under the table, from the run's ``morning.json``."""
+    methods = (("no rebalancing", 0, 56.5), ("greedy dispatcher", 1298, 30.3), ("ours", 1337, 29.8))
+    kpis = {"morning_after": {m: _morning_row(m, n, lost, 900.0) for m, n, lost in methods}}
+    morning = {
+        "schema_version": "mobility/morning-after/1",
+        "day": "2022-01-02",
+        "day_type": "weekend",
+        "window": "07:00-10:00",
+        "replications": 10,
+        "seed": 0,
+        "outcomes": [],
+        "notes": [],
+    }
+    page = new_page(browser, DESKTOP)
+    _stub(page, f"{BASE}/{RUN}", _job(RUN, "succeeded", 1.0, kpis=kpis))
+    _stub(page, f"{BASE}/{RUN}/routes", ROUTES)
+    _stub(page, f"{BASE}/{RUN}/morning", morning)
+    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{RUN}")
+    page.wait_for_selector("#route-map[data-ready=true]")
+    said = page.inner_text("#simulated-day")
+    assert "Sunday 2022-01-02" in said and "weekend" in said and "10 mornings per method" in said, said
+    assert page.locator("#simulated-morning tbody tr").count() == 3
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_the_tick_box_heads_the_morning_after_section(server: dict[str, Any], browser: Any) -> None:
+    page = new_page(browser, DESKTOP)
+    sign_in(page, server["url"], server["keys"]["ops"], "#/nights/new")
+    page.wait_for_selector("#f-morning_after")
+    order = page.eval_on_selector_all("#f-morning_after input", "(xs) => xs.map((x) => x.id)")
+    assert order[:3] == ["simulate-morning", "f-morning_after-replications", "f-morning_after-night"], order
+    assert "above" not in page.inner_text("label[for=simulate-morning]")
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_a_failed_run_names_its_field_once(server: dict[str, Any], browser: Any) -> None:
+    """A job's InputError carries its field and a message that already starts with it."""
+    why = "--day: got '2026-12-07'; expected a day in 2019..2025 (the demand model's range)"
+    failed = _job(FAILED, "failed", 0.98, error={"type": "InputError", "message": why, "field": "--day"})
+    page = new_page(browser, DESKTOP)
+    _stub(page, f"{BASE}/{FAILED}", failed)
+    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{FAILED}")
+    page.wait_for_selector("#job-error:not(:empty)")
+    assert page.inner_text("#job-error") == why
+    assert page.errors == []
