@@ -18,7 +18,7 @@ import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from mobility.errors import InputError, field_path
+from mobility.errors import InputError, field_path, given_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -201,12 +201,30 @@ def field_errors(exc: ValidationError) -> InputError:
     errs = exc.errors()
     first = errs[0]
     field = field_path(first["loc"])
-    value = first.get("input")
-    ctx = first.get("ctx") or {}
-    said = ctx["expected"] if "shown" in ctx and "expected" in ctx else first["msg"]  # see problem()
-    others = [f"{field_path(e['loc'])}: {e['msg']}" for e in errs[1:]]
-    expected = str(said) + "".join(f"; also {o}" for o in others)
-    return InputError(field, "{...}" if isinstance(value, dict) else value, expected)
+    others = [f"{field_path(e['loc'])}: {given_text(_value(e))}; expected {_expected(e)}" for e in errs[1:]]
+    expected = _expected(first) + "".join(f"; also {o}" for o in others)
+    return InputError(field, _value(first), expected)
+
+
+def _value(error: Mapping[str, object]) -> object:
+    """The value an error is about, as a message quotes it (an object as ``{...}``; a missing
+    field has none)."""
+    if error.get("type") == "missing":
+        return None
+    value = error.get("input")
+    return "{...}" if isinstance(value, dict) else value
+
+
+def _expected(error: Mapping[str, object]) -> str:
+    """What an error expects: the project's own words (:func:`problem`), else pydantic's message
+    without its ``Input should be`` (``expected a valid integer``, not ``expected Input should
+    be a valid integer``)."""
+    ctx = error.get("ctx") or {}
+    if isinstance(ctx, Mapping) and "shown" in ctx and "expected" in ctx:
+        return str(ctx["expected"])
+    if error.get("type") == "missing":
+        return "a value"
+    return str(error["msg"]).removeprefix("Input should be ")
 
 
 def validated(model: type[M], data: object, expected: str, context: dict[str, object] | None = None) -> M:

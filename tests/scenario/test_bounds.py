@@ -56,3 +56,23 @@ def test_a_district_minimum_of_new_stations_out_of_range_is_refused(count: int) 
 def test_a_district_minimum_of_new_stations_in_range_is_kept() -> None:
     sc = scenario_from_dict(_scenario(districts={"min_new_stations": {"강남구": 0, "마포구": 3}}))
     assert sc.districts.min_new_stations == {"강남구": 0, "마포구": 3}
+
+
+def test_every_mistake_of_a_file_says_what_was_given_and_what_is_expected() -> None:
+    """The second and later mistakes had lost their value ('also spacing.min_m: Input should be
+    greater than or equal to 0'), and pydantic's own messages read 'expected Input should be'."""
+    bad = _scenario(fleet={"total_bikes": "30,000"}, docks={"min": 10, "max": 5}, spacing={"min_m": -250})
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(bad)
+    assert str(info.value) == (
+        "fleet.total_bikes: got '30,000'; expected a valid integer, unable to parse string as an "
+        "integer; also docks.max: got 5; expected at least min (10); also spacing.min_m: got -250; "
+        "expected greater than or equal to 0"
+    )
+
+
+def test_a_missing_field_says_missing() -> None:
+    bad = _scenario(areas={"forbidden": [{"name": "x"}]})
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(bad)
+    assert str(info.value) == "areas.forbidden.0.coordinates: missing; expected a value"
