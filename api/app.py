@@ -34,6 +34,7 @@ from api.metrics import LATENCY, REQUESTS
 from api.settings import ApiSettings, get_api_settings
 from mobility import __version__
 from mobility.errors import DataNotFoundError, InputError, shown_value
+from mobility.scenario.reading import expected_of
 
 log = logging.getLogger("mobility.api")
 
@@ -292,7 +293,8 @@ def _shown(error: dict[str, Any], request: Request) -> str:
 
 
 def _problem(error: dict[str, Any], request: Request) -> str:
-    """``got <value>; <what pydantic expected>``; the project's own errors already say both. A
+    """``got <value>; expected <what>`` (:func:`~mobility.scenario.reading.expected_of`, the words
+    of the CLI's messages); the project's own errors already say both. A
     body that is not JSON says where the parser stopped and why (``json.JSONDecodeError``'s own
     words, never the body's text)."""
     msg = str(error.get("msg", "invalid"))
@@ -302,7 +304,7 @@ def _problem(error: dict[str, Any], request: Request) -> str:
         return f"got (not JSON); expected a JSON body ({at}{why or 'JSON decode error'})"
     if msg.startswith(("got ", "missing; ")) or "; got " in msg or ": got " in msg:
         return msg
-    return f"got {_shown(error, request)}; {msg}"
+    return f"got {_shown(error, request)}; expected {expected_of(error)}"  # as the CLI says it
 
 
 def _consequential(error: dict[str, Any], errors: list[dict[str, Any]]) -> bool:

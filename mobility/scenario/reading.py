@@ -201,8 +201,8 @@ def field_errors(exc: ValidationError) -> InputError:
     errs = exc.errors()
     first = errs[0]
     field = field_path(first["loc"])
-    others = [f"{field_path(e['loc'])}: {given_text(_value(e))}; expected {_expected(e)}" for e in errs[1:]]
-    expected = _expected(first) + "".join(f"; also {o}" for o in others)
+    others = [f"{field_path(e['loc'])}: {given_text(_value(e))}; expected {expected_of(e)}" for e in errs[1:]]
+    expected = expected_of(first) + "".join(f"; also {o}" for o in others)
     return InputError(field, _value(first), expected)
 
 
@@ -215,10 +215,10 @@ def _value(error: Mapping[str, object]) -> object:
     return "{...}" if isinstance(value, dict) else value
 
 
-def _expected(error: Mapping[str, object]) -> str:
-    """What an error expects: the project's own words (:func:`problem`), else pydantic's message
-    without its ``Input should be`` (``expected a valid integer``, not ``expected Input should
-    be a valid integer``)."""
+def expected_of(error: Mapping[str, object]) -> str:
+    """What a pydantic validation error expects, as the CLI's messages and the API's 422s both say
+    it: the project's own words (:func:`problem`), else pydantic's message without its ``Input
+    should be`` (``expected a valid integer``, not ``expected Input should be a valid integer``)."""
     ctx = error.get("ctx") or {}
     if isinstance(ctx, Mapping) and "shown" in ctx and "expected" in ctx:
         return str(ctx["expected"])
