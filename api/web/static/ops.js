@@ -94,8 +94,7 @@ export async function newView(el, _m, params) {
       </fieldset>
       <div id="run-fields"></div>
       <div class="field" id="simulate-morning-field"><label for="simulate-morning"><input id="simulate-morning" type="checkbox">
-        Also simulate the morning after: riders lost at empty stations and finding full docks until 10:00,
-        with no trucks, the greedy dispatcher and tonight's routes (how many mornings and which night: below)</label></div>
+        Simulate the morning after with this run (how many mornings and which night: below)</label></div>
       <div class="actions"><button type="submit" class="primary" id="submit-night">Submit tonight's run</button></div>
     </form>`;
   const form = buildForm(el.querySelector('#run-fields'), doc.components.schemas.RebalancingRunRequest, doc, value,
