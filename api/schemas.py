@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -28,11 +28,10 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from mobility.dates import FIRST_DAY, LAST_DAY
 from mobility.errors import InputError
 from mobility.rebalancing.snapshot import MAX_COUNT, StationStatus, StatusSnapshot
 from mobility.scenario.expansion import (
-    FIRST_DAY,
-    LAST_DAY,
     MAX_BASELINE_STATIONS,
     Areas,
     Baseline,
@@ -60,6 +59,7 @@ from mobility.scenario.reading import (
     renamed,
     warn_renamed,
 )
+from mobility.simulation.days import LAST_FORECAST_DAY, MORNING_NIGHTS, SIMULATED_DAYS, morning_night_problem
 from mobility.simulation.fleets import parse_fleet
 
 # (min lon, min lat, max lon, max lat) around Seoul (mobility.sources.stations.SEOUL_BBOX).
@@ -612,25 +612,10 @@ class RebalancingOptions(_Strict):
         return warn_renamed(data, {"speed_kmh": "speed_kph"}, "options")
 
 
-LAST_NIGHT = LAST_DAY - timedelta(days=1)
-"""The last night whose morning after the rider model can simulate (its days end at LAST_DAY)."""
-MORNING_NIGHTS = (
-    f"a night from {FIRST_DAY} to {LAST_NIGHT}: the morning after is simulated with the rider "
-    f"model's rates, which cover {FIRST_DAY.year}-{LAST_DAY.year}"
-)
-"""What a night of a run's morning after must be."""
 MORNING_DATE = (
     f"the night's date YYYY-MM-DD (the evening of the snapshot), as the snapshot gives none; {MORNING_NIGHTS}"
 )
 """What ``morning_after.night`` must be when the run's snapshot has no ``date``."""
-
-
-def morning_night_problem(night: date | None) -> str | None:
-    """Why ``night`` (given, or the snapshot's date) cannot have its morning after simulated, or
-    ``None`` when it can (or is not known yet)."""
-    if night is None or FIRST_DAY <= night <= LAST_NIGHT:
-        return None
-    return f"got {str(night)!r}; expected {MORNING_NIGHTS}"
 
 
 class MorningAfterRequest(_Strict):
@@ -772,7 +757,8 @@ class SimulationRequest(_Strict):
         "start inventory (the morning after; `mobility simulate --routes`).",
     )
     day: Annotated[date, BeforeValidator(calendar_date)] = Field(
-        ge=FIRST_DAY, le=LAST_DAY, description="The simulated day (the demand model's range), YYYY-MM-DD."
+        description=f"The simulated day, YYYY-MM-DD: {FIRST_DAY} to {LAST_DAY} from the demand data, "
+        f"to {LAST_FORECAST_DAY} as a forecast from it (the result's notes say so).",
     )
     replications: int = Field(default=20, ge=1, le=1000, description="Simulated days.")
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
@@ -805,6 +791,14 @@ class SimulationRequest(_Strict):
             self.source = VintageSource(kind="vintage", stations=self.stations or "2025-12")
             self.stations = None
         return self
+
+    @field_validator("day")
+    @classmethod
+    def _simulated(cls, v: date) -> date:
+        """In the demand data's years or the forecast's (:data:`~mobility.simulation.days.SIMULATED_DAYS`)."""
+        if not FIRST_DAY <= v <= LAST_FORECAST_DAY:
+            raise problem("day_range", v.isoformat(), SIMULATED_DAYS)
+        return v
 
     @field_validator("fleet")
     @classmethod

@@ -8,7 +8,8 @@
 # written by the status feed before the run. The Idempotency-Key is nightly-<NIGHT>, NIGHT being
 # the date (YYYY-MM-DD) unless set, so a cron retry (or a second scheduler) never submits the same
 # night twice: it gets the first run back and waits for it. The routes are saved as
-# OUT_DIR/routes-<NIGHT>.csv and .geojson, both or neither (downloaded to temporary files first).
+# OUT_DIR/routes-<NIGHT>.csv and .geojson, both or neither (downloaded to temporary files first),
+# and, when the request asks for "morning_after", the simulated morning as OUT_DIR/morning-<NIGHT>.json.
 # The run is polled every POLL_SECONDS (10) for up to MAX_WAIT_SECONDS (3600).
 #
 # NIGHT overrides the date: a night's request corrected after it was submitted (the API answers
@@ -51,7 +52,8 @@ mkdir -p "$OUT_DIR"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mobility-nightly.XXXXXX")
 csv_part="$OUT_DIR/.routes-$night.csv.$$.part"
 geojson_part="$OUT_DIR/.routes-$night.geojson.$$.part"
-trap 'rm -rf "$work"; rm -f "$csv_part" "$geojson_part"' EXIT
+morning_part="$OUT_DIR/.morning-$night.json.$$.part"
+trap 'rm -rf "$work"; rm -f "$csv_part" "$geojson_part" "$morning_part"' EXIT
 trap 'exit "$RETRYABLE"' HUP INT TERM
 
 # http FILE [curl options...] URL: the answer's body in FILE, its HTTP status in $status_code
@@ -116,9 +118,9 @@ while :; do
   case $status_code in
     200)
       status=$(field "$work/body" status) ||
-        status=$(sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' "$work/body")
+        status=$(sed -n 's/.*"status" *: *"\([a-z]*\)".*/\1/p' "$work/body")
       case "$status" in
-        succeeded) break ;;
+        succeeded) cp "$work/body" "$work/run" && break ;;
         failed | cancelled)
           reason=$(field "$work/body" error message) || reason="no reason given"
           fail "$PERMANENT" "run $location $status: $reason. A retry gets this run back; to submit" \
@@ -142,3 +144,16 @@ http "$geojson_part" "$MOBILITY_URL$location/routes?format=geojson"
 mv -f "$csv_part" "$OUT_DIR/routes-$night.csv"
 mv -f "$geojson_part" "$OUT_DIR/routes-$night.geojson"
 echo "saved $OUT_DIR/routes-$night.csv and .geojson"
+
+# The simulated morning after, when the request asked for it (the run links "morning"): saved as
+# OUT_DIR/morning-<NIGHT>.json. It is a report on the routes, not the routes: a failed download
+# is said on stderr and the night still succeeds.
+if field "$work/run" links morning >/dev/null || grep -q '"morning" *:' "$work/run"; then
+  http "$morning_part" "$MOBILITY_URL$location/morning"
+  if [ "$status_code" = 200 ]; then
+    mv -f "$morning_part" "$OUT_DIR/morning-$night.json"
+    echo "saved $OUT_DIR/morning-$night.json"
+  else
+    echo "nightly $night: the morning after was not saved: GET $location/morning: HTTP $status_code" >&2
+  fi
+fi

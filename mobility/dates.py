@@ -16,7 +16,12 @@ from mobility.errors import InputError
 if TYPE_CHECKING:  # pandas is imported by parse_date only: reading a scenario's date needs none
     import pandas as pd
 
-__all__ = ["iso_date", "parse_date"]
+__all__ = ["FIRST_DAY", "LAST_DAY", "iso_date", "parse_date"]
+
+FIRST_DAY, LAST_DAY = dt.date(2019, 1, 1), dt.date(2025, 12, 31)
+"""The days the demand data covers (its citywide monthly usage, 2019-01 to 2025-12): the range of
+a planner's simulated day; later days are simulated as a forecast
+(:data:`mobility.simulation.days.FORECAST_YEARS`)."""
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -41,10 +41,10 @@ from api.schemas import (
     SnapshotIn,
     SnapshotInfo,
     SnapshotPage,
-    morning_night_problem,
 )
 from mobility.rebalancing.build import complete_snapshot
 from mobility.rebalancing.snapshot import SnapshotInputError, StatusSnapshot, narrowed, snapshot_from_csv
+from mobility.simulation.days import morning_night_problem
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
 

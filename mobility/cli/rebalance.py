@@ -34,6 +34,7 @@ from mobility.cli.common import (
     print_written,
     with_solver_overrides,
 )
+from mobility.errors import InputError
 from mobility.io import atomic_write_bytes, atomic_write_json, atomic_write_text, staged_files
 
 if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
@@ -65,9 +66,12 @@ def write_outputs(plan: RebalancingPlan, out: Path) -> list[Path]:
 
 def morning_table(morning: MorningAfter) -> Table:
     """The simulated next morning per method, next to the dissatisfaction model's expectation."""
+    forecast = (
+        "" if morning.forecast_from is None else f", a forecast from the data before {morning.forecast_from}"
+    )
     tab = Table(
-        title=f"the morning after, {morning.day} ({morning.replications} simulated mornings): riders lost "
-        f"at empty stations and finding full docks until {morning.window[-5:]}; stockouts in "
+        title=f"the morning after, {morning.day} ({morning.replications} simulated mornings{forecast}): "
+        f"riders lost at empty stations and finding full docks until {morning.window[-5:]}; stockouts in "
         f"{morning.window}, simulated and expected by the dissatisfaction model"
     )
     for col in ("method", "moved", "lost", "full docks", "sim.", "model"):
@@ -140,6 +144,11 @@ def rebalance_cmd(
             "max_iterations": ("--max-iterations", max_iterations),
         },
     )
+    if simulate:  # a night whose morning cannot be simulated stops here, not after the solve
+        from mobility.simulation.days import MORNING_NIGHTS, morning_night_problem
+
+        if morning_night_problem(scn.night.date) is not None:
+            raise InputError("night.date", str(scn.night.date), f"{MORNING_NIGHTS} (or --no-simulate)")
     t_read = time.perf_counter()  # wall_seconds of routes.json: from reading the snapshot to writing
     with err_console.status("reading the status snapshot and the demand model…") as st:
         night = load_night_problem(scn, status, data_dir, progress=lambda m: st.update(m))

@@ -156,7 +156,10 @@ def simulate_cmd(
         str,
         typer.Argument(help="plan.json, a station vintage (2025-12, 2019-12) or a station file; or 'sweep'."),
     ],
-    day: Annotated[str, typer.Option("--day", help="The simulated day, YYYY-MM-DD (2019..2025).")],
+    day: Annotated[
+        str,
+        typer.Option("--day", help="The simulated day, YYYY-MM-DD (2019..2025; 2026..2027 as a forecast)."),
+    ],
     sweep_source: Annotated[
         str | None, typer.Argument(help="After 'sweep': the SOURCE to sweep.", show_default=False)
     ] = None,

@@ -37,6 +37,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from mobility.dates import FIRST_DAY, LAST_DAY
 from mobility.scenario.reading import (
     CONTROL_CHARACTERS,
     MAX_SEED,
@@ -401,10 +402,6 @@ class SolverSettings(Section):
     relative_gap: float = Field(default=0.001, ge=0, le=1)
     engine: Literal["mip", "cp-sat"] = "mip"
     backend: Literal["auto", "HIGHS", "SCIP"] = "auto"
-
-
-FIRST_DAY, LAST_DAY = date(2019, 1, 1), date(2025, 12, 31)
-"""The days the rider simulator can simulate (its demand model's range)."""
 
 
 class SimulationSettings(Section):

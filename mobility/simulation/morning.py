@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from mobility.errors import InputError
 from mobility.provenance import Provenance
 from mobility.schema import document_schema
 from mobility.simulation.estimate import Estimate, estimate
@@ -92,6 +93,11 @@ class MorningAfter(BaseModel):
     stations: int
     outcomes: list[MorningOutcome]
     seconds: float
+    forecast_from: str | None = Field(
+        default=None,
+        description="Set when the morning is past the demand data (e.g. tonight's): the month "
+        "(YYYY-MM) before which the data the forecast is made from ends.",
+    )
     notes: list[str] = Field(default_factory=list)
     provenance: Provenance | None = Field(
         default=None,
@@ -204,11 +210,14 @@ def morning_after(
     from mobility.demand.holidays import day_type
     from mobility.demand.inventory import InventoryParams
     from mobility.simulation.data import STATION_COLUMNS, StationSet, apply_routes
+    from mobility.simulation.days import MORNING_NIGHTS, morning_night_problem
     from mobility.simulation.engine import run
     from mobility.simulation.pipeline import prepare
     from mobility.simulation.result import per_replication
 
     t0 = time.perf_counter()
+    if morning_night_problem(pd.Timestamp(night).date()) is not None:
+        raise InputError("night", str(night), MORNING_NIGHTS)
     if profiles is None:
         from mobility.demand.data import load_profiles
 
@@ -290,11 +299,13 @@ def morning_after(
         stations=len(st),
         outcomes=outcomes,
         seconds=round(time.perf_counter() - t0, 2),
+        forecast_from=prep.forecast_from,
         notes=[
             "stock after the routes is applied at midnight; riders from 00:00 of the morning after",
             "the dissatisfaction model takes that stock as the 07:00 stock, stations alone, rates at "
             "the profile level; the simulator moves bikes from 00:00, lets riders walk to a "
             "neighbour for a bike, and scales rates by season and year",
+            *prep.model.notes,  # a forecast (a morning past the demand data), stations without history
         ],
         provenance=None
         if provenance is None

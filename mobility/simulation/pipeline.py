@@ -32,6 +32,7 @@ from mobility.simulation.data import (
     scale_fleet,
     status_bikes,
 )
+from mobility.simulation.days import forecast_from
 from mobility.simulation.engine import SimulationRun
 from mobility.simulation.fanout import run_many
 from mobility.simulation.model import RiderParams, fit_season
@@ -57,6 +58,9 @@ class Prepared:
     source: str
     datasets: dict[str, str]  # what the model was fitted on, by name (trip datasets, station set)
     files: dict[str, Path] = field(default_factory=dict)  # the files read, for the provenance
+    forecast_from: str | None = None
+    """Set when the day is a forecast: the month (``YYYY-MM``) before which the history it is made
+    from ends (:attr:`FitWindow.history_before`)."""
     input_notes: list[str] = field(default_factory=list)
     """What was left out of the inputs or assumed for them (rows of the station file dropped,
     status rows matched on their number): counted, in the result's notes and said on stderr."""
@@ -150,6 +154,8 @@ def prepare(
     d = parse_day(day)
     root = resolve_data_dir(data_dir)
     monthly = load_citywide_monthly_usage(root).table
+    if history_before is None:  # a day past the data (tonight's morning): a forecast from all of it
+        history_before = forecast_from(d, monthly["month"].astype(str))
     fit_season(monthly, exclude=exclude_months, before=history_before).factor(
         d
     )  # a day outside the range fails first
@@ -193,8 +199,8 @@ def prepare(
             stations["gu"].astype(str).to_numpy(), load_district_monthly_usage(root).table, history_before
         )
         notes.append(
-            f"forecast from the history before {history_before}: citywide level and trend from "
-            "the monthly counts before it, district shares from its last three months"
+            f"{d:%Y-%m-%d} forecast from the history before {history_before}: citywide level and "
+            "trend from the monthly counts before it, district shares from its last three months"
         )
     model = fit_model(
         stations,
@@ -220,6 +226,7 @@ def prepare(
         datasets={"trips": ",".join(trip_datasets), "station_set": ss.source},
         files={**_input_files(ss, root), **{k: p for k, p in read.items() if p.is_file()}},
         input_notes=input_notes,
+        forecast_from=history_before,
     )
 
 

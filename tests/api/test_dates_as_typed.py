@@ -28,6 +28,22 @@ def test_a_simulated_day_is_a_real_calendar_date(api_lite: Api, day: str) -> Non
     )
 
 
+@pytest.mark.parametrize(("day", "ok"), [("2018-12-31", False), ("2027-12-31", True), ("2028-01-01", False)])
+def test_a_simulated_day_reaches_two_years_past_the_data(api_lite: Api, day: str, ok: bool) -> None:
+    """A day after 2025 is simulated as a forecast, as ``mobility simulate --day`` does; it was a
+    422 ("less than or equal to 2025-12-31")."""
+    body = {"day": day, "source": {"kind": "vintage", "stations": "2025-12"}}
+    r = api_lite.client.post("/v1/simulations", json=body, headers=api_lite.h("planner"))
+    if ok:
+        assert r.status_code == 202, r.text
+        return
+    assert r.status_code == 422, r.text
+    err = r.json()["errors"][0]
+    assert err["field"] == "body.day", err
+    expected = "a day from 2019-01-01 to 2027-12-31 (after 2025-12-31: a forecast from the demand data)"
+    assert err["problem"] == f"got '{day}'; expected {expected}"
+
+
 def test_a_morning_after_night_is_a_real_calendar_date(api_lite: Api) -> None:
     body = copy.deepcopy(RUN) | {"morning_after": {"night": "2023-02-30"}}
     field, problem = _problem(api_lite, "/v1/rebalancing/runs", body, "ops")

@@ -60,6 +60,24 @@ def test_a_run_with_morning_after_serves_morning_json(api_real: Api) -> None:
 
 
 @pytest.mark.slow
+def test_tonights_run_simulates_its_morning_as_a_forecast(api_real: Api) -> None:
+    """The night of 2026-12-06 (the demand data ends in 2025-12): the run is accepted, its
+    morning of Monday 7 December is simulated from the forecast rates, and morning.json says so.
+    It used to be a 422 ("the rider model's rates ... cover 2019-2025")."""
+    body = _run(morning_after={"replications": 2})
+    body["snapshot"]["date"] = "2026-12-06"
+    r = api_real.client.post("/v1/rebalancing/runs", json=body, headers=api_real.h("ops"))
+    assert r.status_code == 202, r.text
+    run = api_real.wait(r.headers["Location"], "ops", timeout=120)
+    assert run["status"] == "succeeded", run
+    morning = MorningAfter.model_validate(
+        api_real.client.get(run["links"]["morning"], headers=api_real.h("ops")).json()
+    )
+    assert (morning.day, morning.day_type, morning.forecast_from) == ("2026-12-07", "weekday", "2026-01")
+    assert any("forecast from the history before 2026-01" in n for n in morning.notes)
+
+
+@pytest.mark.slow
 def test_a_run_without_morning_after_has_none(api_real: Api) -> None:
     r = api_real.client.post("/v1/rebalancing/runs", json=_run(), headers=api_real.h("ops"))
     run = api_real.wait(r.headers["Location"], "ops", timeout=60)
@@ -116,21 +134,23 @@ def test_a_run_without_time_for_the_morning_says_so(sqlite_url: str, monkeypatch
 @pytest.mark.parametrize(
     ("over", "shown"),
     [
-        ({"morning_after": {"night": "2025-12-31"}}, "2025-12-31"),  # its morning is 2026-01-01
-        ({"morning_after": {}, "snapshot_date": "2026-12-06"}, "2026-12-06"),  # tonight, in 2026
+        ({"morning_after": {"night": "2027-12-31"}}, "2027-12-31"),  # its morning is 2028-01-01
+        ({"morning_after": {}, "snapshot_date": "2028-03-01"}, "2028-03-01"),
+        ({"morning_after": {"night": "2018-12-31"}}, "2018-12-31"),
     ],
 )
 def test_a_night_the_rider_model_does_not_cover_is_refused_before_the_solve(
     api_lite: Api, over: dict[str, Any], shown: str
 ) -> None:
-    """The run used to be accepted, solve, and fail with '--day: got ...' and no routes."""
+    """The run used to be accepted, solve, and fail with '--day: got ...' and no routes. Nights
+    up to two years past the demand data are simulated as a forecast (tonight's included)."""
     body = _run(morning_after=over["morning_after"])
     body["snapshot"]["date"] = over.get("snapshot_date", body["snapshot"]["date"])
     r = api_lite.client.post("/v1/rebalancing/runs", json=body, headers=api_lite.h("ops"))
     assert r.status_code == 422, r.text
     err = r.json()["errors"][0]
     assert err["field"] == "body.morning_after.night" and f"got '{shown}'" in err["problem"]
-    assert "2019-01-01 to 2025-12-30" in err["problem"]
+    assert "2019-01-01 to 2027-12-30" in err["problem"]
     # a stored snapshot of that date, by its id: the same answer
     stored = api_lite.client.post(
         "/v1/rebalancing/snapshots", json=body["snapshot"], headers=api_lite.h("ops")

@@ -24,8 +24,17 @@ NIGHT = "2025-12-01"
 RUN = "/v1/rebalancing/runs/3f2c5a0e"
 CSV = "truck_id,seq,station_id,name\nT01,1,ST-4,망원역\n"
 GEOJSON = json.dumps({"type": "FeatureCollection", "features": []})
+MORNING = {"day": "2025-12-02", "forecast_from": None, "outcomes": [{"method": "ours", "station": "망원역"}]}
+SUCCEEDED_WITH_MORNING = {
+    "id": "3f2c5a0e",
+    "status": "succeeded",
+    "links": {"routes": "routes", "morning": "morning"},
+}
 PERMANENT, RETRYABLE = 2, 75
-TOOLS = ["curl", "awk", "sed", "tr", "tail", "head", "cat", "mktemp", "rm", "mv", "mkdir", "date", "sleep"]
+TOOLS = [
+    "curl", "awk", "sed", "tr", "tail", "head", "cat", "cp", "grep", "mktemp", "rm", "mv", "mkdir", "date",
+    "sleep",
+]  # fmt: skip
 """What the script runs, for a PATH without python3."""
 
 
@@ -48,6 +57,7 @@ class FakeApi:
     )
     csv: Answer = field(default_factory=lambda: Answer(200, CSV))
     geojson: Answer = field(default_factory=lambda: Answer(200, GEOJSON))
+    morning: Answer = field(default_factory=lambda: Answer(200, MORNING))
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     url: str = ""
 
@@ -60,6 +70,8 @@ class FakeApi:
             return self.csv
         if path == f"{RUN}/routes?format=geojson":
             return self.geojson
+        if path == f"{RUN}/morning":
+            return self.morning
         return Answer(404, {"detail": f"no route {path}"})
 
 
@@ -152,6 +164,37 @@ def test_a_night_saves_both_files_with_the_date_as_idempotency_key(
     assert headers["Idempotency-Key"] == f"nightly-{NIGHT}" and headers["X-API-Key"] == "mob_test"
 
 
+@pytest.mark.parametrize("python3", [True, False])
+def test_a_run_with_its_morning_after_saves_morning_json(
+    shell: str, api: FakeApi, tmp_path: Path, python3: bool
+) -> None:
+    api.polls = [Answer(200, SUCCEEDED_WITH_MORNING)]
+    if not python3:
+        bin_dir = _bin_without_python3(tmp_path)
+        shell = str(bin_dir / shell)
+    r = _run(shell, api.url, tmp_path, **({} if python3 else {"PATH": str(bin_dir)}))
+    assert r.returncode == 0, r.stderr
+    assert _out(tmp_path) == [f"morning-{NIGHT}.json", f"routes-{NIGHT}.csv", f"routes-{NIGHT}.geojson"]
+    saved = json.loads((tmp_path / "out" / f"morning-{NIGHT}.json").read_text(encoding="utf-8"))
+    assert saved == MORNING
+
+
+def test_a_failed_morning_download_keeps_the_night(shell: str, api: FakeApi, tmp_path: Path) -> None:
+    """The routes are the night's product; the morning after is a report on them."""
+    api.polls = [Answer(200, SUCCEEDED_WITH_MORNING)]
+    api.morning = Answer(503, {"detail": "restarting"})
+    r = _run(shell, api.url, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _out(tmp_path) == [f"routes-{NIGHT}.csv", f"routes-{NIGHT}.geojson"]
+    assert "the morning after was not saved" in r.stderr and "HTTP 503" in r.stderr
+
+
+def test_a_run_without_morning_after_asks_for_none(shell: str, api: FakeApi, tmp_path: Path) -> None:
+    r = _run(shell, api.url, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not any(path.endswith("/morning") for _, path, _ in api.requests)
+
+
 def test_a_second_download_cut_short_leaves_no_file_of_the_night(
     shell: str, api: FakeApi, tmp_path: Path
 ) -> None:
@@ -170,13 +213,19 @@ def test_a_422_prints_the_api_s_detail_and_is_permanent(shell: str, api: FakeApi
     assert len(api.requests) == 1 and _out(tmp_path) == []
 
 
-def test_the_detail_is_printed_without_python3_too(api: FakeApi, tmp_path: Path) -> None:
+def _bin_without_python3(tmp_path: Path) -> Path:
+    """A folder of links to the script's tools and the two shells, and no python3."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in [*TOOLS, "sh"]:
+    for tool in [*TOOLS, "sh", "bash"]:
         found = shutil.which(tool)
         assert found, tool
         (bin_dir / tool).symlink_to(found)
+    return bin_dir
+
+
+def test_the_detail_is_printed_without_python3_too(api: FakeApi, tmp_path: Path) -> None:
+    bin_dir = _bin_without_python3(tmp_path)
     api.post = Answer(401, {"detail": "unknown or revoked API key"})
     r = _run(str(bin_dir / "sh"), api.url, tmp_path, PATH=str(bin_dir))
     assert r.returncode == PERMANENT

@@ -119,11 +119,11 @@ def test_night_from_status_csv_to_printed_route_sheets(
     # night the rider model does not cover is the API's 422 beside the field, before any solve
     assert page.input_value("#f-morning_after-night") == ""
     page.check("#simulate-morning")
-    page.fill("#f-morning_after-night", "2026-12-06")
+    page.fill("#f-morning_after-night", "2028-12-06")
     page.click("#submit-night")
     page.locator("#f-morning_after-night-err").wait_for(state="visible")
-    assert "2026-12-06" in page.inner_text("#f-morning_after-night-err")
-    assert "2019-01-01 to 2025-12-30" in page.inner_text("#f-morning_after-night-err")
+    assert "2028-12-06" in page.inner_text("#f-morning_after-night-err")
+    assert "2019-01-01 to 2027-12-30" in page.inner_text("#f-morning_after-night-err")
     assert "Morning after" in page.inner_text("#f-morning_after legend")
     page.fill("#f-morning_after-night", "2023-06-13")
     page.fill("#f-morning_after-replications", "3")

@@ -4,6 +4,7 @@ simulated (``morning.json``), and a failed run's error names its field once."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,31 +17,44 @@ FAILED = "e" * 32
 BASE = "/v1/rebalancing/runs"
 
 
+def _run_page(server: dict[str, Any], browser: Any, morning: dict[str, Any], lost: tuple[float, ...]) -> Any:
+    """The run page of a stubbed succeeded run with ``morning.json`` = ``morning`` (the
+    ``morning_after`` KPIs: riders lost per method, ``lost``), its map drawn."""
+    methods = zip(("no rebalancing", "greedy dispatcher", "ours"), (0, 1298, 1337), lost, strict=True)
+    kpis = {"morning_after": {m: _morning_row(m, n, x, 900.0) for m, n, x in methods}}
+    base = {"schema_version": "mobility/morning-after/1", "window": "07:00-10:00", "seed": 0, "outcomes": []}
+    page = new_page(browser, DESKTOP)
+    _stub(page, f"{BASE}/{RUN}", _job(RUN, "succeeded", 1.0, kpis=kpis))
+    _stub(page, f"{BASE}/{RUN}/routes", ROUTES)
+    _stub(page, f"{BASE}/{RUN}/morning", base | morning)
+    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{RUN}")
+    page.wait_for_selector("#route-map[data-ready=true]")
+    return page
+
+
 @pytest.mark.slow
 def test_the_simulated_morning_says_which_morning(server: dict[str, Any], browser: Any) -> None:
     """The night of 2022-01-01 is simulated on the morning of Sunday 2022-01-02 (weekend rates):
     the run page says so under the table, from the run's ``morning.json``."""
-    methods = (("no rebalancing", 0, 56.5), ("greedy dispatcher", 1298, 30.3), ("ours", 1337, 29.8))
-    kpis = {"morning_after": {m: _morning_row(m, n, lost, 900.0) for m, n, lost in methods}}
-    morning = {
-        "schema_version": "mobility/morning-after/1",
-        "day": "2022-01-02",
-        "day_type": "weekend",
-        "window": "07:00-10:00",
-        "replications": 10,
-        "seed": 0,
-        "outcomes": [],
-        "notes": [],
-    }
-    page = new_page(browser, DESKTOP)
-    _stub(page, f"{BASE}/{RUN}", _job(RUN, "succeeded", 1.0, kpis=kpis))
-    _stub(page, f"{BASE}/{RUN}/routes", ROUTES)
-    _stub(page, f"{BASE}/{RUN}/morning", morning)
-    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{RUN}")
-    page.wait_for_selector("#route-map[data-ready=true]")
+    morning = {"day": "2022-01-02", "day_type": "weekend", "replications": 10, "notes": []}
+    page = _run_page(server, browser, morning, (56.5, 30.3, 29.8))
     said = page.inner_text("#simulated-day")
     assert "Sunday 2022-01-02" in said and "weekend" in said and "10 mornings per method" in said, said
+    assert "forecast" not in said  # a morning in the demand data
     assert page.locator("#simulated-morning tbody tr").count() == 3
+    assert page.errors == []
+
+
+@pytest.mark.slow
+def test_a_forecast_morning_says_it_is_a_forecast(server: dict[str, Any], browser: Any, shots: Path) -> None:
+    """Tonight (2026-12-06) is past the demand data: ``morning.json`` has ``forecast_from`` and the
+    line under the table says the rates are a forecast; a morning in the data says nothing of it."""
+    morning = {"day": "2026-12-07", "day_type": "weekday", "replications": 3, "forecast_from": "2026-01"}
+    page = _run_page(server, browser, morning, (225.0, 107.0, 120.0))
+    said = " ".join(page.inner_text("#simulated-day").split())
+    assert "Monday 2026-12-07" in said and "A forecast: the demand data stops before 2026-01" in said, said
+    page.locator("#simulated-day").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "night-morning-forecast-1280.png"))
     assert page.errors == []
 
 

@@ -223,14 +223,18 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 
 /**
  * Which morning the simulated table is about (`morning.json`: its day, day type and
- * replications), or nothing when the run has no `morning.json`.
- * @param {{day: string, day_type: string, replications: number, seed: number} | null} doc
+ * replications), or nothing when the run has no `morning.json`. A morning past the demand data
+ * (`forecast_from` set) says that its rates are a forecast.
+ * @param {{day: string, day_type: string, replications: number, seed: number, forecast_from?: string | null} | null} doc
  */
 function morningDay(doc) {
   if (!doc || !doc.day) return '';
   const weekday = WEEKDAYS[new Date(`${doc.day}T00:00:00Z`).getUTCDay()] || '';
+  const forecast = doc.forecast_from
+    ? ` A forecast: the demand data stops before ${esc(doc.forecast_from)}; its level, trend and district shares are carried to this day.`
+    : '';
   return `<p class="hint" id="simulated-day">Simulated: the morning of ${esc(weekday)} ${esc(doc.day)}
-    (${esc(doc.day_type)} rates), ${fmt(doc.replications)} ${plural(doc.replications, 'morning', 'mornings')} per method, seed ${fmt(doc.seed)}.</p>`;
+    (${esc(doc.day_type)} rates), ${fmt(doc.replications)} ${plural(doc.replications, 'morning', 'mornings')} per method, seed ${fmt(doc.seed)}.${forecast}</p>`;
 }
 
 /** One printable sheet per truck: Korean names, big type, address and quantity. */
