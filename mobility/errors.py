@@ -63,7 +63,8 @@ class InputError(MobilityError):
         self.field = field
         self.value = value
         self.expected = expected
-        given = "missing" if value is None else f"got {value!r}"
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)  # true, as typed
+        given = "missing" if value is None else f"got {shown}"
         super().__init__(f"{field}: {given}; expected {expected}")
 
 
@@ -99,8 +100,11 @@ SHOWN_CHARS = 60
 
 def shown_value(value: object) -> str:
     """A refused value as an error message quotes it: ``{...}`` for an object, ``[...] (N items)``
-    for a list, anything else as ``repr`` cut to :data:`SHOWN_CHARS` characters (the CLI's and the
-    API's validation messages alike: a long value never floods a message)."""
+    for a list, ``true``/``false`` for a bool (as the YAML or JSON it came from wrote it), anything
+    else as ``repr`` cut to :data:`SHOWN_CHARS` characters (the CLI's and the API's validation
+    messages alike: a long value never floods a message)."""
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, dict):
         return "{...}"
     if isinstance(value, list | tuple):

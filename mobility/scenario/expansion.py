@@ -71,6 +71,8 @@ SEOUL_LON: tuple[float, float] = (126.73, 127.28)
 needs no pandas, and a test checks that the two agree)."""
 
 MAX_BASELINE_STATIONS = 10_000
+MAX_DOCKS = 500
+"""Most docks one station may have (Seoul's largest have about 40): only a typing error is refused."""
 
 
 class BaselineStation(Section):
@@ -86,7 +88,7 @@ class BaselineStation(Section):
     name: str = Field(default="", max_length=200, examples=["망원역 1번출구 앞"])
     lat: float = Field(ge=SEOUL_LAT[0], le=SEOUL_LAT[1])
     lon: float = Field(ge=SEOUL_LON[0], le=SEOUL_LON[1])
-    docks: int = Field(ge=1, le=500)
+    docks: int = Field(ge=1, le=MAX_DOCKS)
 
     @field_validator("name")
     @classmethod
@@ -225,8 +227,8 @@ class _Bounds(Section):
 class DockBounds(_Bounds):
     """Docks per NEW station."""
 
-    min: int = Field(default=10, ge=1)
-    max: int = Field(default=20, ge=1)
+    min: int = Field(default=10, ge=1, le=MAX_DOCKS)
+    max: int = Field(default=20, ge=1, le=MAX_DOCKS)
 
 
 class BikesPerDock(_Bounds):

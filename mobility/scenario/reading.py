@@ -12,13 +12,22 @@ import re
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from mobility.errors import InputError, field_path, given_text
+from mobility.errors import InputError, field_path, given_text, shown_value
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,11 +41,57 @@ class Strict(BaseModel):
 
 class Section(Strict):
     """Base of every section of a scenario (and of an API request): :class:`Strict`, and every
-    number finite. YAML's ``.nan`` / ``.inf`` (JSON's ``NaN`` / ``Infinity``) is refused as
-    ``got nan; expected Input should be a finite number``, whatever the field's range: a bound
-    such as ``le=2000`` alone lets ``.inf`` through to a solver and says "less than" of a NaN."""
+    number finite and a number. YAML's ``.nan`` / ``.inf`` (JSON's ``NaN`` / ``Infinity``) is
+    refused as ``got nan; expected Input should be a finite number``, whatever the field's range:
+    a bound such as ``le=2000`` alone lets ``.inf`` through to a solver and says "less than" of a
+    NaN. ``true`` / ``false`` where a number is expected (pydantic reads them as 1 and 0, so
+    ``total_bikes: true`` planned a fleet of one bike) is refused as ``got true; expected a number,
+    not true/false``; a field that takes a bool as well keeps it."""
 
     model_config = ConfigDict(allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, data: object) -> object:
+        if not isinstance(data, Mapping):
+            return data
+        details = [
+            InitErrorDetails(
+                type=problem("bool_as_number", data[key], "a number, not true/false"),
+                loc=(key,),
+                input=data[key],
+            )
+            for name, info in cls.model_fields.items()
+            for key in _keys_of(name, info)
+            if isinstance(data.get(key), bool) and _numbers_only(info.annotation)
+        ]
+        if details:
+            raise ValidationError.from_exception_data(cls.__name__, details)
+        return data
+
+
+def _keys_of(name: str, info: FieldInfo) -> list[str]:
+    """The keys a field is read from: its name and its validation aliases (a renamed field's old name)."""
+    alias = info.validation_alias
+    choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+    return [name, *(c for c in choices if isinstance(c, str) and c != name)]
+
+
+def _numbers_only(annotation: object) -> bool:
+    """Whether a field takes numbers and not bools (``int | None`` does, ``bool`` and ``str`` do not)."""
+    kinds = _leaf_types(annotation)
+    return bool(kinds & {int, float}) and bool not in kinds
+
+
+def _leaf_types(annotation: object) -> set[object]:
+    """The types a field's value may be, through ``Annotated`` and unions (``int | None`` ->
+    ``{int, NoneType}``; ``list[int]`` -> ``{list}``: a list is not a number)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _leaf_types(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return set().union(*(_leaf_types(a) for a in get_args(annotation)))
+    return {annotation if origin is None else origin}
 
 
 MAX_SEED = 2**31 - 1
@@ -64,9 +119,10 @@ def warn_renamed(data: object, renames: Mapping[str, str], where: str) -> object
 
 def problem(kind: str, value: object, expected: str) -> PydanticCustomError:
     """A validation error of type ``kind``: ``got <value>; expected <expected>`` (the value quoted,
-    cut to 80 characters), or ``missing; expected <expected>`` when there is none (``None``), as
-    :class:`~mobility.errors.InputError` says it; :func:`field_errors` reads the expectation back."""
-    shown = repr(value)
+    cut to 80 characters; ``true``/``false`` as YAML and JSON write them), or ``missing; expected
+    <expected>`` when there is none (``None``), as :class:`~mobility.errors.InputError` says it;
+    :func:`field_errors` reads the expectation back."""
+    shown = shown_value(value) if isinstance(value, bool) else repr(value)
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
     given = "missing" if value is None else f"got {shown}"
     return PydanticCustomError(

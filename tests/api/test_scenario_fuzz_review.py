@@ -57,6 +57,9 @@ SAME_WORDS = [
     {"new_stations": {"exact": 5, "max": 6}},
     {"budget": {"total": 1e9}},
     {"fleet": {}},
+    {"fleet": {"total_bikes": True}},  # was read as a fleet of 1 bike
+    {"docks": {"min": 10, "max": 1e9}},  # was accepted: stations of a billion docks
+    {"solver": {"seed": False}},
     {"simulation": {"day": "2019-02-30"}},
     {"simulation": {"day": "2018-06-01"}},
     {"districts": {"per_district": {"Mapo": 30}}},

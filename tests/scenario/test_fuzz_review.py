@@ -132,6 +132,35 @@ def test_nightly_numbers_are_finite(path: str) -> None:
     assert err.field == path and "finite number" in err.expected
 
 
+@pytest.mark.parametrize(
+    ("read", "base", "path"),
+    [(scenario_from_dict, EXPANSION, "fleet.total_bikes"), (scenario_from_dict, EXPANSION, "docks.max"),
+     (scenario_from_dict, EXPANSION, "coverage.radius_m"), (scenario_from_dict, EXPANSION, "solver.seed"),
+     (nightly_from_dict, NIGHTLY, "trucks.0.capacity"), (nightly_from_dict, NIGHTLY, "trucks.0.start_load"),
+     (nightly_from_dict, NIGHTLY, "solver.time_limit")],
+)  # fmt: skip
+def test_true_is_not_a_number(read: Any, base: dict[str, Any], path: str) -> None:
+    """``total_bikes: true`` was read as 1 (a fleet of one bike), ``capacity: true`` as a truck of
+    one bike: a YAML or JSON bool where a number is expected is refused, as typed."""
+    err = refusal(read, patched(base, path, "true"))
+    assert err.field == path and str(err).startswith(f"{path}: got true; expected "), str(err)
+    if path != "trucks.0.start_load":  # its own words: a whole number of bikes >= 0, or 'free'
+        assert err.expected == "a number, not true/false"
+
+
+def test_a_field_that_takes_a_bool_keeps_it() -> None:
+    assert scenario_from_dict(patched(EXPANSION, "simulation.enabled", "false")).simulation.enabled is False
+    night = nightly_from_dict(patched(NIGHTLY, "network.fallback_to_straight", "false"))
+    assert night.network.fallback_to_straight is False
+
+
+@pytest.mark.parametrize("text", ["1.0e+9", "501", "1000000000"])
+def test_docks_of_a_new_station_are_a_station_s(text: str) -> None:
+    """``docks.max: 1e9`` was accepted and planned stations of a billion docks."""
+    err = refusal(scenario_from_dict, patched(EXPANSION, "docks.max", text))
+    assert err.field == "docks.max" and "less than or equal to 500" in err.expected
+
+
 def test_seeds_and_times_are_what_the_solvers_take() -> None:
     big = str(2**70)
     for read, base in ((scenario_from_dict, EXPANSION), (nightly_from_dict, NIGHTLY)):
