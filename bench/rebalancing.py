@@ -190,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             replications=a.replications,
             seed=a.seed,
             data_dir=a.data_dir,
+            level=night.level,  # the model column at the curves' level (targets.level)
         )
     )
     print(f"morning after simulated ({s:.0f} s)", flush=True)

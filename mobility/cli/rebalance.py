@@ -181,7 +181,7 @@ def rebalance_cmd(
         "scenario": scn.name,
         "night": scn.night.date,
         "network": network_name,
-        "targets": f"{scn.targets.source} ({day} morning)",
+        "targets": f"{scn.targets.source} ({day} morning, {night.level:.2f} × the profiles' level)",
         "status_report": report.to_dict(),
         "valid": check.ok,
     }
@@ -291,6 +291,7 @@ def _write_night(
                 seed=seed,
                 data_dir=data_dir,
                 provenance=night_provenance(scn, night, seed=seed, also={"routes": out / "routes.json"}),
+                level=night.level if scn.targets.source == "demand" else None,  # the curves' level
             )
         files.append(atomic_write_json(out / "morning.json", morning.model_dump(mode="json")))
     if maps:

@@ -515,14 +515,20 @@ def curves_from_profiles(
     *,
     day_type: str = "weekday",
     params: InventoryParams | None = None,
+    level: float = 1.0,
 ) -> list[DissatisfactionCurve]:
     """Dissatisfaction curves of every station of ``profiles`` for one day type's morning.
 
-    The hourly rates of the profiles are cut into the steps of ``params`` (start, horizon,
-    step) and handed to :func:`dissatisfaction_curves`; stations are keyed by number.
+    The hourly rates of the profiles, times ``level`` (the morning's citywide demand relative to
+    the profiles' 2023 mean, :func:`mobility.simulation.model.demand_level`; 1: the profiles'
+    own), are cut into the steps of ``params`` (start, horizon, step) and handed to
+    :func:`dissatisfaction_curves`; stations are keyed by number.
     """
+    if not (np.isfinite(level) and level > 0):
+        raise InputError("level", level, "a finite number > 0")
     params = params or InventoryParams()
     rent, ret = profiles.hourly(day_type)
+    rent, ret = rent * level, ret * level
     docks = profiles.stations["docks"].fillna(0).astype("int64").to_numpy()
     keys = profiles.stations["number"].astype("int64").tolist()
     return dissatisfaction_curves(

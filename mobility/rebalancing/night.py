@@ -72,6 +72,7 @@ class NightInputs:
     stations: pd.DataFrame | None = None  # assembled: station_id, number, name, docks, bikes, lon, lat
     profiles: StationProfiles | None = None  # the demand profiles, when they were read
     datasets: dict[str, Path] = field(default_factory=dict)  # the files read (night_datasets)
+    level: float = 1.0  # the demand curves' rates relative to the profiles' (targets.level)
 
     @property
     def notes(self) -> list[str]:
@@ -234,6 +235,7 @@ def load_night_problem(
     prof = None
     curves = None
     day = "weekday"
+    level = 1.0
     if need_coords or scn.targets.source == "demand":
         from mobility.demand.data import load_profiles
 
@@ -244,8 +246,9 @@ def load_night_problem(
         from mobility.demand.inventory import curves_from_profiles
 
         day = _day_type(scn.night.date) if scn.targets.day_type == "auto" else scn.targets.day_type
-        say(f"dissatisfaction curves ({day} morning)…")
-        curves = {int(c.station): c.costs for c in curves_from_profiles(prof, day_type=day)}
+        level = _morning_level(scn, data_dir) if scn.targets.level == "morning" else 1.0
+        say(f"dissatisfaction curves ({day} morning, {level:.2f} × the profiles' level)…")
+        curves = {int(c.station): c.costs for c in curves_from_profiles(prof, day_type=day, level=level)}
     say("truck travel times on the street network…")
     lon = np.r_[[d.lon for d in scn.depots], stations["lon"].to_numpy(dtype=float)]
     lat = np.r_[[d.lat for d in scn.depots], stations["lat"].to_numpy(dtype=float)]
@@ -259,7 +262,18 @@ def load_night_problem(
         tt.seconds,
         tt.metres,
         report=report,
-        meta={"network": tt.model, "day_type": day},
+        meta={"network": tt.model, "day_type": day, "demand_level": round(level, 4)},
     )
     datasets = night_datasets(scn, status, tt, data_dir, demand=prof is not None)
-    return NightInputs(problem, tt, report, stations=stations, profiles=prof, datasets=datasets)
+    return NightInputs(problem, tt, report, stations=stations, profiles=prof, datasets=datasets, level=level)
+
+
+def _morning_level(scn: NightlyScenario, data_dir: Path | None) -> float:
+    """The citywide demand of the night's morning relative to the profiles' level
+    (:func:`~mobility.simulation.model.demand_level` on the monthly counts)."""
+    from mobility.config import resolve_data_dir
+    from mobility.simulation.model import demand_level
+    from mobility.sources.usage import load_citywide_monthly_usage
+
+    monthly = load_citywide_monthly_usage(resolve_data_dir(data_dir)).table
+    return demand_level(pd.Timestamp(scn.night.date) + pd.Timedelta(days=1), monthly, "night.date")

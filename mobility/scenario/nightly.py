@@ -207,10 +207,17 @@ class TargetsSpec(Section):
     night's next morning (``auto``) or the given one. ``snapshot``: the snapshot's
     ``target_low``/``target_high`` or ``target_morning`` columns, as a piecewise-linear cost of
     ``per_bike`` per bike outside the interval. Overrides replace single stations' curves.
+    ``level`` (demand curves): ``profile`` (the default) takes the profiles' rates, the 2023
+    mean day; ``morning`` scales them to the morning's citywide demand, its season and year
+    factor from the monthly counts (:func:`mobility.simulation.model.demand_level`; a forecast
+    past the data): a January morning has about a third of the mean day's riders. Measured on
+    two real nights (README, *The morning after*): fewer unhappy riders on a winter morning,
+    no gain on a June one; it stays a choice until more nights are measured.
     """
 
     source: Literal["demand", "snapshot"] = "demand"
     day_type: Literal["auto", "weekday", "weekend"] = "auto"
+    level: Literal["profile", "morning"] = "profile"
     per_bike: float = Field(default=1.0, gt=0)
     tolerance: int = Field(default=1, ge=0)
     overrides: tuple[TargetOverride, ...] = ()

@@ -74,8 +74,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mobility.arrays import smallest_per_row
-from mobility.errors import InputError
-from mobility.simulation.days import check_day_in_years
+from mobility.errors import InputError, given_as
+from mobility.simulation.days import check_day_in_years, forecast_from
 from mobility.simulation.engine import RebalanceRule
 
 SLOTS_PER_HOUR = 4
@@ -205,6 +205,25 @@ def fit_season(
         base_year=base_year,
         trend=trend,
     )
+
+
+def demand_level(day: pd.Timestamp, monthly: pd.DataFrame, option: str = "--day") -> float:
+    """The citywide demand of ``day`` relative to the profiles' level (the 2023 mean day): its
+    season times year factor (:func:`fit_season` on the citywide ``monthly`` counts), forecast
+    from all of them for a day past the data (:func:`~mobility.simulation.days.forecast_from`).
+
+    The night's dissatisfaction curves use it (``targets.level: morning``): the profiles carry
+    the 2023 mean level, and a January morning has about a third of it (0.36 on 2022-01-02).
+    The day factors (holidays, the weekend's share by month) are not in it.
+
+    Raises
+    ------
+    InputError
+        Naming ``option`` when ``day`` is before the data or past the forecast's reach.
+    """
+    before = forecast_from(day, monthly["month"].astype(str), option)
+    with given_as(option, argument="--day"):  # a day before the data: named as the caller gave it
+        return float(fit_season(monthly, before=before).factor(day))
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,11 @@ class MorningAfter(BaseModel):
     stations: int
     outcomes: list[MorningOutcome]
     seconds: float
+    model_level: float = Field(
+        default=1.0,
+        description="The dissatisfaction model's rates relative to the demand profiles' 2023 mean "
+        "day (the night's curves, targets.level: the morning's season and year factor, or 1).",
+    )
     forecast_from: str | None = Field(
         default=None,
         description="Set when the morning is past the demand data (e.g. tonight's): the month "
@@ -134,12 +139,16 @@ def morning_json_schema() -> dict[str, Any]:
 
 
 def predicted_events(
-    stations: pd.DataFrame, profiles: StationProfiles, day_type: str, params: InventoryParams | None = None
+    stations: pd.DataFrame,
+    profiles: StationProfiles,
+    day_type: str,
+    params: InventoryParams | None = None,
+    level: float = 1.0,
 ) -> tuple[np.ndarray, int]:
     """Expected failed rentals, failed returns and overflow returns per station and start stock.
 
-    Rates are the profiles' (matched on station number; a station without a profile expects
-    nothing); the horizon is ``params`` (:class:`~mobility.demand.inventory.InventoryParams`).
+    Rates are the profiles' times ``level`` (matched on station number; a station without a
+    profile expects nothing); the horizon is ``params`` (:class:`~mobility.demand.inventory.InventoryParams`).
     Returns the ``(stations, stock, 3)`` expectations (NaN beyond a station's capacity) and the
     overflow allowance.
     """
@@ -155,8 +164,8 @@ def predicted_events(
     n = len(stations)
     lam = np.zeros((n, params.n_steps))
     mu = np.zeros((n, params.n_steps))
-    lam[hit] = step_rates(rent[rows[hit].astype(np.int64)], params)
-    mu[hit] = step_rates(ret[rows[hit].astype(np.int64)], params)
+    lam[hit] = step_rates(level * rent[rows[hit].astype(np.int64)], params)
+    mu[hit] = step_rates(level * ret[rows[hit].astype(np.int64)], params)
     docks = np.maximum(stations["docks"].to_numpy(np.int64), 1)
     return expected_outcomes(lam, mu, docks, max_overflow=params.max_overflow), params.max_overflow
 
@@ -177,6 +186,7 @@ def morning_after(
     *,
     night: str | dt.date,
     profiles: StationProfiles | None,
+    level: float | None = None,
     replications: int = 10,
     seed: int = 0,
     data_dir: Path | None = None,
@@ -198,6 +208,10 @@ def morning_after(
         The night's date (``YYYY-MM-DD`` or a date); the morning after is simulated.
     profiles
         The demand profiles (:class:`~mobility.demand.profiles.StationProfiles`; ``None``: read).
+    level
+        The dissatisfaction model's rates relative to the profiles' (the night's curves',
+        :attr:`~mobility.rebalancing.night.NightInputs.level`); ``None``: the morning's citywide
+        level (:func:`~mobility.simulation.model.demand_level`).
     replications, seed
         Simulated mornings per method and the random seed (same seed, same figures).
     top
@@ -207,13 +221,16 @@ def morning_after(
         the routes file), with the files the simulation read that it lacks added as
         ``simulation.<name>`` (the riders' street network, ``simulation.network``).
     """
+    from mobility.config import resolve_data_dir
     from mobility.demand.holidays import day_type
     from mobility.demand.inventory import InventoryParams
     from mobility.simulation.data import STATION_COLUMNS, StationSet, apply_routes
     from mobility.simulation.days import MORNING_NIGHTS, morning_night_problem
     from mobility.simulation.engine import run
+    from mobility.simulation.model import demand_level
     from mobility.simulation.pipeline import prepare
     from mobility.simulation.result import per_replication
+    from mobility.sources.usage import load_citywide_monthly_usage
 
     t0 = time.perf_counter()
     if morning_night_problem(pd.Timestamp(night).date()) is not None:
@@ -244,7 +261,9 @@ def morning_after(
         station_set=ss,
         preserve_total=False,
     )
-    expected, overflow = predicted_events(st, profiles, dt, ip)
+    if level is None:
+        level = demand_level(pd.Timestamp(day), load_citywide_monthly_usage(resolve_data_dir(data_dir)).table)
+    expected, overflow = predicted_events(st, profiles, dt, ip, level)
     docks = st["docks"].to_numpy(np.int64)
     from mobility.simulation.engine import METRICS
 
@@ -299,6 +318,7 @@ def morning_after(
         stations=len(st),
         outcomes=outcomes,
         seconds=round(time.perf_counter() - t0, 2),
+        model_level=round(level, 4),
         forecast_from=prep.forecast_from,
         notes=[
             "stock after the routes is applied at midnight; riders from 00:00 of the morning after",

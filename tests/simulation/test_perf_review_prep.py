@@ -164,7 +164,8 @@ def test_morning_targets_are_the_curves_minimisers_and_cached_on_their_inputs(
     snapshot.morning_targets(prof, day_type="weekend", params=InventoryParams(overflow_penalty=0.5))
     assert len(list((cache_dir / "demand").glob("*.targets.npy"))) == 5
     other = InventoryParams(overflow_penalty=0.5)
-    for p, kw in [(changed, {}), (fewer_docks, {}), (prof, {"params": other})]:
+    cases: list[tuple[Any, dict[str, Any]]] = [(changed, {}), (fewer_docks, {}), (prof, {"params": other})]
+    for p, kw in cases:
         direct = [c.target for c in curves_from_profiles(p, day_type="weekend", **kw)]
         np.testing.assert_array_equal(snapshot.morning_targets(p, day_type="weekend", **kw), direct)
     # a damaged entry (cut short, or another station set's) is built again
