@@ -51,7 +51,11 @@ BAD = [
     ("rebalancing", ["--scenario", "/nonexistent.yaml"], "argument --scenario: got /nonexistent.yaml"),
     ("rebalancing", ["--replications", "0"], "argument --replications: got 0; expected an integer > 0"),
     ("night_level", ["2022-13-01"], "argument nights: got 2022-13-01; expected a date YYYY-MM-DD"),
-    ("night_level", ["2022-01-01", "--time-limit", "0"], "argument --time-limit: got 0; expected a number > 0"),
+    (
+        "night_level",
+        ["2022-01-01", "--time-limit", "0"],
+        "argument --time-limit: got 0; expected a number > 0",
+    ),
     ("night_level", ["2022-01-01", "--seed", "-1"], "argument --seed: got -1; expected an integer >= 0"),
     ("sweep", ["--new-stations", "300:300:100", "--time-limit", "-1"], "argument --time-limit: got -1"),
     ("sweep", ["--new-stations", "abc"], "argument --new-stations: got abc; expected A:B:STEP"),
