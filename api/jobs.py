@@ -382,7 +382,9 @@ class JobQueue:
     def start(self) -> None:
         """Connect to the scheduler, or start an in-process LocalCluster."""
         import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client
+
+        from mobility.simulation.fanout import local_cluster
 
         # A task whose worker died is retried by Dask this many times (the claim makes it safe).
         dask.config.set({"distributed.scheduler.allowed-failures": self.settings.max_attempts})
@@ -395,7 +397,7 @@ class JobQueue:
                 log.warning("scheduler %s unreachable (%s); will retry", self.settings.scheduler_address, exc)
                 self.client = None
         else:
-            self.cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            self.cluster = local_cluster(
                 n_workers=self.settings.local_workers,
                 threads_per_worker=self.settings.max_concurrent_jobs,
                 processes=self.settings.local_processes,

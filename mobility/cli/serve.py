@@ -64,9 +64,9 @@ def serve(
         # Each worker process runs the app's lifespan: without a shared scheduler each would start
         # its own LocalCluster. One cluster here, and the processes connect to it as clients (the
         # job claim is a conditional UPDATE, so a job submitted by two processes runs once).
-        from distributed import LocalCluster
+        from mobility.simulation.fanout import local_cluster
 
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        cluster = local_cluster(
             n_workers=settings.local_workers,
             threads_per_worker=settings.max_concurrent_jobs,
             processes=True,

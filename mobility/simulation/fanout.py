@@ -23,7 +23,27 @@ import numpy as np
 from mobility.simulation.engine import SimulationProblem, SimulationRun, concat, run
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, LocalCluster
+
+NO_WORKER_PROFILER = {"distributed.worker.profile.enabled": False}
+"""Dask configuration of every cluster this project starts: the workers' statistical profiler
+off. It reads ``sys._current_frames()`` every 10 ms, and on CPython before 3.11.9 that call can
+deadlock the process with a thread being started while a garbage collection runs Python code
+(CPython gh-106883, a lock-order inversion of the runtime lock and the GIL): the engine starts
+its replication threads inside the worker's task thread. It hung the test suite once, in
+``tests/simulation/test_fanout.py``, with every thread waiting. The profile is only a dashboard
+view; ``docker/compose.yaml`` turns it off for its workers as well."""
+
+
+def local_cluster(**kwargs: object) -> LocalCluster:
+    """A :class:`distributed.LocalCluster` with ``kwargs`` and :data:`NO_WORKER_PROFILER` (its
+    workers, in-process or in processes, are made with that configuration)."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(NO_WORKER_PROFILER):
+        return LocalCluster(**kwargs)  # type: ignore[no-untyped-call]
+
 
 DEFAULT_CHUNK = 10
 """Replications per task: enough work per task (a June weekday: ~0.1 s per replication) to
