@@ -8,6 +8,7 @@ strict base model (unknown fields refused, instances frozen).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -61,13 +62,24 @@ class Section(Strict):
                 loc=(key,),
                 input=data[key],
             )
-            for name, info in cls.model_fields.items()
-            for key in _keys_of(name, info)
-            if isinstance(data.get(key), bool) and _numbers_only(info.annotation)
+            for key in _number_keys(cls)
+            if isinstance(data.get(key), bool)
         ]
         if details:
             raise ValidationError.from_exception_data(cls.__name__, details)
         return data
+
+
+@functools.cache
+def _number_keys(model: type[BaseModel]) -> tuple[str, ...]:
+    """The keys of ``model``'s fields that take numbers and not bools, worked out once per model
+    (a list of 10,000 stations is validated one model at a time)."""
+    return tuple(
+        key
+        for name, info in model.model_fields.items()
+        if _numbers_only(info.annotation)
+        for key in _keys_of(name, info)
+    )
 
 
 def _keys_of(name: str, info: FieldInfo) -> list[str]:
