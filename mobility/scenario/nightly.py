@@ -211,8 +211,9 @@ class TargetsSpec(Section):
     mean day; ``morning`` scales them to the morning's citywide demand, its season and year
     factor from the monthly counts (:func:`mobility.simulation.model.demand_level`; a forecast
     past the data): a January morning has about a third of the mean day's riders. Measured on
-    two real nights (README, *The morning after*): fewer unhappy riders on a winter morning,
-    no gain on a June one; it stays a choice until more nights are measured.
+    seven real nights (README, *Nightly rebalancing*, ``bench/night_level.py``): a quarter fewer
+    riders turned away on the two winter mornings, 1-6 % more on the five busier than the mean
+    day; it stays a choice until more nights are measured.
     """
 
     source: Literal["demand", "snapshot"] = "demand"

@@ -211,7 +211,8 @@ def morning_after(
     level
         The dissatisfaction model's rates relative to the profiles' (the night's curves',
         :attr:`~mobility.rebalancing.night.NightInputs.level`); ``None``: the morning's citywide
-        level (:func:`~mobility.simulation.model.demand_level`).
+        level, from the simulator's own season model (what
+        :func:`~mobility.simulation.model.demand_level` computes from the same counts).
     replications, seed
         Simulated mornings per method and the random seed (same seed, same figures).
     top
@@ -221,16 +222,13 @@ def morning_after(
         the routes file), with the files the simulation read that it lacks added as
         ``simulation.<name>`` (the riders' street network, ``simulation.network``).
     """
-    from mobility.config import resolve_data_dir
     from mobility.demand.holidays import day_type
     from mobility.demand.inventory import InventoryParams
     from mobility.simulation.data import STATION_COLUMNS, StationSet, apply_routes
     from mobility.simulation.days import MORNING_NIGHTS, morning_night_problem
     from mobility.simulation.engine import run
-    from mobility.simulation.model import demand_level
     from mobility.simulation.pipeline import prepare
     from mobility.simulation.result import per_replication
-    from mobility.sources.usage import load_citywide_monthly_usage
 
     t0 = time.perf_counter()
     if morning_night_problem(pd.Timestamp(night).date()) is not None:
@@ -261,8 +259,8 @@ def morning_after(
         station_set=ss,
         preserve_total=False,
     )
-    if level is None:
-        level = demand_level(pd.Timestamp(day), load_citywide_monthly_usage(resolve_data_dir(data_dir)).table)
+    if level is None:  # the season model the simulator just fitted (a forecast past the data)
+        level = prep.model.season.factor(prep.day)
     expected, overflow = predicted_events(st, profiles, dt, ip, level)
     docks = st["docks"].to_numpy(np.int64)
     from mobility.simulation.engine import METRICS

@@ -88,6 +88,13 @@ def test_tonights_morning_after_is_simulated_as_a_forecast(data_dir: Path) -> No
     assert tonight.day == "2026-12-07" and tonight.day_type == "weekday"  # type: ignore[attr-defined]
     assert tonight.forecast_from == "2026-01"  # type: ignore[attr-defined]
     assert any("2026-12-07 forecast from the history before 2026-01" in n for n in tonight.notes)  # type: ignore[attr-defined]
+    # the model column's level is the simulator's season model, the same as the night's curves'
+    from mobility.simulation.model import demand_level
+    from mobility.sources.usage import load_citywide_monthly_usage
+
+    monthly = load_citywide_monthly_usage(data_dir).table
+    level = demand_level(pd.Timestamp("2026-12-07"), monthly)
+    assert tonight.model_level == pytest.approx(level, abs=1e-4) and level < 1  # type: ignore[attr-defined]
     in_data, _ = run("2025-12-07")
     assert in_data.forecast_from is None  # type: ignore[attr-defined]
     assert not any("forecast" in n for n in in_data.notes)  # type: ignore[attr-defined]
