@@ -1,6 +1,6 @@
 """Benchmark: the night's dissatisfaction curves at the profiles' level against the morning's level.
 
-``targets.level: profile`` (the baseline, the default) builds the curves from the station
+``targets.level: profile`` (the baseline) builds the curves from the station
 profiles' rates, the 2023 mean day; ``targets.level: morning`` scales them by the morning's
 citywide level (:func:`mobility.simulation.model.demand_level`). For each night given, in the
 same process: the night's 22:00 snapshot derived from the data, our solver on each variant with
@@ -9,7 +9,9 @@ baseline's curves) simulated with the rider simulator, the same mornings for eac
 (:func:`mobility.simulation.morning.morning_after`). Prints the machine, a row per night with the
 level, the bikes moved and the riders turned away (an empty station or a full dock) from midnight
 to 10:00 and in the curves' 07:00-10:00 window, the ratio morning / profile, and a last line of
-JSON.
+JSON. ``targets.level: auto`` (the default) is ``morning`` where the morning's level is below 1
+and ``profile`` where it is not: the same curves, so its ratio is read off the same two runs
+(``ratio_auto``), not solved a third time.
 
 Usage: ``.venv/bin/python bench/night_level.py 2022-01-01 2023-06-13 [--time-limit 60]
 [--replications 20]`` (about 5 minutes a night at 60 s).
@@ -28,10 +30,10 @@ from mobility.machine import describe, machine
 from mobility.rebalancing.night import load_night_problem
 from mobility.rebalancing.solve import SolveParams, solve
 from mobility.rebalancing.validate import validate_plan
-from mobility.scenario.nightly import NightlyScenario, load_nightly
+from mobility.scenario.nightly import CurveLevel, NightlyScenario, at_level, load_nightly
 
 ROOT = Path(__file__).resolve().parents[1]
-LEVELS = ("profile", "morning")
+LEVELS: tuple[CurveLevel, ...] = ("profile", "morning")
 
 
 def unhappy(row: dict[str, Any]) -> tuple[float, float]:
@@ -59,7 +61,7 @@ def one_night(
     nights: dict[str, Any] = {}
     out: dict[str, Any] = {"night": night_date}
     for level in LEVELS:
-        variant = scn.model_copy(update={"targets": scn.targets.model_copy(update={"level": level})})
+        variant = at_level(scn, level)
         night = load_night_problem(variant, status, a.data_dir)
         step(f"{night_date}: solving at the {level} level ({night.level:.3f}), {a.time_limit:g} s")
         sv = scn.solver
@@ -96,6 +98,7 @@ def one_night(
         out[f"{name}_unhappy"], out[f"{name}_window"] = (round(x, 1) for x in unhappy(rows[name]))
     out["ratio_unhappy"] = round(out["morning_unhappy"] / out["profile_unhappy"], 4)
     out["ratio_window"] = round(out["morning_window"] / out["profile_window"], 4)
+    out["ratio_auto"] = out["ratio_unhappy"] if out["morning_level"] < 1 else 1.0
     return out
 
 
@@ -127,11 +130,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = [one_night(scn, d, a, step) for d in a.nights]
     print(
         "night       level  moved (profile / morning)  unhappy to 10:00 (profile -> morning)  ratio  window"
+        "  auto"
     )
     for r in rows:
         moved = f"{r['profile_bikes_moved']:,} / {r['morning_bikes_moved']:,}"
         turned = f"{r['profile_unhappy']:,.0f} -> {r['morning_unhappy']:,.0f}"
-        ratios = f"{r['ratio_unhappy']:.3f}  {r['ratio_window']:.3f}"
+        ratios = f"{r['ratio_unhappy']:.3f}  {r['ratio_window']:.3f}  {r['ratio_auto']:.3f}"
         print(f"{r['night']}  {r['morning_level']:5.2f}  {moved:>25}  {turned:>37}  {ratios}")
     print(
         json.dumps(

@@ -30,6 +30,11 @@ Every plan is checked by the independent validator. Prints the machine, a table 
 dissatisfaction, objective, bikes moved, km, truck-hours, wall time) with ratios to the greedy
 baseline and to OR-Tools, and a last line of JSON.
 
+The curves are at the profiles' level (``--level profile``, the default here): the benchmark night
+is the same problem it has been since issue 15's measurements began, whatever the scenario's
+``targets.level`` (``auto`` since 2026-12-06, which makes this January night's curves 0.36 of
+it); ``--level auto`` runs the night as ``mobility rebalance`` now plans it.
+
 Usage: ``.venv/bin/python bench/rebalancing.py [--time-limit 240] [--sub-time 30] [--status FILE]``
 """
 
@@ -62,7 +67,7 @@ from mobility.rebalancing.decompose import subproblem
 from mobility.rebalancing.night import load_night_problem
 from mobility.rebalancing.solve import SolveParams, solve
 from mobility.rebalancing.validate import validate_plan
-from mobility.scenario.nightly import load_nightly
+from mobility.scenario.nightly import at_level, load_nightly
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,6 +133,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--time-limit", type=positive_float, default=240.0, help="seconds for ours and for OR-Tools"
     )
+    ap.add_argument(
+        "--level",
+        choices=("profile", "auto", "morning"),
+        default="profile",
+        help="the curves' targets.level (default: profile, the benchmark night since issue 15)",
+    )
     ap.add_argument("--sub-time", type=positive_float, default=30.0, help="seconds for whole vs decomposed")
     ap.add_argument("--sub-stations", type=positive_int, default=300)
     ap.add_argument("--sub-trucks", type=positive_int, default=4)
@@ -138,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     step = Progress()
     step("loading the scenario, the evening stock and the night's travel times")
 
-    scn = load_nightly(a.scenario)
+    scn = at_level(load_nightly(a.scenario), a.level)
     t0 = time.perf_counter()
     if a.status is not None:
         status: Any = a.status
@@ -153,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"machine: {describe()}")
     print(
         f"problem: {p.n_stations} stations, {len(p.trucks)} trucks, network {p.meta['network']}, "
-        f"targets {p.meta['day_type']} morning; setup {setup:.0f} s",
+        f"targets {p.meta['day_type']} morning at {night.level:.2f} × the profiles' level ({a.level}); "
+        f"setup {setup:.0f} s",
         flush=True,
     )
     rows = []
@@ -279,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "stations": p.n_stations,
                 "trucks": len(p.trucks),
                 "time_limit": a.time_limit,
+                "level": a.level,
+                "demand_level": night.level,
                 "rows": rows,
                 "dissatisfaction_floor": floor,
                 "ratios": ratios,

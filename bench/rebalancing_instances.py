@@ -4,7 +4,9 @@
   2004 paper's generator (:func:`mobility.rebalancing.benchmark.generate_pdtsp`, fixed seeds);
 * ``DIR/brp/instances/{k}Seoul{n}q{Q}.txt``: BRP instances in the Dell'Amico et al. format cut
   from the Seoul night of ``scenarios/seoul-nightly.yaml`` (real truck drive seconds, real
-  surpluses and deficits; :func:`mobility.rebalancing.benchmark.brp_from_night`);
+  surpluses and deficits; :func:`mobility.rebalancing.benchmark.brp_from_night`), the night's
+  curves at the profiles' level (``targets.level: profile``) whatever the scenario says, so
+  that the instances stay the ones measured since issue 15;
 * a ``bks.csv`` in each with blank ``best_known`` (unknown).
 
 These are derived data: the default ``DIR`` is the cache's ``benchmarks`` folder
@@ -77,9 +79,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from mobility.demand.data import load_profiles
     from mobility.demand.snapshot import derive_snapshot_from_data
     from mobility.rebalancing.night import load_night_problem
-    from mobility.scenario.nightly import load_nightly
+    from mobility.scenario.nightly import at_level, load_nightly
 
-    scn = load_nightly(a.scenario)
+    scn = at_level(load_nightly(a.scenario), "profile")  # the published instances' curves, fixed
     status = derive_snapshot_from_data(load_profiles(None), a.date, at=22.0, data_dir=None)
     p = load_night_problem(scn, status, None).problem
     brp_dir = out / "brp" / "instances"

@@ -246,7 +246,7 @@ def load_night_problem(
         from mobility.demand.inventory import curves_from_profiles
 
         day = _day_type(scn.night.date) if scn.targets.day_type == "auto" else scn.targets.day_type
-        level = _morning_level(scn, data_dir) if scn.targets.level == "morning" else 1.0
+        level = _curve_level(scn, data_dir)
         say(f"dissatisfaction curves ({day} morning, {level:.2f} × the profiles' level)…")
         curves = {int(c.station): c.costs for c in curves_from_profiles(prof, day_type=day, level=level)}
     say("truck travel times on the street network…")
@@ -266,6 +266,16 @@ def load_night_problem(
     )
     datasets = night_datasets(scn, status, tt, data_dir, demand=prof is not None)
     return NightInputs(problem, tt, report, stations=stations, profiles=prof, datasets=datasets, level=level)
+
+
+def _curve_level(scn: NightlyScenario, data_dir: Path | None) -> float:
+    """The dissatisfaction curves' rates relative to the profiles' (``targets.level``): 1 for
+    ``profile``, the morning's citywide level for ``morning``, and that level capped at 1 for
+    ``auto`` (scaled down on a quieter morning than the profiles' mean day, never up)."""
+    if scn.targets.level == "profile":
+        return 1.0
+    morning = _morning_level(scn, data_dir)
+    return morning if scn.targets.level == "morning" else min(morning, 1.0)
 
 
 def _morning_level(scn: NightlyScenario, data_dir: Path | None) -> float:

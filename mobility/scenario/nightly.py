@@ -58,6 +58,7 @@ from mobility.scenario.reading import (
 
 __all__ = [
     "Costs",
+    "CurveLevel",
     "DepotSpec",
     "NetworkSpec",
     "NightSpec",
@@ -67,12 +68,15 @@ __all__ = [
     "TargetOverride",
     "TargetsSpec",
     "TruckGroup",
+    "at_level",
     "clock_seconds",
     "load_nightly",
     "nightly_from_dict",
 ]
 
 NonNeg = Annotated[float, Field(ge=0)]
+CurveLevel = Literal["auto", "profile", "morning"]
+"""``targets.level``: at what level of demand the night's dissatisfaction curves are made."""
 MAX_TRUCK_CAPACITY = 200
 """Most bikes a truck may carry (a scenario's truck group and an API run's truck alike)."""
 
@@ -207,18 +211,19 @@ class TargetsSpec(Section):
     night's next morning (``auto``) or the given one. ``snapshot``: the snapshot's
     ``target_low``/``target_high`` or ``target_morning`` columns, as a piecewise-linear cost of
     ``per_bike`` per bike outside the interval. Overrides replace single stations' curves.
-    ``level`` (demand curves): ``profile`` (the default) takes the profiles' rates, the 2023
-    mean day; ``morning`` scales them to the morning's citywide demand, its season and year
-    factor from the monthly counts (:func:`mobility.simulation.model.demand_level`; a forecast
-    past the data): a January morning has about a third of the mean day's riders. Measured on
-    seven real nights (README, *Nightly rebalancing*, ``bench/night_level.py``): a quarter fewer
-    riders turned away on the two winter mornings, 1-6 % more on the five busier than the mean
-    day; it stays a choice until more nights are measured.
+    ``level`` (demand curves): ``profile`` takes the profiles' rates, the 2023 mean day;
+    ``morning`` scales them to the morning's citywide demand, its season and year factor from
+    the monthly counts (:func:`mobility.simulation.model.demand_level`; a forecast past the
+    data): a January morning has about a third of the mean day's riders. ``auto`` (the default)
+    scales down only: the morning's level where it is below 1, the profiles' where it is not.
+    Measured on eleven real nights (README, *Nightly rebalancing*, ``bench/night_level.py``):
+    every morning below the mean day (levels 0.36-0.90) had 3-25 % fewer riders turned away at
+    the morning's level, every one above it (1.04-1.36) 1-6 % more.
     """
 
     source: Literal["demand", "snapshot"] = "demand"
     day_type: Literal["auto", "weekday", "weekend"] = "auto"
-    level: Literal["profile", "morning"] = "profile"
+    level: CurveLevel = "auto"
     per_bike: float = Field(default=1.0, gt=0)
     tolerance: int = Field(default=1, ge=0)
     overrides: tuple[TargetOverride, ...] = ()
@@ -323,6 +328,11 @@ class NightlyScenario(Section):
         if depots is not None:
             check_depot_refs([t.depot for t in trucks], [d.id for d in depots])
         return trucks
+
+
+def at_level(scn: NightlyScenario, level: CurveLevel) -> NightlyScenario:
+    """``scn`` with its dissatisfaction curves at ``level`` (``targets.level``)."""
+    return scn.model_copy(update={"targets": scn.targets.model_copy(update={"level": level})})
 
 
 def nightly_from_dict(data: object) -> NightlyScenario:

@@ -1,5 +1,6 @@
-"""``targets.level``: the night's dissatisfaction curves at the profiles' level (2023's mean day)
-or at the morning's own citywide level (season and year from the monthly counts).
+"""``targets.level``: the night's dissatisfaction curves at the profiles' level (2023's mean day),
+at the morning's own citywide level (season and year from the monthly counts), or (``auto``,
+the default) at the morning's level where it is below the profiles' and theirs where it is not.
 
 A January morning has about a third of the mean day's riders; with the profiles' level the
 curves promised ~2.8 times the failures the simulator sees (README, *The morning after*).
@@ -54,7 +55,7 @@ def test_the_mornings_level_on_the_real_counts(data_dir: Path) -> None:
     assert err.value.field == "night.date"
 
 
-def _night(tmp_path: Path, data_dir: Path, level: str) -> NightInputs:
+def _night(tmp_path: Path, data_dir: Path, level: str, night: str = "2022-01-01") -> NightInputs:
     from mobility.sources.stations import load_station_list
 
     st = load_station_list("2025-12", data_dir=data_dir).table
@@ -65,14 +66,14 @@ def _night(tmp_path: Path, data_dir: Path, level: str) -> NightInputs:
     scn = nightly_from_dict(
         {
             "name": "t",
-            "night": {"date": "2022-01-01"},
+            "night": {"date": night},
             "depots": [{"id": "A", "lon": 126.91, "lat": 37.56}],
             "trucks": [{"depot": "A", "count": 1, "capacity": 10}],
             "targets": {"source": "demand", "level": level},
             "network": {"source": "straight"},
         }
     )
-    return load_night_problem(scn, atomic_write_csv(tmp_path / f"snap-{level}.csv", snap), data_dir)
+    return load_night_problem(scn, atomic_write_csv(tmp_path / f"snap-{level}-{night}.csv", snap), data_dir)
 
 
 def test_a_night_at_the_mornings_level(tmp_path: Path, data_dir: Path) -> None:
@@ -87,18 +88,37 @@ def test_a_night_at_the_mornings_level(tmp_path: Path, data_dir: Path) -> None:
     assert plain.problem.meta["day_type"] == scaled.problem.meta["day_type"] == "weekend"
 
 
-def test_the_profiles_level_stays_the_default() -> None:
-    """The pinned Seoul night (tests/rebalancing/test_city.py) and its benchmark figures are at it."""
+@pytest.mark.parametrize(
+    ("night", "morning_level"),
+    [("2022-01-01", 0.362), ("2023-06-13", 1.356)],  # a Sunday of January; a Wednesday of June
+)
+def test_auto_scales_down_to_a_quiet_morning_and_never_up(
+    tmp_path: Path, data_dir: Path, night: str, morning_level: float
+) -> None:
+    """``auto`` takes the morning's level below the profiles' mean day and the profiles' above it."""
+    auto, morning = _night(tmp_path, data_dir, "auto", night), _night(tmp_path, data_dir, "morning", night)
+    assert morning.level == pytest.approx(morning_level, abs=0.01)
+    assert auto.level == pytest.approx(min(morning_level, 1.0), abs=0.01)
+    assert auto.problem.meta["demand_level"] == pytest.approx(auto.level, abs=1e-4)
+    same = morning if morning_level < 1 else _night(tmp_path, data_dir, "profile", night)
+    stock = auto.problem.bikes
+    want = same.problem.dissatisfaction(stock)
+    assert auto.problem.dissatisfaction(stock) == pytest.approx(want, rel=1e-12)
+
+
+def test_auto_is_the_default_and_the_shipped_scenarios() -> None:
+    """Measured on eleven real nights (README): scaled down it helped on every morning below the
+    mean day, scaled up it hurt on every one above. The benchmark night stays at the profiles'."""
     from mobility.scenario.nightly import load_nightly
 
     scn = load_nightly(Path(__file__).resolve().parents[2] / "scenarios" / "seoul-nightly.yaml")
-    assert scn.targets.level == "profile"
+    assert scn.targets.level == "auto"
     assert nightly_from_dict({"name": "t", "depots": [{"id": "A", "lon": 127.0, "lat": 37.55}],
-                              "trucks": [{"depot": "A"}]}).targets.level == "profile"  # fmt: skip
+                              "trucks": [{"depot": "A"}]}).targets.level == "auto"  # fmt: skip
 
 
 def test_an_unknown_level_is_refused_by_its_field() -> None:
     body = {"name": "t", "depots": [{"id": "A", "lon": 127.0, "lat": 37.55}], "trucks": [{"depot": "A"}]}
     with pytest.raises(InputError) as err:
         nightly_from_dict(body | {"targets": {"level": "season"}})
-    assert err.value.field == "targets.level" and "'profile' or 'morning'" in err.value.expected
+    assert err.value.field == "targets.level" and "'auto', 'profile' or 'morning'" in err.value.expected
