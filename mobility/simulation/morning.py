@@ -18,9 +18,10 @@ after, and reports per method
 
 Both use the same demand profiles; they differ in what they assume. The dissatisfaction model
 takes the stock after the routes as the 07:00 stock and each station alone (its riders neither
-walk to a neighbour nor ride on to the next free dock; rates at the profile level). The simulator
-lets riders move bikes between midnight and 07:00, sends riders at an empty station to a
-neighbour, and scales the rates by the season and year (January is quiet).
+walk to a neighbour nor ride on to the next free dock; rates at the level of the night's
+curves, ``model_level``). The simulator lets riders move bikes between midnight and 07:00, sends
+riders at an empty station to a neighbour, and scales the rates by the season and year (January
+is quiet).
 """
 
 from __future__ import annotations
@@ -321,8 +322,8 @@ def morning_after(
         notes=[
             "stock after the routes is applied at midnight; riders from 00:00 of the morning after",
             "the dissatisfaction model takes that stock as the 07:00 stock, stations alone, rates at "
-            "the profile level; the simulator moves bikes from 00:00, lets riders walk to a "
-            "neighbour for a bike, and scales rates by season and year",
+            f"{level:.2f} × the profiles' level (model_level); the simulator moves bikes from 00:00, "
+            "lets riders walk to a neighbour for a bike, and scales rates by season and year",
             *prep.model.notes,  # a forecast (a morning past the demand data), stations without history
         ],
         provenance=None

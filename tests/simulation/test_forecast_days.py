@@ -95,6 +95,8 @@ def test_tonights_morning_after_is_simulated_as_a_forecast(data_dir: Path) -> No
     monthly = load_citywide_monthly_usage(data_dir).table
     level = demand_level(pd.Timestamp("2026-12-07"), monthly)
     assert tonight.model_level == pytest.approx(level, abs=1e-4) and level < 1  # type: ignore[attr-defined]
+    # and its note says that level, not the profiles' (it said "at the profile level" whatever it was)
+    assert any(f"{level:.2f} × the profiles' level" in n for n in tonight.notes)  # type: ignore[attr-defined]
     in_data, _ = run("2025-12-07")
     assert in_data.forecast_from is None  # type: ignore[attr-defined]
     assert not any("forecast" in n for n in in_data.notes)  # type: ignore[attr-defined]
