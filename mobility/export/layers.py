@@ -44,6 +44,7 @@ from shapely.geometry import LineString
 
 from mobility.cache import files_stamp
 from mobility.errors import DataFileError, InputError
+from mobility.export.routes import route_coordinates
 from mobility.placement.coverage import walking_coverage
 from mobility.placement.plan import CityKPI, DistrictKPI, Plan
 from mobility.rebalancing.plan import RebalancingPlan
@@ -727,18 +728,6 @@ def night_summary(meta: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def route_line(coords: Sequence[tuple[float, float]]) -> LineString | None:
-    """A truck's route as a line, or ``None`` (a null geometry) when it has no length to draw.
-
-    One stop without a depot or a street path, or a stop where the depot is, gives fewer than two
-    distinct points: such a line is invalid (OGC simple features; QGIS flags it, GEOS refuses
-    to buffer it), so the route keeps its attributes with a null geometry and its stop is drawn.
-    """
-    if len(set(coords)) < 2:
-        return None
-    return LineString(coords)
-
-
 def layers_from_routes(
     rplan: RebalancingPlan | Mapping[str, Any],
     data_dir: Path | None = None,
@@ -784,10 +773,7 @@ def layers_from_routes(
             }
             for s in r.stops
         )
-        depot = night.depot(r.depot_id)
-        ends = [(depot.lon, depot.lat)] if depot is not None else []
-        stops = [(s.lon, s.lat) for s in r.stops]
-        line = [(float(x), float(y)) for x, y in r.path] if r.path else [*ends, *stops, *ends]
+        line = route_coordinates(night, r)
         route_rows.append(
             {
                 "truck_id": r.truck_id,
@@ -797,7 +783,7 @@ def layers_from_routes(
                 "bikes_dropped": r.dropped,
                 "distance_km": round(r.distance_km, 2),
                 "color": color,
-                "geometry": route_line(line),
+                "geometry": LineString(line) if line else None,
             }
         )
     routes = (

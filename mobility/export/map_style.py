@@ -14,6 +14,7 @@ from typing import Any
 
 from mobility.export.layers import TRUCK_COLORS
 from mobility.export.style import COVERAGE_COLOR, DISTRICT_EDGE, NEW_COLOR, WATER_COLOR
+from mobility.export.vector_tiles import BASE_ZOOM, OVERVIEW_ZOOMS
 from mobility.sources.stations import SEOUL_BBOX
 
 BACKGROUND = "#f6f6f4"
@@ -74,8 +75,10 @@ def basemap_style(
             "osm": {
                 "type": "vector",
                 "tiles": [tile_url],
-                "minzoom": 10,
-                "maxzoom": 14,
+                # the zooms the server's tiles hold (10-13 generalised, 14 as in the data
+                # directory); the web app's maps zoom out no further than this minzoom (map.js)
+                "minzoom": min(OVERVIEW_ZOOMS),
+                "maxzoom": BASE_ZOOM,
                 "bounds": box,
                 "attribution": ATTRIBUTION,
             }

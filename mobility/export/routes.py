@@ -25,6 +25,7 @@ __all__ = [
     "ROUTE_SHEET_COLUMNS",
     "action_label",
     "csv_bytes",
+    "route_coordinates",
     "route_sheet",
     "route_sheet_csv",
     "routes_feature_collection",
@@ -91,20 +92,34 @@ def _depot_row(route: TruckRoute, depot: Depot, *, end: bool) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def route_coordinates(plan: RebalancingPlan, route: TruckRoute) -> list[tuple[float, float]] | None:
+    """A truck's route line (lon, lat): its street path, or straight segments from the depot through
+    the stops and back when the plan has no path; ``None`` when it has no length to draw.
+
+    One stop without a depot or a street path, or a stop where the depot is, gives fewer than two
+    distinct points: such a line is invalid (OGC simple features; QGIS flags it, GEOS refuses to
+    buffer it), so every writer keeps the route's attributes with a null geometry and draws its
+    stop. The GeoJSON of ``routes.json`` and the map layers both take the line from here.
+    """
+    depot = plan.depot(route.depot_id)
+    ends = [(depot.lon, depot.lat)] if depot is not None else []
+    stops = [(s.lon, s.lat) for s in route.stops]
+    line = [(float(x), float(y)) for x, y in route.path] if route.path else [*ends, *stops, *ends]
+    return line if len(set(line)) >= 2 else None
+
+
 def routes_feature_collection(plan: RebalancingPlan) -> dict[str, Any]:
     """Routes, stops and depots as a GeoJSON FeatureCollection (WGS84).
 
-    Each used truck is a LineString along its street path (straight segments between the depot and
-    the stops when the plan has no path), ``kind`` = ``"route"``; each stop a Point with every
-    stop field, ``kind`` = ``"stop"``; each depot a Point, ``kind`` = ``"depot"``.
+    Each used truck is a LineString (:func:`route_coordinates`; a null geometry when it has no
+    length, as a truck that serves one station at its depot), ``kind`` = ``"route"``; each stop a
+    Point with every stop field, ``kind`` = ``"stop"``; each depot a Point, ``kind`` = ``"depot"``.
     """
     feats: list[dict[str, Any]] = []
     for r in plan.routes:
         if not r.stops:
             continue
-        depot = plan.depot(r.depot_id)
-        ends = [[depot.lon, depot.lat]] if depot is not None else []
-        line = r.path or [*ends, *[[s.lon, s.lat] for s in r.stops], *ends]
+        line = route_coordinates(plan, r)
         props = {
             "kind": "route",
             "truck_id": r.truck_id,
@@ -118,14 +133,17 @@ def routes_feature_collection(plan: RebalancingPlan) -> dict[str, Any]:
             "end": r.end,
             "street_path": r.path is not None,
         }
-        if len(line) >= 2:
-            feats.append(_feature("LineString", line, props))
+        feats.append(_feature("LineString", [list(p) for p in line], props) if line else _no_geometry(props))
         for s in r.stops:
             stop = {k: v for k, v in s.model_dump(mode="json").items() if k not in ("lon", "lat")}
             feats.append(_feature("Point", [s.lon, s.lat], {"kind": "stop", "truck_id": r.truck_id, **stop}))
     for d in plan.depots:
         feats.append(_feature("Point", [d.lon, d.lat], {"kind": "depot", "depot_id": d.id, "name": d.name}))
     return {"type": "FeatureCollection", "features": feats}
+
+
+def _no_geometry(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": None, "properties": properties}
 
 
 def _feature(kind: str, coordinates: Any, properties: dict[str, Any]) -> dict[str, Any]:

@@ -166,3 +166,22 @@ def test_a_route_without_length_has_a_null_geometry_not_an_invalid_line(
 
     plt.close(fig)
     assert len(build_figure(layers).data)
+
+
+def test_the_geojson_of_routes_keeps_a_truck_whose_route_has_no_length(routes_doc: dict[str, Any]) -> None:
+    """A truck that serves one station where its depot is (a real night had one 60 m away, 0 km):
+    ``routes.geojson`` dropped its route feature while the map layers kept it with a null
+    geometry. Both now have one route feature per used truck, the same ones without a line."""
+    from mobility.export.routes import routes_feature_collection
+
+    doc = copy.deepcopy(routes_doc)
+    one = doc["routes"][0]
+    one["stops"], one["path"] = one["stops"][:1], None
+    at = {"lon": one["stops"][0]["lon"], "lat": one["stops"][0]["lat"]}
+    doc["depots"] = [{"id": d, "name": "센터"} | at for d in sorted({r["depot_id"] for r in doc["routes"]})]
+    plan = RebalancingPlan.model_validate(doc)
+    routes = [f for f in routes_feature_collection(plan)["features"] if f["properties"]["kind"] == "route"]
+    lines = layers_from_routes(plan).routes.set_index("truck_id").geometry
+    assert [f["properties"]["truck_id"] for f in routes] == list(lines.index) == ["T1", "T2", "T3"]
+    assert routes[0]["geometry"] is None and lines["T1"] is None
+    assert all(f["geometry"]["type"] == "LineString" for f in routes[1:])

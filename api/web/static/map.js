@@ -13,6 +13,17 @@ export function basemapStyle() {
 }
 
 /**
+ * The lowest zoom the basemap's tiles hold: the `minzoom` of the style's vector sources (the
+ * server's tiles start at zoom 10, mobility.export.map_style). Below it MapLibre asks for no tile
+ * and draws no basemap at all, so no map zooms out further, nor does fitBounds fit to less.
+ * @param {any} style the style document
+ */
+export function basemapMinZoom(style) {
+  const vector = Object.values(style.sources || {}).filter((src) => src.type === 'vector');
+  return Math.max(0, ...vector.map((src) => src.minzoom || 0));
+}
+
+/**
  * A map in `container`, resolved once it has drawn its basemap (`load`), or, with
  * `{ early: true }`, as soon as its style is parsed (`style.load`): data layers added then are
  * fetched and prepared together with the basemap tiles and drawn in the same first frame, instead
@@ -30,7 +41,7 @@ export async function createMap(container, opts = {}) {
     style: structuredClone(style),
     center: [126.99, 37.56],
     zoom: 10.3,
-    minZoom: 9,
+    minZoom: basemapMinZoom(style),
     maxZoom: 18,
     attributionControl: { compact: true },
     fadeDuration: 0, // no labels to fade in: draw each tile once, at once

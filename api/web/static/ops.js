@@ -16,13 +16,28 @@ const EXPORTS = [
 ];
 const STATUS_COLUMNS = ['station_id', 'name', 'lon', 'lat', 'bikes', 'docks', 'target', 'target_low', 'target_high'];
 
+/**
+ * The ids a route plan may name a station of the station list by: its ST id, and `N<number>`, the
+ * id of a station the list gives no ST id (StationStatus.key, mobility.rebalancing.snapshot).
+ * @param {{station_id?: string | null, number?: number | null}} p
+ * @returns {string[]}
+ */
+function stationKeys(p) {
+  const keys = p.station_id ? [String(p.station_id)] : [];
+  if (Number.isInteger(p.number)) keys.push(`N${p.number}`);
+  return keys;
+}
+
 let stationsPromise = null;
-/** The server's current station list by station_id (numbers and addresses for the route sheets). */
+/** The server's current station list by the ids of the route plans (numbers and addresses for the route sheets). */
 function stationIndex() {
   if (!stationsPromise) {
     stationsPromise = api('/v1/stations').then((fc) => {
       const by = new Map();
-      for (const f of fc.features) by.set(String(f.properties.station_id), { ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] });
+      for (const f of fc.features) {
+        const station = { ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] };
+        for (const k of stationKeys(f.properties)) by.set(k, station);
+      }
       return by;
     }).catch(() => new Map());
   }
