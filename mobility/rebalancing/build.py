@@ -25,7 +25,12 @@ import pandas as pd
 from mobility.errors import InputError
 from mobility.quality import QualityReport
 from mobility.rebalancing.problem import Depot, RebalancingProblem, Truck, curve_from_interval
-from mobility.rebalancing.snapshot import StatusSnapshot, snapshot_from_table
+from mobility.rebalancing.snapshot import (
+    MAX_PROBLEMS,
+    SnapshotInputError,
+    StatusSnapshot,
+    snapshot_from_table,
+)
 from mobility.scenario.nightly import NightlyScenario
 from mobility.sources.base import EARTH_RADIUS_M
 
@@ -116,24 +121,30 @@ def complete_snapshot(
 
     A station that still lacks a position or docks is an :class:`InputError` naming it:
     ``label[<station>].station_id`` when ``stations`` does not list it (``listed`` says which list),
-    else ``label[<station>].<field>`` for the field the list leaves empty too.
+    else ``label[<station>].<field>`` for the field the list leaves empty too; every such station
+    is in it (:class:`~mobility.rebalancing.snapshot.SnapshotInputError`, at most
+    :data:`~mobility.rebalancing.snapshot.MAX_PROBLEMS`), so that one upload shows them all.
     """
     table = join_station_list(snapshot.table(), stations)
     known = {str(v) for v in stations.get("station_id", pd.Series(dtype="string")).dropna()}
     numbers = {_number(v) for v in stations.get("number", pd.Series(dtype="object"))} - {None}
     need = ("lon", "lat", "docks")
+    problems: list[InputError] = []
     for sid, num, *values in table.reindex(columns=["station_id", "number", *need]).itertuples(
         index=False, name=None
     ):
         gaps = [c for c, v in zip(need, values, strict=True) if pd.isna(v)]
-        if not gaps:
+        if not gaps or len(problems) == MAX_PROBLEMS:
             continue
         key = f"N{_number(num)}" if pd.isna(sid) else str(sid)
         if (pd.isna(sid) or str(sid) not in known) and num not in numbers:
-            raise InputError(
-                f"{label}[{key}].station_id", key, f"a station of {listed}, or its lon, lat and docks given"
-            )
-        raise InputError(f"{label}[{key}].{gaps[0]}", None, f"a value ({listed} has none for {key})")
+            expected = f"a station of {listed}, or its lon, lat and docks given"
+            problems.append(InputError(f"{label}[{key}].station_id", key, expected))
+        else:
+            expected = f"a value ({listed} has none for {key})"
+            problems.append(InputError(f"{label}[{key}].{gaps[0]}", None, expected))
+    if problems:
+        raise SnapshotInputError(problems)
     return snapshot_from_table(table, name=snapshot.name, source=snapshot.source, label=label, model=model)
 
 

@@ -198,6 +198,11 @@ def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> N
     assert busan["field"] == "body[ST-4].lat" and "37.4" in busan["problem"]
     unknown = problem("station_id,docks,bikes\nST-4,15,3\nST-99999,15,3\n")  # ST-4 is listed
     assert unknown["field"] == "body[ST-99999].station_id" and "station list (2025-12" in unknown["problem"]
+    # every station the list lacks, in one answer (it named only the first)
+    many = _upload(api_lite, "station_id,bikes\nST-4,3\nST-999991,1\nST-999992,1\nN999993,1\n").json()
+    assert [e["field"] for e in many["errors"]] == [
+        f"body[{k}].station_id" for k in ("ST-999991", "ST-999992", "N999993")
+    ]
     twice = problem(STATUS_CSV + "ST-4,x,126.91,37.55,10,1,,0,1\n")
     assert twice["field"] == "body.stations[3].station_id" and "appears twice" in twice["problem"]
     assert problem("")["field"] == "body"
