@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,21 +117,34 @@ native_stdout_to_stderr = _NativeStdoutToStderr()
 
 
 @contextmanager
-def staged_files(out_dir: Path | str) -> Iterator[Path]:
+def staged_files(out_dir: Path | str, *, owns: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a hidden folder inside ``out_dir`` to write a set of files into; on success move each
     of them into ``out_dir`` (an atomic rename each, all after the last one is written).
 
+    ``owns`` names every file the command may write there (``map.html`` of ``--maps``, ...). A file
+    of ``out_dir`` so named that this run did not write is from an earlier run and is removed once
+    the new set is in, so that the folder holds one run's files, not the new ones beside the last
+    run's (a ``--no-maps`` plan beside the maps of another). No other file of the folder is touched.
+
     A run that fails part-way (a simulation or a map after the routes) then leaves the previous
-    set of files whole, rather than new files beside the last run's. On an exception the folder
-    and what it holds are removed and ``out_dir`` is left untouched.
+    set of files whole. On an exception the staging folder and what it holds are removed and
+    ``out_dir`` is left untouched, the earlier run's files included.
     """
+    owned = set(owns)
+    if any(name != Path(name).name or name in ("", ".", "..") for name in owned):
+        raise ValueError(f"owns: file names of the folder, not paths: {sorted(owned)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
         yield stage
-        for f in sorted(stage.iterdir()):
+        new = sorted(stage.iterdir())
+        stale = [out / name for name in sorted(owned - {f.name for f in new})]
+        for f in new:
             f.replace(out / f.name)
+        for f in stale:  # after the new set is in: a failure before leaves the last set whole
+            if f.is_file() or f.is_symlink():
+                f.unlink(missing_ok=True)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

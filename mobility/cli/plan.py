@@ -3,7 +3,10 @@
 ``mobility plan SCENARIO`` (short for ``mobility plan run SCENARIO``) writes ``DIR/plan.json``
 (schema: :func:`mobility.placement.plan.plan_json_schema`) and ``DIR/plan.geojson`` atomically,
 then the review maps ``DIR/map.html`` (offline, interactive) and ``DIR/map.png`` (``--no-maps``
-skips them); shows progress on stderr and ends with a summary table.
+skips them); shows progress on stderr and ends with a summary table. A plan that fails the
+independent check (:mod:`mobility.placement.validate`) is written all the same, for inspection,
+and the command exits 1. Files of an earlier run in ``DIR`` that this run does not write (the maps,
+after ``--no-maps``) are removed (:data:`PLAN_FILES`).
 
 ``mobility plan sweep SCENARIO --new-stations A:B:STEP`` (or ``--budget A:B:STEP``) plans every
 point of a coverage or budget curve (:mod:`mobility.placement.sweep`) and writes
@@ -29,6 +32,7 @@ from mobility.cli.common import (
     check_out_dir,
     console,
     err_console,
+    print_error,
     print_json,
     print_written,
     progress_reporter,
@@ -39,7 +43,14 @@ from mobility.cli.common import (
 from mobility.io import atomic_write_json, staged_files
 
 if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
+    from mobility.placement.validate import PlanValidationReport
     from mobility.scenario.expansion import ExpansionScenario
+
+PLAN_FILES = ("plan.json", "plan.geojson", "map.html", "map.png")
+"""What ``mobility plan`` may write into ``--out``; those a run did not write (the maps of
+``--no-maps``) are removed as the run's files move in (:func:`mobility.io.staged_files`)."""
+SWEEP_FILES = ("sweep.json", "sweep.csv", "sweep.png", "sweep.svg", "sweep.html")
+"""What ``mobility plan sweep`` writes into ``--out``."""
 
 
 def _summary(plan: Any) -> dict[str, Any]:
@@ -150,7 +161,7 @@ def register(app: typer.Typer) -> None:
                 simulate=simulate,
             )
         check = validate_plan(plan, sc)  # independent of the planner (mobility.placement.validate)
-        with staged_files(out) as stage:  # the plan's files as one set: all of them or none
+        with staged_files(out, owns=PLAN_FILES) as stage:  # one set: all of them or none
             written = [
                 atomic_write_json(stage / "plan.json", plan.to_dict()),
                 atomic_write_json(stage / "plan.geojson", plan_feature_collection(plan)),
@@ -170,6 +181,7 @@ def register(app: typer.Typer) -> None:
         }
         if json_out:
             print_json(summary)
+            _exit_if_invalid(check, out)
             return
         table = Table(title=f"{sc.name}: {len(plan.new_stations)} new stations")
         for col in (
@@ -240,6 +252,18 @@ def register(app: typer.Typer) -> None:
                 f"({sim.seconds:.0f} s)."
             )
         print_written(files, plan.notes)
+        _exit_if_invalid(check, out)
+
+
+def _exit_if_invalid(check: PlanValidationReport, out: Path) -> None:
+    """Exit 1 (the work ran but did not pass) when the plan fails the independent check; its
+    files are written all the same, for the planner to look at."""
+    if not check.ok:
+        print_error(
+            f"the plan fails the independent check ({len(check.violations)} violations of the "
+            f"scenario); its files are written to {out} for inspection"
+        )
+        raise typer.Exit(1)
 
 
 def _register_sweep(group: typer.Typer) -> None:
@@ -300,7 +324,7 @@ def _register_sweep(group: typer.Typer) -> None:
                 progress=progress,
             )
         doc = result.to_dict()
-        with staged_files(out) as stage:  # the curve's files as one set: all of them or none
+        with staged_files(out, owns=SWEEP_FILES) as stage:  # one set: all of them or none
             written = [
                 atomic_write_json(stage / "sweep.json", doc),
                 write_curve_csv(result, stage / "sweep.csv"),

@@ -7,7 +7,11 @@ Writes into ``--out``, as one set (staged, then moved in: :func:`mobility.io.sta
 printable route sheet), ``routes.geojson`` (a LineString per truck along the streets, a Point
 per stop), ``morning.json`` (the simulated next morning with its provenance, schema
 :func:`mobility.simulation.morning.morning_json_schema`; ``--no-simulate`` skips it) and the review
-maps ``map.html`` / ``map.png`` (``--no-maps`` skips them).
+maps ``map.html`` / ``map.png`` (``--no-maps`` skips them). Files of an earlier run in ``--out``
+that this run does not write (``morning.json`` after ``--no-simulate``, the maps after
+``--no-maps``) are removed (:data:`NIGHT_FILES`). Routes that fail the independent check
+(:mod:`mobility.rebalancing.validate`) are written all the same, for inspection, and the command
+exits 1.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from mobility.cli.common import (
     check_out_dir,
     console,
     err_console,
+    print_error,
     print_json,
     print_styled,
     print_written,
@@ -43,7 +48,10 @@ if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility -
     from mobility.scenario.nightly import NightlyScenario
     from mobility.simulation.morning import MorningAfter
 
-__all__ = ["morning_table", "register", "write_outputs"]
+__all__ = ["NIGHT_FILES", "morning_table", "register", "write_outputs"]
+
+NIGHT_FILES = ("routes.json", "routes.csv", "routes.geojson", "morning.json", "map.html", "map.png")
+"""What ``mobility rebalance`` may write into ``--out``."""
 
 
 def register(app: typer.Typer) -> None:
@@ -188,7 +196,7 @@ def rebalance_cmd(
     plan = plan.with_provenance(prov).model_copy(
         update={"meta": meta, "wall_seconds": round(time.perf_counter() - t_read, 3)}
     )
-    with staged_files(out) as stage:  # all of the night's files, or none of them
+    with staged_files(out, owns=NIGHT_FILES) as stage:  # all of the night's files, or none of them
         written, morning = _write_night(
             plan,
             night,
@@ -251,6 +259,10 @@ def rebalance_cmd(
     if not check.ok:
         for v in check.violations[:10]:
             print_styled("violation:", "red", v)
+        print_error(
+            f"the routes fail the independent check ({len(check.violations)} violations); "
+            f"their files are written to {out} for inspection"
+        )
         raise typer.Exit(1)
 
 

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pyogrio
 
 from mobility.export.layers import MapLayers
-from mobility.io import atomic_path
+from mobility.io import atomic_path, staged_files
 from mobility.sources.base import CRS_WGS84
 
 COORDINATE_PRECISION = 6
@@ -47,10 +47,18 @@ def write_layer_geojson(gdf: gpd.GeoDataFrame, path: Path, *, layer: str) -> Pat
 
 
 def write_geojson(layers: MapLayers, out_dir: Path | str, *, include_empty: bool = False) -> list[Path]:
-    """Write ``<out_dir>/<layer>.geojson`` for each layer (non-empty ones unless ``include_empty``)."""
+    """Write ``<out_dir>/<layer>.geojson`` for each layer (non-empty ones unless ``include_empty``).
+
+    The files are written as one set (:func:`mobility.io.staged_files`): a layer file of an earlier
+    export that this one does not write (``new_stations.geojson`` of a plan, in the folder of the
+    current network's layers) is removed, and no other file of ``out_dir`` is touched.
+    """
     out = Path(out_dir)
-    written = []
-    for name, gdf in layers.layers().items():
-        if len(gdf) or include_empty:
-            written.append(write_layer_geojson(gdf, out / f"{name}.geojson", layer=name))
-    return written
+    owned = [f"{name}.geojson" for name in layers.layers()]
+    with staged_files(out, owns=owned) as stage:
+        written = [
+            write_layer_geojson(gdf, stage / f"{name}.geojson", layer=name)
+            for name, gdf in layers.layers().items()
+            if len(gdf) or include_empty
+        ]
+    return [out / p.name for p in written]

@@ -116,7 +116,8 @@ class Baseline(Section):
     ----------
     stations
         A vintage of the official station list (``"2019-12"``, ``"2025-12"``, ...) or a path to
-        a station file (relative paths: to the data directory).
+        a station file (a relative path is looked for in the data directory, then in the working
+        directory: :func:`mobility.sources.stations.load_station_list`).
     station_records
         The stations themselves (an uploaded list), instead of ``stations``.
     bikes

@@ -893,16 +893,34 @@ def _resolve_source(source: str | Path, data_dir: Path | None, field: str) -> tu
                 f"station list {source!r}", [path], "The data directory lacks this file; see data/README.md."
             )
         return path, source
-    path = Path(source)
-    if path.is_file():
-        return path, path.name
-    if path.is_dir():
+    places = _station_file_places(Path(source), data_dir)
+    for path in places:
+        if path.is_file():
+            return path, path.name
+    if any(path.is_dir() for path in places):
         raise InputError(field, str(source), "a station file (CSV or .xlsx), not a folder")
     if isinstance(source, str) and not any(sep in source for sep in ("/", "\\", ".")):
         raise InputError(
             field, source, f"a station vintage ({', '.join(STATION_VINTAGES)}) or a path to a CSV file"
         )
-    raise DataNotFoundError(f"station file {str(source)!r}", [path], "Give the path of an existing CSV file.")
+    raise DataNotFoundError(
+        f"{field}: station file {str(source)!r}",
+        [p.absolute() for p in places],
+        "Give the path of an existing station file (CSV or .xlsx); a relative path is looked for "
+        "in the data directory, then in the working directory.",
+    )
+
+
+def _station_file_places(path: Path, data_dir: Path | None) -> list[Path]:
+    """Where a station file ``path`` is looked for: an absolute path as it is; a relative one in
+    the data directory (when there is one), then in the working directory."""
+    if path.is_absolute():
+        return [path]
+    try:
+        root = resolve_data_dir(data_dir)
+    except DataNotFoundError:
+        return [path]
+    return [root / path, path]
 
 
 def fill_dock_counts(docks: pd.Series, report: QualityReport) -> tuple[pd.Series, dict[str, int]]:
@@ -1018,7 +1036,8 @@ def load_station_list(
     source
         A vintage name of :data:`STATION_VINTAGES` (``"2018-11"``, ``"2019-12"``, ``"2025-12"``,
         ``"api-2025-05"``, ``"master"``) or the path of a station file in any supported layout,
-        including the official OA-13252 download (multi-row header, cp949 or UTF-8).
+        including the official OA-13252 download (multi-row header, cp949 or UTF-8). A relative
+        path is looked for in the data directory, then in the working directory.
     data_dir
         The data directory (default: resolved by :func:`mobility.config.resolve_data_dir`).
     fill_ids
@@ -1038,7 +1057,8 @@ def load_station_list(
     DataFileError
         Unknown encoding, not a CSV, or the coordinate / key columns are missing.
     DataNotFoundError
-        The vintage's file (or the given path) does not exist.
+        The vintage's file (or the given path) does not exist; the message names ``field`` and
+        every place looked in.
     InputError
         ``source`` is neither a vintage nor a path.
     """
