@@ -1096,12 +1096,21 @@ def _new_stations(
 
 
 def _existing_allocations(inp: ExpansionInputs, fleet: FleetResult) -> list[StationAllocation]:
-    """Every baseline station with the docks and bikes the fleet stage gives it."""
+    """Every baseline station with the docks and bikes the fleet stage gives it.
+
+    A station the list gives no ST id (54 of the 2025-12 list) is named ``N<number>``, as route
+    plans and status snapshots name it (``StationStatus.key``); its missing id was written as the
+    text ``"<NA>"``, 54 times, and the plan failed its own check of unique ids.
+    """
     st = inp.stations
     numbers = pd.to_numeric(st["number"], errors="coerce").to_numpy(np.float64)
+    ids = [
+        str(sid) if pd.notna(sid) else f"N{int(numbers[i])}" if np.isfinite(numbers[i]) else f"row-{i}"
+        for i, sid in enumerate(st["station_id"])
+    ]
     return [
         StationAllocation(
-            station_id=str(sid),
+            station_id=ids[i],
             number=None if np.isnan(numbers[i]) else int(numbers[i]),
             name=str(nm),
             gu=str(g),
