@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from api.jobs import JobCancelledError, JobContext, JobOutput, public_error
@@ -27,9 +28,12 @@ from mobility.errors import MobilityError, StopRequested
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from mobility.provenance import Provenance
     from mobility.rebalancing.plan import RebalancingPlan
     from mobility.rebalancing.problem import RebalancingProblem
+    from mobility.rebalancing.snapshot import StatusSnapshot
     from mobility.simulation.morning import MorningAfter
 
 log = logging.getLogger("mobility.api.runners")
@@ -123,18 +127,79 @@ def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> 
     from mobility.rebalancing.snapshot import StatusSnapshot
 
     travel = travel if travel is not None else travel_for(inputs)
+    snapshot = StatusSnapshot.model_validate(inputs["snapshot"])
+    curves, targets = station_curves(inputs, snapshot)
     return problem_from_snapshot(
-        StatusSnapshot.model_validate(inputs["snapshot"]),
+        snapshot,
         inputs["fleet"]["depots"],
         inputs["fleet"]["trucks"],
         travel.seconds,
         travel.metres,
+        curves=curves,
         meta={
             "travel_model": travel.model,
             "snapshot": inputs["snapshot"].get("name"),
             **({"travel_note": travel.note} if travel.note else {}),
+            **targets,
         },
     )
+
+
+def station_curves(
+    inputs: dict[str, Any], snapshot: StatusSnapshot
+) -> tuple[list[np.ndarray | None] | None, dict[str, Any]]:
+    """The demand model's curve of each station (:func:`mobility.rebalancing.night.snapshot_curves`)
+    when the run's ``options.targets`` is ``demand``, or ``auto`` with a night within reach (its
+    ``morning_after.night``, else the snapshot's date), where ``auto`` leaves a station that has
+    its own target to it; else ``None`` (each station's own target).
+
+    The second item goes into the problem's ``meta``: ``targets`` (``demand`` or ``snapshot``),
+    with the curves' ``day_type``, ``demand_level`` and the stations that have one, and a
+    ``targets_note`` the run shows when stations without a target of their own have no curve.
+    """
+    from mobility.errors import DataNotFoundError
+    from mobility.rebalancing.night import snapshot_curves
+    from mobility.simulation.days import morning_night_problem
+
+    opts = RebalancingOptions.model_validate(inputs.get("options") or {})
+    if opts.targets == "snapshot":
+        return None, {"targets": "snapshot"}
+    # under auto a target the snapshot gives is the operator's word: that station keeps it
+    own = [
+        opts.targets == "auto" and any(v is not None for v in (s.target, s.target_low, s.target_high))
+        for s in snapshot.stations
+    ]
+    if all(own):
+        return None, {"targets": "snapshot"}
+    banded = [not given for given in own]  # without curves: the band, unless a target is given
+    asked = (inputs.get("morning_after") or {}).get("night")
+    night = date.fromisoformat(str(asked)) if asked else snapshot.date
+    why = "no night named" if night is None else morning_night_problem(night)
+    if night is None or why is not None:
+        return None, {"targets": "snapshot", "targets_note": _band_note(banded, f"no demand curves ({why})")}
+    try:
+        curves, morning = snapshot_curves(snapshot, night)
+    except DataNotFoundError:
+        return None, {
+            "targets": "snapshot",
+            "targets_note": _band_note(banded, "no demand data on the worker"),
+        }
+    curves = [None if given else c for c, given in zip(curves, own, strict=True)]
+    meta: dict[str, Any] = {
+        "targets": "demand",
+        "day_type": morning.day_type,
+        "demand_level": round(morning.level, 4),
+        "demand_curves": sum(c is not None for c in curves),
+    }
+    lacking = [not given and c is None for c, given in zip(curves, own, strict=True)]
+    if any(lacking):
+        meta["targets_note"] = _band_note(lacking, "not in the demand profiles")
+    return curves, meta
+
+
+def _band_note(banded: list[bool], why: str) -> str:
+    """What a run says of its stations that aim at 25-75 % of their docks (``banded``), and why."""
+    return f"{sum(banded)} stations aim at 25-75 % of their docks: {why}"
 
 
 def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
@@ -172,7 +237,8 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         artifacts["morning"] = ("application/json", _dumps(morning.model_dump(mode="json")))
         result["links"]["morning"] = "morning"
         kpis["morning_after"] = {row["method"]: row for row in morning.table()}
-    notes = [n for n in (travel.note, note, morning_note) if n]  # straight lines; no maps; ...
+    targets_note = problem.meta.get("targets_note")
+    notes = [n for n in (travel.note, targets_note, note, morning_note) if n]  # straight lines; no maps; ...
     if notes:
         result["notes"] = notes
         ctx.report(0.99, "; ".join(notes))

@@ -585,8 +585,18 @@ REBALANCING_EXAMPLE: dict[str, Any] = {
 
 
 class RebalancingOptions(_Strict):
-    """How trucks travel (see :func:`api.runners.travel_for`)."""
+    """How trucks travel (see :func:`api.runners.travel_for`) and what each station aims at."""
 
+    targets: Literal["auto", "demand", "snapshot"] = Field(
+        default="auto",
+        description="What each station aims at by morning. `demand`: the demand model's "
+        "dissatisfaction curves for the morning after the night (the snapshot's `date` or "
+        "`morning_after.night`), as `mobility rebalance` takes them (targets.source: demand, "
+        "targets.level: auto); a station the demand profiles lack keeps its own target. "
+        "`snapshot`: each station's `target`, else `[target_low, target_high]`, else 25-75 % of "
+        "its docks. `auto`: a station's own target where the snapshot gives one, else `demand` "
+        "when the night is known and its morning within reach, else `snapshot` (the run says why).",
+    )
     network: Literal["osm-drive", "osm-all", "moct", "moct+ktdb", "ktdb", "straight"] = Field(
         default="osm-drive",
         description="Street network for driving times, or `straight` (great-circle x detour at a speed). "
@@ -610,6 +620,10 @@ class RebalancingOptions(_Strict):
     @classmethod
     def _old_names(cls, data: object) -> object:
         return warn_renamed(data, {"speed_kmh": "speed_kph"}, "options")
+
+
+DEMAND_NIGHT = "a run whose night is known for targets demand: the snapshot's date or morning_after.night"
+"""What ``options.targets: demand`` needs."""
 
 
 MORNING_DATE = (
@@ -674,7 +688,27 @@ class RebalancingRunRequest(_Strict):
                 night = str(self.snapshot.date)
                 expected = f"{MORNING_NIGHTS} (the snapshot's date; give morning_after.night)"
                 raise located(("morning_after", "night"), problem("night_range", night, expected), night)
+        if self.snapshot is not None:
+            refused = self.demand_refused(self.snapshot.date)
+            if refused is not None:
+                loc, value, expected = refused
+                raise located(loc, problem("demand_night", value, expected), value)
         return self
+
+    def demand_refused(self, snapshot_date: date | None) -> tuple[tuple[str, ...], str, str] | None:
+        """Why ``options.targets: demand`` cannot be had (field, value, expectation): the run names
+        no night (``morning_after.night``, else the snapshot's date), or its morning is out of the
+        demand data's reach; ``None`` when it can, or when another target is asked for."""
+        if self.options.targets != "demand":
+            return None
+        asked = self.morning_after.night if self.morning_after is not None else None
+        night = asked or snapshot_date
+        if night is None:
+            return ("options", "targets"), "demand", DEMAND_NIGHT
+        if morning_night_problem(night) is None:
+            return None
+        where = ("morning_after", "night") if asked else ("snapshot", "date")
+        return where, str(night), f"{MORNING_NIGHTS} (options.targets: demand)"
 
     @property
     def morning_undated(self) -> bool:

@@ -51,6 +51,8 @@ BAD = [
     ("rebalancing", ["--scenario", "/nonexistent.yaml"], "argument --scenario: got /nonexistent.yaml"),
     ("rebalancing", ["--replications", "0"], "argument --replications: got 0; expected an integer > 0"),
     ("night_level", ["2022-13-01"], "argument nights: got 2022-13-01; expected a date YYYY-MM-DD"),
+    ("api_targets", ["--night", "2022-13-01"], "argument --night: got 2022-13-01; expected a date"),
+    ("api_targets", ["--replications", "0"], "argument --replications: got 0; expected an integer > 0"),
     (
         "night_level",
         ["2022-01-01", "--time-limit", "0"],

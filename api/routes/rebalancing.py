@@ -219,6 +219,13 @@ def submit_run(
     body["time_limit"] = limit
     if run.snapshot_id is not None:
         body["snapshot"] = stored_input(request, Snapshot, run.snapshot_id, "body.snapshot_id").data
+        stored_date = body["snapshot"].get("date")
+        refused = run.demand_refused(date.fromisoformat(str(stored_date)) if stored_date else None)
+        if refused is not None:
+            loc, value, expected = refused
+            if loc == ("snapshot", "date"):  # the stored snapshot's
+                raise FieldError("body.snapshot_id", f"its date: got {value!r}; expected {expected}")
+            raise FieldError("body." + ".".join(loc), f"got {value!r}; expected {expected}")
         if run.morning_undated:
             dated = body["snapshot"].get("date")
             if dated is None:

@@ -54,7 +54,7 @@ in 15-minute steps (0.78 s for the weekday profiles, 2026-12-06, load about 1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -516,8 +516,10 @@ def curves_from_profiles(
     day_type: str = "weekday",
     params: InventoryParams | None = None,
     level: float = 1.0,
+    numbers: Collection[int] | None = None,
 ) -> list[DissatisfactionCurve]:
-    """Dissatisfaction curves of every station of ``profiles`` for one day type's morning.
+    """Dissatisfaction curves of every station of ``profiles`` (or of those whose number is in
+    ``numbers``) for one day type's morning.
 
     The hourly rates of the profiles, times ``level`` (the morning's citywide demand relative to
     the profiles' 2023 mean, :func:`mobility.simulation.model.demand_level`; 1: the profiles'
@@ -531,6 +533,9 @@ def curves_from_profiles(
     rent, ret = rent * level, ret * level
     docks = profiles.stations["docks"].fillna(0).astype("int64").to_numpy()
     keys = profiles.stations["number"].astype("int64").tolist()
+    if numbers is not None:
+        rows = np.flatnonzero(np.isin(np.asarray(keys, dtype=np.int64), np.fromiter(numbers, np.int64)))
+        rent, ret, docks, keys = rent[rows], ret[rows], docks[rows], [keys[i] for i in rows]
     return dissatisfaction_curves(
         step_rates(rent, params), step_rates(ret, params), docks, params=params, stations=keys
     )

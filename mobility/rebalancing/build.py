@@ -43,6 +43,7 @@ __all__ = [
     "problem_from_scenario",
     "problem_from_snapshot",
     "snapshot_interval",
+    "station_numbers",
     "straight_line_matrices",
 ]
 
@@ -106,6 +107,13 @@ def join_station_list(status: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFr
                 df[k] = pd.NA
             df[k] = df[k].where(df[k].notna(), df[key].map(lut[k]))
     return df
+
+
+def station_numbers(snapshot: StatusSnapshot, stations: pd.DataFrame) -> list[int | None]:
+    """Each snapshot station's number (what the demand profiles are keyed on): its own, else the
+    station list's for its ``station_id`` (:func:`join_station_list`); ``None`` when neither has one."""
+    table = join_station_list(snapshot.table(), stations)
+    return [_number(v) for v in table["number"]] if "number" in table.columns else [None] * len(table)
 
 
 def complete_snapshot(
@@ -353,6 +361,7 @@ def problem_from_snapshot(
     travel_s: np.ndarray,
     distance_m: np.ndarray,
     *,
+    curves: Sequence[np.ndarray | None] | None = None,
     meta: dict[str, Any] | None = None,
 ) -> RebalancingProblem:
     """The night's :class:`RebalancingProblem` from a status snapshot and a fleet given as records.
@@ -361,8 +370,12 @@ def problem_from_snapshot(
     ----------
     snapshot
         Every station with its coordinates and docks (an :class:`InputError` names the first
-        without); each station costs ``|k - target|`` per bike outside its
+        without); each station without a curve costs ``|k - target|`` per bike outside its
         :func:`snapshot_interval` (``target``, ``target_low``, ``target_high``).
+    curves
+        The demand model's dissatisfaction curve of each station, in the snapshot's order
+        (``None`` for a station without one), as ``mobility rebalance`` takes them with
+        ``targets.source: demand``: a station's curve comes before its own target.
     depots
         ``id, lon, lat`` and optionally ``name``.
     trucks
@@ -378,11 +391,15 @@ def problem_from_snapshot(
             if getattr(s, key) is None:
                 expected = "a value (there is no station list to take it from)"
                 raise InputError(f"snapshot.stations[{i}].{key}", None, expected)
-    curves = []
-    for s in stations:
+    out_curves = []
+    for i, s in enumerate(stations):
+        demand = curves[i] if curves is not None else None
+        if demand is not None:
+            out_curves.append(fixed_resolution(demand, COST_DECIMALS))
+            continue
         docks, bikes = int(s.docks or 0), s.bikes
         low, high = snapshot_interval(docks, s.target, s.target_low, s.target_high)
-        curves.append(curve_from_interval(low, max(low, high), max(docks, bikes, 1)))
+        out_curves.append(curve_from_interval(low, max(low, high), max(docks, bikes, 1)))
     return RebalancingProblem(
         station_ids=tuple(s.key for s in stations),
         names=tuple(s.name or s.key for s in stations),
@@ -390,7 +407,7 @@ def problem_from_snapshot(
         lat=np.array([s.lat for s in stations], dtype=np.float64),
         docks=np.array([s.docks for s in stations], dtype=np.int64),
         bikes=np.array([s.bikes for s in stations], dtype=np.int64),
-        curves=tuple(curves),
+        curves=tuple(out_curves),
         depots=tuple(
             Depot(id=d["id"], name=d.get("name") or d["id"], lon=d["lon"], lat=d["lat"]) for d in depots
         ),

@@ -8,7 +8,7 @@ the problem itself is assembled by the pure builder :func:`mobility.rebalancing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,17 +23,21 @@ from mobility.rebalancing.build import assemble_stations, problem_from_scenario
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.rebalancing.snapshot import StatusSnapshot, read_snapshot, snapshot_from_table
 from mobility.rebalancing.travel import TruckTravel, truck_travel
-from mobility.scenario.nightly import NightlyScenario
+from mobility.scenario.nightly import CurveLevel, NightlyScenario
 
 if TYPE_CHECKING:
     from mobility.demand.profiles import StationProfiles
 
 __all__ = [
+    "MorningCurves",
     "NightInputs",
+    "curve_level",
     "load_night_problem",
+    "morning_curves",
     "night_datasets",
     "night_provenance",
     "night_snapshot",
+    "snapshot_curves",
     "snapshot_stations",
     "travel_datasets",
 ]
@@ -243,12 +247,12 @@ def load_night_problem(
         prof = load_profiles(data_dir)
     stations = assemble_stations(raw, prof.stations if prof is not None else None, report)
     if scn.targets.source == "demand" and prof is not None:
-        from mobility.demand.inventory import curves_from_profiles
-
-        day = _day_type(scn.night.date) if scn.targets.day_type == "auto" else scn.targets.day_type
-        level = _curve_level(scn, data_dir)
-        say(f"dissatisfaction curves ({day} morning, {level:.2f} × the profiles' level)…")
-        curves = {int(c.station): c.costs for c in curves_from_profiles(prof, day_type=day, level=level)}
+        say("dissatisfaction curves of the morning…")
+        morning = morning_curves(
+            prof, scn.night.date, day_type=scn.targets.day_type, level=scn.targets.level, data_dir=data_dir
+        )
+        day, level, curves = morning.day_type, morning.level, morning.curves
+        say(f"dissatisfaction curves: {day} morning, {level:.2f} × the profiles' level")
     say("truck travel times on the street network…")
     lon = np.r_[[d.lon for d in scn.depots], stations["lon"].to_numpy(dtype=float)]
     lat = np.r_[[d.lat for d in scn.depots], stations["lat"].to_numpy(dtype=float)]
@@ -268,22 +272,65 @@ def load_night_problem(
     return NightInputs(problem, tt, report, stations=stations, profiles=prof, datasets=datasets, level=level)
 
 
-def _curve_level(scn: NightlyScenario, data_dir: Path | None) -> float:
+@dataclass(frozen=True)
+class MorningCurves:
+    """The demand model's dissatisfaction curves for one night's next morning."""
+
+    curves: dict[int, np.ndarray]  # station number -> expected dissatisfied riders by bikes at 00:00
+    day_type: str  # weekday or weekend, of the morning after the night
+    level: float  # the rates relative to the profiles' (targets.level)
+
+
+def morning_curves(
+    profiles: StationProfiles,
+    night: dt.date,
+    *,
+    day_type: str = "auto",
+    level: CurveLevel = "auto",
+    numbers: Collection[int] | None = None,
+    data_dir: Path | None = None,
+) -> MorningCurves:
+    """Every profiled station's dissatisfaction curve (or those numbered in ``numbers``) for the
+    morning after ``night`` (:func:`~mobility.demand.inventory.curves_from_profiles`), at
+    ``level`` (``targets.level``, :func:`curve_level`) and ``day_type`` (``auto``: the morning's
+    own, holidays as weekends). ``mobility rebalance`` and the API's runs take their curves from here."""
+    from mobility.demand.inventory import curves_from_profiles
+
+    day = _day_type(night) if day_type == "auto" else day_type
+    rel = curve_level(level, night, data_dir)
+    made = curves_from_profiles(profiles, day_type=day, level=rel, numbers=numbers)
+    return MorningCurves({int(c.station): c.costs for c in made}, day, rel)
+
+
+def snapshot_curves(
+    snapshot: StatusSnapshot, night: dt.date, *, level: CurveLevel = "auto", data_dir: Path | None = None
+) -> tuple[list[np.ndarray | None], MorningCurves]:
+    """The demand model's curve of each station of ``snapshot`` for the morning after ``night``, in
+    the snapshot's order (:func:`morning_curves`; stations matched to the profiles by number,
+    then by station id; ``None`` for a station the profiles lack), for
+    :func:`~mobility.rebalancing.build.problem_from_snapshot` (the API's runs)."""
+    from mobility.demand.data import load_profiles
+    from mobility.rebalancing.build import station_numbers
+
+    prof = load_profiles(data_dir)
+    numbers = station_numbers(snapshot, prof.stations)
+    wanted = {n for n in numbers if n is not None}
+    morning = morning_curves(prof, night, level=level, numbers=wanted, data_dir=data_dir)
+    return [None if n is None else morning.curves.get(n) for n in numbers], morning
+
+
+def curve_level(level: CurveLevel, night: dt.date, data_dir: Path | None = None) -> float:
     """The dissatisfaction curves' rates relative to the profiles' (``targets.level``): 1 for
-    ``profile``, the morning's citywide level for ``morning``, and that level capped at 1 for
-    ``auto`` (scaled down on a quieter morning than the profiles' mean day, never up)."""
-    if scn.targets.level == "profile":
+    ``profile``, the citywide demand of the morning after ``night`` for ``morning``
+    (:func:`~mobility.simulation.model.demand_level` on the monthly counts), and that level
+    capped at 1 for ``auto`` (scaled down to a quieter morning than the profiles' mean day,
+    never up)."""
+    if level == "profile":
         return 1.0
-    morning = _morning_level(scn, data_dir)
-    return morning if scn.targets.level == "morning" else min(morning, 1.0)
-
-
-def _morning_level(scn: NightlyScenario, data_dir: Path | None) -> float:
-    """The citywide demand of the night's morning relative to the profiles' level
-    (:func:`~mobility.simulation.model.demand_level` on the monthly counts)."""
     from mobility.config import resolve_data_dir
     from mobility.simulation.model import demand_level
     from mobility.sources.usage import load_citywide_monthly_usage
 
     monthly = load_citywide_monthly_usage(resolve_data_dir(data_dir)).table
-    return demand_level(pd.Timestamp(scn.night.date) + pd.Timedelta(days=1), monthly, "night.date")
+    morning = demand_level(pd.Timestamp(night) + pd.Timedelta(days=1), monthly, "night.date")
+    return morning if level == "morning" else min(morning, 1.0)

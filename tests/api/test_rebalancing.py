@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.api.api_support import RUN, Api
 
@@ -184,6 +185,102 @@ def test_the_cli_and_the_api_read_one_status_file_to_one_problem(api_lite: Api, 
     # the same morning band at every station: the bikes at which it costs nothing
     bands = [[np.flatnonzero(c == 0).tolist() for c in p.curves] for p in (cli, api)]
     assert bands[0] == bands[1] == [list(range(5, 10)), list(range(6, 16)), [4]]
+
+
+def test_a_dated_run_takes_the_demand_curves_mobility_rebalance_takes(tmp_path: Path) -> None:
+    """A run whose night is known aims at the demand model's morning (as ``mobility rebalance``
+    with ``targets.source: demand`` does), not at 25-75 % of the docks: the night shift's web
+    runs planned against that band sent a quarter of the bikes they picked up back to the depots."""
+    from api.runners import build_problem
+    from api.schemas import RebalancingRunRequest
+    from mobility.rebalancing.night import load_night_problem
+    from mobility.scenario.nightly import nightly_from_dict
+
+    status = (
+        "station_id,name,lon,lat,docks,bikes\nST-4,a,126.9104,37.5556,15,25\nST-5,b,126.9107,37.5547,15,0\n"
+    )
+    path = tmp_path / "status.csv"
+    path.write_text(status, encoding="utf-8")
+    depot = RUN["fleet"]["depots"][0]
+    scn = nightly_from_dict(
+        {
+            "name": "tonight",
+            "night": {"date": "2026-12-06"},
+            "depots": [depot],
+            "trucks": [{"depot": "D1", "count": 1, "capacity": 20}],
+            "network": {"source": "straight", "straight_speed_kph": 20.0, "straight_detour": 1.35},
+        }
+    )
+    cli = load_night_problem(scn, path)
+    stations = [
+        {"station_id": f"ST-{k}", "lon": lon, "lat": lat, "docks": 15, "bikes": b}
+        for k, lon, lat, b in ((4, 126.9104, 37.5556, 25), (5, 126.9107, 37.5547, 0))
+    ]
+    request = {
+        "snapshot": {"name": "tonight", "date": "2026-12-06", "stations": stations},
+        "fleet": RUN["fleet"],
+        "options": {"network": "straight", "speed_kph": 20.0, "detour": 1.35},
+    }
+    dump = RebalancingRunRequest.model_validate(request).model_dump(mode="json", by_alias=True)
+    api = build_problem(dump)
+    assert api.meta["targets"] == "demand" and api.meta["demand_curves"] == 2
+    assert api.meta["day_type"] == cli.problem.meta["day_type"] == "weekday"
+    assert api.meta["demand_level"] == pytest.approx(cli.level, abs=1e-4) and cli.level < 1
+    for a, c in zip(api.curves, cli.problem.curves, strict=True):
+        np.testing.assert_array_equal(a, c)
+    band = build_problem(dump | {"options": {**dump["options"], "targets": "snapshot"}})
+    assert band.meta["targets"] == "snapshot" and not np.array_equal(band.curves[0], api.curves[0])
+    undated = build_problem(dump | {"snapshot": {**dump["snapshot"], "date": None}})
+    assert (
+        undated.meta["targets_note"]
+        == "2 stations aim at 25-75 % of their docks: no demand curves (no night named)"
+    )
+    # a target the snapshot gives stays the station's (auto); targets: demand overrides it
+    given = copy.deepcopy(dump)
+    given["snapshot"]["stations"][0]["target"] = 9
+    mixed = build_problem(given)
+    assert mixed.meta["demand_curves"] == 1 and "targets_note" not in mixed.meta
+    assert np.flatnonzero(mixed.curves[0] == 0).tolist() == [9]
+    np.testing.assert_array_equal(mixed.curves[1], api.curves[1])
+    forced = build_problem(given | {"options": {**dump["options"], "targets": "demand"}})
+    np.testing.assert_array_equal(forced.curves[0], api.curves[0])
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [
+        ({"snapshot_date": None}, "body.options.targets"),
+        ({"snapshot_date": "2028-03-01"}, "body.snapshot.date"),
+        ({"morning_after": {"night": "2018-06-01"}}, "body.morning_after.night"),
+    ],
+)
+def test_demand_targets_without_a_night_in_reach_are_a_422(
+    api_lite: Api, over: dict[str, Any], field: str
+) -> None:
+    body = copy.deepcopy(RUN) | {"options": {"network": "straight", "targets": "demand"}}
+    body["snapshot"]["date"] = over.get("snapshot_date", "2026-12-06")
+    if "morning_after" in over:
+        body["morning_after"] = over["morning_after"]
+    r = api_lite.client.post("/v1/rebalancing/runs", json=body, headers=api_lite.h("ops"))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == field
+
+
+def test_demand_targets_over_an_undated_stored_snapshot_are_a_422(api_lite: Api) -> None:
+    stored = _upload(api_lite, STATUS_CSV)  # no date column: the stored snapshot has no date
+    assert stored.status_code == 201, stored.text
+    body = {k: v for k, v in RUN.items() if k != "snapshot"} | {
+        "snapshot_id": stored.json()["id"],
+        "options": {"network": "straight", "targets": "demand"},
+    }
+    r = api_lite.client.post("/v1/rebalancing/runs", json=body, headers=api_lite.h("ops"))
+    assert r.status_code == 422, r.text
+    err = r.json()["errors"][0]
+    assert err["field"] == "body.options.targets"
+    assert "snapshot's date or morning_after.night" in err["problem"]
+    dated = body | {"morning_after": {"night": "2026-12-06"}}  # the night named: accepted
+    r = api_lite.client.post("/v1/rebalancing/runs", json=dated, headers=api_lite.h("ops"))
+    assert r.status_code == 202, r.text
 
 
 def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> None:
