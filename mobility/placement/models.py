@@ -101,6 +101,50 @@ class ModelParams:
     relative_gap: float = 1e-4
 
 
+MAX_CORE_SECONDS = 20.0
+"""Most seconds spent narrowing an infeasible model's binding rules to a minimal set."""
+
+
+def minimal_core(
+    model: Any, core: list[int], seconds: float, *, seed: int = 0, workers: int = 1
+) -> tuple[list[int], bool]:
+    """A minimal subset of the assumption literals ``core`` (indices) under which ``model`` is
+    still infeasible (a deletion filter), and whether it is proven minimal within ``seconds``.
+
+    CP-SAT's sufficient assumptions for infeasibility are a core, not a minimal one: a district
+    floor that cannot be met alone came back with 13 other floors that had nothing to do with
+    it. Each literal in turn is left out and the model (objective cleared) solved on the others:
+    still infeasible, the literal goes, and the new core narrows the rest at once; feasible, the
+    literal is needed (leaving it out of any subset is then feasible too, so it stays needed).
+    A solve that ends on the clock keeps its literal and the result is not proven minimal.
+    ``model``'s assumptions and objective are changed.
+    """
+    from ortools.sat.python import cp_model
+
+    model.clear_objective()
+    deadline = time.monotonic() + seconds
+    kept, i, minimal = list(core), 0, True
+    while i < len(kept):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return kept, False
+        trial = kept[:i] + kept[i + 1 :]
+        model.clear_assumptions()
+        model.add_assumptions([model.get_bool_var_from_proto_index(k) for k in trial])
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = left
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed
+        code = solver.solve(model)
+        if code == cp_model.INFEASIBLE:
+            narrowed = set(solver.sufficient_assumptions_for_infeasibility())
+            kept = [k for k in trial if k in narrowed]
+        else:
+            minimal = minimal and code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            i += 1
+    return kept, minimal
+
+
 def _time_budget(params: ModelParams, stop: MaxRuntime | None) -> float:
     limit = params.time_limit
     if stop is not None:
@@ -536,8 +580,9 @@ class ExpansionModel:
       bound closes slowly, so it is kept for small models and for explaining infeasibility.
 
     District and required-area constraints are guarded by assumption literals in CP-SAT; when the
-    model is infeasible, CP-SAT's sufficient assumptions name the constraints that cannot hold
-    together (:class:`~mobility.errors.InfeasibleError` ``binding``).
+    model is infeasible, CP-SAT's sufficient assumptions, narrowed to a minimal set
+    (:func:`minimal_core`, at most :data:`MAX_CORE_SECONDS`), name the constraints that cannot
+    hold together (:class:`~mobility.errors.InfeasibleError` ``binding``).
     """
 
     data: ExpansionData
@@ -578,7 +623,10 @@ class ExpansionModel:
             members = np.flatnonzero(d.site_district == k)
             lit = m.new_bool_var(f"district{k}")
             why = d.district_min_reason[k] if d.district_min_reason else ""
-            assumptions[lit.index] = f"district {d.district_names[k]}: needs >= {need} new stations ({why})"
+            assumptions[lit.index] = (
+                f"district {d.district_names[k]}: needs >= {need} new stations ({why}); "
+                f"{len(members)} candidate sites there before the spacing rule"
+            )
             m.add(sum(y[int(j)] for j in members) >= need).only_enforce_if(lit)
             m.add_assumption(lit)
         for k, members in enumerate(d.required):
@@ -615,9 +663,13 @@ class ExpansionModel:
             "wall_time": float(solver.wall_time),
         }
         if code == cp_model.INFEASIBLE:
-            core = [
-                assumptions[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in assumptions
-            ]
+            found = [i for i in solver.sufficient_assumptions_for_infeasibility() if i in assumptions]
+            seconds = min(MAX_CORE_SECONDS, _time_budget(params, stop))
+            kept, minimal = minimal_core(m, found, seconds, seed=params.seed, workers=max(1, params.threads))
+            extra["core_minimal"] = minimal
+            core = [assumptions[i] for i in kept]
+            if core and not minimal:
+                core.append("(these may include rules that are not the cause: the check ran out of time)")
             binding = core or [
                 f"new-station count in [{d.min_total}, {d.max_total}] with spacing conflicts",
                 *assumptions.values(),
