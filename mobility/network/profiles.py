@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -457,9 +458,13 @@ def profiled(
     source: str = "osm-all",
     profile: Profile | str = "walk",
     data_dir: Path | str | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> ProfiledNetwork:
-    """Load a network and apply a profile in one call (KTDB speeds matched and cached as needed)."""
-    return apply_profile(load_network(source, data_dir), get_profile(profile))
+    """Load a network and apply a profile in one call (KTDB speeds matched and cached as needed);
+    ``progress`` is told when the network is built from its source file (the first time: a
+    minute for the city's walking network)."""
+    return apply_profile(load_network(source, data_dir, progress=progress), get_profile(profile))
 
 
 def matched_hourly_speeds(net: StreetNetwork, data_dir: Path | str | None = None) -> np.ndarray:

@@ -81,8 +81,10 @@ def _run_network(
     params: RiderParams,
     root: Path,
     label: str,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Figures of one network (from the cache when the same inputs ran before)."""
+    """Figures of one network (from the cache when the same inputs ran before); ``progress`` is
+    told each step of a simulation that runs (the rider model's, then each simulated day)."""
     from mobility.cache import array_key, cache_key, cached_file
     from mobility.provenance import package_digest
 
@@ -113,7 +115,14 @@ def _run_network(
         from mobility.simulation.pipeline import prepare, simulate
         from mobility.simulation.result import figures
 
-        prep = prepare(ss.source, day, data_dir=root, params=params, station_set=ss)
+        prep = prepare(
+            ss.source,
+            day,
+            data_dir=root,
+            params=params,
+            station_set=ss,
+            progress=lambda m: progress(f"{label}: {m}"),
+        )
         if bikes is not None:
             prep.bikes = np.asarray(bikes, np.int64)
         elif fleet is not None:
@@ -121,7 +130,12 @@ def _run_network(
             prep.start_inventory = (
                 f"the scenario's baseline fleet of {fleet:,} bikes spread like the {prep.start_inventory}"
             )
-        run, res = simulate(prep, replications, seed)
+        run, res = simulate(
+            prep,
+            replications,
+            seed,
+            progress=lambda done, total: progress(f"{label}: day {done} of {total} simulated"),
+        )
         gu = prep.stations["gu"].astype(str).to_numpy()
         doc = {
             "network": SimulatedNetwork(
@@ -184,6 +198,7 @@ def simulate_plan(
         "seed": seed,
         "params": params,
         "root": root,
+        "progress": progress,
     }
     progress(f"simulating riders on {d}: baseline network, {replications} replications")
     before = _run_network(_baseline_set(plan), None, baseline_bikes, label="before", **common)
