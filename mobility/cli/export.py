@@ -47,6 +47,12 @@ class ExportFormat(StrEnum):
     svg = "svg"
 
 
+ROUTES_ONLY = (ExportFormat.csv,)
+"""Formats that need a night's routes (a routes.json source or ``--routes``): csv, the route sheets."""
+FOR_A_PLAN = tuple(f.value for f in ExportFormat if f not in ROUTES_ONLY)
+"""Formats that export a plan or 'current' alone: every other :class:`ExportFormat`."""
+
+
 def _check_document(option: str, value: str, expected: str) -> None:
     if value != "current" and not Path(value).is_file():
         raise InputError(option, value, expected)
@@ -141,12 +147,12 @@ def _check_documents(source: str, fmt: ExportFormat, routes: Path | None, status
                 str(status),
                 "only with a routes.json as PLAN_OR_ROUTES (the night it was planned on)",
             )
-    if fmt is ExportFormat.csv and routes is None and not _is_routes(SOURCE_ARG, source):
+    if fmt in ROUTES_ONLY and routes is None and not _is_routes(SOURCE_ARG, source):
         raise InputError(
             "--format",
             fmt.value,
-            "a routes.json source or --routes for csv (the trucks' route sheets); "
-            "geojson, gpkg or gbfs for a plan or 'current'",
+            f"a routes.json source or --routes for {fmt.value} (the trucks' route sheets); "
+            f"for a plan or 'current' one of {', '.join(FOR_A_PLAN)}",
         )
 
 

@@ -46,6 +46,7 @@ from mobility.scenario.reading import (
     calendar_date,
     check_distinct,
     check_exactly_one,
+    closest,
     located,
     printable_name,
     problem,
@@ -73,6 +74,10 @@ needs no pandas, and a test checks that the two agree)."""
 MAX_BASELINE_STATIONS = 10_000
 MAX_DOCKS = 500
 """Most docks one station may have (Seoul's largest have about 40): only a typing error is refused."""
+
+
+SCENARIO_MAPPING = "a mapping with name, baseline, fleet, ..."
+"""What an expansion scenario document must be (its required fields)."""
 
 
 class BaselineStation(Section):
@@ -290,8 +295,7 @@ def _district_keys(
             errors.append(at_mapping("duplicate_district", key, twice))
         given[name] = value
     if names is not None and (unknown := [k for k in given if k not in names]):
-        known = f"a Seoul district (gu) name, one of {', '.join(names)}"
-        errors.append(at_mapping("unknown_district", unknown[0], known))
+        errors.append(at_mapping("unknown_district", *_unknown_districts(unknown, names)))
     try:
         out = handler(given)
     except ValidationError as exc:
@@ -304,6 +308,22 @@ def _district_keys(
     if errors:
         raise ValidationError.from_exception_data("districts", errors)
     return out
+
+
+def _unknown_districts(unknown: Sequence[object], names: Sequence[str]) -> tuple[object, str]:
+    """The value and the expectation of an ``unknown_district`` error naming every name of
+    ``unknown`` (one: that name; several: their list), each with the closest of ``names`` when one
+    is close: ``got ['강남', 'Mapo-gu']; expected Seoul district (gu) names, one of 종로구, ...
+    (not districts: '강남' (did you mean '강남구'?), 'Mapo-gu')``."""
+
+    def hint(key: object) -> str:
+        near = closest(key, names) if isinstance(key, str) else None
+        return f" (did you mean {near!r}?)" if near is not None else ""
+
+    if len(unknown) == 1:
+        return unknown[0], f"a Seoul district (gu) name, one of {', '.join(names)}{hint(unknown[0])}"
+    nots = ", ".join(f"{k!r}{hint(k)}" for k in unknown)
+    return list(unknown), f"Seoul district (gu) names, one of {', '.join(names)} (not districts: {nots})"
 
 
 class DistrictRules(Section):
@@ -480,7 +500,7 @@ def scenario_from_dict(
     ``model`` is the schema to validate with: the API passes its narrower
     :class:`api.schemas.ScenarioRequest` (published names only, no server paths).
     """
-    return validated(model, data, "a mapping of scenario fields")
+    return validated(model, data, SCENARIO_MAPPING)
 
 
 def load_scenario(path: Path | str) -> ExpansionScenario:
@@ -494,7 +514,7 @@ def load_scenario(path: Path | str) -> ExpansionScenario:
         invalid field and the message lists all of them.
     """
     data = read_yaml(path)
-    return validated(ExpansionScenario, data, "a mapping of scenario fields", {"districts": _seoul_gu})
+    return validated(ExpansionScenario, data, SCENARIO_MAPPING, {"districts": _seoul_gu})
 
 
 def _seoul_gu() -> tuple[str, ...]:

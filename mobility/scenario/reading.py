@@ -8,6 +8,7 @@ strict base model (unknown fields refused, instances frozen).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import re
 import warnings
@@ -98,12 +99,18 @@ def _numbers_only(annotation: object) -> bool:
 def _leaf_types(annotation: object) -> set[object]:
     """The types a field's value may be, through ``Annotated`` and unions (``int | None`` ->
     ``{int, NoneType}``; ``list[int]`` -> ``{list}``: a list is not a number)."""
+    return {get_origin(a) or a for a in _alternatives(annotation)}
+
+
+def _alternatives(annotation: object) -> list[object]:
+    """The members of a field's type, through ``Annotated`` and unions (``list[int] | None`` ->
+    ``[list[int], NoneType]``)."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _leaf_types(get_args(annotation)[0])
+        return _alternatives(get_args(annotation)[0])
     if origin in (Union, UnionType):
-        return set().union(*(_leaf_types(a) for a in get_args(annotation)))
-    return {annotation if origin is None else origin}
+        return [a for arg in get_args(annotation) for a in _alternatives(arg)]
+    return [annotation]
 
 
 MAX_SEED = 2**31 - 1
@@ -263,15 +270,66 @@ def read_yaml(path: Path | str) -> object:
         raise InputError("scenario", str(p), f"valid YAML ({exc})") from exc
 
 
-def field_errors(exc: ValidationError) -> InputError:
+def field_errors(exc: ValidationError, model: type[BaseModel] | None = None) -> InputError:
     """One :class:`InputError` for a validation failure: the first invalid field (dotted path),
-    its value and what it expects, then every other invalid field with its own message."""
-    errs = exc.errors()
+    its value and what it expects, then every other invalid field with its own message. An unknown
+    field of a section of ``model`` (the model validated) says which fields that section has."""
+    errs = [_with_fields(e, model) for e in exc.errors()]
     first = errs[0]
     field = field_path(first["loc"])
     others = [f"{field_path(e['loc'])}: {given_text(_value(e))}; expected {expected_of(e)}" for e in errs[1:]]
     expected = expected_of(first) + "".join(f"; also {o}" for o in others)
     return InputError(field, _value(first), expected)
+
+
+def closest(word: object, choices: Iterable[str]) -> str | None:
+    """The one of ``choices`` closest to ``word`` (:func:`difflib.get_close_matches`), or ``None``
+    when none is close: what a misspelt name probably meant."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return close[0] if close else None
+
+
+def _with_fields(error: Any, model: type[BaseModel] | None) -> Any:
+    """``error`` itself, or for an unknown field (pydantic's ``extra_forbidden``: "Extra inputs
+    are not permitted") an error that says which fields its section takes, with the closest one:
+    ``coverage.radious: got 5; expected one of the fields radius_m, network (no field 'radious';
+    did you mean 'radius_m'?)``."""
+    if error.get("type") != "extra_forbidden" or not error.get("loc"):
+        return error
+    *where, key = error["loc"]
+    section = _model_at(model, where) if model is not None else None
+    if section is None:
+        return error | {"msg": f"a known field (no field {key!r} here)"}
+    names = list(section.model_fields)  # the current names, not the deprecated ones
+    near = closest(key, names)
+    hint = f"; did you mean {near!r}?" if near is not None else ""
+    expected = f"one of the fields {', '.join(names)} (no field {key!r}{hint})"
+    return error | {"ctx": {"shown": shown_value(error.get("input")), "expected": expected}}
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model of the section at ``loc`` below ``model`` (``("areas", "forbidden", 0)`` ->
+    :class:`Polygon`), through optional, list, tuple and dict fields; ``None`` when the path does
+    not lead to one model."""
+    kinds: list[object] = [model]
+    for part in loc:
+        kinds = [inner for kind in kinds for a in _alternatives(kind) for inner in _inside(a, part)]
+    models = {k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)}
+    return models.pop() if len(models) == 1 else None
+
+
+def _inside(kind: object, part: str | int) -> list[object]:
+    """The types of what is at ``part`` (a field name, an index or a key) in a value of type ``kind``."""
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return [info.annotation for name, info in kind.model_fields.items() if part in _keys_of(name, info)]
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is tuple and isinstance(part, int) and args and args[-1] is not Ellipsis:
+        return [args[part]] if part < len(args) else []
+    if origin in (list, tuple, set, frozenset) and isinstance(part, int) and args:
+        return [args[0]]
+    if origin is dict and len(args) == 2:
+        return [args[1]]
+    return []
 
 
 def _value(error: Mapping[str, object]) -> object:
@@ -297,10 +355,53 @@ def expected_of(error: Mapping[str, object]) -> str:
 
 def validated(model: type[M], data: object, expected: str, context: dict[str, object] | None = None) -> M:
     """``data`` validated as ``model`` (with the validation ``context``, if any); ``expected`` says
-    what the root must be when it is not a mapping."""
+    what the root must be when it is not a mapping. A scenario of the other kind (a nightly one
+    where an expansion is expected, or the reverse) is said to be one, naming its command."""
+    if data is None:
+        raise InputError("(root)", None, f"{expected} (the file is empty, or holds only comments)")
     if not isinstance(data, dict):
         raise InputError("(root)", type(data).__name__, expected)
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:
-        raise field_errors(exc) from exc
+        check_kind(model, data)
+        raise field_errors(exc, model) from exc
+
+
+def _scenario_kinds() -> dict[type[BaseModel], tuple[str, str]]:
+    """The two kinds of scenario document: model -> (what it is, the command that runs it)."""
+    from mobility.scenario.expansion import ExpansionScenario
+    from mobility.scenario.nightly import NightlyScenario
+
+    return {
+        ExpansionScenario: ("an expansion scenario", "mobility plan"),
+        NightlyScenario: ("a nightly rebalancing scenario", "mobility rebalance"),
+    }
+
+
+def _top_keys(model: type[BaseModel]) -> set[str]:
+    """The top-level keys ``model`` reads (field names and their old names)."""
+    return {k for name, info in model.model_fields.items() for k in _keys_of(name, info)}
+
+
+def check_kind(model: type[BaseModel], data: Mapping[object, object]) -> None:
+    """Nothing when ``data`` may be a document of ``model``'s kind; an :class:`InputError` at
+    ``(root)`` when its top-level keys are all another kind's or shared (no key only ``model``
+    has, one at least only the other has): a nightly scenario given to ``mobility plan`` is said
+    to be one, to run with ``mobility rebalance``, not refused field by field."""
+    kinds = _scenario_kinds()
+    mine = next((k for k in kinds if issubclass(model, k)), None)
+    if mine is None:
+        return
+    keys = {k for k in data if isinstance(k, str)}
+    for other, (what, command) in kinds.items():
+        if other is mine:
+            continue
+        theirs = sorted(keys & (_top_keys(other) - _top_keys(model)), key=list(data).index)
+        if theirs and not keys & (_top_keys(model) - _top_keys(other)):
+            required = [n for n, info in model.model_fields.items() if info.is_required()]
+            expected = (
+                f"{kinds[mine][0]} (a mapping with {', '.join(required)}, ...); "
+                f"these are the fields of {what}: run it with `{command}`"
+            )
+            raise InputError("(root)", theirs, expected)
