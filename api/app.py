@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,7 +35,7 @@ from api.metrics import LATENCY, REQUESTS
 from api.settings import ApiSettings, get_api_settings
 from mobility import __version__
 from mobility.errors import DataNotFoundError, InputError, shown_value
-from mobility.scenario.reading import expected_of
+from mobility.scenario.reading import expected_of, with_fields
 
 log = logging.getLogger("mobility.api")
 
@@ -304,7 +305,17 @@ def _problem(error: dict[str, Any], request: Request) -> str:
         return f"got (not JSON); expected a JSON body ({at}{why or 'JSON decode error'})"
     if msg.startswith(("got ", "missing; ")) or "; got " in msg or ": got " in msg:
         return msg
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "extra_forbidden" and loc[:1] == ("body",):  # the fields there, as the CLI says
+        error = error | {"ctx": with_fields(error | {"loc": loc[1:]}, _body_model(request)).get("ctx")}
     return f"got {_shown(error, request)}; expected {expected_of(error)}"  # as the CLI says it
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The model of the route's JSON body (its fields name what a misspelt key may have meant)."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def _consequential(error: dict[str, Any], errors: list[dict[str, Any]]) -> bool:

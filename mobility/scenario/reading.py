@@ -274,7 +274,7 @@ def field_errors(exc: ValidationError, model: type[BaseModel] | None = None) -> 
     """One :class:`InputError` for a validation failure: the first invalid field (dotted path),
     its value and what it expects, then every other invalid field with its own message. An unknown
     field of a section of ``model`` (the model validated) says which fields that section has."""
-    errs = [_with_fields(e, model) for e in exc.errors()]
+    errs = [with_fields(e, model) for e in exc.errors()]
     first = errs[0]
     field = field_path(first["loc"])
     others = [f"{field_path(e['loc'])}: {given_text(_value(e))}; expected {expected_of(e)}" for e in errs[1:]]
@@ -289,11 +289,12 @@ def closest(word: object, choices: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
-def _with_fields(error: Any, model: type[BaseModel] | None) -> Any:
+def with_fields(error: Any, model: type[BaseModel] | None) -> Any:
     """``error`` itself, or for an unknown field (pydantic's ``extra_forbidden``: "Extra inputs
     are not permitted") an error that says which fields its section takes, with the closest one:
     ``coverage.radious: got 5; expected one of the fields radius_m, network (no field 'radious';
-    did you mean 'radius_m'?)``."""
+    did you mean 'radius_m'?)``. ``error["loc"]`` is relative to ``model``; the CLI's scenario
+    messages and the API's 422s both say it so."""
     if error.get("type") != "extra_forbidden" or not error.get("loc"):
         return error
     *where, key = error["loc"]
