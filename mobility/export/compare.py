@@ -2,6 +2,10 @@
 
 One table (district KPIs before, after and change, plus a Seoul row) and one map (the "after"
 layers with the districts coloured by the change in bikes per 10,000 residents).
+
+Both sides are counted on one population, the one the table prints (:func:`common_population`):
+the plan's own (its ``population_source``), so that every bikes-per-10k figure, before and after,
+is its bikes over that population and the change is the change in bikes alone.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mobility.export.layers import MapLayers, citywide, with_baseline
+from mobility.export.layers import MapLayers, citywide, on_population, with_baseline
 from mobility.io import atomic_write_csv
 
 KPIS = ("stations", "docks", "bikes", "bikes_per_10k", "coverage_share")
@@ -23,8 +27,46 @@ COUNTS = ("stations", "docks", "bikes")
 SEOUL = "서울시 전체 (Seoul)"
 
 
+def _is_plan(layers: MapLayers) -> bool:
+    return layers.meta.get("source") == "plan"
+
+
+def common_population(before: MapLayers, after: MapLayers) -> tuple[MapLayers, MapLayers]:
+    """``before`` and ``after`` with one population per district: the plan's.
+
+    A plan's figures are counted on its own population (``population_source``, which its
+    document records with each district's residents), so that one is the comparison's: ``after``'s
+    when it is a plan or neither side is, ``before``'s when only it is a plan (``export current
+    --compare plan.json``). The other side's districts take it and their bikes per 10,000 are
+    computed again on it (:func:`~mobility.export.layers.on_population`): the current network
+    compared with a plan on the grid reads 49.689 per 10,000, as that plan's ``city_before``.
+    """
+    ref, other = (before, after) if _is_plan(before) and not _is_plan(after) else (after, before)
+    if "population" not in ref.districts.columns or "population" not in other.districts.columns:
+        return before, after
+    ref_pop = ref.districts.set_index("gu_kr")["population"].astype(float)
+    pop = {str(g): float(v) for g, v in ref_pop.items()}
+    rebased = on_population(other, pop, ref.meta.get("population_source"))
+    return (rebased, after) if other is before else (before, rebased)
+
+
+def _city(layers: MapLayers) -> dict[str, float]:
+    """Citywide figures of the districts; the coverage share the city's own where the layers give it
+    (a plan's ``covered_share``, the current network's walking coverage), not the districts' average."""
+    city = citywide(layers.districts)
+    given = layers.meta.get("citywide") or {}
+    if given.get("coverage_share") is not None:
+        city["coverage_share"] = float(given["coverage_share"])
+    return city
+
+
 def compare_table(before: MapLayers, after: MapLayers) -> pd.DataFrame:
-    """District KPIs before/after/change, one row per gu plus a last citywide row."""
+    """District KPIs before/after/change, one row per gu plus a last citywide row.
+
+    One ``population`` column: both sides are counted on it (:func:`common_population`), so each
+    ``bikes_per_10k_*`` is ``bikes_* / population * 10,000`` of its own row.
+    """
+    before, after = common_population(before, after)
     b = before.districts.set_index("gu_kr")
     a = after.districts.set_index("gu_kr")
     rows = []
@@ -39,7 +81,7 @@ def compare_table(before: MapLayers, after: MapLayers) -> pd.DataFrame:
             va = float(a.at[gu, k])
             row[f"{k}_before"], row[f"{k}_after"], row[f"{k}_change"] = vb, va, round(va - vb, 4)
         rows.append(row)
-    cb, ca = citywide(before.districts), citywide(after.districts)
+    cb, ca = _city(before), _city(after)
     total: dict[str, object] = {"gu_kr": SEOUL, "gu_en": "Seoul", "population": ca["population"]}
     for k in KPIS:
         total[f"{k}_before"], total[f"{k}_after"] = float(cb[k]), float(ca[k])
@@ -51,11 +93,13 @@ def compare_table(before: MapLayers, after: MapLayers) -> pd.DataFrame:
 
 
 def comparison_layers(before: MapLayers, after: MapLayers) -> MapLayers:
-    """``after`` with ``*_before``/``*_change`` district columns taken from ``before``."""
+    """``after`` with ``*_before``/``*_change`` district columns taken from ``before``, both on
+    one population (:func:`common_population`)."""
+    before, after = common_population(before, after)
     cols = [c for c in after.districts.columns if not c.endswith(("_before", "_change"))]
     districts = with_baseline(after.districts[cols], before.districts)
     title = f"비교 before/after: {before.title} → {after.title}"
-    meta = {**after.meta, "citywide_before": citywide(before.districts)}
+    meta = {**after.meta, "citywide_before": _city(before)}
     return replace(after, districts=districts, title=title, meta=meta)
 
 

@@ -11,7 +11,10 @@ Writers (GeoJSON, GeoPackage, GBFS, CSV, HTML, PNG/SVG) never see a ``Plan`` or 
     walking catchments dissolved per district and kind (``existing``/``new``).
 ``districts``
     gu_kr, gu_en, code, population, stations, docks, bikes, bikes_per_10k, coverage_share and,
-    when a baseline is known, ``*_before`` and ``*_change`` columns.
+    when a baseline is known, ``*_before`` and ``*_change`` columns. ``bikes_per_10k`` is
+    ``bikes / population * 10,000`` (:func:`mobility.placement.plan.per_10k`); the population is
+    the 100 m grid's by gu for the current network (:data:`POPULATION_SOURCE`, a plan's default)
+    and a plan's own (its ``population_source``) for a plan.
 ``routes``
     truck_id, truck, n_stops, bikes_picked, bikes_dropped, distance_km, color (LineString).
 ``depots``
@@ -33,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -46,7 +49,7 @@ from mobility.cache import files_stamp
 from mobility.errors import DataFileError, InputError
 from mobility.export.routes import route_coordinates
 from mobility.placement.coverage import walking_coverage
-from mobility.placement.plan import CityKPI, DistrictKPI, Plan
+from mobility.placement.plan import CityKPI, DistrictKPI, Plan, per_10k
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.sources.base import CRS_METRIC, CRS_WGS84
@@ -183,29 +186,33 @@ def load_current_stations(data_dir: Path) -> pd.DataFrame:
     return df
 
 
-POPULATION_QUARTER = (2025, 2)
-"""Registered residents (주민등록인구) of this year and quarter give ``bikes per 10,000 residents``."""
+POPULATION_SOURCE: Final = "grid"
+"""Residents per gu on the maps of the current network and of a night: the KOSTAT 100 m grid
+(2021) summed by gu. It is the population source plans default to (``population.source: grid``)
+and the one walking coverage is counted on, so the current network's bikes per 10,000 residents
+are a default plan's for the same stations and bikes (45,000 bikes: 49.689 per 10,000 on both),
+and its coverage shares are shares of the population it prints. A comparison with a plan puts
+both sides on the plan's own population (:func:`on_population`)."""
 
 
 def load_current_districts(data_dir: Path) -> gpd.GeoDataFrame:
     """The 25 gu (gu_kr, gu_en, code, population, geometry) in EPSG:4326.
 
-    Boundaries from ``mobility.sources.boundaries.load_districts``; population = registered
-    residents of :data:`POPULATION_QUARTER` (``mobility.sources.population.gu_population``).
+    Boundaries from ``mobility.sources.boundaries.load_districts``; population = residents on the
+    100 m grid by gu (:data:`POPULATION_SOURCE`, ``mobility.sources.population.gu_population``).
     """
     from mobility.sources.boundaries import load_districts
-    from mobility.sources.population import gu_population
+    from mobility.sources.population import GRID_YEAR, gu_population
 
     gdf = gpd.GeoDataFrame(load_districts(data_dir=data_dir).table).to_crs(CRS_WGS84).reset_index(drop=True)
     gdf["gu_kr"] = gdf["gu_kr"].astype(str)
     gdf["gu_en"] = gdf["gu_en"].astype(str)
     gdf["code"] = gdf["kostat_code"].astype(str)
-    year, quarter = POPULATION_QUARTER
-    pop = gu_population("registered", year, quarter, data_dir=data_dir)
+    pop = gu_population(POPULATION_SOURCE, GRID_YEAR, data_dir=data_dir)
     gdf["population"] = gdf["gu_kr"].map({str(k): float(v) for k, v in pop.items()}).astype(float)
     if gdf["population"].isna().any():
         missing = gdf.loc[gdf["population"].isna(), "gu_kr"].tolist()
-        raise DataFileError(data_dir / "population", f"no registered population for {missing}")
+        raise DataFileError(data_dir / "population", f"no {POPULATION_SOURCE} population for {missing}")
     return gdf[["gu_kr", "gu_en", "code", "population", "geometry"]]
 
 
@@ -264,23 +271,55 @@ def district_kpis(
     out = districts.copy()
     for col in ("stations", "docks", "bikes"):
         out[col] = out["gu_kr"].map(g[col]).fillna(0).astype(int)
-    out["bikes_per_10k"] = (out["bikes"] / out["population"] * 10_000).round(2)
+    out["bikes_per_10k"] = per_10k_column(out["bikes"], out["population"])
     out["coverage_share"] = out["gu_kr"].map(shares).fillna(0.0).round(4)
     return out
+
+
+def per_10k_column(bikes: pd.Series, population: pd.Series) -> pd.Series:
+    """Bikes per 10,000 residents of each row (:func:`~mobility.placement.plan.per_10k`, as plans
+    write it); NaN where the bikes are unknown."""
+    vals = [
+        float("nan") if pd.isna(b) or pd.isna(p) else per_10k(float(b), float(p))
+        for b, p in zip(bikes, population, strict=True)
+    ]
+    return pd.Series(vals, index=bikes.index, dtype="float64")
 
 
 def citywide(districts: pd.DataFrame) -> dict[str, float]:
     """Citywide stations, docks, bikes, bikes per 10k and population-weighted coverage share."""
     pop = float(districts["population"].sum())
     covered = float((districts["coverage_share"] * districts["population"]).sum())
+    bikes = int(districts["bikes"].sum())
     return {
         "stations": int(districts["stations"].sum()),
         "docks": int(districts["docks"].sum()),
-        "bikes": int(districts["bikes"].sum()),
+        "bikes": bikes,
         "population": pop,
-        "bikes_per_10k": round(float(districts["bikes"].sum()) / pop * 10_000, 2) if pop else 0.0,
+        "bikes_per_10k": per_10k(bikes, pop),
         "coverage_share": round(covered / pop, 4) if pop else 0.0,
     }
+
+
+def on_population(layers: MapLayers, population: Mapping[str, float], source: str | None = None) -> MapLayers:
+    """``layers`` with each district's ``population`` replaced by ``population[gu]`` (districts it
+    does not name keep theirs) and the bikes per 10,000 figures, districts' and citywide, computed
+    again on it: the same stations and bikes counted per the residents of another population
+    source (a comparison with a plan counts both sides on the plan's). ``source`` names it in
+    ``meta["population_source"]``."""
+    dk = layers.districts.copy()
+    if "population" not in dk.columns or not len(dk):
+        return layers
+    new = pd.to_numeric(dk["gu_kr"].map(dict(population)), errors="coerce")
+    dk["population"] = new.fillna(dk["population"]).astype(float)
+    dk["bikes_per_10k"] = per_10k_column(dk["bikes"], dk["population"])
+    meta = copy.deepcopy(layers.meta)
+    if isinstance(meta.get("citywide"), dict) and "stations" in dk.columns:
+        city = citywide(dk)
+        meta["citywide"] |= {k: city[k] for k in ("population", "bikes_per_10k")}
+    if source is not None:
+        meta["population_source"] = source
+    return replace(layers, districts=dk, meta=meta)
 
 
 def with_baseline(after: gpd.GeoDataFrame, before: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -317,7 +356,7 @@ NETWORK_INPUTS = (
     "ttareungi/stations_api_tbCycleStationInfo_2025-05.csv",
     "boundaries/seoul_gu_2020_wgs84.geojson",
     "boundaries/seoul_dong_2020_wgs84.geojson",
-    "population/seoul_registered_population_by_gu_2020Q1-2025Q2.csv",
+    "population/seoul_pop_grid_100m.csv",
 )
 """Files the current-network layers are derived from (their size and mtime key the memo)."""
 
@@ -354,6 +393,7 @@ def _network_memo(
             "bikes": f"estimated: fleet {fleet} spread by docks",
             "catchment_m": catchment_m,
             "coverage": f"walking {catchment_m:g} m on {walk.network} over the 100 m population grid",
+            "population_source": POPULATION_SOURCE,
             "citywide": city,
         },
     )
@@ -457,6 +497,7 @@ def layers_from_plan(
         meta={
             "source": "plan",
             "plan": plan.scenario,
+            "population_source": plan.population_source,
             "catchment_m": radius,
             "citywide_before": _city(plan.city_before),
             "citywide": _city(plan.city_after),

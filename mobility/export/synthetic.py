@@ -202,7 +202,7 @@ def synthetic_plan(
         "scenario": scenario,
         "radius_m": DEFAULT_CATCHMENT_M,
         "min_spacing_m": 250.0,
-        "population_source": "registered",
+        "population_source": "grid",
         "population_total": float(base.districts["population"].sum()),
         "new_stations": new_rows,
         "existing_stations": existing_rows,

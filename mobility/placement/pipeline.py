@@ -50,7 +50,7 @@ from mobility.placement.candidates import (
 )
 from mobility.placement.fleet import FleetProblem, FleetResult, allocate_fleet
 from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel, ExpansionResult, ModelParams
-from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation
+from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation, per_10k
 from mobility.provenance import Provenance
 from mobility.quality import QualityReport
 from mobility.scenario.expansion import BaselineStation, ExpansionScenario
@@ -1128,7 +1128,12 @@ def _existing_allocations(inp: ExpansionInputs, fleet: FleetResult) -> list[Stat
 def _district_kpis(
     inp: ExpansionInputs, siting: Siting, fleet: FleetResult, rates: list[float | None]
 ) -> list[DistrictKPI]:
-    """Stations, docks, bikes and walking coverage per district, before and after."""
+    """Stations, docks, bikes and walking coverage per district, before and after.
+
+    Bikes per 10,000 divide by the district's residents of the population source
+    (``population``); the covered shares by its residents on the 100 m grid the coverage is
+    counted on (``grid_population``): each figure over the population it was counted in.
+    """
     pop = inp.demand.population
     docks, bikes = fleet.docks, fleet.bikes
     st_gu = inp.stations["gu"].astype(str).to_numpy()
@@ -1144,11 +1149,12 @@ def _district_kpis(
             DistrictKPI(
                 gu=name,
                 population=dpop,
+                grid_population=gpop,
                 stations_before=int((st_gu == name).sum()),
                 stations=int(mask.sum()),
                 docks=int(docks[mask].sum()),
                 bikes=nb,
-                bikes_per_10k=round(nb / dpop * 1e4, 3) if dpop > 0 else 0.0,
+                bikes_per_10k=per_10k(nb, dpop),
                 min_bikes_per_10k=rates[k],
                 covered_share_before=round(float(pop[in_gu & inp.covered_before].sum()) / gpop, 5)
                 if gpop
@@ -1164,7 +1170,9 @@ def _district_kpis(
 def _city_kpis(
     sc: ExpansionScenario, inp: ExpansionInputs, siting: Siting, fleet: FleetResult
 ) -> tuple[CityKPI, CityKPI]:
-    """The city's figures before and after the plan (walking coverage over the population grid)."""
+    """The city's figures before and after the plan: bikes per 10,000 of the population source's
+    residents (``population``), walking coverage as a share of the population grid's residents
+    (``grid_population``), the residents it was counted on."""
     pop = inp.demand.population
     pop_total = float(inp.district_population.sum())
     grid_pop = float(pop.sum())
@@ -1175,7 +1183,8 @@ def _city_kpis(
         docks=int(inp.stations["docks"].sum()),
         bikes=base_bikes,
         population=pop_total,
-        bikes_per_10k=None if base_bikes is None else round(base_bikes / pop_total * 1e4, 3),
+        bikes_per_10k=None if base_bikes is None else per_10k(base_bikes, pop_total),
+        grid_population=grid_pop,
         covered_population=float(pop[inp.covered_before].sum()),
         covered_share=round(float(pop[inp.covered_before].sum()) / grid_pop, 5),
     )
@@ -1184,7 +1193,8 @@ def _city_kpis(
         docks=int(fleet.docks.sum()),
         bikes=int(fleet.bikes.sum()),
         population=pop_total,
-        bikes_per_10k=round(float(fleet.bikes.sum()) / pop_total * 1e4, 3),
+        bikes_per_10k=per_10k(float(fleet.bikes.sum()), pop_total),
+        grid_population=grid_pop,
         covered_population=float(pop[siting.covered_after].sum()),
         covered_share=round(float(pop[siting.covered_after].sum()) / grid_pop, 5),
     )

@@ -26,14 +26,17 @@ JSON document (``schema_version`` ``"1"``)::
          "lat": 37.55, "lon": 126.91, "docks": 15, "bikes": 12}
       ],
       "districts": [                          # one per gu (25)
-        {"gu": "강남구", "population": 5.4e5, "stations_before": 120, "stations": 150,
+        {"gu": "강남구", "population": 5.4e5,  # residents of population_source: bikes_per_10k's
+         "grid_population": 5.3e5,            # residents on the 100 m grid: covered_share's
+         "stations_before": 120, "stations": 150,
          "docks": 2100, "bikes": 1800, "bikes_per_10k": 33.1, "min_bikes_per_10k": 25.0 | null,
          "covered_share_before": 0.61, "covered_share": 0.78,
          "served_share_before": {"mean": 0.88, "low": 0.87, "high": 0.89} | null,
          "served_share": {Estimate} | null}   # simulated trips served (mean, 95 % interval)
       ],
       "city_before": {"stations": …, "docks": …, "bikes": … | null, "population": …,
-                      "bikes_per_10k": … | null, "covered_population": …, "covered_share": …,
+                      "bikes_per_10k": … | null, "grid_population": …,
+                      "covered_population": …, "covered_share": …,
                       "served_share": {"mean": …, "low": …, "high": …} | null},
       "city_after":  {same keys},
       "simulation": {                         # trips served, simulated (mobility.simulation.plans)
@@ -50,6 +53,11 @@ JSON document (``schema_version`` ``"1"``)::
       "greedy_covered_population": 1.2e6,     # the lazy-greedy baseline of the same run
       "provenance": {Provenance}              # scenario, dataset fingerprints, code version, seed
     }
+
+Two populations: ``population`` (and ``population_total``) counts the residents of
+``population_source`` and divides the bikes (``bikes_per_10k = bikes / population * 10,000``);
+walking coverage is counted on the 100 m population grid, so ``covered_share`` is
+``covered_population / grid_population``. With ``population_source: grid`` the two are equal.
 
 ``SolverStats``: solver, status, objective, bound, seconds, seed, gap, extra (see
 :class:`mobility.stats.SolverStats`). ``Provenance``: code_version, datasets, scenario, seed,
@@ -135,18 +143,38 @@ class StationAllocation(_Document):
 
 
 class DistrictKPI(_Document):
-    """Key figures of one district (gu) before and after the plan."""
+    """Key figures of one district (gu) before and after the plan.
+
+    ``bikes_per_10k`` divides by ``population`` (the plan's ``population_source``), the covered
+    shares by ``grid_population`` (the 100 m grid walking coverage is counted on).
+    """
 
     gu: str
-    population: float
+    population: float = Field(
+        description="Residents of the district from the plan's population_source: the denominator "
+        "of bikes_per_10k and of the min_bikes_per_10k floor."
+    )
+    grid_population: float | None = Field(
+        default=None,
+        description="Residents of the district on the 100 m population grid: the denominator of "
+        "covered_share_before and covered_share (equal to population when population_source is "
+        "'grid'). Null in documents written before it was recorded.",
+    )
     stations_before: int
     stations: int
     docks: int
     bikes: int
-    bikes_per_10k: float
-    min_bikes_per_10k: float | None
-    covered_share_before: float
-    covered_share: float
+    bikes_per_10k: float = Field(description="bikes / population * 10,000, rounded to 3 decimals.")
+    min_bikes_per_10k: float | None = Field(
+        description="The floor the district was held to, in bikes per 10,000 of population; null without one."
+    )
+    covered_share_before: float = Field(
+        description="Share of grid_population within the walking radius of a baseline station (5 decimals)."
+    )
+    covered_share: float = Field(
+        description="Share of grid_population within the walking radius of a station after the plan "
+        "(5 decimals)."
+    )
     served_share_before: Estimate | None = Field(
         default=None,
         description="Simulated share of the district's trips served before the plan (mean, 95 % interval).",
@@ -158,15 +186,32 @@ class DistrictKPI(_Document):
 
 
 class CityKPI(_Document):
-    """Citywide key figures (``bikes`` and ``bikes_per_10k`` are ``None`` when unknown)."""
+    """Citywide key figures (``bikes`` and ``bikes_per_10k`` are ``None`` when unknown).
+
+    ``bikes_per_10k`` divides by ``population`` (the plan's ``population_source``),
+    ``covered_share`` by ``grid_population`` (the 100 m grid walking coverage is counted on).
+    """
 
     stations: int
     docks: int
     bikes: int | None
-    population: float
-    bikes_per_10k: float | None
-    covered_population: float
-    covered_share: float
+    population: float = Field(
+        description="Residents from the plan's population_source (population_total): the "
+        "denominator of bikes_per_10k."
+    )
+    bikes_per_10k: float | None = Field(
+        description="bikes / population * 10,000, rounded to 3 decimals; null when bikes is unknown."
+    )
+    grid_population: float | None = Field(
+        default=None,
+        description="Residents on the 100 m population grid: the denominator of covered_share "
+        "(equal to population when population_source is 'grid'). Null in documents written before "
+        "it was recorded.",
+    )
+    covered_population: float = Field(
+        description="Residents of the 100 m grid within the walking radius of a station."
+    )
+    covered_share: float = Field(description="covered_population / grid_population, rounded to 5 decimals.")
     served_share: Estimate | None = Field(
         default=None,
         description="Simulated share of trips served (mean and 95 % interval over replications); "
@@ -254,6 +299,16 @@ class Plan(_Document):
             raise InputError(f"plan.{loc}", e.get("input"), e["msg"]) from exc
 
 
+PER_10K_DECIMALS = 3
+"""``bikes_per_10k`` is written rounded to this many decimals (plans, maps and tables alike)."""
+
+
+def per_10k(bikes: float, population: float) -> float:
+    """Bikes per 10,000 residents, as plans, maps and comparison tables print it: ``bikes /
+    population * 10,000`` rounded to :data:`PER_10K_DECIMALS` decimals (0 without residents)."""
+    return round(float(bikes) / float(population) * 1e4, PER_10K_DECIMALS) if population > 0 else 0.0
+
+
 def plan_json_schema() -> dict[str, Any]:
     """JSON Schema of the ``plan.json`` document (generated from the models)."""
     return document_schema(
@@ -265,6 +320,7 @@ def plan_json_schema() -> dict[str, Any]:
 
 
 __all__ = [
+    "PER_10K_DECIMALS",
     "SCHEMA_VERSION",
     "CityKPI",
     "DistrictKPI",
@@ -273,5 +329,6 @@ __all__ = [
     "PlanSimulation",
     "SimulatedNetwork",
     "StationAllocation",
+    "per_10k",
     "plan_json_schema",
 ]

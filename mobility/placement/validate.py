@@ -42,9 +42,9 @@ Document consistency (``document.*``)
   city blocks repeat;
 - ``document.bikes_per_10k``: ``bikes / population * 10,000`` (rounded to 3 decimals) per
   district and citywide;
-- ``document.covered_share``: ``covered_population / population`` (rounded to 5 decimals) when
-  the population is the grid (the planner divides by the grid's residents; for another source
-  both city blocks must imply the same denominator), shares within [0, 1] and never lower after;
+- ``document.covered_share``: ``covered_population / grid_population`` (rounded to 5 decimals;
+  ``population`` when the plan's population is the grid and a document has no
+  ``grid_population``), shares within [0, 1] and never lower after;
 - ``document.population_newly_covered``: the new stations' newly covered residents sum to what
   the plan adds to the covered population;
 - ``document.simulation``: the simulated networks have the plan's stations and fleet, and the
@@ -612,18 +612,24 @@ def _check_population_and_ratios(doc: Plan, rep: PlanValidationReport) -> None:
 
 
 def _check_city_share(label: str, c: CityKPI, grid: bool, rep: PlanValidationReport) -> None:
-    """One city block's covered share: within [0, 1]; covered population / population on the grid."""
+    """One city block's covered share: within [0, 1]; covered population over the grid's residents
+    (``grid_population``, or ``population`` when the plan's population is the grid)."""
     if not 0.0 <= c.covered_share <= 1.0:
         rep.add("document.covered_share", label, c.covered_share, "[0, 1]")
-    if grid and c.population > 0:
-        want = c.covered_population / c.population
+    denominator, name = (
+        (c.grid_population, "grid_population")
+        if c.grid_population is not None
+        else ((c.population, "population") if grid else (None, ""))
+    )
+    if denominator is not None and denominator > 0:
+        want = c.covered_population / denominator
         if abs(c.covered_share - want) > SHARE_TOLERANCE:
             rep.add(
                 "document.covered_share",
                 label,
                 c.covered_share,
                 round(want, 5),
-                "covered_population / population",
+                f"covered_population / {name}",
             )
 
 
