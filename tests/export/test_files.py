@@ -123,6 +123,17 @@ def test_route_sheets_open_in_excel(
     assert len(every) == 24 and every["truck_id"].nunique() == 3
 
 
+def test_a_truck_not_on_the_road_tonight_has_no_sheet_left_from_last_night(
+    full_layers: MapLayers, tmp_path: Path
+) -> None:
+    """Last night's sheet of truck T9 stood beside tonight's three; other files stay."""
+    (tmp_path / "route_T9.csv").write_text("last night", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("the shift's notes", encoding="utf-8")
+    written = write_route_sheets(full_layers, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*(p.name for p in written), "notes.txt"])
+    assert not (tmp_path / "route_T9.csv").exists()
+
+
 def test_failed_gpkg_write_leaves_nothing_behind(
     current_layers: MapLayers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
