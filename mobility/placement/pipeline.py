@@ -459,7 +459,7 @@ def build_inputs(
 
     progress("walking network")
     with given_as("coverage.network", argument="source"):  # a misspelt name is the scenario's
-        pnet = profiled(sc.coverage.network, "walk", data_dir)
+        pnet = profiled(sc.coverage.network, "walk", data_dir, progress=progress)
     src = pnet.net.info.get("source_path")
     if src:
         datasets["network"] = Path(str(src))

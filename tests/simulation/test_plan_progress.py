@@ -49,3 +49,27 @@ def test_a_plans_simulation_reports_the_model_and_each_day(
             params=RiderParams(), root=data_dir, label="before", progress=heard.append,
         )  # fmt: skip
     assert heard == ["before: fitting the rider model", "before: day 1 of 2 simulated"]
+
+
+def test_the_planner_s_walking_network_reports_its_first_build(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    """A cold ``make plan`` sat a minute on 'walking network' while the network was built from
+    its GraphML; the loader's own line ('building the ... network ... (first time only)') now
+    reaches the planner's progress."""
+    from mobility.placement.pipeline import build_inputs
+    from mobility.scenario.expansion import load_scenario
+
+    def profiled(source: str, profile: str, data_dir: Path | None, **kw: Any) -> None:
+        kw["progress"]("building the osm-all network from seoul.graphml.gz (first time only)")
+        raise _StoppedError
+
+    monkeypatch.setattr("mobility.network.profiles.profiled", profiled)
+    heard: list[str] = []
+    sc = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "seoul-2019-30k.yaml")
+    with pytest.raises(_StoppedError):
+        build_inputs(sc, data_dir=data_dir, progress=heard.append)
+    assert heard[-2:] == [
+        "walking network",
+        "building the osm-all network from seoul.graphml.gz (first time only)",
+    ]
