@@ -1082,8 +1082,81 @@ def load_station_list(
                 need & ~filled,
                 example=df["number"].astype("string"),
             )
+    df = _repair_lost_characters(df, data_dir, label, report)
     df = df.loc[:, list(COLUMNS)]
     return Loaded(table=df, report=report, sources=[path])
+
+
+NAME_SOURCES = ("api-2025-05", "2019-12", "2018-11")
+"""Station lists a name with a lost character is repaired from, in this order."""
+
+
+def _repair_lost_characters(
+    df: pd.DataFrame, data_dir: Path | None, label: str, report: QualityReport
+) -> pd.DataFrame:
+    """``df`` with each name that shows ``?`` for a character its file lost (the 2025-12 list:
+    ``수명중?고교``, the ``․`` of ``수명중․고교``; three names) taken from another station list of
+    :data:`NAME_SOURCES` that has the same station id and the same name but for those characters.
+
+    Counted in ``report``: the names repaired, and those no other list has (kept as they are).
+    """
+    lost = df["name"].astype("string").str.contains("?", regex=False).fillna(False).to_numpy(bool)
+    if not lost.any():
+        return df
+    try:
+        root = resolve_data_dir(data_dir)
+    except DataNotFoundError:
+        return df
+    relpaths = tuple(STATION_VINTAGES[v] for v in NAME_SOURCES if v != label)
+    known = _names_by_id(root, relpaths, files_stamp(root, relpaths))
+    out = df.copy()
+    names = out["name"].astype("string").tolist()
+    ids = out["station_id"].astype("string").tolist()
+    fixed = np.zeros(len(out), dtype=bool)
+    for i in np.flatnonzero(lost).tolist():
+        candidates = known.get(str(ids[i]), []) if pd.notna(ids[i]) else []
+        match = next((c for c in candidates if _same_but_lost(str(names[i]), c)), None)
+        if match is not None:
+            names[i], fixed[i] = match, True
+    out["name"] = pd.array(names, dtype="string") if fixed.any() else out["name"]
+    index = out.index
+    report.warn(
+        "name had '?' for a lost character: repaired from another station list",
+        pd.Series(fixed, index=index),
+        example=out["station_id"].astype("string"),
+    )
+    report.warn(
+        "name has '?' for a lost character (no other station list has it)",
+        pd.Series(lost & ~fixed, index=index),
+        example=out["station_id"].astype("string"),
+    )
+    return out
+
+
+@lru_cache(maxsize=4)
+def _names_by_id(
+    root: Path, relpaths: tuple[str, ...], stamp: tuple[tuple[str, int, int], ...]
+) -> dict[str, list[str]]:
+    """The names each station id has in the station lists at ``relpaths`` below ``root`` (read once
+    per ``stamp``, the files' versions)."""
+    known: dict[str, list[str]] = {}
+    for path in (root / r for r in relpaths):
+        if not path.is_file():
+            continue
+        other = _read_normalized(path, path.stem, QualityReport(dataset=f"names_{path.stem}"))
+        for sid, name in zip(other["station_id"], other["name"], strict=True):
+            if pd.notna(sid) and pd.notna(name):
+                known.setdefault(str(sid), []).append(str(name))
+    return known
+
+
+def _same_but_lost(name: str, candidate: str) -> bool:
+    """``candidate`` is ``name`` with each ``?`` of it a character (one for one), and has no ``?``."""
+    return (
+        "?" not in candidate
+        and len(candidate) == len(name)
+        and all(a == b or a == "?" for a, b in zip(name, candidate, strict=True))
+    )
 
 
 def _lookup_pairs(data_dir: Path) -> list[pd.DataFrame]:

@@ -86,6 +86,18 @@ def test_2025_12_docks_types_dates_and_ids(data_dir: Path) -> None:
     )
 
 
+def test_names_that_lost_a_character_are_repaired_from_another_list(data_dir: Path) -> None:
+    """The 2025-12 file shows '?' where three names had a character its encoding lost (수명중?고교);
+    route sheets printed them so. The OpenAPI list of 2025-05 has them whole; the repair is counted."""
+    loaded = load_station_list("2025-12", data_dir)
+    names = loaded.table.set_index("station_id")["name"]
+    assert names["ST-1514"] == "수명중․고교" and names["ST-2194"] == "북한산더샾 106동 앞"
+    assert not names.str.contains("?", regex=False).any()
+    repaired = "name had '?' for a lost character: repaired from another station list"
+    assert loaded.report.warnings[repaired] == 3
+    assert sorted(loaded.report.examples[repaired]) == ["ST-1514", "ST-1543", "ST-2194"]
+
+
 def test_2019_12_quirks(data_dir: Path) -> None:
     loaded = load_station_list("2019-12", data_dir)
     df = loaded.table.set_index("number")
