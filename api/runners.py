@@ -172,8 +172,7 @@ def station_curves(
     if all(own):
         return None, {"targets": "snapshot"}
     banded = [not given for given in own]  # without curves: the band, unless a target is given
-    asked = (inputs.get("morning_after") or {}).get("night")
-    night = date.fromisoformat(str(asked)) if asked else snapshot.date
+    night = run_night(inputs, snapshot)
     why = "no night named" if night is None else morning_night_problem(night)
     if night is None or why is not None:
         return None, {"targets": "snapshot", "targets_note": _band_note(banded, f"no demand curves ({why})")}
@@ -195,6 +194,13 @@ def station_curves(
     if any(lacking):
         meta["targets_note"] = _band_note(lacking, "not in the demand profiles")
     return curves, meta
+
+
+def run_night(inputs: dict[str, Any], snapshot: StatusSnapshot) -> date | None:
+    """The evening a run plans: its ``morning_after.night``, else its ``night``, else the
+    snapshot's date (``None`` when none is given)."""
+    asked = (inputs.get("morning_after") or {}).get("night") or inputs.get("night")
+    return date.fromisoformat(str(asked)) if asked else snapshot.date
 
 
 def _band_note(banded: list[bool], why: str) -> str:
@@ -278,7 +284,7 @@ def _morning(
     ctx.report(0.98, "simulating the morning after (none, greedy, these routes)")
     snapshot = StatusSnapshot.model_validate(inputs["snapshot"])
     _snap, stations, _report = snapshot_stations(snapshot)
-    night = asked.get("night") or snapshot.date
+    night = run_night(inputs, snapshot)
     greedy = greedy_dispatch(problem, seed=seed)
     try:
         morning = morning_after(

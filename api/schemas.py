@@ -14,6 +14,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -622,7 +623,9 @@ class RebalancingOptions(_Strict):
         return warn_renamed(data, {"speed_kmh": "speed_kph"}, "options")
 
 
-DEMAND_NIGHT = "a run whose night is known for targets demand: the snapshot's date or morning_after.night"
+DEMAND_NIGHT = (
+    "a run whose night is known for targets demand: night, morning_after.night or the snapshot's date"
+)
 """What ``options.targets: demand`` needs."""
 
 
@@ -632,24 +635,27 @@ MORNING_DATE = (
 """What ``morning_after.night`` must be when the run's snapshot has no ``date``."""
 
 
+def _night_in_reach(v: date | None) -> date | None:
+    if morning_night_problem(v) is not None:
+        raise problem("night_range", str(v), MORNING_NIGHTS)
+    return v
+
+
+NightDate = Annotated[date | None, BeforeValidator(calendar_date), AfterValidator(_night_in_reach)]
+"""A night's date (YYYY-MM-DD, a real date) whose morning the demand data reaches (or none)."""
+
+
 class MorningAfterRequest(_Strict):
     """Simulate the morning after the night (``morning.json``, as ``mobility rebalance`` does):
     riders lost at empty stations and finding full docks until 10:00 with no rebalancing, the
     greedy dispatcher and the run's routes, each over ``replications`` simulated mornings."""
 
     replications: int = Field(default=10, ge=1, le=100, description="Simulated mornings per method.")
-    night: Annotated[date | None, BeforeValidator(calendar_date)] = Field(
+    night: NightDate = Field(
         default=None,
-        description=f"The night's date (the evening of the snapshot); default the snapshot's `date`; "
-        f"{MORNING_NIGHTS}.",
+        description=f"The night's date (the evening of the snapshot); default the run's `night`, else "
+        f"the snapshot's `date`; {MORNING_NIGHTS}.",
     )
-
-    @field_validator("night")
-    @classmethod
-    def _simulated(cls, v: date | None) -> date | None:
-        if morning_night_problem(v) is not None:
-            raise problem("night_range", str(v), MORNING_NIGHTS)
-        return v
 
 
 class RebalancingRunRequest(_Strict):
@@ -670,6 +676,12 @@ class RebalancingRunRequest(_Strict):
     time_limit: float | None = Field(default=None, gt=0, le=MAX_TIME_LIMIT, description="Solver seconds.")
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     options: RebalancingOptions = Field(default_factory=RebalancingOptions)
+    night: NightDate = Field(
+        default=None,
+        description="The evening the run plans (YYYY-MM-DD): the demand curves (options.targets) are "
+        "for the morning after it, and so is the simulated morning unless morning_after.night says "
+        f"otherwise; default the snapshot's `date`; {MORNING_NIGHTS}.",
+    )
     morning_after: MorningAfterRequest | None = Field(
         default=None,
         description="Also simulate the morning after: riders lost at empty stations and finding full "
@@ -702,18 +714,19 @@ class RebalancingRunRequest(_Strict):
         if self.options.targets != "demand":
             return None
         asked = self.morning_after.night if self.morning_after is not None else None
-        night = asked or snapshot_date
+        night = asked or self.night or snapshot_date
         if night is None:
             return ("options", "targets"), "demand", DEMAND_NIGHT
         if morning_night_problem(night) is None:
             return None
-        where = ("morning_after", "night") if asked else ("snapshot", "date")
+        where = ("morning_after", "night") if asked else ("night",) if self.night else ("snapshot", "date")
         return where, str(night), f"{MORNING_NIGHTS} (options.targets: demand)"
 
     @property
     def morning_undated(self) -> bool:
-        """A morning after is asked for without a date of its own (the snapshot's must say it)."""
-        return self.morning_after is not None and self.morning_after.night is None
+        """A morning after is asked for without a date of its own nor the run's ``night`` (the
+        snapshot's must say it)."""
+        return self.morning_after is not None and self.morning_after.night is None and self.night is None
 
 
 SIMULATION_EXAMPLE: dict[str, Any] = {

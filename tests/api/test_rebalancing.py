@@ -266,6 +266,32 @@ def test_demand_targets_without_a_night_in_reach_are_a_422(
     assert r.json()["errors"][0]["field"] == field
 
 
+def test_the_run_s_night_dates_an_undated_status(api_lite: Api) -> None:
+    """A live status has no date: the run's ``night`` gives the curves' morning (and the simulated
+    one's), ahead of the snapshot's date; a night out of the data's reach is a 422 at ``body.night``."""
+    from api.runners import build_problem
+    from api.schemas import RebalancingRunRequest
+
+    body = copy.deepcopy(RUN) | {"options": {"network": "straight"}, "night": "2026-12-06"}
+    for s in body["snapshot"]["stations"]:
+        s.pop("target")  # no target of their own: the curves are theirs
+    dump = RebalancingRunRequest.model_validate(body).model_dump(mode="json", by_alias=True)
+    problem = build_problem(dump)
+    assert problem.meta["targets"] == "demand" and problem.meta["day_type"] == "weekday"  # Monday 7th
+    sunday = build_problem(
+        dump | {"snapshot": {**dump["snapshot"], "date": "2026-12-12"}, "night": "2026-12-05"}
+    )
+    assert sunday.meta["day_type"] == "weekend"  # the run's night, not the snapshot's date
+    asked = body | {"morning_after": {"replications": 2}}  # its night: the run's
+    assert (
+        api_lite.client.post("/v1/rebalancing/runs", json=asked, headers=api_lite.h("ops")).status_code == 202
+    )
+    far = api_lite.client.post(
+        "/v1/rebalancing/runs", json=body | {"night": "2029-01-01"}, headers=api_lite.h("ops")
+    )
+    assert far.status_code == 422 and far.json()["errors"][0]["field"] == "body.night"
+
+
 def test_demand_targets_over_an_undated_stored_snapshot_are_a_422(api_lite: Api) -> None:
     stored = _upload(api_lite, STATUS_CSV)  # no date column: the stored snapshot has no date
     assert stored.status_code == 201, stored.text
@@ -277,7 +303,7 @@ def test_demand_targets_over_an_undated_stored_snapshot_are_a_422(api_lite: Api)
     assert r.status_code == 422, r.text
     err = r.json()["errors"][0]
     assert err["field"] == "body.options.targets"
-    assert "snapshot's date or morning_after.night" in err["problem"]
+    assert "night, morning_after.night or the snapshot's date" in err["problem"]
     dated = body | {"morning_after": {"night": "2026-12-06"}}  # the night named: accepted
     r = api_lite.client.post("/v1/rebalancing/runs", json=dated, headers=api_lite.h("ops"))
     assert r.status_code == 202, r.text

@@ -82,16 +82,26 @@ async function uploadStatus(file, errSlot, summary) {
   }
 }
 
+/**
+ * The calendar date in Seoul (YYYY-MM-DD) at `when`: the evening of tonight's night.
+ * @param {Date} when
+ */
+export function seoulDate(when) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Seoul', year: 'numeric', month: '2-digit', day: '2-digit' }).format(when);
+}
+
 /** Tonight's run: the status (CSV upload or stored snapshot) and the run's fields from the API schema. */
 export async function newView(el, _m, params) {
   const [doc, snaps] = await Promise.all([openApi(), api('/v1/rebalancing/snapshots?limit=100')]);
-  // no night is filled in for the morning after: the snapshot's own date is the default, and
-  // the rider model covers a fixed span of years (the API names it when a night is outside)
-  let value = { name: `night ${new Date().toISOString().slice(0, 10)}` };
+  // The night is tonight's (Seoul's date): the demand curves the trucks aim at are for the
+  // morning after it, and so is the simulated morning. A status CSV of the live system has no
+  // date of its own; without a night the run would aim at 25-75 % of the docks.
+  const tonight = seoulDate(new Date());
+  let value = { name: `night ${tonight}`, night: tonight };
   const from = params.get('from');
   if (from) {
     const s = (await api('/v1/web/scenarios')).find((x) => x.file === from);
-    if (s) value = { ...s.body, name: value.name };
+    if (s) value = { ...s.body, name: value.name, night: tonight };
   }
   el.innerHTML = `
     <h2>Plan tonight</h2>
