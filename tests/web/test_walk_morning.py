@@ -83,7 +83,9 @@ def test_a_failed_run_names_its_field_once(server: dict[str, Any], browser: Any)
 
 
 @pytest.mark.slow
-def test_tonight_s_form_names_tonight_s_date_in_seoul(server: dict[str, Any], browser: Any) -> None:
+def test_tonight_s_form_names_tonight_s_date_in_seoul(
+    server: dict[str, Any], browser: Any, shots: Path
+) -> None:
     """A live status CSV has no date of its own: without the night the run aimed at 25-75 % of the
     docks instead of the demand model's morning. The form fills in tonight, Seoul's date."""
     from datetime import datetime
@@ -97,4 +99,6 @@ def test_tonight_s_form_names_tonight_s_date_in_seoul(server: dict[str, Any], br
     shown = field.input_value()
     after = datetime.now(ZoneInfo("Asia/Seoul")).date().isoformat()
     assert shown in {before, after}, shown  # (a run at Seoul's midnight may see either)
+    field.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "night-form-tonight-1280.png"))
     assert page.errors == []
