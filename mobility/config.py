@@ -107,6 +107,20 @@ def resolve_data_dir(explicit: Path | str | None = None) -> Path:
     raise DataNotFoundError(what, candidates, DATA_HINT)
 
 
+def data_file_places(path: Path | str, data_dir: Path | str | None = None) -> list[Path]:
+    """Where a file the user names by path is looked for: an absolute path as it is; a relative
+    one in the data directory (when one resolves), then in the working directory. Station files
+    (``baseline.stations``) and street networks (``coverage.network``) are found so."""
+    p = Path(path)
+    if p.is_absolute():
+        return [p]
+    try:
+        root = resolve_data_dir(data_dir)
+    except DataNotFoundError:
+        return [p]
+    return [root / p, p]
+
+
 def cache_dir(sub: str | None = None) -> Path:
     """The cache folder (created on demand), or a named sub-folder of it.
 

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from mobility.cache import cache_key, cached_file, load_or_discard
-from mobility.config import cache_dir, resolve_data_dir
+from mobility.config import cache_dir, data_file_places, resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.network import ktdb, moct
 from mobility.network.street import (
@@ -226,17 +226,17 @@ def _resolve_source(source: str | Path, data_dir: Path | str | None) -> tuple[st
         root = resolve_data_dir(data_dir)
         path = root / NAMED_SOURCES[s]
         name = s
-    else:
-        path = Path(s)
+    else:  # a path: in the data directory, then in the working directory (as station files)
+        places = data_file_places(s, data_dir)
+        path = next((p for p in places if p.exists()), places[0])
         name = path.name
-        if not path.exists() and data_dir is not None:
-            path = Path(resolve_data_dir(data_dir)) / s
     if not path.exists():
         if s in NAMED_SOURCES or "/" in s or "." in s:
             raise DataNotFoundError(
                 f"street network {s!r}",
-                [path],
-                "Named networks: " + ", ".join(NAMED_SOURCES) + "; or give a GraphML/shapefile/folder path.",
+                [path] if s in NAMED_SOURCES else [p.absolute() for p in data_file_places(s, data_dir)],
+                "Named networks: " + ", ".join(NAMED_SOURCES) + "; or give a GraphML/shapefile/folder path "
+                "(a relative one is looked for in the data directory, then in the working directory).",
             )
         raise InputError("source", s, "one of " + ", ".join(NAMED_SOURCES) + " or an existing path")
     if path.is_dir():

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.cache import files_stamp
-from mobility.config import resolve_data_dir
+from mobility.config import data_file_places, resolve_data_dir
 from mobility.errors import DataFileError, DataNotFoundError, InputError
 from mobility.quality import QualityReport
 from mobility.sources.base import (
@@ -893,7 +893,7 @@ def _resolve_source(source: str | Path, data_dir: Path | None, field: str) -> tu
                 f"station list {source!r}", [path], "The data directory lacks this file; see data/README.md."
             )
         return path, source
-    places = _station_file_places(Path(source), data_dir)
+    places = data_file_places(source, data_dir)
     for path in places:
         if path.is_file():
             return path, path.name
@@ -909,18 +909,6 @@ def _resolve_source(source: str | Path, data_dir: Path | None, field: str) -> tu
         "Give the path of an existing station file (CSV or .xlsx); a relative path is looked for "
         "in the data directory, then in the working directory.",
     )
-
-
-def _station_file_places(path: Path, data_dir: Path | None) -> list[Path]:
-    """Where a station file ``path`` is looked for: an absolute path as it is; a relative one in
-    the data directory (when there is one), then in the working directory."""
-    if path.is_absolute():
-        return [path]
-    try:
-        root = resolve_data_dir(data_dir)
-    except DataNotFoundError:
-        return [path]
-    return [root / path, path]
 
 
 def fill_dock_counts(docks: pd.Series, report: QualityReport) -> tuple[pd.Series, dict[str, int]]:
