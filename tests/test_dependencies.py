@@ -12,6 +12,7 @@ import tomllib
 from importlib.metadata import packages_distributions
 
 from mobility.config import PROJECT_ROOT
+from tests.ast_support import parse_source
 
 NOT_IMPORTED = {
     "pyarrow": "pandas' Parquet engine (caches, trip tables)",
@@ -39,7 +40,7 @@ def _imports(folder: str) -> set[str]:
     own = {"mobility", "api", "bench", "tests"}
     found: set[str] = set()
     for path in (PROJECT_ROOT / folder).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse_source(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 found |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -8,10 +8,11 @@ import inspect
 import api.routes.common
 import api.routes.rebalancing
 import api.routes.simulations
+from tests.ast_support import parse_source
 
 
 def _imported_modules(module: object) -> set[str]:
-    tree = ast.parse(inspect.getsource(module))  # type: ignore[arg-type]
+    tree = parse_source(inspect.getsource(module))  # type: ignore[arg-type]
     return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from mobility.io import CSV_BOM, atomic_write_csv, csv_bytes
+from tests.ast_support import parse_source
 
 ROOT = Path(__file__).resolve().parents[2]
 BOM = CSV_BOM.encode("utf-8")
@@ -43,7 +44,7 @@ def _formats_csv(call: ast.Call) -> bool:
 def _scan(path: Path) -> tuple[dict[str, list[int]], set[str], list[tuple[str, int, bool]]]:
     """In ``path``: the functions that format CSV (name -> lines), those that call one of
     :data:`ENDS`, and every call ``(name, line, passed straight to one of ENDS)``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_source(path.read_text(encoding="utf-8"))
     formats: dict[str, list[int]] = {}
     ends: set[str] = set()
     calls: list[tuple[str, int, bool]] = []
