@@ -293,6 +293,7 @@ def _morning(
             {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
             night=str(night),
             profiles=None,
+            level=problem.meta.get("demand_level"),  # the curves' level (auto caps it), as the CLI's
             replications=int(asked.get("replications", 10)),
             seed=seed,
             provenance=plan.provenance,

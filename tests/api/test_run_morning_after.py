@@ -78,6 +78,23 @@ def test_tonights_run_simulates_its_morning_as_a_forecast(api_real: Api) -> None
 
 
 @pytest.mark.slow
+def test_the_morning_s_model_column_is_at_the_curves_level(api_real: Api) -> None:
+    """A run aiming at the demand curves (no targets of its own) on a June night: the curves are
+    capped at the profiles' level (auto), and the morning after's model column takes that level,
+    as mobility rebalance's does (it took the uncapped 1.36 of the season)."""
+    body = _run(morning_after={"replications": 2})  # the night of 2023-06-13
+    for s in body["snapshot"]["stations"]:
+        s.pop("target")
+    r = api_real.client.post("/v1/rebalancing/runs", json=body, headers=api_real.h("ops"))
+    run = api_real.wait(r.headers["Location"], "ops", timeout=120)
+    assert run["status"] == "succeeded", run
+    routes = api_real.client.get(run["links"]["routes"], headers=api_real.h("ops")).json()
+    morning = api_real.client.get(run["links"]["morning"], headers=api_real.h("ops")).json()
+    assert routes["meta"]["targets"] == "demand" and routes["meta"]["demand_level"] == 1.0
+    assert morning["model_level"] == 1.0
+
+
+@pytest.mark.slow
 def test_a_run_without_morning_after_has_none(api_real: Api) -> None:
     r = api_real.client.post("/v1/rebalancing/runs", json=_run(), headers=api_real.h("ops"))
     run = api_real.wait(r.headers["Location"], "ops", timeout=60)
