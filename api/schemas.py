@@ -23,6 +23,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
@@ -45,7 +46,7 @@ from mobility.scenario.expansion import (
     StationCount,
     check_unique_ids,
 )
-from mobility.scenario.nightly import MAX_TRUCK_CAPACITY
+from mobility.scenario.nightly import MAX_TRUCK_CAPACITY, MORNING_AFTER_SECONDS, MORNING_START
 from mobility.scenario.reading import (
     MAX_SEED,
     MAX_TIME_LIMIT,
@@ -56,6 +57,7 @@ from mobility.scenario.reading import (
     check_distinct_ids,
     check_exactly_one,
     located,
+    or_none,
     problem,
     renamed,
     warn_renamed,
@@ -514,13 +516,15 @@ class DepotIn(_Strict):
 
 
 class TruckIn(_Strict):
-    """A truck and its shift (seconds since midnight of the evening: 22:00 = 79200)."""
+    """A truck and its shift, in seconds since midnight of the evening (22:00 = 79200, 06:00 of the
+    morning after = 108000). A shift ends by 07:00 of the morning after (111600), when the morning
+    the targets are for begins (``mobility.scenario.nightly.MORNING_START``)."""
 
     id: str = Field(min_length=1, max_length=40, examples=["T01"])
     depot: str = Field(min_length=1, max_length=40)
     capacity: int = Field(ge=1, le=MAX_TRUCK_CAPACITY)
-    shift_start: float = Field(default=79200, ge=0, le=172800)
-    shift_end: float = Field(default=108000, ge=0, le=172800)
+    shift_start: float = Field(default=79200, ge=0, lt=MORNING_AFTER_SECONDS)
+    shift_end: float = Field(default=108000, gt=0, le=MORNING_AFTER_SECONDS)
 
     @model_validator(mode="after")
     def _shift(self) -> TruckIn:
@@ -528,6 +532,19 @@ class TruckIn(_Strict):
             expected = f"a time after shift_start ({self.shift_start:g})"
             raise located(("shift_end",), problem("shift", self.shift_end, expected), self.shift_end)
         return self
+
+    @field_validator("shift_end", mode="wrap")
+    @classmethod
+    def _by_morning(cls, v: object, handler: ValidatorFunctionWrapHandler) -> object:
+        """An end past the morning, said as the morning (not as a bare bound)."""
+        end = or_none(handler, v)
+        if end is None:
+            expected = (
+                f"seconds since midnight of the evening, above 0 and at most {MORNING_AFTER_SECONDS:g} "
+                f"({MORNING_START} of the morning after, when the morning the targets are for begins)"
+            )
+            raise problem("shift", v, expected)
+        return end
 
 
 class FleetIn(_Strict):

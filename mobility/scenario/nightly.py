@@ -18,24 +18,29 @@ Example::
     solver: {time_limit: 300, seed: 0}   # max_iterations: 200 for routes that do not depend on timing
 
 Clock times ``"HH:MM"``; a shift end at or before its start is the next morning. Internally all
-times are seconds since midnight of the evening (:func:`clock_seconds`).
+times are seconds since midnight of the evening (:func:`clock_seconds`). Every shift lies inside
+the night: from the status snapshot (``night.status_at``) to :data:`MORNING_START`, when the
+morning the targets are for begins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
     BeforeValidator,
     Field,
+    ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 from mobility.errors import InputError
 from mobility.scenario.expansion import SEOUL_LAT, SEOUL_LON
@@ -57,6 +62,8 @@ from mobility.scenario.reading import (
 )
 
 __all__ = [
+    "MORNING_AFTER_SECONDS",
+    "MORNING_START",
     "Costs",
     "CurveLevel",
     "DepotSpec",
@@ -71,6 +78,7 @@ __all__ = [
     "at_level",
     "clock_seconds",
     "load_nightly",
+    "night_shift_errors",
     "nightly_from_dict",
 ]
 
@@ -79,6 +87,11 @@ CurveLevel = Literal["auto", "profile", "morning"]
 """``targets.level``: at what level of demand the night's dissatisfaction curves are made."""
 MAX_TRUCK_CAPACITY = 200
 """Most bikes a truck may carry (a scenario's truck group and an API run's truck alike)."""
+MORNING_START = "07:00"
+"""When the morning after the night begins: the start of the dissatisfaction model's window
+(:class:`mobility.demand.inventory.InventoryParams` ``start_hour``), whose stock is the stock the
+routes leave. Every truck's shift ends by then; a shift into the morning would plan moves the
+targets do not count."""
 
 
 def clock_seconds(text: str, *, after: float | None = None) -> float:
@@ -99,6 +112,11 @@ def clock_seconds(text: str, *, after: float | None = None) -> float:
     if after is not None and s <= after:
         s += 86400.0
     return s
+
+
+MORNING_AFTER_SECONDS = 86400.0 + clock_seconds(MORNING_START)
+""":data:`MORNING_START` of the morning after, in seconds since midnight of the evening (111600):
+the latest shift end (an API run's trucks give their shifts in these seconds)."""
 
 
 def _clock_time(value: object) -> object:
@@ -328,6 +346,48 @@ class NightlyScenario(Section):
         if depots is not None:
             check_depot_refs([t.depot for t in trucks], [d.id for d in depots])
         return trucks
+
+    @model_validator(mode="after")
+    def _shifts_in_the_night(self) -> NightlyScenario:
+        """Every shift from the status snapshot to the morning (:func:`night_shift_errors`)."""
+        errors = night_shift_errors(self.night.status_at, [g.shift for g in self.trucks])
+        if errors:
+            raise ValidationError.from_exception_data("shift", errors)
+        return self
+
+
+def night_shift_errors(status_at: str, shifts: Sequence[Shift]) -> list[InitErrorDetails]:
+    """What is wrong with ``shifts`` (of ``trucks[i]``) given a status snapshot at ``status_at``.
+
+    A shift starts at or after the status time (the routes are planned from that stock) and ends
+    by :data:`MORNING_START` of the next morning. Clock times count from the status time: with a
+    status at 22:00, ``01:00``-``05:00`` is inside the night, ``21:00``-``05:00`` starts an hour
+    before the status, ``22:00``-``21:00`` runs 14 hours into the next day.
+    """
+    status = clock_seconds(status_at)
+
+    def since_status(clock: str) -> float:
+        return (clock_seconds(clock) - status) % 86400.0
+
+    morning = since_status(MORNING_START) or 86400.0
+    errors: list[InitErrorDetails] = []
+    for i, shift in enumerate(shifts):
+        start, end = since_status(shift.start), since_status(shift.end) or 86400.0
+        if start >= morning:
+            bad = "start"
+            expected = (
+                f"a start at or after the status snapshot (night.status_at {status_at}) and before "
+                f"{MORNING_START}: the routes move the stock of the status time"
+            )
+        elif end <= start or end > morning:
+            bad = "end"
+            expected = f"an end by {MORNING_START} of the morning after, when the targets' morning begins"
+        else:
+            continue
+        value = getattr(shift, bad)
+        error = problem("night_shift", value, expected)
+        errors.append(InitErrorDetails(type=error, loc=("trucks", i, "shift", bad), input=value))
+    return errors
 
 
 def at_level(scn: NightlyScenario, level: CurveLevel) -> NightlyScenario:

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from mobility.demand.inventory import InventoryParams
 from mobility.errors import InputError
-from mobility.scenario.nightly import clock_seconds, load_nightly, nightly_from_dict
+from mobility.scenario.nightly import (
+    MORNING_AFTER_SECONDS,
+    MORNING_START,
+    clock_seconds,
+    load_nightly,
+    nightly_from_dict,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,6 +68,59 @@ def test_a_bad_solver_phase_names_the_field_once_and_what_it_takes() -> None:
     assert exc.value.field == "solver.decompose" and exc.value.value == "sometimes"
     assert msg.count("solver.decompose") == 1 and "'auto', 'always' or 'never'" in msg
     assert "also solver.classic" in msg and "'off', 'descent' or 'ils'" in msg  # every bad field
+
+
+@pytest.mark.parametrize(
+    ("status_at", "shift", "field", "said"),
+    [
+        ("22:00", ("22:00", "21:00"), "trucks.1.shift.end", "an end by 07:00 of the morning after"),
+        ("22:00", ("22:00", "07:01"), "trucks.1.shift.end", "an end by 07:00 of the morning after"),
+        ("22:00", ("23:00", "22:30"), "trucks.1.shift.end", "an end by 07:00 of the morning after"),
+        ("22:00", ("21:00", "05:00"), "trucks.1.shift.start", "at or after the status snapshot"),
+        ("22:00", ("08:00", "06:00"), "trucks.1.shift.start", "night.status_at 22:00"),
+        ("06:30", ("06:30", "07:30"), "trucks.1.shift.end", "an end by 07:00 of the morning after"),
+    ],
+)
+def test_a_shift_outside_the_night_is_refused(
+    status_at: str, shift: tuple[str, str], field: str, said: str
+) -> None:
+    """A shift runs from the status snapshot to the morning the targets are for: a 22:00-21:00
+    shift was taken as a 23-hour night whose moves the morning's targets do not count."""
+    d = _base()
+    d["night"] = {"status_at": status_at}
+    d["trucks"] = [
+        {"depot": "A", "shift": {"start": "22:00", "end": "06:00"}}
+        if status_at == "22:00"
+        else {"depot": "A", "shift": {"start": "06:30", "end": "07:00"}},
+        {"depot": "A", "shift": {"start": shift[0], "end": shift[1]}},
+    ]
+    with pytest.raises(InputError) as info:
+        nightly_from_dict(d)
+    assert info.value.field == field and said in str(info.value)
+    assert "trucks.0" not in str(info.value)  # the good group is not blamed
+
+
+@pytest.mark.parametrize(
+    ("status_at", "shift"),
+    [
+        ("22:00", ("22:00", "06:00")),
+        ("22:00", ("22:00", "07:00")),
+        ("22:00", ("01:00", "05:00")),
+        ("20:00", ("20:30", "04:00")),
+        ("00:30", ("01:00", "06:59")),
+    ],
+)
+def test_a_shift_inside_the_night_is_kept(status_at: str, shift: tuple[str, str]) -> None:
+    d = _base()
+    d["night"] = {"status_at": status_at}
+    d["trucks"] = [{"depot": "A", "shift": {"start": shift[0], "end": shift[1]}}]
+    assert nightly_from_dict(d).trucks[0].shift.start == shift[0]
+
+
+def test_the_morning_is_the_dissatisfaction_models_window() -> None:
+    """The latest shift end is where the model takes the stock the routes leave."""
+    assert clock_seconds(MORNING_START) == InventoryParams().start_hour * 3600
+    assert 86400 + InventoryParams().start_hour * 3600 == MORNING_AFTER_SECONDS
 
 
 def test_clock() -> None:
