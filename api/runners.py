@@ -177,7 +177,7 @@ def station_curves(
     if night is None or why is not None:
         return None, {"targets": "snapshot", "targets_note": _band_note(banded, f"no demand curves ({why})")}
     try:
-        curves, morning = snapshot_curves(snapshot, night)
+        curves, morning = snapshot_curves(snapshot, night, level=opts.level)
     except DataNotFoundError:
         return None, {
             "targets": "snapshot",

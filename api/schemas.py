@@ -46,7 +46,7 @@ from mobility.scenario.expansion import (
     StationCount,
     check_unique_ids,
 )
-from mobility.scenario.nightly import MAX_TRUCK_CAPACITY, MORNING_AFTER_SECONDS, MORNING_START
+from mobility.scenario.nightly import MAX_TRUCK_CAPACITY, MORNING_AFTER_SECONDS, MORNING_START, CurveLevel
 from mobility.scenario.reading import (
     MAX_SEED,
     MAX_TIME_LIMIT,
@@ -614,6 +614,14 @@ class RebalancingOptions(_Strict):
         "`snapshot`: each station's `target`, else `[target_low, target_high]`, else 25-75 % of "
         "its docks. `auto`: a station's own target where the snapshot gives one, else `demand` "
         "when the night is known and its morning within reach, else `snapshot` (the run says why).",
+    )
+    level: CurveLevel = Field(
+        default="auto",
+        description="At what demand the demand model's curves are made, as a nightly scenario's "
+        "`targets.level`: `profile`, the profiles' mean day of 2023; `morning`, the citywide demand "
+        "of the morning after the night (its season and year: a January morning has about a third "
+        "of the mean day's riders); `auto`, the morning's where it is below the mean day, else the "
+        "profiles' (measured best on eleven real nights). Only for stations aiming at the curves.",
     )
     network: Literal["osm-drive", "osm-all", "moct", "moct+ktdb", "ktdb", "straight"] = Field(
         default="osm-drive",

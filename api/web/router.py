@@ -234,6 +234,7 @@ def _night_request(night: Any) -> dict[str, Any]:
         "fleet": {"depots": depots, "trucks": trucks},
         "time_limit": float(night.solver.time_limit),
         "seed": int(night.solver.seed),
+        "options": {"level": night.targets.level},
     }
 
 

@@ -194,7 +194,7 @@ def test_a_dated_run_takes_the_demand_curves_mobility_rebalance_takes(tmp_path: 
     from api.runners import build_problem
     from api.schemas import RebalancingRunRequest
     from mobility.rebalancing.night import load_night_problem
-    from mobility.scenario.nightly import nightly_from_dict
+    from mobility.scenario.nightly import CurveLevel, at_level, nightly_from_dict
 
     status = (
         "station_id,name,lon,lat,docks,bikes\nST-4,a,126.9104,37.5556,15,25\nST-5,b,126.9107,37.5547,15,0\n"
@@ -244,6 +244,17 @@ def test_a_dated_run_takes_the_demand_curves_mobility_rebalance_takes(tmp_path: 
     np.testing.assert_array_equal(mixed.curves[1], api.curves[1])
     forced = build_problem(given | {"options": {**dump["options"], "targets": "demand"}})
     np.testing.assert_array_equal(forced.curves[0], api.curves[0])
+    # options.level is the scenario's targets.level: the CLI's curves at the same level
+    levels: tuple[tuple[CurveLevel, float], ...] = (("profile", 1.0), ("morning", cli.level))
+    for level, expected in levels:
+        at = build_problem(dump | {"options": {**dump["options"], "level": level}})
+        cli_at = load_night_problem(at_level(scn, level), path)
+        assert at.meta["demand_level"] == pytest.approx(cli_at.level, abs=1e-4)
+        assert cli_at.level == pytest.approx(expected, abs=1e-4)
+        for a, c in zip(at.curves, cli_at.problem.curves, strict=True):
+            np.testing.assert_array_equal(a, c)
+    profile = build_problem(dump | {"options": {**dump["options"], "level": "profile"}})
+    assert not np.array_equal(profile.curves[1], api.curves[1])  # December is quieter than the mean day
 
 
 @pytest.mark.parametrize(

@@ -220,5 +220,6 @@ def test_shipped_scenarios_are_every_file(client: tuple[TestClient, str]) -> Non
     assert len(trucks) == 24 and trucks[0] == {
         "id": "NW-1", "depot": "NW", "capacity": 18, "shift_start": 79200.0, "shift_end": 108000.0,
     }  # fmt: skip
+    assert night["body"]["options"] == {"level": "auto"}  # the scenario's targets.level
     plan = next(s for s in body if s["file"] == "seoul-2019-30k.yaml")
     assert plan["kind"] == "scenario" and plan["body"]["fleet"]["total_bikes"] == 30000
