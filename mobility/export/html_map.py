@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
-from mobility.export.layers import MapLayers, night_summary, served_summary
+from mobility.export.layers import MapLayers, bikes_mark, night_summary, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
@@ -264,6 +264,7 @@ def _add_stations(fig: Any, layers: MapLayers) -> None:
         )
     new = layers.new_stations
     if len(new):
+        trips = new["predicted_trips"].astype(float).to_numpy()
         custom = np.column_stack(
             [
                 new["name"].astype(str),
@@ -272,9 +273,11 @@ def _add_stations(fig: Any, layers: MapLayers) -> None:
                 new["docks"].astype(int).astype(str),
                 new["bikes"].astype(int).astype(str),
                 new["population_covered"].astype(float).round(0).astype(int).map("{:,}".format),
-                new["predicted_trips"].astype(float).round(1).astype(str),
+                [_fmt(t, 1) for t in trips],
             ]
         )
+        # A plan without a demand model predicts no trips: no line then, rather than "null".
+        trips_line = "<br>예상 이용 trips/day: %{customdata[6]}" if np.isfinite(trips).any() else ""
         fig.add_trace(
             _points(
                 new,
@@ -289,8 +292,7 @@ def _add_stations(fig: Any, layers: MapLayers) -> None:
                 customdata=custom,
                 hovertemplate="<b>%{customdata[0]}</b> (신규 new)<br>%{customdata[1]} · %{customdata[2]}<br>"
                 "거치대 docks: %{customdata[3]} · 자전거 bikes: %{customdata[4]}<br>"
-                "새로 도보권 인구 newly covered: %{customdata[5]}<br>예상 이용 trips/day: %{customdata[6]}"
-                "<extra></extra>",
+                "새로 도보권 인구 newly covered: %{customdata[5]}" + trips_line + "<extra></extra>",
                 legendrank=500,
             )
         )
@@ -432,7 +434,7 @@ def _layout(fig: Any, layers: MapLayers, title: str) -> None:
     if cw:
         sub = (
             f"대여소 {cw.get('stations', 0):,} · 거치대 {cw.get('docks', 0):,}"
-            f" · 자전거 {cw.get('bikes', 0):,}"
+            f" · 자전거 {cw.get('bikes', 0):,}{bikes_mark(layers.meta)}"
             f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
             f" · 도보권 {100 * cw.get('coverage_share', 0):.1f}%"
         )

@@ -549,8 +549,11 @@ def _with_plan_districts(dk: gpd.GeoDataFrame, rows: Mapping[str, DistrictKPI]) 
     before = dk["gu_kr"].map({g: int(r.stations_before) for g, r in rows.items()})
     dk["stations_before"] = before.astype("Int64")
     dk["stations_change"] = dk["stations"].astype("Int64") - dk["stations_before"]
+    # Shares as the plan gives them (5 decimals), after as before: district_kpis rounds to 4.
+    share = pd.to_numeric(dk["gu_kr"].map({g: r.covered_share for g, r in rows.items()}), errors="coerce")
+    dk["coverage_share"] = share.fillna(dk["coverage_share"]).astype(float)
     dk["coverage_share_before"] = dk["gu_kr"].map({g: r.covered_share_before for g, r in rows.items()})
-    dk["coverage_share_change"] = (dk["coverage_share"] - dk["coverage_share_before"]).round(4)
+    dk["coverage_share_change"] = (dk["coverage_share"] - dk["coverage_share_before"]).round(5)
     for col in ("served_share_before", "served_share"):
         served = {g: getattr(r, col) for g, r in rows.items() if getattr(r, col) is not None}
         if served:
@@ -574,6 +577,13 @@ def _city(c: CityKPI) -> dict[str, Any]:
 
 
 SERVED_KEYS: dict[str, str] = {"": "mean", "_low": "low", "_high": "high"}
+
+
+def bikes_mark(meta: Mapping[str, Any]) -> str:
+    """What follows the citywide bike count in a map's subtitle: " (추정 estimated)" when the
+    layers' bikes are an estimate (the current network: the published fleet spread by docks, so
+    the bikes per 10,000 shown are docks in disguise), else ""."""
+    return " (추정 estimated)" if str(meta.get("bikes", "")).startswith("estimated") else ""
 
 
 def served_summary(meta: Mapping[str, Any]) -> str:
