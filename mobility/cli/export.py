@@ -234,7 +234,7 @@ def export_command(
     """Export a plan, a night's routes or the current network as maps and GIS files."""
     from mobility.config import resolve_data_dir
     from mobility.export import export_layers
-    from mobility.export.compare import write_comparison
+    from mobility.export.compare import network_note, write_comparison
 
     _check_inputs(source, fmt, out, compare, routes, base_url, tiles)
     _check_documents(source, fmt, routes, status)
@@ -244,8 +244,10 @@ def export_command(
     layers = _load(SOURCE_ARG, source, root, with_water=not no_water, night=night)
     if routes is not None:
         layers = layers.with_routes(_load("--routes", routes, root, with_water=False))
+    notes: list[str] = []
     if compare is not None:
         before = _load("--compare", compare, root, with_water=False)
+        notes += [n for n in (network_note(before, layers),) if n]
         written = write_comparison(before, layers, out, fmt.value)
     else:
         written = export_layers(layers, fmt.value, out, base_url=base_url, tiles=tiles)
@@ -259,9 +261,12 @@ def export_command(
                 "layers": layers.counts(),
                 "files": files,
                 "seconds": seconds,
+                **({"notes": notes} if notes else {}),
             }
         )
         return
+    for note in notes:
+        err_console.print(f"note: {note}", highlight=False)
     for f in files:
         console.print(f"wrote {f['path']} ({int(f['bytes']) / 1e6:.2f} MB)", highlight=False)
     counts = ", ".join(f"{k} {v:,}" for k, v in layers.counts().items() if v)

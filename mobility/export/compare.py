@@ -92,14 +92,38 @@ def compare_table(before: MapLayers, after: MapLayers) -> pd.DataFrame:
     return table.astype(dict.fromkeys(counts, "Int64"))
 
 
+def stations_file(layers: MapLayers) -> str | None:
+    """The station list a side stands on: a plan's baseline (its provenance's ``stations``
+    dataset), the current network's file; ``None`` where the layers do not say."""
+    if _is_plan(layers):
+        datasets = (layers.meta.get("provenance") or {}).get("datasets") or {}
+        name = (datasets.get("stations") or {}).get("file")
+    else:
+        name = layers.meta.get("stations_file")
+    return Path(str(name)).name if name else None
+
+
+def network_note(before: MapLayers, after: MapLayers) -> str | None:
+    """What a comparison says when its two sides stand on different station lists (a plan on the
+    2019 network against today's 2025 one): the change is then between two networks, not what the
+    plan adds (a plan's own before/after is its own map). ``None`` when both stand on one list or
+    a side does not say."""
+    b, a = stations_file(before), stations_file(after)
+    if b is None or a is None or a == b:
+        return None
+    return f"기준 네트워크 다름 different networks: before {b}, after built on {a} (not what the plan adds)"
+
+
 def comparison_layers(before: MapLayers, after: MapLayers) -> MapLayers:
     """``after`` with ``*_before``/``*_change`` district columns taken from ``before``, both on
-    one population (:func:`common_population`)."""
+    one population (:func:`common_population`); ``meta["compare_note"]`` when the two stand on
+    different station lists (:func:`network_note`), which the maps print under the title."""
+    note = network_note(before, after)
     before, after = common_population(before, after)
     cols = [c for c in after.districts.columns if not c.endswith(("_before", "_change"))]
     districts = with_baseline(after.districts[cols], before.districts)
     title = f"비교 before/after: {before.title} → {after.title}"
-    meta = {**after.meta, "citywide_before": _city(before)}
+    meta = {**after.meta, "citywide_before": _city(before), **({"compare_note": note} if note else {})}
     return replace(after, districts=districts, title=title, meta=meta)
 
 

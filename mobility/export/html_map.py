@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
-from mobility.export.layers import MapLayers, bikes_mark, night_summary, served_summary
+from mobility.export.layers import MapLayers, bikes_mark, compare_note, night_summary, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
@@ -441,9 +441,9 @@ def _layout(fig: Any, layers: MapLayers, title: str) -> None:
         served = served_summary(layers.meta)
         if served:
             sub += f"<br>{html.escape(served)}"
-        night = night_summary(layers.meta)
-        if night:
-            sub += f"<br>{html.escape(night)}"
+        for extra in (night_summary(layers.meta), compare_note(layers.meta)):
+            if extra:
+                sub += f"<br>{html.escape(extra)}"
     fig.update_layout(
         title={"text": f"{html.escape(title)}<br><sup>{sub}</sup>", "x": 0.01},
         xaxis={

@@ -586,6 +586,12 @@ def bikes_mark(meta: Mapping[str, Any]) -> str:
     return " (추정 estimated)" if str(meta.get("bikes", "")).startswith("estimated") else ""
 
 
+def compare_note(meta: Mapping[str, Any]) -> str:
+    """A comparison's warning for a map's subtitle (:func:`mobility.export.compare.network_note`:
+    its two sides stand on different station lists), "" without one."""
+    return str(meta.get("compare_note") or "")
+
+
 def served_summary(meta: Mapping[str, Any]) -> str:
     """The simulated served share after (and before) a plan, for a map's subtitle ("" without it)."""
     after = meta.get("citywide") or {}

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from mobility.export.layers import MapLayers, bikes_mark, night_summary, served_summary
+from mobility.export.layers import MapLayers, bikes_mark, compare_note, night_summary, served_summary
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
@@ -279,8 +279,7 @@ def _subtitle(layers: MapLayers) -> str:
         f"\n대여소 {cw.get('stations', 0):,} · 자전거 {cw.get('bikes', 0):,}{bikes_mark(layers.meta)}"
         f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
         f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%"
-        + (f"\n{served}" if served else "")
-        + (f"\n{night}" if night else "")
+        + "".join(f"\n{line}" for line in (served, night, compare_note(layers.meta)) if line)
     )
 
 

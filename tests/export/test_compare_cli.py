@@ -87,3 +87,52 @@ def test_write_default_maps(plan_doc: dict[str, Any], tmp_path: Path, data_dir: 
     written = write_default_maps(plan_doc, tmp_path, data_dir=data_dir)
     assert [p.name for p in written] == ["map.html", "map.png"]
     assert all(p.stat().st_size > 10_000 for p in written)
+
+
+def _on_stations(layers: MapLayers, file: str) -> MapLayers:
+    """``layers`` (a plan's) as if built on the station list ``file``."""
+    from dataclasses import replace
+
+    provenance = {"datasets": {"stations": {"file": file, "bytes": 1, "sha256": "0"}}}
+    return replace(layers, meta={**layers.meta, "provenance": provenance})
+
+
+def test_a_comparison_across_two_networks_says_so(current_layers: MapLayers, plan_layers: MapLayers) -> None:
+    """A plan on the 2019 network compared with today's 2025 one (the README's example) drew every
+    district red with nothing to say the change is between two networks, not what the plan adds."""
+    import matplotlib.pyplot as plt
+
+    from mobility.export.compare import network_note
+    from mobility.export.html_map import build_figure
+    from mobility.export.static_map import draw
+
+    on_2019 = _on_stations(plan_layers, "stations_2019-12-09.csv")
+    note = network_note(current_layers, on_2019)
+    assert note is not None and "stations_2025-12.csv" in note and "stations_2019-12-09.csv" in note
+    layers = comparison_layers(current_layers, on_2019)
+    assert note in build_figure(layers).layout.title.text
+    fig = draw(layers)
+    try:
+        assert note in fig.axes[0].get_title(loc="left")
+    finally:
+        plt.close(fig)
+    # one network on both sides, or a side that does not say: nothing to warn of
+    assert network_note(current_layers, _on_stations(plan_layers, "stations_2025-12.csv")) is None
+    assert network_note(current_layers, plan_layers) is None
+    assert "compare_note" not in comparison_layers(current_layers, plan_layers).meta
+
+
+def test_cli_compare_across_networks_notes_it(plan_doc: dict[str, Any], tmp_path: Path) -> None:
+    datasets = {"stations": {"file": "s_2019.csv"}}
+    doc = plan_doc | {"provenance": {**plan_doc["provenance"], "datasets": datasets}}
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    args = ["export", str(plan), "-f", "gpkg", "-o", str(tmp_path / "cmp.gpkg"), "--compare", "current"]
+    r = runner.invoke(app, [*args, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["notes"] == [
+        "기준 네트워크 다름 different networks: before stations_2025-12.csv, after built on s_2019.csv "
+        "(not what the plan adds)"
+    ]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and "note: 기준 네트워크 다름" in r.stderr
