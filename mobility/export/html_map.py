@@ -272,7 +272,7 @@ def _add_stations(fig: Any, layers: MapLayers) -> None:
                 new["gu"].astype(str),
                 new["docks"].astype(int).astype(str),
                 new["bikes"].astype(int).astype(str),
-                new["population_covered"].astype(float).round(0).astype(int).map("{:,}".format),
+                new["population_newly_covered"].astype(float).round(0).astype(int).map("{:,}".format),
                 [_fmt(t, 1) for t in trips],
             ]
         )

@@ -6,7 +6,8 @@ Writers (GeoJSON, GeoPackage, GBFS, CSV, HTML, PNG/SVG) never see a ``Plan`` or 
 ``existing_stations``
     station_id, number, name, gu, docks, bikes, bikes_estimated (bool), kind="existing".
 ``new_stations``
-    station_id, name, gu, docks, bikes, population_covered, predicted_trips, kind="new".
+    station_id, name, gu, dong, docks, bikes, rank, population_newly_covered, predicted_trips,
+    reason, kind="new" (the plan's own fields, :class:`mobility.placement.plan.NewStation`).
 ``coverage``
     walking catchments dissolved per district and kind (``existing``/``new``).
 ``districts``
@@ -83,10 +84,10 @@ entries of a legend share a colour."""
 COLUMN_DTYPES: dict[str, str] = {
     **dict.fromkeys(
         ("docks", "bikes", "stations", "n_stops", "bikes_picked", "bikes_dropped", "seq", "quantity",
-         "load_after", "bikes_before", "bikes_after", "trucks"),
+         "load_after", "bikes_before", "bikes_after", "trucks", "rank"),
         "int64",
     ),
-    **dict.fromkeys(("population", "population_covered", "predicted_trips", "distance_km"), "float64"),
+    **dict.fromkeys(("population", "population_newly_covered", "predicted_trips", "distance_km"), "float64"),
     "bikes_estimated": "bool",
 }  # fmt: skip
 """The type of every numeric or boolean layer column; any other column holds text.
@@ -104,7 +105,12 @@ def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
 
 
 STATION_COLUMNS = ("station_id", "number", "name", "gu", "docks", "bikes", "bikes_estimated", "kind")
-NEW_COLUMNS = ("station_id", "name", "gu", "docks", "bikes", "population_covered", "predicted_trips", "kind")
+NEW_COLUMNS = (
+    "station_id", "name", "gu", "dong", "docks", "bikes", "rank", "population_newly_covered",
+    "predicted_trips", "reason", "kind",
+)  # fmt: skip
+"""The new stations' layer: the plan's own fields and names (``population_newly_covered``: the
+residents this site covers first, not all it covers)."""
 ROUTE_COLUMNS = ("truck_id", "truck", "n_stops", "bikes_picked", "bikes_dropped", "distance_km", "color")
 DEPOT_COLUMNS = ("depot_id", "name", "trucks")
 STOP_COLUMNS = (
@@ -528,10 +534,13 @@ def _plan_new(plan: Plan) -> gpd.GeoDataFrame:
                 "station_id": s.id,
                 "name": f"신규 {s.id}" + (f" ({s.dong})" if s.dong else ""),
                 "gu": s.gu,
+                "dong": s.dong,
                 "docks": s.docks,
                 "bikes": s.bikes,
-                "population_covered": s.population_newly_covered,
+                "rank": s.rank,
+                "population_newly_covered": s.population_newly_covered,
                 "predicted_trips": np.nan if s.predicted_trips is None else s.predicted_trips,
+                "reason": s.reason,
                 "kind": "new",
                 "lat": s.lat,
                 "lon": s.lon,

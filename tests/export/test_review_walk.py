@@ -87,3 +87,17 @@ def test_plan_district_coverage_shares_equal_the_plans(plan_doc: dict[str, Any],
         assert dk.at[d["gu"], "coverage_share_before"] == pytest.approx(d["covered_share_before"], abs=1e-9)
         change = d["covered_share"] - d["covered_share_before"]
         assert dk.at[d["gu"], "coverage_share_change"] == pytest.approx(change, abs=1e-9)
+
+
+def test_new_station_gis_layer_keeps_the_plans_fields(
+    plan_doc: dict[str, Any], plan_layers: MapLayers
+) -> None:
+    """The GIS layer of new stations carried ``population_covered`` (read as all residents a site
+    covers; it is those it covers first) and dropped the plan's rank, dong and reason."""
+    new = plan_layers.new_stations
+    assert "population_covered" not in new.columns
+    first = plan_doc["new_stations"][0]
+    row = new.set_index("station_id").loc[first["id"]]
+    assert row["population_newly_covered"] == pytest.approx(first["population_newly_covered"])
+    assert (row["rank"], row["dong"], row["reason"]) == (first["rank"], first["dong"], first["reason"])
+    assert str(new["rank"].dtype) == "int64"
