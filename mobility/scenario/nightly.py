@@ -141,9 +141,9 @@ class NightSpec(Section):
     )
     status_at: Annotated[str, BeforeValidator(_clock_time)] = Field(
         default="22:00",
-        description="Clock time HH:MM (00:00-23:59) of the status snapshot, for the record: it is "
-        "kept in the results' provenance (scenario) and does not change the plan; the --status "
-        "snapshot gives the stock.",
+        description="Clock time HH:MM (00:00-23:59) of the status snapshot: it is kept in the "
+        "results' provenance (scenario), and every truck's shift starts at or after it (and ends by "
+        "07:00, MORNING_START); the --status snapshot gives the stock.",
     )
 
 
