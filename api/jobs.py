@@ -370,6 +370,19 @@ def cancel_flag(sessions: sessionmaker[Session], job_id: str) -> bool:
         return bool(s.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
 
 
+def _worker_clients(cluster: Any) -> list[Any]:
+    """The clients that fan-out jobs got on the cluster's in-process workers (:func:`_fan_out_client`).
+
+    Such a client shares the cluster's event loop, and the worker closes it at shutdown without
+    giving the loop back (``Worker.close`` awaits ``Client.close`` on its asynchronous path, which
+    skips ``LoopRunner.stop``): the cluster's close would then leave its ``IO loop`` thread running
+    for the rest of the process. Closed first, from this thread, it gives the loop back. Workers in
+    processes (a nanny each) have none here.
+    """
+    workers = getattr(cluster, "workers", None) or {}
+    return [c for w in list(workers.values()) if (c := getattr(w, "_client", None)) is not None]
+
+
 class JobQueue:
     """The API's handle on the Dask cluster: submit, recover, cancel, health."""
 
@@ -412,6 +425,9 @@ class JobQueue:
             with contextlib.suppress(Exception):
                 self.client.close(timeout=10)
         if self.cluster is not None:
+            for client in _worker_clients(self.cluster):
+                with contextlib.suppress(Exception):
+                    client.close(timeout=10)
             with contextlib.suppress(Exception):
                 self.cluster.close(timeout=10)
         self.client = self.cluster = None

@@ -253,9 +253,11 @@ def test_a_stored_station_list_is_simulated_as_uploaded_stations(
     assert not seen["start"]["station_set"].bikes_from_source and seen["start"]["status"] is None
 
 
-def test_the_older_stations_field_is_a_vintage_source(api_lite: Api) -> None:
+def test_the_older_stations_field_is_a_vintage_source(api_lite: Api, every_kind_faked: None) -> None:
     r = api_lite.client.post("/v1/simulations", json=BODY, headers=api_lite.h("planner"))
     assert r.status_code == 202, r.text
+    # a job left running would outlive the app's cluster (a real one simulated Seoul meanwhile)
+    assert api_lite.wait(r.headers["Location"])["status"] == "succeeded"
     from api.schemas import SimulationRequest
 
     req = SimulationRequest.model_validate(BODY)
