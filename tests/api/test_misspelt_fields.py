@@ -13,7 +13,8 @@ def test_a_misspelt_option_names_the_fields_and_the_closest(api_lite: Api) -> No
     assert r.status_code == 422, r.text
     err = r.json()["errors"][0]
     assert err["field"] == "body.options.targtes"
-    assert err["problem"].startswith("got 'auto'; expected one of the fields targets, level, network, profile")
+    expected = "got 'auto'; expected one of the fields targets, level, network, profile"
+    assert err["problem"].startswith(expected)
     assert "did you mean 'targets'?" in err["problem"]  # it said: expected Extra inputs are not permitted
 
 
