@@ -11,6 +11,11 @@ district choropleth (bikes per 10,000 residents, or a before/after change) with 
 water, walking-catchment coverage, existing stations (size = docks, colour = bikes), new
 stations, one route per truck in its own colour and its stops numbered in visiting order.
 Hovering any station, stop or district shows its figures (Hangul names as in the source).
+
+The figure follows the window's width. On a phone (up to :data:`NARROW_MAX_PX`, or any window
+narrower than the title) a small inline script (:data:`NARROW_SCRIPT`) lays it out in a column:
+the title wrapped, the map as wide as the screen, horizontal colour bars, the legend and the
+attribution under the map. Wider, the legend stands left of the map and the colour bars right.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from mobility.export.style import (
     STATION_CMAP,
     WATER_COLOR,
     Choropleth,
+    before_after,
     choropleth_for,
     stops_text,
 )
@@ -46,6 +52,120 @@ DIV_ID = "mobility-map"
 
 HTML_SIMPLIFY_DEG = 0.00005
 """Polygon simplification for the browser (~5 m): invisible at city scale, halves the file."""
+
+HTML_CONFIG: dict[str, Any] = {
+    "scrollZoom": True,
+    "displaylogo": False,
+    "responsive": True,
+    "toImageButtonOptions": {"filename": "mobility-map", "scale": 2},
+}
+"""plotly.js config of the HTML map (the window's width, not a fixed one, sets the figure's)."""
+
+NARROW_MAX_PX = 760
+"""Up to this window width (phones, narrow windows) :data:`NARROW_SCRIPT` rearranges the map."""
+
+NARROW_SCRIPT = r"""
+(function () {
+  // A phone-width window: the title wrapped to the width, the map as wide as the screen, then
+  // the colour bars (horizontal), the legend (horizontal, wrapped) and the attribution under it.
+  // Wider again: the figure as written. Plain plotly.js calls: nothing is fetched.
+  var gd = document.getElementById('{plot_id}');
+  var spec = gd && gd.layout.meta && gd.layout.meta.narrow;
+  if (!spec) { return; }
+  // The axes as written: plotly.js writes the drawn ones back, fitted to the window's shape.
+  var wide = {data: gd.data.slice(), layout: JSON.parse(JSON.stringify(gd.layout))};
+  var axes = function (layout) {
+    layout.xaxis = Object.assign({}, layout.xaxis, {range: spec.xrange.slice(), domain: [0, 1]});
+    layout.yaxis = Object.assign({}, layout.yaxis, {range: spec.yrange.slice(), domain: [0, 1]});
+    return layout;
+  };
+  // Redrawn with newPlot: plotly.js's react leaves a colour bar's old vertical ticks behind.
+  var draw = function (data, layout) { return Plotly.newPlot(gd, data, layout, spec.config); };
+  var mode = 'wide', CB = 56, PAD = 8;
+  // How wide the one-line title is (drawn wide first): a window narrower than it wraps it too.
+  var wideTitle = gd.querySelector('.gtitle');
+  var titleRight = wideTitle ? wideTitle.getBoundingClientRect().right - gd.getBoundingClientRect().left : 0;
+  var canvas = document.createElement('canvas').getContext('2d');
+  var family = gd._fullLayout.font.family;
+  function wrap(text, size, width) {
+    canvas.font = size + 'px ' + family;
+    var lines = [], line = '';
+    text.split(' ').forEach(function (word) {
+      var next = line ? line + ' ' + word : word;
+      if (line && canvas.measureText(next).width > width) { lines.push(line); line = word; }
+      else { line = next; }
+    });
+    if (line) { lines.push(line); }
+    return lines.join('<br>');
+  }
+  function narrow(measured) {
+    // Drawn twice: first to measure the wrapped title and the legend, then to fit them.
+    var inner = gd.clientWidth - 2 * PAD;
+    var title = gd.querySelector('.annotation[data-index="1"]');
+    var legend = gd.querySelector('g.legend');
+    var top = PAD + (measured && title ? Math.ceil(title.getBoundingClientRect().height) : 140) + 6;
+    var legendH = measured && legend ? Math.ceil(legend.getBoundingClientRect().height) : 80;
+    var mapH = Math.round(Math.min(Math.max(inner / (spec.aspect || 1), 240), 1.2 * inner));
+    var cbTop = top + mapH + 12, legendTop = cbTop + spec.colorbars.length * CB;
+    var attrTop = legendTop + legendH + 6;
+    var H = attrTop + 12 * spec.attribution.length + PAD;
+    var below = function (px) { return -(px - top - mapH) / mapH; };  // paper: 0 at the map's foot
+    // The title as an annotation: plotly.js misplaces a multi-line layout title it does not push.
+    var heading = {
+      text: wrap(spec.title, 15, inner) + '<br><span style="font-size:11px">' +
+        spec.sub.map(function (s) { return wrap(s, 11, inner); }).join('<br>') + '</span>',
+      xref: 'paper', yref: 'paper', x: 0, y: 1, xanchor: 'left', yanchor: 'bottom', yshift: 6,
+      align: 'left', showarrow: false, font: {size: 15}
+    };
+    var attribution = Object.assign({}, wide.layout.annotations[0], {
+      text: spec.attribution.join('<br>'), x: 0, y: 0, xanchor: 'left', yanchor: 'top',
+      yshift: -(attrTop - top - mapH), align: 'left'
+    });
+    // Every margin is set, none pushed: a push redraws the map on ranges fitted to the shape
+    // before it (a strip of the city).
+    var layout = Object.assign({}, wide.layout, {
+      title: {text: ''},
+      legend: Object.assign({}, wide.layout.legend, {orientation: 'h', x: 0, xanchor: 'left',
+        y: below(legendTop), yanchor: 'top', bgcolor: 'rgba(255,255,255,0)', font: {size: 10}}),
+      margin: {l: PAD, r: PAD, t: top, b: H - top - mapH},
+      height: H,
+      annotations: [attribution, heading]
+    });
+    var data = wide.data.map(function (t, i) {
+      var k = spec.colorbars.indexOf(i);
+      if (k < 0) { return t; }
+      var text = ((t.marker.colorbar.title || {}).text || '').replace(/<br>/g, ' ');
+      var bar = {orientation: 'h', x: 0.5, xanchor: 'center', len: 1, y: below(cbTop + k * CB),
+                 yanchor: 'top', thickness: 10, title: {text: text, side: 'top', font: {size: 11}},
+                 tickfont: {size: 10}};
+      return Object.assign({}, t, {marker: Object.assign({}, t.marker, {colorbar: bar})});
+    });
+    gd.style.height = H + 'px';
+    return draw(data, axes(layout));
+  }
+  function apply() {
+    if (window.innerWidth <= spec.max_px || titleRight + PAD > gd.clientWidth) {
+      mode = 'narrow';
+      return narrow(false).then(function () { return narrow(true); });
+    }
+    if (mode === 'wide') { return Promise.resolve(); }
+    mode = 'wide';
+    gd.style.height = wide.layout.height + 'px';
+    return draw(wide.data, axes(JSON.parse(JSON.stringify(wide.layout))));
+  }
+  // A phone's address bar coming and going resizes the window's height only: no redraw (it
+  // would undo the reader's zoom and pan).
+  var timer = null, lastWidth = window.innerWidth;
+  window.addEventListener('resize', function () {
+    if (window.innerWidth === lastWidth) { return; }
+    lastWidth = window.innerWidth;
+    clearTimeout(timer);
+    timer = setTimeout(function () { gd.mobilityLayout = apply(); }, 150);
+  });
+  gd.mobilityLayout = apply();  // a promise: settled once the layout fits the window
+})();
+"""
+"""Runs after the figure is drawn (``post_script``): the narrow-screen layout (see its comments)."""
 
 
 def _area(geom: Any, tol: float, fillcolor: str, line: dict[str, Any], **trace: Any) -> Any:
@@ -110,10 +230,11 @@ def district_hover(r: Any, chor: Choropleth) -> str:
             f"{100 * float(r.coverage_share_change):+.1f} %p"
         )
     if hasattr(r, "served_share") and math.isfinite(float(r.served_share)):
-        lines.append(
-            f"이용 성공 trips served: {_fmt(100 * float(r.served_share), 1)}% "
-            f"(이전 before {_fmt(100 * float(getattr(r, 'served_share_before', math.nan)), 1)}%)"
-        )
+        served = f"이용 성공 trips served: {_fmt(100 * float(r.served_share), 1)}%"
+        before = float(getattr(r, "served_share_before", math.nan))
+        if math.isfinite(before):  # the before only when it is known (no "이전 before –%")
+            served += f" (이전 before {_fmt(100 * before, 1)}%)"
+        lines.append(served)
     return "<br>".join(lines)
 
 
@@ -435,17 +556,25 @@ def _layout(fig: Any, layers: MapLayers, title: str) -> None:
         sub = (
             f"대여소 {cw.get('stations', 0):,} · 거치대 {cw.get('docks', 0):,}"
             f" · 자전거 {cw.get('bikes', 0):,}{bikes_mark(layers.meta)}"
-            f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
-            f" · 도보권 {100 * cw.get('coverage_share', 0):.1f}%"
+            f" · 인구 1만 명당 {before_after(layers.meta, 'bikes_per_10k')}대"
+            f" · 도보권 {before_after(layers.meta, 'coverage_share', 100)}%"
         )
-        served = served_summary(layers.meta)
-        if served:
-            sub += f"<br>{html.escape(served)}"
-        for extra in (night_summary(layers.meta), compare_note(layers.meta)):
+        for extra in (served_summary(layers.meta), night_summary(layers.meta), compare_note(layers.meta)):
             if extra:
                 sub += f"<br>{html.escape(extra)}"
+    sub_lines = [line for line in sub.split("<br>") if line]
     fig.update_layout(
-        title={"text": f"{html.escape(title)}<br><sup>{sub}</sup>", "x": 0.01},
+        # From the top down, above the map however many subtitle lines it has (the top margin is
+        # set by them: a margin plotly.js pushes redraws the map on ranges fitted to the old shape).
+        title={
+            "text": f"{html.escape(title)}<br><sup>{sub}</sup>",
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 20},
+        },
         xaxis={
             "visible": False,
             "range": [minx - pad, maxx + pad],
@@ -458,16 +587,17 @@ def _layout(fig: Any, layers: MapLayers, title: str) -> None:
         paper_bgcolor="white",
         hovermode="closest",
         dragmode="pan",
+        # Left of the map, outside it: plotly widens the left margin to the legend's width.
         legend={
-            "x": 0.0,
+            "x": -0.01,
             "y": 0.0,
-            "xanchor": "left",
+            "xanchor": "right",
             "yanchor": "bottom",
             "bgcolor": "rgba(255,255,255,0.85)",
             "groupclick": "togglegroup",
             "font": {"size": 11},
         },
-        margin={"l": 10, "r": 10, "t": 70, "b": 30},
+        margin={"l": 10, "r": 10, "t": 32 + 22 * len(sub_lines), "b": 30},
         height=820,
         annotations=[
             {
@@ -484,7 +614,27 @@ def _layout(fig: Any, layers: MapLayers, title: str) -> None:
         font={
             "family": "'Noto Sans CJK KR', 'NanumGothic', 'Malgun Gothic', 'Apple SD Gothic Neo', sans-serif"
         },
+        # What the narrow-screen layout (NARROW_SCRIPT) rearranges: the title and subtitle lines
+        # to wrap, the attribution's parts, the map's width/height ratio, the colour bars' traces.
+        meta={
+            "narrow": {
+                "max_px": NARROW_MAX_PX,
+                "title": html.escape(title),
+                "sub": sub_lines,
+                "attribution": ATTRIBUTION.split(" · "),
+                "aspect": (maxx - minx + 2 * pad) * math.cos(math.radians(lat0)) / (maxy - miny + 2 * pad),
+                "colorbars": [i for i, t in enumerate(fig.data) if _has_colorbar(t)],
+                "xrange": [minx - pad, maxx + pad],
+                "yrange": [miny - pad, maxy + pad],
+                "config": HTML_CONFIG,  # the narrow layout redraws the figure with it
+            }
+        },
     )
+
+
+def _has_colorbar(trace: Any) -> bool:
+    marker = getattr(trace, "marker", None)
+    return bool(marker is not None and marker.showscale)
 
 
 TILE_STYLES = ("open-street-map", "carto-positron", "carto-voyager")
@@ -555,12 +705,8 @@ def write_html_map(
         full_html=True,
         div_id=DIV_ID,
         include_mathjax=False,
-        config={
-            "scrollZoom": True,
-            "displaylogo": False,
-            "responsive": True,
-            "toImageButtonOptions": {"filename": "mobility-map", "scale": 2},
-        },
+        post_script=NARROW_SCRIPT,
+        config=HTML_CONFIG,
     )
     text = text.replace("<head>", f"<head><title>{html.escape(title or layers.title)}</title>", 1)
     return atomic_write_text(path, text)

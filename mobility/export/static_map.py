@@ -8,7 +8,9 @@ is true), a north arrow and the district names in Korean.
 Hangul is rendered with NanumGothic from the ``koreanize-matplotlib`` package (importing it
 registers the font and makes it matplotlib's default family), so no glyph falls back to an
 empty box. SVGs keep text as ``<text>`` (``svg.fonttype = "none"``), so station
-and district names stay searchable and selectable.
+and district names stay searchable and selectable; their ``font-family`` is a chain of Korean
+fonts ending in the generic ``sans-serif`` (:func:`font_rc`), so a viewer without NanumGothic
+picks another Hangul font rather than an empty box.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.typing import RcKeyType
 
 from mobility.export.layers import MapLayers, bikes_mark, compare_note, night_summary, served_summary
 from mobility.export.style import (
@@ -37,6 +40,7 @@ from mobility.export.style import (
     DISTRICT_EDGE,
     NEW_COLOR,
     WATER_COLOR,
+    before_after,
     choropleth_for,
     stops_text,
 )
@@ -70,6 +74,18 @@ def korean_font() -> str:
     return "DejaVu Sans"  # pragma: no cover
 
 
+KOREAN_FALLBACKS = ("NanumGothic", "Noto Sans CJK KR", "Malgun Gothic", "Apple SD Gothic Neo", "DejaVu Sans")
+"""After the font drawn here: fonts with Hangul on Linux, Windows and macOS, then DejaVu Sans."""
+
+
+def font_rc() -> dict[RcKeyType, Any]:
+    """rcParams of the static maps: the family is the generic ``sans-serif``, and that is the
+    font found here (:func:`korean_font`) followed by :data:`KOREAN_FALLBACKS`. matplotlib draws
+    with the first installed; an SVG names the whole chain and ``sans-serif``, for its viewer."""
+    chain = list(dict.fromkeys((korean_font(), *KOREAN_FALLBACKS)))
+    return {"font.family": ["sans-serif"], "font.sans-serif": chain, "axes.unicode_minus": False}
+
+
 def _north_arrow(ax: Any) -> None:
     """An arrow pointing up (EPSG:5179 grid north is within 1° of true north over Seoul)."""
     ax.annotate(
@@ -90,8 +106,7 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
     """Draw ``layers`` on a new matplotlib Figure (returned; the caller saves or closes it)."""
     from matplotlib_scalebar.scalebar import ScaleBar  # type: ignore[import-untyped]
 
-    font = korean_font()
-    with plt.rc_context({"font.family": font, "axes.unicode_minus": False}):
+    with plt.rc_context(font_rc()):
         fig, ax = plt.subplots(figsize=(11.5, 9.5), dpi=100)
         d = layers.districts.to_crs(CRS_METRIC) if len(layers.districts) else layers.districts
         handles: list[Any] = []
@@ -277,8 +292,8 @@ def _subtitle(layers: MapLayers) -> str:
     served = served_summary(layers.meta)
     return (
         f"\n대여소 {cw.get('stations', 0):,} · 자전거 {cw.get('bikes', 0):,}{bikes_mark(layers.meta)}"
-        f" · 인구 1만 명당 {cw.get('bikes_per_10k', 0):.1f}대"
-        f" · 도보권 인구 {100 * cw.get('coverage_share', 0):.1f}%"
+        f" · 인구 1만 명당 {before_after(layers.meta, 'bikes_per_10k')}대"
+        f" · 도보권 인구 {before_after(layers.meta, 'coverage_share', 100)}%"
         + "".join(f"\n{line}" for line in (served, night, compare_note(layers.meta)) if line)
     )
 
@@ -301,7 +316,7 @@ def write_static_map(
     fig = draw(layers, choropleth=choropleth, title=title)
     try:
         with (
-            plt.rc_context({"svg.fonttype": "none", "font.family": korean_font()}),
+            plt.rc_context({"svg.fonttype": "none", **font_rc()}),
             atomic_path(target) as tmp,
         ):
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"Title": title or layers.title})

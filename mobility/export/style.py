@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +28,16 @@ ATTRIBUTION = (
 def stops_text(n: int) -> str:
     """``"1 stop"``, ``"8 stops"``: a truck's stop count in a legend entry."""
     return f"{n} stop" if n == 1 else f"{n} stops"
+
+
+def before_after(meta: Mapping[str, Any], key: str, scale: float = 1.0, nd: int = 1) -> str:
+    """A citywide figure of a map's subtitle: ``"33.1"``, or ``"27.4 → 33.1"`` when the layers
+    carry it before too (``meta["citywide_before"]``: a plan's or a comparison's baseline)."""
+    after = f"{scale * float((meta.get('citywide') or {}).get(key) or 0):.{nd}f}"
+    before = (meta.get("citywide_before") or {}).get(key)
+    if before is None or not math.isfinite(float(before)):
+        return after
+    return f"{scale * float(before):.{nd}f} → {after}"
 
 
 KPI_LABELS = {
