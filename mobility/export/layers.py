@@ -571,13 +571,14 @@ def _with_plan_districts(dk: gpd.GeoDataFrame, rows: Mapping[str, DistrictKPI]) 
 
 
 def _city(c: CityKPI) -> dict[str, Any]:
-    """A plan's citywide figures as the map's legend reads them (bikes 0 when not known)."""
+    """A plan's citywide figures as the map's legend reads them (bikes 0 when not known, and
+    bikes per 10,000 ``None`` then: a 2019 baseline without bike counts is not a city of 0 bikes)."""
     out: dict[str, Any] = {
         "stations": c.stations,
         "docks": c.docks,
         "bikes": int(c.bikes or 0),
         "population": c.population,
-        "bikes_per_10k": float(c.bikes_per_10k or 0.0),
+        "bikes_per_10k": None if c.bikes_per_10k is None else float(c.bikes_per_10k),
         "coverage_share": c.covered_share,
     }
     if c.served_share is not None:  # simulated trips served (mean, 95 % interval)

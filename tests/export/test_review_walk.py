@@ -101,3 +101,25 @@ def test_new_station_gis_layer_keeps_the_plans_fields(
     assert row["population_newly_covered"] == pytest.approx(first["population_newly_covered"])
     assert (row["rank"], row["dong"], row["reason"]) == (first["rank"], first["dong"], first["reason"])
     assert str(new["rank"].dtype) == "int64"
+
+
+def test_a_baseline_without_bike_counts_is_not_a_city_of_zero_bikes(
+    plan_doc: dict[str, Any], data_dir: Path
+) -> None:
+    """The 2019 plan's baseline has no bike counts (``city_before.bikes_per_10k`` null): its maps
+    read "인구 1만 명당 0.0 → 33.1대" before, as if Seoul had had no bikes."""
+    import matplotlib.pyplot as plt
+
+    from mobility.placement.plan import Plan
+
+    doc = copy.deepcopy(plan_doc)
+    doc["city_before"] |= {"bikes": None, "bikes_per_10k": None}
+    layers = layers_from_plan(Plan.from_dict(doc), data_dir)
+    after = f"{doc['city_after']['bikes_per_10k']:.1f}대"
+    title = build_figure(layers).layout.title.text
+    assert f"인구 1만 명당 {after}" in title and "명당 0.0 →" not in title
+    fig = draw(layers)
+    try:
+        assert f"인구 1만 명당 {after}" in fig.axes[0].get_title(loc="left")
+    finally:
+        plt.close(fig)
