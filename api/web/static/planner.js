@@ -527,7 +527,7 @@ function kpiRows(pa, pb) {
 /** How each plan's two solves ended (status and gap), beside the key figures; no difference. */
 function solverRows(pa, pb) {
   const cell = (st) => (st && typeof st === 'object'
-    ? `<span class="badge badge-solver-${esc(st.status)}" data-status="${esc(st.status)}">${esc(st.status)}</span> gap ${gapText(st.gap)}`
+    ? `<span class="badge badge-solver-${esc(st.status)}" data-status="${esc(st.status)}">${esc(st.status)}</span> <span class="gap">gap ${gapText(st.gap)}</span>`
     : '–');
   return [['Site selection', 'siting_stats'], ['Docks and bikes', 'fleet_stats']].map(([label, key]) =>
     `<tr class="solver-row"><th scope="row">${label}: solver</th><td>${cell(pa[key])}</td><td>${cell(pb[key])}</td><td></td></tr>`).join('');
