@@ -76,7 +76,7 @@ def test_the_night_s_figures_map_and_sheets_say_what_they_count(server: dict[str
     assert rows == [
         ["Stations below their target band", "20", "3"],
         ["Stations above their target band", "32", "4"],
-        ["Bikes outside the target bands", "138", "12"],
+        ["Bikes outside the target bands", "138.0", "12.0"],  # fmt(v, 1): one decimal each
     ]
     assert "target band" in page.inner_text("#morning-after caption")
     assert page.inner_text("#moved") == "5 bikes moved by 1 truck over 4.2 km."
@@ -149,9 +149,9 @@ def test_a_run_with_the_morning_after_shows_the_riders_it_buys(
     page.wait_for_selector("#route-map[data-ready=true]")
     rows = [r.inner_text().split("\t") for r in page.locator("#simulated-morning tbody tr").all()]
     assert rows == [
-        ["No trucks", "0", "56 (54–58)", "1,021"],
-        ["Greedy dispatcher", "380", "46 (44–48)", "700"],
-        ["Tonight's routes", "412", "36 (34–38)", "593"],
+        ["No trucks", "0", "56.0 (54.0–58.0)", "1,021.0"],
+        ["Greedy dispatcher", "380", "46.0 (44.0–48.0)", "700.0"],
+        ["Tonight's routes", "412", "36.0 (34.0–38.0)", "593.0"],
     ]
     assert "riders until 10:00" in page.inner_text("#simulated-morning caption")
     assert page.inner_text(".run-note") == note

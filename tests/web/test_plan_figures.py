@@ -98,8 +98,8 @@ def test_the_plan_shows_both_solves_and_the_citywide_figures_in_view(
     status = page.locator("#solver-status [data-status]")
     assert [status.nth(i).get_attribute("data-status") for i in range(2)] == ["optimal", "gap_limit"]
     assert "gap tolerance" in _cells(page, "status")[1]
-    assert _cells(page, "objective") == ["2,849,814", "32,237.28"]
-    assert _cells(page, "bound") == ["2,849,814", "32,205.09"]
+    assert _cells(page, "objective") == ["2,849,814.00", "32,237.28"]  # 2 decimals each
+    assert _cells(page, "bound") == ["2,849,814.00", "32,205.09"]
     assert _cells(page, "gap") == ["0 %", "0.10 %"]  # 0.0009986 of the objective
     assert _cells(page, "seconds") == ["4.5 s", "1.5 s"]
     assert len(widths) == 2

@@ -103,10 +103,18 @@ export function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
-/** Format a number for people (Korean locale groups thousands like English). @param {unknown} v */
+/**
+ * Format a number for people with exactly `digits` decimals, trailing zeros kept, so that the
+ * figures of one column or of one before → after pair line up ("24.0 → 27.1 %", not "24 → 27.1 %");
+ * thousands grouped (the Korean locale groups them like English: 1,840). Give each kind of figure
+ * its own fixed number: counts 0, shares in % and bikes per 10,000 residents 1.
+ * @param {unknown} v @param {number} [digits]
+ */
 export function fmt(v, digits = 0) {
   if (v === null || v === undefined || v === '') return '–';
   const n = Number(v);
   if (!Number.isFinite(n)) return String(v);
-  return n.toLocaleString('ko-KR', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  // a value that rounds to zero reads 0, not -0 or -0.0
+  const shown = Number(n.toFixed(digits)) === 0 ? 0 : n;
+  return shown.toLocaleString('ko-KR', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }

@@ -194,6 +194,19 @@ export function markScroll(el) {
   update();
 }
 
+/**
+ * Frame `b` (a LngLatBounds) with `padding`, never below the map's lowest zoom (the basemap's first
+ * tiles, basemapMinZoom): where it does not fit at that zoom (a phone), the map stays at that zoom,
+ * centred on it.
+ * @param {any} map @param {any} b @param {number} padding
+ */
+function frame(map, b, padding) {
+  if (b.isEmpty()) return;
+  const cam = map.cameraForBounds(b, { padding, maxZoom: 15 });
+  if (cam && cam.zoom >= map.getMinZoom()) map.jumpTo(cam);
+  else map.jumpTo({ center: b.getCenter(), zoom: map.getMinZoom() });
+}
+
 /** Fit the map to the features of a FeatureCollection of points. @param {any} map @param {any} fc */
 export function fitPoints(map, fc, padding = 40) {
   const b = new maplibregl.LngLatBounds();
@@ -202,7 +215,18 @@ export function fitPoints(map, fc, padding = 40) {
     if (g.type === 'Point') b.extend(g.coordinates);
     else if (g.type === 'LineString') g.coordinates.forEach((p) => b.extend(p));
   }
-  if (!b.isEmpty()) map.fitBounds(b, { padding, maxZoom: 15, duration: 0 });
+  frame(map, b, padding);
+}
+
+/**
+ * Open the map on a plan's stations (existing and new): the view that holds them all, with a
+ * small margin (:func:`frame`).
+ * @param {any} map @param {{lon: number, lat: number}[]} stations from planStations
+ */
+export function fitStations(map, stations, padding = 16) {
+  const b = new maplibregl.LngLatBounds();
+  for (const s of stations) if (Number.isFinite(s.lon) && Number.isFinite(s.lat)) b.extend([s.lon, s.lat]);
+  frame(map, b, padding);
 }
 
 /** Keep two maps on the same view (pan and zoom together). @param {any} a @param {any} b */

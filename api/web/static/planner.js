@@ -3,7 +3,7 @@
 
 import { api, ApiError, download, esc, fmt, openApi, pollJob } from './api.js';
 import { buildForm } from './form.js';
-import { CHOROPLETH, createMap, drawCoverage, drawDistricts, drawPlan, syncMaps } from './map.js';
+import { CHOROPLETH, createMap, drawCoverage, drawDistricts, drawPlan, fitStations, planStations, syncMaps } from './map.js';
 
 
 const BASE = '/v1/scenarios';
@@ -489,6 +489,7 @@ export async function planView(el, [id]) {
   mark('tables');
   const map = await mapP;
   mark('map');
+  fitStations(map, planStations(plan));
   await drawPlan(map, plan, {});
   window.__maps = { plan: map, plan_doc: plan }; // for the browser tests and the console
   await idle(map);
@@ -518,7 +519,8 @@ function kpiRows(pa, pb) {
   return rows.map(([label, f, d]) => {
     const va = Number(f(pa));
     const vb = Number(f(pb));
-    const diff = vb - va;
+    // the difference of the figures as shown (a difference that rounds to 0 is no change)
+    const diff = Number(vb.toFixed(d)) - Number(va.toFixed(d));
     return `<tr><th scope="row">${esc(label)}</th><td>${fmt(va, d)}</td><td>${fmt(vb, d)}</td>
       <td class="${diff > 0 ? 'up' : diff < 0 ? 'down' : ''}">${diff > 0 ? '+' : ''}${fmt(diff, d)}</td></tr>`;
   }).join('');
@@ -554,6 +556,10 @@ export async function compareView(el, _m, params) {
     </div>${legend()}`;
   const [ma, mb] = await Promise.all([createMap(el.querySelector('#map-a'), { early: true }),
     createMap(el.querySelector('#map-b'), { early: true })]);
+  // both maps open on the stations of both plans (then they move together)
+  const both = [...planStations(pa.plan), ...planStations(pb.plan)];
+  fitStations(ma, both);
+  fitStations(mb, both);
   await Promise.all([drawPlan(ma, pa.plan, pa), drawPlan(mb, pb.plan, pb)]);
   await Promise.all([idle(ma), idle(mb)]);
   syncMaps(ma, mb);

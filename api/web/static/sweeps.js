@@ -113,7 +113,7 @@ export function curveSvg(doc, width = 720, height = 360) {
   const sy = (v) => height - m.b - ((v - y0) / (y1 - y0 || 1)) * (height - m.t - m.b);
   const grid = ticks(y0, y1).map((v) => `<line class="grid" x1="${m.l}" x2="${width - m.r}" y1="${sy(v)}" y2="${sy(v)}"/>
     <text class="tick" x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${fmt(v)} %</text>`).join('');
-  const xt = ticks(x0, x1, 6).map((v) => `<text class="tick" x="${sx(v)}" y="${height - m.b + 18}" text-anchor="middle">${fmt(budget ? v / 1e9 : v, 1)}</text>`).join('');
+  const xt = ticks(x0, x1, 6).map((v) => `<text class="tick" x="${sx(v)}" y="${height - m.b + 18}" text-anchor="middle">${fmt(budget ? v / 1e9 : v, budget ? 1 : 0)}</text>`).join('');
   const lines = series.map((s) => {
     const pts = doc.points.filter((p) => p[s.key] !== null && p[s.key] !== undefined);
     const path = [...(budget ? [] : [[0, s.before]]), ...pts.map((p) => [xOf(p), p[s.key]])]
