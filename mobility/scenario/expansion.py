@@ -247,14 +247,14 @@ class BikesPerDock(_Bounds):
 class Coverage(Section):
     """A resident is covered when a station is within ``radius_m`` metres of walking (network)."""
 
-    radius_m: float = Field(default=300.0, gt=0, le=2000)
+    radius_m: float = Field(default=300.0, gt=0, le=2000, title="Walking radius (m)")
     network: str = Field(default="osm-all", min_length=1)
 
 
 class Spacing(Section):
     """Minimum straight-line distance between any two stations (new-new and new-existing)."""
 
-    min_m: float = Field(default=250.0, ge=0, le=5000)
+    min_m: float = Field(default=250.0, ge=0, le=5000, title="Minimum spacing (m)")
 
 
 class Candidates(Section):
@@ -267,7 +267,7 @@ class Candidates(Section):
     pairwise conflicts for those closer than the spacing.
     """
 
-    grid_m: float = Field(default=100.0, ge=20, le=1000)
+    grid_m: float = Field(default=100.0, ge=20, le=1000, title="Candidate grid (m)")
     thin_to_spacing: bool = True
     thin_fraction: float = Field(default=0.5, gt=0, le=1)
     exclude_highways: list[str] = Field(

@@ -34,11 +34,41 @@ from mobility.errors import InputError, field_path, given_text, shown_value
 M = TypeVar("M", bound=BaseModel)
 
 
+TITLE_WORDS = {
+    "min": "minimum", "max": "maximum", "10k": "10,000 residents", "id": "ID",
+    "lat": "latitude", "lon": "longitude",
+}  # fmt: skip
+"""Words of field names that a title spells out."""
+TITLE_UNITS = {"m": "m", "km": "km", "kph": "km/h", "kmh": "km/h", "s": "s", "seconds": "s"}
+"""Unit suffixes of field names (``radius_m``), given in brackets by a title: ``(m)``."""
+
+
+def field_title(name: str, _info: object = None) -> str:
+    """The JSON Schema ``title`` of a field without one of its own, for people: its words in sentence
+    case, abbreviations spelled out and a unit suffix in brackets (``radius_m`` -> "Radius (m)",
+    ``bikes_per_10k`` -> "Bikes per 10,000 residents", ``min`` -> "Minimum"). Every form the web app
+    builds from the OpenAPI document labels its fields with it; pydantic's own rule made "Radius M"
+    and "Min M" of them.
+
+    Examples
+    --------
+    >>> field_title("radius_m"), field_title("bikes_per_10k"), field_title("station_list_id")
+    ('Radius (m)', 'Bikes per 10,000 residents', 'Station list ID')
+    """
+    words = [w for w in name.split("_") if w]
+    unit = TITLE_UNITS.get(words[-1]) if len(words) > 1 else None
+    if unit is not None:
+        words.pop()
+    text = " ".join(TITLE_WORDS.get(w, w) for w in words)
+    return text[:1].upper() + text[1:] + (f" ({unit})" if unit else "")
+
+
 class Strict(BaseModel):
     """A strict model: an unknown field is an error, an instance never changes. The base of
-    :class:`Section` (every scenario section) and of the status snapshot's models."""
+    :class:`Section` (every scenario section) and of the status snapshot's models. A field's
+    schema title is :func:`field_title` of its name unless the field gives one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, field_title_generator=field_title)
 
 
 class Section(Strict):

@@ -72,16 +72,22 @@ export function buildForm(container, schema, doc, value, opts = {}) {
       fs.innerHTML = `<legend>${esc(legend.charAt(0).toUpperCase() + legend.slice(1))}</legend>` +
         (s.description ? `<p class="hint">${esc(firstLine(s.description))}</p>` : '');
       parent.append(fs);
+      // a field of a section the request may leave out (a budget) is needed only when the section
+      // is given: marked required only inside a required section, its hint says when
+      const given = required && !s.nullable;
       const req = new Set(s.required || []);
       for (const [k, sub] of Object.entries(s.properties)) {
-        render(fs, [...path, k], sub, val && typeof val === 'object' ? val[k] : undefined, req.has(k));
+        const when = req.has(k) && !given ? `Required when ${legend.toLowerCase()} is given.` : '';
+        render(fs, [...path, k], when ? { ...sub, 'x-when': when } : sub,
+          val && typeof val === 'object' ? val[k] : undefined, req.has(k) && given);
       }
       fs.append(errorSlot(id));
       return;
     }
     const row = document.createElement('div');
     row.className = 'field';
-    const text = s.description ? firstLine(s.description) : jsonHint(s, doc);
+    const text = [raw['x-when'], s.description ? firstLine(s.description) : jsonHint(s, doc)]
+      .filter(Boolean).join(' ');
     const hint = text ? `<span class="hint" id="${id}-hint">${esc(text)}</span>` : '';
     const lab = `<label for="${id}">${esc(label(name, s))}${required ? ' <span aria-hidden="true">*</span>' : ''}</label>`;
     let kind;
