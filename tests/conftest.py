@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,28 @@ def no_cluster_left_running() -> Iterator[None]:
             "job still running when its app shut down: fake its kind, or wait for it)",
             pytrace=False,
         )
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium (``.ci/browser.sh``); never ``playwright install``."""
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium, one for the session (per xdist worker) and for every test that
+    looks at a page: the web app's and the exported maps'. Playwright's sync API runs one event
+    loop per thread, so a second browser started while this one lives (a module's own fixture
+    after a web test in the same worker) fails with "using Playwright Sync API inside the asyncio
+    loop"."""
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is absent (CI installs it with .ci/browser.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angle=swiftshader",
+                  "--enable-unsafe-swiftshader"],
+        )  # fmt: skip
+        yield b
+        b.close()

@@ -18,7 +18,6 @@ from mobility.export.html_map import DIV_ID, build_figure, district_hover, write
 from mobility.export.layers import MapLayers, layers_from_plan
 from mobility.export.static_map import draw, write_static_map
 from mobility.export.style import ATTRIBUTION, choropleth_for
-from tests.export.test_maps import browser  # noqa: F401  (the module's headless Chromium fixture)
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
@@ -77,7 +76,7 @@ def compare_layers(current_layers: MapLayers, plan_layers: MapLayers) -> MapLaye
 
 
 @pytest.mark.slow
-def test_html_map_fits_a_phone_and_a_laptop(browser, compare_layers: MapLayers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_html_map_fits_a_phone_and_a_laptop(browser: Any, compare_layers: MapLayers, tmp_path: Path) -> None:
     """At 390 px the title ran off the right, the attribution started at x = -219, the map got
     262 px with the legend over it and 92 px of colour bars beside it; at 1366 px the legend
     covered the map's left edge. Offline all the while: nothing is fetched."""

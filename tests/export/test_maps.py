@@ -74,19 +74,6 @@ def test_html_is_one_offline_file(full_layers: MapLayers, tmp_path: Path) -> Non
     assert 1e6 < len(text.encode()) < 15e6
 
 
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (CI installs it with .ci/browser.sh)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
-        yield b
-        b.close()
-
-
 JS_SUMMARY = """() => {
   const gd = document.getElementById('DIV');
   const traces = Array.from(document.querySelectorAll('.scatterlayer g.trace'));

@@ -1,7 +1,6 @@
 """Fixtures of the browser tests: one ``mobility serve`` (with its in-process job cluster and a
-SQLite job store) for the session, API keys per role, and headless Debian Chromium via Playwright.
-
-Never ``playwright install``: the browser is ``/usr/bin/chromium`` (``.ci/browser.sh``).
+SQLite job store) for the session and API keys per role; headless Debian Chromium is the
+session's one ``browser`` (``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
 BIN = Path(sys.executable).parent
 
 
@@ -80,23 +78,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium."""
-    if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is absent (CI installs it with .ci/browser.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angle=swiftshader",
-                  "--enable-unsafe-swiftshader"],
-        )  # fmt: skip
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")
