@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal, require
 from api.routes.common import settle_heap
 from api.schemas import ErrorBody
+from mobility.export.vector_tiles import BASE_ZOOM, OVERVIEW_ZOOMS
 
 log = logging.getLogger("mobility.api.web")
 
@@ -137,7 +138,7 @@ class _Tiles:
 
     def get(self, z: int, x: int, y: int) -> bytes | None:
         from mobility.config import resolve_data_dir
-        from mobility.export.vector_tiles import BASE_ZOOM, base_tile, overview_tiles
+        from mobility.export.vector_tiles import base_tile, overview_tiles
 
         data_dir = resolve_data_dir()
         if z == BASE_ZOOM:
@@ -179,7 +180,7 @@ def warm_up() -> None:
     "/tiles/{z}/{x}/{y}.pbf",
     response_class=Response,
     openapi_extra=_public("/tiles/{z}/{x}/{y}.pbf"),
-    summary="Basemap vector tile (OpenMapTiles schema, zoom 10-14)",
+    summary="Basemap vector tile (OpenMapTiles schema, zoom 9-14)",
     responses={
         200: {"content": {"application/vnd.mapbox-vector-tile": {}}},
         204: {"description": "No basemap data in this tile."},
@@ -187,11 +188,11 @@ def warm_up() -> None:
     },
 )
 async def tile(
-    z: Annotated[int, PathParam(ge=10, le=14)],
+    z: Annotated[int, PathParam(ge=min(OVERVIEW_ZOOMS), le=BASE_ZOOM)],
     x: Annotated[int, PathParam(ge=0, le=2**14)],
     y: Annotated[int, PathParam(ge=0, le=2**14)],
 ) -> Response:
-    """Zoom 14 as in the data directory; zooms 10-13 generalised from it once (see
+    """Zoom 14 as in the data directory; zooms 9-13 generalised from it once (see
     :mod:`mobility.export.vector_tiles`). Tiles outside Seoul are empty (204)."""
     body = await run_in_threadpool(_TILES.get, z, x, y)
     headers = {"Cache-Control": "public, max-age=86400"}

@@ -75,7 +75,7 @@ def basemap_style(
             "osm": {
                 "type": "vector",
                 "tiles": [tile_url],
-                # the zooms the server's tiles hold (10-13 generalised, 14 as in the data
+                # the zooms the server's tiles hold (9-13 generalised, 14 as in the data
                 # directory); the web app's maps zoom out no further than this minzoom (map.js)
                 "minzoom": min(OVERVIEW_ZOOMS),
                 "maxzoom": BASE_ZOOM,

@@ -2,12 +2,13 @@
 
 The data directory holds OpenMapTiles-schema vector tiles of Seoul at zoom 14 only
 (``osm/omt_tiles_2021/tiles/14/<x>/<y>.pbf``, OSM 2021, ODbL; see ``GEO_SOURCES.md``). A map of
-the whole city needs zoom 10-11, so the overview zooms 10-13 are generalised from the z14 tiles
-once, the way tile generators build their lower zooms:
+the whole city needs zoom 10-11 on a laptop and zoom 9 on a phone (Seoul is 0.43 deg wide; a
+390-px screen shows 0.27 deg at zoom 10), so the overview zooms 9-13 are generalised from the z14
+tiles once, the way tile generators build their lower zooms:
 
 1. each z14 tile is decoded (``mapbox-vector-tile``), and of every layer only the features a
-   light basemap shows at the target zoom are kept (:data:`MIN_ZOOM`: water from z10, motorways
-   and trunks from z10, primaries from z11, parks from z11, secondaries and woods from z12,
+   light basemap shows at the target zoom are kept (:data:`MIN_ZOOM`: water and motorways from
+   z9, trunks from z10, primaries from z11, parks from z11, secondaries and woods from z12,
    tertiaries and rivers from z13); each feature is clipped to its own tile square first, so the
    tiles' buffers do not double it;
 2. the geometry goes to global pixel coordinates of the target zoom (a power-of-two scale), is
@@ -17,7 +18,7 @@ once, the way tile generators build their lower zooms:
 3. the parent tile is encoded again (extent 4096, y down).
 
 Decoding the 460 tiles (only the kept layers and classes get their geometry decoded) and
-generalising the four zooms run on both cores, about 10 s in all on a 2-core machine (22 s when
+generalising the five zooms run on both cores, about 10 s in all on a 2-core machine (22 s when
 every feature was decoded and the zooms were made one after the other); the result (a few MB)
 is cached as one SQLite file in the cache directory under a key of every tile's fingerprint and
 :data:`VERSION`. Zoom 14 is served as the original bytes; MapLibre over-zooms it beyond.
@@ -42,16 +43,16 @@ from mobility.cache import cache_key, cached_file
 from mobility.export.basemap import TILES_RELPATH, tile_files
 
 BASE_ZOOM = 14
-OVERVIEW_ZOOMS = (10, 11, 12, 13)
+OVERVIEW_ZOOMS = (9, 10, 11, 12, 13)
 EXTENT = 4096
 BUFFER = 64
 """Tile buffer (in extent units) kept around each generated tile, so that strokes join at seams."""
-VERSION = 1
-"""Bump when the generalisation changes (it is part of the cache key)."""
+VERSION = 2
+"""Bump when the generalisation changes (it is part of the cache key); 2: zoom 9."""
 
 MIN_ZOOM: dict[str, dict[str | None, int]] = {
-    "water": {None: 10},
-    "transportation": {"motorway": 10, "trunk": 10, "primary": 11, "secondary": 12, "tertiary": 13},
+    "water": {None: 9},
+    "transportation": {"motorway": 9, "trunk": 10, "primary": 11, "secondary": 12, "tertiary": 13},
     "park": {None: 11},
     "landcover": {"wood": 12, "forest": 12},
     "waterway": {"river": 13},
@@ -200,7 +201,7 @@ def _build(files: list[Path], target: Path, workers: int) -> None:
 
 
 def overview_tiles(data_dir: Path, *, workers: int = 2) -> dict[tuple[int, int, int], bytes]:
-    """The generated zoom 10-13 tiles by ``(z, x, y)``, building (and caching) them on first use.
+    """The generated zoom 9-13 tiles by ``(z, x, y)``, building (and caching) them on first use.
 
     Empty when the z14 tiles are not in the data directory.
     """

@@ -103,7 +103,7 @@ def test_z14_tiles_are_the_data_directory_s(client: tuple[TestClient, str], data
     assert r.status_code == 200
     assert r.content == (data_dir / "osm/omt_tiles_2021/tiles/14" / str(x) / f"{y}.pbf").read_bytes()
     assert c.get("/tiles/14/1/1.pbf").status_code == 204  # outside Seoul: empty
-    assert c.get("/tiles/9/436/198.pbf").status_code == 422  # zooms 10-14 only
+    assert c.get("/tiles/8/218/99.pbf").status_code == 422  # zooms 9-14 only
 
 
 @pytest.mark.slow
@@ -120,6 +120,9 @@ def test_overview_tiles_show_the_han_river_and_major_roads(client: tuple[TestCli
         shapely.make_valid(shapely.geometry.shape(f["geometry"])).area for f in layers["water"]["features"]
     )
     assert water > 0.01 * EXTENT**2  # the Han river is a large share of a z10 tile
+    z9 = mapbox_vector_tile.decode(c.get(f"/tiles/9/{x >> 5}/{y >> 5}.pbf").content)  # a phone's whole city
+    assert {"water", "transportation"} <= set(z9)
+    assert {f["properties"]["class"] for f in z9["transportation"]["features"]} == {"motorway"}
     z12 = c.get(f"/tiles/12/{x >> 2}/{y >> 2}.pbf")
     assert z12.status_code == 200
     c12 = {
