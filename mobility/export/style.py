@@ -10,7 +10,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.colors import Normalize, to_hex
+from matplotlib.colors import LinearSegmentedColormap, Normalize, to_hex
 
 WATER_COLOR = "#a8d5f2"
 DISTRICT_EDGE = "#555555"
@@ -23,6 +23,22 @@ ATTRIBUTION = (
     "Stations: Seoul Open Data Plaza (KOGL Type 1) · Districts: KOSTAT/SGIS · "
     "Water: © OpenStreetMap contributors (ODbL)"
 )
+
+
+BIKES_PER_10K_STOPS: tuple[tuple[float, str], ...] = (
+    (0.0, "#f7fcf0"), (20.0, "#ccebc5"), (30.0, "#7bccc4"), (40.0, "#2b8cbe"), (60.0, "#084081"),
+)  # fmt: skip
+"""The bikes-per-10,000-residents scale of every map, fixed: the web app's (``CHOROPLETH`` in
+``api/web/static/map.js``, which a test holds equal to this), the HTML and the print maps. A
+colour means the same figure on every map, so two maps side by side compare (the print maps
+stretched their own range before: 25-68 on the 2019 plan). Values above 60 take the last colour;
+the city's goal of 33 falls between the third and the fourth stop."""
+BIKES_PER_10K_CMAP = "mobility_bikes_per_10k"
+"""The matplotlib colormap of :data:`BIKES_PER_10K_STOPS` (registered here, over 0-60)."""
+BIKES_PER_10K_RANGE = (BIKES_PER_10K_STOPS[0][0], BIKES_PER_10K_STOPS[-1][0])
+if BIKES_PER_10K_CMAP not in colormaps:
+    _positions = [(v / BIKES_PER_10K_RANGE[1], c) for v, c in BIKES_PER_10K_STOPS]
+    colormaps.register(LinearSegmentedColormap.from_list(BIKES_PER_10K_CMAP, _positions))
 
 
 def stops_text(n: int) -> str:
@@ -83,7 +99,9 @@ class Choropleth:
 
 
 def choropleth_for(districts: gpd.GeoDataFrame, column: str | None = None) -> Choropleth:
-    """The choropleth spec for ``column`` (default bikes per 10k), with a sensible range."""
+    """The choropleth spec for ``column`` (default bikes per 10k): bikes per 10,000 on the fixed
+    scale of every map (:data:`BIKES_PER_10K_STOPS`), a change around 0, another figure over its
+    range."""
     col = column or "bikes_per_10k"
     if col not in districts.columns:
         col = "bikes_per_10k"
@@ -95,6 +113,8 @@ def choropleth_for(districts: gpd.GeoDataFrame, column: str | None = None) -> Ch
     if col.endswith("_change"):
         m = float(np.max(np.abs(finite))) or 1.0
         return Choropleth(col, label, "RdBu", -m, m)
+    if col == "bikes_per_10k":  # one scale on every map (BIKES_PER_10K_STOPS)
+        return Choropleth(col, label, BIKES_PER_10K_CMAP, *BIKES_PER_10K_RANGE)
     lo, hi = float(finite.min()), float(finite.max())
     if hi <= lo:
         hi = lo + 1.0
