@@ -533,18 +533,18 @@ class TruckIn(_Strict):
             raise located(("shift_end",), problem("shift", self.shift_end, expected), self.shift_end)
         return self
 
-    @field_validator("shift_end", mode="wrap")
+    @field_validator("shift_start", "shift_end", mode="wrap")
     @classmethod
     def _by_morning(cls, v: object, handler: ValidatorFunctionWrapHandler) -> object:
-        """An end past the morning, said as the morning (not as a bare bound)."""
-        end = or_none(handler, v)
-        if end is None:
+        """A start or end outside the night, said as the morning (not as a bare bound)."""
+        when = or_none(handler, v)
+        if when is None:
             expected = (
-                f"seconds since midnight of the evening, above 0 and at most {MORNING_AFTER_SECONDS:g} "
+                f"seconds since midnight of the evening, from 0 to {MORNING_AFTER_SECONDS:g} "
                 f"({MORNING_START} of the morning after, when the morning the targets are for begins)"
             )
             raise problem("shift", v, expected)
-        return end
+        return when
 
 
 class FleetIn(_Strict):

@@ -161,7 +161,11 @@ def test_object_level_errors_name_the_field(api_max: Api) -> None:
     past_morning = copy.deepcopy(RUN)  # 22:00 to 21:00 of the next day: not a night
     past_morning["fleet"]["trucks"][0] |= {"shift_start": 79200, "shift_end": 162000}
     said = _refused(api_max, "/v1/rebalancing/runs", past_morning, "body.fleet.trucks.0.shift_end")
-    assert "at most 111600 (07:00 of the morning after" in said["detail"]
+    assert "from 0 to 111600 (07:00 of the morning after" in said["detail"]
+    late_start = copy.deepcopy(RUN)  # a shift starting after the morning has begun
+    late_start["fleet"]["trucks"][0] |= {"shift_start": 115200, "shift_end": 118800}
+    said = _refused(api_max, "/v1/rebalancing/runs", late_start, "body.fleet.trucks.0.shift_start")
+    assert "got 115200; expected seconds since midnight of the evening, from 0 to 111600" in said["detail"]
     station = {"station_id": "ST-10", "lat": 37.5556, "lon": 126.9105, "docks": 15}
     _refused(api_max, "/v1/station-lists", {"stations": [station, station]}, "body.stations.1.station_id")
     records = SCENARIO | {"baseline": {"station_records": [station, station]}}
