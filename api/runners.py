@@ -25,6 +25,7 @@ from api.schemas import (
     VintageSource,
 )
 from mobility.errors import MobilityError, StopRequested
+from mobility.progress import Progress, within
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
 
 if TYPE_CHECKING:
@@ -43,6 +44,23 @@ MAP_SECONDS = 5.0
 without them (``/maps`` then draws them from ``routes.json`` on request)."""
 
 
+PLAN_SHARE = 0.95
+"""The share of a plan job's progress that the plan itself takes (the map layers the rest)."""
+
+
+def job_progress(ctx: JobContext, start: float = 0.02, end: float = PLAN_SHARE) -> Progress:
+    """The job's progress as a :class:`~mobility.progress.Progress` of the work it runs.
+
+    Each message becomes the job's; the work's share done, ``start..end`` of the job's progress
+    (never going back; a message without a share keeps the bar where it is).
+    """
+
+    def report(message: str, /, done: float | None = None) -> None:
+        ctx.report(ctx.progress if done is None else max(ctx.progress, done), message)
+
+    return within(report, start, end)
+
+
 def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
@@ -51,7 +69,9 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """Run an :class:`~mobility.scenario.expansion.ExpansionScenario` to a Plan.
 
     :func:`mobility.placement.pipeline.plan_expansion` gets the scenario's solver time limit for
-    each of its two models (sites, then docks and bikes); its progress messages become the job's.
+    each of its two models (sites, then docks and bikes); its progress messages become the job's,
+    and its share done (by stage, then by simulated network and day) the job's progress up to
+    :data:`PLAN_SHARE`; the map layers drawn after it take the rest.
     """
     from mobility.placement.pipeline import plan_expansion
     from mobility.placement.validate import validate_plan
@@ -60,15 +80,10 @@ def run_scenario(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     # Validated again in the worker: a job stored before a rule was added never reaches a loader
     # with a server path.
     scenario = scenario_from_dict(inputs["scenario"], ScenarioRequest)
-    steps = iter(range(1, 1000))
-
-    def progress(message: str) -> None:
-        ctx.report(min(0.95, 0.1 * next(steps)), str(message))
-
     ctx.report(0.01, "starting")
     try:  # cancellation is checked before every step (a running solver ends at its time limit)
         plan, _result = plan_expansion(
-            scenario, progress=progress, stop=lambda _best: ctx.stop_event.is_set()
+            scenario, progress=job_progress(ctx), stop=lambda _best: ctx.stop_event.is_set()
         )
     except StopRequested as exc:
         raise JobCancelledError(str(exc)) from exc
@@ -357,19 +372,18 @@ def _night_maps(
 
 
 def run_sweep(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
-    """A coverage or budget curve (:func:`mobility.placement.sweep.sweep`); progress per step."""
+    """A coverage or budget curve (:func:`mobility.placement.sweep.sweep`); progress by point."""
     from mobility.placement.sweep import sweep, sweep_axis
     from mobility.scenario.expansion import scenario_from_dict
 
     sc = scenario_from_dict(inputs["scenario"], ScenarioRequest)  # again in the worker: no server path
     axis, values = sweep_axis(inputs.get("new_stations"), inputs.get("budget"))
-    steps = iter(range(1, 10_000))
-    n_steps = 8 + 2 * len(values)
+    shown = job_progress(ctx)
 
-    def progress(message: str) -> None:
+    def progress(message: str, /, done: float | None = None) -> None:
         if ctx.stop_event.is_set():
             raise JobCancelledError(f"cancelled before: {message}")
-        ctx.report(min(0.95, next(steps) / n_steps), str(message))
+        shown(message, done)
 
     ctx.report(0.01, "starting")
     result = sweep(

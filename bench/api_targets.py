@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--seed", type=benchcli.non_negative_int, default=0, help="random seed")
     ap.add_argument("--data-dir", type=benchcli.existing_dir, default=None)
     a = ap.parse_args(argv)
-    step = benchcli.Progress()
+    step = benchcli.ProgressLines()
     print(f"machine: {describe()}", flush=True)
     step(f"{a.night}: the 22:00 snapshot and the fleet")
     inputs = run_request(a.night, a.scenario, a.data_dir)

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.linalg import expm
 
-from mobility.benchcli import Progress, existing_dir, positive_int, run_main
+from mobility.benchcli import ProgressLines, existing_dir, positive_int, run_main
 from mobility.machine import describe, machine
 
 
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--sample", type=positive_int, default=None, help="Stations timed with the baseline (default: all)."
     )
     args = ap.parse_args(argv)
-    step = Progress()
+    step = ProgressLines()
 
     from mobility.demand.data import load_profiles
     from mobility.demand.inventory import InventoryParams, dissatisfaction_curves, step_rates

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from mobility.benchcli import (
-    Progress,
+    ProgressLines,
     existing_file,
     non_negative_int,
     output_dir,
@@ -74,7 +74,7 @@ def densify(doc: dict[str, Any], step_m: float) -> None:
         r["path"] = [list(inv.transform(x, y)) for x, y in pts]
 
 
-def _run_formats(layers: Any, tmp: Path, step: Progress) -> list[dict[str, Any]]:
+def _run_formats(layers: Any, tmp: Path, step: ProgressLines) -> list[dict[str, Any]]:
     """Time every format, ours into ``tmp/ours`` and the naive baseline into ``tmp/baseline``."""
     import matplotlib
 
@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--routes", type=existing_file, default=None, help="a real routes.json instead of synthetic routes"
     )
     args = ap.parse_args(argv)
-    step = Progress()
+    step = ProgressLines()
 
     import geopandas as gpd
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from mobility.benchcli import Progress, existing_file, positive_float, run_main
+from mobility.benchcli import ProgressLines, existing_file, positive_float, run_main
 from mobility.machine import describe, machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--scenario", type=existing_file, default=ROOT / "scenarios" / "seoul-2019-budget.yaml")
     ap.add_argument("--time-limit", type=positive_float, default=60.0, help="seconds for the plain MIP")
     args = ap.parse_args(argv)
-    step = Progress()
+    step = ProgressLines()
 
     from rich.console import Console
     from rich.table import Table

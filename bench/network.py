@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from mobility.benchcli import (
-    Progress,
+    ProgressLines,
     existing_dir,
     non_negative_int,
     positive_float,
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     ap.add_argument("--seed", type=non_negative_int, default=0, help="random seed (same seed, same result)")
     args = ap.parse_args(argv)
-    step = Progress()
+    step = ProgressLines()
 
     import pyroutingkit as rk
     from scipy.sparse.csgraph import dijkstra

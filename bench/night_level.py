@@ -42,7 +42,7 @@ def unhappy(row: dict[str, Any]) -> tuple[float, float]:
 
 
 def one_night(
-    scn: NightlyScenario, night_date: str, a: argparse.Namespace, step: benchcli.Progress
+    scn: NightlyScenario, night_date: str, a: argparse.Namespace, step: benchcli.ProgressLines
 ) -> dict[str, Any]:
     """Both variants of one night, and the morning after each."""
     import datetime as dt
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     ap.add_argument("--data-dir", type=benchcli.existing_dir, default=None)
     a = ap.parse_args(argv)
-    step = benchcli.Progress()
+    step = benchcli.ProgressLines()
     scn = load_nightly(a.scenario)
     print(f"machine: {describe()}", flush=True)
     rows = [one_night(scn, d, a, step) for d in a.nights]

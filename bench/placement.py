@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mobility.benchcli import Progress, existing_file, non_negative_int, positive_float, run_main
+from mobility.benchcli import ProgressLines, existing_file, non_negative_int, positive_float, run_main
 from mobility.machine import describe, machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--time-limit", type=positive_float, default=60.0, help="seconds per solver")
     ap.add_argument("--seed", type=non_negative_int, default=0, help="random seed (same seed, same result)")
     args = ap.parse_args(argv)
-    step = Progress()
+    step = ProgressLines()
 
     from rich.console import Console
     from rich.table import Table

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.benchcli import (
-    Progress,
+    ProgressLines,
     existing_dir,
     existing_file,
     iso_date,
@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--replications", type=positive_int, default=10, help="simulated mornings per method")
     ap.add_argument("--data-dir", type=existing_dir, default=None)
     a = ap.parse_args(argv)
-    step = Progress()
+    step = ProgressLines()
     step("loading the scenario, the evening stock and the night's travel times")
 
     scn = at_level(load_nightly(a.scenario), a.level)

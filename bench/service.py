@@ -58,7 +58,7 @@ import numpy as np
 import psutil
 
 from mobility.benchcli import (
-    Progress,
+    ProgressLines,
     existing_file,
     non_negative_float,
     positive_float,
@@ -843,7 +843,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _load_test(args: argparse.Namespace, generators: list[str], tmp: Path) -> None:
     """Start the server with its database in ``tmp``, drive it and print the results."""
-    step = Progress()
+    step = ProgressLines()
     step("storing the plan and starting the server")
     db = f"sqlite:///{tmp / 'bench.sqlite'}"
     plan = json.loads(args.plan.read_text(encoding="utf-8")) if args.plan else synthetic_plan()

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mobility.benchcli import Progress, iso_date, non_negative_int, positive_int, run_main
+from mobility.benchcli import ProgressLines, iso_date, non_negative_int, positive_int, run_main
 from mobility.machine import describe, machine
 from mobility.simulation.engine import SimulationProblem
 
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--seed", type=non_negative_int, default=0, help="random seed (same seed, same result)")
     ap.add_argument("--skip-validation", action="store_true")
     args = ap.parse_args(argv)
-    step = Progress()
+    step = ProgressLines()
 
     from mobility.simulation.engine import run
     from mobility.simulation.pipeline import prepare

@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mobility.benchcli import Progress, existing_file, integer_range, positive_float, run_main
+from mobility.benchcli import ProgressLines, existing_file, integer_range, positive_float, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     ap.add_argument("--time-limit", type=positive_float, default=120.0, help="seconds per point")
     args = ap.parse_args(argv)
-    step = Progress()
+    step = ProgressLines()
 
     from mobility.io import native_stdout_to_stderr
     from mobility.machine import describe, machine

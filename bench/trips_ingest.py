@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mobility.benchcli import Progress, existing_dir, memory_size, positive_int, run_main
+from mobility.benchcli import ProgressLines, existing_dir, memory_size, positive_int, run_main
 from mobility.machine import describe, machine
 
 # the three shared layouts: time columns and station-number columns for the pandas baseline
@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"machine: {describe(info)}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-trips-"))
     try:
-        step = Progress()
+        step = ProgressLines()
         step(f"writing the input: {args.copies} copies of each real trips file")
         t0 = time.perf_counter()
         inputs = make_inputs(data_dir, tmp, args.copies)

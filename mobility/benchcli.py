@@ -5,7 +5,7 @@ Every script checks its options when they are parsed, before any long work: the 
 ``argparse``'s usage line, ``argument --time-limit: got -1; expected > 0`` and exit code 2.
 Errors the project raises for user input later on (:class:`~mobility.errors.MobilityError`: a
 missing data folder, an invalid scenario, ...) are printed as ``error: ...`` with exit code 2 by
-:func:`run_main`, without a traceback. :class:`Progress` prints a line on stderr at each phase of a
+:func:`run_main`, without a traceback. :class:`ProgressLines` prints a line on stderr at each phase of a
 long run, with the time since the start.
 
 The scripts import this module (``from mobility.benchcli import ...``) both when run as
@@ -30,7 +30,7 @@ from mobility.errors import MobilityError
 from mobility.io import can_create_dir
 
 __all__ = [
-    "Progress",
+    "ProgressLines",
     "existing_dir",
     "existing_file",
     "integer_range",
@@ -218,25 +218,29 @@ def run_main(main: Callable[[Sequence[str] | None], object], argv: Sequence[str]
         raise SystemExit(2) from None
 
 
-class Progress:
+class ProgressLines:
     """Progress lines on stderr, each with the seconds since the start: ``[  12.3 s] message``.
 
     Stdout keeps the benchmark's figures (and its last line of JSON); the lines go to stderr so
-    a long run is never silent.
+    a long run is never silent. A :class:`mobility.progress.Progress`: a step that says its share
+    done gets it at the end of its line (``... (45 %)``).
     """
 
     def __init__(self) -> None:
         self.start = time.perf_counter()
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, message: str, /, done: float | None = None) -> None:
         """Print ``message`` with the elapsed time on stderr (flushed at once).
 
         Parameters
         ----------
         message
             What the benchmark is starting to do, e.g. ``"building the inputs"``.
+        done
+            The share of the work done, when the work says it.
         """
-        print(f"[{time.perf_counter() - self.start:7.1f} s] {message}", file=sys.stderr, flush=True)
+        share = "" if done is None else f" ({done:.0%})"
+        print(f"[{time.perf_counter() - self.start:7.1f} s] {message}{share}", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
@@ -30,6 +30,7 @@ from rich.text import Text
 
 from mobility.errors import DataFileError, InfeasibleError, InputError, MobilityError
 from mobility.io import can_create_dir, native_stdout_to_stderr
+from mobility.progress import Progress
 
 if TYPE_CHECKING:
     from mobility.stats import SolverStats
@@ -166,19 +167,24 @@ def print_summary_line(summary: Mapping[str, object]) -> None:
 
 
 @contextlib.contextmanager
-def progress_reporter(label: str, *, json_out: bool = False) -> Iterator[Callable[[str], None]]:
-    """A spinner on stderr and a ``progress(message)`` that logs each step with its elapsed time.
+def progress_reporter(label: str, *, json_out: bool = False) -> Iterator[Progress]:
+    """A spinner on stderr and a :class:`~mobility.progress.Progress` that logs each step with its
+    elapsed time; the spinner's line shows the share done, once the work has said one.
 
     With ``json_out`` native output on stdout is sent to stderr meanwhile
     (:data:`mobility.io.native_stdout_to_stderr`).
     """
     t0 = time.perf_counter()
     quiet_stdout = native_stdout_to_stderr() if json_out else contextlib.nullcontext()
+    shown: list[float] = []  # the last share done
     with quiet_stdout, err_console.status(f"{label} ...") as status:
 
-        def progress(msg: str) -> None:
+        def progress(msg: str, /, done: float | None = None) -> None:
             err_console.log(f"[{time.perf_counter() - t0:6.1f} s] {msg}", highlight=False)
-            status.update(f"{label}: {msg} ...")
+            if done is not None:
+                shown[:] = [max([done, *shown])]
+            share = f" ({shown[0]:.0%})" if shown else ""
+            status.update(f"{label}{share}: {msg} ...")
 
         yield progress
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -54,6 +54,7 @@ from mobility.placement.pipeline import (
     site_predictions,
     solve_siting,
 )
+from mobility.progress import Progress, no_progress
 from mobility.provenance import Provenance, dataset_version
 from mobility.scenario.expansion import ExpansionScenario, NewStations
 from mobility.schema import DataclassDocument
@@ -62,7 +63,6 @@ from mobility.stats import SolverStats
 SCHEMA_VERSION = "1"
 MATCH_M = 50.0
 NEAR_M = 300.0
-Progress = Callable[[str], None]
 
 UNKNOWN = (
     "what the plan does not know: land ownership and lease costs, sidewalk width and obstacles, "
@@ -357,7 +357,7 @@ def stations_to_match(
     (up to ``4 * start``) does not reach it. Each solve (count, residents covered, solver
     statistics) is appended to ``solves`` when given.
     """
-    say = progress or (lambda _m: None)
+    say = progress or no_progress
     pop = inp.demand.population
     solved: dict[int, tuple[float, IntArray]] = {}
 
@@ -412,7 +412,7 @@ def backtest(
     and reports each. The provenance fingerprints the planner's input files;
     :func:`with_station_lists` adds the two station lists' files.
     """
-    say = progress or (lambda _m: None)
+    say = progress or no_progress
     inp = inputs or build_inputs(sc, data_dir=data_dir, progress=say, predict_trips=True)
     params = params or model_params(sc)
     t0 = time.perf_counter()

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
@@ -48,6 +48,7 @@ from mobility.placement.pipeline import (
     model_params,
     solve_siting,
 )
+from mobility.progress import Progress, no_progress, within
 from mobility.provenance import Provenance
 from mobility.scenario.expansion import ExpansionScenario, NewStations
 from mobility.schema import DataclassDocument
@@ -55,7 +56,8 @@ from mobility.stats import SolverStats
 
 SCHEMA_VERSION = "1"
 Axis = Literal["new_stations", "budget"]
-Progress = Callable[[str], None]
+INPUTS_SHARE = 0.3
+"""The share of a sweep's progress its inputs take when built here; the points share the rest."""
 
 
 @dataclass(frozen=True)
@@ -267,11 +269,11 @@ def sweep(
     -------
     Sweep
     """
-    say = progress or (lambda _m: None)
+    say = progress or no_progress
     inputs_seconds: float | None = None
     if inputs is None:
         t_inputs = time.perf_counter()
-        inp = build_inputs(sc, data_dir=data_dir, progress=say, predict_trips=True)
+        inp = build_inputs(sc, data_dir=data_dir, progress=within(say, 0.0, INPUTS_SHARE), predict_trips=True)
         inputs_seconds = round(time.perf_counter() - t_inputs, 2)
     else:
         inp = inputs
@@ -285,7 +287,8 @@ def sweep(
     points: list[SweepPoint] = []
     prev_sites: npt.NDArray[np.int64] | None = None
     prev_cov, prev_n = cov_before, 0
-    for v in sorted(values):
+    ordered = sorted(values)
+    for i, v in enumerate(ordered):
         t0 = time.perf_counter()
         sc_v = scenario_at(sc, axis, v)
         reason: str | None = None
@@ -295,7 +298,10 @@ def sweep(
             reason = str(exc)
             data, _ = build_expansion_data(sc_v, inp, fleet_rules=False)
         label = f"{int(v)} new stations" if axis == "new_stations" else f"budget {v:,.0f}"
-        say(f"{label}: siting ({len(inp.candidates)} candidates, <= {data.max_total} new)")
+        say(
+            f"{label}: siting ({len(inp.candidates)} candidates, <= {data.max_total} new)",
+            INPUTS_SHARE + (1 - INPUTS_SHARE) * i / len(ordered),
+        )
         siting = solve_siting(sc_v, inp, data, params, warm_start=prev_sites)
         sites = siting.sites
         if reason is None:
@@ -331,7 +337,10 @@ def sweep(
                 sites=[int(j) for j in sites],
             )
         )
-        say(f"{label}: {len(sites)} sited, covered share {cov / grid_pop:.1%}, gap {stats.gap}")
+        say(
+            f"{label}: {len(sites)} sited, covered share {cov / grid_pop:.1%}, gap {stats.gap}",
+            INPUTS_SHARE + (1 - INPUTS_SHARE) * (i + 1) / len(ordered),
+        )
         prev_sites, prev_cov, prev_n = sites, cov, len(sites)
     prov = Provenance.collect(
         {k: p for k, p in inp.datasets.items() if p.exists()},

@@ -20,6 +20,7 @@ import pandas as pd
 from mobility.demand.holidays import day_type
 from mobility.demand.profiles import StationProfiles
 from mobility.errors import InputError
+from mobility.progress import Progress, no_progress
 from mobility.simulation.data import (
     FittedModel,
     StationSet,
@@ -111,7 +112,7 @@ def prepare(
     station_set: StationSet | None = None,
     profiles: StationProfiles | None = None,
     preserve_total: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = no_progress,
 ) -> Prepared:
     """Load the stations, fit the rider model and set the start inventory.
 
@@ -137,8 +138,9 @@ def prepare(
         Share the city's expected volume among the simulated stations (a whole network: 2019,
         a plan); ``False`` keeps each station's own rates (a part of the city).
     progress
-        Called with the name of each phase as it starts (loading the stations, the demand
-        profiles, the trips, the street network; fitting the rider model).
+        Told the name of each phase as it starts (loading the stations, the demand profiles,
+        the trips, the street network; fitting the rider model), with the share of the
+        preparation done before it (the travel times and the rider model take most of it).
 
     The files ``status`` and ``routes`` were read from are not known here: record them with
     :meth:`Prepared.add_inputs`, so that the result's provenance fingerprints them.
@@ -147,7 +149,7 @@ def prepare(
     from mobility.demand.data import TRIP_DATASETS, load_profiles, load_trip_tables
     from mobility.sources.usage import load_citywide_monthly_usage
 
-    say = progress or (lambda _msg: None)
+    say = progress
     fit = fit or FitWindow()
     exclude_months, history_before = fit.exclude_months, fit.history_before
     trip_datasets = fit.trip_datasets or TRIP_DATASETS
@@ -159,13 +161,13 @@ def prepare(
     fit_season(monthly, exclude=exclude_months, before=history_before).factor(
         d
     )  # a day outside the range fails first
-    say("loading the stations")
+    say("loading the stations", 0.0)
     ss = station_set or load_station_set(source, root)
     if len(ss.table) == 0:
         raise InputError("SOURCE", str(source), "a station set with at least one station")
     stations = ss.table.reset_index(drop=True)
     input_notes = list(ss.notes)
-    say("loading the demand profiles")
+    say("loading the demand profiles", 0.02)
     profiles = profiles if profiles is not None else load_profiles(root)
     # the start inventory first: a bad snapshot or routes file fails before the network work
     if status is not None:
@@ -182,12 +184,12 @@ def prepare(
     if routes is not None:
         bikes = apply_routes(stations, bikes, routes)
         label += " + the night's routes applied"
-    say("loading the trips")
+    say("loading the trips", 0.15)
     trips = load_trip_tables(root, trip_datasets)
-    say(f"street-network travel times between {len(stations):,} stations")
+    say(f"street-network travel times between {len(stations):,} stations", 0.2)
     read: dict[str, Path] = {}  # the network and the potential model's files, for the provenance
     ride, walk = network_matrices(stations, root, files=read)
-    say("fitting the rider model")
+    say("fitting the rider model", 0.85)
     notes: list[str] = []
     potential = potential_levels(stations, profiles, root, notes, files=read)
     drift = None

@@ -100,6 +100,24 @@ def test_cancelled_scenario_stops_before_its_next_step() -> None:
         run_scenario({"scenario": scenario}, ctx)
 
 
+def test_a_job_s_progress_is_its_work_s_share_done() -> None:
+    """A plan job sat at 95 % from the tenth message on (it counted messages): the job's bar is
+    now the plan's share done, scaled below the map layers' last step, and never goes back."""
+    from api.runners import PLAN_SHARE, job_progress
+
+    ctx = JobContext("job-1", time_limit=600)
+    progress = job_progress(ctx)
+    for k in range(12):  # twelve steps that say no share keep the bar where it is
+        progress(f"step {k}")
+    assert ctx.progress == 0.0 and ctx.message == "step 11"
+    progress("simulating riders", 0.63)
+    assert ctx.progress == pytest.approx(0.02 + 0.63 * (PLAN_SHARE - 0.02), abs=1e-3)
+    progress("before: day 1 of 10 simulated", 0.2)  # a share below the bar's: the bar stays
+    assert ctx.progress == pytest.approx(0.02 + 0.63 * (PLAN_SHARE - 0.02), abs=1e-3)
+    progress("after: simulated", 1.0)
+    assert ctx.progress == PLAN_SHARE and ctx.message == "after: simulated"
+
+
 def _drawn(doc: dict, problem: object) -> dict[str, tuple[str, bytes]]:  # type: ignore[type-arg]
     return {"export:map.png": ("image/png", b"png")}
 

@@ -74,6 +74,6 @@ def test_stop_criterion_is_asked_before_every_step() -> None:
 
     sc = load_scenario(PROJECT_ROOT / "scenarios" / "seoul-2019-30k.yaml")
     with pytest.raises(StopRequested) as info:
-        plan_expansion(sc, progress=steps.append, stop=stop_on_third)
+        plan_expansion(sc, progress=lambda step, done=None: steps.append(step), stop=stop_on_third)
     assert len(asked) == 3 and len(steps) == 2  # two steps ran, the third was refused
     assert info.value.step not in steps and info.value.step in str(info.value)

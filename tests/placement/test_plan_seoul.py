@@ -14,9 +14,16 @@ from scipy.spatial import cKDTree
 
 from mobility.errors import InfeasibleError
 from mobility.network.street import to_metric
-from mobility.placement.pipeline import ExpansionInputs, build_expansion_data, build_inputs, plan_expansion
+from mobility.placement.pipeline import (
+    STAGE_SHARES,
+    ExpansionInputs,
+    build_expansion_data,
+    build_inputs,
+    plan_expansion,
+)
 from mobility.placement.plan import NewStation, Plan, StationAllocation
 from mobility.scenario.expansion import ExpansionScenario, load_scenario
+from tests.progress_support import Heard
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +41,29 @@ def inputs(scenario: ExpansionScenario, data_dir: Path) -> ExpansionInputs:
 
 
 @pytest.fixture(scope="module")
-def plan(scenario: ExpansionScenario, inputs: ExpansionInputs, data_dir: Path) -> Plan:
-    p, _ = plan_expansion(scenario, data_dir=data_dir, inputs=inputs, time_limit=90)
+def heard() -> Heard:
+    """The plan's progress, as the CLI and the API are told it."""
+    return Heard()
+
+
+@pytest.fixture(scope="module")
+def plan(scenario: ExpansionScenario, inputs: ExpansionInputs, data_dir: Path, heard: Heard) -> Plan:
+    p, _ = plan_expansion(scenario, data_dir=data_dir, inputs=inputs, time_limit=90, progress=heard)
     return p
+
+
+def test_progress_moves_by_stage_and_through_the_simulation(plan: Plan, heard: Heard) -> None:
+    """The API's plan job sat at 95 % through the rider simulation: its progress counted messages.
+    Each stage now says its share of the run, and the simulation moves the bar up to the end."""
+    shares = heard.known()
+    assert shares == sorted(shares) and shares[0] == STAGE_SHARES[True]["siting"] and shares[-1] == 1.0
+    stages = {STAGE_SHARES[True][k] for k in ("fleet", "figures", "simulation")}
+    assert stages <= set(shares), (stages, shares)
+    simulating = [
+        d for m, d in zip(heard.messages, heard.shares, strict=True) if m.startswith(("before:", "after:"))
+    ]
+    start = STAGE_SHARES[True]["simulation"]
+    assert any(d is not None and start < d < 1.0 for d in simulating), heard.messages
 
 
 def _all_stations(plan: Plan) -> list[NewStation | StationAllocation]:

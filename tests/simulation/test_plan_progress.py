@@ -16,6 +16,7 @@ import pytest
 from mobility.simulation import plans
 from mobility.simulation.data import StationSet
 from mobility.simulation.model import RiderParams
+from tests.progress_support import Heard
 
 
 class _StoppedError(Exception):
@@ -42,13 +43,15 @@ def test_a_plans_simulation_reports_the_model_and_each_day(
         {"station_id": ["ST-4"], "number": [102], "gu": ["마포구"], "lat": [37.5556], "lon": [126.9104],
          "docks": [15]}
     )  # fmt: skip
-    heard: list[str] = []
+    heard = Heard()
     with pytest.raises(_StoppedError):
         plans._run_network(
             StationSet(table, "test"), None, None, day="2023-06-14", replications=2, seed=0,
-            params=RiderParams(), root=data_dir, label="before", progress=heard.append,
+            params=RiderParams(), root=data_dir, label="before", progress=heard,
         )  # fmt: skip
-    assert heard == ["before: fitting the rider model", "before: day 1 of 2 simulated"]
+    assert heard.messages == ["before: fitting the rider model", "before: day 1 of 2 simulated"]
+    # the rider model's step moves no share of its own; each simulated day moves the bar
+    assert heard.shares == [None, pytest.approx(plans.PREPARE_SHARE + (1 - plans.PREPARE_SHARE) / 2)]
 
 
 def test_the_planner_s_walking_network_reports_its_first_build(
@@ -65,11 +68,11 @@ def test_the_planner_s_walking_network_reports_its_first_build(
         raise _StoppedError
 
     monkeypatch.setattr("mobility.network.profiles.profiled", profiled)
-    heard: list[str] = []
+    heard = Heard()
     sc = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "seoul-2019-30k.yaml")
     with pytest.raises(_StoppedError):
-        build_inputs(sc, data_dir=data_dir, progress=heard.append)
-    assert heard[-2:] == [
+        build_inputs(sc, data_dir=data_dir, progress=heard)
+    assert heard.messages[-2:] == [
         "walking network",
         "building the osm-all network from seoul.graphml.gz (first time only)",
     ]
