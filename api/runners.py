@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from mobility.rebalancing.problem import RebalancingProblem
     from mobility.rebalancing.snapshot import StatusSnapshot
     from mobility.simulation.morning import MorningAfter
+    from mobility.stats import StoppingCriterion
 
 log = logging.getLogger("mobility.api.runners")
 
@@ -223,6 +224,30 @@ def _band_note(banded: list[bool], why: str) -> str:
     return f"{sum(banded)} stations aim at 25-75 % of their docks: {why}"
 
 
+SOLVING_SHARE = (0.1, 0.95)
+"""The part of a night job's progress its solve takes (travel times before, maps and the morning
+after beyond)."""
+
+
+def solving_clock(ctx: JobContext, seconds: float) -> StoppingCriterion:
+    """The job's stop test while a night is solved, which also moves the job's bar.
+
+    The night's search is anytime and runs to its time limit (``seconds``) unless stopped, so the
+    share of the limit spent is its share done: each time the solver asks whether to stop (after
+    every iteration, or every :data:`~mobility.rebalancing.solve.STOP_POLL_SECONDS` with zones in
+    processes), the bar moves to it within :data:`SOLVING_SHARE`.
+    """
+    start, end = SOLVING_SHARE
+    t0 = time.monotonic()
+
+    def stop(best_objective: float) -> bool:
+        spent = min(1.0, (time.monotonic() - t0) / max(seconds, 1e-9))
+        ctx.report(max(ctx.progress, start + (end - start) * spent))
+        return ctx.should_stop(best_objective)
+
+    return stop
+
+
 def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """Solve one night with :func:`mobility.rebalancing.solve.solve` and validate the plan."""
     from mobility.rebalancing.solve import SolveParams, solve
@@ -236,8 +261,13 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     problem = build_problem(inputs, travel)
     solver_seconds = min(float(inputs.get("time_limit") or ctx.remaining()), ctx.remaining())
     params = SolveParams(time_limit=max(0.5, solver_seconds), seed=int(inputs.get("seed", 0)), workers=1)
-    ctx.report(0.1, "solving")
-    plan = solve(problem, params, stop=ctx, progress=lambda msg: ctx.report(ctx.progress, str(msg)))
+    ctx.report(SOLVING_SHARE[0], "solving")
+    plan = solve(
+        problem,
+        params,
+        stop=solving_clock(ctx, params.time_limit),
+        progress=lambda msg: ctx.report(ctx.progress, str(msg)),
+    )
     plan = with_street_paths(plan, travel, problem)  # routes drawn along the streets
     plan = plan.with_provenance(run_provenance(inputs, travel, params.seed))
     plan = plan.model_copy(update={"wall_seconds": round(time.perf_counter() - t0, 3)})

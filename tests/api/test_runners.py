@@ -118,6 +118,25 @@ def test_a_job_s_progress_is_its_work_s_share_done() -> None:
     assert ctx.progress == PLAN_SHARE and ctx.message == "after: simulated"
 
 
+def test_a_night_s_solve_moves_the_bar_with_its_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A night job's bar stood at 10 % for the whole solve; the search runs to its time limit, so
+    each time it asks whether to stop, the bar moves to the share of the limit spent."""
+    from api.runners import SOLVING_SHARE, solving_clock
+
+    now = [100.0]
+    monkeypatch.setattr("api.runners.time.monotonic", lambda: now[0])
+    ctx = JobContext("night", time_limit=600)
+    ctx.report(SOLVING_SHARE[0], "solving")
+    stop = solving_clock(ctx, 40.0)
+    now[0] += 10.0
+    assert stop(123.0) is False
+    assert ctx.progress == pytest.approx(0.1 + 0.85 * 0.25, abs=1e-3) and ctx.message == "solving"
+    now[0] += 60.0  # past the limit: the bar stops at the solve's end, not beyond
+    assert stop(120.0) is False and ctx.progress == SOLVING_SHARE[1]
+    ctx.stop_event.set()
+    assert stop(120.0) is True  # still the job's own stop test
+
+
 def _drawn(doc: dict, problem: object) -> dict[str, tuple[str, bytes]]:  # type: ignore[type-arg]
     return {"export:map.png": ("image/png", b"png")}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -161,15 +162,17 @@ def test_a_run_with_the_morning_after_shows_the_riders_it_buys(
 
 
 @pytest.mark.slow
-def test_a_solve_without_a_fraction_shows_an_indeterminate_bar_and_the_time(
-    server: dict[str, Any], browser: Any
+def test_a_solve_shows_its_share_done_and_the_time(
+    server: dict[str, Any], browser: Any, tmp_path: Path
 ) -> None:
+    """The solve moves the bar with its time limit (api/runners.py solving_clock); the stage line
+    says the share, the stage and the time since the job started."""
     page = new_page(browser, DESKTOP)
     started = datetime.now(UTC) - timedelta(seconds=75)
     _stub(
         page,
         f"/v1/rebalancing/runs/{SOLVING}",
-        _job(SOLVING, "running", 0.1, message="solving", started_at=started),
+        _job(SOLVING, "running", 0.42, message="solving", started_at=started),
     )
     sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{SOLVING}")
     # the stage line is drawn once the job's first poll answers: until then there is no element
@@ -177,10 +180,11 @@ def test_a_solve_without_a_fraction_shows_an_indeterminate_bar_and_the_time(
         "() => (document.querySelector('#job-stage')?.textContent ?? '').includes('elapsed')"
     )
     # 75 s before the page was opened; allow up to a minute of sign-in and polling on a slow machine
-    match = re.fullmatch(r"solving · (\d+):(\d\d) elapsed", page.inner_text("#job-stage"))
+    match = re.fullmatch(r"42 % · solving · (\d+):(\d\d) elapsed", page.inner_text("#job-stage"))
     assert match is not None, page.inner_text("#job-stage")
     assert 75 <= int(match[1]) * 60 + int(match[2]) <= 135
-    assert page.get_attribute("#job-progress", "value") is None  # indeterminate, not a stuck 10 %
+    assert page.get_attribute("#job-progress", "value") == "0.42"
+    page.screenshot(path=str(tmp_path / "solving.png"))
     assert page.errors == []
 
 

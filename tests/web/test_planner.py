@@ -92,13 +92,16 @@ def test_plan_from_sign_in_to_a_clicked_new_station(
     page.wait_for_selector("#job-progress")
     job_id = page.url.rsplit("/", 1)[1]
     stages: set[str] = set()
+    bars: list[float] = []  # the bar's values as polled: the job's share done never goes back
     deadline = time.monotonic() + 420
     while not page.locator("#open-result").count():
         stages.add(page.inner_text("#job-stage"))
+        bars.append(float(page.get_attribute("#job-progress", "value") or 0))
         assert time.monotonic() < deadline, f"still running; stages seen: {stages}"
         assert not page.inner_text("#job-error"), page.inner_text("#job-error")
         page.wait_for_timeout(500)
     assert len(stages) >= 2, stages  # the stage names change as the job goes
+    assert bars == sorted(bars), bars
     assert float(page.get_attribute("#job-progress", "value") or 0) == 1.0
     STATE["plan"] = job_id
 

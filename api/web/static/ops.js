@@ -179,10 +179,8 @@ export async function newView(el, _m, params) {
 export async function runView(el, [id], params, alive) {
   const info = await api(`${BASE}/${id}`);
   if (info.status !== 'succeeded') {
-    // The solve reports no fraction of its own: the job's progress stays at the 10 % of its
-    // start (api/runners.py run_rebalancing) until it is done, so the bar is indeterminate then.
-    await jobView(el, [id], params, alive, BASE, `#/runs/${id}`,
-      { indeterminate: (j) => j.status === 'running' && j.progress >= 0.1 && j.progress < 1 });
+    // the solve moves the bar with the share of its time limit spent (api/runners.py solving_clock)
+    await jobView(el, [id], params, alive, BASE, `#/runs/${id}`);
     if (!alive() || !el.querySelector('#open-result')) return;
     location.hash = `#/runs/${id}?done=1`;
     return;

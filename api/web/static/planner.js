@@ -182,13 +182,13 @@ function drawAreas(el, map) {
 }
 
 /**
- * Progress of a job with its stage names; cancel; on to the map when it succeeds. While
- * `opts.indeterminate(job)` holds (a stage that reports no fraction of its own), the bar is
- * indeterminate and the time elapsed since the job started is shown instead of a stuck percentage.
+ * Progress of a job with its stage names and, while it runs, the time since it started (a stage
+ * of unknown length, such as a solver at its time limit, holds the bar); cancel; on to the result
+ * when it succeeds.
  * @param {HTMLElement} el @param {string[]} m @param {URLSearchParams} _p @param {() => boolean} alive
- * @param {string} [base] @param {string} [doneHash] @param {{indeterminate?: (job: any) => boolean}} [opts]
+ * @param {string} [base] @param {string} [doneHash]
  */
-export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/plan/${id}`, opts = {}) {
+export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/plan/${id}`) {
   el.innerHTML = `
     <h2>Job <span class="mono">${esc(id.slice(0, 12))}</span></h2>
     <p id="job-name"></p>
@@ -222,14 +222,11 @@ export async function jobView(el, [id], _p, alive, base = BASE, doneHash = `#/pl
       // failed or cancelled: its message is the error below, shown once
       bar.value = j.progress;
       stage.textContent = `stopped at ${Math.round(j.progress * 100)} %`;
-    } else if (opts.indeterminate && opts.indeterminate(j)) {
-      bar.removeAttribute('value'); // an indeterminate <progress>
-      bar.textContent = 'working';
-      stage.textContent = `${j.message || j.status} · ${elapsed(j.started_at)} elapsed`;
     } else {
       bar.value = j.progress;
       bar.textContent = `${Math.round(j.progress * 100)} %`;
-      stage.textContent = `${Math.round(j.progress * 100)} % · ${j.message || j.status}`;
+      const since = j.status === 'running' ? ` · ${elapsed(j.started_at)} elapsed` : '';
+      stage.textContent = `${Math.round(j.progress * 100)} % · ${j.message || j.status}${since}`;
     }
     el.querySelector('#job-status').innerHTML = `Status: ${statusBadge(j.status)}`;
     cancelBtn.hidden = !working; // nothing to cancel once the job has finished
