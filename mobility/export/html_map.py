@@ -16,6 +16,8 @@ The figure follows the window's width. On a phone (up to :data:`NARROW_MAX_PX`, 
 narrower than the title) a small inline script (:data:`NARROW_SCRIPT`) lays it out in a column:
 the title wrapped, the map as wide as the screen, horizontal colour bars, the legend and the
 attribution under the map. Wider, the legend stands left of the map and the colour bars right.
+The same script lays out the opt-in basemap variant (``tiles=``), there zooming the basemap out to
+show the whole city in the screen-wide map.
 """
 
 from __future__ import annotations
@@ -72,15 +74,35 @@ NARROW_SCRIPT = r"""
   var gd = document.getElementById('{plot_id}');
   var spec = gd && gd.layout.meta && gd.layout.meta.narrow;
   if (!spec) { return; }
-  // The axes as written: plotly.js writes the drawn ones back, fitted to the window's shape.
+  // The figure as written: plotly.js writes the drawn axes back, fitted to the window's shape.
   var wide = {data: gd.data.slice(), layout: JSON.parse(JSON.stringify(gd.layout))};
-  var axes = function (layout) {
-    layout.xaxis = Object.assign({}, layout.xaxis, {range: spec.xrange.slice(), domain: [0, 1]});
-    layout.yaxis = Object.assign({}, layout.yaxis, {range: spec.yrange.slice(), domain: [0, 1]});
+  // What the map shows. On the plane (the default): the axes' ranges as written, whatever the
+  // box. On a basemap (tiles): wide, the centre and zoom as written; in a box of w x h px, the
+  // extent centred and the zoom that shows all of it (Web Mercator: y in turns, 512 px tiles).
+  var frame = function (layout, w, h) {
+    if (!layout.map) {
+      layout.xaxis = Object.assign({}, layout.xaxis, {range: spec.xrange.slice(), domain: [0, 1]});
+      layout.yaxis = Object.assign({}, layout.yaxis, {range: spec.yrange.slice(), domain: [0, 1]});
+    } else if (w) {
+      var y = function (lat) { return Math.log(Math.tan((90 + lat) * Math.PI / 360)) / (2 * Math.PI); };
+      var y0 = y(spec.yrange[0]), y1 = y(spec.yrange[1]), dx = (spec.xrange[1] - spec.xrange[0]) / 360;
+      layout.map = Object.assign({}, layout.map, {
+        center: {lon: (spec.xrange[0] + spec.xrange[1]) / 2,
+                 lat: 360 / Math.PI * Math.atan(Math.exp(Math.PI * (y0 + y1))) - 90},
+        zoom: Math.log2(Math.min(w / dx, h / (y1 - y0)) / 512)
+      });
+    }
     return layout;
   };
-  // Redrawn with newPlot: plotly.js's react leaves a colour bar's old vertical ticks behind.
-  var draw = function (data, layout) { return Plotly.newPlot(gd, data, layout, spec.config); };
+  // Redrawn with newPlot: plotly.js's react leaves a colour bar's old vertical ticks behind. A
+  // basemap's promise waits for its tiles (offline it never settles or it fails): what the
+  // layout measures, the title, the legend and the colour bars, is drawn when newPlot returns.
+  var draw = function (data, layout) {
+    var drawn = Plotly.newPlot(gd, data, layout, spec.config);
+    if (!layout.map) { return drawn; }
+    drawn.catch(function () {});  // a tile that did not load: the basemap shows the gap
+    return Promise.resolve(gd);
+  };
   var mode = 'wide', CB = 56, PAD = 8;
   // How wide the one-line title is (drawn wide first): a window narrower than it wraps it too.
   var wideTitle = gd.querySelector('.gtitle');
@@ -141,7 +163,7 @@ NARROW_SCRIPT = r"""
       return Object.assign({}, t, {marker: Object.assign({}, t.marker, {colorbar: bar})});
     });
     gd.style.height = H + 'px';
-    return draw(data, axes(layout));
+    return draw(data, frame(layout, inner, mapH));
   }
   function apply() {
     if (window.innerWidth <= spec.max_px || titleRight + PAD > gd.clientWidth) {
@@ -151,7 +173,7 @@ NARROW_SCRIPT = r"""
     if (mode === 'wide') { return Promise.resolve(); }
     mode = 'wide';
     gd.style.height = wide.layout.height + 'px';
-    return draw(wide.data, axes(JSON.parse(JSON.stringify(wide.layout))));
+    return draw(wide.data, frame(JSON.parse(JSON.stringify(wide.layout))));
   }
   // A phone's address bar coming and going resizes the window's height only: no redraw (it
   // would undo the reader's zoom and pan).
@@ -165,7 +187,8 @@ NARROW_SCRIPT = r"""
   gd.mobilityLayout = apply();  // a promise: settled once the layout fits the window
 })();
 """
-"""Runs after the figure is drawn (``post_script``): the narrow-screen layout (see its comments)."""
+"""Runs after the figure is drawn: the narrow-screen layout (see its comments). On the plane it is
+the figure's ``post_script``; on a basemap it is a script of its own (see :func:`write_html_map`)."""
 
 
 def _area(geom: Any, tol: float, fillcolor: str, line: dict[str, Any], **trace: Any) -> Any:
@@ -645,9 +668,10 @@ def to_tiled_figure(fig: go.Figure, style: str) -> go.Figure:
     """The same traces on an online MapLibre basemap (``Scattermap``; needs the network).
 
     Each cartesian trace becomes a ``Scattermap`` trace with x/y as lon/lat; marker outlines and
-    symbols that MapLibre cannot draw are dropped (circles everywhere). Opt-in and not
-    browser-tested here: the test machine has no internet and its headless Chromium draws no
-    WebGL, which is also why the default map is plotly's SVG plane, not MapLibre.
+    symbols that MapLibre cannot draw are dropped (circles everywhere). The layout keeps the
+    plane's title, legend, colour bars, attribution and its narrow-screen spec (``layout.meta``),
+    so :data:`NARROW_SCRIPT` lays it out on a phone too. Opt-in; the browser tests see its layout
+    only: the test machine has no internet for the tiles.
     """
     import plotly.graph_objects as go
 
@@ -677,7 +701,7 @@ def to_tiled_figure(fig: go.Figure, style: str) -> go.Figure:
     xr, yr = layout.xaxis.range, layout.yaxis.range
     out.update_layout(
         title=layout.title, legend=layout.legend, margin=layout.margin, height=layout.height,
-        annotations=layout.annotations, font=layout.font,
+        annotations=layout.annotations, font=layout.font, meta=layout.meta,
         map={"style": style, "zoom": 10.2,
              "center": {"lon": (xr[0] + xr[1]) / 2, "lat": (yr[0] + yr[1]) / 2}},
     )  # fmt: skip
@@ -696,6 +720,11 @@ def write_html_map(
 
     Offline by default. ``tiles`` (opt-in, one of :data:`TILE_STYLES`) draws the same layers on
     an online basemap instead; such a file shows no basemap without the internet.
+
+    :data:`NARROW_SCRIPT` runs once the figure is drawn. On the plane that is when plotly.js's
+    promise settles (``post_script``). A basemap's waits for its tiles: it fails when a tile does,
+    and from a file in headless Chromium it never settled at all. There the script runs right
+    after the figure's own, when the title, legend and colour bars it measures are drawn.
     """
     fig = build_figure(layers, choropleth=choropleth, title=title)
     if tiles:
@@ -705,9 +734,13 @@ def write_html_map(
         full_html=True,
         div_id=DIV_ID,
         include_mathjax=False,
-        post_script=NARROW_SCRIPT,
+        post_script=None if tiles else NARROW_SCRIPT,
         config=HTML_CONFIG,
     )
+    if tiles:
+        head, body_end, tail = text.rpartition("</body>")
+        script = NARROW_SCRIPT.replace("{plot_id}", DIV_ID)
+        text = f'{head}<script type="text/javascript">{script}</script>\n{body_end}{tail}'
     text = text.replace("<head>", f"<head><title>{html.escape(title or layers.title)}</title>", 1)
     return atomic_write_text(path, text)
 

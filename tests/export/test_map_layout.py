@@ -1,6 +1,6 @@
-"""The maps as a reviewer walked them: the offline HTML map at a phone's width (390x844) and at a
-laptop's (1366x900) in headless Debian Chromium, the SVG's font chain, and the before figures of
-a comparison's hover and subtitle."""
+"""The maps as a reviewer walked them: the offline HTML map, and its opt-in basemap variant
+(``--tiles``), at a phone's width (390x844) and at a laptop's (1366x900) in headless Debian
+Chromium, the SVG's font chain, and the before figures of a comparison's hover and subtitle."""
 
 from __future__ import annotations
 
@@ -31,11 +31,46 @@ JS_BOXES = """([title, attribution]) => {
   const find = (start) => texts.find(e => e.textContent.startsWith(start));
   return {
     title: box(find(title)), attribution: box(find(attribution)),
-    legend: box(gd.querySelector('g.legend')), plot: box(gd.querySelector('.nsewdrag')),
+    legend: box(gd.querySelector('g.legend')),
+    plot: box(gd.querySelector('.nsewdrag') || gd.querySelector('.maplibregl-map')),  // a plane or a basemap
     colorbars: Array.from(gd.querySelectorAll('g.colorbar')).map(box),
     pageHeight: document.documentElement.scrollHeight,
   };
 }""".replace("DIV", DIV_ID)
+
+
+JS_BASEMAP = """() => {
+  const gd = document.getElementById('DIV');
+  const map = gd._fullLayout.map._subplot.map, b = map.getBounds(), spec = gd.layout.meta.narrow;
+  return {zoom: map.getZoom(), shown: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()],
+          extent: [spec.xrange[0], spec.yrange[0], spec.xrange[1], spec.yrange[1]],
+          pageWidth: document.documentElement.scrollWidth};
+}""".replace("DIV", DIV_ID)
+"""The basemap's zoom, the lon/lat box it shows, the map's extent and the page's width."""
+
+TILE_SERVER = "https://tile.openstreetmap.org/"
+"""Where the ``open-street-map`` basemap asks for its tiles (its style is inline in plotly.js)."""
+
+
+def _open_offline(browser: Any, path: Path, viewport: dict[str, int]) -> tuple[Any, list[str], list[str]]:
+    """``path`` in a new page of ``viewport``'s size, every request but the file's own blocked:
+    the page, the errors it logs and the addresses it tried."""
+    page = browser.new_page(viewport=viewport)
+    errors: list[str] = []
+    attempted: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def route(r):  # type: ignore[no-untyped-def]
+        if r.request.url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+        else:
+            attempted.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.resolve().as_uri())
+    return page, errors, attempted
 
 
 def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
@@ -81,22 +116,8 @@ def test_html_map_fits_a_phone_and_a_laptop(browser: Any, compare_layers: MapLay
     262 px with the legend over it and 92 px of colour bars beside it; at 1366 px the legend
     covered the map's left edge. Offline all the while: nothing is fetched."""
     path = write_html_map(compare_layers, tmp_path / "cmp.html")
-    page = browser.new_page(viewport=PHONE)
-    errors: list[str] = []
-    attempted: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-    def route(r):  # type: ignore[no-untyped-def]
-        if r.request.url.startswith(("file:", "data:", "blob:")):
-            r.continue_()
-        else:
-            attempted.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+    page, errors, attempted = _open_offline(browser, path, PHONE)
     try:
-        page.goto(path.resolve().as_uri())
         phone = _boxes(page, compare_layers)
         page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
         _assert_clean(phone, PHONE["width"])
@@ -117,6 +138,51 @@ def test_html_map_fits_a_phone_and_a_laptop(browser: Any, compare_layers: MapLay
         assert attempted == []
     finally:
         page.close()
+
+
+@pytest.mark.slow
+def test_tiled_html_map_fits_a_phone_and_a_laptop(
+    browser: Any, compare_layers: MapLayers, tmp_path: Path
+) -> None:
+    """``--tiles`` kept the laptop layout on a phone: at 390 px the map got 64 px between the
+    legend and 92 px of vertical colour bars, the title ran 480 px off the right and the
+    attribution started left of the screen. Now the plane's narrow layout, the basemap zoomed out
+    to the whole city; at 1366 px the layout as written (zoom 10.2). The tiles are blocked (no
+    internet here): the layout is checked, not the basemap."""
+    path = write_html_map(compare_layers, tmp_path / "tiled.html", tiles="open-street-map")
+    page, errors, attempted = _open_offline(browser, path, PHONE)
+    try:
+        phone = _boxes(page, compare_layers)
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+        _assert_clean(phone, PHONE["width"])
+        plot = phone["plot"]
+        assert plot["width"] >= 0.9 * PHONE["width"] and plot["right"] <= PHONE["width"], plot
+        assert phone["title"]["bottom"] <= plot["top"] + 1, (phone["title"], plot)
+        for cb in phone["colorbars"]:  # under the map, lying down
+            assert cb["top"] >= plot["bottom"] - 1 and cb["width"] > 3 * cb["height"], (cb, plot)
+        assert phone["legend"]["top"] >= plot["bottom"] - 1, (phone["legend"], plot)
+        assert phone["attribution"]["top"] >= phone["legend"]["bottom"] - 1, phone
+        view = page.evaluate(JS_BASEMAP)
+        assert view["pageWidth"] <= PHONE["width"]
+        (w, s, e, n), (x0, y0, x1, y1) = view["shown"], view["extent"]
+        tol = 1e-4  # degrees, ~10 m: the extent fills the map's width exactly
+        assert w <= x0 + tol and s <= y0 + tol and e >= x1 - tol and n >= y1 - tol, view
+        assert view["zoom"] < 10.2
+        # Wider again: the laptop layout as written comes back.
+        page.set_viewport_size(LAPTOP)
+        page.wait_for_function(f"document.getElementById('{DIV_ID}')._fullLayout.legend.orientation === 'v'")
+        laptop = _boxes(page, compare_layers)
+        page.screenshot(path=str(tmp_path / "laptop.png"), full_page=True)
+        _assert_clean(laptop, LAPTOP["width"])
+        assert all(cb["left"] >= laptop["plot"]["right"] - 1 for cb in laptop["colorbars"])
+        assert laptop["legend"]["right"] <= laptop["plot"]["left"]
+        assert page.evaluate(JS_BASEMAP)["zoom"] == pytest.approx(10.2)
+    finally:
+        page.close()
+    # What failed is the basemap only: its tiles, and plotly.js's "Map error." that they failed.
+    assert attempted and all(url.startswith(TILE_SERVER) for url in attempted), attempted[:5]
+    others = [e for e in errors if e != "Map error." and not e.startswith("Failed to load resource")]
+    assert all(TILE_SERVER in e for e in others), others[:5]
 
 
 def _row(**kw: Any) -> SimpleNamespace:
