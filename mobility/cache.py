@@ -182,3 +182,45 @@ def load_or_discard(path: Path, load: Callable[[Path], T]) -> T | None:
     except Exception:  # any reader's error: the entry is damaged
         path.unlink(missing_ok=True)
         return None
+
+
+_KEPT: dict[tuple[str, ...], tuple[tuple[tuple[str, int, str], ...], Any]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def _version(paths: Iterable[Path | str]) -> tuple[tuple[str, int, str], ...]:
+    """Path, size and content digest (:func:`file_digest`, read once per file version) of each file."""
+    return tuple((str(p), Path(p).stat().st_size, file_digest(p)) for p in paths)
+
+
+def kept_while_unchanged(key: tuple[str, ...], read: Callable[[], tuple[T, Iterable[Path]]]) -> T:
+    """``read()``'s value, kept in this process and read again only when a file it came from changes.
+
+    For small tables read on every request of a long-running process (``mobility serve``), whose
+    files are known only once read (a named station vintage resolves to its file).
+
+    Parameters
+    ----------
+    key
+        What is read (its kind and parameters, the data directory).
+    read
+        Returns the value and the files it was read from.
+
+    Returns
+    -------
+    T
+        The value, shared between calls: do not change it.
+    """
+    with _KEPT_LOCK:
+        hit = _KEPT.get(key)
+    if hit is not None:
+        version, value = hit
+        try:
+            if _version(v[0] for v in version) == version:
+                return value
+        except OSError:  # a file it came from is gone: read again
+            pass
+    value, sources = read()
+    with _KEPT_LOCK:
+        _KEPT[key] = (_version(sources), value)
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from api.auth import Principal, require
 from api.routes.common import (
@@ -19,6 +20,8 @@ from api.routes.common import (
 )
 from api.routes.stationlists import resolve_baseline
 from api.schemas import Accepted, ErrorBody, ScenarioRequest
+from mobility.placement.preflight import load_preflight_inputs, preflight
+from mobility.scenario.expansion import scenario_from_dict
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
@@ -50,11 +53,16 @@ def submit_scenario(
     principal: Annotated[Principal, Depends(require("scenarios:write"))],
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    """Queue a scenario (same schema as ``scenarios/*.yaml``); 202 with the job id and Location."""
+    """Queue a scenario (same schema as ``scenarios/*.yaml``); 202 with the job id and Location.
+
+    A scenario whose fleet rules cannot hold on the baseline's docks and the district
+    populations (:func:`mobility.placement.preflight.preflight`) is refused here, a 422 naming
+    the field to change, not by a job that fails after loading the walking network."""
     limit = float(scenario.solver.time_limit)
     check_time_limit(request, limit, "body.solver.time_limit")
     submitted = scenario.model_dump(mode="json")
     body = resolve_baseline(request, submitted, "body.baseline.station_list_id")
+    check_feasible(body)
     # Two models get the solver time each (sites, then docks and bikes), plus loading time.
     return submit_job(
         request,
@@ -65,6 +73,18 @@ def submit_scenario(
         idempotency_key=idempotency_key,
         time_limit=2 * limit + request.app.state.settings.job_overhead_seconds,
     )
+
+
+def check_feasible(body: dict[str, Any]) -> None:
+    """422 naming each field whose rule cannot hold (``body.new_stations.max``), checked on the
+    published data of the scenario as the job will run it (``body``: its baseline resolved); the
+    loads are kept in memory (:func:`mobility.placement.preflight.load_preflight_inputs`)."""
+    scenario = scenario_from_dict(body, ScenarioRequest)  # as the worker reads it
+    problems = preflight(scenario, load_preflight_inputs(scenario))
+    if problems:
+        raise RequestValidationError(
+            [{"loc": ("body", *p.loc), "msg": p.problem, "type": "infeasible"} for p in problems]
+        )
 
 
 add_job_routes(

@@ -3,7 +3,10 @@
 ``mobility plan SCENARIO`` (short for ``mobility plan run SCENARIO``) writes ``DIR/plan.json``
 (schema: :func:`mobility.placement.plan.plan_json_schema`) and ``DIR/plan.geojson`` atomically,
 then the review maps ``DIR/map.html`` (offline, interactive) and ``DIR/map.png`` (``--no-maps``
-skips them); shows progress on stderr and ends with a summary table. A plan that fails the
+skips them); shows progress on stderr and ends with a summary table. A scenario whose fleet rules
+cannot hold on the baseline's docks and the district populations
+(:func:`mobility.placement.preflight.check_scenario`) is refused first, exit 2, before the walking
+network and the candidate sites are built. A plan that fails the
 independent check (:mod:`mobility.placement.validate`) is written all the same, for inspection,
 and the command exits 1. Files of an earlier run in ``DIR`` that this run does not write (the maps,
 after ``--no-maps``) are removed (:data:`PLAN_FILES`).
@@ -142,11 +145,13 @@ def register(app: typer.Typer) -> None:
         """Place new stations and spread the fleet for SCENARIO; write plan.json, plan.geojson and maps."""
         from mobility.export.plans import plan_feature_collection
         from mobility.placement.pipeline import plan_expansion
+        from mobility.placement.preflight import check_scenario
         from mobility.placement.validate import validate_plan
         from mobility.scenario.expansion import load_scenario
 
         check_out_dir(out)
         sc = _with_overrides(load_scenario(scenario), time_limit, seed)
+        check_scenario(sc, data_dir)  # rules that cannot hold: refused in a second, before the long stages
         t0 = time.perf_counter()
         with (
             solve_time_limit(sc.solver.time_limit),

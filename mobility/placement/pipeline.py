@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from mobility.errors import DataNotFoundError, InfeasibleError, InputError, StopRequested, given_as
+from mobility.placement.baseline import district_population, districts_in, uploaded_stations
 from mobility.placement.candidates import (
     CandidateSites,
     DemandPoints,
@@ -49,19 +49,24 @@ from mobility.placement.candidates import (
     walking_cover,
 )
 from mobility.placement.fleet import FleetProblem, FleetResult, allocate_fleet
-from mobility.placement.models import BudgetRule, ExpansionData, ExpansionModel, ExpansionResult, ModelParams
+from mobility.placement.models import ExpansionData, ExpansionModel, ExpansionResult, ModelParams
 from mobility.placement.plan import CityKPI, DistrictKPI, NewStation, Plan, StationAllocation, per_10k
+from mobility.placement.preflight import (
+    PreflightInputs,
+    district_floors,
+    fleet_limits,
+    fleet_total,
+    infeasible,
+)
 from mobility.progress import Progress, no_progress, within
 from mobility.provenance import Provenance
 from mobility.quality import QualityReport
-from mobility.scenario.expansion import BaselineStation, ExpansionScenario
+from mobility.scenario.expansion import ExpansionScenario
 from mobility.stats import MaxRuntime, StoppingCriterion
 
 if TYPE_CHECKING:
     from mobility.demand.potential import PotentialTarget
     from mobility.network.profiles import ProfiledNetwork
-
-GRID_YEAR = 2021
 
 STAGE_SHARES: dict[bool, dict[str, float]] = {
     True: {"siting": 0.35, "fleet": 0.55, "figures": 0.62, "simulation": 0.63},
@@ -164,24 +169,6 @@ def _polygons(polys: list[Any]) -> list[Any]:
     return out
 
 
-def _district_population(sc: ExpansionScenario, data_dir: Path | None) -> tuple[pd.Series, list[Path]]:
-    """Residents per gu from the scenario's population source, and the file they were read from."""
-    from mobility.sources.population import load_gu_population
-
-    src = sc.population.source
-    if src == "grid":
-        if sc.population.year not in (None, GRID_YEAR):
-            raise InputError(
-                "population.year", sc.population.year, f"{GRID_YEAR} (the grid's only year) or none"
-            )
-        loaded = load_gu_population("grid", GRID_YEAR, data_dir=data_dir)
-    elif sc.population.year is None:
-        raise InputError("population.year", None, f"a year for population.source = {src!r}")
-    else:
-        loaded = load_gu_population(src, sc.population.year, sc.population.quarter, data_dir=data_dir)
-    return loaded.table.astype(float), loaded.sources
-
-
 def site_predictions(
     lon: npt.NDArray[np.float64],
     lat: npt.NDArray[np.float64],
@@ -279,7 +266,7 @@ def find_candidates(
     dongs = load_dongs(data_dir)
     if dongs.sources:
         read["dong_boundaries"] = dongs.sources[0]
-    cgu, cdong = _districts_in(clon, clat, dongs.table)
+    cgu, cdong = districts_in(clon, clat, dongs.table)
     if datasets is not None:
         datasets.update(read)
     no_gu = cgu == ""
@@ -297,90 +284,6 @@ def find_candidates(
     report["candidates"] = len(cands)
 
     return cands, report
-
-
-def districts_at(
-    lon: npt.NDArray[np.float64],
-    lat: npt.NDArray[np.float64],
-    data_dir: Path | None = None,
-    *,
-    nearest_within_m: float = 0.0,
-) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
-    """The district (gu) and dong whose polygon holds each point; ``""`` outside every polygon.
-
-    With ``nearest_within_m`` > 0 a point outside every polygon takes the nearest one within that
-    distance (stations just across the city line, which Seoul runs and counts as its own).
-    """
-    from mobility.sources.boundaries import load_dongs
-
-    return _districts_in(lon, lat, load_dongs(data_dir).table, nearest_within_m)
-
-
-def _districts_in(
-    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], polygons: Any, nearest_within_m: float = 0.0
-) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
-    """The gu and dong of each point among the dong ``polygons`` (a ``load_dongs`` table), as
-    :func:`districts_at` gives them."""
-    import geopandas as gpd
-
-    dongs = polygons[["gu_kr", "dong_kr", "geometry"]]
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=dongs.crs)
-    joined = gpd.sjoin(pts, dongs, how="left", predicate="intersects")
-    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
-    gu = joined["gu_kr"].fillna("").astype(str).to_numpy()
-    dong = joined["dong_kr"].fillna("").astype(str).to_numpy()
-    miss = np.flatnonzero(gu == "")
-    if nearest_within_m > 0 and len(miss):
-        near = gpd.sjoin_nearest(
-            pts.iloc[miss].to_crs(5179), dongs.to_crs(5179), how="left", max_distance=nearest_within_m
-        )
-        near = near[~near.index.duplicated(keep="first")].reindex(pts.index[miss])
-        gu[miss] = near["gu_kr"].fillna("").astype(str).to_numpy()
-        dong[miss] = near["dong_kr"].fillna("").astype(str).to_numpy()
-    return gu, dong
-
-
-def uploaded_stations(records: Sequence[BaselineStation], data_dir: Path | None = None) -> pd.DataFrame:
-    """Stations sent as content, in the normalized station schema, each placed in its district.
-
-    The district (``gu``) is the dong polygon a station's position falls in, as for candidates,
-    or the nearest one within 1 km (Seoul runs a few stations just across the city line). The
-    station number, which the rider simulation matches trips and demand profiles on, is that of
-    the station's id (:func:`mobility.simulation.data.station_numbers`).
-
-    Raises
-    ------
-    InputError
-        A station lies outside every district polygon (named by its index and id).
-    """
-    from mobility.simulation.data import station_numbers
-    from mobility.sources.stations import COLUMNS
-
-    frame = pd.DataFrame([r.model_dump() for r in records])
-    gu, _dong = districts_at(
-        frame["lon"].to_numpy(np.float64),
-        frame["lat"].to_numpy(np.float64),
-        data_dir,
-        nearest_within_m=1000.0,
-    )
-    outside = np.flatnonzero(gu == "")
-    if len(outside):
-        i = int(outside[0])
-        raise InputError(
-            f"baseline.station_records[{i}]",
-            f"{records[i].station_id} at ({records[i].lat}, {records[i].lon})",
-            f"a position in or within 1 km of Seoul's districts ({len(outside)} station(s) farther)",
-        )
-    out = pd.DataFrame({c: pd.Series([pd.NA] * len(frame), dtype="string") for c in COLUMNS})
-    out["station_id"] = frame["station_id"].astype("string")
-    out["number"] = station_numbers(out["station_id"], data_dir)
-    out["name"] = frame["name"].astype("string")
-    out["gu"] = pd.array(gu, dtype="string")
-    out["lat"] = frame["lat"].astype(float)
-    out["lon"] = frame["lon"].astype(float)
-    out["docks"] = frame["docks"].astype("Int64")
-    out["source"] = "uploaded"
-    return out
 
 
 def build_inputs(
@@ -427,7 +330,7 @@ def build_inputs(
     if grid_loaded.sources:
         datasets["population_grid"] = grid_loaded.sources[0]
     grid = grid[grid["population"] > 0].reset_index(drop=True)
-    pop_by_gu, pop_files = _district_population(sc, data_dir)
+    pop_by_gu, pop_files = district_population(sc, data_dir)
     if pop_files:
         datasets["district_population"] = pop_files[0]
     district_names = [str(g) for g in pop_by_gu.index]
@@ -492,21 +395,9 @@ def build_inputs(
         (sub_cover.data, (sub_cover.row, open_pts[sub_cover.col])), shape=(len(cands), len(demand))
     )
 
-    pop_total = float(pop_by_gu.sum())
-    if sc.fleet.total_bikes is not None:
-        total = sc.fleet.total_bikes
-        if sc.fleet.bikes_per_10k is not None:
-            need = math.ceil(sc.fleet.bikes_per_10k * pop_total / 10_000)
-            if total < need:
-                raise InfeasibleError(
-                    f"fleet.total_bikes = {total} gives {total / pop_total * 1e4:.2f} bikes per 10,000 of "
-                    f"{pop_total:,.0f} residents ({sc.population.source}); fleet.bikes_per_10k = "
-                    f"{sc.fleet.bikes_per_10k} needs {need}",
-                    binding=["fleet.total_bikes", "fleet.bikes_per_10k"],
-                )
-    else:
-        assert sc.fleet.bikes_per_10k is not None
-        total = math.ceil(sc.fleet.bikes_per_10k * pop_total / 10_000)
+    total, short_of_rate = fleet_total(sc, float(pop_by_gu.sum()))
+    if short_of_rate is not None:
+        raise infeasible([short_of_rate])
 
     wanted: dict[PotentialTarget, str] = {}
     if sc.objective.predicted_trips > 0 or predict_trips:
@@ -555,33 +446,9 @@ def build_inputs(
 def district_bike_floors(
     sc: ExpansionScenario, inp: ExpansionInputs
 ) -> tuple[np.ndarray, list[str], list[float | None]]:
-    """Minimum bikes per district (``ceil(rate * population / 10,000)``), the rule text, the rate."""
-    unknown = sorted(set(sc.districts.per_district) - set(inp.district_names))
-    if unknown:
-        raise InputError("districts.per_district", unknown[0], f"a gu name, one of {inp.district_names}")
-    unknown = sorted(set(sc.districts.min_new_stations) - set(inp.district_names))
-    if unknown:
-        raise InputError("districts.min_new_stations", unknown[0], f"a gu name, one of {inp.district_names}")
-    floors: list[int] = []
-    rules: list[str] = []
-    rates: list[float | None] = []
-    for name in inp.district_names:
-        rate = sc.districts.per_district.get(name, sc.districts.min_bikes_per_10k)
-        if rate is None:
-            floors.append(0)
-            rules.append("no district rule")
-            rates.append(None)
-            continue
-        pop = float(inp.district_population[name])
-        floors.append(math.ceil(rate * pop / 10_000 - 1e-9))
-        key = (
-            f"districts.per_district[{name}]"
-            if name in sc.districts.per_district
-            else "districts.min_bikes_per_10k"
-        )
-        rules.append(f"{key} = {rate:g} per 10,000 of {pop:,.0f} residents")
-        rates.append(float(rate))
-    return np.array(floors, dtype=np.int64), rules, rates
+    """Minimum bikes per district (``ceil(rate * population / 10,000)``), the rule text, the rate
+    (:func:`mobility.placement.preflight.district_floors`)."""
+    return district_floors(sc, inp.district_names, inp.district_population.to_numpy(np.float64))
 
 
 def _group_demand(cover: sp.csr_matrix, weight: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
@@ -615,6 +482,17 @@ def _group_demand(cover: sp.csr_matrix, weight: np.ndarray) -> tuple[sp.csr_matr
     return gcover, np.array(gw if gw else [0.0]), group_of
 
 
+def preflight_inputs(inp: ExpansionInputs) -> PreflightInputs:
+    """The cheap part of ``inp`` the fleet rules are checked on (:mod:`mobility.placement.preflight`)."""
+    return PreflightInputs(
+        station_docks=inp.stations["docks"].to_numpy(np.int64),
+        station_gu=np.asarray(inp.stations["gu"].astype(str), dtype=np.str_),
+        district_names=inp.district_names,
+        district_population=inp.district_population.to_numpy(np.float64),
+        total_bikes=inp.total_bikes,
+    )
+
+
 def build_expansion_data(
     sc: ExpansionScenario, inp: ExpansionInputs, *, fleet_rules: bool = True
 ) -> tuple[ExpansionData, np.ndarray]:
@@ -630,8 +508,6 @@ def build_expansion_data(
     InfeasibleError
         When the rules cannot hold together, naming them.
     """
-    from fractions import Fraction
-
     cands = inp.candidates
     gcover, gweight, group_of = _group_demand(inp.candidate_cover, inp.demand.weight)
     bonus = np.zeros(len(cands))
@@ -644,27 +520,10 @@ def build_expansion_data(
     code = {n: k for k, n in enumerate(names)}
     site_district = np.array([code.get(str(g), -1) for g in cands.gu], dtype=np.int64)
 
-    hi = Fraction(sc.bikes_per_dock.max).limit_denominator(1000)
-    lo = Fraction(sc.bikes_per_dock.min).limit_denominator(1000)
-    per_new_hi = math.floor(hi * sc.docks.max)
-    per_new_lo = math.ceil(lo * sc.docks.min)
-    st = inp.stations
-    st_cap = np.array([math.floor(hi * int(dk)) for dk in st["docks"]], dtype=np.int64)
-    st_min = np.array([math.ceil(lo * int(dk)) for dk in st["docks"]], dtype=np.int64)
-    st_gu = st["gu"].astype(str).to_numpy()
-    floors, rules, _rates = district_bike_floors(sc, inp)
-    total = inp.total_bikes
-    if not fleet_rules:
-        floors, total = np.zeros_like(floors), 0
-    need_new, reasons = _district_new_stations(sc, names, floors, rules, st_cap, st_gu, per_new_hi)
-    max_total = sc.max_new_stations()
-    if int(floors.sum()) > total:
-        worst = int(np.argmax(floors / np.maximum(inp.district_population.to_numpy(np.float64), 1.0)))
-        raise InfeasibleError(
-            f"the district floors need {int(floors.sum())} bikes together, more than fleet.total_bikes = "
-            f"{total}; e.g. district {names[worst]}: {rules[worst]} -> {int(floors[worst])} bikes",
-            binding=["fleet.total_bikes", "districts.min_bikes_per_10k", f"districts[{names[worst]}]"],
-        )
+    limits = fleet_limits(sc, preflight_inputs(inp), fleet_rules=fleet_rules)
+    if limits.problems:  # the checks of the cheap data (mobility plan and the API run them first)
+        raise infeasible(limits.problems)
+    need_new, reasons = limits.need_new, limits.reasons
     n_cands = np.bincount(site_district[site_district >= 0], minlength=len(names))
     for k, name in enumerate(names):
         if need_new[k] > n_cands[k]:
@@ -674,32 +533,7 @@ def build_expansion_data(
                 "bikes_per_dock.max / docks.max",
                 binding=[f"districts[{name}]", "spacing.min_m", "docks.max"],
             )
-    min_by_cap = max(0, math.ceil((total - int(st_cap.sum())) / per_new_hi)) if per_new_hi > 0 else 0
-    min_total = max(min_by_cap, sc.new_stations.exact or 0)
-    if per_new_lo > 0 and fleet_rules:
-        room = total - int(st_min.sum())
-        max_by_floor = max(0, room // per_new_lo)
-        if max_by_floor < max_total:
-            max_total = int(max_by_floor)
-    short = np.array([max(0, int(floors[k]) - int(st_cap[st_gu == nm].sum())) for k, nm in enumerate(names)])
-    budget_rule, by_money = _budget_rule(sc, per_new_hi, short, max(0, total - int(st_cap.sum())))
-    if by_money is not None:
-        max_total = min(max_total, by_money)
-    if min_total > max_total:
-        raise InfeasibleError(
-            f"fleet.total_bikes = {total} needs at least {min_total} new stations (existing docks hold "
-            f"{int(st_cap.sum())} at bikes_per_dock.max = {sc.bikes_per_dock.max}, a new one at most "
-            f"{per_new_hi}), but new_stations/budget/bikes_per_dock.min allow at most {max_total}",
-            binding=["fleet.total_bikes", "new_stations", "bikes_per_dock.max"],
-        )
-    if need_new.sum() > max_total:
-        worst = int(np.argmax(need_new))
-        raise InfeasibleError(
-            f"the district rules need {int(need_new.sum())} new stations together but at most {max_total} "
-            f"are allowed; largest: district {names[worst]} ({reasons[worst]}) needs {int(need_new[worst])}",
-            binding=[f"districts[{names[worst]}]", "new_stations"],
-        )
-    required, req_names = _required_areas(sc, st, cands)
+    required, req_names = _required_areas(sc, inp.stations, cands)
     data = ExpansionData(
         cover=gcover,
         group_weight=gweight,
@@ -708,72 +542,14 @@ def build_expansion_data(
         site_district=site_district,
         district_names=names,
         district_min_new=need_new,
-        min_total=min_total,
-        max_total=max_total,
+        min_total=limits.min_total,
+        max_total=limits.max_total,
         required=required,
         required_names=req_names,
         district_min_reason=reasons,
-        budget=budget_rule,
+        budget=limits.budget,
     )
     return data, group_of
-
-
-def _district_new_stations(
-    sc: ExpansionScenario,
-    names: list[str],
-    floors: np.ndarray,
-    rules: list[str],
-    st_cap: np.ndarray,
-    st_gu: np.ndarray,
-    per_new_hi: int,
-) -> tuple[npt.NDArray[np.int64], list[str]]:
-    """New stations each district needs (for its bike floor beyond what its docks hold, or as
-    ``districts.min_new_stations`` says) and the reason, per district."""
-    need_new = np.zeros(len(names), dtype=np.int64)
-    reasons = []
-    for k, name in enumerate(names):
-        cap = int(st_cap[st_gu == name].sum())
-        by_cap = max(0, math.ceil((int(floors[k]) - cap) / per_new_hi)) if per_new_hi > 0 else 0
-        explicit = int(sc.districts.min_new_stations.get(name, 0))
-        need_new[k] = max(by_cap, explicit)
-        why = []
-        if by_cap:
-            why.append(f"{rules[k]}: {floors[k]} bikes, existing docks hold {cap}")
-        if explicit:
-            why.append(f"districts.min_new_stations = {explicit}")
-        reasons.append("; ".join(why))
-    return need_new, reasons
-
-
-def _budget_rule(
-    sc: ExpansionScenario, per_new_hi: int, short: np.ndarray, total_short: int
-) -> tuple[BudgetRule | None, int | None]:
-    """The budget's rule for the model, and the most new stations the money allows (or ``None``).
-
-    ``short``: bikes each district's floor lacks beyond its docks; ``total_short``: bikes the fleet
-    total lacks. The docks the fleet needs must also be paid for, n * c_station + c_dock * docks
-    <= budget, with docks counted at the bikes per dock a full-size new station reaches.
-    """
-    if sc.budget is None:
-        return None, None
-    rate = per_new_hi / sc.docks.max
-    district_docks = np.array([math.ceil(x / rate) for x in short], dtype=np.int64)
-    total_docks = math.ceil(total_short / rate)
-    rule = BudgetRule(
-        total=float(sc.budget.total),
-        cost_station=float(sc.budget.cost_per_station),
-        cost_dock=float(sc.budget.cost_per_dock),
-        docks_min=sc.docks.min,
-        district_docks=district_docks,
-        total_docks=total_docks,
-    )
-    if sc.budget.cost_per_station <= 0 or sc.budget.cost_per_dock <= 0:
-        return rule, None
-    docks_needed = max(total_docks, int(district_docks.sum()))
-    by_money = math.floor(
-        (sc.budget.total - sc.budget.cost_per_dock * docks_needed) / sc.budget.cost_per_station
-    )
-    return rule, max(0, by_money)
 
 
 def _required_areas(

@@ -201,13 +201,13 @@ def stations_from_upload(
 ) -> StationSet:
     """Stations sent as content (an uploaded station list: id, name, position, docks), each placed
     in its district as a scenario's ``baseline.station_records`` are
-    (:func:`mobility.placement.pipeline.uploaded_stations`).
+    (:func:`mobility.placement.baseline.uploaded_stations`).
 
     An upload carries no station number, which the demand profiles and the trips are keyed on:
     each station takes the number of its id (:func:`station_numbers`); the other stations are new
     ones (rates from the demand-potential model, see :func:`.pipeline.potential_levels`).
     """
-    from mobility.placement.pipeline import uploaded_stations
+    from mobility.placement.baseline import uploaded_stations
 
     typed = [r if isinstance(r, BaselineStation) else BaselineStation.model_validate(r) for r in records]
     table = uploaded_stations(typed, data_dir)

@@ -52,9 +52,14 @@ def test_json_upload_is_stored_listed_and_fetched(api_lite: Api) -> None:
     )
 
 
+ON_TWO = SCENARIO | {"fleet": {"total_bikes": 60}}
+"""The test scenario with a fleet two stations and a few new ones hold (its 30,000 bikes would need
+999 new stations: refused at submission, :mod:`mobility.placement.preflight`)."""
+
+
 def test_scenario_names_a_stored_list_and_the_job_carries_its_stations(api_lite: Api) -> None:
     info = _store(api_lite)
-    body = SCENARIO | {"baseline": {"station_list_id": info["id"]}}
+    body = ON_TWO | {"baseline": {"station_list_id": info["id"]}}
     r = api_lite.client.post("/v1/scenarios", json=body, headers=api_lite.h("planner"))
     assert r.status_code == 202, r.text
     url = str(api_lite.client.app.state.settings.database_url)  # type: ignore[attr-defined]
@@ -90,7 +95,7 @@ def test_bad_baselines_get_a_422_naming_the_field_before_any_job(
 
 
 def test_stations_inline_are_accepted(api_lite: Api) -> None:
-    body = SCENARIO | {"baseline": {"station_records": TWO["stations"]}}
+    body = ON_TWO | {"baseline": {"station_records": TWO["stations"]}}
     assert api_lite.client.post("/v1/scenarios", json=body, headers=api_lite.h("planner")).status_code == 202
 
 

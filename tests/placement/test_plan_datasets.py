@@ -17,10 +17,10 @@ import pytest
 
 from mobility.network.street import to_metric
 from mobility.placement.backtest import backtest, match_new_stations, metric_xy
+from mobility.placement.baseline import district_population
 from mobility.placement.candidates import DemandPoints
 from mobility.placement.pipeline import (
     ExpansionInputs,
-    _district_population,
     build_inputs,
     find_candidates,
     model_params,
@@ -82,7 +82,7 @@ def test_district_population_names_the_file_it_read(
     assert [p.name for p in loaded.sources] == [file]
     pd.testing.assert_series_equal(loaded.table, gu_population(source, year, data_dir=data_dir))  # type: ignore[arg-type]
     sc = _scenario(population={"source": source, "year": year})
-    series, files = _district_population(sc, data_dir)
+    series, files = district_population(sc, data_dir)
     assert [p.name for p in files] == [file] and len(series) == 25
 
 

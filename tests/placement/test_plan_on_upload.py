@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from mobility.errors import InputError
-from mobility.placement.pipeline import ExpansionInputs, build_inputs, plan_expansion, uploaded_stations
+from mobility.placement.baseline import uploaded_stations
+from mobility.placement.pipeline import ExpansionInputs, build_inputs, plan_expansion
 from mobility.placement.plan import Plan
 from mobility.scenario.expansion import BaselineStation, ExpansionScenario
 from mobility.sources.stations import baseline_records, load_station_list, stations_from_csv_bytes

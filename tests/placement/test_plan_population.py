@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from mobility.placement.baseline import district_population
 from mobility.placement.pipeline import (
     ExpansionInputs,
-    _district_population,
     build_inputs,
     plan_expansion,
 )
@@ -60,7 +60,7 @@ def grid_plan(inputs: ExpansionInputs) -> Plan:
 @pytest.fixture(scope="module")
 def registered_plan(inputs: ExpansionInputs, data_dir: Path) -> Plan:
     # build_inputs for REGISTERED differs only in the residents per gu it reads (the same call)
-    population, _ = _district_population(REGISTERED, data_dir)
+    population, _ = district_population(REGISTERED, data_dir)
     registered = replace(inputs, district_population=population)
     plan, _ = plan_expansion(REGISTERED, inputs=registered, time_limit=20, simulate=False)
     return plan

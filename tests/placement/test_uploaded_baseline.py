@@ -8,7 +8,7 @@ from typing import cast
 import pytest
 
 from mobility.errors import InputError
-from mobility.placement.pipeline import uploaded_stations
+from mobility.placement.baseline import uploaded_stations
 from mobility.scenario.expansion import BaselineStation
 from mobility.sources.stations import COLUMNS, load_station_list
 
