@@ -141,7 +141,7 @@ def _graphml_network(
     info: dict[str, Any] = {"source_path": str(path), "format": "graphml"}
     hourly = None
     if speeds_csv is not None:
-        hourly, speed2 = _ktdb_hourly_for_ids(speeds_csv, osmid, info)
+        hourly, speed2 = ktdb.hourly_speeds_for_ids(speeds_csv, osmid, info)
         speed = np.where(np.isfinite(speed2), speed2, speed)
     return build_network(
         name=name,
@@ -181,37 +181,6 @@ def _edge_class(d: dict[str, Any]) -> Any:
         except (TypeError, ValueError):
             return "other"
     return "other"
-
-
-def _ktdb_hourly_for_ids(
-    csv_path: Path, link_ids: np.ndarray, info: dict[str, Any]
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """Hourly KTDB speeds for edges whose id is a KTDB 5.5 link id or a single MOCT (ITS) link id.
-
-    One MOCT link may be referred to by several KTDB links (545 MOCT ids in Seoul's
-    ``AverageSpeed_LINK.csv``, often short stubs at its ends with speeds from 2 to 90 km/h): such
-    a link takes, hour by hour, the median of their speeds, not whichever row comes first.
-    """
-    n = len(link_ids)
-    mean = np.full(n, np.nan)
-    if not csv_path.exists():
-        info["ktdb_speeds"] = f"missing {csv_path}"
-        return None, mean
-    sp = ktdb.read_ktdb_speeds(csv_path)
-    hour_cols = [f"h{h:02d}" for h in range(24)]
-    hourly = np.full((n, 24), np.nan, dtype=np.float32)
-    matched = 0
-    for key_col in ("k_link_id", "its_link_id"):
-        per_key = sp.loc[sp[key_col] >= 0].groupby(key_col)[hour_cols].median()
-        ks = per_key.index.to_numpy(np.int64)  # sorted, unique
-        if len(ks) == 0:
-            continue
-        pos = np.clip(np.searchsorted(ks, link_ids), 0, len(ks) - 1)
-        hit = (ks[pos] == link_ids) & (link_ids >= 0) & np.all(np.isnan(hourly), axis=1)
-        hourly[hit] = per_key.to_numpy(np.float32)[pos[hit]]
-        matched += int(hit.sum())
-    info["ktdb_speed_links_matched"] = matched
-    return hourly, ktdb.daily_mean_kph(hourly)
 
 
 # --------------------------------------------------------------------------------------------

@@ -85,6 +85,62 @@ def read_ktdb_speeds(path: Path) -> pd.DataFrame:
     return out
 
 
+def hourly_speeds_for_ids(
+    csv_path: Path,
+    link_ids: np.ndarray,
+    info: dict[str, Any],
+    keys: tuple[str, ...] = ("k_link_id", "its_link_id"),
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Hourly KTDB speeds for edges whose id is a KTDB 5.5 link id or a single MOCT (ITS) link id.
+
+    The one join of ``AverageSpeed_LINK.csv`` onto links, for the KTDB shapefile
+    (:func:`load_ktdb`, ids ``k_link_id``) and for GraphML networks whose edge ``osmid`` is a KTDB
+    or MOCT link id. One MOCT link may be referred to by several KTDB links (545 MOCT ids in
+    Seoul's ``AverageSpeed_LINK.csv``, often short stubs at its ends with speeds from 2 to 90
+    km/h): such a link takes, hour by hour, the median of their speeds, not whichever row comes
+    first.
+
+    Parameters
+    ----------
+    csv_path
+        ``AverageSpeed_LINK.csv``.
+    link_ids
+        Each edge's link id (``-1``: none).
+    info
+        The network's info; gets ``ktdb_speed_links_matched`` (edges whose id matched), or
+        ``ktdb_speeds`` when the file is missing.
+    keys
+        The file's id columns to match, in order (an edge keeps its first match): the KTDB
+        shapefile's links are KTDB links only (``("k_link_id",)``).
+
+    Returns
+    -------
+    tuple
+        ``(edges, 24)`` float32 km/h (``None`` without the file; NaN where unknown) and each edge's
+        mean over its known hours (:func:`daily_mean_kph`).
+    """
+    n = len(link_ids)
+    mean = np.full(n, np.nan)
+    if not csv_path.exists():
+        info["ktdb_speeds"] = f"missing {csv_path}"
+        return None, mean
+    sp = read_ktdb_speeds(csv_path)
+    hour_cols = [f"h{h:02d}" for h in range(24)]
+    hourly = np.full((n, 24), np.nan, dtype=np.float32)
+    matched = 0
+    for key_col in keys:
+        per_key = sp.loc[sp[key_col] >= 0].groupby(key_col)[hour_cols].median()
+        ks = per_key.index.to_numpy(np.int64)  # sorted, unique
+        if len(ks) == 0:
+            continue
+        pos = np.clip(np.searchsorted(ks, link_ids), 0, len(ks) - 1)
+        hit = (ks[pos] == link_ids) & (link_ids >= 0) & np.all(np.isnan(hourly), axis=1)
+        hourly[hit] = per_key.to_numpy(np.float32)[pos[hit]]
+        matched += int(hit.sum())
+    info["ktdb_speed_links_matched"] = matched
+    return hourly, daily_mean_kph(hourly)
+
+
 def load_ktdb(shp: Path, *, name: str = "ktdb", fingerprint: str = "") -> StreetNetwork:
     """Read the Level 5.5 link shapefile (+ ``AverageSpeed_LINK.csv`` beside it) as a network."""
     import geopandas as gpd
@@ -111,14 +167,7 @@ def load_ktdb(shp: Path, *, name: str = "ktdb", fingerprint: str = "") -> Street
     k_ids = g["k_link_id"].to_numpy(np.float64).astype(np.int64)
     info: dict[str, Any] = {"source_path": str(shp), "format": "ktdb-lev5.5", "links_read": len(g)}
     speeds_csv = shp.parent / Path(KTDB_SPEEDS).name
-    hourly = None
-    mean = np.full(len(g), np.nan)
-    if speeds_csv.exists():
-        sp = read_ktdb_speeds(speeds_csv).drop_duplicates("k_link_id").set_index("k_link_id")
-        hours = sp.reindex(k_ids)[[f"h{h:02d}" for h in range(24)]].to_numpy(np.float32)
-        hourly = hours
-        mean = daily_mean_kph(hours)
-        info["ktdb_speed_links_matched"] = int(np.count_nonzero(~np.isnan(mean)))
+    hourly, mean = hourly_speeds_for_ids(speeds_csv, k_ids, info, keys=("k_link_id",))
     return build_network(
         name=name,
         fingerprint=fingerprint,
