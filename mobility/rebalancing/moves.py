@@ -42,8 +42,8 @@ import numpy as np
 from numba import njit
 
 from mobility.rebalancing.memetic import tour_memetic
+from mobility.rebalancing.tour import _EPS, move_value, tour_ils  # _EPS: the least gain a move applies
 from mobility.rebalancing.tour import load_excess as _excess
-from mobility.rebalancing.tour import move_value, tour_ils
 
 __all__ = ["FixedRoutes", "descend", "double_bridge", "iterated_local_search", "local_search", "warmup"]
 
@@ -433,6 +433,25 @@ def _route_excess(M: np.ndarray, prob: Problem, pre: Prefix, r: int) -> float:  
     return _excess(pre[1][r, m + 1], pre[2][r, m + 1], prob[3][r], prob[4][r], prob[5][r])
 
 
+@njit(cache=True, inline="always")
+def _pair_start(
+    M: np.ndarray, prob: Problem, pre: Prefix, r: int, s: int
+) -> tuple[int, int, float, float]:  # pragma: no cover - compiled
+    """What a move between routes ``r`` and ``s`` starts from: their stop counts and their load
+    excess as they stand (``mr, ms, exr, exs``)."""
+    return M[r], M[s], _route_excess(M, prob, pre, r), _route_excess(M, prob, pre, s)
+
+
+@njit(cache=True, inline="always")
+def _pair_excess_change(
+    prob: Problem, r: int, s: int, mnr: float, mxr: float, mns: float, mxs: float, exr: float, exs: float
+) -> float:  # pragma: no cover - compiled
+    """Change of the load excess of routes ``r`` and ``s`` together when their running loads come
+    to span ``mnr..mxr`` and ``mns..mxs`` (``exr``, ``exs``: their excess before the move)."""
+    cap, lo, hi = prob[3], prob[4], prob[5]
+    return (_excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr) + (_excess(mns, mxs, cap[s], lo[s], hi[s]) - exs)
+
+
 @njit(cache=True)
 def _seg_rel(L: np.ndarray, r: int, i: int, j: int, rev: bool) -> tuple[float, float]:  # pragma: no cover
     """Min and max of the loads inside segment ``i..j`` relative to the load before it."""
@@ -502,7 +521,6 @@ def _two_opt_scan(routes: Routes, prob: Problem, pre: Prefix, r: int) -> int:  #
     R, M, slack = routes
     _, C, T, cap, lo, hi, _, _, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
-    eps = 1e-9
     applied = 0
     m = M[r]
     ex0 = _route_excess(M, prob, pre, r)
@@ -521,7 +539,7 @@ def _two_opt_scan(routes: Routes, prob: Problem, pre: Prefix, r: int) -> int:  #
             mn = min(min(pmn[r, i - 1], smn[r, j]), base - rmx)
             mx = max(max(pmx[r, i - 1], smx[r, j]), base - rmn)
             dobj = dc + W * (_excess(mn, mx, cap[r], lo[r], hi[r]) - ex0)
-            if dobj < -eps:
+            if dobj < -_EPS:
                 dt = T[a, c] + T[b, d] - T[a, b] - T[c, d] + (Tb[r, j] - Tb[r, i]) - (Tf[r, j] - Tf[r, i])
                 if dt <= slack[r] + 1e-6:
                     lft, rgt = i, j
@@ -574,7 +592,6 @@ def _or_opt_scan(
     R, M, slack = routes
     _, C, T, cap, lo, hi, _, _, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
-    eps = 1e-9
     applied = 0
     m = M[r]
     ex0 = _route_excess(M, prob, pre, r)
@@ -602,7 +619,7 @@ def _or_opt_scan(
                     sb = L[r, p] - D
                     mn = min(min(pmn[r, i - 1], rmn - D), min(sb + smin, smn[r, p + 1]))
                     mx = max(max(pmx[r, i - 1], rmx - D), max(sb + smax, smx[r, p + 1]))
-                    if move_value((dc, mn, mx), bounds) < -eps:
+                    if move_value((dc, mn, mx), bounds) < -_EPS:
                         dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
                         if dt <= slack[r] + 1e-6:
                             moved = True
@@ -618,7 +635,7 @@ def _or_opt_scan(
                         sb = L[r, p]
                         mn = min(min(pmn[r, p], sb + smin), min(rmn + D, smn[r, j + 1]))
                         mx = max(max(pmx[r, p], sb + smax), max(rmx + D, smx[r, j + 1]))
-                        if move_value((dc, mn, mx), bounds) < -eps:
+                        if move_value((dc, mn, mx), bounds) < -_EPS:
                             dt = remt + T[x, f1] + T[f2, y] - T[x, y] + internal_t
                             if dt <= slack[r] + 1e-6:
                                 moved = True
@@ -643,10 +660,7 @@ def _relocate(
     R, M, slack = routes
     q, C, T, cap, lo, hi, hs, hb, W = prob
     L, pmn, pmx, smn, smx, Pf, Pb, Tf, Tb = pre
-    eps = 1e-9
-    mr, ms = M[r], M[s]
-    exr = _route_excess(M, prob, pre, r)
-    exs = _route_excess(M, prob, pre, s)
+    mr, ms, exr, exs = _pair_start(M, prob, pre, r, s)
     for ln in range(1, max_seg + 1):
         for i in range(1, mr - ln + 2):
             j = i + ln - 1
@@ -676,7 +690,7 @@ def _relocate(
                     mn = min(min(pmn[s, p], sb + smin), smn[s, p + 1] + D)
                     mx = max(max(pmx[s, p], sb + smax), smx[s, p + 1] + D)
                     dobj = dc + W * (dexr + _excess(mn, mx, cap[s], lo[s], hi[s]) - exs)
-                    if dobj < -eps:
+                    if dobj < -_EPS:
                         dts = T[x, f1] + T[f2, y] - T[x, y] + internal_t + addt
                         if dts <= slack[s] + 1e-6:
                             _move_segment(R, M, r, i, j, s, p, rev, buf)
@@ -693,12 +707,9 @@ def _exchange(
     """Swap the first stop of route ``r`` with a stop of route ``s`` when that improves both;
     True when swapped (``_prep`` not yet called)."""
     R, M, slack = routes
-    q, C, T, cap, lo, hi, _, hb, W = prob
+    q, C, T, _, _, _, _, hb, W = prob
     L, pmn, pmx, smn, smx, _, _, _, _ = pre
-    eps = 1e-9
-    mr, ms = M[r], M[s]
-    exr = _route_excess(M, prob, pre, r)
-    exs = _route_excess(M, prob, pre, s)
+    mr, ms, exr, exs = _pair_start(M, prob, pre, r, s)
     for i in range(1, mr + 1):
         a, u, b = R[r, i - 1], R[r, i], R[r, i + 1]
         for k in range(1, ms + 1):
@@ -711,10 +722,8 @@ def _exchange(
             vs = L[s, k - 1] + q[u]
             mns = min(min(pmn[s, k - 1], vs), smn[s, k + 1] - dq)
             mxs = max(max(pmx[s, k - 1], vs), smx[s, k + 1] - dq)
-            dex = (_excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr) + (
-                _excess(mns, mxs, cap[s], lo[s], hi[s]) - exs
-            )
-            if dc + W * dex < -eps:
+            dex = _pair_excess_change(prob, r, s, mnr, mxr, mns, mxs, exr, exs)
+            if dc + W * dex < -_EPS:
                 bu, bv = abs(q[u]), abs(q[v])
                 dtr = T[a, v] + T[v, b] - T[a, u] - T[u, b] + hb[r] * (bv - bu)
                 dts = T[x, u] + T[u, y] - T[x, v] - T[v, y] + hb[s] * (bu - bv)
@@ -755,13 +764,10 @@ def _two_opt_star(
     the stops and bikes before each cut.
     """
     R, M, slack = routes
-    q, C, T, cap, lo, hi, hs, hb, W = prob
+    q, C, T, _, _, _, hs, hb, W = prob
     L, pmn, pmx, smn, smx, Pf, _, Tf, _ = pre
-    eps = 1e-9
-    mr, ms = M[r], M[s]
+    mr, ms, exr, exs = _pair_start(M, prob, pre, r, s)
     dr, ds = R[r, 0], R[s, 0]
-    exr = _route_excess(M, prob, pre, r)
-    exs = _route_excess(M, prob, pre, s)
     br_tot = 0.0
     for t in range(1, mr + 1):
         br_tot += abs(q[R[r, t]])
@@ -787,10 +793,8 @@ def _two_opt_star(
             mxr = max(pmx[r, i], shift_r + smx[s, j + 1])
             mns = min(pmn[s, j], smn[r, i + 1] - shift_r)
             mxs = max(pmx[s, j], smx[r, i + 1] - shift_r)
-            dex = (_excess(mnr, mxr, cap[r], lo[r], hi[r]) - exr) + (
-                _excess(mns, mxs, cap[s], lo[s], hi[s]) - exs
-            )
-            if dc + W * dex >= -eps:
+            dex = _pair_excess_change(prob, r, s, mnr, mxr, mns, mxs, exr, exs)
+            if dc + W * dex >= -_EPS:
                 continue
             # seconds: travel, then handling of the stops and bikes each truck now has
             handle_r = hs[r] * (i + ms - j) + hb[r] * (br + bs_tot - bs)
