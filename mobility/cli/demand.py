@@ -19,6 +19,7 @@ from mobility.cli.common import (
     console,
     err_console,
     print_json,
+    print_written,
     summary_cell,
 )
 from mobility.errors import InputError
@@ -180,6 +181,8 @@ def profile_cmd(
             f"{h['return_rate'] - h['rent_rate']:+.2f}",
         )
     console.print(t)
+    if plot is not None:
+        print_written([plot])
 
 
 def _plot_profile(info: dict[str, Any], out: Path) -> None:

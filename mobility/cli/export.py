@@ -89,6 +89,8 @@ def _check_inputs(
 
         if tiles not in TILE_STYLES:
             raise InputError("--tiles", tiles, f"one of {', '.join(TILE_STYLES)} (html only)")
+        if fmt is not ExportFormat.html:
+            raise InputError("--tiles", tiles, "only with --format html (the other formats draw no basemap)")
     if fmt.value in DIRECTORY_FORMATS:
         check_out_dir(out)
     else:

@@ -220,8 +220,8 @@ def register(app: typer.Typer) -> None:
         table.add_section()
         table.add_row(
             "Seoul",
-            str(a.stations),
-            str(a.stations - b.stations),
+            f"{a.stations:,}",
+            f"{a.stations - b.stations:,}",
             f"{a.docks:,}",
             f"{a.bikes:,}" if a.bikes is not None else "-",
             f"{a.bikes_per_10k:.1f}" if a.bikes_per_10k is not None else "-",

@@ -37,12 +37,14 @@ from mobility.cli.common import (
     print_json,
     print_styled,
     print_written,
+    progress_reporter,
     with_solver_overrides,
 )
 from mobility.errors import InputError
 from mobility.io import atomic_write_bytes, atomic_write_json, atomic_write_text, staged_files
 
 if TYPE_CHECKING:  # the library is imported by the command, not by ``mobility --help``
+    from mobility.progress import Progress
     from mobility.rebalancing.night import NightInputs
     from mobility.rebalancing.plan import RebalancingPlan
     from mobility.scenario.nightly import NightlyScenario
@@ -158,55 +160,56 @@ def rebalance_cmd(
         if morning_night_problem(scn.night.date) is not None:
             raise InputError("night.date", str(scn.night.date), f"{MORNING_NIGHTS} (or --no-simulate)")
     t_read = time.perf_counter()  # wall_seconds of routes.json: from reading the snapshot to writing
-    with err_console.status("reading the status snapshot and the demand model…") as st:
-        night = load_night_problem(scn, status, data_dir, progress=lambda m: st.update(m))
-    if night.travel.note:
-        err_console.print(night.travel.note, style="yellow", highlight=False)
-    for note in night.notes:  # status rows left out: said here, and in routes.json's status_report
-        print_styled("note:", "yellow", note)
-    problem, report = night.problem, night.report
-    network_name, day = problem.meta["network"], problem.meta["day_type"]
-    params = SolveParams(
-        time_limit=scn.solver.time_limit,
-        seed=scn.solver.seed,
-        workers=scn.solver.workers,
-        decompose=scn.solver.decompose,
-        trucks_per_zone=scn.solver.trucks_per_zone,
-        classic=scn.solver.classic,
-        max_iterations=scn.solver.max_iterations,
-    )
-    with err_console.status(
-        f"routing {len(problem.trucks)} trucks, {problem.n_stations} stations ({params.time_limit:.0f} s)…"
-    ) as st:
-        plan = solve(problem, params, progress=lambda m: st.update(m))
-        if paths and night.travel.network is not None:
-            st.update("drawing routes on the street network…")
-            plan = with_street_paths(plan, night.travel, problem)
-    check = validate_plan(problem, plan)
-    prov = night_provenance(scn, night, seed=params.seed)
-    meta = {
-        **plan.meta,
-        "scenario": scn.name,
-        "night": scn.night.date,
-        "network": network_name,
-        "targets": f"{scn.targets.source} ({day} morning, {night.level:.2f} × the profiles' level)",
-        "status_report": report.to_dict(),
-        "valid": check.ok,
-    }
-    plan = plan.with_provenance(prov).model_copy(
-        update={"meta": meta, "wall_seconds": round(time.perf_counter() - t_read, 3)}
-    )
-    with staged_files(out, owns=NIGHT_FILES) as stage:  # all of the night's files, or none of them
-        written, morning = _write_night(
-            plan,
-            night,
-            scn,
-            stage,
-            simulate=simulate,
-            maps=maps,
-            replications=replications,
-            data_dir=data_dir,
+    with progress_reporter(f"night {scn.night.date}", json_out=as_json) as say:
+        say("reading the status snapshot and the demand model")
+        night = load_night_problem(scn, status, data_dir, progress=say)
+        if night.travel.note:
+            err_console.print(night.travel.note, style="yellow", highlight=False)
+        for note in night.notes:  # status rows left out: said here, and in routes.json's status_report
+            print_styled("note:", "yellow", note)
+        problem, report = night.problem, night.report
+        network_name, day = problem.meta["network"], problem.meta["day_type"]
+        params = SolveParams(
+            time_limit=scn.solver.time_limit,
+            seed=scn.solver.seed,
+            workers=scn.solver.workers,
+            decompose=scn.solver.decompose,
+            trucks_per_zone=scn.solver.trucks_per_zone,
+            classic=scn.solver.classic,
+            max_iterations=scn.solver.max_iterations,
         )
+        trucks, limit = len(problem.trucks), params.time_limit
+        say(f"routing {trucks} trucks, {problem.n_stations} stations ({limit:.0f} s)")
+        plan = solve(problem, params, progress=say)
+        if paths and night.travel.network is not None:
+            say("drawing routes on the street network")
+            plan = with_street_paths(plan, night.travel, problem)
+        check = validate_plan(problem, plan)
+        prov = night_provenance(scn, night, seed=params.seed)
+        meta = {
+            **plan.meta,
+            "scenario": scn.name,
+            "night": scn.night.date,
+            "network": network_name,
+            "targets": f"{scn.targets.source} ({day} morning, {night.level:.2f} × the profiles' level)",
+            "status_report": report.to_dict(),
+            "valid": check.ok,
+        }
+        plan = plan.with_provenance(prov).model_copy(
+            update={"meta": meta, "wall_seconds": round(time.perf_counter() - t_read, 3)}
+        )
+        with staged_files(out, owns=NIGHT_FILES) as stage:  # all of the night's files, or none of them
+            written, morning = _write_night(
+                plan,
+                night,
+                scn,
+                stage,
+                simulate=simulate,
+                maps=maps,
+                replications=replications,
+                data_dir=data_dir,
+                progress=say,
+            )
     files = [out / p.name for p in written]
     tot = plan.totals
     summary = {
@@ -276,10 +279,11 @@ def _write_night(
     maps: bool,
     replications: int,
     data_dir: Path | None,
+    progress: Progress,
 ) -> tuple[list[Path], MorningAfter | None]:
     """Write the night's files into ``out``: the routes (:func:`write_outputs`), the simulated
-    morning after (``simulate``) and the review maps (``maps``). Returns the files in the order
-    written, and the morning after when simulated."""
+    morning after (``simulate``) and the review maps (``maps``), each step told to ``progress``.
+    Returns the files in the order written, and the morning after when simulated."""
     from mobility.rebalancing.night import night_provenance
 
     problem, seed = night.problem, scn.solver.seed
@@ -291,24 +295,24 @@ def _write_night(
         from mobility.rebalancing.baselines import greedy_dispatch
         from mobility.simulation.morning import morning_after
 
-        with err_console.status("simulating the next morning (none, greedy, these routes)…"):
-            greedy = greedy_dispatch(problem, seed=seed)
-            morning = morning_after(
-                night.stations if night.stations is not None else pd.DataFrame(),
-                problem.bikes,
-                {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
-                night=scn.night.date,
-                profiles=night.profiles,
-                replications=replications,
-                seed=seed,
-                data_dir=data_dir,
-                provenance=night_provenance(scn, night, seed=seed, also={"routes": out / "routes.json"}),
-                level=night.level if scn.targets.source == "demand" else None,  # the curves' level
-            )
+        progress("simulating the next morning (none, greedy, these routes)")
+        greedy = greedy_dispatch(problem, seed=seed)
+        morning = morning_after(
+            night.stations if night.stations is not None else pd.DataFrame(),
+            problem.bikes,
+            {"no rebalancing": None, "greedy dispatcher": greedy.to_dict(), "ours": plan.to_dict()},
+            night=scn.night.date,
+            profiles=night.profiles,
+            replications=replications,
+            seed=seed,
+            data_dir=data_dir,
+            provenance=night_provenance(scn, night, seed=seed, also={"routes": out / "routes.json"}),
+            level=night.level if scn.targets.source == "demand" else None,  # the curves' level
+        )
         files.append(atomic_write_json(out / "morning.json", morning.model_dump(mode="json")))
     if maps:
         from mobility.export import write_default_maps
 
-        with err_console.status("drawing map.html and map.png…"):
-            files += write_default_maps(plan, out, data_dir=data_dir, problem=problem)
+        progress("drawing map.html and map.png")
+        files += write_default_maps(plan, out, data_dir=data_dir, problem=problem)
     return files, morning

@@ -36,6 +36,7 @@ from mobility.cli.common import (
     check_out_dir,
     console,
     print_json,
+    print_styled,
     print_written,
     progress_reporter,
     status_file_errors,
@@ -222,7 +223,6 @@ def simulate_cmd(
     from mobility.simulation.engine import RebalanceRule
     from mobility.simulation.model import RiderParams
     from mobility.simulation.pipeline import prepare, simulate, sweep
-    from mobility.simulation.result import FIGURES
     from mobility.simulation.sweep import fleet_for_95pct_text, sweep_document, write_sweep
 
     is_sweep = source == "sweep"
@@ -306,6 +306,15 @@ def simulate_cmd(
     if as_json:
         print_json(summary)
         return
+    _print_run(result, prep.model.notes, out, seconds_total, seconds_writing)
+
+def _print_run(
+    result: SimulationResult, model_notes: list[str], out: Path, seconds_total: float, seconds_writing: float
+) -> None:
+    """The table of one simulated day, the model's notes (a forecast day above all; rows left out
+    were said before the run), the lowest districts and where the files went."""
+    from mobility.simulation.result import FIGURES
+
     c = result.citywide
     tab = Table(
         title=f"{result.source}, {result.day} ({result.day_type}); {result.replications} days; "
@@ -318,6 +327,8 @@ def simulate_cmd(
         fmt = "{:.1%}" if name == "served_share" else "{:,.0f}"
         tab.add_row(name, fmt.format(e.mean), interval_of(e, fmt, result.replications))
     console.print(tab)
+    for note in model_notes:  # a forecast day above all (rows left out were said before the run)
+        print_styled("note:", "yellow", note)
     worst = sorted(result.districts, key=lambda d: d.figures.served_share.mean)[:5]
     console.print(
         "lowest served share: " + ", ".join(f"{d.gu} {d.figures.served_share.mean:.1%}" for d in worst)

@@ -338,7 +338,8 @@ def sweep(
             )
         )
         say(
-            f"{label}: {len(sites)} sited, covered share {cov / grid_pop:.1%}, gap {stats.gap}",
+            f"{label}: {len(sites)} sited, covered share {cov / grid_pop:.1%}, gap "
+            + ("unknown" if stats.gap is None else f"{stats.gap:.3%}"),
             INPUTS_SHARE + (1 - INPUTS_SHARE) * (i + 1) / len(ordered),
         )
         prev_sites, prev_cov, prev_n = sites, cov, len(sites)

@@ -103,6 +103,7 @@ class SimulationResult(BaseModel):
             "replications": self.replications,
             "seed": self.seed,
             "seconds": round(self.seconds, 2),
+            "notes": list(self.notes),  # a forecast day, rows left out, fallbacks: read with the figures
         }
 
 

@@ -28,6 +28,21 @@ def test_an_unknown_basemap_names_tiles(
     assert not (tmp_path / "m.html").exists()
 
 
+@pytest.mark.parametrize("fmt", ["png", "svg", "geojson"])
+def test_a_basemap_for_a_format_without_one_is_refused(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--tiles`` with ``-f png`` was ignored without a word (exit 0, no basemap)."""
+    argv = ["export", "current", "-f", fmt, "--tiles", "carto-positron", "-o", str(tmp_path / f"m.{fmt}")]
+    code, out, err = _run(argv, capsys, monkeypatch)
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: --tiles: got 'carto-positron'; expected only with --format html "
+        "(the other formats draw no basemap)"
+    )
+    assert not (tmp_path / f"m.{fmt}").exists()
+
+
 @pytest.mark.parametrize(("fmt", "text"), [("png", "x\n"), ("csv", "x\n"), ("geojson", "[1, 2]")])
 def test_a_source_that_is_not_a_document_names_the_argument(
     fmt: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

@@ -76,6 +76,18 @@ def test_rebalance_writes_valid_routes(tmp_path: Path) -> None:
     assert [r["method"] for r in summary["morning_after"]] == methods
 
 
+def test_rebalance_logs_each_step_with_its_time_off_a_terminal(tmp_path: Path) -> None:
+    """A night-shift log (cron, ``2>log``) stayed empty for the whole run: the steps were a rich
+    spinner, which draws only on a terminal. Each step is now a line with its elapsed time."""
+    sp, st = _inputs(tmp_path)
+    res = CliRunner().invoke(app, ["rebalance", str(sp), "--status", str(st), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    steps = re.findall(r"\[\s*\d+\.\d s\] ([^\n]+?)\s*$", res.stderr, flags=re.M)
+    assert steps[0] == "reading the status snapshot and the demand model", res.stderr
+    assert "routing 2 trucks, 12 stations (2 s)" in steps and "drawing map.html and map.png" in steps
+    assert "simulating the next morning (none, greedy, these routes)" in steps
+
+
 def test_rebalance_bad_status_is_exit_2(tmp_path: Path) -> None:
     sp, st = _inputs(tmp_path)
     df = pd.read_csv(st)

@@ -109,6 +109,23 @@ def test_simulate_says_and_records_the_rows_left_out_and_shows_progress(
     assert any("ST-999999" in n for n in notes)
 
 
+def test_a_forecast_day_is_said_beside_its_figures(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
+) -> None:
+    """A day past the demand data is a forecast (read its level as +-25 %): the table and --json
+    said nothing of it, only simulation.json's notes did."""
+    _fake_data(monkeypatch)
+    argv = ["simulate", str(station_file(tmp_path)), "--day", "2026-06-10", "--replications", "2",
+            "--data-dir", str(data_dir)]  # fmt: skip
+    forecast = "2026-06-10 forecast from the history before 2026-01"
+    r = runner.invoke(app, [*argv, "--out", str(tmp_path / "table")])
+    assert r.exit_code == 0, r.output
+    assert f"note: {forecast}" in " ".join(r.stderr.split())
+    r = runner.invoke(app, [*argv, "--out", str(tmp_path / "json"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert any(n.startswith(forecast) for n in json.loads(r.stdout)["notes"])
+
+
 def test_a_sweep_records_the_rows_left_out(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
 ) -> None:
