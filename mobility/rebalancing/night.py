@@ -27,11 +27,13 @@ from mobility.scenario.nightly import CurveLevel, NightlyScenario
 
 if TYPE_CHECKING:
     from mobility.demand.profiles import StationProfiles
+    from mobility.simulation.model import DayFactors
 
 __all__ = [
     "MorningCurves",
     "NightInputs",
     "curve_level",
+    "day_factors",
     "load_night_problem",
     "morning_curves",
     "night_datasets",
@@ -218,6 +220,7 @@ def load_night_problem(
     data_dir: Path | None = None,
     *,
     progress: Callable[[str], None] | None = None,
+    scale: float | None = None,
 ) -> NightInputs:
     """Read the snapshot, the demand curves and the truck travel times; build the problem.
 
@@ -231,6 +234,9 @@ def load_night_problem(
         The Seoul data directory (demand profiles, street network).
     progress
         Called with a message before each slow step (and with the travel model's note, if any).
+    scale
+        The curves' level (their rates relative to the profiles') as a number, instead of ``targets.level``'s
+        (:func:`curve_level`): a benchmark's variant (``bench/night_level.py --day-factors``).
     """
     say = progress or (lambda _m: None)
     report = QualityReport("status snapshot")
@@ -249,7 +255,11 @@ def load_night_problem(
     if scn.targets.source == "demand" and prof is not None:
         say("dissatisfaction curves of the morning…")
         morning = morning_curves(
-            prof, scn.night.date, day_type=scn.targets.day_type, level=scn.targets.level, data_dir=data_dir
+            prof,
+            scn.night.date,
+            day_type=scn.targets.day_type,
+            level=scn.targets.level if scale is None else scale,
+            data_dir=data_dir,
         )
         day, level, curves = morning.day_type, morning.level, morning.curves
         say(f"dissatisfaction curves: {day} morning, {level:.2f} × the profiles' level")
@@ -286,18 +296,19 @@ def morning_curves(
     night: dt.date,
     *,
     day_type: str = "auto",
-    level: CurveLevel = "auto",
+    level: CurveLevel | float = "auto",
     numbers: Collection[int] | None = None,
     data_dir: Path | None = None,
 ) -> MorningCurves:
     """Every profiled station's dissatisfaction curve (or those numbered in ``numbers``) for the
     morning after ``night`` (:func:`~mobility.demand.inventory.curves_from_profiles`), at
-    ``level`` (``targets.level``, :func:`curve_level`) and ``day_type`` (``auto``: the morning's
-    own, holidays as weekends). ``mobility rebalance`` and the API's runs take their curves from here."""
+    ``level`` (``targets.level``, :func:`curve_level`; a number: that level as it is) and
+    ``day_type`` (``auto``: the morning's own, holidays as weekends). ``mobility rebalance`` and
+    the API's runs take their curves from here."""
     from mobility.demand.inventory import curves_from_profiles
 
     day = _day_type(night) if day_type == "auto" else day_type
-    rel = curve_level(level, night, data_dir)
+    rel = curve_level(level, night, data_dir) if isinstance(level, str) else float(level)
     made = curves_from_profiles(profiles, day_type=day, level=rel, numbers=numbers)
     return MorningCurves({int(c.station): c.costs for c in made}, day, rel)
 
@@ -334,3 +345,42 @@ def curve_level(level: CurveLevel, night: dt.date, data_dir: Path | None = None)
     monthly = load_citywide_monthly_usage(resolve_data_dir(data_dir)).table
     morning = demand_level(pd.Timestamp(night) + pd.Timedelta(days=1), monthly, "night.date")
     return morning if level == "morning" else min(morning, 1.0)
+
+
+def day_factors(data_dir: Path | None = None) -> DayFactors:
+    """The rider simulator's day factors (:func:`~mobility.simulation.model.fit_day_factors` on the
+    rental dates of the trips its rider model is fitted on, :data:`~mobility.demand.data.TRIP_DATASETS`):
+    a public holiday against an ordinary weekend day, and each month's weekday/weekend split.
+
+    Fitted once and kept in the disk cache (``day_factors/``), keyed on the data's Ttareungi files
+    (:func:`~mobility.demand.data.profile_inputs`: the trips and the station lists they are matched
+    on), so a night reads them instead of loading the trips again.
+    """
+    import dataclasses
+    import json
+
+    from mobility.cache import cache_key, cached_load
+    from mobility.config import resolve_data_dir
+    from mobility.demand.data import TRIP_DATASETS, load_trip_tables, profile_inputs
+    from mobility.simulation.model import DayFactors, fit_day_factors
+
+    root = resolve_data_dir(data_dir)
+    key = cache_key(profile_inputs(root), kind="day_factors", datasets=list(TRIP_DATASETS), v=1)
+
+    def build(path: Path) -> None:
+        trips = load_trip_tables(root, TRIP_DATASETS)
+        fitted = fit_day_factors(pd.concat([t["rent_time"] for t in trips.values()]))
+        path.write_text(json.dumps(dataclasses.asdict(fitted)), encoding="utf-8")
+
+    def load(path: Path) -> DayFactors:
+        got = json.loads(path.read_text(encoding="utf-8"))
+        by_type = got["month"]
+        return DayFactors(
+            holiday=float(got["holiday"]),
+            month=None
+            if by_type is None
+            else {t: {int(m): float(v) for m, v in months.items()} for t, months in by_type.items()},
+            holidays_used=int(got["holidays_used"]),
+        )
+
+    return cached_load("day_factors", key, ".json", build, load)
