@@ -35,7 +35,7 @@ from api.metrics import LATENCY, REQUESTS
 from api.settings import ApiSettings, get_api_settings
 from mobility import __version__
 from mobility.errors import DataNotFoundError, InputError, shown_value
-from mobility.scenario.reading import expected_of, with_fields
+from mobility.scenario.reading import error_input, expected_of, with_fields
 
 log = logging.getLogger("mobility.api")
 
@@ -279,18 +279,35 @@ def _field_of(loc: tuple[Any, ...] | list[Any], error: dict[str, Any] | None = N
     return ".".join(p for p in parts if p) or "(root)"
 
 
-def _shown(error: dict[str, Any], request: Request) -> str:
-    """The value a validation error is about, as a 422 quotes it: ``nothing`` for a missing field,
-    ``{...}`` / ``[...]`` for an object or a list, an uploaded file's content never
-    (``(CSV content)``; a body that is not JSON, :func:`_problem`), anything else as ``repr``
-    cut (:func:`mobility.errors.shown_value`)."""
-    value = error.get("input")
-    if error.get("type") == "missing":
+def _shown(error: dict[str, Any]) -> str:
+    """The value a validation error is about, as a 422 quotes it: ``nothing`` for a missing field
+    (or tag), ``{...}`` / ``[...]`` for an object or a list, the tag of an unknown member of a
+    union (``'file'``; :func:`~mobility.scenario.reading.error_input`), bytes never (a body of
+    another Content-Type is :func:`_content_type_error`), anything else as ``repr`` cut
+    (:func:`mobility.errors.shown_value`)."""
+    if error.get("type") in ("missing", "union_tag_not_found"):
         return "nothing"
-    uploaded = "csv" in request.headers.get("content-type", "") and tuple(error.get("loc", ())) == ("body",)
-    if isinstance(value, bytes | bytearray) or uploaded:
-        return "(CSV content)"
+    value = error_input(error)
+    if isinstance(value, bytes | bytearray):
+        return "(the body's bytes)"
     return shown_value(value)
+
+
+JSON_BODY = "Content-Type: application/json (the body as JSON)"
+"""What a route that reads a JSON body expects of a body of another Content-Type."""
+
+
+def _content_type_error(error: dict[str, Any], request: Request) -> dict[str, Any]:
+    """``error`` itself, or for a body FastAPI did not read as JSON (its Content-Type is not JSON,
+    or none is given: the route's model then gets the body's bytes) an error about the
+    ``Content-Type`` header (``header.content-type``), which says the type sent and the one
+    expected, never the body. Every other bad body is a 422 too (:func:`validation_handler`)."""
+    if tuple(error.get("loc", ())) != ("body",) or not isinstance(error.get("input"), bytes | bytearray):
+        return error
+    given = request.headers.get("content-type")
+    sent = "nothing" if given is None else shown_value(given)
+    problem = f"got {sent}; expected {JSON_BODY}"
+    return {"loc": ("header", "content-type"), "msg": problem, "type": "content_type"}
 
 
 def _problem(error: dict[str, Any], request: Request) -> str:
@@ -308,7 +325,7 @@ def _problem(error: dict[str, Any], request: Request) -> str:
     loc = tuple(error.get("loc", ()))
     if error.get("type") == "extra_forbidden" and loc[:1] == ("body",):  # the fields there, as the CLI says
         error = error | {"ctx": with_fields(error | {"loc": loc[1:]}, _body_model(request)).get("ctx")}
-    return f"got {_shown(error, request)}; expected {expected_of(error)}"  # as the CLI says it
+    return f"got {_shown(error)}; expected {expected_of(error)}"  # as the CLI says it
 
 
 def _body_model(request: Request) -> type[BaseModel] | None:
@@ -340,7 +357,7 @@ MAX_PROBLEMS = 50
 async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
     """422 naming every invalid field, the value sent and what is expected."""
     assert isinstance(exc, RequestValidationError)
-    raw = [dict(e) for e in exc.errors()]
+    raw = [_content_type_error(dict(e), request) for e in exc.errors()]
     errors = [
         {
             "field": _field_of(e.get("loc", ()), e, exc.body),
@@ -350,6 +367,11 @@ async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
         for e in raw
         if not _consequential(e, raw)
     ][:MAX_PROBLEMS]
+    return _invalid_request(request, errors)
+
+
+def _invalid_request(request: Request, errors: list[dict[str, str]]) -> JSONResponse:
+    """The 422 listing ``errors`` (``field``, ``problem``, ``type``), the first five in its detail."""
     summary = "; ".join(f"{e['field']}: {e['problem']}" for e in errors[:5])
     return JSONResponse(
         {"detail": f"invalid request: {summary}", "errors": errors, "request_id": _request_id(request)},
@@ -357,9 +379,34 @@ async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+UNPARSED_BODY = "There was an error parsing the body"
+"""FastAPI's 400 for a JSON body its parser gave up on other than by a syntax error."""
+
+
+def _unparsed_body(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not parse a JSON body, in the words of a body that is not JSON
+    (:func:`_problem`), when ``exc`` is its 400 for one: ``json.loads`` raises ``RecursionError``
+    for a body nested too deeply (``[`` x 100,000) and ``UnicodeDecodeError`` for one that is not
+    UTF-8, which FastAPI answers 400 without a field, where a syntax error is a 422 on ``body``."""
+    cause = exc.__cause__
+    if exc.status_code != 400 or exc.detail != UNPARSED_BODY or cause is None:
+        return None
+    if isinstance(cause, RecursionError):
+        why = "nested too deeply to parse"
+    elif isinstance(cause, UnicodeDecodeError):
+        why = f"not UTF-8 text at byte {cause.start}"
+    else:
+        why = type(cause).__name__
+    return f"got (not JSON); expected a JSON body ({why})"
+
+
 async def http_handler(request: Request, exc: Exception) -> JSONResponse:
-    """HTTP errors raised by routes, in the common error body."""
+    """HTTP errors raised by routes, in the common error body; FastAPI's 400 for a body it could
+    not parse is a 422 on ``body``, as a body that is not JSON is (:func:`_unparsed_body`)."""
     assert isinstance(exc, StarletteHTTPException)
+    unparsed = _unparsed_body(exc)
+    if unparsed is not None:
+        return _invalid_request(request, [{"field": "body", "problem": unparsed, "type": "json_invalid"}])
     errors = []
     if isinstance(exc, routes.common.FieldError):
         errors.append({"field": exc.field, "problem": exc.problem, "type": "value_error"})

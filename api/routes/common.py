@@ -31,6 +31,7 @@ from api.jobs import JobQueue
 from api.metrics import JOBS_SUBMITTED
 from api.schemas import Accepted, ErrorBody, JobError, JobInfo, JobPage, JobStatus
 from mobility.errors import InputError, cut_text, given_text
+from mobility.scenario.reading import plain_words
 
 U = TypeVar("U", Snapshot, StationList)
 V = TypeVar("V", bound=BaseModel)
@@ -107,17 +108,21 @@ def input_problem(error: InputError) -> tuple[str, str]:
     The problem says the value sent (``missing``, or ``got`` it as
     :func:`~mobility.errors.shown_value` quotes it: at most 60 characters, a list by its length)
     and what was expected. A key in the field that comes from an upload (``body[ST-4].bikes``) is
-    cut the same way, so a 422 never echoes a file's long line, cell or header whole."""
+    cut the same way, so a 422 never echoes a file's long line, cell or header whole. An
+    expectation in pydantic's words (a snapshot's ``Input should be a valid integer``) is said in
+    the CLI's (:func:`~mobility.scenario.reading.plain_words`)."""
     field = _BRACKETED.sub(lambda m: f"[{cut_text(m.group(1))}]", error.field)
-    return field, f"{given_text(error.value)}; expected {error.expected}"
+    return field, f"{given_text(error.value)}; expected {plain_words(error.expected)}"
 
 
-def artifact_responses(what: str) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI answers of a route that serves a job's result (:func:`serve_artifact`); the JSON
-    Schema of the document and the kind's own media types are set by :func:`api.openapi.complete`."""
+def artifact_responses(what: str, formats: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a route that serves a job's result (:func:`serve_artifact`) in the
+    representations registered for ``formats``; the JSON Schema of the document is set by
+    :func:`api.openapi.complete`."""
+    media = [f.media_type.split(";")[0].strip() for f in formats_for(formats).values()]
     return {
         200: {
-            "content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}},
+            "content": {m: {} for m in media},
             "description": f"The {what} (format from ?format= or the Accept header).",
         },
         304: {"description": "Not modified (If-None-Match)."},
@@ -556,14 +561,20 @@ def add_artifact_route(
     router: APIRouter, kind: str, artifact: str, *, summary: str, doc: str, formats: str | None = None
 ) -> None:
     """``GET {base}/{job_id}/{artifact}`` (operation ``get_{artifact}``): the stored ``artifact`` of a
-    succeeded ``kind`` job in the representations registered for ``formats`` (default: ``kind``'s,
-    JSON, GeoJSON or CSV; read role; :func:`serve_artifact`), saved as ``{artifact}-{job id[:12]}``."""
+    succeeded ``kind`` job in the representations registered for ``formats`` (default: ``kind``'s;
+    read role; :func:`serve_artifact`), saved as ``{artifact}-{job id[:12]}``. Its ``?format=``
+    takes, and its OpenAPI parameter lists, those representations only (the morning's ``json``,
+    a plan's ``json``, ``geojson`` and ``csv``): register them (:func:`api.formats.register_format`)
+    before the route."""
+    names = tuple(formats_for(formats or kind))
+    if not names:
+        raise ValueError(f"no format registered for {formats or kind!r}")
 
     async def artifact_route(
         request: Request,
         job_id: str,
         _p: Annotated[Principal, Depends(require("read"))],
-        format: Literal["json", "geojson", "csv"] | None = None,
+        format: str | None = None,
     ) -> Response:
         return await serve_artifact(
             request,
@@ -575,11 +586,12 @@ def add_artifact_route(
             formats=formats,
         )
 
+    choices: Any = Literal.__getitem__(names)  # this route's formats only (OpenAPI's enum)
+    artifact_route.__annotations__["format"] = choices | None
     artifact_route.__doc__ = doc
     path = f"{_jobs_path(router, kind)}/{{job_id}}/{artifact}"
-    router.get(path, name=f"get_{artifact}", summary=summary, responses=artifact_responses(artifact))(
-        artifact_route
-    )
+    responses = artifact_responses(artifact, formats or kind)
+    router.get(path, name=f"get_{artifact}", summary=summary, responses=responses)(artifact_route)
 
 
 class ArtifactCache:

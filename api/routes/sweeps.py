@@ -16,6 +16,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from api.auth import Principal, require
 from api.formats import register_format
 from api.routes.common import (
+    FieldError,
     IdempotencyKey,
     accepted_response,
     add_job_routes,
@@ -66,12 +67,11 @@ def submit_sweep(
     principal: Annotated[Principal, Depends(require("scenarios:write"))],
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    """Queue a sweep; 202 with the job id and Location. Each point gets the scenario's time limit."""
-    from mobility.placement.sweep import sweep_axis
-
+    """Queue a sweep; 202 with the job id and Location. Each point gets the scenario's time limit;
+    422 when that, or all the points' together, is above this server's maximum
+    (:func:`check_sweep_time`)."""
     limit = float(body.scenario.solver.time_limit)
-    check_time_limit(request, limit, "body.scenario.solver.time_limit")
-    n_points = len(sweep_axis(body.new_stations, body.budget)[1])
+    n_points = check_sweep_time(request, body, limit)
     inputs: dict[str, Any] = {
         "name": body.scenario.name,
         "scenario": resolve_baseline(
@@ -90,6 +90,29 @@ def submit_sweep(
         idempotency_key=idempotency_key,
         time_limit=n_points * limit + request.app.state.settings.job_overhead_seconds,
     )
+
+
+def check_sweep_time(request: Request, body: SweepRequest, limit: float) -> int:
+    """The points of a sweep, or a 422 when it asks for more solver time than this server's maximum
+    (``MOBILITY_MAX_TIME_LIMIT``, :func:`check_time_limit`): one point's ``limit`` (naming
+    ``body.scenario.solver.time_limit``), or the points' together, ``limit`` each (naming the
+    swept range, ``body.new_stations`` or ``body.budget``), as a simulation's days are counted
+    (:func:`api.routes.simulations.check_simulated_days`)."""
+    from mobility.placement.sweep import sweep_axis
+
+    check_time_limit(request, limit, "body.scenario.solver.time_limit")
+    n_points = len(sweep_axis(body.new_stations, body.budget)[1])
+    field = "new_stations" if body.new_stations is not None else "budget"
+    swept = getattr(body, field)
+    try:
+        check_time_limit(request, n_points * limit, f"body.{field}")
+    except FieldError as exc:
+        raise FieldError(
+            f"body.{field}",
+            f"got {swept!r}: {n_points} points x {limit:g} s each (scenario.solver.time_limit) = "
+            f"{n_points * limit:g} s: {exc.problem}; expected fewer points, or less time each",
+        ) from None
+    return n_points
 
 
 add_job_routes(

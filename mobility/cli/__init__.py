@@ -26,6 +26,7 @@ from mobility.cli import (
 )
 from mobility.cli.common import err_console, print_error, routed_warnings
 from mobility.errors import MobilityError, field_path, shown_value
+from mobility.scenario.reading import expected_of
 
 app = typer.Typer(
     name="mobility",
@@ -65,7 +66,7 @@ def format_validation_error(exc: ValidationError) -> str:
     for e in exc.errors():
         loc = field_path(e["loc"])
         got = f" (got {shown_value(e['input'])})" if "input" in e and e["type"] != "missing" else ""
-        lines.append(f"  {loc}: {e['msg']}{got}")
+        lines.append(f"  {loc}: expected {expected_of(e)}{got}")
     return f"invalid {exc.title}:\n" + "\n".join(lines)
 
 

@@ -37,7 +37,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from pydantic_core import PydanticCustomError
 
 from mobility.errors import DataFileError, InputError, field_path, given_text
-from mobility.scenario.reading import Strict, located, printable_name, problem
+from mobility.scenario.reading import Strict, error_input, expected_of, located, printable_name, problem
 from mobility.schema import document_schema
 
 __all__ = [
@@ -278,17 +278,13 @@ def _expected(err: Mapping[str, Any]) -> str:
     for key, op in (("ge", ">="), ("le", "<="), ("gt", ">"), ("lt", "<")):
         if key in ctx:
             return f"{op} {ctx[key]}"
-    if err.get("type") == "missing":
-        return "a value"
-    return str(ctx["expected"]) if "expected" in ctx else str(err["msg"])
+    return str(ctx["expected"]) if "expected" in ctx else expected_of(err)  # pydantic's, in plain words
 
 
 def _given(err: Mapping[str, Any]) -> Any:
-    """The value an error is about: nothing for a missing field (pydantic's input is then the
-    whole row, never echoed), ``{...}`` for a mapping."""
-    if err.get("type") == "missing":
-        return None
-    value = err.get("input")
+    """The value an error is about (:func:`~mobility.scenario.reading.error_input`: nothing for a
+    missing field, whose input is the whole row, never echoed), ``{...}`` for a mapping."""
+    value = error_input(err)
     return "{...}" if isinstance(value, Mapping) else value
 
 

@@ -7,6 +7,7 @@ strict base model (unknown fields refused, instances frozen).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import functools
@@ -363,25 +364,109 @@ def _inside(kind: object, part: str | int) -> list[object]:
     return []
 
 
-def _value(error: Mapping[str, object]) -> object:
-    """The value an error is about, as a message quotes it (an object as ``{...}``; a missing
-    field has none)."""
-    if error.get("type") == "missing":
+def error_input(error: Mapping[str, object]) -> object:
+    """The value a validation error is about, as the caller gave it: nothing (``None``) for a
+    missing field or a missing union tag (pydantic's input is then the section around it), the tag
+    itself for an unknown one (``'file'``, not the ``{...}`` of its section), else pydantic's input."""
+    if error.get("type") in ("missing", "union_tag_not_found"):
         return None
-    value = error.get("input")
+    ctx = error.get("ctx")
+    if error.get("type") == "union_tag_invalid" and isinstance(ctx, Mapping) and "tag" in ctx:
+        return ctx["tag"]
+    return error.get("input")
+
+
+def _value(error: Mapping[str, object]) -> object:
+    """The value an error is about (:func:`error_input`), as a message quotes it (an object as
+    ``{...}``; a missing field has none)."""
+    value = error_input(error)
     return "{...}" if isinstance(value, dict) else value
 
 
+PATTERN_WORDS: dict[str, str] = {
+    r"^[0-9a-f]{32}$": "a 32-character hex id",  # a stored job or upload (api.schemas.StoredId)
+    r"^\d+(\.\d+)?:\d+(\.\d+)?:\d+(\.\d+)?$": "FIRST:LAST:STEP (numbers, e.g. 300:800:100)",
+    r"^\d+:\d+:\d+$": "FIRST:LAST:STEP (whole numbers, e.g. 20000:60000:5000)",
+    r"^[A-Za-z0-9_-]+$": "letters, digits, '_' and '-' only",  # a station id
+    r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$": "a clock time HH:MM (00:00 to 24:00)",
+}
+"""Each field pattern of the project's models in words: a message never shows pydantic's
+``String should match pattern '...'``. ``tests/scenario/test_plain_expected.py`` checks that
+every pattern of the published and scenario schemas is here."""
+
+
+def _validator_words(message: object, prefix: str) -> str:
+    """A validator's own message as an expectation: without pydantic's ``prefix`` (``Value error,
+    ``), and without the ``got <value>; expected`` the message may say the value with (the CLI's
+    message and the API's 422 say the value once, before)."""
+    text = str(message).removeprefix(prefix)
+    if text.startswith(("got ", "missing; ")) and "; expected " in text:
+        return text.partition("; expected ")[2]
+    return text
+
+
+def _count(n: object, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def _tag_words(ctx: Mapping[str, Any]) -> str:
+    tag = str(ctx["discriminator"]).strip("'\"")  # pydantic quotes it: "'kind'"
+    return f"{tag} one of {ctx['expected_tags']}"
+
+
+def _pattern_words(ctx: Mapping[str, Any]) -> str:
+    return PATTERN_WORDS.get(str(ctx["pattern"]), f"text of the form {ctx['pattern']}")
+
+
+_PLAIN: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "missing": lambda ctx: "a value",
+    "union_tag_not_found": lambda ctx: "a value",
+    "union_tag_invalid": _tag_words,
+    "string_pattern_mismatch": _pattern_words,
+    "value_error": lambda ctx: _validator_words(ctx["error"], "Value error, "),
+    "assertion_error": lambda ctx: _validator_words(ctx["error"], "Assertion failed, "),
+    "timezone_aware": lambda ctx: "a date-time with a time zone (e.g. 2030-01-01T00:00:00+09:00)",
+    "timezone_naive": lambda ctx: "a date-time without a time zone",
+    "too_long": lambda ctx: f"at most {_count(ctx['max_length'], 'item')}",
+    "too_short": lambda ctx: f"at least {_count(ctx['min_length'], 'item')}",
+    "string_too_long": lambda ctx: f"at most {_count(ctx['max_length'], 'character')}",
+    "string_too_short": lambda ctx: f"at least {_count(ctx['min_length'], 'character')}",
+    "model_attributes_type": lambda ctx: "an object (a mapping of fields)",
+    "model_type": lambda ctx: "an object (a mapping of fields)",
+    "tuple_type": lambda ctx: "a list",
+    "date_future": lambda ctx: "a date in the future",
+    "date_past": lambda ctx: "a date in the past",
+    "datetime_future": lambda ctx: "a time in the future",
+    "datetime_past": lambda ctx: "a time in the past",
+}
+"""Pydantic's error types in the project's words, made from the error's ``ctx`` (:func:`expected_of`)."""
+
+
 def expected_of(error: Mapping[str, object]) -> str:
-    """What a pydantic validation error expects, as the CLI's messages and the API's 422s both say
-    it: the project's own words (:func:`problem`), else pydantic's message without its ``Input
-    should be`` (``expected a valid integer``, not ``expected Input should be a valid integer``)."""
+    """What a pydantic validation error expects, in plain words, as the CLI's messages and the
+    API's 422s both say it: the project's own words (:func:`problem`, :func:`with_fields`); else
+    the words of its ``type`` from its ``ctx`` (:data:`_PLAIN`: ``a 32-character hex id``, ``at
+    most 5000 items``, ``kind one of 'vintage', 'plan', 'station_list'``, a validator's own
+    message); else pydantic's message in :func:`plain_words` (``greater than or equal to 1``,
+    ``'json', 'geojson' or 'csv'``)."""
     ctx = error.get("ctx") or {}
-    if isinstance(ctx, Mapping) and "shown" in ctx and "expected" in ctx:
+    if not isinstance(ctx, Mapping):
+        ctx = {}
+    if "shown" in ctx and "expected" in ctx:
         return str(ctx["expected"])
-    if error.get("type") == "missing":
-        return "a value"
-    return str(error["msg"]).removeprefix("Input should be ")
+    plain = _PLAIN.get(str(error.get("type")))
+    if plain is not None:
+        with contextlib.suppress(KeyError):  # a ctx without its type's keys: pydantic's message
+            return plain(ctx)
+    return plain_words(str(error.get("msg", "a valid value")))
+
+
+def plain_words(message: str) -> str:
+    """A pydantic message as an expectation, where its error type is not known (a library's
+    :class:`~mobility.errors.InputError` made from one): without ``Value error, `` (and the value
+    the validator's message says, :func:`_validator_words`) and ``Input should be`` (``a valid
+    integer, unable to parse string as an integer``)."""
+    return _validator_words(message, "Value error, ").removeprefix("Input should be ")
 
 
 def validated(model: type[M], data: object, expected: str, context: dict[str, object] | None = None) -> M:

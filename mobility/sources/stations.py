@@ -419,22 +419,6 @@ def _docks(frame: pd.DataFrame, layout: _Layout, report: QualityReport) -> pd.Se
     return docks
 
 
-_LABEL_CHARS = 24
-_LABELS_SHOWN = 12
-
-
-def _found_columns(labels: list[str]) -> str:
-    """The header's labels for an error message, without echoing the file: at most
-    :data:`_LABELS_SHOWN` labels of at most :data:`_LABEL_CHARS` characters each (a text that is
-    not a table, e.g. a README given as ``--source``, has its first line as one huge "label")."""
-    named = [x for x in labels if x]
-    if not named:
-        return "(none)"
-    shown = [x if len(x) <= _LABEL_CHARS else x[: _LABEL_CHARS - 1] + "…" for x in named[:_LABELS_SHOWN]]
-    more = f" and {len(named) - _LABELS_SHOWN} more" if len(named) > _LABELS_SHOWN else ""
-    return ", ".join(repr(x) for x in shown) + more
-
-
 def normalize_stations(
     frame: pd.DataFrame,
     layout: _Layout,
@@ -459,13 +443,13 @@ def normalize_stations(
         missing.append("위도/경도 (lat/lon)")
     if not (layout.has("number") or layout.has("station_id") or layout.has("id_or_number")):
         missing.append("대여소번호 or 대여소ID (station number or ST-ID)")
-    if missing:
-        found = _found_columns(layout.labels)
+    if missing:  # the header is counted, never quoted: an upload's content is not echoed
+        n = len(layout.labels)
         raise DataFileError(
             path,
-            f"missing columns {', '.join(missing)}; found columns {found}. "
-            "Expected a 따릉이 station list (OA-13252 2018/2019/2025 layouts, tbCycleStationInfo, "
-            "OA-21235 master).",
+            f"missing columns {', '.join(missing)} (its first line, read as the header, has {n} "
+            f"column{'' if n == 1 else 's'}, none of these). Expected a 따릉이 station list (OA-13252 "
+            "2018/2019/2025 layouts, tbCycleStationInfo, OA-21235 master).",
         )
     n = len(frame)
     na_str = pd.Series(pd.NA, index=frame.index, dtype="string")

@@ -105,7 +105,7 @@ def test_polygons_outside_seoul_are_refused(api_max: Api, kind: str) -> None:
 def test_run_snapshot_id_is_checked_like_other_stored_ids(api_max: Api, sid: str) -> None:
     body = {k: v for k, v in RUN.items() if k != "snapshot"} | {"snapshot_id": sid}
     out = _refused(api_max, "/v1/rebalancing/runs", body, "body.snapshot_id", role="ops")
-    assert "passwd" not in out["detail"] or "pattern" in out["detail"]
+    assert "passwd" not in out["detail"] or "a 32-character hex id" in out["detail"]  # refused as an id
 
 
 def test_run_on_a_stored_snapshot_is_accepted(api_max: Api) -> None:

@@ -54,9 +54,11 @@ def test_a_run_with_morning_after_serves_morning_json(api_real: Api) -> None:
     assert morning.provenance is not None and morning.provenance.seed == 0
     ours = run["kpis"]["morning_after"]["ours"]
     assert ours["lost_empty"] == pytest.approx(morning.outcomes[2].lost_empty.mean, abs=0.05)
-    # JSON only: there is no GeoJSON or CSV of a morning
+    # JSON only: there is no GeoJSON or CSV of a morning (nor is one offered: ?format= takes json only)
     csv = api_real.client.get(f"{run['links']['morning']}?format=csv", headers=api_real.h("ops"))
-    assert csv.status_code == 406 and "json" in csv.json()["detail"]
+    assert csv.status_code == 422 and "got 'csv'; expected 'json'" in csv.json()["detail"]
+    accept = api_real.client.get(run["links"]["morning"], headers=api_real.h("ops", Accept="text/csv"))
+    assert accept.status_code == 406 and "json" in accept.json()["detail"]
 
 
 @pytest.mark.slow

@@ -200,3 +200,17 @@ def test_cli_exit_2_names_the_station_and_field(
     err = capsys.readouterr().err
     assert "--status[ST-2].bikes: got 'x'" in err and "integer" in err
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_a_bike_count_that_is_not_a_number_is_said_in_plain_words() -> None:
+    """``mobility rebalance --status`` said 'expected Input should be a valid integer, ...':
+    pydantic's words where the project's are plain (the API's 422 said it so already)."""
+    from mobility.errors import InputError
+    from mobility.rebalancing.snapshot import snapshot_from_csv
+
+    csv = "station_id,number,lat,lon,docks,bikes\nST-8,108,37.55,126.91,10,many\n"
+    with pytest.raises(InputError) as err:
+        snapshot_from_csv(csv, label="--status")
+    text = str(err.value)
+    assert "--status[ST-8].bikes: got 'many'; expected a valid integer" in text, text
+    assert "Input should be" not in text

@@ -215,7 +215,8 @@ def test_missing_columns_names_file_and_columns(src: Path) -> None:
     with pytest.raises(DataFileError) as err:
         load_station_list(src / "stations_missing_columns.csv", fill_ids=False)
     msg = str(err.value)
-    assert "stations_missing_columns.csv" in msg and "위도/경도" in msg and "'대여소명'" in msg
+    assert "stations_missing_columns.csv" in msg and "위도/경도" in msg and "has 3 columns" in msg
+    assert "대여소명" not in msg  # the header is counted, not quoted (an upload's content never is)
 
 
 def test_missing_file_and_unknown_vintage(tmp_path: Path) -> None:
