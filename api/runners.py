@@ -27,6 +27,7 @@ from api.schemas import (
 from mobility.errors import MobilityError, StopRequested
 from mobility.progress import Progress, within
 from mobility.rebalancing.travel import TruckTravel, with_street_paths
+from mobility.scenario.nightly import Costs, SearchSpec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from mobility.rebalancing.plan import RebalancingPlan
     from mobility.rebalancing.problem import RebalancingProblem
     from mobility.rebalancing.snapshot import StatusSnapshot
+    from mobility.rebalancing.solve import SolveParams
     from mobility.simulation.morning import MorningAfter
     from mobility.stats import StoppingCriterion
 
@@ -137,7 +139,9 @@ def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> 
     Travel: ``travel``, else :func:`travel_for` the request's ``options``; the problem itself is
     :func:`mobility.rebalancing.build.problem_from_snapshot` (each station's target interval there)
     over the request's snapshot read as the library's
-    :class:`~mobility.rebalancing.snapshot.StatusSnapshot`, as ``mobility rebalance`` reads a file.
+    :class:`~mobility.rebalancing.snapshot.StatusSnapshot`, as ``mobility rebalance`` reads a file,
+    with the request's ``costs`` and its trucks' stop and loading times (a nightly scenario's
+    sections and defaults; a job stored before they were asked for takes those defaults).
     """
     from mobility.rebalancing.build import problem_from_snapshot
     from mobility.rebalancing.snapshot import StatusSnapshot
@@ -152,6 +156,7 @@ def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> 
         travel.seconds,
         travel.metres,
         curves=curves,
+        costs=Costs.model_validate(inputs.get("costs") or {}),
         meta={
             "travel_model": travel.model,
             "snapshot": inputs["snapshot"].get("name"),
@@ -248,9 +253,23 @@ def solving_clock(ctx: JobContext, seconds: float) -> StoppingCriterion:
     return stop
 
 
+def solve_params(inputs: dict[str, Any], remaining: float) -> SolveParams:
+    """The solver settings of a run: its ``time_limit`` (at most the ``remaining`` seconds of the
+    job; all of them when it gives none) and ``seed``, its ``solver`` section (a nightly
+    scenario's, :class:`~mobility.scenario.nightly.SearchSpec`, with its defaults) and one worker
+    process (a job holds one core of the cluster)."""
+    from mobility.rebalancing.solve import SolveParams
+
+    seconds = min(float(inputs.get("time_limit") or remaining), remaining)
+    search = SearchSpec.model_validate(inputs.get("solver") or {})
+    return SolveParams(
+        time_limit=max(0.5, seconds), seed=int(inputs.get("seed", 0)), workers=1, **search.model_dump()
+    )
+
+
 def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """Solve one night with :func:`mobility.rebalancing.solve.solve` and validate the plan."""
-    from mobility.rebalancing.solve import SolveParams, solve
+    from mobility.rebalancing.solve import solve
     from mobility.rebalancing.validate import validate_plan
 
     ctx.report(0.05, "truck travel times")
@@ -259,8 +278,7 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     if ctx.stop_event.is_set():
         raise JobCancelledError("cancelled before solving")
     problem = build_problem(inputs, travel)
-    solver_seconds = min(float(inputs.get("time_limit") or ctx.remaining()), ctx.remaining())
-    params = SolveParams(time_limit=max(0.5, solver_seconds), seed=int(inputs.get("seed", 0)), workers=1)
+    params = solve_params(inputs, ctx.remaining())
     ctx.report(SOLVING_SHARE[0], "solving")
     plan = solve(
         problem,

@@ -46,7 +46,15 @@ from mobility.scenario.expansion import (
     StationCount,
     check_unique_ids,
 )
-from mobility.scenario.nightly import MAX_TRUCK_CAPACITY, MORNING_AFTER_SECONDS, MORNING_START, CurveLevel
+from mobility.scenario.nightly import (
+    MAX_TRUCK_CAPACITY,
+    MORNING_AFTER_SECONDS,
+    MORNING_START,
+    Costs,
+    CurveLevel,
+    SearchSpec,
+    TruckHandling,
+)
 from mobility.scenario.reading import (
     MAX_SEED,
     MAX_TIME_LIMIT,
@@ -515,10 +523,12 @@ class DepotIn(_Strict):
     lat: float = Lat
 
 
-class TruckIn(_Strict):
+class TruckIn(TruckHandling, _Strict):
     """A truck and its shift, in seconds since midnight of the evening (22:00 = 79200, 06:00 of the
     morning after = 108000). A shift ends by 07:00 of the morning after (111600), when the morning
-    the targets are for begins (``mobility.scenario.nightly.MORNING_START``)."""
+    the targets are for begins (``mobility.scenario.nightly.MORNING_START``). Its stop and loading
+    times and start load are a nightly scenario's truck group's fields, with their defaults
+    (:class:`~mobility.scenario.nightly.TruckHandling`)."""
 
     id: str = Field(min_length=1, max_length=40, examples=["T01"])
     depot: str = Field(min_length=1, max_length=40)
@@ -531,6 +541,7 @@ class TruckIn(_Strict):
         if self.shift_end <= self.shift_start:
             expected = f"a time after shift_start ({self.shift_start:g})"
             raise located(("shift_end",), problem("shift", self.shift_end, expected), self.shift_end)
+        self.check_start_load(self.capacity)
         return self
 
     @field_validator("shift_start", "shift_end", mode="wrap")
@@ -686,8 +697,10 @@ class MorningAfterRequest(_Strict):
 class RebalancingRunRequest(_Strict):
     """A nightly rebalancing run: a snapshot (inline or stored) and the fleet.
 
-    Exactly one of ``snapshot`` and ``snapshot_id`` is given. ``options`` are passed to the
-    nightly solver (see the rebalancing section of the README).
+    Exactly one of ``snapshot`` and ``snapshot_id`` is given. ``options`` say how trucks travel
+    and what stations aim at (see the rebalancing section of the README); ``costs``, ``solver``
+    and each truck's stop and loading times are a nightly scenario's own sections, with their
+    defaults, so that the same night is the same problem here and in ``mobility rebalance``.
     """
 
     model_config = ConfigDict(json_schema_extra={"examples": [REBALANCING_EXAMPLE]})
@@ -701,6 +714,17 @@ class RebalancingRunRequest(_Strict):
     time_limit: float | None = Field(default=None, gt=0, le=MAX_TIME_LIMIT, description="Solver seconds.")
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     options: RebalancingOptions = Field(default_factory=RebalancingOptions)
+    costs: Costs = Field(
+        default_factory=Costs,
+        description="The objective's weights, a nightly scenario's `costs` with its defaults (those "
+        "of `mobility rebalance`): dissatisfaction, driving per km, bikes above the docks.",
+    )
+    solver: SearchSpec = Field(
+        default_factory=SearchSpec,
+        description="How the search runs, a nightly scenario's `solver` with its defaults (its "
+        "time limit and seed are this run's `time_limit` and `seed`); `max_iterations` makes the "
+        "same seed give the same routes.",
+    )
     night: NightDate = Field(
         default=None,
         description="The evening the run plans (YYYY-MM-DD): the demand curves (options.targets) are "

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi import Path as PathParam
@@ -20,6 +20,9 @@ from api.auth import Principal, require
 from api.routes.common import settle_heap
 from api.schemas import ErrorBody
 from mobility.export.vector_tiles import BASE_ZOOM, OVERVIEW_ZOOMS
+
+if TYPE_CHECKING:
+    from mobility.scenario.nightly import NightlyScenario
 
 log = logging.getLogger("mobility.api.web")
 
@@ -214,21 +217,28 @@ class ShippedScenario(BaseModel):
     )
 
 
-def _night_request(night: Any) -> dict[str, Any]:
-    """A nightly scenario's fleet as the API's run request (trucks of a group numbered 1..count)."""
-    trucks = []
-    for g in night.trucks:
-        start, end = g.shift.seconds()
-        for i in range(g.count):
-            trucks.append(
-                {
-                    "id": f"{g.depot}-{i + 1}",
-                    "depot": g.depot,
-                    "capacity": g.capacity,
-                    "shift_start": start,
-                    "shift_end": end,
-                }
-            )
+def _night_request(night: NightlyScenario) -> dict[str, Any]:
+    """A nightly scenario as the API's run request, the same problem and search as ``mobility
+    rebalance`` makes of it: its fleet (the trucks of
+    :func:`~mobility.rebalancing.build.expand_trucks`, ids ``<depot>-01``, each with its group's
+    stop and loading times and start load), its ``costs``, its ``solver``'s search settings (its
+    time limit and seed are the request's own) and its targets' level."""
+    from mobility.rebalancing.build import expand_trucks
+    from mobility.scenario.nightly import SearchSpec, TruckHandling
+
+    groups = [g for g in night.trucks for _ in range(g.count)]  # expand_trucks' order
+    handling = set(TruckHandling.model_fields)
+    trucks = [
+        {
+            "id": t.id,
+            "depot": t.depot,
+            "capacity": t.capacity,
+            "shift_start": t.shift_start,
+            "shift_end": t.shift_end,
+            **g.model_dump(mode="json", include=handling),
+        }
+        for t, g in zip(expand_trucks(night), groups, strict=True)
+    ]
     depots = [{"id": d.id, "name": d.name, "lon": d.lon, "lat": d.lat} for d in night.depots]
     return {
         "name": night.name,
@@ -236,6 +246,8 @@ def _night_request(night: Any) -> dict[str, Any]:
         "time_limit": float(night.solver.time_limit),
         "seed": int(night.solver.seed),
         "options": {"level": night.targets.level},
+        "costs": night.costs.model_dump(mode="json"),
+        "solver": night.solver.model_dump(mode="json", include=set(SearchSpec.model_fields)),
     }
 
 

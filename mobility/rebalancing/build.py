@@ -4,7 +4,10 @@ Pure: tables and arrays in, a problem out. Two entries: :func:`problem_from_scen
 scenario and the assembled status table: ``mobility rebalance``, the bench and the tests, through
 :func:`mobility.rebalancing.night.load_night_problem`, which reads the files) and
 :func:`problem_from_snapshot` (a :class:`~mobility.rebalancing.snapshot.StatusSnapshot` and a fleet
-as records: the API's rebalancing runs).
+as records: the API's rebalancing runs). Both make their trucks with :func:`truck` and their
+objective's weights with :func:`cost_weights`, from the nightly scenario's own sections
+(:class:`~mobility.scenario.nightly.TruckHandling`, :class:`~mobility.scenario.nightly.Costs`):
+the same night gives the same problem from a scenario file and from an API request.
 
 Both round the night's measured numbers to a fixed resolution (:func:`fixed_resolution`): travel
 to 0.1 s and 0.1 m, dissatisfaction costs to 1e-6. The search compares sums of these numbers, and
@@ -31,12 +34,13 @@ from mobility.rebalancing.snapshot import (
     StatusSnapshot,
     snapshot_from_table,
 )
-from mobility.scenario.nightly import NightlyScenario
+from mobility.scenario.nightly import Costs, NightlyScenario, TruckHandling
 from mobility.sources.base import EARTH_RADIUS_M
 
 __all__ = [
     "assemble_stations",
     "complete_snapshot",
+    "cost_weights",
     "expand_trucks",
     "fixed_resolution",
     "join_station_list",
@@ -45,6 +49,7 @@ __all__ = [
     "snapshot_interval",
     "station_numbers",
     "straight_line_matrices",
+    "truck",
 ]
 
 S = TypeVar("S", bound=StatusSnapshot)
@@ -207,26 +212,43 @@ def assemble_stations(
     return df
 
 
+def truck(id: str, depot: str, capacity: int, shift: tuple[float, float], handling: TruckHandling) -> Truck:
+    """One :class:`Truck`, its stop and loading times and its start load from ``handling``: a
+    scenario's truck group (:func:`expand_trucks`) or an API run's truck
+    (:func:`problem_from_snapshot`), the same fields with the same defaults."""
+    return Truck(
+        id=id,
+        depot=depot,
+        capacity=int(capacity),
+        shift_start=float(shift[0]),
+        shift_end=float(shift[1]),
+        load_seconds_per_bike=float(handling.load_seconds_per_bike),
+        stop_seconds=float(handling.stop_seconds),
+        start_load=None if handling.start_load == "free" else int(handling.start_load),
+    )
+
+
+def cost_weights(costs: Costs) -> dict[str, Any]:
+    """The objective's weights of a :class:`RebalancingProblem` from a scenario's ``costs`` (an
+    API run's ``costs``): dissatisfaction, driving per km, overflow, visits and band tolerance."""
+    return {
+        "dissatisfaction_weight": costs.dissatisfaction_weight,
+        "drive_cost_per_km": costs.drive_cost_per_km,
+        "overflow_penalty": costs.overflow_penalty,
+        "max_visits": costs.max_visits_per_station,
+        "band_tolerance": costs.band_tolerance,
+    }
+
+
 def expand_trucks(scn: NightlyScenario) -> tuple[Truck, ...]:
     """One :class:`Truck` per truck of every group (ids ``<depot>-01``, ``<depot>-02``, ...)."""
     out = []
     per_depot: dict[str, int] = {}
     for g in scn.trucks:
-        start, end = g.shift.seconds()
         for _ in range(g.count):
             per_depot[g.depot] = per_depot.get(g.depot, 0) + 1
-            out.append(
-                Truck(
-                    id=f"{g.depot}-{per_depot[g.depot]:02d}",
-                    depot=g.depot,
-                    capacity=g.capacity,
-                    shift_start=start,
-                    shift_end=end,
-                    load_seconds_per_bike=g.load_seconds_per_bike,
-                    stop_seconds=g.stop_seconds,
-                    start_load=None if g.start_load == "free" else int(g.start_load),
-                )
-            )
+            truck_id = f"{g.depot}-{per_depot[g.depot]:02d}"
+            out.append(truck(truck_id, g.depot, g.capacity, g.shift.seconds(), g))
     return tuple(out)
 
 
@@ -318,7 +340,6 @@ def problem_from_scenario(
         kmax = max(int(stations["docks"].iloc[i]), int(stations["bikes"].iloc[i])) + 60
         out_curves[i] = curve_from_interval(lo, hi, kmax, per_bike=per_bike)
     depots = tuple(Depot(d.id, d.name or d.id, d.lon, d.lat) for d in scn.depots)
-    c = scn.costs
     return RebalancingProblem(
         station_ids=tuple(str(s) for s in stations["station_id"]),
         names=tuple(str(s) for s in stations["name"]),
@@ -331,11 +352,7 @@ def problem_from_scenario(
         trucks=expand_trucks(scn),
         travel_s=fixed_resolution(travel_s, TRAVEL_DECIMALS),
         distance_m=fixed_resolution(distance_m, TRAVEL_DECIMALS),
-        dissatisfaction_weight=c.dissatisfaction_weight,
-        drive_cost_per_km=c.drive_cost_per_km,
-        overflow_penalty=c.overflow_penalty,
-        max_visits=c.max_visits_per_station,
-        band_tolerance=c.band_tolerance,
+        **cost_weights(scn.costs),
         meta=dict(meta or {}),
     )
 
@@ -362,6 +379,7 @@ def problem_from_snapshot(
     distance_m: np.ndarray,
     *,
     curves: Sequence[np.ndarray | None] | None = None,
+    costs: Costs | None = None,
     meta: dict[str, Any] | None = None,
 ) -> RebalancingProblem:
     """The night's :class:`RebalancingProblem` from a status snapshot and a fleet given as records.
@@ -379,9 +397,14 @@ def problem_from_snapshot(
     depots
         ``id, lon, lat`` and optionally ``name``.
     trucks
-        ``id, depot, capacity, shift_start, shift_end`` (seconds since midnight).
+        ``id, depot, capacity, shift_start, shift_end`` (seconds since midnight) and optionally
+        the fields of :class:`~mobility.scenario.nightly.TruckHandling` (``stop_seconds``,
+        ``load_seconds_per_bike``, ``start_load``), each with a scenario's truck group's default.
     travel_s, distance_m
         Square matrices over ``depots + stations``.
+    costs
+        The objective's weights, as a scenario's ``costs`` section (default: its defaults, the
+        shipped night's).
     meta
         Kept on the problem (travel model, snapshot name).
     """
@@ -412,16 +435,17 @@ def problem_from_snapshot(
             Depot(id=d["id"], name=d.get("name") or d["id"], lon=d["lon"], lat=d["lat"]) for d in depots
         ),
         trucks=tuple(
-            Truck(
-                id=t["id"],
-                depot=t["depot"],
-                capacity=int(t["capacity"]),
-                shift_start=float(t["shift_start"]),
-                shift_end=float(t["shift_end"]),
+            truck(
+                t["id"],
+                t["depot"],
+                t["capacity"],
+                (t["shift_start"], t["shift_end"]),
+                TruckHandling.model_validate({k: t[k] for k in TruckHandling.model_fields if k in t}),
             )
             for t in trucks
         ),
         travel_s=fixed_resolution(travel_s, TRAVEL_DECIMALS),
         distance_m=fixed_resolution(distance_m, TRAVEL_DECIMALS),
+        **cost_weights(costs or Costs()),
         meta=dict(meta or {}),
     )

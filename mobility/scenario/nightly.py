@@ -70,11 +70,13 @@ __all__ = [
     "NetworkSpec",
     "NightSpec",
     "NightlyScenario",
+    "SearchSpec",
     "Shift",
     "SolverSpec",
     "TargetOverride",
     "TargetsSpec",
     "TruckGroup",
+    "TruckHandling",
     "at_level",
     "clock_seconds",
     "load_nightly",
@@ -175,16 +177,22 @@ class Shift(Section):
         return s, clock_seconds(self.end, after=s)
 
 
-class TruckGroup(Section):
-    """``count`` identical trucks based at ``depot``."""
+class TruckHandling(Section):
+    """A truck's time at a stop and its load when it leaves the depot: the fields of a scenario's
+    truck group (:class:`TruckGroup`) that an API run's truck (``api.schemas.TruckIn``) takes too,
+    one definition for both (:func:`mobility.rebalancing.build.truck` reads them)."""
 
-    depot: str = Field(min_length=1)
-    count: int = Field(default=1, ge=1, le=200)
-    capacity: int = Field(default=18, ge=1, le=MAX_TRUCK_CAPACITY)
-    shift: Shift = Shift()
-    load_seconds_per_bike: NonNeg = 30.0
-    stop_seconds: NonNeg = 180.0
-    start_load: int | Literal["free"] = 0
+    load_seconds_per_bike: NonNeg = Field(
+        default=30.0, description="Seconds of handling per bike picked up or dropped off."
+    )
+    stop_seconds: NonNeg = Field(
+        default=180.0, description="Seconds every stop takes besides the bikes (parking, unlocking)."
+    )
+    start_load: int | Literal["free"] = Field(
+        default=0,
+        description="Bikes on board leaving the depot, at most the capacity, or 'free' (any load "
+        "from the depot's stock).",
+    )
 
     @field_validator("start_load", mode="wrap")
     @classmethod
@@ -197,11 +205,25 @@ class TruckGroup(Section):
             raise problem("start_load", v, expected)
         return load
 
+    def check_start_load(self, capacity: int) -> None:
+        """Raise (located at the truck) when ``start_load`` is more than ``capacity`` bikes: for
+        the ``after`` model validator of a model that has the capacity."""
+        if isinstance(self.start_load, int) and self.start_load > capacity:
+            expected = f"a start_load at most the capacity ({capacity}), or 'free'"
+            raise located((), problem("start_load", self.start_load, expected), self.start_load)
+
+
+class TruckGroup(TruckHandling):
+    """``count`` identical trucks based at ``depot``."""
+
+    depot: str = Field(min_length=1)
+    count: int = Field(default=1, ge=1, le=200)
+    capacity: int = Field(default=18, ge=1, le=MAX_TRUCK_CAPACITY)
+    shift: Shift = Shift()
+
     @model_validator(mode="after")
     def _fits(self) -> TruckGroup:
-        if isinstance(self.start_load, int) and self.start_load > self.capacity:
-            expected = f"a start_load at most the capacity ({self.capacity}), or 'free'"
-            raise located((), problem("start_load", self.start_load, expected), self.start_load)
+        self.check_start_load(self.capacity)
         return self
 
 
@@ -262,7 +284,7 @@ class Costs(Section):
     """Objective weights: dissatisfaction (per unit), driving (per km), bikes above docks."""
 
     dissatisfaction_weight: float = Field(default=1.0, gt=0)
-    drive_cost_per_km: NonNeg = 0.2
+    drive_cost_per_km: NonNeg = Field(default=0.2, title="Driving cost per km")  # not "per (km)"
     overflow_penalty: NonNeg = 1.0
     max_visits_per_station: int = Field(
         default=1,
@@ -294,14 +316,18 @@ class NetworkSpec(Section):
         return warn_renamed(data, {"straight_speed_kmh": "straight_speed_kph"}, "network")
 
 
-class SolverSpec(Section):
-    """Solver settings (see :class:`mobility.rebalancing.solve.SolveParams`)."""
+class SearchSpec(Section):
+    """How the night's search runs: the ``solver`` settings of a scenario besides its time limit,
+    seed and workers, which an API run takes as its ``solver`` (one definition for both; see
+    :class:`mobility.rebalancing.solve.SolveParams`)."""
 
-    time_limit: float = Field(default=300.0, gt=0, le=MAX_TIME_LIMIT)
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
-    workers: int = Field(default=2, ge=1, le=64)
-    decompose: Literal["auto", "always", "never"] = "auto"
-    trucks_per_zone: int = Field(default=2, ge=1)
+    decompose: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Solve the night in zones (trucks_per_zone trucks of one depot each), then "
+        "improve the joined routes as a whole: auto (with more than 300 candidate stations or 4 "
+        "trucks), always or never.",
+    )
+    trucks_per_zone: int = Field(default=2, ge=1, description="Trucks of one depot that share a zone.")
     classic: Literal["off", "descent", "ils"] = Field(
         default="descent",
         description="Last phase with the classic one-commodity neighbourhoods on the found stops: "
@@ -318,6 +344,15 @@ class SolverSpec(Section):
         "is not reached first (with classic descent or off); routes.json says which ended the "
         "search (stats.extra.stopped_by: iterations or clock).",
     )
+
+
+class SolverSpec(SearchSpec):
+    """Solver settings (see :class:`mobility.rebalancing.solve.SolveParams`): the search's
+    (:class:`SearchSpec`), its time limit, seed and worker processes."""
+
+    time_limit: float = Field(default=300.0, gt=0, le=MAX_TIME_LIMIT)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    workers: int = Field(default=2, ge=1, le=64)
 
 
 class NightlyScenario(Section):

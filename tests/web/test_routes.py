@@ -220,9 +220,12 @@ def test_shipped_scenarios_are_every_file(client: tuple[TestClient, str]) -> Non
     night = next(s for s in body if s["file"] == "seoul-nightly.yaml")
     assert night["kind"] == "rebalancing"
     trucks = night["body"]["fleet"]["trucks"]
+    # mobility rebalance's truck ids and times (tests/api/test_night_settings.py)
     assert len(trucks) == 24 and trucks[0] == {
-        "id": "NW-1", "depot": "NW", "capacity": 18, "shift_start": 79200.0, "shift_end": 108000.0,
+        "id": "NW-01", "depot": "NW", "capacity": 18, "shift_start": 79200.0, "shift_end": 108000.0,
+        "load_seconds_per_bike": 30.0, "stop_seconds": 180.0, "start_load": 0,
     }  # fmt: skip
     assert night["body"]["options"] == {"level": "auto"}  # the scenario's targets.level
+    assert night["body"]["costs"]["drive_cost_per_km"] == 0.2
     plan = next(s for s in body if s["file"] == "seoul-2019-30k.yaml")
     assert plan["kind"] == "scenario" and plan["body"]["fleet"]["total_bikes"] == 30000
