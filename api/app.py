@@ -496,6 +496,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs is the web router's: Swagger UI from this server, not a CDN
+        redoc_url=None,  # ReDoc would load from a CDN: /docs serves the same document offline
         responses={
             401: {"model": routes.common.ErrorBody, "description": "Missing or invalid API key."},
             403: {"model": routes.common.ErrorBody, "description": "The key's role may not do this."},

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -36,9 +36,13 @@ VENDOR: dict[str, Path] = {
     "maplibre-gl.js": Path("maplibre-gl", "dist", "maplibre-gl-csp.js"),
     "maplibre-gl-worker.js": Path("maplibre-gl", "dist", "maplibre-gl-csp-worker.js"),
     "maplibre-gl.css": Path("maplibre-gl", "dist", "maplibre-gl.css"),
+    "swagger-ui-bundle.js": Path("swagger-ui-dist", "swagger-ui-bundle.js"),
+    "swagger-ui.css": Path("swagger-ui-dist", "swagger-ui.css"),
 }
-"""Third-party files the page loads, by the name it asks for: paths in the settings'
-``web_vendor_dir`` (a ``node_modules`` folder, installed by ``make setup``; the image's own)."""
+"""Third-party files the pages load, by the name they ask for: paths in the settings'
+``web_vendor_dir`` (a ``node_modules`` folder, installed by ``make setup``; the image's own).
+The web app loads MapLibre's; the API's documentation page (``/docs``) Swagger UI's, so that it
+works on a network without the internet as the maps do."""
 
 STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -91,7 +95,23 @@ async def index() -> FileResponse:
     )
 
 
-@_public_file("/web/vendor/{file}", "Third-party browser files (MapLibre GL JS)")
+@router.get("/docs", include_in_schema=False)
+async def docs() -> HTMLResponse:
+    """Swagger UI over ``/openapi.json``, its script and style sheet from this server
+    (:data:`VENDOR`), not from a CDN: the page works offline."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="mobility API",
+        swagger_js_url="/web/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/web/vendor/swagger-ui.css",
+        swagger_favicon_url="data:,",
+        oauth2_redirect_url=None,
+    )
+
+
+@_public_file("/web/vendor/{file}", "Third-party browser files (MapLibre GL JS, Swagger UI)")
 async def vendor(file: str, request: Request) -> FileResponse:
     """MapLibre GL JS and its style sheet, from the npm packages of the settings' ``web_vendor_dir``
     (``api/web/node_modules``, installed by ``make setup``, unless set)."""

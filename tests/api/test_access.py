@@ -66,9 +66,7 @@ PUBLIC: dict[tuple[str, str], str] = {
 # Routes outside the OpenAPI document (FastAPI's own documentation pages), with the reason.
 UNDOCUMENTED_PUBLIC: dict[str, str] = {
     "/openapi.json": "the API's schema",
-    "/docs": "Swagger UI over the schema",
-    "/docs/oauth2-redirect": "Swagger UI helper",
-    "/redoc": "ReDoc over the schema",
+    "/docs": "Swagger UI over the schema (its files from this server: api/web/router.py)",
 }
 
 
