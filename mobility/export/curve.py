@@ -2,9 +2,10 @@
 
 - :func:`write_curve_csv`: one row per point (the ``--json`` fields, sites left out), as
   :func:`curve_csv` gives it to the API too;
-- :func:`write_curve_chart`: PNG or SVG (by suffix) with matplotlib: covered share against the
-  station count or budget (300 m, and 500 m when computed), marginal residents per added station
-  on a second axis, infeasible fleet points hollow;
+- :func:`write_curve_chart`: PNG or SVG (by suffix) with matplotlib (:func:`curve_figure`):
+  covered share against the station count or budget (300 m, and 500 m when computed), marginal
+  residents per added station on a second axis, infeasible fleet points hollow, the legend under
+  the chart;
 - :func:`write_curve_html`: the same chart, interactive (plotly, offline).
 
 Every writer is atomic (nothing half-written).
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from mobility.io import atomic_path, atomic_write_csv, atomic_write_text
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from mobility.placement.sweep import Sweep
 
 COLUMNS = (
@@ -70,8 +73,10 @@ def _x(sweep: Sweep) -> tuple[list[float], str]:
     return [float(p.sited) for p in sweep.points], "new stations"
 
 
-def write_curve_chart(sweep: Sweep, path: Path | str) -> Path:
-    """The curve as PNG or SVG (chosen by ``path``'s suffix)."""
+def curve_figure(sweep: Sweep) -> Figure:
+    """The curve as a matplotlib Figure (the caller saves or closes it): covered share against
+    the station count or budget, residents newly covered per added station as bars on a second
+    axis, and the legend under the chart, where it covers neither a curve nor a bar."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,12 +84,6 @@ def write_curve_chart(sweep: Sweep, path: Path | str) -> Path:
 
     from mobility.export.static_map import korean_font
 
-    path = Path(path)
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in ("png", "svg"):
-        from mobility.errors import InputError
-
-        raise InputError("path", str(path), "a .png or .svg file")
     korean_font()
     x, xlabel = _x(sweep)
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
@@ -127,12 +126,30 @@ def write_curve_chart(sweep: Sweep, path: Path | str) -> Path:
     ax.patch.set_visible(False)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="lower right", fontsize=8)
+    # Under the x axis's label (inside the chart it covered the last bars): tight_layout makes room.
+    ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=min(3, len(h1 + h2)),
+              fontsize=8, frameon=False)  # fmt: skip
     ax.set_title(f"{sweep.scenario}: coverage curve")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt)
-    plt.close(fig)
+    return fig
+
+
+def write_curve_chart(sweep: Sweep, path: Path | str) -> Path:
+    """The curve (:func:`curve_figure`) as PNG or SVG (chosen by ``path``'s suffix)."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in ("png", "svg"):
+        from mobility.errors import InputError
+
+        raise InputError("path", str(path), "a .png or .svg file")
+    fig = curve_figure(sweep)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -175,4 +192,12 @@ def write_curve_html(sweep: Sweep, path: Path | str) -> Path:
     return atomic_write_text(path, fig.to_html(include_plotlyjs=True, full_html=True))
 
 
-__all__ = ["COLUMNS", "curve_csv", "curve_rows", "write_curve_chart", "write_curve_csv", "write_curve_html"]
+__all__ = [
+    "COLUMNS",
+    "curve_csv",
+    "curve_figure",
+    "curve_rows",
+    "write_curve_chart",
+    "write_curve_csv",
+    "write_curve_html",
+]

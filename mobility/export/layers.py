@@ -49,6 +49,7 @@ from shapely.geometry import LineString
 from mobility.cache import files_stamp
 from mobility.errors import DataFileError, InputError
 from mobility.export.routes import route_coordinates
+from mobility.export.style import ROUTE_COLORS
 from mobility.placement.coverage import walking_coverage
 from mobility.placement.plan import CityKPI, DistrictKPI, Plan, per_10k
 from mobility.rebalancing.plan import RebalancingPlan
@@ -70,15 +71,8 @@ this fleet spread over stations in proportion to docks; such rows carry ``bikes_
 DEFAULT_CATCHMENT_M = 300.0
 """Walking catchment radius (straight line) used when a plan does not give its own coverage."""
 
-TRUCK_COLORS = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
-    "#469990", "#9a6324", "#800000", "#808000", "#000075", "#fabed4", "#dcbeff", "#aaffc3",
-    "#0067a5", "#be0032", "#008856", "#875692", "#f6a600", "#882d17", "#8db600", "#2b3d26",
-    "#604e97", "#b3446c", "#e25822", "#654522", "#c2b280", "#a1caf1",
-)  # fmt: skip
-"""Distinct route colours (Trubetskoy's 16, then 14 of Kelly's 22), cycled beyond 30 trucks: as
-many as the print map lists trucks one by one (``static_map.MAX_ROUTE_LEGEND``), so no two
-entries of a legend share a colour."""
+TRUCK_COLORS = ROUTE_COLORS
+"""The trucks' route colours, cycled beyond 30 trucks: :data:`mobility.export.style.ROUTE_COLORS`."""
 
 
 COLUMN_DTYPES: dict[str, str] = {

@@ -19,7 +19,7 @@ import contextlib
 import warnings
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib
 
@@ -27,9 +27,13 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import shapely
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Annotation, Text
+from matplotlib.transforms import Bbox
 from matplotlib.typing import RcKeyType
 
 from mobility.export.layers import MapLayers, bikes_mark, compare_note, night_summary, served_summary
@@ -53,6 +57,34 @@ MAX_ROUTE_LEGEND = 30
 
 STOP_MARKERS = {"pick": "^", "drop": "v", "visit": "o"}
 """Stop symbols: pick-up ▲, drop-off ▼, a visit that moves no bike ●."""
+
+LEGEND_CORNERS: tuple[Literal["lower left", "upper left", "center left"], ...] = (
+    "lower left",
+    "upper left",
+    "center left",
+)
+"""Where the legend may sit on the map, in this order, if it covers no district there (the right
+side holds the north arrow and the scale bar); else it stands left of the map."""
+
+LEGEND_GAP_IN = 0.15
+"""The room (inches) between a legend left of the map and the page's edge."""
+
+DEPOT_MARKER_PT = 12.0
+"""A depot square's side (points), its white edge :data:`DEPOT_EDGE_PT` wide."""
+DEPOT_EDGE_PT = 1.2
+
+DepotSpot = tuple[tuple[float, float], Literal["left", "right"], Literal["bottom", "top"]]
+DEPOT_LABEL_SPOTS: tuple[DepotSpot, ...] = (
+    ((10.0, 5.0), "left", "bottom"),
+    ((10.0, -5.0), "left", "top"),
+    ((-10.0, 5.0), "right", "bottom"),
+    ((-10.0, -5.0), "right", "top"),
+)
+"""A depot name's places around its square, by preference: offset (points) and alignment, the
+name :data:`LABEL_GAP_PT` clear of its own square."""
+
+LABEL_GAP_PT = 1.5
+"""The least gap (points) between two names, or a name and a depot's square."""
 
 FURNITURE_ZORDER = 20
 """Legend, scale bar and north arrow sit above every data layer (stops and labels reach 9), so
@@ -103,7 +135,11 @@ def _north_arrow(ax: Any) -> None:
 
 
 def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None = None) -> Figure:
-    """Draw ``layers`` on a new matplotlib Figure (returned; the caller saves or closes it)."""
+    """Draw ``layers`` on a new matplotlib Figure (returned; the caller saves or closes it).
+
+    Once the figure is laid out, the legend takes a corner of the map that shows no district, or
+    else the space left of the map (:func:`_place_legend`), and the depot and district names are
+    set so that none covers another (:func:`_place_labels`)."""
     from matplotlib_scalebar.scalebar import ScaleBar  # type: ignore[import-untyped]
 
     with plt.rc_context(font_rc()):
@@ -114,8 +150,8 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
         _draw_areas(ax, layers, handles)
         _draw_stations(ax, layers, handles)
         _draw_routes(ax, layers, handles)
-        _draw_depots(ax, layers, handles)
-        _label_districts(ax, d)
+        depot_labels = _draw_depots(ax, layers, handles)
+        district_labels = _label_districts(ax, d)
         ax.set_axis_off()
         ax.set_aspect("equal")
         _frame(ax, layers)
@@ -123,6 +159,7 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
         scale.set_zorder(FURNITURE_ZORDER)
         ax.add_artist(scale)
         _north_arrow(ax)
+        legend = None
         if handles:
             ncols = 1 if len(handles) <= 14 else 2 if len(handles) <= 28 else 3
             legend = ax.legend(handles=handles, loc="lower left", fontsize=7 if ncols > 1 else 8,
@@ -131,6 +168,9 @@ def draw(layers: MapLayers, *, choropleth: str | None = None, title: str | None 
         ax.set_title((title or layers.title) + _subtitle(layers), fontsize=12, loc="left")
         fig.text(0.99, 0.01, ATTRIBUTION, ha="right", va="bottom", fontsize=6, color="#666")
         fig.tight_layout()
+        if legend is not None:
+            _place_legend(fig, ax, legend, d)
+        _place_labels(ax, depot_labels, district_labels)
     return fig
 
 
@@ -228,19 +268,25 @@ def _draw_routes(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
             )
 
 
-def _draw_depots(ax: Any, layers: MapLayers, handles: list[Any]) -> None:
-    """The night's depots as white-edged black squares above the routes and stops, named."""
+def _draw_depots(ax: Any, layers: MapLayers, handles: list[Any]) -> list[Annotation]:
+    """The night's depots as white-edged black squares above the routes and stops, named; returns
+    the names (set beside their squares by :func:`_place_labels`)."""
     if not len(layers.depots):
-        return
+        return []
     dm = layers.depots.to_crs(CRS_METRIC)
     x, y = dm.geometry.x.to_numpy(), dm.geometry.y.to_numpy()
-    ax.scatter(x, y, s=150, marker="s", c=DEPOT_COLOR, edgecolors="white", linewidths=1.2, zorder=9)
+    ax.scatter(x, y, s=DEPOT_MARKER_PT**2, marker="s", c=DEPOT_COLOR, edgecolors="white",
+               linewidths=DEPOT_EDGE_PT, zorder=9)  # fmt: skip
     box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}
-    for xx, yy, name in zip(x, y, dm["name"].astype(str), strict=True):
-        ax.annotate(name, (xx, yy), xytext=(7, 5), textcoords="offset points", fontsize=7,
-                    color=DEPOT_COLOR, zorder=9, clip_on=True, bbox=box)  # fmt: skip
-    label = f"차고지 depot ({len(dm)})"
-    handles.append(Line2D([], [], marker="s", ms=8, ls="", color=DEPOT_COLOR, label=label))
+    (offset, ha, va), *_ = DEPOT_LABEL_SPOTS
+    labels = [
+        ax.annotate(name, (xx, yy), xytext=offset, textcoords="offset points", ha=ha, va=va, fontsize=7,
+                    color=DEPOT_COLOR, zorder=10, clip_on=True, bbox=box, gid="depot-label")
+        for xx, yy, name in zip(x, y, dm["name"].astype(str), strict=True)
+    ]  # fmt: skip
+    entry = f"차고지 depot ({len(dm)})"
+    handles.append(Line2D([], [], marker="s", ms=8, ls="", color=DEPOT_COLOR, label=entry))
+    return labels
 
 
 def _draw_stops(ax: Any, s: Any, color: str) -> None:
@@ -273,14 +319,133 @@ def _frame(ax: Any, layers: MapLayers) -> None:
     ax.set_ylim(miny, maxy)
 
 
-def _label_districts(ax: Any, d: Any) -> None:
-    """District names on a light box (a stroke path effect would turn SVG text into outlines)."""
+def _label_districts(ax: Any, d: Any) -> list[tuple[Text, Any]]:
+    """District names on a light box (a stroke path effect would turn SVG text into outlines), at
+    each district's representative point; returns each name with its district's polygon, for
+    :func:`_place_labels`."""
     box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.65}
+    labels = []
     for r in d.itertuples(index=False) if len(d) else []:
         p = r.geometry.representative_point()
-        ax.text(
-            p.x, p.y, str(r.gu_kr), fontsize=8, ha="center", va="center", zorder=9, bbox=box, clip_on=True
-        )
+        text = ax.text(p.x, p.y, str(r.gu_kr), fontsize=8, ha="center", va="center", zorder=9, bbox=box,
+                       clip_on=True, gid="district-label")  # fmt: skip
+        labels.append((text, r.geometry))
+    return labels
+
+
+def _place_legend(fig: Figure, ax: Any, legend: Legend, districts: Any) -> None:
+    """Put the legend in the first of :data:`LEGEND_CORNERS` of the map where it covers no part of
+    a district that the map shows; where every corner does (a night's map is framed on the city),
+    left of the map, the figure widened by the legend's width so that the map keeps its size."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    ax.apply_aspect()  # the map's box as drawn (equal aspect), which the layout left unset
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    view = shapely.box(x0, y0, x1, y1)
+    city = shapely.intersection(districts.union_all(), view) if len(districts) else None
+    to_data = ax.transData.inverted()
+    for loc in LEGEND_CORNERS:
+        legend.set_loc(loc)
+        (bx0, by0), (bx1, by1) = to_data.transform(legend.get_window_extent(renderer).get_points())
+        if city is None or not city.intersects(shapely.box(bx0, by0, bx1, by1)):
+            return
+    legend.set_loc("upper right")
+    legend.set_bbox_to_anchor((0.0, 1.0), transform=ax.transAxes)
+    shift = LEGEND_GAP_IN - legend.get_window_extent(renderer).x0 / fig.dpi  # its left edge onto the page
+    width = fig.get_figwidth()
+    fig.set_size_inches(width + shift, fig.get_figheight())
+    for a in fig.axes:  # the map and its colour bars keep their size and move right by ``shift``
+        x, y, w, h = a.get_position(original=True).bounds
+        a.set_position(((x * width + shift) / (width + shift), y, w * width / (width + shift), h))
+    ax.apply_aspect()
+
+
+def _place_labels(ax: Any, depot_labels: list[Annotation], district_labels: list[tuple[Text, Any]]) -> None:
+    """Set the names so that none covers another or a depot's square; depot names come first.
+
+    A depot's name takes the first of :data:`DEPOT_LABEL_SPOTS` around its square that stays on
+    the map and clear of the depots and the names set before it. A district's name stays at its
+    representative point when it is clear there; else it moves to the nearest clear spot inside its
+    district (:func:`_clear_spot`), and where there is none it is left out."""
+    renderer = ax.figure.canvas.get_renderer()
+    ax.apply_aspect()
+    view = ax.bbox
+    px = ax.figure.dpi / 72.0
+    half = (DEPOT_MARKER_PT + DEPOT_EDGE_PT) / 2 * px
+    taken = [Bbox.from_extents(x - half, y - half, x + half, y + half)
+             for x, y in ax.transData.transform([a.xy for a in depot_labels]).reshape(-1, 2)]  # fmt: skip
+    for label in depot_labels:
+        for spot in DEPOT_LABEL_SPOTS:
+            _set_spot(label, spot)
+            box = _label_box(label, renderer)
+            if _fits(box, view, taken):
+                break
+        else:  # no clear spot: the first, over what it must cover
+            _set_spot(label, DEPOT_LABEL_SPOTS[0])
+            box = _label_box(label, renderer)
+        taken.append(box)
+    for text, district in district_labels:
+        box = _label_box(text, renderer)
+        if not _fits(box, view, taken):
+            place = _clear_spot(ax, district, box, taken)
+            if place is None:
+                text.set_visible(False)
+                continue
+            text.set_position(place)
+            box = _label_box(text, renderer)
+        taken.append(box)
+
+
+def _set_spot(label: Annotation, spot: DepotSpot) -> None:
+    """Set ``label`` at one of :data:`DEPOT_LABEL_SPOTS` (offset in points, alignment)."""
+    offset, ha, va = spot
+    label.xyann = offset
+    label.set_horizontalalignment(ha)
+    label.set_verticalalignment(va)
+
+
+def _label_box(text: Text, renderer: Any) -> Bbox:
+    """``text``'s box on the canvas (pixels), with :data:`LABEL_GAP_PT` of margin on every side."""
+    gap = LABEL_GAP_PT * text.figure.dpi / 72.0
+    return text.get_window_extent(renderer).padded(gap)
+
+
+def _fits(box: Bbox, view: Bbox, taken: list[Bbox]) -> bool:
+    """Whether ``box`` lies on the map (``view``) and overlaps none of ``taken``."""
+    on_map = view.x0 <= box.x0 and box.x1 <= view.x1 and view.y0 <= box.y0 and box.y1 <= view.y1
+    return on_map and not any(box.overlaps(t) for t in taken)
+
+
+def _clear_spot(ax: Any, district: Any, box: Bbox, taken: list[Bbox]) -> tuple[float, float] | None:
+    """The spot (metres) nearest the district's representative point where a name of ``box``'s
+    size, centred, lies on the map, inside the district and clear of ``taken``; ``None`` if none.
+
+    The spots are a grid over the district a quarter of the name's height apart."""
+    to_data = ax.transData.inverted()
+    (x0, y0), (x1, y1) = to_data.transform(box.get_points())
+    w, h = x1 - x0, y1 - y0
+    vx0, vx1 = ax.get_xlim()
+    vy0, vy1 = ax.get_ylim()
+    area = shapely.intersection(district, shapely.box(vx0 + w / 2, vy0 + h / 2, vx1 - w / 2, vy1 - h / 2))
+    if area.is_empty:
+        return None
+    ax0, ay0, ax1, ay1 = area.bounds
+    step = h / 4
+    gx, gy = np.meshgrid(np.arange(ax0, ax1 + step, step), np.arange(ay0, ay1 + step, step))
+    cx, cy = np.minimum(gx.ravel(), ax1), np.minimum(gy.ravel(), ay1)  # the names whole on the map
+    boxes = shapely.box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+    inside = shapely.contains(district, boxes)
+    origin = (x0 + x1) / 2, (y0 + y1) / 2
+    t = np.array([tb.extents for tb in taken]).reshape(-1, 4)
+    if len(t):
+        (tx0, ty0), (tx1, ty1) = to_data.transform(t[:, :2]).T, to_data.transform(t[:, 2:]).T
+        hit = ((cx[:, None] - w / 2 < tx1) & (cx[:, None] + w / 2 > tx0)
+               & (cy[:, None] - h / 2 < ty1) & (cy[:, None] + h / 2 > ty0)).any(axis=1)  # fmt: skip
+        inside &= ~hit
+    if not inside.any():
+        return None
+    k = np.flatnonzero(inside)[np.argmin(np.hypot(cx[inside] - origin[0], cy[inside] - origin[1]))]
+    return float(cx[k]), float(cy[k])
 
 
 def _subtitle(layers: MapLayers) -> str:

@@ -19,6 +19,23 @@ NEW_COLOR = "#d62728"
 STATION_CMAP = "YlOrBr"
 DEPOT_COLOR = "#111111"
 """Depots (where a night's trucks start and end): a black square, white-edged, on both maps."""
+ROUTE_COLORS = (
+    "#e600ff", "#008200", "#7da0ff", "#8c9187", "#780f73", "#821eff", "#ff1e8c", "#325037",
+    "#cd91be", "#00b97d", "#008287", "#7d648c", "#0069f0", "#73b400", "#aa73f0", "#b43c91",
+    "#7d8232", "#3c23d2", "#5a3787", "#7387a5", "#5f6969", "#a00ac8", "#41875f", "#505f00",
+    "#ff64d7", "#5a5fa5", "#a5a0b4", "#005a5a", "#9b7d8c", "#786eff",
+)  # fmt: skip
+"""The trucks' route colours on every map (print, HTML, the web app), the i-th truck the i-th
+colour, cycled beyond 30 trucks: as many as the print map lists one by one
+(``static_map.MAX_ROUTE_LEGEND``).
+
+No yellow, orange, brown or dark red: the stations are coloured by bikes on :data:`STATION_CMAP`
+(yellow to dark brown), and a route in those colours was lost among them. Chosen greedily in
+CAM02-UCS from an sRGB grid, each colour the farthest from the ones before it, among colours at
+least 30 from every colour of :data:`STATION_CMAP`, 15 from the print map's station blue, black
+and white, 12 from the district scale and the water, with a lightness between 32 and 80 and at
+least 2.5:1 contrast with the white stop numbers. The first 24 (the shipped night's fleet) differ by 16
+or more, all 30 by 14 or more."""
 ATTRIBUTION = (
     "Stations: Seoul Open Data Plaza (KOGL Type 1) · Districts: KOSTAT/SGIS · "
     "Water: © OpenStreetMap contributors (ODbL)"
