@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mobility.config import PROJECT_ROOT, get_settings
 
 WEB_VENDOR_DIR = Path(__file__).resolve().parent / "web" / "node_modules"
 """Default :attr:`ApiSettings.web_vendor_dir`: the web app's npm packages, installed by ``make setup``."""
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "testserver")
+"""Default :attr:`ApiSettings.trusted_hosts`: this machine, and the host of Starlette's test client."""
 
 
 class ApiSettings(BaseSettings):
@@ -71,6 +75,16 @@ class ApiSettings(BaseSettings):
         A ``node_modules`` folder holding ``maplibre-gl/dist/``, the MapLibre GL JS files served
         under ``/web/vendor/`` (default: ``api/web/node_modules``, installed by ``make setup``;
         the image sets ``/opt/mobility/web/node_modules``).
+    public_url
+        The URL clients reach this service at (``https://bikes.example.org``, with the path
+        prefix a reverse proxy adds, if any): the absolute links the service hands out (the feed
+        URLs of a plan's GBFS ``gbfs.json``) start with it. ``None``: the request's own URL, but
+        only when its ``Host`` is one of ``trusted_hosts``; a request naming another host gets a
+        422 on ``header.host`` instead of links to that host.
+    trusted_hosts
+        Host names (no port) whose requests may set the links' host when ``public_url`` is not
+        set: the local ones and the test client's by default; ``*.example.org`` matches every
+        subdomain, ``*`` any host (links then follow the ``Host`` header, which a client chooses).
     """
 
     model_config = SettingsConfigDict(env_prefix="MOBILITY_", extra="ignore")
@@ -97,6 +111,20 @@ class ApiSettings(BaseSettings):
     warm_web: bool = False
     scenario_dir: Path = PROJECT_ROOT / "scenarios"
     web_vendor_dir: Path = WEB_VENDOR_DIR
+    public_url: str | None = None
+    trusted_hosts: list[str] = Field(default_factory=lambda: list(LOCAL_HOSTS))
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str | None) -> str | None:
+        """An ``http(s)://host[:port][/prefix]`` URL, without query or fragment; kept without its
+        trailing ``/``."""
+        if url is None:
+            return None
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("an http:// or https:// URL with a host (e.g. https://bikes.example.org)")
+        return url.strip().rstrip("/")
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,8 @@ Job outputs are immutable once the job has succeeded, so a stored export never g
 Folder formats (GBFS feeds, GeoJSON layers, CSV route sheets) are rendered as a whole and stored
 with an index (``export:gbfs/``) listing their files, so an unknown file name is a 404 without a
 new rendering. The GBFS feed URLs in ``gbfs.json`` are written against a placeholder and set to
-this server's URL when served.
+this server's URL when served: its public URL (``MOBILITY_PUBLIC_URL``), else the request's
+when its ``Host`` is trusted (``MOBILITY_TRUSTED_HOSTS``; :func:`feed_base`).
 
 Errors follow the job routes: 404 for an unknown job or file, 409 while the job is not succeeded.
 """
@@ -38,6 +39,7 @@ from api.auth import Principal, require
 from api.db.models import Job, JobArtifact
 from api.routes.common import JOB_BASES, ArtifactCache, send_bytes
 from api.schemas import ErrorBody
+from mobility.errors import InputError
 
 if TYPE_CHECKING:
     from mobility.export.layers import MapLayers, NightStations
@@ -246,12 +248,49 @@ def _artifact_body(s: Session, job_id: str, name: str) -> bytes | None:
     return None if art is None else art.body
 
 
+HOST_EXPECTED = (
+    "a host this server is set to answer for (its MOBILITY_TRUSTED_HOSTS), or a server with "
+    "MOBILITY_PUBLIC_URL set"
+)
+"""What a request for ``gbfs.json`` naming an untrusted ``Host`` is told (:func:`feed_base`)."""
+
+
+def trusted_host(host: str, patterns: list[str]) -> bool:
+    """Whether ``host`` (a name without port) is one of ``patterns``: a name, ``*.example.org``
+    (its subdomains) or ``*`` (any), as Starlette's ``TrustedHostMiddleware`` reads them."""
+    host = host.lower()
+    for pattern in (p.strip().lower() for p in patterns):
+        if pattern == "*" or host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:])):
+            return True
+    return False
+
+
+def feed_base(request: Request) -> str:
+    """The URL the feeds listed by the ``gbfs.json`` served for ``request`` start with: the
+    folder of the request's path under the server's public URL (``MOBILITY_PUBLIC_URL``) when it
+    has one, else under the request's own scheme and host, when that host is trusted
+    (``MOBILITY_TRUSTED_HOSTS``). A ``Host`` header naming any other host is an
+    :class:`~mobility.errors.InputError` on ``header.host`` (a 422): a client's ``Host`` never
+    puts another site into the links this server hands out."""
+    settings = request.app.state.settings
+    path = request.url.path
+    if settings.public_url is not None:
+        root = str(request.scope.get("root_path") or "")
+        if root and path.startswith(root):  # the public URL says the prefix itself
+            path = path[len(root) :]
+        return f"{settings.public_url}{path.rsplit('/', 1)[0]}/"
+    if not trusted_host(request.url.hostname or "", settings.trusted_hosts):
+        raise InputError("header.host", request.headers.get("host"), HOST_EXPECTED)
+    return f"{request.url.scheme}://{request.url.netloc}{path.rsplit('/', 1)[0]}/"
+
+
 async def serve_export(
     request: Request, *, kind: str, job_id: str, group: Group, filename: str, download: str
 ) -> Response:
     """Serve one export file: memory cache, then the database, then a rendering; ETag/304, gzip."""
     if len(job_id) > 64 or len(filename) > 60:
         raise HTTPException(404, f"no {kind} job export {filename[:60]!r}")
+    feeds = feed_base(request) if group.name == "gbfs" and filename == "gbfs.json" else None
     cache: ArtifactCache = request.app.state.artifact_cache
     name = f"{group.name}/{filename}" if group.folder else group.name
     key = (job_id, PREFIX + kind, name)
@@ -265,9 +304,8 @@ async def serve_export(
         cache.put(key, hit)
     data, media_type, etag = hit
     suffix = Path(download).suffix
-    if group.name == "gbfs" and filename == "gbfs.json":
-        base = f"{str(request.base_url).rstrip('/')}{request.url.path.rsplit('/', 1)[0]}/"
-        data = data.replace(GBFS_PLACEHOLDER.encode(), base.encode())
+    if feeds is not None:
+        data = data.replace(GBFS_PLACEHOLDER.encode(), feeds.encode())
         etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
     disposition = "inline" if suffix in _INLINE else "attachment"
     headers = {

@@ -42,8 +42,15 @@ from api.schemas import (
     SnapshotInfo,
     SnapshotPage,
 )
+from mobility.errors import MobilityError
 from mobility.rebalancing.build import complete_snapshot
-from mobility.rebalancing.snapshot import SnapshotInputError, StatusSnapshot, narrowed, snapshot_from_csv
+from mobility.rebalancing.snapshot import (
+    MAX_PROBLEMS,
+    SnapshotInputError,
+    StatusSnapshot,
+    narrowed,
+    snapshot_from_csv,
+)
 from mobility.simulation.days import morning_night_problem
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
@@ -119,9 +126,28 @@ def _read_status(raw: bytes, name: str, month: str) -> SnapshotIn:
 
 
 def _completed_status(raw: bytes, name: str, month: str) -> SnapshotIn:
-    """The library's reader, then, when a station lacks its position or docks, the published
-    station list fills them (and missing names, districts) as ``mobility rebalance`` does."""
-    snapshot: StatusSnapshot = snapshot_from_csv(raw, name=name, label="body")
+    """The library's reader, then :func:`_completed`. A table with invalid values has its other
+    rows (:attr:`~mobility.rebalancing.snapshot.SnapshotInputError.rest`) completed too, so that
+    one 422 lists the invalid values and the stations the station list lacks alike."""
+    try:
+        snapshot: StatusSnapshot = snapshot_from_csv(raw, name=name, label="body")
+    except SnapshotInputError as exc:
+        if exc.rest is None:
+            raise
+        try:
+            _completed(exc.rest, month)
+        except SnapshotInputError as more:
+            raise SnapshotInputError([*exc.problems, *more.problems][:MAX_PROBLEMS]) from exc
+        except MobilityError:  # no station list to check the rest against: the values' problems
+            pass
+        raise
+    return _completed(snapshot, month)
+
+
+def _completed(snapshot: StatusSnapshot, month: str) -> SnapshotIn:
+    """``snapshot`` as the API stores it: when a station lacks its position or docks, the
+    published station list fills them (and missing names, districts) as ``mobility rebalance``
+    does."""
     if all(s.lon is not None and s.lat is not None and s.docks is not None for s in snapshot.stations):
         return narrowed(snapshot, SnapshotIn, label="body")
     listed = f"the station list ({month}, GET /v1/stations)"

@@ -25,7 +25,7 @@ from mobility.cli import (
     simulate,
 )
 from mobility.cli.common import err_console, print_error, routed_warnings
-from mobility.errors import MobilityError, field_path, shown_value
+from mobility.errors import InputError, MobilityError, field_path, shown_value
 from mobility.scenario.reading import expected_of
 
 app = typer.Typer(
@@ -70,6 +70,46 @@ def format_validation_error(exc: ValidationError) -> str:
     return f"invalid {exc.title}:\n" + "\n".join(lines)
 
 
+RANGE_ERRORS = frozenset({"greater_than_equal", "greater_than", "less_than_equal", "less_than"})
+"""pydantic's error types of a number outside an option's ``min=`` / ``max=`` (typer checks them so)."""
+
+
+def _option_name(param: object) -> str:
+    """How a message names a command-line parameter: an option by its long name as declared
+    (``--time-limit``, not ``-t``), an argument by its name."""
+    opts = [str(o) for o in getattr(param, "opts", ())]
+    long = [o for o in opts if o.startswith("--")]
+    return (long or opts or [str(getattr(param, "name", "option"))])[0]
+
+
+def _as_typed(text: object) -> object:
+    """A number given on the command line as the number it spells (``0``, ``-1``, ``0.05``), so that
+    a message quotes it as typed; anything else unchanged."""
+    if isinstance(text, str):
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+    return text
+
+
+def range_error(exc: BaseException) -> InputError | None:
+    """The project's message for an option's value outside its range (typer's ``min=`` /
+    ``max=``: a click ``BadParameter`` raised from pydantic's error), ``None`` for any other
+    error: ``--time-limit: got 0; expected greater than or equal to 0.1``, the words of every
+    other bad value (:func:`~mobility.scenario.reading.expected_of`), without click's usage banner."""
+    cause = exc.__cause__
+    if type(exc).__name__ != "BadParameter" or not isinstance(cause, ValidationError):
+        return None
+    errors = cause.errors()
+    if len(errors) != 1 or errors[0]["type"] not in RANGE_ERRORS:
+        return None
+    error = errors[0]
+    option = _option_name(getattr(exc, "param", None))
+    return InputError(option, _as_typed(error["input"]), expected_of(error))
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into a message and exit code 2 (1 for a
     solver that ran and found nothing, :class:`~mobility.cli.common.SolveFailedError`)."""
@@ -89,6 +129,11 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # usage errors arrive here in non-standalone mode
         import click
+
+        out_of_range = range_error(exc)  # a value outside an option's min/max: named as any bad value
+        if out_of_range is not None:
+            print_error(out_of_range)
+            sys.exit(2)
 
         # click's own exceptions, or those of the click that typer bundles (typer._click), which
         # are not subclasses of click's: both have show() and exit_code (2 for a usage error)

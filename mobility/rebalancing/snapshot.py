@@ -294,15 +294,21 @@ MAX_PROBLEMS: Final = 20
 
 class SnapshotInputError(InputError):
     """The first invalid value of a snapshot (field, value and message are its), with every invalid
-    value (``problems``, at most :data:`MAX_PROBLEMS`): the API's 422 lists them all."""
+    value (``problems``, at most :data:`MAX_PROBLEMS`): the API's 422 lists them all.
 
-    def __init__(self, problems: Sequence[InputError]) -> None:
+    ``rest``, when a table was read (:func:`snapshot_from_table`), is the snapshot of its rows
+    without an invalid value (``None`` when no row is left, or the document itself is invalid), so
+    that a caller can check those rows further (against a station list) and list their problems
+    in the same answer."""
+
+    def __init__(self, problems: Sequence[InputError], rest: StatusSnapshot | None = None) -> None:
         first = problems[0]
         super().__init__(first.field, first.value, first.expected)
         self.problems = tuple(problems)
+        self.rest = rest
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.problems,))
+        return (type(self), (self.problems, self.rest))
 
 
 def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> SnapshotInputError:
@@ -367,7 +373,26 @@ def snapshot_from_table(
     try:
         return model.model_validate(doc)
     except ValidationError as exc:
-        raise _input_error(exc, label, [_row_name(r) for r in rows]) from exc
+        error = _input_error(exc, label, [_row_name(r) for r in rows])
+        raise SnapshotInputError(error.problems, rest=_valid_rows(model, doc, exc)) from exc
+
+
+def _valid_rows(model: type[S], doc: Mapping[str, Any], exc: ValidationError) -> S | None:
+    """The snapshot of ``doc``'s stations that have no invalid value in ``exc`` (see
+    :attr:`SnapshotInputError.rest`); ``None`` when every station has one, when ``exc`` found
+    nothing wrong with a station, or when the rest is still not a valid document."""
+    bad = {
+        e["loc"][1]
+        for e in exc.errors()
+        if len(e["loc"]) >= 2 and e["loc"][0] == "stations" and isinstance(e["loc"][1], int)
+    }
+    rows = [row for i, row in enumerate(doc["stations"]) if i not in bad]
+    if not bad or not rows:
+        return None
+    try:
+        return model.model_validate({**doc, "stations": rows})
+    except ValidationError:
+        return None
 
 
 def narrowed(snapshot: StatusSnapshot, model: type[S], *, label: str = "status") -> S:

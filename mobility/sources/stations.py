@@ -46,7 +46,7 @@ import pandas as pd
 
 from mobility.cache import files_stamp
 from mobility.config import data_file_places, resolve_data_dir
-from mobility.errors import DataFileError, DataNotFoundError, InputError
+from mobility.errors import DataFileError, DataNotFoundError, InputError, cut_text
 from mobility.quality import QualityReport
 from mobility.sources.base import (
     CRS_WGS84,
@@ -805,6 +805,19 @@ def _bike_list_rows(payload: dict[str, Any] | list[Any]) -> list[dict[str, objec
     return rows
 
 
+SHOWN_FIELDS = 12
+"""Field names of a ``bikeList`` row an error message lists at most."""
+
+
+def _field_names(keys: Iterable[object]) -> str:
+    """The distinct field names of a payload's rows for an error message, as the payload spells them
+    (``stationId``, not the ``STATIONID`` the layout matches on), each cut to
+    :data:`~mobility.errors.SHOWN_CHARS` characters, at most :data:`SHOWN_FIELDS` of them."""
+    names = [cut_text(str(k)) for k in dict.fromkeys(keys)]
+    more = len(names) - SHOWN_FIELDS
+    return ", ".join(names[:SHOWN_FIELDS]) + (f" and {more} more" if more > 0 else "") or "(none)"
+
+
 def parse_bike_list(
     payload: dict[str, Any] | list[Any],
     *,
@@ -839,9 +852,8 @@ def parse_bike_list(
         return Loaded(table=empty, report=report)
     frame, layout = records_frame(rows)
     if not layout.has("bikes"):
-        raise DataFileError(
-            origin, f"bikeList rows lack 'parkingBikeTotCnt'; found fields {', '.join(layout.labels)}"
-        )
+        found = _field_names(key for row in rows for key in row)
+        raise DataFileError(origin, f"bikeList rows lack 'parkingBikeTotCnt'; found fields {found}")
     df = normalize_stations(frame, layout, path=Path(str(origin)), source="bikeList", report=report)
     bikes_raw = _col(frame, layout, "bikes")
     assert bikes_raw is not None
