@@ -10,6 +10,11 @@ What FastAPI cannot know is set here, once, when the document is first asked for
   of the route that serves it (``{base}/{job_id}/{artifact}``, :data:`api.routes.common.JOB_BASES`);
   the route's other media types are those of :func:`api.formats.formats_for`, and its 304 / 404 /
   406 / 409 answers are those of every artifact route;
+* the GeoJSON and CSV representations of those documents, the map layers and the route sheets
+  (:data:`~api.representations.REPRESENTATIONS`, :data:`EXPORTS`) have the schemas of their
+  models (:mod:`api.representations`): a GeoJSON FeatureCollection, a CSV as text whose row model
+  says its columns; a route that sends only GeoJSON (:data:`GEOJSON_ONLY`) has its response
+  model as the schema of ``application/geo+json``, not of ``application/json``;
 * the headers the server sends (``Location``, ``ETag``, ``Retry-After``) and a job submission's
   200 (an Idempotency-Key replay);
 * the routes that take no key (``/healthz``, ``/readyz``, ``/metrics``, the web app's files) have
@@ -31,6 +36,7 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 
 from api.formats import formats_for
+from api.representations import LAYERS, REPRESENTATIONS, SHEETS, Representation, csv_schema
 from api.routes.common import JOB_BASES
 
 COMPONENTS = "#/components/schemas/"
@@ -94,6 +100,18 @@ DOCUMENTS: list[Document] = [
 """The result documents of the job kinds (the keys of :data:`JOB_BASES`): each kind's main one,
 and a rebalancing run's morning after (``morning_after`` in its request)."""
 
+
+EXPORTS: dict[tuple[str, str], Representation] = {
+    **{(f"{JOB_BASES[kind]}/{{job_id}}/layers/{{file}}", "application/geo+json"): LAYERS
+       for kind in ("scenario", "rebalancing")},
+    (f"{JOB_BASES['rebalancing']}/{{job_id}}/sheets/{{file}}", "text/csv; charset=utf-8"): SHEETS,
+}  # fmt: skip
+"""The exports of :mod:`api.routes.maps` that are GeoJSON or CSV, by path and media type."""
+
+GEOJSON_ONLY = ("/v1/stations",)
+"""Routes that send their response model as ``application/geo+json`` only."""
+
+GEOJSON = "application/geo+json"
 
 HEADERS = {
     "Location": "Where the created resource or the job is (its path).",
@@ -181,7 +199,13 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
             for component, schema in [(document.component, document.schema), *document.alternatives]
         ]
         json_schema = {"anyOf": refs} if len(refs) > 1 else refs[0]
-        _artifact_answers(operation, document.formats or document.kind, json_schema)
+        _artifact_answers(operation, document.formats or document.kind, json_schema, schemas)
+    for (path, media), representation in EXPORTS.items():
+        content = doc["paths"][path]["get"]["responses"]["200"]["content"]  # KeyError: EXPORTS must follow
+        content[media] = {"schema": representation_schema(schemas, representation)}
+    for path in GEOJSON_ONLY:
+        content = doc["paths"][path]["get"]["responses"]["200"]["content"]
+        content[GEOJSON] = content.pop("application/json")
     for operation in _operations(doc):
         _declare_headers(operation.get("responses", {}))
     for name in UNUSED_IF_UNREFERENCED:
@@ -216,15 +240,20 @@ def _operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [op for item in doc.get("paths", {}).values() for op in item.values() if isinstance(op, dict)]
 
 
-def _artifact_answers(operation: dict[str, Any], kind: str, json_schema: dict[str, Any]) -> None:
+def _artifact_answers(
+    operation: dict[str, Any], kind: str, json_schema: dict[str, Any], schemas: dict[str, Any]
+) -> None:
     """The answers of a route serving a ``kind`` job's result: 200 in each of the kind's media
-    types (JSON with ``json_schema``), 304, and the errors of :func:`api.routes.common.serve_artifact`."""
+    types (JSON with ``json_schema``, the others with their :data:`REPRESENTATIONS`' schemas,
+    their models stored in ``schemas``), 304, and the errors of
+    :func:`api.routes.common.serve_artifact`."""
     responses = operation.setdefault("responses", {})
     ok = responses.setdefault("200", {"description": "The document."})
-    ok["content"] = {
-        f.media_type.split(";")[0].strip(): ({"schema": json_schema} if f.name == "json" else {})
-        for f in formats_for(kind).values()
-    }
+    ok["content"] = {}
+    for f in formats_for(kind).values():
+        other = REPRESENTATIONS.get((kind, f.name))
+        schema = json_schema if f.name == "json" else other and representation_schema(schemas, other)
+        ok["content"][f.media_type.split(";")[0].strip()] = {"schema": schema} if schema else {}
     responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
     for code, description in (
         ("404", "No such job, or it has no such document."),
@@ -232,6 +261,27 @@ def _artifact_answers(operation: dict[str, Any], kind: str, json_schema: dict[st
         ("409", "The job has not succeeded (yet)."),
     ):
         responses.setdefault(code, {"description": description, "content": copy.deepcopy(ERROR_BODY)})
+
+
+def representation_schema(schemas: dict[str, Any], representation: Representation) -> dict[str, Any]:
+    """The schema of a GeoJSON or CSV ``representation``: a reference to its model's component
+    (stored in ``schemas`` by :func:`component`), or for a CSV the text whose rows that model
+    describes (:func:`api.representations.csv_schema`)."""
+    model = representation.model()
+    ref = component(schemas, model.__name__, model.model_json_schema(mode="serialization"))
+    return ref if representation.rows is None else csv_schema(ref, model, representation.rows)
+
+
+def component(schemas: dict[str, Any], name: str, generated: dict[str, Any]) -> dict[str, str]:
+    """:func:`add_schema`, or the component ``name`` when it is there already with the same
+    content (the same model, documented by another route or by FastAPI)."""
+    if name in schemas:
+        alone: dict[str, Any] = {}
+        ref = add_schema(alone, name, generated)
+        if all(schemas.get(k) == v for k, v in alone.items()):
+            return ref
+        name = _fresh(name, set(schemas))
+    return add_schema(schemas, name, generated)
 
 
 def add_schema(schemas: dict[str, Any], name: str, generated: dict[str, Any]) -> dict[str, str]:

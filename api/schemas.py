@@ -7,6 +7,7 @@ published names (:class:`Published`); rebalancing runs use :class:`RebalancingRu
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,6 +23,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    TypeAdapter,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
@@ -30,6 +32,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from api.representations import attribute_docs, described, fields_of, list_of, part_model
+from api.settings import ApiSettings
 from mobility.dates import FIRST_DAY, LAST_DAY
 from mobility.errors import InputError
 from mobility.rebalancing.snapshot import MAX_COUNT, StationStatus, StatusSnapshot
@@ -395,6 +399,13 @@ class JobError(BaseModel):
     field: str | None = None
 
 
+CITY_EXAMPLE: dict[str, Any] = {
+    "stations": 1540, "docks": 19545, "bikes": 18000, "population": 9056360.0, "bikes_per_10k": 19.876,
+    "grid_population": 9056360.0, "covered_population": 2327155.0, "covered_share": 0.25696,
+}  # fmt: skip
+"""The city before the plan of :data:`JOB_EXAMPLE` (the 2019 stations on the 2021 grid). No value
+is null: FastAPI leaves the nulls out of the document's examples."""
+
 JOB_EXAMPLE: dict[str, Any] = {
     "id": "3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b",
     "kind": "scenario",
@@ -408,7 +419,18 @@ JOB_EXAMPLE: dict[str, Any] = {
     "finished_at": "2026-11-25T13:01:05Z",
     "attempts": 1,
     "time_limit": 1020.0,
-    "kpis": {"new_stations": 600, "total_bikes": 30000, "siting_status": "feasible"},
+    "kpis": {
+        "new_stations": 600,
+        "total_bikes": 30000,
+        "city_before": CITY_EXAMPLE,
+        "city_after": CITY_EXAMPLE
+        | {"stations": 2140, "docks": 28545, "bikes": 30000, "bikes_per_10k": 33.126}
+        | {"covered_population": 3861210.0, "covered_share": 0.42636},
+        "siting_status": "feasible",
+        "fleet_status": "optimal",
+        "valid": True,
+        "violations": [],
+    },
     "error": None,
     "links": {
         "self": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b",
@@ -420,6 +442,36 @@ JOB_EXAMPLE: dict[str, Any] = {
         "gbfs": "/v1/scenarios/3f2c5a0e9b8d4c6f8a1b2c3d4e5f6a7b/gbfs/gbfs.json",
     },
 }
+
+
+JOB_OVERHEAD = ApiSettings.model_fields["job_overhead_seconds"].default
+GRACE = ApiSettings.model_fields["grace_seconds"].default
+TIME_LIMIT = (
+    "The job's hard limit in seconds of wall time, not the solver time asked for: that time for each "
+    "model the job solves (a scenario: 2, its sites then its docks and bikes; a sweep: 1 per point; "
+    "a rebalancing run: 1; a simulation: the rider model's fit and a time per simulated day instead), "
+    f"plus the server's fixed allowance for loading data and building the models (job_overhead_seconds, "
+    f"{JOB_OVERHEAD:g} s by default). A job still running {GRACE:g} s (grace_seconds) past it fails "
+    f"with 'time limit exceeded'. E.g. a scenario with solver.time_limit 5: 2 x 5 + {JOB_OVERHEAD:g} "
+    f"= {2 * 5 + JOB_OVERHEAD:g}."
+)
+"""What :attr:`JobInfo.time_limit` is (the routes set it: ``submit_job(time_limit=...)``)."""
+
+
+@dataclass(frozen=True)
+class DocumentedAs:
+    """The JSON Schema of a field sent as it is stored (a job's ``kpis``, made by its runner): that
+    of the type ``ref`` (``"module:function"``) returns, imported when the schema is generated, so
+    that the models it names appear in the document without the field being validated by them."""
+
+    ref: str
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        module, _, name = self.ref.partition(":")
+        documented = getattr(importlib.import_module(module), name)()
+        return handler(TypeAdapter(documented).core_schema)
 
 
 class JobInfo(BaseModel):
@@ -438,8 +490,13 @@ class JobInfo(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     attempts: int
-    time_limit: float
-    kpis: dict[str, Any] | None = Field(default=None, description="Key figures, once succeeded.")
+    time_limit: float = Field(description=TIME_LIMIT, examples=[910.0])
+    kpis: Annotated[dict[str, Any] | None, DocumentedAs("api.kpis:job_kpis")] = Field(
+        default=None,
+        description="Key figures, once succeeded (null before): one of ScenarioKpis, RebalancingKpis, "
+        "SweepKpis, SimulationKpis (a simulated day) or FleetSweepKpis (a simulation with `fleet`), "
+        "by the job's kind.",
+    )
     notes: list[str] = Field(
         default_factory=list,
         description="What a succeeded job's result must be read with: travel on straight lines "
@@ -1071,3 +1128,47 @@ class Health(BaseModel):
 
     status: Literal["ok", "unavailable"]
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+@cache
+def dataset_info_model() -> type[BaseModel]:
+    """One dataset of ``GET /v1/datasets``: a row of ``mobility data info``
+    (:meth:`mobility.sources.catalog.DatasetInfo.to_dict`), its fields typed and described as the
+    library's :class:`~mobility.sources.catalog.DatasetInfo` has them."""
+    from mobility.quality import QualityReport
+    from mobility.sources.catalog import Check, DatasetInfo
+
+    check_fields = fields_of(Check, ["name", "passed", "detail"])
+    check = part_model("DatasetCheck", "One check of the dataset.", check_fields, base=BaseModel)
+    counted = attribute_docs(QualityReport)
+    report = part_model(
+        "QualityReport",
+        "What happened to the rows of the dataset when it was loaded.",
+        {
+            **fields_of(QualityReport, ["dataset", "rows_read"]),
+            "rows_kept": described(int, "Rows that made it into the table."),
+            "dropped": described(dict[str, int], counted["dropped"]),
+            "warnings": described(dict[str, int], counted["warnings"]),
+            **fields_of(QualityReport, ["examples"]),
+        },
+        base=BaseModel,
+    )
+    described_first = ("name", "family", "relpath", "description", "exists", "size_bytes", "files")
+    return part_model(
+        "DatasetInfo",
+        "One dataset of the server's data directory: what it is, whether it loads, its checks.",
+        {
+            **fields_of(DatasetInfo, [*described_first, "rows", "expected_rows", "period", "crs"]),
+            "checks": (list_of(check), Field(description="Every check and its result.")),
+            "report": described(report | None, "What happened to its rows (null when not loaded)."),
+            **fields_of(DatasetInfo, ["error", "seconds", "cached"]),
+            "path": described(str, "Its path in the data directory (relpath)."),
+            "checks_passed": described(int, "Checks that passed."),
+            "checks_failed": described(int, "Checks that failed."),
+            "status": described(
+                Literal["ok", "failed", "missing", "present"],
+                "ok, failed (a check failed), missing (no file) or present (fingerprint only).",
+            ),
+        },
+        base=BaseModel,
+    )

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
+from api.representations import StationCollection, list_of
 from api.routes.common import FieldError, send_bytes, settle_heap
-from api.schemas import SEOUL_BBOX, DatasetFamily, DistrictName, ErrorBody
+from api.schemas import SEOUL_BBOX, DatasetFamily, DistrictName, ErrorBody, dataset_info_model
 from mobility.sources.catalog import dataset_info
 
 router = APIRouter(prefix="/v1", tags=["data"])
@@ -50,8 +51,8 @@ def _load_rows(month: str) -> list[dict[str, Any]]:
     for rec in frame.to_dict(orient="records"):
         clean: dict[str, Any] = {}
         for k, v in rec.items():
-            if isinstance(v, float) and math.isnan(v):
-                v = None
+            if v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                v = None  # an unknown date is null, not "NaT"
             elif hasattr(v, "isoformat"):
                 v = v.isoformat()
             elif hasattr(v, "item"):
@@ -86,8 +87,9 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 @router.get(
     "/stations",
     summary="Stations as GeoJSON (filters: district, bbox)",
+    response_model=StationCollection,  # sent as application/geo+json: api.openapi.GEOJSON_ONLY
     responses={
-        200: {"content": {"application/geo+json": {}}},
+        200: {"description": "The stations as a GeoJSON FeatureCollection (RFC 7946, WGS84)."},
         304: {"description": "Not modified (If-None-Match)."},
         422: {"model": ErrorBody},
         503: {"model": ErrorBody},
@@ -178,7 +180,12 @@ def _dataset_rows(family: str | None) -> list[dict[str, Any]]:
     return rows
 
 
-@router.get("/datasets", summary="The datasets this server has", responses={503: {"model": ErrorBody}})
+@router.get(
+    "/datasets",
+    summary="The datasets this server has",
+    response_model=list_of(dataset_info_model()),
+    responses={503: {"model": ErrorBody}},
+)
 async def datasets(
     _p: Annotated[Principal, Depends(require("read"))],
     family: Annotated[
