@@ -389,6 +389,7 @@ PATTERN_WORDS: dict[str, str] = {
     r"^\d+:\d+:\d+$": "FIRST:LAST:STEP (whole numbers, e.g. 20000:60000:5000)",
     r"^[A-Za-z0-9_-]+$": "letters, digits, '_' and '-' only",  # a station id
     r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$": "a clock time HH:MM (00:00 to 24:00)",
+    r"^\d{4}-\d{2}-\d{2}T00:00:00$": "a day as YYYY-MM-DDT00:00:00",  # a station's start of service
 }
 """Each field pattern of the project's models in words: a message never shows pydantic's
 ``String should match pattern '...'``. ``tests/scenario/test_plain_expected.py`` checks that
