@@ -54,6 +54,8 @@ from mobility.scenario.nightly import (
     MAX_TRUCK_CAPACITY,
     MORNING_AFTER_SECONDS,
     MORNING_START,
+    STRAIGHT_DETOUR,
+    STRAIGHT_SPEED_KPH,
     Costs,
     CurveLevel,
     SearchSpec,
@@ -700,10 +702,13 @@ class RebalancingOptions(_Strict):
         default="truck_night", description="Night or day truck speeds on the street network."
     )
     detour: float = Field(
-        default=1.35, ge=1.0, le=5.0, description="Straight lines: road / great-circle distance ratio."
+        default=STRAIGHT_DETOUR,
+        ge=1.0,
+        le=5.0,
+        description="Straight lines: road / great-circle distance ratio.",
     )
     speed_kph: float = Field(
-        default=20.0,
+        default=STRAIGHT_SPEED_KPH,
         ge=1.0,
         le=120.0,
         validation_alias=renamed("speed_kph", "speed_kmh"),

@@ -34,7 +34,13 @@ from mobility.rebalancing.snapshot import (
     StatusSnapshot,
     snapshot_from_table,
 )
-from mobility.scenario.nightly import Costs, NightlyScenario, TruckHandling
+from mobility.scenario.nightly import (
+    STRAIGHT_DETOUR,
+    STRAIGHT_SPEED_KPH,
+    Costs,
+    NightlyScenario,
+    TruckHandling,
+)
 from mobility.sources.base import EARTH_RADIUS_M
 
 __all__ = [
@@ -253,7 +259,11 @@ def expand_trucks(scn: NightlyScenario) -> tuple[Truck, ...]:
 
 
 def straight_line_matrices(
-    lon: np.ndarray, lat: np.ndarray, *, speed_kph: float = 22.0, detour: float = 1.35
+    lon: np.ndarray,
+    lat: np.ndarray,
+    *,
+    speed_kph: float = STRAIGHT_SPEED_KPH,
+    detour: float = STRAIGHT_DETOUR,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seconds and metres between points from great-circle distance × ``detour`` at ``speed_kph`` (km/h)."""
     lo, la = np.radians(np.asarray(lon, dtype=float)), np.radians(np.asarray(lat, dtype=float))
@@ -315,9 +325,10 @@ def problem_from_scenario(
     per_bike = scn.targets.per_bike
     out_curves: list[np.ndarray] = []
     missing = 0
-    for _, row in stations.iterrows():
+    # Each curve runs 60 bikes past the station's docks or bikes (the problem extends it further).
+    kmaxes = np.maximum(stations["docks"].to_numpy(np.int64), stations["bikes"].to_numpy(np.int64)) + 60
+    for kmax, (_, row) in zip(kmaxes.tolist(), stations.iterrows(), strict=True):
         docks = int(row["docks"])
-        kmax = max(docks, int(row["bikes"])) + 60
         num = _number(row.get("number"))
         if scn.targets.source == "demand" and curves is not None and num is not None and num in curves:
             out_curves.append(fixed_resolution(curves[num], COST_DECIMALS))
@@ -337,8 +348,7 @@ def problem_from_scenario(
     for ov in scn.targets.overrides:
         i = _override_index(stations, ov.station)
         lo, hi = (ov.target, ov.target) if isinstance(ov.target, int) else ov.target
-        kmax = max(int(stations["docks"].iloc[i]), int(stations["bikes"].iloc[i])) + 60
-        out_curves[i] = curve_from_interval(lo, hi, kmax, per_bike=per_bike)
+        out_curves[i] = curve_from_interval(lo, hi, int(kmaxes[i]), per_bike=per_bike)
     depots = tuple(Depot(d.id, d.name or d.id, d.lon, d.lat) for d in scn.depots)
     return RebalancingProblem(
         station_ids=tuple(str(s) for s in stations["station_id"]),

@@ -20,6 +20,7 @@ from mobility.errors import DataNotFoundError
 from mobility.rebalancing.build import straight_line_matrices
 from mobility.rebalancing.plan import RebalancingPlan
 from mobility.rebalancing.problem import RebalancingProblem
+from mobility.scenario.nightly import STRAIGHT_DETOUR, STRAIGHT_SPEED_KPH
 
 if TYPE_CHECKING:
     from mobility.network.profiles import ProfiledNetwork
@@ -60,8 +61,8 @@ def truck_travel(
     *,
     source: str = "osm-drive",
     profile: str = "truck_night",
-    straight_speed_kph: float = 22.0,
-    straight_detour: float = 1.35,
+    straight_speed_kph: float = STRAIGHT_SPEED_KPH,
+    straight_detour: float = STRAIGHT_DETOUR,
     fallback_to_straight: bool = True,
     data_dir: Path | None = None,
 ) -> TruckTravel:

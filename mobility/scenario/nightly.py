@@ -296,18 +296,25 @@ class Costs(Section):
     band_tolerance: float = Field(default=0.5, gt=0)
 
 
+STRAIGHT_SPEED_KPH = 22.0
+"""Driving speed (km/h) of straight-line truck travel: one default for scenarios, the API and the builders."""
+
+STRAIGHT_DETOUR = 1.35
+"""Road / great-circle distance ratio of straight-line truck travel (the same everywhere)."""
+
+
 class NetworkSpec(Section):
     """Truck travel times: a street network and profile, or straight lines (``source: straight``)."""
 
     source: str = Field(default="osm-drive", min_length=1)
     profile: Literal["truck", "truck_night"] = "truck_night"
     straight_speed_kph: float = Field(
-        default=22.0,
+        default=STRAIGHT_SPEED_KPH,
         gt=0,
         validation_alias=renamed("straight_speed_kph", "straight_speed_kmh"),
         description="Straight lines: driving speed in km/h (the former name straight_speed_kmh is read too).",
     )
-    straight_detour: float = Field(default=1.35, ge=1.0)
+    straight_detour: float = Field(default=STRAIGHT_DETOUR, ge=1.0)
     fallback_to_straight: bool = True
 
     @model_validator(mode="before")

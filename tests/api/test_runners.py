@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from api.jobs import JobContext
 from api.runners import build_problem, run_rebalancing, travel_for
-from api.schemas import RebalancingRunRequest
+from api.schemas import RebalancingOptions, RebalancingRunRequest
+from mobility.scenario.nightly import NetworkSpec
 from tests.api.api_support import RUN
 
 
@@ -26,7 +27,7 @@ def test_build_problem_travel_and_targets() -> None:
     p = build_problem(_inputs(options=STRAIGHT))
     assert p.station_ids == ("ST-4", "ST-5") and p.travel_s.shape == (3, 3)
     assert np.allclose(np.diag(p.travel_s), 0) and np.allclose(p.travel_s, p.travel_s.T)
-    # ST-4 -> ST-5 is about 100 m: x1.35 at 20 km/h is about 25 s.
+    # ST-4 -> ST-5 is about 100 m: x1.35 at 22 km/h is about 22 s.
     assert 10 < p.travel_s[1, 2] < 60
     assert p.curves[0][10] == 0 and p.curves[0][15] == 5  # |k - target| with target 10
     band = _inputs(options=STRAIGHT)
@@ -34,6 +35,12 @@ def test_build_problem_travel_and_targets() -> None:
         s["target"] = None
     q = build_problem(band)
     assert q.curves[0][4] == 0 and q.curves[0][12] == 0 and q.curves[0][13] == 1  # 25-75 % of 15 docks
+
+
+def test_straight_lines_default_as_a_nightly_scenario() -> None:
+    # An HTTP run and `mobility rebalance` without a network draw the same straight lines.
+    opts, spec = RebalancingOptions(), NetworkSpec()
+    assert (opts.speed_kph, opts.detour) == (spec.straight_speed_kph, spec.straight_detour)
 
 
 def test_bad_option_is_named() -> None:
