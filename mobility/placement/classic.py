@@ -76,6 +76,22 @@ class PMedianResult:
     stats: SolverStats
 
 
+def _demand_by_sites(
+    cost: npt.ArrayLike, weights: npt.ArrayLike | None, p: int
+) -> tuple[FloatArray, FloatArray]:
+    """The checks both classic models share: a non-empty ``(n_demand, n_sites)`` matrix, a finite
+    weight >= 0 per demand point (default 1) and ``1 <= p <= n_sites``; returns the matrix and weights."""
+    c = np.asarray(cost, dtype=np.float64)
+    if c.ndim != 2 or c.size == 0:
+        raise InputError("cost", c.shape, "a non-empty 2-D matrix (demand x sites)")
+    w = np.ones(c.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (c.shape[0],) or (w < 0).any() or not np.all(np.isfinite(w)):
+        raise InputError("weights", w.shape, f"{c.shape[0]} finite weights >= 0")
+    if not 1 <= p <= c.shape[1]:
+        raise InputError("p", p, f"an integer in 1..{c.shape[1]}")
+    return c, w
+
+
 def _pmedian_objective(cost: FloatArray, weights: FloatArray, chosen: IntArray) -> float:
     return float(weights @ cost[:, chosen].min(axis=1))
 
@@ -206,16 +222,9 @@ class PMedian:
         p
             Number of facilities, ``1 <= p <= n_sites``.
         """
-        c = np.asarray(cost, dtype=np.float64)
-        if c.ndim != 2 or c.size == 0:
-            raise InputError("cost", c.shape, "a non-empty 2-D matrix (demand x sites)")
+        c, w = _demand_by_sites(cost, weights, p)
         if not np.all(np.isfinite(c)) or (c < 0).any():
             raise InputError("cost", "non-finite or negative entries", "finite costs >= 0")
-        w = np.ones(c.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-        if w.shape != (c.shape[0],) or (w < 0).any() or not np.all(np.isfinite(w)):
-            raise InputError("weights", w.shape, f"{c.shape[0]} finite weights >= 0")
-        if not 1 <= p <= c.shape[1]:
-            raise InputError("p", p, f"an integer in 1..{c.shape[1]}")
         return cls(cost=c, weights=w, p=int(p), name=name)
 
     def solve(self, params: ModelParams | None = None, stop: MaxRuntime | None = None) -> PMedianResult:
@@ -376,18 +385,11 @@ class MaximalCovering:
         name: str = "mclp",
     ) -> MaximalCovering:
         """Build from an ``(n_demand, n_sites)`` cost matrix, a service radius and ``p``."""
-        c = np.asarray(cost, dtype=np.float64)
-        if c.ndim != 2 or c.size == 0:
-            raise InputError("cost", c.shape, "a non-empty 2-D matrix (demand x sites)")
+        c, w = _demand_by_sites(cost, weights, p)
         if np.isnan(c).any():
             raise InputError("cost", "NaN entries", "numbers (use inf for unreachable)")
-        w = np.ones(c.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-        if w.shape != (c.shape[0],) or (w < 0).any() or not np.all(np.isfinite(w)):
-            raise InputError("weights", w.shape, f"{c.shape[0]} finite weights >= 0")
         if not radius >= 0:
             raise InputError("radius", radius, "a distance >= 0")
-        if not 1 <= p <= c.shape[1]:
-            raise InputError("p", p, f"an integer in 1..{c.shape[1]}")
         cover = sp.csr_matrix((c <= radius).T)
         return cls(cover=cover, weights=w, p=int(p), radius=float(radius), name=name)
 

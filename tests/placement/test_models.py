@@ -120,3 +120,26 @@ def test_bad_inputs_name_the_field() -> None:
         MaximalCovering.from_cost_matrix(np.ones((3, 2)), [1, 2], 1.0, 1)
     with pytest.raises(InputError, match=r"^cost:"):
         PMedian.from_cost_matrix(np.array([[1.0, -1.0]]), None, 1)
+
+
+def _mclp(cost: object, weights: object, p: int) -> MaximalCovering:
+    return MaximalCovering.from_cost_matrix(cost, weights, 1.0, p)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("build", [PMedian.from_cost_matrix, _mclp])
+@pytest.mark.parametrize(
+    ("cost", "weights", "p", "field"),
+    [
+        ([1.0, 2.0], None, 1, "cost"),  # not demand x sites
+        ([[1.0, 2.0]], [1.0, 1.0], 1, "weights"),  # one weight per demand point
+        ([[1.0, 2.0]], [-1.0], 1, "weights"),
+        ([[1.0, 2.0]], None, 3, "p"),  # more facilities than sites
+        ([[1.0, 2.0]], None, 0, "p"),
+    ],
+)
+def test_both_models_refuse_the_same_inputs(
+    build: object, cost: object, weights: object, p: int, field: str
+) -> None:
+    with pytest.raises(InputError) as err:
+        build(cost, weights, p)  # type: ignore[operator]
+    assert err.value.field == field
