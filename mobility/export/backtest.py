@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mobility.errors import InputError
+from mobility.export.page import plotly_page
 from mobility.io import atomic_path, atomic_write_csv, atomic_write_text
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def write_backtest_map(bt: Backtest, path: Path | str, *, data_dir: Path | None 
         ):
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name=name, marker=marker, text=text))
         fig.update_layout(title=title, yaxis={"scaleanchor": "x", "scaleratio": 1.26})
-        return atomic_write_text(path, fig.to_html(include_plotlyjs=True, full_html=True))
+        return atomic_write_text(path, plotly_page(fig, title=title))
 
     import matplotlib
 

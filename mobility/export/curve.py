@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mobility.export.page import plotly_page
 from mobility.io import atomic_path, atomic_write_csv, atomic_write_text
 
 if TYPE_CHECKING:
@@ -188,8 +189,9 @@ def write_curve_html(sweep: Sweep, path: Path | str) -> Path:
         ),
         secondary_y=True,
     )
-    fig.update_layout(title=f"{sweep.scenario}: coverage curve", xaxis_title=xlabel)
-    return atomic_write_text(path, fig.to_html(include_plotlyjs=True, full_html=True))
+    title = f"{sweep.scenario}: coverage curve"
+    fig.update_layout(title=title, xaxis_title=xlabel)
+    return atomic_write_text(path, plotly_page(fig, title=title))
 
 
 __all__ = [

@@ -31,6 +31,7 @@ import numpy as np
 import shapely
 
 from mobility.export.layers import MapLayers, bikes_mark, compare_note, night_summary, served_summary
+from mobility.export.page import plotly_page
 from mobility.export.style import (
     ATTRIBUTION,
     COVERAGE_COLOR,
@@ -729,11 +730,10 @@ def write_html_map(
     fig = build_figure(layers, choropleth=choropleth, title=title)
     if tiles:
         fig = to_tiled_figure(fig, tiles)
-    text = fig.to_html(
-        include_plotlyjs=True,
-        full_html=True,
+    text = plotly_page(
+        fig,
+        title=title or layers.title,
         div_id=DIV_ID,
-        include_mathjax=False,
         post_script=None if tiles else NARROW_SCRIPT,
         config=HTML_CONFIG,
     )
@@ -741,7 +741,6 @@ def write_html_map(
         head, body_end, tail = text.rpartition("</body>")
         script = NARROW_SCRIPT.replace("{plot_id}", DIV_ID)
         text = f'{head}<script type="text/javascript">{script}</script>\n{body_end}{tail}'
-    text = text.replace("<head>", f"<head><title>{html.escape(title or layers.title)}</title>", 1)
     return atomic_write_text(path, text)
 
 

@@ -54,8 +54,10 @@ TILE_SERVER = "https://tile.openstreetmap.org/"
 
 def _open_offline(browser: Any, path: Path, viewport: dict[str, int]) -> tuple[Any, list[str], list[str]]:
     """``path`` in a new page of ``viewport``'s size, every request but the file's own blocked:
-    the page, the errors it logs and the addresses it tried."""
-    page = browser.new_page(viewport=viewport)
+    the page, the errors it logs and the addresses it tried. A phone's width opens it as a phone
+    does (a mobile browser lays out a page without a viewport tag 980 px wide, then shrinks it)."""
+    phone = viewport["width"] < LAPTOP["width"]
+    page = browser.new_page(viewport=viewport, is_mobile=phone, has_touch=phone)
     errors: list[str] = []
     attempted: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

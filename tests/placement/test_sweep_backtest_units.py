@@ -155,6 +155,7 @@ def test_curve_writers(tmp_path: Path) -> None:
     import jsonschema
 
     from mobility.export.curve import write_curve_chart, write_curve_csv, write_curve_html
+    from mobility.export.page import VIEWPORT
     from mobility.placement.sweep import sweep_json_schema
 
     sw = _tiny_sweep()
@@ -167,7 +168,8 @@ def test_curve_writers(tmp_path: Path) -> None:
     for name in ("c.png", "c.svg"):
         assert write_curve_chart(sw, tmp_path / name).stat().st_size > 1000
     assert "작은-시나리오" in write_curve_chart(sw, tmp_path / "k.svg").read_text(encoding="utf-8")
-    assert "plotly" in write_curve_html(sw, tmp_path / "c.html").read_text(encoding="utf-8")
+    page = write_curve_html(sw, tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "plotly" in page and VIEWPORT in page  # a phone lays it out at its own width
     with pytest.raises(InputError):
         write_curve_chart(sw, tmp_path / "c.gif")
 
