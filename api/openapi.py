@@ -10,11 +10,12 @@ What FastAPI cannot know is set here, once, when the document is first asked for
   of the route that serves it (``{base}/{job_id}/{artifact}``, :data:`api.routes.common.JOB_BASES`);
   the route's other media types are those of :func:`api.formats.formats_for`, and its 304 / 404 /
   406 / 409 answers are those of every artifact route;
-* the GeoJSON and CSV representations of those documents, the map layers and the route sheets
-  (:data:`~api.representations.REPRESENTATIONS`, :data:`EXPORTS`) have the schemas of their
-  models (:mod:`api.representations`): a GeoJSON FeatureCollection, a CSV as text whose row model
-  says its columns; a route that sends only GeoJSON (:data:`GEOJSON_ONLY`) has its response
-  model as the schema of ``application/geo+json``, not of ``application/json``;
+* the GeoJSON and CSV representations of those documents, the map layers, the route sheets and
+  the files of a plan's GBFS feed (:data:`~api.representations.REPRESENTATIONS`, :data:`EXPORTS`)
+  have the schemas of their models (:mod:`api.representations`, :mod:`api.gbfs`): a GeoJSON
+  FeatureCollection, a CSV as text whose row model says its columns, one of the four GBFS
+  files; a route that sends only GeoJSON (:data:`GEOJSON_ONLY`) has its response model as the
+  schema of ``application/geo+json``, not of ``application/json``;
 * the headers the server sends (``Location``, ``ETag``, ``Retry-After``) and a job submission's
   200 (an Idempotency-Key replay);
 * the routes that take no key (``/healthz``, ``/readyz``, ``/metrics``, the web app's files) have
@@ -36,6 +37,7 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 
 from api.formats import formats_for
+from api.gbfs import FEED_FILES
 from api.representations import LAYERS, REPRESENTATIONS, SHEETS, Representation, csv_schema
 from api.routes.common import JOB_BASES
 
@@ -105,8 +107,9 @@ EXPORTS: dict[tuple[str, str], Representation] = {
     **{(f"{JOB_BASES[kind]}/{{job_id}}/layers/{{file}}", "application/geo+json"): LAYERS
        for kind in ("scenario", "rebalancing")},
     (f"{JOB_BASES['rebalancing']}/{{job_id}}/sheets/{{file}}", "text/csv; charset=utf-8"): SHEETS,
+    (f"{JOB_BASES['scenario']}/{{job_id}}/gbfs/{{file}}", "application/json"): FEED_FILES,
 }  # fmt: skip
-"""The exports of :mod:`api.routes.maps` that are GeoJSON or CSV, by path and media type."""
+"""The exports of :mod:`api.routes.maps` that are GeoJSON, CSV or GBFS JSON, by path and media type."""
 
 GEOJSON_ONLY = ("/v1/stations",)
 """Routes that send their response model as ``application/geo+json`` only."""

@@ -19,8 +19,9 @@ from mobility.config import PROJECT_ROOT, get_settings
 WEB_VENDOR_DIR = Path(__file__).resolve().parent / "web" / "node_modules"
 """Default :attr:`ApiSettings.web_vendor_dir`: the web app's npm packages, installed by ``make setup``."""
 
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "testserver")
-"""Default :attr:`ApiSettings.trusted_hosts`: this machine, and the host of Starlette's test client."""
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+"""Default :attr:`ApiSettings.trusted_hosts`: this machine's names (a test sets its test client's
+host, ``testserver``, itself: a served API trusts no name a client may pick for it)."""
 
 
 class ApiSettings(BaseSettings):
@@ -83,7 +84,7 @@ class ApiSettings(BaseSettings):
         422 on ``header.host`` instead of links to that host.
     trusted_hosts
         Host names (no port) whose requests may set the links' host when ``public_url`` is not
-        set: the local ones and the test client's by default; ``*.example.org`` matches every
+        set: this machine's (:data:`LOCAL_HOSTS`) by default; ``*.example.org`` matches every
         subdomain, ``*`` any host (links then follow the ``Host`` header, which a client chooses).
     """
 

@@ -95,7 +95,11 @@ add_job_routes(
 @router.get(
     "/{job_id}/request",
     summary="The scenario as it was submitted",
-    responses={404: {"model": ErrorBody}},
+    response_model=None,  # sent as stored: it was validated when the job was submitted
+    responses={
+        200: {"model": ScenarioRequest, "description": "The scenario, as POST /v1/scenarios takes it."},
+        404: {"model": ErrorBody},
+    },
 )
 def get_scenario_request(
     request: Request, job_id: str, _p: Annotated[Principal, Depends(require("read"))]
@@ -103,7 +107,9 @@ def get_scenario_request(
     """The body this job was submitted with, as ``POST /v1/scenarios`` takes it (an uploaded
     baseline by its ``station_list_id``), whatever the job's status: the web app's "Edit a copy"
     of a failed or cancelled plan, which has no ``plan.json`` to start from. Jobs queued before
-    this was recorded give the scenario as the worker ran it."""
+    this was recorded give the scenario as the worker ran it (an uploaded baseline as its
+    ``station_records``). Either is a :class:`~api.schemas.ScenarioRequest` (its JSON Schema is
+    the answer's), dumped as the request was validated, its defaults filled in."""
     inputs = get_job(request, "scenario", job_id).inputs
     submitted = inputs.get("submitted", inputs["scenario"])
     return dict(submitted)

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from api.auth import create_key
 from api.db import migrate, session_factory
 from api.jobs import JobContext, JobOutput
-from api.settings import ApiSettings
+from api.settings import LOCAL_HOSTS, ApiSettings
 
 # --- fake job kinds (test-only stand-ins for the solvers) -----------------------------------------
 FAKE_STATS = {
@@ -203,9 +203,16 @@ FAKE_KINDS = {"scenario": fake_scenario, "rebalancing": fake_rebalancing}
 """The fakes by job kind; :func:`fake_job` stands in for every other kind."""
 
 
+TEST_CLIENT_HOST = "testserver"
+"""The ``Host`` of Starlette's test client: trusted by the test apps (:func:`make_settings`), as a
+served API trusts its own names (:data:`api.settings.LOCAL_HOSTS`), not by a served one."""
+
+
 def make_settings(url: str, **over: Any) -> ApiSettings:
-    """Settings for an in-process test app (thread workers, fast heartbeats)."""
+    """Settings for an in-process test app (thread workers, fast heartbeats), which trusts the
+    test client's host (:data:`TEST_CLIENT_HOST`) with this machine's."""
     base: dict[str, Any] = {
+        "trusted_hosts": [*LOCAL_HOSTS, TEST_CLIENT_HOST],
         "database_url": url,
         "local_processes": False,
         "local_workers": 1,

@@ -1,8 +1,9 @@
 """The feed URLs of a plan's GBFS ``gbfs.json`` never follow a ``Host`` header the server does not
 trust: they start with the server's public URL (``MOBILITY_PUBLIC_URL``) when it has one, else with
-the request's own host when that host is trusted (``MOBILITY_TRUSTED_HOSTS``: this machine and the
-test client by default); any other host gets a 422 on ``header.host``. Before, ``curl
-…/gbfs/gbfs.json -H "Host: evil.example.com"`` gave feeds on evil.example.com."""
+the request's own host when that host is trusted (``MOBILITY_TRUSTED_HOSTS``: this machine's names
+by default; the test apps add the test client's ``testserver``); any other host gets a 422 on
+``header.host``. Before, ``curl …/gbfs/gbfs.json -H "Host: evil.example.com"`` gave feeds on
+evil.example.com, and a served API trusted ``testserver`` too."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routes.maps import trusted_host
-from api.settings import ApiSettings
-from tests.api.api_support import SCENARIO, Api, make_settings
+from api.settings import LOCAL_HOSTS, ApiSettings
+from tests.api.api_support import SCENARIO, TEST_CLIENT_HOST, Api, make_settings
 
 
 @pytest.fixture(autouse=True)
@@ -51,10 +52,26 @@ def test_an_untrusted_host_gets_no_feed_urls(api_lite: Api, plan: str) -> None:
     assert error["problem"].startswith(expected)
 
 
-@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000", "testserver", "[::1]:8000"])
+@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000", TEST_CLIENT_HOST, "[::1]:8000"])
 def test_a_local_host_keeps_working(api_lite: Api, plan: str, host: str) -> None:
     urls = _urls(_feeds(api_lite.client, api_lite, plan, Host=host))
     assert urls and all(u.startswith(f"http://{host}{plan}/gbfs/") for u in urls), urls
+
+
+def test_a_served_api_trusts_this_machine_not_the_test_client(
+    api_lite: Api, plan: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default trusts this machine's names only: ``testserver`` is the test apps' own
+    (:func:`~tests.api.api_support.make_settings`), not a name a served API answers for."""
+    monkeypatch.delenv("MOBILITY_TRUSTED_HOSTS", raising=False)
+    default = ApiSettings(database_url=sqlite_url).trusted_hosts
+    assert default == list(LOCAL_HOSTS) and TEST_CLIENT_HOST not in default
+    settings = make_settings(sqlite_url, run_jobs=False, trusted_hosts=default)
+    with TestClient(create_app(settings)) as served:
+        refused = _feeds(served, api_lite, plan)  # the test client's own Host: testserver
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "header.host"
+        urls = _urls(_feeds(served, api_lite, plan, Host="localhost:8000"))
+        assert urls and all(u.startswith(f"http://localhost:8000{plan}/gbfs/") for u in urls), urls
 
 
 def test_the_public_url_wins_over_any_host(api_lite: Api, plan: str, sqlite_url: str) -> None:

@@ -16,15 +16,18 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.db import dispose_engine
+from api.db import dispose_engine, session_factory
+from api.db.models import Job
+from api.gbfs import FILE_MODELS, FeedName, GbfsVersion, Language
 from api.routes.data import _dataset_rows
+from api.web.router import MapStyle
 from mobility.export.plans import PLAN_CSV_COLUMNS
 from mobility.export.routes import ROUTE_SHEET_COLUMNS
 from mobility.sources.stations import COLUMNS as STATION_COLUMNS
@@ -164,6 +167,153 @@ def test_every_geojson_and_csv_answer_has_a_schema(doc: dict[str, Any]) -> None:
     assert list(plan_row["properties"]) == list(PLAN_CSV_COLUMNS)
     sheet = _schema(doc, f"{runs}/routes", "text/csv")["contentSchema"]["items"]
     assert list(_component(doc, sheet)["properties"]) == list(ROUTE_SHEET_COLUMNS)
+
+
+# --- every JSON answer, the submitted scenario, a plan's GBFS feed, the basemap style ------------
+
+
+def _typed(doc: dict[str, Any], schema: Any) -> bool:
+    """Whether ``schema`` says what the JSON is: not ``{}`` nor an object without its members."""
+    if not isinstance(schema, dict) or not schema:
+        return False
+    if "$ref" in schema:
+        return _typed(doc, _component(doc, schema))
+    if "anyOf" in schema or "oneOf" in schema:
+        return all(_typed(doc, s) for s in schema.get("anyOf") or schema["oneOf"])
+    if schema.get("type") == "array":
+        return _typed(doc, schema.get("items"))
+    if schema.get("type") == "object" or "type" not in schema:
+        extra = schema.get("additionalProperties")
+        return bool(schema.get("properties")) or (isinstance(extra, dict) and _typed(doc, extra))
+    return True
+
+
+def test_every_json_answer_has_a_schema(doc: dict[str, Any]) -> None:
+    """Every success of every route that sends JSON says what it sends: ``/request`` (the
+    scenario), the GBFS files and the basemap style were ``{}`` or an untyped object."""
+    untyped = [
+        (path, method, code, media)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        for code, answer in op["responses"].items()
+        if code.startswith("2")
+        for media, body in answer.get("content", {}).items()
+        if media == "application/json" or media.endswith("+json")
+        if not _typed(doc, body.get("schema"))
+    ]
+    assert untyped == []
+
+
+TWO_STATIONS = [
+    {"station_id": "ST-10", "name": "망원역 1번출구 앞", "lat": 37.5556, "lon": 126.9105, "docks": 15},
+    {"station_id": "ST-11", "name": "합정역 5번출구 앞", "lat": 37.5506, "lon": 126.9148, "docks": 10},
+]
+"""An uploaded baseline of two stations (of a fleet of 60 bikes: ``ON_TWO``)."""
+
+ON_TWO = SCENARIO | {"fleet": {"total_bikes": 60}}
+
+REQUEST = "/v1/scenarios/{job_id}/request"
+GBFS = "/v1/scenarios/{job_id}/gbfs/{file}"
+STYLE = "/web/style.json"
+
+
+def test_the_request_the_gbfs_files_and_the_style_name_their_models(doc: dict[str, Any]) -> None:
+    posted = doc["paths"]["/v1/scenarios"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert _schema(doc, REQUEST) == posted == {"$ref": "#/components/schemas/ScenarioRequest"}
+    files = _component(doc, _schema(doc, GBFS))
+    assert files["anyOf"] == [{"$ref": f"#/components/schemas/{m.__name__}"} for m in FILE_MODELS.values()]
+    style = _component(doc, _schema(doc, STYLE))
+    assert set(style["required"]) == {"version", "sources", "layers", "metadata"}
+    assert style["additionalProperties"] is True, "the MapLibre members the app does not read"
+
+
+def test_a_scenarios_request_validates_as_submitted_and_as_run(api_lite: Api, doc: dict[str, Any]) -> None:
+    """The body a scenario was submitted with (a vintage, a stored list or the stations
+    themselves as its baseline) and, for a job stored without it, the scenario the worker ran
+    (the stored list's stations in place of its id) are each a ScenarioRequest."""
+    upload = {"name": "망원동 pilot", "stations": TWO_STATIONS}
+    stored = api_lite.client.post("/v1/station-lists", json=upload, headers=api_lite.h("planner")).json()
+    bodies = [
+        SCENARIO,
+        ON_TWO | {"baseline": {"station_list_id": stored["id"]}},
+        ON_TWO | {"baseline": {"station_records": TWO_STATIONS}},
+    ]
+    schema = _schema(doc, REQUEST)
+    for body in bodies:
+        r = api_lite.client.post("/v1/scenarios", json=body, headers=api_lite.h("planner"))
+        assert r.status_code == 202, r.text
+        got = api_lite.client.get(f"{r.headers['Location']}/request", headers=api_lite.h("viewer"))
+        assert got.status_code == 200, got.text
+        assert {k: v for k, v in got.json()["baseline"].items() if v is not None} == body["baseline"]
+        _validate(doc, schema, got.json())
+    url = str(api_lite.client.app.state.settings.database_url)  # type: ignore[attr-defined]
+    with session_factory(url)() as s:
+        job = s.get(Job, r.json()["id"])
+        assert job is not None
+        job.inputs = {k: v for k, v in job.inputs.items() if k != "submitted"}  # as jobs stored before
+        s.commit()
+    ran = api_lite.client.get(f"{r.headers['Location']}/request", headers=api_lite.h("viewer")).json()
+    assert [st["station_id"] for st in ran["baseline"]["station_records"]] == ["ST-10", "ST-11"]
+    _validate(doc, schema, ran)
+
+
+def _same_fields(doc: dict[str, Any], ours: dict[str, Any], official: dict[str, Any], at: str) -> None:
+    """Every member ``ours`` (the published schema, its references resolved in ``doc``) names is
+    one of ``official``'s (the GBFS schema), and every one ``official`` requires ``ours``
+    requires, down the objects and arrays."""
+    if "$ref" in ours:
+        ours = _component(doc, ours)
+    if "properties" in ours:
+        assert set(ours["properties"]) <= set(official["properties"]), at
+        assert set(official.get("required", [])) <= set(ours.get("required", [])), at
+        for name, member in ours["properties"].items():
+            _same_fields(doc, member, official["properties"][name], f"{at}.{name}")
+    elif ours.get("type") == "array":
+        _same_fields(doc, ours["items"], official["items"], f"{at}[]")
+
+
+def test_the_gbfs_models_are_the_official_schemas_fields(doc: dict[str, Any]) -> None:
+    """The published models of the GBFS files name only fields of the official GBFS v3.0 schemas
+    (``gbfs-validator``'s) and require all that they require; their fixed values are the
+    writer's."""
+    from mobility.export import gbfs
+
+    for name, model in FILE_MODELS.items():
+        _same_fields(doc, {"$ref": f"#/components/schemas/{model.__name__}"}, gbfs.schema(name), name)
+    assert get_args(GbfsVersion) == (gbfs.GBFS_VERSION,)
+    assert get_args(FeedName) == gbfs.FEEDS and get_args(Language) == gbfs.LANGUAGES
+
+
+def test_a_plans_gbfs_files_validate(api_lite: Api, doc: dict[str, Any], data_dir: Path) -> None:
+    """The four files of a (fake) plan's feed, drawn over the real districts: each validates
+    against the route's schema, its own file's model and the official GBFS v3.0 schema."""
+    from mobility.export.gbfs import validate
+
+    r = api_lite.client.post("/v1/scenarios", json=SCENARIO, headers=api_lite.h("planner"))
+    assert r.status_code == 202, r.text
+    job = api_lite.wait(r.headers["Location"])
+    assert job["status"] == "succeeded", job
+    base = f"{job['links']['self']}/gbfs"
+    discovery = api_lite.client.get(f"{base}/gbfs.json", headers=api_lite.h("viewer")).json()
+    files = {"gbfs": discovery} | {
+        f["name"]: api_lite.client.get(f["url"], headers=api_lite.h("viewer")).json()
+        for f in discovery["data"]["feeds"]
+    }
+    assert set(files) == set(FILE_MODELS)
+    assert files["station_information"]["data"]["stations"], "a plan has stations"
+    for name, body in files.items():
+        _validate(doc, _schema(doc, GBFS), body)
+        _validate(doc, {"$ref": f"#/components/schemas/{FILE_MODELS[name].__name__}"}, body)
+        assert validate(name, body) == []
+
+
+def test_the_basemap_style_validates(api_lite: Api, doc: dict[str, Any]) -> None:
+    r = api_lite.client.get(STYLE)
+    assert r.status_code == 200
+    _validate(doc, _schema(doc, STYLE), r.json())
+    style = MapStyle.model_validate(r.json())
+    assert style.sources["osm"].type == "vector" and style.sources["osm"].minzoom > 0
+    assert style.metadata.colors.trucks
 
 
 def test_the_time_limit_says_what_it_is_and_the_server_counts_so(sqlite_url: str, fake_kinds: None) -> None:
