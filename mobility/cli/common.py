@@ -263,11 +263,16 @@ def file_option_errors(
         raise InputError(option, str(path), f"{expected}; {path.name}: {what}") from exc
 
 
-def status_file_errors(
-    path: Path | None, *, reading: bool = False
-) -> contextlib.AbstractContextManager[None]:
-    """:func:`file_option_errors` of a ``--status`` file (a status snapshot, :data:`STATUS_FILES`)."""
-    return file_option_errors("--status", path, f"a status snapshot ({STATUS_FILES})", reading=reading)
+@contextlib.contextmanager
+def status_file_errors(path: Path | None, *, reading: bool = False) -> Iterator[None]:
+    """:func:`file_option_errors` of a ``--status`` file (a status snapshot, :data:`STATUS_FILES`),
+    every bad value of the file in the message (:func:`~mobility.rebalancing.snapshot.every_problem`,
+    as the API's 422 lists them)."""
+    from mobility.rebalancing.snapshot import every_problem
+
+    expected = f"a status snapshot ({STATUS_FILES})"
+    with file_option_errors("--status", path, expected, reading=reading), every_problem():
+        yield
 
 
 def check_out_dir(path: Path, option: str = "--out") -> Path:

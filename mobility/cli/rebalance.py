@@ -140,6 +140,7 @@ def rebalance_cmd(
     """Plan tonight's truck routes: which stations, in which order, how many bikes, when."""
     check_out_dir(out)  # before the solver modules load (seconds) and before any work
     from mobility.rebalancing.night import load_night_problem, night_provenance
+    from mobility.rebalancing.snapshot import every_problem
     from mobility.rebalancing.solve import SolveParams, solve
     from mobility.rebalancing.travel import with_street_paths
     from mobility.rebalancing.validate import validate_plan
@@ -162,7 +163,8 @@ def rebalance_cmd(
     t_read = time.perf_counter()  # wall_seconds of routes.json: from reading the snapshot to writing
     with progress_reporter(f"night {scn.night.date}", json_out=as_json) as say:
         say("reading the status snapshot and the demand model")
-        night = load_night_problem(scn, status, data_dir, progress=say)
+        with every_problem():  # a bad status file: every bad value of it, as the API's 422 lists them
+            night = load_night_problem(scn, status, data_dir, progress=say)
         if night.travel.note:
             err_console.print(night.travel.note, style="yellow", highlight=False)
         for note in night.notes:  # status rows left out: said here, and in routes.json's status_report

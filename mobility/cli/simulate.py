@@ -240,7 +240,7 @@ def simulate_cmd(
     check_out_dir(out)
     fleets = parse_fleet(fleet) if fleet is not None else []
     t0 = time.perf_counter()
-    with status_file_errors(status, reading=True):  # a bad file names --status and the file
+    with status_file_errors(status, reading=True):  # a bad file names --status, the file and every bad value
         status_table = read_status(status) if status is not None else None
     routes_doc = _read_routes(routes) if routes is not None else None
     label = f"simulating {source} on {day}" if not is_sweep else f"fleet sweep of {source} on {day}"
@@ -307,6 +307,7 @@ def simulate_cmd(
         print_json(summary)
         return
     _print_run(result, prep.model.notes, out, seconds_total, seconds_writing)
+
 
 def _print_run(
     result: SimulationResult, model_notes: list[str], out: Path, seconds_total: float, seconds_writing: float

@@ -22,13 +22,14 @@ the value and what is expected (exit code 2 in the CLI; the API's 422 names
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
@@ -47,6 +48,7 @@ __all__ = [
     "SnapshotInputError",
     "StationStatus",
     "StatusSnapshot",
+    "every_problem",
     "narrowed",
     "read_snapshot",
     "read_status",
@@ -294,21 +296,60 @@ MAX_PROBLEMS: Final = 20
 
 class SnapshotInputError(InputError):
     """The first invalid value of a snapshot (field, value and message are its), with every invalid
-    value (``problems``, at most :data:`MAX_PROBLEMS`): the API's 422 lists them all.
+    value (``problems``, at most :data:`MAX_PROBLEMS`): the API's 422 lists them all, and so does the
+    CLI's message (``listed``, :func:`every_problem`).
 
     ``rest``, when a table was read (:func:`snapshot_from_table`), is the snapshot of its rows
     without an invalid value (``None`` when no row is left, or the document itself is invalid), so
     that a caller can check those rows further (against a station list) and list their problems
-    in the same answer."""
+    in the same answer.
 
-    def __init__(self, problems: Sequence[InputError], rest: StatusSnapshot | None = None) -> None:
+    ``listed``: the message names every problem, one line each under the label they share
+    (``--status: 3 invalid values:`` then ``  [ST-4].bikes: got 'abc'; expected ...``), not only the
+    first; one problem is said on one line either way."""
+
+    def __init__(
+        self, problems: Sequence[InputError], rest: StatusSnapshot | None = None, listed: bool = False
+    ) -> None:
         first = problems[0]
         super().__init__(first.field, first.value, first.expected)
         self.problems = tuple(problems)
         self.rest = rest
+        self.listed = listed
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.problems, self.rest))
+        return (type(self), (self.problems, self.rest, self.listed))
+
+    def __str__(self) -> str:
+        """The first problem's message, or with ``listed`` every problem's (see above)."""
+        if not self.listed or len(self.problems) == 1:
+            return super().__str__()
+        label = _label_of(self.field)
+        count = len(self.problems)
+        head = f"{count} invalid values" if count < MAX_PROBLEMS else f"the first {count} invalid values"
+        lines = [
+            str(p)[len(label) :].lstrip(".") if p.field.startswith(label) else str(p) for p in self.problems
+        ]
+        return f"{label}: {head}:" + "".join(f"\n  {line}" for line in lines)
+
+
+@contextlib.contextmanager
+def every_problem() -> Iterator[None]:
+    """A :class:`SnapshotInputError` raised in the block is raised again with every problem in its
+    message (``listed``): how ``mobility simulate --status`` and ``mobility rebalance --status`` say a
+    bad file, as the API's 422 lists it (:func:`snapshot_from_csv`'s problems, the same ones)."""
+    try:
+        yield
+    except SnapshotInputError as exc:
+        if exc.listed:
+            raise
+        raise SnapshotInputError(exc.problems, exc.rest, listed=True) from exc
+
+
+def _label_of(field: str) -> str:
+    """The label a snapshot's problem is named under (:func:`_one_error`): ``--status`` of
+    ``--status[ST-4].bikes``, ``body`` of ``body.columns``."""
+    return re.split(r"[.\[]", field, maxsplit=1)[0] or field
 
 
 def _input_error(exc: ValidationError, label: str, ids: Sequence[Any]) -> SnapshotInputError:

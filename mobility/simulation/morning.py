@@ -171,6 +171,17 @@ def predicted_events(
     return expected_outcomes(lam, mu, docks, max_overflow=params.max_overflow), params.max_overflow
 
 
+def numbered(stations: pd.DataFrame, listed: pd.DataFrame) -> pd.Series:
+    """Each station's number (``Int64``, aligned with ``stations``): its own, else the number of its
+    ``station_id`` in the station list ``listed`` (the demand profiles', which the rates are keyed
+    on), by :func:`~mobility.rebalancing.build.join_station_list`, the join of ``mobility
+    rebalance`` and the API's status upload; ``<NA>`` when neither has one (a new station)."""
+    from mobility.rebalancing.build import join_station_list
+
+    joined = join_station_list(stations.reindex(columns=["station_id", "number"]), listed)
+    return pd.to_numeric(joined["number"], errors="coerce").astype("Int64")
+
+
 def events_at(
     expected: np.ndarray, docks: np.ndarray, overflow: int, bikes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -200,7 +211,9 @@ def morning_after(
     ----------
     stations
         The night's stations (``station_id``, ``number``, ``name``, ``lat``, ``lon``, ``docks``;
-        ``gu`` optional).
+        ``gu`` optional). A station without a number (a snapshot that names its stations by
+        ``station_id`` only) takes its id's number in the demand profiles' station list
+        (:func:`numbered`): the simulator's rates and the model's are keyed on it.
     bikes
         Their stock in the evening snapshot (taken as the stock at midnight).
     routes
@@ -246,7 +259,7 @@ def morning_after(
     if "gu" not in st.columns:
         st["gu"] = ""
     st["gu"] = st["gu"].fillna("").astype(str)
-    st["number"] = pd.to_numeric(st["number"], errors="coerce").astype("Int64")
+    st["number"] = numbered(st, profiles.stations)
     ss = StationSet(st[list(STATION_COLUMNS)], source="the night's stations")
     start = np.asarray(bikes, np.int64)
     # the night's stations keep their own rates (a snapshot may cover part of the city)

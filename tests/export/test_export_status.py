@@ -123,3 +123,23 @@ def test_status_is_only_for_a_routes_document(
     assert code == 2 and err.startswith(
         f"error: --status: got '{missing}'; expected an existing status snapshot"
     )
+
+
+def test_a_bad_status_file_is_refused_with_every_bad_value(
+    tmp_path: Path,
+    night: tuple[Path, pd.DataFrame],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As ``mobility simulate`` and ``mobility rebalance`` say it (the API's 422 lists them too)."""
+    from tests.cli.test_status_every_problem import BAD, PROBLEMS
+
+    routes, _ = night
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BAD, encoding="utf-8")
+    out = tmp_path / "night.png"
+    argv = ["export", str(routes), "-f", "png", "-o", str(out), "--status", str(bad)]
+    code, stdout, err = _run(argv, capsys, monkeypatch)
+    assert (code, stdout) == (2, "")
+    assert err.endswith("bad.csv: 4 invalid values: " + " ".join(PROBLEMS)), err  # on one line here
+    assert not out.exists()
