@@ -284,7 +284,7 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         problem,
         params,
         stop=solving_clock(ctx, params.time_limit),
-        progress=lambda msg: ctx.report(ctx.progress, str(msg)),
+        progress=job_progress(ctx, *SOLVING_SHARE),  # its lines; the bar follows the clock
     )
     plan = with_street_paths(plan, travel, problem)  # routes drawn along the streets
     plan = plan.with_provenance(run_provenance(inputs, travel, params.seed))

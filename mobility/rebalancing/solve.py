@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mobility.progress import Progress, no_progress
 from mobility.rebalancing import _kernels, moves, tour
 from mobility.rebalancing.decompose import Zone, make_zones, subproblem
 from mobility.rebalancing.local_search import LNSParams, RouteSearch
@@ -174,7 +175,7 @@ def solve(
     params: SolveParams | None = None,
     stop: StoppingCriterion | None = None,
     *,
-    progress: object | None = None,
+    progress: Progress = no_progress,
 ) -> RebalancingPlan:
     """Plan the night's truck routes.
 
@@ -191,7 +192,8 @@ def solve(
         processes), the border repair and the classic phase. Once it says stop, the zones not
         searched yet are only constructed and the night returns the routes found so far.
     progress
-        Optional callable ``progress(message: str)`` for status lines.
+        Told each step's status line (:class:`~mobility.progress.Progress`; the share done is the
+        caller's, which knows the time limit).
 
     Returns
     -------
@@ -205,8 +207,7 @@ def solve(
     clock = MaxRuntime(params.time_limit)
 
     def say(msg: str) -> None:
-        if callable(progress):
-            progress(msg)
+        progress(msg)
 
     lp = LNSParams(time_limit=params.time_limit, seed=params.seed, max_iterations=params.max_iterations)
     whole = RouteSearch(problem, lp)
@@ -220,7 +221,8 @@ def solve(
             problem, whole.candidates, whole.gain, trucks_per_zone=params.trucks_per_zone, seed=params.seed
         )
         zone_time = params.time_limit * (1.0 - params.repair_share)
-        say(f"{len(zones)} zones, {n_cand} candidate stations, {params.workers} workers")
+        workers = f"{params.workers} worker" + ("s" if params.workers != 1 else "")
+        say(f"{len(zones)} zones, {n_cand:,} candidate stations, {workers}")
         seqs, zone_obj, zone_its, zones_on_clock = _run_zones(problem, zones, zone_time, params, stop)
         clock_bound = clock_bound or zones_on_clock
         whole.set_routes(seqs)

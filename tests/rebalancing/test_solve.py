@@ -16,6 +16,7 @@ from mobility.rebalancing.problem import RebalancingProblem
 from mobility.rebalancing.solve import SolveParams, solve, without_idle_stops
 from mobility.rebalancing.validate import validate_plan
 from mobility.stats import SolverStats
+from tests.progress_support import Heard
 from tests.rebalancing.rb_synth import make_problem
 
 
@@ -184,3 +185,12 @@ def test_a_night_keeps_no_stop_that_moves_no_bike() -> None:
 def test_idle_stops_are_dropped_and_nothing_else() -> None:
     specs = [RouteSpec(0, 3, ((4, 2), (7, 0), (9, -5))), RouteSpec(1, 0, ())]
     assert without_idle_stops(specs) == [RouteSpec(0, 3, ((4, 2), (9, -5))), RouteSpec(1, 0, ())]
+
+
+def test_the_zones_line_counts_in_words() -> None:
+    """The night shift read "12 zones, 2799 candidate stations, 1 workers" in the web app."""
+    p = make_problem(7, n=60, n_trucks=4, capacity=12, shift_hours=2.0, n_depots=2, extent_km=10)
+    heard = Heard()
+    solve(p, SolveParams(time_limit=1, workers=1, decompose="always"), progress=heard)
+    line = next(m for m in heard.messages if " zones, " in m)
+    assert line.endswith("candidate stations, 1 worker"), line
