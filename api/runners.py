@@ -314,6 +314,9 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     return JobOutput(result=result, artifacts=artifacts)
 
 
+MORNING_SHARE = (0.98, 0.99)
+"""The job's progress while the morning after is simulated (its steps named as they come)."""
+
 MORNING_SECONDS = 20.0
 """Time left that simulating the morning after needs at least (the real night at 10
 replications: about 10 s): with less, the routes are stored without it and the run says so."""
@@ -360,6 +363,7 @@ def _morning(
             replications=int(asked.get("replications", 10)),
             seed=seed,
             provenance=plan.provenance,
+            progress=job_progress(ctx, *MORNING_SHARE),
         )
     except MobilityError as exc:  # the solved routes stand: the run says why it has no morning after
         return None, f"the morning after was not simulated: {public_error(exc)['message']}"

@@ -310,6 +310,7 @@ def _write_night(
             data_dir=data_dir,
             provenance=night_provenance(scn, night, seed=seed, also={"routes": out / "routes.json"}),
             level=night.level if scn.targets.source == "demand" else None,  # the curves' level
+            progress=progress,
         )
         files.append(atomic_write_json(out / "morning.json", morning.model_dump(mode="json")))
     if maps:

@@ -36,6 +36,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from mobility.errors import InputError
+from mobility.progress import Progress, no_progress, within
 from mobility.provenance import Provenance
 from mobility.schema import document_schema
 from mobility.simulation.estimate import Estimate, estimate
@@ -171,6 +172,11 @@ def predicted_events(
     return expected_outcomes(lam, mu, docks, max_overflow=params.max_overflow), params.max_overflow
 
 
+MORNING_PREPARE_SHARE = 0.6
+"""The share of :func:`morning_after`'s progress its preparation takes (the riders' day: about
+half of a warm run, most of a cold one); the methods' mornings share the rest equally."""
+
+
 def numbered(stations: pd.DataFrame, listed: pd.DataFrame) -> pd.Series:
     """Each station's number (``Int64``, aligned with ``stations``): its own, else the number of its
     ``station_id`` in the station list ``listed`` (the demand profiles', which the rates are keyed
@@ -204,6 +210,7 @@ def morning_after(
     data_dir: Path | None = None,
     top: int = 5,
     provenance: Provenance | None = None,
+    progress: Progress = no_progress,
 ) -> MorningAfter:
     """Simulate the morning after ``night`` for each method's routes and compare with the model.
 
@@ -235,6 +242,10 @@ def morning_after(
         Recorded in the document (e.g. :func:`mobility.rebalancing.night.night_provenance` with
         the routes file), with the files the simulation read that it lacks added as
         ``simulation.<name>`` (the riders' street network, ``simulation.network``).
+    progress
+        Told each step and its share done: the riders' day prepared (up to
+        :data:`MORNING_PREPARE_SHARE`; most of a cold run: profiles, trips, the rider network),
+        then each method's mornings.
     """
     from mobility.demand.holidays import day_type
     from mobility.demand.inventory import InventoryParams
@@ -250,6 +261,7 @@ def morning_after(
     if profiles is None:
         from mobility.demand.data import load_profiles
 
+        progress("the morning after: reading the demand profiles", 0.0)
         profiles = load_profiles(data_dir)
     ip = InventoryParams()
     h0, h1 = int(ip.start_hour), int(np.ceil(ip.start_hour + ip.horizon_hours))
@@ -272,6 +284,7 @@ def morning_after(
         profiles=profiles,
         station_set=ss,
         preserve_total=False,
+        progress=within(progress, 0.0, MORNING_PREPARE_SHARE, prefix="the morning after: "),
     )
     if level is None:  # the season model the simulator just fitted (a forecast past the data)
         level = prep.model.season.factor(prep.day)
@@ -282,7 +295,9 @@ def morning_after(
     idx = {m: i for i, m in enumerate(METRICS)}
     ids = st["station_id"].astype(str).to_numpy()
     outcomes = []
-    for method, doc in routes.items():
+    for k, (method, doc) in enumerate(routes.items()):
+        share = MORNING_PREPARE_SHARE + (1.0 - MORNING_PREPARE_SHARE) * k / len(routes)
+        progress(f"the morning after: {replications} mornings of {method}", share)
         b = start if doc is None else apply_routes(st, start, doc, label=f"routes of {method}")
         out = run(prep.model.problem(prep.day, b), replications=replications, seed=seed)
         morning = per_replication(out, hours=slice(0, h1))

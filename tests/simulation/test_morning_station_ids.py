@@ -68,3 +68,21 @@ def test_a_snapshot_without_numbers_has_the_morning_after_of_its_numbered_self(
     assert morning.table() == _morning(numbered, profiles, data_dir).table()
     row = morning.table()[0]
     assert row["window_predicted"] > 0 and row["window_simulated"] > 0  # riders, and the model's too
+
+
+def test_the_morning_after_says_each_step_and_its_share(
+    evening: pd.DataFrame, profiles: StationProfiles, data_dir: Path, tmp_path: Path
+) -> None:
+    """A cold morning after took 70 s at the job's 98 % with one message: it looked hung."""
+    from tests.progress_support import Heard
+
+    stations = _stations(evening, tmp_path / "numbered.csv", data_dir)
+    heard = Heard()
+    morning_after(
+        stations, stations["bikes"].to_numpy(), {"no rebalancing": None, "again": None}, night=NIGHT,
+        profiles=profiles, replications=2, data_dir=data_dir, progress=heard,
+    )  # fmt: skip
+    shares = heard.known()
+    assert shares == sorted(shares) and shares[0] >= 0 and shares[-1] < 1, shares
+    assert any(m.startswith("the morning after: ") and "again" in m for m in heard.messages), heard.messages
+    assert len(set(heard.messages)) >= 4, heard.messages  # the preparation's steps, then each method's
