@@ -12,7 +12,7 @@ What FastAPI cannot know is set here, once, when the document is first asked for
   406 / 409 answers are those of every artifact route;
 * the GeoJSON and CSV representations of those documents, the map layers, the route sheets and
   the files of a plan's GBFS feed (:data:`~api.representations.REPRESENTATIONS`, :data:`EXPORTS`)
-  have the schemas of their models (:mod:`api.representations`, :mod:`api.gbfs`): a GeoJSON
+  have the schemas of their models (:mod:`api.representations`, :mod:`mobility.export.gbfs`): a GeoJSON
   FeatureCollection, a CSV as text whose row model says its columns, one of the four GBFS
   files; a route that sends only GeoJSON (:data:`GEOJSON_ONLY`) has its response model as the
   schema of ``application/geo+json``, not of ``application/json``;
@@ -37,9 +37,9 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 
 from api.formats import formats_for
-from api.gbfs import FEED_FILES
 from api.representations import LAYERS, REPRESENTATIONS, SHEETS, Representation, csv_schema
 from api.routes.common import JOB_BASES
+from mobility.export.gbfs import GbfsFeedFile
 
 COMPONENTS = "#/components/schemas/"
 ERROR_BODY = {"application/json": {"schema": {"$ref": COMPONENTS + "ErrorBody"}}}
@@ -102,6 +102,10 @@ DOCUMENTS: list[Document] = [
 """The result documents of the job kinds (the keys of :data:`JOB_BASES`): each kind's main one,
 and a rebalancing run's morning after (``morning_after`` in its request)."""
 
+
+FEED_FILES = Representation(lambda: GbfsFeedFile)
+"""A file of a plan's GBFS feed (``/gbfs/{file}``): the models :func:`mobility.export.gbfs.build_feeds`
+builds the files through."""
 
 EXPORTS: dict[tuple[str, str], Representation] = {
     **{(f"{JOB_BASES[kind]}/{{job_id}}/layers/{{file}}", "application/geo+json"): LAYERS

@@ -8,17 +8,18 @@ import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.routes.common import settle_heap
 from api.schemas import ErrorBody
+from mobility.export.map_style import MapStyle, basemap_style
 from mobility.export.vector_tiles import BASE_ZOOM, OVERVIEW_ZOOMS
 
 if TYPE_CHECKING:
@@ -126,56 +127,6 @@ async def vendor(file: str, request: Request) -> FileResponse:
     )
 
 
-class _Open(BaseModel):
-    """Base of the style models: they name what the web app reads of the style and let every
-    other member of the MapLibre style specification through (``additionalProperties``)."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class StyleSource(_Open):
-    """A source of the style: the basemap's vector tiles, on this server."""
-
-    type: str = Field(description="The source's kind: vector for the basemap's tiles.", examples=["vector"])
-    minzoom: int = Field(
-        default=0, ge=0, description="The lowest zoom the tiles hold; no map of the app zooms out further."
-    )
-
-
-class StyleLayer(_Open):
-    """A layer of the basemap (MapLibre's ``layers`` item)."""
-
-    id: str = Field(examples=["water"])
-    type: str = Field(description="A MapLibre layer type.", examples=["fill"])
-
-
-class DataColors(_Open):
-    """The colours of the data the maps draw over the basemap, the static and HTML maps' colours
-    (``mobility.export.style``), each a CSS hex colour (#rrggbb)."""
-
-    new: str = Field(description="New stations.", examples=["#d62728"])
-    existing: str = Field(description="Existing stations.", examples=["#3b6fb6"])
-    coverage: str = Field(description="Walking coverage areas.", examples=["#2ca02c"])
-    district_edge: str = Field(description="District (gu) boundaries.", examples=["#555555"])
-    trucks: list[str] = Field(min_length=1, description="Trucks' routes, in turn by the routes' order.")
-
-
-class StyleMetadata(_Open):
-    """The style's ``metadata``: the data colours."""
-
-    colors: DataColors = Field(alias="mobility:colors")
-
-
-class MapStyle(_Open):
-    """A MapLibre style document (style specification v8) of the offline basemap: its tiles on
-    this server, the data colours in ``metadata``."""
-
-    version: Literal[8]
-    sources: dict[str, StyleSource] = Field(description="The style's sources, by name (osm: the basemap).")
-    layers: list[StyleLayer] = Field(description="The basemap's layers, drawn in this order.")
-    metadata: StyleMetadata
-
-
 @router.get(
     "/web/style.json",
     openapi_extra=_public("/web/style.json"),
@@ -184,8 +135,6 @@ class MapStyle(_Open):
 )
 async def style(request: Request) -> JSONResponse:
     """The light basemap style (our own), with tile URLs on this server; data colours in ``metadata``."""
-    from mobility.export.map_style import basemap_style
-
     base = str(request.base_url).rstrip("/")
     return JSONResponse(
         basemap_style(f"{base}/tiles/{{z}}/{{x}}/{{y}}.pbf"), headers={"Cache-Control": "no-cache"}
@@ -368,7 +317,6 @@ __all__ = [
     "PUBLIC_ROUTES",
     "STATIC_DIR",
     "VENDOR",
-    "MapStyle",
     "ShippedScenario",
     "router",
     "shipped_scenarios",

@@ -25,9 +25,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.db import dispose_engine, session_factory
 from api.db.models import Job
-from api.gbfs import FILE_MODELS, FeedName, GbfsVersion, Language
 from api.routes.data import _dataset_rows
-from api.web.router import MapStyle
+from mobility.export.gbfs import FILE_MODELS, FeedName, GbfsVersion, Language
+from mobility.export.map_style import MapStyle
 from mobility.export.plans import PLAN_CSV_COLUMNS
 from mobility.export.routes import ROUTE_SHEET_COLUMNS
 from mobility.sources.stations import COLUMNS as STATION_COLUMNS
