@@ -14,7 +14,7 @@ const EXPORTS = [
   ['sheets/routes_all.csv', 'routes_all.csv', 'Route sheet, all trucks (CSV)'],
   ...mapExports('routes'),
 ];
-const STATUS_COLUMNS = ['station_id', 'name', 'lon', 'lat', 'bikes', 'docks', 'target', 'target_low', 'target_high'];
+const STATUS_COLUMNS = ['station_id or number', 'bikes', 'name', 'lon', 'lat', 'docks', 'target', 'target_low', 'target_high', 'date'];
 
 /**
  * The ids a route plan may name a station of the station list by: its ST id, and `N<number>`, the
@@ -52,11 +52,13 @@ export async function listView(el) {
     <h2>Night shift</h2>
     <p><a class="button primary" href="#/nights/new">Plan tonight</a>
       ${nights.map((n) => `<a class="button" href="#/nights/new?from=${encodeURIComponent(n.file)}">Tonight with the fleet of ${esc(n.name)}</a>`).join(' ')}</p>
-    <div class="table-wrap" tabindex="0"><table class="data"><caption>Rebalancing runs, newest first</caption>
-      <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Submitted</th><th scope="col">Bikes moved</th><th scope="col"><span class="visually-hidden">Links</span></th></tr></thead>
-      <tbody>${runs.items.map((j) => `<tr><td>${esc(j.name)}</td><td><span class="badge badge-${esc(j.status)}">${esc(j.status)}</span></td>
+    <div class="table-wrap" tabindex="0"><table class="data" id="runs-table"><caption>Rebalancing runs, newest first
+      (a run's name opens its routes, or its progress)</caption>
+      <thead><tr><th scope="col">Name <small>(run id)</small></th><th scope="col">Status</th><th scope="col">Submitted</th><th scope="col">Bikes moved</th><th scope="col"><span class="visually-hidden">Links</span></th></tr></thead>
+      <tbody>${runs.items.map((j) => `<tr><td class="text"><a href="#/runs/${esc(j.id)}">${esc(j.name)}</a>
+        <small class="mono run-id">${esc(j.id.slice(0, 12))}</small></td><td><span class="badge badge-${esc(j.status)}">${esc(j.status)}</span></td>
         <td>${esc(new Date(j.created_at).toLocaleString())}</td><td>${fmt(j.kpis && j.kpis.bikes_moved)}</td>
-        <td>${j.status === 'succeeded' ? `<a href="#/runs/${esc(j.id)}">Routes</a> · <a href="#/runs/${esc(j.id)}/sheets">Route sheets</a>` : `<a href="#/runs/${esc(j.id)}">Progress</a>`}</td></tr>`).join('')}
+        <td>${j.status === 'succeeded' ? `<a href="#/runs/${esc(j.id)}/sheets">Route sheets</a>` : ''}</td></tr>`).join('')}
       </tbody></table></div>`;
 }
 
@@ -93,9 +95,10 @@ export function seoulDate(when) {
 /** Tonight's run: the status (CSV upload or stored snapshot) and the run's fields from the API schema. */
 export async function newView(el, _m, params) {
   const [doc, snaps] = await Promise.all([openApi(), api('/v1/rebalancing/snapshots?limit=100')]);
-  // The night is tonight's (Seoul's date): the demand curves the trucks aim at are for the
-  // morning after it, and so is the simulated morning. A status CSV of the live system has no
-  // date of its own; without a night the run would aim at 25-75 % of the docks.
+  // The night is the status's own date (a snapshot's `date`, a CSV's `date` column): the demand
+  // curves the trucks aim at are for the morning after it, and so is the simulated morning. A
+  // status of the live system has no date of its own: then tonight's (Seoul's date), as without
+  // a night the run would aim at 25-75 % of the docks. Until a status is chosen: tonight.
   const tonight = seoulDate(new Date());
   let value = { name: `night ${tonight}`, night: tonight };
   const from = params.get('from');
@@ -108,7 +111,7 @@ export async function newView(el, _m, params) {
     <form id="night-form" class="schema-form" novalidate>
       <fieldset id="f-snapshot">
         <legend>Tonight's status</legend>
-        <div class="field"><label for="status-csv">Status CSV (columns: ${STATUS_COLUMNS.join(', ')}; name, position and docks may be left out for stations of the station list)</label>
+        <div class="field"><label for="status-csv">Status CSV (columns: ${STATUS_COLUMNS.join(', ')}; name, position and docks may be left out for stations of the station list; the night is the file's date unless typed below)</label>
           <input id="status-csv" type="file" accept=".csv,text/csv" aria-describedby="f-snapshot-err status-summary">
           <p id="status-summary" aria-live="polite" hidden></p>
           <p class="error" id="f-snapshot-err" aria-live="polite"></p></div>
@@ -124,6 +127,7 @@ export async function newView(el, _m, params) {
     </form>`;
   const form = buildForm(el.querySelector('#run-fields'), doc.components.schemas.RebalancingRunRequest, doc, value,
     { skip: ['snapshot', 'snapshot_id'] });
+  const night = nightField(el, tonight);
   // The tick box heads the fields it switches on (the Morning after section), not below them.
   const morningSet = el.querySelector('#f-morning_after');
   const tick = el.querySelector('#simulate-morning-field');
@@ -135,28 +139,45 @@ export async function newView(el, _m, params) {
   const fileInput = /** @type {HTMLInputElement} */ (el.querySelector('#status-csv'));
   const snapErr = el.querySelector('#f-snapshot-err');
   const summary = el.querySelector('#status-summary');
+  const select = /** @type {HTMLSelectElement} */ (el.querySelector('#f-snapshot_id'));
+  // the status the run takes: the stored snapshot picked, else the CSV; the night follows its date
+  const statusChanged = () => night.follow(select.value || uploaded);
   fileInput.addEventListener('change', () => {
     snapErr.textContent = '';
     summary.textContent = '';
     summary.toggleAttribute('hidden', true);
     const file = fileInput.files && fileInput.files[0];
     uploaded = file ? uploadStatus(file, snapErr, summary) : null;
+    statusChanged();
   });
+  select.addEventListener('change', statusChanged);
+  // A refused (or missing) status: its field and message are brought into view, the file input
+  // focused, however far down the form Submit was pressed.
+  const showStatus = () => {
+    fileInput.closest('.field').scrollIntoView({ block: 'center' });
+    fileInput.focus({ preventScroll: true });
+  };
   el.querySelector('#night-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    const statusDate = await night.settled(); // the Night field has followed the chosen status
     const body = form.read();
     if (!body) return;
     if (/** @type {HTMLInputElement} */ (el.querySelector('#simulate-morning')).checked) body.morning_after ??= {};
     else delete body.morning_after;
-    const sid = /** @type {HTMLSelectElement} */ (el.querySelector('#f-snapshot_id')).value;
+    // the night the status says is the API's own default: left to it (RebalancingRunRequest.night)
+    if (statusDate && body.night === statusDate) delete body.night;
+    const sid = select.value;
     if (!sid && !uploaded) { // checked here: the API's answer would name its own fields, not this form's
       snapErr.textContent = "Choose tonight's status CSV or a stored snapshot";
-      fileInput.focus();
+      showStatus();
       return;
     }
     const csvId = sid ? null : await uploaded;
     if (sid || csvId) body.snapshot_id = sid || csvId;
-    else if (uploaded) return; // the CSV was refused: its message is beside the file input
+    else if (uploaded) { // the CSV was refused: its message is beside the file input
+      showStatus();
+      return;
+    }
     try {
       const acc = await api(BASE, { method: 'POST', body });
       location.hash = `#/runs/${acc.id}`;
@@ -175,6 +196,80 @@ export async function newView(el, _m, params) {
   });
 }
 
+/** @type {Map<string, Promise<string | null>>} */
+const snapshotDates = new Map();
+/**
+ * The date a stored snapshot was counted on (its `date`, YYYY-MM-DD), or null when it has none.
+ * @param {string} id
+ */
+function snapshotDate(id) {
+  if (!snapshotDates.has(id)) {
+    snapshotDates.set(id, api(`/v1/rebalancing/snapshots/${encodeURIComponent(id)}`)
+      .then((d) => (d.date ? String(d.date) : null)));
+  }
+  return snapshotDates.get(id);
+}
+
+/**
+ * The form's Night field (`#f-night`), kept to the chosen status's own date: filled with it (or
+ * with tonight, Seoul's date, for a status without one) unless the user typed a night, and a
+ * note beside it saying where the night comes from, or that a typed night differs from the
+ * status's date.
+ * @param {Element} el the view @param {string} tonight
+ * @returns {{follow: (status: string | Promise<string | null> | null) => void, settled: () => Promise<string | null | undefined>}}
+ *   `follow` a stored snapshot's id, an upload's (a promise of its id, null when refused) or
+ *   none; `settled` the status's date once the field has followed it (null: the status has
+ *   none; undefined: no status, or its date could not be read)
+ */
+function nightField(el, tonight) {
+  const input = /** @type {HTMLInputElement | null} */ (el.querySelector('#f-night'));
+  const note = document.createElement('p');
+  note.id = 'night-note';
+  note.setAttribute('aria-live', 'polite');
+  note.hidden = true;
+  if (input) {
+    input.before(note); // above the field: read before it, and never under the sticky Submit bar
+    input.setAttribute('aria-describedby', `${input.getAttribute('aria-describedby') || ''} night-note`.trim());
+  }
+  let filled = input ? input.value : ''; // what the form put in (not typed)
+  /** @type {string | null | undefined} */
+  let date;
+  /** @type {Promise<string | null | undefined>} */
+  let pending = Promise.resolve(undefined);
+  let asked = 0;
+  const say = () => {
+    const typed = input ? input.value.trim() : '';
+    let text = '';
+    let warn = false;
+    if (date && typed && typed !== date) {
+      text = `The run's night, ${typed}, differs from the status's date, ${date}: the run plans the morning after ${typed}.`;
+      warn = true;
+    } else if (date && typed === date) text = `The status's own date (${date}).`;
+    else if (date === null && typed) text = `The status has no date: the run plans the night of ${typed}${typed === tonight ? ' (tonight, Seoul)' : ''}.`;
+    note.textContent = text;
+    note.className = warn ? 'note-warn' : 'hint';
+    note.hidden = !text;
+    // a longer note pushes the field being typed in down: kept clear of the sticky Submit bar
+    if (input && document.activeElement === input) input.scrollIntoView({ block: 'nearest' });
+  };
+  input?.addEventListener('input', say);
+  return {
+    follow(status) {
+      const mine = ++asked;
+      const id = status && typeof status !== 'string' ? status : Promise.resolve(status);
+      pending = id.then((x) => (x ? snapshotDate(x) : undefined)).catch(() => undefined).then((d) => {
+        if (mine !== asked) return date; // another status was chosen since
+        date = d;
+        // not typed (empty, or as the form filled it): the status's date; without one, tonight
+        if (input && (input.value.trim() === '' || input.value.trim() === filled)) input.value = filled = d || tonight;
+        say();
+        return d;
+      });
+    },
+    settled: () => pending.then(() => date),
+  };
+}
+
 /** A run: progress while it works; then the routes on the map and the morning-after comparison. */
 export async function runView(el, [id], params, alive) {
   const info = await api(`${BASE}/${id}`);
@@ -186,12 +281,17 @@ export async function runView(el, [id], params, alive) {
     return;
   }
   const simulated = info.kpis && info.kpis.morning_after;
-  const [routes, morning] = await Promise.all([
+  const [routes, morning, known] = await Promise.all([
     api(`${BASE}/${id}/routes`),
     simulated ? api(`${BASE}/${id}/morning`).catch(() => null) : null,
+    stationIndex(),
   ]);
   const t = routes.totals;
   const used = routes.routes.filter((r) => r.stops.length);
+  const words = bandWords(routes.meta);
+  const named = stationNamer(routes, known);
+  const atRisk = (/** @type {string} */ rowId, /** @type {string} */ what, /** @type {string[]} */ ids) => (ids.length
+    ? `<p id="${rowId}">${esc(what)}: ${ids.map(named).join(', ')}</p>` : '');
   el.innerHTML = `
     <h2>${esc(info.name)} <small class="mono">${esc(id.slice(0, 12))}</small></h2>
     <div class="split plan">
@@ -199,20 +299,19 @@ export async function runView(el, [id], params, alive) {
         <div id="route-legend"></div></div>
       <aside>
         <p><a class="button primary" id="open-sheets" href="#/runs/${esc(id)}/sheets">Route sheets for printing</a></p>
-        <div class="table-wrap" tabindex="0"><table class="data" id="morning-after"><caption>The morning after: stations outside their target band
-          (the status's target, or 25–75 % of the docks where it gives none)</caption>
+        <div class="table-wrap" tabindex="0"><table class="data" id="morning-after"><caption>${words.caption}</caption>
           <thead><tr><th scope="col"><span class="visually-hidden">Figure</span></th><th scope="col">Without the trucks</th><th scope="col">After tonight's routes</th></tr></thead>
-          <tbody><tr id="below-band"><th scope="row">Stations below their target band</th><td>${fmt(t.stations_empty_before)}</td><td>${fmt(t.stations_empty_after)}</td></tr>
-          <tr id="above-band"><th scope="row">Stations above their target band</th><td>${fmt(t.stations_full_before)}</td><td>${fmt(t.stations_full_after)}</td></tr>
-          <tr id="outside-band"><th scope="row">Bikes outside the target bands</th><td>${fmt(t.dissatisfaction_before, 1)}</td><td>${fmt(t.dissatisfaction_after, 1)}</td></tr></tbody></table></div>
+          <tbody><tr id="below-band"><th scope="row">${words.below}</th><td>${fmt(t.stations_empty_before)}</td><td>${fmt(t.stations_empty_after)}</td></tr>
+          <tr id="above-band"><th scope="row">${words.above}</th><td>${fmt(t.stations_full_before)}</td><td>${fmt(t.stations_full_after)}</td></tr>
+          <tr id="outside-band"><th scope="row">${words.outside}</th><td>${fmt(t.dissatisfaction_before, 1)}</td><td>${fmt(t.dissatisfaction_after, 1)}</td></tr></tbody></table></div>
         ${morningTable(simulated)}${morningDay(morning)}
         ${(info.notes || []).map((n) => `<p class="hint run-note">${esc(n)}</p>`).join('')}
         <p id="moved">${fmt(t.bikes_moved)} ${plural(t.bikes_moved, 'bike', 'bikes')} moved by ${fmt(t.trucks_used)} ${plural(t.trucks_used, 'truck', 'trucks')} over ${fmt(t.km, 1)} km.</p>
-        ${routes.still_empty.length ? `<p>Still below their target band: ${routes.still_empty.map(esc).join(', ')}</p>` : ''}
-        ${routes.still_full.length ? `<p>Still above their target band: ${routes.still_full.map(esc).join(', ')}</p>` : ''}
+        ${atRisk('still-empty', `Still ${words.stillBelow}`, routes.still_empty)}
+        ${atRisk('still-full', `Still ${words.stillAbove}`, routes.still_full)}
         ${downloadList(EXPORTS)}
         <h3>Trucks</h3>
-        ${used.map((r) => `<details><summary>${esc(r.truck_id)}: ${r.stops.length} ${plural(r.stops.length, 'stop', 'stops')}, 수거 +${r.picked_up} / 배치 −${r.dropped}</summary><ol>
+        ${used.map((r) => `<details><summary>${esc(r.truck_id)}: ${r.stops.length} ${plural(r.stops.length, 'stop', 'stops')}, 수거 ${signedQuantity(r.picked_up)} / 배치 ${signedQuantity(-r.dropped)}</summary><ol>
           ${r.stops.map((s) => `<li>${esc(s.arrival)} ${esc(s.name || s.station_id)}: ${stopAction(s.quantity)} ${signedQuantity(s.quantity)}</li>`).join('')}</ol></details>`).join('')}
       </aside>
     </div>`;
@@ -222,6 +321,56 @@ export async function runView(el, [id], params, alive) {
   await drawRoutes(map, routes);
   window.__maps = { routes: map }; // for the browser tests and the console
   el.querySelector('#route-map').dataset.ready = 'true';
+}
+
+/**
+ * The words of the morning-after table for what the run aimed at (routes.json's `meta.targets`,
+ * set by api/runners.py station_curves): `demand`, the demand model's curves, whose
+ * dissatisfaction is the riders expected to find their station empty or full; else (`snapshot`,
+ * or a run stored before `meta.targets` was written) each station's target band, whose
+ * dissatisfaction is the bikes outside it. The figures are the same fields of `totals` either way.
+ * @param {Record<string, any> | undefined} meta
+ * @returns {{caption: string, below: string, above: string, outside: string, stillBelow: string, stillAbove: string}}
+ */
+function bandWords(meta) {
+  if (meta && meta.targets === 'demand') {
+    const day = meta.day_type ? `the ${esc(meta.day_type)} morning after the night` : 'the morning after the night';
+    return {
+      caption: `The morning after, by the demand model's curves for ${day}: a station's band is the
+        stocks at which its expected unhappy riders are near their fewest; a station without a curve keeps its target band`,
+      below: 'Stations below their band <small>(expected to run empty)</small>',
+      above: 'Stations above their band <small>(expected to run full)</small>',
+      outside: 'Expected unhappy riders <small>(finding their station empty or full)</small>',
+      stillBelow: 'below their band (expected to run empty)',
+      stillAbove: 'above their band (expected to run full)',
+    };
+  }
+  return {
+    caption: `The morning after: stations outside their target band
+      (the status's target, or 25–75 % of the docks where it gives none)`,
+    below: 'Stations below their target band',
+    above: 'Stations above their target band',
+    outside: 'Bikes outside the target bands',
+    stillBelow: 'below their target band',
+    stillAbove: 'above their target band',
+  };
+}
+
+/**
+ * A station of the route plan (its ST id, or `N<number>`) as people know it: its number and name
+ * from the server's station list, else its name as a stop of the routes, else the id.
+ * @param {any} routes the routes.json document @param {Map<string, any>} known stationIndex()
+ * @returns {(id: string) => string} HTML
+ */
+function stationNamer(routes, known) {
+  const stopNames = new Map();
+  for (const r of routes.routes) for (const s of r.stops) if (s.name) stopNames.set(String(s.station_id), s.name);
+  return (id) => {
+    const k = known.get(String(id)) || {};
+    const name = k.name || stopNames.get(String(id));
+    if (!name) return esc(id);
+    return `<span title="${esc(id)}">${esc(Number.isInteger(k.number) ? `${k.number}. ` : '')}${esc(name)}</span>`;
+  };
 }
 
 const METHOD_NAMES = { 'no rebalancing': 'No trucks', 'greedy dispatcher': 'Greedy dispatcher', ours: "Tonight's routes" };
