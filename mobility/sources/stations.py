@@ -1067,6 +1067,7 @@ def load_station_list(
                 example=df["number"].astype("string"),
             )
     df = _repair_lost_characters(df, data_dir, label, report)
+    df = _repair_lost_in_addresses(df, report)
     df = df.loc[:, list(COLUMNS)]
     return Loaded(table=df, report=report, sources=[path])
 
@@ -1132,6 +1133,60 @@ def _names_by_id(
             if pd.notna(sid) and pd.notna(name):
                 known.setdefault(str(sid), []).append(str(name))
     return known
+
+
+def _repair_lost_in_addresses(df: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
+    """``df`` with the ``?`` of its addresses told back where the row itself says what was lost
+    (:func:`_address_told_back`: the 2025-12 list's ``서울특별시?마포구?동교로?8`` and ``…308
+    종로?시장 입구 옆`` of the station 종로꽃시장 입구 옆). Counted in ``report``: the addresses
+    repaired, and those kept with a ``?``."""
+    address = df["address"].astype("string")
+    lost = address.str.contains("?", regex=False).fillna(False).to_numpy(bool)
+    if not lost.any():
+        return df
+    out = df.copy()
+    told = address.tolist()
+    names = out["name"].astype("string").tolist()
+    for i in np.flatnonzero(lost).tolist():
+        told[i] = _address_told_back(str(told[i]), "" if pd.isna(names[i]) else str(names[i]))
+    out["address"] = pd.array(told, dtype="string")
+    kept = out["address"].str.contains("?", regex=False).fillna(False).to_numpy(bool)
+    example = out["station_id"].astype("string").fillna(out["number"].astype("string"))
+    report.warn(
+        "address had '?' for a lost character: repaired from the station's name or its spaces",
+        pd.Series(lost & ~kept, index=out.index),
+        example=example,
+    )
+    report.warn(
+        "address has '?' for a lost character (kept as written)",
+        pd.Series(kept, index=out.index),
+        example=example,
+    )
+    return out
+
+
+def _address_told_back(address: str, name: str) -> str:
+    """``address`` with each ``?`` its file wrote for a lost character told back where the row
+    says what it was: the station's ``name`` standing in it but for those characters
+    (``종로?시장 입구 옆`` in the address of 종로꽃시장 입구 옆), and the spaces of an address
+    written without any (``서울특별시?마포구?동교로?8``). Any other ``?`` is kept.
+
+    >>> _address_told_back("서울특별시?마포구?동교로?8", "망원2빗물펌프장 앞")
+    '서울특별시 마포구 동교로 8'
+    >>> _address_told_back("율곡로 지하 308 종로?시장 입구 옆", "종로꽃시장 입구 옆")
+    '율곡로 지하 308 종로꽃시장 입구 옆'
+    >>> _address_told_back("월드컵로 119?", "SK망원동주유소 건너편")
+    '월드컵로 119?'
+    """
+    out = address
+    if "?" not in name and len(name) >= 3:
+        for start in range(len(out) - len(name) + 1):
+            if _same_but_lost(out[start : start + len(name)], name):
+                out = out[:start] + name + out[start + len(name) :]
+                break
+    if " " not in out:
+        out = out.replace("?", " ")
+    return out
 
 
 def _same_but_lost(name: str, candidate: str) -> bool:

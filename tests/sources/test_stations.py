@@ -98,6 +98,23 @@ def test_names_that_lost_a_character_are_repaired_from_another_list(data_dir: Pa
     assert sorted(loaded.report.examples[repaired]) == ["ST-1514", "ST-1543", "ST-2194"]
 
 
+def test_addresses_that_lost_a_character_are_told_back_from_their_own_row(data_dir: Path) -> None:
+    """Route sheets printed '서울특별시?마포구?동교로?8' and '…308 종로?시장 입구 옆': the 2025-12 file
+    lost the spaces of one address and a syllable of another that the station's name still has."""
+    loaded = load_station_list("2025-12", data_dir)
+    address = loaded.table.set_index("station_id")["address"]
+    assert address["ST-340"] == "서울특별시 마포구 동교로 8"
+    assert address["ST-1610"] == "서울특별시 종로구 율곡로 지하 308 종로꽃시장 입구 옆"
+    assert not address.str.contains("?", regex=False).fillna(False).any()
+    repaired = "address had '?' for a lost character: repaired from the station's name or its spaces"
+    assert sorted(loaded.report.examples[repaired]) == ["ST-1610", "ST-340"]
+    # one the row cannot tell back is kept as written, and counted
+    older = load_station_list("2019-12", data_dir)
+    kept = "address has '?' for a lost character (kept as written)"
+    assert older.report.warnings[kept] == 1
+    assert older.table.set_index("station_id")["address"]["ST-342"] == "서울특별시 마포구 월드컵로 119?"
+
+
 def test_2019_12_quirks(data_dir: Path) -> None:
     loaded = load_station_list("2019-12", data_dir)
     df = loaded.table.set_index("number")
