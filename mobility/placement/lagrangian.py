@@ -1,5 +1,11 @@
 """Lagrangian lower bound of the p-median (relaxing the assignment constraints).
 
+The p-median (:class:`~mobility.placement.classic.PMedian`)::
+
+    minimise    sum_i sum_j w_i c_ij x_ij
+    subject to  sum_j x_ij = 1  for every i,   x_ij <= y_j,   sum_j y_j = p,
+                y_j in {0, 1},  x_ij in [0, 1]
+
 For demand points ``i`` (weights ``w_i``), sites ``j`` (costs ``c_ij``) and multipliers
 ``λ_i`` on ``Σ_j x_ij = 1``, the relaxation
 

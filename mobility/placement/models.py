@@ -322,6 +322,15 @@ def lazy_greedy_cover(
 ) -> tuple[IntArray, FloatArray]:
     """Lazy greedy (Minoux 1978) for weighted maximum coverage with optional site conflicts.
 
+    The problem it approximates (``S`` the sites opened, ``N_i`` the sites that cover demand
+    ``i``, ``E`` the conflicting pairs)::
+
+        maximise    sum_{i not covered, N_i meets S} w_i  +  sum_{j in S} site_bonus_j
+        subject to  |S| <= k,  S within the allowed sites,  no pair of S in E
+
+    ("not covered": not by ``covered`` nor by the ``initial`` sites). Each step opens the site of
+    largest gain that is allowed and in conflict with no open one, while that gain is positive.
+
     Parameters
     ----------
     cover

@@ -16,18 +16,23 @@
   shift length, slack 0) whose transit is the travel time plus the service at the node left,
   ``stop_seconds + load_seconds_per_bike * |quantity|`` with the first truck's values for all;
   arc costs = driving cost (scaled by 1,000 and rounded); each truck starts and ends at its
-  depot, other depots are optional at penalty 0. ``PATH_CHEAPEST_ARC`` then
+  depot, other depots are optional at penalty 0. The model it solves, with ``q_i`` and ``g_i``
+  the fixed quantity and saving of candidate ``i``: ``minimise sum_t cost(route_t) + sum_{i
+  skipped} g_i`` subject to ``0 <= L_t + (sum of q over the route's first k stops) <= Q_t`` and
+  the route's travel plus service within the shift. ``PATH_CHEAPEST_ARC`` then
   ``GUIDED_LOCAL_SEARCH`` until the time limit (at least 0.1 s). Unlike
   :mod:`~mobility.rebalancing.local_search` it cannot choose partial quantities; its plan is
   evaluated with the true objective (:func:`~mobility.rebalancing.plan.build_plan`).
-- :func:`ortools_benchmark`: the plain OR-Tools routing model of a BRP / 1-PDTSP instance: every
-  station mandatory, a signed unary load transit (``q_v``) with slack 0 and capacity ``Q``, a
-  free start cumul in ``[0, Q]``, arc costs from the instance, ``PATH_CHEAPEST_ARC`` then
-  ``GUIDED_LOCAL_SEARCH`` until the time limit (at least 0.1 s). With ``drop_penalty=True`` each
-  visit is optional at a penalty above the cost of any complete solution (OR-Tools' "penalties
-  and dropping visits"): the same optimum, but a first solution always exists, where the plain
-  model's path heuristic finds no load-feasible tour at tight capacity (1-PDTSP, ``Q = 10``,
-  ``n >= 200``).
+- :func:`ortools_benchmark`: the plain OR-Tools routing model of a BRP / 1-PDTSP instance,
+  ``minimise sum c_ij`` over the arcs of routes from the depot that visit every station once,
+  subject to ``0 <= l_0 + (sum of q over a route's first k stops) <= Q`` for some start load
+  ``l_0``: every station mandatory, a signed unary load transit (``q_v``) with slack 0 and
+  capacity ``Q``, a free start cumul in ``[0, Q]``, arc costs from the instance,
+  ``PATH_CHEAPEST_ARC`` then ``GUIDED_LOCAL_SEARCH`` until the time limit (at least 0.1 s). With
+  ``drop_penalty=True`` each visit is optional at a penalty above the cost of any complete
+  solution (OR-Tools' "penalties and dropping visits"): the same optimum, but a first solution
+  always exists, where the plain model's path heuristic finds no load-feasible tour at tight
+  capacity (1-PDTSP, ``Q = 10``, ``n >= 200``).
 """
 
 from __future__ import annotations

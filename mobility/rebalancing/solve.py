@@ -179,6 +179,24 @@ def solve(
 ) -> RebalancingPlan:
     """Plan the night's truck routes.
 
+    The model (one commodity, partial service; :mod:`mobility.rebalancing.local_search` derives
+    the exact quantities). For every truck ``t`` (capacity ``Q_t``, start load ``L_t``: fixed, or
+    free in ``[0, Q_t]``), choose an ordered list of stations ``s_1 … s_m`` from and back to its
+    depot and signed quantities ``d_k`` (``> 0`` pick up)::
+
+        minimise    sum_i f_i(b_i - sum_{visits of i} d)  +  c_km * km driven
+        subject to  0 <= L_t + d_1 + ... + d_k <= Q_t             for every truck t, stop k
+                    b_{s_k} - d_k >= 0                             (no station below 0 bikes)
+                    shift_start_t + travel_t + sum_k (sigma_t + lambda_t |d_k|) <= shift_end_t
+                    each station in at most one list, at most once
+
+    with ``f_i`` the station's final cost (:meth:`RebalancingProblem.final_cost`: weighted
+    dissatisfaction plus the overflow penalty above the docks), ``b_i`` its bikes now, ``c_km``
+    ``problem.drive_cost_per_km``, ``travel_t`` the truck's driving seconds from its depot through
+    the stops and back, ``sigma_t`` / ``lambda_t`` its seconds per stop and per bike; the end load
+    stays at the depot. With ``params.full_service`` every station is in
+    exactly one list and ends at its cheapest level (the BRP and 1-PDTSP benchmarks).
+
     Parameters
     ----------
     problem

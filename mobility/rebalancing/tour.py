@@ -5,6 +5,17 @@ One route ``t[0] = depot, t[1..m] stops, t[m+1] = depot`` whose stops change the
 ``L_k = L_{k-1} + q[t_k]``, ``L_{m+1} = L_m``; load excess
 ``max(0, (max L - min L) - Q) + max(0, lo - min L) + max(0, max L - hi)`` penalised by ``W``).
 
+Problem: over the orders ``t`` of the route's stops (each once, the depot at both ends)::
+
+    minimise    sum_k C[t_k, t_{k+1}]  +  W * excess(t)
+    subject to  t a permutation of the stops between two depot visits
+
+(:func:`tour_value` computes this value). ``W`` is the caller's; the engine's
+(:class:`mobility.rebalancing.moves.FixedRoutes`) is larger than any tour's cost, so the best tour
+is load-feasible (``excess(t) = 0``: ``0 <= l_0 + L_k <= Q`` for every ``k``, the start load
+``l_0`` free in ``[0, Q]`` or fixed, ``lo = -l_0``, ``hi = Q - l_0``) whenever the search found a
+load-feasible one.
+
 What makes it fast on 100–500 stops (Hernández-Pérez, Rodríguez-Martín & Salazar-González 2009;
 Mladenović, Urošević, Hanafi & Ilić 2012; the granular search of Toth & Vigo 2003):
 
