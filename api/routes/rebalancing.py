@@ -9,6 +9,7 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import Field
 
 from api.auth import Principal, require
 from api.db.models import Snapshot
@@ -43,23 +44,44 @@ from api.schemas import (
     SnapshotPage,
 )
 from mobility.errors import MobilityError
+from mobility.quality import QualityReport
 from mobility.rebalancing.build import complete_snapshot
 from mobility.rebalancing.snapshot import (
     MAX_PROBLEMS,
     SnapshotInputError,
     StatusSnapshot,
+    file_lines,
+    flag_overflow,
+    keep_file_lines,
     narrowed,
     snapshot_from_csv,
+    station_name,
 )
 from mobility.simulation.days import morning_night_problem
 
 router = APIRouter(prefix="/v1/rebalancing", tags=["rebalancing"])
 
 
+class StoredSnapshot(SnapshotInfo):
+    """A snapshot just stored, with what its stations show that may be a mistake."""
+
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Stations kept but flagged, as `mobility rebalance` notes them: one line per "
+        "reason with the count and the first stations, e.g. far more bikes than docks (a typo?).",
+        examples=[
+            [
+                "1 status row of 2 kept but flagged (more bikes than docks + 10, the most the demand "
+                "model lets a station hold; a typo?): ST-4 on line 2 (300 bikes, 15 docks)"
+            ]
+        ],
+    )
+
+
 @router.post(
     "/snapshots",
     status_code=201,
-    response_model=SnapshotInfo,
+    response_model=StoredSnapshot,
     summary="Store a snapshot",
     responses=created_responses(
         "Stored: the snapshot's id, for runs' snapshot_id.",
@@ -74,15 +96,16 @@ def store_snapshot(
         SnapshotIn, Body(openapi_examples={"two stations": {"value": REBALANCING_EXAMPLE["snapshot"]}})
     ],
     principal: Annotated[Principal, Depends(require("rebalancing:write"))],
-) -> SnapshotInfo:
-    """Store an evening inventory so that runs can reference it by ``snapshot_id``."""
+) -> StoredSnapshot:
+    """Store an evening inventory so that runs can reference it by ``snapshot_id``; the answer's
+    ``notes`` flag stations kept as they are but likely mistyped (far more bikes than docks)."""
     return _store(request, response, principal, snapshot)
 
 
 @router.post(
     "/snapshots/csv",
     status_code=201,
-    response_model=SnapshotInfo,
+    response_model=StoredSnapshot,
     summary="Store a snapshot from a status CSV",
     responses=created_responses(
         "Stored: the snapshot's id, for runs' snapshot_id.",
@@ -97,17 +120,20 @@ async def store_snapshot_csv(
     response: Response,
     principal: Annotated[Principal, Depends(require("rebalancing:write"))],
     name: Annotated[str, Query(min_length=1, max_length=200)] = "snapshot",
-) -> SnapshotInfo:
+) -> StoredSnapshot:
     """Store a status table (columns ``station_id`` or ``number``, ``bikes``, and any of ``name,
     lon, lat, docks, target, target_low, target_high``, as ``mobility rebalance --status`` reads it,
-    e.g. the file of ``mobility demand snapshot``), read by the library's reader
-    (:func:`mobility.rebalancing.snapshot.snapshot_from_csv`). A station may leave out its name,
-    position and docks when the published station list (``GET /v1/stations``) has them: they are
-    taken from it, by ``number`` then ``station_id``
+    e.g. the file of ``mobility demand snapshot``; comma-, tab- or semicolon-separated; headers as
+    Seoul's station data names them, ``대여소번호`` for ``number``, are read too), read by the
+    library's reader (:func:`mobility.rebalancing.snapshot.snapshot_from_csv`). A station may leave
+    out its name, position and docks when the published station list (``GET /v1/stations``) has
+    them: they are taken from it, by ``number`` then ``station_id``
     (:func:`mobility.rebalancing.build.complete_snapshot`); a station known by its number only is
-    stored so (``station_id`` null). A bad value is a 422 naming the station and the column
-    (``body[ST-4].bikes``); a station the list lacks, its id or number (``body[ST-99999].station_id``,
-    ``body[N999999].station_id``); a row with neither, its row (``body[row 3].station_id``)."""
+    stored so (``station_id`` null). A bad value is a 422 naming the station, the column and the
+    line of the file (``body[ST-4].bikes (line 3)``); a station the list lacks, its id or number
+    as the file gives it (``body[ST-99999].station_id (line 4)``, ``body[number 999999].number
+    (line 5)``); an id and a number the list pairs otherwise, both; a row with neither, its line
+    (``body[line 6].station_id``). Far more bikes than docks is kept, and said in ``notes``."""
     month = request.app.state.settings.station_month
     snapshot = await csv_upload(request, "a status table", lambda raw: _read_status(raw, name, month))
     return _store(request, response, principal, snapshot)
@@ -153,7 +179,9 @@ def _completed(snapshot: StatusSnapshot, month: str) -> SnapshotIn:
     listed = f"the station list ({month}, GET /v1/stations)"
     table = station_table(month)
     completed = complete_snapshot(snapshot, table, listed=listed, label="body", model=SnapshotIn)
-    return _with_districts(completed, table)
+    with_districts = _with_districts(completed, table)
+    keep_file_lines(with_districts, file_lines(completed))  # for the answer's notes
+    return with_districts
 
 
 def _with_districts(snapshot: SnapshotIn, stations: pd.DataFrame) -> SnapshotIn:
@@ -184,13 +212,34 @@ def _listed_key(value: object) -> object:
     return value
 
 
-def _store(request: Request, response: Response, principal: Principal, snapshot: SnapshotIn) -> SnapshotInfo:
+def _store(
+    request: Request, response: Response, principal: Principal, snapshot: SnapshotIn
+) -> StoredSnapshot:
     rec = Snapshot(id=uuid.uuid4().hex, name=snapshot.name, author=principal.name, data=snapshot.to_dict())
     with request.app.state.sessions() as s:
         s.add(rec)
         s.commit()
     response.headers["Location"] = f"/v1/rebalancing/snapshots/{rec.id}"
-    return _snapshot_info(rec)
+    return StoredSnapshot(**_snapshot_info(rec).model_dump(), notes=_notes(snapshot))
+
+
+def _notes(snapshot: SnapshotIn) -> list[str]:
+    """The stations of ``snapshot`` kept but flagged, as ``mobility rebalance`` notes them
+    (:func:`~mobility.rebalancing.night.status_notes`): far more bikes than docks
+    (:func:`~mobility.rebalancing.snapshot.flag_overflow`), each named by its line of the file too."""
+    from mobility.rebalancing.night import status_notes
+
+    lines = file_lines(snapshot)
+    names = [
+        (station_name(s.station_id, s.number) or s.key) + (f" on line {lines[i]}" if lines else "")
+        for i, s in enumerate(snapshot.stations)
+    ]
+    report = QualityReport("status snapshot", rows_read=len(snapshot.stations))
+    stations = snapshot.stations
+    flag_overflow(
+        report, names, pd.Series([s.bikes for s in stations]), pd.Series([s.docks for s in stations])
+    )
+    return status_notes(report)
 
 
 def _snapshot_info(rec: Snapshot) -> SnapshotInfo:

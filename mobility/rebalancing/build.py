@@ -32,7 +32,10 @@ from mobility.rebalancing.snapshot import (
     MAX_PROBLEMS,
     SnapshotInputError,
     StatusSnapshot,
+    file_lines,
     snapshot_from_table,
+    station_field,
+    station_name,
 )
 from mobility.scenario.nightly import (
     STRAIGHT_DETOUR,
@@ -50,6 +53,7 @@ __all__ = [
     "expand_trucks",
     "fixed_resolution",
     "join_station_list",
+    "key_conflicts",
     "problem_from_scenario",
     "problem_from_snapshot",
     "snapshot_interval",
@@ -96,14 +100,30 @@ def _with_keys(table: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _listed_ids(ids: pd.Series, stations: pd.DataFrame) -> pd.Series:
+    """``ids`` (strings, or missing) as the station list spells them when only their case differs
+    (``st-7`` is the list's ``ST-7``), provided the list's ids are unique that way; else as given
+    (``st-7`` is then no station of the list)."""
+    listed = stations.get("station_id", pd.Series(dtype="string")).dropna().astype(str)
+    upper = listed.str.upper()
+    if not upper.is_unique:
+        return ids
+    exact, by_upper = set(listed), dict(zip(upper, listed, strict=True))
+    spelt = [v if pd.isna(v) or v in exact else by_upper.get(str(v).upper(), v) for v in ids]
+    return pd.Series(spelt, index=ids.index, dtype="string")
+
+
 def join_station_list(status: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
     """``status`` with its missing ``station_id, number, docks, name, lon, lat`` taken from a
-    station list (joined on ``number``, then on ``station_id``); given values are kept.
+    station list (joined on ``number``, then on ``station_id``); given values are kept, an id
+    whose case alone differs from the list's is spelt as the list spells it (:func:`_listed_ids`).
+    A row whose id and number the list pairs otherwise is :func:`key_conflicts`'s to refuse.
 
     The one join of a status table with a station list: :func:`assemble_stations` (``mobility
     rebalance``) and the API's status CSV upload both call it.
     """
     df = _with_keys(status)
+    df["station_id"] = _listed_ids(df["station_id"], stations)
     c = stations.copy()
     if "number" in c.columns:
         c["number"] = [_number(v) for v in c["number"]]
@@ -127,6 +147,105 @@ def station_numbers(snapshot: StatusSnapshot, stations: pd.DataFrame) -> list[in
     return [_number(v) for v in table["number"]] if "number" in table.columns else [None] * len(table)
 
 
+def key_conflicts(
+    snapshot: StatusSnapshot,
+    stations: pd.DataFrame,
+    *,
+    listed: str = "the station list",
+    label: str = "status",
+) -> list[tuple[int, InputError]]:
+    """The stations of ``snapshot`` that give an id and a number the station list pairs otherwise,
+    each with its index: ``ST-10`` with number 999 where the list has ST-10 as number 108, or
+    ``st-7`` (the list's ST-7, :func:`_listed_ids`) with 113, ST-18's number. The problem names
+    both values given and the list's pair (``label[ST-10].number (line 3): got 999; expected 108,
+    ST-10's number in the station list``); an id the list lacks given with a listed number is
+    refused as that number's station's id. A row whose id and number the list knows neither of
+    is not one (:func:`complete_snapshot` names it)."""
+    if not {"station_id", "number"} <= set(stations.columns):
+        return []
+    pairs = stations[["station_id", "number"]].dropna()
+    number_of = {str(k): _number(n) for k, n in zip(pairs["station_id"], pairs["number"], strict=True)}
+    id_of = {_number(n): str(k) for k, n in zip(pairs["station_id"], pairs["number"], strict=True)}
+    given = pd.Series([s.station_id for s in snapshot.stations], dtype="string")
+    spelt = _listed_ids(given, stations)
+    out = []
+    for i, (s, sid) in enumerate(zip(snapshot.stations, spelt, strict=True)):
+        if s.station_id is None or s.number is None:
+            continue
+        its_number, its_id = number_of.get(str(sid)), id_of.get(s.number)
+        if its_number is not None and its_number != s.number:
+            other = (
+                f"number {s.number} is {its_id}'s" if its_id else f"no listed station has number {s.number}"
+            )
+            expected = f"{its_number}, {sid}'s number in {listed}; {other}"
+            out.append((i, InputError(station_field(label, snapshot, i, "number"), s.number, expected)))
+        elif its_number is None and its_id is not None and its_id != sid:
+            expected = f"{its_id}, the id of number {s.number} in {listed}; {s.station_id} is not in it"
+            out.append(
+                (i, InputError(station_field(label, snapshot, i, "station_id"), s.station_id, expected))
+            )
+    return out
+
+
+def _unlisted(
+    snapshot: StatusSnapshot, table: pd.DataFrame, stations: pd.DataFrame, listed: str, label: str
+) -> list[tuple[int, InputError]]:
+    """The stations of ``snapshot`` that still lack a position or docks once joined to the list
+    (``table``, in the snapshot's order), each with its index: a station the list lacks by the
+    number or id the file gave (``label[number 99999].number (line 4): got 99999; expected a
+    station of <listed>, ... (number 99999 is not in the list)``), else the field the list leaves
+    empty too."""
+    known = {str(v) for v in stations.get("station_id", pd.Series(dtype="string")).dropna()}
+    numbers = {_number(v) for v in stations.get("number", pd.Series(dtype="object"))} - {None}
+    need = ("lon", "lat", "docks")
+    out: list[tuple[int, InputError]] = []
+    rows = table.reindex(columns=["station_id", *need]).itertuples(index=False, name=None)
+    for i, (s, (sid, *values)) in enumerate(zip(snapshot.stations, rows, strict=True)):
+        gaps = [c for c, v in zip(need, values, strict=True) if pd.isna(v)]
+        if not gaps:
+            continue
+        if (pd.isna(sid) or str(sid) not in known) and s.number not in numbers:
+            expected = f"a station of {listed}, or its lon, lat and docks given"
+            if s.station_id is None:
+                expected += f" (number {s.number} is not in the list)"
+                out.append((i, InputError(station_field(label, snapshot, i, "number"), s.number, expected)))
+            else:
+                expected += (
+                    f" ({s.station_id} is not in the list)"
+                    if s.number is None
+                    else f" (neither {s.station_id} nor number {s.number} is in the list)"
+                )
+                problem = InputError(station_field(label, snapshot, i, "station_id"), s.station_id, expected)
+                out.append((i, problem))
+        else:
+            name = station_name(None if pd.isna(sid) else sid, s.number)
+            expected = f"a value ({listed} has none for {name})"
+            out.append((i, InputError(station_field(label, snapshot, i, gaps[0]), None, expected)))
+    return out
+
+
+def _same_station(snapshot: StatusSnapshot, table: pd.DataFrame, label: str) -> list[tuple[int, InputError]]:
+    """Two rows that the join made one station (a row with only number 102 and a row with ST-4,
+    ST-4's id; ``st-4`` and ``ST-4``), each second with its index, named by its line and the
+    first's."""
+    lines = file_lines(snapshot)
+    seen: dict[str, int] = {}
+    out = []
+    for i, sid in enumerate(table["station_id"]):
+        if pd.isna(sid):
+            continue
+        first = seen.setdefault(str(sid), i)
+        if first != i:
+            where = f"line {lines[first]}" if lines else f"stations[{first}]"
+            was = station_name(snapshot.stations[first].station_id, snapshot.stations[first].number)
+            expected = f"one row per station ({where}{'' if was == sid else f', {was},'} is {sid} too)"
+            given = snapshot.stations[i]
+            value = given.station_id if given.station_id is not None else given.number
+            key = "station_id" if given.station_id is not None else "number"
+            out.append((i, InputError(station_field(label, snapshot, i, key), value, expected)))
+    return out
+
+
 def complete_snapshot(
     snapshot: StatusSnapshot,
     stations: pd.DataFrame,
@@ -139,32 +258,33 @@ def complete_snapshot(
     (:func:`join_station_list`), read again as ``model``.
 
     A station that still lacks a position or docks is an :class:`InputError` naming it:
-    ``label[<station>].station_id`` when ``stations`` does not list it (``listed`` says which list),
-    else ``label[<station>].<field>`` for the field the list leaves empty too; every such station
-    is in it (:class:`~mobility.rebalancing.snapshot.SnapshotInputError`, at most
-    :data:`~mobility.rebalancing.snapshot.MAX_PROBLEMS`), so that one upload shows them all.
+    ``label[<station>].station_id`` (``label[number <n>].number`` for a row known by its number
+    only) when ``stations`` does not list it (``listed`` says which list), else
+    ``label[<station>].<field>`` for the field the list leaves empty too; so is a row whose id and
+    number the list pairs otherwise (:func:`key_conflicts`) and a second row of one station. Each
+    is named by its line of the file too when the snapshot was read from one
+    (:func:`~mobility.rebalancing.snapshot.file_lines`). Every such station is in it
+    (:class:`~mobility.rebalancing.snapshot.SnapshotInputError`, at most
+    :data:`~mobility.rebalancing.snapshot.MAX_PROBLEMS`, in the file's order), so that one upload
+    shows them all.
     """
     table = join_station_list(snapshot.table(), stations)
-    known = {str(v) for v in stations.get("station_id", pd.Series(dtype="string")).dropna()}
-    numbers = {_number(v) for v in stations.get("number", pd.Series(dtype="object"))} - {None}
-    need = ("lon", "lat", "docks")
-    problems: list[InputError] = []
-    for sid, num, *values in table.reindex(columns=["station_id", "number", *need]).itertuples(
-        index=False, name=None
-    ):
-        gaps = [c for c, v in zip(need, values, strict=True) if pd.isna(v)]
-        if not gaps or len(problems) == MAX_PROBLEMS:
-            continue
-        key = f"N{_number(num)}" if pd.isna(sid) else str(sid)
-        if (pd.isna(sid) or str(sid) not in known) and num not in numbers:
-            expected = f"a station of {listed}, or its lon, lat and docks given"
-            problems.append(InputError(f"{label}[{key}].station_id", key, expected))
-        else:
-            expected = f"a value ({listed} has none for {key})"
-            problems.append(InputError(f"{label}[{key}].{gaps[0]}", None, expected))
-    if problems:
-        raise SnapshotInputError(problems)
-    return snapshot_from_table(table, name=snapshot.name, source=snapshot.source, label=label, model=model)
+    found = [
+        *key_conflicts(snapshot, stations, listed=listed, label=label),
+        *_unlisted(snapshot, table, stations, listed, label),
+        *_same_station(snapshot, table, label),
+    ]
+    if found:
+        first = {i: problem for i, problem in reversed(found)}  # one problem a row, the first found
+        raise SnapshotInputError([first[i] for i in sorted(first)][:MAX_PROBLEMS])
+    return snapshot_from_table(
+        table,
+        name=snapshot.name,
+        source=snapshot.source,
+        label=label,
+        model=model,
+        lines=file_lines(snapshot),
+    )
 
 
 def assemble_stations(

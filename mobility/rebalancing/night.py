@@ -19,9 +19,16 @@ import pandas as pd
 from mobility.errors import given_as
 from mobility.provenance import Provenance
 from mobility.quality import QualityReport
-from mobility.rebalancing.build import assemble_stations, problem_from_scenario
+from mobility.rebalancing.build import assemble_stations, key_conflicts, problem_from_scenario
 from mobility.rebalancing.problem import RebalancingProblem
-from mobility.rebalancing.snapshot import StatusSnapshot, read_snapshot, snapshot_from_table
+from mobility.rebalancing.snapshot import (
+    MAX_PROBLEMS,
+    SnapshotInputError,
+    StatusSnapshot,
+    flag_overflow,
+    read_snapshot,
+    snapshot_from_table,
+)
 from mobility.rebalancing.travel import TruckTravel, truck_travel
 from mobility.scenario.nightly import CurveLevel, NightlyScenario
 
@@ -39,6 +46,7 @@ __all__ = [
     "night_datasets",
     "night_provenance",
     "night_snapshot",
+    "night_stations",
     "snapshot_curves",
     "snapshot_stations",
     "travel_datasets",
@@ -192,16 +200,51 @@ def night_snapshot(status: Path | pd.DataFrame | StatusSnapshot) -> StatusSnapsh
     return read_snapshot(status)
 
 
+def night_stations(
+    snapshot: StatusSnapshot,
+    coords: pd.DataFrame | None,
+    report: QualityReport,
+    *,
+    label: str = "--status",
+    check_keys: bool = True,
+) -> pd.DataFrame:
+    """The snapshot's stations as the night's problem has them
+    (:func:`~mobility.rebalancing.build.assemble_stations`, names, positions and docks the
+    snapshot leaves out taken from the station list ``coords``), its rows left out or flagged
+    counted in ``report``: a station with far more bikes than docks is flagged
+    (:func:`~mobility.rebalancing.snapshot.flag_overflow`), not refused.
+
+    With ``check_keys`` (a night to plan), a row whose id and number the list pairs otherwise is
+    refused, every such row named (:func:`~mobility.rebalancing.build.key_conflicts`,
+    ``label[ST-10].number (line 3)``), as the API's upload refuses it; without (the stations of a
+    night planned already, to draw), it is drawn as the join places it.
+    """
+    if coords is not None and check_keys:
+        conflicts = key_conflicts(snapshot, coords, label=label)
+        if conflicts:
+            raise SnapshotInputError([problem for _, problem in conflicts][:MAX_PROBLEMS])
+    stations = assemble_stations(snapshot.table(), coords, report)
+    flag_overflow(report, stations["station_id"].astype(str).tolist(), stations["bikes"], stations["docks"])
+    return stations
+
+
+def _label(status: Path | pd.DataFrame | StatusSnapshot) -> str:
+    """How problems name the status snapshot: ``--status`` for a file (as its reader names it)."""
+    return "--status" if isinstance(status, str | Path) else "status"
+
+
 def snapshot_stations(
     status: Path | pd.DataFrame | StatusSnapshot, data_dir: Path | None = None
 ) -> tuple[StatusSnapshot, pd.DataFrame, QualityReport]:
     """The snapshot, and its stations as the night's problem has them, without the demand curves
     and travel times (to draw routes over the snapshot they were planned on).
 
-    The table is :func:`~mobility.rebalancing.build.assemble_stations`'s: a name, position or
-    dock count the snapshot leaves out comes from the 2025-12 station list (the list behind the
-    demand profiles :func:`load_night_problem` takes them from); rows left out are counted in the
-    report (:func:`status_notes`).
+    The table is :func:`night_stations`'s: a name, position or dock count the snapshot leaves
+    out comes from the 2025-12 station list (the list behind the demand profiles
+    :func:`load_night_problem` takes them from); rows left out or flagged are counted in the
+    report (:func:`status_notes`). An id and a number the list pairs otherwise are not refused
+    here: the snapshot was planned on already (``mobility export --status``, a run's maps), and
+    :func:`load_night_problem` refuses them.
     """
     from mobility.demand.data import load_stations
 
@@ -211,7 +254,7 @@ def snapshot_stations(
     given = ["name", "lon", "lat", "docks"]
     complete = set(given) <= set(raw.columns) and not raw[given].isna().to_numpy().any()
     coords = None if complete else load_stations(data_dir)
-    return snapshot, assemble_stations(raw, coords, report), report
+    return snapshot, night_stations(snapshot, coords, report, check_keys=False), report
 
 
 def load_night_problem(
@@ -240,7 +283,8 @@ def load_night_problem(
     """
     say = progress or (lambda _m: None)
     report = QualityReport("status snapshot")
-    raw = night_snapshot(status).table()
+    snapshot = night_snapshot(status)
+    raw = snapshot.table()
     need_coords = not {"lon", "lat"} <= set(raw.columns)
     prof = None
     curves = None
@@ -251,7 +295,8 @@ def load_night_problem(
 
         say("station demand profiles…")
         prof = load_profiles(data_dir)
-    stations = assemble_stations(raw, prof.stations if prof is not None else None, report)
+    coords = prof.stations if prof is not None else None
+    stations = night_stations(snapshot, coords, report, label=_label(status))
     if scn.targets.source == "demand" and prof is not None:
         say("dissatisfaction curves of the morning…")
         morning = morning_curves(

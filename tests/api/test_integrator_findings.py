@@ -49,7 +49,7 @@ def test_a_status_csv_station_takes_its_district_from_the_station_list(api_lite:
 def test_every_invalid_row_of_a_status_csv_is_listed(api_lite: Api) -> None:
     text = "station_id,name,bikes\nST-4,망원역 1번출구 앞,20\nST-5,망원역 2번출구 앞,-4\nST-6,합정역,abc\n"
     errors = _errors(_snapshot_csv(api_lite, text.encode("cp949")))
-    assert [e["field"] for e in errors] == ["body[ST-5].bikes", "body[ST-6].bikes"]
+    assert [e["field"] for e in errors] == ["body[ST-5].bikes (line 3)", "body[ST-6].bikes (line 4)"]
     assert errors[0]["problem"] == "got '-4'; expected >= 0"
     assert errors[1]["problem"].startswith("got 'abc'; expected ")
 
@@ -84,7 +84,7 @@ def test_an_invalid_only_station_is_the_one_error(api_lite: Api) -> None:
     (only,) = _errors(r)
     assert only["field"] == "body.stations.0.bikes" and only["problem"].startswith("got -1; ")
     (row,) = _errors(_snapshot_csv(api_lite, b"station_id,bikes\nST-4,-1\n"))
-    assert (row["field"], row["problem"]) == ("body[ST-4].bikes", "got -1; expected >= 0")
+    assert (row["field"], row["problem"]) == ("body[ST-4].bikes (line 2)", "got -1; expected >= 0")
 
 
 def test_a_status_csv_422_never_echoes_a_long_line_cell_or_id_whole(api_lite: Api) -> None:
@@ -100,9 +100,10 @@ def test_a_status_csv_422_never_echoes_a_long_line_cell_or_id_whole(api_lite: Ap
         errors = _errors(r)
         assert len(r.content) < 2_000 and long[:SHOWN_CHARS] not in r.text, what
         for e in errors:
-            assert len(e["field"]) <= 20 + SHOWN_CHARS and e["problem"].startswith("got "), (what, e)
+            assert len(e["field"].removesuffix(" (line 2)")) <= 20 + SHOWN_CHARS, (what, e)
+            assert e["problem"].startswith("got "), (what, e)
     (header,) = _errors(_snapshot_csv(api_lite, uploads["header"].encode()))
-    assert header["field"] == "body.columns" and header["problem"].startswith("got [...] (1 items); ")
+    assert header["field"] == "body.columns" and header["problem"].startswith("got 1 column: 'x999")
 
 
 def test_a_station_list_keeps_its_upload_report(api_lite: Api) -> None:

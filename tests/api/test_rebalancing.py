@@ -46,6 +46,7 @@ def test_stored_snapshot_reference(api: Api) -> None:
     ).json()
     listed = api.client.get("/v1/rebalancing/snapshots", headers=api.h("viewer")).json()
     assert listed["total"] == 2 and [x["id"] for x in listed["items"]] == [s2["id"], sid]  # newest first
+    assert s2.pop("notes") == []  # the answer to a store alone says what was flagged
     assert listed["items"][0] | {"created_at": None} == s2 | {"created_at": None}
     one = api.client.get("/v1/rebalancing/snapshots?limit=1&offset=1", headers=api.h("viewer")).json()
     assert [x["id"] for x in one["items"]] == [sid] and one["total"] == 2
@@ -327,18 +328,20 @@ def test_a_bad_status_csv_is_a_422_naming_station_and_column(api_lite: Api) -> N
         return r.json()["errors"][0]
 
     negative = problem(STATUS_CSV.replace(",15,0,,6,", ",15,-1,,6,"))
-    assert negative["field"] == "body[ST-5].bikes" and negative["problem"] == "got -1; expected >= 0"
+    assert negative["field"] == "body[ST-5].bikes (line 3)" and negative["problem"] == "got -1; expected >= 0"
     busan = problem(STATUS_CSV.replace("37.5556", "35.1"))
-    assert busan["field"] == "body[ST-4].lat" and "37.4" in busan["problem"]
+    assert busan["field"] == "body[ST-4].lat (line 2)" and "37.4" in busan["problem"]
     unknown = problem("station_id,docks,bikes\nST-4,15,3\nST-99999,15,3\n")  # ST-4 is listed
-    assert unknown["field"] == "body[ST-99999].station_id" and "station list (2025-12" in unknown["problem"]
+    assert unknown["field"] == "body[ST-99999].station_id (line 3)"
+    assert "station list (2025-12" in unknown["problem"]
     # every station the list lacks, in one answer (it named only the first)
     many = _upload(api_lite, "station_id,bikes\nST-4,3\nST-999991,1\nST-999992,1\nN999993,1\n").json()
     assert [e["field"] for e in many["errors"]] == [
-        f"body[{k}].station_id" for k in ("ST-999991", "ST-999992", "N999993")
+        f"body[{k}].station_id (line {n})" for k, n in (("ST-999991", 3), ("ST-999992", 4), ("N999993", 5))
     ]
     twice = problem(STATUS_CSV + "ST-4,x,126.91,37.55,10,1,,0,1\n")
-    assert twice["field"] == "body.stations[3].station_id" and "appears twice" in twice["problem"]
+    assert twice["field"] == "body[ST-4].station_id (line 5)"  # a file's line, not stations[3]
+    assert twice["problem"] == "got 'ST-4'; expected one row per station (ST-4 is on line 2 too)"
     assert problem("")["field"] == "body"
     assert problem("no, table\n1, 2\n")["field"] == "body.columns"
     listed = api_lite.client.get("/v1/rebalancing/snapshots", headers=api_lite.h("viewer")).json()

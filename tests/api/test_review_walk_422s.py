@@ -144,7 +144,7 @@ def test_a_status_csv_cell_expects_an_integer_in_the_clis_words(api_lite: Api, r
         "/v1/rebalancing/snapshots/csv", content=b"station_id,bikes\n" + rows, headers=headers
     )
     assert (
-        _problem(r, "body[ST-4].bikes")
+        _problem(r, "body[ST-4].bikes (line 2)")
         == "got 'many'; expected a valid integer, unable to parse string as an integer"
     )
 

@@ -94,10 +94,11 @@ def test_a_number_only_row_as_the_reviewer_sent_it(api_lite: Api) -> None:
 
 def test_a_row_resolved_by_neither_id_nor_number_is_named(api_lite: Api) -> None:
     unknown = _problem(_upload(api_lite, "station_id,number,bikes\nST-4,,3\n,4280,4\n,999999,2\n"))
-    assert unknown["field"] == "body[N999999].station_id"
-    assert "station list (2025-12" in unknown["problem"]
+    assert unknown["field"] == "body[number 999999].number (line 4)"  # the number the file gave
+    assert unknown["problem"].startswith("got 999999; expected a station of the station list (2025-12")
+    assert unknown["problem"].endswith("(number 999999 is not in the list)")
     nothing = _problem(_upload(api_lite, "station_id,number,bikes\nST-4,,3\n,,2\n"))
-    assert nothing["field"] == "body[row 2].station_id"
+    assert nothing["field"] == "body[line 3].station_id"
     assert nothing["problem"] == "missing; expected a station id or a number"
     listed = api_lite.client.get("/v1/rebalancing/snapshots", headers=api_lite.h("viewer")).json()
     assert listed["total"] == 0

@@ -36,12 +36,12 @@ def _first(api: Api, text: str) -> dict[str, Any]:
 @pytest.mark.parametrize("case", sorted(NEIGHBOURS))
 def test_a_bad_cell_is_quoted_alike_whatever_its_neighbours(api_lite: Api, tmp_path: Path, case: str) -> None:
     first = _first(api_lite, NEIGHBOURS[case])
-    assert (first["field"], first["problem"]) == ("body[ST-4].target", "got -4; expected >= 0")
+    assert (first["field"], first["problem"]) == ("body[ST-4].target (line 2)", "got -4; expected >= 0")
     path = tmp_path / "status.csv"
     path.write_text(NEIGHBOURS[case], encoding="utf-8")
     with pytest.raises(InputError) as info:
         read_snapshot(path)
-    assert str(info.value) == f"--status[ST-4].target: {first['problem']}"
+    assert str(info.value) == f"--status[ST-4].target (line 2): {first['problem']}"
 
 
 def test_a_status_csv_reads_each_number_as_written(tmp_path: Path) -> None:

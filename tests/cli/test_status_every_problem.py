@@ -44,10 +44,10 @@ def _scenario(tmp_path: Path) -> Path:
 
 # what the CLI and the API's 422 say of each bad value of BAD, after the option (the API: ``body``)
 PROBLEMS = (
-    "[ST-4].bikes: got 'abc'; expected a valid integer, unable to parse string as an integer",
-    "[ST-5].bikes: got '-2'; expected >= 0",
-    "[row 3].station_id: missing; expected a station id or a number",
-    "[ST-6].docks: got -1; expected >= 0",
+    "[ST-4].bikes (line 2): got 'abc'; expected a valid integer, unable to parse string as an integer",
+    "[ST-5].bikes (line 3): got '-2'; expected >= 0",
+    "[line 4].station_id: missing; expected a station id or a number",
+    "[ST-6].docks (line 5): got -1; expected >= 0",
 )
 
 
@@ -62,7 +62,7 @@ def test_the_reader_names_every_problem_in_its_message() -> None:
 def test_one_problem_is_still_said_on_one_line() -> None:
     with pytest.raises(SnapshotInputError) as info, every_problem():
         snapshot_from_csv("station_id,bikes\nST-4,-1\nST-5,3\n", label="--status")
-    assert str(info.value) == "--status[ST-4].bikes: got -1; expected >= 0"
+    assert str(info.value) == "--status[ST-4].bikes (line 2): got -1; expected >= 0"
 
 
 def test_simulate_lists_every_bad_value_of_its_status_file(

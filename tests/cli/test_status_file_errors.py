@@ -16,8 +16,8 @@ from tests.cli.test_data_settings import run
 EXPECTED = f"expected a status snapshot ({STATUS_FILES}); "
 
 BAD = {
-    "row.csv": (b"station_id,bikes\nST-4,abc\nST-5,3\n", "row.csv: [ST-4].bikes: got 'abc'"),
-    "columns.csv": (b"station,bikes\n2301,3\n", "columns.csv: columns: got ['station', 'bikes']"),
+    "row.csv": (b"station_id,bikes\nST-4,abc\nST-5,3\n", "row.csv: [ST-4].bikes (line 2): got 'abc'"),
+    "columns.csv": (b"station,bikes\n2301,3\n", "columns.csv: columns: got 2 columns: 'station', 'bikes'"),
     "broken.json": (b'{"stations": ', "broken.json: cannot read as a status snapshot (JSONDecodeError)"),
     "list.json": (b"[1, 2]", "list.json: bikeList payload.row: got 'list'"),
     "broken.parquet": (b"not parquet", "broken.parquet: cannot read as a status snapshot"),

@@ -143,7 +143,7 @@ def test_a_bad_value_names_station_field_value_and_expectation(
 
 
 def test_a_table_without_bikes_or_ids_is_refused() -> None:
-    with pytest.raises(InputError, match=r"status\.columns.*'bikes' and 'station_id' or 'number'"):
+    with pytest.raises(InputError, match=r"status\.columns.*'bikes' column and a 'station_id' or 'number'"):
         snapshot_from_table(pd.DataFrame({"station_id": ["ST-1"]}))
     with pytest.raises(InputError, match="status table as CSV in UTF-8, UTF-16"):
         snapshot_from_csv(b"\xff\xfe\x00garbag")  # a UTF-16 byte-order mark, then an odd byte count
@@ -198,7 +198,7 @@ def test_cli_exit_2_names_the_station_and_field(
         main()
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "--status[ST-2].bikes: got 'x'" in err and "integer" in err
+    assert "--status[ST-2].bikes (line 3): got 'x'" in err and "integer" in err
     assert not (tmp_path / "o").exists()  # nothing half-written
 
 
@@ -212,5 +212,5 @@ def test_a_bike_count_that_is_not_a_number_is_said_in_plain_words() -> None:
     with pytest.raises(InputError) as err:
         snapshot_from_csv(csv, label="--status")
     text = str(err.value)
-    assert "--status[ST-8].bikes: got 'many'; expected a valid integer" in text, text
+    assert "--status[ST-8].bikes (line 2): got 'many'; expected a valid integer" in text, text
     assert "Input should be" not in text
