@@ -315,3 +315,21 @@ def test_the_route_sheet_fits_the_screen(
     assert fit["spill"] == [], fit  # no cell's text runs past its edge (a time, a gloss)
     _shot(page, "route-sheet", viewport)
     assert page.errors == []
+
+
+@pytest.mark.slow
+def test_an_uploaded_status_csv_shows_the_servers_notes(
+    server: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    """The upload's answer notes more bikes than a station can hold; the page said only the counts."""
+    csv = tmp_path / "overfull.csv"
+    csv.write_text("station_id,bikes\nST-4,300\nST-5,3\n", encoding="utf-8")
+    page = new_page(browser, WIDE)
+    sign_in(page, server["url"], server["keys"]["ops"], "#/nights/new")
+    page.wait_for_selector("#status-csv")
+    page.set_input_files("#status-csv", str(csv))
+    page.wait_for_function("() => /bikes/.test(document.querySelector('#status-summary').textContent)")
+    lines = page.inner_text("#status-summary").splitlines()
+    assert lines[0] == "overfull.csv: 2 stations, 303 bikes", lines
+    assert len(lines) == 2 and lines[1].startswith("note: ") and "ST-4" in lines[1], lines
+    assert page.errors == []

@@ -64,7 +64,8 @@ export async function listView(el) {
 
 /**
  * Store a status CSV as a snapshot (POST /v1/rebalancing/snapshots/csv: the server reads it); show
- * its stations and bikes, or the API's message (station, field, value) beside the file input.
+ * its stations and bikes and the server's notes, or the API's message (station, field, value)
+ * beside the file input.
  * @param {File} file @param {Element} errSlot @param {Element} summary
  * @returns {Promise<string | null>} the snapshot's id, or null when the server refused the file
  */
@@ -74,7 +75,9 @@ async function uploadStatus(file, errSlot, summary) {
   try {
     const info = await api(`/v1/rebalancing/snapshots/csv?name=${encodeURIComponent(file.name)}`,
       { method: 'POST', body: file.slice(0, file.size, 'text/csv') });
-    say(`${file.name}: ${fmt(info.stations)} stations, ${fmt(info.bikes)} bikes`);
+    // the server's notes (e.g. more bikes than a station's docks can hold): kept, and said here
+    const notes = (info.notes || []).map((/** @type {string} */ n) => `note: ${n}`);
+    say([`${file.name}: ${fmt(info.stations)} stations, ${fmt(info.bikes)} bikes`, ...notes].join('\n'));
     return info.id;
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
