@@ -30,6 +30,8 @@ from mobility.rebalancing.travel import TruckTravel, with_street_paths
 from mobility.scenario.nightly import Costs, SearchSpec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
 
     from mobility.provenance import Provenance
@@ -287,7 +289,7 @@ def run_rebalancing(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         progress=job_progress(ctx, *SOLVING_SHARE),  # its lines; the bar follows the clock
     )
     plan = with_street_paths(plan, travel, problem)  # routes drawn along the streets
-    plan = plan.with_provenance(run_provenance(inputs, travel, params.seed))
+    plan = plan.with_provenance(run_provenance(inputs, travel, params, problem))
     plan = plan.model_copy(update={"wall_seconds": round(time.perf_counter() - t0, 3)})
     doc = plan.to_dict()
     valid = validate_plan(problem, plan).ok
@@ -328,7 +330,8 @@ def _morning(
     """The morning after the night (``morning.json``), as ``mobility rebalance`` simulates it
     (:func:`mobility.simulation.morning.morning_after`: no rebalancing, the greedy dispatcher and
     these routes), when the request asks for it (``morning_after``); else ``None``. With fewer
-    than :data:`MORNING_SECONDS` left, ``None`` and a note saying so.
+    than :data:`MORNING_SECONDS` left, ``None`` and a note saying so. Its provenance is the
+    night's with the routes (:func:`~mobility.rebalancing.plan.routes_version`), as the CLI's.
 
     Raises
     ------
@@ -344,6 +347,7 @@ def _morning(
         return None, f"{ctx.remaining():.1f} s left after solving: the morning after was not simulated"
     from mobility.rebalancing.baselines import greedy_dispatch
     from mobility.rebalancing.night import snapshot_stations
+    from mobility.rebalancing.plan import routes_version
     from mobility.rebalancing.snapshot import StatusSnapshot
     from mobility.simulation.morning import morning_after
 
@@ -362,7 +366,10 @@ def _morning(
             level=problem.meta.get("demand_level"),  # the curves' level (auto caps it), as the CLI's
             replications=int(asked.get("replications", 10)),
             seed=seed,
-            provenance=plan.provenance,
+            # the night's, with these routes (as mobility rebalance records them in morning.json)
+            provenance=None
+            if plan.provenance is None
+            else plan.provenance.with_contents({"routes": routes_version(plan)}),
             progress=job_progress(ctx, *MORNING_SHARE),
         )
     except MobilityError as exc:  # the solved routes stand: the run says why it has no morning after
@@ -370,32 +377,39 @@ def _morning(
     return morning, None
 
 
-def run_provenance(inputs: dict[str, Any], travel: TruckTravel, seed: int) -> Provenance:
+def run_provenance(
+    inputs: dict[str, Any], travel: TruckTravel, params: SolveParams, problem: RebalancingProblem
+) -> Provenance:
     """The provenance of a rebalancing run, as ``mobility rebalance`` records a night's
     (:func:`mobility.rebalancing.night.night_provenance`): the code version, the street network
-    and speed files behind the travel times (none for straight lines), the request and the seed.
+    and speed files behind the travel times (none for straight lines), the Ttareungi files the
+    demand curves are built from (``demand.<stem>``, when the problem's ``targets`` came from
+    them: :func:`station_curves`), the request and the seed.
 
     The snapshot is request content, not a file: it is recorded by its name, station count and a
-    SHA-256 of its content (``datasets["status"]`` and the request's ``snapshot``), never whole.
+    SHA-256 of its content (:func:`~mobility.provenance.content_version`; ``datasets["status"]``
+    and the request's ``snapshot``), never whole. The request's ``effective_time_limit`` is the
+    solver's time limit (``params``: the asked ``time_limit`` capped by the job's remaining time,
+    :func:`solve_params`).
     """
-    import hashlib
-    from dataclasses import replace
-
-    from mobility.provenance import Provenance
+    from mobility.demand.data import profile_inputs
+    from mobility.provenance import Provenance, content_version
     from mobility.rebalancing.night import travel_datasets
 
     opts = RebalancingOptions.model_validate(inputs.get("options") or {})
     snapshot = inputs["snapshot"]
-    content = json.dumps(snapshot, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    status = {
-        "name": snapshot.get("name"),
-        "stations": len(snapshot.get("stations") or ()),
-        "bytes": len(content),
-        "sha256": hashlib.sha256(content).hexdigest()[:16],
+    status = content_version(
+        snapshot, name=snapshot.get("name"), stations=len(snapshot.get("stations") or ())
+    )
+    request = {k: v for k, v in inputs.items() if k != "snapshot"} | {
+        "snapshot": status,
+        "effective_time_limit": params.time_limit,
     }
-    request = {k: v for k, v in inputs.items() if k != "snapshot"} | {"snapshot": status}
-    prov = Provenance.collect(dict(travel_datasets(travel, opts.profile)), scenario=request, seed=seed)
-    return replace(prov, datasets={"status": status, **prov.datasets})
+    files: dict[str, Path | str] = dict(travel_datasets(travel, opts.profile))
+    if problem.meta.get("targets") == "demand":  # as night_datasets names them
+        files.update({f"demand.{p.stem}": p for p in profile_inputs()})
+    prov = Provenance.collect(files, scenario=request, seed=params.seed)
+    return prov.with_contents({"status": status})
 
 
 def _night_maps(
@@ -503,6 +517,42 @@ def simulation_inputs(inputs: dict[str, Any]) -> tuple[SimulationRequest, dict[s
     return req, start
 
 
+def request_provenance(prov: Provenance | None, inputs: dict[str, Any]) -> Provenance | None:
+    """A simulation's provenance (:func:`mobility.simulation.pipeline.simulation_provenance`) with
+    the request (its ids, without the content they resolved to) as the scenario's ``request``, and
+    that content under the names ``mobility simulate`` gives the files it reads
+    (:meth:`~mobility.simulation.pipeline.Prepared.add_inputs`): ``station_set`` (a scenario job's
+    plan, a stored station list), ``status`` (a stored snapshot) and ``routes`` (a rebalancing
+    job's: :func:`~mobility.rebalancing.plan.routes_version`, the hash its ``morning.json``
+    records), each with its id and a SHA-256 of its content
+    (:func:`~mobility.provenance.content_version`); ``None`` stays ``None``.
+    """
+    from mobility.provenance import content_version
+    from mobility.rebalancing.plan import routes_version
+
+    if prov is None:
+        return None
+    resolved: dict[str, Any] = inputs.get("resolved") or {}
+    request = {k: v for k, v in inputs.items() if k != "resolved"}
+    source = request.get("source") or {}
+    contents: dict[str, dict[str, Any]] = {}
+    if resolved.get("plan") is not None:
+        contents["station_set"] = content_version(resolved["plan"], job_id=source.get("job_id"))
+    if resolved.get("station_records") is not None:
+        records = resolved["station_records"]
+        contents["station_set"] = content_version(
+            records, station_list_id=source.get("station_list_id"), stations=len(records)
+        )
+    if resolved.get("snapshot") is not None:
+        snapshot = resolved["snapshot"]
+        contents["status"] = content_version(
+            snapshot, snapshot_id=request.get("snapshot_id"), stations=len(snapshot)
+        )
+    if resolved.get("routes") is not None:
+        contents["routes"] = {"job_id": request.get("routes_job_id"), **routes_version(resolved["routes"])}
+    return prov.with_contents(contents, request=request)
+
+
 def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     """A simulated day or fleet sweep (:mod:`mobility.simulation.pipeline`), spread over the cluster.
 
@@ -516,7 +566,8 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     them names the body's field (``body.snapshot_id``, ``body.routes_job_id``, ...). The rider
     model is fitted here once; the replications (and sweep points) run as tasks on the API's Dask
     cluster through ``ctx.dask_client`` (:mod:`mobility.simulation.fanout`), or in this thread
-    when the job does not run on a Dask worker. Same inputs and seed, same result.
+    when the job does not run on a Dask worker. Same inputs and seed, same result. The provenance
+    records the request and the content its ids resolved to (:func:`request_provenance`).
     """
     from mobility.errors import InputError
     from mobility.simulation.engine import RebalanceRule
@@ -549,6 +600,7 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
     if not fleets:
         ctx.report(0.5, f"simulating {req.replications} days {where}")
         _run, result = simulate(prep, req.replications, req.seed, client=client)
+        result = result.model_copy(update={"provenance": request_provenance(result.provenance, inputs)})
         doc = result.model_dump(mode="json")  # its provenance says fanned_out (client given or not)
         kpis = result.summary()
     else:
@@ -558,6 +610,7 @@ def run_simulation(inputs: dict[str, Any], ctx: JobContext) -> JobOutput:
         swept = sweep_document(
             prep, table, req.replications, req.seed, seconds, fanned_out=client is not None
         )
+        swept = swept.model_copy(update={"provenance": request_provenance(swept.provenance, inputs)})
         doc = swept.model_dump(mode="json")
         kpis = {"points": [r for r in doc["rows"] if r["gu"] == "citywide"]}
     return JobOutput(

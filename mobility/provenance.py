@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import json
 import platform
 import subprocess
 from collections.abc import Mapping
@@ -108,6 +109,31 @@ def dataset_version(path: Path | str) -> dict[str, Any]:
     return {"file": p.name, "bytes": p.stat().st_size, "sha256": file_digest(p)[:16]}
 
 
+def content_version(content: Any, **about: Any) -> dict[str, Any]:
+    """Identity of content a result was computed from that is not a file of its own (a snapshot or
+    a station list sent in a request, a job's routes): ``about`` (its name, id, station count,
+    ...), the size of its canonical JSON (keys sorted, no spaces, UTF-8) and a SHA-256 of it (16
+    hex digits, as :func:`dataset_version`'s): the same content gives the same hash, whatever
+    order its keys came in.
+
+    Parameters
+    ----------
+    content
+        JSON-ready content (dicts, lists, strings, numbers; anything else is written as its
+        ``str``).
+    **about
+        What the entry says of the content besides, first in it (e.g. ``name``, ``stations``).
+
+    Returns
+    -------
+    dict[str, Any]
+        ``about`` with ``bytes`` and ``sha256``.
+    """
+    body = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    blob = body.encode("utf-8")
+    return {**about, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()[:16]}
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Inputs and code a result was computed from.
@@ -171,6 +197,18 @@ class Provenance:
             have = {(d.get("file"), d.get("sha256")) for d in self.datasets.values()}
             added = {k: v for k, v in added.items() if (v["file"], v["sha256"]) not in have}
         return replace(self, datasets={**self.datasets, **added})
+
+    def with_contents(
+        self, contents: Mapping[str, dict[str, Any]], *, request: Mapping[str, Any] | None = None
+    ) -> Provenance:
+        """This provenance with content that is not a file recorded under its name (each entry a
+        :func:`content_version`, e.g. ``{"status": ...}`` for a snapshot sent in a request, or
+        :func:`~mobility.rebalancing.plan.routes_version`), the named ones it holds already
+        replaced; with ``request``, the request that named that content (its ids, without the
+        content itself) recorded as the scenario's ``request``.
+        """
+        scenario = self.scenario if request is None else {**(self.scenario or {}), "request": dict(request)}
+        return replace(self, datasets={**self.datasets, **contents}, scenario=scenario)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""

@@ -308,7 +308,7 @@ def _write_night(
             replications=replications,
             seed=seed,
             data_dir=data_dir,
-            provenance=night_provenance(scn, night, seed=seed, also={"routes": out / "routes.json"}),
+            provenance=night_provenance(scn, night, seed=seed, routes=plan),
             level=night.level if scn.targets.source == "demand" else None,  # the curves' level
             progress=progress,
         )

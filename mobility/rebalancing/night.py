@@ -8,7 +8,7 @@ the problem itself is assembled by the pure builder :func:`mobility.rebalancing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from mobility.errors import given_as
 from mobility.provenance import Provenance
 from mobility.quality import QualityReport
 from mobility.rebalancing.build import assemble_stations, key_conflicts, problem_from_scenario
+from mobility.rebalancing.plan import RebalancingPlan, routes_version
 from mobility.rebalancing.problem import RebalancingProblem
 from mobility.rebalancing.snapshot import (
     MAX_PROBLEMS,
@@ -178,16 +179,18 @@ def travel_datasets(travel: TruckTravel, profile: str, data_dir: Path | None = N
 
 
 def night_provenance(
-    scn: NightlyScenario, night: NightInputs, *, seed: int, also: Mapping[str, Path] | None = None
+    scn: NightlyScenario, night: NightInputs, *, seed: int, routes: RebalancingPlan | None = None
 ) -> Provenance:
     """The provenance of a night's plan: code version, the fingerprints of :attr:`NightInputs.datasets`
     (status, network, speeds, demand data), the scenario and the seed.
 
-    ``also``: more files by name, e.g. ``{"routes": out / "routes.json"}`` for the documents
-    computed from the plan (``morning.json``).
+    ``routes``: the plan, for the documents computed from it (``morning.json``), recorded as
+    ``routes`` by :func:`~mobility.rebalancing.plan.routes_version` (its content without its
+    timing fields, as the API's morning after records it).
     """
-    files: dict[str, Path | str] = {**night.datasets, **(also or {})}
-    return Provenance.collect(files, scenario=scn.model_dump(mode="json"), seed=seed)
+    files: dict[str, Path | str] = dict(night.datasets)
+    prov = Provenance.collect(files, scenario=scn.model_dump(mode="json"), seed=seed)
+    return prov if routes is None else prov.with_contents({"routes": routes_version(routes)})
 
 
 def night_snapshot(status: Path | pd.DataFrame | StatusSnapshot) -> StatusSnapshot:

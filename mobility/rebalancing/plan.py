@@ -15,19 +15,20 @@ the night starts (``arrival_s``; 06:00 next morning = 108 000) and a ``"HH:MM"``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from mobility.provenance import Provenance
+from mobility.provenance import Provenance, content_version
 from mobility.rebalancing.problem import Depot, RebalancingProblem
 from mobility.schema import document_schema
 from mobility.stats import SolverStats
 
 __all__ = [
+    "ROUTES_TIMING_FIELDS",
     "SCHEMA_ID",
     "PlanTotals",
     "RebalancingPlan",
@@ -37,6 +38,7 @@ __all__ = [
     "build_plan",
     "clock",
     "routes_json_schema",
+    "routes_version",
 ]
 
 SCHEMA_ID: Final = "mobility/rebalancing-plan/1"
@@ -205,6 +207,46 @@ def routes_json_schema() -> dict[str, Any]:
         "Times: seconds since midnight of the evening the night starts (arrival_s), and HH:MM.",
         schema_id=SCHEMA_ID,
     )
+
+
+ROUTES_TIMING_FIELDS: Final = ("stats.seconds", "wall_seconds", "provenance.created_at")
+"""The fields of ``routes.json`` that differ between two runs of the same inputs, seed and
+iteration budget: the solve's and the run's wall time, and the time the document was made."""
+
+
+def routes_version(routes: RebalancingPlan | Mapping[str, Any]) -> dict[str, Any]:
+    """The identity of a night's routes in the provenance of what is computed from them
+    (``morning.json``'s ``routes``, a simulation's from a rebalancing job): the
+    :func:`~mobility.provenance.content_version` of the ``routes.json`` document without
+    :data:`ROUTES_TIMING_FIELDS`, so that two runs with the same seed and iteration budget record
+    the same hash, and routes that differ in a stop do not.
+
+    Parameters
+    ----------
+    routes
+        The plan, or its ``routes.json`` document as read back (the same hash for both).
+
+    Returns
+    -------
+    dict[str, Any]
+        ``document`` (``routes.json``), ``without`` (the fields left out), ``bytes`` and
+        ``sha256`` of the rest.
+    """
+    doc: dict[str, Any] = routes.to_dict() if isinstance(routes, RebalancingPlan) else dict(routes)
+    for name in ROUTES_TIMING_FIELDS:
+        *parents, leaf = name.split(".")
+        doc = _without(doc, parents, leaf)
+    return content_version(doc, document="routes.json", without=list(ROUTES_TIMING_FIELDS))
+
+
+def _without(doc: dict[str, Any], parents: list[str], leaf: str) -> dict[str, Any]:
+    """A copy of ``doc`` without ``leaf`` under the nested keys ``parents`` (as it is when absent)."""
+    if not parents:
+        return {k: v for k, v in doc.items() if k != leaf}
+    inner = doc.get(parents[0])
+    if not isinstance(inner, Mapping):
+        return doc
+    return {**doc, parents[0]: _without(dict(inner), parents[1:], leaf)}
 
 
 # ------------------------------------------------------------------------------------- building

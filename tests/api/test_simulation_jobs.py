@@ -4,6 +4,7 @@ result the library's own document (``SimulationSweep``, as ``mobility simulate s
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
@@ -16,7 +17,7 @@ from api.runners import run_simulation
 from mobility.simulation import pipeline
 from mobility.simulation.pipeline import Prepared
 from mobility.simulation.sweep import SimulationSweep, sweep_json_schema
-from tests.api.api_support import Api
+from tests.api.api_support import FAKE_PLAN, FAKE_ROUTES, Api
 
 BODY: dict[str, Any] = {"stations": "2025-12", "day": "2023-06-14", "replications": 2, "seed": 7}
 SWEEP = BODY | {"fleet": "20000:30000:10000"}
@@ -120,3 +121,57 @@ def test_simulation_jobs_are_listed_like_the_other_kinds(
     r = api_lite.client.get("/v1/simulations?limit=0", headers=api_lite.h("viewer"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.limit"
     assert api_lite.client.get("/v1/simulations").status_code == 401
+
+
+SNAPSHOT_ID, ROUTES_JOB, PLAN_JOB = "a" * 32, "b" * 32, "c" * 32
+STORED_SNAPSHOT = [{"station_id": "ST-4", "bikes": 3}, {"station_id": "N1", "bikes": 9}]
+
+
+def _sweep_provenance(inputs: dict[str, Any]) -> dict[str, Any]:
+    out = run_simulation(inputs, jobs.JobContext("j", 100.0))
+    prov: dict[str, Any] = json.loads(out.artifacts["result"][1])["provenance"]
+    return prov
+
+
+def test_a_simulation_records_its_stored_snapshot_routes_and_plan(fake_model: None) -> None:
+    """From a scenario job's plan, a stored snapshot and a rebalancing job's routes: the
+    provenance names each (``station_set``, ``status``, ``routes``, as ``mobility simulate``
+    names the files it reads) with its id and a hash of its content, and records the request by
+    its ids, without the content. The routes' hash is the one their run's morning.json records."""
+    from mobility.provenance import content_version
+    from mobility.rebalancing.plan import routes_version
+
+    request = SWEEP | {
+        "source": {"kind": "plan", "job_id": PLAN_JOB},
+        "snapshot_id": SNAPSHOT_ID,
+        "routes_job_id": ROUTES_JOB,
+    }
+    request.pop("stations")
+    resolved = {"plan": FAKE_PLAN, "snapshot": STORED_SNAPSHOT, "routes": FAKE_ROUTES}
+    prov = _sweep_provenance(request | {"resolved": resolved})
+    ds = prov["datasets"]
+    assert ds["status"] == content_version(STORED_SNAPSHOT, snapshot_id=SNAPSHOT_ID, stations=2)
+    assert ds["routes"] == {"job_id": ROUTES_JOB, **routes_version(FAKE_ROUTES)}
+    assert ds["station_set"] == content_version(FAKE_PLAN, job_id=PLAN_JOB)
+    assert prov["scenario"]["request"] == request  # the ids, not the content they resolved to
+    assert prov["seed"] == 7 and prov["scenario"]["trips"] == "2023-06"  # the library's record kept
+    # other content under the same ids, another hash
+    more = [dict(STORED_SNAPSHOT[0], bikes=4), STORED_SNAPSHOT[1]]
+    other = _sweep_provenance(request | {"resolved": resolved | {"snapshot": more}})
+    assert other["datasets"]["status"]["sha256"] != ds["status"]["sha256"]
+
+
+def test_a_simulation_records_its_stored_station_list(fake_model: None) -> None:
+    from mobility.provenance import content_version
+
+    records = [
+        {"station_id": "ST-10", "name": "망원역 1번출구 앞", "lat": 37.5556, "lon": 126.9104, "docks": 15},
+    ]
+    request = {k: v for k, v in SWEEP.items() if k != "stations"} | {
+        "source": {"kind": "station_list", "station_list_id": SNAPSHOT_ID}
+    }
+    prov = _sweep_provenance(request | {"resolved": {"station_records": records}})
+    assert prov["datasets"]["station_set"] == content_version(
+        records, station_list_id=SNAPSHOT_ID, stations=1
+    )
+    assert prov["scenario"]["request"] == request and "status" not in prov["datasets"]

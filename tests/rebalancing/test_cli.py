@@ -76,6 +76,29 @@ def test_rebalance_writes_valid_routes(tmp_path: Path) -> None:
     assert [r["method"] for r in summary["morning_after"]] == methods
 
 
+def test_two_runs_with_one_seed_and_budget_record_the_same_morning_provenance(tmp_path: Path) -> None:
+    """Same inputs, seed and iteration budget: morning.json's provenance is the same but for the
+    time it was made. Its ``routes`` is the hash of routes.json without its timing fields
+    (``routes_version``): the file's own hash changed with every run (``stats.seconds``,
+    ``wall_seconds``, ``created_at``)."""
+    from mobility.rebalancing.plan import routes_version
+
+    sp, st = _inputs(tmp_path)
+    kept = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        args = ["rebalance", str(sp), "--status", str(st), "--out", str(out), "--no-maps", "--json",
+                "--max-iterations", "30", "--time-limit", "20", "--replications", "2"]  # fmt: skip
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0, res.output
+        routes = json.loads((out / "routes.json").read_text(encoding="utf-8"))
+        assert routes["stats"]["extra"]["stopped_by"] == "iterations"
+        prov = json.loads((out / "morning.json").read_text(encoding="utf-8"))["provenance"]
+        assert prov["datasets"]["routes"] == routes_version(routes)
+        kept.append({k: v for k, v in prov.items() if k != "created_at"})
+    assert kept[0] == kept[1]
+
+
 def test_rebalance_logs_each_step_with_its_time_off_a_terminal(tmp_path: Path) -> None:
     """A night-shift log (cron, ``2>log``) stayed empty for the whole run: the steps were a rich
     spinner, which draws only on a terminal. Each step is now a line with its elapsed time."""
