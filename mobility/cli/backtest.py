@@ -42,7 +42,7 @@ def _brief(doc: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "old", "new", "match_radius_m", "real", "plan", "real_new_near_proposed_share",
         "random_near_share", "random_draws", "stations_to_match_real", "stations_to_match_real_note",
-        "trust", "siting_stats", "notes",
+        "trust", "siting_stats", "notes", "wall_seconds",
     )  # fmt: skip
     return {k: doc[k] for k in keep}
 
@@ -208,4 +208,7 @@ def register(app: typer.Typer) -> None:
             f"new stations the plan needs for the real 300 m coverage: {result.stations_to_match_real}"
         )
         console.print(siting_line(result.siting_stats), highlight=False)
-        print_written(files, [n for n in result.notes if n not in input_notes])  # those were said
+        notes = [n for n in result.notes if n not in input_notes]  # those were said
+        if result.wall_seconds is not None:  # a field of backtest.json, not a note: said here
+            notes.append(f"backtest {result.wall_seconds:.1f} s")
+        print_written(files, notes)

@@ -94,13 +94,21 @@ def run_routing_bench(
     """Solve every instance of ``DIR/instances`` (``kind`` = ``"brp"`` or ``"pdtsp"``).
 
     Returns a JSON-ready dict: one row per instance (engine, cost, gap to the best known, the
-    solver's own status, ``bound`` and ``solver_gap``, plain OR-Tools cost and the ratio), the mean
-    gap, the mean ratio, the engine's total time (``total_seconds``) and the OR-Tools baseline's
-    (``baseline_seconds``), with the settings and the ``code_version`` that produced them.
+    solver's own status, ``bound`` and ``solver_gap``, why the solve stopped (``stopped_by``:
+    ``"proof"``, ``"clock"`` or ``"iterations"``, :data:`~mobility.rebalancing.benchmark.STOPPED_BY`;
+    a bound of a solve stopped by the clock is only as far as the proof got) with the solver's own
+    figures (``solver_extra``: each engine run, CP-SAT's status, bound and time limit), plain
+    OR-Tools cost and the ratio), the mean gap, the mean ratio, the engine's total time
+    (``total_seconds``) and the OR-Tools baseline's (``baseline_seconds``), how many solves the
+    clock stopped (``stopped_by_clock``), with the settings (directory, time limit, seed,
+    ``workers``, ``single_route``, ``baseline``), the inputs (``datasets``: name, bytes and SHA-256
+    of ``bks.csv`` and of every instance file, :func:`~mobility.provenance.dataset_version`), the
+    ``code_version`` and the ``libraries`` (:func:`~mobility.provenance.library_versions`) that
+    produced them.
     """
     # The solvers are imported here, not with the module: ``mobility --help`` and every other
     # command would otherwise load OR-Tools, numba and scikit-learn first (about 2 s).
-    from mobility.provenance import code_version
+    from mobility.provenance import code_version, dataset_version, library_versions
     from mobility.rebalancing.baselines import ortools_baseline
     from mobility.rebalancing.benchmark import BenchmarkParams, solve_instance, vehicles_for
     from mobility.rebalancing.formats import read_brp, read_pdtsp
@@ -160,6 +168,8 @@ def run_routing_bench(
                 "status": sol.stats.status,
                 "bound": sol.stats.bound,
                 "solver_gap": sol.stats.gap,
+                "stopped_by": sol.stats.extra["stopped_by"],
+                "solver_extra": sol.stats.extra,
                 "vehicles": len(sol.routes),
                 "valid": not problems,
                 "violations": problems,
@@ -170,6 +180,8 @@ def run_routing_bench(
                 "ratio_to_ortools": None if cost is None or base_cost is None else round(cost / base_cost, 4),
             }
         )
+    datasets = {"bks.csv": dataset_version(bks_path)} if bks_path.is_file() else {}
+    datasets |= {f"instances/{f.name}": dataset_version(f) for f in files}
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
     ratios = [r["ratio_to_ortools"] for r in rows if r["ratio_to_ortools"] is not None]
     return {
@@ -185,10 +197,15 @@ def run_routing_bench(
         "mean_ratio_to_ortools": round(sum(ratios) / len(ratios), 4) if ratios else None,
         "worse_than_ortools": sum(r > 1.0 + 1e-9 for r in ratios),
         "ortools_no_solution": sum(baseline and r["ortools_cost"] is None for r in rows),
+        "stopped_by_clock": sum(r["stopped_by"] == "clock" for r in rows),
         "baseline": baseline,
         "time_limit": time_limit,
         "seed": seed,
+        "workers": workers,
+        "single_route": single_route,
+        "datasets": datasets,
         "code_version": code_version(),
+        "libraries": library_versions(),
         "machine": _machine(),
     }
 
@@ -214,7 +231,8 @@ def _cost_cell(row: dict[str, Any]) -> str:
 def _print(out: dict[str, Any], title: str) -> None:
     table = Table(
         title=title,
-        caption="* proven optimal; no tour: not found within the limit; "
+        caption="* proven optimal (else the clock stopped the search: stopped_by in --json); "
+        "no tour: not found within the limit; "
         "ratio = cost / plain OR-Tools cost, same limit; "
         "† OR-Tools with drop penalties (the plain model found no tour)",
     )
@@ -245,7 +263,8 @@ def _print(out: dict[str, Any], title: str) -> None:
         else "plain OR-Tools not run (--no-baseline)"
     )
     console.print(
-        f"reached {out['reached_best_known']}/{out['with_best_known']} best-known values; {versus}; "
+        f"reached {out['reached_best_known']}/{out['with_best_known']} best-known values; "
+        f"{out['stopped_by_clock']} of {len(out['instances'])} stopped by the clock; {versus}; "
         f"machine: {describe(m)}"
     )
     keys = (
@@ -257,10 +276,17 @@ def _print(out: dict[str, Any], title: str) -> None:
         "mean_ratio_to_ortools",
         "worse_than_ortools",
         "ortools_no_solution",
+        "stopped_by_clock",
         "time_limit",
         "seed",
         "baseline_seconds",
+        "directory",
+        "workers",
+        "single_route",
+        "baseline",
+        "datasets",
         "code_version",
+        "libraries",
         "machine",
     )
     print_summary_line({k: out[k] for k in keys})

@@ -256,7 +256,8 @@ def register(app: typer.Typer) -> None:
                 f"full docks {bf.full_arrivals.mean:,.0f} -> {af.full_arrivals.mean:,.0f} "
                 f"({sim.seconds:.0f} s)."
             )
-        print_written(files, plan.notes)
+        timing = [] if plan.wall_seconds is None else [f"end-to-end {plan.wall_seconds:.1f} s"]
+        print_written(files, [*plan.notes, *timing])  # the time: plan.json's wall_seconds, not a note
         _exit_if_invalid(check, out)
 
 

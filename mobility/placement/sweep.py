@@ -137,6 +137,10 @@ class Sweep(DataclassDocument):
         Wall time of the inputs stage, built once before the points (loading, candidate sites,
         walking coverage, predicted trips); each point's ``seconds`` is its own. ``None`` when the
         inputs were given already built.
+    point_stats
+        The site selection's :class:`~mobility.stats.SolverStats` of each point, in the order of
+        ``points`` (as plan.json's ``siting_stats``): which solver (``solver``), its status,
+        objective, bound, gap, solve time, seed and its own figures (``extra``).
     """
 
     TITLE: ClassVar[str] = "mobility coverage/budget curve"
@@ -158,6 +162,15 @@ class Sweep(DataclassDocument):
             "candidate sites, walking coverage, predicted trips (null: the inputs were given built)."
         ),
     ] = None
+    point_stats: Annotated[
+        list[SolverStats],
+        Field(
+            description="The site selection's solver statistics of each point, in the order of "
+            "points, as plan.json's siting_stats: the solver, its status, objective, bound, gap, "
+            "seconds (the solve alone; a point's seconds is its whole time), seed and its own "
+            "figures. Empty in documents written before it was recorded."
+        ),
+    ] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
 
@@ -285,6 +298,7 @@ def sweep(
     base_500 = baseline_cover(inp, 500.0) if want_500 else None
     cov_before = float(pop[inp.covered_before].sum())
     points: list[SweepPoint] = []
+    point_stats: list[SolverStats] = []
     prev_sites: npt.NDArray[np.int64] | None = None
     prev_cov, prev_n = cov_before, 0
     ordered = sorted(values)
@@ -316,6 +330,7 @@ def sweep(
         trips = None if inp.predicted_trips is None else float(inp.predicted_trips[sites].sum())
         added = len(sites) - prev_n
         stats: SolverStats = siting.result.stats
+        point_stats.append(stats)
         points.append(
             SweepPoint(
                 new_stations=int(v) if axis == "new_stations" else sc_v.max_new_stations(),
@@ -367,6 +382,7 @@ def sweep(
         provenance=prov,
         notes=notes,
         inputs_seconds=inputs_seconds,
+        point_stats=point_stats,
     )
 
 

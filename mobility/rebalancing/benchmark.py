@@ -42,6 +42,7 @@ from mobility.rebalancing.solve import SolveParams, solve, warmup
 from mobility.stats import SolverStats
 
 __all__ = [
+    "STOPPED_BY",
     "BenchmarkParams",
     "benchmark_problem",
     "brp_from_night",
@@ -169,6 +170,19 @@ def _route_search(mode: Literal["ils", "memetic", "mixed"], k: int) -> Literal["
     return mode
 
 
+STOPPED_BY = ("proof", "clock", "iterations")
+"""Why a portfolio solve stopped (``stats.extra["stopped_by"]`` of :func:`solve_instance`)."""
+
+
+def _stopped_by(runs: list[dict[str, object]], cp_sat: dict[str, object] | None) -> str:
+    """Why the portfolio stopped (:data:`STOPPED_BY`): CP-SAT's, when it ran last (its proof, or
+    the clock); else the clock when any engine run was stopped by it (the portfolio waits for the
+    last), else the engine runs' iteration limits."""
+    if cp_sat is not None:
+        return str(cp_sat["stopped_by"])
+    return "iterations" if runs and all(r["stopped_by"] == "iterations" for r in runs) else "clock"
+
+
 def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = None) -> BenchmarkSolution:
     """Engine portfolio, then CP-SAT on small instances (module docstring).
 
@@ -177,7 +191,12 @@ def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = Non
     BenchmarkSolution
         The cheapest feasible routes; ``stats.solver`` says which engine produced them
         (``"lns+classic"`` or ``"cp-sat"``), ``stats.status`` is ``"optimal"`` only when CP-SAT
-        proved it.
+        proved it. ``stats.extra["stopped_by"]`` says why the solve stopped (:data:`STOPPED_BY`):
+        ``"proof"`` when CP-SAT proved the routes optimal, ``"clock"`` when the time limit ended
+        the search or the proof (a ``bound`` below the cost is then only as far as the proof got),
+        ``"iterations"`` when every engine run ended at its iteration limit. ``extra`` also has
+        each engine run (seed, cost, ``stopped_by``) and, on small instances, CP-SAT's status,
+        cost, bound, time limit and ``stopped_by``.
     """
     params = params or BenchmarkParams()
     # compiled here, the engine processes load the kernels from numba's cache within their limit
@@ -199,7 +218,7 @@ def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = Non
     for routes, info in results:
         ok = not inst.check_routes(routes)
         cost = inst.route_cost(routes) if ok else None
-        runs.append({"seed": info["seed"], "cost": cost})
+        runs.append({"seed": info["seed"], "cost": cost, "stopped_by": info.get("stopped_by")})
         if cost is not None and (best is None or cost < best[0]):
             best = (cost, routes, info)
     extra: dict[str, object] = {"engine_runs": runs}
@@ -210,11 +229,20 @@ def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = Non
     else:
         cost, routes = -1, []
     left = params.time_limit - (time.perf_counter() - t0)
+    cp_sat: dict[str, object] | None = None
     if small and left > 0.2:
         exact = solve_benchmark(
             inst, time_limit=left, seed=params.seed, workers=max(1, params.workers), hint=routes or None
         )
-        extra["cp_sat"] = {"status": exact.stats.status, "cost": exact.cost, "bound": exact.stats.bound}
+        cp_sat = {
+            "status": exact.stats.status,
+            "cost": exact.cost,
+            "bound": exact.stats.bound,
+            "time_limit": round(left, 3),
+            # CP-SAT's only limit is the clock: a solve it did not prove (or refute) ran out of time
+            "stopped_by": "proof" if exact.stats.status in ("optimal", "infeasible") else "clock",
+        }
+        extra["cp_sat"] = cp_sat
         bound = exact.stats.bound
         if exact.routes and not inst.check_routes(exact.routes) and (best is None or exact.cost < cost):
             solver, cost, routes = "cp-sat", exact.cost, exact.routes
@@ -222,6 +250,7 @@ def solve_instance(inst: BenchmarkInstance, params: BenchmarkParams | None = Non
             status = "optimal"
             if solver != "cp-sat":
                 solver = "lns+classic, proved by cp-sat"
+    extra["stopped_by"] = _stopped_by(runs, cp_sat)
     stats = SolverStats(
         solver=solver,
         status=status if routes else "time_limit",

@@ -65,6 +65,9 @@ import numpy as np
 from mobility.errors import InputError
 
 DAY_S = 86_400
+SIMULATOR = "simulation (numba event loop)"
+"""``stats.solver`` of every simulated result (simulation.json, a fleet sweep): this engine."""
+
 HOURS = 24
 
 METRICS: tuple[str, ...] = (

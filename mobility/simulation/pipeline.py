@@ -34,7 +34,7 @@ from mobility.simulation.data import (
     status_bikes,
 )
 from mobility.simulation.days import forecast_from
-from mobility.simulation.engine import SimulationRun
+from mobility.simulation.engine import SIMULATOR, SimulationRun
 from mobility.simulation.fanout import run_many
 from mobility.simulation.model import RiderParams, fit_season
 from mobility.simulation.result import SimulationResult, build_result, per_replication
@@ -376,7 +376,7 @@ def summarise(
     m = prep.model
     served = per_replication(out)["served_share"]
     stats = SolverStats(
-        solver="simulation (numba event loop)",
+        solver=SIMULATOR,
         status="completed" if conserved else "error",
         objective=float(served.mean()),
         bound=None,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mobility.io import atomic_path, atomic_write_csv, atomic_write_json
 from mobility.provenance import Provenance
 from mobility.schema import document_schema
+from mobility.stats import SolverStats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +35,7 @@ __all__ = [
 
 SCHEMA_VERSION = "mobility/simulation-sweep/1"
 """The ``schema_version`` (and the schema's ``$id``) of ``sweep.json``."""
+
 
 
 class FleetPoint(BaseModel):
@@ -77,6 +79,13 @@ class SimulationSweep(BaseModel):
     )
     rows: list[dict[str, Any]]
     provenance: Provenance
+    stats: SolverStats | None = Field(
+        default=None,
+        description="The run's statistics, as simulation.json's stats and plan.json's siting_stats: "
+        "the simulator, its status, the objective (the served share at the largest fleet tested; "
+        "no bound), the engine time of all the points' replications (loading not included, unlike "
+        "seconds) and the seed. Null in documents written before it was recorded.",
+    )
     notes: list[str] = Field(
         default_factory=list,
         description="Rows of the inputs left out or values assumed (counted), how the rider model "
@@ -98,7 +107,11 @@ def sweep_document(
     fanned_out: bool | None = None,
 ) -> SimulationSweep:
     """The document of a sweep's ``table`` (the rows of :func:`~.pipeline.sweep`) on ``prep``;
-    ``fanned_out``: whether the points and replications ran on a Dask cluster (the provenance's)."""
+    ``fanned_out``: whether the points and replications ran on a Dask cluster (the provenance's).
+    Its ``stats`` are shaped as every solver's (:class:`~mobility.stats.SolverStats`): the
+    simulator, ``"completed"``, the served share at the largest fleet as the objective, no bound,
+    the engine time of the points (the rows' ``seconds``, summed over the citywide rows) and the seed."""
+    from mobility.simulation.engine import SIMULATOR
     from mobility.simulation.pipeline import rider_params, simulation_provenance
 
     city = table[table["gu"] == "citywide"]
@@ -115,6 +128,21 @@ def sweep_document(
     points = city[["fleet", "served_share", "served_share_low", "served_share_high", "lost_empty"]]
     prov = simulation_provenance(prep, seed, fanned_out=fanned_out)
     params = getattr(model, "params", None)
+    largest = city.sort_values("fleet").iloc[-1] if len(city) else None
+    stats = SolverStats(
+        solver=SIMULATOR,
+        status="completed",
+        objective=0.0 if largest is None else float(largest["served_share"]),
+        bound=None,
+        # each row's seconds: its point's share of the engine time (pipeline.sweep)
+        seconds=round(float(city["seconds"].sum()), 3) if "seconds" in city else 0.0,
+        seed=seed,
+        extra={
+            "objective_is": "served share at the largest fleet tested"
+            + ("" if largest is None else f" ({int(largest['fleet']):,} bikes)"),
+            "points": len(city),
+        },
+    )
     return SimulationSweep(
         source=prep.source,
         day=prep.day.strftime("%Y-%m-%d"),
@@ -128,6 +156,7 @@ def sweep_document(
         params={} if params is None else rider_params(params),
         rows=table.to_dict("records"),
         provenance=Provenance(**prov),
+        stats=stats,
         notes=notes,
     )
 

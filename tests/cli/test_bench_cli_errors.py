@@ -81,7 +81,13 @@ def _out(baseline: bool) -> dict[str, Any]:
         "time_limit": 2.0,
         "seed": 0,
         "baseline_seconds": 0.0,
+        "stopped_by_clock": 0,
+        "directory": "pdtsp",
+        "workers": 2,
+        "single_route": "ils",
+        "datasets": {},
         "code_version": "test",
+        "libraries": {},
         "machine": {"cores": 2, "ram_gb": 8.0, "cpu": "cpu", "python": "3.11", "loadavg": None},
     }
 

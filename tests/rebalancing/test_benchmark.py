@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 from pathlib import Path
 from typing import Any, Literal
@@ -185,3 +186,43 @@ def test_a_baseline_that_leaves_a_station_out_is_no_solution() -> None:
     inst = BenchmarkInstance("two-full", "pdtsp", np.array([-20, 10, 10]), 10, cost, None, 1)
     routes, stats = ortools_benchmark(inst, time_limit=0.5, vehicles=1, drop_penalty=True)
     assert routes == [] and stats.extra["dropped"] == 1 and stats.status == "time_limit"
+
+
+def test_the_bench_records_its_inputs_and_why_each_solve_stopped(tmp_path: Path) -> None:
+    """Same inputs and seed, same result, so the summary names them (the directory, the settings,
+    the SHA-256 of every instance file and of bks.csv, the library versions) and every row says
+    why its solve stopped: a bound that differs between two runs is one the clock cut off.
+
+    n20q10A (19 stations) gets CP-SAT after the engine: proved (``proof``) or cut off by the clock;
+    n100q10A (99 stations) is the engine's alone, which searches until its limit (``clock``)."""
+    from mobility.provenance import dataset_version, library_versions
+    from mobility.rebalancing.benchmark import STOPPED_BY
+
+    d = tmp_path / "pdtsp"
+    (d / "instances").mkdir(parents=True)
+    for name in ("n20q10A.tsp", "n100q10A.tsp"):
+        shutil.copy(BENCH / "pdtsp" / "instances" / name, d / "instances" / name)
+    (d / "bks.csv").write_text("instance,best_known\nn20q10A,4963\n", encoding="utf-8")
+    args = ["bench", "pdtsp", str(d), "--time-limit", "2", "--workers", "1", "--no-baseline"]
+    runner = CliRunner()
+    plain = runner.invoke(app, args)
+    assert plain.exit_code in (0, 1), plain.output  # 1: no tour for n100q10A in 2 s on a loaded machine
+    last = json.loads(plain.stdout.strip().splitlines()[-1])
+    files = {"bks.csv": d / "bks.csv"} | {f"instances/{p.name}": p for p in (d / "instances").iterdir()}
+    assert last["datasets"] == {k: dataset_version(p) for k, p in files.items()}
+    assert last["libraries"] == library_versions() and last["libraries"]["ortools"]
+    assert last["directory"] == str(d) and last["workers"] == 1 and last["single_route"] == "ils"
+    assert last["baseline"] is False and last["seed"] == 0 and last["time_limit"] == 2
+    assert {"mean_gap_pct", "solved", "reached_best_known", "total_seconds", "code_version"} <= set(last)
+
+    doc = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    rows = {r["instance"]: r for r in doc["instances"]}
+    assert doc["stopped_by_clock"] == sum(r["stopped_by"] == "clock" for r in rows.values())
+    assert rows["n100q10A"]["stopped_by"] == "clock" and "cp_sat" not in rows["n100q10A"]["solver_extra"]
+    small = rows["n20q10A"]
+    cp_sat = small["solver_extra"]["cp_sat"]
+    assert small["stopped_by"] == cp_sat["stopped_by"] in STOPPED_BY and 0 < cp_sat["time_limit"] < 2
+    # proved: the bound is the cost; cut off by the clock: the bound is as far as the proof got
+    assert (small["stopped_by"] == "proof") == (small["status"] == "optimal")
+    for r in rows.values():
+        assert r["engine"] and [run["stopped_by"] for run in r["solver_extra"]["engine_runs"]] == ["clock"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import pandas as pd
 import pytest
 
 from mobility.provenance import dataset_version
+from mobility.simulation.engine import SIMULATOR
 from mobility.simulation.pipeline import Prepared, simulation_provenance
 from mobility.simulation.sweep import SimulationSweep, sweep_document, sweep_json_schema, write_sweep
+from mobility.stats import SolverStats
 
 
 def _prep(tmp_path: Path) -> Prepared:
@@ -64,6 +67,27 @@ def test_sweep_json_is_a_document_with_provenance(tmp_path: Path) -> None:
     assert "rows" not in doc.summary() and doc.summary()["provenance"]["code_version"]
     schema = sweep_json_schema()
     assert "provenance" in schema["required"] and schema["$schema"].endswith("2020-12/schema")
+
+
+def test_the_sweep_document_has_a_stats_block_shaped_as_every_solvers(tmp_path: Path) -> None:
+    """As simulation.json's ``stats`` and plan.json's ``siting_stats`` (:class:`SolverStats`): the
+    simulator, its status, the served share at the largest fleet, no bound, the engine time of the
+    points (0.1 s each in the table) and the seed."""
+    doc = sweep_document(_prep(tmp_path), _table(), replications=2, seed=1, seconds=3.21)
+    assert doc.stats is not None
+    assert (doc.stats.solver, doc.stats.status, doc.stats.bound, doc.stats.seed) == (
+        SIMULATOR,
+        "completed",
+        None,
+        1,
+    )
+    assert doc.stats.objective == 0.96 and doc.stats.seconds == pytest.approx(0.2)
+    assert "30,000" in doc.stats.extra["objective_is"]
+    written = doc.model_dump(mode="json")
+    assert set(written["stats"]) == {f.name for f in fields(SolverStats)}
+    assert SimulationSweep.model_validate_json(doc.model_dump_json()).stats == doc.stats
+    schema = sweep_json_schema()
+    assert "stats" in schema["required"] and "SolverStats" in schema["$defs"]
 
 
 @pytest.mark.slow
