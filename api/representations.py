@@ -398,13 +398,14 @@ def routes_geojson() -> type[BaseModel]:
 @cache
 def route_sheet_row() -> type[BaseModel]:
     """A row of the route sheet (:func:`mobility.export.routes.route_sheet_csv`)."""
-    from mobility.export.routes import BLANK_AT_DEPOT, ROUTE_SHEET_COLUMNS
+    from mobility.export.routes import BLANK_AT_DEPOT, LISTED_ONLY, ROUTE_SHEET_COLUMNS
     from mobility.rebalancing.plan import Stop, TruckRoute
 
     return csv_row_model(
         "RouteSheetRow",
         "A stop of the route sheet: per truck, leaving the depot (start), its stops in order, "
-        "returning (end); at the depot rows, station_id and name are the depot's.",
+        "returning (end); at the depot rows, station_id and name are the depot's, number and "
+        "address blank.",
         ROUTE_SHEET_COLUMNS,
         [Stop, TruckRoute],
         own={
@@ -413,7 +414,7 @@ def route_sheet_row() -> type[BaseModel]:
             ),
             "bikes": described(int, "Bikes the driver moves (|quantity|)."),
         },
-        blank=dict.fromkeys(BLANK_AT_DEPOT, "at the depot rows"),
+        blank=dict.fromkeys((*BLANK_AT_DEPOT, *LISTED_ONLY), "at the depot rows"),
     )
 
 

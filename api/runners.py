@@ -143,9 +143,13 @@ def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> 
     over the request's snapshot read as the library's
     :class:`~mobility.rebalancing.snapshot.StatusSnapshot`, as ``mobility rebalance`` reads a file,
     with the request's ``costs`` and its trucks' stop and loading times (a nightly scenario's
-    sections and defaults; a job stored before they were asked for takes those defaults).
+    sections and defaults; a job stored before they were asked for takes those defaults). Its
+    stops take their public numbers and street addresses from the station list
+    ``mobility rebalance`` takes them from (:func:`mobility.rebalancing.night.station_list`), by
+    each station's number, else its id, whether the snapshot was completed from a list or not.
     """
     from mobility.rebalancing.build import problem_from_snapshot
+    from mobility.rebalancing.night import station_list
     from mobility.rebalancing.snapshot import StatusSnapshot
 
     travel = travel if travel is not None else travel_for(inputs)
@@ -159,6 +163,7 @@ def build_problem(inputs: dict[str, Any], travel: TruckTravel | None = None) -> 
         travel.metres,
         curves=curves,
         costs=Costs.model_validate(inputs.get("costs") or {}),
+        station_list=station_list(),
         meta={
             "travel_model": travel.model,
             "snapshot": inputs["snapshot"].get("name"),

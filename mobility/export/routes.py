@@ -8,7 +8,8 @@ the per-truck route sheets (``mobility export --format csv``, ``/sheets/...``) a
 The sheet has one row per stop, grouped per truck in stop order, with a row at the depot before
 (``start``) and after (``end``) when the plan carries its depots. ``quantity`` is signed (bikes
 picked up > 0, dropped < 0); ``bikes`` is the count a driver moves and ``action`` says which way,
-in English and Korean.
+in English and Korean. ``number`` (the public number on the station's sign, what drivers and the
+call centre use) and ``address`` follow the id and the name (:data:`LISTED_ONLY`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from mobility.rebalancing.plan import RebalancingPlan, TruckRoute, clock
 from mobility.rebalancing.problem import Depot
 
 __all__ = [
+    "BLANK_AT_DEPOT",
+    "LISTED_ONLY",
     "ROUTE_SHEET_COLUMNS",
     "action_label",
     "csv_bytes",
@@ -32,8 +35,8 @@ __all__ = [
 ]
 
 ROUTE_SHEET_COLUMNS = (
-    "truck_id", "depot_id", "seq", "arrival", "arrival_s", "station_id", "name", "action",
-    "quantity", "bikes", "load_after", "bikes_before", "bikes_after", "lat", "lon",
+    "truck_id", "depot_id", "seq", "arrival", "arrival_s", "station_id", "number", "name", "address",
+    "action", "quantity", "bikes", "load_after", "bikes_before", "bikes_after", "lat", "lon",
 )  # fmt: skip
 """Columns of the route sheet, in order."""
 
@@ -58,8 +61,9 @@ def route_sheet(plan: RebalancingPlan) -> pd.DataFrame:
             rows.append(
                 {
                     "truck_id": r.truck_id, "depot_id": r.depot_id, "seq": s.seq, "arrival": s.arrival,
-                    "arrival_s": s.arrival_s, "station_id": s.station_id, "name": s.name,
-                    "action": action_label(s.quantity), "quantity": s.quantity, "bikes": abs(s.quantity),
+                    "arrival_s": s.arrival_s, "station_id": s.station_id, "number": s.number,
+                    "name": s.name, "address": s.address, "action": action_label(s.quantity),
+                    "quantity": s.quantity, "bikes": abs(s.quantity),
                     "load_after": s.load_after, "bikes_before": s.bikes_before,
                     "bikes_after": s.bikes_after, "lat": round(s.lat, 6), "lon": round(s.lon, 6),
                 }
@@ -67,12 +71,18 @@ def route_sheet(plan: RebalancingPlan) -> pd.DataFrame:
         if depot is not None:
             rows.append(_depot_row(r, depot, end=True))
     table = pd.DataFrame(rows, columns=list(ROUTE_SHEET_COLUMNS))
-    # Bike counts stay whole numbers ("3", not "3.0") although the depot rows leave them blank.
-    return table.astype(dict.fromkeys(BLANK_AT_DEPOT, "Int64"))
+    # Bike counts and station numbers stay whole numbers ("3", not "3.0") although the depot rows
+    # leave them blank.
+    return table.astype(dict.fromkeys((*BLANK_AT_DEPOT, "number"), "Int64"))
 
 
 BLANK_AT_DEPOT = ("bikes_before", "bikes_after")
 """Count columns a depot row leaves blank: nullable integers, never floats."""
+
+LISTED_ONLY = ("number", "address")
+"""The station's public number and street address (:class:`~mobility.rebalancing.plan.Stop`):
+blank at the depot rows, for a station the station list does not know, and for every stop of a
+``routes.json`` written before stops carried them."""
 
 
 def route_sheet_csv(plan: RebalancingPlan) -> bytes:
@@ -85,8 +95,8 @@ def _depot_row(route: TruckRoute, depot: Depot, *, end: bool) -> dict[str, Any]:
     t = route.end_s if end else route.start_s
     return {
         "truck_id": route.truck_id, "depot_id": depot.id, "seq": len(route.stops) + 1 if end else 0,
-        "arrival": clock(t), "arrival_s": t, "station_id": depot.id, "name": depot.name,
-        "action": "end 복귀" if end else "start 출발", "quantity": 0, "bikes": 0,
+        "arrival": clock(t), "arrival_s": t, "station_id": depot.id, "number": None, "name": depot.name,
+        "address": None, "action": "end 복귀" if end else "start 출발", "quantity": 0, "bikes": 0,
         "load_after": route.end_load if end else route.start_load, "bikes_before": None,
         "bikes_after": None, "lat": depot.lat, "lon": depot.lon,
     }  # fmt: skip

@@ -57,6 +57,7 @@ __all__ = [
     "problem_from_scenario",
     "problem_from_snapshot",
     "snapshot_interval",
+    "station_labels",
     "station_numbers",
     "straight_line_matrices",
     "truck",
@@ -113,14 +114,25 @@ def _listed_ids(ids: pd.Series, stations: pd.DataFrame) -> pd.Series:
     return pd.Series(spelt, index=ids.index, dtype="string")
 
 
-def join_station_list(status: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
-    """``status`` with its missing ``station_id, number, docks, name, lon, lat`` taken from a
-    station list (joined on ``number``, then on ``station_id``); given values are kept, an id
-    whose case alone differs from the list's is spelt as the list spells it (:func:`_listed_ids`).
-    A row whose id and number the list pairs otherwise is :func:`key_conflicts`'s to refuse.
+LISTED_FIELDS = ("station_id", "number", "docks", "name", "lon", "lat")
+"""What a status table takes from the station list where it leaves them out (:func:`join_station_list`)."""
+
+LABEL_FIELDS = ("station_id", "number", "address")
+"""What a night's stops take from the station list to be named on the route sheets
+(:func:`station_labels`): the id and number join the two ways, the address follows."""
+
+
+def join_station_list(
+    status: pd.DataFrame, stations: pd.DataFrame, *, fields: Sequence[str] = LISTED_FIELDS
+) -> pd.DataFrame:
+    """``status`` with its missing ``fields`` (``station_id, number, docks, name, lon, lat``)
+    taken from a station list (joined on ``number``, then on ``station_id``); given values are
+    kept, an id whose case alone differs from the list's is spelt as the list spells it
+    (:func:`_listed_ids`). A row whose id and number the list pairs otherwise is
+    :func:`key_conflicts`'s to refuse.
 
     The one join of a status table with a station list: :func:`assemble_stations` (``mobility
-    rebalance``) and the API's status CSV upload both call it.
+    rebalance``), the API's status CSV upload and :func:`station_labels` call it.
     """
     df = _with_keys(status)
     df["station_id"] = _listed_ids(df["station_id"], stations)
@@ -131,13 +143,43 @@ def join_station_list(status: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFr
         if key not in c.columns:
             continue
         lut = c.dropna(subset=[key]).drop_duplicates(key).set_index(key)
-        for k in ("station_id", "number", "docks", "name", "lon", "lat"):
+        for k in fields:
             if k == key or k not in lut.columns:
                 continue
             if k not in df.columns:
                 df[k] = pd.NA
             df[k] = df[k].where(df[k].notna(), df[key].map(lut[k]))
     return df
+
+
+def station_labels(
+    table: pd.DataFrame, stations: pd.DataFrame | None
+) -> tuple[tuple[int | None, ...], tuple[str | None, ...]]:
+    """Each row's public number (대여소 번호, on the station's sign) and street address, for the
+    night's stops and route sheets: its own number, else the station list's for its
+    ``station_id``, and the list's address for that number, else for that id
+    (:func:`join_station_list` of :data:`LABEL_FIELDS`); ``None`` where the list does not know the
+    station. Without a list (``stations`` ``None``), the table's own numbers and addresses.
+
+    Parameters
+    ----------
+    table
+        The night's stations: ``station_id`` and/or ``number`` (:func:`assemble_stations`'s
+        table, a snapshot's :meth:`~mobility.rebalancing.snapshot.StatusSnapshot.table`).
+    stations
+        The station list (:func:`mobility.rebalancing.night.station_list`), or ``None``.
+
+    Returns
+    -------
+    tuple[tuple[int | None, ...], tuple[str | None, ...]]
+        The numbers and the addresses, in the table's order.
+    """
+    df = table.reindex(columns=list(LABEL_FIELDS))
+    if stations is not None:
+        df = join_station_list(df, stations, fields=LABEL_FIELDS)
+    numbers = tuple(_number(v) for v in df["number"])
+    addresses = tuple(None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in df["address"])
+    return numbers, addresses
 
 
 def station_numbers(snapshot: StatusSnapshot, stations: pd.DataFrame) -> list[int | None]:
@@ -423,6 +465,7 @@ def problem_from_scenario(
     *,
     report: QualityReport | None = None,
     meta: dict[str, Any] | None = None,
+    station_list: pd.DataFrame | None = None,
 ) -> RebalancingProblem:
     """The night's :class:`RebalancingProblem`.
 
@@ -440,6 +483,9 @@ def problem_from_scenario(
         Stations without a curve are counted here. They get the snapshot's own target: ``target``,
         ``target_low``, ``target_high`` as the API reads them (:func:`snapshot_interval`), else
         ``target_morning`` ± the scenario's tolerance, else ``[0, docks]`` (no cost).
+    station_list
+        The station list the stops take their public numbers and addresses from
+        (:func:`station_labels`); ``None``: the stations table's own numbers, no addresses.
     """
     tol = scn.targets.tolerance
     per_bike = scn.targets.per_bike
@@ -470,9 +516,12 @@ def problem_from_scenario(
         lo, hi = (ov.target, ov.target) if isinstance(ov.target, int) else ov.target
         out_curves[i] = curve_from_interval(lo, hi, int(kmaxes[i]), per_bike=per_bike)
     depots = tuple(Depot(d.id, d.name or d.id, d.lon, d.lat) for d in scn.depots)
+    numbers, addresses = station_labels(stations, station_list)
     return RebalancingProblem(
         station_ids=tuple(str(s) for s in stations["station_id"]),
         names=tuple(str(s) for s in stations["name"]),
+        numbers=numbers,
+        addresses=addresses,
         lon=stations["lon"].to_numpy(dtype=float),
         lat=stations["lat"].to_numpy(dtype=float),
         docks=stations["docks"].to_numpy(dtype=np.int64),
@@ -511,6 +560,7 @@ def problem_from_snapshot(
     curves: Sequence[np.ndarray | None] | None = None,
     costs: Costs | None = None,
     meta: dict[str, Any] | None = None,
+    station_list: pd.DataFrame | None = None,
 ) -> RebalancingProblem:
     """The night's :class:`RebalancingProblem` from a status snapshot and a fleet given as records.
 
@@ -537,6 +587,10 @@ def problem_from_snapshot(
         shipped night's).
     meta
         Kept on the problem (travel model, snapshot name).
+    station_list
+        The station list the stops take their public numbers and addresses from
+        (:func:`station_labels`, as :func:`problem_from_scenario`); ``None``: the snapshot's own
+        numbers, no addresses.
     """
     stations = snapshot.stations
     for i, s in enumerate(stations):
@@ -553,9 +607,12 @@ def problem_from_snapshot(
         docks, bikes = int(s.docks or 0), s.bikes
         low, high = snapshot_interval(docks, s.target, s.target_low, s.target_high)
         out_curves.append(curve_from_interval(low, max(low, high), max(docks, bikes, 1)))
+    numbers, addresses = station_labels(snapshot.table(), station_list)
     return RebalancingProblem(
         station_ids=tuple(s.key for s in stations),
         names=tuple(s.name or s.key for s in stations),
+        numbers=numbers,
+        addresses=addresses,
         lon=np.array([s.lon for s in stations], dtype=np.float64),
         lat=np.array([s.lat for s in stations], dtype=np.float64),
         docks=np.array([s.docks for s in stations], dtype=np.int64),

@@ -42,6 +42,8 @@ def subproblem(
         problem,
         station_ids=tuple(problem.station_ids[i] for i in st),
         names=tuple(problem.names[i] for i in st),
+        numbers=None if problem.numbers is None else tuple(problem.numbers[i] for i in st),
+        addresses=None if problem.addresses is None else tuple(problem.addresses[i] for i in st),
         lon=np.asarray(problem.lon)[st],
         lat=np.asarray(problem.lat)[st],
         docks=np.asarray(problem.docks)[st],

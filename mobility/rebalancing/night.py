@@ -50,6 +50,7 @@ __all__ = [
     "night_stations",
     "snapshot_curves",
     "snapshot_stations",
+    "station_list",
     "travel_datasets",
 ]
 
@@ -260,6 +261,21 @@ def snapshot_stations(
     return snapshot, night_stations(snapshot, coords, report, check_keys=False), report
 
 
+def station_list(data_dir: Path | None = None) -> pd.DataFrame | None:
+    """The station list a night's stops take their public numbers and street addresses from
+    (:func:`~mobility.rebalancing.build.station_labels`): the 2025-12 list
+    (:func:`~mobility.demand.data.load_stations`, the list behind the demand profiles and the one
+    ``GET /v1/stations`` serves by default), for ``mobility rebalance`` and the API's runs alike;
+    ``None`` when there is no data directory (the stops then carry no address)."""
+    from mobility.demand.data import load_stations
+    from mobility.errors import DataNotFoundError
+
+    try:
+        return load_stations(data_dir)
+    except DataNotFoundError:
+        return None
+
+
 def load_night_problem(
     scn: NightlyScenario,
     status: Path | pd.DataFrame | StatusSnapshot,
@@ -325,6 +341,7 @@ def load_night_problem(
         tt.metres,
         report=report,
         meta={"network": tt.model, "day_type": day, "demand_level": round(level, 4)},
+        station_list=station_list(data_dir),
     )
     datasets = night_datasets(scn, status, tt, data_dir, demand=prof is not None)
     return NightInputs(problem, tt, report, stations=stations, profiles=prof, datasets=datasets, level=level)

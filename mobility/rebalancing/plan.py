@@ -65,7 +65,18 @@ class Stop(_Document):
 
     seq: int
     station_id: str
+    number: int | None = Field(
+        default=None,
+        description="The station's public number (대여소 번호): what its sign shows and drivers and the "
+        "call centre name it by; null for a station the station list does not know (and in a plan "
+        "written before stops carried it).",
+    )
     name: str
+    address: str | None = Field(
+        default=None,
+        description="The station's street address, from the station list; null for a station the list "
+        "does not know (and in a plan written before stops carried it).",
+    )
     lon: float
     lat: float
     arrival_s: float
@@ -299,7 +310,9 @@ def build_plan(
                 Stop(
                     seq=seq,
                     station_id=problem.station_ids[i],
+                    number=None if problem.numbers is None else problem.numbers[i],
                     name=problem.names[i],
+                    address=None if problem.addresses is None else problem.addresses[i],
                     lon=float(problem.lon[i]),
                     lat=float(problem.lat[i]),
                     arrival_s=round(arr, 1),

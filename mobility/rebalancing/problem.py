@@ -146,6 +146,11 @@ class RebalancingProblem:
     band_tolerance
         A station is "still expected empty" (or "full") when its final cost exceeds the curve's
         minimum by more than this and adding (removing) a bike would lower it.
+    numbers, addresses
+        Each station's public number (대여소 번호, on its sign; what drivers and the call centre
+        name it by) and street address, from the station list, ``None`` for a station it does
+        not know; the route sheets print them beside the id and name. ``None`` for a problem
+        without them (a benchmark instance). The solvers never read them.
     """
 
     station_ids: tuple[str, ...]
@@ -165,6 +170,8 @@ class RebalancingProblem:
     max_visits: int = 1
     band_tolerance: float = 0.5
     meta: dict[str, Any] = field(default_factory=dict)
+    numbers: tuple[int | None, ...] | None = None
+    addresses: tuple[str | None, ...] | None = None
 
     def __post_init__(self) -> None:
         self._check_stations()
@@ -182,9 +189,10 @@ class RebalancingProblem:
     def _check_stations(self) -> None:
         """One entry per station in every array; unique ids; stock and docks >= 0; usable curves."""
         n = len(self.station_ids)
-        for name in ("names", "curves"):
-            if len(getattr(self, name)) != n:
-                raise InputError(name, len(getattr(self, name)), f"one entry per station ({n})")
+        for name in ("names", "curves", "numbers", "addresses"):
+            values = getattr(self, name)
+            if values is not None and len(values) != n:
+                raise InputError(name, len(values), f"one entry per station ({n})")
         for name in ("lon", "lat", "docks", "bikes"):
             arr = np.asarray(getattr(self, name))
             if arr.shape != (n,):
