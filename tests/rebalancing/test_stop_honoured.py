@@ -32,7 +32,7 @@ def test_a_stop_during_the_zones_ends_the_solve_within_seconds(workers: int) -> 
     problem = make_problem(11, n=80, n_trucks=6, capacity=10, n_depots=2)
     started: list[float] = []  # when the zones began (after the kernels' compilation)
 
-    def progress(message: str) -> None:
+    def progress(message: str, /, done: float | None = None) -> None:
         if "zones" in message and not started:
             started.append(time.perf_counter())
 
