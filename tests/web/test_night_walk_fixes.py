@@ -333,3 +333,21 @@ def test_an_uploaded_status_csv_shows_the_servers_notes(
     assert lines[0] == "overfull.csv: 2 stations, 303 bikes", lines
     assert len(lines) == 2 and lines[1].startswith("note: ") and "ST-4" in lines[1], lines
     assert page.errors == []
+
+
+@pytest.mark.slow
+def test_the_printed_sheet_takes_the_stops_own_number_and_address(
+    server: dict[str, Any], browser: Any
+) -> None:
+    """A stop the station list does not know by its id (a new station, named N4280) printed no
+    number and no address, though routes.json now carries both for every stop."""
+    stop = {**_stop(1, -5, 13, 126.9), "station_id": "N4280", "name": "새 대여소"}
+    stop |= {"number": 4280, "address": "서울특별시 마포구 월드컵로 1"}
+    page = new_page(browser, WIDE)
+    _stub(page, f"{BASE}/{RUN}", _job(RUN, "succeeded", 1.0))
+    _stub(page, f"{BASE}/{RUN}/routes", {**ROUTES, "routes": [_route("NW-01", [stop], 13)]})
+    sign_in(page, server["url"], server["keys"]["ops"], f"#/runs/{RUN}/sheets")
+    page.wait_for_selector("#view[data-ready=true] article.sheet")
+    cell = page.locator("article.sheet tbody tr").first.locator("td").nth(2).inner_text()
+    assert cell.splitlines() == ["4280. 새 대여소", "서울특별시 마포구 월드컵로 1"], cell
+    assert page.errors == []

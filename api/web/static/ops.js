@@ -431,9 +431,12 @@ export async function sheetsView(el, [id]) {
         <tr><th scope="col">#</th><th scope="col">도착 <span class="en">(arrive)</span></th><th scope="col">대여소 (station) / 주소 (address)</th>
         <th scope="col">작업 <span class="en">(task)</span></th><th scope="col">수량 <span class="en">(bikes)</span></th><th scope="col">적재 <span class="en">(load after)</span></th><th scope="col">✓</th></tr></thead>
       <tbody>${r.stops.map((s) => {
+        // the stop's own number and address (routes.json since 09107a5), else the station list's
         const k = known.get(String(s.station_id)) || {};
+        const number = s.number ?? k.number;
+        const address = s.address ?? k.address;
         return `<tr><td>${s.seq}</td><td>${esc(s.arrival)}</td>
-          <td><strong>${esc(k.number ? `${k.number}. ` : '')}${esc(s.name || k.name || s.station_id)}</strong><br><span class="addr">${esc(k.address || '')}</span></td>
+          <td><strong>${esc(number ? `${number}. ` : '')}${esc(s.name || k.name || s.station_id)}</strong><br><span class="addr">${esc(address || '')}</span></td>
           <td class="task">${taskWords(stopAction(s.quantity))}</td><td class="qty">${Math.abs(s.quantity)}</td><td>${s.load_after}</td><td class="tick"></td></tr>`;
       }).join('')}
       ${returnRow(r, depots.get(r.depot_id))}</tbody></table></div>
