@@ -159,7 +159,9 @@ def test_night_from_status_csv_to_printed_route_sheets(
         page.get_by_role("button", name="Route sheet, all trucks (CSV)").click()
     sheet_csv = Path(dl.value.path()).read_text(encoding="utf-8-sig")
     assert (
-        sheet_csv.startswith("truck_id,depot_id,seq,arrival,arrival_s,station_id,name,action")
+        sheet_csv.startswith(
+            "truck_id,depot_id,seq,arrival,arrival_s,station_id,number,name,address,action"
+        )
         and len(sheet_csv.splitlines()) > trucks
     )
 
