@@ -52,7 +52,7 @@ def test_the_comparison_keeps_both_plans_and_the_difference_in_view_on_a_phone(
         _stub(page, f"/v1/scenarios/{id_}", _job(id_, "succeeded", 1.0, kind="scenario"))
         _stub(page, f"/v1/scenarios/{id_}/plan", body)
     sign_in(page, server["url"], server["keys"]["viewer"], f"#/compare?a={PLAN}&b={OTHER}")
-    page.wait_for_selector(".pair[data-ready=true]", timeout=60_000)
+    page.wait_for_selector(".pair[data-ready=true]", timeout=120_000)  # two software-GL maps, 2 busy cores
     page.wait_for_timeout(300)  # late layout (fonts)
     page.screenshot(path=str(shots / "compare-table-390.png"), full_page=False)
     box = page.evaluate(

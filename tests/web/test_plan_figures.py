@@ -200,7 +200,7 @@ def test_the_comparison_says_how_each_solve_ended(server: dict[str, Any], browse
         _stub(page, f"/v1/scenarios/{id_}", _job(id_, "succeeded", 1.0, kind="scenario"))
         _stub(page, f"/v1/scenarios/{id_}/plan", doc)
     sign_in(page, server["url"], server["keys"]["viewer"], f"#/compare?a={PLAN}&b={other}")
-    page.wait_for_selector(".pair[data-ready=true]", timeout=60_000)
+    page.wait_for_selector(".pair[data-ready=true]", timeout=120_000)  # two software-GL maps, 2 busy cores
     rows = page.locator("#compare-table tr.solver-row")
     assert rows.count() == 2
     fleet_row = [" ".join(c.split()) for c in rows.nth(1).inner_text().split("\t")]

@@ -167,7 +167,7 @@ def test_compare_two_plans(server: dict[str, Any], browser: Any, shots: Path, se
     page.check(f"input[name=cmp][value='{first}']")
     page.check(f"input[name=cmp][value='{second_plan}']")
     page.click("#compare-btn")
-    page.wait_for_selector(".pair[data-ready=true]", timeout=60_000)
+    page.wait_for_selector(".pair[data-ready=true]", timeout=120_000)  # two software-GL maps, 2 busy cores
     rows = {
         r.locator("th").inner_text(): [c.inner_text() for c in r.locator("td").all()]
         for r in page.locator("#compare-table tbody tr").all()
