@@ -266,12 +266,23 @@ def station_list(data_dir: Path | None = None) -> pd.DataFrame | None:
     (:func:`~mobility.rebalancing.build.station_labels`): the 2025-12 list
     (:func:`~mobility.demand.data.load_stations`, the list behind the demand profiles and the one
     ``GET /v1/stations`` serves by default), for ``mobility rebalance`` and the API's runs alike;
-    ``None`` when there is no data directory (the stops then carry no address)."""
-    from mobility.demand.data import load_stations
+    ``None`` when there is no data directory (the stops then carry no address).
+
+    Kept in memory while its files are unchanged (:func:`~mobility.cache.kept_while_unchanged`):
+    a server's night jobs and a night beside its demand profiles read it once, not each time."""
+    from mobility.cache import kept_while_unchanged
+    from mobility.config import resolve_data_dir
+    from mobility.demand.data import STATION_SOURCE
     from mobility.errors import DataNotFoundError
+    from mobility.sources.stations import load_station_list
+
+    def read() -> tuple[pd.DataFrame, list[Path]]:
+        loaded = load_station_list(STATION_SOURCE, data_dir=data_dir)
+        return loaded.table, loaded.sources
 
     try:
-        return load_stations(data_dir)
+        where = str(resolve_data_dir(data_dir))
+        return kept_while_unchanged(("night-station-list", STATION_SOURCE, where), read)
     except DataNotFoundError:
         return None
 
